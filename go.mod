@@ -1,0 +1,3 @@
+module github.com/clawgate/gateway
+
+go 1.26.8
