@@ -1,0 +1,56 @@
+# The project's workflow, in the spirit of buf: generate, lint, breaking, test, bench, fuzz.
+# Usage: make -f buf-like.mk <target>. `ci` is everything CI runs.
+
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+# Breaking-change base: the merge base with main; on main itself, the previous commit.
+BASE      ?= $(shell b=$$(git merge-base HEAD main 2>/dev/null || true); \
+               if [ -z "$$b" ] || [ "$$b" = "$$(git rev-parse HEAD 2>/dev/null)" ]; then \
+                 git rev-parse -q --verify HEAD~1 2>/dev/null || true; else echo $$b; fi)
+
+.PHONY: generate check-generated lint vet breaking test race bench fuzz swift ci
+
+generate:
+	$(GO) generate ./...
+
+# Regenerate, then fail if gen/ differs from what is committed (or has untracked files).
+check-generated: generate
+	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run 'go generate ./...' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked or changed files"; exit 1; }
+
+lint:
+	$(GO) run ./tools/schemacheck lint -dir schema
+	@out=$$(git ls-files '*.go' | grep -v '^gen/' | xargs gofmt -l); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+
+vet:
+	$(GO) vet ./...
+
+breaking:
+	@if [ -z "$(BASE)" ]; then echo "breaking: no base commit to compare against"; \
+	 else $(GO) run ./tools/schemacheck breaking -dir schema -against $(BASE); fi
+
+test:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race ./gen/... ./tools/...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tools/protogen/difftest/ ./tools/protogen/runtime/wire/
+
+# Each fuzz target briefly (FUZZTIME per target); FUZZTIME=5m for a long local run.
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzDifferential$$' -fuzztime=$(FUZZTIME) ./tools/protogen/difftest/
+	$(GO) test -run='^$$' -fuzz='^FuzzRequestFrame$$' -fuzztime=$(FUZZTIME) ./tools/protogen/difftest/
+	$(GO) test -run='^$$' -fuzz='^FuzzSkip$$' -fuzztime=$(FUZZTIME) ./tools/protogen/runtime/wire/
+	$(GO) test -run='^$$' -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./tools/protogen/runtime/wire/
+
+# Swift: a real compiler where there is one, the tree-sitter grammar everywhere.
+swift:
+	tools/swiftcheck/check.sh gen/swift/GatewayModels.swift
+	@if command -v swiftc >/dev/null 2>&1; then swiftc -parse gen/swift/GatewayModels.swift && echo "swiftc -parse: ok"; \
+	 else echo "swift: no Swift toolchain here; syntax checked with tree-sitter only"; fi
+
+ci: check-generated lint vet breaking swift test race
+	$(MAKE) -f buf-like.mk fuzz FUZZTIME=5s
