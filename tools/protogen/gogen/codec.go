@@ -388,7 +388,7 @@ func (e *emitter) structMethods(n *model.Named) {
 			return canon[name]
 		}
 		e.f.Comment("decode" + v2.Name + " reads the protocol-2 form (" + v2.Ref() + ") into a " + n.Name + ".")
-		e.f.Func().Id("decode"+v2.Name).Params(append(dp, jen.Id("v").Op("*").Id(n.Name))...).Error().BlockFunc(func(g *jen.Group) {
+		e.f.Func().Id("decode" + v2.Name).Params(append(dp, jen.Id("v").Op("*").Id(n.Name))...).Error().BlockFunc(func(g *jen.Group) {
 			e.structDecoder(g, v2.Schema.Props, func(p *model.Prop) (string, bool) { return e.canonField(cp(p)) })
 		})
 		e.f.Comment("AppendJSONV2 appends the protocol-2 form (" + v2.Ref() + ") of v to b; fields protocol 2 lacks are left out.")
