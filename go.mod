@@ -9,6 +9,7 @@ require (
 	github.com/lxzan/gws v1.8.9
 	github.com/spf13/cobra v1.10.2
 	github.com/titanous/json5 v1.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
@@ -24,5 +25,4 @@ require (
 	github.com/sanity-io/litter v1.5.8 // indirect
 	github.com/sosodev/duration v1.4.0 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
 )

@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// IsLoopback reports whether a socket peer address is loopback: 127.0.0.0/8, ::1 or
+// an IPv4-mapped 127.* address. remoteAddr may be "host:port" (http.Request.RemoteAddr)
+// or a bare address; brackets and zones are tolerated.
+func IsLoopback(remoteAddr string) bool {
+	a, ok := parseAddr(remoteAddr)
+	if !ok {
+		return false
+	}
+	return a.Unmap().IsLoopback()
+}
+
+// IsLocalDirect reports whether a request comes straight from this machine (§2.3
+// "local direct"): the peer is loopback, the Host header names localhost, 127.0.0.1 or
+// [::1] (any port), and none of X-Forwarded-For, X-Real-IP, X-Forwarded-Host is present
+// (a present but empty header counts as absent, as in the reference). h may be nil.
+func IsLocalDirect(remoteAddr string, host string, h http.Header) bool {
+	if !IsLoopback(remoteAddr) {
+		return false
+	}
+	switch hostName(host) {
+	case "localhost", "127.0.0.1", "::1":
+	default:
+		return false
+	}
+	for _, k := range []string{"X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host"} {
+		if h.Get(k) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// hostName extracts the lowercase host name of a Host header value: "[::1]:18789" →
+// "::1", "LocalHost:80" → "localhost".
+func hostName(host string) string {
+	host = strings.ToLower(strings.TrimSpace(host))
+	if strings.HasPrefix(host, "[") {
+		if end := strings.IndexByte(host, ']'); end >= 0 {
+			return host[1:end]
+		}
+		return host
+	}
+	name, _, _ := strings.Cut(host, ":")
+	return name
+}
+
+func parseAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}, false
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		s = h
+	} else {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
+}

@@ -1,0 +1,523 @@
+package gateway
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/presence"
+)
+
+func TestHandshakeNegotiation(t *testing.T) {
+	g := startGateway(t, Options{})
+	for _, tc := range []struct {
+		name     string
+		min, max int
+		extra    map[string]any
+		v3       bool
+		want     int
+	}{
+		{"v2 only", 2, 2, nil, false, 2},
+		{"v3 only", 3, 3, nil, true, 3},
+		{"range picks highest", 2, 3, nil, true, 3},
+		{"future range picks 3", 3, 9, nil, true, 3},
+		{"old v2 range up to 2", 1, 2, nil, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, g.url)
+			var p map[string]any
+			if tc.v3 {
+				p = v3Connect(nil)
+			} else {
+				p = v2Connect(nil)
+			}
+			p["minProtocol"], p["maxProtocol"] = tc.min, tc.max
+			h := c.handshake(p)
+			if int(h.Protocol) != tc.want {
+				t.Fatalf("protocol = %d, want %d", h.Protocol, tc.want)
+			}
+			if h.Policy.MaxPayload != DefaultMaxPayload || h.Policy.MaxBufferedBytes != DefaultMaxBufferedBytes || h.Policy.TickIntervalMs != 30000 {
+				t.Errorf("policy = %+v", h.Policy)
+			}
+			if len(h.Features.Methods) == 0 || len(h.Features.Events) == 0 || h.Server.ConnID == "" {
+				t.Errorf("hello-ok incomplete: %+v", h)
+			}
+			if (tc.want == 3) != (h.Snapshot.SessionDefaults != nil) {
+				t.Errorf("sessionDefaults present=%v for v%d", h.Snapshot.SessionDefaults != nil, tc.want)
+			}
+		})
+	}
+}
+
+func TestHandshakeFailures(t *testing.T) {
+	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, HandshakeTimeout: 300 * time.Millisecond})
+	tok := map[string]any{"auth": map[string]any{"token": "s3cret"}}
+	for _, tc := range []struct {
+		name       string
+		send       func(c *testClient) string // returns the id of the connect request, or ""
+		wantCode   uint16
+		wantReason string
+		wantErr    string // error message of the res, if any
+	}{
+		{"not json", func(c *testClient) string { c.send("{nope"); return "" }, 1000, "", ""},
+		{"not a req frame", func(c *testClient) string { c.send(`{"type":"event","event":"x"}`); return "" }, 1008, "invalid handshake", ""},
+		{"first request not connect", func(c *testClient) string { id, _ := c.request("health", nil); return id }, 1008, "invalid handshake", "invalid handshake: first request must be connect"},
+		{"invalid v2 params", func(c *testClient) string {
+			p := v2Connect(tok)
+			p["client"].(map[string]any)["bogus"] = 1
+			id, _ := c.request("connect", p)
+			return id
+		}, 1008, "invalid handshake", "invalid connect params: /client: must NOT have additional properties (\"bogus\")"},
+		{"invalid v3 params", func(c *testClient) string {
+			p := v3Connect(tok)
+			p["client"].(map[string]any)["id"] = "ios-node"
+			id, _ := c.request("connect", p)
+			return id
+		}, 1008, "invalid connect params: /client/id: must be equal to one of the allowed values", "invalid connect params: /client/id: must be equal to one of the allowed values"},
+		{"protocol mismatch (too new)", func(c *testClient) string {
+			p := v3Connect(tok)
+			p["minProtocol"], p["maxProtocol"] = 4, 5
+			id, _ := c.request("connect", p)
+			return id
+		}, 1002, "protocol mismatch", "protocol mismatch"},
+		{"protocol mismatch (too old)", func(c *testClient) string {
+			p := v2Connect(tok)
+			p["minProtocol"], p["maxProtocol"] = 1, 1
+			id, _ := c.request("connect", p)
+			return id
+		}, 1002, "protocol mismatch", "protocol mismatch"},
+		{"v2 wrong token", func(c *testClient) string {
+			id, _ := c.request("connect", v2Connect(map[string]any{"auth": map[string]any{"token": "wrong"}}))
+			return id
+		}, 1008, "unauthorized", "unauthorized"},
+		{"v3 missing token", func(c *testClient) string {
+			id, _ := c.request("connect", v3Connect(nil))
+			return id
+		}, 1008, "unauthorized: gateway token missing", "unauthorized: gateway token missing"},
+		{"v3 invalid role", func(c *testClient) string {
+			id, _ := c.request("connect", v3Connect(map[string]any{"role": "admin", "auth": map[string]any{"token": "s3cret"}}))
+			return id
+		}, 1008, "invalid role", "invalid role"},
+		{"handshake timeout", func(c *testClient) string { return "" }, 1000, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, g.url)
+			c.challenge()
+			id := tc.send(c)
+			if id != "" && tc.wantErr != "" {
+				c.mu.Lock()
+				w := make(chan *frame, 1)
+				c.waiters[id] = w
+				c.mu.Unlock()
+			}
+			ce := c.waitClose()
+			if ce.Code != tc.wantCode || !strings.HasPrefix(string(ce.Reason), tc.wantReason) {
+				t.Fatalf("close = %d %q, want %d %q", ce.Code, ce.Reason, tc.wantCode, tc.wantReason)
+			}
+		})
+	}
+}
+
+// TestHandshakeErrorResponses checks the res frames that precede the closes.
+func TestHandshakeErrorResponses(t *testing.T) {
+	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}})
+	for _, tc := range []struct {
+		name   string
+		method string
+		params map[string]any
+		code   string
+		msg    string
+	}{
+		{"non-connect", "status", nil, "INVALID_REQUEST", "invalid handshake: first request must be connect"},
+		{"mismatch", "connect", map[string]any{"minProtocol": 4, "maxProtocol": 4, "client": map[string]any{}}, "INVALID_REQUEST", "protocol mismatch"},
+		{"unauthorized v2", "connect", v2Connect(nil), "INVALID_REQUEST", "unauthorized"},
+		{"bad params", "connect", map[string]any{"minProtocol": 2, "maxProtocol": 2}, "INVALID_REQUEST", "invalid connect params: must have required property 'client'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, g.url)
+			f := c.call(tc.method, tc.params)
+			if f.OK || f.Error == nil || f.Error.Code != tc.code || f.Error.Message != tc.msg {
+				t.Fatalf("res = ok:%v %+v, want %s %q", f.OK, f.Error, tc.code, tc.msg)
+			}
+			c.waitClose()
+		})
+	}
+}
+
+func TestFrameLimitsAndBinary(t *testing.T) {
+	g := startGateway(t, Options{MaxPayload: 64 * 1024})
+	t.Run("oversized frame closes 1009", func(t *testing.T) {
+		r := dialRaw(t, g.url)
+		r.writeFrame(1, []byte(`{"type":"req","id":"1","method":"connect","params":{"pad":"`+strings.Repeat("x", 70*1024)+`"}}`))
+		code, _ := r.readUntilClose()
+		if code != 1009 {
+			t.Fatalf("close code = %d, want 1009", code)
+		}
+	})
+	t.Run("binary frames are accepted as UTF-8 JSON", func(t *testing.T) {
+		r := dialRaw(t, g.url)
+		b, _ := json.Marshal(map[string]any{"type": "req", "id": "b1", "method": "connect", "params": v2Connect(nil)})
+		r.writeFrame(2, b)
+		for {
+			op, p, err := r.readFrame(5 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if op == 8 {
+				t.Fatalf("closed: %q", p)
+			}
+			if strings.Contains(string(p), `"id":"b1"`) {
+				if !strings.Contains(string(p), `"ok":true`) {
+					t.Fatalf("binary connect refused: %s", p)
+				}
+				return
+			}
+		}
+	})
+}
+
+func TestAfterHandshake(t *testing.T) {
+	g := startGateway(t, Options{})
+	c := dial(t, g.url)
+	c.handshake(v2Connect(nil))
+
+	f := c.call("connect", v2Connect(nil))
+	if f.OK || f.Error.Message != "connect is only valid as the first request" {
+		t.Fatalf("second connect: %+v", f.Error)
+	}
+	f = c.call("no.such.method", nil)
+	if f.OK || f.Error.Code != "INVALID_REQUEST" || f.Error.Message != "unknown method: no.such.method" {
+		t.Fatalf("unknown method: %+v", f.Error)
+	}
+	f = c.call("system-event", map[string]any{"text": 5})
+	if f.OK || f.Error.Message != "invalid system-event params: /text: must be string" || !strings.Contains(string(f.Error.Details), `"/text"`) {
+		t.Fatalf("bad params: %+v %s", f.Error, f.Error.Details)
+	}
+	// Unparseable JSON after the handshake is ignored; the connection stays usable.
+	c.send("{nope")
+	c.send(`{"type":"req","method":"health"}`)
+	var sum protocol.HealthSummary
+	c.mustOK("health", nil, &sum)
+	if !sum.Ok || sum.Connections == nil || *sum.Connections < 1 {
+		t.Fatalf("health = %+v", sum)
+	}
+	// A not-yet-built capability answers honestly.
+	f = c.call("send", map[string]any{"to": "+1555", "message": "hi", "idempotencyKey": "k"})
+	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "not implemented") {
+		t.Fatalf("send: %+v", f.Error)
+	}
+	if c.invalid.Load() != 0 {
+		t.Fatal("server sent frames that break their schemas")
+	}
+}
+
+func TestInvalidFrameAnsweredWithItsID(t *testing.T) {
+	g := startGateway(t, Options{})
+	c := dial(t, g.url)
+	c.handshake(v2Connect(nil))
+	w := make(chan *frame, 2)
+	c.mu.Lock()
+	c.waiters["x1"] = w
+	c.waiters["invalid"] = w
+	c.mu.Unlock()
+	c.send(`{"type":"req","id":"x1"}`)
+	f := <-w
+	if f.ID != "x1" || f.OK || !strings.HasPrefix(f.Error.Message, "invalid request frame: ") {
+		t.Fatalf("got %+v", f)
+	}
+	c.send(`{"type":"req","id":7,"method":"health"}`)
+	f = <-w
+	if f.ID != "invalid" || f.OK {
+		t.Fatalf("got %+v", f)
+	}
+}
+
+func TestV3DeviceIdentity(t *testing.T) {
+	now := time.Now()
+	devices, err := auth.OpenStore(auth.StoreOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, Devices: devices})
+	dev := newDevice(t)
+	connect := func(mut func(dev map[string]any, nonce string)) (*testClient, *frame) {
+		c := dial(t, g.url)
+		nonce := c.challenge()
+		d := dev.sign("test", "test", "operator", nil, now, "s3cret", nonce)
+		if mut != nil {
+			mut(d, nonce)
+		}
+		f := c.call("connect", v3Connect(map[string]any{"device": d, "auth": map[string]any{"token": "s3cret"}}))
+		return c, f
+	}
+	t.Run("valid signature: paired locally, device token issued", func(t *testing.T) {
+		c, f := connect(nil)
+		if !f.OK {
+			t.Fatalf("refused: %+v", f.Error)
+		}
+		var h protocol.HelloOk
+		if err := h.UnmarshalJSON(f.Payload); err != nil {
+			t.Fatal(err)
+		}
+		if h.Auth == nil || h.Auth.DeviceToken == "" || h.Auth.Role != "operator" || len(h.Auth.Scopes) != 1 || h.Auth.Scopes[0] != "operator.admin" {
+			t.Fatalf("hello-ok.auth = %+v", h.Auth)
+		}
+		found := false
+		for _, e := range h.Snapshot.Presence {
+			if e.DeviceID != nil && *e.DeviceID == dev.id {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("presence has no row keyed by the device: %+v", h.Snapshot.Presence)
+		}
+		// The device token alone authenticates the next connect.
+		c2 := dial(t, g.url)
+		nonce := c2.challenge()
+		d := dev.sign("test", "test", "operator", nil, now, h.Auth.DeviceToken, nonce)
+		f2 := c2.call("connect", v3Connect(map[string]any{"device": d, "auth": map[string]any{"token": h.Auth.DeviceToken}}))
+		if !f2.OK {
+			t.Fatalf("device token refused: %+v", f2.Error)
+		}
+		_ = c
+	})
+	for _, tc := range []struct {
+		name string
+		mut  func(d map[string]any, nonce string)
+		msg  string
+	}{
+		{"tampered signature", func(d map[string]any, _ string) {
+			s := []byte(d["signature"].(string))
+			s[3] ^= 1
+			if s[3] == '-' || s[3] == '_' {
+				s[3] = 'A'
+			}
+			d["signature"] = string(s)
+		}, "device signature invalid"},
+		{"expired", func(d map[string]any, nonce string) {
+			old := dev.sign("test", "test", "operator", nil, now.Add(-11*time.Minute), "s3cret", nonce)
+			for k, v := range old {
+				d[k] = v
+			}
+		}, "device signature expired"},
+		{"wrong nonce", func(d map[string]any, _ string) {
+			other := dev.sign("test", "test", "operator", nil, now, "s3cret", "not-the-challenge")
+			for k, v := range other {
+				d[k] = v
+			}
+		}, "device nonce mismatch"},
+		{"id mismatch", func(d map[string]any, _ string) { d["id"] = strings.Repeat("ab", 32) }, "device identity mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, f := connect(tc.mut)
+			if f.OK || f.Error.Message != tc.msg {
+				t.Fatalf("res = %+v, want %q", f.Error, tc.msg)
+			}
+			ce := c.waitClose()
+			if ce.Code != 1008 || string(ce.Reason) != tc.msg {
+				t.Fatalf("close = %d %q", ce.Code, ce.Reason)
+			}
+		})
+	}
+}
+
+// TestSeqOrder broadcasts 1 000 events and checks every client sees them in seq order,
+// without gaps, each frame valid.
+func TestSeqOrder(t *testing.T) {
+	g := startGateway(t, Options{})
+	var clients []*testClient
+	for i := 0; i < 3; i++ {
+		c := dial(t, g.url)
+		c.handshake(v2Connect(map[string]any{"client": map[string]any{"name": "c", "version": "1", "platform": "linux", "mode": "cli"}}))
+		clients = append(clients, c)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 250; i++ {
+				g.s.Broadcast(&protocol.TickEvent{Ts: int64(i)})
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range clients {
+		var last int64 = -1
+		n := 0
+		for n < 1000 {
+			f := c.nextEvent("tick")
+			if last >= 0 && *f.Seq != last+1 {
+				t.Fatalf("seq %d after %d", *f.Seq, last)
+			}
+			last = *f.Seq
+			n++
+		}
+	}
+}
+
+// TestSlowConsumer: a client that stops reading misses droppable events, then is
+// closed with 1008 "slow consumer" on a non-droppable one, while a reading client gets
+// every event.
+func TestSlowConsumer(t *testing.T) {
+	g := startGateway(t, Options{MaxBufferedBytes: 16 * 1024})
+	fast := dial(t, g.url)
+	fast.handshake(v2Connect(nil))
+	slow := dialRaw(t, g.url)
+	b, _ := json.Marshal(map[string]any{"type": "req", "id": "c", "method": "connect", "params": v2Connect(map[string]any{"client": map[string]any{"name": "slow", "version": "1", "platform": "linux", "mode": "cli"}})})
+	slow.writeFrame(1, b)
+	for {
+		_, p, err := slow.readFrame(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(p), `"id":"c"`) {
+			break
+		}
+	}
+	var sc *Conn
+	for _, c := range g.s.hub.snapshot() {
+		if c.clientID == "slow" {
+			sc = c
+		}
+	}
+	if sc == nil {
+		t.Fatal("slow client not registered")
+	}
+	// The slow client now reads nothing. Fill the kernel's socket buffers and then our
+	// queue with droppable events until the backlog stays over the limit.
+	big := strings.Repeat("x", 32*1024)
+	stuck := false
+	for i := 0; i < 4000 && !stuck; i++ {
+		g.s.Broadcast(&protocol.PresenceEvent{Presence: []protocol.PresenceEntry{{Ts: int64(i), Text: &big}}})
+		if i%50 == 49 {
+			time.Sleep(20 * time.Millisecond) // let the writer push into the socket
+			stuck = sc.buffered.Load() > int64(g.s.opts.MaxBufferedBytes)
+		}
+	}
+	if !stuck || g.s.metrics.dropped.Load() == 0 {
+		t.Fatalf("backlog never stayed over the limit (buffered %d, dropped %d)", sc.buffered.Load(), g.s.metrics.dropped.Load())
+	}
+	if g.s.metrics.slow.Load() != 0 {
+		t.Fatal("droppable events closed the slow consumer")
+	}
+	// A non-droppable event closes it.
+	sum, _, _ := g.s.health.Current()
+	g.s.hub.broadcast(&sum, &protocol.StateVersion{Presence: 1, Health: 1})
+	if g.s.metrics.slow.Load() != 1 {
+		t.Fatal("non-droppable event did not close the slow consumer")
+	}
+	// The fast client is unaffected and still answers.
+	var h protocol.HealthSummary
+	fast.mustOK("health", nil, &h)
+	deadline := time.Now().Add(10 * time.Second)
+	for g.s.Connections() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("connections = %d, want 1: the slow consumer was not dropped", g.s.Connections())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPresence(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	store := presence.New(presence.Options{Now: clock, Self: presence.SelfInfo{Host: "gw"}})
+	g := startGateway(t, Options{Presence: store, Now: clock})
+
+	watcher := dial(t, g.url)
+	h := watcher.handshake(v2Connect(map[string]any{"client": map[string]any{"name": "watcher", "version": "1", "platform": "linux", "mode": "cli"}}))
+	if len(h.Snapshot.Presence) != 1 || *h.Snapshot.Presence[0].Host != "gw" {
+		t.Fatalf("cli clients must not appear in presence: %+v", h.Snapshot.Presence)
+	}
+	v0 := h.Snapshot.StateVersion.Presence
+
+	app := dial(t, g.url)
+	h2 := app.handshake(v2Connect(nil))
+	if h2.Snapshot.StateVersion.Presence != v0+1 || len(h2.Snapshot.Presence) != 2 {
+		t.Fatalf("connect must add a row and bump the version: %+v", h2.Snapshot)
+	}
+	// system-event beacons broadcast the full list.
+	app.mustOK("system-event", map[string]any{"text": "Node: laptop (10.0.0.5) · app 1.2 · last input 3s ago · mode app · reason periodic", "instanceId": "inst-1"}, nil)
+	ev := watcher.nextEvent("presence")
+	var pe protocol.PresenceEvent
+	if err := pe.UnmarshalJSON(ev.Payload); err != nil {
+		t.Fatal(err)
+	}
+	if ev.StateVersion == nil || ev.StateVersion.Presence != v0+2 {
+		t.Fatalf("presence event stateVersion = %+v", ev.StateVersion)
+	}
+	var list []protocol.PresenceEntry
+	watcher.mustOK("system-presence", nil, &list)
+	if len(list) != 2 {
+		t.Fatalf("presence = %d rows", len(list))
+	}
+	// Disconnect marks the row and broadcasts; the row lingers until the TTL.
+	app.ws.NetConn().Close()
+	ev = watcher.nextEvent("presence")
+	if err := pe.UnmarshalJSON(ev.Payload); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range pe.Presence {
+		if e.InstanceID != nil && *e.InstanceID == "inst-1" && e.Reason != nil && *e.Reason == "disconnect" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no disconnect row: %s", ev.Payload)
+	}
+	advance(5*time.Minute + time.Second)
+	watcher.mustOK("system-presence", nil, &list)
+	if len(list) != 1 {
+		t.Fatalf("expired rows not pruned: %d rows", len(list))
+	}
+}
+
+func TestShutdownEvent(t *testing.T) {
+	g := startGateway(t, Options{})
+	c := dial(t, g.url)
+	c.handshake(v3Connect(nil))
+	go g.s.Shutdown(t.Context(), "gateway stopping", 0)
+	ev := c.nextEvent("shutdown")
+	var sd protocol.ShutdownEvent
+	if err := sd.UnmarshalJSON(ev.Payload); err != nil {
+		t.Fatal(err)
+	}
+	if sd.Reason != "gateway stopping" || sd.RestartExpectedMs != nil {
+		t.Fatalf("shutdown = %+v", sd)
+	}
+	ce := c.waitClose()
+	if ce.Code != 1012 || string(ce.Reason) != "service restart" {
+		t.Fatalf("close = %d %q", ce.Code, ce.Reason)
+	}
+}
+
+func TestV3Scopes(t *testing.T) {
+	g := startGateway(t, Options{})
+	c := dial(t, g.url)
+	c.handshake(v3Connect(map[string]any{"scopes": []string{"operator.read"}}))
+	if f := c.call("system-presence", nil); !f.OK {
+		t.Fatalf("read method refused: %+v", f.Error)
+	}
+	f := c.call("system-event", map[string]any{"text": "x"})
+	if f.OK || f.Error.Message != "missing scope: operator.write" {
+		t.Fatalf("write method: %+v", f.Error)
+	}
+	f = c.call("node.invoke.result", map[string]any{"id": "1", "nodeId": "n", "ok": true})
+	if f.OK || f.Error.Message != "unauthorized role: operator" {
+		t.Fatalf("node method: %+v", f.Error)
+	}
+	n := dial(t, g.url)
+	n.handshake(v3Connect(map[string]any{"role": "node", "client": map[string]any{"id": "node-host", "version": "1", "platform": "linux", "mode": "node"}}))
+	f = n.call("system-presence", nil)
+	if f.OK || f.Error.Message != "unauthorized role: node" {
+		t.Fatalf("node calling operator method: %+v", f.Error)
+	}
+}

@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/presence"
+)
+
+// handlers serves the methods of the gateway core. Groups that belong to later
+// capabilities answer "not implemented" through the generated Unimplemented types, so
+// the gap is explicit on the wire and in the code.
+type handlers struct {
+	s *Server
+	protocol.UnimplementedMessagingHandler[*Conn]
+	protocol.UnimplementedAgentHandler[*Conn]
+	protocol.UnimplementedChatHandler[*Conn]
+	protocol.UnimplementedSessionsHandler[*Conn]
+	protocol.UnimplementedConfigHandler[*Conn]
+	protocol.UnimplementedNodesHandler[*Conn]
+}
+
+var _ protocol.Handler[*Conn] = (*handlers)(nil)
+
+func (h *handlers) Health(ctx context.Context, c *Conn, p *protocol.HealthParams) (*protocol.HealthSummary, error) {
+	force := p.Probe != nil && *p.Probe
+	sum, err := h.s.health.Get(ctx, force)
+	if err != nil {
+		return nil, Unavailable("health refresh failed: %v", err)
+	}
+	return &sum, nil
+}
+
+func (h *handlers) Status(ctx context.Context, c *Conn, p *protocol.StatusParams) (*protocol.StatusResult, error) {
+	sum, _, _ := h.s.health.Current()
+	return &protocol.StatusResult{
+		Web:                protocol.StatusResultWeb{Linked: sum.Web.Linked, AuthAgeMs: sum.Web.AuthAgeMs},
+		HeartbeatSeconds:   sum.HeartbeatSeconds,
+		ProviderSummary:    []string{"WhatsApp: not linked", "Telegram: not configured"},
+		QueuedSystemEvents: []string{},
+		Sessions: protocol.StatusResultSessions{
+			Path:     sum.Sessions.Path,
+			Count:    sum.Sessions.Count,
+			Defaults: protocol.SessionModelDefaults{},
+			Recent:   []protocol.SessionStatus{},
+		},
+	}, nil
+}
+
+func (h *handlers) SystemPresence(ctx context.Context, c *Conn, p *protocol.SystemPresenceParams) (*protocol.SystemPresenceResult, error) {
+	list := protocol.SystemPresenceResult(h.s.presence.List())
+	return &list, nil
+}
+
+func (h *handlers) SystemEvent(ctx context.Context, c *Conn, p *protocol.SystemEventParams) (*protocol.SystemEventResult, error) {
+	text := strings.TrimSpace(p.Text)
+	if text == "" {
+		return nil, Invalid("text required")
+	}
+	h.s.presence.Beacon(presence.Beacon{
+		Text: text, InstanceID: nonEmpty(p.InstanceID), Host: nonEmpty(p.Host), IP: nonEmpty(p.IP), Mode: nonEmpty(p.Mode),
+		Version: nonEmpty(p.Version), Platform: nonEmpty(p.Platform), DeviceFamily: nonEmpty(p.DeviceFamily),
+		ModelIdentifier: nonEmpty(p.ModelIdentifier), Reason: nonEmpty(p.Reason), LastInputSeconds: p.LastInputSeconds,
+	})
+	h.s.broadcastPresence()
+	return &protocol.SystemEventResult{Ok: true}, nil
+}
+
+func (h *handlers) LogsTail(ctx context.Context, c *Conn, p *protocol.LogsTailParams) (*protocol.LogsTailResult, error) {
+	return nil, &protocol.ErrNotImplemented{Method: "logs.tail"}
+}
+
+func (h *handlers) devices() (*Error, bool) {
+	if h.s.opts.Devices == nil {
+		return Unavailable("device pairing is not configured (no state dir)"), false
+	}
+	return nil, true
+}
+
+func (h *handlers) DevicePairList(ctx context.Context, c *Conn, p *protocol.DevicePairListParams) (*protocol.DevicePairListResult, error) {
+	if e, ok := h.devices(); !ok {
+		return nil, e
+	}
+	r := h.s.opts.Devices.List()
+	return &r, nil
+}
+
+func (h *handlers) DevicePairApprove(ctx context.Context, c *Conn, p *protocol.DevicePairApproveParams) (*protocol.DevicePairApproveResult, error) {
+	if e, ok := h.devices(); !ok {
+		return nil, e
+	}
+	dev, err := h.s.opts.Devices.Approve(p.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	h.s.hub.broadcast(&protocol.DevicePairResolvedEvent{RequestID: p.RequestID, DeviceID: dev.DeviceID, Decision: protocol.PairingDecisionApproved, Ts: h.s.opts.Now().UnixMilli()}, nil)
+	return &protocol.DevicePairApproveResult{RequestID: p.RequestID, Device: dev}, nil
+}
+
+func (h *handlers) DevicePairReject(ctx context.Context, c *Conn, p *protocol.DevicePairRejectParams) (*protocol.DevicePairRejectResult, error) {
+	if e, ok := h.devices(); !ok {
+		return nil, e
+	}
+	id, err := h.s.opts.Devices.Reject(p.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	h.s.hub.broadcast(&protocol.DevicePairResolvedEvent{RequestID: p.RequestID, DeviceID: id, Decision: protocol.PairingDecisionRejected, Ts: h.s.opts.Now().UnixMilli()}, nil)
+	return &protocol.DevicePairRejectResult{RequestID: p.RequestID, DeviceID: id}, nil
+}
+
+func (h *handlers) DeviceTokenRotate(ctx context.Context, c *Conn, p *protocol.DeviceTokenRotateParams) (*protocol.DeviceTokenRotateResult, error) {
+	if e, ok := h.devices(); !ok {
+		return nil, e
+	}
+	tok, issued, err := h.s.opts.Devices.RotateToken(p.DeviceID, p.Role)
+	if err != nil {
+		return nil, err
+	}
+	return &protocol.DeviceTokenRotateResult{DeviceID: p.DeviceID, Role: p.Role, Token: tok, IssuedAtMs: issued}, nil
+}
+
+func (h *handlers) DeviceTokenRevoke(ctx context.Context, c *Conn, p *protocol.DeviceTokenRevokeParams) (*protocol.DeviceTokenRevokeResult, error) {
+	if e, ok := h.devices(); !ok {
+		return nil, e
+	}
+	revoked, err := h.s.opts.Devices.RevokeToken(p.DeviceID, p.Role)
+	if err != nil {
+		return nil, err
+	}
+	return &protocol.DeviceTokenRevokeResult{DeviceID: p.DeviceID, Role: p.Role, Revoked: revoked}, nil
+}
+
+func nonEmpty(p *string) *string {
+	if p == nil || strings.TrimSpace(*p) == "" {
+		return nil
+	}
+	return p
+}
+
+func osHostname() (string, error) { return os.Hostname() }

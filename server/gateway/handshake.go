@@ -1,0 +1,498 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/presence"
+)
+
+// events adapts gws callbacks to the server.
+type events struct{ s *Server }
+
+func connOf(ws *gws.Conn) *Conn {
+	v, _ := ws.Session().Load("conn")
+	c, _ := v.(*Conn)
+	return c
+}
+
+func (e *events) OnOpen(ws *gws.Conn) {
+	c := connOf(ws)
+	s := e.s
+	s.mu.Lock()
+	s.all[c] = struct{}{}
+	s.mu.Unlock()
+	c.timer = time.AfterFunc(s.opts.HandshakeTimeout, func() {
+		if !c.ready.Load() {
+			s.log.Debug("handshake timeout", "conn", c.id, "remote", c.remote)
+			c.closeWith(closeNormal, "")
+		}
+	})
+	// v3 clients sign this nonce; v2 clients hand unknown events to a generic callback.
+	c.nonce = newUUID()
+	ch := &protocol.ConnectChallengeEvent{Nonce: c.nonce, Ts: s.opts.Now().UnixMilli()}
+	_ = c.writeSync(appendEvent(nil, ch, -1, nil))
+}
+
+func (e *events) OnClose(ws *gws.Conn, err error) {
+	c := connOf(ws)
+	s := e.s
+	c.closed.Store(true)
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	s.mu.Lock()
+	delete(s.all, c)
+	s.mu.Unlock()
+	if s.hub.remove(c) && c.presenceKey != "" && !s.closing.Load() {
+		if _, ok := s.presence.MarkDisconnected(c.presenceKey); ok {
+			s.broadcastPresence()
+		}
+	}
+	s.log.Debug("connection closed", "conn", c.id, "err", err)
+}
+
+func (e *events) OnPing(ws *gws.Conn, payload []byte) {
+	_ = ws.WritePong(payload)
+	e.alive(connOf(ws))
+}
+
+func (e *events) OnPong(ws *gws.Conn, _ []byte) { e.alive(connOf(ws)) }
+
+// alive extends the read deadline: a client that sends nothing at all (not even a pong
+// to our pings) for three tick intervals is gone.
+func (e *events) alive(c *Conn) {
+	if c.ready.Load() {
+		_ = c.ws.SetReadDeadline(time.Now().Add(3 * e.s.opts.TickInterval))
+	}
+}
+
+func (e *events) OnMessage(ws *gws.Conn, msg *gws.Message) {
+	c := connOf(ws)
+	// Our own copy: decoded params alias it, and handlers may keep them.
+	data := bytes.Clone(msg.Bytes())
+	_ = msg.Close()
+	if c.closed.Load() {
+		return
+	}
+	if !c.ready.Load() {
+		e.s.handshake(c, data)
+		return
+	}
+	e.alive(c)
+	e.s.request(c, data)
+}
+
+// handshakeFail answers the connect request (when there is one) and closes.
+func (s *Server) handshakeFail(c *Conn, id string, perr *Error, code uint16, reason string) {
+	if id != "" && perr != nil {
+		_ = c.writeSync(appendRes(nil, id, nil, shape(perr)))
+	}
+	s.log.Info("handshake refused", "conn", c.id, "remote", c.remote, "reason", reason)
+	c.closeNow(code, reason)
+}
+
+// handshake runs steps 1–7 of §2.2 with the v3 checks of §11, in that order:
+// frame → protocol → params → role → device → shared auth → pairing.
+func (s *Server) handshake(c *Conn, data []byte) {
+	d := &c.dec
+	d.Reset(data)
+	if err := d.Skip(); err == nil {
+		err = d.End()
+		if err != nil {
+			c.closeNow(closeNormal, "")
+			return
+		}
+	} else {
+		c.closeNow(closeNormal, "") // not JSON (§2.2 row 1)
+		return
+	}
+	var req protocol.RequestFrame
+	d.Reset(data)
+	d.BorrowRaw = true
+	if err := req.DecodeJSON(d, nil); err != nil {
+		s.handshakeFail(c, "", nil, closePolicy, "invalid handshake")
+		return
+	}
+	if req.Method != "connect" {
+		s.handshakeFail(c, req.ID, Invalid("invalid handshake: first request must be connect"), closePolicy, "invalid handshake")
+		return
+	}
+	// Negotiate before validating: each version has its own ConnectParams (§11).
+	minP, maxP, ok := sniffRange(req.Params)
+	v := 0
+	if ok {
+		v = int(min(maxP, protocol.MaxProtocol))
+		if int64(v) < max(minP, protocol.MinProtocol) {
+			s.handshakeFail(c, req.ID, &Error{Code: CodeInvalidRequest, Message: "protocol mismatch",
+				Details: map[string]any{"expectedProtocol": protocol.MaxProtocol, "minProtocol": protocol.MinProtocol, "maxProtocol": protocol.MaxProtocol}},
+				closeProtocolError, "protocol mismatch")
+			return
+		}
+	} else {
+		v = protocol.MaxProtocol // let the schema explain what is wrong
+	}
+	p, err := protocol.DecodeParams(d, "connect", v, req.Params)
+	if err != nil {
+		msg := "invalid connect params: " + strings.TrimPrefix(err.Error(), "invalid connect params: ")
+		reason := "invalid handshake"
+		if v >= 3 {
+			reason = msg
+		}
+		s.handshakeFail(c, req.ID, &Error{Code: CodeInvalidRequest, Message: msg, Details: paramsDetails(err)}, closePolicy, reason)
+		return
+	}
+	c.proto = v
+	var hello *protocol.HelloOk
+	var perr *Error
+	var reason string
+	switch cp := p.(type) {
+	case *protocol.ConnectParamsV2:
+		hello, perr, reason = s.acceptV2(c, cp)
+	case *protocol.ConnectParams:
+		hello, perr, reason = s.acceptV3(c, cp)
+	default:
+		perr, reason = Unavailable("unexpected connect params %T", p), "internal error"
+	}
+	if perr != nil {
+		code := uint16(closePolicy)
+		s.handshakeFail(c, req.ID, perr, code, reason)
+		return
+	}
+	c.timer.Stop()
+	c.ready.Store(true)
+	// hello-ok is queued and the connection joins the hub in one step, so hello-ok is
+	// the first frame after the challenge and no broadcast made after the client saw
+	// hello-ok can miss it.
+	s.hub.join(c, appendRes(nil, req.ID, hello, nil))
+	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
+	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
+	// Every connect refreshes health, and every refresh is broadcast (§2.2).
+	go func() {
+		if _, err := s.health.Refresh(context.Background()); err != nil {
+			s.log.Warn("health refresh failed", "err", err)
+		}
+	}()
+}
+
+func paramsDetails(err error) any {
+	var pe *protocol.ParamsError
+	if ok := asParams(err, &pe); ok {
+		return map[string]string{"path": pe.Err.Path}
+	}
+	return nil
+}
+
+func asParams(err error, target **protocol.ParamsError) bool {
+	pe, ok := err.(*protocol.ParamsError)
+	if ok {
+		*target = pe
+	}
+	return ok
+}
+
+// sniffRange reads minProtocol/maxProtocol out of connect params without validating
+// the rest, so the version is chosen before the version's schema is applied.
+func sniffRange(params []byte) (minP, maxP int64, ok bool) {
+	var d wire.Decoder
+	d.Reset(params)
+	if d.BeginObject() != nil {
+		return 0, 0, false
+	}
+	var haveMin, haveMax bool
+	for {
+		k, more, err := d.NextKey()
+		if err != nil {
+			return 0, 0, false
+		}
+		if !more {
+			break
+		}
+		switch string(k) {
+		case "minProtocol":
+			if minP, err = d.Int(); err != nil {
+				return 0, 0, false
+			}
+			haveMin = true
+		case "maxProtocol":
+			if maxP, err = d.Int(); err != nil {
+				return 0, 0, false
+			}
+			haveMax = true
+		default:
+			if d.Skip() != nil {
+				return 0, 0, false
+			}
+		}
+	}
+	return minP, maxP, haveMin && haveMax && minP >= 1 && maxP >= 1
+}
+
+func (s *Server) acceptV2(c *Conn, p *protocol.ConnectParamsV2) (*protocol.HelloOk, *Error, string) {
+	var token, password *string
+	if p.Auth != nil {
+		token, password = p.Auth.Token, p.Auth.Password
+	}
+	if ok, _ := s.opts.Secrets.Check(token, password); !ok {
+		return nil, Invalid("unauthorized"), "unauthorized"
+	}
+	c.role, c.scopes = "operator", []string{auth.ScopeAdmin}
+	c.clientID, c.clientMode = p.Client.Name, p.Client.Mode
+	if p.Client.Mode != "cli" {
+		key := c.id
+		if p.Client.InstanceID != nil {
+			key = *p.Client.InstanceID
+		}
+		c.presenceKey = strings.ToLower(strings.TrimSpace(key))
+		s.presence.Upsert(presence.Update{
+			Key: c.presenceKey, Host: &p.Client.Name, IP: remoteIP(c), Version: &p.Client.Version,
+			Platform: &p.Client.Platform, DeviceFamily: p.Client.DeviceFamily, ModelIdentifier: p.Client.ModelIdentifier,
+			Mode: &p.Client.Mode, InstanceID: p.Client.InstanceID, Reason: ptr("connect"),
+		})
+	}
+	return s.hello(c, nil), nil, ""
+}
+
+func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk, *Error, string) {
+	role := "operator"
+	if p.Role != nil {
+		role = *p.Role
+	}
+	if role != "operator" && role != "node" {
+		return nil, Invalid("invalid role"), "invalid role"
+	}
+	var token, password *string
+	if p.Auth != nil {
+		token, password = p.Auth.Token, p.Auth.Password
+	}
+	tok := ""
+	if token != nil {
+		tok = *token
+	}
+	if p.Device != nil {
+		err := auth.VerifyDevice(auth.DeviceProof{
+			Device: *p.Device, ClientID: string(p.Client.ID), ClientMode: string(p.Client.Mode), Role: role,
+			RequestedScopes: p.Scopes, Token: tok, ChallengeNonce: c.nonce, Local: c.local, Now: s.opts.Now(),
+		})
+		if err != nil {
+			msg := err.Error()
+			if ae, ok := err.(*auth.Error); ok {
+				msg = ae.Message
+			}
+			return nil, Invalid("%s", msg), msg
+		}
+	}
+	scopes := auth.DefaultScopes(role, p.Scopes)
+	ok, why := s.opts.Secrets.Check(token, password)
+	if !ok && p.Device != nil && s.opts.Devices != nil && tok != "" && s.opts.Devices.VerifyToken(p.Device.ID, role, tok) {
+		ok = true // device token (§11)
+	}
+	if !ok {
+		return nil, Invalid("%s", why), why
+	}
+	if p.Device == nil && !(s.opts.Secrets.HasSecret() || c.local) {
+		return nil, &Error{Code: CodeNotPaired, Message: "device identity required"}, "device identity required"
+	}
+	c.role, c.scopes, c.clientID, c.clientMode = role, scopes, string(p.Client.ID), string(p.Client.Mode)
+	var helloAuth *protocol.HelloOkAuth
+	if p.Device != nil {
+		c.deviceID = p.Device.ID
+		if s.opts.Devices != nil {
+			dec, err := s.opts.Devices.Authorize(auth.Device{
+				DeviceID: p.Device.ID, PublicKey: p.Device.PublicKey, DisplayName: deref(p.Client.DisplayName),
+				Platform: p.Client.Platform, ClientID: c.clientID, ClientMode: c.clientMode, Role: role,
+				RemoteIP: deref(remoteIP(c)), Scopes: scopes,
+			}, c.local)
+			if err != nil {
+				return nil, Unavailable("device pairing: %v", err), "pairing unavailable"
+			}
+			switch {
+			case dec.Pending != nil:
+				if dec.Created {
+					s.hub.broadcast(dec.Pending, nil)
+				}
+				return nil, &Error{Code: CodeNotPaired, Message: "pairing required", Details: map[string]string{"requestId": dec.Pending.RequestID}}, "pairing required"
+			case dec.AutoApproved:
+				s.hub.broadcast(&protocol.DevicePairResolvedEvent{RequestID: dec.RequestID, DeviceID: c.deviceID, Decision: protocol.PairingDecisionApproved, Ts: s.opts.Now().UnixMilli()}, nil)
+			}
+			dt, issued, err := s.opts.Devices.IssueToken(c.deviceID, role, scopes)
+			if err != nil {
+				return nil, Unavailable("device token: %v", err), "device token unavailable"
+			}
+			helloAuth = &protocol.HelloOkAuth{DeviceToken: dt, Role: role, Scopes: scopes, IssuedAtMs: &issued}
+		}
+	}
+	if c.clientMode != "cli" {
+		key := c.id
+		switch {
+		case c.deviceID != "":
+			key = c.deviceID
+		case p.Client.InstanceID != nil:
+			key = *p.Client.InstanceID
+		}
+		c.presenceKey = strings.ToLower(strings.TrimSpace(key))
+		host := c.clientID
+		if p.Client.DisplayName != nil {
+			host = *p.Client.DisplayName
+		}
+		var devID *string
+		if c.deviceID != "" {
+			devID = &c.deviceID
+		}
+		s.presence.Upsert(presence.Update{
+			Key: c.presenceKey, Host: &host, IP: remoteIP(c), Version: &p.Client.Version, Platform: &p.Client.Platform,
+			DeviceFamily: p.Client.DeviceFamily, ModelIdentifier: p.Client.ModelIdentifier, Mode: &c.clientMode,
+			InstanceID: p.Client.InstanceID, DeviceID: devID, Reason: ptr("connect"), Roles: []string{role}, Scopes: scopes,
+		})
+	}
+	return s.hello(c, helloAuth), nil, ""
+}
+
+func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
+	sum, hv, _ := s.health.Current()
+	host, _ := osHostname()
+	h := &protocol.HelloOk{
+		Protocol: int64(c.proto),
+		Server:   protocol.HelloOkServer{Version: s.opts.Version, ConnID: c.id},
+		Features: protocol.HelloOkFeatures{Methods: protocol.AdvertisedMethods(c.proto), Events: protocol.EventNames(c.proto)},
+		Snapshot: protocol.Snapshot{
+			Presence:     s.presence.List(),
+			Health:       sum,
+			StateVersion: protocol.StateVersion{Presence: s.presence.Version(), Health: hv},
+			UptimeMs:     s.uptimeMs(),
+		},
+		Policy: protocol.Policy{MaxPayload: int64(s.opts.MaxPayload), MaxBufferedBytes: int64(s.opts.MaxBufferedBytes), TickIntervalMs: s.opts.TickInterval.Milliseconds()},
+		Auth:   a,
+	}
+	if host != "" {
+		h.Server.Host = &host
+	}
+	if s.opts.Commit != "" {
+		h.Server.Commit = &s.opts.Commit
+	}
+	if s.opts.ConfigPath != "" {
+		h.Snapshot.ConfigPath = &s.opts.ConfigPath
+	}
+	if s.opts.StateDir != "" {
+		h.Snapshot.StateDir = &s.opts.StateDir
+	}
+	if c.proto >= 3 {
+		h.Snapshot.SessionDefaults = &protocol.SessionDefaults{DefaultAgentID: "main", MainKey: s.opts.MainKey, MainSessionKey: "agent:main:" + s.opts.MainKey}
+	}
+	return h
+}
+
+// request handles one frame after the handshake (§2.5).
+func (s *Server) request(c *Conn, data []byte) {
+	d := &c.dec
+	d.Reset(data)
+	d.BorrowRaw = true
+	var req protocol.RequestFrame
+	if err := req.DecodeJSON(d, nil); err != nil || d.End() != nil {
+		var chk wire.Decoder
+		chk.Reset(data)
+		if chk.Skip() != nil || chk.End() != nil {
+			s.log.Debug("ignoring unparseable frame", "conn", c.id)
+			return // not JSON: ignored (§2.5)
+		}
+		if err == nil {
+			err = d.End()
+		}
+		id := "invalid"
+		if v, ok := sniffID(data); ok {
+			id = v
+		}
+		c.respond(id, nil, Invalid("invalid request frame: %v", err))
+		return
+	}
+	if req.Method == "connect" {
+		c.respond(req.ID, nil, Invalid("connect is only valid as the first request"))
+		return
+	}
+	if c.proto >= 3 {
+		if perr := authorize(c, req.Method); perr != nil {
+			c.respond(req.ID, nil, perr)
+			return
+		}
+	}
+	c.inflight <- struct{}{} // bounded per connection: waits when full
+	s.requests.Add(1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("handler panic", "method", req.Method, "panic", r, "stack", string(debug.Stack()))
+				c.respond(req.ID, nil, Unavailable("internal error in %s", req.Method))
+			}
+			<-c.inflight
+			s.requests.Done()
+		}()
+		r, err := protocol.Dispatch(context.Background(), s.handler, c, nil, c.proto, req.Method, req.Params)
+		c.respond(req.ID, r, err)
+	}()
+}
+
+// authorize applies v3 roles and scopes from the manifest (§11).
+func authorize(c *Conn, method string) *Error {
+	info := protocol.LookupMethod(method)
+	if info == nil || !info.In(c.proto) {
+		return nil // Dispatch answers "unknown method"
+	}
+	if c.role == "node" {
+		if info.Scope != protocol.ScopeNode && method != "health" {
+			return Invalid("unauthorized role: node")
+		}
+		return nil
+	}
+	if info.Scope == protocol.ScopeNode {
+		return Invalid("unauthorized role: %s", c.role)
+	}
+	if ok, missing := auth.Allowed(c.scopes, string(info.Scope)); !ok {
+		return Invalid("missing scope: %s", missing)
+	}
+	return nil
+}
+
+func sniffID(data []byte) (string, bool) {
+	var d wire.Decoder
+	d.Reset(data)
+	if d.BeginObject() != nil {
+		return "", false
+	}
+	for {
+		k, more, err := d.NextKey()
+		if err != nil || !more {
+			return "", false
+		}
+		if string(k) == "id" {
+			v, err := d.String()
+			return v, err == nil && v != ""
+		}
+		if d.Skip() != nil {
+			return "", false
+		}
+	}
+}
+
+func remoteIP(c *Conn) *string {
+	host, _, err := net.SplitHostPort(c.remote)
+	if err != nil || auth.IsLoopback(c.remote) {
+		return nil
+	}
+	return &host
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

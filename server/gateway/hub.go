@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/auth"
+)
+
+// hub owns the set of connections that receive broadcasts and the global event seq.
+// One mutex serialises "assign seq, then queue to everyone", so every client sees
+// events in seq order; queuing never blocks (writes are asynchronous), so the lock is
+// never held across I/O.
+type hub struct {
+	mu    sync.Mutex
+	seq   int64
+	conns []*Conn
+}
+
+// join queues the connection's first frame (hello-ok) and adds it to the set, under
+// the broadcast lock: every event is either before the join (not sent) or after the
+// hello-ok in the connection's queue.
+func (h *hub) join(c *Conn, first []byte) {
+	h.mu.Lock()
+	c.enqueue(first, false, true)
+	h.conns = append(h.conns, c)
+	h.mu.Unlock()
+}
+
+func (h *hub) remove(c *Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := slices.Index(h.conns, c)
+	if i < 0 {
+		return false
+	}
+	last := len(h.conns) - 1
+	h.conns[i] = h.conns[last]
+	h.conns[last] = nil
+	h.conns = h.conns[:last]
+	return true
+}
+
+func (h *hub) len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+func (h *hub) snapshot() []*Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.conns)
+}
+
+// broadcast encodes ev once and queues it to every connection allowed to see it. The
+// seq advances on every call, even with no receivers (§4.1). It returns the seq used.
+func (h *hub) broadcast(ev protocol.Event, sv *protocol.StateVersion) int64 {
+	info := protocol.LookupEvent(ev.EventName())
+	droppable := ev.Droppable()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	seq := h.seq
+	frame := appendEvent(make([]byte, 0, 256), ev, seq, sv)
+	for _, c := range h.conns {
+		if info != nil && !canSee(c, info) {
+			continue
+		}
+		c.enqueue(frame, droppable, false)
+	}
+	return seq
+}
+
+// canSee applies the protocol version and the v3 event scopes.
+func canSee(c *Conn, info *protocol.EventInfo) bool {
+	if !info.In(c.proto) {
+		return false
+	}
+	if info.Scope == protocol.ScopeNone || c.proto < 3 {
+		return true
+	}
+	if c.role != "operator" {
+		return false
+	}
+	ok, _ := auth.Allowed(c.scopes, string(info.Scope))
+	return ok
+}

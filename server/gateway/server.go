@@ -1,0 +1,367 @@
+// Package gateway is the daemon's control plane: one net/http server on one port that
+// upgrades WebSocket requests with gws, runs the per-connection handshake, dispatches
+// requests through the generated table, and fans events out to every client.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/health"
+	"github.com/clawgate/gateway/server/presence"
+)
+
+// Defaults of the policy advertised in hello-ok (§2.4).
+const (
+	DefaultMaxPayload       = 512 * 1024
+	DefaultMaxBufferedBytes = 1536 * 1024
+	DefaultTickInterval     = 30 * time.Second
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxInflight bounds the requests one connection may have running at once;
+	// past it the connection's reader waits, which pushes back on the client.
+	DefaultMaxInflight = 64
+	// HealthRefreshInterval is how often the health snapshot is refreshed and broadcast.
+	HealthRefreshInterval = 60 * time.Second
+)
+
+// Options configure a Server. Zero values take the defaults above.
+type Options struct {
+	// Addr is host:port to listen on (ignored by Serve, which takes a listener).
+	Addr string
+	// Secrets is the shared-secret auth (token or password).
+	Secrets auth.Secrets
+	// Devices stores v3 device identities; nil disables device pairing persistence
+	// (an in-memory store under a temp dir is not created implicitly).
+	Devices *auth.Store
+
+	Version    string // server.version; "dev" when empty
+	Commit     string
+	StateDir   string
+	ConfigPath string
+	MainKey    string // session main key, default "main"
+
+	MaxPayload       int
+	MaxBufferedBytes int
+	TickInterval     time.Duration
+	HandshakeTimeout time.Duration
+	MaxInflight      int
+
+	// ProcessStart is when the process started: uptime keeps counting across
+	// in-process restarts.
+	ProcessStart time.Time
+	Now          func() time.Time
+	Logger       *slog.Logger
+
+	// Presence lets an in-process restart keep the presence list and its version
+	// (§8.4). When nil the server creates its own.
+	Presence *presence.Store
+
+	// Handler overrides the method handlers (tests, later capabilities); nil uses the
+	// built-in ones.
+	Handler protocol.Handler[*Conn]
+}
+
+// Server is one gateway instance.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	upgrader *gws.Upgrader
+	hub      hub
+	presence *presence.Store
+	health   *health.Cache
+	handler  protocol.Handler[*Conn]
+	mux      *http.ServeMux
+	http     *http.Server
+
+	mu       sync.Mutex
+	all      map[*Conn]struct{} // every open socket, before and after the handshake
+	closing  atomic.Bool
+	stop     chan struct{}
+	loops    sync.WaitGroup
+	requests sync.WaitGroup
+
+	metrics struct {
+		dropped atomic.Int64
+		slow    atomic.Int64
+	}
+}
+
+// New builds a server; Serve starts it.
+func New(o Options) (*Server, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ProcessStart.IsZero() {
+		o.ProcessStart = o.Now()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.MainKey == "" {
+		o.MainKey = "main"
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	if o.TickInterval <= 0 {
+		o.TickInterval = DefaultTickInterval
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxInflight <= 0 {
+		o.MaxInflight = DefaultMaxInflight
+	}
+	if o.Secrets.Mode == "" {
+		o.Secrets.Mode = auth.ModeNone
+	}
+	s := &Server{opts: o, log: o.Logger, all: map[*Conn]struct{}{}, stop: make(chan struct{}), mux: http.NewServeMux()}
+	s.presence = o.Presence
+	if s.presence == nil {
+		s.presence = presence.New(presence.Options{Now: o.Now, Self: presence.DefaultSelf(o.Version)})
+	}
+	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth})
+	s.handler = o.Handler
+	if s.handler == nil {
+		s.handler = &handlers{s: s}
+	}
+	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
+		ReadMaxPayloadSize: o.MaxPayload,
+		CheckUtf8Enabled:   true,
+		Recovery:           gws.Recovery,
+		// Frames of one connection are handled in order by its read goroutine: the
+		// handshake must be serial (§12.11); requests after it run concurrently in
+		// their own goroutines, bounded per connection.
+		ParallelEnabled: false,
+		Logger:          gwsLogger{s.log},
+	})
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	return s, nil
+}
+
+// onHealth broadcasts every completed health refresh (non-droppable, with stateVersion).
+func (s *Server) onHealth(sum protocol.HealthSummary, version int64) {
+	s.hub.broadcast(&sum, &protocol.StateVersion{Presence: s.presence.Version(), Health: version})
+}
+
+// HandleHTTP registers a non-WebSocket HTTP route on the gateway port.
+func (s *Server) HandleHTTP(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP upgrades WebSocket requests on any path (§1) and serves the rest from the mux.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") == "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if s.closing.Load() {
+		http.Error(w, "gateway is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r)
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := &Conn{
+		srv:      s,
+		ws:       ws,
+		id:       newUUID(),
+		remote:   r.RemoteAddr,
+		local:    auth.IsLocalDirect(r.RemoteAddr, r.Host, r.Header),
+		host:     r.Host,
+		origin:   r.Header.Get("Origin"),
+		inflight: make(chan struct{}, s.opts.MaxInflight),
+	}
+	ws.Session().Store("conn", c)
+	go ws.ReadLoop()
+}
+
+// ListenError explains why the gateway could not listen.
+type ListenError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ListenError) Error() string {
+	if errors.Is(e.Err, syscall.EADDRINUSE) {
+		return fmt.Sprintf("another gateway instance is already listening on ws://%s", e.Addr)
+	}
+	return fmt.Sprintf("failed to bind gateway socket on ws://%s: %v", e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// Listen opens the gateway's TCP listener. The bind is the single-instance lock.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &ListenError{Addr: addr, Err: err}
+	}
+	return ln, nil
+}
+
+// Serve runs the server on ln until Shutdown. It returns nil after a clean shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	// The first snapshot exists before anyone can connect, so hello-ok always
+	// carries a real health summary.
+	if _, _, ok := s.health.Current(); !ok {
+		if _, err := s.health.Refresh(context.Background()); err != nil {
+			s.log.Warn("initial health refresh failed", "err", err)
+		}
+	}
+	s.loops.Add(1)
+	go s.timers()
+	s.log.Info("gateway listening", "addr", "ws://"+ln.Addr().String(), "version", s.opts.Version)
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// timers drives tick events and the periodic health refresh.
+func (s *Server) timers() {
+	defer s.loops.Done()
+	tick := time.NewTicker(s.opts.TickInterval)
+	defer tick.Stop()
+	hr := time.NewTicker(HealthRefreshInterval)
+	defer hr.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			s.hub.broadcast(&protocol.TickEvent{Ts: s.opts.Now().UnixMilli()}, nil)
+			for _, c := range s.hub.snapshot() {
+				_ = c.ws.WritePing(nil)
+			}
+		case <-hr.C:
+			go func() {
+				if _, err := s.health.Refresh(context.Background()); err != nil {
+					s.log.Warn("health refresh failed", "err", err)
+				}
+			}()
+		}
+	}
+}
+
+// Shutdown tells every client why (shutdown event), closes them with 1012 "service
+// restart", and stops the listener. restartExpectedMs > 0 announces an in-process
+// restart. It waits for running requests up to ctx's deadline.
+func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs int64) error {
+	if !s.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	ev := &protocol.ShutdownEvent{Reason: reason}
+	if restartExpectedMs > 0 {
+		ev.RestartExpectedMs = &restartExpectedMs
+	}
+	s.hub.broadcast(ev, nil)
+	close(s.stop)
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.all))
+	for c := range s.all {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(closeServiceRestart, "service restart")
+	}
+	err := s.http.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() { s.requests.Wait(); s.loops.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, ctx.Err())
+	}
+	s.health.Close()
+	// Close anything the close frames did not reach in time.
+	for _, c := range conns {
+		_ = c.ws.NetConn().Close()
+	}
+	return err
+}
+
+// Presence exposes the presence store (in-process restarts hand it to the next server).
+func (s *Server) Presence() *presence.Store { return s.presence }
+
+// Connections is the number of handshaken connections.
+func (s *Server) Connections() int { return s.hub.len() }
+
+// Broadcast sends an event to every connection allowed to see it.
+func (s *Server) Broadcast(ev protocol.Event) int64 { return s.hub.broadcast(ev, nil) }
+
+// broadcastPresence sends the full presence list with the current stateVersion.
+func (s *Server) broadcastPresence() {
+	list := s.presence.List()
+	_, hv, _ := s.health.Current()
+	s.hub.broadcast(&protocol.PresenceEvent{Presence: list}, &protocol.StateVersion{Presence: s.presence.Version(), Health: hv})
+}
+
+func (s *Server) uptimeMs() int64 { return s.opts.Now().Sub(s.opts.ProcessStart).Milliseconds() }
+
+// buildHealth is the health refresher: the gateway's own view until providers plug in.
+func (s *Server) buildHealth(ctx context.Context) (protocol.HealthSummary, error) {
+	conns := int64(s.hub.len())
+	up := s.uptimeMs()
+	return protocol.HealthSummary{
+		Ok:          true,
+		Web:         protocol.HealthSummaryWeb{Linked: false},
+		Telegram:    protocol.HealthSummaryTelegram{Configured: false},
+		Discord:     &protocol.HealthSummaryDiscord{Configured: false},
+		Sessions:    protocol.HealthSummarySessions{Path: sessionsPath(s.opts.StateDir), Recent: []protocol.HealthSummarySessionsRecentItem{}},
+		UptimeMs:    &up,
+		Connections: &conns,
+	}, nil
+}
+
+func sessionsPath(stateDir string) string {
+	if stateDir == "" {
+		return "(none)"
+	}
+	return stateDir + string(os.PathSeparator) + "sessions.db"
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 36)
+	j := 0
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hex[x>>4], hex[x&15]
+		j += 2
+	}
+	return string(out)
+}
+
+type gwsLogger struct{ l *slog.Logger }
+
+func (g gwsLogger) Error(v ...any) { g.l.Error("gws", "err", fmt.Sprint(v...)) }
