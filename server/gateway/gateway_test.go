@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -519,5 +520,67 @@ func TestV3Scopes(t *testing.T) {
 	f = n.call("system-presence", nil)
 	if f.OK || f.Error.Message != "unauthorized role: node" {
 		t.Fatalf("node calling operator method: %+v", f.Error)
+	}
+}
+
+// TestRemoteDevicePairing: a remote device is held at NOT_PAIRED until an operator
+// approves it; a rejected one stays out.
+func TestRemoteDevicePairing(t *testing.T) {
+	devices, err := auth.OpenStore(auth.StoreOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, Devices: devices})
+	admin := dial(t, g.url)
+	admin.handshake(v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}))
+	remote := http.Header{"X-Forwarded-For": {"203.0.113.7"}}
+
+	try := func(dev *device) (*testClient, *frame) {
+		c := dialHeader(t, g.url, remote)
+		nonce := c.challenge()
+		f := c.call("connect", v3Connect(map[string]any{"device": dev.sign("test", "test", "operator", nil, time.Now(), "s3cret", nonce), "auth": map[string]any{"token": "s3cret"}}))
+		return c, f
+	}
+	dev := newDevice(t)
+	c, f := try(dev)
+	if f.OK || f.Error.Code != "NOT_PAIRED" || f.Error.Message != "pairing required" {
+		t.Fatalf("remote device: %+v", f.Error)
+	}
+	var det struct{ RequestID string }
+	_ = json.Unmarshal(f.Error.Details, &det)
+	if ce := c.waitClose(); ce.Code != 1008 || string(ce.Reason) != "pairing required" {
+		t.Fatalf("close = %d %q", ce.Code, ce.Reason)
+	}
+	ev := admin.nextEvent("device.pair.requested")
+	var req protocol.DevicePairRequest
+	if err := req.UnmarshalJSON(ev.Payload); err != nil {
+		t.Fatal(err)
+	}
+	if req.DeviceID != dev.id || req.RequestID != det.RequestID {
+		t.Fatalf("request %+v, details %+v", req, det)
+	}
+	var list protocol.DevicePairListResult
+	admin.mustOK("device.pair.list", nil, &list)
+	if len(list.Pending) != 1 {
+		t.Fatalf("pending = %+v", list.Pending)
+	}
+	admin.mustOK("device.pair.approve", map[string]any{"requestId": req.RequestID}, nil)
+	admin.nextEvent("device.pair.resolved")
+	if _, f := try(dev); !f.OK {
+		t.Fatalf("approved device refused: %+v", f.Error)
+	}
+
+	other := newDevice(t)
+	c, f = try(other)
+	c.waitClose()
+	ev = admin.nextEvent("device.pair.requested")
+	_ = req.UnmarshalJSON(ev.Payload)
+	admin.mustOK("device.pair.reject", map[string]any{"requestId": req.RequestID}, nil)
+	if _, f := try(other); f.OK || f.Error.Code != "NOT_PAIRED" {
+		t.Fatalf("rejected device: %+v", f.Error)
+	}
+	f = admin.call("device.pair.approve", map[string]any{"requestId": "nope"})
+	if f.OK || f.Error.Message != "unknown requestId" {
+		t.Fatalf("unknown request: %+v", f.Error)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,10 +87,13 @@ type testClient struct {
 	invalid atomic.Int64
 }
 
-func dial(t *testing.T, url string) *testClient {
+func dial(t *testing.T, url string) *testClient { return dialHeader(t, url, nil) }
+
+// dialHeader dials with extra request headers (X-Forwarded-For makes a peer remote).
+func dialHeader(t *testing.T, url string, h http.Header) *testClient {
 	t.Helper()
 	c := &testClient{t: t, pending: map[string]string{}, waiters: map[string]chan *frame{}, events: make(chan *frame, 20000), closed: make(chan *gws.CloseError, 1)}
-	ws, _, err := gws.NewClient(c, &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 16 << 20})
+	ws, _, err := gws.NewClient(c, &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 16 << 20, RequestHeader: h})
 	if err != nil {
 		t.Fatal(err)
 	}
