@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -583,4 +584,23 @@ func TestRemoteDevicePairing(t *testing.T) {
 	if f.OK || f.Error.Message != "unknown requestId" {
 		t.Fatalf("unknown request: %+v", f.Error)
 	}
+}
+
+type panicky struct{ *handlers }
+
+func (p panicky) Status(context.Context, *Conn, *protocol.StatusParams) (*protocol.StatusResult, error) {
+	panic("boom")
+}
+
+// TestHandlerPanic: a panicking handler answers UNAVAILABLE for that request only.
+func TestHandlerPanic(t *testing.T) {
+	g := startGateway(t, Options{}, func(s *Server) { s.handler = panicky{&handlers{s: s}} })
+	c := dial(t, g.url)
+	c.handshake(v2Connect(nil))
+	f := c.call("status", nil)
+	if f.OK || f.Error.Code != "UNAVAILABLE" || f.Error.Message != "internal error in status" {
+		t.Fatalf("status: %+v", f.Error)
+	}
+	var list []protocol.PresenceEntry
+	c.mustOK("system-presence", nil, &list)
 }

@@ -29,7 +29,7 @@ type testGateway struct {
 	ln  net.Listener
 }
 
-func startGateway(t *testing.T, o Options) *testGateway {
+func startGateway(t *testing.T, o Options, setup ...func(*Server)) *testGateway {
 	t.Helper()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -37,6 +37,9 @@ func startGateway(t *testing.T, o Options) *testGateway {
 	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(s)
 	}
 	ln, err := Listen("127.0.0.1:0")
 	if err != nil {
