@@ -83,7 +83,7 @@ type recorder struct {
 }
 
 func (r *recorder) OnMessage(_ *gws.Conn, m *gws.Message) { r.frames <- m.Data.String(); _ = m.Close() }
-func (r *recorder) OnClose(_ *gws.Conn, err error)         { r.closed <- err }
+func (r *recorder) OnClose(_ *gws.Conn, err error)        { r.closed <- err }
 
 func TestSIGTERMSendsShutdownAndExitsZero(t *testing.T) {
 	p := startProc(t)
@@ -175,4 +175,3 @@ func errorsAs(err error, target **gws.CloseError) bool {
 	}
 	return ok
 }
-
