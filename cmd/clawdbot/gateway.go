@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +18,9 @@ import (
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/logs"
+	"github.com/clawgate/gateway/server/presence"
+	"github.com/clawgate/gateway/server/reload"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -60,6 +67,9 @@ func profileName(g *globalFlags) (string, error) {
 	return g.profile, nil
 }
 
+// restartExpectedMs is announced to clients before an in-process restart (§8.4).
+const restartExpectedMs = 1500
+
 func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	profile, err := profileName(g)
 	if err != nil {
@@ -84,70 +94,202 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	if err := config.ModeGuard(file, f.allowUnconfigured); err != nil {
 		return &exitError{1, err}
 	}
-	res, err := config.Resolve(&file.Config, env, config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode})
+	if err := os.MkdirAll(paths.StateDir, 0o700); err != nil {
+		return &exitError{1, fmt.Errorf("state dir: %w", err)}
+	}
+	logPath, maxBytes, maxFiles := logSettings(file, paths.StateDir)
+	logFile, err := logs.Open(logPath, maxBytes, maxFiles)
 	if err != nil {
 		return &exitError{1, err}
 	}
-	if err := res.CheckBind(); err != nil {
-		return &exitError{1, err}
-	}
+	defer logFile.Close()
 	level := slog.LevelInfo
 	if f.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
-	if err := os.MkdirAll(paths.StateDir, 0o700); err != nil {
-		return &exitError{1, fmt.Errorf("state dir: %w", err)}
-	}
-	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir})
+	log := slog.New(logs.NewHandler(
+		slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}),
+		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	))
+	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir, Logger: log})
 	if err != nil {
 		return &exitError{1, fmt.Errorf("device store: %w", err)}
 	}
-	// Derived helpers (and child processes) see the effective port, as in the original.
-	_ = os.Setenv("CLAWDBOT_GATEWAY_PORT", strconv.Itoa(res.Port))
 	ver := version
 	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
 		ver = v
 	}
 	commit, _ := env("GIT_COMMIT")
-	addr := fmt.Sprintf("%s:%d", res.Host, res.Port)
-	ln, err := gateway.Listen(addr)
-	if err != nil {
-		return &exitError{1, err}
+	start := time.Now()
+	pres := presence.New(presence.Options{Self: presence.DefaultSelf(ver)})
+
+	// SIGUSR1 and config reloads that need it restart the server in this process.
+	restart := make(chan string, 1)
+	requestRestart := func(why string) {
+		select {
+		case restart <- why:
+		default:
+		}
 	}
-	srv, err := gateway.New(gateway.Options{
-		Addr:             addr,
-		Secrets:          auth.Secrets{Mode: auth.Mode(res.Auth.Mode), Token: res.Auth.Token, Password: res.Auth.Password},
-		Devices:          devices,
-		Version:          ver,
-		Commit:           commit,
-		StateDir:         paths.StateDir,
-		ConfigPath:       paths.ConfigPath,
-		MaxPayload:       res.MaxPayload,
-		MaxBufferedBytes: res.MaxBufferedBytes,
-		TickInterval:     res.TickInterval,
-		Logger:           log,
-	})
-	if err != nil {
-		_ = ln.Close()
-		return &exitError{1, err}
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for range usr1 {
+			requestRestart("SIGUSR1")
+		}
+	}()
+	var healthVersion int64
+	for {
+		res, err := config.Resolve(&file.Config, env, config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode})
 		if err != nil {
 			return &exitError{1, err}
 		}
-		return nil
-	case <-ctx.Done():
+		if err := res.CheckBind(); err != nil {
+			return &exitError{1, err}
+		}
+		// Derived helpers (and child processes) see the effective port, as in the original.
+		_ = os.Setenv("CLAWDBOT_GATEWAY_PORT", strconv.Itoa(res.Port))
+		addr := net.JoinHostPort(res.Host, strconv.Itoa(res.Port))
+		ln, err := listenRetry(ctx, addr, healthVersion > 0)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		srv, err := gateway.New(gateway.Options{
+			Addr:             addr,
+			Secrets:          auth.Secrets{Mode: auth.Mode(res.Auth.Mode), Token: res.Auth.Token, Password: res.Auth.Password},
+			Devices:          devices,
+			Version:          ver,
+			Commit:           commit,
+			StateDir:         paths.StateDir,
+			ConfigPath:       paths.ConfigPath,
+			MaxPayload:       res.MaxPayload,
+			MaxBufferedBytes: res.MaxBufferedBytes,
+			TickInterval:     res.TickInterval,
+			ProcessStart:     start,
+			Presence:         pres,
+			HealthVersion:    healthVersion,
+			LogFile:          logFile.Path(),
+			Logger:           log,
+		})
+		if err != nil {
+			_ = ln.Close()
+			return &exitError{1, err}
+		}
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		wctx, stopWatch := context.WithCancel(ctx)
+		go reload.Watch(wctx, paths.ConfigPath, 200*time.Millisecond, reloadDebounce(file), func() {
+			next, plan, err := planReload(paths.ConfigPath, file)
+			switch {
+			case err != nil:
+				log.Warn("config reload skipped: the new file is invalid; the running config stays", "err", err)
+			case plan.NoopReason != "":
+				log.Info("config change needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
+				if next != nil {
+					file = next
+				}
+			case plan.Restart:
+				log.Info("config change needs a restart", "changed", plan.Changed, "mode", plan.Mode)
+				file = next
+				requestRestart("config change")
+			default:
+				file = next
+				log.Info("config reloaded (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
+			}
+		})
+		var why string
+		select {
+		case err := <-served:
+			stopWatch()
+			if err != nil {
+				return &exitError{1, err}
+			}
+			return nil
+		case <-ctx.Done():
+			stopWatch()
+			log.Info("shutting down", "reason", "signal")
+			shutdown(srv, log, "gateway stopping", 0)
+			<-served
+			return nil
+		case why = <-restart:
+		}
+		stopWatch()
+		log.Info("restarting in process", "reason", why)
+		shutdown(srv, log, "gateway restarting", restartExpectedMs)
+		<-served
+		healthVersion = srv.HealthVersion()
+		if why == "SIGUSR1" {
+			if next, err := config.Load(paths.ConfigPath); err == nil {
+				file = next
+			} else {
+				log.Warn("config invalid; restarting with the previous one", "err", err)
+			}
+		}
 	}
-	log.Info("shutting down", "reason", "signal")
+}
+
+func shutdown(srv *gateway.Server, log *slog.Logger, reason string, restartMs int64) {
+	// A watchdog: close must not hang the process (§8.4 uses 5 s).
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx, "gateway stopping", 0); err != nil {
+	if err := srv.Shutdown(sctx, reason, restartMs); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
-	<-served
-	return nil
+}
+
+// listenRetry binds addr. At start-up a busy port is another instance and fails at
+// once; after an in-process restart the old listener may take a moment to release the
+// port, so it is retried briefly.
+func listenRetry(ctx context.Context, addr string, retry bool) (net.Listener, error) {
+	for i := 0; ; i++ {
+		ln, err := gateway.Listen(addr)
+		if err == nil || !retry || i >= 40 {
+			return ln, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// planReload loads the changed file and decides what it needs.
+func planReload(path string, cur *config.File) (*config.File, reload.Plan, error) {
+	next, err := config.Load(path)
+	if err != nil {
+		return nil, reload.Plan{}, err
+	}
+	mode := ""
+	if next.Config.Gateway != nil && next.Config.Gateway.Reload != nil {
+		mode = string(next.Config.Gateway.Reload.Mode)
+	}
+	return next, reload.Decide(mode, reload.Diff(cur.Config, next.Config)), nil
+}
+
+func reloadDebounce(f *config.File) time.Duration {
+	if g := f.Config.Gateway; g != nil && g.Reload != nil && g.Reload.DebounceMs > 0 {
+		return time.Duration(g.Reload.DebounceMs) * time.Millisecond
+	}
+	return 300 * time.Millisecond
+}
+
+// logSettings reads logging.* with defaults: <stateDir>/logs/gateway.log.
+func logSettings(f *config.File, stateDir string) (string, int64, int) {
+	path := filepath.Join(stateDir, "logs", "gateway.log")
+	var maxBytes int64
+	maxFiles := 0
+	if l := f.Config.Logging; l != nil {
+		if l.File != nil && *l.File != "" {
+			path = *l.File
+		}
+		if l.MaxFileBytes != nil {
+			maxBytes = int64(*l.MaxFileBytes)
+		}
+		if l.MaxFiles != nil {
+			maxFiles = *l.MaxFiles
+		}
+	}
+	return path, maxBytes, maxFiles
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,17 +46,50 @@ func freePort(t *testing.T) int {
 // gatewayProc runs the binary with an isolated home, state dir and config.
 type gatewayProc struct {
 	cmd  *exec.Cmd
-	out  *strings.Builder
+	out  *syncBuf
 	port int
+	home string
+}
+
+// syncBuf is the process output, readable while the process writes it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// waitOutput waits until the process has printed substr.
+func (p *gatewayProc) waitOutput(t *testing.T, substr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(p.out.String(), substr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output lacks %q:\n%s", substr, p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func startProc(t *testing.T, args ...string) *gatewayProc {
 	t.Helper()
+	return startProcConfig(t, "", args...)
+}
+
+// startProcConfig starts the gateway with a config file (when cfg != "").
+func startProcConfig(t *testing.T, cfg string, args ...string) *gatewayProc {
+	t.Helper()
 	home := t.TempDir()
 	port := freePort(t)
+	if cfg != "" {
+		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cmd := exec.Command(binary, append([]string{"gateway", "--allow-unconfigured", "--port", fmt.Sprint(port)}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "CLAWDBOT_STATE_DIR="+filepath.Join(home, "state"), "CLAWDBOT_CONFIG_PATH="+filepath.Join(home, "clawdbot.json"))
-	out := &strings.Builder{}
+	out := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -73,7 +107,7 @@ func startProc(t *testing.T, args ...string) *gatewayProc {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &gatewayProc{cmd: cmd, out: out, port: port}
+	return &gatewayProc{cmd: cmd, out: out, port: port, home: home}
 }
 
 type recorder struct {
@@ -156,14 +190,16 @@ func TestRefusesUnconfiguredAndOpenBind(t *testing.T) {
 func waitFor(t *testing.T, ch chan string, substr string) string {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
+	var seen []string
 	for {
 		select {
 		case f := <-ch:
 			if strings.Contains(f, substr) {
 				return f
 			}
+			seen = append(seen, f)
 		case <-deadline:
-			t.Fatalf("no frame containing %s", substr)
+			t.Fatalf("no frame containing %s; saw %d frames: %.600s", substr, len(seen), strings.Join(seen, "\n"))
 		}
 	}
 }
@@ -174,4 +210,107 @@ func errorsAs(err error, target **gws.CloseError) bool {
 		*target = ce
 	}
 	return ok
+}
+
+// client connects a v3 CLI client and returns its recorder once hello-ok arrived.
+func (p *gatewayProc) client(t *testing.T) (*gws.Conn, *recorder) {
+	t.Helper()
+	rec := &recorder{frames: make(chan string, 1000), closed: make(chan error, 1)}
+	// After a restart the listener comes back within moments: retry the dial briefly.
+	var ws *gws.Conn
+	var err error
+	for i := 0; i < 100; i++ {
+		if ws, _, err = gws.NewClient(rec, &gws.ClientOption{Addr: fmt.Sprintf("ws://127.0.0.1:%d", p.port)}); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ws.ReadLoop()
+	t.Cleanup(func() { _ = ws.NetConn().Close() })
+	b, _ := json.Marshal(map[string]any{"type": "req", "id": "hello", "method": "connect", "params": map[string]any{
+		"minProtocol": 3, "maxProtocol": 3, "client": map[string]any{"id": "cli", "version": "1", "platform": "linux", "mode": "cli"}}})
+	_ = ws.WriteMessage(gws.OpcodeText, b)
+	waitFor(t, rec.frames, `"id":"hello","ok":true`)
+	return ws, rec
+}
+
+func expectRestart(t *testing.T, rec *recorder) {
+	t.Helper()
+	f := waitFor(t, rec.frames, `"event":"shutdown"`)
+	if !strings.Contains(f, `"restartExpectedMs":1500`) || !strings.Contains(f, `"gateway restarting"`) {
+		t.Fatalf("shutdown event: %s", f)
+	}
+	select {
+	case err := <-rec.closed:
+		var ce *gws.CloseError
+		if !errorsAs(err, &ce) || ce.Code != 1012 {
+			t.Fatalf("close = %v, want 1012", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not closed")
+	}
+}
+
+func TestSIGUSR1RestartsInProcess(t *testing.T) {
+	p := startProc(t)
+	pid := p.cmd.Process.Pid
+	_, rec := p.client(t)
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	expectRestart(t, rec)
+	// Same process, same port, serving again.
+	_, rec2 := p.client(t)
+	_ = rec2
+	if p.cmd.ProcessState != nil || p.cmd.Process.Pid != pid {
+		t.Fatal("process exited")
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("pid %d gone: %v", pid, err)
+	}
+}
+
+func TestConfigReloadModes(t *testing.T) {
+	cfg := `{
+  // JSON5: comments and trailing commas
+  gateway: { mode: "local", reload: { mode: "hybrid", debounceMs: 50 }, },
+  agent: { timeoutSeconds: 600 },
+}`
+	p := startProcConfig(t, cfg)
+	path := filepath.Join(p.home, "clawdbot.json")
+	_, rec := p.client(t)
+	write := func(s string) {
+		t.Helper()
+		// Save like an editor: temp file + rename.
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A key read dynamically: applied without a reconnect.
+	write(strings.Replace(cfg, "timeoutSeconds: 600", "timeoutSeconds: 30", 1))
+	p.waitOutput(t, "config reloaded (hot)")
+	select {
+	case err := <-rec.closed:
+		t.Fatalf("hot change closed the client: %v", err)
+	default:
+	}
+	// An invalid edit is ignored; the old config keeps running.
+	write(`{ gateway: { mode: "local", port: "not a port" } }`)
+	p.waitOutput(t, "config reload skipped")
+	select {
+	case err := <-rec.closed:
+		t.Fatalf("invalid edit closed the client: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// A critical key restarts the gateway; clients are told and can reconnect.
+	write(strings.Replace(cfg, "debounceMs: 50 }", "debounceMs: 50 }, tickIntervalMs: 20000", 1))
+	expectRestart(t, rec)
+	p.client(t)
 }

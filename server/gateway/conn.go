@@ -124,15 +124,20 @@ func (c *Conn) closeSlow() {
 
 // closeWith sends a close frame after everything already queued, then drops the
 // connection. Used for shutdown (after the shutdown event) and protocol errors.
-func (c *Conn) closeWith(code uint16, reason string) {
+// The returned channel is closed once the close frame was written (or failed).
+func (c *Conn) closeWith(code uint16, reason string) <-chan struct{} {
+	done := make(chan struct{})
 	if !c.closed.CompareAndSwap(false, true) {
-		return
+		close(done)
+		return done
 	}
 	c.ws.Async(func() {
+		defer close(done)
 		_ = c.ws.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		_ = c.ws.WriteClose(code, []byte(truncateReason(reason)))
 		_ = c.ws.NetConn().Close()
 	})
+	return done
 }
 
 // closeNow closes synchronously from the read goroutine (handshake failures).

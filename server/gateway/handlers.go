@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/logs"
 	"github.com/clawgate/gateway/server/presence"
 )
 
@@ -69,7 +70,28 @@ func (h *handlers) SystemEvent(ctx context.Context, c *Conn, p *protocol.SystemE
 }
 
 func (h *handlers) LogsTail(ctx context.Context, c *Conn, p *protocol.LogsTailParams) (*protocol.LogsTailResult, error) {
-	return nil, &protocol.ErrNotImplemented{Method: "logs.tail"}
+	if h.s.opts.LogFile == "" {
+		return nil, Unavailable("no log file configured")
+	}
+	limit, maxBytes := 0, 0
+	if p.Limit != nil {
+		limit = int(*p.Limit)
+	}
+	if p.MaxBytes != nil {
+		maxBytes = int(*p.MaxBytes)
+	}
+	r, err := logs.Tail(h.s.opts.LogFile, p.Cursor, limit, maxBytes)
+	if err != nil {
+		return nil, Unavailable("%v", err)
+	}
+	out := &protocol.LogsTailResult{File: r.File, Cursor: r.Cursor, Size: r.Size, Lines: r.Lines}
+	if r.Truncated {
+		out.Truncated = ptr(true)
+	}
+	if r.Reset {
+		out.Reset = ptr(true)
+	}
+	return out, nil
 }
 
 func (h *handlers) devices() (*Error, bool) {

@@ -69,6 +69,11 @@ type Options struct {
 	// Presence lets an in-process restart keep the presence list and its version
 	// (§8.4). When nil the server creates its own.
 	Presence *presence.Store
+	// HealthVersion continues the health counter of a previous instance (in-process
+	// restart), so clients never see it go backwards.
+	HealthVersion int64
+	// LogFile is the JSONL log file logs.tail reads; "" disables logs.tail.
+	LogFile string
 
 	// Handler overrides the method handlers (tests, later capabilities); nil uses the
 	// built-in ones.
@@ -140,7 +145,7 @@ func New(o Options) (*Server, error) {
 	if s.presence == nil {
 		s.presence = presence.New(presence.Options{Now: o.Now, Self: presence.DefaultSelf(o.Version)})
 	}
-	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth})
+	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth, InitialVersion: o.HealthVersion, Logger: o.Logger})
 	s.handler = o.Handler
 	if s.handler == nil {
 		s.handler = &handlers{s: s}
@@ -284,9 +289,19 @@ func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs 
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	closed := make([]<-chan struct{}, 0, len(conns))
 	for _, c := range conns {
-		c.closeWith(closeServiceRestart, "service restart")
+		closed = append(closed, c.closeWith(closeServiceRestart, "service restart"))
 	}
+	// Let the shutdown event and the close frames reach the clients (bounded).
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	for _, ch := range closed {
+		select {
+		case <-ch:
+		case <-fctx.Done():
+		}
+	}
+	cancel()
 	err := s.http.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() { s.requests.Wait(); s.loops.Wait(); close(done) }()
@@ -305,6 +320,9 @@ func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs 
 
 // Presence exposes the presence store (in-process restarts hand it to the next server).
 func (s *Server) Presence() *presence.Store { return s.presence }
+
+// HealthVersion is the current health counter (hand it to the next instance).
+func (s *Server) HealthVersion() int64 { return s.health.Version() }
 
 // Connections is the number of handshaken connections.
 func (s *Server) Connections() int { return s.hub.len() }
