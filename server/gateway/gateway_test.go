@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -603,4 +605,23 @@ func TestHandlerPanic(t *testing.T) {
 	}
 	var list []protocol.PresenceEntry
 	c.mustOK("system-presence", nil, &list)
+}
+
+func TestLogsTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gateway.log")
+	if err := os.WriteFile(path, []byte("{\"msg\":\"one\"}\n{\"msg\":\"two\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, Options{LogFile: path})
+	c := dial(t, g.url)
+	c.handshake(v3Connect(nil))
+	var r protocol.LogsTailResult
+	c.mustOK("logs.tail", map[string]any{"limit": 1}, &r)
+	if len(r.Lines) != 1 || r.Lines[0] != `{"msg":"two"}` || r.File != path || r.Cursor != r.Size {
+		t.Fatalf("logs.tail = %+v", r)
+	}
+	f := c.call("logs.tail", map[string]any{"limit": 0})
+	if f.OK || !strings.Contains(f.Error.Message, "must be >= 1") {
+		t.Fatalf("limit 0: %+v", f.Error)
+	}
 }
