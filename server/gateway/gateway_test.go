@@ -287,6 +287,13 @@ func TestV3DeviceIdentity(t *testing.T) {
 		if !f2.OK {
 			t.Fatalf("device token refused: %+v", f2.Error)
 		}
+		var h2 protocol.HelloOk
+		if err := h2.UnmarshalJSON(f2.Payload); err != nil {
+			t.Fatal(err)
+		}
+		if h2.Auth == nil || h2.Auth.DeviceToken != h.Auth.DeviceToken {
+			t.Fatalf("a valid device token must be handed back, not rotated: %+v", h2.Auth)
+		}
 		_ = c
 	})
 	for _, tc := range []struct {

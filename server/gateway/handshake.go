@@ -293,8 +293,12 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 	}
 	scopes := auth.DefaultScopes(role, p.Scopes)
 	ok, why := s.opts.Secrets.Check(token, password)
-	if !ok && p.Device != nil && s.opts.Devices != nil && tok != "" && s.opts.Devices.VerifyToken(p.Device.ID, role, tok) {
-		ok = true // device token (§11)
+	// A valid device token authenticates on its own (§11), and is handed back as is
+	// instead of being rotated on every connect: two processes sharing an identity, or
+	// a hello-ok lost in transit, must not lock the device out.
+	deviceToken := p.Device != nil && s.opts.Devices != nil && tok != "" && s.opts.Devices.VerifyToken(p.Device.ID, role, tok)
+	if !ok && deviceToken {
+		ok = true
 	}
 	if !ok {
 		return nil, Invalid("%s", why), why
@@ -324,11 +328,15 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 			case dec.AutoApproved:
 				s.hub.broadcast(&protocol.DevicePairResolvedEvent{RequestID: dec.RequestID, DeviceID: c.deviceID, Decision: protocol.PairingDecisionApproved, Ts: s.opts.Now().UnixMilli()}, nil)
 			}
-			dt, issued, err := s.opts.Devices.IssueToken(c.deviceID, role, scopes)
-			if err != nil {
-				return nil, Unavailable("device token: %v", err), "device token unavailable"
+			if deviceToken {
+				helloAuth = &protocol.HelloOkAuth{DeviceToken: tok, Role: role, Scopes: scopes}
+			} else {
+				dt, issued, err := s.opts.Devices.IssueToken(c.deviceID, role, scopes)
+				if err != nil {
+					return nil, Unavailable("device token: %v", err), "device token unavailable"
+				}
+				helloAuth = &protocol.HelloOkAuth{DeviceToken: dt, Role: role, Scopes: scopes, IssuedAtMs: &issued}
 			}
-			helloAuth = &protocol.HelloOkAuth{DeviceToken: dt, Role: role, Scopes: scopes, IssuedAtMs: &issued}
 		}
 	}
 	if c.clientMode != "cli" {
