@@ -54,6 +54,8 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().BoolVar(&g.dev, "dev", false, "use the dev profile (~/.clawdbot-dev, port 19001)")
 	root.PersistentFlags().StringVar(&g.profile, "profile", "", "use a named profile (~/.clawdbot-<name>)")
-	root.AddCommand(newGatewayCmd(g))
+	gw := newGatewayCmd(g)
+	root.AddCommand(gw)
+	addHelperCommands(root, gw, g)
 	return root
 }

@@ -314,3 +314,49 @@ func TestConfigReloadModes(t *testing.T) {
 	expectRestart(t, rec)
 	p.client(t)
 }
+
+func TestHelpersExitCodes(t *testing.T) {
+	p := startProc(t)
+	url := fmt.Sprintf("ws://127.0.0.1:%d", p.port)
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), "HOME="+p.home, "CLAWDBOT_STATE_DIR="+filepath.Join(p.home, "state"),
+			"CLAWDBOT_CONFIG_PATH="+filepath.Join(p.home, "clawdbot.json"), fmt.Sprintf("CLAWDBOT_GATEWAY_PORT=%d", p.port))
+		out, err := cmd.Output()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out) + string(ee.Stderr), ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+	out, code := run("gateway", "health", "--url", url, "--json")
+	var sum map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &sum) != nil || sum["ok"] != true {
+		t.Fatalf("gateway health --json: code %d, output %q", code, out)
+	}
+	if out, code = run("health"); code != 0 || !strings.Contains(out, "gateway: ok") {
+		t.Fatalf("health via config/env: code %d, output %q", code, out)
+	}
+	if out, code = run("status"); code != 0 || !strings.Contains(out, "protocol 3") {
+		t.Fatalf("status: code %d, output %q", code, out)
+	}
+	if out, code = run("gateway", "call", "system-presence", "--url", url); code != 0 || !strings.Contains(out, `"mode": "gateway"`) {
+		t.Fatalf("call: code %d, output %q", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"gateway", "call", "no.such.method", "--url", url}, 1},
+		{[]string{"gateway", "send", "--to", "+15551234567", "--message", "hi", "--url", url}, 1},
+		{[]string{"gateway", "call", "health", "--params", "{bad", "--url", url}, 2},
+		{[]string{"gateway", "health", "--no-such-flag"}, 2},
+		{[]string{"gateway", "health", "--url", fmt.Sprintf("ws://127.0.0.1:%d", freePort(t)), "--timeout", "2s"}, 3},
+	} {
+		if out, code := run(tc.args...); code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, out)
+		}
+	}
+}
