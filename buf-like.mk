@@ -9,7 +9,7 @@ BASE      ?= $(shell b=$$(git merge-base HEAD main 2>/dev/null || true); \
                if [ -z "$$b" ] || [ "$$b" = "$$(git rev-parse HEAD 2>/dev/null)" ]; then \
                  git rev-parse -q --verify HEAD~1 2>/dev/null || true; else echo $$b; fi)
 
-.PHONY: generate check-generated lint vet breaking test race bench fuzz swift ci
+.PHONY: generate check-generated lint vet breaking test race bench bench-e2e fuzz swift ci
 
 generate:
 	$(GO) generate ./...
@@ -36,8 +36,15 @@ test:
 race:
 	$(GO) test -count=1 -race ./...
 
-bench:
+# Micro-benchmarks, then the end-to-end run (the whole target stays under 5 min).
+bench: bench-e2e
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tools/protogen/difftest/ ./tools/protogen/runtime/wire/
+
+# End-to-end: the real gateway binary and a bare gws echo server under tools/gwload, on
+# loopback, fresh temp state per phase, bounded (< 3 min); prints a table against the
+# targets and the path of the JSON results. See tools/gwload/README.md.
+bench-e2e:
+	tools/gwload/bench.sh
 
 # Each fuzz target briefly (FUZZTIME per target); FUZZTIME=5m for a long local run.
 fuzz:

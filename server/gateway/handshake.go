@@ -176,12 +176,12 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	s.hub.join(c, appendRes(nil, req.ID, hello, nil))
 	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
 	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
-	// Every connect refreshes health, and every refresh is broadcast (§2.2).
-	go func() {
-		if _, err := s.health.Refresh(context.Background()); err != nil {
-			s.log.Warn("health refresh failed", "err", err)
-		}
-	}()
+	// A connect refreshes health and the refresh is broadcast (§2.2) — at most once per
+	// MinRefreshInterval, so a connect storm is not an O(n²) broadcast storm.
+	s.health.Nudge()
+	// Nothing of the handshake stays reachable from a long-lived connection.
+	c.dec.Reset(nil)
+	c.timer = nil
 }
 
 func paramsDetails(err error) any {

@@ -38,7 +38,11 @@ type Refresher func(ctx context.Context) (protocol.HealthSummary, error)
 // Options configure a Cache. Zero values take the defaults.
 type Options struct {
 	MaxAge time.Duration // a cached summary younger than this is served at once; default 60s
-	Now    Clock         // default time.Now
+	// MinRefreshInterval is the least time between background refreshes (default 1s).
+	// Every refresh is broadcast to every client, so without it a burst of health
+	// calls or connects turns into a broadcast storm.
+	MinRefreshInterval time.Duration
+	Now                Clock // default time.Now
 	// OnRefresh is called after every completed refresh with the new summary and
 	// version, outside any lock, before the refresh's waiters are released. Calls are
 	// never concurrent and come in version order.
@@ -61,6 +65,7 @@ type call struct {
 type Cache struct {
 	refresh   Refresher
 	maxAge    time.Duration
+	minGap    time.Duration
 	now       Clock
 	onRefresh func(protocol.HealthSummary, int64)
 	log       *slog.Logger
@@ -83,6 +88,9 @@ type Cache struct {
 
 // New returns an empty cache; nothing is refreshed until asked.
 func New(r Refresher, o Options) *Cache {
+	if o.MinRefreshInterval == 0 {
+		o.MinRefreshInterval = time.Second // negative: no minimum (tests)
+	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultMaxAge
 	}
@@ -99,6 +107,7 @@ func New(r Refresher, o Options) *Cache {
 	return &Cache{
 		refresh:   r,
 		maxAge:    o.MaxAge,
+		minGap:    o.MinRefreshInterval,
 		now:       o.Now,
 		onRefresh: o.OnRefresh,
 		log:       o.Logger,
@@ -117,7 +126,7 @@ func (c *Cache) Get(ctx context.Context, force bool) (protocol.HealthSummary, er
 	c.mu.Lock()
 	if !force && c.has && c.now().Sub(c.at) < c.maxAge {
 		sum := c.sum
-		if !c.closed && c.inflight == nil {
+		if !c.closed && c.inflight == nil && (c.minGap < 0 || c.now().Sub(c.at) >= c.minGap) {
 			c.startLocked()
 		}
 		c.mu.Unlock()
@@ -145,6 +154,17 @@ func (c *Cache) Get(ctx context.Context, force bool) (protocol.HealthSummary, er
 	case <-ctx.Done():
 		return protocol.HealthSummary{}, fmt.Errorf("health: waiting for refresh: %w", context.Cause(ctx))
 	}
+}
+
+// Nudge starts a background refresh unless one is running or the cached summary is
+// younger than MinRefreshInterval. It never waits.
+func (c *Cache) Nudge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.inflight != nil || (c.has && c.minGap > 0 && c.now().Sub(c.at) < c.minGap) {
+		return
+	}
+	c.startLocked()
 }
 
 // Refresh forces a refresh (joining one already running) and waits for it.

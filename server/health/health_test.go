@@ -105,7 +105,7 @@ var quiet = slog.New(slog.DiscardHandler)
 
 func newCache(t *testing.T, s *scripted, clk *fakeClock, rec *recorder, mutate ...func(*Options)) *Cache {
 	t.Helper()
-	o := Options{Now: clk.Now, Logger: quiet}
+	o := Options{Now: clk.Now, Logger: quiet, MinRefreshInterval: -1}
 	if rec != nil {
 		o.OnRefresh = rec.onRefresh
 	}
@@ -226,7 +226,7 @@ func TestRefreshError(t *testing.T) {
 				}
 				return s.refresh(ctx)
 			}
-			c := New(r, Options{Now: clk.Now, OnRefresh: rec.onRefresh, Logger: quiet})
+			c := New(r, Options{Now: clk.Now, OnRefresh: rec.onRefresh, Logger: quiet, MinRefreshInterval: -1})
 			defer c.Close()
 			if tt.prime {
 				s.results <- marked(1)
@@ -415,7 +415,7 @@ func TestClose(t *testing.T) {
 			<-ctx.Done()
 			sawCancel.Store(true)
 			return protocol.HealthSummary{}, ctx.Err()
-		}, Options{Logger: quiet})
+		}, Options{Logger: quiet, MinRefreshInterval: -1})
 		errc := make(chan error, 1)
 		go func() { _, err := c.Refresh(context.Background()); errc <- err }()
 		<-started
@@ -434,7 +434,7 @@ func TestClose(t *testing.T) {
 	t.Run("after Close", func(t *testing.T) {
 		defer goleak.VerifyNone(t)
 		s, clk, rec := newScripted(), newFakeClock(), newRecorder()
-		c := New(s.refresh, Options{Now: clk.Now, OnRefresh: rec.onRefresh, Logger: quiet})
+		c := New(s.refresh, Options{Now: clk.Now, OnRefresh: rec.onRefresh, Logger: quiet, MinRefreshInterval: -1})
 		s.results <- marked(1)
 		if _, err := c.Refresh(context.Background()); err != nil {
 			t.Fatal(err)
@@ -469,7 +469,7 @@ func TestReturnedSummariesAreCopies(t *testing.T) {
 		Sessions:    protocol.HealthSummarySessions{Recent: []protocol.HealthSummarySessionsRecentItem{{Key: "main", Age: &age}}},
 	}
 	rec := newRecorder()
-	c := New(func(context.Context) (protocol.HealthSummary, error) { return shared, nil }, Options{Logger: quiet, OnRefresh: rec.onRefresh})
+	c := New(func(context.Context) (protocol.HealthSummary, error) { return shared, nil }, Options{Logger: quiet, MinRefreshInterval: -1, OnRefresh: rec.onRefresh})
 	defer c.Close()
 	got, err := c.Refresh(context.Background())
 	if err != nil {
@@ -503,7 +503,7 @@ func TestConcurrentUse(t *testing.T) {
 			return protocol.HealthSummary{}, errors.New("flaky")
 		}
 		return protocol.HealthSummary{Ok: true, HeartbeatSeconds: n}, nil
-	}, Options{Now: clk.Now, MaxAge: 50 * time.Millisecond, Logger: quiet, OnRefresh: func(_ protocol.HealthSummary, v int64) {
+	}, Options{Now: clk.Now, MaxAge: 50 * time.Millisecond, Logger: quiet, MinRefreshInterval: -1, OnRefresh: func(_ protocol.HealthSummary, v int64) {
 		if prev := lastSeen.Swap(v); v != prev+1 && prev != 0 {
 			t.Errorf("OnRefresh version %d after %d", v, prev)
 		}
@@ -541,5 +541,42 @@ func TestConcurrentUse(t *testing.T) {
 	_, v, _ := c.Current()
 	if want := 1 + calls.Load() - calls.Load()/7; v != want {
 		t.Fatalf("version %d after %d refresher calls, want %d", v, calls.Load(), want)
+	}
+}
+
+// TestMinRefreshInterval: cached reads and nudges within the minimum interval start no
+// refresh, so health calls and connects cannot turn into a broadcast storm.
+func TestMinRefreshInterval(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	var calls atomic.Int32
+	c := New(func(context.Context) (protocol.HealthSummary, error) {
+		calls.Add(1)
+		return protocol.HealthSummary{Ok: true}, nil
+	}, Options{Now: clock, MinRefreshInterval: time.Second, Logger: quiet})
+	defer c.Close()
+	if _, err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		if _, err := c.Get(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		c.Nudge()
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("refreshes within the interval = %d, want 1", n)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	c.Nudge()
+	deadline := time.Now().Add(5 * time.Second)
+	for calls.Load() != 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("refreshes after the interval = %d, want 2", n)
 	}
 }

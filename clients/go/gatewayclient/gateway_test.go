@@ -635,9 +635,16 @@ func TestReconnectDisabled(t *testing.T) {
 
 // waitPostConnectHealth waits for the health event every connect causes, so that the
 // gateway is quiet afterwards.
+// waitPostConnectHealth makes the gateway refresh health (probe: true forces it; a plain
+// connect refreshes at most once a second) and waits for the broadcast, after which the
+// gateway is quiet.
 func waitPostConnectHealth(t *testing.T, c *Client) {
 	t.Helper()
 	v := c.Hello().Snapshot.StateVersion.Health
+	probe := true
+	if _, err := c.Calls.Health(t.Context(), &protocol.HealthParams{Probe: &probe}); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for c.StateVersion().Health <= v {
 		if time.Now().After(deadline) {
