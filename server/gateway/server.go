@@ -153,9 +153,9 @@ func New(o Options) (*Server, error) {
 	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
 		ReadMaxPayloadSize: o.MaxPayload,
 		// Control frames are small; a 1 KiB read buffer saves 3 KiB per idle connection.
-		ReadBufferSize: 1024,
-		CheckUtf8Enabled:   true,
-		Recovery:           gws.Recovery,
+		ReadBufferSize:   1024,
+		CheckUtf8Enabled: true,
+		Recovery:         gws.Recovery,
 		// Frames of one connection are handled in order by its read goroutine: the
 		// handshake must be serial (§12.11); requests after it run concurrently in
 		// their own goroutines, bounded per connection.
