@@ -85,7 +85,15 @@ func (e *events) OnMessage(ws *gws.Conn, msg *gws.Message) {
 		return
 	}
 	if !c.ready.Load() {
-		e.s.handshake(c, data)
+		// The handshake runs deep (auth, snapshot encoding); on a goroutine of its own
+		// it cannot grow the stack of the read goroutine, which lives as long as the
+		// connection. The read loop waits, so frames stay strictly ordered.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.s.handshake(c, data)
+		}()
+		<-done
 		return
 	}
 	e.alive(c)
