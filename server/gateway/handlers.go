@@ -31,6 +31,9 @@ func (h *handlers) Health(ctx context.Context, c *Conn, p *protocol.HealthParams
 	if err != nil {
 		return nil, Unavailable("health refresh failed: %v", err)
 	}
+	// The cached snapshot may be up to a minute old; these two are free to read live.
+	conns, up := int64(h.s.hub.len()), h.s.uptimeMs()
+	sum.Connections, sum.UptimeMs = &conns, &up
 	return &sum, nil
 }
 
