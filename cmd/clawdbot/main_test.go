@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/lxzan/gws"
+
+	"github.com/clawgate/gateway/clients/go/gatewayclient"
+	"github.com/clawgate/gateway/gen/go/protocol"
 )
 
 var binary string
@@ -357,6 +360,98 @@ func TestHelpersExitCodes(t *testing.T) {
 	} {
 		if out, code := run(tc.args...); code != tc.code {
 			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, out)
+		}
+	}
+}
+
+// TestGoClientSurvivesSIGUSR1: the importable client reconnects by itself after an
+// in-process restart and keeps serving calls.
+func TestGoClientSurvivesSIGUSR1(t *testing.T) {
+	p := startProc(t)
+	ctx := t.Context()
+	c, err := gatewayclient.Dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d", p.port), gatewayclient.Options{
+		Client: gatewayclient.ClientInfo{ID: protocol.ClientIDCli, Version: "1", Platform: "linux", Mode: "cli"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	events, cancel := c.Subscribe("shutdown")
+	defer cancel()
+	if _, err := c.Calls.Status(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	first := c.Hello().Server.ConnID
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if !strings.Contains(string(ev.Payload), `"restartExpectedMs":1500`) {
+			t.Fatalf("shutdown payload %s", ev.Payload)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown event")
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for c.Hello().Server.ConnID == first {
+		if time.Now().After(deadline) {
+			t.Fatal("client did not reconnect")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := c.Calls.Status(ctx, nil); err != nil {
+		t.Fatalf("call after restart: %v", err)
+	}
+}
+
+// TestDevProfileSideBySide: the default and the --dev profile run at once with their
+// own state, config and ports, and --dev helpers reach the dev gateway.
+func TestDevProfileSideBySide(t *testing.T) {
+	home := t.TempDir()
+	env := func() []string {
+		var out []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "CLAWDBOT_") && !strings.HasPrefix(kv, "HOME=") {
+				out = append(out, kv)
+			}
+		}
+		return append(out, "HOME="+home)
+	}
+	start := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _, _ = cmd.Process.Wait() })
+		return cmd
+	}
+	port := freePort(t)
+	start("gateway", "--allow-unconfigured", "--port", fmt.Sprint(port))
+	start("--dev", "gateway", "--allow-unconfigured")
+	health := func(args ...string) string {
+		var out []byte
+		var err error
+		for i := 0; i < 100; i++ {
+			cmd := exec.Command(binary, args...)
+			cmd.Env = env()
+			if out, err = cmd.Output(); err == nil {
+				return string(out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("%v: %v %s", args, err, out)
+		return ""
+	}
+	dev := health("--dev", "gateway", "call", "status", "--json")
+	def := health("gateway", "call", "status", "--url", fmt.Sprintf("ws://127.0.0.1:%d", port))
+	if !strings.Contains(dev, ".clawdbot-dev") || strings.Contains(def, ".clawdbot-dev") {
+		t.Fatalf("profiles not isolated:\ndev: %s\ndefault: %s", dev, def)
+	}
+	for _, dir := range []string{".clawdbot", ".clawdbot-dev"} {
+		if st, err := os.Stat(filepath.Join(home, dir)); err != nil || st.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v", dir, err)
 		}
 	}
 }
