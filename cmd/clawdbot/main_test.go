@@ -455,3 +455,24 @@ func TestDevProfileSideBySide(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidConfigRefusesToStart lists every bad path and exits 1.
+func TestInvalidConfigRefusesToStart(t *testing.T) {
+	home := t.TempDir()
+	cfg := filepath.Join(home, "clawdbot.json")
+	if err := os.WriteFile(cfg, []byte(`{ gateway: { mode: "local", port: 99999, bind: "wan", bogus: 1 } }`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "gateway")
+	cmd.Env = append(os.Environ(), "HOME="+home, "CLAWDBOT_STATE_DIR="+filepath.Join(home, "s"), "CLAWDBOT_CONFIG_PATH="+cfg)
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("err=%v out=%s", err, out)
+	}
+	for _, p := range []string{"/gateway/port", "/gateway/bind", "/gateway/bogus"} {
+		if !strings.Contains(string(out), p) {
+			t.Errorf("output lacks %s:\n%s", p, out)
+		}
+	}
+}
