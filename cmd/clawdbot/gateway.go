@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/logs"
+	"github.com/clawgate/gateway/server/portkill"
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/server/reload"
 )
@@ -34,6 +35,7 @@ type gatewayFlags struct {
 	authMode          string
 	verbose           bool
 	allowUnconfigured bool
+	force             bool
 }
 
 func newGatewayCmd(g *globalFlags) *cobra.Command {
@@ -54,6 +56,7 @@ func newGatewayCmd(g *globalFlags) *cobra.Command {
 	fl.StringVar(&f.authMode, "auth", "", "token|password")
 	fl.BoolVar(&f.verbose, "verbose", false, "debug logs on stdout")
 	fl.BoolVar(&f.allowUnconfigured, "allow-unconfigured", false, "start without gateway.mode=local in the config")
+	fl.BoolVar(&f.force, "force", false, "stop whatever listens on the gateway port first (SIGTERM, then SIGKILL)")
 	return cmd
 }
 
@@ -147,6 +150,11 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		}
 		if err := res.CheckBind(); err != nil {
 			return &exitError{1, err}
+		}
+		if f.force && healthVersion == 0 {
+			if err := portkill.FreePort(ctx, res.Port, log); err != nil {
+				return &exitError{1, err}
+			}
 		}
 		// Derived helpers (and child processes) see the effective port, as in the original.
 		_ = os.Setenv("CLAWDBOT_GATEWAY_PORT", strconv.Itoa(res.Port))

@@ -57,5 +57,7 @@ func newRoot() *cobra.Command {
 	gw := newGatewayCmd(g)
 	root.AddCommand(gw)
 	addHelperCommands(root, gw, g)
+	addServiceCommands(gw, g)
+	root.AddCommand(newSetupCmd(g))
 	return root
 }

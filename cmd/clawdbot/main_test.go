@@ -476,3 +476,25 @@ func TestInvalidConfigRefusesToStart(t *testing.T) {
 		}
 	}
 }
+
+// TestForceTakesOverThePort: --force stops the listener it finds (here another gateway
+// this test started) and starts on the port.
+func TestForceTakesOverThePort(t *testing.T) {
+	old := startProc(t)
+	home := t.TempDir()
+	cmd := exec.Command(binary, "gateway", "--allow-unconfigured", "--force", "--port", fmt.Sprint(old.port))
+	cmd.Env = append(os.Environ(), "HOME="+home, "CLAWDBOT_STATE_DIR="+filepath.Join(home, "s"), "CLAWDBOT_CONFIG_PATH="+filepath.Join(home, "c.json"))
+	out := &syncBuf{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	if err := old.cmd.Wait(); err != nil {
+		t.Fatalf("old gateway did not exit cleanly on SIGTERM: %v", err)
+	}
+	nu := &gatewayProc{cmd: cmd, out: out, port: old.port, home: home}
+	nu.waitOutput(t, fmt.Sprintf("killed pid %d", old.cmd.Process.Pid))
+	nu.waitOutput(t, "gateway listening")
+	nu.client(t)
+}
