@@ -178,6 +178,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Presence:         pres,
 			HealthVersion:    healthVersion,
 			LogFile:          logFile.Path(),
+			AllowedOrigins:   allowedOrigins(file),
 			Logger:           log,
 		})
 		if err != nil {
@@ -300,4 +301,11 @@ func logSettings(f *config.File, stateDir string) (string, int64, int) {
 		}
 	}
 	return path, maxBytes, maxFiles
+}
+
+func allowedOrigins(f *config.File) []string {
+	if g := f.Config.Gateway; g != nil && g.ControlUI != nil {
+		return g.ControlUI.AllowedOrigins
+	}
+	return nil
 }

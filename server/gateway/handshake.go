@@ -208,6 +208,12 @@ func asParams(err error, target **protocol.ParamsError) bool {
 	return ok
 }
 
+// tooManyFailures answers an address that is locked out after failed auth attempts.
+func tooManyFailures(wait time.Duration) *Error {
+	return &Error{Code: CodeInvalidRequest, Message: "unauthorized: too many failed attempts; retry later",
+		Retryable: true, RetryAfterMs: max(wait.Milliseconds(), 1)}
+}
+
 // sniffRange reads minProtocol/maxProtocol out of connect params without validating
 // the rest, so the version is chosen before the version's schema is applied.
 func sniffRange(params []byte) (minP, maxP int64, ok bool) {
@@ -250,9 +256,14 @@ func (s *Server) acceptV2(c *Conn, p *protocol.ConnectParamsV2) (*protocol.Hello
 	if p.Auth != nil {
 		token, password = p.Auth.Token, p.Auth.Password
 	}
+	if wait := s.limiter.blocked(c.remote); wait > 0 {
+		return nil, tooManyFailures(wait), "unauthorized"
+	}
 	if ok, _ := s.opts.Secrets.Check(token, password); !ok {
+		s.limiter.fail(c.remote)
 		return nil, Invalid("unauthorized"), "unauthorized"
 	}
+	s.limiter.ok(c.remote)
 	c.role, c.scopes = "operator", []string{auth.ScopeAdmin}
 	c.clientID, c.clientMode = p.Client.Name, p.Client.Mode
 	if p.Client.Mode != "cli" {
@@ -300,6 +311,10 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 		}
 	}
 	scopes := auth.DefaultScopes(role, p.Scopes)
+	if wait := s.limiter.blocked(c.remote); wait > 0 {
+		e := tooManyFailures(wait)
+		return nil, e, e.Message
+	}
 	ok, why := s.opts.Secrets.Check(token, password)
 	// A valid device token authenticates on its own (§11), and is handed back as is
 	// instead of being rotated on every connect: two processes sharing an identity, or
@@ -309,7 +324,11 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 		ok = true
 	}
 	if !ok {
+		s.limiter.fail(c.remote)
 		return nil, Invalid("%s", why), why
+	}
+	if s.opts.Secrets.HasSecret() || deviceToken {
+		s.limiter.ok(c.remote)
 	}
 	if p.Device == nil && !(s.opts.Secrets.HasSecret() || c.local) {
 		return nil, &Error{Code: CodeNotPaired, Message: "device identity required"}, "device identity required"

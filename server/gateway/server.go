@@ -74,6 +74,9 @@ type Options struct {
 	HealthVersion int64
 	// LogFile is the JSONL log file logs.tail reads; "" disables logs.tail.
 	LogFile string
+	// AllowedOrigins are browser origins (besides the gateway's own) that may open the
+	// WebSocket (gateway.controlUi.allowedOrigins).
+	AllowedOrigins []string
 
 	// Handler overrides the method handlers (tests, later capabilities); nil uses the
 	// built-in ones.
@@ -89,6 +92,7 @@ type Server struct {
 	presence *presence.Store
 	health   *health.Cache
 	handler  protocol.Handler[*Conn]
+	limiter  *authLimiter
 	mux      *http.ServeMux
 	http     *http.Server
 
@@ -146,6 +150,7 @@ func New(o Options) (*Server, error) {
 		s.presence = presence.New(presence.Options{Now: o.Now, Self: presence.DefaultSelf(o.Version)})
 	}
 	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth, InitialVersion: o.HealthVersion, Logger: o.Logger})
+	s.limiter = newAuthLimiter(o.Now)
 	s.handler = o.Handler
 	if s.handler == nil {
 		s.handler = &handlers{s: s}
@@ -182,6 +187,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.closing.Load() {
 		http.Error(w, "gateway is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if !originAllowed(r.Header.Get("Origin"), r.Host, s.opts.AllowedOrigins) {
+		s.log.Warn("websocket from a foreign origin refused", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r)
