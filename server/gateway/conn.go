@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,7 +49,6 @@ type Conn struct {
 	timer    *time.Timer // handshake deadline
 	inflight chan struct{}
 	dec      wire.Decoder // used only by the read goroutine
-	mu       sync.Mutex   // guards closeOnce bookkeeping
 }
 
 // ID is the connection id (connId in hello-ok).

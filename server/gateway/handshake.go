@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"runtime/debug"
 	"strings"
@@ -194,18 +195,10 @@ func (s *Server) handshake(c *Conn, data []byte) {
 
 func paramsDetails(err error) any {
 	var pe *protocol.ParamsError
-	if ok := asParams(err, &pe); ok {
+	if errors.As(err, &pe) {
 		return map[string]string{"path": pe.Err.Path}
 	}
 	return nil
-}
-
-func asParams(err error, target **protocol.ParamsError) bool {
-	pe, ok := err.(*protocol.ParamsError)
-	if ok {
-		*target = pe
-	}
-	return ok
 }
 
 // tooManyFailures answers an address that is locked out after failed auth attempts.
