@@ -52,6 +52,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRequestFrame$$' -fuzztime=$(FUZZTIME) ./tools/protogen/difftest/
 	$(GO) test -run='^$$' -fuzz='^FuzzSkip$$' -fuzztime=$(FUZZTIME) ./tools/protogen/runtime/wire/
 	$(GO) test -run='^$$' -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./tools/protogen/runtime/wire/
+	$(GO) test -run='^$$' -fuzz='^FuzzHandshake$$' -fuzztime=$(FUZZTIME) ./server/gateway/
+	$(GO) test -run='^$$' -fuzz='^FuzzValidate$$' -fuzztime=$(FUZZTIME) ./server/config/
 
 # Swift: a real compiler where there is one, the tree-sitter grammar everywhere.
 swift:
