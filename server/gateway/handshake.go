@@ -453,7 +453,16 @@ func (s *Server) request(c *Conn, data []byte) {
 		}
 	}
 	c.inflight <- struct{}{} // bounded per connection: waits when full
+	// Under s.mu, so Shutdown's barrier orders every Add before its Wait.
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		<-c.inflight
+		c.respond(req.ID, nil, &Error{Code: CodeUnavailable, Message: "gateway is shutting down", Retryable: true})
+		return
+	}
 	s.requests.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {

@@ -289,6 +289,10 @@ func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs 
 	if !s.closing.CompareAndSwap(false, true) {
 		return nil
 	}
+	// Barrier: a request that passed its closing check has done its WaitGroup Add.
+	s.mu.Lock()
+	s.mu.Unlock()
+
 	ev := &protocol.ShutdownEvent{Reason: reason}
 	if restartExpectedMs > 0 {
 		ev.RestartExpectedMs = &restartExpectedMs
