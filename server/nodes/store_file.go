@@ -1,0 +1,182 @@
+package nodes
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const (
+	pairedFile  = "paired.json"
+	pendingFile = "pending.json"
+	dirPerm     = 0o700
+	filePerm    = 0o600
+)
+
+// ErrCorrupt marks a store file that exists but can't be used; OpenStore wraps it with
+// the path and the reason. The gateway must not start over silently (that would unpair
+// every node): move or fix the file.
+var ErrCorrupt = errors.New("corrupt node store file")
+
+// nodesDir is where the store lives. The original kept these files in
+// ~/.clawdbot/nodes regardless of CLAWDBOT_STATE_DIR; we root them at the state dir so
+// that one state dir holds all of a gateway's state (and tests stay hermetic).
+func nodesDir(stateDir string) string { return filepath.Join(stateDir, "nodes") }
+
+// loadFiles prepares dir (0700) and reads both files; a missing file is empty state.
+func loadFiles(dir string) (map[string]*pairedRecord, map[string]*pendingRecord, error) {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return nil, nil, fmt.Errorf("nodes: store: %w", err)
+	}
+	if err := os.Chmod(dir, dirPerm); err != nil {
+		return nil, nil, fmt.Errorf("nodes: store: %w", err)
+	}
+	removeStaleTemps(dir)
+
+	paired := map[string]*pairedRecord{}
+	if err := readJSON(dir, pairedFile, &paired); err != nil {
+		return nil, nil, err
+	}
+	for id, p := range paired {
+		if err := checkPaired(id, p); err != nil {
+			return nil, nil, corrupt(dir, pairedFile, err)
+		}
+	}
+	pending := map[string]*pendingRecord{}
+	if err := readJSON(dir, pendingFile, &pending); err != nil {
+		return nil, nil, err
+	}
+	for id, r := range pending {
+		if err := checkPending(id, r); err != nil {
+			return nil, nil, corrupt(dir, pendingFile, err)
+		}
+	}
+	return paired, pending, nil
+}
+
+func corrupt(dir, name string, err error) error {
+	return fmt.Errorf("nodes: store: %w %s: %w (fix or move the file away; it is never reset automatically)",
+		ErrCorrupt, filepath.Join(dir, name), err)
+}
+
+// readJSON decodes dir/name into *dst (a map); a missing file leaves it empty.
+func readJSON[M ~map[string]V, V any](dir, name string, dst *M) error {
+	path := filepath.Join(dir, name)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("nodes: store: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&^filePerm != 0 {
+		if err := os.Chmod(path, filePerm); err != nil {
+			return fmt.Errorf("nodes: store: %w", err)
+		}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return corrupt(dir, name, errors.New("empty file"))
+	}
+	var m M
+	if err := json.Unmarshal(data, &m); err != nil {
+		return corrupt(dir, name, err)
+	}
+	if m == nil {
+		return corrupt(dir, name, errors.New("not a JSON object"))
+	}
+	*dst = m
+	return nil
+}
+
+func checkPaired(id string, p *pairedRecord) error {
+	switch {
+	case p == nil:
+		return fmt.Errorf("node %q: null record", id)
+	case p.NodeID != id:
+		return fmt.Errorf("node %q: nodeId %q differs from its key", id, p.NodeID)
+	case len(p.TokenSHA256) != 64:
+		return fmt.Errorf("node %q: bad token hash", id)
+	}
+	return nil
+}
+
+func checkPending(id string, r *pendingRecord) error {
+	switch {
+	case r == nil:
+		return fmt.Errorf("request %q: null record", id)
+	case r.RequestID != id:
+		return fmt.Errorf("request %q: requestId %q differs from its key", id, r.RequestID)
+	case r.NodeID == "":
+		return fmt.Errorf("request %q: no nodeId", id)
+	}
+	return nil
+}
+
+// writeJSON replaces dir/name atomically and durably: temp file in the same dir
+// (0600), write, fsync, rename, fsync the dir.
+func writeJSON(dir, name string, v any) (err error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("nodes: store: encode %s: %w", name, err)
+	}
+	data = append(data, '\n')
+	f, err := os.CreateTemp(dir, name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("nodes: store: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(filePerm); err != nil {
+		return fmt.Errorf("nodes: store: %w", err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("nodes: store: write %s: %w", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("nodes: store: sync %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("nodes: store: close %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("nodes: store: %w", err)
+	}
+	if err = syncDir(dir); err != nil {
+		return fmt.Errorf("nodes: store: sync dir: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// removeStaleTemps deletes temp files a crash left behind mid-write.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(n, ".tmp") &&
+			(strings.HasPrefix(n, pairedFile+".") || strings.HasPrefix(n, pendingFile+".")) {
+			_ = os.Remove(filepath.Join(dir, n))
+		}
+	}
+}
