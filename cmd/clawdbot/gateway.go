@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/logs"
+	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/portkill"
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/server/reload"
@@ -118,6 +119,10 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	if err != nil {
 		return &exitError{1, fmt.Errorf("device store: %w", err)}
 	}
+	nodeStore, err := nodes.OpenStore(nodes.StoreOptions{StateDir: paths.StateDir, Logger: log})
+	if err != nil {
+		return &exitError{1, fmt.Errorf("node pairing store: %w", err)}
+	}
 	ver := version
 	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
 		ver = v
@@ -167,6 +172,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Addr:             addr,
 			Secrets:          auth.Secrets{Mode: auth.Mode(res.Auth.Mode), Token: res.Auth.Token, Password: res.Auth.Password},
 			Devices:          devices,
+			Nodes:            nodeStore,
 			Version:          ver,
 			Commit:           commit,
 			StateDir:         paths.StateDir,

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"github.com/clawgate/gateway/server/nodes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -630,5 +631,71 @@ func TestLogsTail(t *testing.T) {
 	f := c.call("logs.tail", map[string]any{"limit": 0})
 	if f.OK || !strings.Contains(f.Error.Message, "must be >= 1") {
 		t.Fatalf("limit 0: %+v", f.Error)
+	}
+}
+
+func TestNodePairing(t *testing.T) {
+	st, err := nodes.OpenStore(nodes.StoreOptions{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, Options{Nodes: st})
+	op := dial(t, g.url)
+	op.handshake(v3Connect(nil))
+
+	var rq protocol.NodePairRequestResult
+	op.mustOK("node.pair.request", map[string]any{"nodeId": "phone-1", "displayName": "Phone", "platform": "ios", "caps": []string{"camera", "canvas", "camera"}}, &rq)
+	if !rq.Created || rq.Request.NodeID != "phone-1" {
+		t.Fatalf("request: %+v", rq)
+	}
+	if ev := op.nextEvent("node.pair.requested"); !strings.Contains(string(ev.Payload), rq.Request.RequestID) {
+		t.Fatalf("requested event: %s", ev.Payload)
+	}
+	var again protocol.NodePairRequestResult
+	op.mustOK("node.pair.request", map[string]any{"nodeId": "phone-1"}, &again)
+	if again.Created || again.Request.RequestID != rq.Request.RequestID {
+		t.Fatalf("second request must reuse the pending one: %+v", again)
+	}
+	var ap protocol.NodePairApproveResult
+	op.mustOK("node.pair.approve", map[string]any{"requestId": rq.Request.RequestID}, &ap)
+	if ap.Token == "" || ap.Node.NodeID != "phone-1" {
+		t.Fatalf("approve: %+v", ap)
+	}
+	op.nextEvent("node.pair.resolved")
+	var list protocol.NodePairListResult
+	f := op.call("node.pair.list", nil)
+	if !f.OK || strings.Contains(string(f.Payload), ap.Token) {
+		t.Fatalf("node.pair.list must never return tokens: %s", f.Payload)
+	}
+	_ = json.Unmarshal(f.Payload, &list)
+	if len(list.Paired) != 1 || len(list.Pending) != 0 {
+		t.Fatalf("list: %+v", list)
+	}
+	var vr protocol.NodePairVerifyResult
+	op.mustOK("node.pair.verify", map[string]any{"nodeId": "phone-1", "token": ap.Token}, &vr)
+	if !vr.Ok {
+		t.Fatal("right token refused")
+	}
+	op.mustOK("node.pair.verify", map[string]any{"nodeId": "phone-1", "token": "wrong"}, &vr)
+	if vr.Ok {
+		t.Fatal("wrong token accepted")
+	}
+	op.mustOK("node.rename", map[string]any{"nodeId": "phone-1", "displayName": "Kitchen phone"}, nil)
+	var nl protocol.NodeListResult
+	op.mustOK("node.list", nil, &nl)
+	if len(nl.Nodes) != 1 || *nl.Nodes[0].DisplayName != "Kitchen phone" || !nl.Nodes[0].Paired || nl.Nodes[0].Connected || strings.Join(nl.Nodes[0].Caps, ",") != "camera,canvas" {
+		t.Fatalf("node.list: %+v", nl.Nodes)
+	}
+	if f := op.call("node.describe", map[string]any{"nodeId": "nope"}); f.OK || f.Error.Message != "unknown nodeId" {
+		t.Fatalf("describe unknown: %+v", f.Error)
+	}
+	if f := op.call("node.pair.approve", map[string]any{"requestId": "nope"}); f.OK || f.Error.Message != "unknown requestId" {
+		t.Fatalf("approve unknown: %+v", f.Error)
+	}
+	op.mustOK("node.pair.request", map[string]any{"nodeId": "tablet"}, &rq)
+	var rj protocol.NodePairRejectResult
+	op.mustOK("node.pair.reject", map[string]any{"requestId": rq.Request.RequestID}, &rj)
+	if rj.NodeID != "tablet" {
+		t.Fatalf("reject: %+v", rj)
 	}
 }

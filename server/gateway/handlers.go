@@ -20,7 +20,6 @@ type handlers struct {
 	protocol.UnimplementedChatHandler[*Conn]
 	protocol.UnimplementedSessionsHandler[*Conn]
 	protocol.UnimplementedConfigHandler[*Conn]
-	protocol.UnimplementedNodesHandler[*Conn]
 }
 
 var _ protocol.Handler[*Conn] = (*handlers)(nil)

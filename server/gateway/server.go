@@ -22,6 +22,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/health"
+	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/presence"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	// Devices stores v3 device identities; nil disables device pairing persistence
 	// (an in-memory store under a temp dir is not created implicitly).
 	Devices *auth.Store
+	// Nodes stores node pairing; nil disables the node.pair.* methods.
+	Nodes *nodes.Store
 
 	Version    string // server.version; "dev" when empty
 	Commit     string
