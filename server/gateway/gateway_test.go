@@ -699,3 +699,62 @@ func TestNodePairing(t *testing.T) {
 		t.Fatalf("reject: %+v", rj)
 	}
 }
+
+func TestConfigMethods(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "clawdbot.json")
+	g := startGateway(t, Options{ConfigPath: path})
+	c := dial(t, g.url)
+	c.handshake(v3Connect(nil))
+
+	var got protocol.ConfigGetResult
+	c.mustOK("config.get", nil, &got)
+	if got.Exists || !got.Valid || got.Raw != nil {
+		t.Fatalf("missing file: %+v", got)
+	}
+	raw := `{ gateway: { mode: "local", auth: { token: "supersecret" } }, // JSON5
+}`
+	var set protocol.ConfigSetResult
+	c.mustOK("config.set", map[string]any{"raw": raw}, &set)
+	if !set.Ok || strings.Contains(string(set.Config), "supersecret") {
+		t.Fatalf("config.set: %+v", set)
+	}
+	c.mustOK("config.get", nil, &got)
+	if !got.Exists || got.Raw == nil || strings.Contains(*got.Raw, "supersecret") || !strings.Contains(*got.Raw, "// JSON5") || got.Hash == nil {
+		t.Fatalf("config.get must redact secrets and keep comments: %+v", got)
+	}
+	// Sending the redacted text back keeps the stored secret.
+	edited := strings.Replace(*got.Raw, `"local"`, `"local", port: 18800`, 1)
+	c.mustOK("config.set", map[string]any{"raw": edited, "baseHash": *got.Hash}, &set)
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "supersecret") || !strings.Contains(string(b), "18800") {
+		t.Fatalf("file after redacted edit: %s", b)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode %v", st.Mode().Perm())
+	}
+	for _, tc := range []struct {
+		params map[string]any
+		msg    string
+	}{
+		{map[string]any{"raw": `{ gateway: { port: 99999 } }`}, "invalid config"},
+		{map[string]any{"raw": `{ gateway: `}, ""},
+		{map[string]any{"raw": raw, "baseHash": *got.Hash}, "config changed since it was read (baseHash mismatch); reload and retry"},
+	} {
+		f := c.call("config.set", tc.params)
+		if f.OK || f.Error.Code != "INVALID_REQUEST" || (tc.msg != "" && f.Error.Message != tc.msg) {
+			t.Fatalf("config.set %v: %+v", tc.params, f.Error)
+		}
+		if tc.msg == "invalid config" && !strings.Contains(string(f.Error.Details), "gateway.port") {
+			t.Fatalf("issues missing: %s", f.Error.Details)
+		}
+	}
+	b2, _ := os.ReadFile(path)
+	if string(b2) != string(b) {
+		t.Fatal("a refused config.set changed the file")
+	}
+	var sch protocol.ConfigSchemaResult
+	c.mustOK("config.schema", nil, &sch)
+	if !strings.Contains(string(sch.Schema), `"ClawdbotConfig"`) || sch.UIHints["gateway.auth.token"].Sensitive == nil {
+		t.Fatalf("config.schema: %.200s %+v", sch.Schema, sch.UIHints)
+	}
+}

@@ -19,7 +19,6 @@ type handlers struct {
 	protocol.UnimplementedAgentHandler[*Conn]
 	protocol.UnimplementedChatHandler[*Conn]
 	protocol.UnimplementedSessionsHandler[*Conn]
-	protocol.UnimplementedConfigHandler[*Conn]
 }
 
 var _ protocol.Handler[*Conn] = (*handlers)(nil)

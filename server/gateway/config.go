@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/config"
+)
+
+// The config methods read and write the config file. Secrets never leave the gateway:
+// config.get redacts them (the original returned them), and config.set puts the stored
+// values back where the client sent the redaction placeholder. A write goes to disk
+// atomically; the reloader then applies it like any other edit.
+
+func (h *handlers) configPath() (string, error) {
+	if h.s.opts.ConfigPath == "" {
+		return "", Unavailable("no config file path configured")
+	}
+	return h.s.opts.ConfigPath, nil
+}
+
+// loadConfig reads the file; a broken file is still returned with its issues.
+func loadConfig(path string) (*config.File, error) {
+	f, err := config.Load(path)
+	if f != nil {
+		return f, nil
+	}
+	return nil, err
+}
+
+func issuesOf(in []config.Issue) []protocol.ConfigIssue {
+	out := make([]protocol.ConfigIssue, 0, len(in))
+	for _, i := range in {
+		out = append(out, protocol.ConfigIssue{Path: strings.ReplaceAll(strings.TrimPrefix(i.Path, "/"), "/", "."), Message: i.Message})
+	}
+	return out
+}
+
+func (h *handlers) ConfigGet(ctx context.Context, c *Conn, p *protocol.ConfigGetParams) (*protocol.ConfigGetResult, error) {
+	path, err := h.configPath()
+	if err != nil {
+		return nil, err
+	}
+	f, err := loadConfig(path)
+	if err != nil {
+		return nil, Unavailable("read config: %v", err)
+	}
+	raw, cfg := config.Redact(f)
+	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Issues: issuesOf(f.Issues), LegacyIssues: []protocol.ConfigIssue{}, Parsed: json.RawMessage("null")}
+	if f.Exists {
+		r.Raw = &raw
+		r.Hash = &f.Hash
+		if f.Parsed != nil {
+			r.Parsed = cfg
+		}
+	}
+	return r, nil
+}
+
+func (h *handlers) ConfigSet(ctx context.Context, c *Conn, p *protocol.ConfigSetParams) (*protocol.ConfigSetResult, error) {
+	path, err := h.configPath()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := loadConfig(path)
+	if err != nil {
+		return nil, Unavailable("read config: %v", err)
+	}
+	if p.BaseHash != nil && *p.BaseHash != cur.Hash {
+		return nil, Invalid("config changed since it was read (baseHash mismatch); reload and retry")
+	}
+	raw, err := config.RestoreRedacted([]byte(p.Raw), cur)
+	if err != nil {
+		return nil, Invalid("%v", err)
+	}
+	_, issues, err := config.Validate(raw)
+	if err != nil {
+		var pe *config.ParseError
+		if errors.As(err, &pe) {
+			return nil, Invalid("%s", pe.Error())
+		}
+		return nil, Unavailable("validate config: %v", err)
+	}
+	if len(issues) > 0 {
+		return nil, &Error{Code: CodeInvalidRequest, Message: "invalid config", Details: map[string]any{"issues": issuesOf(issues)}}
+	}
+	if err := config.Save(path, raw); err != nil {
+		return nil, Unavailable("write config: %v", err)
+	}
+	next, err := loadConfig(path)
+	if err != nil {
+		return nil, Unavailable("re-read config: %v", err)
+	}
+	_, cfg := config.Redact(next)
+	return &protocol.ConfigSetResult{Ok: true, Path: path, Config: cfg}, nil
+}
+
+func (h *handlers) ConfigSchema(ctx context.Context, c *Conn, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {
+	hints := map[string]protocol.ConfigUiHint{}
+	sensitive := true
+	for _, k := range []string{"gateway.auth.token", "gateway.auth.password", "gateway.remote.token", "gateway.remote.password", "telegram.botToken", "telegram.webhookSecret", "hooks.token"} {
+		hints[k] = protocol.ConfigUiHint{Sensitive: &sensitive}
+	}
+	return &protocol.ConfigSchemaResult{
+		Schema:      json.RawMessage(genconfig.SchemaJSON),
+		UIHints:     hints,
+		Version:     h.s.opts.Version,
+		GeneratedAt: h.s.opts.ProcessStart.UTC().Format(time.RFC3339),
+	}, nil
+}
