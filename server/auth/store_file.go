@@ -8,7 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/clawgate/gateway/server/statefile"
 )
 
 const (
@@ -33,7 +34,7 @@ func loadFiles(dir string) (map[string]*pairedRecord, map[string]*pendingRecord,
 	if err := os.Chmod(dir, dirPerm); err != nil {
 		return nil, nil, fmt.Errorf("auth: device store: %w", err)
 	}
-	removeStaleTemps(dir)
+	statefile.RemoveStaleTemps(dir, pairedFile, pendingFile)
 
 	paired := map[string]*pairedRecord{}
 	if err := readJSON(dir, pairedFile, &paired); err != nil {
@@ -119,66 +120,14 @@ func checkPending(id string, r *pendingRecord) error {
 	return nil
 }
 
-// writeJSON replaces dir/name atomically and durably: temp file in the same dir
-// (0600), write, fsync, rename, fsync the dir.
-func writeJSON(dir, name string, v any) (err error) {
+// writeJSON replaces dir/name atomically and durably (0600; see statefile.Write).
+func writeJSON(dir, name string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("auth: device store: encode %s: %w", name, err)
 	}
-	data = append(data, '\n')
-	f, err := os.CreateTemp(dir, name+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("auth: device store: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(filePerm); err != nil {
-		return fmt.Errorf("auth: device store: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("auth: device store: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("auth: device store: sync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("auth: device store: close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("auth: device store: %w", err)
-	}
-	if err = syncDir(dir); err != nil {
-		return fmt.Errorf("auth: device store: sync dir: %w", err)
+	if err := statefile.WriteBytes(filepath.Join(dir, name), filePerm, append(data, '\n')); err != nil {
+		return fmt.Errorf("auth: device store: write %s: %w", name, err)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// removeStaleTemps deletes temp files a crash left behind mid-write.
-func removeStaleTemps(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if e.Type().IsRegular() && strings.HasSuffix(n, ".tmp") &&
-			(strings.HasPrefix(n, pairedFile+".") || strings.HasPrefix(n, pendingFile+".")) {
-			_ = os.Remove(filepath.Join(dir, n))
-		}
-	}
 }

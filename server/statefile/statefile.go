@@ -1,0 +1,89 @@
+// Package statefile writes the gateway's state and config files so that a crash or a
+// full disk never leaves a torn file: everything acknowledged to a client is on disk
+// before the ack, and a failed write leaves the previous file as it was.
+package statefile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Write replaces path atomically and durably: a temp file in the same directory
+// (mode perm), written by write, fsynced, renamed over path, then the directory is
+// fsynced. On failure the old file is untouched and the temp file removed. The
+// directory must exist.
+func Write(path string, perm os.FileMode, write func(*os.File) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// WriteBytes is Write with the whole content given.
+func WriteBytes(path string, perm os.FileMode, data []byte) error {
+	return Write(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// SyncDir fsyncs a directory so a rename in it is durable. Filesystems that can't
+// fsync directories (EINVAL, ENOTSUP) are tolerated.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
+	}
+	return nil
+}
+
+// RemoveStaleTemps deletes the temp files a crash left behind while writing one of
+// names in dir (they are named "<name>.<random>.tmp").
+func RemoveStaleTemps(dir string, names ...string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(n, ".tmp") {
+			continue
+		}
+		for _, name := range names {
+			if strings.HasPrefix(n, name+".") {
+				_ = os.Remove(filepath.Join(dir, n))
+				break
+			}
+		}
+	}
+}
