@@ -1,12 +1,8 @@
 package auth
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
+	"github.com/clawgate/gateway/server/token"
 	"log/slog"
 	"maps"
 	"slices"
@@ -203,7 +199,7 @@ func (s *Store) Authorize(d Device, autoApprove bool) (Decision, error) {
 	}
 
 	req := &pendingRecord{
-		RequestID:   newUUID(),
+		RequestID:   token.UUID(),
 		DeviceID:    d.DeviceID,
 		PublicKey:   d.PublicKey,
 		DisplayName: d.DisplayName,
@@ -337,7 +333,7 @@ func (s *Store) Reject(requestID string) (deviceID string, err error) {
 // IssueToken mints a new token for (device, role), replacing any previous one, and
 // returns it once; only its hash is kept. The role must be approved for the device
 // (INVALID_REQUEST "unknown deviceId" / "role not approved for device").
-func (s *Store) IssueToken(deviceID, role string, scopes []string) (token string, issuedAtMs int64, err error) {
+func (s *Store) IssueToken(deviceID, role string, scopes []string) (tok string, issuedAtMs int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.issueLocked(deviceID, role, scopes, false)
@@ -345,7 +341,7 @@ func (s *Store) IssueToken(deviceID, role string, scopes []string) (token string
 
 // RotateToken replaces the token of (device, role) with a new one carrying the old
 // token's scopes (the device's scopes if it had none). Errors as IssueToken.
-func (s *Store) RotateToken(deviceID, role string) (token string, issuedAtMs int64, err error) {
+func (s *Store) RotateToken(deviceID, role string) (tok string, issuedAtMs int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.issueLocked(deviceID, role, nil, true)
@@ -364,7 +360,7 @@ func (s *Store) issueLocked(deviceID, role string, scopes []string, keepScopes b
 			scopes = p.Scopes
 		}
 	}
-	token, hash := newToken()
+	tok, hash := token.New()
 	t := tokenRecord{SHA256: hash, Scopes: normalizeScopes(scopes), CreatedAtMs: nowMs, IssuedAtMs: nowMs}
 	if had {
 		t.CreatedAtMs = old.CreatedAtMs
@@ -376,7 +372,7 @@ func (s *Store) issueLocked(deviceID, role string, scopes []string, keepScopes b
 	if err := s.commitLocked(paired, nil); err != nil {
 		return "", 0, err
 	}
-	return token, nowMs, nil
+	return tok, nowMs, nil
 }
 
 // RevokeToken removes the token of (device, role); revoked tells whether there was an
@@ -407,20 +403,18 @@ func (s *Store) RevokeToken(deviceID, role string) (revoked bool, err error) {
 
 // VerifyToken reports whether token is the current token of (device, role) and the
 // role is approved for the device. The comparison is constant-time on SHA-256 hashes.
-func (s *Store) VerifyToken(deviceID, role, token string) bool {
-	sum := sha256.Sum256([]byte(token))
-	got := hex.EncodeToString(sum[:])
+func (s *Store) VerifyToken(deviceID, role, tok string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.paired[deviceID]
-	if p == nil || token == "" || !slices.Contains(p.Roles, role) {
+	if p == nil || tok == "" || !slices.Contains(p.Roles, role) {
 		return false
 	}
 	t, ok := p.Tokens[role]
 	if !ok || t.SHA256 == "" {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(t.SHA256)) == 1
+	return token.Matches(tok, t.SHA256)
 }
 
 // TokenScopes returns the scopes recorded with the current token of (device, role).
@@ -672,24 +666,4 @@ func cmpDesc(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// newToken returns a fresh device token (32 random bytes, base64url) and its hex
-// SHA-256.
-func newToken() (token, hash string) {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it aborts the process instead)
-	token = base64.RawURLEncoding.EncodeToString(b[:])
-	sum := sha256.Sum256([]byte(token))
-	return token, hex.EncodeToString(sum[:])
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/clawgate/gateway/server/token"
 	"net"
 	"runtime/debug"
 	"strings"
@@ -39,7 +40,7 @@ func (e *events) OnOpen(ws *gws.Conn) {
 		}
 	})
 	// v3 clients sign this nonce; v2 clients hand unknown events to a generic callback.
-	c.nonce = newUUID()
+	c.nonce = token.UUID()
 	ch := &protocol.ConnectChallengeEvent{Nonce: c.nonce, Ts: s.opts.Now().UnixMilli()}
 	_ = c.writeSync(appendEvent(nil, ch, -1, nil))
 }

@@ -5,9 +5,9 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/clawgate/gateway/server/token"
 	"log/slog"
 	"net"
 	"net/http"
@@ -205,7 +205,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &Conn{
 		srv:      s,
 		ws:       ws,
-		id:       newUUID(),
+		id:       token.UUID(),
 		remote:   r.RemoteAddr,
 		local:    auth.IsLocalDirect(r.RemoteAddr, r.Host, r.Header),
 		host:     r.Host,
@@ -378,25 +378,6 @@ func sessionsPath(stateDir string) string {
 		return "(none)"
 	}
 	return stateDir + string(os.PathSeparator) + "sessions.db"
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hex = "0123456789abcdef"
-	out := make([]byte, 36)
-	j := 0
-	for i, x := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hex[x>>4], hex[x&15]
-		j += 2
-	}
-	return string(out)
 }
 
 type gwsLogger struct{ l *slog.Logger }

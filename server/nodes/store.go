@@ -1,12 +1,8 @@
 package nodes
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
+	"github.com/clawgate/gateway/server/token"
 	"log/slog"
 	"maps"
 	"slices"
@@ -187,7 +183,7 @@ func (s *Store) Request(p protocol.NodePairRequestParams, remoteIP string) (req 
 		return req, false, &Error{Code: CodeUnavailable, Message: MsgTooManyPending}
 	}
 	r := &pendingRecord{
-		RequestID:  newUUID(),
+		RequestID:  token.UUID(),
 		NodeID:     nodeID,
 		nodeFields: f,
 		Silent:     p.Silent != nil && *p.Silent,
@@ -240,7 +236,7 @@ func (s *Store) List() protocol.NodePairListResult {
 // SHA-256 is stored; any previous token stops working). On re-pair createdAtMs is kept;
 // approvedAtMs is now. The request's fields replace the record's, except empty ones.
 // Unknown or expired id → INVALID_REQUEST "unknown requestId".
-func (s *Store) Approve(requestID string) (node protocol.PairedNode, token string, err error) {
+func (s *Store) Approve(requestID string) (node protocol.PairedNode, tok string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	nowMs := s.now().UnixMilli()
@@ -249,7 +245,7 @@ func (s *Store) Approve(requestID string) (node protocol.PairedNode, token strin
 	if r == nil {
 		return node, "", invalid(MsgUnknownRequestID)
 	}
-	token, hash := newToken()
+	tok, hash := token.New()
 	np := &pairedRecord{NodeID: r.NodeID, CreatedAtMs: nowMs}
 	if old := s.paired[r.NodeID]; old != nil {
 		np = old.clone()
@@ -265,7 +261,7 @@ func (s *Store) Approve(requestID string) (node protocol.PairedNode, token strin
 		return node, "", err
 	}
 	s.log.Info("node pairing approved", "node", np.NodeID, "requestId", requestID)
-	return toPaired(np), token, nil
+	return toPaired(np), tok, nil
 }
 
 // Reject drops a pending request and returns its node id. Unknown or expired id →
@@ -289,16 +285,14 @@ func (s *Store) Reject(requestID string) (nodeID string, err error) {
 
 // Verify reports whether token is the current token of the paired node nodeID, and
 // returns the node if so. The comparison is constant-time on SHA-256 hashes.
-func (s *Store) Verify(nodeID, token string) (protocol.PairedNode, bool) {
-	sum := sha256.Sum256([]byte(token))
-	got := hex.EncodeToString(sum[:])
+func (s *Store) Verify(nodeID, tok string) (protocol.PairedNode, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.paired[strings.TrimSpace(nodeID)]
-	if p == nil || token == "" {
+	if p == nil || tok == "" {
 		return protocol.PairedNode{}, false
 	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(p.TokenSHA256)) != 1 {
+	if !token.Matches(tok, p.TokenSHA256) {
 		return protocol.PairedNode{}, false
 	}
 	return toPaired(p), true
@@ -580,23 +574,4 @@ func cmpDesc(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// newToken returns a fresh node token (32 random bytes, base64url) and its hex SHA-256.
-func newToken() (token, hash string) {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it aborts the process instead)
-	token = base64.RawURLEncoding.EncodeToString(b[:])
-	sum := sha256.Sum256([]byte(token))
-	return token, hex.EncodeToString(sum[:])
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
