@@ -46,7 +46,8 @@ type Conn struct {
 	// slow-consumer measure (gws's own write queue is unbounded).
 	buffered atomic.Int64
 
-	timer    *time.Timer // handshake deadline
+	done     chan struct{} // closed by OnClose
+	timer    *time.Timer   // handshake deadline
 	inflight chan struct{}
 	dec      wire.Decoder // used only by the read goroutine
 }

@@ -15,10 +15,22 @@ import (
 // the gap is explicit on the wire and in the code.
 type handlers struct {
 	s *Server
-	protocol.UnimplementedMessagingHandler[*Conn]
-	protocol.UnimplementedAgentHandler[*Conn]
-	protocol.UnimplementedChatHandler[*Conn]
-	protocol.UnimplementedSessionsHandler[*Conn]
+	// Groups served by other packages (see Register); until one is registered the
+	// generated Unimplemented answer stands.
+	protocol.MessagingHandler[*Conn]
+	protocol.AgentHandler[*Conn]
+	protocol.ChatHandler[*Conn]
+	protocol.SessionsHandler[*Conn]
+}
+
+func newHandlers(s *Server) *handlers {
+	return &handlers{
+		s:                s,
+		MessagingHandler: protocol.UnimplementedMessagingHandler[*Conn]{},
+		AgentHandler:     protocol.UnimplementedAgentHandler[*Conn]{},
+		ChatHandler:      protocol.UnimplementedChatHandler[*Conn]{},
+		SessionsHandler:  protocol.UnimplementedSessionsHandler[*Conn]{},
+	}
 }
 
 var _ protocol.Handler[*Conn] = (*handlers)(nil)

@@ -49,6 +49,7 @@ func (e *events) OnClose(ws *gws.Conn, err error) {
 	c := connOf(ws)
 	s := e.s
 	c.closed.Store(true)
+	close(c.done)
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -473,7 +474,8 @@ func (s *Server) request(c *Conn, data []byte) {
 			<-c.inflight
 			s.requests.Done()
 		}()
-		r, err := protocol.Dispatch(context.Background(), s.handler, c, nil, c.proto, req.Method, req.Params)
+		ctx := context.WithValue(context.Background(), requestKey{}, &requestInfo{c: c, id: req.ID})
+		r, err := protocol.Dispatch(ctx, s.handler, c, nil, c.proto, req.Method, req.Params)
 		c.respond(req.ID, r, err)
 	}()
 }

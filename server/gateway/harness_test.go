@@ -84,6 +84,7 @@ type testClient struct {
 	mu      sync.Mutex
 	pending map[string]string      // id → method
 	waiters map[string]chan *frame // id → first response
+	multi   map[string]bool        // ids that get more than one response (two-stage)
 	events  chan *frame
 	closed  chan *gws.CloseError
 	nextID  atomic.Int64
@@ -95,7 +96,7 @@ func dial(t *testing.T, url string) *testClient { return dialHeader(t, url, nil)
 // dialHeader dials with extra request headers (X-Forwarded-For makes a peer remote).
 func dialHeader(t *testing.T, url string, h http.Header) *testClient {
 	t.Helper()
-	c := &testClient{t: t, pending: map[string]string{}, waiters: map[string]chan *frame{}, events: make(chan *frame, 20000), closed: make(chan *gws.CloseError, 1)}
+	c := &testClient{t: t, pending: map[string]string{}, waiters: map[string]chan *frame{}, multi: map[string]bool{}, events: make(chan *frame, 20000), closed: make(chan *gws.CloseError, 1)}
 	ws, _, err := gws.NewClient(c, &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 16 << 20, RequestHeader: h})
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +144,9 @@ func (c *testClient) OnMessage(_ *gws.Conn, m *gws.Message) {
 		c.mu.Lock()
 		method := c.pending[f.ID]
 		w := c.waiters[f.ID]
-		delete(c.waiters, f.ID)
+		if !c.multi[f.ID] {
+			delete(c.waiters, f.ID)
+		}
 		c.mu.Unlock()
 		if f.OK && method != "" && len(f.Payload) > 0 {
 			if err, known := protocol.Validate("methods/"+method+".json#/$defs/result", f.Payload); !known || err != nil {
@@ -181,6 +184,23 @@ func (c *testClient) request(method string, params any) (string, chan *frame) {
 		c.t.Fatalf("write %s: %v", method, err)
 	}
 	return id, ch
+}
+
+// requestMulti sends a request whose id gets several responses (two-stage agent
+// answers); the channel receives each of them.
+func (c *testClient) requestMulti(method string, params any) chan *frame {
+	id := fmt.Sprintf("r%d", c.nextID.Add(1))
+	ch := make(chan *frame, 8)
+	c.mu.Lock()
+	c.pending[id] = method
+	c.waiters[id] = ch
+	c.multi[id] = true
+	c.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"type": "req", "id": id, "method": method, "params": params})
+	if err := c.ws.WriteMessage(gws.OpcodeText, b); err != nil {
+		c.t.Fatalf("write %s: %v", method, err)
+	}
+	return ch
 }
 
 // call sends a request and waits for its response.

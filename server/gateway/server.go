@@ -106,6 +106,8 @@ type Server struct {
 	loops    sync.WaitGroup
 	requests sync.WaitGroup
 
+	healthSources []HealthSource
+
 	metrics struct {
 		dropped atomic.Int64
 		slow    atomic.Int64
@@ -156,7 +158,7 @@ func New(o Options) (*Server, error) {
 	s.limiter = newAuthLimiter(o.Now)
 	s.handler = o.Handler
 	if s.handler == nil {
-		s.handler = &handlers{s: s}
+		s.handler = newHandlers(s)
 	}
 	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
 		ReadMaxPayloadSize: o.MaxPayload,
@@ -211,6 +213,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		host:     r.Host,
 		origin:   r.Header.Get("Origin"),
 		inflight: make(chan struct{}, s.opts.MaxInflight),
+		done:     make(chan struct{}),
 	}
 	ws.Session().Store("conn", c)
 	go ws.ReadLoop()
@@ -362,7 +365,7 @@ func (s *Server) uptimeMs() int64 { return s.opts.Now().Sub(s.opts.ProcessStart)
 func (s *Server) buildHealth(ctx context.Context) (protocol.HealthSummary, error) {
 	conns := int64(s.hub.len())
 	up := s.uptimeMs()
-	return protocol.HealthSummary{
+	sum := protocol.HealthSummary{
 		Ok:          true,
 		Web:         protocol.HealthSummaryWeb{Linked: false},
 		Telegram:    protocol.HealthSummaryTelegram{Configured: false},
@@ -370,7 +373,11 @@ func (s *Server) buildHealth(ctx context.Context) (protocol.HealthSummary, error
 		Sessions:    protocol.HealthSummarySessions{Path: sessionsPath(s.opts.StateDir), Recent: []protocol.HealthSummarySessionsRecentItem{}},
 		UptimeMs:    &up,
 		Connections: &conns,
-	}, nil
+	}
+	for _, src := range s.healthSources {
+		src(ctx, &sum)
+	}
+	return sum, nil
 }
 
 func sessionsPath(stateDir string) string {

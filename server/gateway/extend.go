@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+)
+
+// The seams through which capabilities that live in their own packages (providers,
+// the agent runtime, sessions) plug into the control plane without the gateway
+// importing them: they implement generated handler groups over *Conn, register them
+// before Serve, and use the small API below to talk back to clients.
+
+// Register mounts method-group implementations. Each value may implement any number of
+// the generated group interfaces (MessagingHandler, AgentHandler, ChatHandler,
+// SessionsHandler); every group it implements replaces the built-in answer for that
+// group. It must be called before Serve and fails when a value implements none.
+func (s *Server) Register(impls ...any) error {
+	h, ok := s.handler.(*handlers)
+	if !ok {
+		return errors.New("gateway: Register with a custom Options.Handler")
+	}
+	for _, impl := range impls {
+		n := 0
+		if g, ok := impl.(protocol.MessagingHandler[*Conn]); ok {
+			h.MessagingHandler, n = g, n+1
+		}
+		if g, ok := impl.(protocol.AgentHandler[*Conn]); ok {
+			h.AgentHandler, n = g, n+1
+		}
+		if g, ok := impl.(protocol.ChatHandler[*Conn]); ok {
+			h.ChatHandler, n = g, n+1
+		}
+		if g, ok := impl.(protocol.SessionsHandler[*Conn]); ok {
+			h.SessionsHandler, n = g, n+1
+		}
+		if n == 0 {
+			return fmt.Errorf("gateway: %T implements no registrable method group", impl)
+		}
+	}
+	return nil
+}
+
+// HealthSource adds its part (provider link state, sessions) to a health snapshot. It
+// runs inside the throttled health refresh, never per request.
+type HealthSource func(ctx context.Context, sum *protocol.HealthSummary)
+
+// AddHealthSource registers a contributor to the health snapshot; call before Serve.
+func (s *Server) AddHealthSource(src HealthSource) { s.healthSources = append(s.healthSources, src) }
+
+// RefreshHealth asks for a health refresh soon (throttled), e.g. after a provider's
+// link state changed, so clients see it without waiting for the periodic one.
+func (s *Server) RefreshHealth() { s.health.Nudge() }
+
+// Now is the server's clock (injectable in tests).
+func (s *Server) Now() int64 { return s.opts.Now().UnixMilli() }
+
+type requestKey struct{}
+
+type requestInfo struct {
+	c  *Conn
+	id string
+}
+
+// RequestID is the id of the request whose handler runs with ctx, or "".
+func RequestID(ctx context.Context) string {
+	if ri, ok := ctx.Value(requestKey{}).(*requestInfo); ok {
+		return ri.id
+	}
+	return ""
+}
+
+// Ack sends an interim response on the request ctx belongs to, before the handler's
+// final return value answers the same id: the agent's two-stage response (§3.4,
+// {status:"accepted"} first). Clients that match responses by id and wait for a final
+// status see both, in order.
+func Ack(ctx context.Context, payload protocol.Payload) error {
+	ri, ok := ctx.Value(requestKey{}).(*requestInfo)
+	if !ok {
+		return errors.New("gateway: Ack outside a request")
+	}
+	ri.c.respond(ri.id, payload, nil)
+	return nil
+}
+
+// SendEvent queues a targeted event to this connection only (no seq), e.g. the run
+// events of a chat.send to the client that started it, or node.invoke.request to a node.
+func (c *Conn) SendEvent(ev protocol.Event) { c.sendEvent(ev) }
+
+// Done is closed when the connection has closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// ClientID is client.id from the connect params.
+func (c *Conn) ClientID() string { return c.clientID }
+
+// Remote is the peer address.
+func (c *Conn) Remote() string { return c.remote }

@@ -1,0 +1,59 @@
+// Package providers is the seam between the gateway and the messaging networks it owns
+// (WhatsApp, Telegram): one Provider per network, a Registry that routes by channel
+// name, and the Inbound interface through which received messages reach the agent
+// runtime. The gateway and the agent runtime depend on this package, never on a
+// concrete network.
+package providers
+
+import (
+	"context"
+	"time"
+)
+
+// Channel names as they appear on the wire (send.channel / send.provider).
+const (
+	WhatsApp = "whatsapp"
+	Telegram = "telegram"
+)
+
+// Outbound is one message to send.
+type Outbound struct {
+	// To is an E.164 number or WhatsApp JID (whatsapp), or a chat id (telegram).
+	To          string
+	Text        string
+	MediaURL    string // optional; fetched by the provider with its size limit
+	GifPlayback bool   // whatsapp: send a video as a looping GIF
+	AccountID   string // optional account selector
+}
+
+// Sent is what a provider reports for a delivered message.
+type Sent struct {
+	MessageID string
+	ChatID    string // telegram chat id
+	ToJID     string // whatsapp recipient JID
+}
+
+// Message is one inbound message from an allowed sender.
+type Message struct {
+	Channel    string // WhatsApp or Telegram
+	AccountID  string
+	From       string // sender identity: E.164 (whatsapp) or user id (telegram)
+	SenderName string
+	ChatID     string // where a reply goes: JID or Telegram chat id
+	MessageID  string
+	Text       string
+	Group      bool
+	Time       time.Time
+}
+
+// Inbound receives messages from allowed senders. It must not block for long: the
+// agent runtime queues the run and returns.
+type Inbound interface {
+	Inbound(ctx context.Context, m Message)
+}
+
+// Sender delivers replies; the agent runtime uses it for `deliver` and auto-reply.
+type Sender interface {
+	// Send routes by channel ("" means whatsapp). An unknown channel is an error.
+	Send(ctx context.Context, channel string, m Outbound) (Sent, error)
+}
