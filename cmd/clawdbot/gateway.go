@@ -123,6 +123,18 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	if err != nil {
 		return &exitError{1, fmt.Errorf("node pairing store: %w", err)}
 	}
+	svc := &services{log: log, paths: paths, file: file, env: env}
+	svc.inbound.log = log
+	if err := startServices(ctx, svc); err != nil {
+		return &exitError{1, err}
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := svc.close(cctx); err != nil {
+			log.Warn("closing services", "err", err)
+		}
+	}()
 	ver := version
 	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
 		ver = v
@@ -187,6 +199,9 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			AllowedOrigins:   allowedOrigins(file),
 			Logger:           log,
 		})
+		if err == nil {
+			err = svc.attach(srv)
+		}
 		if err != nil {
 			_ = ln.Close()
 			return &exitError{1, err}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// component is a long-lived part of the daemon (providers, agent runtime, node bridge,
+// HTTP surfaces). It is built once per process and survives in-process restarts: each
+// new gateway.Server gets it attached (method groups, health sources, HTTP routes).
+type component interface {
+	attach(srv *gateway.Server) error
+	close(ctx context.Context) error
+}
+
+// services holds the components and the late-bound links between them (the agent
+// runtime needs the providers to deliver; the providers need the runtime for inbound
+// messages).
+type services struct {
+	log   *slog.Logger
+	paths config.Paths
+	file  *config.File // the config at start-up
+	env   config.Env
+
+	list []component
+	// sender delivers through the providers (nil until they are built).
+	sender providers.Sender
+	// inbound forwards received messages to whatever consumes them (the agent runtime).
+	inbound inboundSwitch
+	// current is the running gateway server, for components that broadcast.
+	mu      sync.Mutex
+	current *gateway.Server
+}
+
+type builder func(ctx context.Context, s *services) (component, error)
+
+// builders are the component constructors, in dependency order. Each capability adds
+// its constructor here.
+func builders() []builder {
+	return []builder{}
+}
+
+func startServices(ctx context.Context, s *services) error {
+	for _, b := range builders() {
+		c, err := b(ctx, s)
+		if err != nil {
+			_ = s.close(context.Background())
+			return err
+		}
+		if c != nil {
+			s.list = append(s.list, c)
+		}
+	}
+	return nil
+}
+
+// attach hands a new server to every component.
+func (s *services) attach(srv *gateway.Server) error {
+	s.mu.Lock()
+	s.current = srv
+	s.mu.Unlock()
+	for _, c := range s.list {
+		if err := c.attach(srv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// server is the running gateway, or nil between restarts.
+func (s *services) server() *gateway.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+func (s *services) close(ctx context.Context) error {
+	var errs []error
+	for i := len(s.list) - 1; i >= 0; i-- {
+		errs = append(errs, s.list[i].close(ctx))
+	}
+	s.list = nil
+	return errors.Join(errs...)
+}
+
+// inboundSwitch is a providers.Inbound whose target is set later; until then messages
+// are logged and dropped.
+type inboundSwitch struct {
+	mu     sync.Mutex
+	target providers.Inbound
+	log    *slog.Logger
+}
+
+func (i *inboundSwitch) set(t providers.Inbound) {
+	i.mu.Lock()
+	i.target = t
+	i.mu.Unlock()
+}
+
+func (i *inboundSwitch) Inbound(ctx context.Context, m providers.Message) {
+	i.mu.Lock()
+	t := i.target
+	i.mu.Unlock()
+	if t == nil {
+		if i.log != nil {
+			i.log.Info("inbound message (no agent runtime)", "channel", m.Channel, "from", m.From, "chars", len(m.Text))
+		}
+		return
+	}
+	t.Inbound(ctx, m)
+}
