@@ -58,7 +58,7 @@ func (e *events) OnClose(ws *gws.Conn, err error) {
 	s.mu.Unlock()
 	if s.hub.remove(c) && c.presenceKey != "" && !s.closing.Load() {
 		if _, ok := s.presence.MarkDisconnected(c.presenceKey); ok {
-			s.broadcastPresence()
+			s.broadcastPresenceSoon()
 		}
 	}
 	s.log.Debug("connection closed", "conn", c.id, "err", err)
@@ -184,7 +184,7 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	// hello-ok is queued and the connection joins the hub in one step, so hello-ok is
 	// the first frame after the challenge and no broadcast made after the client saw
 	// hello-ok can miss it.
-	s.hub.join(c, appendRes(nil, req.ID, hello, nil))
+	s.hub.join(c, s.appendHello(nil, req.ID, hello))
 	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
 	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
 	// A connect refreshes health and the refresh is broadcast (§2.2) — at most once per
@@ -395,9 +395,9 @@ func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
 		Server:   protocol.HelloOkServer{Version: s.opts.Version, ConnID: c.id},
 		Features: protocol.HelloOkFeatures{Methods: protocol.AdvertisedMethods(c.proto), Events: protocol.EventNames(c.proto)},
 		Snapshot: protocol.Snapshot{
-			Presence:     s.presence.List(),
+			// Presence (list and version) is filled in by appendHello.
 			Health:       sum,
-			StateVersion: protocol.StateVersion{Presence: s.presence.Version(), Health: hv},
+			StateVersion: protocol.StateVersion{Health: hv},
 			UptimeMs:     s.uptimeMs(),
 		},
 		Policy: protocol.Policy{MaxPayload: int64(s.opts.MaxPayload), MaxBufferedBytes: int64(s.opts.MaxBufferedBytes), TickIntervalMs: s.opts.TickInterval.Milliseconds()},

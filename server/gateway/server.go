@@ -81,6 +81,10 @@ type Options struct {
 	// WebSocket (gateway.controlUi.allowedOrigins).
 	AllowedOrigins []string
 
+	// PresenceCoalesce is how long disconnect-driven presence broadcasts are merged
+	// (0: DefaultPresenceCoalesce; negative: every change is broadcast at once).
+	PresenceCoalesce time.Duration
+
 	// Handler overrides the method handlers (tests, later capabilities); nil uses the
 	// built-in ones.
 	Handler protocol.Handler[*Conn]
@@ -107,6 +111,7 @@ type Server struct {
 	requests sync.WaitGroup
 
 	healthSources []HealthSource
+	presenceOut   presenceFanout
 
 	metrics struct {
 		dropped atomic.Int64
@@ -156,6 +161,10 @@ func New(o Options) (*Server, error) {
 	}
 	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth, InitialVersion: o.HealthVersion, Logger: o.Logger})
 	s.limiter = newAuthLimiter(o.Now)
+	s.presenceOut.interval = o.PresenceCoalesce
+	if o.PresenceCoalesce == 0 {
+		s.presenceOut.interval = DefaultPresenceCoalesce
+	}
 	s.handler = o.Handler
 	if s.handler == nil {
 		s.handler = newHandlers(s)
@@ -303,6 +312,7 @@ func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs 
 	if restartExpectedMs > 0 {
 		ev.RestartExpectedMs = &restartExpectedMs
 	}
+	s.stopPresence()
 	s.hub.broadcast(ev, nil)
 	close(s.stop)
 	s.mu.Lock()
@@ -351,13 +361,6 @@ func (s *Server) Connections() int { return s.hub.len() }
 
 // Broadcast sends an event to every connection allowed to see it.
 func (s *Server) Broadcast(ev protocol.Event) int64 { return s.hub.broadcast(ev, nil) }
-
-// broadcastPresence sends the full presence list with the current stateVersion.
-func (s *Server) broadcastPresence() {
-	list := s.presence.List()
-	_, hv, _ := s.health.Current()
-	s.hub.broadcast(&protocol.PresenceEvent{Presence: list}, &protocol.StateVersion{Presence: s.presence.Version(), Health: hv})
-}
 
 func (s *Server) uptimeMs() int64 { return s.opts.Now().Sub(s.opts.ProcessStart).Milliseconds() }
 

@@ -69,6 +69,7 @@ type Update struct {
 type row struct {
 	key        string
 	e          protocol.PresenceEntry
+	enc        []byte // e encoded as JSON; nil after a change (rebuilt on the next encode)
 	prev, next *row
 }
 
@@ -166,6 +167,7 @@ func (s *Store) seedSelfLocked(now int64) {
 // touchLocked moves r to the newest end of the update-order list (the self row is
 // never linked).
 func (s *Store) touchLocked(r *row) {
+	r.enc = nil // every change of a row passes here
 	if r.key == s.selfKey {
 		return
 	}
@@ -338,6 +340,44 @@ func (s *Store) evictLocked(keep *row, now int64) {
 func (s *Store) List() []protocol.PresenceEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sorted := s.sortedLocked()
+	out := make([]protocol.PresenceEntry, len(sorted))
+	backing := make([]entryBacking, len(sorted)) // one allocation for every string/int the copies point at
+	for i, r := range sorted {
+		out[i] = copyEntry(&r.e, &backing[i])
+	}
+	return out
+}
+
+// AppendJSON appends the list List would return, encoded as a JSON array, and returns
+// the version it belongs to. It is the hot path of every hello-ok snapshot and presence
+// broadcast: each row keeps its own encoding until it changes, so the cost is a sort of
+// mostly sorted rows plus one copy of the bytes — not a deep copy and an encode of up to
+// MaxEntries rows per call.
+func (s *Store) AppendJSON(b []byte) ([]byte, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sorted := s.sortedLocked()
+	b = append(b, '[')
+	for i, r := range sorted {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r.key == s.selfKey {
+			b = r.e.AppendJSON(b) // its ts is new on every read
+			continue
+		}
+		if r.enc == nil {
+			r.enc = r.e.AppendJSON(nil)
+		}
+		b = append(b, r.enc...)
+	}
+	return append(b, ']'), s.version
+}
+
+// sortedLocked prunes expired rows, refreshes (or re-seeds) the self row and returns
+// the rows newest first (ts descending, then key ascending).
+func (s *Store) sortedLocked() []*row {
 	now := s.now().UnixMilli()
 	self := s.rows[s.selfKey]
 	if self == nil {
@@ -366,12 +406,7 @@ func (s *Store) List() []protocol.PresenceEntry {
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	out := make([]protocol.PresenceEntry, len(sorted))
-	backing := make([]entryBacking, len(sorted)) // one allocation for every string/int the copies point at
-	for i, r := range sorted {
-		out[i] = copyEntry(&r.e, &backing[i])
-	}
-	return out
+	return sorted
 }
 
 // entryBacking holds the values a copied entry's pointers point at.

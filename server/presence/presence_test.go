@@ -674,3 +674,78 @@ func BenchmarkList(b *testing.B) {
 		}
 	}
 }
+
+// encodeList is the reference: List's deep copies through the generated encoder.
+func encodeList(s *Store) string {
+	ev := protocol.PresenceEvent{Presence: s.List()}
+	b := ev.AppendJSON(nil)
+	return string(b[len(`{"presence":`) : len(b)-1])
+}
+
+// TestAppendJSONMatchesList: the cached per-row encoding never serves a stale row —
+// after upserts, merges, disconnects, beacons, expiry and eviction the bytes equal a
+// fresh encode of List, and the version is the store's.
+func TestAppendJSONMatchesList(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestStore(clk, func(o *Options) { o.MaxEntries = 5 })
+	check := func(step string) {
+		t.Helper()
+		got, v := s.AppendJSON([]byte("x"))
+		if got[0] != 'x' {
+			t.Fatalf("%s: AppendJSON dropped the prefix", step)
+		}
+		if want := encodeList(s); string(got[1:]) != want {
+			t.Fatalf("%s:\n got %s\nwant %s", step, got[1:], want)
+		}
+		if v != s.Version() {
+			t.Fatalf("%s: version %d, store has %d", step, v, s.Version())
+		}
+	}
+	check("self only")
+	for i := range 4 {
+		clk.Advance(time.Second)
+		s.Upsert(Update{Key: fmt.Sprintf("k%d", i), Mode: sp("ui"), Host: sp(fmt.Sprintf("h%d", i))})
+	}
+	check("four rows")
+	clk.Advance(time.Second)
+	s.Upsert(Update{Key: "k1", Version: sp("2.0")})
+	check("merge")
+	clk.Advance(time.Second)
+	s.MarkDisconnected("k2")
+	check("disconnect")
+	clk.Advance(time.Second)
+	s.Beacon(Beacon{Text: "Node: k0 · mode ui", InstanceID: sp("k0")})
+	check("beacon")
+	clk.Advance(time.Second)
+	s.Upsert(Update{Key: "GW-Host", Reason: sp("periodic")}) // the self row
+	check("self changed")
+	for i := range 3 {
+		clk.Advance(time.Second)
+		s.Upsert(Update{Key: fmt.Sprintf("new%d", i)})
+	}
+	check("eviction")
+	clk.Advance(DefaultTTL + time.Second)
+	check("expiry")
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	s := seeded(b, 200)
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = s.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkListEncode is what a broadcast cost before AppendJSON.
+func BenchmarkListEncode(b *testing.B) {
+	s := seeded(b, 200)
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		ev := protocol.PresenceEvent{Presence: s.List()}
+		buf = ev.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}

@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"bytes"
+	"sync"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+)
+
+// DefaultPresenceCoalesce is how long disconnect-driven presence broadcasts are held
+// to merge with others. A disconnect only changes a row's reason and ts, but the full
+// list (up to 200 rows, ~40 KB) goes to every client each time; during a reconnect
+// storm that was most of the gateway's work. Each broadcast carries the whole current
+// list with its stateVersion, so a client that sees one broadcast instead of several
+// ends in the same state.
+const DefaultPresenceCoalesce = 100 * time.Millisecond
+
+// presenceJSON is a presence event whose list is already encoded (Store.AppendJSON).
+type presenceJSON []byte
+
+func (presenceJSON) EventName() string { return (*protocol.PresenceEvent)(nil).EventName() }
+func (presenceJSON) Droppable() bool   { return (*protocol.PresenceEvent)(nil).Droppable() }
+func (p presenceJSON) AppendJSON(b []byte) []byte {
+	b = append(b, `{"presence":`...)
+	b = append(b, p...)
+	return append(b, '}')
+}
+
+// presenceFanout decides when presence is broadcast: changes a client asked for
+// (system-event, node beacons) go out at once; disconnects are coalesced.
+type presenceFanout struct {
+	interval time.Duration
+	mu       sync.Mutex
+	lastAt   time.Time
+	lastVer  int64 // presence version of the last broadcast
+	timer    *time.Timer
+	stopped  bool
+}
+
+// broadcastPresence sends the full presence list with the current stateVersion now.
+func (s *Server) broadcastPresence() {
+	f := &s.presenceOut
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s.sendPresenceLocked()
+}
+
+// sendPresenceLocked encodes and broadcasts; f.mu is held so broadcasts leave in
+// version order.
+func (s *Server) sendPresenceLocked() {
+	f := &s.presenceOut
+	list, pv := s.presence.AppendJSON(make([]byte, 0, 1024))
+	_, hv, _ := s.health.Current()
+	s.hub.broadcast(presenceJSON(list), &protocol.StateVersion{Presence: pv, Health: hv})
+	f.lastAt, f.lastVer = time.Now(), pv
+}
+
+// broadcastPresenceSoon broadcasts at once when nothing went out in the last interval,
+// otherwise once at the end of it (a single trailing broadcast for any number of
+// changes, skipped when another broadcast already carried them).
+func (s *Server) broadcastPresenceSoon() {
+	f := &s.presenceOut
+	if f.interval <= 0 {
+		s.broadcastPresence()
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.timer != nil || f.stopped {
+		return // a trailing broadcast is scheduled and will carry this change
+	}
+	wait := f.interval - time.Since(f.lastAt)
+	if wait <= 0 {
+		s.sendPresenceLocked()
+		return
+	}
+	f.timer = time.AfterFunc(wait, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.timer = nil
+		if f.stopped || s.presence.Version() == f.lastVer {
+			return
+		}
+		s.sendPresenceLocked()
+	})
+}
+
+// stopPresence cancels a pending trailing broadcast (shutdown).
+func (s *Server) stopPresence() {
+	f := &s.presenceOut
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+}
+
+// helloPresenceSlot is where hello-ok's snapshot gets its presence list: hello-ok is
+// encoded with an empty list and the pre-encoded one is spliced in.
+var helloPresenceSlot = []byte(`"presence":[]`)
+
+// appendHello encodes the hello-ok res frame with the store's current list, setting
+// the snapshot's presence version to the list's.
+func (s *Server) appendHello(b []byte, id string, h *protocol.HelloOk) []byte {
+	list, pv := s.presence.AppendJSON(make([]byte, 0, 1024))
+	h.Snapshot.Presence = nil
+	h.Snapshot.StateVersion.Presence = pv
+	frame := appendRes(b, id, h, nil)
+	snap := bytes.Index(frame, []byte(`"snapshot":{`))
+	at := -1
+	if snap >= 0 {
+		if i := bytes.Index(frame[snap:], helloPresenceSlot); i >= 0 {
+			at = snap + i + len(helloPresenceSlot) - 2 // at the "[]"
+		}
+	}
+	if at < 0 { // cannot happen with the generated encoder; never send a wrong snapshot
+		s.log.Error("hello-ok presence slot not found; encoding the list directly")
+		h.Snapshot.Presence = s.presence.List()
+		return appendRes(b, id, h, nil)
+	}
+	out := make([]byte, 0, len(frame)+len(list))
+	out = append(out, frame[:at]...)
+	out = append(out, list...)
+	return append(out, frame[at+2:]...)
+}
