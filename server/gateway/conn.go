@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -43,8 +44,10 @@ type Conn struct {
 	closed atomic.Bool
 
 	// buffered is the number of bytes queued for writing and not yet written: the
-	// slow-consumer measure (gws's own write queue is unbounded).
+	// slow-consumer measure.
 	buffered atomic.Int64
+	out      outbox
+	raw      syscall.RawConn // the TCP socket, for non-blocking writes; nil if not available
 
 	done     chan struct{} // closed by OnClose
 	timer    *time.Timer   // handshake deadline
@@ -79,15 +82,15 @@ func (c *Conn) writeSync(b []byte) error {
 	return c.ws.WriteMessage(gws.OpcodeText, b)
 }
 
-// enqueue queues a frame. Events obey the slow-consumer policy (§4.3): a droppable
-// event is skipped when the backlog is over the limit, a non-droppable one closes the
-// connection with 1008. Responses are never skipped, but a client that stops reading
-// while it keeps sending requests is closed too once its backlog passes a hard cap.
+// enqueue queues a text frame. Events obey the slow-consumer policy (§4.3): a
+// droppable event is skipped when the backlog is over the limit, a non-droppable one
+// closes the connection with 1008. Responses are never skipped, but a client that stops
+// reading while it keeps sending requests is closed too once its backlog passes a hard
+// cap.
 func (c *Conn) enqueue(b []byte, droppable, response bool) {
 	if c.closed.Load() {
 		return
 	}
-	n := int64(len(b))
 	limit := int64(c.srv.opts.MaxBufferedBytes)
 	if response {
 		limit *= 4
@@ -100,10 +103,33 @@ func (c *Conn) enqueue(b []byte, droppable, response bool) {
 		c.closeSlow()
 		return
 	}
-	c.buffered.Add(n)
-	c.ws.WriteAsync(gws.OpcodeText, b, func(err error) {
-		c.buffered.Add(-n)
-	})
+	c.out.push(c, opText, b)
+}
+
+// enqueueDeferred is enqueue for broadcasts: it only queues, and reports whether the
+// caller must flush (flushNow) once it has released the hub lock.
+func (c *Conn) enqueueDeferred(b []byte, droppable bool) bool {
+	if c.closed.Load() {
+		return false
+	}
+	if c.buffered.Load() > int64(c.srv.opts.MaxBufferedBytes) {
+		if droppable {
+			c.srv.metrics.dropped.Add(1)
+			return false
+		}
+		c.closeSlow()
+		return false
+	}
+	return c.out.add(c, opText, b)
+}
+
+// enqueueControl queues a ping or pong behind the frames already queued, so the
+// timer loop and the read loop never block on a socket.
+func (c *Conn) enqueueControl(op byte, payload []byte) {
+	if c.closed.Load() {
+		return
+	}
+	c.out.push(c, op, payload)
 }
 
 // closeSlow closes a connection whose client does not read. The writer may be blocked
@@ -130,12 +156,7 @@ func (c *Conn) closeWith(code uint16, reason string) <-chan struct{} {
 		close(done)
 		return done
 	}
-	c.ws.Async(func() {
-		defer close(done)
-		_ = c.ws.SetWriteDeadline(time.Now().Add(2 * time.Second))
-		_ = c.ws.WriteClose(code, []byte(truncateReason(reason)))
-		_ = c.ws.NetConn().Close()
-	})
+	c.out.closeAfter(c, code, truncateReason(reason), done)
 	return done
 }
 

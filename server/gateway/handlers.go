@@ -73,12 +73,13 @@ func (h *handlers) SystemEvent(ctx context.Context, c *Conn, p *protocol.SystemE
 	if text == "" {
 		return nil, Invalid("text required")
 	}
-	h.s.presence.Beacon(presence.Beacon{
-		Text: text, InstanceID: nonEmpty(p.InstanceID), Host: nonEmpty(p.Host), IP: nonEmpty(p.IP), Mode: nonEmpty(p.Mode),
-		Version: nonEmpty(p.Version), Platform: nonEmpty(p.Platform), DeviceFamily: nonEmpty(p.DeviceFamily),
-		ModelIdentifier: nonEmpty(p.ModelIdentifier), Reason: nonEmpty(p.Reason), LastInputSeconds: p.LastInputSeconds,
+	h.s.changePresence(func() {
+		h.s.presence.Beacon(presence.Beacon{
+			Text: text, InstanceID: nonEmpty(p.InstanceID), Host: nonEmpty(p.Host), IP: nonEmpty(p.IP), Mode: nonEmpty(p.Mode),
+			Version: nonEmpty(p.Version), Platform: nonEmpty(p.Platform), DeviceFamily: nonEmpty(p.DeviceFamily),
+			ModelIdentifier: nonEmpty(p.ModelIdentifier), Reason: nonEmpty(p.Reason), LastInputSeconds: p.LastInputSeconds,
+		})
 	})
-	h.s.broadcastPresence()
 	return &protocol.SystemEventResult{Ok: true}, nil
 }
 

@@ -65,7 +65,7 @@ func (e *events) OnClose(ws *gws.Conn, err error) {
 }
 
 func (e *events) OnPing(ws *gws.Conn, payload []byte) {
-	_ = ws.WritePong(payload)
+	connOf(ws).enqueueControl(opPong, payload)
 	e.alive(connOf(ws))
 }
 

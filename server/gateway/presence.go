@@ -46,6 +46,18 @@ func (s *Server) broadcastPresence() {
 	s.sendPresenceLocked()
 }
 
+// changePresence applies a change and broadcasts the list right after it, with no
+// other change in between: every system-event a client sends is visible in at least
+// one broadcast (requests of one connection run concurrently, so without this a
+// later beacon could overwrite an earlier one before its broadcast was encoded).
+func (s *Server) changePresence(change func()) {
+	f := &s.presenceOut
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+	s.sendPresenceLocked()
+}
+
 // sendPresenceLocked encodes and broadcasts; f.mu is held so broadcasts leave in
 // version order.
 func (s *Server) sendPresenceLocked() {

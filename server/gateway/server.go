@@ -112,6 +112,7 @@ type Server struct {
 
 	healthSources []HealthSource
 	presenceOut   presenceFanout
+	bufs          bufPool
 
 	metrics struct {
 		dropped atomic.Int64
@@ -224,6 +225,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		inflight: make(chan struct{}, s.opts.MaxInflight),
 		done:     make(chan struct{}),
 	}
+	if sc, ok := ws.NetConn().(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	ws.Session().Store("conn", c)
 	go ws.ReadLoop()
 }
@@ -285,7 +289,7 @@ func (s *Server) timers() {
 		case <-tick.C:
 			s.hub.broadcast(&protocol.TickEvent{Ts: s.opts.Now().UnixMilli()}, nil)
 			for _, c := range s.hub.snapshot() {
-				_ = c.ws.WritePing(nil)
+				c.enqueueControl(opPing, nil)
 			}
 		case <-hr.C:
 			go func() {

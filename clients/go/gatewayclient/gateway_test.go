@@ -508,6 +508,21 @@ func TestGapRefreshSlowConsumer(t *testing.T) {
 		srv.Broadcast(&protocol.PresenceEvent{Presence: big})
 	}
 	close(resume)
+	// The skipped events may be the last ones sent: the client notices the gap on the
+	// next event it gets. Ticks (droppable) keep coming, as they would, until the
+	// gateway, once the backlog drained, delivers one.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+				srv.Broadcast(&protocol.TickEvent{Ts: 9})
+			}
+		}
+	}()
 	ev := nextEvent(t, all, "gap notice", isGap(GapSeq))
 	if ev.Gap.Missed < 1 || ev.Gap.Err != nil {
 		t.Fatalf("gap = %+v", ev.Gap)
