@@ -58,14 +58,24 @@ func (h *hub) snapshot() []*Conn {
 // broadcast encodes ev once and queues it to every connection allowed to see it. The
 // seq advances on every call, even with no receivers (§4.1). It returns the seq used.
 func (h *hub) broadcast(ev protocol.Event, sv *protocol.StateVersion) int64 {
+	seq, flush := h.queue(ev, sv)
+	h.flush(flush)
+	return seq
+}
+
+// queue assigns the seq and queues the frame to every receiver under the hub lock, so
+// every client sees events in seq order. It returns the connections whose sockets
+// were idle: the caller writes them with flush once it holds no lock, without
+// blocking. A broadcast that comes while an earlier one is still being written finds
+// those connections busy and its frame leaves with the earlier one's, in one write.
+func (h *hub) queue(ev protocol.Event, sv *protocol.StateVersion) (int64, []*Conn) {
 	info := protocol.LookupEvent(ev.EventName())
 	droppable := ev.Droppable()
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.seq++
 	seq := h.seq
 	frame := appendEvent(make([]byte, 0, 256), ev, seq, sv)
-	// Queue under the lock (seq order for everyone), write after it: the sockets that
-	// were idle are written by this goroutine, without blocking, once the lock is free.
 	flush := h.flushList(len(h.conns))
 	for _, c := range h.conns {
 		if info != nil && !canSee(c, info) {
@@ -75,13 +85,16 @@ func (h *hub) broadcast(ev protocol.Event, sv *protocol.StateVersion) int64 {
 			flush = append(flush, c)
 		}
 	}
-	h.mu.Unlock()
-	for i, c := range flush {
+	return seq, flush
+}
+
+// flush writes the connections queue returned and recycles the list.
+func (h *hub) flush(list []*Conn) {
+	for i, c := range list {
 		c.out.flushNow(c)
-		flush[i] = nil
+		list[i] = nil
 	}
-	h.lists.Put(&flush)
-	return seq
+	h.lists.Put(&list)
 }
 
 // flushList returns an empty slice with room for n connections, reused across

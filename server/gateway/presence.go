@@ -42,8 +42,9 @@ type presenceFanout struct {
 func (s *Server) broadcastPresence() {
 	f := &s.presenceOut
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	s.sendPresenceLocked()
+	flush := s.sendPresenceLocked()
+	f.mu.Unlock()
+	s.hub.flush(flush)
 }
 
 // changePresence applies a change and broadcasts the list right after it, with no
@@ -53,19 +54,22 @@ func (s *Server) broadcastPresence() {
 func (s *Server) changePresence(change func()) {
 	f := &s.presenceOut
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	change()
-	s.sendPresenceLocked()
+	flush := s.sendPresenceLocked()
+	f.mu.Unlock()
+	s.hub.flush(flush) // the sockets are written outside the lock
 }
 
-// sendPresenceLocked encodes and broadcasts; f.mu is held so broadcasts leave in
-// version order.
-func (s *Server) sendPresenceLocked() {
+// sendPresenceLocked encodes and queues a broadcast; f.mu is held so broadcasts are
+// queued in version order. The caller flushes the returned connections after
+// unlocking.
+func (s *Server) sendPresenceLocked() []*Conn {
 	f := &s.presenceOut
 	list, pv := s.presence.AppendJSON(make([]byte, 0, 1024))
 	_, hv, _ := s.health.Current()
-	s.hub.broadcast(presenceJSON(list), &protocol.StateVersion{Presence: pv, Health: hv})
+	_, flush := s.hub.queue(presenceJSON(list), &protocol.StateVersion{Presence: pv, Health: hv})
 	f.lastAt, f.lastVer = time.Now(), pv
+	return flush
 }
 
 // broadcastPresenceSoon broadcasts at once when nothing went out in the last interval,
@@ -78,24 +82,29 @@ func (s *Server) broadcastPresenceSoon() {
 		return
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.timer != nil || f.stopped {
+		f.mu.Unlock()
 		return // a trailing broadcast is scheduled and will carry this change
 	}
 	wait := f.interval - time.Since(f.lastAt)
 	if wait <= 0 {
-		s.sendPresenceLocked()
+		flush := s.sendPresenceLocked()
+		f.mu.Unlock()
+		s.hub.flush(flush)
 		return
 	}
 	f.timer = time.AfterFunc(wait, func() {
 		f.mu.Lock()
-		defer f.mu.Unlock()
 		f.timer = nil
 		if f.stopped || s.presence.Version() == f.lastVer {
+			f.mu.Unlock()
 			return
 		}
-		s.sendPresenceLocked()
+		flush := s.sendPresenceLocked()
+		f.mu.Unlock()
+		s.hub.flush(flush)
 	})
+	f.mu.Unlock()
 }
 
 // stopPresence cancels a pending trailing broadcast (shutdown).
