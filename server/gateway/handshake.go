@@ -42,7 +42,9 @@ func (e *events) OnOpen(ws *gws.Conn) {
 	// v3 clients sign this nonce; v2 clients hand unknown events to a generic callback.
 	c.nonce = token.UUID()
 	ch := &protocol.ConnectChallengeEvent{Nonce: c.nonce, Ts: s.opts.Now().UnixMilli()}
-	_ = c.writeSync(appendEvent(nil, ch, -1, nil))
+	// Through the outbox: a shallow call on the read goroutine, whose stack lives as
+	// long as the connection.
+	c.out.push(c, opText, appendEvent(nil, ch, -1, nil))
 }
 
 func (e *events) OnClose(ws *gws.Conn, err error) {
@@ -184,7 +186,10 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	// hello-ok is queued and the connection joins the hub in one step, so hello-ok is
 	// the first frame after the challenge and no broadcast made after the client saw
 	// hello-ok can miss it.
-	s.hub.join(c, s.appendHello(nil, req.ID, hello))
+	s.trim.connects.Add(1)
+	frame := s.helloFrame(req.ID, hello)
+	s.hub.join(c, frame)
+	s.bufs.put(frame)
 	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
 	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
 	// A connect refreshes health and the refresh is broadcast (§2.2) — at most once per
@@ -395,7 +400,7 @@ func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
 		Server:   protocol.HelloOkServer{Version: s.opts.Version, ConnID: c.id},
 		Features: protocol.HelloOkFeatures{Methods: protocol.AdvertisedMethods(c.proto), Events: protocol.EventNames(c.proto)},
 		Snapshot: protocol.Snapshot{
-			// Presence (list and version) is filled in by appendHello.
+			// Presence (list and version) is filled in by helloFrame.
 			Health:       sum,
 			StateVersion: protocol.StateVersion{Health: hv},
 			UptimeMs:     s.uptimeMs(),

@@ -17,6 +17,7 @@ type hub struct {
 	seq   int64
 	conns []*Conn
 	lists sync.Pool // *[]*Conn scratch lists of broadcast
+	bufs  bufPool   // scratch for encoding (every receiver copies the frame)
 }
 
 // join queues the connection's first frame (hello-ok) and adds it to the set, under
@@ -75,7 +76,8 @@ func (h *hub) queue(ev protocol.Event, sv *protocol.StateVersion) (int64, []*Con
 	defer h.mu.Unlock()
 	h.seq++
 	seq := h.seq
-	frame := appendEvent(make([]byte, 0, 256), ev, seq, sv)
+	frame := appendEvent(h.bufs.get(), ev, seq, sv)
+	defer h.bufs.put(frame)
 	flush := h.flushList(len(h.conns))
 	for _, c := range h.conns {
 		if info != nil && !canSee(c, info) {

@@ -65,7 +65,8 @@ func (s *Server) changePresence(change func()) {
 // unlocking.
 func (s *Server) sendPresenceLocked() []*Conn {
 	f := &s.presenceOut
-	list, pv := s.presence.AppendJSON(make([]byte, 0, 1024))
+	list, pv := s.presence.AppendJSON(s.bufs.get())
+	defer s.bufs.put(list)
 	_, hv, _ := s.health.Current()
 	_, flush := s.hub.queue(presenceJSON(list), &protocol.StateVersion{Presence: pv, Health: hv})
 	f.lastAt, f.lastVer = time.Now(), pv
@@ -123,13 +124,19 @@ func (s *Server) stopPresence() {
 // encoded with an empty list and the pre-encoded one is spliced in.
 var helloPresenceSlot = []byte(`"presence":[]`)
 
-// appendHello encodes the hello-ok res frame with the store's current list, setting
-// the snapshot's presence version to the list's.
-func (s *Server) appendHello(b []byte, id string, h *protocol.HelloOk) []byte {
-	list, pv := s.presence.AppendJSON(make([]byte, 0, 1024))
+// helloFrame encodes the hello-ok res frame with the store's current list, setting
+// the snapshot's presence version to the list's. The frame is in a pooled buffer: the
+// caller hands it back with s.bufs.put once it is queued. With 200 presence rows a
+// hello-ok is ~40 KB; building it from pooled scratch keeps a connect storm from
+// producing that much garbage per connection (which set the heap's size, and so the
+// RSS, long after the storm).
+func (s *Server) helloFrame(id string, h *protocol.HelloOk) []byte {
+	list, pv := s.presence.AppendJSON(s.bufs.get())
+	defer s.bufs.put(list)
 	h.Snapshot.Presence = nil
 	h.Snapshot.StateVersion.Presence = pv
-	frame := appendRes(b, id, h, nil)
+	frame := appendRes(s.bufs.get(), id, h, nil)
+	defer s.bufs.put(frame)
 	snap := bytes.Index(frame, []byte(`"snapshot":{`))
 	at := -1
 	if snap >= 0 {
@@ -140,9 +147,9 @@ func (s *Server) appendHello(b []byte, id string, h *protocol.HelloOk) []byte {
 	if at < 0 { // cannot happen with the generated encoder; never send a wrong snapshot
 		s.log.Error("hello-ok presence slot not found; encoding the list directly")
 		h.Snapshot.Presence = s.presence.List()
-		return appendRes(b, id, h, nil)
+		return appendRes(s.bufs.get(), id, h, nil)
 	}
-	out := make([]byte, 0, len(frame)+len(list))
+	out := s.bufs.get()
 	out = append(out, frame[:at]...)
 	out = append(out, list...)
 	return append(out, frame[at+2:]...)

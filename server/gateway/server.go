@@ -81,6 +81,9 @@ type Options struct {
 	// WebSocket (gateway.controlUi.allowedOrigins).
 	AllowedOrigins []string
 
+	// TrimInterval is how often the idle memory trim checks the heap (0: the
+	// default; negative: off). See trim.go.
+	TrimInterval time.Duration
 	// PresenceCoalesce is how long disconnect-driven presence broadcasts are merged
 	// (0: DefaultPresenceCoalesce; negative: every change is broadcast at once).
 	PresenceCoalesce time.Duration
@@ -112,6 +115,7 @@ type Server struct {
 
 	healthSources []HealthSource
 	presenceOut   presenceFanout
+	trim          trimState
 	bufs          bufPool
 
 	metrics struct {
@@ -162,6 +166,9 @@ func New(o Options) (*Server, error) {
 	}
 	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth, InitialVersion: o.HealthVersion, Logger: o.Logger})
 	s.limiter = newAuthLimiter(o.Now)
+	if o.TrimInterval == 0 {
+		s.opts.TrimInterval = DefaultTrimInterval
+	}
 	s.presenceOut.interval = o.PresenceCoalesce
 	if o.PresenceCoalesce == 0 {
 		s.presenceOut.interval = DefaultPresenceCoalesce
@@ -282,10 +289,18 @@ func (s *Server) timers() {
 	defer tick.Stop()
 	hr := time.NewTicker(HealthRefreshInterval)
 	defer hr.Stop()
+	var trim <-chan time.Time
+	if s.opts.TrimInterval > 0 {
+		t := time.NewTicker(s.opts.TrimInterval)
+		defer t.Stop()
+		trim = t.C
+	}
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-trim:
+			s.checkTrim()
 		case <-tick.C:
 			s.hub.broadcast(&protocol.TickEvent{Ts: s.opts.Now().UnixMilli()}, nil)
 			for _, c := range s.hub.snapshot() {

@@ -1,0 +1,24 @@
+package gateway
+
+import "testing"
+
+func TestShouldTrim(t *testing.T) {
+	const mb = 1 << 20
+	for _, tc := range []struct {
+		name                 string
+		sinceTrim, lastIntvl int64
+		objects, live        uint64
+		want                 bool
+	}{
+		{"burst then quiet, lots of garbage", 5000, 0, 120 * mb, 40 * mb, true},
+		{"still connecting", 5000, 10, 120 * mb, 40 * mb, false},
+		{"no burst since the last trim", 0, 0, 120 * mb, 40 * mb, false},
+		{"little garbage", 5000, 0, 50 * mb, 40 * mb, false},
+		{"exactly the minimum", 1, 0, 56 * mb, 40 * mb, true},
+		{"live above objects (sampling skew)", 1, 0, 40 * mb, 41 * mb, false},
+	} {
+		if got := shouldTrim(tc.sinceTrim, tc.lastIntvl, tc.objects, tc.live, TrimMinGarbage); got != tc.want {
+			t.Errorf("%s: shouldTrim = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
