@@ -317,10 +317,10 @@ func (e *env) dial(proto int) *client {
 	return c
 }
 
-func (c *client) OnOpen(*gws.Conn)                 {}
-func (c *client) OnPing(ws *gws.Conn, p []byte)    { _ = ws.WritePong(p) }
-func (c *client) OnPong(*gws.Conn, []byte)         {}
-func (c *client) OnClose(_ *gws.Conn, err error)   { close(c.closed) }
+func (c *client) OnOpen(*gws.Conn)               {}
+func (c *client) OnPing(ws *gws.Conn, p []byte)  { _ = ws.WritePong(p) }
+func (c *client) OnPong(*gws.Conn, []byte)       {}
+func (c *client) OnClose(_ *gws.Conn, err error) { close(c.closed) }
 func (c *client) OnMessage(_ *gws.Conn, m *gws.Message) {
 	b := append([]byte(nil), m.Bytes()...)
 	_ = m.Close()
