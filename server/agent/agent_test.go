@@ -573,3 +573,57 @@ func TestWakeAndSessionsMethods(t *testing.T) {
 		t.Fatalf("sessions after delete: %+v", list)
 	}
 }
+
+func TestAbortAllRunsOfSession(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.dial(3)
+	c.mustOK("chat.send", map[string]any{"sessionKey": "main", "message": "hang first", "idempotencyKey": "all-a"}, nil)
+	recv(t, e.up.started, "first run upstream")
+	c.mustOK("chat.send", map[string]any{"sessionKey": "main", "message": "second, queued", "idempotencyKey": "all-b"}, nil)
+	var ab struct {
+		Aborted bool
+		RunIds  []string
+	}
+	c.mustOK("chat.abort", map[string]any{"sessionKey": "main"}, &ab)
+	if !ab.Aborted || strings.Join(ab.RunIds, ",") != "all-a,all-b" {
+		t.Fatalf("abort all: %+v", ab)
+	}
+	recv(t, e.up.cancelled, "first run cancelled")
+	for _, id := range []string{"all-a", "all-b"} {
+		out, ok := e.rt.Wait(context.Background(), id, wait)
+		if !ok || out.Status != StatusAborted {
+			t.Fatalf("%s: %+v %v", id, out, ok)
+		}
+	}
+	if n := e.up.requests.Load(); n != 1 {
+		t.Fatalf("the queued run reached the upstream (%d requests)", n)
+	}
+	// agent.wait for a run nobody started times out.
+	var w struct{ Status string }
+	c.mustOK("agent.wait", map[string]any{"runId": "never", "timeoutMs": 50}, &w)
+	if w.Status != "timeout" {
+		t.Fatalf("agent.wait unknown run: %+v", w)
+	}
+}
+
+func TestChatSendDeliverIsBestEffort(t *testing.T) {
+	snd := newFakeSender()
+	e := newEnv(t, envOpts{sender: snd})
+	c := e.dial(3)
+	// No route yet: the run succeeds, nothing is sent.
+	c.mustOK("chat.send", map[string]any{"sessionKey": "agent:main:telegram:42", "message": "first", "deliver": true, "idempotencyKey": "be-1"}, nil)
+	if out, ok := e.rt.Wait(context.Background(), "be-1", wait); !ok || out.Status != StatusOK {
+		t.Fatalf("run without a route: %+v", out)
+	}
+	if snd.count() != 0 {
+		t.Fatal("delivered without a route")
+	}
+	// Once the sender wrote in, the session's last route is used.
+	e.rt.Inbound(context.Background(), providers.Message{Channel: providers.Telegram, From: "42", ChatID: "42", MessageID: "1", Text: "hi"})
+	recv(t, snd.ch, "auto-reply")
+	c.mustOK("chat.send", map[string]any{"sessionKey": "agent:main:telegram:42", "message": "from webchat", "deliver": true, "idempotencyKey": "be-2"}, nil)
+	got := recv(t, snd.ch, "delivery of the webchat turn")
+	if got.Channel != "telegram" || got.Out.To != "42" || got.Out.Text != "echo: from webchat" {
+		t.Fatalf("delivered %+v", got)
+	}
+}

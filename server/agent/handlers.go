@@ -174,6 +174,9 @@ func (h *Handlers) Wake(ctx context.Context, c *gateway.Conn, p *protocol.WakePa
 	if strings.TrimSpace(p.Text) == "" {
 		return &protocol.WakeResult{Ok: false}, nil
 	}
+	if max := h.rt.Store().MaxMessageBytes(); len(p.Text) > max {
+		return nil, gateway.Invalid("text too large: %d bytes, limit %d", len(p.Text), max)
+	}
 	if err := h.rt.Wake(ctx, p.Text, string(p.Mode)); err != nil {
 		return nil, gateway.Unavailable("%v", err)
 	}
@@ -191,7 +194,7 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 	if len(p.Attachments) > 0 {
 		return nil, gateway.Invalid("attachments are not supported by this gateway")
 	}
-	req := Request{RunID: p.IdempotencyKey, SessionKey: key, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver, Channel: ChannelLast, Source: "chat"}
+	req := Request{RunID: p.IdempotencyKey, SessionKey: key, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver, BestEffort: true, Channel: ChannelLast, Source: "chat"}
 	if p.TimeoutMs != nil && *p.TimeoutMs > 0 {
 		req.Timeout = time.Duration(*p.TimeoutMs) * time.Millisecond
 	}

@@ -113,11 +113,14 @@ type Request struct {
 	ExtraSystemPrompt string
 	Timeout           time.Duration // 0 = the runtime default
 	// Deliver sends the reply through the Sender to Channel/To (never for webchat).
-	Deliver   bool
-	Channel   string // whatsapp | telegram | webchat | last ("" = last)
-	To        string // "" = the session's last recipient
-	AccountID string
-	Source    string // agent | chat | inbound | wake | hook (logs)
+	Deliver bool
+	// BestEffort delivery (chat.send): no route or no sender skips delivery, and a
+	// failed delivery is logged instead of failing the run.
+	BestEffort bool
+	Channel    string // whatsapp | telegram | webchat | last ("" = last)
+	To         string // "" = the session's last recipient
+	AccountID  string
+	Source     string // agent | chat | inbound | wake | hook (logs)
 }
 
 // Status of a finished run.
@@ -395,6 +398,18 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		rt.mu.Unlock()
 		return nil, false, err
 	}
+	if rt.closed {
+		// Close is waiting for the runs; none may start now.
+		delete(rt.runs, r.ID)
+		rt.active--
+		if l.outstanding() == 0 {
+			delete(rt.lanes, laneKey)
+		}
+		r.startErr = &gateway.Error{Code: gateway.CodeUnavailable, Message: "agent runtime is shutting down", Retryable: true}
+		close(r.ready)
+		rt.mu.Unlock()
+		return nil, false, r.startErr
+	}
 	r.AcceptedAt = rt.now()
 	l.waiting = append(l.waiting, r)
 	rt.pumpLocked(l)
@@ -438,13 +453,16 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 			if to == "" {
 				to = ss.LastTo
 			}
-			if to == "" {
+			switch {
+			case (to == "" || rt.opts.Sender == nil) && r.req.BestEffort:
+				rt.log.Info("agent: reply not delivered", "run", r.ID, "session", r.laneKey, "recipient", to != "", "providers", rt.opts.Sender != nil)
+			case to == "":
 				return gateway.Invalid("deliver: no recipient (give to, or use a session that has received a message)")
-			}
-			if rt.opts.Sender == nil {
+			case rt.opts.Sender == nil:
 				return gateway.Unavailable("deliver: no messaging providers are running")
+			default:
+				r.channel, r.to = ch, to
 			}
-			r.channel, r.to = ch, to
 		}
 	}
 	if !r.req.Ephemeral {
@@ -556,7 +574,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		}
 		scancel()
 		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" {
-			if sent, err := rt.deliver(r, out.Text); err != nil {
+			if sent, err := rt.deliver(r, out.Text); err != nil && r.req.BestEffort {
+				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
+			} else if err != nil {
 				out.Status, out.Err = StatusError, err.Error()
 			} else {
 				out.Delivered = &sent
