@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -39,7 +41,18 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	if sc := s.file.Config.Session; sc != nil {
 		mainKey = sc.MainKey
 		if sc.Store != nil && *sc.Store != "" {
-			path = *sc.Store
+			// The original's session.store names a sessions.json; only a SQLite file
+			// name is taken over, so an old config never points SQLite at JSON.
+			if p := *sc.Store; strings.HasSuffix(p, ".db") {
+				if rest, ok := strings.CutPrefix(p, "~/"); ok {
+					if home, err := os.UserHomeDir(); err == nil {
+						p = filepath.Join(home, rest)
+					}
+				}
+				path = p
+			} else {
+				s.log.Warn("session.store is not a .db file; using the default session database", "store", p, "path", path)
+			}
 		}
 		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal
 	}
