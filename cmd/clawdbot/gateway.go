@@ -189,6 +189,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Commit:           commit,
 			StateDir:         paths.StateDir,
 			ConfigPath:       paths.ConfigPath,
+			MainKey:          sessionMainKey(file),
 			MaxPayload:       res.MaxPayload,
 			MaxBufferedBytes: res.MaxBufferedBytes,
 			TickInterval:     res.TickInterval,

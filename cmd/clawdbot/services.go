@@ -41,9 +41,9 @@ type services struct {
 type builder func(ctx context.Context, s *services) (component, error)
 
 // builders are the component constructors, in dependency order. Each capability adds
-// its constructor here.
+// its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{}
+	return []builder{buildAgent}
 }
 
 func startServices(ctx context.Context, s *services) error {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -195,6 +196,10 @@ func (c *Conn) respond(id string, payload protocol.Payload, err error) {
 	if err != nil {
 		e = errorShape(err)
 		payload = nil
+		var ge *Error
+		if errors.As(err, &ge) && ge.Payload != nil {
+			payload = ge.Payload
+		}
 	}
 	c.enqueue(appendRes(nil, id, payload, e), false, true)
 }

@@ -26,6 +26,9 @@ type Error struct {
 	Details      any
 	Retryable    bool
 	RetryAfterMs int64
+	// Payload, when set, is sent with the error in the same res (ok:false with both
+	// payload and error, as the agent's failed final answer: {runId, status:"error"}).
+	Payload protocol.Payload
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

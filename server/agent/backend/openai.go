@@ -27,6 +27,8 @@ type OpenAIOptions struct {
 	BaseURL string
 	// Model is used when Request.Model is empty.
 	Model string
+	// Temperature is sent when set (agent.openai.temperature).
+	Temperature *float64
 	// APIKey is sent as "Authorization: Bearer"; empty sends no header. Never logged.
 	APIKey string
 	// HTTPClient defaults to a client without an overall timeout (streams are long);
@@ -82,6 +84,7 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 type chatRequest struct {
 	Model         string        `json:"model"`
 	Messages      []Message     `json:"messages"`
+	Temperature   *float64      `json:"temperature,omitempty"`
 	Stream        bool          `json:"stream"`
 	StreamOptions streamOptions `json:"stream_options"`
 }
@@ -127,7 +130,7 @@ func (o *OpenAI) Run(ctx context.Context, req Request, onDelta func(Delta)) (Res
 	if msgs == nil {
 		msgs = []Message{}
 	}
-	body, err := json.Marshal(chatRequest{Model: model, Messages: msgs, Stream: true, StreamOptions: streamOptions{IncludeUsage: true}})
+	body, err := json.Marshal(chatRequest{Model: model, Messages: msgs, Temperature: o.opts.Temperature, Stream: true, StreamOptions: streamOptions{IncludeUsage: true}})
 	if err != nil {
 		return Result{}, fmt.Errorf("openai: encode request: %w", err)
 	}

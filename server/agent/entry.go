@@ -1,0 +1,129 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/clawgate/gateway/server/hooks"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/server/token"
+)
+
+// The runtime is the providers.Inbound of the gateway and the hooks.Runner of its
+// webhooks: every way of starting a run ends in Start.
+var (
+	_ providers.Inbound = (*Runtime)(nil)
+	_ hooks.Runner      = (*Runtime)(nil)
+)
+
+// InboundKey is the session an inbound message belongs to: one per sender (direct
+// chats) or per group, or the main session with GlobalScope.
+func (rt *Runtime) InboundKey(m providers.Message) string {
+	if rt.opts.GlobalScope {
+		return rt.MainSessionKey()
+	}
+	ch := m.Channel
+	if ch == "" {
+		ch = providers.WhatsApp
+	}
+	return sessions.SenderKey(ch, m.From, m.ChatID, m.Group)
+}
+
+// Inbound auto-replies to a message from an allowed sender: the run goes into the
+// sender's session and the reply back to the chat it came from, through the same
+// channel. The run id derives from the message id, so a message delivered twice is
+// answered once. It returns once the run is queued.
+func (rt *Runtime) Inbound(ctx context.Context, m providers.Message) {
+	if _, err := rt.HandleInbound(ctx, m); err != nil {
+		rt.log.Warn("agent: inbound message not answered", "channel", m.Channel, "from", m.From, "err", err)
+	}
+}
+
+// HandleInbound is Inbound with the run (or the reason there is none).
+func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run, error) {
+	if strings.TrimSpace(m.Text) == "" {
+		return nil, errors.New("empty message")
+	}
+	ch := m.Channel
+	if ch == "" {
+		ch = providers.WhatsApp
+	}
+	to := m.ChatID
+	if to == "" {
+		to = m.From
+	}
+	if to == "" {
+		return nil, errors.New("message has neither chat id nor sender")
+	}
+	key := rt.InboundKey(m)
+	if _, err := rt.opts.Store.SetRoute(ctx, key, sessions.Route{Channel: ch, To: to, AccountID: m.AccountID}, m.SenderName); err != nil {
+		return nil, fmt.Errorf("session route: %w", err)
+	}
+	id := token.UUID()
+	if m.MessageID != "" {
+		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID
+	}
+	r, _, err := rt.Start(ctx, Request{
+		RunID: id, SessionKey: key, Message: m.Text,
+		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
+	})
+	return r, err
+}
+
+// Wake queues a system note into the main session's transcript; mode "now" then runs
+// a heartbeat turn there (an ephemeral prompt asking the model to look at the notes),
+// whose reply stays in the transcript and is not delivered. "next-heartbeat" only
+// queues the note: the next turn in the main session sees it.
+func (rt *Runtime) Wake(ctx context.Context, text, mode string) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return errors.New("wake: text is empty")
+	}
+	if max := rt.opts.Store.MaxMessageBytes(); len(text) > max {
+		return fmt.Errorf("wake: text too large: %d bytes, limit %d", len(text), max)
+	}
+	key := rt.MainSessionKey()
+	if _, _, err := rt.opts.Store.Append(ctx, key, sessions.Message{Role: "system", Text: "System note: " + text}); err != nil {
+		return fmt.Errorf("wake: %w", err)
+	}
+	if mode != "now" {
+		return nil
+	}
+	_, _, err := rt.Start(ctx, Request{RunID: "heartbeat-" + token.UUID(), SessionKey: key, Message: HeartbeatPrompt, Ephemeral: true, Source: "wake"})
+	if err != nil {
+		// The note is queued; the heartbeat is best effort (e.g. the session is busy,
+		// and its running turn or the next one sees the note anyway).
+		rt.log.Info("agent: wake heartbeat not started", "err", err)
+	}
+	return nil
+}
+
+// StartAgent starts an isolated hook turn (hooks.Runner): its own session
+// (default hook:<uuid>), delivered when asked. WakeMode is not used: hook turns always
+// run at once.
+func (rt *Runtime) StartAgent(ctx context.Context, hr hooks.AgentRequest) (string, error) {
+	key := hr.SessionKey
+	if key == "" {
+		key = "hook:" + token.UUID()
+	}
+	canon, err := sessions.Canonical(key)
+	if err != nil {
+		return "", err
+	}
+	name := hr.Name
+	if name == "" {
+		name = "Hook"
+	}
+	r, _, err := rt.Start(ctx, Request{
+		RunID: token.UUID(), SessionKey: canon, Message: hr.Message,
+		ExtraSystemPrompt: "This message was sent by the webhook \"" + name + "\".",
+		Timeout:           hr.Timeout, Deliver: hr.Deliver, Channel: hr.Channel, To: hr.To, Source: "hook",
+	})
+	if err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}

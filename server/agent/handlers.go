@@ -1,0 +1,450 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/sessions"
+)
+
+// Limits of the WebChat methods.
+const (
+	// MaxChatHistoryBytes bounds chat.history's messages array (the original's 6 MiB).
+	MaxChatHistoryBytes = 6 << 20
+	// DefaultChatHistoryLimit is chat.history's default limit.
+	DefaultChatHistoryLimit = 200
+	// DeleteWait is how long sessions.delete waits for the session's runs to stop.
+	DeleteWait = 15 * time.Second
+)
+
+// Handlers serves the agent, chat and sessions method groups over the gateway
+// (register with srv.Register(agent.NewHandlers(rt))).
+type Handlers struct {
+	rt *Runtime
+}
+
+// NewHandlers returns the method groups backed by rt.
+func NewHandlers(rt *Runtime) *Handlers { return &Handlers{rt: rt} }
+
+var (
+	_ protocol.AgentHandler[*gateway.Conn]    = (*Handlers)(nil)
+	_ protocol.ChatHandler[*gateway.Conn]     = (*Handlers)(nil)
+	_ protocol.SessionsHandler[*gateway.Conn] = (*Handlers)(nil)
+)
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func canonical(key string) (string, error) {
+	k, err := sessions.Canonical(key)
+	if err != nil {
+		return "", gateway.Invalid("invalid sessionKey: %v", err)
+	}
+	return k, nil
+}
+
+// Agent serves "agent": accepted at once (gateway.Ack), the final answer when the run
+// has ended. A duplicate of a run in flight gets the accepted answer only; of a
+// finished run, its final answer.
+func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.AgentParams) (*protocol.AgentResult, error) {
+	req := Request{RunID: p.IdempotencyKey, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver,
+		Channel: str(p.Channel), To: str(p.To), AccountID: str(p.AccountID), ExtraSystemPrompt: str(p.ExtraSystemPrompt), Source: "agent"}
+	if p.Timeout != nil {
+		if *p.Timeout == 0 {
+			return nil, gateway.Invalid("timeout must be positive (seconds)")
+		}
+		req.Timeout = time.Duration(*p.Timeout) * time.Second
+	}
+	if len(p.Attachments) > 0 {
+		return nil, gateway.Invalid("attachments are not supported by this gateway")
+	}
+	switch {
+	case strings.TrimSpace(str(p.SessionKey)) != "":
+		k, err := canonical(*p.SessionKey)
+		if err != nil {
+			return nil, err
+		}
+		req.SessionKey = k
+	case str(p.SessionID) != "":
+		// A known transcript id selects its session (without chat events, as §12.13).
+		ss, err := h.rt.Store().GetByID(ctx, *p.SessionID)
+		if err == nil {
+			req.SessionKey = ss.Key
+		} else if !errors.Is(err, sessions.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if req.SessionKey != "" && p.Label != nil && *p.Label != "" {
+		if err := h.rt.Store().SetLabel(ctx, req.SessionKey, *p.Label); err != nil {
+			return nil, err
+		}
+	}
+	r, dup, err := h.rt.Start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	accepted := &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusAccepted, AcceptedAt: ptr(r.AcceptedAt)}
+	if dup {
+		if !r.Finished() {
+			return accepted, nil
+		}
+		return agentFinal(r)
+	}
+	if err := gateway.Ack(ctx, accepted); err != nil {
+		return nil, err
+	}
+	select {
+	case <-r.Done():
+		return agentFinal(r)
+	case <-c.Done():
+		// Nobody to answer; the run goes on and its events still reach everyone.
+		return nil, gateway.Unavailable("connection closed")
+	}
+}
+
+// agentFinal is the final answer of a finished run: ok, or the error payload together
+// with UNAVAILABLE (AGENT_TIMEOUT for a timeout).
+func agentFinal(r *Run) (*protocol.AgentResult, error) {
+	out := r.Outcome()
+	if out.Status == StatusOK {
+		payloads := []map[string]any{}
+		if out.Text != "" {
+			payloads = append(payloads, map[string]any{"text": out.Text})
+		}
+		meta := map[string]any{"durationMs": out.EndedAt - out.StartedAt}
+		if out.Usage != nil {
+			meta["usage"] = map[string]int64{"input": out.Usage.PromptTokens, "output": out.Usage.CompletionTokens, "total": out.Usage.TotalTokens}
+		}
+		if out.Delivered != nil {
+			meta["delivered"] = map[string]string{"messageId": out.Delivered.MessageID}
+		}
+		res, _ := json.Marshal(map[string]any{"payloads": payloads, "meta": meta})
+		return &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusOk, Summary: ptr("completed"), Result: res}, nil
+	}
+	pl := &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusError, Summary: ptr(out.Err)}
+	code := gateway.CodeUnavailable
+	if out.Status == StatusTimeout {
+		pl.Status, code = protocol.AgentResultStatusTimeout, CodeAgentTimeout
+	}
+	return nil, &gateway.Error{Code: code, Message: out.Err, Payload: pl}
+}
+
+// AgentWait serves "agent.wait".
+func (h *Handlers) AgentWait(ctx context.Context, c *gateway.Conn, p *protocol.AgentWaitParams) (*protocol.AgentWaitResult, error) {
+	timeout := 30 * time.Second
+	if p.TimeoutMs != nil {
+		timeout = time.Duration(*p.TimeoutMs) * time.Millisecond
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.Done():
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	out, ok := h.rt.Wait(wctx, p.RunID, timeout)
+	if !ok {
+		return &protocol.AgentWaitResult{RunID: p.RunID, Status: protocol.AgentWaitResultStatusTimeout}, nil
+	}
+	res := &protocol.AgentWaitResult{RunID: p.RunID, Status: protocol.AgentWaitResultStatusOk, EndedAt: ptr(out.EndedAt)}
+	if out.StartedAt > 0 {
+		res.StartedAt = ptr(out.StartedAt)
+	}
+	if out.Status != StatusOK {
+		res.Status, res.Error = protocol.AgentWaitResultStatusError, ptr(out.Err)
+	}
+	return res, nil
+}
+
+// Wake serves "wake".
+func (h *Handlers) Wake(ctx context.Context, c *gateway.Conn, p *protocol.WakeParams) (*protocol.WakeResult, error) {
+	if strings.TrimSpace(p.Text) == "" {
+		return &protocol.WakeResult{Ok: false}, nil
+	}
+	if max := h.rt.Store().MaxMessageBytes(); len(p.Text) > max {
+		return nil, gateway.Invalid("text too large: %d bytes, limit %d", len(p.Text), max)
+	}
+	if err := h.rt.Wake(ctx, p.Text, string(p.Mode)); err != nil {
+		return nil, gateway.Unavailable("%v", err)
+	}
+	return &protocol.WakeResult{Ok: true}, nil
+}
+
+// ChatSend serves "chat.send". Protocol 3 answers at once ({status:"started"}, or
+// "in_flight" / the final answer for a duplicate); protocol 2 answers once, when the
+// run has ended. A duplicate never starts a second run (protocol 2 waits for the first).
+func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.ChatSendParams) (*protocol.ChatSendResult, error) {
+	key, err := canonical(p.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Attachments) > 0 {
+		return nil, gateway.Invalid("attachments are not supported by this gateway")
+	}
+	req := Request{RunID: p.IdempotencyKey, SessionKey: key, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver, BestEffort: true, Channel: ChannelLast, Source: "chat"}
+	if p.TimeoutMs != nil && *p.TimeoutMs > 0 {
+		req.Timeout = time.Duration(*p.TimeoutMs) * time.Millisecond
+	}
+	r, dup, err := h.rt.Start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if c.Protocol() >= 3 {
+		switch {
+		case !dup:
+			return &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusStarted}, nil
+		case !r.Finished():
+			return &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusInFlight}, nil
+		}
+		return chatFinal(r)
+	}
+	select {
+	case <-r.Done():
+		return chatFinal(r)
+	case <-c.Done():
+		return nil, gateway.Unavailable("connection closed")
+	}
+}
+
+func chatFinal(r *Run) (*protocol.ChatSendResult, error) {
+	out := r.Outcome()
+	if out.Status == StatusOK {
+		return &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusOk}, nil
+	}
+	pl := &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusError, Summary: ptr(out.Err)}
+	code := gateway.CodeUnavailable
+	if out.Status == StatusTimeout {
+		code = CodeAgentTimeout
+	}
+	return nil, &gateway.Error{Code: code, Message: out.Err, Payload: pl}
+}
+
+// ChatHistory serves "chat.history": the last limit messages of the session's
+// transcript, oldest dropped until the array fits MaxChatHistoryBytes.
+func (h *Handlers) ChatHistory(ctx context.Context, c *gateway.Conn, p *protocol.ChatHistoryParams) (*protocol.ChatHistoryResult, error) {
+	key, err := canonical(p.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	limit := DefaultChatHistoryLimit
+	if p.Limit != nil {
+		limit = int(*p.Limit)
+	}
+	res := &protocol.ChatHistoryResult{SessionKey: key, Messages: []json.RawMessage{}}
+	ss, err := h.rt.Store().Get(ctx, key)
+	if errors.Is(err, sessions.ErrNotFound) {
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.SessionID = ptr(ss.ID)
+	hist, err := h.rt.Store().History(ctx, key, limit, 0)
+	if err != nil {
+		return nil, err
+	}
+	total := 2
+	for _, m := range hist {
+		b, _ := json.Marshal(map[string]any{"role": m.Role, "content": []map[string]string{{"type": "text", "text": m.Text}}, "timestamp": m.Ts})
+		res.Messages = append(res.Messages, b)
+		total += len(b) + 1
+	}
+	for len(res.Messages) > 0 && total > MaxChatHistoryBytes {
+		total -= len(res.Messages[0]) + 1
+		res.Messages = res.Messages[1:]
+	}
+	return res, nil
+}
+
+// ChatAbort serves "chat.abort".
+func (h *Handlers) ChatAbort(ctx context.Context, c *gateway.Conn, p *protocol.ChatAbortParams) (*protocol.ChatAbortResult, error) {
+	key, err := canonical(p.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := h.rt.Abort(key, str(p.RunID))
+	if err != nil {
+		return nil, err
+	}
+	res := &protocol.ChatAbortResult{Ok: true, Aborted: len(ids) > 0}
+	if c.Protocol() >= 3 {
+		res.RunIds = ids
+	}
+	return res, nil
+}
+
+// SessionsList serves "sessions.list".
+func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protocol.SessionsListParams) (*protocol.SessionsListResult, error) {
+	o := sessions.ListOptions{Label: str(p.Label), Search: str(p.Search)}
+	if p.Limit != nil {
+		o.Limit = int(*p.Limit)
+	}
+	if p.ActiveMinutes != nil {
+		o.ActiveMinutes = int(*p.ActiveMinutes)
+	}
+	if p.AgentID != nil && *p.AgentID != sessions.DefaultAgentID {
+		o.Limit = -1
+	}
+	list := []sessions.Session{}
+	if o.Limit >= 0 {
+		var err error
+		if list, err = h.rt.Store().List(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	res := &protocol.SessionsListResult{Ts: h.rt.now(), Path: h.rt.Store().Path(), Defaults: h.rt.modelDefaults(), Sessions: []protocol.SessionRow{}}
+	for _, ss := range list {
+		row := protocol.SessionRow{Key: ss.Key, Kind: protocol.SessionKindDirect, UpdatedAt: ptr(ss.UpdatedAt), SessionID: ptr(ss.ID), TotalTokens: ss.TotalTokens}
+		switch {
+		case ss.Key == "global":
+			row.Kind = protocol.SessionKindGlobal
+		case ss.Key == "unknown":
+			row.Kind = protocol.SessionKindUnknown
+		case ss.ChatType == "group":
+			row.Kind = protocol.SessionKindGroup
+		}
+		row.DisplayName, row.Label, row.ChatType = nonEmpty(ss.DisplayName), nonEmpty(ss.Label), nonEmpty(ss.ChatType)
+		row.LastProvider, row.LastChannel, row.LastTo, row.LastAccountID = nonEmpty(ss.LastChannel), nonEmpty(ss.LastChannel), nonEmpty(ss.LastTo), nonEmpty(ss.LastAccountID)
+		row.Provider, row.Channel = nonEmpty(ss.LastChannel), nonEmpty(ss.LastChannel)
+		if ss.InputTokens > 0 || ss.OutputTokens > 0 {
+			row.InputTokens, row.OutputTokens = ptr(ss.InputTokens), ptr(ss.OutputTokens)
+		}
+		if ss.AbortedLastRun {
+			row.AbortedLastRun = ptr(true)
+		}
+		if p.IncludeLastMessage != nil && *p.IncludeLastMessage {
+			if m, ok, err := h.rt.Store().LastMessage(ctx, ss.Key); err == nil && ok {
+				row.LastMessagePreview = ptr(preview(m.Text, 120))
+			}
+		}
+		if p.IncludeDerivedTitles != nil && *p.IncludeDerivedTitles {
+			if hist, err := h.rt.Store().History(ctx, ss.Key, 1000, 0); err == nil {
+				for _, m := range hist {
+					if m.Role == "user" && strings.TrimSpace(m.Text) != "" {
+						row.DerivedTitle = ptr(preview(strings.TrimSpace(m.Text), 60))
+						break
+					}
+				}
+			}
+		}
+		res.Sessions = append(res.Sessions, row)
+	}
+	res.Count = int64(len(res.Sessions))
+	return res, nil
+}
+
+func (rt *Runtime) modelDefaults() protocol.SessionModelDefaults {
+	d := protocol.SessionModelDefaults{}
+	if rt.opts.Model != "" {
+		d.Model = ptr(rt.opts.Model)
+	}
+	return d
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func preview(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func entry(ss sessions.Session) protocol.SessionEntry {
+	e := protocol.SessionEntry{SessionID: ss.ID, UpdatedAt: ss.UpdatedAt, DisplayName: nonEmpty(ss.DisplayName), ChatType: nonEmpty(ss.ChatType), Label: nonEmpty(ss.Label),
+		LastProvider: nonEmpty(ss.LastChannel), LastChannel: nonEmpty(ss.LastChannel), LastTo: nonEmpty(ss.LastTo), LastAccountID: nonEmpty(ss.LastAccountID)}
+	if ss.AbortedLastRun {
+		e.AbortedLastRun = ptr(true)
+	}
+	return e
+}
+
+// SessionsReset serves "sessions.reset": a new transcript id; route and label kept.
+func (h *Handlers) SessionsReset(ctx context.Context, c *gateway.Conn, p *protocol.SessionsResetParams) (*protocol.SessionsResetResult, error) {
+	key, err := canonical(p.Key)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := h.rt.Store().Reset(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &protocol.SessionsResetResult{Ok: true, Key: key, Entry: entry(ss)}, nil
+}
+
+// SessionsDelete serves "sessions.delete": never the main session; the session's runs
+// are aborted first and must stop within DeleteWait.
+func (h *Handlers) SessionsDelete(ctx context.Context, c *gateway.Conn, p *protocol.SessionsDeleteParams) (*protocol.SessionsDeleteResult, error) {
+	key, err := canonical(p.Key)
+	if err != nil {
+		return nil, err
+	}
+	if key == h.rt.MainSessionKey() {
+		return nil, gateway.Invalid("Cannot delete the main session (%s).", key)
+	}
+	if h.rt.Active(key) {
+		if _, err := h.rt.Abort(key, ""); err != nil {
+			return nil, err
+		}
+		deadline := time.NewTimer(DeleteWait)
+		defer deadline.Stop()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for h.rt.Active(key) {
+			select {
+			case <-deadline.C:
+				return nil, &gateway.Error{Code: gateway.CodeUnavailable, Message: "Session " + key + " is still active; try again in a moment.", Retryable: true, RetryAfterMs: 1000}
+			case <-tick.C:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	deleted, archived, err := h.rt.Store().Delete(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if p.DeleteTranscript != nil && !*p.DeleteTranscript {
+		archived = []string{}
+	}
+	return &protocol.SessionsDeleteResult{Ok: true, Key: key, Deleted: deleted, Archived: archived}, nil
+}
+
+// HealthSource fills the sessions part of the health summary (count and the five most
+// recently updated sessions).
+func (rt *Runtime) HealthSource(ctx context.Context, sum *protocol.HealthSummary) {
+	st := rt.opts.Store
+	sum.Sessions.Path = st.Path()
+	if n, err := st.Count(ctx); err == nil {
+		sum.Sessions.Count = n
+	}
+	list, err := st.List(ctx, sessions.ListOptions{Limit: 5})
+	if err != nil {
+		return
+	}
+	now := rt.now()
+	recent := make([]protocol.HealthSummarySessionsRecentItem, 0, len(list))
+	for _, ss := range list {
+		recent = append(recent, protocol.HealthSummarySessionsRecentItem{Key: ss.Key, UpdatedAt: ptr(ss.UpdatedAt), Age: ptr(max(now-ss.UpdatedAt, 0))})
+	}
+	sum.Sessions.Recent = recent
+}

@@ -1,0 +1,876 @@
+// Package agent is the agent runtime: it runs model turns (through a backend.Backend)
+// for the `agent`, `chat.send` and `wake` methods, for hooks and for inbound provider
+// messages; keeps their transcripts in the session store; streams `agent` and `chat`
+// events; and delivers replies through a providers.Sender.
+//
+// Scheduling: one run per session at a time (later ones queue, bounded per session),
+// at most MaxConcurrent runs executing across sessions, every run under a deadline.
+// A run's id is its idempotency key: starting a run whose id is known returns that run
+// (in flight or finished within FinishedTTL), so retries and concurrent duplicates never
+// start a second upstream request.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/sessions"
+)
+
+// Defaults and limits.
+const (
+	DefaultTimeout            = 600 * time.Second
+	DefaultMaxConcurrent      = 1
+	DefaultMaxQueuePerSession = 8
+	DefaultQueueRetryAfter    = 2 * time.Second
+	DefaultHistoryMessages    = 50
+	DefaultMaxFinishedRuns    = 1000
+	DefaultFinishedTTL        = 10 * time.Minute
+	DefaultMaxActiveRuns      = 1000
+	DefaultChatDeltaInterval  = 150 * time.Millisecond
+	DefaultDeliverTimeout     = 30 * time.Second
+	// HeartbeatPrompt is the prompt of a heartbeat turn (wake mode "now"): the model
+	// sees the queued system notes in the main session's transcript before it.
+	HeartbeatPrompt = "Heartbeat: read the latest system notes in this conversation and reply briefly if anything needs the user's attention."
+)
+
+// Channel names the runtime treats specially.
+const (
+	ChannelWebchat = "webchat"
+	ChannelLast    = "last"
+)
+
+// Error codes of the wire.
+const (
+	CodeAgentTimeout = "AGENT_TIMEOUT"
+)
+
+var (
+	errAborted  = errors.New("run aborted")
+	errTimeout  = errors.New("agent run timed out")
+	errShutdown = errors.New("gateway shutting down")
+)
+
+// Options configure a Runtime.
+type Options struct {
+	Backend backend.Backend
+	Store   *sessions.Store
+	// Sender delivers replies (deliver, auto-reply); nil makes delivery fail clearly.
+	Sender       providers.Sender
+	SystemPrompt string
+	// Model is reported as the sessions default model ("" = unknown).
+	Model   string
+	MainKey string // the main session's key (default "main")
+	// GlobalScope puts inbound messages into the main session instead of one session per
+	// sender (session.scope = "global").
+	GlobalScope bool
+
+	Timeout       time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
+	MaxConcurrent int           // runs executing at once (agent.maxConcurrent; 1)
+	// MaxQueuePerSession bounds runs waiting behind a session's running one (default 8;
+	// negative = unbounded, which is what agent.maxQueuePerSession = 0 means).
+	MaxQueuePerSession int
+	// QueueRetryAfter is the retryAfterMs hint of a refused run (default 2 s).
+	QueueRetryAfter time.Duration
+	// MaxActiveRuns bounds queued + running runs across sessions (default 1000).
+	MaxActiveRuns int
+	// HistoryMessages is how many transcript messages go to the model (default 50).
+	HistoryMessages int
+	// MaxFinishedRuns and FinishedTTL bound the finished-run cache that backs
+	// idempotent retries and agent.wait (defaults 1000, 10 min).
+	MaxFinishedRuns int
+	FinishedTTL     time.Duration
+	// ChatDeltaInterval throttles chat delta events per run (default 150 ms).
+	ChatDeltaInterval time.Duration
+	DeliverTimeout    time.Duration // one delivery attempt (default 30 s)
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Request starts one run.
+type Request struct {
+	// RunID is the idempotency key; required.
+	RunID string
+	// SessionKey is the canonical session; runs with a key produce chat events and
+	// carry it on agent events. Empty: the run uses the main session's transcript and
+	// emits agent events only.
+	SessionKey string
+	Message    string
+	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
+	Ephemeral         bool
+	ExtraSystemPrompt string
+	Timeout           time.Duration // 0 = the runtime default
+	// Deliver sends the reply through the Sender to Channel/To (never for webchat).
+	Deliver bool
+	// BestEffort delivery (chat.send): no route or no sender skips delivery, and a
+	// failed delivery is logged instead of failing the run.
+	BestEffort bool
+	Channel    string // whatsapp | telegram | webchat | last ("" = last)
+	To         string // "" = the session's last recipient
+	AccountID  string
+	Source     string // agent | chat | inbound | wake | hook (logs)
+}
+
+// Status of a finished run.
+const (
+	StatusOK      = "ok"
+	StatusError   = "error"
+	StatusTimeout = "timeout"
+	StatusAborted = "aborted"
+)
+
+// Outcome is how a run ended.
+type Outcome struct {
+	Status       string
+	Text         string // the assistant's reply
+	Err          string // error text (not ok)
+	StartedAt    int64  // 0 when it never started (aborted while queued)
+	EndedAt      int64
+	Usage        *backend.Usage
+	FinishReason string
+	Delivered    *providers.Sent
+}
+
+// Run is one agent run.
+type Run struct {
+	ID         string
+	SessionKey string // "" for runs without a session (no chat events)
+	AcceptedAt int64
+
+	rt      *Runtime
+	laneKey string
+	req     Request
+
+	ready    chan struct{} // closed when Start finished registering it
+	startErr error
+	done     chan struct{} // closed when finished
+
+	mu        sync.Mutex
+	seq       int64
+	text      string
+	promptSeq int64
+	channel   string
+	to        string
+	cancel    context.CancelCauseFunc
+	aborted   bool
+	lastDelta time.Time
+	anyDelta  bool
+	outcome   Outcome
+	finished  time.Time
+}
+
+// Done is closed when the run has finished.
+func (r *Run) Done() <-chan struct{} { return r.done }
+
+// Finished reports whether the run has finished.
+func (r *Run) Finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Outcome is the run's result; valid once Done is closed.
+func (r *Run) Outcome() Outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.outcome
+}
+
+type lane struct {
+	running  *Run
+	waiting  []*Run
+	reserved int
+}
+
+func (l *lane) outstanding() int {
+	n := len(l.waiting) + l.reserved
+	if l.running != nil {
+		n++
+	}
+	return n
+}
+
+// Runtime runs agent turns. Safe for concurrent use.
+type Runtime struct {
+	opts Options
+	log  *slog.Logger
+	emit atomic.Pointer[func(protocol.Event)]
+	sem  chan struct{}
+
+	base   context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	runs   map[string]*Run
+	active int
+	order  []*Run // finished runs, oldest first
+	lanes  map[string]*lane
+	// changed is closed and replaced whenever a run is registered (agent.wait for a
+	// run that does not exist yet).
+	changed chan struct{}
+}
+
+// New builds a runtime.
+func New(o Options) (*Runtime, error) {
+	if o.Backend == nil {
+		return nil, errors.New("agent: Backend is required")
+	}
+	if o.Store == nil {
+		return nil, errors.New("agent: Store is required")
+	}
+	if o.MainKey == "" {
+		o.MainKey = "main"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.MaxQueuePerSession == 0 {
+		o.MaxQueuePerSession = DefaultMaxQueuePerSession
+	}
+	if o.QueueRetryAfter <= 0 {
+		o.QueueRetryAfter = DefaultQueueRetryAfter
+	}
+	if o.MaxActiveRuns <= 0 {
+		o.MaxActiveRuns = DefaultMaxActiveRuns
+	}
+	if o.HistoryMessages <= 0 {
+		o.HistoryMessages = DefaultHistoryMessages
+	}
+	if o.MaxFinishedRuns <= 0 {
+		o.MaxFinishedRuns = DefaultMaxFinishedRuns
+	}
+	if o.FinishedTTL <= 0 {
+		o.FinishedTTL = DefaultFinishedTTL
+	}
+	if o.ChatDeltaInterval <= 0 {
+		o.ChatDeltaInterval = DefaultChatDeltaInterval
+	}
+	if o.DeliverTimeout <= 0 {
+		o.DeliverTimeout = DefaultDeliverTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	base, stop := context.WithCancel(context.Background())
+	return &Runtime{
+		opts: o, log: log, sem: make(chan struct{}, o.MaxConcurrent),
+		base: base, stop: stop,
+		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
+	}, nil
+}
+
+// SetBroadcast sets where events go (the running gateway's Broadcast); nil drops them,
+// e.g. between in-process restarts.
+func (rt *Runtime) SetBroadcast(f func(protocol.Event)) {
+	if f == nil {
+		rt.emit.Store(nil)
+		return
+	}
+	rt.emit.Store(&f)
+}
+
+// MainSessionKey is the canonical key of the main session.
+func (rt *Runtime) MainSessionKey() string { return sessions.MainKey(rt.opts.MainKey) }
+
+// Store is the session store.
+func (rt *Runtime) Store() *sessions.Store { return rt.opts.Store }
+
+// Close aborts every run and waits for them (bounded by ctx).
+func (rt *Runtime) Close(ctx context.Context) error {
+	rt.mu.Lock()
+	rt.closed = true
+	rt.mu.Unlock()
+	rt.stop()
+	done := make(chan struct{})
+	go func() { rt.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("agent: runs still stopping: %w", ctx.Err())
+	}
+}
+
+func (rt *Runtime) now() int64 { return rt.opts.Now().UnixMilli() }
+
+func (rt *Runtime) broadcast(ev protocol.Event) {
+	if f := rt.emit.Load(); f != nil {
+		(*f)(ev)
+	}
+}
+
+// Lookup returns a known run (active or recently finished).
+func (rt *Runtime) Lookup(id string) *Run {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.runs[id]
+}
+
+// Start registers a run and queues it on its session. When a run with the same id is
+// known, it is returned with dup = true and nothing new starts. The prompt is
+// committed to the transcript before Start returns.
+func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, err error) {
+	if req.RunID == "" {
+		return nil, false, gateway.Invalid("idempotencyKey required")
+	}
+	if strings.TrimSpace(req.Message) == "" {
+		return nil, false, gateway.Invalid("message required")
+	}
+	if max := rt.opts.Store.MaxMessageBytes(); len(req.Message) > max {
+		return nil, false, gateway.Invalid("message too large: %d bytes, limit %d", len(req.Message), max)
+	}
+	laneKey := req.SessionKey
+	if laneKey == "" {
+		laneKey = rt.MainSessionKey()
+	}
+
+	rt.mu.Lock()
+	if r := rt.runs[req.RunID]; r != nil {
+		rt.mu.Unlock()
+		select {
+		case <-r.ready:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if r.startErr != nil {
+			return nil, false, r.startErr
+		}
+		return r, true, nil
+	}
+	if rt.closed {
+		rt.mu.Unlock()
+		return nil, false, &gateway.Error{Code: gateway.CodeUnavailable, Message: "agent runtime is shutting down", Retryable: true}
+	}
+	l := rt.lanes[laneKey]
+	if l == nil {
+		l = &lane{}
+		rt.lanes[laneKey] = l
+	}
+	if q := rt.opts.MaxQueuePerSession; q >= 0 && l.outstanding() >= 1+q {
+		rt.mu.Unlock()
+		return nil, false, rt.busy("session %s is busy: %d runs queued (limit %d)", laneKey, q, q)
+	}
+	if rt.active >= rt.opts.MaxActiveRuns {
+		rt.mu.Unlock()
+		return nil, false, rt.busy("agent is busy: %d runs active (limit %d)", rt.active, rt.opts.MaxActiveRuns)
+	}
+	r := &Run{ID: req.RunID, SessionKey: req.SessionKey, rt: rt, laneKey: laneKey, req: req, ready: make(chan struct{}), done: make(chan struct{})}
+	rt.runs[r.ID] = r
+	rt.active++
+	l.reserved++
+	rt.mu.Unlock()
+
+	err = rt.prepare(ctx, r)
+
+	rt.mu.Lock()
+	l.reserved--
+	if err != nil {
+		delete(rt.runs, r.ID)
+		rt.active--
+		if l.outstanding() == 0 {
+			delete(rt.lanes, laneKey)
+		}
+		r.startErr = err
+		close(r.ready)
+		rt.mu.Unlock()
+		return nil, false, err
+	}
+	if rt.closed {
+		// Close is waiting for the runs; none may start now.
+		delete(rt.runs, r.ID)
+		rt.active--
+		if l.outstanding() == 0 {
+			delete(rt.lanes, laneKey)
+		}
+		r.startErr = &gateway.Error{Code: gateway.CodeUnavailable, Message: "agent runtime is shutting down", Retryable: true}
+		close(r.ready)
+		rt.mu.Unlock()
+		return nil, false, r.startErr
+	}
+	r.AcceptedAt = rt.now()
+	l.waiting = append(l.waiting, r)
+	rt.pumpLocked(l)
+	close(r.ready)
+	close(rt.changed)
+	rt.changed = make(chan struct{})
+	rt.mu.Unlock()
+	rt.log.Debug("agent run accepted", "run", r.ID, "session", laneKey, "source", req.Source)
+	return r, false, nil
+}
+
+func (rt *Runtime) busy(format string, args ...any) *gateway.Error {
+	return &gateway.Error{Code: gateway.CodeUnavailable, Message: fmt.Sprintf(format, args...), Retryable: true, RetryAfterMs: rt.opts.QueueRetryAfter.Milliseconds()}
+}
+
+// prepare resolves delivery and commits the prompt to the transcript.
+func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
+	store := rt.opts.Store
+	ss, err := store.Ensure(ctx, r.laneKey)
+	if err != nil {
+		return fmt.Errorf("agent: session: %w", err)
+	}
+	if r.req.Deliver {
+		ch := r.req.Channel
+		switch ch {
+		case "", ChannelLast:
+			ch = ss.LastChannel
+			if ch == "" || ch == ChannelWebchat {
+				ch = providers.WhatsApp
+			}
+		case providers.WhatsApp, providers.Telegram, ChannelWebchat:
+		default:
+			// Unknown names behave like last (§3.4).
+			ch = ss.LastChannel
+			if ch == "" || ch == ChannelWebchat {
+				ch = providers.WhatsApp
+			}
+		}
+		if ch != ChannelWebchat {
+			to := r.req.To
+			if to == "" {
+				to = ss.LastTo
+			}
+			switch {
+			case (to == "" || rt.opts.Sender == nil) && r.req.BestEffort:
+				rt.log.Info("agent: reply not delivered", "run", r.ID, "session", r.laneKey, "recipient", to != "", "providers", rt.opts.Sender != nil)
+			case to == "":
+				return gateway.Invalid("deliver: no recipient (give to, or use a session that has received a message)")
+			case rt.opts.Sender == nil:
+				return gateway.Unavailable("deliver: no messaging providers are running")
+			default:
+				r.channel, r.to = ch, to
+			}
+		}
+	}
+	if !r.req.Ephemeral {
+		m, _, err := store.Append(ctx, r.laneKey, sessions.Message{Role: "user", Text: r.req.Message, RunID: r.ID})
+		if errors.Is(err, sessions.ErrTooLarge) {
+			return gateway.Invalid("%v", err)
+		}
+		if err != nil {
+			return fmt.Errorf("agent: transcript: %w", err)
+		}
+		r.promptSeq = m.Seq
+	} else if last, ok, err := store.LastMessage(ctx, r.laneKey); err == nil && ok {
+		r.promptSeq = last.Seq
+	}
+	return nil
+}
+
+// pumpLocked starts the lane's next run when none is running.
+func (rt *Runtime) pumpLocked(l *lane) {
+	if l.running != nil || len(l.waiting) == 0 {
+		return
+	}
+	r := l.waiting[0]
+	l.waiting = l.waiting[1:]
+	l.running = r
+	rt.wg.Add(1)
+	go rt.exec(r, l)
+}
+
+// exec runs r once it holds its session's turn.
+func (rt *Runtime) exec(r *Run, l *lane) {
+	defer rt.wg.Done()
+	ctx, cancel := context.WithCancelCause(rt.base)
+	defer cancel(nil)
+	r.mu.Lock()
+	r.cancel = cancel
+	aborted := r.aborted
+	r.mu.Unlock()
+	if aborted {
+		cancel(errAborted)
+	}
+
+	out := Outcome{}
+	select {
+	case rt.sem <- struct{}{}:
+		out = rt.turn(ctx, r)
+		<-rt.sem
+	case <-ctx.Done():
+		out = Outcome{Status: StatusAborted, Err: errAborted.Error(), EndedAt: rt.now()}
+		if !errors.Is(context.Cause(ctx), errAborted) {
+			out = Outcome{Status: StatusError, Err: errShutdown.Error(), EndedAt: rt.now()}
+		}
+		rt.emitEnd(r, out)
+	}
+	rt.finish(r, out)
+
+	rt.mu.Lock()
+	l.running = nil
+	rt.pumpLocked(l)
+	if l.outstanding() == 0 && rt.lanes[r.laneKey] == l {
+		delete(rt.lanes, r.laneKey)
+	}
+	rt.mu.Unlock()
+}
+
+// turn runs the model and settles the outcome (transcript, delivery, events).
+func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
+	timeout := r.req.Timeout
+	if timeout <= 0 {
+		timeout = rt.opts.Timeout
+	}
+	tctx, tcancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
+	defer tcancel()
+
+	out := Outcome{StartedAt: rt.now()}
+	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": out.StartedAt})
+
+	msgs, err := rt.messages(tctx, r)
+	var res backend.Result
+	if err == nil {
+		res, err = rt.opts.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
+	}
+	out.EndedAt = rt.now()
+	r.mu.Lock()
+	streamed := r.text
+	r.mu.Unlock()
+	switch cause := context.Cause(tctx); {
+	case err == nil:
+	case errors.Is(cause, errAborted):
+		out.Status, out.Err, out.Text = StatusAborted, errAborted.Error(), streamed
+	case errors.Is(cause, errTimeout):
+		out.Status, out.Err, out.Text = StatusTimeout, fmt.Sprintf("agent run timed out after %s", timeout), streamed
+	case rt.base.Err() != nil:
+		out.Status, out.Err = StatusError, errShutdown.Error()
+	default:
+		out.Status, out.Err = StatusError, err.Error()
+	}
+	if out.Status == "" {
+		out.Status, out.Text, out.Usage, out.FinishReason = StatusOK, res.Text, res.Usage, res.FinishReason
+		if out.Text == "" {
+			out.Text = streamed
+		}
+		// The reply is committed before anyone is told the run finished.
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if strings.TrimSpace(out.Text) != "" {
+			if _, _, err := rt.opts.Store.Append(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}); err != nil {
+				out.Status, out.Err = StatusError, fmt.Sprintf("transcript: %v", err)
+			}
+		}
+		scancel()
+		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" {
+			if sent, err := rt.deliver(r, out.Text); err != nil && r.req.BestEffort {
+				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
+			} else if err != nil {
+				out.Status, out.Err = StatusError, err.Error()
+			} else {
+				out.Delivered = &sent
+			}
+		}
+	}
+	st := sessions.RunStats{Aborted: out.Status == StatusAborted}
+	if out.Usage != nil {
+		st.InputTokens, st.OutputTokens, st.TotalTokens = out.Usage.PromptTokens, out.Usage.CompletionTokens, out.Usage.TotalTokens
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := rt.opts.Store.FinishRun(sctx, r.laneKey, st); err != nil {
+		rt.log.Warn("agent: recording run stats", "run", r.ID, "err", err)
+	}
+	scancel()
+	rt.emitEnd(r, out)
+	return out
+}
+
+// messages builds the model request: system prompt, the transcript up to the run's
+// prompt, and the prompt itself when it is ephemeral.
+func (rt *Runtime) messages(ctx context.Context, r *Run) ([]backend.Message, error) {
+	var msgs []backend.Message
+	sys := strings.TrimSpace(strings.Join([]string{rt.opts.SystemPrompt, r.req.ExtraSystemPrompt}, "\n\n"))
+	if sys != "" {
+		msgs = append(msgs, backend.Message{Role: "system", Content: sys})
+	}
+	hist, err := rt.opts.Store.History(ctx, r.laneKey, rt.opts.HistoryMessages, r.promptSeq)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range hist {
+		msgs = append(msgs, backend.Message{Role: m.Role, Content: m.Text})
+	}
+	if r.req.Ephemeral {
+		msgs = append(msgs, backend.Message{Role: "user", Content: r.req.Message})
+	}
+	return msgs, nil
+}
+
+func (rt *Runtime) deliver(r *Run, text string) (providers.Sent, error) {
+	ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
+	defer cancel()
+	sent, err := rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: text, AccountID: r.req.AccountID})
+	if err != nil {
+		return sent, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+	}
+	return sent, nil
+}
+
+// delta records streamed text: an assistant event per delta (cumulative text) and a
+// chat delta at most once per ChatDeltaInterval.
+func (rt *Runtime) delta(r *Run, inc string) {
+	if inc == "" {
+		return
+	}
+	r.mu.Lock()
+	r.text += inc
+	text := r.text
+	r.mu.Unlock()
+	seq := rt.event(r, protocol.AgentEventStreamAssistant, map[string]any{"text": text})
+	if r.SessionKey == "" {
+		return
+	}
+	now := rt.opts.Now()
+	r.mu.Lock()
+	send := !r.anyDelta || now.Sub(r.lastDelta) >= rt.opts.ChatDeltaInterval
+	if send {
+		r.anyDelta, r.lastDelta = true, now
+	}
+	r.mu.Unlock()
+	if send {
+		rt.broadcast(&protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq, State: protocol.ChatEventStateDelta, Message: chatMessage(text, now.UnixMilli())})
+	}
+}
+
+// event broadcasts one agent event with the run's next seq and returns the seq.
+func (rt *Runtime) event(r *Run, stream protocol.AgentEventStream, data map[string]any) int64 {
+	r.mu.Lock()
+	r.seq++
+	seq := r.seq
+	r.mu.Unlock()
+	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: rawMap(data)}
+	if r.SessionKey != "" {
+		k := r.SessionKey
+		ev.SessionKey = &k
+	}
+	rt.broadcast(ev)
+	return seq
+}
+
+// emitEnd sends the lifecycle end/error event and the matching chat event.
+func (rt *Runtime) emitEnd(r *Run, out Outcome) {
+	var seq int64
+	switch out.Status {
+	case StatusOK, StatusAborted:
+		d := map[string]any{"phase": "end", "endedAt": out.EndedAt}
+		if out.StartedAt > 0 {
+			d["startedAt"] = out.StartedAt
+		}
+		if out.Status == StatusAborted {
+			d["aborted"] = true
+		}
+		seq = rt.event(r, protocol.AgentEventStreamLifecycle, d)
+	default:
+		d := map[string]any{"phase": "error", "endedAt": out.EndedAt, "error": out.Err}
+		if out.StartedAt > 0 {
+			d["startedAt"] = out.StartedAt
+		}
+		seq = rt.event(r, protocol.AgentEventStreamLifecycle, d)
+	}
+	if r.SessionKey == "" {
+		return
+	}
+	ev := &protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq}
+	switch out.Status {
+	case StatusOK:
+		ev.State = protocol.ChatEventStateFinal
+		if out.Text != "" {
+			ev.Message = chatMessage(out.Text, out.EndedAt)
+		}
+		if out.Usage != nil {
+			ev.Usage, _ = json.Marshal(map[string]int64{"input": out.Usage.PromptTokens, "output": out.Usage.CompletionTokens, "total": out.Usage.TotalTokens})
+		}
+		if out.FinishReason != "" {
+			fr := out.FinishReason
+			ev.StopReason = &fr
+		}
+	case StatusAborted:
+		ev.State = protocol.ChatEventStateAborted
+	default:
+		ev.State = protocol.ChatEventStateError
+		msg := out.Err
+		ev.ErrorMessage = &msg
+	}
+	rt.broadcast(ev)
+}
+
+// finish records the outcome, wakes waiters and trims the finished-run cache.
+func (rt *Runtime) finish(r *Run, out Outcome) {
+	r.mu.Lock()
+	r.outcome = out
+	r.finished = rt.opts.Now()
+	r.mu.Unlock()
+	rt.mu.Lock()
+	rt.active--
+	rt.order = append(rt.order, r)
+	rt.pruneLocked()
+	rt.mu.Unlock()
+	close(r.done)
+	rt.log.Info("agent run finished", "run", r.ID, "session", r.laneKey, "status", out.Status, "source", r.req.Source, "err", out.Err)
+}
+
+func (rt *Runtime) pruneLocked() {
+	cut := rt.opts.Now().Add(-rt.opts.FinishedTTL)
+	n := 0
+	for n < len(rt.order) && (len(rt.order)-n > rt.opts.MaxFinishedRuns || rt.order[n].finished.Before(cut)) {
+		if rt.runs[rt.order[n].ID] == rt.order[n] {
+			delete(rt.runs, rt.order[n].ID)
+		}
+		n++
+	}
+	rt.order = append(rt.order[:0:0], rt.order[n:]...)
+}
+
+// Abort aborts the session's runs: the one with runID, or all of them when runID is
+// "". A run of another session is an INVALID_REQUEST. It returns the aborted ids.
+func (rt *Runtime) Abort(sessionKey, runID string) ([]string, error) {
+	rt.mu.Lock()
+	var targets []*Run
+	if runID != "" {
+		r := rt.runs[runID]
+		if r == nil || r.Finished() {
+			rt.mu.Unlock()
+			return []string{}, nil
+		}
+		if r.laneKey != sessionKey {
+			rt.mu.Unlock()
+			return nil, gateway.Invalid("runId does not match sessionKey")
+		}
+		targets = append(targets, r)
+	} else if l := rt.lanes[sessionKey]; l != nil {
+		if l.running != nil {
+			targets = append(targets, l.running)
+		}
+		targets = append(targets, l.waiting...)
+	}
+	// Queued runs leave their queue now; running ones are cancelled.
+	var dequeued []*Run
+	if l := rt.lanes[sessionKey]; l != nil {
+		keep := l.waiting[:0]
+		for _, w := range l.waiting {
+			if contains(targets, w) {
+				dequeued = append(dequeued, w)
+				continue
+			}
+			keep = append(keep, w)
+		}
+		l.waiting = keep
+		if l.outstanding() == 0 {
+			delete(rt.lanes, sessionKey)
+		}
+	}
+	rt.mu.Unlock()
+	ids := []string{}
+	for _, r := range targets {
+		r.mu.Lock()
+		r.aborted = true
+		cancel := r.cancel
+		r.mu.Unlock()
+		if cancel != nil {
+			cancel(errAborted)
+		}
+		ids = append(ids, r.ID)
+	}
+	for _, r := range dequeued {
+		out := Outcome{Status: StatusAborted, Err: errAborted.Error(), EndedAt: rt.now()}
+		rt.emitEnd(r, out)
+		rt.finish(r, out)
+	}
+	return ids, nil
+}
+
+func contains(rs []*Run, r *Run) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Active reports whether the session has a queued or running run.
+func (rt *Runtime) Active(sessionKey string) bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	l := rt.lanes[sessionKey]
+	return l != nil && l.outstanding() > 0
+}
+
+// Wait waits up to timeout for the run to finish; it may not exist yet. ok is false
+// when it did not finish in time.
+func (rt *Runtime) Wait(ctx context.Context, runID string, timeout time.Duration) (Outcome, bool) {
+	t := time.NewTimer(max(timeout, 0))
+	defer t.Stop()
+	for {
+		rt.mu.Lock()
+		r := rt.runs[runID]
+		changed := rt.changed
+		rt.mu.Unlock()
+		if r != nil {
+			select {
+			case <-r.done:
+				return r.Outcome(), true
+			default:
+			}
+			if timeout <= 0 {
+				return Outcome{}, false
+			}
+			select {
+			case <-r.done:
+				return r.Outcome(), true
+			case <-t.C:
+				return Outcome{}, false
+			case <-ctx.Done():
+				return Outcome{}, false
+			}
+		}
+		if timeout <= 0 {
+			return Outcome{}, false
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return Outcome{}, false
+		case <-ctx.Done():
+			return Outcome{}, false
+		}
+	}
+}
+
+func chatMessage(text string, ts int64) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"role": "assistant", "content": []map[string]string{{"type": "text", "text": text}}, "timestamp": ts})
+	return b
+}
+
+func rawMap(m map[string]any) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		b, err := json.Marshal(v)
+		if err != nil {
+			b = []byte("null")
+		}
+		out[k] = b
+	}
+	return out
+}

@@ -1,0 +1,598 @@
+// Package sessions is the durable session store of the agent runtime: one SQLite file
+// (<stateDir>/sessions.db) holding the sessions (key → current transcript, last route,
+// token counters) and their transcripts. Every write is a committed transaction before
+// the call returns, so anything the gateway acknowledges survives a kill -9.
+//
+// Keys follow the v3 conventions (protocol-reference §3.6, §11): canonical keys look
+// like agent:<agentId>:<rest>; bare keys are canonicalised to agent:main:<key>, so the
+// main session is agent:main:<mainKey>. "global" and "unknown" are kept as they are.
+package sessions
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	_ "modernc.org/sqlite" // the pure-Go "sqlite" driver
+
+	"github.com/clawgate/gateway/server/token"
+)
+
+// Limits and defaults.
+const (
+	// DefaultMaxMessageBytes bounds one transcript message's text.
+	DefaultMaxMessageBytes = 256 << 10
+	// DefaultMaxMessages bounds one transcript; the oldest messages are trimmed.
+	DefaultMaxMessages = 2000
+	// DefaultMaxArchived bounds transcripts kept after sessions.reset/delete.
+	DefaultMaxArchived = 200
+	// MaxKeyLength bounds a session key.
+	MaxKeyLength = 512
+	// DefaultAgentID is the only agent this gateway runs.
+	DefaultAgentID = "main"
+)
+
+// ErrTooLarge is a message over MaxMessageBytes.
+var ErrTooLarge = errors.New("sessions: message too large")
+
+// ErrNotFound is an unknown session key.
+var ErrNotFound = errors.New("sessions: no such session")
+
+// Options configure a Store.
+type Options struct {
+	// Path is the SQLite file, normally <stateDir>/sessions.db.
+	Path string
+	// MaxMessageBytes bounds a message's text (default 256 KiB). User text over it is
+	// refused with ErrTooLarge; use Truncate for model output.
+	MaxMessageBytes int
+	// MaxMessages bounds one transcript (default 2000); older messages are deleted.
+	MaxMessages int
+	// MaxArchived bounds archived transcripts (default 200); the oldest are deleted.
+	MaxArchived int
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Store is the session store. Safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	opts Options
+	log  *slog.Logger
+	// wmu serialises write transactions: SQLite has one writer anyway, and taking the
+	// lock in Go avoids deferred-transaction upgrade failures (SQLITE_BUSY_SNAPSHOT).
+	wmu sync.Mutex
+}
+
+// Session is one session entry.
+type Session struct {
+	Key            string
+	ID             string // current transcript id (UUID)
+	CreatedAt      int64  // ms since the epoch
+	UpdatedAt      int64
+	Label          string
+	DisplayName    string
+	ChatType       string // direct | group
+	LastChannel    string
+	LastTo         string
+	LastAccountID  string
+	InputTokens    int64
+	OutputTokens   int64
+	TotalTokens    int64
+	AbortedLastRun bool
+	Messages       int64 // messages in the current transcript
+}
+
+// Message is one transcript entry.
+type Message struct {
+	Seq   int64  // store-wide, increasing
+	Role  string // user | assistant | system
+	Text  string
+	Ts    int64 // ms since the epoch
+	RunID string
+}
+
+// Route is where a session's replies go by default.
+type Route struct {
+	Channel   string
+	To        string
+	AccountID string
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  display_name TEXT NOT NULL DEFAULT '',
+  chat_type TEXT NOT NULL DEFAULT '',
+  last_channel TEXT NOT NULL DEFAULT '',
+  last_to TEXT NOT NULL DEFAULT '',
+  last_account_id TEXT NOT NULL DEFAULT '',
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  total_tokens INTEGER NOT NULL DEFAULT 0,
+  aborted_last_run INTEGER NOT NULL DEFAULT 0,
+  message_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions(updated_at);
+CREATE TABLE IF NOT EXISTS transcripts (
+  id TEXT PRIMARY KEY,
+  session_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  archived_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS transcripts_archived ON transcripts(archived_at);
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  transcript_id TEXT NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  text TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  run_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS messages_transcript ON messages(transcript_id, seq);
+`
+
+// Open opens (creating if needed) the store at opts.Path.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("sessions: Path is required")
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if opts.MaxMessages <= 0 {
+		opts.MaxMessages = DefaultMaxMessages
+	}
+	if opts.MaxArchived <= 0 {
+		opts.MaxArchived = DefaultMaxArchived
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// synchronous(FULL): in WAL mode NORMAL may lose the last commits on power loss;
+	// an acknowledged transcript write must not be lost.
+	dsn := "file:" + opts.Path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", opts.Path, err)
+	}
+	db.SetMaxOpenConns(4)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sessions: create schema in %s: %w", opts.Path, err)
+	}
+	return &Store{db: db, opts: opts, log: log}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.opts.Path }
+
+// MaxMessageBytes is the per-message bound.
+func (s *Store) MaxMessageBytes() int { return s.opts.MaxMessageBytes }
+
+// Canonical turns a request's session key into the stored form: trimmed; "global" and
+// "unknown" and agent:<id>:<rest> keys as they are; anything else becomes
+// agent:main:<key>. An empty key is an error.
+func Canonical(key string) (string, error) {
+	k := strings.TrimSpace(key)
+	switch {
+	case k == "":
+		return "", errors.New("session key is empty")
+	case len(k) > MaxKeyLength:
+		return "", fmt.Errorf("session key longer than %d bytes", MaxKeyLength)
+	case !utf8.ValidString(k):
+		return "", errors.New("session key is not valid UTF-8")
+	case k == "global" || k == "unknown":
+		return k, nil
+	case strings.HasPrefix(k, "agent:"):
+		parts := strings.SplitN(k, ":", 3)
+		if len(parts) < 3 || parts[1] == "" || parts[2] == "" {
+			return "", fmt.Errorf("session key %q: want agent:<agentId>:<rest>", k)
+		}
+		return k, nil
+	}
+	return "agent:" + DefaultAgentID + ":" + k, nil
+}
+
+// MainKey is the canonical key of the main session for the configured main key.
+func MainKey(mainKey string) string {
+	if mainKey == "" {
+		mainKey = "main"
+	}
+	return "agent:" + DefaultAgentID + ":" + mainKey
+}
+
+// SenderKey is the session of one sender (direct chat) or one group on a channel:
+// agent:main:<channel>:<from> or agent:main:<channel>:group:<chatId>.
+func SenderKey(channel, from, chatID string, group bool) string {
+	if group {
+		return "agent:" + DefaultAgentID + ":" + channel + ":group:" + chatID
+	}
+	return "agent:" + DefaultAgentID + ":" + channel + ":" + from
+}
+
+const sessionCols = `key, session_id, created_at, updated_at, label, display_name, chat_type, last_channel, last_to, last_account_id, input_tokens, output_tokens, total_tokens, aborted_last_run, message_count`
+
+type scanner interface{ Scan(...any) error }
+
+func scanSession(r scanner) (Session, error) {
+	var ss Session
+	var aborted int64
+	err := r.Scan(&ss.Key, &ss.ID, &ss.CreatedAt, &ss.UpdatedAt, &ss.Label, &ss.DisplayName, &ss.ChatType,
+		&ss.LastChannel, &ss.LastTo, &ss.LastAccountID, &ss.InputTokens, &ss.OutputTokens, &ss.TotalTokens, &aborted, &ss.Messages)
+	ss.AbortedLastRun = aborted != 0
+	return ss, err
+}
+
+// Get returns the session with the canonical key.
+func (s *Store) Get(ctx context.Context, key string) (Session, error) {
+	ss, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("sessions: get %s: %w", key, err)
+	}
+	return ss, nil
+}
+
+// GetByID returns the session whose current transcript is id.
+func (s *Store) GetByID(ctx context.Context, id string) (Session, error) {
+	ss, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE session_id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("sessions: get by id: %w", err)
+	}
+	return ss, nil
+}
+
+// write runs f in a committed write transaction.
+func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sessions: begin: %w", err)
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sessions: commit: %w", err)
+	}
+	return nil
+}
+
+// ensureTx loads or creates the session inside tx.
+func (s *Store) ensureTx(ctx context.Context, tx *sql.Tx, key string, now int64) (Session, error) {
+	ss, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
+	if err == nil {
+		return ss, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Session{}, fmt.Errorf("sessions: load %s: %w", key, err)
+	}
+	ss = Session{Key: key, ID: token.UUID(), CreatedAt: now, UpdatedAt: now, ChatType: chatType(key)}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO transcripts (id, session_key, created_at) VALUES (?, ?, ?)`, ss.ID, key, now); err != nil {
+		return Session{}, fmt.Errorf("sessions: create transcript: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (key, session_id, created_at, updated_at, chat_type) VALUES (?, ?, ?, ?, ?)`,
+		key, ss.ID, now, now, ss.ChatType); err != nil {
+		return Session{}, fmt.Errorf("sessions: create %s: %w", key, err)
+	}
+	return ss, nil
+}
+
+func chatType(key string) string {
+	if strings.Contains(key, ":group:") {
+		return "group"
+	}
+	return "direct"
+}
+
+// Ensure loads the session with the canonical key, creating it (with a new transcript
+// id) if missing.
+func (s *Store) Ensure(ctx context.Context, key string) (Session, error) {
+	var ss Session
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		ss, err = s.ensureTx(ctx, tx, key, s.opts.Now().UnixMilli())
+		return err
+	})
+	return ss, err
+}
+
+// SetRoute records where the session's last inbound message came from (and so where
+// replies go by default), creating the session if needed.
+func (s *Store) SetRoute(ctx context.Context, key string, r Route, displayName string) (Session, error) {
+	var ss Session
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.opts.Now().UnixMilli()
+		var err error
+		if ss, err = s.ensureTx(ctx, tx, key, now); err != nil {
+			return err
+		}
+		ss.LastChannel, ss.LastTo, ss.LastAccountID, ss.UpdatedAt = r.Channel, r.To, r.AccountID, now
+		if displayName != "" {
+			ss.DisplayName = displayName
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_channel = ?, last_to = ?, last_account_id = ?, display_name = ?, updated_at = ? WHERE key = ?`,
+			ss.LastChannel, ss.LastTo, ss.LastAccountID, ss.DisplayName, now, key)
+		if err != nil {
+			return fmt.Errorf("sessions: set route: %w", err)
+		}
+		return nil
+	})
+	return ss, err
+}
+
+// SetLabel sets the session label (creating the session if needed).
+func (s *Store) SetLabel(ctx context.Context, key, label string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.ensureTx(ctx, tx, key, s.opts.Now().UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET label = ? WHERE key = ?`, label, key)
+		return err
+	})
+}
+
+// Truncate cuts text to the message bound (on a rune boundary), for model output that
+// must be stored even when it is long.
+func (s *Store) Truncate(text string) string {
+	maxB := s.opts.MaxMessageBytes
+	if len(text) <= maxB {
+		return text
+	}
+	const mark = "\n[truncated]"
+	cut := maxB - len(mark)
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + mark
+}
+
+// Append adds a message to the session's current transcript (creating the session if
+// needed) and commits before returning; the transcript is trimmed to MaxMessages.
+func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Session, error) {
+	if len(m.Text) > s.opts.MaxMessageBytes {
+		return Message{}, Session{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(m.Text), s.opts.MaxMessageBytes)
+	}
+	if !utf8.ValidString(m.Text) {
+		return Message{}, Session{}, errors.New("sessions: message is not valid UTF-8")
+	}
+	var ss Session
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.opts.Now().UnixMilli()
+		if m.Ts == 0 {
+			m.Ts = now
+		}
+		var err error
+		if ss, err = s.ensureTx(ctx, tx, key, now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (transcript_id, role, text, ts, run_id) VALUES (?, ?, ?, ?, ?)`,
+			ss.ID, m.Role, m.Text, m.Ts, m.RunID)
+		if err != nil {
+			return fmt.Errorf("sessions: append: %w", err)
+		}
+		if m.Seq, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("sessions: append: %w", err)
+		}
+		ss.Messages++
+		if ss.Messages > int64(s.opts.MaxMessages) {
+			over := ss.Messages - int64(s.opts.MaxMessages)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE transcript_id = ? ORDER BY seq LIMIT ?)`, ss.ID, over); err != nil {
+				return fmt.Errorf("sessions: trim: %w", err)
+			}
+			ss.Messages = int64(s.opts.MaxMessages)
+		}
+		ss.UpdatedAt = now
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET message_count = ?, updated_at = ? WHERE key = ?`, ss.Messages, now, key)
+		if err != nil {
+			return fmt.Errorf("sessions: append: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Message{}, Session{}, err
+	}
+	return m, ss, nil
+}
+
+// RunStats is what a finished run records on its session.
+type RunStats struct {
+	InputTokens, OutputTokens, TotalTokens int64
+	Aborted                                bool
+}
+
+// FinishRun records a run's token counts and whether it was aborted.
+func (s *Store) FinishRun(ctx context.Context, key string, st RunStats) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		ab := 0
+		if st.Aborted {
+			ab = 1
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET input_tokens = ?, output_tokens = ?, total_tokens = ?, aborted_last_run = ?, updated_at = ? WHERE key = ?`,
+			st.InputTokens, st.OutputTokens, st.TotalTokens, ab, s.opts.Now().UnixMilli(), key)
+		if err != nil {
+			return fmt.Errorf("sessions: finish run: %w", err)
+		}
+		return nil
+	})
+}
+
+// History returns the last limit messages of the session's current transcript, oldest
+// first. With upTo > 0 only messages with Seq ≤ upTo count, so a queued run sees the
+// transcript as of its own prompt, not the prompts queued behind it.
+func (s *Store) History(ctx context.Context, key string, limit int, upTo int64) ([]Message, error) {
+	if limit <= 0 {
+		return []Message{}, nil
+	}
+	if upTo <= 0 {
+		upTo = 1<<63 - 1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq <= ?
+		ORDER BY seq DESC LIMIT ?`, key, upTo, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID); err != nil {
+			return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// ListOptions filter List.
+type ListOptions struct {
+	Limit         int    // 0 = all
+	ActiveMinutes int    // 0 = any
+	Label         string // exact
+	Search        string // case-insensitive substring of key, label or display name
+}
+
+// List returns sessions, most recently updated first.
+func (s *Store) List(ctx context.Context, o ListOptions) ([]Session, error) {
+	q := `SELECT ` + sessionCols + ` FROM sessions WHERE 1=1`
+	var args []any
+	if o.ActiveMinutes > 0 {
+		q += ` AND updated_at >= ?`
+		args = append(args, s.opts.Now().Add(-time.Duration(o.ActiveMinutes)*time.Minute).UnixMilli())
+	}
+	if o.Label != "" {
+		q += ` AND label = ?`
+		args = append(args, o.Label)
+	}
+	if o.Search != "" {
+		q += ` AND (instr(lower(key), ?) > 0 OR instr(lower(label), ?) > 0 OR instr(lower(display_name), ?) > 0)`
+		l := strings.ToLower(o.Search)
+		args = append(args, l, l, l)
+	}
+	q += ` ORDER BY updated_at DESC, key`
+	if o.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, o.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: list: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		ss, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sessions: list: %w", err)
+		}
+		out = append(out, ss)
+	}
+	return out, rows.Err()
+}
+
+// Count is the number of sessions.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
+	return n, err
+}
+
+// LastMessage is the newest message of the session's current transcript.
+func (s *Store) LastMessage(ctx context.Context, key string) (Message, bool, error) {
+	h, err := s.History(ctx, key, 1, 0)
+	if err != nil || len(h) == 0 {
+		return Message{}, false, err
+	}
+	return h[0], true, nil
+}
+
+// archiveTx marks a transcript archived and trims the archive to MaxArchived.
+func (s *Store) archiveTx(ctx context.Context, tx *sql.Tx, id string, now int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE transcripts SET archived_at = ? WHERE id = ?`, now, id); err != nil {
+		return fmt.Errorf("sessions: archive: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM transcripts WHERE id IN (SELECT id FROM transcripts WHERE archived_at IS NOT NULL
+		ORDER BY archived_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, s.opts.MaxArchived)
+	if err != nil {
+		return fmt.Errorf("sessions: trim archive: %w", err)
+	}
+	return nil
+}
+
+// Reset starts a new transcript for the session (creating it if missing); the old
+// transcript is archived. Route, label and counters other than messages are kept.
+func (s *Store) Reset(ctx context.Context, key string) (Session, error) {
+	var ss Session
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.opts.Now().UnixMilli()
+		var err error
+		if ss, err = s.ensureTx(ctx, tx, key, now); err != nil {
+			return err
+		}
+		old := ss.ID
+		ss.ID, ss.UpdatedAt, ss.Messages, ss.AbortedLastRun = token.UUID(), now, 0, false
+		ss.InputTokens, ss.OutputTokens, ss.TotalTokens = 0, 0, 0
+		if _, err := tx.ExecContext(ctx, `INSERT INTO transcripts (id, session_key, created_at) VALUES (?, ?, ?)`, ss.ID, key, now); err != nil {
+			return fmt.Errorf("sessions: reset: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET session_id = ?, updated_at = ?, message_count = 0, aborted_last_run = 0,
+			input_tokens = 0, output_tokens = 0, total_tokens = 0 WHERE key = ?`, ss.ID, now, key); err != nil {
+			return fmt.Errorf("sessions: reset: %w", err)
+		}
+		return s.archiveTx(ctx, tx, old, now)
+	})
+	return ss, err
+}
+
+// Delete removes the session entry. Its transcript is archived (kept, bounded by
+// MaxArchived), and a reference to it ("<db path>#transcript=<id>") returned.
+func (s *Store) Delete(ctx context.Context, key string) (deleted bool, archived []string, err error) {
+	archived = []string{}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		ss, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("sessions: delete %s: %w", key, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE key = ?`, key); err != nil {
+			return fmt.Errorf("sessions: delete %s: %w", key, err)
+		}
+		deleted = true
+		archived = append(archived, s.opts.Path+"#transcript="+ss.ID)
+		return s.archiveTx(ctx, tx, ss.ID, s.opts.Now().UnixMilli())
+	})
+	return deleted, archived, err
+}

@@ -1,0 +1,173 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, path string, o Options) *Store {
+	t.Helper()
+	o.Path = path
+	s, err := Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestCanonical(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"main", "agent:main:main", ""},
+		{"  main ", "agent:main:main", ""},
+		{"agent:main:main", "agent:main:main", ""},
+		{"agent:ops:x", "agent:ops:x", ""},
+		{"global", "global", ""},
+		{"unknown", "unknown", ""},
+		{"hook:1", "agent:main:hook:1", ""},
+		{"", "", "empty"},
+		{"   ", "", "empty"},
+		{"agent:main", "", "agent:<agentId>:<rest>"},
+		{"agent::x", "", "agent:<agentId>:<rest>"},
+		{strings.Repeat("k", MaxKeyLength+1), "", "longer"},
+	} {
+		got, err := Canonical(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("Canonical(%q) err = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if MainKey("") != "agent:main:main" || MainKey("home") != "agent:main:home" {
+		t.Error("MainKey")
+	}
+	if SenderKey("telegram", "42", "42", false) != "agent:main:telegram:42" || SenderKey("telegram", "42", "-100", true) != "agent:main:telegram:group:-100" {
+		t.Error("SenderKey")
+	}
+}
+
+func TestTranscriptDurableAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	s := open(t, path, Options{})
+	k := MainKey("main")
+	if _, _, err := s.Append(ctx, k, Message{Role: "user", Text: "hello", RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append(ctx, k, Message{Role: "assistant", Text: "hi!", RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Get(ctx, k)
+	_ = s.Close()
+
+	s2 := open(t, path, Options{})
+	h, err := s2.History(ctx, k, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[0].Text != "hello" || h[1].Role != "assistant" || h[1].Text != "hi!" {
+		t.Fatalf("history after reopen: %+v", h)
+	}
+	after, err := s2.Get(ctx, k)
+	if err != nil || after.ID != before.ID || after.Messages != 2 {
+		t.Fatalf("session after reopen: %+v %v (before %+v)", after, err, before)
+	}
+	// upTo limits to the transcript as of a message.
+	if h, _ := s2.History(ctx, k, 10, h[0].Seq); len(h) != 1 {
+		t.Fatalf("upTo: %+v", h)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{MaxMessages: 3, MaxMessageBytes: 16, MaxArchived: 2})
+	k := MainKey("main")
+	// At the limit: accepted; one over: refused, nothing stored.
+	if _, _, err := s.Append(ctx, k, Message{Role: "user", Text: strings.Repeat("x", 16)}); err != nil {
+		t.Fatalf("message at the limit refused: %v", err)
+	}
+	if _, _, err := s.Append(ctx, k, Message{Role: "user", Text: strings.Repeat("x", 17)}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if ss, _ := s.Get(ctx, k); ss.Messages != 1 {
+		t.Fatalf("refused message changed the session: %+v", ss)
+	}
+	for i := range 4 {
+		if _, _, err := s.Append(ctx, k, Message{Role: "user", Text: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, _ := s.History(ctx, k, 100, 0)
+	if len(h) != 3 || h[0].Text != "b" || h[2].Text != "d" {
+		t.Fatalf("trimmed history: %+v", h)
+	}
+	if got := s.Truncate(strings.Repeat("é", 20)); len(got) > 16 || !strings.HasSuffix(got, "[truncated]") && len(got) > 0 {
+		t.Fatalf("Truncate: %q", got)
+	}
+	// The archive keeps at most MaxArchived transcripts.
+	for range 4 {
+		if _, err := s.Reset(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM transcripts WHERE archived_at IS NOT NULL`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("archived transcripts = %d, %v; want 2", n, err)
+	}
+	if err := s.db.QueryRow(`SELECT count(*) FROM messages`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("messages of trimmed archives kept: %d %v", n, err)
+	}
+}
+
+func TestResetDeleteList(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_767_225_600_000)
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{Now: func() time.Time { return now }})
+	a, b := MainKey("main"), SenderKey("telegram", "42", "42", false)
+	if _, err := s.SetRoute(ctx, b, Route{Channel: "telegram", To: "42"}, "Alice"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if _, _, err := s.Append(ctx, a, Message{Role: "user", Text: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx, ListOptions{})
+	if err != nil || len(list) != 2 || list[0].Key != a || list[1].Key != b || list[1].LastTo != "42" || list[1].DisplayName != "Alice" {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	if l, _ := s.List(ctx, ListOptions{Search: "ALICE"}); len(l) != 1 || l[0].Key != b {
+		t.Fatalf("search: %+v", l)
+	}
+	if l, _ := s.List(ctx, ListOptions{Limit: 1}); len(l) != 1 {
+		t.Fatalf("limit: %+v", l)
+	}
+	old, _ := s.Get(ctx, a)
+	r, err := s.Reset(ctx, a)
+	if err != nil || r.ID == old.ID || r.Messages != 0 {
+		t.Fatalf("reset: %+v %v", r, err)
+	}
+	if h, _ := s.History(ctx, a, 10, 0); len(h) != 0 {
+		t.Fatalf("history after reset: %+v", h)
+	}
+	deleted, archived, err := s.Delete(ctx, b)
+	if err != nil || !deleted || len(archived) != 1 {
+		t.Fatalf("delete: %v %v %v", deleted, archived, err)
+	}
+	if _, err := s.Get(ctx, b); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted session still there: %v", err)
+	}
+	if deleted, _, _ := s.Delete(ctx, b); deleted {
+		t.Fatal("second delete reported deleted")
+	}
+	if n, _ := s.Count(ctx); n != 1 {
+		t.Fatalf("count %d", n)
+	}
+}
