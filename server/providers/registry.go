@@ -240,9 +240,9 @@ type Unconfigured struct {
 	Hint    string
 }
 
-func (u Unconfigured) Name() string                  { return u.Channel }
-func (u Unconfigured) Start(context.Context) error   { return nil }
-func (u Unconfigured) Stop(context.Context) error    { return nil }
+func (u Unconfigured) Name() string                { return u.Channel }
+func (u Unconfigured) Start(context.Context) error { return nil }
+func (u Unconfigured) Stop(context.Context) error  { return nil }
 func (u Unconfigured) Status(context.Context, bool) Status {
 	return Status{ConnState: "not-configured"}
 }
