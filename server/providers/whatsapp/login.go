@@ -187,7 +187,13 @@ func (p *Provider) runLogin(s *loginSession, qr <-chan whatsmeow.QRChannelItem) 
 			p.mu.Lock()
 			if p.login == s {
 				p.login = nil
-				p.setStateLocked(StateConnecting, "")
+				// whatsmeow reconnects after pairing; the Connected event may already
+				// have been handled.
+				if s.client.IsConnected() {
+					p.setStateLocked(StateConnected, "")
+				} else {
+					p.setStateLocked(StateConnecting, "")
+				}
 			}
 			p.mu.Unlock()
 			if p.cfg.OnChange != nil {
