@@ -43,7 +43,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here.
 func builders() []builder {
-	return []builder{}
+	return []builder{buildProviders}
 }
 
 func startServices(ctx context.Context, s *services) error {
