@@ -57,7 +57,8 @@ type Store struct {
 }
 
 type call struct {
-	done chan struct{}
+	waiters int // callers waiting for this run (guarded by Store.mu)
+	done    chan struct{}
 	res  json.RawMessage
 	err  error
 }
@@ -111,6 +112,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Do(ctx context.Context, key string, fn func(ctx context.Context) (json.RawMessage, error)) (res json.RawMessage, replay bool, err error) {
 	s.mu.Lock()
 	if c, ok := s.busy[key]; ok {
+		c.waiters++
 		s.mu.Unlock()
 		select {
 		case <-c.done:
@@ -146,6 +148,17 @@ func (s *Store) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		}
 	}
 	return c.res, false, c.err
+}
+
+// Waiting reports whether key is running and how many duplicates wait for it.
+func (s *Store) Waiting(key string) (running bool, waiters int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.busy[key]
+	if !ok {
+		return false, 0
+	}
+	return true, c.waiters
 }
 
 // Get returns a remembered, unexpired result.

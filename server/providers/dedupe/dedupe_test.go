@@ -63,8 +63,17 @@ func TestConcurrentDuplicatesRunOnce(t *testing.T) {
 			results[i] = string(r)
 		}()
 	}
-	// Let the goroutines pile up on the in-flight call, then finish it.
-	time.Sleep(20 * time.Millisecond)
+	// Wait until every duplicate is queued behind the running call, then finish it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if running, w := s.Waiting("send:k1"); running && w == n-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("duplicates did not queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(release)
 	wg.Wait()
 	if runs.Load() != 1 || replays.Load() != n-1 {
