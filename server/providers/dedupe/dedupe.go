@@ -59,8 +59,8 @@ type Store struct {
 type call struct {
 	waiters int // callers waiting for this run (guarded by Store.mu)
 	done    chan struct{}
-	res  json.RawMessage
-	err  error
+	res     json.RawMessage
+	err     error
 }
 
 // DSN is the SQLite connection string used for path (foreign keys on, WAL, busy
