@@ -120,7 +120,7 @@ func (h *Handler) Send(ctx context.Context, _ *gateway.Conn, p *protocol.SendPar
 	if _, err := h.reg.Provider(ch); err != nil {
 		return nil, WireError(err)
 	}
-	key := strings.TrimSpace(p.IdempotencyKey)
+	key := p.IdempotencyKey
 	media := []string{}
 	if u := strings.TrimSpace(deref(p.MediaURL)); u != "" {
 		media = append(media, u)
@@ -202,7 +202,7 @@ func (h *Handler) Poll(ctx context.Context, _ *gateway.Conn, p *protocol.PollPar
 	if _, ok := pr.(providers.Poller); !ok {
 		return nil, gateway.Invalid("unsupported poll channel: %s (polls are sent through whatsapp only)", ch)
 	}
-	key := strings.TrimSpace(p.IdempotencyKey)
+	key := p.IdempotencyKey
 	poll := providers.Poll{To: strings.TrimSpace(p.To), Question: strings.TrimSpace(p.Question), Options: p.Options, AccountID: deref(p.AccountID)}
 	if p.MaxSelections != nil {
 		poll.MaxSelections = int(*p.MaxSelections)

@@ -261,7 +261,8 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
 		Time:       time.Unix(m.Date, 0),
 	}
-	ids := []string{from}
+	// allowFrom may name the user (id or @username) or the chat (id).
+	ids := []string{from, msg.ChatID}
 	if m.From.Username != "" {
 		ids = append(ids, "@"+m.From.Username)
 	}

@@ -144,6 +144,10 @@ func (p *Provider) Start(ctx context.Context) error {
 	c, err := p.store.Client(ctx)
 	if err != nil {
 		p.lastErr = err.Error()
+		if p.cfg.Store == nil {
+			_ = p.store.Close()
+			p.store = nil
+		}
 		return err
 	}
 	p.started = true

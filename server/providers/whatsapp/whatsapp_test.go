@@ -413,3 +413,30 @@ func TestQRRendering(t *testing.T) {
 		t.Fatalf("png: %v %v", img.Bounds(), err)
 	}
 }
+
+func TestSendWhenDisconnectedFailsFast(t *testing.T) {
+	changes := make(chan struct{}, 16)
+	p, fs := linkedProvider(t, Config{OnChange: func() { changes <- struct{}{} }})
+	fs.last().Disconnect()
+	waitFor(t, "disconnected", func() bool { return p.Status(t.Context(), false).ConnState == StateDisconnected })
+	_, err := p.Send(t.Context(), providers.Outbound{To: "+15551234567", Text: "hi"})
+	if !errors.Is(err, providers.ErrNotConnected) || !strings.Contains(err.Error(), StateDisconnected) {
+		t.Fatalf("send while disconnected: %v", err)
+	}
+	if st := p.Status(t.Context(), false); !st.Linked || st.Connected {
+		t.Fatalf("status = %+v", st)
+	}
+	if len(changes) == 0 {
+		t.Fatal("no OnChange for the disconnect")
+	}
+	// Logged out from the phone: not linked any more, with a clear reason.
+	fs.last().DeleteLocal(t.Context())
+	fs.last().emit(&events.LoggedOut{})
+	st := p.Status(t.Context(), false)
+	if st.Linked || st.ConnState != StateLoggedOut || !strings.Contains(st.LastError, "clawdbot login") {
+		t.Fatalf("after logout event: %+v", st)
+	}
+	if _, err := p.Send(t.Context(), providers.Outbound{To: "+15551234567", Text: "hi"}); !errors.Is(err, providers.ErrNotLinked) {
+		t.Fatalf("send after logged out: %v", err)
+	}
+}
