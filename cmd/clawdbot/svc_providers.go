@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -76,18 +75,21 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 				tc.Mode = string(*tcfg.Mode)
 			}
 			if tcfg.Proxy != nil && *tcfg.Proxy != "" {
-				pu, err := url.Parse(*tcfg.Proxy)
-				if err != nil {
-					return nil, fmt.Errorf("telegram.proxy: %w", err)
+				if pu, err := url.Parse(*tcfg.Proxy); err != nil || pu.Host == "" {
+					s.log.Error("telegram.proxy is not a URL; calling the Bot API directly", "proxy", *tcfg.Proxy)
+				} else {
+					tc.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
 				}
-				tc.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
 			}
 		}
-		p, err := telegram.New(tc)
-		if err != nil {
-			return nil, err
+		if p, err := telegram.New(tc); err != nil {
+			// A bad token or base URL must not keep the gateway down: Telegram sends
+			// fail with the reason and status shows it unconfigured.
+			s.log.Error("telegram provider not started", "err", err)
+			tg = providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}
+		} else {
+			tg, tgp = p, p
 		}
-		tg, tgp = p, p
 	}
 
 	d, err := dedupe.Open(ctx, dedupe.Options{Path: filepath.Join(s.paths.StateDir, sendDedupeFile)})
