@@ -132,7 +132,7 @@ func linkedProvider(t *testing.T, cfg Config) (*Provider, *fakeStore) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Stop(context.Background()) })
-	waitFor(t, "connected", func() bool { return p.Status(t.Context(), false).Connected })
+	waitFor(t, "connected", func() bool { return p.Status(t.Context(), false).ConnState == StateConnected })
 	return p, fs
 }
 
