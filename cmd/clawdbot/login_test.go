@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/clients/go/gatewayclient"
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/messaging"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/providers/whatsapp"
+)
+
+// scriptedLogin plays a login: two QR codes, one "still waiting", then linked.
+type scriptedLogin struct {
+	mu     sync.Mutex
+	starts int
+	waits  int
+	forced bool
+}
+
+func (s *scriptedLogin) LoginStart(_ context.Context, force bool, _ time.Duration) (whatsapp.LoginQR, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.starts++
+	s.forced = s.forced || force
+	if s.waits >= 2 {
+		return whatsapp.LoginQR{Message: "already linked (+15550000000)"}, nil
+	}
+	code := "2@first-code"
+	if s.starts > 1 {
+		code = "2@second-code"
+	}
+	return whatsapp.LoginQR{Code: code, Message: "scan"}, nil
+}
+
+func (s *scriptedLogin) LoginWait(context.Context, time.Duration) (bool, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waits++
+	if s.waits == 1 {
+		return false, "still waiting for the QR code to be scanned", nil
+	}
+	return true, "linked", nil
+}
+
+func (s *scriptedLogin) Logout(context.Context) (bool, error) { return false, nil }
+
+func TestLoginThroughGateway(t *testing.T) {
+	dir := t.TempDir()
+	d, err := dedupe.Open(t.Context(), dedupe.Options{Path: filepath.Join(dir, "d.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	login := &scriptedLogin{}
+	h := messaging.New(messaging.Options{Registry: providers.NewRegistry(nil), Dedupe: d, WebLogin: login})
+	srv, err := gateway.New(gateway.Options{StateDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Attach(srv); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := gateway.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background(), "test over", 0)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c, err := gatewayclient.Dial(ctx, "ws://"+ln.Addr().String(), gatewayclient.Options{
+		Client:    gatewayclient.ClientInfo{ID: protocol.ClientIDCli, Name: "cli", Version: "test", Platform: runtime.GOOS, Mode: "cli"},
+		Reconnect: gatewayclient.ReconnectPolicy{Disabled: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out bytes.Buffer
+	if err := runLogin(ctx, c, &out, true); err != nil {
+		t.Fatalf("login: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	first, _ := whatsapp.RenderQRText("2@first-code")
+	second, _ := whatsapp.RenderQRText("2@second-code")
+	for _, want := range []string{"Scan this QR code", first, "waiting for the scan", "refreshed", second, "Linked."} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if !login.forced {
+		t.Error("--force not passed on")
+	}
+	// Already linked: no QR, a clear message.
+	out.Reset()
+	if err := runLogin(ctx, c, &out, false); err != nil || !strings.Contains(out.String(), "already linked") {
+		t.Fatalf("second login: %v %q", err, out.String())
+	}
+}

@@ -1,0 +1,452 @@
+// Package telegram is the Telegram bot provider: telego over net/http against the Bot
+// API (or any server at telegram.apiBaseUrl), long polling for inbound updates.
+// Webhook mode is not implemented: a configured mode "webhook" is reported in status
+// and the provider falls back to long polling (which the Bot API refuses while a
+// webhook is set, so we delete it at start).
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mymmrac/telego"
+	"github.com/mymmrac/telego/telegoapi"
+
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// EnvToken is the environment variable read when telegram.botToken is not set.
+const EnvToken = "TELEGRAM_BOT_TOKEN"
+
+// Limits of the Bot API we respect.
+const (
+	// MaxTextChars is the longest text one sendMessage takes; longer text is split.
+	MaxTextChars = 4096
+	// MaxCaptionChars is the longest media caption; longer text goes in its own message.
+	MaxCaptionChars = 1024
+	// DefaultPollTimeout is the long-poll wait per getUpdates.
+	DefaultPollTimeout = 25 * time.Second
+	// DefaultRequestTimeout bounds one API call other than getUpdates.
+	DefaultRequestTimeout = 30 * time.Second
+	// maxBackoff caps the wait between failed polls.
+	maxBackoff = time.Minute
+)
+
+// Config configures the provider.
+type Config struct {
+	Token      string
+	APIBaseURL string // "" = the public Bot API
+	AllowFrom  []string
+	Mode       string // "polling" (default) or "webhook" (not implemented; polls)
+	// PollTimeout is the getUpdates long-poll wait (DefaultPollTimeout when 0).
+	PollTimeout time.Duration
+	// HTTPClient makes API calls (a client without timeout is fine: every call has a
+	// context deadline).
+	HTTPClient *http.Client
+	Inbound    providers.Inbound
+	Logger     *slog.Logger
+	// OnChange is called when the running state or last error changes (health refresh).
+	OnChange func()
+}
+
+// Provider is the Telegram bot. Create with New.
+type Provider struct {
+	cfg  Config
+	bot  *telego.Bot
+	log  *slog.Logger
+	gate *providers.Gate
+
+	mu       sync.Mutex
+	running  bool
+	lastErr  string
+	username string
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// New validates cfg and builds the bot (no network).
+func New(cfg Config) (*Provider, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = DefaultPollTimeout
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	opts := []telego.BotOption{telego.WithHTTPClient(cfg.HTTPClient), telego.WithDiscardLogger()}
+	if cfg.APIBaseURL != "" {
+		u, err := url.Parse(cfg.APIBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("telegram: apiBaseUrl %q is not an http(s) URL", cfg.APIBaseURL)
+		}
+		opts = append(opts, telego.WithAPIServer(strings.TrimRight(cfg.APIBaseURL, "/")))
+	}
+	bot, err := telego.NewBot(strings.TrimSpace(cfg.Token), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	log := cfg.Logger.With("channel", providers.Telegram)
+	allow := providers.NewAllowList(cfg.AllowFrom, normID)
+	if allow.Open() {
+		log.Warn("telegram.allowFrom is empty or \"*\": every Telegram user can talk to the agent")
+	}
+	return &Provider{cfg: cfg, bot: bot, log: log, gate: &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}}, nil
+}
+
+// normID normalises an allowFrom entry or sender identity: ids as digits, usernames
+// lower-case with a leading "@".
+func normID(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "telegram:")
+	if s == "" {
+		return ""
+	}
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return s
+	}
+	return "@" + strings.ToLower(strings.TrimPrefix(s, "@"))
+}
+
+// Name implements providers.Provider.
+func (p *Provider) Name() string { return providers.Telegram }
+
+// Start begins long polling in the background.
+func (p *Provider) Start(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cancel != nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel = cancel
+	p.done = make(chan struct{})
+	go p.poll(ctx, p.done)
+	return nil
+}
+
+// Stop ends polling and waits for the poller (an in-flight getUpdates is cancelled).
+func (p *Provider) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	cancel, done := p.cancel, p.done
+	p.cancel, p.done = nil, nil
+	p.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("telegram: poller did not stop: %w", ctx.Err())
+	}
+}
+
+func (p *Provider) setState(running bool, lastErr string) {
+	p.mu.Lock()
+	changed := p.running != running || p.lastErr != lastErr
+	p.running, p.lastErr = running, lastErr
+	p.mu.Unlock()
+	if changed && p.cfg.OnChange != nil {
+		p.cfg.OnChange()
+	}
+}
+
+// poll is the long-polling loop: getMe once, drop a webhook, then getUpdates until ctx
+// ends, backing off (1 s doubling to a minute) after errors. A rejected token stops
+// the loop: retrying cannot fix it.
+func (p *Provider) poll(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	defer func() { p.setState(false, p.LastError()) }()
+	backoff := time.Second
+	wait := func() bool {
+		t := time.NewTimer(backoff)
+		defer t.Stop()
+		backoff = min(backoff*2, maxBackoff)
+		select {
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		if _, err := p.getMe(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			err = mapErr(err, "")
+			p.setState(false, err.Error())
+			p.log.Warn("telegram getMe failed", "err", err)
+			if errors.Is(err, ErrTokenRejected) || !wait() {
+				return
+			}
+			continue
+		}
+		break
+	}
+	if p.cfg.Mode == "webhook" {
+		p.log.Warn("telegram webhook mode is not implemented; using long polling")
+	}
+	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	_ = p.bot.DeleteWebhook(rctx, &telego.DeleteWebhookParams{})
+	cancel()
+	p.setState(true, "")
+	p.log.Info("telegram bot polling", "bot", p.Username())
+	params := &telego.GetUpdatesParams{Timeout: int(p.cfg.PollTimeout / time.Second)}
+	backoff = time.Second
+	for ctx.Err() == nil {
+		rctx, cancel := context.WithTimeout(ctx, p.cfg.PollTimeout+DefaultRequestTimeout)
+		ups, err := p.bot.GetUpdates(rctx, params)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			err = mapErr(err, "")
+			p.setState(true, err.Error())
+			p.log.Warn("telegram getUpdates failed", "err", err)
+			if errors.Is(err, ErrTokenRejected) || !wait() {
+				return
+			}
+			continue
+		}
+		backoff = time.Second
+		if p.LastError() != "" {
+			p.setState(true, "")
+		}
+		for _, u := range ups {
+			if u.UpdateID >= params.Offset {
+				params.Offset = u.UpdateID + 1
+			}
+			p.handle(ctx, u)
+		}
+	}
+}
+
+func (p *Provider) handle(ctx context.Context, u telego.Update) {
+	m := u.Message
+	if m == nil || m.From == nil || m.From.IsBot {
+		return
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if text == "" {
+		return
+	}
+	from := strconv.FormatInt(m.From.ID, 10)
+	name := strings.TrimSpace(m.From.FirstName + " " + m.From.LastName)
+	msg := providers.Message{
+		Channel:    providers.Telegram,
+		From:       from,
+		SenderName: name,
+		ChatID:     strconv.FormatInt(m.Chat.ID, 10),
+		MessageID:  strconv.Itoa(m.MessageID),
+		Text:       text,
+		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
+		Time:       time.Unix(m.Date, 0),
+	}
+	// allowFrom may name the user (id or @username) or the chat (id).
+	ids := []string{from, msg.ChatID}
+	if m.From.Username != "" {
+		ids = append(ids, "@"+m.From.Username)
+	}
+	p.gate.Deliver(ctx, msg, ids...)
+}
+
+// LastError is the last API error ("" when the last call worked).
+func (p *Provider) LastError() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr
+}
+
+// Username is the bot's username from the last getMe ("" before).
+func (p *Provider) Username() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.username
+}
+
+func (p *Provider) getMe(ctx context.Context) (*telego.User, error) {
+	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	defer cancel()
+	u, err := p.bot.GetMe(rctx)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.username = u.Username
+	p.mu.Unlock()
+	return u, nil
+}
+
+// Probe calls getMe and returns its result.
+func (p *Provider) Probe(ctx context.Context) (*telego.User, error) {
+	u, err := p.getMe(ctx)
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	return u, nil
+}
+
+// Status implements providers.Provider.
+func (p *Provider) Status(ctx context.Context, probe bool) providers.Status {
+	st := providers.Status{Configured: true, Mode: "polling"}
+	if probe {
+		start := time.Now()
+		u, err := p.Probe(ctx)
+		res := map[string]any{"ok": err == nil, "elapsedMs": time.Since(start).Milliseconds()}
+		if err != nil {
+			res["error"] = err.Error()
+		} else {
+			res["bot"] = map[string]any{"id": u.ID, "username": u.Username}
+		}
+		st.Probe, _ = json.Marshal(res)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st.Running = p.running
+	st.LastError = p.lastErr
+	st.Username = p.username
+	if p.running {
+		st.ConnState = "polling"
+	} else {
+		st.ConnState = "stopped"
+	}
+	return st
+}
+
+// ErrTokenRejected is returned when the Bot API answers 401.
+var ErrTokenRejected = errors.New("telegram: bot token rejected (401 Unauthorized); check telegram.botToken / " + EnvToken)
+
+// mapErr turns Bot API errors into clear ones; chat names the recipient for 400s.
+func mapErr(err error, chat string) error {
+	var ae *telegoapi.Error
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("telegram: %w", err)
+	}
+	desc := strings.ToLower(ae.Description)
+	switch {
+	case ae.ErrorCode == 401:
+		return ErrTokenRejected
+	case ae.ErrorCode == 400 && strings.Contains(desc, "chat not found"):
+		return providers.Inputf("telegram: chat %s not found (the user must start a conversation with the bot first): %w", chat, err)
+	case ae.ErrorCode == 403:
+		return providers.Inputf("telegram: not allowed to message chat %s (%s): %w", chat, ae.Description, err)
+	case ae.ErrorCode == 400:
+		return providers.Inputf("telegram: request rejected for chat %s (%s): %w", chat, ae.Description, err)
+	case ae.ErrorCode == 429:
+		return fmt.Errorf("telegram: rate limited: %w", err)
+	}
+	return fmt.Errorf("telegram: %w", err)
+}
+
+// chatID parses a recipient: a numeric chat id or an @channel username.
+func chatID(to string) (telego.ChatID, error) {
+	to = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(to), "telegram:"))
+	if n, err := strconv.ParseInt(to, 10, 64); err == nil {
+		return telego.ChatID{ID: n}, nil
+	}
+	if strings.HasPrefix(to, "@") && len(to) > 1 && !strings.ContainsAny(to, " /") {
+		return telego.ChatID{Username: to}, nil
+	}
+	return telego.ChatID{}, providers.Inputf("telegram: %q is not a chat id (use the numeric id or @channelname)", to)
+}
+
+// Send implements providers.Provider: text (split at MaxTextChars), or media by URL
+// (images as photos, everything else as documents) with the text as caption when it
+// fits, else as a following message.
+func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Sent, error) {
+	cid, err := chatID(m.To)
+	if err != nil {
+		return providers.Sent{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	defer cancel()
+	text := strings.TrimSpace(m.Text)
+	var first *telego.Message
+	if media := strings.TrimSpace(m.MediaURL); media != "" {
+		if u, err := url.Parse(media); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return providers.Sent{}, providers.Inputf("telegram: mediaUrl %q is not an http(s) URL", media)
+		}
+		caption := ""
+		if utf8.RuneCountInString(text) <= MaxCaptionChars {
+			caption, text = text, ""
+		}
+		if isImage(media) {
+			first, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: telego.InputFile{URL: media}, Caption: caption})
+		} else {
+			first, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: telego.InputFile{URL: media}, Caption: caption})
+		}
+		if err != nil {
+			return providers.Sent{}, mapErr(err, m.To)
+		}
+	}
+	for _, chunk := range split(text, MaxTextChars) {
+		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: chunk})
+		if err != nil {
+			return providers.Sent{}, mapErr(err, m.To)
+		}
+		if first == nil {
+			first = msg
+		}
+	}
+	if first == nil {
+		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
+	}
+	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
+}
+
+func isImage(u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(path.Ext(pu.Path)) {
+	case ".jpg", ".jpeg", ".png", ".webp", ".gif":
+		return true
+	}
+	return false
+}
+
+// split cuts s into pieces of at most n runes, preferring line breaks.
+func split(s string, n int) []string {
+	var out []string
+	for s != "" {
+		if utf8.RuneCountInString(s) <= n {
+			out = append(out, s)
+			break
+		}
+		cut := len(s)
+		i := 0
+		for pos := range s {
+			if i == n {
+				cut = pos
+				break
+			}
+			i++
+		}
+		if nl := strings.LastIndex(s[:cut], "\n"); nl > cut/2 {
+			cut = nl + 1
+		}
+		out = append(out, s[:cut])
+		s = s[cut:]
+	}
+	return out
+}

@@ -1,0 +1,385 @@
+// Package tgtest is a Telegram Bot API server for tests: real HTTP on 127.0.0.1,
+// speaking the subset the gateway uses, so the real telego client runs against it.
+//
+//	srv := tgtest.New(t, tgtest.DefaultToken)      // closed by t.Cleanup
+//	bot, _ := telego.NewBot(srv.Token(), telego.WithAPIServer(srv.URL()), telego.WithHTTPClient(http.DefaultClient))
+//	srv.PushUpdate(42, 42, "hello")                // a private message from user 42 in chat 42
+//	sent, err := srv.WaitSent(ctx, 1)              // what the bot sent
+//
+// Methods: getMe, sendMessage, sendPhoto, sendDocument, getUpdates (long polling: waits
+// up to the request's timeout for a pushed update), deleteWebhook. A request with a
+// token other than the server's gets 401 Unauthorized; a send to a chat that was never
+// added (AddChat, PushUpdate) gets 400 "Bad Request: chat not found".
+package tgtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// DefaultToken is a well-formed fake token. telego checks the format locally
+// (`<digits>:<35 characters of [A-Za-z0-9_-]>`), so hand-made tokens must match it.
+const DefaultToken = "123456:TEST-abcdefghijklmnopqrstuvwxyz0123"
+
+// BotUsername is the username getMe reports.
+const BotUsername = "tgtest_bot"
+
+// MaxPollWait caps how long one getUpdates waits, whatever timeout the client asks for.
+const MaxPollWait = 30 * time.Second
+
+// Sent is one message the bot sent.
+type Sent struct {
+	Method    string // sendMessage, sendPhoto, sendDocument
+	ChatID    string // chat_id as the bot sent it (number or @username)
+	Text      string // sendMessage text
+	Caption   string
+	Photo     string // sendPhoto photo (URL or file id)
+	Document  string // sendDocument document (URL or file id)
+	MessageID int64
+}
+
+// User is a sender for PushMessage.
+type User struct {
+	ID        int64
+	Username  string
+	FirstName string
+}
+
+// Server is the fake Bot API.
+type Server struct {
+	t     testing.TB
+	token string
+	botID int64
+	srv   *httptest.Server
+
+	mu       sync.Mutex
+	chats    map[string]bool
+	updates  []json.RawMessage
+	nextUpd  int64
+	nextMsg  int64
+	sent     []Sent
+	calls    map[string]int
+	wake     chan struct{} // closed and replaced when updates or sends change
+	quit     chan struct{}
+	quitOnce sync.Once
+}
+
+// New starts a server for token (must look like "<digits>:<secret>") and closes it
+// when the test ends.
+func New(t testing.TB, token string) *Server {
+	t.Helper()
+	id, _, ok := strings.Cut(token, ":")
+	botID, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil {
+		t.Fatalf("tgtest: token %q is not <digits>:<secret>", token)
+	}
+	s := &Server{t: t, token: token, botID: botID, chats: map[string]bool{}, calls: map[string]int{},
+		nextUpd: 1, nextMsg: 1, wake: make(chan struct{}), quit: make(chan struct{})}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// URL is the API server base URL (for telego.WithAPIServer / telegram.apiBaseUrl).
+func (s *Server) URL() string { return s.srv.URL }
+
+// Token is the accepted bot token.
+func (s *Server) Token() string { return s.token }
+
+// BotID is the bot's user id (the token's number).
+func (s *Server) BotID() int64 { return s.botID }
+
+// Close ends pending long polls and stops the server. Safe to call twice.
+func (s *Server) Close() {
+	s.quitOnce.Do(func() {
+		close(s.quit)
+		s.srv.Close()
+	})
+}
+
+// AddChat makes chatID a known chat (sends to unknown chats fail with 400).
+func (s *Server) AddChat(chatID int64) {
+	s.mu.Lock()
+	s.chats[strconv.FormatInt(chatID, 10)] = true
+	s.mu.Unlock()
+}
+
+// PushUpdate queues a private text message from user fromID in chat chatID (the chat
+// becomes known) and returns its update id.
+func (s *Server) PushUpdate(chatID, fromID int64, text string) int64 {
+	return s.PushMessage(chatID, User{ID: fromID, FirstName: "User" + strconv.FormatInt(fromID, 10)}, text)
+}
+
+// PushMessage queues a text message from a user with a username.
+func (s *Server) PushMessage(chatID int64, from User, text string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chats[strconv.FormatInt(chatID, 10)] = true
+	id := s.nextUpd
+	s.nextUpd++
+	msgID := s.nextMsg
+	s.nextMsg++
+	chatType := "private"
+	if chatID < 0 {
+		chatType = "group"
+	}
+	u := map[string]any{
+		"update_id": id,
+		"message": map[string]any{
+			"message_id": msgID,
+			"date":       time.Now().Unix(),
+			"chat":       map[string]any{"id": chatID, "type": chatType},
+			"from":       map[string]any{"id": from.ID, "is_bot": false, "first_name": from.FirstName, "username": from.Username},
+			"text":       text,
+		},
+	}
+	b, _ := json.Marshal(u)
+	s.updates = append(s.updates, b)
+	s.notifyLocked()
+	return id
+}
+
+// Sent returns the messages sent so far.
+func (s *Server) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Sent(nil), s.sent...)
+}
+
+// Calls is how many times method was called (any outcome).
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Pending is the number of queued updates not yet confirmed by a later getUpdates offset.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
+}
+
+// WaitSent waits until at least n messages were sent and returns them.
+func (s *Server) WaitSent(ctx context.Context, n int) ([]Sent, error) {
+	for {
+		s.mu.Lock()
+		if len(s.sent) >= n {
+			out := append([]Sent(nil), s.sent...)
+			s.mu.Unlock()
+			return out, nil
+		}
+		w := s.wake
+		got := len(s.sent)
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("tgtest: %d of %d messages sent: %w", got, n, ctx.Err())
+		}
+	}
+}
+
+func (s *Server) notifyLocked() {
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+type apiError struct {
+	code int
+	desc string
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	// /bot<token>/<method>
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	token, method, ok := strings.Cut(rest, "/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	s.calls[method]++
+	s.mu.Unlock()
+	if token != s.token {
+		writeErr(w, apiError{401, "Unauthorized"})
+		return
+	}
+	params, err := readParams(r)
+	if err != nil {
+		writeErr(w, apiError{400, "Bad Request: " + err.Error()})
+		return
+	}
+	var res any
+	var aerr *apiError
+	switch method {
+	case "getMe":
+		res = map[string]any{"id": s.botID, "is_bot": true, "first_name": "Test Bot", "username": BotUsername,
+			"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false}
+	case "deleteWebhook":
+		res = true
+	case "getUpdates":
+		res, aerr = s.getUpdates(r.Context(), params)
+	case "sendMessage", "sendPhoto", "sendDocument":
+		res, aerr = s.send(method, params)
+	default:
+		aerr = &apiError{404, "Not Found: method not found"}
+	}
+	if aerr != nil {
+		writeErr(w, *aerr)
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"ok": true, "result": res})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+func (s *Server) send(method string, p map[string]string) (any, *apiError) {
+	chat := p["chat_id"]
+	if chat == "" {
+		return nil, &apiError{400, "Bad Request: chat_id is empty"}
+	}
+	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"]}
+	switch method {
+	case "sendMessage":
+		if strings.TrimSpace(rec.Text) == "" {
+			return nil, &apiError{400, "Bad Request: message text is empty"}
+		}
+	case "sendPhoto":
+		if rec.Photo == "" {
+			return nil, &apiError{400, "Bad Request: there is no photo in the request"}
+		}
+	case "sendDocument":
+		if rec.Document == "" {
+			return nil, &apiError{400, "Bad Request: there is no document in the request"}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.chats[chat] {
+		return nil, &apiError{400, "Bad Request: chat not found"}
+	}
+	rec.MessageID = s.nextMsg
+	s.nextMsg++
+	s.sent = append(s.sent, rec)
+	s.notifyLocked()
+	chatID, _ := strconv.ParseInt(chat, 10, 64)
+	msg := map[string]any{
+		"message_id": rec.MessageID,
+		"date":       time.Now().Unix(),
+		"chat":       map[string]any{"id": chatID, "type": "private"},
+		"from":       map[string]any{"id": s.botID, "is_bot": true, "first_name": "Test Bot", "username": BotUsername},
+	}
+	if rec.Text != "" {
+		msg["text"] = rec.Text
+	}
+	if rec.Caption != "" {
+		msg["caption"] = rec.Caption
+	}
+	return msg, nil
+}
+
+func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *apiError) {
+	offset, _ := strconv.ParseInt(p["offset"], 10, 64)
+	timeout, _ := strconv.ParseInt(p["timeout"], 10, 64)
+	wait := min(time.Duration(timeout)*time.Second, MaxPollWait)
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		// An offset confirms every update before it (Bot API semantics).
+		kept := s.updates[:0]
+		var out []json.RawMessage
+		for _, u := range s.updates {
+			var h struct {
+				ID int64 `json:"update_id"`
+			}
+			_ = json.Unmarshal(u, &h)
+			if h.ID < offset {
+				continue
+			}
+			kept = append(kept, u)
+			out = append(out, u)
+		}
+		s.updates = kept
+		w := s.wake
+		s.mu.Unlock()
+		if len(out) > 0 || wait <= 0 {
+			if out == nil {
+				out = []json.RawMessage{}
+			}
+			return out, nil
+		}
+		select {
+		case <-w:
+		case <-deadline.C:
+			return []json.RawMessage{}, nil
+		case <-ctx.Done():
+			return []json.RawMessage{}, nil
+		case <-s.quit:
+			return []json.RawMessage{}, nil
+		}
+	}
+}
+
+// readParams flattens JSON, form or multipart parameters to strings (nested values
+// stay JSON).
+func readParams(r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range r.URL.Query() {
+		out[k] = v[0]
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		var m map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			return nil, fmt.Errorf("can't parse JSON: %w", err)
+		}
+		for k, v := range m {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				out[k] = s
+			} else {
+				out[k] = string(v)
+			}
+		}
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return nil, err
+		}
+		for k, v := range r.MultipartForm.Value {
+			out[k] = v[0]
+		}
+		for k := range r.MultipartForm.File {
+			out[k] = "attach://" + k
+		}
+	default:
+		if err := r.ParseForm(); err == nil {
+			for k, v := range r.PostForm {
+				out[k] = v[0]
+			}
+		}
+	}
+	return out, nil
+}
+
+func writeErr(w http.ResponseWriter, e apiError) {
+	b, _ := json.Marshal(map[string]any{"ok": false, "error_code": e.code, "description": e.desc})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.code)
+	_, _ = w.Write(b)
+}

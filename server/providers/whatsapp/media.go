@@ -1,0 +1,97 @@
+package whatsapp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"go.mau.fi/whatsmeow"
+
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// DefaultMediaMaxMB is the download limit for media sent by URL when whatsapp.mediaMaxMb
+// is not set (WhatsApp itself takes 16 MiB videos and audio).
+const DefaultMediaMaxMB = 16
+
+// Media is a downloaded attachment ready to upload.
+type Media struct {
+	Data     []byte
+	MIME     string
+	Kind     whatsmeow.MediaType // image, video, audio or document
+	FileName string
+}
+
+// FetchMedia downloads rawURL with a hard size limit: a Content-Length above max is
+// refused before reading, and the body is cut at max+1 bytes. The MIME type is sniffed
+// from the bytes; the server's Content-Type is used only when sniffing is inconclusive.
+func FetchMedia(ctx context.Context, hc *http.Client, rawURL string, max int64) (Media, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Media{}, providers.Inputf("whatsapp: mediaUrl %q is not an http(s) URL", rawURL)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return Media{}, providers.Inputf("whatsapp: mediaUrl: %v", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Media{}, fmt.Errorf("whatsapp: download media: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Media{}, providers.Inputf("whatsapp: download media %s: HTTP %d", u.Redacted(), resp.StatusCode)
+	}
+	if resp.ContentLength > max {
+		return Media{}, providers.Inputf("whatsapp: media is %d bytes, over the %d byte limit (whatsapp.mediaMaxMb)", resp.ContentLength, max)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return Media{}, fmt.Errorf("whatsapp: download media: %w", err)
+	}
+	if int64(len(data)) > max {
+		return Media{}, providers.Inputf("whatsapp: media is over the %d byte limit (whatsapp.mediaMaxMb)", max)
+	}
+	if len(data) == 0 {
+		return Media{}, providers.Inputf("whatsapp: media at %s is empty", u.Redacted())
+	}
+	mt := sniff(data, resp.Header.Get("Content-Type"))
+	name := path.Base(u.Path)
+	if name == "/" || name == "." || name == "" {
+		name = "file"
+	}
+	return Media{Data: data, MIME: mt, Kind: kindOf(mt), FileName: name}, nil
+}
+
+// sniff picks the MIME type: the bytes decide unless they only say "some bytes" or
+// "some text", then the server's header (without parameters) is trusted.
+func sniff(data []byte, header string) string {
+	mt := http.DetectContentType(data)
+	base, _, _ := mime.ParseMediaType(mt)
+	if base == "application/ogg" {
+		return "audio/ogg" // voice notes and music; WhatsApp plays ogg/opus as audio
+	}
+	if base == "application/octet-stream" || base == "text/plain" {
+		if h, _, err := mime.ParseMediaType(header); err == nil && h != "" && h != "application/octet-stream" {
+			return h
+		}
+	}
+	return base
+}
+
+func kindOf(mt string) whatsmeow.MediaType {
+	switch {
+	case strings.HasPrefix(mt, "image/"):
+		return whatsmeow.MediaImage
+	case strings.HasPrefix(mt, "video/"):
+		return whatsmeow.MediaVideo
+	case strings.HasPrefix(mt, "audio/"):
+		return whatsmeow.MediaAudio
+	}
+	return whatsmeow.MediaDocument
+}

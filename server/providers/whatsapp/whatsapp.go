@@ -1,0 +1,541 @@
+// Package whatsapp is the WhatsApp Web provider over go.mau.fi/whatsmeow, with the
+// device store in SQLite under the state directory (<state>/whatsapp/session.db).
+//
+// The gateway owns the one WhatsApp Web connection: on Start it connects when a device
+// is linked (retrying with backoff, never blocking start-up), and QR login runs inside
+// the gateway (web.login.start / web.login.wait), so nothing else opens the store.
+package whatsapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// Limits and timings.
+const (
+	// DefaultLoginTimeout is how long web.login.start waits for the first QR code and
+	// web.login.wait waits for the scan when the caller gives no timeout.
+	DefaultLoginTimeout = 30 * time.Second
+	// DefaultSendTimeout bounds one send (download, upload, message).
+	DefaultSendTimeout = 60 * time.Second
+	// Backoff between failed connects: 1 s doubling up to a minute.
+	minBackoff = time.Second
+	maxBackoff = time.Minute
+	// linkedAtName records when the device was linked (for authAgeMs).
+	linkedAtName = "linked-at"
+)
+
+// Connection states reported in status and health.
+const (
+	StateNotLinked    = "not-linked"
+	StateConnecting   = "connecting"
+	StateConnected    = "connected"
+	StateDisconnected = "disconnected"
+	StateLoggedOut    = "logged-out"
+	StateReplaced     = "replaced" // another client took over the session
+	StateLinking      = "linking"  // QR login in progress
+	StateStopped      = "stopped"
+)
+
+// Config configures the provider.
+type Config struct {
+	// StateDir holds whatsapp/session.db and whatsapp/linked-at.
+	StateDir string
+	// Store overrides the device store (tests); nil opens SessionPath(StateDir).
+	Store     Store
+	AllowFrom []string
+	// MediaMaxMB limits media downloaded for sends (DefaultMediaMaxMB when 0).
+	MediaMaxMB int
+	// HTTPClient downloads media (a client with a 60 s timeout when nil).
+	HTTPClient *http.Client
+	Inbound    providers.Inbound
+	Logger     *slog.Logger
+	// OnChange is called when link or connection state changes (health refresh).
+	OnChange func()
+	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
+	Backoff func(n int) time.Duration
+	Now     func() time.Time
+}
+
+// Provider is the WhatsApp Web provider.
+type Provider struct {
+	cfg  Config
+	log  *slog.Logger
+	gate *providers.Gate
+
+	mu       sync.Mutex
+	store    Store
+	client   Client
+	state    string
+	lastErr  string
+	linkedAt time.Time
+	since    time.Time // when state last changed
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	login    *loginSession
+	started  bool
+}
+
+// New builds the provider (no I/O).
+func New(cfg Config) *Provider {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MediaMaxMB <= 0 {
+		cfg.MediaMaxMB = DefaultMediaMaxMB
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: DefaultSendTimeout}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = func(n int) time.Duration {
+			d := minBackoff << min(n-1, 10)
+			return min(d, maxBackoff)
+		}
+	}
+	log := cfg.Logger.With("channel", providers.WhatsApp)
+	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
+	p := &Provider{cfg: cfg, log: log, state: StateStopped, store: cfg.Store}
+	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
+	return p
+}
+
+// MediaMaxBytes is the media download limit in bytes.
+func (p *Provider) MediaMaxBytes() int64 { return int64(p.cfg.MediaMaxMB) << 20 }
+
+// Name implements providers.Provider.
+func (p *Provider) Name() string { return providers.WhatsApp }
+
+// Start opens the device store and, when a device is linked, connects in the
+// background. It fails only when the store cannot be opened.
+func (p *Provider) Start(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started {
+		return nil
+	}
+	if p.store == nil {
+		st, err := OpenStore(ctx, SessionPath(p.cfg.StateDir), p.cfg.Logger)
+		if err != nil {
+			p.lastErr = err.Error()
+			return err
+		}
+		p.store = st
+	}
+	c, err := p.store.Client(ctx)
+	if err != nil {
+		p.lastErr = err.Error()
+		if p.cfg.Store == nil {
+			_ = p.store.Close()
+			p.store = nil
+		}
+		return err
+	}
+	p.started = true
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel = cancel
+	p.adoptLocked(c)
+	if !c.Linked() {
+		p.setStateLocked(StateNotLinked, "")
+		p.log.Info("whatsapp not linked; run `clawdbot login` to link a device")
+		return nil
+	}
+	p.linkedAt = p.readLinkedAt()
+	p.setStateLocked(StateConnecting, "")
+	p.wg.Add(1)
+	go p.connectLoop(rctx, c)
+	return nil
+}
+
+// adoptLocked makes c the current client and routes its events here.
+func (p *Provider) adoptLocked(c Client) {
+	p.client = c
+	c.AddEventHandler(func(evt any) { p.onEvent(c, evt) })
+}
+
+// connectLoop connects c, retrying with backoff until it works or ctx ends. Once
+// connected, whatsmeow's own auto-reconnect keeps the socket up.
+func (p *Provider) connectLoop(ctx context.Context, c Client) {
+	defer p.wg.Done()
+	for n := 1; ; n++ {
+		err := c.Connect()
+		if err == nil || errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+			return
+		}
+		p.mu.Lock()
+		current := p.client == c
+		if current {
+			p.setStateLocked(StateDisconnected, err.Error())
+		}
+		p.mu.Unlock()
+		if !current {
+			return
+		}
+		d := p.cfg.Backoff(n)
+		p.log.Warn("whatsapp connect failed; retrying", "err", err, "attempt", n, "in", d)
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+func (p *Provider) onEvent(c Client, evt any) {
+	switch e := evt.(type) {
+	case *events.Message:
+		p.onMessage(e)
+		return
+	case *events.Connected:
+		p.withCurrent(c, func() { p.setStateLocked(StateConnected, "") })
+	case *events.Disconnected:
+		p.withCurrent(c, func() { p.setStateLocked(StateDisconnected, p.lastErr) })
+	case *events.KeepAliveTimeout:
+		p.withCurrent(c, func() { p.setStateLocked(p.state, "keepalive timeout") })
+	case *events.StreamReplaced:
+		p.withCurrent(c, func() {
+			p.setStateLocked(StateReplaced, "another WhatsApp Web client took over this session")
+		})
+	case *events.LoggedOut:
+		p.withCurrent(c, func() {
+			p.linkedAt = time.Time{}
+			p.removeLinkedAt()
+			p.setStateLocked(StateLoggedOut, "logged out from the phone ("+e.Reason.String()+"); run `clawdbot login` again")
+		})
+	case *events.ConnectFailure:
+		p.withCurrent(c, func() { p.setStateLocked(StateDisconnected, fmt.Sprintf("connect failure: %v", e.Reason)) })
+	case *events.PairSuccess:
+		p.mu.Lock()
+		p.linkedAt = p.cfg.Now()
+		p.writeLinkedAt(p.linkedAt)
+		p.mu.Unlock()
+		p.log.Info("whatsapp linked", "jid", e.ID.ToNonAD().String())
+	default:
+		return
+	}
+	if p.cfg.OnChange != nil {
+		p.cfg.OnChange()
+	}
+}
+
+func (p *Provider) withCurrent(c Client, f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == c {
+		f()
+	}
+}
+
+func (p *Provider) setStateLocked(state, lastErr string) {
+	if p.state != state {
+		p.since = p.cfg.Now()
+	}
+	p.state, p.lastErr = state, lastErr
+}
+
+func (p *Provider) onMessage(e *events.Message) {
+	if e.Info.IsFromMe && e.Info.Chat.Server != types.DefaultUserServer {
+		return // our own messages in groups
+	}
+	text := messageText(e.Message)
+	if text == "" {
+		return
+	}
+	sender := e.Info.Sender.ToNonAD()
+	if sender.Server == types.HiddenUserServer && !e.Info.SenderAlt.IsEmpty() {
+		sender = e.Info.SenderAlt.ToNonAD()
+	}
+	from := ""
+	if sender.Server == types.DefaultUserServer {
+		from = "+" + sender.User
+	} else {
+		from = sender.String()
+	}
+	p.mu.Lock()
+	own := p.client.OwnJID()
+	p.mu.Unlock()
+	if e.Info.IsFromMe {
+		// Only the self-chat ("message yourself") is a conversation with the agent.
+		if e.Info.Chat.User != own.User {
+			return
+		}
+	}
+	m := providers.Message{
+		Channel:    providers.WhatsApp,
+		From:       from,
+		SenderName: e.Info.PushName,
+		ChatID:     e.Info.Chat.ToNonAD().String(),
+		MessageID:  e.Info.ID,
+		Text:       text,
+		Group:      e.Info.IsGroup,
+		Time:       e.Info.Timestamp,
+	}
+	if !own.IsEmpty() && sender.User == own.User {
+		// The linked account itself is always allowed (self-chat).
+		if p.cfg.Inbound != nil {
+			p.cfg.Inbound.Inbound(context.Background(), m)
+		}
+		return
+	}
+	p.gate.Deliver(context.Background(), m, from)
+}
+
+func messageText(m *waE2E.Message) string {
+	if m == nil {
+		return ""
+	}
+	switch {
+	case m.GetConversation() != "":
+		return m.GetConversation()
+	case m.GetExtendedTextMessage().GetText() != "":
+		return m.GetExtendedTextMessage().GetText()
+	case m.GetImageMessage().GetCaption() != "":
+		return m.GetImageMessage().GetCaption()
+	case m.GetVideoMessage().GetCaption() != "":
+		return m.GetVideoMessage().GetCaption()
+	case m.GetDocumentMessage().GetCaption() != "":
+		return m.GetDocumentMessage().GetCaption()
+	}
+	return ""
+}
+
+// Stop disconnects and closes the store.
+func (p *Provider) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.started {
+		p.mu.Unlock()
+		return nil
+	}
+	p.started = false
+	cancel, c, st, login := p.cancel, p.client, p.store, p.login
+	p.login = nil
+	p.setStateLocked(StateStopped, p.lastErr)
+	p.mu.Unlock()
+	cancel()
+	if login != nil {
+		login.cancel()
+	}
+	if c != nil {
+		c.Disconnect()
+	}
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("whatsapp: stop: %w", ctx.Err())
+	}
+	if p.cfg.Store == nil && st != nil {
+		p.mu.Lock()
+		p.store = nil
+		p.mu.Unlock()
+		return st.Close()
+	}
+	return nil
+}
+
+// Status implements providers.Provider.
+func (p *Provider) Status(_ context.Context, _ bool) providers.Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := providers.Status{Configured: true, ConnState: p.state, LastError: p.lastErr, Running: p.started}
+	if p.client != nil {
+		st.Linked = p.client.Linked()
+		st.Connected = p.client.IsConnected()
+		if own := p.client.OwnJID(); !own.IsEmpty() {
+			st.SelfID = own.String()
+			if own.Server == types.DefaultUserServer {
+				st.SelfE164 = "+" + own.User
+			}
+		}
+	}
+	if st.Linked {
+		st.LinkedAt = p.linkedAt
+	}
+	return st
+}
+
+// Send implements providers.Provider.
+func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Sent, error) {
+	c, err := p.ready()
+	if err != nil {
+		return providers.Sent{}, err
+	}
+	to, err := ParseRecipient(m.To)
+	if err != nil {
+		return providers.Sent{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultSendTimeout)
+	defer cancel()
+	text := strings.TrimSpace(m.Text)
+	msg := &waE2E.Message{Conversation: proto.String(text)}
+	if mu := strings.TrimSpace(m.MediaURL); mu != "" {
+		media, err := FetchMedia(ctx, p.cfg.HTTPClient, mu, p.MediaMaxBytes())
+		if err != nil {
+			return providers.Sent{}, err
+		}
+		if msg, err = p.mediaMessage(ctx, c, media, text, m.GifPlayback); err != nil {
+			return providers.Sent{}, err
+		}
+	}
+	id, err := c.SendMessage(ctx, to, msg)
+	if err != nil {
+		return providers.Sent{}, fmt.Errorf("whatsapp: send to %s: %w", to, err)
+	}
+	return providers.Sent{MessageID: id, ToJID: to.String()}, nil
+}
+
+// ready returns the current client when it can send: linked (else ErrNotLinked) and
+// connected (else a clear not-connected error with the state).
+func (p *Provider) ready() (Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil || !p.client.Linked() {
+		return nil, providers.ErrNotLinked
+	}
+	if !p.client.IsConnected() {
+		reason := p.state
+		if p.lastErr != "" {
+			reason += ": " + p.lastErr
+		}
+		return nil, fmt.Errorf("whatsapp: %w (%s)", providers.ErrNotConnected, reason)
+	}
+	return p.client, nil
+}
+
+func (p *Provider) mediaMessage(ctx context.Context, c Client, media Media, caption string, gif bool) (*waE2E.Message, error) {
+	up, err := c.Upload(ctx, media.Data, media.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("whatsapp: upload media: %w", err)
+	}
+	size := uint64(len(media.Data))
+	var capPtr *string
+	if caption != "" {
+		capPtr = proto.String(caption)
+	}
+	switch media.Kind {
+	case whatsmeow.MediaImage:
+		return &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
+			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
+			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: &size,
+			Mimetype: proto.String(media.MIME), Caption: capPtr,
+		}}, nil
+	case whatsmeow.MediaVideo:
+		return &waE2E.Message{VideoMessage: &waE2E.VideoMessage{
+			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
+			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: &size,
+			Mimetype: proto.String(media.MIME), Caption: capPtr, GifPlayback: proto.Bool(gif),
+		}}, nil
+	case whatsmeow.MediaAudio:
+		// Audio carries no caption on WhatsApp; the text is lost unless sent separately.
+		return &waE2E.Message{AudioMessage: &waE2E.AudioMessage{
+			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
+			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: &size,
+			Mimetype: proto.String(media.MIME),
+		}}, nil
+	default:
+		return &waE2E.Message{DocumentMessage: &waE2E.DocumentMessage{
+			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
+			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: &size,
+			Mimetype: proto.String(media.MIME), Caption: capPtr, FileName: proto.String(media.FileName),
+			Title: proto.String(media.FileName),
+		}}, nil
+	}
+}
+
+// Limits of WhatsApp polls.
+const (
+	MinPollOptions = 2
+	MaxPollOptions = 12
+)
+
+// SendPoll implements providers.Poller.
+func (p *Provider) SendPoll(ctx context.Context, poll providers.Poll) (providers.Sent, error) {
+	if n := len(poll.Options); n < MinPollOptions || n > MaxPollOptions {
+		return providers.Sent{}, providers.Inputf("whatsapp: a poll needs %d to %d options, got %d", MinPollOptions, MaxPollOptions, n)
+	}
+	maxSel := poll.MaxSelections
+	if maxSel <= 0 {
+		maxSel = 1
+	}
+	if maxSel > len(poll.Options) {
+		return providers.Sent{}, providers.Inputf("whatsapp: maxSelections %d is more than the %d options", maxSel, len(poll.Options))
+	}
+	c, err := p.ready()
+	if err != nil {
+		return providers.Sent{}, err
+	}
+	to, err := ParseRecipient(poll.To)
+	if err != nil {
+		return providers.Sent{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultSendTimeout)
+	defer cancel()
+	id, err := c.SendMessage(ctx, to, c.BuildPollCreation(poll.Question, poll.Options, maxSel))
+	if err != nil {
+		return providers.Sent{}, fmt.Errorf("whatsapp: send poll to %s: %w", to, err)
+	}
+	return providers.Sent{MessageID: id, ToJID: to.String()}, nil
+}
+
+func (p *Provider) linkedAtPath() string {
+	if p.cfg.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(p.cfg.StateDir, "whatsapp", linkedAtName)
+}
+
+// readLinkedAt reads when the device was linked. A device linked before this file
+// existed gets "now" recorded, so its age counts from the first start that saw it.
+func (p *Provider) readLinkedAt() time.Time {
+	path := p.linkedAtPath()
+	if path == "" {
+		return p.cfg.Now()
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b))); err == nil {
+			return t
+		}
+	}
+	now := p.cfg.Now()
+	p.writeLinkedAt(now)
+	return now
+}
+
+func (p *Provider) writeLinkedAt(t time.Time) {
+	path := p.linkedAtPath()
+	if path == "" {
+		return
+	}
+	_ = os.MkdirAll(filepath.Dir(path), 0o700)
+	if err := os.WriteFile(path, []byte(t.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+		p.log.Warn("whatsapp: cannot record link time", "err", err)
+	}
+}
+
+func (p *Provider) removeLinkedAt() {
+	if path := p.linkedAtPath(); path != "" {
+		_ = os.Remove(path)
+	}
+}
