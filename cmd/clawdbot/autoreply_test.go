@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/clients/go/gatewayclient"
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+)
+
+// echoLLM is an OpenAI-compatible streaming server that answers "you said: <last
+// user message>" in two chunks.
+func echoLLM(t *testing.T) *httptest.Server {
+	t.Helper()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct{ Role, Content string }
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		last := body.Messages[len(body.Messages)-1].Content
+		for _, part := range []string{"you said: ", last} {
+			b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": part}}}})
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			w.(http.Flusher).Flush()
+		}
+		fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	t.Cleanup(up.Close)
+	return up
+}
+
+// TestTelegramAutoReply is the gateway's reason to exist, end to end through the real
+// binary: a Telegram message from an allowed sender (long polling against a Bot API
+// server on 127.0.0.1) runs the agent (an OpenAI-compatible streaming server on
+// 127.0.0.1) in that sender's own session, and the reply goes back to the same chat
+// through the Bot API. A sender not in telegram.allowFrom gets nothing, and the
+// exchange is in the sender's transcript.
+func TestTelegramAutoReply(t *testing.T) {
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	bot.AddChat(7)
+	bot.AddChat(8)
+	up := echoLLM(t)
+	cfg := fmt.Sprintf(`{
+		"telegram": {"botToken": %q, "apiBaseUrl": %q, "allowFrom": ["7"]},
+		"agent": {"backend": "openai", "timeoutSeconds": 30, "openai": {"baseUrl": %q, "model": "m1"}}
+	}`, tgtest.DefaultToken, bot.URL(), up.URL+"/v1")
+	p := startProcConfig(t, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	bot.PushUpdate(8, 8, "stranger here") // not allowed: ignored
+	bot.PushUpdate(7, 7, "hello bot")
+	if _, err := bot.WaitSent(ctx, 1); err != nil {
+		t.Fatalf("no reply sent: %v (log:\n%s)", err, p.out.String())
+	}
+	sent := bot.Sent()
+	if sent[0].ChatID != "7" || sent[0].Text != "you said: hello bot" {
+		t.Fatalf("reply = %+v", sent[0])
+	}
+
+	c, err := gatewayclient.Dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d", p.port), gatewayclient.Options{
+		Client: gatewayclient.ClientInfo{ID: protocol.ClientIDCli, Version: "1", Platform: "linux", Mode: "cli"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var hist struct {
+		SessionKey string
+		Messages   []struct {
+			Role    string
+			Content []struct{ Text string }
+		}
+	}
+	if err := c.Call(ctx, "chat.history", map[string]any{"sessionKey": "agent:main:telegram:7"}, &hist); err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Messages) != 2 || hist.Messages[0].Content[0].Text != "hello bot" || hist.Messages[1].Content[0].Text != "you said: hello bot" {
+		t.Fatalf("sender's transcript: %+v", hist)
+	}
+	// A second message continues the same session; the stranger still got nothing.
+	bot.PushUpdate(7, 7, "again")
+	if _, err := bot.WaitSent(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range bot.Sent() {
+		if m.ChatID == "8" {
+			t.Fatalf("a sender outside allowFrom got a reply: %+v", m)
+		}
+	}
+}
