@@ -9,13 +9,13 @@
 # Everything is bounded: each gwload run has -timeout, and a watchdog ends the run
 # after BENCH_LIMIT seconds (default 170).
 #
-# Env: BENCH_LIMIT (s), IDLE_CONNS (default 5000), REQUESTS (per conn, default 1000),
+# Env: BENCH_LIMIT (s), IDLE_CONNS (default 10000), REQUESTS (per conn, default 1000),
 #      GATEWAY_BIN (use this gateway binary instead of building cmd/clawdbot).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LIMIT=${BENCH_LIMIT:-170}
-IDLE_CONNS=${IDLE_CONNS:-5000}
+IDLE_CONNS=${IDLE_CONNS:-10000}
 REQUESTS=${REQUESTS:-1000}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwbench.XXXXXX")
 BIN=$TMP/bin
@@ -175,6 +175,14 @@ for i in 1 2 3; do
 	gwload "fanout$i" -mode fanout -url "$GW_URL" -subscribers 1000 -events 100 -rate 100 -timeout 40s
 done
 stop_gateway
+# The same 100 events to 10 000 subscribers (one run; needs ~20 000 descriptors).
+if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -ge 20500 ]; then
+	start_gateway start5
+	gwload bigfanout -mode fanout -url "$GW_URL" -subscribers 10000 -dial-parallel 64 -events 100 -rate 100 -timeout 90s
+	stop_gateway
+else
+	log "fd limit $NOFILE: skipping the 10 000-subscriber fan-out"
+fi
 start_echo -broadcast async
 # Same frame size as the gateway's presence frames.
 FRAME=$(sed -nE 's/.*"presence_frame_bytes":([0-9]+).*/\1/p' "$TMP/run.fanout1.json")

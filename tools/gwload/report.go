@@ -132,9 +132,19 @@ func report(w io.Writer, path string) error {
 		}
 	}
 
+	bp, ok := num("bigfanout", "p99_ms")
+	bl, _ := num("bigfanout", "lost")
+	bs, _ := num("bigfanout", "subscribers")
+	row(fmt.Sprintf("fan-out p99 ms (%.0f subs × 100 ev)", bs), fmt.Sprintf("%.2f (lost %.0f)", bp, bl), "≤ 250, 0 lost", bp <= 250 && bl == 0, ok)
+	if p50, ok := num("bigfanout", "p50_ms"); ok {
+		d, _ := num("bigfanout", "duration_s")
+		info("  p50 ms; run duration s", fmt.Sprintf("%.2f; %.2f", p50, d))
+	}
+	errOf("bigfanout")
+
 	pc, ok := num("idle", "rss_per_conn_kib")
 	n, _ := num("idle", "conns")
-	row(fmt.Sprintf("RSS per idle conn KiB (%.0f conns)", n), fmt.Sprintf("%.2f", pc), "≤ 12 (at 5000)", pc <= 12 && n >= 5000, ok)
+	row(fmt.Sprintf("RSS per idle conn KiB (%.0f conns)", n), fmt.Sprintf("%.2f", pc), "≤ 12 (at 10000)", pc <= 12 && n >= 10000, ok)
 	if c, ok := num("idle", "connect_s"); ok {
 		fr, _ := num("idle", "frames_during_connect")
 		info("  time to connect them s; frames they received", fmt.Sprintf("%.1f; %.0f", c, fr))
