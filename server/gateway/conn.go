@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/server/nodes/live"
 )
 
 // Close codes (§2.6).
@@ -36,8 +38,13 @@ type Conn struct {
 	clientID    string
 	clientMode  string
 	deviceID    string
-	presenceKey string // "" when not tracked (mode cli)
-	nonce       string // connect.challenge nonce
+	presenceKey string     // "" when not tracked (mode cli)
+	nonce       string     // connect.challenge nonce
+	liveNode    *live.Node // role node: what joins the live registry after hello-ok
+
+	nodeMu  sync.Mutex // guards nodeReg/nodeOn (set after hello-ok, cleared on close)
+	nodeReg live.Handle
+	nodeOn  bool
 
 	ready  atomic.Bool // hello-ok sent
 	closed atomic.Bool

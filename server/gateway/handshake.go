@@ -56,6 +56,7 @@ func (e *events) OnClose(ws *gws.Conn, err error) {
 	s.mu.Lock()
 	delete(s.all, c)
 	s.mu.Unlock()
+	s.nodeLeft(c)
 	if s.hub.remove(c) && c.presenceKey != "" && !s.closing.Load() {
 		if _, ok := s.presence.MarkDisconnected(c.presenceKey); ok {
 			s.broadcastPresence()
@@ -185,6 +186,7 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	// the first frame after the challenge and no broadcast made after the client saw
 	// hello-ok can miss it.
 	s.hub.join(c, appendRes(nil, req.ID, hello, nil))
+	s.nodeJoined(c)
 	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
 	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
 	// A connect refreshes health and the refresh is broadcast (§2.2) — at most once per
@@ -383,6 +385,9 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 			DeviceFamily: p.Client.DeviceFamily, ModelIdentifier: p.Client.ModelIdentifier, Mode: &c.clientMode,
 			InstanceID: p.Client.InstanceID, DeviceID: devID, Reason: ptr("connect"), Roles: []string{role}, Scopes: scopes,
 		})
+	}
+	if role == "node" {
+		c.liveNode = nodeFromConnect(c, p)
 	}
 	return s.hello(c, helloAuth), nil, ""
 }
