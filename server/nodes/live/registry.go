@@ -190,6 +190,7 @@ type Registry struct {
 	pending  map[string]*call // by invocation id
 	memos    map[string]*memo // by idempotency key
 	observer Observer
+	dupes    int64 // duplicate invocations answered from a shared or remembered run
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -382,6 +383,7 @@ func (r *Registry) Invoke(ctx context.Context, p InvokeParams) (Result, error) {
 	r.mu.Lock()
 	r.sweepLocked()
 	if m := r.memos[key]; m != nil {
+		r.dupes++
 		r.mu.Unlock()
 		if m.nodeID != p.NodeID || m.command != p.Command {
 			return Result{}, &Error{Code: CodeInvalidRequest, Message: MsgKeyReused}
@@ -443,6 +445,13 @@ func (r *Registry) sweepLocked() {
 			delete(r.memos, k)
 		}
 	}
+}
+
+// Duplicates counts invocations answered by another one's run (same idempotency key).
+func (r *Registry) Duplicates() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dupes
 }
 
 // Remembered is the number of idempotency entries (running and remembered).
