@@ -269,7 +269,9 @@ func (c *conn) write(f Frame) error {
 	return nil
 }
 
-func (c *conn) sendError(code, msg string) { _ = c.write(Frame{Type: TypeError, Code: code, Message: msg}) }
+func (c *conn) sendError(code, msg string) {
+	_ = c.write(Frame{Type: TypeError, Code: code, Message: msg})
+}
 
 func (c *conn) isAuthed() bool {
 	c.authMu.Lock()

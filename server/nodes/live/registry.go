@@ -534,18 +534,18 @@ func (r *Registry) invoke(ctx context.Context, p InvokeParams) (res Result, answ
 
 // nodeOutcome maps a node's ok:false to UNAVAILABLE with details {nodeError} (§3.8).
 func nodeOutcome(res Result) error {
-		if !res.Ok {
-			msg := MsgNodeFailed
-			var ne any
-			if res.Error != nil {
-				if res.Error.Message != "" {
-					msg = res.Error.Message
-				}
-				ne = res.Error
+	if !res.Ok {
+		msg := MsgNodeFailed
+		var ne any
+		if res.Error != nil {
+			if res.Error.Message != "" {
+				msg = res.Error.Message
 			}
-			return &Error{Code: CodeUnavailable, Message: msg, Details: map[string]any{"nodeError": ne}}
+			ne = res.Error
 		}
-		return nil
+		return &Error{Code: CodeUnavailable, Message: msg, Details: map[string]any{"nodeError": ne}}
+	}
+	return nil
 }
 
 // Resolve delivers a node's answer to the waiting invocation. Only the node the
