@@ -302,8 +302,10 @@ func (c *conn) run() {
 			c.s.o.Live.Unregister(h)
 		}
 	}()
-	br := bufio.NewReaderSize(c.nc, 64<<10)
 	max := c.s.o.MaxLineBytes
+	// The buffer is never much larger than a line may be, so an endless line without a
+	// newline is caught as soon as it passes the limit.
+	br := bufio.NewReaderSize(c.nc, min(64<<10, max+2))
 	for {
 		_ = c.nc.SetReadDeadline(c.readDeadline(start))
 		line, err := readLine(br, max)
