@@ -59,5 +59,6 @@ func newRoot() *cobra.Command {
 	addHelperCommands(root, gw, g)
 	addServiceCommands(gw, g)
 	root.AddCommand(newSetupCmd(g))
+	root.AddCommand(newNodesCmd(g))
 	return root
 }
