@@ -73,9 +73,10 @@ func startEnvDir(t *testing.T, dir string, mod func(*Options)) *env {
 type testNode struct {
 	t     *testing.T
 	c     net.Conn
-	lines chan Frame
-	eof   chan error
+	lines chan Frame // in order; the end of the stream is a frame of type typeEOF
 }
+
+const typeEOF = "<eof>"
 
 func (e *env) dial() *testNode {
 	e.t.Helper()
@@ -83,14 +84,14 @@ func (e *env) dial() *testNode {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	n := &testNode{t: e.t, c: c, lines: make(chan Frame, 100), eof: make(chan error, 1)}
+	n := &testNode{t: e.t, c: c, lines: make(chan Frame, 100)}
 	go func() {
 		sc := bufio.NewScanner(c)
 		sc.Buffer(nil, 16<<20)
 		for sc.Scan() {
 			f, err := ParseLine(sc.Bytes())
 			if err != nil {
-				n.eof <- err
+				n.lines <- Frame{Type: typeEOF, Message: "unparseable: " + err.Error()}
 				return
 			}
 			n.lines <- f
@@ -99,7 +100,7 @@ func (e *env) dial() *testNode {
 		if err == nil {
 			err = io.EOF
 		}
-		n.eof <- err
+		n.lines <- Frame{Type: typeEOF, Message: err.Error()}
 	}()
 	e.t.Cleanup(func() { _ = c.Close() })
 	return n
@@ -117,9 +118,10 @@ func (n *testNode) next() Frame {
 	n.t.Helper()
 	select {
 	case f := <-n.lines:
+		if f.Type == typeEOF {
+			n.t.Fatalf("connection ended: %s", f.Message)
+		}
 		return f
-	case err := <-n.eof:
-		n.t.Fatalf("connection ended: %v", err)
 	case <-time.After(10 * time.Second):
 		n.t.Fatal("no frame")
 	}
@@ -147,9 +149,10 @@ func (n *testNode) waitEOF() {
 	n.t.Helper()
 	for {
 		select {
-		case <-n.lines:
-		case <-n.eof:
-			return
+		case f := <-n.lines:
+			if f.Type == typeEOF {
+				return
+			}
 		case <-time.After(10 * time.Second):
 			n.t.Fatal("connection not closed")
 		}

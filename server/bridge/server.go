@@ -312,6 +312,7 @@ func (c *conn) run() {
 		if errors.Is(err, errLineTooLong) {
 			c.s.log.Warn("bridge line too long; closing", "remote", c.remote, "max", max)
 			c.sendError(CodeInvalidRequest, fmt.Sprintf("frame too large (max %d bytes)", max))
+			c.linger()
 			return
 		}
 		if err != nil {
@@ -334,6 +335,23 @@ func (c *conn) run() {
 }
 
 var errLineTooLong = errors.New("line too long")
+
+// Bounds of linger.
+const (
+	lingerTime  = time.Second
+	lingerBytes = 1 << 20
+)
+
+// linger lets the error frame reach the node before the close: closing with unread
+// input makes the kernel reset the connection, and the peer may lose what we sent.
+// It half-closes, then discards input briefly (bounded in time and bytes).
+func (c *conn) linger() {
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c.nc, lingerBytes)
+}
 
 // readLine returns the next line without its newline; past max bytes it fails with
 // errLineTooLong without buffering the rest.

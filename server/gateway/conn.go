@@ -45,6 +45,7 @@ type Conn struct {
 	nodeMu  sync.Mutex // guards nodeReg/nodeOn (set after hello-ok, cleared on close)
 	nodeReg live.Handle
 	nodeOn  bool
+	joined  chan struct{} // role node: closed once hello-ok is queued
 
 	ready  atomic.Bool // hello-ok sent
 	closed atomic.Bool

@@ -185,8 +185,11 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	// hello-ok is queued and the connection joins the hub in one step, so hello-ok is
 	// the first frame after the challenge and no broadcast made after the client saw
 	// hello-ok can miss it.
-	s.hub.join(c, appendRes(nil, req.ID, hello, nil))
+	// A role node is invokable once it has hello-ok: it joins the live registry first
+	// (invocations wait for hello-ok to be queued, see wsNode).
 	s.nodeJoined(c)
+	s.hub.join(c, appendRes(nil, req.ID, hello, nil))
+	c.nodeReady()
 	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
 	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
 	// A connect refreshes health and the refresh is broadcast (§2.2) — at most once per

@@ -22,6 +22,11 @@ import (
 type wsNode struct{ c *Conn }
 
 func (w wsNode) SendInvoke(r live.Request) error {
+	// The node registers just before its hello-ok is queued; nothing may precede it.
+	select {
+	case <-w.c.joined:
+	case <-w.c.done:
+	}
 	if w.c.closed.Load() {
 		return errors.New("connection closed")
 	}
@@ -59,9 +64,12 @@ func (s *Server) nodeJoined(c *Conn) {
 	if c.liveNode == nil || s.opts.LiveNodes == nil {
 		return
 	}
+	c.joined = make(chan struct{})
 	h, err := s.opts.LiveNodes.Register(*c.liveNode, wsNode{c})
 	if err != nil {
 		s.log.Warn("node registration failed", "conn", c.id, "err", err)
+		close(c.joined)
+		c.joined = nil
 		c.closeWith(closePolicy, "node registration failed")
 		return
 	}
@@ -71,6 +79,13 @@ func (s *Server) nodeJoined(c *Conn) {
 	c.nodeMu.Unlock()
 	if closed {
 		s.nodeLeft(c)
+	}
+}
+
+// nodeReady releases invocations that waited for the node's hello-ok.
+func (c *Conn) nodeReady() {
+	if c.joined != nil {
+		close(c.joined)
 	}
 }
 
