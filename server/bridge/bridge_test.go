@@ -460,3 +460,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestBridgeIdleTimeoutUnregisters(t *testing.T) {
+	e := startEnv(t, func(o *Options) { o.IdleTimeout = time.Second })
+	n := e.dial()
+	e.pair(n)
+	// Pings keep it alive past the idle timeout…
+	for i := 0; i < 6; i++ {
+		time.Sleep(250 * time.Millisecond) // simulated node activity, well inside the 1 s
+		n.send(map[string]any{"type": "ping", "id": "k"})
+		n.expect(TypePong)
+	}
+	if _, ok := e.reg.Get("ios-1"); !ok {
+		t.Fatal("a pinging node was dropped")
+	}
+	// …silence does not.
+	n.waitEOF()
+	waitFor(t, func() bool { _, ok := e.reg.Get("ios-1"); return !ok })
+}
