@@ -88,6 +88,7 @@ func TestNodesHelpers(t *testing.T) {
 		return string(out), 0
 	}
 
+	_, op := p.client(t) // an operator: sees the bridge's pairing events and node presence
 	n := dialBridge(t, bport)
 	n.send(map[string]any{"type": "pair-request", "nodeId": "mac-1", "displayName": "Desk Mac", "platform": "macos", "commands": []string{"canvas.eval", "system.run"}})
 	var listed struct {
@@ -118,6 +119,7 @@ func TestNodesHelpers(t *testing.T) {
 	if listed.Pending[0].NodeID != "mac-1" {
 		t.Fatalf("pending: %+v", listed.Pending)
 	}
+	waitFor(t, op.frames, `"event":"node.pair.requested"`)
 	if out, code := run("nodes", "reject", "no-such-request"); code != 1 || !strings.Contains(out, "unknown requestId") {
 		t.Fatalf("reject unknown: %d %s", code, out)
 	}
@@ -126,6 +128,8 @@ func TestNodesHelpers(t *testing.T) {
 	}
 	tok, _ := n.expect("pair-ok")["token"].(string)
 	n.expect("hello-ok")
+	waitFor(t, op.frames, `"event":"node.pair.resolved"`)
+	waitFor(t, op.frames, `"reason":"node-connected"`)
 	if tok == "" {
 		t.Fatalf("token %q", tok)
 	}
