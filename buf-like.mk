@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./tools/protogen/runtime/wire/
 	$(GO) test -run='^$$' -fuzz='^FuzzHandshake$$' -fuzztime=$(FUZZTIME) ./server/gateway/
 	$(GO) test -run='^$$' -fuzz='^FuzzValidate$$' -fuzztime=$(FUZZTIME) ./server/config/
+	$(GO) test -run='^$$' -fuzz='^FuzzBridgeLine$$' -fuzztime=$(FUZZTIME) ./server/bridge/
 
 # Swift: a real compiler where there is one, the tree-sitter grammar everywhere.
 swift:

@@ -123,7 +123,8 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	if err != nil {
 		return &exitError{1, fmt.Errorf("node pairing store: %w", err)}
 	}
-	svc := &services{log: log, paths: paths, file: file, env: env}
+	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
+		flags: config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode}}
 	svc.inbound.log = log
 	if err := startServices(ctx, svc); err != nil {
 		return &exitError{1, err}
@@ -185,6 +186,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Secrets:          auth.Secrets{Mode: auth.Mode(res.Auth.Mode), Token: res.Auth.Token, Password: res.Auth.Password},
 			Devices:          devices,
 			Nodes:            nodeStore,
+			LiveNodes:        svc.liveNodes(),
 			Version:          ver,
 			Commit:           commit,
 			StateDir:         paths.StateDir,

@@ -60,5 +60,6 @@ func newRoot() *cobra.Command {
 	addServiceCommands(gw, g)
 	root.AddCommand(newSetupCmd(g))
 	root.AddCommand(newLoginCmd(g))
+	root.AddCommand(newNodesCmd(g))
 	return root
 }

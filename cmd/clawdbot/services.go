@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -27,6 +28,10 @@ type services struct {
 	paths config.Paths
 	file  *config.File // the config at start-up
 	env   config.Env
+	// flags are the gateway command's port/bind/auth flags (ports derive from them).
+	flags config.Flags
+	// nodeStore is the node pairing store (opened before the services).
+	nodeStore *nodes.Store
 
 	list []component
 	// sender delivers through the providers (nil until they are built).
@@ -43,7 +48,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{buildProviders, buildAgent}
+	return []builder{buildProviders, buildNodes, buildAgent}
 }
 
 func startServices(ctx context.Context, s *services) error {

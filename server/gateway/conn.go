@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/server/nodes/live"
 )
 
 // Close codes (§2.6).
@@ -38,8 +40,14 @@ type Conn struct {
 	clientID    string
 	clientMode  string
 	deviceID    string
-	presenceKey string // "" when not tracked (mode cli)
-	nonce       string // connect.challenge nonce
+	presenceKey string     // "" when not tracked (mode cli)
+	nonce       string     // connect.challenge nonce
+	liveNode    *live.Node // role node: what joins the live registry after hello-ok
+
+	nodeMu  sync.Mutex // guards nodeReg/nodeOn (set after hello-ok, cleared on close)
+	nodeReg live.Handle
+	nodeOn  bool
+	joined  chan struct{} // role node: closed once hello-ok is queued
 
 	ready  atomic.Bool // hello-ok sent
 	closed atomic.Bool

@@ -58,6 +58,7 @@ func (e *events) OnClose(ws *gws.Conn, err error) {
 	s.mu.Lock()
 	delete(s.all, c)
 	s.mu.Unlock()
+	s.nodeLeft(c)
 	if s.hub.remove(c) && c.presenceKey != "" && !s.closing.Load() {
 		if _, ok := s.presence.MarkDisconnected(c.presenceKey); ok {
 			s.broadcastPresenceSoon()
@@ -186,10 +187,14 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	// hello-ok is queued and the connection joins the hub in one step, so hello-ok is
 	// the first frame after the challenge and no broadcast made after the client saw
 	// hello-ok can miss it.
+	// A role node is invokable once it has hello-ok: it joins the live registry first
+	// (invocations wait for hello-ok to be queued, see wsNode).
+	s.nodeJoined(c)
 	s.trim.connects.Add(1)
 	frame := s.helloFrame(req.ID, hello)
 	s.hub.join(c, frame)
 	s.bufs.put(frame)
+	c.nodeReady()
 	_ = c.ws.SetReadDeadline(time.Now().Add(3 * s.opts.TickInterval))
 	s.log.Debug("client connected", "conn", c.id, "protocol", v, "role", c.role, "mode", c.clientMode, "remote", c.remote)
 	// A connect refreshes health and the refresh is broadcast (§2.2) — at most once per
@@ -388,6 +393,9 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 			DeviceFamily: p.Client.DeviceFamily, ModelIdentifier: p.Client.ModelIdentifier, Mode: &c.clientMode,
 			InstanceID: p.Client.InstanceID, DeviceID: devID, Reason: ptr("connect"), Roles: []string{role}, Scopes: scopes,
 		})
+	}
+	if role == "node" {
+		c.liveNode = nodeFromConnect(c, p)
 	}
 	return s.hello(c, helloAuth), nil, ""
 }

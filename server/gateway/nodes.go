@@ -9,11 +9,11 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/nodes/live"
 )
 
-// The node pairing methods run on the pairing store. Live node connections (the v2
-// bridge, v3 role-node sockets) and node.invoke come with the nodes capability; until
-// then nodes are listed as paired but not connected, and invoking one says so.
+// The node pairing methods run on the pairing store; node.list and node.describe add
+// the live registry's connected nodes (nodes_live.go, which also serves node.invoke).
 
 func (h *handlers) nodeStore() (*nodes.Store, error) {
 	if h.s.opts.Nodes == nil {
@@ -113,6 +113,39 @@ func nodeInfo(n protocol.PairedNode) protocol.NodeInfo {
 	}
 }
 
+// mergeLive lays a connected node's live data over its paired record (live preferred).
+func mergeLive(i protocol.NodeInfo, n live.Node) protocol.NodeInfo {
+	set := func(dst **string, v string) {
+		if v != "" {
+			*dst = &v
+		}
+	}
+	i.NodeID = n.NodeID
+	set(&i.DisplayName, n.DisplayName)
+	set(&i.Platform, n.Platform)
+	set(&i.Version, n.Version)
+	set(&i.DeviceFamily, n.DeviceFamily)
+	set(&i.ModelIdentifier, n.ModelIdentifier)
+	set(&i.RemoteIP, n.RemoteIP)
+	if len(n.Caps) > 0 {
+		i.Caps = sortedSet(n.Caps)
+	}
+	if len(n.Commands) > 0 {
+		i.Commands = sortedSet(n.Commands)
+	}
+	if len(n.Permissions) > 0 {
+		i.Permissions = n.Permissions
+	}
+	if i.Caps == nil {
+		i.Caps = []string{}
+	}
+	if i.Commands == nil {
+		i.Commands = []string{}
+	}
+	i.Connected = true
+	return i
+}
+
 func sortedSet(in []string) []string {
 	out := slices.Clone(in)
 	slices.Sort(out)
@@ -123,18 +156,37 @@ func sortedSet(in []string) []string {
 	return out
 }
 
+// knownNodes is the union of paired and connected nodes, by node id.
+func (h *handlers) knownNodes() map[string]protocol.NodeInfo {
+	out := map[string]protocol.NodeInfo{}
+	if st := h.s.opts.Nodes; st != nil {
+		for _, n := range st.List().Paired {
+			out[n.NodeID] = nodeInfo(n)
+		}
+	}
+	if reg := h.s.opts.LiveNodes; reg != nil {
+		for _, n := range reg.List() {
+			out[n.NodeID] = mergeLive(out[n.NodeID], n)
+		}
+	}
+	return out
+}
+
 func (h *handlers) NodeList(ctx context.Context, c *Conn, p *protocol.NodeListParams) (*protocol.NodeListResult, error) {
-	st, err := h.nodeStore()
-	if err != nil {
+	if h.s.opts.Nodes == nil && h.s.opts.LiveNodes == nil {
+		_, err := h.nodeStore()
 		return nil, err
 	}
-	paired := st.List().Paired
-	out := make([]protocol.NodeInfo, 0, len(paired))
-	for _, n := range paired {
-		out = append(out, nodeInfo(n))
+	all := h.knownNodes()
+	out := make([]protocol.NodeInfo, 0, len(all))
+	for _, n := range all {
+		out = append(out, n)
 	}
-	// Display name (case-insensitive), then node id.
+	// Connected first, then display name (case-insensitive), then node id (§3.8).
 	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Connected != out[j].Connected {
+			return out[i].Connected
+		}
 		a, b := strings.ToLower(deref(out[i].DisplayName)), strings.ToLower(deref(out[j].DisplayName))
 		if a != b {
 			return a < b
@@ -145,34 +197,32 @@ func (h *handlers) NodeList(ctx context.Context, c *Conn, p *protocol.NodeListPa
 }
 
 func (h *handlers) NodeDescribe(ctx context.Context, c *Conn, p *protocol.NodeDescribeParams) (*protocol.NodeDescribeResult, error) {
-	st, err := h.nodeStore()
-	if err != nil {
+	if h.s.opts.Nodes == nil && h.s.opts.LiveNodes == nil {
+		_, err := h.nodeStore()
 		return nil, err
 	}
 	id := strings.TrimSpace(p.NodeID)
 	if id == "" {
 		return nil, Invalid("nodeId required")
 	}
-	n, ok := st.Paired(id)
-	if !ok {
+	var i protocol.NodeInfo
+	found := false
+	if st := h.s.opts.Nodes; st != nil {
+		if n, ok := st.Paired(id); ok {
+			i, found = nodeInfo(n), true
+		}
+	}
+	if reg := h.s.opts.LiveNodes; reg != nil {
+		if n, ok := reg.Get(id); ok {
+			i, found = mergeLive(i, n), true
+		}
+	}
+	if !found {
 		return nil, Invalid("unknown nodeId")
 	}
-	i := nodeInfo(n)
 	return &protocol.NodeDescribeResult{
 		NodeID: i.NodeID, DisplayName: i.DisplayName, Platform: i.Platform, Version: i.Version, DeviceFamily: i.DeviceFamily,
 		ModelIdentifier: i.ModelIdentifier, RemoteIP: i.RemoteIP, Caps: i.Caps, Commands: i.Commands, Permissions: i.Permissions,
-		Paired: true, Ts: h.s.opts.Now().UnixMilli(),
+		Paired: i.Paired, Connected: i.Connected, Ts: h.s.opts.Now().UnixMilli(),
 	}, nil
-}
-
-func (h *handlers) NodeInvoke(ctx context.Context, c *Conn, p *protocol.NodeInvokeParams) (*protocol.NodeInvokeResult, error) {
-	return nil, &protocol.ErrNotImplemented{Method: "node.invoke"}
-}
-
-func (h *handlers) NodeInvokeResult(ctx context.Context, c *Conn, p *protocol.NodeInvokeResultParams) (*protocol.NodeInvokeResultResult, error) {
-	return nil, &protocol.ErrNotImplemented{Method: "node.invoke.result"}
-}
-
-func (h *handlers) NodeEvent(ctx context.Context, c *Conn, p *protocol.NodeEventParams) (*protocol.NodeEventResult, error) {
-	return nil, &protocol.ErrNotImplemented{Method: "node.event"}
 }

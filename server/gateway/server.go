@@ -23,6 +23,7 @@ import (
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/health"
 	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/nodes/live"
 	"github.com/clawgate/gateway/server/presence"
 )
 
@@ -50,6 +51,10 @@ type Options struct {
 	Devices *auth.Store
 	// Nodes stores node pairing; nil disables the node.pair.* methods.
 	Nodes *nodes.Store
+	// LiveNodes is the registry of connected nodes (bridge and role-node sockets); it
+	// outlives in-process restarts. nil: node.invoke is unavailable and role-node
+	// sockets are not registered.
+	LiveNodes *live.Registry
 
 	Version    string // server.version; "dev" when empty
 	Commit     string
@@ -117,6 +122,7 @@ type Server struct {
 	presenceOut   presenceFanout
 	trim          trimState
 	bufs          bufPool
+	nodeObs       *nodeObserver
 
 	metrics struct {
 		dropped atomic.Int64
@@ -189,6 +195,7 @@ func New(o Options) (*Server, error) {
 		ParallelEnabled: false,
 		Logger:          gwsLogger{s.log},
 	})
+	s.watchNodes()
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	return s, nil
 }
@@ -333,6 +340,7 @@ func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs 
 	}
 	s.stopPresence()
 	s.hub.broadcast(ev, nil)
+	s.unwatchNodes()
 	close(s.stop)
 	s.mu.Lock()
 	conns := make([]*Conn, 0, len(s.all))

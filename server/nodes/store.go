@@ -65,6 +65,8 @@ type Store struct {
 	mu      sync.Mutex
 	paired  map[string]*pairedRecord  // by nodeId; records are immutable once stored
 	pending map[string]*pendingRecord // by requestId; ditto
+	// watchers wait for the decision on a request (RequestWatch); in memory only.
+	watchers map[string][]chan Decision
 }
 
 // On-disk records. Field names follow the reference (src/infra/node-pairing.ts) except
@@ -260,6 +262,7 @@ func (s *Store) Approve(requestID string) (node protocol.PairedNode, tok string,
 	if err := s.commitLocked(paired, pending); err != nil {
 		return node, "", err
 	}
+	s.notifyLocked(requestID, Decision{Approved: true, Token: tok})
 	s.log.Info("node pairing approved", "node", np.NodeID, "requestId", requestID)
 	return toPaired(np), tok, nil
 }
@@ -279,6 +282,7 @@ func (s *Store) Reject(requestID string) (nodeID string, err error) {
 	if err := s.commitLocked(nil, pending); err != nil {
 		return "", err
 	}
+	s.notifyLocked(requestID, Decision{Approved: false})
 	s.log.Info("node pairing rejected", "node", r.NodeID, "requestId", requestID)
 	return r.NodeID, nil
 }
@@ -574,4 +578,58 @@ func cmpDesc(a, b int64) int {
 		return 1
 	}
 	return 0
+}
+
+// Decision is the outcome of a pairing request, handed to a node that waits for it
+// (the bridge's pair-request): on approval it carries the new token in clear — the
+// only other place, besides Approve's result, where it exists.
+type Decision struct {
+	Approved bool
+	Token    string
+}
+
+// RequestWatch is Request plus a channel that receives the request's decision (once,
+// then it is closed). The watch is registered under the same lock as the request, so
+// no decision can slip in between. cancel stops watching (call it when done).
+func (s *Store) RequestWatch(p protocol.NodePairRequestParams, remoteIP string) (req protocol.PendingNodeRequest, created bool, ch <-chan Decision, cancel func(), err error) {
+	req, created, err = s.Request(p, remoteIP)
+	if err != nil {
+		return req, created, nil, func() {}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := make(chan Decision, 1)
+	if s.pending[req.RequestID] == nil {
+		// Decided between Request and here (the lock was released): report what the
+		// store knows — without the token, which only the decision carried.
+		close(c)
+		return req, created, c, func() {}, nil
+	}
+	if s.watchers == nil {
+		s.watchers = map[string][]chan Decision{}
+	}
+	s.watchers[req.RequestID] = append(s.watchers[req.RequestID], c)
+	cancel = func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ws := s.watchers[req.RequestID]
+		if i := slices.Index(ws, c); i >= 0 {
+			ws = slices.Delete(ws, i, i+1)
+			if len(ws) == 0 {
+				delete(s.watchers, req.RequestID)
+			} else {
+				s.watchers[req.RequestID] = ws
+			}
+		}
+	}
+	return req, created, c, cancel, nil
+}
+
+// notifyLocked hands a decision to the request's watchers.
+func (s *Store) notifyLocked(requestID string, d Decision) {
+	for _, c := range s.watchers[requestID] {
+		c <- d
+		close(c)
+	}
+	delete(s.watchers, requestID)
 }

@@ -1,0 +1,626 @@
+// Package bridge is the v2 node bridge (§9): a TCP server speaking newline-delimited
+// JSON on the bridge port, through which nodes pair (pair-request → pair-ok), log in
+// (hello → hello-ok) and answer invocations (invoke → invoke-res). Pairing goes
+// through the node pairing store; connected nodes join the live registry, which
+// node.invoke uses whatever the transport.
+package bridge
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/nodes/live"
+)
+
+// Defaults and limits.
+const (
+	// DefaultMaxLineBytes bounds one frame. The original had no limit; invoke results
+	// carry camera snapshots as base64, so it is generous.
+	DefaultMaxLineBytes = 8 << 20
+	// DefaultMaxConns bounds open bridge connections (authenticated or not).
+	DefaultMaxConns = 64
+	// DefaultHandshakeTimeout is how long a connection may stay unauthenticated
+	// without a pairing request in progress.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes an authenticated node that sent nothing (not even a
+	// ping) for this long.
+	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultPairTimeout is how long a pair-request waits for a decision (§9: 5 min).
+	DefaultPairTimeout = 5 * time.Minute
+	// MaxAuthFailures closes a connection after this many refused hellos.
+	MaxAuthFailures = 3
+	// writeTimeout bounds one write to a node; a node that does not read is dropped.
+	writeTimeout = 10 * time.Second
+)
+
+// Error codes sent in error frames.
+const (
+	CodeInvalidRequest = "INVALID_REQUEST"
+	CodeUnauthorized   = "UNAUTHORIZED"
+	CodeNotPaired      = "NOT_PAIRED"
+	CodeForbidden      = "FORBIDDEN"
+	CodeUnavailable    = "UNAVAILABLE"
+)
+
+// rpcAllowlist are the gateway methods a node may call with req (§9).
+var rpcAllowlist = []string{"voicewake.get", "voicewake.set", "health", "config.get", "config.schema", "config.set", "talk.mode",
+	"models.list", "sessions.list", "sessions.patch", "sessions.reset", "sessions.delete", "sessions.compact", "chat.history", "chat.abort", "chat.send"}
+
+// Options configure a Server.
+type Options struct {
+	Store *nodes.Store   // required
+	Live  *live.Registry // required
+	// ServerName is hello-ok's serverName (the machine's display name).
+	ServerName    string
+	CanvasHostURL string
+	// Broadcast sends an event to the gateway's operators (node.pair.requested); it is
+	// late-bound because the gateway instance changes on in-process restarts. nil drops.
+	Broadcast func(protocol.Event)
+
+	MaxLineBytes     int
+	MaxConns         int
+	HandshakeTimeout time.Duration
+	IdleTimeout      time.Duration
+	PairTimeout      time.Duration
+	Logger           *slog.Logger
+}
+
+// Server is the bridge listener.
+type Server struct {
+	o     Options
+	log   *slog.Logger
+	slots chan struct{}
+
+	mu      sync.Mutex
+	ln      []net.Listener
+	conns   map[*conn]struct{}
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// New checks the options and builds a server.
+func New(o Options) (*Server, error) {
+	if o.Store == nil || o.Live == nil {
+		return nil, errors.New("bridge: Store and Live are required")
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.PairTimeout <= 0 {
+		o.PairTimeout = DefaultPairTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ServerName == "" {
+		o.ServerName = "clawdbot"
+	}
+	return &Server{o: o, log: o.Logger, slots: make(chan struct{}, o.MaxConns), conns: map[*conn]struct{}{}}, nil
+}
+
+// Serve accepts connections on ln until Close. It returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
+	s.ln = append(s.ln, ln)
+	s.mu.Unlock()
+	s.log.Info("bridge listening", "addr", ln.Addr().String())
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("bridge: accept: %w", err)
+		}
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.log.Warn("bridge connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.o.MaxConns)
+			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = nc.Write(encode(Frame{Type: TypeError, Code: CodeUnavailable, Message: "too many bridge connections"}))
+			_ = nc.Close()
+			continue
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+			_ = tc.SetKeepAlive(true)
+		}
+		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), done: make(chan struct{})}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			_ = nc.Close()
+			<-s.slots
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.slots }()
+			c.run()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops the listeners, drops every connection (their nodes unregister, pending
+// invokes fail) and waits for the connection goroutines, up to ctx.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	lns := slices.Clone(s.ln)
+	var cs []*conn
+	for c := range s.conns {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	for _, c := range cs {
+		c.close()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Conns is the number of open bridge connections.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) broadcast(ev protocol.Event) {
+	if s.o.Broadcast != nil {
+		s.o.Broadcast(ev)
+	}
+}
+
+// conn is one node connection.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	remote string
+
+	wmu       sync.Mutex // serialises writes
+	closeOnce sync.Once
+	done      chan struct{}
+
+	// Read-goroutine state, except where noted.
+	authFails int
+	pairing   atomic.Bool // a pair-request is waiting for its decision
+	authMu    sync.Mutex  // guards handle/authed: the pairing goroutine authenticates too
+	authed    bool
+	reg       live.Handle
+}
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		_ = c.nc.Close()
+	})
+}
+
+// Close implements live.Conn: a newer connection of the same node replaced this one.
+func (c *conn) Close(reason string) {
+	c.s.log.Info("bridge connection closed", "remote", c.remote, "reason", reason)
+	c.close()
+}
+
+// SendInvoke implements live.Conn.
+func (c *conn) SendInvoke(r live.Request) error {
+	return c.write(Frame{Type: TypeInvoke, ID: r.ID, Command: r.Command, ParamsJSON: r.ParamsJSON})
+}
+
+func (c *conn) write(f Frame) error {
+	b := encode(f)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := c.nc.Write(b); err != nil {
+		c.close()
+		return fmt.Errorf("bridge write: %w", err)
+	}
+	return nil
+}
+
+func (c *conn) sendError(code, msg string) {
+	_ = c.write(Frame{Type: TypeError, Code: code, Message: msg})
+}
+
+func (c *conn) isAuthed() bool {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	return c.authed
+}
+
+// readDeadline is the deadline for the next line.
+func (c *conn) readDeadline(start time.Time) time.Time {
+	switch {
+	case c.isAuthed():
+		return time.Now().Add(c.s.o.IdleTimeout)
+	case c.pairing.Load():
+		return time.Now().Add(c.s.o.PairTimeout + c.s.o.HandshakeTimeout)
+	default:
+		return start.Add(c.s.o.HandshakeTimeout)
+	}
+}
+
+func (c *conn) run() {
+	start := time.Now()
+	defer func() {
+		c.close()
+		c.authMu.Lock()
+		authed, h := c.authed, c.reg
+		c.authMu.Unlock()
+		if authed {
+			c.s.o.Live.Unregister(h)
+		}
+	}()
+	max := c.s.o.MaxLineBytes
+	// The buffer is never much larger than a line may be, so an endless line without a
+	// newline is caught as soon as it passes the limit.
+	br := bufio.NewReaderSize(c.nc, min(64<<10, max+2))
+	for {
+		_ = c.nc.SetReadDeadline(c.readDeadline(start))
+		line, err := readLine(br, max)
+		if errors.Is(err, errLineTooLong) {
+			c.s.log.Warn("bridge line too long; closing", "remote", c.remote, "max", max)
+			c.sendError(CodeInvalidRequest, fmt.Sprintf("frame too large (max %d bytes)", max))
+			c.linger()
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.s.log.Debug("bridge read ended", "remote", c.remote, "err", err)
+			}
+			if len(line) == 0 {
+				return
+			}
+		}
+		if len(line) > 0 {
+			if !c.handleLine(line) {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// Bounds of linger.
+const (
+	lingerTime  = time.Second
+	lingerBytes = 1 << 20
+)
+
+// linger lets the error frame reach the node before the close: closing with unread
+// input makes the kernel reset the connection, and the peer may lose what we sent.
+// It half-closes, then discards input briefly (bounded in time and bytes).
+func (c *conn) linger() {
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c.nc, lingerBytes)
+}
+
+// readLine returns the next line without its newline; past max bytes it fails with
+// errLineTooLong without buffering the rest.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		buf = append(buf, frag...)
+		n := len(buf)
+		nl := n > 0 && buf[n-1] == '\n'
+		if nl {
+			n--
+		}
+		if n > max {
+			return nil, errLineTooLong
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return buf[:n], err
+	}
+}
+
+// handleLine processes one line; false closes the connection.
+func (c *conn) handleLine(line []byte) bool {
+	f, err := ParseLine(line)
+	if errors.Is(err, ErrBlank) {
+		return true
+	}
+	if err != nil {
+		c.sendError(CodeInvalidRequest, err.Error())
+		return true
+	}
+	switch f.Type {
+	case TypeHello:
+		return c.hello(f)
+	case TypePairRequest:
+		c.pairRequest(f)
+		return true
+	case TypePong:
+		return true
+	case TypeInvoke:
+		c.sendError(CodeInvalidRequest, "invoke not allowed from node")
+		return true
+	case TypeRes:
+		c.sendError(CodeInvalidRequest, "res not allowed from node")
+		return true
+	case TypeEvent, TypeReq, TypePing, TypeInvokeRes:
+	default:
+		c.sendError(CodeInvalidRequest, "unknown type")
+		return true
+	}
+	c.authMu.Lock()
+	authed, h := c.authed, c.reg
+	c.authMu.Unlock()
+	if !authed {
+		if f.Type == TypeReq {
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeUnauthorized, Message: "not authenticated"}})
+		} else {
+			c.sendError(CodeUnauthorized, "not authenticated")
+		}
+		return true
+	}
+	switch f.Type {
+	case TypePing:
+		_ = c.write(Frame{Type: TypePong, ID: f.ID})
+	case TypeInvokeRes:
+		res := live.Result{Ok: f.Ok != nil && *f.Ok, PayloadJSON: f.PayloadJSON}
+		if f.Error != nil {
+			res.Error = &live.NodeError{Code: f.Error.Code, Message: f.Error.Message}
+		}
+		if !c.s.o.Live.Resolve(h, f.ID, res) {
+			c.s.log.Debug("bridge invoke-res for an unknown id (late or foreign)", "node", h.NodeID(), "id", f.ID)
+		}
+	case TypeEvent:
+		if strings.TrimSpace(f.Event) != "" {
+			c.s.o.Live.Event(h, f.Event, f.PayloadJSON)
+		}
+	case TypeReq:
+		switch {
+		case f.ID == "" || f.Method == "":
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeInvalidRequest, Message: "id and method required"}})
+		case !slices.Contains(rpcAllowlist, f.Method):
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeForbidden, Message: "Method not allowed", Details: map[string]string{"method": f.Method}}})
+		default:
+			// Node RPC into the gateway's methods is not wired to this bridge yet.
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeUnavailable, Message: "method not available over the bridge", Details: map[string]string{"method": f.Method}}})
+		}
+	}
+	return true
+}
+
+func (c *conn) remoteIP() string {
+	if auth.IsLoopback(c.remote) {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(c.remote)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// hello authenticates a paired node with its token (§9).
+func (c *conn) hello(f Frame) bool {
+	nodeID := strings.TrimSpace(f.NodeID)
+	if nodeID == "" {
+		c.sendError(CodeInvalidRequest, "nodeId required")
+		return true
+	}
+	if c.isAuthed() {
+		c.sendError(CodeInvalidRequest, "already authenticated")
+		return true
+	}
+	st := c.s.o.Store
+	if f.Token == "" {
+		if _, ok := st.Paired(nodeID); ok {
+			c.sendError(CodeUnauthorized, "pairing required")
+		} else {
+			c.sendError(CodeNotPaired, "pairing required")
+		}
+		return true
+	}
+	if _, ok := st.Verify(nodeID, f.Token); !ok {
+		c.authFails++
+		c.s.log.Warn("bridge hello refused: invalid token", "node", nodeID, "remote", c.remote, "failures", c.authFails)
+		c.sendError(CodeUnauthorized, "invalid token")
+		return c.authFails < MaxAuthFailures
+	}
+	return c.login(nodeID, f)
+}
+
+// login persists what the node reported, registers it live and sends hello-ok.
+func (c *conn) login(nodeID string, f Frame) bool {
+	st := c.s.o.Store
+	info := nodes.NodeInfo{
+		DisplayName: f.DisplayName, Platform: f.Platform, Version: f.Version, DeviceFamily: f.DeviceFamily,
+		ModelIdentifier: f.ModelIdentifier, RemoteIP: c.remoteIP(), Caps: f.Caps, Commands: f.Commands, Permissions: f.Permissions,
+	}
+	if err := st.UpdateFromHello(nodeID, info); err != nil {
+		c.sendError(CodeInvalidRequest, errMessage(err))
+		return true
+	}
+	p, ok := st.Paired(nodeID)
+	if !ok {
+		c.sendError(CodeUnauthorized, "pairing required")
+		return true
+	}
+	n := live.Node{
+		NodeID: nodeID, Transport: live.TransportBridge, DisplayName: deref(p.DisplayName), Platform: deref(p.Platform),
+		Version: deref(p.Version), DeviceFamily: deref(p.DeviceFamily), ModelIdentifier: deref(p.ModelIdentifier),
+		RemoteIP: c.remoteIP(), Caps: p.Caps, Commands: p.Commands, Permissions: p.Permissions,
+	}
+	if len(n.Caps) == 0 {
+		switch strings.ToLower(n.Platform) {
+		case "ios", "ipados", "android":
+			n.Caps = []string{"canvas", "camera"}
+		}
+	}
+	c.authMu.Lock()
+	h, err := c.s.o.Live.Register(n, c)
+	if err != nil {
+		c.authMu.Unlock()
+		c.sendError(CodeUnavailable, errMessage(err))
+		return false
+	}
+	c.authed, c.reg = true, h
+	c.authMu.Unlock()
+	return c.write(Frame{Type: TypeHelloOk, ServerName: c.s.o.ServerName, CanvasHostURL: c.s.o.CanvasHostURL}) == nil
+}
+
+// pairRequest creates or reuses a pending request and waits (in the background) for
+// the operator's decision: pair-ok + hello-ok, or an error frame.
+func (c *conn) pairRequest(f Frame) {
+	nodeID := strings.TrimSpace(f.NodeID)
+	if nodeID == "" {
+		c.sendError(CodeInvalidRequest, "nodeId required")
+		return
+	}
+	if c.isAuthed() {
+		c.sendError(CodeInvalidRequest, "already authenticated")
+		return
+	}
+	if !c.pairing.CompareAndSwap(false, true) {
+		c.sendError(CodeInvalidRequest, "pairing already in progress")
+		return
+	}
+	p := protocol.NodePairRequestParams{
+		NodeID: nodeID, DisplayName: nonEmpty(f.DisplayName), Platform: nonEmpty(f.Platform), Version: nonEmpty(f.Version),
+		DeviceFamily: nonEmpty(f.DeviceFamily), ModelIdentifier: nonEmpty(f.ModelIdentifier), Caps: f.Caps, Commands: f.Commands, Silent: f.Silent,
+	}
+	req, created, ch, cancel, err := c.s.o.Store.RequestWatch(p, c.remoteIP())
+	if err != nil {
+		c.pairing.Store(false)
+		c.sendError(codeOf(err), errMessage(err))
+		return
+	}
+	if created {
+		c.s.broadcast(&req)
+	}
+	c.s.log.Info("bridge pairing requested", "node", nodeID, "requestId", req.RequestID, "created", created)
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.o.PairTimeout + c.s.o.HandshakeTimeout))
+	go func() {
+		defer cancel()
+		defer c.pairing.Store(false)
+		t := time.NewTimer(c.s.o.PairTimeout)
+		defer t.Stop()
+		select {
+		case d, ok := <-ch:
+			switch {
+			case !ok:
+				c.sendError(CodeUnauthorized, "pairing decided before the bridge could wait for it; send pair-request again")
+			case !d.Approved:
+				c.sendError(CodeUnauthorized, "pairing rejected")
+			default:
+				if c.write(Frame{Type: TypePairOk, Token: d.Token}) != nil {
+					return
+				}
+				if !c.login(nodeID, f) {
+					c.close()
+				}
+			}
+		case <-t.C:
+			c.sendError(CodeUnauthorized, "pairing expired")
+		case <-c.done:
+		}
+		if !c.isAuthed() {
+			// Back to the handshake clock.
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.s.o.HandshakeTimeout))
+		}
+	}()
+}
+
+func codeOf(err error) string {
+	var ne *nodes.Error
+	if errors.As(err, &ne) {
+		return ne.Code
+	}
+	var le *live.Error
+	if errors.As(err, &le) {
+		return le.Code
+	}
+	return CodeUnavailable
+}
+
+func errMessage(err error) string {
+	var ne *nodes.Error
+	if errors.As(err, &ne) {
+		return ne.Message
+	}
+	var le *live.Error
+	if errors.As(err, &le) {
+		return le.Message
+	}
+	return err.Error()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func nonEmpty(s string) *string {
+	if s = strings.TrimSpace(s); s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

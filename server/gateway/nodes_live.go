@@ -1,0 +1,261 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/server/presence"
+)
+
+// Live nodes: v3 role-node sockets join the live registry (Options.LiveNodes) next to
+// the bridge's nodes; node.invoke reaches either. The registry outlives this server
+// (in-process restarts): the serving instance installs itself as its observer, which
+// turns node connects, disconnects and beacons into presence updates (§5.2).
+
+// wsNode is a role-node connection as the registry sees it.
+type wsNode struct{ c *Conn }
+
+func (w wsNode) SendInvoke(r live.Request) error {
+	// The node registers just before its hello-ok is queued; nothing may precede it.
+	select {
+	case <-w.c.joined:
+	case <-w.c.done:
+	}
+	if w.c.closed.Load() {
+		return errors.New("connection closed")
+	}
+	ev := &protocol.NodeInvokeRequestEvent{ID: r.ID, NodeID: r.NodeID, Command: r.Command, ParamsJSON: r.ParamsJSON}
+	if r.TimeoutMs > 0 {
+		t := r.TimeoutMs
+		ev.TimeoutMs = &t
+	}
+	if r.IdempotencyKey != "" {
+		k := r.IdempotencyKey
+		ev.IdempotencyKey = &k
+	}
+	w.c.sendEvent(ev)
+	return nil
+}
+
+func (w wsNode) Close(reason string) { w.c.closeWith(closePolicy, reason) }
+
+// nodeFromConnect records what a role-node connect says about the node; it joins the
+// registry once hello-ok is queued (nodeJoined).
+func nodeFromConnect(c *Conn, p *protocol.ConnectParams) *live.Node {
+	id := c.deviceID
+	if id == "" {
+		id = string(p.Client.ID)
+	}
+	return &live.Node{
+		NodeID: id, Transport: live.TransportWS, DisplayName: deref(p.Client.DisplayName), Platform: p.Client.Platform,
+		Version: p.Client.Version, DeviceFamily: deref(p.Client.DeviceFamily), ModelIdentifier: deref(p.Client.ModelIdentifier),
+		RemoteIP: deref(remoteIP(c)), Caps: p.Caps, Commands: p.Commands, Permissions: p.Permissions,
+	}
+}
+
+// nodeJoined registers a handshaken role-node connection.
+func (s *Server) nodeJoined(c *Conn) {
+	if c.liveNode == nil || s.opts.LiveNodes == nil {
+		return
+	}
+	c.joined = make(chan struct{})
+	h, err := s.opts.LiveNodes.Register(*c.liveNode, wsNode{c})
+	if err != nil {
+		s.log.Warn("node registration failed", "conn", c.id, "err", err)
+		close(c.joined)
+		c.joined = nil
+		c.closeWith(closePolicy, "node registration failed")
+		return
+	}
+	c.nodeMu.Lock()
+	c.nodeReg, c.nodeOn = h, true
+	closed := c.closed.Load()
+	c.nodeMu.Unlock()
+	if closed {
+		s.nodeLeft(c)
+	}
+}
+
+// nodeReady releases invocations that waited for the node's hello-ok.
+func (c *Conn) nodeReady() {
+	if c.joined != nil {
+		close(c.joined)
+	}
+}
+
+// nodeLeft unregisters a closed role-node connection: its pending invokes fail now.
+func (s *Server) nodeLeft(c *Conn) {
+	c.nodeMu.Lock()
+	h, on := c.nodeReg, c.nodeOn
+	c.nodeOn = false
+	c.nodeMu.Unlock()
+	if on {
+		s.opts.LiveNodes.Unregister(h)
+	}
+}
+
+func (c *Conn) nodeHandle() (live.Handle, bool) {
+	c.nodeMu.Lock()
+	defer c.nodeMu.Unlock()
+	return c.nodeReg, c.nodeOn
+}
+
+// nodeObserver is the server's view of registry changes.
+type nodeObserver struct{ s *Server }
+
+func (o *nodeObserver) NodeChanged(ch live.Change) {
+	s := o.s
+	if s.closing.Load() {
+		return
+	}
+	n := ch.Node
+	host := n.DisplayName
+	if host == "" {
+		host = n.NodeID
+	}
+	ver := n.Version
+	if ver == "" {
+		ver = "unknown"
+	}
+	mode := "remote"
+	var zero int64
+	text := "Node: " + host
+	if n.RemoteIP != "" {
+		text += " (" + n.RemoteIP + ")"
+	}
+	text += fmt.Sprintf(" · app %s · last input 0s ago · mode %s · reason %s", ver, mode, ch.Reason)
+	u := presence.Update{
+		Key: strings.ToLower(strings.TrimSpace(n.NodeID)), Host: &host, Version: &ver, Mode: &mode, Reason: &ch.Reason,
+		Text: &text, InstanceID: &n.NodeID, LastInputSeconds: &zero,
+	}
+	if n.RemoteIP != "" {
+		u.IP = &n.RemoteIP
+	}
+	if n.Platform != "" {
+		u.Platform = &n.Platform
+	}
+	if n.DeviceFamily != "" {
+		u.DeviceFamily = &n.DeviceFamily
+	}
+	if n.ModelIdentifier != "" {
+		u.ModelIdentifier = &n.ModelIdentifier
+	}
+	s.presence.Upsert(u)
+	s.broadcastPresence()
+}
+
+func (o *nodeObserver) NodeEvent(nodeID, event string, payloadJSON *string) {
+	// Node-initiated events (voice.transcript, agent.request, chat.subscribe) feed the
+	// agent runtime, which does not consume them yet.
+	o.s.log.Info("node event", "node", nodeID, "event", event, "bytes", len(deref(payloadJSON)))
+}
+
+// watchNodes installs this server as the registry's observer (until Shutdown).
+func (s *Server) watchNodes() {
+	if s.opts.LiveNodes != nil {
+		s.nodeObs = &nodeObserver{s: s}
+		s.opts.LiveNodes.SetObserver(s.nodeObs)
+	}
+}
+
+func (s *Server) unwatchNodes() {
+	if s.opts.LiveNodes != nil && s.nodeObs != nil {
+		s.opts.LiveNodes.ClearObserver(s.nodeObs)
+	}
+}
+
+func liveErr(err error) error {
+	var le *live.Error
+	if errors.As(err, &le) {
+		return &Error{Code: le.Code, Message: le.Message, Details: le.Details}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Unavailable("%v", err)
+	}
+	return err
+}
+
+func (h *handlers) NodeInvoke(ctx context.Context, c *Conn, p *protocol.NodeInvokeParams) (*protocol.NodeInvokeResult, error) {
+	reg := h.s.opts.LiveNodes
+	if reg == nil {
+		return nil, Unavailable("nodes are not available (no live node registry)")
+	}
+	nodeID, cmd := strings.TrimSpace(p.NodeID), strings.TrimSpace(p.Command)
+	if nodeID == "" || cmd == "" {
+		return nil, Invalid(live.MsgRequired)
+	}
+	ip := live.InvokeParams{NodeID: nodeID, Command: cmd, Params: p.Params, IdempotencyKey: p.IdempotencyKey}
+	if p.TimeoutMs != nil {
+		d := time.Duration(*p.TimeoutMs) * time.Millisecond
+		ip.Timeout = &d
+	}
+	// The invocation is bounded by its own timeout; a caller that disconnects stops
+	// waiting (the result is still remembered under its idempotency key).
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.Done():
+			cancel()
+		case <-ictx.Done():
+		}
+	}()
+	res, err := reg.Invoke(ictx, ip)
+	if err != nil {
+		return nil, liveErr(err)
+	}
+	out := &protocol.NodeInvokeResult{Ok: true, NodeID: nodeID, Command: cmd, PayloadJSON: res.PayloadJSON}
+	if res.PayloadJSON != nil && *res.PayloadJSON != "" {
+		raw := []byte(*res.PayloadJSON)
+		if json.Valid(raw) {
+			out.Payload = json.RawMessage(raw)
+		} else {
+			b, _ := json.Marshal(map[string]string{"payloadJSON": *res.PayloadJSON})
+			out.Payload = b
+		}
+	}
+	return out, nil
+}
+
+func (h *handlers) NodeInvokeResult(ctx context.Context, c *Conn, p *protocol.NodeInvokeResultParams) (*protocol.NodeInvokeResultResult, error) {
+	hd, ok := c.nodeHandle()
+	if !ok {
+		return nil, Invalid("not a connected node")
+	}
+	if strings.TrimSpace(p.NodeID) != hd.NodeID() {
+		return nil, Invalid("nodeId mismatch")
+	}
+	res := live.Result{Ok: p.Ok, PayloadJSON: p.PayloadJSON}
+	if len(p.Payload) > 0 && string(p.Payload) != "null" {
+		s := string(p.Payload)
+		res.PayloadJSON = &s
+	}
+	if p.Error != nil {
+		res.Error = &live.NodeError{Code: deref(p.Error.Code), Message: deref(p.Error.Message)}
+	}
+	if !h.s.opts.LiveNodes.Resolve(hd, p.ID, res) {
+		// Late (after a timeout) or unknown: acknowledged, nothing waits for it.
+		h.s.log.Debug("node.invoke.result for no pending invoke", "node", hd.NodeID(), "id", p.ID)
+	}
+	return &protocol.NodeInvokeResultResult{Ok: true}, nil
+}
+
+func (h *handlers) NodeEvent(ctx context.Context, c *Conn, p *protocol.NodeEventParams) (*protocol.NodeEventResult, error) {
+	hd, ok := c.nodeHandle()
+	if !ok {
+		return nil, Invalid("not a connected node")
+	}
+	pj := p.PayloadJSON
+	if len(p.Payload) > 0 && string(p.Payload) != "null" {
+		s := string(p.Payload)
+		pj = &s
+	}
+	h.s.opts.LiveNodes.Event(hd, p.Event, pj)
+	return &protocol.NodeEventResult{Ok: true}, nil
+}
