@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -80,6 +81,9 @@ type Options struct {
 	// AllowedOrigins are browser origins (besides the gateway's own) that may open the
 	// WebSocket (gateway.controlUi.allowedOrigins).
 	AllowedOrigins []string
+	// CanvasHostPort is the port of the canvas host advertised in
+	// hello-ok.canvasHostUrl (§10.3); 0 advertises none.
+	CanvasHostPort int
 
 	// Handler overrides the method handlers (tests, later capabilities); nil uses the
 	// built-in ones.
@@ -212,6 +216,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		local:    auth.IsLocalDirect(r.RemoteAddr, r.Host, r.Header),
 		host:     r.Host,
 		origin:   r.Header.Get("Origin"),
+		https:    r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 		inflight: make(chan struct{}, s.opts.MaxInflight),
 		done:     make(chan struct{}),
 	}
