@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -33,6 +34,9 @@ type services struct {
 	sender providers.Sender
 	// inbound forwards received messages to whatever consumes them (the agent runtime).
 	inbound inboundSwitch
+	// runner starts hook runs (the agent runtime sets it when built); nil → the
+	// hooks answer 503 "agent runtime unavailable".
+	runner hooks.Runner
 	// current is the running gateway server, for components that broadcast.
 	mu      sync.Mutex
 	current *gateway.Server
@@ -43,7 +47,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here.
 func builders() []builder {
-	return []builder{}
+	return []builder{newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {
