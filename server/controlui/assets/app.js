@@ -106,7 +106,7 @@ gw.addEventListener("hello", (e) => {
   $("login").hidden = true;
   $("dash").hidden = false;
   const srv = h.server || {};
-  $("server-info").textContent = `${srv.host ? srv.host + " · " : ""}v${srv.version}${srv.commit ? " (" + srv.commit.slice(0, 7) + ")" : ""}`;
+  $("server-info").textContent = `${srv.host ? srv.host + " · " : ""}${/^\d/.test(srv.version || "") ? "v" : ""}${srv.version}${srv.commit ? " (" + srv.commit.slice(0, 7) + ")" : ""}`;
   const snap = h.snapshot || {};
   state.healthVersion = 0;
   state.presenceVersion = 0;
@@ -192,10 +192,13 @@ async function refreshNodes() {
   renderPending();
 }
 
+// setError shows a request failure next to its panel; "not available here" answers
+// (UNAVAILABLE) are shown as a quiet note rather than an alarm.
 function setError(id, e) {
   const n = $(id);
   if (!n) return;
   n.textContent = e ? e.message : "";
+  n.classList.toggle("soft", !!e && e.code === "UNAVAILABLE");
   n.hidden = !e;
 }
 
