@@ -431,5 +431,17 @@ func TestChatStreamsReply(t *testing.T) {
 		t.Fatalf("chat.abort for %q, want %q", got, runID)
 	}
 	waitJS(t, ctx, "the aborted reply", lastBubble+`.classList.contains("aborted") && `+lastBubble+`.textContent.includes("stopped") && document.getElementById("chat-abort").hidden`)
+
+	// A failed run shows its error (scripted backend only: the real runtime fails on
+	// its own terms).
+	if sb, ok := backend.(*scriptedBackend); ok {
+		do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "Break please"), chromedp.Click(chromedp.ID("chat-send")))
+		run := sb.nextSend(t)
+		sb.c.event(run, 1, protocol.ChatEventStateDelta, "Partial")
+		shown("Partial")
+		msg := "model overloaded"
+		sb.c.srv.Broadcast(&protocol.ChatEvent{RunID: run.IdempotencyKey, SessionKey: run.SessionKey, Seq: 2, State: protocol.ChatEventStateError, ErrorMessage: &msg})
+		waitJS(t, ctx, "the failed reply", lastBubble+`.classList.contains("error") && `+lastBubble+`.textContent.includes("model overloaded") && document.getElementById("chat-abort").hidden`)
+	}
 	screenshot(t, ctx, arts, "controlui-chat.png")
 }
