@@ -34,7 +34,8 @@ type services struct {
 	sender providers.Sender
 	// inbound forwards received messages to whatever consumes them (the agent runtime).
 	inbound inboundSwitch
-	// runner starts hook runs (the agent runtime sets it when built); nil → the
+	// runner starts hook runs. The agent runtime's builder sets it (builders run
+	// before any server is attached, so requests read it without a lock); nil → the
 	// hooks answer 503 "agent runtime unavailable".
 	runner hooks.Runner
 	// current is the running gateway server, for components that broadcast.
