@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
@@ -444,4 +445,51 @@ func TestChatStreamsReply(t *testing.T) {
 		waitJS(t, ctx, "the failed reply", lastBubble+`.classList.contains("error") && `+lastBubble+`.textContent.includes("model overloaded") && document.getElementById("chat-abort").hidden`)
 	}
 	screenshot(t, ctx, arts, "controlui-chat.png")
+}
+
+// lossyWebSocket is installed in the page before the app runs: it drops presence
+// events that mention "gap-host", the way the gateway skips a slow consumer for a
+// droppable event, and counts sockets and drops.
+const lossyWebSocket = `(() => {
+	const Native = window.WebSocket;
+	window.__dropped = 0;
+	window.__sockets = 0;
+	class Lossy extends Native {
+		constructor(...a) { super(...a); window.__sockets++; }
+		set onmessage(fn) {
+			super.onmessage = (ev) => {
+				if (typeof ev.data === "string" && ev.data.includes('"event":"presence"') && ev.data.includes("gap-host")) {
+					window.__dropped++;
+					return;
+				}
+				fn(ev);
+			};
+		}
+		get onmessage() { return super.onmessage; }
+	}
+	window.WebSocket = Lossy;
+})();`
+
+// TestSeqGapRefetches: when an event is lost (a seq gap), the UI fetches the state
+// again instead of showing stale data.
+func TestSeqGapRefetches(t *testing.T) {
+	ctx := newBrowser(t)
+	g := startGW(t, "127.0.0.1:0", gwConfig{stateDir: t.TempDir()})
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: lossyWebSocket}); err != nil {
+		t.Fatal(err)
+	}
+	login(t, ctx, g.url())
+	cli := goClient(t, g, "gap-client")
+	// Seq numbers only show a gap once one event has been seen on the connection.
+	call(t, cli, "system-event", map[string]any{"text": "first beacon", "host": "warm-host", "instanceId": "warm-instance"}, nil)
+	waitJS(t, ctx, "a first event", `document.querySelector("#presence tbody").textContent.includes("warm-host")`)
+	call(t, cli, "system-event", map[string]any{"text": "lost beacon", "host": "gap-host", "instanceId": "gap-instance"}, nil)
+	waitJS(t, ctx, "the dropped presence event", `window.__dropped === 1`)
+	// Any later broadcast reveals the gap.
+	var req protocol.NodePairRequestResult
+	call(t, cli, "node.pair.request", map[string]any{"nodeId": "gap-node"}, &req)
+	waitJS(t, ctx, "presence refetched after the gap", `document.querySelector("#presence tbody").textContent.includes("gap-host")`)
+	if n := evalJS[int](t, ctx, `window.__sockets`); n != 1 {
+		t.Fatalf("the page opened %d sockets; the state must come from the gap refetch, not a reconnect", n)
+	}
 }
