@@ -58,7 +58,7 @@ type Handler struct {
 	files  fs.FS
 	index  []byte // index.html with the base path injected; nil when missing
 	csp    string
-	modern time.Time
+	modTime time.Time
 }
 
 // Options configure a Handler.
@@ -71,7 +71,7 @@ type Options struct {
 
 // New prepares the handler; index.html is rendered once.
 func New(o Options) *Handler {
-	h := &Handler{base: NormalizeBasePath(o.BasePath), files: o.Files, modern: time.Now()}
+	h := &Handler{base: NormalizeBasePath(o.BasePath), files: o.Files, modTime: time.Now()}
 	if h.files == nil {
 		h.files = Assets()
 	}
@@ -142,13 +142,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if ct := mime.TypeByExtension(path.Ext(rel)); ct != "" {
 				w.Header().Set("Content-Type", ct)
 			}
-			http.ServeContent(w, r, rel, h.modern, bytes.NewReader(b))
+			http.ServeContent(w, r, rel, h.modTime, bytes.NewReader(b))
 			return
 		}
 	}
 	// The SPA fallback: any other path is the app, which routes on the client.
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	http.ServeContent(w, r, "index.html", h.modern, bytes.NewReader(h.index))
+	http.ServeContent(w, r, "index.html", h.modTime, bytes.NewReader(h.index))
 }
 
 func (h *Handler) security(w http.ResponseWriter) {
