@@ -54,10 +54,10 @@ func NormalizeBasePath(p string) string {
 
 // Handler serves the UI.
 type Handler struct {
-	base   string
-	files  fs.FS
-	index  []byte // index.html with the base path injected; nil when missing
-	csp    string
+	base    string
+	files   fs.FS
+	index   []byte // index.html with the base path injected; nil when missing
+	csp     string
 	modTime time.Time
 }
 
