@@ -4,7 +4,10 @@ go 1.26.8
 
 require (
 	github.com/atombender/go-jsonschema v0.24.1
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/dave/jennifer v1.7.1
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/kaptinlin/jsonschema v0.9.8
 	github.com/lxzan/gws v1.8.9
 	github.com/mymmrac/telego v1.6.0

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/providers"
 )
@@ -38,6 +39,10 @@ type services struct {
 	sender providers.Sender
 	// inbound forwards received messages to whatever consumes them (the agent runtime).
 	inbound inboundSwitch
+	// runner starts hook runs. The agent runtime's builder sets it (builders run
+	// before any server is attached, so requests read it without a lock); nil → the
+	// hooks answer 503 "agent runtime unavailable".
+	runner hooks.Runner
 	// current is the running gateway server, for components that broadcast.
 	mu      sync.Mutex
 	current *gateway.Server
@@ -48,7 +53,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent}
+	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {

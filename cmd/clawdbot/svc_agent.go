@@ -86,6 +86,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		}
 	})
 	s.inbound.set(rt)
+	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.log.Info("agent runtime ready", "backend", backendName(cfg), "model", model, "sessions", path, "delivery", s.sender != nil)
 	return &agentService{s: s, store: store, rt: rt}, nil
 }

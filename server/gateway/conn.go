@@ -32,6 +32,7 @@ type Conn struct {
 	local  bool // local direct peer (§2.3)
 	host   string
 	origin string
+	https  bool // TLS, or X-Forwarded-Proto: https
 
 	// Set by the handshake.
 	proto       int

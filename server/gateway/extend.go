@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 )
@@ -97,3 +100,33 @@ func (c *Conn) ClientID() string { return c.clientID }
 
 // Remote is the peer address.
 func (c *Conn) Remote() string { return c.remote }
+
+// SetCanvasHostPort advertises the canvas host's port in hello-ok.canvasHostUrl (the
+// canvas host runs for the whole process; call before Serve). 0 advertises none.
+func (s *Server) SetCanvasHostPort(port int) { s.opts.CanvasHostPort = port }
+
+// canvasHostURL is http[s]://<host>:<canvas port>, no path (§10.3): the host the
+// client used to reach the gateway (Host header), else the socket's local address.
+func (s *Server) canvasHostURL(c *Conn) string {
+	if s.opts.CanvasHostPort <= 0 {
+		return ""
+	}
+	host := c.host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "" && c.ws != nil {
+		if h, _, err := net.SplitHostPort(c.ws.LocalAddr().String()); err == nil {
+			host = h
+		}
+	}
+	if host == "" {
+		return ""
+	}
+	scheme := "http"
+	if c.https {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(s.opts.CanvasHostPort))
+}

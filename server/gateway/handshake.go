@@ -428,6 +428,9 @@ func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
 	if s.opts.StateDir != "" {
 		h.Snapshot.StateDir = &s.opts.StateDir
 	}
+	if u := s.canvasHostURL(c); u != "" {
+		h.CanvasHostURL = &u
+	}
 	if c.proto >= 3 {
 		h.Snapshot.SessionDefaults = &protocol.SessionDefaults{DefaultAgentID: "main", MainKey: s.opts.MainKey, MainSessionKey: "agent:main:" + s.opts.MainKey}
 	}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -85,6 +86,9 @@ type Options struct {
 	// AllowedOrigins are browser origins (besides the gateway's own) that may open the
 	// WebSocket (gateway.controlUi.allowedOrigins).
 	AllowedOrigins []string
+	// CanvasHostPort is the port of the canvas host advertised in
+	// hello-ok.canvasHostUrl (§10.3); 0 advertises none.
+	CanvasHostPort int
 
 	// TrimInterval is how often the idle memory trim checks the heap (0: the
 	// default; negative: off). See trim.go.
@@ -236,6 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		local:    auth.IsLocalDirect(r.RemoteAddr, r.Host, r.Header),
 		host:     r.Host,
 		origin:   r.Header.Get("Origin"),
+		https:    r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 		inflight: make(chan struct{}, s.opts.MaxInflight),
 		done:     make(chan struct{}),
 	}

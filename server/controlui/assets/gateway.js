@@ -1,0 +1,235 @@
+// Gateway protocol v3 client for the browser: handshake, requests, events with seq
+// tracking, tick watchdog, and reconnects with backoff. No dependencies.
+
+export const PROTOCOL = 3;
+export const CLIENT_ID = "clawdbot-control-ui";
+export const CLIENT_VERSION = "control-ui-1";
+
+// uuid works in insecure contexts too (crypto.randomUUID needs a secure one).
+export function uuid() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export class GatewayError extends Error {
+  constructor(shape) {
+    super(shape?.message || "request failed");
+    this.code = shape?.code || "UNAVAILABLE";
+    this.details = shape?.details;
+    this.retryable = !!shape?.retryable;
+    this.retryAfterMs = shape?.retryAfterMs;
+  }
+}
+
+const BACKOFF_MIN_MS = 300;
+const BACKOFF_MAX_MS = 10000;
+const CHALLENGE_WAIT_MS = 750;
+const REQUEST_TIMEOUT_MS = 30000;
+
+// States: idle → connecting → connected → disconnected (→ connecting …);
+// unauthorized stops reconnecting until start() is called with a new secret.
+export class Gateway extends EventTarget {
+  constructor({ url, instanceId }) {
+    super();
+    this.url = url;
+    this.instanceId = instanceId;
+    this.state = "idle";
+    this.hello = null;
+    this.ws = null;
+    this.pending = new Map();
+    this.auth = null;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.watchdog = null;
+    this.lastSeq = null;
+    this.lastTick = 0;
+    this.nextDelayHint = 0;
+    this.lastError = "";
+  }
+
+  start(auth) {
+    this.auth = auth;
+    this.stopped = false;
+    this.attempt = 0;
+    clearTimeout(this.retryTimer);
+    if (this.state === "unauthorized") this.state = "idle";
+    if (this.ws) this.ws.close(1000, "reconnecting");
+    else this.open();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    if (this.ws) this.ws.close(1000, "bye");
+    this.setState("idle");
+  }
+
+  setState(s, detail = {}) {
+    this.state = s;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state: s, ...detail } }));
+  }
+
+  emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  open() {
+    this.setState("connecting", { attempt: this.attempt });
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (e) {
+      this.lastError = String(e);
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    let connectSent = false;
+    let challengeTimer = null;
+    const sendConnect = () => {
+      if (connectSent || ws.readyState !== WebSocket.OPEN) return;
+      connectSent = true;
+      clearTimeout(challengeTimer);
+      this.connect(ws);
+    };
+    ws.onopen = () => {
+      challengeTimer = setTimeout(sendConnect, CHALLENGE_WAIT_MS);
+    };
+    ws.onmessage = (m) => {
+      let f;
+      try {
+        f = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      if (f.type === "event" && f.event === "connect.challenge") {
+        sendConnect();
+        return;
+      }
+      this.onFrame(f);
+    };
+    ws.onerror = () => {
+      this.lastError = "connection error";
+    };
+    ws.onclose = (ev) => {
+      clearTimeout(challengeTimer);
+      if (this.ws !== ws) return;
+      this.ws = null;
+      clearInterval(this.watchdog);
+      for (const [, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new GatewayError({ code: "UNAVAILABLE", message: "disconnected", retryable: true }));
+      }
+      this.pending.clear();
+      if (ev.reason) this.lastError = `${ev.code} ${ev.reason}`;
+      if (this.state === "unauthorized" || this.stopped) return;
+      this.setState("disconnected", { code: ev.code, reason: ev.reason || this.lastError });
+      this.scheduleReconnect();
+    };
+  }
+
+  async connect(ws) {
+    const params = {
+      minProtocol: PROTOCOL,
+      maxProtocol: PROTOCOL,
+      client: {
+        id: CLIENT_ID,
+        displayName: "Control UI",
+        version: CLIENT_VERSION,
+        platform: navigator.platform || "web",
+        mode: "webchat",
+        instanceId: this.instanceId,
+      },
+      role: "operator",
+      scopes: ["operator.admin", "operator.approvals", "operator.pairing"],
+      caps: [],
+      userAgent: navigator.userAgent,
+      locale: navigator.language,
+    };
+    if (this.auth?.token) params.auth = { token: this.auth.token };
+    if (this.auth?.password) params.auth = { password: this.auth.password };
+    try {
+      const hello = await this.send(ws, "connect", params, REQUEST_TIMEOUT_MS);
+      this.hello = hello;
+      this.attempt = 0;
+      this.nextDelayHint = 0;
+      this.lastSeq = null; // seq restarts with every server instance
+      this.lastTick = Date.now();
+      const tickMs = hello?.policy?.tickIntervalMs || 30000;
+      clearInterval(this.watchdog);
+      this.watchdog = setInterval(() => {
+        if (Date.now() - this.lastTick > 2 * tickMs && this.ws === ws) ws.close(4000, "tick timeout");
+      }, 1000);
+      this.setState("connected");
+      this.emit("hello", hello);
+    } catch (e) {
+      const msg = e.message || String(e);
+      if (!e.retryable && /^unauthorized|device identity required|secure context/i.test(msg)) {
+        this.lastError = msg;
+        this.setState("unauthorized", { reason: msg });
+        ws.close(1000, "unauthorized");
+        return;
+      }
+      if (e.retryAfterMs) this.nextDelayHint = e.retryAfterMs;
+      this.lastError = msg;
+      ws.close(1000, "connect failed");
+    }
+  }
+
+  scheduleReconnect() {
+    clearTimeout(this.retryTimer);
+    const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    const delay = Math.max(this.nextDelayHint, Math.round(exp * (0.5 + Math.random() / 2)));
+    this.nextDelayHint = 0;
+    this.attempt++;
+    this.emit("retry", { delay, attempt: this.attempt });
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  onFrame(f) {
+    if (f.type === "res") {
+      const p = this.pending.get(f.id);
+      if (!p) return;
+      this.pending.delete(f.id);
+      clearTimeout(p.timer);
+      if (f.ok) p.resolve(f.payload);
+      else p.reject(new GatewayError(f.error));
+      return;
+    }
+    if (f.type !== "event") return;
+    if (typeof f.seq === "number") {
+      if (this.lastSeq !== null && f.seq > this.lastSeq + 1) {
+        this.emit("gap", { expected: this.lastSeq + 1, received: f.seq });
+      }
+      this.lastSeq = f.seq;
+    }
+    if (f.event === "tick") this.lastTick = Date.now();
+    if (f.event === "shutdown" && f.payload?.restartExpectedMs) {
+      this.nextDelayHint = f.payload.restartExpectedMs;
+    }
+    this.emit("event", { event: f.event, payload: f.payload, stateVersion: f.stateVersion, seq: f.seq });
+  }
+
+  send(ws, method, params, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const id = uuid();
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new GatewayError({ code: "UNAVAILABLE", message: `${method}: timed out`, retryable: true }));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      ws.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+
+  // request sends a method call on the current connection.
+  request(method, params = {}, timeoutMs = REQUEST_TIMEOUT_MS) {
+    if (this.state !== "connected" || !this.ws) {
+      return Promise.reject(new GatewayError({ code: "UNAVAILABLE", message: "not connected", retryable: true }));
+    }
+    return this.send(this.ws, method, params, timeoutMs);
+  }
+}

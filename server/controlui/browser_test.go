@@ -1,0 +1,135 @@
+package controlui_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's chromium (installed by .ci/run) through chromedp.
+// Without a chromium binary they skip, unless CLAWDBOT_REQUIRE_BROWSER=1 (CI), where a
+// missing browser is a failure. CLAWDBOT_CHROMIUM names the binary explicitly.
+
+// waitTimeout bounds every wait for the page; generous for a loaded 2-core machine.
+const waitTimeout = 15 * time.Second
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CLAWDBOT_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CLAWDBOT_REQUIRE_BROWSER") == "1" {
+		t.Fatal("CLAWDBOT_REQUIRE_BROWSER=1 but no chromium binary was found (apt-get install chromium)")
+	}
+	t.Skip("no chromium binary found; install Debian's chromium to run the browser tests (CLAWDBOT_REQUIRE_BROWSER=1 makes this a failure)")
+	return ""
+}
+
+// newBrowser starts a headless chromium for this test and returns a tab context.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 1000),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// The first Run starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// waitJS waits until the expression is truthy in the page.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, waitTimeout+time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v\npage state: %s", what, expr, err, pageState(ctx))
+	}
+}
+
+func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// pageState is a short description of the UI for failure messages.
+func pageState(ctx context.Context) string {
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`JSON.stringify({conn: document.body?.dataset.conn, banner: document.getElementById("banner")?.innerText, login: document.getElementById("login-error")?.innerText, main: document.getElementById("dash")?.innerText?.slice(0, 1500)})`))
+	if err != nil {
+		return "(unavailable: " + err.Error() + ")"
+	}
+	return s
+}
+
+// artifactsDir is $CLAWDBOT_ARTIFACTS or a directory that outlives the test.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CLAWDBOT_ARTIFACTS")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "clawdbot-artifacts-"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	if err := chromedp.Do(tctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)); err != nil {
+		t.Fatalf("scroll: %v", err)
+	}
+	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot saved: %s (%s bytes)", path, strconv.Itoa(len(png)))
+}
