@@ -3,10 +3,12 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/auth"
 )
 
 // twoStage is an agent group implemented outside the core, as the agent runtime is.
@@ -89,5 +91,47 @@ func TestHealthSourceContributes(t *testing.T) {
 	_ = json.Unmarshal(f.Payload, &raw)
 	if !raw.Telegram.Configured {
 		t.Fatalf("health source not applied: %s", f.Payload)
+	}
+}
+
+// TestControlUIInsecureAuth: a Control UI without device identity connecting from
+// another machine (plain HTTP there) is refused unless
+// gateway.controlUi.allowInsecureAuth; on localhost, and for other clients, the token
+// is enough.
+func TestControlUIInsecureAuth(t *testing.T) {
+	remote := http.Header{"X-Forwarded-For": {"203.0.113.9"}}
+	ui := func(map[string]any) map[string]any {
+		p := v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}})
+		p["client"] = map[string]any{"id": "clawdbot-control-ui", "version": "1", "platform": "web", "mode": "webchat"}
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		allow  bool
+		header http.Header
+		params map[string]any
+		ok     bool
+	}{
+		{"remote control ui refused", false, remote, ui(nil), false},
+		{"remote control ui with allowInsecureAuth", true, remote, ui(nil), true},
+		{"local control ui", false, nil, ui(nil), true},
+		{"remote cli with token", false, remote, v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, AllowInsecureControlUI: tc.allow})
+			c := dialHeader(t, g.url, tc.header)
+			f := c.call("connect", tc.params)
+			if f.OK != tc.ok {
+				t.Fatalf("ok = %v, want %v (%+v)", f.OK, tc.ok, f.Error)
+			}
+			if !tc.ok {
+				if f.Error.Message != "control ui requires HTTPS or localhost (secure context)" {
+					t.Fatalf("error %+v", f.Error)
+				}
+				if ce := c.waitClose(); ce.Code != 1008 {
+					t.Fatalf("close %d %q", ce.Code, ce.Reason)
+				}
+			}
+		})
 	}
 }

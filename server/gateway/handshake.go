@@ -338,6 +338,13 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 	if p.Device == nil && !(s.opts.Secrets.HasSecret() || c.local) {
 		return nil, &Error{Code: CodeNotPaired, Message: "device identity required"}, "device identity required"
 	}
+	// A browser Control UI without a device identity from another machine is on plain
+	// HTTP (a secure context would have given it one): its token crossed the network in
+	// clear, so it is refused unless gateway.controlUi.allowInsecureAuth says otherwise.
+	if p.Device == nil && p.Client.ID == protocol.ClientIDClawdbotControlUI && !c.local && !s.opts.AllowInsecureControlUI {
+		const msg = "control ui requires HTTPS or localhost (secure context)"
+		return nil, Invalid(msg), msg
+	}
 	c.role, c.scopes, c.clientID, c.clientMode = role, scopes, string(p.Client.ID), string(p.Client.Mode)
 	var helloAuth *protocol.HelloOkAuth
 	if p.Device != nil {

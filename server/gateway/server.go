@@ -86,6 +86,9 @@ type Options struct {
 	// AllowedOrigins are browser origins (besides the gateway's own) that may open the
 	// WebSocket (gateway.controlUi.allowedOrigins).
 	AllowedOrigins []string
+	// AllowInsecureControlUI lets a Control UI without device identity connect from
+	// another machine with only a token or password (gateway.controlUi.allowInsecureAuth).
+	AllowInsecureControlUI bool
 	// CanvasHostPort is the port of the canvas host advertised in
 	// hello-ok.canvasHostUrl (§10.3); 0 advertises none.
 	CanvasHostPort int
