@@ -135,3 +135,31 @@ func TestControlUIInsecureAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusReflectsHealthSources: status summarises what the providers and the
+// session store put into health, not fixed text.
+func TestStatusReflectsHealthSources(t *testing.T) {
+	age, upd := int64(90*60*1000), int64(1700000000000)
+	g := startGateway(t, Options{}, func(s *Server) {
+		s.AddHealthSource(func(ctx context.Context, sum *protocol.HealthSummary) {
+			sum.Web.Linked, sum.Web.AuthAgeMs = true, &age
+			sum.Telegram.Configured = true
+			sum.Sessions.Count = 2
+			sum.Sessions.Recent = []protocol.HealthSummarySessionsRecentItem{{Key: "agent:main:main", UpdatedAt: &upd}, {Key: "agent:main:telegram:group:5"}}
+		})
+	})
+	c := dial(t, g.url)
+	c.handshake(v3Connect(nil))
+	c.mustOK("health", map[string]any{"probe": true}, nil)
+	var st protocol.StatusResult
+	f := c.call("status", nil)
+	if !f.OK || st.UnmarshalJSON(f.Payload) != nil {
+		t.Fatalf("status: %s", f.raw)
+	}
+	if want := []string{"WhatsApp: linked (auth age 1h30m0s)", "Telegram: configured"}; len(st.ProviderSummary) != 2 || st.ProviderSummary[0] != want[0] || st.ProviderSummary[1] != want[1] {
+		t.Fatalf("providerSummary %q, want %q", st.ProviderSummary, want)
+	}
+	if !st.Web.Linked || st.Sessions.Count != 2 || len(st.Sessions.Recent) != 2 || st.Sessions.Recent[1].Kind != protocol.SessionKindGroup || st.Sessions.Recent[0].Kind != protocol.SessionKindDirect {
+		t.Fatalf("status %+v", st)
+	}
+}

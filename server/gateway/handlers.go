@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/logs"
@@ -49,18 +51,46 @@ func (h *handlers) Health(ctx context.Context, c *Conn, p *protocol.HealthParams
 
 func (h *handlers) Status(ctx context.Context, c *Conn, p *protocol.StatusParams) (*protocol.StatusResult, error) {
 	sum, _, _ := h.s.health.Current()
+	recent := make([]protocol.SessionStatus, 0, len(sum.Sessions.Recent))
+	for _, r := range sum.Sessions.Recent {
+		kind := protocol.SessionKindDirect
+		switch {
+		case strings.Contains(r.Key, ":group:"):
+			kind = protocol.SessionKindGroup
+		case r.Key == "global":
+			kind = protocol.SessionKindGlobal
+		}
+		recent = append(recent, protocol.SessionStatus{Key: r.Key, Kind: kind, Age: r.Age, UpdatedAt: r.UpdatedAt})
+	}
 	return &protocol.StatusResult{
 		Web:                protocol.StatusResultWeb{Linked: sum.Web.Linked, AuthAgeMs: sum.Web.AuthAgeMs},
 		HeartbeatSeconds:   sum.HeartbeatSeconds,
-		ProviderSummary:    []string{"WhatsApp: not linked", "Telegram: not configured"},
+		ProviderSummary:    providerSummary(&sum),
 		QueuedSystemEvents: []string{},
 		Sessions: protocol.StatusResultSessions{
 			Path:     sum.Sessions.Path,
 			Count:    sum.Sessions.Count,
 			Defaults: protocol.SessionModelDefaults{},
-			Recent:   []protocol.SessionStatus{},
+			Recent:   recent,
 		},
 	}, nil
+}
+
+// providerSummary is status's one line per provider, from the (throttled) health
+// snapshot the providers fill in.
+func providerSummary(sum *protocol.HealthSummary) []string {
+	web := "WhatsApp: not linked"
+	if sum.Web.Linked {
+		web = "WhatsApp: linked"
+		if sum.Web.AuthAgeMs != nil {
+			web += fmt.Sprintf(" (auth age %s)", (time.Duration(*sum.Web.AuthAgeMs) * time.Millisecond).Round(time.Minute))
+		}
+	}
+	tg := "Telegram: not configured"
+	if sum.Telegram.Configured {
+		tg = "Telegram: configured"
+	}
+	return []string{web, tg}
 }
 
 func (h *handlers) SystemPresence(ctx context.Context, c *Conn, p *protocol.SystemPresenceParams) (*protocol.SystemPresenceResult, error) {
