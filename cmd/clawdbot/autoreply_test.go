@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -94,5 +96,58 @@ func TestTelegramAutoReply(t *testing.T) {
 		if m.ChatID == "8" {
 			t.Fatalf("a sender outside allowFrom got a reply: %+v", m)
 		}
+	}
+}
+
+// TestConfigReloadAppliesProvidersAndAgent: editing the config file while the gateway
+// runs applies telegram.allowFrom (a new sender is answered) and the agent's model (the
+// next run asks the new one) without a restart, as the original reads them live.
+func TestConfigReloadAppliesProvidersAndAgent(t *testing.T) {
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	bot.AddChat(7)
+	bot.AddChat(8)
+	models := make(chan string, 16)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Model string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		models <- body.Model
+		w.Header().Set("Content-Type", "text/event-stream")
+		b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": "answer from " + body.Model}}}})
+		fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", b)
+	}))
+	defer up.Close()
+	cfg := func(allow, model string) string {
+		return fmt.Sprintf(`{
+			"telegram": {"botToken": %q, "apiBaseUrl": %q, "allowFrom": [%s]},
+			"agent": {"backend": "openai", "openai": {"baseUrl": %q, "model": %q}}
+		}`, tgtest.DefaultToken, bot.URL(), allow, up.URL+"/v1", model)
+	}
+	p := startProcConfig(t, cfg(`"7"`, "m1"))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	bot.PushUpdate(8, 8, "am I allowed?")
+	p.waitOutput(t, "sender not in allowFrom")
+	bot.PushUpdate(7, 7, "hello")
+	sent, err := bot.WaitSent(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent[0].ChatID != "7" || sent[0].Text != "answer from m1" || <-models != "m1" {
+		t.Fatalf("before the reload: %+v", sent[0])
+	}
+
+	if err := os.WriteFile(filepath.Join(p.home, "clawdbot.json"), []byte(cfg(`"7", "8"`, "m2")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.waitOutput(t, "telegram settings reloaded")
+	p.waitOutput(t, "agent config reloaded")
+	bot.PushUpdate(8, 8, "and now?")
+	sent, err = bot.WaitSent(ctx, 2)
+	if err != nil {
+		t.Fatalf("no reply after the reload: %v\n%s", err, p.out.String())
+	}
+	if sent[1].ChatID != "8" || sent[1].Text != "answer from m2" || <-models != "m2" {
+		t.Fatalf("after the reload: %+v", sent[1])
 	}
 }

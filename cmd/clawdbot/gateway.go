@@ -221,14 +221,17 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			case plan.NoopReason != "":
 				log.Info("config change needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
 				if next != nil {
-					file = next
+					file = next // "reload mode off": kept for the next restart, not applied
 				}
 			case plan.Restart:
 				log.Info("config change needs a restart", "changed", plan.Changed, "mode", plan.Mode)
 				file = next
+				svc.reconfigure(ctx, next)
 				requestRestart("config change")
 			default:
 				file = next
+				// Components apply what they read (providers, the agent's model).
+				svc.reconfigure(ctx, next)
 				log.Info("config reloaded (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
 			}
 		})
@@ -256,6 +259,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		if why == "SIGUSR1" {
 			if next, err := config.Load(paths.ConfigPath); err == nil {
 				file = next
+				svc.reconfigure(ctx, next)
 			} else {
 				log.Warn("config invalid; restarting with the previous one", "err", err)
 			}

@@ -21,6 +21,12 @@ type component interface {
 	close(ctx context.Context) error
 }
 
+// reconfigurer is a component that applies a changed config file without a restart
+// (the parts the original reads live: providers, the agent's model).
+type reconfigurer interface {
+	reconfigure(ctx context.Context, next *config.File)
+}
+
 // services holds the components and the late-bound links between them (the agent
 // runtime needs the providers to deliver; the providers need the runtime for inbound
 // messages).
@@ -43,6 +49,7 @@ type services struct {
 	// before any server is attached, so requests read it without a lock); nil → the
 	// hooks answer 503 "agent runtime unavailable".
 	runner hooks.Runner
+	reMu   sync.Mutex // serialises reconfigure
 	// current is the running gateway server, for components that broadcast.
 	mu      sync.Mutex
 	current *gateway.Server
@@ -88,6 +95,17 @@ func (s *services) server() *gateway.Server {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.current
+}
+
+// reconfigure hands a new, valid config file to every component that can apply it.
+func (s *services) reconfigure(ctx context.Context, next *config.File) {
+	s.reMu.Lock() // the reload watcher and a SIGUSR1 restart may both get here
+	defer s.reMu.Unlock()
+	for _, c := range s.list {
+		if r, ok := c.(reconfigurer); ok {
+			r.reconfigure(ctx, next)
+		}
+	}
 }
 
 func (s *services) close(ctx context.Context) error {

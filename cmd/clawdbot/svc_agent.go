@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,11 +21,41 @@ import (
 
 // agentService is the agent runtime with its session store: it serves agent, chat.*,
 // sessions.* and wake, answers inbound provider messages, and contributes the
-// sessions part of health. The agent.* settings are read once at start-up.
+// sessions part of health. A config reload applies agent.backend, agent.openai.*,
+// agent.command.* and agent.timeoutSeconds to the runs that start afterwards; the
+// concurrency and queue bounds and session.* need a process restart.
 type agentService struct {
-	s     *services
-	store *sessions.Store
-	rt    *agent.Runtime
+	s      *services
+	store  *sessions.Store
+	rt     *agent.Runtime
+	cfgKey string // the agent config the runtime runs with, for reload comparisons
+}
+
+// agentConfigKey identifies an agent config for change detection.
+func agentConfigKey(cfg *genconfig.ConfigAgent) string {
+	b, _ := json.Marshal(cfg)
+	return string(b)
+}
+
+func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
+	cfg := next.Config.Agent
+	if cfg == nil {
+		cfg = &genconfig.ConfigAgent{}
+	}
+	key := agentConfigKey(cfg)
+	if key == a.cfgKey {
+		return
+	}
+	be, model, sys, err := agentBackend(cfg, a.s.env)
+	if err == nil {
+		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: time.Duration(cfg.TimeoutSeconds) * time.Second})
+	}
+	if err != nil {
+		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
+		return
+	}
+	a.cfgKey = key
+	a.s.log.Info("agent config reloaded", "backend", backendName(cfg), "model", model)
 }
 
 func buildAgent(ctx context.Context, s *services) (component, error) {
@@ -88,7 +119,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.log.Info("agent runtime ready", "backend", backendName(cfg), "model", model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt}, nil
+	return &agentService{s: s, store: store, rt: rt, cfgKey: agentConfigKey(cfg)}, nil
 }
 
 func backendName(cfg *genconfig.ConfigAgent) string {

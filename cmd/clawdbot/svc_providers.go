@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/config"
 
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/messaging"
@@ -23,9 +28,12 @@ const sendDedupeFile = "send-dedupe.db"
 // the agent runtime sends through (services.sender), the send idempotency store and
 // the messaging method group.
 type providersComponent struct {
+	s       *services
 	reg     *providers.Registry
 	dedupe  *dedupe.Store
 	handler *messaging.Handler
+	wa      *whatsapp.Provider
+	tgKey   string // the Telegram settings the running provider was built from
 }
 
 // buildProviders builds the registry from config and environment and starts the
@@ -34,7 +42,7 @@ type providersComponent struct {
 // Nothing here waits for the network.
 func buildProviders(ctx context.Context, s *services) (component, error) {
 	cfg := s.file.Config
-	c := &providersComponent{}
+	c := &providersComponent{s: s}
 	// The handler exists before the providers so their state changes can refresh health.
 	changed := func() {
 		if c.handler != nil {
@@ -51,46 +59,9 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	}
 	wa := whatsapp.New(waCfg)
 
-	var tg providers.Provider = providers.Unconfigured{Channel: providers.Telegram, Hint: "set telegram.botToken or " + telegram.EnvToken}
-	var tgp *telegram.Provider
-	tcfg := cfg.Telegram
-	token := ""
-	if tcfg != nil && tcfg.BotToken != nil {
-		token = strings.TrimSpace(*tcfg.BotToken)
-	}
-	if token == "" && s.env != nil {
-		if v, ok := s.env(telegram.EnvToken); ok {
-			token = strings.TrimSpace(v)
-		}
-	}
-	enabled := tcfg == nil || tcfg.Enabled == nil || *tcfg.Enabled
-	if token != "" && enabled {
-		tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed}
-		if tcfg != nil {
-			tc.AllowFrom = tcfg.AllowFrom
-			if tcfg.APIBaseURL != nil {
-				tc.APIBaseURL = *tcfg.APIBaseURL
-			}
-			if tcfg.Mode != nil {
-				tc.Mode = string(*tcfg.Mode)
-			}
-			if tcfg.Proxy != nil && *tcfg.Proxy != "" {
-				if pu, err := url.Parse(*tcfg.Proxy); err != nil || pu.Host == "" {
-					s.log.Error("telegram.proxy is not a URL; calling the Bot API directly", "proxy", *tcfg.Proxy)
-				} else {
-					tc.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
-				}
-			}
-		}
-		if p, err := telegram.New(tc); err != nil {
-			// A bad token or base URL must not keep the gateway down: Telegram sends
-			// fail with the reason and status shows it unconfigured.
-			s.log.Error("telegram provider not started", "err", err)
-			tg = providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}
-		} else {
-			tg, tgp = p, p
-		}
-	}
+	tg, tgp := buildTelegram(s, cfg.Telegram, changed)
+	c.tgKey = telegramKey(s, cfg.Telegram)
+	c.wa = wa
 
 	d, err := dedupe.Open(ctx, dedupe.Options{Path: filepath.Join(s.paths.StateDir, sendDedupeFile)})
 	if err != nil {
@@ -116,4 +87,95 @@ func (c *providersComponent) attach(srv *gateway.Server) error { return c.handle
 
 func (c *providersComponent) close(ctx context.Context) error {
 	return errors.Join(c.reg.Stop(ctx), c.dedupe.Close())
+}
+
+// buildTelegram builds the Telegram provider from telegram.* and TELEGRAM_BOT_TOKEN:
+// an Unconfigured stand-in when there is no token or it is disabled, or when the
+// settings are unusable (a bad token or base URL must not keep the gateway down:
+// sends fail with the reason and status shows it). tgp is nil unless it can start.
+func buildTelegram(s *services, tcfg *genconfig.ConfigTelegram, changed func()) (tg providers.Provider, tgp *telegram.Provider) {
+	tg = providers.Unconfigured{Channel: providers.Telegram, Hint: "set telegram.botToken or " + telegram.EnvToken}
+	token := telegramToken(s, tcfg)
+	enabled := tcfg == nil || tcfg.Enabled == nil || *tcfg.Enabled
+	if token == "" || !enabled {
+		return tg, nil
+	}
+	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed}
+	if tcfg != nil {
+		tc.AllowFrom = tcfg.AllowFrom
+		if tcfg.APIBaseURL != nil {
+			tc.APIBaseURL = *tcfg.APIBaseURL
+		}
+		if tcfg.Mode != nil {
+			tc.Mode = string(*tcfg.Mode)
+		}
+		if tcfg.Proxy != nil && *tcfg.Proxy != "" {
+			if pu, err := url.Parse(*tcfg.Proxy); err != nil || pu.Host == "" {
+				s.log.Error("telegram.proxy is not a URL; calling the Bot API directly", "proxy", *tcfg.Proxy)
+			} else {
+				tc.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
+			}
+		}
+	}
+	p, err := telegram.New(tc)
+	if err != nil {
+		s.log.Error("telegram provider not started", "err", err)
+		return providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}, nil
+	}
+	return p, p
+}
+
+func telegramToken(s *services, tcfg *genconfig.ConfigTelegram) string {
+	if tcfg != nil && tcfg.BotToken != nil {
+		if t := strings.TrimSpace(*tcfg.BotToken); t != "" {
+			return t
+		}
+	}
+	if s.env != nil {
+		if v, ok := s.env(telegram.EnvToken); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// telegramKey identifies the Telegram settings for change detection (the token
+// included, so it never leaves this process).
+func telegramKey(s *services, tcfg *genconfig.ConfigTelegram) string {
+	b, _ := json.Marshal(tcfg)
+	return telegramToken(s, tcfg) + "\x00" + string(b)
+}
+
+// reconfigure applies a reloaded config: a changed telegram.* replaces the Telegram
+// provider (the old one stops polling first, so only one poller ever runs for a bot);
+// whatsapp.allowFrom applies to the next message. whatsapp.mediaMaxMb needs a restart.
+func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
+	if w := next.Config.Whatsapp; w != nil {
+		c.wa.SetAllowFrom(w.AllowFrom)
+	} else {
+		c.wa.SetAllowFrom(nil)
+	}
+	key := telegramKey(c.s, next.Config.Telegram)
+	if key == c.tgKey {
+		return
+	}
+	c.tgKey = key
+	tg, tgp := buildTelegram(c.s, next.Config.Telegram, func() {
+		if c.handler != nil {
+			c.handler.Changed()
+		}
+	})
+	old := c.reg.Replace(tg)
+	if old != nil {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := old.Stop(sctx); err != nil {
+			c.s.log.Warn("stopping the previous telegram provider", "err", err)
+		}
+		cancel()
+	}
+	if tgp != nil {
+		_ = tgp.Start(context.Background())
+	}
+	c.handler.Changed()
+	c.s.log.Info("telegram settings reloaded", "configured", tgp != nil)
 }

@@ -348,8 +348,8 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 
 func (rt *Runtime) modelDefaults() protocol.SessionModelDefaults {
 	d := protocol.SessionModelDefaults{}
-	if rt.opts.Model != "" {
-		d.Model = ptr(rt.opts.Model)
+	if m := rt.modelConfig().Model; m != "" {
+		d.Model = ptr(m)
 	}
 	return d
 }

@@ -209,6 +209,9 @@ func (l *lane) outstanding() int {
 type Runtime struct {
 	opts Options
 	log  *slog.Logger
+	// model is what a config reload may change while runs go on (SetModel); a run
+	// reads it once, when its turn starts.
+	model atomic.Pointer[ModelConfig]
 	emit atomic.Pointer[func(protocol.Event)]
 	sem  chan struct{}
 
@@ -225,6 +228,29 @@ type Runtime struct {
 	// run that does not exist yet).
 	changed chan struct{}
 }
+
+// ModelConfig is the part of the configuration a reload can change without a restart.
+type ModelConfig struct {
+	Backend      backend.Backend
+	Model        string // reported as the sessions default model
+	SystemPrompt string
+	Timeout      time.Duration // default run deadline; <= 0 keeps the current one
+}
+
+// SetModel applies a new agent configuration to runs that start from now on; runs
+// already talking to the model finish on the one they started with.
+func (rt *Runtime) SetModel(m ModelConfig) error {
+	if m.Backend == nil {
+		return errors.New("agent: Backend is required")
+	}
+	if m.Timeout <= 0 {
+		m.Timeout = rt.modelConfig().Timeout
+	}
+	rt.model.Store(&m)
+	return nil
+}
+
+func (rt *Runtime) modelConfig() *ModelConfig { return rt.model.Load() }
 
 // New builds a runtime.
 func New(o Options) (*Runtime, error) {
@@ -275,11 +301,13 @@ func New(o Options) (*Runtime, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Runtime{
+	rt := &Runtime{
 		opts: o, log: log, sem: make(chan struct{}, o.MaxConcurrent),
 		base: base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
-	}, nil
+	}
+	rt.model.Store(&ModelConfig{Backend: o.Backend, Model: o.Model, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
+	return rt, nil
 }
 
 // SetBroadcast sets where events go (the running gateway's Broadcast); nil drops them,
@@ -530,9 +558,10 @@ func (rt *Runtime) exec(r *Run, l *lane) {
 
 // turn runs the model and settles the outcome (transcript, delivery, events).
 func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
+	mc := rt.modelConfig()
 	timeout := r.req.Timeout
 	if timeout <= 0 {
-		timeout = rt.opts.Timeout
+		timeout = mc.Timeout
 	}
 	tctx, tcancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
 	defer tcancel()
@@ -540,10 +569,10 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	out := Outcome{StartedAt: rt.now()}
 	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": out.StartedAt})
 
-	msgs, err := rt.messages(tctx, r)
+	msgs, err := rt.messages(tctx, r, mc.SystemPrompt)
 	var res backend.Result
 	if err == nil {
-		res, err = rt.opts.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
+		res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
 	}
 	out.EndedAt = rt.now()
 	r.mu.Lock()
@@ -598,9 +627,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 
 // messages builds the model request: system prompt, the transcript up to the run's
 // prompt, and the prompt itself when it is ephemeral.
-func (rt *Runtime) messages(ctx context.Context, r *Run) ([]backend.Message, error) {
+func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([]backend.Message, error) {
 	var msgs []backend.Message
-	sys := strings.TrimSpace(strings.Join([]string{rt.opts.SystemPrompt, r.req.ExtraSystemPrompt}, "\n\n"))
+	sys := strings.TrimSpace(strings.Join([]string{systemPrompt, r.req.ExtraSystemPrompt}, "\n\n"))
 	if sys != "" {
 		msgs = append(msgs, backend.Message{Role: "system", Content: sys})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 )
 
 // AllowList decides which senders reach the agent (whatsapp.allowFrom,
@@ -66,6 +67,16 @@ type Gate struct {
 	Allow *AllowList
 	Next  Inbound
 	Log   *slog.Logger
+
+	mu sync.RWMutex // guards Allow once the gate is in use (SetAllow)
+}
+
+// SetAllow replaces the allow list (a config reload); messages already being delivered
+// finish under the old one.
+func (g *Gate) SetAllow(a *AllowList) {
+	g.mu.Lock()
+	g.Allow = a
+	g.mu.Unlock()
 }
 
 // Deliver hands m to Next when one of ids is allowed; otherwise it is logged and
@@ -74,7 +85,10 @@ func (g *Gate) Deliver(ctx context.Context, m Message, ids ...string) bool {
 	if len(ids) == 0 {
 		ids = []string{m.From}
 	}
-	if !g.Allow.Allows(ids...) {
+	g.mu.RLock()
+	allow := g.Allow
+	g.mu.RUnlock()
+	if !allow.Allows(ids...) {
 		if g.Log != nil {
 			g.Log.Info("inbound message ignored: sender not in allowFrom", "channel", m.Channel, "from", m.From, "chat", m.ChatID)
 		}

@@ -163,6 +163,17 @@ func (r *Registry) Names() []string {
 	return out
 }
 
+// Replace puts p in place of the provider with the same name and returns the one it
+// replaced (nil if none): a config reload swaps a provider without touching the
+// others or the registry that the agent runtime and the send handler hold.
+func (r *Registry) Replace(p Provider) Provider {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.ps[p.Name()]
+	r.ps[p.Name()] = p
+	return old
+}
+
 // Send implements Sender.
 func (r *Registry) Send(ctx context.Context, channel string, m Outbound) (Sent, error) {
 	p, err := r.Provider(channel)

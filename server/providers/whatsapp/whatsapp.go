@@ -119,6 +119,12 @@ func New(cfg Config) *Provider {
 	return p
 }
 
+// SetAllowFrom replaces whatsapp.allowFrom (a config reload takes effect for the next
+// message, no reconnect).
+func (p *Provider) SetAllowFrom(list []string) {
+	p.gate.SetAllow(providers.NewAllowList(list, NormalizeE164))
+}
+
 // MediaMaxBytes is the media download limit in bytes.
 func (p *Provider) MediaMaxBytes() int64 { return int64(p.cfg.MediaMaxMB) << 20 }
 
