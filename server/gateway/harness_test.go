@@ -212,6 +212,13 @@ func (c *testClient) call(method string, params any) *frame {
 		return f
 	case ce := <-c.closed:
 		c.closed <- ce
+		// A response written just before the close was delivered first (one read
+		// goroutine, in order): prefer it to the close select may have picked.
+		select {
+		case f := <-ch:
+			return f
+		default:
+		}
 		c.t.Fatalf("%s: connection closed: %d %s", method, ce.Code, ce.Reason)
 	case <-time.After(10 * time.Second):
 		c.t.Fatalf("%s: no response", method)
