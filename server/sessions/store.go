@@ -21,6 +21,7 @@ import (
 
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" driver
 
+	"github.com/clawgate/gateway/server/statefile"
 	"github.com/clawgate/gateway/server/token"
 )
 
@@ -165,6 +166,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	// synchronous(FULL): in WAL mode NORMAL may lose the last commits on power loss;
 	// an acknowledged transcript write must not be lost.
+	if err := statefile.PrivateFile(opts.Path, 0o600); err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", opts.Path, err)
+	}
 	dsn := "file:" + opts.Path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
