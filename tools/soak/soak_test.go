@@ -48,22 +48,22 @@ const (
 )
 
 type result struct {
-	Soak            string  `json:"soak"`
-	Pass            bool    `json:"pass"`
-	DurationS       float64 `json:"duration_s"`
-	CapacityOpsPerS float64 `json:"capacity_ops_per_s"`
-	TargetOpsPerS   float64 `json:"target_ops_per_s"`
-	AchievedOpsPerS float64 `json:"achieved_ops_per_s"`
+	Soak            string           `json:"soak"`
+	Pass            bool             `json:"pass"`
+	DurationS       float64          `json:"duration_s"`
+	CapacityOpsPerS float64          `json:"capacity_ops_per_s"`
+	TargetOpsPerS   float64          `json:"target_ops_per_s"`
+	AchievedOpsPerS float64          `json:"achieved_ops_per_s"`
 	Ops             map[string]int64 `json:"ops"`
-	Errors          int64    `json:"errors"`
-	ErrorSamples    []string `json:"error_samples,omitempty"`
-	EventsReceived  int64    `json:"events_received"`
-	InboundPushed   int64    `json:"inbound_pushed"`
-	InboundAnswered int64    `json:"inbound_answered"`
-	RSSWarmKiB      int64    `json:"rss_after_warmup_kib"`
-	RSSEndKiB       int64    `json:"rss_end_kib"`
-	RSSMaxKiB       int64    `json:"rss_max_kib"`
-	RSSGrowthPct    float64  `json:"rss_growth_pct"`
+	Errors          int64            `json:"errors"`
+	ErrorSamples    []string         `json:"error_samples,omitempty"`
+	EventsReceived  int64            `json:"events_received"`
+	InboundPushed   int64            `json:"inbound_pushed"`
+	InboundAnswered int64            `json:"inbound_answered"`
+	RSSWarmKiB      int64            `json:"rss_after_warmup_kib"`
+	RSSEndKiB       int64            `json:"rss_end_kib"`
+	RSSMaxKiB       int64            `json:"rss_max_kib"`
+	RSSGrowthPct    float64          `json:"rss_growth_pct"`
 }
 
 type soak struct {
@@ -256,7 +256,9 @@ func TestSoak(t *testing.T) {
 	bot := tgtest.New(t, tgtest.DefaultToken)
 	bot.AddChat(outChat)
 	model := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct{ Messages []struct{ Role, Content string } }
+		var body struct {
+			Messages []struct{ Role, Content string }
+		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Messages) == 0 {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
