@@ -141,7 +141,9 @@ func TestReadOnlyStateDir(t *testing.T) {
 		want = "permission denied"
 		chmodTree(t, state, 0o500, 0o400)
 		// Writable again even if the test fails, so TempDir can be removed.
-		t.Cleanup(func() { _ = filepath.WalkDir(state, func(p string, d fs.DirEntry, _ error) error { return os.Chmod(p, 0o700) }) })
+		t.Cleanup(func() {
+			_ = filepath.WalkDir(state, func(p string, d fs.DirEntry, _ error) error { return os.Chmod(p, 0o700) })
+		})
 	}
 	cmd := exec.Command(binary, "gateway", "--allow-unconfigured", "--port", fmt.Sprint(freePort(t)))
 	cmd.Env = gatewayEnv(home)
