@@ -169,6 +169,9 @@ type Run struct {
 	anyDelta  bool
 	outcome   Outcome
 	finished  time.Time
+	// recovered is the outcome of an earlier run with this id found in the
+	// transcript (a retry after a restart): Start returns it finished, runs nothing.
+	recovered *Outcome
 }
 
 // Done is closed when the run has finished.
@@ -439,6 +442,18 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		return nil, false, r.startErr
 	}
 	r.AcceptedAt = rt.now()
+	if rec := r.recovered; rec != nil {
+		// Finished before a restart: answer with that outcome, as for a cached run.
+		if l.outstanding() == 0 {
+			delete(rt.lanes, laneKey)
+		}
+		close(r.ready)
+		close(rt.changed)
+		rt.changed = make(chan struct{})
+		rt.mu.Unlock()
+		rt.finish(r, *rec)
+		return r, true, nil
+	}
 	l.waiting = append(l.waiting, r)
 	rt.pumpLocked(l)
 	close(r.ready)
@@ -493,7 +508,32 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 			}
 		}
 	}
-	if !r.req.Ephemeral {
+	// A retry of a run from before a restart (the finished-run cache is in memory only):
+	// its prompt is not written twice, and a run that already ended ok is not run again.
+	prior, err := store.RunMessages(ctx, r.laneKey, r.ID)
+	if err != nil {
+		return fmt.Errorf("agent: transcript: %w", err)
+	}
+	var prompt, reply *sessions.Message
+	for i := range prior {
+		switch prior[i].Role {
+		case "user":
+			if prompt == nil {
+				prompt = &prior[i]
+			}
+		case "assistant":
+			reply = &prior[i]
+		}
+	}
+	switch {
+	case reply != nil:
+		r.recovered = &Outcome{Status: StatusOK, Text: reply.Text, StartedAt: reply.Ts, EndedAt: reply.Ts}
+		rt.log.Info("agent run already finished before a restart; not run again", "run", r.ID, "session", r.laneKey)
+	case prompt != nil:
+		// Accepted, then interrupted: run the committed prompt, don't add it again.
+		r.promptSeq = prompt.Seq
+		rt.log.Info("agent run resumed after a restart", "run", r.ID, "session", r.laneKey)
+	case !r.req.Ephemeral:
 		m, _, err := store.Append(ctx, r.laneKey, sessions.Message{Role: "user", Text: r.req.Message, RunID: r.ID})
 		if errors.Is(err, sessions.ErrTooLarge) {
 			return gateway.Invalid("%v", err)
@@ -502,8 +542,10 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 			return fmt.Errorf("agent: transcript: %w", err)
 		}
 		r.promptSeq = m.Seq
-	} else if last, ok, err := store.LastMessage(ctx, r.laneKey); err == nil && ok {
-		r.promptSeq = last.Seq
+	default:
+		if last, ok, err := store.LastMessage(ctx, r.laneKey); err == nil && ok {
+			r.promptSeq = last.Seq
+		}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" driver
 
+	"github.com/clawgate/gateway/server/statefile"
 	"github.com/clawgate/gateway/server/token"
 )
 
@@ -139,6 +140,7 @@ CREATE TABLE IF NOT EXISTS messages (
   run_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_transcript ON messages(transcript_id, seq);
+CREATE INDEX IF NOT EXISTS messages_run ON messages(run_id) WHERE run_id != '';
 `
 
 // Open opens (creating if needed) the store at opts.Path.
@@ -164,6 +166,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	// synchronous(FULL): in WAL mode NORMAL may lose the last commits on power loss;
 	// an acknowledged transcript write must not be lost.
+	if err := statefile.PrivateFile(opts.Path, 0o600); err != nil {
+		return nil, fmt.Errorf("sessions: open %s: %w", opts.Path, err)
+	}
 	dsn := "file:" + opts.Path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -473,6 +478,32 @@ func (s *Store) History(ctx context.Context, key string, limit int, upTo int64) 
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// RunMessages returns the messages run runID wrote to the session's current
+// transcript, oldest first (none for an empty runID). The agent runtime uses it to
+// recognise a retried run after a restart: its in-memory run cache is gone, the
+// transcript is not.
+func (s *Store) RunMessages(ctx context.Context, key, runID string) ([]Message, error) {
+	if runID == "" {
+		return []Message{}, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id FROM messages
+		WHERE run_id = ? AND transcript_id = (SELECT session_id FROM sessions WHERE key = ?)
+		ORDER BY seq`, runID, key)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: run messages %s: %w", key, err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID); err != nil {
+			return nil, fmt.Errorf("sessions: run messages %s: %w", key, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // ListOptions filter List.

@@ -87,3 +87,34 @@ func RemoveStaleTemps(dir string, names ...string) {
 		}
 	}
 }
+
+// PrivateFile makes sure path exists and nobody but the owner can read it: created
+// empty with perm when missing, narrowed to perm when its mode is wider. It also
+// narrows SQLite's companion files (path-wal, path-shm, path-journal) when they exist.
+// Call it before opening a SQLite database: SQLite creates a new database with 0644
+// (less the umask) and gives its -wal and -shm files the database's mode, so the
+// database file's mode decides who can read transcripts and send results.
+func PrivateFile(path string, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, perm)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&^perm != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&perm); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/clawgate/gateway/server/statefile"
 )
 
 // Limits (the original's DEDUPE_TTL_MS and DEDUPE_MAX).
@@ -82,6 +84,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if err := statefile.PrivateFile(o.Path, 0o600); err != nil {
+		return nil, fmt.Errorf("dedupe: open %s: %w", o.Path, err)
 	}
 	db, err := sql.Open("sqlite", DSN(o.Path))
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite" for the device store
 
 	"github.com/clawgate/gateway/server/providers/dedupe"
+
+	"github.com/clawgate/gateway/server/statefile"
 )
 
 // Client is the part of *whatsmeow.Client the provider uses. WhatsApp's servers are
@@ -68,6 +70,9 @@ type SQLStore struct {
 func OpenStore(ctx context.Context, path string, log *slog.Logger) (*SQLStore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("whatsapp: store dir: %w", err)
+	}
+	if err := statefile.PrivateFile(path, 0o600); err != nil {
+		return nil, fmt.Errorf("whatsapp: open device store %s: %w", path, err)
 	}
 	wl := slogAdapter{l: logOrDiscard(log)}
 	c, err := sqlstore.New(ctx, "sqlite", dedupe.DSN(path), wl.Sub("store"))

@@ -2,13 +2,17 @@ package whatsapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"syscall"
+	"time"
 
 	"go.mau.fi/whatsmeow"
 
@@ -18,6 +22,37 @@ import (
 // DefaultMediaMaxMB is the download limit for media sent by URL when whatsapp.mediaMaxMb
 // is not set (WhatsApp itself takes 16 MiB videos and audio).
 const DefaultMediaMaxMB = 16
+
+// BlockedAddressError is a media download refused because the URL's host resolved to
+// an address no media URL should point at.
+type BlockedAddressError struct{ IP net.IP }
+
+func (e *BlockedAddressError) Error() string {
+	return fmt.Sprintf("whatsapp: media URL resolves to %s (link-local, multicast or unspecified address); refused", e.IP)
+}
+
+// MediaClient is the HTTP client for media downloads. It refuses to connect to
+// link-local addresses (169.254.0.0/16 and fe80::/10, where cloud metadata services
+// answer), multicast and unspecified addresses. The check runs on the address actually
+// dialled, so DNS answers and redirects cannot get around it. Loopback and private
+// addresses stay reachable: a media server on the operator's own machine or LAN is a
+// normal use, and only authenticated operators with write scope can send.
+func MediaClient(timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip := net.ParseIP(host)
+		if ip == nil || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+			return &BlockedAddressError{IP: ip}
+		}
+		return nil
+	}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = d.DialContext
+	return &http.Client{Timeout: timeout, Transport: tr}
+}
 
 // Media is a downloaded attachment ready to upload.
 type Media struct {
@@ -40,6 +75,10 @@ func FetchMedia(ctx context.Context, hc *http.Client, rawURL string, max int64) 
 		return Media{}, providers.Inputf("whatsapp: mediaUrl: %v", err)
 	}
 	resp, err := hc.Do(req)
+	var blocked *BlockedAddressError
+	if errors.As(err, &blocked) {
+		return Media{}, providers.Inputf("%v", blocked)
+	}
 	if err != nil {
 		return Media{}, fmt.Errorf("whatsapp: download media: %w", err)
 	}

@@ -62,7 +62,7 @@ type Config struct {
 	AllowFrom []string
 	// MediaMaxMB limits media downloaded for sends (DefaultMediaMaxMB when 0).
 	MediaMaxMB int
-	// HTTPClient downloads media (a client with a 60 s timeout when nil).
+	// HTTPClient downloads media (MediaClient with a 60 s timeout when nil).
 	HTTPClient *http.Client
 	Inbound    providers.Inbound
 	Logger     *slog.Logger
@@ -101,7 +101,7 @@ func New(cfg Config) *Provider {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: DefaultSendTimeout}
+		cfg.HTTPClient = MediaClient(DefaultSendTimeout)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

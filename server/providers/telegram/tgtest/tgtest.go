@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -71,6 +72,8 @@ type Server struct {
 	wake     chan struct{} // closed and replaced when updates or sends change
 	quit     chan struct{}
 	quitOnce sync.Once
+	down     chan struct{} // closed by Stop: ends the long polls of this listener
+	addr     string
 }
 
 // New starts a server for token (must look like "<digits>:<secret>") and closes it
@@ -83,14 +86,45 @@ func New(t testing.TB, token string) *Server {
 		t.Fatalf("tgtest: token %q is not <digits>:<secret>", token)
 	}
 	s := &Server{t: t, token: token, botID: botID, chats: map[string]bool{}, calls: map[string]int{},
-		nextUpd: 1, nextMsg: 1, wake: make(chan struct{}), quit: make(chan struct{})}
+		nextUpd: 1, nextMsg: 1, wake: make(chan struct{}), quit: make(chan struct{}), down: make(chan struct{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.addr = s.srv.Listener.Addr().String()
 	t.Cleanup(s.Close)
 	return s
 }
 
-// URL is the API server base URL (for telego.WithAPIServer / telegram.apiBaseUrl).
-func (s *Server) URL() string { return s.srv.URL }
+// URL is the API server base URL (for telego.WithAPIServer / telegram.apiBaseUrl). It
+// stays the same across Stop and Restart.
+func (s *Server) URL() string { return "http://" + s.addr }
+
+// Stop takes the server off the network like a dropped connection: pending long polls
+// end, open connections are closed and new ones are refused. Queued updates, chats
+// and sent messages are kept for Restart.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	close(s.down)
+	srv := s.srv
+	s.mu.Unlock()
+	srv.CloseClientConnections()
+	srv.Close()
+}
+
+// Restart listens again on the same address after Stop.
+func (s *Server) Restart() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("tgtest: listen again on %s: %w", s.addr, err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	s.mu.Lock()
+	s.srv = srv
+	s.down = make(chan struct{})
+	s.mu.Unlock()
+	return nil
+}
 
 // Token is the accepted bot token.
 func (s *Server) Token() string { return s.token }
@@ -102,7 +136,10 @@ func (s *Server) BotID() int64 { return s.botID }
 func (s *Server) Close() {
 	s.quitOnce.Do(func() {
 		close(s.quit)
-		s.srv.Close()
+		s.mu.Lock()
+		srv := s.srv
+		s.mu.Unlock()
+		srv.Close()
 	})
 }
 
@@ -315,7 +352,7 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 			out = append(out, u)
 		}
 		s.updates = kept
-		w := s.wake
+		w, down := s.wake, s.down
 		s.mu.Unlock()
 		if len(out) > 0 || wait <= 0 {
 			if out == nil {
@@ -330,6 +367,8 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 		case <-ctx.Done():
 			return []json.RawMessage{}, nil
 		case <-s.quit:
+			return []json.RawMessage{}, nil
+		case <-down:
 			return []json.RawMessage{}, nil
 		}
 	}
