@@ -39,7 +39,7 @@ race:
 
 # Micro-benchmarks, then the end-to-end run (the whole target stays under 5 min).
 bench: bench-e2e
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tools/protogen/difftest/ ./tools/protogen/runtime/wire/
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tools/protogen/difftest/ ./tools/protogen/runtime/wire/ ./server/gateway/ ./server/presence/
 
 # End-to-end: the real gateway binary and a bare gws echo server under tools/gwload, on
 # loopback, fresh temp state per phase, bounded (< 3 min); prints a table against the
