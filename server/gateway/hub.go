@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 
@@ -90,13 +91,33 @@ func (h *hub) queue(ev protocol.Event, sv *protocol.StateVersion) (int64, []*Con
 	return seq, flush
 }
 
+// parallelFlushMin is the number of sockets from which a broadcast's writes are spread
+// over the processors: one write(2) per socket is nearly all of a broadcast's cost, and
+// with thousands of receivers one core would take milliseconds to reach the last one.
+const parallelFlushMin = 512
+
 // flush writes the connections queue returned and recycles the list.
 func (h *hub) flush(list []*Conn) {
-	for i, c := range list {
-		c.out.flushNow(c)
-		list[i] = nil
+	if n := min(runtime.GOMAXPROCS(0), len(list)/(parallelFlushMin/2)); n > 1 && len(list) >= parallelFlushMin {
+		var wg sync.WaitGroup
+		per := (len(list) + n - 1) / n
+		for start := per; start < len(list); start += per {
+			part := list[start:min(start+per, len(list))]
+			wg.Go(func() { flushAll(part) })
+		}
+		flushAll(list[:per])
+		wg.Wait()
+	} else {
+		flushAll(list)
 	}
+	clear(list)
 	h.lists.Put(&list)
+}
+
+func flushAll(list []*Conn) {
+	for _, c := range list {
+		c.out.flushNow(c)
+	}
 }
 
 // flushList returns an empty slice with room for n connections, reused across
