@@ -118,3 +118,30 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// TestBroadcastToManySockets: a broadcast past parallelFlushMin receivers (written from
+// several goroutines) reaches every client, each in seq order.
+func TestBroadcastToManySockets(t *testing.T) {
+	g := startGateway(t, Options{})
+	n := parallelFlushMin + 88
+	clients := make([]*testClient, n)
+	for i := range clients {
+		clients[i] = dial(t, g.url)
+		clients[i].handshake(v2Connect(map[string]any{"client": map[string]any{"name": "many", "version": "1", "platform": "linux", "mode": "cli"}}))
+	}
+	const events = 20
+	for i := range events {
+		g.s.Broadcast(&protocol.TickEvent{Ts: int64(i)})
+	}
+	for ci, c := range clients {
+		var last int64
+		for i := range events {
+			f := c.nextEvent("tick")
+			var te protocol.TickEvent
+			if err := te.UnmarshalJSON(f.Payload); err != nil || te.Ts != int64(i) || *f.Seq <= last {
+				t.Fatalf("client %d event %d: %s", ci, i, f.raw)
+			}
+			last = *f.Seq
+		}
+	}
+}
