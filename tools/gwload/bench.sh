@@ -175,8 +175,8 @@ for i in 1 2 3; do
 	gwload "fanout$i" -mode fanout -url "$GW_URL" -subscribers 1000 -events 100 -rate 100 -timeout 40s
 done
 stop_gateway
-# The same 100 events to 10 000 subscribers (one run; needs ~20 000 descriptors).
-if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -ge 20500 ]; then
+# The same 100 events to 10 000 subscribers (one run; each process needs ~10 100 descriptors).
+if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -ge 10400 ]; then
 	start_gateway start5
 	gwload bigfanout -mode fanout -url "$GW_URL" -subscribers 10000 -dial-parallel 64 -events 100 -rate 100 -timeout 90s
 	stop_gateway
