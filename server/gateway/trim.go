@@ -31,9 +31,16 @@ type trimState struct {
 }
 
 // shouldTrim is the policy: some connects happened since the last trim, none in the
-// last interval, and at least minGarbage bytes of heap are not live.
-func shouldTrim(connectsSinceTrim, connectsLastInterval int64, heapObjects, heapLive uint64, minGarbage uint64) bool {
-	return connectsSinceTrim > 0 && connectsLastInterval == 0 && heapObjects > heapLive && heapObjects-heapLive >= minGarbage
+// last interval, and at least minGarbage bytes could go back to the OS — heap objects
+// that are no longer live plus free heap pages the runtime still holds (after a GC
+// that ran during the storm the garbage is gone but its pages stay resident until the
+// background scavenger, which is slow, gets to them).
+func shouldTrim(connectsSinceTrim, connectsLastInterval int64, heapObjects, heapLive, heapFree uint64, minGarbage uint64) bool {
+	var garbage uint64
+	if heapObjects > heapLive {
+		garbage = heapObjects - heapLive
+	}
+	return connectsSinceTrim > 0 && connectsLastInterval == 0 && garbage+heapFree >= minGarbage
 }
 
 // checkTrim runs on the timer loop.
@@ -44,16 +51,16 @@ func (s *Server) checkTrim() {
 	t.seen = now
 	t.sinceTrim += recent
 	if t.samples == nil {
-		t.samples = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+		t.samples = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
 	}
 	metrics.Read(t.samples)
-	objects, live := t.samples[0].Value.Uint64(), t.samples[1].Value.Uint64()
-	if !shouldTrim(t.sinceTrim, recent, objects, live, TrimMinGarbage) {
+	objects, live, free := t.samples[0].Value.Uint64(), t.samples[1].Value.Uint64(), t.samples[2].Value.Uint64()
+	if !shouldTrim(t.sinceTrim, recent, objects, live, free, TrimMinGarbage) {
 		return
 	}
 	start := time.Now()
 	debug.FreeOSMemory()
 	t.sinceTrim = 0
 	t.lastTrimAt = start
-	s.log.Debug("idle memory trim", "heapObjectsBytes", objects, "liveBytes", live, "took", time.Since(start))
+	s.log.Debug("idle memory trim", "heapObjectsBytes", objects, "liveBytes", live, "freeBytes", free, "took", time.Since(start))
 }
