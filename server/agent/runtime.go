@@ -215,8 +215,8 @@ type Runtime struct {
 	// model is what a config reload may change while runs go on (SetModel); a run
 	// reads it once, when its turn starts.
 	model atomic.Pointer[ModelConfig]
-	emit atomic.Pointer[func(protocol.Event)]
-	sem  chan struct{}
+	emit  atomic.Pointer[func(protocol.Event)]
+	sem   chan struct{}
 
 	base   context.Context
 	stop   context.CancelFunc
