@@ -31,12 +31,15 @@ type ledger struct {
 	paired  map[string]bool     // node ids whose approval was acked
 	prompts map[string][]string // session → "user: …" lines acked (agent accepted / chat.send started)
 	replies map[string][]string // session → "assistant: …" lines of runs that ended ok
+	// unacked are sends that were in flight when the process died: maybe delivered,
+	// maybe not, never acknowledged.
+	unacked map[string]string
 	acks    atomic.Int64
 }
 
 func newLedger() *ledger {
 	return &ledger{sends: map[string]int64{}, sendTo: map[string]string{}, paired: map[string]bool{},
-		prompts: map[string][]string{}, replies: map[string][]string{}}
+		prompts: map[string][]string{}, replies: map[string][]string{}, unacked: map[string]string{}}
 }
 
 func (l *ledger) add(f func()) {
@@ -73,6 +76,11 @@ func (lr *loadRound) sender(ctx context.Context, c *gatewayclient.Client, w int)
 		text := "msg " + key
 		var res protocol.SendResult
 		if err := c.Call(ctx, "send", &protocol.SendParams{To: strconv.Itoa(crashChat), Message: text, Channel: &ch, IdempotencyKey: key}, &res); err != nil {
+			if lr.killed.Load() {
+				lr.led.mu.Lock()
+				lr.led.unacked[key] = text
+				lr.led.mu.Unlock()
+			}
 			lr.fail("send "+key, err)
 			return
 		}
@@ -258,6 +266,17 @@ func verifyLedger(ctx context.Context, t *testing.T, c *gatewayclient.Client, bo
 		if res.MessageID != strconv.FormatInt(id, 10) {
 			t.Fatalf("retry of acked send %s: messageId %s, acked %d", key, res.MessageID, id)
 		}
+	}
+	// A retry of a send that was in flight at the kill is never a second delivery: it
+	// is sent now if it had not started, or answered from the stored result, or
+	// refused as "outcome unknown" if the kill came mid-delivery.
+	for key, text := range led.unacked {
+		var res protocol.SendResult
+		err := c.Call(ctx, "send", &protocol.SendParams{To: strconv.Itoa(crashChat), Message: text, Channel: &ch, IdempotencyKey: key}, &res)
+		if err != nil && !strings.Contains(err.Error(), "send outcome unknown") {
+			t.Fatalf("retry of the send in flight at the kill %s: %v", key, err)
+		}
+		t.Logf("send in flight at the kill %s: retry → %v", key, map[bool]string{true: "outcome unknown", false: "messageId " + res.MessageID}[err != nil])
 	}
 	// ...and the Bot API saw each acked message exactly once, and no message twice.
 	count := map[string]int{}

@@ -104,6 +104,8 @@ func WireError(err error) error {
 		return ge
 	case errors.As(err, &uc), errors.As(err, &ie):
 		return gateway.Invalid("%s", err.Error())
+	case errors.Is(err, dedupe.ErrOutcomeUnknown):
+		return &gateway.Error{Code: gateway.CodeUnavailable, Message: "send outcome unknown: the gateway stopped while delivering this idempotencyKey; it may have been delivered and is not sent again (use a new key to send)"}
 	case errors.Is(err, providers.ErrNotLinked):
 		return &gateway.Error{Code: gateway.CodeNotLinked, Message: err.Error()}
 	case errors.Is(err, providers.ErrNotConnected):

@@ -2,17 +2,23 @@
 // with the same idempotencyKey gets the first answer instead of a second delivery.
 //
 // Differences from the original gateway, on purpose:
+//
 //   - Concurrent duplicates run once: while a key is in flight, later callers wait for
 //     its outcome and get the same result (the original runs both).
+//
 //   - Results are persisted in SQLite before they are returned, so a gateway restart
 //     (or kill -9 after the answer) does not resend.
+//
 //   - Only successes are remembered. A failed delivery (not linked, network down) is
 //     handed to the callers that were waiting for that very attempt, then forgotten, so
 //     a retry after the cause is fixed runs again. The original caches failures for the
 //     TTL, which turns a transient outage into 5 minutes of replayed errors.
 //
-// A crash between delivery and the write can still resend on retry (at-least-once);
-// nothing acknowledged is lost.
+//   - A key is marked in flight, durably, before its delivery starts. If the process
+//     dies during the delivery, a retry with that key after the restart is not
+//     resent: the gateway cannot know whether the first attempt reached the network,
+//     so it answers ErrOutcomeUnknown (at most once) instead of risking a duplicate
+//     message. A new key sends again.
 package dedupe
 
 import (
@@ -34,6 +40,11 @@ const (
 	DefaultTTL        = 5 * time.Minute
 	DefaultMaxEntries = 1000
 )
+
+// ErrOutcomeUnknown is the answer for a key whose delivery was under way when the
+// gateway stopped (kill -9, crash, power loss): it may or may not have been delivered,
+// and it is not tried again.
+var ErrOutcomeUnknown = errors.New("dedupe: the gateway stopped while this idempotencyKey was being delivered; it may have been delivered and is not sent again (use a new key to send)")
 
 // Options configure a Store.
 type Options struct {
@@ -101,6 +112,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("dedupe: create table in %s: %w", o.Path, err)
 	}
+	// inflight holds keys whose delivery started and has not ended.
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS inflight (
+		key TEXT PRIMARY KEY,
+		ts INTEGER NOT NULL
+	)`); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("dedupe: create table in %s: %w", o.Path, err)
+	}
 	if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS results_ts ON results(ts)`); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("dedupe: create index: %w", err)
@@ -133,6 +152,14 @@ func (s *Store) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		s.mu.Unlock()
 		return r, true, nil
 	}
+	// Nothing runs this key in this process, so a marker is from one that died.
+	if interrupted, err := s.interrupted(ctx, key); err != nil {
+		s.mu.Unlock()
+		return nil, false, err
+	} else if interrupted {
+		s.mu.Unlock()
+		return nil, false, ErrOutcomeUnknown
+	}
 	c := &call{done: make(chan struct{})}
 	s.busy[key] = c
 	s.mu.Unlock()
@@ -145,14 +172,62 @@ func (s *Store) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		close(c.done)
 	}()
 	c.err = errors.New("dedupe: request aborted")
+	if err := s.markInflight(key); err != nil {
+		// Without the marker a crash during delivery could lead to a second one.
+		c.err = fmt.Errorf("dedupe: cannot record the delivery before it starts: %w", err)
+		return nil, false, c.err
+	}
 	c.res, c.err = fn(ctx)
 	if c.err == nil {
 		if werr := s.store(key, c.res); werr != nil {
-			// Delivered but not remembered: report it, a retry could resend.
+			// Delivered but not remembered: report it. The marker stays, so a retry
+			// gets ErrOutcomeUnknown rather than a second delivery.
 			c.err = fmt.Errorf("dedupe: delivered, but remembering the result failed: %w", werr)
 		}
+	} else if derr := s.clearInflight(key); derr != nil {
+		c.err = errors.Join(c.err, fmt.Errorf("dedupe: clearing the in-flight mark: %w", derr))
 	}
 	return c.res, false, c.err
+}
+
+// interrupted reports an unexpired in-flight marker for key.
+func (s *Store) interrupted(ctx context.Context, key string) (bool, error) {
+	var ts int64
+	err := s.db.QueryRowContext(ctx, `SELECT ts FROM inflight WHERE key = ?`, key).Scan(&ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dedupe: lookup: %w", err)
+	}
+	return s.now().Sub(time.UnixMilli(ts)) < s.ttl, nil
+}
+
+// markInflight durably records that key's delivery starts now, pruning expired marks.
+func (s *Store) markInflight(key string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inflight WHERE ts <= ?`, now.Add(-s.ttl).UnixMilli()); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO inflight(key, ts) VALUES(?, ?)`, key, now.UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// clearInflight removes key's marker after a delivery that definitely failed.
+func (s *Store) clearInflight(key string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.db.ExecContext(ctx, `DELETE FROM inflight WHERE key = ?`, key)
+	return err
 }
 
 // Waiting reports whether key is running and how many duplicates wait for it.
@@ -206,6 +281,9 @@ func (s *Store) store(key string, payload json.RawMessage) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO results(key, ts, payload) VALUES(?, ?, ?)`, key, now.UnixMilli(), []byte(payload)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inflight WHERE key = ?`, key); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE ts <= ?`, now.Add(-s.ttl).UnixMilli()); err != nil {

@@ -175,3 +175,35 @@ func TestWaiterContextCancelled(t *testing.T) {
 	}
 	close(release)
 }
+
+// TestInterruptedDeliveryIsNotResent: a delivery that never finished (here the process
+// "dies" in the middle: fn panics, so neither the result nor the failure is recorded)
+// is not run again for the same key after a restart — the answer is
+// ErrOutcomeUnknown — while other keys, and the same key once the TTL has passed, run.
+func TestInterruptedDeliveryIsNotResent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	clk := time.UnixMilli(1_700_000_000_000)
+	now := func() time.Time { return clk }
+	s := open(t, path, dedupe.Options{Now: now})
+	func() {
+		defer func() { _ = recover() }()
+		_, _, _ = s.Do(context.Background(), "k1", func(context.Context) (json.RawMessage, error) {
+			panic("killed mid-delivery")
+		})
+	}()
+	_ = s.Close()
+
+	s2 := open(t, path, dedupe.Options{Now: now})
+	ran := 0
+	fn := func(context.Context) (json.RawMessage, error) { ran++; return json.RawMessage(`{"ok":1}`), nil }
+	if _, _, err := s2.Do(context.Background(), "k1", fn); !errors.Is(err, dedupe.ErrOutcomeUnknown) || ran != 0 {
+		t.Fatalf("retry after the interruption: err %v, ran %d", err, ran)
+	}
+	if _, _, err := s2.Do(context.Background(), "k2", fn); err != nil || ran != 1 {
+		t.Fatalf("another key: err %v, ran %d", err, ran)
+	}
+	clk = clk.Add(dedupe.DefaultTTL + time.Second)
+	if _, _, err := s2.Do(context.Background(), "k1", fn); err != nil || ran != 2 {
+		t.Fatalf("after the TTL: err %v, ran %d", err, ran)
+	}
+}
