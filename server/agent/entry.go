@@ -125,5 +125,39 @@ func (rt *Runtime) StartAgent(ctx context.Context, hr hooks.AgentRequest) (strin
 	if err != nil {
 		return "", err
 	}
+	if hr.SessionKey == "" {
+		rt.pruneHookSessions(ctx)
+	}
 	return r.ID, nil
+}
+
+// DefaultMaxHookSessions bounds the sessions hook calls without a sessionKey create
+// (one each, hook:<uuid>): beyond it the least recently used idle ones are deleted,
+// their transcripts archived like any deleted session's (bounded by the store).
+const DefaultMaxHookSessions = 500
+
+// pruneHookSessions deletes the oldest idle hook sessions beyond MaxHookSessions. A
+// failure only logs: the run itself was started.
+func (rt *Runtime) pruneHookSessions(ctx context.Context) {
+	prefix, err := sessions.Canonical("hook:")
+	if err != nil {
+		return
+	}
+	keys, err := rt.opts.Store.OldestBeyond(ctx, prefix, rt.opts.MaxHookSessions)
+	if err != nil {
+		rt.log.Warn("agent: listing hook sessions", "err", err)
+		return
+	}
+	for _, k := range keys {
+		rt.mu.Lock()
+		busy := rt.lanes[k] != nil
+		rt.mu.Unlock()
+		if busy {
+			continue
+		}
+		if _, _, err := rt.opts.Store.Delete(ctx, k); err != nil {
+			rt.log.Warn("agent: deleting an old hook session", "session", k, "err", err)
+			return
+		}
+	}
 }

@@ -2,10 +2,14 @@ package agent
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/hooks"
+	"github.com/clawgate/gateway/server/sessions"
 )
 
 // canned answers every turn with its text and records the system prompt it got.
@@ -53,5 +57,49 @@ func TestSetModelAppliesToLaterRuns(t *testing.T) {
 	}
 	if err := rt.SetModel(ModelConfig{}); err == nil {
 		t.Fatal("SetModel without a backend accepted")
+	}
+}
+
+// TestHookSessionsBounded: hook calls without a sessionKey each get a session, and
+// only the MaxHookSessions most recent idle ones are kept; other sessions are never
+// touched.
+func TestHookSessionsBounded(t *testing.T) {
+	be := &canned{text: "done", system: make(chan string, 16)}
+	clk := time.UnixMilli(1_700_000_000_000)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); clk = clk.Add(time.Second); return clk }
+	rt := newRuntime(t, be, func(o *Options) { o.MaxHookSessions = 3; o.Now = now })
+	ctx := context.Background()
+	if _, _, err := rt.Start(ctx, Request{RunID: "main-1", SessionKey: "agent:main:main", Message: "keep me"}); err != nil {
+		t.Fatal(err)
+	}
+	rt.Wait(ctx, "main-1", 10*time.Second)
+	var ids []string
+	for range 6 {
+		id, err := rt.StartAgent(ctx, hooks.AgentRequest{Message: "ping"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, ok := rt.Wait(ctx, id, 10*time.Second); !ok || out.Status != StatusOK {
+			t.Fatalf("hook run: %+v", out)
+		}
+		ids = append(ids, id)
+	}
+	// The prune after the 6th call sees 6 hook sessions (all idle) and keeps 3.
+	list, err := rt.opts.Store.List(ctx, sessions.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooksKept, mainKept := 0, false
+	for _, s := range list {
+		switch {
+		case strings.HasPrefix(s.Key, "agent:main:hook:"):
+			hooksKept++
+		case s.Key == "agent:main:main":
+			mainKept = true
+		}
+	}
+	if hooksKept != 3 || !mainKept {
+		t.Fatalf("%d hook sessions kept (want 3), main kept %v", hooksKept, mainKept)
 	}
 }

@@ -94,6 +94,8 @@ type Options struct {
 	// ChatDeltaInterval throttles chat delta events per run (default 150 ms).
 	ChatDeltaInterval time.Duration
 	DeliverTimeout    time.Duration // one delivery attempt (default 30 s)
+	// MaxHookSessions bounds the hook:* sessions (DefaultMaxHookSessions).
+	MaxHookSessions int
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -289,6 +291,9 @@ func New(o Options) (*Runtime, error) {
 	}
 	if o.FinishedTTL <= 0 {
 		o.FinishedTTL = DefaultFinishedTTL
+	}
+	if o.MaxHookSessions <= 0 {
+		o.MaxHookSessions = DefaultMaxHookSessions
 	}
 	if o.ChatDeltaInterval <= 0 {
 		o.ChatDeltaInterval = DefaultChatDeltaInterval

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -604,6 +605,26 @@ func (s *Store) Reset(ctx context.Context, key string) (Session, error) {
 		return s.archiveTx(ctx, tx, old, now)
 	})
 	return ss, err
+}
+
+// OldestBeyond returns the keys starting with prefix that are not among the keep most
+// recently updated ones, oldest first.
+func (s *Store) OldestBeyond(ctx context.Context, prefix string, keep int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key FROM sessions WHERE substr(key, 1, ?) = ? ORDER BY updated_at DESC, key DESC LIMIT -1 OFFSET ?`, len(prefix), prefix, keep)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: list %s*: %w", prefix, err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("sessions: list %s*: %w", prefix, err)
+		}
+		keys = append(keys, k)
+	}
+	slices.Reverse(keys)
+	return keys, rows.Err()
 }
 
 // Delete removes the session entry. Its transcript is archived (kept, bounded by
