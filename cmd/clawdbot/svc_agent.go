@@ -46,6 +46,11 @@ func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 	if key == a.cfgKey {
 		return
 	}
+	var prev genconfig.ConfigAgent
+	_ = json.Unmarshal([]byte(a.cfgKey), &prev)
+	if prev.MaxConcurrent != cfg.MaxConcurrent || !equalIntPtr(prev.MaxQueuePerSession, cfg.MaxQueuePerSession) {
+		a.s.log.Warn("agent.maxConcurrent / agent.maxQueuePerSession changed: they apply after a restart of the process")
+	}
 	be, model, sys, err := agentBackend(cfg, a.s.env)
 	if err == nil {
 		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: time.Duration(cfg.TimeoutSeconds) * time.Second})
@@ -207,4 +212,11 @@ func sessionMainKey(f *config.File) string {
 		return ""
 	}
 	return f.Config.Session.MainKey
+}
+
+func equalIntPtr(a, b *int) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
