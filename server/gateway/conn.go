@@ -116,8 +116,9 @@ func (c *Conn) enqueue(b []byte, droppable, response bool) {
 	c.out.push(c, opText, b)
 }
 
-// enqueueDeferred is enqueue for broadcasts: it only queues, and reports whether the
-// caller must flush (flushNow) once it has released the hub lock.
+// enqueueDeferred is enqueue for broadcasts: it queues a complete frame shared by every
+// receiver, and reports whether the caller must flush (flushNow) once it has released
+// the hub lock.
 func (c *Conn) enqueueDeferred(b []byte, droppable bool) bool {
 	if c.closed.Load() {
 		return false
@@ -130,7 +131,7 @@ func (c *Conn) enqueueDeferred(b []byte, droppable bool) bool {
 		c.closeSlow()
 		return false
 	}
-	return c.out.add(c, opText, b)
+	return c.out.add(c, b)
 }
 
 // enqueueControl queues a ping or pong behind the frames already queued, so the

@@ -22,7 +22,7 @@ type hub struct {
 	fmu      sync.Mutex
 	flushing bool    // a goroutine is writing broadcast sockets
 	deferred []*Conn // claimed sockets it writes next
-	bufs  bufPool   // scratch for encoding (every receiver copies the frame)
+	bufs     bufPool // scratch for encoding (every receiver copies the frame)
 }
 
 // join queues the connection's first frame (hello-ok) and adds it to the set, under
@@ -81,8 +81,9 @@ func (h *hub) queue(ev protocol.Event, sv *protocol.StateVersion) (int64, []*Con
 	defer h.mu.Unlock()
 	h.seq++
 	seq := h.seq
-	frame := appendEvent(h.bufs.get(), ev, seq, sv)
-	defer h.bufs.put(frame)
+	payload := appendEvent(h.bufs.get(), ev, seq, sv)
+	frame := frameOf(opText, payload) // framed once, shared by every receiver's queue
+	h.bufs.put(payload)
 	flush := h.flushList(len(h.conns))
 	for _, c := range h.conns {
 		if info != nil && !canSee(c, info) {

@@ -2,9 +2,13 @@ package gateway
 
 import (
 	"encoding/binary"
+	"net"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // WebSocket opcodes the gateway writes (RFC 6455 §5.2), with FIN set.
@@ -15,27 +19,38 @@ const (
 	opPong  = 0x8A
 )
 
-// outbox is a connection's write queue. Frames are appended, already framed, to one
-// pending buffer; a writer goroutine, started when the buffer goes from empty to
-// non-empty, writes everything pending in one write(2) and exits when nothing is left.
-// During a burst of broadcasts the frames that pile up while a socket is being written
-// leave together, so the number of system calls falls as the load rises — the
-// opposite of one write per frame (gws's own asynchronous queue), which is what bounded
-// fan-out before. An idle connection holds no buffer and no goroutine.
+// outbox is a connection's write queue: the framed messages not yet written, as
+// references. A broadcast frames its message once and every receiver queues the same
+// bytes, so queuing to 10 000 connections copies nothing. A writer — the caller that
+// finds the socket idle, with a non-blocking writev, or a goroutine when the socket
+// does not take everything — writes all that is queued in one system call. During a
+// burst the frames that pile up while a socket is being written leave together, so the
+// number of system calls falls as the load rises — the opposite of one write per frame
+// (gws's own asynchronous queue), which is what bounded fan-out before. An idle
+// connection holds no goroutine and only an empty slice.
 //
 // Server frames are not masked and the gateway does not negotiate compression, so
 // framing is a 2–10 byte header in front of the payload.
 type outbox struct {
-	mu      sync.Mutex
-	pending []byte
+	mu    sync.Mutex
+	segs  [][]byte // queued frames; broadcast frames are shared and never written to
+	spare [][]byte // an emptied segs, reused to queue without allocating
+	// Frames for this connection alone (responses, hello-ok, pings) are framed into
+	// pooled buffers of its own: tail is the one still being appended to (the last of
+	// segs), owned the others segs refers to. They go back to the pool once written.
+	tail    []byte
+	owned   [][]byte
 	running bool
-	// closing is set by closeAfter: once pending is written, a close frame goes out,
+	// closing is set by closeAfter: once segs are written, a close frame goes out,
 	// the socket is closed and done is closed.
 	closing   bool
 	closeCode uint16
 	closeText string
 	closeDone chan struct{}
 }
+
+// maxIovec bounds the frames handed to one writev (the kernel's IOV_MAX is 1024).
+const maxIovec = 1024
 
 // appendFrameHeader appends the header of an unmasked frame with n payload bytes.
 func appendFrameHeader(b []byte, op byte, n int) []byte {
@@ -49,36 +64,120 @@ func appendFrameHeader(b []byte, op byte, n int) []byte {
 	}
 }
 
-// push queues one frame and, when no writer runs, writes it at once with a
-// non-blocking write (see flushNow).
+// frameOf returns a new slice holding the whole frame (header and payload), which
+// queues may share.
+func frameOf(op byte, payload []byte) []byte {
+	f := make([]byte, 0, len(payload)+10)
+	f = appendFrameHeader(f, op, len(payload))
+	return append(f, payload...)
+}
+
+// push queues one frame for this connection alone and, when no writer runs, writes it
+// at once with a non-blocking write (see flushNow).
 func (o *outbox) push(c *Conn, op byte, payload []byte) {
-	if o.add(c, op, payload) {
+	o.mu.Lock()
+	if o.closing {
+		o.mu.Unlock()
+		return
+	}
+	if o.tail == nil {
+		if o.segs == nil {
+			o.segs, o.spare = o.spare, nil
+		}
+		o.tail = c.srv.bufs.get()
+		o.segs = append(o.segs, nil)
+	}
+	before := len(o.tail)
+	o.tail = appendFrameHeader(o.tail, op, len(payload))
+	o.tail = append(o.tail, payload...)
+	o.segs[len(o.segs)-1] = o.tail // append may have moved it
+	c.buffered.Add(int64(len(o.tail) - before))
+	start := !o.running
+	o.running = true
+	o.mu.Unlock()
+	if start {
 		o.flushNow(c)
 	}
 }
 
-// add queues one frame. It reports whether the caller became the writer: then it must
+// add queues a complete frame, which must not change afterwards (it may be shared with
+// other connections). It reports whether the caller became the writer: then it must
 // call flushNow or start flush.
-func (o *outbox) add(c *Conn, op byte, payload []byte) bool {
+func (o *outbox) add(c *Conn, frame []byte) bool {
 	o.mu.Lock()
 	if o.closing {
 		o.mu.Unlock()
 		return false
 	}
-	if o.pending == nil {
-		o.pending = c.srv.bufs.get()
+	if o.segs == nil {
+		o.segs, o.spare = o.spare, nil
 	}
-	before := len(o.pending)
-	o.pending = appendFrameHeader(o.pending, op, len(payload))
-	o.pending = append(o.pending, payload...)
-	c.buffered.Add(int64(len(o.pending) - before))
+	o.closeTailLocked()
+	o.segs = append(o.segs, frame)
+	c.buffered.Add(int64(len(frame)))
 	start := !o.running
 	o.running = true
 	o.mu.Unlock()
 	return start
 }
 
-// flushNow writes what is pending from the calling goroutine as long as the socket
+// closeTailLocked ends appending to the private buffer: later frames go after it.
+func (o *outbox) closeTailLocked() {
+	if o.tail != nil {
+		o.owned = append(o.owned, o.tail)
+		o.tail = nil
+	}
+}
+
+// takeLocked hands the writer everything queued, and the private buffers in it.
+func (o *outbox) takeLocked() (segs, owned [][]byte) {
+	o.closeTailLocked()
+	segs, owned = o.segs, o.owned
+	o.segs, o.owned = nil, nil
+	return segs, owned
+}
+
+// requeueLocked puts back what a writer did not write, in front of anything queued
+// meanwhile; the private buffers it took stay owned until a write completes.
+func (o *outbox) requeueLocked(rest, owned [][]byte) {
+	o.closeTailLocked()
+	o.segs = append(slices.Clip(rest), o.segs...)
+	o.owned = append(owned, o.owned...)
+}
+
+// release returns written private buffers to the pool.
+func release(c *Conn, owned [][]byte) {
+	for _, b := range owned {
+		c.srv.bufs.put(b)
+	}
+}
+
+// recycle keeps an emptied queue slice for reuse, dropping its references.
+func (o *outbox) recycle(segs [][]byte) {
+	if cap(segs) > 64 {
+		return // grew in a burst: let it go
+	}
+	clear(segs)
+	o.mu.Lock()
+	if o.spare == nil {
+		o.spare = segs[:0]
+	}
+	o.mu.Unlock()
+}
+
+// advance drops the first n bytes of segs.
+func advance(segs [][]byte, n int) [][]byte {
+	for len(segs) > 0 && n >= len(segs[0]) {
+		n -= len(segs[0])
+		segs = segs[1:]
+	}
+	if n > 0 {
+		segs[0] = segs[0][n:]
+	}
+	return segs
+}
+
+// flushNow writes what is queued from the calling goroutine as long as the socket
 // takes it without blocking — the common case, which costs one system call and no
 // goroutine. Whatever the socket does not take is handed to a writer goroutine.
 func (o *outbox) flushNow(c *Conn) {
@@ -89,29 +188,26 @@ func (o *outbox) flushNow(c *Conn) {
 	}
 	for {
 		o.mu.Lock()
-		buf := o.pending
-		if len(buf) == 0 || o.closing {
+		if len(o.segs) == 0 || o.closing {
 			o.mu.Unlock()
 			go o.flush(c) // finishes (or closes) under the usual rules
 			return
 		}
-		o.pending = nil
+		segs, owned := o.takeLocked()
 		o.mu.Unlock()
-		n, err := writeNonBlocking(rc, buf)
+		rest, n, err := writevNonBlocking(rc, segs)
 		c.buffered.Add(-int64(n))
-		if err != nil || n < len(buf) {
-			// Put the rest back in front of anything queued meanwhile.
+		if err != nil || len(rest) > 0 {
 			o.mu.Lock()
-			rest := append(c.srv.bufs.get(), buf[n:]...)
-			o.pending = append(rest, o.pending...)
+			o.requeueLocked(rest, owned)
 			o.mu.Unlock()
-			c.srv.bufs.put(buf)
 			go o.flush(c)
 			return
 		}
-		c.srv.bufs.put(buf)
+		release(c, owned)
+		o.recycle(segs)
 		o.mu.Lock()
-		if len(o.pending) == 0 && !o.closing {
+		if len(o.segs) == 0 && !o.closing {
 			o.running = false
 			o.mu.Unlock()
 			return
@@ -120,24 +216,27 @@ func (o *outbox) flushNow(c *Conn) {
 	}
 }
 
-// writeNonBlocking writes as much of b as the socket accepts right now.
-func writeNonBlocking(rc syscall.RawConn, b []byte) (n int, err error) {
+// writevNonBlocking writes as much of segs as the socket accepts right now and
+// returns what is left (segs is consumed: its first element may be resliced).
+func writevNonBlocking(rc syscall.RawConn, segs [][]byte) (rest [][]byte, n int, err error) {
+	rest = segs
 	werr := rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, e := syscall.Write(int(fd), b[n:])
+		for len(rest) > 0 {
+			m, e := unix.Writev(int(fd), rest[:min(len(rest), maxIovec)])
 			if m > 0 {
 				n += m
+				rest = advance(rest, m)
 			}
-			if e == syscall.EINTR {
+			if e == unix.EINTR {
 				continue
 			}
 			if e != nil {
-				if e != syscall.EAGAIN {
+				if e != unix.EAGAIN {
 					err = e
 				}
 				break
 			}
-			if m == 0 {
+			if m <= 0 {
 				break
 			}
 		}
@@ -146,7 +245,7 @@ func writeNonBlocking(rc syscall.RawConn, b []byte) (n int, err error) {
 	if err == nil {
 		err = werr
 	}
-	return n, err
+	return rest, n, err
 }
 
 // closeAfter queues a close frame behind everything pending.
@@ -166,26 +265,23 @@ func (o *outbox) closeAfter(c *Conn, code uint16, reason string, done chan struc
 	}
 }
 
-// flush writes until nothing is pending. A write error (the peer is gone, or closeSlow
+// flush writes until nothing is queued. A write error (the peer is gone, or closeSlow
 // set a deadline on a socket that stopped draining) ends the connection.
 func (o *outbox) flush(c *Conn) {
 	nc := c.ws.NetConn()
 	for {
 		o.mu.Lock()
-		buf := o.pending
-		o.pending = nil
-		if len(buf) == 0 {
+		segs, owned := o.takeLocked()
+		if len(segs) == 0 {
 			if !o.closing {
 				o.running = false
 				o.mu.Unlock()
-				c.srv.bufs.put(buf)
 				return
 			}
 			// running stays true: nothing else may write after the close frame.
 			code, text, done := o.closeCode, o.closeText, o.closeDone
 			o.closeDone = nil
 			o.mu.Unlock()
-			c.srv.bufs.put(buf)
 			frame := binary.BigEndian.AppendUint16(appendFrameHeader(nil, opClose, 2+len(text)), code)
 			_ = nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			_, _ = nc.Write(append(frame, text...))
@@ -196,9 +292,12 @@ func (o *outbox) flush(c *Conn) {
 			return
 		}
 		o.mu.Unlock()
-		_, err := nc.Write(buf)
-		c.buffered.Add(-int64(len(buf)))
-		c.srv.bufs.put(buf)
+		bufs := net.Buffers(slices.Clone(segs)) // WriteTo consumes its receiver
+		n, err := bufs.WriteTo(nc)
+		c.buffered.Add(-n)
+		if err == nil {
+			release(c, owned)
+		}
 		if err != nil {
 			c.closed.Store(true)
 			_ = nc.Close()
@@ -207,8 +306,14 @@ func (o *outbox) flush(c *Conn) {
 			o.closing = true // nothing more is written
 			done := o.closeDone
 			o.closeDone = nil
-			dropped := len(o.pending)
-			o.pending = nil
+			var dropped int
+			for _, f := range advance(segs, int(n)) {
+				dropped += len(f)
+			}
+			for _, f := range o.segs {
+				dropped += len(f)
+			}
+			o.segs, o.tail, o.owned = nil, nil, nil
 			o.mu.Unlock()
 			c.buffered.Add(-int64(dropped))
 			if done != nil {
@@ -216,6 +321,7 @@ func (o *outbox) flush(c *Conn) {
 			}
 			return
 		}
+		o.recycle(segs)
 	}
 }
 
