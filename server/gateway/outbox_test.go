@@ -145,3 +145,57 @@ func TestBroadcastToManySockets(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxMixesSharedAndPrivateFrames: broadcast frames (shared by every queue) and
+// frames for one connection (pooled per-connection buffers) queued while the socket
+// does not drain come out complete and in the order they were queued.
+func TestOutboxMixesSharedAndPrivateFrames(t *testing.T) {
+	g := startGateway(t, Options{MaxBufferedBytes: 64 << 20})
+	raw := dialRaw(t, g.url)
+	b := fmt.Appendf(nil, `{"type":"req","id":"c","method":"connect","params":%s}`, mustJSON(v2Connect(map[string]any{"client": map[string]any{"name": "mix", "version": "1", "platform": "linux", "mode": "cli"}})))
+	raw.writeFrame(1, b)
+	for {
+		_, p, err := raw.readFrame(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(p), `"id":"c"`) {
+			break
+		}
+	}
+	var sc *Conn
+	for _, c := range g.s.hub.snapshot() {
+		sc = c
+	}
+	text := strings.Repeat("m", 30000)
+	const n = 300
+	for i := range n {
+		if i%3 == 0 {
+			sc.SendEvent(&protocol.TickEvent{Ts: int64(i)}) // private
+		} else {
+			g.s.Broadcast(&protocol.PresenceEvent{Presence: []protocol.PresenceEntry{{Ts: int64(i), Text: &text}}})
+		}
+	}
+	for i := range n {
+		var data []byte
+		for {
+			op, p, err := raw.readFrame(20 * time.Second)
+			if err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			if op == 1 && (strings.Contains(string(p), `"event":"tick"`) || strings.Contains(string(p), `"event":"presence"`)) {
+				data = p
+				break
+			}
+		}
+		want := fmt.Sprintf(`"ts":%d`, i)
+		if i%3 == 0 && !strings.Contains(string(data), `"event":"tick"`) || !strings.Contains(string(data), want) {
+			t.Fatalf("frame %d out of order or damaged: %.100s", i, data)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); sc.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("buffered = %d after everything was read", sc.buffered.Load())
+		}
+	}
+}
