@@ -1,12 +1,9 @@
 package nodes
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/clawgate/gateway/server/statefile"
@@ -31,10 +28,7 @@ func nodesDir(stateDir string) string { return filepath.Join(stateDir, "nodes") 
 
 // loadFiles prepares dir (0700) and reads both files; a missing file is empty state.
 func loadFiles(dir string) (map[string]*pairedRecord, map[string]*pendingRecord, error) {
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
-		return nil, nil, fmt.Errorf("nodes: store: %w", err)
-	}
-	if err := os.Chmod(dir, dirPerm); err != nil {
+	if err := statefile.PrivateDir(dir, dirPerm); err != nil {
 		return nil, nil, fmt.Errorf("nodes: store: %w", err)
 	}
 	statefile.RemoveStaleTemps(dir, pairedFile, pendingFile)
@@ -67,31 +61,13 @@ func corrupt(dir, name string, err error) error {
 
 // readJSON decodes dir/name into *dst (a map); a missing file leaves it empty.
 func readJSON[M ~map[string]V, V any](dir, name string, dst *M) error {
-	path := filepath.Join(dir, name)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	err := statefile.ReadJSONMap(filepath.Join(dir, name), filePerm, dst, func(err error) error {
+		return corrupt(dir, name, err)
+	})
+	if err != nil && !errors.Is(err, ErrCorrupt) {
 		return fmt.Errorf("nodes: store: %w", err)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&^filePerm != 0 {
-		if err := os.Chmod(path, filePerm); err != nil {
-			return fmt.Errorf("nodes: store: %w", err)
-		}
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return corrupt(dir, name, errors.New("empty file"))
-	}
-	var m M
-	if err := json.Unmarshal(data, &m); err != nil {
-		return corrupt(dir, name, err)
-	}
-	if m == nil {
-		return corrupt(dir, name, errors.New("not a JSON object"))
-	}
-	*dst = m
-	return nil
+	return err
 }
 
 func checkPaired(id string, p *pairedRecord) error {

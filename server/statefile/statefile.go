@@ -4,7 +4,10 @@
 package statefile
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +119,44 @@ func PrivateFile(path string, perm os.FileMode) error {
 			}
 		}
 	}
+	return nil
+}
+
+// PrivateDir creates dir (and parents) and narrows it to perm when it exists wider.
+func PrivateDir(dir string, perm os.FileMode) error {
+	if err := os.MkdirAll(dir, perm); err != nil {
+		return err
+	}
+	return os.Chmod(dir, perm)
+}
+
+// ReadJSONMap decodes the JSON object at path into *dst; a missing file leaves *dst as
+// it is. A readable file is narrowed to perm first. A file that exists but is empty,
+// not an object or not JSON is reported through corrupt (the store decides what that
+// means; it must never be silently reset); I/O errors are returned as they are.
+func ReadJSONMap[M ~map[string]V, V any](path string, perm os.FileMode, dst *M, corrupt func(error) error) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&^perm != 0 {
+		if err := os.Chmod(path, perm); err != nil {
+			return err
+		}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return corrupt(errors.New("empty file"))
+	}
+	var m M
+	if err := json.Unmarshal(data, &m); err != nil {
+		return corrupt(err)
+	}
+	if m == nil {
+		return corrupt(errors.New("not a JSON object"))
+	}
+	*dst = m
 	return nil
 }

@@ -59,3 +59,36 @@ func TestRemoveStaleTemps(t *testing.T) {
 		t.Fatalf("left: %v", left)
 	}
 }
+
+func TestReadJSONMap(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		missing       bool
+		wantCorrupt   bool
+		want          int
+	}{
+		{name: "missing", missing: true},
+		{name: "empty", content: "  \n", wantCorrupt: true},
+		{name: "array", content: "[1]", wantCorrupt: true},
+		{name: "null", content: "null", wantCorrupt: true},
+		{name: "garbage", content: "{", wantCorrupt: true},
+		{name: "object", content: `{"a":1,"b":2}`, want: 2},
+	} {
+		path := filepath.Join(dir, tc.name+".json")
+		if !tc.missing {
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var m map[string]int
+		corrupt := false
+		err := ReadJSONMap(path, 0o600, &m, func(err error) error { corrupt = true; return err })
+		if corrupt != tc.wantCorrupt || (err != nil) != tc.wantCorrupt || len(m) != tc.want {
+			t.Errorf("%s: err %v corrupt %v len %d", tc.name, err, corrupt, len(m))
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want narrowed to 0600", tc.name, fi.Mode().Perm())
+		}
+	}
+}
