@@ -460,25 +460,30 @@ func (s *Store) History(ctx context.Context, key string, limit int, upTo int64) 
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id FROM messages
 		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq <= ?
 		ORDER BY seq DESC LIMIT ?`, key, upTo, limit)
+	out, err := scanMessages(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// scanMessages reads the rows of a messages query (seq, role, text, ts, run_id); err
+// is the query's error.
+func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	out := []Message{}
 	for rows.Next() {
 		var m Message
 		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID); err != nil {
-			return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+			return nil, err
 		}
 		out = append(out, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // RunMessages returns the messages run runID wrote to the session's current
@@ -492,19 +497,11 @@ func (s *Store) RunMessages(ctx context.Context, key, runID string) ([]Message, 
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id FROM messages
 		WHERE run_id = ? AND transcript_id = (SELECT session_id FROM sessions WHERE key = ?)
 		ORDER BY seq`, runID, key)
+	out, err := scanMessages(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: run messages %s: %w", key, err)
 	}
-	defer rows.Close()
-	out := []Message{}
-	for rows.Next() {
-		var m Message
-		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID); err != nil {
-			return nil, fmt.Errorf("sessions: run messages %s: %w", key, err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ListOptions filter List.

@@ -205,29 +205,39 @@ func (s *Store) interrupted(ctx context.Context, key string) (bool, error) {
 
 // markInflight durably records that key's delivery starts now, pruning expired marks.
 func (s *Store) markInflight(key string) error {
+	now := s.now()
+	return s.exec(
+		stmt{`DELETE FROM inflight WHERE ts <= ?`, []any{now.Add(-s.ttl).UnixMilli()}},
+		stmt{`INSERT OR REPLACE INTO inflight(key, ts) VALUES(?, ?)`, []any{key, now.UnixMilli()}},
+	)
+}
+
+// clearInflight removes key's marker after a delivery that definitely failed.
+func (s *Store) clearInflight(key string) error {
+	return s.exec(stmt{`DELETE FROM inflight WHERE key = ?`, []any{key}})
+}
+
+type stmt struct {
+	query string
+	args  []any
+}
+
+// exec runs stmts in one transaction. It uses its own context: a caller that went away
+// must not undo a delivery's record.
+func (s *Store) exec(stmts ...stmt) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	now := s.now()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM inflight WHERE ts <= ?`, now.Add(-s.ttl).UnixMilli()); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO inflight(key, ts) VALUES(?, ?)`, key, now.UnixMilli()); err != nil {
-		return err
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
-}
-
-// clearInflight removes key's marker after a delivery that definitely failed.
-func (s *Store) clearInflight(key string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := s.db.ExecContext(ctx, `DELETE FROM inflight WHERE key = ?`, key)
-	return err
 }
 
 // Waiting reports whether key is running and how many duplicates wait for it.
@@ -269,28 +279,14 @@ func (s *Store) lookup(ctx context.Context, key string) (json.RawMessage, bool, 
 	return json.RawMessage(payload), true, nil
 }
 
-// store writes the result and prunes expired and surplus rows in one transaction. It
-// uses its own context: a caller that went away must not undo a delivery's record.
+// store writes the result, clears the in-flight mark and prunes expired and surplus
+// rows in one transaction.
 func (s *Store) store(key string, payload json.RawMessage) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO results(key, ts, payload) VALUES(?, ?, ?)`, key, now.UnixMilli(), []byte(payload)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM inflight WHERE key = ?`, key); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE ts <= ?`, now.Add(-s.ttl).UnixMilli()); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE key NOT IN (SELECT key FROM results ORDER BY ts DESC, rowid DESC LIMIT ?)`, s.max); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.exec(
+		stmt{`INSERT OR REPLACE INTO results(key, ts, payload) VALUES(?, ?, ?)`, []any{key, now.UnixMilli(), []byte(payload)}},
+		stmt{`DELETE FROM inflight WHERE key = ?`, []any{key}},
+		stmt{`DELETE FROM results WHERE ts <= ?`, []any{now.Add(-s.ttl).UnixMilli()}},
+		stmt{`DELETE FROM results WHERE key NOT IN (SELECT key FROM results ORDER BY ts DESC, rowid DESC LIMIT ?)`, []any{s.max}},
+	)
 }
