@@ -17,10 +17,13 @@ import (
 )
 
 // echoLLM is an OpenAI-compatible streaming server that answers "you said: <last
-// user message>" in two chunks.
-func echoLLM(t *testing.T) *httptest.Server {
+// user message>" in two chunks; seen, if given, looks at each request first.
+func echoLLM(t *testing.T, seen ...func(*http.Request)) *httptest.Server {
 	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, f := range seen {
+			f(r)
+		}
 		var body struct {
 			Messages []struct{ Role, Content string }
 		}

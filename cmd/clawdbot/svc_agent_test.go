@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -21,22 +19,7 @@ import (
 // in-process restart (SIGUSR1).
 func TestAgentWiring(t *testing.T) {
 	var auth atomic.Value
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth.Store(r.Header.Get("Authorization"))
-		var body struct {
-			Messages []struct{ Role, Content string }
-		}
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		last := body.Messages[len(body.Messages)-1].Content
-		for _, part := range []string{"you said: ", last} {
-			b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": part}}}})
-			fmt.Fprintf(w, "data: %s\n\n", b)
-			w.(http.Flusher).Flush()
-		}
-		fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
-	}))
-	defer up.Close()
+	up := echoLLM(t, func(r *http.Request) { auth.Store(r.Header.Get("Authorization")) })
 	t.Setenv("CLAWGATE_TEST_AGENT_KEY", "sk-test-123")
 	cfg := fmt.Sprintf(`{"agent": {"backend": "openai", "timeoutSeconds": 30, "openai": {"baseUrl": %q, "model": "m1", "apiKeyEnv": "CLAWGATE_TEST_AGENT_KEY", "systemPrompt": "Be brief."}}}`, up.URL+"/v1")
 	p := startProcConfig(t, cfg)

@@ -379,18 +379,7 @@ func TestSlowConsumer(t *testing.T) {
 	g := startGateway(t, Options{MaxBufferedBytes: 16 * 1024})
 	fast := dial(t, g.url)
 	fast.handshake(v2Connect(nil))
-	slow := dialRaw(t, g.url)
-	b, _ := json.Marshal(map[string]any{"type": "req", "id": "c", "method": "connect", "params": v2Connect(map[string]any{"client": map[string]any{"name": "slow", "version": "1", "platform": "linux", "mode": "cli"}})})
-	slow.writeFrame(1, b)
-	for {
-		_, p, err := slow.readFrame(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(p), `"id":"c"`) {
-			break
-		}
-	}
+	dialRawCLI(t, g.url, "slow")
 	var sc *Conn
 	for _, c := range g.s.hub.snapshot() {
 		if c.clientID == "slow" {

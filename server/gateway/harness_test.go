@@ -378,6 +378,25 @@ func dialRaw(t *testing.T, url string) *rawConn {
 	return &rawConn{t: t, conn: conn}
 }
 
+// dialRawCLI dials a hand-written client and completes a v2 "cli" handshake as client
+// name (not tracked in presence), reading frames up to hello-ok; after that the test
+// decides whether it reads.
+func dialRawCLI(t *testing.T, url, name string) *rawConn {
+	t.Helper()
+	r := dialRaw(t, url)
+	b, _ := json.Marshal(map[string]any{"type": "req", "id": "c", "method": "connect", "params": v2Connect(map[string]any{"client": map[string]any{"name": name, "version": "1", "platform": "linux", "mode": "cli"}})})
+	r.writeFrame(1, b)
+	for {
+		_, p, err := r.readFrame(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(p), `"id":"c"`) {
+			return r
+		}
+	}
+}
+
 // writeFrame sends one masked frame with the given opcode.
 func (r *rawConn) writeFrame(opcode byte, payload []byte) {
 	var h []byte

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -62,18 +61,7 @@ func TestOutboxFramesEverySize(t *testing.T) {
 // zero.
 func TestOutboxCoalescesWhileBlocked(t *testing.T) {
 	g := startGateway(t, Options{MaxBufferedBytes: 64 << 20})
-	raw := dialRaw(t, g.url)
-	b := fmt.Appendf(nil, `{"type":"req","id":"c","method":"connect","params":%s}`, mustJSON(v2Connect(map[string]any{"client": map[string]any{"name": "reader", "version": "1", "platform": "linux", "mode": "cli"}})))
-	raw.writeFrame(1, b)
-	for {
-		_, p, err := raw.readFrame(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(p), `"id":"c"`) {
-			break
-		}
-	}
+	raw := dialRawCLI(t, g.url, "reader")
 	// Not reading: ~8 MB of events fill the socket buffers and then the outbox.
 	const n = 400
 	text := strings.Repeat("z", 20000)
@@ -111,14 +99,6 @@ func TestOutboxCoalescesWhileBlocked(t *testing.T) {
 	}
 }
 
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // TestBroadcastToManySockets: a broadcast past parallelFlushMin receivers (written from
 // several goroutines) reaches every client, each in seq order.
 func TestBroadcastToManySockets(t *testing.T) {
@@ -151,18 +131,7 @@ func TestBroadcastToManySockets(t *testing.T) {
 // does not drain come out complete and in the order they were queued.
 func TestOutboxMixesSharedAndPrivateFrames(t *testing.T) {
 	g := startGateway(t, Options{MaxBufferedBytes: 64 << 20})
-	raw := dialRaw(t, g.url)
-	b := fmt.Appendf(nil, `{"type":"req","id":"c","method":"connect","params":%s}`, mustJSON(v2Connect(map[string]any{"client": map[string]any{"name": "mix", "version": "1", "platform": "linux", "mode": "cli"}})))
-	raw.writeFrame(1, b)
-	for {
-		_, p, err := raw.readFrame(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(p), `"id":"c"`) {
-			break
-		}
-	}
+	raw := dialRawCLI(t, g.url, "mix")
 	var sc *Conn
 	for _, c := range g.s.hub.snapshot() {
 		sc = c
