@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -153,7 +152,9 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		}
 	}
 	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
+	if sigs := restartSignals(); len(sigs) > 0 {
+		signal.Notify(usr1, sigs...)
+	}
 	defer signal.Stop(usr1)
 	go func() {
 		for range usr1 {

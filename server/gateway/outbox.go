@@ -5,10 +5,7 @@ import (
 	"net"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // WebSocket opcodes the gateway writes (RFC 6455 §5.2), with FIN set.
@@ -214,38 +211,6 @@ func (o *outbox) flushNow(c *Conn) {
 		}
 		o.mu.Unlock()
 	}
-}
-
-// writevNonBlocking writes as much of segs as the socket accepts right now and
-// returns what is left (segs is consumed: its first element may be resliced).
-func writevNonBlocking(rc syscall.RawConn, segs [][]byte) (rest [][]byte, n int, err error) {
-	rest = segs
-	werr := rc.Write(func(fd uintptr) bool {
-		for len(rest) > 0 {
-			m, e := unix.Writev(int(fd), rest[:min(len(rest), maxIovec)])
-			if m > 0 {
-				n += m
-				rest = advance(rest, m)
-			}
-			if e == unix.EINTR {
-				continue
-			}
-			if e != nil {
-				if e != unix.EAGAIN {
-					err = e
-				}
-				break
-			}
-			if m <= 0 {
-				break
-			}
-		}
-		return true // never wait for writability here
-	})
-	if err == nil {
-		err = werr
-	}
-	return rest, n, err
 }
 
 // closeAfter queues a close frame behind everything pending.

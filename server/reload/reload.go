@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -173,11 +172,7 @@ func statFile(path string) stamp {
 	if err != nil {
 		return stamp{}
 	}
-	s := stamp{exists: true, size: st.Size(), mtime: st.ModTime()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		s.ino = sys.Ino
-	}
-	return s
+	return stamp{exists: true, size: st.Size(), mtime: st.ModTime(), ino: inode(st)}
 }
 
 // Watch polls path every interval and calls onChange once the file has stayed unchanged
