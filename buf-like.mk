@@ -70,5 +70,10 @@ swift:
 	@if command -v swiftc >/dev/null 2>&1; then swiftc -parse gen/swift/GatewayModels.swift && echo "swiftc -parse: ok"; \
 	 else echo "swift: no Swift toolchain here; syntax checked with tree-sitter only"; fi
 
-ci: check-generated lint vet breaking swift test race
+# The binary must build where the service installers point (launchd, Task Scheduler).
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/clawdbot
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/clawdbot
+
+ci: check-generated lint vet breaking swift cross test race
 	$(MAKE) -f buf-like.mk fuzz FUZZTIME=5s
