@@ -10,7 +10,7 @@ BASE      ?= $(shell b=$$(git merge-base HEAD main 2>/dev/null || true); \
                if [ -z "$$b" ] || [ "$$b" = "$$(git rev-parse HEAD 2>/dev/null)" ]; then \
                  git rev-parse -q --verify HEAD~1 2>/dev/null || true; else echo $$b; fi)
 
-.PHONY: generate check-generated lint vet breaking test race bench bench-e2e fuzz soak swift ci
+.PHONY: generate check-generated lint vet breaking test race bench bench-e2e fuzz soak swift cross ci
 
 generate:
 	$(GO) generate ./...
