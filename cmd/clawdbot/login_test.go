@@ -100,7 +100,10 @@ func TestLoginThroughGateway(t *testing.T) {
 			t.Fatalf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if !login.forced {
+	login.mu.Lock()
+	forced := login.forced
+	login.mu.Unlock()
+	if !forced {
 		t.Error("--force not passed on")
 	}
 	// Already linked: no QR, a clear message.
