@@ -59,22 +59,23 @@ func TestLoadRealSchema(t *testing.T) {
 	}
 }
 
-// TestLoadRejects shows that constructs outside the dialect fail with a located error.
+// TestLoadRejects shows that constructs outside the dialect fail with an error located
+// by file and JSON Pointer (the same problems schemacheck lint lists).
 func TestLoadRejects(t *testing.T) {
 	base, err := os.ReadFile("../../../schema/defs.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, from, to, want string }{
-		{"open object", `"required": ["presence", "health"],`, `"required": ["presence", "health"], "x": 1,`, `keyword "x" is outside the dialect`},
+		{"open object", `"required": ["presence", "health"],`, `"required": ["presence", "health"], "x": 1,`, `defs.json: /$defs/StateVersion/x: keyword "x" is not in the dialect`},
 		{"no additionalProperties", `"title": "StateVersion",
       "description": "Monotonic counters of the presence list and the health snapshot. They start at 1 when the process starts, survive in-process restarts and only grow; clients ignore state older than what they hold.",
       "type": "object",
       "additionalProperties": false,`, `"title": "StateVersion",
       "description": "d",
-      "type": "object",`, "must state additionalProperties"},
-		{"required undeclared", `"required": ["presence", "health"],`, `"required": ["presence", "health", "nope"],`, `required property "nope" is not declared`},
-		{"bad ref", `{"$ref": "#/$defs/PresenceEntry"}`, `{"$ref": "#/$defs/Nope"}`, "no such definition"},
+      "type": "object",`, "defs.json: /$defs/StateVersion: object must state additionalProperties"},
+		{"required undeclared", `"required": ["presence", "health"],`, `"required": ["presence", "health", "nope"],`, `defs.json: /$defs/StateVersion/required/2: "nope" is not a declared property`},
+		{"bad ref", `{"$ref": "#/$defs/PresenceEntry"}`, `{"$ref": "#/$defs/Nope"}`, `$ref "#/$defs/Nope": defs.json has nothing at /$defs/Nope`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(string(base), tc.from) {

@@ -6,10 +6,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/clawgate/gateway/tools/protogen/model"
 )
 
-// Change is one breaking change: where (file#pointer, or manifest.json) and
-// what.
+// Change is one breaking change: where (file#pointer, or manifest.json) and what.
 type Change struct {
 	Loc string
 	Msg string
@@ -20,66 +21,57 @@ func (c Change) String() string { return c.Loc + ": " + c.Msg }
 // Report is the result of Breaking.
 type Report struct {
 	Changes []Change
-	// OldMax and NewMax are protocol.max of the two manifests (0 when a
-	// manifest is missing).
+	// OldMax and NewMax are protocol.max of the two manifests (0 when a manifest is
+	// missing).
 	OldMax, NewMax int
 }
 
 // VersionBumped reports whether the new manifest raised protocol.max.
 func (r *Report) VersionBumped() bool { return r.OldMax > 0 && r.NewMax > r.OldMax }
 
-// Breaking compares two versions of the schema directory. Anything the new
-// schemas reject that the old ones accepted is breaking (the same schema is
-// read by servers and clients), except that new optional properties are
-// fine; so are methods, events and protocol versions that were added.
+// Breaking reads two versions of the schema directory with the model and compares
+// them (Compare). Only files that are not well-formed JSON make it fail; other
+// problems are lint's business.
 func Breaking(oldFiles, newFiles Files) (*Report, error) {
-	d := &differ{old: parseSet(oldFiles), new: parseSet(newFiles), seen: map[string]bool{}}
+	om, _ := model.Read(oldFiles)
+	nm, _ := model.Read(newFiles)
+	return Compare(om, nm)
+}
+
+// Compare reports what the new model rejects that the old one accepted: anything is
+// breaking (the same schema is read by servers and clients), except that new optional
+// properties are fine; so are methods, events and protocol versions that were added.
+func Compare(om, nm *model.Model) (*Report, error) {
 	for _, side := range []struct {
 		name string
-		s    *schemaSet
-	}{{"old", d.old}, {"new", d.new}} {
-		for _, p := range side.s.paths {
-			if err := side.s.errs[p]; err != nil {
-				return nil, fmt.Errorf("%s %s: %v", side.name, p, err)
-			}
+		m    *model.Model
+	}{{"old", om}, {"new", nm}} {
+		for _, p := range sortedKeys(side.m.Unreadable) {
+			return nil, fmt.Errorf("%s %s: %v", side.name, p, side.m.Unreadable[p])
 		}
 	}
+	d := &differ{old: om, new: nm, seen: map[[2]*model.Schema]bool{}}
 	rep := &Report{}
-	om := d.manifest(d.old)
-	nm := d.manifest(d.new)
-	if om != nil && nm != nil {
-		rep.OldMax, rep.NewMax = om.Protocol.Max, nm.Protocol.Max
-		d.manifests(om, nm)
+	if om.Manifest != nil && nm.Manifest != nil {
+		rep.OldMax, rep.NewMax = om.Manifest.Protocol.Max, nm.Manifest.Protocol.Max
+		d.manifests(om.Manifest, nm.Manifest)
 	}
-
-	// Every $defs entry (and the config root) present on both sides.
-	for _, p := range d.old.paths {
-		if isMeta(p) {
+	// Every def (and the config root) present on both sides.
+	for _, ref := range sortedKeys(om.Defs) {
+		o := om.Defs[ref]
+		if n := nm.Defs[ref]; n != nil {
+			d.compare(o.Schema, n.Schema, n.File+"#"+n.Pointer())
 			continue
 		}
-		if isConfig(p) {
-			if nd, ok := d.new.docs[p]; ok {
-				d.compare(p, "", d.old.docs[p], p, "", nd, p+"#")
-			} else {
-				d.add(p, "config schema removed")
-			}
+		switch {
+		case o.Key == "":
+			d.add(o.File, "config schema removed")
+		case strings.HasPrefix(o.File, "frames/"):
+			d.add(o.File+"#"+o.Pointer(), "frame definition removed")
 		}
-		odefs, ndefs := d.old.defsOf(p), d.new.defsOf(p)
-		for _, k := range sortedKeys(odefs) {
-			ptr := "/$defs/" + escape(k)
-			nv, ok := ndefs[k]
-			if !ok {
-				if strings.HasPrefix(p, "frames/") {
-					d.add(p+"#"+ptr, "frame definition removed")
-				}
-				// Other removed defs break only where they were used, which
-				// the comparison of the users (and the manifest) reports.
-				continue
-			}
-			d.compare(p, ptr, odefs[k], p, ptr, nv, p+"#"+ptr)
-		}
+		// Other removed defs break only where they were used, which the comparison
+		// of the users (and the manifest) reports.
 	}
-
 	sort.Slice(d.changes, func(i, j int) bool {
 		a, b := d.changes[i], d.changes[j]
 		if a.Loc != b.Loc {
@@ -92,10 +84,10 @@ func Breaking(oldFiles, newFiles Files) (*Report, error) {
 }
 
 type differ struct {
-	old, new *schemaSet
+	old, new *model.Model
 	changes  []Change
-	seen     map[string]bool // location pairs already compared
-	note     string          // appended to messages
+	seen     map[[2]*model.Schema]bool // body pairs already compared
+	note     string                    // appended to messages
 }
 
 func (d *differ) add(loc, format string, args ...any) {
@@ -106,28 +98,15 @@ func (d *differ) add(loc, format string, args ...any) {
 	d.changes = append(d.changes, Change{loc, msg})
 }
 
-func (d *differ) manifest(s *schemaSet) *Manifest {
-	doc, ok := s.docs[ManifestFile]
-	if !ok {
-		return nil
-	}
-	raw := []byte(jsonText(doc))
-	m, err := ParseManifest(raw)
-	if err != nil {
-		return nil
-	}
-	return m
-}
-
-func (d *differ) manifests(om, nm *Manifest) {
-	const mf = ManifestFile
+func (d *differ) manifests(om, nm *model.Manifest) {
+	const mf = model.ManifestFile
 	if nm.Protocol.Min > om.Protocol.Min {
 		d.add(mf, "protocol.min raised from %d to %d", om.Protocol.Min, nm.Protocol.Min)
 	}
 	if nm.Protocol.Max < om.Protocol.Max {
 		d.add(mf, "protocol.max lowered from %d to %d", om.Protocol.Max, nm.Protocol.Max)
 	}
-	methods := map[string]Method{}
+	methods := map[string]model.ManifestMethod{}
 	for _, m := range nm.Methods {
 		methods[m.Name] = m
 	}
@@ -146,7 +125,7 @@ func (d *differ) manifests(om, nm *Manifest) {
 		}
 		d.root(o.Schema, "result", n.Schema, "result", fmt.Sprintf("result of method %q", o.Name))
 	}
-	events := map[string]Event{}
+	events := map[string]model.ManifestEvent{}
 	for _, e := range nm.Events {
 		events[e.Name] = e
 	}
@@ -165,157 +144,80 @@ func (d *differ) manifests(om, nm *Manifest) {
 	}
 }
 
-// root compares the def a method or event used with the one it uses now,
-// when they live at different places (same place: compared with the file).
+// root compares the def a method or event used with the one it uses now, when they
+// live at different places (same place: compared with the defs).
 func (d *differ) root(of, ok, nf, nk, what string) {
-	ov := d.old.defsOf(of)[ok]
+	ov := d.old.Defs[of+"#/$defs/"+ok]
 	if ov == nil {
 		return
 	}
-	nptr := "/$defs/" + escape(nk)
-	nv := d.new.defsOf(nf)[nk]
+	nv := d.new.Defs[nf+"#/$defs/"+nk]
 	if nv == nil {
-		d.add(nf+"#"+nptr, "removed: the %s was %s#/$defs/%s", what, of, escape(ok))
+		d.add(nf+"#/$defs/"+nk, "removed: the %s was %s#/$defs/%s", what, of, ok)
 		return
 	}
 	if of == nf && ok == nk {
 		return
 	}
-	d.note = fmt.Sprintf("%s, was %s#/$defs/%s", what, of, escape(ok))
-	d.compare(of, "/$defs/"+escape(ok), ov, nf, nptr, nv, nf+"#"+nptr)
+	d.note = fmt.Sprintf("%s, was %s#/$defs/%s", what, of, ok)
+	d.compare(ov.Schema, nv.Schema, nv.File+"#"+nv.Pointer())
 	d.note = ""
 }
 
-// covered reports whether a location lies inside a def that is compared on
-// its own (present in the same file on both sides).
-func (d *differ) covered(file, ptr string) bool {
-	toks := splitPtr(ptr)
-	if len(toks) >= 2 && toks[0] == "$defs" {
-		return d.old.defsOf(file)[toks[1]] != nil && d.new.defsOf(file)[toks[1]] != nil
-	}
-	if isConfig(file) {
-		return d.old.docs[file] != nil && d.new.docs[file] != nil
-	}
-	return false
+// covered reports whether a def is compared on its own (present on both sides).
+func (d *differ) covered(n *model.Named) bool {
+	return n != nil && !n.Inline && d.old.Defs[n.Ref()] != nil && d.new.Defs[n.Ref()] != nil
 }
 
-func asSchema(v any) map[string]any {
-	if v == true {
-		return map[string]any{}
+// body follows refs from s to the node that holds the constraints. It returns that
+// node, whether anything on the way was nullable, and the pointer suffix of the body
+// below s's location when s is the first branch of a nullable anyOf.
+func body(s *model.Schema) (b *model.Schema, nullable bool, sub string) {
+	if s.Kind != model.KindRef && strings.HasSuffix(s.Pointer, "/anyOf/0") {
+		sub = "/anyOf/0"
 	}
-	m, _ := v.(map[string]any)
-	return m
+	nullable = s.Nullable
+	for i := 0; s.Kind == model.KindRef && s.Ref != nil && i < 32; i++ {
+		s = s.Ref.Schema
+		nullable = nullable || s.Nullable
+	}
+	return s, nullable, sub
 }
 
-// compare reports what the new schema at (nf, np) rejects that the old one
-// at (of, op) accepted, under the label (file#pointer) of the new side.
-func (d *differ) compare(of, op string, ov any, nf, np string, nv any, label string) {
-	om, nm := asSchema(ov), asSchema(nv)
-	if om == nil || nm == nil {
-		return
-	}
-	oref, _ := om["$ref"].(string)
-	nref, _ := nm["$ref"].(string)
-	if oref != "" && nref != "" {
-		otf, otp, err1 := refTarget(of, oref)
-		ntf, ntp, err2 := refTarget(nf, nref)
-		if err1 == nil && err2 == nil && otf == ntf && otp == ntp && d.covered(ntf, ntp) {
-			return // the target is compared on its own
-		}
-	}
-	start := of + "#" + op + "|" + nf + "#" + np
-	of, op, om, err := d.old.deref(of, op, om)
-	if err != nil {
-		return
-	}
-	nf, np, nm, err = d.new.deref(nf, np, nm)
-	if err != nil {
-		d.add(label, "%v", err)
-		return
-	}
-	key := of + "#" + op + "|" + nf + "#" + np
-	if d.seen[key] {
-		return
-	}
-	d.seen[key] = true
-
-	os, ns := d.shape(d.old, of, op, om), d.shape(d.new, nf, np, nm)
-	if ns.any {
-		return
-	}
-	if os.any {
-		d.add(label, "type changed from any to %s", ns)
-		return
-	}
-	for t := range os.types {
-		if !ns.types[t] && !(t == "integer" && ns.types["number"]) {
-			d.add(label, "type changed from %s to %s", os, ns)
-			return
-		}
-	}
-	// Both sides lead (through $ref or a nullable anyOf) to the same def,
-	// which is compared on its own.
-	if os.file == ns.file && os.ptr == ns.ptr && d.covered(ns.file, ns.ptr) &&
-		os.file+"#"+os.ptr+"|"+ns.file+"#"+ns.ptr != start {
-		return
-	}
-	lbl := label + ns.sub
-	if len(os.union) > 0 || len(ns.union) > 0 {
-		d.unions(os, ns, lbl)
-		return
-	}
-	o, n := os.node, ns.node
-	both := func(ts ...string) bool {
-		for _, t := range ts {
-			if os.types[t] && (ns.types[t] || t == "integer" && ns.types["number"]) {
-				return true
-			}
-		}
-		return false
-	}
-	if both("string") {
-		d.values(o, n, lbl)
-		d.lower(o, n, "minLength", lbl)
-		d.upper(o, n, "maxLength", lbl)
-		if np, _ := n["pattern"].(string); np != "" {
-			if op, _ := o["pattern"].(string); op == "" {
-				d.add(lbl, "pattern %q added", np)
-			} else if op != np {
-				d.add(lbl, "pattern changed from %q to %q", op, np)
-			}
-		}
-	}
-	if both("integer", "number") {
-		d.lower(o, n, "minimum", lbl)
-		d.upper(o, n, "maximum", lbl)
-	}
-	if both("array") {
-		d.lower(o, n, "minItems", lbl)
-		d.upper(o, n, "maxItems", lbl)
-		if o["items"] != nil && n["items"] != nil {
-			d.compare(os.file, os.ptr+"/items", o["items"], ns.file, ns.ptr+"/items", n["items"], lbl+"/items")
-		}
-	}
-	if both("object") {
-		d.objects(os, ns, lbl)
-	}
-}
-
-type member struct {
-	file, ptr string
-	node      map[string]any
-}
-
-// shape is a schema reduced to the value types it accepts and the node that
-// holds its constraints.
+// shape is a schema reduced to the value types it accepts.
 type shape struct {
 	any   bool
 	types map[string]bool
-	file  string
-	ptr   string
-	node  map[string]any
-	sub   string   // pointer suffix of node below the labelled location
-	union []member // oneOf members
+	union bool
+}
+
+func shapeOf(s *model.Schema, nullable bool) shape {
+	sh := shape{types: map[string]bool{}}
+	switch s.Kind {
+	case model.KindAny:
+		sh.any = true
+		return sh
+	case model.KindString:
+		sh.types["string"] = true
+	case model.KindInt:
+		sh.types["integer"] = true
+	case model.KindNumber:
+		sh.types["number"] = true
+	case model.KindBool:
+		sh.types["boolean"] = true
+	case model.KindObject, model.KindMap:
+		sh.types["object"] = true
+	case model.KindUnion:
+		sh.types["object"], sh.union = true, true
+	case model.KindArray:
+		sh.types["array"] = true
+	case model.KindNull:
+		sh.types["null"] = true
+	}
+	if nullable {
+		sh.types["null"] = true
+	}
+	return sh
 }
 
 func (sh shape) String() string {
@@ -325,7 +227,7 @@ func (sh shape) String() string {
 	var ts []string
 	for t := range sh.types {
 		if t != "null" {
-			if t == "object" && len(sh.union) > 0 {
+			if t == "object" && sh.union {
 				t = "oneOf"
 			}
 			ts = append(ts, t)
@@ -341,71 +243,120 @@ func (sh shape) String() string {
 	return "[" + strings.Join(ts, ",") + "]"
 }
 
-func (d *differ) shape(s *schemaSet, file, ptr string, m map[string]any) shape {
-	sh := shape{types: map[string]bool{}, file: file, ptr: ptr, node: m}
-	if arr, ok := m["anyOf"].([]any); ok && len(arr) == 2 {
-		f, p, inner, err := s.deref(file, ptr+"/anyOf/0", arr[0])
-		if err != nil {
-			sh.any = true
-			return sh
-		}
-		in := d.shape(s, f, p, inner)
-		if in.any {
-			return in
-		}
-		in.types["null"] = true
-		if _, isRef := asSchema(arr[0])["$ref"]; !isRef {
-			in.sub = "/anyOf/0" + in.sub
-		}
-		return in
+// compare reports what the new schema n rejects that the old one o accepted, under
+// the label (file#pointer) of the new side.
+func (d *differ) compare(o, n *model.Schema, label string) {
+	if o == nil || n == nil || o.Broken != "" {
+		return
 	}
-	if arr, ok := m["oneOf"].([]any); ok {
-		for i, e := range arr {
-			f, p, n, err := s.deref(file, ptr+"/oneOf/"+strconv.Itoa(i), e)
-			if err == nil {
-				sh.union = append(sh.union, member{f, p, n})
+	if n.Broken != "" {
+		d.add(label, "%s", n.Broken)
+		return
+	}
+	if o.Kind == model.KindRef && n.Kind == model.KindRef && !o.Nullable && !n.Nullable &&
+		o.Ref.Ref() == n.Ref.Ref() && d.covered(n.Ref) {
+		return // the target is compared on its own
+	}
+	ob, onull, _ := body(o)
+	nb, nnull, sub := body(n)
+	if ob.Broken != "" {
+		return
+	}
+	if nb.Broken != "" {
+		d.add(label, "%s", nb.Broken)
+		return
+	}
+	// A nullable ref is keyed by where it is (its null-ness is checked there); other
+	// nodes by the bodies they lead to, which stops recursion through types.
+	key := [2]*model.Schema{ob, nb}
+	if onull && o.Kind == model.KindRef || nnull && n.Kind == model.KindRef {
+		key = [2]*model.Schema{o, n}
+	}
+	if d.seen[key] {
+		return
+	}
+	d.seen[key] = true
+
+	os, ns := shapeOf(ob, onull), shapeOf(nb, nnull)
+	if ns.any {
+		return
+	}
+	if os.any {
+		d.add(label, "type changed from any to %s", ns)
+		return
+	}
+	for t := range os.types {
+		if !ns.types[t] && !(t == "integer" && ns.types["number"]) {
+			d.add(label, "type changed from %s to %s", os, ns)
+			return
+		}
+	}
+	// Both sides lead (through $ref or a nullable anyOf) to the same def, which is
+	// compared on its own.
+	if ob.Named != nil && nb.Named != nil && ob.Named.Ref() == nb.Named.Ref() && d.covered(nb.Named) && (ob != o || nb != n) {
+		return
+	}
+	lbl := label + sub
+	if os.union || ns.union {
+		d.unions(ob, nb, lbl)
+		return
+	}
+	both := func(ts ...string) bool {
+		for _, t := range ts {
+			if os.types[t] && (ns.types[t] || t == "integer" && ns.types["number"]) {
+				return true
 			}
 		}
-		sh.types["object"] = true
-		return sh
+		return false
 	}
-	switch t := m["type"].(type) {
-	case string:
-		sh.types[t] = true
-	case []any:
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				sh.types[s] = true
+	if both("string") {
+		d.values(ob, nb, lbl)
+		d.lower(intBound(ob.MinLength), intBound(nb.MinLength), "minLength", lbl)
+		d.upper(intBound(ob.MaxLength), intBound(nb.MaxLength), "maxLength", lbl)
+		if nb.Pattern != "" {
+			if ob.Pattern == "" {
+				d.add(lbl, "pattern %q added", nb.Pattern)
+			} else if ob.Pattern != nb.Pattern {
+				d.add(lbl, "pattern changed from %q to %q", ob.Pattern, nb.Pattern)
 			}
 		}
-	default:
-		if m["enum"] != nil || m["const"] != nil {
-			sh.types["string"] = true
-		} else {
-			sh.any = true
-		}
 	}
-	return sh
+	if both("integer", "number") {
+		d.lower(ob.Minimum, nb.Minimum, "minimum", lbl)
+		d.upper(ob.Maximum, nb.Maximum, "maximum", lbl)
+	}
+	if both("array") {
+		d.lower(intBound(ob.MinItems), intBound(nb.MinItems), "minItems", lbl)
+		d.upper(intBound(ob.MaxItems), intBound(nb.MaxItems), "maxItems", lbl)
+		d.compare(ob.Items, nb.Items, lbl+"/items")
+	}
+	if both("object") {
+		d.objects(ob, nb, lbl)
+	}
 }
 
-// allowed returns the values a string schema is limited to, and by what.
-func allowed(m map[string]any) ([]string, string) {
-	if c, ok := m["const"].(string); ok {
-		return []string{c}, "const"
+func intBound(p *int) *float64 {
+	if p == nil {
+		return nil
 	}
-	if arr, ok := m["enum"].([]any); ok {
-		var vals []string
-		for _, e := range arr {
-			if s, ok := e.(string); ok {
-				vals = append(vals, s)
-			}
-		}
-		return vals, "enum"
+	f := float64(*p)
+	return &f
+}
+
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// allowed returns the values a string schema is limited to, and by what.
+func allowed(s *model.Schema) ([]string, string) {
+	if s.Const != nil {
+		return []string{*s.Const}, "const"
+	}
+	if len(s.Enum) > 0 {
+		return s.Enum, "enum"
 	}
 	return nil, ""
 }
 
-func (d *differ) values(o, n map[string]any, lbl string) {
+func (d *differ) values(o, n *model.Schema, lbl string) {
 	ov, ok := allowed(o)
 	nv, nk := allowed(n)
 	switch {
@@ -431,157 +382,140 @@ func (d *differ) values(o, n map[string]any, lbl string) {
 }
 
 // lower reports a raised lower bound (minLength, minItems, minimum).
-func (d *differ) lower(o, n map[string]any, key, lbl string) {
-	nv, nok := num(n[key])
-	if !nok {
-		return
-	}
-	ov, ook := num(o[key])
+func (d *differ) lower(o, n *float64, key, lbl string) {
 	switch {
-	case ook && nv <= ov:
-	case !ook && key != "minimum" && nv <= 0:
-	case ook:
-		d.add(lbl, "%s increased from %s to %s", key, jsonText(o[key]), jsonText(n[key]))
+	case n == nil:
+	case o != nil && *n <= *o:
+	case o == nil && key != "minimum" && *n <= 0:
+	case o != nil:
+		d.add(lbl, "%s increased from %s to %s", key, fmtNum(*o), fmtNum(*n))
 	default:
-		d.add(lbl, "%s set to %s", key, jsonText(n[key]))
+		d.add(lbl, "%s set to %s", key, fmtNum(*n))
 	}
 }
 
 // upper reports a lowered upper bound (maxLength, maxItems, maximum).
-func (d *differ) upper(o, n map[string]any, key, lbl string) {
-	nv, nok := num(n[key])
-	if !nok {
-		return
-	}
-	ov, ook := num(o[key])
+func (d *differ) upper(o, n *float64, key, lbl string) {
 	switch {
-	case ook && nv >= ov:
-	case ook:
-		d.add(lbl, "%s decreased from %s to %s", key, jsonText(o[key]), jsonText(n[key]))
+	case n == nil:
+	case o != nil && *n >= *o:
+	case o != nil:
+		d.add(lbl, "%s decreased from %s to %s", key, fmtNum(*o), fmtNum(*n))
 	default:
-		d.add(lbl, "%s set to %s", key, jsonText(n[key]))
+		d.add(lbl, "%s set to %s", key, fmtNum(*n))
 	}
 }
 
-func (d *differ) objects(os, ns shape, lbl string) {
-	o, n := os.node, ns.node
-	oap, nap := o["additionalProperties"], n["additionalProperties"]
-	if oap == nil {
-		oap = true // JSON Schema's default: open
-	}
-	if nap == nil {
-		nap = true
-	}
-	oClosed, nClosed := oap == false, nap == false
+func (d *differ) objects(o, n *model.Schema, lbl string) {
+	oClosed, nClosed := o.Kind == model.KindObject, n.Kind == model.KindObject
 	switch {
 	case !oClosed && nClosed:
 		was := "a map"
-		if oap == true {
+		if o.Open {
 			was = "open"
 		}
 		d.add(lbl, "additionalProperties closed (was %s)", was)
 		return
 	case !oClosed && !nClosed:
-		d.compare(os.file, os.ptr+"/additionalProperties", oap, ns.file, ns.ptr+"/additionalProperties", nap, lbl+"/additionalProperties")
+		d.compare(o.Values, n.Values, lbl+"/additionalProperties")
 	}
-	oprops, _ := o["properties"].(map[string]any)
-	nprops, _ := n["properties"].(map[string]any)
-	oreq, nreq := requiredSet(o), requiredSet(n)
-	for _, k := range sortedKeys(oprops) {
-		pl := lbl + "/properties/" + escape(k)
-		sub := "/properties/" + escape(k)
-		nv, ok := nprops[k]
+	nprops := map[string]*model.Prop{}
+	for _, p := range n.Props {
+		nprops[p.JSON] = p
+	}
+	oprops := map[string]bool{}
+	for _, op := range o.Props {
+		oprops[op.JSON] = true
+		pl := lbl + "/properties/" + escape(op.JSON)
+		np, ok := nprops[op.JSON]
 		if !ok {
 			if nClosed {
 				d.add(pl, "property removed")
 			} else {
-				d.compare(os.file, os.ptr+sub, oprops[k], ns.file, ns.ptr+"/additionalProperties", nap, pl)
+				d.compare(op.Schema, n.Values, pl)
 			}
 			continue
 		}
-		if !oreq[k] && nreq[k] {
+		if !op.Required && np.Required {
 			d.add(pl, "optional property made required")
 		}
-		d.compare(os.file, os.ptr+sub, oprops[k], ns.file, ns.ptr+sub, nv, pl)
+		d.compare(op.Schema, np.Schema, pl)
 	}
-	for _, k := range sortedKeys(nprops) {
-		if _, ok := oprops[k]; !ok && nreq[k] {
-			d.add(lbl+"/properties/"+escape(k), "new required property")
+	for _, np := range n.Props {
+		if !oprops[np.JSON] && np.Required {
+			d.add(lbl+"/properties/"+escape(np.JSON), "new required property")
 		}
 	}
 }
 
-// discriminator finds the required const property the members share.
-func discriminator(members []member) string {
-	var cands []string
-	for i, m := range members {
-		props, _ := m.node["properties"].(map[string]any)
-		req := requiredSet(m.node)
-		var here []string
-		for _, k := range sortedKeys(props) {
-			pm, _ := props[k].(map[string]any)
-			if _, ok := pm["const"].(string); ok && req[k] {
-				here = append(here, k)
-			}
-		}
-		if i == 0 {
-			cands = here
-		} else {
-			cands = intersect(cands, here)
-		}
-	}
-	if len(cands) == 0 {
-		return ""
-	}
-	return cands[0]
+func escape(tok string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
 }
 
-func constOf(m member, prop string) string {
-	props, _ := m.node["properties"].(map[string]any)
-	pm, _ := props[prop].(map[string]any)
-	c, _ := pm["const"].(string)
-	return c
+// member is a union member: the body of the def it names.
+type member struct{ *model.Named }
+
+func members(s *model.Schema) []member {
+	var out []member
+	for _, v := range s.Variants {
+		b, _, _ := body(v.Schema)
+		if b.Named == nil {
+			b.Named = v
+		}
+		out = append(out, member{b.Named})
+	}
+	return out
 }
 
 func (m member) name() string {
-	if t, ok := m.node["title"].(string); ok {
-		return t
+	if m.Name != "" {
+		return m.Name
 	}
-	return m.file + "#" + m.ptr
+	return m.File + "#" + m.Pointer()
 }
 
-func (d *differ) unions(os, ns shape, lbl string) {
+func (d *differ) unions(o, n *model.Schema, lbl string) {
 	switch {
-	case len(os.union) > 0 && len(ns.union) > 0:
-		disc := discriminator(os.union)
-		newDisc := discriminator(ns.union)
-		for _, ob := range os.union {
-			idx := slices.IndexFunc(ns.union, func(nb member) bool { return nb.file == ob.file && nb.ptr == ob.ptr })
-			if idx < 0 && disc != "" && disc == newDisc {
-				idx = slices.IndexFunc(ns.union, func(nb member) bool { return constOf(nb, disc) == constOf(ob, disc) })
+	case o.Kind == model.KindUnion && n.Kind == model.KindUnion:
+		om, nm := members(o), members(n)
+		for _, ob := range om {
+			idx := slices.IndexFunc(nm, func(nb member) bool { return nb.Ref() == ob.Ref() })
+			if idx < 0 && o.Discriminator != "" && o.Discriminator == n.Discriminator {
+				idx = slices.IndexFunc(nm, func(nb member) bool {
+					return model.DiscriminatorValue(nb.Named, n.Discriminator) == model.DiscriminatorValue(ob.Named, o.Discriminator)
+				})
 			}
 			if idx < 0 {
 				d.add(lbl, "union member %s removed", ob.name())
 				continue
 			}
-			nb := ns.union[idx]
-			if nb.file == ob.file && nb.ptr == ob.ptr && d.covered(nb.file, nb.ptr) {
+			nb := nm[idx]
+			if nb.Ref() == ob.Ref() && d.covered(nb.Named) {
 				continue
 			}
-			d.compare(ob.file, ob.ptr, ob.node, nb.file, nb.ptr, nb.node, lbl+"/oneOf/"+strconv.Itoa(idx))
+			d.compare(ob.Schema, nb.Schema, lbl+"/oneOf/"+strconv.Itoa(idx))
 		}
-	case len(os.union) > 0:
-		for _, ob := range os.union {
-			d.compare(ob.file, ob.ptr, ob.node, ns.file, ns.ptr, ns.node, lbl)
+	case o.Kind == model.KindUnion:
+		for _, ob := range members(o) {
+			d.compare(ob.Schema, n, lbl)
 		}
 	default:
-		for _, nb := range ns.union {
-			trial := &differ{old: d.old, new: d.new, seen: map[string]bool{}}
-			trial.compare(os.file, os.ptr, os.node, nb.file, nb.ptr, nb.node, lbl)
+		for _, nb := range members(n) {
+			trial := &differ{old: d.old, new: d.new, seen: map[[2]*model.Schema]bool{}}
+			trial.compare(o, nb.Schema, lbl)
 			if len(trial.changes) == 0 {
 				return
 			}
 		}
 		d.add(lbl, "type changed from object to a union none of whose members accepts every old value")
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

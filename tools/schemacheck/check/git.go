@@ -3,10 +3,13 @@ package check
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/clawgate/gateway/tools/protogen/model"
 )
 
 func git(dir string, args ...string) (string, error) {
@@ -25,10 +28,11 @@ func git(dir string, args ...string) (string, error) {
 }
 
 // LoadGit reads the .json files of the schema directory dir as they are at
-// the git ref, from the repository that contains dir. When there is nothing
-// to compare against (empty ref, a ref that does not resolve in a
-// repository with a single commit, or no schema directory at ref) it
-// returns nil files and the reason.
+// the git ref, from the repository that contains dir: it extracts that tree into
+// a temporary directory and reads it back with the model's reader, exactly as the
+// working tree is read. When there is nothing to compare against (empty ref, a ref
+// that does not resolve in a repository with a single commit, or no schema
+// directory at ref) it returns nil files and the reason.
 func LoadGit(dir, ref string) (files Files, nothing string, err error) {
 	if ref == "" {
 		return nil, "no ref given", nil
@@ -60,7 +64,12 @@ func LoadGit(dir, ref string) (files Files, nothing string, err error) {
 	if rel == "." {
 		prefix = ""
 	}
-	files = Files{}
+	tmp, err := os.MkdirTemp("", "schemacheck-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.RemoveAll(tmp)
+	n := 0
 	for name := range strings.SplitSeq(list, "\x00") {
 		if !strings.HasSuffix(name, ".json") || !strings.HasPrefix(name, prefix) {
 			continue
@@ -69,10 +78,21 @@ func LoadGit(dir, ref string) (files Files, nothing string, err error) {
 		if err != nil {
 			return nil, "", err
 		}
-		files[strings.TrimPrefix(name, prefix)] = []byte(data)
+		dst := filepath.Join(tmp, filepath.FromSlash(strings.TrimPrefix(name, prefix)))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, "", err
+		}
+		if err := os.WriteFile(dst, []byte(data), 0o644); err != nil {
+			return nil, "", err
+		}
+		n++
 	}
-	if len(files) == 0 {
+	if n == 0 {
 		return nil, fmt.Sprintf("%s has no %s directory", ref, rel), nil
+	}
+	files, err = model.ReadDir(tmp)
+	if err != nil {
+		return nil, "", err
 	}
 	return files, "", nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,18 @@ func loadValid(t *testing.T) Files {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// splitPtr splits a JSON pointer ("" is the root) into unescaped tokens.
+func splitPtr(ptr string) []string {
+	if ptr == "" {
+		return nil
+	}
+	parts := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
+	}
+	return parts
 }
 
 // edit changes one file of a schema directory.

@@ -3,6 +3,8 @@ package check
 import (
 	"strings"
 	"testing"
+
+	"github.com/clawgate/gateway/tools/protogen/model"
 )
 
 func TestLintValid(t *testing.T) {
@@ -63,6 +65,7 @@ func TestLint(t *testing.T) {
 		{"open struct (true)", []edit{set(defs, "/$defs/Item/additionalProperties", `true`)}, "/$defs/Item/additionalProperties: an object with properties must have additionalProperties: false"},
 		{"map without additionalProperties", []edit{del(defs, "/$defs/Labels/additionalProperties")}, "/$defs/Labels: object must state additionalProperties"},
 		{"inline object without additionalProperties", []edit{set(thing, par+"/obj", `{"type": "object", "properties": {}}`)}, "/$defs/params/properties/obj: object must state additionalProperties"},
+		{"map of anything as true", []edit{set(defs, "/$defs/Labels/additionalProperties", `true`)}, "/$defs/Labels/additionalProperties: additionalProperties: true is outside the dialect: use {} for a map of any value"},
 		{"additionalProperties not a schema", []edit{set(defs, "/$defs/Labels/additionalProperties", `"x"`)}, "/$defs/Labels/additionalProperties: must be false or a schema"},
 
 		// Rule 4: the dialect.
@@ -120,6 +123,8 @@ func TestLint(t *testing.T) {
 		{"$ref outside the directory", []edit{set(thing, par+"/id/$ref", `"../../defs.json#/$defs/Name"`)}, `points outside the schema directory`},
 		{"$ref to a non-schema", []edit{set(thing, par+"/id/$ref", `"../defs.json#/$defs/Item/required"`)}, `does not point to a schema`},
 		{"$ref to a file root", []edit{set(thing, par+"/id/$ref", `"../defs.json"`)}, `does not point to a schema`},
+		{"$ref to a subschema", []edit{set(thing, par+"/tags", `{"$ref": "../defs.json#/$defs/Item/properties/tags"}`)},
+			`properties/tags/$ref: $ref "../defs.json#/$defs/Item/properties/tags" points inside a definition: refer to a $defs entry`},
 		{"$ref fragment not a pointer", []edit{set(thing, par+"/id/$ref", `"../defs.json#Name"`)}, `the fragment must be a JSON pointer`},
 		{"$ref into a broken file", []edit{raw(tick, `{`), set(thing, par+"/id/$ref", `"../events/tick.json#/$defs/payload"`)}, `events/tick.json is not well-formed JSON`},
 
@@ -154,6 +159,15 @@ func TestLint(t *testing.T) {
 		{"advertise missing", []edit{del(mf, "/methods/1/advertise")}, "manifest.json: /methods/1/advertise: missing"},
 		{"idempotencyKey not in params", []edit{set(mf, "/methods/1/idempotencyKey", `true`)}, `manifest.json: /methods/1/idempotencyKey: idempotencyKey is true but methods/system-ping.json $defs.params has no required idempotencyKey property`},
 		{"idempotencyKey optional", []edit{set(thing, "/$defs/params/required", `["id"]`)}, `/methods/0/idempotencyKey: idempotencyKey is true but methods/thing.do.json $defs.params has no required idempotencyKey property`},
+		{"role unknown", []edit{set(mf, "/methods/1/roles", `["admin"]`)}, `manifest.json: /methods/1/roles/0: role "admin" is not one of operator, node`},
+		{"role twice", []edit{set(mf, "/methods/1/roles", `["node", "node"]`)}, `manifest.json: /methods/1/roles/1: role "node" is listed twice`},
+		{"roles empty", []edit{set(mf, "/methods/1/roles", `[]`)}, `manifest.json: /methods/1/roles: must list at least one role`},
+		{"roles of a node-scope method", []edit{set(mf, "/methods/1/scope", `"node"`), set(mf, "/methods/1/roles", `["operator"]`)}, `manifest.json: /methods/1/roles: scope "node" means only role node may call it`},
+		{"bridge pending but defined", []edit{set(mf, "/bridgePending", `["system-ping"]`)}, `manifest.json: /bridgePending/0: method "system-ping" is defined: give its entry "bridge": true and drop it here`},
+		{"bridge pending twice", []edit{set(mf, "/bridgePending", `["talk.mode", "talk.mode"]`)}, `manifest.json: /bridgePending/1: "talk.mode" is listed twice`},
+		{"v2 rename between different enums", []edit{set(thing, "/$defs/paramsV2/properties/kind/enum", `["x", "z"]`)}, `manifest.json: /methods/0/v2: protocol-2 params cannot decode into ThingDoParams: property kind differs from type`},
+		{"inline type name taken", []edit{set(defs, "/$defs/Other", `{"title": "ThingDoParamsType", "description": "d", "type": "string"}`)}, `the inline type gets the name ThingDoParamsType, which defs.json#/$defs/Other already has`},
+		{"droppable property optional", []edit{set(chat, "/$defs/payload/required", `["text"]`)}, `manifest.json: /events/0/droppable/property: payload property "state" must be required`},
 		{"droppable property unknown", []edit{set(mf, "/events/0/droppable/property", `"mode"`)}, `manifest.json: /events/0/droppable/property: "mode" is not a property of events/chat.json $defs.payload`},
 		{"droppable property not an enum", []edit{set(mf, "/events/0/droppable/property", `"text"`)}, `manifest.json: /events/0/droppable/property: payload property "text" must be a string enum`},
 		{"droppable value not in enum", []edit{set(mf, "/events/0/droppable/values", `["delta", "partial"]`)}, `manifest.json: /events/0/droppable/values/1: "partial" is not in the enum of payload property "state"`},
@@ -212,10 +226,13 @@ func TestLintAllowsVariants(t *testing.T) {
 		{"alias def", []edit{set(defs, "/$defs/Alias", `{"title": "Alias", "description": "d", "$ref": "#/$defs/Name"}`)}},
 		{"inline anyOf", []edit{set(thing, par+"/when", `{"anyOf": [{"type": "object", "additionalProperties": false, "properties": {"a": {"type": "string"}}}, {"type": "null", "description": "unset"}]}`)}},
 		{"map of objects", []edit{set(defs, "/$defs/Labels/additionalProperties", `{"$ref": "#/$defs/Item"}`)}},
-		{"map of anything", []edit{set(defs, "/$defs/Labels/additionalProperties", `true`)}},
+		{"map of anything", []edit{set(defs, "/$defs/Labels/additionalProperties", `{}`)}},
 		{"empty struct", []edit{set(thing, par+"/empty", `{"type": "object", "additionalProperties": false}`)}},
 		{"ref into config root", []edit{set(thing, par+"/cfg", `{"$ref": "../config/clawdbot.json"}`)}},
-		{"ref to a subschema", []edit{set(thing, par+"/tags", `{"$ref": "../defs.json#/$defs/Item/properties/tags"}`)}},
+		{"v2 rename between equal enums", []edit{set(thing, "/$defs/paramsV2/properties/kind/enum", `["x", "y"]`)}},
+		{"method callable by both roles", []edit{set(mf, "/methods/1/roles", `["operator", "node"]`)}},
+		{"bridge method", []edit{set(mf, "/methods/1/bridge", `true`)}},
+		{"bridge pending", []edit{set(mf, "/bridgePending", `["talk.mode"]`)}},
 		{"escaped pattern", []edit{set(thing, par+"/code/pattern", `"^\\\\A[a-z]+$"`)}},
 		{"non-capturing group", []edit{set(thing, par+"/code/pattern", `"^(?:[a-z]+)$"`)}},
 		{"ref to an alias member of oneOf", []edit{
@@ -264,7 +281,7 @@ func TestSchemaPointer(t *testing.T) {
 		{"config/clawdbot.json", "", true},
 		{"config/clawdbot.json", "/properties/gateway", true},
 	} {
-		if got := schemaPointer(tt.file, tt.ptr); got != tt.want {
+		if got := model.SchemaPointer(tt.file, tt.ptr); got != tt.want {
 			t.Errorf("schemaPointer(%q, %q) = %v, want %v", tt.file, tt.ptr, got, tt.want)
 		}
 	}

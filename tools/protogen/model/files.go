@@ -1,6 +1,4 @@
-// Package check lints the gateway's JSON Schema files (schema/) and detects
-// breaking changes between two versions of them.
-package check
+package model
 
 import (
 	"bytes"
@@ -12,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -20,20 +17,22 @@ import (
 const (
 	// SchemaURI is the only $schema the dialect accepts.
 	SchemaURI = "https://json-schema.org/draft/2020-12/schema"
-	// IDBase prefixes every file's $id; the rest is the path relative to schema/.
+	// IDBase prefixes every schema file's $id; the rest is the path relative to schema/.
 	IDBase = "https://schema.clawgate.dev/"
 	// ManifestFile is the index of methods and events.
 	ManifestFile = "manifest.json"
 	// ManifestSchemaFile describes manifest.json; it is not a protocol schema.
 	ManifestSchemaFile = "manifest.schema.json"
+	// ConfigFile is the config schema's path under schema/.
+	ConfigFile = "config/clawdbot.json"
 )
 
-// Files maps a slash-separated path relative to the schema directory to the
-// file's contents. Only .json files matter.
+// Files maps a slash-separated path relative to the schema directory to the file's
+// contents. Only .json files matter.
 type Files map[string][]byte
 
-// LoadDir reads every .json file under dir.
-func LoadDir(dir string) (Files, error) {
+// ReadDir reads every .json file under dir.
+func ReadDir(dir string) (Files, error) {
 	files := Files{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -59,33 +58,8 @@ func LoadDir(dir string) (Files, error) {
 	return files, nil
 }
 
-// schemaSet is a parsed schema directory.
-type schemaSet struct {
-	docs  map[string]any   // parsed files
-	errs  map[string]error // files that are not well-formed JSON
-	paths []string         // every .json path, sorted
-}
-
-func parseSet(files Files) *schemaSet {
-	s := &schemaSet{docs: map[string]any{}, errs: map[string]error{}}
-	for p, data := range files {
-		if !strings.HasSuffix(p, ".json") {
-			continue
-		}
-		s.paths = append(s.paths, p)
-		v, err := parseJSON(data)
-		if err != nil {
-			s.errs[p] = err
-			continue
-		}
-		s.docs[p] = v
-	}
-	sort.Strings(s.paths)
-	return s
-}
-
-// parseJSON decodes one JSON value (numbers kept as json.Number) and rejects
-// trailing data and duplicate object keys.
+// parseJSON decodes one JSON value (numbers kept as json.Number) and rejects trailing
+// data and duplicate object keys, so what a reader sees is what every JSON parser sees.
 func parseJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -113,8 +87,8 @@ func lineOf(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte("\n")) + 1
 }
 
-// findDuplicateKey walks the token stream of a well-formed document and
-// reports the first object holding the same key twice.
+// findDuplicateKey walks the token stream of a well-formed document and reports the
+// first object holding the same key twice.
 func findDuplicateKey(data []byte) (ptr, key string, found bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -160,7 +134,7 @@ func findDuplicateKey(data []byte) (ptr, key string, found bool) {
 	return
 }
 
-// escape encodes one JSON pointer reference token.
+// escape encodes one JSON Pointer reference token.
 func escape(tok string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
 }
@@ -169,14 +143,7 @@ func unescape(tok string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 }
 
-func showPtr(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return p
-}
-
-// splitPtr splits a JSON pointer ("" is the root) into unescaped tokens.
+// splitPtr splits a JSON Pointer ("" is the root) into unescaped tokens.
 func splitPtr(ptr string) []string {
 	if ptr == "" {
 		return nil
@@ -188,7 +155,7 @@ func splitPtr(ptr string) []string {
 	return parts
 }
 
-// lookup follows a JSON pointer inside v.
+// lookup follows a JSON Pointer inside v.
 func lookup(v any, ptr string) (any, bool) {
 	if ptr != "" && !strings.HasPrefix(ptr, "/") {
 		return nil, false
@@ -214,8 +181,8 @@ func lookup(v any, ptr string) (any, bool) {
 	return v, true
 }
 
-// refTarget turns a $ref written in file into a file and pointer inside the
-// set, without checking that they exist.
+// refTarget turns a $ref written in file into a file and a pointer inside the
+// directory, without checking that they exist.
 func refTarget(file, ref string) (target, ptr string, err error) {
 	rel, frag, _ := strings.Cut(ref, "#")
 	if strings.Contains(rel, ":") || strings.HasPrefix(rel, "/") {
@@ -234,79 +201,47 @@ func refTarget(file, ref string) (target, ptr string, err error) {
 	return target, frag, nil
 }
 
-// resolve follows one $ref from file and returns the target node.
-func (s *schemaSet) resolve(file, ref string) (target, ptr string, node any, err error) {
-	target, ptr, err = refTarget(file, ref)
+// SchemaPointer reports whether ptr names a schema position in file: a $defs entry (or
+// the root of the config file) followed by properties/<name>, items,
+// additionalProperties, anyOf/<i> or oneOf/<i>.
+func SchemaPointer(file, ptr string) bool {
+	toks := splitPtr(ptr)
+	switch {
+	case len(toks) >= 2 && toks[0] == "$defs":
+		toks = toks[2:]
+	case IsConfig(file):
+	default:
+		return false
+	}
+	for len(toks) > 0 {
+		switch toks[0] {
+		case "items", "additionalProperties":
+			toks = toks[1:]
+		case "properties", "anyOf", "oneOf", "$defs":
+			if len(toks) < 2 {
+				return false
+			}
+			toks = toks[2:]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// IsConfig reports whether file holds a root schema (the config file) rather than
+// $defs only.
+func IsConfig(file string) bool { return strings.HasPrefix(file, "config/") }
+
+// IsMeta reports files in the schema directory that are not protocol schemas.
+func IsMeta(file string) bool { return file == ManifestFile || file == ManifestSchemaFile }
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return "", "", nil, err
+		return fmt.Sprint(v)
 	}
-	doc, ok := s.docs[target]
-	if !ok {
-		if _, bad := s.errs[target]; bad {
-			return "", "", nil, fmt.Errorf("$ref %q: %s is not well-formed JSON", ref, target)
-		}
-		return "", "", nil, fmt.Errorf("$ref %q: file %s does not exist", ref, target)
-	}
-	node, ok = lookup(doc, ptr)
-	if !ok {
-		return "", "", nil, fmt.Errorf("$ref %q: %s has nothing at %s", ref, target, showPtr(ptr))
-	}
-	return target, ptr, node, nil
-}
-
-// deref follows a chain of $ref-only nodes (type aliases) to the schema
-// they name.
-func (s *schemaSet) deref(file, ptr string, node any) (string, string, map[string]any, error) {
-	for range 32 {
-		m, ok := node.(map[string]any)
-		if !ok {
-			return "", "", nil, fmt.Errorf("%s#%s is not a schema", file, ptr)
-		}
-		ref, ok := m["$ref"].(string)
-		if !ok {
-			return file, ptr, m, nil
-		}
-		var err error
-		file, ptr, node, err = s.resolve(file, ref)
-		if err != nil {
-			return "", "", nil, err
-		}
-	}
-	return "", "", nil, fmt.Errorf("%s#%s: $ref chain too long", file, ptr)
-}
-
-// defsOf returns the $defs object of a file (nil when absent).
-func (s *schemaSet) defsOf(file string) map[string]any {
-	doc, _ := s.docs[file].(map[string]any)
-	defs, _ := doc["$defs"].(map[string]any)
-	return defs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// isConfig reports whether file holds a root schema (the config file) rather
-// than $defs only.
-func isConfig(file string) bool { return strings.HasPrefix(file, "config/") }
-
-// isMeta reports files in the schema directory that are not protocol schemas.
-func isMeta(file string) bool { return file == ManifestFile || file == ManifestSchemaFile }
-
-// Pascal turns a wire name into its type-name stem: node.pair.request →
-// NodePairRequest, system-presence → SystemPresence.
-func Pascal(name string) string {
-	var b strings.Builder
-	for _, seg := range strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '-' }) {
-		b.WriteString(strings.ToUpper(seg[:1]))
-		b.WriteString(seg[1:])
-	}
-	return b.String()
+	return string(b)
 }
 
 func num(v any) (float64, bool) {
