@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
@@ -182,7 +183,11 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		if err != nil {
 			return &exitError{1, err}
 		}
+		// A new method table per server: the gateway serves its own groups (system,
+		// devices, nodes, config) and every component hands over the ones it serves.
+		mux := protocol.NewMux[*gateway.Conn]()
 		srv, err := gateway.New(gateway.Options{
+			Mux:                    mux,
 			Addr:                   addr,
 			Secrets:                auth.Secrets{Mode: auth.Mode(res.Auth.Mode), Token: res.Auth.Token, Password: res.Auth.Password},
 			Devices:                devices,
@@ -205,7 +210,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Logger:                 log,
 		})
 		if err == nil {
-			err = svc.attach(srv)
+			err = svc.attach(srv, mux)
 		}
 		if err != nil {
 			_ = ln.Close()

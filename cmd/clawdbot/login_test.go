@@ -68,6 +68,7 @@ func TestLoginThroughGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Mux().SetMessaging(h)
 	if err := h.Attach(srv); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
@@ -15,9 +16,10 @@ import (
 
 // component is a long-lived part of the daemon (providers, agent runtime, node bridge,
 // HTTP surfaces). It is built once per process and survives in-process restarts: each
-// new gateway.Server gets it attached (method groups, health sources, HTTP routes).
+// new gateway.Server gets it attached (health sources, HTTP routes), and it hands the
+// method groups it serves to the server's Mux, one line per group.
 type component interface {
-	attach(srv *gateway.Server) error
+	attach(srv *gateway.Server, mux *methods) error
 	close(ctx context.Context) error
 }
 
@@ -77,13 +79,16 @@ func startServices(ctx context.Context, s *services) error {
 	return nil
 }
 
-// attach hands a new server to every component.
-func (s *services) attach(srv *gateway.Server) error {
+// methods is the method table of a gateway server.
+type methods = protocol.Mux[*gateway.Conn]
+
+// attach hands a new server and its method table to every component.
+func (s *services) attach(srv *gateway.Server, mux *methods) error {
 	s.mu.Lock()
 	s.current = srv
 	s.mu.Unlock()
 	for _, c := range s.list {
-		if err := c.attach(srv); err != nil {
+		if err := c.attach(srv, mux); err != nil {
 			return err
 		}
 	}

@@ -191,10 +191,11 @@ func (unconfigured) Run(context.Context, backend.Request, func(backend.Delta)) (
 	return backend.Result{}, errors.New("no agent backend configured (set agent.backend with agent.openai or agent.command)")
 }
 
-func (a *agentService) attach(srv *gateway.Server) error {
-	if err := srv.Register(agent.NewHandlers(a.rt)); err != nil {
-		return err
-	}
+func (a *agentService) attach(srv *gateway.Server, mux *methods) error {
+	h := agent.NewHandlers(a.rt)
+	mux.SetAgent(h)
+	mux.SetChat(h)
+	mux.SetSessions(h)
 	srv.AddHealthSource(a.rt.HealthSource)
 	return nil
 }

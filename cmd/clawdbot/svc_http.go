@@ -131,7 +131,7 @@ func (h *httpSurfaces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "Not Found", http.StatusNotFound)
 }
 
-func (h *httpSurfaces) attach(srv *gateway.Server) error {
+func (h *httpSurfaces) attach(srv *gateway.Server, _ *methods) error {
 	srv.HandleHTTP("/", h)
 	if h.canvas == nil {
 		return nil

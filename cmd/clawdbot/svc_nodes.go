@@ -76,7 +76,7 @@ func buildNodes(ctx context.Context, s *services) (component, error) {
 	return c, nil
 }
 
-func (c *nodesService) attach(srv *gateway.Server) error { return nil }
+func (c *nodesService) attach(srv *gateway.Server, _ *methods) error { return nil }
 
 func (c *nodesService) close(ctx context.Context) error {
 	var err error

@@ -83,7 +83,10 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	return c, nil
 }
 
-func (c *providersComponent) attach(srv *gateway.Server) error { return c.handler.Attach(srv) }
+func (c *providersComponent) attach(srv *gateway.Server, mux *methods) error {
+	mux.SetMessaging(c.handler)
+	return c.handler.Attach(srv)
+}
 
 func (c *providersComponent) close(ctx context.Context) error {
 	return errors.Join(c.reg.Stop(ctx), c.dedupe.Close())

@@ -5,72 +5,103 @@ import Foundation
 public let GATEWAY_PROTOCOL_VERSION = 3
 public let GATEWAY_MIN_PROTOCOL_VERSION = 2
 
-/// Codes of ErrorShape.code.
+/// Codes of ErrorShape.code (defs.json ErrorCode).
 public enum ErrorCode: String, Codable, Sendable {
+    case notLinked = "NOT_LINKED"
+    case notPaired = "NOT_PAIRED"
+    case agentTimeout = "AGENT_TIMEOUT"
     case invalidRequest = "INVALID_REQUEST"
     case unavailable = "UNAVAILABLE"
-    case notLinked = "NOT_LINKED"
-    case agentTimeout = "AGENT_TIMEOUT"
-    case notPaired = "NOT_PAIRED"
 }
 
 /// Every wire method of the gateway protocol.
 public enum GatewayMethod: String, CaseIterable, Sendable {
-    /// Handshake; valid only as the first request of a connection (later: INVALID_REQUEST "connect is only valid as the first request"). The server picks the protocol from minProtocol..maxProtocol before validating (3 if contained, else 2; neither → INVALID_REQUEST "protocol mismatch" with details.expectedProtocol, close 1002) and validates against that version's params. Schema, role, device and auth failures answer INVALID_REQUEST (NOT_PAIRED for device pairing) and close with 1008.
+    /// Handshake; valid only as the first request of a connection (later: INVALID_REQUEST "connect is only
+    /// valid as the first request"). The server picks the protocol from minProtocol..maxProtocol before
+    /// validating (3 if contained, else 2; neither → INVALID_REQUEST "protocol mismatch" with
+    /// details.expectedProtocol, close 1002) and validates against that version's params. Schema, role,
+    /// device and auth failures answer INVALID_REQUEST (NOT_PAIRED for device pairing) and close with 1008.
     /// params ConnectParams; result HelloOk; protocols 2, 3.
     case connect = "connect"
-    /// Health snapshot of the gateway and its providers. Served from a cache younger than 60 s (refreshed in the background), else refreshed first; every completed refresh is broadcast as a health event.
+    /// Health snapshot of the gateway and its providers. Served from a cache younger than 60 s (refreshed
+    /// in the background), else refreshed first; every completed refresh is broadcast as a health event.
     /// params HealthParams; result HealthSummary; protocols 2, 3.
     case health = "health"
-    /// Status summary of the gateway: WhatsApp link, heartbeat, providers, queued system notes and recent sessions.
+    /// Status summary of the gateway: WhatsApp link, heartbeat, providers, queued system notes and recent
+    /// sessions.
     /// params StatusParams; result StatusResult; protocols 2, 3.
     case status = "status"
     /// The presence list: pruned (5 min TTL, at most 200 rows) and sorted by ts, newest first.
     /// params SystemPresenceParams; result SystemPresenceResult; protocols 2, 3.
     case systemPresence = "system-presence"
-    /// Presence beacon and system note. Merges the fields into the presence row keyed by instanceId (else the host, ip or text parsed from a "Node: …" text, else the text, else the hostname), queues the text as a system note for the next agent prompt, bumps the presence version and broadcasts a presence event.
+    /// Presence beacon and system note. Merges the fields into the presence row keyed by instanceId (else
+    /// the host, ip or text parsed from a "Node: …" text, else the text, else the hostname), queues the
+    /// text as a system note for the next agent prompt, bumps the presence version and broadcasts a
+    /// presence event.
     /// params SystemEventParams; result SystemEventResult; protocols 2, 3.
     case systemEvent = "system-event"
-    /// Read the gateway log file incrementally. Pass the returned cursor back to continue where the previous call stopped.
+    /// Read the gateway log file incrementally. Pass the returned cursor back to continue where the
+    /// previous call stopped.
     /// params LogsTailParams; result LogsTailResult; protocols 2, 3.
     case logsTail = "logs.tail"
-    /// Send a message through a provider. Deduplicated on idempotencyKey: a retry, even a concurrent one, gets the first attempt's result and never sends twice.
+    /// Send a message through a provider. Deduplicated on idempotencyKey: a retry, even a concurrent one,
+    /// gets the first attempt's result and never sends twice.
     /// params SendParams; result SendResult; protocols 2, 3.
     case send = "send"
-    /// Send a poll. Registered but not advertised. Deduplicated on idempotencyKey like send: a retry, even a concurrent one, gets the first attempt's result and never sends twice. Only whatsapp supports polls; any other channel, known or unknown, → INVALID_REQUEST "unsupported poll channel: <name>" (not cached).
+    /// Send a poll. Registered but not advertised. Deduplicated on idempotencyKey like send: a retry, even
+    /// a concurrent one, gets the first attempt's result and never sends twice. Only whatsapp supports
+    /// polls; any other channel, known or unknown, → INVALID_REQUEST "unsupported poll channel: <name>"
+    /// (not cached).
     /// params PollParams; result PollResult; protocols 2, 3.
     case poll = "poll"
-    /// Protocol 2: runtime (optionally probed) state of the WhatsApp and Telegram providers. Protocol 3 calls it channels.status.
+    /// Protocol 2: runtime (optionally probed) state of the WhatsApp and Telegram providers. Protocol 3
+    /// calls it channels.status.
     /// params ProvidersStatusParams; result ProvidersStatusResult; protocols 2.
     case providersStatus = "providers.status"
-    /// Protocol 3: runtime (optionally probed) state of the WhatsApp and Telegram channels. Same shape as the protocol 2 providers.status.
+    /// Protocol 3: runtime (optionally probed) state of the WhatsApp and Telegram channels. Same shape as
+    /// the protocol 2 providers.status.
     /// params ChannelsStatusParams; result ChannelsStatusResult; protocols 3.
     case channelsStatus = "channels.status"
-    /// Start a WhatsApp Web QR login: stops the WhatsApp provider and returns a QR code to scan. Then call web.login.wait.
+    /// Start a WhatsApp Web QR login: stops the WhatsApp provider and returns a QR code to scan. Then call
+    /// web.login.wait.
     /// params WebLoginStartParams; result WebLoginStartResult; protocols 2, 3.
     case webLoginStart = "web.login.start"
-    /// Wait for the QR login started by web.login.start to finish; restarts the WhatsApp provider when connected.
+    /// Wait for the QR login started by web.login.start to finish; restarts the WhatsApp provider when
+    /// connected.
     /// params WebLoginWaitParams; result WebLoginWaitResult; protocols 2, 3.
     case webLoginWait = "web.login.wait"
     /// Log out of WhatsApp Web and delete the stored credentials.
     /// params WebLogoutParams; result WebLogoutResult; protocols 2, 3.
     case webLogout = "web.logout"
-    /// Run the agent. Answers twice on the same request id: first res ok:true {status:"accepted"}, then the final res: ok:true {status:"ok"}, or ok:false with payload {status:"error"} and an UNAVAILABLE error, or ok:false with payload {status:"timeout"} and an AGENT_TIMEOUT error. Deduplicated on idempotencyKey: a duplicate while the run is in flight gets the accepted answer once, after it finished the final answer once. Agent events stream to every client meanwhile; a session with sendPolicy deny → INVALID_REQUEST "send blocked by session policy".
+    /// Run the agent. Answers twice on the same request id: first res ok:true {status:"accepted"}, then the
+    /// final res: ok:true {status:"ok"}, or ok:false with payload {status:"error"} and an UNAVAILABLE
+    /// error, or ok:false with payload {status:"timeout"} and an AGENT_TIMEOUT error. Deduplicated on
+    /// idempotencyKey: a duplicate while the run is in flight gets the accepted answer once, after it
+    /// finished the final answer once. Agent events stream to every client meanwhile; a session with
+    /// sendPolicy deny → INVALID_REQUEST "send blocked by session policy".
     /// params AgentParams; result AgentResult; protocols 2, 3.
     case agent = "agent"
-    /// Wait for an agent or chat run (by runId = idempotency key) to end. Always res ok:true; runs finished within the last 10 min are answered from a cache.
+    /// Wait for an agent or chat run (by runId = idempotency key) to end. Always res ok:true; runs finished
+    /// within the last 10 min are answered from a cache.
     /// params AgentWaitParams; result AgentWaitResult; protocols 2, 3.
     case agentWait = "agent.wait"
     /// Queue a system note for the main session; with mode now also run a heartbeat immediately.
     /// params WakeParams; result WakeResult; protocols 2, 3.
     case wake = "wake"
-    /// Send a WebChat message to a session and run the agent on it; progress arrives as chat and agent events. runId = idempotencyKey. Protocol 3 answers at once: {status:"started"}, {status:"in_flight"} for a duplicate of a running request, or the cached final answer for a duplicate of a finished one. Protocol 2 answers once, when the run has finished: ok:true {status:"ok"}, or ok:false with payload {status:"error", summary} and an UNAVAILABLE error. Session policy deny → INVALID_REQUEST "send blocked by session policy"; bad attachments → INVALID_REQUEST "attachment <label>: …".
+    /// Send a WebChat message to a session and run the agent on it; progress arrives as chat and agent
+    /// events. runId = idempotencyKey. Protocol 3 answers at once: {status:"started"}, {status:"in_flight"}
+    /// for a duplicate of a running request, or the cached final answer for a duplicate of a finished one.
+    /// Protocol 2 answers once, when the run has finished: ok:true {status:"ok"}, or ok:false with payload
+    /// {status:"error", summary} and an UNAVAILABLE error. Session policy deny → INVALID_REQUEST "send
+    /// blocked by session policy"; bad attachments → INVALID_REQUEST "attachment <label>: …".
     /// params ChatSendParams; result ChatSendResult; protocols 2, 3.
     case chatSend = "chat.send"
-    /// The last messages of a session's transcript; oldest messages are dropped until the array is at most 6 MiB of JSON.
+    /// The last messages of a session's transcript; oldest messages are dropped until the array is at most
+    /// 6 MiB of JSON.
     /// params ChatHistoryParams; result ChatHistoryResult; protocols 2, 3.
     case chatHistory = "chat.history"
-    /// Abort chat runs of a session. Aborted runs get a non-droppable chat event with state aborted. A runId of another session → INVALID_REQUEST "runId does not match sessionKey".
+    /// Abort chat runs of a session. Aborted runs get a non-droppable chat event with state aborted. A
+    /// runId of another session → INVALID_REQUEST "runId does not match sessionKey".
     /// params ChatAbortParams; result ChatAbortResult; protocols 2, 3.
     case chatAbort = "chat.abort"
     /// List sessions, most recently updated first.
@@ -79,46 +110,65 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Start a new transcript for a session: new sessionId; levels, model, policy and last route are kept.
     /// params SessionsResetParams; result SessionsResetResult; protocols 2, 3.
     case sessionsReset = "sessions.reset"
-    /// Delete a session entry and archive its transcripts (renamed *.deleted.<iso-ts>). The main session → INVALID_REQUEST "Cannot delete the main session (<key>)."; an active run that does not stop within 15 s → UNAVAILABLE "Session <key> is still active; try again in a moment."
+    /// Delete a session entry and archive its transcripts (renamed *.deleted.<iso-ts>). The main session
+    /// → INVALID_REQUEST "Cannot delete the main session (<key>)."; an active run that does not stop
+    /// within 15 s → UNAVAILABLE "Session <key> is still active; try again in a moment."
     /// params SessionsDeleteParams; result SessionsDeleteResult; protocols 2, 3.
     case sessionsDelete = "sessions.delete"
-    /// Read the config file. Secrets (gateway.auth.token/password, gateway.remote.token/password, telegram.botToken/webhookSecret, hooks.token) are redacted in raw and config. Clients that edit raw send the placeholders back unchanged (see config.set).
+    /// Read the config file. Secrets (gateway.auth.token/password, gateway.remote.token/password,
+    /// telegram.botToken/webhookSecret, hooks.token) are redacted in raw and config. Clients that edit raw
+    /// send the placeholders back unchanged (see config.set).
     /// params ConfigGetParams; result ConfigGetResult; protocols 2, 3.
     case configGet = "config.get"
-    /// Replace the config file (JSON5 text), which triggers a reload. Parse error → INVALID_REQUEST <parser message>; validation error → INVALID_REQUEST "invalid config" with details {issues}; baseHash not matching the current file → INVALID_REQUEST (reload and retry). A secret whose value is the redaction placeholder of config.get keeps its stored value.
+    /// Replace the config file (JSON5 text), which triggers a reload. Parse error → INVALID_REQUEST
+    /// <parser message>; validation error → INVALID_REQUEST "invalid config" with details {issues};
+    /// baseHash not matching the current file → INVALID_REQUEST (reload and retry). A secret whose value
+    /// is the redaction placeholder of config.get keeps its stored value.
     /// params ConfigSetParams; result ConfigSetResult; protocols 2, 3.
     case configSet = "config.set"
     /// The JSON Schema of the config file plus UI hints for editors.
     /// params ConfigSchemaParams; result ConfigSchemaResult; protocols 2, 3.
     case configSchema = "config.schema"
-    /// Every known node: paired ones and currently connected ones. Order: connected first, then display name (case-insensitive), then nodeId.
+    /// Every known node: paired ones and currently connected ones. Order: connected first, then display
+    /// name (case-insensitive), then nodeId.
     /// params NodeListParams; result NodeListResult; protocols 2, 3.
     case nodeList = "node.list"
-    /// One node. Neither paired nor connected → INVALID_REQUEST "unknown nodeId"; blank → INVALID_REQUEST "nodeId required".
+    /// One node. Neither paired nor connected → INVALID_REQUEST "unknown nodeId"; blank →
+    /// INVALID_REQUEST "nodeId required".
     /// params NodeDescribeParams; result NodeDescribeResult; protocols 2, 3.
     case nodeDescribe = "node.describe"
-    /// Rename a paired node. Blank after trim → INVALID_REQUEST "displayName required"; not paired → INVALID_REQUEST "unknown nodeId".
+    /// Rename a paired node. Blank after trim → INVALID_REQUEST "displayName required"; not paired →
+    /// INVALID_REQUEST "unknown nodeId".
     /// params NodeRenameParams; result NodeRenameResult; protocols 2, 3.
     case nodeRename = "node.rename"
-    /// Run a command on a connected node: a node.invoke.request event for WebSocket nodes (protocol 3), a bridge invoke frame for bridge nodes. Deduplicated on idempotencyKey like send: a retry, even a concurrent one, gets the first invocation's result and the node runs the command once. Command not in the allowlist → INVALID_REQUEST "node command not allowed"; node not connected, timeout or a node-reported failure → UNAVAILABLE (a node failure carries details {nodeError}).
+    /// Run a command on a connected node: a node.invoke.request event for WebSocket nodes (protocol 3), a
+    /// bridge invoke frame for bridge nodes. Deduplicated on idempotencyKey like send: a retry, even a
+    /// concurrent one, gets the first invocation's result and the node runs the command once. Command not
+    /// in the allowlist → INVALID_REQUEST "node command not allowed"; node not connected, timeout or a
+    /// node-reported failure → UNAVAILABLE (a node failure carries details {nodeError}).
     /// params NodeInvokeParams; result NodeInvokeResult; protocols 2, 3.
     case nodeInvoke = "node.invoke"
-    /// Protocol 3, role node only: the answer to a node.invoke.request. Results for unknown or expired ids are ignored.
+    /// Protocol 3, role node only: the answer to a node.invoke.request. Results for unknown or expired ids
+    /// are ignored.
     /// params NodeInvokeResultParams; result NodeInvokeResultResult; protocols 3.
     case nodeInvokeResult = "node.invoke.result"
-    /// Protocol 3, role node only: a node-initiated signal (voice.transcript, agent.request, chat.subscribe, chat.unsubscribe, …).
+    /// Protocol 3, role node only: a node-initiated signal (voice.transcript, agent.request,
+    /// chat.subscribe, chat.unsubscribe, …).
     /// params NodeEventParams; result NodeEventResult; protocols 3.
     case nodeEvent = "node.event"
-    /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested when a request was created. Requests expire after 5 min.
+    /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested
+    /// when a request was created. Requests expire after 5 min.
     /// params NodePairRequestParams; result NodePairRequestResult; protocols 2, 3.
     case nodePairRequest = "node.pair.request"
     /// Pending node pairing requests and paired nodes. Never includes tokens.
     /// params NodePairListParams; result NodePairListResult; protocols 2, 3.
     case nodePairList = "node.pair.list"
-    /// Approve a pending node request: issues a new token (32 hex chars), returned only here, and broadcasts node.pair.resolved (approved). Unknown → INVALID_REQUEST "unknown requestId".
+    /// Approve a pending node request: issues a new token (32 hex chars), returned only here, and
+    /// broadcasts node.pair.resolved (approved). Unknown → INVALID_REQUEST "unknown requestId".
     /// params NodePairApproveParams; result NodePairApproveResult; protocols 2, 3.
     case nodePairApprove = "node.pair.approve"
-    /// Reject a pending node request; broadcasts node.pair.resolved (rejected). Unknown → INVALID_REQUEST "unknown requestId".
+    /// Reject a pending node request; broadcasts node.pair.resolved (rejected). Unknown → INVALID_REQUEST
+    /// "unknown requestId".
     /// params NodePairRejectParams; result NodePairRejectResult; protocols 2, 3.
     case nodePairReject = "node.pair.reject"
     /// Check a node token (constant-time comparison).
@@ -127,13 +177,17 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Protocol 3: pending device pairing requests and paired devices. Never includes tokens.
     /// params DevicePairListParams; result DevicePairListResult; protocols 3.
     case devicePairList = "device.pair.list"
-    /// Protocol 3: approve a pending device request; broadcasts device.pair.resolved (approved). The device receives its token in hello-ok.auth on its next connect. Unknown → INVALID_REQUEST "unknown requestId".
+    /// Protocol 3: approve a pending device request; broadcasts device.pair.resolved (approved). The device
+    /// receives its token in hello-ok.auth on its next connect. Unknown → INVALID_REQUEST "unknown
+    /// requestId".
     /// params DevicePairApproveParams; result DevicePairApproveResult; protocols 3.
     case devicePairApprove = "device.pair.approve"
-    /// Protocol 3: reject a pending device request; broadcasts device.pair.resolved (rejected). Unknown → INVALID_REQUEST "unknown requestId".
+    /// Protocol 3: reject a pending device request; broadcasts device.pair.resolved (rejected). Unknown →
+    /// INVALID_REQUEST "unknown requestId".
     /// params DevicePairRejectParams; result DevicePairRejectResult; protocols 3.
     case devicePairReject = "device.pair.reject"
-    /// Protocol 3: issue a new token for a paired device and role; the old one stops working. Unknown device or role not approved → INVALID_REQUEST.
+    /// Protocol 3: issue a new token for a paired device and role; the old one stops working. Unknown
+    /// device or role not approved → INVALID_REQUEST.
     /// params DeviceTokenRotateParams; result DeviceTokenRotateResult; protocols 3.
     case deviceTokenRotate = "device.token.rotate"
     /// Protocol 3: revoke a device's token for a role; the device must pair again for that role.
@@ -143,10 +197,13 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
 
 /// Every server-pushed event of the gateway protocol.
 public enum GatewayEvent: String, CaseIterable, Sendable {
-    /// One event of an agent run, broadcast to every client (and to bridge nodes subscribed to its session). Never dropped: a slow consumer is disconnected instead.
+    /// One event of an agent run, broadcast to every client (and to bridge nodes subscribed to its
+    /// session). Never dropped: a slow consumer is disconnected instead.
     /// payload AgentEvent; protocols 2, 3.
     case agent = "agent"
-    /// Progress of a run tied to a session (chat.send, or agent with a known session key). Deltas are throttled to one per 150 ms per run and may be dropped for a slow consumer; final, aborted and error never are.
+    /// Progress of a run tied to a session (chat.send, or agent with a known session key). Deltas are
+    /// throttled to one per 150 ms per run and may be dropped for a slow consumer; final, aborted and error
+    /// never are.
     /// payload ChatEvent; protocols 2, 3.
     case chat = "chat"
     /// The full presence list (not a delta) after a change; the frame carries stateVersion. Droppable.
@@ -155,35 +212,46 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// Liveness beacon every tickIntervalMs. Droppable.
     /// payload TickEvent; protocols 2, 3.
     case tick = "tick"
-    /// The server is stopping or restarting in-process; every client is then closed with 1012 "service restart". Never dropped.
+    /// The server is stopping or restarting in-process; every client is then closed with 1012 "service
+    /// restart". Never dropped.
     /// payload ShutdownEvent; protocols 2, 3.
     case shutdown = "shutdown"
-    /// A completed health refresh (startup, every 60 s, after each connect and each health call). The frame carries stateVersion. Never dropped.
+    /// A completed health refresh (startup, every 60 s, after each connect and each health call). The frame
+    /// carries stateVersion. Never dropped.
     /// payload HealthEvent; protocols 2, 3.
     case health = "health"
-    /// Protocol 3: sent to a new connection before connect (targeted, no seq). A device identity signs the nonce.
+    /// Protocol 3: sent to a new connection before connect (targeted, no seq). A device identity signs the
+    /// nonce.
     /// payload ConnectChallengeEvent; protocols 3.
     case connectChallenge = "connect.challenge"
-    /// A new pending node pairing request (not sent when an existing request was returned). Protocol 3: only to operators with operator.pairing. Droppable.
+    /// A new pending node pairing request (not sent when an existing request was returned). Protocol 3:
+    /// only to operators with operator.pairing. Droppable.
     /// payload NodePairRequestedEvent; protocols 2, 3.
     case nodePairRequested = "node.pair.requested"
-    /// A node pairing request was approved or rejected. Protocol 3: only to operators with operator.pairing. Droppable.
+    /// A node pairing request was approved or rejected. Protocol 3: only to operators with
+    /// operator.pairing. Droppable.
     /// payload NodePairResolvedEvent; protocols 2, 3.
     case nodePairResolved = "node.pair.resolved"
-    /// Protocol 3: sent to one node connection (targeted, no seq) to run a command; the node answers with node.invoke.result carrying the same id.
+    /// Protocol 3: sent to one node connection (targeted, no seq) to run a command; the node answers with
+    /// node.invoke.result carrying the same id.
     /// payload NodeInvokeRequestEvent; protocols 3.
     case nodeInvokeRequest = "node.invoke.request"
-    /// Protocol 3: a device pairing request was created. Only to operators with operator.pairing. Droppable.
+    /// Protocol 3: a device pairing request was created. Only to operators with operator.pairing.
+    /// Droppable.
     /// payload DevicePairRequestedEvent; protocols 3.
     case devicePairRequested = "device.pair.requested"
-    /// Protocol 3: a device pairing request was approved (also automatically, for local peers) or rejected. Only to operators with operator.pairing. Droppable.
+    /// Protocol 3: a device pairing request was approved (also automatically, for local peers) or rejected.
+    /// Only to operators with operator.pairing. Droppable.
     /// payload DevicePairResolvedEvent; protocols 3.
     case devicePairResolved = "device.pair.resolved"
 }
 
 /// An agent run event.
 public struct AgentEvent: Codable, Sendable {
-    /// lifecycle: {phase:start, startedAt} | {phase:end, startedAt?, endedAt, aborted?} | {phase:error, startedAt, endedAt, error}; assistant: {text (cumulative), mediaUrls?}; tool: {phase:start|update|result, name, toolCallId, args | partialResult | meta, isError, result}; compaction: {phase:start} | {phase:end, willRetry}; error: {message}.
+    /// lifecycle: {phase:start, startedAt} | {phase:end, startedAt?, endedAt, aborted?} | {phase:error,
+    /// startedAt, endedAt, error}; assistant: {text (cumulative), mediaUrls?}; tool:
+    /// {phase:start|update|result, name, toolCallId, args | partialResult | meta, isError, result};
+    /// compaction: {phase:start} | {phase:end, willRetry}; error: {message}.
     public let data: [String: AnyCodable]
     /// The run (idempotency key of agent or chat.send).
     public let runId: String
@@ -239,7 +307,8 @@ public struct AgentParams: Codable, Sendable {
     public let agentId: String?
     /// Attachments; images are added to the prompt.
     public let attachments: [AnyCodable]?
-    /// Channel for delivery: last (default: the session's last channel unless webchat, else whatsapp), whatsapp, telegram or webchat; unknown names behave like last.
+    /// Channel for delivery: last (default: the session's last channel unless webchat, else whatsapp),
+    /// whatsapp, telegram or webchat; unknown names behave like last.
     public let channel: String?
     /// Deliver the reply through the channel (never for webchat).
     public let deliver: Bool?
@@ -558,7 +627,8 @@ public struct ChatAbortResult: Codable, Sendable {
 public struct ChatEvent: Codable, Sendable {
     /// Formatted error (error only).
     public let errorMessage: String?
-    /// {role:"assistant", content:[{type:"text", text}], timestamp}; the text is cumulative. On final omitted when there was no text.
+    /// {role:"assistant", content:[{type:"text", text}], timestamp}; the text is cumulative. On final
+    /// omitted when there was no text.
     public let message: AnyCodable?
     /// Client run id (chat.send/agent idempotency key; voice-<uuid> for node voice transcripts).
     public let runId: String
@@ -1124,7 +1194,9 @@ public struct ConnectClientV2: Codable, Sendable {
     }
 }
 
-/// Protocol 3 device identity proof. Failures close the connection with 1008: device identity mismatch, device signature expired, device nonce required, device nonce mismatch, device signature invalid, device public key invalid.
+/// Protocol 3 device identity proof. Failures close the connection with 1008: device identity mismatch,
+/// device signature expired, device nonce required, device nonce mismatch, device signature invalid,
+/// device public key invalid.
 public struct ConnectDevice: Codable, Sendable {
     /// Lowercase hex SHA-256 of the raw 32-byte Ed25519 public key.
     public let id: String
@@ -1132,7 +1204,8 @@ public struct ConnectDevice: Codable, Sendable {
     public let nonce: String?
     /// Base64url (no padding) raw public key; PEM is accepted too.
     public let publicKey: String
-    /// Base64url Ed25519 signature over v2|<deviceId>|<client.id>|<client.mode>|<role>|<scopes joined by ,>|<signedAt>|<auth.token or empty>|<nonce> (v1|… without the nonce, local peers only).
+    /// Base64url Ed25519 signature over v2|<deviceId>|<client.id>|<client.mode>|<role>|<scopes joined by
+    /// ,>|<signedAt>|<auth.token or empty>|<nonce> (v1|… without the nonce, local peers only).
     public let signature: String
     /// Signing time, ms since the epoch; rejected when more than 10 min off.
     public let signedAt: Int
@@ -1181,7 +1254,8 @@ public struct ConnectParams: Codable, Sendable {
     public let permissions: [String: Bool]?
     /// operator (default) or node; anything else → INVALID_REQUEST "invalid role" and close 1008.
     public let role: String?
-    /// Requested operator scopes (operator.read, operator.write, operator.admin, operator.approvals, operator.pairing); absent or empty → ["operator.admin"] for operators, [] for nodes.
+    /// Requested operator scopes (operator.read, operator.write, operator.admin, operator.approvals,
+    /// operator.pairing); absent or empty → ["operator.admin"] for operators, [] for nodes.
     public let scopes: [String]?
     public let userAgent: String?
 
@@ -1368,7 +1442,8 @@ public struct DevicePairRejectResult: Codable, Sendable {
     }
 }
 
-/// Protocol 3: a device pairing request created by a connect from an unknown device (or a known device asking for a new role or scope).
+/// Protocol 3: a device pairing request created by a connect from an unknown device (or a known device
+/// asking for a new role or scope).
 public struct DevicePairRequest: Codable, Sendable {
     public let clientId: ClientID?
     public let clientMode: ClientMode?
@@ -1559,9 +1634,9 @@ public struct DeviceTokenRotateResult: Codable, Sendable {
     }
 }
 
-/// Error carried by a res frame with ok:false. Codes: INVALID_REQUEST (caller's fault), UNAVAILABLE (server or dependency failure), NOT_LINKED (WhatsApp not linked), AGENT_TIMEOUT (agent deadline), NOT_PAIRED (v3 device or node pairing required).
+/// Error carried by a res frame with ok:false; code is one of ErrorCode.
 public struct ErrorShape: Codable, Sendable {
-    /// Machine-readable error code.
+    /// Machine-readable error code, one of ErrorCode; clients accept codes they do not know.
     public let code: String
     /// Structured context, e.g. the JSON path of a validation failure.
     public let details: AnyCodable?
@@ -1595,7 +1670,8 @@ public struct ErrorShape: Codable, Sendable {
     }
 }
 
-/// Broadcast events carry the global seq; targeted ones (connect.challenge, node.invoke.request) do not. stateVersion rides on presence and health events.
+/// Broadcast events carry the global seq; targeted ones (connect.challenge, node.invoke.request) do
+/// not. stateVersion rides on presence and health events.
 public struct EventFrame: Codable, Sendable {
     public let type: String
     public let event: String
@@ -1894,7 +1970,8 @@ public struct HealthSummaryWebConnect: Codable, Sendable {
     }
 }
 
-/// The handshake answer (res payload with the connect request's id). Always the first frame the client sees after the challenge.
+/// The handshake answer (res payload with the connect request's id). Always the first frame the client
+/// sees after the challenge.
 public struct HelloOk: Codable, Sendable {
     public let type: String
     public let auth: HelloOkAuth?
@@ -2300,7 +2377,8 @@ public struct NodeInvokeParams: Codable, Sendable {
     public let nodeId: String
     /// Command arguments; sent to the node JSON-encoded (paramsJSON).
     public let params: AnyCodable?
-    /// How long to wait for the node; 0 = time out immediately. Default 30 000 ms (WebSocket nodes), 15 000 ms (bridge nodes).
+    /// How long to wait for the node; 0 = time out immediately. Default 30 000 ms (WebSocket nodes), 15 000
+    /// ms (bridge nodes).
     public let timeoutMs: Int?
 
     public init(
@@ -2371,7 +2449,8 @@ public struct NodeInvokeResult: Codable, Sendable {
     public let nodeId: String
     /// Always true.
     public let ok: Bool
-    /// The node's payloadJSON parsed; {payloadJSON: <raw>} when it does not parse; absent when the node sent none.
+    /// The node's payloadJSON parsed; {payloadJSON: <raw>} when it does not parse; absent when the node
+    /// sent none.
     public let payload: AnyCodable?
     /// The node's raw payload; null when none.
     public let payloadJSON: String?
@@ -2793,7 +2872,8 @@ public struct NodeRenameResult: Codable, Sendable {
     }
 }
 
-/// Protocol 3: an approved device. Device tokens are never part of this record; see device.token.rotate.
+/// Protocol 3: an approved device. Device tokens are never part of this record; see
+/// device.token.rotate.
 public struct PairedDevice: Codable, Sendable {
     /// Latest approval.
     public let approvedAtMs: Int
@@ -3296,7 +3376,8 @@ public struct RequestFrame: Codable, Sendable {
     }
 }
 
-/// Answer to the request with the same id. agent answers twice on one id (accepted, then final); every other method once. payload may accompany ok:false.
+/// Answer to the request with the same id. agent answers twice on one id (accepted, then final); every
+/// other method once. payload may accompany ok:false.
 public struct ResponseFrame: Codable, Sendable {
     public let type: String
     public let error: ErrorShape?
@@ -3566,7 +3647,8 @@ public struct SessionEntry: Codable, Sendable {
     }
 }
 
-/// What a session key addresses: a direct chat, a group chat, the global session or an unrecognised key.
+/// What a session key addresses: a direct chat, a group chat, the global session or an unrecognised
+/// key.
 public enum SessionKind: String, Codable, Sendable, CaseIterable {
     case direct = "direct"
     case group = "group"
@@ -3795,7 +3877,8 @@ public struct SessionRow: Codable, Sendable {
     }
 }
 
-/// Per-session send policy; deny blocks agent and chat.send runs on the session (INVALID_REQUEST "send blocked by session policy").
+/// Per-session send policy; deny blocks agent and chat.send runs on the session (INVALID_REQUEST "send
+/// blocked by session policy").
 public enum SessionSendPolicy: String, Codable, Sendable, CaseIterable {
     case allow = "allow"
     case deny = "deny"
@@ -4167,7 +4250,8 @@ public struct Snapshot: Codable, Sendable {
     }
 }
 
-/// Monotonic counters of the presence list and the health snapshot. They start at 1 when the process starts, survive in-process restarts and only grow; clients ignore state older than what they hold.
+/// Monotonic counters of the presence list and the health snapshot. They start at 1 when the process
+/// starts, survive in-process restarts and only grow; clients ignore state older than what they hold.
 public struct StateVersion: Codable, Sendable {
     /// Bumped on every completed health refresh.
     public let health: Int
@@ -4284,7 +4368,8 @@ public struct StatusResultWeb: Codable, Sendable {
     }
 }
 
-/// The note and optional presence fields; explicit fields override values parsed from the text, empty strings are ignored.
+/// The note and optional presence fields; explicit fields override values parsed from the text, empty
+/// strings are ignored.
 public struct SystemEventParams: Codable, Sendable {
     public let deviceFamily: String?
     public let host: String?
@@ -4299,7 +4384,8 @@ public struct SystemEventParams: Codable, Sendable {
     public let reason: String?
     /// Accepted and discarded.
     public let tags: [String]?
-    /// Note text; whitespace only → INVALID_REQUEST "text required". A "Node: <host> (<ip>) · app <v> · last input <n>s ago · mode <m> · reason <r>" line is parsed into presence fields.
+    /// Note text; whitespace only → INVALID_REQUEST "text required". A "Node: <host> (<ip>) · app <v> ·
+    /// last input <n>s ago · mode <m> · reason <r>" line is parsed into presence fields.
     public let text: String
     public let version: String?
 

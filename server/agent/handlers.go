@@ -23,7 +23,7 @@ const (
 )
 
 // Handlers serves the agent, chat and sessions method groups over the gateway
-// (register with srv.Register(agent.NewHandlers(rt))).
+// (hand them to the gateway's Mux: SetAgent, SetChat, SetSessions).
 type Handlers struct {
 	rt *Runtime
 }
@@ -36,15 +36,6 @@ var (
 	_ protocol.ChatHandler[*gateway.Conn]     = (*Handlers)(nil)
 	_ protocol.SessionsHandler[*gateway.Conn] = (*Handlers)(nil)
 )
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func canonical(key string) (string, error) {
 	k, err := sessions.Canonical(key)
@@ -59,7 +50,7 @@ func canonical(key string) (string, error) {
 // finished run, its final answer.
 func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.AgentParams) (*protocol.AgentResult, error) {
 	req := Request{RunID: p.IdempotencyKey, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver,
-		Channel: str(p.Channel), To: str(p.To), AccountID: str(p.AccountID), ExtraSystemPrompt: str(p.ExtraSystemPrompt), Source: "agent"}
+		Channel: p.GetChannel(), To: p.GetTo(), AccountID: p.GetAccountID(), ExtraSystemPrompt: p.GetExtraSystemPrompt(), Source: "agent"}
 	if p.Timeout != nil {
 		if *p.Timeout == 0 {
 			return nil, gateway.Invalid("timeout must be positive (seconds)")
@@ -70,13 +61,13 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 		return nil, gateway.Invalid("attachments are not supported by this gateway")
 	}
 	switch {
-	case strings.TrimSpace(str(p.SessionKey)) != "":
+	case strings.TrimSpace(p.GetSessionKey()) != "":
 		k, err := canonical(*p.SessionKey)
 		if err != nil {
 			return nil, err
 		}
 		req.SessionKey = k
-	case str(p.SessionID) != "":
+	case p.GetSessionID() != "":
 		// A known transcript id selects its session (without chat events, as §12.13).
 		ss, err := h.rt.Store().GetByID(ctx, *p.SessionID)
 		if err == nil {
@@ -94,7 +85,7 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 	if err != nil {
 		return nil, err
 	}
-	accepted := &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusAccepted, AcceptedAt: ptr(r.AcceptedAt)}
+	accepted := &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusAccepted, AcceptedAt: new(r.AcceptedAt)}
 	if dup {
 		if !r.Finished() {
 			return accepted, nil
@@ -130,9 +121,9 @@ func agentFinal(r *Run) (*protocol.AgentResult, error) {
 			meta["delivered"] = map[string]string{"messageId": out.Delivered.MessageID}
 		}
 		res, _ := json.Marshal(map[string]any{"payloads": payloads, "meta": meta})
-		return &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusOk, Summary: ptr("completed"), Result: res}, nil
+		return &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusOk, Summary: new("completed"), Result: res}, nil
 	}
-	pl := &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusError, Summary: ptr(out.Err)}
+	pl := &protocol.AgentResult{RunID: r.ID, Status: protocol.AgentResultStatusError, Summary: new(out.Err)}
 	code := gateway.CodeUnavailable
 	if out.Status == StatusTimeout {
 		pl.Status, code = protocol.AgentResultStatusTimeout, CodeAgentTimeout
@@ -159,12 +150,12 @@ func (h *Handlers) AgentWait(ctx context.Context, c *gateway.Conn, p *protocol.A
 	if !ok {
 		return &protocol.AgentWaitResult{RunID: p.RunID, Status: protocol.AgentWaitResultStatusTimeout}, nil
 	}
-	res := &protocol.AgentWaitResult{RunID: p.RunID, Status: protocol.AgentWaitResultStatusOk, EndedAt: ptr(out.EndedAt)}
+	res := &protocol.AgentWaitResult{RunID: p.RunID, Status: protocol.AgentWaitResultStatusOk, EndedAt: new(out.EndedAt)}
 	if out.StartedAt > 0 {
-		res.StartedAt = ptr(out.StartedAt)
+		res.StartedAt = new(out.StartedAt)
 	}
 	if out.Status != StatusOK {
-		res.Status, res.Error = protocol.AgentWaitResultStatusError, ptr(out.Err)
+		res.Status, res.Error = protocol.AgentWaitResultStatusError, new(out.Err)
 	}
 	return res, nil
 }
@@ -224,7 +215,7 @@ func chatFinal(r *Run) (*protocol.ChatSendResult, error) {
 	if out.Status == StatusOK {
 		return &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusOk}, nil
 	}
-	pl := &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusError, Summary: ptr(out.Err)}
+	pl := &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusError, Summary: new(out.Err)}
 	code := gateway.CodeUnavailable
 	if out.Status == StatusTimeout {
 		code = CodeAgentTimeout
@@ -251,7 +242,7 @@ func (h *Handlers) ChatHistory(ctx context.Context, c *gateway.Conn, p *protocol
 	if err != nil {
 		return nil, err
 	}
-	res.SessionID = ptr(ss.ID)
+	res.SessionID = new(ss.ID)
 	hist, err := h.rt.Store().History(ctx, key, limit, 0)
 	if err != nil {
 		return nil, err
@@ -275,7 +266,7 @@ func (h *Handlers) ChatAbort(ctx context.Context, c *gateway.Conn, p *protocol.C
 	if err != nil {
 		return nil, err
 	}
-	ids, err := h.rt.Abort(key, str(p.RunID))
+	ids, err := h.rt.Abort(key, p.GetRunID())
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +279,7 @@ func (h *Handlers) ChatAbort(ctx context.Context, c *gateway.Conn, p *protocol.C
 
 // SessionsList serves "sessions.list".
 func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protocol.SessionsListParams) (*protocol.SessionsListResult, error) {
-	o := sessions.ListOptions{Label: str(p.Label), Search: str(p.Search)}
+	o := sessions.ListOptions{Label: p.GetLabel(), Search: p.GetSearch()}
 	if p.Limit != nil {
 		o.Limit = int(*p.Limit)
 	}
@@ -307,7 +298,7 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 	}
 	res := &protocol.SessionsListResult{Ts: h.rt.now(), Path: h.rt.Store().Path(), Defaults: h.rt.modelDefaults(), Sessions: []protocol.SessionRow{}}
 	for _, ss := range list {
-		row := protocol.SessionRow{Key: ss.Key, Kind: protocol.SessionKindDirect, UpdatedAt: ptr(ss.UpdatedAt), SessionID: ptr(ss.ID), TotalTokens: ss.TotalTokens}
+		row := protocol.SessionRow{Key: ss.Key, Kind: protocol.SessionKindDirect, UpdatedAt: new(ss.UpdatedAt), SessionID: new(ss.ID), TotalTokens: ss.TotalTokens}
 		switch {
 		case ss.Key == "global":
 			row.Kind = protocol.SessionKindGlobal
@@ -320,21 +311,21 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 		row.LastProvider, row.LastChannel, row.LastTo, row.LastAccountID = nonEmpty(ss.LastChannel), nonEmpty(ss.LastChannel), nonEmpty(ss.LastTo), nonEmpty(ss.LastAccountID)
 		row.Provider, row.Channel = nonEmpty(ss.LastChannel), nonEmpty(ss.LastChannel)
 		if ss.InputTokens > 0 || ss.OutputTokens > 0 {
-			row.InputTokens, row.OutputTokens = ptr(ss.InputTokens), ptr(ss.OutputTokens)
+			row.InputTokens, row.OutputTokens = new(ss.InputTokens), new(ss.OutputTokens)
 		}
 		if ss.AbortedLastRun {
-			row.AbortedLastRun = ptr(true)
+			row.AbortedLastRun = new(true)
 		}
 		if p.IncludeLastMessage != nil && *p.IncludeLastMessage {
 			if m, ok, err := h.rt.Store().LastMessage(ctx, ss.Key); err == nil && ok {
-				row.LastMessagePreview = ptr(preview(m.Text, 120))
+				row.LastMessagePreview = new(preview(m.Text, 120))
 			}
 		}
 		if p.IncludeDerivedTitles != nil && *p.IncludeDerivedTitles {
 			if hist, err := h.rt.Store().History(ctx, ss.Key, 1000, 0); err == nil {
 				for _, m := range hist {
 					if m.Role == "user" && strings.TrimSpace(m.Text) != "" {
-						row.DerivedTitle = ptr(preview(strings.TrimSpace(m.Text), 60))
+						row.DerivedTitle = new(preview(strings.TrimSpace(m.Text), 60))
 						break
 					}
 				}
@@ -349,7 +340,7 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 func (rt *Runtime) modelDefaults() protocol.SessionModelDefaults {
 	d := protocol.SessionModelDefaults{}
 	if m := rt.modelConfig().Model; m != "" {
-		d.Model = ptr(m)
+		d.Model = new(m)
 	}
 	return d
 }
@@ -373,7 +364,7 @@ func entry(ss sessions.Session) protocol.SessionEntry {
 	e := protocol.SessionEntry{SessionID: ss.ID, UpdatedAt: ss.UpdatedAt, DisplayName: nonEmpty(ss.DisplayName), ChatType: nonEmpty(ss.ChatType), Label: nonEmpty(ss.Label),
 		LastProvider: nonEmpty(ss.LastChannel), LastChannel: nonEmpty(ss.LastChannel), LastTo: nonEmpty(ss.LastTo), LastAccountID: nonEmpty(ss.LastAccountID)}
 	if ss.AbortedLastRun {
-		e.AbortedLastRun = ptr(true)
+		e.AbortedLastRun = new(true)
 	}
 	return e
 }
@@ -444,7 +435,7 @@ func (rt *Runtime) HealthSource(ctx context.Context, sum *protocol.HealthSummary
 	now := rt.now()
 	recent := make([]protocol.HealthSummarySessionsRecentItem, 0, len(list))
 	for _, ss := range list {
-		recent = append(recent, protocol.HealthSummarySessionsRecentItem{Key: ss.Key, UpdatedAt: ptr(ss.UpdatedAt), Age: ptr(max(now-ss.UpdatedAt, 0))})
+		recent = append(recent, protocol.HealthSummarySessionsRecentItem{Key: ss.Key, UpdatedAt: new(ss.UpdatedAt), Age: new(max(now-ss.UpdatedAt, 0))})
 	}
 	sum.Sessions.Recent = recent
 }

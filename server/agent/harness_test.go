@@ -233,9 +233,10 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Register(NewHandlers(rt)); err != nil {
-		t.Fatal(err)
-	}
+	h := NewHandlers(rt)
+	srv.Mux().SetAgent(h)
+	srv.Mux().SetChat(h)
+	srv.Mux().SetSessions(h)
 	srv.AddHealthSource(rt.HealthSource)
 	rt.SetBroadcast(func(ev protocol.Event) { srv.Broadcast(ev) })
 	ln, err := gateway.Listen("127.0.0.1:0")

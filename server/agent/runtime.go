@@ -51,9 +51,9 @@ const (
 	ChannelLast    = "last"
 )
 
-// Error codes of the wire.
+// Error codes of the wire (the schema's ErrorCode values).
 const (
-	CodeAgentTimeout = "AGENT_TIMEOUT"
+	CodeAgentTimeout = string(protocol.ErrorCodeAgentTimeout)
 )
 
 var (

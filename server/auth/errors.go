@@ -1,10 +1,12 @@
 package auth
 
-// Error codes used by this package (§7, §11).
+import "github.com/clawgate/gateway/gen/go/protocol"
+
+// Error codes used by this package (§7, §11): the schema's ErrorCode values.
 const (
-	CodeInvalidRequest = "INVALID_REQUEST"
-	CodeNotPaired      = "NOT_PAIRED"
-	CodeUnavailable    = "UNAVAILABLE"
+	CodeInvalidRequest = string(protocol.ErrorCodeInvalidRequest)
+	CodeNotPaired      = string(protocol.ErrorCodeNotPaired)
+	CodeUnavailable    = string(protocol.ErrorCodeUnavailable)
 )
 
 // Device identity failures (§11). Each is an INVALID_REQUEST and closes the

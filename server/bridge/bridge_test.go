@@ -184,7 +184,7 @@ func (e *env) pair(n *testNode) string {
 	case <-time.After(10 * time.Second):
 		e.t.Fatal("no node.pair.requested broadcast")
 	}
-	if req.NodeID != "ios-1" || deref(req.DisplayName) != "Phone" {
+	if req.NodeID != "ios-1" || req.GetDisplayName() != "Phone" {
 		e.t.Fatalf("request: %+v", req)
 	}
 	if _, _, err := e.st.Approve(req.RequestID); err != nil {
@@ -477,4 +477,11 @@ func TestBridgeIdleTimeoutUnregisters(t *testing.T) {
 	// …silence does not.
 	n.waitEOF()
 	waitFor(t, func() bool { _, ok := e.reg.Get("ios-1"); return !ok })
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

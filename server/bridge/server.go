@@ -46,18 +46,15 @@ const (
 	writeTimeout = 10 * time.Second
 )
 
-// Error codes sent in error frames.
+// Error codes sent in error frames: the gateway's (the schema's ErrorCode values) and
+// the two the bridge protocol adds.
 const (
-	CodeInvalidRequest = "INVALID_REQUEST"
+	CodeInvalidRequest = string(protocol.ErrorCodeInvalidRequest)
 	CodeUnauthorized   = "UNAUTHORIZED"
-	CodeNotPaired      = "NOT_PAIRED"
+	CodeNotPaired      = string(protocol.ErrorCodeNotPaired)
 	CodeForbidden      = "FORBIDDEN"
-	CodeUnavailable    = "UNAVAILABLE"
+	CodeUnavailable    = string(protocol.ErrorCodeUnavailable)
 )
-
-// rpcAllowlist are the gateway methods a node may call with req (§9).
-var rpcAllowlist = []string{"voicewake.get", "voicewake.set", "health", "config.get", "config.schema", "config.set", "talk.mode",
-	"models.list", "sessions.list", "sessions.patch", "sessions.reset", "sessions.delete", "sessions.compact", "chat.history", "chat.abort", "chat.send"}
 
 // Options configure a Server.
 type Options struct {
@@ -409,7 +406,7 @@ func (c *conn) handleLine(line []byte) bool {
 	c.authMu.Unlock()
 	if !authed {
 		if f.Type == TypeReq {
-			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeUnauthorized, Message: "not authenticated"}})
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeUnauthorized, Message: "not authenticated"}})
 		} else {
 			c.sendError(CodeUnauthorized, "not authenticated")
 		}
@@ -433,12 +430,12 @@ func (c *conn) handleLine(line []byte) bool {
 	case TypeReq:
 		switch {
 		case f.ID == "" || f.Method == "":
-			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeInvalidRequest, Message: "id and method required"}})
-		case !slices.Contains(rpcAllowlist, f.Method):
-			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeForbidden, Message: "Method not allowed", Details: map[string]string{"method": f.Method}}})
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeInvalidRequest, Message: "id and method required"}})
+		case !protocol.BridgeAllowed(f.Method): // the manifest's "bridge" methods (§9)
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeForbidden, Message: "Method not allowed", Details: map[string]string{"method": f.Method}}})
 		default:
 			// Node RPC into the gateway's methods is not wired to this bridge yet.
-			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: ptr(false), Error: &FrameError{Code: CodeUnavailable, Message: "method not available over the bridge", Details: map[string]string{"method": f.Method}}})
+			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeUnavailable, Message: "method not available over the bridge", Details: map[string]string{"method": f.Method}}})
 		}
 	}
 	return true
@@ -501,8 +498,8 @@ func (c *conn) login(nodeID string, f Frame) bool {
 		return true
 	}
 	n := live.Node{
-		NodeID: nodeID, Transport: live.TransportBridge, DisplayName: deref(p.DisplayName), Platform: deref(p.Platform),
-		Version: deref(p.Version), DeviceFamily: deref(p.DeviceFamily), ModelIdentifier: deref(p.ModelIdentifier),
+		NodeID: nodeID, Transport: live.TransportBridge, DisplayName: p.GetDisplayName(), Platform: p.GetPlatform(),
+		Version: p.GetVersion(), DeviceFamily: p.GetDeviceFamily(), ModelIdentifier: p.GetModelIdentifier(),
 		RemoteIP: c.remoteIP(), Caps: p.Caps, Commands: p.Commands, Permissions: p.Permissions,
 	}
 	if len(n.Caps) == 0 {
@@ -609,18 +606,9 @@ func errMessage(err error) string {
 	return err.Error()
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func nonEmpty(s string) *string {
 	if s = strings.TrimSpace(s); s == "" {
 		return nil
 	}
 	return &s
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

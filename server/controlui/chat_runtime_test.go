@@ -104,7 +104,10 @@ func (b *runtimeBackend) register(srv *gateway.Server) error {
 		}
 		srv.Broadcast(ev)
 	})
-	return srv.Register(b.rtHandlers)
+	srv.Mux().SetAgent(b.rtHandlers)
+	srv.Mux().SetChat(b.rtHandlers)
+	srv.Mux().SetSessions(b.rtHandlers)
+	return nil
 }
 
 func (b *runtimeBackend) nextPrompt(t *testing.T) string {

@@ -21,6 +21,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/clawgate/gateway/gen/js"
 )
 
 //go:embed assets
@@ -138,7 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.security(w)
 	rel = path.Clean("/" + rel)[1:]
 	if rel != "" && rel != "index.html" && fs.ValidPath(rel) {
-		if b, err := fs.ReadFile(h.files, rel); err == nil {
+		if b, err := h.read(rel); err == nil {
 			if ct := mime.TypeByExtension(path.Ext(rel)); ct != "" {
 				w.Header().Set("Content-Type", ct)
 			}
@@ -149,6 +151,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The SPA fallback: any other path is the app, which routes on the client.
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	http.ServeContent(w, r, "index.html", h.modTime, bytes.NewReader(h.index))
+}
+
+// read returns a file of the UI, or the protocol constants generated from the schema
+// (protocol.js), which the modules import.
+func (h *Handler) read(rel string) ([]byte, error) {
+	if rel == "protocol.js" {
+		return js.ProtocolJS, nil
+	}
+	return fs.ReadFile(h.files, rel)
 }
 
 func (h *Handler) security(w http.ResponseWriter) {

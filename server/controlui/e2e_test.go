@@ -328,7 +328,8 @@ type scriptedBackend struct{ c *scriptedChat }
 
 func (b *scriptedBackend) register(srv *gateway.Server) error {
 	b.c.srv = srv
-	return srv.Register(b.c)
+	srv.Mux().SetChat(b.c)
+	return nil
 }
 
 func (b *scriptedBackend) nextSend(t *testing.T) protocol.ChatSendParams {

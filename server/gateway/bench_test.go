@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
 	"github.com/clawgate/gateway/server/presence"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // BenchmarkDispatchHealth measures the server's per-request path without the network:
@@ -32,7 +32,7 @@ func BenchmarkDispatchHealth(b *testing.B) {
 		if err := req.DecodeJSON(&d, nil); err != nil {
 			b.Fatal(err)
 		}
-		r, err := protocol.Dispatch(context.Background(), s.handler, c, &d, 3, req.Method, req.Params)
+		r, err := s.methods.Dispatch(context.Background(), c, &d, 3, req.Method, req.Params)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Close codes (§2.6).

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -13,38 +12,9 @@ import (
 
 // The seams through which capabilities that live in their own packages (providers,
 // the agent runtime, sessions) plug into the control plane without the gateway
-// importing them: they implement generated handler groups over *Conn, register them
-// before Serve, and use the small API below to talk back to clients.
-
-// Register mounts method-group implementations. Each value may implement any number of
-// the generated group interfaces (MessagingHandler, AgentHandler, ChatHandler,
-// SessionsHandler); every group it implements replaces the built-in answer for that
-// group. It must be called before Serve and fails when a value implements none.
-func (s *Server) Register(impls ...any) error {
-	h, ok := s.handler.(*handlers)
-	if !ok {
-		return errors.New("gateway: Register with a custom Options.Handler")
-	}
-	for _, impl := range impls {
-		n := 0
-		if g, ok := impl.(protocol.MessagingHandler[*Conn]); ok {
-			h.MessagingHandler, n = g, n+1
-		}
-		if g, ok := impl.(protocol.AgentHandler[*Conn]); ok {
-			h.AgentHandler, n = g, n+1
-		}
-		if g, ok := impl.(protocol.ChatHandler[*Conn]); ok {
-			h.ChatHandler, n = g, n+1
-		}
-		if g, ok := impl.(protocol.SessionsHandler[*Conn]); ok {
-			h.SessionsHandler, n = g, n+1
-		}
-		if n == 0 {
-			return fmt.Errorf("gateway: %T implements no registrable method group", impl)
-		}
-	}
-	return nil
-}
+// importing them: they implement generated handler groups over *Conn, are handed to
+// the Mux (Options.Mux, Server.Mux) before Serve, and use the small API below to talk
+// back to clients.
 
 // HealthSource adds its part (provider link state, sessions) to a health snapshot. It
 // runs inside the throttled health refresh, never per request.

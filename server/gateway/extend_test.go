@@ -31,12 +31,7 @@ func (a *twoStage) Agent(ctx context.Context, c *Conn, p *protocol.AgentParams) 
 func TestRegisterAndTwoStageResponse(t *testing.T) {
 	impl := &twoStage{conns: make(chan *Conn, 1)}
 	g := startGateway(t, Options{}, func(s *Server) {
-		if err := s.Register(impl); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Register(struct{}{}); err == nil {
-			t.Error("Register accepted a value that implements no group")
-		}
+		s.Mux().SetAgent(impl)
 	})
 	c := dial(t, g.url)
 	c.handshake(v3Connect(nil))

@@ -3,67 +3,51 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
-// Error codes of the protocol (§7, §11).
+// Error codes of the protocol (§7, §11): the schema's ErrorCode values.
 const (
-	CodeInvalidRequest = "INVALID_REQUEST"
-	CodeUnavailable    = "UNAVAILABLE"
-	CodeNotLinked      = "NOT_LINKED"
-	CodeAgentTimeout   = "AGENT_TIMEOUT"
-	CodeNotPaired      = "NOT_PAIRED"
+	CodeInvalidRequest = string(protocol.ErrorCodeInvalidRequest)
+	CodeUnavailable    = string(protocol.ErrorCodeUnavailable)
+	CodeNotLinked      = string(protocol.ErrorCodeNotLinked)
+	CodeAgentTimeout   = string(protocol.ErrorCodeAgentTimeout)
+	CodeNotPaired      = string(protocol.ErrorCodeNotPaired)
 )
 
-// Error is an error a handler returns to answer with a specific protocol error.
-type Error struct {
-	Code         string
-	Message      string
-	Details      any
-	Retryable    bool
-	RetryAfterMs int64
-	// Payload, when set, is sent with the error in the same res (ok:false with both
-	// payload and error, as the agent's failed final answer: {runId, status:"error"}).
-	Payload protocol.Payload
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Error is an error a handler returns to answer with a specific protocol error: the
+// generator runtime's wire error (code, message, details, retry hints and a payload
+// sent with it).
+type Error = rpc.Error
 
 // Invalid is an INVALID_REQUEST error.
 func Invalid(format string, args ...any) *Error {
-	return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf(format, args...)}
+	return protocol.ErrorCodeInvalidRequest.Errorf(format, args...)
 }
 
 // Unavailable is an UNAVAILABLE error.
 func Unavailable(format string, args ...any) *Error {
-	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf(format, args...)}
+	return protocol.ErrorCodeUnavailable.Errorf(format, args...)
 }
 
 // maxErrorMessage bounds error text taken from arbitrary errors (the original cuts at 240).
 const maxErrorMessage = 240
 
 // errorShape maps any error a handler or the dispatcher returns to the wire shape.
+// The dispatcher's own answers (unknown method, bad params, a group nobody serves)
+// are *Error already.
 func errorShape(err error) *protocol.ErrorShape {
 	var pe *Error
 	var ae *auth.Error
-	var unknown *protocol.ErrUnknownMethod
-	var params *protocol.ParamsError
-	var notImpl *protocol.ErrNotImplemented
 	switch {
 	case errors.As(err, &pe):
 		return shape(pe)
 	case errors.As(err, &ae):
 		return shape(&Error{Code: ae.Code, Message: ae.Message, Details: ae.Details})
-	case errors.As(err, &unknown):
-		return shape(Invalid("unknown method: %s", unknown.Method))
-	case errors.As(err, &params):
-		return shape(&Error{Code: CodeInvalidRequest, Message: params.Error(), Details: map[string]string{"path": params.Err.Path}})
-	case errors.As(err, &notImpl):
-		return shape(&Error{Code: CodeUnavailable, Message: notImpl.Error()})
 	}
 	msg := err.Error()
 	if len(msg) > maxErrorMessage {
@@ -131,5 +115,3 @@ func appendEvent(b []byte, ev protocol.Event, seq int64, sv *protocol.StateVersi
 	}
 	return append(b, '}')
 }
-
-func ptr[T any](v T) *T { return &v }

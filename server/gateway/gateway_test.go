@@ -606,7 +606,7 @@ func (p panicky) Status(context.Context, *Conn, *protocol.StatusParams) (*protoc
 
 // TestHandlerPanic: a panicking handler answers UNAVAILABLE for that request only.
 func TestHandlerPanic(t *testing.T) {
-	g := startGateway(t, Options{}, func(s *Server) { s.handler = panicky{newHandlers(s)} })
+	g := startGateway(t, Options{}, func(s *Server) { s.Mux().SetSystem(panicky{&handlers{s: s}}) })
 	c := dial(t, g.url)
 	c.handshake(v2Connect(nil))
 	f := c.call("status", nil)

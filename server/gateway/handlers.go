@@ -12,30 +12,41 @@ import (
 	"github.com/clawgate/gateway/server/presence"
 )
 
-// handlers serves the methods of the gateway core. Groups that belong to later
-// capabilities answer "not implemented" through the generated Unimplemented types, so
-// the gap is explicit on the wire and in the code.
+// handlers serves the method groups of the gateway core: system, devices, nodes and
+// config. Every other group is handed to the Mux by the package that serves it; a
+// group nobody serves answers "not implemented" through the generated Unimplemented
+// handler, so the gap is explicit on the wire and in the code.
 type handlers struct {
 	s *Server
-	// Groups served by other packages (see Register); until one is registered the
-	// generated Unimplemented answer stands.
-	protocol.MessagingHandler[*Conn]
-	protocol.AgentHandler[*Conn]
-	protocol.ChatHandler[*Conn]
-	protocol.SessionsHandler[*Conn]
 }
 
-func newHandlers(s *Server) *handlers {
-	return &handlers{
-		s:                s,
-		MessagingHandler: protocol.UnimplementedMessagingHandler[*Conn]{},
-		AgentHandler:     protocol.UnimplementedAgentHandler[*Conn]{},
-		ChatHandler:      protocol.UnimplementedChatHandler[*Conn]{},
-		SessionsHandler:  protocol.UnimplementedSessionsHandler[*Conn]{},
+var (
+	_ protocol.SystemHandler[*Conn]  = (*handlers)(nil)
+	_ protocol.DevicesHandler[*Conn] = (*handlers)(nil)
+	_ protocol.NodesHandler[*Conn]   = (*handlers)(nil)
+	_ protocol.ConfigHandler[*Conn]  = (*handlers)(nil)
+)
+
+// serveBuiltin hands the core groups to the Mux, keeping any the caller set already.
+func (s *Server) serveBuiltin() {
+	h := &handlers{s: s}
+	if s.methods.System() == nil {
+		s.methods.SetSystem(h)
+	}
+	if s.methods.Devices() == nil {
+		s.methods.SetDevices(h)
+	}
+	if s.methods.Nodes() == nil {
+		s.methods.SetNodes(h)
+	}
+	if s.methods.Config() == nil {
+		s.methods.SetConfig(h)
 	}
 }
 
-var _ protocol.Handler[*Conn] = (*handlers)(nil)
+// Mux is the method table requests are dispatched through: Options.Mux, or the one
+// New made. Set a group's implementation on it before Serve.
+func (s *Server) Mux() *protocol.Mux[*Conn] { return s.methods }
 
 func (h *handlers) Health(ctx context.Context, c *Conn, p *protocol.HealthParams) (*protocol.HealthSummary, error) {
 	force := p.Probe != nil && *p.Probe
@@ -130,10 +141,10 @@ func (h *handlers) LogsTail(ctx context.Context, c *Conn, p *protocol.LogsTailPa
 	}
 	out := &protocol.LogsTailResult{File: r.File, Cursor: r.Cursor, Size: r.Size, Lines: r.Lines}
 	if r.Truncated {
-		out.Truncated = ptr(true)
+		out.Truncated = new(true)
 	}
 	if r.Reset {
-		out.Reset = ptr(true)
+		out.Reset = new(true)
 	}
 	return out, nil
 }

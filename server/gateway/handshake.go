@@ -13,9 +13,9 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/presence"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // events adapts gws callbacks to the server.
@@ -157,12 +157,16 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	}
 	p, err := protocol.DecodeParams(d, "connect", v, req.Params)
 	if err != nil {
-		msg := "invalid connect params: " + strings.TrimPrefix(err.Error(), "invalid connect params: ")
+		// INVALID_REQUEST "invalid connect params: <path>: <what>", details {path}.
+		var perr *Error
+		if !errors.As(err, &perr) {
+			perr = Invalid("invalid connect params: %v", err)
+		}
 		reason := "invalid handshake"
 		if v >= 3 {
-			reason = msg
+			reason = perr.Message
 		}
-		s.handshakeFail(c, req.ID, &Error{Code: CodeInvalidRequest, Message: msg, Details: paramsDetails(err)}, closePolicy, reason)
+		s.handshakeFail(c, req.ID, perr, closePolicy, reason)
 		return
 	}
 	c.proto = v
@@ -203,14 +207,6 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	// Nothing of the handshake stays reachable from a long-lived connection.
 	c.dec.Reset(nil)
 	c.timer = nil
-}
-
-func paramsDetails(err error) any {
-	var pe *protocol.ParamsError
-	if errors.As(err, &pe) {
-		return map[string]string{"path": pe.Err.Path}
-	}
-	return nil
 }
 
 // tooManyFailures answers an address that is locked out after failed auth attempts.
@@ -280,7 +276,7 @@ func (s *Server) acceptV2(c *Conn, p *protocol.ConnectParamsV2) (*protocol.Hello
 		s.presence.Upsert(presence.Update{
 			Key: c.presenceKey, Host: &p.Client.Name, IP: remoteIP(c), Version: &p.Client.Version,
 			Platform: &p.Client.Platform, DeviceFamily: p.Client.DeviceFamily, ModelIdentifier: p.Client.ModelIdentifier,
-			Mode: &p.Client.Mode, InstanceID: p.Client.InstanceID, Reason: ptr("connect"),
+			Mode: &p.Client.Mode, InstanceID: p.Client.InstanceID, Reason: new("connect"),
 		})
 	}
 	return s.hello(c, nil), nil, ""
@@ -351,9 +347,9 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 		c.deviceID = p.Device.ID
 		if s.opts.Devices != nil {
 			dec, err := s.opts.Devices.Authorize(auth.Device{
-				DeviceID: p.Device.ID, PublicKey: p.Device.PublicKey, DisplayName: deref(p.Client.DisplayName),
+				DeviceID: p.Device.ID, PublicKey: p.Device.PublicKey, DisplayName: p.Client.GetDisplayName(),
 				Platform: p.Client.Platform, ClientID: c.clientID, ClientMode: c.clientMode, Role: role,
-				RemoteIP: deref(remoteIP(c)), Scopes: scopes,
+				RemoteIP: remoteHost(c), Scopes: scopes,
 			}, c.local)
 			if err != nil {
 				return nil, Unavailable("device pairing: %v", err), "pairing unavailable"
@@ -398,7 +394,7 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 		s.presence.Upsert(presence.Update{
 			Key: c.presenceKey, Host: &host, IP: remoteIP(c), Version: &p.Client.Version, Platform: &p.Client.Platform,
 			DeviceFamily: p.Client.DeviceFamily, ModelIdentifier: p.Client.ModelIdentifier, Mode: &c.clientMode,
-			InstanceID: p.Client.InstanceID, DeviceID: devID, Reason: ptr("connect"), Roles: []string{role}, Scopes: scopes,
+			InstanceID: p.Client.InstanceID, DeviceID: devID, Reason: new("connect"), Roles: []string{role}, Scopes: scopes,
 		})
 	}
 	if role == "node" {
@@ -498,25 +494,23 @@ func (s *Server) request(c *Conn, data []byte) {
 			s.requests.Done()
 		}()
 		ctx := context.WithValue(context.Background(), requestKey{}, &requestInfo{c: c, id: req.ID})
-		r, err := protocol.Dispatch(ctx, s.handler, c, nil, c.proto, req.Method, req.Params)
+		r, err := s.methods.Dispatch(ctx, c, nil, c.proto, req.Method, req.Params)
 		c.respond(req.ID, r, err)
 	}()
 }
 
-// authorize applies v3 roles and scopes from the manifest (§11).
+// authorize applies v3 roles and scopes from the manifest (§11): the roles that may
+// call the method, then the scope an operator needs.
 func authorize(c *Conn, method string) *Error {
 	info := protocol.LookupMethod(method)
 	if info == nil || !info.In(c.proto) {
 		return nil // Dispatch answers "unknown method"
 	}
-	if c.role == "node" {
-		if info.Scope != protocol.ScopeNode && method != "health" {
-			return Invalid("unauthorized role: node")
-		}
-		return nil
-	}
-	if info.Scope == protocol.ScopeNode {
+	if !info.AllowsRole(c.role) {
 		return Invalid("unauthorized role: %s", c.role)
+	}
+	if c.role != protocol.RoleOperator {
+		return nil // scopes are an operator's
 	}
 	if ok, missing := auth.Allowed(c.scopes, string(info.Scope)); !ok {
 		return Invalid("missing scope: %s", missing)
@@ -546,16 +540,17 @@ func sniffID(data []byte) (string, bool) {
 }
 
 func remoteIP(c *Conn) *string {
-	host, _, err := net.SplitHostPort(c.remote)
-	if err != nil || auth.IsLoopback(c.remote) {
-		return nil
+	if host := remoteHost(c); host != "" {
+		return &host
 	}
-	return &host
+	return nil
 }
 
-func deref(p *string) string {
-	if p == nil {
+// remoteHost is the peer's IP, or "" for a loopback peer.
+func remoteHost(c *Conn) string {
+	host, _, err := net.SplitHostPort(c.remote)
+	if err != nil || auth.IsLoopback(c.remote) {
 		return ""
 	}
-	return *p
+	return host
 }

@@ -99,9 +99,7 @@ func TestInflightAtTheLimit(t *testing.T) {
 	const limit, total = 3, 6
 	b := &blocking{release: make(chan struct{}), started: make(chan struct{}, total)}
 	g := startGateway(t, Options{MaxInflight: limit}, func(s *Server) {
-		if err := s.Register(b); err != nil {
-			t.Fatal(err)
-		}
+		s.Mux().SetAgent(b)
 	})
 	c := dial(t, g.url)
 	c.handshake(v3Connect(nil))

@@ -36,7 +36,7 @@ func (h *handlers) NodePairRequest(ctx context.Context, c *Conn, p *protocol.Nod
 	if err != nil {
 		return nil, err
 	}
-	req, created, err := st.Request(*p, deref(remoteIP(c)))
+	req, created, err := st.Request(*p, remoteHost(c))
 	if err != nil {
 		return nil, nodeErr(err)
 	}
@@ -187,7 +187,7 @@ func (h *handlers) NodeList(ctx context.Context, c *Conn, p *protocol.NodeListPa
 		if out[i].Connected != out[j].Connected {
 			return out[i].Connected
 		}
-		a, b := strings.ToLower(deref(out[i].DisplayName)), strings.ToLower(deref(out[j].DisplayName))
+		a, b := strings.ToLower(out[i].GetDisplayName()), strings.ToLower(out[j].GetDisplayName())
 		if a != b {
 			return a < b
 		}

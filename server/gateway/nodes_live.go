@@ -53,9 +53,9 @@ func nodeFromConnect(c *Conn, p *protocol.ConnectParams) *live.Node {
 		id = string(p.Client.ID)
 	}
 	return &live.Node{
-		NodeID: id, Transport: live.TransportWS, DisplayName: deref(p.Client.DisplayName), Platform: p.Client.Platform,
-		Version: p.Client.Version, DeviceFamily: deref(p.Client.DeviceFamily), ModelIdentifier: deref(p.Client.ModelIdentifier),
-		RemoteIP: deref(remoteIP(c)), Caps: p.Caps, Commands: p.Commands, Permissions: p.Permissions,
+		NodeID: id, Transport: live.TransportWS, DisplayName: p.Client.GetDisplayName(), Platform: p.Client.Platform,
+		Version: p.Client.Version, DeviceFamily: p.Client.GetDeviceFamily(), ModelIdentifier: p.Client.GetModelIdentifier(),
+		RemoteIP: remoteHost(c), Caps: p.Caps, Commands: p.Commands, Permissions: p.Permissions,
 	}
 }
 
@@ -153,7 +153,11 @@ func (o *nodeObserver) NodeChanged(ch live.Change) {
 func (o *nodeObserver) NodeEvent(nodeID, event string, payloadJSON *string) {
 	// Node-initiated events (voice.transcript, agent.request, chat.subscribe) feed the
 	// agent runtime, which does not consume them yet.
-	o.s.log.Info("node event", "node", nodeID, "event", event, "bytes", len(deref(payloadJSON)))
+	n := 0
+	if payloadJSON != nil {
+		n = len(*payloadJSON)
+	}
+	o.s.log.Info("node event", "node", nodeID, "event", event, "bytes", n)
 }
 
 // watchNodes installs this server as the registry's observer (until Shutdown).
@@ -237,7 +241,7 @@ func (h *handlers) NodeInvokeResult(ctx context.Context, c *Conn, p *protocol.No
 		res.PayloadJSON = &s
 	}
 	if p.Error != nil {
-		res.Error = &live.NodeError{Code: deref(p.Error.Code), Message: deref(p.Error.Message)}
+		res.Error = &live.NodeError{Code: p.Error.GetCode(), Message: p.Error.GetMessage()}
 	}
 	if !h.s.opts.LiveNodes.Resolve(hd, p.ID, res) {
 		// Late (after a timeout) or unknown: acknowledged, nothing waits for it.

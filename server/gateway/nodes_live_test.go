@@ -100,7 +100,7 @@ func TestWSNodePairInvokeRoundTrip(t *testing.T) {
 	waitPresence(t, e.op, dev.id, "node-connected")
 
 	d := e.describe(t, dev.id)
-	if !d.Connected || d.Paired || deref(d.DeviceFamily) != "iPhone" || deref(d.ModelIdentifier) != "iPhone17,1" {
+	if !d.Connected || d.Paired || d.GetDeviceFamily() != "iPhone" || d.GetModelIdentifier() != "iPhone17,1" {
 		t.Fatalf("describe before pairing: %+v", d)
 	}
 	if strings.Join(d.Commands, ",") != "camera.snap,canvas.eval" || strings.Join(d.Caps, ",") != "camera,canvas" {
@@ -132,7 +132,7 @@ func TestWSNodePairInvokeRoundTrip(t *testing.T) {
 	// Invoke round trip.
 	_, res := e.op.request("node.invoke", map[string]any{"nodeId": dev.id, "command": "canvas.eval", "params": map[string]any{"javaScript": "1+1"}, "idempotencyKey": "k1"})
 	ev := nextInvoke(t, node)
-	if ev.Command != "canvas.eval" || deref(ev.ParamsJSON) != `{"javaScript":"1+1"}` || ev.TimeoutMs == nil || *ev.TimeoutMs != 30000 || deref(ev.IdempotencyKey) != "k1" {
+	if ev.Command != "canvas.eval" || ev.GetParamsJSON() != `{"javaScript":"1+1"}` || ev.TimeoutMs == nil || *ev.TimeoutMs != 30000 || ev.GetIdempotencyKey() != "k1" {
 		t.Fatalf("invoke request: %+v", ev)
 	}
 	node.mustOK("node.invoke.result", map[string]any{"id": ev.ID, "nodeId": dev.id, "ok": true, "payload": map[string]any{"result": 2}}, nil)
@@ -142,7 +142,7 @@ func TestWSNodePairInvokeRoundTrip(t *testing.T) {
 	}
 	var ir protocol.NodeInvokeResult
 	_ = json.Unmarshal(f.Payload, &ir)
-	if string(ir.Payload) != `{"result":2}` || deref(ir.PayloadJSON) != `{"result":2}` || ir.Command != "canvas.eval" {
+	if string(ir.Payload) != `{"result":2}` || ir.GetPayloadJSON() != `{"result":2}` || ir.Command != "canvas.eval" {
 		t.Fatalf("invoke result: %s", f.Payload)
 	}
 
@@ -266,7 +266,7 @@ func TestWSNodeDuplicateInvokeRunsOnce(t *testing.T) {
 	}
 	// The node saw exactly one request: the next one it gets is a new key's.
 	_, r3 := e.op.request("node.invoke", map[string]any{"nodeId": dev.id, "command": "camera.snap", "idempotencyKey": "other"})
-	if ev := nextInvoke(t, node); deref(ev.IdempotencyKey) != "other" {
+	if ev := nextInvoke(t, node); ev.GetIdempotencyKey() != "other" {
 		t.Fatalf("the node ran the duplicate: %+v", ev)
 	} else {
 		node.mustOK("node.invoke.result", map[string]any{"id": ev.ID, "nodeId": dev.id, "ok": true}, nil)

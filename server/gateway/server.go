@@ -100,9 +100,11 @@ type Options struct {
 	// (0: DefaultPresenceCoalesce; negative: every change is broadcast at once).
 	PresenceCoalesce time.Duration
 
-	// Handler overrides the method handlers (tests, later capabilities); nil uses the
-	// built-in ones.
-	Handler protocol.Handler[*Conn]
+	// Mux routes requests to the method groups. Hand each group's implementation to
+	// it (mux.SetAgent(h)) before Serve; nil: a new, empty Mux (see Server.Mux). The
+	// gateway serves the system, devices, nodes and config groups itself unless the
+	// Mux already has them.
+	Mux *protocol.Mux[*Conn]
 }
 
 // Server is one gateway instance.
@@ -113,7 +115,7 @@ type Server struct {
 	hub      hub
 	presence *presence.Store
 	health   *health.Cache
-	handler  protocol.Handler[*Conn]
+	methods  *protocol.Mux[*Conn]
 	limiter  *authLimiter
 	mux      *http.ServeMux
 	http     *http.Server
@@ -186,10 +188,11 @@ func New(o Options) (*Server, error) {
 	if o.PresenceCoalesce == 0 {
 		s.presenceOut.interval = DefaultPresenceCoalesce
 	}
-	s.handler = o.Handler
-	if s.handler == nil {
-		s.handler = newHandlers(s)
+	s.methods = o.Mux
+	if s.methods == nil {
+		s.methods = protocol.NewMux[*Conn]()
 	}
+	s.serveBuiltin()
 	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
 		ReadMaxPayloadSize: o.MaxPayload,
 		// Control frames are small; a 1 KiB read buffer saves 3 KiB per idle connection.

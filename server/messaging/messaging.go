@@ -70,12 +70,10 @@ func New(o Options) *Handler {
 	return &Handler{reg: o.Registry, dedup: o.Dedupe, web: o.WebLogin, log: o.Logger, now: o.Now}
 }
 
-// Attach registers the methods and the health source on a (new) gateway server; call
-// before Serve. After an in-process restart the new server is attached again.
+// Attach adds the health source to a (new) gateway server and keeps it for health
+// refreshes; call before Serve. After an in-process restart the new server is attached
+// again. The methods are served by handing h to the server's Mux (SetMessaging).
 func (h *Handler) Attach(srv *gateway.Server) error {
-	if err := srv.Register(h); err != nil {
-		return err
-	}
 	srv.AddHealthSource(h.health)
 	h.srv.Store(srv)
 	return nil
@@ -118,13 +116,13 @@ func WireError(err error) error {
 
 // Send serves "send".
 func (h *Handler) Send(ctx context.Context, _ *gateway.Conn, p *protocol.SendParams) (*protocol.SendResult, error) {
-	ch := providers.NormalizeChannel(deref(p.Channel))
+	ch := providers.NormalizeChannel(p.GetChannel())
 	if _, err := h.reg.Provider(ch); err != nil {
 		return nil, WireError(err)
 	}
 	key := p.IdempotencyKey
 	media := []string{}
-	if u := strings.TrimSpace(deref(p.MediaURL)); u != "" {
+	if u := strings.TrimSpace(p.GetMediaURL()); u != "" {
 		media = append(media, u)
 	}
 	for _, u := range p.MediaUrls {
@@ -135,8 +133,8 @@ func (h *Handler) Send(ctx context.Context, _ *gateway.Conn, p *protocol.SendPar
 	out := providers.Outbound{
 		To:          strings.TrimSpace(p.To),
 		Text:        strings.TrimSpace(p.Message),
-		GifPlayback: deref(p.GifPlayback),
-		AccountID:   deref(p.AccountID),
+		GifPlayback: p.GetGifPlayback(),
+		AccountID:   p.GetAccountID(),
 	}
 	raw, replay, err := h.dedup.Do(ctx, "send:"+key, func(context.Context) (json.RawMessage, error) {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DeliveryTimeout)
@@ -196,7 +194,7 @@ func (h *Handler) deliver(ctx context.Context, ch string, out providers.Outbound
 
 // Poll serves "poll" (WhatsApp only; other channels get INVALID_REQUEST).
 func (h *Handler) Poll(ctx context.Context, _ *gateway.Conn, p *protocol.PollParams) (*protocol.PollResult, error) {
-	ch := providers.NormalizeChannel(deref(p.Channel))
+	ch := providers.NormalizeChannel(p.GetChannel())
 	pr, err := h.reg.Provider(ch)
 	if err != nil {
 		return nil, WireError(err)
@@ -205,7 +203,7 @@ func (h *Handler) Poll(ctx context.Context, _ *gateway.Conn, p *protocol.PollPar
 		return nil, gateway.Invalid("unsupported poll channel: %s (polls are sent through whatsapp only)", ch)
 	}
 	key := p.IdempotencyKey
-	poll := providers.Poll{To: strings.TrimSpace(p.To), Question: strings.TrimSpace(p.Question), Options: p.Options, AccountID: deref(p.AccountID)}
+	poll := providers.Poll{To: strings.TrimSpace(p.To), Question: strings.TrimSpace(p.Question), Options: p.Options, AccountID: p.GetAccountID()}
 	if p.MaxSelections != nil {
 		poll.MaxSelections = int(*p.MaxSelections)
 	}
@@ -234,13 +232,13 @@ func (h *Handler) Poll(ctx context.Context, _ *gateway.Conn, p *protocol.PollPar
 
 // ProvidersStatus serves "providers.status".
 func (h *Handler) ProvidersStatus(ctx context.Context, _ *gateway.Conn, p *protocol.ProvidersStatusParams) (*protocol.ProvidersStatusResult, error) {
-	wa, tg := h.statuses(ctx, deref(p.Probe), p.TimeoutMs)
+	wa, tg := h.statuses(ctx, p.GetProbe(), p.TimeoutMs)
 	return &protocol.ProvidersStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
 }
 
 // ChannelsStatus serves "channels.status" (the protocol 3 name).
 func (h *Handler) ChannelsStatus(ctx context.Context, _ *gateway.Conn, p *protocol.ChannelsStatusParams) (*protocol.ChannelsStatusResult, error) {
-	wa, tg := h.statuses(ctx, deref(p.Probe), p.TimeoutMs)
+	wa, tg := h.statuses(ctx, p.GetProbe(), p.TimeoutMs)
 	return &protocol.ChannelsStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
 }
 
@@ -318,7 +316,7 @@ func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protoco
 	if h.web == nil {
 		return nil, gateway.Unavailable("whatsapp provider is not running")
 	}
-	qr, err := h.web.LoginStart(ctx, deref(p.Force), ms(p.TimeoutMs))
+	qr, err := h.web.LoginStart(ctx, p.GetForce(), ms(p.TimeoutMs))
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)
@@ -357,14 +355,6 @@ func ms(p *int64) time.Duration {
 		return 0
 	}
 	return time.Duration(*p) * time.Millisecond
-}
-
-func deref[T any](p *T) T {
-	var z T
-	if p == nil {
-		return z
-	}
-	return *p
 }
 
 func opt(s string) *string {

@@ -47,6 +47,7 @@ func startStack(t *testing.T, stateDir string, bot *tgtest.Server) *stack {
 	}
 	h := messaging.New(messaging.Options{Registry: reg, Dedupe: d, WebLogin: wa})
 	url := startGateway(t, stateDir, func(s *gateway.Server) {
+		s.Mux().SetMessaging(h)
 		if err := h.Attach(s); err != nil {
 			t.Fatal(err)
 		}
@@ -174,6 +175,7 @@ func TestRestartDoesNotResend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.Mux().SetMessaging(h)
 		if err := h.Attach(s); err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,11 @@
 package nodes
 
-// Wire error codes used by this package (§7).
+import "github.com/clawgate/gateway/gen/go/protocol"
+
+// Wire error codes used by this package (§7): the schema's ErrorCode values.
 const (
-	CodeInvalidRequest = "INVALID_REQUEST"
-	CodeUnavailable    = "UNAVAILABLE"
+	CodeInvalidRequest = string(protocol.ErrorCodeInvalidRequest)
+	CodeUnavailable    = string(protocol.ErrorCodeUnavailable)
 )
 
 // Messages of the node pairing store (§3.8).

@@ -50,19 +50,17 @@ func openTestStore(t *testing.T, dir string, clk *fakeClock, mod ...func(*StoreO
 	return s
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func params(nodeID string) protocol.NodePairRequestParams {
 	return protocol.NodePairRequestParams{
 		NodeID:          nodeID,
-		DisplayName:     ptr("Phone " + nodeID),
-		Platform:        ptr("ios"),
-		Version:         ptr("1.0"),
-		DeviceFamily:    ptr("iPhone"),
-		ModelIdentifier: ptr("iPhone17,1"),
+		DisplayName:     new("Phone " + nodeID),
+		Platform:        new("ios"),
+		Version:         new("1.0"),
+		DeviceFamily:    new("iPhone"),
+		ModelIdentifier: new("iPhone17,1"),
 		Caps:            []string{"canvas", "camera"},
 		Commands:        []string{"canvas.present"},
-		RemoteIP:        ptr("6.6.6.6"), // ignored: the socket address wins
+		RemoteIP:        new("6.6.6.6"), // ignored: the socket address wins
 	}
 }
 
@@ -163,7 +161,7 @@ func TestLifecycle(t *testing.T) {
 	// Re-pair: isRepair, createdAtMs kept, new token, old one dead.
 	clk.Advance(time.Minute)
 	p := params("n1")
-	p.Version = ptr("2.0")
+	p.Version = new("2.0")
 	p.DisplayName = nil
 	req2 := mustRequest(t, s, p)
 	if req2.IsRepair == nil || !*req2.IsRepair {
@@ -275,7 +273,7 @@ func TestRequestReuse(t *testing.T) {
 	first := mustRequest(t, s, params("n1"))
 	clk.Advance(time.Second)
 	p := params(" n1 ")
-	p.DisplayName = ptr("Other")
+	p.DisplayName = new("Other")
 	again, created, err := s.Request(p, "10.9.9.9")
 	if err != nil || created {
 		t.Fatalf("created %v err %v", created, err)
@@ -419,7 +417,7 @@ func TestPersistence(t *testing.T) {
 	n1, tok := mustApprove(t, s, r1.RequestID)
 	clk.Advance(time.Second)
 	p2 := params("n2")
-	p2.Silent = ptr(true)
+	p2.Silent = new(true)
 	r2 := mustRequest(t, s, p2)
 
 	// Leftover temp files from a crash are removed on open.

@@ -1,16 +1,22 @@
 // Command protogen generates everything under gen/ from the JSON Schemas in schema/:
 //
-//	gen/go/protocol   Go types, validating decoders, encoders, dispatch, handler interfaces, client calls
-//	gen/go/wire       the JSON scanner/encoder runtime the generated code uses (copied from tools/protogen/runtime/wire)
+//	gen/go/protocol   Go types, validating decoders, encoders, manifest tables, handler interfaces,
+//	                  the Mux, client calls (layout: see package gogen)
 //	gen/go/config     config file types (go-jsonschema, models only)
 //	gen/swift         GatewayModels.swift
+//	gen/js            protocol.js, the constants the Control UI imports (embedded by package js)
 //	gen/schema        protocol.schema.json, every schema bundled into one document
+//
+// The generated Go code imports the hand-written runtime beside this command,
+// tools/protogen/runtime/wire (the JSON scanner and encoder) and
+// tools/protogen/runtime/rpc (the wire error, the errors of dispatch, decode helpers),
+// the way protobuf's generated code imports its runtime; nothing is copied into gen/.
 //
 // Output is deterministic: running it twice yields byte-identical files, which is what
 // `make -f buf-like.mk check-generated` relies on.
 package main
 
-//go:generate go run . -schema ../../schema -out ../../gen -runtime runtime/wire
+//go:generate go run . -schema ../../schema -out ../../gen
 
 import (
 	"bytes"
@@ -21,12 +27,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/atombender/go-jsonschema/pkg/generator"
 
 	"github.com/clawgate/gateway/tools/protogen/bundle"
 	"github.com/clawgate/gateway/tools/protogen/gogen"
+	"github.com/clawgate/gateway/tools/protogen/jsgen"
 	"github.com/clawgate/gateway/tools/protogen/model"
 	"github.com/clawgate/gateway/tools/protogen/swiftgen"
 )
@@ -34,15 +40,14 @@ import (
 func main() {
 	schemaDir := flag.String("schema", "schema", "schema directory")
 	out := flag.String("out", "gen", "output directory")
-	runtimeDir := flag.String("runtime", "tools/protogen/runtime/wire", "source of the wire runtime package")
 	flag.Parse()
-	if err := run(*schemaDir, *out, *runtimeDir); err != nil {
+	if err := run(*schemaDir, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "protogen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(schemaDir, out, runtimeDir string) error {
+func run(schemaDir, out string) error {
 	m, err := model.Load(schemaDir)
 	if err != nil {
 		return err
@@ -54,9 +59,6 @@ func run(schemaDir, out, runtimeDir string) error {
 	}
 	for name, b := range goFiles {
 		files["go/protocol/"+name] = b
-	}
-	if err := copyRuntime(runtimeDir, files); err != nil {
-		return err
 	}
 	if m.Config != nil {
 		b, err := configTypes(filepath.Join(schemaDir, model.ConfigFile))
@@ -75,34 +77,21 @@ func run(schemaDir, out, runtimeDir string) error {
 		return fmt.Errorf("swift: %w", err)
 	}
 	files["swift/GatewayModels.swift"] = sw
+	js, err := jsgen.Generate(m)
+	if err != nil {
+		return err
+	}
+	files["js/protocol.js"] = js
+	files["js/js_gen.go"] = []byte("// " + gogen.Header + "\n\n" +
+		"// Package js carries the generated browser module protocol.js, which the Control UI serves.\n" +
+		"package js\n\nimport _ \"embed\"\n\n" +
+		"// ProtocolJS is protocol.js: the protocol's constants as an ES module.\n//\n//go:embed protocol.js\nvar ProtocolJS []byte\n")
 	bu, err := bundle.Generate(m)
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	files["schema/protocol.schema.json"] = bu
 	return writeAll(out, files)
-}
-
-// copyRuntime copies the wire runtime's non-test sources into gen/go/wire, so the
-// generated code depends on nothing outside gen/ and the standard library.
-func copyRuntime(dir string, files map[string][]byte) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("runtime: %w", err)
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		hdr := "// " + gogen.Header + "\n// Copied from tools/protogen/runtime/wire/" + name + "; edit it there.\n\n"
-		files["go/wire/"+strings.TrimSuffix(name, ".go")+"_gen.go"] = append([]byte(hdr), b...)
-	}
-	return nil
 }
 
 func configTypes(path string) ([]byte, error) {

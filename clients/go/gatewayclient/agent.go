@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // agentEventBuffer is the capacity of AgentRun.Events.

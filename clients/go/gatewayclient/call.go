@@ -7,7 +7,7 @@ import (
 	"reflect"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Call sends one request and waits for its response.

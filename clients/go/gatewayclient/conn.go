@@ -16,7 +16,7 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Close code the client uses when the gateway stops ticking (as the reference client).

@@ -8,13 +8,15 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 )
 
-// Error codes the gateway answers with (protocol reference §7, §11).
+// Error codes the gateway answers with (protocol reference §7, §11): the schema's
+// ErrorCode values (protocol.ErrorCode), as strings to compare with ProtocolError.Code.
+// A gateway may add codes; treat an unknown one like UNAVAILABLE.
 const (
-	CodeInvalidRequest = "INVALID_REQUEST"
-	CodeUnavailable    = "UNAVAILABLE"
-	CodeNotLinked      = "NOT_LINKED"
-	CodeAgentTimeout   = "AGENT_TIMEOUT"
-	CodeNotPaired      = "NOT_PAIRED"
+	CodeInvalidRequest = string(protocol.ErrorCodeInvalidRequest)
+	CodeUnavailable    = string(protocol.ErrorCodeUnavailable)
+	CodeNotLinked      = string(protocol.ErrorCodeNotLinked)
+	CodeAgentTimeout   = string(protocol.ErrorCodeAgentTimeout)
+	CodeNotPaired      = string(protocol.ErrorCodeNotPaired)
 )
 
 var (

@@ -16,7 +16,7 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // fakeGW is a minimal gateway written for one test: it does the v3 handshake and then
@@ -249,7 +249,7 @@ func agentFake(t *testing.T) *fakeGW {
 			return
 		}
 		run := p.IdempotencyKey
-		acc := &protocol.AgentResult{RunID: run, Status: protocol.AgentResultStatusAccepted, AcceptedAt: ptr(time.Now().UnixMilli())}
+		acc := &protocol.AgentResult{RunID: run, Status: protocol.AgentResultStatusAccepted, AcceptedAt: new(time.Now().UnixMilli())}
 		fc.res(id, true, acc.AppendJSON(nil), nil)
 		fc.event("agent", agentEvent(run, 1, "lifecycle", `{"phase":"start","startedAt":1}`))
 		fc.event("agent", agentEvent("someone-else", 1, "lifecycle", `{"phase":"start","startedAt":1}`))
@@ -259,10 +259,10 @@ func agentFake(t *testing.T) *fakeGW {
 		switch p.Message {
 		case "ok":
 			fc.event("agent", agentEvent(run, 4, "lifecycle", `{"phase":"end","endedAt":2}`))
-			fin := &protocol.AgentResult{RunID: run, Status: protocol.AgentResultStatusOk, Summary: ptr("completed"), Result: json.RawMessage(`{"payloads":[{"text":"hello"}]}`)}
+			fin := &protocol.AgentResult{RunID: run, Status: protocol.AgentResultStatusOk, Summary: new("completed"), Result: json.RawMessage(`{"payloads":[{"text":"hello"}]}`)}
 			fc.res(id, true, fin.AppendJSON(nil), nil)
 		case "fail":
-			fin := &protocol.AgentResult{RunID: run, Status: protocol.AgentResultStatusError, Summary: ptr("Error: boom")}
+			fin := &protocol.AgentResult{RunID: run, Status: protocol.AgentResultStatusError, Summary: new("Error: boom")}
 			fc.res(id, false, fin.AppendJSON(nil), &protocol.ErrorShape{Code: CodeUnavailable, Message: "Error: boom"})
 		case "hang":
 		}
@@ -377,7 +377,7 @@ func TestFallbackToProtocol2(t *testing.T) {
 		t.Fatalf("negotiated %d", c.Hello().Protocol)
 	}
 	// The request is encoded for protocol 2 (channel becomes provider).
-	if _, err := c.Send(testCtx(t), &protocol.SendParams{To: "x", Message: "y", Channel: ptr("telegram")}); err != nil {
+	if _, err := c.Send(testCtx(t), &protocol.SendParams{To: "x", Message: "y", Channel: new("telegram")}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -74,7 +74,7 @@ func TestHandshakeV3DeviceToken(t *testing.T) {
 			t.Errorf("%s: mode %v, err %v; want 0600", p, fi.Mode().Perm(), err)
 		}
 	}
-	if !strings.EqualFold(deref(h.Snapshot.Presence[0].DeviceID), id.ID) && !presenceHasDevice(c1.Presence(), id.ID) {
+	if !strings.EqualFold(h.Snapshot.Presence[0].GetDeviceID(), id.ID) && !presenceHasDevice(c1.Presence(), id.ID) {
 		t.Errorf("presence has no row for device %s", id.ID)
 	}
 	_ = c1.Close()
@@ -115,13 +115,6 @@ func presenceHasDevice(list []protocol.PresenceEntry, id string) bool {
 		}
 	}
 	return false
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 func TestSignatureVerifiesOnServer(t *testing.T) {
@@ -254,7 +247,7 @@ func (h *recordingSend) seen() []string {
 
 func TestIdempotencyKeys(t *testing.T) {
 	h := &recordingSend{}
-	g := startGW(t, gateway.Options{Handler: h})
+	g := startGW(t, gateway.Options{Mux: muxAll(h)})
 	for _, proto := range []int{2, 3} {
 		c := dialT(t, g.url, Options{MinProtocol: proto, MaxProtocol: proto})
 		ctx := testCtx(t)
@@ -401,7 +394,7 @@ func (h *blockingStatus) Status(context.Context, *gateway.Conn, *protocol.Status
 
 func TestInFlightCallFailsOnDisconnect(t *testing.T) {
 	h := &blockingStatus{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	g := startGW(t, gateway.Options{Handler: h})
+	g := startGW(t, gateway.Options{Mux: muxAll(h)})
 	c := dialT(t, g.url, Options{})
 	errCh := make(chan error, 1)
 	go func() {

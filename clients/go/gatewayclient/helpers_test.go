@@ -196,4 +196,28 @@ type allHandlers struct {
 	protocol.UnimplementedSystemHandler[*gateway.Conn]
 }
 
-func ptr[T any](v T) *T { return &v }
+// everyGroup is a value that serves every method group.
+type everyGroup interface {
+	protocol.AgentHandler[*gateway.Conn]
+	protocol.ChatHandler[*gateway.Conn]
+	protocol.ConfigHandler[*gateway.Conn]
+	protocol.DevicesHandler[*gateway.Conn]
+	protocol.MessagingHandler[*gateway.Conn]
+	protocol.NodesHandler[*gateway.Conn]
+	protocol.SessionsHandler[*gateway.Conn]
+	protocol.SystemHandler[*gateway.Conn]
+}
+
+// muxAll serves every group with h, the gateway's own groups included.
+func muxAll(h everyGroup) *protocol.Mux[*gateway.Conn] {
+	m := protocol.NewMux[*gateway.Conn]()
+	m.SetAgent(h)
+	m.SetChat(h)
+	m.SetConfig(h)
+	m.SetDevices(h)
+	m.SetMessaging(h)
+	m.SetNodes(h)
+	m.SetSessions(h)
+	m.SetSystem(h)
+	return m
+}

@@ -188,7 +188,7 @@ func TestIdempotencyFill(t *testing.T) {
 }
 
 func TestAppendRequestV2(t *testing.T) {
-	p := &protocol.SendParams{To: "x", Message: "m", IdempotencyKey: "k", Channel: ptr("telegram")}
+	p := &protocol.SendParams{To: "x", Message: "m", IdempotencyKey: "k", Channel: new("telegram")}
 	v3, _ := appendRequest(nil, "1", "send", p, 3)
 	v2, _ := appendRequest(nil, "1", "send", p, 2)
 	if string(v3) == string(v2) {
@@ -209,8 +209,8 @@ func TestAppendRequestV2(t *testing.T) {
 
 func TestStateVersionOrdering(t *testing.T) {
 	c := &Client{}
-	a := []protocol.PresenceEntry{{Host: ptr("a"), Ts: 10}}
-	b := []protocol.PresenceEntry{{Host: ptr("b"), Ts: 20}}
+	a := []protocol.PresenceEntry{{Host: new("a"), Ts: 10}}
+	b := []protocol.PresenceEntry{{Host: new("b"), Ts: 20}}
 	c.resetState(&protocol.Snapshot{Presence: a, Health: protocol.HealthSummary{Ts: 10}, StateVersion: protocol.StateVersion{Presence: 5, Health: 5}})
 	if c.applyPresence(b, &protocol.StateVersion{Presence: 4, Health: 9}) || *c.Presence()[0].Host != "a" {
 		t.Fatal("older presence applied")
@@ -232,7 +232,7 @@ func TestStateVersionOrdering(t *testing.T) {
 	if *c.Presence()[0].Host != "b" || c.HealthState().Ts != 30 {
 		t.Fatal("stale refetch applied")
 	}
-	c.applyRefetch([]protocol.PresenceEntry{{Host: ptr("c"), Ts: 40}}, true, &protocol.HealthSummary{Ts: 40})
+	c.applyRefetch([]protocol.PresenceEntry{{Host: new("c"), Ts: 40}}, true, &protocol.HealthSummary{Ts: 40})
 	if *c.Presence()[0].Host != "c" || c.HealthState().Ts != 40 {
 		t.Fatal("fresh refetch ignored")
 	}

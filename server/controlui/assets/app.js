@@ -2,6 +2,7 @@
 // chat and logs live. State comes from hello-ok, then events; on a seq gap or a
 // reconnect everything is fetched again.
 import { Gateway, uuid } from "./gateway.js";
+import { ErrorCode } from "./protocol.js";
 import { ChatPanel } from "./chat.js";
 import { el, clear, ago, duration } from "./dom.js";
 
@@ -198,7 +199,7 @@ function setError(id, e) {
   const n = $(id);
   if (!n) return;
   n.textContent = e ? e.message : "";
-  n.classList.toggle("soft", !!e && e.code === "UNAVAILABLE");
+  n.classList.toggle("soft", !!e && e.code === ErrorCode.UNAVAILABLE);
   n.hidden = !e;
 }
 
@@ -377,7 +378,7 @@ async function pollLogs() {
     setError("logs-error", null);
   } catch (e) {
     setError("logs-error", e);
-    if (e.code !== "UNAVAILABLE" || /no log file/.test(e.message)) return; // nothing to poll
+    if (e.code !== ErrorCode.UNAVAILABLE || /no log file/.test(e.message)) return; // nothing to poll
   }
   if (gw.state === "connected") state.logTimer = setTimeout(pollLogs, LOG_POLL_MS);
 }

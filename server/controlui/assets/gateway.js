@@ -1,5 +1,8 @@
 // Gateway protocol v3 client for the browser: handshake, requests, events with seq
-// tracking, tick watchdog, and reconnects with backoff. No dependencies.
+// tracking, tick watchdog, and reconnects with backoff. No dependencies but the
+// generated protocol constants (protocol.js, from schema/).
+
+import { ErrorCode } from "./protocol.js";
 
 export const PROTOCOL = 3;
 export const CLIENT_ID = "clawdbot-control-ui";
@@ -17,7 +20,7 @@ export function uuid() {
 export class GatewayError extends Error {
   constructor(shape) {
     super(shape?.message || "request failed");
-    this.code = shape?.code || "UNAVAILABLE";
+    this.code = shape?.code || ErrorCode.UNAVAILABLE;
     this.details = shape?.details;
     this.retryable = !!shape?.retryable;
     this.retryAfterMs = shape?.retryAfterMs;
@@ -121,7 +124,7 @@ export class Gateway extends EventTarget {
       clearInterval(this.watchdog);
       for (const [, p] of this.pending) {
         clearTimeout(p.timer);
-        p.reject(new GatewayError({ code: "UNAVAILABLE", message: "disconnected", retryable: true }));
+        p.reject(new GatewayError({ code: ErrorCode.UNAVAILABLE, message: "disconnected", retryable: true }));
       }
       this.pending.clear();
       if (ev.reason) this.lastError = `${ev.code} ${ev.reason}`;
@@ -218,7 +221,7 @@ export class Gateway extends EventTarget {
       const id = uuid();
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new GatewayError({ code: "UNAVAILABLE", message: `${method}: timed out`, retryable: true }));
+        reject(new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `${method}: timed out`, retryable: true }));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       ws.send(JSON.stringify({ type: "req", id, method, params }));
@@ -228,7 +231,7 @@ export class Gateway extends EventTarget {
   // request sends a method call on the current connection.
   request(method, params = {}, timeoutMs = REQUEST_TIMEOUT_MS) {
     if (this.state !== "connected" || !this.ws) {
-      return Promise.reject(new GatewayError({ code: "UNAVAILABLE", message: "not connected", retryable: true }));
+      return Promise.reject(new GatewayError({ code: ErrorCode.UNAVAILABLE, message: "not connected", retryable: true }));
     }
     return this.send(this.ws, method, params, timeoutMs);
   }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/token"
 )
 
@@ -45,10 +46,10 @@ const (
 	MaxParamsBytes = 512 * 1024
 )
 
-// Error codes (the wire codes of §7).
+// Error codes (the wire codes of §7): the schema's ErrorCode values.
 const (
-	CodeInvalidRequest = "INVALID_REQUEST"
-	CodeUnavailable    = "UNAVAILABLE"
+	CodeInvalidRequest = string(protocol.ErrorCodeInvalidRequest)
+	CodeUnavailable    = string(protocol.ErrorCodeUnavailable)
 )
 
 // Messages callers and tests match on.

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Realistic request frames of about 300 bytes: a send with a multi-byte,

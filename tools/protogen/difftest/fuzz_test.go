@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
-	"github.com/clawgate/gateway/gen/go/wire"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // maxFuzzDepth bounds the nesting of compared documents: the decoder's own

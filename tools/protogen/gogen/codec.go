@@ -14,11 +14,9 @@ var (
 	bID = jen.Id("b")
 )
 
-func wireQ(name string) *jen.Statement { return jen.Qual(WirePkg, name) }
-
-// retErr emits `if err != nil { return errAt(p, err) }` (or with extra return values).
+// retErr emits `if err != nil { return wire.At(p, err) }` (or with extra return values).
 func retErr(p jen.Code, pre ...jen.Code) jen.Code {
-	vals := append(append([]jen.Code{}, pre...), jen.Id("errAt").Call(p, jen.Err()))
+	vals := append(append([]jen.Code{}, pre...), wireQ("At").Call(p, jen.Err()))
 	return jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(vals...))
 }
 
@@ -135,7 +133,7 @@ func (e *emitter) decodeValue(g *jen.Group, s *model.Schema, dst jen.Code, p jen
 	case model.KindArray:
 		g.BlockFunc(func(g *jen.Group) {
 			i := e.local("i")
-			g.If(jen.Err().Op(":=").Add(dID).Dot("BeginArray").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("errAt").Call(p, jen.Err())))
+			g.If(jen.Err().Op(":=").Add(dID).Dot("BeginArray").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(wireQ("At").Call(p, jen.Err())))
 			g.Id(x).Op(":=").Make(e.baseType(s), jen.Lit(0))
 			g.For(jen.Id(i).Op(":=").Lit(0), jen.Empty(), jen.Id(i).Op("++")).BlockFunc(func(g *jen.Group) {
 				g.List(jen.Id("more"), jen.Err()).Op(":=").Add(dID).Dot("NextElem").Call()
@@ -158,7 +156,7 @@ func (e *emitter) decodeValue(g *jen.Group, s *model.Schema, dst jen.Code, p jen
 		})
 	case model.KindMap:
 		g.BlockFunc(func(g *jen.Group) {
-			g.If(jen.Err().Op(":=").Add(dID).Dot("BeginObject").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("errAt").Call(p, jen.Err())))
+			g.If(jen.Err().Op(":=").Add(dID).Dot("BeginObject").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(wireQ("At").Call(p, jen.Err())))
 			g.Id(x).Op(":=").Add(e.baseType(s)).Values()
 			g.For().BlockFunc(func(g *jen.Group) {
 				g.List(jen.Id("key"), jen.Id("more"), jen.Err()).Op(":=").Add(dID).Dot("NextKey").Call()
@@ -177,7 +175,7 @@ func (e *emitter) decodeValue(g *jen.Group, s *model.Schema, dst jen.Code, p jen
 			g.Add(dst).Op("=").Id(x)
 		})
 	case model.KindNull:
-		g.If(jen.Err().Op(":=").Add(dID).Dot("Null").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("errAt").Call(p, jen.Err())))
+		g.If(jen.Err().Op(":=").Add(dID).Dot("Null").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(wireQ("At").Call(p, jen.Err())))
 	default:
 		panic("decodeValue: unexpected kind")
 	}
@@ -197,7 +195,7 @@ func (e *emitter) decodeSlot(g *jen.Group, s *model.Schema, dst jen.Code, p jen.
 	}
 	if isNullable(s) && shape(s).Kind != model.KindAny {
 		g.If(jen.Add(dID).Dot("Peek").Call().Op("==").Add(wireQ("KindNull"))).Block(
-			jen.If(jen.Err().Op(":=").Add(dID).Dot("Null").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("errAt").Call(p, jen.Err()))),
+			jen.If(jen.Err().Op(":=").Add(dID).Dot("Null").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(wireQ("At").Call(p, jen.Err()))),
 		).Else().BlockFunc(inner)
 		return
 	}
@@ -208,7 +206,7 @@ func (e *emitter) decodeSlot(g *jen.Group, s *model.Schema, dst jen.Code, p jen.
 // stored into the field returned by field (Go name and whether it is a pointer).
 func (e *emitter) structDecoder(g *jen.Group, props []*model.Prop, field func(*model.Prop) (string, bool)) {
 	p := jen.Id("p")
-	g.If(jen.Err().Op(":=").Add(dID).Dot("BeginObject").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("errAt").Call(p, jen.Err())))
+	g.If(jen.Err().Op(":=").Add(dID).Dot("BeginObject").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(wireQ("At").Call(p, jen.Err())))
 	if len(props) > 0 {
 		g.Var().Id("seen").Index(jen.Lit(len(props))).Bool()
 	}
@@ -359,12 +357,12 @@ func (e *emitter) structMethods(n *model.Named) {
 	s := n.Schema
 	recv := jen.Id("v").Op("*").Id(n.Name)
 	dp := []jen.Code{jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))}
-	e.f.Comment("DecodeJSON reads one " + n.Name + " from d, checking every constraint of its schema; p is the JSON path of the value, for errors.")
-	e.f.Func().Params(recv).Id("DecodeJSON").Params(dp...).Error().BlockFunc(func(g *jen.Group) {
+	e.cf.Comment("DecodeJSON reads one " + n.Name + " from d, checking every constraint of its schema; p is the JSON path of the value, for errors.")
+	e.cf.Func().Params(recv).Id("DecodeJSON").Params(dp...).Error().BlockFunc(func(g *jen.Group) {
 		e.structDecoder(g, s.Props, e.canonField)
 	})
-	e.f.Comment("AppendJSON appends the JSON encoding of v to b.")
-	e.f.Func().Params(recv).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
+	e.cf.Comment("AppendJSON appends the JSON encoding of v to b.")
+	e.cf.Func().Params(recv).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
 		e.structEncoder(g, encodeOrder(s), func(p *model.Prop) (string, bool, bool) {
 			name, ptr := e.canonField(p)
 			return name, ptr, p.Required
@@ -387,12 +385,12 @@ func (e *emitter) structMethods(n *model.Named) {
 			}
 			return canon[name]
 		}
-		e.f.Comment("decode" + v2.Name + " reads the protocol-2 form (" + v2.Ref() + ") into a " + n.Name + ".")
-		e.f.Func().Id("decode" + v2.Name).Params(append(dp, jen.Id("v").Op("*").Id(n.Name))...).Error().BlockFunc(func(g *jen.Group) {
+		e.cf.Comment("decode" + v2.Name + " reads the protocol-2 form (" + v2.Ref() + ") into a " + n.Name + ".")
+		e.cf.Func().Id("decode" + v2.Name).Params(append(dp, jen.Id("v").Op("*").Id(n.Name))...).Error().BlockFunc(func(g *jen.Group) {
 			e.structDecoder(g, v2.Schema.Props, func(p *model.Prop) (string, bool) { return e.canonField(cp(p)) })
 		})
-		e.f.Comment("AppendJSONV2 appends the protocol-2 form (" + v2.Ref() + ") of v to b; fields protocol 2 lacks are left out.")
-		e.f.Func().Params(recv).Id("AppendJSONV2").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
+		e.cf.Comment("AppendJSONV2 appends the protocol-2 form (" + v2.Ref() + ") of v to b; fields protocol 2 lacks are left out.")
+		e.cf.Func().Params(recv).Id("AppendJSONV2").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
 			e.structEncoder(g, encodeOrder(v2.Schema), func(p *model.Prop) (string, bool, bool) {
 				name, ptr := e.canonField(cp(p))
 				return name, ptr, cp(p).Required
@@ -403,34 +401,34 @@ func (e *emitter) structMethods(n *model.Named) {
 
 // commonMethods emits UnmarshalJSON/MarshalJSON on top of DecodeJSON/AppendJSON.
 func (e *emitter) commonMethods(n *model.Named) {
-	e.f.Comment("UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.")
-	e.f.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+	e.cf.Comment("UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.")
+	e.cf.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.If(jen.String().Call(jen.Id("data")).Op("==").Lit("null")).Block(jen.Return(jen.Nil())),
 		jen.Var().Id("zero").Id(n.Name),
 		jen.Op("*").Id("v").Op("=").Id("zero"),
-		jen.Return(jen.Id("decodeAll").Call(jen.Id("data"), jen.Id("v").Dot("DecodeJSON"))),
+		jen.Return(rpcQ("DecodeAll").Call(jen.Id("data"), jen.Id("v").Dot("DecodeJSON"))),
 	)
-	e.f.Comment("MarshalJSON encodes v with AppendJSON.")
-	e.f.Func().Params(jen.Id("v").Id(n.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	e.cf.Comment("MarshalJSON encodes v with AppendJSON.")
+	e.cf.Func().Params(jen.Id("v").Id(n.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Parens(jen.Op("&").Id("v")).Dot("AppendJSON").Call(jen.Nil()), jen.Nil()),
 	)
 }
 
 func (e *emitter) enumMethods(n *model.Named) {
 	s := n.Schema
-	e.f.Comment("Valid reports whether v is one of the schema's values.")
-	e.f.Func().Params(jen.Id("v").Id(n.Name)).Id("Valid").Params().Bool().Block(
-		jen.Switch(jen.Id("v")).Block(
-			jen.CaseFunc(func(g *jen.Group) {
-				for _, val := range s.Enum {
-					g.Id(enumConst(n.Name, val))
-				}
-			}).Block(jen.Return(jen.True())),
-		),
+	e.tf.Comment("Valid reports whether v is one of the schema's values.")
+	e.tf.Func().Params(jen.Id("v").Id(n.Name)).Id("Valid").Params().Bool().Block(
+		jen.Switch(jen.Id("v")).BlockFunc(func(g *jen.Group) {
+			var names []string
+			for _, val := range s.Enum {
+				names = append(names, enumConst(n.Name, val))
+			}
+			trueCases(g, names, func(s string) jen.Code { return jen.Id(s) })
+		}),
 		jen.Return(jen.False()),
 	)
-	e.f.Comment("DecodeJSON reads one " + n.Name + " from d and checks it is a known value.")
-	e.f.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))).Error().Block(
+	e.cf.Comment("DecodeJSON reads one " + n.Name + " from d and checks it is a known value.")
+	e.cf.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))).Error().Block(
 		jen.List(jen.Id("x"), jen.Err()).Op(":=").Id("d").Dot("StringBytes").Call(),
 		retErr(jen.Id("p")),
 		// Switching on the bytes assigns the constant: no allocation.
@@ -442,8 +440,8 @@ func (e *emitter) enumMethods(n *model.Named) {
 		}),
 		jen.Return(jen.Nil()),
 	)
-	e.f.Comment("AppendJSON appends v as a JSON string.")
-	e.f.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().Block(
+	e.cf.Comment("AppendJSON appends v as a JSON string.")
+	e.cf.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().Block(
 		jen.Return(wireQ("AppendString").Call(jen.Id("b"), jen.String().Call(jen.Op("*").Id("v")))),
 	)
 	e.commonMethods(n)
@@ -451,16 +449,16 @@ func (e *emitter) enumMethods(n *model.Named) {
 
 func (e *emitter) containerMethods(n *model.Named) {
 	s := n.Schema
-	e.f.Comment("DecodeJSON reads one " + n.Name + " from d, checking every constraint of its schema.")
-	e.f.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))).Error().BlockFunc(func(g *jen.Group) {
+	e.cf.Comment("DecodeJSON reads one " + n.Name + " from d, checking every constraint of its schema.")
+	e.cf.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))).Error().BlockFunc(func(g *jen.Group) {
 		body := &model.Schema{Kind: s.Kind, Items: s.Items, Values: s.Values, MinItems: s.MinItems, MaxItems: s.MaxItems}
 		g.Var().Id("x").Add(e.baseType(body))
 		e.decodeValue(g, body, jen.Id("x"), jen.Id("p"))
 		g.Op("*").Id("v").Op("=").Id("x")
 		g.Return(jen.Nil())
 	})
-	e.f.Comment("AppendJSON appends the JSON encoding of v to b.")
-	e.f.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
+	e.cf.Comment("AppendJSON appends the JSON encoding of v to b.")
+	e.cf.Func().Params(jen.Id("v").Op("*").Id(n.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
 		body := &model.Schema{Kind: s.Kind, Items: s.Items, Values: s.Values}
 		if s.Kind == model.KindArray {
 			g.If(jen.Op("*").Id("v").Op("==").Nil()).Block(jen.Return(jen.Append(bID, jen.Lit("[]").Op("..."))))
@@ -474,18 +472,18 @@ func (e *emitter) containerMethods(n *model.Named) {
 func (e *emitter) unionMethods(n *model.Named) {
 	s := n.Schema
 	for _, v := range s.Variants {
-		e.f.Func().Params(jen.Op("*").Id(v.Name)).Id("is" + n.Name).Params().Block()
+		e.tf.Func().Params(jen.Op("*").Id(v.Name)).Id("is" + n.Name).Params().Block()
 	}
-	e.f.Comment("decode" + n.Name + " reads one " + n.Name + ", choosing the member by its " + s.Discriminator + " property.")
-	e.f.Func().Id("decode"+n.Name).Params(jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))).Params(jen.Id(n.Name), jen.Error()).BlockFunc(func(g *jen.Group) {
+	e.cf.Comment("decode" + n.Name + " reads one " + n.Name + ", choosing the member by its " + s.Discriminator + " property.")
+	e.cf.Func().Id("decode"+n.Name).Params(jen.Id("d").Op("*").Add(wireQ("Decoder")), jen.Id("p").Op("*").Add(wireQ("Path"))).Params(jen.Id(n.Name), jen.Error()).BlockFunc(func(g *jen.Group) {
 		g.If(jen.Id("d").Dot("Peek").Call().Op("!=").Add(wireQ("KindObject"))).Block(
 			jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("d").Dot("Raw").Call(),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("errAt").Call(jen.Id("p"), jen.Err()))),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), wireQ("At").Call(jen.Id("p"), jen.Err()))),
 			jen.Return(jen.Nil(), wireQ("Errorf").Call(jen.Id("p"), jen.Lit("must be object"))),
 		)
 		g.List(jen.Id("raw"), jen.Err()).Op(":=").Id("d").Dot("Raw").Call()
-		g.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("errAt").Call(jen.Id("p"), jen.Err())))
-		g.List(jen.Id("tag"), jen.Id("found")).Op(":=").Id("sniffString").Call(jen.Id("raw"), jen.Lit(s.Discriminator))
+		g.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), wireQ("At").Call(jen.Id("p"), jen.Err())))
+		g.List(jen.Id("tag"), jen.Id("found")).Op(":=").Add(rpcQ("SniffString")).Call(jen.Id("raw"), jen.Lit(s.Discriminator))
 		g.If(jen.Op("!").Id("found")).Block(jen.Return(jen.Nil(), wireQ("Errorf").Call(jen.Id("p"), jen.Lit("must have required property '"+s.Discriminator+"'"))))
 		g.Id("sub").Op(":=").Add(wireQ("NewDecoder")).Call(jen.Id("raw"))
 		g.Switch(jen.Id("tag")).BlockFunc(func(g *jen.Group) {
@@ -499,12 +497,12 @@ func (e *emitter) unionMethods(n *model.Named) {
 		})
 		g.Return(jen.Nil(), wireQ("Errorf").Call(jen.Id("p"), jen.Lit(s.Discriminator+" must be equal to one of the allowed values")))
 	})
-	e.f.Comment("Decode" + n.Name + " decodes and validates one " + n.Name + " document.")
-	e.f.Func().Id("Decode"+n.Name).Params(jen.Id("data").Index().Byte()).Params(jen.Id(n.Name), jen.Error()).Block(
+	e.cf.Comment("Decode" + n.Name + " decodes and validates one " + n.Name + " document.")
+	e.cf.Func().Id("Decode"+n.Name).Params(jen.Id("data").Index().Byte()).Params(jen.Id(n.Name), jen.Error()).Block(
 		jen.Id("d").Op(":=").Add(wireQ("NewDecoder")).Call(jen.Id("data")),
 		jen.List(jen.Id("v"), jen.Err()).Op(":=").Id("decode"+n.Name).Call(jen.Id("d"), jen.Nil()),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.If(jen.Err().Op(":=").Id("d").Dot("End").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("errAt").Call(jen.Nil(), jen.Err()))),
+		jen.If(jen.Err().Op(":=").Id("d").Dot("End").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), wireQ("At").Call(jen.Nil(), jen.Err()))),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
 }

@@ -38,6 +38,43 @@ func TestDeterministic(t *testing.T) {
 			t.Errorf("%s differs between two runs", name)
 		}
 	}
+	if len(a) != len(b) {
+		t.Errorf("%d files, then %d", len(a), len(b))
+	}
+}
+
+// TestDecodeOnce: each method's params are decoded by one function, which DecodeParams
+// and the Mux both call; nothing else decodes params.
+func TestDecodeOnce(t *testing.T) {
+	m, err := model.Load(schemaDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := gogen.Generate(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dispatch, mux := string(files["dispatch_gen.go"]), string(files["mux_gen.go"])
+	for _, me := range m.Methods {
+		fn := "decode" + me.GoName + "Params(d, v)"
+		if n := strings.Count(dispatch, "func decode"+me.GoName+"Params("); n != 1 {
+			t.Errorf("%s: %d params decoders in dispatch_gen.go, want 1", me.Name, n)
+		}
+		if !strings.Contains(dispatch, "return "+fn) && !strings.Contains(dispatch, ":= "+fn) {
+			t.Errorf("%s: DecodeParams does not call %s", me.Name, fn)
+		}
+		if me.Group != "handshake" && !strings.Contains(mux, ":= "+fn) {
+			t.Errorf("%s: the Mux does not call %s", me.Name, fn)
+		}
+	}
+	if strings.Contains(mux, "DecodeJSON") {
+		t.Error("mux_gen.go decodes params itself")
+	}
+	for name, b := range files {
+		if name != "dispatch_gen.go" && strings.Contains(string(b), "errParams(") && name != "errors_gen.go" {
+			t.Errorf("%s reports params errors; only the per-method decoders should", name)
+		}
+	}
 }
 
 // TestNewMethodNeedsHandler shows the schema-first contract: adding a method to the
@@ -51,7 +88,7 @@ func TestNewMethodNeedsHandler(t *testing.T) {
 	copyDir(t, schemaDir, filepath.Join(scratch, "schema"))
 	mod := filepath.Join(scratch, "mod")
 	writeFile(t, filepath.Join(mod, "go.mod"), "module github.com/clawgate/gateway\n\ngo 1.26.8\n")
-	copyRuntime(t, filepath.Join(mod, "gen", "go", "wire"))
+	copyRuntime(t, mod)
 
 	m := generate(t, filepath.Join(scratch, "schema"), mod)
 	writeFile(t, filepath.Join(mod, "handler", "h.go"), handlerSource(m, ""))
@@ -116,11 +153,21 @@ func generate(t *testing.T, schema, mod string) *model.Model {
 	return m
 }
 
-// handlerSource writes a handler that serves every dispatched method of m.
+// handlerSource writes a handler that serves every dispatched method of m and hands
+// it to a Mux, one setter per group.
 func handlerSource(m *model.Model, _ string) string {
 	var b strings.Builder
 	b.WriteString("package handler\n\nimport (\n\t\"context\"\n\t\"errors\"\n\n\t\"github.com/clawgate/gateway/gen/go/protocol\"\n)\n\n")
-	b.WriteString("type H struct{}\n\nvar _ protocol.Handler[int] = H{}\n\n")
+	b.WriteString("type H struct{}\n\nfunc Mux() *protocol.Mux[int] {\n\tm := protocol.NewMux[int]()\n")
+	seen := map[string]bool{}
+	for _, me := range m.Methods {
+		if me.Group == "handshake" || seen[me.Group] {
+			continue
+		}
+		seen[me.Group] = true
+		fmt.Fprintf(&b, "\tm.Set%s(H{})\n", model.GoMethodName(me.Group))
+	}
+	b.WriteString("\treturn m\n}\n\n")
 	for _, me := range m.Methods {
 		if me.Group == "handshake" {
 			continue
@@ -139,22 +186,26 @@ func build(dir string) (string, error) {
 	return string(out), err
 }
 
-func copyRuntime(t *testing.T, dst string) {
+// copyRuntime copies the hand-written runtime the generated code imports into the
+// scratch module, at the same import paths.
+func copyRuntime(t *testing.T, mod string) {
 	t.Helper()
-	src := "../runtime/wire"
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), "_test.go") || !strings.HasSuffix(e.Name(), ".go") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+	for _, pkg := range []string{"wire", "rpc"} {
+		src := filepath.Join("..", "runtime", pkg)
+		ents, err := os.ReadDir(src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(dst, e.Name()), string(b))
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), "_test.go") || !strings.HasSuffix(e.Name(), ".go") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(mod, "tools", "protogen", "runtime", pkg, e.Name()), string(b))
+		}
 	}
 }
 

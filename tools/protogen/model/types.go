@@ -192,8 +192,8 @@ type Model struct {
 	Unreadable map[string]error
 	// Manifest is manifest.json as written (nil when missing or malformed).
 	Manifest *Manifest
-	Frames     []*Named // RequestFrame, ResponseFrame, EventFrame, Frame (when all exist)
-	Config     *Named   // root of config/clawdbot.json, if present
+	Frames   []*Named // RequestFrame, ResponseFrame, EventFrame, Frame (when all exist)
+	Config   *Named   // root of config/clawdbot.json, if present
 	// ErrorCode is defs.json's ErrorCode enum (the wire error codes), if present.
 	ErrorCode *Named
 	byName    map[string]*Named

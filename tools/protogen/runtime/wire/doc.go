@@ -8,10 +8,11 @@
 // frame; here the success path allocates only the Go strings handed back to
 // the caller.
 //
-// The files of this package (not its tests) are copied verbatim into the
-// generated tree, so the package is self-contained: standard library only,
-// no init side effects, and no mutable package state other than the buffer
-// cache behind [GetBuffer].
+// It is the generator's runtime, imported by the generated code the way
+// protobuf's generated code imports its runtime (nothing is copied into gen/);
+// tools/protogen/runtime/rpc builds on it. It stays self-contained: standard
+// library only, no init side effects, and no mutable package state other than
+// the buffer cache behind [GetBuffer].
 //
 // # Strictness
 //

@@ -5,21 +5,23 @@ import Foundation
 public let GATEWAY_PROTOCOL_VERSION = 3
 public let GATEWAY_MIN_PROTOCOL_VERSION = 2
 
-/// Codes of ErrorShape.code.
+/// Codes of ErrorShape.code (defs.json ErrorCode).
 public enum ErrorCode: String, Codable, Sendable {
+    case notLinked = "NOT_LINKED"
+    case notPaired = "NOT_PAIRED"
+    case agentTimeout = "AGENT_TIMEOUT"
     case invalidRequest = "INVALID_REQUEST"
     case unavailable = "UNAVAILABLE"
-    case notLinked = "NOT_LINKED"
-    case agentTimeout = "AGENT_TIMEOUT"
-    case notPaired = "NOT_PAIRED"
 }
 
 /// Every wire method of the gateway protocol.
 public enum GatewayMethod: String, CaseIterable, Sendable {
-    /// Health snapshot of the gateway and its providers. Served from a cache younger than 60 s (refreshed in the background), else refreshed first; every completed refresh is broadcast as a health event.
+    /// Health snapshot of the gateway and its providers. Served from a cache younger than 60 s (refreshed
+    /// in the background), else refreshed first; every completed refresh is broadcast as a health event.
     /// params HealthParams; result HealthSummary; protocols 2, 3.
     case health = "health"
-    /// Send a message through a provider. Deduplicated on idempotencyKey: a retry, even a concurrent one, gets the first attempt's result and never sends twice.
+    /// Send a message through a provider. Deduplicated on idempotencyKey: a retry, even a concurrent one,
+    /// gets the first attempt's result and never sends twice.
     /// params SendParams; result SendResult; protocols 2, 3.
     case send = "send"
 }
@@ -82,7 +84,8 @@ public struct ErrorShape: Codable, Sendable {
     }
 }
 
-/// Broadcast events carry the global seq; targeted ones (connect.challenge, node.invoke.request) do not. stateVersion rides on presence and health events.
+/// Broadcast events carry the global seq; targeted ones (connect.challenge, node.invoke.request) do
+/// not. stateVersion rides on presence and health events.
 public struct EventFrame: Codable, Sendable {
     public let type: String
     public let event: String
@@ -567,7 +570,8 @@ public struct RequestFrame: Codable, Sendable {
     }
 }
 
-/// Answer to the request with the same id. agent answers twice on one id (accepted, then final); every other method once. payload may accompany ok:false.
+/// Answer to the request with the same id. agent answers twice on one id (accepted, then final); every
+/// other method once. payload may accompany ok:false.
 public struct ResponseFrame: Codable, Sendable {
     public let type: String
     public let error: ErrorShape?
