@@ -162,6 +162,9 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		}
 	}()
 	var healthVersion int64
+	// One brake on secret guessing for the process: an in-process restart must not
+	// hand a guesser a fresh budget.
+	throttle := auth.NewThrottle(auth.ThrottleOptions{})
 	for {
 		res, err := config.Resolve(&file.Config, env, config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode})
 		if err != nil {
@@ -202,6 +205,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			LogFile:                logFile.Path(),
 			AllowedOrigins:         allowedOrigins(file),
 			AllowInsecureControlUI: file.Config.Gateway != nil && file.Config.Gateway.ControlUI != nil && file.Config.Gateway.ControlUI.AllowInsecureAuth,
+			AuthThrottle:           throttle,
 			Logger:                 log,
 		})
 		if err == nil {
