@@ -221,6 +221,8 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		go reload.Watch(wctx, paths.ConfigPath, 200*time.Millisecond, reloadDebounce(file), func() {
 			next, plan, err := planReload(paths.ConfigPath, file)
 			switch {
+			case errors.Is(err, errConfigVanished):
+				log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
 			case err != nil:
 				log.Warn("config reload skipped: the new file is invalid; the running config stays", "err", err)
 			case plan.NoopReason != "":
@@ -262,11 +264,14 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		<-served
 		healthVersion = srv.HealthVersion()
 		if why == "SIGUSR1" {
-			if next, err := config.Load(paths.ConfigPath); err == nil {
+			switch next, err := config.Load(paths.ConfigPath); {
+			case err != nil:
+				log.Warn("config invalid; restarting with the previous one", "err", err)
+			case !next.Exists && file.Exists:
+				log.Warn("config file is gone; restarting with the previous one", "path", paths.ConfigPath)
+			default:
 				file = next
 				svc.reconfigure(ctx, next)
-			} else {
-				log.Warn("config invalid; restarting with the previous one", "err", err)
 			}
 		}
 	}
@@ -298,11 +303,19 @@ func listenRetry(ctx context.Context, addr string, retry bool) (net.Listener, er
 	}
 }
 
-// planReload loads the changed file and decides what it needs.
+// errConfigVanished: the config file the gateway runs on was deleted (or moved away).
+var errConfigVanished = errors.New("config file vanished")
+
+// planReload loads the changed file and decides what it needs. A file that vanished
+// is not an edit to an empty config — applying that would restart the gateway with
+// defaults, auth off — so the running config stays, as for an invalid file.
 func planReload(path string, cur *config.File) (*config.File, reload.Plan, error) {
 	next, err := config.Load(path)
 	if err != nil {
 		return nil, reload.Plan{}, err
+	}
+	if !next.Exists && cur.Exists {
+		return nil, reload.Plan{}, errConfigVanished
 	}
 	mode := ""
 	if next.Config.Gateway != nil && next.Config.Gateway.Reload != nil {

@@ -103,8 +103,8 @@ func canvasRoot(s *services) (string, error) {
 
 func (h *httpSurfaces) reloadHooks() {
 	f, err := config.Load(h.s.paths.ConfigPath)
-	if err != nil {
-		return // the gateway's own reloader reports invalid files
+	if err != nil || !f.Exists {
+		return // the gateway's own reloader reports invalid and vanished files
 	}
 	next, err := hooks.Resolve(f.Config.Hooks)
 	if err != nil {
