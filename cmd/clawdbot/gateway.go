@@ -114,6 +114,10 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}),
 		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
 	))
+	tightenSecretPerms(paths, file, log)
+	if f.token != "" || f.password != "" {
+		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
+	}
 	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir, Logger: log})
 	if err != nil {
 		return &exitError{1, fmt.Errorf("device store: %w", err)}
