@@ -115,6 +115,10 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}),
 		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
 	))
+	tightenSecretPerms(paths, file, log)
+	if f.token != "" || f.password != "" {
+		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
+	}
 	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir, Logger: log})
 	if err != nil {
 		return &exitError{1, fmt.Errorf("device store: %w", err)}
@@ -163,6 +167,9 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		}
 	}()
 	var healthVersion int64
+	// One brake on secret guessing for the process: an in-process restart must not
+	// hand a guesser a fresh budget.
+	throttle := auth.NewThrottle(auth.ThrottleOptions{})
 	for {
 		res, err := config.Resolve(&file.Config, env, config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode})
 		if err != nil {
@@ -207,6 +214,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			LogFile:                logFile.Path(),
 			AllowedOrigins:         allowedOrigins(file),
 			AllowInsecureControlUI: file.Config.Gateway != nil && file.Config.Gateway.ControlUI != nil && file.Config.Gateway.ControlUI.AllowInsecureAuth,
+			AuthThrottle:           throttle,
 			Logger:                 log,
 		})
 		if err == nil {
@@ -222,6 +230,8 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		go reload.Watch(wctx, paths.ConfigPath, 200*time.Millisecond, reloadDebounce(file), func() {
 			next, plan, err := planReload(paths.ConfigPath, file)
 			switch {
+			case errors.Is(err, errConfigVanished):
+				log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
 			case err != nil:
 				log.Warn("config reload skipped: the new file is invalid; the running config stays", "err", err)
 			case plan.NoopReason != "":
@@ -263,11 +273,14 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		<-served
 		healthVersion = srv.HealthVersion()
 		if why == "SIGUSR1" {
-			if next, err := config.Load(paths.ConfigPath); err == nil {
+			switch next, err := config.Load(paths.ConfigPath); {
+			case err != nil:
+				log.Warn("config invalid; restarting with the previous one", "err", err)
+			case !next.Exists && file.Exists:
+				log.Warn("config file is gone; restarting with the previous one", "path", paths.ConfigPath)
+			default:
 				file = next
 				svc.reconfigure(ctx, next)
-			} else {
-				log.Warn("config invalid; restarting with the previous one", "err", err)
 			}
 		}
 	}
@@ -299,11 +312,19 @@ func listenRetry(ctx context.Context, addr string, retry bool) (net.Listener, er
 	}
 }
 
-// planReload loads the changed file and decides what it needs.
+// errConfigVanished: the config file the gateway runs on was deleted (or moved away).
+var errConfigVanished = errors.New("config file vanished")
+
+// planReload loads the changed file and decides what it needs. A file that vanished
+// is not an edit to an empty config — applying that would restart the gateway with
+// defaults, auth off — so the running config stays, as for an invalid file.
 func planReload(path string, cur *config.File) (*config.File, reload.Plan, error) {
 	next, err := config.Load(path)
 	if err != nil {
 		return nil, reload.Plan{}, err
+	}
+	if !next.Exists && cur.Exists {
+		return nil, reload.Plan{}, errConfigVanished
 	}
 	mode := ""
 	if next.Config.Gateway != nil && next.Config.Gateway.Reload != nil {

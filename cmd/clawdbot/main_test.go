@@ -97,8 +97,8 @@ func startProcConfig(t *testing.T, cfg string, args ...string) *gatewayProc {
 	cmd := exec.Command(binary, append([]string{"gateway", "--allow-unconfigured", "--port", fmt.Sprint(port)}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "CLAWDBOT_STATE_DIR="+filepath.Join(home, "state"), "CLAWDBOT_CONFIG_PATH="+filepath.Join(home, "clawdbot.json"))
 	if !strings.Contains(cfg, `"bridge"`) {
-		// The bridge's default bind is the LAN (as in the original); tests listen on
-		// loopback only, so a test that wants a bridge configures one.
+		// Tests that do not need the bridge keep its port free; a test that wants a
+		// bridge configures one (it listens on loopback, like the gateway).
 		cmd.Env = append(cmd.Env, "CLAWDBOT_BRIDGE_ENABLED=0")
 	}
 	out := &syncBuf{}

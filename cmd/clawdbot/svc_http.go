@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/canvas"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/controlui"
@@ -77,7 +78,13 @@ func newHTTPSurfaces(ctx context.Context, s *services) (component, error) {
 		if err != nil {
 			return nil, err
 		}
-		host, err := canvas.New(canvas.Options{Root: root, LiveReload: features.CanvasLiveReload, Logger: s.log.With("component", "canvas")})
+		// startCanvas listens on the gateway's resolved host; on loopback the canvas
+		// serves loopback host names only (DNS rebinding).
+		loopback := true
+		if res, err := config.Resolve(cfg, s.env, config.Flags{}); err == nil {
+			loopback = auth.IsLoopback(res.Host)
+		}
+		host, err := canvas.New(canvas.Options{Root: root, LiveReload: features.CanvasLiveReload, LoopbackOnly: loopback, Logger: s.log.With("component", "canvas")})
 		if err != nil {
 			return nil, err
 		}
@@ -103,8 +110,8 @@ func canvasRoot(s *services) (string, error) {
 
 func (h *httpSurfaces) reloadHooks() {
 	f, err := config.Load(h.s.paths.ConfigPath)
-	if err != nil {
-		return // the gateway's own reloader reports invalid files
+	if err != nil || !f.Exists {
+		return // the gateway's own reloader reports invalid and vanished files
 	}
 	next, err := hooks.Resolve(f.Config.Hooks)
 	if err != nil {
@@ -145,6 +152,9 @@ func (h *httpSurfaces) attach(srv *gateway.Server, _ *methods) error {
 	return nil
 }
 
+// canvasWriteTimeout bounds writing one canvas response.
+const canvasWriteTimeout = 2 * time.Minute
+
 // startCanvas binds the canvas port. A busy port is a warning, not a failure: the
 // gateway is still useful without the canvas, and hello-ok then advertises none.
 func (h *httpSurfaces) startCanvas() {
@@ -160,7 +170,11 @@ func (h *httpSurfaces) startCanvas() {
 		return
 	}
 	h.canvasPort = ln.Addr().(*net.TCPAddr).Port
-	h.canvasSrv = &http.Server{Handler: h.canvas, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}
+	// The gateway port's timeouts, but a longer write timeout: canvas assets may be
+	// large and go to phones over Wi-Fi. Live-reload sockets leave the server when
+	// upgraded.
+	h.canvasSrv = &http.Server{Handler: h.canvas, ReadHeaderTimeout: gateway.DefaultHTTPReadHeaderTimeout, ReadTimeout: gateway.DefaultHTTPReadTimeout,
+		WriteTimeout: canvasWriteTimeout, IdleTimeout: gateway.DefaultHTTPIdleTimeout, ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}
 	h.canvasDone = make(chan struct{})
 	h.log.Info("canvas host listening", "url", "http://"+ln.Addr().String()+canvas.FilesPrefix, "root", h.canvas.Root())
 	go func() {

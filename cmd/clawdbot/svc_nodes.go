@@ -37,14 +37,16 @@ func buildNodes(ctx context.Context, s *services) (component, error) {
 		c.reg.Close()
 		return nil, err
 	}
-	mode := bridge.DefaultBind
+	// The bridge listens where the gateway does (gateway.bind / --bind, loopback by
+	// default) unless bridge.bind says otherwise.
+	host := res.Host
 	if b := s.file.Config.Bridge; b != nil && b.Bind != nil {
-		mode = string(*b.Bind)
-	}
-	host, ok := bridge.BindHost(mode, config.TailnetIPv4)
-	if !ok {
-		s.log.Warn("bridge not started: bridge.bind is tailnet but this machine has no tailnet address")
-		return c, nil
+		h, ok := bridge.BindHost(string(*b.Bind), config.TailnetIPv4)
+		if !ok {
+			s.log.Warn("bridge not started: bridge.bind is tailnet but this machine has no tailnet address")
+			return c, nil
+		}
+		host = h
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(res.BridgePort))
 	ln, err := net.Listen("tcp", addr)

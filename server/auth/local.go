@@ -69,3 +69,58 @@ func parseAddr(s string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(s)
 	return a, err == nil
 }
+
+// IsLoopbackHost reports whether a Host header value names this machine through the
+// loopback interface only: "localhost", any "*.localhost" name (RFC 6761 reserves them
+// for loopback), an IPv4 address in 127.0.0.0/8, or [::1] — with or without a port.
+// It is the DNS-rebinding guard: a page on rebind.attacker.example that made its name
+// resolve to 127.0.0.1 still sends Host: rebind.attacker.example, which this refuses.
+func IsLoopbackHost(host string) bool {
+	name := hostName(host)
+	if name == "" {
+		return false
+	}
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(name)
+	if err != nil || a.Zone() != "" {
+		return false
+	}
+	return a.Unmap().IsLoopback()
+}
+
+// IsLoopbackOrigin reports whether a browser Origin ("http://localhost:5173") is a
+// page served from a loopback host name (IsLoopbackHost) over http or https.
+func IsLoopbackOrigin(origin string) bool {
+	scheme, rest, ok := strings.Cut(strings.TrimRight(strings.TrimSpace(origin), "/"), "://")
+	if !ok || strings.ContainsAny(rest, "/?#@") {
+		return false
+	}
+	switch strings.ToLower(scheme) {
+	case "http", "https":
+	default:
+		return false
+	}
+	return IsLoopbackHost(rest)
+}
+
+// AddrKey is the key per-address limits count by: the IPv4 address, or the /64 an
+// IPv6 address belongs to (one host usually owns a whole /64, so counting single
+// IPv6 addresses would let it multiply itself). remoteAddr may carry a port. An
+// unparsable address is its own key.
+func AddrKey(remoteAddr string) string {
+	a, ok := parseAddr(remoteAddr)
+	if !ok {
+		return remoteAddr
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}

@@ -73,3 +73,68 @@ func TestIsLocalDirect(t *testing.T) {
 		})
 	}
 }
+
+func TestIsLoopbackHost(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true},
+		{"LOCALHOST:18789", true},
+		{"app.localhost:18789", true},
+		{"127.0.0.1", true},
+		{"127.0.0.1:18789", true},
+		{"127.9.8.7:1", true},
+		{"[::1]:18789", true},
+		{"[::1]", true},
+		{"[::ffff:127.0.0.1]:1", true},
+		{"rebind.attacker.example:18789", false},
+		{"localhost.attacker.example", false},
+		{"evil-localhost:1", false},
+		{"10.0.0.1:18789", false},
+		{"0.0.0.0:18789", false},
+		{"[fe80::1%25lo]:1", false},
+		{"", false},
+		{":18789", false},
+	} {
+		if got := IsLoopbackHost(tc.host); got != tc.want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
+
+func TestIsLoopbackOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		origin string
+		want   bool
+	}{
+		{"http://localhost:5173", true},
+		{"https://127.0.0.1:18789", true},
+		{"http://[::1]:18789/", true},
+		{"http://app.localhost", true},
+		{"http://rebind.attacker.example:18789", false},
+		{"http://user@localhost@evil.example", false},
+		{"file://", false},
+		{"null", false},
+		{"ws://localhost:1", false},
+		{"", false},
+	} {
+		if got := IsLoopbackOrigin(tc.origin); got != tc.want {
+			t.Errorf("IsLoopbackOrigin(%q) = %v, want %v", tc.origin, got, tc.want)
+		}
+	}
+}
+
+func TestAddrKey(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"192.0.2.7:5000", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:1", "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"},
+		{"garbage", "garbage"},
+	} {
+		if got := AddrKey(tc.in); got != tc.want {
+			t.Errorf("AddrKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/logs"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/nodes/live"
 )
@@ -30,8 +31,19 @@ const (
 	// DefaultMaxLineBytes bounds one frame. The original had no limit; invoke results
 	// carry camera snapshots as base64, so it is generous.
 	DefaultMaxLineBytes = 8 << 20
+	// DefaultMaxPreAuthLineBytes bounds one frame before the node has authenticated:
+	// hello and pair-request are small, so an unauthenticated peer cannot make the
+	// bridge hold megabytes per connection.
+	DefaultMaxPreAuthLineBytes = 64 << 10
 	// DefaultMaxConns bounds open bridge connections (authenticated or not).
 	DefaultMaxConns = 64
+	// DefaultMaxUnauthPerAddr bounds the unauthenticated connections from one address
+	// (auth.AddrKey: an IPv4 address or an IPv6 /64), pairing waits included.
+	DefaultMaxUnauthPerAddr = 4
+	// DefaultMaxPairWaits bounds the connections waiting for a pairing decision, so
+	// pair-request holders cannot keep every slot for the whole PairTimeout: the other
+	// slots turn over within HandshakeTimeout.
+	DefaultMaxPairWaits = 16
 	// DefaultHandshakeTimeout is how long a connection may stay unauthenticated
 	// without a pairing request in progress.
 	DefaultHandshakeTimeout = 10 * time.Second
@@ -67,25 +79,31 @@ type Options struct {
 	// late-bound because the gateway instance changes on in-process restarts. nil drops.
 	Broadcast func(protocol.Event)
 
-	MaxLineBytes     int
-	MaxConns         int
-	HandshakeTimeout time.Duration
-	IdleTimeout      time.Duration
-	PairTimeout      time.Duration
-	Logger           *slog.Logger
+	MaxLineBytes        int
+	MaxPreAuthLineBytes int
+	MaxConns            int
+	MaxUnauthPerAddr    int
+	MaxPairWaits        int
+	HandshakeTimeout    time.Duration
+	IdleTimeout         time.Duration
+	PairTimeout         time.Duration
+	Logger              *slog.Logger
 }
 
 // Server is the bridge listener.
 type Server struct {
-	o     Options
-	log   *slog.Logger
-	slots chan struct{}
+	o       Options
+	log     *slog.Logger
+	sampler *logs.Sampler // lines any peer can cause at will
+	slots   chan struct{}
 
-	mu      sync.Mutex
-	ln      []net.Listener
-	conns   map[*conn]struct{}
-	closing bool
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	ln        []net.Listener
+	conns     map[*conn]struct{}
+	unauth    map[string]int // unauthenticated connections per address key
+	pairWaits int            // connections waiting for a pairing decision
+	closing   bool
+	wg        sync.WaitGroup
 }
 
 // New checks the options and builds a server.
@@ -96,8 +114,17 @@ func New(o Options) (*Server, error) {
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = DefaultMaxLineBytes
 	}
+	if o.MaxPreAuthLineBytes <= 0 {
+		o.MaxPreAuthLineBytes = min(DefaultMaxPreAuthLineBytes, o.MaxLineBytes)
+	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxUnauthPerAddr <= 0 {
+		o.MaxUnauthPerAddr = DefaultMaxUnauthPerAddr
+	}
+	if o.MaxPairWaits <= 0 {
+		o.MaxPairWaits = DefaultMaxPairWaits
 	}
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = DefaultHandshakeTimeout
@@ -114,7 +141,8 @@ func New(o Options) (*Server, error) {
 	if o.ServerName == "" {
 		o.ServerName = "clawdbot"
 	}
-	return &Server{o: o, log: o.Logger, slots: make(chan struct{}, o.MaxConns), conns: map[*conn]struct{}{}}, nil
+	return &Server{o: o, log: o.Logger, sampler: logs.NewSampler(o.Logger, logs.SamplerOptions{}), slots: make(chan struct{}, o.MaxConns),
+		conns: map[*conn]struct{}{}, unauth: map[string]int{}}, nil
 }
 
 // Serve accepts connections on ln until Close. It returns nil after Close.
@@ -146,17 +174,15 @@ func (s *Server) Serve(ln net.Listener) error {
 		select {
 		case s.slots <- struct{}{}:
 		default:
-			s.log.Warn("bridge connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.o.MaxConns)
-			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = nc.Write(encode(Frame{Type: TypeError, Code: CodeUnavailable, Message: "too many bridge connections"}))
-			_ = nc.Close()
+			s.sampler.Log(slog.LevelWarn, "bridge connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.o.MaxConns)
+			refuse(nc, "too many bridge connections")
 			continue
 		}
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 			_ = tc.SetKeepAlive(true)
 		}
-		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), done: make(chan struct{})}
+		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), key: auth.AddrKey(nc.RemoteAddr().String()), done: make(chan struct{})}
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
@@ -164,6 +190,15 @@ func (s *Server) Serve(ln net.Listener) error {
 			<-s.slots
 			continue
 		}
+		if s.unauth[c.key] >= s.o.MaxUnauthPerAddr {
+			s.mu.Unlock()
+			<-s.slots
+			s.sampler.Log(slog.LevelWarn, "bridge connection refused: too many unauthenticated connections from one address", "remote", c.remote, "max", s.o.MaxUnauthPerAddr)
+			refuse(nc, "too many unauthenticated bridge connections from this address")
+			continue
+		}
+		s.unauth[c.key]++
+		c.unauthCounted = true
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -173,8 +208,27 @@ func (s *Server) Serve(ln net.Listener) error {
 			c.run()
 			s.mu.Lock()
 			delete(s.conns, c)
+			s.releaseUnauthLocked(c)
 			s.mu.Unlock()
 		}()
+	}
+}
+
+// refuse answers a connection that gets no slot with an error frame and closes it.
+func refuse(nc net.Conn, msg string) {
+	_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = nc.Write(encode(Frame{Type: TypeError, Code: CodeUnavailable, Message: msg}))
+	_ = nc.Close()
+}
+
+// releaseUnauthLocked stops counting c as unauthenticated (it logged in, or closed).
+func (s *Server) releaseUnauthLocked(c *conn) {
+	if !c.unauthCounted {
+		return
+	}
+	c.unauthCounted = false
+	if s.unauth[c.key]--; s.unauth[c.key] <= 0 {
+		delete(s.unauth, c.key)
 	}
 }
 
@@ -223,6 +277,9 @@ type conn struct {
 	s      *Server
 	nc     net.Conn
 	remote string
+	key    string // auth.AddrKey(remote): what per-address limits count by
+	// unauthCounted: c counts in s.unauth (guarded by s.mu).
+	unauthCounted bool
 
 	wmu       sync.Mutex // serialises writes
 	closeOnce sync.Once
@@ -299,22 +356,23 @@ func (c *conn) run() {
 			c.s.o.Live.Unregister(h)
 		}
 	}()
-	max := c.s.o.MaxLineBytes
-	// The buffer is never much larger than a line may be, so an endless line without a
-	// newline is caught as soon as it passes the limit.
-	br := bufio.NewReaderSize(c.nc, min(64<<10, max+2))
+	// The read buffer is small and a line is collected only up to the limit that
+	// applies — MaxPreAuthLineBytes until the node has authenticated — so an endless or
+	// oversized line is refused as soon as it passes the limit, without buffering it.
+	br := bufio.NewReaderSize(c.nc, min(64<<10, c.s.o.MaxLineBytes+2))
 	for {
 		_ = c.nc.SetReadDeadline(c.readDeadline(start))
-		line, err := readLine(br, max)
+		line, err := readLine(br, c.lineLimit)
 		if errors.Is(err, errLineTooLong) {
-			c.s.log.Warn("bridge line too long; closing", "remote", c.remote, "max", max)
-			c.sendError(CodeInvalidRequest, fmt.Sprintf("frame too large (max %d bytes)", max))
+			limit := c.lineLimit()
+			c.s.sampler.Log(slog.LevelWarn, "bridge line too long; closing", "remote", c.remote, "max", limit, "authenticated", c.isAuthed())
+			c.sendError(CodeInvalidRequest, fmt.Sprintf("frame too large (max %d bytes)", limit))
 			c.linger()
 			return
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				c.s.log.Debug("bridge read ended", "remote", c.remote, "err", err)
+				c.s.sampler.Log(slog.LevelDebug, "bridge read ended", "remote", c.remote, "err", err)
 			}
 			if len(line) == 0 {
 				return
@@ -350,23 +408,42 @@ func (c *conn) linger() {
 	_, _ = io.CopyN(io.Discard, c.nc, lingerBytes)
 }
 
-// readLine returns the next line without its newline; past max bytes it fails with
-// errLineTooLong without buffering the rest.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
+// lineLimit is the longest line c may send now: MaxPreAuthLineBytes until it has
+// authenticated (a pairing may complete while a line is being read).
+func (c *conn) lineLimit() int {
+	if c.isAuthed() {
+		return c.s.o.MaxLineBytes
+	}
+	return c.s.o.MaxPreAuthLineBytes
+}
+
+// readLine returns the next line without its newline; past limit() bytes it fails
+// with errLineTooLong without buffering the rest. The line's buffer never grows beyond
+// limit()+1 bytes (no append doubling past the limit).
+func readLine(br *bufio.Reader, limitFn func() int) ([]byte, error) {
 	var buf []byte
 	for {
 		frag, err := br.ReadSlice('\n')
-		buf = append(buf, frag...)
-		n := len(buf)
-		nl := n > 0 && buf[n-1] == '\n'
-		if nl {
-			n--
+		limit := limitFn()
+		body := len(frag)
+		if body > 0 && frag[body-1] == '\n' {
+			body--
 		}
-		if n > max {
+		if len(buf)+body > limit {
 			return nil, errLineTooLong
 		}
+		if need := len(buf) + len(frag); need > cap(buf) {
+			grown := make([]byte, len(buf), min(max(2*cap(buf), need), limit+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		buf = append(buf, frag...)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
+		}
+		n := len(buf)
+		if n > 0 && buf[n-1] == '\n' {
+			n--
 		}
 		return buf[:n], err
 	}
@@ -474,7 +551,7 @@ func (c *conn) hello(f Frame) bool {
 	}
 	if _, ok := st.Verify(nodeID, f.Token); !ok {
 		c.authFails++
-		c.s.log.Warn("bridge hello refused: invalid token", "node", nodeID, "remote", c.remote, "failures", c.authFails)
+		c.s.sampler.Log(slog.LevelWarn, "bridge hello refused: invalid token", "node", nodeID, "remote", c.remote, "failures", c.authFails)
 		c.sendError(CodeUnauthorized, "invalid token")
 		return c.authFails < MaxAuthFailures
 	}
@@ -517,6 +594,9 @@ func (c *conn) login(nodeID string, f Frame) bool {
 	}
 	c.authed, c.reg = true, h
 	c.authMu.Unlock()
+	c.s.mu.Lock()
+	c.s.releaseUnauthLocked(c)
+	c.s.mu.Unlock()
 	return c.write(Frame{Type: TypeHelloOk, ServerName: c.s.o.ServerName, CanvasHostURL: c.s.o.CanvasHostURL}) == nil
 }
 
@@ -540,8 +620,24 @@ func (c *conn) pairRequest(f Frame) {
 		NodeID: nodeID, DisplayName: nonEmpty(f.DisplayName), Platform: nonEmpty(f.Platform), Version: nonEmpty(f.Version),
 		DeviceFamily: nonEmpty(f.DeviceFamily), ModelIdentifier: nonEmpty(f.ModelIdentifier), Caps: f.Caps, Commands: f.Commands, Silent: f.Silent,
 	}
-	req, created, ch, cancel, err := c.s.o.Store.RequestWatch(p, c.remoteIP())
+	c.s.mu.Lock()
+	if c.s.pairWaits >= c.s.o.MaxPairWaits {
+		c.s.mu.Unlock()
+		c.pairing.Store(false)
+		c.s.sampler.Log(slog.LevelWarn, "bridge pair-request refused: too many pairing requests waiting", "remote", c.remote, "max", c.s.o.MaxPairWaits)
+		c.sendError(CodeUnavailable, "too many pairing requests waiting; retry later")
+		return
+	}
+	c.s.pairWaits++
+	c.s.mu.Unlock()
+	endWait := func() {
+		c.s.mu.Lock()
+		c.s.pairWaits--
+		c.s.mu.Unlock()
+	}
+	req, created, ch, cancel, err := c.s.o.Store.RequestWatch(p, c.remoteIP(), c.key)
 	if err != nil {
+		endWait()
 		c.pairing.Store(false)
 		c.sendError(codeOf(err), errMessage(err))
 		return
@@ -552,6 +648,7 @@ func (c *conn) pairRequest(f Frame) {
 	c.s.log.Info("bridge pairing requested", "node", nodeID, "requestId", req.RequestID, "created", created)
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.o.PairTimeout + c.s.o.HandshakeTimeout))
 	go func() {
+		defer endWait()
 		defer cancel()
 		defer c.pairing.Store(false)
 		t := time.NewTimer(c.s.o.PairTimeout)

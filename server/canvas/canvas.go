@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"github.com/lxzan/gws"
+
+	"github.com/clawgate/gateway/server/auth"
 )
 
 // URL paths (§10.3).
@@ -48,6 +51,9 @@ const (
 	MaxWatchedDirs = 4096
 	// MaxReloadClients bounds the live-reload sockets.
 	MaxReloadClients = 256
+	// MaxReloadClientsPerAddr bounds the live-reload sockets of one address
+	// (auth.AddrKey), so one peer cannot take them all.
+	MaxReloadClientsPerAddr = 16
 )
 
 // Options configure a Host.
@@ -59,7 +65,11 @@ type Options struct {
 	LiveReload bool
 	// Debounce is the quiet period before a reload (DefaultDebounce when 0).
 	Debounce time.Duration
-	Logger   *slog.Logger
+	// LoopbackOnly serves only requests addressed to a loopback host name (set when
+	// the canvas listens on loopback): a page on a rebinding domain that resolves to
+	// 127.0.0.1 still names its own domain in Host and is refused.
+	LoopbackOnly bool
+	Logger       *slog.Logger
 }
 
 // Host serves one canvas root.
@@ -71,7 +81,8 @@ type Host struct {
 	watcher  *watcher
 
 	mu      sync.Mutex
-	clients map[*gws.Conn]struct{}
+	clients map[*gws.Conn]string // reload socket → its address key
+	perAddr map[string]int
 	closed  bool
 }
 
@@ -99,7 +110,7 @@ func New(o Options) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("canvas root: %w", err)
 	}
-	h := &Host{opts: o, root: root, log: o.Logger, clients: map[*gws.Conn]struct{}{}}
+	h := &Host{opts: o, root: root, log: o.Logger, clients: map[*gws.Conn]string{}, perAddr: map[string]int{}}
 	h.upgrader = gws.NewUpgrader(reloadEvents{h}, &gws.ServerOption{ReadMaxPayloadSize: 1024, Recovery: gws.Recovery})
 	if o.LiveReload {
 		w, err := watch(abs, o.Debounce, h.broadcastReload, o.Logger)
@@ -182,6 +193,10 @@ func ensureRoot(dir string) error {
 }
 
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opts.LoopbackOnly && !auth.IsLoopbackHost(r.Host) {
+		http.Error(w, "host not allowed", http.StatusForbidden)
+		return
+	}
 	switch {
 	case r.URL.Path == ReloadPath:
 		h.serveReload(w, r)
@@ -203,21 +218,50 @@ func (h *Host) serveReload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upgrade required", http.StatusUpgradeRequired)
 		return
 	}
+	// Only pages of the canvas itself (or native apps, which send no Origin) may
+	// subscribe: a page from any other origin could otherwise take every slot and
+	// lock the real page out.
+	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	key := auth.AddrKey(r.RemoteAddr)
 	h.mu.Lock()
-	full := h.closed || len(h.clients) >= MaxReloadClients
+	full := h.closed || len(h.clients) >= MaxReloadClients || h.perAddr[key] >= MaxReloadClientsPerAddr
+	if !full {
+		h.perAddr[key]++ // reserved before the upgrade, so concurrent upgrades cannot overshoot
+	}
 	h.mu.Unlock()
 	if full {
 		http.Error(w, "too many live-reload clients", http.StatusServiceUnavailable)
 		return
 	}
 	c, err := h.upgrader.Upgrade(w, r)
+	h.mu.Lock()
 	if err != nil {
+		h.releaseLocked(key)
+		h.mu.Unlock()
 		return
 	}
-	h.mu.Lock()
-	h.clients[c] = struct{}{}
+	h.clients[c] = key
 	h.mu.Unlock()
 	go c.ReadLoop()
+}
+
+func (h *Host) releaseLocked(key string) {
+	if h.perAddr[key]--; h.perAddr[key] <= 0 {
+		delete(h.perAddr, key)
+	}
+}
+
+// sameOrigin reports whether a browser Origin is the canvas host itself (the scheme
+// is not compared: behind a TLS proxy the page is https while Host is the same).
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return strings.EqualFold(u.Host, host)
 }
 
 func (h *Host) broadcastReload() {
@@ -242,7 +286,10 @@ func (e reloadEvents) OnPong(*gws.Conn, []byte)              {}
 func (e reloadEvents) OnMessage(_ *gws.Conn, m *gws.Message) { _ = m.Close() }
 func (e reloadEvents) OnClose(c *gws.Conn, _ error) {
 	e.h.mu.Lock()
-	delete(e.h.clients, c)
+	if key, ok := e.h.clients[c]; ok {
+		delete(e.h.clients, c)
+		e.h.releaseLocked(key)
+	}
 	e.h.mu.Unlock()
 }
 
@@ -278,7 +325,9 @@ func (h *Host) serveFile(w http.ResponseWriter, r *http.Request, rel string) {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := h.root.Open(name)
+	// Opened without blocking, then checked on the descriptor: a FIFO (or device) in
+	// the root is refused at once instead of pinning a thread in open(2).
+	f, err := h.root.OpenFile(name, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
 		h.notFound(w, r, name, err)
 		return
@@ -296,7 +345,7 @@ func (h *Host) serveFile(w http.ResponseWriter, r *http.Request, rel string) {
 		}
 		_ = f.Close()
 		name = path.Join(name, "index.html")
-		if f, err = h.root.Open(name); err != nil {
+		if f, err = h.root.OpenFile(name, os.O_RDONLY|openNonBlock, 0); err != nil {
 			h.notFound(w, r, name, err)
 			return
 		}

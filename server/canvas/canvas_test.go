@@ -278,3 +278,57 @@ func TestCleanRel(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadSocketOriginAndHost (issue 15 #10): only the canvas's own pages (or
+// native apps without an Origin) may open live-reload sockets, one address may hold
+// only its share, and a loopback-only host refuses rebinding host names.
+func TestReloadSocketOriginAndHost(t *testing.T) {
+	h, err := New(Options{Root: t.TempDir(), LiveReload: true, LoopbackOnly: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); _ = h.Close() })
+	wsURL := "ws://" + strings.TrimPrefix(srv.URL, "http://") + ReloadPath
+	own := "http://" + strings.TrimPrefix(srv.URL, "http://")
+	try := func(hdr http.Header) (*gws.Conn, int) {
+		c, res, err := gws.NewClient(&gws.BuiltinEventHandler{}, &gws.ClientOption{Addr: wsURL, RequestHeader: hdr})
+		if err != nil {
+			if res == nil {
+				t.Fatalf("dial: %v", err)
+			}
+			return nil, res.StatusCode
+		}
+		go c.ReadLoop()
+		t.Cleanup(func() { _ = c.NetConn().Close() })
+		return c, 101
+	}
+	if _, code := try(http.Header{"Origin": {"https://evil.example"}}); code != http.StatusForbidden {
+		t.Fatalf("foreign origin: %d, want 403", code)
+	}
+	if _, code := try(http.Header{"Host": {"rebind.attacker.example"}, "Origin": {"http://rebind.attacker.example"}}); code != http.StatusForbidden {
+		t.Fatalf("rebinding host: %d, want 403", code)
+	}
+	if _, code := try(http.Header{"Origin": {own}}); code != 101 {
+		t.Fatalf("own page: %d", code)
+	}
+	for i := 1; i < MaxReloadClientsPerAddr; i++ {
+		if _, code := try(nil); code != 101 {
+			t.Fatalf("native client %d: %d", i, code)
+		}
+	}
+	if _, code := try(nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("over the per-address share: %d, want 503", code)
+	}
+	// Files too are refused under a foreign host name.
+	req, _ := http.NewRequest("GET", srv.URL+FilesPrefix, nil)
+	req.Host = "rebind.attacker.example"
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("file under a rebinding host: %d", res.StatusCode)
+	}
+}

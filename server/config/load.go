@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -35,13 +36,22 @@ func (f *File) Valid() bool {
 	return !f.Exists || (f.Parsed != nil && len(f.Issues) == 0)
 }
 
+// MaxFileBytes bounds the config file read into memory.
+const MaxFileBytes = 8 << 20
+
+// ErrNotRegular is returned (wrapped) for a config path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
 // Load reads and validates the config file at path. A missing file is not an
-// error: Exists=false and an empty config. A JSON5 syntax error is a
+// error: Exists=false and an empty config (callers that already run on a config
+// must not take that for an edit: see File.Exists). A JSON5 syntax error is a
 // *ParseError (with line and column); schema violations are an *InvalidError
 // listing every one. On those two errors the returned *File is still non-nil
 // and carries what was read (Raw, Hash, Parsed, Issues), e.g. for config.get.
+// Only a regular file is read: a FIFO or a device at path is an error
+// (ErrNotRegular) at once, never a read that blocks the caller.
 func Load(path string) (*File, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &File{Path: path, Hash: hashRaw(nil)}, nil
 	}
@@ -49,6 +59,32 @@ func Load(path string) (*File, error) {
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
 	return Parse(path, raw)
+}
+
+// readRegular reads path if it is a regular file of at most MaxFileBytes. The file is
+// opened without blocking and checked on the open descriptor, so a FIFO swapped in
+// between a stat and the open cannot block the reader either.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w (%v)", ErrNotRegular, st.Mode().Type())
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > MaxFileBytes {
+		return nil, fmt.Errorf("larger than %d bytes", MaxFileBytes)
+	}
+	return raw, nil
 }
 
 // Parse is Load on bytes already in hand (e.g. config.set before Save): the

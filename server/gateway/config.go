@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"time"
 
@@ -89,6 +90,13 @@ func (h *handlers) ConfigSet(ctx context.Context, c *Conn, p *protocol.ConfigSet
 	if len(issues) > 0 {
 		return nil, &Error{Code: CodeInvalidRequest, Message: "invalid config", Details: map[string]any{"issues": issuesOf(issues)}}
 	}
+	if !h.s.opts.Secrets.HasSecret() {
+		if keys := execChanges(cur, raw); len(keys) > 0 {
+			return nil, &Error{Code: CodeInvalidRequest,
+				Message: "config.set cannot change " + strings.Join(keys, ", ") + " (settings that make the gateway run programs) unless gateway.auth has a token or password; edit the config file locally instead",
+				Details: map[string]any{"keys": keys}}
+		}
+	}
 	if err := config.Save(path, raw); err != nil {
 		return nil, Unavailable("write config: %v", err)
 	}
@@ -98,6 +106,41 @@ func (h *handlers) ConfigSet(ctx context.Context, c *Conn, p *protocol.ConfigSet
 	}
 	_, cfg := config.Redact(next)
 	return &protocol.ConfigSetResult{Ok: true, Path: path, Config: cfg}, nil
+}
+
+// execKeys are the config settings that make the gateway run programs of the
+// config's choosing: the agent's command backend (agent.backend "command" and
+// agent.command.program/args/env/workdir). Without a shared secret the gateway trusts
+// every local process and cannot tell a user from anything else running on the
+// machine, so these can only be changed over the wire when a token or password is
+// configured (docs/SECURITY.md). Nothing else in the config schema starts processes
+// (hook mappings are declarative; the original's JavaScript transforms are not
+// supported).
+func execChanges(cur *config.File, nextRaw []byte) []string {
+	next, _ := config.Parse(cur.Path, nextRaw)
+	var nextTree any
+	if next != nil {
+		nextTree = next.Parsed
+	}
+	var curTree any
+	if cur != nil {
+		curTree = cur.Parsed
+	}
+	lookup := func(tree any, ptr string) (any, bool) {
+		return (&config.File{Parsed: tree}).Lookup(ptr)
+	}
+	var out []string
+	if b, _ := lookup(nextTree, "/agent/backend"); b == "command" {
+		if old, _ := lookup(curTree, "/agent/backend"); old != "command" {
+			out = append(out, "agent.backend")
+		}
+	}
+	oldCmd, _ := lookup(curTree, "/agent/command")
+	newCmd, _ := lookup(nextTree, "/agent/command")
+	if !reflect.DeepEqual(oldCmd, newCmd) {
+		out = append(out, "agent.command")
+	}
+	return out
 }
 
 func (h *handlers) ConfigSchema(ctx context.Context, c *Conn, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,6 +63,9 @@ type Conn struct {
 	done     chan struct{} // closed by OnClose
 	timer    *time.Timer   // handshake deadline
 	inflight chan struct{}
+	// accepted holds one token per accepted two-stage run that gave its read slot
+	// back (see Ack); bounded by MaxAcceptedRuns.
+	accepted chan struct{}
 	dec      wire.Decoder // used only by the read goroutine
 }
 
@@ -135,9 +139,21 @@ func (c *Conn) enqueueDeferred(b []byte, droppable bool) bool {
 }
 
 // enqueueControl queues a ping or pong behind the frames already queued, so the
-// timer loop and the read loop never block on a socket.
+// timer loop and the read loop never block on a socket. Control frames count against
+// the outbound byte limit like everything else: over it, our own ping is skipped (the
+// client is behind anyway), and a pong — which the client causes by pinging — closes
+// the connection as a slow consumer, so a socket that floods pings without reading
+// cannot make the gateway queue pongs without end.
 func (c *Conn) enqueueControl(op byte, payload []byte) {
 	if c.closed.Load() {
+		return
+	}
+	if c.buffered.Load() > int64(c.srv.opts.MaxBufferedBytes) {
+		if op == opPing {
+			c.srv.metrics.dropped.Add(1)
+			return
+		}
+		c.closeSlow()
 		return
 	}
 	c.out.push(c, op, payload)
@@ -150,7 +166,9 @@ func (c *Conn) closeSlow() {
 		return
 	}
 	c.srv.metrics.slow.Add(1)
-	c.srv.log.Warn("closing slow consumer", "conn", c.id, "buffered", c.buffered.Load())
+	// The dropped backlog is garbage the idle trim may hand back to the OS.
+	c.srv.trim.connects.Add(1)
+	c.srv.sampler.Log(slog.LevelWarn, "closing slow consumer", "conn", c.id, "remote", c.remote, "ready", c.ready.Load(), "buffered", c.buffered.Load())
 	go func() {
 		_ = c.ws.SetWriteDeadline(time.Now().Add(time.Second))
 		_ = c.ws.WriteClose(closePolicy, []byte("slow consumer"))
@@ -158,15 +176,22 @@ func (c *Conn) closeSlow() {
 	}()
 }
 
+// closeGrace is how long closeWith lets queued frames and the close frame drain.
+const closeGrace = 2 * time.Second
+
 // closeWith sends a close frame after everything already queued, then drops the
-// connection. Used for shutdown (after the shutdown event) and protocol errors.
-// The returned channel is closed once the close frame was written (or failed).
+// connection. Used for shutdown (after the shutdown event), the handshake deadline
+// and protocol errors. The returned channel is closed once the close frame was
+// written (or failed). The socket gets a write deadline of closeGrace at once: a
+// writer blocked on a client that does not read fails then and the socket is closed,
+// instead of the close waiting behind it for ever.
 func (c *Conn) closeWith(code uint16, reason string) <-chan struct{} {
 	done := make(chan struct{})
 	if !c.closed.CompareAndSwap(false, true) {
 		close(done)
 		return done
 	}
+	_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
 	c.out.closeAfter(c, code, truncateReason(reason), done)
 	return done
 }

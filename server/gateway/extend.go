@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 )
@@ -35,6 +36,39 @@ type requestKey struct{}
 type requestInfo struct {
 	c  *Conn
 	id string
+
+	mu sync.Mutex
+	// acked: the request gave its read slot back for an accepted-run token (Ack).
+	acked bool
+}
+
+// handOver trades the request's read slot for an accepted-run token, if one is free:
+// an accepted two-stage run then waits for its final answer without holding up the
+// connection's reader. With MaxAcceptedRuns tokens taken, the run keeps its read
+// slot (and the reader pushes back, as for any long request).
+func (ri *requestInfo) handOver() {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if ri.acked {
+		return
+	}
+	select {
+	case ri.c.accepted <- struct{}{}:
+		ri.acked = true
+		<-ri.c.inflight
+	default:
+	}
+}
+
+// release gives back whatever the request holds when its handler returns.
+func (ri *requestInfo) release() {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if ri.acked {
+		<-ri.c.accepted
+		return
+	}
+	<-ri.c.inflight
 }
 
 // RequestID is the id of the request whose handler runs with ctx, or "".
@@ -48,15 +82,23 @@ func RequestID(ctx context.Context) string {
 // Ack sends an interim response on the request ctx belongs to, before the handler's
 // final return value answers the same id: the agent's two-stage response (§3.4,
 // {status:"accepted"} first). Clients that match responses by id and wait for a final
-// status see both, in order.
+// status see both, in order. An acknowledged request no longer holds one of the
+// connection's MaxInflight read slots (up to MaxAcceptedRuns of them per connection),
+// so the client's next requests — health, its own chat.abort — are read and answered
+// while the run goes on.
 func Ack(ctx context.Context, payload protocol.Payload) error {
 	ri, ok := ctx.Value(requestKey{}).(*requestInfo)
 	if !ok {
 		return errors.New("gateway: Ack outside a request")
 	}
 	ri.c.respond(ri.id, payload, nil)
+	ri.handOver()
 	return nil
 }
+
+// AcceptedRuns is the number of acknowledged requests of this connection still
+// waiting for their final answer without a read slot.
+func (c *Conn) AcceptedRuns() int { return len(c.accepted) }
 
 // SendEvent queues a targeted event to this connection only (no seq), e.g. the run
 // events of a chat.send to the client that started it, or node.invoke.request to a node.

@@ -3,7 +3,6 @@ package gateway
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,61 +55,39 @@ func TestForeignOriginRefused(t *testing.T) {
 	}
 }
 
-func TestAuthLimiter(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Unix(0, 0)
-	l := newAuthLimiter(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	for i := 0; i < AuthFreeFailures; i++ {
-		if l.blocked("10.0.0.1:5") != 0 {
-			t.Fatalf("blocked after %d failures", i)
-		}
-		l.fail("10.0.0.1:5")
-	}
-	if l.blocked("10.0.0.1:6") != 0 {
-		t.Fatal("the free failures must not lock out")
-	}
-	l.fail("10.0.0.1:7")
-	if d := l.blocked("10.0.0.1:8"); d != AuthBaseLockout {
-		t.Fatalf("first lockout %v", d)
-	}
-	if l.blocked("10.0.0.2:1") != 0 {
-		t.Fatal("another address is locked out too")
-	}
-	l.fail("10.0.0.1:7")
-	if d := l.blocked("10.0.0.1:8"); d != 2*AuthBaseLockout {
-		t.Fatalf("second lockout %v, want doubled", d)
-	}
-	for i := 0; i < 40; i++ {
-		l.fail("10.0.0.1:7")
-	}
-	if d := l.blocked("10.0.0.1:8"); d != AuthMaxLockout {
-		t.Fatalf("lockout %v, want capped at %v", d, AuthMaxLockout)
-	}
-	advance(AuthMaxLockout + time.Second)
-	if l.blocked("10.0.0.1:8") != 0 {
-		t.Fatal("lockout does not expire")
-	}
-	l.ok("10.0.0.1:9")
-	if len(l.entries) != 0 {
-		t.Fatal("success does not clear the address")
-	}
-}
-
-// TestAuthLockout: repeated wrong tokens lock the address out with retryAfterMs,
-// even for the right token, until the lockout ends.
-func TestAuthLockout(t *testing.T) {
-	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}})
-	for i := 0; i <= AuthFreeFailures; i++ {
+// TestAuthThrottle: wrong secrets past the global budget are answered late — and so is
+// the right one, which is still accepted (never locked out); v2 and v3 share the brake.
+func TestAuthThrottle(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	th := auth.NewThrottle(auth.ThrottleOptions{Burst: 2, Rate: 0.001, Delay: delay})
+	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, AuthThrottle: th})
+	for i := 0; i < 4; i++ {
 		c := dial(t, g.url)
+		start := time.Now()
 		f := c.call("connect", v3Connect(map[string]any{"auth": map[string]any{"token": "guess"}}))
 		if f.OK || !strings.HasPrefix(f.Error.Message, "unauthorized: gateway token mismatch") {
 			t.Fatalf("attempt %d: %+v", i, f.Error)
 		}
+		if el := time.Since(start); i >= 2 && el < delay {
+			t.Fatalf("guess %d past the budget answered after %v, before the %v delay", i, el, delay)
+		}
+	}
+	for _, params := range []map[string]any{
+		v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}),
+		v2Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}),
+	} {
+		c := dial(t, g.url)
+		start := time.Now()
+		c.handshake(params)
+		if el := time.Since(start); el < delay {
+			t.Fatalf("the right token was answered after %v while the budget is spent: a timing oracle", el)
+		}
 	}
 	c := dial(t, g.url)
-	f := c.call("connect", v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}))
-	if f.OK || f.Error.Message != "unauthorized: too many failed attempts; retry later" || f.Error.RetryAfterMs == nil || *f.Error.RetryAfterMs <= 0 {
-		t.Fatalf("locked out: %+v", f.Error)
+	if f := c.call("connect", v2Connect(map[string]any{"auth": map[string]any{"token": "nope"}})); f.OK || f.Error.Message != "unauthorized" {
+		t.Fatalf("v2 wrong token: %+v", f)
+	}
+	if st := th.Stats(); st.Checks != 7 || st.Failures != 5 || st.Slowed != 5 {
+		t.Fatalf("throttle stats %+v", st)
 	}
 }

@@ -3,12 +3,16 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"github.com/clawgate/gateway/server/token"
+	"log/slog"
 	"net"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/clawgate/gateway/server/token"
 
 	"github.com/lxzan/gws"
 
@@ -35,7 +39,7 @@ func (e *events) OnOpen(ws *gws.Conn) {
 	s.mu.Unlock()
 	c.timer = time.AfterFunc(s.opts.HandshakeTimeout, func() {
 		if !c.ready.Load() {
-			s.log.Debug("handshake timeout", "conn", c.id, "remote", c.remote)
+			s.sampler.Log(slog.LevelDebug, "handshake timeout", "conn", c.id, "remote", c.remote)
 			c.closeWith(closeNormal, "")
 		}
 	})
@@ -64,7 +68,11 @@ func (e *events) OnClose(ws *gws.Conn, err error) {
 			s.broadcastPresenceSoon()
 		}
 	}
-	s.log.Debug("connection closed", "conn", c.id, "err", err)
+	if c.ready.Load() {
+		s.log.Debug("connection closed", "conn", c.id, "err", err)
+	} else {
+		s.sampler.Log(slog.LevelDebug, "connection closed before the handshake", "conn", c.id, "remote", c.remote, "err", err)
+	}
 }
 
 func (e *events) OnPing(ws *gws.Conn, payload []byte) {
@@ -111,7 +119,7 @@ func (s *Server) handshakeFail(c *Conn, id string, perr *Error, code uint16, rea
 	if id != "" && perr != nil {
 		_ = c.writeSync(appendRes(nil, id, nil, shape(perr)))
 	}
-	s.log.Info("handshake refused", "conn", c.id, "remote", c.remote, "reason", reason)
+	s.sampler.Log(slog.LevelInfo, "handshake refused", "conn", c.id, "remote", c.remote, "reason", reason)
 	c.closeNow(code, reason)
 }
 
@@ -120,13 +128,17 @@ func (s *Server) handshakeFail(c *Conn, id string, perr *Error, code uint16, rea
 func (s *Server) handshake(c *Conn, data []byte) {
 	d := &c.dec
 	d.Reset(data)
-	if err := d.Skip(); err == nil {
+	err := d.Skip()
+	if err == nil {
 		err = d.End()
-		if err != nil {
-			c.closeNow(closeNormal, "")
+	}
+	if err != nil {
+		if id, refused := refusedJSON(data); refused {
+			// JSON the decoder refuses on purpose (too deep, a lone surrogate, invalid
+			// UTF-8): the client is told why instead of being dropped in silence.
+			s.handshakeFail(c, id, Invalid("invalid request frame: %v", err), closePolicy, "invalid handshake")
 			return
 		}
-	} else {
 		c.closeNow(closeNormal, "") // not JSON (§2.2 row 1)
 		return
 	}
@@ -209,10 +221,41 @@ func (s *Server) handshake(c *Conn, data []byte) {
 	c.timer = nil
 }
 
-// tooManyFailures answers an address that is locked out after failed auth attempts.
-func tooManyFailures(wait time.Duration) *Error {
-	return &Error{Code: CodeInvalidRequest, Message: "unauthorized: too many failed attempts; retry later",
-		Retryable: true, RetryAfterMs: max(wait.Milliseconds(), 1)}
+// sleep waits d (the throttle's answer delay) on the handshake goroutine, or until
+// the connection closes.
+func (c *Conn) sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.done:
+	}
+}
+
+// refusedJSON tells JSON that the strict decoder refuses on purpose — nesting deeper
+// than wire.MaxDepth, a lone surrogate escape, invalid UTF-8 in a string (binary
+// frames are not UTF-8 checked by the WebSocket layer) — from input that is not JSON
+// at all: the first is answered with INVALID_REQUEST, the second ignored (§2.5) or
+// closed on before the handshake (§2.2 row 1). encoding/json accepts all three (it
+// replaces bad text with U+FFFD and nests up to 10 000 deep), which is what the
+// original's JSON.parse does too. id is the frame's top-level string "id", or
+// "invalid" when there is none.
+func refusedJSON(data []byte) (id string, refused bool) {
+	if !json.Valid(data) {
+		return "", false
+	}
+	var top map[string]json.RawMessage
+	id = "invalid"
+	if json.Unmarshal(data, &top) == nil {
+		var v string
+		if raw, ok := top["id"]; ok && json.Unmarshal(raw, &v) == nil && v != "" && utf8.ValidString(v) && !strings.ContainsRune(v, utf8.RuneError) {
+			id = v
+		}
+	}
+	return id, true
 }
 
 // sniffRange reads minProtocol/maxProtocol out of connect params without validating
@@ -257,14 +300,21 @@ func (s *Server) acceptV2(c *Conn, p *protocol.ConnectParamsV2) (*protocol.Hello
 	if p.Auth != nil {
 		token, password = p.Auth.Token, p.Auth.Password
 	}
-	if wait := s.limiter.blocked(c.remote); wait > 0 {
-		return nil, tooManyFailures(wait), "unauthorized"
-	}
-	if ok, _ := s.opts.Secrets.Check(token, password); !ok {
-		s.limiter.fail(c.remote)
+	if !s.opts.Secrets.HasSecret() && !c.local {
+		// Without a shared secret only a local direct client is trusted (as v3 does
+		// for clients without a device): protocol 2 has no device identity, so
+		// anything else — a proxy's client, a rebinding page — is refused.
+		s.sampler.Log(slog.LevelWarn, "v2 client refused: not local and no shared secret configured", "conn", c.id, "remote", c.remote, "host", c.host)
 		return nil, Invalid("unauthorized"), "unauthorized"
 	}
-	s.limiter.ok(c.remote)
+	if s.opts.Secrets.HasSecret() {
+		a := s.throttle.Begin()
+		ok, _ := s.opts.Secrets.Check(token, password)
+		c.sleep(a.Done(ok))
+		if !ok {
+			return nil, Invalid("unauthorized"), "unauthorized"
+		}
+	}
 	c.role, c.scopes = "operator", []string{auth.ScopeAdmin}
 	c.clientID, c.clientMode = p.Client.Name, p.Client.Mode
 	if p.Client.Mode != "cli" {
@@ -312,9 +362,12 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 		}
 	}
 	scopes := auth.DefaultScopes(role, p.Scopes)
-	if wait := s.limiter.blocked(c.remote); wait > 0 {
-		e := tooManyFailures(wait)
-		return nil, e, e.Message
+	// The throttle decides before the comparison whether the answer may leave at once
+	// (see auth.Throttle): with a secret configured every check goes through it.
+	var att auth.Attempt
+	throttled := s.opts.Secrets.HasSecret()
+	if throttled {
+		att = s.throttle.Begin()
 	}
 	ok, why := s.opts.Secrets.Check(token, password)
 	// A valid device token authenticates on its own (§11), and is handed back as is
@@ -324,12 +377,11 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 	if !ok && deviceToken {
 		ok = true
 	}
-	if !ok {
-		s.limiter.fail(c.remote)
-		return nil, Invalid("%s", why), why
+	if throttled {
+		c.sleep(att.Done(ok))
 	}
-	if s.opts.Secrets.HasSecret() || deviceToken {
-		s.limiter.ok(c.remote)
+	if !ok {
+		return nil, Invalid("%s", why), why
 	}
 	if p.Device == nil && !(s.opts.Secrets.HasSecret() || c.local) {
 		return nil, &Error{Code: CodeNotPaired, Message: "device identity required"}, "device identity required"
@@ -449,8 +501,15 @@ func (s *Server) request(c *Conn, data []byte) {
 	if err := req.DecodeJSON(d, nil); err != nil || d.End() != nil {
 		var chk wire.Decoder
 		chk.Reset(data)
-		if chk.Skip() != nil || chk.End() != nil {
-			s.log.Debug("ignoring unparseable frame", "conn", c.id)
+		if cerr := chk.Skip(); cerr != nil || chk.End() != nil {
+			if id, refused := refusedJSON(data); refused {
+				if cerr == nil {
+					cerr = chk.End()
+				}
+				c.respond(id, nil, Invalid("invalid request frame: %v", cerr))
+				return
+			}
+			s.sampler.Log(slog.LevelDebug, "ignoring unparseable frame", "conn", c.id)
 			return // not JSON: ignored (§2.5)
 		}
 		if err == nil {
@@ -484,16 +543,17 @@ func (s *Server) request(c *Conn, data []byte) {
 	}
 	s.requests.Add(1)
 	s.mu.Unlock()
+	ri := &requestInfo{c: c, id: req.ID}
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				s.log.Error("handler panic", "method", req.Method, "panic", r, "stack", string(debug.Stack()))
 				c.respond(req.ID, nil, Unavailable("internal error in %s", req.Method))
 			}
-			<-c.inflight
+			ri.release()
 			s.requests.Done()
 		}()
-		ctx := context.WithValue(context.Background(), requestKey{}, &requestInfo{c: c, id: req.ID})
+		ctx := context.WithValue(context.Background(), requestKey{}, ri)
 		r, err := s.methods.Dispatch(ctx, c, nil, c.proto, req.Method, req.Params)
 		c.respond(req.ID, r, err)
 	}()

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/health"
+	"github.com/clawgate/gateway/server/logs"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/nodes/live"
 	"github.com/clawgate/gateway/server/presence"
@@ -37,8 +39,31 @@ const (
 	// DefaultMaxInflight bounds the requests one connection may have running at once;
 	// past it the connection's reader waits, which pushes back on the client.
 	DefaultMaxInflight = 64
+	// DefaultMaxAcceptedRuns bounds the accepted two-stage runs (gateway.Ack) one
+	// connection may have waiting for their final answer without holding one of its
+	// MaxInflight read slots; past it an accepted run keeps its read slot, as before.
+	DefaultMaxAcceptedRuns = 256
 	// HealthRefreshInterval is how often the health snapshot is refreshed and broadcast.
 	HealthRefreshInterval = 60 * time.Second
+)
+
+// HTTP limits of the gateway port. WebSocket connections leave the HTTP server when
+// they are upgraded (hijacked): none of these apply to them afterwards.
+const (
+	// DefaultHTTPReadHeaderTimeout bounds reading a request's headers (also the
+	// WebSocket upgrade request).
+	DefaultHTTPReadHeaderTimeout = 10 * time.Second
+	// DefaultHTTPReadTimeout bounds reading a whole request, body included (a
+	// trickled body is cut off).
+	DefaultHTTPReadTimeout = 30 * time.Second
+	// DefaultHTTPWriteTimeout bounds writing a response, from the end of the request
+	// headers (there are no streaming routes on the gateway port).
+	DefaultHTTPWriteTimeout = 30 * time.Second
+	// DefaultHTTPIdleTimeout closes a keep-alive connection idle between requests.
+	DefaultHTTPIdleTimeout = 30 * time.Second
+	// DefaultMaxHTTPConns bounds HTTP connections open at once (before any upgrade);
+	// past it a new connection is closed at once.
+	DefaultMaxHTTPConns = 512
 )
 
 // Options configure a Server. Zero values take the defaults above.
@@ -68,6 +93,20 @@ type Options struct {
 	TickInterval     time.Duration
 	HandshakeTimeout time.Duration
 	MaxInflight      int
+	// MaxAcceptedRuns: see DefaultMaxAcceptedRuns.
+	MaxAcceptedRuns int
+
+	// HTTP limits (DefaultHTTP* when zero).
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	MaxHTTPConns          int
+
+	// AuthThrottle slows down guessing of the shared secret (see auth.Throttle). The
+	// daemon passes one per process so an in-process restart does not refill it; nil
+	// makes one with the defaults.
+	AuthThrottle *auth.Throttle
 
 	// ProcessStart is when the process started: uptime keeps counting across
 	// in-process restarts.
@@ -116,9 +155,12 @@ type Server struct {
 	presence *presence.Store
 	health   *health.Cache
 	methods  *protocol.Mux[*Conn]
-	limiter  *authLimiter
+	throttle *auth.Throttle
+	sampler  *logs.Sampler // lines anyone can cause at will (refusals), rate-limited
 	mux      *http.ServeMux
 	http     *http.Server
+	// httpConns counts the HTTP connections not yet upgraded or closed (MaxHTTPConns).
+	httpConns atomic.Int64
 
 	mu       sync.Mutex
 	all      map[*Conn]struct{} // every open socket, before and after the handshake
@@ -171,6 +213,27 @@ func New(o Options) (*Server, error) {
 	if o.MaxInflight <= 0 {
 		o.MaxInflight = DefaultMaxInflight
 	}
+	if o.MaxAcceptedRuns <= 0 {
+		o.MaxAcceptedRuns = DefaultMaxAcceptedRuns
+	}
+	if o.HTTPReadHeaderTimeout <= 0 {
+		o.HTTPReadHeaderTimeout = DefaultHTTPReadHeaderTimeout
+	}
+	if o.HTTPReadTimeout <= 0 {
+		o.HTTPReadTimeout = DefaultHTTPReadTimeout
+	}
+	if o.HTTPWriteTimeout <= 0 {
+		o.HTTPWriteTimeout = DefaultHTTPWriteTimeout
+	}
+	if o.HTTPIdleTimeout <= 0 {
+		o.HTTPIdleTimeout = DefaultHTTPIdleTimeout
+	}
+	if o.MaxHTTPConns <= 0 {
+		o.MaxHTTPConns = DefaultMaxHTTPConns
+	}
+	if o.AuthThrottle == nil {
+		o.AuthThrottle = auth.NewThrottle(auth.ThrottleOptions{})
+	}
 	if o.Secrets.Mode == "" {
 		o.Secrets.Mode = auth.ModeNone
 	}
@@ -180,7 +243,8 @@ func New(o Options) (*Server, error) {
 		s.presence = presence.New(presence.Options{Now: o.Now, Self: presence.DefaultSelf(o.Version)})
 	}
 	s.health = health.New(s.buildHealth, health.Options{Now: o.Now, MaxAge: HealthRefreshInterval, OnRefresh: s.onHealth, InitialVersion: o.HealthVersion, Logger: o.Logger})
-	s.limiter = newAuthLimiter(o.Now)
+	s.throttle = o.AuthThrottle
+	s.sampler = logs.NewSampler(o.Logger, logs.SamplerOptions{})
 	if o.TrimInterval == 0 {
 		s.opts.TrimInterval = DefaultTrimInterval
 	}
@@ -206,8 +270,58 @@ func New(o Options) (*Server, error) {
 		Logger:          gwsLogger{s.log},
 	})
 	s.watchNodes()
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: o.HTTPReadHeaderTimeout,
+		ReadTimeout:       o.HTTPReadTimeout,
+		WriteTimeout:      o.HTTPWriteTimeout,
+		IdleTimeout:       o.HTTPIdleTimeout,
+		ConnState:         s.countHTTPConn,
+		ErrorLog:          slog.NewLogLogger(samplerHandler{s.sampler, slog.LevelWarn}, slog.LevelWarn),
+	}
 	return s, nil
+}
+
+// countHTTPConn enforces MaxHTTPConns: a connection over the cap is closed as soon as
+// it is accepted (the server then reports it closed, which gives the count back). A
+// WebSocket stops counting when it is upgraded.
+func (s *Server) countHTTPConn(nc net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		if n := s.httpConns.Add(1); n > int64(s.opts.MaxHTTPConns) {
+			s.sampler.Log(slog.LevelWarn, "http connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.opts.MaxHTTPConns)
+			_ = nc.Close()
+		}
+	case http.StateHijacked, http.StateClosed:
+		s.httpConns.Add(-1)
+	}
+}
+
+// HTTPConns is the number of HTTP connections currently counted against MaxHTTPConns.
+func (s *Server) HTTPConns() int { return int(s.httpConns.Load()) }
+
+// guardRequest is the DNS-rebinding and cross-site guard in front of everything on the
+// port (HTTP routes and WebSocket upgrades, any protocol version). Without a shared
+// secret the gateway trusts loopback, so it serves only requests addressed to a
+// loopback name: a page on a rebinding domain reaches 127.0.0.1 with its own name in
+// Host, and is refused here before any handler or handshake; a browser Origin must
+// be a loopback page too (or listed in gateway.controlUi.allowedOrigins). With a
+// secret, the secret decides, and only the WebSocket Origin check below applies. It
+// returns "" or the reason for a 403.
+func (s *Server) guardRequest(r *http.Request) string {
+	origin := r.Header.Get("Origin")
+	if !s.opts.Secrets.HasSecret() {
+		if !auth.IsLoopbackHost(r.Host) {
+			return "host not allowed"
+		}
+		if origin != "" && !auth.IsLoopbackOrigin(origin) && !slices.Contains(s.opts.AllowedOrigins, strings.TrimRight(origin, "/")) {
+			return "origin not allowed"
+		}
+	}
+	if r.Header.Get("Upgrade") != "" && !originAllowed(origin, r.Host, s.opts.AllowedOrigins) {
+		return "origin not allowed"
+	}
+	return ""
 }
 
 // onHealth broadcasts every completed health refresh (non-droppable, with stateVersion).
@@ -220,6 +334,11 @@ func (s *Server) HandleHTTP(pattern string, h http.Handler) { s.mux.Handle(patte
 
 // ServeHTTP upgrades WebSocket requests on any path (§1) and serves the rest from the mux.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if why := s.guardRequest(r); why != "" {
+		s.sampler.Log(slog.LevelWarn, "request refused: "+why, "host", r.Host, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr, "path", r.URL.Path)
+		http.Error(w, why, http.StatusForbidden)
+		return
+	}
 	if r.Header.Get("Upgrade") == "" {
 		s.mux.ServeHTTP(w, r)
 		return
@@ -228,16 +347,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gateway is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if !originAllowed(r.Header.Get("Origin"), r.Host, s.opts.AllowedOrigins) {
-		s.log.Warn("websocket from a foreign origin refused", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
-		http.Error(w, "origin not allowed", http.StatusForbidden)
-		return
-	}
 	ws, err := s.upgrader.Upgrade(w, r)
 	if err != nil {
-		s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		s.sampler.Log(slog.LevelDebug, "websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
+	// The HTTP server's read and write deadlines end with the upgrade: from here the
+	// handshake deadline, the slow-consumer policy and the tick read deadline govern.
+	_ = ws.NetConn().SetDeadline(time.Time{})
 	c := &Conn{
 		srv:      s,
 		ws:       ws,
@@ -248,6 +365,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		origin:   r.Header.Get("Origin"),
 		https:    r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 		inflight: make(chan struct{}, s.opts.MaxInflight),
+		accepted: make(chan struct{}, s.opts.MaxAcceptedRuns),
 		done:     make(chan struct{}),
 	}
 	if sc, ok := ws.NetConn().(syscall.Conn); ok {
@@ -381,6 +499,7 @@ func (s *Server) Shutdown(ctx context.Context, reason string, restartExpectedMs 
 		err = errors.Join(err, ctx.Err())
 	}
 	s.health.Close()
+	s.sampler.Flush()
 	// Close anything the close frames did not reach in time.
 	for _, c := range conns {
 		_ = c.ws.NetConn().Close()
@@ -431,3 +550,18 @@ func sessionsPath(stateDir string) string {
 type gwsLogger struct{ l *slog.Logger }
 
 func (g gwsLogger) Error(v ...any) { g.l.Error("gws", "err", fmt.Sprint(v...)) }
+
+// samplerHandler routes the HTTP server's own error lines (malformed requests, TLS
+// and accept errors — anyone can cause them) through the sampler, under one key.
+type samplerHandler struct {
+	s     *logs.Sampler
+	level slog.Level
+}
+
+func (h samplerHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h samplerHandler) Handle(_ context.Context, r slog.Record) error {
+	h.s.Log(h.level, "http server error", "err", r.Message)
+	return nil
+}
+func (h samplerHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h samplerHandler) WithGroup(string) slog.Handler      { return h }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -13,7 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	secret "github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/token"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // ErrUnavailable is what a Runner returns (wrapped or not) when it cannot take work
@@ -27,10 +30,11 @@ var channels = []string{"last", "whatsapp", "telegram", "discord", "slack", "sig
 // swapped at run time (hooks.* is hot-reloadable), so it is mounted once in front of
 // the other HTTP routes and claims requests with Claims.
 type Handler struct {
-	cfg    atomic.Pointer[Config]
-	runner Runner
-	log    *slog.Logger
-	now    func() time.Time
+	cfg      atomic.Pointer[Config]
+	runner   Runner
+	log      *slog.Logger
+	now      func() time.Time
+	throttle *secret.Throttle
 }
 
 // Options configure a Handler.
@@ -39,6 +43,10 @@ type Options struct {
 	Runner Runner
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Throttle slows down guessing of hooks.token across every address, the same brake
+	// as the WebSocket's shared secret (auth.Throttle; its own budget, since it guards
+	// another secret). nil makes one with the defaults.
+	Throttle *secret.Throttle
 }
 
 // NewHandler serves cfg with the given runner.
@@ -49,7 +57,10 @@ func NewHandler(cfg Config, o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{runner: o.Runner, log: o.Logger, now: o.Now}
+	if o.Throttle == nil {
+		o.Throttle = secret.NewThrottle(secret.ThrottleOptions{})
+	}
+	h := &Handler{runner: o.Runner, log: o.Logger, now: o.Now, throttle: o.Throttle}
 	h.SetConfig(cfg)
 	return h
 }
@@ -76,8 +87,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errBody("not found"))
 		return
 	}
-	// 1. token first: a caller without it learns nothing about methods or paths.
-	if !tokenOK(requestToken(r), cfg.Token) {
+	// 1. token first: a caller without it learns nothing about methods or paths. The
+	// throttle decides before the comparison whether the answer may leave at once; a
+	// right token is always accepted (see auth.Throttle).
+	att := h.throttle.Begin()
+	ok := tokenOK(requestToken(r), cfg.Token)
+	secret.Wait(r.Context(), att.Done(ok))
+	if !ok {
 		writeJSON(w, http.StatusUnauthorized, errBody("unauthorized"))
 		return
 	}
@@ -288,8 +304,8 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) (any, int, erro
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return map[string]any{}, 0, nil
 	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	v, err := decodeStrict(b)
+	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
 	switch v.(type) {
@@ -297,6 +313,77 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) (any, int, erro
 		return v, 0, nil
 	}
 	return map[string]any{}, 0, nil
+}
+
+// decodeStrict decodes a JSON body with the WebSocket's decoder (gen/go/wire) and its
+// rules: duplicate keys at any depth, invalid UTF-8, lone surrogate escapes and nesting
+// deeper than wire.MaxDepth are refused, so a body never means two things to two
+// parsers. Numbers become float64, as with encoding/json.
+func decodeStrict(b []byte) (any, error) {
+	var d wire.Decoder
+	d.Reset(b)
+	v, err := decodeValue(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	return v, nil
+}
+
+func decodeValue(d *wire.Decoder) (any, error) {
+	switch d.Peek() {
+	case wire.KindObject:
+		if err := d.BeginObject(); err != nil {
+			return nil, err
+		}
+		m := map[string]any{}
+		for {
+			k, more, err := d.NextKey()
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return m, nil
+			}
+			key := string(k)
+			if _, dup := m[key]; dup {
+				return nil, fmt.Errorf("duplicate property %q", key)
+			}
+			if m[key], err = decodeValue(d); err != nil {
+				return nil, err
+			}
+		}
+	case wire.KindArray:
+		if err := d.BeginArray(); err != nil {
+			return nil, err
+		}
+		a := []any{}
+		for {
+			more, err := d.NextElem()
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return a, nil
+			}
+			e, err := decodeValue(d)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, e)
+		}
+	case wire.KindString:
+		return d.String()
+	case wire.KindNumber:
+		return d.Float()
+	case wire.KindBool:
+		return d.Bool()
+	case wire.KindNull:
+		return nil, d.Null()
+	}
+	return nil, d.Skip() // reports the syntax error
 }
 
 func errBody(msg string) map[string]any { return map[string]any{"ok": false, "error": msg} }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
+	secret "github.com/clawgate/gateway/server/auth"
 )
 
 // recorder is a Runner that remembers what it was asked to do.
@@ -131,7 +132,10 @@ func TestAuthMethodAndLimits(t *testing.T) {
 		{"empty sub-path slash", "POST", "/", `{}`, auth, 404, "not found"},
 		{"at the limit", "POST", "/wake", `{"text":"` + strings.Repeat("a", 64-11) + `"}`, auth, 200, ""},
 		{"one byte over", "POST", "/wake", `{"text":"` + strings.Repeat("a", 64-10) + `"}`, auth, 413, "payload too large"},
-		{"invalid json", "POST", "/wake", `{"text":`, auth, 400, "unexpected end of JSON input"},
+		{"invalid json", "POST", "/wake", `{"text":`, auth, 400, "invalid JSON: wire: syntax error at offset 8: unexpected end of input"},
+		{"duplicate key", "POST", "/wake", `{"text":"a","text":"b"}`, auth, 400, `invalid JSON: duplicate property "text"`},
+		{"nested duplicate key", "POST", "/agent", `{"message":"m","meta":[{"k":1,"k":2}]}`, auth, 400, `invalid JSON: duplicate property "k"`},
+		{"lone surrogate", "POST", "/wake", `{"text":"\ud800"}`, auth, 400, "invalid JSON: wire: syntax error at offset 9: invalid or unpaired surrogate escape"},
 		{"text missing", "POST", "/wake", `{}`, auth, 400, "text required"},
 		{"text blank", "POST", "/wake", `{"text":"  "}`, auth, 400, "text required"},
 		{"array body", "POST", "/wake", `[1]`, auth, 400, "text required"},
@@ -297,5 +301,39 @@ func TestRenderLookupEdges(t *testing.T) {
 		if got := Render(tmpl, ctx); got != want {
 			t.Errorf("Render(%q) = %q, want %q", tmpl, got, want)
 		}
+	}
+}
+
+// TestTokenGuessingIsThrottled (issue 15 #7): wrong tokens past the global budget are
+// answered late, and the right token, answered just as late, is still accepted.
+func TestTokenGuessingIsThrottled(t *testing.T) {
+	const delay = 200 * time.Millisecond
+	cfg, err := Resolve(&genconfig.ConfigHooks{Enabled: true, Token: ptr("s3cret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := secret.NewThrottle(secret.ThrottleOptions{Burst: 2, Rate: 0.001, Delay: delay})
+	h := NewHandler(cfg, Options{Runner: &recorder{}, Throttle: th, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		r := do(t, "POST", srv.URL+"/hooks/wake", `{"text":"x"}`, map[string]string{"Authorization": "Bearer guess"})
+		if r.status != 401 {
+			t.Fatalf("guess %d: %d", i, r.status)
+		}
+		if el := time.Since(start); i >= 2 && el < delay {
+			t.Fatalf("guess %d past the budget answered after %v", i, el)
+		}
+	}
+	start := time.Now()
+	if r := do(t, "POST", srv.URL+"/hooks/wake", `{"text":"x"}`, auth); r.status != 200 {
+		t.Fatalf("right token refused during the attack: %d %v", r.status, r.body)
+	}
+	if el := time.Since(start); el < delay {
+		t.Fatalf("right token answered after %v while the budget is spent: a timing oracle", el)
+	}
+	if st := th.Stats(); st.Failures != 5 || st.Slowed != 4 {
+		t.Fatalf("stats %+v", st)
 	}
 }

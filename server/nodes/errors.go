@@ -10,13 +10,16 @@ const (
 
 // Messages of the node pairing store (§3.8).
 const (
-	MsgUnknownRequestID     = "unknown requestId"
-	MsgUnknownNodeID        = "unknown nodeId"
-	MsgNodeIDRequired       = "nodeId required"
-	MsgDisplayNameRequired  = "displayName required"
-	MsgTooManyPending       = "too many pending pairing requests"
-	msgTooLongSuffix        = " too long"
-	msgTooManyEntriesSuffix = " has too many entries"
+	MsgUnknownRequestID    = "unknown requestId"
+	MsgUnknownNodeID       = "unknown nodeId"
+	MsgNodeIDRequired      = "nodeId required"
+	MsgDisplayNameRequired = "displayName required"
+	MsgTooManyPending      = "too many pending pairing requests"
+	// MsgTooManyPendingFromSource is not a wire fact of the original (which had no
+	// per-address share).
+	MsgTooManyPendingFromSource = "too many pending pairing requests from this address"
+	msgTooLongSuffix            = " too long"
+	msgTooManyEntriesSuffix     = " has too many entries"
 )
 
 // Error is a protocol error decided by this package: Code is the wire error code,

@@ -18,6 +18,10 @@ import (
 const (
 	DefaultPendingTTL = 5 * time.Minute
 	DefaultMaxPending = 100
+	// DefaultMaxPendingPerSource is the share of the pending list one source address
+	// may hold (RequestFrom), so requests from one address cannot fill the list and
+	// lock a real node out.
+	DefaultMaxPendingPerSource = 10
 
 	// MaxFieldLen bounds every string field (nodeId, displayName, platform, …, each cap,
 	// command and permission name), in characters.
@@ -39,6 +43,9 @@ type StoreOptions struct {
 	// MaxPending bounds the live pending requests; 0 means 100. Creating one more
 	// fails with UNAVAILABLE MsgTooManyPending.
 	MaxPending int
+	// MaxPendingPerSource bounds the live pending requests made from one source
+	// (RequestFrom); 0 means DefaultMaxPendingPerSource.
+	MaxPendingPerSource int
 	// Logger receives pairing decisions; nil discards.
 	Logger *slog.Logger
 }
@@ -60,6 +67,7 @@ type Store struct {
 	now        func() time.Time
 	ttl        time.Duration
 	maxPending int
+	maxPerSrc  int
 	log        *slog.Logger
 
 	mu      sync.Mutex
@@ -90,6 +98,9 @@ type pendingRecord struct {
 	Silent   bool  `json:"silent,omitempty"`
 	IsRepair bool  `json:"isRepair,omitempty"`
 	Ts       int64 `json:"ts"`
+	// source is the address key the request came from (RequestFrom), for the
+	// per-source share; kept in memory only (a request reloaded from disk has none).
+	source string
 }
 
 type pairedRecord struct {
@@ -125,6 +136,7 @@ func OpenStore(o StoreOptions) (*Store, error) {
 		now:        o.Now,
 		ttl:        o.PendingTTL,
 		maxPending: o.MaxPending,
+		maxPerSrc:  o.MaxPendingPerSource,
 		log:        o.Logger,
 	}
 	if s.now == nil {
@@ -135,6 +147,9 @@ func OpenStore(o StoreOptions) (*Store, error) {
 	}
 	if s.maxPending <= 0 {
 		s.maxPending = DefaultMaxPending
+	}
+	if s.maxPerSrc <= 0 {
+		s.maxPerSrc = DefaultMaxPendingPerSource
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -154,6 +169,14 @@ func OpenStore(o StoreOptions) (*Store, error) {
 // paired. remoteIP is the socket's address; p.RemoteIP is ignored. Blank nodeId or
 // oversized fields → INVALID_REQUEST; MaxPending live requests → UNAVAILABLE.
 func (s *Store) Request(p protocol.NodePairRequestParams, remoteIP string) (req protocol.PendingNodeRequest, created bool, err error) {
+	return s.RequestFrom(p, remoteIP, "")
+}
+
+// RequestFrom is Request for an unauthenticated requester (the bridge): source is the
+// key of the address it came from (auth.AddrKey), and one source may hold at most
+// MaxPendingPerSource live requests (UNAVAILABLE MsgTooManyPendingFromSource beyond).
+// "" counts against no share.
+func (s *Store) RequestFrom(p protocol.NodePairRequestParams, remoteIP, source string) (req protocol.PendingNodeRequest, created bool, err error) {
 	nodeID := strings.TrimSpace(p.NodeID)
 	if nodeID == "" {
 		return req, false, invalid(MsgNodeIDRequired)
@@ -181,6 +204,17 @@ func (s *Store) Request(p protocol.NodePairRequestParams, remoteIP string) (req 
 			return toRequest(r), false, nil
 		}
 	}
+	if source != "" {
+		n := 0
+		for _, r := range s.pending {
+			if r.source == source {
+				n++
+			}
+		}
+		if n >= s.maxPerSrc {
+			return req, false, &Error{Code: CodeUnavailable, Message: MsgTooManyPendingFromSource}
+		}
+	}
 	if len(s.pending) >= s.maxPending {
 		return req, false, &Error{Code: CodeUnavailable, Message: MsgTooManyPending}
 	}
@@ -191,6 +225,7 @@ func (s *Store) Request(p protocol.NodePairRequestParams, remoteIP string) (req 
 		Silent:     p.Silent != nil && *p.Silent,
 		IsRepair:   s.paired[nodeID] != nil,
 		Ts:         nowMs,
+		source:     source,
 	}
 	pending := maps.Clone(s.pending)
 	pending[r.RequestID] = r
@@ -588,11 +623,11 @@ type Decision struct {
 	Token    string
 }
 
-// RequestWatch is Request plus a channel that receives the request's decision (once,
+// RequestWatch is RequestFrom plus a channel that receives the request's decision (once,
 // then it is closed). The watch is registered under the same lock as the request, so
 // no decision can slip in between. cancel stops watching (call it when done).
-func (s *Store) RequestWatch(p protocol.NodePairRequestParams, remoteIP string) (req protocol.PendingNodeRequest, created bool, ch <-chan Decision, cancel func(), err error) {
-	req, created, err = s.Request(p, remoteIP)
+func (s *Store) RequestWatch(p protocol.NodePairRequestParams, remoteIP, source string) (req protocol.PendingNodeRequest, created bool, ch <-chan Decision, cancel func(), err error) {
+	req, created, err = s.RequestFrom(p, remoteIP, source)
 	if err != nil {
 		return req, created, nil, func() {}, err
 	}

@@ -267,6 +267,40 @@ func TestMaxPending(t *testing.T) {
 	mustRequest(t, s, params("n4"))
 }
 
+// TestMaxPendingPerSource (issue 15 #3): one source address holds at most its share
+// of the pending list; other sources still get in; expiry and decisions free it.
+func TestMaxPendingPerSource(t *testing.T) {
+	clk := newClock()
+	s := openTestStore(t, t.TempDir(), clk, func(o *StoreOptions) { o.MaxPending = 10; o.MaxPendingPerSource = 3 })
+	var reqs []protocol.PendingNodeRequest
+	for i := range 3 {
+		r, created, err := s.RequestFrom(params(fmt.Sprint("a", i)), "", "10.0.0.5")
+		if err != nil || !created {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		reqs = append(reqs, r)
+	}
+	_, _, err := s.RequestFrom(params("a3"), "", "10.0.0.5")
+	wantErr(t, err, CodeUnavailable, MsgTooManyPendingFromSource)
+	// The same node again is a reuse, not a new request.
+	if _, created, err := s.RequestFrom(params("a0"), "", "10.0.0.5"); err != nil || created {
+		t.Fatalf("reuse at the share: created %v err %v", created, err)
+	}
+	if _, created, err := s.RequestFrom(params("real-node"), "", "10.0.0.6"); err != nil || !created {
+		t.Fatalf("another source refused: %v", err)
+	}
+	if _, err := s.Reject(reqs[0].RequestID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RequestFrom(params("a3"), "", "10.0.0.5"); err != nil {
+		t.Fatalf("after a decision: %v", err)
+	}
+	clk.Advance(DefaultPendingTTL + time.Second)
+	if _, _, err := s.RequestFrom(params("a4"), "", "10.0.0.5"); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
 func TestRequestReuse(t *testing.T) {
 	clk := newClock()
 	s := openTestStore(t, t.TempDir(), clk)

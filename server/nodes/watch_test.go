@@ -11,13 +11,13 @@ func TestRequestWatchDeliversDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, created, ch, cancel, err := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n1"}, "")
+	req, created, ch, cancel, err := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n1"}, "", "")
 	if err != nil || !created {
 		t.Fatal(err, created)
 	}
 	defer cancel()
 	// A second watcher on the same (reused) request gets the decision too.
-	req2, created2, ch2, cancel2, _ := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n1"}, "")
+	req2, created2, ch2, cancel2, _ := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n1"}, "", "")
 	defer cancel2()
 	if created2 || req2.RequestID != req.RequestID {
 		t.Fatalf("reuse: %+v %v", req2, created2)
@@ -36,7 +36,7 @@ func TestRequestWatchDeliversDecisions(t *testing.T) {
 		}
 	}
 
-	rq, _, rch, rcancel, _ := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n2"}, "")
+	rq, _, rch, rcancel, _ := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n2"}, "", "")
 	defer rcancel()
 	if _, err := st.Reject(rq.RequestID); err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestRequestWatchDeliversDecisions(t *testing.T) {
 	}
 
 	// A cancelled watcher is forgotten (no send on an abandoned channel).
-	cq, _, cch, ccancel, _ := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n3"}, "")
+	cq, _, cch, ccancel, _ := st.RequestWatch(protocol.NodePairRequestParams{NodeID: "n3"}, "", "")
 	ccancel()
 	if _, _, err := st.Approve(cq.RequestID); err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestRequestWatchDeliversDecisions(t *testing.T) {
 		t.Fatalf("watchers left: %d", len(st.watchers))
 	}
 	// Invalid input: no watch, no request.
-	if _, _, _, _, err := st.RequestWatch(protocol.NodePairRequestParams{NodeID: " "}, ""); err == nil {
+	if _, _, _, _, err := st.RequestWatch(protocol.NodePairRequestParams{NodeID: " "}, "", ""); err == nil {
 		t.Fatal("blank node id accepted")
 	}
 }

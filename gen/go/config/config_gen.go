@@ -110,7 +110,8 @@ type ConfigAgentOpenai struct {
 
 // Protocol 2 TCP bridge for nodes.
 type ConfigBridge struct {
-	// Bridge listen address; default lan (tailnet with wide-area discovery).
+	// Bridge listen address; unset, the bridge listens where the gateway does
+	// (gateway.bind, loopback by default).
 	Bind *ConfigBridgeBind `json:"bind,omitempty,omitzero"`
 
 	// Run the bridge (CLAWDBOT_BRIDGE_ENABLED=0 disables it when this is unset).

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package canvas
+
+const openNonBlock = 0
