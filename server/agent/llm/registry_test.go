@@ -283,13 +283,17 @@ func TestMessageJSONMatchesOriginalShapes(t *testing.T) {
 }
 
 func TestRepairToolPairing(t *testing.T) {
-	call := func(id string) Part { return Part{Type: PartToolCall, ID: id, Name: "read", Arguments: json.RawMessage(`{}`)} }
-	res := func(id string) Message { return Message{Role: RoleToolResult, ToolCallID: id, ToolName: "read", Content: []Part{TextPart(id)}} }
+	call := func(id string) Part {
+		return Part{Type: PartToolCall, ID: id, Name: "read", Arguments: json.RawMessage(`{}`)}
+	}
+	res := func(id string) Message {
+		return Message{Role: RoleToolResult, ToolCallID: id, ToolName: "read", Content: []Part{TextPart(id)}}
+	}
 	user := UserText("u", time.Time{})
 	in := []Message{
 		res("orphan"),
 		{Role: RoleAssistant, Content: []Part{call("a"), call("b")}, StopReason: StopToolUse},
-		user,    // displaced between call and results
+		user,     // displaced between call and results
 		res("b"), // out of order
 		res("a"),
 		res("a"), // duplicate
