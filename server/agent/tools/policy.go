@@ -249,7 +249,9 @@ func Layers(global, agent *PolicyConfig, provider, model string, known []string)
 				unknown = append(unknown, n)
 			}
 		}
-		if len(unknown) > 0 {
+		// Built-in profiles name tools this gateway may not have (memory, image): that is
+		// not the user's doing, so only user lists are reported.
+		if len(unknown) > 0 && !strings.HasSuffix(label, "profile") {
 			sort.Strings(unknown)
 			msg := label + " allowlist contains unknown entries (" + strings.Join(unknown, ", ") + ")."
 			if !hasKnown {

@@ -29,6 +29,9 @@ const (
 	DefaultMaxWriteBytes = 10 << 20
 )
 
+// MaxPathBytes bounds a path given to the fs tools.
+const MaxPathBytes = 4096
+
 // ErrOutsideWorkspace is returned for a path that leaves the workspace.
 var ErrOutsideWorkspace = errors.New("path is outside the workspace")
 
@@ -78,6 +81,9 @@ func (w *Workspace) Rel(p string) (string, error) {
 	}
 	if strings.ContainsRune(p, 0) {
 		return "", errors.New("path contains a NUL byte")
+	}
+	if len(p) > MaxPathBytes {
+		return "", fmt.Errorf("path is %d bytes long, more than the %d-byte limit", len(p), MaxPathBytes)
 	}
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		return "", fmt.Errorf("%w: %s", ErrOutsideWorkspace, p)
@@ -239,23 +245,27 @@ func readText(ctx context.Context, r *bufio.Reader, display string, offset, limi
 		userLines  int
 		line       []byte
 	)
-	readLine := func() ([]byte, bool, error) {
+	// readLine returns the next line (at most DefaultReadMaxBytes+1 bytes of it are
+	// kept) and its true length without the newline.
+	readLine := func() ([]byte, int64, bool, error) {
 		line = line[:0]
+		var n int64
 		for {
 			chunk, err := r.ReadSlice('\n')
-			if len(line)+len(chunk) <= DefaultReadMaxBytes+1 {
-				line = append(line, chunk...)
+			n += int64(len(chunk))
+			if room := DefaultReadMaxBytes + 1 - len(line); room > 0 {
+				line = append(line, chunk[:min(room, len(chunk))]...)
 			}
 			if err == bufio.ErrBufferFull {
 				continue
 			}
 			if err == io.EOF {
-				return line, true, nil
+				return line, n, true, nil
 			}
 			if err != nil {
-				return nil, false, err
+				return nil, 0, false, err
 			}
-			return line, false, nil
+			return line, n, false, nil
 		}
 	}
 	total := 0
@@ -264,18 +274,21 @@ func readText(ctx context.Context, r *bufio.Reader, display string, offset, limi
 		if lineNo%4096 == 0 && ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		l, eof, err := readLine()
+		l, n, eof, err := readLine()
 		if err != nil {
 			return Result{}, wrapFSErr(display, err)
 		}
 		total++
 		content := bytes.TrimSuffix(l, []byte("\n"))
-		lineLen = int64(len(content))
+		lineLen = n
+		if !eof { // the line ended with a newline
+			lineLen = n - 1
+		}
 		if lineNo >= start && !truncated && (limit < 0 || userLines < limit) {
 			switch {
 			case outLines >= DefaultReadMaxLines:
 				truncated, truncBy = true, "lines"
-			case out.Len()+len(content)+btoi(outLines > 0) > DefaultReadMaxBytes:
+			case int64(out.Len())+lineLen+int64(btoi(outLines > 0)) > DefaultReadMaxBytes:
 				if outLines == 0 {
 					firstLarge = lineLen
 				}
