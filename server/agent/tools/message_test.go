@@ -140,7 +140,9 @@ type fakeSessions struct {
 	sendRes SessionSendResult
 }
 
-func (f *fakeSessions) List(ctx context.Context, q SessionQuery) ([]SessionRow, error) { return f.rows, nil }
+func (f *fakeSessions) List(ctx context.Context, q SessionQuery) ([]SessionRow, error) {
+	return f.rows, nil
+}
 func (f *fakeSessions) History(ctx context.Context, key string, limit int) ([]json.RawMessage, error) {
 	h, ok := f.hist[key]
 	if !ok {
