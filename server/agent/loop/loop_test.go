@@ -307,7 +307,9 @@ func TestToolFailuresBecomeErrorResults(t *testing.T) {
 }
 
 func TestStepLimit(t *testing.T) {
-	loopTool := fnTool("again", 0, func(ctx context.Context, c tools.Call) (tools.Result, error) { return tools.TextResult("more", nil), nil })
+	loopTool := fnTool("again", 0, func(ctx context.Context, c tools.Call) (tools.Result, error) {
+		return tools.TextResult("more", nil), nil
+	})
 	n := 0
 	m := &scriptModel{script: []func(context.Context, *llm.Request, func(llm.Event)) (*llm.Response, error){
 		func(ctx context.Context, req *llm.Request, on func(llm.Event)) (*llm.Response, error) {
