@@ -277,35 +277,36 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
 	}
-	p, err := o.Processes.start(a.Command, workdir, env, o.ScopeKey)
-	if err != nil {
-		return Result{}, err
+	if o.NoBackground && (a.Background || a.YieldMs != nil) {
+		warnings = append([]string{"Warning: background execution is disabled; running synchronously."}, warnings...)
 	}
 	warn := ""
 	if len(warnings) > 0 {
 		warn = strings.Join(warnings, "\n") + "\n\n"
 	}
-
 	// Partial results while the command runs in the foreground, at most one per interval.
 	var (
 		upMu     sync.Mutex
 		lastSent time.Time
 	)
-	p.mu.Lock()
-	p.onOutput = func() {
-		upMu.Lock()
-		now := time.Now()
-		if now.Sub(lastSent) < o.UpdateInterval {
+	p, err := o.Processes.start(a.Command, workdir, env, o.ScopeKey, func(p *proc) {
+		p.onOutput = func() {
+			upMu.Lock()
+			now := time.Now()
+			if now.Sub(lastSent) < o.UpdateInterval {
+				upMu.Unlock()
+				return
+			}
+			lastSent = now
 			upMu.Unlock()
-			return
+			_, tail := p.snapshot()
+			call.Update(Result{Content: []llm.Part{llm.TextPart(warn + tail)}, Details: map[string]any{"status": "running",
+				"sessionId": p.id, "pid": p.cmd.Process.Pid, "startedAt": p.startedAt.UnixMilli(), "cwd": p.cwd, "tail": tail}})
 		}
-		lastSent = now
-		upMu.Unlock()
-		_, tail := p.snapshot()
-		call.Update(Result{Content: []llm.Part{llm.TextPart(warn + tail)}, Details: map[string]any{"status": "running",
-			"sessionId": p.id, "pid": p.cmd.Process.Pid, "startedAt": p.startedAt.UnixMilli(), "cwd": p.cwd, "tail": tail}})
+	})
+	if err != nil {
+		return Result{}, err
 	}
-	p.mu.Unlock()
 
 	var yield <-chan time.Time
 	if !o.NoBackground {
@@ -319,8 +320,6 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 		t := time.NewTimer(time.Duration(ms) * time.Millisecond)
 		defer t.Stop()
 		yield = t.C
-	} else if a.Background || a.YieldMs != nil {
-		warn = "Warning: background execution is disabled; running synchronously.\n\n" + warn
 	}
 	killTimer := time.AfterFunc(timeout, func() {
 		p.mu.Lock()

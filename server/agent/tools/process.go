@@ -200,8 +200,9 @@ func (p *proc) kill() {
 
 var errTooManyProcesses = errors.New("too many running exec sessions")
 
-// start launches command through the shell.
-func (r *Processes) start(command, cwd string, env []string, scopeKey string) (*proc, error) {
+// start launches command through the shell. setup, when set, configures the proc (its
+// output callback) before the process starts, so no early output can slip past it.
+func (r *Processes) start(command, cwd string, env []string, scopeKey string, setup func(*proc)) (*proc, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -228,10 +229,13 @@ func (r *Processes) start(command, cwd string, env []string, scopeKey string) (*
 		return nil, err
 	}
 	p.stdin = stdin
+	p.startedAt = r.o.Now()
+	if setup != nil {
+		setup(p)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("exec: start: %w", err)
 	}
-	p.startedAt = r.o.Now()
 	r.mu.Lock()
 	r.running[id] = p
 	r.mu.Unlock()
