@@ -1,0 +1,322 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRef(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Ref
+		err  bool
+	}{
+		{"openai/gpt-5.2", Ref{"openai", "gpt-5.2"}, false},
+		{"claude-opus-4-5", Ref{"anthropic", "claude-opus-4-5"}, false},
+		{"openrouter/anthropic/claude-sonnet-4", Ref{"openrouter", "anthropic/claude-sonnet-4"}, false},
+		{" Z.AI/glm-4.7 ", Ref{"zai", "glm-4.7"}, false},
+		{"", Ref{}, true},
+		{"ollama/", Ref{}, true},
+		{"/model", Ref{}, true},
+	}
+	for _, c := range cases {
+		got, err := ParseRef(c.in)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("ParseRef(%q) = %+v, %v; want %+v err=%v", c.in, got, err, c.want, c.err)
+		}
+	}
+}
+
+func TestNewRegistryRejectsBadConfig(t *testing.T) {
+	cases := map[string]map[string]ProviderConfig{
+		"no base url":   {"local": {}},
+		"bad api":       {"local": {BaseURL: "http://x", API: "google-generative-ai"}},
+		"model no id":   {"local": {BaseURL: "http://x", Models: []ModelConfig{{}}}},
+		"aws auth mode": {"bedrock": {BaseURL: "http://x", Auth: "aws-sdk"}},
+	}
+	for name, prov := range cases {
+		if _, err := NewRegistry(RegistryOptions{Providers: prov}); err == nil {
+			t.Errorf("%s: want error", name)
+		}
+	}
+}
+
+type fakeProfiles map[string]string
+
+func (f fakeProfiles) Resolve(_ context.Context, provider, profile string) (string, bool, error) {
+	k, ok := f[provider+":"+profile]
+	return k, ok, nil
+}
+
+// Key order as the original: auth profile, then the provider's environment variable,
+// then the literal key from models.providers.
+func TestRegistryKeyResolutionOrder(t *testing.T) {
+	s := newScripted(t,
+		sseScript(chunk(map[string]any{"content": "1"}, "stop"), "[DONE]"),
+		sseScript(chunk(map[string]any{"content": "2"}, "stop"), "[DONE]"),
+		sseScript(chunk(map[string]any{"content": "3"}, "stop"), "[DONE]"),
+	)
+	env := map[string]string{"OPENAI_API_KEY": "from-env"}
+	profiles := fakeProfiles{"openai:work": "from-profile"}
+	mk := func(prof AuthProfiles, profileID string) *Model {
+		r, err := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+			"openai": {BaseURL: s.srv.URL + "/v1", APIKey: "from-config", AuthProfile: profileID},
+		}, Profiles: prof, Getenv: func(k string) string { return env[k] }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := r.Resolve("openai/gpt-x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	req := &Request{Messages: []Message{UserText("x", testNow())}}
+	for _, m := range []*Model{mk(profiles, "work"), mk(nil, ""), nil} {
+		if m == nil {
+			delete(env, "OPENAI_API_KEY")
+			m = mk(nil, "")
+		}
+		if _, err := m.Stream(context.Background(), req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, r := range s.requests() {
+		got = append(got, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}
+	if strings.Join(got, ",") != "from-profile,from-env,from-config" {
+		t.Fatalf("keys used: %v", got)
+	}
+
+	// A named profile that does not exist is an auth error, not a silent fallback to env.
+	_, err := mk(fakeProfiles{}, "missing").Stream(context.Background(), req, nil)
+	var pe *ProviderError
+	if !errors.As(err, &pe) || pe.Reason != ReasonAuth {
+		t.Fatalf("missing profile: %v", err)
+	}
+}
+
+func TestRegistryResolve(t *testing.T) {
+	r, err := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+		"ollama": {BaseURL: "http://127.0.0.1:11434/v1", Models: []ModelConfig{{ID: "llava", Input: []string{"text", "image"}, MaxTokens: 2048}}},
+		"proxy":  {BaseURL: "http://127.0.0.1:9/", API: APIAnthropicMessages},
+	}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Resolve("ollama/llava")
+	if err != nil || !m.AcceptsImages() || m.spec.MaxTokens != 2048 || m.API() != APIOpenAICompletions {
+		t.Fatalf("llava %+v %v", m, err)
+	}
+	m, err = r.Resolve("ollama/qwen3:8b")
+	if err != nil || m.AcceptsImages() {
+		t.Fatalf("unlisted model %+v %v", m, err)
+	}
+	if m, err = r.Resolve("proxy/claude"); err != nil || m.API() != APIAnthropicMessages {
+		t.Fatalf("proxy %v", err)
+	}
+	if _, err := r.Resolve("nope/x"); err == nil {
+		t.Fatal("unknown provider resolved")
+	}
+	// A built-in provider without any key fails as an auth error (so a chain moves on).
+	m, err = r.Resolve("anthropic/claude-opus-4-5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Stream(context.Background(), &Request{}, nil)
+	var pe *ProviderError
+	if !errors.As(err, &pe) || pe.Reason != ReasonAuth || !strings.Contains(pe.Message, "no API key") {
+		t.Fatalf("builtin without key: %v", err)
+	}
+}
+
+func TestRegistryCostFromModelPrices(t *testing.T) {
+	s := newScripted(t, sseScript(chunk(map[string]any{"content": "x"}, "stop"), usageChunk(1_000_000, 500_000, 0), "[DONE]"))
+	r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"p": {BaseURL: s.srv.URL,
+		Models: []ModelConfig{{ID: "m", Cost: ModelCost{Input: 3, Output: 15}}}}}})
+	m, _ := r.Resolve("p/m")
+	resp, err := m.Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := resp.Message.Usage.Cost; c.Input != 3 || c.Output != 7.5 || c.Total != 10.5 {
+		t.Fatalf("cost %+v", c)
+	}
+}
+
+// The primary fails with a provider error; the fallback answers, and the failed attempt is
+// recorded with its reason and status.
+func TestFallbackOnProviderErrorRecordsReason(t *testing.T) {
+	primary := newScripted(t, statusScript(429, `{"error":{"message":"quota"}}`))
+	second := newScripted(t, sseScript(chunk(map[string]any{"content": "from second"}, "stop"), "[DONE]"))
+	r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+		"a": {BaseURL: primary.srv.URL}, "b": {BaseURL: second.srv.URL},
+	}})
+	chain, err := r.Chain("a/m1", []string{"b/m2", "a/m1"})
+	if err != nil || len(chain.Candidates) != 2 {
+		t.Fatalf("chain %v %v", chain, err)
+	}
+	resp, err := chain.Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Message.Text() != "from second" || resp.Message.Provider != "b" || resp.Message.Model != "m2" {
+		t.Fatalf("answer %+v", resp.Message)
+	}
+	if len(resp.Attempts) != 1 || resp.Attempts[0].Reason != ReasonRateLimit || resp.Attempts[0].Status != 429 || resp.Attempts[0].Provider != "a" {
+		t.Fatalf("attempts %+v", resp.Attempts)
+	}
+}
+
+func TestFallbackAllFail(t *testing.T) {
+	a := newScripted(t, statusScript(500, `{"error":{"message":"down"}}`))
+	b := newScripted(t, statusScript(401, `{"error":{"message":"bad key"}}`))
+	r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"a": {BaseURL: a.srv.URL}, "b": {BaseURL: b.srv.URL}}})
+	chain, _ := r.Chain("a/x", []string{"b/y"})
+	_, err := chain.Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}}, nil)
+	var fe *FallbackError
+	if !errors.As(err, &fe) || len(fe.Attempts) != 2 || fe.Attempts[1].Reason != ReasonAuth {
+		t.Fatalf("err %v", err)
+	}
+	if !strings.Contains(err.Error(), "down") || !strings.Contains(err.Error(), "bad key") {
+		t.Fatalf("message %q", err)
+	}
+}
+
+// An abort is not a provider failure: the chain stops and the fallback is never called.
+func TestFallbackNotOnAbort(t *testing.T) {
+	started := make(chan struct{})
+	primary := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		writeSSE(w, chunk(map[string]any{"content": "..."}, ""))
+		close(started)
+		<-r.Context().Done()
+	})
+	second := newScripted(t, sseScript(chunk(map[string]any{"content": "no"}, "stop"), "[DONE]"))
+	r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"a": {BaseURL: primary.srv.URL}, "b": {BaseURL: second.srv.URL}}})
+	chain, _ := r.Chain("a/x", []string{"b/y"})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	_, err := chain.Stream(ctx, &Request{Messages: []Message{UserText("x", testNow())}}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if n := len(second.requests()); n != 0 {
+		t.Fatalf("fallback called %d times after abort", n)
+	}
+}
+
+// A primary that streams some text and then dies: the consumer is told to reset, and
+// only the fallback's text remains.
+func TestFallbackAfterPartialOutputResets(t *testing.T) {
+	primary := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		writeSSE(w, chunk(map[string]any{"content": "half an ans"}, ""), map[string]any{"error": map[string]any{"message": "connection lost"}})
+	})
+	second := newScripted(t, sseScript(chunk(map[string]any{"content": "whole answer"}, "stop"), "[DONE]"))
+	r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"a": {BaseURL: primary.srv.URL}, "b": {BaseURL: second.srv.URL}}})
+	chain, _ := r.Chain("a/x", []string{"b/y"})
+	var ev events
+	resp, err := chain.Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}}, ev.on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.kinds(EventReset) != 1 || ev.text() != "whole answer" || resp.Message.Text() != "whole answer" {
+		t.Fatalf("events %+v", ev.evs)
+	}
+}
+
+// A hung provider is cut off by the per-attempt timeout and counted as a timeout.
+func TestFallbackAttemptTimeout(t *testing.T) {
+	primary := newScripted(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	second := newScripted(t, sseScript(chunk(map[string]any{"content": "ok"}, "stop"), "[DONE]"))
+	r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"a": {BaseURL: primary.srv.URL}, "b": {BaseURL: second.srv.URL}}})
+	chain, _ := r.Chain("a/x", []string{"b/y"})
+	chain.AttemptTimeout = 200 * time.Millisecond
+	resp, err := chain.Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Attempts) != 1 || resp.Attempts[0].Reason != ReasonTimeout {
+		t.Fatalf("attempts %+v", resp.Attempts)
+	}
+}
+
+func TestMessageJSONMatchesOriginalShapes(t *testing.T) {
+	in := `[{"role":"user","content":"hello","timestamp":1},
+{"role":"assistant","content":[{"type":"thinking","thinking":"hm","thinkingSignature":"s"},{"type":"text","text":"ok"},{"type":"toolCall","id":"t1","name":"read","arguments":{"path":"a"}}],"api":"anthropic-messages","provider":"anthropic","model":"claude","usage":{"input":1,"output":2,"cacheRead":0,"cacheWrite":0,"totalTokens":3,"cost":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"total":0}},"stopReason":"toolUse","timestamp":2},
+{"role":"toolResult","toolCallId":"t1","toolName":"read","content":[{"type":"text","text":"A"},{"type":"image","data":"AAAA","mimeType":"image/png"}],"details":{"x":1},"isError":false,"timestamp":3}]`
+	var msgs []Message
+	if err := json.Unmarshal([]byte(in), &msgs); err != nil {
+		t.Fatal(err)
+	}
+	if msgs[0].Text() != "hello" || msgs[1].ToolCalls()[0].Name != "read" || msgs[2].Content[1].MimeType != "image/png" {
+		t.Fatalf("decoded %+v", msgs)
+	}
+	out, err := json.Marshal(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(strings.ReplaceAll(in, "\n", ""), `"content":"hello"`, `"content":[{"type":"text","text":"hello"}]`, 1)
+	if string(out) != want {
+		t.Fatalf("round trip\n got %s\nwant %s", out, want)
+	}
+	// A tool result without details omits the key; isError is always present.
+	b, _ := json.Marshal(Message{Role: RoleToolResult, ToolCallID: "x", ToolName: "exec", Content: []Part{TextPart("e")}, IsError: true})
+	if string(b) != `{"role":"toolResult","toolCallId":"x","toolName":"exec","content":[{"type":"text","text":"e"}],"isError":true,"timestamp":0}` {
+		t.Fatalf("tool result %s", b)
+	}
+	// Broken tool arguments are stored as an empty object.
+	b, _ = json.Marshal(Part{Type: PartToolCall, ID: "i", Name: "n", Arguments: json.RawMessage(`{"a":`)})
+	if string(b) != `{"type":"toolCall","id":"i","name":"n","arguments":{}}` {
+		t.Fatalf("broken args %s", b)
+	}
+	e := NewTranscriptEntry("a1b2c3d4", "", msgs[0])
+	b, _ = json.Marshal(e)
+	if !strings.HasPrefix(string(b), `{"type":"message","id":"a1b2c3d4","parentId":null,"timestamp":"1970-01-01T00:00:00.001Z","message":{"role":"user"`) {
+		t.Fatalf("entry %s", b)
+	}
+}
+
+func TestRepairToolPairing(t *testing.T) {
+	call := func(id string) Part {
+		return Part{Type: PartToolCall, ID: id, Name: "read", Arguments: json.RawMessage(`{}`)}
+	}
+	res := func(id string) Message {
+		return Message{Role: RoleToolResult, ToolCallID: id, ToolName: "read", Content: []Part{TextPart(id)}}
+	}
+	user := UserText("u", time.Time{})
+	in := []Message{
+		res("orphan"),
+		{Role: RoleAssistant, Content: []Part{call("a"), call("b")}, StopReason: StopToolUse},
+		user,     // displaced between call and results
+		res("b"), // out of order
+		res("a"),
+		res("a"), // duplicate
+		{Role: RoleAssistant, StopReason: StopError}, // empty failed step
+		{Role: RoleAssistant, Content: []Part{call("c")}, StopReason: StopAborted},
+	}
+	out := RepairToolPairing(in)
+	var sig []string
+	for _, m := range out {
+		switch m.Role {
+		case RoleToolResult:
+			sig = append(sig, "r:"+m.ToolCallID+":"+m.Content[0].Text)
+		case RoleAssistant:
+			sig = append(sig, "A")
+		default:
+			sig = append(sig, "U")
+		}
+	}
+	want := "A,r:a:a,r:b:b,U,A,r:c:" + MissingToolResultText
+	if strings.Join(sig, ",") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(sig, ","), want)
+	}
+	if len(in) != 8 || in[0].ToolCallID != "orphan" {
+		t.Fatal("input modified")
+	}
+}
