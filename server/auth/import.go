@@ -1,0 +1,98 @@
+package auth
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/clawgate/gateway/server/token"
+)
+
+// ImportedDevice is a paired device carried over from the original gateway's
+// devices/paired.json, with its tokens in clear as that file holds them. Only their
+// SHA-256 is stored.
+type ImportedDevice struct {
+	DeviceID, PublicKey                                  string
+	DisplayName, Platform, ClientID, ClientMode, RemoteIP string
+	Role                                                 string
+	Roles, Scopes                                        []string
+	// Tokens by role.
+	Tokens                    map[string]ImportedToken
+	CreatedAtMs, ApprovedAtMs int64
+}
+
+// ImportedToken is one role's device token. A revoked token (RevokedAtMs > 0) is kept
+// as revoked: it does not authenticate.
+type ImportedToken struct {
+	Token                                string
+	Scopes                               []string
+	CreatedAtMs, IssuedAtMs, RevokedAtMs int64
+}
+
+// ImportPaired adds a carried-over paired device so that it keeps connecting with its
+// key and its stored tokens. A device already paired here is left alone (false, nil):
+// what this gateway knows wins, and importing twice changes nothing. The public key
+// must be an Ed25519 key whose id is DeviceID (INVALID_REQUEST otherwise), and every
+// token's role becomes an approved role of the device.
+func (s *Store) ImportPaired(d ImportedDevice) (added bool, err error) {
+	id := strings.TrimSpace(d.DeviceID)
+	if id == "" {
+		return false, invalid(MsgDeviceIDRequired)
+	}
+	pub, err := ParsePublicKey(d.PublicKey)
+	if err != nil {
+		return false, invalid(MsgDevicePublicKeyInvalid)
+	}
+	if DeviceIDFromPublicKey(pub) != id {
+		return false, invalid(MsgDeviceIdentityMismatch)
+	}
+	p := &pairedRecord{
+		DeviceID:     id,
+		PublicKey:    EncodePublicKey(pub),
+		DisplayName:  strings.TrimSpace(d.DisplayName),
+		Platform:     strings.TrimSpace(d.Platform),
+		ClientID:     strings.TrimSpace(d.ClientID),
+		ClientMode:   strings.TrimSpace(d.ClientMode),
+		RemoteIP:     strings.TrimSpace(d.RemoteIP),
+		Role:         strings.TrimSpace(d.Role),
+		Roles:        union(d.Roles, []string{d.Role}),
+		Scopes:       normalizeScopes(d.Scopes),
+		Tokens:       map[string]tokenRecord{},
+		CreatedAtMs:  d.CreatedAtMs,
+		ApprovedAtMs: d.ApprovedAtMs,
+	}
+	for role, t := range d.Tokens {
+		role = strings.TrimSpace(role)
+		if role == "" {
+			continue
+		}
+		rec := tokenRecord{Scopes: normalizeScopes(t.Scopes), CreatedAtMs: t.CreatedAtMs, IssuedAtMs: t.IssuedAtMs, RevokedAtMs: t.RevokedAtMs}
+		if rec.IssuedAtMs == 0 {
+			rec.IssuedAtMs = rec.CreatedAtMs
+		}
+		switch {
+		case t.RevokedAtMs > 0:
+		case t.Token == "":
+			return false, invalid(fmt.Sprintf("device %s: token for role %q is empty", id, role))
+		default:
+			rec.SHA256 = token.Hash(t.Token)
+		}
+		p.Tokens[role] = rec
+		p.Roles = union(p.Roles, []string{role})
+	}
+	if p.Role == "" && len(p.Roles) > 0 {
+		p.Role = p.Roles[0]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paired[id] != nil {
+		return false, nil
+	}
+	paired := maps.Clone(s.paired)
+	paired[id] = p
+	if err := s.commitLocked(paired, nil); err != nil {
+		return false, err
+	}
+	s.log.Info("device pairing imported", "device", id, "roles", p.Roles)
+	return true, nil
+}
