@@ -12,10 +12,10 @@ import (
 // devices/paired.json, with its tokens in clear as that file holds them. Only their
 // SHA-256 is stored.
 type ImportedDevice struct {
-	DeviceID, PublicKey                                  string
+	DeviceID, PublicKey                                   string
 	DisplayName, Platform, ClientID, ClientMode, RemoteIP string
-	Role                                                 string
-	Roles, Scopes                                        []string
+	Role                                                  string
+	Roles, Scopes                                         []string
 	// Tokens by role.
 	Tokens                    map[string]ImportedToken
 	CreatedAtMs, ApprovedAtMs int64
