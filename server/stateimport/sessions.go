@@ -26,24 +26,24 @@ import (
 // this gateway keeps. Per-session overrides (model, thinking level, queue mode, send
 // policy, skills snapshot, …) are not carried over.
 type sessionEntry struct {
-	SessionID      string          `json:"sessionId"`
-	UpdatedAt      float64         `json:"updatedAt"`
-	SessionFile    string          `json:"sessionFile"`
-	AbortedLastRun bool            `json:"abortedLastRun"`
-	ChatType       string          `json:"chatType"`
-	InputTokens    float64         `json:"inputTokens"`
-	OutputTokens   float64         `json:"outputTokens"`
-	TotalTokens    float64         `json:"totalTokens"`
-	Label          string          `json:"label"`
-	DisplayName    string          `json:"displayName"`
-	Subject        string          `json:"subject"`
-	Channel        string          `json:"channel"`
-	LastChannel    string          `json:"lastChannel"`
-	LastProvider   string          `json:"lastProvider"` // before "channel" naming
-	LastTo         string          `json:"lastTo"`
-	LastAccountID  string          `json:"lastAccountId"`
-	Delivery       *deliveryCtx    `json:"deliveryContext"`
-	Origin         *sessionOrigin  `json:"origin"`
+	SessionID      string         `json:"sessionId"`
+	UpdatedAt      float64        `json:"updatedAt"`
+	SessionFile    string         `json:"sessionFile"`
+	AbortedLastRun bool           `json:"abortedLastRun"`
+	ChatType       string         `json:"chatType"`
+	InputTokens    float64        `json:"inputTokens"`
+	OutputTokens   float64        `json:"outputTokens"`
+	TotalTokens    float64        `json:"totalTokens"`
+	Label          string         `json:"label"`
+	DisplayName    string         `json:"displayName"`
+	Subject        string         `json:"subject"`
+	Channel        string         `json:"channel"`
+	LastChannel    string         `json:"lastChannel"`
+	LastProvider   string         `json:"lastProvider"` // before "channel" naming
+	LastTo         string         `json:"lastTo"`
+	LastAccountID  string         `json:"lastAccountId"`
+	Delivery       *deliveryCtx   `json:"deliveryContext"`
+	Origin         *sessionOrigin `json:"origin"`
 }
 
 type deliveryCtx struct {
