@@ -1,6 +1,7 @@
 package stateimport
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,7 +63,18 @@ type originalNode struct {
 	ApprovedAtMs    float64         `json:"approvedAtMs"`
 }
 
+// hashRaw hashes a JSON record independently of its layout and key order (the
+// original rewrites its files with its own formatting; a JSON5 file is re-encoded), so
+// only a change of content counts as a change.
 func hashRaw(raw []byte) string {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) == nil {
+		if b, err := json.Marshal(v); err == nil {
+			raw = b
+		}
+	}
 	s := sha256.Sum256(raw)
 	return hex.EncodeToString(s[:])
 }

@@ -236,7 +236,7 @@ func (im *importer) session(ctx context.Context, src sessionSource, rawKey strin
 		return nil
 	}
 	h := sha256.New()
-	h.Write(raw)
+	h.Write([]byte(hashRaw(raw)))
 	h.Write([]byte{0})
 	h.Write([]byte(tr.sha256))
 	sum := hex.EncodeToString(h.Sum(nil))
