@@ -24,6 +24,11 @@ type ledgerItem struct {
 	Source string `json:"source"`
 	// SHA256 is the hash of its source record (and transcript, for a session).
 	SHA256 string `json:"sha256"`
+	// Entry and Stamp (sessions only) are the hash of the session entry alone and the
+	// transcript's size:mtime, so an unchanged session is recognised without reading
+	// its transcript.
+	Entry string `json:"entry,omitempty"`
+	Stamp string `json:"stamp,omitempty"`
 	// AtMs is when it was imported (or first found already here).
 	AtMs int64 `json:"atMs"`
 	// Imported is false when the item was already in this gateway's store.

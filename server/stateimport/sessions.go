@@ -228,6 +228,15 @@ func (im *importer) session(ctx context.Context, src sessionSource, rawKey strin
 	if tpath == "" {
 		tpath = filepath.Join(filepath.Dir(src.path), e.SessionID+".jsonl")
 	}
+	entrySum := hashRaw(raw)
+	stamp := fileStamp(tpath)
+	item := "session/" + src.agentID + "/" + key
+	li, seen := im.led.Items[item]
+	if seen && li.Stamp == stamp && li.Entry == entrySum {
+		// Unchanged since it was imported: not even the transcript is read again.
+		im.rep.Sessions.Existing++
+		return nil
+	}
 	tr, terr := im.readTranscript(tpath)
 	if terr != nil && !errors.Is(terr, fs.ErrNotExist) {
 		// An unreadable transcript (permissions, I/O) is a failure, not an empty one:
@@ -236,13 +245,13 @@ func (im *importer) session(ctx context.Context, src sessionSource, rawKey strin
 		return nil
 	}
 	h := sha256.New()
-	h.Write([]byte(hashRaw(raw)))
+	h.Write([]byte(entrySum))
 	h.Write([]byte{0})
 	h.Write([]byte(tr.sha256))
 	sum := hex.EncodeToString(h.Sum(nil))
-
-	item := "session/" + src.agentID + "/" + key
-	if li, ok := im.led.Items[item]; ok {
+	if seen {
+		// Imported before: only report whether its content changed since (a touched
+		// file with the same content is not a change).
 		if li.SHA256 == sum {
 			im.rep.Sessions.Existing++
 		} else {
@@ -296,8 +305,19 @@ func (im *importer) session(ctx context.Context, src sessionSource, rawKey strin
 	} else {
 		im.rep.Sessions.Existing++
 	}
-	im.led.Items[item] = ledgerItem{Source: im.rel(src.path), SHA256: sum, AtMs: im.o.Now().UnixMilli(), Imported: res.Imported}
+	im.led.Items[item] = ledgerItem{Source: im.rel(src.path), SHA256: sum, Entry: entrySum, Stamp: stamp,
+		AtMs: im.o.Now().UnixMilli(), Imported: res.Imported}
 	return nil
+}
+
+// fileStamp is the size and modification time of a file ("" when it cannot be
+// stat'ed), so that a later run can tell an unchanged transcript without reading it.
+func fileStamp(p string) string {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
 }
 
 func (l *Lost) add(o Lost) {

@@ -357,6 +357,11 @@ func TestLaterRunsOnlyNew(t *testing.T) {
 	f, _ := os.OpenFile(tr, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"type":"message","id":"b0000007","parentId":"b0000006","timestamp":"2026-01-02T00:00:00.000Z","message":{"role":"user","content":"later","timestamp":1767312000000}}` + "\n")
 	f.Close()
+	// A transcript touched without a change of content is not a change.
+	wt := filepath.Join(dir, "agents", "work", "sessions", "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b.jsonl")
+	if err := os.Chtimes(wt, fixedNow, fixedNow); err != nil {
+		t.Fatal(err)
+	}
 	store := filepath.Join(dir, "agents", "work", "sessions", "sessions.json")
 	os.WriteFile(store, []byte(`{
   "agent:work:main": {"sessionId": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b", "updatedAt": 1766966400000, "label": "work main"},
