@@ -1,0 +1,69 @@
+package auth
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestImportPaired(t *testing.T) {
+	clk := newClock()
+	dir := t.TempDir()
+	s := openTestStore(t, dir, clk)
+	d := testDevice(t, RoleOperator)
+	in := ImportedDevice{
+		DeviceID: d.DeviceID, PublicKey: d.PublicKey, DisplayName: "Mac", Role: RoleOperator, Scopes: []string{ScopeAdmin},
+		Tokens: map[string]ImportedToken{
+			RoleOperator: {Token: "op-token", Scopes: []string{ScopeAdmin}, CreatedAtMs: 1},
+			RoleNode:     {Token: "old-node-token", RevokedAtMs: 2},
+		},
+		CreatedAtMs: 1, ApprovedAtMs: 2,
+	}
+	added, err := s.ImportPaired(in)
+	if err != nil || !added {
+		t.Fatalf("ImportPaired: %v %v", added, err)
+	}
+	if !s.VerifyToken(d.DeviceID, RoleOperator, "op-token") || s.VerifyToken(d.DeviceID, RoleNode, "old-node-token") {
+		t.Fatal("imported tokens: the live one must verify, the revoked one must not")
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "devices", "paired.json"))
+	if strings.Contains(string(b), "op-token") {
+		t.Fatal("token stored in clear")
+	}
+	// Reopened from disk, the same.
+	s2 := openTestStore(t, dir, clk)
+	if !s2.VerifyToken(d.DeviceID, RoleOperator, "op-token") {
+		t.Fatal("imported token lost on reopen")
+	}
+	// Already paired here: left alone.
+	in.Tokens = map[string]ImportedToken{RoleOperator: {Token: "other"}}
+	if added, err := s2.ImportPaired(in); err != nil || added || s2.VerifyToken(d.DeviceID, RoleOperator, "other") {
+		t.Fatalf("second import: %v %v", added, err)
+	}
+
+	other := testDevice(t, RoleOperator)
+	for _, tc := range []struct {
+		name string
+		d    ImportedDevice
+		msg  string
+	}{
+		{"no id", ImportedDevice{PublicKey: other.PublicKey}, MsgDeviceIDRequired},
+		{"bad key", ImportedDevice{DeviceID: other.DeviceID, PublicKey: "nope"}, MsgDevicePublicKeyInvalid},
+		{"key of another device", ImportedDevice{DeviceID: other.DeviceID, PublicKey: d.PublicKey}, MsgDeviceIdentityMismatch},
+		{"empty live token", ImportedDevice{DeviceID: other.DeviceID, PublicKey: other.PublicKey,
+			Tokens: map[string]ImportedToken{RoleOperator: {}}}, "token for role \"operator\" is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s2.ImportPaired(tc.d)
+			var ae *Error
+			if err == nil || !strings.Contains(err.Error(), tc.msg) || !errors.As(err, &ae) || ae.Code != CodeInvalidRequest {
+				t.Fatalf("err %v, want INVALID_REQUEST %q", err, tc.msg)
+			}
+		})
+	}
+	if _, ok := s2.Paired(other.DeviceID); ok {
+		t.Fatal("a refused import left a record")
+	}
+}
