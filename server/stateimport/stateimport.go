@@ -191,6 +191,33 @@ func (r Report) Summary() string {
 	return b.String()
 }
 
+// Lines renders the report for doctor: the summary, what the transcript model could
+// not keep, the problems, what is read in place and the WhatsApp re-link note.
+func (r Report) Lines() []string {
+	out := []string{"state import (" + r.StateDir + "): " + r.Summary()}
+	l := r.Lost
+	if l != (Lost{}) {
+		out = append(out, fmt.Sprintf("  not kept from transcripts: %d tool calls (kept as text), %d tool results, %d thinking blocks, %d images (as [image]), %d other entries, %d empty, %d bad lines, %d over the message bound, %d cut",
+			l.ToolCalls, l.ToolResults, l.Thinking, l.Images, l.Other, l.Empty, l.BadLines, l.Dropped, l.Truncated))
+	}
+	for _, p := range r.Problems {
+		out = append(out, "  problem: "+p.String())
+	}
+	if r.MoreProblems > 0 {
+		out = append(out, fmt.Sprintf("  … and %d more problems", r.MoreProblems))
+	}
+	for _, m := range r.Relocated {
+		out = append(out, "  moved: "+m)
+	}
+	for _, f := range r.ReadInPlace {
+		out = append(out, "  read in place (no import needed): "+f)
+	}
+	if r.NeedsRelink {
+		out = append(out, "  WhatsApp: re-link needed (the original's credentials cannot be used by this gateway; run the login again)")
+	}
+	return out
+}
+
 func (t Tally) String() string {
 	s := fmt.Sprintf("%d imported", t.Imported)
 	if t.Existing > 0 {

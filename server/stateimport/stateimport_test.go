@@ -185,6 +185,13 @@ func TestRunImportsOriginalState(t *testing.T) {
 	if s := rep.Summary(); !strings.Contains(s, "sessions 4 imported, 1 failed, 10 messages") || !strings.Contains(s, "re-link") {
 		t.Errorf("summary %q", s)
 	}
+	lines := strings.Join(rep.Lines(), "\n")
+	for _, want := range []string{"1 tool calls (kept as text), 1 tool results", "problem: " + filepath.Join(dir, "agents/main/sessions", groupSID+".jsonl") + ":4 (" + groupKey + "): not JSON",
+		"read in place (no import needed): cron jobs", "WhatsApp: re-link needed"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("doctor lines lack %q:\n%s", want, lines)
+		}
+	}
 	checkUntouched(t, before)
 
 	// Sessions as sessions.list and chat.history see them.
