@@ -74,10 +74,11 @@ func (im *importer) sessionSources() []sessionSource {
 			}
 		}
 	}
-	if !slices.Contains(ids, sessions.DefaultAgentID) {
-		ids = append(ids, sessions.DefaultAgentID)
-	}
+	// The default agent first: a session.store path without {agentId} is one file
+	// shared by all agents, and its bare keys are the default agent's.
+	ids = slices.DeleteFunc(ids, func(id string) bool { return id == sessions.DefaultAgentID })
 	slices.Sort(ids)
+	ids = append([]string{sessions.DefaultAgentID}, ids...)
 	var out []sessionSource
 	store := strings.TrimSpace(im.o.SessionStore)
 	if strings.HasSuffix(store, ".db") {

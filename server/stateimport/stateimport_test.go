@@ -580,3 +580,55 @@ func TestCorruptLedgerIsAnError(t *testing.T) {
 		t.Errorf("%d sessions imported despite the corrupt ledger", n)
 	}
 }
+
+// The session.store setting ({agentId} template) and the pre-multi-agent sessions/
+// directory are read too; bare keys become the agent's.
+func TestSessionStoreLocations(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := func(sid, text string) string {
+		return `{"type":"session","version":3,"id":"` + sid + `","timestamp":"2026-01-01T00:00:00.000Z","cwd":"/"}` + "\n" +
+			`{"type":"message","id":"m1","parentId":null,"timestamp":"2026-01-01T00:00:01.000Z","message":{"role":"user","content":"` + text + `"}}` + "\n"
+	}
+	write("store/main.json", `{"main": {"sessionId": "11111111-1111-4111-8111-111111111111", "updatedAt": 2000}}`)
+	write("store/11111111-1111-4111-8111-111111111111.jsonl", line("11111111-1111-4111-8111-111111111111", "from the custom store"))
+	write("sessions/sessions.json", `{"telegram:42": {"sessionId": "22222222-2222-4222-8222-222222222222", "updatedAt": 1000}}`)
+	write("sessions/22222222-2222-4222-8222-222222222222.jsonl", line("22222222-2222-4222-8222-222222222222", "from the legacy dir"))
+
+	ctx := context.Background()
+	for _, tc := range []struct {
+		setting string
+		keys    []string
+	}{
+		{filepath.Join(dir, "store", "{agentId}.json"), []string{"agent:main:main", "agent:main:telegram:42"}},
+		{"~/never-used/sessions.db", []string{"agent:main:telegram:42"}}, // a .db setting names our database
+	} {
+		ss, err := sessions.Open(ctx, sessions.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ss.Close()
+		os.RemoveAll(OwnDir(dir))
+		if _, err := Import(ctx, dir, Stores{Sessions: ss}, Options{SessionStore: tc.setting, Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		l, _ := ss.List(ctx, sessions.ListOptions{})
+		var keys []string
+		for _, s := range l {
+			keys = append(keys, s.Key)
+		}
+		if !slices.Equal(keys, tc.keys) {
+			t.Errorf("setting %q: keys %v, want %v", tc.setting, keys, tc.keys)
+		}
+		// The message timestamp falls back to the entry's.
+		if h, _ := ss.History(ctx, "agent:main:telegram:42", 5, 0); len(h) != 1 || h[0].Text != "from the legacy dir" || h[0].Ts != 1767225601000 {
+			t.Errorf("legacy transcript %+v", h)
+		}
+	}
+}
