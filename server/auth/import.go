@@ -32,8 +32,9 @@ type ImportedToken struct {
 // ImportPaired adds a carried-over paired device so that it keeps connecting with its
 // key and its stored tokens. A device already paired here is left alone (false, nil):
 // what this gateway knows wins, and importing twice changes nothing. The public key
-// must be an Ed25519 key whose id is DeviceID (INVALID_REQUEST otherwise), and every
-// token's role becomes an approved role of the device.
+// must be an Ed25519 key whose id is DeviceID (INVALID_REQUEST otherwise); every
+// token's role becomes an approved role of the device, and every live token's scopes
+// approved scopes.
 func (s *Store) ImportPaired(d ImportedDevice) (added bool, err error) {
 	id := strings.TrimSpace(d.DeviceID)
 	if id == "" {
@@ -79,6 +80,11 @@ func (s *Store) ImportPaired(d ImportedDevice) (added bool, err error) {
 		}
 		p.Tokens[role] = rec
 		p.Roles = union(p.Roles, []string{role})
+		if rec.SHA256 != "" {
+			// The original authorises a device-token connect by the token's scopes;
+			// here the device's approved scopes decide, so they must cover them.
+			p.Scopes = union(p.Scopes, rec.Scopes)
+		}
 	}
 	if p.Role == "" && len(p.Roles) > 0 {
 		p.Role = p.Roles[0]

@@ -13,6 +13,7 @@ func TestImportPaired(t *testing.T) {
 	dir := t.TempDir()
 	s := openTestStore(t, dir, clk)
 	d := testDevice(t, RoleOperator)
+	d2 := testDevice(t, RoleOperator)
 	in := ImportedDevice{
 		DeviceID: d.DeviceID, PublicKey: d.PublicKey, DisplayName: "Mac", Role: RoleOperator, Scopes: []string{ScopeAdmin},
 		Tokens: map[string]ImportedToken{
@@ -27,6 +28,16 @@ func TestImportPaired(t *testing.T) {
 	}
 	if !s.VerifyToken(d.DeviceID, RoleOperator, "op-token") || s.VerifyToken(d.DeviceID, RoleNode, "old-node-token") {
 		t.Fatal("imported tokens: the live one must verify, the revoked one must not")
+	}
+	// A token's scopes are approved scopes of the device even when the record's own
+	// list lacks them (the original authorised by the token's scopes).
+	in2 := ImportedDevice{DeviceID: d2.DeviceID, PublicKey: d2.PublicKey, Tokens: map[string]ImportedToken{RoleOperator: {Token: "t2", Scopes: []string{ScopeRead, ScopeWrite}}}}
+	if added, err := s.ImportPaired(in2); err != nil || !added {
+		t.Fatalf("ImportPaired without device scopes: %v %v", added, err)
+	}
+	d2.Scopes = []string{ScopeRead, ScopeWrite}
+	if dec, err := s.Authorize(d2, false); err != nil || !dec.Paired {
+		t.Fatalf("Authorize with the token's scopes: %+v %v", dec, err)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "devices", "paired.json"))
 	if strings.Contains(string(b), "op-token") {
