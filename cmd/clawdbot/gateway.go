@@ -17,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/logs"
 	"github.com/clawgate/gateway/server/nodes"
@@ -190,7 +191,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		if err != nil {
 			return &exitError{1, err}
 		}
-		// A new method table per server: the gateway serves its own groups (system,
+		// A new method table per server: core serves the gateway's own groups (system,
 		// devices, nodes, config) and every component hands over the ones it serves.
 		mux := protocol.NewMux[*gateway.Conn]()
 		srv, err := gateway.New(gateway.Options{
@@ -218,6 +219,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Logger:                 log,
 		})
 		if err == nil {
+			core.Serve(srv)
 			err = svc.attach(srv, mux)
 		}
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/providers"
@@ -68,6 +69,7 @@ func TestLoginThroughGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(srv)
 	srv.Mux().SetMessaging(h)
 	if err := h.Attach(srv); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package gateway
+package configapi
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 )
 
 // The config methods read and write the config file. Secrets never leave the gateway:
@@ -18,11 +19,11 @@ import (
 // values back where the client sent the redaction placeholder. A write goes to disk
 // atomically; the reloader then applies it like any other edit.
 
-func (h *handlers) configPath() (string, error) {
-	if h.s.opts.ConfigPath == "" {
-		return "", Unavailable("no config file path configured")
+func (h *Handler[C]) configPath() (string, error) {
+	if h.opts.Path == "" {
+		return "", unavailable("%v", ErrNoPath)
 	}
-	return h.s.opts.ConfigPath, nil
+	return h.opts.Path, nil
 }
 
 // loadConfig reads the file; a broken file is still returned with its issues.
@@ -42,14 +43,14 @@ func issuesOf(in []config.Issue) []protocol.ConfigIssue {
 	return out
 }
 
-func (h *handlers) ConfigGet(ctx context.Context, c *Conn, p *protocol.ConfigGetParams) (*protocol.ConfigGetResult, error) {
+func (h *Handler[C]) ConfigGet(ctx context.Context, c C, p *protocol.ConfigGetParams) (*protocol.ConfigGetResult, error) {
 	path, err := h.configPath()
 	if err != nil {
 		return nil, err
 	}
 	f, err := loadConfig(path)
 	if err != nil {
-		return nil, Unavailable("read config: %v", err)
+		return nil, unavailable("read config: %v", err)
 	}
 	raw, cfg := config.Redact(f)
 	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Issues: issuesOf(f.Issues), LegacyIssues: []protocol.ConfigIssue{}, Parsed: json.RawMessage("null")}
@@ -63,46 +64,46 @@ func (h *handlers) ConfigGet(ctx context.Context, c *Conn, p *protocol.ConfigGet
 	return r, nil
 }
 
-func (h *handlers) ConfigSet(ctx context.Context, c *Conn, p *protocol.ConfigSetParams) (*protocol.ConfigSetResult, error) {
+func (h *Handler[C]) ConfigSet(ctx context.Context, c C, p *protocol.ConfigSetParams) (*protocol.ConfigSetResult, error) {
 	path, err := h.configPath()
 	if err != nil {
 		return nil, err
 	}
 	cur, err := loadConfig(path)
 	if err != nil {
-		return nil, Unavailable("read config: %v", err)
+		return nil, unavailable("read config: %v", err)
 	}
 	if p.BaseHash != nil && *p.BaseHash != cur.Hash {
-		return nil, Invalid("config changed since it was read (baseHash mismatch); reload and retry")
+		return nil, invalid("config changed since it was read (baseHash mismatch); reload and retry")
 	}
 	raw, err := config.RestoreRedacted([]byte(p.Raw), cur)
 	if err != nil {
-		return nil, Invalid("%v", err)
+		return nil, invalid("%v", err)
 	}
 	_, issues, err := config.Validate(raw)
 	if err != nil {
 		var pe *config.ParseError
 		if errors.As(err, &pe) {
-			return nil, Invalid("%s", pe.Error())
+			return nil, invalid("%s", pe.Error())
 		}
-		return nil, Unavailable("validate config: %v", err)
+		return nil, unavailable("validate config: %v", err)
 	}
 	if len(issues) > 0 {
-		return nil, &Error{Code: CodeInvalidRequest, Message: "invalid config", Details: map[string]any{"issues": issuesOf(issues)}}
+		return nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest), Message: "invalid config", Details: map[string]any{"issues": issuesOf(issues)}}
 	}
-	if !h.s.opts.Secrets.HasSecret() {
+	if h.opts.HasSecret == nil || !h.opts.HasSecret() {
 		if keys := execChanges(cur, raw); len(keys) > 0 {
-			return nil, &Error{Code: CodeInvalidRequest,
+			return nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest),
 				Message: "config.set cannot change " + strings.Join(keys, ", ") + " (settings that make the gateway run programs) unless gateway.auth has a token or password; edit the config file locally instead",
 				Details: map[string]any{"keys": keys}}
 		}
 	}
 	if err := config.Save(path, raw); err != nil {
-		return nil, Unavailable("write config: %v", err)
+		return nil, unavailable("write config: %v", err)
 	}
 	next, err := loadConfig(path)
 	if err != nil {
-		return nil, Unavailable("re-read config: %v", err)
+		return nil, unavailable("re-read config: %v", err)
 	}
 	_, cfg := config.Redact(next)
 	return &protocol.ConfigSetResult{Ok: true, Path: path, Config: cfg}, nil
@@ -143,7 +144,7 @@ func execChanges(cur *config.File, nextRaw []byte) []string {
 	return out
 }
 
-func (h *handlers) ConfigSchema(ctx context.Context, c *Conn, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {
+func (h *Handler[C]) ConfigSchema(ctx context.Context, c C, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {
 	hints := map[string]protocol.ConfigUiHint{}
 	sensitive := true
 	for _, k := range []string{"gateway.auth.token", "gateway.auth.password", "gateway.remote.token", "gateway.remote.password", "telegram.botToken", "telegram.webhookSecret", "hooks.token"} {
@@ -152,7 +153,7 @@ func (h *handlers) ConfigSchema(ctx context.Context, c *Conn, p *protocol.Config
 	return &protocol.ConfigSchemaResult{
 		Schema:      json.RawMessage(genconfig.SchemaJSON),
 		UIHints:     hints,
-		Version:     h.s.opts.Version,
-		GeneratedAt: h.s.opts.ProcessStart.UTC().Format(time.RFC3339),
+		Version:     h.opts.Version,
+		GeneratedAt: h.opts.GeneratedAt.UTC().Format(time.RFC3339),
 	}, nil
 }

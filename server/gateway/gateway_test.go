@@ -15,6 +15,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/presence"
+	"github.com/clawgate/gateway/server/system"
 )
 
 func TestHandshakeNegotiation(t *testing.T) {
@@ -598,7 +599,7 @@ func TestRemoteDevicePairing(t *testing.T) {
 	}
 }
 
-type panicky struct{ *handlers }
+type panicky struct{ *system.Handler[*Conn] }
 
 func (p panicky) Status(context.Context, *Conn, *protocol.StatusParams) (*protocol.StatusResult, error) {
 	panic("boom")
@@ -606,7 +607,7 @@ func (p panicky) Status(context.Context, *Conn, *protocol.StatusParams) (*protoc
 
 // TestHandlerPanic: a panicking handler answers UNAVAILABLE for that request only.
 func TestHandlerPanic(t *testing.T) {
-	g := startGateway(t, Options{}, func(s *Server) { s.Mux().SetSystem(panicky{&handlers{s: s}}) })
+	g := startGateway(t, Options{}, func(s *Server) { s.Mux().SetSystem(panicky{system.New[*Conn](s, system.Options{})}) })
 	c := dial(t, g.url)
 	c.handshake(v2Connect(nil))
 	f := c.call("status", nil)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -457,7 +458,7 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 
 func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
 	sum, hv, _ := s.health.Current()
-	host, _ := osHostname()
+	host, _ := os.Hostname()
 	h := &protocol.HelloOk{
 		Protocol: int64(c.proto),
 		Server:   protocol.HelloOkServer{Version: s.opts.Version, ConnID: c.id},

@@ -20,6 +20,10 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/configapi"
+	"github.com/clawgate/gateway/server/devices"
+	"github.com/clawgate/gateway/server/nodeapi"
+	"github.com/clawgate/gateway/server/system"
 )
 
 // testGateway is a real server on a loopback port.
@@ -38,6 +42,7 @@ func startGateway(t *testing.T, o Options, setup ...func(*Server)) *testGateway 
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveCore(s)
 	for _, f := range setup {
 		f(s)
 	}
@@ -60,6 +65,18 @@ func startGateway(t *testing.T, o Options, setup ...func(*Server)) *testGateway 
 		}
 	})
 	return g
+}
+
+// serveCore hands the core groups to s as server/core does (which the tests here
+// cannot import: it imports this package; the groups themselves do not).
+func serveCore(s *Server) {
+	o, m := s.Options(), s.Mux()
+	m.SetSystem(system.New[*Conn](s, system.Options{LogFile: o.LogFile}))
+	m.SetDevices(devices.New[*Conn](s, devices.Options{Store: o.Devices, Now: o.Now}))
+	m.SetNodes(nodeapi.New[*Conn](s, nodeapi.Options{Store: o.Nodes, Live: o.LiveNodes, Now: o.Now, Logger: o.Logger}))
+	m.SetConfig(configapi.New[*Conn](configapi.Options{
+		Path: o.ConfigPath, HasSecret: o.Secrets.HasSecret, Version: o.Version, GeneratedAt: o.ProcessStart,
+	}))
 }
 
 // frame is a received frame, decoded loosely for assertions.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/providers"
@@ -175,6 +176,7 @@ func TestRestartDoesNotResend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		core.Serve(s)
 		s.Mux().SetMessaging(h)
 		if err := h.Attach(s); err != nil {
 			t.Fatal(err)

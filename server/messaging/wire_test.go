@@ -13,6 +13,7 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 )
 
@@ -23,6 +24,7 @@ func startGateway(t *testing.T, stateDir string, setup func(*gateway.Server)) st
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(s)
 	setup(s)
 	ln, err := gateway.Listen("127.0.0.1:0")
 	if err != nil {

@@ -1,4 +1,4 @@
-package gateway
+package nodeapi
 
 import (
 	"context"
@@ -10,43 +10,44 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 )
 
 // The node pairing methods run on the pairing store; node.list and node.describe add
 // the live registry's connected nodes (nodes_live.go, which also serves node.invoke).
 
-func (h *handlers) nodeStore() (*nodes.Store, error) {
-	if h.s.opts.Nodes == nil {
-		return nil, Unavailable("node pairing is not configured (no state dir)")
+func (h *Handler[C]) nodeStore() (*nodes.Store, error) {
+	if h.opts.Store == nil {
+		return nil, protocol.ErrorCodeUnavailable.Errorf("%v", ErrNotConfigured)
 	}
-	return h.s.opts.Nodes, nil
+	return h.opts.Store, nil
 }
 
 // nodeErr maps the store's errors to protocol errors.
 func nodeErr(err error) error {
 	var ne *nodes.Error
 	if errors.As(err, &ne) {
-		return &Error{Code: ne.Code, Message: ne.Message}
+		return &rpc.Error{Code: ne.Code, Message: ne.Message, Err: err}
 	}
 	return err
 }
 
-func (h *handlers) NodePairRequest(ctx context.Context, c *Conn, p *protocol.NodePairRequestParams) (*protocol.NodePairRequestResult, error) {
+func (h *Handler[C]) NodePairRequest(ctx context.Context, c C, p *protocol.NodePairRequestParams) (*protocol.NodePairRequestResult, error) {
 	st, err := h.nodeStore()
 	if err != nil {
 		return nil, err
 	}
-	req, created, err := st.Request(*p, remoteHost(c))
+	req, created, err := st.Request(*p, c.RemoteHost())
 	if err != nil {
 		return nil, nodeErr(err)
 	}
 	if created {
-		h.s.hub.broadcast(&req, nil)
+		h.out.Broadcast(&req)
 	}
 	return &protocol.NodePairRequestResult{Request: req, Created: created}, nil
 }
 
-func (h *handlers) NodePairList(ctx context.Context, c *Conn, p *protocol.NodePairListParams) (*protocol.NodePairListResult, error) {
+func (h *Handler[C]) NodePairList(ctx context.Context, c C, p *protocol.NodePairListParams) (*protocol.NodePairListResult, error) {
 	st, err := h.nodeStore()
 	if err != nil {
 		return nil, err
@@ -55,7 +56,7 @@ func (h *handlers) NodePairList(ctx context.Context, c *Conn, p *protocol.NodePa
 	return &r, nil
 }
 
-func (h *handlers) NodePairApprove(ctx context.Context, c *Conn, p *protocol.NodePairApproveParams) (*protocol.NodePairApproveResult, error) {
+func (h *Handler[C]) NodePairApprove(ctx context.Context, c C, p *protocol.NodePairApproveParams) (*protocol.NodePairApproveResult, error) {
 	st, err := h.nodeStore()
 	if err != nil {
 		return nil, err
@@ -64,11 +65,11 @@ func (h *handlers) NodePairApprove(ctx context.Context, c *Conn, p *protocol.Nod
 	if err != nil {
 		return nil, nodeErr(err)
 	}
-	h.s.hub.broadcast(&protocol.NodePairResolvedEvent{RequestID: p.RequestID, NodeID: node.NodeID, Decision: protocol.PairingDecisionApproved, Ts: h.s.opts.Now().UnixMilli()}, nil)
+	h.out.Broadcast(&protocol.NodePairResolvedEvent{RequestID: p.RequestID, NodeID: node.NodeID, Decision: protocol.PairingDecisionApproved, Ts: h.opts.Now().UnixMilli()})
 	return &protocol.NodePairApproveResult{RequestID: p.RequestID, Node: node, Token: token}, nil
 }
 
-func (h *handlers) NodePairReject(ctx context.Context, c *Conn, p *protocol.NodePairRejectParams) (*protocol.NodePairRejectResult, error) {
+func (h *Handler[C]) NodePairReject(ctx context.Context, c C, p *protocol.NodePairRejectParams) (*protocol.NodePairRejectResult, error) {
 	st, err := h.nodeStore()
 	if err != nil {
 		return nil, err
@@ -77,11 +78,11 @@ func (h *handlers) NodePairReject(ctx context.Context, c *Conn, p *protocol.Node
 	if err != nil {
 		return nil, nodeErr(err)
 	}
-	h.s.hub.broadcast(&protocol.NodePairResolvedEvent{RequestID: p.RequestID, NodeID: id, Decision: protocol.PairingDecisionRejected, Ts: h.s.opts.Now().UnixMilli()}, nil)
+	h.out.Broadcast(&protocol.NodePairResolvedEvent{RequestID: p.RequestID, NodeID: id, Decision: protocol.PairingDecisionRejected, Ts: h.opts.Now().UnixMilli()})
 	return &protocol.NodePairRejectResult{RequestID: p.RequestID, NodeID: id}, nil
 }
 
-func (h *handlers) NodePairVerify(ctx context.Context, c *Conn, p *protocol.NodePairVerifyParams) (*protocol.NodePairVerifyResult, error) {
+func (h *Handler[C]) NodePairVerify(ctx context.Context, c C, p *protocol.NodePairVerifyParams) (*protocol.NodePairVerifyResult, error) {
 	st, err := h.nodeStore()
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (h *handlers) NodePairVerify(ctx context.Context, c *Conn, p *protocol.Node
 	return &protocol.NodePairVerifyResult{Ok: true, Node: &node}, nil
 }
 
-func (h *handlers) NodeRename(ctx context.Context, c *Conn, p *protocol.NodeRenameParams) (*protocol.NodeRenameResult, error) {
+func (h *Handler[C]) NodeRename(ctx context.Context, c C, p *protocol.NodeRenameParams) (*protocol.NodeRenameResult, error) {
 	st, err := h.nodeStore()
 	if err != nil {
 		return nil, err
@@ -157,14 +158,14 @@ func sortedSet(in []string) []string {
 }
 
 // knownNodes is the union of paired and connected nodes, by node id.
-func (h *handlers) knownNodes() map[string]protocol.NodeInfo {
+func (h *Handler[C]) knownNodes() map[string]protocol.NodeInfo {
 	out := map[string]protocol.NodeInfo{}
-	if st := h.s.opts.Nodes; st != nil {
+	if st := h.opts.Store; st != nil {
 		for _, n := range st.List().Paired {
 			out[n.NodeID] = nodeInfo(n)
 		}
 	}
-	if reg := h.s.opts.LiveNodes; reg != nil {
+	if reg := h.opts.Live; reg != nil {
 		for _, n := range reg.List() {
 			out[n.NodeID] = mergeLive(out[n.NodeID], n)
 		}
@@ -172,8 +173,8 @@ func (h *handlers) knownNodes() map[string]protocol.NodeInfo {
 	return out
 }
 
-func (h *handlers) NodeList(ctx context.Context, c *Conn, p *protocol.NodeListParams) (*protocol.NodeListResult, error) {
-	if h.s.opts.Nodes == nil && h.s.opts.LiveNodes == nil {
+func (h *Handler[C]) NodeList(ctx context.Context, c C, p *protocol.NodeListParams) (*protocol.NodeListResult, error) {
+	if h.opts.Store == nil && h.opts.Live == nil {
 		_, err := h.nodeStore()
 		return nil, err
 	}
@@ -193,36 +194,36 @@ func (h *handlers) NodeList(ctx context.Context, c *Conn, p *protocol.NodeListPa
 		}
 		return out[i].NodeID < out[j].NodeID
 	})
-	return &protocol.NodeListResult{Ts: h.s.opts.Now().UnixMilli(), Nodes: out}, nil
+	return &protocol.NodeListResult{Ts: h.opts.Now().UnixMilli(), Nodes: out}, nil
 }
 
-func (h *handlers) NodeDescribe(ctx context.Context, c *Conn, p *protocol.NodeDescribeParams) (*protocol.NodeDescribeResult, error) {
-	if h.s.opts.Nodes == nil && h.s.opts.LiveNodes == nil {
+func (h *Handler[C]) NodeDescribe(ctx context.Context, c C, p *protocol.NodeDescribeParams) (*protocol.NodeDescribeResult, error) {
+	if h.opts.Store == nil && h.opts.Live == nil {
 		_, err := h.nodeStore()
 		return nil, err
 	}
 	id := strings.TrimSpace(p.NodeID)
 	if id == "" {
-		return nil, Invalid("nodeId required")
+		return nil, protocol.ErrorCodeInvalidRequest.Errorf("nodeId required")
 	}
 	var i protocol.NodeInfo
 	found := false
-	if st := h.s.opts.Nodes; st != nil {
+	if st := h.opts.Store; st != nil {
 		if n, ok := st.Paired(id); ok {
 			i, found = nodeInfo(n), true
 		}
 	}
-	if reg := h.s.opts.LiveNodes; reg != nil {
+	if reg := h.opts.Live; reg != nil {
 		if n, ok := reg.Get(id); ok {
 			i, found = mergeLive(i, n), true
 		}
 	}
 	if !found {
-		return nil, Invalid("unknown nodeId")
+		return nil, protocol.ErrorCodeInvalidRequest.Errorf("unknown nodeId")
 	}
 	return &protocol.NodeDescribeResult{
 		NodeID: i.NodeID, DisplayName: i.DisplayName, Platform: i.Platform, Version: i.Version, DeviceFamily: i.DeviceFamily,
 		ModelIdentifier: i.ModelIdentifier, RemoteIP: i.RemoteIP, Caps: i.Caps, Commands: i.Commands, Permissions: i.Permissions,
-		Paired: i.Paired, Connected: i.Connected, Ts: h.s.opts.Now().UnixMilli(),
+		Paired: i.Paired, Connected: i.Connected, Ts: h.opts.Now().UnixMilli(),
 	}, nil
 }

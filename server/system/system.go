@@ -1,9 +1,13 @@
-package gateway
+// Package system serves the system method group: health, status, the presence list,
+// system-event beacons and logs.tail. It talks to the transport through the small
+// Gateway interface, so it never imports server/gateway; it is generic over the
+// transport's connection type, which it does not look at.
+package system
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -12,56 +16,48 @@ import (
 	"github.com/clawgate/gateway/server/presence"
 )
 
-// handlers serves the method groups of the gateway core: system, devices, nodes and
-// config. Every other group is handed to the Mux by the package that serves it; a
-// group nobody serves answers "not implemented" through the generated Unimplemented
-// handler, so the gap is explicit on the wire and in the code.
-type handlers struct {
-	s *Server
+// Gateway is what the system group needs from the transport.
+type Gateway interface {
+	// Health is the (throttled) health snapshot; probe forces a refresh.
+	Health(ctx context.Context, probe bool) (protocol.HealthSummary, error)
+	// CurrentHealth is the last snapshot, never refreshed.
+	CurrentHealth() protocol.HealthSummary
+	// Presence is the presence store (read only here).
+	Presence() *presence.Store
+	// ChangePresence applies a change to the store and broadcasts the list.
+	ChangePresence(change func(*presence.Store))
 }
 
-var (
-	_ protocol.SystemHandler[*Conn]  = (*handlers)(nil)
-	_ protocol.DevicesHandler[*Conn] = (*handlers)(nil)
-	_ protocol.NodesHandler[*Conn]   = (*handlers)(nil)
-	_ protocol.ConfigHandler[*Conn]  = (*handlers)(nil)
-)
-
-// serveBuiltin hands the core groups to the Mux, keeping any the caller set already.
-func (s *Server) serveBuiltin() {
-	h := &handlers{s: s}
-	if s.methods.System() == nil {
-		s.methods.SetSystem(h)
-	}
-	if s.methods.Devices() == nil {
-		s.methods.SetDevices(h)
-	}
-	if s.methods.Nodes() == nil {
-		s.methods.SetNodes(h)
-	}
-	if s.methods.Config() == nil {
-		s.methods.SetConfig(h)
-	}
+// Options configure the group.
+type Options struct {
+	// LogFile is the JSONL log file logs.tail reads; "" makes logs.tail unavailable.
+	LogFile string
 }
 
-// Mux is the method table requests are dispatched through: Options.Mux, or the one
-// New made. Set a group's implementation on it before Serve.
-func (s *Server) Mux() *protocol.Mux[*Conn] { return s.methods }
+// ErrNoLogFile is returned by logs.tail when no log file is configured.
+var ErrNoLogFile = errors.New("no log file configured")
 
-func (h *handlers) Health(ctx context.Context, c *Conn, p *protocol.HealthParams) (*protocol.HealthSummary, error) {
-	force := p.Probe != nil && *p.Probe
-	sum, err := h.s.health.Get(ctx, force)
+// Handler serves the system group over connections of type C.
+type Handler[C any] struct {
+	gw   Gateway
+	opts Options
+}
+
+var _ protocol.SystemHandler[struct{}] = (*Handler[struct{}])(nil)
+
+// New returns the system group.
+func New[C any](gw Gateway, o Options) *Handler[C] { return &Handler[C]{gw: gw, opts: o} }
+
+func (h *Handler[C]) Health(ctx context.Context, c C, p *protocol.HealthParams) (*protocol.HealthSummary, error) {
+	sum, err := h.gw.Health(ctx, p.GetProbe())
 	if err != nil {
-		return nil, Unavailable("health refresh failed: %v", err)
+		return nil, protocol.ErrorCodeUnavailable.Errorf("health refresh failed: %v", err)
 	}
-	// The cached snapshot may be up to a minute old; these two are free to read live.
-	conns, up := int64(h.s.hub.len()), h.s.uptimeMs()
-	sum.Connections, sum.UptimeMs = &conns, &up
 	return &sum, nil
 }
 
-func (h *handlers) Status(ctx context.Context, c *Conn, p *protocol.StatusParams) (*protocol.StatusResult, error) {
-	sum, _, _ := h.s.health.Current()
+func (h *Handler[C]) Status(ctx context.Context, c C, p *protocol.StatusParams) (*protocol.StatusResult, error) {
+	sum := h.gw.CurrentHealth()
 	recent := make([]protocol.SessionStatus, 0, len(sum.Sessions.Recent))
 	for _, r := range sum.Sessions.Recent {
 		kind := protocol.SessionKindDirect
@@ -104,40 +100,33 @@ func providerSummary(sum *protocol.HealthSummary) []string {
 	return []string{web, tg}
 }
 
-func (h *handlers) SystemPresence(ctx context.Context, c *Conn, p *protocol.SystemPresenceParams) (*protocol.SystemPresenceResult, error) {
-	list := protocol.SystemPresenceResult(h.s.presence.List())
+func (h *Handler[C]) SystemPresence(ctx context.Context, c C, p *protocol.SystemPresenceParams) (*protocol.SystemPresenceResult, error) {
+	list := protocol.SystemPresenceResult(h.gw.Presence().List())
 	return &list, nil
 }
 
-func (h *handlers) SystemEvent(ctx context.Context, c *Conn, p *protocol.SystemEventParams) (*protocol.SystemEventResult, error) {
+func (h *Handler[C]) SystemEvent(ctx context.Context, c C, p *protocol.SystemEventParams) (*protocol.SystemEventResult, error) {
 	text := strings.TrimSpace(p.Text)
 	if text == "" {
-		return nil, Invalid("text required")
+		return nil, protocol.ErrorCodeInvalidRequest.Errorf("text required")
 	}
-	h.s.changePresence(func() {
-		h.s.presence.Beacon(presence.Beacon{
-			Text: text, InstanceID: nonEmpty(p.InstanceID), Host: nonEmpty(p.Host), IP: nonEmpty(p.IP), Mode: nonEmpty(p.Mode),
-			Version: nonEmpty(p.Version), Platform: nonEmpty(p.Platform), DeviceFamily: nonEmpty(p.DeviceFamily),
-			ModelIdentifier: nonEmpty(p.ModelIdentifier), Reason: nonEmpty(p.Reason), LastInputSeconds: p.LastInputSeconds,
+	h.gw.ChangePresence(func(st *presence.Store) {
+		st.Beacon(presence.Beacon{
+			Text: text, InstanceID: nonBlank(p.InstanceID), Host: nonBlank(p.Host), IP: nonBlank(p.IP), Mode: nonBlank(p.Mode),
+			Version: nonBlank(p.Version), Platform: nonBlank(p.Platform), DeviceFamily: nonBlank(p.DeviceFamily),
+			ModelIdentifier: nonBlank(p.ModelIdentifier), Reason: nonBlank(p.Reason), LastInputSeconds: p.LastInputSeconds,
 		})
 	})
 	return &protocol.SystemEventResult{Ok: true}, nil
 }
 
-func (h *handlers) LogsTail(ctx context.Context, c *Conn, p *protocol.LogsTailParams) (*protocol.LogsTailResult, error) {
-	if h.s.opts.LogFile == "" {
-		return nil, Unavailable("no log file configured")
+func (h *Handler[C]) LogsTail(ctx context.Context, c C, p *protocol.LogsTailParams) (*protocol.LogsTailResult, error) {
+	if h.opts.LogFile == "" {
+		return nil, unavailable(ErrNoLogFile)
 	}
-	limit, maxBytes := 0, 0
-	if p.Limit != nil {
-		limit = int(*p.Limit)
-	}
-	if p.MaxBytes != nil {
-		maxBytes = int(*p.MaxBytes)
-	}
-	r, err := logs.Tail(h.s.opts.LogFile, p.Cursor, limit, maxBytes)
+	r, err := logs.Tail(h.opts.LogFile, p.Cursor, int(p.GetLimit()), int(p.GetMaxBytes()))
 	if err != nil {
-		return nil, Unavailable("%v", err)
+		return nil, unavailable(err)
 	}
 	out := &protocol.LogsTailResult{File: r.File, Cursor: r.Cursor, Size: r.Size, Lines: r.Lines}
 	if r.Truncated {
@@ -149,72 +138,17 @@ func (h *handlers) LogsTail(ctx context.Context, c *Conn, p *protocol.LogsTailPa
 	return out, nil
 }
 
-func (h *handlers) devices() (*Error, bool) {
-	if h.s.opts.Devices == nil {
-		return Unavailable("device pairing is not configured (no state dir)"), false
-	}
-	return nil, true
+// unavailable maps a domain error to the wire's UNAVAILABLE with its text.
+func unavailable(err error) error {
+	e := protocol.ErrorCodeUnavailable.Errorf("%v", err)
+	e.Err = err
+	return e
 }
 
-func (h *handlers) DevicePairList(ctx context.Context, c *Conn, p *protocol.DevicePairListParams) (*protocol.DevicePairListResult, error) {
-	if e, ok := h.devices(); !ok {
-		return nil, e
-	}
-	r := h.s.opts.Devices.List()
-	return &r, nil
-}
-
-func (h *handlers) DevicePairApprove(ctx context.Context, c *Conn, p *protocol.DevicePairApproveParams) (*protocol.DevicePairApproveResult, error) {
-	if e, ok := h.devices(); !ok {
-		return nil, e
-	}
-	dev, err := h.s.opts.Devices.Approve(p.RequestID)
-	if err != nil {
-		return nil, err
-	}
-	h.s.hub.broadcast(&protocol.DevicePairResolvedEvent{RequestID: p.RequestID, DeviceID: dev.DeviceID, Decision: protocol.PairingDecisionApproved, Ts: h.s.opts.Now().UnixMilli()}, nil)
-	return &protocol.DevicePairApproveResult{RequestID: p.RequestID, Device: dev}, nil
-}
-
-func (h *handlers) DevicePairReject(ctx context.Context, c *Conn, p *protocol.DevicePairRejectParams) (*protocol.DevicePairRejectResult, error) {
-	if e, ok := h.devices(); !ok {
-		return nil, e
-	}
-	id, err := h.s.opts.Devices.Reject(p.RequestID)
-	if err != nil {
-		return nil, err
-	}
-	h.s.hub.broadcast(&protocol.DevicePairResolvedEvent{RequestID: p.RequestID, DeviceID: id, Decision: protocol.PairingDecisionRejected, Ts: h.s.opts.Now().UnixMilli()}, nil)
-	return &protocol.DevicePairRejectResult{RequestID: p.RequestID, DeviceID: id}, nil
-}
-
-func (h *handlers) DeviceTokenRotate(ctx context.Context, c *Conn, p *protocol.DeviceTokenRotateParams) (*protocol.DeviceTokenRotateResult, error) {
-	if e, ok := h.devices(); !ok {
-		return nil, e
-	}
-	tok, issued, err := h.s.opts.Devices.RotateToken(p.DeviceID, p.Role)
-	if err != nil {
-		return nil, err
-	}
-	return &protocol.DeviceTokenRotateResult{DeviceID: p.DeviceID, Role: p.Role, Token: tok, IssuedAtMs: issued}, nil
-}
-
-func (h *handlers) DeviceTokenRevoke(ctx context.Context, c *Conn, p *protocol.DeviceTokenRevokeParams) (*protocol.DeviceTokenRevokeResult, error) {
-	if e, ok := h.devices(); !ok {
-		return nil, e
-	}
-	revoked, err := h.s.opts.Devices.RevokeToken(p.DeviceID, p.Role)
-	if err != nil {
-		return nil, err
-	}
-	return &protocol.DeviceTokenRevokeResult{DeviceID: p.DeviceID, Role: p.Role, Revoked: revoked}, nil
-}
-
-func nonEmpty(p *string) *string {
+// nonBlank is p, or nil when it holds only white space.
+func nonBlank(p *string) *string {
 	if p == nil || strings.TrimSpace(*p) == "" {
 		return nil
 	}
 	return p
 }
-
-func osHostname() (string, error) { return os.Hostname() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 )
 
@@ -130,6 +131,7 @@ func startBenchGW(b *testing.B) *benchGW {
 	if err != nil {
 		b.Fatal(err)
 	}
+	core.Serve(srv)
 	ln, err := gateway.Listen("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
