@@ -32,15 +32,15 @@ func (v *HealthParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "probe",
 				Parent: p,
 			}
-			var v369 bool
+			var v1 bool
 			{
-				x370, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v369 = x370
+				v1 = x2
 			}
-			v.Probe = &v369
+			v.Probe = &v1
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -105,18 +105,18 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "connections",
 				Parent: p,
 			}
-			var v371 int64
+			var v1 int64
 			{
-				x372, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x372 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v371 = x372
+				v1 = x2
 			}
-			v.Connections = &v371
+			v.Connections = &v1
 		case "discord":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "discord")
@@ -126,11 +126,11 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "discord",
 				Parent: p,
 			}
-			var v373 HealthSummaryDiscord
-			if err := v373.DecodeJSON(d, &pp); err != nil {
+			var v3 HealthSummaryDiscord
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Discord = &v373
+			v.Discord = &v3
 		case "durationMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "durationMs")
@@ -141,14 +141,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x374, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x374 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.DurationMs = x374
+				v.DurationMs = x4
 			}
 		case "heartbeatSeconds":
 			if seen[3] {
@@ -160,14 +160,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x375, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x375 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x375
+				v.HeartbeatSeconds = x5
 			}
 		case "ok":
 			if seen[4] {
@@ -179,11 +179,11 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x376, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x376
+				v.Ok = x6
 			}
 		case "sessions":
 			if seen[5] {
@@ -219,14 +219,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x377, err := d.Int()
+				x7, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x377 < int64(0) {
+				if x7 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x377
+				v.Ts = x7
 			}
 		case "uptimeMs":
 			if seen[8] {
@@ -237,18 +237,18 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "uptimeMs",
 				Parent: p,
 			}
-			var v378 int64
+			var v8 int64
 			{
-				x379, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x379 < int64(0) {
+				if x9 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v378 = x379
+				v8 = x9
 			}
-			v.UptimeMs = &v378
+			v.UptimeMs = &v8
 		case "web":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "web")
@@ -377,11 +377,11 @@ func (v *HealthSummaryDiscord) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x380, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x380
+				v.Configured = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -445,14 +445,14 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x381, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x381 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x381
+				v.Count = x1
 			}
 		case "path":
 			if seen[1] {
@@ -464,14 +464,14 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x382, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x382 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x382
+				v.Path = x2
 			}
 		case "recent":
 			if seen[2] {
@@ -486,8 +486,8 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x383 := make([]HealthSummarySessionsRecentItem, 0)
-				for i384 := 0; ; i384++ {
+				x3 := make([]HealthSummarySessionsRecentItem, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -495,21 +495,21 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					if i384 >= 5 {
+					if i4 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip385 := wire.Path{
-						Index:   i384,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el386 HealthSummarySessionsRecentItem
-					if err := el386.DecodeJSON(d, &ip385); err != nil {
+					var el6 HealthSummarySessionsRecentItem
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x383 = append(x383, el386)
+					x3 = append(x3, el6)
 				}
-				v.Recent = x383
+				v.Recent = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -539,11 +539,11 @@ func (v *HealthSummarySessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i387, x388 := range v.Recent {
-			if i387 > 0 {
+		for i7, x8 := range v.Recent {
+			if i7 > 0 {
 				b = append(b, ',')
 			}
-			b = x388.AppendJSON(b)
+			b = x8.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -598,18 +598,18 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v389 int64
+				var v1 int64
 				{
-					x390, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x390 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v389 = x390
+					v1 = x2
 				}
-				v.Age = &v389
+				v.Age = &v1
 			}
 		case "key":
 			if seen[1] {
@@ -621,14 +621,14 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 				Parent: p,
 			}
 			{
-				x391, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x391 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x391
+				v.Key = x3
 			}
 		case "updatedAt":
 			if seen[2] {
@@ -644,18 +644,18 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v392 int64
+				var v4 int64
 				{
-					x393, err := d.Int()
+					x5, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x393 < int64(0) {
+					if x5 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v392 = x393
+					v4 = x5
 				}
-				v.UpdatedAt = &v392
+				v.UpdatedAt = &v4
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -737,11 +737,11 @@ func (v *HealthSummaryTelegram) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x394, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x394
+				v.Configured = x1
 			}
 		case "probe":
 			if seen[1] {
@@ -753,14 +753,14 @@ func (v *HealthSummaryTelegram) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x395, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x395
+					v.Probe = x2
 				} else {
-					v.Probe = append(json.RawMessage(nil), x395...)
+					v.Probe = append(json.RawMessage(nil), x2...)
 				}
 			}
 		default:
@@ -837,18 +837,18 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v396 int64
+				var v1 int64
 				{
-					x397, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x397 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v396 = x397
+					v1 = x2
 				}
-				v.AuthAgeMs = &v396
+				v.AuthAgeMs = &v1
 			}
 		case "connect":
 			if seen[1] {
@@ -859,11 +859,11 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "connect",
 				Parent: p,
 			}
-			var v398 HealthSummaryWebConnect
-			if err := v398.DecodeJSON(d, &pp); err != nil {
+			var v3 HealthSummaryWebConnect
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Connect = &v398
+			v.Connect = &v3
 		case "linked":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -874,11 +874,11 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x399, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x399
+				v.Linked = x4
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -958,18 +958,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "elapsedMs",
 				Parent: p,
 			}
-			var v400 int64
+			var v1 int64
 			{
-				x401, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x401 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v400 = x401
+				v1 = x2
 			}
-			v.ElapsedMs = &v400
+			v.ElapsedMs = &v1
 		case "error":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "error")
@@ -979,18 +979,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "error",
 				Parent: p,
 			}
-			var v402 string
+			var v3 string
 			{
-				x403, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x403 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v402 = x403
+				v3 = x4
 			}
-			v.Error = &v402
+			v.Error = &v3
 		case "ok":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "ok")
@@ -1001,11 +1001,11 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x404, err := d.Bool()
+				x5, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x404
+				v.Ok = x5
 			}
 		case "status":
 			if seen[3] {
@@ -1016,18 +1016,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "status",
 				Parent: p,
 			}
-			var v405 string
+			var v6 string
 			{
-				x406, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x406 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v405 = x406
+				v6 = x7
 			}
-			v.Status = &v405
+			v.Status = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
