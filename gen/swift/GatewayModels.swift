@@ -156,6 +156,11 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// chat.subscribe, chat.unsubscribe, …).
     /// params NodeEventParams; result NodeEventResult; protocols 3.
     case nodeEvent = "node.event"
+    /// Switches talk (continuous voice) mode on or off and tells every client with a talk.mode event. A
+    /// webchat client may only do so while an iOS or Android node is connected (the phone does the
+    /// talking).
+    /// params TalkModeParams; result TalkModeResult; protocols 2, 3.
+    case talkMode = "talk.mode"
     /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested
     /// when a request was created. Requests expire after 5 min.
     /// params NodePairRequestParams; result NodePairRequestResult; protocols 2, 3.
@@ -236,6 +241,9 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// node.invoke.result carrying the same id.
     /// payload NodeInvokeRequestEvent; protocols 3.
     case nodeInvokeRequest = "node.invoke.request"
+    /// Talk mode changed (a talk.mode call). Droppable: the next change carries the whole state.
+    /// payload TalkModeEvent; protocols 2, 3.
+    case talkMode = "talk.mode"
     /// Protocol 3: a device pairing request was created. Only to operators with operator.pairing.
     /// Droppable.
     /// payload DevicePairRequestedEvent; protocols 3.
@@ -4456,6 +4464,93 @@ public struct SystemPresenceParams: Codable, Sendable {
 
 /// A bare array of presence rows (not wrapped in an object).
 public typealias SystemPresenceResult = [PresenceEntry]
+
+/// The talk mode a client set.
+public struct TalkModeEvent: Codable, Sendable {
+    /// Talk mode on or off.
+    public let enabled: Bool
+    /// The phase the client passed; null when it passed none.
+    public let phase: String?
+    /// When the mode was set, ms since the epoch.
+    public let ts: Int
+
+    public init(
+        enabled: Bool,
+        phase: String?,
+        ts: Int
+    ) {
+        self.enabled = enabled
+        self.phase = phase
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case phase
+        case ts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.phase, forKey: .phase)
+        try container.encode(self.ts, forKey: .ts)
+    }
+}
+
+/// The requested talk mode.
+public struct TalkModeParams: Codable, Sendable {
+    /// Talk mode on or off.
+    public let enabled: Bool
+    /// Where the talk loop is (for example listening, thinking, speaking); free text passed on.
+    public let phase: String?
+
+    public init(
+        enabled: Bool,
+        phase: String? = nil
+    ) {
+        self.enabled = enabled
+        self.phase = phase
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case phase
+    }
+}
+
+/// The mode as set and broadcast (the talk.mode event's payload).
+public struct TalkModeResult: Codable, Sendable {
+    /// Talk mode on or off.
+    public let enabled: Bool
+    /// The phase passed; null when none was.
+    public let phase: String?
+    /// When the mode was set, ms since the epoch.
+    public let ts: Int
+
+    public init(
+        enabled: Bool,
+        phase: String?,
+        ts: Int
+    ) {
+        self.enabled = enabled
+        self.phase = phase
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case phase
+        case ts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.phase, forKey: .phase)
+        try container.encode(self.ts, forKey: .ts)
+    }
+}
 
 /// Telegram runtime state.
 public struct TelegramStatus: Codable, Sendable {

@@ -23,6 +23,9 @@ type Conn interface {
 	RemoteHost() string
 	// NodeHandle is the live-registry handle of a role-node connection.
 	NodeHandle() (live.Handle, bool)
+	// ClientID and ClientMode are client.id and client.mode from the connect params.
+	ClientID() string
+	ClientMode() string
 }
 
 // Broadcaster sends an event to every client allowed to see it.
