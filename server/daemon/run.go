@@ -1,9 +1,13 @@
-package main
+// Package daemon builds the gateway's components and runs it: the in-process restart
+// loop, the config reload watcher and graceful shutdown. cmd/clawdbot only parses flags
+// and calls Run.
+package daemon
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -11,8 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
@@ -26,63 +28,51 @@ import (
 	"github.com/clawgate/gateway/server/reload"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = ""
-
-type gatewayFlags struct {
-	port              int
-	bind              string
-	token             string
-	password          string
-	authMode          string
-	verbose           bool
-	allowUnconfigured bool
-	force             bool
-}
-
-func newGatewayCmd(g *globalFlags) *cobra.Command {
-	f := &gatewayFlags{}
-	cmd := &cobra.Command{
-		Use:   "gateway",
-		Short: "Run the gateway (WebSocket + HTTP control plane)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runGateway(cmd.Context(), g, f)
-		},
-	}
-	fl := cmd.Flags()
-	fl.IntVar(&f.port, "port", 0, "gateway port (default: CLAWDBOT_GATEWAY_PORT, gateway.port, 18789)")
-	fl.StringVar(&f.bind, "bind", "", "loopback|lan|tailnet|auto (default: gateway.bind, loopback)")
-	fl.StringVar(&f.token, "token", "", "shared token clients must present (a config token wins)")
-	fl.StringVar(&f.password, "password", "", "shared password clients must present")
-	fl.StringVar(&f.authMode, "auth", "", "token|password")
-	fl.BoolVar(&f.verbose, "verbose", false, "debug logs on stdout")
-	fl.BoolVar(&f.allowUnconfigured, "allow-unconfigured", false, "start without gateway.mode=local in the config")
-	fl.BoolVar(&f.force, "force", false, "stop whatever listens on the gateway port first (SIGTERM, then SIGKILL)")
-	return cmd
-}
-
-func profileName(g *globalFlags) (string, error) {
-	if g.dev && g.profile != "" {
-		return "", &exitError{2, errors.New("--dev and --profile cannot be combined")}
-	}
-	if g.dev {
-		return "dev", nil
-	}
-	return g.profile, nil
+// Options are what the gateway command's flags decide.
+type Options struct {
+	// Profile selects the state dir and config (--profile; "dev" for --dev).
+	Profile string
+	// Flags are the port/bind/auth flags; they win over the config file.
+	Flags config.Flags
+	// Verbose logs debug lines on Stdout.
+	Verbose bool
+	// AllowUnconfigured starts without gateway.mode=local in the config.
+	AllowUnconfigured bool
+	// Force stops whatever listens on the gateway port first.
+	Force bool
+	// Version is server.version (CLAWDBOT_VERSION overrides it).
+	Version string
+	// Home is the user's home directory (os.UserHomeDir when "").
+	Home string
+	// Stdout receives the text log (os.Stdout when nil).
+	Stdout io.Writer
+	// Restart, when set, requests an in-process restart on every receive instead of
+	// SIGUSR1 (tests inject it).
+	Restart <-chan struct{}
 }
 
 // restartExpectedMs is announced to clients before an in-process restart (§8.4).
 const restartExpectedMs = 1500
 
-func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
-	profile, err := profileName(g)
-	if err != nil {
-		return err
+// Run builds the components and runs the gateway until ctx is done: the in-process
+// restart loop (SIGUSR1 or Options.Restart, and config changes that need it), the
+// config reload watcher (gateway.reload.mode) and a graceful shutdown (every client
+// gets a shutdown event and is closed with 1012). The components (providers, agent
+// runtime, node bridge, HTTP surfaces) live for the whole run; each restart builds a
+// new gateway.Server and hands it every method group.
+func Run(ctx context.Context, o Options) error {
+	profile := o.Profile
+	home := o.Home
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("home directory: %w", err)
+		}
+		home = h
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return &exitError{1, fmt.Errorf("home directory: %w", err)}
+	stdout := o.Stdout
+	if stdout == nil {
+		stdout = os.Stdout
 	}
 	env := config.OSEnv()
 	for k, v := range config.ProfileEnv(env, home, profile) {
@@ -90,49 +80,49 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	}
 	paths, err := config.ResolvePaths(env, home, profile)
 	if err != nil {
-		return &exitError{1, err}
+		return err
 	}
 	file, err := config.Load(paths.ConfigPath)
 	if err != nil {
-		return &exitError{1, err}
+		return err
 	}
-	if err := config.ModeGuard(file, f.allowUnconfigured); err != nil {
-		return &exitError{1, err}
+	if err := config.ModeGuard(file, o.AllowUnconfigured); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(paths.StateDir, 0o700); err != nil {
-		return &exitError{1, fmt.Errorf("state dir: %w", err)}
+		return fmt.Errorf("state dir: %w", err)
 	}
 	logPath, maxBytes, maxFiles := logSettings(file, paths.StateDir)
 	logFile, err := logs.Open(logPath, maxBytes, maxFiles)
 	if err != nil {
-		return &exitError{1, err}
+		return err
 	}
 	defer logFile.Close()
 	level := slog.LevelInfo
-	if f.verbose {
+	if o.Verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(logs.NewHandler(
-		slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}),
+		slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level}),
 		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
 	))
 	tightenSecretPerms(paths, file, log)
-	if f.token != "" || f.password != "" {
+	if o.Flags.Token != "" || o.Flags.Password != "" {
 		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
 	}
 	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir, Logger: log})
 	if err != nil {
-		return &exitError{1, fmt.Errorf("device store: %w", err)}
+		return fmt.Errorf("device store: %w", err)
 	}
 	nodeStore, err := nodes.OpenStore(nodes.StoreOptions{StateDir: paths.StateDir, Logger: log})
 	if err != nil {
-		return &exitError{1, fmt.Errorf("node pairing store: %w", err)}
+		return fmt.Errorf("node pairing store: %w", err)
 	}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode}}
+		flags: o.Flags}
 	svc.inbound.log = log
 	if err := startServices(ctx, svc); err != nil {
-		return &exitError{1, err}
+		return err
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -141,7 +131,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			log.Warn("closing services", "err", err)
 		}
 	}()
-	ver := version
+	ver := o.Version
 	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
 		ver = v
 	}
@@ -157,31 +147,44 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		default:
 		}
 	}
-	usr1 := make(chan os.Signal, 1)
-	if sigs := restartSignals(); len(sigs) > 0 {
-		signal.Notify(usr1, sigs...)
-	}
-	defer signal.Stop(usr1)
-	go func() {
-		for range usr1 {
-			requestRestart("SIGUSR1")
+	if o.Restart != nil {
+		go func() {
+			for {
+				select {
+				case <-o.Restart:
+					requestRestart("SIGUSR1")
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	} else {
+		usr1 := make(chan os.Signal, 1)
+		if sigs := restartSignals(); len(sigs) > 0 {
+			signal.Notify(usr1, sigs...)
 		}
-	}()
+		defer signal.Stop(usr1)
+		go func() {
+			for range usr1 {
+				requestRestart("SIGUSR1")
+			}
+		}()
+	}
 	var healthVersion int64
 	// One brake on secret guessing for the process: an in-process restart must not
 	// hand a guesser a fresh budget.
 	throttle := auth.NewThrottle(auth.ThrottleOptions{})
 	for {
-		res, err := config.Resolve(&file.Config, env, config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode})
+		res, err := config.Resolve(&file.Config, env, o.Flags)
 		if err != nil {
-			return &exitError{1, err}
+			return err
 		}
 		if err := res.CheckBind(); err != nil {
-			return &exitError{1, err}
+			return err
 		}
-		if f.force && healthVersion == 0 {
+		if o.Force && healthVersion == 0 {
 			if err := portkill.FreePort(ctx, res.Port, log); err != nil {
-				return &exitError{1, err}
+				return err
 			}
 		}
 		// Derived helpers (and child processes) see the effective port, as in the original.
@@ -189,7 +192,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		addr := net.JoinHostPort(res.Host, strconv.Itoa(res.Port))
 		ln, err := listenRetry(ctx, addr, healthVersion > 0)
 		if err != nil {
-			return &exitError{1, err}
+			return err
 		}
 		// A new method table per server: core serves the gateway's own groups (system,
 		// devices, nodes, config) and every component hands over the ones it serves.
@@ -224,7 +227,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		}
 		if err != nil {
 			_ = ln.Close()
-			return &exitError{1, err}
+			return err
 		}
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ln) }()
@@ -258,7 +261,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		case err := <-served:
 			stopWatch()
 			if err != nil {
-				return &exitError{1, err}
+				return err
 			}
 			return nil
 		case <-ctx.Done():
