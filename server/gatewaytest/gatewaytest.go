@@ -154,7 +154,9 @@ func (c *Client) OnMessage(_ *gws.Conn, m *gws.Message) {
 			delete(c.waiters, f.ID)
 		}
 		c.mu.Unlock()
-		if f.OK && method != "" && len(f.Payload) > 0 {
+		// A result is checked also when it rides on an ok:false answer (the agent's
+		// failed final answer carries {runId, status}).
+		if method != "" && len(f.Payload) > 0 {
 			if err, known := protocol.Validate("methods/"+method+".json#/$defs/result", f.Payload); !known || err != nil {
 				c.Invalid.Add(1)
 				c.t.Errorf("%s result breaks its schema (known=%v): %v\n%s", method, known, err, f.Payload)

@@ -135,7 +135,7 @@ func TestConcurrentDuplicateSendsDeliverOnce(t *testing.T) {
 				case f := <-ch:
 					var r protocol.SendResult
 					if !f.OK || json.Unmarshal(f.Payload, &r) != nil {
-						t.Errorf("send failed: %s", f.raw)
+						t.Errorf("send failed: %s", f.Raw)
 						continue
 					}
 					ids <- r.MessageID
