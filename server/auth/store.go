@@ -163,7 +163,7 @@ func OpenStore(o StoreOptions) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	paired, pending, err := loadFiles(s.dir)
+	paired, pending, err := pairFiles(s.dir).Load()
 	if err != nil {
 		return nil, err
 	}
@@ -491,19 +491,9 @@ func (s *Store) approvedLocked(deviceID, role string) (*pairedRecord, error) {
 // each in memory only once it is on disk. Paired first: a crash in between leaves a
 // request pending for a device already paired, which a later approval merges harmlessly.
 func (s *Store) commitLocked(paired map[string]*pairedRecord, pending map[string]*pendingRecord) error {
-	if paired != nil {
-		if err := writeJSON(s.dir, pairedFile, paired); err != nil {
-			return err
-		}
-		s.paired = paired
-	}
-	if pending != nil {
-		if err := writeJSON(s.dir, pendingFile, pending); err != nil {
-			return err
-		}
-		s.pending = pending
-	}
-	return nil
+	return pairFiles(s.dir).Commit(paired, pending,
+		func(m map[string]*pairedRecord) { s.paired = m },
+		func(m map[string]*pendingRecord) { s.pending = m })
 }
 
 // approveRecord merges a request into the device's paired record (nil if none).

@@ -154,7 +154,7 @@ func OpenStore(o StoreOptions) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	paired, pending, err := loadFiles(s.dir)
+	paired, pending, err := pairFiles(s.dir).Load()
 	if err != nil {
 		return nil, err
 	}
@@ -439,19 +439,9 @@ func (s *Store) UpdateFromHello(nodeID string, info NodeInfo) error {
 // each in memory only once it is on disk. Paired first: a crash in between leaves an
 // approved request pending, which a later approval or its expiry resolves harmlessly.
 func (s *Store) commitLocked(paired map[string]*pairedRecord, pending map[string]*pendingRecord) error {
-	if paired != nil {
-		if err := writeJSON(s.dir, pairedFile, paired); err != nil {
-			return err
-		}
-		s.paired = paired
-	}
-	if pending != nil {
-		if err := writeJSON(s.dir, pendingFile, pending); err != nil {
-			return err
-		}
-		s.pending = pending
-	}
-	return nil
+	return pairFiles(s.dir).Commit(paired, pending,
+		func(m map[string]*pairedRecord) { s.paired = m },
+		func(m map[string]*pendingRecord) { s.pending = m })
 }
 
 // mergeFields copies the non-empty fields of src over dst (permissions replaced
