@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Store defaults.
@@ -590,13 +591,13 @@ func toRequest(r *pendingRecord) *protocol.DevicePairRequest {
 		ClientID:    clientID(r.ClientID),
 		ClientMode:  clientMode(r.ClientMode),
 		DeviceID:    r.DeviceID,
-		DisplayName: strPtr(r.DisplayName),
+		DisplayName: wire.Opt(r.DisplayName),
 		IsRepair:    &isRepair,
-		Platform:    strPtr(r.Platform),
+		Platform:    wire.Opt(r.Platform),
 		PublicKey:   r.PublicKey,
-		RemoteIP:    strPtr(r.RemoteIP),
+		RemoteIP:    wire.Opt(r.RemoteIP),
 		RequestID:   r.RequestID,
-		Role:        strPtr(r.Role),
+		Role:        wire.Opt(r.Role),
 		Scopes:      slices.Clone(r.Scopes),
 		Ts:          r.Ts,
 	}
@@ -609,11 +610,11 @@ func toPaired(p *pairedRecord) protocol.PairedDevice {
 		ClientMode:   clientMode(p.ClientMode),
 		CreatedAtMs:  p.CreatedAtMs,
 		DeviceID:     p.DeviceID,
-		DisplayName:  strPtr(p.DisplayName),
-		Platform:     strPtr(p.Platform),
+		DisplayName:  wire.Opt(p.DisplayName),
+		Platform:     wire.Opt(p.Platform),
 		PublicKey:    p.PublicKey,
-		RemoteIP:     strPtr(p.RemoteIP),
-		Role:         strPtr(p.Role),
+		RemoteIP:     wire.Opt(p.RemoteIP),
+		Role:         wire.Opt(p.Role),
 		Roles:        slices.Clone(p.Roles),
 		Scopes:       slices.Clone(p.Scopes),
 	}
@@ -633,13 +634,6 @@ func clientMode(s string) *protocol.ClientMode {
 		return nil
 	}
 	return &v
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func setIf(dst *string, v string) {

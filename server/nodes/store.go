@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Store defaults and input bounds.
@@ -542,18 +543,18 @@ func toRequest(r *pendingRecord) protocol.PendingNodeRequest {
 	return protocol.PendingNodeRequest{
 		Caps:            f.Caps,
 		Commands:        f.Commands,
-		DeviceFamily:    strPtr(f.DeviceFamily),
-		DisplayName:     strPtr(f.DisplayName),
+		DeviceFamily:    wire.Opt(f.DeviceFamily),
+		DisplayName:     wire.Opt(f.DisplayName),
 		IsRepair:        &isRepair,
-		ModelIdentifier: strPtr(f.ModelIdentifier),
+		ModelIdentifier: wire.Opt(f.ModelIdentifier),
 		NodeID:          r.NodeID,
 		Permissions:     f.Permissions,
-		Platform:        strPtr(f.Platform),
-		RemoteIP:        strPtr(f.RemoteIP),
+		Platform:        wire.Opt(f.Platform),
+		RemoteIP:        wire.Opt(f.RemoteIP),
 		RequestID:       r.RequestID,
 		Silent:          silent,
 		Ts:              r.Ts,
-		Version:         strPtr(f.Version),
+		Version:         wire.Opt(f.Version),
 	}
 }
 
@@ -564,14 +565,14 @@ func toPaired(p *pairedRecord) protocol.PairedNode {
 		Caps:            f.Caps,
 		Commands:        f.Commands,
 		CreatedAtMs:     p.CreatedAtMs,
-		DeviceFamily:    strPtr(f.DeviceFamily),
-		DisplayName:     strPtr(f.DisplayName),
-		ModelIdentifier: strPtr(f.ModelIdentifier),
+		DeviceFamily:    wire.Opt(f.DeviceFamily),
+		DisplayName:     wire.Opt(f.DisplayName),
+		ModelIdentifier: wire.Opt(f.ModelIdentifier),
 		NodeID:          p.NodeID,
 		Permissions:     f.Permissions,
-		Platform:        strPtr(f.Platform),
-		RemoteIP:        strPtr(f.RemoteIP),
-		Version:         strPtr(f.Version),
+		Platform:        wire.Opt(f.Platform),
+		RemoteIP:        wire.Opt(f.RemoteIP),
+		Version:         wire.Opt(f.Version),
 	}
 }
 
@@ -580,13 +581,6 @@ func trimPtr(p *string) string {
 		return ""
 	}
 	return strings.TrimSpace(*p)
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func setIf(dst *string, v string) {
