@@ -3,8 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
-
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 // syncBuf is the daemon's stdout, read while it runs.
@@ -91,70 +88,36 @@ func (r *running) waitOutput(t *testing.T, substr string) {
 	}
 }
 
-type recorder struct {
-	gws.BuiltinEventHandler
-	frames chan string
-	closed chan error
-}
-
-func (r *recorder) OnMessage(_ *gws.Conn, m *gws.Message) { r.frames <- m.Data.String(); _ = m.Close() }
-func (r *recorder) OnClose(_ *gws.Conn, err error)        { r.closed <- err }
-
-// client connects a v3 client (retrying while the listener comes back after a
-// restart) and waits for its hello-ok.
-func (r *running) client(t *testing.T) *recorder {
+// client connects a v3 client with the shared harness once the port accepts again
+// (after a restart) and waits for its hello-ok.
+func (r *running) client(t *testing.T) *gatewaytest.Client {
 	t.Helper()
-	rec := &recorder{frames: make(chan string, 1000), closed: make(chan error, 1)}
-	var ws *gws.Conn
+	url := fmt.Sprintf("ws://127.0.0.1:%d", r.port)
+	var c *gatewaytest.Client
 	var err error
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if ws, _, err = gws.NewClient(rec, &gws.ClientOption{Addr: fmt.Sprintf("ws://127.0.0.1:%d", r.port)}); err == nil {
+	// After a restart the old server refuses upgrades until the new one listens.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err = gatewaytest.TryDial(t, url, nil); err == nil {
 			break
 		}
-	}
-	if err != nil {
-		t.Fatalf("dial: %v\n%s", err, r.out)
-	}
-	go ws.ReadLoop()
-	t.Cleanup(func() { _ = ws.NetConn().Close() })
-	b, _ := json.Marshal(map[string]any{"type": "req", "id": "hello", "method": "connect", "params": map[string]any{
-		"minProtocol": 3, "maxProtocol": 3, "client": map[string]any{"id": "cli", "version": "1", "platform": "linux", "mode": "cli"}}})
-	_ = ws.WriteMessage(gws.OpcodeText, b)
-	waitFrame(t, rec, `"id":"hello","ok":true`)
-	return rec
-}
-
-func waitFrame(t *testing.T, rec *recorder, substr string) string {
-	t.Helper()
-	deadline := time.After(15 * time.Second)
-	for {
-		select {
-		case f := <-rec.frames:
-			if strings.Contains(f, substr) {
-				return f
-			}
-		case <-deadline:
-			t.Fatalf("no frame with %s", substr)
+		if time.Now().After(deadline) {
+			t.Fatalf("dial: %v\n%s", err, r.out)
 		}
 	}
+	c.Handshake(gatewaytest.V3Connect(map[string]any{"client": map[string]any{"id": "cli", "version": "1", "platform": "linux", "mode": "cli"}}))
+	return c
 }
 
 // expectShutdown: a shutdown event with reason (and restartExpectedMs when
 // restart), then close 1012.
-func expectShutdown(t *testing.T, rec *recorder, reason string, restart bool) {
+func expectShutdown(t *testing.T, c *gatewaytest.Client, reason string, restart bool) {
 	t.Helper()
-	f := waitFrame(t, rec, `"event":"shutdown"`)
-	if !strings.Contains(f, `"reason":"`+reason+`"`) || strings.Contains(f, `"restartExpectedMs":1500`) != restart {
-		t.Fatalf("shutdown event: %s", f)
+	f := c.NextEvent("shutdown")
+	if !strings.Contains(string(f.Payload), `"reason":"`+reason+`"`) || strings.Contains(string(f.Payload), `"restartExpectedMs":1500`) != restart {
+		t.Fatalf("shutdown event: %s", f.Raw)
 	}
-	select {
-	case err := <-rec.closed:
-		var ce *gws.CloseError
-		if !errors.As(err, &ce) || ce.Code != 1012 {
-			t.Fatalf("close = %v, want 1012", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("not closed")
+	if ce := c.WaitClose(); ce.Code != 1012 {
+		t.Fatalf("close = %d %s, want 1012", ce.Code, ce.Reason)
 	}
 }
 
@@ -198,8 +161,8 @@ func TestReloadOnFileChange(t *testing.T) {
 	write(strings.Replace(cfg, "timeoutSeconds: 600", "timeoutSeconds: 30", 1))
 	r.waitOutput(t, "config reloaded (hot)")
 	select {
-	case err := <-rec.closed:
-		t.Fatalf("hot change closed the client: %v", err)
+	case ce := <-rec.Closed:
+		t.Fatalf("hot change closed the client: %d %s", ce.Code, ce.Reason)
 	default:
 	}
 	write(`{ gateway: { mode: "local", port: "not a port" } }`)

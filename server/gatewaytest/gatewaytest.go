@@ -102,15 +102,25 @@ func Dial(t testing.TB, url string) *Client { return DialHeader(t, url, nil) }
 // DialHeader dials with extra request headers (X-Forwarded-For makes a peer remote).
 func DialHeader(t testing.TB, url string, h http.Header) *Client {
 	t.Helper()
+	c, err := TryDial(t, url, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TryDial is DialHeader returning the dial error (a test retrying while a gateway
+// restarts).
+func TryDial(t testing.TB, url string, h http.Header) (*Client, error) {
 	c := &Client{t: t, pending: map[string]string{}, waiters: map[string]chan *Frame{}, multi: map[string]bool{}, Events: make(chan *Frame, 20000), Closed: make(chan *gws.CloseError, 1)}
 	ws, _, err := gws.NewClient(c, &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 16 << 20, RequestHeader: h})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c.WS = ws
 	go ws.ReadLoop()
 	t.Cleanup(func() { _ = ws.NetConn().Close() })
-	return c
+	return c, nil
 }
 
 func (c *Client) OnOpen(*gws.Conn)              {}
