@@ -346,7 +346,7 @@ func TestInvalidConfigMidRun(t *testing.T) {
 	for _, is := range got.Issues {
 		paths = append(paths, is.Path)
 	}
-	if got.Valid || !strings.Contains(strings.Join(paths, ","), "gateway.port") || !strings.Contains(strings.Join(paths, ","), "agent.backend") {
+	if got.Valid || !strings.Contains(strings.Join(paths, ","), "gateway.port") || !strings.Contains(strings.Join(paths, ","), "agents.defaults.backend") { // agent.backend, migrated
 		t.Fatalf("config.get: valid=%v issues=%+v", got.Valid, got.Issues)
 	}
 	// The running config still serves: the agent answers, Telegram delivers.

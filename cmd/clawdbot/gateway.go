@@ -116,6 +116,14 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
 	))
 	tightenSecretPerms(paths, file, log)
+	if m, u := configNotes(file); m != "" || u != "" {
+		if m != "" {
+			log.Info(m)
+		}
+		if u != "" {
+			log.Warn(u)
+		}
+	}
 	if f.token != "" || f.password != "" {
 		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -32,41 +31,48 @@ type agentService struct {
 }
 
 // agentConfigKey identifies an agent config for change detection.
-func agentConfigKey(cfg *genconfig.ConfigAgent) string {
+func agentConfigKey(cfg config.Agent) string {
 	b, _ := json.Marshal(cfg)
 	return string(b)
 }
 
+// agentSettings resolves agents.defaults and models.providers of f.
+func agentSettings(s *services, f *config.File) (config.Agent, error) {
+	home, _ := os.UserHomeDir()
+	return config.ResolveAgent(&f.Config, home)
+}
+
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
-	cfg := next.Config.Agent
-	if cfg == nil {
-		cfg = &genconfig.ConfigAgent{}
+	cfg, err := agentSettings(a.s, next)
+	if err != nil {
+		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
+		return
 	}
 	key := agentConfigKey(cfg)
 	if key == a.cfgKey {
 		return
 	}
-	var prev genconfig.ConfigAgent
+	var prev config.Agent
 	_ = json.Unmarshal([]byte(a.cfgKey), &prev)
 	if prev.MaxConcurrent != cfg.MaxConcurrent || !equalIntPtr(prev.MaxQueuePerSession, cfg.MaxQueuePerSession) {
-		a.s.log.Warn("agent.maxConcurrent / agent.maxQueuePerSession changed: they apply after a restart of the process")
+		a.s.log.Warn("agents.defaults.maxConcurrent / agents.defaults.maxQueuePerSession changed: they apply after a restart of the process")
 	}
 	be, model, sys, err := agentBackend(cfg, a.s.env)
 	if err == nil {
-		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: time.Duration(cfg.TimeoutSeconds) * time.Second})
+		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: cfg.Timeout})
 	}
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
 		return
 	}
 	a.cfgKey = key
-	a.s.log.Info("agent config reloaded", "backend", backendName(cfg), "model", model)
+	a.s.log.Info("agent config reloaded", "backend", cfg.Kind, "model", model)
 }
 
 func buildAgent(ctx context.Context, s *services) (component, error) {
-	cfg := s.file.Config.Agent
-	if cfg == nil {
-		cfg = &genconfig.ConfigAgent{}
+	cfg, err := agentSettings(s, s.file)
+	if err != nil {
+		return nil, err
 	}
 	be, model, sys, err := agentBackend(cfg, s.env)
 	if err != nil {
@@ -99,7 +105,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	opts := agent.Options{
 		Backend: be, Store: store, Sender: s.sender, SystemPrompt: sys, Model: model,
 		MainKey: mainKey, GlobalScope: global,
-		Timeout:       time.Duration(cfg.TimeoutSeconds) * time.Second,
+		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
 	}
@@ -123,61 +129,36 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	})
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake
-	s.log.Info("agent runtime ready", "backend", backendName(cfg), "model", model, "sessions", path, "delivery", s.sender != nil)
+	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", model, "sessions", path, "delivery", s.sender != nil)
 	return &agentService{s: s, store: store, rt: rt, cfgKey: agentConfigKey(cfg)}, nil
 }
 
-func backendName(cfg *genconfig.ConfigAgent) string {
-	if cfg.Backend == nil {
-		return "none"
-	}
-	return string(*cfg.Backend)
-}
-
-// agentBackend builds the configured backend (agent.backend, agent.openai.*,
-// agent.command.*). Without a backend every run fails with a clear error, while
-// sessions and history still work.
-func agentBackend(cfg *genconfig.ConfigAgent, env config.Env) (be backend.Backend, model, systemPrompt string, err error) {
-	if cfg.Openai != nil && cfg.Openai.SystemPrompt != nil {
-		systemPrompt = *cfg.Openai.SystemPrompt
-	}
-	kind := backendName(cfg)
-	if kind == "none" {
-		switch {
-		case cfg.Openai != nil && cfg.Openai.BaseURL != nil:
-			kind = string(genconfig.ConfigAgentBackendOpenai)
-		case cfg.Command != nil && cfg.Command.Program != nil:
-			kind = string(genconfig.ConfigAgentBackendCommand)
+// agentBackend builds the configured backend (see config.ResolveAgent). Without
+// a backend every run fails with a clear error, while sessions and history still
+// work.
+func agentBackend(cfg config.Agent, env config.Env) (be backend.Backend, model, systemPrompt string, err error) {
+	systemPrompt = cfg.SystemPrompt
+	switch cfg.Kind {
+	case config.BackendOpenAI:
+		if cfg.BaseURL == "" {
+			return nil, "", "", fmt.Errorf("models.providers.%s.baseUrl is not set", cfg.Provider)
 		}
-	}
-	switch kind {
-	case string(genconfig.ConfigAgentBackendOpenai):
-		o := cfg.Openai
-		if o == nil || o.BaseURL == nil || *o.BaseURL == "" {
-			return nil, "", "", errors.New("agent.backend is openai but agent.openai.baseUrl is not set")
-		}
-		opts := backend.OpenAIOptions{BaseURL: *o.BaseURL, Temperature: o.Temperature}
-		if o.Model != nil {
-			opts.Model, model = *o.Model, *o.Model
-		}
-		if o.APIKeyEnv != nil && *o.APIKeyEnv != "" {
-			key, ok := env(*o.APIKeyEnv)
+		opts := backend.OpenAIOptions{BaseURL: cfg.BaseURL, Temperature: cfg.Temperature, Model: cfg.Model, APIKey: cfg.APIKey}
+		model = cfg.Model
+		if opts.APIKey == "" && cfg.APIKeyEnv != "" {
+			key, ok := env(cfg.APIKeyEnv)
 			if !ok || key == "" {
-				return nil, "", "", fmt.Errorf("agent.openai.apiKeyEnv: environment variable %s is not set", *o.APIKeyEnv)
+				return nil, "", "", fmt.Errorf("models.providers.%s.apiKey is not set and neither is %s", cfg.Provider, cfg.APIKeyEnv)
 			}
 			opts.APIKey = key
 		}
 		be, err = backend.NewOpenAI(opts)
 		return be, model, systemPrompt, err
-	case string(genconfig.ConfigAgentBackendCommand):
-		c := cfg.Command
-		if c == nil || c.Program == nil || *c.Program == "" {
-			return nil, "", "", errors.New("agent.backend is command but agent.command.program is not set")
+	case config.BackendCommand:
+		if cfg.Program == "" {
+			return nil, "", "", fmt.Errorf("agents.defaults.cliBackends.%s.command is not set", cfg.Provider)
 		}
-		opts := backend.CommandOptions{Program: *c.Program, Args: c.Args, Env: c.Env}
-		if c.Workdir != nil {
-			opts.Dir = *c.Workdir
-		}
+		opts := backend.CommandOptions{Program: cfg.Program, Args: cfg.Args, Env: cfg.Env, Dir: cfg.Workspace}
 		be, err = backend.NewCommand(opts)
 		return be, "", systemPrompt, err
 	}
@@ -188,7 +169,7 @@ func agentBackend(cfg *genconfig.ConfigAgent, env config.Env) (be backend.Backen
 type unconfigured struct{}
 
 func (unconfigured) Run(context.Context, backend.Request, func(backend.Delta)) (backend.Result, error) {
-	return backend.Result{}, errors.New("no agent backend configured (set agent.backend with agent.openai or agent.command)")
+	return backend.Result{}, errors.New("no agent backend configured (set agents.defaults.model.primary to a provider/model of models.providers or agents.defaults.cliBackends)")
 }
 
 func (a *agentService) attach(srv *gateway.Server, mux *methods) error {

@@ -65,7 +65,7 @@ func Redact(f *File) (rawRedacted string, configJSON []byte) {
 
 // RestoreRedacted puts secrets back into text edited from a redacted view:
 // every string literal equal to Redacted in newRaw is replaced by the value at
-// the same path in old's parsed config. A placeholder with no original value
+// the same path in old's file as written (File.Written; Parsed when unset). A placeholder with no original value
 // (the key moved or is new) is an error, so it is never written as a secret.
 // Text without placeholders is returned unchanged.
 func RestoreRedacted(newRaw []byte, old *File) ([]byte, error) {
@@ -81,7 +81,13 @@ func RestoreRedacted(newRaw []byte, old *File) ([]byte, error) {
 			return "", false
 		}
 		ptr := pointerOf(path)
-		switch v, _ := old.Lookup(ptr); v.(type) {
+		var v any
+		if old != nil && old.Written != nil {
+			v, _ = lookup(old.Written, ptr) // the paths of the text as written
+		} else {
+			v, _ = old.Lookup(ptr)
+		}
+		switch v.(type) {
 		case string, float64:
 			if b, err := toJSON(v); err == nil {
 				return string(b), true
