@@ -148,7 +148,8 @@ func agentBackend(cfg config.Agent, env config.Env) (be backend.Backend, model, 
 		if opts.APIKey == "" && cfg.APIKeyEnv != "" {
 			key, ok := env(cfg.APIKeyEnv)
 			if !ok || key == "" {
-				return nil, "", "", fmt.Errorf("models.providers.%s.apiKey is not set and neither is %s", cfg.Provider, cfg.APIKeyEnv)
+				// As in the original, a missing key fails the runs, not the gateway.
+				return unconfigured{why: fmt.Sprintf("no API key for %s: set %s or models.providers.%s.apiKey", cfg.ModelRef, cfg.APIKeyEnv, cfg.Provider)}, cfg.Model, systemPrompt, nil
 			}
 			opts.APIKey = key
 		}
@@ -165,10 +166,14 @@ func agentBackend(cfg config.Agent, env config.Env) (be backend.Backend, model, 
 	return unconfigured{}, "", systemPrompt, nil
 }
 
-// unconfigured is the backend of a gateway without agent.backend.
-type unconfigured struct{}
+// unconfigured is the backend of a gateway without a usable model: every run fails
+// with why (or the default hint).
+type unconfigured struct{ why string }
 
-func (unconfigured) Run(context.Context, backend.Request, func(backend.Delta)) (backend.Result, error) {
+func (u unconfigured) Run(context.Context, backend.Request, func(backend.Delta)) (backend.Result, error) {
+	if u.why != "" {
+		return backend.Result{}, errors.New(u.why)
+	}
 	return backend.Result{}, errors.New("no agent backend configured (set agents.defaults.model.primary to a provider/model of models.providers or agents.defaults.cliBackends)")
 }
 
