@@ -178,6 +178,8 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	// One brake on secret guessing for the process: an in-process restart must not
 	// hand a guesser a fresh budget.
 	throttle := auth.NewThrottle(auth.ThrottleOptions{})
+	cfgHealth := &configHealth{path: paths.ConfigPath}
+	cfgHealth.loaded(file)
 	for {
 		res, err := config.Resolve(&file.Config, env, config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode})
 		if err != nil {
@@ -226,6 +228,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			Logger:                 log,
 		})
 		if err == nil {
+			srv.AddHealthSource(cfgHealth.source)
 			err = svc.attach(srv, mux)
 		}
 		if err != nil {
@@ -239,9 +242,24 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 			next, plan, err := planReload(paths.ConfigPath, file)
 			switch {
 			case errors.Is(err, errConfigVanished):
-				log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
+				if cfgHealth.failed(err) {
+					log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
+					srv.RefreshHealth()
+				}
 			case err != nil:
-				log.Warn("config reload skipped: the new file is invalid; the running config stays", "err", err)
+				if cfgHealth.failed(err) {
+					log.Error("config reload skipped: the new file is invalid; the running config stays", "err", err)
+					srv.RefreshHealth()
+				}
+			default:
+				cfgHealth.loaded(next)
+				srv.RefreshHealth()
+				if m, u := configNotes(next); m != "" || u != "" {
+					log.Info("reloaded config: " + m + " " + u)
+				}
+			}
+			switch {
+			case err != nil:
 			case plan.NoopReason != "":
 				log.Info("config change needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
 				if next != nil {

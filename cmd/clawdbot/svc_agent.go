@@ -96,7 +96,11 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 				s.log.Warn("session.store is not a .db file; using the default session database", "store", p, "path", path)
 			}
 		}
-		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal
+		// session.dmScope "main" (every direct chat in the main session) is the
+		// original's global scope for DMs; per-peer and per-channel-peer are this
+		// gateway's per-sender sessions. Unset keeps session.scope's answer.
+		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal ||
+			sc.DmScope != nil && *sc.DmScope == genconfig.ConfigSessionDmScopeMain
 	}
 	store, err := sessions.Open(ctx, sessions.Options{Path: path, Logger: s.log})
 	if err != nil {

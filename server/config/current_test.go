@@ -42,7 +42,7 @@ func TestCurrentShape(t *testing.T) {
 	if f.Config.Session.MainKey != "home" || *f.Config.Channels.Telegram.BotToken != "123:abc" {
 		t.Fatalf("config %+v", f.Config)
 	}
-	want := []string{"channels.telegram.dmPolicy", "channels.telegram.groupPolicy", "commands", "messages", "session.dmScope"}
+	want := []string{"channels.telegram.dmPolicy", "channels.telegram.groupPolicy", "commands", "messages"}
 	if !reflect.DeepEqual(f.Unimplemented, want) {
 		t.Fatalf("unimplemented = %v, want %v", f.Unimplemented, want)
 	}

@@ -430,6 +430,9 @@ type ConfigModelsProvidersValueModelsElem struct {
 }
 
 type ConfigSession struct {
+	// DmScope corresponds to the JSON schema field "dmScope".
+	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
+
 	// MainKey corresponds to the JSON schema field "mainKey".
 	MainKey string `json:"mainKey,omitempty,omitzero"`
 
@@ -439,6 +442,12 @@ type ConfigSession struct {
 	// Store corresponds to the JSON schema field "store".
 	Store *string `json:"store,omitempty,omitzero"`
 }
+
+type ConfigSessionDmScope string
+
+const ConfigSessionDmScopeMain ConfigSessionDmScope = "main"
+const ConfigSessionDmScopePerChannelPeer ConfigSessionDmScope = "per-channel-peer"
+const ConfigSessionDmScopePerPeer ConfigSessionDmScope = "per-peer"
 
 type ConfigSessionScope string
 

@@ -745,8 +745,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x507 := make([]string, 0)
-				for i508 := 0; ; i508++ {
+				x526 := make([]string, 0)
+				for i527 := 0; ; i527++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -754,25 +754,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip509 := wire.Path{
-						Index:   i508,
+					ip528 := wire.Path{
+						Index:   i527,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el510 string
+					var el529 string
 					{
-						x511, err := d.String()
+						x530, err := d.String()
 						if err != nil {
-							return wire.At(&ip509, err)
+							return wire.At(&ip528, err)
 						}
-						if x511 == "" {
-							return wire.Errorf(&ip509, "must NOT have fewer than %d characters", 1)
+						if x530 == "" {
+							return wire.Errorf(&ip528, "must NOT have fewer than %d characters", 1)
 						}
-						el510 = x511
+						el529 = x530
 					}
-					x507 = append(x507, el510)
+					x526 = append(x526, el529)
 				}
-				v.Caps = x507
+				v.Caps = x526
 			}
 		case "commands":
 			if seen[1] {
@@ -787,8 +787,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x512 := make([]string, 0)
-				for i513 := 0; ; i513++ {
+				x531 := make([]string, 0)
+				for i532 := 0; ; i532++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -796,25 +796,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip514 := wire.Path{
-						Index:   i513,
+					ip533 := wire.Path{
+						Index:   i532,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el515 string
+					var el534 string
 					{
-						x516, err := d.String()
+						x535, err := d.String()
 						if err != nil {
-							return wire.At(&ip514, err)
+							return wire.At(&ip533, err)
 						}
-						if x516 == "" {
-							return wire.Errorf(&ip514, "must NOT have fewer than %d characters", 1)
+						if x535 == "" {
+							return wire.Errorf(&ip533, "must NOT have fewer than %d characters", 1)
 						}
-						el515 = x516
+						el534 = x535
 					}
-					x512 = append(x512, el515)
+					x531 = append(x531, el534)
 				}
-				v.Commands = x512
+				v.Commands = x531
 			}
 		case "connected":
 			if seen[2] {
@@ -826,11 +826,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x517, err := d.Bool()
+				x536, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x517
+				v.Connected = x536
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -841,18 +841,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v518 string
+			var v537 string
 			{
-				x519, err := d.String()
+				x538, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x519 == "" {
+				if x538 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v518 = x519
+				v537 = x538
 			}
-			v.DeviceFamily = &v518
+			v.DeviceFamily = &v537
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -862,18 +862,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v520 string
+			var v539 string
 			{
-				x521, err := d.String()
+				x540, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x521 == "" {
+				if x540 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v520 = x521
+				v539 = x540
 			}
-			v.DisplayName = &v520
+			v.DisplayName = &v539
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -883,18 +883,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v522 string
+			var v541 string
 			{
-				x523, err := d.String()
+				x542, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x523 == "" {
+				if x542 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v522 = x523
+				v541 = x542
 			}
-			v.ModelIdentifier = &v522
+			v.ModelIdentifier = &v541
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -905,14 +905,14 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x524, err := d.String()
+				x543, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x524 == "" {
+				if x543 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x524
+				v.NodeID = x543
 			}
 		case "paired":
 			if seen[7] {
@@ -924,11 +924,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x525, err := d.Bool()
+				x544, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x525
+				v.Paired = x544
 			}
 		case "permissions":
 			if seen[8] {
@@ -943,7 +943,7 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x526 := map[string]bool{}
+				x545 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -952,25 +952,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k527 := string(key)
-					if _, dup := x526[k527]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k527)
+					k546 := string(key)
+					if _, dup := x545[k546]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k546)
 					}
-					kp528 := wire.Path{
-						Key:    k527,
+					kp547 := wire.Path{
+						Key:    k546,
 						Parent: &pp,
 					}
-					var el529 bool
+					var el548 bool
 					{
-						x530, err := d.Bool()
+						x549, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp528, err)
+							return wire.At(&kp547, err)
 						}
-						el529 = x530
+						el548 = x549
 					}
-					x526[k527] = el529
+					x545[k546] = el548
 				}
-				v.Permissions = x526
+				v.Permissions = x545
 			}
 		case "platform":
 			if seen[9] {
@@ -981,18 +981,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v531 string
+			var v550 string
 			{
-				x532, err := d.String()
+				x551, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x532 == "" {
+				if x551 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v531 = x532
+				v550 = x551
 			}
-			v.Platform = &v531
+			v.Platform = &v550
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1002,18 +1002,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v533 string
+			var v552 string
 			{
-				x534, err := d.String()
+				x553, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x534 == "" {
+				if x553 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v533 = x534
+				v552 = x553
 			}
-			v.RemoteIP = &v533
+			v.RemoteIP = &v552
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1023,18 +1023,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v535 string
+			var v554 string
 			{
-				x536, err := d.String()
+				x555, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x536 == "" {
+				if x555 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v535 = x536
+				v554 = x555
 			}
-			v.Version = &v535
+			v.Version = &v554
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1065,11 +1065,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i537, x538 := range v.Caps {
-			if i537 > 0 {
+		for i556, x557 := range v.Caps {
+			if i556 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x538)
+			b = wire.AppendString(b, x557)
 		}
 		b = append(b, ']')
 	}
@@ -1078,11 +1078,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i539, x540 := range v.Commands {
-			if i539 > 0 {
+		for i558, x559 := range v.Commands {
+			if i558 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x540)
+			b = wire.AppendString(b, x559)
 		}
 		b = append(b, ']')
 	}
@@ -1119,14 +1119,14 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i541, k542 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i541 > 0 {
+		for i560, k561 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i560 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k542)
+			b = wire.AppendString(b, k561)
 			b = append(b, ':')
-			x543 := v.Permissions[k542]
-			b = wire.AppendBool(b, x543)
+			x562 := v.Permissions[k561]
+			b = wire.AppendBool(b, x562)
 		}
 		b = append(b, '}')
 	}
@@ -1201,14 +1201,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x644, err := d.Int()
+				x663, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x644 < int64(0) {
+				if x663 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x644
+				v.ApprovedAtMs = x663
 			}
 		case "clientId":
 			if seen[1] {
@@ -1219,11 +1219,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v645 ClientID
-			if err := v645.DecodeJSON(d, &pp); err != nil {
+			var v664 ClientID
+			if err := v664.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v645
+			v.ClientID = &v664
 		case "clientMode":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -1233,11 +1233,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v646 ClientMode
-			if err := v646.DecodeJSON(d, &pp); err != nil {
+			var v665 ClientMode
+			if err := v665.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v646
+			v.ClientMode = &v665
 		case "createdAtMs":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "createdAtMs")
@@ -1248,14 +1248,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x647, err := d.Int()
+				x666, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x647 < int64(0) {
+				if x666 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x647
+				v.CreatedAtMs = x666
 			}
 		case "deviceId":
 			if seen[4] {
@@ -1267,14 +1267,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x648, err := d.String()
+				x667, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x648 == "" {
+				if x667 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x648
+				v.DeviceID = x667
 			}
 		case "displayName":
 			if seen[5] {
@@ -1285,18 +1285,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v649 string
+			var v668 string
 			{
-				x650, err := d.String()
+				x669, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x650 == "" {
+				if x669 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v649 = x650
+				v668 = x669
 			}
-			v.DisplayName = &v649
+			v.DisplayName = &v668
 		case "platform":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -1306,18 +1306,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v651 string
+			var v670 string
 			{
-				x652, err := d.String()
+				x671, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x652 == "" {
+				if x671 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v651 = x652
+				v670 = x671
 			}
-			v.Platform = &v651
+			v.Platform = &v670
 		case "publicKey":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -1328,14 +1328,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x653, err := d.String()
+				x672, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x653 == "" {
+				if x672 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x653
+				v.PublicKey = x672
 			}
 		case "remoteIp":
 			if seen[8] {
@@ -1346,18 +1346,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v654 string
+			var v673 string
 			{
-				x655, err := d.String()
+				x674, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x655 == "" {
+				if x674 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v654 = x655
+				v673 = x674
 			}
-			v.RemoteIP = &v654
+			v.RemoteIP = &v673
 		case "role":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1367,18 +1367,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v656 string
+			var v675 string
 			{
-				x657, err := d.String()
+				x676, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x657 == "" {
+				if x676 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v656 = x657
+				v675 = x676
 			}
-			v.Role = &v656
+			v.Role = &v675
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -1392,8 +1392,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x658 := make([]string, 0)
-				for i659 := 0; ; i659++ {
+				x677 := make([]string, 0)
+				for i678 := 0; ; i678++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1401,25 +1401,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip660 := wire.Path{
-						Index:   i659,
+					ip679 := wire.Path{
+						Index:   i678,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el661 string
+					var el680 string
 					{
-						x662, err := d.String()
+						x681, err := d.String()
 						if err != nil {
-							return wire.At(&ip660, err)
+							return wire.At(&ip679, err)
 						}
-						if x662 == "" {
-							return wire.Errorf(&ip660, "must NOT have fewer than %d characters", 1)
+						if x681 == "" {
+							return wire.Errorf(&ip679, "must NOT have fewer than %d characters", 1)
 						}
-						el661 = x662
+						el680 = x681
 					}
-					x658 = append(x658, el661)
+					x677 = append(x677, el680)
 				}
-				v.Roles = x658
+				v.Roles = x677
 			}
 		case "scopes":
 			if seen[11] {
@@ -1434,8 +1434,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x663 := make([]string, 0)
-				for i664 := 0; ; i664++ {
+				x682 := make([]string, 0)
+				for i683 := 0; ; i683++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1443,25 +1443,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip665 := wire.Path{
-						Index:   i664,
+					ip684 := wire.Path{
+						Index:   i683,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el666 string
+					var el685 string
 					{
-						x667, err := d.String()
+						x686, err := d.String()
 						if err != nil {
-							return wire.At(&ip665, err)
+							return wire.At(&ip684, err)
 						}
-						if x667 == "" {
-							return wire.Errorf(&ip665, "must NOT have fewer than %d characters", 1)
+						if x686 == "" {
+							return wire.Errorf(&ip684, "must NOT have fewer than %d characters", 1)
 						}
-						el666 = x667
+						el685 = x686
 					}
-					x663 = append(x663, el666)
+					x682 = append(x682, el685)
 				}
-				v.Scopes = x663
+				v.Scopes = x682
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1544,22 +1544,22 @@ func (v *PairedDevice) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i668, x669 := range v.Roles {
-			if i668 > 0 {
+		for i687, x688 := range v.Roles {
+			if i687 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x669)
+			b = wire.AppendString(b, x688)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i670, x671 := range v.Scopes {
-			if i670 > 0 {
+		for i689, x690 := range v.Scopes {
+			if i689 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x671)
+			b = wire.AppendString(b, x690)
 		}
 		b = append(b, ']')
 	}
@@ -1610,14 +1610,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x672, err := d.Int()
+				x691, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x672 < int64(0) {
+				if x691 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x672
+				v.ApprovedAtMs = x691
 			}
 		case "caps":
 			if seen[1] {
@@ -1632,8 +1632,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x673 := make([]string, 0)
-				for i674 := 0; ; i674++ {
+				x692 := make([]string, 0)
+				for i693 := 0; ; i693++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1641,25 +1641,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip675 := wire.Path{
-						Index:   i674,
+					ip694 := wire.Path{
+						Index:   i693,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el676 string
+					var el695 string
 					{
-						x677, err := d.String()
+						x696, err := d.String()
 						if err != nil {
-							return wire.At(&ip675, err)
+							return wire.At(&ip694, err)
 						}
-						if x677 == "" {
-							return wire.Errorf(&ip675, "must NOT have fewer than %d characters", 1)
+						if x696 == "" {
+							return wire.Errorf(&ip694, "must NOT have fewer than %d characters", 1)
 						}
-						el676 = x677
+						el695 = x696
 					}
-					x673 = append(x673, el676)
+					x692 = append(x692, el695)
 				}
-				v.Caps = x673
+				v.Caps = x692
 			}
 		case "commands":
 			if seen[2] {
@@ -1674,8 +1674,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x678 := make([]string, 0)
-				for i679 := 0; ; i679++ {
+				x697 := make([]string, 0)
+				for i698 := 0; ; i698++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1683,25 +1683,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip680 := wire.Path{
-						Index:   i679,
+					ip699 := wire.Path{
+						Index:   i698,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el681 string
+					var el700 string
 					{
-						x682, err := d.String()
+						x701, err := d.String()
 						if err != nil {
-							return wire.At(&ip680, err)
+							return wire.At(&ip699, err)
 						}
-						if x682 == "" {
-							return wire.Errorf(&ip680, "must NOT have fewer than %d characters", 1)
+						if x701 == "" {
+							return wire.Errorf(&ip699, "must NOT have fewer than %d characters", 1)
 						}
-						el681 = x682
+						el700 = x701
 					}
-					x678 = append(x678, el681)
+					x697 = append(x697, el700)
 				}
-				v.Commands = x678
+				v.Commands = x697
 			}
 		case "createdAtMs":
 			if seen[3] {
@@ -1713,14 +1713,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x683, err := d.Int()
+				x702, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x683 < int64(0) {
+				if x702 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x683
+				v.CreatedAtMs = x702
 			}
 		case "deviceFamily":
 			if seen[4] {
@@ -1731,18 +1731,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v684 string
+			var v703 string
 			{
-				x685, err := d.String()
+				x704, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x685 == "" {
+				if x704 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v684 = x685
+				v703 = x704
 			}
-			v.DeviceFamily = &v684
+			v.DeviceFamily = &v703
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -1752,18 +1752,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v686 string
+			var v705 string
 			{
-				x687, err := d.String()
+				x706, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x687 == "" {
+				if x706 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v686 = x687
+				v705 = x706
 			}
-			v.DisplayName = &v686
+			v.DisplayName = &v705
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -1773,18 +1773,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v688 string
+			var v707 string
 			{
-				x689, err := d.String()
+				x708, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x689 == "" {
+				if x708 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v688 = x689
+				v707 = x708
 			}
-			v.ModelIdentifier = &v688
+			v.ModelIdentifier = &v707
 		case "nodeId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -1795,14 +1795,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x690, err := d.String()
+				x709, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x690 == "" {
+				if x709 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x690
+				v.NodeID = x709
 			}
 		case "permissions":
 			if seen[8] {
@@ -1817,7 +1817,7 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x691 := map[string]bool{}
+				x710 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -1826,25 +1826,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k692 := string(key)
-					if _, dup := x691[k692]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k692)
+					k711 := string(key)
+					if _, dup := x710[k711]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k711)
 					}
-					kp693 := wire.Path{
-						Key:    k692,
+					kp712 := wire.Path{
+						Key:    k711,
 						Parent: &pp,
 					}
-					var el694 bool
+					var el713 bool
 					{
-						x695, err := d.Bool()
+						x714, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp693, err)
+							return wire.At(&kp712, err)
 						}
-						el694 = x695
+						el713 = x714
 					}
-					x691[k692] = el694
+					x710[k711] = el713
 				}
-				v.Permissions = x691
+				v.Permissions = x710
 			}
 		case "platform":
 			if seen[9] {
@@ -1855,18 +1855,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v696 string
+			var v715 string
 			{
-				x697, err := d.String()
+				x716, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x697 == "" {
+				if x716 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v696 = x697
+				v715 = x716
 			}
-			v.Platform = &v696
+			v.Platform = &v715
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1876,18 +1876,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v698 string
+			var v717 string
 			{
-				x699, err := d.String()
+				x718, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x699 == "" {
+				if x718 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v698 = x699
+				v717 = x718
 			}
-			v.RemoteIP = &v698
+			v.RemoteIP = &v717
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1897,18 +1897,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v700 string
+			var v719 string
 			{
-				x701, err := d.String()
+				x720, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x701 == "" {
+				if x720 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v700 = x701
+				v719 = x720
 			}
-			v.Version = &v700
+			v.Version = &v719
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1933,22 +1933,22 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i702, x703 := range v.Caps {
-			if i702 > 0 {
+		for i721, x722 := range v.Caps {
+			if i721 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x703)
+			b = wire.AppendString(b, x722)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i704, x705 := range v.Commands {
-			if i704 > 0 {
+		for i723, x724 := range v.Commands {
+			if i723 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x705)
+			b = wire.AppendString(b, x724)
 		}
 		b = append(b, ']')
 	}
@@ -1983,14 +1983,14 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i706, k707 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i706 > 0 {
+		for i725, k726 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i725 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k707)
+			b = wire.AppendString(b, k726)
 			b = append(b, ':')
-			x708 := v.Permissions[k707]
-			b = wire.AppendBool(b, x708)
+			x727 := v.Permissions[k726]
+			b = wire.AppendBool(b, x727)
 		}
 		b = append(b, '}')
 	}
@@ -2105,8 +2105,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x709 := make([]string, 0)
-				for i710 := 0; ; i710++ {
+				x728 := make([]string, 0)
+				for i729 := 0; ; i729++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2114,25 +2114,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip711 := wire.Path{
-						Index:   i710,
+					ip730 := wire.Path{
+						Index:   i729,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el712 string
+					var el731 string
 					{
-						x713, err := d.String()
+						x732, err := d.String()
 						if err != nil {
-							return wire.At(&ip711, err)
+							return wire.At(&ip730, err)
 						}
-						if x713 == "" {
-							return wire.Errorf(&ip711, "must NOT have fewer than %d characters", 1)
+						if x732 == "" {
+							return wire.Errorf(&ip730, "must NOT have fewer than %d characters", 1)
 						}
-						el712 = x713
+						el731 = x732
 					}
-					x709 = append(x709, el712)
+					x728 = append(x728, el731)
 				}
-				v.Caps = x709
+				v.Caps = x728
 			}
 		case "commands":
 			if seen[1] {
@@ -2147,8 +2147,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x714 := make([]string, 0)
-				for i715 := 0; ; i715++ {
+				x733 := make([]string, 0)
+				for i734 := 0; ; i734++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2156,25 +2156,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip716 := wire.Path{
-						Index:   i715,
+					ip735 := wire.Path{
+						Index:   i734,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el717 string
+					var el736 string
 					{
-						x718, err := d.String()
+						x737, err := d.String()
 						if err != nil {
-							return wire.At(&ip716, err)
+							return wire.At(&ip735, err)
 						}
-						if x718 == "" {
-							return wire.Errorf(&ip716, "must NOT have fewer than %d characters", 1)
+						if x737 == "" {
+							return wire.Errorf(&ip735, "must NOT have fewer than %d characters", 1)
 						}
-						el717 = x718
+						el736 = x737
 					}
-					x714 = append(x714, el717)
+					x733 = append(x733, el736)
 				}
-				v.Commands = x714
+				v.Commands = x733
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -2185,18 +2185,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v719 string
+			var v738 string
 			{
-				x720, err := d.String()
+				x739, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x720 == "" {
+				if x739 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v719 = x720
+				v738 = x739
 			}
-			v.DeviceFamily = &v719
+			v.DeviceFamily = &v738
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -2206,18 +2206,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v721 string
+			var v740 string
 			{
-				x722, err := d.String()
+				x741, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x722 == "" {
+				if x741 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v721 = x722
+				v740 = x741
 			}
-			v.DisplayName = &v721
+			v.DisplayName = &v740
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -2227,15 +2227,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v723 bool
+			var v742 bool
 			{
-				x724, err := d.Bool()
+				x743, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v723 = x724
+				v742 = x743
 			}
-			v.IsRepair = &v723
+			v.IsRepair = &v742
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2245,18 +2245,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v725 string
+			var v744 string
 			{
-				x726, err := d.String()
+				x745, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x726 == "" {
+				if x745 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v725 = x726
+				v744 = x745
 			}
-			v.ModelIdentifier = &v725
+			v.ModelIdentifier = &v744
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -2267,14 +2267,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x727, err := d.String()
+				x746, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x727 == "" {
+				if x746 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x727
+				v.NodeID = x746
 			}
 		case "permissions":
 			if seen[7] {
@@ -2289,7 +2289,7 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x728 := map[string]bool{}
+				x747 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -2298,25 +2298,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k729 := string(key)
-					if _, dup := x728[k729]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k729)
+					k748 := string(key)
+					if _, dup := x747[k748]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k748)
 					}
-					kp730 := wire.Path{
-						Key:    k729,
+					kp749 := wire.Path{
+						Key:    k748,
 						Parent: &pp,
 					}
-					var el731 bool
+					var el750 bool
 					{
-						x732, err := d.Bool()
+						x751, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp730, err)
+							return wire.At(&kp749, err)
 						}
-						el731 = x732
+						el750 = x751
 					}
-					x728[k729] = el731
+					x747[k748] = el750
 				}
-				v.Permissions = x728
+				v.Permissions = x747
 			}
 		case "platform":
 			if seen[8] {
@@ -2327,18 +2327,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v733 string
+			var v752 string
 			{
-				x734, err := d.String()
+				x753, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x734 == "" {
+				if x753 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v733 = x734
+				v752 = x753
 			}
-			v.Platform = &v733
+			v.Platform = &v752
 		case "remoteIp":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -2348,18 +2348,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v735 string
+			var v754 string
 			{
-				x736, err := d.String()
+				x755, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x736 == "" {
+				if x755 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v735 = x736
+				v754 = x755
 			}
-			v.RemoteIP = &v735
+			v.RemoteIP = &v754
 		case "requestId":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -2370,14 +2370,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x737, err := d.String()
+				x756, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x737 == "" {
+				if x756 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x737
+				v.RequestID = x756
 			}
 		case "silent":
 			if seen[11] {
@@ -2388,15 +2388,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "silent",
 				Parent: p,
 			}
-			var v738 bool
+			var v757 bool
 			{
-				x739, err := d.Bool()
+				x758, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v738 = x739
+				v757 = x758
 			}
-			v.Silent = &v738
+			v.Silent = &v757
 		case "ts":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -2407,14 +2407,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x740, err := d.Int()
+				x759, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x740 < int64(0) {
+				if x759 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x740
+				v.Ts = x759
 			}
 		case "version":
 			if seen[13] {
@@ -2425,18 +2425,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v741 string
+			var v760 string
 			{
-				x742, err := d.String()
+				x761, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x742 == "" {
+				if x761 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v741 = x742
+				v760 = x761
 			}
-			v.Version = &v741
+			v.Version = &v760
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -2459,22 +2459,22 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i743, x744 := range v.Caps {
-			if i743 > 0 {
+		for i762, x763 := range v.Caps {
+			if i762 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x744)
+			b = wire.AppendString(b, x763)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i745, x746 := range v.Commands {
-			if i745 > 0 {
+		for i764, x765 := range v.Commands {
+			if i764 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x746)
+			b = wire.AppendString(b, x765)
 		}
 		b = append(b, ']')
 	}
@@ -2515,14 +2515,14 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i747, k748 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i747 > 0 {
+		for i766, k767 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i766 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k748)
+			b = wire.AppendString(b, k767)
 			b = append(b, ':')
-			x749 := v.Permissions[k748]
-			b = wire.AppendBool(b, x749)
+			x768 := v.Permissions[k767]
+			b = wire.AppendBool(b, x768)
 		}
 		b = append(b, '}')
 	}
@@ -2609,14 +2609,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x750, err := d.Int()
+				x769, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x750 < int64(1) {
+				if x769 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxBufferedBytes = x750
+				v.MaxBufferedBytes = x769
 			}
 		case "maxPayload":
 			if seen[1] {
@@ -2628,14 +2628,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x751, err := d.Int()
+				x770, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x751 < int64(1) {
+				if x770 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxPayload = x751
+				v.MaxPayload = x770
 			}
 		case "tickIntervalMs":
 			if seen[2] {
@@ -2647,14 +2647,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x752, err := d.Int()
+				x771, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x752 < int64(1) {
+				if x771 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.TickIntervalMs = x752
+				v.TickIntervalMs = x771
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -2727,18 +2727,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v796 string
+			var v815 string
 			{
-				x797, err := d.String()
+				x816, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x797 == "" {
+				if x816 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v796 = x797
+				v815 = x816
 			}
-			v.DeviceFamily = &v796
+			v.DeviceFamily = &v815
 		case "deviceId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -2748,18 +2748,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceId",
 				Parent: p,
 			}
-			var v798 string
+			var v817 string
 			{
-				x799, err := d.String()
+				x818, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x799 == "" {
+				if x818 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v798 = x799
+				v817 = x818
 			}
-			v.DeviceID = &v798
+			v.DeviceID = &v817
 		case "host":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -2769,18 +2769,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v800 string
+			var v819 string
 			{
-				x801, err := d.String()
+				x820, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x801 == "" {
+				if x820 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v800 = x801
+				v819 = x820
 			}
-			v.Host = &v800
+			v.Host = &v819
 		case "instanceId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -2790,18 +2790,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v802 string
+			var v821 string
 			{
-				x803, err := d.String()
+				x822, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x803 == "" {
+				if x822 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v802 = x803
+				v821 = x822
 			}
-			v.InstanceID = &v802
+			v.InstanceID = &v821
 		case "ip":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -2811,18 +2811,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v804 string
+			var v823 string
 			{
-				x805, err := d.String()
+				x824, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x805 == "" {
+				if x824 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v804 = x805
+				v823 = x824
 			}
-			v.IP = &v804
+			v.IP = &v823
 		case "lastInputSeconds":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -2832,18 +2832,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v806 int64
+			var v825 int64
 			{
-				x807, err := d.Int()
+				x826, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x807 < int64(0) {
+				if x826 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v806 = x807
+				v825 = x826
 			}
-			v.LastInputSeconds = &v806
+			v.LastInputSeconds = &v825
 		case "mode":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -2853,18 +2853,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v808 string
+			var v827 string
 			{
-				x809, err := d.String()
+				x828, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x809 == "" {
+				if x828 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v808 = x809
+				v827 = x828
 			}
-			v.Mode = &v808
+			v.Mode = &v827
 		case "modelIdentifier":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2874,18 +2874,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v810 string
+			var v829 string
 			{
-				x811, err := d.String()
+				x830, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x811 == "" {
+				if x830 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v810 = x811
+				v829 = x830
 			}
-			v.ModelIdentifier = &v810
+			v.ModelIdentifier = &v829
 		case "platform":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -2895,18 +2895,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v812 string
+			var v831 string
 			{
-				x813, err := d.String()
+				x832, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x813 == "" {
+				if x832 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v812 = x813
+				v831 = x832
 			}
-			v.Platform = &v812
+			v.Platform = &v831
 		case "reason":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -2916,18 +2916,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v814 string
+			var v833 string
 			{
-				x815, err := d.String()
+				x834, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x815 == "" {
+				if x834 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v814 = x815
+				v833 = x834
 			}
-			v.Reason = &v814
+			v.Reason = &v833
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -2941,8 +2941,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x816 := make([]string, 0)
-				for i817 := 0; ; i817++ {
+				x835 := make([]string, 0)
+				for i836 := 0; ; i836++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2950,25 +2950,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip818 := wire.Path{
-						Index:   i817,
+					ip837 := wire.Path{
+						Index:   i836,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el819 string
+					var el838 string
 					{
-						x820, err := d.String()
+						x839, err := d.String()
 						if err != nil {
-							return wire.At(&ip818, err)
+							return wire.At(&ip837, err)
 						}
-						if x820 == "" {
-							return wire.Errorf(&ip818, "must NOT have fewer than %d characters", 1)
+						if x839 == "" {
+							return wire.Errorf(&ip837, "must NOT have fewer than %d characters", 1)
 						}
-						el819 = x820
+						el838 = x839
 					}
-					x816 = append(x816, el819)
+					x835 = append(x835, el838)
 				}
-				v.Roles = x816
+				v.Roles = x835
 			}
 		case "scopes":
 			if seen[11] {
@@ -2983,8 +2983,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x821 := make([]string, 0)
-				for i822 := 0; ; i822++ {
+				x840 := make([]string, 0)
+				for i841 := 0; ; i841++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2992,25 +2992,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip823 := wire.Path{
-						Index:   i822,
+					ip842 := wire.Path{
+						Index:   i841,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el824 string
+					var el843 string
 					{
-						x825, err := d.String()
+						x844, err := d.String()
 						if err != nil {
-							return wire.At(&ip823, err)
+							return wire.At(&ip842, err)
 						}
-						if x825 == "" {
-							return wire.Errorf(&ip823, "must NOT have fewer than %d characters", 1)
+						if x844 == "" {
+							return wire.Errorf(&ip842, "must NOT have fewer than %d characters", 1)
 						}
-						el824 = x825
+						el843 = x844
 					}
-					x821 = append(x821, el824)
+					x840 = append(x840, el843)
 				}
-				v.Scopes = x821
+				v.Scopes = x840
 			}
 		case "tags":
 			if seen[12] {
@@ -3025,8 +3025,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x826 := make([]string, 0)
-				for i827 := 0; ; i827++ {
+				x845 := make([]string, 0)
+				for i846 := 0; ; i846++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -3034,25 +3034,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip828 := wire.Path{
-						Index:   i827,
+					ip847 := wire.Path{
+						Index:   i846,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el829 string
+					var el848 string
 					{
-						x830, err := d.String()
+						x849, err := d.String()
 						if err != nil {
-							return wire.At(&ip828, err)
+							return wire.At(&ip847, err)
 						}
-						if x830 == "" {
-							return wire.Errorf(&ip828, "must NOT have fewer than %d characters", 1)
+						if x849 == "" {
+							return wire.Errorf(&ip847, "must NOT have fewer than %d characters", 1)
 						}
-						el829 = x830
+						el848 = x849
 					}
-					x826 = append(x826, el829)
+					x845 = append(x845, el848)
 				}
-				v.Tags = x826
+				v.Tags = x845
 			}
 		case "text":
 			if seen[13] {
@@ -3063,15 +3063,15 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "text",
 				Parent: p,
 			}
-			var v831 string
+			var v850 string
 			{
-				x832, err := d.String()
+				x851, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v831 = x832
+				v850 = x851
 			}
-			v.Text = &v831
+			v.Text = &v850
 		case "ts":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -3082,14 +3082,14 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x833, err := d.Int()
+				x852, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x833 < int64(0) {
+				if x852 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x833
+				v.Ts = x852
 			}
 		case "version":
 			if seen[15] {
@@ -3100,18 +3100,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v834 string
+			var v853 string
 			{
-				x835, err := d.String()
+				x854, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x835 == "" {
+				if x854 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v834 = x835
+				v853 = x854
 			}
-			v.Version = &v834
+			v.Version = &v853
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3208,33 +3208,33 @@ func (v *PresenceEntry) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i836, x837 := range v.Roles {
-			if i836 > 0 {
+		for i855, x856 := range v.Roles {
+			if i855 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x837)
+			b = wire.AppendString(b, x856)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i838, x839 := range v.Scopes {
-			if i838 > 0 {
+		for i857, x858 := range v.Scopes {
+			if i857 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x839)
+			b = wire.AppendString(b, x858)
 		}
 		b = append(b, ']')
 	}
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i840, x841 := range v.Tags {
-			if i840 > 0 {
+		for i859, x860 := range v.Tags {
+			if i859 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x841)
+			b = wire.AppendString(b, x860)
 		}
 		b = append(b, ']')
 	}
@@ -3303,14 +3303,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x902, err := d.String()
+				x921, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x902 == "" {
+				if x921 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DefaultAgentID = x902
+				v.DefaultAgentID = x921
 			}
 		case "mainKey":
 			if seen[1] {
@@ -3322,14 +3322,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x903, err := d.String()
+				x922, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x903 == "" {
+				if x922 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainKey = x903
+				v.MainKey = x922
 			}
 		case "mainSessionKey":
 			if seen[2] {
@@ -3341,14 +3341,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x904, err := d.String()
+				x923, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x904 == "" {
+				if x923 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainSessionKey = x904
+				v.MainSessionKey = x923
 			}
 		case "scope":
 			if seen[3] {
@@ -3359,18 +3359,18 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "scope",
 				Parent: p,
 			}
-			var v905 string
+			var v924 string
 			{
-				x906, err := d.String()
+				x925, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x906 == "" {
+				if x925 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v905 = x906
+				v924 = x925
 			}
-			v.Scope = &v905
+			v.Scope = &v924
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3450,15 +3450,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v907 bool
+			var v926 bool
 			{
-				x908, err := d.Bool()
+				x927, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v907 = x908
+				v926 = x927
 			}
-			v.AbortedLastRun = &v907
+			v.AbortedLastRun = &v926
 		case "chatType":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -3468,18 +3468,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v909 string
+			var v928 string
 			{
-				x910, err := d.String()
+				x929, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x910 == "" {
+				if x929 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v909 = x910
+				v928 = x929
 			}
-			v.ChatType = &v909
+			v.ChatType = &v928
 		case "contextTokens":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -3489,18 +3489,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v911 int64
+			var v930 int64
 			{
-				x912, err := d.Int()
+				x931, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x912 < int64(0) {
+				if x931 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v911 = x912
+				v930 = x931
 			}
-			v.ContextTokens = &v911
+			v.ContextTokens = &v930
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -3510,18 +3510,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v913 string
+			var v932 string
 			{
-				x914, err := d.String()
+				x933, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x914 == "" {
+				if x933 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v913 = x914
+				v932 = x933
 			}
-			v.DisplayName = &v913
+			v.DisplayName = &v932
 		case "elevatedLevel":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -3531,18 +3531,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v915 string
+			var v934 string
 			{
-				x916, err := d.String()
+				x935, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x916 == "" {
+				if x935 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v915 = x916
+				v934 = x935
 			}
-			v.ElevatedLevel = &v915
+			v.ElevatedLevel = &v934
 		case "inputTokens":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -3552,18 +3552,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v917 int64
+			var v936 int64
 			{
-				x918, err := d.Int()
+				x937, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x918 < int64(0) {
+				if x937 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v917 = x918
+				v936 = x937
 			}
-			v.InputTokens = &v917
+			v.InputTokens = &v936
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -3573,18 +3573,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v919 string
+			var v938 string
 			{
-				x920, err := d.String()
+				x939, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x920 == "" {
+				if x939 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v919 = x920
+				v938 = x939
 			}
-			v.Label = &v919
+			v.Label = &v938
 		case "lastAccountId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -3594,18 +3594,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v921 string
+			var v940 string
 			{
-				x922, err := d.String()
+				x941, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x922 == "" {
+				if x941 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v921 = x922
+				v940 = x941
 			}
-			v.LastAccountID = &v921
+			v.LastAccountID = &v940
 		case "lastChannel":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -3615,18 +3615,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v923 string
+			var v942 string
 			{
-				x924, err := d.String()
+				x943, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x924 == "" {
+				if x943 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v923 = x924
+				v942 = x943
 			}
-			v.LastChannel = &v923
+			v.LastChannel = &v942
 		case "lastProvider":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -3636,18 +3636,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v925 string
+			var v944 string
 			{
-				x926, err := d.String()
+				x945, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x926 == "" {
+				if x945 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v925 = x926
+				v944 = x945
 			}
-			v.LastProvider = &v925
+			v.LastProvider = &v944
 		case "lastTo":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -3657,18 +3657,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v927 string
+			var v946 string
 			{
-				x928, err := d.String()
+				x947, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x928 == "" {
+				if x947 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v927 = x928
+				v946 = x947
 			}
-			v.LastTo = &v927
+			v.LastTo = &v946
 		case "model":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -3676,223 +3676,6 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			seen[11] = true
 			pp := wire.Path{
 				Key:    "model",
-				Parent: p,
-			}
-			var v929 string
-			{
-				x930, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x930 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v929 = x930
-			}
-			v.Model = &v929
-		case "outputTokens":
-			if seen[12] {
-				return wire.Errorf(p, "duplicate property %q", "outputTokens")
-			}
-			seen[12] = true
-			pp := wire.Path{
-				Key:    "outputTokens",
-				Parent: p,
-			}
-			var v931 int64
-			{
-				x932, err := d.Int()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x932 < int64(0) {
-					return wire.Errorf(&pp, "must be >= 0")
-				}
-				v931 = x932
-			}
-			v.OutputTokens = &v931
-		case "reasoningLevel":
-			if seen[13] {
-				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
-			}
-			seen[13] = true
-			pp := wire.Path{
-				Key:    "reasoningLevel",
-				Parent: p,
-			}
-			var v933 string
-			{
-				x934, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x934 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v933 = x934
-			}
-			v.ReasoningLevel = &v933
-		case "sendPolicy":
-			if seen[14] {
-				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
-			}
-			seen[14] = true
-			pp := wire.Path{
-				Key:    "sendPolicy",
-				Parent: p,
-			}
-			var v935 SessionSendPolicy
-			if err := v935.DecodeJSON(d, &pp); err != nil {
-				return err
-			}
-			v.SendPolicy = &v935
-		case "sessionId":
-			if seen[15] {
-				return wire.Errorf(p, "duplicate property %q", "sessionId")
-			}
-			seen[15] = true
-			pp := wire.Path{
-				Key:    "sessionId",
-				Parent: p,
-			}
-			{
-				x936, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x936 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v.SessionID = x936
-			}
-		case "spawnedBy":
-			if seen[16] {
-				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
-			}
-			seen[16] = true
-			pp := wire.Path{
-				Key:    "spawnedBy",
-				Parent: p,
-			}
-			var v937 string
-			{
-				x938, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x938 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v937 = x938
-			}
-			v.SpawnedBy = &v937
-		case "subject":
-			if seen[17] {
-				return wire.Errorf(p, "duplicate property %q", "subject")
-			}
-			seen[17] = true
-			pp := wire.Path{
-				Key:    "subject",
-				Parent: p,
-			}
-			var v939 string
-			{
-				x940, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x940 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v939 = x940
-			}
-			v.Subject = &v939
-		case "systemSent":
-			if seen[18] {
-				return wire.Errorf(p, "duplicate property %q", "systemSent")
-			}
-			seen[18] = true
-			pp := wire.Path{
-				Key:    "systemSent",
-				Parent: p,
-			}
-			var v941 bool
-			{
-				x942, err := d.Bool()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				v941 = x942
-			}
-			v.SystemSent = &v941
-		case "thinkingLevel":
-			if seen[19] {
-				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
-			}
-			seen[19] = true
-			pp := wire.Path{
-				Key:    "thinkingLevel",
-				Parent: p,
-			}
-			var v943 string
-			{
-				x944, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x944 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v943 = x944
-			}
-			v.ThinkingLevel = &v943
-		case "totalTokens":
-			if seen[20] {
-				return wire.Errorf(p, "duplicate property %q", "totalTokens")
-			}
-			seen[20] = true
-			pp := wire.Path{
-				Key:    "totalTokens",
-				Parent: p,
-			}
-			var v945 int64
-			{
-				x946, err := d.Int()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x946 < int64(0) {
-					return wire.Errorf(&pp, "must be >= 0")
-				}
-				v945 = x946
-			}
-			v.TotalTokens = &v945
-		case "updatedAt":
-			if seen[21] {
-				return wire.Errorf(p, "duplicate property %q", "updatedAt")
-			}
-			seen[21] = true
-			pp := wire.Path{
-				Key:    "updatedAt",
-				Parent: p,
-			}
-			{
-				x947, err := d.Int()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x947 < int64(0) {
-					return wire.Errorf(&pp, "must be >= 0")
-				}
-				v.UpdatedAt = x947
-			}
-		case "verboseLevel":
-			if seen[22] {
-				return wire.Errorf(p, "duplicate property %q", "verboseLevel")
-			}
-			seen[22] = true
-			pp := wire.Path{
-				Key:    "verboseLevel",
 				Parent: p,
 			}
 			var v948 string
@@ -3906,7 +3689,224 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				}
 				v948 = x949
 			}
-			v.VerboseLevel = &v948
+			v.Model = &v948
+		case "outputTokens":
+			if seen[12] {
+				return wire.Errorf(p, "duplicate property %q", "outputTokens")
+			}
+			seen[12] = true
+			pp := wire.Path{
+				Key:    "outputTokens",
+				Parent: p,
+			}
+			var v950 int64
+			{
+				x951, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x951 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v950 = x951
+			}
+			v.OutputTokens = &v950
+		case "reasoningLevel":
+			if seen[13] {
+				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
+			}
+			seen[13] = true
+			pp := wire.Path{
+				Key:    "reasoningLevel",
+				Parent: p,
+			}
+			var v952 string
+			{
+				x953, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x953 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v952 = x953
+			}
+			v.ReasoningLevel = &v952
+		case "sendPolicy":
+			if seen[14] {
+				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
+			}
+			seen[14] = true
+			pp := wire.Path{
+				Key:    "sendPolicy",
+				Parent: p,
+			}
+			var v954 SessionSendPolicy
+			if err := v954.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.SendPolicy = &v954
+		case "sessionId":
+			if seen[15] {
+				return wire.Errorf(p, "duplicate property %q", "sessionId")
+			}
+			seen[15] = true
+			pp := wire.Path{
+				Key:    "sessionId",
+				Parent: p,
+			}
+			{
+				x955, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x955 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.SessionID = x955
+			}
+		case "spawnedBy":
+			if seen[16] {
+				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
+			}
+			seen[16] = true
+			pp := wire.Path{
+				Key:    "spawnedBy",
+				Parent: p,
+			}
+			var v956 string
+			{
+				x957, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x957 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v956 = x957
+			}
+			v.SpawnedBy = &v956
+		case "subject":
+			if seen[17] {
+				return wire.Errorf(p, "duplicate property %q", "subject")
+			}
+			seen[17] = true
+			pp := wire.Path{
+				Key:    "subject",
+				Parent: p,
+			}
+			var v958 string
+			{
+				x959, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x959 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v958 = x959
+			}
+			v.Subject = &v958
+		case "systemSent":
+			if seen[18] {
+				return wire.Errorf(p, "duplicate property %q", "systemSent")
+			}
+			seen[18] = true
+			pp := wire.Path{
+				Key:    "systemSent",
+				Parent: p,
+			}
+			var v960 bool
+			{
+				x961, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v960 = x961
+			}
+			v.SystemSent = &v960
+		case "thinkingLevel":
+			if seen[19] {
+				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
+			}
+			seen[19] = true
+			pp := wire.Path{
+				Key:    "thinkingLevel",
+				Parent: p,
+			}
+			var v962 string
+			{
+				x963, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x963 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v962 = x963
+			}
+			v.ThinkingLevel = &v962
+		case "totalTokens":
+			if seen[20] {
+				return wire.Errorf(p, "duplicate property %q", "totalTokens")
+			}
+			seen[20] = true
+			pp := wire.Path{
+				Key:    "totalTokens",
+				Parent: p,
+			}
+			var v964 int64
+			{
+				x965, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x965 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v964 = x965
+			}
+			v.TotalTokens = &v964
+		case "updatedAt":
+			if seen[21] {
+				return wire.Errorf(p, "duplicate property %q", "updatedAt")
+			}
+			seen[21] = true
+			pp := wire.Path{
+				Key:    "updatedAt",
+				Parent: p,
+			}
+			{
+				x966, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x966 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v.UpdatedAt = x966
+			}
+		case "verboseLevel":
+			if seen[22] {
+				return wire.Errorf(p, "duplicate property %q", "verboseLevel")
+			}
+			seen[22] = true
+			pp := wire.Path{
+				Key:    "verboseLevel",
+				Parent: p,
+			}
+			var v967 string
+			{
+				x968, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x968 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v967 = x968
+			}
+			v.VerboseLevel = &v967
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -4187,18 +4187,18 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v950 int64
+				var v969 int64
 				{
-					x951, err := d.Int()
+					x970, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x951 < int64(0) {
+					if x970 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v950 = x951
+					v969 = x970
 				}
-				v.ContextTokens = &v950
+				v.ContextTokens = &v969
 			}
 		case "model":
 			if seen[1] {
@@ -4214,15 +4214,15 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v952 string
+				var v971 string
 				{
-					x953, err := d.String()
+					x972, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v952 = x953
+					v971 = x972
 				}
-				v.Model = &v952
+				v.Model = &v971
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -4298,15 +4298,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v954 bool
+			var v973 bool
 			{
-				x955, err := d.Bool()
+				x974, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v954 = x955
+				v973 = x974
 			}
-			v.AbortedLastRun = &v954
+			v.AbortedLastRun = &v973
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -4316,18 +4316,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v956 string
+			var v975 string
 			{
-				x957, err := d.String()
+				x976, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x957 == "" {
+				if x976 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v956 = x957
+				v975 = x976
 			}
-			v.Channel = &v956
+			v.Channel = &v975
 		case "chatType":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -4337,18 +4337,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v958 string
+			var v977 string
 			{
-				x959, err := d.String()
+				x978, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x959 == "" {
+				if x978 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v958 = x959
+				v977 = x978
 			}
-			v.ChatType = &v958
+			v.ChatType = &v977
 		case "contextTokens":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -4358,18 +4358,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v960 int64
+			var v979 int64
 			{
-				x961, err := d.Int()
+				x980, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x961 < int64(0) {
+				if x980 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v960 = x961
+				v979 = x980
 			}
-			v.ContextTokens = &v960
+			v.ContextTokens = &v979
 		case "derivedTitle":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "derivedTitle")
@@ -4379,18 +4379,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "derivedTitle",
 				Parent: p,
 			}
-			var v962 string
+			var v981 string
 			{
-				x963, err := d.String()
+				x982, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x963 == "" {
+				if x982 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v962 = x963
+				v981 = x982
 			}
-			v.DerivedTitle = &v962
+			v.DerivedTitle = &v981
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -4400,18 +4400,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v964 string
+			var v983 string
 			{
-				x965, err := d.String()
+				x984, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x965 == "" {
+				if x984 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v964 = x965
+				v983 = x984
 			}
-			v.DisplayName = &v964
+			v.DisplayName = &v983
 		case "elevatedLevel":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -4421,18 +4421,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v966 string
+			var v985 string
 			{
-				x967, err := d.String()
+				x986, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x967 == "" {
+				if x986 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v966 = x967
+				v985 = x986
 			}
-			v.ElevatedLevel = &v966
+			v.ElevatedLevel = &v985
 		case "inputTokens":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -4442,18 +4442,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v968 int64
+			var v987 int64
 			{
-				x969, err := d.Int()
+				x988, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x969 < int64(0) {
+				if x988 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v968 = x969
+				v987 = x988
 			}
-			v.InputTokens = &v968
+			v.InputTokens = &v987
 		case "key":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -4464,14 +4464,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x970, err := d.String()
+				x989, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x970 == "" {
+				if x989 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x970
+				v.Key = x989
 			}
 		case "kind":
 			if seen[9] {
@@ -4494,18 +4494,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v971 string
+			var v990 string
 			{
-				x972, err := d.String()
+				x991, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x972 == "" {
+				if x991 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v971 = x972
+				v990 = x991
 			}
-			v.Label = &v971
+			v.Label = &v990
 		case "lastAccountId":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -4515,18 +4515,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v973 string
+			var v992 string
 			{
-				x974, err := d.String()
+				x993, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x974 == "" {
+				if x993 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v973 = x974
+				v992 = x993
 			}
-			v.LastAccountID = &v973
+			v.LastAccountID = &v992
 		case "lastChannel":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -4534,206 +4534,6 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			seen[12] = true
 			pp := wire.Path{
 				Key:    "lastChannel",
-				Parent: p,
-			}
-			var v975 string
-			{
-				x976, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x976 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v975 = x976
-			}
-			v.LastChannel = &v975
-		case "lastMessagePreview":
-			if seen[13] {
-				return wire.Errorf(p, "duplicate property %q", "lastMessagePreview")
-			}
-			seen[13] = true
-			pp := wire.Path{
-				Key:    "lastMessagePreview",
-				Parent: p,
-			}
-			var v977 string
-			{
-				x978, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				v977 = x978
-			}
-			v.LastMessagePreview = &v977
-		case "lastProvider":
-			if seen[14] {
-				return wire.Errorf(p, "duplicate property %q", "lastProvider")
-			}
-			seen[14] = true
-			pp := wire.Path{
-				Key:    "lastProvider",
-				Parent: p,
-			}
-			var v979 string
-			{
-				x980, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x980 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v979 = x980
-			}
-			v.LastProvider = &v979
-		case "lastTo":
-			if seen[15] {
-				return wire.Errorf(p, "duplicate property %q", "lastTo")
-			}
-			seen[15] = true
-			pp := wire.Path{
-				Key:    "lastTo",
-				Parent: p,
-			}
-			var v981 string
-			{
-				x982, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x982 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v981 = x982
-			}
-			v.LastTo = &v981
-		case "model":
-			if seen[16] {
-				return wire.Errorf(p, "duplicate property %q", "model")
-			}
-			seen[16] = true
-			pp := wire.Path{
-				Key:    "model",
-				Parent: p,
-			}
-			var v983 string
-			{
-				x984, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x984 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v983 = x984
-			}
-			v.Model = &v983
-		case "outputTokens":
-			if seen[17] {
-				return wire.Errorf(p, "duplicate property %q", "outputTokens")
-			}
-			seen[17] = true
-			pp := wire.Path{
-				Key:    "outputTokens",
-				Parent: p,
-			}
-			var v985 int64
-			{
-				x986, err := d.Int()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x986 < int64(0) {
-					return wire.Errorf(&pp, "must be >= 0")
-				}
-				v985 = x986
-			}
-			v.OutputTokens = &v985
-		case "provider":
-			if seen[18] {
-				return wire.Errorf(p, "duplicate property %q", "provider")
-			}
-			seen[18] = true
-			pp := wire.Path{
-				Key:    "provider",
-				Parent: p,
-			}
-			var v987 string
-			{
-				x988, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x988 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v987 = x988
-			}
-			v.Provider = &v987
-		case "reasoningLevel":
-			if seen[19] {
-				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
-			}
-			seen[19] = true
-			pp := wire.Path{
-				Key:    "reasoningLevel",
-				Parent: p,
-			}
-			var v989 string
-			{
-				x990, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x990 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v989 = x990
-			}
-			v.ReasoningLevel = &v989
-		case "room":
-			if seen[20] {
-				return wire.Errorf(p, "duplicate property %q", "room")
-			}
-			seen[20] = true
-			pp := wire.Path{
-				Key:    "room",
-				Parent: p,
-			}
-			var v991 string
-			{
-				x992, err := d.String()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x992 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
-				v991 = x992
-			}
-			v.Room = &v991
-		case "sendPolicy":
-			if seen[21] {
-				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
-			}
-			seen[21] = true
-			pp := wire.Path{
-				Key:    "sendPolicy",
-				Parent: p,
-			}
-			var v993 SessionSendPolicy
-			if err := v993.DecodeJSON(d, &pp); err != nil {
-				return err
-			}
-			v.SendPolicy = &v993
-		case "sessionId":
-			if seen[22] {
-				return wire.Errorf(p, "duplicate property %q", "sessionId")
-			}
-			seen[22] = true
-			pp := wire.Path{
-				Key:    "sessionId",
 				Parent: p,
 			}
 			var v994 string
@@ -4747,14 +4547,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				}
 				v994 = x995
 			}
-			v.SessionID = &v994
-		case "space":
-			if seen[23] {
-				return wire.Errorf(p, "duplicate property %q", "space")
+			v.LastChannel = &v994
+		case "lastMessagePreview":
+			if seen[13] {
+				return wire.Errorf(p, "duplicate property %q", "lastMessagePreview")
 			}
-			seen[23] = true
+			seen[13] = true
 			pp := wire.Path{
-				Key:    "space",
+				Key:    "lastMessagePreview",
 				Parent: p,
 			}
 			var v996 string
@@ -4763,19 +4563,16 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x997 == "" {
-					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
-				}
 				v996 = x997
 			}
-			v.Space = &v996
-		case "spawnedBy":
-			if seen[24] {
-				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
+			v.LastMessagePreview = &v996
+		case "lastProvider":
+			if seen[14] {
+				return wire.Errorf(p, "duplicate property %q", "lastProvider")
 			}
-			seen[24] = true
+			seen[14] = true
 			pp := wire.Path{
-				Key:    "spawnedBy",
+				Key:    "lastProvider",
 				Parent: p,
 			}
 			var v998 string
@@ -4789,14 +4586,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				}
 				v998 = x999
 			}
-			v.SpawnedBy = &v998
-		case "subject":
-			if seen[25] {
-				return wire.Errorf(p, "duplicate property %q", "subject")
+			v.LastProvider = &v998
+		case "lastTo":
+			if seen[15] {
+				return wire.Errorf(p, "duplicate property %q", "lastTo")
 			}
-			seen[25] = true
+			seen[15] = true
 			pp := wire.Path{
-				Key:    "subject",
+				Key:    "lastTo",
 				Parent: p,
 			}
 			var v1000 string
@@ -4810,7 +4607,210 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				}
 				v1000 = x1001
 			}
-			v.Subject = &v1000
+			v.LastTo = &v1000
+		case "model":
+			if seen[16] {
+				return wire.Errorf(p, "duplicate property %q", "model")
+			}
+			seen[16] = true
+			pp := wire.Path{
+				Key:    "model",
+				Parent: p,
+			}
+			var v1002 string
+			{
+				x1003, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1003 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1002 = x1003
+			}
+			v.Model = &v1002
+		case "outputTokens":
+			if seen[17] {
+				return wire.Errorf(p, "duplicate property %q", "outputTokens")
+			}
+			seen[17] = true
+			pp := wire.Path{
+				Key:    "outputTokens",
+				Parent: p,
+			}
+			var v1004 int64
+			{
+				x1005, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1005 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v1004 = x1005
+			}
+			v.OutputTokens = &v1004
+		case "provider":
+			if seen[18] {
+				return wire.Errorf(p, "duplicate property %q", "provider")
+			}
+			seen[18] = true
+			pp := wire.Path{
+				Key:    "provider",
+				Parent: p,
+			}
+			var v1006 string
+			{
+				x1007, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1007 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1006 = x1007
+			}
+			v.Provider = &v1006
+		case "reasoningLevel":
+			if seen[19] {
+				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
+			}
+			seen[19] = true
+			pp := wire.Path{
+				Key:    "reasoningLevel",
+				Parent: p,
+			}
+			var v1008 string
+			{
+				x1009, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1009 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1008 = x1009
+			}
+			v.ReasoningLevel = &v1008
+		case "room":
+			if seen[20] {
+				return wire.Errorf(p, "duplicate property %q", "room")
+			}
+			seen[20] = true
+			pp := wire.Path{
+				Key:    "room",
+				Parent: p,
+			}
+			var v1010 string
+			{
+				x1011, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1011 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1010 = x1011
+			}
+			v.Room = &v1010
+		case "sendPolicy":
+			if seen[21] {
+				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
+			}
+			seen[21] = true
+			pp := wire.Path{
+				Key:    "sendPolicy",
+				Parent: p,
+			}
+			var v1012 SessionSendPolicy
+			if err := v1012.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.SendPolicy = &v1012
+		case "sessionId":
+			if seen[22] {
+				return wire.Errorf(p, "duplicate property %q", "sessionId")
+			}
+			seen[22] = true
+			pp := wire.Path{
+				Key:    "sessionId",
+				Parent: p,
+			}
+			var v1013 string
+			{
+				x1014, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1014 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1013 = x1014
+			}
+			v.SessionID = &v1013
+		case "space":
+			if seen[23] {
+				return wire.Errorf(p, "duplicate property %q", "space")
+			}
+			seen[23] = true
+			pp := wire.Path{
+				Key:    "space",
+				Parent: p,
+			}
+			var v1015 string
+			{
+				x1016, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1016 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1015 = x1016
+			}
+			v.Space = &v1015
+		case "spawnedBy":
+			if seen[24] {
+				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
+			}
+			seen[24] = true
+			pp := wire.Path{
+				Key:    "spawnedBy",
+				Parent: p,
+			}
+			var v1017 string
+			{
+				x1018, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1018 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1017 = x1018
+			}
+			v.SpawnedBy = &v1017
+		case "subject":
+			if seen[25] {
+				return wire.Errorf(p, "duplicate property %q", "subject")
+			}
+			seen[25] = true
+			pp := wire.Path{
+				Key:    "subject",
+				Parent: p,
+			}
+			var v1019 string
+			{
+				x1020, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1020 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1019 = x1020
+			}
+			v.Subject = &v1019
 		case "systemSent":
 			if seen[26] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -4820,15 +4820,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1002 bool
+			var v1021 bool
 			{
-				x1003, err := d.Bool()
+				x1022, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1002 = x1003
+				v1021 = x1022
 			}
-			v.SystemSent = &v1002
+			v.SystemSent = &v1021
 		case "thinkingLevel":
 			if seen[27] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -4838,18 +4838,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1004 string
+			var v1023 string
 			{
-				x1005, err := d.String()
+				x1024, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1005 == "" {
+				if x1024 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1004 = x1005
+				v1023 = x1024
 			}
-			v.ThinkingLevel = &v1004
+			v.ThinkingLevel = &v1023
 		case "totalTokens":
 			if seen[28] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -4860,14 +4860,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1006, err := d.Int()
+				x1025, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1006 < int64(0) {
+				if x1025 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.TotalTokens = x1006
+				v.TotalTokens = x1025
 			}
 		case "updatedAt":
 			if seen[29] {
@@ -4883,18 +4883,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1007 int64
+				var v1026 int64
 				{
-					x1008, err := d.Int()
+					x1027, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1008 < int64(0) {
+					if x1027 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1007 = x1008
+					v1026 = x1027
 				}
-				v.UpdatedAt = &v1007
+				v.UpdatedAt = &v1026
 			}
 		case "verboseLevel":
 			if seen[30] {
@@ -4905,18 +4905,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1009 string
+			var v1028 string
 			{
-				x1010, err := d.String()
+				x1029, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1010 == "" {
+				if x1029 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1009 = x1010
+				v1028 = x1029
 			}
-			v.VerboseLevel = &v1009
+			v.VerboseLevel = &v1028
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -5250,18 +5250,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "configPath",
 				Parent: p,
 			}
-			var v1109 string
+			var v1128 string
 			{
-				x1110, err := d.String()
+				x1129, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1110 == "" {
+				if x1129 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1109 = x1110
+				v1128 = x1129
 			}
-			v.ConfigPath = &v1109
+			v.ConfigPath = &v1128
 		case "health":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "health")
@@ -5287,8 +5287,8 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1111 := make([]PresenceEntry, 0)
-				for i1112 := 0; ; i1112++ {
+				x1130 := make([]PresenceEntry, 0)
+				for i1131 := 0; ; i1131++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -5296,18 +5296,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1113 := wire.Path{
-						Index:   i1112,
+					ip1132 := wire.Path{
+						Index:   i1131,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1114 PresenceEntry
-					if err := el1114.DecodeJSON(d, &ip1113); err != nil {
+					var el1133 PresenceEntry
+					if err := el1133.DecodeJSON(d, &ip1132); err != nil {
 						return err
 					}
-					x1111 = append(x1111, el1114)
+					x1130 = append(x1130, el1133)
 				}
-				v.Presence = x1111
+				v.Presence = x1130
 			}
 		case "sessionDefaults":
 			if seen[3] {
@@ -5318,11 +5318,11 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionDefaults",
 				Parent: p,
 			}
-			var v1115 SessionDefaults
-			if err := v1115.DecodeJSON(d, &pp); err != nil {
+			var v1134 SessionDefaults
+			if err := v1134.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SessionDefaults = &v1115
+			v.SessionDefaults = &v1134
 		case "stateDir":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "stateDir")
@@ -5332,18 +5332,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "stateDir",
 				Parent: p,
 			}
-			var v1116 string
+			var v1135 string
 			{
-				x1117, err := d.String()
+				x1136, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1117 == "" {
+				if x1136 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1116 = x1117
+				v1135 = x1136
 			}
-			v.StateDir = &v1116
+			v.StateDir = &v1135
 		case "stateVersion":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "stateVersion")
@@ -5366,14 +5366,14 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1118, err := d.Int()
+				x1137, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1118 < int64(0) {
+				if x1137 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UptimeMs = x1118
+				v.UptimeMs = x1137
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5412,11 +5412,11 @@ func (v *Snapshot) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1119, x1120 := range v.Presence {
-			if i1119 > 0 {
+		for i1138, x1139 := range v.Presence {
+			if i1138 > 0 {
 				b = append(b, ',')
 			}
-			b = x1120.AppendJSON(b)
+			b = x1139.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -5487,14 +5487,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1121, err := d.Int()
+				x1140, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1121 < int64(0) {
+				if x1140 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Health = x1121
+				v.Health = x1140
 			}
 		case "presence":
 			if seen[1] {
@@ -5506,14 +5506,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1122, err := d.Int()
+				x1141, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1122 < int64(0) {
+				if x1141 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Presence = x1122
+				v.Presence = x1141
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5581,18 +5581,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "botUsername",
 				Parent: p,
 			}
-			var v1184 string
+			var v1203 string
 			{
-				x1185, err := d.String()
+				x1204, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1185 == "" {
+				if x1204 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1184 = x1185
+				v1203 = x1204
 			}
-			v.BotUsername = &v1184
+			v.BotUsername = &v1203
 		case "configured":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "configured")
@@ -5603,11 +5603,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1186, err := d.Bool()
+				x1205, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1186
+				v.Configured = x1205
 			}
 		case "lastError":
 			if seen[2] {
@@ -5618,18 +5618,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1187 string
+			var v1206 string
 			{
-				x1188, err := d.String()
+				x1207, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1188 == "" {
+				if x1207 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1187 = x1188
+				v1206 = x1207
 			}
-			v.LastError = &v1187
+			v.LastError = &v1206
 		case "mode":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -5639,11 +5639,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1189 TelegramStatusMode
-			if err := v1189.DecodeJSON(d, &pp); err != nil {
+			var v1208 TelegramStatusMode
+			if err := v1208.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Mode = &v1189
+			v.Mode = &v1208
 		case "probe":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "probe")
@@ -5654,14 +5654,14 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1190, err := d.Raw()
+				x1209, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x1190
+					v.Probe = x1209
 				} else {
-					v.Probe = append(json.RawMessage(nil), x1190...)
+					v.Probe = append(json.RawMessage(nil), x1209...)
 				}
 			}
 		case "running":
@@ -5674,11 +5674,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1191, err := d.Bool()
+				x1210, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Running = x1191
+				v.Running = x1210
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5820,18 +5820,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1217 int64
+				var v1236 int64
 				{
-					x1218, err := d.Int()
+					x1237, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1218 < int64(0) {
+					if x1237 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1217 = x1218
+					v1236 = x1237
 				}
-				v.AuthAgeMs = &v1217
+				v.AuthAgeMs = &v1236
 			}
 		case "configured":
 			if seen[1] {
@@ -5843,11 +5843,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1219, err := d.Bool()
+				x1238, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1219
+				v.Configured = x1238
 			}
 		case "connected":
 			if seen[2] {
@@ -5859,11 +5859,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1220, err := d.Bool()
+				x1239, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x1220
+				v.Connected = x1239
 			}
 		case "lastError":
 			if seen[3] {
@@ -5874,18 +5874,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1221 string
+			var v1240 string
 			{
-				x1222, err := d.String()
+				x1241, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1222 == "" {
+				if x1241 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1221 = x1222
+				v1240 = x1241
 			}
-			v.LastError = &v1221
+			v.LastError = &v1240
 		case "linked":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -5896,11 +5896,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1223, err := d.Bool()
+				x1242, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1223
+				v.Linked = x1242
 			}
 		case "self":
 			if seen[5] {
@@ -5911,11 +5911,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "self",
 				Parent: p,
 			}
-			var v1224 WhatsAppStatusSelf
-			if err := v1224.DecodeJSON(d, &pp); err != nil {
+			var v1243 WhatsAppStatusSelf
+			if err := v1243.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Self = &v1224
+			v.Self = &v1243
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -6012,18 +6012,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "e164",
 				Parent: p,
 			}
-			var v1225 string
+			var v1244 string
 			{
-				x1226, err := d.String()
+				x1245, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1226 == "" {
+				if x1245 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1225 = x1226
+				v1244 = x1245
 			}
-			v.E164 = &v1225
+			v.E164 = &v1244
 		case "jid":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jid")
@@ -6033,18 +6033,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jid",
 				Parent: p,
 			}
-			var v1227 string
+			var v1246 string
 			{
-				x1228, err := d.String()
+				x1247, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1228 == "" {
+				if x1247 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1227 = x1228
+				v1246 = x1247
 			}
-			v.JID = &v1227
+			v.JID = &v1246
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

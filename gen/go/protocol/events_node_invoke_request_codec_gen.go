@@ -32,14 +32,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x550, err := d.String()
+				x569, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x550 == "" {
+				if x569 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x550
+				v.Command = x569
 			}
 		case "id":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x551, err := d.String()
+				x570, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x551 == "" {
+				if x570 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x551
+				v.ID = x570
 			}
 		case "idempotencyKey":
 			if seen[2] {
@@ -69,18 +69,18 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "idempotencyKey",
 				Parent: p,
 			}
-			var v552 string
+			var v571 string
 			{
-				x553, err := d.String()
+				x572, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x553 == "" {
+				if x572 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v552 = x553
+				v571 = x572
 			}
-			v.IdempotencyKey = &v552
+			v.IdempotencyKey = &v571
 		case "nodeId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -91,14 +91,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x554, err := d.String()
+				x573, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x554 == "" {
+				if x573 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x554
+				v.NodeID = x573
 			}
 		case "paramsJSON":
 			if seen[4] {
@@ -109,15 +109,15 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "paramsJSON",
 				Parent: p,
 			}
-			var v555 string
+			var v574 string
 			{
-				x556, err := d.String()
+				x575, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v555 = x556
+				v574 = x575
 			}
-			v.ParamsJSON = &v555
+			v.ParamsJSON = &v574
 		case "timeoutMs":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -127,18 +127,18 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v557 int64
+			var v576 int64
 			{
-				x558, err := d.Int()
+				x577, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x558 < int64(0) {
+				if x577 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v557 = x558
+				v576 = x577
 			}
-			v.TimeoutMs = &v557
+			v.TimeoutMs = &v576
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -35,8 +35,8 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x842 := make([]PresenceEntry, 0)
-				for i843 := 0; ; i843++ {
+				x861 := make([]PresenceEntry, 0)
+				for i862 := 0; ; i862++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,18 +44,18 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip844 := wire.Path{
-						Index:   i843,
+					ip863 := wire.Path{
+						Index:   i862,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el845 PresenceEntry
-					if err := el845.DecodeJSON(d, &ip844); err != nil {
+					var el864 PresenceEntry
+					if err := el864.DecodeJSON(d, &ip863); err != nil {
 						return err
 					}
-					x842 = append(x842, el845)
+					x861 = append(x861, el864)
 				}
-				v.Presence = x842
+				v.Presence = x861
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -75,11 +75,11 @@ func (v *PresenceEvent) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i846, x847 := range v.Presence {
-			if i846 > 0 {
+		for i865, x866 := range v.Presence {
+			if i865 > 0 {
 				b = append(b, ',')
 			}
-			b = x847.AppendJSON(b)
+			b = x866.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -1496,11 +1496,11 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "auth",
 				Parent: p,
 			}
-			var v407 HelloOkAuth
-			if err := v407.DecodeJSON(d, &pp); err != nil {
+			var v426 HelloOkAuth
+			if err := v426.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Auth = &v407
+			v.Auth = &v426
 		case "canvasHostUrl":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "canvasHostUrl")
@@ -1510,18 +1510,18 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "canvasHostUrl",
 				Parent: p,
 			}
-			var v408 string
+			var v427 string
 			{
-				x409, err := d.String()
+				x428, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x409 == "" {
+				if x428 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v408 = x409
+				v427 = x428
 			}
-			v.CanvasHostURL = &v408
+			v.CanvasHostURL = &v427
 		case "features":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "features")
@@ -1556,14 +1556,14 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x410, err := d.Int()
+				x429, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x410 < int64(1) {
+				if x429 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.Protocol = x410
+				v.Protocol = x429
 			}
 		case "server":
 			if seen[5] {
@@ -1599,11 +1599,11 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x411, err := d.StringBytes()
+				x430, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x411) != "hello-ok" {
+				if string(x430) != "hello-ok" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "hello-ok")
 				}
 			}
@@ -1709,14 +1709,14 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x412, err := d.String()
+				x431, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x412 == "" {
+				if x431 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceToken = x412
+				v.DeviceToken = x431
 			}
 		case "issuedAtMs":
 			if seen[1] {
@@ -1727,18 +1727,18 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "issuedAtMs",
 				Parent: p,
 			}
-			var v413 int64
+			var v432 int64
 			{
-				x414, err := d.Int()
+				x433, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x414 < int64(0) {
+				if x433 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v413 = x414
+				v432 = x433
 			}
-			v.IssuedAtMs = &v413
+			v.IssuedAtMs = &v432
 		case "role":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1749,14 +1749,14 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x415, err := d.String()
+				x434, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x415 == "" {
+				if x434 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x415
+				v.Role = x434
 			}
 		case "scopes":
 			if seen[3] {
@@ -1771,8 +1771,8 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x416 := make([]string, 0)
-				for i417 := 0; ; i417++ {
+				x435 := make([]string, 0)
+				for i436 := 0; ; i436++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1780,25 +1780,25 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip418 := wire.Path{
-						Index:   i417,
+					ip437 := wire.Path{
+						Index:   i436,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el419 string
+					var el438 string
 					{
-						x420, err := d.String()
+						x439, err := d.String()
 						if err != nil {
-							return wire.At(&ip418, err)
+							return wire.At(&ip437, err)
 						}
-						if x420 == "" {
-							return wire.Errorf(&ip418, "must NOT have fewer than %d characters", 1)
+						if x439 == "" {
+							return wire.Errorf(&ip437, "must NOT have fewer than %d characters", 1)
 						}
-						el419 = x420
+						el438 = x439
 					}
-					x416 = append(x416, el419)
+					x435 = append(x435, el438)
 				}
-				v.Scopes = x416
+				v.Scopes = x435
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1836,11 +1836,11 @@ func (v *HelloOkAuth) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i421, x422 := range v.Scopes {
-			if i421 > 0 {
+		for i440, x441 := range v.Scopes {
+			if i440 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x422)
+			b = wire.AppendString(b, x441)
 		}
 		b = append(b, ']')
 	}
@@ -1894,8 +1894,8 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x423 := make([]string, 0)
-				for i424 := 0; ; i424++ {
+				x442 := make([]string, 0)
+				for i443 := 0; ; i443++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1903,25 +1903,25 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip425 := wire.Path{
-						Index:   i424,
+					ip444 := wire.Path{
+						Index:   i443,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el426 string
+					var el445 string
 					{
-						x427, err := d.String()
+						x446, err := d.String()
 						if err != nil {
-							return wire.At(&ip425, err)
+							return wire.At(&ip444, err)
 						}
-						if x427 == "" {
-							return wire.Errorf(&ip425, "must NOT have fewer than %d characters", 1)
+						if x446 == "" {
+							return wire.Errorf(&ip444, "must NOT have fewer than %d characters", 1)
 						}
-						el426 = x427
+						el445 = x446
 					}
-					x423 = append(x423, el426)
+					x442 = append(x442, el445)
 				}
-				v.Events = x423
+				v.Events = x442
 			}
 		case "methods":
 			if seen[1] {
@@ -1936,8 +1936,8 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x428 := make([]string, 0)
-				for i429 := 0; ; i429++ {
+				x447 := make([]string, 0)
+				for i448 := 0; ; i448++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1945,25 +1945,25 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip430 := wire.Path{
-						Index:   i429,
+					ip449 := wire.Path{
+						Index:   i448,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el431 string
+					var el450 string
 					{
-						x432, err := d.String()
+						x451, err := d.String()
 						if err != nil {
-							return wire.At(&ip430, err)
+							return wire.At(&ip449, err)
 						}
-						if x432 == "" {
-							return wire.Errorf(&ip430, "must NOT have fewer than %d characters", 1)
+						if x451 == "" {
+							return wire.Errorf(&ip449, "must NOT have fewer than %d characters", 1)
 						}
-						el431 = x432
+						el450 = x451
 					}
-					x428 = append(x428, el431)
+					x447 = append(x447, el450)
 				}
-				v.Methods = x428
+				v.Methods = x447
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1986,11 +1986,11 @@ func (v *HelloOkFeatures) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i433, x434 := range v.Events {
-			if i433 > 0 {
+		for i452, x453 := range v.Events {
+			if i452 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x434)
+			b = wire.AppendString(b, x453)
 		}
 		b = append(b, ']')
 	}
@@ -1999,11 +1999,11 @@ func (v *HelloOkFeatures) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i435, x436 := range v.Methods {
-			if i435 > 0 {
+		for i454, x455 := range v.Methods {
+			if i454 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x436)
+			b = wire.AppendString(b, x455)
 		}
 		b = append(b, ']')
 	}
@@ -2053,18 +2053,18 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "commit",
 				Parent: p,
 			}
-			var v437 string
+			var v456 string
 			{
-				x438, err := d.String()
+				x457, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x438 == "" {
+				if x457 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v437 = x438
+				v456 = x457
 			}
-			v.Commit = &v437
+			v.Commit = &v456
 		case "connId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "connId")
@@ -2075,14 +2075,14 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x439, err := d.String()
+				x458, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x439 == "" {
+				if x458 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ConnID = x439
+				v.ConnID = x458
 			}
 		case "host":
 			if seen[2] {
@@ -2093,18 +2093,18 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v440 string
+			var v459 string
 			{
-				x441, err := d.String()
+				x460, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x441 == "" {
+				if x460 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v440 = x441
+				v459 = x460
 			}
-			v.Host = &v440
+			v.Host = &v459
 		case "version":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -2115,14 +2115,14 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x442, err := d.String()
+				x461, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x442 == "" {
+				if x461 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Version = x442
+				v.Version = x461
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -34,14 +34,14 @@ func (v *NodeDescribeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x463, err := d.String()
+				x482, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x463 == "" {
+				if x482 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x463
+				v.NodeID = x482
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -108,8 +108,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x464 := make([]string, 0)
-				for i465 := 0; ; i465++ {
+				x483 := make([]string, 0)
+				for i484 := 0; ; i484++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -117,25 +117,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip466 := wire.Path{
-						Index:   i465,
+					ip485 := wire.Path{
+						Index:   i484,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el467 string
+					var el486 string
 					{
-						x468, err := d.String()
+						x487, err := d.String()
 						if err != nil {
-							return wire.At(&ip466, err)
+							return wire.At(&ip485, err)
 						}
-						if x468 == "" {
-							return wire.Errorf(&ip466, "must NOT have fewer than %d characters", 1)
+						if x487 == "" {
+							return wire.Errorf(&ip485, "must NOT have fewer than %d characters", 1)
 						}
-						el467 = x468
+						el486 = x487
 					}
-					x464 = append(x464, el467)
+					x483 = append(x483, el486)
 				}
-				v.Caps = x464
+				v.Caps = x483
 			}
 		case "commands":
 			if seen[1] {
@@ -150,8 +150,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x469 := make([]string, 0)
-				for i470 := 0; ; i470++ {
+				x488 := make([]string, 0)
+				for i489 := 0; ; i489++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -159,25 +159,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip471 := wire.Path{
-						Index:   i470,
+					ip490 := wire.Path{
+						Index:   i489,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el472 string
+					var el491 string
 					{
-						x473, err := d.String()
+						x492, err := d.String()
 						if err != nil {
-							return wire.At(&ip471, err)
+							return wire.At(&ip490, err)
 						}
-						if x473 == "" {
-							return wire.Errorf(&ip471, "must NOT have fewer than %d characters", 1)
+						if x492 == "" {
+							return wire.Errorf(&ip490, "must NOT have fewer than %d characters", 1)
 						}
-						el472 = x473
+						el491 = x492
 					}
-					x469 = append(x469, el472)
+					x488 = append(x488, el491)
 				}
-				v.Commands = x469
+				v.Commands = x488
 			}
 		case "connected":
 			if seen[2] {
@@ -189,11 +189,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x474, err := d.Bool()
+				x493, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x474
+				v.Connected = x493
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -204,18 +204,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v475 string
+			var v494 string
 			{
-				x476, err := d.String()
+				x495, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x476 == "" {
+				if x495 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v475 = x476
+				v494 = x495
 			}
-			v.DeviceFamily = &v475
+			v.DeviceFamily = &v494
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -225,18 +225,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v477 string
+			var v496 string
 			{
-				x478, err := d.String()
+				x497, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x478 == "" {
+				if x497 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v477 = x478
+				v496 = x497
 			}
-			v.DisplayName = &v477
+			v.DisplayName = &v496
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -246,18 +246,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v479 string
+			var v498 string
 			{
-				x480, err := d.String()
+				x499, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x480 == "" {
+				if x499 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v479 = x480
+				v498 = x499
 			}
-			v.ModelIdentifier = &v479
+			v.ModelIdentifier = &v498
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -268,14 +268,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x481, err := d.String()
+				x500, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x481 == "" {
+				if x500 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x481
+				v.NodeID = x500
 			}
 		case "paired":
 			if seen[7] {
@@ -287,11 +287,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x482, err := d.Bool()
+				x501, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x482
+				v.Paired = x501
 			}
 		case "permissions":
 			if seen[8] {
@@ -306,7 +306,7 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x483 := map[string]bool{}
+				x502 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -315,25 +315,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k484 := string(key)
-					if _, dup := x483[k484]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k484)
+					k503 := string(key)
+					if _, dup := x502[k503]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k503)
 					}
-					kp485 := wire.Path{
-						Key:    k484,
+					kp504 := wire.Path{
+						Key:    k503,
 						Parent: &pp,
 					}
-					var el486 bool
+					var el505 bool
 					{
-						x487, err := d.Bool()
+						x506, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp485, err)
+							return wire.At(&kp504, err)
 						}
-						el486 = x487
+						el505 = x506
 					}
-					x483[k484] = el486
+					x502[k503] = el505
 				}
-				v.Permissions = x483
+				v.Permissions = x502
 			}
 		case "platform":
 			if seen[9] {
@@ -344,18 +344,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v488 string
+			var v507 string
 			{
-				x489, err := d.String()
+				x508, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x489 == "" {
+				if x508 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v488 = x489
+				v507 = x508
 			}
-			v.Platform = &v488
+			v.Platform = &v507
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -365,18 +365,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v490 string
+			var v509 string
 			{
-				x491, err := d.String()
+				x510, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x491 == "" {
+				if x510 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v490 = x491
+				v509 = x510
 			}
-			v.RemoteIP = &v490
+			v.RemoteIP = &v509
 		case "ts":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -387,14 +387,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x492, err := d.Int()
+				x511, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x492 < int64(0) {
+				if x511 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x492
+				v.Ts = x511
 			}
 		case "version":
 			if seen[12] {
@@ -405,18 +405,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v493 string
+			var v512 string
 			{
-				x494, err := d.String()
+				x513, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x494 == "" {
+				if x513 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v493 = x494
+				v512 = x513
 			}
-			v.Version = &v493
+			v.Version = &v512
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -450,11 +450,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i495, x496 := range v.Caps {
-			if i495 > 0 {
+		for i514, x515 := range v.Caps {
+			if i514 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x496)
+			b = wire.AppendString(b, x515)
 		}
 		b = append(b, ']')
 	}
@@ -463,11 +463,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i497, x498 := range v.Commands {
-			if i497 > 0 {
+		for i516, x517 := range v.Commands {
+			if i516 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x498)
+			b = wire.AppendString(b, x517)
 		}
 		b = append(b, ']')
 	}
@@ -504,14 +504,14 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i499, k500 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i499 > 0 {
+		for i518, k519 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i518 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k500)
+			b = wire.AppendString(b, k519)
 			b = append(b, ':')
-			x501 := v.Permissions[k500]
-			b = wire.AppendBool(b, x501)
+			x520 := v.Permissions[k519]
+			b = wire.AppendBool(b, x520)
 		}
 		b = append(b, '}')
 	}

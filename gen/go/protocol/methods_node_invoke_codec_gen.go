@@ -33,14 +33,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x544, err := d.String()
+				x563, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x544 == "" {
+				if x563 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x544
+				v.Command = x563
 			}
 		case "idempotencyKey":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x545, err := d.String()
+				x564, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x545 == "" {
+				if x564 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x545
+				v.IdempotencyKey = x564
 			}
 		case "nodeId":
 			if seen[2] {
@@ -71,14 +71,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x546, err := d.String()
+				x565, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x546 == "" {
+				if x565 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x546
+				v.NodeID = x565
 			}
 		case "params":
 			if seen[3] {
@@ -90,14 +90,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x547, err := d.Raw()
+				x566, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Params = x547
+					v.Params = x566
 				} else {
-					v.Params = append(json.RawMessage(nil), x547...)
+					v.Params = append(json.RawMessage(nil), x566...)
 				}
 			}
 		case "timeoutMs":
@@ -109,18 +109,18 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v548 int64
+			var v567 int64
 			{
-				x549, err := d.Int()
+				x568, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x549 < int64(0) {
+				if x568 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v548 = x549
+				v567 = x568
 			}
-			v.TimeoutMs = &v548
+			v.TimeoutMs = &v567
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -209,14 +209,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x559, err := d.String()
+				x578, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x559 == "" {
+				if x578 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x559
+				v.Command = x578
 			}
 		case "nodeId":
 			if seen[1] {
@@ -228,14 +228,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x560, err := d.String()
+				x579, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x560 == "" {
+				if x579 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x560
+				v.NodeID = x579
 			}
 		case "ok":
 			if seen[2] {
@@ -247,11 +247,11 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x561, err := d.Bool()
+				x580, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x561
+				v.Ok = x580
 			}
 		case "payload":
 			if seen[3] {
@@ -263,14 +263,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x562, err := d.Raw()
+				x581, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x562
+					v.Payload = x581
 				} else {
-					v.Payload = append(json.RawMessage(nil), x562...)
+					v.Payload = append(json.RawMessage(nil), x581...)
 				}
 			}
 		case "payloadJSON":
@@ -287,15 +287,15 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v563 string
+				var v582 string
 				{
-					x564, err := d.String()
+					x583, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v563 = x564
+					v582 = x583
 				}
-				v.PayloadJSON = &v563
+				v.PayloadJSON = &v582
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

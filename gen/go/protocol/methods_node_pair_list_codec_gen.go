@@ -81,8 +81,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x587 := make([]PairedNode, 0)
-				for i588 := 0; ; i588++ {
+				x606 := make([]PairedNode, 0)
+				for i607 := 0; ; i607++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip589 := wire.Path{
-						Index:   i588,
+					ip608 := wire.Path{
+						Index:   i607,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el590 PairedNode
-					if err := el590.DecodeJSON(d, &ip589); err != nil {
+					var el609 PairedNode
+					if err := el609.DecodeJSON(d, &ip608); err != nil {
 						return err
 					}
-					x587 = append(x587, el590)
+					x606 = append(x606, el609)
 				}
-				v.Paired = x587
+				v.Paired = x606
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x591 := make([]PendingNodeRequest, 0)
-				for i592 := 0; ; i592++ {
+				x610 := make([]PendingNodeRequest, 0)
+				for i611 := 0; ; i611++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip593 := wire.Path{
-						Index:   i592,
+					ip612 := wire.Path{
+						Index:   i611,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el594 PendingNodeRequest
-					if err := el594.DecodeJSON(d, &ip593); err != nil {
+					var el613 PendingNodeRequest
+					if err := el613.DecodeJSON(d, &ip612); err != nil {
 						return err
 					}
-					x591 = append(x591, el594)
+					x610 = append(x610, el613)
 				}
-				v.Pending = x591
+				v.Pending = x610
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i595, x596 := range v.Paired {
-			if i595 > 0 {
+		for i614, x615 := range v.Paired {
+			if i614 > 0 {
 				b = append(b, ',')
 			}
-			b = x596.AppendJSON(b)
+			b = x615.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i597, x598 := range v.Pending {
-			if i597 > 0 {
+		for i616, x617 := range v.Pending {
+			if i616 > 0 {
 				b = append(b, ',')
 			}
-			b = x598.AppendJSON(b)
+			b = x617.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

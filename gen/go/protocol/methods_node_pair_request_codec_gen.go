@@ -35,8 +35,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x602 := make([]string, 0)
-				for i603 := 0; ; i603++ {
+				x621 := make([]string, 0)
+				for i622 := 0; ; i622++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,25 +44,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip604 := wire.Path{
-						Index:   i603,
+					ip623 := wire.Path{
+						Index:   i622,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el605 string
+					var el624 string
 					{
-						x606, err := d.String()
+						x625, err := d.String()
 						if err != nil {
-							return wire.At(&ip604, err)
+							return wire.At(&ip623, err)
 						}
-						if x606 == "" {
-							return wire.Errorf(&ip604, "must NOT have fewer than %d characters", 1)
+						if x625 == "" {
+							return wire.Errorf(&ip623, "must NOT have fewer than %d characters", 1)
 						}
-						el605 = x606
+						el624 = x625
 					}
-					x602 = append(x602, el605)
+					x621 = append(x621, el624)
 				}
-				v.Caps = x602
+				v.Caps = x621
 			}
 		case "commands":
 			if seen[1] {
@@ -77,8 +77,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x607 := make([]string, 0)
-				for i608 := 0; ; i608++ {
+				x626 := make([]string, 0)
+				for i627 := 0; ; i627++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -86,25 +86,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip609 := wire.Path{
-						Index:   i608,
+					ip628 := wire.Path{
+						Index:   i627,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el610 string
+					var el629 string
 					{
-						x611, err := d.String()
+						x630, err := d.String()
 						if err != nil {
-							return wire.At(&ip609, err)
+							return wire.At(&ip628, err)
 						}
-						if x611 == "" {
-							return wire.Errorf(&ip609, "must NOT have fewer than %d characters", 1)
+						if x630 == "" {
+							return wire.Errorf(&ip628, "must NOT have fewer than %d characters", 1)
 						}
-						el610 = x611
+						el629 = x630
 					}
-					x607 = append(x607, el610)
+					x626 = append(x626, el629)
 				}
-				v.Commands = x607
+				v.Commands = x626
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -115,18 +115,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v612 string
+			var v631 string
 			{
-				x613, err := d.String()
+				x632, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x613 == "" {
+				if x632 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v612 = x613
+				v631 = x632
 			}
-			v.DeviceFamily = &v612
+			v.DeviceFamily = &v631
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -136,18 +136,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v614 string
+			var v633 string
 			{
-				x615, err := d.String()
+				x634, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x615 == "" {
+				if x634 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v614 = x615
+				v633 = x634
 			}
-			v.DisplayName = &v614
+			v.DisplayName = &v633
 		case "modelIdentifier":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -157,18 +157,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v616 string
+			var v635 string
 			{
-				x617, err := d.String()
+				x636, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x617 == "" {
+				if x636 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v616 = x617
+				v635 = x636
 			}
-			v.ModelIdentifier = &v616
+			v.ModelIdentifier = &v635
 		case "nodeId":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -179,14 +179,14 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x618, err := d.String()
+				x637, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x618 == "" {
+				if x637 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x618
+				v.NodeID = x637
 			}
 		case "platform":
 			if seen[6] {
@@ -197,18 +197,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "platform",
 				Parent: p,
 			}
-			var v619 string
+			var v638 string
 			{
-				x620, err := d.String()
+				x639, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x620 == "" {
+				if x639 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v619 = x620
+				v638 = x639
 			}
-			v.Platform = &v619
+			v.Platform = &v638
 		case "remoteIp":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -218,18 +218,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v621 string
+			var v640 string
 			{
-				x622, err := d.String()
+				x641, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x622 == "" {
+				if x641 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v621 = x622
+				v640 = x641
 			}
-			v.RemoteIP = &v621
+			v.RemoteIP = &v640
 		case "silent":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "silent")
@@ -239,15 +239,15 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "silent",
 				Parent: p,
 			}
-			var v623 bool
+			var v642 bool
 			{
-				x624, err := d.Bool()
+				x643, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v623 = x624
+				v642 = x643
 			}
-			v.Silent = &v623
+			v.Silent = &v642
 		case "version":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -257,18 +257,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "version",
 				Parent: p,
 			}
-			var v625 string
+			var v644 string
 			{
-				x626, err := d.String()
+				x645, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x626 == "" {
+				if x645 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v625 = x626
+				v644 = x645
 			}
-			v.Version = &v625
+			v.Version = &v644
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -285,22 +285,22 @@ func (v *NodePairRequestParams) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i627, x628 := range v.Caps {
-			if i627 > 0 {
+		for i646, x647 := range v.Caps {
+			if i646 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x628)
+			b = wire.AppendString(b, x647)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i629, x630 := range v.Commands {
-			if i629 > 0 {
+		for i648, x649 := range v.Commands {
+			if i648 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x630)
+			b = wire.AppendString(b, x649)
 		}
 		b = append(b, ']')
 	}
@@ -409,11 +409,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x631, err := d.Bool()
+				x650, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Created = x631
+				v.Created = x650
 			}
 		case "request":
 			if seen[1] {
@@ -437,11 +437,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x632, err := d.StringBytes()
+				x651, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x632) != "pending" {
+				if string(x651) != "pending" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "pending")
 				}
 			}

@@ -32,14 +32,14 @@ func (v *NodeRenameParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x640, err := d.String()
+				x659, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x640 == "" {
+				if x659 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DisplayName = x640
+				v.DisplayName = x659
 			}
 		case "nodeId":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *NodeRenameParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x641, err := d.String()
+				x660, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x641 == "" {
+				if x660 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x641
+				v.NodeID = x660
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -127,14 +127,14 @@ func (v *NodeRenameResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x642, err := d.String()
+				x661, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x642 == "" {
+				if x661 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DisplayName = x642
+				v.DisplayName = x661
 			}
 		case "nodeId":
 			if seen[1] {
@@ -146,14 +146,14 @@ func (v *NodeRenameResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x643, err := d.String()
+				x662, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x643 == "" {
+				if x662 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x643
+				v.NodeID = x662
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

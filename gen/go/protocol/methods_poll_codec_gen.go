@@ -31,15 +31,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v753 string
+			var v772 string
 			{
-				x754, err := d.String()
+				x773, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v753 = x754
+				v772 = x773
 			}
-			v.AccountID = &v753
+			v.AccountID = &v772
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v755 string
+			var v774 string
 			{
-				x756, err := d.String()
+				x775, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v755 = x756
+				v774 = x775
 			}
-			v.Channel = &v755
+			v.Channel = &v774
 		case "durationHours":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -67,18 +67,18 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v757 int64
+			var v776 int64
 			{
-				x758, err := d.Int()
+				x777, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x758 < int64(1) {
+				if x777 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v757 = x758
+				v776 = x777
 			}
-			v.DurationHours = &v757
+			v.DurationHours = &v776
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -89,14 +89,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x759, err := d.String()
+				x778, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x759 == "" {
+				if x778 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x759
+				v.IdempotencyKey = x778
 			}
 		case "maxSelections":
 			if seen[4] {
@@ -107,21 +107,21 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v760 int64
+			var v779 int64
 			{
-				x761, err := d.Int()
+				x780, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x761 < int64(1) {
+				if x780 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x761 > int64(12) {
+				if x780 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v760 = x761
+				v779 = x780
 			}
-			v.MaxSelections = &v760
+			v.MaxSelections = &v779
 		case "options":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -135,8 +135,8 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x762 := make([]string, 0)
-				for i763 := 0; ; i763++ {
+				x781 := make([]string, 0)
+				for i782 := 0; ; i782++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -144,31 +144,31 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i763 >= 12 {
+					if i782 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip764 := wire.Path{
-						Index:   i763,
+					ip783 := wire.Path{
+						Index:   i782,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el765 string
+					var el784 string
 					{
-						x766, err := d.String()
+						x785, err := d.String()
 						if err != nil {
-							return wire.At(&ip764, err)
+							return wire.At(&ip783, err)
 						}
-						if x766 == "" {
-							return wire.Errorf(&ip764, "must NOT have fewer than %d characters", 1)
+						if x785 == "" {
+							return wire.Errorf(&ip783, "must NOT have fewer than %d characters", 1)
 						}
-						el765 = x766
+						el784 = x785
 					}
-					x762 = append(x762, el765)
+					x781 = append(x781, el784)
 				}
-				if len(x762) < 2 {
+				if len(x781) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x762
+				v.Options = x781
 			}
 		case "question":
 			if seen[6] {
@@ -180,14 +180,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x767, err := d.String()
+				x786, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x767 == "" {
+				if x786 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x767
+				v.Question = x786
 			}
 		case "to":
 			if seen[7] {
@@ -199,14 +199,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x768, err := d.String()
+				x787, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x768 == "" {
+				if x787 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x768
+				v.To = x787
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -269,11 +269,11 @@ func (v *PollParams) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i769, x770 := range v.Options {
-			if i769 > 0 {
+		for i788, x789 := range v.Options {
+			if i788 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x770)
+			b = wire.AppendString(b, x789)
 		}
 		b = append(b, ']')
 	}
@@ -327,15 +327,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v771 string
+			var v790 string
 			{
-				x772, err := d.String()
+				x791, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v771 = x772
+				v790 = x791
 			}
-			v.AccountID = &v771
+			v.AccountID = &v790
 		case "durationHours":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -345,18 +345,18 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v773 int64
+			var v792 int64
 			{
-				x774, err := d.Int()
+				x793, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x774 < int64(1) {
+				if x793 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v773 = x774
+				v792 = x793
 			}
-			v.DurationHours = &v773
+			v.DurationHours = &v792
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -367,14 +367,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x775, err := d.String()
+				x794, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x775 == "" {
+				if x794 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x775
+				v.IdempotencyKey = x794
 			}
 		case "maxSelections":
 			if seen[3] {
@@ -385,21 +385,21 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v776 int64
+			var v795 int64
 			{
-				x777, err := d.Int()
+				x796, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x777 < int64(1) {
+				if x796 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x777 > int64(12) {
+				if x796 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v776 = x777
+				v795 = x796
 			}
-			v.MaxSelections = &v776
+			v.MaxSelections = &v795
 		case "options":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -413,8 +413,8 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x778 := make([]string, 0)
-				for i779 := 0; ; i779++ {
+				x797 := make([]string, 0)
+				for i798 := 0; ; i798++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -422,31 +422,31 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 					if !more {
 						break
 					}
-					if i779 >= 12 {
+					if i798 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip780 := wire.Path{
-						Index:   i779,
+					ip799 := wire.Path{
+						Index:   i798,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el781 string
+					var el800 string
 					{
-						x782, err := d.String()
+						x801, err := d.String()
 						if err != nil {
-							return wire.At(&ip780, err)
+							return wire.At(&ip799, err)
 						}
-						if x782 == "" {
-							return wire.Errorf(&ip780, "must NOT have fewer than %d characters", 1)
+						if x801 == "" {
+							return wire.Errorf(&ip799, "must NOT have fewer than %d characters", 1)
 						}
-						el781 = x782
+						el800 = x801
 					}
-					x778 = append(x778, el781)
+					x797 = append(x797, el800)
 				}
-				if len(x778) < 2 {
+				if len(x797) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x778
+				v.Options = x797
 			}
 		case "provider":
 			if seen[5] {
@@ -457,15 +457,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v783 string
+			var v802 string
 			{
-				x784, err := d.String()
+				x803, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v783 = x784
+				v802 = x803
 			}
-			v.Channel = &v783
+			v.Channel = &v802
 		case "question":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "question")
@@ -476,14 +476,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x785, err := d.String()
+				x804, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x785 == "" {
+				if x804 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x785
+				v.Question = x804
 			}
 		case "to":
 			if seen[7] {
@@ -495,14 +495,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x786, err := d.String()
+				x805, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x786 == "" {
+				if x805 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x786
+				v.To = x805
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -557,11 +557,11 @@ func (v *PollParams) AppendJSONV2(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i787, x788 := range v.Options {
-			if i787 > 0 {
+		for i806, x807 := range v.Options {
+			if i806 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x788)
+			b = wire.AppendString(b, x807)
 		}
 		b = append(b, ']')
 	}
@@ -608,18 +608,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v789 string
+			var v808 string
 			{
-				x790, err := d.String()
+				x809, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x790 == "" {
+				if x809 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v789 = x790
+				v808 = x809
 			}
-			v.Channel = &v789
+			v.Channel = &v808
 		case "messageId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -630,14 +630,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x791, err := d.String()
+				x810, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x791 == "" {
+				if x810 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x791
+				v.MessageID = x810
 			}
 		case "provider":
 			if seen[2] {
@@ -649,14 +649,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x792, err := d.String()
+				x811, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x792 == "" {
+				if x811 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x792
+				v.Provider = x811
 			}
 		case "runId":
 			if seen[3] {
@@ -668,14 +668,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x793, err := d.String()
+				x812, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x793 == "" {
+				if x812 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x793
+				v.RunID = x812
 			}
 		case "toJid":
 			if seen[4] {
@@ -686,18 +686,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v794 string
+			var v813 string
 			{
-				x795, err := d.String()
+				x814, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x795 == "" {
+				if x814 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v794 = x795
+				v813 = x814
 			}
-			v.ToJID = &v794
+			v.ToJID = &v813
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

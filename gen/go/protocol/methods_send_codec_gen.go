@@ -31,15 +31,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v862 string
+			var v881 string
 			{
-				x863, err := d.String()
+				x882, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v862 = x863
+				v881 = x882
 			}
-			v.AccountID = &v862
+			v.AccountID = &v881
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v864 string
+			var v883 string
 			{
-				x865, err := d.String()
+				x884, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v864 = x865
+				v883 = x884
 			}
-			v.Channel = &v864
+			v.Channel = &v883
 		case "gifPlayback":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -67,15 +67,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v866 bool
+			var v885 bool
 			{
-				x867, err := d.Bool()
+				x886, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v866 = x867
+				v885 = x886
 			}
-			v.GifPlayback = &v866
+			v.GifPlayback = &v885
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -86,14 +86,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x868, err := d.String()
+				x887, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x868 == "" {
+				if x887 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x868
+				v.IdempotencyKey = x887
 			}
 		case "mediaUrl":
 			if seen[4] {
@@ -104,15 +104,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v869 string
+			var v888 string
 			{
-				x870, err := d.String()
+				x889, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v869 = x870
+				v888 = x889
 			}
-			v.MediaURL = &v869
+			v.MediaURL = &v888
 		case "mediaUrls":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mediaUrls")
@@ -126,8 +126,8 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x871 := make([]string, 0)
-				for i872 := 0; ; i872++ {
+				x890 := make([]string, 0)
+				for i891 := 0; ; i891++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -135,25 +135,25 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip873 := wire.Path{
-						Index:   i872,
+					ip892 := wire.Path{
+						Index:   i891,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el874 string
+					var el893 string
 					{
-						x875, err := d.String()
+						x894, err := d.String()
 						if err != nil {
-							return wire.At(&ip873, err)
+							return wire.At(&ip892, err)
 						}
-						if x875 == "" {
-							return wire.Errorf(&ip873, "must NOT have fewer than %d characters", 1)
+						if x894 == "" {
+							return wire.Errorf(&ip892, "must NOT have fewer than %d characters", 1)
 						}
-						el874 = x875
+						el893 = x894
 					}
-					x871 = append(x871, el874)
+					x890 = append(x890, el893)
 				}
-				v.MediaUrls = x871
+				v.MediaUrls = x890
 			}
 		case "message":
 			if seen[6] {
@@ -165,14 +165,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x876, err := d.String()
+				x895, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x876 == "" {
+				if x895 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x876
+				v.Message = x895
 			}
 		case "sessionKey":
 			if seen[7] {
@@ -183,15 +183,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionKey",
 				Parent: p,
 			}
-			var v877 string
+			var v896 string
 			{
-				x878, err := d.String()
+				x897, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v877 = x878
+				v896 = x897
 			}
-			v.SessionKey = &v877
+			v.SessionKey = &v896
 		case "to":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -202,14 +202,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x879, err := d.String()
+				x898, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x879 == "" {
+				if x898 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x879
+				v.To = x898
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -267,11 +267,11 @@ func (v *SendParams) AppendJSON(b []byte) []byte {
 	if v.MediaUrls != nil {
 		b = append(b, ",\"mediaUrls\":"...)
 		b = append(b, '[')
-		for i880, x881 := range v.MediaUrls {
-			if i880 > 0 {
+		for i899, x900 := range v.MediaUrls {
+			if i899 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x881)
+			b = wire.AppendString(b, x900)
 		}
 		b = append(b, ']')
 	}
@@ -333,15 +333,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v882 string
+			var v901 string
 			{
-				x883, err := d.String()
+				x902, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v882 = x883
+				v901 = x902
 			}
-			v.AccountID = &v882
+			v.AccountID = &v901
 		case "gifPlayback":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -351,15 +351,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v884 bool
+			var v903 bool
 			{
-				x885, err := d.Bool()
+				x904, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v884 = x885
+				v903 = x904
 			}
-			v.GifPlayback = &v884
+			v.GifPlayback = &v903
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -370,14 +370,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x886, err := d.String()
+				x905, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x886 == "" {
+				if x905 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x886
+				v.IdempotencyKey = x905
 			}
 		case "mediaUrl":
 			if seen[3] {
@@ -388,15 +388,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v887 string
+			var v906 string
 			{
-				x888, err := d.String()
+				x907, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v887 = x888
+				v906 = x907
 			}
-			v.MediaURL = &v887
+			v.MediaURL = &v906
 		case "message":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -407,14 +407,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x889, err := d.String()
+				x908, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x889 == "" {
+				if x908 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x889
+				v.Message = x908
 			}
 		case "provider":
 			if seen[5] {
@@ -425,15 +425,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v890 string
+			var v909 string
 			{
-				x891, err := d.String()
+				x910, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v890 = x891
+				v909 = x910
 			}
-			v.Channel = &v890
+			v.Channel = &v909
 		case "to":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -444,14 +444,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x892, err := d.String()
+				x911, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x892 == "" {
+				if x911 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x892
+				v.To = x911
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -541,18 +541,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v893 string
+			var v912 string
 			{
-				x894, err := d.String()
+				x913, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x894 == "" {
+				if x913 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v893 = x894
+				v912 = x913
 			}
-			v.Channel = &v893
+			v.Channel = &v912
 		case "chatId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatId")
@@ -562,18 +562,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatId",
 				Parent: p,
 			}
-			var v895 string
+			var v914 string
 			{
-				x896, err := d.String()
+				x915, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x896 == "" {
+				if x915 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v895 = x896
+				v914 = x915
 			}
-			v.ChatID = &v895
+			v.ChatID = &v914
 		case "messageId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -584,14 +584,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x897, err := d.String()
+				x916, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x897 == "" {
+				if x916 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x897
+				v.MessageID = x916
 			}
 		case "provider":
 			if seen[3] {
@@ -603,14 +603,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x898, err := d.String()
+				x917, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x898 == "" {
+				if x917 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x898
+				v.Provider = x917
 			}
 		case "runId":
 			if seen[4] {
@@ -622,14 +622,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x899, err := d.String()
+				x918, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x899 == "" {
+				if x918 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x899
+				v.RunID = x918
 			}
 		case "toJid":
 			if seen[5] {
@@ -640,18 +640,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v900 string
+			var v919 string
 			{
-				x901, err := d.String()
+				x920, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x901 == "" {
+				if x920 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v900 = x901
+				v919 = x920
 			}
-			v.ToJID = &v900
+			v.ToJID = &v919
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

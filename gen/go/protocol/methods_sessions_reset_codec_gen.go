@@ -32,14 +32,14 @@ func (v *SessionsResetParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1103, err := d.String()
+				x1122, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1103 == "" {
+				if x1122 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1103
+				v.Key = x1122
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -115,14 +115,14 @@ func (v *SessionsResetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1104, err := d.String()
+				x1123, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1104 == "" {
+				if x1123 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1104
+				v.Key = x1123
 			}
 		case "ok":
 			if seen[2] {
@@ -134,11 +134,11 @@ func (v *SessionsResetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1105, err := d.Bool()
+				x1124, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1105
+				v.Ok = x1124
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

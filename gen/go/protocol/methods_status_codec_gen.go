@@ -31,15 +31,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v1011 bool
+			var v1030 bool
 			{
-				x1012, err := d.Bool()
+				x1031, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1011 = x1012
+				v1030 = x1031
 			}
-			v.AbortedLastRun = &v1011
+			v.AbortedLastRun = &v1030
 		case "age":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "age")
@@ -54,18 +54,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1013 int64
+				var v1032 int64
 				{
-					x1014, err := d.Int()
+					x1033, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1014 < int64(0) {
+					if x1033 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1013 = x1014
+					v1032 = x1033
 				}
-				v.Age = &v1013
+				v.Age = &v1032
 			}
 		case "contextTokens":
 			if seen[2] {
@@ -81,18 +81,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1015 int64
+				var v1034 int64
 				{
-					x1016, err := d.Int()
+					x1035, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1016 < int64(0) {
+					if x1035 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1015 = x1016
+					v1034 = x1035
 				}
-				v.ContextTokens = &v1015
+				v.ContextTokens = &v1034
 			}
 		case "elevatedLevel":
 			if seen[3] {
@@ -103,18 +103,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v1017 string
+			var v1036 string
 			{
-				x1018, err := d.String()
+				x1037, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1018 == "" {
+				if x1037 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1017 = x1018
+				v1036 = x1037
 			}
-			v.ElevatedLevel = &v1017
+			v.ElevatedLevel = &v1036
 		case "flags":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "flags")
@@ -128,8 +128,8 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1019 := make([]string, 0)
-				for i1020 := 0; ; i1020++ {
+				x1038 := make([]string, 0)
+				for i1039 := 0; ; i1039++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -137,22 +137,22 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1021 := wire.Path{
-						Index:   i1020,
+					ip1040 := wire.Path{
+						Index:   i1039,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1022 string
+					var el1041 string
 					{
-						x1023, err := d.String()
+						x1042, err := d.String()
 						if err != nil {
-							return wire.At(&ip1021, err)
+							return wire.At(&ip1040, err)
 						}
-						el1022 = x1023
+						el1041 = x1042
 					}
-					x1019 = append(x1019, el1022)
+					x1038 = append(x1038, el1041)
 				}
-				v.Flags = x1019
+				v.Flags = x1038
 			}
 		case "inputTokens":
 			if seen[5] {
@@ -163,18 +163,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v1024 int64
+			var v1043 int64
 			{
-				x1025, err := d.Int()
+				x1044, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1025 < int64(0) {
+				if x1044 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1024 = x1025
+				v1043 = x1044
 			}
-			v.InputTokens = &v1024
+			v.InputTokens = &v1043
 		case "key":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -185,14 +185,14 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1026, err := d.String()
+				x1045, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1026 == "" {
+				if x1045 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1026
+				v.Key = x1045
 			}
 		case "kind":
 			if seen[7] {
@@ -220,15 +220,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1027 string
+				var v1046 string
 				{
-					x1028, err := d.String()
+					x1047, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v1027 = x1028
+					v1046 = x1047
 				}
-				v.Model = &v1027
+				v.Model = &v1046
 			}
 		case "outputTokens":
 			if seen[9] {
@@ -239,18 +239,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v1029 int64
+			var v1048 int64
 			{
-				x1030, err := d.Int()
+				x1049, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1030 < int64(0) {
+				if x1049 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1029 = x1030
+				v1048 = x1049
 			}
-			v.OutputTokens = &v1029
+			v.OutputTokens = &v1048
 		case "percentUsed":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "percentUsed")
@@ -265,21 +265,21 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1031 int64
+				var v1050 int64
 				{
-					x1032, err := d.Int()
+					x1051, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1032 < int64(0) {
+					if x1051 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					if x1032 > int64(999) {
+					if x1051 > int64(999) {
 						return wire.Errorf(&pp, "must be <= 999")
 					}
-					v1031 = x1032
+					v1050 = x1051
 				}
-				v.PercentUsed = &v1031
+				v.PercentUsed = &v1050
 			}
 		case "reasoningLevel":
 			if seen[11] {
@@ -290,18 +290,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v1033 string
+			var v1052 string
 			{
-				x1034, err := d.String()
+				x1053, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1034 == "" {
+				if x1053 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1033 = x1034
+				v1052 = x1053
 			}
-			v.ReasoningLevel = &v1033
+			v.ReasoningLevel = &v1052
 		case "remainingTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "remainingTokens")
@@ -316,18 +316,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1035 int64
+				var v1054 int64
 				{
-					x1036, err := d.Int()
+					x1055, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1036 < int64(0) {
+					if x1055 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1035 = x1036
+					v1054 = x1055
 				}
-				v.RemainingTokens = &v1035
+				v.RemainingTokens = &v1054
 			}
 		case "sessionId":
 			if seen[13] {
@@ -338,18 +338,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v1037 string
+			var v1056 string
 			{
-				x1038, err := d.String()
+				x1057, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1038 == "" {
+				if x1057 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1037 = x1038
+				v1056 = x1057
 			}
-			v.SessionID = &v1037
+			v.SessionID = &v1056
 		case "systemSent":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -359,15 +359,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1039 bool
+			var v1058 bool
 			{
-				x1040, err := d.Bool()
+				x1059, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1039 = x1040
+				v1058 = x1059
 			}
-			v.SystemSent = &v1039
+			v.SystemSent = &v1058
 		case "thinkingLevel":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -377,18 +377,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1041 string
+			var v1060 string
 			{
-				x1042, err := d.String()
+				x1061, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1042 == "" {
+				if x1061 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1041 = x1042
+				v1060 = x1061
 			}
-			v.ThinkingLevel = &v1041
+			v.ThinkingLevel = &v1060
 		case "totalTokens":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -403,18 +403,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1043 int64
+				var v1062 int64
 				{
-					x1044, err := d.Int()
+					x1063, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1044 < int64(0) {
+					if x1063 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1043 = x1044
+					v1062 = x1063
 				}
-				v.TotalTokens = &v1043
+				v.TotalTokens = &v1062
 			}
 		case "updatedAt":
 			if seen[17] {
@@ -430,18 +430,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1045 int64
+				var v1064 int64
 				{
-					x1046, err := d.Int()
+					x1065, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1046 < int64(0) {
+					if x1065 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1045 = x1046
+					v1064 = x1065
 				}
-				v.UpdatedAt = &v1045
+				v.UpdatedAt = &v1064
 			}
 		case "verboseLevel":
 			if seen[18] {
@@ -452,18 +452,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1047 string
+			var v1066 string
 			{
-				x1048, err := d.String()
+				x1067, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1048 == "" {
+				if x1067 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1047 = x1048
+				v1066 = x1067
 			}
-			v.VerboseLevel = &v1047
+			v.VerboseLevel = &v1066
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -537,11 +537,11 @@ func (v *SessionStatus) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1049, x1050 := range v.Flags {
-			if i1049 > 0 {
+		for i1068, x1069 := range v.Flags {
+			if i1068 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1050)
+			b = wire.AppendString(b, x1069)
 		}
 		b = append(b, ']')
 	}
@@ -728,14 +728,14 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1123, err := d.Int()
+				x1142, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1123 < int64(0) {
+				if x1142 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x1123
+				v.HeartbeatSeconds = x1142
 			}
 		case "providerSummary":
 			if seen[1] {
@@ -750,8 +750,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1124 := make([]string, 0)
-				for i1125 := 0; ; i1125++ {
+				x1143 := make([]string, 0)
+				for i1144 := 0; ; i1144++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -759,22 +759,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1126 := wire.Path{
-						Index:   i1125,
+					ip1145 := wire.Path{
+						Index:   i1144,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1127 string
+					var el1146 string
 					{
-						x1128, err := d.String()
+						x1147, err := d.String()
 						if err != nil {
-							return wire.At(&ip1126, err)
+							return wire.At(&ip1145, err)
 						}
-						el1127 = x1128
+						el1146 = x1147
 					}
-					x1124 = append(x1124, el1127)
+					x1143 = append(x1143, el1146)
 				}
-				v.ProviderSummary = x1124
+				v.ProviderSummary = x1143
 			}
 		case "queuedSystemEvents":
 			if seen[2] {
@@ -789,8 +789,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1129 := make([]string, 0)
-				for i1130 := 0; ; i1130++ {
+				x1148 := make([]string, 0)
+				for i1149 := 0; ; i1149++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -798,22 +798,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1131 := wire.Path{
-						Index:   i1130,
+					ip1150 := wire.Path{
+						Index:   i1149,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1132 string
+					var el1151 string
 					{
-						x1133, err := d.String()
+						x1152, err := d.String()
 						if err != nil {
-							return wire.At(&ip1131, err)
+							return wire.At(&ip1150, err)
 						}
-						el1132 = x1133
+						el1151 = x1152
 					}
-					x1129 = append(x1129, el1132)
+					x1148 = append(x1148, el1151)
 				}
-				v.QueuedSystemEvents = x1129
+				v.QueuedSystemEvents = x1148
 			}
 		case "sessions":
 			if seen[3] {
@@ -871,11 +871,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1134, x1135 := range v.ProviderSummary {
-			if i1134 > 0 {
+		for i1153, x1154 := range v.ProviderSummary {
+			if i1153 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1135)
+			b = wire.AppendString(b, x1154)
 		}
 		b = append(b, ']')
 	}
@@ -884,11 +884,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1136, x1137 := range v.QueuedSystemEvents {
-			if i1136 > 0 {
+		for i1155, x1156 := range v.QueuedSystemEvents {
+			if i1155 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1137)
+			b = wire.AppendString(b, x1156)
 		}
 		b = append(b, ']')
 	}
@@ -943,14 +943,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1138, err := d.Int()
+				x1157, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1138 < int64(0) {
+				if x1157 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1138
+				v.Count = x1157
 			}
 		case "defaults":
 			if seen[1] {
@@ -974,14 +974,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1139, err := d.String()
+				x1158, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1139 == "" {
+				if x1158 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1139
+				v.Path = x1158
 			}
 		case "recent":
 			if seen[3] {
@@ -996,8 +996,8 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1140 := make([]SessionStatus, 0)
-				for i1141 := 0; ; i1141++ {
+				x1159 := make([]SessionStatus, 0)
+				for i1160 := 0; ; i1160++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1005,21 +1005,21 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i1141 >= 5 {
+					if i1160 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip1142 := wire.Path{
-						Index:   i1141,
+					ip1161 := wire.Path{
+						Index:   i1160,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1143 SessionStatus
-					if err := el1143.DecodeJSON(d, &ip1142); err != nil {
+					var el1162 SessionStatus
+					if err := el1162.DecodeJSON(d, &ip1161); err != nil {
 						return err
 					}
-					x1140 = append(x1140, el1143)
+					x1159 = append(x1159, el1162)
 				}
-				v.Recent = x1140
+				v.Recent = x1159
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1054,11 +1054,11 @@ func (v *StatusResultSessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1144, x1145 := range v.Recent {
-			if i1144 > 0 {
+		for i1163, x1164 := range v.Recent {
+			if i1163 > 0 {
 				b = append(b, ',')
 			}
-			b = x1145.AppendJSON(b)
+			b = x1164.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -1113,18 +1113,18 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1146 int64
+				var v1165 int64
 				{
-					x1147, err := d.Int()
+					x1166, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1147 < int64(0) {
+					if x1166 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1146 = x1147
+					v1165 = x1166
 				}
-				v.AuthAgeMs = &v1146
+				v.AuthAgeMs = &v1165
 			}
 		case "linked":
 			if seen[1] {
@@ -1136,11 +1136,11 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1148, err := d.Bool()
+				x1167, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1148
+				v.Linked = x1167
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

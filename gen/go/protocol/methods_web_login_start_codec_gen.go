@@ -31,15 +31,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1195 string
+			var v1214 string
 			{
-				x1196, err := d.String()
+				x1215, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1195 = x1196
+				v1214 = x1215
 			}
-			v.AccountID = &v1195
+			v.AccountID = &v1214
 		case "force":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "force")
@@ -49,15 +49,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "force",
 				Parent: p,
 			}
-			var v1197 bool
+			var v1216 bool
 			{
-				x1198, err := d.Bool()
+				x1217, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1197 = x1198
+				v1216 = x1217
 			}
-			v.Force = &v1197
+			v.Force = &v1216
 		case "timeoutMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -67,18 +67,18 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v1199 int64
+			var v1218 int64
 			{
-				x1200, err := d.Int()
+				x1219, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1200 < int64(0) {
+				if x1219 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1199 = x1200
+				v1218 = x1219
 			}
-			v.TimeoutMs = &v1199
+			v.TimeoutMs = &v1218
 		case "verbose":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "verbose")
@@ -88,15 +88,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verbose",
 				Parent: p,
 			}
-			var v1201 bool
+			var v1220 bool
 			{
-				x1202, err := d.Bool()
+				x1221, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1201 = x1202
+				v1220 = x1221
 			}
-			v.Verbose = &v1201
+			v.Verbose = &v1220
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -186,14 +186,14 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1203, err := d.String()
+				x1222, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1203 == "" {
+				if x1222 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1203
+				v.Message = x1222
 			}
 		case "qrDataUrl":
 			if seen[1] {
@@ -204,18 +204,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrDataUrl",
 				Parent: p,
 			}
-			var v1204 string
+			var v1223 string
 			{
-				x1205, err := d.String()
+				x1224, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1205 == "" {
+				if x1224 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1204 = x1205
+				v1223 = x1224
 			}
-			v.QRDataURL = &v1204
+			v.QRDataURL = &v1223
 		case "qrText":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "qrText")
@@ -225,18 +225,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrText",
 				Parent: p,
 			}
-			var v1206 string
+			var v1225 string
 			{
-				x1207, err := d.String()
+				x1226, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1207 == "" {
+				if x1226 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1206 = x1207
+				v1225 = x1226
 			}
-			v.QRText = &v1206
+			v.QRText = &v1225
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
