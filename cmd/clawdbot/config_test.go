@@ -273,3 +273,39 @@ func TestEnvAndIncludeAtStart(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestDoctorFindings: unimplemented keys, open permissions of a config holding a
+// secret, the original's WhatsApp credentials, and a config that does not load.
+func TestDoctorFindings(t *testing.T) {
+	home := t.TempDir()
+	env := gatewayEnv(home)
+	writeConfig(t, home, `{ gateway: { mode: "local", auth: { token: "t" } }, talk: { apiKey: "k" } }`)
+	cfg := filepath.Join(home, "clawdbot.json")
+	if err := os.Chmod(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(home, "state", "credentials", "whatsapp", "default")
+	if err := os.MkdirAll(creds, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, env, "doctor")
+	for _, want := range []string{
+		"not implemented by this gateway (accepted, ignored): talk",
+		"permissions: " + cfg + " is 0644, want 0600",
+		"WhatsApp credentials of the original",
+		"re-link needed",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("doctor (exit %d) lacks %q:\n%s", code, want, out)
+		}
+	}
+	if out, code := runCLI(t, env, "doctor", "--fix"); code != 0 || !strings.Contains(out, "is now 0600") {
+		t.Fatalf("doctor --fix: %d\n%s", code, out)
+	}
+	checkMode(t, cfg, 0o600, false)
+
+	writeConfig(t, home, `{ gateway: { mode: "local", }, bogus: 1 }`)
+	if out, code := runCLI(t, env, "doctor"); code != 1 || !strings.Contains(out, "/bogus: unknown key") {
+		t.Fatalf("doctor on a broken config: %d\n%s", code, out)
+	}
+}

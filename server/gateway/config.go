@@ -79,16 +79,14 @@ func (h *handlers) ConfigSet(ctx context.Context, c *Conn, p *protocol.ConfigSet
 	if err != nil {
 		return nil, Invalid("%v", err)
 	}
-	_, issues, err := config.Validate(raw)
-	if err != nil {
-		var pe *config.ParseError
-		if errors.As(err, &pe) {
-			return nil, Invalid("%s", pe.Error())
+	// Parsed as the file at path, so a relative $include resolves as it will on load.
+	if _, err := config.Parse(path, raw); err != nil {
+		var inv *config.InvalidError
+		if errors.As(err, &inv) {
+			return nil, &Error{Code: CodeInvalidRequest, Message: "invalid config", Details: map[string]any{"issues": issuesOf(inv.Issues)}}
 		}
-		return nil, Unavailable("validate config: %v", err)
-	}
-	if len(issues) > 0 {
-		return nil, &Error{Code: CodeInvalidRequest, Message: "invalid config", Details: map[string]any{"issues": issuesOf(issues)}}
+		// A syntax error (line and column), a bad $include or an unset ${VAR}.
+		return nil, Invalid("%s", err.Error())
 	}
 	if !h.s.opts.Secrets.HasSecret() {
 		if keys := execChanges(cur, raw); len(keys) > 0 {
