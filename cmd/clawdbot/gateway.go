@@ -107,13 +107,13 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 		return &exitError{1, err}
 	}
 	defer logFile.Close()
-	level := slog.LevelInfo
+	fileLevel, level := config.LogLevels(&file.Config) // logging.level, logging.consoleLevel
 	if f.verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(logs.NewHandler(
 		slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: level}),
-		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
+		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: fileLevel}),
 	))
 	tightenSecretPerms(paths, file, log)
 	if m, u := configNotes(file); m != "" || u != "" {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -105,4 +106,36 @@ func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
 		return a, nil
 	}
 	return a, fmt.Errorf("agents.defaults.model.primary %q: provider %q is not configured (add models.providers.%s with an OpenAI-compatible baseUrl, or agents.defaults.cliBackends.%s)", a.ModelRef, a.Provider, a.Provider, a.Provider)
+}
+
+// LogLevels returns the slog levels of logging.level (the log file) and
+// logging.consoleLevel (stdout), as the original splits them: trace is debug,
+// fatal is error, silent is above error. Unset: file debug, console info.
+func LogLevels(c *genconfig.ClawdbotConfig) (file, console slog.Level) {
+	file, console = slog.LevelDebug, slog.LevelInfo
+	if c == nil || c.Logging == nil {
+		return file, console
+	}
+	conv := func(s string, def slog.Level) slog.Level {
+		switch s {
+		case "trace", "debug":
+			return slog.LevelDebug
+		case "info":
+			return slog.LevelInfo
+		case "warn":
+			return slog.LevelWarn
+		case "error", "fatal":
+			return slog.LevelError
+		case "silent":
+			return slog.LevelError + 4
+		}
+		return def
+	}
+	if l := c.Logging.Level; l != nil {
+		file = conv(string(*l), file)
+	}
+	if l := c.Logging.ConsoleLevel; l != nil {
+		console = conv(string(*l), console)
+	}
+	return file, console
 }

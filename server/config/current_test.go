@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -233,5 +234,25 @@ func TestBrokenFileLineColumn(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) || pe.Line != 3 || pe.Column == 0 || !strings.Contains(err.Error(), "line 3") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLogLevels(t *testing.T) {
+	for _, tc := range []struct {
+		raw           string
+		file, console slog.Level
+	}{
+		{`{}`, slog.LevelDebug, slog.LevelInfo},
+		{`{logging: {level: "warn"}}`, slog.LevelWarn, slog.LevelInfo},
+		{`{logging: {level: "trace", consoleLevel: "error"}}`, slog.LevelDebug, slog.LevelError},
+		{`{logging: {consoleLevel: "silent"}}`, slog.LevelDebug, slog.LevelError + 4},
+	} {
+		f, err := ParseWith("", []byte(tc.raw), MapEnv(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fl, cl := LogLevels(&f.Config); fl != tc.file || cl != tc.console {
+			t.Errorf("%s: %v %v", tc.raw, fl, cl)
+		}
 	}
 }

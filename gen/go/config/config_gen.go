@@ -164,9 +164,6 @@ type ConfigChannelsWhatsapp struct {
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
-
-	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
-	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
 }
 
 type ConfigGateway struct {
@@ -365,6 +362,9 @@ const ConfigHooksMappingsElemWakeModeNextHeartbeat ConfigHooksMappingsElemWakeMo
 const ConfigHooksMappingsElemWakeModeNow ConfigHooksMappingsElemWakeMode = "now"
 
 type ConfigLogging struct {
+	// ConsoleLevel corresponds to the JSON schema field "consoleLevel".
+	ConsoleLevel *ConfigLoggingConsoleLevel `json:"consoleLevel,omitempty,omitzero"`
+
 	// File corresponds to the JSON schema field "file".
 	File *string `json:"file,omitempty,omitzero"`
 
@@ -377,6 +377,16 @@ type ConfigLogging struct {
 	// Rotated log files kept.
 	MaxFiles *int `json:"maxFiles,omitempty,omitzero"`
 }
+
+type ConfigLoggingConsoleLevel string
+
+const ConfigLoggingConsoleLevelDebug ConfigLoggingConsoleLevel = "debug"
+const ConfigLoggingConsoleLevelError ConfigLoggingConsoleLevel = "error"
+const ConfigLoggingConsoleLevelFatal ConfigLoggingConsoleLevel = "fatal"
+const ConfigLoggingConsoleLevelInfo ConfigLoggingConsoleLevel = "info"
+const ConfigLoggingConsoleLevelSilent ConfigLoggingConsoleLevel = "silent"
+const ConfigLoggingConsoleLevelTrace ConfigLoggingConsoleLevel = "trace"
+const ConfigLoggingConsoleLevelWarn ConfigLoggingConsoleLevel = "warn"
 
 type ConfigLoggingLevel string
 
@@ -427,6 +437,9 @@ const ConfigModelsProvidersValueAPIOpenaiResponses ConfigModelsProvidersValueAPI
 type ConfigModelsProvidersValueModelsElem struct {
 	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
 }
 
 type ConfigSession struct {
