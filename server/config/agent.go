@@ -52,11 +52,38 @@ type Agent struct {
 // or the built-in "openai" is called over the OpenAI-compatible API. Without a
 // primary model there is no backend (runs fail with a clear error). An
 // unsupported provider or API is an error naming the key.
+//
+// The default agent of agents.list (the first with default: true, else the first)
+// overrides the defaults' workspace and model, as in the original; this gateway runs
+// that one agent, under the session keys of "main" (other entries and the ids are
+// not acted on yet).
 func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
 	a := Agent{Kind: BackendNone, Timeout: 600 * time.Second, MaxConcurrent: 1}
 	var d genconfig.ConfigAgentsDefaults
 	if c != nil && c.Agents != nil && c.Agents.Defaults != nil {
 		d = *c.Agents.Defaults
+	}
+	if c != nil && c.Agents != nil && len(c.Agents.List) > 0 {
+		entry := c.Agents.List[0]
+		for _, e := range c.Agents.List {
+			if e.Default != nil && *e.Default {
+				entry = e
+				break
+			}
+		}
+		if entry.Workspace != nil && *entry.Workspace != "" {
+			d.Workspace = entry.Workspace
+		}
+		var primary string
+		switch m := entry.Model.(type) {
+		case string:
+			primary = m
+		case map[string]any:
+			primary, _ = m["primary"].(string)
+		}
+		if primary != "" {
+			d.Model = &genconfig.ConfigAgentsDefaultsModel{Primary: &primary}
+		}
 	}
 	if d.TimeoutSeconds > 0 {
 		a.Timeout = time.Duration(d.TimeoutSeconds) * time.Second

@@ -256,3 +256,23 @@ func TestLogLevels(t *testing.T) {
 		}
 	}
 }
+
+func TestAgentsListDefaultOverrides(t *testing.T) {
+	f, err := ParseWith("", []byte(`{
+  agents: {
+    defaults: {workspace: "/d", model: {primary: "openai/a"}},
+    list: [{id: "other", model: "openai/x"}, {id: "work", default: true, workspace: "/w", model: {primary: "openai/b"}}],
+  },
+}`), MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ResolveAgent(&f.Config, "/h")
+	if err != nil || a.Workspace != "/w" || a.ModelRef != "openai/b" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	f, _ = ParseWith("", []byte(`{agents: {defaults: {workspace: "/d"}, list: [{id: "solo", model: "openai/x"}]}}`), MapEnv(nil))
+	if a, err := ResolveAgent(&f.Config, "/h"); err != nil || a.Workspace != "/d" || a.ModelRef != "openai/x" {
+		t.Fatalf("%+v %v", a, err)
+	}
+}

@@ -43,6 +43,9 @@ type ClawdbotConfig struct {
 type ConfigAgents struct {
 	// Defaults corresponds to the JSON schema field "defaults".
 	Defaults *ConfigAgentsDefaults `json:"defaults,omitempty,omitzero"`
+
+	// List corresponds to the JSON schema field "list".
+	List []ConfigAgentsListElem `json:"list,omitempty,omitzero"`
 }
 
 type ConfigAgentsDefaults struct {
@@ -96,6 +99,17 @@ type ConfigAgentsDefaultsModels map[string]struct {
 }
 
 type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
+
+type ConfigAgentsListElem struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *bool `json:"default,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model interface{} `json:"model,omitempty,omitzero"`
+
+	// Workspace corresponds to the JSON schema field "workspace".
+	Workspace *string `json:"workspace,omitempty,omitzero"`
+}
 
 // Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 type ConfigBridge struct {
