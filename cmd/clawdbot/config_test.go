@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/whatsapp"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
@@ -82,7 +85,7 @@ func TestOriginalConfigStarts(t *testing.T) {
 		t.Fatalf("config set: %d %s", code, out)
 	}
 	p := startPlain(t, home, port)
-	p.waitOutput(t, "config keys accepted but not implemented by this gateway (ignored): agents.defaults.subagents, channels.telegram.dmPolicy")
+	p.waitOutput(t, "config keys accepted but not implemented by this gateway (ignored): agents.defaults.subagents, channels.telegram.groupPolicy")
 	if strings.Count(p.out.String(), "not implemented by this gateway") != 1 {
 		t.Fatalf("want one warning line:\n%s", p.out)
 	}
@@ -307,5 +310,35 @@ func TestDoctorFindings(t *testing.T) {
 	writeConfig(t, home, `{ gateway: { mode: "local", }, bogus: 1 }`)
 	if out, code := runCLI(t, env, "doctor"); code != 1 || !strings.Contains(out, "/bogus: unknown key") {
 		t.Fatalf("doctor on a broken config: %d\n%s", code, out)
+	}
+}
+
+// TestDMPolicy: dmPolicy narrows who reaches the agent; the "nobody" entries really
+// admit nobody through each network's allow list.
+func TestDMPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		policy string
+		allow  []string
+		want   []string
+	}{
+		{"", nil, nil},
+		{"", []string{"+1"}, []string{"+1"}},
+		{"open", []string{"+1"}, []string{"*"}},
+		{"allowlist", nil, []string{whatsappNobody}},
+		{"pairing", []string{"+1"}, []string{"+1"}},
+		{"pairing", nil, []string{whatsappNobody}},
+		{"disabled", []string{"+1"}, []string{whatsappNobody}},
+	} {
+		if got := dmAllowFrom(nil, "whatsapp", tc.policy, tc.allow, whatsappNobody); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q %v: %v, want %v", tc.policy, tc.allow, got, tc.want)
+		}
+	}
+	wa := providers.NewAllowList([]string{whatsappNobody}, whatsapp.NormalizeE164)
+	if wa.Open() || wa.Allows("+15550001", "15550001@s.whatsapp.net", "") {
+		t.Fatal("whatsapp nobody list admits someone")
+	}
+	tg := providers.NewAllowList([]string{telegramNobody}, nil)
+	if tg.Open() || tg.Allows("42", "@someone") {
+		t.Fatal("telegram nobody list admits someone")
 	}
 }

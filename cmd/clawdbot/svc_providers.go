@@ -56,7 +56,7 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 
 	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed}
 	if w := whatsappSection(&cfg); w != nil {
-		waCfg.AllowFrom = w.AllowFrom
+		waCfg.AllowFrom = dmAllowFrom(s, "whatsapp", string(w.DmPolicy), w.AllowFrom, whatsappNobody)
 		if w.MediaMaxMb > 0 {
 			waCfg.MediaMaxMB = w.MediaMaxMb
 		}
@@ -125,7 +125,7 @@ func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, changed 
 	}
 	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed}
 	if tcfg != nil {
-		tc.AllowFrom = idStrings(tcfg.AllowFrom)
+		tc.AllowFrom = dmAllowFrom(s, "telegram", string(tcfg.DmPolicy), idStrings(tcfg.AllowFrom), telegramNobody)
 		if tcfg.APIBaseURL != nil {
 			tc.APIBaseURL = *tcfg.APIBaseURL
 		}
@@ -181,7 +181,7 @@ func telegramKey(s *services, tcfg *genconfig.ConfigChannelsTelegram) string {
 // whatsapp.allowFrom applies to the next message. whatsapp.mediaMaxMb needs a restart.
 func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
 	if w := whatsappSection(&next.Config); w != nil {
-		c.wa.SetAllowFrom(w.AllowFrom)
+		c.wa.SetAllowFrom(dmAllowFrom(c.s, "whatsapp", string(w.DmPolicy), w.AllowFrom, whatsappNobody))
 	} else {
 		c.wa.SetAllowFrom(nil)
 	}
@@ -247,4 +247,36 @@ func idStrings(in []any) []string {
 		}
 	}
 	return out
+}
+
+// Allow-list entries no real sender has (the providers' lists treat an empty list as
+// "everyone"), for the dmPolicy values that must admit nobody.
+const (
+	whatsappNobody = "+000000000000000" // country code 0 does not exist
+	telegramNobody = "0"
+)
+
+// dmAllowFrom applies channels.<channel>.dmPolicy to its allowFrom:
+//
+//	unset      allowFrom as it is (empty = everyone: this gateway's earlier behaviour)
+//	open       everyone
+//	allowlist  allowFrom only (empty = nobody)
+//	pairing    as allowlist: pairing codes are not implemented yet, so unknown senders
+//	           are ignored rather than let in
+//	disabled   nobody
+func dmAllowFrom(s *services, channel, policy string, allow []string, nobody string) []string {
+	switch policy {
+	case "open":
+		return []string{"*"}
+	case "disabled":
+		return []string{nobody}
+	case "allowlist", "pairing":
+		if policy == "pairing" && s != nil && s.log != nil {
+			s.log.Warn("dmPolicy pairing: pairing codes are not implemented yet; only allowFrom senders reach the agent", "channel", channel)
+		}
+		if len(allow) == 0 {
+			return []string{nobody}
+		}
+	}
+	return allow
 }

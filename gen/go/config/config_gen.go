@@ -162,6 +162,9 @@ type ConfigChannelsTelegram struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsTelegramDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
@@ -172,13 +175,30 @@ type ConfigChannelsTelegram struct {
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramDmPolicy string
+
+const ConfigChannelsTelegramDmPolicyAllowlist ConfigChannelsTelegramDmPolicy = "allowlist"
+const ConfigChannelsTelegramDmPolicyDisabled ConfigChannelsTelegramDmPolicy = "disabled"
+const ConfigChannelsTelegramDmPolicyOpen ConfigChannelsTelegramDmPolicy = "open"
+const ConfigChannelsTelegramDmPolicyPairing ConfigChannelsTelegramDmPolicy = "pairing"
+
 type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsWhatsappDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappDmPolicy string
+
+const ConfigChannelsWhatsappDmPolicyAllowlist ConfigChannelsWhatsappDmPolicy = "allowlist"
+const ConfigChannelsWhatsappDmPolicyDisabled ConfigChannelsWhatsappDmPolicy = "disabled"
+const ConfigChannelsWhatsappDmPolicyOpen ConfigChannelsWhatsappDmPolicy = "open"
+const ConfigChannelsWhatsappDmPolicyPairing ConfigChannelsWhatsappDmPolicy = "pairing"
 
 type ConfigGateway struct {
 	// Auth corresponds to the JSON schema field "auth".
