@@ -16,8 +16,8 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/providers"
-	"github.com/clawgate/gateway/server/providers/whatsapp"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+	"github.com/clawgate/gateway/server/providers/whatsapp"
 )
 
 // startPlain runs `clawdbot gateway` with no flags on home (config and state under
