@@ -276,3 +276,44 @@ func TestAgentsListDefaultOverrides(t *testing.T) {
 		t.Fatalf("%+v %v", a, err)
 	}
 }
+
+// TestRunbookKeys: the runbook-era keys of the original land where the original
+// migrates them.
+func TestRunbookKeys(t *testing.T) {
+	raw := `{
+  agent: {workspace: "~/w", model: "openai/gpt-x", modelFallbacks: ["openai/y"], heartbeat: {every: "30m"}, elevated: {enabled: true}},
+  routing: {allowFrom: ["+1"], groupChat: {requireMention: true}, queue: {mode: "collect"}, agents: {a1: {name: "A"}}, defaultAgentId: "a1"},
+  identity: {name: "Clawd"},
+  telegram: {botToken: "1:x"},
+  tools: {bash: {timeoutSec: 5}},
+}`
+	f, err := ParseWith("", []byte(raw), MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ptr, want := range map[string]any{
+		"/agents/defaults/workspace":                 "~/w",
+		"/agents/defaults/model/primary":             "openai/gpt-x",
+		"/agents/defaults/model/fallbacks/0":         "openai/y",
+		"/agents/defaults/heartbeat/every":           "30m",
+		"/tools/elevated/enabled":                    true,
+		"/tools/exec/timeoutSec":                     float64(5),
+		"/channels/whatsapp/allowFrom/0":             "+1",
+		"/channels/whatsapp/groups/*/requireMention": true,
+		"/channels/telegram/groups/*/requireMention": true,
+		"/channels/telegram/botToken":                "1:x",
+		"/messages/queue/mode":                       "collect",
+		"/agents/list/0/id":                          "a1",
+		"/agents/list/0/default":                     true,
+		"/agents/list/0/identity/name":               "Clawd",
+	} {
+		if got, ok := f.Lookup(ptr); !ok || got != want {
+			t.Errorf("%s = %v (%v), want %v", ptr, got, ok, want)
+		}
+	}
+	for _, legacy := range []string{"/agent", "/routing", "/identity", "/telegram", "/tools/bash"} {
+		if f.IsSet(legacy) {
+			t.Errorf("%s still set", legacy)
+		}
+	}
+}
