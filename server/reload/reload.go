@@ -57,6 +57,7 @@ var rules = [...]rule{
 	{"slack", Hot, "slack"},
 	{"signal", Hot, "signal"},
 	{"imessage", Hot, "imessage"},
+	{"meta", None, ""}, // written by the original CLI on every save
 	{"identity", None, ""}, {"wizard", None, ""}, {"logging", None, ""}, {"models", None, ""},
 	{"agents", None, ""}, {"tools", None, ""}, {"bindings", None, ""}, {"audio", None, ""},
 	{"agent", None, ""}, {"routing", None, ""}, {"messages", None, ""}, {"session", None, ""},
