@@ -17,10 +17,11 @@ const redactedJSON = `"` + Redacted + `"`
 
 // sensitiveKey matches keys whose values are secrets: gateway.auth.token,
 // gateway.auth.password, gateway.remote.token, gateway.remote.password,
-// telegram.botToken, telegram.webhookSecret, hooks.token, and anything else
-// named like *token*, *password*, *secret* or *apiKey* (api_key, api-key).
-// Note that agent.openai.apiKeyEnv matches too: it names an environment
-// variable, but it is redacted like any other *apiKey* key.
+// channels.telegram.botToken, channels.telegram.webhookSecret, hooks.token,
+// models.providers.*.apiKey, and anything else named like *token*, *password*,
+// *secret* or *apiKey* (api_key, api-key). Some matches are not secrets
+// (channels.telegram.tokenFile, agents.defaults.contextTokens): they are redacted
+// too, and put back by RestoreRedacted like the rest.
 var sensitiveKey = regexp.MustCompile(`(?i)token|password|secret|api[-_]?key`)
 
 // IsSensitiveKey reports whether values under an object key are redacted.
