@@ -342,3 +342,23 @@ func TestDMPolicy(t *testing.T) {
 		t.Fatal("telegram nobody list admits someone")
 	}
 }
+
+// TestTelegramAccounts: the default (or only) account of channels.telegram.accounts
+// is the bot this gateway runs.
+func TestTelegramAccounts(t *testing.T) {
+	for _, tc := range []struct{ raw, token, policy string }{
+		{`{channels: {telegram: {botToken: "1:top"}}}`, "1:top", ""},
+		{`{channels: {telegram: {dmPolicy: "open", accounts: {work: {botToken: "2:work"}}}}}`, "2:work", "open"},
+		{`{channels: {telegram: {botToken: "1:top", accounts: {default: {botToken: "3:def", dmPolicy: "allowlist"}, x: {botToken: "4:x"}}}}}`, "3:def", "allowlist"},
+		{`{channels: {telegram: {botToken: "1:top", accounts: {x: {botToken: "4:x"}}}}}`, "1:top", ""},
+	} {
+		f, err := config.ParseWith("", []byte(tc.raw), config.MapEnv(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := telegramSection(&f.Config)
+		if tg == nil || tg.BotToken == nil || *tg.BotToken != tc.token || string(tg.DmPolicy) != tc.policy {
+			t.Errorf("%s: %+v", tc.raw, tg)
+		}
+	}
+}

@@ -104,12 +104,39 @@ func whatsappSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsWhats
 	return c.Channels.Whatsapp
 }
 
-// telegramSection is channels.telegram (nil when absent).
+// telegramSection is channels.telegram (nil when absent) with the served account
+// merged in: accounts.default, else the only account when the top level has no
+// token (the original's top level is the default account's base). One bot runs;
+// other accounts are not served.
 func telegramSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsTelegram {
-	if c.Channels == nil {
+	if c.Channels == nil || c.Channels.Telegram == nil {
 		return nil
 	}
-	return c.Channels.Telegram
+	base := *c.Channels.Telegram
+	acct, ok := base.Accounts["default"]
+	if !ok && len(base.Accounts) == 1 && base.BotToken == nil && base.TokenFile == nil {
+		for _, a := range base.Accounts {
+			acct, ok = a, true
+		}
+	}
+	if !ok {
+		return &base
+	}
+	if acct.BotToken != nil {
+		base.BotToken, base.TokenFile = acct.BotToken, nil
+	} else if acct.TokenFile != nil {
+		base.BotToken, base.TokenFile = nil, acct.TokenFile
+	}
+	if acct.AllowFrom != nil {
+		base.AllowFrom = acct.AllowFrom
+	}
+	if acct.DmPolicy != "" {
+		base.DmPolicy = genconfig.ConfigChannelsTelegramDmPolicy(acct.DmPolicy)
+	}
+	if acct.Enabled != nil {
+		base.Enabled = acct.Enabled
+	}
+	return &base
 }
 
 // buildTelegram builds the Telegram provider from channels.telegram.* and TELEGRAM_BOT_TOKEN:

@@ -153,6 +153,9 @@ type ConfigChannels struct {
 }
 
 type ConfigChannelsTelegram struct {
+	// Accounts corresponds to the JSON schema field "accounts".
+	Accounts ConfigChannelsTelegramAccounts `json:"accounts,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
 
@@ -174,6 +177,30 @@ type ConfigChannelsTelegram struct {
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramAccounts map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// BotToken corresponds to the JSON schema field "botToken".
+	BotToken *string `json:"botToken,omitempty,omitzero"`
+
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// TokenFile corresponds to the JSON schema field "tokenFile".
+	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueDmPolicy string
+
+const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegramAccountsValueDmPolicy = "allowlist"
+const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegramAccountsValueDmPolicy = "disabled"
+const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
+const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
 
 type ConfigChannelsTelegramDmPolicy string
 
