@@ -14,6 +14,7 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
@@ -360,5 +361,37 @@ func TestTelegramAccounts(t *testing.T) {
 		if tg == nil || tg.BotToken == nil || *tg.BotToken != tc.token || string(tg.DmPolicy) != tc.policy {
 			t.Errorf("%s: %+v", tc.raw, tg)
 		}
+	}
+}
+
+// TestModelFallbacks: when the primary model's server refuses, the first fallback
+// answers (agents.defaults.model.fallbacks, as the original reads it).
+func TestModelFallbacks(t *testing.T) {
+	good := sseModel(t, 0)
+	dead := freePort(t) // nothing listens there
+	raw := fmt.Sprintf(`{
+  agents: {defaults: {model: {primary: "down/m", fallbacks: ["up/m2"]}}},
+  models: {providers: {
+    down: {baseUrl: "http://127.0.0.1:%d/v1", models: []},
+    up: {baseUrl: %q, models: []},
+  }},
+}`, dead, good.URL+"/v1")
+	f, err := config.ParseWith("", []byte(raw), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := config.ResolveAgent(&f.Config, t.TempDir())
+	if err != nil || len(a.Fallbacks) != 1 || a.Fallbacks[0].ModelID != "m2" {
+		t.Fatalf("agent %+v %v", a, err)
+	}
+	be, model, _, err := agentBackend(a, config.MapEnv(nil))
+	if err != nil || model != "m" {
+		t.Fatalf("backend: %v %q", err, model)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	res, err := be.Run(ctx, backend.Request{Model: model, Messages: []backend.Message{{Role: "user", Content: "hi"}}}, nil)
+	if err != nil || res.Text != "re: hi" {
+		t.Fatalf("run: %+v %v", res, err)
 	}
 }

@@ -137,37 +137,53 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	return &agentService{s: s, store: store, rt: rt, cfgKey: agentConfigKey(cfg)}, nil
 }
 
-// agentBackend builds the configured backend (see config.ResolveAgent). Without
-// a backend every run fails with a clear error, while sessions and history still
-// work.
+// agentBackend builds the configured backend (see config.ResolveAgent): the
+// primary model, with agents.defaults.model.fallbacks tried in order when it fails
+// before answering. Without a backend every run fails with a clear error, while
+// sessions and history still work.
 func agentBackend(cfg config.Agent, env config.Env) (be backend.Backend, model, systemPrompt string, err error) {
 	systemPrompt = cfg.SystemPrompt
-	switch cfg.Kind {
-	case config.BackendOpenAI:
-		if cfg.BaseURL == "" {
-			return nil, "", "", fmt.Errorf("models.providers.%s.baseUrl is not set", cfg.Provider)
+	primary, model, err := modelBackend(cfg.Model, cfg.Workspace, env)
+	if err != nil || len(cfg.Fallbacks) == 0 {
+		return primary, model, systemPrompt, err
+	}
+	fb := &backend.Fallback{Backends: []backend.Backend{primary}}
+	for _, m := range cfg.Fallbacks {
+		b, _, err := modelBackend(m, cfg.Workspace, env)
+		if err != nil {
+			return nil, "", "", err
 		}
-		opts := backend.OpenAIOptions{BaseURL: cfg.BaseURL, Temperature: cfg.Temperature, Model: cfg.Model, APIKey: cfg.APIKey}
-		model = cfg.Model
-		if opts.APIKey == "" && cfg.APIKeyEnv != "" {
-			key, ok := env(cfg.APIKeyEnv)
+		fb.Backends = append(fb.Backends, b)
+	}
+	return fb, model, systemPrompt, nil
+}
+
+// modelBackend builds the backend of one resolved model.
+func modelBackend(m config.Model, workspace string, env config.Env) (backend.Backend, string, error) {
+	switch m.Kind {
+	case config.BackendOpenAI:
+		if m.BaseURL == "" {
+			return nil, "", fmt.Errorf("models.providers.%s.baseUrl is not set", m.Provider)
+		}
+		opts := backend.OpenAIOptions{BaseURL: m.BaseURL, Temperature: m.Temperature, Model: m.ModelID, APIKey: m.APIKey}
+		if opts.APIKey == "" && m.APIKeyEnv != "" {
+			key, ok := env(m.APIKeyEnv)
 			if !ok || key == "" {
 				// As in the original, a missing key fails the runs, not the gateway.
-				return unconfigured{why: fmt.Sprintf("no API key for %s: set %s or models.providers.%s.apiKey", cfg.ModelRef, cfg.APIKeyEnv, cfg.Provider)}, cfg.Model, systemPrompt, nil
+				return unconfigured{why: fmt.Sprintf("no API key for %s: set %s or models.providers.%s.apiKey", m.ModelRef, m.APIKeyEnv, m.Provider)}, m.ModelID, nil
 			}
 			opts.APIKey = key
 		}
-		be, err = backend.NewOpenAI(opts)
-		return be, model, systemPrompt, err
+		be, err := backend.NewOpenAI(opts)
+		return be, m.ModelID, err
 	case config.BackendCommand:
-		if cfg.Program == "" {
-			return nil, "", "", fmt.Errorf("agents.defaults.cliBackends.%s.command is not set", cfg.Provider)
+		if m.Program == "" {
+			return nil, "", fmt.Errorf("agents.defaults.cliBackends.%s.command is not set", m.Provider)
 		}
-		opts := backend.CommandOptions{Program: cfg.Program, Args: cfg.Args, Env: cfg.Env, Dir: cfg.Workspace}
-		be, err = backend.NewCommand(opts)
-		return be, "", systemPrompt, err
+		be, err := backend.NewCommand(backend.CommandOptions{Program: m.Program, Args: m.Args, Env: m.Env, Dir: workspace})
+		return be, "", err
 	}
-	return unconfigured{}, "", systemPrompt, nil
+	return unconfigured{}, "", nil
 }
 
 // unconfigured is the backend of a gateway without a usable model: every run fails

@@ -20,14 +20,12 @@ const (
 // models.providers.openai does not name a baseUrl.
 const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
 
-// Agent is the effective agent setup of agents.defaults, models.providers and
-// the legacy keys migrated into them.
-type Agent struct {
-	Kind      string // BackendNone, BackendOpenAI or BackendCommand
-	ModelRef  string // agents.defaults.model.primary as written: provider/model
-	Provider  string // the part before the first "/"
-	Model     string // the part after it
-	Workspace string // agents.defaults.workspace (~ expanded); "" when unset
+// Model is one resolved model ref ("provider/model") and the backend serving it.
+type Model struct {
+	Kind     string // BackendNone, BackendOpenAI or BackendCommand
+	ModelRef string // provider/model as written
+	Provider string // the part before the first "/"
+	ModelID  string // the part after it
 
 	// OpenAI-compatible provider (models.providers.<Provider>).
 	BaseURL     string
@@ -39,6 +37,14 @@ type Agent struct {
 	Program string
 	Args    []string
 	Env     map[string]string
+}
+
+// Agent is the effective agent setup of agents.defaults (and the default entry of
+// agents.list), models.providers and the legacy keys migrated into them.
+type Agent struct {
+	Model             // the primary model (agents.defaults.model.primary)
+	Fallbacks []Model // agents.defaults.model.fallbacks, tried in order when the primary fails
+	Workspace string  // agents.defaults.workspace (~ expanded); "" when unset
 
 	SystemPrompt       string        // agents.defaults.systemPrompt (extension)
 	Timeout            time.Duration // agents.defaults.timeoutSeconds → 600s
@@ -46,22 +52,26 @@ type Agent struct {
 	MaxQueuePerSession *int          // agents.defaults.maxQueuePerSession (extension)
 }
 
-// ResolveAgent reads the agent setup from c. The primary model ref
-// "provider/model" selects the backend: a provider with a CLI backend runs that
-// program; a provider under models.providers (api openai-completions or unset)
-// or the built-in "openai" is called over the OpenAI-compatible API. Without a
-// primary model there is no backend (runs fail with a clear error). An
-// unsupported provider or API is an error naming the key.
+// ResolveAgent reads the agent setup from c. A model ref "provider/model" selects
+// its backend: a provider with a CLI backend runs that program; a provider under
+// models.providers (api openai-completions or unset) or the built-in "openai" is
+// called over the OpenAI-compatible API. Without a primary model there is no
+// backend (runs fail with a clear error). An unsupported provider or API is an
+// error naming the key.
 //
 // The default agent of agents.list (the first with default: true, else the first)
 // overrides the defaults' workspace and model, as in the original; this gateway runs
 // that one agent, under the session keys of "main" (other entries and the ids are
 // not acted on yet).
 func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
-	a := Agent{Kind: BackendNone, Timeout: 600 * time.Second, MaxConcurrent: 1}
+	a := Agent{Model: Model{Kind: BackendNone}, Timeout: 600 * time.Second, MaxConcurrent: 1}
 	var d genconfig.ConfigAgentsDefaults
 	if c != nil && c.Agents != nil && c.Agents.Defaults != nil {
 		d = *c.Agents.Defaults
+	}
+	if d.Model != nil {
+		m := *d.Model
+		d.Model = &m
 	}
 	if c != nil && c.Agents != nil && len(c.Agents.List) > 0 {
 		entry := c.Agents.List[0]
@@ -74,15 +84,26 @@ func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
 		if entry.Workspace != nil && *entry.Workspace != "" {
 			d.Workspace = entry.Workspace
 		}
-		var primary string
 		switch m := entry.Model.(type) {
 		case string:
-			primary = m
+			if m != "" {
+				d.Model = &genconfig.ConfigAgentsDefaultsModel{Primary: &m}
+			}
 		case map[string]any:
-			primary, _ = m["primary"].(string)
-		}
-		if primary != "" {
-			d.Model = &genconfig.ConfigAgentsDefaultsModel{Primary: &primary}
+			next := &genconfig.ConfigAgentsDefaultsModel{}
+			if p, ok := m["primary"].(string); ok && p != "" {
+				next.Primary = &p
+			}
+			if fb, ok := m["fallbacks"].([]any); ok {
+				for _, e := range fb {
+					if s, ok := e.(string); ok {
+						next.Fallbacks = append(next.Fallbacks, s)
+					}
+				}
+			}
+			if next.Primary != nil {
+				d.Model = next
+			}
 		}
 	}
 	if d.TimeoutSeconds > 0 {
@@ -101,38 +122,55 @@ func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
 	if d.Model == nil || d.Model.Primary == nil || strings.TrimSpace(*d.Model.Primary) == "" {
 		return a, nil
 	}
-	a.ModelRef = strings.TrimSpace(*d.Model.Primary)
-	a.Provider, a.Model, _ = strings.Cut(a.ModelRef, "/")
-	if m, ok := d.Models[a.ModelRef]; ok {
-		if t, ok := m.Params["temperature"].(float64); ok {
-			a.Temperature = &t
+	m, err := resolveModel(c, &d, strings.TrimSpace(*d.Model.Primary), "agents.defaults.model.primary")
+	if err != nil {
+		return a, err
+	}
+	a.Model = m
+	for i, ref := range d.Model.Fallbacks {
+		fm, err := resolveModel(c, &d, strings.TrimSpace(ref), fmt.Sprintf("agents.defaults.model.fallbacks[%d]", i))
+		if err != nil {
+			return a, err
+		}
+		a.Fallbacks = append(a.Fallbacks, fm)
+	}
+	return a, nil
+}
+
+// resolveModel finds the backend of one model ref; key names it in errors.
+func resolveModel(c *genconfig.ClawdbotConfig, d *genconfig.ConfigAgentsDefaults, ref, key string) (Model, error) {
+	m := Model{Kind: BackendNone, ModelRef: ref}
+	m.Provider, m.ModelID, _ = strings.Cut(ref, "/")
+	if dm, ok := d.Models[ref]; ok {
+		if t, ok := dm.Params["temperature"].(float64); ok {
+			m.Temperature = &t
 		}
 	}
-	if cli, ok := d.CliBackends[a.Provider]; ok {
-		a.Kind = BackendCommand
+	if cli, ok := d.CliBackends[m.Provider]; ok {
+		m.Kind = BackendCommand
 		if cli.Command != nil {
-			a.Program = *cli.Command
+			m.Program = *cli.Command
 		}
-		a.Args, a.Env = cli.Args, cli.Env
-		return a, nil
+		m.Args, m.Env = cli.Args, cli.Env
+		return m, nil
 	}
-	if c.Models != nil {
-		if p, ok := c.Models.Providers[a.Provider]; ok {
+	if c != nil && c.Models != nil {
+		if p, ok := c.Models.Providers[m.Provider]; ok {
 			if p.API != nil && *p.API != genconfig.ConfigModelsProvidersValueAPIOpenaiCompletions {
-				return a, fmt.Errorf("models.providers.%s.api %q is not supported (use openai-completions)", a.Provider, *p.API)
+				return m, fmt.Errorf("models.providers.%s.api %q is not supported (use openai-completions)", m.Provider, *p.API)
 			}
-			a.Kind, a.BaseURL = BackendOpenAI, deref(p.BaseURL)
+			m.Kind, m.BaseURL = BackendOpenAI, deref(p.BaseURL)
 			if p.APIKey != nil {
-				a.APIKey = *p.APIKey
+				m.APIKey = *p.APIKey
 			}
-			return a, nil
+			return m, nil
 		}
 	}
-	if a.Provider == "openai" {
-		a.Kind, a.BaseURL, a.APIKeyEnv = BackendOpenAI, DefaultOpenAIBaseURL, "OPENAI_API_KEY"
-		return a, nil
+	if m.Provider == "openai" {
+		m.Kind, m.BaseURL, m.APIKeyEnv = BackendOpenAI, DefaultOpenAIBaseURL, "OPENAI_API_KEY"
+		return m, nil
 	}
-	return a, fmt.Errorf("agents.defaults.model.primary %q: provider %q is not configured (add models.providers.%s with an OpenAI-compatible baseUrl, or agents.defaults.cliBackends.%s)", a.ModelRef, a.Provider, a.Provider, a.Provider)
+	return m, fmt.Errorf("%s %q: provider %q is not configured (add models.providers.%s with an OpenAI-compatible baseUrl, or agents.defaults.cliBackends.%s)", key, ref, m.Provider, m.Provider, m.Provider)
 }
 
 // LogLevels returns the slog levels of logging.level (the log file) and

@@ -89,6 +89,9 @@ type ConfigAgentsDefaultsCliBackends map[string]struct {
 type ConfigAgentsDefaultsCliBackendsValueEnv map[string]string
 
 type ConfigAgentsDefaultsModel struct {
+	// Fallbacks corresponds to the JSON schema field "fallbacks".
+	Fallbacks []string `json:"fallbacks,omitempty,omitzero"`
+
 	// Primary corresponds to the JSON schema field "primary".
 	Primary *string `json:"primary,omitempty,omitzero"`
 }
