@@ -230,7 +230,7 @@ func TestLegacyConfigStartsAndDoctorFixes(t *testing.T) {
 		t.Fatalf("fixed file: %v, still migrates %v", err, f.Migrated)
 	}
 	written, _ := os.ReadFile(cfg)
-	for _, want := range []string{`"channels"`, `"agents"`, `"${CFG_TEST_KEY}"`, `"primary": "openai/m"`} {
+	for _, want := range []string{"// my config\n{", `"channels"`, `"agents"`, `"${CFG_TEST_KEY}"`, `"primary": "openai/m"`} {
 		if !strings.Contains(string(written), want) {
 			t.Fatalf("fixed file lacks %s:\n%s", want, written)
 		}

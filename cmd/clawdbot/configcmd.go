@@ -64,7 +64,8 @@ func newDoctorCmd(g *globalFlags) *cobra.Command {
 memory on every load), keys this gateway accepts but does not implement, state and
 config permissions, and WhatsApp credentials of the original that need a re-link.
 With --fix it rewrites the config in the current shape (the old file is kept as
-clawdbot.json.bak; comments are not kept) and narrows permissions.
+clawdbot.json.bak; the leading comments are kept, those inside the document are
+not) and narrows permissions.
 Exit status 1 when the config does not load.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -155,7 +156,8 @@ with [n] for array items and ["key"] for keys with dots: agents.defaults.model.p
 channels.telegram.botToken, agents.list[0].id. A set VALUE is read as JSON5 (42,
 true, null, {a: 1}, ["x"], "quoted"); anything else is taken as a string. The
 result must validate, else nothing is written. Writes are atomic and leave the file
-mode 0600; the file is rewritten as JSON, so comments are not kept.`,
+mode 0600; the file is rewritten as JSON: its leading comments are kept, comments
+inside the document are not.`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use: "get PATH", Short: "Print the value at PATH (effective: $include, ${VAR} and legacy keys resolved)", Args: cobra.ExactArgs(1),
@@ -242,6 +244,7 @@ func runConfigEdit(out io.Writer, g *globalFlags, path string, edit func(map[str
 	if err != nil {
 		return &exitError{exitRemote, err}
 	}
+	raw = append(config.LeadingComments(f.Raw), raw...)
 	if _, err := config.ParseWith(paths.ConfigPath, raw, env); err != nil {
 		return &exitError{exitRemote, fmt.Errorf("not written: %w", err)}
 	}

@@ -317,3 +317,16 @@ func TestRunbookKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestLeadingComments(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{"{a: 1}", ""},
+		{"// head\n/* block\n */\n{a: 1} // tail", "// head\n/* block\n */\n"},
+		{"\n\n  {a: 1}", ""},
+		{"// only a comment", ""},
+	} {
+		if got := string(LeadingComments([]byte(tc.raw))); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+}

@@ -161,8 +161,8 @@ func UnsetPath(tree map[string]any, path []string) (ok bool) {
 }
 
 // Format renders a config tree as the file text this gateway writes: JSON (which
-// is JSON5), two-space indented, keys sorted, ending in a newline. Comments of the
-// file it replaces are not kept.
+// is JSON5), two-space indented, keys sorted, ending in a newline. Callers keep the
+// replaced file's leading comments with LeadingComments; others are not kept.
 func Format(tree any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -172,6 +172,39 @@ func Format(tree any) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// LeadingComments returns the comments (and blank lines) before the document in
+// raw, the part of a file's comments a rewrite can keep: comments inside the
+// document are lost when it is re-rendered. Empty when raw starts with the document.
+func LeadingComments(raw []byte) []byte {
+	src := bytes.TrimPrefix(raw, []byte("\uFEFF"))
+	i := 0
+	for i < len(src) {
+		switch {
+		case src[i] == ' ' || src[i] == '\t' || src[i] == '\r' || src[i] == '\n':
+			i++
+		case bytes.HasPrefix(src[i:], []byte("//")):
+			end := bytes.IndexByte(src[i:], '\n')
+			if end < 0 {
+				return nil // a comment running to the end: no document after it
+			}
+			i += end + 1
+		case bytes.HasPrefix(src[i:], []byte("/*")):
+			end := bytes.Index(src[i+2:], []byte("*/"))
+			if end < 0 {
+				return nil
+			}
+			i += 2 + end + 2
+		default:
+			if !bytes.Contains(src[:i], []byte("/")) {
+				return nil
+			}
+			out := bytes.TrimRight(src[:i], " \t\r\n")
+			return append(append([]byte{}, out...), '\n')
+		}
+	}
+	return nil
 }
 
 // ErrNothingToFix is returned by Fix for a file already in the current shape.
@@ -198,6 +231,7 @@ func Fix(path string, raw []byte, env Env) ([]byte, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	out = append(LeadingComments(raw), out...)
 	if _, err := ParseWith(path, out, env); err != nil {
 		return nil, notes, fmt.Errorf("the migrated config does not load: %w", err)
 	}
