@@ -20,9 +20,10 @@ import (
 
 // agentService is the agent runtime with its session store: it serves agent, chat.*,
 // sessions.* and wake, answers inbound provider messages, and contributes the
-// sessions part of health. A config reload applies agent.backend, agent.openai.*,
-// agent.command.* and agent.timeoutSeconds to the runs that start afterwards; the
-// concurrency and queue bounds and session.* need a process restart.
+// sessions part of health. A config reload applies agents.defaults.model,
+// models.providers, agents.defaults.cliBackends and agents.defaults.timeoutSeconds to
+// the runs that start afterwards; the concurrency and queue bounds and session.* need
+// a process restart.
 type agentService struct {
 	s      *services
 	store  *sessions.Store
