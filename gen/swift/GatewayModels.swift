@@ -1773,6 +1773,9 @@ public struct HealthParams: Codable, Sendable {
 
 /// The health snapshot.
 public struct HealthSummary: Codable, Sendable {
+    /// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
+    /// broken or gone: the gateway keeps running on the last good config, and error says why.
+    public let config: HealthSummaryConfig?
     /// Open WebSocket connections.
     public let connections: Int?
     /// Discord is not implemented by this gateway; always unconfigured. Kept for clients that read it.
@@ -1794,6 +1797,7 @@ public struct HealthSummary: Codable, Sendable {
     public let web: HealthSummaryWeb
 
     public init(
+        config: HealthSummaryConfig? = nil,
         connections: Int? = nil,
         discord: HealthSummaryDiscord? = nil,
         durationMs: Int,
@@ -1805,6 +1809,7 @@ public struct HealthSummary: Codable, Sendable {
         uptimeMs: Int? = nil,
         web: HealthSummaryWeb
     ) {
+        self.config = config
         self.connections = connections
         self.discord = discord
         self.durationMs = durationMs
@@ -1818,6 +1823,7 @@ public struct HealthSummary: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case config
         case connections
         case discord
         case durationMs
@@ -1828,6 +1834,43 @@ public struct HealthSummary: Codable, Sendable {
         case ts
         case uptimeMs
         case web
+    }
+}
+
+/// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
+/// broken or gone: the gateway keeps running on the last good config, and error says why.
+public struct HealthSummaryConfig: Codable, Sendable {
+    /// Why the last edit was not applied (parse error with line and column, schema issues, missing file).
+    public let error: String?
+    /// Legacy keys migrated in memory; clawdbot doctor --fix rewrites the file.
+    public let legacy: [String]?
+    /// The file on disk loaded and is the one in use.
+    public let ok: Bool
+    /// The config file path.
+    public let path: String
+    /// Keys set in the file that the original knows but this gateway does not act on.
+    public let unimplemented: [String]?
+
+    public init(
+        error: String? = nil,
+        legacy: [String]? = nil,
+        ok: Bool,
+        path: String,
+        unimplemented: [String]? = nil
+    ) {
+        self.error = error
+        self.legacy = legacy
+        self.ok = ok
+        self.path = path
+        self.unimplemented = unimplemented
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+        case legacy
+        case ok
+        case path
+        case unimplemented
     }
 }
 

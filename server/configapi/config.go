@@ -80,16 +80,14 @@ func (h *Handler[C]) ConfigSet(ctx context.Context, c C, p *protocol.ConfigSetPa
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
-	_, issues, err := config.Validate(raw)
-	if err != nil {
-		var pe *config.ParseError
-		if errors.As(err, &pe) {
-			return nil, invalid("%s", pe.Error())
+	// Parsed as the file at path, so a relative $include resolves as it will on load.
+	if _, err := config.Parse(path, raw); err != nil {
+		var inv *config.InvalidError
+		if errors.As(err, &inv) {
+			return nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest), Message: "invalid config", Details: map[string]any{"issues": issuesOf(inv.Issues)}}
 		}
-		return nil, unavailable("validate config: %v", err)
-	}
-	if len(issues) > 0 {
-		return nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest), Message: "invalid config", Details: map[string]any{"issues": issuesOf(issues)}}
+		// A syntax error (line and column), a bad $include or an unset ${VAR}.
+		return nil, invalid("%s", err.Error())
 	}
 	if h.opts.HasSecret == nil || !h.opts.HasSecret() {
 		if keys := execChanges(cur, raw); len(keys) > 0 {
@@ -109,14 +107,16 @@ func (h *Handler[C]) ConfigSet(ctx context.Context, c C, p *protocol.ConfigSetPa
 	return &protocol.ConfigSetResult{Ok: true, Path: path, Config: cfg}, nil
 }
 
-// execKeys are the config settings that make the gateway run programs of the
-// config's choosing: the agent's command backend (agent.backend "command" and
-// agent.command.program/args/env/workdir). Without a shared secret the gateway trusts
-// every local process and cannot tell a user from anything else running on the
-// machine, so these can only be changed over the wire when a token or password is
-// configured (docs/SECURITY.md). Nothing else in the config schema starts processes
-// (hook mappings are declarative; the original's JavaScript transforms are not
-// supported).
+// execChanges lists the config settings, changed from cur to nextRaw, that make the
+// gateway run programs of the config's choosing: the agent's CLI backends
+// (agents.defaults.cliBackends, and the primary model or workspace when the model
+// runs one — the old agent.backend "command" / agent.command.* migrate to these),
+// tool execution (tools.exec, tools.elevated) and hook transforms
+// (hooks.transformsDir, hooks.mappings[].transform; not run by this gateway, guarded
+// anyway). Without a shared secret the gateway trusts every local process and cannot
+// tell a user from anything else running on the machine, so these can only be
+// changed over the wire when a token or password is configured (docs/SECURITY.md).
+// Both sides are compared in the current shape, after legacy migration.
 func execChanges(cur *config.File, nextRaw []byte) []string {
 	next, _ := config.Parse(cur.Path, nextRaw)
 	var nextTree any
@@ -127,19 +127,46 @@ func execChanges(cur *config.File, nextRaw []byte) []string {
 	if cur != nil {
 		curTree = cur.Parsed
 	}
-	lookup := func(tree any, ptr string) (any, bool) {
-		return (&config.File{Parsed: tree}).Lookup(ptr)
+	lookup := func(tree any, ptr string) any {
+		v, _ := (&config.File{Parsed: tree}).Lookup(ptr)
+		return v
+	}
+	changed := func(ptr string) bool { return !reflect.DeepEqual(lookup(curTree, ptr), lookup(nextTree, ptr)) }
+	// runsCLI reports whether the primary model of tree names one of its CLI backends.
+	runsCLI := func(tree any) bool {
+		primary, _ := lookup(tree, "/agents/defaults/model/primary").(string)
+		prov, _, _ := strings.Cut(primary, "/")
+		backends, _ := lookup(tree, "/agents/defaults/cliBackends").(map[string]any)
+		_, ok := backends[prov]
+		return prov != "" && ok
 	}
 	var out []string
-	if b, _ := lookup(nextTree, "/agent/backend"); b == "command" {
-		if old, _ := lookup(curTree, "/agent/backend"); old != "command" {
-			out = append(out, "agent.backend")
+	if changed("/agents/defaults/cliBackends") {
+		out = append(out, "agents.defaults.cliBackends")
+	}
+	if runsCLI(nextTree) && (changed("/agents/defaults/model/primary") || !runsCLI(curTree)) {
+		out = append(out, "agents.defaults.model.primary")
+	}
+	if runsCLI(nextTree) && changed("/agents/defaults/workspace") {
+		out = append(out, "agents.defaults.workspace")
+	}
+	for _, k := range []string{"/tools/exec", "/tools/elevated", "/hooks/transformsDir"} {
+		if changed(k) {
+			out = append(out, strings.ReplaceAll(strings.TrimPrefix(k, "/"), "/", "."))
 		}
 	}
-	oldCmd, _ := lookup(curTree, "/agent/command")
-	newCmd, _ := lookup(nextTree, "/agent/command")
-	if !reflect.DeepEqual(oldCmd, newCmd) {
-		out = append(out, "agent.command")
+	transforms := func(tree any) []any {
+		maps, _ := lookup(tree, "/hooks/mappings").([]any)
+		var ts []any
+		for _, m := range maps {
+			if mm, ok := m.(map[string]any); ok {
+				ts = append(ts, mm["transform"])
+			}
+		}
+		return ts
+	}
+	if !reflect.DeepEqual(transforms(curTree), transforms(nextTree)) {
+		out = append(out, "hooks.mappings.transform")
 	}
 	return out
 }
@@ -147,7 +174,7 @@ func execChanges(cur *config.File, nextRaw []byte) []string {
 func (h *Handler[C]) ConfigSchema(ctx context.Context, c C, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {
 	hints := map[string]protocol.ConfigUiHint{}
 	sensitive := true
-	for _, k := range []string{"gateway.auth.token", "gateway.auth.password", "gateway.remote.token", "gateway.remote.password", "telegram.botToken", "telegram.webhookSecret", "hooks.token"} {
+	for _, k := range []string{"gateway.auth.token", "gateway.auth.password", "gateway.remote.token", "gateway.remote.password", "channels.telegram.botToken", "channels.telegram.webhookSecret", "hooks.token", "models.providers.*.apiKey"} {
 		hints[k] = protocol.ConfigUiHint{Sensitive: &sensitive}
 	}
 	return &protocol.ConfigSchemaResult{

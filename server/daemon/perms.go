@@ -21,8 +21,8 @@ const (
 	privateFileMode fs.FileMode = 0o600
 )
 
-// permFinding is one path whose mode lets group or others in.
-type permFinding struct {
+// PermFinding is one path whose mode lets group or others in.
+type PermFinding struct {
 	Path  string
 	Mode  fs.FileMode // the mode found
 	Want  fs.FileMode
@@ -30,17 +30,17 @@ type permFinding struct {
 	Err   error // why it could not be narrowed
 }
 
-// checkSecretPerms lists the paths that are open to group or others and should not
+// CheckSecretPerms lists the paths that are open to group or others and should not
 // be, without changing anything (for `clawdbot doctor`).
-func checkSecretPerms(paths config.Paths, f *config.File) []permFinding {
-	var out []permFinding
+func CheckSecretPerms(paths config.Paths, f *config.File) []PermFinding {
+	var out []PermFinding
 	add := func(path string, want fs.FileMode) {
 		st, err := os.Stat(path)
 		if err != nil {
 			return
 		}
 		if st.Mode().Perm()&^want != 0 {
-			out = append(out, permFinding{Path: path, Mode: st.Mode().Perm(), Want: want})
+			out = append(out, PermFinding{Path: path, Mode: st.Mode().Perm(), Want: want})
 		}
 	}
 	add(paths.StateDir, privateDirMode)
@@ -50,10 +50,10 @@ func checkSecretPerms(paths config.Paths, f *config.File) []permFinding {
 	return out
 }
 
-// tightenSecretPerms narrows what checkSecretPerms finds and logs each change, or
+// tightenSecretPerms narrows what CheckSecretPerms finds and logs each change, or
 // why it could not be made.
-func tightenSecretPerms(paths config.Paths, f *config.File, log *slog.Logger) []permFinding {
-	found := checkSecretPerms(paths, f)
+func tightenSecretPerms(paths config.Paths, f *config.File, log *slog.Logger) []PermFinding {
+	found := CheckSecretPerms(paths, f)
 	for i := range found {
 		p := &found[i]
 		p.Err = os.Chmod(p.Path, p.Mode&p.Want)

@@ -50,7 +50,7 @@ func TestSecretPermsPolicy(t *testing.T) {
 			if st, _ := os.Stat(paths.ConfigPath); st.Mode().Perm() != tc.wantConfig {
 				t.Errorf("config %v, want %v", st.Mode().Perm(), tc.wantConfig)
 			}
-			if left := checkSecretPerms(paths, f); len(left) != 0 {
+			if left := CheckSecretPerms(paths, f); len(left) != 0 {
 				t.Errorf("still open after narrowing: %+v", left)
 			}
 		})

@@ -98,15 +98,23 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer logFile.Close()
-	level := slog.LevelInfo
+	fileLevel, level := config.LogLevels(&file.Config) // logging.level, logging.consoleLevel
 	if o.Verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(logs.NewHandler(
 		slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level}),
-		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}),
+		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: fileLevel}),
 	))
 	tightenSecretPerms(paths, file, log)
+	if m, u := file.Notes(); m != "" || u != "" {
+		if m != "" {
+			log.Info(m)
+		}
+		if u != "" {
+			log.Warn(u)
+		}
+	}
 	if o.Flags.Token != "" || o.Flags.Password != "" {
 		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
 	}
@@ -174,6 +182,8 @@ func Run(ctx context.Context, o Options) error {
 	// One brake on secret guessing for the process: an in-process restart must not
 	// hand a guesser a fresh budget.
 	throttle := auth.NewThrottle(auth.ThrottleOptions{})
+	cfgHealth := &configHealth{path: paths.ConfigPath}
+	cfgHealth.loaded(file)
 	for {
 		res, err := config.Resolve(&file.Config, env, o.Flags)
 		if err != nil {
@@ -223,6 +233,7 @@ func Run(ctx context.Context, o Options) error {
 		})
 		if err == nil {
 			core.Serve(srv)
+			srv.AddHealthSource(cfgHealth.source)
 			err = svc.attach(srv, mux)
 		}
 		if err != nil {
@@ -236,9 +247,24 @@ func Run(ctx context.Context, o Options) error {
 			next, plan, err := planReload(paths.ConfigPath, file)
 			switch {
 			case errors.Is(err, errConfigVanished):
-				log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
+				if cfgHealth.failed(err) {
+					log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
+					srv.RefreshHealth()
+				}
 			case err != nil:
-				log.Warn("config reload skipped: the new file is invalid; the running config stays", "err", err)
+				if cfgHealth.failed(err) {
+					log.Error("config reload skipped: the new file is invalid; the running config stays", "err", err)
+					srv.RefreshHealth()
+				}
+			default:
+				cfgHealth.loaded(next)
+				srv.RefreshHealth()
+				if m, u := next.Notes(); m != "" || u != "" {
+					log.Info("reloaded config: " + m + " " + u)
+				}
+			}
+			switch {
+			case err != nil:
 			case plan.NoopReason != "":
 				log.Info("config change needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
 				if next != nil {

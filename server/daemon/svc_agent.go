@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -21,9 +20,10 @@ import (
 
 // agentService is the agent runtime with its session store: it serves agent, chat.*,
 // sessions.* and wake, answers inbound provider messages, and contributes the
-// sessions part of health. A config reload applies agent.backend, agent.openai.*,
-// agent.command.* and agent.timeoutSeconds to the runs that start afterwards; the
-// concurrency and queue bounds and session.* need a process restart.
+// sessions part of health. A config reload applies agents.defaults.model,
+// models.providers, agents.defaults.cliBackends and agents.defaults.timeoutSeconds to
+// the runs that start afterwards; the concurrency and queue bounds and session.* need
+// a process restart.
 type agentService struct {
 	s      *services
 	store  *sessions.Store
@@ -32,41 +32,48 @@ type agentService struct {
 }
 
 // agentConfigKey identifies an agent config for change detection.
-func agentConfigKey(cfg *genconfig.ConfigAgent) string {
+func agentConfigKey(cfg config.Agent) string {
 	b, _ := json.Marshal(cfg)
 	return string(b)
 }
 
+// agentSettings resolves agents.defaults and models.providers of f.
+func agentSettings(s *services, f *config.File) (config.Agent, error) {
+	home, _ := os.UserHomeDir()
+	return config.ResolveAgent(&f.Config, home)
+}
+
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
-	cfg := next.Config.Agent
-	if cfg == nil {
-		cfg = &genconfig.ConfigAgent{}
+	cfg, err := agentSettings(a.s, next)
+	if err != nil {
+		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
+		return
 	}
 	key := agentConfigKey(cfg)
 	if key == a.cfgKey {
 		return
 	}
-	var prev genconfig.ConfigAgent
+	var prev config.Agent
 	_ = json.Unmarshal([]byte(a.cfgKey), &prev)
 	if prev.MaxConcurrent != cfg.MaxConcurrent || !equalIntPtr(prev.MaxQueuePerSession, cfg.MaxQueuePerSession) {
-		a.s.log.Warn("agent.maxConcurrent / agent.maxQueuePerSession changed: they apply after a restart of the process")
+		a.s.log.Warn("agents.defaults.maxConcurrent / agents.defaults.maxQueuePerSession changed: they apply after a restart of the process")
 	}
 	be, model, sys, err := agentBackend(cfg, a.s.env)
 	if err == nil {
-		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: time.Duration(cfg.TimeoutSeconds) * time.Second})
+		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: cfg.Timeout})
 	}
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
 		return
 	}
 	a.cfgKey = key
-	a.s.log.Info("agent config reloaded", "backend", backendName(cfg), "model", model)
+	a.s.log.Info("agent config reloaded", "backend", cfg.Kind, "model", model)
 }
 
 func buildAgent(ctx context.Context, s *services) (component, error) {
-	cfg := s.file.Config.Agent
-	if cfg == nil {
-		cfg = &genconfig.ConfigAgent{}
+	cfg, err := agentSettings(s, s.file)
+	if err != nil {
+		return nil, err
 	}
 	be, model, sys, err := agentBackend(cfg, s.env)
 	if err != nil {
@@ -90,7 +97,11 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 				s.log.Warn("session.store is not a .db file; using the default session database", "store", p, "path", path)
 			}
 		}
-		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal
+		// session.dmScope "main" (every direct chat in the main session) is the
+		// original's global scope for DMs; per-peer and per-channel-peer are this
+		// gateway's per-sender sessions. Unset keeps session.scope's answer.
+		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal ||
+			sc.DmScope != nil && *sc.DmScope == genconfig.ConfigSessionDmScopeMain
 	}
 	store, err := sessions.Open(ctx, sessions.Options{Path: path, Logger: s.log})
 	if err != nil {
@@ -99,7 +110,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	opts := agent.Options{
 		Backend: be, Store: store, Sender: s.sender, SystemPrompt: sys, Model: model,
 		MainKey: mainKey, GlobalScope: global,
-		Timeout:       time.Duration(cfg.TimeoutSeconds) * time.Second,
+		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
 	}
@@ -123,72 +134,68 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	})
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake
-	s.log.Info("agent runtime ready", "backend", backendName(cfg), "model", model, "sessions", path, "delivery", s.sender != nil)
+	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", model, "sessions", path, "delivery", s.sender != nil)
 	return &agentService{s: s, store: store, rt: rt, cfgKey: agentConfigKey(cfg)}, nil
 }
 
-func backendName(cfg *genconfig.ConfigAgent) string {
-	if cfg.Backend == nil {
-		return "none"
+// agentBackend builds the configured backend (see config.ResolveAgent): the
+// primary model, with agents.defaults.model.fallbacks tried in order when it fails
+// before answering. Without a backend every run fails with a clear error, while
+// sessions and history still work.
+func agentBackend(cfg config.Agent, env config.Env) (be backend.Backend, model, systemPrompt string, err error) {
+	systemPrompt = cfg.SystemPrompt
+	primary, model, err := modelBackend(cfg.Model, cfg.Workspace, env)
+	if err != nil || len(cfg.Fallbacks) == 0 {
+		return primary, model, systemPrompt, err
 	}
-	return string(*cfg.Backend)
+	fb := &backend.Fallback{Backends: []backend.Backend{primary}}
+	for _, m := range cfg.Fallbacks {
+		b, _, err := modelBackend(m, cfg.Workspace, env)
+		if err != nil {
+			return nil, "", "", err
+		}
+		fb.Backends = append(fb.Backends, b)
+	}
+	return fb, model, systemPrompt, nil
 }
 
-// agentBackend builds the configured backend (agent.backend, agent.openai.*,
-// agent.command.*). Without a backend every run fails with a clear error, while
-// sessions and history still work.
-func agentBackend(cfg *genconfig.ConfigAgent, env config.Env) (be backend.Backend, model, systemPrompt string, err error) {
-	if cfg.Openai != nil && cfg.Openai.SystemPrompt != nil {
-		systemPrompt = *cfg.Openai.SystemPrompt
-	}
-	kind := backendName(cfg)
-	if kind == "none" {
-		switch {
-		case cfg.Openai != nil && cfg.Openai.BaseURL != nil:
-			kind = string(genconfig.ConfigAgentBackendOpenai)
-		case cfg.Command != nil && cfg.Command.Program != nil:
-			kind = string(genconfig.ConfigAgentBackendCommand)
+// modelBackend builds the backend of one resolved model.
+func modelBackend(m config.Model, workspace string, env config.Env) (backend.Backend, string, error) {
+	switch m.Kind {
+	case config.BackendOpenAI:
+		if m.BaseURL == "" {
+			return nil, "", fmt.Errorf("models.providers.%s.baseUrl is not set", m.Provider)
 		}
-	}
-	switch kind {
-	case string(genconfig.ConfigAgentBackendOpenai):
-		o := cfg.Openai
-		if o == nil || o.BaseURL == nil || *o.BaseURL == "" {
-			return nil, "", "", errors.New("agent.backend is openai but agent.openai.baseUrl is not set")
-		}
-		opts := backend.OpenAIOptions{BaseURL: *o.BaseURL, Temperature: o.Temperature}
-		if o.Model != nil {
-			opts.Model, model = *o.Model, *o.Model
-		}
-		if o.APIKeyEnv != nil && *o.APIKeyEnv != "" {
-			key, ok := env(*o.APIKeyEnv)
+		opts := backend.OpenAIOptions{BaseURL: m.BaseURL, Temperature: m.Temperature, Model: m.ModelID, APIKey: m.APIKey}
+		if opts.APIKey == "" && m.APIKeyEnv != "" {
+			key, ok := env(m.APIKeyEnv)
 			if !ok || key == "" {
-				return nil, "", "", fmt.Errorf("agent.openai.apiKeyEnv: environment variable %s is not set", *o.APIKeyEnv)
+				// As in the original, a missing key fails the runs, not the gateway.
+				return unconfigured{why: fmt.Sprintf("no API key for %s: set %s or models.providers.%s.apiKey", m.ModelRef, m.APIKeyEnv, m.Provider)}, m.ModelID, nil
 			}
 			opts.APIKey = key
 		}
-		be, err = backend.NewOpenAI(opts)
-		return be, model, systemPrompt, err
-	case string(genconfig.ConfigAgentBackendCommand):
-		c := cfg.Command
-		if c == nil || c.Program == nil || *c.Program == "" {
-			return nil, "", "", errors.New("agent.backend is command but agent.command.program is not set")
+		be, err := backend.NewOpenAI(opts)
+		return be, m.ModelID, err
+	case config.BackendCommand:
+		if m.Program == "" {
+			return nil, "", fmt.Errorf("agents.defaults.cliBackends.%s.command is not set", m.Provider)
 		}
-		opts := backend.CommandOptions{Program: *c.Program, Args: c.Args, Env: c.Env}
-		if c.Workdir != nil {
-			opts.Dir = *c.Workdir
-		}
-		be, err = backend.NewCommand(opts)
-		return be, "", systemPrompt, err
+		be, err := backend.NewCommand(backend.CommandOptions{Program: m.Program, Args: m.Args, Env: m.Env, Dir: workspace})
+		return be, "", err
 	}
-	return unconfigured{}, "", systemPrompt, nil
+	return unconfigured{}, "", nil
 }
 
-// unconfigured is the backend of a gateway without agent.backend.
-type unconfigured struct{}
+// unconfigured is the backend of a gateway without a usable model: every run fails
+// with why (or the default hint).
+type unconfigured struct{ why string }
 
-func (unconfigured) Run(context.Context, backend.Request, func(backend.Delta)) (backend.Result, error) {
-	return backend.Result{}, errors.New("no agent backend configured (set agent.backend with agent.openai or agent.command)")
+func (u unconfigured) Run(context.Context, backend.Request, func(backend.Delta)) (backend.Result, error) {
+	if u.why != "" {
+		return backend.Result{}, errors.New(u.why)
+	}
+	return backend.Result{}, errors.New("no agent backend configured (set agents.defaults.model.primary to a provider/model of models.providers or agents.defaults.cliBackends)")
 }
 
 func (a *agentService) attach(srv *gateway.Server, mux *methods) error {

@@ -27,7 +27,7 @@ func TestProvidersWiring(t *testing.T) {
 	s := &services{
 		log:   slog.New(slog.DiscardHandler),
 		paths: config.Paths{StateDir: t.TempDir()},
-		file:  &config.File{Config: genconfig.ClawdbotConfig{Telegram: &genconfig.ConfigTelegram{APIBaseURL: &base, AllowFrom: []string{"7"}}}},
+		file:  &config.File{Config: genconfig.ClawdbotConfig{Channels: &genconfig.ConfigChannels{Telegram: &genconfig.ConfigChannelsTelegram{APIBaseURL: &base, AllowFrom: []any{"7"}}}}},
 		env:   config.MapEnv(map[string]string{"TELEGRAM_BOT_TOKEN": tgtest.DefaultToken}),
 	}
 	rec := make(inboundRecorder, 4)

@@ -244,9 +244,11 @@ func TestConfigSetCannotEnableProgramsWithoutSecret(t *testing.T) {
 			raw  string
 			keys string
 		}{
-			{`{ agent: { backend: "command", command: { program: "/bin/sh", args: ["-c", "id"] } } }`, "agent.backend, agent.command"},
-			{`{ agent: { backend: "openai", command: { program: "/bin/sh" } } }`, "agent.command"},
-			{`{ agent: { backend: "command" } }`, "agent.backend"},
+			// The old shape (migrated on load) and the current one.
+			{`{ agent: { backend: "command", command: { program: "/bin/sh", args: ["-c", "id"] } } }`, "agents.defaults.cliBackends, agents.defaults.model.primary"},
+			{`{ agent: { backend: "openai", command: { program: "/bin/sh" } } }`, "agents.defaults.cliBackends"},
+			{`{ agents: { defaults: { model: { primary: "sh/x" }, cliBackends: { sh: { command: "/bin/sh" } } } } }`, "agents.defaults.cliBackends, agents.defaults.model.primary"},
+			{`{ tools: { exec: { host: "gateway" } } }`, "tools.exec"},
 		} {
 			f := c.Call("config.set", map[string]any{"raw": tc.raw})
 			if secret {

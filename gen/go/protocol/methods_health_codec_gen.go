@@ -86,7 +86,7 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [10]bool
+	var seen [11]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -96,67 +96,62 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "connections":
+		case "config":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "connections")
+				return wire.Errorf(p, "duplicate property %q", "config")
 			}
 			seen[0] = true
+			pp := wire.Path{
+				Key:    "config",
+				Parent: p,
+			}
+			var v1 HealthSummaryConfig
+			if err := v1.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.Config = &v1
+		case "connections":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "connections")
+			}
+			seen[1] = true
 			pp := wire.Path{
 				Key:    "connections",
 				Parent: p,
 			}
-			var v1 int64
+			var v2 int64
 			{
-				x2, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x2 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1 = x2
+				v2 = x3
 			}
-			v.Connections = &v1
+			v.Connections = &v2
 		case "discord":
-			if seen[1] {
+			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "discord")
 			}
-			seen[1] = true
+			seen[2] = true
 			pp := wire.Path{
 				Key:    "discord",
 				Parent: p,
 			}
-			var v3 HealthSummaryDiscord
-			if err := v3.DecodeJSON(d, &pp); err != nil {
+			var v4 HealthSummaryDiscord
+			if err := v4.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Discord = &v3
+			v.Discord = &v4
 		case "durationMs":
-			if seen[2] {
-				return wire.Errorf(p, "duplicate property %q", "durationMs")
-			}
-			seen[2] = true
-			pp := wire.Path{
-				Key:    "durationMs",
-				Parent: p,
-			}
-			{
-				x4, err := d.Int()
-				if err != nil {
-					return wire.At(&pp, err)
-				}
-				if x4 < int64(0) {
-					return wire.Errorf(&pp, "must be >= 0")
-				}
-				v.DurationMs = x4
-			}
-		case "heartbeatSeconds":
 			if seen[3] {
-				return wire.Errorf(p, "duplicate property %q", "heartbeatSeconds")
+				return wire.Errorf(p, "duplicate property %q", "durationMs")
 			}
 			seen[3] = true
 			pp := wire.Path{
-				Key:    "heartbeatSeconds",
+				Key:    "durationMs",
 				Parent: p,
 			}
 			{
@@ -167,29 +162,48 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x5
+				v.DurationMs = x5
 			}
-		case "ok":
+		case "heartbeatSeconds":
 			if seen[4] {
-				return wire.Errorf(p, "duplicate property %q", "ok")
+				return wire.Errorf(p, "duplicate property %q", "heartbeatSeconds")
 			}
 			seen[4] = true
+			pp := wire.Path{
+				Key:    "heartbeatSeconds",
+				Parent: p,
+			}
+			{
+				x6, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x6 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v.HeartbeatSeconds = x6
+			}
+		case "ok":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "ok")
+			}
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "ok",
 				Parent: p,
 			}
 			{
-				x6, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x6
+				v.Ok = x7
 			}
 		case "sessions":
-			if seen[5] {
+			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "sessions")
 			}
-			seen[5] = true
+			seen[6] = true
 			pp := wire.Path{
 				Key:    "sessions",
 				Parent: p,
@@ -198,10 +212,10 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "telegram":
-			if seen[6] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "telegram")
 			}
-			seen[6] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "telegram",
 				Parent: p,
@@ -210,50 +224,50 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "ts":
-			if seen[7] {
+			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
 			}
-			seen[7] = true
+			seen[8] = true
 			pp := wire.Path{
 				Key:    "ts",
 				Parent: p,
 			}
 			{
-				x7, err := d.Int()
+				x8, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x7 < int64(0) {
+				if x8 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x7
+				v.Ts = x8
 			}
 		case "uptimeMs":
-			if seen[8] {
+			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "uptimeMs")
 			}
-			seen[8] = true
+			seen[9] = true
 			pp := wire.Path{
 				Key:    "uptimeMs",
 				Parent: p,
 			}
-			var v8 int64
+			var v9 int64
 			{
-				x9, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x9 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v8 = x9
+				v9 = x10
 			}
-			v.UptimeMs = &v8
+			v.UptimeMs = &v9
 		case "web":
-			if seen[9] {
+			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "web")
 			}
-			seen[9] = true
+			seen[10] = true
 			pp := wire.Path{
 				Key:    "web",
 				Parent: p,
@@ -265,25 +279,25 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[2] {
+	if !seen[3] {
 		return wire.Errorf(p, "must have required property '%s'", "durationMs")
 	}
-	if !seen[3] {
+	if !seen[4] {
 		return wire.Errorf(p, "must have required property '%s'", "heartbeatSeconds")
 	}
-	if !seen[4] {
+	if !seen[5] {
 		return wire.Errorf(p, "must have required property '%s'", "ok")
 	}
-	if !seen[5] {
+	if !seen[6] {
 		return wire.Errorf(p, "must have required property '%s'", "sessions")
 	}
-	if !seen[6] {
+	if !seen[7] {
 		return wire.Errorf(p, "must have required property '%s'", "telegram")
 	}
-	if !seen[7] {
+	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "ts")
 	}
-	if !seen[9] {
+	if !seen[10] {
 		return wire.Errorf(p, "must have required property '%s'", "web")
 	}
 	return nil
@@ -292,6 +306,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *HealthSummary) AppendJSON(b []byte) []byte {
 	start := len(b)
+	if v.Config != nil {
+		b = append(b, ",\"config\":"...)
+		if v.Config == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.Config.AppendJSON(b)
+		}
+	}
 	if v.Connections != nil {
 		b = append(b, ",\"connections\":"...)
 		if v.Connections == nil {
@@ -349,6 +371,224 @@ func (v *HealthSummary) UnmarshalJSON(data []byte) error {
 
 // MarshalJSON encodes v with AppendJSON.
 func (v HealthSummary) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one HealthSummaryConfig from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *HealthSummaryConfig) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [5]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "error":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "error")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "error",
+				Parent: p,
+			}
+			var v1 string
+			{
+				x2, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x2 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1 = x2
+			}
+			v.Error = &v1
+		case "legacy":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "legacy")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "legacy",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x3 := make([]string, 0)
+				for i4 := 0; ; i4++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip5 := wire.Path{
+						Index:   i4,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el6 string
+					{
+						x7, err := d.String()
+						if err != nil {
+							return wire.At(&ip5, err)
+						}
+						el6 = x7
+					}
+					x3 = append(x3, el6)
+				}
+				v.Legacy = x3
+			}
+		case "ok":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "ok")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "ok",
+				Parent: p,
+			}
+			{
+				x8, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Ok = x8
+			}
+		case "path":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "path")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "path",
+				Parent: p,
+			}
+			{
+				x9, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Path = x9
+			}
+		case "unimplemented":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "unimplemented")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "unimplemented",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip12 := wire.Path{
+						Index:   i11,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el13 string
+					{
+						x14, err := d.String()
+						if err != nil {
+							return wire.At(&ip12, err)
+						}
+						el13 = x14
+					}
+					x10 = append(x10, el13)
+				}
+				v.Unimplemented = x10
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "ok")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "path")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *HealthSummaryConfig) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.Error != nil {
+		b = append(b, ",\"error\":"...)
+		if v.Error == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Error))
+		}
+	}
+	if v.Legacy != nil {
+		b = append(b, ",\"legacy\":"...)
+		b = append(b, '[')
+		for i15, x16 := range v.Legacy {
+			if i15 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x16)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ",\"ok\":"...)
+	b = wire.AppendBool(b, v.Ok)
+	b = append(b, ",\"path\":"...)
+	b = wire.AppendString(b, v.Path)
+	if v.Unimplemented != nil {
+		b = append(b, ",\"unimplemented\":"...)
+		b = append(b, '[')
+		for i17, x18 := range v.Unimplemented {
+			if i17 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x18)
+		}
+		b = append(b, ']')
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *HealthSummaryConfig) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero HealthSummaryConfig
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v HealthSummaryConfig) MarshalJSON() ([]byte, error) {
 	return (&v).AppendJSON(nil), nil
 }
 
