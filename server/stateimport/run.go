@@ -19,6 +19,11 @@ import (
 	"github.com/clawgate/gateway/server/statefile"
 )
 
+// ErrRelocate marks a Run that could not move this gateway's own device or node store
+// files into OwnDir. The daemon must not start then: its stores in OwnDir would be
+// missing the devices and nodes paired with it.
+var ErrRelocate = errors.New("stateimport: moving this gateway's pairing stores")
+
 // RunOptions configure Run.
 type RunOptions struct {
 	// StateDir is the state dir (the original's and ours).
@@ -94,20 +99,22 @@ func relocateOwn(stateDir string) ([]string, error) {
 			continue
 		}
 		if err := statefile.PrivateDir(dstDir, 0o700); err != nil {
-			return moved, fmt.Errorf("stateimport: %w", err)
+			return moved, fmt.Errorf("%w: %w", ErrRelocate, err)
 		}
-		for _, name := range []string{"paired.json", "pending.json"} {
+		// pending.json first: paired.json is what marks the directory as ours, so a
+		// crash in between leaves it to be moved by the next run.
+		for _, name := range []string{"pending.json", "paired.json"} {
 			from, to := filepath.Join(stateDir, sub, name), filepath.Join(dstDir, name)
 			if err := os.Rename(from, to); err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					continue
 				}
-				return moved, fmt.Errorf("stateimport: move %s: %w", from, err)
+				return moved, fmt.Errorf("%w: move %s: %w", ErrRelocate, from, err)
 			}
 			moved = append(moved, from+" → "+to)
 		}
 		if err := statefile.SyncDir(dstDir); err != nil {
-			return moved, fmt.Errorf("stateimport: %w", err)
+			return moved, fmt.Errorf("%w: %w", ErrRelocate, err)
 		}
 	}
 	return moved, nil

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/providers/whatsapp"
@@ -476,39 +477,125 @@ func TestLimits(t *testing.T) {
 
 // Device and node store files this gateway wrote next to the original's (before
 // OwnDir) are moved, and their tokens keep working.
-func TestRelocateOwnStores(t *testing.T) {
-	dir := t.TempDir()
+// ownOldLayout pairs a device and a node in this gateway's stores as builds before
+// OwnDir kept them: directly in the state dir, where the original keeps its files.
+func ownOldLayout(t *testing.T, dir string) (devID, devTok, nodeTok string) {
+	t.Helper()
 	devs, err := auth.OpenStore(auth.StoreOptions{Dir: dir, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)).Public().(ed25519.PublicKey)
-	id := auth.DeviceIDFromPublicKey(pub)
-	if _, err := devs.Authorize(auth.Device{DeviceID: id, PublicKey: auth.EncodePublicKey(pub), Role: "operator"}, true); err != nil {
+	devID = auth.DeviceIDFromPublicKey(pub)
+	if _, err := devs.Authorize(auth.Device{DeviceID: devID, PublicKey: auth.EncodePublicKey(pub), Role: "operator"}, true); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := devs.IssueToken(id, "operator", nil)
+	if devTok, _, err = devs.IssueToken(devID, "operator", nil); err != nil {
+		t.Fatal(err)
+	}
+	// A pending request moves along with the paired file.
+	pub2 := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32)).Public().(ed25519.PublicKey)
+	if _, err := devs.Authorize(auth.Device{DeviceID: auth.DeviceIDFromPublicKey(pub2), PublicKey: auth.EncodePublicKey(pub2), Role: "operator"}, false); err != nil {
+		t.Fatal(err)
+	}
+	nds, err := nodes.OpenStore(nodes.StoreOptions{StateDir: dir, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := run(t, dir)
-	if len(rep.Relocated) == 0 || rep.Devices.Found != 0 {
-		t.Fatalf("relocated %v, devices %+v", rep.Relocated, rep.Devices)
+	req, _, err := nds.Request(protocol.NodePairRequestParams{NodeID: "own-node"}, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "devices", "paired.json")); !os.IsNotExist(err) {
-		t.Errorf("own file left in the original's place: %v", err)
+	if _, nodeTok, err = nds.Approve(req.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	return devID, devTok, nodeTok
+}
+
+func TestRelocateOwnStores(t *testing.T) {
+	dir := t.TempDir()
+	devID, devTok, nodeTok := ownOldLayout(t, dir)
+	rep := run(t, dir)
+	if len(rep.Relocated) != 4 || rep.Devices.Found != 0 || rep.Nodes.Found != 0 || len(rep.Problems) != 0 {
+		t.Fatalf("relocated %v, devices %+v, nodes %+v, problems %v", rep.Relocated, rep.Devices, rep.Nodes, rep.Problems)
+	}
+	for _, p := range []string{"devices/paired.json", "devices/pending.json", "nodes/paired.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("own file left in the original's place: %s: %v", p, err)
+		}
 	}
 	moved, err := auth.OpenStore(auth.StoreOptions{Dir: OwnDir(dir), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !moved.VerifyToken(id, "operator", tok) {
+	if !moved.VerifyToken(devID, "operator", devTok) {
 		t.Error("token of a relocated device no longer verifies")
+	}
+	if l := moved.List(); len(l.Pending) != 1 {
+		t.Errorf("pending requests after the move: %+v", l.Pending)
+	}
+	nds, err := nodes.OpenStore(nodes.StoreOptions{StateDir: OwnDir(dir), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := nds.Verify("own-node", nodeTok); !ok {
+		t.Error("token of a relocated node no longer verifies")
+	}
+	// Once moved, nothing moves again.
+	if rep := run(t, dir); len(rep.Relocated) != 0 {
+		t.Errorf("second run relocated %v", rep.Relocated)
 	}
 	// The original's files are never taken for ours.
 	orig := copyFixture(t)
 	if ownFormat(filepath.Join(orig, "devices", "paired.json"), "devices") || ownFormat(filepath.Join(orig, "nodes", "paired.json"), "nodes") {
 		t.Error("the original's paired.json taken for this gateway's format")
+	}
+}
+
+// A run that stopped after moving pending.json but before paired.json finishes the move
+// next time; a directory whose OwnDir already has a store is left alone, and its
+// records are reported as not the original's, never imported as tokenless devices.
+func TestRelocateResumesAndNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	devID, devTok, _ := ownOldLayout(t, dir)
+	if err := os.MkdirAll(filepath.Join(OwnDir(dir), "devices"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "devices", "pending.json"), filepath.Join(OwnDir(dir), "devices", "pending.json")); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, dir)
+	if len(rep.Relocated) != 3 {
+		t.Fatalf("relocated %v", rep.Relocated)
+	}
+	devs, err := auth.OpenStore(auth.StoreOptions{Dir: OwnDir(dir), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !devs.VerifyToken(devID, "operator", devTok) || len(devs.List().Pending) != 1 {
+		t.Errorf("after the resumed move: verify %v, pending %+v", devs.VerifyToken(devID, "operator", devTok), devs.List().Pending)
+	}
+
+	// An older build wrote the old place again (a downgrade): OwnDir wins, the old
+	// file stays where it is and is not imported.
+	other := t.TempDir()
+	ownOldLayout(t, other)
+	if err := os.MkdirAll(filepath.Join(OwnDir(other), "devices"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(OwnDir(other), "devices", "paired.json"), []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep = run(t, other)
+	if !slices.ContainsFunc(rep.Relocated, func(m string) bool { return strings.Contains(m, "nodes") }) ||
+		slices.ContainsFunc(rep.Relocated, func(m string) bool { return strings.Contains(m, "devices") }) {
+		t.Errorf("relocated %v, want nodes only", rep.Relocated)
+	}
+	if rep.Devices.Imported != 0 || rep.Devices.Failed != 1 || !hasProblem(rep, "devices/paired.json", 0, "own format") {
+		t.Errorf("devices %+v, problems %v", rep.Devices, rep.Problems)
+	}
+	if _, err := os.Stat(filepath.Join(other, "devices", "paired.json")); err != nil {
+		t.Errorf("old file: %v", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/stateimport"
 )
@@ -59,6 +60,7 @@ func TestImportedDeviceConnectsWithItsToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(srv)
 	ln, err := gateway.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
