@@ -79,7 +79,7 @@ func (l *ledger) save(stateDir string) error {
 }
 
 // LastReport returns the report of the last import run over stateDir (false when none
-// ran yet), for doctor and health.
+// ran yet), for doctor.
 func LastReport(stateDir string) (Report, bool, error) {
 	l, err := loadLedger(stateDir)
 	if err != nil {

@@ -168,7 +168,7 @@ func ownFormat(path, sub string) bool {
 // credentials, <stateDir>/credentials/whatsapp/<account>/creds.json or the older
 // <stateDir>/credentials/creds.json) but not by this gateway (no device in its
 // whatsmeow store). Baileys' keys cannot be turned into a whatsmeow session, so the
-// phone must be linked again: doctor and health say "re-link needed".
+// phone must be linked again: doctor says "re-link needed".
 func NeedsRelink(stateDir string) bool {
 	return len(OriginalWhatsAppCreds(stateDir)) > 0 && !whatsmeowLinked(whatsapp.SessionPath(stateDir))
 }

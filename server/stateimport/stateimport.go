@@ -143,7 +143,7 @@ func (p Problem) String() string {
 	return s + ": " + p.Err
 }
 
-// Report is what an import did. Doctor and health show it (LastReport).
+// Report is what an import did. Doctor shows the last one (LastReport).
 type Report struct {
 	StateDir string `json:"stateDir"`
 	AtMs     int64  `json:"atMs"`
