@@ -8,6 +8,16 @@ import (
 	"github.com/clawgate/gateway/server/token"
 )
 
+// Bounds on a carried-over device. Live devices are bounded by the connect frame's
+// size; an imported record comes from a file, so its fields are bounded here.
+const (
+	// MaxImportedFieldLen bounds each text field and each token, in bytes.
+	MaxImportedFieldLen = 1024
+	// MaxImportedListLen bounds the roles, the scopes (of the device and of each token)
+	// and the tokens.
+	MaxImportedListLen = 64
+)
+
 // ImportedDevice is a paired device carried over from the original gateway's
 // devices/paired.json, with its tokens in clear as that file holds them. Only their
 // SHA-256 is stored.
@@ -39,6 +49,9 @@ func (s *Store) ImportPaired(d ImportedDevice) (added bool, err error) {
 	id := strings.TrimSpace(d.DeviceID)
 	if id == "" {
 		return false, invalid(MsgDeviceIDRequired)
+	}
+	if err := checkImported(id, d); err != nil {
+		return false, err
 	}
 	pub, err := ParsePublicKey(d.PublicKey)
 	if err != nil {
@@ -101,4 +114,36 @@ func (s *Store) ImportPaired(d ImportedDevice) (added bool, err error) {
 	}
 	s.log.Info("device pairing imported", "device", id, "roles", p.Roles)
 	return true, nil
+}
+
+// checkImported enforces MaxImportedFieldLen and MaxImportedListLen.
+func checkImported(id string, d ImportedDevice) error {
+	fields := map[string]string{"deviceId": d.DeviceID, "publicKey": d.PublicKey, "displayName": d.DisplayName,
+		"platform": d.Platform, "clientId": d.ClientID, "clientMode": d.ClientMode, "remoteIp": d.RemoteIP, "role": d.Role}
+	for name, v := range fields {
+		if len(v) > MaxImportedFieldLen {
+			return invalid(fmt.Sprintf("device %.64s: %s longer than %d bytes", id, name, MaxImportedFieldLen))
+		}
+	}
+	lists := map[string][]string{"roles": d.Roles, "scopes": d.Scopes}
+	for role, t := range d.Tokens {
+		lists["scopes of the "+role+" token"] = t.Scopes
+		if len(role) > MaxImportedFieldLen || len(t.Token) > MaxImportedFieldLen {
+			return invalid(fmt.Sprintf("device %.64s: token role or token longer than %d bytes", id, MaxImportedFieldLen))
+		}
+	}
+	if len(d.Tokens) > MaxImportedListLen {
+		return invalid(fmt.Sprintf("device %.64s: more than %d tokens", id, MaxImportedListLen))
+	}
+	for name, l := range lists {
+		if len(l) > MaxImportedListLen {
+			return invalid(fmt.Sprintf("device %.64s: more than %d %s", id, MaxImportedListLen, name))
+		}
+		for _, v := range l {
+			if len(v) > MaxImportedFieldLen {
+				return invalid(fmt.Sprintf("device %.64s: an entry of %s longer than %d bytes", id, name, MaxImportedFieldLen))
+			}
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +66,14 @@ func TestImportPaired(t *testing.T) {
 		{"key of another device", ImportedDevice{DeviceID: other.DeviceID, PublicKey: d.PublicKey}, MsgDeviceIdentityMismatch},
 		{"empty live token", ImportedDevice{DeviceID: other.DeviceID, PublicKey: other.PublicKey,
 			Tokens: map[string]ImportedToken{RoleOperator: {}}}, "token for role \"operator\" is empty"},
+		{"display name over the bound", ImportedDevice{DeviceID: other.DeviceID, PublicKey: other.PublicKey,
+			DisplayName: strings.Repeat("x", MaxImportedFieldLen+1)}, "displayName longer than 1024 bytes"},
+		{"too many scopes", ImportedDevice{DeviceID: other.DeviceID, PublicKey: other.PublicKey,
+			Scopes: manyScopes(MaxImportedListLen + 1)}, "more than 64 scopes"},
+		{"too many token scopes", ImportedDevice{DeviceID: other.DeviceID, PublicKey: other.PublicKey,
+			Tokens: map[string]ImportedToken{RoleOperator: {Token: "t", Scopes: manyScopes(MaxImportedListLen + 1)}}}, "more than 64 scopes of the operator token"},
+		{"token over the bound", ImportedDevice{DeviceID: other.DeviceID, PublicKey: other.PublicKey,
+			Tokens: map[string]ImportedToken{RoleOperator: {Token: strings.Repeat("t", MaxImportedFieldLen+1)}}}, "token longer than 1024 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s2.ImportPaired(tc.d)
@@ -77,4 +86,12 @@ func TestImportPaired(t *testing.T) {
 	if _, ok := s2.Paired(other.DeviceID); ok {
 		t.Fatal("a refused import left a record")
 	}
+}
+
+func manyScopes(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("scope.%d", i)
+	}
+	return out
 }
