@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -180,25 +179,9 @@ func lookup(tree any, pointer string) (any, bool) {
 	if !strings.HasPrefix(pointer, "/") {
 		return nil, false
 	}
-	cur := tree
-	for _, tok := range strings.Split(pointer[1:], "/") {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-		switch t := cur.(type) {
-		case map[string]any:
-			v, ok := t[tok]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(t) {
-				return nil, false
-			}
-			cur = t[i]
-		default:
-			return nil, false
-		}
+	toks := strings.Split(pointer[1:], "/")
+	for i, tok := range toks {
+		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
 	}
-	return cur, true
+	return GetPath(tree, toks)
 }
