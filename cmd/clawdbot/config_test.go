@@ -288,6 +288,10 @@ func TestDoctorFindings(t *testing.T) {
 	if err := os.MkdirAll(creds, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// The original counts a creds.json of more than one byte as linked.
+	if err := os.WriteFile(filepath.Join(creds, "creds.json"), []byte(`{"me":{"id":"15550001:1@s.whatsapp.net"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, code := runCLI(t, env, "doctor")
 	for _, want := range []string{
 		"not implemented by this gateway (accepted, ignored): talk",

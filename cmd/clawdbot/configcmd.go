@@ -6,13 +6,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/daemon"
+	"github.com/clawgate/gateway/server/stateimport"
 )
 
 // cliPaths resolves the state dir and config path of the selected profile.
@@ -34,13 +34,6 @@ func cliPaths(g *globalFlags) (config.Paths, config.Env, error) {
 	return paths, env, nil
 }
 
-// originalWhatsAppCreds reports whether the state dir holds the original's
-// WhatsApp (Baileys) credentials, which whatsmeow cannot use.
-func originalWhatsAppCreds(stateDir string) bool {
-	st, err := os.Stat(filepath.Join(stateDir, "credentials", "whatsapp"))
-	return err == nil && st.IsDir()
-}
-
 func newDoctorCmd(g *globalFlags) *cobra.Command {
 	var fix bool
 	cmd := &cobra.Command{
@@ -48,7 +41,9 @@ func newDoctorCmd(g *globalFlags) *cobra.Command {
 		Short: "Check the config file and state directory; --fix rewrites legacy config keys",
 		Long: `Doctor lists what needs attention: config errors, legacy keys (migrated in
 memory on every load), keys this gateway accepts but does not implement, state and
-config permissions, and WhatsApp credentials of the original that need a re-link.
+config permissions, what the last start carried over from the original gateway's
+state dir (sessions, transcripts, paired devices and nodes; what could not be kept;
+problems per file), and WhatsApp credentials of the original that need a re-link.
 With --fix it rewrites the config in the current shape (the old file is kept as
 clawdbot.json.bak; the leading comments are kept, those inside the document are
 not) and narrows permissions.
@@ -121,9 +116,24 @@ func runDoctor(out io.Writer, g *globalFlags, fix bool) error {
 			}
 		}
 	}
-	if originalWhatsAppCreds(paths.StateDir) {
+	// What the last start carried over from the original's state dir (kept in the
+	// import ledger), for users who switched; nothing for those who never ran it.
+	switch rep, ok, err := stateimport.LastReport(paths.StateDir); {
+	case err != nil:
+		fmt.Fprintf(out, "- state import: %v\n", err)
+	case ok && (rep.Original() || len(rep.Relocated) > 0):
+		rep.NeedsRelink = false // said below, as of now rather than as of that start
+		for i, l := range rep.Lines() {
+			if i == 0 {
+				fmt.Fprintf(out, "- %s\n", l)
+			} else {
+				fmt.Fprintln(out, l) // indented by Lines
+			}
+		}
+	}
+	if stateimport.NeedsRelink(paths.StateDir) {
 		fmt.Fprintf(out, "- WhatsApp credentials of the original (%s) cannot be reused: re-link needed (`clawdbot login`)\n",
-			filepath.Join(paths.StateDir, "credentials", "whatsapp"))
+			strings.Join(stateimport.OriginalWhatsAppCreds(paths.StateDir), ", "))
 	}
 	if broken != nil {
 		return &exitError{exitRemote, errors.New("config does not load")}

@@ -191,13 +191,13 @@ func TestFullStateDir(t *testing.T) {
 
 	filler := filepath.Join(state, "filler")
 	fill(t, filler)
-	pairedBefore, _ := os.ReadFile(filepath.Join(state, "nodes", "paired.json"))
+	pairedBefore, _ := os.ReadFile(filepath.Join(state, "gateway", "nodes", "paired.json"))
 	err := tryPair(ctx, c, "while-full")
 	var pe *gatewayclient.ProtocolError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "no space left on device") {
 		t.Fatalf("pairing on a full disk: %v (want an error naming ENOSPC)", err)
 	}
-	if after, _ := os.ReadFile(filepath.Join(state, "nodes", "paired.json")); string(after) != string(pairedBefore) {
+	if after, _ := os.ReadFile(filepath.Join(state, "gateway", "nodes", "paired.json")); string(after) != string(pairedBefore) {
 		t.Fatal("paired.json changed by a failed write")
 	}
 	// A transcript write may still fit in SQLite's preallocated WAL; if it fails, the

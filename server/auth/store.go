@@ -22,8 +22,10 @@ const (
 
 // StoreOptions configure OpenStore.
 type StoreOptions struct {
-	// Dir is the gateway state dir; the store keeps its files in Dir/devices/
-	// (paired.json, pending.json).
+	// Dir is the directory the store keeps its files under, in Dir/devices/
+	// (paired.json, pending.json). The daemon passes stateimport.OwnDir
+	// (<state dir>/gateway): the original keeps files of the same names, tokens in
+	// clear, in <state dir>/devices, which this store must never rewrite.
 	Dir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -139,7 +141,7 @@ func (p *pairedRecord) clone() *pairedRecord {
 	return &c
 }
 
-// OpenStore opens (creating if needed) the store under o.Dir/devices. Existing files
+// OpenStore opens (creating if needed) the store in o.Dir/devices. Existing files
 // are loaded; a file that isn't valid store JSON is an error, never silently reset.
 func OpenStore(o StoreOptions) (*Store, error) {
 	if o.Dir == "" {

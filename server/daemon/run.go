@@ -26,6 +26,7 @@ import (
 	"github.com/clawgate/gateway/server/portkill"
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/server/reload"
+	"github.com/clawgate/gateway/server/stateimport"
 )
 
 // Options are what the gateway command's flags decide.
@@ -118,11 +119,25 @@ func Run(ctx context.Context, o Options) error {
 	if o.Flags.Token != "" || o.Flags.Password != "" {
 		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
 	}
-	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir, Logger: log})
+	// The original's state (sessions, transcripts, paired devices and nodes) is
+	// carried over before the stores are opened: they keep their files in memory. Our
+	// own device and node stores live in OwnDir, apart from the original's files of the
+	// same names, which are only read.
+	sessionsDB, originalSessions := sessionStores(file, paths.StateDir)
+	if _, err := stateimport.Run(ctx, stateimport.RunOptions{StateDir: paths.StateDir, SessionsDB: sessionsDB,
+		SessionStore: originalSessions, Logger: log}); err != nil {
+		if errors.Is(err, stateimport.ErrRelocate) {
+			// Starting without our own paired devices would unpair them in effect.
+			return err
+		}
+		// What was committed stays; the next start carries on. Run logged it.
+	}
+	own := stateimport.OwnDir(paths.StateDir)
+	devices, err := auth.OpenStore(auth.StoreOptions{Dir: own, Logger: log})
 	if err != nil {
 		return fmt.Errorf("device store: %w", err)
 	}
-	nodeStore, err := nodes.OpenStore(nodes.StoreOptions{StateDir: paths.StateDir, Logger: log})
+	nodeStore, err := nodes.OpenStore(nodes.StoreOptions{StateDir: own, Logger: log})
 	if err != nil {
 		return fmt.Errorf("node pairing store: %w", err)
 	}

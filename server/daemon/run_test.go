@@ -49,7 +49,13 @@ func freePort(t *testing.T) int {
 // points its state and config into a temp dir; the bridge stays off.
 func start(t *testing.T, cfg string) *running {
 	t.Helper()
-	home := t.TempDir()
+	return startHome(t, t.TempDir(), cfg)
+}
+
+// startHome runs the daemon over home (state in home/state), which may hold state
+// from an earlier run or another gateway.
+func startHome(t *testing.T, home, cfg string) *running {
+	t.Helper()
 	if cfg != "" {
 		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
@@ -75,6 +81,21 @@ func start(t *testing.T, cfg string) *running {
 		}
 	})
 	return r
+}
+
+// stop cancels the run and waits for Run to return nil; home stays for the next start.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		r.done <- nil // for the cleanup
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return")
+	}
 }
 
 func (r *running) waitOutput(t *testing.T, substr string) {

@@ -79,24 +79,13 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(s.paths.StateDir, "sessions.db")
+	path, original := sessionStores(s.file, s.paths.StateDir)
+	if original != "" {
+		s.log.Info("session.store names the original's sessions.json: read once into the session database, which is used instead", "store", original, "path", path)
+	}
 	mainKey, global := "", false
 	if sc := s.file.Config.Session; sc != nil {
 		mainKey = sc.MainKey
-		if sc.Store != nil && *sc.Store != "" {
-			// The original's session.store names a sessions.json; only a SQLite file
-			// name is taken over, so an old config never points SQLite at JSON.
-			if p := *sc.Store; strings.HasSuffix(p, ".db") {
-				if rest, ok := strings.CutPrefix(p, "~/"); ok {
-					if home, err := os.UserHomeDir(); err == nil {
-						p = filepath.Join(home, rest)
-					}
-				}
-				path = p
-			} else {
-				s.log.Warn("session.store is not a .db file; using the default session database", "store", p, "path", path)
-			}
-		}
 		// session.dmScope "main" (every direct chat in the main session) is the
 		// original's global scope for DMs; per-peer and per-channel-peer are this
 		// gateway's per-sender sessions. Unset keeps session.scope's answer.
@@ -227,4 +216,26 @@ func equalIntPtr(a, b *int) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// sessionStores reads session.store. A path ending in .db names this gateway's session
+// database (default <stateDir>/sessions.db); anything else is the original's
+// sessions.json (a path or a {agentId} template), which is not ours to write: it is
+// returned as original for stateimport to read, and the default database is used.
+func sessionStores(f *config.File, stateDir string) (db, original string) {
+	db = filepath.Join(stateDir, "sessions.db")
+	sc := f.Config.Session
+	if sc == nil || sc.Store == nil || strings.TrimSpace(*sc.Store) == "" {
+		return db, ""
+	}
+	p := strings.TrimSpace(*sc.Store)
+	if !strings.HasSuffix(p, ".db") {
+		return db, p
+	}
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, rest)
+		}
+	}
+	return p, ""
 }

@@ -33,9 +33,10 @@ const (
 
 // StoreOptions configure OpenStore.
 type StoreOptions struct {
-	// StateDir is the gateway state dir; the store keeps its files in
-	// StateDir/nodes/ (pending.json, paired.json). Note: the original gateway used
-	// ~/.clawdbot/nodes whatever CLAWDBOT_STATE_DIR said; we use the state dir.
+	// StateDir is the directory the store keeps its files under, in StateDir/nodes/
+	// (pending.json, paired.json). The daemon passes stateimport.OwnDir
+	// (<state dir>/gateway): the original keeps files of the same names, tokens in
+	// clear, in <state dir>/nodes, which this store must never rewrite.
 	StateDir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

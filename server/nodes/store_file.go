@@ -13,9 +13,7 @@ import (
 // every node): move or fix the file.
 var ErrCorrupt = errors.New("corrupt node store file")
 
-// nodesDir is where the store lives. The original kept these files in
-// ~/.clawdbot/nodes regardless of CLAWDBOT_STATE_DIR; we root them at the state dir so
-// that one state dir holds all of a gateway's state (and tests stay hermetic).
+// nodesDir is where the store lives under its directory (see StoreOptions.StateDir).
 func nodesDir(stateDir string) string { return filepath.Join(stateDir, "nodes") }
 
 // pairFiles is the store's paired.json and pending.json under dir.
