@@ -138,11 +138,11 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v319 ClientID
-			if err := v319.DecodeJSON(d, &pp); err != nil {
+			var v495 ClientID
+			if err := v495.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v319
+			v.ClientID = &v495
 		case "clientMode":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -152,11 +152,11 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v320 ClientMode
-			if err := v320.DecodeJSON(d, &pp); err != nil {
+			var v496 ClientMode
+			if err := v496.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v320
+			v.ClientMode = &v496
 		case "deviceId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -167,14 +167,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x321, err := d.String()
+				x497, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x321 == "" {
+				if x497 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x321
+				v.DeviceID = x497
 			}
 		case "displayName":
 			if seen[3] {
@@ -185,18 +185,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v322 string
+			var v498 string
 			{
-				x323, err := d.String()
+				x499, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x323 == "" {
+				if x499 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v322 = x323
+				v498 = x499
 			}
-			v.DisplayName = &v322
+			v.DisplayName = &v498
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -206,15 +206,15 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v324 bool
+			var v500 bool
 			{
-				x325, err := d.Bool()
+				x501, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v324 = x325
+				v500 = x501
 			}
-			v.IsRepair = &v324
+			v.IsRepair = &v500
 		case "platform":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -224,18 +224,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v326 string
+			var v502 string
 			{
-				x327, err := d.String()
+				x503, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x327 == "" {
+				if x503 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v326 = x327
+				v502 = x503
 			}
-			v.Platform = &v326
+			v.Platform = &v502
 		case "publicKey":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -246,14 +246,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x328, err := d.String()
+				x504, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x328 == "" {
+				if x504 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x328
+				v.PublicKey = x504
 			}
 		case "remoteIp":
 			if seen[7] {
@@ -264,18 +264,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v329 string
+			var v505 string
 			{
-				x330, err := d.String()
+				x506, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x330 == "" {
+				if x506 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v329 = x330
+				v505 = x506
 			}
-			v.RemoteIP = &v329
+			v.RemoteIP = &v505
 		case "requestId":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -286,14 +286,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x331, err := d.String()
+				x507, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x331 == "" {
+				if x507 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x331
+				v.RequestID = x507
 			}
 		case "role":
 			if seen[9] {
@@ -304,18 +304,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v332 string
+			var v508 string
 			{
-				x333, err := d.String()
+				x509, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x333 == "" {
+				if x509 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v332 = x333
+				v508 = x509
 			}
-			v.Role = &v332
+			v.Role = &v508
 		case "scopes":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "scopes")
@@ -329,8 +329,8 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x334 := make([]string, 0)
-				for i335 := 0; ; i335++ {
+				x510 := make([]string, 0)
+				for i511 := 0; ; i511++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -338,25 +338,25 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip336 := wire.Path{
-						Index:   i335,
+					ip512 := wire.Path{
+						Index:   i511,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el337 string
+					var el513 string
 					{
-						x338, err := d.String()
+						x514, err := d.String()
 						if err != nil {
-							return wire.At(&ip336, err)
+							return wire.At(&ip512, err)
 						}
-						if x338 == "" {
-							return wire.Errorf(&ip336, "must NOT have fewer than %d characters", 1)
+						if x514 == "" {
+							return wire.Errorf(&ip512, "must NOT have fewer than %d characters", 1)
 						}
-						el337 = x338
+						el513 = x514
 					}
-					x334 = append(x334, el337)
+					x510 = append(x510, el513)
 				}
-				v.Scopes = x334
+				v.Scopes = x510
 			}
 		case "ts":
 			if seen[11] {
@@ -368,14 +368,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x339, err := d.Int()
+				x515, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x339 < int64(0) {
+				if x515 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x339
+				v.Ts = x515
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -464,11 +464,11 @@ func (v *DevicePairRequest) AppendJSON(b []byte) []byte {
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i340, x341 := range v.Scopes {
-			if i340 > 0 {
+		for i516, x517 := range v.Scopes {
+			if i516 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x341)
+			b = wire.AppendString(b, x517)
 		}
 		b = append(b, ']')
 	}
@@ -564,14 +564,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x356, err := d.String()
+				x532, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x356 == "" {
+				if x532 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Code = x356
+				v.Code = x532
 			}
 		case "details":
 			if seen[1] {
@@ -583,14 +583,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x357, err := d.Raw()
+				x533, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Details = x357
+					v.Details = x533
 				} else {
-					v.Details = append(json.RawMessage(nil), x357...)
+					v.Details = append(json.RawMessage(nil), x533...)
 				}
 			}
 		case "message":
@@ -603,14 +603,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x358, err := d.String()
+				x534, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x358 == "" {
+				if x534 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x358
+				v.Message = x534
 			}
 		case "retryAfterMs":
 			if seen[3] {
@@ -621,18 +621,18 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "retryAfterMs",
 				Parent: p,
 			}
-			var v359 int64
+			var v535 int64
 			{
-				x360, err := d.Int()
+				x536, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x360 < int64(0) {
+				if x536 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v359 = x360
+				v535 = x536
 			}
-			v.RetryAfterMs = &v359
+			v.RetryAfterMs = &v535
 		case "retryable":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "retryable")
@@ -642,15 +642,15 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "retryable",
 				Parent: p,
 			}
-			var v361 bool
+			var v537 bool
 			{
-				x362, err := d.Bool()
+				x538, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v361 = x362
+				v537 = x538
 			}
-			v.Retryable = &v361
+			v.Retryable = &v537
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -745,8 +745,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x507 := make([]string, 0)
-				for i508 := 0; ; i508++ {
+				x699 := make([]string, 0)
+				for i700 := 0; ; i700++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -754,25 +754,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip509 := wire.Path{
-						Index:   i508,
+					ip701 := wire.Path{
+						Index:   i700,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el510 string
+					var el702 string
 					{
-						x511, err := d.String()
+						x703, err := d.String()
 						if err != nil {
-							return wire.At(&ip509, err)
+							return wire.At(&ip701, err)
 						}
-						if x511 == "" {
-							return wire.Errorf(&ip509, "must NOT have fewer than %d characters", 1)
+						if x703 == "" {
+							return wire.Errorf(&ip701, "must NOT have fewer than %d characters", 1)
 						}
-						el510 = x511
+						el702 = x703
 					}
-					x507 = append(x507, el510)
+					x699 = append(x699, el702)
 				}
-				v.Caps = x507
+				v.Caps = x699
 			}
 		case "commands":
 			if seen[1] {
@@ -787,8 +787,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x512 := make([]string, 0)
-				for i513 := 0; ; i513++ {
+				x704 := make([]string, 0)
+				for i705 := 0; ; i705++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -796,25 +796,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip514 := wire.Path{
-						Index:   i513,
+					ip706 := wire.Path{
+						Index:   i705,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el515 string
+					var el707 string
 					{
-						x516, err := d.String()
+						x708, err := d.String()
 						if err != nil {
-							return wire.At(&ip514, err)
+							return wire.At(&ip706, err)
 						}
-						if x516 == "" {
-							return wire.Errorf(&ip514, "must NOT have fewer than %d characters", 1)
+						if x708 == "" {
+							return wire.Errorf(&ip706, "must NOT have fewer than %d characters", 1)
 						}
-						el515 = x516
+						el707 = x708
 					}
-					x512 = append(x512, el515)
+					x704 = append(x704, el707)
 				}
-				v.Commands = x512
+				v.Commands = x704
 			}
 		case "connected":
 			if seen[2] {
@@ -826,11 +826,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x517, err := d.Bool()
+				x709, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x517
+				v.Connected = x709
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -841,18 +841,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v518 string
+			var v710 string
 			{
-				x519, err := d.String()
+				x711, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x519 == "" {
+				if x711 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v518 = x519
+				v710 = x711
 			}
-			v.DeviceFamily = &v518
+			v.DeviceFamily = &v710
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -862,18 +862,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v520 string
+			var v712 string
 			{
-				x521, err := d.String()
+				x713, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x521 == "" {
+				if x713 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v520 = x521
+				v712 = x713
 			}
-			v.DisplayName = &v520
+			v.DisplayName = &v712
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -883,18 +883,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v522 string
+			var v714 string
 			{
-				x523, err := d.String()
+				x715, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x523 == "" {
+				if x715 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v522 = x523
+				v714 = x715
 			}
-			v.ModelIdentifier = &v522
+			v.ModelIdentifier = &v714
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -905,14 +905,14 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x524, err := d.String()
+				x716, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x524 == "" {
+				if x716 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x524
+				v.NodeID = x716
 			}
 		case "paired":
 			if seen[7] {
@@ -924,11 +924,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x525, err := d.Bool()
+				x717, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x525
+				v.Paired = x717
 			}
 		case "permissions":
 			if seen[8] {
@@ -943,7 +943,7 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x526 := map[string]bool{}
+				x718 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -952,25 +952,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k527 := string(key)
-					if _, dup := x526[k527]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k527)
+					k719 := string(key)
+					if _, dup := x718[k719]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k719)
 					}
-					kp528 := wire.Path{
-						Key:    k527,
+					kp720 := wire.Path{
+						Key:    k719,
 						Parent: &pp,
 					}
-					var el529 bool
+					var el721 bool
 					{
-						x530, err := d.Bool()
+						x722, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp528, err)
+							return wire.At(&kp720, err)
 						}
-						el529 = x530
+						el721 = x722
 					}
-					x526[k527] = el529
+					x718[k719] = el721
 				}
-				v.Permissions = x526
+				v.Permissions = x718
 			}
 		case "platform":
 			if seen[9] {
@@ -981,18 +981,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v531 string
+			var v723 string
 			{
-				x532, err := d.String()
+				x724, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x532 == "" {
+				if x724 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v531 = x532
+				v723 = x724
 			}
-			v.Platform = &v531
+			v.Platform = &v723
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1002,18 +1002,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v533 string
+			var v725 string
 			{
-				x534, err := d.String()
+				x726, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x534 == "" {
+				if x726 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v533 = x534
+				v725 = x726
 			}
-			v.RemoteIP = &v533
+			v.RemoteIP = &v725
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1023,18 +1023,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v535 string
+			var v727 string
 			{
-				x536, err := d.String()
+				x728, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x536 == "" {
+				if x728 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v535 = x536
+				v727 = x728
 			}
-			v.Version = &v535
+			v.Version = &v727
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1065,11 +1065,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i537, x538 := range v.Caps {
-			if i537 > 0 {
+		for i729, x730 := range v.Caps {
+			if i729 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x538)
+			b = wire.AppendString(b, x730)
 		}
 		b = append(b, ']')
 	}
@@ -1078,11 +1078,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i539, x540 := range v.Commands {
-			if i539 > 0 {
+		for i731, x732 := range v.Commands {
+			if i731 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x540)
+			b = wire.AppendString(b, x732)
 		}
 		b = append(b, ']')
 	}
@@ -1119,14 +1119,14 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i541, k542 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i541 > 0 {
+		for i733, k734 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i733 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k542)
+			b = wire.AppendString(b, k734)
 			b = append(b, ':')
-			x543 := v.Permissions[k542]
-			b = wire.AppendBool(b, x543)
+			x735 := v.Permissions[k734]
+			b = wire.AppendBool(b, x735)
 		}
 		b = append(b, '}')
 	}
@@ -1201,14 +1201,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x644, err := d.Int()
+				x836, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x644 < int64(0) {
+				if x836 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x644
+				v.ApprovedAtMs = x836
 			}
 		case "clientId":
 			if seen[1] {
@@ -1219,11 +1219,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v645 ClientID
-			if err := v645.DecodeJSON(d, &pp); err != nil {
+			var v837 ClientID
+			if err := v837.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v645
+			v.ClientID = &v837
 		case "clientMode":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -1233,11 +1233,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v646 ClientMode
-			if err := v646.DecodeJSON(d, &pp); err != nil {
+			var v838 ClientMode
+			if err := v838.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v646
+			v.ClientMode = &v838
 		case "createdAtMs":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "createdAtMs")
@@ -1248,14 +1248,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x647, err := d.Int()
+				x839, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x647 < int64(0) {
+				if x839 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x647
+				v.CreatedAtMs = x839
 			}
 		case "deviceId":
 			if seen[4] {
@@ -1267,14 +1267,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x648, err := d.String()
+				x840, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x648 == "" {
+				if x840 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x648
+				v.DeviceID = x840
 			}
 		case "displayName":
 			if seen[5] {
@@ -1285,18 +1285,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v649 string
+			var v841 string
 			{
-				x650, err := d.String()
+				x842, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x650 == "" {
+				if x842 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v649 = x650
+				v841 = x842
 			}
-			v.DisplayName = &v649
+			v.DisplayName = &v841
 		case "platform":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -1306,18 +1306,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v651 string
+			var v843 string
 			{
-				x652, err := d.String()
+				x844, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x652 == "" {
+				if x844 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v651 = x652
+				v843 = x844
 			}
-			v.Platform = &v651
+			v.Platform = &v843
 		case "publicKey":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -1328,14 +1328,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x653, err := d.String()
+				x845, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x653 == "" {
+				if x845 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x653
+				v.PublicKey = x845
 			}
 		case "remoteIp":
 			if seen[8] {
@@ -1346,18 +1346,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v654 string
+			var v846 string
 			{
-				x655, err := d.String()
+				x847, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x655 == "" {
+				if x847 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v654 = x655
+				v846 = x847
 			}
-			v.RemoteIP = &v654
+			v.RemoteIP = &v846
 		case "role":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1367,18 +1367,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v656 string
+			var v848 string
 			{
-				x657, err := d.String()
+				x849, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x657 == "" {
+				if x849 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v656 = x657
+				v848 = x849
 			}
-			v.Role = &v656
+			v.Role = &v848
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -1392,8 +1392,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x658 := make([]string, 0)
-				for i659 := 0; ; i659++ {
+				x850 := make([]string, 0)
+				for i851 := 0; ; i851++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1401,25 +1401,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip660 := wire.Path{
-						Index:   i659,
+					ip852 := wire.Path{
+						Index:   i851,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el661 string
+					var el853 string
 					{
-						x662, err := d.String()
+						x854, err := d.String()
 						if err != nil {
-							return wire.At(&ip660, err)
+							return wire.At(&ip852, err)
 						}
-						if x662 == "" {
-							return wire.Errorf(&ip660, "must NOT have fewer than %d characters", 1)
+						if x854 == "" {
+							return wire.Errorf(&ip852, "must NOT have fewer than %d characters", 1)
 						}
-						el661 = x662
+						el853 = x854
 					}
-					x658 = append(x658, el661)
+					x850 = append(x850, el853)
 				}
-				v.Roles = x658
+				v.Roles = x850
 			}
 		case "scopes":
 			if seen[11] {
@@ -1434,8 +1434,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x663 := make([]string, 0)
-				for i664 := 0; ; i664++ {
+				x855 := make([]string, 0)
+				for i856 := 0; ; i856++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1443,25 +1443,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip665 := wire.Path{
-						Index:   i664,
+					ip857 := wire.Path{
+						Index:   i856,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el666 string
+					var el858 string
 					{
-						x667, err := d.String()
+						x859, err := d.String()
 						if err != nil {
-							return wire.At(&ip665, err)
+							return wire.At(&ip857, err)
 						}
-						if x667 == "" {
-							return wire.Errorf(&ip665, "must NOT have fewer than %d characters", 1)
+						if x859 == "" {
+							return wire.Errorf(&ip857, "must NOT have fewer than %d characters", 1)
 						}
-						el666 = x667
+						el858 = x859
 					}
-					x663 = append(x663, el666)
+					x855 = append(x855, el858)
 				}
-				v.Scopes = x663
+				v.Scopes = x855
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1544,22 +1544,22 @@ func (v *PairedDevice) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i668, x669 := range v.Roles {
-			if i668 > 0 {
+		for i860, x861 := range v.Roles {
+			if i860 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x669)
+			b = wire.AppendString(b, x861)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i670, x671 := range v.Scopes {
-			if i670 > 0 {
+		for i862, x863 := range v.Scopes {
+			if i862 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x671)
+			b = wire.AppendString(b, x863)
 		}
 		b = append(b, ']')
 	}
@@ -1610,14 +1610,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x672, err := d.Int()
+				x864, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x672 < int64(0) {
+				if x864 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x672
+				v.ApprovedAtMs = x864
 			}
 		case "caps":
 			if seen[1] {
@@ -1632,8 +1632,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x673 := make([]string, 0)
-				for i674 := 0; ; i674++ {
+				x865 := make([]string, 0)
+				for i866 := 0; ; i866++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1641,25 +1641,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip675 := wire.Path{
-						Index:   i674,
+					ip867 := wire.Path{
+						Index:   i866,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el676 string
+					var el868 string
 					{
-						x677, err := d.String()
+						x869, err := d.String()
 						if err != nil {
-							return wire.At(&ip675, err)
+							return wire.At(&ip867, err)
 						}
-						if x677 == "" {
-							return wire.Errorf(&ip675, "must NOT have fewer than %d characters", 1)
+						if x869 == "" {
+							return wire.Errorf(&ip867, "must NOT have fewer than %d characters", 1)
 						}
-						el676 = x677
+						el868 = x869
 					}
-					x673 = append(x673, el676)
+					x865 = append(x865, el868)
 				}
-				v.Caps = x673
+				v.Caps = x865
 			}
 		case "commands":
 			if seen[2] {
@@ -1674,8 +1674,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x678 := make([]string, 0)
-				for i679 := 0; ; i679++ {
+				x870 := make([]string, 0)
+				for i871 := 0; ; i871++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1683,25 +1683,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip680 := wire.Path{
-						Index:   i679,
+					ip872 := wire.Path{
+						Index:   i871,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el681 string
+					var el873 string
 					{
-						x682, err := d.String()
+						x874, err := d.String()
 						if err != nil {
-							return wire.At(&ip680, err)
+							return wire.At(&ip872, err)
 						}
-						if x682 == "" {
-							return wire.Errorf(&ip680, "must NOT have fewer than %d characters", 1)
+						if x874 == "" {
+							return wire.Errorf(&ip872, "must NOT have fewer than %d characters", 1)
 						}
-						el681 = x682
+						el873 = x874
 					}
-					x678 = append(x678, el681)
+					x870 = append(x870, el873)
 				}
-				v.Commands = x678
+				v.Commands = x870
 			}
 		case "createdAtMs":
 			if seen[3] {
@@ -1713,14 +1713,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x683, err := d.Int()
+				x875, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x683 < int64(0) {
+				if x875 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x683
+				v.CreatedAtMs = x875
 			}
 		case "deviceFamily":
 			if seen[4] {
@@ -1731,18 +1731,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v684 string
+			var v876 string
 			{
-				x685, err := d.String()
+				x877, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x685 == "" {
+				if x877 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v684 = x685
+				v876 = x877
 			}
-			v.DeviceFamily = &v684
+			v.DeviceFamily = &v876
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -1752,18 +1752,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v686 string
+			var v878 string
 			{
-				x687, err := d.String()
+				x879, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x687 == "" {
+				if x879 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v686 = x687
+				v878 = x879
 			}
-			v.DisplayName = &v686
+			v.DisplayName = &v878
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -1773,18 +1773,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v688 string
+			var v880 string
 			{
-				x689, err := d.String()
+				x881, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x689 == "" {
+				if x881 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v688 = x689
+				v880 = x881
 			}
-			v.ModelIdentifier = &v688
+			v.ModelIdentifier = &v880
 		case "nodeId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -1795,14 +1795,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x690, err := d.String()
+				x882, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x690 == "" {
+				if x882 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x690
+				v.NodeID = x882
 			}
 		case "permissions":
 			if seen[8] {
@@ -1817,7 +1817,7 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x691 := map[string]bool{}
+				x883 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -1826,25 +1826,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k692 := string(key)
-					if _, dup := x691[k692]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k692)
+					k884 := string(key)
+					if _, dup := x883[k884]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k884)
 					}
-					kp693 := wire.Path{
-						Key:    k692,
+					kp885 := wire.Path{
+						Key:    k884,
 						Parent: &pp,
 					}
-					var el694 bool
+					var el886 bool
 					{
-						x695, err := d.Bool()
+						x887, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp693, err)
+							return wire.At(&kp885, err)
 						}
-						el694 = x695
+						el886 = x887
 					}
-					x691[k692] = el694
+					x883[k884] = el886
 				}
-				v.Permissions = x691
+				v.Permissions = x883
 			}
 		case "platform":
 			if seen[9] {
@@ -1855,18 +1855,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v696 string
+			var v888 string
 			{
-				x697, err := d.String()
+				x889, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x697 == "" {
+				if x889 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v696 = x697
+				v888 = x889
 			}
-			v.Platform = &v696
+			v.Platform = &v888
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1876,18 +1876,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v698 string
+			var v890 string
 			{
-				x699, err := d.String()
+				x891, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x699 == "" {
+				if x891 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v698 = x699
+				v890 = x891
 			}
-			v.RemoteIP = &v698
+			v.RemoteIP = &v890
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1897,18 +1897,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v700 string
+			var v892 string
 			{
-				x701, err := d.String()
+				x893, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x701 == "" {
+				if x893 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v700 = x701
+				v892 = x893
 			}
-			v.Version = &v700
+			v.Version = &v892
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1933,22 +1933,22 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i702, x703 := range v.Caps {
-			if i702 > 0 {
+		for i894, x895 := range v.Caps {
+			if i894 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x703)
+			b = wire.AppendString(b, x895)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i704, x705 := range v.Commands {
-			if i704 > 0 {
+		for i896, x897 := range v.Commands {
+			if i896 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x705)
+			b = wire.AppendString(b, x897)
 		}
 		b = append(b, ']')
 	}
@@ -1983,14 +1983,14 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i706, k707 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i706 > 0 {
+		for i898, k899 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i898 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k707)
+			b = wire.AppendString(b, k899)
 			b = append(b, ':')
-			x708 := v.Permissions[k707]
-			b = wire.AppendBool(b, x708)
+			x900 := v.Permissions[k899]
+			b = wire.AppendBool(b, x900)
 		}
 		b = append(b, '}')
 	}
@@ -2105,8 +2105,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x709 := make([]string, 0)
-				for i710 := 0; ; i710++ {
+				x901 := make([]string, 0)
+				for i902 := 0; ; i902++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2114,25 +2114,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip711 := wire.Path{
-						Index:   i710,
+					ip903 := wire.Path{
+						Index:   i902,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el712 string
+					var el904 string
 					{
-						x713, err := d.String()
+						x905, err := d.String()
 						if err != nil {
-							return wire.At(&ip711, err)
+							return wire.At(&ip903, err)
 						}
-						if x713 == "" {
-							return wire.Errorf(&ip711, "must NOT have fewer than %d characters", 1)
+						if x905 == "" {
+							return wire.Errorf(&ip903, "must NOT have fewer than %d characters", 1)
 						}
-						el712 = x713
+						el904 = x905
 					}
-					x709 = append(x709, el712)
+					x901 = append(x901, el904)
 				}
-				v.Caps = x709
+				v.Caps = x901
 			}
 		case "commands":
 			if seen[1] {
@@ -2147,8 +2147,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x714 := make([]string, 0)
-				for i715 := 0; ; i715++ {
+				x906 := make([]string, 0)
+				for i907 := 0; ; i907++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2156,25 +2156,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip716 := wire.Path{
-						Index:   i715,
+					ip908 := wire.Path{
+						Index:   i907,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el717 string
+					var el909 string
 					{
-						x718, err := d.String()
+						x910, err := d.String()
 						if err != nil {
-							return wire.At(&ip716, err)
+							return wire.At(&ip908, err)
 						}
-						if x718 == "" {
-							return wire.Errorf(&ip716, "must NOT have fewer than %d characters", 1)
+						if x910 == "" {
+							return wire.Errorf(&ip908, "must NOT have fewer than %d characters", 1)
 						}
-						el717 = x718
+						el909 = x910
 					}
-					x714 = append(x714, el717)
+					x906 = append(x906, el909)
 				}
-				v.Commands = x714
+				v.Commands = x906
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -2185,18 +2185,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v719 string
+			var v911 string
 			{
-				x720, err := d.String()
+				x912, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x720 == "" {
+				if x912 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v719 = x720
+				v911 = x912
 			}
-			v.DeviceFamily = &v719
+			v.DeviceFamily = &v911
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -2206,18 +2206,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v721 string
+			var v913 string
 			{
-				x722, err := d.String()
+				x914, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x722 == "" {
+				if x914 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v721 = x722
+				v913 = x914
 			}
-			v.DisplayName = &v721
+			v.DisplayName = &v913
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -2227,15 +2227,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v723 bool
+			var v915 bool
 			{
-				x724, err := d.Bool()
+				x916, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v723 = x724
+				v915 = x916
 			}
-			v.IsRepair = &v723
+			v.IsRepair = &v915
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2245,18 +2245,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v725 string
+			var v917 string
 			{
-				x726, err := d.String()
+				x918, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x726 == "" {
+				if x918 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v725 = x726
+				v917 = x918
 			}
-			v.ModelIdentifier = &v725
+			v.ModelIdentifier = &v917
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -2267,14 +2267,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x727, err := d.String()
+				x919, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x727 == "" {
+				if x919 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x727
+				v.NodeID = x919
 			}
 		case "permissions":
 			if seen[7] {
@@ -2289,7 +2289,7 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x728 := map[string]bool{}
+				x920 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -2298,25 +2298,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k729 := string(key)
-					if _, dup := x728[k729]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k729)
+					k921 := string(key)
+					if _, dup := x920[k921]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k921)
 					}
-					kp730 := wire.Path{
-						Key:    k729,
+					kp922 := wire.Path{
+						Key:    k921,
 						Parent: &pp,
 					}
-					var el731 bool
+					var el923 bool
 					{
-						x732, err := d.Bool()
+						x924, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp730, err)
+							return wire.At(&kp922, err)
 						}
-						el731 = x732
+						el923 = x924
 					}
-					x728[k729] = el731
+					x920[k921] = el923
 				}
-				v.Permissions = x728
+				v.Permissions = x920
 			}
 		case "platform":
 			if seen[8] {
@@ -2327,18 +2327,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v733 string
+			var v925 string
 			{
-				x734, err := d.String()
+				x926, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x734 == "" {
+				if x926 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v733 = x734
+				v925 = x926
 			}
-			v.Platform = &v733
+			v.Platform = &v925
 		case "remoteIp":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -2348,18 +2348,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v735 string
+			var v927 string
 			{
-				x736, err := d.String()
+				x928, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x736 == "" {
+				if x928 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v735 = x736
+				v927 = x928
 			}
-			v.RemoteIP = &v735
+			v.RemoteIP = &v927
 		case "requestId":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -2370,14 +2370,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x737, err := d.String()
+				x929, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x737 == "" {
+				if x929 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x737
+				v.RequestID = x929
 			}
 		case "silent":
 			if seen[11] {
@@ -2388,15 +2388,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "silent",
 				Parent: p,
 			}
-			var v738 bool
+			var v930 bool
 			{
-				x739, err := d.Bool()
+				x931, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v738 = x739
+				v930 = x931
 			}
-			v.Silent = &v738
+			v.Silent = &v930
 		case "ts":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -2407,14 +2407,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x740, err := d.Int()
+				x932, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x740 < int64(0) {
+				if x932 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x740
+				v.Ts = x932
 			}
 		case "version":
 			if seen[13] {
@@ -2425,18 +2425,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v741 string
+			var v933 string
 			{
-				x742, err := d.String()
+				x934, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x742 == "" {
+				if x934 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v741 = x742
+				v933 = x934
 			}
-			v.Version = &v741
+			v.Version = &v933
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -2459,22 +2459,22 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i743, x744 := range v.Caps {
-			if i743 > 0 {
+		for i935, x936 := range v.Caps {
+			if i935 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x744)
+			b = wire.AppendString(b, x936)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i745, x746 := range v.Commands {
-			if i745 > 0 {
+		for i937, x938 := range v.Commands {
+			if i937 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x746)
+			b = wire.AppendString(b, x938)
 		}
 		b = append(b, ']')
 	}
@@ -2515,14 +2515,14 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i747, k748 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i747 > 0 {
+		for i939, k940 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i939 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k748)
+			b = wire.AppendString(b, k940)
 			b = append(b, ':')
-			x749 := v.Permissions[k748]
-			b = wire.AppendBool(b, x749)
+			x941 := v.Permissions[k940]
+			b = wire.AppendBool(b, x941)
 		}
 		b = append(b, '}')
 	}
@@ -2609,14 +2609,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x750, err := d.Int()
+				x942, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x750 < int64(1) {
+				if x942 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxBufferedBytes = x750
+				v.MaxBufferedBytes = x942
 			}
 		case "maxPayload":
 			if seen[1] {
@@ -2628,14 +2628,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x751, err := d.Int()
+				x943, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x751 < int64(1) {
+				if x943 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxPayload = x751
+				v.MaxPayload = x943
 			}
 		case "tickIntervalMs":
 			if seen[2] {
@@ -2647,14 +2647,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x752, err := d.Int()
+				x944, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x752 < int64(1) {
+				if x944 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.TickIntervalMs = x752
+				v.TickIntervalMs = x944
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -2727,18 +2727,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v796 string
+			var v988 string
 			{
-				x797, err := d.String()
+				x989, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x797 == "" {
+				if x989 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v796 = x797
+				v988 = x989
 			}
-			v.DeviceFamily = &v796
+			v.DeviceFamily = &v988
 		case "deviceId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -2748,18 +2748,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceId",
 				Parent: p,
 			}
-			var v798 string
+			var v990 string
 			{
-				x799, err := d.String()
+				x991, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x799 == "" {
+				if x991 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v798 = x799
+				v990 = x991
 			}
-			v.DeviceID = &v798
+			v.DeviceID = &v990
 		case "host":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -2769,18 +2769,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v800 string
+			var v992 string
 			{
-				x801, err := d.String()
+				x993, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x801 == "" {
+				if x993 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v800 = x801
+				v992 = x993
 			}
-			v.Host = &v800
+			v.Host = &v992
 		case "instanceId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -2790,18 +2790,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v802 string
+			var v994 string
 			{
-				x803, err := d.String()
+				x995, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x803 == "" {
+				if x995 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v802 = x803
+				v994 = x995
 			}
-			v.InstanceID = &v802
+			v.InstanceID = &v994
 		case "ip":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -2811,18 +2811,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v804 string
+			var v996 string
 			{
-				x805, err := d.String()
+				x997, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x805 == "" {
+				if x997 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v804 = x805
+				v996 = x997
 			}
-			v.IP = &v804
+			v.IP = &v996
 		case "lastInputSeconds":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -2832,18 +2832,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v806 int64
+			var v998 int64
 			{
-				x807, err := d.Int()
+				x999, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x807 < int64(0) {
+				if x999 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v806 = x807
+				v998 = x999
 			}
-			v.LastInputSeconds = &v806
+			v.LastInputSeconds = &v998
 		case "mode":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -2853,18 +2853,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v808 string
+			var v1000 string
 			{
-				x809, err := d.String()
+				x1001, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x809 == "" {
+				if x1001 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v808 = x809
+				v1000 = x1001
 			}
-			v.Mode = &v808
+			v.Mode = &v1000
 		case "modelIdentifier":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2874,18 +2874,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v810 string
+			var v1002 string
 			{
-				x811, err := d.String()
+				x1003, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x811 == "" {
+				if x1003 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v810 = x811
+				v1002 = x1003
 			}
-			v.ModelIdentifier = &v810
+			v.ModelIdentifier = &v1002
 		case "platform":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -2895,18 +2895,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v812 string
+			var v1004 string
 			{
-				x813, err := d.String()
+				x1005, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x813 == "" {
+				if x1005 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v812 = x813
+				v1004 = x1005
 			}
-			v.Platform = &v812
+			v.Platform = &v1004
 		case "reason":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -2916,18 +2916,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v814 string
+			var v1006 string
 			{
-				x815, err := d.String()
+				x1007, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x815 == "" {
+				if x1007 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v814 = x815
+				v1006 = x1007
 			}
-			v.Reason = &v814
+			v.Reason = &v1006
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -2941,8 +2941,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x816 := make([]string, 0)
-				for i817 := 0; ; i817++ {
+				x1008 := make([]string, 0)
+				for i1009 := 0; ; i1009++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2950,25 +2950,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip818 := wire.Path{
-						Index:   i817,
+					ip1010 := wire.Path{
+						Index:   i1009,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el819 string
+					var el1011 string
 					{
-						x820, err := d.String()
+						x1012, err := d.String()
 						if err != nil {
-							return wire.At(&ip818, err)
+							return wire.At(&ip1010, err)
 						}
-						if x820 == "" {
-							return wire.Errorf(&ip818, "must NOT have fewer than %d characters", 1)
+						if x1012 == "" {
+							return wire.Errorf(&ip1010, "must NOT have fewer than %d characters", 1)
 						}
-						el819 = x820
+						el1011 = x1012
 					}
-					x816 = append(x816, el819)
+					x1008 = append(x1008, el1011)
 				}
-				v.Roles = x816
+				v.Roles = x1008
 			}
 		case "scopes":
 			if seen[11] {
@@ -2983,8 +2983,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x821 := make([]string, 0)
-				for i822 := 0; ; i822++ {
+				x1013 := make([]string, 0)
+				for i1014 := 0; ; i1014++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2992,25 +2992,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip823 := wire.Path{
-						Index:   i822,
+					ip1015 := wire.Path{
+						Index:   i1014,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el824 string
+					var el1016 string
 					{
-						x825, err := d.String()
+						x1017, err := d.String()
 						if err != nil {
-							return wire.At(&ip823, err)
+							return wire.At(&ip1015, err)
 						}
-						if x825 == "" {
-							return wire.Errorf(&ip823, "must NOT have fewer than %d characters", 1)
+						if x1017 == "" {
+							return wire.Errorf(&ip1015, "must NOT have fewer than %d characters", 1)
 						}
-						el824 = x825
+						el1016 = x1017
 					}
-					x821 = append(x821, el824)
+					x1013 = append(x1013, el1016)
 				}
-				v.Scopes = x821
+				v.Scopes = x1013
 			}
 		case "tags":
 			if seen[12] {
@@ -3025,8 +3025,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x826 := make([]string, 0)
-				for i827 := 0; ; i827++ {
+				x1018 := make([]string, 0)
+				for i1019 := 0; ; i1019++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -3034,25 +3034,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip828 := wire.Path{
-						Index:   i827,
+					ip1020 := wire.Path{
+						Index:   i1019,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el829 string
+					var el1021 string
 					{
-						x830, err := d.String()
+						x1022, err := d.String()
 						if err != nil {
-							return wire.At(&ip828, err)
+							return wire.At(&ip1020, err)
 						}
-						if x830 == "" {
-							return wire.Errorf(&ip828, "must NOT have fewer than %d characters", 1)
+						if x1022 == "" {
+							return wire.Errorf(&ip1020, "must NOT have fewer than %d characters", 1)
 						}
-						el829 = x830
+						el1021 = x1022
 					}
-					x826 = append(x826, el829)
+					x1018 = append(x1018, el1021)
 				}
-				v.Tags = x826
+				v.Tags = x1018
 			}
 		case "text":
 			if seen[13] {
@@ -3063,15 +3063,15 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "text",
 				Parent: p,
 			}
-			var v831 string
+			var v1023 string
 			{
-				x832, err := d.String()
+				x1024, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v831 = x832
+				v1023 = x1024
 			}
-			v.Text = &v831
+			v.Text = &v1023
 		case "ts":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -3082,14 +3082,14 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x833, err := d.Int()
+				x1025, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x833 < int64(0) {
+				if x1025 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x833
+				v.Ts = x1025
 			}
 		case "version":
 			if seen[15] {
@@ -3100,18 +3100,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v834 string
+			var v1026 string
 			{
-				x835, err := d.String()
+				x1027, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x835 == "" {
+				if x1027 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v834 = x835
+				v1026 = x1027
 			}
-			v.Version = &v834
+			v.Version = &v1026
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3208,33 +3208,33 @@ func (v *PresenceEntry) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i836, x837 := range v.Roles {
-			if i836 > 0 {
+		for i1028, x1029 := range v.Roles {
+			if i1028 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x837)
+			b = wire.AppendString(b, x1029)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i838, x839 := range v.Scopes {
-			if i838 > 0 {
+		for i1030, x1031 := range v.Scopes {
+			if i1030 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x839)
+			b = wire.AppendString(b, x1031)
 		}
 		b = append(b, ']')
 	}
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i840, x841 := range v.Tags {
-			if i840 > 0 {
+		for i1032, x1033 := range v.Tags {
+			if i1032 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x841)
+			b = wire.AppendString(b, x1033)
 		}
 		b = append(b, ']')
 	}
@@ -3303,14 +3303,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x902, err := d.String()
+				x1094, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x902 == "" {
+				if x1094 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DefaultAgentID = x902
+				v.DefaultAgentID = x1094
 			}
 		case "mainKey":
 			if seen[1] {
@@ -3322,14 +3322,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x903, err := d.String()
+				x1095, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x903 == "" {
+				if x1095 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainKey = x903
+				v.MainKey = x1095
 			}
 		case "mainSessionKey":
 			if seen[2] {
@@ -3341,14 +3341,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x904, err := d.String()
+				x1096, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x904 == "" {
+				if x1096 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainSessionKey = x904
+				v.MainSessionKey = x1096
 			}
 		case "scope":
 			if seen[3] {
@@ -3359,18 +3359,18 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "scope",
 				Parent: p,
 			}
-			var v905 string
+			var v1097 string
 			{
-				x906, err := d.String()
+				x1098, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x906 == "" {
+				if x1098 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v905 = x906
+				v1097 = x1098
 			}
-			v.Scope = &v905
+			v.Scope = &v1097
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3450,15 +3450,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v907 bool
+			var v1099 bool
 			{
-				x908, err := d.Bool()
+				x1100, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v907 = x908
+				v1099 = x1100
 			}
-			v.AbortedLastRun = &v907
+			v.AbortedLastRun = &v1099
 		case "chatType":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -3468,18 +3468,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v909 string
+			var v1101 string
 			{
-				x910, err := d.String()
+				x1102, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x910 == "" {
+				if x1102 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v909 = x910
+				v1101 = x1102
 			}
-			v.ChatType = &v909
+			v.ChatType = &v1101
 		case "contextTokens":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -3489,18 +3489,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v911 int64
+			var v1103 int64
 			{
-				x912, err := d.Int()
+				x1104, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x912 < int64(0) {
+				if x1104 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v911 = x912
+				v1103 = x1104
 			}
-			v.ContextTokens = &v911
+			v.ContextTokens = &v1103
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -3510,18 +3510,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v913 string
+			var v1105 string
 			{
-				x914, err := d.String()
+				x1106, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x914 == "" {
+				if x1106 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v913 = x914
+				v1105 = x1106
 			}
-			v.DisplayName = &v913
+			v.DisplayName = &v1105
 		case "elevatedLevel":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -3531,18 +3531,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v915 string
+			var v1107 string
 			{
-				x916, err := d.String()
+				x1108, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x916 == "" {
+				if x1108 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v915 = x916
+				v1107 = x1108
 			}
-			v.ElevatedLevel = &v915
+			v.ElevatedLevel = &v1107
 		case "inputTokens":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -3552,18 +3552,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v917 int64
+			var v1109 int64
 			{
-				x918, err := d.Int()
+				x1110, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x918 < int64(0) {
+				if x1110 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v917 = x918
+				v1109 = x1110
 			}
-			v.InputTokens = &v917
+			v.InputTokens = &v1109
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -3573,18 +3573,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v919 string
+			var v1111 string
 			{
-				x920, err := d.String()
+				x1112, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x920 == "" {
+				if x1112 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v919 = x920
+				v1111 = x1112
 			}
-			v.Label = &v919
+			v.Label = &v1111
 		case "lastAccountId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -3594,18 +3594,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v921 string
+			var v1113 string
 			{
-				x922, err := d.String()
+				x1114, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x922 == "" {
+				if x1114 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v921 = x922
+				v1113 = x1114
 			}
-			v.LastAccountID = &v921
+			v.LastAccountID = &v1113
 		case "lastChannel":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -3615,18 +3615,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v923 string
+			var v1115 string
 			{
-				x924, err := d.String()
+				x1116, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x924 == "" {
+				if x1116 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v923 = x924
+				v1115 = x1116
 			}
-			v.LastChannel = &v923
+			v.LastChannel = &v1115
 		case "lastProvider":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -3636,18 +3636,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v925 string
+			var v1117 string
 			{
-				x926, err := d.String()
+				x1118, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x926 == "" {
+				if x1118 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v925 = x926
+				v1117 = x1118
 			}
-			v.LastProvider = &v925
+			v.LastProvider = &v1117
 		case "lastTo":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -3657,18 +3657,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v927 string
+			var v1119 string
 			{
-				x928, err := d.String()
+				x1120, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x928 == "" {
+				if x1120 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v927 = x928
+				v1119 = x1120
 			}
-			v.LastTo = &v927
+			v.LastTo = &v1119
 		case "model":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -3678,18 +3678,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v929 string
+			var v1121 string
 			{
-				x930, err := d.String()
+				x1122, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x930 == "" {
+				if x1122 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v929 = x930
+				v1121 = x1122
 			}
-			v.Model = &v929
+			v.Model = &v1121
 		case "outputTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
@@ -3699,18 +3699,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v931 int64
+			var v1123 int64
 			{
-				x932, err := d.Int()
+				x1124, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x932 < int64(0) {
+				if x1124 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v931 = x932
+				v1123 = x1124
 			}
-			v.OutputTokens = &v931
+			v.OutputTokens = &v1123
 		case "reasoningLevel":
 			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
@@ -3720,18 +3720,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v933 string
+			var v1125 string
 			{
-				x934, err := d.String()
+				x1126, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x934 == "" {
+				if x1126 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v933 = x934
+				v1125 = x1126
 			}
-			v.ReasoningLevel = &v933
+			v.ReasoningLevel = &v1125
 		case "sendPolicy":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
@@ -3741,11 +3741,11 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sendPolicy",
 				Parent: p,
 			}
-			var v935 SessionSendPolicy
-			if err := v935.DecodeJSON(d, &pp); err != nil {
+			var v1127 SessionSendPolicy
+			if err := v1127.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SendPolicy = &v935
+			v.SendPolicy = &v1127
 		case "sessionId":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -3756,14 +3756,14 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x936, err := d.String()
+				x1128, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x936 == "" {
+				if x1128 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionID = x936
+				v.SessionID = x1128
 			}
 		case "spawnedBy":
 			if seen[16] {
@@ -3774,18 +3774,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v937 string
+			var v1129 string
 			{
-				x938, err := d.String()
+				x1130, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x938 == "" {
+				if x1130 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v937 = x938
+				v1129 = x1130
 			}
-			v.SpawnedBy = &v937
+			v.SpawnedBy = &v1129
 		case "subject":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "subject")
@@ -3795,18 +3795,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "subject",
 				Parent: p,
 			}
-			var v939 string
+			var v1131 string
 			{
-				x940, err := d.String()
+				x1132, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x940 == "" {
+				if x1132 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v939 = x940
+				v1131 = x1132
 			}
-			v.Subject = &v939
+			v.Subject = &v1131
 		case "systemSent":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -3816,15 +3816,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v941 bool
+			var v1133 bool
 			{
-				x942, err := d.Bool()
+				x1134, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v941 = x942
+				v1133 = x1134
 			}
-			v.SystemSent = &v941
+			v.SystemSent = &v1133
 		case "thinkingLevel":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -3834,18 +3834,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v943 string
+			var v1135 string
 			{
-				x944, err := d.String()
+				x1136, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x944 == "" {
+				if x1136 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v943 = x944
+				v1135 = x1136
 			}
-			v.ThinkingLevel = &v943
+			v.ThinkingLevel = &v1135
 		case "totalTokens":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -3855,18 +3855,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "totalTokens",
 				Parent: p,
 			}
-			var v945 int64
+			var v1137 int64
 			{
-				x946, err := d.Int()
+				x1138, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x946 < int64(0) {
+				if x1138 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v945 = x946
+				v1137 = x1138
 			}
-			v.TotalTokens = &v945
+			v.TotalTokens = &v1137
 		case "updatedAt":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "updatedAt")
@@ -3877,14 +3877,14 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x947, err := d.Int()
+				x1139, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x947 < int64(0) {
+				if x1139 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UpdatedAt = x947
+				v.UpdatedAt = x1139
 			}
 		case "verboseLevel":
 			if seen[22] {
@@ -3895,18 +3895,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v948 string
+			var v1140 string
 			{
-				x949, err := d.String()
+				x1141, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x949 == "" {
+				if x1141 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v948 = x949
+				v1140 = x1141
 			}
-			v.VerboseLevel = &v948
+			v.VerboseLevel = &v1140
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -4187,18 +4187,18 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v950 int64
+				var v1142 int64
 				{
-					x951, err := d.Int()
+					x1143, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x951 < int64(0) {
+					if x1143 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v950 = x951
+					v1142 = x1143
 				}
-				v.ContextTokens = &v950
+				v.ContextTokens = &v1142
 			}
 		case "model":
 			if seen[1] {
@@ -4214,15 +4214,15 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v952 string
+				var v1144 string
 				{
-					x953, err := d.String()
+					x1145, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v952 = x953
+					v1144 = x1145
 				}
-				v.Model = &v952
+				v.Model = &v1144
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -4298,15 +4298,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v954 bool
+			var v1146 bool
 			{
-				x955, err := d.Bool()
+				x1147, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v954 = x955
+				v1146 = x1147
 			}
-			v.AbortedLastRun = &v954
+			v.AbortedLastRun = &v1146
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -4316,18 +4316,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v956 string
+			var v1148 string
 			{
-				x957, err := d.String()
+				x1149, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x957 == "" {
+				if x1149 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v956 = x957
+				v1148 = x1149
 			}
-			v.Channel = &v956
+			v.Channel = &v1148
 		case "chatType":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -4337,18 +4337,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v958 string
+			var v1150 string
 			{
-				x959, err := d.String()
+				x1151, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x959 == "" {
+				if x1151 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v958 = x959
+				v1150 = x1151
 			}
-			v.ChatType = &v958
+			v.ChatType = &v1150
 		case "contextTokens":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -4358,18 +4358,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v960 int64
+			var v1152 int64
 			{
-				x961, err := d.Int()
+				x1153, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x961 < int64(0) {
+				if x1153 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v960 = x961
+				v1152 = x1153
 			}
-			v.ContextTokens = &v960
+			v.ContextTokens = &v1152
 		case "derivedTitle":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "derivedTitle")
@@ -4379,18 +4379,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "derivedTitle",
 				Parent: p,
 			}
-			var v962 string
+			var v1154 string
 			{
-				x963, err := d.String()
+				x1155, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x963 == "" {
+				if x1155 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v962 = x963
+				v1154 = x1155
 			}
-			v.DerivedTitle = &v962
+			v.DerivedTitle = &v1154
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -4400,18 +4400,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v964 string
+			var v1156 string
 			{
-				x965, err := d.String()
+				x1157, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x965 == "" {
+				if x1157 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v964 = x965
+				v1156 = x1157
 			}
-			v.DisplayName = &v964
+			v.DisplayName = &v1156
 		case "elevatedLevel":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -4421,18 +4421,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v966 string
+			var v1158 string
 			{
-				x967, err := d.String()
+				x1159, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x967 == "" {
+				if x1159 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v966 = x967
+				v1158 = x1159
 			}
-			v.ElevatedLevel = &v966
+			v.ElevatedLevel = &v1158
 		case "inputTokens":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -4442,18 +4442,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v968 int64
+			var v1160 int64
 			{
-				x969, err := d.Int()
+				x1161, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x969 < int64(0) {
+				if x1161 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v968 = x969
+				v1160 = x1161
 			}
-			v.InputTokens = &v968
+			v.InputTokens = &v1160
 		case "key":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -4464,14 +4464,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x970, err := d.String()
+				x1162, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x970 == "" {
+				if x1162 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x970
+				v.Key = x1162
 			}
 		case "kind":
 			if seen[9] {
@@ -4494,18 +4494,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v971 string
+			var v1163 string
 			{
-				x972, err := d.String()
+				x1164, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x972 == "" {
+				if x1164 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v971 = x972
+				v1163 = x1164
 			}
-			v.Label = &v971
+			v.Label = &v1163
 		case "lastAccountId":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -4515,18 +4515,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v973 string
+			var v1165 string
 			{
-				x974, err := d.String()
+				x1166, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x974 == "" {
+				if x1166 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v973 = x974
+				v1165 = x1166
 			}
-			v.LastAccountID = &v973
+			v.LastAccountID = &v1165
 		case "lastChannel":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -4536,18 +4536,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v975 string
+			var v1167 string
 			{
-				x976, err := d.String()
+				x1168, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x976 == "" {
+				if x1168 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v975 = x976
+				v1167 = x1168
 			}
-			v.LastChannel = &v975
+			v.LastChannel = &v1167
 		case "lastMessagePreview":
 			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "lastMessagePreview")
@@ -4557,15 +4557,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastMessagePreview",
 				Parent: p,
 			}
-			var v977 string
+			var v1169 string
 			{
-				x978, err := d.String()
+				x1170, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v977 = x978
+				v1169 = x1170
 			}
-			v.LastMessagePreview = &v977
+			v.LastMessagePreview = &v1169
 		case "lastProvider":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -4575,18 +4575,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v979 string
+			var v1171 string
 			{
-				x980, err := d.String()
+				x1172, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x980 == "" {
+				if x1172 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v979 = x980
+				v1171 = x1172
 			}
-			v.LastProvider = &v979
+			v.LastProvider = &v1171
 		case "lastTo":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -4596,18 +4596,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v981 string
+			var v1173 string
 			{
-				x982, err := d.String()
+				x1174, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x982 == "" {
+				if x1174 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v981 = x982
+				v1173 = x1174
 			}
-			v.LastTo = &v981
+			v.LastTo = &v1173
 		case "model":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -4617,18 +4617,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v983 string
+			var v1175 string
 			{
-				x984, err := d.String()
+				x1176, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x984 == "" {
+				if x1176 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v983 = x984
+				v1175 = x1176
 			}
-			v.Model = &v983
+			v.Model = &v1175
 		case "outputTokens":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
@@ -4638,18 +4638,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v985 int64
+			var v1177 int64
 			{
-				x986, err := d.Int()
+				x1178, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x986 < int64(0) {
+				if x1178 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v985 = x986
+				v1177 = x1178
 			}
-			v.OutputTokens = &v985
+			v.OutputTokens = &v1177
 		case "provider":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "provider")
@@ -4659,18 +4659,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v987 string
+			var v1179 string
 			{
-				x988, err := d.String()
+				x1180, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x988 == "" {
+				if x1180 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v987 = x988
+				v1179 = x1180
 			}
-			v.Provider = &v987
+			v.Provider = &v1179
 		case "reasoningLevel":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
@@ -4680,18 +4680,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v989 string
+			var v1181 string
 			{
-				x990, err := d.String()
+				x1182, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x990 == "" {
+				if x1182 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v989 = x990
+				v1181 = x1182
 			}
-			v.ReasoningLevel = &v989
+			v.ReasoningLevel = &v1181
 		case "room":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "room")
@@ -4701,18 +4701,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "room",
 				Parent: p,
 			}
-			var v991 string
+			var v1183 string
 			{
-				x992, err := d.String()
+				x1184, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x992 == "" {
+				if x1184 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v991 = x992
+				v1183 = x1184
 			}
-			v.Room = &v991
+			v.Room = &v1183
 		case "sendPolicy":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
@@ -4722,11 +4722,11 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sendPolicy",
 				Parent: p,
 			}
-			var v993 SessionSendPolicy
-			if err := v993.DecodeJSON(d, &pp); err != nil {
+			var v1185 SessionSendPolicy
+			if err := v1185.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SendPolicy = &v993
+			v.SendPolicy = &v1185
 		case "sessionId":
 			if seen[22] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -4736,18 +4736,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v994 string
+			var v1186 string
 			{
-				x995, err := d.String()
+				x1187, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x995 == "" {
+				if x1187 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v994 = x995
+				v1186 = x1187
 			}
-			v.SessionID = &v994
+			v.SessionID = &v1186
 		case "space":
 			if seen[23] {
 				return wire.Errorf(p, "duplicate property %q", "space")
@@ -4757,18 +4757,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "space",
 				Parent: p,
 			}
-			var v996 string
+			var v1188 string
 			{
-				x997, err := d.String()
+				x1189, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x997 == "" {
+				if x1189 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v996 = x997
+				v1188 = x1189
 			}
-			v.Space = &v996
+			v.Space = &v1188
 		case "spawnedBy":
 			if seen[24] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -4778,18 +4778,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v998 string
+			var v1190 string
 			{
-				x999, err := d.String()
+				x1191, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x999 == "" {
+				if x1191 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v998 = x999
+				v1190 = x1191
 			}
-			v.SpawnedBy = &v998
+			v.SpawnedBy = &v1190
 		case "subject":
 			if seen[25] {
 				return wire.Errorf(p, "duplicate property %q", "subject")
@@ -4799,18 +4799,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "subject",
 				Parent: p,
 			}
-			var v1000 string
+			var v1192 string
 			{
-				x1001, err := d.String()
+				x1193, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1001 == "" {
+				if x1193 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1000 = x1001
+				v1192 = x1193
 			}
-			v.Subject = &v1000
+			v.Subject = &v1192
 		case "systemSent":
 			if seen[26] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -4820,15 +4820,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1002 bool
+			var v1194 bool
 			{
-				x1003, err := d.Bool()
+				x1195, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1002 = x1003
+				v1194 = x1195
 			}
-			v.SystemSent = &v1002
+			v.SystemSent = &v1194
 		case "thinkingLevel":
 			if seen[27] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -4838,18 +4838,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1004 string
+			var v1196 string
 			{
-				x1005, err := d.String()
+				x1197, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1005 == "" {
+				if x1197 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1004 = x1005
+				v1196 = x1197
 			}
-			v.ThinkingLevel = &v1004
+			v.ThinkingLevel = &v1196
 		case "totalTokens":
 			if seen[28] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -4860,14 +4860,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1006, err := d.Int()
+				x1198, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1006 < int64(0) {
+				if x1198 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.TotalTokens = x1006
+				v.TotalTokens = x1198
 			}
 		case "updatedAt":
 			if seen[29] {
@@ -4883,18 +4883,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1007 int64
+				var v1199 int64
 				{
-					x1008, err := d.Int()
+					x1200, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1008 < int64(0) {
+					if x1200 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1007 = x1008
+					v1199 = x1200
 				}
-				v.UpdatedAt = &v1007
+				v.UpdatedAt = &v1199
 			}
 		case "verboseLevel":
 			if seen[30] {
@@ -4905,18 +4905,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1009 string
+			var v1201 string
 			{
-				x1010, err := d.String()
+				x1202, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1010 == "" {
+				if x1202 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1009 = x1010
+				v1201 = x1202
 			}
-			v.VerboseLevel = &v1009
+			v.VerboseLevel = &v1201
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -5250,18 +5250,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "configPath",
 				Parent: p,
 			}
-			var v1109 string
+			var v1304 string
 			{
-				x1110, err := d.String()
+				x1305, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1110 == "" {
+				if x1305 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1109 = x1110
+				v1304 = x1305
 			}
-			v.ConfigPath = &v1109
+			v.ConfigPath = &v1304
 		case "health":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "health")
@@ -5287,8 +5287,8 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1111 := make([]PresenceEntry, 0)
-				for i1112 := 0; ; i1112++ {
+				x1306 := make([]PresenceEntry, 0)
+				for i1307 := 0; ; i1307++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -5296,18 +5296,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1113 := wire.Path{
-						Index:   i1112,
+					ip1308 := wire.Path{
+						Index:   i1307,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1114 PresenceEntry
-					if err := el1114.DecodeJSON(d, &ip1113); err != nil {
+					var el1309 PresenceEntry
+					if err := el1309.DecodeJSON(d, &ip1308); err != nil {
 						return err
 					}
-					x1111 = append(x1111, el1114)
+					x1306 = append(x1306, el1309)
 				}
-				v.Presence = x1111
+				v.Presence = x1306
 			}
 		case "sessionDefaults":
 			if seen[3] {
@@ -5318,11 +5318,11 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionDefaults",
 				Parent: p,
 			}
-			var v1115 SessionDefaults
-			if err := v1115.DecodeJSON(d, &pp); err != nil {
+			var v1310 SessionDefaults
+			if err := v1310.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SessionDefaults = &v1115
+			v.SessionDefaults = &v1310
 		case "stateDir":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "stateDir")
@@ -5332,18 +5332,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "stateDir",
 				Parent: p,
 			}
-			var v1116 string
+			var v1311 string
 			{
-				x1117, err := d.String()
+				x1312, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1117 == "" {
+				if x1312 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1116 = x1117
+				v1311 = x1312
 			}
-			v.StateDir = &v1116
+			v.StateDir = &v1311
 		case "stateVersion":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "stateVersion")
@@ -5366,14 +5366,14 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1118, err := d.Int()
+				x1313, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1118 < int64(0) {
+				if x1313 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UptimeMs = x1118
+				v.UptimeMs = x1313
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5412,11 +5412,11 @@ func (v *Snapshot) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1119, x1120 := range v.Presence {
-			if i1119 > 0 {
+		for i1314, x1315 := range v.Presence {
+			if i1314 > 0 {
 				b = append(b, ',')
 			}
-			b = x1120.AppendJSON(b)
+			b = x1315.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -5487,14 +5487,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1121, err := d.Int()
+				x1316, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1121 < int64(0) {
+				if x1316 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Health = x1121
+				v.Health = x1316
 			}
 		case "presence":
 			if seen[1] {
@@ -5506,14 +5506,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1122, err := d.Int()
+				x1317, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1122 < int64(0) {
+				if x1317 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Presence = x1122
+				v.Presence = x1317
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5581,18 +5581,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "botUsername",
 				Parent: p,
 			}
-			var v1184 string
+			var v1379 string
 			{
-				x1185, err := d.String()
+				x1380, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1185 == "" {
+				if x1380 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1184 = x1185
+				v1379 = x1380
 			}
-			v.BotUsername = &v1184
+			v.BotUsername = &v1379
 		case "configured":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "configured")
@@ -5603,11 +5603,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1186, err := d.Bool()
+				x1381, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1186
+				v.Configured = x1381
 			}
 		case "lastError":
 			if seen[2] {
@@ -5618,18 +5618,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1187 string
+			var v1382 string
 			{
-				x1188, err := d.String()
+				x1383, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1188 == "" {
+				if x1383 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1187 = x1188
+				v1382 = x1383
 			}
-			v.LastError = &v1187
+			v.LastError = &v1382
 		case "mode":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -5639,11 +5639,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1189 TelegramStatusMode
-			if err := v1189.DecodeJSON(d, &pp); err != nil {
+			var v1384 TelegramStatusMode
+			if err := v1384.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Mode = &v1189
+			v.Mode = &v1384
 		case "probe":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "probe")
@@ -5654,14 +5654,14 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1190, err := d.Raw()
+				x1385, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x1190
+					v.Probe = x1385
 				} else {
-					v.Probe = append(json.RawMessage(nil), x1190...)
+					v.Probe = append(json.RawMessage(nil), x1385...)
 				}
 			}
 		case "running":
@@ -5674,11 +5674,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1191, err := d.Bool()
+				x1386, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Running = x1191
+				v.Running = x1386
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5820,18 +5820,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1217 int64
+				var v1412 int64
 				{
-					x1218, err := d.Int()
+					x1413, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1218 < int64(0) {
+					if x1413 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1217 = x1218
+					v1412 = x1413
 				}
-				v.AuthAgeMs = &v1217
+				v.AuthAgeMs = &v1412
 			}
 		case "configured":
 			if seen[1] {
@@ -5843,11 +5843,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1219, err := d.Bool()
+				x1414, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1219
+				v.Configured = x1414
 			}
 		case "connected":
 			if seen[2] {
@@ -5859,11 +5859,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1220, err := d.Bool()
+				x1415, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x1220
+				v.Connected = x1415
 			}
 		case "lastError":
 			if seen[3] {
@@ -5874,18 +5874,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1221 string
+			var v1416 string
 			{
-				x1222, err := d.String()
+				x1417, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1222 == "" {
+				if x1417 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1221 = x1222
+				v1416 = x1417
 			}
-			v.LastError = &v1221
+			v.LastError = &v1416
 		case "linked":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -5896,11 +5896,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1223, err := d.Bool()
+				x1418, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1223
+				v.Linked = x1418
 			}
 		case "self":
 			if seen[5] {
@@ -5911,11 +5911,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "self",
 				Parent: p,
 			}
-			var v1224 WhatsAppStatusSelf
-			if err := v1224.DecodeJSON(d, &pp); err != nil {
+			var v1419 WhatsAppStatusSelf
+			if err := v1419.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Self = &v1224
+			v.Self = &v1419
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -6012,18 +6012,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "e164",
 				Parent: p,
 			}
-			var v1225 string
+			var v1420 string
 			{
-				x1226, err := d.String()
+				x1421, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1226 == "" {
+				if x1421 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1225 = x1226
+				v1420 = x1421
 			}
-			v.E164 = &v1225
+			v.E164 = &v1420
 		case "jid":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jid")
@@ -6033,18 +6033,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jid",
 				Parent: p,
 			}
-			var v1227 string
+			var v1422 string
 			{
-				x1228, err := d.String()
+				x1423, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1228 == "" {
+				if x1423 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1227 = x1228
+				v1422 = x1423
 			}
-			v.JID = &v1227
+			v.JID = &v1422
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -32,14 +32,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x550, err := d.String()
+				x742, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x550 == "" {
+				if x742 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x550
+				v.Command = x742
 			}
 		case "id":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x551, err := d.String()
+				x743, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x551 == "" {
+				if x743 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x551
+				v.ID = x743
 			}
 		case "idempotencyKey":
 			if seen[2] {
@@ -69,18 +69,18 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "idempotencyKey",
 				Parent: p,
 			}
-			var v552 string
+			var v744 string
 			{
-				x553, err := d.String()
+				x745, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x553 == "" {
+				if x745 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v552 = x553
+				v744 = x745
 			}
-			v.IdempotencyKey = &v552
+			v.IdempotencyKey = &v744
 		case "nodeId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -91,14 +91,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x554, err := d.String()
+				x746, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x554 == "" {
+				if x746 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x554
+				v.NodeID = x746
 			}
 		case "paramsJSON":
 			if seen[4] {
@@ -109,15 +109,15 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "paramsJSON",
 				Parent: p,
 			}
-			var v555 string
+			var v747 string
 			{
-				x556, err := d.String()
+				x748, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v555 = x556
+				v747 = x748
 			}
-			v.ParamsJSON = &v555
+			v.ParamsJSON = &v747
 		case "timeoutMs":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -127,18 +127,18 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v557 int64
+			var v749 int64
 			{
-				x558, err := d.Int()
+				x750, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x558 < int64(0) {
+				if x750 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v557 = x558
+				v749 = x750
 			}
-			v.TimeoutMs = &v557
+			v.TimeoutMs = &v749
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -35,8 +35,8 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x842 := make([]PresenceEntry, 0)
-				for i843 := 0; ; i843++ {
+				x1034 := make([]PresenceEntry, 0)
+				for i1035 := 0; ; i1035++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,18 +44,18 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip844 := wire.Path{
-						Index:   i843,
+					ip1036 := wire.Path{
+						Index:   i1035,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el845 PresenceEntry
-					if err := el845.DecodeJSON(d, &ip844); err != nil {
+					var el1037 PresenceEntry
+					if err := el1037.DecodeJSON(d, &ip1036); err != nil {
 						return err
 					}
-					x842 = append(x842, el845)
+					x1034 = append(x1034, el1037)
 				}
-				v.Presence = x842
+				v.Presence = x1034
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -75,11 +75,11 @@ func (v *PresenceEvent) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i846, x847 := range v.Presence {
-			if i846 > 0 {
+		for i1038, x1039 := range v.Presence {
+			if i1038 > 0 {
 				b = append(b, ',')
 			}
-			b = x847.AppendJSON(b)
+			b = x1039.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

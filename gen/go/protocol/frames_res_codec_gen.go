@@ -32,11 +32,11 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "error",
 				Parent: p,
 			}
-			var v857 ErrorShape
-			if err := v857.DecodeJSON(d, &pp); err != nil {
+			var v1049 ErrorShape
+			if err := v1049.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Error = &v857
+			v.Error = &v1049
 		case "id":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "id")
@@ -47,14 +47,14 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x858, err := d.String()
+				x1050, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x858 == "" {
+				if x1050 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x858
+				v.ID = x1050
 			}
 		case "ok":
 			if seen[2] {
@@ -66,11 +66,11 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x859, err := d.Bool()
+				x1051, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x859
+				v.Ok = x1051
 			}
 		case "payload":
 			if seen[3] {
@@ -82,14 +82,14 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x860, err := d.Raw()
+				x1052, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x860
+					v.Payload = x1052
 				} else {
-					v.Payload = append(json.RawMessage(nil), x860...)
+					v.Payload = append(json.RawMessage(nil), x1052...)
 				}
 			}
 		case "type":
@@ -102,11 +102,11 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x861, err := d.StringBytes()
+				x1053, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x861) != "res" {
+				if string(x1053) != "res" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "res")
 				}
 			}

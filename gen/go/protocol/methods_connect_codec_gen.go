@@ -1496,11 +1496,11 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "auth",
 				Parent: p,
 			}
-			var v407 HelloOkAuth
-			if err := v407.DecodeJSON(d, &pp); err != nil {
+			var v599 HelloOkAuth
+			if err := v599.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Auth = &v407
+			v.Auth = &v599
 		case "canvasHostUrl":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "canvasHostUrl")
@@ -1510,18 +1510,18 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "canvasHostUrl",
 				Parent: p,
 			}
-			var v408 string
+			var v600 string
 			{
-				x409, err := d.String()
+				x601, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x409 == "" {
+				if x601 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v408 = x409
+				v600 = x601
 			}
-			v.CanvasHostURL = &v408
+			v.CanvasHostURL = &v600
 		case "features":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "features")
@@ -1556,14 +1556,14 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x410, err := d.Int()
+				x602, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x410 < int64(1) {
+				if x602 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.Protocol = x410
+				v.Protocol = x602
 			}
 		case "server":
 			if seen[5] {
@@ -1599,11 +1599,11 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x411, err := d.StringBytes()
+				x603, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x411) != "hello-ok" {
+				if string(x603) != "hello-ok" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "hello-ok")
 				}
 			}
@@ -1709,14 +1709,14 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x412, err := d.String()
+				x604, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x412 == "" {
+				if x604 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceToken = x412
+				v.DeviceToken = x604
 			}
 		case "issuedAtMs":
 			if seen[1] {
@@ -1727,18 +1727,18 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "issuedAtMs",
 				Parent: p,
 			}
-			var v413 int64
+			var v605 int64
 			{
-				x414, err := d.Int()
+				x606, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x414 < int64(0) {
+				if x606 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v413 = x414
+				v605 = x606
 			}
-			v.IssuedAtMs = &v413
+			v.IssuedAtMs = &v605
 		case "role":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1749,14 +1749,14 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x415, err := d.String()
+				x607, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x415 == "" {
+				if x607 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x415
+				v.Role = x607
 			}
 		case "scopes":
 			if seen[3] {
@@ -1771,8 +1771,8 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x416 := make([]string, 0)
-				for i417 := 0; ; i417++ {
+				x608 := make([]string, 0)
+				for i609 := 0; ; i609++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1780,25 +1780,25 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip418 := wire.Path{
-						Index:   i417,
+					ip610 := wire.Path{
+						Index:   i609,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el419 string
+					var el611 string
 					{
-						x420, err := d.String()
+						x612, err := d.String()
 						if err != nil {
-							return wire.At(&ip418, err)
+							return wire.At(&ip610, err)
 						}
-						if x420 == "" {
-							return wire.Errorf(&ip418, "must NOT have fewer than %d characters", 1)
+						if x612 == "" {
+							return wire.Errorf(&ip610, "must NOT have fewer than %d characters", 1)
 						}
-						el419 = x420
+						el611 = x612
 					}
-					x416 = append(x416, el419)
+					x608 = append(x608, el611)
 				}
-				v.Scopes = x416
+				v.Scopes = x608
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1836,11 +1836,11 @@ func (v *HelloOkAuth) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i421, x422 := range v.Scopes {
-			if i421 > 0 {
+		for i613, x614 := range v.Scopes {
+			if i613 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x422)
+			b = wire.AppendString(b, x614)
 		}
 		b = append(b, ']')
 	}
@@ -1894,8 +1894,8 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x423 := make([]string, 0)
-				for i424 := 0; ; i424++ {
+				x615 := make([]string, 0)
+				for i616 := 0; ; i616++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1903,25 +1903,25 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip425 := wire.Path{
-						Index:   i424,
+					ip617 := wire.Path{
+						Index:   i616,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el426 string
+					var el618 string
 					{
-						x427, err := d.String()
+						x619, err := d.String()
 						if err != nil {
-							return wire.At(&ip425, err)
+							return wire.At(&ip617, err)
 						}
-						if x427 == "" {
-							return wire.Errorf(&ip425, "must NOT have fewer than %d characters", 1)
+						if x619 == "" {
+							return wire.Errorf(&ip617, "must NOT have fewer than %d characters", 1)
 						}
-						el426 = x427
+						el618 = x619
 					}
-					x423 = append(x423, el426)
+					x615 = append(x615, el618)
 				}
-				v.Events = x423
+				v.Events = x615
 			}
 		case "methods":
 			if seen[1] {
@@ -1936,8 +1936,8 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x428 := make([]string, 0)
-				for i429 := 0; ; i429++ {
+				x620 := make([]string, 0)
+				for i621 := 0; ; i621++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1945,25 +1945,25 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip430 := wire.Path{
-						Index:   i429,
+					ip622 := wire.Path{
+						Index:   i621,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el431 string
+					var el623 string
 					{
-						x432, err := d.String()
+						x624, err := d.String()
 						if err != nil {
-							return wire.At(&ip430, err)
+							return wire.At(&ip622, err)
 						}
-						if x432 == "" {
-							return wire.Errorf(&ip430, "must NOT have fewer than %d characters", 1)
+						if x624 == "" {
+							return wire.Errorf(&ip622, "must NOT have fewer than %d characters", 1)
 						}
-						el431 = x432
+						el623 = x624
 					}
-					x428 = append(x428, el431)
+					x620 = append(x620, el623)
 				}
-				v.Methods = x428
+				v.Methods = x620
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1986,11 +1986,11 @@ func (v *HelloOkFeatures) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i433, x434 := range v.Events {
-			if i433 > 0 {
+		for i625, x626 := range v.Events {
+			if i625 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x434)
+			b = wire.AppendString(b, x626)
 		}
 		b = append(b, ']')
 	}
@@ -1999,11 +1999,11 @@ func (v *HelloOkFeatures) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i435, x436 := range v.Methods {
-			if i435 > 0 {
+		for i627, x628 := range v.Methods {
+			if i627 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x436)
+			b = wire.AppendString(b, x628)
 		}
 		b = append(b, ']')
 	}
@@ -2053,18 +2053,18 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "commit",
 				Parent: p,
 			}
-			var v437 string
+			var v629 string
 			{
-				x438, err := d.String()
+				x630, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x438 == "" {
+				if x630 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v437 = x438
+				v629 = x630
 			}
-			v.Commit = &v437
+			v.Commit = &v629
 		case "connId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "connId")
@@ -2075,14 +2075,14 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x439, err := d.String()
+				x631, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x439 == "" {
+				if x631 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ConnID = x439
+				v.ConnID = x631
 			}
 		case "host":
 			if seen[2] {
@@ -2093,18 +2093,18 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v440 string
+			var v632 string
 			{
-				x441, err := d.String()
+				x633, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x441 == "" {
+				if x633 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v440 = x441
+				v632 = x633
 			}
-			v.Host = &v440
+			v.Host = &v632
 		case "version":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -2115,14 +2115,14 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x442, err := d.String()
+				x634, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x442 == "" {
+				if x634 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Version = x442
+				v.Version = x634
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

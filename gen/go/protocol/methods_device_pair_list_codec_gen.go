@@ -81,8 +81,8 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x304 := make([]PairedDevice, 0)
-				for i305 := 0; ; i305++ {
+				x480 := make([]PairedDevice, 0)
+				for i481 := 0; ; i481++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip306 := wire.Path{
-						Index:   i305,
+					ip482 := wire.Path{
+						Index:   i481,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el307 PairedDevice
-					if err := el307.DecodeJSON(d, &ip306); err != nil {
+					var el483 PairedDevice
+					if err := el483.DecodeJSON(d, &ip482); err != nil {
 						return err
 					}
-					x304 = append(x304, el307)
+					x480 = append(x480, el483)
 				}
-				v.Paired = x304
+				v.Paired = x480
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x308 := make([]DevicePairRequest, 0)
-				for i309 := 0; ; i309++ {
+				x484 := make([]DevicePairRequest, 0)
+				for i485 := 0; ; i485++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip310 := wire.Path{
-						Index:   i309,
+					ip486 := wire.Path{
+						Index:   i485,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el311 DevicePairRequest
-					if err := el311.DecodeJSON(d, &ip310); err != nil {
+					var el487 DevicePairRequest
+					if err := el487.DecodeJSON(d, &ip486); err != nil {
 						return err
 					}
-					x308 = append(x308, el311)
+					x484 = append(x484, el487)
 				}
-				v.Pending = x308
+				v.Pending = x484
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *DevicePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i312, x313 := range v.Paired {
-			if i312 > 0 {
+		for i488, x489 := range v.Paired {
+			if i488 > 0 {
 				b = append(b, ',')
 			}
-			b = x313.AppendJSON(b)
+			b = x489.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *DevicePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i314, x315 := range v.Pending {
-			if i314 > 0 {
+		for i490, x491 := range v.Pending {
+			if i490 > 0 {
 				b = append(b, ',')
 			}
-			b = x315.AppendJSON(b)
+			b = x491.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -32,14 +32,14 @@ func (v *DevicePairRejectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x316, err := d.String()
+				x492, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x316 == "" {
+				if x492 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x316
+				v.RequestID = x492
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -103,14 +103,14 @@ func (v *DevicePairRejectResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x317, err := d.String()
+				x493, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x317 == "" {
+				if x493 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x317
+				v.DeviceID = x493
 			}
 		case "requestId":
 			if seen[1] {
@@ -122,14 +122,14 @@ func (v *DevicePairRejectResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x318, err := d.String()
+				x494, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x318 == "" {
+				if x494 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x318
+				v.RequestID = x494
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

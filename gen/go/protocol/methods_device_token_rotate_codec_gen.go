@@ -32,14 +32,14 @@ func (v *DeviceTokenRotateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x350, err := d.String()
+				x526, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x350 == "" {
+				if x526 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x350
+				v.DeviceID = x526
 			}
 		case "role":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *DeviceTokenRotateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x351, err := d.String()
+				x527, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x351 == "" {
+				if x527 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x351
+				v.Role = x527
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -127,14 +127,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x352, err := d.String()
+				x528, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x352 == "" {
+				if x528 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x352
+				v.DeviceID = x528
 			}
 		case "issuedAtMs":
 			if seen[1] {
@@ -146,14 +146,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x353, err := d.Int()
+				x529, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x353 < int64(0) {
+				if x529 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.IssuedAtMs = x353
+				v.IssuedAtMs = x529
 			}
 		case "role":
 			if seen[2] {
@@ -165,14 +165,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x354, err := d.String()
+				x530, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x354 == "" {
+				if x530 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x354
+				v.Role = x530
 			}
 		case "token":
 			if seen[3] {
@@ -184,14 +184,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x355, err := d.String()
+				x531, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x355 == "" {
+				if x531 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Token = x355
+				v.Token = x531
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

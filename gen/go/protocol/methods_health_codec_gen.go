@@ -32,15 +32,15 @@ func (v *HealthParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "probe",
 				Parent: p,
 			}
-			var v369 bool
+			var v545 bool
 			{
-				x370, err := d.Bool()
+				x546, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v369 = x370
+				v545 = x546
 			}
-			v.Probe = &v369
+			v.Probe = &v545
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -105,18 +105,18 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "connections",
 				Parent: p,
 			}
-			var v371 int64
+			var v547 int64
 			{
-				x372, err := d.Int()
+				x548, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x372 < int64(0) {
+				if x548 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v371 = x372
+				v547 = x548
 			}
-			v.Connections = &v371
+			v.Connections = &v547
 		case "discord":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "discord")
@@ -126,11 +126,11 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "discord",
 				Parent: p,
 			}
-			var v373 HealthSummaryDiscord
-			if err := v373.DecodeJSON(d, &pp); err != nil {
+			var v549 HealthSummaryDiscord
+			if err := v549.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Discord = &v373
+			v.Discord = &v549
 		case "durationMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "durationMs")
@@ -141,14 +141,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x374, err := d.Int()
+				x550, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x374 < int64(0) {
+				if x550 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.DurationMs = x374
+				v.DurationMs = x550
 			}
 		case "heartbeatSeconds":
 			if seen[3] {
@@ -160,14 +160,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x375, err := d.Int()
+				x551, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x375 < int64(0) {
+				if x551 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x375
+				v.HeartbeatSeconds = x551
 			}
 		case "ok":
 			if seen[4] {
@@ -179,11 +179,11 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x376, err := d.Bool()
+				x552, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x376
+				v.Ok = x552
 			}
 		case "sessions":
 			if seen[5] {
@@ -219,14 +219,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x377, err := d.Int()
+				x553, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x377 < int64(0) {
+				if x553 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x377
+				v.Ts = x553
 			}
 		case "uptimeMs":
 			if seen[8] {
@@ -237,18 +237,18 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "uptimeMs",
 				Parent: p,
 			}
-			var v378 int64
+			var v554 int64
 			{
-				x379, err := d.Int()
+				x555, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x379 < int64(0) {
+				if x555 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v378 = x379
+				v554 = x555
 			}
-			v.UptimeMs = &v378
+			v.UptimeMs = &v554
 		case "web":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "web")
@@ -377,11 +377,11 @@ func (v *HealthSummaryDiscord) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x380, err := d.Bool()
+				x556, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x380
+				v.Configured = x556
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -445,14 +445,14 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x381, err := d.Int()
+				x557, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x381 < int64(0) {
+				if x557 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x381
+				v.Count = x557
 			}
 		case "path":
 			if seen[1] {
@@ -464,14 +464,14 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x382, err := d.String()
+				x558, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x382 == "" {
+				if x558 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x382
+				v.Path = x558
 			}
 		case "recent":
 			if seen[2] {
@@ -486,8 +486,8 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x383 := make([]HealthSummarySessionsRecentItem, 0)
-				for i384 := 0; ; i384++ {
+				x559 := make([]HealthSummarySessionsRecentItem, 0)
+				for i560 := 0; ; i560++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -495,21 +495,21 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					if i384 >= 5 {
+					if i560 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip385 := wire.Path{
-						Index:   i384,
+					ip561 := wire.Path{
+						Index:   i560,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el386 HealthSummarySessionsRecentItem
-					if err := el386.DecodeJSON(d, &ip385); err != nil {
+					var el562 HealthSummarySessionsRecentItem
+					if err := el562.DecodeJSON(d, &ip561); err != nil {
 						return err
 					}
-					x383 = append(x383, el386)
+					x559 = append(x559, el562)
 				}
-				v.Recent = x383
+				v.Recent = x559
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -539,11 +539,11 @@ func (v *HealthSummarySessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i387, x388 := range v.Recent {
-			if i387 > 0 {
+		for i563, x564 := range v.Recent {
+			if i563 > 0 {
 				b = append(b, ',')
 			}
-			b = x388.AppendJSON(b)
+			b = x564.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -598,18 +598,18 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v389 int64
+				var v565 int64
 				{
-					x390, err := d.Int()
+					x566, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x390 < int64(0) {
+					if x566 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v389 = x390
+					v565 = x566
 				}
-				v.Age = &v389
+				v.Age = &v565
 			}
 		case "key":
 			if seen[1] {
@@ -621,14 +621,14 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 				Parent: p,
 			}
 			{
-				x391, err := d.String()
+				x567, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x391 == "" {
+				if x567 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x391
+				v.Key = x567
 			}
 		case "updatedAt":
 			if seen[2] {
@@ -644,18 +644,18 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v392 int64
+				var v568 int64
 				{
-					x393, err := d.Int()
+					x569, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x393 < int64(0) {
+					if x569 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v392 = x393
+					v568 = x569
 				}
-				v.UpdatedAt = &v392
+				v.UpdatedAt = &v568
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -737,11 +737,11 @@ func (v *HealthSummaryTelegram) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x394, err := d.Bool()
+				x570, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x394
+				v.Configured = x570
 			}
 		case "probe":
 			if seen[1] {
@@ -753,14 +753,14 @@ func (v *HealthSummaryTelegram) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x395, err := d.Raw()
+				x571, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x395
+					v.Probe = x571
 				} else {
-					v.Probe = append(json.RawMessage(nil), x395...)
+					v.Probe = append(json.RawMessage(nil), x571...)
 				}
 			}
 		default:
@@ -837,18 +837,18 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v396 int64
+				var v572 int64
 				{
-					x397, err := d.Int()
+					x573, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x397 < int64(0) {
+					if x573 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v396 = x397
+					v572 = x573
 				}
-				v.AuthAgeMs = &v396
+				v.AuthAgeMs = &v572
 			}
 		case "connect":
 			if seen[1] {
@@ -859,11 +859,11 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "connect",
 				Parent: p,
 			}
-			var v398 HealthSummaryWebConnect
-			if err := v398.DecodeJSON(d, &pp); err != nil {
+			var v574 HealthSummaryWebConnect
+			if err := v574.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Connect = &v398
+			v.Connect = &v574
 		case "linked":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -874,11 +874,11 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x399, err := d.Bool()
+				x575, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x399
+				v.Linked = x575
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -958,18 +958,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "elapsedMs",
 				Parent: p,
 			}
-			var v400 int64
+			var v576 int64
 			{
-				x401, err := d.Int()
+				x577, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x401 < int64(0) {
+				if x577 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v400 = x401
+				v576 = x577
 			}
-			v.ElapsedMs = &v400
+			v.ElapsedMs = &v576
 		case "error":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "error")
@@ -979,18 +979,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "error",
 				Parent: p,
 			}
-			var v402 string
+			var v578 string
 			{
-				x403, err := d.String()
+				x579, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x403 == "" {
+				if x579 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v402 = x403
+				v578 = x579
 			}
-			v.Error = &v402
+			v.Error = &v578
 		case "ok":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "ok")
@@ -1001,11 +1001,11 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x404, err := d.Bool()
+				x580, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x404
+				v.Ok = x580
 			}
 		case "status":
 			if seen[3] {
@@ -1016,18 +1016,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "status",
 				Parent: p,
 			}
-			var v405 string
+			var v581 string
 			{
-				x406, err := d.String()
+				x582, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x406 == "" {
+				if x582 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v405 = x406
+				v581 = x582
 			}
-			v.Status = &v405
+			v.Status = &v581
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

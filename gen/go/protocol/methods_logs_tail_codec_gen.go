@@ -31,18 +31,18 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "cursor",
 				Parent: p,
 			}
-			var v443 int64
+			var v635 int64
 			{
-				x444, err := d.Int()
+				x636, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x444 < int64(0) {
+				if x636 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v443 = x444
+				v635 = x636
 			}
-			v.Cursor = &v443
+			v.Cursor = &v635
 		case "limit":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -52,21 +52,21 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v445 int64
+			var v637 int64
 			{
-				x446, err := d.Int()
+				x638, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x446 < int64(1) {
+				if x638 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x446 > int64(5000) {
+				if x638 > int64(5000) {
 					return wire.Errorf(&pp, "must be <= 5000")
 				}
-				v445 = x446
+				v637 = x638
 			}
-			v.Limit = &v445
+			v.Limit = &v637
 		case "maxBytes":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "maxBytes")
@@ -76,21 +76,21 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxBytes",
 				Parent: p,
 			}
-			var v447 int64
+			var v639 int64
 			{
-				x448, err := d.Int()
+				x640, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x448 < int64(1) {
+				if x640 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x448 > int64(1000000) {
+				if x640 > int64(1000000) {
 					return wire.Errorf(&pp, "must be <= 1e+06")
 				}
-				v447 = x448
+				v639 = x640
 			}
-			v.MaxBytes = &v447
+			v.MaxBytes = &v639
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -172,14 +172,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x449, err := d.Int()
+				x641, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x449 < int64(0) {
+				if x641 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Cursor = x449
+				v.Cursor = x641
 			}
 		case "file":
 			if seen[1] {
@@ -191,14 +191,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x450, err := d.String()
+				x642, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x450 == "" {
+				if x642 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.File = x450
+				v.File = x642
 			}
 		case "lines":
 			if seen[2] {
@@ -213,8 +213,8 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x451 := make([]string, 0)
-				for i452 := 0; ; i452++ {
+				x643 := make([]string, 0)
+				for i644 := 0; ; i644++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -222,22 +222,22 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip453 := wire.Path{
-						Index:   i452,
+					ip645 := wire.Path{
+						Index:   i644,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el454 string
+					var el646 string
 					{
-						x455, err := d.String()
+						x647, err := d.String()
 						if err != nil {
-							return wire.At(&ip453, err)
+							return wire.At(&ip645, err)
 						}
-						el454 = x455
+						el646 = x647
 					}
-					x451 = append(x451, el454)
+					x643 = append(x643, el646)
 				}
-				v.Lines = x451
+				v.Lines = x643
 			}
 		case "reset":
 			if seen[3] {
@@ -248,15 +248,15 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reset",
 				Parent: p,
 			}
-			var v456 bool
+			var v648 bool
 			{
-				x457, err := d.Bool()
+				x649, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v456 = x457
+				v648 = x649
 			}
-			v.Reset = &v456
+			v.Reset = &v648
 		case "size":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "size")
@@ -267,14 +267,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x458, err := d.Int()
+				x650, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x458 < int64(0) {
+				if x650 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Size = x458
+				v.Size = x650
 			}
 		case "truncated":
 			if seen[5] {
@@ -285,15 +285,15 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "truncated",
 				Parent: p,
 			}
-			var v459 bool
+			var v651 bool
 			{
-				x460, err := d.Bool()
+				x652, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v459 = x460
+				v651 = x652
 			}
-			v.Truncated = &v459
+			v.Truncated = &v651
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -325,11 +325,11 @@ func (v *LogsTailResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i461, x462 := range v.Lines {
-			if i461 > 0 {
+		for i653, x654 := range v.Lines {
+			if i653 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x462)
+			b = wire.AppendString(b, x654)
 		}
 		b = append(b, ']')
 	}

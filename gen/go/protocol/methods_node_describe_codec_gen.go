@@ -34,14 +34,14 @@ func (v *NodeDescribeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x463, err := d.String()
+				x655, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x463 == "" {
+				if x655 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x463
+				v.NodeID = x655
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -108,8 +108,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x464 := make([]string, 0)
-				for i465 := 0; ; i465++ {
+				x656 := make([]string, 0)
+				for i657 := 0; ; i657++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -117,25 +117,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip466 := wire.Path{
-						Index:   i465,
+					ip658 := wire.Path{
+						Index:   i657,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el467 string
+					var el659 string
 					{
-						x468, err := d.String()
+						x660, err := d.String()
 						if err != nil {
-							return wire.At(&ip466, err)
+							return wire.At(&ip658, err)
 						}
-						if x468 == "" {
-							return wire.Errorf(&ip466, "must NOT have fewer than %d characters", 1)
+						if x660 == "" {
+							return wire.Errorf(&ip658, "must NOT have fewer than %d characters", 1)
 						}
-						el467 = x468
+						el659 = x660
 					}
-					x464 = append(x464, el467)
+					x656 = append(x656, el659)
 				}
-				v.Caps = x464
+				v.Caps = x656
 			}
 		case "commands":
 			if seen[1] {
@@ -150,8 +150,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x469 := make([]string, 0)
-				for i470 := 0; ; i470++ {
+				x661 := make([]string, 0)
+				for i662 := 0; ; i662++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -159,25 +159,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip471 := wire.Path{
-						Index:   i470,
+					ip663 := wire.Path{
+						Index:   i662,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el472 string
+					var el664 string
 					{
-						x473, err := d.String()
+						x665, err := d.String()
 						if err != nil {
-							return wire.At(&ip471, err)
+							return wire.At(&ip663, err)
 						}
-						if x473 == "" {
-							return wire.Errorf(&ip471, "must NOT have fewer than %d characters", 1)
+						if x665 == "" {
+							return wire.Errorf(&ip663, "must NOT have fewer than %d characters", 1)
 						}
-						el472 = x473
+						el664 = x665
 					}
-					x469 = append(x469, el472)
+					x661 = append(x661, el664)
 				}
-				v.Commands = x469
+				v.Commands = x661
 			}
 		case "connected":
 			if seen[2] {
@@ -189,11 +189,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x474, err := d.Bool()
+				x666, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x474
+				v.Connected = x666
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -204,18 +204,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v475 string
+			var v667 string
 			{
-				x476, err := d.String()
+				x668, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x476 == "" {
+				if x668 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v475 = x476
+				v667 = x668
 			}
-			v.DeviceFamily = &v475
+			v.DeviceFamily = &v667
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -225,18 +225,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v477 string
+			var v669 string
 			{
-				x478, err := d.String()
+				x670, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x478 == "" {
+				if x670 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v477 = x478
+				v669 = x670
 			}
-			v.DisplayName = &v477
+			v.DisplayName = &v669
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -246,18 +246,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v479 string
+			var v671 string
 			{
-				x480, err := d.String()
+				x672, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x480 == "" {
+				if x672 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v479 = x480
+				v671 = x672
 			}
-			v.ModelIdentifier = &v479
+			v.ModelIdentifier = &v671
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -268,14 +268,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x481, err := d.String()
+				x673, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x481 == "" {
+				if x673 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x481
+				v.NodeID = x673
 			}
 		case "paired":
 			if seen[7] {
@@ -287,11 +287,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x482, err := d.Bool()
+				x674, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x482
+				v.Paired = x674
 			}
 		case "permissions":
 			if seen[8] {
@@ -306,7 +306,7 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x483 := map[string]bool{}
+				x675 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -315,25 +315,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k484 := string(key)
-					if _, dup := x483[k484]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k484)
+					k676 := string(key)
+					if _, dup := x675[k676]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k676)
 					}
-					kp485 := wire.Path{
-						Key:    k484,
+					kp677 := wire.Path{
+						Key:    k676,
 						Parent: &pp,
 					}
-					var el486 bool
+					var el678 bool
 					{
-						x487, err := d.Bool()
+						x679, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp485, err)
+							return wire.At(&kp677, err)
 						}
-						el486 = x487
+						el678 = x679
 					}
-					x483[k484] = el486
+					x675[k676] = el678
 				}
-				v.Permissions = x483
+				v.Permissions = x675
 			}
 		case "platform":
 			if seen[9] {
@@ -344,18 +344,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v488 string
+			var v680 string
 			{
-				x489, err := d.String()
+				x681, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x489 == "" {
+				if x681 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v488 = x489
+				v680 = x681
 			}
-			v.Platform = &v488
+			v.Platform = &v680
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -365,18 +365,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v490 string
+			var v682 string
 			{
-				x491, err := d.String()
+				x683, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x491 == "" {
+				if x683 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v490 = x491
+				v682 = x683
 			}
-			v.RemoteIP = &v490
+			v.RemoteIP = &v682
 		case "ts":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -387,14 +387,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x492, err := d.Int()
+				x684, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x492 < int64(0) {
+				if x684 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x492
+				v.Ts = x684
 			}
 		case "version":
 			if seen[12] {
@@ -405,18 +405,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v493 string
+			var v685 string
 			{
-				x494, err := d.String()
+				x686, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x494 == "" {
+				if x686 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v493 = x494
+				v685 = x686
 			}
-			v.Version = &v493
+			v.Version = &v685
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -450,11 +450,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i495, x496 := range v.Caps {
-			if i495 > 0 {
+		for i687, x688 := range v.Caps {
+			if i687 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x496)
+			b = wire.AppendString(b, x688)
 		}
 		b = append(b, ']')
 	}
@@ -463,11 +463,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i497, x498 := range v.Commands {
-			if i497 > 0 {
+		for i689, x690 := range v.Commands {
+			if i689 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x498)
+			b = wire.AppendString(b, x690)
 		}
 		b = append(b, ']')
 	}
@@ -504,14 +504,14 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i499, k500 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i499 > 0 {
+		for i691, k692 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i691 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k500)
+			b = wire.AppendString(b, k692)
 			b = append(b, ':')
-			x501 := v.Permissions[k500]
-			b = wire.AppendBool(b, x501)
+			x693 := v.Permissions[k692]
+			b = wire.AppendBool(b, x693)
 		}
 		b = append(b, '}')
 	}

@@ -81,8 +81,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x587 := make([]PairedNode, 0)
-				for i588 := 0; ; i588++ {
+				x779 := make([]PairedNode, 0)
+				for i780 := 0; ; i780++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip589 := wire.Path{
-						Index:   i588,
+					ip781 := wire.Path{
+						Index:   i780,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el590 PairedNode
-					if err := el590.DecodeJSON(d, &ip589); err != nil {
+					var el782 PairedNode
+					if err := el782.DecodeJSON(d, &ip781); err != nil {
 						return err
 					}
-					x587 = append(x587, el590)
+					x779 = append(x779, el782)
 				}
-				v.Paired = x587
+				v.Paired = x779
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x591 := make([]PendingNodeRequest, 0)
-				for i592 := 0; ; i592++ {
+				x783 := make([]PendingNodeRequest, 0)
+				for i784 := 0; ; i784++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip593 := wire.Path{
-						Index:   i592,
+					ip785 := wire.Path{
+						Index:   i784,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el594 PendingNodeRequest
-					if err := el594.DecodeJSON(d, &ip593); err != nil {
+					var el786 PendingNodeRequest
+					if err := el786.DecodeJSON(d, &ip785); err != nil {
 						return err
 					}
-					x591 = append(x591, el594)
+					x783 = append(x783, el786)
 				}
-				v.Pending = x591
+				v.Pending = x783
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i595, x596 := range v.Paired {
-			if i595 > 0 {
+		for i787, x788 := range v.Paired {
+			if i787 > 0 {
 				b = append(b, ',')
 			}
-			b = x596.AppendJSON(b)
+			b = x788.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i597, x598 := range v.Pending {
-			if i597 > 0 {
+		for i789, x790 := range v.Pending {
+			if i789 > 0 {
 				b = append(b, ',')
 			}
-			b = x598.AppendJSON(b)
+			b = x790.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

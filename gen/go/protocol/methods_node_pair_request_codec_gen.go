@@ -35,8 +35,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x602 := make([]string, 0)
-				for i603 := 0; ; i603++ {
+				x794 := make([]string, 0)
+				for i795 := 0; ; i795++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,25 +44,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip604 := wire.Path{
-						Index:   i603,
+					ip796 := wire.Path{
+						Index:   i795,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el605 string
+					var el797 string
 					{
-						x606, err := d.String()
+						x798, err := d.String()
 						if err != nil {
-							return wire.At(&ip604, err)
+							return wire.At(&ip796, err)
 						}
-						if x606 == "" {
-							return wire.Errorf(&ip604, "must NOT have fewer than %d characters", 1)
+						if x798 == "" {
+							return wire.Errorf(&ip796, "must NOT have fewer than %d characters", 1)
 						}
-						el605 = x606
+						el797 = x798
 					}
-					x602 = append(x602, el605)
+					x794 = append(x794, el797)
 				}
-				v.Caps = x602
+				v.Caps = x794
 			}
 		case "commands":
 			if seen[1] {
@@ -77,8 +77,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x607 := make([]string, 0)
-				for i608 := 0; ; i608++ {
+				x799 := make([]string, 0)
+				for i800 := 0; ; i800++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -86,25 +86,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip609 := wire.Path{
-						Index:   i608,
+					ip801 := wire.Path{
+						Index:   i800,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el610 string
+					var el802 string
 					{
-						x611, err := d.String()
+						x803, err := d.String()
 						if err != nil {
-							return wire.At(&ip609, err)
+							return wire.At(&ip801, err)
 						}
-						if x611 == "" {
-							return wire.Errorf(&ip609, "must NOT have fewer than %d characters", 1)
+						if x803 == "" {
+							return wire.Errorf(&ip801, "must NOT have fewer than %d characters", 1)
 						}
-						el610 = x611
+						el802 = x803
 					}
-					x607 = append(x607, el610)
+					x799 = append(x799, el802)
 				}
-				v.Commands = x607
+				v.Commands = x799
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -115,18 +115,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v612 string
+			var v804 string
 			{
-				x613, err := d.String()
+				x805, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x613 == "" {
+				if x805 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v612 = x613
+				v804 = x805
 			}
-			v.DeviceFamily = &v612
+			v.DeviceFamily = &v804
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -136,18 +136,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v614 string
+			var v806 string
 			{
-				x615, err := d.String()
+				x807, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x615 == "" {
+				if x807 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v614 = x615
+				v806 = x807
 			}
-			v.DisplayName = &v614
+			v.DisplayName = &v806
 		case "modelIdentifier":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -157,18 +157,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v616 string
+			var v808 string
 			{
-				x617, err := d.String()
+				x809, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x617 == "" {
+				if x809 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v616 = x617
+				v808 = x809
 			}
-			v.ModelIdentifier = &v616
+			v.ModelIdentifier = &v808
 		case "nodeId":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -179,14 +179,14 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x618, err := d.String()
+				x810, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x618 == "" {
+				if x810 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x618
+				v.NodeID = x810
 			}
 		case "platform":
 			if seen[6] {
@@ -197,18 +197,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "platform",
 				Parent: p,
 			}
-			var v619 string
+			var v811 string
 			{
-				x620, err := d.String()
+				x812, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x620 == "" {
+				if x812 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v619 = x620
+				v811 = x812
 			}
-			v.Platform = &v619
+			v.Platform = &v811
 		case "remoteIp":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -218,18 +218,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v621 string
+			var v813 string
 			{
-				x622, err := d.String()
+				x814, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x622 == "" {
+				if x814 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v621 = x622
+				v813 = x814
 			}
-			v.RemoteIP = &v621
+			v.RemoteIP = &v813
 		case "silent":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "silent")
@@ -239,15 +239,15 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "silent",
 				Parent: p,
 			}
-			var v623 bool
+			var v815 bool
 			{
-				x624, err := d.Bool()
+				x816, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v623 = x624
+				v815 = x816
 			}
-			v.Silent = &v623
+			v.Silent = &v815
 		case "version":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -257,18 +257,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "version",
 				Parent: p,
 			}
-			var v625 string
+			var v817 string
 			{
-				x626, err := d.String()
+				x818, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x626 == "" {
+				if x818 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v625 = x626
+				v817 = x818
 			}
-			v.Version = &v625
+			v.Version = &v817
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -285,22 +285,22 @@ func (v *NodePairRequestParams) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i627, x628 := range v.Caps {
-			if i627 > 0 {
+		for i819, x820 := range v.Caps {
+			if i819 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x628)
+			b = wire.AppendString(b, x820)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i629, x630 := range v.Commands {
-			if i629 > 0 {
+		for i821, x822 := range v.Commands {
+			if i821 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x630)
+			b = wire.AppendString(b, x822)
 		}
 		b = append(b, ']')
 	}
@@ -409,11 +409,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x631, err := d.Bool()
+				x823, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Created = x631
+				v.Created = x823
 			}
 		case "request":
 			if seen[1] {
@@ -437,11 +437,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x632, err := d.StringBytes()
+				x824, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x632) != "pending" {
+				if string(x824) != "pending" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "pending")
 				}
 			}

@@ -32,14 +32,14 @@ func (v *NodeRenameParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x640, err := d.String()
+				x832, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x640 == "" {
+				if x832 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DisplayName = x640
+				v.DisplayName = x832
 			}
 		case "nodeId":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *NodeRenameParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x641, err := d.String()
+				x833, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x641 == "" {
+				if x833 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x641
+				v.NodeID = x833
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -127,14 +127,14 @@ func (v *NodeRenameResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x642, err := d.String()
+				x834, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x642 == "" {
+				if x834 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DisplayName = x642
+				v.DisplayName = x834
 			}
 		case "nodeId":
 			if seen[1] {
@@ -146,14 +146,14 @@ func (v *NodeRenameResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x643, err := d.String()
+				x835, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x643 == "" {
+				if x835 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x643
+				v.NodeID = x835
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,15 +31,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v753 string
+			var v945 string
 			{
-				x754, err := d.String()
+				x946, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v753 = x754
+				v945 = x946
 			}
-			v.AccountID = &v753
+			v.AccountID = &v945
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v755 string
+			var v947 string
 			{
-				x756, err := d.String()
+				x948, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v755 = x756
+				v947 = x948
 			}
-			v.Channel = &v755
+			v.Channel = &v947
 		case "durationHours":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -67,18 +67,18 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v757 int64
+			var v949 int64
 			{
-				x758, err := d.Int()
+				x950, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x758 < int64(1) {
+				if x950 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v757 = x758
+				v949 = x950
 			}
-			v.DurationHours = &v757
+			v.DurationHours = &v949
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -89,14 +89,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x759, err := d.String()
+				x951, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x759 == "" {
+				if x951 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x759
+				v.IdempotencyKey = x951
 			}
 		case "maxSelections":
 			if seen[4] {
@@ -107,21 +107,21 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v760 int64
+			var v952 int64
 			{
-				x761, err := d.Int()
+				x953, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x761 < int64(1) {
+				if x953 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x761 > int64(12) {
+				if x953 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v760 = x761
+				v952 = x953
 			}
-			v.MaxSelections = &v760
+			v.MaxSelections = &v952
 		case "options":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -135,8 +135,8 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x762 := make([]string, 0)
-				for i763 := 0; ; i763++ {
+				x954 := make([]string, 0)
+				for i955 := 0; ; i955++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -144,31 +144,31 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i763 >= 12 {
+					if i955 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip764 := wire.Path{
-						Index:   i763,
+					ip956 := wire.Path{
+						Index:   i955,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el765 string
+					var el957 string
 					{
-						x766, err := d.String()
+						x958, err := d.String()
 						if err != nil {
-							return wire.At(&ip764, err)
+							return wire.At(&ip956, err)
 						}
-						if x766 == "" {
-							return wire.Errorf(&ip764, "must NOT have fewer than %d characters", 1)
+						if x958 == "" {
+							return wire.Errorf(&ip956, "must NOT have fewer than %d characters", 1)
 						}
-						el765 = x766
+						el957 = x958
 					}
-					x762 = append(x762, el765)
+					x954 = append(x954, el957)
 				}
-				if len(x762) < 2 {
+				if len(x954) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x762
+				v.Options = x954
 			}
 		case "question":
 			if seen[6] {
@@ -180,14 +180,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x767, err := d.String()
+				x959, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x767 == "" {
+				if x959 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x767
+				v.Question = x959
 			}
 		case "to":
 			if seen[7] {
@@ -199,14 +199,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x768, err := d.String()
+				x960, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x768 == "" {
+				if x960 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x768
+				v.To = x960
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -269,11 +269,11 @@ func (v *PollParams) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i769, x770 := range v.Options {
-			if i769 > 0 {
+		for i961, x962 := range v.Options {
+			if i961 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x770)
+			b = wire.AppendString(b, x962)
 		}
 		b = append(b, ']')
 	}
@@ -327,15 +327,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v771 string
+			var v963 string
 			{
-				x772, err := d.String()
+				x964, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v771 = x772
+				v963 = x964
 			}
-			v.AccountID = &v771
+			v.AccountID = &v963
 		case "durationHours":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -345,18 +345,18 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v773 int64
+			var v965 int64
 			{
-				x774, err := d.Int()
+				x966, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x774 < int64(1) {
+				if x966 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v773 = x774
+				v965 = x966
 			}
-			v.DurationHours = &v773
+			v.DurationHours = &v965
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -367,14 +367,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x775, err := d.String()
+				x967, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x775 == "" {
+				if x967 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x775
+				v.IdempotencyKey = x967
 			}
 		case "maxSelections":
 			if seen[3] {
@@ -385,21 +385,21 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v776 int64
+			var v968 int64
 			{
-				x777, err := d.Int()
+				x969, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x777 < int64(1) {
+				if x969 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x777 > int64(12) {
+				if x969 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v776 = x777
+				v968 = x969
 			}
-			v.MaxSelections = &v776
+			v.MaxSelections = &v968
 		case "options":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -413,8 +413,8 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x778 := make([]string, 0)
-				for i779 := 0; ; i779++ {
+				x970 := make([]string, 0)
+				for i971 := 0; ; i971++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -422,31 +422,31 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 					if !more {
 						break
 					}
-					if i779 >= 12 {
+					if i971 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip780 := wire.Path{
-						Index:   i779,
+					ip972 := wire.Path{
+						Index:   i971,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el781 string
+					var el973 string
 					{
-						x782, err := d.String()
+						x974, err := d.String()
 						if err != nil {
-							return wire.At(&ip780, err)
+							return wire.At(&ip972, err)
 						}
-						if x782 == "" {
-							return wire.Errorf(&ip780, "must NOT have fewer than %d characters", 1)
+						if x974 == "" {
+							return wire.Errorf(&ip972, "must NOT have fewer than %d characters", 1)
 						}
-						el781 = x782
+						el973 = x974
 					}
-					x778 = append(x778, el781)
+					x970 = append(x970, el973)
 				}
-				if len(x778) < 2 {
+				if len(x970) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x778
+				v.Options = x970
 			}
 		case "provider":
 			if seen[5] {
@@ -457,15 +457,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v783 string
+			var v975 string
 			{
-				x784, err := d.String()
+				x976, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v783 = x784
+				v975 = x976
 			}
-			v.Channel = &v783
+			v.Channel = &v975
 		case "question":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "question")
@@ -476,14 +476,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x785, err := d.String()
+				x977, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x785 == "" {
+				if x977 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x785
+				v.Question = x977
 			}
 		case "to":
 			if seen[7] {
@@ -495,14 +495,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x786, err := d.String()
+				x978, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x786 == "" {
+				if x978 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x786
+				v.To = x978
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -557,11 +557,11 @@ func (v *PollParams) AppendJSONV2(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i787, x788 := range v.Options {
-			if i787 > 0 {
+		for i979, x980 := range v.Options {
+			if i979 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x788)
+			b = wire.AppendString(b, x980)
 		}
 		b = append(b, ']')
 	}
@@ -608,18 +608,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v789 string
+			var v981 string
 			{
-				x790, err := d.String()
+				x982, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x790 == "" {
+				if x982 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v789 = x790
+				v981 = x982
 			}
-			v.Channel = &v789
+			v.Channel = &v981
 		case "messageId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -630,14 +630,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x791, err := d.String()
+				x983, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x791 == "" {
+				if x983 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x791
+				v.MessageID = x983
 			}
 		case "provider":
 			if seen[2] {
@@ -649,14 +649,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x792, err := d.String()
+				x984, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x792 == "" {
+				if x984 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x792
+				v.Provider = x984
 			}
 		case "runId":
 			if seen[3] {
@@ -668,14 +668,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x793, err := d.String()
+				x985, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x793 == "" {
+				if x985 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x793
+				v.RunID = x985
 			}
 		case "toJid":
 			if seen[4] {
@@ -686,18 +686,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v794 string
+			var v986 string
 			{
-				x795, err := d.String()
+				x987, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x795 == "" {
+				if x987 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v794 = x795
+				v986 = x987
 			}
-			v.ToJID = &v794
+			v.ToJID = &v986
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -31,15 +31,15 @@ func (v *ProvidersStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "probe",
 				Parent: p,
 			}
-			var v848 bool
+			var v1040 bool
 			{
-				x849, err := d.Bool()
+				x1041, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v848 = x849
+				v1040 = x1041
 			}
-			v.Probe = &v848
+			v.Probe = &v1040
 		case "timeoutMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -49,18 +49,18 @@ func (v *ProvidersStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v850 int64
+			var v1042 int64
 			{
-				x851, err := d.Int()
+				x1043, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x851 < int64(0) {
+				if x1043 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v850 = x851
+				v1042 = x1043
 			}
-			v.TimeoutMs = &v850
+			v.TimeoutMs = &v1042
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -146,14 +146,14 @@ func (v *ProvidersStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x852, err := d.Int()
+				x1044, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x852 < int64(0) {
+				if x1044 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x852
+				v.Ts = x1044
 			}
 		case "whatsapp":
 			if seen[2] {

@@ -31,15 +31,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v862 string
+			var v1054 string
 			{
-				x863, err := d.String()
+				x1055, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v862 = x863
+				v1054 = x1055
 			}
-			v.AccountID = &v862
+			v.AccountID = &v1054
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v864 string
+			var v1056 string
 			{
-				x865, err := d.String()
+				x1057, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v864 = x865
+				v1056 = x1057
 			}
-			v.Channel = &v864
+			v.Channel = &v1056
 		case "gifPlayback":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -67,15 +67,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v866 bool
+			var v1058 bool
 			{
-				x867, err := d.Bool()
+				x1059, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v866 = x867
+				v1058 = x1059
 			}
-			v.GifPlayback = &v866
+			v.GifPlayback = &v1058
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -86,14 +86,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x868, err := d.String()
+				x1060, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x868 == "" {
+				if x1060 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x868
+				v.IdempotencyKey = x1060
 			}
 		case "mediaUrl":
 			if seen[4] {
@@ -104,15 +104,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v869 string
+			var v1061 string
 			{
-				x870, err := d.String()
+				x1062, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v869 = x870
+				v1061 = x1062
 			}
-			v.MediaURL = &v869
+			v.MediaURL = &v1061
 		case "mediaUrls":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mediaUrls")
@@ -126,8 +126,8 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x871 := make([]string, 0)
-				for i872 := 0; ; i872++ {
+				x1063 := make([]string, 0)
+				for i1064 := 0; ; i1064++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -135,25 +135,25 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip873 := wire.Path{
-						Index:   i872,
+					ip1065 := wire.Path{
+						Index:   i1064,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el874 string
+					var el1066 string
 					{
-						x875, err := d.String()
+						x1067, err := d.String()
 						if err != nil {
-							return wire.At(&ip873, err)
+							return wire.At(&ip1065, err)
 						}
-						if x875 == "" {
-							return wire.Errorf(&ip873, "must NOT have fewer than %d characters", 1)
+						if x1067 == "" {
+							return wire.Errorf(&ip1065, "must NOT have fewer than %d characters", 1)
 						}
-						el874 = x875
+						el1066 = x1067
 					}
-					x871 = append(x871, el874)
+					x1063 = append(x1063, el1066)
 				}
-				v.MediaUrls = x871
+				v.MediaUrls = x1063
 			}
 		case "message":
 			if seen[6] {
@@ -165,14 +165,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x876, err := d.String()
+				x1068, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x876 == "" {
+				if x1068 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x876
+				v.Message = x1068
 			}
 		case "sessionKey":
 			if seen[7] {
@@ -183,15 +183,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionKey",
 				Parent: p,
 			}
-			var v877 string
+			var v1069 string
 			{
-				x878, err := d.String()
+				x1070, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v877 = x878
+				v1069 = x1070
 			}
-			v.SessionKey = &v877
+			v.SessionKey = &v1069
 		case "to":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -202,14 +202,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x879, err := d.String()
+				x1071, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x879 == "" {
+				if x1071 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x879
+				v.To = x1071
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -267,11 +267,11 @@ func (v *SendParams) AppendJSON(b []byte) []byte {
 	if v.MediaUrls != nil {
 		b = append(b, ",\"mediaUrls\":"...)
 		b = append(b, '[')
-		for i880, x881 := range v.MediaUrls {
-			if i880 > 0 {
+		for i1072, x1073 := range v.MediaUrls {
+			if i1072 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x881)
+			b = wire.AppendString(b, x1073)
 		}
 		b = append(b, ']')
 	}
@@ -333,15 +333,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v882 string
+			var v1074 string
 			{
-				x883, err := d.String()
+				x1075, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v882 = x883
+				v1074 = x1075
 			}
-			v.AccountID = &v882
+			v.AccountID = &v1074
 		case "gifPlayback":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -351,15 +351,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v884 bool
+			var v1076 bool
 			{
-				x885, err := d.Bool()
+				x1077, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v884 = x885
+				v1076 = x1077
 			}
-			v.GifPlayback = &v884
+			v.GifPlayback = &v1076
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -370,14 +370,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x886, err := d.String()
+				x1078, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x886 == "" {
+				if x1078 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x886
+				v.IdempotencyKey = x1078
 			}
 		case "mediaUrl":
 			if seen[3] {
@@ -388,15 +388,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v887 string
+			var v1079 string
 			{
-				x888, err := d.String()
+				x1080, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v887 = x888
+				v1079 = x1080
 			}
-			v.MediaURL = &v887
+			v.MediaURL = &v1079
 		case "message":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -407,14 +407,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x889, err := d.String()
+				x1081, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x889 == "" {
+				if x1081 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x889
+				v.Message = x1081
 			}
 		case "provider":
 			if seen[5] {
@@ -425,15 +425,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v890 string
+			var v1082 string
 			{
-				x891, err := d.String()
+				x1083, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v890 = x891
+				v1082 = x1083
 			}
-			v.Channel = &v890
+			v.Channel = &v1082
 		case "to":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -444,14 +444,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x892, err := d.String()
+				x1084, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x892 == "" {
+				if x1084 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x892
+				v.To = x1084
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -541,18 +541,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v893 string
+			var v1085 string
 			{
-				x894, err := d.String()
+				x1086, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x894 == "" {
+				if x1086 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v893 = x894
+				v1085 = x1086
 			}
-			v.Channel = &v893
+			v.Channel = &v1085
 		case "chatId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatId")
@@ -562,18 +562,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatId",
 				Parent: p,
 			}
-			var v895 string
+			var v1087 string
 			{
-				x896, err := d.String()
+				x1088, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x896 == "" {
+				if x1088 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v895 = x896
+				v1087 = x1088
 			}
-			v.ChatID = &v895
+			v.ChatID = &v1087
 		case "messageId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -584,14 +584,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x897, err := d.String()
+				x1089, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x897 == "" {
+				if x1089 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x897
+				v.MessageID = x1089
 			}
 		case "provider":
 			if seen[3] {
@@ -603,14 +603,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x898, err := d.String()
+				x1090, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x898 == "" {
+				if x1090 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x898
+				v.Provider = x1090
 			}
 		case "runId":
 			if seen[4] {
@@ -622,14 +622,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x899, err := d.String()
+				x1091, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x899 == "" {
+				if x1091 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x899
+				v.RunID = x1091
 			}
 		case "toJid":
 			if seen[5] {
@@ -640,18 +640,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v900 string
+			var v1092 string
 			{
-				x901, err := d.String()
+				x1093, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x901 == "" {
+				if x1093 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v900 = x901
+				v1092 = x1093
 			}
-			v.ToJID = &v900
+			v.ToJID = &v1092
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

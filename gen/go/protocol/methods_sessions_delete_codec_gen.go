@@ -31,15 +31,15 @@ func (v *SessionsDeleteParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deleteTranscript",
 				Parent: p,
 			}
-			var v1051 bool
+			var v1243 bool
 			{
-				x1052, err := d.Bool()
+				x1244, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1051 = x1052
+				v1243 = x1244
 			}
-			v.DeleteTranscript = &v1051
+			v.DeleteTranscript = &v1243
 		case "key":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -50,14 +50,14 @@ func (v *SessionsDeleteParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1053, err := d.String()
+				x1245, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1053 == "" {
+				if x1245 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1053
+				v.Key = x1245
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -132,8 +132,8 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1054 := make([]string, 0)
-				for i1055 := 0; ; i1055++ {
+				x1246 := make([]string, 0)
+				for i1247 := 0; ; i1247++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -141,25 +141,25 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1056 := wire.Path{
-						Index:   i1055,
+					ip1248 := wire.Path{
+						Index:   i1247,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1057 string
+					var el1249 string
 					{
-						x1058, err := d.String()
+						x1250, err := d.String()
 						if err != nil {
-							return wire.At(&ip1056, err)
+							return wire.At(&ip1248, err)
 						}
-						if x1058 == "" {
-							return wire.Errorf(&ip1056, "must NOT have fewer than %d characters", 1)
+						if x1250 == "" {
+							return wire.Errorf(&ip1248, "must NOT have fewer than %d characters", 1)
 						}
-						el1057 = x1058
+						el1249 = x1250
 					}
-					x1054 = append(x1054, el1057)
+					x1246 = append(x1246, el1249)
 				}
-				v.Archived = x1054
+				v.Archived = x1246
 			}
 		case "deleted":
 			if seen[1] {
@@ -171,11 +171,11 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1059, err := d.Bool()
+				x1251, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Deleted = x1059
+				v.Deleted = x1251
 			}
 		case "key":
 			if seen[2] {
@@ -187,14 +187,14 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1060, err := d.String()
+				x1252, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1060 == "" {
+				if x1252 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1060
+				v.Key = x1252
 			}
 		case "ok":
 			if seen[3] {
@@ -206,11 +206,11 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1061, err := d.Bool()
+				x1253, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1061
+				v.Ok = x1253
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -239,11 +239,11 @@ func (v *SessionsDeleteResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1062, x1063 := range v.Archived {
-			if i1062 > 0 {
+		for i1254, x1255 := range v.Archived {
+			if i1254 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1063)
+			b = wire.AppendString(b, x1255)
 		}
 		b = append(b, ']')
 	}

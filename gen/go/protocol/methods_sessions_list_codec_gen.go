@@ -31,18 +31,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "activeMinutes",
 				Parent: p,
 			}
-			var v1064 int64
+			var v1256 int64
 			{
-				x1065, err := d.Int()
+				x1257, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1065 < int64(1) {
+				if x1257 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1064 = x1065
+				v1256 = x1257
 			}
-			v.ActiveMinutes = &v1064
+			v.ActiveMinutes = &v1256
 		case "agentId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "agentId")
@@ -52,18 +52,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "agentId",
 				Parent: p,
 			}
-			var v1066 string
+			var v1258 string
 			{
-				x1067, err := d.String()
+				x1259, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1067 == "" {
+				if x1259 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1066 = x1067
+				v1258 = x1259
 			}
-			v.AgentID = &v1066
+			v.AgentID = &v1258
 		case "includeDerivedTitles":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "includeDerivedTitles")
@@ -73,15 +73,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeDerivedTitles",
 				Parent: p,
 			}
-			var v1068 bool
+			var v1260 bool
 			{
-				x1069, err := d.Bool()
+				x1261, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1068 = x1069
+				v1260 = x1261
 			}
-			v.IncludeDerivedTitles = &v1068
+			v.IncludeDerivedTitles = &v1260
 		case "includeGlobal":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "includeGlobal")
@@ -91,15 +91,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeGlobal",
 				Parent: p,
 			}
-			var v1070 bool
+			var v1262 bool
 			{
-				x1071, err := d.Bool()
+				x1263, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1070 = x1071
+				v1262 = x1263
 			}
-			v.IncludeGlobal = &v1070
+			v.IncludeGlobal = &v1262
 		case "includeLastMessage":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "includeLastMessage")
@@ -109,15 +109,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeLastMessage",
 				Parent: p,
 			}
-			var v1072 bool
+			var v1264 bool
 			{
-				x1073, err := d.Bool()
+				x1265, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1072 = x1073
+				v1264 = x1265
 			}
-			v.IncludeLastMessage = &v1072
+			v.IncludeLastMessage = &v1264
 		case "includeUnknown":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "includeUnknown")
@@ -127,15 +127,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeUnknown",
 				Parent: p,
 			}
-			var v1074 bool
+			var v1266 bool
 			{
-				x1075, err := d.Bool()
+				x1267, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1074 = x1075
+				v1266 = x1267
 			}
-			v.IncludeUnknown = &v1074
+			v.IncludeUnknown = &v1266
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -145,18 +145,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v1076 string
+			var v1268 string
 			{
-				x1077, err := d.String()
+				x1269, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1077 == "" {
+				if x1269 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1076 = x1077
+				v1268 = x1269
 			}
-			v.Label = &v1076
+			v.Label = &v1268
 		case "limit":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -166,18 +166,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v1078 int64
+			var v1270 int64
 			{
-				x1079, err := d.Int()
+				x1271, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1079 < int64(1) {
+				if x1271 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1078 = x1079
+				v1270 = x1271
 			}
-			v.Limit = &v1078
+			v.Limit = &v1270
 		case "search":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "search")
@@ -187,15 +187,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "search",
 				Parent: p,
 			}
-			var v1080 string
+			var v1272 string
 			{
-				x1081, err := d.String()
+				x1273, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1080 = x1081
+				v1272 = x1273
 			}
-			v.Search = &v1080
+			v.Search = &v1272
 		case "spawnedBy":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -205,18 +205,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1082 string
+			var v1274 string
 			{
-				x1083, err := d.String()
+				x1275, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1083 == "" {
+				if x1275 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1082 = x1083
+				v1274 = x1275
 			}
-			v.SpawnedBy = &v1082
+			v.SpawnedBy = &v1274
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -353,18 +353,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "activeMinutes",
 				Parent: p,
 			}
-			var v1084 int64
+			var v1276 int64
 			{
-				x1085, err := d.Int()
+				x1277, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1085 < int64(1) {
+				if x1277 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1084 = x1085
+				v1276 = x1277
 			}
-			v.ActiveMinutes = &v1084
+			v.ActiveMinutes = &v1276
 		case "includeGlobal":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "includeGlobal")
@@ -374,15 +374,15 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "includeGlobal",
 				Parent: p,
 			}
-			var v1086 bool
+			var v1278 bool
 			{
-				x1087, err := d.Bool()
+				x1279, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1086 = x1087
+				v1278 = x1279
 			}
-			v.IncludeGlobal = &v1086
+			v.IncludeGlobal = &v1278
 		case "includeUnknown":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "includeUnknown")
@@ -392,15 +392,15 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "includeUnknown",
 				Parent: p,
 			}
-			var v1088 bool
+			var v1280 bool
 			{
-				x1089, err := d.Bool()
+				x1281, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1088 = x1089
+				v1280 = x1281
 			}
-			v.IncludeUnknown = &v1088
+			v.IncludeUnknown = &v1280
 		case "limit":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -410,18 +410,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "limit",
 				Parent: p,
 			}
-			var v1090 int64
+			var v1282 int64
 			{
-				x1091, err := d.Int()
+				x1283, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1091 < int64(1) {
+				if x1283 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1090 = x1091
+				v1282 = x1283
 			}
-			v.Limit = &v1090
+			v.Limit = &v1282
 		case "spawnedBy":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -431,18 +431,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1092 string
+			var v1284 string
 			{
-				x1093, err := d.String()
+				x1285, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1093 == "" {
+				if x1285 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1092 = x1093
+				v1284 = x1285
 			}
-			v.SpawnedBy = &v1092
+			v.SpawnedBy = &v1284
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -525,14 +525,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1094, err := d.Int()
+				x1286, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1094 < int64(0) {
+				if x1286 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1094
+				v.Count = x1286
 			}
 		case "defaults":
 			if seen[1] {
@@ -556,14 +556,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1095, err := d.String()
+				x1287, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1095 == "" {
+				if x1287 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1095
+				v.Path = x1287
 			}
 		case "sessions":
 			if seen[3] {
@@ -578,8 +578,8 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1096 := make([]SessionRow, 0)
-				for i1097 := 0; ; i1097++ {
+				x1288 := make([]SessionRow, 0)
+				for i1289 := 0; ; i1289++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -587,18 +587,18 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1098 := wire.Path{
-						Index:   i1097,
+					ip1290 := wire.Path{
+						Index:   i1289,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1099 SessionRow
-					if err := el1099.DecodeJSON(d, &ip1098); err != nil {
+					var el1291 SessionRow
+					if err := el1291.DecodeJSON(d, &ip1290); err != nil {
 						return err
 					}
-					x1096 = append(x1096, el1099)
+					x1288 = append(x1288, el1291)
 				}
-				v.Sessions = x1096
+				v.Sessions = x1288
 			}
 		case "ts":
 			if seen[4] {
@@ -610,14 +610,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1100, err := d.Int()
+				x1292, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1100 < int64(0) {
+				if x1292 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x1100
+				v.Ts = x1292
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -655,11 +655,11 @@ func (v *SessionsListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1101, x1102 := range v.Sessions {
-			if i1101 > 0 {
+		for i1293, x1294 := range v.Sessions {
+			if i1293 > 0 {
 				b = append(b, ',')
 			}
-			b = x1102.AppendJSON(b)
+			b = x1294.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

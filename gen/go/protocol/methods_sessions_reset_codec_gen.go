@@ -32,14 +32,14 @@ func (v *SessionsResetParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1103, err := d.String()
+				x1295, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1103 == "" {
+				if x1295 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1103
+				v.Key = x1295
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -115,14 +115,14 @@ func (v *SessionsResetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1104, err := d.String()
+				x1296, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1104 == "" {
+				if x1296 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1104
+				v.Key = x1296
 			}
 		case "ok":
 			if seen[2] {
@@ -134,11 +134,11 @@ func (v *SessionsResetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1105, err := d.Bool()
+				x1297, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1105
+				v.Ok = x1297
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

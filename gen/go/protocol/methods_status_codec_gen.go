@@ -31,15 +31,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v1011 bool
+			var v1203 bool
 			{
-				x1012, err := d.Bool()
+				x1204, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1011 = x1012
+				v1203 = x1204
 			}
-			v.AbortedLastRun = &v1011
+			v.AbortedLastRun = &v1203
 		case "age":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "age")
@@ -54,18 +54,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1013 int64
+				var v1205 int64
 				{
-					x1014, err := d.Int()
+					x1206, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1014 < int64(0) {
+					if x1206 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1013 = x1014
+					v1205 = x1206
 				}
-				v.Age = &v1013
+				v.Age = &v1205
 			}
 		case "contextTokens":
 			if seen[2] {
@@ -81,18 +81,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1015 int64
+				var v1207 int64
 				{
-					x1016, err := d.Int()
+					x1208, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1016 < int64(0) {
+					if x1208 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1015 = x1016
+					v1207 = x1208
 				}
-				v.ContextTokens = &v1015
+				v.ContextTokens = &v1207
 			}
 		case "elevatedLevel":
 			if seen[3] {
@@ -103,18 +103,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v1017 string
+			var v1209 string
 			{
-				x1018, err := d.String()
+				x1210, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1018 == "" {
+				if x1210 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1017 = x1018
+				v1209 = x1210
 			}
-			v.ElevatedLevel = &v1017
+			v.ElevatedLevel = &v1209
 		case "flags":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "flags")
@@ -128,8 +128,8 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1019 := make([]string, 0)
-				for i1020 := 0; ; i1020++ {
+				x1211 := make([]string, 0)
+				for i1212 := 0; ; i1212++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -137,22 +137,22 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1021 := wire.Path{
-						Index:   i1020,
+					ip1213 := wire.Path{
+						Index:   i1212,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1022 string
+					var el1214 string
 					{
-						x1023, err := d.String()
+						x1215, err := d.String()
 						if err != nil {
-							return wire.At(&ip1021, err)
+							return wire.At(&ip1213, err)
 						}
-						el1022 = x1023
+						el1214 = x1215
 					}
-					x1019 = append(x1019, el1022)
+					x1211 = append(x1211, el1214)
 				}
-				v.Flags = x1019
+				v.Flags = x1211
 			}
 		case "inputTokens":
 			if seen[5] {
@@ -163,18 +163,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v1024 int64
+			var v1216 int64
 			{
-				x1025, err := d.Int()
+				x1217, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1025 < int64(0) {
+				if x1217 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1024 = x1025
+				v1216 = x1217
 			}
-			v.InputTokens = &v1024
+			v.InputTokens = &v1216
 		case "key":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -185,14 +185,14 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1026, err := d.String()
+				x1218, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1026 == "" {
+				if x1218 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1026
+				v.Key = x1218
 			}
 		case "kind":
 			if seen[7] {
@@ -220,15 +220,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1027 string
+				var v1219 string
 				{
-					x1028, err := d.String()
+					x1220, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v1027 = x1028
+					v1219 = x1220
 				}
-				v.Model = &v1027
+				v.Model = &v1219
 			}
 		case "outputTokens":
 			if seen[9] {
@@ -239,18 +239,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v1029 int64
+			var v1221 int64
 			{
-				x1030, err := d.Int()
+				x1222, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1030 < int64(0) {
+				if x1222 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1029 = x1030
+				v1221 = x1222
 			}
-			v.OutputTokens = &v1029
+			v.OutputTokens = &v1221
 		case "percentUsed":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "percentUsed")
@@ -265,21 +265,21 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1031 int64
+				var v1223 int64
 				{
-					x1032, err := d.Int()
+					x1224, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1032 < int64(0) {
+					if x1224 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					if x1032 > int64(999) {
+					if x1224 > int64(999) {
 						return wire.Errorf(&pp, "must be <= 999")
 					}
-					v1031 = x1032
+					v1223 = x1224
 				}
-				v.PercentUsed = &v1031
+				v.PercentUsed = &v1223
 			}
 		case "reasoningLevel":
 			if seen[11] {
@@ -290,18 +290,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v1033 string
+			var v1225 string
 			{
-				x1034, err := d.String()
+				x1226, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1034 == "" {
+				if x1226 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1033 = x1034
+				v1225 = x1226
 			}
-			v.ReasoningLevel = &v1033
+			v.ReasoningLevel = &v1225
 		case "remainingTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "remainingTokens")
@@ -316,18 +316,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1035 int64
+				var v1227 int64
 				{
-					x1036, err := d.Int()
+					x1228, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1036 < int64(0) {
+					if x1228 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1035 = x1036
+					v1227 = x1228
 				}
-				v.RemainingTokens = &v1035
+				v.RemainingTokens = &v1227
 			}
 		case "sessionId":
 			if seen[13] {
@@ -338,18 +338,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v1037 string
+			var v1229 string
 			{
-				x1038, err := d.String()
+				x1230, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1038 == "" {
+				if x1230 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1037 = x1038
+				v1229 = x1230
 			}
-			v.SessionID = &v1037
+			v.SessionID = &v1229
 		case "systemSent":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -359,15 +359,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1039 bool
+			var v1231 bool
 			{
-				x1040, err := d.Bool()
+				x1232, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1039 = x1040
+				v1231 = x1232
 			}
-			v.SystemSent = &v1039
+			v.SystemSent = &v1231
 		case "thinkingLevel":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -377,18 +377,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1041 string
+			var v1233 string
 			{
-				x1042, err := d.String()
+				x1234, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1042 == "" {
+				if x1234 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1041 = x1042
+				v1233 = x1234
 			}
-			v.ThinkingLevel = &v1041
+			v.ThinkingLevel = &v1233
 		case "totalTokens":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -403,18 +403,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1043 int64
+				var v1235 int64
 				{
-					x1044, err := d.Int()
+					x1236, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1044 < int64(0) {
+					if x1236 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1043 = x1044
+					v1235 = x1236
 				}
-				v.TotalTokens = &v1043
+				v.TotalTokens = &v1235
 			}
 		case "updatedAt":
 			if seen[17] {
@@ -430,18 +430,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1045 int64
+				var v1237 int64
 				{
-					x1046, err := d.Int()
+					x1238, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1046 < int64(0) {
+					if x1238 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1045 = x1046
+					v1237 = x1238
 				}
-				v.UpdatedAt = &v1045
+				v.UpdatedAt = &v1237
 			}
 		case "verboseLevel":
 			if seen[18] {
@@ -452,18 +452,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1047 string
+			var v1239 string
 			{
-				x1048, err := d.String()
+				x1240, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1048 == "" {
+				if x1240 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1047 = x1048
+				v1239 = x1240
 			}
-			v.VerboseLevel = &v1047
+			v.VerboseLevel = &v1239
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -537,11 +537,11 @@ func (v *SessionStatus) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1049, x1050 := range v.Flags {
-			if i1049 > 0 {
+		for i1241, x1242 := range v.Flags {
+			if i1241 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1050)
+			b = wire.AppendString(b, x1242)
 		}
 		b = append(b, ']')
 	}
@@ -728,14 +728,14 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1123, err := d.Int()
+				x1318, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1123 < int64(0) {
+				if x1318 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x1123
+				v.HeartbeatSeconds = x1318
 			}
 		case "providerSummary":
 			if seen[1] {
@@ -750,8 +750,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1124 := make([]string, 0)
-				for i1125 := 0; ; i1125++ {
+				x1319 := make([]string, 0)
+				for i1320 := 0; ; i1320++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -759,22 +759,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1126 := wire.Path{
-						Index:   i1125,
+					ip1321 := wire.Path{
+						Index:   i1320,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1127 string
+					var el1322 string
 					{
-						x1128, err := d.String()
+						x1323, err := d.String()
 						if err != nil {
-							return wire.At(&ip1126, err)
+							return wire.At(&ip1321, err)
 						}
-						el1127 = x1128
+						el1322 = x1323
 					}
-					x1124 = append(x1124, el1127)
+					x1319 = append(x1319, el1322)
 				}
-				v.ProviderSummary = x1124
+				v.ProviderSummary = x1319
 			}
 		case "queuedSystemEvents":
 			if seen[2] {
@@ -789,8 +789,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1129 := make([]string, 0)
-				for i1130 := 0; ; i1130++ {
+				x1324 := make([]string, 0)
+				for i1325 := 0; ; i1325++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -798,22 +798,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1131 := wire.Path{
-						Index:   i1130,
+					ip1326 := wire.Path{
+						Index:   i1325,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1132 string
+					var el1327 string
 					{
-						x1133, err := d.String()
+						x1328, err := d.String()
 						if err != nil {
-							return wire.At(&ip1131, err)
+							return wire.At(&ip1326, err)
 						}
-						el1132 = x1133
+						el1327 = x1328
 					}
-					x1129 = append(x1129, el1132)
+					x1324 = append(x1324, el1327)
 				}
-				v.QueuedSystemEvents = x1129
+				v.QueuedSystemEvents = x1324
 			}
 		case "sessions":
 			if seen[3] {
@@ -871,11 +871,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1134, x1135 := range v.ProviderSummary {
-			if i1134 > 0 {
+		for i1329, x1330 := range v.ProviderSummary {
+			if i1329 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1135)
+			b = wire.AppendString(b, x1330)
 		}
 		b = append(b, ']')
 	}
@@ -884,11 +884,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1136, x1137 := range v.QueuedSystemEvents {
-			if i1136 > 0 {
+		for i1331, x1332 := range v.QueuedSystemEvents {
+			if i1331 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1137)
+			b = wire.AppendString(b, x1332)
 		}
 		b = append(b, ']')
 	}
@@ -943,14 +943,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1138, err := d.Int()
+				x1333, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1138 < int64(0) {
+				if x1333 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1138
+				v.Count = x1333
 			}
 		case "defaults":
 			if seen[1] {
@@ -974,14 +974,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1139, err := d.String()
+				x1334, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1139 == "" {
+				if x1334 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1139
+				v.Path = x1334
 			}
 		case "recent":
 			if seen[3] {
@@ -996,8 +996,8 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1140 := make([]SessionStatus, 0)
-				for i1141 := 0; ; i1141++ {
+				x1335 := make([]SessionStatus, 0)
+				for i1336 := 0; ; i1336++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1005,21 +1005,21 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i1141 >= 5 {
+					if i1336 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip1142 := wire.Path{
-						Index:   i1141,
+					ip1337 := wire.Path{
+						Index:   i1336,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1143 SessionStatus
-					if err := el1143.DecodeJSON(d, &ip1142); err != nil {
+					var el1338 SessionStatus
+					if err := el1338.DecodeJSON(d, &ip1337); err != nil {
 						return err
 					}
-					x1140 = append(x1140, el1143)
+					x1335 = append(x1335, el1338)
 				}
-				v.Recent = x1140
+				v.Recent = x1335
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1054,11 +1054,11 @@ func (v *StatusResultSessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1144, x1145 := range v.Recent {
-			if i1144 > 0 {
+		for i1339, x1340 := range v.Recent {
+			if i1339 > 0 {
 				b = append(b, ',')
 			}
-			b = x1145.AppendJSON(b)
+			b = x1340.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -1113,18 +1113,18 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1146 int64
+				var v1341 int64
 				{
-					x1147, err := d.Int()
+					x1342, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1147 < int64(0) {
+					if x1342 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1146 = x1147
+					v1341 = x1342
 				}
-				v.AuthAgeMs = &v1146
+				v.AuthAgeMs = &v1341
 			}
 		case "linked":
 			if seen[1] {
@@ -1136,11 +1136,11 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1148, err := d.Bool()
+				x1343, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1148
+				v.Linked = x1343
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,15 +31,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v1149 string
+			var v1344 string
 			{
-				x1150, err := d.String()
+				x1345, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1149 = x1150
+				v1344 = x1345
 			}
-			v.DeviceFamily = &v1149
+			v.DeviceFamily = &v1344
 		case "host":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -49,15 +49,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v1151 string
+			var v1346 string
 			{
-				x1152, err := d.String()
+				x1347, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1151 = x1152
+				v1346 = x1347
 			}
-			v.Host = &v1151
+			v.Host = &v1346
 		case "instanceId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -67,15 +67,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v1153 string
+			var v1348 string
 			{
-				x1154, err := d.String()
+				x1349, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1153 = x1154
+				v1348 = x1349
 			}
-			v.InstanceID = &v1153
+			v.InstanceID = &v1348
 		case "ip":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -85,15 +85,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v1155 string
+			var v1350 string
 			{
-				x1156, err := d.String()
+				x1351, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1155 = x1156
+				v1350 = x1351
 			}
-			v.IP = &v1155
+			v.IP = &v1350
 		case "lastInputSeconds":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -103,18 +103,18 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v1157 int64
+			var v1352 int64
 			{
-				x1158, err := d.Int()
+				x1353, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1158 < int64(0) {
+				if x1353 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1157 = x1158
+				v1352 = x1353
 			}
-			v.LastInputSeconds = &v1157
+			v.LastInputSeconds = &v1352
 		case "mode":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -124,15 +124,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1159 string
+			var v1354 string
 			{
-				x1160, err := d.String()
+				x1355, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1159 = x1160
+				v1354 = x1355
 			}
-			v.Mode = &v1159
+			v.Mode = &v1354
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -142,15 +142,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v1161 string
+			var v1356 string
 			{
-				x1162, err := d.String()
+				x1357, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1161 = x1162
+				v1356 = x1357
 			}
-			v.ModelIdentifier = &v1161
+			v.ModelIdentifier = &v1356
 		case "platform":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -160,15 +160,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v1163 string
+			var v1358 string
 			{
-				x1164, err := d.String()
+				x1359, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1163 = x1164
+				v1358 = x1359
 			}
-			v.Platform = &v1163
+			v.Platform = &v1358
 		case "reason":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -178,15 +178,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v1165 string
+			var v1360 string
 			{
-				x1166, err := d.String()
+				x1361, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1165 = x1166
+				v1360 = x1361
 			}
-			v.Reason = &v1165
+			v.Reason = &v1360
 		case "tags":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "tags")
@@ -200,8 +200,8 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1167 := make([]string, 0)
-				for i1168 := 0; ; i1168++ {
+				x1362 := make([]string, 0)
+				for i1363 := 0; ; i1363++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -209,22 +209,22 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1169 := wire.Path{
-						Index:   i1168,
+					ip1364 := wire.Path{
+						Index:   i1363,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1170 string
+					var el1365 string
 					{
-						x1171, err := d.String()
+						x1366, err := d.String()
 						if err != nil {
-							return wire.At(&ip1169, err)
+							return wire.At(&ip1364, err)
 						}
-						el1170 = x1171
+						el1365 = x1366
 					}
-					x1167 = append(x1167, el1170)
+					x1362 = append(x1362, el1365)
 				}
-				v.Tags = x1167
+				v.Tags = x1362
 			}
 		case "text":
 			if seen[10] {
@@ -236,14 +236,14 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1172, err := d.String()
+				x1367, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1172 == "" {
+				if x1367 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Text = x1172
+				v.Text = x1367
 			}
 		case "version":
 			if seen[11] {
@@ -254,15 +254,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v1173 string
+			var v1368 string
 			{
-				x1174, err := d.String()
+				x1369, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1173 = x1174
+				v1368 = x1369
 			}
-			v.Version = &v1173
+			v.Version = &v1368
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -351,11 +351,11 @@ func (v *SystemEventParams) AppendJSON(b []byte) []byte {
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i1175, x1176 := range v.Tags {
-			if i1175 > 0 {
+		for i1370, x1371 := range v.Tags {
+			if i1370 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1176)
+			b = wire.AppendString(b, x1371)
 		}
 		b = append(b, ']')
 	}
@@ -416,11 +416,11 @@ func (v *SystemEventResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1177, err := d.Bool()
+				x1372, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1177
+				v.Ok = x1372
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -60,8 +60,8 @@ func (v *SystemPresenceResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 		if err := d.BeginArray(); err != nil {
 			return wire.At(p, err)
 		}
-		x1178 := make([]PresenceEntry, 0)
-		for i1179 := 0; ; i1179++ {
+		x1373 := make([]PresenceEntry, 0)
+		for i1374 := 0; ; i1374++ {
 			more, err := d.NextElem()
 			if err != nil {
 				return wire.At(p, err)
@@ -69,18 +69,18 @@ func (v *SystemPresenceResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			if !more {
 				break
 			}
-			ip1180 := wire.Path{
-				Index:   i1179,
+			ip1375 := wire.Path{
+				Index:   i1374,
 				IsIndex: true,
 				Parent:  p,
 			}
-			var el1181 PresenceEntry
-			if err := el1181.DecodeJSON(d, &ip1180); err != nil {
+			var el1376 PresenceEntry
+			if err := el1376.DecodeJSON(d, &ip1375); err != nil {
 				return err
 			}
-			x1178 = append(x1178, el1181)
+			x1373 = append(x1373, el1376)
 		}
-		x = x1178
+		x = x1373
 	}
 	*v = x
 	return nil
@@ -92,11 +92,11 @@ func (v *SystemPresenceResult) AppendJSON(b []byte) []byte {
 		return append(b, "[]"...)
 	}
 	b = append(b, '[')
-	for i1182, x1183 := range *v {
-		if i1182 > 0 {
+	for i1377, x1378 := range *v {
+		if i1377 > 0 {
 			b = append(b, ',')
 		}
-		b = x1183.AppendJSON(b)
+		b = x1378.AppendJSON(b)
 	}
 	b = append(b, ']')
 	return b

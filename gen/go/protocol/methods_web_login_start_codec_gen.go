@@ -31,15 +31,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1195 string
+			var v1390 string
 			{
-				x1196, err := d.String()
+				x1391, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1195 = x1196
+				v1390 = x1391
 			}
-			v.AccountID = &v1195
+			v.AccountID = &v1390
 		case "force":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "force")
@@ -49,15 +49,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "force",
 				Parent: p,
 			}
-			var v1197 bool
+			var v1392 bool
 			{
-				x1198, err := d.Bool()
+				x1393, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1197 = x1198
+				v1392 = x1393
 			}
-			v.Force = &v1197
+			v.Force = &v1392
 		case "timeoutMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -67,18 +67,18 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v1199 int64
+			var v1394 int64
 			{
-				x1200, err := d.Int()
+				x1395, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1200 < int64(0) {
+				if x1395 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1199 = x1200
+				v1394 = x1395
 			}
-			v.TimeoutMs = &v1199
+			v.TimeoutMs = &v1394
 		case "verbose":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "verbose")
@@ -88,15 +88,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verbose",
 				Parent: p,
 			}
-			var v1201 bool
+			var v1396 bool
 			{
-				x1202, err := d.Bool()
+				x1397, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1201 = x1202
+				v1396 = x1397
 			}
-			v.Verbose = &v1201
+			v.Verbose = &v1396
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -186,14 +186,14 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1203, err := d.String()
+				x1398, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1203 == "" {
+				if x1398 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1203
+				v.Message = x1398
 			}
 		case "qrDataUrl":
 			if seen[1] {
@@ -204,18 +204,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrDataUrl",
 				Parent: p,
 			}
-			var v1204 string
+			var v1399 string
 			{
-				x1205, err := d.String()
+				x1400, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1205 == "" {
+				if x1400 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1204 = x1205
+				v1399 = x1400
 			}
-			v.QRDataURL = &v1204
+			v.QRDataURL = &v1399
 		case "qrText":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "qrText")
@@ -225,18 +225,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrText",
 				Parent: p,
 			}
-			var v1206 string
+			var v1401 string
 			{
-				x1207, err := d.String()
+				x1402, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1207 == "" {
+				if x1402 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1206 = x1207
+				v1401 = x1402
 			}
-			v.QRText = &v1206
+			v.QRText = &v1401
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
