@@ -214,7 +214,9 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// A job's newest run-log entries, oldest first.
     /// params CronRunsParams; result CronRunsResult; protocols 2, 3.
     case cronRuns = "cron.runs"
-    /// The most recent heartbeat event, null before the first.
+    /// The most recent heartbeat event. Before the first heartbeat the original answers null; the generator
+    /// has no nullable root result yet, so this gateway answers UNAVAILABLE "no heartbeat yet" then
+    /// (docs/DIFFERENCES.md).
     /// params LastHeartbeatParams; result LastHeartbeatResult; protocols 2, 3.
     case lastHeartbeat = "last-heartbeat"
     /// Turn all heartbeats on or off (until changed again or restart).
@@ -3198,7 +3200,7 @@ public struct LastHeartbeatParams: Codable, Sendable {
     public init() {}
 }
 
-/// The last heartbeat event or null.
+/// The last heartbeat event.
 public typealias LastHeartbeatResult = HeartbeatEvent
 
 /// Where and how much to read.

@@ -5,5 +5,5 @@ package protocol
 // LastHeartbeatParams: No parameters.
 type LastHeartbeatParams struct{}
 
-// LastHeartbeatResult: The last heartbeat event or null.
+// LastHeartbeatResult: The last heartbeat event.
 type LastHeartbeatResult = HeartbeatEvent
