@@ -234,3 +234,20 @@ func WireEvent(e Event) *protocol.CronEvent {
 	}
 	return w
 }
+
+// Call runs one cron method in process with raw JSON params through the generated Mux
+// (the same decoding and validation as over the gateway) and answers the result's JSON.
+// The agent's cron tool uses it (tools.Cron), so the tool and the wire accept the same
+// jobs. Methods outside the cron group are refused.
+func (s *Service) Call(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	if !strings.HasPrefix(method, "cron.") {
+		return nil, fmt.Errorf("not a cron method: %q", method)
+	}
+	m := protocol.NewMux[struct{}]()
+	m.SetCron(NewHandlers[struct{}](s))
+	r, err := m.Dispatch(ctx, struct{}{}, nil, 3, method, params)
+	if err != nil {
+		return nil, err
+	}
+	return r.AppendJSON(nil), nil
+}
