@@ -1610,7 +1610,7 @@ public struct CronJob: Codable, Sendable {
 
 /// Fields to change; omitted ones stay.
 public struct CronJobPatch: Codable, Sendable {
-    /// Agent; null or empty clears it.
+    /// Agent; an empty string clears it (null is treated as omitted).
     public let agentId: String?
     /// Delete a successful one-shot.
     public let deleteAfterRun: Bool?

@@ -113,7 +113,7 @@ func (v *CronJob) GetIsolation() *CronIsolation {
 
 // CronJobPatch: Fields to change; omitted ones stay.
 type CronJobPatch struct {
-	// Agent; null or empty clears it.
+	// Agent; an empty string clears it (null is treated as omitted).
 	AgentID *string
 	// Delete a successful one-shot.
 	DeleteAfterRun *bool
