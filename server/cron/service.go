@@ -24,8 +24,9 @@ const (
 	// DefaultRunTimeout bounds one run when its payload sets no timeoutSeconds (the
 	// original's default agent timeout, 600 s).
 	DefaultRunTimeout = 10 * time.Minute
-	// DefaultMaxConcurrentRuns bounds runs in flight; further due jobs queue.
-	DefaultMaxConcurrentRuns = 2
+	// DefaultMaxConcurrentRuns bounds runs in flight; further due jobs queue (the
+	// original's cron.maxConcurrentRuns default).
+	DefaultMaxConcurrentRuns = 1
 	// DefaultMainBusyWait is how long a wakeMode "now" main job waits for the main session
 	// to become idle before it records "skipped" (the original's 2 minutes).
 	DefaultMainBusyWait = 2 * time.Minute
