@@ -373,3 +373,27 @@ func TestQueueBound(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSkippedBeatIsSpent: a beat skipped for quiet hours (or while switched off) moves
+// the schedule on by one interval instead of firing again at once.
+func TestSkippedBeatIsSpent(t *testing.T) {
+	ctx := context.Background()
+	r, clk, ag, _, _ := newRunner(t, Config{Every: 30 * time.Minute, ActiveHours: &ActiveHours{Start: "22:00", End: "06:00", Timezone: "UTC"}})
+	r.Start(ctx)
+	for i := 1; i <= 3; i++ {
+		clk.Advance(30 * time.Minute)
+		want := t0.Add(time.Duration(i+1) * 30 * time.Minute)
+		for !nextDueIs(r, "main", want) {
+			<-clk.Armed()
+		}
+	}
+	if len(ag.prompts) != 0 {
+		t.Fatal("ran in quiet hours")
+	}
+}
+
+func nextDueIs(r *Runner, id string, want time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.agents[id].nextDue.Equal(want)
+}

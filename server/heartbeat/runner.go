@@ -430,6 +430,13 @@ func (r *Runner) tick(ctx context.Context) {
 			r.mu.Unlock()
 			return
 		}
+		// Whatever the outcome (ran, quiet hours, switched off), this beat is spent: the
+		// next one is an interval later (never a tight loop on a skipped beat).
+		r.mu.Lock()
+		if s := r.agents[id]; s != nil && !s.nextDue.After(now) {
+			s.nextDue = now.Add(s.cfg.Every)
+		}
+		r.mu.Unlock()
 	}
 }
 
