@@ -690,7 +690,9 @@ func (s *Service) startDue(ctx context.Context) ([]string, <-chan struct{}) {
 		}
 		snap, err := s.claimLocked(j, now)
 		if err != nil {
+			// Not run without its claim on disk; try again in a minute rather than spin.
 			s.log.Error("cron: cannot record run start; job not run", "jobId", j.ID, "err", err)
+			j.State.NextRunAtMs = ptr(ms(now.Add(OneShotRetryDelay)))
 			continue
 		}
 		claimed = append(claimed, snap)
