@@ -32,18 +32,18 @@ func (v *CronIsolation) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "postToMainMaxChars",
 				Parent: p,
 			}
-			var v328 int64
+			var v1 int64
 			{
-				x329, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x329 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v328 = x329
+				v1 = x2
 			}
-			v.PostToMainMaxChars = &v328
+			v.PostToMainMaxChars = &v1
 		case "postToMainMode":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "postToMainMode")
@@ -53,11 +53,11 @@ func (v *CronIsolation) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "postToMainMode",
 				Parent: p,
 			}
-			var v330 CronIsolationPostToMainMode
-			if err := v330.DecodeJSON(d, &pp); err != nil {
+			var v3 CronIsolationPostToMainMode
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.PostToMainMode = &v330
+			v.PostToMainMode = &v3
 		case "postToMainPrefix":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "postToMainPrefix")
@@ -67,15 +67,15 @@ func (v *CronIsolation) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "postToMainPrefix",
 				Parent: p,
 			}
-			var v331 string
+			var v4 string
 			{
-				x332, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v331 = x332
+				v4 = x5
 			}
-			v.PostToMainPrefix = &v331
+			v.PostToMainPrefix = &v4
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -193,18 +193,18 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "agentId",
 				Parent: p,
 			}
-			var v333 string
+			var v1 string
 			{
-				x334, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x334 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v333 = x334
+				v1 = x2
 			}
-			v.AgentID = &v333
+			v.AgentID = &v1
 		case "createdAtMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "createdAtMs")
@@ -215,14 +215,14 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x335, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x335 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x335
+				v.CreatedAtMs = x3
 			}
 		case "deleteAfterRun":
 			if seen[2] {
@@ -233,15 +233,15 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deleteAfterRun",
 				Parent: p,
 			}
-			var v336 bool
+			var v4 bool
 			{
-				x337, err := d.Bool()
+				x5, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v336 = x337
+				v4 = x5
 			}
-			v.DeleteAfterRun = &v336
+			v.DeleteAfterRun = &v4
 		case "description":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "description")
@@ -251,15 +251,15 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "description",
 				Parent: p,
 			}
-			var v338 string
+			var v6 string
 			{
-				x339, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v338 = x339
+				v6 = x7
 			}
-			v.Description = &v338
+			v.Description = &v6
 		case "enabled":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "enabled")
@@ -270,11 +270,11 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x340, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Enabled = x340
+				v.Enabled = x8
 			}
 		case "id":
 			if seen[5] {
@@ -286,14 +286,14 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x341, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x341 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x341
+				v.ID = x9
 			}
 		case "isolation":
 			if seen[6] {
@@ -304,11 +304,11 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isolation",
 				Parent: p,
 			}
-			var v342 CronIsolation
-			if err := v342.DecodeJSON(d, &pp); err != nil {
+			var v10 CronIsolation
+			if err := v10.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Isolation = &v342
+			v.Isolation = &v10
 		case "name":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "name")
@@ -319,14 +319,14 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x343, err := d.String()
+				x11, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x343 == "" {
+				if x11 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Name = x343
+				v.Name = x11
 			}
 		case "payload":
 			if seen[8] {
@@ -337,11 +337,11 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "payload",
 				Parent: p,
 			}
-			u344, err := decodeCronPayload(d, &pp)
+			u12, err := decodeCronPayload(d, &pp)
 			if err != nil {
 				return err
 			}
-			v.Payload = u344
+			v.Payload = u12
 		case "schedule":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "schedule")
@@ -351,11 +351,11 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "schedule",
 				Parent: p,
 			}
-			u345, err := decodeCronSchedule(d, &pp)
+			u13, err := decodeCronSchedule(d, &pp)
 			if err != nil {
 				return err
 			}
-			v.Schedule = u345
+			v.Schedule = u13
 		case "sessionTarget":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "sessionTarget")
@@ -390,14 +390,14 @@ func (v *CronJob) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x346, err := d.Int()
+				x14, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x346 < int64(0) {
+				if x14 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UpdatedAtMs = x346
+				v.UpdatedAtMs = x14
 			}
 		case "wakeMode":
 			if seen[13] {
@@ -562,15 +562,15 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v347 string
+				var v1 string
 				{
-					x348, err := d.String()
+					x2, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v347 = x348
+					v1 = x2
 				}
-				v.AgentID = &v347
+				v.AgentID = &v1
 			}
 		case "deleteAfterRun":
 			if seen[1] {
@@ -581,15 +581,15 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deleteAfterRun",
 				Parent: p,
 			}
-			var v349 bool
+			var v3 bool
 			{
-				x350, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v349 = x350
+				v3 = x4
 			}
-			v.DeleteAfterRun = &v349
+			v.DeleteAfterRun = &v3
 		case "description":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "description")
@@ -599,15 +599,15 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "description",
 				Parent: p,
 			}
-			var v351 string
+			var v5 string
 			{
-				x352, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v351 = x352
+				v5 = x6
 			}
-			v.Description = &v351
+			v.Description = &v5
 		case "enabled":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "enabled")
@@ -617,15 +617,15 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "enabled",
 				Parent: p,
 			}
-			var v353 bool
+			var v7 bool
 			{
-				x354, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v353 = x354
+				v7 = x8
 			}
-			v.Enabled = &v353
+			v.Enabled = &v7
 		case "isolation":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isolation")
@@ -635,11 +635,11 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isolation",
 				Parent: p,
 			}
-			var v355 CronIsolation
-			if err := v355.DecodeJSON(d, &pp); err != nil {
+			var v9 CronIsolation
+			if err := v9.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Isolation = &v355
+			v.Isolation = &v9
 		case "name":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "name")
@@ -649,18 +649,18 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "name",
 				Parent: p,
 			}
-			var v356 string
+			var v10 string
 			{
-				x357, err := d.String()
+				x11, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x357 == "" {
+				if x11 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v356 = x357
+				v10 = x11
 			}
-			v.Name = &v356
+			v.Name = &v10
 		case "payload":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "payload")
@@ -670,11 +670,11 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "payload",
 				Parent: p,
 			}
-			u358, err := decodeCronPayloadPatch(d, &pp)
+			u12, err := decodeCronPayloadPatch(d, &pp)
 			if err != nil {
 				return err
 			}
-			v.Payload = u358
+			v.Payload = u12
 		case "schedule":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "schedule")
@@ -684,11 +684,11 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "schedule",
 				Parent: p,
 			}
-			u359, err := decodeCronSchedule(d, &pp)
+			u13, err := decodeCronSchedule(d, &pp)
 			if err != nil {
 				return err
 			}
-			v.Schedule = u359
+			v.Schedule = u13
 		case "sessionTarget":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "sessionTarget")
@@ -698,11 +698,11 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionTarget",
 				Parent: p,
 			}
-			var v360 CronSessionTarget
-			if err := v360.DecodeJSON(d, &pp); err != nil {
+			var v14 CronSessionTarget
+			if err := v14.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SessionTarget = &v360
+			v.SessionTarget = &v14
 		case "wakeMode":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "wakeMode")
@@ -712,11 +712,11 @@ func (v *CronJobPatch) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "wakeMode",
 				Parent: p,
 			}
-			var v361 CronWakeMode
-			if err := v361.DecodeJSON(d, &pp); err != nil {
+			var v15 CronWakeMode
+			if err := v15.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.WakeMode = &v361
+			v.WakeMode = &v15
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -853,18 +853,18 @@ func (v *CronJobState) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastDurationMs",
 				Parent: p,
 			}
-			var v362 int64
+			var v1 int64
 			{
-				x363, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x363 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v362 = x363
+				v1 = x2
 			}
-			v.LastDurationMs = &v362
+			v.LastDurationMs = &v1
 		case "lastError":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "lastError")
@@ -874,15 +874,15 @@ func (v *CronJobState) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v364 string
+			var v3 string
 			{
-				x365, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v364 = x365
+				v3 = x4
 			}
-			v.LastError = &v364
+			v.LastError = &v3
 		case "lastRunAtMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "lastRunAtMs")
@@ -892,18 +892,18 @@ func (v *CronJobState) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastRunAtMs",
 				Parent: p,
 			}
-			var v366 int64
+			var v5 int64
 			{
-				x367, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x367 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v366 = x367
+				v5 = x6
 			}
-			v.LastRunAtMs = &v366
+			v.LastRunAtMs = &v5
 		case "lastStatus":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "lastStatus")
@@ -913,11 +913,11 @@ func (v *CronJobState) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastStatus",
 				Parent: p,
 			}
-			var v368 CronRunStatus
-			if err := v368.DecodeJSON(d, &pp); err != nil {
+			var v7 CronRunStatus
+			if err := v7.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.LastStatus = &v368
+			v.LastStatus = &v7
 		case "nextRunAtMs":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "nextRunAtMs")
@@ -927,18 +927,18 @@ func (v *CronJobState) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "nextRunAtMs",
 				Parent: p,
 			}
-			var v369 int64
+			var v8 int64
 			{
-				x370, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x370 < int64(0) {
+				if x9 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v369 = x370
+				v8 = x9
 			}
-			v.NextRunAtMs = &v369
+			v.NextRunAtMs = &v8
 		case "runningAtMs":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "runningAtMs")
@@ -948,18 +948,18 @@ func (v *CronJobState) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "runningAtMs",
 				Parent: p,
 			}
-			var v371 int64
+			var v10 int64
 			{
-				x372, err := d.Int()
+				x11, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x372 < int64(0) {
+				if x11 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v371 = x372
+				v10 = x11
 			}
-			v.RunningAtMs = &v371
+			v.RunningAtMs = &v10
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1112,15 +1112,15 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "bestEffortDeliver",
 				Parent: p,
 			}
-			var v381 bool
+			var v1 bool
 			{
-				x382, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v381 = x382
+				v1 = x2
 			}
-			v.BestEffortDeliver = &v381
+			v.BestEffortDeliver = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -1130,18 +1130,18 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v383 string
+			var v3 string
 			{
-				x384, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x384 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v383 = x384
+				v3 = x4
 			}
-			v.Channel = &v383
+			v.Channel = &v3
 		case "deliver":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "deliver")
@@ -1151,15 +1151,15 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deliver",
 				Parent: p,
 			}
-			var v385 bool
+			var v5 bool
 			{
-				x386, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v385 = x386
+				v5 = x6
 			}
-			v.Deliver = &v385
+			v.Deliver = &v5
 		case "kind":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "kind")
@@ -1170,11 +1170,11 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x387, err := d.StringBytes()
+				x7, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x387) != "agentTurn" {
+				if string(x7) != "agentTurn" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "agentTurn")
 				}
 			}
@@ -1188,17 +1188,17 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x388, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x388 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				if len(x388) > 20000 && utf8.RuneCountInString(x388) > 20000 {
+				if len(x8) > 20000 && utf8.RuneCountInString(x8) > 20000 {
 					return wire.Errorf(&pp, "must NOT have more than %d characters", 20000)
 				}
-				v.Message = x388
+				v.Message = x8
 			}
 		case "model":
 			if seen[5] {
@@ -1209,15 +1209,15 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v389 string
+			var v9 string
 			{
-				x390, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v389 = x390
+				v9 = x10
 			}
-			v.Model = &v389
+			v.Model = &v9
 		case "thinking":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "thinking")
@@ -1227,15 +1227,15 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinking",
 				Parent: p,
 			}
-			var v391 string
+			var v11 string
 			{
-				x392, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v391 = x392
+				v11 = x12
 			}
-			v.Thinking = &v391
+			v.Thinking = &v11
 		case "timeoutSeconds":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutSeconds")
@@ -1245,18 +1245,18 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutSeconds",
 				Parent: p,
 			}
-			var v393 int64
+			var v13 int64
 			{
-				x394, err := d.Int()
+				x14, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x394 < int64(1) {
+				if x14 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v393 = x394
+				v13 = x14
 			}
-			v.TimeoutSeconds = &v393
+			v.TimeoutSeconds = &v13
 		case "to":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -1266,15 +1266,15 @@ func (v *CronPayloadAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "to",
 				Parent: p,
 			}
-			var v395 string
+			var v15 string
 			{
-				x396, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v395 = x396
+				v15 = x16
 			}
-			v.To = &v395
+			v.To = &v15
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1444,15 +1444,15 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "bestEffortDeliver",
 				Parent: p,
 			}
-			var v397 bool
+			var v1 bool
 			{
-				x398, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v397 = x398
+				v1 = x2
 			}
-			v.BestEffortDeliver = &v397
+			v.BestEffortDeliver = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -1462,18 +1462,18 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "channel",
 				Parent: p,
 			}
-			var v399 string
+			var v3 string
 			{
-				x400, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x400 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v399 = x400
+				v3 = x4
 			}
-			v.Channel = &v399
+			v.Channel = &v3
 		case "deliver":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "deliver")
@@ -1483,15 +1483,15 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "deliver",
 				Parent: p,
 			}
-			var v401 bool
+			var v5 bool
 			{
-				x402, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v401 = x402
+				v5 = x6
 			}
-			v.Deliver = &v401
+			v.Deliver = &v5
 		case "kind":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "kind")
@@ -1502,11 +1502,11 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Parent: p,
 			}
 			{
-				x403, err := d.StringBytes()
+				x7, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x403) != "agentTurn" {
+				if string(x7) != "agentTurn" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "agentTurn")
 				}
 			}
@@ -1519,21 +1519,21 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "message",
 				Parent: p,
 			}
-			var v404 string
+			var v8 string
 			{
-				x405, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x405 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				if len(x405) > 20000 && utf8.RuneCountInString(x405) > 20000 {
+				if len(x9) > 20000 && utf8.RuneCountInString(x9) > 20000 {
 					return wire.Errorf(&pp, "must NOT have more than %d characters", 20000)
 				}
-				v404 = x405
+				v8 = x9
 			}
-			v.Message = &v404
+			v.Message = &v8
 		case "model":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -1543,15 +1543,15 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "model",
 				Parent: p,
 			}
-			var v406 string
+			var v10 string
 			{
-				x407, err := d.String()
+				x11, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v406 = x407
+				v10 = x11
 			}
-			v.Model = &v406
+			v.Model = &v10
 		case "thinking":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "thinking")
@@ -1561,15 +1561,15 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "thinking",
 				Parent: p,
 			}
-			var v408 string
+			var v12 string
 			{
-				x409, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v408 = x409
+				v12 = x13
 			}
-			v.Thinking = &v408
+			v.Thinking = &v12
 		case "timeoutSeconds":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutSeconds")
@@ -1579,18 +1579,18 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "timeoutSeconds",
 				Parent: p,
 			}
-			var v410 int64
+			var v14 int64
 			{
-				x411, err := d.Int()
+				x15, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x411 < int64(1) {
+				if x15 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v410 = x411
+				v14 = x15
 			}
-			v.TimeoutSeconds = &v410
+			v.TimeoutSeconds = &v14
 		case "to":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -1600,15 +1600,15 @@ func (v *CronPayloadPatchAgentTurn) DecodeJSON(d *wire.Decoder, p *wire.Path) er
 				Key:    "to",
 				Parent: p,
 			}
-			var v412 string
+			var v16 string
 			{
-				x413, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v412 = x413
+				v16 = x17
 			}
-			v.To = &v412
+			v.To = &v16
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1734,11 +1734,11 @@ func (v *CronPayloadPatchSystemEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) 
 				Parent: p,
 			}
 			{
-				x414, err := d.StringBytes()
+				x1, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x414) != "systemEvent" {
+				if string(x1) != "systemEvent" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "systemEvent")
 				}
 			}
@@ -1751,21 +1751,21 @@ func (v *CronPayloadPatchSystemEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) 
 				Key:    "text",
 				Parent: p,
 			}
-			var v415 string
+			var v2 string
 			{
-				x416, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x416 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				if len(x416) > 20000 && utf8.RuneCountInString(x416) > 20000 {
+				if len(x3) > 20000 && utf8.RuneCountInString(x3) > 20000 {
 					return wire.Errorf(&pp, "must NOT have more than %d characters", 20000)
 				}
-				v415 = x416
+				v2 = x3
 			}
-			v.Text = &v415
+			v.Text = &v2
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1835,11 +1835,11 @@ func (v *CronPayloadSystemEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x417, err := d.StringBytes()
+				x1, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x417) != "systemEvent" {
+				if string(x1) != "systemEvent" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "systemEvent")
 				}
 			}
@@ -1853,17 +1853,17 @@ func (v *CronPayloadSystemEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x418, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x418 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				if len(x418) > 20000 && utf8.RuneCountInString(x418) > 20000 {
+				if len(x2) > 20000 && utf8.RuneCountInString(x2) > 20000 {
 					return wire.Errorf(&pp, "must NOT have more than %d characters", 20000)
 				}
-				v.Text = x418
+				v.Text = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1931,11 +1931,11 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x425, err := d.StringBytes()
+				x1, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x425) != "finished" {
+				if string(x1) != "finished" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "finished")
 				}
 			}
@@ -1948,18 +1948,18 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationMs",
 				Parent: p,
 			}
-			var v426 int64
+			var v2 int64
 			{
-				x427, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x427 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v426 = x427
+				v2 = x3
 			}
-			v.DurationMs = &v426
+			v.DurationMs = &v2
 		case "error":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "error")
@@ -1969,15 +1969,15 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "error",
 				Parent: p,
 			}
-			var v428 string
+			var v4 string
 			{
-				x429, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v428 = x429
+				v4 = x5
 			}
-			v.Error = &v428
+			v.Error = &v4
 		case "jobId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "jobId")
@@ -1988,14 +1988,14 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x430, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x430 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.JobID = x430
+				v.JobID = x6
 			}
 		case "nextRunAtMs":
 			if seen[4] {
@@ -2006,18 +2006,18 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "nextRunAtMs",
 				Parent: p,
 			}
-			var v431 int64
+			var v7 int64
 			{
-				x432, err := d.Int()
+				x8, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x432 < int64(0) {
+				if x8 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v431 = x432
+				v7 = x8
 			}
-			v.NextRunAtMs = &v431
+			v.NextRunAtMs = &v7
 		case "runAtMs":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "runAtMs")
@@ -2027,18 +2027,18 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "runAtMs",
 				Parent: p,
 			}
-			var v433 int64
+			var v9 int64
 			{
-				x434, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x434 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v433 = x434
+				v9 = x10
 			}
-			v.RunAtMs = &v433
+			v.RunAtMs = &v9
 		case "status":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "status")
@@ -2048,11 +2048,11 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "status",
 				Parent: p,
 			}
-			var v435 CronRunStatus
-			if err := v435.DecodeJSON(d, &pp); err != nil {
+			var v11 CronRunStatus
+			if err := v11.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Status = &v435
+			v.Status = &v11
 		case "summary":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "summary")
@@ -2062,15 +2062,15 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "summary",
 				Parent: p,
 			}
-			var v436 string
+			var v12 string
 			{
-				x437, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v436 = x437
+				v12 = x13
 			}
-			v.Summary = &v436
+			v.Summary = &v12
 		case "ts":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -2081,14 +2081,14 @@ func (v *CronRunLogEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x438, err := d.Int()
+				x14, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x438 < int64(0) {
+				if x14 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x438
+				v.Ts = x14
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -2302,14 +2302,14 @@ func (v *CronScheduleAt) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x459, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x459 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.AtMs = x459
+				v.AtMs = x1
 			}
 		case "kind":
 			if seen[1] {
@@ -2321,11 +2321,11 @@ func (v *CronScheduleAt) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x460, err := d.StringBytes()
+				x2, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x460) != "at" {
+				if string(x2) != "at" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "at")
 				}
 			}
@@ -2395,14 +2395,14 @@ func (v *CronScheduleCron) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x461, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x461 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Expr = x461
+				v.Expr = x1
 			}
 		case "kind":
 			if seen[1] {
@@ -2414,11 +2414,11 @@ func (v *CronScheduleCron) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x462, err := d.StringBytes()
+				x2, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x462) != "cron" {
+				if string(x2) != "cron" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "cron")
 				}
 			}
@@ -2431,15 +2431,15 @@ func (v *CronScheduleCron) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "tz",
 				Parent: p,
 			}
-			var v463 string
+			var v3 string
 			{
-				x464, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v463 = x464
+				v3 = x4
 			}
-			v.Tz = &v463
+			v.Tz = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -2513,18 +2513,18 @@ func (v *CronScheduleEvery) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "anchorMs",
 				Parent: p,
 			}
-			var v465 int64
+			var v1 int64
 			{
-				x466, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x466 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v465 = x466
+				v1 = x2
 			}
-			v.AnchorMs = &v465
+			v.AnchorMs = &v1
 		case "everyMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "everyMs")
@@ -2535,14 +2535,14 @@ func (v *CronScheduleEvery) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x467, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x467 < int64(1) {
+				if x3 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.EveryMs = x467
+				v.EveryMs = x3
 			}
 		case "kind":
 			if seen[2] {
@@ -2554,11 +2554,11 @@ func (v *CronScheduleEvery) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x468, err := d.StringBytes()
+				x4, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x468) != "every" {
+				if string(x4) != "every" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "every")
 				}
 			}

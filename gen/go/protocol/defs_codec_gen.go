@@ -138,11 +138,11 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v495 ClientID
-			if err := v495.DecodeJSON(d, &pp); err != nil {
+			var v1 ClientID
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v495
+			v.ClientID = &v1
 		case "clientMode":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -152,11 +152,11 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v496 ClientMode
-			if err := v496.DecodeJSON(d, &pp); err != nil {
+			var v2 ClientMode
+			if err := v2.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v496
+			v.ClientMode = &v2
 		case "deviceId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -167,14 +167,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x497, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x497 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x497
+				v.DeviceID = x3
 			}
 		case "displayName":
 			if seen[3] {
@@ -185,18 +185,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v498 string
+			var v4 string
 			{
-				x499, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x499 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v498 = x499
+				v4 = x5
 			}
-			v.DisplayName = &v498
+			v.DisplayName = &v4
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -206,15 +206,15 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v500 bool
+			var v6 bool
 			{
-				x501, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v500 = x501
+				v6 = x7
 			}
-			v.IsRepair = &v500
+			v.IsRepair = &v6
 		case "platform":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -224,18 +224,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v502 string
+			var v8 string
 			{
-				x503, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x503 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v502 = x503
+				v8 = x9
 			}
-			v.Platform = &v502
+			v.Platform = &v8
 		case "publicKey":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -246,14 +246,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x504, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x504 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x504
+				v.PublicKey = x10
 			}
 		case "remoteIp":
 			if seen[7] {
@@ -264,18 +264,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v505 string
+			var v11 string
 			{
-				x506, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x506 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v505 = x506
+				v11 = x12
 			}
-			v.RemoteIP = &v505
+			v.RemoteIP = &v11
 		case "requestId":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -286,14 +286,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x507, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x507 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x507
+				v.RequestID = x13
 			}
 		case "role":
 			if seen[9] {
@@ -304,18 +304,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v508 string
+			var v14 string
 			{
-				x509, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x509 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v508 = x509
+				v14 = x15
 			}
-			v.Role = &v508
+			v.Role = &v14
 		case "scopes":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "scopes")
@@ -329,8 +329,8 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x510 := make([]string, 0)
-				for i511 := 0; ; i511++ {
+				x16 := make([]string, 0)
+				for i17 := 0; ; i17++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -338,25 +338,25 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip512 := wire.Path{
-						Index:   i511,
+					ip18 := wire.Path{
+						Index:   i17,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el513 string
+					var el19 string
 					{
-						x514, err := d.String()
+						x20, err := d.String()
 						if err != nil {
-							return wire.At(&ip512, err)
+							return wire.At(&ip18, err)
 						}
-						if x514 == "" {
-							return wire.Errorf(&ip512, "must NOT have fewer than %d characters", 1)
+						if x20 == "" {
+							return wire.Errorf(&ip18, "must NOT have fewer than %d characters", 1)
 						}
-						el513 = x514
+						el19 = x20
 					}
-					x510 = append(x510, el513)
+					x16 = append(x16, el19)
 				}
-				v.Scopes = x510
+				v.Scopes = x16
 			}
 		case "ts":
 			if seen[11] {
@@ -368,14 +368,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x515, err := d.Int()
+				x21, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x515 < int64(0) {
+				if x21 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x515
+				v.Ts = x21
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -464,11 +464,11 @@ func (v *DevicePairRequest) AppendJSON(b []byte) []byte {
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i516, x517 := range v.Scopes {
-			if i516 > 0 {
+		for i22, x23 := range v.Scopes {
+			if i22 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x517)
+			b = wire.AppendString(b, x23)
 		}
 		b = append(b, ']')
 	}
@@ -564,14 +564,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x532, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x532 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Code = x532
+				v.Code = x1
 			}
 		case "details":
 			if seen[1] {
@@ -583,14 +583,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x533, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Details = x533
+					v.Details = x2
 				} else {
-					v.Details = append(json.RawMessage(nil), x533...)
+					v.Details = append(json.RawMessage(nil), x2...)
 				}
 			}
 		case "message":
@@ -603,14 +603,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x534, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x534 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x534
+				v.Message = x3
 			}
 		case "retryAfterMs":
 			if seen[3] {
@@ -621,18 +621,18 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "retryAfterMs",
 				Parent: p,
 			}
-			var v535 int64
+			var v4 int64
 			{
-				x536, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x536 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v535 = x536
+				v4 = x5
 			}
-			v.RetryAfterMs = &v535
+			v.RetryAfterMs = &v4
 		case "retryable":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "retryable")
@@ -642,15 +642,15 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "retryable",
 				Parent: p,
 			}
-			var v537 bool
+			var v6 bool
 			{
-				x538, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v537 = x538
+				v6 = x7
 			}
-			v.Retryable = &v537
+			v.Retryable = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -745,8 +745,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x699 := make([]string, 0)
-				for i700 := 0; ; i700++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -754,25 +754,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip701 := wire.Path{
-						Index:   i700,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el702 string
+					var el4 string
 					{
-						x703, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip701, err)
+							return wire.At(&ip3, err)
 						}
-						if x703 == "" {
-							return wire.Errorf(&ip701, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el702 = x703
+						el4 = x5
 					}
-					x699 = append(x699, el702)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x699
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -787,8 +787,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x704 := make([]string, 0)
-				for i705 := 0; ; i705++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -796,25 +796,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip706 := wire.Path{
-						Index:   i705,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el707 string
+					var el9 string
 					{
-						x708, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip706, err)
+							return wire.At(&ip8, err)
 						}
-						if x708 == "" {
-							return wire.Errorf(&ip706, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el707 = x708
+						el9 = x10
 					}
-					x704 = append(x704, el707)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x704
+				v.Commands = x6
 			}
 		case "connected":
 			if seen[2] {
@@ -826,11 +826,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x709, err := d.Bool()
+				x11, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x709
+				v.Connected = x11
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -841,18 +841,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v710 string
+			var v12 string
 			{
-				x711, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x711 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v710 = x711
+				v12 = x13
 			}
-			v.DeviceFamily = &v710
+			v.DeviceFamily = &v12
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -862,18 +862,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v712 string
+			var v14 string
 			{
-				x713, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x713 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v712 = x713
+				v14 = x15
 			}
-			v.DisplayName = &v712
+			v.DisplayName = &v14
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -883,18 +883,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v714 string
+			var v16 string
 			{
-				x715, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x715 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v714 = x715
+				v16 = x17
 			}
-			v.ModelIdentifier = &v714
+			v.ModelIdentifier = &v16
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -905,14 +905,14 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x716, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x716 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x716
+				v.NodeID = x18
 			}
 		case "paired":
 			if seen[7] {
@@ -924,11 +924,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x717, err := d.Bool()
+				x19, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x717
+				v.Paired = x19
 			}
 		case "permissions":
 			if seen[8] {
@@ -943,7 +943,7 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x718 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -952,25 +952,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k719 := string(key)
-					if _, dup := x718[k719]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k719)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp720 := wire.Path{
-						Key:    k719,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el721 bool
+					var el23 bool
 					{
-						x722, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp720, err)
+							return wire.At(&kp22, err)
 						}
-						el721 = x722
+						el23 = x24
 					}
-					x718[k719] = el721
+					x20[k21] = el23
 				}
-				v.Permissions = x718
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[9] {
@@ -981,18 +981,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v723 string
+			var v25 string
 			{
-				x724, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x724 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v723 = x724
+				v25 = x26
 			}
-			v.Platform = &v723
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1002,18 +1002,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v725 string
+			var v27 string
 			{
-				x726, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x726 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v725 = x726
+				v27 = x28
 			}
-			v.RemoteIP = &v725
+			v.RemoteIP = &v27
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1023,18 +1023,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v727 string
+			var v29 string
 			{
-				x728, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x728 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v727 = x728
+				v29 = x30
 			}
-			v.Version = &v727
+			v.Version = &v29
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1065,11 +1065,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i729, x730 := range v.Caps {
-			if i729 > 0 {
+		for i31, x32 := range v.Caps {
+			if i31 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x730)
+			b = wire.AppendString(b, x32)
 		}
 		b = append(b, ']')
 	}
@@ -1078,11 +1078,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i731, x732 := range v.Commands {
-			if i731 > 0 {
+		for i33, x34 := range v.Commands {
+			if i33 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x732)
+			b = wire.AppendString(b, x34)
 		}
 		b = append(b, ']')
 	}
@@ -1119,14 +1119,14 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i733, k734 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i733 > 0 {
+		for i35, k36 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k734)
+			b = wire.AppendString(b, k36)
 			b = append(b, ':')
-			x735 := v.Permissions[k734]
-			b = wire.AppendBool(b, x735)
+			x37 := v.Permissions[k36]
+			b = wire.AppendBool(b, x37)
 		}
 		b = append(b, '}')
 	}
@@ -1201,14 +1201,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x836, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x836 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x836
+				v.ApprovedAtMs = x1
 			}
 		case "clientId":
 			if seen[1] {
@@ -1219,11 +1219,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v837 ClientID
-			if err := v837.DecodeJSON(d, &pp); err != nil {
+			var v2 ClientID
+			if err := v2.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v837
+			v.ClientID = &v2
 		case "clientMode":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -1233,11 +1233,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v838 ClientMode
-			if err := v838.DecodeJSON(d, &pp); err != nil {
+			var v3 ClientMode
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v838
+			v.ClientMode = &v3
 		case "createdAtMs":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "createdAtMs")
@@ -1248,14 +1248,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x839, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x839 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x839
+				v.CreatedAtMs = x4
 			}
 		case "deviceId":
 			if seen[4] {
@@ -1267,14 +1267,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x840, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x840 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x840
+				v.DeviceID = x5
 			}
 		case "displayName":
 			if seen[5] {
@@ -1285,18 +1285,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v841 string
+			var v6 string
 			{
-				x842, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x842 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v841 = x842
+				v6 = x7
 			}
-			v.DisplayName = &v841
+			v.DisplayName = &v6
 		case "platform":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -1306,18 +1306,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v843 string
+			var v8 string
 			{
-				x844, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x844 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v843 = x844
+				v8 = x9
 			}
-			v.Platform = &v843
+			v.Platform = &v8
 		case "publicKey":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -1328,14 +1328,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x845, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x845 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x845
+				v.PublicKey = x10
 			}
 		case "remoteIp":
 			if seen[8] {
@@ -1346,18 +1346,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v846 string
+			var v11 string
 			{
-				x847, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x847 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v846 = x847
+				v11 = x12
 			}
-			v.RemoteIP = &v846
+			v.RemoteIP = &v11
 		case "role":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1367,18 +1367,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v848 string
+			var v13 string
 			{
-				x849, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x849 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v848 = x849
+				v13 = x14
 			}
-			v.Role = &v848
+			v.Role = &v13
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -1392,8 +1392,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x850 := make([]string, 0)
-				for i851 := 0; ; i851++ {
+				x15 := make([]string, 0)
+				for i16 := 0; ; i16++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1401,25 +1401,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip852 := wire.Path{
-						Index:   i851,
+					ip17 := wire.Path{
+						Index:   i16,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el853 string
+					var el18 string
 					{
-						x854, err := d.String()
+						x19, err := d.String()
 						if err != nil {
-							return wire.At(&ip852, err)
+							return wire.At(&ip17, err)
 						}
-						if x854 == "" {
-							return wire.Errorf(&ip852, "must NOT have fewer than %d characters", 1)
+						if x19 == "" {
+							return wire.Errorf(&ip17, "must NOT have fewer than %d characters", 1)
 						}
-						el853 = x854
+						el18 = x19
 					}
-					x850 = append(x850, el853)
+					x15 = append(x15, el18)
 				}
-				v.Roles = x850
+				v.Roles = x15
 			}
 		case "scopes":
 			if seen[11] {
@@ -1434,8 +1434,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x855 := make([]string, 0)
-				for i856 := 0; ; i856++ {
+				x20 := make([]string, 0)
+				for i21 := 0; ; i21++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1443,25 +1443,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip857 := wire.Path{
-						Index:   i856,
+					ip22 := wire.Path{
+						Index:   i21,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el858 string
+					var el23 string
 					{
-						x859, err := d.String()
+						x24, err := d.String()
 						if err != nil {
-							return wire.At(&ip857, err)
+							return wire.At(&ip22, err)
 						}
-						if x859 == "" {
-							return wire.Errorf(&ip857, "must NOT have fewer than %d characters", 1)
+						if x24 == "" {
+							return wire.Errorf(&ip22, "must NOT have fewer than %d characters", 1)
 						}
-						el858 = x859
+						el23 = x24
 					}
-					x855 = append(x855, el858)
+					x20 = append(x20, el23)
 				}
-				v.Scopes = x855
+				v.Scopes = x20
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1544,22 +1544,22 @@ func (v *PairedDevice) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i860, x861 := range v.Roles {
-			if i860 > 0 {
+		for i25, x26 := range v.Roles {
+			if i25 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x861)
+			b = wire.AppendString(b, x26)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i862, x863 := range v.Scopes {
-			if i862 > 0 {
+		for i27, x28 := range v.Scopes {
+			if i27 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x863)
+			b = wire.AppendString(b, x28)
 		}
 		b = append(b, ']')
 	}
@@ -1610,14 +1610,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x864, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x864 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x864
+				v.ApprovedAtMs = x1
 			}
 		case "caps":
 			if seen[1] {
@@ -1632,8 +1632,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x865 := make([]string, 0)
-				for i866 := 0; ; i866++ {
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1641,25 +1641,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip867 := wire.Path{
-						Index:   i866,
+					ip4 := wire.Path{
+						Index:   i3,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el868 string
+					var el5 string
 					{
-						x869, err := d.String()
+						x6, err := d.String()
 						if err != nil {
-							return wire.At(&ip867, err)
+							return wire.At(&ip4, err)
 						}
-						if x869 == "" {
-							return wire.Errorf(&ip867, "must NOT have fewer than %d characters", 1)
+						if x6 == "" {
+							return wire.Errorf(&ip4, "must NOT have fewer than %d characters", 1)
 						}
-						el868 = x869
+						el5 = x6
 					}
-					x865 = append(x865, el868)
+					x2 = append(x2, el5)
 				}
-				v.Caps = x865
+				v.Caps = x2
 			}
 		case "commands":
 			if seen[2] {
@@ -1674,8 +1674,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x870 := make([]string, 0)
-				for i871 := 0; ; i871++ {
+				x7 := make([]string, 0)
+				for i8 := 0; ; i8++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1683,25 +1683,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip872 := wire.Path{
-						Index:   i871,
+					ip9 := wire.Path{
+						Index:   i8,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el873 string
+					var el10 string
 					{
-						x874, err := d.String()
+						x11, err := d.String()
 						if err != nil {
-							return wire.At(&ip872, err)
+							return wire.At(&ip9, err)
 						}
-						if x874 == "" {
-							return wire.Errorf(&ip872, "must NOT have fewer than %d characters", 1)
+						if x11 == "" {
+							return wire.Errorf(&ip9, "must NOT have fewer than %d characters", 1)
 						}
-						el873 = x874
+						el10 = x11
 					}
-					x870 = append(x870, el873)
+					x7 = append(x7, el10)
 				}
-				v.Commands = x870
+				v.Commands = x7
 			}
 		case "createdAtMs":
 			if seen[3] {
@@ -1713,14 +1713,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x875, err := d.Int()
+				x12, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x875 < int64(0) {
+				if x12 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x875
+				v.CreatedAtMs = x12
 			}
 		case "deviceFamily":
 			if seen[4] {
@@ -1731,18 +1731,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v876 string
+			var v13 string
 			{
-				x877, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x877 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v876 = x877
+				v13 = x14
 			}
-			v.DeviceFamily = &v876
+			v.DeviceFamily = &v13
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -1752,18 +1752,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v878 string
+			var v15 string
 			{
-				x879, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x879 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v878 = x879
+				v15 = x16
 			}
-			v.DisplayName = &v878
+			v.DisplayName = &v15
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -1773,18 +1773,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v880 string
+			var v17 string
 			{
-				x881, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x881 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v880 = x881
+				v17 = x18
 			}
-			v.ModelIdentifier = &v880
+			v.ModelIdentifier = &v17
 		case "nodeId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -1795,14 +1795,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x882, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x882 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x882
+				v.NodeID = x19
 			}
 		case "permissions":
 			if seen[8] {
@@ -1817,7 +1817,7 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x883 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -1826,25 +1826,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k884 := string(key)
-					if _, dup := x883[k884]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k884)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp885 := wire.Path{
-						Key:    k884,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el886 bool
+					var el23 bool
 					{
-						x887, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp885, err)
+							return wire.At(&kp22, err)
 						}
-						el886 = x887
+						el23 = x24
 					}
-					x883[k884] = el886
+					x20[k21] = el23
 				}
-				v.Permissions = x883
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[9] {
@@ -1855,18 +1855,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v888 string
+			var v25 string
 			{
-				x889, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x889 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v888 = x889
+				v25 = x26
 			}
-			v.Platform = &v888
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1876,18 +1876,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v890 string
+			var v27 string
 			{
-				x891, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x891 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v890 = x891
+				v27 = x28
 			}
-			v.RemoteIP = &v890
+			v.RemoteIP = &v27
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1897,18 +1897,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v892 string
+			var v29 string
 			{
-				x893, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x893 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v892 = x893
+				v29 = x30
 			}
-			v.Version = &v892
+			v.Version = &v29
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1933,22 +1933,22 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i894, x895 := range v.Caps {
-			if i894 > 0 {
+		for i31, x32 := range v.Caps {
+			if i31 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x895)
+			b = wire.AppendString(b, x32)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i896, x897 := range v.Commands {
-			if i896 > 0 {
+		for i33, x34 := range v.Commands {
+			if i33 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x897)
+			b = wire.AppendString(b, x34)
 		}
 		b = append(b, ']')
 	}
@@ -1983,14 +1983,14 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i898, k899 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i898 > 0 {
+		for i35, k36 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k899)
+			b = wire.AppendString(b, k36)
 			b = append(b, ':')
-			x900 := v.Permissions[k899]
-			b = wire.AppendBool(b, x900)
+			x37 := v.Permissions[k36]
+			b = wire.AppendBool(b, x37)
 		}
 		b = append(b, '}')
 	}
@@ -2105,8 +2105,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x901 := make([]string, 0)
-				for i902 := 0; ; i902++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2114,25 +2114,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip903 := wire.Path{
-						Index:   i902,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el904 string
+					var el4 string
 					{
-						x905, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip903, err)
+							return wire.At(&ip3, err)
 						}
-						if x905 == "" {
-							return wire.Errorf(&ip903, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el904 = x905
+						el4 = x5
 					}
-					x901 = append(x901, el904)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x901
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -2147,8 +2147,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x906 := make([]string, 0)
-				for i907 := 0; ; i907++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2156,25 +2156,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip908 := wire.Path{
-						Index:   i907,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el909 string
+					var el9 string
 					{
-						x910, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip908, err)
+							return wire.At(&ip8, err)
 						}
-						if x910 == "" {
-							return wire.Errorf(&ip908, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el909 = x910
+						el9 = x10
 					}
-					x906 = append(x906, el909)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x906
+				v.Commands = x6
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -2185,18 +2185,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v911 string
+			var v11 string
 			{
-				x912, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x912 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v911 = x912
+				v11 = x12
 			}
-			v.DeviceFamily = &v911
+			v.DeviceFamily = &v11
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -2206,18 +2206,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v913 string
+			var v13 string
 			{
-				x914, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x914 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v913 = x914
+				v13 = x14
 			}
-			v.DisplayName = &v913
+			v.DisplayName = &v13
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -2227,15 +2227,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v915 bool
+			var v15 bool
 			{
-				x916, err := d.Bool()
+				x16, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v915 = x916
+				v15 = x16
 			}
-			v.IsRepair = &v915
+			v.IsRepair = &v15
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2245,18 +2245,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v917 string
+			var v17 string
 			{
-				x918, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x918 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v917 = x918
+				v17 = x18
 			}
-			v.ModelIdentifier = &v917
+			v.ModelIdentifier = &v17
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -2267,14 +2267,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x919, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x919 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x919
+				v.NodeID = x19
 			}
 		case "permissions":
 			if seen[7] {
@@ -2289,7 +2289,7 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x920 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -2298,25 +2298,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k921 := string(key)
-					if _, dup := x920[k921]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k921)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp922 := wire.Path{
-						Key:    k921,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el923 bool
+					var el23 bool
 					{
-						x924, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp922, err)
+							return wire.At(&kp22, err)
 						}
-						el923 = x924
+						el23 = x24
 					}
-					x920[k921] = el923
+					x20[k21] = el23
 				}
-				v.Permissions = x920
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[8] {
@@ -2327,18 +2327,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v925 string
+			var v25 string
 			{
-				x926, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x926 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v925 = x926
+				v25 = x26
 			}
-			v.Platform = &v925
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -2348,18 +2348,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v927 string
+			var v27 string
 			{
-				x928, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x928 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v927 = x928
+				v27 = x28
 			}
-			v.RemoteIP = &v927
+			v.RemoteIP = &v27
 		case "requestId":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -2370,14 +2370,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x929, err := d.String()
+				x29, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x929 == "" {
+				if x29 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x929
+				v.RequestID = x29
 			}
 		case "silent":
 			if seen[11] {
@@ -2388,15 +2388,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "silent",
 				Parent: p,
 			}
-			var v930 bool
+			var v30 bool
 			{
-				x931, err := d.Bool()
+				x31, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v930 = x931
+				v30 = x31
 			}
-			v.Silent = &v930
+			v.Silent = &v30
 		case "ts":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -2407,14 +2407,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x932, err := d.Int()
+				x32, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x932 < int64(0) {
+				if x32 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x932
+				v.Ts = x32
 			}
 		case "version":
 			if seen[13] {
@@ -2425,18 +2425,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v933 string
+			var v33 string
 			{
-				x934, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x934 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v933 = x934
+				v33 = x34
 			}
-			v.Version = &v933
+			v.Version = &v33
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -2459,22 +2459,22 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i935, x936 := range v.Caps {
-			if i935 > 0 {
+		for i35, x36 := range v.Caps {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x936)
+			b = wire.AppendString(b, x36)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i937, x938 := range v.Commands {
-			if i937 > 0 {
+		for i37, x38 := range v.Commands {
+			if i37 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x938)
+			b = wire.AppendString(b, x38)
 		}
 		b = append(b, ']')
 	}
@@ -2515,14 +2515,14 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i939, k940 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i939 > 0 {
+		for i39, k40 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i39 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k940)
+			b = wire.AppendString(b, k40)
 			b = append(b, ':')
-			x941 := v.Permissions[k940]
-			b = wire.AppendBool(b, x941)
+			x41 := v.Permissions[k40]
+			b = wire.AppendBool(b, x41)
 		}
 		b = append(b, '}')
 	}
@@ -2609,14 +2609,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x942, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x942 < int64(1) {
+				if x1 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxBufferedBytes = x942
+				v.MaxBufferedBytes = x1
 			}
 		case "maxPayload":
 			if seen[1] {
@@ -2628,14 +2628,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x943, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x943 < int64(1) {
+				if x2 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxPayload = x943
+				v.MaxPayload = x2
 			}
 		case "tickIntervalMs":
 			if seen[2] {
@@ -2647,14 +2647,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x944, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x944 < int64(1) {
+				if x3 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.TickIntervalMs = x944
+				v.TickIntervalMs = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -2727,18 +2727,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v988 string
+			var v1 string
 			{
-				x989, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x989 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v988 = x989
+				v1 = x2
 			}
-			v.DeviceFamily = &v988
+			v.DeviceFamily = &v1
 		case "deviceId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -2748,18 +2748,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceId",
 				Parent: p,
 			}
-			var v990 string
+			var v3 string
 			{
-				x991, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x991 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v990 = x991
+				v3 = x4
 			}
-			v.DeviceID = &v990
+			v.DeviceID = &v3
 		case "host":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -2769,18 +2769,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v992 string
+			var v5 string
 			{
-				x993, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x993 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v992 = x993
+				v5 = x6
 			}
-			v.Host = &v992
+			v.Host = &v5
 		case "instanceId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -2790,18 +2790,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v994 string
+			var v7 string
 			{
-				x995, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x995 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v994 = x995
+				v7 = x8
 			}
-			v.InstanceID = &v994
+			v.InstanceID = &v7
 		case "ip":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -2811,18 +2811,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v996 string
+			var v9 string
 			{
-				x997, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x997 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v996 = x997
+				v9 = x10
 			}
-			v.IP = &v996
+			v.IP = &v9
 		case "lastInputSeconds":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -2832,18 +2832,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v998 int64
+			var v11 int64
 			{
-				x999, err := d.Int()
+				x12, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x999 < int64(0) {
+				if x12 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v998 = x999
+				v11 = x12
 			}
-			v.LastInputSeconds = &v998
+			v.LastInputSeconds = &v11
 		case "mode":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -2853,18 +2853,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1000 string
+			var v13 string
 			{
-				x1001, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1001 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1000 = x1001
+				v13 = x14
 			}
-			v.Mode = &v1000
+			v.Mode = &v13
 		case "modelIdentifier":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2874,18 +2874,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v1002 string
+			var v15 string
 			{
-				x1003, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1003 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1002 = x1003
+				v15 = x16
 			}
-			v.ModelIdentifier = &v1002
+			v.ModelIdentifier = &v15
 		case "platform":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -2895,18 +2895,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v1004 string
+			var v17 string
 			{
-				x1005, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1005 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1004 = x1005
+				v17 = x18
 			}
-			v.Platform = &v1004
+			v.Platform = &v17
 		case "reason":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -2916,18 +2916,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v1006 string
+			var v19 string
 			{
-				x1007, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1007 == "" {
+				if x20 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1006 = x1007
+				v19 = x20
 			}
-			v.Reason = &v1006
+			v.Reason = &v19
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -2941,8 +2941,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1008 := make([]string, 0)
-				for i1009 := 0; ; i1009++ {
+				x21 := make([]string, 0)
+				for i22 := 0; ; i22++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2950,25 +2950,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1010 := wire.Path{
-						Index:   i1009,
+					ip23 := wire.Path{
+						Index:   i22,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1011 string
+					var el24 string
 					{
-						x1012, err := d.String()
+						x25, err := d.String()
 						if err != nil {
-							return wire.At(&ip1010, err)
+							return wire.At(&ip23, err)
 						}
-						if x1012 == "" {
-							return wire.Errorf(&ip1010, "must NOT have fewer than %d characters", 1)
+						if x25 == "" {
+							return wire.Errorf(&ip23, "must NOT have fewer than %d characters", 1)
 						}
-						el1011 = x1012
+						el24 = x25
 					}
-					x1008 = append(x1008, el1011)
+					x21 = append(x21, el24)
 				}
-				v.Roles = x1008
+				v.Roles = x21
 			}
 		case "scopes":
 			if seen[11] {
@@ -2983,8 +2983,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1013 := make([]string, 0)
-				for i1014 := 0; ; i1014++ {
+				x26 := make([]string, 0)
+				for i27 := 0; ; i27++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2992,25 +2992,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1015 := wire.Path{
-						Index:   i1014,
+					ip28 := wire.Path{
+						Index:   i27,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1016 string
+					var el29 string
 					{
-						x1017, err := d.String()
+						x30, err := d.String()
 						if err != nil {
-							return wire.At(&ip1015, err)
+							return wire.At(&ip28, err)
 						}
-						if x1017 == "" {
-							return wire.Errorf(&ip1015, "must NOT have fewer than %d characters", 1)
+						if x30 == "" {
+							return wire.Errorf(&ip28, "must NOT have fewer than %d characters", 1)
 						}
-						el1016 = x1017
+						el29 = x30
 					}
-					x1013 = append(x1013, el1016)
+					x26 = append(x26, el29)
 				}
-				v.Scopes = x1013
+				v.Scopes = x26
 			}
 		case "tags":
 			if seen[12] {
@@ -3025,8 +3025,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1018 := make([]string, 0)
-				for i1019 := 0; ; i1019++ {
+				x31 := make([]string, 0)
+				for i32 := 0; ; i32++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -3034,25 +3034,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1020 := wire.Path{
-						Index:   i1019,
+					ip33 := wire.Path{
+						Index:   i32,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1021 string
+					var el34 string
 					{
-						x1022, err := d.String()
+						x35, err := d.String()
 						if err != nil {
-							return wire.At(&ip1020, err)
+							return wire.At(&ip33, err)
 						}
-						if x1022 == "" {
-							return wire.Errorf(&ip1020, "must NOT have fewer than %d characters", 1)
+						if x35 == "" {
+							return wire.Errorf(&ip33, "must NOT have fewer than %d characters", 1)
 						}
-						el1021 = x1022
+						el34 = x35
 					}
-					x1018 = append(x1018, el1021)
+					x31 = append(x31, el34)
 				}
-				v.Tags = x1018
+				v.Tags = x31
 			}
 		case "text":
 			if seen[13] {
@@ -3063,15 +3063,15 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "text",
 				Parent: p,
 			}
-			var v1023 string
+			var v36 string
 			{
-				x1024, err := d.String()
+				x37, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1023 = x1024
+				v36 = x37
 			}
-			v.Text = &v1023
+			v.Text = &v36
 		case "ts":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -3082,14 +3082,14 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1025, err := d.Int()
+				x38, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1025 < int64(0) {
+				if x38 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x1025
+				v.Ts = x38
 			}
 		case "version":
 			if seen[15] {
@@ -3100,18 +3100,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v1026 string
+			var v39 string
 			{
-				x1027, err := d.String()
+				x40, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1027 == "" {
+				if x40 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1026 = x1027
+				v39 = x40
 			}
-			v.Version = &v1026
+			v.Version = &v39
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3208,33 +3208,33 @@ func (v *PresenceEntry) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i1028, x1029 := range v.Roles {
-			if i1028 > 0 {
+		for i41, x42 := range v.Roles {
+			if i41 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1029)
+			b = wire.AppendString(b, x42)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i1030, x1031 := range v.Scopes {
-			if i1030 > 0 {
+		for i43, x44 := range v.Scopes {
+			if i43 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1031)
+			b = wire.AppendString(b, x44)
 		}
 		b = append(b, ']')
 	}
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i1032, x1033 := range v.Tags {
-			if i1032 > 0 {
+		for i45, x46 := range v.Tags {
+			if i45 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1033)
+			b = wire.AppendString(b, x46)
 		}
 		b = append(b, ']')
 	}
@@ -3303,14 +3303,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1094, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1094 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DefaultAgentID = x1094
+				v.DefaultAgentID = x1
 			}
 		case "mainKey":
 			if seen[1] {
@@ -3322,14 +3322,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1095, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1095 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainKey = x1095
+				v.MainKey = x2
 			}
 		case "mainSessionKey":
 			if seen[2] {
@@ -3341,14 +3341,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1096, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1096 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainSessionKey = x1096
+				v.MainSessionKey = x3
 			}
 		case "scope":
 			if seen[3] {
@@ -3359,18 +3359,18 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "scope",
 				Parent: p,
 			}
-			var v1097 string
+			var v4 string
 			{
-				x1098, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1098 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1097 = x1098
+				v4 = x5
 			}
-			v.Scope = &v1097
+			v.Scope = &v4
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3450,15 +3450,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v1099 bool
+			var v1 bool
 			{
-				x1100, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1099 = x1100
+				v1 = x2
 			}
-			v.AbortedLastRun = &v1099
+			v.AbortedLastRun = &v1
 		case "chatType":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -3468,18 +3468,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v1101 string
+			var v3 string
 			{
-				x1102, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1102 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1101 = x1102
+				v3 = x4
 			}
-			v.ChatType = &v1101
+			v.ChatType = &v3
 		case "contextTokens":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -3489,18 +3489,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v1103 int64
+			var v5 int64
 			{
-				x1104, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1104 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1103 = x1104
+				v5 = x6
 			}
-			v.ContextTokens = &v1103
+			v.ContextTokens = &v5
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -3510,18 +3510,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v1105 string
+			var v7 string
 			{
-				x1106, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1106 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1105 = x1106
+				v7 = x8
 			}
-			v.DisplayName = &v1105
+			v.DisplayName = &v7
 		case "elevatedLevel":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -3531,18 +3531,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v1107 string
+			var v9 string
 			{
-				x1108, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1108 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1107 = x1108
+				v9 = x10
 			}
-			v.ElevatedLevel = &v1107
+			v.ElevatedLevel = &v9
 		case "inputTokens":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -3552,18 +3552,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v1109 int64
+			var v11 int64
 			{
-				x1110, err := d.Int()
+				x12, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1110 < int64(0) {
+				if x12 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1109 = x1110
+				v11 = x12
 			}
-			v.InputTokens = &v1109
+			v.InputTokens = &v11
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -3573,18 +3573,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v1111 string
+			var v13 string
 			{
-				x1112, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1112 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1111 = x1112
+				v13 = x14
 			}
-			v.Label = &v1111
+			v.Label = &v13
 		case "lastAccountId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -3594,18 +3594,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v1113 string
+			var v15 string
 			{
-				x1114, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1114 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1113 = x1114
+				v15 = x16
 			}
-			v.LastAccountID = &v1113
+			v.LastAccountID = &v15
 		case "lastChannel":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -3615,18 +3615,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v1115 string
+			var v17 string
 			{
-				x1116, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1116 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1115 = x1116
+				v17 = x18
 			}
-			v.LastChannel = &v1115
+			v.LastChannel = &v17
 		case "lastProvider":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -3636,18 +3636,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v1117 string
+			var v19 string
 			{
-				x1118, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1118 == "" {
+				if x20 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1117 = x1118
+				v19 = x20
 			}
-			v.LastProvider = &v1117
+			v.LastProvider = &v19
 		case "lastTo":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -3657,18 +3657,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v1119 string
+			var v21 string
 			{
-				x1120, err := d.String()
+				x22, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1120 == "" {
+				if x22 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1119 = x1120
+				v21 = x22
 			}
-			v.LastTo = &v1119
+			v.LastTo = &v21
 		case "model":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -3678,18 +3678,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v1121 string
+			var v23 string
 			{
-				x1122, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1122 == "" {
+				if x24 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1121 = x1122
+				v23 = x24
 			}
-			v.Model = &v1121
+			v.Model = &v23
 		case "outputTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
@@ -3699,18 +3699,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v1123 int64
+			var v25 int64
 			{
-				x1124, err := d.Int()
+				x26, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1124 < int64(0) {
+				if x26 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1123 = x1124
+				v25 = x26
 			}
-			v.OutputTokens = &v1123
+			v.OutputTokens = &v25
 		case "reasoningLevel":
 			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
@@ -3720,18 +3720,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v1125 string
+			var v27 string
 			{
-				x1126, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1126 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1125 = x1126
+				v27 = x28
 			}
-			v.ReasoningLevel = &v1125
+			v.ReasoningLevel = &v27
 		case "sendPolicy":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
@@ -3741,11 +3741,11 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sendPolicy",
 				Parent: p,
 			}
-			var v1127 SessionSendPolicy
-			if err := v1127.DecodeJSON(d, &pp); err != nil {
+			var v29 SessionSendPolicy
+			if err := v29.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SendPolicy = &v1127
+			v.SendPolicy = &v29
 		case "sessionId":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -3756,14 +3756,14 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1128, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1128 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionID = x1128
+				v.SessionID = x30
 			}
 		case "spawnedBy":
 			if seen[16] {
@@ -3774,18 +3774,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1129 string
+			var v31 string
 			{
-				x1130, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1130 == "" {
+				if x32 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1129 = x1130
+				v31 = x32
 			}
-			v.SpawnedBy = &v1129
+			v.SpawnedBy = &v31
 		case "subject":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "subject")
@@ -3795,18 +3795,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "subject",
 				Parent: p,
 			}
-			var v1131 string
+			var v33 string
 			{
-				x1132, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1132 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1131 = x1132
+				v33 = x34
 			}
-			v.Subject = &v1131
+			v.Subject = &v33
 		case "systemSent":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -3816,15 +3816,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1133 bool
+			var v35 bool
 			{
-				x1134, err := d.Bool()
+				x36, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1133 = x1134
+				v35 = x36
 			}
-			v.SystemSent = &v1133
+			v.SystemSent = &v35
 		case "thinkingLevel":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -3834,18 +3834,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1135 string
+			var v37 string
 			{
-				x1136, err := d.String()
+				x38, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1136 == "" {
+				if x38 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1135 = x1136
+				v37 = x38
 			}
-			v.ThinkingLevel = &v1135
+			v.ThinkingLevel = &v37
 		case "totalTokens":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -3855,18 +3855,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "totalTokens",
 				Parent: p,
 			}
-			var v1137 int64
+			var v39 int64
 			{
-				x1138, err := d.Int()
+				x40, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1138 < int64(0) {
+				if x40 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1137 = x1138
+				v39 = x40
 			}
-			v.TotalTokens = &v1137
+			v.TotalTokens = &v39
 		case "updatedAt":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "updatedAt")
@@ -3877,14 +3877,14 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1139, err := d.Int()
+				x41, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1139 < int64(0) {
+				if x41 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UpdatedAt = x1139
+				v.UpdatedAt = x41
 			}
 		case "verboseLevel":
 			if seen[22] {
@@ -3895,18 +3895,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1140 string
+			var v42 string
 			{
-				x1141, err := d.String()
+				x43, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1141 == "" {
+				if x43 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1140 = x1141
+				v42 = x43
 			}
-			v.VerboseLevel = &v1140
+			v.VerboseLevel = &v42
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -4187,18 +4187,18 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1142 int64
+				var v1 int64
 				{
-					x1143, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1143 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1142 = x1143
+					v1 = x2
 				}
-				v.ContextTokens = &v1142
+				v.ContextTokens = &v1
 			}
 		case "model":
 			if seen[1] {
@@ -4214,15 +4214,15 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1144 string
+				var v3 string
 				{
-					x1145, err := d.String()
+					x4, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v1144 = x1145
+					v3 = x4
 				}
-				v.Model = &v1144
+				v.Model = &v3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -4298,15 +4298,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v1146 bool
+			var v1 bool
 			{
-				x1147, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1146 = x1147
+				v1 = x2
 			}
-			v.AbortedLastRun = &v1146
+			v.AbortedLastRun = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -4316,18 +4316,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v1148 string
+			var v3 string
 			{
-				x1149, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1149 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1148 = x1149
+				v3 = x4
 			}
-			v.Channel = &v1148
+			v.Channel = &v3
 		case "chatType":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -4337,18 +4337,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v1150 string
+			var v5 string
 			{
-				x1151, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1151 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1150 = x1151
+				v5 = x6
 			}
-			v.ChatType = &v1150
+			v.ChatType = &v5
 		case "contextTokens":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -4358,18 +4358,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v1152 int64
+			var v7 int64
 			{
-				x1153, err := d.Int()
+				x8, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1153 < int64(0) {
+				if x8 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1152 = x1153
+				v7 = x8
 			}
-			v.ContextTokens = &v1152
+			v.ContextTokens = &v7
 		case "derivedTitle":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "derivedTitle")
@@ -4379,18 +4379,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "derivedTitle",
 				Parent: p,
 			}
-			var v1154 string
+			var v9 string
 			{
-				x1155, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1155 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1154 = x1155
+				v9 = x10
 			}
-			v.DerivedTitle = &v1154
+			v.DerivedTitle = &v9
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -4400,18 +4400,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v1156 string
+			var v11 string
 			{
-				x1157, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1157 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1156 = x1157
+				v11 = x12
 			}
-			v.DisplayName = &v1156
+			v.DisplayName = &v11
 		case "elevatedLevel":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -4421,18 +4421,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v1158 string
+			var v13 string
 			{
-				x1159, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1159 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1158 = x1159
+				v13 = x14
 			}
-			v.ElevatedLevel = &v1158
+			v.ElevatedLevel = &v13
 		case "inputTokens":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -4442,18 +4442,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v1160 int64
+			var v15 int64
 			{
-				x1161, err := d.Int()
+				x16, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1161 < int64(0) {
+				if x16 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1160 = x1161
+				v15 = x16
 			}
-			v.InputTokens = &v1160
+			v.InputTokens = &v15
 		case "key":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -4464,14 +4464,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1162, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1162 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1162
+				v.Key = x17
 			}
 		case "kind":
 			if seen[9] {
@@ -4494,18 +4494,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v1163 string
+			var v18 string
 			{
-				x1164, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1164 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1163 = x1164
+				v18 = x19
 			}
-			v.Label = &v1163
+			v.Label = &v18
 		case "lastAccountId":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -4515,18 +4515,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v1165 string
+			var v20 string
 			{
-				x1166, err := d.String()
+				x21, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1166 == "" {
+				if x21 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1165 = x1166
+				v20 = x21
 			}
-			v.LastAccountID = &v1165
+			v.LastAccountID = &v20
 		case "lastChannel":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -4536,18 +4536,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v1167 string
+			var v22 string
 			{
-				x1168, err := d.String()
+				x23, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1168 == "" {
+				if x23 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1167 = x1168
+				v22 = x23
 			}
-			v.LastChannel = &v1167
+			v.LastChannel = &v22
 		case "lastMessagePreview":
 			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "lastMessagePreview")
@@ -4557,15 +4557,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastMessagePreview",
 				Parent: p,
 			}
-			var v1169 string
+			var v24 string
 			{
-				x1170, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1169 = x1170
+				v24 = x25
 			}
-			v.LastMessagePreview = &v1169
+			v.LastMessagePreview = &v24
 		case "lastProvider":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -4575,18 +4575,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v1171 string
+			var v26 string
 			{
-				x1172, err := d.String()
+				x27, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1172 == "" {
+				if x27 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1171 = x1172
+				v26 = x27
 			}
-			v.LastProvider = &v1171
+			v.LastProvider = &v26
 		case "lastTo":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -4596,18 +4596,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v1173 string
+			var v28 string
 			{
-				x1174, err := d.String()
+				x29, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1174 == "" {
+				if x29 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1173 = x1174
+				v28 = x29
 			}
-			v.LastTo = &v1173
+			v.LastTo = &v28
 		case "model":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -4617,18 +4617,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v1175 string
+			var v30 string
 			{
-				x1176, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1176 == "" {
+				if x31 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1175 = x1176
+				v30 = x31
 			}
-			v.Model = &v1175
+			v.Model = &v30
 		case "outputTokens":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
@@ -4638,18 +4638,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v1177 int64
+			var v32 int64
 			{
-				x1178, err := d.Int()
+				x33, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1178 < int64(0) {
+				if x33 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1177 = x1178
+				v32 = x33
 			}
-			v.OutputTokens = &v1177
+			v.OutputTokens = &v32
 		case "provider":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "provider")
@@ -4659,18 +4659,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v1179 string
+			var v34 string
 			{
-				x1180, err := d.String()
+				x35, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1180 == "" {
+				if x35 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1179 = x1180
+				v34 = x35
 			}
-			v.Provider = &v1179
+			v.Provider = &v34
 		case "reasoningLevel":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
@@ -4680,18 +4680,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v1181 string
+			var v36 string
 			{
-				x1182, err := d.String()
+				x37, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1182 == "" {
+				if x37 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1181 = x1182
+				v36 = x37
 			}
-			v.ReasoningLevel = &v1181
+			v.ReasoningLevel = &v36
 		case "room":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "room")
@@ -4701,18 +4701,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "room",
 				Parent: p,
 			}
-			var v1183 string
+			var v38 string
 			{
-				x1184, err := d.String()
+				x39, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1184 == "" {
+				if x39 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1183 = x1184
+				v38 = x39
 			}
-			v.Room = &v1183
+			v.Room = &v38
 		case "sendPolicy":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
@@ -4722,11 +4722,11 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sendPolicy",
 				Parent: p,
 			}
-			var v1185 SessionSendPolicy
-			if err := v1185.DecodeJSON(d, &pp); err != nil {
+			var v40 SessionSendPolicy
+			if err := v40.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SendPolicy = &v1185
+			v.SendPolicy = &v40
 		case "sessionId":
 			if seen[22] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -4736,18 +4736,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v1186 string
+			var v41 string
 			{
-				x1187, err := d.String()
+				x42, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1187 == "" {
+				if x42 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1186 = x1187
+				v41 = x42
 			}
-			v.SessionID = &v1186
+			v.SessionID = &v41
 		case "space":
 			if seen[23] {
 				return wire.Errorf(p, "duplicate property %q", "space")
@@ -4757,18 +4757,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "space",
 				Parent: p,
 			}
-			var v1188 string
+			var v43 string
 			{
-				x1189, err := d.String()
+				x44, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1189 == "" {
+				if x44 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1188 = x1189
+				v43 = x44
 			}
-			v.Space = &v1188
+			v.Space = &v43
 		case "spawnedBy":
 			if seen[24] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -4778,18 +4778,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1190 string
+			var v45 string
 			{
-				x1191, err := d.String()
+				x46, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1191 == "" {
+				if x46 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1190 = x1191
+				v45 = x46
 			}
-			v.SpawnedBy = &v1190
+			v.SpawnedBy = &v45
 		case "subject":
 			if seen[25] {
 				return wire.Errorf(p, "duplicate property %q", "subject")
@@ -4799,18 +4799,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "subject",
 				Parent: p,
 			}
-			var v1192 string
+			var v47 string
 			{
-				x1193, err := d.String()
+				x48, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1193 == "" {
+				if x48 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1192 = x1193
+				v47 = x48
 			}
-			v.Subject = &v1192
+			v.Subject = &v47
 		case "systemSent":
 			if seen[26] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -4820,15 +4820,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1194 bool
+			var v49 bool
 			{
-				x1195, err := d.Bool()
+				x50, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1194 = x1195
+				v49 = x50
 			}
-			v.SystemSent = &v1194
+			v.SystemSent = &v49
 		case "thinkingLevel":
 			if seen[27] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -4838,18 +4838,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1196 string
+			var v51 string
 			{
-				x1197, err := d.String()
+				x52, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1197 == "" {
+				if x52 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1196 = x1197
+				v51 = x52
 			}
-			v.ThinkingLevel = &v1196
+			v.ThinkingLevel = &v51
 		case "totalTokens":
 			if seen[28] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -4860,14 +4860,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1198, err := d.Int()
+				x53, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1198 < int64(0) {
+				if x53 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.TotalTokens = x1198
+				v.TotalTokens = x53
 			}
 		case "updatedAt":
 			if seen[29] {
@@ -4883,18 +4883,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1199 int64
+				var v54 int64
 				{
-					x1200, err := d.Int()
+					x55, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1200 < int64(0) {
+					if x55 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1199 = x1200
+					v54 = x55
 				}
-				v.UpdatedAt = &v1199
+				v.UpdatedAt = &v54
 			}
 		case "verboseLevel":
 			if seen[30] {
@@ -4905,18 +4905,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1201 string
+			var v56 string
 			{
-				x1202, err := d.String()
+				x57, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1202 == "" {
+				if x57 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1201 = x1202
+				v56 = x57
 			}
-			v.VerboseLevel = &v1201
+			v.VerboseLevel = &v56
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -5250,18 +5250,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "configPath",
 				Parent: p,
 			}
-			var v1304 string
+			var v1 string
 			{
-				x1305, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1305 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1304 = x1305
+				v1 = x2
 			}
-			v.ConfigPath = &v1304
+			v.ConfigPath = &v1
 		case "health":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "health")
@@ -5287,8 +5287,8 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1306 := make([]PresenceEntry, 0)
-				for i1307 := 0; ; i1307++ {
+				x3 := make([]PresenceEntry, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -5296,18 +5296,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1308 := wire.Path{
-						Index:   i1307,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1309 PresenceEntry
-					if err := el1309.DecodeJSON(d, &ip1308); err != nil {
+					var el6 PresenceEntry
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x1306 = append(x1306, el1309)
+					x3 = append(x3, el6)
 				}
-				v.Presence = x1306
+				v.Presence = x3
 			}
 		case "sessionDefaults":
 			if seen[3] {
@@ -5318,11 +5318,11 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionDefaults",
 				Parent: p,
 			}
-			var v1310 SessionDefaults
-			if err := v1310.DecodeJSON(d, &pp); err != nil {
+			var v7 SessionDefaults
+			if err := v7.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SessionDefaults = &v1310
+			v.SessionDefaults = &v7
 		case "stateDir":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "stateDir")
@@ -5332,18 +5332,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "stateDir",
 				Parent: p,
 			}
-			var v1311 string
+			var v8 string
 			{
-				x1312, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1312 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1311 = x1312
+				v8 = x9
 			}
-			v.StateDir = &v1311
+			v.StateDir = &v8
 		case "stateVersion":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "stateVersion")
@@ -5366,14 +5366,14 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1313, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1313 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UptimeMs = x1313
+				v.UptimeMs = x10
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5412,11 +5412,11 @@ func (v *Snapshot) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1314, x1315 := range v.Presence {
-			if i1314 > 0 {
+		for i11, x12 := range v.Presence {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = x1315.AppendJSON(b)
+			b = x12.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -5487,14 +5487,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1316, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1316 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Health = x1316
+				v.Health = x1
 			}
 		case "presence":
 			if seen[1] {
@@ -5506,14 +5506,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1317, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1317 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Presence = x1317
+				v.Presence = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5581,18 +5581,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "botUsername",
 				Parent: p,
 			}
-			var v1379 string
+			var v1 string
 			{
-				x1380, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1380 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1379 = x1380
+				v1 = x2
 			}
-			v.BotUsername = &v1379
+			v.BotUsername = &v1
 		case "configured":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "configured")
@@ -5603,11 +5603,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1381, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1381
+				v.Configured = x3
 			}
 		case "lastError":
 			if seen[2] {
@@ -5618,18 +5618,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1382 string
+			var v4 string
 			{
-				x1383, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1383 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1382 = x1383
+				v4 = x5
 			}
-			v.LastError = &v1382
+			v.LastError = &v4
 		case "mode":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -5639,11 +5639,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1384 TelegramStatusMode
-			if err := v1384.DecodeJSON(d, &pp); err != nil {
+			var v6 TelegramStatusMode
+			if err := v6.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Mode = &v1384
+			v.Mode = &v6
 		case "probe":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "probe")
@@ -5654,14 +5654,14 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1385, err := d.Raw()
+				x7, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x1385
+					v.Probe = x7
 				} else {
-					v.Probe = append(json.RawMessage(nil), x1385...)
+					v.Probe = append(json.RawMessage(nil), x7...)
 				}
 			}
 		case "running":
@@ -5674,11 +5674,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1386, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Running = x1386
+				v.Running = x8
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5820,18 +5820,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1412 int64
+				var v1 int64
 				{
-					x1413, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1413 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1412 = x1413
+					v1 = x2
 				}
-				v.AuthAgeMs = &v1412
+				v.AuthAgeMs = &v1
 			}
 		case "configured":
 			if seen[1] {
@@ -5843,11 +5843,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1414, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1414
+				v.Configured = x3
 			}
 		case "connected":
 			if seen[2] {
@@ -5859,11 +5859,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1415, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x1415
+				v.Connected = x4
 			}
 		case "lastError":
 			if seen[3] {
@@ -5874,18 +5874,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1416 string
+			var v5 string
 			{
-				x1417, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1417 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1416 = x1417
+				v5 = x6
 			}
-			v.LastError = &v1416
+			v.LastError = &v5
 		case "linked":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -5896,11 +5896,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1418, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1418
+				v.Linked = x7
 			}
 		case "self":
 			if seen[5] {
@@ -5911,11 +5911,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "self",
 				Parent: p,
 			}
-			var v1419 WhatsAppStatusSelf
-			if err := v1419.DecodeJSON(d, &pp); err != nil {
+			var v8 WhatsAppStatusSelf
+			if err := v8.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Self = &v1419
+			v.Self = &v8
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -6012,18 +6012,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "e164",
 				Parent: p,
 			}
-			var v1420 string
+			var v1 string
 			{
-				x1421, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1421 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1420 = x1421
+				v1 = x2
 			}
-			v.E164 = &v1420
+			v.E164 = &v1
 		case "jid":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jid")
@@ -6033,18 +6033,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jid",
 				Parent: p,
 			}
-			var v1422 string
+			var v3 string
 			{
-				x1423, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1423 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1422 = x1423
+				v3 = x4
 			}
-			v.JID = &v1422
+			v.JID = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -448,6 +448,19 @@ func decodeNodeEventParams(d *wire.Decoder, v int) (*NodeEventParams, error) {
 	return x, nil
 }
 
+// decodeTalkModeParams decodes and validates the params of "talk.mode" for protocol v.
+func decodeTalkModeParams(d *wire.Decoder, v int) (*TalkModeParams, error) {
+	x := new(TalkModeParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("talk.mode", err)
+	}
+	return x, nil
+}
+
 // decodeNodePairRequestParams decodes and validates the params of "node.pair.request" for protocol v.
 func decodeNodePairRequestParams(d *wire.Decoder, v int) (*NodePairRequestParams, error) {
 	x := new(NodePairRequestParams)
@@ -959,8 +972,16 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "node.pair.request":
+	case "talk.mode":
 		if methodTable[31].In(v) {
+			x, err := decodeTalkModeParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "node.pair.request":
+		if methodTable[32].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -968,7 +989,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[32].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -976,7 +997,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[33].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -984,7 +1005,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[34].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -992,7 +1013,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[35].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1000,7 +1021,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[36].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1008,7 +1029,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[37].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1016,7 +1037,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[38].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1024,7 +1045,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[39].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1032,7 +1053,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[40].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1040,7 +1061,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.list":
-		if methodTable[41].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeCronListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1048,7 +1069,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.status":
-		if methodTable[42].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeCronStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1056,7 +1077,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.add":
-		if methodTable[43].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeCronAddParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1064,7 +1085,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.update":
-		if methodTable[44].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeCronUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1072,7 +1093,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.remove":
-		if methodTable[45].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeCronRemoveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1080,7 +1101,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.run":
-		if methodTable[46].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeCronRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1088,7 +1109,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.runs":
-		if methodTable[47].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeCronRunsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1096,7 +1117,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "last-heartbeat":
-		if methodTable[48].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeLastHeartbeatParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1104,7 +1125,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "set-heartbeats":
-		if methodTable[49].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err

@@ -43,18 +43,18 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationMs",
 				Parent: p,
 			}
-			var v316 int64
+			var v1 int64
 			{
-				x317, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x317 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v316 = x317
+				v1 = x2
 			}
-			v.DurationMs = &v316
+			v.DurationMs = &v1
 		case "error":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "error")
@@ -64,15 +64,15 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "error",
 				Parent: p,
 			}
-			var v318 string
+			var v3 string
 			{
-				x319, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v318 = x319
+				v3 = x4
 			}
-			v.Error = &v318
+			v.Error = &v3
 		case "jobId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "jobId")
@@ -83,14 +83,14 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x320, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x320 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.JobID = x320
+				v.JobID = x5
 			}
 		case "nextRunAtMs":
 			if seen[4] {
@@ -101,18 +101,18 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "nextRunAtMs",
 				Parent: p,
 			}
-			var v321 int64
+			var v6 int64
 			{
-				x322, err := d.Int()
+				x7, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x322 < int64(0) {
+				if x7 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v321 = x322
+				v6 = x7
 			}
-			v.NextRunAtMs = &v321
+			v.NextRunAtMs = &v6
 		case "runAtMs":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "runAtMs")
@@ -122,18 +122,18 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "runAtMs",
 				Parent: p,
 			}
-			var v323 int64
+			var v8 int64
 			{
-				x324, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x324 < int64(0) {
+				if x9 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v323 = x324
+				v8 = x9
 			}
-			v.RunAtMs = &v323
+			v.RunAtMs = &v8
 		case "status":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "status")
@@ -143,11 +143,11 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "status",
 				Parent: p,
 			}
-			var v325 CronRunStatus
-			if err := v325.DecodeJSON(d, &pp); err != nil {
+			var v10 CronRunStatus
+			if err := v10.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Status = &v325
+			v.Status = &v10
 		case "summary":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "summary")
@@ -157,15 +157,15 @@ func (v *CronEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "summary",
 				Parent: p,
 			}
-			var v326 string
+			var v11 string
 			{
-				x327, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v326 = x327
+				v11 = x12
 			}
-			v.Summary = &v326
+			v.Summary = &v11
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

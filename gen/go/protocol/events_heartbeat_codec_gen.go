@@ -32,15 +32,15 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v583 string
+			var v1 string
 			{
-				x584, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v583 = x584
+				v1 = x2
 			}
-			v.Channel = &v583
+			v.Channel = &v1
 		case "durationMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "durationMs")
@@ -50,18 +50,18 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationMs",
 				Parent: p,
 			}
-			var v585 int64
+			var v3 int64
 			{
-				x586, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x586 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v585 = x586
+				v3 = x4
 			}
-			v.DurationMs = &v585
+			v.DurationMs = &v3
 		case "hasMedia":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "hasMedia")
@@ -71,15 +71,15 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "hasMedia",
 				Parent: p,
 			}
-			var v587 bool
+			var v5 bool
 			{
-				x588, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v587 = x588
+				v5 = x6
 			}
-			v.HasMedia = &v587
+			v.HasMedia = &v5
 		case "indicatorType":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "indicatorType")
@@ -89,11 +89,11 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "indicatorType",
 				Parent: p,
 			}
-			var v589 HeartbeatEventIndicatorType
-			if err := v589.DecodeJSON(d, &pp); err != nil {
+			var v7 HeartbeatEventIndicatorType
+			if err := v7.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.IndicatorType = &v589
+			v.IndicatorType = &v7
 		case "preview":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "preview")
@@ -103,18 +103,18 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "preview",
 				Parent: p,
 			}
-			var v590 string
+			var v8 string
 			{
-				x591, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if len(x591) > 200 && utf8.RuneCountInString(x591) > 200 {
+				if len(x9) > 200 && utf8.RuneCountInString(x9) > 200 {
 					return wire.Errorf(&pp, "must NOT have more than %d characters", 200)
 				}
-				v590 = x591
+				v8 = x9
 			}
-			v.Preview = &v590
+			v.Preview = &v8
 		case "reason":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -124,15 +124,15 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v592 string
+			var v10 string
 			{
-				x593, err := d.String()
+				x11, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v592 = x593
+				v10 = x11
 			}
-			v.Reason = &v592
+			v.Reason = &v10
 		case "silent":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "silent")
@@ -142,15 +142,15 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "silent",
 				Parent: p,
 			}
-			var v594 bool
+			var v12 bool
 			{
-				x595, err := d.Bool()
+				x13, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v594 = x595
+				v12 = x13
 			}
-			v.Silent = &v594
+			v.Silent = &v12
 		case "status":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "status")
@@ -172,15 +172,15 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "to",
 				Parent: p,
 			}
-			var v596 string
+			var v14 string
 			{
-				x597, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v596 = x597
+				v14 = x15
 			}
-			v.To = &v596
+			v.To = &v14
 		case "ts":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -191,14 +191,14 @@ func (v *HeartbeatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x598, err := d.Int()
+				x16, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x598 < int64(0) {
+				if x16 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x598
+				v.Ts = x16
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

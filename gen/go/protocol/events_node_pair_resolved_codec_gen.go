@@ -44,14 +44,14 @@ func (v *NodePairResolvedEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x825, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x825 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x825
+				v.NodeID = x1
 			}
 		case "requestId":
 			if seen[2] {
@@ -63,14 +63,14 @@ func (v *NodePairResolvedEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x826, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x826 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x826
+				v.RequestID = x2
 			}
 		case "ts":
 			if seen[3] {
@@ -82,14 +82,14 @@ func (v *NodePairResolvedEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x827, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x827 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x827
+				v.Ts = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

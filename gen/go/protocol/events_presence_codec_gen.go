@@ -35,8 +35,8 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1034 := make([]PresenceEntry, 0)
-				for i1035 := 0; ; i1035++ {
+				x1 := make([]PresenceEntry, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,18 +44,18 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1036 := wire.Path{
-						Index:   i1035,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1037 PresenceEntry
-					if err := el1037.DecodeJSON(d, &ip1036); err != nil {
+					var el4 PresenceEntry
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x1034 = append(x1034, el1037)
+					x1 = append(x1, el4)
 				}
-				v.Presence = x1034
+				v.Presence = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -75,11 +75,11 @@ func (v *PresenceEvent) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1038, x1039 := range v.Presence {
-			if i1038 > 0 {
+		for i5, x6 := range v.Presence {
+			if i5 > 0 {
 				b = append(b, ',')
 			}
-			b = x1039.AppendJSON(b)
+			b = x6.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -37,15 +37,15 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v302 string
+				var v1 string
 				{
-					x303, err := d.String()
+					x2, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v302 = x303
+					v1 = x2
 				}
-				v.AgentID = &v302
+				v.AgentID = &v1
 			}
 		case "deleteAfterRun":
 			if seen[1] {
@@ -56,15 +56,15 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deleteAfterRun",
 				Parent: p,
 			}
-			var v304 bool
+			var v3 bool
 			{
-				x305, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v304 = x305
+				v3 = x4
 			}
-			v.DeleteAfterRun = &v304
+			v.DeleteAfterRun = &v3
 		case "description":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "description")
@@ -74,15 +74,15 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "description",
 				Parent: p,
 			}
-			var v306 string
+			var v5 string
 			{
-				x307, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v306 = x307
+				v5 = x6
 			}
-			v.Description = &v306
+			v.Description = &v5
 		case "enabled":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "enabled")
@@ -92,15 +92,15 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "enabled",
 				Parent: p,
 			}
-			var v308 bool
+			var v7 bool
 			{
-				x309, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v308 = x309
+				v7 = x8
 			}
-			v.Enabled = &v308
+			v.Enabled = &v7
 		case "isolation":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isolation")
@@ -110,11 +110,11 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isolation",
 				Parent: p,
 			}
-			var v310 CronIsolation
-			if err := v310.DecodeJSON(d, &pp); err != nil {
+			var v9 CronIsolation
+			if err := v9.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Isolation = &v310
+			v.Isolation = &v9
 		case "name":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "name")
@@ -125,17 +125,17 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x311, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x311 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				if len(x311) > 200 && utf8.RuneCountInString(x311) > 200 {
+				if len(x10) > 200 && utf8.RuneCountInString(x10) > 200 {
 					return wire.Errorf(&pp, "must NOT have more than %d characters", 200)
 				}
-				v.Name = x311
+				v.Name = x10
 			}
 		case "payload":
 			if seen[6] {
@@ -146,11 +146,11 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "payload",
 				Parent: p,
 			}
-			u312, err := decodeCronPayload(d, &pp)
+			u11, err := decodeCronPayload(d, &pp)
 			if err != nil {
 				return err
 			}
-			v.Payload = u312
+			v.Payload = u11
 		case "schedule":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "schedule")
@@ -160,11 +160,11 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "schedule",
 				Parent: p,
 			}
-			u313, err := decodeCronSchedule(d, &pp)
+			u12, err := decodeCronSchedule(d, &pp)
 			if err != nil {
 				return err
 			}
-			v.Schedule = u313
+			v.Schedule = u12
 		case "sessionTarget":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "sessionTarget")
@@ -174,11 +174,11 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionTarget",
 				Parent: p,
 			}
-			var v314 CronSessionTarget
-			if err := v314.DecodeJSON(d, &pp); err != nil {
+			var v13 CronSessionTarget
+			if err := v13.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SessionTarget = &v314
+			v.SessionTarget = &v13
 		case "wakeMode":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "wakeMode")
@@ -188,11 +188,11 @@ func (v *CronAddParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "wakeMode",
 				Parent: p,
 			}
-			var v315 CronWakeMode
-			if err := v315.DecodeJSON(d, &pp); err != nil {
+			var v14 CronWakeMode
+			if err := v14.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.WakeMode = &v315
+			v.WakeMode = &v14
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -31,15 +31,15 @@ func (v *CronListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeDisabled",
 				Parent: p,
 			}
-			var v373 bool
+			var v1 bool
 			{
-				x374, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v373 = x374
+				v1 = x2
 			}
-			v.IncludeDisabled = &v373
+			v.IncludeDisabled = &v1
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -108,8 +108,8 @@ func (v *CronListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x375 := make([]CronJob, 0)
-				for i376 := 0; ; i376++ {
+				x1 := make([]CronJob, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -117,18 +117,18 @@ func (v *CronListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip377 := wire.Path{
-						Index:   i376,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el378 CronJob
-					if err := el378.DecodeJSON(d, &ip377); err != nil {
+					var el4 CronJob
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x375 = append(x375, el378)
+					x1 = append(x1, el4)
 				}
-				v.Jobs = x375
+				v.Jobs = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -148,11 +148,11 @@ func (v *CronListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i379, x380 := range v.Jobs {
-			if i379 > 0 {
+		for i5, x6 := range v.Jobs {
+			if i5 > 0 {
 				b = append(b, ',')
 			}
-			b = x380.AppendJSON(b)
+			b = x6.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -31,18 +31,18 @@ func (v *CronRemoveParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "id",
 				Parent: p,
 			}
-			var v419 string
+			var v1 string
 			{
-				x420, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x420 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v419 = x420
+				v1 = x2
 			}
-			v.ID = &v419
+			v.ID = &v1
 		case "jobId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jobId")
@@ -52,18 +52,18 @@ func (v *CronRemoveParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jobId",
 				Parent: p,
 			}
-			var v421 string
+			var v3 string
 			{
-				x422, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x422 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v421 = x422
+				v3 = x4
 			}
-			v.JobID = &v421
+			v.JobID = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -137,11 +137,11 @@ func (v *CronRemoveResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x423, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x423
+				v.Ok = x1
 			}
 		case "removed":
 			if seen[1] {
@@ -153,11 +153,11 @@ func (v *CronRemoveResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x424, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Removed = x424
+				v.Removed = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,18 +31,18 @@ func (v *CronRunParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "id",
 				Parent: p,
 			}
-			var v439 string
+			var v1 string
 			{
-				x440, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x440 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v439 = x440
+				v1 = x2
 			}
-			v.ID = &v439
+			v.ID = &v1
 		case "jobId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jobId")
@@ -52,18 +52,18 @@ func (v *CronRunParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jobId",
 				Parent: p,
 			}
-			var v441 string
+			var v3 string
 			{
-				x442, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x442 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v441 = x442
+				v3 = x4
 			}
-			v.JobID = &v441
+			v.JobID = &v3
 		case "mode":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -73,11 +73,11 @@ func (v *CronRunParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v443 CronRunParamsMode
-			if err := v443.DecodeJSON(d, &pp); err != nil {
+			var v5 CronRunParamsMode
+			if err := v5.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Mode = &v443
+			v.Mode = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -196,11 +196,11 @@ func (v *CronRunResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x444, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x444
+				v.Ok = x1
 			}
 		case "ran":
 			if seen[1] {
@@ -212,11 +212,11 @@ func (v *CronRunResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x445, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ran = x445
+				v.Ran = x2
 			}
 		case "reason":
 			if seen[2] {
@@ -227,11 +227,11 @@ func (v *CronRunResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v446 CronRunResultReason
-			if err := v446.DecodeJSON(d, &pp); err != nil {
+			var v3 CronRunResultReason
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Reason = &v446
+			v.Reason = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

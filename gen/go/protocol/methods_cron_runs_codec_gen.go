@@ -31,18 +31,18 @@ func (v *CronRunsParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "id",
 				Parent: p,
 			}
-			var v447 string
+			var v1 string
 			{
-				x448, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x448 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v447 = x448
+				v1 = x2
 			}
-			v.ID = &v447
+			v.ID = &v1
 		case "jobId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jobId")
@@ -52,18 +52,18 @@ func (v *CronRunsParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jobId",
 				Parent: p,
 			}
-			var v449 string
+			var v3 string
 			{
-				x450, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x450 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v449 = x450
+				v3 = x4
 			}
-			v.JobID = &v449
+			v.JobID = &v3
 		case "limit":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -73,21 +73,21 @@ func (v *CronRunsParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v451 int64
+			var v5 int64
 			{
-				x452, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x452 < int64(1) {
+				if x6 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x452 > int64(5000) {
+				if x6 > int64(5000) {
 					return wire.Errorf(&pp, "must be <= 5000")
 				}
-				v451 = x452
+				v5 = x6
 			}
-			v.Limit = &v451
+			v.Limit = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -172,8 +172,8 @@ func (v *CronRunsResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x453 := make([]CronRunLogEntry, 0)
-				for i454 := 0; ; i454++ {
+				x1 := make([]CronRunLogEntry, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -181,18 +181,18 @@ func (v *CronRunsResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip455 := wire.Path{
-						Index:   i454,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el456 CronRunLogEntry
-					if err := el456.DecodeJSON(d, &ip455); err != nil {
+					var el4 CronRunLogEntry
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x453 = append(x453, el456)
+					x1 = append(x1, el4)
 				}
-				v.Entries = x453
+				v.Entries = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -212,11 +212,11 @@ func (v *CronRunsResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i457, x458 := range v.Entries {
-			if i457 > 0 {
+		for i5, x6 := range v.Entries {
+			if i5 > 0 {
 				b = append(b, ',')
 			}
-			b = x458.AppendJSON(b)
+			b = x6.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

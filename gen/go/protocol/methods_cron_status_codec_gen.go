@@ -78,11 +78,11 @@ func (v *CronStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x469, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Enabled = x469
+				v.Enabled = x1
 			}
 		case "jobs":
 			if seen[1] {
@@ -94,14 +94,14 @@ func (v *CronStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x470, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x470 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Jobs = x470
+				v.Jobs = x2
 			}
 		case "nextWakeAtMs":
 			if seen[2] {
@@ -117,15 +117,15 @@ func (v *CronStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v471 int64
+				var v3 int64
 				{
-					x472, err := d.Int()
+					x4, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v471 = x472
+					v3 = x4
 				}
-				v.NextWakeAtMs = &v471
+				v.NextWakeAtMs = &v3
 			}
 		case "storePath":
 			if seen[3] {
@@ -137,11 +137,11 @@ func (v *CronStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x473, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.StorePath = x473
+				v.StorePath = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,18 +31,18 @@ func (v *CronUpdateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "id",
 				Parent: p,
 			}
-			var v474 string
+			var v1 string
 			{
-				x475, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x475 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v474 = x475
+				v1 = x2
 			}
-			v.ID = &v474
+			v.ID = &v1
 		case "jobId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jobId")
@@ -52,18 +52,18 @@ func (v *CronUpdateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jobId",
 				Parent: p,
 			}
-			var v476 string
+			var v3 string
 			{
-				x477, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x477 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v476 = x477
+				v3 = x4
 			}
-			v.JobID = &v476
+			v.JobID = &v3
 		case "patch":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "patch")

@@ -32,14 +32,14 @@ func (v *DevicePairApproveParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x478, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x478 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x478
+				v.RequestID = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -115,14 +115,14 @@ func (v *DevicePairApproveResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x479, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x479 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x479
+				v.RequestID = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -81,8 +81,8 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x480 := make([]PairedDevice, 0)
-				for i481 := 0; ; i481++ {
+				x1 := make([]PairedDevice, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip482 := wire.Path{
-						Index:   i481,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el483 PairedDevice
-					if err := el483.DecodeJSON(d, &ip482); err != nil {
+					var el4 PairedDevice
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x480 = append(x480, el483)
+					x1 = append(x1, el4)
 				}
-				v.Paired = x480
+				v.Paired = x1
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x484 := make([]DevicePairRequest, 0)
-				for i485 := 0; ; i485++ {
+				x5 := make([]DevicePairRequest, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip486 := wire.Path{
-						Index:   i485,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el487 DevicePairRequest
-					if err := el487.DecodeJSON(d, &ip486); err != nil {
+					var el8 DevicePairRequest
+					if err := el8.DecodeJSON(d, &ip7); err != nil {
 						return err
 					}
-					x484 = append(x484, el487)
+					x5 = append(x5, el8)
 				}
-				v.Pending = x484
+				v.Pending = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *DevicePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i488, x489 := range v.Paired {
-			if i488 > 0 {
+		for i9, x10 := range v.Paired {
+			if i9 > 0 {
 				b = append(b, ',')
 			}
-			b = x489.AppendJSON(b)
+			b = x10.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *DevicePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i490, x491 := range v.Pending {
-			if i490 > 0 {
+		for i11, x12 := range v.Pending {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = x491.AppendJSON(b)
+			b = x12.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -32,14 +32,14 @@ func (v *DeviceTokenRotateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x526, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x526 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x526
+				v.DeviceID = x1
 			}
 		case "role":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *DeviceTokenRotateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x527, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x527 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x527
+				v.Role = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -127,14 +127,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x528, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x528 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x528
+				v.DeviceID = x1
 			}
 		case "issuedAtMs":
 			if seen[1] {
@@ -146,14 +146,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x529, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x529 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.IssuedAtMs = x529
+				v.IssuedAtMs = x2
 			}
 		case "role":
 			if seen[2] {
@@ -165,14 +165,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x530, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x530 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x530
+				v.Role = x3
 			}
 		case "token":
 			if seen[3] {
@@ -184,14 +184,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x531, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x531 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Token = x531
+				v.Token = x4
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

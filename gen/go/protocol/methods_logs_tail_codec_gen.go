@@ -31,18 +31,18 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "cursor",
 				Parent: p,
 			}
-			var v635 int64
+			var v1 int64
 			{
-				x636, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x636 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v635 = x636
+				v1 = x2
 			}
-			v.Cursor = &v635
+			v.Cursor = &v1
 		case "limit":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -52,21 +52,21 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v637 int64
+			var v3 int64
 			{
-				x638, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x638 < int64(1) {
+				if x4 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x638 > int64(5000) {
+				if x4 > int64(5000) {
 					return wire.Errorf(&pp, "must be <= 5000")
 				}
-				v637 = x638
+				v3 = x4
 			}
-			v.Limit = &v637
+			v.Limit = &v3
 		case "maxBytes":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "maxBytes")
@@ -76,21 +76,21 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxBytes",
 				Parent: p,
 			}
-			var v639 int64
+			var v5 int64
 			{
-				x640, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x640 < int64(1) {
+				if x6 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x640 > int64(1000000) {
+				if x6 > int64(1000000) {
 					return wire.Errorf(&pp, "must be <= 1e+06")
 				}
-				v639 = x640
+				v5 = x6
 			}
-			v.MaxBytes = &v639
+			v.MaxBytes = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -172,14 +172,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x641, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x641 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Cursor = x641
+				v.Cursor = x1
 			}
 		case "file":
 			if seen[1] {
@@ -191,14 +191,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x642, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x642 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.File = x642
+				v.File = x2
 			}
 		case "lines":
 			if seen[2] {
@@ -213,8 +213,8 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x643 := make([]string, 0)
-				for i644 := 0; ; i644++ {
+				x3 := make([]string, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -222,22 +222,22 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip645 := wire.Path{
-						Index:   i644,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el646 string
+					var el6 string
 					{
-						x647, err := d.String()
+						x7, err := d.String()
 						if err != nil {
-							return wire.At(&ip645, err)
+							return wire.At(&ip5, err)
 						}
-						el646 = x647
+						el6 = x7
 					}
-					x643 = append(x643, el646)
+					x3 = append(x3, el6)
 				}
-				v.Lines = x643
+				v.Lines = x3
 			}
 		case "reset":
 			if seen[3] {
@@ -248,15 +248,15 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reset",
 				Parent: p,
 			}
-			var v648 bool
+			var v8 bool
 			{
-				x649, err := d.Bool()
+				x9, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v648 = x649
+				v8 = x9
 			}
-			v.Reset = &v648
+			v.Reset = &v8
 		case "size":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "size")
@@ -267,14 +267,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x650, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x650 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Size = x650
+				v.Size = x10
 			}
 		case "truncated":
 			if seen[5] {
@@ -285,15 +285,15 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "truncated",
 				Parent: p,
 			}
-			var v651 bool
+			var v11 bool
 			{
-				x652, err := d.Bool()
+				x12, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v651 = x652
+				v11 = x12
 			}
-			v.Truncated = &v651
+			v.Truncated = &v11
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -325,11 +325,11 @@ func (v *LogsTailResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i653, x654 := range v.Lines {
-			if i653 > 0 {
+		for i13, x14 := range v.Lines {
+			if i13 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x654)
+			b = wire.AppendString(b, x14)
 		}
 		b = append(b, ']')
 	}

@@ -34,14 +34,14 @@ func (v *NodeDescribeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x655, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x655 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x655
+				v.NodeID = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -108,8 +108,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x656 := make([]string, 0)
-				for i657 := 0; ; i657++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -117,25 +117,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip658 := wire.Path{
-						Index:   i657,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el659 string
+					var el4 string
 					{
-						x660, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip658, err)
+							return wire.At(&ip3, err)
 						}
-						if x660 == "" {
-							return wire.Errorf(&ip658, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el659 = x660
+						el4 = x5
 					}
-					x656 = append(x656, el659)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x656
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -150,8 +150,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x661 := make([]string, 0)
-				for i662 := 0; ; i662++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -159,25 +159,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip663 := wire.Path{
-						Index:   i662,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el664 string
+					var el9 string
 					{
-						x665, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip663, err)
+							return wire.At(&ip8, err)
 						}
-						if x665 == "" {
-							return wire.Errorf(&ip663, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el664 = x665
+						el9 = x10
 					}
-					x661 = append(x661, el664)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x661
+				v.Commands = x6
 			}
 		case "connected":
 			if seen[2] {
@@ -189,11 +189,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x666, err := d.Bool()
+				x11, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x666
+				v.Connected = x11
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -204,18 +204,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v667 string
+			var v12 string
 			{
-				x668, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x668 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v667 = x668
+				v12 = x13
 			}
-			v.DeviceFamily = &v667
+			v.DeviceFamily = &v12
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -225,18 +225,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v669 string
+			var v14 string
 			{
-				x670, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x670 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v669 = x670
+				v14 = x15
 			}
-			v.DisplayName = &v669
+			v.DisplayName = &v14
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -246,18 +246,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v671 string
+			var v16 string
 			{
-				x672, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x672 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v671 = x672
+				v16 = x17
 			}
-			v.ModelIdentifier = &v671
+			v.ModelIdentifier = &v16
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -268,14 +268,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x673, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x673 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x673
+				v.NodeID = x18
 			}
 		case "paired":
 			if seen[7] {
@@ -287,11 +287,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x674, err := d.Bool()
+				x19, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x674
+				v.Paired = x19
 			}
 		case "permissions":
 			if seen[8] {
@@ -306,7 +306,7 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x675 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -315,25 +315,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k676 := string(key)
-					if _, dup := x675[k676]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k676)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp677 := wire.Path{
-						Key:    k676,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el678 bool
+					var el23 bool
 					{
-						x679, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp677, err)
+							return wire.At(&kp22, err)
 						}
-						el678 = x679
+						el23 = x24
 					}
-					x675[k676] = el678
+					x20[k21] = el23
 				}
-				v.Permissions = x675
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[9] {
@@ -344,18 +344,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v680 string
+			var v25 string
 			{
-				x681, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x681 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v680 = x681
+				v25 = x26
 			}
-			v.Platform = &v680
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -365,18 +365,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v682 string
+			var v27 string
 			{
-				x683, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x683 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v682 = x683
+				v27 = x28
 			}
-			v.RemoteIP = &v682
+			v.RemoteIP = &v27
 		case "ts":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -387,14 +387,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x684, err := d.Int()
+				x29, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x684 < int64(0) {
+				if x29 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x684
+				v.Ts = x29
 			}
 		case "version":
 			if seen[12] {
@@ -405,18 +405,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v685 string
+			var v30 string
 			{
-				x686, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x686 == "" {
+				if x31 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v685 = x686
+				v30 = x31
 			}
-			v.Version = &v685
+			v.Version = &v30
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -450,11 +450,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i687, x688 := range v.Caps {
-			if i687 > 0 {
+		for i32, x33 := range v.Caps {
+			if i32 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x688)
+			b = wire.AppendString(b, x33)
 		}
 		b = append(b, ']')
 	}
@@ -463,11 +463,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i689, x690 := range v.Commands {
-			if i689 > 0 {
+		for i34, x35 := range v.Commands {
+			if i34 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x690)
+			b = wire.AppendString(b, x35)
 		}
 		b = append(b, ']')
 	}
@@ -504,14 +504,14 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i691, k692 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i691 > 0 {
+		for i36, k37 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i36 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k692)
+			b = wire.AppendString(b, k37)
 			b = append(b, ':')
-			x693 := v.Permissions[k692]
-			b = wire.AppendBool(b, x693)
+			x38 := v.Permissions[k37]
+			b = wire.AppendBool(b, x38)
 		}
 		b = append(b, '}')
 	}

@@ -33,14 +33,14 @@ func (v *NodeEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x694, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x694 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Event = x694
+				v.Event = x1
 			}
 		case "payload":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *NodeEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x695, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x695
+					v.Payload = x2
 				} else {
-					v.Payload = append(json.RawMessage(nil), x695...)
+					v.Payload = append(json.RawMessage(nil), x2...)
 				}
 			}
 		case "payloadJSON":
@@ -71,15 +71,15 @@ func (v *NodeEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "payloadJSON",
 				Parent: p,
 			}
-			var v696 string
+			var v3 string
 			{
-				x697, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v696 = x697
+				v3 = x4
 			}
-			v.PayloadJSON = &v696
+			v.PayloadJSON = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -158,11 +158,11 @@ func (v *NodeEventResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x698, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x698
+				v.Ok = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -33,14 +33,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x736, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x736 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x736
+				v.Command = x1
 			}
 		case "idempotencyKey":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x737, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x737 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x737
+				v.IdempotencyKey = x2
 			}
 		case "nodeId":
 			if seen[2] {
@@ -71,14 +71,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x738, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x738 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x738
+				v.NodeID = x3
 			}
 		case "params":
 			if seen[3] {
@@ -90,14 +90,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x739, err := d.Raw()
+				x4, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Params = x739
+					v.Params = x4
 				} else {
-					v.Params = append(json.RawMessage(nil), x739...)
+					v.Params = append(json.RawMessage(nil), x4...)
 				}
 			}
 		case "timeoutMs":
@@ -109,18 +109,18 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v740 int64
+			var v5 int64
 			{
-				x741, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x741 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v740 = x741
+				v5 = x6
 			}
-			v.TimeoutMs = &v740
+			v.TimeoutMs = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -209,14 +209,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x751, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x751 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x751
+				v.Command = x1
 			}
 		case "nodeId":
 			if seen[1] {
@@ -228,14 +228,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x752, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x752 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x752
+				v.NodeID = x2
 			}
 		case "ok":
 			if seen[2] {
@@ -247,11 +247,11 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x753, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x753
+				v.Ok = x3
 			}
 		case "payload":
 			if seen[3] {
@@ -263,14 +263,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x754, err := d.Raw()
+				x4, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x754
+					v.Payload = x4
 				} else {
-					v.Payload = append(json.RawMessage(nil), x754...)
+					v.Payload = append(json.RawMessage(nil), x4...)
 				}
 			}
 		case "payloadJSON":
@@ -287,15 +287,15 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v755 string
+				var v5 string
 				{
-					x756, err := d.String()
+					x6, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v755 = x756
+					v5 = x6
 				}
-				v.PayloadJSON = &v755
+				v.PayloadJSON = &v5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

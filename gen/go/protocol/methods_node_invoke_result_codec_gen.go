@@ -32,11 +32,11 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "error",
 				Parent: p,
 			}
-			var v757 NodeInvokeResultParamsError
-			if err := v757.DecodeJSON(d, &pp); err != nil {
+			var v1 NodeInvokeResultParamsError
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Error = &v757
+			v.Error = &v1
 		case "id":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "id")
@@ -47,14 +47,14 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x758, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x758 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x758
+				v.ID = x2
 			}
 		case "nodeId":
 			if seen[2] {
@@ -66,14 +66,14 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x759, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x759 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x759
+				v.NodeID = x3
 			}
 		case "ok":
 			if seen[3] {
@@ -85,11 +85,11 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x760, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x760
+				v.Ok = x4
 			}
 		case "payload":
 			if seen[4] {
@@ -101,14 +101,14 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x761, err := d.Raw()
+				x5, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x761
+					v.Payload = x5
 				} else {
-					v.Payload = append(json.RawMessage(nil), x761...)
+					v.Payload = append(json.RawMessage(nil), x5...)
 				}
 			}
 		case "payloadJSON":
@@ -120,15 +120,15 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "payloadJSON",
 				Parent: p,
 			}
-			var v762 string
+			var v6 string
 			{
-				x763, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v762 = x763
+				v6 = x7
 			}
-			v.PayloadJSON = &v762
+			v.PayloadJSON = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -224,18 +224,18 @@ func (v *NodeInvokeResultParamsError) DecodeJSON(d *wire.Decoder, p *wire.Path) 
 				Key:    "code",
 				Parent: p,
 			}
-			var v764 string
+			var v1 string
 			{
-				x765, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x765 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v764 = x765
+				v1 = x2
 			}
-			v.Code = &v764
+			v.Code = &v1
 		case "message":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -245,18 +245,18 @@ func (v *NodeInvokeResultParamsError) DecodeJSON(d *wire.Decoder, p *wire.Path) 
 				Key:    "message",
 				Parent: p,
 			}
-			var v766 string
+			var v3 string
 			{
-				x767, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x767 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v766 = x767
+				v3 = x4
 			}
-			v.Message = &v766
+			v.Message = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -330,11 +330,11 @@ func (v *NodeInvokeResultResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x768, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x768
+				v.Ok = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -81,8 +81,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x779 := make([]PairedNode, 0)
-				for i780 := 0; ; i780++ {
+				x1 := make([]PairedNode, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip781 := wire.Path{
-						Index:   i780,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el782 PairedNode
-					if err := el782.DecodeJSON(d, &ip781); err != nil {
+					var el4 PairedNode
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x779 = append(x779, el782)
+					x1 = append(x1, el4)
 				}
-				v.Paired = x779
+				v.Paired = x1
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x783 := make([]PendingNodeRequest, 0)
-				for i784 := 0; ; i784++ {
+				x5 := make([]PendingNodeRequest, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip785 := wire.Path{
-						Index:   i784,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el786 PendingNodeRequest
-					if err := el786.DecodeJSON(d, &ip785); err != nil {
+					var el8 PendingNodeRequest
+					if err := el8.DecodeJSON(d, &ip7); err != nil {
 						return err
 					}
-					x783 = append(x783, el786)
+					x5 = append(x5, el8)
 				}
-				v.Pending = x783
+				v.Pending = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i787, x788 := range v.Paired {
-			if i787 > 0 {
+		for i9, x10 := range v.Paired {
+			if i9 > 0 {
 				b = append(b, ',')
 			}
-			b = x788.AppendJSON(b)
+			b = x10.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i789, x790 := range v.Pending {
-			if i789 > 0 {
+		for i11, x12 := range v.Pending {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = x790.AppendJSON(b)
+			b = x12.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -32,14 +32,14 @@ func (v *NodePairRejectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x791, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x791 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x791
+				v.RequestID = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -103,14 +103,14 @@ func (v *NodePairRejectResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x792, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x792 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x792
+				v.NodeID = x1
 			}
 		case "requestId":
 			if seen[1] {
@@ -122,14 +122,14 @@ func (v *NodePairRejectResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x793, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x793 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x793
+				v.RequestID = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -35,8 +35,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x794 := make([]string, 0)
-				for i795 := 0; ; i795++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,25 +44,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip796 := wire.Path{
-						Index:   i795,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el797 string
+					var el4 string
 					{
-						x798, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip796, err)
+							return wire.At(&ip3, err)
 						}
-						if x798 == "" {
-							return wire.Errorf(&ip796, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el797 = x798
+						el4 = x5
 					}
-					x794 = append(x794, el797)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x794
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -77,8 +77,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x799 := make([]string, 0)
-				for i800 := 0; ; i800++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -86,25 +86,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip801 := wire.Path{
-						Index:   i800,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el802 string
+					var el9 string
 					{
-						x803, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip801, err)
+							return wire.At(&ip8, err)
 						}
-						if x803 == "" {
-							return wire.Errorf(&ip801, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el802 = x803
+						el9 = x10
 					}
-					x799 = append(x799, el802)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x799
+				v.Commands = x6
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -115,18 +115,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v804 string
+			var v11 string
 			{
-				x805, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x805 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v804 = x805
+				v11 = x12
 			}
-			v.DeviceFamily = &v804
+			v.DeviceFamily = &v11
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -136,18 +136,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v806 string
+			var v13 string
 			{
-				x807, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x807 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v806 = x807
+				v13 = x14
 			}
-			v.DisplayName = &v806
+			v.DisplayName = &v13
 		case "modelIdentifier":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -157,18 +157,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v808 string
+			var v15 string
 			{
-				x809, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x809 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v808 = x809
+				v15 = x16
 			}
-			v.ModelIdentifier = &v808
+			v.ModelIdentifier = &v15
 		case "nodeId":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -179,14 +179,14 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x810, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x810 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x810
+				v.NodeID = x17
 			}
 		case "platform":
 			if seen[6] {
@@ -197,18 +197,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "platform",
 				Parent: p,
 			}
-			var v811 string
+			var v18 string
 			{
-				x812, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x812 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v811 = x812
+				v18 = x19
 			}
-			v.Platform = &v811
+			v.Platform = &v18
 		case "remoteIp":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -218,18 +218,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v813 string
+			var v20 string
 			{
-				x814, err := d.String()
+				x21, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x814 == "" {
+				if x21 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v813 = x814
+				v20 = x21
 			}
-			v.RemoteIP = &v813
+			v.RemoteIP = &v20
 		case "silent":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "silent")
@@ -239,15 +239,15 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "silent",
 				Parent: p,
 			}
-			var v815 bool
+			var v22 bool
 			{
-				x816, err := d.Bool()
+				x23, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v815 = x816
+				v22 = x23
 			}
-			v.Silent = &v815
+			v.Silent = &v22
 		case "version":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -257,18 +257,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "version",
 				Parent: p,
 			}
-			var v817 string
+			var v24 string
 			{
-				x818, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x818 == "" {
+				if x25 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v817 = x818
+				v24 = x25
 			}
-			v.Version = &v817
+			v.Version = &v24
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -285,22 +285,22 @@ func (v *NodePairRequestParams) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i819, x820 := range v.Caps {
-			if i819 > 0 {
+		for i26, x27 := range v.Caps {
+			if i26 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x820)
+			b = wire.AppendString(b, x27)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i821, x822 := range v.Commands {
-			if i821 > 0 {
+		for i28, x29 := range v.Commands {
+			if i28 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x822)
+			b = wire.AppendString(b, x29)
 		}
 		b = append(b, ']')
 	}
@@ -409,11 +409,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x823, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Created = x823
+				v.Created = x1
 			}
 		case "request":
 			if seen[1] {
@@ -437,11 +437,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x824, err := d.StringBytes()
+				x2, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x824) != "pending" {
+				if string(x2) != "pending" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "pending")
 				}
 			}

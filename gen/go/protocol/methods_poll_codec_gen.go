@@ -31,15 +31,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v945 string
+			var v1 string
 			{
-				x946, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v945 = x946
+				v1 = x2
 			}
-			v.AccountID = &v945
+			v.AccountID = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v947 string
+			var v3 string
 			{
-				x948, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v947 = x948
+				v3 = x4
 			}
-			v.Channel = &v947
+			v.Channel = &v3
 		case "durationHours":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -67,18 +67,18 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v949 int64
+			var v5 int64
 			{
-				x950, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x950 < int64(1) {
+				if x6 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v949 = x950
+				v5 = x6
 			}
-			v.DurationHours = &v949
+			v.DurationHours = &v5
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -89,14 +89,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x951, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x951 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x951
+				v.IdempotencyKey = x7
 			}
 		case "maxSelections":
 			if seen[4] {
@@ -107,21 +107,21 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v952 int64
+			var v8 int64
 			{
-				x953, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x953 < int64(1) {
+				if x9 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x953 > int64(12) {
+				if x9 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v952 = x953
+				v8 = x9
 			}
-			v.MaxSelections = &v952
+			v.MaxSelections = &v8
 		case "options":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -135,8 +135,8 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x954 := make([]string, 0)
-				for i955 := 0; ; i955++ {
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -144,31 +144,31 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i955 >= 12 {
+					if i11 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip956 := wire.Path{
-						Index:   i955,
+					ip12 := wire.Path{
+						Index:   i11,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el957 string
+					var el13 string
 					{
-						x958, err := d.String()
+						x14, err := d.String()
 						if err != nil {
-							return wire.At(&ip956, err)
+							return wire.At(&ip12, err)
 						}
-						if x958 == "" {
-							return wire.Errorf(&ip956, "must NOT have fewer than %d characters", 1)
+						if x14 == "" {
+							return wire.Errorf(&ip12, "must NOT have fewer than %d characters", 1)
 						}
-						el957 = x958
+						el13 = x14
 					}
-					x954 = append(x954, el957)
+					x10 = append(x10, el13)
 				}
-				if len(x954) < 2 {
+				if len(x10) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x954
+				v.Options = x10
 			}
 		case "question":
 			if seen[6] {
@@ -180,14 +180,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x959, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x959 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x959
+				v.Question = x15
 			}
 		case "to":
 			if seen[7] {
@@ -199,14 +199,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x960, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x960 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x960
+				v.To = x16
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -269,11 +269,11 @@ func (v *PollParams) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i961, x962 := range v.Options {
-			if i961 > 0 {
+		for i17, x18 := range v.Options {
+			if i17 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x962)
+			b = wire.AppendString(b, x18)
 		}
 		b = append(b, ']')
 	}
@@ -327,15 +327,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v963 string
+			var v19 string
 			{
-				x964, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v963 = x964
+				v19 = x20
 			}
-			v.AccountID = &v963
+			v.AccountID = &v19
 		case "durationHours":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -345,18 +345,18 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v965 int64
+			var v21 int64
 			{
-				x966, err := d.Int()
+				x22, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x966 < int64(1) {
+				if x22 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v965 = x966
+				v21 = x22
 			}
-			v.DurationHours = &v965
+			v.DurationHours = &v21
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -367,14 +367,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x967, err := d.String()
+				x23, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x967 == "" {
+				if x23 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x967
+				v.IdempotencyKey = x23
 			}
 		case "maxSelections":
 			if seen[3] {
@@ -385,21 +385,21 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v968 int64
+			var v24 int64
 			{
-				x969, err := d.Int()
+				x25, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x969 < int64(1) {
+				if x25 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x969 > int64(12) {
+				if x25 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v968 = x969
+				v24 = x25
 			}
-			v.MaxSelections = &v968
+			v.MaxSelections = &v24
 		case "options":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -413,8 +413,8 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x970 := make([]string, 0)
-				for i971 := 0; ; i971++ {
+				x26 := make([]string, 0)
+				for i27 := 0; ; i27++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -422,31 +422,31 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 					if !more {
 						break
 					}
-					if i971 >= 12 {
+					if i27 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip972 := wire.Path{
-						Index:   i971,
+					ip28 := wire.Path{
+						Index:   i27,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el973 string
+					var el29 string
 					{
-						x974, err := d.String()
+						x30, err := d.String()
 						if err != nil {
-							return wire.At(&ip972, err)
+							return wire.At(&ip28, err)
 						}
-						if x974 == "" {
-							return wire.Errorf(&ip972, "must NOT have fewer than %d characters", 1)
+						if x30 == "" {
+							return wire.Errorf(&ip28, "must NOT have fewer than %d characters", 1)
 						}
-						el973 = x974
+						el29 = x30
 					}
-					x970 = append(x970, el973)
+					x26 = append(x26, el29)
 				}
-				if len(x970) < 2 {
+				if len(x26) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x970
+				v.Options = x26
 			}
 		case "provider":
 			if seen[5] {
@@ -457,15 +457,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v975 string
+			var v31 string
 			{
-				x976, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v975 = x976
+				v31 = x32
 			}
-			v.Channel = &v975
+			v.Channel = &v31
 		case "question":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "question")
@@ -476,14 +476,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x977, err := d.String()
+				x33, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x977 == "" {
+				if x33 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x977
+				v.Question = x33
 			}
 		case "to":
 			if seen[7] {
@@ -495,14 +495,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x978, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x978 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x978
+				v.To = x34
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -557,11 +557,11 @@ func (v *PollParams) AppendJSONV2(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i979, x980 := range v.Options {
-			if i979 > 0 {
+		for i35, x36 := range v.Options {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x980)
+			b = wire.AppendString(b, x36)
 		}
 		b = append(b, ']')
 	}
@@ -608,18 +608,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v981 string
+			var v1 string
 			{
-				x982, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x982 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v981 = x982
+				v1 = x2
 			}
-			v.Channel = &v981
+			v.Channel = &v1
 		case "messageId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -630,14 +630,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x983, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x983 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x983
+				v.MessageID = x3
 			}
 		case "provider":
 			if seen[2] {
@@ -649,14 +649,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x984, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x984 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x984
+				v.Provider = x4
 			}
 		case "runId":
 			if seen[3] {
@@ -668,14 +668,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x985, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x985 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x985
+				v.RunID = x5
 			}
 		case "toJid":
 			if seen[4] {
@@ -686,18 +686,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v986 string
+			var v6 string
 			{
-				x987, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x987 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v986 = x987
+				v6 = x7
 			}
-			v.ToJID = &v986
+			v.ToJID = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -31,15 +31,15 @@ func (v *ProvidersStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "probe",
 				Parent: p,
 			}
-			var v1040 bool
+			var v1 bool
 			{
-				x1041, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1040 = x1041
+				v1 = x2
 			}
-			v.Probe = &v1040
+			v.Probe = &v1
 		case "timeoutMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -49,18 +49,18 @@ func (v *ProvidersStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v1042 int64
+			var v3 int64
 			{
-				x1043, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1043 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1042 = x1043
+				v3 = x4
 			}
-			v.TimeoutMs = &v1042
+			v.TimeoutMs = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -146,14 +146,14 @@ func (v *ProvidersStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x1044, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1044 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x1044
+				v.Ts = x1
 			}
 		case "whatsapp":
 			if seen[2] {

@@ -31,15 +31,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1054 string
+			var v1 string
 			{
-				x1055, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1054 = x1055
+				v1 = x2
 			}
-			v.AccountID = &v1054
+			v.AccountID = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v1056 string
+			var v3 string
 			{
-				x1057, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1056 = x1057
+				v3 = x4
 			}
-			v.Channel = &v1056
+			v.Channel = &v3
 		case "gifPlayback":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -67,15 +67,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v1058 bool
+			var v5 bool
 			{
-				x1059, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1058 = x1059
+				v5 = x6
 			}
-			v.GifPlayback = &v1058
+			v.GifPlayback = &v5
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -86,14 +86,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1060, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1060 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x1060
+				v.IdempotencyKey = x7
 			}
 		case "mediaUrl":
 			if seen[4] {
@@ -104,15 +104,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v1061 string
+			var v8 string
 			{
-				x1062, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1061 = x1062
+				v8 = x9
 			}
-			v.MediaURL = &v1061
+			v.MediaURL = &v8
 		case "mediaUrls":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mediaUrls")
@@ -126,8 +126,8 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1063 := make([]string, 0)
-				for i1064 := 0; ; i1064++ {
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -135,25 +135,25 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1065 := wire.Path{
-						Index:   i1064,
+					ip12 := wire.Path{
+						Index:   i11,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1066 string
+					var el13 string
 					{
-						x1067, err := d.String()
+						x14, err := d.String()
 						if err != nil {
-							return wire.At(&ip1065, err)
+							return wire.At(&ip12, err)
 						}
-						if x1067 == "" {
-							return wire.Errorf(&ip1065, "must NOT have fewer than %d characters", 1)
+						if x14 == "" {
+							return wire.Errorf(&ip12, "must NOT have fewer than %d characters", 1)
 						}
-						el1066 = x1067
+						el13 = x14
 					}
-					x1063 = append(x1063, el1066)
+					x10 = append(x10, el13)
 				}
-				v.MediaUrls = x1063
+				v.MediaUrls = x10
 			}
 		case "message":
 			if seen[6] {
@@ -165,14 +165,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1068, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1068 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1068
+				v.Message = x15
 			}
 		case "sessionKey":
 			if seen[7] {
@@ -183,15 +183,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionKey",
 				Parent: p,
 			}
-			var v1069 string
+			var v16 string
 			{
-				x1070, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1069 = x1070
+				v16 = x17
 			}
-			v.SessionKey = &v1069
+			v.SessionKey = &v16
 		case "to":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -202,14 +202,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1071, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1071 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x1071
+				v.To = x18
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -267,11 +267,11 @@ func (v *SendParams) AppendJSON(b []byte) []byte {
 	if v.MediaUrls != nil {
 		b = append(b, ",\"mediaUrls\":"...)
 		b = append(b, '[')
-		for i1072, x1073 := range v.MediaUrls {
-			if i1072 > 0 {
+		for i19, x20 := range v.MediaUrls {
+			if i19 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1073)
+			b = wire.AppendString(b, x20)
 		}
 		b = append(b, ']')
 	}
@@ -333,15 +333,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1074 string
+			var v21 string
 			{
-				x1075, err := d.String()
+				x22, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1074 = x1075
+				v21 = x22
 			}
-			v.AccountID = &v1074
+			v.AccountID = &v21
 		case "gifPlayback":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -351,15 +351,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v1076 bool
+			var v23 bool
 			{
-				x1077, err := d.Bool()
+				x24, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1076 = x1077
+				v23 = x24
 			}
-			v.GifPlayback = &v1076
+			v.GifPlayback = &v23
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -370,14 +370,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x1078, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1078 == "" {
+				if x25 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x1078
+				v.IdempotencyKey = x25
 			}
 		case "mediaUrl":
 			if seen[3] {
@@ -388,15 +388,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v1079 string
+			var v26 string
 			{
-				x1080, err := d.String()
+				x27, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1079 = x1080
+				v26 = x27
 			}
-			v.MediaURL = &v1079
+			v.MediaURL = &v26
 		case "message":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -407,14 +407,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x1081, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1081 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1081
+				v.Message = x28
 			}
 		case "provider":
 			if seen[5] {
@@ -425,15 +425,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v1082 string
+			var v29 string
 			{
-				x1083, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1082 = x1083
+				v29 = x30
 			}
-			v.Channel = &v1082
+			v.Channel = &v29
 		case "to":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -444,14 +444,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x1084, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1084 == "" {
+				if x31 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x1084
+				v.To = x31
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -541,18 +541,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v1085 string
+			var v1 string
 			{
-				x1086, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1086 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1085 = x1086
+				v1 = x2
 			}
-			v.Channel = &v1085
+			v.Channel = &v1
 		case "chatId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatId")
@@ -562,18 +562,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatId",
 				Parent: p,
 			}
-			var v1087 string
+			var v3 string
 			{
-				x1088, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1088 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1087 = x1088
+				v3 = x4
 			}
-			v.ChatID = &v1087
+			v.ChatID = &v3
 		case "messageId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -584,14 +584,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1089, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1089 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x1089
+				v.MessageID = x5
 			}
 		case "provider":
 			if seen[3] {
@@ -603,14 +603,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1090, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1090 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x1090
+				v.Provider = x6
 			}
 		case "runId":
 			if seen[4] {
@@ -622,14 +622,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1091, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1091 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x1091
+				v.RunID = x7
 			}
 		case "toJid":
 			if seen[5] {
@@ -640,18 +640,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v1092 string
+			var v8 string
 			{
-				x1093, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1093 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1092 = x1093
+				v8 = x9
 			}
-			v.ToJID = &v1092
+			v.ToJID = &v8
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

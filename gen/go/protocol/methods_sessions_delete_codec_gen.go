@@ -31,15 +31,15 @@ func (v *SessionsDeleteParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deleteTranscript",
 				Parent: p,
 			}
-			var v1243 bool
+			var v1 bool
 			{
-				x1244, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1243 = x1244
+				v1 = x2
 			}
-			v.DeleteTranscript = &v1243
+			v.DeleteTranscript = &v1
 		case "key":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -50,14 +50,14 @@ func (v *SessionsDeleteParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1245, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1245 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1245
+				v.Key = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -132,8 +132,8 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1246 := make([]string, 0)
-				for i1247 := 0; ; i1247++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -141,25 +141,25 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1248 := wire.Path{
-						Index:   i1247,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1249 string
+					var el4 string
 					{
-						x1250, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip1248, err)
+							return wire.At(&ip3, err)
 						}
-						if x1250 == "" {
-							return wire.Errorf(&ip1248, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el1249 = x1250
+						el4 = x5
 					}
-					x1246 = append(x1246, el1249)
+					x1 = append(x1, el4)
 				}
-				v.Archived = x1246
+				v.Archived = x1
 			}
 		case "deleted":
 			if seen[1] {
@@ -171,11 +171,11 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1251, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Deleted = x1251
+				v.Deleted = x6
 			}
 		case "key":
 			if seen[2] {
@@ -187,14 +187,14 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1252, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1252 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1252
+				v.Key = x7
 			}
 		case "ok":
 			if seen[3] {
@@ -206,11 +206,11 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1253, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1253
+				v.Ok = x8
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -239,11 +239,11 @@ func (v *SessionsDeleteResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1254, x1255 := range v.Archived {
-			if i1254 > 0 {
+		for i9, x10 := range v.Archived {
+			if i9 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1255)
+			b = wire.AppendString(b, x10)
 		}
 		b = append(b, ']')
 	}

@@ -31,18 +31,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "activeMinutes",
 				Parent: p,
 			}
-			var v1256 int64
+			var v1 int64
 			{
-				x1257, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1257 < int64(1) {
+				if x2 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1256 = x1257
+				v1 = x2
 			}
-			v.ActiveMinutes = &v1256
+			v.ActiveMinutes = &v1
 		case "agentId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "agentId")
@@ -52,18 +52,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "agentId",
 				Parent: p,
 			}
-			var v1258 string
+			var v3 string
 			{
-				x1259, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1259 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1258 = x1259
+				v3 = x4
 			}
-			v.AgentID = &v1258
+			v.AgentID = &v3
 		case "includeDerivedTitles":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "includeDerivedTitles")
@@ -73,15 +73,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeDerivedTitles",
 				Parent: p,
 			}
-			var v1260 bool
+			var v5 bool
 			{
-				x1261, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1260 = x1261
+				v5 = x6
 			}
-			v.IncludeDerivedTitles = &v1260
+			v.IncludeDerivedTitles = &v5
 		case "includeGlobal":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "includeGlobal")
@@ -91,15 +91,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeGlobal",
 				Parent: p,
 			}
-			var v1262 bool
+			var v7 bool
 			{
-				x1263, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1262 = x1263
+				v7 = x8
 			}
-			v.IncludeGlobal = &v1262
+			v.IncludeGlobal = &v7
 		case "includeLastMessage":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "includeLastMessage")
@@ -109,15 +109,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeLastMessage",
 				Parent: p,
 			}
-			var v1264 bool
+			var v9 bool
 			{
-				x1265, err := d.Bool()
+				x10, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1264 = x1265
+				v9 = x10
 			}
-			v.IncludeLastMessage = &v1264
+			v.IncludeLastMessage = &v9
 		case "includeUnknown":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "includeUnknown")
@@ -127,15 +127,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeUnknown",
 				Parent: p,
 			}
-			var v1266 bool
+			var v11 bool
 			{
-				x1267, err := d.Bool()
+				x12, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1266 = x1267
+				v11 = x12
 			}
-			v.IncludeUnknown = &v1266
+			v.IncludeUnknown = &v11
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -145,18 +145,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v1268 string
+			var v13 string
 			{
-				x1269, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1269 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1268 = x1269
+				v13 = x14
 			}
-			v.Label = &v1268
+			v.Label = &v13
 		case "limit":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -166,18 +166,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v1270 int64
+			var v15 int64
 			{
-				x1271, err := d.Int()
+				x16, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1271 < int64(1) {
+				if x16 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1270 = x1271
+				v15 = x16
 			}
-			v.Limit = &v1270
+			v.Limit = &v15
 		case "search":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "search")
@@ -187,15 +187,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "search",
 				Parent: p,
 			}
-			var v1272 string
+			var v17 string
 			{
-				x1273, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1272 = x1273
+				v17 = x18
 			}
-			v.Search = &v1272
+			v.Search = &v17
 		case "spawnedBy":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -205,18 +205,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1274 string
+			var v19 string
 			{
-				x1275, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1275 == "" {
+				if x20 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1274 = x1275
+				v19 = x20
 			}
-			v.SpawnedBy = &v1274
+			v.SpawnedBy = &v19
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -353,18 +353,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "activeMinutes",
 				Parent: p,
 			}
-			var v1276 int64
+			var v21 int64
 			{
-				x1277, err := d.Int()
+				x22, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1277 < int64(1) {
+				if x22 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1276 = x1277
+				v21 = x22
 			}
-			v.ActiveMinutes = &v1276
+			v.ActiveMinutes = &v21
 		case "includeGlobal":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "includeGlobal")
@@ -374,15 +374,15 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "includeGlobal",
 				Parent: p,
 			}
-			var v1278 bool
+			var v23 bool
 			{
-				x1279, err := d.Bool()
+				x24, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1278 = x1279
+				v23 = x24
 			}
-			v.IncludeGlobal = &v1278
+			v.IncludeGlobal = &v23
 		case "includeUnknown":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "includeUnknown")
@@ -392,15 +392,15 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "includeUnknown",
 				Parent: p,
 			}
-			var v1280 bool
+			var v25 bool
 			{
-				x1281, err := d.Bool()
+				x26, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1280 = x1281
+				v25 = x26
 			}
-			v.IncludeUnknown = &v1280
+			v.IncludeUnknown = &v25
 		case "limit":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -410,18 +410,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "limit",
 				Parent: p,
 			}
-			var v1282 int64
+			var v27 int64
 			{
-				x1283, err := d.Int()
+				x28, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1283 < int64(1) {
+				if x28 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1282 = x1283
+				v27 = x28
 			}
-			v.Limit = &v1282
+			v.Limit = &v27
 		case "spawnedBy":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -431,18 +431,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1284 string
+			var v29 string
 			{
-				x1285, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1285 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1284 = x1285
+				v29 = x30
 			}
-			v.SpawnedBy = &v1284
+			v.SpawnedBy = &v29
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -525,14 +525,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1286, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1286 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1286
+				v.Count = x1
 			}
 		case "defaults":
 			if seen[1] {
@@ -556,14 +556,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1287, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1287 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1287
+				v.Path = x2
 			}
 		case "sessions":
 			if seen[3] {
@@ -578,8 +578,8 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1288 := make([]SessionRow, 0)
-				for i1289 := 0; ; i1289++ {
+				x3 := make([]SessionRow, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -587,18 +587,18 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1290 := wire.Path{
-						Index:   i1289,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1291 SessionRow
-					if err := el1291.DecodeJSON(d, &ip1290); err != nil {
+					var el6 SessionRow
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x1288 = append(x1288, el1291)
+					x3 = append(x3, el6)
 				}
-				v.Sessions = x1288
+				v.Sessions = x3
 			}
 		case "ts":
 			if seen[4] {
@@ -610,14 +610,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1292, err := d.Int()
+				x7, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1292 < int64(0) {
+				if x7 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x1292
+				v.Ts = x7
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -655,11 +655,11 @@ func (v *SessionsListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1293, x1294 := range v.Sessions {
-			if i1293 > 0 {
+		for i8, x9 := range v.Sessions {
+			if i8 > 0 {
 				b = append(b, ',')
 			}
-			b = x1294.AppendJSON(b)
+			b = x9.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

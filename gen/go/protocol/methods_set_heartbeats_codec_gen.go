@@ -32,11 +32,11 @@ func (v *SetHeartbeatsParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1298, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Enabled = x1298
+				v.Enabled = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -100,11 +100,11 @@ func (v *SetHeartbeatsResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1299, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Enabled = x1299
+				v.Enabled = x1
 			}
 		case "ok":
 			if seen[1] {
@@ -116,11 +116,11 @@ func (v *SetHeartbeatsResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1300, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1300
+				v.Ok = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

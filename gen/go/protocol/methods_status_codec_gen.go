@@ -31,15 +31,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v1203 bool
+			var v1 bool
 			{
-				x1204, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1203 = x1204
+				v1 = x2
 			}
-			v.AbortedLastRun = &v1203
+			v.AbortedLastRun = &v1
 		case "age":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "age")
@@ -54,18 +54,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1205 int64
+				var v3 int64
 				{
-					x1206, err := d.Int()
+					x4, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1206 < int64(0) {
+					if x4 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1205 = x1206
+					v3 = x4
 				}
-				v.Age = &v1205
+				v.Age = &v3
 			}
 		case "contextTokens":
 			if seen[2] {
@@ -81,18 +81,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1207 int64
+				var v5 int64
 				{
-					x1208, err := d.Int()
+					x6, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1208 < int64(0) {
+					if x6 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1207 = x1208
+					v5 = x6
 				}
-				v.ContextTokens = &v1207
+				v.ContextTokens = &v5
 			}
 		case "elevatedLevel":
 			if seen[3] {
@@ -103,18 +103,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v1209 string
+			var v7 string
 			{
-				x1210, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1210 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1209 = x1210
+				v7 = x8
 			}
-			v.ElevatedLevel = &v1209
+			v.ElevatedLevel = &v7
 		case "flags":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "flags")
@@ -128,8 +128,8 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1211 := make([]string, 0)
-				for i1212 := 0; ; i1212++ {
+				x9 := make([]string, 0)
+				for i10 := 0; ; i10++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -137,22 +137,22 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1213 := wire.Path{
-						Index:   i1212,
+					ip11 := wire.Path{
+						Index:   i10,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1214 string
+					var el12 string
 					{
-						x1215, err := d.String()
+						x13, err := d.String()
 						if err != nil {
-							return wire.At(&ip1213, err)
+							return wire.At(&ip11, err)
 						}
-						el1214 = x1215
+						el12 = x13
 					}
-					x1211 = append(x1211, el1214)
+					x9 = append(x9, el12)
 				}
-				v.Flags = x1211
+				v.Flags = x9
 			}
 		case "inputTokens":
 			if seen[5] {
@@ -163,18 +163,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v1216 int64
+			var v14 int64
 			{
-				x1217, err := d.Int()
+				x15, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1217 < int64(0) {
+				if x15 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1216 = x1217
+				v14 = x15
 			}
-			v.InputTokens = &v1216
+			v.InputTokens = &v14
 		case "key":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -185,14 +185,14 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1218, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1218 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1218
+				v.Key = x16
 			}
 		case "kind":
 			if seen[7] {
@@ -220,15 +220,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1219 string
+				var v17 string
 				{
-					x1220, err := d.String()
+					x18, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v1219 = x1220
+					v17 = x18
 				}
-				v.Model = &v1219
+				v.Model = &v17
 			}
 		case "outputTokens":
 			if seen[9] {
@@ -239,18 +239,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v1221 int64
+			var v19 int64
 			{
-				x1222, err := d.Int()
+				x20, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1222 < int64(0) {
+				if x20 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1221 = x1222
+				v19 = x20
 			}
-			v.OutputTokens = &v1221
+			v.OutputTokens = &v19
 		case "percentUsed":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "percentUsed")
@@ -265,21 +265,21 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1223 int64
+				var v21 int64
 				{
-					x1224, err := d.Int()
+					x22, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1224 < int64(0) {
+					if x22 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					if x1224 > int64(999) {
+					if x22 > int64(999) {
 						return wire.Errorf(&pp, "must be <= 999")
 					}
-					v1223 = x1224
+					v21 = x22
 				}
-				v.PercentUsed = &v1223
+				v.PercentUsed = &v21
 			}
 		case "reasoningLevel":
 			if seen[11] {
@@ -290,18 +290,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v1225 string
+			var v23 string
 			{
-				x1226, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1226 == "" {
+				if x24 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1225 = x1226
+				v23 = x24
 			}
-			v.ReasoningLevel = &v1225
+			v.ReasoningLevel = &v23
 		case "remainingTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "remainingTokens")
@@ -316,18 +316,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1227 int64
+				var v25 int64
 				{
-					x1228, err := d.Int()
+					x26, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1228 < int64(0) {
+					if x26 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1227 = x1228
+					v25 = x26
 				}
-				v.RemainingTokens = &v1227
+				v.RemainingTokens = &v25
 			}
 		case "sessionId":
 			if seen[13] {
@@ -338,18 +338,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v1229 string
+			var v27 string
 			{
-				x1230, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1230 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1229 = x1230
+				v27 = x28
 			}
-			v.SessionID = &v1229
+			v.SessionID = &v27
 		case "systemSent":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -359,15 +359,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1231 bool
+			var v29 bool
 			{
-				x1232, err := d.Bool()
+				x30, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1231 = x1232
+				v29 = x30
 			}
-			v.SystemSent = &v1231
+			v.SystemSent = &v29
 		case "thinkingLevel":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -377,18 +377,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1233 string
+			var v31 string
 			{
-				x1234, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1234 == "" {
+				if x32 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1233 = x1234
+				v31 = x32
 			}
-			v.ThinkingLevel = &v1233
+			v.ThinkingLevel = &v31
 		case "totalTokens":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -403,18 +403,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1235 int64
+				var v33 int64
 				{
-					x1236, err := d.Int()
+					x34, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1236 < int64(0) {
+					if x34 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1235 = x1236
+					v33 = x34
 				}
-				v.TotalTokens = &v1235
+				v.TotalTokens = &v33
 			}
 		case "updatedAt":
 			if seen[17] {
@@ -430,18 +430,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1237 int64
+				var v35 int64
 				{
-					x1238, err := d.Int()
+					x36, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1238 < int64(0) {
+					if x36 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1237 = x1238
+					v35 = x36
 				}
-				v.UpdatedAt = &v1237
+				v.UpdatedAt = &v35
 			}
 		case "verboseLevel":
 			if seen[18] {
@@ -452,18 +452,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1239 string
+			var v37 string
 			{
-				x1240, err := d.String()
+				x38, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1240 == "" {
+				if x38 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1239 = x1240
+				v37 = x38
 			}
-			v.VerboseLevel = &v1239
+			v.VerboseLevel = &v37
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -537,11 +537,11 @@ func (v *SessionStatus) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1241, x1242 := range v.Flags {
-			if i1241 > 0 {
+		for i39, x40 := range v.Flags {
+			if i39 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1242)
+			b = wire.AppendString(b, x40)
 		}
 		b = append(b, ']')
 	}
@@ -728,14 +728,14 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1318, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1318 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x1318
+				v.HeartbeatSeconds = x1
 			}
 		case "providerSummary":
 			if seen[1] {
@@ -750,8 +750,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1319 := make([]string, 0)
-				for i1320 := 0; ; i1320++ {
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -759,22 +759,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1321 := wire.Path{
-						Index:   i1320,
+					ip4 := wire.Path{
+						Index:   i3,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1322 string
+					var el5 string
 					{
-						x1323, err := d.String()
+						x6, err := d.String()
 						if err != nil {
-							return wire.At(&ip1321, err)
+							return wire.At(&ip4, err)
 						}
-						el1322 = x1323
+						el5 = x6
 					}
-					x1319 = append(x1319, el1322)
+					x2 = append(x2, el5)
 				}
-				v.ProviderSummary = x1319
+				v.ProviderSummary = x2
 			}
 		case "queuedSystemEvents":
 			if seen[2] {
@@ -789,8 +789,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1324 := make([]string, 0)
-				for i1325 := 0; ; i1325++ {
+				x7 := make([]string, 0)
+				for i8 := 0; ; i8++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -798,22 +798,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1326 := wire.Path{
-						Index:   i1325,
+					ip9 := wire.Path{
+						Index:   i8,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1327 string
+					var el10 string
 					{
-						x1328, err := d.String()
+						x11, err := d.String()
 						if err != nil {
-							return wire.At(&ip1326, err)
+							return wire.At(&ip9, err)
 						}
-						el1327 = x1328
+						el10 = x11
 					}
-					x1324 = append(x1324, el1327)
+					x7 = append(x7, el10)
 				}
-				v.QueuedSystemEvents = x1324
+				v.QueuedSystemEvents = x7
 			}
 		case "sessions":
 			if seen[3] {
@@ -871,11 +871,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1329, x1330 := range v.ProviderSummary {
-			if i1329 > 0 {
+		for i12, x13 := range v.ProviderSummary {
+			if i12 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1330)
+			b = wire.AppendString(b, x13)
 		}
 		b = append(b, ']')
 	}
@@ -884,11 +884,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1331, x1332 := range v.QueuedSystemEvents {
-			if i1331 > 0 {
+		for i14, x15 := range v.QueuedSystemEvents {
+			if i14 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1332)
+			b = wire.AppendString(b, x15)
 		}
 		b = append(b, ']')
 	}
@@ -943,14 +943,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1333, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1333 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1333
+				v.Count = x1
 			}
 		case "defaults":
 			if seen[1] {
@@ -974,14 +974,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1334, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1334 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1334
+				v.Path = x2
 			}
 		case "recent":
 			if seen[3] {
@@ -996,8 +996,8 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1335 := make([]SessionStatus, 0)
-				for i1336 := 0; ; i1336++ {
+				x3 := make([]SessionStatus, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1005,21 +1005,21 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i1336 >= 5 {
+					if i4 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip1337 := wire.Path{
-						Index:   i1336,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1338 SessionStatus
-					if err := el1338.DecodeJSON(d, &ip1337); err != nil {
+					var el6 SessionStatus
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x1335 = append(x1335, el1338)
+					x3 = append(x3, el6)
 				}
-				v.Recent = x1335
+				v.Recent = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1054,11 +1054,11 @@ func (v *StatusResultSessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1339, x1340 := range v.Recent {
-			if i1339 > 0 {
+		for i7, x8 := range v.Recent {
+			if i7 > 0 {
 				b = append(b, ',')
 			}
-			b = x1340.AppendJSON(b)
+			b = x8.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -1113,18 +1113,18 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1341 int64
+				var v1 int64
 				{
-					x1342, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1342 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1341 = x1342
+					v1 = x2
 				}
-				v.AuthAgeMs = &v1341
+				v.AuthAgeMs = &v1
 			}
 		case "linked":
 			if seen[1] {
@@ -1136,11 +1136,11 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1343, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1343
+				v.Linked = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,15 +31,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v1344 string
+			var v1 string
 			{
-				x1345, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1344 = x1345
+				v1 = x2
 			}
-			v.DeviceFamily = &v1344
+			v.DeviceFamily = &v1
 		case "host":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -49,15 +49,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v1346 string
+			var v3 string
 			{
-				x1347, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1346 = x1347
+				v3 = x4
 			}
-			v.Host = &v1346
+			v.Host = &v3
 		case "instanceId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -67,15 +67,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v1348 string
+			var v5 string
 			{
-				x1349, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1348 = x1349
+				v5 = x6
 			}
-			v.InstanceID = &v1348
+			v.InstanceID = &v5
 		case "ip":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -85,15 +85,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v1350 string
+			var v7 string
 			{
-				x1351, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1350 = x1351
+				v7 = x8
 			}
-			v.IP = &v1350
+			v.IP = &v7
 		case "lastInputSeconds":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -103,18 +103,18 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v1352 int64
+			var v9 int64
 			{
-				x1353, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1353 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1352 = x1353
+				v9 = x10
 			}
-			v.LastInputSeconds = &v1352
+			v.LastInputSeconds = &v9
 		case "mode":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -124,15 +124,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1354 string
+			var v11 string
 			{
-				x1355, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1354 = x1355
+				v11 = x12
 			}
-			v.Mode = &v1354
+			v.Mode = &v11
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -142,15 +142,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v1356 string
+			var v13 string
 			{
-				x1357, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1356 = x1357
+				v13 = x14
 			}
-			v.ModelIdentifier = &v1356
+			v.ModelIdentifier = &v13
 		case "platform":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -160,15 +160,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v1358 string
+			var v15 string
 			{
-				x1359, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1358 = x1359
+				v15 = x16
 			}
-			v.Platform = &v1358
+			v.Platform = &v15
 		case "reason":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -178,15 +178,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v1360 string
+			var v17 string
 			{
-				x1361, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1360 = x1361
+				v17 = x18
 			}
-			v.Reason = &v1360
+			v.Reason = &v17
 		case "tags":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "tags")
@@ -200,8 +200,8 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1362 := make([]string, 0)
-				for i1363 := 0; ; i1363++ {
+				x19 := make([]string, 0)
+				for i20 := 0; ; i20++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -209,22 +209,22 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1364 := wire.Path{
-						Index:   i1363,
+					ip21 := wire.Path{
+						Index:   i20,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1365 string
+					var el22 string
 					{
-						x1366, err := d.String()
+						x23, err := d.String()
 						if err != nil {
-							return wire.At(&ip1364, err)
+							return wire.At(&ip21, err)
 						}
-						el1365 = x1366
+						el22 = x23
 					}
-					x1362 = append(x1362, el1365)
+					x19 = append(x19, el22)
 				}
-				v.Tags = x1362
+				v.Tags = x19
 			}
 		case "text":
 			if seen[10] {
@@ -236,14 +236,14 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1367, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1367 == "" {
+				if x24 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Text = x1367
+				v.Text = x24
 			}
 		case "version":
 			if seen[11] {
@@ -254,15 +254,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v1368 string
+			var v25 string
 			{
-				x1369, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1368 = x1369
+				v25 = x26
 			}
-			v.Version = &v1368
+			v.Version = &v25
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -351,11 +351,11 @@ func (v *SystemEventParams) AppendJSON(b []byte) []byte {
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i1370, x1371 := range v.Tags {
-			if i1370 > 0 {
+		for i27, x28 := range v.Tags {
+			if i27 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1371)
+			b = wire.AppendString(b, x28)
 		}
 		b = append(b, ']')
 	}
@@ -416,11 +416,11 @@ func (v *SystemEventResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1372, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1372
+				v.Ok = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

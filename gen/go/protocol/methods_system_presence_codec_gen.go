@@ -60,8 +60,8 @@ func (v *SystemPresenceResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 		if err := d.BeginArray(); err != nil {
 			return wire.At(p, err)
 		}
-		x1373 := make([]PresenceEntry, 0)
-		for i1374 := 0; ; i1374++ {
+		x1 := make([]PresenceEntry, 0)
+		for i2 := 0; ; i2++ {
 			more, err := d.NextElem()
 			if err != nil {
 				return wire.At(p, err)
@@ -69,18 +69,18 @@ func (v *SystemPresenceResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			if !more {
 				break
 			}
-			ip1375 := wire.Path{
-				Index:   i1374,
+			ip3 := wire.Path{
+				Index:   i2,
 				IsIndex: true,
 				Parent:  p,
 			}
-			var el1376 PresenceEntry
-			if err := el1376.DecodeJSON(d, &ip1375); err != nil {
+			var el4 PresenceEntry
+			if err := el4.DecodeJSON(d, &ip3); err != nil {
 				return err
 			}
-			x1373 = append(x1373, el1376)
+			x1 = append(x1, el4)
 		}
-		x = x1373
+		x = x1
 	}
 	*v = x
 	return nil
@@ -92,11 +92,11 @@ func (v *SystemPresenceResult) AppendJSON(b []byte) []byte {
 		return append(b, "[]"...)
 	}
 	b = append(b, '[')
-	for i1377, x1378 := range *v {
-		if i1377 > 0 {
+	for i5, x6 := range *v {
+		if i5 > 0 {
 			b = append(b, ',')
 		}
-		b = x1378.AppendJSON(b)
+		b = x6.AppendJSON(b)
 	}
 	b = append(b, ']')
 	return b

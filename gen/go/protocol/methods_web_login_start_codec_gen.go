@@ -31,15 +31,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1390 string
+			var v1 string
 			{
-				x1391, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1390 = x1391
+				v1 = x2
 			}
-			v.AccountID = &v1390
+			v.AccountID = &v1
 		case "force":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "force")
@@ -49,15 +49,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "force",
 				Parent: p,
 			}
-			var v1392 bool
+			var v3 bool
 			{
-				x1393, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1392 = x1393
+				v3 = x4
 			}
-			v.Force = &v1392
+			v.Force = &v3
 		case "timeoutMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -67,18 +67,18 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v1394 int64
+			var v5 int64
 			{
-				x1395, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1395 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1394 = x1395
+				v5 = x6
 			}
-			v.TimeoutMs = &v1394
+			v.TimeoutMs = &v5
 		case "verbose":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "verbose")
@@ -88,15 +88,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verbose",
 				Parent: p,
 			}
-			var v1396 bool
+			var v7 bool
 			{
-				x1397, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1396 = x1397
+				v7 = x8
 			}
-			v.Verbose = &v1396
+			v.Verbose = &v7
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -186,14 +186,14 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1398, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1398 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1398
+				v.Message = x1
 			}
 		case "qrDataUrl":
 			if seen[1] {
@@ -204,18 +204,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrDataUrl",
 				Parent: p,
 			}
-			var v1399 string
+			var v2 string
 			{
-				x1400, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1400 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1399 = x1400
+				v2 = x3
 			}
-			v.QRDataURL = &v1399
+			v.QRDataURL = &v2
 		case "qrText":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "qrText")
@@ -225,18 +225,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrText",
 				Parent: p,
 			}
-			var v1401 string
+			var v4 string
 			{
-				x1402, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1402 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1401 = x1402
+				v4 = x5
 			}
-			v.QRText = &v1401
+			v.QRText = &v4
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
