@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gatewaytest"
 )
@@ -49,6 +50,12 @@ func freePort(t *testing.T) int {
 // points its state and config into a temp dir; the bridge stays off.
 func start(t *testing.T, cfg string) *running {
 	t.Helper()
+	return startClock(t, cfg, nil)
+}
+
+// startClock is start with the heartbeat and cron timers on clk (nil: the wall clock).
+func startClock(t *testing.T, cfg string, clk clock.Clock) *running {
+	t.Helper()
 	home := t.TempDir()
 	if cfg != "" {
 		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
@@ -64,7 +71,7 @@ func start(t *testing.T, cfg string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
-		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test"})
+		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk})
 	}()
 	t.Cleanup(func() {
 		cancel()
