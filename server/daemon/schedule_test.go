@@ -287,3 +287,45 @@ func TestScheduleReload(t *testing.T) {
 		t.Fatalf("sent %+v", bot.Sent())
 	}
 }
+
+// TestRemindersThroughHeartbeat: a main-session cron job with wakeMode "now" (the
+// shape of a reminder) runs the heartbeat at its slot and the answer reaches the last
+// chat; a system-event text waits for the next interval beat and is delivered by it;
+// CLAWDBOT_SKIP_CRON is not set, so the scheduler is on.
+func TestRemindersThroughHeartbeat(t *testing.T) {
+	model := newScriptedModel(t)
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	r := startClock(t, scheduleConfig(model, bot, ""), clk)
+	c := r.client(t)
+	bot.PushUpdate(7, 7, "hi")
+	waitSent(t, bot, 1)
+
+	var job protocol.CronJob
+	c.MustOK("cron.add", map[string]any{"name": "pills", "sessionTarget": "main", "wakeMode": "now",
+		"schedule": map[string]any{"kind": "at", "atMs": t0.Add(5 * time.Minute).UnixMilli()},
+		"payload":  map[string]any{"kind": "systemEvent", "text": "Take the pills"}}, &job)
+	clk.Advance(5 * time.Minute)
+	if ev := cronFinished(t, c, job.ID); ev.Status == nil || *ev.Status != protocol.CronRunStatusOk {
+		t.Fatalf("cron event %+v", ev)
+	}
+	if sent := waitSent(t, bot, 2); sent[1].Text != "Reminder: Take the pills" || sent[1].ChatID != "7" {
+		t.Fatalf("sent %+v", sent)
+	}
+	var list protocol.CronListResult
+	c.MustOK("cron.list", map[string]any{"includeDisabled": true}, &list)
+	if len(list.Jobs) != 1 || list.Jobs[0].Enabled {
+		t.Fatalf("one-shot still enabled: %+v", list.Jobs)
+	}
+
+	c.MustOK("system-event", map[string]any{"text": "Front door opened"}, nil)
+	c.MustOK("system-event", map[string]any{"text": "Node: laptop (10.0.0.2)"}, nil)
+	clk.Advance(30 * time.Minute)
+	if sent := waitSent(t, bot, 3); sent[2].Text != "Reminder: Front door opened" {
+		t.Fatalf("sent %+v", sent)
+	}
+	if model.seen("Node: laptop") != 0 {
+		t.Fatal("a node presence line reached the model")
+	}
+}

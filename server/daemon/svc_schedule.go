@@ -280,6 +280,9 @@ func (c *scheduleComponent) attach(srv *gateway.Server, mux *methods) error {
 	if a := mux.Agent(); a != nil {
 		mux.SetAgent(wakeAgent{AgentHandler: a, c: c})
 	}
+	if sys := mux.System(); sys != nil {
+		mux.SetSystem(systemEvents{SystemHandler: sys, c: c})
+	}
 	return nil
 }
 
@@ -480,6 +483,24 @@ func (w wakeAgent) Wake(ctx context.Context, _ *gateway.Conn, p *protocol.WakePa
 		return nil, gateway.Unavailable("%v", err)
 	}
 	return &protocol.WakeResult{Ok: true}, nil
+}
+
+// systemEvents is the system group with system-event also queueing its text for the
+// next heartbeat, as the original does; node presence lines ("Node: …", sent
+// periodically by the apps) only update presence.
+type systemEvents struct {
+	protocol.SystemHandler[*gateway.Conn]
+	c *scheduleComponent
+}
+
+func (s systemEvents) SystemEvent(ctx context.Context, conn *gateway.Conn, p *protocol.SystemEventParams) (*protocol.SystemEventResult, error) {
+	res, err := s.SystemHandler.SystemEvent(ctx, conn, p)
+	if err == nil && s.c.hbActive.Load() {
+		if text := strings.TrimSpace(p.Text); !strings.HasPrefix(text, "Node:") {
+			s.c.hb.Enqueue(mainAgentID, text)
+		}
+	}
+	return res, err
 }
 
 // hookRunner is the hooks' runner: wake through the heartbeat, agent turns through
