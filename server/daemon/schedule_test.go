@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/clock"
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
@@ -327,5 +329,59 @@ func TestRemindersThroughHeartbeat(t *testing.T) {
 	}
 	if model.seen("Node: laptop") != 0 {
 		t.Fatal("a node presence line reached the model")
+	}
+}
+
+// TestScheduleKeysImplemented: the heartbeat and cron keys this gateway acts on are no
+// longer listed as "accepted but not implemented"; the ones it does not act on are.
+func TestScheduleKeysImplemented(t *testing.T) {
+	raw := `{
+  agents: {
+    defaults: { userTimezone: "Europe/Berlin", heartbeat: { every: "1h", target: "telegram", to: "42", prompt: "p", ackMaxChars: 10,
+      includeReasoning: true, activeHours: { start: "08:00", end: "22:00", timezone: "user" }, model: "x/y" } },
+    list: [ { id: "main", heartbeat: { every: "2h" } } ],
+  },
+  cron: { enabled: true, store: "~/jobs.json", maxConcurrentRuns: 2 },
+}`
+	f, err := config.ParseWith("", []byte(raw), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Unimplemented) != 1 || f.Unimplemented[0] != "agents.defaults.heartbeat.model" {
+		t.Fatalf("unimplemented = %v", f.Unimplemented)
+	}
+}
+
+// TestHeartbeatSettings: which heartbeat the main agent gets from the config.
+func TestHeartbeatSettings(t *testing.T) {
+	const model = `models: { providers: { local: { baseUrl: "http://127.0.0.1:9/v1", models: [] } } }`
+	for _, tc := range []struct {
+		name, cfg string
+		every     time.Duration // 0 = no heartbeat
+		target    string
+	}{
+		{"no model", `{}`, 0, ""},
+		{"default 30m", `{` + model + `, agents: { defaults: { model: { primary: "local/m" } } } }`, 30 * time.Minute, ""},
+		{"defaults", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "2h", target: "none" } } } }`, 2 * time.Hour, "none"},
+		{"off", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "0m" } } } }`, 0, ""},
+		{"entry overrides", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "2h", target: "none" } },
+			list: [ { id: "ops" }, { id: "home", default: true, heartbeat: { every: "45m" } } ] } }`, 45 * time.Minute, "none"},
+		{"only another agent beats", `{` + model + `, agents: { defaults: { model: { primary: "local/m" } },
+			list: [ { id: "home" }, { id: "ops", heartbeat: { every: "1h" } } ] } }`, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := config.ParseWith("", []byte(tc.cfg), config.MapEnv(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &scheduleComponent{s: &services{log: slog.New(slog.DiscardHandler), file: f}}
+			got, _ := c.heartbeatSettings(f)
+			switch {
+			case tc.every == 0 && len(got) != 0:
+				t.Fatalf("got %+v, want none", got)
+			case tc.every != 0 && (len(got) != 1 || got[0].Every != tc.every || got[0].Target != tc.target || got[0].AgentID != "main"):
+				t.Fatalf("got %+v", got)
+			}
+		})
 	}
 }
