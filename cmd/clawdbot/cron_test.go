@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
 func TestCronFlagsToParams(t *testing.T) {
@@ -87,5 +93,81 @@ func TestCronCommandsRegistered(t *testing.T) {
 		if c, _, err := root.Find([]string{"cron", name}); err != nil || c.Name() != name {
 			t.Errorf("clawdbot cron %s: %v", name, err)
 		}
+	}
+}
+
+// TestCronCLIEndToEnd: through the real binary, `clawdbot cron add` schedules a
+// one-shot agent job a second ahead (real clock: the wait is bounded by the Bot API
+// server's WaitSent, not a sleep); the gateway runs it in an isolated session on the
+// streaming model server, delivers the answer through the Telegram test server, and
+// `cron runs` / `cron list` / `cron status` show it.
+func TestCronCLIEndToEnd(t *testing.T) {
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	bot.AddChat(7)
+	up := echoLLM(t)
+	cfg := fmt.Sprintf(`{
+		gateway: { mode: "local" },
+		channels: { telegram: { botToken: %q, apiBaseUrl: %q } },
+		models: { providers: { local: { baseUrl: %q, models: [] } } },
+		agents: { defaults: { model: { primary: "local/m1" } } },
+	}`, tgtest.DefaultToken, bot.URL(), up.URL+"/v1")
+	p := startProcConfig(t, cfg)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), "HOME="+p.home, "CLAWDBOT_STATE_DIR="+filepath.Join(p.home, "state"),
+			"CLAWDBOT_CONFIG_PATH="+filepath.Join(p.home, "clawdbot.json"), fmt.Sprintf("CLAWDBOT_GATEWAY_PORT=%d", p.port))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c := goClient(ctx, t, p.port, false)
+	defer c.Close()
+	events, stop := c.Subscribe("cron")
+	defer stop()
+	var job struct {
+		ID string `json:"id"`
+	}
+	out := run("cron", "add", "--name", "rain", "--at", "+1s", "--message", "Will it rain?", "--deliver", "--channel", "telegram", "--to", "7", "--json")
+	if err := json.Unmarshal([]byte(out), &job); err != nil || job.ID == "" {
+		t.Fatalf("cron add: %v\n%s", err, out)
+	}
+	// The `cron` event "finished" comes once the run is recorded (after delivery).
+	for finished := false; !finished; {
+		select {
+		case ev := <-events:
+			var ce protocol.CronEvent
+			if err := json.Unmarshal(ev.Payload, &ce); err != nil {
+				t.Fatal(err)
+			}
+			finished = ce.JobID == job.ID && ce.Action == protocol.CronEventActionFinished
+		case <-ctx.Done():
+			t.Fatalf("no finished event\n%s", p.out.String())
+		}
+	}
+	if sent := bot.Sent(); len(sent) != 1 || sent[0].ChatID != "7" || sent[0].Text != "you said: Will it rain?" {
+		t.Fatalf("sent %+v", sent)
+	}
+	var runs struct {
+		Entries []struct {
+			Status  string `json:"status"`
+			Summary string `json:"summary"`
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal([]byte(run("cron", "runs", "--id", job.ID, "--json")), &runs); err != nil {
+		t.Fatal(err)
+	}
+	if len(runs.Entries) != 1 || runs.Entries[0].Status != "ok" || runs.Entries[0].Summary != "you said: Will it rain?" {
+		t.Fatalf("runs %+v", runs.Entries)
+	}
+	if out := run("cron", "list", "--all"); !strings.Contains(out, job.ID) || !strings.Contains(out, "disabled") {
+		t.Fatalf("cron list --all:\n%s", out)
+	}
+	if out := run("cron", "status", "--json"); !strings.Contains(out, `"enabled": true`) {
+		t.Fatalf("cron status:\n%s", out)
 	}
 }
