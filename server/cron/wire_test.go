@@ -10,6 +10,7 @@ import (
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 type broadcastSink struct {
@@ -35,22 +36,11 @@ func TestOverTheWire(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Events = sink })
 	sink.c = e.ev
 	srv.Mux().SetCron(NewHandlers[*gateway.Conn](e.svc))
-	ln, err := gateway.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
-		defer c()
-		_ = srv.Shutdown(sctx, "test over", 0)
-		<-done
-	})
+	gw := gatewaytest.Start(t, srv)
 	if err := e.svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := gatewayclient.Dial(ctx, "ws://"+ln.Addr().String(), gatewayclient.Options{})
+	cl, err := gatewayclient.Dial(ctx, gw.URL, gatewayclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
