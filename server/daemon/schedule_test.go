@@ -385,3 +385,18 @@ func TestHeartbeatSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipCronEnv: CLAWDBOT_SKIP_CRON=1 keeps the scheduler off (jobs can still be
+// added and listed) whatever cron.enabled says.
+func TestSkipCronEnv(t *testing.T) {
+	t.Setenv("CLAWDBOT_SKIP_CRON", "1")
+	r := startClock(t, `{ gateway: { mode: "local" }, cron: { enabled: true } }`, clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)))
+	c := r.client(t)
+	c.MustOK("cron.add", map[string]any{"name": "n", "schedule": map[string]any{"kind": "every", "everyMs": 60000},
+		"payload": map[string]any{"kind": "systemEvent", "text": "x"}}, nil)
+	var st protocol.CronStatusResult
+	c.MustOK("cron.status", map[string]any{}, &st)
+	if st.Enabled || st.Jobs != 1 {
+		t.Fatalf("status %+v", st)
+	}
+}
