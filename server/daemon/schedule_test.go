@@ -400,3 +400,19 @@ func TestSkipCronEnv(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// TestCronStoreUnusable: a cron.store that cannot be created does not keep the gateway
+// down; the cron methods answer UNAVAILABLE and the log names the problem.
+func TestCronStoreUnusable(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startClock(t, fmt.Sprintf(`{ gateway: { mode: "local" }, cron: { store: %q } }`, filepath.Join(blocker, "jobs.json")), nil)
+	c := r.client(t)
+	if f := c.Call("cron.status", map[string]any{}); f.OK || f.Error == nil || f.Error.Code != "UNAVAILABLE" {
+		t.Fatalf("cron.status: %s", f.Raw)
+	}
+	r.waitOutput(t, "cron service not started")
+}

@@ -78,9 +78,9 @@ func buildSchedule(ctx context.Context, s *services) (component, error) {
 	c.hbActive.Store(len(cfgs) > 0)
 	hb.Start(c.base)
 	if err := c.startCron(s.file); err != nil {
-		hb.Stop()
-		c.stop()
-		return nil, err
+		// A broken job store must not keep the gateway down: the cron methods answer
+		// UNAVAILABLE and the log says why; a config change retries.
+		s.log.Error("cron service not started", "err", err)
 	}
 	// Hooks' wake mappings go the same way as the wake method.
 	s.runner = hookRunner{c}
