@@ -26,6 +26,23 @@ type Timer interface {
 	Stop() bool
 }
 
+// TimerAt is a Clock that can make a timer for an absolute time. A scheduler that
+// knows when it wants to wake asks for that time rather than "now + d": with a fake
+// clock moved between the caller's Now and NewTimer, a relative timer would land that
+// much later (a deadline already passed must fire at once).
+type TimerAt interface {
+	NewTimerAt(at time.Time) Timer
+}
+
+// NewTimerAt returns a timer that fires at at (at once when at has passed), exactly on
+// clocks that implement TimerAt, else as c.NewTimer(at - c.Now()).
+func NewTimerAt(c Clock, at time.Time) Timer {
+	if ta, ok := c.(TimerAt); ok {
+		return ta.NewTimerAt(at)
+	}
+	return c.NewTimer(at.Sub(c.Now()))
+}
+
 // Real is the wall clock.
 func Real() Clock { return realClock{} }
 
@@ -68,8 +85,17 @@ func (f *Fake) Armed() <-chan struct{} { return f.armed }
 // NewTimer makes a timer that fires when the fake time reaches now+d.
 func (f *Fake) NewTimer(d time.Duration) Timer {
 	f.mu.Lock()
-	t := &fakeTimer{f: f, at: f.now.Add(d), c: make(chan time.Time, 1)}
-	if d <= 0 {
+	at := f.now.Add(d)
+	f.mu.Unlock()
+	return f.NewTimerAt(at)
+}
+
+// NewTimerAt makes a timer that fires when the fake time reaches at (at once when it
+// already has).
+func (f *Fake) NewTimerAt(at time.Time) Timer {
+	f.mu.Lock()
+	t := &fakeTimer{f: f, at: at, c: make(chan time.Time, 1)}
+	if !at.After(f.now) {
 		t.fired = true
 		t.c <- f.now
 	} else {

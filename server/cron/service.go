@@ -724,7 +724,7 @@ func (s *Service) loop(ctx context.Context) {
 		var t clock.Timer
 		var fire <-chan time.Time
 		if next != nil {
-			t = s.o.Clock.NewTimer(time.UnixMilli(*next).Sub(s.o.Clock.Now()))
+			t = clock.NewTimerAt(s.o.Clock, time.UnixMilli(*next))
 			fire = t.C()
 		}
 		select {

@@ -74,6 +74,9 @@ func startClock(t *testing.T, cfg string, clk clock.Clock) *running {
 		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk})
 	}()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon output:\n%s", r.out)
+		}
 		cancel()
 		select {
 		case <-r.done:

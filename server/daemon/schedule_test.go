@@ -359,28 +359,36 @@ func TestHeartbeatSettings(t *testing.T) {
 		name, cfg string
 		every     time.Duration // 0 = no heartbeat
 		target    string
+		workspace string // "" = the default (setup's) workspace
 	}{
-		{"no model", `{}`, 0, ""},
-		{"default 30m", `{` + model + `, agents: { defaults: { model: { primary: "local/m" } } } }`, 30 * time.Minute, ""},
-		{"defaults", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "2h", target: "none" } } } }`, 2 * time.Hour, "none"},
-		{"off", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "0m" } } } }`, 0, ""},
+		{"no model", `{}`, 0, "", ""},
+		{"default 30m", `{` + model + `, agents: { defaults: { model: { primary: "local/m" } } } }`, 30 * time.Minute, "", ""},
+		{"defaults", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, workspace: "/srv/ws", heartbeat: { every: "2h", target: "none" } } } }`, 2 * time.Hour, "none", "/srv/ws"},
+		{"off", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "0m" } } } }`, 0, "", ""},
 		{"entry overrides", `{` + model + `, agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "2h", target: "none" } },
-			list: [ { id: "ops" }, { id: "home", default: true, heartbeat: { every: "45m" } } ] } }`, 45 * time.Minute, "none"},
+			list: [ { id: "ops" }, { id: "home", default: true, heartbeat: { every: "45m" } } ] } }`, 45 * time.Minute, "none", ""},
 		{"only another agent beats", `{` + model + `, agents: { defaults: { model: { primary: "local/m" } },
-			list: [ { id: "home" }, { id: "ops", heartbeat: { every: "1h" } } ] } }`, 0, ""},
+			list: [ { id: "home" }, { id: "ops", heartbeat: { every: "1h" } } ] } }`, 0, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := config.ParseWith("", []byte(tc.cfg), config.MapEnv(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &scheduleComponent{s: &services{log: slog.New(slog.DiscardHandler), file: f}}
+			c := &scheduleComponent{s: &services{log: slog.New(slog.DiscardHandler), file: f, paths: config.Paths{Workspace: "/home/u/clawd"}}}
 			got, _ := c.heartbeatSettings(f)
 			switch {
 			case tc.every == 0 && len(got) != 0:
 				t.Fatalf("got %+v, want none", got)
 			case tc.every != 0 && (len(got) != 1 || got[0].Every != tc.every || got[0].Target != tc.target || got[0].AgentID != "main"):
 				t.Fatalf("got %+v", got)
+			}
+			want := tc.workspace
+			if want == "" {
+				want = "/home/u/clawd"
+			}
+			if len(got) == 1 && got[0].Workspace != want {
+				t.Fatalf("workspace %q, want %q", got[0].Workspace, want)
 			}
 		})
 	}

@@ -129,7 +129,13 @@ func (c *scheduleComponent) heartbeatSettings(f *config.File) ([]heartbeat.Confi
 			}
 		}
 	}
-	all, err := heartbeat.Resolve(defaults, specs, defaultID, agentCfg.Workspace)
+	// HEARTBEAT.md is read from the agent's workspace, by default the one `clawdbot
+	// setup` fills (~/clawd), whose template has no tasks: heartbeats then cost nothing.
+	ws := agentCfg.Workspace
+	if ws == "" {
+		ws = c.s.paths.Workspace
+	}
+	all, err := heartbeat.Resolve(defaults, specs, defaultID, ws)
 	if err != nil {
 		log.Warn("heartbeat settings", "err", err)
 	}
@@ -140,7 +146,7 @@ func (c *scheduleComponent) heartbeatSettings(f *config.File) ([]heartbeat.Confi
 			continue
 		}
 		h.AgentID = mainAgentID
-		h.Workspace = agentCfg.Workspace
+		h.Workspace = ws
 		out = append(out, h)
 	}
 	if len(out) == 0 {

@@ -381,7 +381,7 @@ func (r *Runner) loop(ctx context.Context) {
 		var fire <-chan time.Time
 		var t clock.Timer
 		if !at.IsZero() {
-			t = r.o.Clock.NewTimer(at.Sub(now))
+			t = clock.NewTimerAt(r.o.Clock, at)
 			fire = t.C()
 		}
 		select {
