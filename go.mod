@@ -14,6 +14,7 @@ require (
 	github.com/lxzan/gws v1.8.9
 	github.com/mymmrac/telego v1.6.0
 	github.com/openai/openai-go/v3 v3.102.0
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	github.com/spf13/cobra v1.10.2
 	github.com/titanous/json5 v1.0.0

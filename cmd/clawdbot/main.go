@@ -63,5 +63,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newConfigCmd(g))
 	root.AddCommand(newLoginCmd(g))
 	root.AddCommand(newNodesCmd(g))
+	root.AddCommand(newCronCmd(g))
 	return root
 }

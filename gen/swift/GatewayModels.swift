@@ -198,6 +198,35 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Protocol 3: revoke a device's token for a role; the device must pair again for that role.
     /// params DeviceTokenRevokeParams; result DeviceTokenRevokeResult; protocols 3.
     case deviceTokenRevoke = "device.token.revoke"
+    /// List cron jobs, soonest first.
+    /// params CronListParams; result CronListResult; protocols 2, 3.
+    case cronList = "cron.list"
+    /// The scheduler's state.
+    /// params CronStatusParams; result CronStatusResult; protocols 2, 3.
+    case cronStatus = "cron.status"
+    /// Add a job; it is on disk before the answer.
+    /// params CronAddParams; result CronAddResult; protocols 2, 3.
+    case cronAdd = "cron.add"
+    /// Change a job; the patched job is validated as a whole and on disk before the answer.
+    /// params CronUpdateParams; result CronUpdateResult; protocols 2, 3.
+    case cronUpdate = "cron.update"
+    /// Remove a job.
+    /// params CronRemoveParams; result CronRemoveResult; protocols 2, 3.
+    case cronRemove = "cron.remove"
+    /// Run a job now and wait for the run to end.
+    /// params CronRunParams; result CronRunResult; protocols 2, 3.
+    case cronRun = "cron.run"
+    /// A job's newest run-log entries, oldest first.
+    /// params CronRunsParams; result CronRunsResult; protocols 2, 3.
+    case cronRuns = "cron.runs"
+    /// The most recent heartbeat event. Before the first heartbeat the original answers null; the generator
+    /// has no nullable root result yet, so this gateway answers UNAVAILABLE "no heartbeat yet" then
+    /// (docs/DIFFERENCES.md).
+    /// params LastHeartbeatParams; result LastHeartbeatResult; protocols 2, 3.
+    case lastHeartbeat = "last-heartbeat"
+    /// Turn all heartbeats on or off (until changed again or restart).
+    /// params SetHeartbeatsParams; result SetHeartbeatsResult; protocols 2, 3.
+    case setHeartbeats = "set-heartbeats"
 }
 
 /// Every server-pushed event of the gateway protocol.
@@ -252,6 +281,12 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// Only to operators with operator.pairing. Droppable.
     /// payload DevicePairResolvedEvent; protocols 3.
     case devicePairResolved = "device.pair.resolved"
+    /// A cron job was added, updated, removed, started or finished. Droppable.
+    /// payload CronEvent; protocols 2, 3.
+    case cron = "cron"
+    /// A heartbeat ran or was skipped. Droppable.
+    /// payload HeartbeatEvent; protocols 2, 3.
+    case heartbeat = "heartbeat"
 }
 
 /// An agent run event.
@@ -1356,6 +1391,990 @@ public struct ConnectParamsV2: Codable, Sendable {
     }
 }
 
+/// The new job.
+public struct CronAddParams: Codable, Sendable {
+    /// Agent (default agent when omitted or null).
+    public let agentId: String?
+    /// Delete a one-shot after it succeeded.
+    public let deleteAfterRun: Bool?
+    /// Free text.
+    public let description: String?
+    /// Default true.
+    public let enabled: Bool?
+    public let isolation: CronIsolation?
+    /// Display name.
+    public let name: String
+    public let payload: CronPayload
+    public let schedule: CronSchedule
+    public let sessionTarget: CronSessionTarget?
+    public let wakeMode: CronWakeMode?
+
+    public init(
+        agentId: String? = nil,
+        deleteAfterRun: Bool? = nil,
+        description: String? = nil,
+        enabled: Bool? = nil,
+        isolation: CronIsolation? = nil,
+        name: String,
+        payload: CronPayload,
+        schedule: CronSchedule,
+        sessionTarget: CronSessionTarget? = nil,
+        wakeMode: CronWakeMode? = nil
+    ) {
+        self.agentId = agentId
+        self.deleteAfterRun = deleteAfterRun
+        self.description = description
+        self.enabled = enabled
+        self.isolation = isolation
+        self.name = name
+        self.payload = payload
+        self.schedule = schedule
+        self.sessionTarget = sessionTarget
+        self.wakeMode = wakeMode
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case deleteAfterRun
+        case description
+        case enabled
+        case isolation
+        case name
+        case payload
+        case schedule
+        case sessionTarget
+        case wakeMode
+    }
+}
+
+/// The stored job itself (as the original answers).
+public typealias CronAddResult = CronJob
+
+/// What happened to which job.
+public struct CronEvent: Codable, Sendable {
+    /// What happened.
+    public let action: CronEventAction
+    /// Duration (finished).
+    public let durationMs: Int?
+    /// Error (finished).
+    public let error: String?
+    /// The job.
+    public let jobId: String
+    /// Next planned run.
+    public let nextRunAtMs: Int?
+    /// Start of the run (started, finished).
+    public let runAtMs: Int?
+    public let status: CronRunStatus?
+    /// Summary (finished).
+    public let summary: String?
+
+    public init(
+        action: CronEventAction,
+        durationMs: Int? = nil,
+        error: String? = nil,
+        jobId: String,
+        nextRunAtMs: Int? = nil,
+        runAtMs: Int? = nil,
+        status: CronRunStatus? = nil,
+        summary: String? = nil
+    ) {
+        self.action = action
+        self.durationMs = durationMs
+        self.error = error
+        self.jobId = jobId
+        self.nextRunAtMs = nextRunAtMs
+        self.runAtMs = runAtMs
+        self.status = status
+        self.summary = summary
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case action
+        case durationMs
+        case error
+        case jobId
+        case nextRunAtMs
+        case runAtMs
+        case status
+        case summary
+    }
+}
+
+/// What happened.
+public enum CronEventAction: String, Codable, Sendable, CaseIterable {
+    case added = "added"
+    case updated = "updated"
+    case removed = "removed"
+    case started = "started"
+    case finished = "finished"
+}
+
+/// What an isolated run posts back into the main session.
+public struct CronIsolation: Codable, Sendable {
+    /// Bound of the full answer (default 8000).
+    public let postToMainMaxChars: Int?
+    /// summary (default) or the full answer.
+    public let postToMainMode: CronIsolationPostToMainMode?
+    /// Label of the note (default Cron).
+    public let postToMainPrefix: String?
+
+    public init(
+        postToMainMaxChars: Int? = nil,
+        postToMainMode: CronIsolationPostToMainMode? = nil,
+        postToMainPrefix: String? = nil
+    ) {
+        self.postToMainMaxChars = postToMainMaxChars
+        self.postToMainMode = postToMainMode
+        self.postToMainPrefix = postToMainPrefix
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case postToMainMaxChars
+        case postToMainMode
+        case postToMainPrefix
+    }
+}
+
+/// summary (default) or the full answer.
+public enum CronIsolationPostToMainMode: String, Codable, Sendable, CaseIterable {
+    case summary = "summary"
+    case full = "full"
+}
+
+/// One scheduled job.
+public struct CronJob: Codable, Sendable {
+    /// Agent the job belongs to (default agent when omitted).
+    public let agentId: String?
+    /// Creation time.
+    public let createdAtMs: Int
+    /// A one-shot that succeeded is deleted instead of disabled.
+    public let deleteAfterRun: Bool?
+    /// Free text.
+    public let description: String?
+    /// Disabled jobs do not run on their own.
+    public let enabled: Bool
+    /// Job id (a UUID).
+    public let id: String
+    public let isolation: CronIsolation?
+    /// Display name.
+    public let name: String
+    public let payload: CronPayload
+    public let schedule: CronSchedule
+    public let sessionTarget: CronSessionTarget
+    public let state: CronJobState
+    /// Last change.
+    public let updatedAtMs: Int
+    public let wakeMode: CronWakeMode
+
+    public init(
+        agentId: String? = nil,
+        createdAtMs: Int,
+        deleteAfterRun: Bool? = nil,
+        description: String? = nil,
+        enabled: Bool,
+        id: String,
+        isolation: CronIsolation? = nil,
+        name: String,
+        payload: CronPayload,
+        schedule: CronSchedule,
+        sessionTarget: CronSessionTarget,
+        state: CronJobState,
+        updatedAtMs: Int,
+        wakeMode: CronWakeMode
+    ) {
+        self.agentId = agentId
+        self.createdAtMs = createdAtMs
+        self.deleteAfterRun = deleteAfterRun
+        self.description = description
+        self.enabled = enabled
+        self.id = id
+        self.isolation = isolation
+        self.name = name
+        self.payload = payload
+        self.schedule = schedule
+        self.sessionTarget = sessionTarget
+        self.state = state
+        self.updatedAtMs = updatedAtMs
+        self.wakeMode = wakeMode
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case createdAtMs
+        case deleteAfterRun
+        case description
+        case enabled
+        case id
+        case isolation
+        case name
+        case payload
+        case schedule
+        case sessionTarget
+        case state
+        case updatedAtMs
+        case wakeMode
+    }
+}
+
+/// Fields to change; omitted ones stay.
+public struct CronJobPatch: Codable, Sendable {
+    /// Agent; an empty string clears it (null is treated as omitted).
+    public let agentId: String?
+    /// Delete a successful one-shot.
+    public let deleteAfterRun: Bool?
+    /// Free text.
+    public let description: String?
+    /// Enable or disable.
+    public let enabled: Bool?
+    public let isolation: CronIsolation?
+    /// Display name.
+    public let name: String?
+    public let payload: CronPayloadPatch?
+    public let schedule: CronSchedule?
+    public let sessionTarget: CronSessionTarget?
+    public let wakeMode: CronWakeMode?
+
+    public init(
+        agentId: String? = nil,
+        deleteAfterRun: Bool? = nil,
+        description: String? = nil,
+        enabled: Bool? = nil,
+        isolation: CronIsolation? = nil,
+        name: String? = nil,
+        payload: CronPayloadPatch? = nil,
+        schedule: CronSchedule? = nil,
+        sessionTarget: CronSessionTarget? = nil,
+        wakeMode: CronWakeMode? = nil
+    ) {
+        self.agentId = agentId
+        self.deleteAfterRun = deleteAfterRun
+        self.description = description
+        self.enabled = enabled
+        self.isolation = isolation
+        self.name = name
+        self.payload = payload
+        self.schedule = schedule
+        self.sessionTarget = sessionTarget
+        self.wakeMode = wakeMode
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case deleteAfterRun
+        case description
+        case enabled
+        case isolation
+        case name
+        case payload
+        case schedule
+        case sessionTarget
+        case wakeMode
+    }
+}
+
+/// The scheduler's bookkeeping for a job.
+public struct CronJobState: Codable, Sendable {
+    /// Duration of the last run.
+    public let lastDurationMs: Int?
+    /// Error of the last run.
+    public let lastError: String?
+    /// Start of the last run.
+    public let lastRunAtMs: Int?
+    public let lastStatus: CronRunStatus?
+    /// Next planned run.
+    public let nextRunAtMs: Int?
+    /// Start of the run in progress (recorded before it begins).
+    public let runningAtMs: Int?
+
+    public init(
+        lastDurationMs: Int? = nil,
+        lastError: String? = nil,
+        lastRunAtMs: Int? = nil,
+        lastStatus: CronRunStatus? = nil,
+        nextRunAtMs: Int? = nil,
+        runningAtMs: Int? = nil
+    ) {
+        self.lastDurationMs = lastDurationMs
+        self.lastError = lastError
+        self.lastRunAtMs = lastRunAtMs
+        self.lastStatus = lastStatus
+        self.nextRunAtMs = nextRunAtMs
+        self.runningAtMs = runningAtMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case lastDurationMs
+        case lastError
+        case lastRunAtMs
+        case lastStatus
+        case nextRunAtMs
+        case runningAtMs
+    }
+}
+
+/// Which jobs.
+public struct CronListParams: Codable, Sendable {
+    /// Also disabled jobs.
+    public let includeDisabled: Bool?
+
+    public init(
+        includeDisabled: Bool? = nil
+    ) {
+        self.includeDisabled = includeDisabled
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case includeDisabled
+    }
+}
+
+/// The jobs.
+public struct CronListResult: Codable, Sendable {
+    /// Jobs, soonest next run first.
+    public let jobs: [CronJob]
+
+    public init(
+        jobs: [CronJob]
+    ) {
+        self.jobs = jobs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobs
+    }
+}
+
+/// What a run does, discriminated on kind.
+public enum CronPayload: Codable, Sendable {
+    case systemEvent(CronPayloadSystemEvent)
+    case agentTurn(CronPayloadAgentTurn)
+    case unknown(type: String, raw: [String: AnyCodable])
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let tag = try container.decode(String.self, forKey: .kind)
+        switch tag {
+        case "systemEvent":
+            self = .systemEvent(try CronPayloadSystemEvent(from: decoder))
+        case "agentTurn":
+            self = .agentTurn(try CronPayloadAgentTurn(from: decoder))
+        default:
+            self = .unknown(type: tag, raw: try [String: AnyCodable](from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case let .systemEvent(value):
+            try value.encode(to: encoder)
+        case let .agentTurn(value):
+            try value.encode(to: encoder)
+        case let .unknown(_, raw):
+            try raw.encode(to: encoder)
+        }
+    }
+}
+
+/// Run message as an isolated agent turn and optionally deliver the answer.
+public struct CronPayloadAgentTurn: Codable, Sendable {
+    /// Isolated turn.
+    public let kind: String
+    /// A failed delivery does not fail the run.
+    public let bestEffortDeliver: Bool?
+    /// Channel id or last (the agent's last route).
+    public let channel: String?
+    /// true: always deliver; false: never; omitted: deliver when to is set.
+    public let deliver: Bool?
+    /// The prompt.
+    public let message: String
+    /// Model override (provider/model or alias).
+    public let model: String?
+    /// Thinking level override.
+    public let thinking: String?
+    /// Run timeout.
+    public let timeoutSeconds: Int?
+    /// Recipient on the channel.
+    public let to: String?
+
+    public init(
+        kind: String = "agentTurn",
+        bestEffortDeliver: Bool? = nil,
+        channel: String? = nil,
+        deliver: Bool? = nil,
+        message: String,
+        model: String? = nil,
+        thinking: String? = nil,
+        timeoutSeconds: Int? = nil,
+        to: String? = nil
+    ) {
+        self.kind = kind
+        self.bestEffortDeliver = bestEffortDeliver
+        self.channel = channel
+        self.deliver = deliver
+        self.message = message
+        self.model = model
+        self.thinking = thinking
+        self.timeoutSeconds = timeoutSeconds
+        self.to = to
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case bestEffortDeliver
+        case channel
+        case deliver
+        case message
+        case model
+        case thinking
+        case timeoutSeconds
+        case to
+    }
+}
+
+/// A payload change, discriminated on kind.
+public enum CronPayloadPatch: Codable, Sendable {
+    case systemEvent(CronPayloadPatchSystemEvent)
+    case agentTurn(CronPayloadPatchAgentTurn)
+    case unknown(type: String, raw: [String: AnyCodable])
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let tag = try container.decode(String.self, forKey: .kind)
+        switch tag {
+        case "systemEvent":
+            self = .systemEvent(try CronPayloadPatchSystemEvent(from: decoder))
+        case "agentTurn":
+            self = .agentTurn(try CronPayloadPatchAgentTurn(from: decoder))
+        default:
+            self = .unknown(type: tag, raw: try [String: AnyCodable](from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case let .systemEvent(value):
+            try value.encode(to: encoder)
+        case let .agentTurn(value):
+            try value.encode(to: encoder)
+        case let .unknown(_, raw):
+            try raw.encode(to: encoder)
+        }
+    }
+}
+
+/// Change an agentTurn payload field by field (or replace another kind: message is then required).
+public struct CronPayloadPatchAgentTurn: Codable, Sendable {
+    /// Isolated turn.
+    public let kind: String
+    /// A failed delivery does not fail the run.
+    public let bestEffortDeliver: Bool?
+    /// Channel id or last.
+    public let channel: String?
+    /// Delivery mode.
+    public let deliver: Bool?
+    /// The prompt.
+    public let message: String?
+    /// Model override.
+    public let model: String?
+    /// Thinking level override.
+    public let thinking: String?
+    /// Run timeout.
+    public let timeoutSeconds: Int?
+    /// Recipient.
+    public let to: String?
+
+    public init(
+        kind: String = "agentTurn",
+        bestEffortDeliver: Bool? = nil,
+        channel: String? = nil,
+        deliver: Bool? = nil,
+        message: String? = nil,
+        model: String? = nil,
+        thinking: String? = nil,
+        timeoutSeconds: Int? = nil,
+        to: String? = nil
+    ) {
+        self.kind = kind
+        self.bestEffortDeliver = bestEffortDeliver
+        self.channel = channel
+        self.deliver = deliver
+        self.message = message
+        self.model = model
+        self.thinking = thinking
+        self.timeoutSeconds = timeoutSeconds
+        self.to = to
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case bestEffortDeliver
+        case channel
+        case deliver
+        case message
+        case model
+        case thinking
+        case timeoutSeconds
+        case to
+    }
+}
+
+/// Change a systemEvent payload (or replace another kind: text is then required).
+public struct CronPayloadPatchSystemEvent: Codable, Sendable {
+    /// Main-session note.
+    public let kind: String
+    /// The note.
+    public let text: String?
+
+    public init(
+        kind: String = "systemEvent",
+        text: String? = nil
+    ) {
+        self.kind = kind
+        self.text = text
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case text
+    }
+}
+
+/// Queue text as a system event for the main session.
+public struct CronPayloadSystemEvent: Codable, Sendable {
+    /// Main-session note.
+    public let kind: String
+    /// The note.
+    public let text: String
+
+    public init(
+        kind: String = "systemEvent",
+        text: String
+    ) {
+        self.kind = kind
+        self.text = text
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case text
+    }
+}
+
+/// Which job (id or jobId).
+public struct CronRemoveParams: Codable, Sendable {
+    /// Job id.
+    public let id: String?
+    /// Job id (alias of id).
+    public let jobId: String?
+
+    public init(
+        id: String? = nil,
+        jobId: String? = nil
+    ) {
+        self.id = id
+        self.jobId = jobId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case jobId
+    }
+}
+
+/// Whether it existed.
+public struct CronRemoveResult: Codable, Sendable {
+    /// Always true.
+    public let ok: Bool
+    /// false when no such job.
+    public let removed: Bool
+
+    public init(
+        ok: Bool,
+        removed: Bool
+    ) {
+        self.ok = ok
+        self.removed = removed
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ok
+        case removed
+    }
+}
+
+/// One finished run (a line of cron/runs/<jobId>.jsonl).
+public struct CronRunLogEntry: Codable, Sendable {
+    /// Always finished.
+    public let action: String
+    /// Duration.
+    public let durationMs: Int?
+    /// Error text.
+    public let error: String?
+    /// The job.
+    public let jobId: String
+    /// Next planned run after this one.
+    public let nextRunAtMs: Int?
+    /// Start of the run.
+    public let runAtMs: Int?
+    public let status: CronRunStatus?
+    /// Summary of the answer (at most 2000 characters).
+    public let summary: String?
+    /// When the entry was written.
+    public let ts: Int
+
+    public init(
+        action: String = "finished",
+        durationMs: Int? = nil,
+        error: String? = nil,
+        jobId: String,
+        nextRunAtMs: Int? = nil,
+        runAtMs: Int? = nil,
+        status: CronRunStatus? = nil,
+        summary: String? = nil,
+        ts: Int
+    ) {
+        self.action = action
+        self.durationMs = durationMs
+        self.error = error
+        self.jobId = jobId
+        self.nextRunAtMs = nextRunAtMs
+        self.runAtMs = runAtMs
+        self.status = status
+        self.summary = summary
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case action
+        case durationMs
+        case error
+        case jobId
+        case nextRunAtMs
+        case runAtMs
+        case status
+        case summary
+        case ts
+    }
+}
+
+/// Which job (id or jobId) and whether to force it.
+public struct CronRunParams: Codable, Sendable {
+    /// Job id.
+    public let id: String?
+    /// Job id (alias of id).
+    public let jobId: String?
+    /// due (default): only when due; force: whatever the schedule.
+    public let mode: CronRunParamsMode?
+
+    public init(
+        id: String? = nil,
+        jobId: String? = nil,
+        mode: CronRunParamsMode? = nil
+    ) {
+        self.id = id
+        self.jobId = jobId
+        self.mode = mode
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case jobId
+        case mode
+    }
+}
+
+/// due (default): only when due; force: whatever the schedule.
+public enum CronRunParamsMode: String, Codable, Sendable, CaseIterable {
+    case due = "due"
+    case force = "force"
+}
+
+/// Whether it ran.
+public struct CronRunResult: Codable, Sendable {
+    /// Always true.
+    public let ok: Bool
+    /// The run happened.
+    public let ran: Bool
+    /// Why it did not run.
+    public let reason: CronRunResultReason?
+
+    public init(
+        ok: Bool,
+        ran: Bool,
+        reason: CronRunResultReason? = nil
+    ) {
+        self.ok = ok
+        self.ran = ran
+        self.reason = reason
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ok
+        case ran
+        case reason
+    }
+}
+
+/// Why it did not run.
+public enum CronRunResultReason: String, Codable, Sendable, CaseIterable {
+    case notDue = "not-due"
+    case alreadyRunning = "already-running"
+}
+
+/// How a run ended.
+public enum CronRunStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case error = "error"
+    case skipped = "skipped"
+}
+
+/// Which job (id or jobId) and how many entries.
+public struct CronRunsParams: Codable, Sendable {
+    /// Job id.
+    public let id: String?
+    /// Job id (alias of id).
+    public let jobId: String?
+    /// Default 200.
+    public let limit: Int?
+
+    public init(
+        id: String? = nil,
+        jobId: String? = nil,
+        limit: Int? = nil
+    ) {
+        self.id = id
+        self.jobId = jobId
+        self.limit = limit
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case jobId
+        case limit
+    }
+}
+
+/// The entries.
+public struct CronRunsResult: Codable, Sendable {
+    /// Oldest first.
+    public let entries: [CronRunLogEntry]
+
+    public init(
+        entries: [CronRunLogEntry]
+    ) {
+        self.entries = entries
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case entries
+    }
+}
+
+/// When a job runs, discriminated on kind.
+public enum CronSchedule: Codable, Sendable {
+    case at(CronScheduleAt)
+    case every(CronScheduleEvery)
+    case cron(CronScheduleCron)
+    case unknown(type: String, raw: [String: AnyCodable])
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let tag = try container.decode(String.self, forKey: .kind)
+        switch tag {
+        case "at":
+            self = .at(try CronScheduleAt(from: decoder))
+        case "every":
+            self = .every(try CronScheduleEvery(from: decoder))
+        case "cron":
+            self = .cron(try CronScheduleCron(from: decoder))
+        default:
+            self = .unknown(type: tag, raw: try [String: AnyCodable](from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case let .at(value):
+            try value.encode(to: encoder)
+        case let .every(value):
+            try value.encode(to: encoder)
+        case let .cron(value):
+            try value.encode(to: encoder)
+        case let .unknown(_, raw):
+            try raw.encode(to: encoder)
+        }
+    }
+}
+
+/// Run once at atMs.
+public struct CronScheduleAt: Codable, Sendable {
+    /// One-shot.
+    public let kind: String
+    /// When, in epoch milliseconds.
+    public let atMs: Int
+
+    public init(
+        kind: String = "at",
+        atMs: Int
+    ) {
+        self.kind = kind
+        self.atMs = atMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case atMs
+    }
+}
+
+/// Run on a cron expression in a time zone.
+public struct CronScheduleCron: Codable, Sendable {
+    /// Cron expression.
+    public let kind: String
+    /// Five fields (minute hour day month weekday), six with seconds first, or an @-descriptor.
+    public let expr: String
+    /// IANA time zone; the gateway host's zone when omitted.
+    public let tz: String?
+
+    public init(
+        kind: String = "cron",
+        expr: String,
+        tz: String? = nil
+    ) {
+        self.kind = kind
+        self.expr = expr
+        self.tz = tz
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case expr
+        case tz
+    }
+}
+
+/// Run every everyMs, counted from anchorMs.
+public struct CronScheduleEvery: Codable, Sendable {
+    /// Fixed interval.
+    public let kind: String
+    /// Start of the slots in epoch milliseconds; the gateway sets it to the creation time when omitted.
+    public let anchorMs: Int?
+    /// Interval in milliseconds.
+    public let everyMs: Int
+
+    public init(
+        kind: String = "every",
+        anchorMs: Int? = nil,
+        everyMs: Int
+    ) {
+        self.kind = kind
+        self.anchorMs = anchorMs
+        self.everyMs = everyMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case anchorMs
+        case everyMs
+    }
+}
+
+/// main (systemEvent payloads) or isolated (agentTurn payloads).
+public enum CronSessionTarget: String, Codable, Sendable, CaseIterable {
+    case main = "main"
+    case isolated = "isolated"
+}
+
+/// No parameters.
+public struct CronStatusParams: Codable, Sendable {
+    public init() {}
+}
+
+/// Scheduler state.
+public struct CronStatusResult: Codable, Sendable {
+    /// false when cron is turned off (cron.enabled=false or CLAWDBOT_SKIP_CRON=1).
+    public let enabled: Bool
+    /// Number of jobs.
+    public let jobs: Int
+    /// Next run of any job; null when none or disabled.
+    public let nextWakeAtMs: Int?
+    /// Path of jobs.json.
+    public let storePath: String
+
+    public init(
+        enabled: Bool,
+        jobs: Int,
+        nextWakeAtMs: Int?,
+        storePath: String
+    ) {
+        self.enabled = enabled
+        self.jobs = jobs
+        self.nextWakeAtMs = nextWakeAtMs
+        self.storePath = storePath
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case jobs
+        case nextWakeAtMs
+        case storePath
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.jobs, forKey: .jobs)
+        try container.encode(self.nextWakeAtMs, forKey: .nextWakeAtMs)
+        try container.encode(self.storePath, forKey: .storePath)
+    }
+}
+
+/// Which job and what to change (id or jobId).
+public struct CronUpdateParams: Codable, Sendable {
+    /// Job id.
+    public let id: String?
+    /// Job id (alias of id).
+    public let jobId: String?
+    public let patch: CronJobPatch
+
+    public init(
+        id: String? = nil,
+        jobId: String? = nil,
+        patch: CronJobPatch
+    ) {
+        self.id = id
+        self.jobId = jobId
+        self.patch = patch
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case jobId
+        case patch
+    }
+}
+
+/// The stored job itself (as the original answers).
+public typealias CronUpdateResult = CronJob
+
+/// now: run the heartbeat right away; next-heartbeat: wait for it.
+public enum CronWakeMode: String, Codable, Sendable, CaseIterable {
+    case nextHeartbeat = "next-heartbeat"
+    case now = "now"
+}
+
 /// Which request.
 public struct DevicePairApproveParams: Codable, Sendable {
     public let requestId: String
@@ -2021,6 +3040,83 @@ public struct HealthSummaryWebConnect: Codable, Sendable {
     }
 }
 
+/// The heartbeat's outcome (the original's HeartbeatEventPayload).
+public struct HeartbeatEvent: Codable, Sendable {
+    /// Delivery channel.
+    public let channel: String?
+    /// Duration.
+    public let durationMs: Int?
+    /// The reply carried media.
+    public let hasMedia: Bool?
+    /// For status indicators.
+    public let indicatorType: HeartbeatEventIndicatorType?
+    /// Start of the message.
+    public let preview: String?
+    /// Why skipped or failed, or what asked for the run.
+    public let reason: String?
+    /// An OK was not sent to the chat.
+    public let silent: Bool?
+    /// sent: delivered; ok-empty/ok-token: nothing to say; skipped; failed.
+    public let status: HeartbeatEventStatus
+    /// Recipient (sent).
+    public let to: String?
+    /// When.
+    public let ts: Int
+
+    public init(
+        channel: String? = nil,
+        durationMs: Int? = nil,
+        hasMedia: Bool? = nil,
+        indicatorType: HeartbeatEventIndicatorType? = nil,
+        preview: String? = nil,
+        reason: String? = nil,
+        silent: Bool? = nil,
+        status: HeartbeatEventStatus,
+        to: String? = nil,
+        ts: Int
+    ) {
+        self.channel = channel
+        self.durationMs = durationMs
+        self.hasMedia = hasMedia
+        self.indicatorType = indicatorType
+        self.preview = preview
+        self.reason = reason
+        self.silent = silent
+        self.status = status
+        self.to = to
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case channel
+        case durationMs
+        case hasMedia
+        case indicatorType
+        case preview
+        case reason
+        case silent
+        case status
+        case to
+        case ts
+    }
+}
+
+/// For status indicators.
+public enum HeartbeatEventIndicatorType: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case alert = "alert"
+    case error = "error"
+}
+
+/// sent: delivered; ok-empty/ok-token: nothing to say; skipped; failed.
+public enum HeartbeatEventStatus: String, Codable, Sendable, CaseIterable {
+    case sent = "sent"
+    case okEmpty = "ok-empty"
+    case okToken = "ok-token"
+    case skipped = "skipped"
+    case failed = "failed"
+}
+
 /// The handshake answer (res payload with the connect request's id). Always the first frame the client
 /// sees after the challenge.
 public struct HelloOk: Codable, Sendable {
@@ -2149,6 +3245,14 @@ public struct HelloOkServer: Codable, Sendable {
         case version
     }
 }
+
+/// No parameters.
+public struct LastHeartbeatParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The last heartbeat event.
+public typealias LastHeartbeatResult = HeartbeatEvent
 
 /// Where and how much to read.
 public struct LogsTailParams: Codable, Sendable {
@@ -4235,6 +5339,43 @@ public struct SessionsResetResult: Codable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case entry
         case key
+        case ok
+    }
+}
+
+/// The switch.
+public struct SetHeartbeatsParams: Codable, Sendable {
+    /// On or off.
+    public let enabled: Bool
+
+    public init(
+        enabled: Bool
+    ) {
+        self.enabled = enabled
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+    }
+}
+
+/// The new state.
+public struct SetHeartbeatsResult: Codable, Sendable {
+    /// The switch.
+    public let enabled: Bool
+    /// Always true.
+    public let ok: Bool
+
+    public init(
+        enabled: Bool,
+        ok: Bool
+    ) {
+        self.enabled = enabled
+        self.ok = ok
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
         case ok
     }
 }

@@ -885,12 +885,22 @@ func contains(rs []*Run, r *Run) bool {
 	return false
 }
 
-// Active reports whether the session has a queued or running run.
+// Active reports whether the session has a queued or running run. A run whose
+// outcome is already settled (Done closed: transcript and stats written) no longer
+// counts, though its lane is released a moment later: a caller that waited for Done
+// (the heartbeat) must not find the session busy with its own finished turn.
 func (rt *Runtime) Active(sessionKey string) bool {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	l := rt.lanes[sessionKey]
-	return l != nil && l.outstanding() > 0
+	if l == nil {
+		return false
+	}
+	n := l.outstanding()
+	if l.running != nil && l.running.Finished() {
+		n--
+	}
+	return n > 0
 }
 
 // Wait waits up to timeout for the run to finish; it may not exist yet. ok is false

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
@@ -50,6 +51,9 @@ type Options struct {
 	// Restart, when set, requests an in-process restart on every receive instead of
 	// SIGUSR1 (tests inject it).
 	Restart <-chan struct{}
+	// Clock drives the heartbeat and cron timers (clock.Real when nil; tests inject a
+	// fake one).
+	Clock clock.Clock
 }
 
 // restartExpectedMs is announced to clients before an in-process restart (§8.4).
@@ -142,7 +146,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("node pairing store: %w", err)
 	}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: o.Flags}
+		flags: o.Flags, clock: o.Clock}
 	svc.inbound.log = log
 	if err := startServices(ctx, svc); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gatewaytest"
 )
@@ -49,12 +50,18 @@ func freePort(t *testing.T) int {
 // points its state and config into a temp dir; the bridge stays off.
 func start(t *testing.T, cfg string) *running {
 	t.Helper()
-	return startHome(t, t.TempDir(), cfg)
+	return startHome(t, t.TempDir(), cfg, nil)
+}
+
+// startClock is start with the heartbeat and cron timers on clk (nil: the wall clock).
+func startClock(t *testing.T, cfg string, clk clock.Clock) *running {
+	t.Helper()
+	return startHome(t, t.TempDir(), cfg, clk)
 }
 
 // startHome runs the daemon over home (state in home/state), which may hold state
-// from an earlier run or another gateway.
-func startHome(t *testing.T, home, cfg string) *running {
+// from an earlier run or another gateway, with the timers on clk (nil: the wall clock).
+func startHome(t *testing.T, home, cfg string, clk clock.Clock) *running {
 	t.Helper()
 	if cfg != "" {
 		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
@@ -70,9 +77,12 @@ func startHome(t *testing.T, home, cfg string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
-		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test"})
+		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk})
 	}()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon output:\n%s", r.out)
+		}
 		cancel()
 		select {
 		case <-r.done:

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
@@ -51,7 +53,11 @@ type services struct {
 	// before any server is attached, so requests read it without a lock); nil → the
 	// hooks answer 503 "agent runtime unavailable".
 	runner hooks.Runner
-	reMu   sync.Mutex // serialises reconfigure
+	// rt is the agent runtime (set by its builder; the scheduler runs turns on it).
+	rt *agent.Runtime
+	// clock drives the heartbeat and cron timers (clock.Real unless a test injects one).
+	clock clock.Clock
+	reMu  sync.Mutex // serialises reconfigure
 	// current is the running gateway server, for components that broadcast.
 	mu      sync.Mutex
 	current *gateway.Server
@@ -60,9 +66,10 @@ type services struct {
 type builder func(ctx context.Context, s *services) (component, error)
 
 // builders are the component constructors, in dependency order. Each capability adds
-// its constructor here. The agent runtime comes last: it uses the providers' sender.
+// its constructor here. The agent runtime comes after the providers (it uses their
+// sender), the scheduler (heartbeat, cron) after the runtime it runs turns on.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildAgent, buildSchedule, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {

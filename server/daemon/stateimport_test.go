@@ -130,7 +130,7 @@ func TestStartCarriesOriginalStateOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	r := startHome(t, home, tokenConfig)
+	r := startHome(t, home, tokenConfig, nil)
 	r.waitOutput(t, "state carried over from the original gateway")
 	c, err := r.deviceClient(ctx, t, mac, origMacTok)
 	if err != nil {
@@ -159,7 +159,7 @@ func TestStartCarriesOriginalStateOver(t *testing.T) {
 	}
 	r.stop(t)
 
-	r = startHome(t, home, tokenConfig)
+	r = startHome(t, home, tokenConfig, nil)
 	c, err = r.deviceClient(ctx, t, mac, origMacTok)
 	if err != nil {
 		t.Fatalf("second start, device token: %v\n%s", err, r.out)
@@ -216,7 +216,7 @@ func TestUpgradeKeepsOwnPairings(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r := startHome(t, home, tokenConfig)
+	r := startHome(t, home, tokenConfig, nil)
 	c, err := r.deviceClient(ctx, t, priv, devTok)
 	if err != nil {
 		t.Fatalf("our own earlier paired device after the upgrade: %v\n%s", err, r.out)

@@ -123,6 +123,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	})
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake
+	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", model, "sessions", path, "delivery", s.sender != nil)
 	return &agentService{s: s, store: store, rt: rt, cfgKey: agentConfigKey(cfg)}, nil
 }

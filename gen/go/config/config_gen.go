@@ -21,6 +21,9 @@ type ClawdbotConfig struct {
 	// Channels corresponds to the JSON schema field "channels".
 	Channels *ConfigChannels `json:"channels,omitempty,omitzero"`
 
+	// Cron corresponds to the JSON schema field "cron".
+	Cron *ConfigCron `json:"cron,omitempty,omitzero"`
+
 	// Gateway corresponds to the JSON schema field "gateway".
 	Gateway *ConfigGateway `json:"gateway,omitempty,omitzero"`
 
@@ -52,6 +55,9 @@ type ConfigAgentsDefaults struct {
 	// CliBackends corresponds to the JSON schema field "cliBackends".
 	CliBackends ConfigAgentsDefaultsCliBackends `json:"cliBackends,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
 	// MaxConcurrent corresponds to the JSON schema field "maxConcurrent".
 	MaxConcurrent int `json:"maxConcurrent,omitempty,omitzero"`
 
@@ -71,6 +77,9 @@ type ConfigAgentsDefaults struct {
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
 
+	// UserTimezone corresponds to the JSON schema field "userTimezone".
+	UserTimezone *string `json:"userTimezone,omitempty,omitzero"`
+
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
@@ -87,6 +96,40 @@ type ConfigAgentsDefaultsCliBackends map[string]struct {
 }
 
 type ConfigAgentsDefaultsCliBackendsValueEnv map[string]string
+
+type ConfigAgentsDefaultsHeartbeat struct {
+	// AckMaxChars corresponds to the JSON schema field "ackMaxChars".
+	AckMaxChars *int `json:"ackMaxChars,omitempty,omitzero"`
+
+	// ActiveHours corresponds to the JSON schema field "activeHours".
+	ActiveHours *ConfigAgentsDefaultsHeartbeatActiveHours `json:"activeHours,omitempty,omitzero"`
+
+	// Every corresponds to the JSON schema field "every".
+	Every *string `json:"every,omitempty,omitzero"`
+
+	// IncludeReasoning corresponds to the JSON schema field "includeReasoning".
+	IncludeReasoning *bool `json:"includeReasoning,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Target corresponds to the JSON schema field "target".
+	Target *string `json:"target,omitempty,omitzero"`
+
+	// To corresponds to the JSON schema field "to".
+	To *string `json:"to,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsHeartbeatActiveHours struct {
+	// End corresponds to the JSON schema field "end".
+	End *string `json:"end,omitempty,omitzero"`
+
+	// Start corresponds to the JSON schema field "start".
+	Start *string `json:"start,omitempty,omitzero"`
+
+	// Timezone corresponds to the JSON schema field "timezone".
+	Timezone *string `json:"timezone,omitempty,omitzero"`
+}
 
 type ConfigAgentsDefaultsModel struct {
 	// Fallbacks corresponds to the JSON schema field "fallbacks".
@@ -107,11 +150,51 @@ type ConfigAgentsListElem struct {
 	// Default corresponds to the JSON schema field "default".
 	Default *bool `json:"default,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigAgentsListElemHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
+	// ID corresponds to the JSON schema field "id".
+	ID *string `json:"id,omitempty,omitzero"`
+
 	// Model corresponds to the JSON schema field "model".
 	Model interface{} `json:"model,omitempty,omitzero"`
 
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemHeartbeat struct {
+	// AckMaxChars corresponds to the JSON schema field "ackMaxChars".
+	AckMaxChars *int `json:"ackMaxChars,omitempty,omitzero"`
+
+	// ActiveHours corresponds to the JSON schema field "activeHours".
+	ActiveHours *ConfigAgentsListElemHeartbeatActiveHours `json:"activeHours,omitempty,omitzero"`
+
+	// Every corresponds to the JSON schema field "every".
+	Every *string `json:"every,omitempty,omitzero"`
+
+	// IncludeReasoning corresponds to the JSON schema field "includeReasoning".
+	IncludeReasoning *bool `json:"includeReasoning,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Target corresponds to the JSON schema field "target".
+	Target *string `json:"target,omitempty,omitzero"`
+
+	// To corresponds to the JSON schema field "to".
+	To *string `json:"to,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemHeartbeatActiveHours struct {
+	// End corresponds to the JSON schema field "end".
+	End *string `json:"end,omitempty,omitzero"`
+
+	// Start corresponds to the JSON schema field "start".
+	Start *string `json:"start,omitempty,omitzero"`
+
+	// Timezone corresponds to the JSON schema field "timezone".
+	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
 
 // Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
@@ -229,6 +312,17 @@ const ConfigChannelsWhatsappDmPolicyAllowlist ConfigChannelsWhatsappDmPolicy = "
 const ConfigChannelsWhatsappDmPolicyDisabled ConfigChannelsWhatsappDmPolicy = "disabled"
 const ConfigChannelsWhatsappDmPolicyOpen ConfigChannelsWhatsappDmPolicy = "open"
 const ConfigChannelsWhatsappDmPolicyPairing ConfigChannelsWhatsappDmPolicy = "pairing"
+
+type ConfigCron struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxConcurrentRuns corresponds to the JSON schema field "maxConcurrentRuns".
+	MaxConcurrentRuns *int `json:"maxConcurrentRuns,omitempty,omitzero"`
+
+	// Store corresponds to the JSON schema field "store".
+	Store *string `json:"store,omitempty,omitzero"`
+}
 
 type ConfigGateway struct {
 	// Auth corresponds to the JSON schema field "auth".

@@ -506,3 +506,111 @@ func (c Calls) DeviceTokenRevoke(ctx context.Context, p *DeviceTokenRevokeParams
 	}
 	return r, nil
 }
+
+// CronList calls "cron.list".
+func (c Calls) CronList(ctx context.Context, p *CronListParams) (*CronListResult, error) {
+	if p == nil {
+		p = &CronListParams{}
+	}
+	r := new(CronListResult)
+	if err := c.Caller.Call(ctx, "cron.list", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CronStatus calls "cron.status".
+func (c Calls) CronStatus(ctx context.Context, p *CronStatusParams) (*CronStatusResult, error) {
+	if p == nil {
+		p = &CronStatusParams{}
+	}
+	r := new(CronStatusResult)
+	if err := c.Caller.Call(ctx, "cron.status", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CronAdd calls "cron.add".
+func (c Calls) CronAdd(ctx context.Context, p *CronAddParams) (*CronAddResult, error) {
+	if p == nil {
+		p = &CronAddParams{}
+	}
+	r := new(CronAddResult)
+	if err := c.Caller.Call(ctx, "cron.add", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CronUpdate calls "cron.update".
+func (c Calls) CronUpdate(ctx context.Context, p *CronUpdateParams) (*CronUpdateResult, error) {
+	if p == nil {
+		p = &CronUpdateParams{}
+	}
+	r := new(CronUpdateResult)
+	if err := c.Caller.Call(ctx, "cron.update", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CronRemove calls "cron.remove".
+func (c Calls) CronRemove(ctx context.Context, p *CronRemoveParams) (*CronRemoveResult, error) {
+	if p == nil {
+		p = &CronRemoveParams{}
+	}
+	r := new(CronRemoveResult)
+	if err := c.Caller.Call(ctx, "cron.remove", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CronRun calls "cron.run".
+func (c Calls) CronRun(ctx context.Context, p *CronRunParams) (*CronRunResult, error) {
+	if p == nil {
+		p = &CronRunParams{}
+	}
+	r := new(CronRunResult)
+	if err := c.Caller.Call(ctx, "cron.run", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CronRuns calls "cron.runs".
+func (c Calls) CronRuns(ctx context.Context, p *CronRunsParams) (*CronRunsResult, error) {
+	if p == nil {
+		p = &CronRunsParams{}
+	}
+	r := new(CronRunsResult)
+	if err := c.Caller.Call(ctx, "cron.runs", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// LastHeartbeat calls "last-heartbeat".
+func (c Calls) LastHeartbeat(ctx context.Context, p *LastHeartbeatParams) (*LastHeartbeatResult, error) {
+	if p == nil {
+		p = &LastHeartbeatParams{}
+	}
+	r := new(LastHeartbeatResult)
+	if err := c.Caller.Call(ctx, "last-heartbeat", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetHeartbeats calls "set-heartbeats".
+func (c Calls) SetHeartbeats(ctx context.Context, p *SetHeartbeatsParams) (*SetHeartbeatsResult, error) {
+	if p == nil {
+		p = &SetHeartbeatsParams{}
+	}
+	r := new(SetHeartbeatsResult)
+	if err := c.Caller.Call(ctx, "set-heartbeats", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -595,6 +595,123 @@ func decodeDeviceTokenRevokeParams(d *wire.Decoder, v int) (*DeviceTokenRevokePa
 	return x, nil
 }
 
+// decodeCronListParams decodes and validates the params of "cron.list" for protocol v.
+func decodeCronListParams(d *wire.Decoder, v int) (*CronListParams, error) {
+	x := new(CronListParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.list", err)
+	}
+	return x, nil
+}
+
+// decodeCronStatusParams decodes and validates the params of "cron.status" for protocol v.
+func decodeCronStatusParams(d *wire.Decoder, v int) (*CronStatusParams, error) {
+	x := new(CronStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.status", err)
+	}
+	return x, nil
+}
+
+// decodeCronAddParams decodes and validates the params of "cron.add" for protocol v.
+func decodeCronAddParams(d *wire.Decoder, v int) (*CronAddParams, error) {
+	x := new(CronAddParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.add", err)
+	}
+	return x, nil
+}
+
+// decodeCronUpdateParams decodes and validates the params of "cron.update" for protocol v.
+func decodeCronUpdateParams(d *wire.Decoder, v int) (*CronUpdateParams, error) {
+	x := new(CronUpdateParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.update", err)
+	}
+	return x, nil
+}
+
+// decodeCronRemoveParams decodes and validates the params of "cron.remove" for protocol v.
+func decodeCronRemoveParams(d *wire.Decoder, v int) (*CronRemoveParams, error) {
+	x := new(CronRemoveParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.remove", err)
+	}
+	return x, nil
+}
+
+// decodeCronRunParams decodes and validates the params of "cron.run" for protocol v.
+func decodeCronRunParams(d *wire.Decoder, v int) (*CronRunParams, error) {
+	x := new(CronRunParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.run", err)
+	}
+	return x, nil
+}
+
+// decodeCronRunsParams decodes and validates the params of "cron.runs" for protocol v.
+func decodeCronRunsParams(d *wire.Decoder, v int) (*CronRunsParams, error) {
+	x := new(CronRunsParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("cron.runs", err)
+	}
+	return x, nil
+}
+
+// decodeLastHeartbeatParams decodes and validates the params of "last-heartbeat" for protocol v.
+func decodeLastHeartbeatParams(d *wire.Decoder, v int) (*LastHeartbeatParams, error) {
+	x := new(LastHeartbeatParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("last-heartbeat", err)
+	}
+	return x, nil
+}
+
+// decodeSetHeartbeatsParams decodes and validates the params of "set-heartbeats" for protocol v.
+func decodeSetHeartbeatsParams(d *wire.Decoder, v int) (*SetHeartbeatsParams, error) {
+	x := new(SetHeartbeatsParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("set-heartbeats", err)
+	}
+	return x, nil
+}
+
 // DecodeParams decodes and validates the params of method for protocol version v. Absent params (nil)
 // mean {}. It returns the params (a pointer to the method's params type) or an *rpc.Error:
 // INVALID_REQUEST for an unknown method or params that fail the schema (details.path locates the
@@ -938,6 +1055,78 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 	case "device.token.revoke":
 		if methodTable[41].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.list":
+		if methodTable[42].In(v) {
+			x, err := decodeCronListParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.status":
+		if methodTable[43].In(v) {
+			x, err := decodeCronStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.add":
+		if methodTable[44].In(v) {
+			x, err := decodeCronAddParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.update":
+		if methodTable[45].In(v) {
+			x, err := decodeCronUpdateParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.remove":
+		if methodTable[46].In(v) {
+			x, err := decodeCronRemoveParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.run":
+		if methodTable[47].In(v) {
+			x, err := decodeCronRunParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "cron.runs":
+		if methodTable[48].In(v) {
+			x, err := decodeCronRunsParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "last-heartbeat":
+		if methodTable[49].In(v) {
+			x, err := decodeLastHeartbeatParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "set-heartbeats":
+		if methodTable[50].In(v) {
+			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err
 			}

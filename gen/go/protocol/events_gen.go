@@ -142,3 +142,23 @@ func (*DevicePairResolvedEvent) EventName() string {
 func (*DevicePairResolvedEvent) Droppable() bool {
 	return true
 }
+
+// EventName returns "cron".
+func (*CronEvent) EventName() string {
+	return "cron"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*CronEvent) Droppable() bool {
+	return true
+}
+
+// EventName returns "heartbeat".
+func (*HeartbeatEvent) EventName() string {
+	return "heartbeat"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*HeartbeatEvent) Droppable() bool {
+	return true
+}

@@ -37,6 +37,25 @@ type ConfigHandler[C any] interface {
 	ConfigSchema(ctx context.Context, c C, p *ConfigSchemaParams) (*ConfigSchemaResult, error)
 }
 
+// CronHandler serves the "cron" methods. C is the server's per-call context (connection, identity).
+// Hand an implementation to the Mux with SetCron.
+type CronHandler[C any] interface {
+	// CronList serves "cron.list".
+	CronList(ctx context.Context, c C, p *CronListParams) (*CronListResult, error)
+	// CronStatus serves "cron.status".
+	CronStatus(ctx context.Context, c C, p *CronStatusParams) (*CronStatusResult, error)
+	// CronAdd serves "cron.add".
+	CronAdd(ctx context.Context, c C, p *CronAddParams) (*CronAddResult, error)
+	// CronUpdate serves "cron.update".
+	CronUpdate(ctx context.Context, c C, p *CronUpdateParams) (*CronUpdateResult, error)
+	// CronRemove serves "cron.remove".
+	CronRemove(ctx context.Context, c C, p *CronRemoveParams) (*CronRemoveResult, error)
+	// CronRun serves "cron.run".
+	CronRun(ctx context.Context, c C, p *CronRunParams) (*CronRunResult, error)
+	// CronRuns serves "cron.runs".
+	CronRuns(ctx context.Context, c C, p *CronRunsParams) (*CronRunsResult, error)
+}
+
 // DevicesHandler serves the "devices" methods. C is the server's per-call context (connection,
 // identity). Hand an implementation to the Mux with SetDevices.
 type DevicesHandler[C any] interface {
@@ -50,6 +69,15 @@ type DevicesHandler[C any] interface {
 	DeviceTokenRotate(ctx context.Context, c C, p *DeviceTokenRotateParams) (*DeviceTokenRotateResult, error)
 	// DeviceTokenRevoke serves "device.token.revoke".
 	DeviceTokenRevoke(ctx context.Context, c C, p *DeviceTokenRevokeParams) (*DeviceTokenRevokeResult, error)
+}
+
+// HeartbeatHandler serves the "heartbeat" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetHeartbeat.
+type HeartbeatHandler[C any] interface {
+	// LastHeartbeat serves "last-heartbeat".
+	LastHeartbeat(ctx context.Context, c C, p *LastHeartbeatParams) (*LastHeartbeatResult, error)
+	// SetHeartbeats serves "set-heartbeats".
+	SetHeartbeats(ctx context.Context, c C, p *SetHeartbeatsParams) (*SetHeartbeatsResult, error)
 }
 
 // MessagingHandler serves the "messaging" methods. C is the server's per-call context (connection,
@@ -186,6 +214,46 @@ func (UnimplementedConfigHandler[C]) ConfigSchema(context.Context, C, *ConfigSch
 	return nil, errNotImplemented("config.schema")
 }
 
+// UnimplementedCronHandler answers every "cron" method with UNAVAILABLE "<method> is not implemented
+// by this gateway yet". The Mux uses it for a group that was never set; embed it in an implementation
+// that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedCronHandler[C any] struct{}
+
+// CronList answers "cron.list": not implemented.
+func (UnimplementedCronHandler[C]) CronList(context.Context, C, *CronListParams) (*CronListResult, error) {
+	return nil, errNotImplemented("cron.list")
+}
+
+// CronStatus answers "cron.status": not implemented.
+func (UnimplementedCronHandler[C]) CronStatus(context.Context, C, *CronStatusParams) (*CronStatusResult, error) {
+	return nil, errNotImplemented("cron.status")
+}
+
+// CronAdd answers "cron.add": not implemented.
+func (UnimplementedCronHandler[C]) CronAdd(context.Context, C, *CronAddParams) (*CronAddResult, error) {
+	return nil, errNotImplemented("cron.add")
+}
+
+// CronUpdate answers "cron.update": not implemented.
+func (UnimplementedCronHandler[C]) CronUpdate(context.Context, C, *CronUpdateParams) (*CronUpdateResult, error) {
+	return nil, errNotImplemented("cron.update")
+}
+
+// CronRemove answers "cron.remove": not implemented.
+func (UnimplementedCronHandler[C]) CronRemove(context.Context, C, *CronRemoveParams) (*CronRemoveResult, error) {
+	return nil, errNotImplemented("cron.remove")
+}
+
+// CronRun answers "cron.run": not implemented.
+func (UnimplementedCronHandler[C]) CronRun(context.Context, C, *CronRunParams) (*CronRunResult, error) {
+	return nil, errNotImplemented("cron.run")
+}
+
+// CronRuns answers "cron.runs": not implemented.
+func (UnimplementedCronHandler[C]) CronRuns(context.Context, C, *CronRunsParams) (*CronRunsResult, error) {
+	return nil, errNotImplemented("cron.runs")
+}
+
 // UnimplementedDevicesHandler answers every "devices" method with UNAVAILABLE "<method> is not
 // implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
 // implementation that serves only part of the group, so the gap is explicit and the answer is honest.
@@ -214,6 +282,21 @@ func (UnimplementedDevicesHandler[C]) DeviceTokenRotate(context.Context, C, *Dev
 // DeviceTokenRevoke answers "device.token.revoke": not implemented.
 func (UnimplementedDevicesHandler[C]) DeviceTokenRevoke(context.Context, C, *DeviceTokenRevokeParams) (*DeviceTokenRevokeResult, error) {
 	return nil, errNotImplemented("device.token.revoke")
+}
+
+// UnimplementedHeartbeatHandler answers every "heartbeat" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedHeartbeatHandler[C any] struct{}
+
+// LastHeartbeat answers "last-heartbeat": not implemented.
+func (UnimplementedHeartbeatHandler[C]) LastHeartbeat(context.Context, C, *LastHeartbeatParams) (*LastHeartbeatResult, error) {
+	return nil, errNotImplemented("last-heartbeat")
+}
+
+// SetHeartbeats answers "set-heartbeats": not implemented.
+func (UnimplementedHeartbeatHandler[C]) SetHeartbeats(context.Context, C, *SetHeartbeatsParams) (*SetHeartbeatsResult, error) {
+	return nil, errNotImplemented("set-heartbeats")
 }
 
 // UnimplementedMessagingHandler answers every "messaging" method with UNAVAILABLE "<method> is not

@@ -487,6 +487,96 @@ var methodTable = [...]MethodInfo{
 		protocols:      8,
 		roles:          roleOperator,
 	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.list",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.status",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.add",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.update",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.remove",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.run",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "cron",
+		IdempotencyKey: false,
+		Name:           "cron.runs",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "heartbeat",
+		IdempotencyKey: false,
+		Name:           "last-heartbeat",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "heartbeat",
+		IdempotencyKey: false,
+		Name:           "set-heartbeats",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
 }
 
 // LookupMethod returns the method's description, or nil for an unknown name.
@@ -576,6 +666,24 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[40]
 	case "device.token.revoke":
 		return &methodTable[41]
+	case "cron.list":
+		return &methodTable[42]
+	case "cron.status":
+		return &methodTable[43]
+	case "cron.add":
+		return &methodTable[44]
+	case "cron.update":
+		return &methodTable[45]
+	case "cron.remove":
+		return &methodTable[46]
+	case "cron.run":
+		return &methodTable[47]
+	case "cron.runs":
+		return &methodTable[48]
+	case "last-heartbeat":
+		return &methodTable[49]
+	case "set-heartbeats":
+		return &methodTable[50]
 	}
 	return nil
 }
@@ -705,6 +813,18 @@ var eventTable = [...]EventInfo{
 		Targeted:  false,
 		protocols: 8,
 	},
+	{
+		Name:      "cron",
+		Scope:     ScopeNone,
+		Targeted:  false,
+		protocols: 12,
+	},
+	{
+		Name:      "heartbeat",
+		Scope:     ScopeNone,
+		Targeted:  false,
+		protocols: 12,
+	},
 }
 
 // LookupEvent returns the event's description, or nil for an unknown name.
@@ -736,6 +856,10 @@ func LookupEvent(name string) *EventInfo {
 		return &eventTable[11]
 	case "device.pair.resolved":
 		return &eventTable[12]
+	case "cron":
+		return &eventTable[13]
+	case "heartbeat":
+		return &eventTable[14]
 	}
 	return nil
 }

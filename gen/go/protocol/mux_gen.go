@@ -16,7 +16,9 @@ type Mux[C any] struct {
 	agent     AgentHandler[C]
 	chat      ChatHandler[C]
 	config    ConfigHandler[C]
+	cron      CronHandler[C]
 	devices   DevicesHandler[C]
+	heartbeat HeartbeatHandler[C]
 	messaging MessagingHandler[C]
 	nodes     NodesHandler[C]
 	sessions  SessionsHandler[C]
@@ -58,6 +60,16 @@ func (m *Mux[C]) Config() ConfigHandler[C] {
 	return m.config
 }
 
+// SetCron serves the "cron" methods with h (nil: UnimplementedCronHandler again).
+func (m *Mux[C]) SetCron(h CronHandler[C]) {
+	m.cron = h
+}
+
+// Cron returns the handler of the "cron" methods, or nil when none was set.
+func (m *Mux[C]) Cron() CronHandler[C] {
+	return m.cron
+}
+
 // SetDevices serves the "devices" methods with h (nil: UnimplementedDevicesHandler again).
 func (m *Mux[C]) SetDevices(h DevicesHandler[C]) {
 	m.devices = h
@@ -66,6 +78,16 @@ func (m *Mux[C]) SetDevices(h DevicesHandler[C]) {
 // Devices returns the handler of the "devices" methods, or nil when none was set.
 func (m *Mux[C]) Devices() DevicesHandler[C] {
 	return m.devices
+}
+
+// SetHeartbeat serves the "heartbeat" methods with h (nil: UnimplementedHeartbeatHandler again).
+func (m *Mux[C]) SetHeartbeat(h HeartbeatHandler[C]) {
+	m.heartbeat = h
+}
+
+// Heartbeat returns the handler of the "heartbeat" methods, or nil when none was set.
+func (m *Mux[C]) Heartbeat() HeartbeatHandler[C] {
+	return m.heartbeat
 }
 
 // SetMessaging serves the "messaging" methods with h (nil: UnimplementedMessagingHandler again).
@@ -287,6 +309,42 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 	case "device.token.revoke":
 		if methodTable[41].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
+		}
+	case "cron.list":
+		if methodTable[42].In(v) {
+			return m.dispatchCronList(ctx, c, d, v)
+		}
+	case "cron.status":
+		if methodTable[43].In(v) {
+			return m.dispatchCronStatus(ctx, c, d, v)
+		}
+	case "cron.add":
+		if methodTable[44].In(v) {
+			return m.dispatchCronAdd(ctx, c, d, v)
+		}
+	case "cron.update":
+		if methodTable[45].In(v) {
+			return m.dispatchCronUpdate(ctx, c, d, v)
+		}
+	case "cron.remove":
+		if methodTable[46].In(v) {
+			return m.dispatchCronRemove(ctx, c, d, v)
+		}
+	case "cron.run":
+		if methodTable[47].In(v) {
+			return m.dispatchCronRun(ctx, c, d, v)
+		}
+	case "cron.runs":
+		if methodTable[48].In(v) {
+			return m.dispatchCronRuns(ctx, c, d, v)
+		}
+	case "last-heartbeat":
+		if methodTable[49].In(v) {
+			return m.dispatchLastHeartbeat(ctx, c, d, v)
+		}
+	case "set-heartbeats":
+		if methodTable[50].In(v) {
+			return m.dispatchSetHeartbeats(ctx, c, d, v)
 		}
 	}
 	return nil, errUnknownMethod(method)
@@ -1103,6 +1161,186 @@ func (m *Mux[C]) dispatchDeviceTokenRevoke(ctx context.Context, c C, d *wire.Dec
 		h = UnimplementedDevicesHandler[C]{}
 	}
 	r, err := h.DeviceTokenRevoke(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronList decodes the params of "cron.list" and calls the "cron" group's CronList.
+func (m *Mux[C]) dispatchCronList(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronListParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronList(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronStatus decodes the params of "cron.status" and calls the "cron" group's CronStatus.
+func (m *Mux[C]) dispatchCronStatus(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronStatusParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronStatus(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronAdd decodes the params of "cron.add" and calls the "cron" group's CronAdd.
+func (m *Mux[C]) dispatchCronAdd(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronAddParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronAdd(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronUpdate decodes the params of "cron.update" and calls the "cron" group's CronUpdate.
+func (m *Mux[C]) dispatchCronUpdate(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronUpdateParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronUpdate(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronRemove decodes the params of "cron.remove" and calls the "cron" group's CronRemove.
+func (m *Mux[C]) dispatchCronRemove(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronRemoveParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronRemove(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronRun decodes the params of "cron.run" and calls the "cron" group's CronRun.
+func (m *Mux[C]) dispatchCronRun(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronRunParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronRun(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchCronRuns decodes the params of "cron.runs" and calls the "cron" group's CronRuns.
+func (m *Mux[C]) dispatchCronRuns(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeCronRunsParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cron
+	if h == nil {
+		h = UnimplementedCronHandler[C]{}
+	}
+	r, err := h.CronRuns(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchLastHeartbeat decodes the params of "last-heartbeat" and calls the "heartbeat" group's LastHeartbeat.
+func (m *Mux[C]) dispatchLastHeartbeat(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeLastHeartbeatParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.heartbeat
+	if h == nil {
+		h = UnimplementedHeartbeatHandler[C]{}
+	}
+	r, err := h.LastHeartbeat(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchSetHeartbeats decodes the params of "set-heartbeats" and calls the "heartbeat" group's SetHeartbeats.
+func (m *Mux[C]) dispatchSetHeartbeats(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeSetHeartbeatsParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.heartbeat
+	if h == nil {
+		h = UnimplementedHeartbeatHandler[C]{}
+	}
+	r, err := h.SetHeartbeats(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,60 @@ import (
 // generated code. It reports false for an unknown ref.
 func Validate(ref string, data []byte) (error, bool) {
 	switch ref {
+	case "cron.json#/$defs/CronIsolation":
+		var v CronIsolation
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronJob":
+		var v CronJob
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronJobPatch":
+		var v CronJobPatch
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronJobState":
+		var v CronJobState
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronPayload":
+		_, err := DecodeCronPayload(data)
+		return err, true
+	case "cron.json#/$defs/CronPayloadAgentTurn":
+		var v CronPayloadAgentTurn
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronPayloadPatch":
+		_, err := DecodeCronPayloadPatch(data)
+		return err, true
+	case "cron.json#/$defs/CronPayloadPatchAgentTurn":
+		var v CronPayloadPatchAgentTurn
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronPayloadPatchSystemEvent":
+		var v CronPayloadPatchSystemEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronPayloadSystemEvent":
+		var v CronPayloadSystemEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronRunLogEntry":
+		var v CronRunLogEntry
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronRunStatus":
+		var v CronRunStatus
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronSchedule":
+		_, err := DecodeCronSchedule(data)
+		return err, true
+	case "cron.json#/$defs/CronScheduleAt":
+		var v CronScheduleAt
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronScheduleCron":
+		var v CronScheduleCron
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronScheduleEvery":
+		var v CronScheduleEvery
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronSessionTarget":
+		var v CronSessionTarget
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "cron.json#/$defs/CronWakeMode":
+		var v CronWakeMode
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "defs.json#/$defs/ClientID":
 		var v ClientID
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -102,6 +156,9 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "events/connect.challenge.json#/$defs/payload":
 		var v ConnectChallengeEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/cron.json#/$defs/payload":
+		var v CronEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "events/device.pair.requested.json#/$defs/payload":
 		var v DevicePairRequest
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -110,6 +167,9 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "events/health.json#/$defs/payload":
 		var v HealthSummary
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/heartbeat.json#/$defs/payload":
+		var v HeartbeatEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "events/node.invoke.request.json#/$defs/payload":
 		var v NodeInvokeRequestEvent
@@ -244,6 +304,48 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/connect.json#/$defs/server":
 		var v HelloOkServer
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.add.json#/$defs/params":
+		var v CronAddParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.add.json#/$defs/result":
+		var v CronJob
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.list.json#/$defs/params":
+		var v CronListParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.list.json#/$defs/result":
+		var v CronListResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.remove.json#/$defs/params":
+		var v CronRemoveParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.remove.json#/$defs/result":
+		var v CronRemoveResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.run.json#/$defs/params":
+		var v CronRunParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.run.json#/$defs/result":
+		var v CronRunResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.runs.json#/$defs/params":
+		var v CronRunsParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.runs.json#/$defs/result":
+		var v CronRunsResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.status.json#/$defs/params":
+		var v CronStatusParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.status.json#/$defs/result":
+		var v CronStatusResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.update.json#/$defs/params":
+		var v CronUpdateParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/cron.update.json#/$defs/result":
+		var v CronJob
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/device.pair.approve.json#/$defs/params":
 		var v DevicePairApproveParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -279,6 +381,12 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/health.json#/$defs/result":
 		var v HealthSummary
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/last-heartbeat.json#/$defs/params":
+		var v LastHeartbeatParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/last-heartbeat.json#/$defs/result":
+		var v HeartbeatEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/logs.tail.json#/$defs/params":
 		var v LogsTailParams
@@ -403,6 +511,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/sessions.reset.json#/$defs/result":
 		var v SessionsResetResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/set-heartbeats.json#/$defs/params":
+		var v SetHeartbeatsParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/set-heartbeats.json#/$defs/result":
+		var v SetHeartbeatsResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/status.json#/$defs/params":
 		var v StatusParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -461,6 +575,24 @@ func Validate(ref string, data []byte) (error, bool) {
 // SchemaRefs lists every ref Validate knows.
 func SchemaRefs() []string {
 	return []string{
+		"cron.json#/$defs/CronIsolation",
+		"cron.json#/$defs/CronJob",
+		"cron.json#/$defs/CronJobPatch",
+		"cron.json#/$defs/CronJobState",
+		"cron.json#/$defs/CronPayload",
+		"cron.json#/$defs/CronPayloadAgentTurn",
+		"cron.json#/$defs/CronPayloadPatch",
+		"cron.json#/$defs/CronPayloadPatchAgentTurn",
+		"cron.json#/$defs/CronPayloadPatchSystemEvent",
+		"cron.json#/$defs/CronPayloadSystemEvent",
+		"cron.json#/$defs/CronRunLogEntry",
+		"cron.json#/$defs/CronRunStatus",
+		"cron.json#/$defs/CronSchedule",
+		"cron.json#/$defs/CronScheduleAt",
+		"cron.json#/$defs/CronScheduleCron",
+		"cron.json#/$defs/CronScheduleEvery",
+		"cron.json#/$defs/CronSessionTarget",
+		"cron.json#/$defs/CronWakeMode",
 		"defs.json#/$defs/ClientID",
 		"defs.json#/$defs/ClientMode",
 		"defs.json#/$defs/DevicePairRequest",
@@ -487,9 +619,11 @@ func SchemaRefs() []string {
 		"events/agent.json#/$defs/payload",
 		"events/chat.json#/$defs/payload",
 		"events/connect.challenge.json#/$defs/payload",
+		"events/cron.json#/$defs/payload",
 		"events/device.pair.requested.json#/$defs/payload",
 		"events/device.pair.resolved.json#/$defs/payload",
 		"events/health.json#/$defs/payload",
+		"events/heartbeat.json#/$defs/payload",
 		"events/node.invoke.request.json#/$defs/payload",
 		"events/node.pair.requested.json#/$defs/payload",
 		"events/node.pair.resolved.json#/$defs/payload",
@@ -533,6 +667,20 @@ func SchemaRefs() []string {
 		"methods/connect.json#/$defs/paramsV2",
 		"methods/connect.json#/$defs/result",
 		"methods/connect.json#/$defs/server",
+		"methods/cron.add.json#/$defs/params",
+		"methods/cron.add.json#/$defs/result",
+		"methods/cron.list.json#/$defs/params",
+		"methods/cron.list.json#/$defs/result",
+		"methods/cron.remove.json#/$defs/params",
+		"methods/cron.remove.json#/$defs/result",
+		"methods/cron.run.json#/$defs/params",
+		"methods/cron.run.json#/$defs/result",
+		"methods/cron.runs.json#/$defs/params",
+		"methods/cron.runs.json#/$defs/result",
+		"methods/cron.status.json#/$defs/params",
+		"methods/cron.status.json#/$defs/result",
+		"methods/cron.update.json#/$defs/params",
+		"methods/cron.update.json#/$defs/result",
 		"methods/device.pair.approve.json#/$defs/params",
 		"methods/device.pair.approve.json#/$defs/result",
 		"methods/device.pair.list.json#/$defs/params",
@@ -545,6 +693,8 @@ func SchemaRefs() []string {
 		"methods/device.token.rotate.json#/$defs/result",
 		"methods/health.json#/$defs/params",
 		"methods/health.json#/$defs/result",
+		"methods/last-heartbeat.json#/$defs/params",
+		"methods/last-heartbeat.json#/$defs/result",
 		"methods/logs.tail.json#/$defs/params",
 		"methods/logs.tail.json#/$defs/result",
 		"methods/node.describe.json#/$defs/params",
@@ -584,6 +734,8 @@ func SchemaRefs() []string {
 		"methods/sessions.list.json#/$defs/result",
 		"methods/sessions.reset.json#/$defs/params",
 		"methods/sessions.reset.json#/$defs/result",
+		"methods/set-heartbeats.json#/$defs/params",
+		"methods/set-heartbeats.json#/$defs/result",
 		"methods/status.json#/$defs/params",
 		"methods/status.json#/$defs/result",
 		"methods/status.json#/$defs/sessionStatus",
