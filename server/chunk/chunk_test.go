@@ -105,7 +105,9 @@ func TestHugeFencedBlock(t *testing.T) {
 			}
 			inner.WriteString(c)
 		}
-		strip := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~~~~python\n", ""), "~~~~", "") }
+		strip := func(s string) string {
+			return strings.ReplaceAll(strings.ReplaceAll(s, "~~~~python\n", ""), "~~~~", "")
+		}
 		if noSpace(strip(inner.String())) != noSpace(strings.ReplaceAll(strings.ReplaceAll(text, "~~~~python\n", ""), "~~~~", "")) {
 			t.Fatalf("limit %d: content changed", limit)
 		}
