@@ -61,5 +61,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newSetupCmd(g))
 	root.AddCommand(newLoginCmd(g))
 	root.AddCommand(newNodesCmd(g))
+	root.AddCommand(newPairingCmd(g))
 	return root
 }
