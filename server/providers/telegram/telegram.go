@@ -23,6 +23,9 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/mymmrac/telego/telegoapi"
 
+	"github.com/clawgate/gateway/server/access"
+	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -55,17 +58,28 @@ type Config struct {
 	// context deadline).
 	HTTPClient *http.Client
 	Inbound    providers.Inbound
-	Logger     *slog.Logger
+	// Access, when set, decides who reaches the agent by issue 21's rules (dmPolicy
+	// pairing by default, groupPolicy allowlist, mention gating) instead of AllowFrom
+	// alone, whose empty list admits everyone. Access.AllowFrom should carry the
+	// configured allowFrom; Normalize defaults to this provider's id normaliser.
+	Access *access.Config
+	// Pairing is the channel pairing store (approvals, pending codes); used with Access.
+	Pairing *pairing.Store
+	// History keeps unanswered group messages for context (optional, with Access).
+	History *grouphistory.Buffer
+	Logger  *slog.Logger
 	// OnChange is called when the running state or last error changes (health refresh).
 	OnChange func()
 }
 
 // Provider is the Telegram bot. Create with New.
 type Provider struct {
-	cfg  Config
-	bot  *telego.Bot
-	log  *slog.Logger
-	gate *providers.Gate
+	cfg   Config
+	bot   *telego.Bot
+	log   *slog.Logger
+	gate  *providers.Gate
+	guard *providers.Guard // set when Config.Access is
+	botID int64
 
 	mu       sync.Mutex
 	running  bool
@@ -99,11 +113,52 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	log := cfg.Logger.With("channel", providers.Telegram)
+	p := &Provider{cfg: cfg, bot: bot, log: log}
+	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
+	if cfg.Access != nil {
+		ac := *cfg.Access
+		if ac.Normalize == nil {
+			ac.Normalize = normID
+		}
+		ac.ApprovedInGroups = true // as the original does for Telegram
+		if err := ac.Validate(); err != nil {
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+		p.guard = &providers.Guard{Channel: providers.Telegram, Access: ac, Pairing: cfg.Pairing, History: cfg.History,
+			Label: "Telegram", Next: cfg.Inbound, Log: log, Reply: p.replyText}
+		return p, nil
+	}
 	allow := providers.NewAllowList(cfg.AllowFrom, normID)
 	if allow.Open() {
 		log.Warn("telegram.allowFrom is empty or \"*\": every Telegram user can talk to the agent")
 	}
-	return &Provider{cfg: cfg, bot: bot, log: log, gate: &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}}, nil
+	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
+	return p, nil
+}
+
+// SetAccess replaces the access settings on a config reload (only for a provider
+// built with Config.Access).
+func (p *Provider) SetAccess(c access.Config) error {
+	if p.guard == nil {
+		return errors.New("telegram: provider was built without access settings")
+	}
+	if c.Normalize == nil {
+		c.Normalize = normID
+	}
+	c.ApprovedInGroups = true
+	return p.guard.SetAccess(c)
+}
+
+// replyText sends a plain text (the pairing code) to a chat.
+func (p *Provider) replyText(ctx context.Context, chat, text string) error {
+	cid, err := chatID(chat)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	defer cancel()
+	_, err = p.bot.SendMessage(rctx, &telego.SendMessageParams{ChatID: cid, Text: text})
+	return mapErr(err, chat)
 }
 
 // normID normalises an allowFrom entry or sender identity: ids as digits, usernames
@@ -261,12 +316,50 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
 		Time:       time.Unix(m.Date, 0),
 	}
+	if p.guard != nil {
+		p.admit(ctx, m, msg, text)
+		return
+	}
 	// allowFrom may name the user (id or @username) or the chat (id).
 	ids := []string{from, msg.ChatID}
 	if m.From.Username != "" {
 		ids = append(ids, "@"+m.From.Username)
 	}
 	p.gate.Deliver(ctx, msg, ids...)
+}
+
+// admit runs a message through the access guard: the sender's id and @username
+// identify them (in a DM the chat id is the user id, as the original pairs it).
+func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.Message, text string) {
+	ids := []string{msg.From}
+	if m.From.Username != "" {
+		ids = append(ids, "@"+m.From.Username)
+	}
+	tm := access.TelegramMessage{Text: text}
+	ents := m.Entities
+	if m.Text == "" {
+		ents = m.CaptionEntities
+	}
+	for _, e := range ents {
+		te := access.TelegramEntity{Type: e.Type, Offset: e.Offset, Length: e.Length}
+		if e.User != nil {
+			te.UserID = e.User.ID
+		}
+		tm.Entities = append(tm.Entities, te)
+	}
+	if r := m.ReplyToMessage; r != nil && r.From != nil {
+		tm.ReplyToFromID = r.From.ID
+	}
+	_, isCmd := access.TelegramCommand(tm, p.Username())
+	am := access.Message{
+		AccountID: msg.AccountID,
+		Group:     msg.Group,
+		GroupID:   msg.ChatID,
+		SenderIDs: ids,
+		Mentioned: access.MentionedTelegram(tm, p.Username(), p.botID),
+		Command:   isCmd,
+	}
+	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
 }
 
 // LastError is the last API error ("" when the last call worked).
