@@ -346,8 +346,20 @@ func TestInvalidConfigMidRun(t *testing.T) {
 	for _, is := range got.Issues {
 		paths = append(paths, is.Path)
 	}
-	if got.Valid || !strings.Contains(strings.Join(paths, ","), "gateway.port") || !strings.Contains(strings.Join(paths, ","), "agent.backend") {
+	if got.Valid || !strings.Contains(strings.Join(paths, ","), "gateway.port") || !strings.Contains(strings.Join(paths, ","), "agents.defaults.backend") { // agent.backend, migrated
 		t.Fatalf("config.get: valid=%v issues=%+v", got.Valid, got.Issues)
+	}
+	// health says so, once the refresh the bad edit asked for has run.
+	probe := true
+	h, err := c.Calls.Health(ctx, &protocol.HealthParams{Probe: &probe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Config == nil || h.Config.Ok || !strings.Contains(h.Config.GetError(), "/gateway/port") || h.Config.Path != path {
+		t.Fatalf("health config: %+v", h.Config)
+	}
+	if n := strings.Count(p.out.String(), "config reload skipped"); n != 1 {
+		t.Fatalf("want one error line for the bad edit, got %d:\n%s", n, p.out)
 	}
 	// The running config still serves: the agent answers, Telegram delivers.
 	s := "cfg"
@@ -366,5 +378,17 @@ func TestInvalidConfigMidRun(t *testing.T) {
 	wg.Wait()
 	if failures.Load() > 0 || c.Hello().Server.ConnID != conn {
 		t.Fatalf("%d of %d calls failed; conn %s → %s", failures.Load(), calls.Load(), conn, c.Hello().Server.ConnID)
+	}
+	// A good file again: health is back to ok.
+	if err := os.WriteFile(path+".tmp", []byte(`{ gateway: { reload: { mode: "hot", debounceMs: 50 } }, commands: { native: "auto" } }`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	p.waitOutput(t, "reloaded config:")
+	h, err = c.Calls.Health(ctx, &protocol.HealthParams{Probe: &probe})
+	if err != nil || h.Config == nil || !h.Config.Ok || len(h.Config.Unimplemented) != 1 || h.Config.Unimplemented[0] != "commands" {
+		t.Fatalf("health config after the fix: %+v %v", h.Config, err)
 	}
 }

@@ -135,7 +135,7 @@ func TestDNSRebindingAttack(t *testing.T) {
 	cws, crec := p.client(t)
 	_ = cws.WriteMessage(gws.OpcodeText, reqFrame("set", "config.set", map[string]any{"raw": shell}))
 	f := waitFor(t, crec.frames, `"id":"set"`)
-	if okOf(f) || !strings.Contains(f, `"INVALID_REQUEST"`) || !strings.Contains(f, "config.set cannot change agent.backend, agent.command") {
+	if okOf(f) || !strings.Contains(f, `"INVALID_REQUEST"`) || !strings.Contains(f, "config.set cannot change agents.defaults.cliBackends, agents.defaults.model.primary") {
 		t.Fatalf("config.set of a command backend without a secret: %s", f)
 	}
 	if after, _ := os.ReadFile(filepath.Join(home, "clawdbot.json")); !bytes.Equal(before, after) {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
@@ -68,20 +70,16 @@ func TestLoginThroughGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(srv)
 	srv.Mux().SetMessaging(h)
 	if err := h.Attach(srv); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := gateway.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background(), "test over", 0)
+	url := gatewaytest.Start(t, srv).URL
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	c, err := gatewayclient.Dial(ctx, "ws://"+ln.Addr().String(), gatewayclient.Options{
+	c, err := gatewayclient.Dial(ctx, url, gatewayclient.Options{
 		Client:    gatewayclient.ClientInfo{ID: protocol.ClientIDCli, Name: "cli", Version: "test", Platform: runtime.GOOS, Mode: "cli"},
 		Reconnect: gatewayclient.ReconnectPolicy{Disabled: true},
 	})

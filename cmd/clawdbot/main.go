@@ -59,6 +59,8 @@ func newRoot() *cobra.Command {
 	addHelperCommands(root, gw, g)
 	addServiceCommands(gw, g)
 	root.AddCommand(newSetupCmd(g))
+	root.AddCommand(newDoctorCmd(g))
+	root.AddCommand(newConfigCmd(g))
 	root.AddCommand(newLoginCmd(g))
 	root.AddCommand(newNodesCmd(g))
 	root.AddCommand(newPairingCmd(g))

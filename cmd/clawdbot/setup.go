@@ -6,17 +6,19 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawgate/gateway/server/config"
 )
 
-// starterConfig is the config `clawdbot setup` writes: the one required key and
-// commented pointers to the ones people change first.
+// starterConfig is the config `clawdbot setup` writes, in the original's current
+// shape: gateway.mode (required to start), the agent workspace, and commented
+// pointers to the keys people change first. %s is the workspace path.
 const starterConfig = `// Clawdbot gateway configuration. JSON5: comments and trailing commas are fine.
-// Written by ` + "`clawdbot setup`" + `. A running gateway watches this file and applies
-// edits (gateway.reload.mode "hybrid": hot where it can, a restart where needed).
+// Written by ` + "`clawdbot setup`" + `; edit it, or use ` + "`clawdbot config set PATH VALUE`" + `.
+// A running gateway watches this file and applies edits (gateway.reload.mode "hybrid").
 {
   gateway: {
     // "local": this machine runs the gateway; ` + "`clawdbot gateway`" + ` refuses to start otherwise.
@@ -24,8 +26,15 @@ const starterConfig = `// Clawdbot gateway configuration. JSON5: comments and tr
 
     // port: 18789,        // or CLAWDBOT_GATEWAY_PORT / --port (the --dev profile uses 19001)
     // bind: "loopback",   // loopback | lan | tailnet | auto
-    // auth: { mode: "token", token: "a-long-random-secret" },  // set before binding beyond loopback
+    // auth: { mode: "token", token: "${CLAWDBOT_GATEWAY_TOKEN}" },  // set before binding beyond loopback
   },
+  agents: {
+    defaults: {
+      workspace: %q,
+      // model: { primary: "openai/gpt-4o-mini" },
+    },
+  },
+  // channels: { telegram: { botToken: "123:abc", dmPolicy: "pairing" } },
 }
 `
 
@@ -80,7 +89,7 @@ func runSetup(out io.Writer, g *globalFlags) error {
 			fmt.Fprintf(out, "note: %v\n", gerr)
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		if err := config.Save(paths.ConfigPath, []byte(starterConfig)); err != nil {
+		if err := config.Save(paths.ConfigPath, []byte(fmt.Sprintf(starterConfig, paths.Workspace))); err != nil {
 			return &exitError{exitRemote, err}
 		}
 		fmt.Fprintf(out, "wrote config %s (gateway.mode=local)\n", paths.ConfigPath)
@@ -88,14 +97,18 @@ func runSetup(out io.Writer, g *globalFlags) error {
 		return &exitError{exitRemote, fmt.Errorf("config: %w", err)}
 	}
 
-	created, err = ensureDir(paths.Workspace, 0o755)
+	_, statErr := os.Stat(paths.Workspace)
+	wrote, err := config.EnsureWorkspace(paths.Workspace)
 	if err != nil {
 		return &exitError{exitRemote, fmt.Errorf("workspace: %w", err)}
 	}
-	if created {
+	if statErr != nil {
 		fmt.Fprintf(out, "created workspace %s\n", paths.Workspace)
 	} else {
 		fmt.Fprintf(out, "workspace %s already exists\n", paths.Workspace)
+	}
+	if len(wrote) > 0 {
+		fmt.Fprintf(out, "wrote %s\n", strings.Join(wrote, ", "))
 	}
 
 	next := "clawdbot"

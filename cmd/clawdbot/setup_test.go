@@ -67,9 +67,15 @@ func checkAbsent(t *testing.T, paths ...string) {
 }
 
 func TestStarterConfigIsValid(t *testing.T) {
-	f, err := config.Parse("clawdbot.json", []byte(starterConfig))
+	f, err := config.ParseWith("clawdbot.json", []byte(fmt.Sprintf(starterConfig, "/home/u/clawd")), config.MapEnv(nil))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(f.Migrated) > 0 || len(f.Unimplemented) > 0 {
+		t.Fatalf("starter config is not plain current shape: migrated %v, unimplemented %v", f.Migrated, f.Unimplemented)
+	}
+	if a, err := config.ResolveAgent(&f.Config, "/home/u"); err != nil || a.Workspace != "/home/u/clawd" {
+		t.Fatalf("workspace = %+v, %v", a, err)
 	}
 	if err := config.ModeGuard(f, false); err != nil {
 		t.Fatalf("starter config does not allow the gateway to start: %v", err)
@@ -93,8 +99,13 @@ func TestSetupCreatesAndIsIdempotent(t *testing.T) {
 	checkMode(t, cfg, 0o600, false)
 	checkMode(t, ws, 0o755, true)
 	raw, _ := os.ReadFile(cfg)
-	if string(raw) != starterConfig {
+	if string(raw) != fmt.Sprintf(starterConfig, ws) {
 		t.Fatalf("config:\n%s", raw)
+	}
+	for _, name := range append([]string{config.FirstRunFile}, config.BootstrapFiles...) {
+		if b, err := os.ReadFile(filepath.Join(ws, name)); err != nil || len(b) == 0 {
+			t.Fatalf("workspace file %s: %v", name, err)
+		}
 	}
 	checkAbsent(t, filepath.Join(home, ".clawdbot-dev"), filepath.Join(home, "clawd-dev"))
 

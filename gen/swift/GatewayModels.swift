@@ -156,6 +156,11 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// chat.subscribe, chat.unsubscribe, …).
     /// params NodeEventParams; result NodeEventResult; protocols 3.
     case nodeEvent = "node.event"
+    /// Switches talk (continuous voice) mode on or off and tells every client with a talk.mode event. A
+    /// webchat client may only do so while an iOS or Android node is connected (the phone does the
+    /// talking).
+    /// params TalkModeParams; result TalkModeResult; protocols 2, 3.
+    case talkMode = "talk.mode"
     /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested
     /// when a request was created. Requests expire after 5 min.
     /// params NodePairRequestParams; result NodePairRequestResult; protocols 2, 3.
@@ -236,6 +241,9 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// node.invoke.result carrying the same id.
     /// payload NodeInvokeRequestEvent; protocols 3.
     case nodeInvokeRequest = "node.invoke.request"
+    /// Talk mode changed (a talk.mode call). Droppable: the next change carries the whole state.
+    /// payload TalkModeEvent; protocols 2, 3.
+    case talkMode = "talk.mode"
     /// Protocol 3: a device pairing request was created. Only to operators with operator.pairing.
     /// Droppable.
     /// payload DevicePairRequestedEvent; protocols 3.
@@ -1765,6 +1773,9 @@ public struct HealthParams: Codable, Sendable {
 
 /// The health snapshot.
 public struct HealthSummary: Codable, Sendable {
+    /// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
+    /// broken or gone: the gateway keeps running on the last good config, and error says why.
+    public let config: HealthSummaryConfig?
     /// Open WebSocket connections.
     public let connections: Int?
     /// Discord is not implemented by this gateway; always unconfigured. Kept for clients that read it.
@@ -1786,6 +1797,7 @@ public struct HealthSummary: Codable, Sendable {
     public let web: HealthSummaryWeb
 
     public init(
+        config: HealthSummaryConfig? = nil,
         connections: Int? = nil,
         discord: HealthSummaryDiscord? = nil,
         durationMs: Int,
@@ -1797,6 +1809,7 @@ public struct HealthSummary: Codable, Sendable {
         uptimeMs: Int? = nil,
         web: HealthSummaryWeb
     ) {
+        self.config = config
         self.connections = connections
         self.discord = discord
         self.durationMs = durationMs
@@ -1810,6 +1823,7 @@ public struct HealthSummary: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case config
         case connections
         case discord
         case durationMs
@@ -1820,6 +1834,43 @@ public struct HealthSummary: Codable, Sendable {
         case ts
         case uptimeMs
         case web
+    }
+}
+
+/// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
+/// broken or gone: the gateway keeps running on the last good config, and error says why.
+public struct HealthSummaryConfig: Codable, Sendable {
+    /// Why the last edit was not applied (parse error with line and column, schema issues, missing file).
+    public let error: String?
+    /// Legacy keys migrated in memory; clawdbot doctor --fix rewrites the file.
+    public let legacy: [String]?
+    /// The file on disk loaded and is the one in use.
+    public let ok: Bool
+    /// The config file path.
+    public let path: String
+    /// Keys set in the file that the original knows but this gateway does not act on.
+    public let unimplemented: [String]?
+
+    public init(
+        error: String? = nil,
+        legacy: [String]? = nil,
+        ok: Bool,
+        path: String,
+        unimplemented: [String]? = nil
+    ) {
+        self.error = error
+        self.legacy = legacy
+        self.ok = ok
+        self.path = path
+        self.unimplemented = unimplemented
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+        case legacy
+        case ok
+        case path
+        case unimplemented
     }
 }
 
@@ -4456,6 +4507,93 @@ public struct SystemPresenceParams: Codable, Sendable {
 
 /// A bare array of presence rows (not wrapped in an object).
 public typealias SystemPresenceResult = [PresenceEntry]
+
+/// The talk mode a client set.
+public struct TalkModeEvent: Codable, Sendable {
+    /// Talk mode on or off.
+    public let enabled: Bool
+    /// The phase the client passed; null when it passed none.
+    public let phase: String?
+    /// When the mode was set, ms since the epoch.
+    public let ts: Int
+
+    public init(
+        enabled: Bool,
+        phase: String?,
+        ts: Int
+    ) {
+        self.enabled = enabled
+        self.phase = phase
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case phase
+        case ts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.phase, forKey: .phase)
+        try container.encode(self.ts, forKey: .ts)
+    }
+}
+
+/// The requested talk mode.
+public struct TalkModeParams: Codable, Sendable {
+    /// Talk mode on or off.
+    public let enabled: Bool
+    /// Where the talk loop is (for example listening, thinking, speaking); free text passed on.
+    public let phase: String?
+
+    public init(
+        enabled: Bool,
+        phase: String? = nil
+    ) {
+        self.enabled = enabled
+        self.phase = phase
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case phase
+    }
+}
+
+/// The mode as set and broadcast (the talk.mode event's payload).
+public struct TalkModeResult: Codable, Sendable {
+    /// Talk mode on or off.
+    public let enabled: Bool
+    /// The phase passed; null when none was.
+    public let phase: String?
+    /// When the mode was set, ms since the epoch.
+    public let ts: Int
+
+    public init(
+        enabled: Bool,
+        phase: String?,
+        ts: Int
+    ) {
+        self.enabled = enabled
+        self.phase = phase
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case phase
+        case ts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.phase, forKey: .phase)
+        try container.encode(self.ts, forKey: .ts)
+    }
+}
 
 /// Telegram runtime state.
 public struct TelegramStatus: Codable, Sendable {

@@ -18,7 +18,7 @@ func TestAgentTwoStageAndEventOrder(t *testing.T) {
 	ch := c.send("agent", map[string]any{"message": "tell me", "sessionKey": "main", "idempotencyKey": "run-1"})
 	first := next(t, ch, "accepted")
 	if !first.OK || status(t, first) != "accepted" {
-		t.Fatalf("first res: %s", first.raw)
+		t.Fatalf("first res: %s", first.Raw)
 	}
 	var acc struct {
 		RunID      string
@@ -36,7 +36,7 @@ func TestAgentTwoStageAndEventOrder(t *testing.T) {
 		}
 	}
 	if err := json.Unmarshal(final.Payload, &fin); err != nil || !final.OK || first.ID != final.ID {
-		t.Fatalf("final res: %s", final.raw)
+		t.Fatalf("final res: %s", final.Raw)
 	}
 	if fin.RunID != "run-1" || fin.Status != "ok" || fin.Summary != "completed" || len(fin.Result.Payloads) != 1 || fin.Result.Payloads[0].Text != "echo: tell me" {
 		t.Fatalf("final payload: %s", final.Payload)
@@ -96,7 +96,7 @@ func TestAgentWithoutSessionKeyHasNoChatEvents(t *testing.T) {
 	ch := c.send("agent", map[string]any{"message": "plain", "idempotencyKey": "run-ns"})
 	next(t, ch, "accepted")
 	if f := next(t, ch, "final"); !f.OK {
-		t.Fatalf("final: %s", f.raw)
+		t.Fatalf("final: %s", f.Raw)
 	}
 	agents, _ := c.runEvents("run-ns", false)
 	for _, ev := range agents {
@@ -105,9 +105,9 @@ func TestAgentWithoutSessionKeyHasNoChatEvents(t *testing.T) {
 		}
 	}
 	// The final chat event would have been broadcast before the final res; none came.
-	for len(c.events) > 0 {
-		if f := <-c.events; f.Event == "chat" {
-			t.Fatalf("chat event for a run without a session key: %s", f.raw)
+	for len(c.Events) > 0 {
+		if f := <-c.Events; f.Event == "chat" {
+			t.Fatalf("chat event for a run without a session key: %s", f.Raw)
 		}
 	}
 }
@@ -125,7 +125,7 @@ func TestAbortMidStreamCancelsUpstream(t *testing.T) {
 
 	// Another session's key does not match the run.
 	if f := c.call("chat.abort", map[string]any{"sessionKey": "other", "runId": "c-abort"}); f.OK || f.Error.Code != "INVALID_REQUEST" || f.Error.Message != "runId does not match sessionKey" {
-		t.Fatalf("abort with another session: %s", f.raw)
+		t.Fatalf("abort with another session: %s", f.Raw)
 	}
 	var ab struct {
 		Ok, Aborted bool
@@ -165,7 +165,7 @@ func TestTimeoutIsAgentTimeout(t *testing.T) {
 	next(t, ch, "accepted")
 	f := next(t, ch, "final")
 	if f.OK || f.Error == nil || f.Error.Code != "AGENT_TIMEOUT" || status(t, f) != "timeout" {
-		t.Fatalf("timed-out run: %s", f.raw)
+		t.Fatalf("timed-out run: %s", f.Raw)
 	}
 	recv(t, e.up.cancelled, "upstream cancellation")
 	agents, chats := c.runEvents("run-slow", true)
@@ -177,7 +177,7 @@ func TestTimeoutIsAgentTimeout(t *testing.T) {
 	}
 	// timeout 0 is refused up front.
 	if f := c.call("agent", map[string]any{"message": "x", "timeout": 0, "idempotencyKey": "run-zero"}); f.OK || f.Error.Code != "INVALID_REQUEST" {
-		t.Fatalf("timeout 0: %s", f.raw)
+		t.Fatalf("timeout 0: %s", f.Raw)
 	}
 }
 
@@ -188,7 +188,7 @@ func TestUpstreamErrorIsStatusError(t *testing.T) {
 	next(t, ch, "accepted")
 	f := next(t, ch, "final")
 	if f.OK || f.Error.Code != "UNAVAILABLE" || status(t, f) != "error" || !strings.Contains(f.Error.Message, "model exploded") {
-		t.Fatalf("failed run: %s", f.raw)
+		t.Fatalf("failed run: %s", f.Raw)
 	}
 	var pl struct{ Summary string }
 	_ = json.Unmarshal(f.Payload, &pl)
@@ -205,7 +205,7 @@ func TestUpstreamErrorIsStatusError(t *testing.T) {
 	// A retry of a failed run replays the failure (one res), it does not run again.
 	f = c.call("agent", map[string]any{"message": "fail please", "sessionKey": "main", "idempotencyKey": "run-bad"})
 	if f.OK || status(t, f) != "error" || e.up.requests.Load() != 1 {
-		t.Fatalf("retry of a failed run: %s (upstream requests %d)", f.raw, e.up.requests.Load())
+		t.Fatalf("retry of a failed run: %s (upstream requests %d)", f.Raw, e.up.requests.Load())
 	}
 }
 
@@ -227,7 +227,7 @@ func TestIdempotentRetrySameRun(t *testing.T) {
 			d := e.dial(3)
 			f := d.call("agent", params)
 			if !f.OK || status(t, f) != "accepted" {
-				t.Errorf("in-flight duplicate: %s", f.raw)
+				t.Errorf("in-flight duplicate: %s", f.Raw)
 			}
 		}()
 	}
@@ -240,7 +240,7 @@ func TestIdempotentRetrySameRun(t *testing.T) {
 	}
 	e.up.release("g1")
 	if f := next(t, ch, "final"); !f.OK || status(t, f) != "ok" {
-		t.Fatalf("final: %s", f.raw)
+		t.Fatalf("final: %s", f.Raw)
 	}
 	// After it finished: the final answer, once.
 	f := c.call("agent", params)
@@ -250,7 +250,7 @@ func TestIdempotentRetrySameRun(t *testing.T) {
 	}
 	_ = json.Unmarshal(f.Payload, &fin)
 	if !f.OK || fin.Status != "ok" || fin.RunID != "run-dup" || fin.Result.Payloads[0].Text != "Hello world" {
-		t.Fatalf("retry after finish: %s", f.raw)
+		t.Fatalf("retry after finish: %s", f.Raw)
 	}
 	if n := e.up.requests.Load(); n != 1 {
 		t.Fatalf("upstream requests = %d, want 1", n)
@@ -328,18 +328,18 @@ func TestQueuePerSession(t *testing.T) {
 		return c.call("chat.send", map[string]any{"sessionKey": "main", "message": msg, "idempotencyKey": key})
 	}
 	if f := send("q-a", "gate:a first"); !f.OK || status(t, f) != "started" {
-		t.Fatalf("a: %s", f.raw)
+		t.Fatalf("a: %s", f.Raw)
 	}
 	if p := recv(t, e.up.started, "a upstream"); p != "gate:a first" {
 		t.Fatalf("first upstream request %q", p)
 	}
 	if f := send("q-b", "gate:b second"); !f.OK || status(t, f) != "started" {
-		t.Fatalf("b: %s", f.raw)
+		t.Fatalf("b: %s", f.Raw)
 	}
 	// Over the bound: refused with a retry hint, nothing stored.
 	f := send("q-c", "third")
 	if f.OK || f.Error.Code != "UNAVAILABLE" || f.Error.RetryAfterMs == nil || *f.Error.RetryAfterMs != 1500 {
-		t.Fatalf("over the queue bound: %s", f.raw)
+		t.Fatalf("over the queue bound: %s", f.Raw)
 	}
 	// Another session is not blocked by this one's queue (maxConcurrent 1 makes it
 	// wait for a slot, but it is accepted).
@@ -357,7 +357,7 @@ func TestQueuePerSession(t *testing.T) {
 	deadline := time.After(wait)
 	for len(order) < 4 {
 		select {
-		case fr := <-c.events:
+		case fr := <-c.Events:
 			if fr.Event != "agent" {
 				continue
 			}
@@ -395,16 +395,16 @@ func TestChatSendV2ShapesAndErrors(t *testing.T) {
 	f := next(t, ch, "chat.send answer")
 	var r struct{ RunID, Status string }
 	if !f.OK || json.Unmarshal(f.Payload, &r) != nil || r.RunID != "v2-ok" || r.Status != "ok" {
-		t.Fatalf("v2 chat.send: %s", f.raw)
+		t.Fatalf("v2 chat.send: %s", f.Raw)
 	}
 	select {
 	case extra := <-ch:
-		t.Fatalf("v2 chat.send answered twice: %s", extra.raw)
+		t.Fatalf("v2 chat.send answered twice: %s", extra.Raw)
 	case <-time.After(100 * time.Millisecond):
 	}
 	f = c.call("chat.send", map[string]any{"sessionKey": "main", "message": "fail now", "idempotencyKey": "v2-bad"})
 	if f.OK || f.Error.Code != "UNAVAILABLE" || status(t, f) != "error" {
-		t.Fatalf("v2 failure: %s", f.raw)
+		t.Fatalf("v2 failure: %s", f.Raw)
 	}
 	// Bad input changes nothing.
 	for _, p := range []map[string]any{
@@ -412,7 +412,7 @@ func TestChatSendV2ShapesAndErrors(t *testing.T) {
 		{"sessionKey": "main", "message": strings.Repeat("x", sessions.DefaultMaxMessageBytes+1), "idempotencyKey": "bad-2"},
 	} {
 		if f := c.call("chat.send", p); f.OK || f.Error.Code != "INVALID_REQUEST" {
-			t.Fatalf("bad chat.send accepted: %s", f.raw)
+			t.Fatalf("bad chat.send accepted: %s", f.Raw)
 		}
 	}
 	h, _ := e.store.History(context.Background(), "agent:main:main", 100, 0)
@@ -428,7 +428,7 @@ func TestDeliverThroughSender(t *testing.T) {
 	ch := c.send("agent", map[string]any{"message": "ping", "sessionKey": "main", "deliver": true, "channel": "telegram", "to": "99", "idempotencyKey": "d-1"})
 	next(t, ch, "accepted")
 	if f := next(t, ch, "final"); !f.OK {
-		t.Fatalf("final: %s", f.raw)
+		t.Fatalf("final: %s", f.Raw)
 	}
 	got := recv(t, snd.ch, "delivery")
 	if got.Channel != "telegram" || got.Out.To != "99" || got.Out.Text != "echo: ping" {
@@ -443,7 +443,7 @@ func TestDeliverThroughSender(t *testing.T) {
 	}
 	// No recipient: refused before anything is stored.
 	if f := c.call("agent", map[string]any{"message": "x", "sessionKey": "fresh", "deliver": true, "idempotencyKey": "d-3"}); f.OK || f.Error.Code != "INVALID_REQUEST" {
-		t.Fatalf("deliver without recipient: %s", f.raw)
+		t.Fatalf("deliver without recipient: %s", f.Raw)
 	}
 	// A failing provider fails the run.
 	snd.mu.Lock()
@@ -452,7 +452,7 @@ func TestDeliverThroughSender(t *testing.T) {
 	ch = c.send("agent", map[string]any{"message": "ping2", "sessionKey": "main", "deliver": true, "channel": "telegram", "to": "99", "idempotencyKey": "d-4"})
 	next(t, ch, "accepted")
 	if f := next(t, ch, "final"); f.OK || !strings.Contains(f.Error.Message, "network down") {
-		t.Fatalf("failed delivery: %s", f.raw)
+		t.Fatalf("failed delivery: %s", f.Raw)
 	}
 }
 
@@ -461,7 +461,7 @@ func TestDeliverWithoutProviders(t *testing.T) {
 	c := e.dial(3)
 	f := c.call("agent", map[string]any{"message": "x", "deliver": true, "channel": "whatsapp", "to": "+15551234567", "idempotencyKey": "np-1"})
 	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "no messaging providers") {
-		t.Fatalf("deliver without a sender: %s", f.raw)
+		t.Fatalf("deliver without a sender: %s", f.Raw)
 	}
 }
 
@@ -537,7 +537,7 @@ func TestWakeAndSessionsMethods(t *testing.T) {
 	}
 	// sessions.delete refuses the main session; reset gives a new transcript.
 	if f := c.call("sessions.delete", map[string]any{"key": "main"}); f.OK || f.Error.Message != "Cannot delete the main session (agent:main:main)." {
-		t.Fatalf("delete main: %s", f.raw)
+		t.Fatalf("delete main: %s", f.Raw)
 	}
 	var before struct{ SessionID string }
 	c.mustOK("chat.history", map[string]any{"sessionKey": "main"}, &before)

@@ -10,6 +10,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Limits of the WebChat methods.
@@ -307,9 +308,9 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 		case ss.ChatType == "group":
 			row.Kind = protocol.SessionKindGroup
 		}
-		row.DisplayName, row.Label, row.ChatType = nonEmpty(ss.DisplayName), nonEmpty(ss.Label), nonEmpty(ss.ChatType)
-		row.LastProvider, row.LastChannel, row.LastTo, row.LastAccountID = nonEmpty(ss.LastChannel), nonEmpty(ss.LastChannel), nonEmpty(ss.LastTo), nonEmpty(ss.LastAccountID)
-		row.Provider, row.Channel = nonEmpty(ss.LastChannel), nonEmpty(ss.LastChannel)
+		row.DisplayName, row.Label, row.ChatType = wire.Opt(ss.DisplayName), wire.Opt(ss.Label), wire.Opt(ss.ChatType)
+		row.LastProvider, row.LastChannel, row.LastTo, row.LastAccountID = wire.Opt(ss.LastChannel), wire.Opt(ss.LastChannel), wire.Opt(ss.LastTo), wire.Opt(ss.LastAccountID)
+		row.Provider, row.Channel = wire.Opt(ss.LastChannel), wire.Opt(ss.LastChannel)
 		if ss.InputTokens > 0 || ss.OutputTokens > 0 {
 			row.InputTokens, row.OutputTokens = new(ss.InputTokens), new(ss.OutputTokens)
 		}
@@ -345,13 +346,6 @@ func (rt *Runtime) modelDefaults() protocol.SessionModelDefaults {
 	return d
 }
 
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func preview(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
@@ -361,8 +355,8 @@ func preview(s string, n int) string {
 }
 
 func entry(ss sessions.Session) protocol.SessionEntry {
-	e := protocol.SessionEntry{SessionID: ss.ID, UpdatedAt: ss.UpdatedAt, DisplayName: nonEmpty(ss.DisplayName), ChatType: nonEmpty(ss.ChatType), Label: nonEmpty(ss.Label),
-		LastProvider: nonEmpty(ss.LastChannel), LastChannel: nonEmpty(ss.LastChannel), LastTo: nonEmpty(ss.LastTo), LastAccountID: nonEmpty(ss.LastAccountID)}
+	e := protocol.SessionEntry{SessionID: ss.ID, UpdatedAt: ss.UpdatedAt, DisplayName: wire.Opt(ss.DisplayName), ChatType: wire.Opt(ss.ChatType), Label: wire.Opt(ss.Label),
+		LastProvider: wire.Opt(ss.LastChannel), LastChannel: wire.Opt(ss.LastChannel), LastTo: wire.Opt(ss.LastTo), LastAccountID: wire.Opt(ss.LastAccountID)}
 	if ss.AbortedLastRun {
 		e.AbortedLastRun = new(true)
 	}

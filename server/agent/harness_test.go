@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
-
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 )
@@ -233,6 +233,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(srv)
 	h := NewHandlers(rt)
 	srv.Mux().SetAgent(h)
 	srv.Mux().SetChat(h)
@@ -270,103 +271,30 @@ func (e *env) stop() {
 	e.srv = nil
 }
 
-// frame is a received frame.
-type frame struct {
-	Type    string               `json:"type"`
-	ID      string               `json:"id"`
-	OK      bool                 `json:"ok"`
-	Payload json.RawMessage      `json:"payload"`
-	Error   *protocol.ErrorShape `json:"error"`
-	Event   string               `json:"event"`
-	Seq     *int64               `json:"seq"`
-	raw     []byte
-}
+type frame = gatewaytest.Frame
 
-// client is a real WebSocket client that validates every frame against the schemas
-// (results also when they ride on an ok:false answer).
+// client is the shared harness's client (it checks every frame against the schemas,
+// results also when they ride on an ok:false answer) with the calls these tests use.
 type client struct {
-	t       *testing.T
-	ws      *gws.Conn
-	mu      sync.Mutex
-	pending map[string]string
-	waiters map[string]chan *frame
-	events  chan *frame
-	closed  chan struct{}
-	nextID  atomic.Int64
+	*gatewaytest.Client
+	t *testing.T
 }
 
 func (e *env) dial(proto int) *client {
 	t := e.t
 	t.Helper()
-	c := &client{t: t, pending: map[string]string{}, waiters: map[string]chan *frame{}, events: make(chan *frame, 10000), closed: make(chan struct{})}
-	ws, _, err := gws.NewClient(c, &gws.ClientOption{Addr: e.url, ReadMaxPayloadSize: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.ws = ws
-	go ws.ReadLoop()
-	t.Cleanup(func() { _ = ws.NetConn().Close() })
-	var params map[string]any
+	c := &client{Client: gatewaytest.Dial(t, e.url), t: t}
 	if proto == 2 {
-		params = map[string]any{"minProtocol": 2, "maxProtocol": 2, "client": map[string]any{"name": "test-client", "version": "1.0.0", "platform": "linux", "mode": "backend", "instanceId": "inst-1"}}
+		c.Handshake(gatewaytest.V2Connect(nil))
 	} else {
-		params = map[string]any{"minProtocol": 3, "maxProtocol": 3, "client": map[string]any{"id": "test", "version": "1.0.0", "platform": "linux", "mode": "test"}}
-	}
-	if f := c.call("connect", params); !f.OK {
-		t.Fatalf("connect refused: %+v", f.Error)
+		c.Handshake(gatewaytest.V3Connect(nil))
 	}
 	return c
 }
 
-func (c *client) OnOpen(*gws.Conn)               {}
-func (c *client) OnPing(ws *gws.Conn, p []byte)  { _ = ws.WritePong(p) }
-func (c *client) OnPong(*gws.Conn, []byte)       {}
-func (c *client) OnClose(_ *gws.Conn, err error) { close(c.closed) }
-func (c *client) OnMessage(_ *gws.Conn, m *gws.Message) {
-	b := append([]byte(nil), m.Bytes()...)
-	_ = m.Close()
-	if _, err := protocol.DecodeFrame(b); err != nil {
-		c.t.Errorf("frame breaks the frame schema: %v\n%s", err, b)
-	}
-	var f frame
-	if err := json.Unmarshal(b, &f); err != nil {
-		c.t.Errorf("unparseable frame: %v", err)
-		return
-	}
-	f.raw = b
-	switch f.Type {
-	case "event":
-		if err, known := protocol.Validate("events/"+f.Event+".json#/$defs/payload", f.Payload); len(f.Payload) > 0 && (!known || err != nil) {
-			c.t.Errorf("event %s breaks its schema (known=%v): %v\n%s", f.Event, known, err, f.Payload)
-		}
-		c.events <- &f
-	case "res":
-		c.mu.Lock()
-		method, w := c.pending[f.ID], c.waiters[f.ID]
-		c.mu.Unlock()
-		if method != "" && method != "connect" && len(f.Payload) > 0 {
-			if err, known := protocol.Validate("methods/"+method+".json#/$defs/result", f.Payload); !known || err != nil {
-				c.t.Errorf("%s result breaks its schema (known=%v): %v\n%s", method, known, err, f.Payload)
-			}
-		}
-		if w != nil {
-			w <- &f
-		}
-	}
-}
-
 // send sends a request; every response to its id arrives on the channel.
 func (c *client) send(method string, params any) chan *frame {
-	id := fmt.Sprintf("r%d", c.nextID.Add(1))
-	ch := make(chan *frame, 8)
-	c.mu.Lock()
-	c.pending[id], c.waiters[id] = method, ch
-	c.mu.Unlock()
-	b, _ := json.Marshal(map[string]any{"type": "req", "id": id, "method": method, "params": params})
-	if err := c.ws.WriteMessage(gws.OpcodeText, b); err != nil {
-		c.t.Fatalf("write %s: %v", method, err)
-	}
-	return ch
+	return c.RequestMulti(method, params)
 }
 
 func next(t *testing.T, ch chan *frame, what string) *frame {
@@ -436,7 +364,7 @@ func (c *client) runEvents(runID string, withChat bool) (agents []agentEv, chats
 	agentDone, chatDone := false, !withChat
 	for !agentDone || !chatDone {
 		select {
-		case f := <-c.events:
+		case f := <-c.Events:
 			switch f.Event {
 			case "agent":
 				var ev agentEv
@@ -472,7 +400,7 @@ func (c *client) waitEvent(pred func(*frame) bool) *frame {
 	deadline := time.After(wait)
 	for {
 		select {
-		case f := <-c.events:
+		case f := <-c.Events:
 			if pred(f) {
 				return f
 			}
@@ -486,7 +414,7 @@ func status(t *testing.T, f *frame) string {
 	t.Helper()
 	var r struct{ Status string }
 	if err := json.Unmarshal(f.Payload, &r); err != nil {
-		t.Fatalf("payload: %v\n%s", err, f.raw)
+		t.Fatalf("payload: %v\n%s", err, f.Raw)
 	}
 	return r.Status
 }

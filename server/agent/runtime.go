@@ -23,9 +23,9 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
-	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 )
 
 // Defaults and limits.
@@ -370,13 +370,13 @@ func (rt *Runtime) Lookup(id string) *Run {
 // committed to the transcript before Start returns.
 func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, err error) {
 	if req.RunID == "" {
-		return nil, false, gateway.Invalid("idempotencyKey required")
+		return nil, false, protocol.ErrorCodeInvalidRequest.Errorf("idempotencyKey required")
 	}
 	if strings.TrimSpace(req.Message) == "" {
-		return nil, false, gateway.Invalid("message required")
+		return nil, false, protocol.ErrorCodeInvalidRequest.Errorf("message required")
 	}
 	if max := rt.opts.Store.MaxMessageBytes(); len(req.Message) > max {
-		return nil, false, gateway.Invalid("message too large: %d bytes, limit %d", len(req.Message), max)
+		return nil, false, protocol.ErrorCodeInvalidRequest.Errorf("message too large: %d bytes, limit %d", len(req.Message), max)
 	}
 	laneKey := req.SessionKey
 	if laneKey == "" {
@@ -398,7 +398,7 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	}
 	if rt.closed {
 		rt.mu.Unlock()
-		return nil, false, &gateway.Error{Code: gateway.CodeUnavailable, Message: "agent runtime is shutting down", Retryable: true}
+		return nil, false, &rpc.Error{Code: string(protocol.ErrorCodeUnavailable), Message: "agent runtime is shutting down", Retryable: true}
 	}
 	l := rt.lanes[laneKey]
 	if l == nil {
@@ -441,7 +441,7 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		if l.outstanding() == 0 {
 			delete(rt.lanes, laneKey)
 		}
-		r.startErr = &gateway.Error{Code: gateway.CodeUnavailable, Message: "agent runtime is shutting down", Retryable: true}
+		r.startErr = &rpc.Error{Code: string(protocol.ErrorCodeUnavailable), Message: "agent runtime is shutting down", Retryable: true}
 		close(r.ready)
 		rt.mu.Unlock()
 		return nil, false, r.startErr
@@ -469,8 +469,8 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	return r, false, nil
 }
 
-func (rt *Runtime) busy(format string, args ...any) *gateway.Error {
-	return &gateway.Error{Code: gateway.CodeUnavailable, Message: fmt.Sprintf(format, args...), Retryable: true, RetryAfterMs: rt.opts.QueueRetryAfter.Milliseconds()}
+func (rt *Runtime) busy(format string, args ...any) *rpc.Error {
+	return &rpc.Error{Code: string(protocol.ErrorCodeUnavailable), Message: fmt.Sprintf(format, args...), Retryable: true, RetryAfterMs: rt.opts.QueueRetryAfter.Milliseconds()}
 }
 
 // prepare resolves delivery and commits the prompt to the transcript.
@@ -505,9 +505,9 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 			case (to == "" || rt.opts.Sender == nil) && r.req.BestEffort:
 				rt.log.Info("agent: reply not delivered", "run", r.ID, "session", r.laneKey, "recipient", to != "", "providers", rt.opts.Sender != nil)
 			case to == "":
-				return gateway.Invalid("deliver: no recipient (give to, or use a session that has received a message)")
+				return protocol.ErrorCodeInvalidRequest.Errorf("deliver: no recipient (give to, or use a session that has received a message)")
 			case rt.opts.Sender == nil:
-				return gateway.Unavailable("deliver: no messaging providers are running")
+				return protocol.ErrorCodeUnavailable.Errorf("deliver: no messaging providers are running")
 			default:
 				r.channel, r.to = ch, to
 			}
@@ -541,7 +541,7 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 	case !r.req.Ephemeral:
 		m, _, err := store.Append(ctx, r.laneKey, sessions.Message{Role: "user", Text: r.req.Message, RunID: r.ID})
 		if errors.Is(err, sessions.ErrTooLarge) {
-			return gateway.Invalid("%v", err)
+			return protocol.ErrorCodeInvalidRequest.Errorf("%v", err)
 		}
 		if err != nil {
 			return fmt.Errorf("agent: transcript: %w", err)
@@ -831,7 +831,7 @@ func (rt *Runtime) Abort(sessionKey, runID string) ([]string, error) {
 		}
 		if r.laneKey != sessionKey {
 			rt.mu.Unlock()
-			return nil, gateway.Invalid("runId does not match sessionKey")
+			return nil, protocol.ErrorCodeInvalidRequest.Errorf("runId does not match sessionKey")
 		}
 		targets = append(targets, r)
 	} else if l := rt.lanes[sessionKey]; l != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Store defaults.
@@ -163,7 +164,7 @@ func OpenStore(o StoreOptions) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	paired, pending, err := loadFiles(s.dir)
+	paired, pending, err := pairFiles(s.dir).Load()
 	if err != nil {
 		return nil, err
 	}
@@ -491,19 +492,9 @@ func (s *Store) approvedLocked(deviceID, role string) (*pairedRecord, error) {
 // each in memory only once it is on disk. Paired first: a crash in between leaves a
 // request pending for a device already paired, which a later approval merges harmlessly.
 func (s *Store) commitLocked(paired map[string]*pairedRecord, pending map[string]*pendingRecord) error {
-	if paired != nil {
-		if err := writeJSON(s.dir, pairedFile, paired); err != nil {
-			return err
-		}
-		s.paired = paired
-	}
-	if pending != nil {
-		if err := writeJSON(s.dir, pendingFile, pending); err != nil {
-			return err
-		}
-		s.pending = pending
-	}
-	return nil
+	return pairFiles(s.dir).Commit(paired, pending,
+		func(m map[string]*pairedRecord) { s.paired = m },
+		func(m map[string]*pendingRecord) { s.pending = m })
 }
 
 // approveRecord merges a request into the device's paired record (nil if none).
@@ -600,13 +591,13 @@ func toRequest(r *pendingRecord) *protocol.DevicePairRequest {
 		ClientID:    clientID(r.ClientID),
 		ClientMode:  clientMode(r.ClientMode),
 		DeviceID:    r.DeviceID,
-		DisplayName: strPtr(r.DisplayName),
+		DisplayName: wire.Opt(r.DisplayName),
 		IsRepair:    &isRepair,
-		Platform:    strPtr(r.Platform),
+		Platform:    wire.Opt(r.Platform),
 		PublicKey:   r.PublicKey,
-		RemoteIP:    strPtr(r.RemoteIP),
+		RemoteIP:    wire.Opt(r.RemoteIP),
 		RequestID:   r.RequestID,
-		Role:        strPtr(r.Role),
+		Role:        wire.Opt(r.Role),
 		Scopes:      slices.Clone(r.Scopes),
 		Ts:          r.Ts,
 	}
@@ -619,11 +610,11 @@ func toPaired(p *pairedRecord) protocol.PairedDevice {
 		ClientMode:   clientMode(p.ClientMode),
 		CreatedAtMs:  p.CreatedAtMs,
 		DeviceID:     p.DeviceID,
-		DisplayName:  strPtr(p.DisplayName),
-		Platform:     strPtr(p.Platform),
+		DisplayName:  wire.Opt(p.DisplayName),
+		Platform:     wire.Opt(p.Platform),
 		PublicKey:    p.PublicKey,
-		RemoteIP:     strPtr(p.RemoteIP),
-		Role:         strPtr(p.Role),
+		RemoteIP:     wire.Opt(p.RemoteIP),
+		Role:         wire.Opt(p.Role),
 		Roles:        slices.Clone(p.Roles),
 		Scopes:       slices.Clone(p.Scopes),
 	}
@@ -643,13 +634,6 @@ func clientMode(s string) *protocol.ClientMode {
 		return nil
 	}
 	return &v
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func setIf(dst *string, v string) {

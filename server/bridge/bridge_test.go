@@ -14,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 type env struct {
@@ -201,8 +202,8 @@ func (e *env) invoke(p live.InvokeParams) chan error {
 	ch := make(chan error, 1)
 	go func() {
 		res, err := e.reg.Invoke(context.Background(), p)
-		if err == nil && deref(res.PayloadJSON) != `{"ok":1}` {
-			err = errors.New("unexpected payload " + deref(res.PayloadJSON))
+		if err == nil && wire.Val(res.PayloadJSON) != `{"ok":1}` {
+			err = errors.New("unexpected payload " + wire.Val(res.PayloadJSON))
 		}
 		ch <- err
 	}()
@@ -245,7 +246,7 @@ func TestBridgePairApproveVerifyInvoke(t *testing.T) {
 
 	ch := e.invoke(live.InvokeParams{NodeID: "ios-1", Command: "canvas.eval", Params: json.RawMessage(`{"javaScript":"1"}`), IdempotencyKey: "a"})
 	inv := n.expect(TypeInvoke)
-	if inv.Command != "canvas.eval" || deref(inv.ParamsJSON) != `{"javaScript":"1"}` || inv.ID == "" {
+	if inv.Command != "canvas.eval" || wire.Val(inv.ParamsJSON) != `{"javaScript":"1"}` || inv.ID == "" {
 		t.Fatalf("invoke frame: %+v", inv)
 	}
 	n.send(map[string]any{"type": "invoke-res", "id": inv.ID, "ok": true, "payloadJSON": `{"ok":1}`})
@@ -477,11 +478,4 @@ func TestBridgeIdleTimeoutUnregisters(t *testing.T) {
 	// …silence does not.
 	n.waitEOF()
 	waitFor(t, func() bool { _, ok := e.reg.Get("ios-1"); return !ok })
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/server/logs"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Defaults and limits.
@@ -617,8 +618,8 @@ func (c *conn) pairRequest(f Frame) {
 		return
 	}
 	p := protocol.NodePairRequestParams{
-		NodeID: nodeID, DisplayName: nonEmpty(f.DisplayName), Platform: nonEmpty(f.Platform), Version: nonEmpty(f.Version),
-		DeviceFamily: nonEmpty(f.DeviceFamily), ModelIdentifier: nonEmpty(f.ModelIdentifier), Caps: f.Caps, Commands: f.Commands, Silent: f.Silent,
+		NodeID: nodeID, DisplayName: wire.Opt(strings.TrimSpace(f.DisplayName)), Platform: wire.Opt(strings.TrimSpace(f.Platform)), Version: wire.Opt(strings.TrimSpace(f.Version)),
+		DeviceFamily: wire.Opt(strings.TrimSpace(f.DeviceFamily)), ModelIdentifier: wire.Opt(strings.TrimSpace(f.ModelIdentifier)), Caps: f.Caps, Commands: f.Commands, Silent: f.Silent,
 	}
 	c.s.mu.Lock()
 	if c.s.pairWaits >= c.s.o.MaxPairWaits {
@@ -701,11 +702,4 @@ func errMessage(err error) string {
 		return le.Message
 	}
 	return err.Error()
-}
-
-func nonEmpty(s string) *string {
-	if s = strings.TrimSpace(s); s == "" {
-		return nil
-	}
-	return &s
 }

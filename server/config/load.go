@@ -22,13 +22,24 @@ type File struct {
 	Config genconfig.ClawdbotConfig // decoded; zero unless the file is valid
 	Hash   string                   // sha256 hex of Raw (of the empty string when missing)
 
-	// Parsed is the JSON5 document as a generic tree (map[string]any, []any,
-	// string, float64, bool, nil); nil when missing or unparsable. It is what
-	// the user wrote, before any defaults: use IsSet/Lookup for keys whose
-	// absence the generated struct can't show (see Features).
+	// Parsed is the effective document as a generic tree (map[string]any, []any,
+	// string, float64, bool, nil): $include resolved, legacy keys migrated to the
+	// current shape, ${VAR} substituted; nil when missing or unparsable. It has
+	// no defaults applied: use IsSet/Lookup for keys whose absence the generated
+	// struct can't show (see Features).
 	Parsed any
+	// Written is the document exactly as the file has it (nil when missing or
+	// unparsable): the paths of Raw, for putting redacted secrets back.
+	Written any
 	// Issues are the schema violations (also in the *InvalidError Load returns).
 	Issues []Issue
+	// Migrated lists the legacy keys rewritten into the current shape on load
+	// ("whatsapp → channels.whatsapp"); the file itself is unchanged until
+	// `clawdbot doctor --fix`.
+	Migrated []string
+	// Unimplemented lists the keys set in the file that the original knows but
+	// this gateway does not act on (dotted paths).
+	Unimplemented []string
 }
 
 // Valid reports whether the file is missing or parsed and matched the schema.
@@ -51,6 +62,11 @@ var ErrNotRegular = errors.New("not a regular file")
 // Only a regular file is read: a FIFO or a device at path is an error
 // (ErrNotRegular) at once, never a read that blocks the caller.
 func Load(path string) (*File, error) {
+	return LoadWith(path, OSEnv())
+}
+
+// LoadWith is Load with the environment ${VAR} references are resolved from.
+func LoadWith(path string, env Env) (*File, error) {
 	raw, err := readRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &File{Path: path, Hash: hashRaw(nil)}, nil
@@ -58,7 +74,7 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
-	return Parse(path, raw)
+	return ParseWith(path, raw, env)
 }
 
 // readRegular reads path if it is a regular file of at most MaxFileBytes. The file is
@@ -90,13 +106,19 @@ func readRegular(path string) ([]byte, error) {
 // Parse is Load on bytes already in hand (e.g. config.set before Save): the
 // result describes raw as if it were the file at path.
 func Parse(path string, raw []byte) (*File, error) {
+	return ParseWith(path, raw, OSEnv())
+}
+
+// ParseWith is Parse with the environment ${VAR} references are resolved from.
+// The steps are the original's: parse JSON5, resolve $include (relative to
+// path), migrate legacy keys, substitute ${VAR}, validate against the schema.
+func ParseWith(path string, raw []byte, env Env) (*File, error) {
 	f := &File{Path: path, Exists: true, Raw: raw, Hash: hashRaw(raw)}
 	v, err := defaultValidator()
 	if err != nil {
 		return f, err
 	}
-	cfg, tree, issues, err := v.validate(raw)
-	f.Parsed = tree
+	tree, err := parseJSON5(raw)
 	if err != nil {
 		var pe *ParseError
 		if errors.As(err, &pe) {
@@ -104,11 +126,30 @@ func Parse(path string, raw []byte) (*File, error) {
 		}
 		return f, err
 	}
+	f.Written = tree
+	tree, err = parseJSON5(raw) // a second copy to transform
+	if err != nil {
+		return f, err
+	}
+	if tree, err = resolveIncludes(tree, path); err != nil {
+		return f, fmt.Errorf("config %s: %w", path, err)
+	}
+	f.Migrated = migrateLegacy(tree)
+	f.Parsed = tree // unsubstituted, for config.get should substitution fail
+	if tree, err = substituteEnv(tree, env, ""); err != nil {
+		return f, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg, tree, issues, err := v.validateTree(tree)
+	f.Parsed = tree
+	if err != nil {
+		return f, err
+	}
 	if len(issues) > 0 {
 		f.Issues = issues
 		return f, &InvalidError{Path: path, Issues: issues}
 	}
 	f.Config = cfg
+	f.Unimplemented = unimplementedKeys(v.tree, tree)
 	return f, nil
 }
 

@@ -45,7 +45,7 @@ func TestLoadJSON5(t *testing.T) {
 		{
 			name: "trailing commas",
 			text: `{"whatsapp": {"allowFrom": ["+1", "+2",],},}`,
-			want: genconfig.ClawdbotConfig{Whatsapp: &genconfig.ConfigWhatsapp{AllowFrom: []string{"+1", "+2"}}},
+			want: genconfig.ClawdbotConfig{Channels: &genconfig.ConfigChannels{Whatsapp: &genconfig.ConfigChannelsWhatsapp{AllowFrom: []string{"+1", "+2"}}}}, // legacy key, migrated
 		},
 		{
 			name: "unquoted keys",
@@ -54,21 +54,22 @@ func TestLoadJSON5(t *testing.T) {
 		},
 		{
 			name: "single quotes and escapes",
-			text: `{'telegram': {'botToken': 'it\'s "quoted"', webhookUrl: "https://x/\u0041"}}`,
-			want: genconfig.ClawdbotConfig{Telegram: &genconfig.ConfigTelegram{BotToken: ptr(`it's "quoted"`), WebhookURL: ptr("https://x/A")}},
+			text: `{'channels': {telegram: {'botToken': 'it\'s "quoted"', apiBaseUrl: "https://x/\u0041"}}}`,
+			want: genconfig.ClawdbotConfig{Channels: &genconfig.ConfigChannels{Telegram: &genconfig.ConfigChannelsTelegram{BotToken: ptr(`it's "quoted"`), APIBaseURL: ptr("https://x/A")}}},
 		},
 		{
 			name: "hex, leading plus, trailing dot, leading dot",
-			text: `{gateway: {port: 0x4A3B}, agent: {maxConcurrent: +2, timeoutSeconds: 60., openai: {temperature: .5}}}`,
+			text: `{gateway: {port: 0x4A3B}, agents: {defaults: {maxConcurrent: +2, timeoutSeconds: 60., models: {"a/b": {params: {temperature: .5}}}}}}`,
 			want: genconfig.ClawdbotConfig{
 				Gateway: &genconfig.ConfigGateway{Port: 0x4A3B},
-				Agent:   &genconfig.ConfigAgent{MaxConcurrent: 2, TimeoutSeconds: 60, Openai: &genconfig.ConfigAgentOpenai{Temperature: ptr(0.5)}},
+				Agents: &genconfig.ConfigAgents{Defaults: &genconfig.ConfigAgentsDefaults{MaxConcurrent: 2, TimeoutSeconds: 60,
+					Models: genconfig.ConfigAgentsDefaultsModels{"a/b": {Params: genconfig.ConfigAgentsDefaultsModelsValueParams{"temperature": 0.5}}}}},
 			},
 		},
 		{
 			name: "multi-line string continuation",
-			text: "{agent: {openai: {systemPrompt: 'one \\\ntwo'}}}",
-			want: genconfig.ClawdbotConfig{Agent: &genconfig.ConfigAgent{Openai: &genconfig.ConfigAgentOpenai{SystemPrompt: ptr("one two")}}},
+			text: "{agents: {defaults: {systemPrompt: 'one \\\ntwo'}}}",
+			want: genconfig.ClawdbotConfig{Agents: &genconfig.ConfigAgents{Defaults: &genconfig.ConfigAgentsDefaults{SystemPrompt: ptr("one two")}}},
 		},
 		{
 			name: "byte-order mark",
@@ -135,19 +136,21 @@ func TestLoadInvalidListsEveryIssue(t *testing.T) {
   },
   extra: 1,               // unknown top-level key
   hooks: {mappings: [{action: "x"}, {timeoutSeconds: 0}]},
-  agent: {command: {env: {A: 1}}, openai: {temperature: 2.5}},
+  agents: {defaults: {cliBackends: {x: {command: "c", env: {A: 1}}}, timeoutSeconds: 0}},
+  models: {providers: {p: {models: []}}},
 }`
 	want := []Issue{
-		{"/agent/command/env/A", "must be string, got integer"},
-		{"/agent/openai/temperature", "must be <= 2"},
+		{"/agents/defaults/cliBackends/x/env/A", "must be string, got integer"},
+		{"/agents/defaults/timeoutSeconds", "must be > 0"},
 		{"/extra", "unknown key"},
 		{"/gateway/auth/token", "must be string, got integer"},
-		{"/gateway/bind", `must be one of loopback, lan, tailnet, auto (got "wan")`},
+		{"/gateway/bind", `must be one of auto, lan, loopback, custom, tailnet (got "wan")`},
 		{"/gateway/bogus", "unknown key"},
 		{"/gateway/port", "must be <= 65535"},
 		{"/gateway/tickIntervalMs", "must be integer, got number"},
 		{"/hooks/mappings/0/action", `must be one of wake, agent (got "x")`},
-		{"/hooks/mappings/1/timeoutSeconds", "must be >= 1"},
+		{"/hooks/mappings/1/timeoutSeconds", "must be > 0"},
+		{"/models/providers/p", "missing required key baseUrl"},
 	}
 	p := writeFile(t, text)
 	f, err := Load(p)
@@ -194,7 +197,7 @@ func TestValidateEdgeCases(t *testing.T) {
 			{"/gateway/port", "must be a finite number (NaN and Infinity are not allowed)"},
 		}},
 		{"NaN alongside a schema error", `{gateway: {port: Infinity, bind: 1}}`, []Issue{
-			{"/gateway/bind", `must be one of loopback, lan, tailnet, auto (got "1")`},
+			{"/gateway/bind", `must be one of auto, lan, loopback, custom, tailnet (got "1")`},
 			{"/gateway/bind", "must be string, got integer"},
 			{"/gateway/port", "must be a finite number (NaN and Infinity are not allowed)"},
 		}},
@@ -278,14 +281,14 @@ func TestLoadUnreadable(t *testing.T) {
 }
 
 func TestLookupAndFeatures(t *testing.T) {
-	f, err := Parse("x", []byte(`{bridge: {enabled: false}, canvasHost: {liveReload: false}, gateway: {reload: {debounceMs: 0}, controlUi: {enabled: false}}, whatsapp: {allowFrom: ["a/b"]}}`))
+	f, err := Parse("x", []byte(`{bridge: {enabled: false}, canvasHost: {liveReload: false}, gateway: {reload: {debounceMs: 0}, controlUi: {enabled: false}}, whatsapp: {allowFrom: ["a/b"]}}`)) // legacy whatsapp: Lookup sees channels.whatsapp
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := f.Lookup("/whatsapp/allowFrom/0"); !ok || v != "a/b" {
+	if v, ok := f.Lookup("/channels/whatsapp/allowFrom/0"); !ok || v != "a/b" {
 		t.Errorf("Lookup = %v, %v", v, ok)
 	}
-	if f.IsSet("/bridge/port") || !f.IsSet("/bridge/enabled") || f.IsSet("/whatsapp/allowFrom/1") || f.IsSet("whatsapp") {
+	if f.IsSet("/bridge/port") || !f.IsSet("/bridge/enabled") || f.IsSet("/channels/whatsapp/allowFrom/1") || f.IsSet("/whatsapp") || f.IsSet("channels") {
 		t.Error("IsSet wrong")
 	}
 	// The generated struct can't tell these explicit values from "unset".

@@ -17,10 +17,11 @@ const redactedJSON = `"` + Redacted + `"`
 
 // sensitiveKey matches keys whose values are secrets: gateway.auth.token,
 // gateway.auth.password, gateway.remote.token, gateway.remote.password,
-// telegram.botToken, telegram.webhookSecret, hooks.token, and anything else
-// named like *token*, *password*, *secret* or *apiKey* (api_key, api-key).
-// Note that agent.openai.apiKeyEnv matches too: it names an environment
-// variable, but it is redacted like any other *apiKey* key.
+// channels.telegram.botToken, channels.telegram.webhookSecret, hooks.token,
+// models.providers.*.apiKey, and anything else named like *token*, *password*,
+// *secret* or *apiKey* (api_key, api-key). Some matches are not secrets
+// (channels.telegram.tokenFile, agents.defaults.contextTokens): they are redacted
+// too, and put back by RestoreRedacted like the rest.
 var sensitiveKey = regexp.MustCompile(`(?i)token|password|secret|api[-_]?key`)
 
 // IsSensitiveKey reports whether values under an object key are redacted.
@@ -65,7 +66,7 @@ func Redact(f *File) (rawRedacted string, configJSON []byte) {
 
 // RestoreRedacted puts secrets back into text edited from a redacted view:
 // every string literal equal to Redacted in newRaw is replaced by the value at
-// the same path in old's parsed config. A placeholder with no original value
+// the same path in old's file as written (File.Written; Parsed when unset). A placeholder with no original value
 // (the key moved or is new) is an error, so it is never written as a secret.
 // Text without placeholders is returned unchanged.
 func RestoreRedacted(newRaw []byte, old *File) ([]byte, error) {
@@ -81,7 +82,13 @@ func RestoreRedacted(newRaw []byte, old *File) ([]byte, error) {
 			return "", false
 		}
 		ptr := pointerOf(path)
-		switch v, _ := old.Lookup(ptr); v.(type) {
+		var v any
+		if old != nil && old.Written != nil {
+			v, _ = lookup(old.Written, ptr) // the paths of the text as written
+		} else {
+			v, _ = old.Lookup(ptr)
+		}
+		switch v.(type) {
 		case string, float64:
 			if b, err := toJSON(v); err == nil {
 				return string(b), true

@@ -49,9 +49,9 @@ func TestRedact(t *testing.T) {
 			keep:    []string{"m1", "m2"},
 		},
 		{
-			name:    "apiKeyEnv matches *apiKey*",
-			raw:     `{agent: {openai: {apiKeyEnv: "OPENAI_API_KEY", model: "gpt-4o-mini"}}}`,
-			secrets: []string{"OPENAI_API_KEY"},
+			name:    "apiKey matches *apiKey*",
+			raw:     `{models: {providers: {openai: {baseUrl: "http://x", apiKey: "sk-live-1", models: [{id: "gpt-4o-mini", name: "gpt-4o-mini"}]}}}}`,
+			secrets: []string{"sk-live-1"},
 			keep:    []string{"gpt-4o-mini"},
 		},
 		{

@@ -52,6 +52,7 @@ func (e *InvalidError) Error() string {
 // (genconfig.SchemaJSON). It is safe for concurrent use once NewValidator returns.
 type Validator struct {
 	schema *jsonschema.Schema
+	tree   schemaNode // the same schema as a generic tree, for key lookups
 }
 
 var errNoFetch = errors.New("config: fetching schemas over the network is disabled")
@@ -86,7 +87,11 @@ func newValidator(schemaJSON []byte) (*Validator, error) {
 			s.ValidateJSON(b)
 		}
 	}
-	return &Validator{schema: s}, nil
+	var tree schemaNode
+	if err := json.Unmarshal(schemaJSON, &tree); err != nil {
+		return nil, fmt.Errorf("config: schema: %w", err)
+	}
+	return &Validator{schema: s, tree: tree}, nil
 }
 
 // warm walks a compiled schema and validates a string against every node with
@@ -126,33 +131,25 @@ func warm(s *jsonschema.Schema, seen map[*jsonschema.Schema]bool) {
 
 var defaultValidator = sync.OnceValues(NewValidator)
 
-// Validate parses raw (JSON5 text), validates it against the config schema and
-// decodes it. A JSON5 syntax error is returned as *ParseError; schema
+// Validate parses raw (JSON5 text) as the config file (resolving $include
+// relative to the working directory, migrating legacy keys and substituting
+// ${VAR} from the process environment), validates it against the config schema
+// and decodes it. A JSON5 syntax error is returned as *ParseError, a bad
+// $include as *IncludeError, an unset ${VAR} as *MissingEnvError; schema
 // violations come back as issues (every one, sorted by path) with a nil error
-// and a zero config. Used by Load and by config.set.
+// and a zero config. Used by config.set.
 func Validate(raw []byte) (genconfig.ClawdbotConfig, []Issue, error) {
-	v, err := defaultValidator()
-	if err != nil {
+	f, err := ParseWith("", raw, OSEnv())
+	if err != nil && len(f.Issues) == 0 {
 		return genconfig.ClawdbotConfig{}, nil, err
 	}
-	cfg, _, issues, err := v.validate(raw)
-	return cfg, issues, err
+	return f.Config, f.Issues, nil
 }
 
-// Validate is the package-level Validate with this validator.
-func (v *Validator) Validate(raw []byte) (genconfig.ClawdbotConfig, []Issue, error) {
-	cfg, _, issues, err := v.validate(raw)
-	return cfg, issues, err
-}
-
-// validate returns the config, the parsed tree (nil on a parse error), the
-// issues and a parse error.
-func (v *Validator) validate(raw []byte) (genconfig.ClawdbotConfig, any, []Issue, error) {
+// validateTree validates an effective tree (parsed, includes resolved, migrated,
+// substituted) and decodes it.
+func (v *Validator) validateTree(tree any) (genconfig.ClawdbotConfig, any, []Issue, error) {
 	var cfg genconfig.ClawdbotConfig
-	tree, err := parseJSON5(raw)
-	if err != nil {
-		return cfg, nil, nil, err
-	}
 	tree, issues := nonFinite(tree)
 	doc, err := toJSON(tree)
 	if err != nil { // cannot happen after nonFinite
@@ -166,7 +163,16 @@ func (v *Validator) validate(raw []byte) (genconfig.ClawdbotConfig, any, []Issue
 		}
 	}
 	if len(issues) > 0 {
-		return cfg, tree, sortIssues(issues), nil
+		// kaptinlin also checks the properties of a missing required key against
+		// null; the "missing required key" issue already says it.
+		kept := issues[:0]
+		for _, is := range issues {
+			if _, ok := lookup(tree, is.Path); !ok && strings.HasSuffix(is.Message, "got null") {
+				continue
+			}
+			kept = append(kept, is)
+		}
+		return cfg, tree, withSuggestions(v.tree, sortIssues(kept)), nil
 	}
 	if err := json.Unmarshal(doc, &cfg); err != nil {
 		// Valid by the schema but not representable, e.g. an integer beyond int64.
@@ -266,6 +272,10 @@ func issueMessage(r *jsonschema.EvaluationResult, e *jsonschema.EvaluationError)
 		return fmt.Sprintf("must NOT have fewer than %s characters", param("min_length"))
 	case "string_too_long":
 		return fmt.Sprintf("must NOT have more than %s characters", param("max_length"))
+	case "missing_required_property":
+		return "missing required key " + strings.Trim(param("property"), "'")
+	case "missing_required_properties":
+		return fmt.Sprintf("missing required keys %s", param("properties"))
 	case "false_schema_mismatch":
 		if strings.HasPrefix(r.EvaluationPath, "/additionalProperties/") {
 			return "unknown key"

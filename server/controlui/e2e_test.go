@@ -24,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/controlui"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodes"
 )
@@ -64,6 +65,7 @@ func startGW(t *testing.T, addr string, c gwConfig) *gw {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(srv)
 	srv.HandleHTTP("/", controlui.New(controlui.Options{}))
 	if c.setup != nil {
 		c.setup(srv)

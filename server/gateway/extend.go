@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/server/presence"
 )
 
 // The seams through which capabilities that live in their own packages (providers,
@@ -28,8 +30,41 @@ func (s *Server) AddHealthSource(src HealthSource) { s.healthSources = append(s.
 // link state changed, so clients see it without waiting for the periodic one.
 func (s *Server) RefreshHealth() { s.health.Nudge() }
 
+// Mux is the method table requests are dispatched through: Options.Mux, or the one
+// New made. Set a group's implementation on it before Serve.
+func (s *Server) Mux() *protocol.Mux[*Conn] { return s.methods }
+
 // Now is the server's clock (injectable in tests).
 func (s *Server) Now() int64 { return s.opts.Now().UnixMilli() }
+
+// Options are the server's effective options (defaults applied). Whoever builds the
+// server reads them to configure the method groups it hands to the Mux.
+func (s *Server) Options() Options { return s.opts }
+
+// Health is the health snapshot (refreshed first when probe is set or it is stale),
+// with the connection count and uptime read live: the cached snapshot may be up to a
+// minute old, and these two are free.
+func (s *Server) Health(ctx context.Context, probe bool) (protocol.HealthSummary, error) {
+	sum, err := s.health.Get(ctx, probe)
+	if err != nil {
+		return sum, err
+	}
+	conns, up := int64(s.hub.len()), s.uptimeMs()
+	sum.Connections, sum.UptimeMs = &conns, &up
+	return sum, nil
+}
+
+// CurrentHealth is the last health snapshot, without refreshing it.
+func (s *Server) CurrentHealth() protocol.HealthSummary {
+	sum, _, _ := s.health.Current()
+	return sum
+}
+
+// ChangePresence applies change to the presence store and broadcasts the list right
+// after it (see changePresence).
+func (s *Server) ChangePresence(change func(*presence.Store)) {
+	s.changePresence(func() { change(s.presence) })
+}
 
 type requestKey struct{}
 
@@ -112,6 +147,13 @@ func (c *Conn) ClientID() string { return c.clientID }
 
 // Remote is the peer address.
 func (c *Conn) Remote() string { return c.remote }
+
+// RemoteHost is the peer's IP, or "" for a loopback peer.
+func (c *Conn) RemoteHost() string { return remoteHost(c) }
+
+// NodeHandle is the live-registry handle of a role-node connection; ok is false for
+// any other connection (or once the node left).
+func (c *Conn) NodeHandle() (h live.Handle, ok bool) { return c.nodeHandle() }
 
 // SetCanvasHostPort advertises the canvas host's port in hello-ok.canvasHostUrl (the
 // canvas host runs for the whole process; call before Serve). 0 advertises none.

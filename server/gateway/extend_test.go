@@ -34,15 +34,15 @@ func TestRegisterAndTwoStageResponse(t *testing.T) {
 		s.Mux().SetAgent(impl)
 	})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
-	ch := c.requestMulti("agent", map[string]any{"message": "hi", "idempotencyKey": "run-1"})
+	c.Handshake(v3Connect(nil))
+	ch := c.RequestMulti("agent", map[string]any{"message": "hi", "idempotencyKey": "run-1"})
 	var statuses []string
 	for len(statuses) < 2 {
 		select {
 		case f := <-ch:
 			var r struct{ Status, RunID string }
 			if !f.OK || json.Unmarshal(f.Payload, &r) != nil || r.RunID != "run-1" {
-				t.Fatalf("bad response %s", f.raw)
+				t.Fatalf("bad response %s", f.Raw)
 			}
 			statuses = append(statuses, r.Status)
 		case <-time.After(10 * time.Second):
@@ -52,11 +52,11 @@ func TestRegisterAndTwoStageResponse(t *testing.T) {
 	if statuses[0] != "accepted" || statuses[1] != "ok" {
 		t.Fatalf("responses %v, want [accepted ok]", statuses)
 	}
-	if f := c.nextEvent("tick"); f.Seq != nil {
-		t.Errorf("targeted event carries a seq: %s", f.raw)
+	if f := c.NextEvent("tick"); f.Seq != nil {
+		t.Errorf("targeted event carries a seq: %s", f.Raw)
 	}
 	conn := <-impl.conns
-	_ = c.ws.WriteClose(1000, nil)
+	_ = c.WS.WriteClose(1000, nil)
 	select {
 	case <-conn.Done():
 	case <-time.After(10 * time.Second):
@@ -64,9 +64,9 @@ func TestRegisterAndTwoStageResponse(t *testing.T) {
 	}
 	// Unregistered groups still answer honestly.
 	c2 := dial(t, g.url)
-	c2.handshake(v3Connect(nil))
-	if f := c2.call("sessions.list", map[string]any{}); f.OK {
-		t.Fatalf("sessions.list answered ok without an implementation: %s", f.raw)
+	c2.Handshake(v3Connect(nil))
+	if f := c2.Call("sessions.list", map[string]any{}); f.OK {
+		t.Fatalf("sessions.list answered ok without an implementation: %s", f.Raw)
 	}
 }
 
@@ -77,8 +77,8 @@ func TestHealthSourceContributes(t *testing.T) {
 		})
 	})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
-	f := c.call("health", map[string]any{"probe": true})
+	c.Handshake(v3Connect(nil))
+	f := c.Call("health", map[string]any{"probe": true})
 	if !f.OK {
 		t.Fatal(f.Error)
 	}
@@ -115,7 +115,7 @@ func TestControlUIInsecureAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, AllowInsecureControlUI: tc.allow})
 			c := dialHeader(t, g.url, tc.header)
-			f := c.call("connect", tc.params)
+			f := c.Call("connect", tc.params)
 			if f.OK != tc.ok {
 				t.Fatalf("ok = %v, want %v (%+v)", f.OK, tc.ok, f.Error)
 			}
@@ -123,7 +123,7 @@ func TestControlUIInsecureAuth(t *testing.T) {
 				if f.Error.Message != "control ui requires HTTPS or localhost (secure context)" {
 					t.Fatalf("error %+v", f.Error)
 				}
-				if ce := c.waitClose(); ce.Code != 1008 {
+				if ce := c.WaitClose(); ce.Code != 1008 {
 					t.Fatalf("close %d %q", ce.Code, ce.Reason)
 				}
 			}
@@ -144,12 +144,12 @@ func TestStatusReflectsHealthSources(t *testing.T) {
 		})
 	})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
-	c.mustOK("health", map[string]any{"probe": true}, nil)
+	c.Handshake(v3Connect(nil))
+	c.MustOK("health", map[string]any{"probe": true}, nil)
 	var st protocol.StatusResult
-	f := c.call("status", nil)
+	f := c.Call("status", nil)
 	if !f.OK || st.UnmarshalJSON(f.Payload) != nil {
-		t.Fatalf("status: %s", f.raw)
+		t.Fatalf("status: %s", f.Raw)
 	}
 	if want := []string{"WhatsApp: linked (auth age 1h30m0s)", "Telegram: configured"}; len(st.ProviderSummary) != 2 || st.ProviderSummary[0] != want[0] || st.ProviderSummary[1] != want[1] {
 		t.Fatalf("providerSummary %q, want %q", st.ProviderSummary, want)

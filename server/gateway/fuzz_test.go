@@ -83,7 +83,7 @@ func FuzzHandshake(f *testing.F) {
 		if n.Add(1)%200 == 0 {
 			// The gateway still completes a normal handshake.
 			c := dial(t, url)
-			c.handshake(v2Connect(nil))
+			c.Handshake(v2Connect(nil))
 		}
 	})
 }

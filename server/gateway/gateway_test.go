@@ -15,6 +15,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/presence"
+	"github.com/clawgate/gateway/server/system"
 )
 
 func TestHandshakeNegotiation(t *testing.T) {
@@ -41,7 +42,7 @@ func TestHandshakeNegotiation(t *testing.T) {
 				p = v2Connect(nil)
 			}
 			p["minProtocol"], p["maxProtocol"] = tc.min, tc.max
-			h := c.handshake(p)
+			h := c.Handshake(p)
 			if int(h.Protocol) != tc.want {
 				t.Fatalf("protocol = %d, want %d", h.Protocol, tc.want)
 			}
@@ -68,58 +69,55 @@ func TestHandshakeFailures(t *testing.T) {
 		wantReason string
 		wantErr    string // error message of the res, if any
 	}{
-		{"not json", func(c *testClient) string { c.send("{nope"); return "" }, 1000, "", ""},
-		{"not a req frame", func(c *testClient) string { c.send(`{"type":"event","event":"x"}`); return "" }, 1008, "invalid handshake", ""},
-		{"first request not connect", func(c *testClient) string { id, _ := c.request("health", nil); return id }, 1008, "invalid handshake", "invalid handshake: first request must be connect"},
+		{"not json", func(c *testClient) string { c.Send("{nope"); return "" }, 1000, "", ""},
+		{"not a req frame", func(c *testClient) string { c.Send(`{"type":"event","event":"x"}`); return "" }, 1008, "invalid handshake", ""},
+		{"first request not connect", func(c *testClient) string { id, _ := c.Request("health", nil); return id }, 1008, "invalid handshake", "invalid handshake: first request must be connect"},
 		{"invalid v2 params", func(c *testClient) string {
 			p := v2Connect(tok)
 			p["client"].(map[string]any)["bogus"] = 1
-			id, _ := c.request("connect", p)
+			id, _ := c.Request("connect", p)
 			return id
 		}, 1008, "invalid handshake", "invalid connect params: /client: must NOT have additional properties (\"bogus\")"},
 		{"invalid v3 params", func(c *testClient) string {
 			p := v3Connect(tok)
 			p["client"].(map[string]any)["id"] = "ios-node"
-			id, _ := c.request("connect", p)
+			id, _ := c.Request("connect", p)
 			return id
 		}, 1008, "invalid connect params: /client/id: must be equal to one of the allowed values", "invalid connect params: /client/id: must be equal to one of the allowed values"},
 		{"protocol mismatch (too new)", func(c *testClient) string {
 			p := v3Connect(tok)
 			p["minProtocol"], p["maxProtocol"] = 4, 5
-			id, _ := c.request("connect", p)
+			id, _ := c.Request("connect", p)
 			return id
 		}, 1002, "protocol mismatch", "protocol mismatch"},
 		{"protocol mismatch (too old)", func(c *testClient) string {
 			p := v2Connect(tok)
 			p["minProtocol"], p["maxProtocol"] = 1, 1
-			id, _ := c.request("connect", p)
+			id, _ := c.Request("connect", p)
 			return id
 		}, 1002, "protocol mismatch", "protocol mismatch"},
 		{"v2 wrong token", func(c *testClient) string {
-			id, _ := c.request("connect", v2Connect(map[string]any{"auth": map[string]any{"token": "wrong"}}))
+			id, _ := c.Request("connect", v2Connect(map[string]any{"auth": map[string]any{"token": "wrong"}}))
 			return id
 		}, 1008, "unauthorized", "unauthorized"},
 		{"v3 missing token", func(c *testClient) string {
-			id, _ := c.request("connect", v3Connect(nil))
+			id, _ := c.Request("connect", v3Connect(nil))
 			return id
 		}, 1008, "unauthorized: gateway token missing", "unauthorized: gateway token missing"},
 		{"v3 invalid role", func(c *testClient) string {
-			id, _ := c.request("connect", v3Connect(map[string]any{"role": "admin", "auth": map[string]any{"token": "s3cret"}}))
+			id, _ := c.Request("connect", v3Connect(map[string]any{"role": "admin", "auth": map[string]any{"token": "s3cret"}}))
 			return id
 		}, 1008, "invalid role", "invalid role"},
 		{"handshake timeout", func(c *testClient) string { return "" }, 1000, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, g.url)
-			c.challenge()
+			c.Challenge()
 			id := tc.send(c)
 			if id != "" && tc.wantErr != "" {
-				c.mu.Lock()
-				w := make(chan *frame, 1)
-				c.waiters[id] = w
-				c.mu.Unlock()
+				c.Expect(id, make(chan *frame, 1))
 			}
-			ce := c.waitClose()
+			ce := c.WaitClose()
 			if ce.Code != tc.wantCode || !strings.HasPrefix(string(ce.Reason), tc.wantReason) {
 				t.Fatalf("close = %d %q, want %d %q", ce.Code, ce.Reason, tc.wantCode, tc.wantReason)
 			}
@@ -144,11 +142,11 @@ func TestHandshakeErrorResponses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, g.url)
-			f := c.call(tc.method, tc.params)
+			f := c.Call(tc.method, tc.params)
 			if f.OK || f.Error == nil || f.Error.Code != tc.code || f.Error.Message != tc.msg {
 				t.Fatalf("res = ok:%v %+v, want %s %q", f.OK, f.Error, tc.code, tc.msg)
 			}
-			c.waitClose()
+			c.WaitClose()
 		})
 	}
 }
@@ -157,8 +155,8 @@ func TestFrameLimitsAndBinary(t *testing.T) {
 	g := startGateway(t, Options{MaxPayload: 64 * 1024})
 	t.Run("oversized frame closes 1009", func(t *testing.T) {
 		r := dialRaw(t, g.url)
-		r.writeFrame(1, []byte(`{"type":"req","id":"1","method":"connect","params":{"pad":"`+strings.Repeat("x", 70*1024)+`"}}`))
-		code, _ := r.readUntilClose()
+		r.WriteFrame(1, []byte(`{"type":"req","id":"1","method":"connect","params":{"pad":"`+strings.Repeat("x", 70*1024)+`"}}`))
+		code, _ := r.ReadUntilClose()
 		if code != 1009 {
 			t.Fatalf("close code = %d, want 1009", code)
 		}
@@ -166,9 +164,9 @@ func TestFrameLimitsAndBinary(t *testing.T) {
 	t.Run("binary frames are accepted as UTF-8 JSON", func(t *testing.T) {
 		r := dialRaw(t, g.url)
 		b, _ := json.Marshal(map[string]any{"type": "req", "id": "b1", "method": "connect", "params": v2Connect(nil)})
-		r.writeFrame(2, b)
+		r.WriteFrame(2, b)
 		for {
-			op, p, err := r.readFrame(5 * time.Second)
+			op, p, err := r.ReadFrame(5 * time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,34 +186,34 @@ func TestFrameLimitsAndBinary(t *testing.T) {
 func TestAfterHandshake(t *testing.T) {
 	g := startGateway(t, Options{})
 	c := dial(t, g.url)
-	c.handshake(v2Connect(nil))
+	c.Handshake(v2Connect(nil))
 
-	f := c.call("connect", v2Connect(nil))
+	f := c.Call("connect", v2Connect(nil))
 	if f.OK || f.Error.Message != "connect is only valid as the first request" {
 		t.Fatalf("second connect: %+v", f.Error)
 	}
-	f = c.call("no.such.method", nil)
+	f = c.Call("no.such.method", nil)
 	if f.OK || f.Error.Code != "INVALID_REQUEST" || f.Error.Message != "unknown method: no.such.method" {
 		t.Fatalf("unknown method: %+v", f.Error)
 	}
-	f = c.call("system-event", map[string]any{"text": 5})
+	f = c.Call("system-event", map[string]any{"text": 5})
 	if f.OK || f.Error.Message != "invalid system-event params: /text: must be string" || !strings.Contains(string(f.Error.Details), `"/text"`) {
 		t.Fatalf("bad params: %+v %s", f.Error, f.Error.Details)
 	}
 	// Unparseable JSON after the handshake is ignored; the connection stays usable.
-	c.send("{nope")
-	c.send(`{"type":"req","method":"health"}`)
+	c.Send("{nope")
+	c.Send(`{"type":"req","method":"health"}`)
 	var sum protocol.HealthSummary
-	c.mustOK("health", nil, &sum)
+	c.MustOK("health", nil, &sum)
 	if !sum.Ok || sum.Connections == nil || *sum.Connections < 1 {
 		t.Fatalf("health = %+v", sum)
 	}
 	// A not-yet-built capability answers honestly.
-	f = c.call("send", map[string]any{"to": "+1555", "message": "hi", "idempotencyKey": "k"})
+	f = c.Call("send", map[string]any{"to": "+1555", "message": "hi", "idempotencyKey": "k"})
 	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "not implemented") {
 		t.Fatalf("send: %+v", f.Error)
 	}
-	if c.invalid.Load() != 0 {
+	if c.Invalid.Load() != 0 {
 		t.Fatal("server sent frames that break their schemas")
 	}
 }
@@ -223,18 +221,16 @@ func TestAfterHandshake(t *testing.T) {
 func TestInvalidFrameAnsweredWithItsID(t *testing.T) {
 	g := startGateway(t, Options{})
 	c := dial(t, g.url)
-	c.handshake(v2Connect(nil))
+	c.Handshake(v2Connect(nil))
 	w := make(chan *frame, 2)
-	c.mu.Lock()
-	c.waiters["x1"] = w
-	c.waiters["invalid"] = w
-	c.mu.Unlock()
-	c.send(`{"type":"req","id":"x1"}`)
+	c.Expect("x1", w)
+	c.Expect("invalid", w)
+	c.Send(`{"type":"req","id":"x1"}`)
 	f := <-w
 	if f.ID != "x1" || f.OK || !strings.HasPrefix(f.Error.Message, "invalid request frame: ") {
 		t.Fatalf("got %+v", f)
 	}
-	c.send(`{"type":"req","id":7,"method":"health"}`)
+	c.Send(`{"type":"req","id":7,"method":"health"}`)
 	f = <-w
 	if f.ID != "invalid" || f.OK {
 		t.Fatalf("got %+v", f)
@@ -251,12 +247,12 @@ func TestV3DeviceIdentity(t *testing.T) {
 	dev := newDevice(t)
 	connect := func(mut func(dev map[string]any, nonce string)) (*testClient, *frame) {
 		c := dial(t, g.url)
-		nonce := c.challenge()
-		d := dev.sign("test", "test", "operator", nil, now, "s3cret", nonce)
+		nonce := c.Challenge()
+		d := dev.Sign("test", "test", "operator", nil, now, "s3cret", nonce)
 		if mut != nil {
 			mut(d, nonce)
 		}
-		f := c.call("connect", v3Connect(map[string]any{"device": d, "auth": map[string]any{"token": "s3cret"}}))
+		f := c.Call("connect", v3Connect(map[string]any{"device": d, "auth": map[string]any{"token": "s3cret"}}))
 		return c, f
 	}
 	t.Run("valid signature: paired locally, device token issued", func(t *testing.T) {
@@ -273,7 +269,7 @@ func TestV3DeviceIdentity(t *testing.T) {
 		}
 		found := false
 		for _, e := range h.Snapshot.Presence {
-			if e.DeviceID != nil && *e.DeviceID == dev.id {
+			if e.DeviceID != nil && *e.DeviceID == dev.ID {
 				found = true
 			}
 		}
@@ -282,9 +278,9 @@ func TestV3DeviceIdentity(t *testing.T) {
 		}
 		// The device token alone authenticates the next connect.
 		c2 := dial(t, g.url)
-		nonce := c2.challenge()
-		d := dev.sign("test", "test", "operator", nil, now, h.Auth.DeviceToken, nonce)
-		f2 := c2.call("connect", v3Connect(map[string]any{"device": d, "auth": map[string]any{"token": h.Auth.DeviceToken}}))
+		nonce := c2.Challenge()
+		d := dev.Sign("test", "test", "operator", nil, now, h.Auth.DeviceToken, nonce)
+		f2 := c2.Call("connect", v3Connect(map[string]any{"device": d, "auth": map[string]any{"token": h.Auth.DeviceToken}}))
 		if !f2.OK {
 			t.Fatalf("device token refused: %+v", f2.Error)
 		}
@@ -311,13 +307,13 @@ func TestV3DeviceIdentity(t *testing.T) {
 			d["signature"] = string(s)
 		}, "device signature invalid"},
 		{"expired", func(d map[string]any, nonce string) {
-			old := dev.sign("test", "test", "operator", nil, now.Add(-11*time.Minute), "s3cret", nonce)
+			old := dev.Sign("test", "test", "operator", nil, now.Add(-11*time.Minute), "s3cret", nonce)
 			for k, v := range old {
 				d[k] = v
 			}
 		}, "device signature expired"},
 		{"wrong nonce", func(d map[string]any, _ string) {
-			other := dev.sign("test", "test", "operator", nil, now, "s3cret", "not-the-challenge")
+			other := dev.Sign("test", "test", "operator", nil, now, "s3cret", "not-the-challenge")
 			for k, v := range other {
 				d[k] = v
 			}
@@ -329,7 +325,7 @@ func TestV3DeviceIdentity(t *testing.T) {
 			if f.OK || f.Error.Message != tc.msg {
 				t.Fatalf("res = %+v, want %q", f.Error, tc.msg)
 			}
-			ce := c.waitClose()
+			ce := c.WaitClose()
 			if ce.Code != 1008 || string(ce.Reason) != tc.msg {
 				t.Fatalf("close = %d %q", ce.Code, ce.Reason)
 			}
@@ -344,7 +340,7 @@ func TestSeqOrder(t *testing.T) {
 	var clients []*testClient
 	for i := 0; i < 3; i++ {
 		c := dial(t, g.url)
-		c.handshake(v2Connect(map[string]any{"client": map[string]any{"name": "c", "version": "1", "platform": "linux", "mode": "cli"}}))
+		c.Handshake(v2Connect(map[string]any{"client": map[string]any{"name": "c", "version": "1", "platform": "linux", "mode": "cli"}}))
 		clients = append(clients, c)
 	}
 	var wg sync.WaitGroup
@@ -362,7 +358,7 @@ func TestSeqOrder(t *testing.T) {
 		var last int64 = -1
 		n := 0
 		for n < 1000 {
-			f := c.nextEvent("tick")
+			f := c.NextEvent("tick")
 			if last >= 0 && *f.Seq != last+1 {
 				t.Fatalf("seq %d after %d", *f.Seq, last)
 			}
@@ -378,7 +374,7 @@ func TestSeqOrder(t *testing.T) {
 func TestSlowConsumer(t *testing.T) {
 	g := startGateway(t, Options{MaxBufferedBytes: 16 * 1024})
 	fast := dial(t, g.url)
-	fast.handshake(v2Connect(nil))
+	fast.Handshake(v2Connect(nil))
 	dialRawCLI(t, g.url, "slow")
 	var sc *Conn
 	for _, c := range g.s.hub.snapshot() {
@@ -427,7 +423,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	// The fast client is unaffected and still answers.
 	var h protocol.HealthSummary
-	fast.mustOK("health", nil, &h)
+	fast.MustOK("health", nil, &h)
 	deadline := time.Now().Add(10 * time.Second)
 	for g.s.Connections() != 1 {
 		if time.Now().After(deadline) {
@@ -446,20 +442,20 @@ func TestPresence(t *testing.T) {
 	g := startGateway(t, Options{Presence: store, Now: clock})
 
 	watcher := dial(t, g.url)
-	h := watcher.handshake(v2Connect(map[string]any{"client": map[string]any{"name": "watcher", "version": "1", "platform": "linux", "mode": "cli"}}))
+	h := watcher.Handshake(v2Connect(map[string]any{"client": map[string]any{"name": "watcher", "version": "1", "platform": "linux", "mode": "cli"}}))
 	if len(h.Snapshot.Presence) != 1 || *h.Snapshot.Presence[0].Host != "gw" {
 		t.Fatalf("cli clients must not appear in presence: %+v", h.Snapshot.Presence)
 	}
 	v0 := h.Snapshot.StateVersion.Presence
 
 	app := dial(t, g.url)
-	h2 := app.handshake(v2Connect(nil))
+	h2 := app.Handshake(v2Connect(nil))
 	if h2.Snapshot.StateVersion.Presence != v0+1 || len(h2.Snapshot.Presence) != 2 {
 		t.Fatalf("connect must add a row and bump the version: %+v", h2.Snapshot)
 	}
 	// system-event beacons broadcast the full list.
-	app.mustOK("system-event", map[string]any{"text": "Node: laptop (10.0.0.5) · app 1.2 · last input 3s ago · mode app · reason periodic", "instanceId": "inst-1"}, nil)
-	ev := watcher.nextEvent("presence")
+	app.MustOK("system-event", map[string]any{"text": "Node: laptop (10.0.0.5) · app 1.2 · last input 3s ago · mode app · reason periodic", "instanceId": "inst-1"}, nil)
+	ev := watcher.NextEvent("presence")
 	var pe protocol.PresenceEvent
 	if err := pe.UnmarshalJSON(ev.Payload); err != nil {
 		t.Fatal(err)
@@ -468,13 +464,13 @@ func TestPresence(t *testing.T) {
 		t.Fatalf("presence event stateVersion = %+v", ev.StateVersion)
 	}
 	var list []protocol.PresenceEntry
-	watcher.mustOK("system-presence", nil, &list)
+	watcher.MustOK("system-presence", nil, &list)
 	if len(list) != 2 {
 		t.Fatalf("presence = %d rows", len(list))
 	}
 	// Disconnect marks the row and broadcasts; the row lingers until the TTL.
-	app.ws.NetConn().Close()
-	ev = watcher.nextEvent("presence")
+	app.WS.NetConn().Close()
+	ev = watcher.NextEvent("presence")
 	if err := pe.UnmarshalJSON(ev.Payload); err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +484,7 @@ func TestPresence(t *testing.T) {
 		t.Fatalf("no disconnect row: %s", ev.Payload)
 	}
 	advance(5*time.Minute + time.Second)
-	watcher.mustOK("system-presence", nil, &list)
+	watcher.MustOK("system-presence", nil, &list)
 	if len(list) != 1 {
 		t.Fatalf("expired rows not pruned: %d rows", len(list))
 	}
@@ -497,9 +493,9 @@ func TestPresence(t *testing.T) {
 func TestShutdownEvent(t *testing.T) {
 	g := startGateway(t, Options{})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 	go g.s.Shutdown(t.Context(), "gateway stopping", 0)
-	ev := c.nextEvent("shutdown")
+	ev := c.NextEvent("shutdown")
 	var sd protocol.ShutdownEvent
 	if err := sd.UnmarshalJSON(ev.Payload); err != nil {
 		t.Fatal(err)
@@ -507,7 +503,7 @@ func TestShutdownEvent(t *testing.T) {
 	if sd.Reason != "gateway stopping" || sd.RestartExpectedMs != nil {
 		t.Fatalf("shutdown = %+v", sd)
 	}
-	ce := c.waitClose()
+	ce := c.WaitClose()
 	if ce.Code != 1012 || string(ce.Reason) != "service restart" {
 		t.Fatalf("close = %d %q", ce.Code, ce.Reason)
 	}
@@ -516,21 +512,21 @@ func TestShutdownEvent(t *testing.T) {
 func TestV3Scopes(t *testing.T) {
 	g := startGateway(t, Options{})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(map[string]any{"scopes": []string{"operator.read"}}))
-	if f := c.call("system-presence", nil); !f.OK {
+	c.Handshake(v3Connect(map[string]any{"scopes": []string{"operator.read"}}))
+	if f := c.Call("system-presence", nil); !f.OK {
 		t.Fatalf("read method refused: %+v", f.Error)
 	}
-	f := c.call("system-event", map[string]any{"text": "x"})
+	f := c.Call("system-event", map[string]any{"text": "x"})
 	if f.OK || f.Error.Message != "missing scope: operator.write" {
 		t.Fatalf("write method: %+v", f.Error)
 	}
-	f = c.call("node.invoke.result", map[string]any{"id": "1", "nodeId": "n", "ok": true})
+	f = c.Call("node.invoke.result", map[string]any{"id": "1", "nodeId": "n", "ok": true})
 	if f.OK || f.Error.Message != "unauthorized role: operator" {
 		t.Fatalf("node method: %+v", f.Error)
 	}
 	n := dial(t, g.url)
-	n.handshake(v3Connect(map[string]any{"role": "node", "client": map[string]any{"id": "node-host", "version": "1", "platform": "linux", "mode": "node"}}))
-	f = n.call("system-presence", nil)
+	n.Handshake(v3Connect(map[string]any{"role": "node", "client": map[string]any{"id": "node-host", "version": "1", "platform": "linux", "mode": "node"}}))
+	f = n.Call("system-presence", nil)
 	if f.OK || f.Error.Message != "unauthorized role: node" {
 		t.Fatalf("node calling operator method: %+v", f.Error)
 	}
@@ -545,13 +541,13 @@ func TestRemoteDevicePairing(t *testing.T) {
 	}
 	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, Devices: devices})
 	admin := dial(t, g.url)
-	admin.handshake(v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}))
+	admin.Handshake(v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}))
 	remote := http.Header{"X-Forwarded-For": {"203.0.113.7"}}
 
 	try := func(dev *device) (*testClient, *frame) {
 		c := dialHeader(t, g.url, remote)
-		nonce := c.challenge()
-		f := c.call("connect", v3Connect(map[string]any{"device": dev.sign("test", "test", "operator", nil, time.Now(), "s3cret", nonce), "auth": map[string]any{"token": "s3cret"}}))
+		nonce := c.Challenge()
+		f := c.Call("connect", v3Connect(map[string]any{"device": dev.Sign("test", "test", "operator", nil, time.Now(), "s3cret", nonce), "auth": map[string]any{"token": "s3cret"}}))
 		return c, f
 	}
 	dev := newDevice(t)
@@ -561,44 +557,44 @@ func TestRemoteDevicePairing(t *testing.T) {
 	}
 	var det struct{ RequestID string }
 	_ = json.Unmarshal(f.Error.Details, &det)
-	if ce := c.waitClose(); ce.Code != 1008 || string(ce.Reason) != "pairing required" {
+	if ce := c.WaitClose(); ce.Code != 1008 || string(ce.Reason) != "pairing required" {
 		t.Fatalf("close = %d %q", ce.Code, ce.Reason)
 	}
-	ev := admin.nextEvent("device.pair.requested")
+	ev := admin.NextEvent("device.pair.requested")
 	var req protocol.DevicePairRequest
 	if err := req.UnmarshalJSON(ev.Payload); err != nil {
 		t.Fatal(err)
 	}
-	if req.DeviceID != dev.id || req.RequestID != det.RequestID {
+	if req.DeviceID != dev.ID || req.RequestID != det.RequestID {
 		t.Fatalf("request %+v, details %+v", req, det)
 	}
 	var list protocol.DevicePairListResult
-	admin.mustOK("device.pair.list", nil, &list)
+	admin.MustOK("device.pair.list", nil, &list)
 	if len(list.Pending) != 1 {
 		t.Fatalf("pending = %+v", list.Pending)
 	}
-	admin.mustOK("device.pair.approve", map[string]any{"requestId": req.RequestID}, nil)
-	admin.nextEvent("device.pair.resolved")
+	admin.MustOK("device.pair.approve", map[string]any{"requestId": req.RequestID}, nil)
+	admin.NextEvent("device.pair.resolved")
 	if _, f := try(dev); !f.OK {
 		t.Fatalf("approved device refused: %+v", f.Error)
 	}
 
 	other := newDevice(t)
 	c, f = try(other)
-	c.waitClose()
-	ev = admin.nextEvent("device.pair.requested")
+	c.WaitClose()
+	ev = admin.NextEvent("device.pair.requested")
 	_ = req.UnmarshalJSON(ev.Payload)
-	admin.mustOK("device.pair.reject", map[string]any{"requestId": req.RequestID}, nil)
+	admin.MustOK("device.pair.reject", map[string]any{"requestId": req.RequestID}, nil)
 	if _, f := try(other); f.OK || f.Error.Code != "NOT_PAIRED" {
 		t.Fatalf("rejected device: %+v", f.Error)
 	}
-	f = admin.call("device.pair.approve", map[string]any{"requestId": "nope"})
+	f = admin.Call("device.pair.approve", map[string]any{"requestId": "nope"})
 	if f.OK || f.Error.Message != "unknown requestId" {
 		t.Fatalf("unknown request: %+v", f.Error)
 	}
 }
 
-type panicky struct{ *handlers }
+type panicky struct{ *system.Handler[*Conn] }
 
 func (p panicky) Status(context.Context, *Conn, *protocol.StatusParams) (*protocol.StatusResult, error) {
 	panic("boom")
@@ -606,15 +602,15 @@ func (p panicky) Status(context.Context, *Conn, *protocol.StatusParams) (*protoc
 
 // TestHandlerPanic: a panicking handler answers UNAVAILABLE for that request only.
 func TestHandlerPanic(t *testing.T) {
-	g := startGateway(t, Options{}, func(s *Server) { s.Mux().SetSystem(panicky{&handlers{s: s}}) })
+	g := startGateway(t, Options{}, func(s *Server) { s.Mux().SetSystem(panicky{system.New[*Conn](s, system.Options{})}) })
 	c := dial(t, g.url)
-	c.handshake(v2Connect(nil))
-	f := c.call("status", nil)
+	c.Handshake(v2Connect(nil))
+	f := c.Call("status", nil)
 	if f.OK || f.Error.Code != "UNAVAILABLE" || f.Error.Message != "internal error in status" {
 		t.Fatalf("status: %+v", f.Error)
 	}
 	var list []protocol.PresenceEntry
-	c.mustOK("system-presence", nil, &list)
+	c.MustOK("system-presence", nil, &list)
 }
 
 func TestLogsTail(t *testing.T) {
@@ -624,13 +620,13 @@ func TestLogsTail(t *testing.T) {
 	}
 	g := startGateway(t, Options{LogFile: path})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 	var r protocol.LogsTailResult
-	c.mustOK("logs.tail", map[string]any{"limit": 1}, &r)
+	c.MustOK("logs.tail", map[string]any{"limit": 1}, &r)
 	if len(r.Lines) != 1 || r.Lines[0] != `{"msg":"two"}` || r.File != path || r.Cursor != r.Size {
 		t.Fatalf("logs.tail = %+v", r)
 	}
-	f := c.call("logs.tail", map[string]any{"limit": 0})
+	f := c.Call("logs.tail", map[string]any{"limit": 0})
 	if f.OK || !strings.Contains(f.Error.Message, "must be >= 1") {
 		t.Fatalf("limit 0: %+v", f.Error)
 	}
@@ -643,29 +639,29 @@ func TestNodePairing(t *testing.T) {
 	}
 	g := startGateway(t, Options{Nodes: st})
 	op := dial(t, g.url)
-	op.handshake(v3Connect(nil))
+	op.Handshake(v3Connect(nil))
 
 	var rq protocol.NodePairRequestResult
-	op.mustOK("node.pair.request", map[string]any{"nodeId": "phone-1", "displayName": "Phone", "platform": "ios", "caps": []string{"camera", "canvas", "camera"}}, &rq)
+	op.MustOK("node.pair.request", map[string]any{"nodeId": "phone-1", "displayName": "Phone", "platform": "ios", "caps": []string{"camera", "canvas", "camera"}}, &rq)
 	if !rq.Created || rq.Request.NodeID != "phone-1" {
 		t.Fatalf("request: %+v", rq)
 	}
-	if ev := op.nextEvent("node.pair.requested"); !strings.Contains(string(ev.Payload), rq.Request.RequestID) {
+	if ev := op.NextEvent("node.pair.requested"); !strings.Contains(string(ev.Payload), rq.Request.RequestID) {
 		t.Fatalf("requested event: %s", ev.Payload)
 	}
 	var again protocol.NodePairRequestResult
-	op.mustOK("node.pair.request", map[string]any{"nodeId": "phone-1"}, &again)
+	op.MustOK("node.pair.request", map[string]any{"nodeId": "phone-1"}, &again)
 	if again.Created || again.Request.RequestID != rq.Request.RequestID {
 		t.Fatalf("second request must reuse the pending one: %+v", again)
 	}
 	var ap protocol.NodePairApproveResult
-	op.mustOK("node.pair.approve", map[string]any{"requestId": rq.Request.RequestID}, &ap)
+	op.MustOK("node.pair.approve", map[string]any{"requestId": rq.Request.RequestID}, &ap)
 	if ap.Token == "" || ap.Node.NodeID != "phone-1" {
 		t.Fatalf("approve: %+v", ap)
 	}
-	op.nextEvent("node.pair.resolved")
+	op.NextEvent("node.pair.resolved")
 	var list protocol.NodePairListResult
-	f := op.call("node.pair.list", nil)
+	f := op.Call("node.pair.list", nil)
 	if !f.OK || strings.Contains(string(f.Payload), ap.Token) {
 		t.Fatalf("node.pair.list must never return tokens: %s", f.Payload)
 	}
@@ -674,29 +670,29 @@ func TestNodePairing(t *testing.T) {
 		t.Fatalf("list: %+v", list)
 	}
 	var vr protocol.NodePairVerifyResult
-	op.mustOK("node.pair.verify", map[string]any{"nodeId": "phone-1", "token": ap.Token}, &vr)
+	op.MustOK("node.pair.verify", map[string]any{"nodeId": "phone-1", "token": ap.Token}, &vr)
 	if !vr.Ok {
 		t.Fatal("right token refused")
 	}
-	op.mustOK("node.pair.verify", map[string]any{"nodeId": "phone-1", "token": "wrong"}, &vr)
+	op.MustOK("node.pair.verify", map[string]any{"nodeId": "phone-1", "token": "wrong"}, &vr)
 	if vr.Ok {
 		t.Fatal("wrong token accepted")
 	}
-	op.mustOK("node.rename", map[string]any{"nodeId": "phone-1", "displayName": "Kitchen phone"}, nil)
+	op.MustOK("node.rename", map[string]any{"nodeId": "phone-1", "displayName": "Kitchen phone"}, nil)
 	var nl protocol.NodeListResult
-	op.mustOK("node.list", nil, &nl)
+	op.MustOK("node.list", nil, &nl)
 	if len(nl.Nodes) != 1 || *nl.Nodes[0].DisplayName != "Kitchen phone" || !nl.Nodes[0].Paired || nl.Nodes[0].Connected || strings.Join(nl.Nodes[0].Caps, ",") != "camera,canvas" {
 		t.Fatalf("node.list: %+v", nl.Nodes)
 	}
-	if f := op.call("node.describe", map[string]any{"nodeId": "nope"}); f.OK || f.Error.Message != "unknown nodeId" {
+	if f := op.Call("node.describe", map[string]any{"nodeId": "nope"}); f.OK || f.Error.Message != "unknown nodeId" {
 		t.Fatalf("describe unknown: %+v", f.Error)
 	}
-	if f := op.call("node.pair.approve", map[string]any{"requestId": "nope"}); f.OK || f.Error.Message != "unknown requestId" {
+	if f := op.Call("node.pair.approve", map[string]any{"requestId": "nope"}); f.OK || f.Error.Message != "unknown requestId" {
 		t.Fatalf("approve unknown: %+v", f.Error)
 	}
-	op.mustOK("node.pair.request", map[string]any{"nodeId": "tablet"}, &rq)
+	op.MustOK("node.pair.request", map[string]any{"nodeId": "tablet"}, &rq)
 	var rj protocol.NodePairRejectResult
-	op.mustOK("node.pair.reject", map[string]any{"requestId": rq.Request.RequestID}, &rj)
+	op.MustOK("node.pair.reject", map[string]any{"requestId": rq.Request.RequestID}, &rj)
 	if rj.NodeID != "tablet" {
 		t.Fatalf("reject: %+v", rj)
 	}
@@ -706,27 +702,27 @@ func TestConfigMethods(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "clawdbot.json")
 	g := startGateway(t, Options{ConfigPath: path})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 
 	var got protocol.ConfigGetResult
-	c.mustOK("config.get", nil, &got)
+	c.MustOK("config.get", nil, &got)
 	if got.Exists || !got.Valid || got.Raw != nil {
 		t.Fatalf("missing file: %+v", got)
 	}
 	raw := `{ gateway: { mode: "local", auth: { token: "supersecret" } }, // JSON5
 }`
 	var set protocol.ConfigSetResult
-	c.mustOK("config.set", map[string]any{"raw": raw}, &set)
+	c.MustOK("config.set", map[string]any{"raw": raw}, &set)
 	if !set.Ok || strings.Contains(string(set.Config), "supersecret") {
 		t.Fatalf("config.set: %+v", set)
 	}
-	c.mustOK("config.get", nil, &got)
+	c.MustOK("config.get", nil, &got)
 	if !got.Exists || got.Raw == nil || strings.Contains(*got.Raw, "supersecret") || !strings.Contains(*got.Raw, "// JSON5") || got.Hash == nil {
 		t.Fatalf("config.get must redact secrets and keep comments: %+v", got)
 	}
 	// Sending the redacted text back keeps the stored secret.
 	edited := strings.Replace(*got.Raw, `"local"`, `"local", port: 18800`, 1)
-	c.mustOK("config.set", map[string]any{"raw": edited, "baseHash": *got.Hash}, &set)
+	c.MustOK("config.set", map[string]any{"raw": edited, "baseHash": *got.Hash}, &set)
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b), "supersecret") || !strings.Contains(string(b), "18800") {
 		t.Fatalf("file after redacted edit: %s", b)
@@ -742,7 +738,7 @@ func TestConfigMethods(t *testing.T) {
 		{map[string]any{"raw": `{ gateway: `}, ""},
 		{map[string]any{"raw": raw, "baseHash": *got.Hash}, "config changed since it was read (baseHash mismatch); reload and retry"},
 	} {
-		f := c.call("config.set", tc.params)
+		f := c.Call("config.set", tc.params)
 		if f.OK || f.Error.Code != "INVALID_REQUEST" || (tc.msg != "" && f.Error.Message != tc.msg) {
 			t.Fatalf("config.set %v: %+v", tc.params, f.Error)
 		}
@@ -755,7 +751,7 @@ func TestConfigMethods(t *testing.T) {
 		t.Fatal("a refused config.set changed the file")
 	}
 	var sch protocol.ConfigSchemaResult
-	c.mustOK("config.schema", nil, &sch)
+	c.MustOK("config.schema", nil, &sch)
 	if !strings.Contains(string(sch.Schema), `"ClawdbotConfig"`) || sch.UIHints["gateway.auth.token"].Sensitive == nil {
 		t.Fatalf("config.schema: %.200s %+v", sch.Schema, sch.UIHints)
 	}

@@ -64,7 +64,7 @@ func TestAuthThrottle(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		c := dial(t, g.url)
 		start := time.Now()
-		f := c.call("connect", v3Connect(map[string]any{"auth": map[string]any{"token": "guess"}}))
+		f := c.Call("connect", v3Connect(map[string]any{"auth": map[string]any{"token": "guess"}}))
 		if f.OK || !strings.HasPrefix(f.Error.Message, "unauthorized: gateway token mismatch") {
 			t.Fatalf("attempt %d: %+v", i, f.Error)
 		}
@@ -78,13 +78,13 @@ func TestAuthThrottle(t *testing.T) {
 	} {
 		c := dial(t, g.url)
 		start := time.Now()
-		c.handshake(params)
+		c.Handshake(params)
 		if el := time.Since(start); el < delay {
 			t.Fatalf("the right token was answered after %v while the budget is spent: a timing oracle", el)
 		}
 	}
 	c := dial(t, g.url)
-	if f := c.call("connect", v2Connect(map[string]any{"auth": map[string]any{"token": "nope"}})); f.OK || f.Error.Message != "unauthorized" {
+	if f := c.Call("connect", v2Connect(map[string]any{"auth": map[string]any{"token": "nope"}})); f.OK || f.Error.Message != "unauthorized" {
 		t.Fatalf("v2 wrong token: %+v", f)
 	}
 	if st := th.Stats(); st.Checks != 7 || st.Failures != 5 || st.Slowed != 5 {

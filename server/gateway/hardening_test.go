@@ -90,7 +90,7 @@ func TestPingFloodWithoutReadingIsClosed(t *testing.T) {
 	go func() {
 		var n int64
 		for {
-			k, err := r.conn.Write(batch)
+			k, err := r.Conn.Write(batch)
 			n += int64(k)
 			if err != nil {
 				written <- n
@@ -136,8 +136,8 @@ func TestHandshakeDeadlineClosesABlockedSocket(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("could not block the writer (%d bytes queued)", c.buffered.Load())
 		}
-		_ = r.conn.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = r.conn.Write(batch)
+		_ = r.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = r.Conn.Write(batch)
 	}
 	// Stop sending; the deadline (500 ms) plus the close grace (2 s) must end it.
 	waitGone(t, g.s, c, 10*time.Second)
@@ -210,16 +210,16 @@ func TestV2NeedsLocalWithoutSecret(t *testing.T) {
 	proxied := http.Header{"X-Forwarded-For": {"203.0.113.9"}}
 	g := startGateway(t, Options{})
 	c := dialHeader(t, g.url, proxied)
-	f := c.call("connect", v2Connect(nil))
+	f := c.Call("connect", v2Connect(nil))
 	if f.OK || f.Error.Message != "unauthorized" {
-		t.Fatalf("proxied v2 client without a secret: %s", f.raw)
+		t.Fatalf("proxied v2 client without a secret: %s", f.Raw)
 	}
-	if ce := c.waitClose(); ce.Code != 1008 || string(ce.Reason) != "unauthorized" {
+	if ce := c.WaitClose(); ce.Code != 1008 || string(ce.Reason) != "unauthorized" {
 		t.Fatalf("close %d %q", ce.Code, ce.Reason)
 	}
-	dial(t, g.url).handshake(v2Connect(nil)) // local direct: trusted
+	dial(t, g.url).Handshake(v2Connect(nil)) // local direct: trusted
 	gs := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}})
-	dialHeader(t, gs.url, proxied).handshake(v2Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}))
+	dialHeader(t, gs.url, proxied).Handshake(v2Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}}))
 }
 
 // TestConfigSetCannotEnableProgramsWithoutSecret (issue 15 #1): config.set refuses to
@@ -239,16 +239,18 @@ func TestConfigSetCannotEnableProgramsWithoutSecret(t *testing.T) {
 		}
 		g := startGateway(t, o)
 		c := dial(t, g.url)
-		c.handshake(params)
+		c.Handshake(params)
 		for _, tc := range []struct {
 			raw  string
 			keys string
 		}{
-			{`{ agent: { backend: "command", command: { program: "/bin/sh", args: ["-c", "id"] } } }`, "agent.backend, agent.command"},
-			{`{ agent: { backend: "openai", command: { program: "/bin/sh" } } }`, "agent.command"},
-			{`{ agent: { backend: "command" } }`, "agent.backend"},
+			// The old shape (migrated on load) and the current one.
+			{`{ agent: { backend: "command", command: { program: "/bin/sh", args: ["-c", "id"] } } }`, "agents.defaults.cliBackends, agents.defaults.model.primary"},
+			{`{ agent: { backend: "openai", command: { program: "/bin/sh" } } }`, "agents.defaults.cliBackends"},
+			{`{ agents: { defaults: { model: { primary: "sh/x" }, cliBackends: { sh: { command: "/bin/sh" } } } } }`, "agents.defaults.cliBackends, agents.defaults.model.primary"},
+			{`{ tools: { exec: { host: "gateway" } } }`, "tools.exec"},
 		} {
-			f := c.call("config.set", map[string]any{"raw": tc.raw})
+			f := c.Call("config.set", map[string]any{"raw": tc.raw})
 			if secret {
 				if !f.OK {
 					t.Fatalf("with a secret, config.set %s: %+v", tc.raw, f.Error)
@@ -257,14 +259,14 @@ func TestConfigSetCannotEnableProgramsWithoutSecret(t *testing.T) {
 				continue
 			}
 			if f.OK || f.Error.Code != "INVALID_REQUEST" || !strings.Contains(f.Error.Message, "config.set cannot change "+tc.keys+" ") {
-				t.Fatalf("without a secret, config.set %s: %s", tc.raw, f.raw)
+				t.Fatalf("without a secret, config.set %s: %s", tc.raw, f.Raw)
 			}
 			if b, _ := os.ReadFile(path); string(b) != start {
 				t.Fatalf("refused config.set changed the file: %s", b)
 			}
 		}
 		// Other settings still change over the wire.
-		if f := c.call("config.set", map[string]any{"raw": `{ agent: { backend: "openai", timeoutSeconds: 90 } }`}); !f.OK {
+		if f := c.Call("config.set", map[string]any{"raw": `{ agent: { backend: "openai", timeoutSeconds: 90 } }`}); !f.OK {
 			t.Fatalf("an unrelated change refused: %+v", f.Error)
 		}
 	}
@@ -293,7 +295,7 @@ func TestRefusedFramesAreAnswered(t *testing.T) {
 	readRes := func(r *rawConn, id string) frame {
 		t.Helper()
 		for {
-			op, p, err := r.readFrame(10 * time.Second)
+			op, p, err := r.ReadFrame(10 * time.Second)
 			if err != nil {
 				t.Fatalf("no answer for %s: %v", id, err)
 			}
@@ -309,26 +311,26 @@ func TestRefusedFramesAreAnswered(t *testing.T) {
 	for _, tc := range cases {
 		// Before the handshake: answered, then closed 1008.
 		r := dialRaw(t, g.url)
-		r.writeFrame(tc.op, []byte(tc.frame))
+		r.WriteFrame(tc.op, []byte(tc.frame))
 		f := readRes(r, tc.id)
 		if f.OK || f.Error.Code != "INVALID_REQUEST" || !strings.Contains(f.Error.Message, tc.reason) {
 			t.Fatalf("before the handshake, %s: %+v", tc.id, f.Error)
 		}
-		if code, reason := r.readUntilClose(); code != 1008 || reason != "invalid handshake" {
+		if code, reason := r.ReadUntilClose(); code != 1008 || reason != "invalid handshake" {
 			t.Fatalf("close %d %q", code, reason)
 		}
 	}
 	r := dialRawCLI(t, g.url, "cli")
 	for _, tc := range cases {
-		r.writeFrame(tc.op, []byte(tc.frame))
+		r.WriteFrame(tc.op, []byte(tc.frame))
 		f := readRes(r, tc.id)
 		if f.OK || f.Error.Code != "INVALID_REQUEST" || !strings.Contains(f.Error.Message, tc.reason) {
 			t.Fatalf("after the handshake, %s: %+v", tc.id, f.Error)
 		}
 	}
 	// Still open and answering; not JSON at all is still ignored (§2.5).
-	r.writeFrame(1, []byte(`not json`))
-	r.writeFrame(1, []byte(`{"type":"req","id":"h","method":"health"}`))
+	r.WriteFrame(1, []byte(`not json`))
+	r.WriteFrame(1, []byte(`{"type":"req","id":"h","method":"health"}`))
 	if f := readRes(r, "h"); !f.OK {
 		t.Fatalf("health after refused frames: %+v", f.Error)
 	}
@@ -395,9 +397,9 @@ func TestHTTPTimeouts(t *testing.T) {
 	}
 	// The WebSocket is not an HTTP connection once upgraded.
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 	time.Sleep(1500 * time.Millisecond)
-	if f := c.call("health", nil); !f.OK {
+	if f := c.Call("health", nil); !f.OK {
 		t.Fatalf("websocket cut by the HTTP timeouts: %+v", f.Error)
 	}
 }
@@ -441,7 +443,7 @@ func TestHTTPConnectionCap(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for i := 0; i < 6; i++ {
-		dial(t, g.url).handshake(v3Connect(nil))
+		dial(t, g.url).Handshake(v3Connect(nil))
 	}
 	if n := g.s.HTTPConns(); n != 0 {
 		t.Fatalf("%d upgraded WebSockets counted as HTTP connections", n)
@@ -473,14 +475,14 @@ func TestAcceptedRunsFreeReadSlots(t *testing.T) {
 	impl := &blockingRuns{release: make(chan struct{}), conns: make(chan *Conn, 16)}
 	g := startGateway(t, Options{MaxInflight: 2, MaxAcceptedRuns: 3}, func(s *Server) { s.Mux().SetAgent(impl) })
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 	var conn *Conn
 	for i := 0; i < 3; i++ {
-		c.requestMulti("agent", map[string]any{"message": "hi", "idempotencyKey": "run-" + string(rune('a'+i))})
+		c.RequestMulti("agent", map[string]any{"message": "hi", "idempotencyKey": "run-" + string(rune('a'+i))})
 		conn = <-impl.conns
 	}
 	// Three runs in flight, two read slots: the reader still takes requests.
-	if f := c.call("health", nil); !f.OK {
+	if f := c.Call("health", nil); !f.OK {
 		t.Fatalf("health: %+v", f.Error)
 	}
 	if conn.AcceptedRuns() != 3 {
@@ -489,16 +491,16 @@ func TestAcceptedRunsFreeReadSlots(t *testing.T) {
 	// Two more: the accepted bound (3) is reached, so they keep the two read slots
 	// and the reader waits — the bound holds.
 	for i := 3; i < 5; i++ {
-		c.requestMulti("agent", map[string]any{"message": "hi", "idempotencyKey": "run-" + string(rune('a'+i))})
+		c.RequestMulti("agent", map[string]any{"message": "hi", "idempotencyKey": "run-" + string(rune('a'+i))})
 		<-impl.conns
 	}
 	if conn.AcceptedRuns() != 3 || len(conn.inflight) != 2 {
 		t.Fatalf("accepted %d, read slots in use %d; want 3 and 2", conn.AcceptedRuns(), len(conn.inflight))
 	}
-	_, health := c.request("health", nil)
+	_, health := c.Request("health", nil)
 	select {
 	case f := <-health:
-		t.Fatalf("answered past every bound: %s", f.raw)
+		t.Fatalf("answered past every bound: %s", f.Raw)
 	case <-time.After(200 * time.Millisecond):
 	}
 	close(impl.release)

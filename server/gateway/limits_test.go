@@ -25,9 +25,9 @@ func TestFrameSizeAtTheLimit(t *testing.T) {
 	connected := func() *rawConn {
 		r := dialRaw(t, g.url)
 		b, _ := json.Marshal(map[string]any{"type": "req", "id": "c", "method": "connect", "params": v2Connect(nil)})
-		r.writeFrame(1, b)
+		r.WriteFrame(1, b)
 		for {
-			op, p, err := r.readFrame(10 * time.Second)
+			op, p, err := r.ReadFrame(10 * time.Second)
 			if err != nil || op == 8 {
 				t.Fatalf("handshake: %v %q", err, p)
 			}
@@ -42,9 +42,9 @@ func TestFrameSizeAtTheLimit(t *testing.T) {
 		if len(f) != limit {
 			t.Fatalf("frame is %d bytes", len(f))
 		}
-		r.writeFrame(1, f)
+		r.WriteFrame(1, f)
 		for {
-			op, p, err := r.readFrame(10 * time.Second)
+			op, p, err := r.ReadFrame(10 * time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,8 +62,8 @@ func TestFrameSizeAtTheLimit(t *testing.T) {
 	})
 	t.Run("one byte over closes 1009", func(t *testing.T) {
 		r := connected()
-		r.writeFrame(1, frameOf(limit+1))
-		if code, _ := r.readUntilClose(); code != 1009 {
+		r.WriteFrame(1, frameOf(limit+1))
+		if code, _ := r.ReadUntilClose(); code != 1009 {
 			t.Fatalf("close code %d, want 1009", code)
 		}
 	})
@@ -102,10 +102,10 @@ func TestInflightAtTheLimit(t *testing.T) {
 		s.Mux().SetAgent(b)
 	})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 	var answers []chan *frame
 	for i := range total {
-		_, ch := c.request("agent", map[string]any{"message": "x", "idempotencyKey": fmt.Sprint("k", i)})
+		_, ch := c.Request("agent", map[string]any{"message": "x", "idempotencyKey": fmt.Sprint("k", i)})
 		answers = append(answers, ch)
 	}
 	for range limit {
@@ -130,7 +130,7 @@ func TestInflightAtTheLimit(t *testing.T) {
 		select {
 		case f := <-ch:
 			if !f.OK {
-				t.Fatalf("request %d: %s", i, f.raw)
+				t.Fatalf("request %d: %s", i, f.Raw)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("request %d not answered", i)

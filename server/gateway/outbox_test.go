@@ -32,7 +32,7 @@ func TestAppendFrameHeader(t *testing.T) {
 func TestOutboxFramesEverySize(t *testing.T) {
 	g := startGateway(t, Options{MaxPayload: 1 << 20})
 	c := dial(t, g.url)
-	c.handshake(v3Connect(nil))
+	c.Handshake(v3Connect(nil))
 	// Text lengths chosen so the frames straddle the 125/126 and 65535/65536 borders.
 	sizes := []int{0, 60, 100, 65400, 65500, 70000, 300000}
 	for _, n := range sizes {
@@ -41,7 +41,7 @@ func TestOutboxFramesEverySize(t *testing.T) {
 	}
 	var last int64
 	for _, n := range sizes {
-		f := c.nextEvent("presence")
+		f := c.NextEvent("presence")
 		var pe protocol.PresenceEvent
 		if err := pe.UnmarshalJSON(f.Payload); err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func TestOutboxCoalescesWhileBlocked(t *testing.T) {
 	for i := range n {
 		var p []byte
 		for {
-			op, data, err := raw.readFrame(20 * time.Second)
+			op, data, err := raw.ReadFrame(20 * time.Second)
 			if err != nil {
 				t.Fatalf("frame %d: %v", i, err)
 			}
@@ -107,7 +107,7 @@ func TestBroadcastToManySockets(t *testing.T) {
 	clients := make([]*testClient, n)
 	for i := range clients {
 		clients[i] = dial(t, g.url)
-		clients[i].handshake(v2Connect(map[string]any{"client": map[string]any{"name": "many", "version": "1", "platform": "linux", "mode": "cli"}}))
+		clients[i].Handshake(v2Connect(map[string]any{"client": map[string]any{"name": "many", "version": "1", "platform": "linux", "mode": "cli"}}))
 	}
 	const events = 20
 	for i := range events {
@@ -116,10 +116,10 @@ func TestBroadcastToManySockets(t *testing.T) {
 	for ci, c := range clients {
 		var last int64
 		for i := range events {
-			f := c.nextEvent("tick")
+			f := c.NextEvent("tick")
 			var te protocol.TickEvent
 			if err := te.UnmarshalJSON(f.Payload); err != nil || te.Ts != int64(i) || *f.Seq <= last {
-				t.Fatalf("client %d event %d: %s", ci, i, f.raw)
+				t.Fatalf("client %d event %d: %s", ci, i, f.Raw)
 			}
 			last = *f.Seq
 		}
@@ -148,7 +148,7 @@ func TestOutboxMixesSharedAndPrivateFrames(t *testing.T) {
 	for i := range n {
 		var data []byte
 		for {
-			op, p, err := raw.readFrame(20 * time.Second)
+			op, p, err := raw.ReadFrame(20 * time.Second)
 			if err != nil {
 				t.Fatalf("frame %d: %v", i, err)
 			}

@@ -25,23 +25,23 @@ func TestDisconnectPresenceCoalesced(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := startGateway(t, Options{PresenceCoalesce: tc.coalesce})
 			watcher := dial(t, g.url)
-			watcher.handshake(v2Connect(map[string]any{"client": map[string]any{"name": "watcher", "version": "1", "platform": "linux", "mode": "cli"}}))
+			watcher.Handshake(v2Connect(map[string]any{"client": map[string]any{"name": "watcher", "version": "1", "platform": "linux", "mode": "cli"}}))
 			var apps []*testClient
 			for i := range 5 {
 				c := dial(t, g.url)
-				c.handshake(v2Connect(map[string]any{"client": map[string]any{"name": "app", "version": "1", "platform": "linux", "mode": "ui", "instanceId": fmt.Sprintf("app-%d", i)}}))
+				c.Handshake(v2Connect(map[string]any{"client": map[string]any{"name": "app", "version": "1", "platform": "linux", "mode": "ui", "instanceId": fmt.Sprintf("app-%d", i)}}))
 				apps = append(apps, c)
 			}
 			for _, c := range apps {
-				_ = c.ws.NetConn().Close()
+				_ = c.WS.NetConn().Close()
 			}
 			events := 0
 			for tc.coalesce < 0 && events < 5 { // one broadcast per disconnect
-				watcher.nextEvent("presence")
+				watcher.NextEvent("presence")
 				events++
 			}
 			for tc.coalesce > 0 {
-				ev := watcher.nextEvent("presence")
+				ev := watcher.NextEvent("presence")
 				events++
 				var pe protocol.PresenceEvent
 				if err := pe.UnmarshalJSON(ev.Payload); err != nil {

@@ -25,20 +25,20 @@ func TestRolesFromManifest(t *testing.T) {
 	}
 	g := startGateway(t, Options{})
 	n := dial(t, g.url)
-	n.handshake(v3Connect(map[string]any{"role": "node", "client": map[string]any{"id": "node-host", "version": "1", "platform": "linux", "mode": "node"}}))
-	if f := n.call("health", nil); !f.OK {
+	n.Handshake(v3Connect(map[string]any{"role": "node", "client": map[string]any{"id": "node-host", "version": "1", "platform": "linux", "mode": "node"}}))
+	if f := n.Call("health", nil); !f.OK {
 		t.Fatalf("node calling health: %+v", f.Error)
 	}
-	if f := n.call("system-presence", nil); f.OK || f.Error.Message != "unauthorized role: node" {
+	if f := n.Call("system-presence", nil); f.OK || f.Error.Message != "unauthorized role: node" {
 		t.Fatalf("node calling system-presence: %+v", f.Error)
 	}
 	// Past authorization the handler answers (this gateway has no live-node registry).
-	if f := n.call("node.event", map[string]any{"event": "voice.transcript"}); f.OK || f.Error.Message != "not a connected node" {
+	if f := n.Call("node.event", map[string]any{"event": "voice.transcript"}); f.OK || f.Error.Message != "not a connected node" {
 		t.Fatalf("node calling node.event: %+v", f.Error)
 	}
 	op := dial(t, g.url)
-	op.handshake(v3Connect(map[string]any{"scopes": []string{"operator.write"}}))
-	if f := op.call("node.event", map[string]any{"event": "voice.transcript"}); f.OK || f.Error.Message != "unauthorized role: operator" {
+	op.Handshake(v3Connect(map[string]any{"scopes": []string{"operator.write"}}))
+	if f := op.Call("node.event", map[string]any{"event": "voice.transcript"}); f.OK || f.Error.Message != "unauthorized role: operator" {
 		t.Fatalf("operator calling node.event: %+v", f.Error)
 	}
 }

@@ -141,8 +141,8 @@ type Options struct {
 
 	// Mux routes requests to the method groups. Hand each group's implementation to
 	// it (mux.SetAgent(h)) before Serve; nil: a new, empty Mux (see Server.Mux). The
-	// gateway serves the system, devices, nodes and config groups itself unless the
-	// Mux already has them.
+	// gateway serves no group itself: whoever builds the server hands every group to
+	// the Mux (server/core has the system, devices, nodes and config groups).
 	Mux *protocol.Mux[*Conn]
 }
 
@@ -256,7 +256,6 @@ func New(o Options) (*Server, error) {
 	if s.methods == nil {
 		s.methods = protocol.NewMux[*Conn]()
 	}
-	s.serveBuiltin()
 	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
 		ReadMaxPayloadSize: o.MaxPayload,
 		// Control frames are small; a 1 KiB read buffer saves 3 KiB per idle connection.

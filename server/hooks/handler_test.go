@@ -239,7 +239,7 @@ func TestMappings(t *testing.T) {
 	srv := serve(t, &genconfig.ConfigHooks{
 		Enabled: true, Token: ptr("s3cret"), Presets: []string{"gmail"},
 		Mappings: []genconfig.ConfigHooksMappingsElem{
-			{ID: ptr("gh"), Match: &genconfig.ConfigHooksMappingsElemMatch{Path: ptr("/github/")}, MessageTemplate: ptr("GitHub {{action}} on {{payload.repo.name}} by {{headers.x-user}} q={{query.ref}} at {{now}} via {{path}} n={{count}} ok={{flag}} obj={{repo}}"), Name: ptr("GH {{action}}"), Channel: ptr("telegram")},
+			{ID: ptr("gh"), Match: &genconfig.ConfigHooksMappingsElemMatch{Path: ptr("/github/")}, MessageTemplate: ptr("GitHub {{action}} on {{payload.repo.name}} by {{headers.x-user}} q={{query.ref}} at {{now}} via {{path}} n={{count}} ok={{flag}} obj={{repo}}"), Name: ptr("GH {{action}}"), Channel: ptr(genconfig.ConfigHooksMappingsElemChannelTelegram)},
 			{Match: &genconfig.ConfigHooksMappingsElemMatch{Source: ptr("cron")}, Action: "wake", TextTemplate: ptr("tick {{items[1]}}"), WakeMode: "next-heartbeat"},
 			{Match: &genconfig.ConfigHooksMappingsElemMatch{Path: ptr("empty")}, MessageTemplate: ptr("{{missing}}")},
 			{Match: &genconfig.ConfigHooksMappingsElemMatch{Path: ptr("emptywake")}, Action: "wake", TextTemplate: ptr(" ")},

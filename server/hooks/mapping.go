@@ -75,7 +75,9 @@ func ResolveMappings(in []genconfig.ConfigHooksMappingsElem, presetNames []strin
 		r.MessageTemplate = deref(m.MessageTemplate)
 		r.TextTemplate = deref(m.TextTemplate)
 		r.Deliver = m.Deliver
-		r.Channel = deref(m.Channel)
+		if m.Channel != nil {
+			r.Channel = string(*m.Channel)
+		}
 		r.To = deref(m.To)
 		r.Thinking = deref(m.Thinking)
 		if m.TimeoutSeconds != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/providers"
@@ -134,7 +135,7 @@ func TestConcurrentDuplicateSendsDeliverOnce(t *testing.T) {
 				case f := <-ch:
 					var r protocol.SendResult
 					if !f.OK || json.Unmarshal(f.Payload, &r) != nil {
-						t.Errorf("send failed: %s", f.raw)
+						t.Errorf("send failed: %s", f.Raw)
 						continue
 					}
 					ids <- r.MessageID
@@ -175,6 +176,7 @@ func TestRestartDoesNotResend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		core.Serve(s)
 		s.Mux().SetMessaging(h)
 		if err := h.Attach(s); err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Store defaults and input bounds.
@@ -154,7 +155,7 @@ func OpenStore(o StoreOptions) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	paired, pending, err := loadFiles(s.dir)
+	paired, pending, err := pairFiles(s.dir).Load()
 	if err != nil {
 		return nil, err
 	}
@@ -439,19 +440,9 @@ func (s *Store) UpdateFromHello(nodeID string, info NodeInfo) error {
 // each in memory only once it is on disk. Paired first: a crash in between leaves an
 // approved request pending, which a later approval or its expiry resolves harmlessly.
 func (s *Store) commitLocked(paired map[string]*pairedRecord, pending map[string]*pendingRecord) error {
-	if paired != nil {
-		if err := writeJSON(s.dir, pairedFile, paired); err != nil {
-			return err
-		}
-		s.paired = paired
-	}
-	if pending != nil {
-		if err := writeJSON(s.dir, pendingFile, pending); err != nil {
-			return err
-		}
-		s.pending = pending
-	}
-	return nil
+	return pairFiles(s.dir).Commit(paired, pending,
+		func(m map[string]*pairedRecord) { s.paired = m },
+		func(m map[string]*pendingRecord) { s.pending = m })
 }
 
 // mergeFields copies the non-empty fields of src over dst (permissions replaced
@@ -552,18 +543,18 @@ func toRequest(r *pendingRecord) protocol.PendingNodeRequest {
 	return protocol.PendingNodeRequest{
 		Caps:            f.Caps,
 		Commands:        f.Commands,
-		DeviceFamily:    strPtr(f.DeviceFamily),
-		DisplayName:     strPtr(f.DisplayName),
+		DeviceFamily:    wire.Opt(f.DeviceFamily),
+		DisplayName:     wire.Opt(f.DisplayName),
 		IsRepair:        &isRepair,
-		ModelIdentifier: strPtr(f.ModelIdentifier),
+		ModelIdentifier: wire.Opt(f.ModelIdentifier),
 		NodeID:          r.NodeID,
 		Permissions:     f.Permissions,
-		Platform:        strPtr(f.Platform),
-		RemoteIP:        strPtr(f.RemoteIP),
+		Platform:        wire.Opt(f.Platform),
+		RemoteIP:        wire.Opt(f.RemoteIP),
 		RequestID:       r.RequestID,
 		Silent:          silent,
 		Ts:              r.Ts,
-		Version:         strPtr(f.Version),
+		Version:         wire.Opt(f.Version),
 	}
 }
 
@@ -574,14 +565,14 @@ func toPaired(p *pairedRecord) protocol.PairedNode {
 		Caps:            f.Caps,
 		Commands:        f.Commands,
 		CreatedAtMs:     p.CreatedAtMs,
-		DeviceFamily:    strPtr(f.DeviceFamily),
-		DisplayName:     strPtr(f.DisplayName),
-		ModelIdentifier: strPtr(f.ModelIdentifier),
+		DeviceFamily:    wire.Opt(f.DeviceFamily),
+		DisplayName:     wire.Opt(f.DisplayName),
+		ModelIdentifier: wire.Opt(f.ModelIdentifier),
 		NodeID:          p.NodeID,
 		Permissions:     f.Permissions,
-		Platform:        strPtr(f.Platform),
-		RemoteIP:        strPtr(f.RemoteIP),
-		Version:         strPtr(f.Version),
+		Platform:        wire.Opt(f.Platform),
+		RemoteIP:        wire.Opt(f.RemoteIP),
+		Version:         wire.Opt(f.Version),
 	}
 }
 
@@ -590,13 +581,6 @@ func trimPtr(p *string) string {
 		return ""
 	}
 	return strings.TrimSpace(*p)
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func setIf(dst *string, v string) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Beacon is a system-event presence beacon (§3.2, §5.2). Text is required by the
@@ -53,7 +54,7 @@ func (s *Store) BeaconDetail(b Beacon) BeaconResult {
 	text := strings.TrimSpace(b.Text)
 	host, ip, ver, mode, reason, lastInput := ParseNodeText(text)
 
-	key := NormalizeKey(deref(b.InstanceID))
+	key := NormalizeKey(wire.Val(b.InstanceID))
 	if key == "" {
 		key = NormalizeKey(host)
 	}
@@ -126,13 +127,6 @@ func pick(explicit *string, parsed string) *string {
 		return &parsed
 	}
 	return nil
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 func firstRunes(s string, n int) string {

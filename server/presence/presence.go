@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Defaults of Options.
@@ -150,15 +151,15 @@ func SelfText(self SelfInfo) string {
 
 func (s *Store) seedSelfLocked(now int64) {
 	e := protocol.PresenceEntry{
-		Host:            strPtr(s.self.Host),
-		IP:              strPtr(s.self.IP),
-		Version:         strPtr(s.self.Version),
-		Platform:        strPtr(s.self.Platform),
-		DeviceFamily:    strPtr(s.self.DeviceFamily),
-		ModelIdentifier: strPtr(s.self.ModelIdentifier),
-		Mode:            strPtr("gateway"),
-		Reason:          strPtr("self"),
-		Text:            strPtr(SelfText(s.self)),
+		Host:            wire.Opt(s.self.Host),
+		IP:              wire.Opt(s.self.IP),
+		Version:         wire.Opt(s.self.Version),
+		Platform:        wire.Opt(s.self.Platform),
+		DeviceFamily:    wire.Opt(s.self.DeviceFamily),
+		ModelIdentifier: wire.Opt(s.self.ModelIdentifier),
+		Mode:            wire.Opt("gateway"),
+		Reason:          wire.Opt("self"),
+		Text:            wire.Opt(SelfText(s.self)),
 		Ts:              now,
 	}
 	s.rows[s.selfKey] = &row{key: s.selfKey, e: e}
@@ -186,14 +187,6 @@ func (s *Store) deleteLocked(r *row) {
 		r.prev.next, r.next.prev = r.next, r.prev
 		r.prev, r.next = nil, nil
 	}
-}
-
-// strPtr returns nil for "" so stored entries never hold empty strings.
-func strPtr(v string) *string {
-	if v == "" {
-		return nil
-	}
-	return &v
 }
 
 // expired reports whether r is past the TTL at now. The self row never expires.

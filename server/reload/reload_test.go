@@ -29,6 +29,13 @@ func TestClassify(t *testing.T) {
 		{"whatsapp.allowFrom", None, ""},
 		{"canvasHost.port", Restart, ""},
 		{"somethingNew", Restart, ""},
+		// The current shape.
+		{"channels.telegram.botToken", Hot, "telegram"},
+		{"channels.whatsapp.allowFrom", None, ""},
+		{"agents.defaults.heartbeat.every", Hot, "heartbeat"},
+		{"agents.defaults.model.primary", None, ""},
+		{"meta.lastTouchedAt", None, ""},
+		{"plugins.entries", Restart, ""},
 	} {
 		k, c := Classify(tc.path)
 		if k != tc.kind || c != tc.comp {

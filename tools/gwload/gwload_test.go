@@ -13,6 +13,7 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 )
 
@@ -61,6 +62,7 @@ func startGateway(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core.Serve(s)
 	ln, err := gateway.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"slices"
 
 	"github.com/atombender/go-jsonschema/pkg/generator"
+	"github.com/atombender/go-jsonschema/pkg/schemas"
 
 	"github.com/clawgate/gateway/tools/protogen/bundle"
 	"github.com/clawgate/gateway/tools/protogen/gogen"
@@ -111,7 +112,19 @@ func configTypes(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := g.DoFile(path); err != nil {
+	full, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pruned, err := pruneImplemented(full)
+	if err != nil {
+		return nil, err
+	}
+	sch, err := schemas.FromJSONReader(bytes.NewReader(pruned))
+	if err != nil {
+		return nil, err
+	}
+	if err := g.AddFile(path, sch); err != nil {
 		return nil, err
 	}
 	srcs, err := g.Sources()

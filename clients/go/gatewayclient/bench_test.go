@@ -10,7 +10,9 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 // The two benchmarks measure sequential health round trips on one connection against
@@ -130,17 +132,6 @@ func startBenchGW(b *testing.B) *benchGW {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := gateway.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx, "bench over", 0)
-		<-done
-	})
-	return &benchGW{url: "ws://" + ln.Addr().String()}
+	core.Serve(srv)
+	return &benchGW{url: gatewaytest.Start(b, srv).URL}
 }

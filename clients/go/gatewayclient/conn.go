@@ -270,13 +270,13 @@ func (c *Client) connectFrame(cn *conn, v connectVariant, nonce string) ([]byte,
 			MaxProtocol: int64(v.maxProto),
 			Client: protocol.ConnectClient{
 				ID: ci.ID, Mode: protocol.ClientMode(ci.Mode), Platform: ci.Platform, Version: ci.Version,
-				DisplayName: strPtr(ci.DisplayName), InstanceID: strPtr(ci.InstanceID),
-				DeviceFamily: strPtr(ci.DeviceFamily), ModelIdentifier: strPtr(ci.ModelIdentifier),
+				DisplayName: wire.Opt(ci.DisplayName), InstanceID: wire.Opt(ci.InstanceID),
+				DeviceFamily: wire.Opt(ci.DeviceFamily), ModelIdentifier: wire.Opt(ci.ModelIdentifier),
 			},
 			Caps:      o.Caps,
 			Auth:      auth,
-			Locale:    strPtr(o.Locale),
-			UserAgent: strPtr(o.UserAgent),
+			Locale:    wire.Opt(o.Locale),
+			UserAgent: wire.Opt(o.UserAgent),
 			Scopes:    o.Scopes,
 		}
 		if o.Role != "operator" {
@@ -286,7 +286,7 @@ func (c *Client) connectFrame(cn *conn, v connectVariant, nonce string) ([]byte,
 			signedAt := c.clock.Now().UnixMilli()
 			payload := signaturePayload(d.ID, string(ci.ID), ci.Mode, o.Role, o.Scopes, signedAt, token, nonce)
 			p.Device = &protocol.ConnectDevice{
-				ID: d.ID, PublicKey: d.publicKeyString(), Signature: d.sign(payload), SignedAt: signedAt, Nonce: strPtr(nonce),
+				ID: d.ID, PublicKey: d.publicKeyString(), Signature: d.sign(payload), SignedAt: signedAt, Nonce: wire.Opt(nonce),
 			}
 		}
 		params = p
@@ -296,23 +296,16 @@ func (c *Client) connectFrame(cn *conn, v connectVariant, nonce string) ([]byte,
 			MaxProtocol: int64(v.maxProto),
 			Client: protocol.ConnectClientV2{
 				Name: ci.Name, Mode: ci.Mode, Platform: ci.Platform, Version: ci.Version,
-				InstanceID: strPtr(ci.InstanceID), DeviceFamily: strPtr(ci.DeviceFamily), ModelIdentifier: strPtr(ci.ModelIdentifier),
+				InstanceID: wire.Opt(ci.InstanceID), DeviceFamily: wire.Opt(ci.DeviceFamily), ModelIdentifier: wire.Opt(ci.ModelIdentifier),
 			},
 			Caps:      o.Caps,
 			Auth:      auth,
-			Locale:    strPtr(o.Locale),
-			UserAgent: strPtr(o.UserAgent),
+			Locale:    wire.Opt(o.Locale),
+			UserAgent: wire.Opt(o.UserAgent),
 		}
 	}
 	b, err := appendRequest(nil, cn.connectID, "connect", params, 3)
 	return b, usedDeviceToken, err
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // establish makes a handshaken conn the client's current one. It runs on the read

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 )
 
@@ -23,6 +24,7 @@ func runGateway() (url string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	core.Serve(srv)
 	ln, err := gateway.Listen("127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 func TestHandshakeV2(t *testing.T) {
@@ -137,7 +138,7 @@ func TestSignatureVerifiesOnServer(t *testing.T) {
 			id.ID, "cli", "cli", "operator", tc.scopes, now.UnixMilli(), tc.token, tc.nonce); payload != want {
 			t.Fatalf("payload %q, server builds %q", payload, want)
 		}
-		dev := protocol.ConnectDevice{ID: id.ID, PublicKey: id.publicKeyString(), Signature: id.sign(payload), SignedAt: now.UnixMilli(), Nonce: strPtr(tc.nonce)}
+		dev := protocol.ConnectDevice{ID: id.ID, PublicKey: id.publicKeyString(), Signature: id.sign(payload), SignedAt: now.UnixMilli(), Nonce: wire.Opt(tc.nonce)}
 		err := auth.VerifyDevice(auth.DeviceProof{Device: dev, ClientID: "cli", ClientMode: "cli", Role: "operator",
 			RequestedScopes: tc.scopes, Token: tc.token, ChallengeNonce: tc.nonce, Local: tc.local, Now: now})
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 )
 
@@ -59,6 +60,9 @@ func (g *testGW) serve(addr string) {
 	srv, err := gateway.New(g.o)
 	if err != nil {
 		g.t.Fatal(err)
+	}
+	if g.o.Mux == nil { // a test's own Mux serves every group itself (muxAll)
+		core.Serve(srv)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -3,121 +3,126 @@
 package config
 
 // The gateway config file (~/.clawdbot/clawdbot.json, JSON5; path overridable with
-// CLAWDBOT_CONFIG_PATH or CLAWDBOT_STATE_DIR). Every key is optional.
+// CLAWDBOT_CONFIG_PATH or CLAWDBOT_STATE_DIR): the shape of the original
+// 2026.1.24, exported from its zod schema by tools/configschema/export.mjs, plus
+// the extensions marked x-clawgate-extension. Keys marked x-implemented are the
+// ones this gateway acts on; the others are accepted and reported as not
+// implemented.
 type ClawdbotConfig struct {
-	// Agent runner.
-	Agent *ConfigAgent `json:"agent,omitempty,omitzero"`
+	// Agents corresponds to the JSON schema field "agents".
+	Agents *ConfigAgents `json:"agents,omitempty,omitzero"`
 
-	// Protocol 2 TCP bridge for nodes.
+	// Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 	Bridge *ConfigBridge `json:"bridge,omitempty,omitzero"`
 
-	// Canvas host (static files and live reload for nodes).
+	// CanvasHost corresponds to the JSON schema field "canvasHost".
 	CanvasHost *ConfigCanvasHost `json:"canvasHost,omitempty,omitzero"`
 
-	// Gateway server settings.
+	// Channels corresponds to the JSON schema field "channels".
+	Channels *ConfigChannels `json:"channels,omitempty,omitzero"`
+
+	// Gateway corresponds to the JSON schema field "gateway".
 	Gateway *ConfigGateway `json:"gateway,omitempty,omitzero"`
 
-	// Inbound webhooks on the gateway port.
+	// Hooks corresponds to the JSON schema field "hooks".
 	Hooks *ConfigHooks `json:"hooks,omitempty,omitzero"`
 
-	// Logging.
+	// Logging corresponds to the JSON schema field "logging".
 	Logging *ConfigLogging `json:"logging,omitempty,omitzero"`
 
-	// Session store.
+	// Meta corresponds to the JSON schema field "meta".
+	Meta *ConfigMeta `json:"meta,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models *ConfigModels `json:"models,omitempty,omitzero"`
+
+	// Session corresponds to the JSON schema field "session".
 	Session *ConfigSession `json:"session,omitempty,omitzero"`
-
-	// Telegram bot provider.
-	Telegram *ConfigTelegram `json:"telegram,omitempty,omitzero"`
-
-	// WhatsApp Web provider.
-	Whatsapp *ConfigWhatsapp `json:"whatsapp,omitempty,omitzero"`
 }
 
-// Agent runner.
-type ConfigAgent struct {
-	// openai: an OpenAI-compatible chat completions API; command: run a local program
-	// per turn.
-	Backend *ConfigAgentBackend `json:"backend,omitempty,omitzero"`
+type ConfigAgents struct {
+	// Defaults corresponds to the JSON schema field "defaults".
+	Defaults *ConfigAgentsDefaults `json:"defaults,omitempty,omitzero"`
 
-	// Command backend.
-	Command *ConfigAgentCommand `json:"command,omitempty,omitzero"`
+	// List corresponds to the JSON schema field "list".
+	List []ConfigAgentsListElem `json:"list,omitempty,omitzero"`
+}
 
-	// Periodic heartbeat runs on the main session.
-	Heartbeat *ConfigAgentHeartbeat `json:"heartbeat,omitempty,omitzero"`
+type ConfigAgentsDefaults struct {
+	// CliBackends corresponds to the JSON schema field "cliBackends".
+	CliBackends ConfigAgentsDefaultsCliBackends `json:"cliBackends,omitempty,omitzero"`
 
-	// Runs executing at once across sessions.
+	// MaxConcurrent corresponds to the JSON schema field "maxConcurrent".
 	MaxConcurrent int `json:"maxConcurrent,omitempty,omitzero"`
 
 	// Runs that may wait per session; 0 = no limit.
 	MaxQueuePerSession *int `json:"maxQueuePerSession,omitempty,omitzero"`
 
-	// OpenAI-compatible backend.
-	Openai *ConfigAgentOpenai `json:"openai,omitempty,omitzero"`
+	// Model corresponds to the JSON schema field "model".
+	Model *ConfigAgentsDefaultsModel `json:"model,omitempty,omitzero"`
 
-	// Default run deadline.
-	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
-}
+	// Models corresponds to the JSON schema field "models".
+	Models ConfigAgentsDefaultsModels `json:"models,omitempty,omitzero"`
 
-type ConfigAgentBackend string
-
-const ConfigAgentBackendCommand ConfigAgentBackend = "command"
-const ConfigAgentBackendOpenai ConfigAgentBackend = "openai"
-
-// Command backend.
-type ConfigAgentCommand struct {
-	// Arguments.
-	Args []string `json:"args,omitempty,omitzero"`
-
-	// Extra environment variables.
-	Env ConfigAgentCommandEnv `json:"env,omitempty,omitzero"`
-
-	// Executable to run.
-	Program *string `json:"program,omitempty,omitzero"`
-
-	// Working directory.
-	Workdir *string `json:"workdir,omitempty,omitzero"`
-}
-
-// Extra environment variables.
-type ConfigAgentCommandEnv map[string]string
-
-// Periodic heartbeat runs on the main session.
-type ConfigAgentHeartbeat struct {
-	// Interval as a duration, e.g. 30m; empty or 0 disables.
-	Every *string `json:"every,omitempty,omitzero"`
-
-	// Where heartbeat replies go: last, whatsapp, telegram or none.
-	Target *string `json:"target,omitempty,omitzero"`
-}
-
-// OpenAI-compatible backend.
-type ConfigAgentOpenai struct {
-	// Environment variable holding the API key.
-	APIKeyEnv *string `json:"apiKeyEnv,omitempty,omitzero"`
-
-	// API base URL.
-	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
-
-	// Model name.
-	Model *string `json:"model,omitempty,omitzero"`
-
-	// System prompt.
+	// System prompt sent with every run (the original builds its prompt from the
+	// workspace files instead).
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 
-	// Sampling temperature.
-	Temperature *float64 `json:"temperature,omitempty,omitzero"`
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Workspace corresponds to the JSON schema field "workspace".
+	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
 
-// Protocol 2 TCP bridge for nodes.
+type ConfigAgentsDefaultsCliBackends map[string]struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Env corresponds to the JSON schema field "env".
+	Env ConfigAgentsDefaultsCliBackendsValueEnv `json:"env,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsCliBackendsValueEnv map[string]string
+
+type ConfigAgentsDefaultsModel struct {
+	// Fallbacks corresponds to the JSON schema field "fallbacks".
+	Fallbacks []string `json:"fallbacks,omitempty,omitzero"`
+
+	// Primary corresponds to the JSON schema field "primary".
+	Primary *string `json:"primary,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsModels map[string]struct {
+	// Params corresponds to the JSON schema field "params".
+	Params ConfigAgentsDefaultsModelsValueParams `json:"params,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
+
+type ConfigAgentsListElem struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *bool `json:"default,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model interface{} `json:"model,omitempty,omitzero"`
+
+	// Workspace corresponds to the JSON schema field "workspace".
+	Workspace *string `json:"workspace,omitempty,omitzero"`
+}
+
+// Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 type ConfigBridge struct {
-	// Bridge listen address; unset, the bridge listens where the gateway does
-	// (gateway.bind, loopback by default).
+	// Bridge listen address; unset, where the gateway listens.
 	Bind *ConfigBridgeBind `json:"bind,omitempty,omitzero"`
 
 	// Run the bridge (CLAWDBOT_BRIDGE_ENABLED=0 disables it when this is unset).
 	Enabled bool `json:"enabled,omitempty,omitzero"`
 
-	// Bridge port; default gateway port + 1 (18790).
+	// Bridge port; default gateway port + 1.
 	Port *int `json:"port,omitempty,omitzero"`
 }
 
@@ -128,33 +133,111 @@ const ConfigBridgeBindLan ConfigBridgeBind = "lan"
 const ConfigBridgeBindLoopback ConfigBridgeBind = "loopback"
 const ConfigBridgeBindTailnet ConfigBridgeBind = "tailnet"
 
-// Canvas host (static files and live reload for nodes).
 type ConfigCanvasHost struct {
-	// Serve the canvas.
+	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled bool `json:"enabled,omitempty,omitzero"`
 
-	// Inject a live-reload script into HTML and reload on file changes.
+	// LiveReload corresponds to the JSON schema field "liveReload".
 	LiveReload bool `json:"liveReload,omitempty,omitzero"`
 
-	// Dedicated canvas port; default gateway port + 4 (18793).
-	// CLAWDBOT_CANVAS_HOST_PORT takes precedence.
+	// Port corresponds to the JSON schema field "port".
 	Port *int `json:"port,omitempty,omitzero"`
 
-	// Directory served; created with a starter index.html when empty.
+	// Root corresponds to the JSON schema field "root".
 	Root string `json:"root,omitempty,omitzero"`
 }
 
-// Gateway server settings.
+type ConfigChannels struct {
+	// Telegram corresponds to the JSON schema field "telegram".
+	Telegram *ConfigChannelsTelegram `json:"telegram,omitempty,omitzero"`
+
+	// Whatsapp corresponds to the JSON schema field "whatsapp".
+	Whatsapp *ConfigChannelsWhatsapp `json:"whatsapp,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegram struct {
+	// Accounts corresponds to the JSON schema field "accounts".
+	Accounts ConfigChannelsTelegramAccounts `json:"accounts,omitempty,omitzero"`
+
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Bot API base URL, for a local Bot API server.
+	APIBaseURL *string `json:"apiBaseUrl,omitempty,omitzero"`
+
+	// BotToken corresponds to the JSON schema field "botToken".
+	BotToken *string `json:"botToken,omitempty,omitzero"`
+
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsTelegramDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Proxy corresponds to the JSON schema field "proxy".
+	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// TokenFile corresponds to the JSON schema field "tokenFile".
+	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccounts map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// BotToken corresponds to the JSON schema field "botToken".
+	BotToken *string `json:"botToken,omitempty,omitzero"`
+
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// TokenFile corresponds to the JSON schema field "tokenFile".
+	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueDmPolicy string
+
+const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegramAccountsValueDmPolicy = "allowlist"
+const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegramAccountsValueDmPolicy = "disabled"
+const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
+const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsTelegramDmPolicy string
+
+const ConfigChannelsTelegramDmPolicyAllowlist ConfigChannelsTelegramDmPolicy = "allowlist"
+const ConfigChannelsTelegramDmPolicyDisabled ConfigChannelsTelegramDmPolicy = "disabled"
+const ConfigChannelsTelegramDmPolicyOpen ConfigChannelsTelegramDmPolicy = "open"
+const ConfigChannelsTelegramDmPolicyPairing ConfigChannelsTelegramDmPolicy = "pairing"
+
+type ConfigChannelsWhatsapp struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
+
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsWhatsappDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappDmPolicy string
+
+const ConfigChannelsWhatsappDmPolicyAllowlist ConfigChannelsWhatsappDmPolicy = "allowlist"
+const ConfigChannelsWhatsappDmPolicyDisabled ConfigChannelsWhatsappDmPolicy = "disabled"
+const ConfigChannelsWhatsappDmPolicyOpen ConfigChannelsWhatsappDmPolicy = "open"
+const ConfigChannelsWhatsappDmPolicyPairing ConfigChannelsWhatsappDmPolicy = "pairing"
+
 type ConfigGateway struct {
-	// Connect authentication.
+	// Auth corresponds to the JSON schema field "auth".
 	Auth *ConfigGatewayAuth `json:"auth,omitempty,omitzero"`
 
-	// Listen address: loopback 127.0.0.1, lan 0.0.0.0, tailnet the tailnet IPv4
-	// (refuse to start without one), auto tailnet else 0.0.0.0. Non-loopback binds
-	// require auth.
+	// Bind corresponds to the JSON schema field "bind".
 	Bind ConfigGatewayBind `json:"bind,omitempty,omitzero"`
 
-	// The Control UI served on the gateway port.
+	// ControlUI corresponds to the JSON schema field "controlUi".
 	ControlUI *ConfigGatewayControlUI `json:"controlUi,omitempty,omitzero"`
 
 	// Outbound backlog above which a client is a slow consumer (hello-ok
@@ -164,38 +247,33 @@ type ConfigGateway struct {
 	// Largest inbound WebSocket frame in bytes (hello-ok policy.maxPayload).
 	MaxPayload int `json:"maxPayload,omitempty,omitzero"`
 
-	// local runs the gateway on this machine; `clawdbot gateway` refuses to start
-	// unless local (or --allow-unconfigured).
+	// Mode corresponds to the JSON schema field "mode".
 	Mode *ConfigGatewayMode `json:"mode,omitempty,omitzero"`
 
-	// WebSocket + HTTP port (--port and CLAWDBOT_GATEWAY_PORT take precedence).
+	// Port corresponds to the JSON schema field "port".
 	Port int `json:"port,omitempty,omitzero"`
 
-	// Config hot reload.
+	// Reload corresponds to the JSON schema field "reload".
 	Reload *ConfigGatewayReload `json:"reload,omitempty,omitzero"`
 
-	// Defaults for clients connecting to a remote gateway (not used by the server).
+	// Remote corresponds to the JSON schema field "remote".
 	Remote *ConfigGatewayRemote `json:"remote,omitempty,omitzero"`
 
 	// Period of the tick event (hello-ok policy.tickIntervalMs).
 	TickIntervalMs int `json:"tickIntervalMs,omitempty,omitzero"`
 }
 
-// Connect authentication.
 type ConfigGatewayAuth struct {
-	// Accept Tailscale identity headers from a local proxy instead of the secret;
-	// default true with tailscale serve and token mode.
+	// AllowTailscale corresponds to the JSON schema field "allowTailscale".
 	AllowTailscale *bool `json:"allowTailscale,omitempty,omitzero"`
 
-	// Shared-secret kind; implied from which secret is set when absent (none when
-	// neither).
+	// Mode corresponds to the JSON schema field "mode".
 	Mode *ConfigGatewayAuthMode `json:"mode,omitempty,omitzero"`
 
-	// Gateway password (CLAWDBOT_GATEWAY_PASSWORD when absent); compared in constant
-	// time.
+	// Password corresponds to the JSON schema field "password".
 	Password *string `json:"password,omitempty,omitzero"`
 
-	// Gateway token (CLAWDBOT_GATEWAY_TOKEN when absent).
+	// Token corresponds to the JSON schema field "token".
 	Token *string `json:"token,omitempty,omitzero"`
 }
 
@@ -207,23 +285,22 @@ const ConfigGatewayAuthModeToken ConfigGatewayAuthMode = "token"
 type ConfigGatewayBind string
 
 const ConfigGatewayBindAuto ConfigGatewayBind = "auto"
+const ConfigGatewayBindCustom ConfigGatewayBind = "custom"
 const ConfigGatewayBindLan ConfigGatewayBind = "lan"
 const ConfigGatewayBindLoopback ConfigGatewayBind = "loopback"
 const ConfigGatewayBindTailnet ConfigGatewayBind = "tailnet"
 
-// The Control UI served on the gateway port.
 type ConfigGatewayControlUI struct {
-	// Protocol 3: let the Control UI connect without a device identity (token or
-	// password only), e.g. over plain HTTP.
+	// AllowInsecureAuth corresponds to the JSON schema field "allowInsecureAuth".
 	AllowInsecureAuth bool `json:"allowInsecureAuth,omitempty,omitzero"`
 
 	// Extra Origin values accepted on WebSocket upgrades from browsers.
 	AllowedOrigins []string `json:"allowedOrigins,omitempty,omitzero"`
 
-	// URL prefix of the UI; empty = root.
+	// BasePath corresponds to the JSON schema field "basePath".
 	BasePath string `json:"basePath,omitempty,omitzero"`
 
-	// Serve the Control UI.
+	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled bool `json:"enabled,omitempty,omitzero"`
 }
 
@@ -232,13 +309,11 @@ type ConfigGatewayMode string
 const ConfigGatewayModeLocal ConfigGatewayMode = "local"
 const ConfigGatewayModeRemote ConfigGatewayMode = "remote"
 
-// Config hot reload.
 type ConfigGatewayReload struct {
-	// Wait after the last file change before reloading.
+	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
-	// hybrid: restart when a change needs it, else hot-apply; hot: hot-apply only;
-	// restart: restart on any change; off: ignore changes.
+	// Mode corresponds to the JSON schema field "mode".
 	Mode ConfigGatewayReloadMode `json:"mode,omitempty,omitzero"`
 }
 
@@ -249,78 +324,75 @@ const ConfigGatewayReloadModeHybrid ConfigGatewayReloadMode = "hybrid"
 const ConfigGatewayReloadModeOff ConfigGatewayReloadMode = "off"
 const ConfigGatewayReloadModeRestart ConfigGatewayReloadMode = "restart"
 
-// Defaults for clients connecting to a remote gateway (not used by the server).
 type ConfigGatewayRemote struct {
-	// Password for the remote gateway.
+	// Password corresponds to the JSON schema field "password".
 	Password *string `json:"password,omitempty,omitzero"`
 
-	// Token for the remote gateway.
+	// Token corresponds to the JSON schema field "token".
 	Token *string `json:"token,omitempty,omitzero"`
 
-	// ws:// or wss:// URL of the remote gateway.
+	// URL corresponds to the JSON schema field "url".
 	URL *string `json:"url,omitempty,omitzero"`
 }
 
-// Inbound webhooks on the gateway port.
 type ConfigHooks struct {
-	// Serve webhooks; requires token.
+	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled bool `json:"enabled,omitempty,omitzero"`
 
-	// Custom mappings, tried before presets.
+	// Mappings corresponds to the JSON schema field "mappings".
 	Mappings []ConfigHooksMappingsElem `json:"mappings,omitempty,omitzero"`
 
-	// Largest request body.
+	// MaxBodyBytes corresponds to the JSON schema field "maxBodyBytes".
 	MaxBodyBytes int `json:"maxBodyBytes,omitempty,omitzero"`
 
-	// Base path; not /.
+	// Path corresponds to the JSON schema field "path".
 	Path string `json:"path,omitempty,omitzero"`
 
-	// Built-in mapping sets, e.g. gmail.
+	// Presets corresponds to the JSON schema field "presets".
 	Presets []string `json:"presets,omitempty,omitzero"`
 
-	// Bearer token callers must present (secret).
+	// Token corresponds to the JSON schema field "token".
 	Token *string `json:"token,omitempty,omitzero"`
 }
 
-// One webhook mapping; the first match wins.
 type ConfigHooksMappingsElem struct {
-	// wake queues a system note; agent runs an isolated agent turn.
+	// Action corresponds to the JSON schema field "action".
 	Action ConfigHooksMappingsElemAction `json:"action,omitempty,omitzero"`
 
-	// Delivery channel: last, whatsapp or telegram.
-	Channel *string `json:"channel,omitempty,omitzero"`
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *ConfigHooksMappingsElemChannel `json:"channel,omitempty,omitzero"`
 
-	// Deliver the agent reply.
+	// Deliver corresponds to the JSON schema field "deliver".
 	Deliver *bool `json:"deliver,omitempty,omitzero"`
 
-	// Mapping name, for logs.
+	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
 
-	// When the mapping applies; all given conditions must hold.
+	// Match corresponds to the JSON schema field "match".
 	Match *ConfigHooksMappingsElemMatch `json:"match,omitempty,omitzero"`
 
-	// Agent prompt, {{expr}} over payload, headers, query, path, now.
+	// MessageTemplate corresponds to the JSON schema field "messageTemplate".
 	MessageTemplate *string `json:"messageTemplate,omitempty,omitzero"`
 
-	// Name in the summary note (Hook <name>: …).
+	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 
-	// Session of the agent run (template).
+	// SessionKey corresponds to the JSON schema field "sessionKey".
 	SessionKey *string `json:"sessionKey,omitempty,omitzero"`
 
-	// Wake text template.
+	// TextTemplate corresponds to the JSON schema field "textTemplate".
 	TextTemplate *string `json:"textTemplate,omitempty,omitzero"`
 
-	// Thinking level.
+	// Thinking corresponds to the JSON schema field "thinking".
 	Thinking *string `json:"thinking,omitempty,omitzero"`
 
-	// Run deadline.
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 
-	// Delivery recipient.
+	// To corresponds to the JSON schema field "to".
 	To *string `json:"to,omitempty,omitzero"`
 
-	// When to wake the main session.
+	// WakeMode corresponds to the JSON schema field "wakeMode".
 	WakeMode ConfigHooksMappingsElemWakeMode `json:"wakeMode,omitempty,omitzero"`
 }
 
@@ -329,12 +401,22 @@ type ConfigHooksMappingsElemAction string
 const ConfigHooksMappingsElemActionAgent ConfigHooksMappingsElemAction = "agent"
 const ConfigHooksMappingsElemActionWake ConfigHooksMappingsElemAction = "wake"
 
-// When the mapping applies; all given conditions must hold.
+type ConfigHooksMappingsElemChannel string
+
+const ConfigHooksMappingsElemChannelDiscord ConfigHooksMappingsElemChannel = "discord"
+const ConfigHooksMappingsElemChannelImessage ConfigHooksMappingsElemChannel = "imessage"
+const ConfigHooksMappingsElemChannelLast ConfigHooksMappingsElemChannel = "last"
+const ConfigHooksMappingsElemChannelMsteams ConfigHooksMappingsElemChannel = "msteams"
+const ConfigHooksMappingsElemChannelSignal ConfigHooksMappingsElemChannel = "signal"
+const ConfigHooksMappingsElemChannelSlack ConfigHooksMappingsElemChannel = "slack"
+const ConfigHooksMappingsElemChannelTelegram ConfigHooksMappingsElemChannel = "telegram"
+const ConfigHooksMappingsElemChannelWhatsapp ConfigHooksMappingsElemChannel = "whatsapp"
+
 type ConfigHooksMappingsElemMatch struct {
-	// Sub-path under hooks.path (slashes trimmed).
+	// Path corresponds to the JSON schema field "path".
 	Path *string `json:"path,omitempty,omitzero"`
 
-	// Value of the payload's source field.
+	// Source corresponds to the JSON schema field "source".
 	Source *string `json:"source,omitempty,omitzero"`
 }
 
@@ -343,88 +425,108 @@ type ConfigHooksMappingsElemWakeMode string
 const ConfigHooksMappingsElemWakeModeNextHeartbeat ConfigHooksMappingsElemWakeMode = "next-heartbeat"
 const ConfigHooksMappingsElemWakeModeNow ConfigHooksMappingsElemWakeMode = "now"
 
-// Logging.
 type ConfigLogging struct {
-	// Log file path (read by logs.tail).
+	// ConsoleLevel corresponds to the JSON schema field "consoleLevel".
+	ConsoleLevel *ConfigLoggingConsoleLevel `json:"consoleLevel,omitempty,omitzero"`
+
+	// File corresponds to the JSON schema field "file".
 	File *string `json:"file,omitempty,omitzero"`
 
-	// Minimum level.
+	// Level corresponds to the JSON schema field "level".
 	Level *ConfigLoggingLevel `json:"level,omitempty,omitzero"`
 
-	// Rotate the file above this size.
+	// Rotate the log file above this size.
 	MaxFileBytes *int `json:"maxFileBytes,omitempty,omitzero"`
 
-	// Rotated files kept.
+	// Rotated log files kept.
 	MaxFiles *int `json:"maxFiles,omitempty,omitzero"`
-
-	// Mask tokens and passwords in log lines.
-	RedactSensitive *bool `json:"redactSensitive,omitempty,omitzero"`
 }
+
+type ConfigLoggingConsoleLevel string
+
+const ConfigLoggingConsoleLevelDebug ConfigLoggingConsoleLevel = "debug"
+const ConfigLoggingConsoleLevelError ConfigLoggingConsoleLevel = "error"
+const ConfigLoggingConsoleLevelFatal ConfigLoggingConsoleLevel = "fatal"
+const ConfigLoggingConsoleLevelInfo ConfigLoggingConsoleLevel = "info"
+const ConfigLoggingConsoleLevelSilent ConfigLoggingConsoleLevel = "silent"
+const ConfigLoggingConsoleLevelTrace ConfigLoggingConsoleLevel = "trace"
+const ConfigLoggingConsoleLevelWarn ConfigLoggingConsoleLevel = "warn"
 
 type ConfigLoggingLevel string
 
 const ConfigLoggingLevelDebug ConfigLoggingLevel = "debug"
 const ConfigLoggingLevelError ConfigLoggingLevel = "error"
+const ConfigLoggingLevelFatal ConfigLoggingLevel = "fatal"
 const ConfigLoggingLevelInfo ConfigLoggingLevel = "info"
+const ConfigLoggingLevelSilent ConfigLoggingLevel = "silent"
+const ConfigLoggingLevelTrace ConfigLoggingLevel = "trace"
 const ConfigLoggingLevelWarn ConfigLoggingLevel = "warn"
 
-// Session store.
+type ConfigMeta struct {
+	// LastTouchedAt corresponds to the JSON schema field "lastTouchedAt".
+	LastTouchedAt *string `json:"lastTouchedAt,omitempty,omitzero"`
+
+	// LastTouchedVersion corresponds to the JSON schema field "lastTouchedVersion".
+	LastTouchedVersion *string `json:"lastTouchedVersion,omitempty,omitzero"`
+}
+
+type ConfigModels struct {
+	// Providers corresponds to the JSON schema field "providers".
+	Providers ConfigModelsProviders `json:"providers,omitempty,omitzero"`
+}
+
+type ConfigModelsProviders map[string]struct {
+	// API corresponds to the JSON schema field "api".
+	API *ConfigModelsProvidersValueAPI `json:"api,omitempty,omitzero"`
+
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigModelsProvidersValueModelsElem `json:"models,omitempty,omitzero"`
+}
+
+type ConfigModelsProvidersValueAPI string
+
+const ConfigModelsProvidersValueAPIAnthropicMessages ConfigModelsProvidersValueAPI = "anthropic-messages"
+const ConfigModelsProvidersValueAPIBedrockConverseStream ConfigModelsProvidersValueAPI = "bedrock-converse-stream"
+const ConfigModelsProvidersValueAPIGithubCopilot ConfigModelsProvidersValueAPI = "github-copilot"
+const ConfigModelsProvidersValueAPIGoogleGenerativeAi ConfigModelsProvidersValueAPI = "google-generative-ai"
+const ConfigModelsProvidersValueAPIOpenaiCompletions ConfigModelsProvidersValueAPI = "openai-completions"
+const ConfigModelsProvidersValueAPIOpenaiResponses ConfigModelsProvidersValueAPI = "openai-responses"
+
+type ConfigModelsProvidersValueModelsElem struct {
+	// ID corresponds to the JSON schema field "id".
+	ID *string `json:"id,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
+}
+
 type ConfigSession struct {
-	// Key of the main session.
+	// DmScope corresponds to the JSON schema field "dmScope".
+	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
+
+	// MainKey corresponds to the JSON schema field "mainKey".
 	MainKey string `json:"mainKey,omitempty,omitzero"`
 
-	// per-sender: one session per direct chat; global: one shared session.
+	// Scope corresponds to the JSON schema field "scope".
 	Scope *ConfigSessionScope `json:"scope,omitempty,omitzero"`
 
-	// Session store path.
+	// Store corresponds to the JSON schema field "store".
 	Store *string `json:"store,omitempty,omitzero"`
 }
+
+type ConfigSessionDmScope string
+
+const ConfigSessionDmScopeMain ConfigSessionDmScope = "main"
+const ConfigSessionDmScopePerChannelPeer ConfigSessionDmScope = "per-channel-peer"
+const ConfigSessionDmScopePerPeer ConfigSessionDmScope = "per-peer"
 
 type ConfigSessionScope string
 
 const ConfigSessionScopeGlobal ConfigSessionScope = "global"
 const ConfigSessionScopePerSender ConfigSessionScope = "per-sender"
-
-// Telegram bot provider.
-type ConfigTelegram struct {
-	// Chat ids or @usernames allowed to talk to the agent.
-	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
-
-	// Bot API base URL, for a local Bot API server.
-	APIBaseURL *string `json:"apiBaseUrl,omitempty,omitzero"`
-
-	// Bot API token (secret).
-	BotToken *string `json:"botToken,omitempty,omitzero"`
-
-	// Run the bot when a token is set.
-	Enabled *bool `json:"enabled,omitempty,omitzero"`
-
-	// How updates are received.
-	Mode *ConfigTelegramMode `json:"mode,omitempty,omitzero"`
-
-	// HTTP(S) proxy URL for Bot API calls.
-	Proxy *string `json:"proxy,omitempty,omitzero"`
-
-	// Secret token Telegram sends with webhook updates (secret).
-	WebhookSecret *string `json:"webhookSecret,omitempty,omitzero"`
-
-	// Public URL Telegram posts updates to (webhook mode).
-	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
-}
-
-type ConfigTelegramMode string
-
-const ConfigTelegramModePolling ConfigTelegramMode = "polling"
-const ConfigTelegramModeWebhook ConfigTelegramMode = "webhook"
-
-// WhatsApp Web provider.
-type ConfigWhatsapp struct {
-	// E.164 numbers allowed to talk to the agent; also the fallback recipients.
-	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
-
-	// Largest inbound media in MiB.
-	MediaMaxMb *int `json:"mediaMaxMb,omitempty,omitzero"`
-
-	// Mark handled messages as read.
-	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
-}

@@ -375,6 +375,18 @@ func (c Calls) NodeEvent(ctx context.Context, p *NodeEventParams) (*NodeEventRes
 	return r, nil
 }
 
+// TalkMode calls "talk.mode".
+func (c Calls) TalkMode(ctx context.Context, p *TalkModeParams) (*TalkModeResult, error) {
+	if p == nil {
+		p = &TalkModeParams{}
+	}
+	r := new(TalkModeResult)
+	if err := c.Caller.Call(ctx, "talk.mode", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // NodePairRequest calls "node.pair.request".
 func (c Calls) NodePairRequest(ctx context.Context, p *NodePairRequestParams) (*NodePairRequestResult, error) {
 	if p == nil {

@@ -138,11 +138,11 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v319 ClientID
-			if err := v319.DecodeJSON(d, &pp); err != nil {
+			var v1 ClientID
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v319
+			v.ClientID = &v1
 		case "clientMode":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -152,11 +152,11 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v320 ClientMode
-			if err := v320.DecodeJSON(d, &pp); err != nil {
+			var v2 ClientMode
+			if err := v2.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v320
+			v.ClientMode = &v2
 		case "deviceId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -167,14 +167,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x321, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x321 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x321
+				v.DeviceID = x3
 			}
 		case "displayName":
 			if seen[3] {
@@ -185,18 +185,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v322 string
+			var v4 string
 			{
-				x323, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x323 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v322 = x323
+				v4 = x5
 			}
-			v.DisplayName = &v322
+			v.DisplayName = &v4
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -206,15 +206,15 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v324 bool
+			var v6 bool
 			{
-				x325, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v324 = x325
+				v6 = x7
 			}
-			v.IsRepair = &v324
+			v.IsRepair = &v6
 		case "platform":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -224,18 +224,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v326 string
+			var v8 string
 			{
-				x327, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x327 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v326 = x327
+				v8 = x9
 			}
-			v.Platform = &v326
+			v.Platform = &v8
 		case "publicKey":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -246,14 +246,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x328, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x328 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x328
+				v.PublicKey = x10
 			}
 		case "remoteIp":
 			if seen[7] {
@@ -264,18 +264,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v329 string
+			var v11 string
 			{
-				x330, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x330 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v329 = x330
+				v11 = x12
 			}
-			v.RemoteIP = &v329
+			v.RemoteIP = &v11
 		case "requestId":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -286,14 +286,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x331, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x331 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x331
+				v.RequestID = x13
 			}
 		case "role":
 			if seen[9] {
@@ -304,18 +304,18 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v332 string
+			var v14 string
 			{
-				x333, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x333 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v332 = x333
+				v14 = x15
 			}
-			v.Role = &v332
+			v.Role = &v14
 		case "scopes":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "scopes")
@@ -329,8 +329,8 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x334 := make([]string, 0)
-				for i335 := 0; ; i335++ {
+				x16 := make([]string, 0)
+				for i17 := 0; ; i17++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -338,25 +338,25 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip336 := wire.Path{
-						Index:   i335,
+					ip18 := wire.Path{
+						Index:   i17,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el337 string
+					var el19 string
 					{
-						x338, err := d.String()
+						x20, err := d.String()
 						if err != nil {
-							return wire.At(&ip336, err)
+							return wire.At(&ip18, err)
 						}
-						if x338 == "" {
-							return wire.Errorf(&ip336, "must NOT have fewer than %d characters", 1)
+						if x20 == "" {
+							return wire.Errorf(&ip18, "must NOT have fewer than %d characters", 1)
 						}
-						el337 = x338
+						el19 = x20
 					}
-					x334 = append(x334, el337)
+					x16 = append(x16, el19)
 				}
-				v.Scopes = x334
+				v.Scopes = x16
 			}
 		case "ts":
 			if seen[11] {
@@ -368,14 +368,14 @@ func (v *DevicePairRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x339, err := d.Int()
+				x21, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x339 < int64(0) {
+				if x21 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x339
+				v.Ts = x21
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -464,11 +464,11 @@ func (v *DevicePairRequest) AppendJSON(b []byte) []byte {
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i340, x341 := range v.Scopes {
-			if i340 > 0 {
+		for i22, x23 := range v.Scopes {
+			if i22 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x341)
+			b = wire.AppendString(b, x23)
 		}
 		b = append(b, ']')
 	}
@@ -564,14 +564,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x356, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x356 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Code = x356
+				v.Code = x1
 			}
 		case "details":
 			if seen[1] {
@@ -583,14 +583,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x357, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Details = x357
+					v.Details = x2
 				} else {
-					v.Details = append(json.RawMessage(nil), x357...)
+					v.Details = append(json.RawMessage(nil), x2...)
 				}
 			}
 		case "message":
@@ -603,14 +603,14 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x358, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x358 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x358
+				v.Message = x3
 			}
 		case "retryAfterMs":
 			if seen[3] {
@@ -621,18 +621,18 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "retryAfterMs",
 				Parent: p,
 			}
-			var v359 int64
+			var v4 int64
 			{
-				x360, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x360 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v359 = x360
+				v4 = x5
 			}
-			v.RetryAfterMs = &v359
+			v.RetryAfterMs = &v4
 		case "retryable":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "retryable")
@@ -642,15 +642,15 @@ func (v *ErrorShape) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "retryable",
 				Parent: p,
 			}
-			var v361 bool
+			var v6 bool
 			{
-				x362, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v361 = x362
+				v6 = x7
 			}
-			v.Retryable = &v361
+			v.Retryable = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -745,8 +745,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x507 := make([]string, 0)
-				for i508 := 0; ; i508++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -754,25 +754,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip509 := wire.Path{
-						Index:   i508,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el510 string
+					var el4 string
 					{
-						x511, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip509, err)
+							return wire.At(&ip3, err)
 						}
-						if x511 == "" {
-							return wire.Errorf(&ip509, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el510 = x511
+						el4 = x5
 					}
-					x507 = append(x507, el510)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x507
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -787,8 +787,8 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x512 := make([]string, 0)
-				for i513 := 0; ; i513++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -796,25 +796,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip514 := wire.Path{
-						Index:   i513,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el515 string
+					var el9 string
 					{
-						x516, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip514, err)
+							return wire.At(&ip8, err)
 						}
-						if x516 == "" {
-							return wire.Errorf(&ip514, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el515 = x516
+						el9 = x10
 					}
-					x512 = append(x512, el515)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x512
+				v.Commands = x6
 			}
 		case "connected":
 			if seen[2] {
@@ -826,11 +826,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x517, err := d.Bool()
+				x11, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x517
+				v.Connected = x11
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -841,18 +841,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v518 string
+			var v12 string
 			{
-				x519, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x519 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v518 = x519
+				v12 = x13
 			}
-			v.DeviceFamily = &v518
+			v.DeviceFamily = &v12
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -862,18 +862,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v520 string
+			var v14 string
 			{
-				x521, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x521 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v520 = x521
+				v14 = x15
 			}
-			v.DisplayName = &v520
+			v.DisplayName = &v14
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -883,18 +883,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v522 string
+			var v16 string
 			{
-				x523, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x523 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v522 = x523
+				v16 = x17
 			}
-			v.ModelIdentifier = &v522
+			v.ModelIdentifier = &v16
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -905,14 +905,14 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x524, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x524 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x524
+				v.NodeID = x18
 			}
 		case "paired":
 			if seen[7] {
@@ -924,11 +924,11 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x525, err := d.Bool()
+				x19, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x525
+				v.Paired = x19
 			}
 		case "permissions":
 			if seen[8] {
@@ -943,7 +943,7 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x526 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -952,25 +952,25 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k527 := string(key)
-					if _, dup := x526[k527]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k527)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp528 := wire.Path{
-						Key:    k527,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el529 bool
+					var el23 bool
 					{
-						x530, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp528, err)
+							return wire.At(&kp22, err)
 						}
-						el529 = x530
+						el23 = x24
 					}
-					x526[k527] = el529
+					x20[k21] = el23
 				}
-				v.Permissions = x526
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[9] {
@@ -981,18 +981,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v531 string
+			var v25 string
 			{
-				x532, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x532 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v531 = x532
+				v25 = x26
 			}
-			v.Platform = &v531
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1002,18 +1002,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v533 string
+			var v27 string
 			{
-				x534, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x534 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v533 = x534
+				v27 = x28
 			}
-			v.RemoteIP = &v533
+			v.RemoteIP = &v27
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1023,18 +1023,18 @@ func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v535 string
+			var v29 string
 			{
-				x536, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x536 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v535 = x536
+				v29 = x30
 			}
-			v.Version = &v535
+			v.Version = &v29
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1065,11 +1065,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i537, x538 := range v.Caps {
-			if i537 > 0 {
+		for i31, x32 := range v.Caps {
+			if i31 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x538)
+			b = wire.AppendString(b, x32)
 		}
 		b = append(b, ']')
 	}
@@ -1078,11 +1078,11 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i539, x540 := range v.Commands {
-			if i539 > 0 {
+		for i33, x34 := range v.Commands {
+			if i33 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x540)
+			b = wire.AppendString(b, x34)
 		}
 		b = append(b, ']')
 	}
@@ -1119,14 +1119,14 @@ func (v *NodeInfo) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i541, k542 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i541 > 0 {
+		for i35, k36 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k542)
+			b = wire.AppendString(b, k36)
 			b = append(b, ':')
-			x543 := v.Permissions[k542]
-			b = wire.AppendBool(b, x543)
+			x37 := v.Permissions[k36]
+			b = wire.AppendBool(b, x37)
 		}
 		b = append(b, '}')
 	}
@@ -1201,14 +1201,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x644, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x644 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x644
+				v.ApprovedAtMs = x1
 			}
 		case "clientId":
 			if seen[1] {
@@ -1219,11 +1219,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientId",
 				Parent: p,
 			}
-			var v645 ClientID
-			if err := v645.DecodeJSON(d, &pp); err != nil {
+			var v2 ClientID
+			if err := v2.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientID = &v645
+			v.ClientID = &v2
 		case "clientMode":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "clientMode")
@@ -1233,11 +1233,11 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "clientMode",
 				Parent: p,
 			}
-			var v646 ClientMode
-			if err := v646.DecodeJSON(d, &pp); err != nil {
+			var v3 ClientMode
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.ClientMode = &v646
+			v.ClientMode = &v3
 		case "createdAtMs":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "createdAtMs")
@@ -1248,14 +1248,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x647, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x647 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x647
+				v.CreatedAtMs = x4
 			}
 		case "deviceId":
 			if seen[4] {
@@ -1267,14 +1267,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x648, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x648 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x648
+				v.DeviceID = x5
 			}
 		case "displayName":
 			if seen[5] {
@@ -1285,18 +1285,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v649 string
+			var v6 string
 			{
-				x650, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x650 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v649 = x650
+				v6 = x7
 			}
-			v.DisplayName = &v649
+			v.DisplayName = &v6
 		case "platform":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -1306,18 +1306,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v651 string
+			var v8 string
 			{
-				x652, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x652 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v651 = x652
+				v8 = x9
 			}
-			v.Platform = &v651
+			v.Platform = &v8
 		case "publicKey":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -1328,14 +1328,14 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x653, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x653 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x653
+				v.PublicKey = x10
 			}
 		case "remoteIp":
 			if seen[8] {
@@ -1346,18 +1346,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v654 string
+			var v11 string
 			{
-				x655, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x655 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v654 = x655
+				v11 = x12
 			}
-			v.RemoteIP = &v654
+			v.RemoteIP = &v11
 		case "role":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1367,18 +1367,18 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v656 string
+			var v13 string
 			{
-				x657, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x657 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v656 = x657
+				v13 = x14
 			}
-			v.Role = &v656
+			v.Role = &v13
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -1392,8 +1392,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x658 := make([]string, 0)
-				for i659 := 0; ; i659++ {
+				x15 := make([]string, 0)
+				for i16 := 0; ; i16++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1401,25 +1401,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip660 := wire.Path{
-						Index:   i659,
+					ip17 := wire.Path{
+						Index:   i16,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el661 string
+					var el18 string
 					{
-						x662, err := d.String()
+						x19, err := d.String()
 						if err != nil {
-							return wire.At(&ip660, err)
+							return wire.At(&ip17, err)
 						}
-						if x662 == "" {
-							return wire.Errorf(&ip660, "must NOT have fewer than %d characters", 1)
+						if x19 == "" {
+							return wire.Errorf(&ip17, "must NOT have fewer than %d characters", 1)
 						}
-						el661 = x662
+						el18 = x19
 					}
-					x658 = append(x658, el661)
+					x15 = append(x15, el18)
 				}
-				v.Roles = x658
+				v.Roles = x15
 			}
 		case "scopes":
 			if seen[11] {
@@ -1434,8 +1434,8 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x663 := make([]string, 0)
-				for i664 := 0; ; i664++ {
+				x20 := make([]string, 0)
+				for i21 := 0; ; i21++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1443,25 +1443,25 @@ func (v *PairedDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip665 := wire.Path{
-						Index:   i664,
+					ip22 := wire.Path{
+						Index:   i21,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el666 string
+					var el23 string
 					{
-						x667, err := d.String()
+						x24, err := d.String()
 						if err != nil {
-							return wire.At(&ip665, err)
+							return wire.At(&ip22, err)
 						}
-						if x667 == "" {
-							return wire.Errorf(&ip665, "must NOT have fewer than %d characters", 1)
+						if x24 == "" {
+							return wire.Errorf(&ip22, "must NOT have fewer than %d characters", 1)
 						}
-						el666 = x667
+						el23 = x24
 					}
-					x663 = append(x663, el666)
+					x20 = append(x20, el23)
 				}
-				v.Scopes = x663
+				v.Scopes = x20
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1544,22 +1544,22 @@ func (v *PairedDevice) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i668, x669 := range v.Roles {
-			if i668 > 0 {
+		for i25, x26 := range v.Roles {
+			if i25 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x669)
+			b = wire.AppendString(b, x26)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i670, x671 := range v.Scopes {
-			if i670 > 0 {
+		for i27, x28 := range v.Scopes {
+			if i27 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x671)
+			b = wire.AppendString(b, x28)
 		}
 		b = append(b, ']')
 	}
@@ -1610,14 +1610,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x672, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x672 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.ApprovedAtMs = x672
+				v.ApprovedAtMs = x1
 			}
 		case "caps":
 			if seen[1] {
@@ -1632,8 +1632,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x673 := make([]string, 0)
-				for i674 := 0; ; i674++ {
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1641,25 +1641,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip675 := wire.Path{
-						Index:   i674,
+					ip4 := wire.Path{
+						Index:   i3,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el676 string
+					var el5 string
 					{
-						x677, err := d.String()
+						x6, err := d.String()
 						if err != nil {
-							return wire.At(&ip675, err)
+							return wire.At(&ip4, err)
 						}
-						if x677 == "" {
-							return wire.Errorf(&ip675, "must NOT have fewer than %d characters", 1)
+						if x6 == "" {
+							return wire.Errorf(&ip4, "must NOT have fewer than %d characters", 1)
 						}
-						el676 = x677
+						el5 = x6
 					}
-					x673 = append(x673, el676)
+					x2 = append(x2, el5)
 				}
-				v.Caps = x673
+				v.Caps = x2
 			}
 		case "commands":
 			if seen[2] {
@@ -1674,8 +1674,8 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x678 := make([]string, 0)
-				for i679 := 0; ; i679++ {
+				x7 := make([]string, 0)
+				for i8 := 0; ; i8++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1683,25 +1683,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip680 := wire.Path{
-						Index:   i679,
+					ip9 := wire.Path{
+						Index:   i8,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el681 string
+					var el10 string
 					{
-						x682, err := d.String()
+						x11, err := d.String()
 						if err != nil {
-							return wire.At(&ip680, err)
+							return wire.At(&ip9, err)
 						}
-						if x682 == "" {
-							return wire.Errorf(&ip680, "must NOT have fewer than %d characters", 1)
+						if x11 == "" {
+							return wire.Errorf(&ip9, "must NOT have fewer than %d characters", 1)
 						}
-						el681 = x682
+						el10 = x11
 					}
-					x678 = append(x678, el681)
+					x7 = append(x7, el10)
 				}
-				v.Commands = x678
+				v.Commands = x7
 			}
 		case "createdAtMs":
 			if seen[3] {
@@ -1713,14 +1713,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x683, err := d.Int()
+				x12, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x683 < int64(0) {
+				if x12 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.CreatedAtMs = x683
+				v.CreatedAtMs = x12
 			}
 		case "deviceFamily":
 			if seen[4] {
@@ -1731,18 +1731,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v684 string
+			var v13 string
 			{
-				x685, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x685 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v684 = x685
+				v13 = x14
 			}
-			v.DeviceFamily = &v684
+			v.DeviceFamily = &v13
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -1752,18 +1752,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v686 string
+			var v15 string
 			{
-				x687, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x687 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v686 = x687
+				v15 = x16
 			}
-			v.DisplayName = &v686
+			v.DisplayName = &v15
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -1773,18 +1773,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v688 string
+			var v17 string
 			{
-				x689, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x689 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v688 = x689
+				v17 = x18
 			}
-			v.ModelIdentifier = &v688
+			v.ModelIdentifier = &v17
 		case "nodeId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -1795,14 +1795,14 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x690, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x690 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x690
+				v.NodeID = x19
 			}
 		case "permissions":
 			if seen[8] {
@@ -1817,7 +1817,7 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x691 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -1826,25 +1826,25 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k692 := string(key)
-					if _, dup := x691[k692]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k692)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp693 := wire.Path{
-						Key:    k692,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el694 bool
+					var el23 bool
 					{
-						x695, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp693, err)
+							return wire.At(&kp22, err)
 						}
-						el694 = x695
+						el23 = x24
 					}
-					x691[k692] = el694
+					x20[k21] = el23
 				}
-				v.Permissions = x691
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[9] {
@@ -1855,18 +1855,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v696 string
+			var v25 string
 			{
-				x697, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x697 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v696 = x697
+				v25 = x26
 			}
-			v.Platform = &v696
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -1876,18 +1876,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v698 string
+			var v27 string
 			{
-				x699, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x699 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v698 = x699
+				v27 = x28
 			}
-			v.RemoteIP = &v698
+			v.RemoteIP = &v27
 		case "version":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -1897,18 +1897,18 @@ func (v *PairedNode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v700 string
+			var v29 string
 			{
-				x701, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x701 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v700 = x701
+				v29 = x30
 			}
-			v.Version = &v700
+			v.Version = &v29
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1933,22 +1933,22 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i702, x703 := range v.Caps {
-			if i702 > 0 {
+		for i31, x32 := range v.Caps {
+			if i31 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x703)
+			b = wire.AppendString(b, x32)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i704, x705 := range v.Commands {
-			if i704 > 0 {
+		for i33, x34 := range v.Commands {
+			if i33 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x705)
+			b = wire.AppendString(b, x34)
 		}
 		b = append(b, ']')
 	}
@@ -1983,14 +1983,14 @@ func (v *PairedNode) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i706, k707 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i706 > 0 {
+		for i35, k36 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k707)
+			b = wire.AppendString(b, k36)
 			b = append(b, ':')
-			x708 := v.Permissions[k707]
-			b = wire.AppendBool(b, x708)
+			x37 := v.Permissions[k36]
+			b = wire.AppendBool(b, x37)
 		}
 		b = append(b, '}')
 	}
@@ -2105,8 +2105,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x709 := make([]string, 0)
-				for i710 := 0; ; i710++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2114,25 +2114,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip711 := wire.Path{
-						Index:   i710,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el712 string
+					var el4 string
 					{
-						x713, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip711, err)
+							return wire.At(&ip3, err)
 						}
-						if x713 == "" {
-							return wire.Errorf(&ip711, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el712 = x713
+						el4 = x5
 					}
-					x709 = append(x709, el712)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x709
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -2147,8 +2147,8 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x714 := make([]string, 0)
-				for i715 := 0; ; i715++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2156,25 +2156,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip716 := wire.Path{
-						Index:   i715,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el717 string
+					var el9 string
 					{
-						x718, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip716, err)
+							return wire.At(&ip8, err)
 						}
-						if x718 == "" {
-							return wire.Errorf(&ip716, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el717 = x718
+						el9 = x10
 					}
-					x714 = append(x714, el717)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x714
+				v.Commands = x6
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -2185,18 +2185,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v719 string
+			var v11 string
 			{
-				x720, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x720 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v719 = x720
+				v11 = x12
 			}
-			v.DeviceFamily = &v719
+			v.DeviceFamily = &v11
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -2206,18 +2206,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v721 string
+			var v13 string
 			{
-				x722, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x722 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v721 = x722
+				v13 = x14
 			}
-			v.DisplayName = &v721
+			v.DisplayName = &v13
 		case "isRepair":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "isRepair")
@@ -2227,15 +2227,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "isRepair",
 				Parent: p,
 			}
-			var v723 bool
+			var v15 bool
 			{
-				x724, err := d.Bool()
+				x16, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v723 = x724
+				v15 = x16
 			}
-			v.IsRepair = &v723
+			v.IsRepair = &v15
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2245,18 +2245,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v725 string
+			var v17 string
 			{
-				x726, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x726 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v725 = x726
+				v17 = x18
 			}
-			v.ModelIdentifier = &v725
+			v.ModelIdentifier = &v17
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -2267,14 +2267,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x727, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x727 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x727
+				v.NodeID = x19
 			}
 		case "permissions":
 			if seen[7] {
@@ -2289,7 +2289,7 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x728 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -2298,25 +2298,25 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k729 := string(key)
-					if _, dup := x728[k729]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k729)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp730 := wire.Path{
-						Key:    k729,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el731 bool
+					var el23 bool
 					{
-						x732, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp730, err)
+							return wire.At(&kp22, err)
 						}
-						el731 = x732
+						el23 = x24
 					}
-					x728[k729] = el731
+					x20[k21] = el23
 				}
-				v.Permissions = x728
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[8] {
@@ -2327,18 +2327,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v733 string
+			var v25 string
 			{
-				x734, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x734 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v733 = x734
+				v25 = x26
 			}
-			v.Platform = &v733
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -2348,18 +2348,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v735 string
+			var v27 string
 			{
-				x736, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x736 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v735 = x736
+				v27 = x28
 			}
-			v.RemoteIP = &v735
+			v.RemoteIP = &v27
 		case "requestId":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "requestId")
@@ -2370,14 +2370,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x737, err := d.String()
+				x29, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x737 == "" {
+				if x29 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x737
+				v.RequestID = x29
 			}
 		case "silent":
 			if seen[11] {
@@ -2388,15 +2388,15 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "silent",
 				Parent: p,
 			}
-			var v738 bool
+			var v30 bool
 			{
-				x739, err := d.Bool()
+				x31, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v738 = x739
+				v30 = x31
 			}
-			v.Silent = &v738
+			v.Silent = &v30
 		case "ts":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -2407,14 +2407,14 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x740, err := d.Int()
+				x32, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x740 < int64(0) {
+				if x32 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x740
+				v.Ts = x32
 			}
 		case "version":
 			if seen[13] {
@@ -2425,18 +2425,18 @@ func (v *PendingNodeRequest) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v741 string
+			var v33 string
 			{
-				x742, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x742 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v741 = x742
+				v33 = x34
 			}
-			v.Version = &v741
+			v.Version = &v33
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -2459,22 +2459,22 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i743, x744 := range v.Caps {
-			if i743 > 0 {
+		for i35, x36 := range v.Caps {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x744)
+			b = wire.AppendString(b, x36)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i745, x746 := range v.Commands {
-			if i745 > 0 {
+		for i37, x38 := range v.Commands {
+			if i37 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x746)
+			b = wire.AppendString(b, x38)
 		}
 		b = append(b, ']')
 	}
@@ -2515,14 +2515,14 @@ func (v *PendingNodeRequest) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i747, k748 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i747 > 0 {
+		for i39, k40 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i39 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k748)
+			b = wire.AppendString(b, k40)
 			b = append(b, ':')
-			x749 := v.Permissions[k748]
-			b = wire.AppendBool(b, x749)
+			x41 := v.Permissions[k40]
+			b = wire.AppendBool(b, x41)
 		}
 		b = append(b, '}')
 	}
@@ -2609,14 +2609,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x750, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x750 < int64(1) {
+				if x1 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxBufferedBytes = x750
+				v.MaxBufferedBytes = x1
 			}
 		case "maxPayload":
 			if seen[1] {
@@ -2628,14 +2628,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x751, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x751 < int64(1) {
+				if x2 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxPayload = x751
+				v.MaxPayload = x2
 			}
 		case "tickIntervalMs":
 			if seen[2] {
@@ -2647,14 +2647,14 @@ func (v *Policy) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x752, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x752 < int64(1) {
+				if x3 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.TickIntervalMs = x752
+				v.TickIntervalMs = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -2727,18 +2727,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v796 string
+			var v1 string
 			{
-				x797, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x797 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v796 = x797
+				v1 = x2
 			}
-			v.DeviceFamily = &v796
+			v.DeviceFamily = &v1
 		case "deviceId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "deviceId")
@@ -2748,18 +2748,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceId",
 				Parent: p,
 			}
-			var v798 string
+			var v3 string
 			{
-				x799, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x799 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v798 = x799
+				v3 = x4
 			}
-			v.DeviceID = &v798
+			v.DeviceID = &v3
 		case "host":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -2769,18 +2769,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v800 string
+			var v5 string
 			{
-				x801, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x801 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v800 = x801
+				v5 = x6
 			}
-			v.Host = &v800
+			v.Host = &v5
 		case "instanceId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -2790,18 +2790,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v802 string
+			var v7 string
 			{
-				x803, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x803 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v802 = x803
+				v7 = x8
 			}
-			v.InstanceID = &v802
+			v.InstanceID = &v7
 		case "ip":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -2811,18 +2811,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v804 string
+			var v9 string
 			{
-				x805, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x805 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v804 = x805
+				v9 = x10
 			}
-			v.IP = &v804
+			v.IP = &v9
 		case "lastInputSeconds":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -2832,18 +2832,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v806 int64
+			var v11 int64
 			{
-				x807, err := d.Int()
+				x12, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x807 < int64(0) {
+				if x12 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v806 = x807
+				v11 = x12
 			}
-			v.LastInputSeconds = &v806
+			v.LastInputSeconds = &v11
 		case "mode":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -2853,18 +2853,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v808 string
+			var v13 string
 			{
-				x809, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x809 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v808 = x809
+				v13 = x14
 			}
-			v.Mode = &v808
+			v.Mode = &v13
 		case "modelIdentifier":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -2874,18 +2874,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v810 string
+			var v15 string
 			{
-				x811, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x811 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v810 = x811
+				v15 = x16
 			}
-			v.ModelIdentifier = &v810
+			v.ModelIdentifier = &v15
 		case "platform":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -2895,18 +2895,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v812 string
+			var v17 string
 			{
-				x813, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x813 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v812 = x813
+				v17 = x18
 			}
-			v.Platform = &v812
+			v.Platform = &v17
 		case "reason":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -2916,18 +2916,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v814 string
+			var v19 string
 			{
-				x815, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x815 == "" {
+				if x20 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v814 = x815
+				v19 = x20
 			}
-			v.Reason = &v814
+			v.Reason = &v19
 		case "roles":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "roles")
@@ -2941,8 +2941,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x816 := make([]string, 0)
-				for i817 := 0; ; i817++ {
+				x21 := make([]string, 0)
+				for i22 := 0; ; i22++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2950,25 +2950,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip818 := wire.Path{
-						Index:   i817,
+					ip23 := wire.Path{
+						Index:   i22,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el819 string
+					var el24 string
 					{
-						x820, err := d.String()
+						x25, err := d.String()
 						if err != nil {
-							return wire.At(&ip818, err)
+							return wire.At(&ip23, err)
 						}
-						if x820 == "" {
-							return wire.Errorf(&ip818, "must NOT have fewer than %d characters", 1)
+						if x25 == "" {
+							return wire.Errorf(&ip23, "must NOT have fewer than %d characters", 1)
 						}
-						el819 = x820
+						el24 = x25
 					}
-					x816 = append(x816, el819)
+					x21 = append(x21, el24)
 				}
-				v.Roles = x816
+				v.Roles = x21
 			}
 		case "scopes":
 			if seen[11] {
@@ -2983,8 +2983,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x821 := make([]string, 0)
-				for i822 := 0; ; i822++ {
+				x26 := make([]string, 0)
+				for i27 := 0; ; i27++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -2992,25 +2992,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip823 := wire.Path{
-						Index:   i822,
+					ip28 := wire.Path{
+						Index:   i27,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el824 string
+					var el29 string
 					{
-						x825, err := d.String()
+						x30, err := d.String()
 						if err != nil {
-							return wire.At(&ip823, err)
+							return wire.At(&ip28, err)
 						}
-						if x825 == "" {
-							return wire.Errorf(&ip823, "must NOT have fewer than %d characters", 1)
+						if x30 == "" {
+							return wire.Errorf(&ip28, "must NOT have fewer than %d characters", 1)
 						}
-						el824 = x825
+						el29 = x30
 					}
-					x821 = append(x821, el824)
+					x26 = append(x26, el29)
 				}
-				v.Scopes = x821
+				v.Scopes = x26
 			}
 		case "tags":
 			if seen[12] {
@@ -3025,8 +3025,8 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x826 := make([]string, 0)
-				for i827 := 0; ; i827++ {
+				x31 := make([]string, 0)
+				for i32 := 0; ; i32++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -3034,25 +3034,25 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip828 := wire.Path{
-						Index:   i827,
+					ip33 := wire.Path{
+						Index:   i32,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el829 string
+					var el34 string
 					{
-						x830, err := d.String()
+						x35, err := d.String()
 						if err != nil {
-							return wire.At(&ip828, err)
+							return wire.At(&ip33, err)
 						}
-						if x830 == "" {
-							return wire.Errorf(&ip828, "must NOT have fewer than %d characters", 1)
+						if x35 == "" {
+							return wire.Errorf(&ip33, "must NOT have fewer than %d characters", 1)
 						}
-						el829 = x830
+						el34 = x35
 					}
-					x826 = append(x826, el829)
+					x31 = append(x31, el34)
 				}
-				v.Tags = x826
+				v.Tags = x31
 			}
 		case "text":
 			if seen[13] {
@@ -3063,15 +3063,15 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "text",
 				Parent: p,
 			}
-			var v831 string
+			var v36 string
 			{
-				x832, err := d.String()
+				x37, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v831 = x832
+				v36 = x37
 			}
-			v.Text = &v831
+			v.Text = &v36
 		case "ts":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -3082,14 +3082,14 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x833, err := d.Int()
+				x38, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x833 < int64(0) {
+				if x38 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x833
+				v.Ts = x38
 			}
 		case "version":
 			if seen[15] {
@@ -3100,18 +3100,18 @@ func (v *PresenceEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v834 string
+			var v39 string
 			{
-				x835, err := d.String()
+				x40, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x835 == "" {
+				if x40 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v834 = x835
+				v39 = x40
 			}
-			v.Version = &v834
+			v.Version = &v39
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3208,33 +3208,33 @@ func (v *PresenceEntry) AppendJSON(b []byte) []byte {
 	if v.Roles != nil {
 		b = append(b, ",\"roles\":"...)
 		b = append(b, '[')
-		for i836, x837 := range v.Roles {
-			if i836 > 0 {
+		for i41, x42 := range v.Roles {
+			if i41 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x837)
+			b = wire.AppendString(b, x42)
 		}
 		b = append(b, ']')
 	}
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i838, x839 := range v.Scopes {
-			if i838 > 0 {
+		for i43, x44 := range v.Scopes {
+			if i43 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x839)
+			b = wire.AppendString(b, x44)
 		}
 		b = append(b, ']')
 	}
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i840, x841 := range v.Tags {
-			if i840 > 0 {
+		for i45, x46 := range v.Tags {
+			if i45 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x841)
+			b = wire.AppendString(b, x46)
 		}
 		b = append(b, ']')
 	}
@@ -3303,14 +3303,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x902, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x902 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DefaultAgentID = x902
+				v.DefaultAgentID = x1
 			}
 		case "mainKey":
 			if seen[1] {
@@ -3322,14 +3322,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x903, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x903 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainKey = x903
+				v.MainKey = x2
 			}
 		case "mainSessionKey":
 			if seen[2] {
@@ -3341,14 +3341,14 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x904, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x904 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MainSessionKey = x904
+				v.MainSessionKey = x3
 			}
 		case "scope":
 			if seen[3] {
@@ -3359,18 +3359,18 @@ func (v *SessionDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "scope",
 				Parent: p,
 			}
-			var v905 string
+			var v4 string
 			{
-				x906, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x906 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v905 = x906
+				v4 = x5
 			}
-			v.Scope = &v905
+			v.Scope = &v4
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -3450,15 +3450,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v907 bool
+			var v1 bool
 			{
-				x908, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v907 = x908
+				v1 = x2
 			}
-			v.AbortedLastRun = &v907
+			v.AbortedLastRun = &v1
 		case "chatType":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -3468,18 +3468,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v909 string
+			var v3 string
 			{
-				x910, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x910 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v909 = x910
+				v3 = x4
 			}
-			v.ChatType = &v909
+			v.ChatType = &v3
 		case "contextTokens":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -3489,18 +3489,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v911 int64
+			var v5 int64
 			{
-				x912, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x912 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v911 = x912
+				v5 = x6
 			}
-			v.ContextTokens = &v911
+			v.ContextTokens = &v5
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -3510,18 +3510,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v913 string
+			var v7 string
 			{
-				x914, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x914 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v913 = x914
+				v7 = x8
 			}
-			v.DisplayName = &v913
+			v.DisplayName = &v7
 		case "elevatedLevel":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -3531,18 +3531,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v915 string
+			var v9 string
 			{
-				x916, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x916 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v915 = x916
+				v9 = x10
 			}
-			v.ElevatedLevel = &v915
+			v.ElevatedLevel = &v9
 		case "inputTokens":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -3552,18 +3552,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v917 int64
+			var v11 int64
 			{
-				x918, err := d.Int()
+				x12, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x918 < int64(0) {
+				if x12 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v917 = x918
+				v11 = x12
 			}
-			v.InputTokens = &v917
+			v.InputTokens = &v11
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -3573,18 +3573,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v919 string
+			var v13 string
 			{
-				x920, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x920 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v919 = x920
+				v13 = x14
 			}
-			v.Label = &v919
+			v.Label = &v13
 		case "lastAccountId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -3594,18 +3594,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v921 string
+			var v15 string
 			{
-				x922, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x922 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v921 = x922
+				v15 = x16
 			}
-			v.LastAccountID = &v921
+			v.LastAccountID = &v15
 		case "lastChannel":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -3615,18 +3615,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v923 string
+			var v17 string
 			{
-				x924, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x924 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v923 = x924
+				v17 = x18
 			}
-			v.LastChannel = &v923
+			v.LastChannel = &v17
 		case "lastProvider":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -3636,18 +3636,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v925 string
+			var v19 string
 			{
-				x926, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x926 == "" {
+				if x20 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v925 = x926
+				v19 = x20
 			}
-			v.LastProvider = &v925
+			v.LastProvider = &v19
 		case "lastTo":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -3657,18 +3657,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v927 string
+			var v21 string
 			{
-				x928, err := d.String()
+				x22, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x928 == "" {
+				if x22 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v927 = x928
+				v21 = x22
 			}
-			v.LastTo = &v927
+			v.LastTo = &v21
 		case "model":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -3678,18 +3678,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v929 string
+			var v23 string
 			{
-				x930, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x930 == "" {
+				if x24 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v929 = x930
+				v23 = x24
 			}
-			v.Model = &v929
+			v.Model = &v23
 		case "outputTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
@@ -3699,18 +3699,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v931 int64
+			var v25 int64
 			{
-				x932, err := d.Int()
+				x26, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x932 < int64(0) {
+				if x26 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v931 = x932
+				v25 = x26
 			}
-			v.OutputTokens = &v931
+			v.OutputTokens = &v25
 		case "reasoningLevel":
 			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
@@ -3720,18 +3720,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v933 string
+			var v27 string
 			{
-				x934, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x934 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v933 = x934
+				v27 = x28
 			}
-			v.ReasoningLevel = &v933
+			v.ReasoningLevel = &v27
 		case "sendPolicy":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
@@ -3741,11 +3741,11 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sendPolicy",
 				Parent: p,
 			}
-			var v935 SessionSendPolicy
-			if err := v935.DecodeJSON(d, &pp); err != nil {
+			var v29 SessionSendPolicy
+			if err := v29.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SendPolicy = &v935
+			v.SendPolicy = &v29
 		case "sessionId":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -3756,14 +3756,14 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x936, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x936 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionID = x936
+				v.SessionID = x30
 			}
 		case "spawnedBy":
 			if seen[16] {
@@ -3774,18 +3774,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v937 string
+			var v31 string
 			{
-				x938, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x938 == "" {
+				if x32 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v937 = x938
+				v31 = x32
 			}
-			v.SpawnedBy = &v937
+			v.SpawnedBy = &v31
 		case "subject":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "subject")
@@ -3795,18 +3795,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "subject",
 				Parent: p,
 			}
-			var v939 string
+			var v33 string
 			{
-				x940, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x940 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v939 = x940
+				v33 = x34
 			}
-			v.Subject = &v939
+			v.Subject = &v33
 		case "systemSent":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -3816,15 +3816,15 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v941 bool
+			var v35 bool
 			{
-				x942, err := d.Bool()
+				x36, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v941 = x942
+				v35 = x36
 			}
-			v.SystemSent = &v941
+			v.SystemSent = &v35
 		case "thinkingLevel":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -3834,18 +3834,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v943 string
+			var v37 string
 			{
-				x944, err := d.String()
+				x38, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x944 == "" {
+				if x38 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v943 = x944
+				v37 = x38
 			}
-			v.ThinkingLevel = &v943
+			v.ThinkingLevel = &v37
 		case "totalTokens":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -3855,18 +3855,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "totalTokens",
 				Parent: p,
 			}
-			var v945 int64
+			var v39 int64
 			{
-				x946, err := d.Int()
+				x40, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x946 < int64(0) {
+				if x40 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v945 = x946
+				v39 = x40
 			}
-			v.TotalTokens = &v945
+			v.TotalTokens = &v39
 		case "updatedAt":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "updatedAt")
@@ -3877,14 +3877,14 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x947, err := d.Int()
+				x41, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x947 < int64(0) {
+				if x41 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UpdatedAt = x947
+				v.UpdatedAt = x41
 			}
 		case "verboseLevel":
 			if seen[22] {
@@ -3895,18 +3895,18 @@ func (v *SessionEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v948 string
+			var v42 string
 			{
-				x949, err := d.String()
+				x43, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x949 == "" {
+				if x43 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v948 = x949
+				v42 = x43
 			}
-			v.VerboseLevel = &v948
+			v.VerboseLevel = &v42
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -4187,18 +4187,18 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v950 int64
+				var v1 int64
 				{
-					x951, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x951 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v950 = x951
+					v1 = x2
 				}
-				v.ContextTokens = &v950
+				v.ContextTokens = &v1
 			}
 		case "model":
 			if seen[1] {
@@ -4214,15 +4214,15 @@ func (v *SessionModelDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v952 string
+				var v3 string
 				{
-					x953, err := d.String()
+					x4, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v952 = x953
+					v3 = x4
 				}
-				v.Model = &v952
+				v.Model = &v3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -4298,15 +4298,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v954 bool
+			var v1 bool
 			{
-				x955, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v954 = x955
+				v1 = x2
 			}
-			v.AbortedLastRun = &v954
+			v.AbortedLastRun = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -4316,18 +4316,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v956 string
+			var v3 string
 			{
-				x957, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x957 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v956 = x957
+				v3 = x4
 			}
-			v.Channel = &v956
+			v.Channel = &v3
 		case "chatType":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "chatType")
@@ -4337,18 +4337,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatType",
 				Parent: p,
 			}
-			var v958 string
+			var v5 string
 			{
-				x959, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x959 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v958 = x959
+				v5 = x6
 			}
-			v.ChatType = &v958
+			v.ChatType = &v5
 		case "contextTokens":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "contextTokens")
@@ -4358,18 +4358,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "contextTokens",
 				Parent: p,
 			}
-			var v960 int64
+			var v7 int64
 			{
-				x961, err := d.Int()
+				x8, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x961 < int64(0) {
+				if x8 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v960 = x961
+				v7 = x8
 			}
-			v.ContextTokens = &v960
+			v.ContextTokens = &v7
 		case "derivedTitle":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "derivedTitle")
@@ -4379,18 +4379,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "derivedTitle",
 				Parent: p,
 			}
-			var v962 string
+			var v9 string
 			{
-				x963, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x963 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v962 = x963
+				v9 = x10
 			}
-			v.DerivedTitle = &v962
+			v.DerivedTitle = &v9
 		case "displayName":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -4400,18 +4400,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v964 string
+			var v11 string
 			{
-				x965, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x965 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v964 = x965
+				v11 = x12
 			}
-			v.DisplayName = &v964
+			v.DisplayName = &v11
 		case "elevatedLevel":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
@@ -4421,18 +4421,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v966 string
+			var v13 string
 			{
-				x967, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x967 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v966 = x967
+				v13 = x14
 			}
-			v.ElevatedLevel = &v966
+			v.ElevatedLevel = &v13
 		case "inputTokens":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
@@ -4442,18 +4442,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v968 int64
+			var v15 int64
 			{
-				x969, err := d.Int()
+				x16, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x969 < int64(0) {
+				if x16 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v968 = x969
+				v15 = x16
 			}
-			v.InputTokens = &v968
+			v.InputTokens = &v15
 		case "key":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -4464,14 +4464,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x970, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x970 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x970
+				v.Key = x17
 			}
 		case "kind":
 			if seen[9] {
@@ -4494,18 +4494,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v971 string
+			var v18 string
 			{
-				x972, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x972 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v971 = x972
+				v18 = x19
 			}
-			v.Label = &v971
+			v.Label = &v18
 		case "lastAccountId":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "lastAccountId")
@@ -4515,18 +4515,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastAccountId",
 				Parent: p,
 			}
-			var v973 string
+			var v20 string
 			{
-				x974, err := d.String()
+				x21, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x974 == "" {
+				if x21 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v973 = x974
+				v20 = x21
 			}
-			v.LastAccountID = &v973
+			v.LastAccountID = &v20
 		case "lastChannel":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "lastChannel")
@@ -4536,18 +4536,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastChannel",
 				Parent: p,
 			}
-			var v975 string
+			var v22 string
 			{
-				x976, err := d.String()
+				x23, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x976 == "" {
+				if x23 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v975 = x976
+				v22 = x23
 			}
-			v.LastChannel = &v975
+			v.LastChannel = &v22
 		case "lastMessagePreview":
 			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "lastMessagePreview")
@@ -4557,15 +4557,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastMessagePreview",
 				Parent: p,
 			}
-			var v977 string
+			var v24 string
 			{
-				x978, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v977 = x978
+				v24 = x25
 			}
-			v.LastMessagePreview = &v977
+			v.LastMessagePreview = &v24
 		case "lastProvider":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "lastProvider")
@@ -4575,18 +4575,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastProvider",
 				Parent: p,
 			}
-			var v979 string
+			var v26 string
 			{
-				x980, err := d.String()
+				x27, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x980 == "" {
+				if x27 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v979 = x980
+				v26 = x27
 			}
-			v.LastProvider = &v979
+			v.LastProvider = &v26
 		case "lastTo":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "lastTo")
@@ -4596,18 +4596,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastTo",
 				Parent: p,
 			}
-			var v981 string
+			var v28 string
 			{
-				x982, err := d.String()
+				x29, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x982 == "" {
+				if x29 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v981 = x982
+				v28 = x29
 			}
-			v.LastTo = &v981
+			v.LastTo = &v28
 		case "model":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "model")
@@ -4617,18 +4617,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "model",
 				Parent: p,
 			}
-			var v983 string
+			var v30 string
 			{
-				x984, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x984 == "" {
+				if x31 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v983 = x984
+				v30 = x31
 			}
-			v.Model = &v983
+			v.Model = &v30
 		case "outputTokens":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
@@ -4638,18 +4638,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v985 int64
+			var v32 int64
 			{
-				x986, err := d.Int()
+				x33, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x986 < int64(0) {
+				if x33 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v985 = x986
+				v32 = x33
 			}
-			v.OutputTokens = &v985
+			v.OutputTokens = &v32
 		case "provider":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "provider")
@@ -4659,18 +4659,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v987 string
+			var v34 string
 			{
-				x988, err := d.String()
+				x35, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x988 == "" {
+				if x35 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v987 = x988
+				v34 = x35
 			}
-			v.Provider = &v987
+			v.Provider = &v34
 		case "reasoningLevel":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
@@ -4680,18 +4680,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v989 string
+			var v36 string
 			{
-				x990, err := d.String()
+				x37, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x990 == "" {
+				if x37 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v989 = x990
+				v36 = x37
 			}
-			v.ReasoningLevel = &v989
+			v.ReasoningLevel = &v36
 		case "room":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "room")
@@ -4701,18 +4701,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "room",
 				Parent: p,
 			}
-			var v991 string
+			var v38 string
 			{
-				x992, err := d.String()
+				x39, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x992 == "" {
+				if x39 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v991 = x992
+				v38 = x39
 			}
-			v.Room = &v991
+			v.Room = &v38
 		case "sendPolicy":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "sendPolicy")
@@ -4722,11 +4722,11 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sendPolicy",
 				Parent: p,
 			}
-			var v993 SessionSendPolicy
-			if err := v993.DecodeJSON(d, &pp); err != nil {
+			var v40 SessionSendPolicy
+			if err := v40.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SendPolicy = &v993
+			v.SendPolicy = &v40
 		case "sessionId":
 			if seen[22] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -4736,18 +4736,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v994 string
+			var v41 string
 			{
-				x995, err := d.String()
+				x42, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x995 == "" {
+				if x42 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v994 = x995
+				v41 = x42
 			}
-			v.SessionID = &v994
+			v.SessionID = &v41
 		case "space":
 			if seen[23] {
 				return wire.Errorf(p, "duplicate property %q", "space")
@@ -4757,18 +4757,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "space",
 				Parent: p,
 			}
-			var v996 string
+			var v43 string
 			{
-				x997, err := d.String()
+				x44, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x997 == "" {
+				if x44 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v996 = x997
+				v43 = x44
 			}
-			v.Space = &v996
+			v.Space = &v43
 		case "spawnedBy":
 			if seen[24] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -4778,18 +4778,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v998 string
+			var v45 string
 			{
-				x999, err := d.String()
+				x46, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x999 == "" {
+				if x46 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v998 = x999
+				v45 = x46
 			}
-			v.SpawnedBy = &v998
+			v.SpawnedBy = &v45
 		case "subject":
 			if seen[25] {
 				return wire.Errorf(p, "duplicate property %q", "subject")
@@ -4799,18 +4799,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "subject",
 				Parent: p,
 			}
-			var v1000 string
+			var v47 string
 			{
-				x1001, err := d.String()
+				x48, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1001 == "" {
+				if x48 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1000 = x1001
+				v47 = x48
 			}
-			v.Subject = &v1000
+			v.Subject = &v47
 		case "systemSent":
 			if seen[26] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -4820,15 +4820,15 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1002 bool
+			var v49 bool
 			{
-				x1003, err := d.Bool()
+				x50, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1002 = x1003
+				v49 = x50
 			}
-			v.SystemSent = &v1002
+			v.SystemSent = &v49
 		case "thinkingLevel":
 			if seen[27] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -4838,18 +4838,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1004 string
+			var v51 string
 			{
-				x1005, err := d.String()
+				x52, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1005 == "" {
+				if x52 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1004 = x1005
+				v51 = x52
 			}
-			v.ThinkingLevel = &v1004
+			v.ThinkingLevel = &v51
 		case "totalTokens":
 			if seen[28] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -4860,14 +4860,14 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1006, err := d.Int()
+				x53, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1006 < int64(0) {
+				if x53 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.TotalTokens = x1006
+				v.TotalTokens = x53
 			}
 		case "updatedAt":
 			if seen[29] {
@@ -4883,18 +4883,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1007 int64
+				var v54 int64
 				{
-					x1008, err := d.Int()
+					x55, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1008 < int64(0) {
+					if x55 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1007 = x1008
+					v54 = x55
 				}
-				v.UpdatedAt = &v1007
+				v.UpdatedAt = &v54
 			}
 		case "verboseLevel":
 			if seen[30] {
@@ -4905,18 +4905,18 @@ func (v *SessionRow) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1009 string
+			var v56 string
 			{
-				x1010, err := d.String()
+				x57, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1010 == "" {
+				if x57 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1009 = x1010
+				v56 = x57
 			}
-			v.VerboseLevel = &v1009
+			v.VerboseLevel = &v56
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -5250,18 +5250,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "configPath",
 				Parent: p,
 			}
-			var v1109 string
+			var v1 string
 			{
-				x1110, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1110 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1109 = x1110
+				v1 = x2
 			}
-			v.ConfigPath = &v1109
+			v.ConfigPath = &v1
 		case "health":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "health")
@@ -5287,8 +5287,8 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1111 := make([]PresenceEntry, 0)
-				for i1112 := 0; ; i1112++ {
+				x3 := make([]PresenceEntry, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -5296,18 +5296,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1113 := wire.Path{
-						Index:   i1112,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1114 PresenceEntry
-					if err := el1114.DecodeJSON(d, &ip1113); err != nil {
+					var el6 PresenceEntry
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x1111 = append(x1111, el1114)
+					x3 = append(x3, el6)
 				}
-				v.Presence = x1111
+				v.Presence = x3
 			}
 		case "sessionDefaults":
 			if seen[3] {
@@ -5318,11 +5318,11 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionDefaults",
 				Parent: p,
 			}
-			var v1115 SessionDefaults
-			if err := v1115.DecodeJSON(d, &pp); err != nil {
+			var v7 SessionDefaults
+			if err := v7.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.SessionDefaults = &v1115
+			v.SessionDefaults = &v7
 		case "stateDir":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "stateDir")
@@ -5332,18 +5332,18 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "stateDir",
 				Parent: p,
 			}
-			var v1116 string
+			var v8 string
 			{
-				x1117, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1117 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1116 = x1117
+				v8 = x9
 			}
-			v.StateDir = &v1116
+			v.StateDir = &v8
 		case "stateVersion":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "stateVersion")
@@ -5366,14 +5366,14 @@ func (v *Snapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1118, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1118 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.UptimeMs = x1118
+				v.UptimeMs = x10
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5412,11 +5412,11 @@ func (v *Snapshot) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1119, x1120 := range v.Presence {
-			if i1119 > 0 {
+		for i11, x12 := range v.Presence {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = x1120.AppendJSON(b)
+			b = x12.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -5487,14 +5487,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1121, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1121 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Health = x1121
+				v.Health = x1
 			}
 		case "presence":
 			if seen[1] {
@@ -5506,14 +5506,14 @@ func (v *StateVersion) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1122, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1122 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Presence = x1122
+				v.Presence = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5581,18 +5581,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "botUsername",
 				Parent: p,
 			}
-			var v1184 string
+			var v1 string
 			{
-				x1185, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1185 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1184 = x1185
+				v1 = x2
 			}
-			v.BotUsername = &v1184
+			v.BotUsername = &v1
 		case "configured":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "configured")
@@ -5603,11 +5603,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1186, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1186
+				v.Configured = x3
 			}
 		case "lastError":
 			if seen[2] {
@@ -5618,18 +5618,18 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1187 string
+			var v4 string
 			{
-				x1188, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1188 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1187 = x1188
+				v4 = x5
 			}
-			v.LastError = &v1187
+			v.LastError = &v4
 		case "mode":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -5639,11 +5639,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1189 TelegramStatusMode
-			if err := v1189.DecodeJSON(d, &pp); err != nil {
+			var v6 TelegramStatusMode
+			if err := v6.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Mode = &v1189
+			v.Mode = &v6
 		case "probe":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "probe")
@@ -5654,14 +5654,14 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1190, err := d.Raw()
+				x7, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x1190
+					v.Probe = x7
 				} else {
-					v.Probe = append(json.RawMessage(nil), x1190...)
+					v.Probe = append(json.RawMessage(nil), x7...)
 				}
 			}
 		case "running":
@@ -5674,11 +5674,11 @@ func (v *TelegramStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1191, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Running = x1191
+				v.Running = x8
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -5820,18 +5820,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1217 int64
+				var v1 int64
 				{
-					x1218, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1218 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1217 = x1218
+					v1 = x2
 				}
-				v.AuthAgeMs = &v1217
+				v.AuthAgeMs = &v1
 			}
 		case "configured":
 			if seen[1] {
@@ -5843,11 +5843,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1219, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x1219
+				v.Configured = x3
 			}
 		case "connected":
 			if seen[2] {
@@ -5859,11 +5859,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1220, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x1220
+				v.Connected = x4
 			}
 		case "lastError":
 			if seen[3] {
@@ -5874,18 +5874,18 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastError",
 				Parent: p,
 			}
-			var v1221 string
+			var v5 string
 			{
-				x1222, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1222 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1221 = x1222
+				v5 = x6
 			}
-			v.LastError = &v1221
+			v.LastError = &v5
 		case "linked":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -5896,11 +5896,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1223, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1223
+				v.Linked = x7
 			}
 		case "self":
 			if seen[5] {
@@ -5911,11 +5911,11 @@ func (v *WhatsAppStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "self",
 				Parent: p,
 			}
-			var v1224 WhatsAppStatusSelf
-			if err := v1224.DecodeJSON(d, &pp); err != nil {
+			var v8 WhatsAppStatusSelf
+			if err := v8.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Self = &v1224
+			v.Self = &v8
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -6012,18 +6012,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "e164",
 				Parent: p,
 			}
-			var v1225 string
+			var v1 string
 			{
-				x1226, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1226 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1225 = x1226
+				v1 = x2
 			}
-			v.E164 = &v1225
+			v.E164 = &v1
 		case "jid":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "jid")
@@ -6033,18 +6033,18 @@ func (v *WhatsAppStatusSelf) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "jid",
 				Parent: p,
 			}
-			var v1227 string
+			var v3 string
 			{
-				x1228, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1228 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1227 = x1228
+				v3 = x4
 			}
-			v.JID = &v1227
+			v.JID = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -32,15 +32,15 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "errorMessage",
 				Parent: p,
 			}
-			var v119 string
+			var v1 string
 			{
-				x120, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v119 = x120
+				v1 = x2
 			}
-			v.ErrorMessage = &v119
+			v.ErrorMessage = &v1
 		case "message":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -51,14 +51,14 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x121, err := d.Raw()
+				x3, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Message = x121
+					v.Message = x3
 				} else {
-					v.Message = append(json.RawMessage(nil), x121...)
+					v.Message = append(json.RawMessage(nil), x3...)
 				}
 			}
 		case "runId":
@@ -71,14 +71,14 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x122, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x122 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x122
+				v.RunID = x4
 			}
 		case "seq":
 			if seen[3] {
@@ -90,14 +90,14 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x123, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x123 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Seq = x123
+				v.Seq = x5
 			}
 		case "sessionKey":
 			if seen[4] {
@@ -109,14 +109,14 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x124, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x124 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionKey = x124
+				v.SessionKey = x6
 			}
 		case "state":
 			if seen[5] {
@@ -139,15 +139,15 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "stopReason",
 				Parent: p,
 			}
-			var v125 string
+			var v7 string
 			{
-				x126, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v125 = x126
+				v7 = x8
 			}
-			v.StopReason = &v125
+			v.StopReason = &v7
 		case "usage":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "usage")
@@ -158,14 +158,14 @@ func (v *ChatEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x127, err := d.Raw()
+				x9, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Usage = x127
+					v.Usage = x9
 				} else {
-					v.Usage = append(json.RawMessage(nil), x127...)
+					v.Usage = append(json.RawMessage(nil), x9...)
 				}
 			}
 		default:

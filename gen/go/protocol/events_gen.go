@@ -113,6 +113,16 @@ func (*NodeInvokeRequestEvent) Droppable() bool {
 	return false
 }
 
+// EventName returns "talk.mode".
+func (*TalkModeEvent) EventName() string {
+	return "talk.mode"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*TalkModeEvent) Droppable() bool {
+	return true
+}
+
 // EventName returns "device.pair.requested".
 func (*DevicePairRequest) EventName() string {
 	return "device.pair.requested"

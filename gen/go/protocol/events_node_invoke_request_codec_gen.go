@@ -32,14 +32,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x550, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x550 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x550
+				v.Command = x1
 			}
 		case "id":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x551, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x551 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x551
+				v.ID = x2
 			}
 		case "idempotencyKey":
 			if seen[2] {
@@ -69,18 +69,18 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "idempotencyKey",
 				Parent: p,
 			}
-			var v552 string
+			var v3 string
 			{
-				x553, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x553 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v552 = x553
+				v3 = x4
 			}
-			v.IdempotencyKey = &v552
+			v.IdempotencyKey = &v3
 		case "nodeId":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -91,14 +91,14 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x554, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x554 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x554
+				v.NodeID = x5
 			}
 		case "paramsJSON":
 			if seen[4] {
@@ -109,15 +109,15 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "paramsJSON",
 				Parent: p,
 			}
-			var v555 string
+			var v6 string
 			{
-				x556, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v555 = x556
+				v6 = x7
 			}
-			v.ParamsJSON = &v555
+			v.ParamsJSON = &v6
 		case "timeoutMs":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -127,18 +127,18 @@ func (v *NodeInvokeRequestEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v557 int64
+			var v8 int64
 			{
-				x558, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x558 < int64(0) {
+				if x9 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v557 = x558
+				v8 = x9
 			}
-			v.TimeoutMs = &v557
+			v.TimeoutMs = &v8
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -35,8 +35,8 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x842 := make([]PresenceEntry, 0)
-				for i843 := 0; ; i843++ {
+				x1 := make([]PresenceEntry, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,18 +44,18 @@ func (v *PresenceEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip844 := wire.Path{
-						Index:   i843,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el845 PresenceEntry
-					if err := el845.DecodeJSON(d, &ip844); err != nil {
+					var el4 PresenceEntry
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x842 = append(x842, el845)
+					x1 = append(x1, el4)
 				}
-				v.Presence = x842
+				v.Presence = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -75,11 +75,11 @@ func (v *PresenceEvent) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i846, x847 := range v.Presence {
-			if i846 > 0 {
+		for i5, x6 := range v.Presence {
+			if i5 > 0 {
 				b = append(b, ',')
 			}
-			b = x847.AppendJSON(b)
+			b = x6.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

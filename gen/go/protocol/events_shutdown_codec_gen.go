@@ -32,14 +32,14 @@ func (v *ShutdownEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1106, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1106 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Reason = x1106
+				v.Reason = x1
 			}
 		case "restartExpectedMs":
 			if seen[1] {
@@ -50,18 +50,18 @@ func (v *ShutdownEvent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "restartExpectedMs",
 				Parent: p,
 			}
-			var v1107 int64
+			var v2 int64
 			{
-				x1108, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1108 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1107 = x1108
+				v2 = x3
 			}
-			v.RestartExpectedMs = &v1107
+			v.RestartExpectedMs = &v2
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -33,14 +33,14 @@ func (v *EventFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x363, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x363 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Event = x363
+				v.Event = x1
 			}
 		case "payload":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *EventFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x364, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x364
+					v.Payload = x2
 				} else {
-					v.Payload = append(json.RawMessage(nil), x364...)
+					v.Payload = append(json.RawMessage(nil), x2...)
 				}
 			}
 		case "seq":
@@ -71,18 +71,18 @@ func (v *EventFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "seq",
 				Parent: p,
 			}
-			var v365 int64
+			var v3 int64
 			{
-				x366, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x366 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v365 = x366
+				v3 = x4
 			}
-			v.Seq = &v365
+			v.Seq = &v3
 		case "stateVersion":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "stateVersion")
@@ -92,11 +92,11 @@ func (v *EventFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "stateVersion",
 				Parent: p,
 			}
-			var v367 StateVersion
-			if err := v367.DecodeJSON(d, &pp); err != nil {
+			var v5 StateVersion
+			if err := v5.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.StateVersion = &v367
+			v.StateVersion = &v5
 		case "type":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "type")
@@ -107,11 +107,11 @@ func (v *EventFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x368, err := d.StringBytes()
+				x6, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x368) != "event" {
+				if string(x6) != "event" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "event")
 				}
 			}

@@ -33,14 +33,14 @@ func (v *RequestFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x853, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x853 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x853
+				v.ID = x1
 			}
 		case "method":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *RequestFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x854, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x854 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Method = x854
+				v.Method = x2
 			}
 		case "params":
 			if seen[2] {
@@ -71,14 +71,14 @@ func (v *RequestFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x855, err := d.Raw()
+				x3, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Params = x855
+					v.Params = x3
 				} else {
-					v.Params = append(json.RawMessage(nil), x855...)
+					v.Params = append(json.RawMessage(nil), x3...)
 				}
 			}
 		case "type":
@@ -91,11 +91,11 @@ func (v *RequestFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x856, err := d.StringBytes()
+				x4, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x856) != "req" {
+				if string(x4) != "req" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "req")
 				}
 			}

@@ -32,11 +32,11 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "error",
 				Parent: p,
 			}
-			var v857 ErrorShape
-			if err := v857.DecodeJSON(d, &pp); err != nil {
+			var v1 ErrorShape
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Error = &v857
+			v.Error = &v1
 		case "id":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "id")
@@ -47,14 +47,14 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x858, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x858 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x858
+				v.ID = x2
 			}
 		case "ok":
 			if seen[2] {
@@ -66,11 +66,11 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x859, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x859
+				v.Ok = x3
 			}
 		case "payload":
 			if seen[3] {
@@ -82,14 +82,14 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x860, err := d.Raw()
+				x4, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x860
+					v.Payload = x4
 				} else {
-					v.Payload = append(json.RawMessage(nil), x860...)
+					v.Payload = append(json.RawMessage(nil), x4...)
 				}
 			}
 		case "type":
@@ -102,11 +102,11 @@ func (v *ResponseFrame) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x861, err := d.StringBytes()
+				x5, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x861) != "res" {
+				if string(x5) != "res" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "res")
 				}
 			}

@@ -86,6 +86,8 @@ type NodesHandler[C any] interface {
 	NodeInvokeResult(ctx context.Context, c C, p *NodeInvokeResultParams) (*NodeInvokeResultResult, error)
 	// NodeEvent serves "node.event".
 	NodeEvent(ctx context.Context, c C, p *NodeEventParams) (*NodeEventResult, error)
+	// TalkMode serves "talk.mode".
+	TalkMode(ctx context.Context, c C, p *TalkModeParams) (*TalkModeResult, error)
 	// NodePairRequest serves "node.pair.request".
 	NodePairRequest(ctx context.Context, c C, p *NodePairRequestParams) (*NodePairRequestResult, error)
 	// NodePairList serves "node.pair.list".
@@ -287,6 +289,11 @@ func (UnimplementedNodesHandler[C]) NodeInvokeResult(context.Context, C, *NodeIn
 // NodeEvent answers "node.event": not implemented.
 func (UnimplementedNodesHandler[C]) NodeEvent(context.Context, C, *NodeEventParams) (*NodeEventResult, error) {
 	return nil, errNotImplemented("node.event")
+}
+
+// TalkMode answers "talk.mode": not implemented.
+func (UnimplementedNodesHandler[C]) TalkMode(context.Context, C, *TalkModeParams) (*TalkModeResult, error) {
+	return nil, errNotImplemented("talk.mode")
 }
 
 // NodePairRequest answers "node.pair.request": not implemented.

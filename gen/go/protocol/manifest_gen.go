@@ -379,6 +379,16 @@ var methodTable = [...]MethodInfo{
 	},
 	{
 		Advertise:      true,
+		Bridge:         true,
+		Group:          "nodes",
+		IdempotencyKey: false,
+		Name:           "talk.mode",
+		Scope:          ScopeWrite,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
 		Bridge:         false,
 		Group:          "nodes",
 		IdempotencyKey: false,
@@ -544,26 +554,28 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[29]
 	case "node.event":
 		return &methodTable[30]
-	case "node.pair.request":
+	case "talk.mode":
 		return &methodTable[31]
-	case "node.pair.list":
+	case "node.pair.request":
 		return &methodTable[32]
-	case "node.pair.approve":
+	case "node.pair.list":
 		return &methodTable[33]
-	case "node.pair.reject":
+	case "node.pair.approve":
 		return &methodTable[34]
-	case "node.pair.verify":
+	case "node.pair.reject":
 		return &methodTable[35]
-	case "device.pair.list":
+	case "node.pair.verify":
 		return &methodTable[36]
-	case "device.pair.approve":
+	case "device.pair.list":
 		return &methodTable[37]
-	case "device.pair.reject":
+	case "device.pair.approve":
 		return &methodTable[38]
-	case "device.token.rotate":
+	case "device.pair.reject":
 		return &methodTable[39]
-	case "device.token.revoke":
+	case "device.token.rotate":
 		return &methodTable[40]
+	case "device.token.revoke":
+		return &methodTable[41]
 	}
 	return nil
 }
@@ -586,14 +598,14 @@ func AdvertisedMethods(v int) []string {
 
 // BridgeAllowed reports whether a protocol-2 bridge node may call method with req: a method whose
 // manifest entry says "bridge": true, or one the original allows that no schema here defines yet
-// (manifest "bridgePending": voicewake.get, voicewake.set, talk.mode, models.list, sessions.patch,
+// (manifest "bridgePending": voicewake.get, voicewake.set, models.list, sessions.patch,
 // sessions.compact).
 func BridgeAllowed(method string) bool {
 	if mi := LookupMethod(method); mi != nil {
 		return mi.Bridge
 	}
 	switch method {
-	case "voicewake.get", "voicewake.set", "talk.mode", "models.list", "sessions.patch", "sessions.compact":
+	case "voicewake.get", "voicewake.set", "models.list", "sessions.patch", "sessions.compact":
 		return true
 	}
 	return false
@@ -676,6 +688,12 @@ var eventTable = [...]EventInfo{
 		protocols: 8,
 	},
 	{
+		Name:      "talk.mode",
+		Scope:     ScopeNone,
+		Targeted:  false,
+		protocols: 12,
+	},
+	{
 		Name:      "device.pair.requested",
 		Scope:     ScopePairing,
 		Targeted:  false,
@@ -712,10 +730,12 @@ func LookupEvent(name string) *EventInfo {
 		return &eventTable[8]
 	case "node.invoke.request":
 		return &eventTable[9]
-	case "device.pair.requested":
+	case "talk.mode":
 		return &eventTable[10]
-	case "device.pair.resolved":
+	case "device.pair.requested":
 		return &eventTable[11]
+	case "device.pair.resolved":
+		return &eventTable[12]
 	}
 	return nil
 }

@@ -32,15 +32,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v14 string
+			var v1 string
 			{
-				x15, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v14 = x15
+				v1 = x2
 			}
-			v.AccountID = &v14
+			v.AccountID = &v1
 		case "agentId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "agentId")
@@ -50,18 +50,18 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "agentId",
 				Parent: p,
 			}
-			var v16 string
+			var v3 string
 			{
-				x17, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x17 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v16 = x17
+				v3 = x4
 			}
-			v.AgentID = &v16
+			v.AgentID = &v3
 		case "attachments":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "attachments")
@@ -75,8 +75,8 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x18 := make([]json.RawMessage, 0)
-				for i19 := 0; ; i19++ {
+				x5 := make([]json.RawMessage, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -84,26 +84,26 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip20 := wire.Path{
-						Index:   i19,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el21 json.RawMessage
+					var el8 json.RawMessage
 					{
-						x22, err := d.Raw()
+						x9, err := d.Raw()
 						if err != nil {
-							return wire.At(&ip20, err)
+							return wire.At(&ip7, err)
 						}
 						if d.BorrowRaw {
-							el21 = x22
+							el8 = x9
 						} else {
-							el21 = append(json.RawMessage(nil), x22...)
+							el8 = append(json.RawMessage(nil), x9...)
 						}
 					}
-					x18 = append(x18, el21)
+					x5 = append(x5, el8)
 				}
-				v.Attachments = x18
+				v.Attachments = x5
 			}
 		case "channel":
 			if seen[3] {
@@ -114,15 +114,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v23 string
+			var v10 string
 			{
-				x24, err := d.String()
+				x11, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v23 = x24
+				v10 = x11
 			}
-			v.Channel = &v23
+			v.Channel = &v10
 		case "deliver":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "deliver")
@@ -132,15 +132,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deliver",
 				Parent: p,
 			}
-			var v25 bool
+			var v12 bool
 			{
-				x26, err := d.Bool()
+				x13, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v25 = x26
+				v12 = x13
 			}
-			v.Deliver = &v25
+			v.Deliver = &v12
 		case "extraSystemPrompt":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "extraSystemPrompt")
@@ -150,15 +150,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "extraSystemPrompt",
 				Parent: p,
 			}
-			var v27 string
+			var v14 string
 			{
-				x28, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v27 = x28
+				v14 = x15
 			}
-			v.ExtraSystemPrompt = &v27
+			v.ExtraSystemPrompt = &v14
 		case "groupChannel":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "groupChannel")
@@ -168,15 +168,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "groupChannel",
 				Parent: p,
 			}
-			var v29 string
+			var v16 string
 			{
-				x30, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v29 = x30
+				v16 = x17
 			}
-			v.GroupChannel = &v29
+			v.GroupChannel = &v16
 		case "groupId":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "groupId")
@@ -186,15 +186,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "groupId",
 				Parent: p,
 			}
-			var v31 string
+			var v18 string
 			{
-				x32, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v31 = x32
+				v18 = x19
 			}
-			v.GroupID = &v31
+			v.GroupID = &v18
 		case "groupSpace":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "groupSpace")
@@ -204,15 +204,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "groupSpace",
 				Parent: p,
 			}
-			var v33 string
+			var v20 string
 			{
-				x34, err := d.String()
+				x21, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v33 = x34
+				v20 = x21
 			}
-			v.GroupSpace = &v33
+			v.GroupSpace = &v20
 		case "idempotencyKey":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -223,14 +223,14 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x35, err := d.String()
+				x22, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x35 == "" {
+				if x22 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x35
+				v.IdempotencyKey = x22
 			}
 		case "label":
 			if seen[10] {
@@ -241,15 +241,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v36 string
+			var v23 string
 			{
-				x37, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v36 = x37
+				v23 = x24
 			}
-			v.Label = &v36
+			v.Label = &v23
 		case "lane":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "lane")
@@ -259,15 +259,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lane",
 				Parent: p,
 			}
-			var v38 string
+			var v25 string
 			{
-				x39, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v38 = x39
+				v25 = x26
 			}
-			v.Lane = &v38
+			v.Lane = &v25
 		case "message":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -278,14 +278,14 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x40, err := d.String()
+				x27, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x40 == "" {
+				if x27 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x40
+				v.Message = x27
 			}
 		case "replyAccountId":
 			if seen[13] {
@@ -296,15 +296,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "replyAccountId",
 				Parent: p,
 			}
-			var v41 string
+			var v28 string
 			{
-				x42, err := d.String()
+				x29, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v41 = x42
+				v28 = x29
 			}
-			v.ReplyAccountID = &v41
+			v.ReplyAccountID = &v28
 		case "replyChannel":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "replyChannel")
@@ -314,15 +314,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "replyChannel",
 				Parent: p,
 			}
-			var v43 string
+			var v30 string
 			{
-				x44, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v43 = x44
+				v30 = x31
 			}
-			v.ReplyChannel = &v43
+			v.ReplyChannel = &v30
 		case "replyTo":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "replyTo")
@@ -332,15 +332,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "replyTo",
 				Parent: p,
 			}
-			var v45 string
+			var v32 string
 			{
-				x46, err := d.String()
+				x33, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v45 = x46
+				v32 = x33
 			}
-			v.ReplyTo = &v45
+			v.ReplyTo = &v32
 		case "sessionId":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -350,15 +350,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v47 string
+			var v34 string
 			{
-				x48, err := d.String()
+				x35, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v47 = x48
+				v34 = x35
 			}
-			v.SessionID = &v47
+			v.SessionID = &v34
 		case "sessionKey":
 			if seen[17] {
 				return wire.Errorf(p, "duplicate property %q", "sessionKey")
@@ -368,15 +368,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionKey",
 				Parent: p,
 			}
-			var v49 string
+			var v36 string
 			{
-				x50, err := d.String()
+				x37, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v49 = x50
+				v36 = x37
 			}
-			v.SessionKey = &v49
+			v.SessionKey = &v36
 		case "spawnedBy":
 			if seen[18] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -386,15 +386,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v51 string
+			var v38 string
 			{
-				x52, err := d.String()
+				x39, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v51 = x52
+				v38 = x39
 			}
-			v.SpawnedBy = &v51
+			v.SpawnedBy = &v38
 		case "thinking":
 			if seen[19] {
 				return wire.Errorf(p, "duplicate property %q", "thinking")
@@ -404,15 +404,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinking",
 				Parent: p,
 			}
-			var v53 string
+			var v40 string
 			{
-				x54, err := d.String()
+				x41, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v53 = x54
+				v40 = x41
 			}
-			v.Thinking = &v53
+			v.Thinking = &v40
 		case "threadId":
 			if seen[20] {
 				return wire.Errorf(p, "duplicate property %q", "threadId")
@@ -422,15 +422,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "threadId",
 				Parent: p,
 			}
-			var v55 string
+			var v42 string
 			{
-				x56, err := d.String()
+				x43, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v55 = x56
+				v42 = x43
 			}
-			v.ThreadID = &v55
+			v.ThreadID = &v42
 		case "timeout":
 			if seen[21] {
 				return wire.Errorf(p, "duplicate property %q", "timeout")
@@ -440,18 +440,18 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeout",
 				Parent: p,
 			}
-			var v57 int64
+			var v44 int64
 			{
-				x58, err := d.Int()
+				x45, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x58 < int64(0) {
+				if x45 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v57 = x58
+				v44 = x45
 			}
-			v.Timeout = &v57
+			v.Timeout = &v44
 		case "to":
 			if seen[22] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -461,15 +461,15 @@ func (v *AgentParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "to",
 				Parent: p,
 			}
-			var v59 string
+			var v46 string
 			{
-				x60, err := d.String()
+				x47, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v59 = x60
+				v46 = x47
 			}
-			v.To = &v59
+			v.To = &v46
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -505,14 +505,14 @@ func (v *AgentParams) AppendJSON(b []byte) []byte {
 	if v.Attachments != nil {
 		b = append(b, ",\"attachments\":"...)
 		b = append(b, '[')
-		for i61, x62 := range v.Attachments {
-			if i61 > 0 {
+		for i48, x49 := range v.Attachments {
+			if i48 > 0 {
 				b = append(b, ',')
 			}
-			if len(x62) == 0 {
+			if len(x49) == 0 {
 				b = append(b, "null"...)
 			} else {
-				b = append(b, x62...)
+				b = append(b, x49...)
 			}
 		}
 		b = append(b, ']')
@@ -711,15 +711,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "deliver",
 				Parent: p,
 			}
-			var v63 bool
+			var v50 bool
 			{
-				x64, err := d.Bool()
+				x51, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v63 = x64
+				v50 = x51
 			}
-			v.Deliver = &v63
+			v.Deliver = &v50
 		case "extraSystemPrompt":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "extraSystemPrompt")
@@ -729,15 +729,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "extraSystemPrompt",
 				Parent: p,
 			}
-			var v65 string
+			var v52 string
 			{
-				x66, err := d.String()
+				x53, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v65 = x66
+				v52 = x53
 			}
-			v.ExtraSystemPrompt = &v65
+			v.ExtraSystemPrompt = &v52
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -748,14 +748,14 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Parent: p,
 			}
 			{
-				x67, err := d.String()
+				x54, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x67 == "" {
+				if x54 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x67
+				v.IdempotencyKey = x54
 			}
 		case "lane":
 			if seen[3] {
@@ -766,15 +766,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "lane",
 				Parent: p,
 			}
-			var v68 string
+			var v55 string
 			{
-				x69, err := d.String()
+				x56, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v68 = x69
+				v55 = x56
 			}
-			v.Lane = &v68
+			v.Lane = &v55
 		case "message":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -785,14 +785,14 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Parent: p,
 			}
 			{
-				x70, err := d.String()
+				x57, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x70 == "" {
+				if x57 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x70
+				v.Message = x57
 			}
 		case "provider":
 			if seen[5] {
@@ -803,15 +803,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v71 string
+			var v58 string
 			{
-				x72, err := d.String()
+				x59, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v71 = x72
+				v58 = x59
 			}
-			v.Channel = &v71
+			v.Channel = &v58
 		case "sessionId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
@@ -821,15 +821,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v73 string
+			var v60 string
 			{
-				x74, err := d.String()
+				x61, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v73 = x74
+				v60 = x61
 			}
-			v.SessionID = &v73
+			v.SessionID = &v60
 		case "sessionKey":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "sessionKey")
@@ -839,15 +839,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "sessionKey",
 				Parent: p,
 			}
-			var v75 string
+			var v62 string
 			{
-				x76, err := d.String()
+				x63, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v75 = x76
+				v62 = x63
 			}
-			v.SessionKey = &v75
+			v.SessionKey = &v62
 		case "thinking":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "thinking")
@@ -857,15 +857,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "thinking",
 				Parent: p,
 			}
-			var v77 string
+			var v64 string
 			{
-				x78, err := d.String()
+				x65, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v77 = x78
+				v64 = x65
 			}
-			v.Thinking = &v77
+			v.Thinking = &v64
 		case "timeout":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "timeout")
@@ -875,18 +875,18 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "timeout",
 				Parent: p,
 			}
-			var v79 int64
+			var v66 int64
 			{
-				x80, err := d.Int()
+				x67, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x80 < int64(0) {
+				if x67 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v79 = x80
+				v66 = x67
 			}
-			v.Timeout = &v79
+			v.Timeout = &v66
 		case "to":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -896,15 +896,15 @@ func decodeAgentParamsV2(d *wire.Decoder, p *wire.Path, v *AgentParams) error {
 				Key:    "to",
 				Parent: p,
 			}
-			var v81 string
+			var v68 string
 			{
-				x82, err := d.String()
+				x69, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v81 = x82
+				v68 = x69
 			}
-			v.To = &v81
+			v.To = &v68
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1028,18 +1028,18 @@ func (v *AgentResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "acceptedAt",
 				Parent: p,
 			}
-			var v83 int64
+			var v1 int64
 			{
-				x84, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x84 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v83 = x84
+				v1 = x2
 			}
-			v.AcceptedAt = &v83
+			v.AcceptedAt = &v1
 		case "result":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "result")
@@ -1050,14 +1050,14 @@ func (v *AgentResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x85, err := d.Raw()
+				x3, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Result = x85
+					v.Result = x3
 				} else {
-					v.Result = append(json.RawMessage(nil), x85...)
+					v.Result = append(json.RawMessage(nil), x3...)
 				}
 			}
 		case "runId":
@@ -1070,14 +1070,14 @@ func (v *AgentResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x86, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x86 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x86
+				v.RunID = x4
 			}
 		case "status":
 			if seen[3] {
@@ -1100,15 +1100,15 @@ func (v *AgentResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "summary",
 				Parent: p,
 			}
-			var v87 string
+			var v5 string
 			{
-				x88, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v87 = x88
+				v5 = x6
 			}
-			v.Summary = &v87
+			v.Summary = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

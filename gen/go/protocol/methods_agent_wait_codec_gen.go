@@ -32,14 +32,14 @@ func (v *AgentWaitParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x89, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x89 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x89
+				v.RunID = x1
 			}
 		case "timeoutMs":
 			if seen[1] {
@@ -50,18 +50,18 @@ func (v *AgentWaitParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v90 int64
+			var v2 int64
 			{
-				x91, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x91 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v90 = x91
+				v2 = x3
 			}
-			v.TimeoutMs = &v90
+			v.TimeoutMs = &v2
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -131,18 +131,18 @@ func (v *AgentWaitResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "endedAt",
 				Parent: p,
 			}
-			var v92 int64
+			var v1 int64
 			{
-				x93, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x93 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v92 = x93
+				v1 = x2
 			}
-			v.EndedAt = &v92
+			v.EndedAt = &v1
 		case "error":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "error")
@@ -152,15 +152,15 @@ func (v *AgentWaitResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "error",
 				Parent: p,
 			}
-			var v94 string
+			var v3 string
 			{
-				x95, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v94 = x95
+				v3 = x4
 			}
-			v.Error = &v94
+			v.Error = &v3
 		case "runId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "runId")
@@ -171,14 +171,14 @@ func (v *AgentWaitResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x96, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x96 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x96
+				v.RunID = x5
 			}
 		case "startedAt":
 			if seen[3] {
@@ -189,18 +189,18 @@ func (v *AgentWaitResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "startedAt",
 				Parent: p,
 			}
-			var v97 int64
+			var v6 int64
 			{
-				x98, err := d.Int()
+				x7, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x98 < int64(0) {
+				if x7 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v97 = x98
+				v6 = x7
 			}
-			v.StartedAt = &v97
+			v.StartedAt = &v6
 		case "status":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "status")

@@ -31,15 +31,15 @@ func (v *ChannelsStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "probe",
 				Parent: p,
 			}
-			var v99 bool
+			var v1 bool
 			{
-				x100, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v99 = x100
+				v1 = x2
 			}
-			v.Probe = &v99
+			v.Probe = &v1
 		case "timeoutMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -49,18 +49,18 @@ func (v *ChannelsStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v101 int64
+			var v3 int64
 			{
-				x102, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x102 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v101 = x102
+				v3 = x4
 			}
-			v.TimeoutMs = &v101
+			v.TimeoutMs = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -146,14 +146,14 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x103, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x103 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x103
+				v.Ts = x1
 			}
 		case "whatsapp":
 			if seen[2] {

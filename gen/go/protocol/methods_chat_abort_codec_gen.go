@@ -31,18 +31,18 @@ func (v *ChatAbortParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "runId",
 				Parent: p,
 			}
-			var v104 string
+			var v1 string
 			{
-				x105, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x105 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v104 = x105
+				v1 = x2
 			}
-			v.RunID = &v104
+			v.RunID = &v1
 		case "sessionKey":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "sessionKey")
@@ -53,14 +53,14 @@ func (v *ChatAbortParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x106, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x106 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionKey = x106
+				v.SessionKey = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -131,18 +131,18 @@ func decodeChatAbortParamsV2(d *wire.Decoder, p *wire.Path, v *ChatAbortParams) 
 				Key:    "runId",
 				Parent: p,
 			}
-			var v107 string
+			var v4 string
 			{
-				x108, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x108 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v107 = x108
+				v4 = x5
 			}
-			v.RunID = &v107
+			v.RunID = &v4
 		case "sessionKey":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "sessionKey")
@@ -153,14 +153,14 @@ func decodeChatAbortParamsV2(d *wire.Decoder, p *wire.Path, v *ChatAbortParams) 
 				Parent: p,
 			}
 			{
-				x109, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x109 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionKey = x109
+				v.SessionKey = x6
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -220,11 +220,11 @@ func (v *ChatAbortResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x110, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Aborted = x110
+				v.Aborted = x1
 			}
 		case "ok":
 			if seen[1] {
@@ -236,11 +236,11 @@ func (v *ChatAbortResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x111, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x111
+				v.Ok = x2
 			}
 		case "runIds":
 			if seen[2] {
@@ -255,8 +255,8 @@ func (v *ChatAbortResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x112 := make([]string, 0)
-				for i113 := 0; ; i113++ {
+				x3 := make([]string, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -264,25 +264,25 @@ func (v *ChatAbortResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip114 := wire.Path{
-						Index:   i113,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el115 string
+					var el6 string
 					{
-						x116, err := d.String()
+						x7, err := d.String()
 						if err != nil {
-							return wire.At(&ip114, err)
+							return wire.At(&ip5, err)
 						}
-						if x116 == "" {
-							return wire.Errorf(&ip114, "must NOT have fewer than %d characters", 1)
+						if x7 == "" {
+							return wire.Errorf(&ip5, "must NOT have fewer than %d characters", 1)
 						}
-						el115 = x116
+						el6 = x7
 					}
-					x112 = append(x112, el115)
+					x3 = append(x3, el6)
 				}
-				v.RunIds = x112
+				v.RunIds = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -307,11 +307,11 @@ func (v *ChatAbortResult) AppendJSON(b []byte) []byte {
 	if v.RunIds != nil {
 		b = append(b, ",\"runIds\":"...)
 		b = append(b, '[')
-		for i117, x118 := range v.RunIds {
-			if i117 > 0 {
+		for i8, x9 := range v.RunIds {
+			if i8 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x118)
+			b = wire.AppendString(b, x9)
 		}
 		b = append(b, ']')
 	}

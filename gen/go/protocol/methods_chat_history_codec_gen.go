@@ -32,21 +32,21 @@ func (v *ChatHistoryParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v128 int64
+			var v1 int64
 			{
-				x129, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x129 < int64(1) {
+				if x2 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x129 > int64(1000) {
+				if x2 > int64(1000) {
 					return wire.Errorf(&pp, "must be <= 1000")
 				}
-				v128 = x129
+				v1 = x2
 			}
-			v.Limit = &v128
+			v.Limit = &v1
 		case "sessionKey":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "sessionKey")
@@ -57,14 +57,14 @@ func (v *ChatHistoryParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x130, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x130 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionKey = x130
+				v.SessionKey = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -139,8 +139,8 @@ func (v *ChatHistoryResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x131 := make([]json.RawMessage, 0)
-				for i132 := 0; ; i132++ {
+				x1 := make([]json.RawMessage, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -148,26 +148,26 @@ func (v *ChatHistoryResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip133 := wire.Path{
-						Index:   i132,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el134 json.RawMessage
+					var el4 json.RawMessage
 					{
-						x135, err := d.Raw()
+						x5, err := d.Raw()
 						if err != nil {
-							return wire.At(&ip133, err)
+							return wire.At(&ip3, err)
 						}
 						if d.BorrowRaw {
-							el134 = x135
+							el4 = x5
 						} else {
-							el134 = append(json.RawMessage(nil), x135...)
+							el4 = append(json.RawMessage(nil), x5...)
 						}
 					}
-					x131 = append(x131, el134)
+					x1 = append(x1, el4)
 				}
-				v.Messages = x131
+				v.Messages = x1
 			}
 		case "sessionId":
 			if seen[1] {
@@ -178,18 +178,18 @@ func (v *ChatHistoryResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v136 string
+			var v6 string
 			{
-				x137, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x137 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v136 = x137
+				v6 = x7
 			}
-			v.SessionID = &v136
+			v.SessionID = &v6
 		case "sessionKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "sessionKey")
@@ -200,14 +200,14 @@ func (v *ChatHistoryResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x138, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x138 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionKey = x138
+				v.SessionKey = x8
 			}
 		case "thinkingLevel":
 			if seen[3] {
@@ -218,18 +218,18 @@ func (v *ChatHistoryResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v139 string
+			var v9 string
 			{
-				x140, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x140 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v139 = x140
+				v9 = x10
 			}
-			v.ThinkingLevel = &v139
+			v.ThinkingLevel = &v9
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -251,14 +251,14 @@ func (v *ChatHistoryResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i141, x142 := range v.Messages {
-			if i141 > 0 {
+		for i11, x12 := range v.Messages {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			if len(x142) == 0 {
+			if len(x12) == 0 {
 				b = append(b, "null"...)
 			} else {
-				b = append(b, x142...)
+				b = append(b, x12...)
 			}
 		}
 		b = append(b, ']')

@@ -36,8 +36,8 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x143 := make([]json.RawMessage, 0)
-				for i144 := 0; ; i144++ {
+				x1 := make([]json.RawMessage, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -45,26 +45,26 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip145 := wire.Path{
-						Index:   i144,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el146 json.RawMessage
+					var el4 json.RawMessage
 					{
-						x147, err := d.Raw()
+						x5, err := d.Raw()
 						if err != nil {
-							return wire.At(&ip145, err)
+							return wire.At(&ip3, err)
 						}
 						if d.BorrowRaw {
-							el146 = x147
+							el4 = x5
 						} else {
-							el146 = append(json.RawMessage(nil), x147...)
+							el4 = append(json.RawMessage(nil), x5...)
 						}
 					}
-					x143 = append(x143, el146)
+					x1 = append(x1, el4)
 				}
-				v.Attachments = x143
+				v.Attachments = x1
 			}
 		case "deliver":
 			if seen[1] {
@@ -75,15 +75,15 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deliver",
 				Parent: p,
 			}
-			var v148 bool
+			var v6 bool
 			{
-				x149, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v148 = x149
+				v6 = x7
 			}
-			v.Deliver = &v148
+			v.Deliver = &v6
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -94,14 +94,14 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x150, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x150 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x150
+				v.IdempotencyKey = x8
 			}
 		case "message":
 			if seen[3] {
@@ -113,14 +113,14 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x151, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x151 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x151
+				v.Message = x9
 			}
 		case "sessionKey":
 			if seen[4] {
@@ -132,14 +132,14 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x152, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x152 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.SessionKey = x152
+				v.SessionKey = x10
 			}
 		case "thinking":
 			if seen[5] {
@@ -150,15 +150,15 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinking",
 				Parent: p,
 			}
-			var v153 string
+			var v11 string
 			{
-				x154, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v153 = x154
+				v11 = x12
 			}
-			v.Thinking = &v153
+			v.Thinking = &v11
 		case "timeoutMs":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -168,18 +168,18 @@ func (v *ChatSendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v155 int64
+			var v13 int64
 			{
-				x156, err := d.Int()
+				x14, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x156 < int64(0) {
+				if x14 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v155 = x156
+				v13 = x14
 			}
-			v.TimeoutMs = &v155
+			v.TimeoutMs = &v13
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -202,14 +202,14 @@ func (v *ChatSendParams) AppendJSON(b []byte) []byte {
 	if v.Attachments != nil {
 		b = append(b, ",\"attachments\":"...)
 		b = append(b, '[')
-		for i157, x158 := range v.Attachments {
-			if i157 > 0 {
+		for i15, x16 := range v.Attachments {
+			if i15 > 0 {
 				b = append(b, ',')
 			}
-			if len(x158) == 0 {
+			if len(x16) == 0 {
 				b = append(b, "null"...)
 			} else {
-				b = append(b, x158...)
+				b = append(b, x16...)
 			}
 		}
 		b = append(b, ']')
@@ -291,14 +291,14 @@ func (v *ChatSendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x159, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x159 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x159
+				v.RunID = x1
 			}
 		case "status":
 			if seen[1] {
@@ -321,15 +321,15 @@ func (v *ChatSendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "summary",
 				Parent: p,
 			}
-			var v160 string
+			var v2 string
 			{
-				x161, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v160 = x161
+				v2 = x3
 			}
-			v.Summary = &v160
+			v.Summary = &v2
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

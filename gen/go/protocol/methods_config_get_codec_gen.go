@@ -79,14 +79,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x162, err := d.Raw()
+				x1, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Config = x162
+					v.Config = x1
 				} else {
-					v.Config = append(json.RawMessage(nil), x162...)
+					v.Config = append(json.RawMessage(nil), x1...)
 				}
 			}
 		case "exists":
@@ -99,11 +99,11 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x163, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Exists = x163
+				v.Exists = x2
 			}
 		case "hash":
 			if seen[2] {
@@ -114,18 +114,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "hash",
 				Parent: p,
 			}
-			var v164 string
+			var v3 string
 			{
-				x165, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x165 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v164 = x165
+				v3 = x4
 			}
-			v.Hash = &v164
+			v.Hash = &v3
 		case "issues":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "issues")
@@ -139,8 +139,8 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x166 := make([]ConfigIssue, 0)
-				for i167 := 0; ; i167++ {
+				x5 := make([]ConfigIssue, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -148,18 +148,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip168 := wire.Path{
-						Index:   i167,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el169 ConfigIssue
-					if err := el169.DecodeJSON(d, &ip168); err != nil {
+					var el8 ConfigIssue
+					if err := el8.DecodeJSON(d, &ip7); err != nil {
 						return err
 					}
-					x166 = append(x166, el169)
+					x5 = append(x5, el8)
 				}
-				v.Issues = x166
+				v.Issues = x5
 			}
 		case "legacyIssues":
 			if seen[4] {
@@ -174,8 +174,8 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x170 := make([]ConfigIssue, 0)
-				for i171 := 0; ; i171++ {
+				x9 := make([]ConfigIssue, 0)
+				for i10 := 0; ; i10++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -183,18 +183,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip172 := wire.Path{
-						Index:   i171,
+					ip11 := wire.Path{
+						Index:   i10,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el173 ConfigIssue
-					if err := el173.DecodeJSON(d, &ip172); err != nil {
+					var el12 ConfigIssue
+					if err := el12.DecodeJSON(d, &ip11); err != nil {
 						return err
 					}
-					x170 = append(x170, el173)
+					x9 = append(x9, el12)
 				}
-				v.LegacyIssues = x170
+				v.LegacyIssues = x9
 			}
 		case "parsed":
 			if seen[5] {
@@ -206,14 +206,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x174, err := d.Raw()
+				x13, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Parsed = x174
+					v.Parsed = x13
 				} else {
-					v.Parsed = append(json.RawMessage(nil), x174...)
+					v.Parsed = append(json.RawMessage(nil), x13...)
 				}
 			}
 		case "path":
@@ -226,14 +226,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x175, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x175 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x175
+				v.Path = x14
 			}
 		case "raw":
 			if seen[7] {
@@ -249,15 +249,15 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v176 string
+				var v15 string
 				{
-					x177, err := d.String()
+					x16, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v176 = x177
+					v15 = x16
 				}
-				v.Raw = &v176
+				v.Raw = &v15
 			}
 		case "valid":
 			if seen[8] {
@@ -269,11 +269,11 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x178, err := d.Bool()
+				x17, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Valid = x178
+				v.Valid = x17
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -327,22 +327,22 @@ func (v *ConfigGetResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i179, x180 := range v.Issues {
-			if i179 > 0 {
+		for i18, x19 := range v.Issues {
+			if i18 > 0 {
 				b = append(b, ',')
 			}
-			b = x180.AppendJSON(b)
+			b = x19.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
 	if v.LegacyIssues != nil {
 		b = append(b, ",\"legacyIssues\":"...)
 		b = append(b, '[')
-		for i181, x182 := range v.LegacyIssues {
-			if i181 > 0 {
+		for i20, x21 := range v.LegacyIssues {
+			if i20 > 0 {
 				b = append(b, ',')
 			}
-			b = x182.AppendJSON(b)
+			b = x21.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -409,14 +409,14 @@ func (v *ConfigIssue) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x183, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x183 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x183
+				v.Message = x1
 			}
 		case "path":
 			if seen[1] {
@@ -428,11 +428,11 @@ func (v *ConfigIssue) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x184, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Path = x184
+				v.Path = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

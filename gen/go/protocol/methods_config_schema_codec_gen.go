@@ -81,14 +81,14 @@ func (v *ConfigSchemaResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x185, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x185 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.GeneratedAt = x185
+				v.GeneratedAt = x1
 			}
 		case "schema":
 			if seen[1] {
@@ -100,14 +100,14 @@ func (v *ConfigSchemaResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x186, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Schema = x186
+					v.Schema = x2
 				} else {
-					v.Schema = append(json.RawMessage(nil), x186...)
+					v.Schema = append(json.RawMessage(nil), x2...)
 				}
 			}
 		case "uiHints":
@@ -123,7 +123,7 @@ func (v *ConfigSchemaResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x187 := map[string]ConfigUiHint{}
+				x3 := map[string]ConfigUiHint{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -132,21 +132,21 @@ func (v *ConfigSchemaResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k188 := string(key)
-					if _, dup := x187[k188]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k188)
+					k4 := string(key)
+					if _, dup := x3[k4]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k4)
 					}
-					kp189 := wire.Path{
-						Key:    k188,
+					kp5 := wire.Path{
+						Key:    k4,
 						Parent: &pp,
 					}
-					var el190 ConfigUiHint
-					if err := el190.DecodeJSON(d, &kp189); err != nil {
+					var el6 ConfigUiHint
+					if err := el6.DecodeJSON(d, &kp5); err != nil {
 						return err
 					}
-					x187[k188] = el190
+					x3[k4] = el6
 				}
-				v.UIHints = x187
+				v.UIHints = x3
 			}
 		case "version":
 			if seen[3] {
@@ -158,14 +158,14 @@ func (v *ConfigSchemaResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x191, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x191 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Version = x191
+				v.Version = x7
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -202,14 +202,14 @@ func (v *ConfigSchemaResult) AppendJSON(b []byte) []byte {
 		b = append(b, "{}"...)
 	} else {
 		b = append(b, '{')
-		for i192, k193 := range slices.Sorted(maps.Keys(v.UIHints)) {
-			if i192 > 0 {
+		for i8, k9 := range slices.Sorted(maps.Keys(v.UIHints)) {
+			if i8 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k193)
+			b = wire.AppendString(b, k9)
 			b = append(b, ':')
-			x194 := v.UIHints[k193]
-			b = x194.AppendJSON(b)
+			x10 := v.UIHints[k9]
+			b = x10.AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
@@ -261,15 +261,15 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "advanced",
 				Parent: p,
 			}
-			var v201 bool
+			var v1 bool
 			{
-				x202, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v201 = x202
+				v1 = x2
 			}
-			v.Advanced = &v201
+			v.Advanced = &v1
 		case "group":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "group")
@@ -279,18 +279,18 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "group",
 				Parent: p,
 			}
-			var v203 string
+			var v3 string
 			{
-				x204, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x204 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v203 = x204
+				v3 = x4
 			}
-			v.Group = &v203
+			v.Group = &v3
 		case "help":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "help")
@@ -300,18 +300,18 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "help",
 				Parent: p,
 			}
-			var v205 string
+			var v5 string
 			{
-				x206, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x206 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v205 = x206
+				v5 = x6
 			}
-			v.Help = &v205
+			v.Help = &v5
 		case "label":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -321,18 +321,18 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v207 string
+			var v7 string
 			{
-				x208, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x208 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v207 = x208
+				v7 = x8
 			}
-			v.Label = &v207
+			v.Label = &v7
 		case "order":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "order")
@@ -342,15 +342,15 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "order",
 				Parent: p,
 			}
-			var v209 int64
+			var v9 int64
 			{
-				x210, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v209 = x210
+				v9 = x10
 			}
-			v.Order = &v209
+			v.Order = &v9
 		case "placeholder":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "placeholder")
@@ -360,15 +360,15 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "placeholder",
 				Parent: p,
 			}
-			var v211 string
+			var v11 string
 			{
-				x212, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v211 = x212
+				v11 = x12
 			}
-			v.Placeholder = &v211
+			v.Placeholder = &v11
 		case "sensitive":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "sensitive")
@@ -378,15 +378,15 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sensitive",
 				Parent: p,
 			}
-			var v213 bool
+			var v13 bool
 			{
-				x214, err := d.Bool()
+				x14, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v213 = x214
+				v13 = x14
 			}
-			v.Sensitive = &v213
+			v.Sensitive = &v13
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

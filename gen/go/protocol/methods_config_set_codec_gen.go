@@ -32,18 +32,18 @@ func (v *ConfigSetParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "baseHash",
 				Parent: p,
 			}
-			var v195 string
+			var v1 string
 			{
-				x196, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x196 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v195 = x196
+				v1 = x2
 			}
-			v.BaseHash = &v195
+			v.BaseHash = &v1
 		case "raw":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "raw")
@@ -54,14 +54,14 @@ func (v *ConfigSetParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x197, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x197 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Raw = x197
+				v.Raw = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -133,14 +133,14 @@ func (v *ConfigSetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x198, err := d.Raw()
+				x1, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Config = x198
+					v.Config = x1
 				} else {
-					v.Config = append(json.RawMessage(nil), x198...)
+					v.Config = append(json.RawMessage(nil), x1...)
 				}
 			}
 		case "ok":
@@ -153,11 +153,11 @@ func (v *ConfigSetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x199, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x199
+				v.Ok = x2
 			}
 		case "path":
 			if seen[2] {
@@ -169,14 +169,14 @@ func (v *ConfigSetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x200, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x200 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x200
+				v.Path = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -33,15 +33,15 @@ func (v *ConnectAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "password",
 				Parent: p,
 			}
-			var v215 string
+			var v1 string
 			{
-				x216, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v215 = x216
+				v1 = x2
 			}
-			v.Password = &v215
+			v.Password = &v1
 		case "token":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "token")
@@ -51,15 +51,15 @@ func (v *ConnectAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "token",
 				Parent: p,
 			}
-			var v217 string
+			var v3 string
 			{
-				x218, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v217 = x218
+				v3 = x4
 			}
-			v.Token = &v217
+			v.Token = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -132,18 +132,18 @@ func (v *ConnectClient) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v221 string
+			var v1 string
 			{
-				x222, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x222 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v221 = x222
+				v1 = x2
 			}
-			v.DeviceFamily = &v221
+			v.DeviceFamily = &v1
 		case "displayName":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -153,18 +153,18 @@ func (v *ConnectClient) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v223 string
+			var v3 string
 			{
-				x224, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x224 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v223 = x224
+				v3 = x4
 			}
-			v.DisplayName = &v223
+			v.DisplayName = &v3
 		case "id":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "id")
@@ -186,18 +186,18 @@ func (v *ConnectClient) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v225 string
+			var v5 string
 			{
-				x226, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x226 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v225 = x226
+				v5 = x6
 			}
-			v.InstanceID = &v225
+			v.InstanceID = &v5
 		case "mode":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -219,18 +219,18 @@ func (v *ConnectClient) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v227 string
+			var v7 string
 			{
-				x228, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x228 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v227 = x228
+				v7 = x8
 			}
-			v.ModelIdentifier = &v227
+			v.ModelIdentifier = &v7
 		case "platform":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -241,14 +241,14 @@ func (v *ConnectClient) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x229, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x229 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Platform = x229
+				v.Platform = x9
 			}
 		case "version":
 			if seen[7] {
@@ -260,14 +260,14 @@ func (v *ConnectClient) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x230, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x230 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Version = x230
+				v.Version = x10
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -377,18 +377,18 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v231 string
+			var v1 string
 			{
-				x232, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x232 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v231 = x232
+				v1 = x2
 			}
-			v.DeviceFamily = &v231
+			v.DeviceFamily = &v1
 		case "instanceId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -398,18 +398,18 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v233 string
+			var v3 string
 			{
-				x234, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x234 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v233 = x234
+				v3 = x4
 			}
-			v.InstanceID = &v233
+			v.InstanceID = &v3
 		case "mode":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -420,14 +420,14 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x235, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x235 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Mode = x235
+				v.Mode = x5
 			}
 		case "modelIdentifier":
 			if seen[3] {
@@ -438,18 +438,18 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v236 string
+			var v6 string
 			{
-				x237, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x237 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v236 = x237
+				v6 = x7
 			}
-			v.ModelIdentifier = &v236
+			v.ModelIdentifier = &v6
 		case "name":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "name")
@@ -460,14 +460,14 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x238, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x238 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Name = x238
+				v.Name = x8
 			}
 		case "platform":
 			if seen[5] {
@@ -479,14 +479,14 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x239, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x239 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Platform = x239
+				v.Platform = x9
 			}
 		case "version":
 			if seen[6] {
@@ -498,14 +498,14 @@ func (v *ConnectClientV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x240, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x240 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Version = x240
+				v.Version = x10
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -608,14 +608,14 @@ func (v *ConnectDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x241, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x241 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x241
+				v.ID = x1
 			}
 		case "nonce":
 			if seen[1] {
@@ -626,18 +626,18 @@ func (v *ConnectDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "nonce",
 				Parent: p,
 			}
-			var v242 string
+			var v2 string
 			{
-				x243, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x243 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v242 = x243
+				v2 = x3
 			}
-			v.Nonce = &v242
+			v.Nonce = &v2
 		case "publicKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "publicKey")
@@ -648,14 +648,14 @@ func (v *ConnectDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x244, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x244 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PublicKey = x244
+				v.PublicKey = x4
 			}
 		case "signature":
 			if seen[3] {
@@ -667,14 +667,14 @@ func (v *ConnectDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x245, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x245 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Signature = x245
+				v.Signature = x5
 			}
 		case "signedAt":
 			if seen[4] {
@@ -686,14 +686,14 @@ func (v *ConnectDevice) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x246, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x246 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.SignedAt = x246
+				v.SignedAt = x6
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -779,11 +779,11 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "auth",
 				Parent: p,
 			}
-			var v247 ConnectAuth
-			if err := v247.DecodeJSON(d, &pp); err != nil {
+			var v1 ConnectAuth
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Auth = &v247
+			v.Auth = &v1
 		case "caps":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "caps")
@@ -797,8 +797,8 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x248 := make([]string, 0)
-				for i249 := 0; ; i249++ {
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -806,25 +806,25 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip250 := wire.Path{
-						Index:   i249,
+					ip4 := wire.Path{
+						Index:   i3,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el251 string
+					var el5 string
 					{
-						x252, err := d.String()
+						x6, err := d.String()
 						if err != nil {
-							return wire.At(&ip250, err)
+							return wire.At(&ip4, err)
 						}
-						if x252 == "" {
-							return wire.Errorf(&ip250, "must NOT have fewer than %d characters", 1)
+						if x6 == "" {
+							return wire.Errorf(&ip4, "must NOT have fewer than %d characters", 1)
 						}
-						el251 = x252
+						el5 = x6
 					}
-					x248 = append(x248, el251)
+					x2 = append(x2, el5)
 				}
-				v.Caps = x248
+				v.Caps = x2
 			}
 		case "client":
 			if seen[2] {
@@ -851,8 +851,8 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x253 := make([]string, 0)
-				for i254 := 0; ; i254++ {
+				x7 := make([]string, 0)
+				for i8 := 0; ; i8++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -860,25 +860,25 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip255 := wire.Path{
-						Index:   i254,
+					ip9 := wire.Path{
+						Index:   i8,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el256 string
+					var el10 string
 					{
-						x257, err := d.String()
+						x11, err := d.String()
 						if err != nil {
-							return wire.At(&ip255, err)
+							return wire.At(&ip9, err)
 						}
-						if x257 == "" {
-							return wire.Errorf(&ip255, "must NOT have fewer than %d characters", 1)
+						if x11 == "" {
+							return wire.Errorf(&ip9, "must NOT have fewer than %d characters", 1)
 						}
-						el256 = x257
+						el10 = x11
 					}
-					x253 = append(x253, el256)
+					x7 = append(x7, el10)
 				}
-				v.Commands = x253
+				v.Commands = x7
 			}
 		case "device":
 			if seen[4] {
@@ -889,11 +889,11 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "device",
 				Parent: p,
 			}
-			var v258 ConnectDevice
-			if err := v258.DecodeJSON(d, &pp); err != nil {
+			var v12 ConnectDevice
+			if err := v12.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Device = &v258
+			v.Device = &v12
 		case "locale":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "locale")
@@ -903,15 +903,15 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "locale",
 				Parent: p,
 			}
-			var v259 string
+			var v13 string
 			{
-				x260, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v259 = x260
+				v13 = x14
 			}
-			v.Locale = &v259
+			v.Locale = &v13
 		case "maxProtocol":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "maxProtocol")
@@ -922,14 +922,14 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x261, err := d.Int()
+				x15, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x261 < int64(1) {
+				if x15 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxProtocol = x261
+				v.MaxProtocol = x15
 			}
 		case "minProtocol":
 			if seen[7] {
@@ -941,14 +941,14 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x262, err := d.Int()
+				x16, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x262 < int64(1) {
+				if x16 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MinProtocol = x262
+				v.MinProtocol = x16
 			}
 		case "pathEnv":
 			if seen[8] {
@@ -959,15 +959,15 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "pathEnv",
 				Parent: p,
 			}
-			var v263 string
+			var v17 string
 			{
-				x264, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v263 = x264
+				v17 = x18
 			}
-			v.PathEnv = &v263
+			v.PathEnv = &v17
 		case "permissions":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "permissions")
@@ -981,7 +981,7 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x265 := map[string]bool{}
+				x19 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -990,25 +990,25 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k266 := string(key)
-					if _, dup := x265[k266]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k266)
+					k20 := string(key)
+					if _, dup := x19[k20]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k20)
 					}
-					kp267 := wire.Path{
-						Key:    k266,
+					kp21 := wire.Path{
+						Key:    k20,
 						Parent: &pp,
 					}
-					var el268 bool
+					var el22 bool
 					{
-						x269, err := d.Bool()
+						x23, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp267, err)
+							return wire.At(&kp21, err)
 						}
-						el268 = x269
+						el22 = x23
 					}
-					x265[k266] = el268
+					x19[k20] = el22
 				}
-				v.Permissions = x265
+				v.Permissions = x19
 			}
 		case "role":
 			if seen[10] {
@@ -1019,18 +1019,18 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "role",
 				Parent: p,
 			}
-			var v270 string
+			var v24 string
 			{
-				x271, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x271 == "" {
+				if x25 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v270 = x271
+				v24 = x25
 			}
-			v.Role = &v270
+			v.Role = &v24
 		case "scopes":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "scopes")
@@ -1044,8 +1044,8 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x272 := make([]string, 0)
-				for i273 := 0; ; i273++ {
+				x26 := make([]string, 0)
+				for i27 := 0; ; i27++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1053,25 +1053,25 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip274 := wire.Path{
-						Index:   i273,
+					ip28 := wire.Path{
+						Index:   i27,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el275 string
+					var el29 string
 					{
-						x276, err := d.String()
+						x30, err := d.String()
 						if err != nil {
-							return wire.At(&ip274, err)
+							return wire.At(&ip28, err)
 						}
-						if x276 == "" {
-							return wire.Errorf(&ip274, "must NOT have fewer than %d characters", 1)
+						if x30 == "" {
+							return wire.Errorf(&ip28, "must NOT have fewer than %d characters", 1)
 						}
-						el275 = x276
+						el29 = x30
 					}
-					x272 = append(x272, el275)
+					x26 = append(x26, el29)
 				}
-				v.Scopes = x272
+				v.Scopes = x26
 			}
 		case "userAgent":
 			if seen[12] {
@@ -1082,15 +1082,15 @@ func (v *ConnectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "userAgent",
 				Parent: p,
 			}
-			var v277 string
+			var v31 string
 			{
-				x278, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v277 = x278
+				v31 = x32
 			}
-			v.UserAgent = &v277
+			v.UserAgent = &v31
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1121,11 +1121,11 @@ func (v *ConnectParams) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i279, x280 := range v.Caps {
-			if i279 > 0 {
+		for i33, x34 := range v.Caps {
+			if i33 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x280)
+			b = wire.AppendString(b, x34)
 		}
 		b = append(b, ']')
 	}
@@ -1134,11 +1134,11 @@ func (v *ConnectParams) AppendJSON(b []byte) []byte {
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i281, x282 := range v.Commands {
-			if i281 > 0 {
+		for i35, x36 := range v.Commands {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x282)
+			b = wire.AppendString(b, x36)
 		}
 		b = append(b, ']')
 	}
@@ -1173,14 +1173,14 @@ func (v *ConnectParams) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i283, k284 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i283 > 0 {
+		for i37, k38 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i37 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k284)
+			b = wire.AppendString(b, k38)
 			b = append(b, ':')
-			x285 := v.Permissions[k284]
-			b = wire.AppendBool(b, x285)
+			x39 := v.Permissions[k38]
+			b = wire.AppendBool(b, x39)
 		}
 		b = append(b, '}')
 	}
@@ -1195,11 +1195,11 @@ func (v *ConnectParams) AppendJSON(b []byte) []byte {
 	if v.Scopes != nil {
 		b = append(b, ",\"scopes\":"...)
 		b = append(b, '[')
-		for i286, x287 := range v.Scopes {
-			if i286 > 0 {
+		for i40, x41 := range v.Scopes {
+			if i40 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x287)
+			b = wire.AppendString(b, x41)
 		}
 		b = append(b, ']')
 	}
@@ -1257,11 +1257,11 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "auth",
 				Parent: p,
 			}
-			var v288 ConnectAuth
-			if err := v288.DecodeJSON(d, &pp); err != nil {
+			var v1 ConnectAuth
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Auth = &v288
+			v.Auth = &v1
 		case "caps":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "caps")
@@ -1275,8 +1275,8 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x289 := make([]string, 0)
-				for i290 := 0; ; i290++ {
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1284,25 +1284,25 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip291 := wire.Path{
-						Index:   i290,
+					ip4 := wire.Path{
+						Index:   i3,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el292 string
+					var el5 string
 					{
-						x293, err := d.String()
+						x6, err := d.String()
 						if err != nil {
-							return wire.At(&ip291, err)
+							return wire.At(&ip4, err)
 						}
-						if x293 == "" {
-							return wire.Errorf(&ip291, "must NOT have fewer than %d characters", 1)
+						if x6 == "" {
+							return wire.Errorf(&ip4, "must NOT have fewer than %d characters", 1)
 						}
-						el292 = x293
+						el5 = x6
 					}
-					x289 = append(x289, el292)
+					x2 = append(x2, el5)
 				}
-				v.Caps = x289
+				v.Caps = x2
 			}
 		case "client":
 			if seen[2] {
@@ -1325,15 +1325,15 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "locale",
 				Parent: p,
 			}
-			var v294 string
+			var v7 string
 			{
-				x295, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v294 = x295
+				v7 = x8
 			}
-			v.Locale = &v294
+			v.Locale = &v7
 		case "maxProtocol":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "maxProtocol")
@@ -1344,14 +1344,14 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x296, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x296 < int64(1) {
+				if x9 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MaxProtocol = x296
+				v.MaxProtocol = x9
 			}
 		case "minProtocol":
 			if seen[5] {
@@ -1363,14 +1363,14 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x297, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x297 < int64(1) {
+				if x10 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.MinProtocol = x297
+				v.MinProtocol = x10
 			}
 		case "userAgent":
 			if seen[6] {
@@ -1381,15 +1381,15 @@ func (v *ConnectParamsV2) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "userAgent",
 				Parent: p,
 			}
-			var v298 string
+			var v11 string
 			{
-				x299, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v298 = x299
+				v11 = x12
 			}
-			v.UserAgent = &v298
+			v.UserAgent = &v11
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -1420,11 +1420,11 @@ func (v *ConnectParamsV2) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i300, x301 := range v.Caps {
-			if i300 > 0 {
+		for i13, x14 := range v.Caps {
+			if i13 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x301)
+			b = wire.AppendString(b, x14)
 		}
 		b = append(b, ']')
 	}
@@ -1496,11 +1496,11 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "auth",
 				Parent: p,
 			}
-			var v407 HelloOkAuth
-			if err := v407.DecodeJSON(d, &pp); err != nil {
+			var v1 HelloOkAuth
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Auth = &v407
+			v.Auth = &v1
 		case "canvasHostUrl":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "canvasHostUrl")
@@ -1510,18 +1510,18 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "canvasHostUrl",
 				Parent: p,
 			}
-			var v408 string
+			var v2 string
 			{
-				x409, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x409 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v408 = x409
+				v2 = x3
 			}
-			v.CanvasHostURL = &v408
+			v.CanvasHostURL = &v2
 		case "features":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "features")
@@ -1556,14 +1556,14 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x410, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x410 < int64(1) {
+				if x4 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v.Protocol = x410
+				v.Protocol = x4
 			}
 		case "server":
 			if seen[5] {
@@ -1599,11 +1599,11 @@ func (v *HelloOk) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x411, err := d.StringBytes()
+				x5, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x411) != "hello-ok" {
+				if string(x5) != "hello-ok" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "hello-ok")
 				}
 			}
@@ -1709,14 +1709,14 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x412, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x412 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceToken = x412
+				v.DeviceToken = x1
 			}
 		case "issuedAtMs":
 			if seen[1] {
@@ -1727,18 +1727,18 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "issuedAtMs",
 				Parent: p,
 			}
-			var v413 int64
+			var v2 int64
 			{
-				x414, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x414 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v413 = x414
+				v2 = x3
 			}
-			v.IssuedAtMs = &v413
+			v.IssuedAtMs = &v2
 		case "role":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "role")
@@ -1749,14 +1749,14 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x415, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x415 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x415
+				v.Role = x4
 			}
 		case "scopes":
 			if seen[3] {
@@ -1771,8 +1771,8 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x416 := make([]string, 0)
-				for i417 := 0; ; i417++ {
+				x5 := make([]string, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1780,25 +1780,25 @@ func (v *HelloOkAuth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip418 := wire.Path{
-						Index:   i417,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el419 string
+					var el8 string
 					{
-						x420, err := d.String()
+						x9, err := d.String()
 						if err != nil {
-							return wire.At(&ip418, err)
+							return wire.At(&ip7, err)
 						}
-						if x420 == "" {
-							return wire.Errorf(&ip418, "must NOT have fewer than %d characters", 1)
+						if x9 == "" {
+							return wire.Errorf(&ip7, "must NOT have fewer than %d characters", 1)
 						}
-						el419 = x420
+						el8 = x9
 					}
-					x416 = append(x416, el419)
+					x5 = append(x5, el8)
 				}
-				v.Scopes = x416
+				v.Scopes = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1836,11 +1836,11 @@ func (v *HelloOkAuth) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i421, x422 := range v.Scopes {
-			if i421 > 0 {
+		for i10, x11 := range v.Scopes {
+			if i10 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x422)
+			b = wire.AppendString(b, x11)
 		}
 		b = append(b, ']')
 	}
@@ -1894,8 +1894,8 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x423 := make([]string, 0)
-				for i424 := 0; ; i424++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1903,25 +1903,25 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip425 := wire.Path{
-						Index:   i424,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el426 string
+					var el4 string
 					{
-						x427, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip425, err)
+							return wire.At(&ip3, err)
 						}
-						if x427 == "" {
-							return wire.Errorf(&ip425, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el426 = x427
+						el4 = x5
 					}
-					x423 = append(x423, el426)
+					x1 = append(x1, el4)
 				}
-				v.Events = x423
+				v.Events = x1
 			}
 		case "methods":
 			if seen[1] {
@@ -1936,8 +1936,8 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x428 := make([]string, 0)
-				for i429 := 0; ; i429++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1945,25 +1945,25 @@ func (v *HelloOkFeatures) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip430 := wire.Path{
-						Index:   i429,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el431 string
+					var el9 string
 					{
-						x432, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip430, err)
+							return wire.At(&ip8, err)
 						}
-						if x432 == "" {
-							return wire.Errorf(&ip430, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el431 = x432
+						el9 = x10
 					}
-					x428 = append(x428, el431)
+					x6 = append(x6, el9)
 				}
-				v.Methods = x428
+				v.Methods = x6
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1986,11 +1986,11 @@ func (v *HelloOkFeatures) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i433, x434 := range v.Events {
-			if i433 > 0 {
+		for i11, x12 := range v.Events {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x434)
+			b = wire.AppendString(b, x12)
 		}
 		b = append(b, ']')
 	}
@@ -1999,11 +1999,11 @@ func (v *HelloOkFeatures) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i435, x436 := range v.Methods {
-			if i435 > 0 {
+		for i13, x14 := range v.Methods {
+			if i13 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x436)
+			b = wire.AppendString(b, x14)
 		}
 		b = append(b, ']')
 	}
@@ -2053,18 +2053,18 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "commit",
 				Parent: p,
 			}
-			var v437 string
+			var v1 string
 			{
-				x438, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x438 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v437 = x438
+				v1 = x2
 			}
-			v.Commit = &v437
+			v.Commit = &v1
 		case "connId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "connId")
@@ -2075,14 +2075,14 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x439, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x439 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ConnID = x439
+				v.ConnID = x3
 			}
 		case "host":
 			if seen[2] {
@@ -2093,18 +2093,18 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v440 string
+			var v4 string
 			{
-				x441, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x441 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v440 = x441
+				v4 = x5
 			}
-			v.Host = &v440
+			v.Host = &v4
 		case "version":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -2115,14 +2115,14 @@ func (v *HelloOkServer) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x442, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x442 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Version = x442
+				v.Version = x6
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -81,8 +81,8 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x304 := make([]PairedDevice, 0)
-				for i305 := 0; ; i305++ {
+				x1 := make([]PairedDevice, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip306 := wire.Path{
-						Index:   i305,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el307 PairedDevice
-					if err := el307.DecodeJSON(d, &ip306); err != nil {
+					var el4 PairedDevice
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x304 = append(x304, el307)
+					x1 = append(x1, el4)
 				}
-				v.Paired = x304
+				v.Paired = x1
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x308 := make([]DevicePairRequest, 0)
-				for i309 := 0; ; i309++ {
+				x5 := make([]DevicePairRequest, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *DevicePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip310 := wire.Path{
-						Index:   i309,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el311 DevicePairRequest
-					if err := el311.DecodeJSON(d, &ip310); err != nil {
+					var el8 DevicePairRequest
+					if err := el8.DecodeJSON(d, &ip7); err != nil {
 						return err
 					}
-					x308 = append(x308, el311)
+					x5 = append(x5, el8)
 				}
-				v.Pending = x308
+				v.Pending = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *DevicePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i312, x313 := range v.Paired {
-			if i312 > 0 {
+		for i9, x10 := range v.Paired {
+			if i9 > 0 {
 				b = append(b, ',')
 			}
-			b = x313.AppendJSON(b)
+			b = x10.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *DevicePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i314, x315 := range v.Pending {
-			if i314 > 0 {
+		for i11, x12 := range v.Pending {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = x315.AppendJSON(b)
+			b = x12.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

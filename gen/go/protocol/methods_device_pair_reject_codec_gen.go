@@ -32,14 +32,14 @@ func (v *DevicePairRejectParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x316, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x316 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x316
+				v.RequestID = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -103,14 +103,14 @@ func (v *DevicePairRejectResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x317, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x317 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x317
+				v.DeviceID = x1
 			}
 		case "requestId":
 			if seen[1] {
@@ -122,14 +122,14 @@ func (v *DevicePairRejectResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x318, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x318 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RequestID = x318
+				v.RequestID = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -32,14 +32,14 @@ func (v *DeviceTokenRotateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x350, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x350 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x350
+				v.DeviceID = x1
 			}
 		case "role":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *DeviceTokenRotateParams) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x351, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x351 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x351
+				v.Role = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -127,14 +127,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x352, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x352 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.DeviceID = x352
+				v.DeviceID = x1
 			}
 		case "issuedAtMs":
 			if seen[1] {
@@ -146,14 +146,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x353, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x353 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.IssuedAtMs = x353
+				v.IssuedAtMs = x2
 			}
 		case "role":
 			if seen[2] {
@@ -165,14 +165,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x354, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x354 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Role = x354
+				v.Role = x3
 			}
 		case "token":
 			if seen[3] {
@@ -184,14 +184,14 @@ func (v *DeviceTokenRotateResult) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x355, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x355 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Token = x355
+				v.Token = x4
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

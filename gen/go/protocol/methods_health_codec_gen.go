@@ -32,15 +32,15 @@ func (v *HealthParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "probe",
 				Parent: p,
 			}
-			var v369 bool
+			var v1 bool
 			{
-				x370, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v369 = x370
+				v1 = x2
 			}
-			v.Probe = &v369
+			v.Probe = &v1
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -86,7 +86,7 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [10]bool
+	var seen [11]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -96,100 +96,114 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "connections":
+		case "config":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "connections")
+				return wire.Errorf(p, "duplicate property %q", "config")
 			}
 			seen[0] = true
+			pp := wire.Path{
+				Key:    "config",
+				Parent: p,
+			}
+			var v1 HealthSummaryConfig
+			if err := v1.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.Config = &v1
+		case "connections":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "connections")
+			}
+			seen[1] = true
 			pp := wire.Path{
 				Key:    "connections",
 				Parent: p,
 			}
-			var v371 int64
+			var v2 int64
 			{
-				x372, err := d.Int()
+				x3, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x372 < int64(0) {
+				if x3 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v371 = x372
+				v2 = x3
 			}
-			v.Connections = &v371
+			v.Connections = &v2
 		case "discord":
-			if seen[1] {
+			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "discord")
 			}
-			seen[1] = true
+			seen[2] = true
 			pp := wire.Path{
 				Key:    "discord",
 				Parent: p,
 			}
-			var v373 HealthSummaryDiscord
-			if err := v373.DecodeJSON(d, &pp); err != nil {
+			var v4 HealthSummaryDiscord
+			if err := v4.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Discord = &v373
+			v.Discord = &v4
 		case "durationMs":
-			if seen[2] {
+			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "durationMs")
 			}
-			seen[2] = true
+			seen[3] = true
 			pp := wire.Path{
 				Key:    "durationMs",
 				Parent: p,
 			}
 			{
-				x374, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x374 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.DurationMs = x374
+				v.DurationMs = x5
 			}
 		case "heartbeatSeconds":
-			if seen[3] {
+			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "heartbeatSeconds")
 			}
-			seen[3] = true
+			seen[4] = true
 			pp := wire.Path{
 				Key:    "heartbeatSeconds",
 				Parent: p,
 			}
 			{
-				x375, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x375 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x375
+				v.HeartbeatSeconds = x6
 			}
 		case "ok":
-			if seen[4] {
+			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "ok")
 			}
-			seen[4] = true
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "ok",
 				Parent: p,
 			}
 			{
-				x376, err := d.Bool()
+				x7, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x376
+				v.Ok = x7
 			}
 		case "sessions":
-			if seen[5] {
+			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "sessions")
 			}
-			seen[5] = true
+			seen[6] = true
 			pp := wire.Path{
 				Key:    "sessions",
 				Parent: p,
@@ -198,10 +212,10 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "telegram":
-			if seen[6] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "telegram")
 			}
-			seen[6] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "telegram",
 				Parent: p,
@@ -210,50 +224,50 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "ts":
-			if seen[7] {
+			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
 			}
-			seen[7] = true
+			seen[8] = true
 			pp := wire.Path{
 				Key:    "ts",
 				Parent: p,
 			}
 			{
-				x377, err := d.Int()
+				x8, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x377 < int64(0) {
+				if x8 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x377
+				v.Ts = x8
 			}
 		case "uptimeMs":
-			if seen[8] {
+			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "uptimeMs")
 			}
-			seen[8] = true
+			seen[9] = true
 			pp := wire.Path{
 				Key:    "uptimeMs",
 				Parent: p,
 			}
-			var v378 int64
+			var v9 int64
 			{
-				x379, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x379 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v378 = x379
+				v9 = x10
 			}
-			v.UptimeMs = &v378
+			v.UptimeMs = &v9
 		case "web":
-			if seen[9] {
+			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "web")
 			}
-			seen[9] = true
+			seen[10] = true
 			pp := wire.Path{
 				Key:    "web",
 				Parent: p,
@@ -265,25 +279,25 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[2] {
+	if !seen[3] {
 		return wire.Errorf(p, "must have required property '%s'", "durationMs")
 	}
-	if !seen[3] {
+	if !seen[4] {
 		return wire.Errorf(p, "must have required property '%s'", "heartbeatSeconds")
 	}
-	if !seen[4] {
+	if !seen[5] {
 		return wire.Errorf(p, "must have required property '%s'", "ok")
 	}
-	if !seen[5] {
+	if !seen[6] {
 		return wire.Errorf(p, "must have required property '%s'", "sessions")
 	}
-	if !seen[6] {
+	if !seen[7] {
 		return wire.Errorf(p, "must have required property '%s'", "telegram")
 	}
-	if !seen[7] {
+	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "ts")
 	}
-	if !seen[9] {
+	if !seen[10] {
 		return wire.Errorf(p, "must have required property '%s'", "web")
 	}
 	return nil
@@ -292,6 +306,14 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *HealthSummary) AppendJSON(b []byte) []byte {
 	start := len(b)
+	if v.Config != nil {
+		b = append(b, ",\"config\":"...)
+		if v.Config == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.Config.AppendJSON(b)
+		}
+	}
 	if v.Connections != nil {
 		b = append(b, ",\"connections\":"...)
 		if v.Connections == nil {
@@ -352,6 +374,224 @@ func (v HealthSummary) MarshalJSON() ([]byte, error) {
 	return (&v).AppendJSON(nil), nil
 }
 
+// DecodeJSON reads one HealthSummaryConfig from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *HealthSummaryConfig) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [5]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "error":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "error")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "error",
+				Parent: p,
+			}
+			var v1 string
+			{
+				x2, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x2 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1 = x2
+			}
+			v.Error = &v1
+		case "legacy":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "legacy")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "legacy",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x3 := make([]string, 0)
+				for i4 := 0; ; i4++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip5 := wire.Path{
+						Index:   i4,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el6 string
+					{
+						x7, err := d.String()
+						if err != nil {
+							return wire.At(&ip5, err)
+						}
+						el6 = x7
+					}
+					x3 = append(x3, el6)
+				}
+				v.Legacy = x3
+			}
+		case "ok":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "ok")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "ok",
+				Parent: p,
+			}
+			{
+				x8, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Ok = x8
+			}
+		case "path":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "path")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "path",
+				Parent: p,
+			}
+			{
+				x9, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Path = x9
+			}
+		case "unimplemented":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "unimplemented")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "unimplemented",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip12 := wire.Path{
+						Index:   i11,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el13 string
+					{
+						x14, err := d.String()
+						if err != nil {
+							return wire.At(&ip12, err)
+						}
+						el13 = x14
+					}
+					x10 = append(x10, el13)
+				}
+				v.Unimplemented = x10
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "ok")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "path")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *HealthSummaryConfig) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.Error != nil {
+		b = append(b, ",\"error\":"...)
+		if v.Error == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Error))
+		}
+	}
+	if v.Legacy != nil {
+		b = append(b, ",\"legacy\":"...)
+		b = append(b, '[')
+		for i15, x16 := range v.Legacy {
+			if i15 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x16)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ",\"ok\":"...)
+	b = wire.AppendBool(b, v.Ok)
+	b = append(b, ",\"path\":"...)
+	b = wire.AppendString(b, v.Path)
+	if v.Unimplemented != nil {
+		b = append(b, ",\"unimplemented\":"...)
+		b = append(b, '[')
+		for i17, x18 := range v.Unimplemented {
+			if i17 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x18)
+		}
+		b = append(b, ']')
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *HealthSummaryConfig) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero HealthSummaryConfig
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v HealthSummaryConfig) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
 // DecodeJSON reads one HealthSummaryDiscord from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
 func (v *HealthSummaryDiscord) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
@@ -377,11 +617,11 @@ func (v *HealthSummaryDiscord) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x380, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x380
+				v.Configured = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -445,14 +685,14 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x381, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x381 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x381
+				v.Count = x1
 			}
 		case "path":
 			if seen[1] {
@@ -464,14 +704,14 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x382, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x382 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x382
+				v.Path = x2
 			}
 		case "recent":
 			if seen[2] {
@@ -486,8 +726,8 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x383 := make([]HealthSummarySessionsRecentItem, 0)
-				for i384 := 0; ; i384++ {
+				x3 := make([]HealthSummarySessionsRecentItem, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -495,21 +735,21 @@ func (v *HealthSummarySessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					if i384 >= 5 {
+					if i4 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip385 := wire.Path{
-						Index:   i384,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el386 HealthSummarySessionsRecentItem
-					if err := el386.DecodeJSON(d, &ip385); err != nil {
+					var el6 HealthSummarySessionsRecentItem
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x383 = append(x383, el386)
+					x3 = append(x3, el6)
 				}
-				v.Recent = x383
+				v.Recent = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -539,11 +779,11 @@ func (v *HealthSummarySessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i387, x388 := range v.Recent {
-			if i387 > 0 {
+		for i7, x8 := range v.Recent {
+			if i7 > 0 {
 				b = append(b, ',')
 			}
-			b = x388.AppendJSON(b)
+			b = x8.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -598,18 +838,18 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v389 int64
+				var v1 int64
 				{
-					x390, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x390 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v389 = x390
+					v1 = x2
 				}
-				v.Age = &v389
+				v.Age = &v1
 			}
 		case "key":
 			if seen[1] {
@@ -621,14 +861,14 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 				Parent: p,
 			}
 			{
-				x391, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x391 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x391
+				v.Key = x3
 			}
 		case "updatedAt":
 			if seen[2] {
@@ -644,18 +884,18 @@ func (v *HealthSummarySessionsRecentItem) DecodeJSON(d *wire.Decoder, p *wire.Pa
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v392 int64
+				var v4 int64
 				{
-					x393, err := d.Int()
+					x5, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x393 < int64(0) {
+					if x5 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v392 = x393
+					v4 = x5
 				}
-				v.UpdatedAt = &v392
+				v.UpdatedAt = &v4
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -737,11 +977,11 @@ func (v *HealthSummaryTelegram) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x394, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Configured = x394
+				v.Configured = x1
 			}
 		case "probe":
 			if seen[1] {
@@ -753,14 +993,14 @@ func (v *HealthSummaryTelegram) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x395, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Probe = x395
+					v.Probe = x2
 				} else {
-					v.Probe = append(json.RawMessage(nil), x395...)
+					v.Probe = append(json.RawMessage(nil), x2...)
 				}
 			}
 		default:
@@ -837,18 +1077,18 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v396 int64
+				var v1 int64
 				{
-					x397, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x397 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v396 = x397
+					v1 = x2
 				}
-				v.AuthAgeMs = &v396
+				v.AuthAgeMs = &v1
 			}
 		case "connect":
 			if seen[1] {
@@ -859,11 +1099,11 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "connect",
 				Parent: p,
 			}
-			var v398 HealthSummaryWebConnect
-			if err := v398.DecodeJSON(d, &pp); err != nil {
+			var v3 HealthSummaryWebConnect
+			if err := v3.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Connect = &v398
+			v.Connect = &v3
 		case "linked":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "linked")
@@ -874,11 +1114,11 @@ func (v *HealthSummaryWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x399, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x399
+				v.Linked = x4
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -958,18 +1198,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "elapsedMs",
 				Parent: p,
 			}
-			var v400 int64
+			var v1 int64
 			{
-				x401, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x401 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v400 = x401
+				v1 = x2
 			}
-			v.ElapsedMs = &v400
+			v.ElapsedMs = &v1
 		case "error":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "error")
@@ -979,18 +1219,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "error",
 				Parent: p,
 			}
-			var v402 string
+			var v3 string
 			{
-				x403, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x403 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v402 = x403
+				v3 = x4
 			}
-			v.Error = &v402
+			v.Error = &v3
 		case "ok":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "ok")
@@ -1001,11 +1241,11 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Parent: p,
 			}
 			{
-				x404, err := d.Bool()
+				x5, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x404
+				v.Ok = x5
 			}
 		case "status":
 			if seen[3] {
@@ -1016,18 +1256,18 @@ func (v *HealthSummaryWebConnect) DecodeJSON(d *wire.Decoder, p *wire.Path) erro
 				Key:    "status",
 				Parent: p,
 			}
-			var v405 string
+			var v6 string
 			{
-				x406, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x406 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v405 = x406
+				v6 = x7
 			}
-			v.Status = &v405
+			v.Status = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

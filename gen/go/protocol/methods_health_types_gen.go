@@ -20,6 +20,9 @@ func (v *HealthParams) GetProbe() bool {
 
 // HealthSummary: The health snapshot.
 type HealthSummary struct {
+	// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
+	// broken or gone: the gateway keeps running on the last good config, and error says why.
+	Config *HealthSummaryConfig
 	// Open WebSocket connections.
 	Connections *int64
 	// Discord is not implemented by this gateway; always unconfigured. Kept for clients that read it.
@@ -39,6 +42,14 @@ type HealthSummary struct {
 	UptimeMs *int64
 	// WhatsApp Web link state.
 	Web HealthSummaryWeb
+}
+
+// GetConfig returns Config (nil when unset or v is nil).
+func (v *HealthSummary) GetConfig() *HealthSummaryConfig {
+	if v == nil {
+		return nil
+	}
+	return v.Config
 }
 
 // GetConnections returns Connections, or its zero value when unset or v is nil.
@@ -63,6 +74,30 @@ func (v *HealthSummary) GetUptimeMs() int64 {
 		return 0
 	}
 	return *v.UptimeMs
+}
+
+// HealthSummaryConfig: The config file the gateway runs on (this gateway's addition). ok is false
+// while the file on disk is broken or gone: the gateway keeps running on the last good config, and
+// error says why.
+type HealthSummaryConfig struct {
+	// Why the last edit was not applied (parse error with line and column, schema issues, missing file).
+	Error *string
+	// Legacy keys migrated in memory; clawdbot doctor --fix rewrites the file.
+	Legacy []string
+	// The file on disk loaded and is the one in use.
+	Ok bool
+	// The config file path.
+	Path string
+	// Keys set in the file that the original knows but this gateway does not act on.
+	Unimplemented []string
+}
+
+// GetError returns Error, or its zero value when unset or v is nil.
+func (v *HealthSummaryConfig) GetError() string {
+	if v == nil || v.Error == nil {
+		return ""
+	}
+	return *v.Error
 }
 
 // HealthSummaryDiscord: Discord is not implemented by this gateway; always unconfigured. Kept for

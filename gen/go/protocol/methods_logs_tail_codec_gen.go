@@ -31,18 +31,18 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "cursor",
 				Parent: p,
 			}
-			var v443 int64
+			var v1 int64
 			{
-				x444, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x444 < int64(0) {
+				if x2 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v443 = x444
+				v1 = x2
 			}
-			v.Cursor = &v443
+			v.Cursor = &v1
 		case "limit":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -52,21 +52,21 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v445 int64
+			var v3 int64
 			{
-				x446, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x446 < int64(1) {
+				if x4 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x446 > int64(5000) {
+				if x4 > int64(5000) {
 					return wire.Errorf(&pp, "must be <= 5000")
 				}
-				v445 = x446
+				v3 = x4
 			}
-			v.Limit = &v445
+			v.Limit = &v3
 		case "maxBytes":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "maxBytes")
@@ -76,21 +76,21 @@ func (v *LogsTailParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxBytes",
 				Parent: p,
 			}
-			var v447 int64
+			var v5 int64
 			{
-				x448, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x448 < int64(1) {
+				if x6 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x448 > int64(1000000) {
+				if x6 > int64(1000000) {
 					return wire.Errorf(&pp, "must be <= 1e+06")
 				}
-				v447 = x448
+				v5 = x6
 			}
-			v.MaxBytes = &v447
+			v.MaxBytes = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -172,14 +172,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x449, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x449 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Cursor = x449
+				v.Cursor = x1
 			}
 		case "file":
 			if seen[1] {
@@ -191,14 +191,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x450, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x450 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.File = x450
+				v.File = x2
 			}
 		case "lines":
 			if seen[2] {
@@ -213,8 +213,8 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x451 := make([]string, 0)
-				for i452 := 0; ; i452++ {
+				x3 := make([]string, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -222,22 +222,22 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip453 := wire.Path{
-						Index:   i452,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el454 string
+					var el6 string
 					{
-						x455, err := d.String()
+						x7, err := d.String()
 						if err != nil {
-							return wire.At(&ip453, err)
+							return wire.At(&ip5, err)
 						}
-						el454 = x455
+						el6 = x7
 					}
-					x451 = append(x451, el454)
+					x3 = append(x3, el6)
 				}
-				v.Lines = x451
+				v.Lines = x3
 			}
 		case "reset":
 			if seen[3] {
@@ -248,15 +248,15 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reset",
 				Parent: p,
 			}
-			var v456 bool
+			var v8 bool
 			{
-				x457, err := d.Bool()
+				x9, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v456 = x457
+				v8 = x9
 			}
-			v.Reset = &v456
+			v.Reset = &v8
 		case "size":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "size")
@@ -267,14 +267,14 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x458, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x458 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Size = x458
+				v.Size = x10
 			}
 		case "truncated":
 			if seen[5] {
@@ -285,15 +285,15 @@ func (v *LogsTailResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "truncated",
 				Parent: p,
 			}
-			var v459 bool
+			var v11 bool
 			{
-				x460, err := d.Bool()
+				x12, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v459 = x460
+				v11 = x12
 			}
-			v.Truncated = &v459
+			v.Truncated = &v11
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -325,11 +325,11 @@ func (v *LogsTailResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i461, x462 := range v.Lines {
-			if i461 > 0 {
+		for i13, x14 := range v.Lines {
+			if i13 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x462)
+			b = wire.AppendString(b, x14)
 		}
 		b = append(b, ']')
 	}

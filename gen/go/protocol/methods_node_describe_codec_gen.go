@@ -34,14 +34,14 @@ func (v *NodeDescribeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x463, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x463 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x463
+				v.NodeID = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -108,8 +108,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x464 := make([]string, 0)
-				for i465 := 0; ; i465++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -117,25 +117,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip466 := wire.Path{
-						Index:   i465,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el467 string
+					var el4 string
 					{
-						x468, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip466, err)
+							return wire.At(&ip3, err)
 						}
-						if x468 == "" {
-							return wire.Errorf(&ip466, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el467 = x468
+						el4 = x5
 					}
-					x464 = append(x464, el467)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x464
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -150,8 +150,8 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x469 := make([]string, 0)
-				for i470 := 0; ; i470++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -159,25 +159,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip471 := wire.Path{
-						Index:   i470,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el472 string
+					var el9 string
 					{
-						x473, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip471, err)
+							return wire.At(&ip8, err)
 						}
-						if x473 == "" {
-							return wire.Errorf(&ip471, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el472 = x473
+						el9 = x10
 					}
-					x469 = append(x469, el472)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x469
+				v.Commands = x6
 			}
 		case "connected":
 			if seen[2] {
@@ -189,11 +189,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x474, err := d.Bool()
+				x11, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x474
+				v.Connected = x11
 			}
 		case "deviceFamily":
 			if seen[3] {
@@ -204,18 +204,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v475 string
+			var v12 string
 			{
-				x476, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x476 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v475 = x476
+				v12 = x13
 			}
-			v.DeviceFamily = &v475
+			v.DeviceFamily = &v12
 		case "displayName":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -225,18 +225,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v477 string
+			var v14 string
 			{
-				x478, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x478 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v477 = x478
+				v14 = x15
 			}
-			v.DisplayName = &v477
+			v.DisplayName = &v14
 		case "modelIdentifier":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -246,18 +246,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v479 string
+			var v16 string
 			{
-				x480, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x480 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v479 = x480
+				v16 = x17
 			}
-			v.ModelIdentifier = &v479
+			v.ModelIdentifier = &v16
 		case "nodeId":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -268,14 +268,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x481, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x481 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x481
+				v.NodeID = x18
 			}
 		case "paired":
 			if seen[7] {
@@ -287,11 +287,11 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x482, err := d.Bool()
+				x19, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Paired = x482
+				v.Paired = x19
 			}
 		case "permissions":
 			if seen[8] {
@@ -306,7 +306,7 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginObject(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x483 := map[string]bool{}
+				x20 := map[string]bool{}
 				for {
 					key, more, err := d.NextKey()
 					if err != nil {
@@ -315,25 +315,25 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					k484 := string(key)
-					if _, dup := x483[k484]; dup {
-						return wire.Errorf(&pp, "duplicate property %q", k484)
+					k21 := string(key)
+					if _, dup := x20[k21]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k21)
 					}
-					kp485 := wire.Path{
-						Key:    k484,
+					kp22 := wire.Path{
+						Key:    k21,
 						Parent: &pp,
 					}
-					var el486 bool
+					var el23 bool
 					{
-						x487, err := d.Bool()
+						x24, err := d.Bool()
 						if err != nil {
-							return wire.At(&kp485, err)
+							return wire.At(&kp22, err)
 						}
-						el486 = x487
+						el23 = x24
 					}
-					x483[k484] = el486
+					x20[k21] = el23
 				}
-				v.Permissions = x483
+				v.Permissions = x20
 			}
 		case "platform":
 			if seen[9] {
@@ -344,18 +344,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v488 string
+			var v25 string
 			{
-				x489, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x489 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v488 = x489
+				v25 = x26
 			}
-			v.Platform = &v488
+			v.Platform = &v25
 		case "remoteIp":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -365,18 +365,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v490 string
+			var v27 string
 			{
-				x491, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x491 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v490 = x491
+				v27 = x28
 			}
-			v.RemoteIP = &v490
+			v.RemoteIP = &v27
 		case "ts":
 			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
@@ -387,14 +387,14 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x492, err := d.Int()
+				x29, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x492 < int64(0) {
+				if x29 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x492
+				v.Ts = x29
 			}
 		case "version":
 			if seen[12] {
@@ -405,18 +405,18 @@ func (v *NodeDescribeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v493 string
+			var v30 string
 			{
-				x494, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x494 == "" {
+				if x31 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v493 = x494
+				v30 = x31
 			}
-			v.Version = &v493
+			v.Version = &v30
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -450,11 +450,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i495, x496 := range v.Caps {
-			if i495 > 0 {
+		for i32, x33 := range v.Caps {
+			if i32 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x496)
+			b = wire.AppendString(b, x33)
 		}
 		b = append(b, ']')
 	}
@@ -463,11 +463,11 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i497, x498 := range v.Commands {
-			if i497 > 0 {
+		for i34, x35 := range v.Commands {
+			if i34 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x498)
+			b = wire.AppendString(b, x35)
 		}
 		b = append(b, ']')
 	}
@@ -504,14 +504,14 @@ func (v *NodeDescribeResult) AppendJSON(b []byte) []byte {
 	if v.Permissions != nil {
 		b = append(b, ",\"permissions\":"...)
 		b = append(b, '{')
-		for i499, k500 := range slices.Sorted(maps.Keys(v.Permissions)) {
-			if i499 > 0 {
+		for i36, k37 := range slices.Sorted(maps.Keys(v.Permissions)) {
+			if i36 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, k500)
+			b = wire.AppendString(b, k37)
 			b = append(b, ':')
-			x501 := v.Permissions[k500]
-			b = wire.AppendBool(b, x501)
+			x38 := v.Permissions[k37]
+			b = wire.AppendBool(b, x38)
 		}
 		b = append(b, '}')
 	}

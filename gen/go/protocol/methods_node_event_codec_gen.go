@@ -33,14 +33,14 @@ func (v *NodeEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x502, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x502 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Event = x502
+				v.Event = x1
 			}
 		case "payload":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *NodeEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x503, err := d.Raw()
+				x2, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x503
+					v.Payload = x2
 				} else {
-					v.Payload = append(json.RawMessage(nil), x503...)
+					v.Payload = append(json.RawMessage(nil), x2...)
 				}
 			}
 		case "payloadJSON":
@@ -71,15 +71,15 @@ func (v *NodeEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "payloadJSON",
 				Parent: p,
 			}
-			var v504 string
+			var v3 string
 			{
-				x505, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v504 = x505
+				v3 = x4
 			}
-			v.PayloadJSON = &v504
+			v.PayloadJSON = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -158,11 +158,11 @@ func (v *NodeEventResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x506, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x506
+				v.Ok = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -33,14 +33,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x544, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x544 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x544
+				v.Command = x1
 			}
 		case "idempotencyKey":
 			if seen[1] {
@@ -52,14 +52,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x545, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x545 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x545
+				v.IdempotencyKey = x2
 			}
 		case "nodeId":
 			if seen[2] {
@@ -71,14 +71,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x546, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x546 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x546
+				v.NodeID = x3
 			}
 		case "params":
 			if seen[3] {
@@ -90,14 +90,14 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x547, err := d.Raw()
+				x4, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Params = x547
+					v.Params = x4
 				} else {
-					v.Params = append(json.RawMessage(nil), x547...)
+					v.Params = append(json.RawMessage(nil), x4...)
 				}
 			}
 		case "timeoutMs":
@@ -109,18 +109,18 @@ func (v *NodeInvokeParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v548 int64
+			var v5 int64
 			{
-				x549, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x549 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v548 = x549
+				v5 = x6
 			}
-			v.TimeoutMs = &v548
+			v.TimeoutMs = &v5
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -209,14 +209,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x559, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x559 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Command = x559
+				v.Command = x1
 			}
 		case "nodeId":
 			if seen[1] {
@@ -228,14 +228,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x560, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x560 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x560
+				v.NodeID = x2
 			}
 		case "ok":
 			if seen[2] {
@@ -247,11 +247,11 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x561, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x561
+				v.Ok = x3
 			}
 		case "payload":
 			if seen[3] {
@@ -263,14 +263,14 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x562, err := d.Raw()
+				x4, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x562
+					v.Payload = x4
 				} else {
-					v.Payload = append(json.RawMessage(nil), x562...)
+					v.Payload = append(json.RawMessage(nil), x4...)
 				}
 			}
 		case "payloadJSON":
@@ -287,15 +287,15 @@ func (v *NodeInvokeResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v563 string
+				var v5 string
 				{
-					x564, err := d.String()
+					x6, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v563 = x564
+					v5 = x6
 				}
-				v.PayloadJSON = &v563
+				v.PayloadJSON = &v5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -32,11 +32,11 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "error",
 				Parent: p,
 			}
-			var v565 NodeInvokeResultParamsError
-			if err := v565.DecodeJSON(d, &pp); err != nil {
+			var v1 NodeInvokeResultParamsError
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Error = &v565
+			v.Error = &v1
 		case "id":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "id")
@@ -47,14 +47,14 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x566, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x566 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.ID = x566
+				v.ID = x2
 			}
 		case "nodeId":
 			if seen[2] {
@@ -66,14 +66,14 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x567, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x567 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x567
+				v.NodeID = x3
 			}
 		case "ok":
 			if seen[3] {
@@ -85,11 +85,11 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x568, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x568
+				v.Ok = x4
 			}
 		case "payload":
 			if seen[4] {
@@ -101,14 +101,14 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x569, err := d.Raw()
+				x5, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Payload = x569
+					v.Payload = x5
 				} else {
-					v.Payload = append(json.RawMessage(nil), x569...)
+					v.Payload = append(json.RawMessage(nil), x5...)
 				}
 			}
 		case "payloadJSON":
@@ -120,15 +120,15 @@ func (v *NodeInvokeResultParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Key:    "payloadJSON",
 				Parent: p,
 			}
-			var v570 string
+			var v6 string
 			{
-				x571, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v570 = x571
+				v6 = x7
 			}
-			v.PayloadJSON = &v570
+			v.PayloadJSON = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -224,18 +224,18 @@ func (v *NodeInvokeResultParamsError) DecodeJSON(d *wire.Decoder, p *wire.Path) 
 				Key:    "code",
 				Parent: p,
 			}
-			var v572 string
+			var v1 string
 			{
-				x573, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x573 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v572 = x573
+				v1 = x2
 			}
-			v.Code = &v572
+			v.Code = &v1
 		case "message":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -245,18 +245,18 @@ func (v *NodeInvokeResultParamsError) DecodeJSON(d *wire.Decoder, p *wire.Path) 
 				Key:    "message",
 				Parent: p,
 			}
-			var v574 string
+			var v3 string
 			{
-				x575, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x575 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v574 = x575
+				v3 = x4
 			}
-			v.Message = &v574
+			v.Message = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -330,11 +330,11 @@ func (v *NodeInvokeResultResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error
 				Parent: p,
 			}
 			{
-				x576, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x576
+				v.Ok = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

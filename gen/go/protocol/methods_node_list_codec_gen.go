@@ -81,8 +81,8 @@ func (v *NodeListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x577 := make([]NodeInfo, 0)
-				for i578 := 0; ; i578++ {
+				x1 := make([]NodeInfo, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *NodeListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip579 := wire.Path{
-						Index:   i578,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el580 NodeInfo
-					if err := el580.DecodeJSON(d, &ip579); err != nil {
+					var el4 NodeInfo
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x577 = append(x577, el580)
+					x1 = append(x1, el4)
 				}
-				v.Nodes = x577
+				v.Nodes = x1
 			}
 		case "ts":
 			if seen[1] {
@@ -113,14 +113,14 @@ func (v *NodeListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x581, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x581 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x581
+				v.Ts = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -143,11 +143,11 @@ func (v *NodeListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i582, x583 := range v.Nodes {
-			if i582 > 0 {
+		for i6, x7 := range v.Nodes {
+			if i6 > 0 {
 				b = append(b, ',')
 			}
-			b = x583.AppendJSON(b)
+			b = x7.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -81,8 +81,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x587 := make([]PairedNode, 0)
-				for i588 := 0; ; i588++ {
+				x1 := make([]PairedNode, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -90,18 +90,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip589 := wire.Path{
-						Index:   i588,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el590 PairedNode
-					if err := el590.DecodeJSON(d, &ip589); err != nil {
+					var el4 PairedNode
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
 						return err
 					}
-					x587 = append(x587, el590)
+					x1 = append(x1, el4)
 				}
-				v.Paired = x587
+				v.Paired = x1
 			}
 		case "pending":
 			if seen[1] {
@@ -116,8 +116,8 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x591 := make([]PendingNodeRequest, 0)
-				for i592 := 0; ; i592++ {
+				x5 := make([]PendingNodeRequest, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -125,18 +125,18 @@ func (v *NodePairListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip593 := wire.Path{
-						Index:   i592,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el594 PendingNodeRequest
-					if err := el594.DecodeJSON(d, &ip593); err != nil {
+					var el8 PendingNodeRequest
+					if err := el8.DecodeJSON(d, &ip7); err != nil {
 						return err
 					}
-					x591 = append(x591, el594)
+					x5 = append(x5, el8)
 				}
-				v.Pending = x591
+				v.Pending = x5
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -159,11 +159,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i595, x596 := range v.Paired {
-			if i595 > 0 {
+		for i9, x10 := range v.Paired {
+			if i9 > 0 {
 				b = append(b, ',')
 			}
-			b = x596.AppendJSON(b)
+			b = x10.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -172,11 +172,11 @@ func (v *NodePairListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i597, x598 := range v.Pending {
-			if i597 > 0 {
+		for i11, x12 := range v.Pending {
+			if i11 > 0 {
 				b = append(b, ',')
 			}
-			b = x598.AppendJSON(b)
+			b = x12.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

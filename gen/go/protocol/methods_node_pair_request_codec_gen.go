@@ -35,8 +35,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x602 := make([]string, 0)
-				for i603 := 0; ; i603++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -44,25 +44,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip604 := wire.Path{
-						Index:   i603,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el605 string
+					var el4 string
 					{
-						x606, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip604, err)
+							return wire.At(&ip3, err)
 						}
-						if x606 == "" {
-							return wire.Errorf(&ip604, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el605 = x606
+						el4 = x5
 					}
-					x602 = append(x602, el605)
+					x1 = append(x1, el4)
 				}
-				v.Caps = x602
+				v.Caps = x1
 			}
 		case "commands":
 			if seen[1] {
@@ -77,8 +77,8 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x607 := make([]string, 0)
-				for i608 := 0; ; i608++ {
+				x6 := make([]string, 0)
+				for i7 := 0; ; i7++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -86,25 +86,25 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 					if !more {
 						break
 					}
-					ip609 := wire.Path{
-						Index:   i608,
+					ip8 := wire.Path{
+						Index:   i7,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el610 string
+					var el9 string
 					{
-						x611, err := d.String()
+						x10, err := d.String()
 						if err != nil {
-							return wire.At(&ip609, err)
+							return wire.At(&ip8, err)
 						}
-						if x611 == "" {
-							return wire.Errorf(&ip609, "must NOT have fewer than %d characters", 1)
+						if x10 == "" {
+							return wire.Errorf(&ip8, "must NOT have fewer than %d characters", 1)
 						}
-						el610 = x611
+						el9 = x10
 					}
-					x607 = append(x607, el610)
+					x6 = append(x6, el9)
 				}
-				v.Commands = x607
+				v.Commands = x6
 			}
 		case "deviceFamily":
 			if seen[2] {
@@ -115,18 +115,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v612 string
+			var v11 string
 			{
-				x613, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x613 == "" {
+				if x12 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v612 = x613
+				v11 = x12
 			}
-			v.DeviceFamily = &v612
+			v.DeviceFamily = &v11
 		case "displayName":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "displayName")
@@ -136,18 +136,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "displayName",
 				Parent: p,
 			}
-			var v614 string
+			var v13 string
 			{
-				x615, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x615 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v614 = x615
+				v13 = x14
 			}
-			v.DisplayName = &v614
+			v.DisplayName = &v13
 		case "modelIdentifier":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -157,18 +157,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v616 string
+			var v15 string
 			{
-				x617, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x617 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v616 = x617
+				v15 = x16
 			}
-			v.ModelIdentifier = &v616
+			v.ModelIdentifier = &v15
 		case "nodeId":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "nodeId")
@@ -179,14 +179,14 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x618, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x618 == "" {
+				if x17 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x618
+				v.NodeID = x17
 			}
 		case "platform":
 			if seen[6] {
@@ -197,18 +197,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "platform",
 				Parent: p,
 			}
-			var v619 string
+			var v18 string
 			{
-				x620, err := d.String()
+				x19, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x620 == "" {
+				if x19 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v619 = x620
+				v18 = x19
 			}
-			v.Platform = &v619
+			v.Platform = &v18
 		case "remoteIp":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "remoteIp")
@@ -218,18 +218,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "remoteIp",
 				Parent: p,
 			}
-			var v621 string
+			var v20 string
 			{
-				x622, err := d.String()
+				x21, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x622 == "" {
+				if x21 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v621 = x622
+				v20 = x21
 			}
-			v.RemoteIP = &v621
+			v.RemoteIP = &v20
 		case "silent":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "silent")
@@ -239,15 +239,15 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "silent",
 				Parent: p,
 			}
-			var v623 bool
+			var v22 bool
 			{
-				x624, err := d.Bool()
+				x23, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v623 = x624
+				v22 = x23
 			}
-			v.Silent = &v623
+			v.Silent = &v22
 		case "version":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "version")
@@ -257,18 +257,18 @@ func (v *NodePairRequestParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "version",
 				Parent: p,
 			}
-			var v625 string
+			var v24 string
 			{
-				x626, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x626 == "" {
+				if x25 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v625 = x626
+				v24 = x25
 			}
-			v.Version = &v625
+			v.Version = &v24
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -285,22 +285,22 @@ func (v *NodePairRequestParams) AppendJSON(b []byte) []byte {
 	if v.Caps != nil {
 		b = append(b, ",\"caps\":"...)
 		b = append(b, '[')
-		for i627, x628 := range v.Caps {
-			if i627 > 0 {
+		for i26, x27 := range v.Caps {
+			if i26 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x628)
+			b = wire.AppendString(b, x27)
 		}
 		b = append(b, ']')
 	}
 	if v.Commands != nil {
 		b = append(b, ",\"commands\":"...)
 		b = append(b, '[')
-		for i629, x630 := range v.Commands {
-			if i629 > 0 {
+		for i28, x29 := range v.Commands {
+			if i28 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x630)
+			b = wire.AppendString(b, x29)
 		}
 		b = append(b, ']')
 	}
@@ -409,11 +409,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x631, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Created = x631
+				v.Created = x1
 			}
 		case "request":
 			if seen[1] {
@@ -437,11 +437,11 @@ func (v *NodePairRequestResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x632, err := d.StringBytes()
+				x2, err := d.StringBytes()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if string(x632) != "pending" {
+				if string(x2) != "pending" {
 					return wire.Errorf(&pp, "must be equal to constant %q", "pending")
 				}
 			}

@@ -32,14 +32,14 @@ func (v *NodePairVerifyParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x636, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x636 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.NodeID = x636
+				v.NodeID = x1
 			}
 		case "token":
 			if seen[1] {
@@ -51,14 +51,14 @@ func (v *NodePairVerifyParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x637, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x637 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Token = x637
+				v.Token = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -126,11 +126,11 @@ func (v *NodePairVerifyResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "node",
 				Parent: p,
 			}
-			var v638 PairedNode
-			if err := v638.DecodeJSON(d, &pp); err != nil {
+			var v1 PairedNode
+			if err := v1.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Node = &v638
+			v.Node = &v1
 		case "ok":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "ok")
@@ -141,11 +141,11 @@ func (v *NodePairVerifyResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x639, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x639
+				v.Ok = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,15 +31,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v753 string
+			var v1 string
 			{
-				x754, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v753 = x754
+				v1 = x2
 			}
-			v.AccountID = &v753
+			v.AccountID = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v755 string
+			var v3 string
 			{
-				x756, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v755 = x756
+				v3 = x4
 			}
-			v.Channel = &v755
+			v.Channel = &v3
 		case "durationHours":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -67,18 +67,18 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v757 int64
+			var v5 int64
 			{
-				x758, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x758 < int64(1) {
+				if x6 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v757 = x758
+				v5 = x6
 			}
-			v.DurationHours = &v757
+			v.DurationHours = &v5
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -89,14 +89,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x759, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x759 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x759
+				v.IdempotencyKey = x7
 			}
 		case "maxSelections":
 			if seen[4] {
@@ -107,21 +107,21 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v760 int64
+			var v8 int64
 			{
-				x761, err := d.Int()
+				x9, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x761 < int64(1) {
+				if x9 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x761 > int64(12) {
+				if x9 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v760 = x761
+				v8 = x9
 			}
-			v.MaxSelections = &v760
+			v.MaxSelections = &v8
 		case "options":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -135,8 +135,8 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x762 := make([]string, 0)
-				for i763 := 0; ; i763++ {
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -144,31 +144,31 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i763 >= 12 {
+					if i11 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip764 := wire.Path{
-						Index:   i763,
+					ip12 := wire.Path{
+						Index:   i11,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el765 string
+					var el13 string
 					{
-						x766, err := d.String()
+						x14, err := d.String()
 						if err != nil {
-							return wire.At(&ip764, err)
+							return wire.At(&ip12, err)
 						}
-						if x766 == "" {
-							return wire.Errorf(&ip764, "must NOT have fewer than %d characters", 1)
+						if x14 == "" {
+							return wire.Errorf(&ip12, "must NOT have fewer than %d characters", 1)
 						}
-						el765 = x766
+						el13 = x14
 					}
-					x762 = append(x762, el765)
+					x10 = append(x10, el13)
 				}
-				if len(x762) < 2 {
+				if len(x10) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x762
+				v.Options = x10
 			}
 		case "question":
 			if seen[6] {
@@ -180,14 +180,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x767, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x767 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x767
+				v.Question = x15
 			}
 		case "to":
 			if seen[7] {
@@ -199,14 +199,14 @@ func (v *PollParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x768, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x768 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x768
+				v.To = x16
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -269,11 +269,11 @@ func (v *PollParams) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i769, x770 := range v.Options {
-			if i769 > 0 {
+		for i17, x18 := range v.Options {
+			if i17 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x770)
+			b = wire.AppendString(b, x18)
 		}
 		b = append(b, ']')
 	}
@@ -327,15 +327,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v771 string
+			var v19 string
 			{
-				x772, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v771 = x772
+				v19 = x20
 			}
-			v.AccountID = &v771
+			v.AccountID = &v19
 		case "durationHours":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "durationHours")
@@ -345,18 +345,18 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "durationHours",
 				Parent: p,
 			}
-			var v773 int64
+			var v21 int64
 			{
-				x774, err := d.Int()
+				x22, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x774 < int64(1) {
+				if x22 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v773 = x774
+				v21 = x22
 			}
-			v.DurationHours = &v773
+			v.DurationHours = &v21
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -367,14 +367,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x775, err := d.String()
+				x23, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x775 == "" {
+				if x23 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x775
+				v.IdempotencyKey = x23
 			}
 		case "maxSelections":
 			if seen[3] {
@@ -385,21 +385,21 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "maxSelections",
 				Parent: p,
 			}
-			var v776 int64
+			var v24 int64
 			{
-				x777, err := d.Int()
+				x25, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x777 < int64(1) {
+				if x25 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				if x777 > int64(12) {
+				if x25 > int64(12) {
 					return wire.Errorf(&pp, "must be <= 12")
 				}
-				v776 = x777
+				v24 = x25
 			}
-			v.MaxSelections = &v776
+			v.MaxSelections = &v24
 		case "options":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "options")
@@ -413,8 +413,8 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x778 := make([]string, 0)
-				for i779 := 0; ; i779++ {
+				x26 := make([]string, 0)
+				for i27 := 0; ; i27++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -422,31 +422,31 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 					if !more {
 						break
 					}
-					if i779 >= 12 {
+					if i27 >= 12 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 12)
 					}
-					ip780 := wire.Path{
-						Index:   i779,
+					ip28 := wire.Path{
+						Index:   i27,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el781 string
+					var el29 string
 					{
-						x782, err := d.String()
+						x30, err := d.String()
 						if err != nil {
-							return wire.At(&ip780, err)
+							return wire.At(&ip28, err)
 						}
-						if x782 == "" {
-							return wire.Errorf(&ip780, "must NOT have fewer than %d characters", 1)
+						if x30 == "" {
+							return wire.Errorf(&ip28, "must NOT have fewer than %d characters", 1)
 						}
-						el781 = x782
+						el29 = x30
 					}
-					x778 = append(x778, el781)
+					x26 = append(x26, el29)
 				}
-				if len(x778) < 2 {
+				if len(x26) < 2 {
 					return wire.Errorf(&pp, "must NOT have fewer than %d items", 2)
 				}
-				v.Options = x778
+				v.Options = x26
 			}
 		case "provider":
 			if seen[5] {
@@ -457,15 +457,15 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v783 string
+			var v31 string
 			{
-				x784, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v783 = x784
+				v31 = x32
 			}
-			v.Channel = &v783
+			v.Channel = &v31
 		case "question":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "question")
@@ -476,14 +476,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x785, err := d.String()
+				x33, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x785 == "" {
+				if x33 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Question = x785
+				v.Question = x33
 			}
 		case "to":
 			if seen[7] {
@@ -495,14 +495,14 @@ func decodePollParamsV2(d *wire.Decoder, p *wire.Path, v *PollParams) error {
 				Parent: p,
 			}
 			{
-				x786, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x786 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x786
+				v.To = x34
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -557,11 +557,11 @@ func (v *PollParams) AppendJSONV2(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i787, x788 := range v.Options {
-			if i787 > 0 {
+		for i35, x36 := range v.Options {
+			if i35 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x788)
+			b = wire.AppendString(b, x36)
 		}
 		b = append(b, ']')
 	}
@@ -608,18 +608,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v789 string
+			var v1 string
 			{
-				x790, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x790 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v789 = x790
+				v1 = x2
 			}
-			v.Channel = &v789
+			v.Channel = &v1
 		case "messageId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -630,14 +630,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x791, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x791 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x791
+				v.MessageID = x3
 			}
 		case "provider":
 			if seen[2] {
@@ -649,14 +649,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x792, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x792 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x792
+				v.Provider = x4
 			}
 		case "runId":
 			if seen[3] {
@@ -668,14 +668,14 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x793, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x793 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x793
+				v.RunID = x5
 			}
 		case "toJid":
 			if seen[4] {
@@ -686,18 +686,18 @@ func (v *PollResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v794 string
+			var v6 string
 			{
-				x795, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x795 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v794 = x795
+				v6 = x7
 			}
-			v.ToJID = &v794
+			v.ToJID = &v6
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -31,15 +31,15 @@ func (v *ProvidersStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "probe",
 				Parent: p,
 			}
-			var v848 bool
+			var v1 bool
 			{
-				x849, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v848 = x849
+				v1 = x2
 			}
-			v.Probe = &v848
+			v.Probe = &v1
 		case "timeoutMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -49,18 +49,18 @@ func (v *ProvidersStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v850 int64
+			var v3 int64
 			{
-				x851, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x851 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v850 = x851
+				v3 = x4
 			}
-			v.TimeoutMs = &v850
+			v.TimeoutMs = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -146,14 +146,14 @@ func (v *ProvidersStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error 
 				Parent: p,
 			}
 			{
-				x852, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x852 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x852
+				v.Ts = x1
 			}
 		case "whatsapp":
 			if seen[2] {

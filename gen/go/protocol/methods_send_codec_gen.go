@@ -31,15 +31,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v862 string
+			var v1 string
 			{
-				x863, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v862 = x863
+				v1 = x2
 			}
-			v.AccountID = &v862
+			v.AccountID = &v1
 		case "channel":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "channel")
@@ -49,15 +49,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v864 string
+			var v3 string
 			{
-				x865, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v864 = x865
+				v3 = x4
 			}
-			v.Channel = &v864
+			v.Channel = &v3
 		case "gifPlayback":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -67,15 +67,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v866 bool
+			var v5 bool
 			{
-				x867, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v866 = x867
+				v5 = x6
 			}
-			v.GifPlayback = &v866
+			v.GifPlayback = &v5
 		case "idempotencyKey":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -86,14 +86,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x868, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x868 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x868
+				v.IdempotencyKey = x7
 			}
 		case "mediaUrl":
 			if seen[4] {
@@ -104,15 +104,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v869 string
+			var v8 string
 			{
-				x870, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v869 = x870
+				v8 = x9
 			}
-			v.MediaURL = &v869
+			v.MediaURL = &v8
 		case "mediaUrls":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mediaUrls")
@@ -126,8 +126,8 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x871 := make([]string, 0)
-				for i872 := 0; ; i872++ {
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -135,25 +135,25 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip873 := wire.Path{
-						Index:   i872,
+					ip12 := wire.Path{
+						Index:   i11,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el874 string
+					var el13 string
 					{
-						x875, err := d.String()
+						x14, err := d.String()
 						if err != nil {
-							return wire.At(&ip873, err)
+							return wire.At(&ip12, err)
 						}
-						if x875 == "" {
-							return wire.Errorf(&ip873, "must NOT have fewer than %d characters", 1)
+						if x14 == "" {
+							return wire.Errorf(&ip12, "must NOT have fewer than %d characters", 1)
 						}
-						el874 = x875
+						el13 = x14
 					}
-					x871 = append(x871, el874)
+					x10 = append(x10, el13)
 				}
-				v.MediaUrls = x871
+				v.MediaUrls = x10
 			}
 		case "message":
 			if seen[6] {
@@ -165,14 +165,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x876, err := d.String()
+				x15, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x876 == "" {
+				if x15 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x876
+				v.Message = x15
 			}
 		case "sessionKey":
 			if seen[7] {
@@ -183,15 +183,15 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionKey",
 				Parent: p,
 			}
-			var v877 string
+			var v16 string
 			{
-				x878, err := d.String()
+				x17, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v877 = x878
+				v16 = x17
 			}
-			v.SessionKey = &v877
+			v.SessionKey = &v16
 		case "to":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -202,14 +202,14 @@ func (v *SendParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x879, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x879 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x879
+				v.To = x18
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -267,11 +267,11 @@ func (v *SendParams) AppendJSON(b []byte) []byte {
 	if v.MediaUrls != nil {
 		b = append(b, ",\"mediaUrls\":"...)
 		b = append(b, '[')
-		for i880, x881 := range v.MediaUrls {
-			if i880 > 0 {
+		for i19, x20 := range v.MediaUrls {
+			if i19 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x881)
+			b = wire.AppendString(b, x20)
 		}
 		b = append(b, ']')
 	}
@@ -333,15 +333,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v882 string
+			var v21 string
 			{
-				x883, err := d.String()
+				x22, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v882 = x883
+				v21 = x22
 			}
-			v.AccountID = &v882
+			v.AccountID = &v21
 		case "gifPlayback":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "gifPlayback")
@@ -351,15 +351,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "gifPlayback",
 				Parent: p,
 			}
-			var v884 bool
+			var v23 bool
 			{
-				x885, err := d.Bool()
+				x24, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v884 = x885
+				v23 = x24
 			}
-			v.GifPlayback = &v884
+			v.GifPlayback = &v23
 		case "idempotencyKey":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "idempotencyKey")
@@ -370,14 +370,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x886, err := d.String()
+				x25, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x886 == "" {
+				if x25 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.IdempotencyKey = x886
+				v.IdempotencyKey = x25
 			}
 		case "mediaUrl":
 			if seen[3] {
@@ -388,15 +388,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "mediaUrl",
 				Parent: p,
 			}
-			var v887 string
+			var v26 string
 			{
-				x888, err := d.String()
+				x27, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v887 = x888
+				v26 = x27
 			}
-			v.MediaURL = &v887
+			v.MediaURL = &v26
 		case "message":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "message")
@@ -407,14 +407,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x889, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x889 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x889
+				v.Message = x28
 			}
 		case "provider":
 			if seen[5] {
@@ -425,15 +425,15 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Key:    "provider",
 				Parent: p,
 			}
-			var v890 string
+			var v29 string
 			{
-				x891, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v890 = x891
+				v29 = x30
 			}
-			v.Channel = &v890
+			v.Channel = &v29
 		case "to":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "to")
@@ -444,14 +444,14 @@ func decodeSendParamsV2(d *wire.Decoder, p *wire.Path, v *SendParams) error {
 				Parent: p,
 			}
 			{
-				x892, err := d.String()
+				x31, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x892 == "" {
+				if x31 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.To = x892
+				v.To = x31
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -541,18 +541,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "channel",
 				Parent: p,
 			}
-			var v893 string
+			var v1 string
 			{
-				x894, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x894 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v893 = x894
+				v1 = x2
 			}
-			v.Channel = &v893
+			v.Channel = &v1
 		case "chatId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "chatId")
@@ -562,18 +562,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "chatId",
 				Parent: p,
 			}
-			var v895 string
+			var v3 string
 			{
-				x896, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x896 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v895 = x896
+				v3 = x4
 			}
-			v.ChatID = &v895
+			v.ChatID = &v3
 		case "messageId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "messageId")
@@ -584,14 +584,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x897, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x897 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.MessageID = x897
+				v.MessageID = x5
 			}
 		case "provider":
 			if seen[3] {
@@ -603,14 +603,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x898, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x898 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Provider = x898
+				v.Provider = x6
 			}
 		case "runId":
 			if seen[4] {
@@ -622,14 +622,14 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x899, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x899 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.RunID = x899
+				v.RunID = x7
 			}
 		case "toJid":
 			if seen[5] {
@@ -640,18 +640,18 @@ func (v *SendResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "toJid",
 				Parent: p,
 			}
-			var v900 string
+			var v8 string
 			{
-				x901, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x901 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v900 = x901
+				v8 = x9
 			}
-			v.ToJID = &v900
+			v.ToJID = &v8
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

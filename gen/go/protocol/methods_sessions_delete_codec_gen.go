@@ -31,15 +31,15 @@ func (v *SessionsDeleteParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deleteTranscript",
 				Parent: p,
 			}
-			var v1051 bool
+			var v1 bool
 			{
-				x1052, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1051 = x1052
+				v1 = x2
 			}
-			v.DeleteTranscript = &v1051
+			v.DeleteTranscript = &v1
 		case "key":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -50,14 +50,14 @@ func (v *SessionsDeleteParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1053, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1053 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1053
+				v.Key = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -132,8 +132,8 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1054 := make([]string, 0)
-				for i1055 := 0; ; i1055++ {
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -141,25 +141,25 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1056 := wire.Path{
-						Index:   i1055,
+					ip3 := wire.Path{
+						Index:   i2,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1057 string
+					var el4 string
 					{
-						x1058, err := d.String()
+						x5, err := d.String()
 						if err != nil {
-							return wire.At(&ip1056, err)
+							return wire.At(&ip3, err)
 						}
-						if x1058 == "" {
-							return wire.Errorf(&ip1056, "must NOT have fewer than %d characters", 1)
+						if x5 == "" {
+							return wire.Errorf(&ip3, "must NOT have fewer than %d characters", 1)
 						}
-						el1057 = x1058
+						el4 = x5
 					}
-					x1054 = append(x1054, el1057)
+					x1 = append(x1, el4)
 				}
-				v.Archived = x1054
+				v.Archived = x1
 			}
 		case "deleted":
 			if seen[1] {
@@ -171,11 +171,11 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1059, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Deleted = x1059
+				v.Deleted = x6
 			}
 		case "key":
 			if seen[2] {
@@ -187,14 +187,14 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1060, err := d.String()
+				x7, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1060 == "" {
+				if x7 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1060
+				v.Key = x7
 			}
 		case "ok":
 			if seen[3] {
@@ -206,11 +206,11 @@ func (v *SessionsDeleteResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1061, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1061
+				v.Ok = x8
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -239,11 +239,11 @@ func (v *SessionsDeleteResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1062, x1063 := range v.Archived {
-			if i1062 > 0 {
+		for i9, x10 := range v.Archived {
+			if i9 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1063)
+			b = wire.AppendString(b, x10)
 		}
 		b = append(b, ']')
 	}

@@ -31,18 +31,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "activeMinutes",
 				Parent: p,
 			}
-			var v1064 int64
+			var v1 int64
 			{
-				x1065, err := d.Int()
+				x2, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1065 < int64(1) {
+				if x2 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1064 = x1065
+				v1 = x2
 			}
-			v.ActiveMinutes = &v1064
+			v.ActiveMinutes = &v1
 		case "agentId":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "agentId")
@@ -52,18 +52,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "agentId",
 				Parent: p,
 			}
-			var v1066 string
+			var v3 string
 			{
-				x1067, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1067 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1066 = x1067
+				v3 = x4
 			}
-			v.AgentID = &v1066
+			v.AgentID = &v3
 		case "includeDerivedTitles":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "includeDerivedTitles")
@@ -73,15 +73,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeDerivedTitles",
 				Parent: p,
 			}
-			var v1068 bool
+			var v5 bool
 			{
-				x1069, err := d.Bool()
+				x6, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1068 = x1069
+				v5 = x6
 			}
-			v.IncludeDerivedTitles = &v1068
+			v.IncludeDerivedTitles = &v5
 		case "includeGlobal":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "includeGlobal")
@@ -91,15 +91,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeGlobal",
 				Parent: p,
 			}
-			var v1070 bool
+			var v7 bool
 			{
-				x1071, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1070 = x1071
+				v7 = x8
 			}
-			v.IncludeGlobal = &v1070
+			v.IncludeGlobal = &v7
 		case "includeLastMessage":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "includeLastMessage")
@@ -109,15 +109,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeLastMessage",
 				Parent: p,
 			}
-			var v1072 bool
+			var v9 bool
 			{
-				x1073, err := d.Bool()
+				x10, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1072 = x1073
+				v9 = x10
 			}
-			v.IncludeLastMessage = &v1072
+			v.IncludeLastMessage = &v9
 		case "includeUnknown":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "includeUnknown")
@@ -127,15 +127,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "includeUnknown",
 				Parent: p,
 			}
-			var v1074 bool
+			var v11 bool
 			{
-				x1075, err := d.Bool()
+				x12, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1074 = x1075
+				v11 = x12
 			}
-			v.IncludeUnknown = &v1074
+			v.IncludeUnknown = &v11
 		case "label":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "label")
@@ -145,18 +145,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "label",
 				Parent: p,
 			}
-			var v1076 string
+			var v13 string
 			{
-				x1077, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1077 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1076 = x1077
+				v13 = x14
 			}
-			v.Label = &v1076
+			v.Label = &v13
 		case "limit":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -166,18 +166,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "limit",
 				Parent: p,
 			}
-			var v1078 int64
+			var v15 int64
 			{
-				x1079, err := d.Int()
+				x16, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1079 < int64(1) {
+				if x16 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1078 = x1079
+				v15 = x16
 			}
-			v.Limit = &v1078
+			v.Limit = &v15
 		case "search":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "search")
@@ -187,15 +187,15 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "search",
 				Parent: p,
 			}
-			var v1080 string
+			var v17 string
 			{
-				x1081, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1080 = x1081
+				v17 = x18
 			}
-			v.Search = &v1080
+			v.Search = &v17
 		case "spawnedBy":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -205,18 +205,18 @@ func (v *SessionsListParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1082 string
+			var v19 string
 			{
-				x1083, err := d.String()
+				x20, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1083 == "" {
+				if x20 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1082 = x1083
+				v19 = x20
 			}
-			v.SpawnedBy = &v1082
+			v.SpawnedBy = &v19
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -353,18 +353,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "activeMinutes",
 				Parent: p,
 			}
-			var v1084 int64
+			var v21 int64
 			{
-				x1085, err := d.Int()
+				x22, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1085 < int64(1) {
+				if x22 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1084 = x1085
+				v21 = x22
 			}
-			v.ActiveMinutes = &v1084
+			v.ActiveMinutes = &v21
 		case "includeGlobal":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "includeGlobal")
@@ -374,15 +374,15 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "includeGlobal",
 				Parent: p,
 			}
-			var v1086 bool
+			var v23 bool
 			{
-				x1087, err := d.Bool()
+				x24, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1086 = x1087
+				v23 = x24
 			}
-			v.IncludeGlobal = &v1086
+			v.IncludeGlobal = &v23
 		case "includeUnknown":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "includeUnknown")
@@ -392,15 +392,15 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "includeUnknown",
 				Parent: p,
 			}
-			var v1088 bool
+			var v25 bool
 			{
-				x1089, err := d.Bool()
+				x26, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1088 = x1089
+				v25 = x26
 			}
-			v.IncludeUnknown = &v1088
+			v.IncludeUnknown = &v25
 		case "limit":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "limit")
@@ -410,18 +410,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "limit",
 				Parent: p,
 			}
-			var v1090 int64
+			var v27 int64
 			{
-				x1091, err := d.Int()
+				x28, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1091 < int64(1) {
+				if x28 < int64(1) {
 					return wire.Errorf(&pp, "must be >= 1")
 				}
-				v1090 = x1091
+				v27 = x28
 			}
-			v.Limit = &v1090
+			v.Limit = &v27
 		case "spawnedBy":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "spawnedBy")
@@ -431,18 +431,18 @@ func decodeSessionsListParamsV2(d *wire.Decoder, p *wire.Path, v *SessionsListPa
 				Key:    "spawnedBy",
 				Parent: p,
 			}
-			var v1092 string
+			var v29 string
 			{
-				x1093, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1093 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1092 = x1093
+				v29 = x30
 			}
-			v.SpawnedBy = &v1092
+			v.SpawnedBy = &v29
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -525,14 +525,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1094, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1094 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1094
+				v.Count = x1
 			}
 		case "defaults":
 			if seen[1] {
@@ -556,14 +556,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1095, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1095 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1095
+				v.Path = x2
 			}
 		case "sessions":
 			if seen[3] {
@@ -578,8 +578,8 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1096 := make([]SessionRow, 0)
-				for i1097 := 0; ; i1097++ {
+				x3 := make([]SessionRow, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -587,18 +587,18 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1098 := wire.Path{
-						Index:   i1097,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1099 SessionRow
-					if err := el1099.DecodeJSON(d, &ip1098); err != nil {
+					var el6 SessionRow
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x1096 = append(x1096, el1099)
+					x3 = append(x3, el6)
 				}
-				v.Sessions = x1096
+				v.Sessions = x3
 			}
 		case "ts":
 			if seen[4] {
@@ -610,14 +610,14 @@ func (v *SessionsListResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1100, err := d.Int()
+				x7, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1100 < int64(0) {
+				if x7 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x1100
+				v.Ts = x7
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -655,11 +655,11 @@ func (v *SessionsListResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1101, x1102 := range v.Sessions {
-			if i1101 > 0 {
+		for i8, x9 := range v.Sessions {
+			if i8 > 0 {
 				b = append(b, ',')
 			}
-			b = x1102.AppendJSON(b)
+			b = x9.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

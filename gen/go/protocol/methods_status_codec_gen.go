@@ -31,15 +31,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "abortedLastRun",
 				Parent: p,
 			}
-			var v1011 bool
+			var v1 bool
 			{
-				x1012, err := d.Bool()
+				x2, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1011 = x1012
+				v1 = x2
 			}
-			v.AbortedLastRun = &v1011
+			v.AbortedLastRun = &v1
 		case "age":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "age")
@@ -54,18 +54,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1013 int64
+				var v3 int64
 				{
-					x1014, err := d.Int()
+					x4, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1014 < int64(0) {
+					if x4 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1013 = x1014
+					v3 = x4
 				}
-				v.Age = &v1013
+				v.Age = &v3
 			}
 		case "contextTokens":
 			if seen[2] {
@@ -81,18 +81,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1015 int64
+				var v5 int64
 				{
-					x1016, err := d.Int()
+					x6, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1016 < int64(0) {
+					if x6 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1015 = x1016
+					v5 = x6
 				}
-				v.ContextTokens = &v1015
+				v.ContextTokens = &v5
 			}
 		case "elevatedLevel":
 			if seen[3] {
@@ -103,18 +103,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v1017 string
+			var v7 string
 			{
-				x1018, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1018 == "" {
+				if x8 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1017 = x1018
+				v7 = x8
 			}
-			v.ElevatedLevel = &v1017
+			v.ElevatedLevel = &v7
 		case "flags":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "flags")
@@ -128,8 +128,8 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1019 := make([]string, 0)
-				for i1020 := 0; ; i1020++ {
+				x9 := make([]string, 0)
+				for i10 := 0; ; i10++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -137,22 +137,22 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1021 := wire.Path{
-						Index:   i1020,
+					ip11 := wire.Path{
+						Index:   i10,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1022 string
+					var el12 string
 					{
-						x1023, err := d.String()
+						x13, err := d.String()
 						if err != nil {
-							return wire.At(&ip1021, err)
+							return wire.At(&ip11, err)
 						}
-						el1022 = x1023
+						el12 = x13
 					}
-					x1019 = append(x1019, el1022)
+					x9 = append(x9, el12)
 				}
-				v.Flags = x1019
+				v.Flags = x9
 			}
 		case "inputTokens":
 			if seen[5] {
@@ -163,18 +163,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v1024 int64
+			var v14 int64
 			{
-				x1025, err := d.Int()
+				x15, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1025 < int64(0) {
+				if x15 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1024 = x1025
+				v14 = x15
 			}
-			v.InputTokens = &v1024
+			v.InputTokens = &v14
 		case "key":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "key")
@@ -185,14 +185,14 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1026, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1026 == "" {
+				if x16 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x1026
+				v.Key = x16
 			}
 		case "kind":
 			if seen[7] {
@@ -220,15 +220,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1027 string
+				var v17 string
 				{
-					x1028, err := d.String()
+					x18, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v1027 = x1028
+					v17 = x18
 				}
-				v.Model = &v1027
+				v.Model = &v17
 			}
 		case "outputTokens":
 			if seen[9] {
@@ -239,18 +239,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v1029 int64
+			var v19 int64
 			{
-				x1030, err := d.Int()
+				x20, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1030 < int64(0) {
+				if x20 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1029 = x1030
+				v19 = x20
 			}
-			v.OutputTokens = &v1029
+			v.OutputTokens = &v19
 		case "percentUsed":
 			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "percentUsed")
@@ -265,21 +265,21 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1031 int64
+				var v21 int64
 				{
-					x1032, err := d.Int()
+					x22, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1032 < int64(0) {
+					if x22 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					if x1032 > int64(999) {
+					if x22 > int64(999) {
 						return wire.Errorf(&pp, "must be <= 999")
 					}
-					v1031 = x1032
+					v21 = x22
 				}
-				v.PercentUsed = &v1031
+				v.PercentUsed = &v21
 			}
 		case "reasoningLevel":
 			if seen[11] {
@@ -290,18 +290,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v1033 string
+			var v23 string
 			{
-				x1034, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1034 == "" {
+				if x24 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1033 = x1034
+				v23 = x24
 			}
-			v.ReasoningLevel = &v1033
+			v.ReasoningLevel = &v23
 		case "remainingTokens":
 			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "remainingTokens")
@@ -316,18 +316,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1035 int64
+				var v25 int64
 				{
-					x1036, err := d.Int()
+					x26, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1036 < int64(0) {
+					if x26 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1035 = x1036
+					v25 = x26
 				}
-				v.RemainingTokens = &v1035
+				v.RemainingTokens = &v25
 			}
 		case "sessionId":
 			if seen[13] {
@@ -338,18 +338,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v1037 string
+			var v27 string
 			{
-				x1038, err := d.String()
+				x28, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1038 == "" {
+				if x28 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1037 = x1038
+				v27 = x28
 			}
-			v.SessionID = &v1037
+			v.SessionID = &v27
 		case "systemSent":
 			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
@@ -359,15 +359,15 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v1039 bool
+			var v29 bool
 			{
-				x1040, err := d.Bool()
+				x30, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1039 = x1040
+				v29 = x30
 			}
-			v.SystemSent = &v1039
+			v.SystemSent = &v29
 		case "thinkingLevel":
 			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
@@ -377,18 +377,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v1041 string
+			var v31 string
 			{
-				x1042, err := d.String()
+				x32, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1042 == "" {
+				if x32 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1041 = x1042
+				v31 = x32
 			}
-			v.ThinkingLevel = &v1041
+			v.ThinkingLevel = &v31
 		case "totalTokens":
 			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "totalTokens")
@@ -403,18 +403,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1043 int64
+				var v33 int64
 				{
-					x1044, err := d.Int()
+					x34, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1044 < int64(0) {
+					if x34 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1043 = x1044
+					v33 = x34
 				}
-				v.TotalTokens = &v1043
+				v.TotalTokens = &v33
 			}
 		case "updatedAt":
 			if seen[17] {
@@ -430,18 +430,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1045 int64
+				var v35 int64
 				{
-					x1046, err := d.Int()
+					x36, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1046 < int64(0) {
+					if x36 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1045 = x1046
+					v35 = x36
 				}
-				v.UpdatedAt = &v1045
+				v.UpdatedAt = &v35
 			}
 		case "verboseLevel":
 			if seen[18] {
@@ -452,18 +452,18 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v1047 string
+			var v37 string
 			{
-				x1048, err := d.String()
+				x38, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1048 == "" {
+				if x38 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1047 = x1048
+				v37 = x38
 			}
-			v.VerboseLevel = &v1047
+			v.VerboseLevel = &v37
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -537,11 +537,11 @@ func (v *SessionStatus) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1049, x1050 := range v.Flags {
-			if i1049 > 0 {
+		for i39, x40 := range v.Flags {
+			if i39 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1050)
+			b = wire.AppendString(b, x40)
 		}
 		b = append(b, ']')
 	}
@@ -728,14 +728,14 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1123, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1123 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x1123
+				v.HeartbeatSeconds = x1
 			}
 		case "providerSummary":
 			if seen[1] {
@@ -750,8 +750,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1124 := make([]string, 0)
-				for i1125 := 0; ; i1125++ {
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -759,22 +759,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1126 := wire.Path{
-						Index:   i1125,
+					ip4 := wire.Path{
+						Index:   i3,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1127 string
+					var el5 string
 					{
-						x1128, err := d.String()
+						x6, err := d.String()
 						if err != nil {
-							return wire.At(&ip1126, err)
+							return wire.At(&ip4, err)
 						}
-						el1127 = x1128
+						el5 = x6
 					}
-					x1124 = append(x1124, el1127)
+					x2 = append(x2, el5)
 				}
-				v.ProviderSummary = x1124
+				v.ProviderSummary = x2
 			}
 		case "queuedSystemEvents":
 			if seen[2] {
@@ -789,8 +789,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1129 := make([]string, 0)
-				for i1130 := 0; ; i1130++ {
+				x7 := make([]string, 0)
+				for i8 := 0; ; i8++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -798,22 +798,22 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1131 := wire.Path{
-						Index:   i1130,
+					ip9 := wire.Path{
+						Index:   i8,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1132 string
+					var el10 string
 					{
-						x1133, err := d.String()
+						x11, err := d.String()
 						if err != nil {
-							return wire.At(&ip1131, err)
+							return wire.At(&ip9, err)
 						}
-						el1132 = x1133
+						el10 = x11
 					}
-					x1129 = append(x1129, el1132)
+					x7 = append(x7, el10)
 				}
-				v.QueuedSystemEvents = x1129
+				v.QueuedSystemEvents = x7
 			}
 		case "sessions":
 			if seen[3] {
@@ -871,11 +871,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1134, x1135 := range v.ProviderSummary {
-			if i1134 > 0 {
+		for i12, x13 := range v.ProviderSummary {
+			if i12 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1135)
+			b = wire.AppendString(b, x13)
 		}
 		b = append(b, ']')
 	}
@@ -884,11 +884,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1136, x1137 := range v.QueuedSystemEvents {
-			if i1136 > 0 {
+		for i14, x15 := range v.QueuedSystemEvents {
+			if i14 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1137)
+			b = wire.AppendString(b, x15)
 		}
 		b = append(b, ']')
 	}
@@ -943,14 +943,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1138, err := d.Int()
+				x1, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1138 < int64(0) {
+				if x1 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1138
+				v.Count = x1
 			}
 		case "defaults":
 			if seen[1] {
@@ -974,14 +974,14 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1139, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1139 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x1139
+				v.Path = x2
 			}
 		case "recent":
 			if seen[3] {
@@ -996,8 +996,8 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1140 := make([]SessionStatus, 0)
-				for i1141 := 0; ; i1141++ {
+				x3 := make([]SessionStatus, 0)
+				for i4 := 0; ; i4++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1005,21 +1005,21 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i1141 >= 5 {
+					if i4 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip1142 := wire.Path{
-						Index:   i1141,
+					ip5 := wire.Path{
+						Index:   i4,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1143 SessionStatus
-					if err := el1143.DecodeJSON(d, &ip1142); err != nil {
+					var el6 SessionStatus
+					if err := el6.DecodeJSON(d, &ip5); err != nil {
 						return err
 					}
-					x1140 = append(x1140, el1143)
+					x3 = append(x3, el6)
 				}
-				v.Recent = x1140
+				v.Recent = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -1054,11 +1054,11 @@ func (v *StatusResultSessions) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i1144, x1145 := range v.Recent {
-			if i1144 > 0 {
+		for i7, x8 := range v.Recent {
+			if i7 > 0 {
 				b = append(b, ',')
 			}
-			b = x1145.AppendJSON(b)
+			b = x8.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
@@ -1113,18 +1113,18 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v1146 int64
+				var v1 int64
 				{
-					x1147, err := d.Int()
+					x2, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x1147 < int64(0) {
+					if x2 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v1146 = x1147
+					v1 = x2
 				}
-				v.AuthAgeMs = &v1146
+				v.AuthAgeMs = &v1
 			}
 		case "linked":
 			if seen[1] {
@@ -1136,11 +1136,11 @@ func (v *StatusResultWeb) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1148, err := d.Bool()
+				x3, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Linked = x1148
+				v.Linked = x3
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -31,15 +31,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "deviceFamily",
 				Parent: p,
 			}
-			var v1149 string
+			var v1 string
 			{
-				x1150, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1149 = x1150
+				v1 = x2
 			}
-			v.DeviceFamily = &v1149
+			v.DeviceFamily = &v1
 		case "host":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "host")
@@ -49,15 +49,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "host",
 				Parent: p,
 			}
-			var v1151 string
+			var v3 string
 			{
-				x1152, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1151 = x1152
+				v3 = x4
 			}
-			v.Host = &v1151
+			v.Host = &v3
 		case "instanceId":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "instanceId")
@@ -67,15 +67,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "instanceId",
 				Parent: p,
 			}
-			var v1153 string
+			var v5 string
 			{
-				x1154, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1153 = x1154
+				v5 = x6
 			}
-			v.InstanceID = &v1153
+			v.InstanceID = &v5
 		case "ip":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "ip")
@@ -85,15 +85,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "ip",
 				Parent: p,
 			}
-			var v1155 string
+			var v7 string
 			{
-				x1156, err := d.String()
+				x8, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1155 = x1156
+				v7 = x8
 			}
-			v.IP = &v1155
+			v.IP = &v7
 		case "lastInputSeconds":
 			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "lastInputSeconds")
@@ -103,18 +103,18 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "lastInputSeconds",
 				Parent: p,
 			}
-			var v1157 int64
+			var v9 int64
 			{
-				x1158, err := d.Int()
+				x10, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1158 < int64(0) {
+				if x10 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1157 = x1158
+				v9 = x10
 			}
-			v.LastInputSeconds = &v1157
+			v.LastInputSeconds = &v9
 		case "mode":
 			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "mode")
@@ -124,15 +124,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "mode",
 				Parent: p,
 			}
-			var v1159 string
+			var v11 string
 			{
-				x1160, err := d.String()
+				x12, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1159 = x1160
+				v11 = x12
 			}
-			v.Mode = &v1159
+			v.Mode = &v11
 		case "modelIdentifier":
 			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "modelIdentifier")
@@ -142,15 +142,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "modelIdentifier",
 				Parent: p,
 			}
-			var v1161 string
+			var v13 string
 			{
-				x1162, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1161 = x1162
+				v13 = x14
 			}
-			v.ModelIdentifier = &v1161
+			v.ModelIdentifier = &v13
 		case "platform":
 			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "platform")
@@ -160,15 +160,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "platform",
 				Parent: p,
 			}
-			var v1163 string
+			var v15 string
 			{
-				x1164, err := d.String()
+				x16, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1163 = x1164
+				v15 = x16
 			}
-			v.Platform = &v1163
+			v.Platform = &v15
 		case "reason":
 			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "reason")
@@ -178,15 +178,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "reason",
 				Parent: p,
 			}
-			var v1165 string
+			var v17 string
 			{
-				x1166, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1165 = x1166
+				v17 = x18
 			}
-			v.Reason = &v1165
+			v.Reason = &v17
 		case "tags":
 			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "tags")
@@ -200,8 +200,8 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x1167 := make([]string, 0)
-				for i1168 := 0; ; i1168++ {
+				x19 := make([]string, 0)
+				for i20 := 0; ; i20++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -209,22 +209,22 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip1169 := wire.Path{
-						Index:   i1168,
+					ip21 := wire.Path{
+						Index:   i20,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el1170 string
+					var el22 string
 					{
-						x1171, err := d.String()
+						x23, err := d.String()
 						if err != nil {
-							return wire.At(&ip1169, err)
+							return wire.At(&ip21, err)
 						}
-						el1170 = x1171
+						el22 = x23
 					}
-					x1167 = append(x1167, el1170)
+					x19 = append(x19, el22)
 				}
-				v.Tags = x1167
+				v.Tags = x19
 			}
 		case "text":
 			if seen[10] {
@@ -236,14 +236,14 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1172, err := d.String()
+				x24, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1172 == "" {
+				if x24 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Text = x1172
+				v.Text = x24
 			}
 		case "version":
 			if seen[11] {
@@ -254,15 +254,15 @@ func (v *SystemEventParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "version",
 				Parent: p,
 			}
-			var v1173 string
+			var v25 string
 			{
-				x1174, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1173 = x1174
+				v25 = x26
 			}
-			v.Version = &v1173
+			v.Version = &v25
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -351,11 +351,11 @@ func (v *SystemEventParams) AppendJSON(b []byte) []byte {
 	if v.Tags != nil {
 		b = append(b, ",\"tags\":"...)
 		b = append(b, '[')
-		for i1175, x1176 := range v.Tags {
-			if i1175 > 0 {
+		for i27, x28 := range v.Tags {
+			if i27 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x1176)
+			b = wire.AppendString(b, x28)
 		}
 		b = append(b, ']')
 	}
@@ -416,11 +416,11 @@ func (v *SystemEventResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1177, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x1177
+				v.Ok = x1
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

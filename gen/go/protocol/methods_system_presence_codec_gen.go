@@ -60,8 +60,8 @@ func (v *SystemPresenceResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 		if err := d.BeginArray(); err != nil {
 			return wire.At(p, err)
 		}
-		x1178 := make([]PresenceEntry, 0)
-		for i1179 := 0; ; i1179++ {
+		x1 := make([]PresenceEntry, 0)
+		for i2 := 0; ; i2++ {
 			more, err := d.NextElem()
 			if err != nil {
 				return wire.At(p, err)
@@ -69,18 +69,18 @@ func (v *SystemPresenceResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			if !more {
 				break
 			}
-			ip1180 := wire.Path{
-				Index:   i1179,
+			ip3 := wire.Path{
+				Index:   i2,
 				IsIndex: true,
 				Parent:  p,
 			}
-			var el1181 PresenceEntry
-			if err := el1181.DecodeJSON(d, &ip1180); err != nil {
+			var el4 PresenceEntry
+			if err := el4.DecodeJSON(d, &ip3); err != nil {
 				return err
 			}
-			x1178 = append(x1178, el1181)
+			x1 = append(x1, el4)
 		}
-		x = x1178
+		x = x1
 	}
 	*v = x
 	return nil
@@ -92,11 +92,11 @@ func (v *SystemPresenceResult) AppendJSON(b []byte) []byte {
 		return append(b, "[]"...)
 	}
 	b = append(b, '[')
-	for i1182, x1183 := range *v {
-		if i1182 > 0 {
+	for i5, x6 := range *v {
+		if i5 > 0 {
 			b = append(b, ',')
 		}
-		b = x1183.AppendJSON(b)
+		b = x6.AppendJSON(b)
 	}
 	b = append(b, ']')
 	return b

@@ -31,15 +31,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1195 string
+			var v1 string
 			{
-				x1196, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1195 = x1196
+				v1 = x2
 			}
-			v.AccountID = &v1195
+			v.AccountID = &v1
 		case "force":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "force")
@@ -49,15 +49,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "force",
 				Parent: p,
 			}
-			var v1197 bool
+			var v3 bool
 			{
-				x1198, err := d.Bool()
+				x4, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1197 = x1198
+				v3 = x4
 			}
-			v.Force = &v1197
+			v.Force = &v3
 		case "timeoutMs":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -67,18 +67,18 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v1199 int64
+			var v5 int64
 			{
-				x1200, err := d.Int()
+				x6, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1200 < int64(0) {
+				if x6 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1199 = x1200
+				v5 = x6
 			}
-			v.TimeoutMs = &v1199
+			v.TimeoutMs = &v5
 		case "verbose":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "verbose")
@@ -88,15 +88,15 @@ func (v *WebLoginStartParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "verbose",
 				Parent: p,
 			}
-			var v1201 bool
+			var v7 bool
 			{
-				x1202, err := d.Bool()
+				x8, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1201 = x1202
+				v7 = x8
 			}
-			v.Verbose = &v1201
+			v.Verbose = &v7
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -186,14 +186,14 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1203, err := d.String()
+				x1, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1203 == "" {
+				if x1 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1203
+				v.Message = x1
 			}
 		case "qrDataUrl":
 			if seen[1] {
@@ -204,18 +204,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrDataUrl",
 				Parent: p,
 			}
-			var v1204 string
+			var v2 string
 			{
-				x1205, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1205 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1204 = x1205
+				v2 = x3
 			}
-			v.QRDataURL = &v1204
+			v.QRDataURL = &v2
 		case "qrText":
 			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "qrText")
@@ -225,18 +225,18 @@ func (v *WebLoginStartResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "qrText",
 				Parent: p,
 			}
-			var v1206 string
+			var v4 string
 			{
-				x1207, err := d.String()
+				x5, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1207 == "" {
+				if x5 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v1206 = x1207
+				v4 = x5
 			}
-			v.QRText = &v1206
+			v.QRText = &v4
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}

@@ -31,15 +31,15 @@ func (v *WebLoginWaitParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "accountId",
 				Parent: p,
 			}
-			var v1208 string
+			var v1 string
 			{
-				x1209, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v1208 = x1209
+				v1 = x2
 			}
-			v.AccountID = &v1208
+			v.AccountID = &v1
 		case "timeoutMs":
 			if seen[1] {
 				return wire.Errorf(p, "duplicate property %q", "timeoutMs")
@@ -49,18 +49,18 @@ func (v *WebLoginWaitParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "timeoutMs",
 				Parent: p,
 			}
-			var v1210 int64
+			var v3 int64
 			{
-				x1211, err := d.Int()
+				x4, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1211 < int64(0) {
+				if x4 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v1210 = x1211
+				v3 = x4
 			}
-			v.TimeoutMs = &v1210
+			v.TimeoutMs = &v3
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -134,11 +134,11 @@ func (v *WebLoginWaitResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1212, err := d.Bool()
+				x1, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Connected = x1212
+				v.Connected = x1
 			}
 		case "message":
 			if seen[1] {
@@ -150,14 +150,14 @@ func (v *WebLoginWaitResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x1213, err := d.String()
+				x2, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1213 == "" {
+				if x2 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Message = x1213
+				v.Message = x2
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))

@@ -244,44 +244,48 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 		if methodTable[30].In(v) {
 			return m.dispatchNodeEvent(ctx, c, d, v)
 		}
-	case "node.pair.request":
+	case "talk.mode":
 		if methodTable[31].In(v) {
+			return m.dispatchTalkMode(ctx, c, d, v)
+		}
+	case "node.pair.request":
+		if methodTable[32].In(v) {
 			return m.dispatchNodePairRequest(ctx, c, d, v)
 		}
 	case "node.pair.list":
-		if methodTable[32].In(v) {
+		if methodTable[33].In(v) {
 			return m.dispatchNodePairList(ctx, c, d, v)
 		}
 	case "node.pair.approve":
-		if methodTable[33].In(v) {
+		if methodTable[34].In(v) {
 			return m.dispatchNodePairApprove(ctx, c, d, v)
 		}
 	case "node.pair.reject":
-		if methodTable[34].In(v) {
+		if methodTable[35].In(v) {
 			return m.dispatchNodePairReject(ctx, c, d, v)
 		}
 	case "node.pair.verify":
-		if methodTable[35].In(v) {
+		if methodTable[36].In(v) {
 			return m.dispatchNodePairVerify(ctx, c, d, v)
 		}
 	case "device.pair.list":
-		if methodTable[36].In(v) {
+		if methodTable[37].In(v) {
 			return m.dispatchDevicePairList(ctx, c, d, v)
 		}
 	case "device.pair.approve":
-		if methodTable[37].In(v) {
+		if methodTable[38].In(v) {
 			return m.dispatchDevicePairApprove(ctx, c, d, v)
 		}
 	case "device.pair.reject":
-		if methodTable[38].In(v) {
+		if methodTable[39].In(v) {
 			return m.dispatchDevicePairReject(ctx, c, d, v)
 		}
 	case "device.token.rotate":
-		if methodTable[39].In(v) {
+		if methodTable[40].In(v) {
 			return m.dispatchDeviceTokenRotate(ctx, c, d, v)
 		}
 	case "device.token.revoke":
-		if methodTable[40].In(v) {
+		if methodTable[41].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
 		}
 	}
@@ -879,6 +883,26 @@ func (m *Mux[C]) dispatchNodeEvent(ctx context.Context, c C, d *wire.Decoder, v 
 		h = UnimplementedNodesHandler[C]{}
 	}
 	r, err := h.NodeEvent(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTalkMode decodes the params of "talk.mode" and calls the "nodes" group's TalkMode.
+func (m *Mux[C]) dispatchTalkMode(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTalkModeParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.nodes
+	if h == nil {
+		h = UnimplementedNodesHandler[C]{}
+	}
+	r, err := h.TalkMode(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

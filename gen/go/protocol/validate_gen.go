@@ -126,6 +126,9 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "events/shutdown.json#/$defs/payload":
 		var v ShutdownEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/talk.mode.json#/$defs/payload":
+		var v TalkModeEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "events/tick.json#/$defs/payload":
 		var v TickEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -421,6 +424,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/system-presence.json#/$defs/result":
 		var v SystemPresenceResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/talk.mode.json#/$defs/params":
+		var v TalkModeParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/talk.mode.json#/$defs/result":
+		var v TalkModeResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/wake.json#/$defs/params":
 		var v WakeParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -486,6 +495,7 @@ func SchemaRefs() []string {
 		"events/node.pair.resolved.json#/$defs/payload",
 		"events/presence.json#/$defs/payload",
 		"events/shutdown.json#/$defs/payload",
+		"events/talk.mode.json#/$defs/payload",
 		"events/tick.json#/$defs/payload",
 		"frames/event.json#/$defs/EventFrame",
 		"frames/frame.json#/$defs/Frame",
@@ -581,6 +591,8 @@ func SchemaRefs() []string {
 		"methods/system-event.json#/$defs/result",
 		"methods/system-presence.json#/$defs/params",
 		"methods/system-presence.json#/$defs/result",
+		"methods/talk.mode.json#/$defs/params",
+		"methods/talk.mode.json#/$defs/result",
 		"methods/wake.json#/$defs/params",
 		"methods/wake.json#/$defs/result",
 		"methods/web.login.start.json#/$defs/params",

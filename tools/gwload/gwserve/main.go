@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 )
 
@@ -84,6 +85,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("gwserve: %v", err)
 	}
+	core.Serve(srv)
 	cln, err := net.Listen("tcp", *ctl)
 	if err != nil {
 		log.Fatalf("gwserve: %v", err)

@@ -17,7 +17,7 @@ type emitter struct {
 	out      *output
 	tf, cf   *jen.File         // the types and codec files of the type being declared
 	patterns map[string]string // pattern → var name
-	tmp      int
+	tmp      int               // last local variable number of the type being declared
 }
 
 func (e *emitter) local(prefix string) string {
@@ -162,6 +162,8 @@ func (e *emitter) declare(n *model.Named) {
 		return // decoded into its canonical type; no type of its own
 	}
 	stem := fileStem(n.File)
+	// Locals are numbered per type, so a new schema renames nothing in other files.
+	e.tmp = 0
 	e.tf, e.cf = e.out.file(stem+"_types_gen.go"), e.out.file(stem+"_codec_gen.go")
 	doc := n.Name + ": " + n.Description
 	if n.Description == "" {

@@ -94,7 +94,15 @@ func Read(files Files) (*Model, Problems) {
 	// Then build the bodies.
 	for _, n := range r.namedInOrder() {
 		root := n.Key == "" && IsConfig(n.File)
-		s := r.node(n.File, n.Pointer(), n.Raw, n.Name, root)
+		var s *Schema
+		if root {
+			// The config file is the original's shape, exported from its zod schema
+			// (tools/configschema): it is checked against the config dialect, not
+			// modelled as wire types (protogen makes its Go types separately).
+			s = r.configRoot(n.File, n.Raw)
+		} else {
+			s = r.node(n.File, n.Pointer(), n.Raw, n.Name, root)
+		}
 		s.Named = n
 		n.Schema = s
 		if n.Description == "" {

@@ -193,8 +193,9 @@ func TestBreaking(t *testing.T) {
 			[]string{"frames/frame.json#/$defs/Frame: frame definition removed"}},
 
 		// The config file.
-		{"config property removed", nil, []edit{del(cfg, "/properties/port")},
-			[]string{"config/clawdbot.json#/properties/port: property removed"}},
+		// The config root is the original's shape (tools/configschema), not a wire
+		// type: its own properties are not compared (the gateway migrates old keys).
+		{"config root property removed: not compared", nil, []edit{del(cfg, "/properties/port")}, nil},
 		{"config def narrowed", nil, []edit{set(cfg, "/$defs/Gateway/properties/bind/enum", `["loopback"]`)},
 			[]string{`config/clawdbot.json#/$defs/Gateway/properties/bind: enum value "lan" removed`}},
 		{"config removed", nil, []edit{raw(cfg, "")},

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package main
-
-import "os"
-
-// restartSignals: there is no SIGUSR1 here; config changes still restart in process.
-func restartSignals() []os.Signal { return nil }

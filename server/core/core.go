@@ -1,0 +1,26 @@
+// Package core hands the gateway's core method groups — system, devices, nodes and
+// config — to a server's Mux, configured from the server's options. The transport
+// (server/gateway) serves no group itself; whoever builds a server calls Serve, then
+// hands it the other groups (agent, chat, send, ...).
+package core
+
+import (
+	"github.com/clawgate/gateway/server/configapi"
+	"github.com/clawgate/gateway/server/devices"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/nodeapi"
+	"github.com/clawgate/gateway/server/system"
+)
+
+// Serve sets the system, devices, nodes and config groups on s.Mux(). Call it before
+// s.Serve; a group set on the Mux afterwards replaces the core one.
+func Serve(s *gateway.Server) {
+	o := s.Options()
+	m := s.Mux()
+	m.SetSystem(system.New[*gateway.Conn](s, system.Options{LogFile: o.LogFile}))
+	m.SetDevices(devices.New[*gateway.Conn](s, devices.Options{Store: o.Devices, Now: o.Now}))
+	m.SetNodes(nodeapi.New[*gateway.Conn](s, nodeapi.Options{Store: o.Nodes, Live: o.LiveNodes, Now: o.Now, Logger: o.Logger}))
+	m.SetConfig(configapi.New[*gateway.Conn](configapi.Options{
+		Path: o.ConfigPath, HasSecret: o.Secrets.HasSecret, Version: o.Version, GeneratedAt: o.ProcessStart,
+	}))
+}

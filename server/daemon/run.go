@@ -1,0 +1,398 @@
+// Package daemon builds the gateway's components and runs it: the in-process restart
+// loop, the config reload watcher and graceful shutdown. cmd/clawdbot only parses flags
+// and calls Run.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/core"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/logs"
+	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/portkill"
+	"github.com/clawgate/gateway/server/presence"
+	"github.com/clawgate/gateway/server/reload"
+)
+
+// Options are what the gateway command's flags decide.
+type Options struct {
+	// Profile selects the state dir and config (--profile; "dev" for --dev).
+	Profile string
+	// Flags are the port/bind/auth flags; they win over the config file.
+	Flags config.Flags
+	// Verbose logs debug lines on Stdout.
+	Verbose bool
+	// AllowUnconfigured starts without gateway.mode=local in the config.
+	AllowUnconfigured bool
+	// Force stops whatever listens on the gateway port first.
+	Force bool
+	// Version is server.version (CLAWDBOT_VERSION overrides it).
+	Version string
+	// Home is the user's home directory (os.UserHomeDir when "").
+	Home string
+	// Stdout receives the text log (os.Stdout when nil).
+	Stdout io.Writer
+	// Restart, when set, requests an in-process restart on every receive instead of
+	// SIGUSR1 (tests inject it).
+	Restart <-chan struct{}
+}
+
+// restartExpectedMs is announced to clients before an in-process restart (§8.4).
+const restartExpectedMs = 1500
+
+// Run builds the components and runs the gateway until ctx is done: the in-process
+// restart loop (SIGUSR1 or Options.Restart, and config changes that need it), the
+// config reload watcher (gateway.reload.mode) and a graceful shutdown (every client
+// gets a shutdown event and is closed with 1012). The components (providers, agent
+// runtime, node bridge, HTTP surfaces) live for the whole run; each restart builds a
+// new gateway.Server and hands it every method group.
+func Run(ctx context.Context, o Options) error {
+	profile := o.Profile
+	home := o.Home
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("home directory: %w", err)
+		}
+		home = h
+	}
+	stdout := o.Stdout
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	env := config.OSEnv()
+	for k, v := range config.ProfileEnv(env, home, profile) {
+		_ = os.Setenv(k, v)
+	}
+	paths, err := config.ResolvePaths(env, home, profile)
+	if err != nil {
+		return err
+	}
+	file, err := config.Load(paths.ConfigPath)
+	if err != nil {
+		return err
+	}
+	if err := config.ModeGuard(file, o.AllowUnconfigured); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(paths.StateDir, 0o700); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	logPath, maxBytes, maxFiles := logSettings(file, paths.StateDir)
+	logFile, err := logs.Open(logPath, maxBytes, maxFiles)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	fileLevel, level := config.LogLevels(&file.Config) // logging.level, logging.consoleLevel
+	if o.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(logs.NewHandler(
+		slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level}),
+		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: fileLevel}),
+	))
+	tightenSecretPerms(paths, file, log)
+	if m, u := file.Notes(); m != "" || u != "" {
+		if m != "" {
+			log.Info(m)
+		}
+		if u != "" {
+			log.Warn(u)
+		}
+	}
+	if o.Flags.Token != "" || o.Flags.Password != "" {
+		log.Warn("--token/--password are visible to every local user in the process list; put the secret in gateway.auth (the config file is 0600) or in CLAWDBOT_GATEWAY_TOKEN / CLAWDBOT_GATEWAY_PASSWORD instead")
+	}
+	devices, err := auth.OpenStore(auth.StoreOptions{Dir: paths.StateDir, Logger: log})
+	if err != nil {
+		return fmt.Errorf("device store: %w", err)
+	}
+	nodeStore, err := nodes.OpenStore(nodes.StoreOptions{StateDir: paths.StateDir, Logger: log})
+	if err != nil {
+		return fmt.Errorf("node pairing store: %w", err)
+	}
+	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
+		flags: o.Flags}
+	svc.inbound.log = log
+	if err := startServices(ctx, svc); err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := svc.close(cctx); err != nil {
+			log.Warn("closing services", "err", err)
+		}
+	}()
+	ver := o.Version
+	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
+		ver = v
+	}
+	commit, _ := env("GIT_COMMIT")
+	start := time.Now()
+	pres := presence.New(presence.Options{Self: presence.DefaultSelf(ver)})
+
+	// SIGUSR1 and config reloads that need it restart the server in this process.
+	restart := make(chan string, 1)
+	requestRestart := func(why string) {
+		select {
+		case restart <- why:
+		default:
+		}
+	}
+	if o.Restart != nil {
+		go func() {
+			for {
+				select {
+				case <-o.Restart:
+					requestRestart("SIGUSR1")
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	} else {
+		usr1 := make(chan os.Signal, 1)
+		if sigs := restartSignals(); len(sigs) > 0 {
+			signal.Notify(usr1, sigs...)
+		}
+		defer signal.Stop(usr1)
+		go func() {
+			for range usr1 {
+				requestRestart("SIGUSR1")
+			}
+		}()
+	}
+	var healthVersion int64
+	// One brake on secret guessing for the process: an in-process restart must not
+	// hand a guesser a fresh budget.
+	throttle := auth.NewThrottle(auth.ThrottleOptions{})
+	cfgHealth := &configHealth{path: paths.ConfigPath}
+	cfgHealth.loaded(file)
+	for {
+		res, err := config.Resolve(&file.Config, env, o.Flags)
+		if err != nil {
+			return err
+		}
+		if err := res.CheckBind(); err != nil {
+			return err
+		}
+		if o.Force && healthVersion == 0 {
+			if err := portkill.FreePort(ctx, res.Port, log); err != nil {
+				return err
+			}
+		}
+		// Derived helpers (and child processes) see the effective port, as in the original.
+		_ = os.Setenv("CLAWDBOT_GATEWAY_PORT", strconv.Itoa(res.Port))
+		addr := net.JoinHostPort(res.Host, strconv.Itoa(res.Port))
+		ln, err := listenRetry(ctx, addr, healthVersion > 0)
+		if err != nil {
+			return err
+		}
+		// A new method table per server: core serves the gateway's own groups (system,
+		// devices, nodes, config) and every component hands over the ones it serves.
+		mux := protocol.NewMux[*gateway.Conn]()
+		srv, err := gateway.New(gateway.Options{
+			Mux:                    mux,
+			Addr:                   addr,
+			Secrets:                auth.Secrets{Mode: auth.Mode(res.Auth.Mode), Token: res.Auth.Token, Password: res.Auth.Password},
+			Devices:                devices,
+			Nodes:                  nodeStore,
+			LiveNodes:              svc.liveNodes(),
+			Version:                ver,
+			Commit:                 commit,
+			StateDir:               paths.StateDir,
+			ConfigPath:             paths.ConfigPath,
+			MainKey:                sessionMainKey(file),
+			MaxPayload:             res.MaxPayload,
+			MaxBufferedBytes:       res.MaxBufferedBytes,
+			TickInterval:           res.TickInterval,
+			ProcessStart:           start,
+			Presence:               pres,
+			HealthVersion:          healthVersion,
+			LogFile:                logFile.Path(),
+			AllowedOrigins:         allowedOrigins(file),
+			AllowInsecureControlUI: file.Config.Gateway != nil && file.Config.Gateway.ControlUI != nil && file.Config.Gateway.ControlUI.AllowInsecureAuth,
+			AuthThrottle:           throttle,
+			Logger:                 log,
+		})
+		if err == nil {
+			core.Serve(srv)
+			srv.AddHealthSource(cfgHealth.source)
+			err = svc.attach(srv, mux)
+		}
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		wctx, stopWatch := context.WithCancel(ctx)
+		go reload.Watch(wctx, paths.ConfigPath, 200*time.Millisecond, reloadDebounce(file), func() {
+			next, plan, err := planReload(paths.ConfigPath, file)
+			switch {
+			case errors.Is(err, errConfigVanished):
+				if cfgHealth.failed(err) {
+					log.Warn("config reload skipped: the config file is gone; the running config stays until it is back", "path", paths.ConfigPath)
+					srv.RefreshHealth()
+				}
+			case err != nil:
+				if cfgHealth.failed(err) {
+					log.Error("config reload skipped: the new file is invalid; the running config stays", "err", err)
+					srv.RefreshHealth()
+				}
+			default:
+				cfgHealth.loaded(next)
+				srv.RefreshHealth()
+				if m, u := next.Notes(); m != "" || u != "" {
+					log.Info("reloaded config: " + m + " " + u)
+				}
+			}
+			switch {
+			case err != nil:
+			case plan.NoopReason != "":
+				log.Info("config change needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
+				if next != nil {
+					file = next // "reload mode off": kept for the next restart, not applied
+				}
+			case plan.Restart:
+				log.Info("config change needs a restart", "changed", plan.Changed, "mode", plan.Mode)
+				file = next
+				svc.reconfigure(ctx, next)
+				requestRestart("config change")
+			default:
+				file = next
+				// Components apply what they read (providers, the agent's model).
+				svc.reconfigure(ctx, next)
+				log.Info("config reloaded (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
+			}
+		})
+		var why string
+		select {
+		case err := <-served:
+			stopWatch()
+			if err != nil {
+				return err
+			}
+			return nil
+		case <-ctx.Done():
+			stopWatch()
+			log.Info("shutting down", "reason", "signal")
+			shutdown(srv, log, "gateway stopping", 0)
+			<-served
+			return nil
+		case why = <-restart:
+		}
+		stopWatch()
+		log.Info("restarting in process", "reason", why)
+		shutdown(srv, log, "gateway restarting", restartExpectedMs)
+		<-served
+		healthVersion = srv.HealthVersion()
+		if why == "SIGUSR1" {
+			switch next, err := config.Load(paths.ConfigPath); {
+			case err != nil:
+				log.Warn("config invalid; restarting with the previous one", "err", err)
+			case !next.Exists && file.Exists:
+				log.Warn("config file is gone; restarting with the previous one", "path", paths.ConfigPath)
+			default:
+				file = next
+				svc.reconfigure(ctx, next)
+			}
+		}
+	}
+}
+
+func shutdown(srv *gateway.Server, log *slog.Logger, reason string, restartMs int64) {
+	// A watchdog: close must not hang the process (§8.4 uses 5 s).
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx, reason, restartMs); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+}
+
+// listenRetry binds addr. At start-up a busy port is another instance and fails at
+// once; after an in-process restart the old listener may take a moment to release the
+// port, so it is retried briefly.
+func listenRetry(ctx context.Context, addr string, retry bool) (net.Listener, error) {
+	for i := 0; ; i++ {
+		ln, err := gateway.Listen(addr)
+		if err == nil || !retry || i >= 40 {
+			return ln, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// errConfigVanished: the config file the gateway runs on was deleted (or moved away).
+var errConfigVanished = errors.New("config file vanished")
+
+// planReload loads the changed file and decides what it needs. A file that vanished
+// is not an edit to an empty config — applying that would restart the gateway with
+// defaults, auth off — so the running config stays, as for an invalid file.
+func planReload(path string, cur *config.File) (*config.File, reload.Plan, error) {
+	next, err := config.Load(path)
+	if err != nil {
+		return nil, reload.Plan{}, err
+	}
+	if !next.Exists && cur.Exists {
+		return nil, reload.Plan{}, errConfigVanished
+	}
+	mode := ""
+	if next.Config.Gateway != nil && next.Config.Gateway.Reload != nil {
+		mode = string(next.Config.Gateway.Reload.Mode)
+	}
+	return next, reload.Decide(mode, reload.Diff(cur.Config, next.Config)), nil
+}
+
+func reloadDebounce(f *config.File) time.Duration {
+	if g := f.Config.Gateway; g != nil && g.Reload != nil && g.Reload.DebounceMs > 0 {
+		return time.Duration(g.Reload.DebounceMs) * time.Millisecond
+	}
+	return 300 * time.Millisecond
+}
+
+// logSettings reads logging.* with defaults: <stateDir>/logs/gateway.log.
+func logSettings(f *config.File, stateDir string) (string, int64, int) {
+	path := filepath.Join(stateDir, "logs", "gateway.log")
+	var maxBytes int64
+	maxFiles := 0
+	if l := f.Config.Logging; l != nil {
+		if l.File != nil && *l.File != "" {
+			path = *l.File
+		}
+		if l.MaxFileBytes != nil {
+			maxBytes = int64(*l.MaxFileBytes)
+		}
+		if l.MaxFiles != nil {
+			maxFiles = *l.MaxFiles
+		}
+	}
+	return path, maxBytes, maxFiles
+}
+
+func allowedOrigins(f *config.File) []string {
+	if g := f.Config.Gateway; g != nil && g.ControlUI != nil {
+		return g.ControlUI.AllowedOrigins
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/hooks"
+	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// component is a long-lived part of the daemon (providers, agent runtime, node bridge,
+// HTTP surfaces). It is built once per process and survives in-process restarts: each
+// new gateway.Server gets it attached (health sources, HTTP routes), and it hands the
+// method groups it serves to the server's Mux, one line per group.
+type component interface {
+	attach(srv *gateway.Server, mux *methods) error
+	close(ctx context.Context) error
+}
+
+// reconfigurer is a component that applies a changed config file without a restart
+// (the parts the original reads live: providers, the agent's model).
+type reconfigurer interface {
+	reconfigure(ctx context.Context, next *config.File)
+}
+
+// services holds the components and the late-bound links between them (the agent
+// runtime needs the providers to deliver; the providers need the runtime for inbound
+// messages).
+type services struct {
+	log   *slog.Logger
+	paths config.Paths
+	file  *config.File // the config at start-up
+	env   config.Env
+	// flags are the gateway command's port/bind/auth flags (ports derive from them).
+	flags config.Flags
+	// nodeStore is the node pairing store (opened before the services).
+	nodeStore *nodes.Store
+
+	list []component
+	// sender delivers through the providers (nil until they are built).
+	sender providers.Sender
+	// inbound forwards received messages to whatever consumes them (the agent runtime).
+	inbound inboundSwitch
+	// runner starts hook runs. The agent runtime's builder sets it (builders run
+	// before any server is attached, so requests read it without a lock); nil → the
+	// hooks answer 503 "agent runtime unavailable".
+	runner hooks.Runner
+	reMu   sync.Mutex // serialises reconfigure
+	// current is the running gateway server, for components that broadcast.
+	mu      sync.Mutex
+	current *gateway.Server
+}
+
+type builder func(ctx context.Context, s *services) (component, error)
+
+// builders are the component constructors, in dependency order. Each capability adds
+// its constructor here. The agent runtime comes last: it uses the providers' sender.
+func builders() []builder {
+	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
+}
+
+func startServices(ctx context.Context, s *services) error {
+	for _, b := range builders() {
+		c, err := b(ctx, s)
+		if err != nil {
+			_ = s.close(context.Background())
+			return err
+		}
+		if c != nil {
+			s.list = append(s.list, c)
+		}
+	}
+	return nil
+}
+
+// methods is the method table of a gateway server.
+type methods = protocol.Mux[*gateway.Conn]
+
+// attach hands a new server and its method table to every component.
+func (s *services) attach(srv *gateway.Server, mux *methods) error {
+	s.mu.Lock()
+	s.current = srv
+	s.mu.Unlock()
+	for _, c := range s.list {
+		if err := c.attach(srv, mux); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// server is the running gateway, or nil between restarts.
+func (s *services) server() *gateway.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+// reconfigure hands a new, valid config file to every component that can apply it.
+func (s *services) reconfigure(ctx context.Context, next *config.File) {
+	s.reMu.Lock() // the reload watcher and a SIGUSR1 restart may both get here
+	defer s.reMu.Unlock()
+	for _, c := range s.list {
+		if r, ok := c.(reconfigurer); ok {
+			r.reconfigure(ctx, next)
+		}
+	}
+}
+
+func (s *services) close(ctx context.Context) error {
+	var errs []error
+	for i := len(s.list) - 1; i >= 0; i-- {
+		errs = append(errs, s.list[i].close(ctx))
+	}
+	s.list = nil
+	return errors.Join(errs...)
+}
+
+// inboundSwitch is a providers.Inbound whose target is set later; until then messages
+// are logged and dropped.
+type inboundSwitch struct {
+	mu     sync.Mutex
+	target providers.Inbound
+	log    *slog.Logger
+}
+
+func (i *inboundSwitch) set(t providers.Inbound) {
+	i.mu.Lock()
+	i.target = t
+	i.mu.Unlock()
+}
+
+func (i *inboundSwitch) Inbound(ctx context.Context, m providers.Message) {
+	i.mu.Lock()
+	t := i.target
+	i.mu.Unlock()
+	if t == nil {
+		if i.log != nil {
+			i.log.Info("inbound message (no agent runtime)", "channel", m.Channel, "from", m.From, "chars", len(m.Text))
+		}
+		return
+	}
+	t.Inbound(ctx, m)
+}

@@ -1,0 +1,100 @@
+package daemon
+
+import (
+	"context"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/bridge"
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/nodes/live"
+)
+
+// nodesService owns the live node registry and the v2 TCP bridge. Both are built
+// once per process and outlive in-process restarts: bridge nodes stay connected while
+// the gateway restarts (role-node WebSockets are closed with the old server and
+// unregister); the bridge's pairing broadcasts go to whichever server is current, and
+// the current server installs itself as the registry's observer (presence).
+type nodesService struct {
+	reg *live.Registry
+	br  *bridge.Server
+}
+
+func buildNodes(ctx context.Context, s *services) (component, error) {
+	c := &nodesService{reg: live.New(live.Options{Logger: s.log})}
+	if s.nodeStore == nil {
+		return c, nil
+	}
+	if !s.file.Features(s.env).Bridge {
+		s.log.Info("bridge disabled (bridge.enabled / CLAWDBOT_BRIDGE_ENABLED)")
+		return c, nil
+	}
+	res, err := config.Resolve(&s.file.Config, s.env, s.flags)
+	if err != nil {
+		c.reg.Close()
+		return nil, err
+	}
+	// The bridge listens where the gateway does (gateway.bind / --bind, loopback by
+	// default) unless bridge.bind says otherwise.
+	host := res.Host
+	if b := s.file.Config.Bridge; b != nil && b.Bind != nil {
+		h, ok := bridge.BindHost(string(*b.Bind), config.TailnetIPv4)
+		if !ok {
+			s.log.Warn("bridge not started: bridge.bind is tailnet but this machine has no tailnet address")
+			return c, nil
+		}
+		host = h
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(res.BridgePort))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// Nodes are an add-on: the gateway still runs, as in the original.
+		s.log.Warn("bridge not started", "addr", addr, "err", err)
+		return c, nil
+	}
+	name, _ := os.Hostname()
+	br, err := bridge.New(bridge.Options{
+		Store: s.nodeStore, Live: c.reg, ServerName: name, Logger: s.log,
+		Broadcast: func(ev protocol.Event) {
+			if srv := s.server(); srv != nil {
+				srv.Broadcast(ev)
+			}
+		},
+	})
+	if err != nil {
+		_ = ln.Close()
+		c.reg.Close()
+		return nil, err
+	}
+	c.br = br
+	go func() {
+		if err := br.Serve(ln); err != nil {
+			s.log.Error("bridge stopped", "err", err)
+		}
+	}()
+	return c, nil
+}
+
+func (c *nodesService) attach(srv *gateway.Server, _ *methods) error { return nil }
+
+func (c *nodesService) close(ctx context.Context) error {
+	var err error
+	if c.br != nil {
+		err = c.br.Close(ctx)
+	}
+	c.reg.Close()
+	return err
+}
+
+// liveNodes is the process's live node registry (nil when the nodes service is absent).
+func (s *services) liveNodes() *live.Registry {
+	for _, c := range s.list {
+		if n, ok := c.(*nodesService); ok {
+			return n.reg
+		}
+	}
+	return nil
+}
