@@ -24,9 +24,11 @@ import (
 	"github.com/mymmrac/telego/telegoapi"
 
 	"github.com/clawgate/gateway/server/access"
+	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
 )
 
 // EnvToken is the environment variable read when telegram.botToken is not set.
@@ -67,7 +69,16 @@ type Config struct {
 	Pairing *pairing.Store
 	// History keeps unanswered group messages for context (optional, with Access).
 	History *grouphistory.Buffer
-	Logger  *slog.Logger
+	// ChunkLimit is channels.telegram.textChunkLimit: replies longer than it are split
+	// (chunk.LimitFor: 4000 when 0, at most the Bot API's 4096).
+	ChunkLimit int
+	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
+	StreamMode string
+	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
+	EditInterval time.Duration
+	// TypingInterval re-sends "typing" during a run (tgstream.DefaultTypingInterval when 0).
+	TypingInterval time.Duration
+	Logger         *slog.Logger
 	// OnChange is called when the running state or last error changes (health refresh).
 	OnChange func()
 }
@@ -491,8 +502,8 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			return providers.Sent{}, mapErr(err, m.To)
 		}
 	}
-	for _, chunk := range split(text, MaxTextChars) {
-		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: chunk})
+	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
+		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c})
 		if err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
@@ -518,28 +529,43 @@ func isImage(u string) bool {
 	return false
 }
 
-// split cuts s into pieces of at most n runes, preferring line breaks.
-func split(s string, n int) []string {
-	var out []string
-	for s != "" {
-		if utf8.RuneCountInString(s) <= n {
-			out = append(out, s)
-			break
-		}
-		cut := len(s)
-		i := 0
-		for pos := range s {
-			if i == n {
-				cut = pos
-				break
-			}
-			i++
-		}
-		if nl := strings.LastIndex(s[:cut], "\n"); nl > cut/2 {
-			cut = nl + 1
-		}
-		out = append(out, s[:cut])
-		s = s[cut:]
+// OpenReply implements providers.ReplyStreamer: a typing indicator while the run goes,
+// and under streamMode partial the reply sent early and edited in place as it grows
+// (block and off: the final reply only, split at ChunkLimit).
+func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) providers.ReplyStream {
+	if _, err := chatID(m.To); err != nil {
+		return nil // Send reports the bad recipient
 	}
-	return out
+	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
+	api := tgstream.Telego{Bot: p.bot}
+	return &replyStream{
+		p:    p,
+		chat: chat,
+		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), Logger: p.log}),
+		typing: tgstream.Typing(ctx, api, chat, tgstream.TypingOptions{Interval: p.cfg.TypingInterval, Logger: p.log}),
+	}
 }
+
+type replyStream struct {
+	p      *Provider
+	chat   string
+	s      *tgstream.Stream
+	typing *tgstream.TypingLoop
+}
+
+func (r *replyStream) Update(ctx context.Context, text string) { r.s.Update(ctx, text) }
+
+func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent, error) {
+	r.typing.Stop() // a message ends Telegram's indicator; none may follow it
+	if err := r.s.Finish(ctx, final); err != nil {
+		return providers.Sent{}, mapErr(err, r.chat)
+	}
+	id := r.s.FirstID()
+	if id == 0 {
+		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
+	}
+	return providers.Sent{MessageID: strconv.FormatInt(id, 10), ChatID: r.chat}, nil
+}
+
+func (r *replyStream) Abort() { r.typing.Stop() }

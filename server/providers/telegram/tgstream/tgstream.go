@@ -88,8 +88,9 @@ type Stream struct {
 	shown    string // its current text
 	pending  string // newest text not yet shown
 	lastEdit time.Time
-	stopped  bool // streaming gave up (too long, or an API error); Finish still delivers
-	blocks   int  // messages sent in block mode
+	stopped  bool  // streaming gave up (too long, or an API error); Finish still delivers
+	blocks   int   // messages sent in block mode
+	firstID  int64 // the first message of the final reply (after Finish)
 }
 
 // New starts a stream for chatID.
@@ -217,14 +218,29 @@ func (s *Stream) Finish(ctx context.Context, final string) error {
 		}
 		start = 1
 	}
+	if start == 1 {
+		s.firstID = s.msgID
+	}
 	for _, c := range chunks[start:] {
-		if _, err := s.api.SendText(ctx, s.chat, c); err != nil {
+		id, err := s.api.SendText(ctx, s.chat, c)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("tgstream: send: %w", err))
 			break
+		}
+		if s.firstID == 0 {
+			s.firstID = id
 		}
 	}
 	s.stopped = true
 	return errors.Join(errs...)
+}
+
+// FirstID is the id of the first message of the final reply (0 before Finish or when
+// nothing was sent).
+func (s *Stream) FirstID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.firstID
 }
 
 // MessageID is the streamed message's id (0 when none was sent).
