@@ -29,6 +29,9 @@ type Client interface {
 	Linked() bool
 	// OwnJID is the linked account (zero when not linked).
 	OwnJID() types.JID
+	// OwnLID is the linked account's LID (zero when unknown): group mentions may
+	// name it instead of the phone JID.
+	OwnLID() types.JID
 	Connect() error
 	Disconnect()
 	IsConnected() bool
@@ -103,6 +106,7 @@ func (r *realClient) OwnJID() types.JID {
 	}
 	return r.cli.Store.ID.ToNonAD()
 }
+func (r *realClient) OwnLID() types.JID { return r.cli.Store.LID.ToNonAD() }
 func (r *realClient) Connect() error    { return r.cli.Connect() }
 func (r *realClient) Disconnect()       { r.cli.Disconnect() }
 func (r *realClient) IsConnected() bool { return r.cli.IsConnected() }

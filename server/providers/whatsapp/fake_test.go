@@ -46,6 +46,7 @@ type fakeClient struct {
 
 	mu        sync.Mutex
 	own       types.JID
+	lid       types.JID
 	connected bool
 	handlers  []func(any)
 	sent      []sentMsg
@@ -60,6 +61,11 @@ func (c *fakeClient) OwnJID() types.JID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.own
+}
+func (c *fakeClient) OwnLID() types.JID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lid
 }
 func (c *fakeClient) Connect() error {
 	c.store.mu.Lock()
