@@ -45,7 +45,9 @@ func echoLLM(t *testing.T, seen ...func(*http.Request)) *httptest.Server {
 // binary: a Telegram message from an allowed sender (long polling against a Bot API
 // server on 127.0.0.1) runs the agent (an OpenAI-compatible streaming server on
 // 127.0.0.1) in that sender's own session, and the reply goes back to the same chat
-// through the Bot API. A sender not in telegram.allowFrom gets nothing, and the
+// through the Bot API. Under dmPolicy allowlist a sender not in allowFrom gets nothing
+// (the default, pairing, is TestTelegramMessagingEndToEnd in server/daemon; streamMode
+// off sends the reply once, when the run ends), and the
 // exchange is in the sender's transcript.
 func TestTelegramAutoReply(t *testing.T) {
 	bot := tgtest.New(t, tgtest.DefaultToken)
@@ -53,7 +55,7 @@ func TestTelegramAutoReply(t *testing.T) {
 	bot.AddChat(8)
 	up := echoLLM(t)
 	cfg := fmt.Sprintf(`{
-		"telegram": {"botToken": %q, "apiBaseUrl": %q, "allowFrom": ["7"]},
+		"telegram": {"botToken": %q, "apiBaseUrl": %q, "dmPolicy": "allowlist", "streamMode": "off", "allowFrom": ["7"]},
 		"agent": {"backend": "openai", "timeoutSeconds": 30, "openai": {"baseUrl": %q, "model": "m1"}}
 	}`, tgtest.DefaultToken, bot.URL(), up.URL+"/v1")
 	p := startProcConfig(t, cfg)
@@ -121,7 +123,7 @@ func TestConfigReloadAppliesProvidersAndAgent(t *testing.T) {
 	defer up.Close()
 	cfg := func(allow, model string) string {
 		return fmt.Sprintf(`{
-			"telegram": {"botToken": %q, "apiBaseUrl": %q, "allowFrom": [%s]},
+			"telegram": {"botToken": %q, "apiBaseUrl": %q, "dmPolicy": "allowlist", "streamMode": "off", "allowFrom": [%s]},
 			"agent": {"backend": "openai", "openai": {"baseUrl": %q, "model": %q}}
 		}`, tgtest.DefaultToken, bot.URL(), allow, up.URL+"/v1", model)
 	}
@@ -130,7 +132,7 @@ func TestConfigReloadAppliesProvidersAndAgent(t *testing.T) {
 	defer cancel()
 
 	bot.PushUpdate(8, 8, "am I allowed?")
-	p.waitOutput(t, "sender not in allowFrom")
+	p.waitOutput(t, "reason=dm-not-allowed")
 	bot.PushUpdate(7, 7, "hello")
 	sent, err := bot.WaitSent(ctx, 1)
 	if err != nil {

@@ -168,8 +168,10 @@ func (p *Provider) replyText(ctx context.Context, chat, text string) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
 	defer cancel()
-	_, err = p.bot.SendMessage(rctx, &telego.SendMessageParams{ChatID: cid, Text: text})
-	return mapErr(err, chat)
+	if _, err = p.bot.SendMessage(rctx, &telego.SendMessageParams{ChatID: cid, Text: text}); err != nil {
+		return mapErr(err, chat)
+	}
+	return nil
 }
 
 // normID normalises an allowFrom entry or sender identity: ids as digits, usernames
