@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
@@ -127,5 +128,44 @@ func TestSendSplitsAtChunkLimit(t *testing.T) {
 		if s.msg.GetConversation() != want[i] || chunk.Units(want[i]) > 50 {
 			t.Fatalf("message %d: %q", i, s.msg.GetConversation())
 		}
+	}
+}
+
+// TestReplyStreamTyping: while a run goes the chat shows "composing" (repeated), the
+// reply is sent whole by Finish and nothing follows it; Abort clears the indicator.
+func TestReplyStreamTyping(t *testing.T) {
+	p, fs := linkedProvider(t, Config{TypingInterval: time.Millisecond})
+	c := fs.last()
+	rs := p.OpenReply(ctx10(t), providers.Outbound{To: "+15551112222"})
+	if rs == nil {
+		t.Fatal("no reply stream while connected")
+	}
+	waitFor(t, "repeated composing", func() bool { return len(c.presences()) >= 2 })
+	rs.Update(ctx10(t), "partial text") // WhatsApp cannot edit: nothing is sent
+	if len(c.sentMsgs()) != 0 {
+		t.Fatal("an update was sent")
+	}
+	sent, err := rs.Finish(ctx10(t), "the reply")
+	if err != nil || sent.MessageID == "" {
+		t.Fatalf("finish: %+v %v", sent, err)
+	}
+	after := len(c.presences())
+	if msgs := c.sentMsgs(); len(msgs) != 1 || msgs[0].msg.GetConversation() != "the reply" {
+		t.Fatalf("sent %+v", msgs)
+	}
+	for _, pr := range c.presences() {
+		if pr != "15551112222@s.whatsapp.net composing" {
+			t.Fatalf("presence %q", pr)
+		}
+	}
+	rs2 := p.OpenReply(ctx10(t), providers.Outbound{To: "+15551112222"})
+	waitFor(t, "composing", func() bool { return len(c.presences()) > after })
+	rs2.Abort()
+	pr := c.presences()
+	if pr[len(pr)-1] != "15551112222@s.whatsapp.net paused" {
+		t.Fatalf("after abort: %q", pr[len(pr)-1])
+	}
+	if p.OpenReply(ctx10(t), providers.Outbound{To: "not a number"}) != nil {
+		t.Fatal("stream for an invalid recipient")
 	}
 }

@@ -38,6 +38,8 @@ type Client interface {
 	// GetQRChannel must be called before Connect, only when not linked.
 	GetQRChannel(ctx context.Context) (<-chan whatsmeow.QRChannelItem, error)
 	SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message) (id string, err error)
+	// SendChatPresence shows (composing) or clears (paused) the typing indicator.
+	SendChatPresence(ctx context.Context, to types.JID, state types.ChatPresence) error
 	Upload(ctx context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 	BuildPollCreation(question string, options []string, maxSelections int) *waE2E.Message
 	// Logout unlinks the device on WhatsApp's side and deletes the local credentials.
@@ -107,6 +109,9 @@ func (r *realClient) OwnJID() types.JID {
 	return r.cli.Store.ID.ToNonAD()
 }
 func (r *realClient) OwnLID() types.JID { return r.cli.Store.LID.ToNonAD() }
+func (r *realClient) SendChatPresence(ctx context.Context, to types.JID, state types.ChatPresence) error {
+	return r.cli.SendChatPresence(ctx, to, state, types.ChatPresenceMediaText)
+}
 func (r *realClient) Connect() error    { return r.cli.Connect() }
 func (r *realClient) Disconnect()       { r.cli.Disconnect() }
 func (r *realClient) IsConnected() bool { return r.cli.IsConnected() }

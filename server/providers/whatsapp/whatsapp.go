@@ -80,7 +80,9 @@ type Config struct {
 	// ChunkLimit is channels.whatsapp.textChunkLimit: longer texts are sent as several
 	// messages (chunk.LimitFor: 4000 when 0).
 	ChunkLimit int
-	Logger     *slog.Logger
+	// TypingInterval re-sends "composing" during a run (DefaultTypingInterval when 0).
+	TypingInterval time.Duration
+	Logger         *slog.Logger
 	// OnChange is called when link or connection state changes (health refresh).
 	OnChange func()
 	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
