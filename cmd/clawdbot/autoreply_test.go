@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +47,9 @@ func echoLLM(t *testing.T, seen ...func(*http.Request)) *httptest.Server {
 // binary: a Telegram message from an allowed sender (long polling against a Bot API
 // server on 127.0.0.1) runs the agent (an OpenAI-compatible streaming server on
 // 127.0.0.1) in that sender's own session, and the reply goes back to the same chat
-// through the Bot API. A sender not in telegram.allowFrom gets nothing, and the
+// through the Bot API. Under dmPolicy allowlist a sender not in allowFrom gets nothing
+// (the default, pairing, is TestTelegramMessagingEndToEnd in server/daemon; streamMode
+// off sends the reply once, when the run ends), and the
 // exchange is in the sender's transcript.
 func TestTelegramAutoReply(t *testing.T) {
 	bot := tgtest.New(t, tgtest.DefaultToken)
@@ -53,7 +57,7 @@ func TestTelegramAutoReply(t *testing.T) {
 	bot.AddChat(8)
 	up := echoLLM(t)
 	cfg := fmt.Sprintf(`{
-		"telegram": {"botToken": %q, "apiBaseUrl": %q, "allowFrom": ["7"]},
+		"telegram": {"botToken": %q, "apiBaseUrl": %q, "dmPolicy": "allowlist", "streamMode": "off", "allowFrom": ["7"]},
 		"agent": {"backend": "openai", "timeoutSeconds": 30, "openai": {"baseUrl": %q, "model": "m1"}}
 	}`, tgtest.DefaultToken, bot.URL(), up.URL+"/v1")
 	p := startProcConfig(t, cfg)
@@ -121,7 +125,7 @@ func TestConfigReloadAppliesProvidersAndAgent(t *testing.T) {
 	defer up.Close()
 	cfg := func(allow, model string) string {
 		return fmt.Sprintf(`{
-			"telegram": {"botToken": %q, "apiBaseUrl": %q, "allowFrom": [%s]},
+			"telegram": {"botToken": %q, "apiBaseUrl": %q, "dmPolicy": "allowlist", "streamMode": "off", "allowFrom": [%s]},
 			"agent": {"backend": "openai", "openai": {"baseUrl": %q, "model": %q}}
 		}`, tgtest.DefaultToken, bot.URL(), allow, up.URL+"/v1", model)
 	}
@@ -130,7 +134,7 @@ func TestConfigReloadAppliesProvidersAndAgent(t *testing.T) {
 	defer cancel()
 
 	bot.PushUpdate(8, 8, "am I allowed?")
-	p.waitOutput(t, "sender not in allowFrom")
+	p.waitOutput(t, "reason=dm-not-allowed")
 	bot.PushUpdate(7, 7, "hello")
 	sent, err := bot.WaitSent(ctx, 1)
 	if err != nil {
@@ -152,5 +156,53 @@ func TestConfigReloadAppliesProvidersAndAgent(t *testing.T) {
 	}
 	if sent[1].ChatID != "8" || sent[1].Text != "answer from m2" || <-models != "m2" {
 		t.Fatalf("after the reload: %+v", sent[1])
+	}
+}
+
+// TestPairingApproveWhileRunning: with the default dmPolicy (pairing) an unknown sender
+// gets a pairing code and the model is never asked; `clawdbot pairing list` shows the
+// request and `clawdbot pairing approve`, run as its own process while the gateway
+// runs, lets the sender's next message through to the agent, without a restart.
+func TestPairingApproveWhileRunning(t *testing.T) {
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	calls := make(chan struct{}, 16)
+	up := echoLLM(t, func(*http.Request) { calls <- struct{}{} })
+	cfg := fmt.Sprintf(`{
+		channels: {telegram: {botToken: %q, apiBaseUrl: %q, streamMode: "off"}},
+		models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+		agents: {defaults: {model: {primary: "local/m1"}}},
+	}`, tgtest.DefaultToken, bot.URL(), up.URL+"/v1")
+	p := startProcConfig(t, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	bot.PushUpdate(9, 9, "who are you?")
+	sent, err := bot.WaitSent(ctx, 1)
+	if err != nil {
+		t.Fatalf("no pairing reply: %v\n%s", err, p.out)
+	}
+	code := regexp.MustCompile(`Pairing code: ([A-Z0-9]{8})`).FindStringSubmatch(sent[0].Text)
+	if sent[0].ChatID != "9" || code == nil {
+		t.Fatalf("pairing reply: %+v", sent[0])
+	}
+	env := gatewayEnv(p.home)
+	if out, rc := runCLI(t, env, "pairing", "list", "telegram"); rc != 0 || !strings.Contains(out, code[1]) {
+		t.Fatalf("pairing list: %d %s", rc, out)
+	}
+	select {
+	case <-calls:
+		t.Fatal("the model was asked for an unapproved sender")
+	default:
+	}
+	if out, rc := runCLI(t, env, "pairing", "approve", "telegram", code[1]); rc != 0 {
+		t.Fatalf("pairing approve: %d %s", rc, out)
+	}
+	bot.PushUpdate(9, 9, "approved?")
+	sent, err = bot.WaitSent(ctx, 2)
+	if err != nil {
+		t.Fatalf("no answer after approval: %v\n%s", err, p.out)
+	}
+	if sent[1].ChatID != "9" || sent[1].Text != "you said: approved?" || len(calls) != 1 {
+		t.Fatalf("after approval: %+v (model calls %d)", sent[1], len(calls))
 	}
 }

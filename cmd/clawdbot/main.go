@@ -64,5 +64,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newLoginCmd(g))
 	root.AddCommand(newNodesCmd(g))
 	root.AddCommand(newCronCmd(g))
+	root.AddCommand(newPairingCmd(g))
 	return root
 }

@@ -165,6 +165,9 @@ type Run struct {
 	promptSeq int64
 	channel   string
 	to        string
+	// stream shows the reply while it is written (a provider's ReplyStream; nil: the
+	// reply is sent whole when the run ends).
+	stream    providers.ReplyStream
 	cancel    context.CancelCauseFunc
 	aborted   bool
 	lastDelta time.Time
@@ -616,6 +619,13 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	out := Outcome{StartedAt: rt.now()}
 	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": out.StartedAt})
 
+	if r.channel != "" {
+		if o, ok := rt.opts.Sender.(replyOpener); ok {
+			r.mu.Lock()
+			r.stream = o.OpenReply(tctx, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID})
+			r.mu.Unlock()
+		}
+	}
 	msgs, err := rt.messages(tctx, r, mc.SystemPrompt)
 	var res backend.Result
 	if err == nil {
@@ -650,6 +660,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		}
 		scancel()
 		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" {
+			// deliver finishes the reply stream when there is one.
 			if sent, err := rt.deliver(r, out.Text); err != nil && r.req.BestEffort {
 				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
 			} else if err != nil {
@@ -658,6 +669,13 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 				out.Delivered = &sent
 			}
 		}
+	}
+	r.mu.Lock()
+	stream := r.stream
+	r.stream = nil
+	r.mu.Unlock()
+	if stream != nil {
+		stream.Abort() // the run ended without a delivered reply
 	}
 	st := sessions.RunStats{Aborted: out.Status == StatusAborted}
 	if out.Usage != nil {
@@ -693,10 +711,25 @@ func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([
 	return msgs, nil
 }
 
+// replyOpener is a Sender that can stream replies (providers.Registry).
+type replyOpener interface {
+	OpenReply(ctx context.Context, channel string, m providers.Outbound) providers.ReplyStream
+}
+
 func (rt *Runtime) deliver(r *Run, text string) (providers.Sent, error) {
 	ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
 	defer cancel()
-	sent, err := rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: text, AccountID: r.req.AccountID})
+	r.mu.Lock()
+	stream := r.stream
+	r.stream = nil
+	r.mu.Unlock()
+	var sent providers.Sent
+	var err error
+	if stream != nil {
+		sent, err = stream.Finish(ctx, text)
+	} else {
+		sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: text, AccountID: r.req.AccountID})
+	}
 	if err != nil {
 		return sent, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
 	}
@@ -714,6 +747,14 @@ func (rt *Runtime) delta(r *Run, inc string) {
 	text := r.text
 	r.mu.Unlock()
 	seq := rt.event(r, protocol.AgentEventStreamAssistant, map[string]any{"text": text})
+	r.mu.Lock()
+	stream := r.stream
+	r.mu.Unlock()
+	if stream != nil {
+		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
+		stream.Update(ctx, text)
+		cancel()
+	}
 	if r.SessionKey == "" {
 		return
 	}

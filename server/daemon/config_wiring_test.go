@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/config"
-	"github.com/clawgate/gateway/server/providers"
-	"github.com/clawgate/gateway/server/providers/whatsapp"
 )
 
 // sseModel is an OpenAI-compatible streaming server answering "re: <last user message>".
@@ -35,33 +33,54 @@ func sseModel(t *testing.T, _ time.Duration) *httptest.Server {
 	return srv
 }
 
-// TestDMPolicy: dmPolicy narrows who reaches the agent; the "nobody" entries really
-// admit nobody through each network's allow list.
-func TestDMPolicy(t *testing.T) {
+// TestChannelAccess: channels.<id> dmPolicy/allowFrom/groupPolicy/groups become the
+// access rules, with the original's defaults (pairing for DMs, allowlist for groups,
+// mention required) when unset.
+func TestChannelAccess(t *testing.T) {
+	dm := func(ids ...string) access.Message { return access.Message{SenderIDs: ids} }
+	grp := func(group string, mentioned bool, ids ...string) access.Message {
+		return access.Message{Group: true, GroupID: group, Mentioned: mentioned, SenderIDs: ids}
+	}
 	for _, tc := range []struct {
-		policy string
-		allow  []string
-		want   []string
+		raw  string
+		tg   bool
+		m    access.Message
+		want access.Outcome
 	}{
-		{"", nil, nil},
-		{"", []string{"+1"}, []string{"+1"}},
-		{"open", []string{"+1"}, []string{"*"}},
-		{"allowlist", nil, []string{whatsappNobody}},
-		{"pairing", []string{"+1"}, []string{"+1"}},
-		{"pairing", nil, []string{whatsappNobody}},
-		{"disabled", []string{"+1"}, []string{whatsappNobody}},
+		{`{}`, false, dm("+15550001"), access.SendPairingCode},
+		{`{channels: {whatsapp: {allowFrom: ["+15550001"]}}}`, false, dm("+15550001"), access.Deliver},
+		{`{channels: {whatsapp: {dmPolicy: "allowlist"}}}`, false, dm("+15550001"), access.Drop},
+		{`{channels: {whatsapp: {dmPolicy: "open", allowFrom: ["*"]}}}`, false, dm("+15550001"), access.Deliver},
+		{`{channels: {whatsapp: {dmPolicy: "disabled", allowFrom: ["+15550001"]}}}`, false, dm("+15550001"), access.Drop},
+		{`{channels: {whatsapp: {allowFrom: ["+15550001"]}}}`, false, grp("g@g.us", false, "+15550001"), access.Drop},
+		{`{channels: {whatsapp: {allowFrom: ["+15550001"]}}}`, false, grp("g@g.us", true, "+15550001"), access.Deliver},
+		{`{channels: {whatsapp: {groupPolicy: "open", groups: {"g@g.us": {requireMention: false}}}}}`, false, grp("g@g.us", false, "+15550002"), access.Deliver},
+		{`{channels: {whatsapp: {groupPolicy: "disabled", allowFrom: ["*"]}}}`, false, grp("g@g.us", true, "+15550001"), access.Drop},
+		{`{channels: {telegram: {botToken: "1:x"}}}`, true, dm("42"), access.SendPairingCode},
+		{`{channels: {telegram: {allowFrom: [42]}}}`, true, dm("42"), access.Deliver},
+		{`{channels: {telegram: {groupAllowFrom: ["@ann"], groups: {"-100": {requireMention: false}}}}}`, true, grp("-100", false, "7", "@ann"), access.Deliver},
+		{`{channels: {telegram: {groupAllowFrom: ["@ann"], groups: {"-100": {enabled: false}}}}}`, true, grp("-100", true, "7", "@ann"), access.Drop},
 	} {
-		if got := dmAllowFrom(nil, "whatsapp", tc.policy, tc.allow, whatsappNobody); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%q %v: %v, want %v", tc.policy, tc.allow, got, tc.want)
+		f, err := config.ParseWith("", []byte(tc.raw), config.MapEnv(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.raw, err)
+		}
+		ac := whatsappAccess(whatsappSection(&f.Config))
+		if tc.tg {
+			ac = telegramAccess(telegramSection(&f.Config))
+		}
+		r, err := ac.Rules("")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.raw, err)
+		}
+		if got := r.Decide(tc.m); got.Outcome != tc.want {
+			t.Errorf("%s %+v: %v (%s), want %v", tc.raw, tc.m, got.Outcome, got.Reason, tc.want)
 		}
 	}
-	wa := providers.NewAllowList([]string{whatsappNobody}, whatsapp.NormalizeE164)
-	if wa.Open() || wa.Allows("+15550001", "15550001@s.whatsapp.net", "") {
-		t.Fatal("whatsapp nobody list admits someone")
-	}
-	tg := providers.NewAllowList([]string{telegramNobody}, nil)
-	if tg.Open() || tg.Allows("42", "@someone") {
-		t.Fatal("telegram nobody list admits someone")
+	// "open" without "*" is refused, as the original insists.
+	f, _ := config.ParseWith("", []byte(`{channels: {whatsapp: {dmPolicy: "open"}}}`), config.MapEnv(nil))
+	if err := whatsappAccess(whatsappSection(&f.Config)).Validate(); err == nil {
+		t.Fatal("dmPolicy open without * accepted")
 	}
 }
 

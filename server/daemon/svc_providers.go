@@ -17,8 +17,11 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/config"
 
+	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/messaging"
+	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
 	"github.com/clawgate/gateway/server/providers/telegram"
@@ -38,6 +41,9 @@ type providersComponent struct {
 	handler *messaging.Handler
 	wa      *whatsapp.Provider
 	tgKey   string // the Telegram settings the running provider was built from
+	// pairing is the channel pairing store (<state>/credentials): approvals written by
+	// `clawdbot pairing approve` are read on every message, so they apply at once.
+	pairing *pairing.Store
 }
 
 // buildProviders builds the registry from config and environment and starts the
@@ -54,16 +60,28 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		}
 	}
 
-	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed}
-	if w := whatsappSection(&cfg); w != nil {
-		waCfg.AllowFrom = dmAllowFrom(s, "whatsapp", string(w.DmPolicy), w.AllowFrom, whatsappNobody)
+	ps, err := pairingStore(s)
+	if err != nil {
+		return nil, err
+	}
+	c.pairing = ps
+	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed, Pairing: ps}
+	w := whatsappSection(&cfg)
+	wac := whatsappAccess(w)
+	waCfg.Access = &wac
+	waCfg.History = historyBuffer(nil)
+	if w != nil {
+		waCfg.History = historyBuffer(w.HistoryLimit)
 		if w.MediaMaxMb > 0 {
 			waCfg.MediaMaxMB = w.MediaMaxMb
+		}
+		if w.TextChunkLimit != nil {
+			waCfg.ChunkLimit = *w.TextChunkLimit
 		}
 	}
 	wa := whatsapp.New(waCfg)
 
-	tg, tgp := buildTelegram(s, telegramSection(&cfg), changed)
+	tg, tgp := buildTelegram(s, telegramSection(&cfg), ps, changed)
 	c.tgKey = telegramKey(s, telegramSection(&cfg))
 	c.wa = wa
 
@@ -136,6 +154,24 @@ func telegramSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsTeleg
 	if acct.Enabled != nil {
 		base.Enabled = acct.Enabled
 	}
+	if acct.GroupPolicy != "" {
+		base.GroupPolicy = genconfig.ConfigChannelsTelegramGroupPolicy(acct.GroupPolicy)
+	}
+	if acct.GroupAllowFrom != nil {
+		base.GroupAllowFrom = acct.GroupAllowFrom
+	}
+	if acct.Groups != nil {
+		base.Groups = genconfig.ConfigChannelsTelegramGroups(acct.Groups)
+	}
+	if acct.StreamMode != "" {
+		base.StreamMode = genconfig.ConfigChannelsTelegramStreamMode(acct.StreamMode)
+	}
+	if acct.TextChunkLimit != nil {
+		base.TextChunkLimit = acct.TextChunkLimit
+	}
+	if acct.HistoryLimit != nil {
+		base.HistoryLimit = acct.HistoryLimit
+	}
 	return &base
 }
 
@@ -143,16 +179,22 @@ func telegramSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsTeleg
 // an Unconfigured stand-in when there is no token or it is disabled, or when the
 // settings are unusable (a bad token or base URL must not keep the gateway down:
 // sends fail with the reason and status shows it). tgp is nil unless it can start.
-func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, changed func()) (tg providers.Provider, tgp *telegram.Provider) {
+func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, ps *pairing.Store, changed func()) (tg providers.Provider, tgp *telegram.Provider) {
 	tg = providers.Unconfigured{Channel: providers.Telegram, Hint: "set channels.telegram.botToken or " + telegram.EnvToken}
 	token := telegramToken(s, tcfg)
 	enabled := tcfg == nil || tcfg.Enabled == nil || *tcfg.Enabled
 	if token == "" || !enabled {
 		return tg, nil
 	}
-	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed}
+	ac := telegramAccess(tcfg)
+	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed,
+		Access: &ac, Pairing: ps, History: historyBuffer(nil)}
 	if tcfg != nil {
-		tc.AllowFrom = dmAllowFrom(s, "telegram", string(tcfg.DmPolicy), idStrings(tcfg.AllowFrom), telegramNobody)
+		tc.History = historyBuffer(tcfg.HistoryLimit)
+		tc.StreamMode = string(tcfg.StreamMode)
+		if tcfg.TextChunkLimit != nil {
+			tc.ChunkLimit = *tcfg.TextChunkLimit
+		}
 		if tcfg.APIBaseURL != nil {
 			tc.APIBaseURL = *tcfg.APIBaseURL
 		}
@@ -203,21 +245,21 @@ func telegramKey(s *services, tcfg *genconfig.ConfigChannelsTelegram) string {
 	return telegramToken(s, tcfg) + "\x00" + string(b)
 }
 
-// reconfigure applies a reloaded config: a changed telegram.* replaces the Telegram
-// provider (the old one stops polling first, so only one poller ever runs for a bot);
-// whatsapp.allowFrom applies to the next message. whatsapp.mediaMaxMb needs a restart.
+// reconfigure applies a reloaded config: a changed channels.telegram replaces the
+// Telegram provider (the old one stops polling first, so only one poller ever runs for
+// a bot); the WhatsApp access settings (dmPolicy, allowFrom, groupPolicy,
+// groupAllowFrom, groups) apply to the next message. whatsapp mediaMaxMb,
+// textChunkLimit and historyLimit need a restart.
 func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
-	if w := whatsappSection(&next.Config); w != nil {
-		c.wa.SetAllowFrom(dmAllowFrom(c.s, "whatsapp", string(w.DmPolicy), w.AllowFrom, whatsappNobody))
-	} else {
-		c.wa.SetAllowFrom(nil)
+	if err := c.wa.SetAccess(whatsappAccess(whatsappSection(&next.Config))); err != nil {
+		c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "err", err)
 	}
 	key := telegramKey(c.s, telegramSection(&next.Config))
 	if key == c.tgKey {
 		return
 	}
 	c.tgKey = key
-	tg, tgp := buildTelegram(c.s, telegramSection(&next.Config), func() {
+	tg, tgp := buildTelegram(c.s, telegramSection(&next.Config), c.pairing, func() {
 		if c.handler != nil {
 			c.handler.Changed()
 		}
@@ -276,34 +318,79 @@ func idStrings(in []any) []string {
 	return out
 }
 
-// Allow-list entries no real sender has (the providers' lists treat an empty list as
-// "everyone"), for the dmPolicy values that must admit nobody.
-const (
-	whatsappNobody = "+000000000000000" // country code 0 does not exist
-	telegramNobody = "0"
-)
-
-// dmAllowFrom applies channels.<channel>.dmPolicy to its allowFrom:
-//
-//	unset      allowFrom as it is (empty = everyone: this gateway's earlier behaviour)
-//	open       everyone
-//	allowlist  allowFrom only (empty = nobody)
-//	pairing    as allowlist: pairing codes are not implemented yet, so unknown senders
-//	           are ignored rather than let in
-//	disabled   nobody
-func dmAllowFrom(s *services, channel, policy string, allow []string, nobody string) []string {
-	switch policy {
-	case "open":
-		return []string{"*"}
-	case "disabled":
-		return []string{nobody}
-	case "allowlist", "pairing":
-		if policy == "pairing" && s != nil && s.log != nil {
-			s.log.Warn("dmPolicy pairing: pairing codes are not implemented yet; only allowFrom senders reach the agent", "channel", channel)
+// pairingStore opens the channel pairing store where the original keeps it:
+// $CLAWDBOT_OAUTH_DIR, else <state dir>/credentials (the CLI uses the same rule).
+func pairingStore(s *services) (*pairing.Store, error) {
+	getenv := func(k string) string {
+		if s.env == nil {
+			return ""
 		}
-		if len(allow) == 0 {
-			return []string{nobody}
+		v, _ := s.env(k)
+		return v
+	}
+	st, err := pairing.New(pairing.Options{Dir: pairing.CredentialsDir(s.paths.StateDir, getenv)})
+	if err != nil {
+		return nil, fmt.Errorf("pairing store: %w", err)
+	}
+	return st, nil
+}
+
+// historyBuffer is the group history of channels.<id>.historyLimit: unset, the
+// original's default (grouphistory.DefaultLimit entries per group); 0 keeps none.
+func historyBuffer(limit *int) *grouphistory.Buffer {
+	if limit == nil {
+		return grouphistory.New(0, 0)
+	}
+	if *limit <= 0 {
+		return nil
+	}
+	return grouphistory.New(*limit, 0)
+}
+
+// telegramAccess is the access configuration of channels.telegram (dmPolicy, allowFrom,
+// groupPolicy, groupAllowFrom, groups). Unset policies take the original's defaults
+// in access.Config: dmPolicy pairing, groupPolicy allowlist.
+func telegramAccess(t *genconfig.ConfigChannelsTelegram) access.Config {
+	if t == nil {
+		return access.Config{}
+	}
+	a := access.Account{
+		DMPolicy:    access.DMPolicy(t.DmPolicy),
+		AllowFrom:   idStrings(t.AllowFrom),
+		GroupPolicy: access.GroupPolicy(t.GroupPolicy),
+	}
+	if t.GroupAllowFrom != nil {
+		a.GroupAllowFrom = idStrings(t.GroupAllowFrom)
+	}
+	if len(t.Groups) > 0 {
+		a.Groups = map[string]access.Group{}
+		for id, g := range t.Groups {
+			ag := access.Group{Enabled: g.Enabled, RequireMention: g.RequireMention}
+			if g.AllowFrom != nil {
+				ag.AllowFrom = idStrings(g.AllowFrom)
+			}
+			a.Groups[id] = ag
 		}
 	}
-	return allow
+	return access.Config{Account: a}
+}
+
+// whatsappAccess is the access configuration of channels.whatsapp.
+func whatsappAccess(w *genconfig.ConfigChannelsWhatsapp) access.Config {
+	if w == nil {
+		return access.Config{}
+	}
+	a := access.Account{
+		DMPolicy:       access.DMPolicy(w.DmPolicy),
+		AllowFrom:      w.AllowFrom,
+		GroupPolicy:    access.GroupPolicy(w.GroupPolicy),
+		GroupAllowFrom: w.GroupAllowFrom,
+	}
+	if len(w.Groups) > 0 {
+		a.Groups = map[string]access.Group{}
+		for id, g := range w.Groups {
+			a.Groups[id] = access.Group{RequireMention: g.RequireMention}
+		}
+	}
+	return access.Config{Account: a}
 }

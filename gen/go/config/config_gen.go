@@ -257,8 +257,26 @@ type ConfigChannelsTelegram struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
+	// GroupAllowFrom corresponds to the JSON schema field "groupAllowFrom".
+	GroupAllowFrom []interface{} `json:"groupAllowFrom,omitempty,omitzero"`
+
+	// GroupPolicy corresponds to the JSON schema field "groupPolicy".
+	GroupPolicy ConfigChannelsTelegramGroupPolicy `json:"groupPolicy,omitempty,omitzero"`
+
+	// Groups corresponds to the JSON schema field "groups".
+	Groups ConfigChannelsTelegramGroups `json:"groups,omitempty,omitzero"`
+
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// StreamMode corresponds to the JSON schema field "streamMode".
+	StreamMode ConfigChannelsTelegramStreamMode `json:"streamMode,omitempty,omitzero"`
+
+	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
+	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
 
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
@@ -277,6 +295,24 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
+	// GroupAllowFrom corresponds to the JSON schema field "groupAllowFrom".
+	GroupAllowFrom []interface{} `json:"groupAllowFrom,omitempty,omitzero"`
+
+	// GroupPolicy corresponds to the JSON schema field "groupPolicy".
+	GroupPolicy ConfigChannelsTelegramAccountsValueGroupPolicy `json:"groupPolicy,omitempty,omitzero"`
+
+	// Groups corresponds to the JSON schema field "groups".
+	Groups ConfigChannelsTelegramAccountsValueGroups `json:"groups,omitempty,omitzero"`
+
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
+	// StreamMode corresponds to the JSON schema field "streamMode".
+	StreamMode ConfigChannelsTelegramAccountsValueStreamMode `json:"streamMode,omitempty,omitzero"`
+
+	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
+	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
+
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
 }
@@ -288,12 +324,58 @@ const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegram
 const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
 const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
 
+type ConfigChannelsTelegramAccountsValueGroupPolicy string
+
+const ConfigChannelsTelegramAccountsValueGroupPolicyAllowlist ConfigChannelsTelegramAccountsValueGroupPolicy = "allowlist"
+const ConfigChannelsTelegramAccountsValueGroupPolicyDisabled ConfigChannelsTelegramAccountsValueGroupPolicy = "disabled"
+const ConfigChannelsTelegramAccountsValueGroupPolicyOpen ConfigChannelsTelegramAccountsValueGroupPolicy = "open"
+
+type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueStreamMode string
+
+const ConfigChannelsTelegramAccountsValueStreamModeBlock ConfigChannelsTelegramAccountsValueStreamMode = "block"
+const ConfigChannelsTelegramAccountsValueStreamModeOff ConfigChannelsTelegramAccountsValueStreamMode = "off"
+const ConfigChannelsTelegramAccountsValueStreamModePartial ConfigChannelsTelegramAccountsValueStreamMode = "partial"
+
 type ConfigChannelsTelegramDmPolicy string
 
 const ConfigChannelsTelegramDmPolicyAllowlist ConfigChannelsTelegramDmPolicy = "allowlist"
 const ConfigChannelsTelegramDmPolicyDisabled ConfigChannelsTelegramDmPolicy = "disabled"
 const ConfigChannelsTelegramDmPolicyOpen ConfigChannelsTelegramDmPolicy = "open"
 const ConfigChannelsTelegramDmPolicyPairing ConfigChannelsTelegramDmPolicy = "pairing"
+
+type ConfigChannelsTelegramGroupPolicy string
+
+const ConfigChannelsTelegramGroupPolicyAllowlist ConfigChannelsTelegramGroupPolicy = "allowlist"
+const ConfigChannelsTelegramGroupPolicyDisabled ConfigChannelsTelegramGroupPolicy = "disabled"
+const ConfigChannelsTelegramGroupPolicyOpen ConfigChannelsTelegramGroupPolicy = "open"
+
+type ConfigChannelsTelegramGroups map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramStreamMode string
+
+const ConfigChannelsTelegramStreamModeBlock ConfigChannelsTelegramStreamMode = "block"
+const ConfigChannelsTelegramStreamModeOff ConfigChannelsTelegramStreamMode = "off"
+const ConfigChannelsTelegramStreamModePartial ConfigChannelsTelegramStreamMode = "partial"
 
 type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
@@ -302,8 +384,23 @@ type ConfigChannelsWhatsapp struct {
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsWhatsappDmPolicy `json:"dmPolicy,omitempty,omitzero"`
 
+	// GroupAllowFrom corresponds to the JSON schema field "groupAllowFrom".
+	GroupAllowFrom []string `json:"groupAllowFrom,omitempty,omitzero"`
+
+	// GroupPolicy corresponds to the JSON schema field "groupPolicy".
+	GroupPolicy ConfigChannelsWhatsappGroupPolicy `json:"groupPolicy,omitempty,omitzero"`
+
+	// Groups corresponds to the JSON schema field "groups".
+	Groups ConfigChannelsWhatsappGroups `json:"groups,omitempty,omitzero"`
+
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
+
+	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
+	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappDmPolicy string
@@ -312,6 +409,17 @@ const ConfigChannelsWhatsappDmPolicyAllowlist ConfigChannelsWhatsappDmPolicy = "
 const ConfigChannelsWhatsappDmPolicyDisabled ConfigChannelsWhatsappDmPolicy = "disabled"
 const ConfigChannelsWhatsappDmPolicyOpen ConfigChannelsWhatsappDmPolicy = "open"
 const ConfigChannelsWhatsappDmPolicyPairing ConfigChannelsWhatsappDmPolicy = "pairing"
+
+type ConfigChannelsWhatsappGroupPolicy string
+
+const ConfigChannelsWhatsappGroupPolicyAllowlist ConfigChannelsWhatsappGroupPolicy = "allowlist"
+const ConfigChannelsWhatsappGroupPolicyDisabled ConfigChannelsWhatsappGroupPolicy = "disabled"
+const ConfigChannelsWhatsappGroupPolicyOpen ConfigChannelsWhatsappGroupPolicy = "open"
+
+type ConfigChannelsWhatsappGroups map[string]struct {
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
 
 type ConfigCron struct {
 	// Enabled corresponds to the JSON schema field "enabled".

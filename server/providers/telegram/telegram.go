@@ -23,7 +23,12 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/mymmrac/telego/telegoapi"
 
+	"github.com/clawgate/gateway/server/access"
+	"github.com/clawgate/gateway/server/chunk"
+	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
 )
 
 // EnvToken is the environment variable read when telegram.botToken is not set.
@@ -55,17 +60,37 @@ type Config struct {
 	// context deadline).
 	HTTPClient *http.Client
 	Inbound    providers.Inbound
-	Logger     *slog.Logger
+	// Access, when set, decides who reaches the agent by issue 21's rules (dmPolicy
+	// pairing by default, groupPolicy allowlist, mention gating) instead of AllowFrom
+	// alone, whose empty list admits everyone. Access.AllowFrom should carry the
+	// configured allowFrom; Normalize defaults to this provider's id normaliser.
+	Access *access.Config
+	// Pairing is the channel pairing store (approvals, pending codes); used with Access.
+	Pairing *pairing.Store
+	// History keeps unanswered group messages for context (optional, with Access).
+	History *grouphistory.Buffer
+	// ChunkLimit is channels.telegram.textChunkLimit: replies longer than it are split
+	// (chunk.LimitFor: 4000 when 0, at most the Bot API's 4096).
+	ChunkLimit int
+	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
+	StreamMode string
+	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
+	EditInterval time.Duration
+	// TypingInterval re-sends "typing" during a run (tgstream.DefaultTypingInterval when 0).
+	TypingInterval time.Duration
+	Logger         *slog.Logger
 	// OnChange is called when the running state or last error changes (health refresh).
 	OnChange func()
 }
 
 // Provider is the Telegram bot. Create with New.
 type Provider struct {
-	cfg  Config
-	bot  *telego.Bot
-	log  *slog.Logger
-	gate *providers.Gate
+	cfg   Config
+	bot   *telego.Bot
+	log   *slog.Logger
+	gate  *providers.Gate
+	guard *providers.Guard // set when Config.Access is
+	botID int64
 
 	mu       sync.Mutex
 	running  bool
@@ -99,11 +124,54 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	log := cfg.Logger.With("channel", providers.Telegram)
+	p := &Provider{cfg: cfg, bot: bot, log: log}
+	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
+	if cfg.Access != nil {
+		ac := *cfg.Access
+		if ac.Normalize == nil {
+			ac.Normalize = normID
+		}
+		ac.ApprovedInGroups = true // as the original does for Telegram
+		if err := ac.Validate(); err != nil {
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+		p.guard = &providers.Guard{Channel: providers.Telegram, Access: ac, Pairing: cfg.Pairing, History: cfg.History,
+			Label: "Telegram", Next: cfg.Inbound, Log: log, Reply: p.replyText}
+		return p, nil
+	}
 	allow := providers.NewAllowList(cfg.AllowFrom, normID)
 	if allow.Open() {
 		log.Warn("telegram.allowFrom is empty or \"*\": every Telegram user can talk to the agent")
 	}
-	return &Provider{cfg: cfg, bot: bot, log: log, gate: &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}}, nil
+	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
+	return p, nil
+}
+
+// SetAccess replaces the access settings on a config reload (only for a provider
+// built with Config.Access).
+func (p *Provider) SetAccess(c access.Config) error {
+	if p.guard == nil {
+		return errors.New("telegram: provider was built without access settings")
+	}
+	if c.Normalize == nil {
+		c.Normalize = normID
+	}
+	c.ApprovedInGroups = true
+	return p.guard.SetAccess(c)
+}
+
+// replyText sends a plain text (the pairing code) to a chat.
+func (p *Provider) replyText(ctx context.Context, chat, text string) error {
+	cid, err := chatID(chat)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	defer cancel()
+	if _, err = p.bot.SendMessage(rctx, &telego.SendMessageParams{ChatID: cid, Text: text}); err != nil {
+		return mapErr(err, chat)
+	}
+	return nil
 }
 
 // normID normalises an allowFrom entry or sender identity: ids as digits, usernames
@@ -261,12 +329,50 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
 		Time:       time.Unix(m.Date, 0),
 	}
+	if p.guard != nil {
+		p.admit(ctx, m, msg, text)
+		return
+	}
 	// allowFrom may name the user (id or @username) or the chat (id).
 	ids := []string{from, msg.ChatID}
 	if m.From.Username != "" {
 		ids = append(ids, "@"+m.From.Username)
 	}
 	p.gate.Deliver(ctx, msg, ids...)
+}
+
+// admit runs a message through the access guard: the sender's id and @username
+// identify them (in a DM the chat id is the user id, as the original pairs it).
+func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.Message, text string) {
+	ids := []string{msg.From}
+	if m.From.Username != "" {
+		ids = append(ids, "@"+m.From.Username)
+	}
+	tm := access.TelegramMessage{Text: text}
+	ents := m.Entities
+	if m.Text == "" {
+		ents = m.CaptionEntities
+	}
+	for _, e := range ents {
+		te := access.TelegramEntity{Type: e.Type, Offset: e.Offset, Length: e.Length}
+		if e.User != nil {
+			te.UserID = e.User.ID
+		}
+		tm.Entities = append(tm.Entities, te)
+	}
+	if r := m.ReplyToMessage; r != nil && r.From != nil {
+		tm.ReplyToFromID = r.From.ID
+	}
+	_, isCmd := access.TelegramCommand(tm, p.Username())
+	am := access.Message{
+		AccountID: msg.AccountID,
+		Group:     msg.Group,
+		GroupID:   msg.ChatID,
+		SenderIDs: ids,
+		Mentioned: access.MentionedTelegram(tm, p.Username(), p.botID),
+		Command:   isCmd,
+	}
+	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
 }
 
 // LastError is the last API error ("" when the last call worked).
@@ -398,8 +504,8 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			return providers.Sent{}, mapErr(err, m.To)
 		}
 	}
-	for _, chunk := range split(text, MaxTextChars) {
-		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: chunk})
+	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
+		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c})
 		if err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
@@ -425,28 +531,43 @@ func isImage(u string) bool {
 	return false
 }
 
-// split cuts s into pieces of at most n runes, preferring line breaks.
-func split(s string, n int) []string {
-	var out []string
-	for s != "" {
-		if utf8.RuneCountInString(s) <= n {
-			out = append(out, s)
-			break
-		}
-		cut := len(s)
-		i := 0
-		for pos := range s {
-			if i == n {
-				cut = pos
-				break
-			}
-			i++
-		}
-		if nl := strings.LastIndex(s[:cut], "\n"); nl > cut/2 {
-			cut = nl + 1
-		}
-		out = append(out, s[:cut])
-		s = s[cut:]
+// OpenReply implements providers.ReplyStreamer: a typing indicator while the run goes,
+// and under streamMode partial the reply sent early and edited in place as it grows
+// (block and off: the final reply only, split at ChunkLimit).
+func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) providers.ReplyStream {
+	if _, err := chatID(m.To); err != nil {
+		return nil // Send reports the bad recipient
 	}
-	return out
+	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
+	api := tgstream.Telego{Bot: p.bot}
+	return &replyStream{
+		p:    p,
+		chat: chat,
+		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), Logger: p.log}),
+		typing: tgstream.Typing(ctx, api, chat, tgstream.TypingOptions{Interval: p.cfg.TypingInterval, Logger: p.log}),
+	}
 }
+
+type replyStream struct {
+	p      *Provider
+	chat   string
+	s      *tgstream.Stream
+	typing *tgstream.TypingLoop
+}
+
+func (r *replyStream) Update(ctx context.Context, text string) { r.s.Update(ctx, text) }
+
+func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent, error) {
+	r.typing.Stop() // a message ends Telegram's indicator; none may follow it
+	if err := r.s.Finish(ctx, final); err != nil {
+		return providers.Sent{}, mapErr(err, r.chat)
+	}
+	id := r.s.FirstID()
+	if id == 0 {
+		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
+	}
+	return providers.Sent{MessageID: strconv.FormatInt(id, 10), ChatID: r.chat}, nil
+}
+
+func (r *replyStream) Abort() { r.typing.Stop() }

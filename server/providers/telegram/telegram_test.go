@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
@@ -103,7 +104,8 @@ func TestSendTextAndPhotoAndDocument(t *testing.T) {
 	if got[2].Method != "sendDocument" || got[2].Document != "https://example.invalid/report.pdf" {
 		t.Errorf("document: %+v", got[2])
 	}
-	if len([]rune(got[3].Text)) != telegram.MaxTextChars || len(got[4].Text) != 10 {
+	// Split at textChunkLimit's default (4000, as the original), not the Bot API's 4096.
+	if len([]rune(got[3].Text)) != chunk.DefaultLimit || len(got[4].Text) != telegram.MaxTextChars+10-chunk.DefaultLimit {
 		t.Errorf("split: %d + %d", len(got[3].Text), len(got[4].Text))
 	}
 }

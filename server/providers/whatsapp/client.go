@@ -29,12 +29,17 @@ type Client interface {
 	Linked() bool
 	// OwnJID is the linked account (zero when not linked).
 	OwnJID() types.JID
+	// OwnLID is the linked account's LID (zero when unknown): group mentions may
+	// name it instead of the phone JID.
+	OwnLID() types.JID
 	Connect() error
 	Disconnect()
 	IsConnected() bool
 	// GetQRChannel must be called before Connect, only when not linked.
 	GetQRChannel(ctx context.Context) (<-chan whatsmeow.QRChannelItem, error)
 	SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message) (id string, err error)
+	// SendChatPresence shows (composing) or clears (paused) the typing indicator.
+	SendChatPresence(ctx context.Context, to types.JID, state types.ChatPresence) error
 	Upload(ctx context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 	BuildPollCreation(question string, options []string, maxSelections int) *waE2E.Message
 	// Logout unlinks the device on WhatsApp's side and deletes the local credentials.
@@ -102,6 +107,10 @@ func (r *realClient) OwnJID() types.JID {
 		return types.EmptyJID
 	}
 	return r.cli.Store.ID.ToNonAD()
+}
+func (r *realClient) OwnLID() types.JID { return r.cli.Store.LID.ToNonAD() }
+func (r *realClient) SendChatPresence(ctx context.Context, to types.JID, state types.ChatPresence) error {
+	return r.cli.SendChatPresence(ctx, to, state, types.ChatPresenceMediaText)
 }
 func (r *realClient) Connect() error    { return r.cli.Connect() }
 func (r *realClient) Disconnect()       { r.cli.Disconnect() }

@@ -46,6 +46,8 @@ type fakeClient struct {
 
 	mu        sync.Mutex
 	own       types.JID
+	lid       types.JID
+	presence  []string // "<jid> composing|paused"
 	connected bool
 	handlers  []func(any)
 	sent      []sentMsg
@@ -60,6 +62,11 @@ func (c *fakeClient) OwnJID() types.JID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.own
+}
+func (c *fakeClient) OwnLID() types.JID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lid
 }
 func (c *fakeClient) Connect() error {
 	c.store.mu.Lock()
@@ -130,6 +137,17 @@ func (c *fakeClient) SendMessage(_ context.Context, to types.JID, msg *waE2E.Mes
 	}
 	c.sent = append(c.sent, sentMsg{to, msg})
 	return "MSG" + string(rune('A'+len(c.sent)-1)), nil
+}
+func (c *fakeClient) SendChatPresence(_ context.Context, to types.JID, state types.ChatPresence) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.presence = append(c.presence, to.String()+" "+string(state))
+	return nil
+}
+func (c *fakeClient) presences() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.presence...)
 }
 func (c *fakeClient) Upload(_ context.Context, data []byte, _ whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
 	c.mu.Lock()

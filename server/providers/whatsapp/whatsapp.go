@@ -24,6 +24,10 @@ import (
 	"go.mau.fi/whatsmeow/types/events"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/clawgate/gateway/server/access"
+	"github.com/clawgate/gateway/server/chunk"
+	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -65,7 +69,20 @@ type Config struct {
 	// HTTPClient downloads media (MediaClient with a 60 s timeout when nil).
 	HTTPClient *http.Client
 	Inbound    providers.Inbound
-	Logger     *slog.Logger
+	// Access, when set, decides who reaches the agent by issue 21's rules (dmPolicy
+	// pairing by default, groupPolicy allowlist, mention gating) instead of AllowFrom
+	// alone, whose empty list admits everyone. Normalize defaults to NormalizeE164.
+	Access *access.Config
+	// Pairing is the channel pairing store (approvals, pending codes); used with Access.
+	Pairing *pairing.Store
+	// History keeps unanswered group messages for context (optional, with Access).
+	History *grouphistory.Buffer
+	// ChunkLimit is channels.whatsapp.textChunkLimit: longer texts are sent as several
+	// messages (chunk.LimitFor: 4000 when 0).
+	ChunkLimit int
+	// TypingInterval re-sends "composing" during a run (DefaultTypingInterval when 0).
+	TypingInterval time.Duration
+	Logger         *slog.Logger
 	// OnChange is called when link or connection state changes (health refresh).
 	OnChange func()
 	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
@@ -75,9 +92,10 @@ type Config struct {
 
 // Provider is the WhatsApp Web provider.
 type Provider struct {
-	cfg  Config
-	log  *slog.Logger
-	gate *providers.Gate
+	cfg   Config
+	log   *slog.Logger
+	gate  *providers.Gate
+	guard *providers.Guard // set when Config.Access is
 
 	mu       sync.Mutex
 	store    Store
@@ -116,7 +134,37 @@ func New(cfg Config) *Provider {
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{cfg: cfg, log: log, state: StateStopped, store: cfg.Store}
 	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
+	if cfg.Access != nil {
+		ac := *cfg.Access
+		if ac.Normalize == nil {
+			ac.Normalize = NormalizeE164
+		}
+		if err := ac.Validate(); err != nil {
+			// Fail closed: a provider with unusable access settings delivers nothing.
+			log.Error("whatsapp access settings invalid; inbound messages are dropped", "err", err)
+		}
+		p.guard = &providers.Guard{Channel: providers.WhatsApp, Access: ac, Pairing: cfg.Pairing, History: cfg.History,
+			Label: "WhatsApp", Next: cfg.Inbound, Log: log, Reply: p.replyText}
+	}
 	return p
+}
+
+// SetAccess replaces the access settings on a config reload (only for a provider
+// built with Config.Access).
+func (p *Provider) SetAccess(c access.Config) error {
+	if p.guard == nil {
+		return errors.New("whatsapp: provider was built without access settings")
+	}
+	if c.Normalize == nil {
+		c.Normalize = NormalizeE164
+	}
+	return p.guard.SetAccess(c)
+}
+
+// replyText sends a plain text (the pairing code) to a chat JID.
+func (p *Provider) replyText(ctx context.Context, chat, text string) error {
+	_, err := p.Send(ctx, providers.Outbound{To: chat, Text: text})
+	return err
 }
 
 // SetAllowFrom replaces whatsapp.allowFrom (a config reload takes effect for the next
@@ -297,6 +345,10 @@ func (p *Provider) onMessage(e *events.Message) {
 		Group:      e.Info.IsGroup,
 		Time:       e.Info.Timestamp,
 	}
+	if p.guard != nil {
+		p.admit(e, m, own, sender)
+		return
+	}
 	if !own.IsEmpty() && sender.User == own.User {
 		// The linked account itself is always allowed (self-chat).
 		if p.cfg.Inbound != nil {
@@ -305,6 +357,50 @@ func (p *Provider) onMessage(e *events.Message) {
 		return
 	}
 	p.gate.Deliver(context.Background(), m, from)
+}
+
+// admit runs an inbound message through the access guard: the sender's phone number
+// (and JID) identify them; in groups a mention of the linked account, or a reply to
+// one of its messages, is a mention.
+func (p *Provider) admit(e *events.Message, m providers.Message, own, sender types.JID) {
+	ids := []string{m.From, sender.String()}
+	self := []string{}
+	if !own.IsEmpty() {
+		self = append(self, own.ToNonAD().String())
+	}
+	p.mu.Lock()
+	c := p.client
+	p.mu.Unlock()
+	if c != nil {
+		if lid := c.OwnLID(); !lid.IsEmpty() {
+			self = append(self, lid.String())
+		}
+	}
+	ci := contextInfo(e.Message)
+	am := access.Message{
+		AccountID: m.AccountID,
+		Group:     m.Group,
+		GroupID:   m.ChatID,
+		SenderIDs: ids,
+		FromSelf:  !own.IsEmpty() && sender.User == own.User,
+		Mentioned: access.MentionedWhatsApp(self, ci.GetMentionedJID(), ci.GetParticipant()),
+	}
+	p.guard.Admit(context.Background(), m, am, "Your WhatsApp phone number: "+m.From)
+}
+
+// contextInfo is the message's context (mentions, the quoted message), if any.
+func contextInfo(m *waE2E.Message) *waE2E.ContextInfo {
+	switch {
+	case m.GetExtendedTextMessage() != nil:
+		return m.GetExtendedTextMessage().GetContextInfo()
+	case m.GetImageMessage() != nil:
+		return m.GetImageMessage().GetContextInfo()
+	case m.GetVideoMessage() != nil:
+		return m.GetVideoMessage().GetContextInfo()
+	case m.GetDocumentMessage() != nil:
+		return m.GetDocumentMessage().GetContextInfo()
+	}
+	return nil
 }
 
 func messageText(m *waE2E.Message) string {
@@ -394,20 +490,31 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultSendTimeout)
 	defer cancel()
-	text := strings.TrimSpace(m.Text)
-	msg := &waE2E.Message{Conversation: proto.String(text)}
+	// Text longer than textChunkLimit goes out as several messages; with media the
+	// first chunk is its caption.
+	chunks := chunk.Split(strings.TrimSpace(m.Text), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit))
+	first := ""
+	if len(chunks) > 0 {
+		first, chunks = chunks[0], chunks[1:]
+	}
+	msg := &waE2E.Message{Conversation: proto.String(first)}
 	if mu := strings.TrimSpace(m.MediaURL); mu != "" {
 		media, err := FetchMedia(ctx, p.cfg.HTTPClient, mu, p.MediaMaxBytes())
 		if err != nil {
 			return providers.Sent{}, err
 		}
-		if msg, err = p.mediaMessage(ctx, c, media, text, m.GifPlayback); err != nil {
+		if msg, err = p.mediaMessage(ctx, c, media, first, m.GifPlayback); err != nil {
 			return providers.Sent{}, err
 		}
 	}
 	id, err := c.SendMessage(ctx, to, msg)
 	if err != nil {
 		return providers.Sent{}, fmt.Errorf("whatsapp: send to %s: %w", to, err)
+	}
+	for i, t := range chunks {
+		if _, err := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(t)}); err != nil {
+			return providers.Sent{}, fmt.Errorf("whatsapp: send to %s (part %d of %d): %w", to, i+2, len(chunks)+1, err)
+		}
 	}
 	return providers.Sent{MessageID: id, ToJID: to.String()}, nil
 }

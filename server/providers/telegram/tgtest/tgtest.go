@@ -6,7 +6,8 @@
 //	srv.PushUpdate(42, 42, "hello")                // a private message from user 42 in chat 42
 //	sent, err := srv.WaitSent(ctx, 1)              // what the bot sent
 //
-// Methods: getMe, sendMessage, sendPhoto, sendDocument, getUpdates (long polling: waits
+// Methods: getMe, sendMessage, sendPhoto, sendDocument, editMessageText (a streamed
+// reply; see Edits), sendChatAction (typing; see Actions), getUpdates (long polling: waits
 // up to the request's timeout for a pushed update), deleteWebhook. A request with a
 // token other than the server's gets 401 Unauthorized; a send to a chat that was never
 // added (AddChat, PushUpdate) gets 400 "Bad Request: chat not found".
@@ -48,6 +49,19 @@ type Sent struct {
 	MessageID int64
 }
 
+// Edit is one editMessageText call that changed a message.
+type Edit struct {
+	ChatID    string
+	MessageID int64
+	Text      string
+}
+
+// Action is one sendChatAction call.
+type Action struct {
+	ChatID string
+	Action string // "typing", "record_voice", ...
+}
+
 // User is a sender for PushMessage.
 type User struct {
 	ID        int64
@@ -68,6 +82,8 @@ type Server struct {
 	nextUpd  int64
 	nextMsg  int64
 	sent     []Sent
+	edits    []Edit
+	actions  []Action
 	calls    map[string]int
 	wake     chan struct{} // closed and replaced when updates or sends change
 	quit     chan struct{}
@@ -250,6 +266,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[method]++
+	s.notifyLocked()
 	s.mu.Unlock()
 	if token != s.token {
 		writeErr(w, apiError{401, "Unauthorized"})
@@ -272,6 +289,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res, aerr = s.getUpdates(r.Context(), params)
 	case "sendMessage", "sendPhoto", "sendDocument":
 		res, aerr = s.send(method, params)
+	case "editMessageText":
+		res, aerr = s.edit(params)
+	case "sendChatAction":
+		res, aerr = s.chatAction(params)
 	default:
 		aerr = &apiError{404, "Not Found: method not found"}
 	}
@@ -327,6 +348,100 @@ func (s *Server) send(method string, p map[string]string) (any, *apiError) {
 		msg["caption"] = rec.Caption
 	}
 	return msg, nil
+}
+
+// edit applies editMessageText to a message the bot sent (Bot API errors: unknown
+// message, unchanged text, empty text).
+func (s *Server) edit(p map[string]string) (any, *apiError) {
+	chat, text := p["chat_id"], p["text"]
+	id, _ := strconv.ParseInt(p["message_id"], 10, 64)
+	if strings.TrimSpace(text) == "" {
+		return nil, &apiError{400, "Bad Request: message text is empty"}
+	}
+	if n := utf16Len(text); n > 4096 {
+		return nil, &apiError{400, "Bad Request: MESSAGE_TOO_LONG"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.sent {
+		m := &s.sent[i]
+		if m.ChatID != chat || m.MessageID != id || m.Method != "sendMessage" {
+			continue
+		}
+		if m.Text == text {
+			return nil, &apiError{400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}
+		}
+		m.Text = text
+		s.edits = append(s.edits, Edit{ChatID: chat, MessageID: id, Text: text})
+		s.notifyLocked()
+		chatID, _ := strconv.ParseInt(chat, 10, 64)
+		return map[string]any{
+			"message_id": id, "date": time.Now().Unix(), "edit_date": time.Now().Unix(),
+			"chat": map[string]any{"id": chatID, "type": "private"},
+			"from": map[string]any{"id": s.botID, "is_bot": true, "first_name": "Test Bot", "username": BotUsername},
+			"text": text,
+		}, nil
+	}
+	return nil, &apiError{400, "Bad Request: message to edit not found"}
+}
+
+func (s *Server) chatAction(p map[string]string) (any, *apiError) {
+	chat, action := p["chat_id"], p["action"]
+	if action == "" {
+		return nil, &apiError{400, "Bad Request: action is empty"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.chats[chat] {
+		return nil, &apiError{400, "Bad Request: chat not found"}
+	}
+	s.actions = append(s.actions, Action{ChatID: chat, Action: action})
+	s.notifyLocked()
+	return true, nil
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// Edits returns the successful editMessageText calls so far.
+func (s *Server) Edits() []Edit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Edit(nil), s.edits...)
+}
+
+// Actions returns the successful sendChatAction calls so far.
+func (s *Server) Actions() []Action {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Action(nil), s.actions...)
+}
+
+// WaitActions waits until at least n chat actions were sent and returns them.
+func (s *Server) WaitActions(ctx context.Context, n int) ([]Action, error) {
+	for {
+		s.mu.Lock()
+		if len(s.actions) >= n {
+			out := append([]Action(nil), s.actions...)
+			s.mu.Unlock()
+			return out, nil
+		}
+		w, got := s.wake, len(s.actions)
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("tgtest: %d of %d chat actions: %w", got, n, ctx.Err())
+		}
+	}
 }
 
 func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *apiError) {

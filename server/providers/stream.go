@@ -1,0 +1,38 @@
+package providers
+
+import "context"
+
+// ReplyStream shows one reply while the agent writes it (Telegram streamMode partial:
+// one message edited in place, and a typing indicator meanwhile). The agent runtime
+// opens it when a run that will be delivered starts and ends it with exactly one of
+// Finish or Abort.
+type ReplyStream interface {
+	// Update gives the reply text so far (cumulative); it may show it or not
+	// (throttled), and never fails the run.
+	Update(ctx context.Context, text string)
+	// Finish delivers the final text (split at the channel's limit), replacing what was
+	// shown, and stops the typing indicator.
+	Finish(ctx context.Context, final string) (Sent, error)
+	// Abort stops the typing indicator; whatever was shown stays.
+	Abort()
+}
+
+// ReplyStreamer is a provider that can stream replies. OpenReply returns nil when it
+// does not stream for this recipient (streamMode off): the reply is then sent whole.
+type ReplyStreamer interface {
+	OpenReply(ctx context.Context, m Outbound) ReplyStream
+}
+
+// OpenReply opens a reply stream on channel's provider, or returns nil when the
+// provider does not stream (or the channel is unknown: Send reports that).
+func (r *Registry) OpenReply(ctx context.Context, channel string, m Outbound) ReplyStream {
+	p, err := r.Provider(channel)
+	if err != nil {
+		return nil
+	}
+	s, ok := p.(ReplyStreamer)
+	if !ok {
+		return nil
+	}
+	return s.OpenReply(ctx, m)
+}

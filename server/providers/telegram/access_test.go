@@ -1,0 +1,154 @@
+package telegram_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/server/access"
+	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/pairing"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/telegram"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+)
+
+func newGuarded(t *testing.T, srv *tgtest.Server, ac access.Config, st *pairing.Store, h *grouphistory.Buffer, in providers.Inbound) *telegram.Provider {
+	t.Helper()
+	p, err := telegram.New(telegram.Config{Token: token, APIBaseURL: srv.URL(), Inbound: in, PollTimeout: 5 * time.Second,
+		Access: &ac, Pairing: st, History: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(t.Context()) })
+	return p
+}
+
+// waitDrained waits until the provider confirmed every pushed update (its offset
+// moved past them), so "nothing reached the agent" is checked after handling.
+func waitDrained(t *testing.T, srv *tgtest.Server, polls int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Pending() > 0 || srv.Calls("getUpdates") < polls {
+		if time.Now().After(deadline) {
+			t.Fatalf("updates not consumed: pending %d", srv.Pending())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// An unknown sender with no allowFrom gets one pairing code and nothing reaches the
+// agent; after approval the next message does.
+func TestUnknownSenderGetsPairingCode(t *testing.T) {
+	srv := tgtest.New(t, token)
+	st, err := pairing.New(pairing.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	p := newGuarded(t, srv, access.Config{}, st, nil, in)
+	ctx := ctx10(t)
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.PushUpdate(42, 42, "hello bot")
+	sent, err := srv.WaitSent(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs, _ := st.List("telegram")
+	if len(reqs) != 1 || reqs[0].ID != "42" {
+		t.Fatalf("requests %+v", reqs)
+	}
+	code := reqs[0].Code
+	want := providers.PairingReply("telegram", "Your Telegram user id: 42", code)
+	if sent[0].ChatID != "42" || sent[0].Text != want || !strings.Contains(want, "Pairing code: "+code) {
+		t.Fatalf("reply %+v", sent[0])
+	}
+	// A second message before approval: no second code, still nothing to the agent.
+	srv.PushUpdate(42, 42, "hello again")
+	polls := srv.Calls("getUpdates")
+	waitDrained(t, srv, polls+1)
+	if n := len(srv.Sent()); n != 1 {
+		t.Fatalf("%d replies, want the single pairing code", n)
+	}
+	if got := in.all(); len(got) != 0 {
+		t.Fatalf("unapproved text reached the agent: %+v", got)
+	}
+	if _, err := st.Approve("telegram", code); err != nil {
+		t.Fatal(err)
+	}
+	srv.PushUpdate(42, 42, "now?")
+	select {
+	case m := <-in.ch:
+		if m.Text != "now?" || m.From != "42" {
+			t.Fatalf("delivered %+v", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("approved sender's message did not reach the agent")
+	}
+}
+
+func TestAllowlistDropsSilently(t *testing.T) {
+	srv := tgtest.New(t, token)
+	st, _ := pairing.New(pairing.Options{Dir: t.TempDir()})
+	in := newInbox()
+	p := newGuarded(t, srv, access.Config{Account: access.Account{DMPolicy: access.DMAllowlist, AllowFrom: []string{"@Ann"}}}, st, nil, in)
+	ctx := ctx10(t)
+	p.Start(ctx)
+	srv.PushMessage(7, tgtest.User{ID: 7, Username: "bob"}, "hi")
+	srv.PushMessage(8, tgtest.User{ID: 8, Username: "ann"}, "hi from ann")
+	select {
+	case m := <-in.ch:
+		if m.From != "8" {
+			t.Fatalf("delivered %+v", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("allowed sender not delivered")
+	}
+	if len(srv.Sent()) != 0 || len(in.all()) != 1 {
+		t.Fatalf("sent %+v delivered %+v", srv.Sent(), in.all())
+	}
+	if reqs, _ := st.List("telegram"); len(reqs) != 0 {
+		t.Fatalf("allowlist policy created requests: %+v", reqs)
+	}
+}
+
+// In a group, messages without a mention are kept as history and handed over with
+// the next message that mentions the bot.
+func TestGroupMentionWithHistory(t *testing.T) {
+	srv := tgtest.New(t, token)
+	in := newInbox()
+	h := grouphistory.New(10, 0)
+	ac := access.Config{Account: access.Account{GroupPolicy: access.GroupOpen}}
+	p := newGuarded(t, srv, ac, nil, h, in)
+	ctx := ctx10(t)
+	if _, err := p.Probe(ctx); err != nil { // learn the bot's username
+		t.Fatal(err)
+	}
+	p.Start(ctx)
+	srv.PushMessage(-100, tgtest.User{ID: 5, FirstName: "Ann"}, "anyone for lunch?")
+	srv.PushMessage(-100, tgtest.User{ID: 6, FirstName: "Bo"}, "@"+tgtest.BotUsername+" what do you think?")
+	select {
+	case m := <-in.ch:
+		if !m.Group || !strings.HasPrefix(m.Text, grouphistory.HistoryMarker) ||
+			!strings.Contains(m.Text, "Ann (5): anyone for lunch?") ||
+			!strings.HasSuffix(m.Text, grouphistory.CurrentMarker+"\n@"+tgtest.BotUsername+" what do you think?") {
+			t.Fatalf("delivered:\n%s", m.Text)
+		}
+	case <-ctx.Done():
+		t.Fatal("mention not delivered")
+	}
+	if len(in.all()) != 1 || h.Len("telegram\x00\x00-100") != 0 {
+		t.Fatalf("delivered %d, history left %d", len(in.all()), h.Len("telegram\x00\x00-100"))
+	}
+}
+
+func TestInvalidAccessRejected(t *testing.T) {
+	srv := tgtest.New(t, token)
+	_, err := telegram.New(telegram.Config{Token: token, APIBaseURL: srv.URL(),
+		Access: &access.Config{Account: access.Account{DMPolicy: access.DMOpen}}})
+	if err == nil || !strings.Contains(err.Error(), `"*"`) {
+		t.Fatalf("open without * accepted: %v", err)
+	}
+}

@@ -1,0 +1,362 @@
+// Package tgstream shows an agent's reply on Telegram while it is being written:
+// streamMode "partial" sends the first text as a message and then edits it in place
+// (editMessageText, throttled so a fast model does not hit Telegram's rate limits),
+// "block" sends each finished block as its own message, "off" sends the final reply
+// only. Typing keeps the "typing…" indicator alive while a run is going.
+//
+// Nothing here starts timers for the stream: Update sends an edit only when the
+// throttle interval has passed (by the injected clock) and keeps the newest text
+// otherwise; Flush (call it from a ticker if deltas may pause) and Finish deliver the
+// rest. That keeps the stream deterministic and free of goroutines.
+package tgstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/clawgate/gateway/server/chunk"
+)
+
+// Mode is channels.telegram.streamMode.
+type Mode string
+
+// Stream modes.
+const (
+	ModeOff     Mode = "off"
+	ModePartial Mode = "partial" // the original's default
+	ModeBlock   Mode = "block"
+)
+
+// ParseMode reads a configured streamMode ("" and unknown values: partial, as the
+// original resolves it).
+func ParseMode(s string) Mode {
+	switch Mode(strings.ToLower(strings.TrimSpace(s))) {
+	case ModeOff:
+		return ModeOff
+	case ModeBlock:
+		return ModeBlock
+	}
+	return ModePartial
+}
+
+// Limits and timings.
+const (
+	// DefaultEditInterval is the least time between two edits of a streamed message
+	// (Telegram throttles frequent edits of one message; about one per second is safe).
+	DefaultEditInterval = time.Second
+	// DefaultTypingInterval re-sends "typing": Telegram shows it for 5 s or until the
+	// bot sends a message.
+	DefaultTypingInterval = 4 * time.Second
+	// DefaultTypingTTL stops the indicator of a run that never finishes (the original's
+	// 2 minutes).
+	DefaultTypingTTL = 2 * time.Minute
+)
+
+// API is the part of the Bot API the stream uses.
+type API interface {
+	SendText(ctx context.Context, chatID, text string) (messageID int64, err error)
+	EditText(ctx context.Context, chatID string, messageID int64, text string) error
+	ChatAction(ctx context.Context, chatID, action string) error
+}
+
+// Options configures a Stream.
+type Options struct {
+	Mode     Mode
+	Interval time.Duration // DefaultEditInterval
+	Limit    int           // chunk limit (chunk.LimitFor("telegram", 0) when 0)
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Stream is one reply in one chat. Not for concurrent use by several writers (one
+// run writes it), but Flush may be called from another goroutine.
+type Stream struct {
+	api  API
+	chat string
+	o    Options
+
+	mu       sync.Mutex
+	msgID    int64  // the streamed message (partial), 0 before the first send
+	shown    string // its current text
+	pending  string // newest text not yet shown
+	lastEdit time.Time
+	stopped  bool  // streaming gave up (too long, or an API error); Finish still delivers
+	blocks   int   // messages sent in block mode
+	firstID  int64 // the first message of the final reply (after Finish)
+}
+
+// New starts a stream for chatID.
+func New(api API, chatID string, o Options) *Stream {
+	if o.Interval <= 0 {
+		o.Interval = DefaultEditInterval
+	}
+	if o.Limit <= 0 {
+		o.Limit = chunk.LimitFor("telegram", 0)
+	}
+	o.Limit = min(o.Limit, chunk.TelegramMaxLimit)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Mode == "" {
+		o.Mode = ModePartial
+	}
+	return &Stream{api: api, chat: chatID, o: o}
+}
+
+// Update gives the reply text so far (partial mode; other modes ignore it).
+func (s *Stream) Update(ctx context.Context, text string) {
+	if s.o.Mode != ModePartial {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	s.pending = strings.TrimRight(text, " \t\r\n")
+	if s.msgID != 0 && s.o.Now().Sub(s.lastEdit) < s.o.Interval {
+		return
+	}
+	s.flushLocked(ctx)
+}
+
+// Flush shows the newest pending text now if the throttle allows it.
+func (s *Stream) Flush(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || s.pending == "" || s.o.Now().Sub(s.lastEdit) < s.o.Interval {
+		return
+	}
+	s.flushLocked(ctx)
+}
+
+func (s *Stream) flushLocked(ctx context.Context) {
+	text := s.pending
+	if text == "" || text == s.shown {
+		return
+	}
+	if chunk.Units(text) > s.o.Limit {
+		// The preview no longer fits one message; Finish splits the final text.
+		s.stopped = true
+		return
+	}
+	s.pending = ""
+	s.lastEdit = s.o.Now()
+	if s.msgID == 0 {
+		id, err := s.api.SendText(ctx, s.chat, text)
+		if err != nil {
+			s.stop("send", err)
+			return
+		}
+		s.msgID, s.shown = id, text
+		return
+	}
+	if err := s.api.EditText(ctx, s.chat, s.msgID, text); err != nil {
+		s.stop("edit", err)
+		return
+	}
+	s.shown = text
+}
+
+func (s *Stream) stop(what string, err error) {
+	s.stopped = true
+	s.o.Logger.Warn("telegram stream stopped", "chat", s.chat, "op", what, "err", err)
+}
+
+// Block sends one finished block (block mode; other modes ignore it), split at the
+// chunk limit.
+func (s *Stream) Block(ctx context.Context, text string) error {
+	if s.o.Mode != ModeBlock {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range chunk.Split(strings.TrimSpace(text), s.o.Limit) {
+		if _, err := s.api.SendText(ctx, s.chat, c); err != nil {
+			return fmt.Errorf("tgstream: send block: %w", err)
+		}
+		s.blocks++
+	}
+	return nil
+}
+
+// Finish delivers the final reply. Partial: the streamed message becomes the first
+// chunk of final (edited if it differs) and the other chunks follow as new messages.
+// Block: nothing more when blocks were sent (final would repeat them), else final.
+// Off: final, split.
+func (s *Stream) Finish(ctx context.Context, final string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	final = strings.TrimSpace(final)
+	if s.o.Mode == ModeBlock && s.blocks > 0 {
+		return nil
+	}
+	chunks := chunk.Split(final, s.o.Limit)
+	if len(chunks) == 0 {
+		return nil
+	}
+	var errs []error
+	start := 0
+	if s.o.Mode == ModePartial && s.msgID != 0 {
+		if chunks[0] != s.shown {
+			if err := s.api.EditText(ctx, s.chat, s.msgID, chunks[0]); err != nil {
+				errs = append(errs, fmt.Errorf("tgstream: final edit: %w", err))
+			} else {
+				s.shown = chunks[0]
+			}
+		}
+		start = 1
+	}
+	if start == 1 {
+		s.firstID = s.msgID
+	}
+	for _, c := range chunks[start:] {
+		id, err := s.api.SendText(ctx, s.chat, c)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tgstream: send: %w", err))
+			break
+		}
+		if s.firstID == 0 {
+			s.firstID = id
+		}
+	}
+	s.stopped = true
+	return errors.Join(errs...)
+}
+
+// FirstID is the id of the first message of the final reply (0 before Finish or when
+// nothing was sent).
+func (s *Stream) FirstID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.firstID
+}
+
+// MessageID is the streamed message's id (0 when none was sent).
+func (s *Stream) MessageID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.msgID
+}
+
+// TypingOptions configures Typing.
+type TypingOptions struct {
+	Interval time.Duration // DefaultTypingInterval
+	TTL      time.Duration // DefaultTypingTTL
+	Action   string        // "typing" (or "record_voice", "upload_photo", ...)
+	Logger   *slog.Logger
+}
+
+// TypingLoop is a running typing indicator.
+type TypingLoop struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Stop ends the loop and waits for it, so no action is sent after Stop returns.
+// Calling it twice is fine.
+func (l *TypingLoop) Stop() {
+	l.once.Do(func() {
+		l.cancel()
+		<-l.done
+	})
+}
+
+// Done is closed when the loop has ended (Stop, ctx or TTL).
+func (l *TypingLoop) Done() <-chan struct{} { return l.done }
+
+// Typing sends the chat action now and every Interval until Stop is called, ctx ends
+// or TTL passes.
+func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *TypingLoop {
+	if o.Interval <= 0 {
+		o.Interval = DefaultTypingInterval
+	}
+	if o.TTL <= 0 {
+		o.TTL = DefaultTypingTTL
+	}
+	if o.Action == "" {
+		o.Action = "typing"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.TTL)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(o.Interval)
+		defer t.Stop()
+		for {
+			if err := api.ChatAction(ctx, chatID, o.Action); err != nil && ctx.Err() == nil {
+				o.Logger.Debug("telegram chat action failed", "chat", chatID, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return &TypingLoop{cancel: cancel, done: done}
+}
+
+// Telego adapts a telego bot to API.
+type Telego struct{ Bot *telego.Bot }
+
+func chatID(s string) (telego.ChatID, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return telego.ChatID{ID: n}, nil
+	}
+	if strings.HasPrefix(s, "@") && len(s) > 1 {
+		return telego.ChatID{Username: s}, nil
+	}
+	return telego.ChatID{}, fmt.Errorf("tgstream: %q is not a chat id", s)
+}
+
+// SendText implements API.
+func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) {
+	cid, err := chatID(chat)
+	if err != nil {
+		return 0, err
+	}
+	m, err := t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text})
+	if err != nil {
+		return 0, err
+	}
+	return int64(m.MessageID), nil
+}
+
+// EditText implements API. "message is not modified" is not an error.
+func (t Telego) EditText(ctx context.Context, chat string, id int64, text string) error {
+	cid, err := chatID(chat)
+	if err != nil {
+		return err
+	}
+	_, err = t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text})
+	if err != nil && strings.Contains(err.Error(), "message is not modified") {
+		return nil
+	}
+	return err
+}
+
+// ChatAction implements API.
+func (t Telego) ChatAction(ctx context.Context, chat, action string) error {
+	cid, err := chatID(chat)
+	if err != nil {
+		return err
+	}
+	return t.Bot.SendChatAction(ctx, &telego.SendChatActionParams{ChatID: cid, Action: action})
+}
