@@ -487,6 +487,66 @@ var methodTable = [...]MethodInfo{
 		protocols:      8,
 		roles:          roleOperator,
 	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.get",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.set",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.node.get",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.node.set",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approval.request",
+		Scope:          ScopeApprovals,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approval.resolve",
+		Scope:          ScopeApprovals,
+		protocols:      8,
+		roles:          roleOperator,
+	},
 }
 
 // LookupMethod returns the method's description, or nil for an unknown name.
@@ -576,6 +636,18 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[40]
 	case "device.token.revoke":
 		return &methodTable[41]
+	case "exec.approvals.get":
+		return &methodTable[42]
+	case "exec.approvals.set":
+		return &methodTable[43]
+	case "exec.approvals.node.get":
+		return &methodTable[44]
+	case "exec.approvals.node.set":
+		return &methodTable[45]
+	case "exec.approval.request":
+		return &methodTable[46]
+	case "exec.approval.resolve":
+		return &methodTable[47]
 	}
 	return nil
 }
@@ -705,6 +777,18 @@ var eventTable = [...]EventInfo{
 		Targeted:  false,
 		protocols: 8,
 	},
+	{
+		Name:      "exec.approval.requested",
+		Scope:     ScopeApprovals,
+		Targeted:  false,
+		protocols: 8,
+	},
+	{
+		Name:      "exec.approval.resolved",
+		Scope:     ScopeApprovals,
+		Targeted:  false,
+		protocols: 8,
+	},
 }
 
 // LookupEvent returns the event's description, or nil for an unknown name.
@@ -736,6 +820,10 @@ func LookupEvent(name string) *EventInfo {
 		return &eventTable[11]
 	case "device.pair.resolved":
 		return &eventTable[12]
+	case "exec.approval.requested":
+		return &eventTable[13]
+	case "exec.approval.resolved":
+		return &eventTable[14]
 	}
 	return nil
 }
