@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/nodes"
@@ -41,6 +42,12 @@ type services struct {
 	flags config.Flags
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
+	// approvals holds the pending exec approvals (set by buildApprovals, before the
+	// agent is built): the wire's exec.approval.* methods and the agent's exec gate
+	// (as its Asker) share it.
+	approvals *execapprove.Manager
+	// approvalsStore is the exec approvals file (~/.clawdbot/exec-approvals.json).
+	approvalsStore *execapprove.Store
 
 	list []component
 	// sender delivers through the providers (nil until they are built).
@@ -62,7 +69,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildApprovals, buildAgent, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {
