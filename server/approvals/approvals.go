@@ -214,15 +214,11 @@ func (h *Handler[C]) ExecApprovalsSet(ctx context.Context, c C, p *protocol.Exec
 	return &out, nil
 }
 
-// nodeSnapshot invokes cmd on the node and decodes its payload as a snapshot.
+// nodeSnapshot invokes cmd on the node (stopping when the caller disconnects) and
+// decodes its payload as a snapshot.
 func (h *Handler[C]) nodeSnapshot(ctx context.Context, c C, nodeID, cmd string, params json.RawMessage) (protocol.ExecApprovalsGetResult, error) {
-	var out protocol.ExecApprovalsGetResult
 	if h.opts.Nodes == nil {
-		return out, unavailable(ErrNoNodes)
-	}
-	nodeID = strings.TrimSpace(nodeID)
-	if nodeID == "" {
-		return out, invalid(errors.New("nodeId required"))
+		return protocol.ExecApprovalsGetResult{}, unavailable(ErrNoNodes)
 	}
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -233,8 +229,16 @@ func (h *Handler[C]) nodeSnapshot(ctx context.Context, c C, nodeID, cmd string, 
 		case <-ictx.Done():
 		}
 	}()
-	t := h.opts.NodeTimeout
-	res, err := h.opts.Nodes.Invoke(ictx, live.InvokeParams{NodeID: nodeID, Command: cmd, Params: params, Timeout: &t})
+	return invokeSnapshot(ictx, h.opts.Nodes, nodeID, cmd, params, h.opts.NodeTimeout)
+}
+
+func invokeSnapshot(ctx context.Context, n NodeInvoker, nodeID, cmd string, params json.RawMessage, timeout time.Duration) (protocol.ExecApprovalsGetResult, error) {
+	var out protocol.ExecApprovalsGetResult
+	nodeID = strings.TrimSpace(nodeID)
+	if nodeID == "" {
+		return out, invalid(errors.New("nodeId required"))
+	}
+	res, err := n.Invoke(ctx, live.InvokeParams{NodeID: nodeID, Command: cmd, Params: params, Timeout: &timeout})
 	if err != nil {
 		return out, wireErr(err)
 	}
@@ -247,6 +251,24 @@ func (h *Handler[C]) nodeSnapshot(ctx context.Context, c C, nodeID, cmd string, 
 		return out, unavailable(errors.New("node returned an invalid exec approvals snapshot: " + err.Error()))
 	}
 	return out, nil
+}
+
+// NodeFile reads a node host's approvals file (system.execApprovals.get), for the
+// agent's node tools: the node's allowlist is honoured before a person is asked
+// (tools.NodeApprovals). timeout <= 0 uses DefaultNodeTimeout.
+func NodeFile(ctx context.Context, n NodeInvoker, nodeID string, timeout time.Duration) (*execapprove.File, error) {
+	if n == nil {
+		return nil, ErrNoNodes
+	}
+	if timeout <= 0 {
+		timeout = DefaultNodeTimeout
+	}
+	s, err := invokeSnapshot(ctx, n, nodeID, NodeCommandGet, json.RawMessage(`{}`), timeout)
+	if err != nil {
+		return nil, err
+	}
+	f := FileFromWire(s.File)
+	return &f, nil
 }
 
 // ExecApprovalsNodeGet asks a node host for its approvals file.
