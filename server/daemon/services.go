@@ -40,6 +40,8 @@ type services struct {
 	env   config.Env
 	// flags are the gateway command's port/bind/auth flags (ports derive from them).
 	flags config.Flags
+	// home is the user's home directory (Options.Home): where the exec approvals file is.
+	home string
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
 	// approvals holds the pending exec approvals (set by buildApprovals, before the

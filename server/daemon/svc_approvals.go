@@ -23,9 +23,13 @@ type approvalsService struct {
 }
 
 func buildApprovals(ctx context.Context, s *services) (component, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return nil, fmt.Errorf("exec approvals: %w", err)
+	home := s.home
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("exec approvals: %w", err)
+		}
+		home = h
 	}
 	c := &approvalsService{
 		store: execapprove.NewStore(execapprove.DefaultPath(home), filepath.Join(home, execapprove.DefaultSocketRel)),
