@@ -200,7 +200,8 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     case deviceTokenRevoke = "device.token.revoke"
     /// The gateway's exec approvals file. Creates it first when missing (with the socket path and a fresh
     /// token, as the original does); the token is never returned. A file that cannot be parsed →
-    /// UNAVAILABLE with the reason (it is not overwritten).
+    /// UNAVAILABLE with the reason and details {path, hash}; it is not overwritten, and exec.approvals.set
+    /// with that hash as baseHash replaces it.
     /// params ExecApprovalsGetParams; result ExecApprovalsGetResult; protocols 3.
     case execApprovalsGet = "exec.approvals.get"
     /// Replace the gateway's exec approvals file (written atomically, mode 0600). When the file exists,

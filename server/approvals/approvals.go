@@ -11,8 +11,11 @@ package approvals
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"time"
 
@@ -188,6 +191,17 @@ func (h *Handler[C]) ExecApprovalsGet(ctx context.Context, c C, p *protocol.Exec
 		return nil, unavailable(ErrNoStore)
 	}
 	snap, err := st.Ensure()
+	var corrupt *execapprove.CorruptError
+	if errors.As(err, &corrupt) {
+		// The hash of the broken bytes lets an operator replace the file with
+		// exec.approvals.set without guessing.
+		details := map[string]any{"path": corrupt.Path}
+		if raw, rerr := os.ReadFile(corrupt.Path); rerr == nil {
+			sum := sha256.Sum256(raw)
+			details["hash"] = hex.EncodeToString(sum[:])
+		}
+		return nil, &rpc.Error{Code: string(protocol.ErrorCodeUnavailable), Message: err.Error(), Details: details, Err: err}
+	}
 	if err != nil {
 		return nil, wireErr(err)
 	}

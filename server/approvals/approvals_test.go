@@ -446,9 +446,24 @@ func TestApprovalsGetSetBaseHash(t *testing.T) {
 	if err := os.WriteFile(got.Path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, admin.Call("exec.approvals.get", map[string]any{}), "UNAVAILABLE", "invalid")
+	f = admin.Call("exec.approvals.get", map[string]any{})
+	wantErr(t, f, "UNAVAILABLE", "invalid")
 	if raw, _ := os.ReadFile(got.Path); string(raw) != "{not json" {
 		t.Fatalf("corrupt file was rewritten: %s", raw)
+	}
+	// ...and replaced only by a set that names the broken bytes' hash (in the error).
+	var details struct {
+		Hash string `json:"hash"`
+	}
+	b, _ := json.Marshal(f.Error.Details)
+	if err := json.Unmarshal(b, &details); err != nil || details.Hash == "" {
+		t.Fatalf("no hash in the error details: %s", b)
+	}
+	wantErr(t, admin.Call("exec.approvals.set", map[string]any{"file": map[string]any{"version": 1}, "baseHash": set.Hash}), "INVALID_REQUEST", "changed since last load")
+	admin.MustOK("exec.approvals.set", map[string]any{"file": map[string]any{"version": 1}, "baseHash": details.Hash}, nil)
+	raw, _ = os.ReadFile(got.Path)
+	if err := json.Unmarshal(raw, &after); err != nil || after.Version != 1 {
+		t.Fatalf("file after replacing the broken one: %s", raw)
 	}
 }
 
