@@ -36,7 +36,7 @@ type env struct {
 	ws    string
 }
 
-func start(t *testing.T, o approvals.Options) *env {
+func start(t *testing.T, o approvals.Options, mo ...execapprove.ManagerOptions) *env {
 	t.Helper()
 	dir, home := t.TempDir(), t.TempDir()
 	st, err := nodes.OpenStore(nodes.StoreOptions{StateDir: dir})
@@ -57,7 +57,12 @@ func start(t *testing.T, o approvals.Options) *env {
 	core.Serve(srv)
 	e := &env{reg: reg, home: home, ws: t.TempDir(),
 		store: execapprove.NewStore(execapprove.DefaultPath(home), filepath.Join(home, execapprove.DefaultSocketRel))}
-	e.mgr = execapprove.NewManager(execapprove.ManagerOptions{Events: approvals.Events{Out: func() approvals.Broadcaster { return srv }}})
+	var m execapprove.ManagerOptions
+	if len(mo) > 0 {
+		m = mo[0]
+	}
+	m.Events = approvals.Events{Out: func() approvals.Broadcaster { return srv }}
+	e.mgr = execapprove.NewManager(m)
 	o.Manager, o.Store, o.Nodes = e.mgr, e.store, reg
 	srv.Mux().SetApprovals(approvals.New[*gateway.Conn](o))
 	e.g = gatewaytest.Start(t, srv)
@@ -548,6 +553,28 @@ func TestNodeGetSetProxied(t *testing.T) {
 	wantErr(t, <-ch, "UNAVAILABLE", "invalid exec approvals snapshot")
 	// Unknown node.
 	wantErr(t, admin.Call("exec.approvals.node.get", map[string]any{"nodeId": "nope"}), "UNAVAILABLE", "not connected")
+	// A node may neither ask nor answer (operators only, as in the original).
+	wantErr(t, node.Call("exec.approval.request", map[string]any{"command": "ls"}), "INVALID_REQUEST", "unauthorized role: node")
+	wantErr(t, node.Call("exec.approval.resolve", map[string]any{"id": "x", "decision": "allow-once"}), "INVALID_REQUEST", "unauthorized role: node")
+}
+
+// The pending approvals are bounded: past the limit a request is refused at once.
+func TestPendingBound(t *testing.T) {
+	e := start(t, approvals.Options{}, execapprove.ManagerOptions{MaxPending: 1})
+	a := e.operator(t, "A", []string{"operator.approvals"})
+	a.Request("exec.approval.request", map[string]any{"id": "first", "command": "ls"})
+	requested(t, a)
+	wantErr(t, a.Call("exec.approval.request", map[string]any{"command": "ls"}), "UNAVAILABLE", "too many pending exec approvals")
+	a.MustOK("exec.approval.resolve", map[string]any{"id": "first", "decision": "deny"}, nil)
+	// A slot is free again.
+	_, ch := a.Request("exec.approval.request", map[string]any{"id": "second", "command": "ls"})
+	if ev := requested(t, a); ev.ID != "second" {
+		t.Fatalf("requested %s", ev.ID)
+	}
+	a.MustOK("exec.approval.resolve", map[string]any{"id": "second", "decision": "allow-once"}, nil)
+	if f := <-ch; !f.OK || !strings.Contains(string(f.Payload), `"allow-once"`) {
+		t.Fatalf("second: %s", f.Payload)
+	}
 }
 
 // Handlers without their parts answer UNAVAILABLE rather than panic.
