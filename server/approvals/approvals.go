@@ -130,11 +130,10 @@ func (h *Handler[C]) ExecApprovalRequest(ctx context.Context, c C, p *protocol.E
 	if m == nil {
 		return nil, unavailable(ErrNoManager)
 	}
-	timeout := execapprove.DefaultApprovalTimeout
+	var timeout time.Duration // 0: the manager's default (DefaultApprovalTimeout unless configured)
 	if p.TimeoutMs != nil {
-		timeout = time.Duration(*p.TimeoutMs) * time.Millisecond
+		timeout = min(time.Duration(*p.TimeoutMs)*time.Millisecond, h.opts.MaxTimeout)
 	}
-	timeout = min(timeout, h.opts.MaxTimeout)
 	req := execapprove.ApprovalRequest{
 		ID: strings.TrimSpace(p.GetID()), Command: p.Command, Cwd: p.GetCwd(), Host: p.GetHost(),
 		Security: execapprove.Security(p.GetSecurity()), Ask: execapprove.Ask(p.GetAsk()), AgentID: p.GetAgentID(),

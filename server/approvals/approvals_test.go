@@ -361,6 +361,17 @@ func TestRequestTimeoutAndWithdraw(t *testing.T) {
 		t.Fatalf("requested %s, answered %s", ev.ID, res.ID)
 	}
 
+	// Without timeoutMs the manager's configured default applies.
+	e3 := start(t, approvals.Options{}, execapprove.ManagerOptions{DefaultTimeout: 150 * time.Millisecond})
+	r3 := e3.operator(t, "Requester", []string{"operator.approvals"})
+	f = r3.Call("exec.approval.request", map[string]any{"command": "make deploy"})
+	if !f.OK || !strings.Contains(string(f.Payload), `"decision":null`) {
+		t.Fatalf("default-timeout request: %s %+v", f.Payload, f.Error)
+	}
+	if err := res.UnmarshalJSON(f.Payload); err != nil || res.ExpiresAtMs-res.CreatedAtMs != 150 {
+		t.Fatalf("default timeout: %s", f.Payload)
+	}
+
 	e2 := start(t, approvals.Options{})
 	approver2 := e2.operator(t, "Approver", []string{"operator.approvals"})
 	leaver := e2.operator(t, "Leaver", []string{"operator.approvals"})
