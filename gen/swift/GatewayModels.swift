@@ -227,6 +227,45 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Turn all heartbeats on or off (until changed again or restart).
     /// params SetHeartbeatsParams; result SetHeartbeatsResult; protocols 2, 3.
     case setHeartbeats = "set-heartbeats"
+    /// The gateway's exec approvals file. Creates it first when missing (with the socket path and a fresh
+    /// token, as the original does); the token is never returned. A file that cannot be parsed →
+    /// UNAVAILABLE with the reason and details {path, hash}; it is not overwritten, and exec.approvals.set
+    /// with that hash as baseHash replaces it.
+    /// params ExecApprovalsGetParams; result ExecApprovalsGetResult; protocols 3.
+    case execApprovalsGet = "exec.approvals.get"
+    /// Replace the gateway's exec approvals file (written atomically, mode 0600). When the file exists,
+    /// baseHash must be the hash of the last exec.approvals.get: missing → INVALID_REQUEST "exec
+    /// approvals base hash required; re-run exec.approvals.get and retry", different → INVALID_REQUEST
+    /// "exec approvals changed since last load; re-run exec.approvals.get and retry", and nothing is
+    /// written. Socket fields left out keep their current values, so the token survives a round trip.
+    /// Answers the new snapshot.
+    /// params ExecApprovalsSetParams; result ExecApprovalsSetResult; protocols 3.
+    case execApprovalsSet = "exec.approvals.set"
+    /// A node host's exec approvals file: invokes system.execApprovals.get on the node (node.invoke) and
+    /// answers the node's snapshot. Node not connected, command not allowed or declared, timeout or a node
+    /// failure → UNAVAILABLE (a node failure carries details {nodeError}).
+    /// params ExecApprovalsNodeGetParams; result ExecApprovalsNodeGetResult; protocols 3.
+    case execApprovalsNodeGet = "exec.approvals.node.get"
+    /// Replace a node host's exec approvals file: invokes system.execApprovals.set on the node with {file,
+    /// baseHash}; the node checks baseHash. Answers the node's new snapshot. Node not connected, command
+    /// not allowed or declared, timeout or a node failure (a baseHash conflict included) → UNAVAILABLE
+    /// with details {nodeError}.
+    /// params ExecApprovalsNodeSetParams; result ExecApprovalsNodeSetResult; protocols 3.
+    case execApprovalsNodeSet = "exec.approvals.node.set"
+    /// Ask a person to approve a command and wait for the answer: broadcasts exec.approval.requested to
+    /// operators with operator.approvals, then answers with the decision once exec.approval.resolve is
+    /// called, or decision null when nobody answered within timeoutMs (the caller treats that as denied
+    /// unless its askFallback says otherwise). An id that is already pending → INVALID_REQUEST "approval
+    /// id already pending"; more than the configured number of pending requests → UNAVAILABLE.
+    /// params ExecApprovalRequestParams; result ExecApprovalRequestResult; protocols 3.
+    case execApprovalRequest = "exec.approval.request"
+    /// Answer a pending exec approval: the waiting exec.approval.request gets the decision and
+    /// exec.approval.resolved is broadcast (resolvedBy: the caller's client displayName, else its client
+    /// id). allow-always also adds the command's executable to the agent's allowlist — done by whoever
+    /// asked (the gateway's exec gate for its own commands, the node host for system.run), as in the
+    /// original. Unknown or already answered id → INVALID_REQUEST "unknown approval id".
+    /// params ExecApprovalResolveParams; result ExecApprovalResolveResult; protocols 3.
+    case execApprovalResolve = "exec.approval.resolve"
 }
 
 /// Every server-pushed event of the gateway protocol.
@@ -287,6 +326,14 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// A heartbeat ran or was skipped. Droppable.
     /// payload HeartbeatEvent; protocols 2, 3.
     case heartbeat = "heartbeat"
+    /// A command waits for a person's approval (exec.approval.request). Protocol 3: only to operators with
+    /// operator.approvals (or operator.admin). Droppable.
+    /// payload ExecApprovalRequestedEvent; protocols 3.
+    case execApprovalRequested = "exec.approval.requested"
+    /// A pending exec approval was answered (or withdrawn: the requester went away, decision deny).
+    /// Protocol 3: only to operators with operator.approvals (or operator.admin). Droppable.
+    /// payload ExecApprovalResolvedEvent; protocols 3.
+    case execApprovalResolved = "exec.approval.resolved"
 }
 
 /// An agent run event.
@@ -2728,6 +2775,594 @@ public struct EventFrame: Codable, Sendable {
         case payload
         case seq
         case stateVersion
+    }
+}
+
+/// A person's answer to an exec approval request: run this once, run it and add its executable to the
+/// agent's allowlist, or do not run it.
+public enum ExecApprovalDecision: String, Codable, Sendable, CaseIterable {
+    case allowOnce = "allow-once"
+    case allowAlways = "allow-always"
+    case deny = "deny"
+}
+
+/// The command and its context, as shown to the person.
+public struct ExecApprovalRequestParams: Codable, Sendable {
+    public let agentId: String?
+    /// The effective ask mode.
+    public let ask: String?
+    /// The command line.
+    public let command: String
+    /// Working directory.
+    public let cwd: String?
+    /// Where it runs: gateway or node.
+    public let host: String?
+    /// Approval id chosen by the caller; a UUID is assigned when absent.
+    public let id: String?
+    /// The executable the command resolved to.
+    public let resolvedPath: String?
+    /// The effective security mode.
+    public let security: String?
+    public let sessionKey: String?
+    /// How long to wait for a person; default 120 000, capped at the gateway's maximum (1 hour by default).
+    public let timeoutMs: Int?
+
+    public init(
+        agentId: String? = nil,
+        ask: String? = nil,
+        command: String,
+        cwd: String? = nil,
+        host: String? = nil,
+        id: String? = nil,
+        resolvedPath: String? = nil,
+        security: String? = nil,
+        sessionKey: String? = nil,
+        timeoutMs: Int? = nil
+    ) {
+        self.agentId = agentId
+        self.ask = ask
+        self.command = command
+        self.cwd = cwd
+        self.host = host
+        self.id = id
+        self.resolvedPath = resolvedPath
+        self.security = security
+        self.sessionKey = sessionKey
+        self.timeoutMs = timeoutMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case ask
+        case command
+        case cwd
+        case host
+        case id
+        case resolvedPath
+        case security
+        case sessionKey
+        case timeoutMs
+    }
+}
+
+/// The answer.
+public struct ExecApprovalRequestResult: Codable, Sendable {
+    public let createdAtMs: Int
+    /// The person's decision; null when nobody answered in time.
+    public let decision: ExecApprovalDecision?
+    public let expiresAtMs: Int
+    public let id: String
+
+    public init(
+        createdAtMs: Int,
+        decision: ExecApprovalDecision?,
+        expiresAtMs: Int,
+        id: String
+    ) {
+        self.createdAtMs = createdAtMs
+        self.decision = decision
+        self.expiresAtMs = expiresAtMs
+        self.id = id
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case createdAtMs
+        case decision
+        case expiresAtMs
+        case id
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.createdAtMs, forKey: .createdAtMs)
+        try container.encode(self.decision, forKey: .decision)
+        try container.encode(self.expiresAtMs, forKey: .expiresAtMs)
+        try container.encode(self.id, forKey: .id)
+    }
+}
+
+/// The pending request.
+public struct ExecApprovalRequestedEvent: Codable, Sendable {
+    public let createdAtMs: Int
+    /// When it times out as unanswered.
+    public let expiresAtMs: Int
+    /// Pass to exec.approval.resolve.
+    public let id: String
+    /// What is asked; fields the requester did not give are null.
+    public let request: ExecApprovalRequestedEventRequest
+
+    public init(
+        createdAtMs: Int,
+        expiresAtMs: Int,
+        id: String,
+        request: ExecApprovalRequestedEventRequest
+    ) {
+        self.createdAtMs = createdAtMs
+        self.expiresAtMs = expiresAtMs
+        self.id = id
+        self.request = request
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case createdAtMs
+        case expiresAtMs
+        case id
+        case request
+    }
+}
+
+/// What is asked; fields the requester did not give are null.
+public struct ExecApprovalRequestedEventRequest: Codable, Sendable {
+    public let agentId: String?
+    public let ask: String?
+    public let command: String
+    public let cwd: String?
+    public let host: String?
+    public let resolvedPath: String?
+    public let security: String?
+    public let sessionKey: String?
+
+    public init(
+        agentId: String?,
+        ask: String?,
+        command: String,
+        cwd: String?,
+        host: String?,
+        resolvedPath: String?,
+        security: String?,
+        sessionKey: String?
+    ) {
+        self.agentId = agentId
+        self.ask = ask
+        self.command = command
+        self.cwd = cwd
+        self.host = host
+        self.resolvedPath = resolvedPath
+        self.security = security
+        self.sessionKey = sessionKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case ask
+        case command
+        case cwd
+        case host
+        case resolvedPath
+        case security
+        case sessionKey
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.agentId, forKey: .agentId)
+        try container.encode(self.ask, forKey: .ask)
+        try container.encode(self.command, forKey: .command)
+        try container.encode(self.cwd, forKey: .cwd)
+        try container.encode(self.host, forKey: .host)
+        try container.encode(self.resolvedPath, forKey: .resolvedPath)
+        try container.encode(self.security, forKey: .security)
+        try container.encode(self.sessionKey, forKey: .sessionKey)
+    }
+}
+
+/// Which request and the answer.
+public struct ExecApprovalResolveParams: Codable, Sendable {
+    public let decision: ExecApprovalDecision
+    public let id: String
+
+    public init(
+        decision: ExecApprovalDecision,
+        id: String
+    ) {
+        self.decision = decision
+        self.id = id
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case decision
+        case id
+    }
+}
+
+/// Accepted.
+public struct ExecApprovalResolveResult: Codable, Sendable {
+    /// Always true.
+    public let ok: Bool
+
+    public init(
+        ok: Bool
+    ) {
+        self.ok = ok
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ok
+    }
+}
+
+/// The answer.
+public struct ExecApprovalResolvedEvent: Codable, Sendable {
+    public let decision: ExecApprovalDecision
+    public let id: String
+    /// Who answered: the client's displayName or id.
+    public let resolvedBy: String?
+    public let ts: Int
+
+    public init(
+        decision: ExecApprovalDecision,
+        id: String,
+        resolvedBy: String? = nil,
+        ts: Int
+    ) {
+        self.decision = decision
+        self.id = id
+        self.resolvedBy = resolvedBy
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case decision
+        case id
+        case resolvedBy
+        case ts
+    }
+}
+
+/// One agent's settings and allowlist (agent id "*" applies to every agent).
+public struct ExecApprovalsAgent: Codable, Sendable {
+    /// Executables this agent may run without asking.
+    public let allowlist: [ExecApprovalsAllowlistEntry]?
+    /// off, on-miss or always.
+    public let ask: String?
+    /// What an unanswered request falls back to: deny, allowlist or full.
+    public let askFallback: String?
+    /// Treat skill executables as allowlisted.
+    public let autoAllowSkills: Bool?
+    /// deny, allowlist or full (unknown values read as the default).
+    public let security: String?
+
+    public init(
+        allowlist: [ExecApprovalsAllowlistEntry]? = nil,
+        ask: String? = nil,
+        askFallback: String? = nil,
+        autoAllowSkills: Bool? = nil,
+        security: String? = nil
+    ) {
+        self.allowlist = allowlist
+        self.ask = ask
+        self.askFallback = askFallback
+        self.autoAllowSkills = autoAllowSkills
+        self.security = security
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case allowlist
+        case ask
+        case askFallback
+        case autoAllowSkills
+        case security
+    }
+}
+
+/// One allowed executable pattern (a resolved path or a glob) with its last use.
+public struct ExecApprovalsAllowlistEntry: Codable, Sendable {
+    /// Stable id (UUID); assigned when missing.
+    public let id: String?
+    /// The executable the last match resolved to.
+    public let lastResolvedPath: String?
+    /// Last match, ms since the epoch.
+    public let lastUsedAt: Int?
+    /// The command line of the last match.
+    public let lastUsedCommand: String?
+    /// Executable path or glob; ~ expands to the home directory.
+    public let pattern: String
+
+    public init(
+        id: String? = nil,
+        lastResolvedPath: String? = nil,
+        lastUsedAt: Int? = nil,
+        lastUsedCommand: String? = nil,
+        pattern: String
+    ) {
+        self.id = id
+        self.lastResolvedPath = lastResolvedPath
+        self.lastUsedAt = lastUsedAt
+        self.lastUsedCommand = lastUsedCommand
+        self.pattern = pattern
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case lastResolvedPath
+        case lastUsedAt
+        case lastUsedCommand
+        case pattern
+    }
+}
+
+/// File-wide settings of the approvals file.
+public struct ExecApprovalsDefaults: Codable, Sendable {
+    /// off, on-miss or always.
+    public let ask: String?
+    /// What an unanswered request falls back to: deny, allowlist or full.
+    public let askFallback: String?
+    /// Treat skill executables as allowlisted.
+    public let autoAllowSkills: Bool?
+    /// deny, allowlist or full (unknown values read as the default).
+    public let security: String?
+
+    public init(
+        ask: String? = nil,
+        askFallback: String? = nil,
+        autoAllowSkills: Bool? = nil,
+        security: String? = nil
+    ) {
+        self.ask = ask
+        self.askFallback = askFallback
+        self.autoAllowSkills = autoAllowSkills
+        self.security = security
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ask
+        case askFallback
+        case autoAllowSkills
+        case security
+    }
+}
+
+/// The exec approvals file (~/.clawdbot/exec-approvals.json), in the original's format.
+public struct ExecApprovalsFile: Codable, Sendable {
+    /// Per agent id ("main" is the default agent).
+    public let agents: [String: ExecApprovalsAgent]?
+    public let defaults: ExecApprovalsDefaults?
+    /// The approvals socket of a local exec host. The gateway never returns the token.
+    public let socket: ExecApprovalsFileSocket?
+    /// Always 1.
+    public let version: Int
+
+    public init(
+        agents: [String: ExecApprovalsAgent]? = nil,
+        defaults: ExecApprovalsDefaults? = nil,
+        socket: ExecApprovalsFileSocket? = nil,
+        version: Int
+    ) {
+        self.agents = agents
+        self.defaults = defaults
+        self.socket = socket
+        self.version = version
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agents
+        case defaults
+        case socket
+        case version
+    }
+}
+
+/// The approvals socket of a local exec host. The gateway never returns the token.
+public struct ExecApprovalsFileSocket: Codable, Sendable {
+    public let path: String?
+    public let token: String?
+
+    public init(
+        path: String? = nil,
+        token: String? = nil
+    ) {
+        self.path = path
+        self.token = token
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case path
+        case token
+    }
+}
+
+/// No parameters.
+public struct ExecApprovalsGetParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The file as read.
+public struct ExecApprovalsGetResult: Codable, Sendable {
+    public let exists: Bool
+    /// The content, without the socket token.
+    public let file: ExecApprovalsFile
+    /// SHA-256 of the file's bytes, hex: the baseHash of the next exec.approvals.set.
+    public let hash: String
+    /// Where the file is.
+    public let path: String
+
+    public init(
+        exists: Bool,
+        file: ExecApprovalsFile,
+        hash: String,
+        path: String
+    ) {
+        self.exists = exists
+        self.file = file
+        self.hash = hash
+        self.path = path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case exists
+        case file
+        case hash
+        case path
+    }
+}
+
+/// Which node.
+public struct ExecApprovalsNodeGetParams: Codable, Sendable {
+    public let nodeId: String
+
+    public init(
+        nodeId: String
+    ) {
+        self.nodeId = nodeId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case nodeId
+    }
+}
+
+/// The node's snapshot of its own approvals file. A node payload that is not a valid snapshot →
+/// UNAVAILABLE.
+public struct ExecApprovalsNodeGetResult: Codable, Sendable {
+    public let exists: Bool
+    /// The content, without the socket token.
+    public let file: ExecApprovalsFile
+    /// SHA-256 of the file's bytes, hex: the baseHash of the next exec.approvals.set.
+    public let hash: String
+    /// Where the file is.
+    public let path: String
+
+    public init(
+        exists: Bool,
+        file: ExecApprovalsFile,
+        hash: String,
+        path: String
+    ) {
+        self.exists = exists
+        self.file = file
+        self.hash = hash
+        self.path = path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case exists
+        case file
+        case hash
+        case path
+    }
+}
+
+/// Which node, the new file and the hash it was based on.
+public struct ExecApprovalsNodeSetParams: Codable, Sendable {
+    public let baseHash: String?
+    public let file: ExecApprovalsFile
+    public let nodeId: String
+
+    public init(
+        baseHash: String? = nil,
+        file: ExecApprovalsFile,
+        nodeId: String
+    ) {
+        self.baseHash = baseHash
+        self.file = file
+        self.nodeId = nodeId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case baseHash
+        case file
+        case nodeId
+    }
+}
+
+/// The node's snapshot of its own approvals file. A node payload that is not a valid snapshot →
+/// UNAVAILABLE.
+public struct ExecApprovalsNodeSetResult: Codable, Sendable {
+    public let exists: Bool
+    /// The content, without the socket token.
+    public let file: ExecApprovalsFile
+    /// SHA-256 of the file's bytes, hex: the baseHash of the next exec.approvals.set.
+    public let hash: String
+    /// Where the file is.
+    public let path: String
+
+    public init(
+        exists: Bool,
+        file: ExecApprovalsFile,
+        hash: String,
+        path: String
+    ) {
+        self.exists = exists
+        self.file = file
+        self.hash = hash
+        self.path = path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case exists
+        case file
+        case hash
+        case path
+    }
+}
+
+/// The new file and the hash it was based on.
+public struct ExecApprovalsSetParams: Codable, Sendable {
+    /// hash from exec.approvals.get.
+    public let baseHash: String?
+    public let file: ExecApprovalsFile
+
+    public init(
+        baseHash: String? = nil,
+        file: ExecApprovalsFile
+    ) {
+        self.baseHash = baseHash
+        self.file = file
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case baseHash
+        case file
+    }
+}
+
+/// The file as written.
+public struct ExecApprovalsSetResult: Codable, Sendable {
+    public let exists: Bool
+    /// The content, without the socket token.
+    public let file: ExecApprovalsFile
+    /// SHA-256 of the file's bytes, hex: the baseHash of the next exec.approvals.set.
+    public let hash: String
+    /// Where the file is.
+    public let path: String
+
+    public init(
+        exists: Bool,
+        file: ExecApprovalsFile,
+        hash: String,
+        path: String
+    ) {
+        self.exists = exists
+        self.file = file
+        self.hash = hash
+        self.path = path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case exists
+        case file
+        case hash
+        case path
     }
 }
 

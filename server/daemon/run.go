@@ -146,7 +146,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("node pairing store: %w", err)
 	}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: o.Flags, clock: o.Clock}
+		flags: o.Flags, clock: o.Clock, home: home}
 	svc.inbound.log = log
 	if err := startServices(ctx, svc); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/nodes"
@@ -41,8 +42,16 @@ type services struct {
 	env   config.Env
 	// flags are the gateway command's port/bind/auth flags (ports derive from them).
 	flags config.Flags
+	// home is the user's home directory (Options.Home): where the exec approvals file is.
+	home string
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
+	// approvals holds the pending exec approvals (set by buildApprovals, before the
+	// agent is built): the wire's exec.approval.* methods and the agent's exec gate
+	// (as its Asker) share it.
+	approvals *execapprove.Manager
+	// approvalsStore is the exec approvals file (~/.clawdbot/exec-approvals.json).
+	approvalsStore *execapprove.Store
 
 	list []component
 	// sender delivers through the providers (nil until they are built).
@@ -69,7 +78,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // its constructor here. The agent runtime comes after the providers (it uses their
 // sender), the scheduler (heartbeat, cron) after the runtime it runs turns on.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent, buildSchedule, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildApprovals, buildAgent, buildSchedule, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {

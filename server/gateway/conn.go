@@ -41,6 +41,7 @@ type Conn struct {
 	scopes      []string
 	clientID    string
 	clientMode  string
+	displayName string // client.displayName (v3), "" when absent
 	deviceID    string
 	presenceKey string     // "" when not tracked (mode cli)
 	nonce       string     // connect.challenge nonce

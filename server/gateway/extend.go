@@ -145,6 +145,9 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 // ClientID is client.id from the connect params.
 func (c *Conn) ClientID() string { return c.clientID }
 
+// ClientDisplayName is client.displayName from the connect params ("" when absent).
+func (c *Conn) ClientDisplayName() string { return c.displayName }
+
 // Remote is the peer address.
 func (c *Conn) Remote() string { return c.remote }
 

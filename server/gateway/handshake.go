@@ -393,6 +393,7 @@ func (s *Server) acceptV3(c *Conn, p *protocol.ConnectParams) (*protocol.HelloOk
 		return nil, Invalid(msg), msg
 	}
 	c.role, c.scopes, c.clientID, c.clientMode = role, scopes, string(p.Client.ID), string(p.Client.Mode)
+	c.displayName = p.Client.GetDisplayName()
 	var helloAuth *protocol.HelloOkAuth
 	if p.Device != nil {
 		c.deviceID = p.Device.ID

@@ -614,3 +614,75 @@ func (c Calls) SetHeartbeats(ctx context.Context, p *SetHeartbeatsParams) (*SetH
 	}
 	return r, nil
 }
+
+// ExecApprovalsGet calls "exec.approvals.get".
+func (c Calls) ExecApprovalsGet(ctx context.Context, p *ExecApprovalsGetParams) (*ExecApprovalsGetResult, error) {
+	if p == nil {
+		p = &ExecApprovalsGetParams{}
+	}
+	r := new(ExecApprovalsGetResult)
+	if err := c.Caller.Call(ctx, "exec.approvals.get", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ExecApprovalsSet calls "exec.approvals.set".
+func (c Calls) ExecApprovalsSet(ctx context.Context, p *ExecApprovalsSetParams) (*ExecApprovalsSetResult, error) {
+	if p == nil {
+		p = &ExecApprovalsSetParams{}
+	}
+	r := new(ExecApprovalsSetResult)
+	if err := c.Caller.Call(ctx, "exec.approvals.set", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ExecApprovalsNodeGet calls "exec.approvals.node.get".
+func (c Calls) ExecApprovalsNodeGet(ctx context.Context, p *ExecApprovalsNodeGetParams) (*ExecApprovalsNodeGetResult, error) {
+	if p == nil {
+		p = &ExecApprovalsNodeGetParams{}
+	}
+	r := new(ExecApprovalsNodeGetResult)
+	if err := c.Caller.Call(ctx, "exec.approvals.node.get", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ExecApprovalsNodeSet calls "exec.approvals.node.set".
+func (c Calls) ExecApprovalsNodeSet(ctx context.Context, p *ExecApprovalsNodeSetParams) (*ExecApprovalsNodeSetResult, error) {
+	if p == nil {
+		p = &ExecApprovalsNodeSetParams{}
+	}
+	r := new(ExecApprovalsNodeSetResult)
+	if err := c.Caller.Call(ctx, "exec.approvals.node.set", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ExecApprovalRequest calls "exec.approval.request".
+func (c Calls) ExecApprovalRequest(ctx context.Context, p *ExecApprovalRequestParams) (*ExecApprovalRequestResult, error) {
+	if p == nil {
+		p = &ExecApprovalRequestParams{}
+	}
+	r := new(ExecApprovalRequestResult)
+	if err := c.Caller.Call(ctx, "exec.approval.request", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ExecApprovalResolve calls "exec.approval.resolve".
+func (c Calls) ExecApprovalResolve(ctx context.Context, p *ExecApprovalResolveParams) (*ExecApprovalResolveResult, error) {
+	if p == nil {
+		p = &ExecApprovalResolveParams{}
+	}
+	r := new(ExecApprovalResolveResult)
+	if err := c.Caller.Call(ctx, "exec.approval.resolve", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -717,6 +717,840 @@ func (v ErrorShape) MarshalJSON() ([]byte, error) {
 	return (&v).AppendJSON(nil), nil
 }
 
+// DecodeJSON reads one ExecApprovalDecision from d and checks it is a known value.
+func (v *ExecApprovalDecision) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	x, err := d.StringBytes()
+	if err != nil {
+		return wire.At(p, err)
+	}
+	switch string(x) {
+	case "allow-once":
+		*v = ExecApprovalDecisionAllowOnce
+	case "allow-always":
+		*v = ExecApprovalDecisionAllowAlways
+	case "deny":
+		*v = ExecApprovalDecisionDeny
+	default:
+		return wire.Errorf(p, "must be equal to one of the allowed values")
+	}
+	return nil
+}
+
+// AppendJSON appends v as a JSON string.
+func (v *ExecApprovalDecision) AppendJSON(b []byte) []byte {
+	return wire.AppendString(b, string(*v))
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ExecApprovalDecision) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ExecApprovalDecision
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ExecApprovalDecision) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ExecApprovalsAgent from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ExecApprovalsAgent) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [5]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "allowlist":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "allowlist")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "allowlist",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := make([]ExecApprovalsAllowlistEntry, 0)
+				for i2 := 0; ; i2++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip3 := wire.Path{
+						Index:   i2,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el4 ExecApprovalsAllowlistEntry
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
+						return err
+					}
+					x1 = append(x1, el4)
+				}
+				v.Allowlist = x1
+			}
+		case "ask":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "ask")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "ask",
+				Parent: p,
+			}
+			var v5 string
+			{
+				x6, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v5 = x6
+			}
+			v.Ask = &v5
+		case "askFallback":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "askFallback")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "askFallback",
+				Parent: p,
+			}
+			var v7 string
+			{
+				x8, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v7 = x8
+			}
+			v.AskFallback = &v7
+		case "autoAllowSkills":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "autoAllowSkills")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "autoAllowSkills",
+				Parent: p,
+			}
+			var v9 bool
+			{
+				x10, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v9 = x10
+			}
+			v.AutoAllowSkills = &v9
+		case "security":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "security")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "security",
+				Parent: p,
+			}
+			var v11 string
+			{
+				x12, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v11 = x12
+			}
+			v.Security = &v11
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ExecApprovalsAgent) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.Allowlist != nil {
+		b = append(b, ",\"allowlist\":"...)
+		b = append(b, '[')
+		for i13, x14 := range v.Allowlist {
+			if i13 > 0 {
+				b = append(b, ',')
+			}
+			b = x14.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.Ask != nil {
+		b = append(b, ",\"ask\":"...)
+		if v.Ask == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Ask))
+		}
+	}
+	if v.AskFallback != nil {
+		b = append(b, ",\"askFallback\":"...)
+		if v.AskFallback == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.AskFallback))
+		}
+	}
+	if v.AutoAllowSkills != nil {
+		b = append(b, ",\"autoAllowSkills\":"...)
+		if v.AutoAllowSkills == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.AutoAllowSkills))
+		}
+	}
+	if v.Security != nil {
+		b = append(b, ",\"security\":"...)
+		if v.Security == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Security))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ExecApprovalsAgent) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ExecApprovalsAgent
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ExecApprovalsAgent) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ExecApprovalsAllowlistEntry from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ExecApprovalsAllowlistEntry) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [5]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "id":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "id")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "id",
+				Parent: p,
+			}
+			var v1 string
+			{
+				x2, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x2 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v1 = x2
+			}
+			v.ID = &v1
+		case "lastResolvedPath":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "lastResolvedPath")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "lastResolvedPath",
+				Parent: p,
+			}
+			var v3 string
+			{
+				x4, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v3 = x4
+			}
+			v.LastResolvedPath = &v3
+		case "lastUsedAt":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "lastUsedAt")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "lastUsedAt",
+				Parent: p,
+			}
+			var v5 int64
+			{
+				x6, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x6 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v5 = x6
+			}
+			v.LastUsedAt = &v5
+		case "lastUsedCommand":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "lastUsedCommand")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "lastUsedCommand",
+				Parent: p,
+			}
+			var v7 string
+			{
+				x8, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v7 = x8
+			}
+			v.LastUsedCommand = &v7
+		case "pattern":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "pattern")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "pattern",
+				Parent: p,
+			}
+			{
+				x9, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Pattern = x9
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[4] {
+		return wire.Errorf(p, "must have required property '%s'", "pattern")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ExecApprovalsAllowlistEntry) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.ID != nil {
+		b = append(b, ",\"id\":"...)
+		if v.ID == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.ID))
+		}
+	}
+	if v.LastResolvedPath != nil {
+		b = append(b, ",\"lastResolvedPath\":"...)
+		if v.LastResolvedPath == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.LastResolvedPath))
+		}
+	}
+	if v.LastUsedAt != nil {
+		b = append(b, ",\"lastUsedAt\":"...)
+		if v.LastUsedAt == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.LastUsedAt))
+		}
+	}
+	if v.LastUsedCommand != nil {
+		b = append(b, ",\"lastUsedCommand\":"...)
+		if v.LastUsedCommand == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.LastUsedCommand))
+		}
+	}
+	b = append(b, ",\"pattern\":"...)
+	b = wire.AppendString(b, v.Pattern)
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ExecApprovalsAllowlistEntry) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ExecApprovalsAllowlistEntry
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ExecApprovalsAllowlistEntry) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ExecApprovalsDefaults from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ExecApprovalsDefaults) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [4]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "ask":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "ask")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "ask",
+				Parent: p,
+			}
+			var v1 string
+			{
+				x2, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v1 = x2
+			}
+			v.Ask = &v1
+		case "askFallback":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "askFallback")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "askFallback",
+				Parent: p,
+			}
+			var v3 string
+			{
+				x4, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v3 = x4
+			}
+			v.AskFallback = &v3
+		case "autoAllowSkills":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "autoAllowSkills")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "autoAllowSkills",
+				Parent: p,
+			}
+			var v5 bool
+			{
+				x6, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v5 = x6
+			}
+			v.AutoAllowSkills = &v5
+		case "security":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "security")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "security",
+				Parent: p,
+			}
+			var v7 string
+			{
+				x8, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v7 = x8
+			}
+			v.Security = &v7
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ExecApprovalsDefaults) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.Ask != nil {
+		b = append(b, ",\"ask\":"...)
+		if v.Ask == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Ask))
+		}
+	}
+	if v.AskFallback != nil {
+		b = append(b, ",\"askFallback\":"...)
+		if v.AskFallback == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.AskFallback))
+		}
+	}
+	if v.AutoAllowSkills != nil {
+		b = append(b, ",\"autoAllowSkills\":"...)
+		if v.AutoAllowSkills == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.AutoAllowSkills))
+		}
+	}
+	if v.Security != nil {
+		b = append(b, ",\"security\":"...)
+		if v.Security == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Security))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ExecApprovalsDefaults) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ExecApprovalsDefaults
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ExecApprovalsDefaults) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ExecApprovalsFile from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ExecApprovalsFile) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [4]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "agents":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "agents")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "agents",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := map[string]ExecApprovalsAgent{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k2 := string(key)
+					if _, dup := x1[k2]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k2)
+					}
+					kp3 := wire.Path{
+						Key:    k2,
+						Parent: &pp,
+					}
+					var el4 ExecApprovalsAgent
+					if err := el4.DecodeJSON(d, &kp3); err != nil {
+						return err
+					}
+					x1[k2] = el4
+				}
+				v.Agents = x1
+			}
+		case "defaults":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "defaults")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "defaults",
+				Parent: p,
+			}
+			var v5 ExecApprovalsDefaults
+			if err := v5.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.Defaults = &v5
+		case "socket":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "socket")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "socket",
+				Parent: p,
+			}
+			var v6 ExecApprovalsFileSocket
+			if err := v6.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.Socket = &v6
+		case "version":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "version")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "version",
+				Parent: p,
+			}
+			{
+				x7, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x7 < int64(1) {
+					return wire.Errorf(&pp, "must be >= 1")
+				}
+				if x7 > int64(1) {
+					return wire.Errorf(&pp, "must be <= 1")
+				}
+				v.Version = x7
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "version")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ExecApprovalsFile) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.Agents != nil {
+		b = append(b, ",\"agents\":"...)
+		b = append(b, '{')
+		for i8, k9 := range slices.Sorted(maps.Keys(v.Agents)) {
+			if i8 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k9)
+			b = append(b, ':')
+			x10 := v.Agents[k9]
+			b = x10.AppendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	if v.Defaults != nil {
+		b = append(b, ",\"defaults\":"...)
+		if v.Defaults == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.Defaults.AppendJSON(b)
+		}
+	}
+	if v.Socket != nil {
+		b = append(b, ",\"socket\":"...)
+		if v.Socket == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.Socket.AppendJSON(b)
+		}
+	}
+	b = append(b, ",\"version\":"...)
+	b = wire.AppendInt(b, v.Version)
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ExecApprovalsFile) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ExecApprovalsFile
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ExecApprovalsFile) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ExecApprovalsFileSocket from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ExecApprovalsFileSocket) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [2]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "path":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "path")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "path",
+				Parent: p,
+			}
+			var v1 string
+			{
+				x2, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v1 = x2
+			}
+			v.Path = &v1
+		case "token":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "token")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "token",
+				Parent: p,
+			}
+			var v3 string
+			{
+				x4, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v3 = x4
+			}
+			v.Token = &v3
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ExecApprovalsFileSocket) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.Path != nil {
+		b = append(b, ",\"path\":"...)
+		if v.Path == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Path))
+		}
+	}
+	if v.Token != nil {
+		b = append(b, ",\"token\":"...)
+		if v.Token == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Token))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ExecApprovalsFileSocket) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ExecApprovalsFileSocket
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ExecApprovalsFileSocket) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
 // DecodeJSON reads one NodeInfo from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
 func (v *NodeInfo) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {

@@ -194,6 +194,213 @@ func (v *ErrorShape) GetRetryable() bool {
 	return *v.Retryable
 }
 
+// ExecApprovalDecision: A person's answer to an exec approval request: run this once, run it and add
+// its executable to the agent's allowlist, or do not run it.
+type ExecApprovalDecision string
+
+const (
+	ExecApprovalDecisionAllowOnce   ExecApprovalDecision = "allow-once"
+	ExecApprovalDecisionAllowAlways ExecApprovalDecision = "allow-always"
+	ExecApprovalDecisionDeny        ExecApprovalDecision = "deny"
+)
+
+// Valid reports whether v is one of the schema's values.
+func (v ExecApprovalDecision) Valid() bool {
+	switch v {
+	case ExecApprovalDecisionAllowOnce, ExecApprovalDecisionAllowAlways, ExecApprovalDecisionDeny:
+		return true
+	}
+	return false
+}
+
+// ExecApprovalsAgent: One agent's settings and allowlist (agent id "*" applies to every agent).
+type ExecApprovalsAgent struct {
+	// Executables this agent may run without asking.
+	Allowlist []ExecApprovalsAllowlistEntry
+	// off, on-miss or always.
+	Ask *string
+	// What an unanswered request falls back to: deny, allowlist or full.
+	AskFallback *string
+	// Treat skill executables as allowlisted.
+	AutoAllowSkills *bool
+	// deny, allowlist or full (unknown values read as the default).
+	Security *string
+}
+
+// GetAsk returns Ask, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAgent) GetAsk() string {
+	if v == nil || v.Ask == nil {
+		return ""
+	}
+	return *v.Ask
+}
+
+// GetAskFallback returns AskFallback, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAgent) GetAskFallback() string {
+	if v == nil || v.AskFallback == nil {
+		return ""
+	}
+	return *v.AskFallback
+}
+
+// GetAutoAllowSkills returns AutoAllowSkills, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAgent) GetAutoAllowSkills() bool {
+	if v == nil || v.AutoAllowSkills == nil {
+		return false
+	}
+	return *v.AutoAllowSkills
+}
+
+// GetSecurity returns Security, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAgent) GetSecurity() string {
+	if v == nil || v.Security == nil {
+		return ""
+	}
+	return *v.Security
+}
+
+// ExecApprovalsAllowlistEntry: One allowed executable pattern (a resolved path or a glob) with its
+// last use.
+type ExecApprovalsAllowlistEntry struct {
+	// Stable id (UUID); assigned when missing.
+	ID *string
+	// The executable the last match resolved to.
+	LastResolvedPath *string
+	// Last match, ms since the epoch.
+	LastUsedAt *int64
+	// The command line of the last match.
+	LastUsedCommand *string
+	// Executable path or glob; ~ expands to the home directory.
+	Pattern string
+}
+
+// GetID returns ID, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAllowlistEntry) GetID() string {
+	if v == nil || v.ID == nil {
+		return ""
+	}
+	return *v.ID
+}
+
+// GetLastResolvedPath returns LastResolvedPath, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAllowlistEntry) GetLastResolvedPath() string {
+	if v == nil || v.LastResolvedPath == nil {
+		return ""
+	}
+	return *v.LastResolvedPath
+}
+
+// GetLastUsedAt returns LastUsedAt, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAllowlistEntry) GetLastUsedAt() int64 {
+	if v == nil || v.LastUsedAt == nil {
+		return 0
+	}
+	return *v.LastUsedAt
+}
+
+// GetLastUsedCommand returns LastUsedCommand, or its zero value when unset or v is nil.
+func (v *ExecApprovalsAllowlistEntry) GetLastUsedCommand() string {
+	if v == nil || v.LastUsedCommand == nil {
+		return ""
+	}
+	return *v.LastUsedCommand
+}
+
+// ExecApprovalsDefaults: File-wide settings of the approvals file.
+type ExecApprovalsDefaults struct {
+	// off, on-miss or always.
+	Ask *string
+	// What an unanswered request falls back to: deny, allowlist or full.
+	AskFallback *string
+	// Treat skill executables as allowlisted.
+	AutoAllowSkills *bool
+	// deny, allowlist or full (unknown values read as the default).
+	Security *string
+}
+
+// GetAsk returns Ask, or its zero value when unset or v is nil.
+func (v *ExecApprovalsDefaults) GetAsk() string {
+	if v == nil || v.Ask == nil {
+		return ""
+	}
+	return *v.Ask
+}
+
+// GetAskFallback returns AskFallback, or its zero value when unset or v is nil.
+func (v *ExecApprovalsDefaults) GetAskFallback() string {
+	if v == nil || v.AskFallback == nil {
+		return ""
+	}
+	return *v.AskFallback
+}
+
+// GetAutoAllowSkills returns AutoAllowSkills, or its zero value when unset or v is nil.
+func (v *ExecApprovalsDefaults) GetAutoAllowSkills() bool {
+	if v == nil || v.AutoAllowSkills == nil {
+		return false
+	}
+	return *v.AutoAllowSkills
+}
+
+// GetSecurity returns Security, or its zero value when unset or v is nil.
+func (v *ExecApprovalsDefaults) GetSecurity() string {
+	if v == nil || v.Security == nil {
+		return ""
+	}
+	return *v.Security
+}
+
+// ExecApprovalsFile: The exec approvals file (~/.clawdbot/exec-approvals.json), in the original's
+// format.
+type ExecApprovalsFile struct {
+	// Per agent id ("main" is the default agent).
+	Agents   map[string]ExecApprovalsAgent
+	Defaults *ExecApprovalsDefaults
+	// The approvals socket of a local exec host. The gateway never returns the token.
+	Socket *ExecApprovalsFileSocket
+	// Always 1.
+	Version int64
+}
+
+// GetDefaults returns Defaults (nil when unset or v is nil).
+func (v *ExecApprovalsFile) GetDefaults() *ExecApprovalsDefaults {
+	if v == nil {
+		return nil
+	}
+	return v.Defaults
+}
+
+// GetSocket returns Socket (nil when unset or v is nil).
+func (v *ExecApprovalsFile) GetSocket() *ExecApprovalsFileSocket {
+	if v == nil {
+		return nil
+	}
+	return v.Socket
+}
+
+// ExecApprovalsFileSocket: The approvals socket of a local exec host. The gateway never returns the
+// token.
+type ExecApprovalsFileSocket struct {
+	Path  *string
+	Token *string
+}
+
+// GetPath returns Path, or its zero value when unset or v is nil.
+func (v *ExecApprovalsFileSocket) GetPath() string {
+	if v == nil || v.Path == nil {
+		return ""
+	}
+	return *v.Path
+}
+
+// GetToken returns Token, or its zero value when unset or v is nil.
+func (v *ExecApprovalsFileSocket) GetToken() string {
+	if v == nil || v.Token == nil {
+		return ""
+	}
+	return *v.Token
+}
+
 // NodeInfo: A known node: the union of paired and currently connected nodes, live data preferred.
 type NodeInfo struct {
 	// De-duplicated and sorted.

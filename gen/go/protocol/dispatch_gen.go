@@ -712,6 +712,90 @@ func decodeSetHeartbeatsParams(d *wire.Decoder, v int) (*SetHeartbeatsParams, er
 	return x, nil
 }
 
+// decodeExecApprovalsGetParams decodes and validates the params of "exec.approvals.get" for protocol
+// v.
+func decodeExecApprovalsGetParams(d *wire.Decoder, v int) (*ExecApprovalsGetParams, error) {
+	x := new(ExecApprovalsGetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("exec.approvals.get", err)
+	}
+	return x, nil
+}
+
+// decodeExecApprovalsSetParams decodes and validates the params of "exec.approvals.set" for protocol
+// v.
+func decodeExecApprovalsSetParams(d *wire.Decoder, v int) (*ExecApprovalsSetParams, error) {
+	x := new(ExecApprovalsSetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("exec.approvals.set", err)
+	}
+	return x, nil
+}
+
+// decodeExecApprovalsNodeGetParams decodes and validates the params of "exec.approvals.node.get" for
+// protocol v.
+func decodeExecApprovalsNodeGetParams(d *wire.Decoder, v int) (*ExecApprovalsNodeGetParams, error) {
+	x := new(ExecApprovalsNodeGetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("exec.approvals.node.get", err)
+	}
+	return x, nil
+}
+
+// decodeExecApprovalsNodeSetParams decodes and validates the params of "exec.approvals.node.set" for
+// protocol v.
+func decodeExecApprovalsNodeSetParams(d *wire.Decoder, v int) (*ExecApprovalsNodeSetParams, error) {
+	x := new(ExecApprovalsNodeSetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("exec.approvals.node.set", err)
+	}
+	return x, nil
+}
+
+// decodeExecApprovalRequestParams decodes and validates the params of "exec.approval.request" for
+// protocol v.
+func decodeExecApprovalRequestParams(d *wire.Decoder, v int) (*ExecApprovalRequestParams, error) {
+	x := new(ExecApprovalRequestParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("exec.approval.request", err)
+	}
+	return x, nil
+}
+
+// decodeExecApprovalResolveParams decodes and validates the params of "exec.approval.resolve" for
+// protocol v.
+func decodeExecApprovalResolveParams(d *wire.Decoder, v int) (*ExecApprovalResolveParams, error) {
+	x := new(ExecApprovalResolveParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("exec.approval.resolve", err)
+	}
+	return x, nil
+}
+
 // DecodeParams decodes and validates the params of method for protocol version v. Absent params (nil)
 // mean {}. It returns the params (a pointer to the method's params type) or an *rpc.Error:
 // INVALID_REQUEST for an unknown method or params that fail the schema (details.path locates the
@@ -1127,6 +1211,54 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 	case "set-heartbeats":
 		if methodTable[50].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "exec.approvals.get":
+		if methodTable[51].In(v) {
+			x, err := decodeExecApprovalsGetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "exec.approvals.set":
+		if methodTable[52].In(v) {
+			x, err := decodeExecApprovalsSetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "exec.approvals.node.get":
+		if methodTable[53].In(v) {
+			x, err := decodeExecApprovalsNodeGetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "exec.approvals.node.set":
+		if methodTable[54].In(v) {
+			x, err := decodeExecApprovalsNodeSetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "exec.approval.request":
+		if methodTable[55].In(v) {
+			x, err := decodeExecApprovalRequestParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "exec.approval.resolve":
+		if methodTable[56].In(v) {
+			x, err := decodeExecApprovalResolveParams(d, v)
 			if err != nil {
 				return nil, err
 			}

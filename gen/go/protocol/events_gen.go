@@ -162,3 +162,23 @@ func (*HeartbeatEvent) EventName() string {
 func (*HeartbeatEvent) Droppable() bool {
 	return true
 }
+
+// EventName returns "exec.approval.requested".
+func (*ExecApprovalRequestedEvent) EventName() string {
+	return "exec.approval.requested"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*ExecApprovalRequestedEvent) Droppable() bool {
+	return true
+}
+
+// EventName returns "exec.approval.resolved".
+func (*ExecApprovalResolvedEvent) EventName() string {
+	return "exec.approval.resolved"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*ExecApprovalResolvedEvent) Droppable() bool {
+	return true
+}

@@ -15,6 +15,23 @@ type AgentHandler[C any] interface {
 	Wake(ctx context.Context, c C, p *WakeParams) (*WakeResult, error)
 }
 
+// ApprovalsHandler serves the "approvals" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetApprovals.
+type ApprovalsHandler[C any] interface {
+	// ExecApprovalsGet serves "exec.approvals.get".
+	ExecApprovalsGet(ctx context.Context, c C, p *ExecApprovalsGetParams) (*ExecApprovalsGetResult, error)
+	// ExecApprovalsSet serves "exec.approvals.set".
+	ExecApprovalsSet(ctx context.Context, c C, p *ExecApprovalsSetParams) (*ExecApprovalsSetResult, error)
+	// ExecApprovalsNodeGet serves "exec.approvals.node.get".
+	ExecApprovalsNodeGet(ctx context.Context, c C, p *ExecApprovalsNodeGetParams) (*ExecApprovalsNodeGetResult, error)
+	// ExecApprovalsNodeSet serves "exec.approvals.node.set".
+	ExecApprovalsNodeSet(ctx context.Context, c C, p *ExecApprovalsNodeSetParams) (*ExecApprovalsNodeSetResult, error)
+	// ExecApprovalRequest serves "exec.approval.request".
+	ExecApprovalRequest(ctx context.Context, c C, p *ExecApprovalRequestParams) (*ExecApprovalRequestResult, error)
+	// ExecApprovalResolve serves "exec.approval.resolve".
+	ExecApprovalResolve(ctx context.Context, c C, p *ExecApprovalResolveParams) (*ExecApprovalResolveResult, error)
+}
+
 // ChatHandler serves the "chat" methods. C is the server's per-call context (connection, identity).
 // Hand an implementation to the Mux with SetChat.
 type ChatHandler[C any] interface {
@@ -172,6 +189,41 @@ func (UnimplementedAgentHandler[C]) AgentWait(context.Context, C, *AgentWaitPara
 // Wake answers "wake": not implemented.
 func (UnimplementedAgentHandler[C]) Wake(context.Context, C, *WakeParams) (*WakeResult, error) {
 	return nil, errNotImplemented("wake")
+}
+
+// UnimplementedApprovalsHandler answers every "approvals" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedApprovalsHandler[C any] struct{}
+
+// ExecApprovalsGet answers "exec.approvals.get": not implemented.
+func (UnimplementedApprovalsHandler[C]) ExecApprovalsGet(context.Context, C, *ExecApprovalsGetParams) (*ExecApprovalsGetResult, error) {
+	return nil, errNotImplemented("exec.approvals.get")
+}
+
+// ExecApprovalsSet answers "exec.approvals.set": not implemented.
+func (UnimplementedApprovalsHandler[C]) ExecApprovalsSet(context.Context, C, *ExecApprovalsSetParams) (*ExecApprovalsSetResult, error) {
+	return nil, errNotImplemented("exec.approvals.set")
+}
+
+// ExecApprovalsNodeGet answers "exec.approvals.node.get": not implemented.
+func (UnimplementedApprovalsHandler[C]) ExecApprovalsNodeGet(context.Context, C, *ExecApprovalsNodeGetParams) (*ExecApprovalsNodeGetResult, error) {
+	return nil, errNotImplemented("exec.approvals.node.get")
+}
+
+// ExecApprovalsNodeSet answers "exec.approvals.node.set": not implemented.
+func (UnimplementedApprovalsHandler[C]) ExecApprovalsNodeSet(context.Context, C, *ExecApprovalsNodeSetParams) (*ExecApprovalsNodeSetResult, error) {
+	return nil, errNotImplemented("exec.approvals.node.set")
+}
+
+// ExecApprovalRequest answers "exec.approval.request": not implemented.
+func (UnimplementedApprovalsHandler[C]) ExecApprovalRequest(context.Context, C, *ExecApprovalRequestParams) (*ExecApprovalRequestResult, error) {
+	return nil, errNotImplemented("exec.approval.request")
+}
+
+// ExecApprovalResolve answers "exec.approval.resolve": not implemented.
+func (UnimplementedApprovalsHandler[C]) ExecApprovalResolve(context.Context, C, *ExecApprovalResolveParams) (*ExecApprovalResolveResult, error) {
+	return nil, errNotImplemented("exec.approval.resolve")
 }
 
 // UnimplementedChatHandler answers every "chat" method with UNAVAILABLE "<method> is not implemented

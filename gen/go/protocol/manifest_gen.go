@@ -577,6 +577,66 @@ var methodTable = [...]MethodInfo{
 		protocols:      12,
 		roles:          roleOperator,
 	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.get",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.set",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.node.get",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approvals.node.set",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approval.request",
+		Scope:          ScopeApprovals,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "approvals",
+		IdempotencyKey: false,
+		Name:           "exec.approval.resolve",
+		Scope:          ScopeApprovals,
+		protocols:      8,
+		roles:          roleOperator,
+	},
 }
 
 // LookupMethod returns the method's description, or nil for an unknown name.
@@ -684,6 +744,18 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[49]
 	case "set-heartbeats":
 		return &methodTable[50]
+	case "exec.approvals.get":
+		return &methodTable[51]
+	case "exec.approvals.set":
+		return &methodTable[52]
+	case "exec.approvals.node.get":
+		return &methodTable[53]
+	case "exec.approvals.node.set":
+		return &methodTable[54]
+	case "exec.approval.request":
+		return &methodTable[55]
+	case "exec.approval.resolve":
+		return &methodTable[56]
 	}
 	return nil
 }
@@ -825,6 +897,18 @@ var eventTable = [...]EventInfo{
 		Targeted:  false,
 		protocols: 12,
 	},
+	{
+		Name:      "exec.approval.requested",
+		Scope:     ScopeApprovals,
+		Targeted:  false,
+		protocols: 8,
+	},
+	{
+		Name:      "exec.approval.resolved",
+		Scope:     ScopeApprovals,
+		Targeted:  false,
+		protocols: 8,
+	},
 }
 
 // LookupEvent returns the event's description, or nil for an unknown name.
@@ -860,6 +944,10 @@ func LookupEvent(name string) *EventInfo {
 		return &eventTable[13]
 	case "heartbeat":
 		return &eventTable[14]
+	case "exec.approval.requested":
+		return &eventTable[15]
+	case "exec.approval.resolved":
+		return &eventTable[16]
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 // an honest UNAVAILABLE on the wire. The setters are not safe to call while Dispatch runs.
 type Mux[C any] struct {
 	agent     AgentHandler[C]
+	approvals ApprovalsHandler[C]
 	chat      ChatHandler[C]
 	config    ConfigHandler[C]
 	cron      CronHandler[C]
@@ -38,6 +39,16 @@ func (m *Mux[C]) SetAgent(h AgentHandler[C]) {
 // Agent returns the handler of the "agent" methods, or nil when none was set.
 func (m *Mux[C]) Agent() AgentHandler[C] {
 	return m.agent
+}
+
+// SetApprovals serves the "approvals" methods with h (nil: UnimplementedApprovalsHandler again).
+func (m *Mux[C]) SetApprovals(h ApprovalsHandler[C]) {
+	m.approvals = h
+}
+
+// Approvals returns the handler of the "approvals" methods, or nil when none was set.
+func (m *Mux[C]) Approvals() ApprovalsHandler[C] {
+	return m.approvals
 }
 
 // SetChat serves the "chat" methods with h (nil: UnimplementedChatHandler again).
@@ -345,6 +356,30 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 	case "set-heartbeats":
 		if methodTable[50].In(v) {
 			return m.dispatchSetHeartbeats(ctx, c, d, v)
+		}
+	case "exec.approvals.get":
+		if methodTable[51].In(v) {
+			return m.dispatchExecApprovalsGet(ctx, c, d, v)
+		}
+	case "exec.approvals.set":
+		if methodTable[52].In(v) {
+			return m.dispatchExecApprovalsSet(ctx, c, d, v)
+		}
+	case "exec.approvals.node.get":
+		if methodTable[53].In(v) {
+			return m.dispatchExecApprovalsNodeGet(ctx, c, d, v)
+		}
+	case "exec.approvals.node.set":
+		if methodTable[54].In(v) {
+			return m.dispatchExecApprovalsNodeSet(ctx, c, d, v)
+		}
+	case "exec.approval.request":
+		if methodTable[55].In(v) {
+			return m.dispatchExecApprovalRequest(ctx, c, d, v)
+		}
+	case "exec.approval.resolve":
+		if methodTable[56].In(v) {
+			return m.dispatchExecApprovalResolve(ctx, c, d, v)
 		}
 	}
 	return nil, errUnknownMethod(method)
@@ -1341,6 +1376,126 @@ func (m *Mux[C]) dispatchSetHeartbeats(ctx context.Context, c C, d *wire.Decoder
 		h = UnimplementedHeartbeatHandler[C]{}
 	}
 	r, err := h.SetHeartbeats(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchExecApprovalsGet decodes the params of "exec.approvals.get" and calls the "approvals" group's ExecApprovalsGet.
+func (m *Mux[C]) dispatchExecApprovalsGet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeExecApprovalsGetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.approvals
+	if h == nil {
+		h = UnimplementedApprovalsHandler[C]{}
+	}
+	r, err := h.ExecApprovalsGet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchExecApprovalsSet decodes the params of "exec.approvals.set" and calls the "approvals" group's ExecApprovalsSet.
+func (m *Mux[C]) dispatchExecApprovalsSet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeExecApprovalsSetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.approvals
+	if h == nil {
+		h = UnimplementedApprovalsHandler[C]{}
+	}
+	r, err := h.ExecApprovalsSet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchExecApprovalsNodeGet decodes the params of "exec.approvals.node.get" and calls the "approvals" group's ExecApprovalsNodeGet.
+func (m *Mux[C]) dispatchExecApprovalsNodeGet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeExecApprovalsNodeGetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.approvals
+	if h == nil {
+		h = UnimplementedApprovalsHandler[C]{}
+	}
+	r, err := h.ExecApprovalsNodeGet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchExecApprovalsNodeSet decodes the params of "exec.approvals.node.set" and calls the "approvals" group's ExecApprovalsNodeSet.
+func (m *Mux[C]) dispatchExecApprovalsNodeSet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeExecApprovalsNodeSetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.approvals
+	if h == nil {
+		h = UnimplementedApprovalsHandler[C]{}
+	}
+	r, err := h.ExecApprovalsNodeSet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchExecApprovalRequest decodes the params of "exec.approval.request" and calls the "approvals" group's ExecApprovalRequest.
+func (m *Mux[C]) dispatchExecApprovalRequest(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeExecApprovalRequestParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.approvals
+	if h == nil {
+		h = UnimplementedApprovalsHandler[C]{}
+	}
+	r, err := h.ExecApprovalRequest(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchExecApprovalResolve decodes the params of "exec.approval.resolve" and calls the "approvals" group's ExecApprovalResolve.
+func (m *Mux[C]) dispatchExecApprovalResolve(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeExecApprovalResolveParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.approvals
+	if h == nil {
+		h = UnimplementedApprovalsHandler[C]{}
+	}
+	r, err := h.ExecApprovalResolve(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

@@ -80,6 +80,21 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "defs.json#/$defs/ErrorShape":
 		var v ErrorShape
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "defs.json#/$defs/ExecApprovalDecision":
+		var v ExecApprovalDecision
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "defs.json#/$defs/ExecApprovalsAgent":
+		var v ExecApprovalsAgent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "defs.json#/$defs/ExecApprovalsAllowlistEntry":
+		var v ExecApprovalsAllowlistEntry
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "defs.json#/$defs/ExecApprovalsDefaults":
+		var v ExecApprovalsDefaults
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "defs.json#/$defs/ExecApprovalsFile":
+		var v ExecApprovalsFile
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "defs.json#/$defs/NodeInfo":
 		var v NodeInfo
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -164,6 +179,12 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "events/device.pair.resolved.json#/$defs/payload":
 		var v DevicePairResolvedEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/exec.approval.requested.json#/$defs/payload":
+		var v ExecApprovalRequestedEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/exec.approval.resolved.json#/$defs/payload":
+		var v ExecApprovalResolvedEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "events/health.json#/$defs/payload":
 		var v HealthSummary
@@ -375,6 +396,42 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/device.token.rotate.json#/$defs/result":
 		var v DeviceTokenRotateResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approval.request.json#/$defs/params":
+		var v ExecApprovalRequestParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approval.request.json#/$defs/result":
+		var v ExecApprovalRequestResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approval.resolve.json#/$defs/params":
+		var v ExecApprovalResolveParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approval.resolve.json#/$defs/result":
+		var v ExecApprovalResolveResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.get.json#/$defs/params":
+		var v ExecApprovalsGetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.get.json#/$defs/result":
+		var v ExecApprovalsGetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.node.get.json#/$defs/params":
+		var v ExecApprovalsNodeGetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.node.get.json#/$defs/result":
+		var v ExecApprovalsNodeGetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.node.set.json#/$defs/params":
+		var v ExecApprovalsNodeSetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.node.set.json#/$defs/result":
+		var v ExecApprovalsNodeSetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.set.json#/$defs/params":
+		var v ExecApprovalsSetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/exec.approvals.set.json#/$defs/result":
+		var v ExecApprovalsSetResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/health.json#/$defs/params":
 		var v HealthParams
@@ -598,6 +655,11 @@ func SchemaRefs() []string {
 		"defs.json#/$defs/DevicePairRequest",
 		"defs.json#/$defs/ErrorCode",
 		"defs.json#/$defs/ErrorShape",
+		"defs.json#/$defs/ExecApprovalDecision",
+		"defs.json#/$defs/ExecApprovalsAgent",
+		"defs.json#/$defs/ExecApprovalsAllowlistEntry",
+		"defs.json#/$defs/ExecApprovalsDefaults",
+		"defs.json#/$defs/ExecApprovalsFile",
 		"defs.json#/$defs/NodeInfo",
 		"defs.json#/$defs/NonEmptyString",
 		"defs.json#/$defs/PairedDevice",
@@ -622,6 +684,8 @@ func SchemaRefs() []string {
 		"events/cron.json#/$defs/payload",
 		"events/device.pair.requested.json#/$defs/payload",
 		"events/device.pair.resolved.json#/$defs/payload",
+		"events/exec.approval.requested.json#/$defs/payload",
+		"events/exec.approval.resolved.json#/$defs/payload",
 		"events/health.json#/$defs/payload",
 		"events/heartbeat.json#/$defs/payload",
 		"events/node.invoke.request.json#/$defs/payload",
@@ -691,6 +755,18 @@ func SchemaRefs() []string {
 		"methods/device.token.revoke.json#/$defs/result",
 		"methods/device.token.rotate.json#/$defs/params",
 		"methods/device.token.rotate.json#/$defs/result",
+		"methods/exec.approval.request.json#/$defs/params",
+		"methods/exec.approval.request.json#/$defs/result",
+		"methods/exec.approval.resolve.json#/$defs/params",
+		"methods/exec.approval.resolve.json#/$defs/result",
+		"methods/exec.approvals.get.json#/$defs/params",
+		"methods/exec.approvals.get.json#/$defs/result",
+		"methods/exec.approvals.node.get.json#/$defs/params",
+		"methods/exec.approvals.node.get.json#/$defs/result",
+		"methods/exec.approvals.node.set.json#/$defs/params",
+		"methods/exec.approvals.node.set.json#/$defs/result",
+		"methods/exec.approvals.set.json#/$defs/params",
+		"methods/exec.approvals.set.json#/$defs/result",
 		"methods/health.json#/$defs/params",
 		"methods/health.json#/$defs/result",
 		"methods/last-heartbeat.json#/$defs/params",
