@@ -1,0 +1,96 @@
+package openaihttp
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/server/agent"
+	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/sessions"
+)
+
+// stallingBackend streams "partial" and then waits for its context: a model that
+// never finishes.
+type stallingBackend struct{}
+
+func (stallingBackend) Run(ctx context.Context, _ backend.Request, onDelta func(backend.Delta)) (backend.Result, error) {
+	if onDelta != nil {
+		onDelta(backend.Delta{Text: "partial"})
+	}
+	<-ctx.Done()
+	return backend.Result{}, ctx.Err()
+}
+
+// TestRunTimeout: a turn past RunTimeout ends the request with the runtime's timeout
+// error (500 whole, an error chunk streamed) instead of holding the caller.
+func TestRunTimeout(t *testing.T) {
+	store, err := sessions.Open(t.Context(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	rt, err := agent.New(agent.Options{Backend: stallingBackend{}, Store: store, MaxConcurrent: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	srv := httptest.NewServer(New(Options{Runner: rt, ChatCompletions: true, Responses: true, RunTimeout: 200 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	post := func(path, body string) *http.Response {
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+
+	resp := post(ChatCompletionsPath, `{"messages":[{"role":"user","content":"x"}]}`)
+	var e apiError
+	if resp.StatusCode != 500 || json.NewDecoder(resp.Body).Decode(&e) != nil || !strings.Contains(e.Error.Message, "timed out") {
+		t.Fatalf("non-stream: %d %+v", resp.StatusCode, e)
+	}
+
+	resp = post(ChatCompletionsPath, `{"stream":true,"messages":[{"role":"user","content":"x"}]}`)
+	var contents []string
+	sc := bufio.NewScanner(resp.Body)
+	done := false
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		if data == "[DONE]" {
+			done = true
+			break
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			t.Fatal(err)
+		}
+		if s := c.Choices[0].Delta.Content; s != "" {
+			contents = append(contents, s)
+		}
+	}
+	if !done || len(contents) != 2 || contents[0] != "partial" || !strings.HasPrefix(contents[1], "Error: agent run timed out") {
+		t.Fatalf("stream: done %v contents %q", done, contents)
+	}
+
+	resp = post(ResponsesPath, `{"model":"m","input":"x","stream":true}`)
+	body := new(strings.Builder)
+	_, _ = bufio.NewReader(resp.Body).WriteTo(body)
+	if !strings.Contains(body.String(), "event: response.failed") || !strings.Contains(body.String(), `"status":"failed"`) || !strings.HasSuffix(body.String(), "data: [DONE]\n\n") {
+		t.Fatalf("responses stream:\n%s", body)
+	}
+}
