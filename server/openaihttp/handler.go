@@ -51,6 +51,8 @@ const (
 	// The gateway port's server-wide write timeout would cut a long turn off, so the
 	// handler replaces it with this per-write deadline.
 	DefaultWriteTimeout = 30 * time.Second
+	// DefaultMaxEphemeralSessions is the default of Options.MaxEphemeralSessions.
+	DefaultMaxEphemeralSessions = 500
 	// DefaultModel is the model name answered when a request names none.
 	DefaultModel = "clawdbot"
 	// noResponse is the reply text of a turn that produced none (the original's words).
@@ -78,6 +80,13 @@ type Runner interface {
 	Start(ctx context.Context, req agent.Request) (run *agent.Run, dup bool, err error)
 }
 
+// sessionOwner is the part of the runtime that prunes one-off sessions; a Runner
+// without it leaves them be.
+type sessionOwner interface {
+	Store() *sessions.Store
+	Active(sessionKey string) bool
+}
+
 // Options configure a Handler.
 type Options struct {
 	// Runner runs the turns; nil answers 503.
@@ -100,6 +109,10 @@ type Options struct {
 	RunTimeout time.Duration
 	// WriteTimeout bounds each write to the caller (DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// MaxEphemeralSessions bounds the one-off sessions of requests that name neither a
+	// user nor a session (DefaultMaxEphemeralSessions per agent and endpoint): beyond
+	// it the least recently used idle ones are deleted, as for hook sessions.
+	MaxEphemeralSessions int
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -121,6 +134,9 @@ func New(o Options) *Handler {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.MaxEphemeralSessions <= 0 {
+		o.MaxEphemeralSessions = DefaultMaxEphemeralSessions
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -331,11 +347,46 @@ func sessionKey(r *http.Request, agent, user, prefix string) (string, error) {
 	if v := strings.TrimSpace(r.Header.Get(HeaderSessionKey)); v != "" {
 		return sessions.Canonical(v)
 	}
-	main := prefix + ":" + token.UUID()
 	if u := strings.TrimSpace(user); u != "" {
-		main = prefix + "-user:" + u
+		return sessions.Canonical("agent:" + agent + ":" + strings.ToLower(prefix+"-user:"+u))
 	}
-	return sessions.Canonical("agent:" + agent + ":" + strings.ToLower(main))
+	return sessions.Canonical(ephemeralPrefix(agent, prefix) + token.UUID())
+}
+
+// ephemeralPrefix starts the keys of one-off sessions.
+func ephemeralPrefix(agent, prefix string) string { return "agent:" + agent + ":" + prefix + ":" }
+
+// pruneEphemeral deletes the least recently used idle one-off sessions of the agent
+// and endpoint beyond MaxEphemeralSessions (their transcripts are archived like any
+// deleted session's). A failure only logs: the request's run was started.
+func (h *Handler) pruneEphemeral(ctx context.Context, key string) {
+	owner, ok := h.o.Runner.(sessionOwner)
+	if !ok {
+		return
+	}
+	rest, ok := strings.CutPrefix(key, "agent:")
+	if !ok {
+		return
+	}
+	parts := strings.SplitN(rest, ":", 3)
+	if len(parts) != 3 || (parts[1] != "openai" && parts[1] != "openresponses") {
+		return // a user's or a named session
+	}
+	prefix := ephemeralPrefix(parts[0], parts[1])
+	keys, err := owner.Store().OldestBeyond(ctx, prefix, h.o.MaxEphemeralSessions)
+	if err != nil {
+		h.log.Warn("listing one-off sessions", "prefix", prefix, "err", err)
+		return
+	}
+	for _, k := range keys {
+		if owner.Active(k) {
+			continue
+		}
+		if _, _, err := owner.Store().Delete(ctx, k); err != nil {
+			h.log.Warn("deleting an old one-off session", "session", k, "err", err)
+			return
+		}
+	}
 }
 
 // turn is one started run with its streamed text.
@@ -358,6 +409,7 @@ func (h *Handler) start(ctx context.Context, runID, key, message, extra, source 
 		return nil, err
 	}
 	h.log.Debug("turn started", "run", runID, "session", key, "source", source)
+	h.pruneEphemeral(ctx, key)
 	return &turn{run: run, deltas: q}, nil
 }
 

@@ -94,3 +94,49 @@ func TestRunTimeout(t *testing.T) {
 		t.Fatalf("responses stream:\n%s", body)
 	}
 }
+
+// echoBackend answers "ok" at once.
+type echoBackend struct{}
+
+func (echoBackend) Run(context.Context, backend.Request, func(backend.Delta)) (backend.Result, error) {
+	return backend.Result{Text: "ok"}, nil
+}
+
+// TestEphemeralSessionsBounded: requests without user or session each get a one-off
+// session; beyond MaxEphemeralSessions the oldest are deleted, named ones stay.
+func TestEphemeralSessionsBounded(t *testing.T) {
+	store, err := sessions.Open(t.Context(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	rt, err := agent.New(agent.Options{Backend: echoBackend{}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	srv := httptest.NewServer(New(Options{Runner: rt, ChatCompletions: true, MaxEphemeralSessions: 2}))
+	t.Cleanup(srv.Close)
+	for i, body := range []string{`{}`, `{}`, `{"user":"u"}`, `{}`, `{}`} {
+		body = strings.TrimSuffix(body, "}")
+		if body != "{" {
+			body += ","
+		}
+		body += `"messages":[{"role":"user","content":"x"}]}`
+		resp, err := http.Post(srv.URL+ChatCompletionsPath, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	oneOff, _ := store.OldestBeyond(t.Context(), "agent:main:openai:", 0)
+	named, _ := store.OldestBeyond(t.Context(), "agent:main:openai-user:", 0)
+	// Pruning runs as a request's turn starts, so the newest request's session may
+	// still be the one over the bound: at most Max+1 remain.
+	if len(oneOff) < 2 || len(oneOff) > 3 || len(named) != 1 {
+		t.Fatalf("one-off sessions %v, named %v", oneOff, named)
+	}
+}
