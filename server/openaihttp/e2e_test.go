@@ -105,6 +105,8 @@ func (m *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 type gateway struct {
 	base string // http://127.0.0.1:<port>
 	ws   string
+	cfg  func(endpoints string) string // the config file with other endpoints
+	path string                        // the config file
 }
 
 func freePort(t *testing.T) int {
@@ -122,12 +124,14 @@ func freePort(t *testing.T) int {
 func startGateway(t *testing.T, m *fakeModel, endpoints string) *gateway {
 	t.Helper()
 	home := t.TempDir()
-	cfg := fmt.Sprintf(`{
+	mkcfg := func(endpoints string) string {
+		return fmt.Sprintf(`{
   gateway: {mode: "local", auth: {token: %q}, controlUi: {enabled: false}, http: {endpoints: %s}},
   agents: {defaults: {model: {primary: "fake/m"}}},
   models: {providers: {fake: {baseUrl: %q, models: []}}},
 }`, testToken, endpoints, m.srv.URL+"/v1")
-	if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
+	}
+	if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(mkcfg(endpoints)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("HOME", home)
@@ -153,7 +157,7 @@ func startGateway(t *testing.T, m *fakeModel, endpoints string) *gateway {
 			t.Error("gateway did not stop")
 		}
 	})
-	g := &gateway{base: fmt.Sprintf("http://127.0.0.1:%d", port), ws: fmt.Sprintf("ws://127.0.0.1:%d", port)}
+	g := &gateway{base: fmt.Sprintf("http://127.0.0.1:%d", port), ws: fmt.Sprintf("ws://127.0.0.1:%d", port), cfg: mkcfg, path: filepath.Join(home, "clawdbot.json")}
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-done:
@@ -564,14 +568,36 @@ func TestResponses(t *testing.T) {
 	}
 }
 
-// TestDisabledByDefault: without gateway.http.endpoints the paths are not served.
+// TestDisabledByDefault: without gateway.http.endpoints the paths are not served;
+// enabling one in the config file restarts the gateway with it served.
 func TestDisabledByDefault(t *testing.T) {
 	m := newFakeModel(t)
 	g := startGateway(t, m, `{}`)
+	body := []byte(`{"model":"m","input":"x","messages":[{"role":"user","content":"x"}]}`)
 	for _, p := range []string{"/v1/chat/completions", "/v1/responses"} {
-		resp := g.post(t, p, testToken, []byte(`{"model":"m","input":"x","messages":[{"role":"user","content":"x"}]}`), nil)
-		if resp.StatusCode != 404 {
+		if resp := g.post(t, p, testToken, body, nil); resp.StatusCode != 404 {
 			t.Fatalf("%s: status %d, want 404", p, resp.StatusCode)
 		}
+	}
+	if err := os.WriteFile(g.path, []byte(g.cfg(`{chatCompletions: {enabled: true}}`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The change restarts the gateway in process; poll until the new server answers.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodPost, g.base+"/v1/chat/completions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chat completions not served after enabling them (last: %v)", err)
+		}
+	}
+	if resp := g.post(t, "/v1/responses", testToken, body, nil); resp.StatusCode != 404 {
+		t.Fatalf("responses: status %d, want 404", resp.StatusCode)
 	}
 }
