@@ -140,3 +140,49 @@ func TestEphemeralSessionsBounded(t *testing.T) {
 		t.Fatalf("one-off sessions %v, named %v", oneOff, named)
 	}
 }
+
+// slowBackend answers "late" after delay (real time: the test is about a server
+// timeout).
+type slowBackend struct{ delay time.Duration }
+
+func (b slowBackend) Run(ctx context.Context, _ backend.Request, onDelta func(backend.Delta)) (backend.Result, error) {
+	select {
+	case <-time.After(b.delay):
+	case <-ctx.Done():
+		return backend.Result{}, ctx.Err()
+	}
+	return backend.Result{Text: "late"}, nil
+}
+
+// TestTurnOutlivesServerTimeouts: a turn longer than the port's write timeout (and
+// read timeout) is still answered, whole and streamed: the handler moves the write
+// deadline per write instead.
+func TestTurnOutlivesServerTimeouts(t *testing.T) {
+	store, err := sessions.Open(t.Context(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	rt, err := agent.New(agent.Options{Backend: slowBackend{delay: 800 * time.Millisecond}, Store: store, MaxConcurrent: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	srv := httptest.NewUnstartedServer(New(Options{Runner: rt, ChatCompletions: true}))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 150*time.Millisecond, 150*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for _, stream := range []string{"false", "true"} {
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(srv.URL+ChatCompletionsPath, "application/json",
+			strings.NewReader(`{"stream":`+stream+`,"messages":[{"role":"user","content":"x"}]}`))
+		if err != nil {
+			t.Fatalf("stream %s: %v", stream, err)
+		}
+		body := new(strings.Builder)
+		_, err = bufio.NewReader(resp.Body).WriteTo(body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(body.String(), `"late"`) {
+			t.Fatalf("stream %s: %d %v\n%s", stream, resp.StatusCode, err, body)
+		}
+	}
+}
