@@ -543,6 +543,24 @@ func TestResponses(t *testing.T) {
 		if text != "re: sdk says" || final != "re: sdk says" {
 			t.Fatalf("deltas %q final %q", text, final)
 		}
+
+		// Whole, with the SDK's easy input messages (no item type) and instructions.
+		res, err := client.Responses.New(ctx, responses.ResponseNewParams{
+			Model: "clawdbot", Instructions: openai.String("short"), User: openai.String("sdk-user"),
+			Input: responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+				responses.ResponseInputItemParamOfMessage("first", responses.EasyInputMessageRoleUser),
+				responses.ResponseInputItemParamOfMessage("answer", responses.EasyInputMessageRoleAssistant),
+				responses.ResponseInputItemParamOfMessage("second", responses.EasyInputMessageRoleUser),
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prompt := "[Chat messages since your last reply - for context]\nUser: first\nAssistant: answer\n\n[Current message - respond to this]\nUser: second"
+		if res.Status != "completed" || res.OutputText() != "re: "+prompt {
+			t.Fatalf("SDK whole: %s %q", res.Status, res.OutputText())
+		}
+		wantHistory(t, g, "agent:main:openresponses-user:sdk-user", "user: "+prompt, "assistant: re: "+prompt)
 	})
 
 	for _, tc := range []struct {

@@ -51,6 +51,7 @@ func TestParseResponsesRequest(t *testing.T) {
 		{"instructions first", `{"model":"m","input":[{"type":"message","role":"system","content":"s"},{"type":"message","role":"user","content":"u"}],"instructions":"i"}`, "u", "i\n\ns", ""},
 		{"function output is current", `{"model":"m","input":[{"type":"message","role":"user","content":"q"},{"type":"function_call","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"r"}]}`,
 			historyMarker + "\nUser: q\n\n" + currentMarker + "\nTool:c1: r", "", ""},
+		{"easy input message", `{"model":"m","input":[{"role":"user","content":"hey"}]}`, "hey", "", ""},
 		{"ignored fields", `{"model":"m","input":"x","temperature":0.2,"metadata":{"a":"b"},"tool_choice":"auto"}`, "x", "", ""},
 		{"tools off", `{"model":"m","input":"x","tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"none"}`, "x", "", ""},
 		{"unknown key", `{"model":"m","input":"x","zzz":1,"aaa":2}`, "", "", "unrecognized key(s) in object: aaa, zzz"},

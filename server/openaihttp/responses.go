@@ -117,6 +117,11 @@ func responsesPrompt(input json.RawMessage) (prompt, error) {
 	var system []string
 	var entries []entry
 	for i, it := range items {
+		if it.Type == "" && it.Role != "" {
+			// OpenAI's easy input message ({role, content}) leaves the type out; the
+			// original refuses it, OpenAI and its SDKs send it.
+			it.Type = "message"
+		}
 		switch it.Type {
 		case "message":
 			text, err := itemText(it.Content)
