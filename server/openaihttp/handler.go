@@ -61,18 +61,18 @@ const (
 
 // Headers read from requests (the original's).
 const (
-	HeaderAgentID     = "X-Clawdbot-Agent-Id"
-	HeaderAgent       = "X-Clawdbot-Agent"
-	HeaderSessionKey  = "X-Clawdbot-Session-Key"
-	defaultAgentID    = sessions.DefaultAgentID
-	sourceOpenAI      = "openai"
-	sourceResponses   = "openresponses"
-	maxAgentIDLength  = 64
-	errTypeInvalid    = "invalid_request_error"
-	errTypeAPI        = "api_error"
-	errTypeUnauth     = "unauthorized"
-	errTypeTooLarge   = "request_too_large"
-	errTypeUnavailabe = "unavailable"
+	HeaderAgentID      = "X-Clawdbot-Agent-Id"
+	HeaderAgent        = "X-Clawdbot-Agent"
+	HeaderSessionKey   = "X-Clawdbot-Session-Key"
+	defaultAgentID     = sessions.DefaultAgentID
+	sourceOpenAI       = "openai"
+	sourceResponses    = "openresponses"
+	maxAgentIDLength   = 64
+	errTypeInvalid     = "invalid_request_error"
+	errTypeAPI         = "api_error"
+	errTypeUnauth      = "unauthorized"
+	errTypeTooLarge    = "request_too_large"
+	errTypeUnavailable = "unavailable"
 )
 
 // Runner starts agent turns: the agent runtime.
@@ -230,7 +230,8 @@ func bearerToken(v string) string {
 	return strings.TrimSpace(v[7:])
 }
 
-// readBody reads at most limit bytes of JSON. An empty body is {} (as the original).
+// readBody reads at most limit bytes of JSON (see checkJSON). An empty body is {}
+// (as the original).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMessage, int, error) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
@@ -244,9 +245,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMess
 	if trimmed == "" {
 		return json.RawMessage("{}"), 0, nil
 	}
-	if !json.Valid([]byte(trimmed)) {
-		var v any
-		err := json.Unmarshal([]byte(trimmed), &v)
+	if err := checkJSON([]byte(trimmed)); err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("invalid JSON: %w", err)
 	}
 	return json.RawMessage(trimmed), 0, nil
@@ -290,7 +289,7 @@ func startError(w http.ResponseWriter, err error) {
 			if re.RetryAfterMs > 0 {
 				w.Header().Set("Retry-After", fmt.Sprint((re.RetryAfterMs+999)/1000))
 			}
-			writeError(w, http.StatusServiceUnavailable, errTypeUnavailabe, re.Message)
+			writeError(w, http.StatusServiceUnavailable, errTypeUnavailable, re.Message)
 			return
 		}
 	}

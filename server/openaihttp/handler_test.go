@@ -159,6 +159,9 @@ func TestHandlerRefusals(t *testing.T) {
 		{"runtime refuses the message", Options{Responses: true, Runner: refusingRunner{invalid}}, ResponsesPath, "", `{"model":"m","input":"x"}`, 400, "invalid_request_error", ""},
 		{"empty body", Options{ChatCompletions: true}, ChatCompletionsPath, "", ``, 400, "invalid_request_error", ""},
 		{"not JSON", Options{Responses: true}, ResponsesPath, "", `nope`, 400, "invalid_request_error", ""},
+		{"duplicate key", Options{ChatCompletions: true}, ChatCompletionsPath, "", `{"messages":[{"role":"user","content":"a","content":"b"}]}`, 400, "invalid_request_error", ""},
+		{"lone surrogate", Options{ChatCompletions: true}, ChatCompletionsPath, "", `{"messages":[{"role":"user","content":"\ud800"}]}`, 400, "invalid_request_error", ""},
+		{"trailing garbage", Options{ChatCompletions: true}, ChatCompletionsPath, "", `{} {}`, 400, "invalid_request_error", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := New(tc.o)
