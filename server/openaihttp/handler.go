@@ -61,9 +61,12 @@ const (
 
 // Headers read from requests (the original's).
 const (
-	HeaderAgentID      = "X-Clawdbot-Agent-Id"
-	HeaderAgent        = "X-Clawdbot-Agent"
-	HeaderSessionKey   = "X-Clawdbot-Session-Key"
+	HeaderAgentID    = "X-Clawdbot-Agent-Id"
+	HeaderAgent      = "X-Clawdbot-Agent"
+	HeaderSessionKey = "X-Clawdbot-Session-Key"
+)
+
+const (
 	defaultAgentID     = sessions.DefaultAgentID
 	sourceOpenAI       = "openai"
 	sourceResponses    = "openresponses"
@@ -114,6 +117,7 @@ type Options struct {
 	// it the least recently used idle ones are deleted, as for hook sessions.
 	MaxEphemeralSessions int
 
+	// Now stamps answers (created, created_at); default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -412,9 +416,10 @@ func (h *Handler) start(ctx context.Context, runID, key, message, extra, source 
 	return &turn{run: run, deltas: q}, nil
 }
 
-// writeDeadline moves the connection's write deadline to one WriteTimeout from now.
+// writeDeadline moves the connection's write deadline to one WriteTimeout from now
+// (the real clock: the deadline is the socket's; Options.Now only stamps answers).
 func (h *Handler) writeDeadline(w http.ResponseWriter) {
-	_ = http.NewResponseController(w).SetWriteDeadline(h.o.Now().Add(h.o.WriteTimeout))
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.o.WriteTimeout))
 }
 
 // waitRun waits for the run to finish, with the connection's write deadline lifted
