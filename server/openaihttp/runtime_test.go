@@ -115,7 +115,8 @@ func TestEphemeralSessionsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rt.Close(context.Background()) })
-	srv := httptest.NewServer(New(Options{Runner: rt, ChatCompletions: true, MaxEphemeralSessions: 2}))
+	fixed := time.Unix(1767225600, 0)
+	srv := httptest.NewServer(New(Options{Runner: rt, ChatCompletions: true, MaxEphemeralSessions: 2, Now: func() time.Time { return fixed }}))
 	t.Cleanup(srv.Close)
 	for i, body := range []string{`{}`, `{}`, `{"user":"u"}`, `{}`, `{}`} {
 		body = strings.TrimSuffix(body, "}")
@@ -127,9 +128,13 @@ func TestEphemeralSessionsBounded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var out struct {
+			Created int64 `json:"created"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		if resp.StatusCode != 200 || err != nil || out.Created != fixed.Unix() {
+			t.Fatalf("request %d: %d %v created %d", i, resp.StatusCode, err, out.Created)
 		}
 	}
 	oneOff, _ := store.OldestBeyond(t.Context(), "agent:main:openai:", 0)
