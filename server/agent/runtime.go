@@ -122,7 +122,11 @@ type Request struct {
 	Channel    string // whatsapp | telegram | webchat | last ("" = last)
 	To         string // "" = the session's last recipient
 	AccountID  string
-	Source     string // agent | chat | inbound | wake | hook (logs)
+	Source     string // agent | chat | inbound | wake | hook | openai (logs)
+	// OnDelta, when set, receives each increment of streamed assistant text, in order,
+	// from the goroutine running the turn, before the run finishes: the OpenAI-compatible
+	// HTTP endpoints stream a run's answer to their caller through it. It must not block.
+	OnDelta func(text string)
 }
 
 // Status of a finished run.
@@ -741,6 +745,9 @@ func (rt *Runtime) deliver(r *Run, text string) (providers.Sent, error) {
 func (rt *Runtime) delta(r *Run, inc string) {
 	if inc == "" {
 		return
+	}
+	if r.req.OnDelta != nil {
+		r.req.OnDelta(inc)
 	}
 	r.mu.Lock()
 	r.text += inc

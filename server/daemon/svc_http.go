@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
 
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/canvas"
@@ -19,17 +22,24 @@ import (
 	"github.com/clawgate/gateway/server/controlui"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
+	"github.com/clawgate/gateway/server/openaihttp"
 	"github.com/clawgate/gateway/server/reload"
 )
 
-// httpSurfaces are the non-WebSocket HTTP parts: webhooks and the Control UI on the
-// gateway port (mounted on every new server), and the canvas host on its own port
-// for the whole process.
+// httpSurfaces are the non-WebSocket HTTP parts: webhooks, the OpenAI-compatible
+// endpoints and the Control UI on the gateway port (mounted on every new server), and
+// the canvas host on its own port for the whole process.
 type httpSurfaces struct {
 	s     *services
 	log   *slog.Logger
 	hooks *hooks.Handler
 	ui    *controlui.Handler // nil when gateway.controlUi.enabled=false
+
+	// endpoints is gateway.http.endpoints of the config the next server starts with
+	// (a change restarts the gateway; reconfigure records it before the restart).
+	endpointsMu sync.Mutex
+	endpoints   *genconfig.ConfigGatewayHttpEndpoints
+	openai      atomic.Pointer[openaihttp.Handler] // the running server's
 
 	canvas      *canvas.Host // nil when disabled
 	canvasOnce  sync.Once
@@ -64,6 +74,7 @@ func newHTTPSurfaces(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	h := &httpSurfaces{s: s, log: s.log.With("component", "http")}
+	h.endpoints = httpEndpoints(s.file)
 	h.hooks = hooks.NewHandler(hcfg, hooks.Options{Runner: lateRunner{s}, Logger: h.log})
 	features := s.file.Features(s.env)
 	if features.ControlUI {
@@ -124,11 +135,52 @@ func (h *httpSurfaces) reloadHooks() {
 	h.hooks.SetConfig(next)
 }
 
-// ServeHTTP is the gateway port's HTTP routing (§10): hooks, then the Control UI,
-// then 404.
+// httpEndpoints is gateway.http.endpoints of f (nil when unset).
+func httpEndpoints(f *config.File) *genconfig.ConfigGatewayHttpEndpoints {
+	if g := f.Config.Gateway; g != nil && g.Http != nil {
+		return g.Http.Endpoints
+	}
+	return nil
+}
+
+// reconfigure records gateway.http.endpoints for the next server (the change itself
+// restarts the gateway, as in the original).
+func (h *httpSurfaces) reconfigure(_ context.Context, next *config.File) {
+	h.endpointsMu.Lock()
+	h.endpoints = httpEndpoints(next)
+	h.endpointsMu.Unlock()
+}
+
+// openAIHandler builds the OpenAI-compatible endpoints of srv: its shared secret and
+// guessing brake, the agent runtime, and gateway.http.endpoints.
+func (h *httpSurfaces) openAIHandler(srv *gateway.Server) *openaihttp.Handler {
+	h.endpointsMu.Lock()
+	ep := h.endpoints
+	h.endpointsMu.Unlock()
+	o := srv.Options()
+	opts := openaihttp.Options{Secrets: o.Secrets, Throttle: o.AuthThrottle, Logger: h.log}
+	if rt, ok := h.s.runner.(openaihttp.Runner); ok {
+		opts.Runner = rt
+	}
+	if ep != nil {
+		opts.ChatCompletions = ep.ChatCompletions != nil && ep.ChatCompletions.Enabled
+		if r := ep.Responses; r != nil {
+			opts.Responses = r.Enabled
+			opts.ResponsesMaxBodyBytes = int64(r.MaxBodyBytes)
+		}
+	}
+	return openaihttp.New(opts)
+}
+
+// ServeHTTP is the gateway port's HTTP routing (§10): hooks, the OpenAI-compatible
+// endpoints when enabled, then the Control UI, then 404.
 func (h *httpSurfaces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.hooks.Claims(r) {
 		h.hooks.ServeHTTP(w, r)
+		return
+	}
+	if oa := h.openai.Load(); oa != nil && oa.Claims(r) {
+		oa.ServeHTTP(w, r)
 		return
 	}
 	if h.ui != nil {
@@ -139,6 +191,7 @@ func (h *httpSurfaces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *httpSurfaces) attach(srv *gateway.Server, _ *methods) error {
+	h.openai.Store(h.openAIHandler(srv))
 	srv.HandleHTTP("/", h)
 	if h.canvas == nil {
 		return nil

@@ -442,6 +442,9 @@ type ConfigGateway struct {
 	// ControlUI corresponds to the JSON schema field "controlUi".
 	ControlUI *ConfigGatewayControlUI `json:"controlUi,omitempty,omitzero"`
 
+	// Http corresponds to the JSON schema field "http".
+	Http *ConfigGatewayHttp `json:"http,omitempty,omitzero"`
+
 	// Outbound backlog above which a client is a slow consumer (hello-ok
 	// policy.maxBufferedBytes).
 	MaxBufferedBytes int `json:"maxBufferedBytes,omitempty,omitzero"`
@@ -504,6 +507,32 @@ type ConfigGatewayControlUI struct {
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigGatewayHttp struct {
+	// Endpoints corresponds to the JSON schema field "endpoints".
+	Endpoints *ConfigGatewayHttpEndpoints `json:"endpoints,omitempty,omitzero"`
+}
+
+type ConfigGatewayHttpEndpoints struct {
+	// ChatCompletions corresponds to the JSON schema field "chatCompletions".
+	ChatCompletions *ConfigGatewayHttpEndpointsChatCompletions `json:"chatCompletions,omitempty,omitzero"`
+
+	// Responses corresponds to the JSON schema field "responses".
+	Responses *ConfigGatewayHttpEndpointsResponses `json:"responses,omitempty,omitzero"`
+}
+
+type ConfigGatewayHttpEndpointsChatCompletions struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigGatewayHttpEndpointsResponses struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxBodyBytes corresponds to the JSON schema field "maxBodyBytes".
+	MaxBodyBytes int `json:"maxBodyBytes,omitempty,omitzero"`
 }
 
 type ConfigGatewayMode string
