@@ -45,7 +45,10 @@ esac`
 	if out := r.Outcome(); out.Status != StatusOK || strings.TrimSpace(out.Text) != "cmd says:\nhi there" {
 		t.Fatalf("ok run: %+v", out)
 	}
-	if first := recv(t, assistant, "streamed text"); first != `"cmd says:\n"` {
+	// The first chunk usually arrives alone; on a loaded machine the reader may see
+	// both writes at once, so only ask for a non-empty beginning of the reply (the
+	// "hang" case below proves that output streams before the program ends).
+	if first := recv(t, assistant, "streamed text"); !strings.HasPrefix(first, `"cmd says:\n`) {
 		t.Fatalf("first streamed text %s", first)
 	}
 

@@ -90,7 +90,7 @@ func scheduleConfig(model *scriptedModel, bot *tgtest.Server, extra string) stri
   gateway: { mode: "local", reload: { mode: "hybrid", debounceMs: 50 } },
   models: { providers: { local: { baseUrl: %q, models: [] } } },
   agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "30m" } } },
-  channels: { telegram: { botToken: %q, apiBaseUrl: %q } },
+  channels: { telegram: { botToken: %q, apiBaseUrl: %q, dmPolicy: "allowlist", allowFrom: ["42", "7"], streamMode: "off" } },
   %s
 }`, model.srv.URL+"/v1", bot.Token(), bot.URL(), extra)
 }
