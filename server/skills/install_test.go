@@ -103,7 +103,9 @@ func TestInstallFailures(t *testing.T) {
 		{"no uv and no brew", skillWith(InstallSpec{Kind: KindUV, Package: "p"}), Config{}, "uv-0", nil, "uv not installed (install via brew)"},
 		{"no npm", skillWith(InstallSpec{Kind: KindNode, Package: "p"}), Config{NodeManager: "npm"}, "node-0", nil, "npm not installed (set skills.install.nodeManager to a node package manager on PATH)"},
 		{"exit code and summary", skillWith(InstallSpec{Kind: KindNode, Package: "p"}), Config{NodeManager: "npm"}, "node-0",
-			func() { fakeBin(t, bin, "npm", `echo "fetching"; echo "npm ERR! 404 Not Found: p" >&2; echo "done" >&2; exit 3`) }, "Install failed (exit 3): npm ERR! 404 Not Found: p"},
+			func() {
+				fakeBin(t, bin, "npm", `echo "fetching"; echo "npm ERR! 404 Not Found: p" >&2; echo "done" >&2; exit 3`)
+			}, "Install failed (exit 3): npm ERR! 404 Not Found: p"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

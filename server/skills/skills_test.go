@@ -72,7 +72,9 @@ func host(bins ...string) Host {
 
 func TestEvaluate(t *testing.T) {
 	f := false
-	sk := func(md *Metadata) *Skill { return &Skill{Name: "s", Description: "d", Source: SourceWorkspace, Meta: md, Frontmatter: Frontmatter{}} }
+	sk := func(md *Metadata) *Skill {
+		return &Skill{Name: "s", Description: "d", Source: SourceWorkspace, Meta: md, Frontmatter: Frontmatter{}}
+	}
 	tree := map[string]any{"channels": map[string]any{"telegram": map[string]any{"botToken": "x"}}, "zero": 0.0}
 	tests := []struct {
 		name     string
