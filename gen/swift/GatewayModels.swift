@@ -363,8 +363,8 @@ public struct AgentIdentityGetParams: Codable, Sendable {
 public struct AgentIdentityGetResult: Codable, Sendable {
     /// Normalised agent id.
     public let agentId: String
-    /// An http(s) or data:image URL, the Control UI's /avatar/<agentId> route for a local image, or a short
-    /// text avatar (an emoji or up to 4 characters).
+    /// An http(s) or data:image URL (an image file in the workspace comes inline as a data: URL), or a
+    /// short text avatar (an emoji or up to 4 characters).
     public let avatar: String?
     /// Display name (at most 50 characters).
     public let name: String?

@@ -31,8 +31,8 @@ func (v *AgentIdentityGetParams) GetSessionKey() string {
 type AgentIdentityGetResult struct {
 	// Normalised agent id.
 	AgentID string
-	// An http(s) or data:image URL, the Control UI's /avatar/<agentId> route for a local image, or a short
-	// text avatar (an emoji or up to 4 characters).
+	// An http(s) or data:image URL (an image file in the workspace comes inline as a data: URL), or a
+	// short text avatar (an emoji or up to 4 characters).
 	Avatar *string
 	// Display name (at most 50 characters).
 	Name *string
