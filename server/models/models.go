@@ -46,7 +46,7 @@ const (
 // Model is one catalog entry.
 type Model struct {
 	ID, Name, Provider string
-	ContextWindow      int  // 0: unknown
+	ContextWindow      int // 0: unknown
 	Reasoning          *bool
 }
 
