@@ -25,8 +25,8 @@ import (
 
 type fixture struct {
 	state, config, home, mainWS, workWS, bin, calls string
-	models                                           *httptest.Server
-	url                                              string
+	models                                          *httptest.Server
+	url                                             string
 }
 
 func write(t *testing.T, path, body string) {
@@ -304,7 +304,9 @@ func TestSkillsBinsForNodes(t *testing.T) {
 func TestSystemPromptPerAgent(t *testing.T) {
 	f := setup(t)
 	svc := persona.New(persona.Options{ConfigPath: f.config, Env: config.MapEnv(nil), Home: f.home, StateDir: f.state,
-		Host: func() skills.Host { return skills.Host{Platform: "linux", HasBin: func(b string) bool { return b == "helm" }} }})
+		Host: func() skills.Host {
+			return skills.Host{Platform: "linux", HasBin: func(b string) bool { return b == "helm" }}
+		}})
 	ctx := context.Background()
 	main, err := svc.SystemPrompt(ctx, persona.PromptOptions{SessionKey: "agent:main:main", Extra: "Extra rule."})
 	if err != nil {
