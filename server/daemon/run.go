@@ -142,7 +142,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("node pairing store: %w", err)
 	}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: o.Flags}
+		flags: o.Flags, home: home}
 	svc.inbound.log = log
 	if err := startServices(ctx, svc); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/persona"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -41,6 +42,11 @@ type services struct {
 	flags config.Flags
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
+	// home is the user's home directory (~ in config paths).
+	home string
+	// persona builds the agents' system prompts (workspace files, skills) and serves
+	// the agents and skills groups; built before the agent runtime, which uses it.
+	persona *persona.Service
 
 	list []component
 	// sender delivers through the providers (nil until they are built).
@@ -62,7 +68,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildPersona, buildAgent, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {
