@@ -89,6 +89,9 @@ func (h *Handler[C]) AgentIdentityGet(ctx context.Context, c C, p *protocol.Agen
 			return nil, invalid("invalid agent.identity.get params: agent %q does not match session key agent %q", strings.TrimSpace(p.GetAgentID()), resolved)
 		}
 		agentID = resolved
+		if p.GetAgentID() == "" {
+			agentID = sessionAgent(cfg, key) // the runtime's agent:main:… keys are the default agent's
+		}
 	}
 	if agentID == "" {
 		agentID = agents.DefaultID(cfg)

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent/bootstrap"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
@@ -186,6 +187,28 @@ type PromptOptions struct {
 	Extra string
 }
 
+// Prompt is SystemPrompt with the runtime's arguments: the run's session key and
+// the instructions it already has (agents.defaults.systemPrompt joined with the
+// request's extraSystemPrompt), which end up in the prompt's Extra section.
+func (s *Service) Prompt(ctx context.Context, sessionKey, extra string) (string, error) {
+	return s.SystemPrompt(ctx, PromptOptions{SessionKey: sessionKey, Extra: extra})
+}
+
+// sessionAgent is the agent whose workspace a session uses: the agent of an
+// "agent:<id>:…" key, else the default agent. The runtime keeps the default agent's
+// sessions under "agent:main:…" even when agents.list names it otherwise, so "main"
+// that is not itself a configured agent means the default agent.
+func sessionAgent(c *genconfig.ClawdbotConfig, key string) string {
+	def := agents.DefaultID(c)
+	id := agents.SessionAgentID(key, def)
+	if id == agents.DefaultAgentID {
+		if _, ok := agents.Entry(c, id); !ok {
+			return def
+		}
+	}
+	return id
+}
+
 // SystemPrompt builds the system prompt of one run: the session's agent's
 // workspace files (bootstrap.Workspace.SystemPrompt, capped per file by
 // agents.defaults.bootstrapMaxChars) and its eligible skills. The config file and
@@ -196,8 +219,7 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 		return "", err
 	}
 	c := &f.Config
-	agentID := agents.SessionAgentID(o.SessionKey, agents.DefaultID(c))
-	dir := agents.WorkspaceDir(c, agentID, s.paths())
+	dir := agents.WorkspaceDir(c, sessionAgent(c, o.SessionKey), s.paths())
 	ws := s.workspace(dir)
 	listing := ""
 	if !bootstrap.IsSubagentSessionKey(o.SessionKey) {

@@ -334,3 +334,25 @@ func TestSystemPromptPerAgent(t *testing.T) {
 		t.Errorf("edit not picked up:\n%s", work)
 	}
 }
+
+// TestPromptDefaultAgentUnderMainKeys: the runtime's "agent:main:…" sessions use the
+// default agent's workspace when no agent is called main.
+func TestPromptDefaultAgentUnderMainKeys(t *testing.T) {
+	root := t.TempDir()
+	ws := filepath.Join(root, "ws-home")
+	cfgPath := filepath.Join(root, "clawdbot.json")
+	write(t, cfgPath, `{agents: {list: [{id: "home", workspace: "`+ws+`"}, {id: "ops"}]}}`)
+	write(t, filepath.Join(ws, "AGENTS.md"), "Home rules.\n")
+	svc := persona.New(persona.Options{ConfigPath: cfgPath, Env: config.MapEnv(nil), Home: root, StateDir: filepath.Join(root, "state")})
+	p, err := svc.Prompt(context.Background(), "agent:main:main", "Configured prompt.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p, "Home rules.") || !strings.Contains(p, "Configured prompt.") || !strings.Contains(p, ws) {
+		t.Fatalf("prompt:\n%s", p)
+	}
+	p, _ = svc.Prompt(context.Background(), "agent:ops:main", "")
+	if !strings.Contains(p, filepath.Join(root, "clawd-ops")) || strings.Contains(p, "Home rules.") {
+		t.Fatalf("ops prompt:\n%s", p)
+	}
+}
