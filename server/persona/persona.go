@@ -210,7 +210,8 @@ func sessionAgent(c *genconfig.ClawdbotConfig, key string) string {
 }
 
 // SystemPrompt builds the system prompt of one run: the session's agent's
-// workspace files (bootstrap.Workspace.SystemPrompt, capped per file by
+// workspace (created with its persona files when missing, unless
+// agents.defaults.skipBootstrap), its files (bootstrap.Workspace.SystemPrompt, capped per file by
 // agents.defaults.bootstrapMaxChars) and its eligible skills. The config file and
 // the workspace files are re-read only when they changed.
 func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, error) {
@@ -220,6 +221,17 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 	}
 	c := &f.Config
 	dir := agents.WorkspaceDir(c, sessionAgent(c, o.SessionKey), s.paths())
+	skip := c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.SkipBootstrap != nil && *c.Agents.Defaults.SkipBootstrap
+	if !skip {
+		// As the original before every run: the workspace and its missing persona
+		// files are created; BOOTSTRAP.md (the first-run ritual) only in a brand-new
+		// workspace, so once the agent deletes it, it stays gone.
+		if wrote, err := config.EnsureWorkspace(dir); err != nil {
+			s.log.Warn("persona: preparing the workspace failed", "dir", dir, "err", err)
+		} else if len(wrote) > 0 {
+			s.log.Info("persona: workspace files created", "dir", dir, "files", wrote)
+		}
+	}
 	ws := s.workspace(dir)
 	listing := ""
 	if !bootstrap.IsSubagentSessionKey(o.SessionKey) {

@@ -312,10 +312,16 @@ func TestSystemPromptPerAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"Main agent rules.", "[...truncated, read SOUL.md for full content...]", "Molty", "<name>notes</name>", "Extra rule.", "[MISSING] Expected at: " + filepath.Join(f.mainWS, "USER.md")} {
+	for _, s := range []string{"Main agent rules.", "[...truncated, read SOUL.md for full content...]", "Molty", "<name>notes</name>", "Extra rule.", "## USER.md"} {
 		if !strings.Contains(main, s) {
 			t.Errorf("main prompt lacks %q:\n%s", s, main)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(f.mainWS, "USER.md")); err != nil {
+		t.Errorf("the missing USER.md was not created: %v", err)
+	}
+	if strings.Contains(main, "## BOOTSTRAP.md") || strings.Contains(main, "[MISSING]") {
+		t.Errorf("an existing workspace got the first-run file or a missing marker:\n%s", main)
 	}
 	if strings.Contains(main, "<name>weather</name>") || strings.Contains(main, "deploy") || strings.Contains(main, "Work agent") {
 		t.Errorf("main prompt has what it should not:\n%s", main)
@@ -354,5 +360,44 @@ func TestPromptDefaultAgentUnderMainKeys(t *testing.T) {
 	p, _ = svc.Prompt(context.Background(), "agent:ops:main", "")
 	if !strings.Contains(p, filepath.Join(root, "clawd-ops")) || strings.Contains(p, "Home rules.") {
 		t.Fatalf("ops prompt:\n%s", p)
+	}
+}
+
+// TestFirstRunRitual: a brand-new workspace gets the persona files and BOOTSTRAP.md,
+// which reaches the prompt; once the agent deletes it, it is not recreated. With
+// agents.defaults.skipBootstrap nothing is written and missing files are marked.
+func TestFirstRunRitual(t *testing.T) {
+	root := t.TempDir()
+	ws := filepath.Join(root, "fresh")
+	cfgPath := filepath.Join(root, "clawdbot.json")
+	write(t, cfgPath, `{agents: {defaults: {workspace: "`+ws+`"}}}`)
+	svc := persona.New(persona.Options{ConfigPath: cfgPath, Env: config.MapEnv(nil), Home: root})
+	ctx := context.Background()
+	p, err := svc.Prompt(ctx, "agent:main:main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p, "## BOOTSTRAP.md") || !strings.Contains(p, "## SOUL.md") || strings.Contains(p, "[MISSING]") {
+		t.Fatalf("first run prompt:\n%s", p)
+	}
+	if err := os.Remove(filepath.Join(ws, "BOOTSTRAP.md")); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = svc.Prompt(ctx, "agent:main:main", "")
+	if strings.Contains(p, "BOOTSTRAP.md") {
+		t.Fatalf("BOOTSTRAP.md back after the ritual:\n%s", p)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "BOOTSTRAP.md")); err == nil {
+		t.Fatal("BOOTSTRAP.md recreated")
+	}
+
+	skipWS := filepath.Join(root, "skip")
+	write(t, cfgPath, `{agents: {defaults: {workspace: "`+skipWS+`", skipBootstrap: true}}}`)
+	p, _ = svc.Prompt(ctx, "agent:main:main", "")
+	if !strings.Contains(p, "[MISSING] Expected at: "+filepath.Join(skipWS, "AGENTS.md")) {
+		t.Fatalf("skipBootstrap prompt:\n%s", p)
+	}
+	if _, err := os.Stat(skipWS); err == nil {
+		t.Fatal("skipBootstrap created the workspace")
 	}
 }

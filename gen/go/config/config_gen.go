@@ -73,6 +73,9 @@ type ConfigAgentsDefaults struct {
 	// Models corresponds to the JSON schema field "models".
 	Models ConfigAgentsDefaultsModels `json:"models,omitempty,omitzero"`
 
+	// SkipBootstrap corresponds to the JSON schema field "skipBootstrap".
+	SkipBootstrap *bool `json:"skipBootstrap,omitempty,omitzero"`
+
 	// System prompt sent with every run (the original builds its prompt from the
 	// workspace files instead).
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
