@@ -266,6 +266,36 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// original. Unknown or already answered id → INVALID_REQUEST "unknown approval id".
     /// params ExecApprovalResolveParams; result ExecApprovalResolveResult; protocols 3.
     case execApprovalResolve = "exec.approval.resolve"
+    /// The configured agents (agents.list, else the default agent), the default agent id, the session main
+    /// key and the session scope.
+    /// params AgentsListParams; result AgentsListResult; protocols 3.
+    case agentsList = "agents.list"
+    /// The assistant's display identity for an agent: name and avatar from ui.assistant, then
+    /// agents.list[].identity, then the workspace's IDENTITY.md; defaults Assistant and A.
+    /// params AgentIdentityGetParams; result AgentIdentityGetResult; protocols 3.
+    case agentIdentityGet = "agent.identity.get"
+    /// The model catalog: the models configured under models.providers.<id>.models, and the models each
+    /// OpenAI-compatible provider lists at its /models endpoint (cached), sorted by provider then name.
+    /// params ModelsListParams; result ModelsListResult; protocols 2, 3.
+    case modelsList = "models.list"
+    /// The skills the default agent's workspace sees (workspace skills folder, the managed skills folder,
+    /// skills.load.extraDirs), each with its requirements, what is missing, whether it is eligible and why
+    /// not, and how to install what it needs.
+    /// params SkillsStatusParams; result SkillsStatusResult; protocols 2, 3.
+    case skillsStatus = "skills.status"
+    /// Change skills.entries.<skillKey> in the config file: enabled, apiKey (empty removes it), env (an
+    /// empty value removes that key). The file is rewritten only when the result validates.
+    /// params SkillsUpdateParams; result SkillsUpdateResult; protocols 2, 3.
+    case skillsUpdate = "skills.update"
+    /// Run one of a skill's installers (brew, node, go, uv, download) with a timeout. The installer's tool
+    /// must be on the gateway's PATH, else a clear error and nothing runs. A failed install answers
+    /// UNAVAILABLE with the result as payload too.
+    /// params SkillsInstallParams; result SkillsInstallResult; protocols 2, 3.
+    case skillsInstall = "skills.install"
+    /// For node hosts: every binary the skills of every agent workspace require or install (bins, anyBins,
+    /// install bins), so a node can report which it has.
+    /// params SkillsBinsParams; result SkillsBinsResult; protocols 3.
+    case skillsBins = "skills.bins"
 }
 
 /// Every server-pushed event of the gateway protocol.
@@ -387,6 +417,55 @@ public enum AgentEventStream: String, Codable, Sendable, CaseIterable {
     case tool = "tool"
     case error = "error"
     case compaction = "compaction"
+}
+
+/// Which agent: agentId, or the agent of sessionKey (agent:<id>:…); both must agree. Neither: the
+/// default agent.
+public struct AgentIdentityGetParams: Codable, Sendable {
+    /// Agent id.
+    public let agentId: String?
+    /// A session key; its agent is used.
+    public let sessionKey: String?
+
+    public init(
+        agentId: String? = nil,
+        sessionKey: String? = nil
+    ) {
+        self.agentId = agentId
+        self.sessionKey = sessionKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case sessionKey
+    }
+}
+
+/// The identity.
+public struct AgentIdentityGetResult: Codable, Sendable {
+    /// Normalised agent id.
+    public let agentId: String
+    /// An http(s) or data:image URL (an image file in the workspace comes inline as a data: URL), or a
+    /// short text avatar (an emoji or up to 4 characters).
+    public let avatar: String?
+    /// Display name (at most 50 characters).
+    public let name: String?
+
+    public init(
+        agentId: String,
+        avatar: String? = nil,
+        name: String? = nil
+    ) {
+        self.agentId = agentId
+        self.avatar = avatar
+        self.name = name
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case avatar
+        case name
+    }
 }
 
 /// Protocol 3 agent parameters.
@@ -560,6 +639,68 @@ public enum AgentResultStatus: String, Codable, Sendable, CaseIterable {
     case timeout = "timeout"
 }
 
+/// One agent.
+public struct AgentSummary: Codable, Sendable {
+    /// Normalised agent id (lowercase, path-safe).
+    public let id: String
+    public let identity: AgentSummaryIdentity?
+    /// agents.list[].name.
+    public let name: String?
+
+    public init(
+        id: String,
+        identity: AgentSummaryIdentity? = nil,
+        name: String? = nil
+    ) {
+        self.id = id
+        self.identity = identity
+        self.name = name
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case identity
+        case name
+    }
+}
+
+/// agents.list[].identity as configured; avatarUrl is the avatar as a URL (http(s) and data: URLs as
+/// given, a workspace-relative image file inlined as a data: URL).
+public struct AgentSummaryIdentity: Codable, Sendable {
+    /// Avatar as configured (workspace-relative path, http(s) URL or data: URL).
+    public let avatar: String?
+    /// Avatar as a URL a client can show.
+    public let avatarUrl: String?
+    /// Emoji.
+    public let emoji: String?
+    /// Display name.
+    public let name: String?
+    /// Theme.
+    public let theme: String?
+
+    public init(
+        avatar: String? = nil,
+        avatarUrl: String? = nil,
+        emoji: String? = nil,
+        name: String? = nil,
+        theme: String? = nil
+    ) {
+        self.avatar = avatar
+        self.avatarUrl = avatarUrl
+        self.emoji = emoji
+        self.name = name
+        self.theme = theme
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case avatar
+        case avatarUrl
+        case emoji
+        case name
+        case theme
+    }
+}
+
 /// The run to wait for.
 public struct AgentWaitParams: Codable, Sendable {
     public let runId: String
@@ -620,6 +761,48 @@ public enum AgentWaitResultStatus: String, Codable, Sendable, CaseIterable {
     case ok = "ok"
     case error = "error"
     case timeout = "timeout"
+}
+
+/// No parameters.
+public struct AgentsListParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The agents, the default one first, then by id.
+public struct AgentsListResult: Codable, Sendable {
+    /// One row per agent.
+    public let agents: [AgentSummary]
+    /// The default agent's id (the agents.list entry with default: true, else the first, else main).
+    public let defaultId: String
+    /// session.mainKey, lowercased; main when unset.
+    public let mainKey: String
+    /// session.scope; per-sender when unset.
+    public let scope: AgentsListResultScope
+
+    public init(
+        agents: [AgentSummary],
+        defaultId: String,
+        mainKey: String,
+        scope: AgentsListResultScope
+    ) {
+        self.agents = agents
+        self.defaultId = defaultId
+        self.mainKey = mainKey
+        self.scope = scope
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agents
+        case defaultId
+        case mainKey
+        case scope
+    }
+}
+
+/// session.scope; per-sender when unset.
+public enum AgentsListResultScope: String, Codable, Sendable, CaseIterable {
+    case perSender = "per-sender"
+    case global = "global"
 }
 
 /// Probe options.
@@ -3956,6 +4139,63 @@ public struct LogsTailResult: Codable, Sendable {
     }
 }
 
+/// One model.
+public struct ModelChoice: Codable, Sendable {
+    /// Context window in tokens, when known.
+    public let contextWindow: Int?
+    /// Model id at the provider.
+    public let id: String
+    /// Display name (the id when none is known).
+    public let name: String
+    /// Provider id (the key under models.providers).
+    public let provider: String
+    /// A reasoning model, when known.
+    public let reasoning: Bool?
+
+    public init(
+        contextWindow: Int? = nil,
+        id: String,
+        name: String,
+        provider: String,
+        reasoning: Bool? = nil
+    ) {
+        self.contextWindow = contextWindow
+        self.id = id
+        self.name = name
+        self.provider = provider
+        self.reasoning = reasoning
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case contextWindow
+        case id
+        case name
+        case provider
+        case reasoning
+    }
+}
+
+/// No parameters.
+public struct ModelsListParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The models.
+public struct ModelsListResult: Codable, Sendable {
+    /// Sorted by provider, then name.
+    public let models: [ModelChoice]
+
+    public init(
+        models: [ModelChoice]
+    ) {
+        self.models = models
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case models
+    }
+}
+
 /// Which node.
 public struct NodeDescribeParams: Codable, Sendable {
     public let nodeId: String
@@ -6033,6 +6273,414 @@ public struct ShutdownEvent: Codable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case reason
         case restartExpectedMs
+    }
+}
+
+/// One required config path.
+public struct SkillConfigCheck: Codable, Sendable {
+    /// Dotted config path.
+    public let path: String
+    /// The value is truthy.
+    public let satisfied: Bool
+    /// Its value in the config (absent when unset).
+    public let value: AnyCodable?
+
+    public init(
+        path: String,
+        satisfied: Bool,
+        value: AnyCodable? = nil
+    ) {
+        self.path = path
+        self.satisfied = satisfied
+        self.value = value
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case path
+        case satisfied
+        case value
+    }
+}
+
+/// skills.entries.<skillKey>.
+public struct SkillConfigEntry: Codable, Sendable {
+    /// API key for primaryEnv.
+    public let apiKey: String?
+    /// Skill-specific settings (kept as written).
+    public let config: [String: AnyCodable]?
+    /// false disables the skill.
+    public let enabled: Bool?
+    /// Env vars for the skill.
+    public let env: [String: String]?
+
+    public init(
+        apiKey: String? = nil,
+        config: [String: AnyCodable]? = nil,
+        enabled: Bool? = nil,
+        env: [String: String]? = nil
+    ) {
+        self.apiKey = apiKey
+        self.config = config
+        self.enabled = enabled
+        self.env = env
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case apiKey
+        case config
+        case enabled
+        case env
+    }
+}
+
+/// One installer skills.install can run.
+public struct SkillInstallOption: Codable, Sendable {
+    /// Binaries it provides.
+    public let bins: [String]
+    /// The installId to pass (metadata id, else <kind>-<index>).
+    public let id: String
+    /// Installer kind.
+    public let kind: SkillInstallOptionKind
+    /// Human label.
+    public let label: String
+
+    public init(
+        bins: [String],
+        id: String,
+        kind: SkillInstallOptionKind,
+        label: String
+    ) {
+        self.bins = bins
+        self.id = id
+        self.kind = kind
+        self.label = label
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case bins
+        case id
+        case kind
+        case label
+    }
+}
+
+/// Installer kind.
+public enum SkillInstallOptionKind: String, Codable, Sendable, CaseIterable {
+    case brew = "brew"
+    case node = "node"
+    case go = "go"
+    case uv = "uv"
+    case download = "download"
+}
+
+/// Binaries (all of bins, one of anyBins), env vars, truthy config paths and platforms (Go's GOOS names
+/// as the original's process.platform: darwin, linux, win32).
+public struct SkillRequirements: Codable, Sendable {
+    /// At least one must be on PATH.
+    public let anyBins: [String]
+    /// Every one must be on PATH.
+    public let bins: [String]
+    /// Dotted config paths that must be truthy.
+    public let config: [String]
+    /// Set in the environment or in skills.entries.<key>.env (or apiKey for primaryEnv).
+    public let env: [String]
+    /// Platforms the skill runs on.
+    public let os: [String]
+
+    public init(
+        anyBins: [String],
+        bins: [String],
+        config: [String],
+        env: [String],
+        os: [String]
+    ) {
+        self.anyBins = anyBins
+        self.bins = bins
+        self.config = config
+        self.env = env
+        self.os = os
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case anyBins
+        case bins
+        case config
+        case env
+        case os
+    }
+}
+
+/// One skill.
+public struct SkillStatusEntry: Codable, Sendable {
+    /// Eligible regardless of requirements (metadata always).
+    public let always: Bool
+    /// The skill's folder.
+    public let baseDir: String
+    /// Kept out by skills.allowBundled (bundled skills only; this gateway ships none).
+    public let blockedByAllowlist: Bool
+    /// One per required config path.
+    public let configChecks: [SkillConfigCheck]
+    /// Frontmatter description.
+    public let description: String
+    /// skills.entries.<key>.enabled is false.
+    public let disabled: Bool
+    /// Listed in the agent's prompt: enabled, allowed, and nothing missing (or always).
+    public let eligible: Bool
+    /// Emoji.
+    public let emoji: String?
+    /// The SKILL.md path.
+    public let filePath: String
+    /// Homepage URL.
+    public let homepage: String?
+    /// Installers for this platform: every download, else the preferred one.
+    public let install: [SkillInstallOption]
+    public let missing: SkillRequirements
+    /// Frontmatter name (else the folder name).
+    public let name: String
+    /// The env var skills.entries.<key>.apiKey supplies.
+    public let primaryEnv: String?
+    public let requirements: SkillRequirements
+    /// Key under skills.entries (metadata skillKey, else the name).
+    public let skillKey: String
+    /// clawdbot-workspace, clawdbot-managed or clawdbot-extra.
+    public let source: String
+
+    public init(
+        always: Bool,
+        baseDir: String,
+        blockedByAllowlist: Bool,
+        configChecks: [SkillConfigCheck],
+        description: String,
+        disabled: Bool,
+        eligible: Bool,
+        emoji: String? = nil,
+        filePath: String,
+        homepage: String? = nil,
+        install: [SkillInstallOption],
+        missing: SkillRequirements,
+        name: String,
+        primaryEnv: String? = nil,
+        requirements: SkillRequirements,
+        skillKey: String,
+        source: String
+    ) {
+        self.always = always
+        self.baseDir = baseDir
+        self.blockedByAllowlist = blockedByAllowlist
+        self.configChecks = configChecks
+        self.description = description
+        self.disabled = disabled
+        self.eligible = eligible
+        self.emoji = emoji
+        self.filePath = filePath
+        self.homepage = homepage
+        self.install = install
+        self.missing = missing
+        self.name = name
+        self.primaryEnv = primaryEnv
+        self.requirements = requirements
+        self.skillKey = skillKey
+        self.source = source
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case always
+        case baseDir
+        case blockedByAllowlist
+        case configChecks
+        case description
+        case disabled
+        case eligible
+        case emoji
+        case filePath
+        case homepage
+        case install
+        case missing
+        case name
+        case primaryEnv
+        case requirements
+        case skillKey
+        case source
+    }
+}
+
+/// No parameters.
+public struct SkillsBinsParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The binaries, sorted and unique.
+public struct SkillsBinsResult: Codable, Sendable {
+    /// Binary names.
+    public let bins: [String]
+
+    public init(
+        bins: [String]
+    ) {
+        self.bins = bins
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case bins
+    }
+}
+
+/// The skill and the installer.
+public struct SkillsInstallParams: Codable, Sendable {
+    /// An id from skills.status install[].
+    public let installId: String
+    /// Skill name.
+    public let name: String
+    /// Timeout (default 300000, at most 900000).
+    public let timeoutMs: Int?
+
+    public init(
+        installId: String,
+        name: String,
+        timeoutMs: Int? = nil
+    ) {
+        self.installId = installId
+        self.name = name
+        self.timeoutMs = timeoutMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case installId
+        case name
+        case timeoutMs
+    }
+}
+
+/// What the installer did.
+public struct SkillsInstallResult: Codable, Sendable {
+    /// Exit code; null when it did not run or was killed.
+    public let code: Int?
+    /// Summary (Installed, or why not).
+    public let message: String
+    /// The installer succeeded.
+    public let ok: Bool
+    /// The installer's error output (trimmed, capped).
+    public let stderr: String
+    /// The installer's output (trimmed, capped).
+    public let stdout: String
+
+    public init(
+        code: Int?,
+        message: String,
+        ok: Bool,
+        stderr: String,
+        stdout: String
+    ) {
+        self.code = code
+        self.message = message
+        self.ok = ok
+        self.stderr = stderr
+        self.stdout = stdout
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case code
+        case message
+        case ok
+        case stderr
+        case stdout
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.code, forKey: .code)
+        try container.encode(self.message, forKey: .message)
+        try container.encode(self.ok, forKey: .ok)
+        try container.encode(self.stderr, forKey: .stderr)
+        try container.encode(self.stdout, forKey: .stdout)
+    }
+}
+
+/// No parameters.
+public struct SkillsStatusParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The skill report.
+public struct SkillsStatusResult: Codable, Sendable {
+    /// The managed skills folder (<state dir>/skills).
+    public let managedSkillsDir: String
+    /// One entry per skill name (a workspace skill overrides a managed one of the same name, which
+    /// overrides an extra one), sorted by name.
+    public let skills: [SkillStatusEntry]
+    /// The default agent's workspace.
+    public let workspaceDir: String
+
+    public init(
+        managedSkillsDir: String,
+        skills: [SkillStatusEntry],
+        workspaceDir: String
+    ) {
+        self.managedSkillsDir = managedSkillsDir
+        self.skills = skills
+        self.workspaceDir = workspaceDir
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case managedSkillsDir
+        case skills
+        case workspaceDir
+    }
+}
+
+/// The skill and what to change.
+public struct SkillsUpdateParams: Codable, Sendable {
+    /// API key for the skill's primaryEnv; empty or blank removes it.
+    public let apiKey: String?
+    /// Enable or disable the skill.
+    public let enabled: Bool?
+    /// Env vars to set for the skill; an empty value removes the key; blank keys are ignored.
+    public let env: [String: String]?
+    /// Key under skills.entries.
+    public let skillKey: String
+
+    public init(
+        apiKey: String? = nil,
+        enabled: Bool? = nil,
+        env: [String: String]? = nil,
+        skillKey: String
+    ) {
+        self.apiKey = apiKey
+        self.enabled = enabled
+        self.env = env
+        self.skillKey = skillKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case apiKey
+        case enabled
+        case env
+        case skillKey
+    }
+}
+
+/// The entry as written.
+public struct SkillsUpdateResult: Codable, Sendable {
+    public let config: SkillConfigEntry
+    /// Always true.
+    public let ok: Bool
+    /// The key.
+    public let skillKey: String
+
+    public init(
+        config: SkillConfigEntry,
+        ok: Bool,
+        skillKey: String
+    ) {
+        self.config = config
+        self.ok = ok
+        self.skillKey = skillKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case config
+        case ok
+        case skillKey
     }
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/nodes"
+	"github.com/clawgate/gateway/server/persona"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -52,6 +53,9 @@ type services struct {
 	approvals *execapprove.Manager
 	// approvalsStore is the exec approvals file (~/.clawdbot/exec-approvals.json).
 	approvalsStore *execapprove.Store
+	// persona builds the agents' system prompts (workspace files, skills) and serves
+	// the agents and skills groups; built before the agent runtime, which uses it.
+	persona *persona.Service
 
 	list []component
 	// sender delivers through the providers (nil until they are built).
@@ -78,7 +82,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // its constructor here. The agent runtime comes after the providers (it uses their
 // sender), the scheduler (heartbeat, cron) after the runtime it runs turns on.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildApprovals, buildAgent, buildSchedule, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildApprovals, buildPersona, buildAgent, buildSchedule, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {

@@ -41,6 +41,12 @@ type ClawdbotConfig struct {
 
 	// Session corresponds to the JSON schema field "session".
 	Session *ConfigSession `json:"session,omitempty,omitzero"`
+
+	// Skills corresponds to the JSON schema field "skills".
+	Skills *ConfigSkills `json:"skills,omitempty,omitzero"`
+
+	// UI corresponds to the JSON schema field "ui".
+	UI *ConfigUI `json:"ui,omitempty,omitzero"`
 }
 
 type ConfigAgents struct {
@@ -52,6 +58,9 @@ type ConfigAgents struct {
 }
 
 type ConfigAgentsDefaults struct {
+	// BootstrapMaxChars corresponds to the JSON schema field "bootstrapMaxChars".
+	BootstrapMaxChars *int `json:"bootstrapMaxChars,omitempty,omitzero"`
+
 	// CliBackends corresponds to the JSON schema field "cliBackends".
 	CliBackends ConfigAgentsDefaultsCliBackends `json:"cliBackends,omitempty,omitzero"`
 
@@ -69,6 +78,9 @@ type ConfigAgentsDefaults struct {
 
 	// Models corresponds to the JSON schema field "models".
 	Models ConfigAgentsDefaultsModels `json:"models,omitempty,omitzero"`
+
+	// SkipBootstrap corresponds to the JSON schema field "skipBootstrap".
+	SkipBootstrap *bool `json:"skipBootstrap,omitempty,omitzero"`
 
 	// System prompt sent with every run (the original builds its prompt from the
 	// workspace files instead).
@@ -156,8 +168,14 @@ type ConfigAgentsListElem struct {
 	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
 
+	// Identity corresponds to the JSON schema field "identity".
+	Identity *ConfigAgentsListElemIdentity `json:"identity,omitempty,omitzero"`
+
 	// Model corresponds to the JSON schema field "model".
 	Model interface{} `json:"model,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
 
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
@@ -195,6 +213,20 @@ type ConfigAgentsListElemHeartbeatActiveHours struct {
 
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemIdentity struct {
+	// Avatar corresponds to the JSON schema field "avatar".
+	Avatar *string `json:"avatar,omitempty,omitzero"`
+
+	// Emoji corresponds to the JSON schema field "emoji".
+	Emoji *string `json:"emoji,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
+
+	// Theme corresponds to the JSON schema field "theme".
+	Theme *string `json:"theme,omitempty,omitzero"`
 }
 
 // Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
@@ -730,11 +762,17 @@ const ConfigModelsProvidersValueAPIOpenaiCompletions ConfigModelsProvidersValueA
 const ConfigModelsProvidersValueAPIOpenaiResponses ConfigModelsProvidersValueAPI = "openai-responses"
 
 type ConfigModelsProvidersValueModelsElem struct {
+	// ContextWindow corresponds to the JSON schema field "contextWindow".
+	ContextWindow *float64 `json:"contextWindow,omitempty,omitzero"`
+
 	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
 
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
+
+	// Reasoning corresponds to the JSON schema field "reasoning".
+	Reasoning *bool `json:"reasoning,omitempty,omitzero"`
 }
 
 type ConfigSession struct {
@@ -761,3 +799,60 @@ type ConfigSessionScope string
 
 const ConfigSessionScopeGlobal ConfigSessionScope = "global"
 const ConfigSessionScopePerSender ConfigSessionScope = "per-sender"
+
+type ConfigSkills struct {
+	// Entries corresponds to the JSON schema field "entries".
+	Entries ConfigSkillsEntries `json:"entries,omitempty,omitzero"`
+
+	// Install corresponds to the JSON schema field "install".
+	Install *ConfigSkillsInstall `json:"install,omitempty,omitzero"`
+
+	// Load corresponds to the JSON schema field "load".
+	Load *ConfigSkillsLoad `json:"load,omitempty,omitzero"`
+}
+
+type ConfigSkillsEntries map[string]struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Env corresponds to the JSON schema field "env".
+	Env ConfigSkillsEntriesValueEnv `json:"env,omitempty,omitzero"`
+}
+
+type ConfigSkillsEntriesValueEnv map[string]string
+
+type ConfigSkillsInstall struct {
+	// NodeManager corresponds to the JSON schema field "nodeManager".
+	NodeManager *ConfigSkillsInstallNodeManager `json:"nodeManager,omitempty,omitzero"`
+
+	// PreferBrew corresponds to the JSON schema field "preferBrew".
+	PreferBrew *bool `json:"preferBrew,omitempty,omitzero"`
+}
+
+type ConfigSkillsInstallNodeManager string
+
+const ConfigSkillsInstallNodeManagerBun ConfigSkillsInstallNodeManager = "bun"
+const ConfigSkillsInstallNodeManagerNpm ConfigSkillsInstallNodeManager = "npm"
+const ConfigSkillsInstallNodeManagerPnpm ConfigSkillsInstallNodeManager = "pnpm"
+const ConfigSkillsInstallNodeManagerYarn ConfigSkillsInstallNodeManager = "yarn"
+
+type ConfigSkillsLoad struct {
+	// ExtraDirs corresponds to the JSON schema field "extraDirs".
+	ExtraDirs []string `json:"extraDirs,omitempty,omitzero"`
+}
+
+type ConfigUI struct {
+	// Assistant corresponds to the JSON schema field "assistant".
+	Assistant *ConfigUIAssistant `json:"assistant,omitempty,omitzero"`
+}
+
+type ConfigUIAssistant struct {
+	// Avatar corresponds to the JSON schema field "avatar".
+	Avatar *string `json:"avatar,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
+}

@@ -686,3 +686,87 @@ func (c Calls) ExecApprovalResolve(ctx context.Context, p *ExecApprovalResolvePa
 	}
 	return r, nil
 }
+
+// AgentsList calls "agents.list".
+func (c Calls) AgentsList(ctx context.Context, p *AgentsListParams) (*AgentsListResult, error) {
+	if p == nil {
+		p = &AgentsListParams{}
+	}
+	r := new(AgentsListResult)
+	if err := c.Caller.Call(ctx, "agents.list", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// AgentIdentityGet calls "agent.identity.get".
+func (c Calls) AgentIdentityGet(ctx context.Context, p *AgentIdentityGetParams) (*AgentIdentityGetResult, error) {
+	if p == nil {
+		p = &AgentIdentityGetParams{}
+	}
+	r := new(AgentIdentityGetResult)
+	if err := c.Caller.Call(ctx, "agent.identity.get", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ModelsList calls "models.list".
+func (c Calls) ModelsList(ctx context.Context, p *ModelsListParams) (*ModelsListResult, error) {
+	if p == nil {
+		p = &ModelsListParams{}
+	}
+	r := new(ModelsListResult)
+	if err := c.Caller.Call(ctx, "models.list", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SkillsStatus calls "skills.status".
+func (c Calls) SkillsStatus(ctx context.Context, p *SkillsStatusParams) (*SkillsStatusResult, error) {
+	if p == nil {
+		p = &SkillsStatusParams{}
+	}
+	r := new(SkillsStatusResult)
+	if err := c.Caller.Call(ctx, "skills.status", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SkillsUpdate calls "skills.update".
+func (c Calls) SkillsUpdate(ctx context.Context, p *SkillsUpdateParams) (*SkillsUpdateResult, error) {
+	if p == nil {
+		p = &SkillsUpdateParams{}
+	}
+	r := new(SkillsUpdateResult)
+	if err := c.Caller.Call(ctx, "skills.update", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SkillsInstall calls "skills.install".
+func (c Calls) SkillsInstall(ctx context.Context, p *SkillsInstallParams) (*SkillsInstallResult, error) {
+	if p == nil {
+		p = &SkillsInstallParams{}
+	}
+	r := new(SkillsInstallResult)
+	if err := c.Caller.Call(ctx, "skills.install", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SkillsBins calls "skills.bins".
+func (c Calls) SkillsBins(ctx context.Context, p *SkillsBinsParams) (*SkillsBinsResult, error) {
+	if p == nil {
+		p = &SkillsBinsParams{}
+	}
+	r := new(SkillsBinsResult)
+	if err := c.Caller.Call(ctx, "skills.bins", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

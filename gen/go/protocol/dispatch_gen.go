@@ -796,6 +796,98 @@ func decodeExecApprovalResolveParams(d *wire.Decoder, v int) (*ExecApprovalResol
 	return x, nil
 }
 
+// decodeAgentsListParams decodes and validates the params of "agents.list" for protocol v.
+func decodeAgentsListParams(d *wire.Decoder, v int) (*AgentsListParams, error) {
+	x := new(AgentsListParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("agents.list", err)
+	}
+	return x, nil
+}
+
+// decodeAgentIdentityGetParams decodes and validates the params of "agent.identity.get" for protocol
+// v.
+func decodeAgentIdentityGetParams(d *wire.Decoder, v int) (*AgentIdentityGetParams, error) {
+	x := new(AgentIdentityGetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("agent.identity.get", err)
+	}
+	return x, nil
+}
+
+// decodeModelsListParams decodes and validates the params of "models.list" for protocol v.
+func decodeModelsListParams(d *wire.Decoder, v int) (*ModelsListParams, error) {
+	x := new(ModelsListParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("models.list", err)
+	}
+	return x, nil
+}
+
+// decodeSkillsStatusParams decodes and validates the params of "skills.status" for protocol v.
+func decodeSkillsStatusParams(d *wire.Decoder, v int) (*SkillsStatusParams, error) {
+	x := new(SkillsStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("skills.status", err)
+	}
+	return x, nil
+}
+
+// decodeSkillsUpdateParams decodes and validates the params of "skills.update" for protocol v.
+func decodeSkillsUpdateParams(d *wire.Decoder, v int) (*SkillsUpdateParams, error) {
+	x := new(SkillsUpdateParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("skills.update", err)
+	}
+	return x, nil
+}
+
+// decodeSkillsInstallParams decodes and validates the params of "skills.install" for protocol v.
+func decodeSkillsInstallParams(d *wire.Decoder, v int) (*SkillsInstallParams, error) {
+	x := new(SkillsInstallParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("skills.install", err)
+	}
+	return x, nil
+}
+
+// decodeSkillsBinsParams decodes and validates the params of "skills.bins" for protocol v.
+func decodeSkillsBinsParams(d *wire.Decoder, v int) (*SkillsBinsParams, error) {
+	x := new(SkillsBinsParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("skills.bins", err)
+	}
+	return x, nil
+}
+
 // DecodeParams decodes and validates the params of method for protocol version v. Absent params (nil)
 // mean {}. It returns the params (a pointer to the method's params type) or an *rpc.Error:
 // INVALID_REQUEST for an unknown method or params that fail the schema (details.path locates the
@@ -1259,6 +1351,62 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 	case "exec.approval.resolve":
 		if methodTable[56].In(v) {
 			x, err := decodeExecApprovalResolveParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "agents.list":
+		if methodTable[57].In(v) {
+			x, err := decodeAgentsListParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "agent.identity.get":
+		if methodTable[58].In(v) {
+			x, err := decodeAgentIdentityGetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "models.list":
+		if methodTable[59].In(v) {
+			x, err := decodeModelsListParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "skills.status":
+		if methodTable[60].In(v) {
+			x, err := decodeSkillsStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "skills.update":
+		if methodTable[61].In(v) {
+			x, err := decodeSkillsUpdateParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "skills.install":
+		if methodTable[62].In(v) {
+			x, err := decodeSkillsInstallParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "skills.bins":
+		if methodTable[63].In(v) {
+			x, err := decodeSkillsBinsParams(d, v)
 			if err != nil {
 				return nil, err
 			}

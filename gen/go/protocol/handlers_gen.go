@@ -15,6 +15,17 @@ type AgentHandler[C any] interface {
 	Wake(ctx context.Context, c C, p *WakeParams) (*WakeResult, error)
 }
 
+// AgentsHandler serves the "agents" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetAgents.
+type AgentsHandler[C any] interface {
+	// AgentsList serves "agents.list".
+	AgentsList(ctx context.Context, c C, p *AgentsListParams) (*AgentsListResult, error)
+	// AgentIdentityGet serves "agent.identity.get".
+	AgentIdentityGet(ctx context.Context, c C, p *AgentIdentityGetParams) (*AgentIdentityGetResult, error)
+	// ModelsList serves "models.list".
+	ModelsList(ctx context.Context, c C, p *ModelsListParams) (*ModelsListResult, error)
+}
+
 // ApprovalsHandler serves the "approvals" methods. C is the server's per-call context (connection,
 // identity). Hand an implementation to the Mux with SetApprovals.
 type ApprovalsHandler[C any] interface {
@@ -156,6 +167,19 @@ type SessionsHandler[C any] interface {
 	SessionsDelete(ctx context.Context, c C, p *SessionsDeleteParams) (*SessionsDeleteResult, error)
 }
 
+// SkillsHandler serves the "skills" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetSkills.
+type SkillsHandler[C any] interface {
+	// SkillsStatus serves "skills.status".
+	SkillsStatus(ctx context.Context, c C, p *SkillsStatusParams) (*SkillsStatusResult, error)
+	// SkillsUpdate serves "skills.update".
+	SkillsUpdate(ctx context.Context, c C, p *SkillsUpdateParams) (*SkillsUpdateResult, error)
+	// SkillsInstall serves "skills.install".
+	SkillsInstall(ctx context.Context, c C, p *SkillsInstallParams) (*SkillsInstallResult, error)
+	// SkillsBins serves "skills.bins".
+	SkillsBins(ctx context.Context, c C, p *SkillsBinsParams) (*SkillsBinsResult, error)
+}
+
 // SystemHandler serves the "system" methods. C is the server's per-call context (connection,
 // identity). Hand an implementation to the Mux with SetSystem.
 type SystemHandler[C any] interface {
@@ -189,6 +213,26 @@ func (UnimplementedAgentHandler[C]) AgentWait(context.Context, C, *AgentWaitPara
 // Wake answers "wake": not implemented.
 func (UnimplementedAgentHandler[C]) Wake(context.Context, C, *WakeParams) (*WakeResult, error) {
 	return nil, errNotImplemented("wake")
+}
+
+// UnimplementedAgentsHandler answers every "agents" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedAgentsHandler[C any] struct{}
+
+// AgentsList answers "agents.list": not implemented.
+func (UnimplementedAgentsHandler[C]) AgentsList(context.Context, C, *AgentsListParams) (*AgentsListResult, error) {
+	return nil, errNotImplemented("agents.list")
+}
+
+// AgentIdentityGet answers "agent.identity.get": not implemented.
+func (UnimplementedAgentsHandler[C]) AgentIdentityGet(context.Context, C, *AgentIdentityGetParams) (*AgentIdentityGetResult, error) {
+	return nil, errNotImplemented("agent.identity.get")
+}
+
+// ModelsList answers "models.list": not implemented.
+func (UnimplementedAgentsHandler[C]) ModelsList(context.Context, C, *ModelsListParams) (*ModelsListResult, error) {
+	return nil, errNotImplemented("models.list")
 }
 
 // UnimplementedApprovalsHandler answers every "approvals" method with UNAVAILABLE "<method> is not
@@ -474,6 +518,31 @@ func (UnimplementedSessionsHandler[C]) SessionsReset(context.Context, C, *Sessio
 // SessionsDelete answers "sessions.delete": not implemented.
 func (UnimplementedSessionsHandler[C]) SessionsDelete(context.Context, C, *SessionsDeleteParams) (*SessionsDeleteResult, error) {
 	return nil, errNotImplemented("sessions.delete")
+}
+
+// UnimplementedSkillsHandler answers every "skills" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedSkillsHandler[C any] struct{}
+
+// SkillsStatus answers "skills.status": not implemented.
+func (UnimplementedSkillsHandler[C]) SkillsStatus(context.Context, C, *SkillsStatusParams) (*SkillsStatusResult, error) {
+	return nil, errNotImplemented("skills.status")
+}
+
+// SkillsUpdate answers "skills.update": not implemented.
+func (UnimplementedSkillsHandler[C]) SkillsUpdate(context.Context, C, *SkillsUpdateParams) (*SkillsUpdateResult, error) {
+	return nil, errNotImplemented("skills.update")
+}
+
+// SkillsInstall answers "skills.install": not implemented.
+func (UnimplementedSkillsHandler[C]) SkillsInstall(context.Context, C, *SkillsInstallParams) (*SkillsInstallResult, error) {
+	return nil, errNotImplemented("skills.install")
+}
+
+// SkillsBins answers "skills.bins": not implemented.
+func (UnimplementedSkillsHandler[C]) SkillsBins(context.Context, C, *SkillsBinsParams) (*SkillsBinsResult, error) {
+	return nil, errNotImplemented("skills.bins")
 }
 
 // UnimplementedSystemHandler answers every "system" method with UNAVAILABLE "<method> is not

@@ -637,6 +637,76 @@ var methodTable = [...]MethodInfo{
 		protocols:      8,
 		roles:          roleOperator,
 	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "agents",
+		IdempotencyKey: false,
+		Name:           "agents.list",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "agents",
+		IdempotencyKey: false,
+		Name:           "agent.identity.get",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         true,
+		Group:          "agents",
+		IdempotencyKey: false,
+		Name:           "models.list",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "skills",
+		IdempotencyKey: false,
+		Name:           "skills.status",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "skills",
+		IdempotencyKey: false,
+		Name:           "skills.update",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "skills",
+		IdempotencyKey: false,
+		Name:           "skills.install",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "skills",
+		IdempotencyKey: false,
+		Name:           "skills.bins",
+		Scope:          ScopeNode,
+		protocols:      8,
+		roles:          roleNode,
+	},
 }
 
 // LookupMethod returns the method's description, or nil for an unknown name.
@@ -756,6 +826,20 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[55]
 	case "exec.approval.resolve":
 		return &methodTable[56]
+	case "agents.list":
+		return &methodTable[57]
+	case "agent.identity.get":
+		return &methodTable[58]
+	case "models.list":
+		return &methodTable[59]
+	case "skills.status":
+		return &methodTable[60]
+	case "skills.update":
+		return &methodTable[61]
+	case "skills.install":
+		return &methodTable[62]
+	case "skills.bins":
+		return &methodTable[63]
 	}
 	return nil
 }
@@ -778,14 +862,13 @@ func AdvertisedMethods(v int) []string {
 
 // BridgeAllowed reports whether a protocol-2 bridge node may call method with req: a method whose
 // manifest entry says "bridge": true, or one the original allows that no schema here defines yet
-// (manifest "bridgePending": voicewake.get, voicewake.set, models.list, sessions.patch,
-// sessions.compact).
+// (manifest "bridgePending": voicewake.get, voicewake.set, sessions.patch, sessions.compact).
 func BridgeAllowed(method string) bool {
 	if mi := LookupMethod(method); mi != nil {
 		return mi.Bridge
 	}
 	switch method {
-	case "voicewake.get", "voicewake.set", "models.list", "sessions.patch", "sessions.compact":
+	case "voicewake.get", "voicewake.set", "sessions.patch", "sessions.compact":
 		return true
 	}
 	return false

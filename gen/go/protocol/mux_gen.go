@@ -14,6 +14,7 @@ import (
 // an honest UNAVAILABLE on the wire. The setters are not safe to call while Dispatch runs.
 type Mux[C any] struct {
 	agent     AgentHandler[C]
+	agents    AgentsHandler[C]
 	approvals ApprovalsHandler[C]
 	chat      ChatHandler[C]
 	config    ConfigHandler[C]
@@ -23,6 +24,7 @@ type Mux[C any] struct {
 	messaging MessagingHandler[C]
 	nodes     NodesHandler[C]
 	sessions  SessionsHandler[C]
+	skills    SkillsHandler[C]
 	system    SystemHandler[C]
 }
 
@@ -39,6 +41,16 @@ func (m *Mux[C]) SetAgent(h AgentHandler[C]) {
 // Agent returns the handler of the "agent" methods, or nil when none was set.
 func (m *Mux[C]) Agent() AgentHandler[C] {
 	return m.agent
+}
+
+// SetAgents serves the "agents" methods with h (nil: UnimplementedAgentsHandler again).
+func (m *Mux[C]) SetAgents(h AgentsHandler[C]) {
+	m.agents = h
+}
+
+// Agents returns the handler of the "agents" methods, or nil when none was set.
+func (m *Mux[C]) Agents() AgentsHandler[C] {
+	return m.agents
 }
 
 // SetApprovals serves the "approvals" methods with h (nil: UnimplementedApprovalsHandler again).
@@ -129,6 +141,16 @@ func (m *Mux[C]) SetSessions(h SessionsHandler[C]) {
 // Sessions returns the handler of the "sessions" methods, or nil when none was set.
 func (m *Mux[C]) Sessions() SessionsHandler[C] {
 	return m.sessions
+}
+
+// SetSkills serves the "skills" methods with h (nil: UnimplementedSkillsHandler again).
+func (m *Mux[C]) SetSkills(h SkillsHandler[C]) {
+	m.skills = h
+}
+
+// Skills returns the handler of the "skills" methods, or nil when none was set.
+func (m *Mux[C]) Skills() SkillsHandler[C] {
+	return m.skills
 }
 
 // SetSystem serves the "system" methods with h (nil: UnimplementedSystemHandler again).
@@ -380,6 +402,34 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 	case "exec.approval.resolve":
 		if methodTable[56].In(v) {
 			return m.dispatchExecApprovalResolve(ctx, c, d, v)
+		}
+	case "agents.list":
+		if methodTable[57].In(v) {
+			return m.dispatchAgentsList(ctx, c, d, v)
+		}
+	case "agent.identity.get":
+		if methodTable[58].In(v) {
+			return m.dispatchAgentIdentityGet(ctx, c, d, v)
+		}
+	case "models.list":
+		if methodTable[59].In(v) {
+			return m.dispatchModelsList(ctx, c, d, v)
+		}
+	case "skills.status":
+		if methodTable[60].In(v) {
+			return m.dispatchSkillsStatus(ctx, c, d, v)
+		}
+	case "skills.update":
+		if methodTable[61].In(v) {
+			return m.dispatchSkillsUpdate(ctx, c, d, v)
+		}
+	case "skills.install":
+		if methodTable[62].In(v) {
+			return m.dispatchSkillsInstall(ctx, c, d, v)
+		}
+	case "skills.bins":
+		if methodTable[63].In(v) {
+			return m.dispatchSkillsBins(ctx, c, d, v)
 		}
 	}
 	return nil, errUnknownMethod(method)
@@ -1496,6 +1546,146 @@ func (m *Mux[C]) dispatchExecApprovalResolve(ctx context.Context, c C, d *wire.D
 		h = UnimplementedApprovalsHandler[C]{}
 	}
 	r, err := h.ExecApprovalResolve(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchAgentsList decodes the params of "agents.list" and calls the "agents" group's AgentsList.
+func (m *Mux[C]) dispatchAgentsList(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeAgentsListParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.agents
+	if h == nil {
+		h = UnimplementedAgentsHandler[C]{}
+	}
+	r, err := h.AgentsList(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchAgentIdentityGet decodes the params of "agent.identity.get" and calls the "agents" group's AgentIdentityGet.
+func (m *Mux[C]) dispatchAgentIdentityGet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeAgentIdentityGetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.agents
+	if h == nil {
+		h = UnimplementedAgentsHandler[C]{}
+	}
+	r, err := h.AgentIdentityGet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchModelsList decodes the params of "models.list" and calls the "agents" group's ModelsList.
+func (m *Mux[C]) dispatchModelsList(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeModelsListParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.agents
+	if h == nil {
+		h = UnimplementedAgentsHandler[C]{}
+	}
+	r, err := h.ModelsList(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchSkillsStatus decodes the params of "skills.status" and calls the "skills" group's SkillsStatus.
+func (m *Mux[C]) dispatchSkillsStatus(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeSkillsStatusParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.skills
+	if h == nil {
+		h = UnimplementedSkillsHandler[C]{}
+	}
+	r, err := h.SkillsStatus(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchSkillsUpdate decodes the params of "skills.update" and calls the "skills" group's SkillsUpdate.
+func (m *Mux[C]) dispatchSkillsUpdate(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeSkillsUpdateParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.skills
+	if h == nil {
+		h = UnimplementedSkillsHandler[C]{}
+	}
+	r, err := h.SkillsUpdate(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchSkillsInstall decodes the params of "skills.install" and calls the "skills" group's SkillsInstall.
+func (m *Mux[C]) dispatchSkillsInstall(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeSkillsInstallParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.skills
+	if h == nil {
+		h = UnimplementedSkillsHandler[C]{}
+	}
+	r, err := h.SkillsInstall(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchSkillsBins decodes the params of "skills.bins" and calls the "skills" group's SkillsBins.
+func (m *Mux[C]) dispatchSkillsBins(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeSkillsBinsParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.skills
+	if h == nil {
+		h = UnimplementedSkillsHandler[C]{}
+	}
+	r, err := h.SkillsBins(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

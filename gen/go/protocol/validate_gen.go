@@ -225,6 +225,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "frames/res.json#/$defs/ResponseFrame":
 		var v ResponseFrame
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/agent.identity.get.json#/$defs/params":
+		var v AgentIdentityGetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/agent.identity.get.json#/$defs/result":
+		var v AgentIdentityGetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/agent.json#/$defs/params":
 		var v AgentParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -241,6 +247,18 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/agent.wait.json#/$defs/result":
 		var v AgentWaitResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/agents.list.json#/$defs/agentIdentity":
+		var v AgentSummaryIdentity
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/agents.list.json#/$defs/agentSummary":
+		var v AgentSummary
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/agents.list.json#/$defs/params":
+		var v AgentsListParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/agents.list.json#/$defs/result":
+		var v AgentsListResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/channels.status.json#/$defs/params":
 		var v ChannelsStatusParams
@@ -451,6 +469,15 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/logs.tail.json#/$defs/result":
 		var v LogsTailResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/models.list.json#/$defs/modelChoice":
+		var v ModelChoice
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/models.list.json#/$defs/params":
+		var v ModelsListParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/models.list.json#/$defs/result":
+		var v ModelsListResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/node.describe.json#/$defs/params":
 		var v NodeDescribeParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -573,6 +600,45 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/set-heartbeats.json#/$defs/result":
 		var v SetHeartbeatsResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.bins.json#/$defs/params":
+		var v SkillsBinsParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.bins.json#/$defs/result":
+		var v SkillsBinsResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.install.json#/$defs/params":
+		var v SkillsInstallParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.install.json#/$defs/result":
+		var v SkillsInstallResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.status.json#/$defs/configCheck":
+		var v SkillConfigCheck
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.status.json#/$defs/installOption":
+		var v SkillInstallOption
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.status.json#/$defs/params":
+		var v SkillsStatusParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.status.json#/$defs/requirements":
+		var v SkillRequirements
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.status.json#/$defs/result":
+		var v SkillsStatusResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.status.json#/$defs/skill":
+		var v SkillStatusEntry
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.update.json#/$defs/entry":
+		var v SkillConfigEntry
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.update.json#/$defs/params":
+		var v SkillsUpdateParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/skills.update.json#/$defs/result":
+		var v SkillsUpdateResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/status.json#/$defs/params":
 		var v StatusParams
@@ -699,11 +765,17 @@ func SchemaRefs() []string {
 		"frames/frame.json#/$defs/Frame",
 		"frames/req.json#/$defs/RequestFrame",
 		"frames/res.json#/$defs/ResponseFrame",
+		"methods/agent.identity.get.json#/$defs/params",
+		"methods/agent.identity.get.json#/$defs/result",
 		"methods/agent.json#/$defs/params",
 		"methods/agent.json#/$defs/paramsV2",
 		"methods/agent.json#/$defs/result",
 		"methods/agent.wait.json#/$defs/params",
 		"methods/agent.wait.json#/$defs/result",
+		"methods/agents.list.json#/$defs/agentIdentity",
+		"methods/agents.list.json#/$defs/agentSummary",
+		"methods/agents.list.json#/$defs/params",
+		"methods/agents.list.json#/$defs/result",
 		"methods/channels.status.json#/$defs/params",
 		"methods/channels.status.json#/$defs/result",
 		"methods/chat.abort.json#/$defs/params",
@@ -773,6 +845,9 @@ func SchemaRefs() []string {
 		"methods/last-heartbeat.json#/$defs/result",
 		"methods/logs.tail.json#/$defs/params",
 		"methods/logs.tail.json#/$defs/result",
+		"methods/models.list.json#/$defs/modelChoice",
+		"methods/models.list.json#/$defs/params",
+		"methods/models.list.json#/$defs/result",
 		"methods/node.describe.json#/$defs/params",
 		"methods/node.describe.json#/$defs/result",
 		"methods/node.event.json#/$defs/params",
@@ -812,6 +887,19 @@ func SchemaRefs() []string {
 		"methods/sessions.reset.json#/$defs/result",
 		"methods/set-heartbeats.json#/$defs/params",
 		"methods/set-heartbeats.json#/$defs/result",
+		"methods/skills.bins.json#/$defs/params",
+		"methods/skills.bins.json#/$defs/result",
+		"methods/skills.install.json#/$defs/params",
+		"methods/skills.install.json#/$defs/result",
+		"methods/skills.status.json#/$defs/configCheck",
+		"methods/skills.status.json#/$defs/installOption",
+		"methods/skills.status.json#/$defs/params",
+		"methods/skills.status.json#/$defs/requirements",
+		"methods/skills.status.json#/$defs/result",
+		"methods/skills.status.json#/$defs/skill",
+		"methods/skills.update.json#/$defs/entry",
+		"methods/skills.update.json#/$defs/params",
+		"methods/skills.update.json#/$defs/result",
 		"methods/status.json#/$defs/params",
 		"methods/status.json#/$defs/result",
 		"methods/status.json#/$defs/sessionStatus",

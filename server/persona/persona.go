@@ -1,0 +1,254 @@
+// Package persona is who the agent is: its workspace files and skills in the system
+// prompt, and the methods clients use to see and change them — agents.list,
+// agent.identity.get, models.list (the "agents" group) and skills.status,
+// skills.update, skills.install, skills.bins (the "skills" group).
+//
+// Service holds what outlives a request (workspace file caches, the model catalog,
+// the installer) and reads the config file itself, so it sees every edit without a
+// reload. Handler serves the two groups over any connection type; it never imports
+// server/gateway.
+package persona
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/agent/bootstrap"
+	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/models"
+	"github.com/clawgate/gateway/server/skills"
+)
+
+// Options configure a Service.
+type Options struct {
+	// ConfigPath is the config file; "" serves the empty config (and skills.update
+	// fails).
+	ConfigPath string
+	// Env substitutes ${VAR} in the config and is the environment skills are judged
+	// against (nil: the process environment).
+	Env config.Env
+	// Home expands ~ (default os.UserHomeDir).
+	Home string
+	// StateDir holds the managed skills (<StateDir>/skills), downloaded tools
+	// (<StateDir>/tools) and the agents' folders.
+	StateDir string
+	// DefaultWorkspace is the default agent's workspace when the config names none
+	// (config.Paths.Workspace).
+	DefaultWorkspace string
+	// Catalog lists models (nil: a catalog with the defaults).
+	Catalog *models.Catalog
+	// Installer runs skill installers (nil: this machine's PATH, tools under
+	// <StateDir>/tools).
+	Installer *skills.Installer
+	// Host judges skill requirements (nil: skills.LocalHost with Env).
+	Host func() skills.Host
+	// MaxTotalChars caps all workspace files in one prompt (0: per-file caps only).
+	MaxTotalChars int
+	Logger        *slog.Logger
+}
+
+// Service is the shared state behind the prompt and the methods.
+type Service struct {
+	o   Options
+	log *slog.Logger
+
+	wsMu       sync.Mutex
+	workspaces map[string]*bootstrap.Workspace
+
+	cfgMu   sync.Mutex // the config file read cache
+	cfgFile *config.File
+	cfgStat fileStamp
+
+	updMu sync.Mutex // serialises skills.update's read-modify-write
+}
+
+type fileStamp struct {
+	size    int64
+	modTime time.Time
+	ok      bool
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Env == nil {
+		o.Env = config.OSEnv()
+	}
+	if o.Home == "" {
+		o.Home, _ = os.UserHomeDir()
+	}
+	if o.Catalog == nil {
+		o.Catalog = models.New(models.Options{Logger: o.Logger})
+	}
+	if o.Installer == nil {
+		in := &skills.Installer{Home: o.Home}
+		if o.StateDir != "" {
+			in.ToolsDir = filepath.Join(o.StateDir, "tools")
+		}
+		o.Installer = in
+	}
+	if o.Host == nil {
+		env := o.Env
+		o.Host = func() skills.Host {
+			h := skills.LocalHost()
+			h.Getenv = func(k string) string { v, _ := env(k); return v }
+			return h
+		}
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{o: o, log: log, workspaces: map[string]*bootstrap.Workspace{}}
+}
+
+// config reads the config file, reusing the last read while its size and mtime are
+// unchanged. A missing file (or no path) is the empty config; an unreadable or
+// invalid one is an error.
+func (s *Service) config() (*config.File, error) {
+	if s.o.ConfigPath == "" {
+		return &config.File{}, nil
+	}
+	var st fileStamp
+	if fi, err := os.Stat(s.o.ConfigPath); err == nil {
+		st = fileStamp{size: fi.Size(), modTime: fi.ModTime(), ok: true}
+	}
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	if s.cfgFile != nil && st.ok && s.cfgStat == st {
+		return s.cfgFile, nil
+	}
+	f, err := config.LoadWith(s.o.ConfigPath, s.o.Env)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", s.o.ConfigPath, err)
+	}
+	if st.ok {
+		s.cfgFile, s.cfgStat = f, st
+	}
+	return f, nil
+}
+
+// forgetConfig drops the cached config read (after this process wrote the file).
+func (s *Service) forgetConfig() {
+	s.cfgMu.Lock()
+	s.cfgFile = nil
+	s.cfgMu.Unlock()
+}
+
+func (s *Service) paths() agents.Paths {
+	return agents.Paths{Home: s.o.Home, DefaultWorkspace: s.o.DefaultWorkspace}
+}
+
+// workspace returns the cached workspace of dir.
+func (s *Service) workspace(dir string) *bootstrap.Workspace {
+	s.wsMu.Lock()
+	defer s.wsMu.Unlock()
+	w, ok := s.workspaces[dir]
+	if !ok {
+		if len(s.workspaces) >= maxWorkspaces {
+			for k := range s.workspaces {
+				delete(s.workspaces, k)
+				break
+			}
+		}
+		w = bootstrap.New(dir, nil)
+		s.workspaces[dir] = w
+	}
+	return w
+}
+
+// maxWorkspaces bounds the cached workspaces (one per agent in practice).
+const maxWorkspaces = 64
+
+func (s *Service) skillDirs(f *config.File, workspace string) skills.Dirs {
+	d := skills.Dirs{Workspace: workspace}
+	if s.o.StateDir != "" {
+		d.Managed = filepath.Join(s.o.StateDir, "skills")
+	}
+	for _, e := range skills.ConfigFrom(f.Parsed).ExtraDirs {
+		d.Extra = append(d.Extra, config.ExpandHome(e, s.o.Home))
+	}
+	return d
+}
+
+// PromptOptions are one run's prompt inputs.
+type PromptOptions struct {
+	// SessionKey picks the agent (agent:<id>:…, else the default agent) and marks
+	// sub-agent sessions.
+	SessionKey string
+	// Extra is appended as its own section (agents.defaults.systemPrompt, a hook's
+	// note, the request's extraSystemPrompt).
+	Extra string
+}
+
+// Prompt is SystemPrompt with the runtime's arguments: the run's session key and
+// the instructions it already has (agents.defaults.systemPrompt joined with the
+// request's extraSystemPrompt), which end up in the prompt's Extra section.
+func (s *Service) Prompt(ctx context.Context, sessionKey, extra string) (string, error) {
+	return s.SystemPrompt(ctx, PromptOptions{SessionKey: sessionKey, Extra: extra})
+}
+
+// sessionAgent is the agent whose workspace a session uses: the agent of an
+// "agent:<id>:…" key, else the default agent. The runtime keeps the default agent's
+// sessions under "agent:main:…" even when agents.list names it otherwise, so "main"
+// that is not itself a configured agent means the default agent.
+func sessionAgent(c *genconfig.ClawdbotConfig, key string) string {
+	def := agents.DefaultID(c)
+	id := agents.SessionAgentID(key, def)
+	if id == agents.DefaultAgentID {
+		if _, ok := agents.Entry(c, id); !ok {
+			return def
+		}
+	}
+	return id
+}
+
+// SystemPrompt builds the system prompt of one run: the session's agent's
+// workspace (created with its persona files when missing, unless
+// agents.defaults.skipBootstrap), its files (bootstrap.Workspace.SystemPrompt, capped per file by
+// agents.defaults.bootstrapMaxChars) and its eligible skills. The config file and
+// the workspace files are re-read only when they changed.
+func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, error) {
+	f, err := s.config()
+	if err != nil {
+		return "", err
+	}
+	c := &f.Config
+	dir := agents.WorkspaceDir(c, sessionAgent(c, o.SessionKey), s.paths())
+	skip := c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.SkipBootstrap != nil && *c.Agents.Defaults.SkipBootstrap
+	if !skip {
+		// As the original before every run: the workspace and its missing persona
+		// files are created; BOOTSTRAP.md (the first-run ritual) only in a brand-new
+		// workspace, so once the agent deletes it, it stays gone.
+		if wrote, err := config.EnsureWorkspace(dir); err != nil {
+			s.log.Warn("persona: preparing the workspace failed", "dir", dir, "err", err)
+		} else if len(wrote) > 0 {
+			s.log.Info("persona: workspace files created", "dir", dir, "files", wrote)
+		}
+	}
+	ws := s.workspace(dir)
+	listing := ""
+	if !bootstrap.IsSubagentSessionKey(o.SessionKey) {
+		list, err := skills.Load(ctx, s.skillDirs(f, dir))
+		if err != nil {
+			s.log.Warn("persona: reading skills failed; the prompt lists none", "err", err)
+		}
+		h := s.o.Host()
+		listing = skills.Prompt(skills.Eligible(list, skills.ConfigFrom(f.Parsed), h), h)
+	}
+	maxChars := 0
+	if c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.BootstrapMaxChars != nil {
+		maxChars = *c.Agents.Defaults.BootstrapMaxChars
+	}
+	return ws.SystemPrompt(ctx, bootstrap.Options{
+		SessionKey: o.SessionKey, MaxChars: maxChars, MaxTotalChars: s.o.MaxTotalChars,
+		Skills: listing, Extra: o.Extra,
+		Warn: func(m string) { s.log.Warn("persona: "+m, "session", o.SessionKey) },
+	})
+}
