@@ -159,8 +159,9 @@ func (h *httpSurfaces) openAIHandler(srv *gateway.Server) *openaihttp.Handler {
 	h.endpointsMu.Unlock()
 	o := srv.Options()
 	opts := openaihttp.Options{Secrets: o.Secrets, Throttle: o.AuthThrottle, Logger: h.log}
-	if rt, ok := h.s.runner.(openaihttp.Runner); ok {
-		opts.Runner = rt
+	// The runtime itself, not s.runner: the scheduler wraps that for hooks' wake.
+	if h.s.rt != nil {
+		opts.Runner = h.s.rt
 	}
 	if ep != nil {
 		opts.ChatCompletions = ep.ChatCompletions != nil && ep.ChatCompletions.Enabled
