@@ -369,6 +369,32 @@ func decodeConfigSchemaParams(d *wire.Decoder, v int) (*ConfigSchemaParams, erro
 	return x, nil
 }
 
+// decodeConfigPatchParams decodes and validates the params of "config.patch" for protocol v.
+func decodeConfigPatchParams(d *wire.Decoder, v int) (*ConfigPatchParams, error) {
+	x := new(ConfigPatchParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("config.patch", err)
+	}
+	return x, nil
+}
+
+// decodeConfigApplyParams decodes and validates the params of "config.apply" for protocol v.
+func decodeConfigApplyParams(d *wire.Decoder, v int) (*ConfigApplyParams, error) {
+	x := new(ConfigApplyParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("config.apply", err)
+	}
+	return x, nil
+}
+
 // decodeNodeListParams decodes and validates the params of "node.list" for protocol v.
 func decodeNodeListParams(d *wire.Decoder, v int) (*NodeListParams, error) {
 	x := new(NodeListParams)
@@ -807,8 +833,24 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "node.list":
+	case "config.patch":
 		if methodTable[25].In(v) {
+			x, err := decodeConfigPatchParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "config.apply":
+		if methodTable[26].In(v) {
+			x, err := decodeConfigApplyParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "node.list":
+		if methodTable[27].In(v) {
 			x, err := decodeNodeListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -816,7 +858,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.describe":
-		if methodTable[26].In(v) {
+		if methodTable[28].In(v) {
 			x, err := decodeNodeDescribeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -824,7 +866,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.rename":
-		if methodTable[27].In(v) {
+		if methodTable[29].In(v) {
 			x, err := decodeNodeRenameParams(d, v)
 			if err != nil {
 				return nil, err
@@ -832,7 +874,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke":
-		if methodTable[28].In(v) {
+		if methodTable[30].In(v) {
 			x, err := decodeNodeInvokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -840,7 +882,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke.result":
-		if methodTable[29].In(v) {
+		if methodTable[31].In(v) {
 			x, err := decodeNodeInvokeResultParams(d, v)
 			if err != nil {
 				return nil, err
@@ -848,7 +890,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.event":
-		if methodTable[30].In(v) {
+		if methodTable[32].In(v) {
 			x, err := decodeNodeEventParams(d, v)
 			if err != nil {
 				return nil, err
@@ -856,7 +898,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "talk.mode":
-		if methodTable[31].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeTalkModeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -864,7 +906,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.request":
-		if methodTable[32].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -872,7 +914,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -880,7 +922,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -888,7 +930,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -896,7 +938,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -904,7 +946,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -912,7 +954,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -920,7 +962,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -928,7 +970,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -936,7 +978,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err

@@ -320,6 +320,26 @@ var methodTable = [...]MethodInfo{
 	{
 		Advertise:      true,
 		Bridge:         false,
+		Group:          "config",
+		IdempotencyKey: false,
+		Name:           "config.patch",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "config",
+		IdempotencyKey: false,
+		Name:           "config.apply",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
 		Group:          "nodes",
 		IdempotencyKey: false,
 		Name:           "node.list",
@@ -542,40 +562,44 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[23]
 	case "config.schema":
 		return &methodTable[24]
-	case "node.list":
+	case "config.patch":
 		return &methodTable[25]
-	case "node.describe":
+	case "config.apply":
 		return &methodTable[26]
-	case "node.rename":
+	case "node.list":
 		return &methodTable[27]
-	case "node.invoke":
+	case "node.describe":
 		return &methodTable[28]
-	case "node.invoke.result":
+	case "node.rename":
 		return &methodTable[29]
-	case "node.event":
+	case "node.invoke":
 		return &methodTable[30]
-	case "talk.mode":
+	case "node.invoke.result":
 		return &methodTable[31]
-	case "node.pair.request":
+	case "node.event":
 		return &methodTable[32]
-	case "node.pair.list":
+	case "talk.mode":
 		return &methodTable[33]
-	case "node.pair.approve":
+	case "node.pair.request":
 		return &methodTable[34]
-	case "node.pair.reject":
+	case "node.pair.list":
 		return &methodTable[35]
-	case "node.pair.verify":
+	case "node.pair.approve":
 		return &methodTable[36]
-	case "device.pair.list":
+	case "node.pair.reject":
 		return &methodTable[37]
-	case "device.pair.approve":
+	case "node.pair.verify":
 		return &methodTable[38]
-	case "device.pair.reject":
+	case "device.pair.list":
 		return &methodTable[39]
-	case "device.token.rotate":
+	case "device.pair.approve":
 		return &methodTable[40]
-	case "device.token.revoke":
+	case "device.pair.reject":
 		return &methodTable[41]
+	case "device.token.rotate":
+		return &methodTable[42]
+	case "device.token.revoke":
+		return &methodTable[43]
 	}
 	return nil
 }

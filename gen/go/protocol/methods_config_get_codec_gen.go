@@ -114,18 +114,16 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "hash",
 				Parent: p,
 			}
-			var v3 string
 			{
-				x4, err := d.String()
+				x3, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x4 == "" {
+				if x3 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v3 = x4
+				v.Hash = x3
 			}
-			v.Hash = &v3
 		case "issues":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "issues")
@@ -139,8 +137,8 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x5 := make([]ConfigIssue, 0)
-				for i6 := 0; ; i6++ {
+				x4 := make([]ConfigIssue, 0)
+				for i5 := 0; ; i5++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -148,18 +146,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip7 := wire.Path{
-						Index:   i6,
+					ip6 := wire.Path{
+						Index:   i5,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el8 ConfigIssue
-					if err := el8.DecodeJSON(d, &ip7); err != nil {
+					var el7 ConfigIssue
+					if err := el7.DecodeJSON(d, &ip6); err != nil {
 						return err
 					}
-					x5 = append(x5, el8)
+					x4 = append(x4, el7)
 				}
-				v.Issues = x5
+				v.Issues = x4
 			}
 		case "legacyIssues":
 			if seen[4] {
@@ -174,8 +172,8 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x9 := make([]ConfigIssue, 0)
-				for i10 := 0; ; i10++ {
+				x8 := make([]ConfigIssue, 0)
+				for i9 := 0; ; i9++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -183,18 +181,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip11 := wire.Path{
-						Index:   i10,
+					ip10 := wire.Path{
+						Index:   i9,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el12 ConfigIssue
-					if err := el12.DecodeJSON(d, &ip11); err != nil {
+					var el11 ConfigIssue
+					if err := el11.DecodeJSON(d, &ip10); err != nil {
 						return err
 					}
-					x9 = append(x9, el12)
+					x8 = append(x8, el11)
 				}
-				v.LegacyIssues = x9
+				v.LegacyIssues = x8
 			}
 		case "parsed":
 			if seen[5] {
@@ -206,14 +204,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x13, err := d.Raw()
+				x12, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Parsed = x13
+					v.Parsed = x12
 				} else {
-					v.Parsed = append(json.RawMessage(nil), x13...)
+					v.Parsed = append(json.RawMessage(nil), x12...)
 				}
 			}
 		case "path":
@@ -226,14 +224,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x14, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x14 == "" {
+				if x13 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x14
+				v.Path = x13
 			}
 		case "raw":
 			if seen[7] {
@@ -249,15 +247,15 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v15 string
+				var v14 string
 				{
-					x16, err := d.String()
+					x15, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v15 = x16
+					v14 = x15
 				}
-				v.Raw = &v15
+				v.Raw = &v14
 			}
 		case "valid":
 			if seen[8] {
@@ -269,11 +267,11 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x17, err := d.Bool()
+				x16, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Valid = x17
+				v.Valid = x16
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -284,6 +282,9 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	}
 	if !seen[1] {
 		return wire.Errorf(p, "must have required property '%s'", "exists")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "hash")
 	}
 	if !seen[3] {
 		return wire.Errorf(p, "must have required property '%s'", "issues")
@@ -314,35 +315,29 @@ func (v *ConfigGetResult) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, ",\"exists\":"...)
 	b = wire.AppendBool(b, v.Exists)
-	if v.Hash != nil {
-		b = append(b, ",\"hash\":"...)
-		if v.Hash == nil {
-			b = append(b, "null"...)
-		} else {
-			b = wire.AppendString(b, (*v.Hash))
-		}
-	}
+	b = append(b, ",\"hash\":"...)
+	b = wire.AppendString(b, v.Hash)
 	b = append(b, ",\"issues\":"...)
 	if v.Issues == nil {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i18, x19 := range v.Issues {
-			if i18 > 0 {
+		for i17, x18 := range v.Issues {
+			if i17 > 0 {
 				b = append(b, ',')
 			}
-			b = x19.AppendJSON(b)
+			b = x18.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
 	if v.LegacyIssues != nil {
 		b = append(b, ",\"legacyIssues\":"...)
 		b = append(b, '[')
-		for i20, x21 := range v.LegacyIssues {
-			if i20 > 0 {
+		for i19, x20 := range v.LegacyIssues {
+			if i19 > 0 {
 				b = append(b, ',')
 			}
-			b = x21.AppendJSON(b)
+			b = x20.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
