@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"github.com/clawgate/gateway/server/nodes"
 	"net/http"
@@ -717,12 +719,12 @@ func TestConfigMethods(t *testing.T) {
 		t.Fatalf("config.set: %+v", set)
 	}
 	c.MustOK("config.get", nil, &got)
-	if !got.Exists || got.Raw == nil || strings.Contains(*got.Raw, "supersecret") || !strings.Contains(*got.Raw, "// JSON5") || got.Hash == nil {
+	if !got.Exists || got.Raw == nil || strings.Contains(*got.Raw, "supersecret") || !strings.Contains(*got.Raw, "// JSON5") || got.Hash == "" {
 		t.Fatalf("config.get must redact secrets and keep comments: %+v", got)
 	}
 	// Sending the redacted text back keeps the stored secret.
 	edited := strings.Replace(*got.Raw, `"local"`, `"local", port: 18800`, 1)
-	c.MustOK("config.set", map[string]any{"raw": edited, "baseHash": *got.Hash}, &set)
+	c.MustOK("config.set", map[string]any{"raw": edited, "baseHash": got.Hash}, &set)
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b), "supersecret") || !strings.Contains(string(b), "18800") {
 		t.Fatalf("file after redacted edit: %s", b)
@@ -734,9 +736,10 @@ func TestConfigMethods(t *testing.T) {
 		params map[string]any
 		msg    string
 	}{
-		{map[string]any{"raw": `{ gateway: { port: 99999 } }`}, "invalid config"},
-		{map[string]any{"raw": `{ gateway: `}, ""},
-		{map[string]any{"raw": raw, "baseHash": *got.Hash}, "config changed since it was read (baseHash mismatch); reload and retry"},
+		{map[string]any{"raw": `{ gateway: { port: 99999 } }`, "baseHash": sha256Hex(b)}, "invalid config"},
+		{map[string]any{"raw": `{ gateway: `, "baseHash": sha256Hex(b)}, ""},
+		{map[string]any{"raw": raw, "baseHash": got.Hash}, "config changed since last load; re-run config.get and retry"},
+		{map[string]any{"raw": raw}, "config base hash required; re-run config.get and retry"},
 	} {
 		f := c.Call("config.set", tc.params)
 		if f.OK || f.Error.Code != "INVALID_REQUEST" || (tc.msg != "" && f.Error.Message != tc.msg) {
@@ -755,4 +758,9 @@ func TestConfigMethods(t *testing.T) {
 	if !strings.Contains(string(sch.Schema), `"ClawdbotConfig"`) || sch.UIHints["gateway.auth.token"].Sensitive == nil {
 		t.Fatalf("config.schema: %.200s %+v", sch.Schema, sch.UIHints)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
