@@ -1077,9 +1077,9 @@ public struct ConfigGetResult: Codable, Sendable {
     public let config: AnyCodable
     /// The file exists.
     public let exists: Bool
-    /// SHA-256 (hex) of the file text (of the empty text when missing), as the original computes it; pass
-    /// it as baseHash to config.set, config.patch and config.apply.
-    public let hash: String
+    /// SHA-256 (hex) of the file text (of the empty text when missing; always present), as the original
+    /// computes it; pass it as baseHash to config.set, config.patch and config.apply.
+    public let hash: String?
     /// Validation problems.
     public let issues: [ConfigIssue]
     /// Legacy keys that will be migrated.
@@ -1096,7 +1096,7 @@ public struct ConfigGetResult: Codable, Sendable {
     public init(
         config: AnyCodable,
         exists: Bool,
-        hash: String,
+        hash: String? = nil,
         issues: [ConfigIssue],
         legacyIssues: [ConfigIssue]? = nil,
         parsed: AnyCodable,
@@ -1131,7 +1131,7 @@ public struct ConfigGetResult: Codable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(self.config, forKey: .config)
         try container.encode(self.exists, forKey: .exists)
-        try container.encode(self.hash, forKey: .hash)
+        try container.encodeIfPresent(self.hash, forKey: .hash)
         try container.encode(self.issues, forKey: .issues)
         try container.encodeIfPresent(self.legacyIssues, forKey: .legacyIssues)
         try container.encode(self.parsed, forKey: .parsed)

@@ -55,7 +55,7 @@ func (h *Handler[C]) ConfigGet(ctx context.Context, c C, p *protocol.ConfigGetPa
 	raw, cfg := config.Redact(f)
 	// hash is always there (of the empty text for a missing file), as in the original:
 	// clients send it back as baseHash.
-	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Hash: f.Hash,
+	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Hash: &f.Hash,
 		Issues: issuesOf(f.Issues), LegacyIssues: []protocol.ConfigIssue{}, Parsed: json.RawMessage("null")}
 	if f.Exists {
 		r.Raw = &raw
@@ -310,17 +310,23 @@ func execChanges(cur *config.File, nextRaw []byte) []string {
 }
 
 func (h *Handler[C]) ConfigSchema(ctx context.Context, c C, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {
-	hints, err := config.UIHints()
-	if err != nil {
-		return nil, unavailable("%v", err)
-	}
-	out := make(map[string]protocol.ConfigUiHint, len(hints))
-	for k, v := range hints {
-		out[k] = uiHint(v)
+	h.hintsOnce.Do(func() {
+		hints, err := config.UIHints()
+		if err != nil {
+			h.hintsErr = err
+			return
+		}
+		h.hints = make(map[string]protocol.ConfigUiHint, len(hints))
+		for k, v := range hints {
+			h.hints[k] = uiHint(v)
+		}
+	})
+	if h.hintsErr != nil {
+		return nil, unavailable("%v", h.hintsErr)
 	}
 	return &protocol.ConfigSchemaResult{
 		Schema:      json.RawMessage(genconfig.SchemaJSON),
-		UIHints:     out,
+		UIHints:     h.hints,
 		Version:     h.opts.Version,
 		GeneratedAt: h.opts.GeneratedAt.UTC().Format(time.RFC3339),
 	}, nil

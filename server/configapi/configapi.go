@@ -64,6 +64,11 @@ var ErrNoPath = errors.New("no config file path configured")
 type Handler[C any] struct {
 	opts Options
 	mu   sync.Mutex // one writer at a time (write)
+
+	// The uiHints, built from the embedded schema once per handler on first use.
+	hintsOnce sync.Once
+	hints     map[string]protocol.ConfigUiHint
+	hintsErr  error
 }
 
 var _ protocol.ConfigHandler[struct{}] = (*Handler[struct{}])(nil)

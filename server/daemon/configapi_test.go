@@ -44,13 +44,13 @@ func TestConfigPatchAndGuards(t *testing.T) {
 	c := r.client(t)
 	got := configGet(t, c)
 	// sha256 of the raw text, as the original computes it.
-	if got.Hash != sha256Hex(cfg) {
-		t.Fatalf("hash %s, want sha256 of the file", got.Hash)
+	if got.GetHash() != sha256Hex(cfg) {
+		t.Fatalf("hash %s, want sha256 of the file", got.GetHash())
 	}
 	var pr protocol.ConfigPatchResult
-	c.MustOK("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 30 } } }`, "baseHash": got.Hash}, &pr)
+	c.MustOK("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 30 } } }`, "baseHash": got.GetHash()}, &pr)
 	after := configGet(t, c)
-	if after.Hash == got.Hash || !strings.Contains(string(after.Config), `"timeoutSeconds":30`) || !strings.Contains(*after.Raw, "// my gateway") {
+	if after.GetHash() == got.GetHash() || !strings.Contains(string(after.Config), `"timeoutSeconds":30`) || !strings.Contains(*after.Raw, "// my gateway") {
 		t.Fatalf("after patch: %+v", after)
 	}
 	before, _ := os.ReadFile(path)
@@ -60,28 +60,28 @@ func TestConfigPatchAndGuards(t *testing.T) {
 			t.Fatalf("a refused write changed the file:\n%s", b)
 		}
 	}
-	refused(t, c.Call("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 5 } } }`, "baseHash": got.Hash}),
+	refused(t, c.Call("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 5 } } }`, "baseHash": got.GetHash()}),
 		"config changed since last load; re-run config.get and retry")
 	refused(t, c.Call("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 5 } } }`}),
 		"config base hash required; re-run config.get and retry")
-	refused(t, c.Call("config.set", map[string]any{"raw": "{\n  gateway: {\n    port: ,\n  },\n}", "baseHash": after.Hash}), "(line 3, column 11)")
-	f := c.Call("config.patch", map[string]any{"raw": `{ gateway: { port: "not a port" } }`, "baseHash": after.Hash})
+	refused(t, c.Call("config.set", map[string]any{"raw": "{\n  gateway: {\n    port: ,\n  },\n}", "baseHash": after.GetHash()}), "(line 3, column 11)")
+	f := c.Call("config.patch", map[string]any{"raw": `{ gateway: { port: "not a port" } }`, "baseHash": after.GetHash()})
 	refused(t, f, "invalid config")
 	if !strings.Contains(string(f.Error.Details), `"gateway.port"`) {
 		t.Fatalf("issues missing: %s", f.Error.Details)
 	}
-	refused(t, c.Call("config.patch", map[string]any{"raw": `[1]`, "baseHash": after.Hash}), "config.patch raw must be an object")
+	refused(t, c.Call("config.patch", map[string]any{"raw": `[1]`, "baseHash": after.GetHash()}), "config.patch raw must be an object")
 	// No gateway secret: settings that make the gateway run programs stay local.
-	refused(t, c.Call("config.patch", map[string]any{"raw": `{ tools: { exec: { host: "gateway" } } }`, "baseHash": after.Hash}),
+	refused(t, c.Call("config.patch", map[string]any{"raw": `{ tools: { exec: { host: "gateway" } } }`, "baseHash": after.GetHash()}),
 		"config.patch cannot change tools.exec")
-	refused(t, c.Call("config.apply", map[string]any{"raw": `{ gateway: { mode: "local" }, tools: { exec: { host: "gateway" } } }`, "baseHash": after.Hash}),
+	refused(t, c.Call("config.apply", map[string]any{"raw": `{ gateway: { mode: "local" }, tools: { exec: { host: "gateway" } } }`, "baseHash": after.GetHash()}),
 		"config.apply cannot change tools.exec")
 	unchanged()
 
 	// Two writers on the same hash: one wins, the other is told to reload.
 	c2 := r.client(t)
-	_, a := c.Request("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 41 } } }`, "baseHash": after.Hash})
-	_, b := c2.Request("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 42 } } }`, "baseHash": after.Hash})
+	_, a := c.Request("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 41 } } }`, "baseHash": after.GetHash()})
+	_, b := c2.Request("config.patch", map[string]any{"raw": `{ agents: { defaults: { timeoutSeconds: 42 } } }`, "baseHash": after.GetHash()})
 	fa, fb := <-a, <-b
 	if fa.OK == fb.OK {
 		t.Fatalf("want exactly one winner: %s / %s", fa.Raw, fb.Raw)
@@ -105,7 +105,7 @@ func TestConfigApply(t *testing.T) {
 
 	hot := strings.Replace(cfg, "600", "45", 1)
 	var ar protocol.ConfigApplyResult
-	c.MustOK("config.apply", map[string]any{"raw": hot, "baseHash": got.Hash}, &ar)
+	c.MustOK("config.apply", map[string]any{"raw": hot, "baseHash": got.GetHash()}, &ar)
 	if ar.Reload.Restart || ar.Restart != nil || strings.Join(ar.Reload.Changed, ",") != "agents.defaults.timeoutSeconds" || ar.Reload.Mode != "hybrid" {
 		t.Fatalf("hot apply: %+v", ar)
 	}
@@ -121,7 +121,7 @@ func TestConfigApply(t *testing.T) {
 
 	got = configGet(t, c)
 	next := strings.Replace(hot, `debounceMs: 50 }`, `debounceMs: 50 }, tickIntervalMs: 20000`, 1)
-	c.MustOK("config.apply", map[string]any{"raw": next, "baseHash": got.Hash, "note": "tick slower", "restartDelayMs": 0}, &ar)
+	c.MustOK("config.apply", map[string]any{"raw": next, "baseHash": got.GetHash(), "note": "tick slower", "restartDelayMs": 0}, &ar)
 	if !ar.Reload.Restart || ar.Restart == nil || ar.Restart.GetRestartExpectedMs() != restartExpectedMs || ar.Restart.DelayMs != 0 ||
 		ar.Sentinel == nil || ar.Sentinel.Payload.GetMessage() != "tick slower" {
 		b, _ := json.Marshal(ar)
@@ -146,7 +146,7 @@ func TestConfigApplyModeOff(t *testing.T) {
 	c := r.client(t)
 	got := configGet(t, c)
 	var ar protocol.ConfigApplyResult
-	c.MustOK("config.apply", map[string]any{"raw": `{ gateway: { mode: "local", reload: { mode: "off" }, tickIntervalMs: 20000 } }`, "baseHash": got.Hash, "restartDelayMs": 0}, &ar)
+	c.MustOK("config.apply", map[string]any{"raw": `{ gateway: { mode: "local", reload: { mode: "off" }, tickIntervalMs: 20000 } }`, "baseHash": got.GetHash(), "restartDelayMs": 0}, &ar)
 	if ar.Reload.Restart || ar.Restart != nil || ar.Reload.GetNoopReason() != "reload mode off" {
 		t.Fatalf("apply with mode off: %+v", ar)
 	}

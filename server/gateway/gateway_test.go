@@ -719,12 +719,12 @@ func TestConfigMethods(t *testing.T) {
 		t.Fatalf("config.set: %+v", set)
 	}
 	c.MustOK("config.get", nil, &got)
-	if !got.Exists || got.Raw == nil || strings.Contains(*got.Raw, "supersecret") || !strings.Contains(*got.Raw, "// JSON5") || got.Hash == "" {
+	if !got.Exists || got.Raw == nil || strings.Contains(*got.Raw, "supersecret") || !strings.Contains(*got.Raw, "// JSON5") || got.Hash == nil {
 		t.Fatalf("config.get must redact secrets and keep comments: %+v", got)
 	}
 	// Sending the redacted text back keeps the stored secret.
 	edited := strings.Replace(*got.Raw, `"local"`, `"local", port: 18800`, 1)
-	c.MustOK("config.set", map[string]any{"raw": edited, "baseHash": got.Hash}, &set)
+	c.MustOK("config.set", map[string]any{"raw": edited, "baseHash": *got.Hash}, &set)
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b), "supersecret") || !strings.Contains(string(b), "18800") {
 		t.Fatalf("file after redacted edit: %s", b)
@@ -738,7 +738,7 @@ func TestConfigMethods(t *testing.T) {
 	}{
 		{map[string]any{"raw": `{ gateway: { port: 99999 } }`, "baseHash": sha256Hex(b)}, "invalid config"},
 		{map[string]any{"raw": `{ gateway: `, "baseHash": sha256Hex(b)}, ""},
-		{map[string]any{"raw": raw, "baseHash": got.Hash}, "config changed since last load; re-run config.get and retry"},
+		{map[string]any{"raw": raw, "baseHash": *got.Hash}, "config changed since last load; re-run config.get and retry"},
 		{map[string]any{"raw": raw}, "config base hash required; re-run config.get and retry"},
 	} {
 		f := c.Call("config.set", tc.params)

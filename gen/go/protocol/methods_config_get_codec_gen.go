@@ -114,16 +114,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Key:    "hash",
 				Parent: p,
 			}
+			var v3 string
 			{
-				x3, err := d.String()
+				x4, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x3 == "" {
+				if x4 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Hash = x3
+				v3 = x4
 			}
+			v.Hash = &v3
 		case "issues":
 			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "issues")
@@ -137,8 +139,8 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x4 := make([]ConfigIssue, 0)
-				for i5 := 0; ; i5++ {
+				x5 := make([]ConfigIssue, 0)
+				for i6 := 0; ; i6++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -146,18 +148,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip6 := wire.Path{
-						Index:   i5,
+					ip7 := wire.Path{
+						Index:   i6,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el7 ConfigIssue
-					if err := el7.DecodeJSON(d, &ip6); err != nil {
+					var el8 ConfigIssue
+					if err := el8.DecodeJSON(d, &ip7); err != nil {
 						return err
 					}
-					x4 = append(x4, el7)
+					x5 = append(x5, el8)
 				}
-				v.Issues = x4
+				v.Issues = x5
 			}
 		case "legacyIssues":
 			if seen[4] {
@@ -172,8 +174,8 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x8 := make([]ConfigIssue, 0)
-				for i9 := 0; ; i9++ {
+				x9 := make([]ConfigIssue, 0)
+				for i10 := 0; ; i10++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -181,18 +183,18 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip10 := wire.Path{
-						Index:   i9,
+					ip11 := wire.Path{
+						Index:   i10,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el11 ConfigIssue
-					if err := el11.DecodeJSON(d, &ip10); err != nil {
+					var el12 ConfigIssue
+					if err := el12.DecodeJSON(d, &ip11); err != nil {
 						return err
 					}
-					x8 = append(x8, el11)
+					x9 = append(x9, el12)
 				}
-				v.LegacyIssues = x8
+				v.LegacyIssues = x9
 			}
 		case "parsed":
 			if seen[5] {
@@ -204,14 +206,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x12, err := d.Raw()
+				x13, err := d.Raw()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
 				if d.BorrowRaw {
-					v.Parsed = x12
+					v.Parsed = x13
 				} else {
-					v.Parsed = append(json.RawMessage(nil), x12...)
+					v.Parsed = append(json.RawMessage(nil), x13...)
 				}
 			}
 		case "path":
@@ -224,14 +226,14 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x13, err := d.String()
+				x14, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x13 == "" {
+				if x14 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x13
+				v.Path = x14
 			}
 		case "raw":
 			if seen[7] {
@@ -247,15 +249,15 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v14 string
+				var v15 string
 				{
-					x15, err := d.String()
+					x16, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v14 = x15
+					v15 = x16
 				}
-				v.Raw = &v14
+				v.Raw = &v15
 			}
 		case "valid":
 			if seen[8] {
@@ -267,11 +269,11 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				Parent: p,
 			}
 			{
-				x16, err := d.Bool()
+				x17, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Valid = x16
+				v.Valid = x17
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
@@ -282,9 +284,6 @@ func (v *ConfigGetResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	}
 	if !seen[1] {
 		return wire.Errorf(p, "must have required property '%s'", "exists")
-	}
-	if !seen[2] {
-		return wire.Errorf(p, "must have required property '%s'", "hash")
 	}
 	if !seen[3] {
 		return wire.Errorf(p, "must have required property '%s'", "issues")
@@ -315,29 +314,35 @@ func (v *ConfigGetResult) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, ",\"exists\":"...)
 	b = wire.AppendBool(b, v.Exists)
-	b = append(b, ",\"hash\":"...)
-	b = wire.AppendString(b, v.Hash)
+	if v.Hash != nil {
+		b = append(b, ",\"hash\":"...)
+		if v.Hash == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Hash))
+		}
+	}
 	b = append(b, ",\"issues\":"...)
 	if v.Issues == nil {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i17, x18 := range v.Issues {
-			if i17 > 0 {
+		for i18, x19 := range v.Issues {
+			if i18 > 0 {
 				b = append(b, ',')
 			}
-			b = x18.AppendJSON(b)
+			b = x19.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
 	if v.LegacyIssues != nil {
 		b = append(b, ",\"legacyIssues\":"...)
 		b = append(b, '[')
-		for i19, x20 := range v.LegacyIssues {
-			if i19 > 0 {
+		for i20, x21 := range v.LegacyIssues {
+			if i20 > 0 {
 				b = append(b, ',')
 			}
-			b = x20.AppendJSON(b)
+			b = x21.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

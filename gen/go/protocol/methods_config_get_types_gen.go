@@ -13,9 +13,9 @@ type ConfigGetResult struct {
 	Config json.RawMessage
 	// The file exists.
 	Exists bool
-	// SHA-256 (hex) of the file text (of the empty text when missing), as the original computes it; pass
-	// it as baseHash to config.set, config.patch and config.apply.
-	Hash string
+	// SHA-256 (hex) of the file text (of the empty text when missing; always present), as the original
+	// computes it; pass it as baseHash to config.set, config.patch and config.apply.
+	Hash *string
 	// Validation problems.
 	Issues []ConfigIssue
 	// Legacy keys that will be migrated.
@@ -28,6 +28,14 @@ type ConfigGetResult struct {
 	Raw *string
 	// The file passed validation.
 	Valid bool
+}
+
+// GetHash returns Hash, or its zero value when unset or v is nil.
+func (v *ConfigGetResult) GetHash() string {
+	if v == nil || v.Hash == nil {
+		return ""
+	}
+	return *v.Hash
 }
 
 // GetRaw returns Raw, or its zero value when unset or v is nil.
