@@ -96,7 +96,12 @@ func checkBaseHash(cur *config.File, baseHash *string) error {
 // the exec guard. Nothing is written on any error. The lock makes concurrent writers
 // through this gateway take turns, so the second sees the first's hash and gets the
 // baseHash error.
-func (h *Handler[C]) write(method, path string, baseHash *string, build func(cur *config.File) ([]byte, error)) (cur, next *config.File, err error) {
+//
+// commit, when not nil, runs the save step (write the file, read it back) itself:
+// config.apply hands it to the daemon, which saves under its own lock so its reload
+// watcher cannot act on the new file before the apply does.
+func (h *Handler[C]) write(method, path string, baseHash *string, build func(cur *config.File) ([]byte, error),
+	commit func(save func() (*config.File, error)) error) (cur, next *config.File, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	cur, err = loadConfig(path)
@@ -130,12 +135,25 @@ func (h *Handler[C]) write(method, path string, baseHash *string, build func(cur
 				Details: map[string]any{"keys": keys}}
 		}
 	}
-	if err := config.Save(path, raw); err != nil {
-		return nil, nil, unavailable("write config: %v", err)
+	if commit == nil {
+		commit = func(save func() (*config.File, error)) error {
+			next, err = save()
+			return err
+		}
 	}
-	next, err = loadConfig(path)
-	if err != nil {
-		return nil, nil, unavailable("re-read config: %v", err)
+	save := func() (*config.File, error) {
+		if err := config.Save(path, raw); err != nil {
+			return nil, unavailable("write config: %v", err)
+		}
+		f, err := loadConfig(path)
+		if err != nil {
+			return nil, unavailable("re-read config: %v", err)
+		}
+		next = f
+		return f, nil
+	}
+	if err := commit(save); err != nil {
+		return nil, nil, err
 	}
 	return cur, next, nil
 }
@@ -145,7 +163,7 @@ func (h *Handler[C]) ConfigSet(ctx context.Context, c C, p *protocol.ConfigSetPa
 	if err != nil {
 		return nil, err
 	}
-	_, next, err := h.write("config.set", path, p.BaseHash, func(*config.File) ([]byte, error) { return []byte(p.Raw), nil })
+	_, next, err := h.write("config.set", path, p.BaseHash, func(*config.File) ([]byte, error) { return []byte(p.Raw), nil }, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +191,7 @@ func (h *Handler[C]) ConfigPatch(ctx context.Context, c C, p *protocol.ConfigPat
 			return nil, invalid("%s", err.Error())
 		}
 		return raw, nil
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -203,16 +221,21 @@ func (h *Handler[C]) ConfigApply(ctx context.Context, c C, p *protocol.ConfigApp
 	if p.RestartDelayMs != nil {
 		delay = min(time.Duration(*p.RestartDelayMs)*time.Millisecond, MaxRestartDelay)
 	}
-	prev, next, err := h.write("config.apply", path, p.BaseHash, func(*config.File) ([]byte, error) { return []byte(p.Raw), nil })
+	req := ApplyRequest{RestartDelay: delay, SessionKey: strings.TrimSpace(p.GetSessionKey()), Note: strings.TrimSpace(p.GetNote())}
+	var out ApplyOutcome
+	_, next, err := h.write("config.apply", path, p.BaseHash, func(*config.File) ([]byte, error) { return []byte(p.Raw), nil },
+		func(save func() (*config.File, error)) error {
+			req.Save = save
+			var err error
+			out, err = h.opts.Apply(ctx, req)
+			return err
+		})
 	if err != nil {
-		return nil, err
-	}
-	req := ApplyRequest{Prev: prev, Next: next, RestartDelay: delay,
-		SessionKey: strings.TrimSpace(p.GetSessionKey()), Note: strings.TrimSpace(p.GetNote())}
-	out, err := h.opts.Apply(ctx, req)
-	if err != nil {
-		// The file is written; the watcher applies it as any other edit.
-		return nil, unavailable("config written, but applying it failed: %v", err)
+		var re *rpc.Error
+		if errors.As(err, &re) {
+			return nil, err
+		}
+		return nil, unavailable("config.apply: %v", err)
 	}
 	_, cfg := config.Redact(next)
 	r := &protocol.ConfigApplyResult{Ok: true, Path: path, Config: cfg, Reload: protocol.ConfigApplyReload{

@@ -33,7 +33,10 @@ type Options struct {
 
 // ApplyRequest is one config.apply for Options.Apply.
 type ApplyRequest struct {
-	Prev, Next   *config.File  // the file before and after the write
+	// Save writes the checked file and reads it back. Apply calls it once, under
+	// whatever lock keeps its reload watcher from acting on the new file first, then
+	// applies the file it returns; an error from Save is returned as it is.
+	Save         func() (*config.File, error)
 	RestartDelay time.Duration // wait before a needed restart
 	SessionKey   string        // session told once the gateway is back ("" = main)
 	Note         string        // the notice's text

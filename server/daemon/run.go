@@ -204,14 +204,14 @@ func Run(ctx context.Context, o Options) error {
 	// fileMu guards file: the reload watcher and config.apply replace it while the
 	// loop reads it.
 	var fileMu sync.Mutex
-	var notice *configapi.Notice // config.apply's restart notice, told once back
+	var notice *configapi.Notice // config.apply's restart notice, told once back (under fileMu)
 	for {
 		fileMu.Lock()
-		cur := file
+		cur, told := file, notice
+		notice = nil
 		fileMu.Unlock()
-		if notice != nil {
-			log.Info("gateway restarted after config.apply", "session", notice.SessionKey, "note", notice.Note)
-			notice = nil
+		if told != nil {
+			log.Info("gateway restarted after config.apply", "session", told.SessionKey, "note", told.Note)
 		}
 		res, err := config.Resolve(&cur.Config, env, o.Flags)
 		if err != nil {
@@ -265,20 +265,26 @@ func Run(ctx context.Context, o Options) error {
 			mux.SetConfig(configapi.New[*gateway.Conn](configapi.Options{
 				Path: paths.ConfigPath, HasSecret: srv.Options().Secrets.HasSecret, Version: ver, GeneratedAt: start,
 				Apply: func(rctx context.Context, r configapi.ApplyRequest) (configapi.ApplyOutcome, error) {
+					// Saved under fileMu: the watcher sees the new file only after this
+					// apply made it the running one, and then finds nothing to do.
 					fileMu.Lock()
 					defer fileMu.Unlock()
-					plan := reload.Decide(reloadMode(r.Next), reload.Diff(file.Config, r.Next.Config))
+					next, err := r.Save()
+					if err != nil {
+						return configapi.ApplyOutcome{}, err
+					}
+					plan := reload.Decide(reloadMode(next), reload.Diff(file.Config, next.Config))
 					out := configapi.ApplyOutcome{Mode: plan.Mode, Changed: plan.Changed, Hot: plan.Hot,
 						Ignored: plan.Ignored, Restart: plan.Restart, NoopReason: plan.NoopReason}
-					cfgHealth.loaded(r.Next)
+					cfgHealth.loaded(next)
 					srv.RefreshHealth()
-					file = r.Next
+					file = next
 					switch {
 					case plan.NoopReason != "":
 						log.Info("config.apply needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
 					case plan.Restart:
 						log.Info("config.apply needs a restart", "changed", plan.Changed, "mode", plan.Mode, "delay", r.RestartDelay)
-						svc.reconfigure(ctx, r.Next)
+						svc.reconfigure(ctx, next)
 						out.RestartExpectedMs = restartExpectedMs
 						if r.SessionKey != "" || r.Note != "" {
 							n := &configapi.Notice{Ts: time.Now(), SessionKey: r.SessionKey, Note: r.Note}
@@ -290,7 +296,7 @@ func Run(ctx context.Context, o Options) error {
 							time.AfterFunc(r.RestartDelay, func() { requestRestart("config.apply") })
 						})
 					default:
-						svc.reconfigure(ctx, r.Next)
+						svc.reconfigure(ctx, next)
 						log.Info("config.apply applied (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
 					}
 					return out, nil
