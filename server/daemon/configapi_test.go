@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,11 +105,32 @@ func TestConfigApply(t *testing.T) {
 	c := r.client(t)
 	got := configGet(t, c)
 
-	hot := strings.Replace(cfg, "600", "45", 1)
+	// The hooks come on with the answer: a POST without the token is theirs (401)
+	// right after config.apply returns, not after a watcher's next look.
+	hookStatus := func() int {
+		t.Helper()
+		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/hooks/wake", r.port), "application/json", strings.NewReader(`{"text":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := hookStatus(); st == http.StatusUnauthorized {
+		t.Fatalf("hooks answer before they are enabled")
+	}
+	hot := strings.Replace(cfg, "agents: { defaults: { timeoutSeconds: 600 } }", `agents: { defaults: { timeoutSeconds: 45 } }, hooks: { enabled: true, token: "hook-secret" }`, 1)
 	var ar protocol.ConfigApplyResult
 	c.MustOK("config.apply", map[string]any{"raw": hot, "baseHash": got.GetHash()}, &ar)
-	if ar.Reload.Restart || ar.Restart != nil || strings.Join(ar.Reload.Changed, ",") != "agents.defaults.timeoutSeconds" || ar.Reload.Mode != "hybrid" {
+	if ar.Reload.Restart || ar.Restart != nil || strings.Join(ar.Reload.Hot, ",") != "hooks" || ar.Reload.Mode != "hybrid" ||
+		!strings.Contains(strings.Join(ar.Reload.Changed, ","), "agents.defaults.timeoutSeconds") {
 		t.Fatalf("hot apply: %+v", ar)
+	}
+	if strings.Contains(string(ar.Config), "hook-secret") {
+		t.Fatalf("apply result leaks the hook token: %s", ar.Config)
+	}
+	if st := hookStatus(); st != http.StatusUnauthorized {
+		t.Fatalf("hooks after a hot apply: %d, want 401", st)
 	}
 	r.waitOutput(t, "config.apply applied (hot)")
 	if f := c.Call("health", nil); !f.OK {

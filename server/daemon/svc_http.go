@@ -113,6 +113,18 @@ func (h *httpSurfaces) reloadHooks() {
 	if err != nil || !f.Exists {
 		return // the gateway's own reloader reports invalid and vanished files
 	}
+	h.applyHooks(f)
+}
+
+// reconfigure applies hooks.* from a config the gateway now runs on (config.apply,
+// the reload watcher), at once rather than on the hooks' own watcher's next look.
+func (h *httpSurfaces) reconfigure(_ context.Context, f *config.File) {
+	if f != nil && f.Exists {
+		h.applyHooks(f)
+	}
+}
+
+func (h *httpSurfaces) applyHooks(f *config.File) {
 	next, err := hooks.Resolve(f.Config.Hooks)
 	if err != nil {
 		h.log.Warn("hooks config not applied; the running one stays", "err", err)
