@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -133,7 +135,9 @@ func TestDNSRebindingAttack(t *testing.T) {
 	// cannot, without a secret.
 	before, _ := os.ReadFile(filepath.Join(home, "clawdbot.json"))
 	cws, crec := p.client(t)
-	_ = cws.WriteMessage(gws.OpcodeText, reqFrame("set", "config.set", map[string]any{"raw": shell}))
+	// With the current file's hash, so the exec guard (not the lost-update one) answers.
+	sum := sha256.Sum256(before)
+	_ = cws.WriteMessage(gws.OpcodeText, reqFrame("set", "config.set", map[string]any{"raw": shell, "baseHash": hex.EncodeToString(sum[:])}))
 	f := waitFor(t, crec.frames, `"id":"set"`)
 	if okOf(f) || !strings.Contains(f, `"INVALID_REQUEST"`) || !strings.Contains(f, "config.set cannot change agents.defaults.cliBackends, agents.defaults.model.primary") {
 		t.Fatalf("config.set of a command backend without a secret: %s", f)

@@ -122,13 +122,30 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     case configGet = "config.get"
     /// Replace the config file (JSON5 text), which triggers a reload. Parse error → INVALID_REQUEST
     /// <parser message>; validation error → INVALID_REQUEST "invalid config" with details {issues};
-    /// baseHash not matching the current file → INVALID_REQUEST (reload and retry). A secret whose value
-    /// is the redaction placeholder of config.get keeps its stored value.
+    /// baseHash is required when the file exists (INVALID_REQUEST "config base hash required; re-run
+    /// config.get and retry") and must match the current file (INVALID_REQUEST "config changed since last
+    /// load; re-run config.get and retry"); nothing is written on any error. A secret whose value is the
+    /// redaction placeholder of config.get keeps its stored value.
     /// params ConfigSetParams; result ConfigSetResult; protocols 2, 3.
     case configSet = "config.set"
     /// The JSON Schema of the config file plus UI hints for editors.
     /// params ConfigSchemaParams; result ConfigSchemaResult; protocols 2, 3.
     case configSchema = "config.schema"
+    /// Merge a JSON merge patch (RFC 7396, JSON5 text) into the config file and write the result, which the
+    /// reload watcher then applies. baseHash is required when the file exists and must equal config.get's
+    /// hash (else INVALID_REQUEST "config changed since last load; re-run config.get and retry"). The
+    /// current file must be valid. Parse error → INVALID_REQUEST with line and column; validation error
+    /// → INVALID_REQUEST "invalid config" with details {issues}; nothing is written on any error. Secrets
+    /// sent as the redaction placeholder keep their stored value.
+    /// params ConfigPatchParams; result ConfigPatchResult; protocols 2, 3.
+    case configPatch = "config.patch"
+    /// Replace the config file (JSON5 text) and apply it at once per gateway.reload.mode: hot-reloadable
+    /// changes are applied in place; changes that need a restart restart the gateway in this process after
+    /// restartDelayMs (every client first gets the shutdown event with restartExpectedMs, then close 1012,
+    /// and reconnects). baseHash and errors as config.set. With sessionKey or note, a restart notice is
+    /// queued for that session (the main session without sessionKey) once the gateway is back.
+    /// params ConfigApplyParams; result ConfigApplyResult; protocols 2, 3.
+    case configApply = "config.apply"
     /// Every known node: paired ones and currently connected ones. Order: connected first, then display
     /// name (case-insensitive), then nodeId.
     /// params NodeListParams; result NodeListResult; protocols 2, 3.
@@ -1111,6 +1128,209 @@ public enum ClientMode: String, Codable, Sendable, CaseIterable {
     case test = "test"
 }
 
+/// The new file and restart options.
+public struct ConfigApplyParams: Codable, Sendable {
+    /// hash from the config.get this edit is based on; required when the file exists.
+    public let baseHash: String?
+    /// Text of that notice.
+    public let note: String?
+    /// Full file contents, JSON5.
+    public let raw: String
+    /// Wait before a needed restart (default 2000, at most 60000).
+    public let restartDelayMs: Int?
+    /// Session told about the restart once the gateway is back.
+    public let sessionKey: String?
+
+    public init(
+        baseHash: String? = nil,
+        note: String? = nil,
+        raw: String,
+        restartDelayMs: Int? = nil,
+        sessionKey: String? = nil
+    ) {
+        self.baseHash = baseHash
+        self.note = note
+        self.raw = raw
+        self.restartDelayMs = restartDelayMs
+        self.sessionKey = sessionKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case baseHash
+        case note
+        case raw
+        case restartDelayMs
+        case sessionKey
+    }
+}
+
+/// The reload plan for the change.
+public struct ConfigApplyReload: Codable, Sendable {
+    /// Changed config paths.
+    public let changed: [String]
+    /// Components restarted in place.
+    public let hot: [String]
+    /// Restart-needing paths left for the next restart (mode hot or off).
+    public let ignored: [String]
+    /// gateway.reload.mode of the new file (hybrid when unset).
+    public let mode: String
+    /// Why nothing was applied.
+    public let noopReason: String?
+    /// An in-process restart is scheduled.
+    public let restart: Bool
+
+    public init(
+        changed: [String],
+        hot: [String],
+        ignored: [String],
+        mode: String,
+        noopReason: String? = nil,
+        restart: Bool
+    ) {
+        self.changed = changed
+        self.hot = hot
+        self.ignored = ignored
+        self.mode = mode
+        self.noopReason = noopReason
+        self.restart = restart
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case changed
+        case hot
+        case ignored
+        case mode
+        case noopReason
+        case restart
+    }
+}
+
+/// The scheduled in-process restart.
+public struct ConfigApplyRestart: Codable, Sendable {
+    /// Wait before it starts.
+    public let delayMs: Int
+    /// in-process.
+    public let mode: String
+    /// Scheduled.
+    public let ok: Bool
+    /// config.apply.
+    public let reason: String?
+    /// Downtime announced in the shutdown event.
+    public let restartExpectedMs: Int?
+
+    public init(
+        delayMs: Int,
+        mode: String,
+        ok: Bool,
+        reason: String? = nil,
+        restartExpectedMs: Int? = nil
+    ) {
+        self.delayMs = delayMs
+        self.mode = mode
+        self.ok = ok
+        self.reason = reason
+        self.restartExpectedMs = restartExpectedMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case delayMs
+        case mode
+        case ok
+        case reason
+        case restartExpectedMs
+    }
+}
+
+/// The written config and what applying it does.
+public struct ConfigApplyResult: Codable, Sendable {
+    /// The new config (secrets redacted).
+    public let config: AnyCodable
+    /// Always true.
+    public let ok: Bool
+    /// Written file.
+    public let path: String
+    public let reload: ConfigApplyReload
+    public let restart: ConfigApplyRestart?
+    public let sentinel: ConfigApplySentinel?
+
+    public init(
+        config: AnyCodable,
+        ok: Bool,
+        path: String,
+        reload: ConfigApplyReload,
+        restart: ConfigApplyRestart? = nil,
+        sentinel: ConfigApplySentinel? = nil
+    ) {
+        self.config = config
+        self.ok = ok
+        self.path = path
+        self.reload = reload
+        self.restart = restart
+        self.sentinel = sentinel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case config
+        case ok
+        case path
+        case reload
+        case restart
+        case sentinel
+    }
+}
+
+/// The restart notice queued for after the restart.
+public struct ConfigApplySentinel: Codable, Sendable {
+    /// What the notice says.
+    public let payload: ConfigApplySentinelPayload
+
+    public init(
+        payload: ConfigApplySentinelPayload
+    ) {
+        self.payload = payload
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case payload
+    }
+}
+
+/// What the notice says.
+public struct ConfigApplySentinelPayload: Codable, Sendable {
+    /// config-apply.
+    public let kind: String
+    /// The note.
+    public let message: String?
+    /// Session told.
+    public let sessionKey: String?
+    /// ok.
+    public let status: String
+    /// Unix ms.
+    public let ts: Int
+
+    public init(
+        kind: String,
+        message: String? = nil,
+        sessionKey: String? = nil,
+        status: String,
+        ts: Int
+    ) {
+        self.kind = kind
+        self.message = message
+        self.sessionKey = sessionKey
+        self.status = status
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case message
+        case sessionKey
+        case status
+        case ts
+    }
+}
+
 /// No parameters.
 public struct ConfigGetParams: Codable, Sendable {
     public init() {}
@@ -1122,7 +1342,8 @@ public struct ConfigGetResult: Codable, Sendable {
     public let config: AnyCodable
     /// The file exists.
     public let exists: Bool
-    /// SHA-256 (hex) of the file text; pass it as config.set baseHash.
+    /// SHA-256 (hex) of the file text (of the empty text when missing; always present), as the original
+    /// computes it; pass it as baseHash to config.set, config.patch and config.apply.
     public let hash: String?
     /// Validation problems.
     public let issues: [ConfigIssue]
@@ -1205,6 +1426,53 @@ public struct ConfigIssue: Codable, Sendable {
     }
 }
 
+/// The patch.
+public struct ConfigPatchParams: Codable, Sendable {
+    /// hash from the config.get this patch is based on; required when the file exists.
+    public let baseHash: String?
+    /// A JSON5 object: keys set to null are removed, objects merge, everything else replaces.
+    public let raw: String
+
+    public init(
+        baseHash: String? = nil,
+        raw: String
+    ) {
+        self.baseHash = baseHash
+        self.raw = raw
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case baseHash
+        case raw
+    }
+}
+
+/// The written config.
+public struct ConfigPatchResult: Codable, Sendable {
+    /// The new config (secrets redacted).
+    public let config: AnyCodable
+    /// Always true.
+    public let ok: Bool
+    /// Written file.
+    public let path: String
+
+    public init(
+        config: AnyCodable,
+        ok: Bool,
+        path: String
+    ) {
+        self.config = config
+        self.ok = ok
+        self.path = path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case config
+        case ok
+        case path
+    }
+}
+
 /// No parameters.
 public struct ConfigSchemaParams: Codable, Sendable {
     public init() {}
@@ -1243,7 +1511,8 @@ public struct ConfigSchemaResult: Codable, Sendable {
 
 /// The new file.
 public struct ConfigSetParams: Codable, Sendable {
-    /// hash from the config.get this edit is based on; protects against lost updates.
+    /// hash from the config.get this edit is based on; required when the file exists, protects against lost
+    /// updates.
     public let baseHash: String?
     /// Full file contents, JSON5.
     public let raw: String
@@ -1294,6 +1563,8 @@ public struct ConfigUiHint: Codable, Sendable {
     public let advanced: Bool?
     public let group: String?
     public let help: String?
+    /// Value a new array item or map entry starts from.
+    public let itemTemplate: AnyCodable?
     public let label: String?
     /// Sort order within the group.
     public let order: Int?
@@ -1305,6 +1576,7 @@ public struct ConfigUiHint: Codable, Sendable {
         advanced: Bool? = nil,
         group: String? = nil,
         help: String? = nil,
+        itemTemplate: AnyCodable? = nil,
         label: String? = nil,
         order: Int? = nil,
         placeholder: String? = nil,
@@ -1313,6 +1585,7 @@ public struct ConfigUiHint: Codable, Sendable {
         self.advanced = advanced
         self.group = group
         self.help = help
+        self.itemTemplate = itemTemplate
         self.label = label
         self.order = order
         self.placeholder = placeholder
@@ -1323,6 +1596,7 @@ public struct ConfigUiHint: Codable, Sendable {
         case advanced
         case group
         case help
+        case itemTemplate
         case label
         case order
         case placeholder

@@ -53,10 +53,12 @@ func (h *Handler[C]) ConfigGet(ctx context.Context, c C, p *protocol.ConfigGetPa
 		return nil, unavailable("read config: %v", err)
 	}
 	raw, cfg := config.Redact(f)
-	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Issues: issuesOf(f.Issues), LegacyIssues: []protocol.ConfigIssue{}, Parsed: json.RawMessage("null")}
+	// hash is always there (of the empty text for a missing file), as in the original:
+	// clients send it back as baseHash.
+	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Hash: &f.Hash,
+		Issues: issuesOf(f.Issues), LegacyIssues: []protocol.ConfigIssue{}, Parsed: json.RawMessage("null")}
 	if f.Exists {
 		r.Raw = &raw
-		r.Hash = &f.Hash
 		if f.Parsed != nil {
 			r.Parsed = cfg
 		}
@@ -64,47 +66,206 @@ func (h *Handler[C]) ConfigGet(ctx context.Context, c C, p *protocol.ConfigGetPa
 	return r, nil
 }
 
-func (h *Handler[C]) ConfigSet(ctx context.Context, c C, p *protocol.ConfigSetParams) (*protocol.ConfigSetResult, error) {
-	path, err := h.configPath()
-	if err != nil {
-		return nil, err
+// The baseHash errors, worded as the original's so its clients' hints still fit.
+const (
+	msgHashRequired = "config base hash required; re-run config.get and retry"
+	msgHashStale    = "config changed since last load; re-run config.get and retry"
+)
+
+// checkBaseHash is the lost-update guard of every write. A file that exists needs the
+// hash the client read (the original's rule); a missing file needs none, but a hash
+// that is given must still match (that of the empty text), so of two clients that
+// both saw no file only the first creates it.
+func checkBaseHash(cur *config.File, baseHash *string) error {
+	given := ""
+	if baseHash != nil {
+		given = strings.TrimSpace(*baseHash)
 	}
-	cur, err := loadConfig(path)
-	if err != nil {
-		return nil, unavailable("read config: %v", err)
+	switch {
+	case given == "" && cur.Exists:
+		return invalid("%s", msgHashRequired)
+	case given != "" && given != cur.Hash:
+		return invalid("%s", msgHashStale)
 	}
-	if p.BaseHash != nil && *p.BaseHash != cur.Hash {
-		return nil, invalid("config changed since it was read (baseHash mismatch); reload and retry")
-	}
-	raw, err := config.RestoreRedacted([]byte(p.Raw), cur)
+	return nil
+}
+
+// write checks raw (the whole new file as the client sent it, redaction placeholders
+// and all) and writes it: baseHash against the file read under the handler's lock,
+// secrets put back, syntax (line and column), $include, ${VAR} and the schema, and
+// the exec guard. Nothing is written on any error. The lock makes concurrent writers
+// through this gateway take turns, so the second sees the first's hash and gets the
+// baseHash error.
+//
+// commit, when not nil, runs the save step (write the file, read it back) itself:
+// config.apply hands it to the daemon, which saves under its own lock so its reload
+// watcher cannot act on the new file before the apply does.
+func (h *Handler[C]) write(method, path string, baseHash *string, build func(cur *config.File) ([]byte, error),
+	commit func(save func() (*config.File, error)) error) (cur, next *config.File, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cur, err = loadConfig(path)
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, nil, unavailable("read config: %v", err)
+	}
+	if err := checkBaseHash(cur, baseHash); err != nil {
+		return nil, nil, err
+	}
+	raw, err := build(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err = config.RestoreRedacted(raw, cur)
+	if err != nil {
+		return nil, nil, invalid("%v", err)
 	}
 	// Parsed as the file at path, so a relative $include resolves as it will on load.
 	if _, err := config.Parse(path, raw); err != nil {
 		var inv *config.InvalidError
 		if errors.As(err, &inv) {
-			return nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest), Message: "invalid config", Details: map[string]any{"issues": issuesOf(inv.Issues)}}
+			return nil, nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest), Message: "invalid config", Details: map[string]any{"issues": issuesOf(inv.Issues)}}
 		}
 		// A syntax error (line and column), a bad $include or an unset ${VAR}.
-		return nil, invalid("%s", err.Error())
+		return nil, nil, invalid("%s", err.Error())
 	}
 	if h.opts.HasSecret == nil || !h.opts.HasSecret() {
 		if keys := execChanges(cur, raw); len(keys) > 0 {
-			return nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest),
-				Message: "config.set cannot change " + strings.Join(keys, ", ") + " (settings that make the gateway run programs) unless gateway.auth has a token or password; edit the config file locally instead",
+			return nil, nil, &rpc.Error{Code: string(protocol.ErrorCodeInvalidRequest),
+				Message: method + " cannot change " + strings.Join(keys, ", ") + " (settings that make the gateway run programs) unless gateway.auth has a token or password; edit the config file locally instead",
 				Details: map[string]any{"keys": keys}}
 		}
 	}
-	if err := config.Save(path, raw); err != nil {
-		return nil, unavailable("write config: %v", err)
+	if commit == nil {
+		commit = func(save func() (*config.File, error)) error {
+			next, err = save()
+			return err
+		}
 	}
-	next, err := loadConfig(path)
+	save := func() (*config.File, error) {
+		if err := config.Save(path, raw); err != nil {
+			return nil, unavailable("write config: %v", err)
+		}
+		f, err := loadConfig(path)
+		if err != nil {
+			return nil, unavailable("re-read config: %v", err)
+		}
+		next = f
+		return f, nil
+	}
+	if err := commit(save); err != nil {
+		return nil, nil, err
+	}
+	return cur, next, nil
+}
+
+func (h *Handler[C]) ConfigSet(ctx context.Context, c C, p *protocol.ConfigSetParams) (*protocol.ConfigSetResult, error) {
+	path, err := h.configPath()
 	if err != nil {
-		return nil, unavailable("re-read config: %v", err)
+		return nil, err
+	}
+	_, next, err := h.write("config.set", path, p.BaseHash, func(*config.File) ([]byte, error) { return []byte(p.Raw), nil }, nil)
+	if err != nil {
+		return nil, err
 	}
 	_, cfg := config.Redact(next)
 	return &protocol.ConfigSetResult{Ok: true, Path: path, Config: cfg}, nil
+}
+
+// ConfigPatch merges a JSON merge patch into the file as written (not into the
+// resolved config, as the original does: $include and ${VAR} references outside the
+// patched keys survive) and writes it like config.set.
+func (h *Handler[C]) ConfigPatch(ctx context.Context, c C, p *protocol.ConfigPatchParams) (*protocol.ConfigPatchResult, error) {
+	path, err := h.configPath()
+	if err != nil {
+		return nil, err
+	}
+	_, next, err := h.write("config.patch", path, p.BaseHash, func(cur *config.File) ([]byte, error) {
+		if !cur.Valid() {
+			return nil, invalid("invalid config; fix before patching")
+		}
+		raw, err := config.PatchFile(cur, []byte(p.Raw))
+		if errors.Is(err, config.ErrPatchNotObject) {
+			return nil, invalid("config.patch raw must be an object")
+		}
+		if err != nil {
+			return nil, invalid("%s", err.Error())
+		}
+		return raw, nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, cfg := config.Redact(next)
+	return &protocol.ConfigPatchResult{Ok: true, Path: path, Config: cfg}, nil
+}
+
+// Restart delay of config.apply: the original's default and ceiling.
+const (
+	DefaultRestartDelay = 2 * time.Second
+	MaxRestartDelay     = 60 * time.Second
+)
+
+// ConfigApply writes the file like config.set and applies it at once through
+// Options.Apply (the daemon: hot reload or an in-process restart per
+// gateway.reload.mode). The original restarts on every apply; this gateway restarts
+// only when the change needs it.
+func (h *Handler[C]) ConfigApply(ctx context.Context, c C, p *protocol.ConfigApplyParams) (*protocol.ConfigApplyResult, error) {
+	path, err := h.configPath()
+	if err != nil {
+		return nil, err
+	}
+	if h.opts.Apply == nil {
+		return nil, unavailable("config.apply: this server cannot apply config (no daemon); use config.set")
+	}
+	delay := DefaultRestartDelay
+	if p.RestartDelayMs != nil {
+		delay = min(time.Duration(*p.RestartDelayMs)*time.Millisecond, MaxRestartDelay)
+	}
+	req := ApplyRequest{RestartDelay: delay, SessionKey: strings.TrimSpace(p.GetSessionKey()), Note: strings.TrimSpace(p.GetNote())}
+	var out ApplyOutcome
+	_, next, err := h.write("config.apply", path, p.BaseHash, func(*config.File) ([]byte, error) { return []byte(p.Raw), nil },
+		func(save func() (*config.File, error)) error {
+			req.Save = save
+			var err error
+			out, err = h.opts.Apply(ctx, req)
+			return err
+		})
+	if err != nil {
+		var re *rpc.Error
+		if errors.As(err, &re) {
+			return nil, err
+		}
+		return nil, unavailable("config.apply: %v", err)
+	}
+	_, cfg := config.Redact(next)
+	r := &protocol.ConfigApplyResult{Ok: true, Path: path, Config: cfg, Reload: protocol.ConfigApplyReload{
+		Mode: out.Mode, Changed: nonNil(out.Changed), Hot: nonNil(out.Hot), Ignored: nonNil(out.Ignored), Restart: out.Restart}}
+	if out.NoopReason != "" {
+		r.Reload.NoopReason = &out.NoopReason
+	}
+	if out.Restart {
+		reason := "config.apply"
+		ms := out.RestartExpectedMs
+		r.Restart = &protocol.ConfigApplyRestart{Ok: true, DelayMs: delay.Milliseconds(), Reason: &reason, Mode: "in-process", RestartExpectedMs: &ms}
+	}
+	if out.Notice != nil {
+		pl := protocol.ConfigApplySentinelPayload{Kind: "config-apply", Status: "ok", Ts: out.Notice.Ts.UnixMilli()}
+		if req.SessionKey != "" {
+			pl.SessionKey = &req.SessionKey
+		}
+		if req.Note != "" {
+			pl.Message = &req.Note
+		}
+		r.Sentinel = &protocol.ConfigApplySentinel{Payload: pl}
+	}
+	return r, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // execChanges lists the config settings, changed from cur to nextRaw, that make the
@@ -172,15 +333,41 @@ func execChanges(cur *config.File, nextRaw []byte) []string {
 }
 
 func (h *Handler[C]) ConfigSchema(ctx context.Context, c C, p *protocol.ConfigSchemaParams) (*protocol.ConfigSchemaResult, error) {
-	hints := map[string]protocol.ConfigUiHint{}
-	sensitive := true
-	for _, k := range []string{"gateway.auth.token", "gateway.auth.password", "gateway.remote.token", "gateway.remote.password", "channels.telegram.botToken", "channels.telegram.webhookSecret", "hooks.token", "models.providers.*.apiKey"} {
-		hints[k] = protocol.ConfigUiHint{Sensitive: &sensitive}
+	h.hintsOnce.Do(func() {
+		hints, err := config.UIHints()
+		if err != nil {
+			h.hintsErr = err
+			return
+		}
+		h.hints = make(map[string]protocol.ConfigUiHint, len(hints))
+		for k, v := range hints {
+			h.hints[k] = uiHint(v)
+		}
+	})
+	if h.hintsErr != nil {
+		return nil, unavailable("%v", h.hintsErr)
 	}
 	return &protocol.ConfigSchemaResult{
 		Schema:      json.RawMessage(genconfig.SchemaJSON),
-		UIHints:     hints,
+		UIHints:     h.hints,
 		Version:     h.opts.Version,
 		GeneratedAt: h.opts.GeneratedAt.UTC().Format(time.RFC3339),
 	}, nil
+}
+
+func uiHint(v config.UIHint) protocol.ConfigUiHint {
+	str := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	flag := func(b bool) *bool {
+		if !b {
+			return nil
+		}
+		return &b
+	}
+	return protocol.ConfigUiHint{Label: str(v.Label), Help: str(v.Help), Group: str(v.Group), Order: v.Order,
+		Advanced: flag(v.Advanced), Sensitive: flag(v.Sensitive), Placeholder: str(v.Placeholder), ItemTemplate: v.ItemTemplate}
 }

@@ -1,11 +1,15 @@
 // Package configapi serves the config method group (config.get, config.set,
-// config.schema) over the config file. It never imports server/gateway; it is
+// config.patch, config.apply, config.schema) over the config file. It never imports server/gateway; it is
 // generic over the transport's connection type.
 package configapi
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"time"
+
+	"github.com/clawgate/gateway/server/config"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 )
@@ -20,13 +24,55 @@ type Options struct {
 	Version string
 	// GeneratedAt is config.schema's generatedAt (the process start).
 	GeneratedAt time.Time
+	// Apply applies a file config.apply has just written (the daemon: hot reload or
+	// an in-process restart per gateway.reload.mode); nil makes config.apply
+	// UNAVAILABLE. It runs in the request's context, so it may defer work until the
+	// response is sent (gateway.AfterResponse).
+	Apply func(ctx context.Context, r ApplyRequest) (ApplyOutcome, error)
+}
+
+// ApplyRequest is one config.apply for Options.Apply.
+type ApplyRequest struct {
+	// Save writes the checked file and reads it back. Apply calls it once, under
+	// whatever lock keeps its reload watcher from acting on the new file first, then
+	// applies the file it returns; an error from Save is returned as it is.
+	Save         func() (*config.File, error)
+	RestartDelay time.Duration // wait before a needed restart
+	SessionKey   string        // session told once the gateway is back ("" = main)
+	Note         string        // the notice's text
+}
+
+// ApplyOutcome is what Options.Apply did.
+type ApplyOutcome struct {
+	Mode                  string   // gateway.reload.mode in effect
+	Changed, Hot, Ignored []string // reload.Plan's lists
+	Restart               bool     // an in-process restart is scheduled
+	NoopReason            string   // why nothing was applied
+	RestartExpectedMs     int64    // announced in the shutdown event
+	Notice                *Notice  // the restart notice queued, if any
+}
+
+// Notice is a restart notice queued for after the restart (the original's restart
+// sentinel, kept in memory: the restart happens in this process).
+type Notice struct {
+	Ts         time.Time
+	SessionKey string
+	Note       string
 }
 
 // ErrNoPath is the cause of every answer when no config file path is configured.
 var ErrNoPath = errors.New("no config file path configured")
 
 // Handler serves the config group over connections of type C.
-type Handler[C any] struct{ opts Options }
+type Handler[C any] struct {
+	opts Options
+	mu   sync.Mutex // one writer at a time (write)
+
+	// The uiHints, built from the embedded schema once per handler on first use.
+	hintsOnce sync.Once
+	hints     map[string]protocol.ConfigUiHint
+	hintsErr  error
+}
 
 var _ protocol.ConfigHandler[struct{}] = (*Handler[struct{}])(nil)
 

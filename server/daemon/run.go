@@ -14,12 +14,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/configapi"
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/logs"
@@ -203,8 +205,19 @@ func Run(ctx context.Context, o Options) error {
 	throttle := auth.NewThrottle(auth.ThrottleOptions{})
 	cfgHealth := &configHealth{path: paths.ConfigPath}
 	cfgHealth.loaded(file)
+	// fileMu guards file: the reload watcher and config.apply replace it while the
+	// loop reads it.
+	var fileMu sync.Mutex
+	var notice *configapi.Notice // config.apply's restart notice, told once back (under fileMu)
 	for {
-		res, err := config.Resolve(&file.Config, env, o.Flags)
+		fileMu.Lock()
+		cur, told := file, notice
+		notice = nil
+		fileMu.Unlock()
+		if told != nil {
+			log.Info("gateway restarted after config.apply", "session", told.SessionKey, "note", told.Note)
+		}
+		res, err := config.Resolve(&cur.Config, env, o.Flags)
 		if err != nil {
 			return err
 		}
@@ -237,7 +250,7 @@ func Run(ctx context.Context, o Options) error {
 			Commit:                 commit,
 			StateDir:               paths.StateDir,
 			ConfigPath:             paths.ConfigPath,
-			MainKey:                sessionMainKey(file),
+			MainKey:                sessionMainKey(cur),
 			MaxPayload:             res.MaxPayload,
 			MaxBufferedBytes:       res.MaxBufferedBytes,
 			TickInterval:           res.TickInterval,
@@ -245,13 +258,54 @@ func Run(ctx context.Context, o Options) error {
 			Presence:               pres,
 			HealthVersion:          healthVersion,
 			LogFile:                logFile.Path(),
-			AllowedOrigins:         allowedOrigins(file),
-			AllowInsecureControlUI: file.Config.Gateway != nil && file.Config.Gateway.ControlUI != nil && file.Config.Gateway.ControlUI.AllowInsecureAuth,
+			AllowedOrigins:         allowedOrigins(cur),
+			AllowInsecureControlUI: cur.Config.Gateway != nil && cur.Config.Gateway.ControlUI != nil && cur.Config.Gateway.ControlUI.AllowInsecureAuth,
 			AuthThrottle:           throttle,
 			Logger:                 log,
 		})
 		if err == nil {
 			core.Serve(srv)
+			// The config group again, now able to apply what config.apply writes.
+			mux.SetConfig(configapi.New[*gateway.Conn](configapi.Options{
+				Path: paths.ConfigPath, HasSecret: srv.Options().Secrets.HasSecret, Version: ver, GeneratedAt: start,
+				Apply: func(rctx context.Context, r configapi.ApplyRequest) (configapi.ApplyOutcome, error) {
+					// Saved under fileMu: the watcher sees the new file only after this
+					// apply made it the running one, and then finds nothing to do.
+					fileMu.Lock()
+					defer fileMu.Unlock()
+					next, err := r.Save()
+					if err != nil {
+						return configapi.ApplyOutcome{}, err
+					}
+					plan := reload.Decide(reloadMode(next), reload.Diff(file.Config, next.Config))
+					out := configapi.ApplyOutcome{Mode: plan.Mode, Changed: plan.Changed, Hot: plan.Hot,
+						Ignored: plan.Ignored, Restart: plan.Restart, NoopReason: plan.NoopReason}
+					cfgHealth.loaded(next)
+					srv.RefreshHealth()
+					file = next
+					switch {
+					case plan.NoopReason != "":
+						log.Info("config.apply needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
+					case plan.Restart:
+						log.Info("config.apply needs a restart", "changed", plan.Changed, "mode", plan.Mode, "delay", r.RestartDelay)
+						svc.reconfigure(ctx, next)
+						out.RestartExpectedMs = restartExpectedMs
+						if r.SessionKey != "" || r.Note != "" {
+							n := &configapi.Notice{Ts: time.Now(), SessionKey: r.SessionKey, Note: r.Note}
+							notice, out.Notice = n, n
+						}
+						// After the response is queued, so the client reads it before the
+						// shutdown event.
+						gateway.AfterResponse(rctx, func() {
+							time.AfterFunc(r.RestartDelay, func() { requestRestart("config.apply") })
+						})
+					default:
+						svc.reconfigure(ctx, next)
+						log.Info("config.apply applied (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
+					}
+					return out, nil
+				},
+			}))
 			srv.AddHealthSource(cfgHealth.source)
 			err = svc.attach(srv, mux)
 		}
@@ -262,7 +316,9 @@ func Run(ctx context.Context, o Options) error {
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ln) }()
 		wctx, stopWatch := context.WithCancel(ctx)
-		go reload.Watch(wctx, paths.ConfigPath, 200*time.Millisecond, reloadDebounce(file), func() {
+		go reload.Watch(wctx, paths.ConfigPath, 200*time.Millisecond, reloadDebounce(cur), func() {
+			fileMu.Lock()
+			defer fileMu.Unlock()
 			next, plan, err := planReload(paths.ConfigPath, file)
 			switch {
 			case errors.Is(err, errConfigVanished):
@@ -323,6 +379,7 @@ func Run(ctx context.Context, o Options) error {
 		<-served
 		healthVersion = srv.HealthVersion()
 		if why == "SIGUSR1" {
+			fileMu.Lock()
 			switch next, err := config.Load(paths.ConfigPath); {
 			case err != nil:
 				log.Warn("config invalid; restarting with the previous one", "err", err)
@@ -332,6 +389,7 @@ func Run(ctx context.Context, o Options) error {
 				file = next
 				svc.reconfigure(ctx, next)
 			}
+			fileMu.Unlock()
 		}
 	}
 }
@@ -376,11 +434,15 @@ func planReload(path string, cur *config.File) (*config.File, reload.Plan, error
 	if !next.Exists && cur.Exists {
 		return nil, reload.Plan{}, errConfigVanished
 	}
-	mode := ""
-	if next.Config.Gateway != nil && next.Config.Gateway.Reload != nil {
-		mode = string(next.Config.Gateway.Reload.Mode)
+	return next, reload.Decide(reloadMode(next), reload.Diff(cur.Config, next.Config)), nil
+}
+
+// reloadMode is gateway.reload.mode ("" = reload.Decide's default, hybrid).
+func reloadMode(f *config.File) string {
+	if f.Config.Gateway != nil && f.Config.Gateway.Reload != nil {
+		return string(f.Config.Gateway.Reload.Mode)
 	}
-	return next, reload.Decide(mode, reload.Diff(cur.Config, next.Config)), nil
+	return ""
 }
 
 func reloadDebounce(f *config.File) time.Duration {

@@ -124,6 +124,11 @@ func (h *httpSurfaces) reloadHooks() {
 	if err != nil || !f.Exists {
 		return // the gateway's own reloader reports invalid and vanished files
 	}
+	h.applyHooks(f)
+}
+
+
+func (h *httpSurfaces) applyHooks(f *config.File) {
 	next, err := hooks.Resolve(f.Config.Hooks)
 	if err != nil {
 		h.log.Warn("hooks config not applied; the running one stays", "err", err)
@@ -143,9 +148,14 @@ func httpEndpoints(f *config.File) *genconfig.ConfigGatewayHttpEndpoints {
 	return nil
 }
 
-// reconfigure records gateway.http.endpoints for the next server (the change itself
-// restarts the gateway, as in the original).
+// reconfigure takes a config the gateway now runs on (config.apply, the reload
+// watcher): hooks.* applies at once rather than on the hooks' own watcher's next look;
+// gateway.http.endpoints is recorded for the next server (changing it restarts the
+// gateway, as in the original).
 func (h *httpSurfaces) reconfigure(_ context.Context, next *config.File) {
+	if next != nil && next.Exists {
+		h.applyHooks(next)
+	}
 	h.endpointsMu.Lock()
 	h.endpoints = httpEndpoints(next)
 	h.endpointsMu.Unlock()

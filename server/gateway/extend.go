@@ -75,6 +75,8 @@ type requestInfo struct {
 	mu sync.Mutex
 	// acked: the request gave its read slot back for an accepted-run token (Ack).
 	acked bool
+	// after run once the final response is queued (AfterResponse).
+	after []func()
 }
 
 // handOver trades the request's read slot for an accepted-run token, if one is free:
@@ -104,6 +106,31 @@ func (ri *requestInfo) release() {
 		return
 	}
 	<-ri.c.inflight
+}
+
+// AfterResponse runs f once the final response to the request ctx belongs to is
+// queued on its connection, so anything f causes (a restart's shutdown event, the
+// close) reaches the client after that response. Outside a request f runs at once.
+func AfterResponse(ctx context.Context, f func()) {
+	ri, ok := ctx.Value(requestKey{}).(*requestInfo)
+	if !ok {
+		f()
+		return
+	}
+	ri.mu.Lock()
+	ri.after = append(ri.after, f)
+	ri.mu.Unlock()
+}
+
+// runAfter runs the AfterResponse functions.
+func (ri *requestInfo) runAfter() {
+	ri.mu.Lock()
+	fs := ri.after
+	ri.after = nil
+	ri.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 // RequestID is the id of the request whose handler runs with ctx, or "".

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"github.com/clawgate/gateway/server/nodes"
 	"net/http"
@@ -734,9 +736,10 @@ func TestConfigMethods(t *testing.T) {
 		params map[string]any
 		msg    string
 	}{
-		{map[string]any{"raw": `{ gateway: { port: 99999 } }`}, "invalid config"},
-		{map[string]any{"raw": `{ gateway: `}, ""},
-		{map[string]any{"raw": raw, "baseHash": *got.Hash}, "config changed since it was read (baseHash mismatch); reload and retry"},
+		{map[string]any{"raw": `{ gateway: { port: 99999 } }`, "baseHash": sha256Hex(b)}, "invalid config"},
+		{map[string]any{"raw": `{ gateway: `, "baseHash": sha256Hex(b)}, ""},
+		{map[string]any{"raw": raw, "baseHash": *got.Hash}, "config changed since last load; re-run config.get and retry"},
+		{map[string]any{"raw": raw}, "config base hash required; re-run config.get and retry"},
 	} {
 		f := c.Call("config.set", tc.params)
 		if f.OK || f.Error.Code != "INVALID_REQUEST" || (tc.msg != "" && f.Error.Message != tc.msg) {
@@ -755,4 +758,9 @@ func TestConfigMethods(t *testing.T) {
 	if !strings.Contains(string(sch.Schema), `"ClawdbotConfig"`) || sch.UIHints["gateway.auth.token"].Sensitive == nil {
 		t.Fatalf("config.schema: %.200s %+v", sch.Schema, sch.UIHints)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -250,7 +250,7 @@ func TestConfigSetCannotEnableProgramsWithoutSecret(t *testing.T) {
 			{`{ agents: { defaults: { model: { primary: "sh/x" }, cliBackends: { sh: { command: "/bin/sh" } } } } }`, "agents.defaults.cliBackends, agents.defaults.model.primary"},
 			{`{ tools: { exec: { host: "gateway" } } }`, "tools.exec"},
 		} {
-			f := c.Call("config.set", map[string]any{"raw": tc.raw})
+			f := c.Call("config.set", map[string]any{"raw": tc.raw, "baseHash": sha256Hex([]byte(start))})
 			if secret {
 				if !f.OK {
 					t.Fatalf("with a secret, config.set %s: %+v", tc.raw, f.Error)
@@ -266,7 +266,7 @@ func TestConfigSetCannotEnableProgramsWithoutSecret(t *testing.T) {
 			}
 		}
 		// Other settings still change over the wire.
-		if f := c.Call("config.set", map[string]any{"raw": `{ agent: { backend: "openai", timeoutSeconds: 90 } }`}); !f.OK {
+		if f := c.Call("config.set", map[string]any{"raw": `{ agent: { backend: "openai", timeoutSeconds: 90 } }`, "baseHash": sha256Hex([]byte(start))}); !f.OK {
 			t.Fatalf("an unrelated change refused: %+v", f.Error)
 		}
 	}

@@ -78,6 +78,7 @@ func (s *Server) request(c *Conn, data []byte) {
 		ctx := context.WithValue(context.Background(), requestKey{}, ri)
 		r, err := s.methods.Dispatch(ctx, c, nil, c.proto, req.Method, req.Params)
 		c.respond(req.ID, r, err)
+		ri.runAfter()
 	}()
 }
 

@@ -72,6 +72,11 @@ func run(schemaDir, out string) error {
 		files["go/config/schema.json"] = m.Files[model.ConfigFile]
 		files["go/config/schema_gen.go"] = []byte("// " + gogen.Header + "\n\npackage config\n\nimport _ \"embed\"\n\n" +
 			"// SchemaJSON is schema/config/clawdbot.json, the JSON Schema of the config file.\n//\n//go:embed schema.json\nvar SchemaJSON []byte\n")
+		if h, ok := m.Files[model.UIHintsFile]; ok {
+			files["go/config/uihints.json"] = h
+			files["go/config/uihints_gen.go"] = []byte("// " + gogen.Header + "\n\npackage config\n\nimport _ \"embed\"\n\n" +
+				"// UIHintsJSON is schema/config/uihints.json: the config form's groups, labels, help and placeholders.\n//\n//go:embed uihints.json\nvar UIHintsJSON []byte\n")
+		}
 	}
 	sw, err := swiftgen.Generate(m)
 	if err != nil {

@@ -303,6 +303,30 @@ func (c Calls) ConfigSchema(ctx context.Context, p *ConfigSchemaParams) (*Config
 	return r, nil
 }
 
+// ConfigPatch calls "config.patch".
+func (c Calls) ConfigPatch(ctx context.Context, p *ConfigPatchParams) (*ConfigPatchResult, error) {
+	if p == nil {
+		p = &ConfigPatchParams{}
+	}
+	r := new(ConfigPatchResult)
+	if err := c.Caller.Call(ctx, "config.patch", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ConfigApply calls "config.apply".
+func (c Calls) ConfigApply(ctx context.Context, p *ConfigApplyParams) (*ConfigApplyResult, error) {
+	if p == nil {
+		p = &ConfigApplyParams{}
+	}
+	r := new(ConfigApplyResult)
+	if err := c.Caller.Call(ctx, "config.apply", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // NodeList calls "node.list".
 func (c Calls) NodeList(ctx context.Context, p *NodeListParams) (*NodeListResult, error) {
 	if p == nil {

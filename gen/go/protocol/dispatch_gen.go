@@ -369,6 +369,32 @@ func decodeConfigSchemaParams(d *wire.Decoder, v int) (*ConfigSchemaParams, erro
 	return x, nil
 }
 
+// decodeConfigPatchParams decodes and validates the params of "config.patch" for protocol v.
+func decodeConfigPatchParams(d *wire.Decoder, v int) (*ConfigPatchParams, error) {
+	x := new(ConfigPatchParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("config.patch", err)
+	}
+	return x, nil
+}
+
+// decodeConfigApplyParams decodes and validates the params of "config.apply" for protocol v.
+func decodeConfigApplyParams(d *wire.Decoder, v int) (*ConfigApplyParams, error) {
+	x := new(ConfigApplyParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("config.apply", err)
+	}
+	return x, nil
+}
+
 // decodeNodeListParams decodes and validates the params of "node.list" for protocol v.
 func decodeNodeListParams(d *wire.Decoder, v int) (*NodeListParams, error) {
 	x := new(NodeListParams)
@@ -1100,8 +1126,24 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "node.list":
+	case "config.patch":
 		if methodTable[25].In(v) {
+			x, err := decodeConfigPatchParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "config.apply":
+		if methodTable[26].In(v) {
+			x, err := decodeConfigApplyParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "node.list":
+		if methodTable[27].In(v) {
 			x, err := decodeNodeListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1109,7 +1151,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.describe":
-		if methodTable[26].In(v) {
+		if methodTable[28].In(v) {
 			x, err := decodeNodeDescribeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1117,7 +1159,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.rename":
-		if methodTable[27].In(v) {
+		if methodTable[29].In(v) {
 			x, err := decodeNodeRenameParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1125,7 +1167,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke":
-		if methodTable[28].In(v) {
+		if methodTable[30].In(v) {
 			x, err := decodeNodeInvokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1133,7 +1175,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke.result":
-		if methodTable[29].In(v) {
+		if methodTable[31].In(v) {
 			x, err := decodeNodeInvokeResultParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1141,7 +1183,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.event":
-		if methodTable[30].In(v) {
+		if methodTable[32].In(v) {
 			x, err := decodeNodeEventParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1149,7 +1191,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "talk.mode":
-		if methodTable[31].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeTalkModeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1157,7 +1199,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.request":
-		if methodTable[32].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1165,7 +1207,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1173,7 +1215,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1181,7 +1223,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1189,7 +1231,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1197,7 +1239,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1205,7 +1247,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1213,7 +1255,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1221,7 +1263,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1229,7 +1271,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1237,7 +1279,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.list":
-		if methodTable[42].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeCronListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1245,7 +1287,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.status":
-		if methodTable[43].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeCronStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1253,7 +1295,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.add":
-		if methodTable[44].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeCronAddParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1261,7 +1303,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.update":
-		if methodTable[45].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeCronUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1269,7 +1311,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.remove":
-		if methodTable[46].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeCronRemoveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1277,7 +1319,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.run":
-		if methodTable[47].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeCronRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1285,7 +1327,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.runs":
-		if methodTable[48].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeCronRunsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1293,7 +1335,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "last-heartbeat":
-		if methodTable[49].In(v) {
+		if methodTable[51].In(v) {
 			x, err := decodeLastHeartbeatParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1301,7 +1343,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "set-heartbeats":
-		if methodTable[50].In(v) {
+		if methodTable[52].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1309,7 +1351,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.get":
-		if methodTable[51].In(v) {
+		if methodTable[53].In(v) {
 			x, err := decodeExecApprovalsGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1317,7 +1359,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.set":
-		if methodTable[52].In(v) {
+		if methodTable[54].In(v) {
 			x, err := decodeExecApprovalsSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1325,7 +1367,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.get":
-		if methodTable[53].In(v) {
+		if methodTable[55].In(v) {
 			x, err := decodeExecApprovalsNodeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1333,7 +1375,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.set":
-		if methodTable[54].In(v) {
+		if methodTable[56].In(v) {
 			x, err := decodeExecApprovalsNodeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1341,7 +1383,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.request":
-		if methodTable[55].In(v) {
+		if methodTable[57].In(v) {
 			x, err := decodeExecApprovalRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1349,7 +1391,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.resolve":
-		if methodTable[56].In(v) {
+		if methodTable[58].In(v) {
 			x, err := decodeExecApprovalResolveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1357,7 +1399,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agents.list":
-		if methodTable[57].In(v) {
+		if methodTable[59].In(v) {
 			x, err := decodeAgentsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1365,7 +1407,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent.identity.get":
-		if methodTable[58].In(v) {
+		if methodTable[60].In(v) {
 			x, err := decodeAgentIdentityGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1373,7 +1415,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "models.list":
-		if methodTable[59].In(v) {
+		if methodTable[61].In(v) {
 			x, err := decodeModelsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1381,7 +1423,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.status":
-		if methodTable[60].In(v) {
+		if methodTable[62].In(v) {
 			x, err := decodeSkillsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1389,7 +1431,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.update":
-		if methodTable[61].In(v) {
+		if methodTable[63].In(v) {
 			x, err := decodeSkillsUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1397,7 +1439,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.install":
-		if methodTable[62].In(v) {
+		if methodTable[64].In(v) {
 			x, err := decodeSkillsInstallParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1405,7 +1447,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.bins":
-		if methodTable[63].In(v) {
+		if methodTable[65].In(v) {
 			x, err := decodeSkillsBinsParams(d, v)
 			if err != nil {
 				return nil, err

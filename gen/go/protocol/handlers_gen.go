@@ -63,6 +63,10 @@ type ConfigHandler[C any] interface {
 	ConfigSet(ctx context.Context, c C, p *ConfigSetParams) (*ConfigSetResult, error)
 	// ConfigSchema serves "config.schema".
 	ConfigSchema(ctx context.Context, c C, p *ConfigSchemaParams) (*ConfigSchemaResult, error)
+	// ConfigPatch serves "config.patch".
+	ConfigPatch(ctx context.Context, c C, p *ConfigPatchParams) (*ConfigPatchResult, error)
+	// ConfigApply serves "config.apply".
+	ConfigApply(ctx context.Context, c C, p *ConfigApplyParams) (*ConfigApplyResult, error)
 }
 
 // CronHandler serves the "cron" methods. C is the server's per-call context (connection, identity).
@@ -308,6 +312,16 @@ func (UnimplementedConfigHandler[C]) ConfigSet(context.Context, C, *ConfigSetPar
 // ConfigSchema answers "config.schema": not implemented.
 func (UnimplementedConfigHandler[C]) ConfigSchema(context.Context, C, *ConfigSchemaParams) (*ConfigSchemaResult, error) {
 	return nil, errNotImplemented("config.schema")
+}
+
+// ConfigPatch answers "config.patch": not implemented.
+func (UnimplementedConfigHandler[C]) ConfigPatch(context.Context, C, *ConfigPatchParams) (*ConfigPatchResult, error) {
+	return nil, errNotImplemented("config.patch")
+}
+
+// ConfigApply answers "config.apply": not implemented.
+func (UnimplementedConfigHandler[C]) ConfigApply(context.Context, C, *ConfigApplyParams) (*ConfigApplyResult, error) {
+	return nil, errNotImplemented("config.apply")
 }
 
 // UnimplementedCronHandler answers every "cron" method with UNAVAILABLE "<method> is not implemented

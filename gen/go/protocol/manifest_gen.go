@@ -320,6 +320,26 @@ var methodTable = [...]MethodInfo{
 	{
 		Advertise:      true,
 		Bridge:         false,
+		Group:          "config",
+		IdempotencyKey: false,
+		Name:           "config.patch",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "config",
+		IdempotencyKey: false,
+		Name:           "config.apply",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
 		Group:          "nodes",
 		IdempotencyKey: false,
 		Name:           "node.list",
@@ -762,84 +782,88 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[23]
 	case "config.schema":
 		return &methodTable[24]
-	case "node.list":
+	case "config.patch":
 		return &methodTable[25]
-	case "node.describe":
+	case "config.apply":
 		return &methodTable[26]
-	case "node.rename":
+	case "node.list":
 		return &methodTable[27]
-	case "node.invoke":
+	case "node.describe":
 		return &methodTable[28]
-	case "node.invoke.result":
+	case "node.rename":
 		return &methodTable[29]
-	case "node.event":
+	case "node.invoke":
 		return &methodTable[30]
-	case "talk.mode":
+	case "node.invoke.result":
 		return &methodTable[31]
-	case "node.pair.request":
+	case "node.event":
 		return &methodTable[32]
-	case "node.pair.list":
+	case "talk.mode":
 		return &methodTable[33]
-	case "node.pair.approve":
+	case "node.pair.request":
 		return &methodTable[34]
-	case "node.pair.reject":
+	case "node.pair.list":
 		return &methodTable[35]
-	case "node.pair.verify":
+	case "node.pair.approve":
 		return &methodTable[36]
-	case "device.pair.list":
+	case "node.pair.reject":
 		return &methodTable[37]
-	case "device.pair.approve":
+	case "node.pair.verify":
 		return &methodTable[38]
-	case "device.pair.reject":
+	case "device.pair.list":
 		return &methodTable[39]
-	case "device.token.rotate":
+	case "device.pair.approve":
 		return &methodTable[40]
-	case "device.token.revoke":
+	case "device.pair.reject":
 		return &methodTable[41]
-	case "cron.list":
+	case "device.token.rotate":
 		return &methodTable[42]
-	case "cron.status":
+	case "device.token.revoke":
 		return &methodTable[43]
-	case "cron.add":
+	case "cron.list":
 		return &methodTable[44]
-	case "cron.update":
+	case "cron.status":
 		return &methodTable[45]
-	case "cron.remove":
+	case "cron.add":
 		return &methodTable[46]
-	case "cron.run":
+	case "cron.update":
 		return &methodTable[47]
-	case "cron.runs":
+	case "cron.remove":
 		return &methodTable[48]
-	case "last-heartbeat":
+	case "cron.run":
 		return &methodTable[49]
-	case "set-heartbeats":
+	case "cron.runs":
 		return &methodTable[50]
-	case "exec.approvals.get":
+	case "last-heartbeat":
 		return &methodTable[51]
-	case "exec.approvals.set":
+	case "set-heartbeats":
 		return &methodTable[52]
-	case "exec.approvals.node.get":
+	case "exec.approvals.get":
 		return &methodTable[53]
-	case "exec.approvals.node.set":
+	case "exec.approvals.set":
 		return &methodTable[54]
-	case "exec.approval.request":
+	case "exec.approvals.node.get":
 		return &methodTable[55]
-	case "exec.approval.resolve":
+	case "exec.approvals.node.set":
 		return &methodTable[56]
-	case "agents.list":
+	case "exec.approval.request":
 		return &methodTable[57]
-	case "agent.identity.get":
+	case "exec.approval.resolve":
 		return &methodTable[58]
-	case "models.list":
+	case "agents.list":
 		return &methodTable[59]
-	case "skills.status":
+	case "agent.identity.get":
 		return &methodTable[60]
-	case "skills.update":
+	case "models.list":
 		return &methodTable[61]
-	case "skills.install":
+	case "skills.status":
 		return &methodTable[62]
-	case "skills.bins":
+	case "skills.update":
 		return &methodTable[63]
+	case "skills.install":
+		return &methodTable[64]
+	case "skills.bins":
+		return &methodTable[65]
 	}
 	return nil
 }

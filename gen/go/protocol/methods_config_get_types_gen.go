@@ -13,7 +13,8 @@ type ConfigGetResult struct {
 	Config json.RawMessage
 	// The file exists.
 	Exists bool
-	// SHA-256 (hex) of the file text; pass it as config.set baseHash.
+	// SHA-256 (hex) of the file text (of the empty text when missing; always present), as the original
+	// computes it; pass it as baseHash to config.set, config.patch and config.apply.
 	Hash *string
 	// Validation problems.
 	Issues []ConfigIssue

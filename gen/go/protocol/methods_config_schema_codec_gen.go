@@ -242,7 +242,7 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [7]bool
+	var seen [8]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -312,81 +312,101 @@ func (v *ConfigUiHint) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				v5 = x6
 			}
 			v.Help = &v5
-		case "label":
+		case "itemTemplate":
 			if seen[3] {
-				return wire.Errorf(p, "duplicate property %q", "label")
+				return wire.Errorf(p, "duplicate property %q", "itemTemplate")
 			}
 			seen[3] = true
+			pp := wire.Path{
+				Key:    "itemTemplate",
+				Parent: p,
+			}
+			{
+				x7, err := d.Raw()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if d.BorrowRaw {
+					v.ItemTemplate = x7
+				} else {
+					v.ItemTemplate = append(json.RawMessage(nil), x7...)
+				}
+			}
+		case "label":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "label")
+			}
+			seen[4] = true
 			pp := wire.Path{
 				Key:    "label",
 				Parent: p,
 			}
-			var v7 string
+			var v8 string
 			{
-				x8, err := d.String()
+				x9, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x8 == "" {
+				if x9 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v7 = x8
+				v8 = x9
 			}
-			v.Label = &v7
+			v.Label = &v8
 		case "order":
-			if seen[4] {
+			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "order")
 			}
-			seen[4] = true
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "order",
 				Parent: p,
 			}
-			var v9 int64
+			var v10 int64
 			{
-				x10, err := d.Int()
+				x11, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v9 = x10
+				v10 = x11
 			}
-			v.Order = &v9
+			v.Order = &v10
 		case "placeholder":
-			if seen[5] {
+			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "placeholder")
 			}
-			seen[5] = true
+			seen[6] = true
 			pp := wire.Path{
 				Key:    "placeholder",
 				Parent: p,
 			}
-			var v11 string
+			var v12 string
 			{
-				x12, err := d.String()
+				x13, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v11 = x12
+				v12 = x13
 			}
-			v.Placeholder = &v11
+			v.Placeholder = &v12
 		case "sensitive":
-			if seen[6] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "sensitive")
 			}
-			seen[6] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "sensitive",
 				Parent: p,
 			}
-			var v13 bool
+			var v14 bool
 			{
-				x14, err := d.Bool()
+				x15, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v13 = x14
+				v14 = x15
 			}
-			v.Sensitive = &v13
+			v.Sensitive = &v14
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -419,6 +439,14 @@ func (v *ConfigUiHint) AppendJSON(b []byte) []byte {
 			b = append(b, "null"...)
 		} else {
 			b = wire.AppendString(b, (*v.Help))
+		}
+	}
+	if v.ItemTemplate != nil {
+		b = append(b, ",\"itemTemplate\":"...)
+		if len(v.ItemTemplate) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, v.ItemTemplate...)
 		}
 	}
 	if v.Label != nil {

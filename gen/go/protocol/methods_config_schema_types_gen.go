@@ -25,7 +25,9 @@ type ConfigUiHint struct {
 	Advanced *bool
 	Group    *string
 	Help     *string
-	Label    *string
+	// Value a new array item or map entry starts from.
+	ItemTemplate json.RawMessage
+	Label        *string
 	// Sort order within the group.
 	Order       *int64
 	Placeholder *string

@@ -6,7 +6,8 @@ import "encoding/json"
 
 // ConfigSetParams: The new file.
 type ConfigSetParams struct {
-	// hash from the config.get this edit is based on; protects against lost updates.
+	// hash from the config.get this edit is based on; required when the file exists, protects against lost
+	// updates.
 	BaseHash *string
 	// Full file contents, JSON5.
 	Raw string

@@ -275,160 +275,168 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 		if methodTable[24].In(v) {
 			return m.dispatchConfigSchema(ctx, c, d, v)
 		}
-	case "node.list":
+	case "config.patch":
 		if methodTable[25].In(v) {
+			return m.dispatchConfigPatch(ctx, c, d, v)
+		}
+	case "config.apply":
+		if methodTable[26].In(v) {
+			return m.dispatchConfigApply(ctx, c, d, v)
+		}
+	case "node.list":
+		if methodTable[27].In(v) {
 			return m.dispatchNodeList(ctx, c, d, v)
 		}
 	case "node.describe":
-		if methodTable[26].In(v) {
+		if methodTable[28].In(v) {
 			return m.dispatchNodeDescribe(ctx, c, d, v)
 		}
 	case "node.rename":
-		if methodTable[27].In(v) {
+		if methodTable[29].In(v) {
 			return m.dispatchNodeRename(ctx, c, d, v)
 		}
 	case "node.invoke":
-		if methodTable[28].In(v) {
+		if methodTable[30].In(v) {
 			return m.dispatchNodeInvoke(ctx, c, d, v)
 		}
 	case "node.invoke.result":
-		if methodTable[29].In(v) {
+		if methodTable[31].In(v) {
 			return m.dispatchNodeInvokeResult(ctx, c, d, v)
 		}
 	case "node.event":
-		if methodTable[30].In(v) {
+		if methodTable[32].In(v) {
 			return m.dispatchNodeEvent(ctx, c, d, v)
 		}
 	case "talk.mode":
-		if methodTable[31].In(v) {
+		if methodTable[33].In(v) {
 			return m.dispatchTalkMode(ctx, c, d, v)
 		}
 	case "node.pair.request":
-		if methodTable[32].In(v) {
+		if methodTable[34].In(v) {
 			return m.dispatchNodePairRequest(ctx, c, d, v)
 		}
 	case "node.pair.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			return m.dispatchNodePairList(ctx, c, d, v)
 		}
 	case "node.pair.approve":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			return m.dispatchNodePairApprove(ctx, c, d, v)
 		}
 	case "node.pair.reject":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			return m.dispatchNodePairReject(ctx, c, d, v)
 		}
 	case "node.pair.verify":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			return m.dispatchNodePairVerify(ctx, c, d, v)
 		}
 	case "device.pair.list":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			return m.dispatchDevicePairList(ctx, c, d, v)
 		}
 	case "device.pair.approve":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			return m.dispatchDevicePairApprove(ctx, c, d, v)
 		}
 	case "device.pair.reject":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			return m.dispatchDevicePairReject(ctx, c, d, v)
 		}
 	case "device.token.rotate":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			return m.dispatchDeviceTokenRotate(ctx, c, d, v)
 		}
 	case "device.token.revoke":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
 		}
 	case "cron.list":
-		if methodTable[42].In(v) {
+		if methodTable[44].In(v) {
 			return m.dispatchCronList(ctx, c, d, v)
 		}
 	case "cron.status":
-		if methodTable[43].In(v) {
+		if methodTable[45].In(v) {
 			return m.dispatchCronStatus(ctx, c, d, v)
 		}
 	case "cron.add":
-		if methodTable[44].In(v) {
+		if methodTable[46].In(v) {
 			return m.dispatchCronAdd(ctx, c, d, v)
 		}
 	case "cron.update":
-		if methodTable[45].In(v) {
+		if methodTable[47].In(v) {
 			return m.dispatchCronUpdate(ctx, c, d, v)
 		}
 	case "cron.remove":
-		if methodTable[46].In(v) {
+		if methodTable[48].In(v) {
 			return m.dispatchCronRemove(ctx, c, d, v)
 		}
 	case "cron.run":
-		if methodTable[47].In(v) {
+		if methodTable[49].In(v) {
 			return m.dispatchCronRun(ctx, c, d, v)
 		}
 	case "cron.runs":
-		if methodTable[48].In(v) {
+		if methodTable[50].In(v) {
 			return m.dispatchCronRuns(ctx, c, d, v)
 		}
 	case "last-heartbeat":
-		if methodTable[49].In(v) {
+		if methodTable[51].In(v) {
 			return m.dispatchLastHeartbeat(ctx, c, d, v)
 		}
 	case "set-heartbeats":
-		if methodTable[50].In(v) {
+		if methodTable[52].In(v) {
 			return m.dispatchSetHeartbeats(ctx, c, d, v)
 		}
 	case "exec.approvals.get":
-		if methodTable[51].In(v) {
+		if methodTable[53].In(v) {
 			return m.dispatchExecApprovalsGet(ctx, c, d, v)
 		}
 	case "exec.approvals.set":
-		if methodTable[52].In(v) {
+		if methodTable[54].In(v) {
 			return m.dispatchExecApprovalsSet(ctx, c, d, v)
 		}
 	case "exec.approvals.node.get":
-		if methodTable[53].In(v) {
+		if methodTable[55].In(v) {
 			return m.dispatchExecApprovalsNodeGet(ctx, c, d, v)
 		}
 	case "exec.approvals.node.set":
-		if methodTable[54].In(v) {
+		if methodTable[56].In(v) {
 			return m.dispatchExecApprovalsNodeSet(ctx, c, d, v)
 		}
 	case "exec.approval.request":
-		if methodTable[55].In(v) {
+		if methodTable[57].In(v) {
 			return m.dispatchExecApprovalRequest(ctx, c, d, v)
 		}
 	case "exec.approval.resolve":
-		if methodTable[56].In(v) {
+		if methodTable[58].In(v) {
 			return m.dispatchExecApprovalResolve(ctx, c, d, v)
 		}
 	case "agents.list":
-		if methodTable[57].In(v) {
+		if methodTable[59].In(v) {
 			return m.dispatchAgentsList(ctx, c, d, v)
 		}
 	case "agent.identity.get":
-		if methodTable[58].In(v) {
+		if methodTable[60].In(v) {
 			return m.dispatchAgentIdentityGet(ctx, c, d, v)
 		}
 	case "models.list":
-		if methodTable[59].In(v) {
+		if methodTable[61].In(v) {
 			return m.dispatchModelsList(ctx, c, d, v)
 		}
 	case "skills.status":
-		if methodTable[60].In(v) {
+		if methodTable[62].In(v) {
 			return m.dispatchSkillsStatus(ctx, c, d, v)
 		}
 	case "skills.update":
-		if methodTable[61].In(v) {
+		if methodTable[63].In(v) {
 			return m.dispatchSkillsUpdate(ctx, c, d, v)
 		}
 	case "skills.install":
-		if methodTable[62].In(v) {
+		if methodTable[64].In(v) {
 			return m.dispatchSkillsInstall(ctx, c, d, v)
 		}
 	case "skills.bins":
-		if methodTable[63].In(v) {
+		if methodTable[65].In(v) {
 			return m.dispatchSkillsBins(ctx, c, d, v)
 		}
 	}
@@ -906,6 +914,46 @@ func (m *Mux[C]) dispatchConfigSchema(ctx context.Context, c C, d *wire.Decoder,
 		h = UnimplementedConfigHandler[C]{}
 	}
 	r, err := h.ConfigSchema(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchConfigPatch decodes the params of "config.patch" and calls the "config" group's ConfigPatch.
+func (m *Mux[C]) dispatchConfigPatch(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeConfigPatchParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.config
+	if h == nil {
+		h = UnimplementedConfigHandler[C]{}
+	}
+	r, err := h.ConfigPatch(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchConfigApply decodes the params of "config.apply" and calls the "config" group's ConfigApply.
+func (m *Mux[C]) dispatchConfigApply(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeConfigApplyParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.config
+	if h == nil {
+		h = UnimplementedConfigHandler[C]{}
+	}
+	r, err := h.ConfigApply(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

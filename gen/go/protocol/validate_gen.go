@@ -289,6 +289,21 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/chat.send.json#/$defs/result":
 		var v ChatSendResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.apply.json#/$defs/params":
+		var v ConfigApplyParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.apply.json#/$defs/reload":
+		var v ConfigApplyReload
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.apply.json#/$defs/restart":
+		var v ConfigApplyRestart
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.apply.json#/$defs/result":
+		var v ConfigApplyResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.apply.json#/$defs/sentinel":
+		var v ConfigApplySentinel
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/config.get.json#/$defs/issue":
 		var v ConfigIssue
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -297,6 +312,12 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/config.get.json#/$defs/result":
 		var v ConfigGetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.patch.json#/$defs/params":
+		var v ConfigPatchParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/config.patch.json#/$defs/result":
+		var v ConfigPatchResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/config.schema.json#/$defs/params":
 		var v ConfigSchemaParams
@@ -785,9 +806,16 @@ func SchemaRefs() []string {
 		"methods/chat.history.json#/$defs/result",
 		"methods/chat.send.json#/$defs/params",
 		"methods/chat.send.json#/$defs/result",
+		"methods/config.apply.json#/$defs/params",
+		"methods/config.apply.json#/$defs/reload",
+		"methods/config.apply.json#/$defs/restart",
+		"methods/config.apply.json#/$defs/result",
+		"methods/config.apply.json#/$defs/sentinel",
 		"methods/config.get.json#/$defs/issue",
 		"methods/config.get.json#/$defs/params",
 		"methods/config.get.json#/$defs/result",
+		"methods/config.patch.json#/$defs/params",
+		"methods/config.patch.json#/$defs/result",
 		"methods/config.schema.json#/$defs/params",
 		"methods/config.schema.json#/$defs/result",
 		"methods/config.schema.json#/$defs/uiHint",

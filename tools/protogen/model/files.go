@@ -25,6 +25,10 @@ const (
 	ManifestSchemaFile = "manifest.schema.json"
 	// ConfigFile is the config schema's path under schema/.
 	ConfigFile = "config/clawdbot.json"
+	// UIHintsFile holds the config form's labels, groups and placeholders
+	// (config.schema uiHints); it is not a schema. Its paths are checked against
+	// ConfigFile.
+	UIHintsFile = "config/uihints.json"
 )
 
 // Files maps a slash-separated path relative to the schema directory to the file's
@@ -234,7 +238,9 @@ func SchemaPointer(file, ptr string) bool {
 func IsConfig(file string) bool { return strings.HasPrefix(file, "config/") }
 
 // IsMeta reports files in the schema directory that are not protocol schemas.
-func IsMeta(file string) bool { return file == ManifestFile || file == ManifestSchemaFile }
+func IsMeta(file string) bool {
+	return file == ManifestFile || file == ManifestSchemaFile || file == UIHintsFile
+}
 
 func jsonText(v any) string {
 	b, err := json.Marshal(v)

@@ -114,6 +114,7 @@ func Read(files Files) (*Model, Problems) {
 		r.union(u)
 	}
 	r.manifest()
+	r.uiHints()
 
 	m := r.m
 	for _, key := range []string{"frames/req.json#/$defs/RequestFrame", "frames/res.json#/$defs/ResponseFrame", "frames/event.json#/$defs/EventFrame", "frames/frame.json#/$defs/Frame"} {
