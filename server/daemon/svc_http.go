@@ -127,7 +127,6 @@ func (h *httpSurfaces) reloadHooks() {
 	h.applyHooks(f)
 }
 
-
 func (h *httpSurfaces) applyHooks(f *config.File) {
 	next, err := hooks.Resolve(f.Config.Hooks)
 	if err != nil {
