@@ -23,6 +23,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
@@ -64,7 +65,10 @@ var (
 
 // Options configure a Runtime.
 type Options struct {
+	// Backend runs text-only turns (CLI backends); Engine, when set, runs turns through
+	// a model provider and the tool loop instead. One of them is required.
 	Backend backend.Backend
+	Engine  *Engine
 	Store   *sessions.Store
 	// Sender delivers replies (deliver, auto-reply); nil makes delivery fail clearly.
 	Sender       providers.Sender
@@ -143,6 +147,9 @@ type Outcome struct {
 	Usage        *backend.Usage
 	FinishReason string
 	Delivered    *providers.Sent
+	// Fallbacks are the model attempts that failed before one answered (or all of
+	// them, when the run failed), with the reason of each.
+	Fallbacks []llm.Attempt
 }
 
 // Run is one agent run.
@@ -237,6 +244,7 @@ type Runtime struct {
 // ModelConfig is the part of the configuration a reload can change without a restart.
 type ModelConfig struct {
 	Backend      backend.Backend
+	Engine       *Engine // wins over Backend when set
 	Model        string // reported as the sessions default model
 	SystemPrompt string
 	Timeout      time.Duration // default run deadline; <= 0 keeps the current one
@@ -245,8 +253,8 @@ type ModelConfig struct {
 // SetModel applies a new agent configuration to runs that start from now on; runs
 // already talking to the model finish on the one they started with.
 func (rt *Runtime) SetModel(m ModelConfig) error {
-	if m.Backend == nil {
-		return errors.New("agent: Backend is required")
+	if m.Backend == nil && m.Engine == nil {
+		return errors.New("agent: Backend or Engine is required")
 	}
 	if m.Timeout <= 0 {
 		m.Timeout = rt.modelConfig().Timeout
@@ -259,8 +267,8 @@ func (rt *Runtime) modelConfig() *ModelConfig { return rt.model.Load() }
 
 // New builds a runtime.
 func New(o Options) (*Runtime, error) {
-	if o.Backend == nil {
-		return nil, errors.New("agent: Backend is required")
+	if o.Backend == nil && o.Engine == nil {
+		return nil, errors.New("agent: Backend or Engine is required")
 	}
 	if o.Store == nil {
 		return nil, errors.New("agent: Store is required")
@@ -314,7 +322,7 @@ func New(o Options) (*Runtime, error) {
 		base: base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
 	}
-	rt.model.Store(&ModelConfig{Backend: o.Backend, Model: o.Model, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
+	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
 	return rt, nil
 }
 
@@ -521,12 +529,12 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 	}
 	var prompt, reply *sessions.Message
 	for i := range prior {
-		switch prior[i].Role {
-		case "user":
+		switch {
+		case prior[i].Role == "user":
 			if prompt == nil {
 				prompt = &prior[i]
 			}
-		case "assistant":
+		case isFinalReply(prior[i]):
 			reply = &prior[i]
 		}
 	}
@@ -616,10 +624,22 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	out := Outcome{StartedAt: rt.now()}
 	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": out.StartedAt})
 
-	msgs, err := rt.messages(tctx, r, mc.SystemPrompt)
-	var res backend.Result
-	if err == nil {
-		res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
+	var (
+		res    backend.Result
+		err    error
+		stored bool // the reply is already in the transcript (the loop stores as it goes)
+	)
+	if mc.Engine != nil {
+		var lr loopResult
+		lr, err = rt.runLoop(tctx, r, mc, systemPrompt(mc.SystemPrompt, r.req.ExtraSystemPrompt))
+		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
+		out.Fallbacks, out.Usage, stored = lr.attempts, lr.usage, true
+	} else {
+		var msgs []backend.Message
+		msgs, err = rt.messages(tctx, r, mc.SystemPrompt)
+		if err == nil {
+			res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
+		}
 	}
 	out.EndedAt = rt.now()
 	r.mu.Lock()
@@ -638,12 +658,12 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	}
 	if out.Status == "" {
 		out.Status, out.Text, out.Usage, out.FinishReason = StatusOK, res.Text, res.Usage, res.FinishReason
-		if out.Text == "" {
+		if out.Text == "" && !stored {
 			out.Text = streamed
 		}
 		// The reply is committed before anyone is told the run finished.
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if strings.TrimSpace(out.Text) != "" {
+		if !stored && strings.TrimSpace(out.Text) != "" {
 			if _, _, err := rt.opts.Store.Append(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}); err != nil {
 				out.Status, out.Err = StatusError, fmt.Sprintf("transcript: %v", err)
 			}
@@ -713,7 +733,16 @@ func (rt *Runtime) delta(r *Run, inc string) {
 	r.text += inc
 	text := r.text
 	r.mu.Unlock()
-	seq := rt.event(r, protocol.AgentEventStreamAssistant, map[string]any{"text": text})
+	rt.textDelta(r, text, rawMap(map[string]any{"text": text, "delta": inc}))
+}
+
+// textDelta emits the assistant event of a text increment (data carries text, the
+// step's text so far) and, at most once per ChatDeltaInterval, a chat delta with it.
+func (rt *Runtime) textDelta(r *Run, text string, data map[string]json.RawMessage) {
+	r.mu.Lock()
+	r.text = text
+	r.mu.Unlock()
+	seq := rt.eventRaw(r, protocol.AgentEventStreamAssistant, data)
 	if r.SessionKey == "" {
 		return
 	}
@@ -731,11 +760,16 @@ func (rt *Runtime) delta(r *Run, inc string) {
 
 // event broadcasts one agent event with the run's next seq and returns the seq.
 func (rt *Runtime) event(r *Run, stream protocol.AgentEventStream, data map[string]any) int64 {
+	return rt.eventRaw(r, stream, rawMap(data))
+}
+
+// eventRaw is event with data already encoded.
+func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data map[string]json.RawMessage) int64 {
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
 	r.mu.Unlock()
-	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: rawMap(data)}
+	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: data}
 	if r.SessionKey != "" {
 		k := r.SessionKey
 		ev.SessionKey = &k
