@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/nodes"
@@ -51,7 +52,10 @@ type services struct {
 	// before any server is attached, so requests read it without a lock); nil → the
 	// hooks answer 503 "agent runtime unavailable".
 	runner hooks.Runner
-	reMu   sync.Mutex // serialises reconfigure
+	// approvals holds exec approvals waiting for a person; the agent's exec gate asks
+	// through it (nil: commands that need approval are denied).
+	approvals *execapprove.Manager
+	reMu      sync.Mutex // serialises reconfigure
 	// current is the running gateway server, for components that broadcast.
 	mu      sync.Mutex
 	current *gateway.Server
@@ -62,7 +66,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildApprovals, buildAgent, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {
