@@ -245,7 +245,7 @@ type Runtime struct {
 type ModelConfig struct {
 	Backend      backend.Backend
 	Engine       *Engine // wins over Backend when set
-	Model        string // reported as the sessions default model
+	Model        string  // reported as the sessions default model
 	SystemPrompt string
 	Timeout      time.Duration // default run deadline; <= 0 keeps the current one
 }

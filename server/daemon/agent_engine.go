@@ -242,4 +242,3 @@ func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (t
 	}
 	return tools.MessageSent{MessageID: sent.MessageID, ChatID: sent.ChatID, ToJID: sent.ToJID}, nil
 }
-
