@@ -38,11 +38,18 @@ type fakeModel struct {
 	api    string
 	mu     sync.Mutex
 	bodies [][]byte
+	busy   time.Duration // time spent answering (the model's own time)
 }
 
-func newFakeModel(t *testing.T, api string, script func(n int, body []byte) fakeStep) *fakeModel {
+func newFakeModel(t testing.TB, api string, script func(n int, body []byte) fakeStep) *fakeModel {
 	m := &fakeModel{api: api}
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		defer func() {
+			m.mu.Lock()
+			m.busy += time.Since(t0)
+			m.mu.Unlock()
+		}()
 		body, _ := io.ReadAll(r.Body)
 		m.mu.Lock()
 		n := len(m.bodies)
@@ -414,3 +421,4 @@ func TestAgentFallbackProvider(t *testing.T) {
 		t.Fatalf("requests: primary %d, fallback %d", len(down.requests()), len(up.requests()))
 	}
 }
+

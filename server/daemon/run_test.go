@@ -35,7 +35,7 @@ type running struct {
 	done    chan error
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +54,7 @@ func start(t *testing.T, cfg string) *running {
 
 // startHome runs the daemon over home (state in home/state), which may hold state
 // from an earlier run or another gateway.
-func startHome(t *testing.T, home, cfg string) *running {
+func startHome(t testing.TB, home, cfg string) *running {
 	t.Helper()
 	if cfg != "" {
 		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
@@ -111,7 +111,7 @@ func (r *running) waitOutput(t *testing.T, substr string) {
 
 // client connects a v3 client with the shared harness once the port accepts again
 // (after a restart) and waits for its hello-ok.
-func (r *running) client(t *testing.T) *gatewaytest.Client {
+func (r *running) client(t testing.TB) *gatewaytest.Client {
 	t.Helper()
 	url := fmt.Sprintf("ws://127.0.0.1:%d", r.port)
 	var c *gatewaytest.Client
