@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/dedupe"
 )
 
 // DefaultWorkspaceRel is the agent's workspace under the home directory when
@@ -180,7 +182,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		fetchOpts.UserAgent = deref(wf.UserAgent)
 	}
 	primary := chain.Primary()
-	sender := s.sender
+	sender, dedup := s.sender, s.sendDedupe
 	log := s.log
 
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
@@ -210,7 +212,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			errs = append(errs, add(tools.WebFetchTool(fetchOpts)))
 		}
 		if sender != nil {
-			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{sender}, Scope: run.RunID,
+			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
 				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))
 		}
 		if err := errors.Join(errs...); err != nil {
@@ -231,14 +233,37 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature}, nil
 }
 
-// providerSender is the message tool's way out: the providers' sender. Repeated tool
-// calls are deduplicated by the tool (per run and call id).
-type providerSender struct{ s providers.Sender }
+// providerSender is the message tool's way out: the providers' sender behind the send
+// method's durable dedupe store, so a tool call's key delivers at most once even across
+// a restart (the tool deduplicates in memory as well).
+type providerSender struct {
+	s     providers.Sender
+	dedup *dedupe.Store
+}
 
 func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (tools.MessageSent, error) {
-	sent, err := p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, GifPlayback: m.GifPlayback, AccountID: m.AccountID})
+	send := func(ctx context.Context) (json.RawMessage, error) {
+		sent, err := p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, GifPlayback: m.GifPlayback, AccountID: m.AccountID})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(tools.MessageSent{MessageID: sent.MessageID, ChatID: sent.ChatID, ToJID: sent.ToJID})
+	}
+	var (
+		raw json.RawMessage
+		err error
+	)
+	if p.dedup != nil && m.IdempotencyKey != "" {
+		raw, _, err = p.dedup.Do(ctx, "send:"+m.IdempotencyKey, send)
+	} else {
+		raw, err = send(ctx)
+	}
 	if err != nil {
 		return tools.MessageSent{}, err
 	}
-	return tools.MessageSent{MessageID: sent.MessageID, ChatID: sent.ChatID, ToJID: sent.ToJID}, nil
+	var out tools.MessageSent
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return tools.MessageSent{}, fmt.Errorf("message: send result: %w", err)
+	}
+	return out, nil
 }
