@@ -38,6 +38,10 @@ type RunInfo struct {
 	Channel    string // the channel the run answers on ("" when none)
 	To         string
 	AccountID  string
+	// Sessions is the runtime's session store and runs, for the sessions_* tools.
+	Sessions tools.Sessions
+	// MainKey is the main session's canonical key.
+	MainKey string
 }
 
 // toLLM converts a stored transcript entry to a model message. Structured entries are
@@ -203,7 +207,8 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	var set *tools.Set
 	if e.Tools != nil {
 		var cleanup func()
-		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID})
+		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey()})
 		if err != nil {
 			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
 		}

@@ -215,6 +215,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
 				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))
 		}
+		if run.Sessions != nil {
+			st, err := tools.SessionsTools(tools.SessionsOptions{Sessions: run.Sessions, SessionKey: run.SessionKey, Channel: run.Channel,
+				MainKey: run.MainKey, Scope: run.RunID})
+			errs = append(errs, err)
+			list = append(list, st...)
+		}
 		if err := errors.Join(errs...); err != nil {
 			cleanup()
 			return nil, nil, err

@@ -422,3 +422,36 @@ func TestAgentFallbackProvider(t *testing.T) {
 	}
 }
 
+
+// TestAgentSessionsTools: sessions_list, sessions_history and session_status read the
+// gateway's own session store.
+func TestAgentSessionsTools(t *testing.T) {
+	home := t.TempDir()
+	model := newFakeModel(t, "anthropic-messages", func(n int, body []byte) fakeStep {
+		if n == 0 {
+			return fakeStep{calls: []fakeCall{
+				{"t1", "sessions_list", `{}`},
+				{"t2", "sessions_history", `{"sessionKey":"main"}`},
+				{"t3", "session_status", `{}`},
+			}}
+		}
+		return fakeStep{text: "seen"}
+	})
+	r := startHome(t, home, agentConfig(filepath.Join(home, "ws"), model, nil))
+	c := r.client(t)
+	evs := runChat(t, c, "run-sess", "what sessions are there? marker-42", nil)
+	res := map[string]string{}
+	for _, e := range toolEvents(evs) {
+		if e.Data["phase"] == "result" {
+			if e.Data["isError"] == true {
+				t.Errorf("%v failed: %v", e.Data["name"], e.Data["result"])
+			}
+			res[e.Data["name"].(string)] = fmt.Sprint(e.Data["result"])
+		}
+	}
+	for name, want := range map[string]string{"sessions_list": "agent:main:main", "sessions_history": "marker-42", "session_status": "Session: agent:main:main"} {
+		if !strings.Contains(res[name], want) {
+			t.Errorf("%s result %q lacks %q", name, res[name], want)
+		}
+	}
+}
