@@ -422,7 +422,6 @@ func TestAgentFallbackProvider(t *testing.T) {
 	}
 }
 
-
 // TestAgentSessionsTools: sessions_list, sessions_history and session_status read the
 // gateway's own session store.
 func TestAgentSessionsTools(t *testing.T) {
