@@ -183,6 +183,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	primary := chain.Primary()
 	sender, dedup := s.sender, s.sendDedupe
+	var nodeAPI tools.Nodes
+	if reg := s.liveNodes(); reg != nil {
+		nodeAPI = agentNodes{reg: reg, store: s.nodeStore}
+		execOpts.Nodes = nodeAPI
+	}
 	log := s.log
 
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
@@ -214,6 +219,10 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
 				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))
+		}
+		if nodeAPI != nil {
+			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
+				Ask: execOpts.Ask, AgentID: "main", SessionKey: run.SessionKey})), add(tools.CanvasTool(nodeAPI)))
 		}
 		if run.Sessions != nil {
 			st, err := tools.SessionsTools(tools.SessionsOptions{Sessions: run.Sessions, SessionKey: run.SessionKey, Channel: run.Channel,
