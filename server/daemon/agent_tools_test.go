@@ -454,3 +454,52 @@ func TestAgentSessionsTools(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentNodesRun: the nodes tool's run action sends system.run (argv, through the
+// exec gate) to a node host connected over the WebSocket, and its output reaches the
+// model.
+func TestAgentNodesRun(t *testing.T) {
+	home := t.TempDir()
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n == 0 {
+			return fakeStep{calls: []fakeCall{{"n1", "nodes", `{"action":"run","node":"Build Mac","command":["echo","hi"]}`}}}
+		}
+		if bytes.Contains(body, []byte("node-said-hi")) {
+			return fakeStep{text: "node answered"}
+		}
+		return fakeStep{text: "node output missing"}
+	})
+	r := startHome(t, home, agentConfig(filepath.Join(home, "ws"), model, nil))
+	c := r.client(t)
+
+	dev := gatewaytest.NewDevice(t)
+	url := fmt.Sprintf("ws://127.0.0.1:%d", r.port)
+	node := gatewaytest.Dial(t, url)
+	nonce := node.Challenge()
+	node.Handshake(map[string]any{
+		"minProtocol": 3, "maxProtocol": 3, "role": "node",
+		"client":   map[string]any{"id": "node-host", "version": "1.0.0", "platform": "macos", "mode": "node", "displayName": "Build Mac"},
+		"caps":     []string{"system"},
+		"commands": []string{"system.run"},
+		"device":   dev.Sign("node-host", "node", "node", nil, time.Now(), "", nonce),
+	})
+	// The node host answers the one system.run it gets.
+	go func() {
+		f := node.NextEvent("node.invoke.request")
+		var ev struct {
+			ID, NodeID, Command string
+			ParamsJSON         string
+		}
+		_ = json.Unmarshal(f.Payload, &ev)
+		if ev.Command != "system.run" || !strings.Contains(ev.ParamsJSON, `"command":["echo","hi"]`) {
+			t.Errorf("node got %s", f.Payload)
+			return
+		}
+		node.Call("node.invoke.result", map[string]any{"id": ev.ID, "nodeId": ev.NodeID, "ok": true,
+			"payload": map[string]any{"stdout": "node-said-hi\n", "stderr": "", "exitCode": 0, "success": true}})
+	}()
+	evs := runChat(t, c, "run-node", "run echo on the mac", nil)
+	if last := evs[len(evs)-1]; !bytes.Contains(last.Payload, []byte("node answered")) {
+		t.Fatalf("final %s", last.Payload)
+	}
+}
