@@ -488,7 +488,7 @@ func TestAgentNodesRun(t *testing.T) {
 		f := node.NextEvent("node.invoke.request")
 		var ev struct {
 			ID, NodeID, Command string
-			ParamsJSON         string
+			ParamsJSON          string
 		}
 		_ = json.Unmarshal(f.Payload, &ev)
 		if ev.Command != "system.run" || !strings.Contains(ev.ParamsJSON, `"command":["echo","hi"]`) {
