@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
 // fakeCall is a tool call a scripted model step makes.
@@ -152,6 +153,11 @@ func writeAnthropic(w io.Writer, st fakeStep) {
 // agentConfig is a config whose primary model is provider "fake" (then "backup" when
 // given), with the workspace under home.
 func agentConfig(ws string, primary *fakeModel, backup *fakeModel) string {
+	return agentConfigWith(ws, primary, backup, "")
+}
+
+// agentConfigWith is agentConfig with more top-level keys (JSON5, ending in a comma).
+func agentConfigWith(ws string, primary *fakeModel, backup *fakeModel, extra string) string {
 	fallbacks := "[]"
 	providers := fmt.Sprintf(`fake: {baseUrl: %q, api: %q, apiKey: "k1", models: []}`, primary.baseURL(), primary.api)
 	if backup != nil {
@@ -162,7 +168,8 @@ func agentConfig(ws string, primary *fakeModel, backup *fakeModel) string {
   agents: {defaults: {workspace: %q, model: {primary: "fake/m1", fallbacks: %s}}},
   models: {providers: {%s}},
   tools: {exec: {security: "full", ask: "off"}},
-}`, ws, fallbacks, providers)
+  %s
+}`, ws, fallbacks, providers, extra)
 }
 
 // runChat sends message on the main session and collects the events until the run's
@@ -501,5 +508,40 @@ func TestAgentNodesRun(t *testing.T) {
 	evs := runChat(t, c, "run-node", "run echo on the mac", nil)
 	if last := evs[len(evs)-1]; !bytes.Contains(last.Payload, []byte("node answered")) {
 		t.Fatalf("final %s", last.Payload)
+	}
+}
+
+// TestAgentMessageOnce: the message tool delivers through the Telegram provider (a Bot
+// API server on 127.0.0.1); the model repeating the same tool call (a retry) sends once.
+func TestAgentMessageOnce(t *testing.T) {
+	home := t.TempDir()
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	bot.AddChat(77)
+	send := `{"action":"send","channel":"telegram","target":"77","message":"build is green"}`
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n < 2 {
+			return fakeStep{calls: []fakeCall{{"m1", "message", send}}}
+		}
+		return fakeStep{text: "told them"}
+	})
+	extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["77"]}},`, tgtest.DefaultToken, bot.URL())
+	r := startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, extra))
+	c := r.client(t)
+	evs := runChat(t, c, "run-msg", "tell chat 77 the build is green", nil)
+	if last := evs[len(evs)-1]; !bytes.Contains(last.Payload, []byte("told them")) {
+		t.Fatalf("final %s", last.Payload)
+	}
+	results := 0
+	for _, e := range toolEvents(evs) {
+		if e.Data["phase"] == "result" {
+			results++
+			if e.Data["isError"] == true {
+				t.Fatalf("message failed: %v", e.Data["result"])
+			}
+		}
+	}
+	sent := bot.Sent()
+	if results != 2 || len(sent) != 1 || sent[0].ChatID != "77" || sent[0].Text != "build is green" {
+		t.Fatalf("%d results, sent %+v", results, sent)
 	}
 }
