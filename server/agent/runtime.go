@@ -1,7 +1,9 @@
-// Package agent is the agent runtime: it runs model turns (through a backend.Backend)
-// for the `agent`, `chat.send` and `wake` methods, for hooks and for inbound provider
-// messages; keeps their transcripts in the session store; streams `agent` and `chat`
-// events; and delivers replies through a providers.Sender.
+// Package agent is the agent runtime: it runs model turns for the `agent`, `chat.send`
+// and `wake` methods, for hooks and for inbound provider messages — through an Engine
+// (a model provider and the tool loop: tool calls executed, results fed back, every
+// step stored as a structured transcript entry) or, for CLI backends, a text-only
+// backend.Backend; keeps their transcripts in the session store; streams `agent` and
+// `chat` events; and delivers replies through a providers.Sender.
 //
 // Scheduling: one run per session at a time (later ones queue, bounded per session),
 // at most MaxConcurrent runs executing across sessions, every run under a deadline.

@@ -57,8 +57,8 @@ type Agent struct {
 
 // ResolveAgent reads the agent setup from c. A model ref "provider/model" selects
 // its backend: a provider with a CLI backend runs that program; a provider under
-// models.providers (api openai-completions or unset) or the built-in "openai" is
-// called over the OpenAI-compatible API. Without a primary model there is no
+// models.providers (api openai-completions, anthropic-messages or unset) or a built-in
+// provider (anthropic, openai, openrouter, …) is a model provider (BackendProvider). Without a primary model there is no
 // backend (runs fail with a clear error). An unsupported provider or API is an
 // error naming the key.
 //

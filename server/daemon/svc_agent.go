@@ -20,16 +20,26 @@ import (
 
 // agentService is the agent runtime with its session store: it serves agent, chat.*,
 // sessions.* and wake, answers inbound provider messages, and contributes the
-// sessions part of health. A config reload applies agents.defaults.model,
-// models.providers, agents.defaults.cliBackends and agents.defaults.timeoutSeconds to
-// the runs that start afterwards; the concurrency and queue bounds and session.* need
-// a process restart.
+// sessions part of health. Model providers run through the tool loop with the tools of
+// agent_engine.go; CLI backends run text-only. A config reload applies
+// agents.defaults.model, models.providers, agents.defaults.cliBackends, tools.*,
+// agents.defaults.workspace and agents.defaults.timeoutSeconds to the runs that start
+// afterwards; the concurrency and queue bounds and session.* need a process restart.
 type agentService struct {
 	s      *services
 	store  *sessions.Store
 	rt     *agent.Runtime
 	parts  *engineParts
 	cfgKey string // the agent config the runtime runs with, for reload comparisons
+	// toolsKey is models.providers and tools.* as the runtime runs with them: a change
+	// there rebuilds the model and tool set too.
+	toolsKey string
+}
+
+// toolsConfigKey identifies models.providers and tools.* of f for change detection.
+func toolsConfigKey(f *config.File) string {
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools})
+	return string(b)
 }
 
 // agentConfigKey identifies an agent config for change detection.
@@ -50,8 +60,8 @@ func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
 		return
 	}
-	key := agentConfigKey(cfg)
-	if key == a.cfgKey {
+	key, tkey := agentConfigKey(cfg), toolsConfigKey(next)
+	if key == a.cfgKey && tkey == a.toolsKey {
 		return
 	}
 	var prev config.Agent
@@ -67,7 +77,7 @@ func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
 		return
 	}
-	a.cfgKey = key
+	a.cfgKey, a.toolsKey = key, tkey
 	a.s.log.Info("agent config reloaded", "backend", cfg.Kind, "model", mc.Model)
 }
 
@@ -132,7 +142,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg)}, nil
+	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file)}, nil
 }
 
 // agentModel builds the configured model (see config.ResolveAgent): a model provider
