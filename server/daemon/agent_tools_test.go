@@ -164,10 +164,12 @@ func agentConfigWith(ws string, primary *fakeModel, backup *fakeModel, extra str
 		fallbacks = `["backup/m2"]`
 		providers += fmt.Sprintf(`, backup: {baseUrl: %q, api: %q, apiKey: "k2", models: []}`, backup.baseURL(), backup.api)
 	}
+	if !strings.Contains(extra, "tools:") {
+		extra = `tools: {exec: {security: "full", ask: "off"}},` + extra
+	}
 	return fmt.Sprintf(`{
   agents: {defaults: {workspace: %q, model: {primary: "fake/m1", fallbacks: %s}}},
   models: {providers: {%s}},
-  tools: {exec: {security: "full", ask: "off"}},
   %s
 }`, ws, fallbacks, providers, extra)
 }
@@ -543,5 +545,45 @@ func TestAgentMessageOnce(t *testing.T) {
 	sent := bot.Sent()
 	if results != 2 || len(sent) != 1 || sent[0].ChatID != "77" || sent[0].Text != "build is green" {
 		t.Fatalf("%d results, sent %+v", results, sent)
+	}
+}
+
+// TestAgentToolPolicy: tools.profile / tools.deny decide what the model is offered; a
+// call of a tool that is not offered fails and runs nothing.
+func TestAgentToolPolicy(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n == 0 {
+			return fakeStep{calls: []fakeCall{{"e1", "exec", `{"command":"touch ran.txt"}`}}}
+		}
+		return fakeStep{text: "ok"}
+	})
+	r := startHome(t, home, agentConfigWith(ws, model, nil, `tools: {profile: "coding", deny: ["group:runtime"], exec: {security: "full", ask: "off"}},`))
+	c := r.client(t)
+	evs := runChat(t, c, "run-pol", "try exec", nil)
+	var res []agentEv
+	for _, e := range toolEvents(evs) {
+		if e.Data["phase"] == "result" {
+			res = append(res, e)
+		}
+	}
+	if len(res) != 1 || res[0].Data["isError"] != true || !strings.Contains(fmt.Sprint(res[0].Data["result"]), "not found") {
+		t.Fatalf("exec result %+v", res)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "ran.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a denied tool ran")
+	}
+	var req struct {
+		Tools []struct{ Function struct{ Name string } }
+	}
+	_ = json.Unmarshal(model.requests()[0], &req)
+	var names []string
+	for _, tl := range req.Tools {
+		names = append(names, tl.Function.Name)
+	}
+	got := strings.Join(names, ",")
+	if strings.Contains(got, "exec") || strings.Contains(got, "process") || !strings.Contains(got, "read") || strings.Contains(got, "web_fetch") || strings.Contains(got, "message") {
+		t.Fatalf("offered tools %s (coding profile minus group:runtime)", got)
 	}
 }
