@@ -587,3 +587,45 @@ func TestAgentToolPolicy(t *testing.T) {
 		t.Fatalf("offered tools %s (coding profile minus group:runtime)", got)
 	}
 }
+
+// TestAgentToolsReload: a config change to tools.* applies to the next run without a
+// restart of the process.
+func TestAgentToolsReload(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if !bytes.Contains(body, []byte(`"role":"tool"`)) {
+			return fakeStep{calls: []fakeCall{{fmt.Sprintf("w%d", n), "write", fmt.Sprintf(`{"path":"f%d.txt","content":"x"}`, n)}}}
+		}
+		return fakeStep{text: "ok"}
+	})
+	cfg := agentConfigWith(ws, model, nil, `gateway: {reload: {mode: "hybrid", debounceMs: 50}},`)
+	r := startHome(t, home, cfg)
+	c := r.client(t)
+	runChat(t, c, "run-r1", "write", nil)
+	if _, err := os.Stat(filepath.Join(ws, "f0.txt")); err != nil {
+		t.Fatalf("first run did not write: %v", err)
+	}
+	path := filepath.Join(home, "clawdbot.json")
+	next := strings.Replace(cfg, `tools: {exec: {security: "full", ask: "off"}},`, `tools: {deny: ["write"]},`, 1)
+	if next == cfg {
+		t.Fatal("test cannot edit the config")
+	}
+	if err := os.WriteFile(path+".tmp", []byte(next), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOutput(t, "agent config reloaded")
+	c = r.client(t) // a reload may restart the server; the agent survives it
+	evs := runChat(t, c, "run-r2", "write again", nil)
+	for _, e := range toolEvents(evs) {
+		if e.Data["phase"] == "result" && e.Data["isError"] != true {
+			t.Fatalf("denied write ran: %v", e.Data)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(ws, "f2.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("write ran after tools.deny was reloaded")
+	}
+}
