@@ -416,7 +416,9 @@ func TestChatSendV2ShapesAndErrors(t *testing.T) {
 		}
 	}
 	h, _ := e.store.History(context.Background(), "agent:main:main", 100, 0)
-	if len(h) != 3 { // v2 hello, its reply, fail now
+	// v2 hello, its reply, fail now, and the failed step (stopReason "error", as the
+	// original records it).
+	if len(h) != 4 || h[3].Role != "assistant" || !strings.Contains(string(h[3].Body), `"stopReason":"error"`) {
 		t.Fatalf("transcript after bad input: %d messages", len(h))
 	}
 }
@@ -530,7 +532,8 @@ func TestWakeAndSessionsMethods(t *testing.T) {
 	body := e.up.lastBody()
 	found := false
 	for _, m := range body.Messages {
-		found = found || (m.Role == "system" && strings.Contains(m.Content, "Backup finished"))
+		// Notes reach the model as user messages (the system prompt is separate).
+		found = found || (m.Role == "user" && strings.Contains(m.Content, "System note: Backup finished"))
 	}
 	if !found {
 		t.Fatalf("heartbeat did not see the note: %+v", body.Messages)

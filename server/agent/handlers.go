@@ -118,6 +118,9 @@ func agentFinal(r *Run) (*protocol.AgentResult, error) {
 		if out.Usage != nil {
 			meta["usage"] = map[string]int64{"input": out.Usage.PromptTokens, "output": out.Usage.CompletionTokens, "total": out.Usage.TotalTokens}
 		}
+		if len(out.Fallbacks) > 0 {
+			meta["fallbacks"] = out.Fallbacks
+		}
 		if out.Delivered != nil {
 			meta["delivered"] = map[string]string{"messageId": out.Delivered.MessageID}
 		}
@@ -250,7 +253,7 @@ func (h *Handlers) ChatHistory(ctx context.Context, c *gateway.Conn, p *protocol
 	}
 	total := 2
 	for _, m := range hist {
-		b, _ := json.Marshal(map[string]any{"role": m.Role, "content": []map[string]string{{"type": "text", "text": m.Text}}, "timestamp": m.Ts})
+		b := historyMessage(m)
 		res.Messages = append(res.Messages, b)
 		total += len(b) + 1
 	}
@@ -432,4 +435,15 @@ func (rt *Runtime) HealthSource(ctx context.Context, sum *protocol.HealthSummary
 		recent = append(recent, protocol.HealthSummarySessionsRecentItem{Key: ss.Key, UpdatedAt: new(ss.UpdatedAt), Age: new(max(now-ss.UpdatedAt, 0))})
 	}
 	sum.Sessions.Recent = recent
+}
+
+// historyMessage is one chat.history entry: the stored message in the original's
+// transcript shape (assistant steps with their tool calls, tool results), or for a
+// text-only entry one text part.
+func historyMessage(m sessions.Message) json.RawMessage {
+	if len(m.Body) > 0 && json.Valid(m.Body) {
+		return json.RawMessage(m.Body)
+	}
+	b, _ := json.Marshal(map[string]any{"role": m.Role, "content": []map[string]string{{"type": "text", "text": m.Text}}, "timestamp": m.Ts})
+	return b
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/gatewaytest"
@@ -213,11 +214,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	e.store = store
-	be, err := backend.NewOpenAI(backend.OpenAIOptions{BaseURL: e.up.srv.URL + "/v1", Model: "test-model"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Backend: be, Store: store, SystemPrompt: "You are a test.", Model: "test-model"}
+	opts := Options{Engine: testEngine(t, e.up.srv.URL+"/v1"), Store: store, SystemPrompt: "You are a test.", Model: "test-model"}
 	if o.sender != nil {
 		opts.Sender = o.sender
 	}
@@ -429,4 +426,19 @@ func recv[T any](t *testing.T, ch chan T, what string) T {
 	}
 	var zero T
 	return zero
+}
+
+// testEngine is a tool-less engine over the OpenAI-compatible server at baseURL
+// (provider "test", model "test-model").
+func testEngine(t testing.TB, baseURL string) *Engine {
+	t.Helper()
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: map[string]llm.ProviderConfig{"test": {BaseURL: baseURL, API: llm.APIOpenAICompletions}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := reg.Resolve("test/test-model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Engine{Model: m}
 }

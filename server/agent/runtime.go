@@ -1,7 +1,9 @@
-// Package agent is the agent runtime: it runs model turns (through a backend.Backend)
-// for the `agent`, `chat.send` and `wake` methods, for hooks and for inbound provider
-// messages; keeps their transcripts in the session store; streams `agent` and `chat`
-// events; and delivers replies through a providers.Sender.
+// Package agent is the agent runtime: it runs model turns for the `agent`, `chat.send`
+// and `wake` methods, for hooks and for inbound provider messages — through an Engine
+// (a model provider and the tool loop: tool calls executed, results fed back, every
+// step stored as a structured transcript entry) or, for CLI backends, a text-only
+// backend.Backend; keeps their transcripts in the session store; streams `agent` and
+// `chat` events; and delivers replies through a providers.Sender.
 //
 // Scheduling: one run per session at a time (later ones queue, bounded per session),
 // at most MaxConcurrent runs executing across sessions, every run under a deadline.
@@ -23,6 +25,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
@@ -64,11 +67,18 @@ var (
 
 // Options configure a Runtime.
 type Options struct {
+	// Backend runs text-only turns (CLI backends); Engine, when set, runs turns through
+	// a model provider and the tool loop instead. One of them is required.
 	Backend backend.Backend
+	Engine  *Engine
 	Store   *sessions.Store
 	// Sender delivers replies (deliver, auto-reply); nil makes delivery fail clearly.
 	Sender       providers.Sender
 	SystemPrompt string
+	// Prompt, when set, builds the whole system prompt of a run (the agent's workspace
+	// files, skills) around instructions: the configured system prompt joined with the
+	// request's extra one. An error keeps the instructions alone and is logged.
+	Prompt func(ctx context.Context, sessionKey, instructions string) (string, error)
 	// Model is reported as the sessions default model ("" = unknown).
 	Model   string
 	MainKey string // the main session's key (default "main")
@@ -147,6 +157,9 @@ type Outcome struct {
 	Usage        *backend.Usage
 	FinishReason string
 	Delivered    *providers.Sent
+	// Fallbacks are the model attempts that failed before one answered (or all of
+	// them, when the run failed), with the reason of each.
+	Fallbacks []llm.Attempt
 }
 
 // Run is one agent run.
@@ -244,7 +257,8 @@ type Runtime struct {
 // ModelConfig is the part of the configuration a reload can change without a restart.
 type ModelConfig struct {
 	Backend      backend.Backend
-	Model        string // reported as the sessions default model
+	Engine       *Engine // wins over Backend when set
+	Model        string  // reported as the sessions default model
 	SystemPrompt string
 	Timeout      time.Duration // default run deadline; <= 0 keeps the current one
 }
@@ -252,8 +266,8 @@ type ModelConfig struct {
 // SetModel applies a new agent configuration to runs that start from now on; runs
 // already talking to the model finish on the one they started with.
 func (rt *Runtime) SetModel(m ModelConfig) error {
-	if m.Backend == nil {
-		return errors.New("agent: Backend is required")
+	if m.Backend == nil && m.Engine == nil {
+		return errors.New("agent: Backend or Engine is required")
 	}
 	if m.Timeout <= 0 {
 		m.Timeout = rt.modelConfig().Timeout
@@ -266,8 +280,8 @@ func (rt *Runtime) modelConfig() *ModelConfig { return rt.model.Load() }
 
 // New builds a runtime.
 func New(o Options) (*Runtime, error) {
-	if o.Backend == nil {
-		return nil, errors.New("agent: Backend is required")
+	if o.Backend == nil && o.Engine == nil {
+		return nil, errors.New("agent: Backend or Engine is required")
 	}
 	if o.Store == nil {
 		return nil, errors.New("agent: Store is required")
@@ -321,7 +335,7 @@ func New(o Options) (*Runtime, error) {
 		base: base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
 	}
-	rt.model.Store(&ModelConfig{Backend: o.Backend, Model: o.Model, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
+	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
 	return rt, nil
 }
 
@@ -528,12 +542,12 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 	}
 	var prompt, reply *sessions.Message
 	for i := range prior {
-		switch prior[i].Role {
-		case "user":
+		switch {
+		case prior[i].Role == "user":
 			if prompt == nil {
 				prompt = &prior[i]
 			}
-		case "assistant":
+		case isFinalReply(prior[i]):
 			reply = &prior[i]
 		}
 	}
@@ -630,10 +644,22 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			r.mu.Unlock()
 		}
 	}
-	msgs, err := rt.messages(tctx, r, mc.SystemPrompt)
-	var res backend.Result
-	if err == nil {
-		res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
+	var (
+		res    backend.Result
+		err    error
+		stored bool // the reply is already in the transcript (the loop stores as it goes)
+	)
+	if mc.Engine != nil {
+		var lr loopResult
+		lr, err = rt.runLoop(tctx, r, mc, rt.systemPrompt(tctx, r, mc.SystemPrompt))
+		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
+		out.Fallbacks, out.Usage, stored = lr.attempts, lr.usage, true
+	} else {
+		var msgs []backend.Message
+		msgs, err = rt.messages(tctx, r, mc.SystemPrompt)
+		if err == nil {
+			res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
+		}
 	}
 	out.EndedAt = rt.now()
 	r.mu.Lock()
@@ -652,12 +678,12 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	}
 	if out.Status == "" {
 		out.Status, out.Text, out.Usage, out.FinishReason = StatusOK, res.Text, res.Usage, res.FinishReason
-		if out.Text == "" {
+		if out.Text == "" && !stored {
 			out.Text = streamed
 		}
 		// The reply is committed before anyone is told the run finished.
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if strings.TrimSpace(out.Text) != "" {
+		if !stored && strings.TrimSpace(out.Text) != "" {
 			if _, _, err := rt.opts.Store.Append(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}); err != nil {
 				out.Status, out.Err = StatusError, fmt.Sprintf("transcript: %v", err)
 			}
@@ -698,7 +724,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 // prompt, and the prompt itself when it is ephemeral.
 func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([]backend.Message, error) {
 	var msgs []backend.Message
-	sys := strings.TrimSpace(strings.Join([]string{systemPrompt, r.req.ExtraSystemPrompt}, "\n\n"))
+	sys := rt.systemPrompt(ctx, r, systemPrompt)
 	if sys != "" {
 		msgs = append(msgs, backend.Message{Role: "system", Content: sys})
 	}
@@ -753,10 +779,18 @@ func (rt *Runtime) delta(r *Run, inc string) {
 	r.text += inc
 	text := r.text
 	r.mu.Unlock()
-	seq := rt.event(r, protocol.AgentEventStreamAssistant, map[string]any{"text": text})
+	rt.textDelta(r, text, rawMap(map[string]any{"text": text, "delta": inc}))
+}
+
+// textDelta emits the assistant event of a text increment (data carries text, the
+// step's text so far) and, at most once per ChatDeltaInterval, a chat delta with it;
+// a delivered run's reply stream (typing, partial edits) follows the same text.
+func (rt *Runtime) textDelta(r *Run, text string, data map[string]json.RawMessage) {
 	r.mu.Lock()
+	r.text = text
 	stream := r.stream
 	r.mu.Unlock()
+	seq := rt.eventRaw(r, protocol.AgentEventStreamAssistant, data)
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
 		stream.Update(ctx, text)
@@ -779,11 +813,16 @@ func (rt *Runtime) delta(r *Run, inc string) {
 
 // event broadcasts one agent event with the run's next seq and returns the seq.
 func (rt *Runtime) event(r *Run, stream protocol.AgentEventStream, data map[string]any) int64 {
+	return rt.eventRaw(r, stream, rawMap(data))
+}
+
+// eventRaw is event with data already encoded.
+func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data map[string]json.RawMessage) int64 {
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
 	r.mu.Unlock()
-	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: rawMap(data)}
+	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: data}
 	if r.SessionKey != "" {
 		k := r.SessionKey
 		ev.SessionKey = &k
@@ -1007,4 +1046,19 @@ func rawMap(m map[string]any) map[string]json.RawMessage {
 		out[k] = b
 	}
 	return out
+}
+
+// systemPrompt is the system prompt of r's turn: base joined with the request's extra
+// prompt, inside the agent's persona (Options.Prompt) when there is one.
+func (rt *Runtime) systemPrompt(ctx context.Context, r *Run, base string) string {
+	sys := systemPrompt(base, r.req.ExtraSystemPrompt)
+	if rt.opts.Prompt == nil {
+		return sys
+	}
+	p, err := rt.opts.Prompt(ctx, r.laneKey, sys)
+	if err != nil {
+		rt.log.Warn("agent: system prompt from the workspace not built; using the configured one", "session", r.laneKey, "err", err)
+		return sys
+	}
+	return p
 }

@@ -11,9 +11,12 @@ import (
 
 // Agent backend kinds.
 const (
-	BackendNone    = "none"
-	BackendOpenAI  = "openai"  // an OpenAI-compatible chat completions API
-	BackendCommand = "command" // a local program per turn (agents.defaults.cliBackends)
+	BackendNone = "none"
+	// BackendProvider is a model provider spoken to through the tool loop: an
+	// OpenAI-compatible Chat Completions API or Anthropic Messages (models.providers,
+	// or a provider the gateway knows built in).
+	BackendProvider = "provider"
+	BackendCommand  = "command" // a local program per turn (agents.defaults.cliBackends)
 )
 
 // DefaultOpenAIBaseURL is used for the built-in "openai" provider when
@@ -22,15 +25,15 @@ const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
 
 // Model is one resolved model ref ("provider/model") and the backend serving it.
 type Model struct {
-	Kind     string // BackendNone, BackendOpenAI or BackendCommand
+	Kind     string // BackendNone, BackendProvider or BackendCommand
 	ModelRef string // provider/model as written
 	Provider string // the part before the first "/"
 	ModelID  string // the part after it
 
-	// OpenAI-compatible provider (models.providers.<Provider>).
+	// Model provider (models.providers.<Provider>; empty for a built-in provider).
 	BaseURL     string
+	API         string   // models.providers.<Provider>.api ("" = openai-completions)
 	APIKey      string   // after ${VAR} substitution; "" = none
-	APIKeyEnv   string   // the built-in openai provider (no models.providers.openai): OPENAI_API_KEY
 	Temperature *float64 // agents.defaults.models[ModelRef].params.temperature
 
 	// CLI backend (agents.defaults.cliBackends.<Provider>).
@@ -54,8 +57,8 @@ type Agent struct {
 
 // ResolveAgent reads the agent setup from c. A model ref "provider/model" selects
 // its backend: a provider with a CLI backend runs that program; a provider under
-// models.providers (api openai-completions or unset) or the built-in "openai" is
-// called over the OpenAI-compatible API. Without a primary model there is no
+// models.providers (api openai-completions, anthropic-messages or unset) or a built-in
+// provider (anthropic, openai, openrouter, …) is a model provider (BackendProvider). Without a primary model there is no
 // backend (runs fail with a clear error). An unsupported provider or API is an
 // error naming the key.
 //
@@ -156,22 +159,34 @@ func resolveModel(c *genconfig.ClawdbotConfig, d *genconfig.ConfigAgentsDefaults
 	}
 	if c != nil && c.Models != nil {
 		if p, ok := c.Models.Providers[m.Provider]; ok {
-			if p.API != nil && *p.API != genconfig.ConfigModelsProvidersValueAPIOpenaiCompletions {
-				return m, fmt.Errorf("models.providers.%s.api %q is not supported (use openai-completions)", m.Provider, *p.API)
+			if p.API != nil {
+				switch *p.API {
+				case genconfig.ConfigModelsProvidersValueAPIOpenaiCompletions, genconfig.ConfigModelsProvidersValueAPIAnthropicMessages:
+					m.API = string(*p.API)
+				default:
+					return m, fmt.Errorf("models.providers.%s.api %q is not supported (use openai-completions or anthropic-messages)", m.Provider, *p.API)
+				}
 			}
-			m.Kind, m.BaseURL = BackendOpenAI, deref(p.BaseURL)
+			m.Kind, m.BaseURL = BackendProvider, deref(p.BaseURL)
 			if p.APIKey != nil {
 				m.APIKey = *p.APIKey
 			}
 			return m, nil
 		}
 	}
-	if m.Provider == "openai" {
-		m.Kind, m.BaseURL, m.APIKeyEnv = BackendOpenAI, DefaultOpenAIBaseURL, "OPENAI_API_KEY"
+	if builtinProviders[strings.ToLower(m.Provider)] {
+		m.Kind = BackendProvider
+		if m.Provider == "openai" {
+			m.BaseURL = DefaultOpenAIBaseURL
+		}
 		return m, nil
 	}
-	return m, fmt.Errorf("%s %q: provider %q is not configured (add models.providers.%s with an OpenAI-compatible baseUrl, or agents.defaults.cliBackends.%s)", key, ref, m.Provider, m.Provider, m.Provider)
+	return m, fmt.Errorf("%s %q: provider %q is not configured (add models.providers.%s with a baseUrl and api, or agents.defaults.cliBackends.%s)", key, ref, m.Provider, m.Provider, m.Provider)
 }
+
+// builtinProviders are the providers usable without models.providers (their key comes
+// from the environment, as in the original); server/agent/llm knows their endpoints.
+var builtinProviders = map[string]bool{"anthropic": true, "openai": true, "openrouter": true, "groq": true, "xai": true, "mistral": true, "cerebras": true}
 
 // LogLevels returns the slog levels of logging.level (the log file) and
 // logging.consoleLevel (stdout), as the original splits them: trace is debug,

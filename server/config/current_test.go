@@ -37,7 +37,7 @@ func TestCurrentShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Workspace != "/home/u/clawd" || a.Kind != BackendOpenAI || a.ModelID != "gpt-4o-mini" || a.BaseURL != DefaultOpenAIBaseURL || a.MaxConcurrent != 2 || a.Timeout.Seconds() != 120 {
+	if a.Workspace != "/home/u/clawd" || a.Kind != BackendProvider || a.ModelID != "gpt-4o-mini" || a.BaseURL != DefaultOpenAIBaseURL || a.MaxConcurrent != 2 || a.Timeout.Seconds() != 120 {
 		t.Fatalf("agent %+v", a)
 	}
 	if f.Config.Session.MainKey != "home" || *f.Config.Channels.Telegram.BotToken != "123:abc" {
@@ -146,7 +146,7 @@ func TestLegacyShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Kind != BackendOpenAI || a.BaseURL != "http://127.0.0.1:9/v1" || a.ModelID != "m1" || a.APIKey != "sk" || a.SystemPrompt != "hi" || a.Temperature == nil || *a.Temperature != 0.2 || a.MaxConcurrent != 3 {
+	if a.Kind != BackendProvider || a.BaseURL != "http://127.0.0.1:9/v1" || a.ModelID != "m1" || a.APIKey != "sk" || a.SystemPrompt != "hi" || a.Temperature == nil || *a.Temperature != 0.2 || a.MaxConcurrent != 3 {
 		t.Fatalf("agent %+v", a)
 	}
 	if got := f.Config.Channels.Whatsapp.AllowFrom; !reflect.DeepEqual(got, []string{"+1555"}) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
-	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
 )
@@ -76,11 +76,15 @@ func newRuntimeBackend(t *testing.T, stateDir string, history [][2]string) *runt
 			t.Fatal(err)
 		}
 	}
-	be, err := backend.NewOpenAI(backend.OpenAIOptions{BaseURL: b.llm.URL + "/v1", Model: "test-model"})
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: map[string]llm.ProviderConfig{"test": {BaseURL: b.llm.URL + "/v1", API: llm.APIOpenAICompletions}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := agent.New(agent.Options{Backend: be, Store: store, Timeout: time.Minute,
+	model, err := reg.Resolve("test/test-model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := agent.New(agent.Options{Engine: &agent.Engine{Model: model}, Store: store, Timeout: time.Minute,
 		// Every token becomes a delta, so the test can wait for each one on the page.
 		ChatDeltaInterval: time.Nanosecond})
 	if err != nil {

@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/clawgate/gateway/server/access"
-	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/config"
 )
 
@@ -124,14 +125,19 @@ func TestModelFallbacks(t *testing.T) {
 	if err != nil || len(a.Fallbacks) != 1 || a.Fallbacks[0].ModelID != "m2" {
 		t.Fatalf("agent %+v %v", a, err)
 	}
-	be, model, _, err := agentBackend(a, config.MapEnv(nil))
-	if err != nil || model != "m" {
-		t.Fatalf("backend: %v %q", err, model)
+	parts, err := newEngineParts(&services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parts.close()
+	mc, err := agentModel(&services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(nil)}, f, a, parts)
+	if err != nil || mc.Model != "m" || mc.Engine == nil {
+		t.Fatalf("model: %v %+v", err, mc)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	res, err := be.Run(ctx, backend.Request{Model: model, Messages: []backend.Message{{Role: "user", Content: "hi"}}}, nil)
-	if err != nil || res.Text != "re: hi" {
+	res, err := mc.Engine.Model.Stream(ctx, &llm.Request{Messages: []llm.Message{llm.UserText("hi", time.Now())}}, nil)
+	if err != nil || res.Message.Text() != "re: hi" || len(res.Attempts) != 1 || res.Attempts[0].Provider != "down" {
 		t.Fatalf("run: %+v %v", res, err)
 	}
 }

@@ -36,7 +36,7 @@ type running struct {
 	done    chan error
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -61,7 +61,7 @@ func startClock(t *testing.T, cfg string, clk clock.Clock) *running {
 
 // startHome runs the daemon over home (state in home/state), which may hold state
 // from an earlier run or another gateway, with the timers on clk (nil: the wall clock).
-func startHome(t *testing.T, home, cfg string, clk clock.Clock) *running {
+func startHome(t testing.TB, home, cfg string, clk clock.Clock) *running {
 	t.Helper()
 	if cfg != "" {
 		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
@@ -121,7 +121,7 @@ func (r *running) waitOutput(t *testing.T, substr string) {
 
 // client connects a v3 client with the shared harness once the port accepts again
 // (after a restart) and waits for its hello-ok.
-func (r *running) client(t *testing.T) *gatewaytest.Client {
+func (r *running) client(t testing.TB) *gatewaytest.Client {
 	t.Helper()
 	url := fmt.Sprintf("ws://127.0.0.1:%d", r.port)
 	var c *gatewaytest.Client

@@ -85,14 +85,22 @@ func (m *scriptedModel) seen(substr string) int {
 
 // scheduleConfig is a gateway with the scripted model, a Telegram bot on the test
 // server, a 30-minute heartbeat and hot reloads; extra is spliced into the top level.
-func scheduleConfig(model *scriptedModel, bot *tgtest.Server, extra string) string {
+func scheduleConfig(t *testing.T, model *scriptedModel, bot *tgtest.Server, extra string) string {
+	t.Helper()
+	// A workspace whose HEARTBEAT.md has a task: with only the template's comments the
+	// heartbeat skips its beats (as the original does), and the template is what the
+	// agent's workspace set-up writes when the file is missing.
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "HEARTBEAT.md"), []byte("# Heartbeat\n\n- Check the reminders.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return fmt.Sprintf(`{
   gateway: { mode: "local", reload: { mode: "hybrid", debounceMs: 50 } },
   models: { providers: { local: { baseUrl: %q, models: [] } } },
-  agents: { defaults: { model: { primary: "local/m" }, heartbeat: { every: "30m" } } },
+  agents: { defaults: { workspace: %q, model: { primary: "local/m" }, heartbeat: { every: "30m" } } },
   channels: { telegram: { botToken: %q, apiBaseUrl: %q, dmPolicy: "allowlist", allowFrom: ["42", "7"], streamMode: "off" } },
   %s
-}`, model.srv.URL+"/v1", bot.Token(), bot.URL(), extra)
+}`, model.srv.URL+"/v1", ws, bot.Token(), bot.URL(), extra)
 }
 
 // eventPayload waits for the next event named name and decodes its payload.
@@ -139,7 +147,7 @@ func TestScheduleEndToEnd(t *testing.T) {
 	model := newScriptedModel(t)
 	bot := tgtest.New(t, tgtest.DefaultToken)
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	r := startClock(t, scheduleConfig(model, bot, ""), clk)
+	r := startClock(t, scheduleConfig(t, model, bot, ""), clk)
 	c := r.client(t)
 
 	// Before the first heartbeat last-heartbeat has nothing to say.
@@ -246,7 +254,7 @@ func TestScheduleReload(t *testing.T) {
 	model := newScriptedModel(t)
 	bot := tgtest.New(t, tgtest.DefaultToken)
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	cfg := scheduleConfig(model, bot, "")
+	cfg := scheduleConfig(t, model, bot, "")
 	r := startClock(t, cfg, clk)
 	c := r.client(t)
 	var job protocol.CronJob
@@ -299,7 +307,7 @@ func TestRemindersThroughHeartbeat(t *testing.T) {
 	bot := tgtest.New(t, tgtest.DefaultToken)
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(t0)
-	r := startClock(t, scheduleConfig(model, bot, ""), clk)
+	r := startClock(t, scheduleConfig(t, model, bot, ""), clk)
 	c := r.client(t)
 	bot.PushUpdate(7, 7, "hi")
 	waitSent(t, bot, 1)

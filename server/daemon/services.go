@@ -16,6 +16,7 @@ import (
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/persona"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/dedupe"
 )
 
 // component is a long-lived part of the daemon (providers, agent runtime, node bridge,
@@ -60,6 +61,9 @@ type services struct {
 	list []component
 	// sender delivers through the providers (nil until they are built).
 	sender providers.Sender
+	// sendDedupe is the durable idempotency store of sends (the send method's, shared
+	// by the agent's message tool so a key delivers at most once across restarts).
+	sendDedupe *dedupe.Store
 	// inbound forwards received messages to whatever consumes them (the agent runtime).
 	inbound inboundSwitch
 	// runner starts hook runs. The agent runtime's builder sets it (builders run

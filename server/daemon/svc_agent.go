@@ -20,15 +20,26 @@ import (
 
 // agentService is the agent runtime with its session store: it serves agent, chat.*,
 // sessions.* and wake, answers inbound provider messages, and contributes the
-// sessions part of health. A config reload applies agents.defaults.model,
-// models.providers, agents.defaults.cliBackends and agents.defaults.timeoutSeconds to
-// the runs that start afterwards; the concurrency and queue bounds and session.* need
-// a process restart.
+// sessions part of health. Model providers run through the tool loop with the tools of
+// agent_engine.go; CLI backends run text-only. A config reload applies
+// agents.defaults.model, models.providers, agents.defaults.cliBackends, tools.*,
+// agents.defaults.workspace and agents.defaults.timeoutSeconds to the runs that start
+// afterwards; the concurrency and queue bounds and session.* need a process restart.
 type agentService struct {
 	s      *services
 	store  *sessions.Store
 	rt     *agent.Runtime
+	parts  *engineParts
 	cfgKey string // the agent config the runtime runs with, for reload comparisons
+	// toolsKey is models.providers and tools.* as the runtime runs with them: a change
+	// there rebuilds the model and tool set too.
+	toolsKey string
+}
+
+// toolsConfigKey identifies models.providers and tools.* of f for change detection.
+func toolsConfigKey(f *config.File) string {
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools})
+	return string(b)
 }
 
 // agentConfigKey identifies an agent config for change detection.
@@ -49,8 +60,8 @@ func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
 		return
 	}
-	key := agentConfigKey(cfg)
-	if key == a.cfgKey {
+	key, tkey := agentConfigKey(cfg), toolsConfigKey(next)
+	if key == a.cfgKey && tkey == a.toolsKey {
 		return
 	}
 	var prev config.Agent
@@ -58,16 +69,16 @@ func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 	if prev.MaxConcurrent != cfg.MaxConcurrent || !equalIntPtr(prev.MaxQueuePerSession, cfg.MaxQueuePerSession) {
 		a.s.log.Warn("agents.defaults.maxConcurrent / agents.defaults.maxQueuePerSession changed: they apply after a restart of the process")
 	}
-	be, model, sys, err := agentBackend(cfg, a.s.env)
+	mc, err := agentModel(a.s, next, cfg, a.parts)
 	if err == nil {
-		err = a.rt.SetModel(agent.ModelConfig{Backend: be, Model: model, SystemPrompt: sys, Timeout: cfg.Timeout})
+		err = a.rt.SetModel(mc)
 	}
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
 		return
 	}
-	a.cfgKey = key
-	a.s.log.Info("agent config reloaded", "backend", cfg.Kind, "model", model)
+	a.cfgKey, a.toolsKey = key, tkey
+	a.s.log.Info("agent config reloaded", "backend", cfg.Kind, "model", mc.Model)
 }
 
 func buildAgent(ctx context.Context, s *services) (component, error) {
@@ -75,8 +86,13 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	if err != nil {
 		return nil, err
 	}
-	be, model, sys, err := agentBackend(cfg, s.env)
+	parts, err := newEngineParts(s)
 	if err != nil {
+		return nil, err
+	}
+	mc, err := agentModel(s, s.file, cfg, parts)
+	if err != nil {
+		parts.close()
 		return nil, err
 	}
 	path, original := sessionStores(s.file, s.paths.StateDir)
@@ -94,14 +110,18 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	store, err := sessions.Open(ctx, sessions.Options{Path: path, Logger: s.log})
 	if err != nil {
+		parts.close()
 		return nil, err
 	}
 	opts := agent.Options{
-		Backend: be, Store: store, Sender: s.sender, SystemPrompt: sys, Model: model,
+		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model,
 		MainKey: mainKey, GlobalScope: global,
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
+	}
+	if s.persona != nil {
+		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}
 	if q := cfg.MaxQueuePerSession; q != nil {
 		opts.MaxQueuePerSession = *q
@@ -112,6 +132,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	rt, err := agent.New(opts)
 	if err != nil {
 		_ = store.Close()
+		parts.close()
 		return nil, err
 	}
 	// Events go to whichever gateway is running; between in-process restarts there is
@@ -124,57 +145,58 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
-	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt, cfgKey: agentConfigKey(cfg)}, nil
+	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
+	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file)}, nil
 }
 
-// agentBackend builds the configured backend (see config.ResolveAgent): the
-// primary model, with agents.defaults.model.fallbacks tried in order when it fails
-// before answering. Without a backend every run fails with a clear error, while
-// sessions and history still work.
-func agentBackend(cfg config.Agent, env config.Env) (be backend.Backend, model, systemPrompt string, err error) {
-	systemPrompt = cfg.SystemPrompt
-	primary, model, err := modelBackend(cfg.Model, cfg.Workspace, env)
-	if err != nil || len(cfg.Fallbacks) == 0 {
-		return primary, model, systemPrompt, err
-	}
-	fb := &backend.Fallback{Backends: []backend.Backend{primary}}
-	for _, m := range cfg.Fallbacks {
-		b, _, err := modelBackend(m, cfg.Workspace, env)
+// agentModel builds the configured model (see config.ResolveAgent): a model provider
+// runs through the tool loop (agent.Engine), a CLI backend through backend.Command; the
+// primary model first, agents.defaults.model.fallbacks in order when it fails before
+// answering. Without a model every run fails with a clear error, while sessions and
+// history still work.
+func agentModel(s *services, f *config.File, cfg config.Agent, parts *engineParts) (agent.ModelConfig, error) {
+	mc := agent.ModelConfig{SystemPrompt: cfg.SystemPrompt, Timeout: cfg.Timeout}
+	switch cfg.Kind {
+	case config.BackendProvider:
+		e, err := buildEngine(s, f, cfg, parts)
 		if err != nil {
-			return nil, "", "", err
+			return mc, err
 		}
-		fb.Backends = append(fb.Backends, b)
+		mc.Engine, mc.Model = e, cfg.ModelID
+		return mc, nil
+	case config.BackendCommand:
+		primary, err := commandBackend(cfg.Model, cfg.Workspace)
+		if err != nil {
+			return mc, err
+		}
+		mc.Backend = primary
+		if len(cfg.Fallbacks) == 0 {
+			return mc, nil
+		}
+		fb := &backend.Fallback{Backends: []backend.Backend{primary}}
+		for _, m := range cfg.Fallbacks {
+			b, err := commandBackend(m, cfg.Workspace)
+			if err != nil {
+				return mc, err
+			}
+			fb.Backends = append(fb.Backends, b)
+		}
+		mc.Backend = fb
+		return mc, nil
 	}
-	return fb, model, systemPrompt, nil
+	mc.Backend = unconfigured{}
+	return mc, nil
 }
 
-// modelBackend builds the backend of one resolved model.
-func modelBackend(m config.Model, workspace string, env config.Env) (backend.Backend, string, error) {
-	switch m.Kind {
-	case config.BackendOpenAI:
-		if m.BaseURL == "" {
-			return nil, "", fmt.Errorf("models.providers.%s.baseUrl is not set", m.Provider)
-		}
-		opts := backend.OpenAIOptions{BaseURL: m.BaseURL, Temperature: m.Temperature, Model: m.ModelID, APIKey: m.APIKey}
-		if opts.APIKey == "" && m.APIKeyEnv != "" {
-			key, ok := env(m.APIKeyEnv)
-			if !ok || key == "" {
-				// As in the original, a missing key fails the runs, not the gateway.
-				return unconfigured{why: fmt.Sprintf("no API key for %s: set %s or models.providers.%s.apiKey", m.ModelRef, m.APIKeyEnv, m.Provider)}, m.ModelID, nil
-			}
-			opts.APIKey = key
-		}
-		be, err := backend.NewOpenAI(opts)
-		return be, m.ModelID, err
-	case config.BackendCommand:
-		if m.Program == "" {
-			return nil, "", fmt.Errorf("agents.defaults.cliBackends.%s.command is not set", m.Provider)
-		}
-		be, err := backend.NewCommand(backend.CommandOptions{Program: m.Program, Args: m.Args, Env: m.Env, Dir: workspace})
-		return be, "", err
+// commandBackend builds the CLI backend of one resolved model.
+func commandBackend(m config.Model, workspace string) (backend.Backend, error) {
+	if m.Kind != config.BackendCommand {
+		return nil, fmt.Errorf("agents.defaults.model.fallbacks: %q is a model provider; a CLI backend's fallbacks must be CLI backends too", m.ModelRef)
 	}
-	return unconfigured{}, "", nil
+	if m.Program == "" {
+		return nil, fmt.Errorf("agents.defaults.cliBackends.%s.command is not set", m.Provider)
+	}
+	return backend.NewCommand(backend.CommandOptions{Program: m.Program, Args: m.Args, Env: m.Env, Dir: workspace})
 }
 
 // unconfigured is the backend of a gateway without a usable model: every run fails
@@ -200,6 +222,7 @@ func (a *agentService) attach(srv *gateway.Server, mux *methods) error {
 func (a *agentService) close(ctx context.Context) error {
 	a.s.inbound.set(nil)
 	err := a.rt.Close(ctx)
+	a.parts.close()
 	return errors.Join(err, a.store.Close())
 }
 

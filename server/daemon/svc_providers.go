@@ -90,6 +90,7 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	c.dedupe = d
+	s.sendDedupe = d
 	c.reg = providers.NewRegistry(s.log, wa, tg)
 	c.handler = messaging.New(messaging.Options{Registry: c.reg, Dedupe: d, WebLogin: wa, Logger: s.log})
 	s.sender = c.reg

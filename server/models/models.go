@@ -140,7 +140,7 @@ func (c *Catalog) List(ctx context.Context, cfg *genconfig.ClawdbotConfig) []Mod
 	sort.Strings(names)
 	for _, n := range names {
 		for _, m := range providers[n].Models {
-			cm := Model{ID: strings.TrimSpace(deref(m.ID)), Name: strings.TrimSpace(deref(m.Name)), Provider: n, Reasoning: m.Reasoning}
+			cm := Model{ID: strings.TrimSpace(m.ID), Name: strings.TrimSpace(m.Name), Provider: n, Reasoning: m.Reasoning}
 			if m.ContextWindow != nil && *m.ContextWindow >= 1 {
 				cm.ContextWindow = int(*m.ContextWindow)
 			}
@@ -310,11 +310,4 @@ func (c *Catalog) query(ctx context.Context, base, apiKey string) ([]string, err
 		}
 	}
 	return ids, nil
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -30,6 +30,9 @@ import (
 const (
 	// DefaultMaxMessageBytes bounds one transcript message's text.
 	DefaultMaxMessageBytes = 256 << 10
+	// DefaultMaxBodyBytes bounds one message's structured body (tool calls, tool
+	// results with images): the JSON the original stores for it.
+	DefaultMaxBodyBytes = 4 << 20
 	// DefaultMaxMessages bounds one transcript; the oldest messages are trimmed.
 	DefaultMaxMessages = 2000
 	// DefaultMaxArchived bounds transcripts kept after sessions.reset/delete.
@@ -53,6 +56,9 @@ type Options struct {
 	// MaxMessageBytes bounds a message's text (default 256 KiB). User text over it is
 	// refused with ErrTooLarge; use Truncate for model output.
 	MaxMessageBytes int
+	// MaxBodyBytes bounds a message's Body (default DefaultMaxBodyBytes); a larger body
+	// is refused with ErrTooLarge.
+	MaxBodyBytes int
 	// MaxMessages bounds one transcript (default 2000); older messages are deleted.
 	MaxMessages int
 	// MaxArchived bounds archived transcripts (default 200); the oldest are deleted.
@@ -93,10 +99,14 @@ type Session struct {
 // Message is one transcript entry.
 type Message struct {
 	Seq   int64  // store-wide, increasing
-	Role  string // user | assistant | system
-	Text  string
-	Ts    int64 // ms since the epoch
+	Role  string // user | assistant | toolResult | system
+	Text  string // the plain text (previews, titles, text-only backends)
+	Ts    int64  // ms since the epoch
 	RunID string
+	// Body is the message as the original's transcript stores it (JSON: content parts
+	// with tool calls, tool results with details, usage, stop reason); empty for
+	// text-only entries, which read as one text part.
+	Body []byte
 }
 
 // Route is where a session's replies go by default.
@@ -138,7 +148,8 @@ CREATE TABLE IF NOT EXISTS messages (
   role TEXT NOT NULL,
   text TEXT NOT NULL,
   ts INTEGER NOT NULL,
-  run_id TEXT NOT NULL DEFAULT ''
+  run_id TEXT NOT NULL DEFAULT '',
+  body BLOB
 );
 CREATE INDEX IF NOT EXISTS messages_transcript ON messages(transcript_id, seq);
 CREATE INDEX IF NOT EXISTS messages_run ON messages(run_id) WHERE run_id != '';
@@ -154,6 +165,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.MaxMessages <= 0 {
 		opts.MaxMessages = DefaultMaxMessages
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.MaxArchived <= 0 {
 		opts.MaxArchived = DefaultMaxArchived
@@ -180,7 +194,40 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sessions: create schema in %s: %w", opts.Path, err)
 	}
+	if err := migrate(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sessions: migrate %s: %w", opts.Path, err)
+	}
 	return &Store{db: db, opts: opts, log: log}, nil
+}
+
+// migrate brings a database written by an earlier version up to the current schema.
+// Each step checks for what it adds, so it runs once and is safe to repeat.
+func migrate(ctx context.Context, db *sql.DB) error {
+	// v2: messages.body (structured messages: tool calls and results).
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('messages')`)
+	if err != nil {
+		return err
+	}
+	hasBody := false
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		hasBody = hasBody || name == "body"
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !hasBody {
+		if _, err := db.ExecContext(ctx, `ALTER TABLE messages ADD COLUMN body BLOB`); err != nil {
+			return fmt.Errorf("add messages.body: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -191,6 +238,9 @@ func (s *Store) Path() string { return s.opts.Path }
 
 // MaxMessageBytes is the per-message bound.
 func (s *Store) MaxMessageBytes() int { return s.opts.MaxMessageBytes }
+
+// MaxBodyBytes is the bound on a message's Body.
+func (s *Store) MaxBodyBytes() int { return s.opts.MaxBodyBytes }
 
 // Canonical turns a request's session key into the stored form: trimmed; "global" and
 // "unknown" and agent:<id>:<rest> keys as they are; anything else becomes
@@ -386,6 +436,13 @@ func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Ses
 	if !utf8.ValidString(m.Text) {
 		return Message{}, Session{}, errors.New("sessions: message is not valid UTF-8")
 	}
+	if len(m.Body) > s.opts.MaxBodyBytes {
+		return Message{}, Session{}, fmt.Errorf("%w: body %d bytes, limit %d", ErrTooLarge, len(m.Body), s.opts.MaxBodyBytes)
+	}
+	var body any // NULL for text-only entries
+	if len(m.Body) > 0 {
+		body = m.Body
+	}
 	var ss Session
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.opts.Now().UnixMilli()
@@ -396,8 +453,8 @@ func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Ses
 		if ss, err = s.ensureTx(ctx, tx, key, now); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO messages (transcript_id, role, text, ts, run_id) VALUES (?, ?, ?, ?, ?)`,
-			ss.ID, m.Role, m.Text, m.Ts, m.RunID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (transcript_id, role, text, ts, run_id, body) VALUES (?, ?, ?, ?, ?, ?)`,
+			ss.ID, m.Role, m.Text, m.Ts, m.RunID, body)
 		if err != nil {
 			return fmt.Errorf("sessions: append: %w", err)
 		}
@@ -457,7 +514,7 @@ func (s *Store) History(ctx context.Context, key string, limit int, upTo int64) 
 	if upTo <= 0 {
 		upTo = 1<<63 - 1
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id FROM messages
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
 		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq <= ?
 		ORDER BY seq DESC LIMIT ?`, key, upTo, limit)
 	out, err := scanMessages(rows, err)
@@ -468,7 +525,7 @@ func (s *Store) History(ctx context.Context, key string, limit int, upTo int64) 
 	return out, nil
 }
 
-// scanMessages reads the rows of a messages query (seq, role, text, ts, run_id); err
+// scanMessages reads the rows of a messages query (seq, role, text, ts, run_id, body); err
 // is the query's error.
 func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
 	if err != nil {
@@ -478,7 +535,7 @@ func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
 	out := []Message{}
 	for rows.Next() {
 		var m Message
-		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID); err != nil {
+		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID, &m.Body); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -494,7 +551,7 @@ func (s *Store) RunMessages(ctx context.Context, key, runID string) ([]Message, 
 	if runID == "" {
 		return []Message{}, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id FROM messages
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
 		WHERE run_id = ? AND transcript_id = (SELECT session_id FROM sessions WHERE key = ?)
 		ORDER BY seq`, runID, key)
 	out, err := scanMessages(rows, err)

@@ -45,6 +45,9 @@ type ClawdbotConfig struct {
 	// Skills corresponds to the JSON schema field "skills".
 	Skills *ConfigSkills `json:"skills,omitempty,omitzero"`
 
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigTools `json:"tools,omitempty,omitzero"`
+
 	// UI corresponds to the JSON schema field "ui".
 	UI *ConfigUI `json:"ui,omitempty,omitzero"`
 }
@@ -745,8 +748,14 @@ type ConfigModelsProviders map[string]struct {
 	// APIKey corresponds to the JSON schema field "apiKey".
 	APIKey *string `json:"apiKey,omitempty,omitzero"`
 
+	// AuthHeader corresponds to the JSON schema field "authHeader".
+	AuthHeader *bool `json:"authHeader,omitempty,omitzero"`
+
 	// BaseURL corresponds to the JSON schema field "baseUrl".
 	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigModelsProvidersValueHeaders `json:"headers,omitempty,omitzero"`
 
 	// Models corresponds to the JSON schema field "models".
 	Models []ConfigModelsProvidersValueModelsElem `json:"models,omitempty,omitzero"`
@@ -761,19 +770,90 @@ const ConfigModelsProvidersValueAPIGoogleGenerativeAi ConfigModelsProvidersValue
 const ConfigModelsProvidersValueAPIOpenaiCompletions ConfigModelsProvidersValueAPI = "openai-completions"
 const ConfigModelsProvidersValueAPIOpenaiResponses ConfigModelsProvidersValueAPI = "openai-responses"
 
+type ConfigModelsProvidersValueHeaders map[string]string
+
 type ConfigModelsProvidersValueModelsElem struct {
+	// API corresponds to the JSON schema field "api".
+	API *ConfigModelsProvidersValueModelsElemAPI `json:"api,omitempty,omitzero"`
+
+	// Compat corresponds to the JSON schema field "compat".
+	Compat *ConfigModelsProvidersValueModelsElemCompat `json:"compat,omitempty,omitzero"`
+
 	// ContextWindow corresponds to the JSON schema field "contextWindow".
 	ContextWindow *float64 `json:"contextWindow,omitempty,omitzero"`
 
+	// Cost corresponds to the JSON schema field "cost".
+	Cost *ConfigModelsProvidersValueModelsElemCost `json:"cost,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigModelsProvidersValueModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
 	// ID corresponds to the JSON schema field "id".
-	ID *string `json:"id,omitempty,omitzero"`
+	ID string `json:"id"`
+
+	// Input corresponds to the JSON schema field "input".
+	Input []ConfigModelsProvidersValueModelsElemInputElem `json:"input,omitempty,omitzero"`
+
+	// MaxTokens corresponds to the JSON schema field "maxTokens".
+	MaxTokens *float64 `json:"maxTokens,omitempty,omitzero"`
 
 	// Name corresponds to the JSON schema field "name".
-	Name *string `json:"name,omitempty,omitzero"`
+	Name string `json:"name"`
 
 	// Reasoning corresponds to the JSON schema field "reasoning".
 	Reasoning *bool `json:"reasoning,omitempty,omitzero"`
 }
+
+type ConfigModelsProvidersValueModelsElemAPI string
+
+const ConfigModelsProvidersValueModelsElemAPIAnthropicMessages ConfigModelsProvidersValueModelsElemAPI = "anthropic-messages"
+const ConfigModelsProvidersValueModelsElemAPIBedrockConverseStream ConfigModelsProvidersValueModelsElemAPI = "bedrock-converse-stream"
+const ConfigModelsProvidersValueModelsElemAPIGithubCopilot ConfigModelsProvidersValueModelsElemAPI = "github-copilot"
+const ConfigModelsProvidersValueModelsElemAPIGoogleGenerativeAi ConfigModelsProvidersValueModelsElemAPI = "google-generative-ai"
+const ConfigModelsProvidersValueModelsElemAPIOpenaiCompletions ConfigModelsProvidersValueModelsElemAPI = "openai-completions"
+const ConfigModelsProvidersValueModelsElemAPIOpenaiResponses ConfigModelsProvidersValueModelsElemAPI = "openai-responses"
+
+type ConfigModelsProvidersValueModelsElemCompat struct {
+	// MaxTokensField corresponds to the JSON schema field "maxTokensField".
+	MaxTokensField *ConfigModelsProvidersValueModelsElemCompatMaxTokensField `json:"maxTokensField,omitempty,omitzero"`
+
+	// SupportsDeveloperRole corresponds to the JSON schema field
+	// "supportsDeveloperRole".
+	SupportsDeveloperRole *bool `json:"supportsDeveloperRole,omitempty,omitzero"`
+
+	// SupportsReasoningEffort corresponds to the JSON schema field
+	// "supportsReasoningEffort".
+	SupportsReasoningEffort *bool `json:"supportsReasoningEffort,omitempty,omitzero"`
+
+	// SupportsStore corresponds to the JSON schema field "supportsStore".
+	SupportsStore *bool `json:"supportsStore,omitempty,omitzero"`
+}
+
+type ConfigModelsProvidersValueModelsElemCompatMaxTokensField string
+
+const ConfigModelsProvidersValueModelsElemCompatMaxTokensFieldMaxCompletionTokens ConfigModelsProvidersValueModelsElemCompatMaxTokensField = "max_completion_tokens"
+const ConfigModelsProvidersValueModelsElemCompatMaxTokensFieldMaxTokens ConfigModelsProvidersValueModelsElemCompatMaxTokensField = "max_tokens"
+
+type ConfigModelsProvidersValueModelsElemCost struct {
+	// CacheRead corresponds to the JSON schema field "cacheRead".
+	CacheRead *float64 `json:"cacheRead,omitempty,omitzero"`
+
+	// CacheWrite corresponds to the JSON schema field "cacheWrite".
+	CacheWrite *float64 `json:"cacheWrite,omitempty,omitzero"`
+
+	// Input corresponds to the JSON schema field "input".
+	Input *float64 `json:"input,omitempty,omitzero"`
+
+	// Output corresponds to the JSON schema field "output".
+	Output *float64 `json:"output,omitempty,omitzero"`
+}
+
+type ConfigModelsProvidersValueModelsElemHeaders map[string]string
+
+type ConfigModelsProvidersValueModelsElemInputElem string
+
+const ConfigModelsProvidersValueModelsElemInputElemImage ConfigModelsProvidersValueModelsElemInputElem = "image"
+const ConfigModelsProvidersValueModelsElemInputElemText ConfigModelsProvidersValueModelsElemInputElem = "text"
 
 type ConfigSession struct {
 	// DmScope corresponds to the JSON schema field "dmScope".
@@ -842,6 +922,84 @@ const ConfigSkillsInstallNodeManagerYarn ConfigSkillsInstallNodeManager = "yarn"
 type ConfigSkillsLoad struct {
 	// ExtraDirs corresponds to the JSON schema field "extraDirs".
 	ExtraDirs []string `json:"extraDirs,omitempty,omitzero"`
+}
+
+type ConfigTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Exec corresponds to the JSON schema field "exec".
+	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
+
+	// Profile corresponds to the JSON schema field "profile".
+	Profile *ConfigToolsProfile `json:"profile,omitempty,omitzero"`
+
+	// Web corresponds to the JSON schema field "web".
+	Web *ConfigToolsWeb `json:"web,omitempty,omitzero"`
+}
+
+type ConfigToolsExec struct {
+	// Ask corresponds to the JSON schema field "ask".
+	Ask *ConfigToolsExecAsk `json:"ask,omitempty,omitzero"`
+
+	// BackgroundMs corresponds to the JSON schema field "backgroundMs".
+	BackgroundMs *int `json:"backgroundMs,omitempty,omitzero"`
+
+	// PathPrepend corresponds to the JSON schema field "pathPrepend".
+	PathPrepend []string `json:"pathPrepend,omitempty,omitzero"`
+
+	// SafeBins corresponds to the JSON schema field "safeBins".
+	SafeBins []string `json:"safeBins,omitempty,omitzero"`
+
+	// Security corresponds to the JSON schema field "security".
+	Security *ConfigToolsExecSecurity `json:"security,omitempty,omitzero"`
+
+	// TimeoutSec corresponds to the JSON schema field "timeoutSec".
+	TimeoutSec *int `json:"timeoutSec,omitempty,omitzero"`
+}
+
+type ConfigToolsExecAsk string
+
+const ConfigToolsExecAskAlways ConfigToolsExecAsk = "always"
+const ConfigToolsExecAskOff ConfigToolsExecAsk = "off"
+const ConfigToolsExecAskOnMiss ConfigToolsExecAsk = "on-miss"
+
+type ConfigToolsExecSecurity string
+
+const ConfigToolsExecSecurityAllowlist ConfigToolsExecSecurity = "allowlist"
+const ConfigToolsExecSecurityDeny ConfigToolsExecSecurity = "deny"
+const ConfigToolsExecSecurityFull ConfigToolsExecSecurity = "full"
+
+type ConfigToolsProfile string
+
+const ConfigToolsProfileCoding ConfigToolsProfile = "coding"
+const ConfigToolsProfileFull ConfigToolsProfile = "full"
+const ConfigToolsProfileMessaging ConfigToolsProfile = "messaging"
+const ConfigToolsProfileMinimal ConfigToolsProfile = "minimal"
+
+type ConfigToolsWeb struct {
+	// Fetch corresponds to the JSON schema field "fetch".
+	Fetch *ConfigToolsWebFetch `json:"fetch,omitempty,omitzero"`
+}
+
+type ConfigToolsWebFetch struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MaxRedirects corresponds to the JSON schema field "maxRedirects".
+	MaxRedirects *int `json:"maxRedirects,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// UserAgent corresponds to the JSON schema field "userAgent".
+	UserAgent *string `json:"userAgent,omitempty,omitzero"`
 }
 
 type ConfigUI struct {

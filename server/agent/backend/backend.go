@@ -1,8 +1,8 @@
-// Package backend runs one model turn for the agent runtime and streams the
-// assistant's text as it arrives. Two implementations exist: OpenAI speaks the
-// OpenAI-compatible Chat Completions streaming API (OpenAI, Ollama, vLLM,
-// llama.cpp's server, LM Studio), and Command runs a local program (for
-// `claude -p`-style CLIs) and streams its stdout.
+// Package backend runs one text-only model turn for the agent runtime and streams the
+// assistant's text as it arrives: Command runs a local program per turn (the CLI
+// backends of agents.defaults.cliBackends, `claude -p`-style) and streams its stdout.
+// Model providers (OpenAI-compatible, Anthropic) do not come through here: they run
+// through server/agent/llm and the tool loop.
 package backend
 
 import (

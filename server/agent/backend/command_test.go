@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// waitLimit bounds how long a test waits for the backend.
+const waitLimit = 5 * time.Second
+
 // script writes a bash script to a temp dir and returns a Command running it
 // via bash (running bash directly avoids ETXTBSY on freshly written files).
 func script(t *testing.T, body string, mod func(*CommandOptions)) *Command {

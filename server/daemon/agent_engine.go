@@ -1,0 +1,293 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/agent"
+	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/execapprove"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/dedupe"
+)
+
+// DefaultWorkspaceRel is the agent's workspace under the home directory when
+// agents.defaults.workspace is unset (the original's ~/clawd).
+const DefaultWorkspaceRel = "clawd"
+
+// engineParts are the long-lived pieces the tool sets of all runs share: the process
+// registry exec and process use (its background jobs outlive a run, and a reload) and the
+// exec gate. They live as long as the agent service.
+type engineParts struct {
+	procs *tools.Processes
+	gate  *execapprove.Gate
+}
+
+func newEngineParts(s *services) (*engineParts, error) {
+	// The approvals file the wire's exec.approvals.* methods edit (buildApprovals), so an
+	// allow-always from a client and the gate read one file.
+	home := s.home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	store := s.approvalsStore
+	if store == nil {
+		store = execapprove.NewStore(execapprove.DefaultPath(home), filepath.Join(home, execapprove.DefaultSocketRel))
+	}
+	gopts := execapprove.GateOptions{Store: store, Home: home, Logger: s.log}
+	if s.approvals != nil {
+		gopts.Asker = s.approvals
+	}
+	gate, err := execapprove.NewGate(gopts)
+	if err != nil {
+		return nil, err
+	}
+	return &engineParts{procs: tools.NewProcesses(tools.ProcessOptions{}), gate: gate}, nil
+}
+
+func (p *engineParts) close() {
+	if p != nil {
+		p.procs.Close()
+	}
+}
+
+// providerTable converts models.providers to the model registry's table.
+func providerTable(c *genconfig.ClawdbotConfig) map[string]llm.ProviderConfig {
+	out := map[string]llm.ProviderConfig{}
+	if c == nil || c.Models == nil {
+		return out
+	}
+	for id, p := range c.Models.Providers {
+		pc := llm.ProviderConfig{BaseURL: deref(p.BaseURL), APIKey: deref(p.APIKey), Headers: p.Headers}
+		if p.API != nil {
+			pc.API = llm.API(*p.API)
+		}
+		if p.AuthHeader != nil {
+			pc.AuthHeader = *p.AuthHeader
+		}
+		for _, m := range p.Models {
+			mc := llm.ModelConfig{ID: m.ID, Name: m.Name, Headers: m.Headers}
+			if m.API != nil {
+				mc.API = llm.API(*m.API)
+			}
+			if m.Reasoning != nil {
+				mc.Reasoning = *m.Reasoning
+			}
+			for _, in := range m.Input {
+				mc.Input = append(mc.Input, string(in))
+			}
+			if m.ContextWindow != nil {
+				mc.ContextWindow = int(*m.ContextWindow)
+			}
+			if m.MaxTokens != nil {
+				mc.MaxTokens = int(*m.MaxTokens)
+			}
+			if c := m.Cost; c != nil {
+				mc.Cost = llm.ModelCost{Input: derefF(c.Input), Output: derefF(c.Output), CacheRead: derefF(c.CacheRead), CacheWrite: derefF(c.CacheWrite)}
+			}
+			pc.Models = append(pc.Models, mc)
+		}
+		out[id] = pc
+	}
+	return out
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func derefF(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// buildEngine builds the tool-loop engine of a provider-kind agent config: the model
+// chain (primary, then fallbacks in order) and the per-run tool set under
+// tools.profile / allow / deny.
+func buildEngine(s *services, f *config.File, cfg config.Agent, parts *engineParts) (*agent.Engine, error) {
+	getenv := func(k string) string {
+		v, _ := s.env(k)
+		return v
+	}
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: providerTable(&f.Config), Getenv: getenv})
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, m := range cfg.Fallbacks {
+		if m.Kind != config.BackendProvider {
+			return nil, fmt.Errorf("agents.defaults.model.fallbacks: %q is a CLI backend; a model provider's fallbacks must be model providers too", m.ModelRef)
+		}
+		refs = append(refs, m.ModelRef)
+	}
+	chain, err := reg.Chain(cfg.ModelRef, refs)
+	if err != nil {
+		return nil, err
+	}
+	chain.Logger = s.log
+
+	wsDir := cfg.Workspace
+	if wsDir == "" {
+		home, _ := os.UserHomeDir()
+		wsDir = filepath.Join(home, DefaultWorkspaceRel)
+	}
+
+	tc := f.Config.Tools
+	if tc == nil {
+		tc = &genconfig.ConfigTools{}
+	}
+	global := &tools.PolicyConfig{Allow: tc.Allow, Deny: tc.Deny}
+	if tc.Profile != nil {
+		global.Profile = string(*tc.Profile)
+	}
+	execOpts := tools.ExecOptions{Gate: parts.gate, Processes: parts.procs, AgentID: "main"}
+	if e := tc.Exec; e != nil {
+		if e.Security != nil {
+			execOpts.Security = execapprove.ParseSecurity(string(*e.Security))
+		}
+		if e.Ask != nil {
+			execOpts.Ask = execapprove.ParseAsk(string(*e.Ask))
+		}
+		if e.TimeoutSec != nil && *e.TimeoutSec > 0 {
+			execOpts.Timeout = time.Duration(*e.TimeoutSec) * time.Second
+		}
+		if e.BackgroundMs != nil && *e.BackgroundMs > 0 {
+			execOpts.YieldMs = *e.BackgroundMs
+		}
+		execOpts.PathPrepend, execOpts.SafeBins = e.PathPrepend, e.SafeBins
+	}
+	fetchOpts := tools.WebFetchOptions{}
+	fetchEnabled := true
+	if tc.Web != nil && tc.Web.Fetch != nil {
+		wf := tc.Web.Fetch
+		if wf.Enabled != nil {
+			fetchEnabled = *wf.Enabled
+		}
+		if wf.MaxChars != nil {
+			fetchOpts.MaxChars = *wf.MaxChars
+		}
+		if wf.TimeoutSeconds != nil {
+			fetchOpts.Timeout = time.Duration(*wf.TimeoutSeconds) * time.Second
+		}
+		if wf.MaxRedirects != nil {
+			fetchOpts.MaxRedirects = *wf.MaxRedirects
+			if *wf.MaxRedirects == 0 {
+				fetchOpts.MaxRedirects = -1 // 0 = follow none
+			}
+		}
+		fetchOpts.UserAgent = deref(wf.UserAgent)
+	}
+	primary := chain.Primary()
+	sender, dedup := s.sender, s.sendDedupe
+	var nodeAPI tools.Nodes
+	if reg := s.liveNodes(); reg != nil {
+		nodeAPI = agentNodes{reg: reg, store: s.nodeStore}
+		execOpts.Nodes = nodeAPI
+	}
+	log := s.log
+
+	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
+		// The workspace is opened per run: a reload may move it, and a run keeps the
+		// root it started with until it ends.
+		ws, err := tools.OpenWorkspace(wsDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup := func() { _ = ws.Close() }
+		var list []*tools.Tool
+		add := func(t *tools.Tool, err error) error {
+			if err != nil {
+				return err
+			}
+			list = append(list, t)
+			return nil
+		}
+		eo := execOpts
+		eo.Workspace = ws.Dir()
+		eo.SessionKey, eo.ScopeKey = run.SessionKey, run.SessionKey
+		errs := []error{
+			add(tools.ReadTool(ws)), add(tools.WriteTool(ws)), add(tools.EditTool(ws)), add(tools.ApplyPatchTool(ws)),
+			add(tools.ExecTool(eo)), add(tools.ProcessTool(parts.procs, run.SessionKey)),
+		}
+		if fetchEnabled {
+			errs = append(errs, add(tools.WebFetchTool(fetchOpts)))
+		}
+		if sender != nil {
+			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
+				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))
+		}
+		if nodeAPI != nil {
+			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
+				Ask: execOpts.Ask, AgentID: "main", SessionKey: run.SessionKey})), add(tools.CanvasTool(nodeAPI)))
+		}
+		if run.Sessions != nil {
+			st, err := tools.SessionsTools(tools.SessionsOptions{Sessions: run.Sessions, SessionKey: run.SessionKey, Channel: run.Channel,
+				MainKey: run.MainKey, Scope: run.RunID})
+			errs = append(errs, err)
+			list = append(list, st...)
+		}
+		if err := errors.Join(errs...); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		set, err := tools.NewSet(list...)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		layers, warnings := tools.Layers(global, nil, primary.Provider, primary.Model, set.Names())
+		for _, w := range warnings {
+			log.Warn("tools policy: " + w)
+		}
+		return set.Filter(layers...), cleanup, nil
+	}
+	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature}, nil
+}
+
+// providerSender is the message tool's way out: the providers' sender behind the send
+// method's durable dedupe store, so a tool call's key delivers at most once even across
+// a restart (the tool deduplicates in memory as well).
+type providerSender struct {
+	s     providers.Sender
+	dedup *dedupe.Store
+}
+
+func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (tools.MessageSent, error) {
+	send := func(ctx context.Context) (json.RawMessage, error) {
+		sent, err := p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, GifPlayback: m.GifPlayback, AccountID: m.AccountID})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(tools.MessageSent{MessageID: sent.MessageID, ChatID: sent.ChatID, ToJID: sent.ToJID})
+	}
+	var (
+		raw json.RawMessage
+		err error
+	)
+	if p.dedup != nil && m.IdempotencyKey != "" {
+		raw, _, err = p.dedup.Do(ctx, "send:"+m.IdempotencyKey, send)
+	} else {
+		raw, err = send(ctx)
+	}
+	if err != nil {
+		return tools.MessageSent{}, err
+	}
+	var out tools.MessageSent
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return tools.MessageSent{}, fmt.Errorf("message: send result: %w", err)
+	}
+	return out, nil
+}
