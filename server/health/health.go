@@ -51,7 +51,13 @@ type Options struct {
 	// restart passes the old cache's Version() so the counter keeps growing (§4.1).
 	InitialVersion int64
 	Logger         *slog.Logger // failed background refreshes are logged here; default slog.Default()
+	// AfterFunc schedules the trailing refresh of a throttled Nudge; default
+	// time.AfterFunc. Tests inject one they fire by hand.
+	AfterFunc func(d time.Duration, f func()) Stopper
 }
+
+// Stopper is the part of *time.Timer a Cache uses.
+type Stopper interface{ Stop() bool }
 
 // call is one refresh run; done is closed when sum/err are set.
 type call struct {
@@ -69,6 +75,7 @@ type Cache struct {
 	now       Clock
 	onRefresh func(protocol.HealthSummary, int64)
 	log       *slog.Logger
+	afterFunc func(time.Duration, func()) Stopper
 
 	ctx    context.Context // passed to the Refresher; cancelled by Close
 	cancel context.CancelFunc
@@ -81,6 +88,7 @@ type Cache struct {
 	version  int64
 	inflight *call
 	closed   bool
+	trailing Stopper // the scheduled refresh of a throttled Nudge, or nil
 
 	// testHookWaiting, when set, is called by a caller about to wait on a refresh.
 	testHookWaiting func()
@@ -103,6 +111,9 @@ func New(r Refresher, o Options) *Cache {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) Stopper { return time.AfterFunc(d, f) }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Cache{
 		refresh:   r,
@@ -111,6 +122,7 @@ func New(r Refresher, o Options) *Cache {
 		now:       o.Now,
 		onRefresh: o.OnRefresh,
 		log:       o.Logger,
+		afterFunc: o.AfterFunc,
 		ctx:       ctx,
 		cancel:    cancel,
 		version:   o.InitialVersion,
@@ -156,12 +168,33 @@ func (c *Cache) Get(ctx context.Context, force bool) (protocol.HealthSummary, er
 	}
 }
 
-// Nudge starts a background refresh unless one is running or the cached summary is
-// younger than MinRefreshInterval. It never waits.
+// Nudge asks for a refresh soon without waiting: one starts now unless one is running
+// (its result is still to come) or the cached summary is younger than
+// MinRefreshInterval, in which case one is scheduled for when the interval is over.
+// However many Nudges come in a burst, at most one refresh per interval runs, and each
+// Nudge is followed by a completed refresh (the gateway nudges on every connect, so
+// every new client hears a health event shortly after hello-ok, as in the reference).
 func (c *Cache) Nudge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.inflight != nil || (c.has && c.minGap > 0 && c.now().Sub(c.at) < c.minGap) {
+	if c.closed || c.inflight != nil || c.trailing != nil {
+		return
+	}
+	if c.has && c.minGap > 0 {
+		if wait := c.minGap - c.now().Sub(c.at); wait > 0 {
+			c.trailing = c.afterFunc(wait, c.fireTrailing)
+			return
+		}
+	}
+	c.startLocked()
+}
+
+// fireTrailing runs the refresh a throttled Nudge scheduled.
+func (c *Cache) fireTrailing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trailing = nil
+	if c.closed || c.inflight != nil {
 		return
 	}
 	c.startLocked()
@@ -198,6 +231,10 @@ func (c *Cache) Version() int64 {
 func (c *Cache) Close() {
 	c.mu.Lock()
 	c.closed = true
+	if c.trailing != nil {
+		c.trailing.Stop()
+		c.trailing = nil
+	}
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
