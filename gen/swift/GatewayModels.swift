@@ -307,6 +307,37 @@ public enum AgentEventStream: String, Codable, Sendable, CaseIterable {
     case compaction = "compaction"
 }
 
+/// One agent in the protocol-3 health shape.
+public struct AgentHealth: Codable, Sendable {
+    public let agentId: String
+    public let heartbeat: HeartbeatSummary
+    public let isDefault: Bool
+    public let name: String?
+    public let sessions: HealthSummarySessions
+
+    public init(
+        agentId: String,
+        heartbeat: HeartbeatSummary,
+        isDefault: Bool,
+        name: String? = nil,
+        sessions: HealthSummarySessions
+    ) {
+        self.agentId = agentId
+        self.heartbeat = heartbeat
+        self.isDefault = isDefault
+        self.name = name
+        self.sessions = sessions
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case heartbeat
+        case isDefault
+        case name
+        case sessions
+    }
+}
+
 /// Protocol 3 agent parameters.
 public struct AgentParams: Codable, Sendable {
     /// Provider account selector.
@@ -478,6 +509,33 @@ public enum AgentResultStatus: String, Codable, Sendable, CaseIterable {
     case timeout = "timeout"
 }
 
+/// One agent's sessions in the status summary.
+public struct AgentSessionsStatus: Codable, Sendable {
+    public let agentId: String
+    public let count: Int
+    public let path: String
+    public let recent: [SessionStatus]
+
+    public init(
+        agentId: String,
+        count: Int,
+        path: String,
+        recent: [SessionStatus]
+    ) {
+        self.agentId = agentId
+        self.count = count
+        self.path = path
+        self.recent = recent
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case count
+        case path
+        case recent
+    }
+}
+
 /// The run to wait for.
 public struct AgentWaitParams: Codable, Sendable {
     public let runId: String
@@ -538,6 +596,84 @@ public enum AgentWaitResultStatus: String, Codable, Sendable, CaseIterable {
     case ok = "ok"
     case error = "error"
     case timeout = "timeout"
+}
+
+/// One channel account in the protocol-3 health shape.
+public struct ChannelAccountHealth: Codable, Sendable {
+    public let accountId: String
+    public let authAgeMs: Int?
+    public let configured: Bool
+    public let lastProbeAt: Int?
+    /// WhatsApp: credentials are stored.
+    public let linked: Bool?
+    /// The channel's probe result (Telegram getMe).
+    public let probe: AnyCodable?
+
+    public init(
+        accountId: String,
+        authAgeMs: Int? = nil,
+        configured: Bool,
+        lastProbeAt: Int? = nil,
+        linked: Bool? = nil,
+        probe: AnyCodable? = nil
+    ) {
+        self.accountId = accountId
+        self.authAgeMs = authAgeMs
+        self.configured = configured
+        self.lastProbeAt = lastProbeAt
+        self.linked = linked
+        self.probe = probe
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case authAgeMs
+        case configured
+        case lastProbeAt
+        case linked
+        case probe
+    }
+}
+
+/// A channel in the protocol-3 health shape: the default account's fields plus every account.
+public struct ChannelHealth: Codable, Sendable {
+    public let accountId: String
+    /// Every account by id.
+    public let accounts: [String: ChannelAccountHealth]?
+    public let authAgeMs: Int?
+    public let configured: Bool
+    public let lastProbeAt: Int?
+    public let linked: Bool?
+    /// The channel's probe result.
+    public let probe: AnyCodable?
+
+    public init(
+        accountId: String,
+        accounts: [String: ChannelAccountHealth]? = nil,
+        authAgeMs: Int? = nil,
+        configured: Bool,
+        lastProbeAt: Int? = nil,
+        linked: Bool? = nil,
+        probe: AnyCodable? = nil
+    ) {
+        self.accountId = accountId
+        self.accounts = accounts
+        self.authAgeMs = authAgeMs
+        self.configured = configured
+        self.lastProbeAt = lastProbeAt
+        self.linked = linked
+        self.probe = probe
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case accounts
+        case authAgeMs
+        case configured
+        case lastProbeAt
+        case linked
+        case probe
+    }
 }
 
 /// Probe options.
@@ -1773,11 +1909,22 @@ public struct HealthParams: Codable, Sendable {
 
 /// The health snapshot.
 public struct HealthSummary: Codable, Sendable {
+    /// One entry per agent: heartbeat and its sessions summary.
+    public let agents: [AgentHealth]?
+    /// Display label per channel id.
+    public let channelLabels: [String: String]?
+    /// Channel ids in display order.
+    public let channelOrder: [String]?
+    /// Protocol-3 shape: one entry per channel id (whatsapp, telegram), the default account's summary with
+    /// every account under accounts.
+    public let channels: [String: ChannelHealth]?
     /// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
     /// broken or gone: the gateway keeps running on the last good config, and error says why.
     public let config: HealthSummaryConfig?
     /// Open WebSocket connections.
     public let connections: Int?
+    /// The default agent (main).
+    public let defaultAgentId: String?
     /// Discord is not implemented by this gateway; always unconfigured. Kept for clients that read it.
     public let discord: HealthSummaryDiscord?
     /// How long the refresh took.
@@ -1785,7 +1932,6 @@ public struct HealthSummary: Codable, Sendable {
     public let heartbeatSeconds: Int
     /// Every configured provider is healthy.
     public let ok: Bool
-    /// Session store summary.
     public let sessions: HealthSummarySessions
     /// Telegram bot state.
     public let telegram: HealthSummaryTelegram
@@ -1797,8 +1943,13 @@ public struct HealthSummary: Codable, Sendable {
     public let web: HealthSummaryWeb
 
     public init(
+        agents: [AgentHealth]? = nil,
+        channelLabels: [String: String]? = nil,
+        channelOrder: [String]? = nil,
+        channels: [String: ChannelHealth]? = nil,
         config: HealthSummaryConfig? = nil,
         connections: Int? = nil,
+        defaultAgentId: String? = nil,
         discord: HealthSummaryDiscord? = nil,
         durationMs: Int,
         heartbeatSeconds: Int,
@@ -1809,8 +1960,13 @@ public struct HealthSummary: Codable, Sendable {
         uptimeMs: Int? = nil,
         web: HealthSummaryWeb
     ) {
+        self.agents = agents
+        self.channelLabels = channelLabels
+        self.channelOrder = channelOrder
+        self.channels = channels
         self.config = config
         self.connections = connections
+        self.defaultAgentId = defaultAgentId
         self.discord = discord
         self.durationMs = durationMs
         self.heartbeatSeconds = heartbeatSeconds
@@ -1823,8 +1979,13 @@ public struct HealthSummary: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case agents
+        case channelLabels
+        case channelOrder
+        case channels
         case config
         case connections
+        case defaultAgentId
         case discord
         case durationMs
         case heartbeatSeconds
@@ -1912,6 +2073,7 @@ public struct HealthSummarySessions: Codable, Sendable {
     }
 }
 
+/// A recently updated session.
 public struct HealthSummarySessionsRecentItem: Codable, Sendable {
     public let age: Int?
     public let key: String
@@ -2018,6 +2180,94 @@ public struct HealthSummaryWebConnect: Codable, Sendable {
         case error
         case ok
         case status
+    }
+}
+
+/// One agent's heartbeat in the status summary.
+public struct HeartbeatStatus: Codable, Sendable {
+    public let agentId: String
+    public let enabled: Bool
+    /// The interval as configured, or disabled.
+    public let every: String
+    public let everyMs: Int?
+
+    public init(
+        agentId: String,
+        enabled: Bool,
+        every: String,
+        everyMs: Int?
+    ) {
+        self.agentId = agentId
+        self.enabled = enabled
+        self.every = every
+        self.everyMs = everyMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case enabled
+        case every
+        case everyMs
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.agentId, forKey: .agentId)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.every, forKey: .every)
+        try container.encode(self.everyMs, forKey: .everyMs)
+    }
+}
+
+/// An agent's heartbeat settings.
+public struct HeartbeatSummary: Codable, Sendable {
+    public let ackMaxChars: Int?
+    public let enabled: Bool
+    /// The interval as configured (30m), or disabled.
+    public let every: String
+    /// The interval; null when disabled.
+    public let everyMs: Int?
+    public let model: String?
+    public let prompt: String?
+    public let target: String?
+
+    public init(
+        ackMaxChars: Int? = nil,
+        enabled: Bool,
+        every: String,
+        everyMs: Int?,
+        model: String? = nil,
+        prompt: String? = nil,
+        target: String? = nil
+    ) {
+        self.ackMaxChars = ackMaxChars
+        self.enabled = enabled
+        self.every = every
+        self.everyMs = everyMs
+        self.model = model
+        self.prompt = prompt
+        self.target = target
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ackMaxChars
+        case enabled
+        case every
+        case everyMs
+        case model
+        case prompt
+        case target
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(self.ackMaxChars, forKey: .ackMaxChars)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.every, forKey: .every)
+        try container.encode(self.everyMs, forKey: .everyMs)
+        try container.encodeIfPresent(self.model, forKey: .model)
+        try container.encodeIfPresent(self.prompt, forKey: .prompt)
+        try container.encodeIfPresent(self.target, forKey: .target)
     }
 }
 
@@ -3940,6 +4190,8 @@ public struct SessionStatus: Codable, Sendable {
     public let abortedLastRun: Bool?
     /// ms since updatedAt.
     public let age: Int?
+    /// The agent the session belongs to.
+    public let agentId: String?
     public let contextTokens: Int?
     public let elevatedLevel: String?
     /// Short markers such as system, aborted, verbose:on.
@@ -3965,6 +4217,7 @@ public struct SessionStatus: Codable, Sendable {
     public init(
         abortedLastRun: Bool? = nil,
         age: Int?,
+        agentId: String? = nil,
         contextTokens: Int?,
         elevatedLevel: String? = nil,
         flags: [String],
@@ -3985,6 +4238,7 @@ public struct SessionStatus: Codable, Sendable {
     ) {
         self.abortedLastRun = abortedLastRun
         self.age = age
+        self.agentId = agentId
         self.contextTokens = contextTokens
         self.elevatedLevel = elevatedLevel
         self.flags = flags
@@ -4007,6 +4261,7 @@ public struct SessionStatus: Codable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case abortedLastRun
         case age
+        case agentId
         case contextTokens
         case elevatedLevel
         case flags
@@ -4030,6 +4285,7 @@ public struct SessionStatus: Codable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encodeIfPresent(self.abortedLastRun, forKey: .abortedLastRun)
         try container.encode(self.age, forKey: .age)
+        try container.encodeIfPresent(self.agentId, forKey: .agentId)
         try container.encode(self.contextTokens, forKey: .contextTokens)
         try container.encodeIfPresent(self.elevatedLevel, forKey: .elevatedLevel)
         try container.encode(self.flags, forKey: .flags)
@@ -4330,8 +4586,14 @@ public struct StatusParams: Codable, Sendable {
 
 /// The status summary.
 public struct StatusResult: Codable, Sendable {
+    /// Protocol-3 shape: one human-readable line per channel (what providerSummary says).
+    public let channelSummary: [String]?
+    /// Protocol-3 shape: heartbeat per agent.
+    public let heartbeat: StatusResultHeartbeat?
     /// Heartbeat interval; 0 when disabled.
     public let heartbeatSeconds: Int
+    /// Protocol-3 shape: the channel linked by QR login (WhatsApp).
+    public let linkChannel: StatusResultLinkChannel?
     /// One human-readable line per provider.
     public let providerSummary: [String]
     /// System notes waiting for the next agent prompt.
@@ -4342,13 +4604,19 @@ public struct StatusResult: Codable, Sendable {
     public let web: StatusResultWeb
 
     public init(
+        channelSummary: [String]? = nil,
+        heartbeat: StatusResultHeartbeat? = nil,
         heartbeatSeconds: Int,
+        linkChannel: StatusResultLinkChannel? = nil,
         providerSummary: [String],
         queuedSystemEvents: [String],
         sessions: StatusResultSessions,
         web: StatusResultWeb
     ) {
+        self.channelSummary = channelSummary
+        self.heartbeat = heartbeat
         self.heartbeatSeconds = heartbeatSeconds
+        self.linkChannel = linkChannel
         self.providerSummary = providerSummary
         self.queuedSystemEvents = queuedSystemEvents
         self.sessions = sessions
@@ -4356,7 +4624,10 @@ public struct StatusResult: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case channelSummary
+        case heartbeat
         case heartbeatSeconds
+        case linkChannel
         case providerSummary
         case queuedSystemEvents
         case sessions
@@ -4364,31 +4635,95 @@ public struct StatusResult: Codable, Sendable {
     }
 }
 
+/// Protocol-3 shape: heartbeat per agent.
+public struct StatusResultHeartbeat: Codable, Sendable {
+    public let agents: [HeartbeatStatus]
+    public let defaultAgentId: String
+
+    public init(
+        agents: [HeartbeatStatus],
+        defaultAgentId: String
+    ) {
+        self.agents = agents
+        self.defaultAgentId = defaultAgentId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agents
+        case defaultAgentId
+    }
+}
+
+/// Protocol-3 shape: the channel linked by QR login (WhatsApp).
+public struct StatusResultLinkChannel: Codable, Sendable {
+    public let authAgeMs: Int?
+    public let id: String
+    public let label: String
+    public let linked: Bool
+
+    public init(
+        authAgeMs: Int?,
+        id: String,
+        label: String,
+        linked: Bool
+    ) {
+        self.authAgeMs = authAgeMs
+        self.id = id
+        self.label = label
+        self.linked = linked
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case authAgeMs
+        case id
+        case label
+        case linked
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.authAgeMs, forKey: .authAgeMs)
+        try container.encode(self.id, forKey: .id)
+        try container.encode(self.label, forKey: .label)
+        try container.encode(self.linked, forKey: .linked)
+    }
+}
+
 /// Session store summary.
 public struct StatusResultSessions: Codable, Sendable {
+    /// Protocol-3 shape: the summary per agent.
+    public let byAgent: [AgentSessionsStatus]?
     public let count: Int
     public let defaults: SessionModelDefaults
     /// Session store path, or (multiple).
     public let path: String
+    /// Protocol-3 shape: every session store path.
+    public let paths: [String]?
     /// Most recently updated first.
     public let recent: [SessionStatus]
 
     public init(
+        byAgent: [AgentSessionsStatus]? = nil,
         count: Int,
         defaults: SessionModelDefaults,
         path: String,
+        paths: [String]? = nil,
         recent: [SessionStatus]
     ) {
+        self.byAgent = byAgent
         self.count = count
         self.defaults = defaults
         self.path = path
+        self.paths = paths
         self.recent = recent
     }
 
     private enum CodingKeys: String, CodingKey {
+        case byAgent
         case count
         case defaults
         case path
+        case paths
         case recent
     }
 }

@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
 )
 
 // TestConnectV2ClientOffering3: a protocol-2 client block (client.name) with
@@ -58,6 +61,40 @@ func TestHealthAfterConnect(t *testing.T) {
 		// The throttle is 1s; 5s is a generous bound for a loaded machine.
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("client %d waited %v for health", i, d)
+		}
+	}
+}
+
+// TestHealthStatusShapes: health and status carry the protocol-3 fields (channels,
+// channelOrder, channelLabels, defaultAgentId, agents; linkChannel, heartbeat,
+// channelSummary, sessions.paths/byAgent) next to the v2 fields, for clients of either
+// protocol, and a v3 hello-ok carries snapshot.sessionDefaults.
+func TestHealthStatusShapes(t *testing.T) {
+	g := startGateway(t, Options{MainKey: "main"})
+	for _, params := range []map[string]any{v2Connect(nil), v3Connect(nil)} {
+		c := dial(t, g.url)
+		h := c.Handshake(params)
+		if h.Protocol == 3 {
+			sd := h.Snapshot.SessionDefaults
+			if sd == nil || sd.DefaultAgentID != "main" || sd.MainSessionKey != "agent:main:main" {
+				t.Fatalf("v3 hello-ok sessionDefaults = %+v", sd)
+			}
+		}
+		var sum protocol.HealthSummary
+		c.MustOK("health", map[string]any{"probe": true}, &sum)
+		if !slices.Equal(sum.ChannelOrder, []string{"whatsapp", "telegram"}) || sum.ChannelLabels["whatsapp"] != "WhatsApp" ||
+			sum.Channels["telegram"].AccountID != "default" || sum.Channels["whatsapp"].Accounts["default"].AccountID != "default" {
+			t.Fatalf("protocol %d health channels: %+v %+v %+v", h.Protocol, sum.ChannelOrder, sum.ChannelLabels, sum.Channels)
+		}
+		if sum.GetDefaultAgentID() != "main" || len(sum.Agents) != 1 || !sum.Agents[0].IsDefault ||
+			sum.Agents[0].Heartbeat.Every != "disabled" || sum.Agents[0].Sessions.Path != sum.Sessions.Path {
+			t.Fatalf("protocol %d health agents: %+v", h.Protocol, sum.Agents)
+		}
+		var st protocol.StatusResult
+		c.MustOK("status", nil, &st)
+		if st.GetLinkChannel().ID != "whatsapp" || st.GetHeartbeat().DefaultAgentID != "main" || len(st.GetHeartbeat().Agents) != 1 ||
+			!slices.Equal(st.ChannelSummary, st.ProviderSummary) || len(st.Sessions.ByAgent) != 1 || st.Sessions.Paths[0] != st.Sessions.Path {
+			t.Fatalf("protocol %d status: %+v", h.Protocol, st)
 		}
 	}
 }

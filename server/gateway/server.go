@@ -536,6 +536,7 @@ func (s *Server) buildHealth(ctx context.Context) (protocol.HealthSummary, error
 	for _, src := range s.healthSources {
 		src(ctx, &sum)
 	}
+	fillHealthV3(&sum)
 	return sum, nil
 }
 

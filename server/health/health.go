@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -89,6 +90,9 @@ type Cache struct {
 	inflight *call
 	closed   bool
 	trailing Stopper // the scheduled refresh of a throttled Nudge, or nil
+	// nudged is set by a Nudge during a refresh: that refresh may already have been
+	// reported, so another follows (throttled) when it finishes.
+	nudged bool
 
 	// testHookWaiting, when set, is called by a caller about to wait on a refresh.
 	testHookWaiting func()
@@ -177,9 +181,18 @@ func (c *Cache) Get(ctx context.Context, force bool) (protocol.HealthSummary, er
 func (c *Cache) Nudge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.inflight != nil || c.trailing != nil {
+	if c.closed || c.trailing != nil {
 		return
 	}
+	if c.inflight != nil {
+		c.nudged = true
+		return
+	}
+	c.nudgeLocked()
+}
+
+// nudgeLocked starts a refresh now or schedules one for the end of the interval.
+func (c *Cache) nudgeLocked() {
 	if c.has && c.minGap > 0 {
 		if wait := c.minGap - c.now().Sub(c.at); wait > 0 {
 			c.trailing = c.afterFunc(wait, c.fireTrailing)
@@ -284,6 +297,12 @@ func (c *Cache) finish(cl *call) int {
 	c.mu.Lock()
 	c.inflight = nil
 	w := cl.waiters
+	if c.nudged {
+		c.nudged = false
+		if !c.closed && c.trailing == nil {
+			c.nudgeLocked()
+		}
+	}
 	c.mu.Unlock()
 	close(cl.done)
 	return w
@@ -320,6 +339,17 @@ func cloneSummary(s protocol.HealthSummary) protocol.HealthSummary {
 			it := &s.Sessions.Recent[i]
 			it.Age = clonePtr(it.Age)
 			it.UpdatedAt = clonePtr(it.UpdatedAt)
+		}
+	}
+	// The protocol-3 fields: containers are copied, their leaves are never mutated.
+	s.Channels = maps.Clone(s.Channels)
+	s.ChannelLabels = maps.Clone(s.ChannelLabels)
+	s.ChannelOrder = slices.Clone(s.ChannelOrder)
+	s.DefaultAgentID = clonePtr(s.DefaultAgentID)
+	if s.Agents != nil {
+		s.Agents = slices.Clone(s.Agents)
+		for i := range s.Agents {
+			s.Agents[i].Sessions.Recent = slices.Clone(s.Agents[i].Sessions.Recent)
 		}
 	}
 	return s

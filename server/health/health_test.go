@@ -670,3 +670,42 @@ func TestMinRefreshInterval(t *testing.T) {
 		t.Fatalf("refresher calls after Close = %d, want 3", n)
 	}
 }
+
+// TestNudgeDuringRefresh: a Nudge while a refresh runs (whose report may already be
+// out) is followed by one more refresh after it, throttled like any other.
+func TestNudgeDuringRefresh(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var calls atomic.Int32
+	var timers manualTimers
+	release := make(chan struct{})
+	started := make(chan struct{}, 4)
+	c := New(func(context.Context) (protocol.HealthSummary, error) {
+		calls.Add(1)
+		started <- struct{}{}
+		<-release
+		return protocol.HealthSummary{Ok: true}, nil
+	}, Options{Now: func() time.Time { return now }, MinRefreshInterval: time.Second, Logger: quiet, AfterFunc: timers.AfterFunc})
+	defer c.Close()
+	c.Nudge()
+	<-started
+	c.Nudge()
+	c.Nudge()
+	release <- struct{}{}
+	// The follow-up is due at the end of the interval (the fake clock stands still).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		timers.mu.Lock()
+		n := len(timers.pending)
+		timers.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := timers.fire(); n != 1 {
+		t.Fatalf("follow-up refreshes scheduled = %d, want 1", n)
+	}
+	<-started
+	release <- struct{}{}
+	waitCalls(t, &calls, 2)
+}

@@ -274,6 +274,21 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/device.token.rotate.json#/$defs/result":
 		var v DeviceTokenRotateResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/agentHealth":
+		var v AgentHealth
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/channelAccountHealth":
+		var v ChannelAccountHealth
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/channelHealth":
+		var v ChannelHealth
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/healthSessions":
+		var v HealthSummarySessions
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/heartbeatSummary":
+		var v HeartbeatSummary
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/health.json#/$defs/params":
 		var v HealthParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -402,6 +417,12 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/sessions.reset.json#/$defs/result":
 		var v SessionsResetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/status.json#/$defs/agentSessions":
+		var v AgentSessionsStatus
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/status.json#/$defs/heartbeatStatus":
+		var v HeartbeatStatus
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/status.json#/$defs/params":
 		var v StatusParams
@@ -543,6 +564,11 @@ func SchemaRefs() []string {
 		"methods/device.token.revoke.json#/$defs/result",
 		"methods/device.token.rotate.json#/$defs/params",
 		"methods/device.token.rotate.json#/$defs/result",
+		"methods/health.json#/$defs/agentHealth",
+		"methods/health.json#/$defs/channelAccountHealth",
+		"methods/health.json#/$defs/channelHealth",
+		"methods/health.json#/$defs/healthSessions",
+		"methods/health.json#/$defs/heartbeatSummary",
 		"methods/health.json#/$defs/params",
 		"methods/health.json#/$defs/result",
 		"methods/logs.tail.json#/$defs/params",
@@ -584,6 +610,8 @@ func SchemaRefs() []string {
 		"methods/sessions.list.json#/$defs/result",
 		"methods/sessions.reset.json#/$defs/params",
 		"methods/sessions.reset.json#/$defs/result",
+		"methods/status.json#/$defs/agentSessions",
+		"methods/status.json#/$defs/heartbeatStatus",
 		"methods/status.json#/$defs/params",
 		"methods/status.json#/$defs/result",
 		"methods/status.json#/$defs/sessionStatus",
