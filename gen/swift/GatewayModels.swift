@@ -161,6 +161,15 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// talking).
     /// params TalkModeParams; result TalkModeResult; protocols 2, 3.
     case talkMode = "talk.mode"
+    /// The voice wake words the apps listen for, from <state>/settings/voicewake.json (the defaults clawd,
+    /// claude, computer when the file is missing or unreadable).
+    /// params VoicewakeGetParams; result VoicewakeGetResult; protocols 2, 3.
+    case voicewakeGet = "voicewake.get"
+    /// Replaces the voice wake words: each is trimmed, blanks are dropped, at most 32 words of at most 64
+    /// characters are kept (longer ones are cut), none left means the defaults. The file is written (temp
+    /// file + rename) before the answer, then voicewake.changed goes to every client.
+    /// params VoicewakeSetParams; result VoicewakeSetResult; protocols 2, 3.
+    case voicewakeSet = "voicewake.set"
     /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested
     /// when a request was created. Requests expire after 5 min.
     /// params NodePairRequestParams; result NodePairRequestResult; protocols 2, 3.
@@ -244,6 +253,10 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// Talk mode changed (a talk.mode call). Droppable: the next change carries the whole state.
     /// payload TalkModeEvent; protocols 2, 3.
     case talkMode = "talk.mode"
+    /// The voice wake words changed (voicewake.set). Droppable: the next change carries the whole list, and
+    /// voicewake.get reads it.
+    /// payload VoicewakeChangedEvent; protocols 2, 3.
+    case voicewakeChanged = "voicewake.changed"
     /// Protocol 3: a device pairing request was created. Only to operators with operator.pairing.
     /// Droppable.
     /// payload DevicePairRequestedEvent; protocols 3.
@@ -4989,6 +5002,75 @@ public struct TickEvent: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case ts
+    }
+}
+
+/// The wake words as stored.
+public struct VoicewakeChangedEvent: Codable, Sendable {
+    /// Wake words as stored.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
+    }
+}
+
+/// No parameters.
+public struct VoicewakeGetParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The wake words.
+public struct VoicewakeGetResult: Codable, Sendable {
+    /// Wake words, trimmed, never empty.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
+    }
+}
+
+/// The new wake words.
+public struct VoicewakeSetParams: Codable, Sendable {
+    /// Wake words; normalised as described.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
+    }
+}
+
+/// The wake words as stored.
+public struct VoicewakeSetResult: Codable, Sendable {
+    /// Wake words as stored.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
     }
 }
 

@@ -387,6 +387,30 @@ func (c Calls) TalkMode(ctx context.Context, p *TalkModeParams) (*TalkModeResult
 	return r, nil
 }
 
+// VoicewakeGet calls "voicewake.get".
+func (c Calls) VoicewakeGet(ctx context.Context, p *VoicewakeGetParams) (*VoicewakeGetResult, error) {
+	if p == nil {
+		p = &VoicewakeGetParams{}
+	}
+	r := new(VoicewakeGetResult)
+	if err := c.Caller.Call(ctx, "voicewake.get", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// VoicewakeSet calls "voicewake.set".
+func (c Calls) VoicewakeSet(ctx context.Context, p *VoicewakeSetParams) (*VoicewakeSetResult, error) {
+	if p == nil {
+		p = &VoicewakeSetParams{}
+	}
+	r := new(VoicewakeSetResult)
+	if err := c.Caller.Call(ctx, "voicewake.set", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // NodePairRequest calls "node.pair.request".
 func (c Calls) NodePairRequest(ctx context.Context, p *NodePairRequestParams) (*NodePairRequestResult, error) {
 	if p == nil {

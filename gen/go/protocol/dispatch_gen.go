@@ -461,6 +461,32 @@ func decodeTalkModeParams(d *wire.Decoder, v int) (*TalkModeParams, error) {
 	return x, nil
 }
 
+// decodeVoicewakeGetParams decodes and validates the params of "voicewake.get" for protocol v.
+func decodeVoicewakeGetParams(d *wire.Decoder, v int) (*VoicewakeGetParams, error) {
+	x := new(VoicewakeGetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("voicewake.get", err)
+	}
+	return x, nil
+}
+
+// decodeVoicewakeSetParams decodes and validates the params of "voicewake.set" for protocol v.
+func decodeVoicewakeSetParams(d *wire.Decoder, v int) (*VoicewakeSetParams, error) {
+	x := new(VoicewakeSetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("voicewake.set", err)
+	}
+	return x, nil
+}
+
 // decodeNodePairRequestParams decodes and validates the params of "node.pair.request" for protocol v.
 func decodeNodePairRequestParams(d *wire.Decoder, v int) (*NodePairRequestParams, error) {
 	x := new(NodePairRequestParams)
@@ -863,8 +889,24 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "node.pair.request":
+	case "voicewake.get":
 		if methodTable[32].In(v) {
+			x, err := decodeVoicewakeGetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "voicewake.set":
+		if methodTable[33].In(v) {
+			x, err := decodeVoicewakeSetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "node.pair.request":
+		if methodTable[34].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -872,7 +914,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -880,7 +922,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -888,7 +930,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -896,7 +938,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -904,7 +946,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -912,7 +954,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -920,7 +962,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -928,7 +970,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -936,7 +978,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err

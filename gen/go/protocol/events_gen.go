@@ -123,6 +123,16 @@ func (*TalkModeEvent) Droppable() bool {
 	return true
 }
 
+// EventName returns "voicewake.changed".
+func (*VoicewakeChangedEvent) EventName() string {
+	return "voicewake.changed"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*VoicewakeChangedEvent) Droppable() bool {
+	return true
+}
+
 // EventName returns "device.pair.requested".
 func (*DevicePairRequest) EventName() string {
 	return "device.pair.requested"

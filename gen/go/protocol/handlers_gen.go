@@ -126,6 +126,15 @@ type SystemHandler[C any] interface {
 	LogsTail(ctx context.Context, c C, p *LogsTailParams) (*LogsTailResult, error)
 }
 
+// VoicewakeHandler serves the "voicewake" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetVoicewake.
+type VoicewakeHandler[C any] interface {
+	// VoicewakeGet serves "voicewake.get".
+	VoicewakeGet(ctx context.Context, c C, p *VoicewakeGetParams) (*VoicewakeGetResult, error)
+	// VoicewakeSet serves "voicewake.set".
+	VoicewakeSet(ctx context.Context, c C, p *VoicewakeSetParams) (*VoicewakeSetResult, error)
+}
+
 // UnimplementedAgentHandler answers every "agent" method with UNAVAILABLE "<method> is not implemented
 // by this gateway yet". The Mux uses it for a group that was never set; embed it in an implementation
 // that serves only part of the group, so the gap is explicit and the answer is honest.
@@ -369,4 +378,19 @@ func (UnimplementedSystemHandler[C]) SystemEvent(context.Context, C, *SystemEven
 // LogsTail answers "logs.tail": not implemented.
 func (UnimplementedSystemHandler[C]) LogsTail(context.Context, C, *LogsTailParams) (*LogsTailResult, error) {
 	return nil, errNotImplemented("logs.tail")
+}
+
+// UnimplementedVoicewakeHandler answers every "voicewake" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedVoicewakeHandler[C any] struct{}
+
+// VoicewakeGet answers "voicewake.get": not implemented.
+func (UnimplementedVoicewakeHandler[C]) VoicewakeGet(context.Context, C, *VoicewakeGetParams) (*VoicewakeGetResult, error) {
+	return nil, errNotImplemented("voicewake.get")
+}
+
+// VoicewakeSet answers "voicewake.set": not implemented.
+func (UnimplementedVoicewakeHandler[C]) VoicewakeSet(context.Context, C, *VoicewakeSetParams) (*VoicewakeSetResult, error) {
+	return nil, errNotImplemented("voicewake.set")
 }

@@ -389,6 +389,26 @@ var methodTable = [...]MethodInfo{
 	},
 	{
 		Advertise:      true,
+		Bridge:         true,
+		Group:          "voicewake",
+		IdempotencyKey: false,
+		Name:           "voicewake.get",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         true,
+		Group:          "voicewake",
+		IdempotencyKey: false,
+		Name:           "voicewake.set",
+		Scope:          ScopeWrite,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
 		Bridge:         false,
 		Group:          "nodes",
 		IdempotencyKey: false,
@@ -556,26 +576,30 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[30]
 	case "talk.mode":
 		return &methodTable[31]
-	case "node.pair.request":
+	case "voicewake.get":
 		return &methodTable[32]
-	case "node.pair.list":
+	case "voicewake.set":
 		return &methodTable[33]
-	case "node.pair.approve":
+	case "node.pair.request":
 		return &methodTable[34]
-	case "node.pair.reject":
+	case "node.pair.list":
 		return &methodTable[35]
-	case "node.pair.verify":
+	case "node.pair.approve":
 		return &methodTable[36]
-	case "device.pair.list":
+	case "node.pair.reject":
 		return &methodTable[37]
-	case "device.pair.approve":
+	case "node.pair.verify":
 		return &methodTable[38]
-	case "device.pair.reject":
+	case "device.pair.list":
 		return &methodTable[39]
-	case "device.token.rotate":
+	case "device.pair.approve":
 		return &methodTable[40]
-	case "device.token.revoke":
+	case "device.pair.reject":
 		return &methodTable[41]
+	case "device.token.rotate":
+		return &methodTable[42]
+	case "device.token.revoke":
+		return &methodTable[43]
 	}
 	return nil
 }
@@ -598,14 +622,13 @@ func AdvertisedMethods(v int) []string {
 
 // BridgeAllowed reports whether a protocol-2 bridge node may call method with req: a method whose
 // manifest entry says "bridge": true, or one the original allows that no schema here defines yet
-// (manifest "bridgePending": voicewake.get, voicewake.set, models.list, sessions.patch,
-// sessions.compact).
+// (manifest "bridgePending": models.list, sessions.patch, sessions.compact).
 func BridgeAllowed(method string) bool {
 	if mi := LookupMethod(method); mi != nil {
 		return mi.Bridge
 	}
 	switch method {
-	case "voicewake.get", "voicewake.set", "models.list", "sessions.patch", "sessions.compact":
+	case "models.list", "sessions.patch", "sessions.compact":
 		return true
 	}
 	return false
@@ -694,6 +717,12 @@ var eventTable = [...]EventInfo{
 		protocols: 12,
 	},
 	{
+		Name:      "voicewake.changed",
+		Scope:     ScopeNone,
+		Targeted:  false,
+		protocols: 12,
+	},
+	{
 		Name:      "device.pair.requested",
 		Scope:     ScopePairing,
 		Targeted:  false,
@@ -732,10 +761,12 @@ func LookupEvent(name string) *EventInfo {
 		return &eventTable[9]
 	case "talk.mode":
 		return &eventTable[10]
-	case "device.pair.requested":
+	case "voicewake.changed":
 		return &eventTable[11]
-	case "device.pair.resolved":
+	case "device.pair.requested":
 		return &eventTable[12]
+	case "device.pair.resolved":
+		return &eventTable[13]
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type Mux[C any] struct {
 	nodes     NodesHandler[C]
 	sessions  SessionsHandler[C]
 	system    SystemHandler[C]
+	voicewake VoicewakeHandler[C]
 }
 
 // NewMux returns a Mux in which every group is unimplemented.
@@ -106,6 +107,16 @@ func (m *Mux[C]) SetSystem(h SystemHandler[C]) {
 // System returns the handler of the "system" methods, or nil when none was set.
 func (m *Mux[C]) System() SystemHandler[C] {
 	return m.system
+}
+
+// SetVoicewake serves the "voicewake" methods with h (nil: UnimplementedVoicewakeHandler again).
+func (m *Mux[C]) SetVoicewake(h VoicewakeHandler[C]) {
+	m.voicewake = h
+}
+
+// Voicewake returns the handler of the "voicewake" methods, or nil when none was set.
+func (m *Mux[C]) Voicewake() VoicewakeHandler[C] {
+	return m.voicewake
 }
 
 // Dispatch validates params for method (protocol version v) and calls the handler of its group. It
@@ -248,44 +259,52 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 		if methodTable[31].In(v) {
 			return m.dispatchTalkMode(ctx, c, d, v)
 		}
-	case "node.pair.request":
+	case "voicewake.get":
 		if methodTable[32].In(v) {
+			return m.dispatchVoicewakeGet(ctx, c, d, v)
+		}
+	case "voicewake.set":
+		if methodTable[33].In(v) {
+			return m.dispatchVoicewakeSet(ctx, c, d, v)
+		}
+	case "node.pair.request":
+		if methodTable[34].In(v) {
 			return m.dispatchNodePairRequest(ctx, c, d, v)
 		}
 	case "node.pair.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			return m.dispatchNodePairList(ctx, c, d, v)
 		}
 	case "node.pair.approve":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			return m.dispatchNodePairApprove(ctx, c, d, v)
 		}
 	case "node.pair.reject":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			return m.dispatchNodePairReject(ctx, c, d, v)
 		}
 	case "node.pair.verify":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			return m.dispatchNodePairVerify(ctx, c, d, v)
 		}
 	case "device.pair.list":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			return m.dispatchDevicePairList(ctx, c, d, v)
 		}
 	case "device.pair.approve":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			return m.dispatchDevicePairApprove(ctx, c, d, v)
 		}
 	case "device.pair.reject":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			return m.dispatchDevicePairReject(ctx, c, d, v)
 		}
 	case "device.token.rotate":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			return m.dispatchDeviceTokenRotate(ctx, c, d, v)
 		}
 	case "device.token.revoke":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
 		}
 	}
@@ -903,6 +922,46 @@ func (m *Mux[C]) dispatchTalkMode(ctx context.Context, c C, d *wire.Decoder, v i
 		h = UnimplementedNodesHandler[C]{}
 	}
 	r, err := h.TalkMode(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchVoicewakeGet decodes the params of "voicewake.get" and calls the "voicewake" group's VoicewakeGet.
+func (m *Mux[C]) dispatchVoicewakeGet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeVoicewakeGetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.voicewake
+	if h == nil {
+		h = UnimplementedVoicewakeHandler[C]{}
+	}
+	r, err := h.VoicewakeGet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchVoicewakeSet decodes the params of "voicewake.set" and calls the "voicewake" group's VoicewakeSet.
+func (m *Mux[C]) dispatchVoicewakeSet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeVoicewakeSetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.voicewake
+	if h == nil {
+		h = UnimplementedVoicewakeHandler[C]{}
+	}
+	r, err := h.VoicewakeSet(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

@@ -132,6 +132,9 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "events/tick.json#/$defs/payload":
 		var v TickEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/voicewake.changed.json#/$defs/payload":
+		var v VoicewakeChangedEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "frames/event.json#/$defs/EventFrame":
 		var v EventFrame
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -451,6 +454,18 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/talk.mode.json#/$defs/result":
 		var v TalkModeResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.get.json#/$defs/params":
+		var v VoicewakeGetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.get.json#/$defs/result":
+		var v VoicewakeGetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.set.json#/$defs/params":
+		var v VoicewakeSetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.set.json#/$defs/result":
+		var v VoicewakeSetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/wake.json#/$defs/params":
 		var v WakeParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -518,6 +533,7 @@ func SchemaRefs() []string {
 		"events/shutdown.json#/$defs/payload",
 		"events/talk.mode.json#/$defs/payload",
 		"events/tick.json#/$defs/payload",
+		"events/voicewake.changed.json#/$defs/payload",
 		"frames/event.json#/$defs/EventFrame",
 		"frames/frame.json#/$defs/Frame",
 		"frames/req.json#/$defs/RequestFrame",
@@ -621,6 +637,10 @@ func SchemaRefs() []string {
 		"methods/system-presence.json#/$defs/result",
 		"methods/talk.mode.json#/$defs/params",
 		"methods/talk.mode.json#/$defs/result",
+		"methods/voicewake.get.json#/$defs/params",
+		"methods/voicewake.get.json#/$defs/result",
+		"methods/voicewake.set.json#/$defs/params",
+		"methods/voicewake.set.json#/$defs/result",
 		"methods/wake.json#/$defs/params",
 		"methods/wake.json#/$defs/result",
 		"methods/web.login.start.json#/$defs/params",
