@@ -170,6 +170,12 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// file + rename) before the answer, then voicewake.changed goes to every client.
     /// params VoicewakeSetParams; result VoicewakeSetResult; protocols 2, 3.
     case voicewakeSet = "voicewake.set"
+    /// The reference updates its own checkout or npm install and restarts. This gateway is one Go binary
+    /// and never downloads or runs code on request: it answers in the reference's shape with status
+    /// skipped, the running version as before and after, no steps, no restart, and says how to update in
+    /// reason and instructions.
+    /// params UpdateRunParams; result UpdateRunResult; protocols 3.
+    case updateRun = "update.run"
     /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested
     /// when a request was created. Requests expire after 5 min.
     /// params NodePairRequestParams; result NodePairRequestResult; protocols 2, 3.
@@ -5003,6 +5009,281 @@ public struct TickEvent: Codable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case ts
     }
+}
+
+/// The reference's UpdateRunResult.
+public struct UpdateOutcome: Codable, Sendable {
+    public let after: UpdateRevision?
+    public let before: UpdateRevision?
+    public let durationMs: Int
+    public let mode: UpdateOutcomeMode
+    public let reason: String?
+    public let root: String?
+    public let status: UpdateOutcomeStatus
+    public let steps: [[String: AnyCodable]]
+
+    public init(
+        after: UpdateRevision? = nil,
+        before: UpdateRevision? = nil,
+        durationMs: Int,
+        mode: UpdateOutcomeMode,
+        reason: String? = nil,
+        root: String? = nil,
+        status: UpdateOutcomeStatus,
+        steps: [[String: AnyCodable]]
+    ) {
+        self.after = after
+        self.before = before
+        self.durationMs = durationMs
+        self.mode = mode
+        self.reason = reason
+        self.root = root
+        self.status = status
+        self.steps = steps
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case after
+        case before
+        case durationMs
+        case mode
+        case reason
+        case root
+        case status
+        case steps
+    }
+}
+
+public enum UpdateOutcomeMode: String, Codable, Sendable, CaseIterable {
+    case git = "git"
+    case pnpm = "pnpm"
+    case bun = "bun"
+    case npm = "npm"
+    case unknown = "unknown"
+}
+
+public enum UpdateOutcomeStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case error = "error"
+    case skipped = "skipped"
+}
+
+/// The reference's scheduled restart (never sent here).
+public struct UpdateRestart: Codable, Sendable {
+    public let delayMs: Int
+    public let mode: UpdateRestartMode
+    public let ok: Bool
+    public let pid: Int
+    public let reason: String?
+    public let signal: String
+
+    public init(
+        delayMs: Int,
+        mode: UpdateRestartMode,
+        ok: Bool,
+        pid: Int,
+        reason: String? = nil,
+        signal: String
+    ) {
+        self.delayMs = delayMs
+        self.mode = mode
+        self.ok = ok
+        self.pid = pid
+        self.reason = reason
+        self.signal = signal
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case delayMs
+        case mode
+        case ok
+        case pid
+        case reason
+        case signal
+    }
+}
+
+public enum UpdateRestartMode: String, Codable, Sendable, CaseIterable {
+    case emit = "emit"
+    case signal = "signal"
+}
+
+/// A version before or after the update.
+public struct UpdateRevision: Codable, Sendable {
+    /// The build's commit, when known.
+    public let sha: String?
+    public let version: String?
+
+    public init(
+        sha: String?,
+        version: String?
+    ) {
+        self.sha = sha
+        self.version = version
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sha
+        case version
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.sha, forKey: .sha)
+        try container.encode(self.version, forKey: .version)
+    }
+}
+
+/// The reference's parameters; accepted and echoed (sessionKey, note) but nothing is run.
+public struct UpdateRunParams: Codable, Sendable {
+    /// Message for that report (reference).
+    public let note: String?
+    /// Restart delay (reference); nothing restarts here.
+    public let restartDelayMs: Int?
+    /// Session to report the outcome to after the restart (reference).
+    public let sessionKey: String?
+    /// Update step timeout (reference); nothing runs here.
+    public let timeoutMs: Int?
+
+    public init(
+        note: String? = nil,
+        restartDelayMs: Int? = nil,
+        sessionKey: String? = nil,
+        timeoutMs: Int? = nil
+    ) {
+        self.note = note
+        self.restartDelayMs = restartDelayMs
+        self.sessionKey = sessionKey
+        self.timeoutMs = timeoutMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case note
+        case restartDelayMs
+        case sessionKey
+        case timeoutMs
+    }
+}
+
+/// What the update did: here, nothing.
+public struct UpdateRunResult: Codable, Sendable {
+    /// How to update this gateway (this gateway's addition).
+    public let instructions: String?
+    /// Always true: the call itself worked.
+    public let ok: Bool
+    /// The scheduled restart; null here (none is scheduled).
+    public let restart: UpdateRestart?
+    public let result: UpdateOutcome
+    /// The reference writes a restart sentinel; nothing is written here (path null).
+    public let sentinel: UpdateRunResultSentinel
+
+    public init(
+        instructions: String? = nil,
+        ok: Bool,
+        restart: UpdateRestart?,
+        result: UpdateOutcome,
+        sentinel: UpdateRunResultSentinel
+    ) {
+        self.instructions = instructions
+        self.ok = ok
+        self.restart = restart
+        self.result = result
+        self.sentinel = sentinel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case instructions
+        case ok
+        case restart
+        case result
+        case sentinel
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(self.instructions, forKey: .instructions)
+        try container.encode(self.ok, forKey: .ok)
+        try container.encode(self.restart, forKey: .restart)
+        try container.encode(self.result, forKey: .result)
+        try container.encode(self.sentinel, forKey: .sentinel)
+    }
+}
+
+/// The reference writes a restart sentinel; nothing is written here (path null).
+public struct UpdateRunResultSentinel: Codable, Sendable {
+    /// Where the sentinel was written; null here.
+    public let path: String?
+    public let payload: UpdateSentinelPayload
+
+    public init(
+        path: String?,
+        payload: UpdateSentinelPayload
+    ) {
+        self.path = path
+        self.payload = payload
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case path
+        case payload
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.path, forKey: .path)
+        try container.encode(self.payload, forKey: .payload)
+    }
+}
+
+/// The reference's restart-sentinel payload for an update.
+public struct UpdateSentinelPayload: Codable, Sendable {
+    public let kind: String
+    public let message: String?
+    public let sessionKey: String?
+    public let stats: UpdateOutcome
+    public let status: UpdateSentinelPayloadStatus
+    public let ts: Int
+
+    public init(
+        kind: String = "update",
+        message: String?,
+        sessionKey: String? = nil,
+        stats: UpdateOutcome,
+        status: UpdateSentinelPayloadStatus,
+        ts: Int
+    ) {
+        self.kind = kind
+        self.message = message
+        self.sessionKey = sessionKey
+        self.stats = stats
+        self.status = status
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case message
+        case sessionKey
+        case stats
+        case status
+        case ts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.kind, forKey: .kind)
+        try container.encode(self.message, forKey: .message)
+        try container.encodeIfPresent(self.sessionKey, forKey: .sessionKey)
+        try container.encode(self.stats, forKey: .stats)
+        try container.encode(self.status, forKey: .status)
+        try container.encode(self.ts, forKey: .ts)
+    }
+}
+
+public enum UpdateSentinelPayloadStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case error = "error"
+    case skipped = "skipped"
 }
 
 /// The wake words as stored.

@@ -1,5 +1,5 @@
 // Package core hands the gateway's core method groups — system, devices, nodes,
-// config and voicewake — to a server's Mux, configured from the server's options. The transport
+// config, voicewake and update — to a server's Mux, configured from the server's options. The transport
 // (server/gateway) serves no group itself; whoever builds a server calls Serve, then
 // hands it the other groups (agent, chat, send, ...).
 package core
@@ -10,6 +10,7 @@ import (
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodeapi"
 	"github.com/clawgate/gateway/server/system"
+	"github.com/clawgate/gateway/server/update"
 	"github.com/clawgate/gateway/server/voicewake"
 )
 
@@ -24,5 +25,6 @@ func Serve(s *gateway.Server) {
 	m.SetConfig(configapi.New[*gateway.Conn](configapi.Options{
 		Path: o.ConfigPath, HasSecret: o.Secrets.HasSecret, Version: o.Version, GeneratedAt: o.ProcessStart,
 	}))
+	m.SetUpdate(update.New[*gateway.Conn](update.Options{Version: o.Version, Commit: o.Commit, Now: o.Now}))
 	m.SetVoicewake(voicewake.New[*gateway.Conn](s, voicewake.Options{StateDir: o.StateDir, Now: o.Now}))
 }

@@ -411,6 +411,18 @@ func (c Calls) VoicewakeSet(ctx context.Context, p *VoicewakeSetParams) (*Voicew
 	return r, nil
 }
 
+// UpdateRun calls "update.run".
+func (c Calls) UpdateRun(ctx context.Context, p *UpdateRunParams) (*UpdateRunResult, error) {
+	if p == nil {
+		p = &UpdateRunParams{}
+	}
+	r := new(UpdateRunResult)
+	if err := c.Caller.Call(ctx, "update.run", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // NodePairRequest calls "node.pair.request".
 func (c Calls) NodePairRequest(ctx context.Context, p *NodePairRequestParams) (*NodePairRequestResult, error) {
 	if p == nil {

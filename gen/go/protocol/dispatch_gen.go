@@ -487,6 +487,19 @@ func decodeVoicewakeSetParams(d *wire.Decoder, v int) (*VoicewakeSetParams, erro
 	return x, nil
 }
 
+// decodeUpdateRunParams decodes and validates the params of "update.run" for protocol v.
+func decodeUpdateRunParams(d *wire.Decoder, v int) (*UpdateRunParams, error) {
+	x := new(UpdateRunParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("update.run", err)
+	}
+	return x, nil
+}
+
 // decodeNodePairRequestParams decodes and validates the params of "node.pair.request" for protocol v.
 func decodeNodePairRequestParams(d *wire.Decoder, v int) (*NodePairRequestParams, error) {
 	x := new(NodePairRequestParams)
@@ -905,8 +918,16 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "node.pair.request":
+	case "update.run":
 		if methodTable[34].In(v) {
+			x, err := decodeUpdateRunParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "node.pair.request":
+		if methodTable[35].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -914,7 +935,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[35].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -922,7 +943,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[36].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -930,7 +951,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[37].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -938,7 +959,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[38].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -946,7 +967,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[39].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -954,7 +975,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[40].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -962,7 +983,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[41].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -970,7 +991,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[42].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -978,7 +999,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[43].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err

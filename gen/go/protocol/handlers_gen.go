@@ -126,6 +126,13 @@ type SystemHandler[C any] interface {
 	LogsTail(ctx context.Context, c C, p *LogsTailParams) (*LogsTailResult, error)
 }
 
+// UpdateHandler serves the "update" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetUpdate.
+type UpdateHandler[C any] interface {
+	// UpdateRun serves "update.run".
+	UpdateRun(ctx context.Context, c C, p *UpdateRunParams) (*UpdateRunResult, error)
+}
+
 // VoicewakeHandler serves the "voicewake" methods. C is the server's per-call context (connection,
 // identity). Hand an implementation to the Mux with SetVoicewake.
 type VoicewakeHandler[C any] interface {
@@ -378,6 +385,16 @@ func (UnimplementedSystemHandler[C]) SystemEvent(context.Context, C, *SystemEven
 // LogsTail answers "logs.tail": not implemented.
 func (UnimplementedSystemHandler[C]) LogsTail(context.Context, C, *LogsTailParams) (*LogsTailResult, error) {
 	return nil, errNotImplemented("logs.tail")
+}
+
+// UnimplementedUpdateHandler answers every "update" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedUpdateHandler[C any] struct{}
+
+// UpdateRun answers "update.run": not implemented.
+func (UnimplementedUpdateHandler[C]) UpdateRun(context.Context, C, *UpdateRunParams) (*UpdateRunResult, error) {
+	return nil, errNotImplemented("update.run")
 }
 
 // UnimplementedVoicewakeHandler answers every "voicewake" method with UNAVAILABLE "<method> is not

@@ -410,6 +410,16 @@ var methodTable = [...]MethodInfo{
 	{
 		Advertise:      true,
 		Bridge:         false,
+		Group:          "update",
+		IdempotencyKey: false,
+		Name:           "update.run",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
 		Group:          "nodes",
 		IdempotencyKey: false,
 		Name:           "node.pair.request",
@@ -580,26 +590,28 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[32]
 	case "voicewake.set":
 		return &methodTable[33]
-	case "node.pair.request":
+	case "update.run":
 		return &methodTable[34]
-	case "node.pair.list":
+	case "node.pair.request":
 		return &methodTable[35]
-	case "node.pair.approve":
+	case "node.pair.list":
 		return &methodTable[36]
-	case "node.pair.reject":
+	case "node.pair.approve":
 		return &methodTable[37]
-	case "node.pair.verify":
+	case "node.pair.reject":
 		return &methodTable[38]
-	case "device.pair.list":
+	case "node.pair.verify":
 		return &methodTable[39]
-	case "device.pair.approve":
+	case "device.pair.list":
 		return &methodTable[40]
-	case "device.pair.reject":
+	case "device.pair.approve":
 		return &methodTable[41]
-	case "device.token.rotate":
+	case "device.pair.reject":
 		return &methodTable[42]
-	case "device.token.revoke":
+	case "device.token.rotate":
 		return &methodTable[43]
+	case "device.token.revoke":
+		return &methodTable[44]
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type Mux[C any] struct {
 	nodes     NodesHandler[C]
 	sessions  SessionsHandler[C]
 	system    SystemHandler[C]
+	update    UpdateHandler[C]
 	voicewake VoicewakeHandler[C]
 }
 
@@ -107,6 +108,16 @@ func (m *Mux[C]) SetSystem(h SystemHandler[C]) {
 // System returns the handler of the "system" methods, or nil when none was set.
 func (m *Mux[C]) System() SystemHandler[C] {
 	return m.system
+}
+
+// SetUpdate serves the "update" methods with h (nil: UnimplementedUpdateHandler again).
+func (m *Mux[C]) SetUpdate(h UpdateHandler[C]) {
+	m.update = h
+}
+
+// Update returns the handler of the "update" methods, or nil when none was set.
+func (m *Mux[C]) Update() UpdateHandler[C] {
+	return m.update
 }
 
 // SetVoicewake serves the "voicewake" methods with h (nil: UnimplementedVoicewakeHandler again).
@@ -267,44 +278,48 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 		if methodTable[33].In(v) {
 			return m.dispatchVoicewakeSet(ctx, c, d, v)
 		}
-	case "node.pair.request":
+	case "update.run":
 		if methodTable[34].In(v) {
+			return m.dispatchUpdateRun(ctx, c, d, v)
+		}
+	case "node.pair.request":
+		if methodTable[35].In(v) {
 			return m.dispatchNodePairRequest(ctx, c, d, v)
 		}
 	case "node.pair.list":
-		if methodTable[35].In(v) {
+		if methodTable[36].In(v) {
 			return m.dispatchNodePairList(ctx, c, d, v)
 		}
 	case "node.pair.approve":
-		if methodTable[36].In(v) {
+		if methodTable[37].In(v) {
 			return m.dispatchNodePairApprove(ctx, c, d, v)
 		}
 	case "node.pair.reject":
-		if methodTable[37].In(v) {
+		if methodTable[38].In(v) {
 			return m.dispatchNodePairReject(ctx, c, d, v)
 		}
 	case "node.pair.verify":
-		if methodTable[38].In(v) {
+		if methodTable[39].In(v) {
 			return m.dispatchNodePairVerify(ctx, c, d, v)
 		}
 	case "device.pair.list":
-		if methodTable[39].In(v) {
+		if methodTable[40].In(v) {
 			return m.dispatchDevicePairList(ctx, c, d, v)
 		}
 	case "device.pair.approve":
-		if methodTable[40].In(v) {
+		if methodTable[41].In(v) {
 			return m.dispatchDevicePairApprove(ctx, c, d, v)
 		}
 	case "device.pair.reject":
-		if methodTable[41].In(v) {
+		if methodTable[42].In(v) {
 			return m.dispatchDevicePairReject(ctx, c, d, v)
 		}
 	case "device.token.rotate":
-		if methodTable[42].In(v) {
+		if methodTable[43].In(v) {
 			return m.dispatchDeviceTokenRotate(ctx, c, d, v)
 		}
 	case "device.token.revoke":
-		if methodTable[43].In(v) {
+		if methodTable[44].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
 		}
 	}
@@ -962,6 +977,26 @@ func (m *Mux[C]) dispatchVoicewakeSet(ctx context.Context, c C, d *wire.Decoder,
 		h = UnimplementedVoicewakeHandler[C]{}
 	}
 	r, err := h.VoicewakeSet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchUpdateRun decodes the params of "update.run" and calls the "update" group's UpdateRun.
+func (m *Mux[C]) dispatchUpdateRun(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeUpdateRunParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.update
+	if h == nil {
+		h = UnimplementedUpdateHandler[C]{}
+	}
+	r, err := h.UpdateRun(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

@@ -454,6 +454,24 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/talk.mode.json#/$defs/result":
 		var v TalkModeResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/outcome":
+		var v UpdateOutcome
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/params":
+		var v UpdateRunParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/restart":
+		var v UpdateRestart
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/result":
+		var v UpdateRunResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/revision":
+		var v UpdateRevision
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/sentinelPayload":
+		var v UpdateSentinelPayload
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/voicewake.get.json#/$defs/params":
 		var v VoicewakeGetParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -637,6 +655,12 @@ func SchemaRefs() []string {
 		"methods/system-presence.json#/$defs/result",
 		"methods/talk.mode.json#/$defs/params",
 		"methods/talk.mode.json#/$defs/result",
+		"methods/update.run.json#/$defs/outcome",
+		"methods/update.run.json#/$defs/params",
+		"methods/update.run.json#/$defs/restart",
+		"methods/update.run.json#/$defs/result",
+		"methods/update.run.json#/$defs/revision",
+		"methods/update.run.json#/$defs/sentinelPayload",
 		"methods/voicewake.get.json#/$defs/params",
 		"methods/voicewake.get.json#/$defs/result",
 		"methods/voicewake.set.json#/$defs/params",
