@@ -176,6 +176,29 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// reason and instructions.
     /// params UpdateRunParams; result UpdateRunResult; protocols 3.
     case updateRun = "update.run"
+    /// Speech (TTS) settings: on or off and the provider, from messages.tts and the preferences file the
+    /// tts.* calls write.
+    /// params TtsStatusParams; result TtsStatusResult; protocols 3.
+    case ttsStatus = "tts.status"
+    /// The speech providers, whether each has a key, their models and voices, and the active one.
+    /// params TtsProvidersParams; result TtsProvidersResult; protocols 3.
+    case ttsProviders = "tts.providers"
+    /// Turns speech on in the preferences file (written before the answer).
+    /// params TtsEnableParams; result TtsEnableResult; protocols 3.
+    case ttsEnable = "tts.enable"
+    /// Turns speech off in the preferences file (written before the answer).
+    /// params TtsDisableParams; result TtsDisableResult; protocols 3.
+    case ttsDisable = "tts.disable"
+    /// Speaks text with the active provider (then the other) and answers with the path of the audio file on
+    /// the gateway host (removed after 5 minutes). The OpenAI provider posts to <base>/audio/speech of an
+    /// OpenAI-compatible server; with no provider usable the answer is UNAVAILABLE saying what to
+    /// configure. Text longer than messages.tts.maxTextLength (default 4000) → UNAVAILABLE.
+    /// params TtsConvertParams; result TtsConvertResult; protocols 3.
+    case ttsConvert = "tts.convert"
+    /// Chooses the speech provider in the preferences file. Anything but openai or elevenlabs →
+    /// INVALID_REQUEST "Invalid provider. Use openai or elevenlabs."
+    /// params TtsSetProviderParams; result TtsSetProviderResult; protocols 3.
+    case ttsSetProvider = "tts.setProvider"
     /// Create (or return the existing) pending pairing request for a node. Broadcasts node.pair.requested
     /// when a request was created. Requests expire after 5 min.
     /// params NodePairRequestParams; result NodePairRequestResult; protocols 2, 3.
@@ -5008,6 +5031,232 @@ public struct TickEvent: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case ts
+    }
+}
+
+/// What to speak.
+public struct TtsConvertParams: Codable, Sendable {
+    /// Target channel; telegram gets an opus voice note, others mp3.
+    public let channel: String?
+    /// The text; blank → INVALID_REQUEST "tts.convert requires text".
+    public let text: String
+
+    public init(
+        channel: String? = nil,
+        text: String
+    ) {
+        self.channel = channel
+        self.text = text
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case channel
+        case text
+    }
+}
+
+/// The audio file.
+public struct TtsConvertResult: Codable, Sendable {
+    /// Absolute path of the audio file on the gateway host.
+    public let audioPath: String
+    /// mp3 or opus (OpenAI).
+    public let outputFormat: String
+    public let provider: TtsProvider
+    /// Usable as a voice note (opus for telegram).
+    public let voiceCompatible: Bool
+
+    public init(
+        audioPath: String,
+        outputFormat: String,
+        provider: TtsProvider,
+        voiceCompatible: Bool
+    ) {
+        self.audioPath = audioPath
+        self.outputFormat = outputFormat
+        self.provider = provider
+        self.voiceCompatible = voiceCompatible
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case audioPath
+        case outputFormat
+        case provider
+        case voiceCompatible
+    }
+}
+
+/// No parameters.
+public struct TtsDisableParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The new state.
+public struct TtsDisableResult: Codable, Sendable {
+    public let enabled: Bool
+
+    public init(
+        enabled: Bool
+    ) {
+        self.enabled = enabled
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+    }
+}
+
+/// No parameters.
+public struct TtsEnableParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The new state.
+public struct TtsEnableResult: Codable, Sendable {
+    public let enabled: Bool
+
+    public init(
+        enabled: Bool
+    ) {
+        self.enabled = enabled
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+    }
+}
+
+/// A speech provider.
+public enum TtsProvider: String, Codable, Sendable, CaseIterable {
+    case openai = "openai"
+    case elevenlabs = "elevenlabs"
+}
+
+/// One provider.
+public struct TtsProviderInfo: Codable, Sendable {
+    /// An API key is set for it.
+    public let configured: Bool
+    public let id: TtsProvider
+    public let models: [String]
+    public let name: String
+    public let voices: [String]?
+
+    public init(
+        configured: Bool,
+        id: TtsProvider,
+        models: [String],
+        name: String,
+        voices: [String]? = nil
+    ) {
+        self.configured = configured
+        self.id = id
+        self.models = models
+        self.name = name
+        self.voices = voices
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case configured
+        case id
+        case models
+        case name
+        case voices
+    }
+}
+
+/// No parameters.
+public struct TtsProvidersParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The providers.
+public struct TtsProvidersResult: Codable, Sendable {
+    public let active: TtsProvider
+    public let providers: [TtsProviderInfo]
+
+    public init(
+        active: TtsProvider,
+        providers: [TtsProviderInfo]
+    ) {
+        self.active = active
+        self.providers = providers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case active
+        case providers
+    }
+}
+
+/// The provider.
+public struct TtsSetProviderParams: Codable, Sendable {
+    /// openai or elevenlabs.
+    public let provider: String
+
+    public init(
+        provider: String
+    ) {
+        self.provider = provider
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case provider
+    }
+}
+
+/// The provider as stored.
+public struct TtsSetProviderResult: Codable, Sendable {
+    public let provider: TtsProvider
+
+    public init(
+        provider: TtsProvider
+    ) {
+        self.provider = provider
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case provider
+    }
+}
+
+/// No parameters.
+public struct TtsStatusParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The speech settings.
+public struct TtsStatusResult: Codable, Sendable {
+    /// Replies are spoken (preferences file, else messages.tts.enabled).
+    public let enabled: Bool
+    public let fallbackProvider: TtsProvider
+    public let hasElevenLabsKey: Bool
+    public let hasOpenAIKey: Bool
+    /// The preferences file (messages.tts.prefsPath, CLAWDBOT_TTS_PREFS, else <state>/settings/tts.json).
+    public let prefsPath: String
+    public let provider: TtsProvider
+
+    public init(
+        enabled: Bool,
+        fallbackProvider: TtsProvider,
+        hasElevenLabsKey: Bool,
+        hasOpenAIKey: Bool,
+        prefsPath: String,
+        provider: TtsProvider
+    ) {
+        self.enabled = enabled
+        self.fallbackProvider = fallbackProvider
+        self.hasElevenLabsKey = hasElevenLabsKey
+        self.hasOpenAIKey = hasOpenAIKey
+        self.prefsPath = prefsPath
+        self.provider = provider
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case fallbackProvider
+        case hasElevenLabsKey
+        case hasOpenAIKey
+        case prefsPath
+        case provider
     }
 }
 

@@ -62,7 +62,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // builders are the component constructors, in dependency order. Each capability adds
 // its constructor here. The agent runtime comes last: it uses the providers' sender.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildAgent, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildAgent, buildTTS, newHTTPSurfaces}
 }
 
 func startServices(ctx context.Context, s *services) error {

@@ -423,6 +423,78 @@ func (c Calls) UpdateRun(ctx context.Context, p *UpdateRunParams) (*UpdateRunRes
 	return r, nil
 }
 
+// TtsStatus calls "tts.status".
+func (c Calls) TtsStatus(ctx context.Context, p *TtsStatusParams) (*TtsStatusResult, error) {
+	if p == nil {
+		p = &TtsStatusParams{}
+	}
+	r := new(TtsStatusResult)
+	if err := c.Caller.Call(ctx, "tts.status", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsProviders calls "tts.providers".
+func (c Calls) TtsProviders(ctx context.Context, p *TtsProvidersParams) (*TtsProvidersResult, error) {
+	if p == nil {
+		p = &TtsProvidersParams{}
+	}
+	r := new(TtsProvidersResult)
+	if err := c.Caller.Call(ctx, "tts.providers", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsEnable calls "tts.enable".
+func (c Calls) TtsEnable(ctx context.Context, p *TtsEnableParams) (*TtsEnableResult, error) {
+	if p == nil {
+		p = &TtsEnableParams{}
+	}
+	r := new(TtsEnableResult)
+	if err := c.Caller.Call(ctx, "tts.enable", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsDisable calls "tts.disable".
+func (c Calls) TtsDisable(ctx context.Context, p *TtsDisableParams) (*TtsDisableResult, error) {
+	if p == nil {
+		p = &TtsDisableParams{}
+	}
+	r := new(TtsDisableResult)
+	if err := c.Caller.Call(ctx, "tts.disable", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsConvert calls "tts.convert".
+func (c Calls) TtsConvert(ctx context.Context, p *TtsConvertParams) (*TtsConvertResult, error) {
+	if p == nil {
+		p = &TtsConvertParams{}
+	}
+	r := new(TtsConvertResult)
+	if err := c.Caller.Call(ctx, "tts.convert", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsSetProvider calls "tts.setProvider".
+func (c Calls) TtsSetProvider(ctx context.Context, p *TtsSetProviderParams) (*TtsSetProviderResult, error) {
+	if p == nil {
+		p = &TtsSetProviderParams{}
+	}
+	r := new(TtsSetProviderResult)
+	if err := c.Caller.Call(ctx, "tts.setProvider", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // NodePairRequest calls "node.pair.request".
 func (c Calls) NodePairRequest(ctx context.Context, p *NodePairRequestParams) (*NodePairRequestResult, error) {
 	if p == nil {

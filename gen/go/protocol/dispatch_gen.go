@@ -500,6 +500,84 @@ func decodeUpdateRunParams(d *wire.Decoder, v int) (*UpdateRunParams, error) {
 	return x, nil
 }
 
+// decodeTtsStatusParams decodes and validates the params of "tts.status" for protocol v.
+func decodeTtsStatusParams(d *wire.Decoder, v int) (*TtsStatusParams, error) {
+	x := new(TtsStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.status", err)
+	}
+	return x, nil
+}
+
+// decodeTtsProvidersParams decodes and validates the params of "tts.providers" for protocol v.
+func decodeTtsProvidersParams(d *wire.Decoder, v int) (*TtsProvidersParams, error) {
+	x := new(TtsProvidersParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.providers", err)
+	}
+	return x, nil
+}
+
+// decodeTtsEnableParams decodes and validates the params of "tts.enable" for protocol v.
+func decodeTtsEnableParams(d *wire.Decoder, v int) (*TtsEnableParams, error) {
+	x := new(TtsEnableParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.enable", err)
+	}
+	return x, nil
+}
+
+// decodeTtsDisableParams decodes and validates the params of "tts.disable" for protocol v.
+func decodeTtsDisableParams(d *wire.Decoder, v int) (*TtsDisableParams, error) {
+	x := new(TtsDisableParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.disable", err)
+	}
+	return x, nil
+}
+
+// decodeTtsConvertParams decodes and validates the params of "tts.convert" for protocol v.
+func decodeTtsConvertParams(d *wire.Decoder, v int) (*TtsConvertParams, error) {
+	x := new(TtsConvertParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.convert", err)
+	}
+	return x, nil
+}
+
+// decodeTtsSetProviderParams decodes and validates the params of "tts.setProvider" for protocol v.
+func decodeTtsSetProviderParams(d *wire.Decoder, v int) (*TtsSetProviderParams, error) {
+	x := new(TtsSetProviderParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.setProvider", err)
+	}
+	return x, nil
+}
+
 // decodeNodePairRequestParams decodes and validates the params of "node.pair.request" for protocol v.
 func decodeNodePairRequestParams(d *wire.Decoder, v int) (*NodePairRequestParams, error) {
 	x := new(NodePairRequestParams)
@@ -926,8 +1004,56 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "node.pair.request":
+	case "tts.status":
 		if methodTable[35].In(v) {
+			x, err := decodeTtsStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.providers":
+		if methodTable[36].In(v) {
+			x, err := decodeTtsProvidersParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.enable":
+		if methodTable[37].In(v) {
+			x, err := decodeTtsEnableParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.disable":
+		if methodTable[38].In(v) {
+			x, err := decodeTtsDisableParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.convert":
+		if methodTable[39].In(v) {
+			x, err := decodeTtsConvertParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.setProvider":
+		if methodTable[40].In(v) {
+			x, err := decodeTtsSetProviderParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "node.pair.request":
+		if methodTable[41].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -935,7 +1061,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[36].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -943,7 +1069,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[37].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -951,7 +1077,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[38].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -959,7 +1085,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[39].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -967,7 +1093,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[40].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -975,7 +1101,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[41].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -983,7 +1109,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[42].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -991,7 +1117,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[43].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -999,7 +1125,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[44].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err

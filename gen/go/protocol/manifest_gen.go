@@ -420,6 +420,66 @@ var methodTable = [...]MethodInfo{
 	{
 		Advertise:      true,
 		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.status",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.providers",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.enable",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.disable",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.convert",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.setProvider",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
 		Group:          "nodes",
 		IdempotencyKey: false,
 		Name:           "node.pair.request",
@@ -592,26 +652,38 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[33]
 	case "update.run":
 		return &methodTable[34]
-	case "node.pair.request":
+	case "tts.status":
 		return &methodTable[35]
-	case "node.pair.list":
+	case "tts.providers":
 		return &methodTable[36]
-	case "node.pair.approve":
+	case "tts.enable":
 		return &methodTable[37]
-	case "node.pair.reject":
+	case "tts.disable":
 		return &methodTable[38]
-	case "node.pair.verify":
+	case "tts.convert":
 		return &methodTable[39]
-	case "device.pair.list":
+	case "tts.setProvider":
 		return &methodTable[40]
-	case "device.pair.approve":
+	case "node.pair.request":
 		return &methodTable[41]
-	case "device.pair.reject":
+	case "node.pair.list":
 		return &methodTable[42]
-	case "device.token.rotate":
+	case "node.pair.approve":
 		return &methodTable[43]
-	case "device.token.revoke":
+	case "node.pair.reject":
 		return &methodTable[44]
+	case "node.pair.verify":
+		return &methodTable[45]
+	case "device.pair.list":
+		return &methodTable[46]
+	case "device.pair.approve":
+		return &methodTable[47]
+	case "device.pair.reject":
+		return &methodTable[48]
+	case "device.token.rotate":
+		return &methodTable[49]
+	case "device.token.revoke":
+		return &methodTable[50]
 	}
 	return nil
 }

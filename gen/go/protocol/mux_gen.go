@@ -21,6 +21,7 @@ type Mux[C any] struct {
 	nodes     NodesHandler[C]
 	sessions  SessionsHandler[C]
 	system    SystemHandler[C]
+	tts       TtsHandler[C]
 	update    UpdateHandler[C]
 	voicewake VoicewakeHandler[C]
 }
@@ -108,6 +109,16 @@ func (m *Mux[C]) SetSystem(h SystemHandler[C]) {
 // System returns the handler of the "system" methods, or nil when none was set.
 func (m *Mux[C]) System() SystemHandler[C] {
 	return m.system
+}
+
+// SetTts serves the "tts" methods with h (nil: UnimplementedTtsHandler again).
+func (m *Mux[C]) SetTts(h TtsHandler[C]) {
+	m.tts = h
+}
+
+// Tts returns the handler of the "tts" methods, or nil when none was set.
+func (m *Mux[C]) Tts() TtsHandler[C] {
+	return m.tts
 }
 
 // SetUpdate serves the "update" methods with h (nil: UnimplementedUpdateHandler again).
@@ -282,44 +293,68 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 		if methodTable[34].In(v) {
 			return m.dispatchUpdateRun(ctx, c, d, v)
 		}
-	case "node.pair.request":
+	case "tts.status":
 		if methodTable[35].In(v) {
+			return m.dispatchTtsStatus(ctx, c, d, v)
+		}
+	case "tts.providers":
+		if methodTable[36].In(v) {
+			return m.dispatchTtsProviders(ctx, c, d, v)
+		}
+	case "tts.enable":
+		if methodTable[37].In(v) {
+			return m.dispatchTtsEnable(ctx, c, d, v)
+		}
+	case "tts.disable":
+		if methodTable[38].In(v) {
+			return m.dispatchTtsDisable(ctx, c, d, v)
+		}
+	case "tts.convert":
+		if methodTable[39].In(v) {
+			return m.dispatchTtsConvert(ctx, c, d, v)
+		}
+	case "tts.setProvider":
+		if methodTable[40].In(v) {
+			return m.dispatchTtsSetProvider(ctx, c, d, v)
+		}
+	case "node.pair.request":
+		if methodTable[41].In(v) {
 			return m.dispatchNodePairRequest(ctx, c, d, v)
 		}
 	case "node.pair.list":
-		if methodTable[36].In(v) {
+		if methodTable[42].In(v) {
 			return m.dispatchNodePairList(ctx, c, d, v)
 		}
 	case "node.pair.approve":
-		if methodTable[37].In(v) {
+		if methodTable[43].In(v) {
 			return m.dispatchNodePairApprove(ctx, c, d, v)
 		}
 	case "node.pair.reject":
-		if methodTable[38].In(v) {
+		if methodTable[44].In(v) {
 			return m.dispatchNodePairReject(ctx, c, d, v)
 		}
 	case "node.pair.verify":
-		if methodTable[39].In(v) {
+		if methodTable[45].In(v) {
 			return m.dispatchNodePairVerify(ctx, c, d, v)
 		}
 	case "device.pair.list":
-		if methodTable[40].In(v) {
+		if methodTable[46].In(v) {
 			return m.dispatchDevicePairList(ctx, c, d, v)
 		}
 	case "device.pair.approve":
-		if methodTable[41].In(v) {
+		if methodTable[47].In(v) {
 			return m.dispatchDevicePairApprove(ctx, c, d, v)
 		}
 	case "device.pair.reject":
-		if methodTable[42].In(v) {
+		if methodTable[48].In(v) {
 			return m.dispatchDevicePairReject(ctx, c, d, v)
 		}
 	case "device.token.rotate":
-		if methodTable[43].In(v) {
+		if methodTable[49].In(v) {
 			return m.dispatchDeviceTokenRotate(ctx, c, d, v)
 		}
 	case "device.token.revoke":
-		if methodTable[44].In(v) {
+		if methodTable[50].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
 		}
 	}
@@ -997,6 +1032,126 @@ func (m *Mux[C]) dispatchUpdateRun(ctx context.Context, c C, d *wire.Decoder, v 
 		h = UnimplementedUpdateHandler[C]{}
 	}
 	r, err := h.UpdateRun(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsStatus decodes the params of "tts.status" and calls the "tts" group's TtsStatus.
+func (m *Mux[C]) dispatchTtsStatus(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsStatusParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsStatus(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsProviders decodes the params of "tts.providers" and calls the "tts" group's TtsProviders.
+func (m *Mux[C]) dispatchTtsProviders(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsProvidersParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsProviders(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsEnable decodes the params of "tts.enable" and calls the "tts" group's TtsEnable.
+func (m *Mux[C]) dispatchTtsEnable(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsEnableParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsEnable(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsDisable decodes the params of "tts.disable" and calls the "tts" group's TtsDisable.
+func (m *Mux[C]) dispatchTtsDisable(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsDisableParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsDisable(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsConvert decodes the params of "tts.convert" and calls the "tts" group's TtsConvert.
+func (m *Mux[C]) dispatchTtsConvert(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsConvertParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsConvert(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsSetProvider decodes the params of "tts.setProvider" and calls the "tts" group's TtsSetProvider.
+func (m *Mux[C]) dispatchTtsSetProvider(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsSetProviderParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsSetProvider(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

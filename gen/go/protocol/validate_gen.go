@@ -454,6 +454,48 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/talk.mode.json#/$defs/result":
 		var v TalkModeResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.convert.json#/$defs/params":
+		var v TtsConvertParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.convert.json#/$defs/result":
+		var v TtsConvertResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.disable.json#/$defs/params":
+		var v TtsDisableParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.disable.json#/$defs/result":
+		var v TtsDisableResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.enable.json#/$defs/params":
+		var v TtsEnableParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.enable.json#/$defs/result":
+		var v TtsEnableResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.providers.json#/$defs/entry":
+		var v TtsProviderInfo
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.providers.json#/$defs/params":
+		var v TtsProvidersParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.providers.json#/$defs/result":
+		var v TtsProvidersResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.setProvider.json#/$defs/params":
+		var v TtsSetProviderParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.setProvider.json#/$defs/result":
+		var v TtsSetProviderResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/params":
+		var v TtsStatusParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/provider":
+		var v TtsProvider
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/result":
+		var v TtsStatusResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/update.run.json#/$defs/outcome":
 		var v UpdateOutcome
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -655,6 +697,20 @@ func SchemaRefs() []string {
 		"methods/system-presence.json#/$defs/result",
 		"methods/talk.mode.json#/$defs/params",
 		"methods/talk.mode.json#/$defs/result",
+		"methods/tts.convert.json#/$defs/params",
+		"methods/tts.convert.json#/$defs/result",
+		"methods/tts.disable.json#/$defs/params",
+		"methods/tts.disable.json#/$defs/result",
+		"methods/tts.enable.json#/$defs/params",
+		"methods/tts.enable.json#/$defs/result",
+		"methods/tts.providers.json#/$defs/entry",
+		"methods/tts.providers.json#/$defs/params",
+		"methods/tts.providers.json#/$defs/result",
+		"methods/tts.setProvider.json#/$defs/params",
+		"methods/tts.setProvider.json#/$defs/result",
+		"methods/tts.status.json#/$defs/params",
+		"methods/tts.status.json#/$defs/provider",
+		"methods/tts.status.json#/$defs/result",
 		"methods/update.run.json#/$defs/outcome",
 		"methods/update.run.json#/$defs/params",
 		"methods/update.run.json#/$defs/restart",
