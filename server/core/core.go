@@ -5,6 +5,8 @@
 package core
 
 import (
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/bridge"
 	"github.com/clawgate/gateway/server/configapi"
 	"github.com/clawgate/gateway/server/devices"
 	"github.com/clawgate/gateway/server/gateway"
@@ -27,4 +29,20 @@ func Serve(s *gateway.Server) {
 	}))
 	m.SetUpdate(update.New[*gateway.Conn](update.Options{Version: o.Version, Commit: o.Commit, Now: o.Now}))
 	m.SetVoicewake(voicewake.New[*gateway.Conn](s, voicewake.Options{StateDir: o.StateDir, Now: o.Now}))
+}
+
+// BridgeMethods is the method table of the v2 TCP bridge's node req frames for s: the
+// same core groups, over the bridge's caller. The manifest decides which methods a
+// bridge node may call ("bridge": true); groups not built here (chat, sessions: the
+// agent's, which serve WebSocket connections only) answer UNAVAILABLE.
+func BridgeMethods(s *gateway.Server) *protocol.Mux[*bridge.Caller] {
+	o := s.Options()
+	m := protocol.NewMux[*bridge.Caller]()
+	m.SetSystem(system.New[*bridge.Caller](s, system.Options{LogFile: o.LogFile}))
+	m.SetNodes(nodeapi.New[*bridge.Caller](s, nodeapi.Options{Store: o.Nodes, Live: o.LiveNodes, Now: o.Now, Logger: o.Logger}))
+	m.SetConfig(configapi.New[*bridge.Caller](configapi.Options{
+		Path: o.ConfigPath, HasSecret: o.Secrets.HasSecret, Version: o.Version, GeneratedAt: o.ProcessStart,
+	}))
+	m.SetVoicewake(voicewake.New[*bridge.Caller](s, voicewake.Options{StateDir: o.StateDir, Now: o.Now}))
+	return m
 }
