@@ -48,10 +48,12 @@ func TestBridgeReqAllowlist(t *testing.T) {
 // fakeGateway is the system group's view of a gateway: a fixed health snapshot.
 type fakeGateway struct{ sum protocol.HealthSummary }
 
-func (g *fakeGateway) Health(context.Context, bool) (protocol.HealthSummary, error) { return g.sum, nil }
-func (g *fakeGateway) CurrentHealth() protocol.HealthSummary                       { return g.sum }
-func (g *fakeGateway) Presence() *presence.Store                                   { return nil }
-func (g *fakeGateway) ChangePresence(func(*presence.Store))                        {}
+func (g *fakeGateway) Health(context.Context, bool) (protocol.HealthSummary, error) {
+	return g.sum, nil
+}
+func (g *fakeGateway) CurrentHealth() protocol.HealthSummary { return g.sum }
+func (g *fakeGateway) Presence() *presence.Store             { return nil }
+func (g *fakeGateway) ChangePresence(func(*presence.Store))  {}
 
 type broadcaster struct{ events chan protocol.Event }
 
