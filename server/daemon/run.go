@@ -234,6 +234,7 @@ func Run(ctx context.Context, o Options) error {
 			StateDir:               paths.StateDir,
 			ConfigPath:             paths.ConfigPath,
 			MainKey:                sessionMainKey(file),
+			SessionScope:           sessionScope(file),
 			MaxPayload:             res.MaxPayload,
 			MaxBufferedBytes:       res.MaxBufferedBytes,
 			TickInterval:           res.TickInterval,

@@ -76,7 +76,7 @@ func TestHealthStatusShapes(t *testing.T) {
 		h := c.Handshake(params)
 		if h.Protocol == 3 {
 			sd := h.Snapshot.SessionDefaults
-			if sd == nil || sd.DefaultAgentID != "main" || sd.MainSessionKey != "agent:main:main" {
+			if sd == nil || sd.DefaultAgentID != "main" || sd.MainSessionKey != "agent:main:main" || sd.GetScope() != "per-sender" {
 				t.Fatalf("v3 hello-ok sessionDefaults = %+v", sd)
 			}
 		}

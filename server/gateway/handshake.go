@@ -525,7 +525,7 @@ func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
 		h.CanvasHostURL = &u
 	}
 	if c.proto >= 3 {
-		h.Snapshot.SessionDefaults = &protocol.SessionDefaults{DefaultAgentID: "main", MainKey: s.opts.MainKey, MainSessionKey: "agent:main:" + s.opts.MainKey}
+		h.Snapshot.SessionDefaults = &protocol.SessionDefaults{DefaultAgentID: "main", MainKey: s.opts.MainKey, MainSessionKey: "agent:main:" + s.opts.MainKey, Scope: &s.opts.SessionScope}
 	}
 	return h
 }
