@@ -313,6 +313,44 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// install bins), so a node can report which it has.
     /// params SkillsBinsParams; result SkillsBinsResult; protocols 3.
     case skillsBins = "skills.bins"
+    /// The voice wake words the apps listen for, from <state>/settings/voicewake.json (the defaults clawd,
+    /// claude, computer when the file is missing or unreadable).
+    /// params VoicewakeGetParams; result VoicewakeGetResult; protocols 2, 3.
+    case voicewakeGet = "voicewake.get"
+    /// Replaces the voice wake words: each is trimmed, blanks are dropped, at most 32 words of at most 64
+    /// characters are kept (longer ones are cut), none left means the defaults. The file is written (temp
+    /// file + rename) before the answer, then voicewake.changed goes to every client.
+    /// params VoicewakeSetParams; result VoicewakeSetResult; protocols 2, 3.
+    case voicewakeSet = "voicewake.set"
+    /// The reference updates its own checkout or npm install and restarts. This gateway is one Go binary
+    /// and never downloads or runs code on request: it answers in the reference's shape with status
+    /// skipped, the running version as before and after, no steps, no restart, and says how to update in
+    /// reason and instructions.
+    /// params UpdateRunParams; result UpdateRunResult; protocols 3.
+    case updateRun = "update.run"
+    /// Speech (TTS) settings: on or off and the provider, from messages.tts and the preferences file the
+    /// tts.* calls write.
+    /// params TtsStatusParams; result TtsStatusResult; protocols 3.
+    case ttsStatus = "tts.status"
+    /// The speech providers, whether each has a key, their models and voices, and the active one.
+    /// params TtsProvidersParams; result TtsProvidersResult; protocols 3.
+    case ttsProviders = "tts.providers"
+    /// Turns speech on in the preferences file (written before the answer).
+    /// params TtsEnableParams; result TtsEnableResult; protocols 3.
+    case ttsEnable = "tts.enable"
+    /// Turns speech off in the preferences file (written before the answer).
+    /// params TtsDisableParams; result TtsDisableResult; protocols 3.
+    case ttsDisable = "tts.disable"
+    /// Speaks text with the active provider (then the other) and answers with the path of the audio file on
+    /// the gateway host (removed after 5 minutes). The OpenAI provider posts to <base>/audio/speech of an
+    /// OpenAI-compatible server; with no provider usable the answer is UNAVAILABLE saying what to
+    /// configure. Text longer than messages.tts.maxTextLength (default 4000) → UNAVAILABLE.
+    /// params TtsConvertParams; result TtsConvertResult; protocols 3.
+    case ttsConvert = "tts.convert"
+    /// Chooses the speech provider in the preferences file. Anything but openai or elevenlabs →
+    /// INVALID_REQUEST "Invalid provider. Use openai or elevenlabs."
+    /// params TtsSetProviderParams; result TtsSetProviderResult; protocols 3.
+    case ttsSetProvider = "tts.setProvider"
 }
 
 /// Every server-pushed event of the gateway protocol.
@@ -381,6 +419,10 @@ public enum GatewayEvent: String, CaseIterable, Sendable {
     /// Protocol 3: only to operators with operator.approvals (or operator.admin). Droppable.
     /// payload ExecApprovalResolvedEvent; protocols 3.
     case execApprovalResolved = "exec.approval.resolved"
+    /// The voice wake words changed (voicewake.set). Droppable: the next change carries the whole list, and
+    /// voicewake.get reads it.
+    /// payload VoicewakeChangedEvent; protocols 2, 3.
+    case voicewakeChanged = "voicewake.changed"
 }
 
 /// An agent run event.
@@ -434,6 +476,37 @@ public enum AgentEventStream: String, Codable, Sendable, CaseIterable {
     case tool = "tool"
     case error = "error"
     case compaction = "compaction"
+}
+
+/// One agent in the protocol-3 health shape.
+public struct AgentHealth: Codable, Sendable {
+    public let agentId: String
+    public let heartbeat: HeartbeatSummary
+    public let isDefault: Bool
+    public let name: String?
+    public let sessions: HealthSummarySessions
+
+    public init(
+        agentId: String,
+        heartbeat: HeartbeatSummary,
+        isDefault: Bool,
+        name: String? = nil,
+        sessions: HealthSummarySessions
+    ) {
+        self.agentId = agentId
+        self.heartbeat = heartbeat
+        self.isDefault = isDefault
+        self.name = name
+        self.sessions = sessions
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case heartbeat
+        case isDefault
+        case name
+        case sessions
+    }
 }
 
 /// Which agent: agentId, or the agent of sessionKey (agent:<id>:…); both must agree. Neither: the
@@ -656,6 +729,33 @@ public enum AgentResultStatus: String, Codable, Sendable, CaseIterable {
     case timeout = "timeout"
 }
 
+/// One agent's sessions in the status summary.
+public struct AgentSessionsStatus: Codable, Sendable {
+    public let agentId: String
+    public let count: Int
+    public let path: String
+    public let recent: [SessionStatus]
+
+    public init(
+        agentId: String,
+        count: Int,
+        path: String,
+        recent: [SessionStatus]
+    ) {
+        self.agentId = agentId
+        self.count = count
+        self.path = path
+        self.recent = recent
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case count
+        case path
+        case recent
+    }
+}
+
 /// One agent.
 public struct AgentSummary: Codable, Sendable {
     /// Normalised agent id (lowercase, path-safe).
@@ -820,6 +920,84 @@ public struct AgentsListResult: Codable, Sendable {
 public enum AgentsListResultScope: String, Codable, Sendable, CaseIterable {
     case perSender = "per-sender"
     case global = "global"
+}
+
+/// One channel account in the protocol-3 health shape.
+public struct ChannelAccountHealth: Codable, Sendable {
+    public let accountId: String
+    public let authAgeMs: Int?
+    public let configured: Bool
+    public let lastProbeAt: Int?
+    /// WhatsApp: credentials are stored.
+    public let linked: Bool?
+    /// The channel's probe result (Telegram getMe).
+    public let probe: AnyCodable?
+
+    public init(
+        accountId: String,
+        authAgeMs: Int? = nil,
+        configured: Bool,
+        lastProbeAt: Int? = nil,
+        linked: Bool? = nil,
+        probe: AnyCodable? = nil
+    ) {
+        self.accountId = accountId
+        self.authAgeMs = authAgeMs
+        self.configured = configured
+        self.lastProbeAt = lastProbeAt
+        self.linked = linked
+        self.probe = probe
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case authAgeMs
+        case configured
+        case lastProbeAt
+        case linked
+        case probe
+    }
+}
+
+/// A channel in the protocol-3 health shape: the default account's fields plus every account.
+public struct ChannelHealth: Codable, Sendable {
+    public let accountId: String
+    /// Every account by id.
+    public let accounts: [String: ChannelAccountHealth]?
+    public let authAgeMs: Int?
+    public let configured: Bool
+    public let lastProbeAt: Int?
+    public let linked: Bool?
+    /// The channel's probe result.
+    public let probe: AnyCodable?
+
+    public init(
+        accountId: String,
+        accounts: [String: ChannelAccountHealth]? = nil,
+        authAgeMs: Int? = nil,
+        configured: Bool,
+        lastProbeAt: Int? = nil,
+        linked: Bool? = nil,
+        probe: AnyCodable? = nil
+    ) {
+        self.accountId = accountId
+        self.accounts = accounts
+        self.authAgeMs = authAgeMs
+        self.configured = configured
+        self.lastProbeAt = lastProbeAt
+        self.linked = linked
+        self.probe = probe
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case accounts
+        case authAgeMs
+        case configured
+        case lastProbeAt
+        case linked
+        case probe
+    }
 }
 
 /// Probe options.
@@ -3884,11 +4062,22 @@ public struct HealthParams: Codable, Sendable {
 
 /// The health snapshot.
 public struct HealthSummary: Codable, Sendable {
+    /// One entry per agent: heartbeat and its sessions summary.
+    public let agents: [AgentHealth]?
+    /// Display label per channel id.
+    public let channelLabels: [String: String]?
+    /// Channel ids in display order.
+    public let channelOrder: [String]?
+    /// Protocol-3 shape: one entry per channel id (whatsapp, telegram), the default account's summary with
+    /// every account under accounts.
+    public let channels: [String: ChannelHealth]?
     /// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
     /// broken or gone: the gateway keeps running on the last good config, and error says why.
     public let config: HealthSummaryConfig?
     /// Open WebSocket connections.
     public let connections: Int?
+    /// The default agent (main).
+    public let defaultAgentId: String?
     /// Discord is not implemented by this gateway; always unconfigured. Kept for clients that read it.
     public let discord: HealthSummaryDiscord?
     /// How long the refresh took.
@@ -3896,7 +4085,6 @@ public struct HealthSummary: Codable, Sendable {
     public let heartbeatSeconds: Int
     /// Every configured provider is healthy.
     public let ok: Bool
-    /// Session store summary.
     public let sessions: HealthSummarySessions
     /// Telegram bot state.
     public let telegram: HealthSummaryTelegram
@@ -3908,8 +4096,13 @@ public struct HealthSummary: Codable, Sendable {
     public let web: HealthSummaryWeb
 
     public init(
+        agents: [AgentHealth]? = nil,
+        channelLabels: [String: String]? = nil,
+        channelOrder: [String]? = nil,
+        channels: [String: ChannelHealth]? = nil,
         config: HealthSummaryConfig? = nil,
         connections: Int? = nil,
+        defaultAgentId: String? = nil,
         discord: HealthSummaryDiscord? = nil,
         durationMs: Int,
         heartbeatSeconds: Int,
@@ -3920,8 +4113,13 @@ public struct HealthSummary: Codable, Sendable {
         uptimeMs: Int? = nil,
         web: HealthSummaryWeb
     ) {
+        self.agents = agents
+        self.channelLabels = channelLabels
+        self.channelOrder = channelOrder
+        self.channels = channels
         self.config = config
         self.connections = connections
+        self.defaultAgentId = defaultAgentId
         self.discord = discord
         self.durationMs = durationMs
         self.heartbeatSeconds = heartbeatSeconds
@@ -3934,8 +4132,13 @@ public struct HealthSummary: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case agents
+        case channelLabels
+        case channelOrder
+        case channels
         case config
         case connections
+        case defaultAgentId
         case discord
         case durationMs
         case heartbeatSeconds
@@ -4023,6 +4226,7 @@ public struct HealthSummarySessions: Codable, Sendable {
     }
 }
 
+/// A recently updated session.
 public struct HealthSummarySessionsRecentItem: Codable, Sendable {
     public let age: Int?
     public let key: String
@@ -4207,6 +4411,94 @@ public enum HeartbeatEventStatus: String, Codable, Sendable, CaseIterable {
     case okToken = "ok-token"
     case skipped = "skipped"
     case failed = "failed"
+}
+
+/// One agent's heartbeat in the status summary.
+public struct HeartbeatStatus: Codable, Sendable {
+    public let agentId: String
+    public let enabled: Bool
+    /// The interval as configured, or disabled.
+    public let every: String
+    public let everyMs: Int?
+
+    public init(
+        agentId: String,
+        enabled: Bool,
+        every: String,
+        everyMs: Int?
+    ) {
+        self.agentId = agentId
+        self.enabled = enabled
+        self.every = every
+        self.everyMs = everyMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case enabled
+        case every
+        case everyMs
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.agentId, forKey: .agentId)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.every, forKey: .every)
+        try container.encode(self.everyMs, forKey: .everyMs)
+    }
+}
+
+/// An agent's heartbeat settings.
+public struct HeartbeatSummary: Codable, Sendable {
+    public let ackMaxChars: Int?
+    public let enabled: Bool
+    /// The interval as configured (30m), or disabled.
+    public let every: String
+    /// The interval; null when disabled.
+    public let everyMs: Int?
+    public let model: String?
+    public let prompt: String?
+    public let target: String?
+
+    public init(
+        ackMaxChars: Int? = nil,
+        enabled: Bool,
+        every: String,
+        everyMs: Int?,
+        model: String? = nil,
+        prompt: String? = nil,
+        target: String? = nil
+    ) {
+        self.ackMaxChars = ackMaxChars
+        self.enabled = enabled
+        self.every = every
+        self.everyMs = everyMs
+        self.model = model
+        self.prompt = prompt
+        self.target = target
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ackMaxChars
+        case enabled
+        case every
+        case everyMs
+        case model
+        case prompt
+        case target
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(self.ackMaxChars, forKey: .ackMaxChars)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.every, forKey: .every)
+        try container.encode(self.everyMs, forKey: .everyMs)
+        try container.encodeIfPresent(self.model, forKey: .model)
+        try container.encodeIfPresent(self.prompt, forKey: .prompt)
+        try container.encodeIfPresent(self.target, forKey: .target)
+    }
 }
 
 /// The handshake answer (res payload with the connect request's id). Always the first frame the client
@@ -6193,6 +6485,8 @@ public struct SessionStatus: Codable, Sendable {
     public let abortedLastRun: Bool?
     /// ms since updatedAt.
     public let age: Int?
+    /// The agent the session belongs to.
+    public let agentId: String?
     public let contextTokens: Int?
     public let elevatedLevel: String?
     /// Short markers such as system, aborted, verbose:on.
@@ -6218,6 +6512,7 @@ public struct SessionStatus: Codable, Sendable {
     public init(
         abortedLastRun: Bool? = nil,
         age: Int?,
+        agentId: String? = nil,
         contextTokens: Int?,
         elevatedLevel: String? = nil,
         flags: [String],
@@ -6238,6 +6533,7 @@ public struct SessionStatus: Codable, Sendable {
     ) {
         self.abortedLastRun = abortedLastRun
         self.age = age
+        self.agentId = agentId
         self.contextTokens = contextTokens
         self.elevatedLevel = elevatedLevel
         self.flags = flags
@@ -6260,6 +6556,7 @@ public struct SessionStatus: Codable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case abortedLastRun
         case age
+        case agentId
         case contextTokens
         case elevatedLevel
         case flags
@@ -6283,6 +6580,7 @@ public struct SessionStatus: Codable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encodeIfPresent(self.abortedLastRun, forKey: .abortedLastRun)
         try container.encode(self.age, forKey: .age)
+        try container.encodeIfPresent(self.agentId, forKey: .agentId)
         try container.encode(self.contextTokens, forKey: .contextTokens)
         try container.encodeIfPresent(self.elevatedLevel, forKey: .elevatedLevel)
         try container.encode(self.flags, forKey: .flags)
@@ -7028,8 +7326,14 @@ public struct StatusParams: Codable, Sendable {
 
 /// The status summary.
 public struct StatusResult: Codable, Sendable {
+    /// Protocol-3 shape: one human-readable line per channel (what providerSummary says).
+    public let channelSummary: [String]?
+    /// Protocol-3 shape: heartbeat per agent.
+    public let heartbeat: StatusResultHeartbeat?
     /// Heartbeat interval; 0 when disabled.
     public let heartbeatSeconds: Int
+    /// Protocol-3 shape: the channel linked by QR login (WhatsApp).
+    public let linkChannel: StatusResultLinkChannel?
     /// One human-readable line per provider.
     public let providerSummary: [String]
     /// System notes waiting for the next agent prompt.
@@ -7040,13 +7344,19 @@ public struct StatusResult: Codable, Sendable {
     public let web: StatusResultWeb
 
     public init(
+        channelSummary: [String]? = nil,
+        heartbeat: StatusResultHeartbeat? = nil,
         heartbeatSeconds: Int,
+        linkChannel: StatusResultLinkChannel? = nil,
         providerSummary: [String],
         queuedSystemEvents: [String],
         sessions: StatusResultSessions,
         web: StatusResultWeb
     ) {
+        self.channelSummary = channelSummary
+        self.heartbeat = heartbeat
         self.heartbeatSeconds = heartbeatSeconds
+        self.linkChannel = linkChannel
         self.providerSummary = providerSummary
         self.queuedSystemEvents = queuedSystemEvents
         self.sessions = sessions
@@ -7054,7 +7364,10 @@ public struct StatusResult: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case channelSummary
+        case heartbeat
         case heartbeatSeconds
+        case linkChannel
         case providerSummary
         case queuedSystemEvents
         case sessions
@@ -7062,31 +7375,95 @@ public struct StatusResult: Codable, Sendable {
     }
 }
 
+/// Protocol-3 shape: heartbeat per agent.
+public struct StatusResultHeartbeat: Codable, Sendable {
+    public let agents: [HeartbeatStatus]
+    public let defaultAgentId: String
+
+    public init(
+        agents: [HeartbeatStatus],
+        defaultAgentId: String
+    ) {
+        self.agents = agents
+        self.defaultAgentId = defaultAgentId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agents
+        case defaultAgentId
+    }
+}
+
+/// Protocol-3 shape: the channel linked by QR login (WhatsApp).
+public struct StatusResultLinkChannel: Codable, Sendable {
+    public let authAgeMs: Int?
+    public let id: String
+    public let label: String
+    public let linked: Bool
+
+    public init(
+        authAgeMs: Int?,
+        id: String,
+        label: String,
+        linked: Bool
+    ) {
+        self.authAgeMs = authAgeMs
+        self.id = id
+        self.label = label
+        self.linked = linked
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case authAgeMs
+        case id
+        case label
+        case linked
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.authAgeMs, forKey: .authAgeMs)
+        try container.encode(self.id, forKey: .id)
+        try container.encode(self.label, forKey: .label)
+        try container.encode(self.linked, forKey: .linked)
+    }
+}
+
 /// Session store summary.
 public struct StatusResultSessions: Codable, Sendable {
+    /// Protocol-3 shape: the summary per agent.
+    public let byAgent: [AgentSessionsStatus]?
     public let count: Int
     public let defaults: SessionModelDefaults
     /// Session store path, or (multiple).
     public let path: String
+    /// Protocol-3 shape: every session store path.
+    public let paths: [String]?
     /// Most recently updated first.
     public let recent: [SessionStatus]
 
     public init(
+        byAgent: [AgentSessionsStatus]? = nil,
         count: Int,
         defaults: SessionModelDefaults,
         path: String,
+        paths: [String]? = nil,
         recent: [SessionStatus]
     ) {
+        self.byAgent = byAgent
         self.count = count
         self.defaults = defaults
         self.path = path
+        self.paths = paths
         self.recent = recent
     }
 
     private enum CodingKeys: String, CodingKey {
+        case byAgent
         case count
         case defaults
         case path
+        case paths
         case recent
     }
 }
@@ -7352,6 +7729,576 @@ public struct TickEvent: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case ts
+    }
+}
+
+/// What to speak.
+public struct TtsConvertParams: Codable, Sendable {
+    /// Target channel; telegram gets an opus voice note, others mp3.
+    public let channel: String?
+    /// The text; blank → INVALID_REQUEST "tts.convert requires text".
+    public let text: String
+
+    public init(
+        channel: String? = nil,
+        text: String
+    ) {
+        self.channel = channel
+        self.text = text
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case channel
+        case text
+    }
+}
+
+/// The audio file.
+public struct TtsConvertResult: Codable, Sendable {
+    /// Absolute path of the audio file on the gateway host.
+    public let audioPath: String
+    /// mp3 or opus (OpenAI).
+    public let outputFormat: String
+    public let provider: TtsProvider
+    /// Usable as a voice note (opus for telegram).
+    public let voiceCompatible: Bool
+
+    public init(
+        audioPath: String,
+        outputFormat: String,
+        provider: TtsProvider,
+        voiceCompatible: Bool
+    ) {
+        self.audioPath = audioPath
+        self.outputFormat = outputFormat
+        self.provider = provider
+        self.voiceCompatible = voiceCompatible
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case audioPath
+        case outputFormat
+        case provider
+        case voiceCompatible
+    }
+}
+
+/// No parameters.
+public struct TtsDisableParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The new state.
+public struct TtsDisableResult: Codable, Sendable {
+    public let enabled: Bool
+
+    public init(
+        enabled: Bool
+    ) {
+        self.enabled = enabled
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+    }
+}
+
+/// No parameters.
+public struct TtsEnableParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The new state.
+public struct TtsEnableResult: Codable, Sendable {
+    public let enabled: Bool
+
+    public init(
+        enabled: Bool
+    ) {
+        self.enabled = enabled
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+    }
+}
+
+/// A speech provider.
+public enum TtsProvider: String, Codable, Sendable, CaseIterable {
+    case openai = "openai"
+    case elevenlabs = "elevenlabs"
+}
+
+/// One provider.
+public struct TtsProviderInfo: Codable, Sendable {
+    /// An API key is set for it.
+    public let configured: Bool
+    public let id: TtsProvider
+    public let models: [String]
+    public let name: String
+    public let voices: [String]?
+
+    public init(
+        configured: Bool,
+        id: TtsProvider,
+        models: [String],
+        name: String,
+        voices: [String]? = nil
+    ) {
+        self.configured = configured
+        self.id = id
+        self.models = models
+        self.name = name
+        self.voices = voices
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case configured
+        case id
+        case models
+        case name
+        case voices
+    }
+}
+
+/// No parameters.
+public struct TtsProvidersParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The providers.
+public struct TtsProvidersResult: Codable, Sendable {
+    public let active: TtsProvider
+    public let providers: [TtsProviderInfo]
+
+    public init(
+        active: TtsProvider,
+        providers: [TtsProviderInfo]
+    ) {
+        self.active = active
+        self.providers = providers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case active
+        case providers
+    }
+}
+
+/// The provider.
+public struct TtsSetProviderParams: Codable, Sendable {
+    /// openai or elevenlabs.
+    public let provider: String
+
+    public init(
+        provider: String
+    ) {
+        self.provider = provider
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case provider
+    }
+}
+
+/// The provider as stored.
+public struct TtsSetProviderResult: Codable, Sendable {
+    public let provider: TtsProvider
+
+    public init(
+        provider: TtsProvider
+    ) {
+        self.provider = provider
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case provider
+    }
+}
+
+/// No parameters.
+public struct TtsStatusParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The speech settings.
+public struct TtsStatusResult: Codable, Sendable {
+    /// Replies are spoken (preferences file, else messages.tts.enabled).
+    public let enabled: Bool
+    public let fallbackProvider: TtsProvider
+    public let hasElevenLabsKey: Bool
+    public let hasOpenAIKey: Bool
+    /// The preferences file (messages.tts.prefsPath, CLAWDBOT_TTS_PREFS, else <state>/settings/tts.json).
+    public let prefsPath: String
+    public let provider: TtsProvider
+
+    public init(
+        enabled: Bool,
+        fallbackProvider: TtsProvider,
+        hasElevenLabsKey: Bool,
+        hasOpenAIKey: Bool,
+        prefsPath: String,
+        provider: TtsProvider
+    ) {
+        self.enabled = enabled
+        self.fallbackProvider = fallbackProvider
+        self.hasElevenLabsKey = hasElevenLabsKey
+        self.hasOpenAIKey = hasOpenAIKey
+        self.prefsPath = prefsPath
+        self.provider = provider
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case enabled
+        case fallbackProvider
+        case hasElevenLabsKey
+        case hasOpenAIKey
+        case prefsPath
+        case provider
+    }
+}
+
+/// The reference's UpdateRunResult.
+public struct UpdateOutcome: Codable, Sendable {
+    public let after: UpdateRevision?
+    public let before: UpdateRevision?
+    public let durationMs: Int
+    public let mode: UpdateOutcomeMode
+    public let reason: String?
+    public let root: String?
+    public let status: UpdateOutcomeStatus
+    public let steps: [[String: AnyCodable]]
+
+    public init(
+        after: UpdateRevision? = nil,
+        before: UpdateRevision? = nil,
+        durationMs: Int,
+        mode: UpdateOutcomeMode,
+        reason: String? = nil,
+        root: String? = nil,
+        status: UpdateOutcomeStatus,
+        steps: [[String: AnyCodable]]
+    ) {
+        self.after = after
+        self.before = before
+        self.durationMs = durationMs
+        self.mode = mode
+        self.reason = reason
+        self.root = root
+        self.status = status
+        self.steps = steps
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case after
+        case before
+        case durationMs
+        case mode
+        case reason
+        case root
+        case status
+        case steps
+    }
+}
+
+public enum UpdateOutcomeMode: String, Codable, Sendable, CaseIterable {
+    case git = "git"
+    case pnpm = "pnpm"
+    case bun = "bun"
+    case npm = "npm"
+    case unknown = "unknown"
+}
+
+public enum UpdateOutcomeStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case error = "error"
+    case skipped = "skipped"
+}
+
+/// The reference's scheduled restart (never sent here).
+public struct UpdateRestart: Codable, Sendable {
+    public let delayMs: Int
+    public let mode: UpdateRestartMode
+    public let ok: Bool
+    public let pid: Int
+    public let reason: String?
+    public let signal: String
+
+    public init(
+        delayMs: Int,
+        mode: UpdateRestartMode,
+        ok: Bool,
+        pid: Int,
+        reason: String? = nil,
+        signal: String
+    ) {
+        self.delayMs = delayMs
+        self.mode = mode
+        self.ok = ok
+        self.pid = pid
+        self.reason = reason
+        self.signal = signal
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case delayMs
+        case mode
+        case ok
+        case pid
+        case reason
+        case signal
+    }
+}
+
+public enum UpdateRestartMode: String, Codable, Sendable, CaseIterable {
+    case emit = "emit"
+    case signal = "signal"
+}
+
+/// A version before or after the update.
+public struct UpdateRevision: Codable, Sendable {
+    /// The build's commit, when known.
+    public let sha: String?
+    public let version: String?
+
+    public init(
+        sha: String?,
+        version: String?
+    ) {
+        self.sha = sha
+        self.version = version
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sha
+        case version
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.sha, forKey: .sha)
+        try container.encode(self.version, forKey: .version)
+    }
+}
+
+/// The reference's parameters; accepted and echoed (sessionKey, note) but nothing is run.
+public struct UpdateRunParams: Codable, Sendable {
+    /// Message for that report (reference).
+    public let note: String?
+    /// Restart delay (reference); nothing restarts here.
+    public let restartDelayMs: Int?
+    /// Session to report the outcome to after the restart (reference).
+    public let sessionKey: String?
+    /// Update step timeout (reference); nothing runs here.
+    public let timeoutMs: Int?
+
+    public init(
+        note: String? = nil,
+        restartDelayMs: Int? = nil,
+        sessionKey: String? = nil,
+        timeoutMs: Int? = nil
+    ) {
+        self.note = note
+        self.restartDelayMs = restartDelayMs
+        self.sessionKey = sessionKey
+        self.timeoutMs = timeoutMs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case note
+        case restartDelayMs
+        case sessionKey
+        case timeoutMs
+    }
+}
+
+/// What the update did: here, nothing.
+public struct UpdateRunResult: Codable, Sendable {
+    /// How to update this gateway (this gateway's addition).
+    public let instructions: String?
+    /// Always true: the call itself worked.
+    public let ok: Bool
+    /// The scheduled restart; null here (none is scheduled).
+    public let restart: UpdateRestart?
+    public let result: UpdateOutcome
+    /// The reference writes a restart sentinel; nothing is written here (path null).
+    public let sentinel: UpdateRunResultSentinel
+
+    public init(
+        instructions: String? = nil,
+        ok: Bool,
+        restart: UpdateRestart?,
+        result: UpdateOutcome,
+        sentinel: UpdateRunResultSentinel
+    ) {
+        self.instructions = instructions
+        self.ok = ok
+        self.restart = restart
+        self.result = result
+        self.sentinel = sentinel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case instructions
+        case ok
+        case restart
+        case result
+        case sentinel
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(self.instructions, forKey: .instructions)
+        try container.encode(self.ok, forKey: .ok)
+        try container.encode(self.restart, forKey: .restart)
+        try container.encode(self.result, forKey: .result)
+        try container.encode(self.sentinel, forKey: .sentinel)
+    }
+}
+
+/// The reference writes a restart sentinel; nothing is written here (path null).
+public struct UpdateRunResultSentinel: Codable, Sendable {
+    /// Where the sentinel was written; null here.
+    public let path: String?
+    public let payload: UpdateSentinelPayload
+
+    public init(
+        path: String?,
+        payload: UpdateSentinelPayload
+    ) {
+        self.path = path
+        self.payload = payload
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case path
+        case payload
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.path, forKey: .path)
+        try container.encode(self.payload, forKey: .payload)
+    }
+}
+
+/// The reference's restart-sentinel payload for an update.
+public struct UpdateSentinelPayload: Codable, Sendable {
+    public let kind: String
+    public let message: String?
+    public let sessionKey: String?
+    public let stats: UpdateOutcome
+    public let status: UpdateSentinelPayloadStatus
+    public let ts: Int
+
+    public init(
+        kind: String = "update",
+        message: String?,
+        sessionKey: String? = nil,
+        stats: UpdateOutcome,
+        status: UpdateSentinelPayloadStatus,
+        ts: Int
+    ) {
+        self.kind = kind
+        self.message = message
+        self.sessionKey = sessionKey
+        self.stats = stats
+        self.status = status
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case message
+        case sessionKey
+        case stats
+        case status
+        case ts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.kind, forKey: .kind)
+        try container.encode(self.message, forKey: .message)
+        try container.encodeIfPresent(self.sessionKey, forKey: .sessionKey)
+        try container.encode(self.stats, forKey: .stats)
+        try container.encode(self.status, forKey: .status)
+        try container.encode(self.ts, forKey: .ts)
+    }
+}
+
+public enum UpdateSentinelPayloadStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case error = "error"
+    case skipped = "skipped"
+}
+
+/// The wake words as stored.
+public struct VoicewakeChangedEvent: Codable, Sendable {
+    /// Wake words as stored.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
+    }
+}
+
+/// No parameters.
+public struct VoicewakeGetParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The wake words.
+public struct VoicewakeGetResult: Codable, Sendable {
+    /// Wake words, trimmed, never empty.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
+    }
+}
+
+/// The new wake words.
+public struct VoicewakeSetParams: Codable, Sendable {
+    /// Wake words; normalised as described.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
+    }
+}
+
+/// The wake words as stored.
+public struct VoicewakeSetResult: Codable, Sendable {
+    /// Wake words as stored.
+    public let triggers: [String]
+
+    public init(
+        triggers: [String]
+    ) {
+        self.triggers = triggers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case triggers
     }
 }
 

@@ -79,6 +79,13 @@ type Options struct {
 	// Broadcast sends an event to the gateway's operators (node.pair.requested); it is
 	// late-bound because the gateway instance changes on in-process restarts. nil drops.
 	Broadcast func(protocol.Event)
+	// Methods returns the method table a node's req frames run on for the manifest's
+	// bridge methods (§9); late-bound like Broadcast, as each gateway instance brings
+	// its own groups. nil (or a nil table, or a group it does not serve) answers
+	// UNAVAILABLE.
+	Methods func() *protocol.Mux[*Caller]
+	// MaxInflightReqs bounds one node's concurrent reqs (default DefaultMaxInflightReqs).
+	MaxInflightReqs int
 
 	MaxLineBytes        int
 	MaxPreAuthLineBytes int
@@ -120,6 +127,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxInflightReqs <= 0 {
+		o.MaxInflightReqs = DefaultMaxInflightReqs
 	}
 	if o.MaxUnauthPerAddr <= 0 {
 		o.MaxUnauthPerAddr = DefaultMaxUnauthPerAddr
@@ -183,7 +193,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = tc.SetNoDelay(true)
 			_ = tc.SetKeepAlive(true)
 		}
-		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), key: auth.AddrKey(nc.RemoteAddr().String()), done: make(chan struct{})}
+		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), key: auth.AddrKey(nc.RemoteAddr().String()), done: make(chan struct{}), reqs: make(chan struct{}, s.o.MaxInflightReqs)}
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
@@ -292,6 +302,7 @@ type conn struct {
 	authMu    sync.Mutex  // guards handle/authed: the pairing goroutine authenticates too
 	authed    bool
 	reg       live.Handle
+	reqs      chan struct{} // one token per running req (serveReq)
 }
 
 func (c *conn) close() {
@@ -511,9 +522,15 @@ func (c *conn) handleLine(line []byte) bool {
 			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeInvalidRequest, Message: "id and method required"}})
 		case !protocol.BridgeAllowed(f.Method): // the manifest's "bridge" methods (§9)
 			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeForbidden, Message: "Method not allowed", Details: map[string]string{"method": f.Method}}})
-		default:
-			// Node RPC into the gateway's methods is not wired to this bridge yet.
+		case c.s.methods() == nil || protocol.LookupMethod(f.Method) == nil: // no method table, or the manifest's bridgePending
 			_ = c.write(Frame{Type: TypeRes, ID: f.ID, Ok: new(false), Error: &FrameError{Code: CodeUnavailable, Message: "method not available over the bridge", Details: map[string]string{"method": f.Method}}})
+		default:
+			select {
+			case c.reqs <- struct{}{}: // bounded per connection: waits when full
+			case <-c.done:
+				return false
+			}
+			go c.serveReq(h, f)
 		}
 	}
 	return true

@@ -1,15 +1,19 @@
-// Package core hands the gateway's core method groups — system, devices, nodes and
-// config — to a server's Mux, configured from the server's options. The transport
+// Package core hands the gateway's core method groups — system, devices, nodes,
+// config, voicewake and update — to a server's Mux, configured from the server's options. The transport
 // (server/gateway) serves no group itself; whoever builds a server calls Serve, then
 // hands it the other groups (agent, chat, send, ...).
 package core
 
 import (
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/bridge"
 	"github.com/clawgate/gateway/server/configapi"
 	"github.com/clawgate/gateway/server/devices"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodeapi"
 	"github.com/clawgate/gateway/server/system"
+	"github.com/clawgate/gateway/server/update"
+	"github.com/clawgate/gateway/server/voicewake"
 )
 
 // Serve sets the system, devices, nodes and config groups on s.Mux(). Call it before
@@ -23,4 +27,22 @@ func Serve(s *gateway.Server) {
 	m.SetConfig(configapi.New[*gateway.Conn](configapi.Options{
 		Path: o.ConfigPath, HasSecret: o.Secrets.HasSecret, Version: o.Version, GeneratedAt: o.ProcessStart,
 	}))
+	m.SetUpdate(update.New[*gateway.Conn](update.Options{Version: o.Version, Commit: o.Commit, Now: o.Now}))
+	m.SetVoicewake(voicewake.New[*gateway.Conn](s, voicewake.Options{StateDir: o.StateDir, Now: o.Now}))
+}
+
+// BridgeMethods is the method table of the v2 TCP bridge's node req frames for s: the
+// same core groups, over the bridge's caller. The manifest decides which methods a
+// bridge node may call ("bridge": true); groups not built here (chat, sessions: the
+// agent's, which serve WebSocket connections only) answer UNAVAILABLE.
+func BridgeMethods(s *gateway.Server) *protocol.Mux[*bridge.Caller] {
+	o := s.Options()
+	m := protocol.NewMux[*bridge.Caller]()
+	m.SetSystem(system.New[*bridge.Caller](s, system.Options{LogFile: o.LogFile}))
+	m.SetNodes(nodeapi.New[*bridge.Caller](s, nodeapi.Options{Store: o.Nodes, Live: o.LiveNodes, Now: o.Now, Logger: o.Logger}))
+	m.SetConfig(configapi.New[*bridge.Caller](configapi.Options{
+		Path: o.ConfigPath, HasSecret: o.Secrets.HasSecret, Version: o.Version, GeneratedAt: o.ProcessStart,
+	}))
+	m.SetVoicewake(voicewake.New[*bridge.Caller](s, voicewake.Options{StateDir: o.StateDir, Now: o.Now}))
+	return m
 }

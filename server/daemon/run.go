@@ -251,6 +251,7 @@ func Run(ctx context.Context, o Options) error {
 			StateDir:               paths.StateDir,
 			ConfigPath:             paths.ConfigPath,
 			MainKey:                sessionMainKey(cur),
+			SessionScope:           sessionScope(cur),
 			MaxPayload:             res.MaxPayload,
 			MaxBufferedBytes:       res.MaxBufferedBytes,
 			TickInterval:           res.TickInterval,

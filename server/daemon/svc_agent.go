@@ -235,6 +235,14 @@ func sessionMainKey(f *config.File) string {
 	return f.Config.Session.MainKey
 }
 
+// sessionScope is session.scope, or "" (the gateway's default) when unset.
+func sessionScope(f *config.File) string {
+	if f == nil || f.Config.Session == nil || f.Config.Session.Scope == nil {
+		return ""
+	}
+	return string(*f.Config.Session.Scope)
+}
+
 func equalIntPtr(a, b *int) bool {
 	if a == nil || b == nil {
 		return a == b

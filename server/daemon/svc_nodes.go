@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/bridge"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodes/live"
 )
@@ -21,6 +23,8 @@ import (
 type nodesService struct {
 	reg *live.Registry
 	br  *bridge.Server
+	// methods is the bridge's method table for the current server (set on attach).
+	methods atomic.Pointer[protocol.Mux[*bridge.Caller]]
 }
 
 func buildNodes(ctx context.Context, s *services) (component, error) {
@@ -58,6 +62,7 @@ func buildNodes(ctx context.Context, s *services) (component, error) {
 	name, _ := os.Hostname()
 	br, err := bridge.New(bridge.Options{
 		Store: s.nodeStore, Live: c.reg, ServerName: name, Logger: s.log,
+		Methods: c.methods.Load,
 		Broadcast: func(ev protocol.Event) {
 			if srv := s.server(); srv != nil {
 				srv.Broadcast(ev)
@@ -78,7 +83,11 @@ func buildNodes(ctx context.Context, s *services) (component, error) {
 	return c, nil
 }
 
-func (c *nodesService) attach(srv *gateway.Server, _ *methods) error { return nil }
+// attach gives the bridge's node req frames the new server's method table.
+func (c *nodesService) attach(srv *gateway.Server, _ *methods) error {
+	c.methods.Store(core.BridgeMethods(srv))
+	return nil
+}
 
 func (c *nodesService) close(ctx context.Context) error {
 	var err error

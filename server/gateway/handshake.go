@@ -153,10 +153,16 @@ func (s *Server) handshake(c *Conn, data []byte) {
 		return
 	}
 	// Negotiate before validating: each version has its own ConnectParams (§11).
-	minP, maxP, ok := sniffRange(req.Params)
+	minP, maxP, v2Client, ok := sniffRange(req.Params)
 	v := 0
 	if ok {
 		v = int(min(maxP, protocol.MaxProtocol))
+		if v > 2 && minP <= 2 && v2Client {
+			// A protocol-2 client that also offers 3 (clients of the 2026.1.5 era send
+			// maxProtocol 3 with the v2 client block): it gets the version its params
+			// are written in instead of a schema error about client.name.
+			v = 2
+		}
 		if int64(v) < max(minP, protocol.MinProtocol) {
 			s.handshakeFail(c, req.ID, &Error{Code: CodeInvalidRequest, Message: "protocol mismatch",
 				Details: map[string]any{"expectedProtocol": protocol.MaxProtocol, "minProtocol": protocol.MinProtocol, "maxProtocol": protocol.MaxProtocol}},
@@ -258,18 +264,19 @@ func refusedJSON(data []byte) (id string, refused bool) {
 }
 
 // sniffRange reads minProtocol/maxProtocol out of connect params without validating
-// the rest, so the version is chosen before the version's schema is applied.
-func sniffRange(params []byte) (minP, maxP int64, ok bool) {
+// the rest, so the version is chosen before the version's schema is applied. v2Client
+// reports a protocol-2 client block: client.name present and client.id absent.
+func sniffRange(params []byte) (minP, maxP int64, v2Client, ok bool) {
 	var d wire.Decoder
 	d.Reset(params)
 	if d.BeginObject() != nil {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	var haveMin, haveMax bool
 	for {
 		k, more, err := d.NextKey()
 		if err != nil {
-			return 0, 0, false
+			return 0, 0, false, false
 		}
 		if !more {
 			break
@@ -277,21 +284,53 @@ func sniffRange(params []byte) (minP, maxP int64, ok bool) {
 		switch string(k) {
 		case "minProtocol":
 			if minP, err = d.Int(); err != nil {
-				return 0, 0, false
+				return 0, 0, false, false
 			}
 			haveMin = true
 		case "maxProtocol":
 			if maxP, err = d.Int(); err != nil {
-				return 0, 0, false
+				return 0, 0, false, false
 			}
 			haveMax = true
+		case "client":
+			if v2Client, err = sniffV2Client(&d); err != nil {
+				return 0, 0, false, false
+			}
 		default:
 			if d.Skip() != nil {
-				return 0, 0, false
+				return 0, 0, false, false
 			}
 		}
 	}
-	return minP, maxP, haveMin && haveMax && minP >= 1 && maxP >= 1
+	return minP, maxP, v2Client, haveMin && haveMax && minP >= 1 && maxP >= 1
+}
+
+// sniffV2Client reads the client value: true when it is an object with "name" and no
+// "id". Anything else is skipped and left for the schema to judge.
+func sniffV2Client(d *wire.Decoder) (bool, error) {
+	if d.BeginObject() != nil {
+		return false, d.Skip() // not an object: the schema explains (BeginObject did not move)
+	}
+	var name, id bool
+	for {
+		k, more, err := d.NextKey()
+		if err != nil {
+			return false, err
+		}
+		if !more {
+			break
+		}
+		switch string(k) {
+		case "name":
+			name = true
+		case "id":
+			id = true
+		}
+		if err := d.Skip(); err != nil {
+			return false, err
+		}
+	}
+	return name && !id, nil
 }
 
 func (s *Server) acceptV2(c *Conn, p *protocol.ConnectParamsV2) (*protocol.HelloOk, *Error, string) {
@@ -487,7 +526,7 @@ func (s *Server) hello(c *Conn, a *protocol.HelloOkAuth) *protocol.HelloOk {
 		h.CanvasHostURL = &u
 	}
 	if c.proto >= 3 {
-		h.Snapshot.SessionDefaults = &protocol.SessionDefaults{DefaultAgentID: "main", MainKey: s.opts.MainKey, MainSessionKey: "agent:main:" + s.opts.MainKey}
+		h.Snapshot.SessionDefaults = &protocol.SessionDefaults{DefaultAgentID: "main", MainKey: s.opts.MainKey, MainSessionKey: "agent:main:" + s.opts.MainKey, Scope: &s.opts.SessionScope}
 	}
 	return h
 }

@@ -87,6 +87,9 @@ type Options struct {
 	StateDir   string
 	ConfigPath string
 	MainKey    string // session main key, default "main"
+	// SessionScope is session.scope for hello-ok's sessionDefaults.scope; default
+	// "per-sender" (the original's default).
+	SessionScope string
 
 	MaxPayload       int
 	MaxBufferedBytes int
@@ -197,6 +200,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MainKey == "" {
 		o.MainKey = "main"
+	}
+	if o.SessionScope == "" {
+		o.SessionScope = "per-sender"
 	}
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = DefaultMaxPayload
@@ -536,6 +542,7 @@ func (s *Server) buildHealth(ctx context.Context) (protocol.HealthSummary, error
 	for _, src := range s.healthSources {
 		src(ctx, &sum)
 	}
+	fillHealthV3(&sum)
 	return sum, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -51,7 +52,13 @@ type Options struct {
 	// restart passes the old cache's Version() so the counter keeps growing (§4.1).
 	InitialVersion int64
 	Logger         *slog.Logger // failed background refreshes are logged here; default slog.Default()
+	// AfterFunc schedules the trailing refresh of a throttled Nudge; default
+	// time.AfterFunc. Tests inject one they fire by hand.
+	AfterFunc func(d time.Duration, f func()) Stopper
 }
+
+// Stopper is the part of *time.Timer a Cache uses.
+type Stopper interface{ Stop() bool }
 
 // call is one refresh run; done is closed when sum/err are set.
 type call struct {
@@ -69,6 +76,7 @@ type Cache struct {
 	now       Clock
 	onRefresh func(protocol.HealthSummary, int64)
 	log       *slog.Logger
+	afterFunc func(time.Duration, func()) Stopper
 
 	ctx    context.Context // passed to the Refresher; cancelled by Close
 	cancel context.CancelFunc
@@ -81,6 +89,10 @@ type Cache struct {
 	version  int64
 	inflight *call
 	closed   bool
+	trailing Stopper // the scheduled refresh of a throttled Nudge, or nil
+	// nudged is set by a Nudge during a refresh: that refresh may already have been
+	// reported, so another follows (throttled) when it finishes.
+	nudged bool
 
 	// testHookWaiting, when set, is called by a caller about to wait on a refresh.
 	testHookWaiting func()
@@ -103,6 +115,9 @@ func New(r Refresher, o Options) *Cache {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) Stopper { return time.AfterFunc(d, f) }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Cache{
 		refresh:   r,
@@ -111,6 +126,7 @@ func New(r Refresher, o Options) *Cache {
 		now:       o.Now,
 		onRefresh: o.OnRefresh,
 		log:       o.Logger,
+		afterFunc: o.AfterFunc,
 		ctx:       ctx,
 		cancel:    cancel,
 		version:   o.InitialVersion,
@@ -156,12 +172,42 @@ func (c *Cache) Get(ctx context.Context, force bool) (protocol.HealthSummary, er
 	}
 }
 
-// Nudge starts a background refresh unless one is running or the cached summary is
-// younger than MinRefreshInterval. It never waits.
+// Nudge asks for a refresh soon without waiting: one starts now unless one is running
+// (its result is still to come) or the cached summary is younger than
+// MinRefreshInterval, in which case one is scheduled for when the interval is over.
+// However many Nudges come in a burst, at most one refresh per interval runs, and each
+// Nudge is followed by a completed refresh (the gateway nudges on every connect, so
+// every new client hears a health event shortly after hello-ok, as in the reference).
 func (c *Cache) Nudge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.inflight != nil || (c.has && c.minGap > 0 && c.now().Sub(c.at) < c.minGap) {
+	if c.closed || c.trailing != nil {
+		return
+	}
+	if c.inflight != nil {
+		c.nudged = true
+		return
+	}
+	c.nudgeLocked()
+}
+
+// nudgeLocked starts a refresh now or schedules one for the end of the interval.
+func (c *Cache) nudgeLocked() {
+	if c.has && c.minGap > 0 {
+		if wait := c.minGap - c.now().Sub(c.at); wait > 0 {
+			c.trailing = c.afterFunc(wait, c.fireTrailing)
+			return
+		}
+	}
+	c.startLocked()
+}
+
+// fireTrailing runs the refresh a throttled Nudge scheduled.
+func (c *Cache) fireTrailing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trailing = nil
+	if c.closed || c.inflight != nil {
 		return
 	}
 	c.startLocked()
@@ -198,6 +244,10 @@ func (c *Cache) Version() int64 {
 func (c *Cache) Close() {
 	c.mu.Lock()
 	c.closed = true
+	if c.trailing != nil {
+		c.trailing.Stop()
+		c.trailing = nil
+	}
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
@@ -247,6 +297,12 @@ func (c *Cache) finish(cl *call) int {
 	c.mu.Lock()
 	c.inflight = nil
 	w := cl.waiters
+	if c.nudged {
+		c.nudged = false
+		if !c.closed && c.trailing == nil {
+			c.nudgeLocked()
+		}
+	}
 	c.mu.Unlock()
 	close(cl.done)
 	return w
@@ -283,6 +339,17 @@ func cloneSummary(s protocol.HealthSummary) protocol.HealthSummary {
 			it := &s.Sessions.Recent[i]
 			it.Age = clonePtr(it.Age)
 			it.UpdatedAt = clonePtr(it.UpdatedAt)
+		}
+	}
+	// The protocol-3 fields: containers are copied, their leaves are never mutated.
+	s.Channels = maps.Clone(s.Channels)
+	s.ChannelLabels = maps.Clone(s.ChannelLabels)
+	s.ChannelOrder = slices.Clone(s.ChannelOrder)
+	s.DefaultAgentID = clonePtr(s.DefaultAgentID)
+	if s.Agents != nil {
+		s.Agents = slices.Clone(s.Agents)
+		for i := range s.Agents {
+			s.Agents[i].Sessions.Recent = slices.Clone(s.Agents[i].Sessions.Recent)
 		}
 	}
 	return s

@@ -544,21 +544,85 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
+// manualTimers is an AfterFunc whose timers fire only when the test says so.
+type manualTimers struct {
+	mu      sync.Mutex
+	pending []func()
+	delays  []time.Duration
+}
+
+type manualTimer struct {
+	m *manualTimers
+	i int
+}
+
+func (t manualTimer) Stop() bool {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	live := t.m.pending[t.i] != nil
+	t.m.pending[t.i] = nil
+	return live
+}
+
+func (m *manualTimers) AfterFunc(d time.Duration, f func()) Stopper {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = append(m.pending, f)
+	m.delays = append(m.delays, d)
+	return manualTimer{m, len(m.pending) - 1}
+}
+
+// fire runs every timer not yet fired or stopped and reports how many ran.
+func (m *manualTimers) fire() int {
+	m.mu.Lock()
+	fs := m.pending
+	m.pending = make([]func(), len(fs)) // keep indexes valid for Stop
+	m.mu.Unlock()
+	n := 0
+	for _, f := range fs {
+		if f != nil {
+			f()
+			n++
+		}
+	}
+	return n
+}
+
+func waitCalls(t *testing.T, calls *atomic.Int32, want int32) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for calls.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := calls.Load(); n != want {
+		t.Fatalf("refresher calls = %d, want %d", n, want)
+	}
+}
+
 // TestMinRefreshInterval: cached reads and nudges within the minimum interval start no
-// refresh, so health calls and connects cannot turn into a broadcast storm.
+// refresh at once, so health calls and connects cannot turn into a broadcast storm;
+// the burst of nudges is answered by one trailing refresh when the interval is over,
+// so every nudger (a newly connected client) still hears a fresh health event.
 func TestMinRefreshInterval(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	var calls atomic.Int32
+	var timers manualTimers
+	refreshed := make(chan int64, 10)
 	c := New(func(context.Context) (protocol.HealthSummary, error) {
 		calls.Add(1)
 		return protocol.HealthSummary{Ok: true}, nil
-	}, Options{Now: clock, MinRefreshInterval: time.Second, Logger: quiet})
+	}, Options{Now: clock, MinRefreshInterval: time.Second, Logger: quiet, AfterFunc: timers.AfterFunc,
+		OnRefresh: func(_ protocol.HealthSummary, v int64) { refreshed <- v }})
 	defer c.Close()
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	<-refreshed
+	mu.Lock()
+	now = now.Add(300 * time.Millisecond)
+	mu.Unlock()
 	for i := 0; i < 100; i++ {
 		if _, err := c.Get(context.Background(), false); err != nil {
 			t.Fatal(err)
@@ -568,15 +632,80 @@ func TestMinRefreshInterval(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("refreshes within the interval = %d, want 1", n)
 	}
+	timers.mu.Lock()
+	scheduled, delay := len(timers.pending), timers.delays[0]
+	timers.mu.Unlock()
+	if scheduled != 1 || delay != 700*time.Millisecond {
+		t.Fatalf("trailing refreshes scheduled = %d (first after %v), want 1 after 700ms", scheduled, delay)
+	}
+	mu.Lock()
+	now = now.Add(700 * time.Millisecond)
+	mu.Unlock()
+	if n := timers.fire(); n != 1 {
+		t.Fatalf("fired %d timers", n)
+	}
+	waitCalls(t, &calls, 2)
+	if v := <-refreshed; v != 3 {
+		t.Fatalf("trailing refresh version %d, want 3", v)
+	}
+
+	// Past the interval a nudge refreshes at once, with nothing scheduled.
 	mu.Lock()
 	now = now.Add(2 * time.Second)
 	mu.Unlock()
 	c.Nudge()
+	waitCalls(t, &calls, 3)
+	<-refreshed
+	if n := timers.fire(); n != 0 {
+		t.Fatalf("a nudge past the interval scheduled %d timers", n)
+	}
+
+	// Close stops a scheduled trailing refresh.
+	c.Nudge()
+	c.Close()
+	if n := timers.fire(); n != 0 {
+		t.Fatalf("a trailing refresh survived Close (%d fired)", n)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("refresher calls after Close = %d, want 3", n)
+	}
+}
+
+// TestNudgeDuringRefresh: a Nudge while a refresh runs (whose report may already be
+// out) is followed by one more refresh after it, throttled like any other.
+func TestNudgeDuringRefresh(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var calls atomic.Int32
+	var timers manualTimers
+	release := make(chan struct{})
+	started := make(chan struct{}, 4)
+	c := New(func(context.Context) (protocol.HealthSummary, error) {
+		calls.Add(1)
+		started <- struct{}{}
+		<-release
+		return protocol.HealthSummary{Ok: true}, nil
+	}, Options{Now: func() time.Time { return now }, MinRefreshInterval: time.Second, Logger: quiet, AfterFunc: timers.AfterFunc})
+	defer c.Close()
+	c.Nudge()
+	<-started
+	c.Nudge()
+	c.Nudge()
+	release <- struct{}{}
+	// The follow-up is due at the end of the interval (the fake clock stands still).
 	deadline := time.Now().Add(5 * time.Second)
-	for calls.Load() != 2 && time.Now().Before(deadline) {
+	for {
+		timers.mu.Lock()
+		n := len(timers.pending)
+		timers.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
 		time.Sleep(time.Millisecond)
 	}
-	if n := calls.Load(); n != 2 {
-		t.Fatalf("refreshes after the interval = %d, want 2", n)
+	if n := timers.fire(); n != 1 {
+		t.Fatalf("follow-up refreshes scheduled = %d, want 1", n)
 	}
+	<-started
+	release <- struct{}{}
+	waitCalls(t, &calls, 2)
 }

@@ -69,10 +69,11 @@ func (h *Handler[C]) Status(ctx context.Context, c C, p *protocol.StatusParams) 
 		}
 		recent = append(recent, protocol.SessionStatus{Key: r.Key, Kind: kind, Age: r.Age, UpdatedAt: r.UpdatedAt})
 	}
-	return &protocol.StatusResult{
+	lines := providerSummary(&sum)
+	res := &protocol.StatusResult{
 		Web:                protocol.StatusResultWeb{Linked: sum.Web.Linked, AuthAgeMs: sum.Web.AuthAgeMs},
 		HeartbeatSeconds:   sum.HeartbeatSeconds,
-		ProviderSummary:    providerSummary(&sum),
+		ProviderSummary:    lines,
 		QueuedSystemEvents: []string{},
 		Sessions: protocol.StatusResultSessions{
 			Path:     sum.Sessions.Path,
@@ -80,7 +81,27 @@ func (h *Handler[C]) Status(ctx context.Context, c C, p *protocol.StatusParams) 
 			Defaults: protocol.SessionModelDefaults{},
 			Recent:   recent,
 		},
-	}, nil
+		// The protocol-3 fields, from the same snapshot.
+		LinkChannel:    &protocol.StatusResultLinkChannel{ID: "whatsapp", Label: "WhatsApp", Linked: sum.Web.Linked, AuthAgeMs: sum.Web.AuthAgeMs},
+		ChannelSummary: lines,
+	}
+	agentID := "main"
+	if id := sum.DefaultAgentID; id != nil {
+		agentID = *id
+	}
+	res.Heartbeat = &protocol.StatusResultHeartbeat{DefaultAgentID: agentID, Agents: []protocol.HeartbeatStatus{}}
+	for _, a := range sum.Agents {
+		res.Heartbeat.Agents = append(res.Heartbeat.Agents, protocol.HeartbeatStatus{AgentID: a.AgentID, Enabled: a.Heartbeat.Enabled, Every: a.Heartbeat.Every, EveryMs: a.Heartbeat.EveryMs})
+	}
+	if len(res.Heartbeat.Agents) == 0 {
+		res.Heartbeat.Agents = append(res.Heartbeat.Agents, protocol.HeartbeatStatus{AgentID: agentID, Every: "disabled"})
+	}
+	for i := range recent {
+		recent[i].AgentID = &agentID
+	}
+	res.Sessions.Paths = []string{sum.Sessions.Path}
+	res.Sessions.ByAgent = []protocol.AgentSessionsStatus{{AgentID: agentID, Path: sum.Sessions.Path, Count: sum.Sessions.Count, Recent: recent}}
+	return res, nil
 }
 
 // providerSummary is status's one line per provider, from the (throttled) health

@@ -794,3 +794,111 @@ func (c Calls) SkillsBins(ctx context.Context, p *SkillsBinsParams) (*SkillsBins
 	}
 	return r, nil
 }
+
+// VoicewakeGet calls "voicewake.get".
+func (c Calls) VoicewakeGet(ctx context.Context, p *VoicewakeGetParams) (*VoicewakeGetResult, error) {
+	if p == nil {
+		p = &VoicewakeGetParams{}
+	}
+	r := new(VoicewakeGetResult)
+	if err := c.Caller.Call(ctx, "voicewake.get", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// VoicewakeSet calls "voicewake.set".
+func (c Calls) VoicewakeSet(ctx context.Context, p *VoicewakeSetParams) (*VoicewakeSetResult, error) {
+	if p == nil {
+		p = &VoicewakeSetParams{}
+	}
+	r := new(VoicewakeSetResult)
+	if err := c.Caller.Call(ctx, "voicewake.set", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// UpdateRun calls "update.run".
+func (c Calls) UpdateRun(ctx context.Context, p *UpdateRunParams) (*UpdateRunResult, error) {
+	if p == nil {
+		p = &UpdateRunParams{}
+	}
+	r := new(UpdateRunResult)
+	if err := c.Caller.Call(ctx, "update.run", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsStatus calls "tts.status".
+func (c Calls) TtsStatus(ctx context.Context, p *TtsStatusParams) (*TtsStatusResult, error) {
+	if p == nil {
+		p = &TtsStatusParams{}
+	}
+	r := new(TtsStatusResult)
+	if err := c.Caller.Call(ctx, "tts.status", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsProviders calls "tts.providers".
+func (c Calls) TtsProviders(ctx context.Context, p *TtsProvidersParams) (*TtsProvidersResult, error) {
+	if p == nil {
+		p = &TtsProvidersParams{}
+	}
+	r := new(TtsProvidersResult)
+	if err := c.Caller.Call(ctx, "tts.providers", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsEnable calls "tts.enable".
+func (c Calls) TtsEnable(ctx context.Context, p *TtsEnableParams) (*TtsEnableResult, error) {
+	if p == nil {
+		p = &TtsEnableParams{}
+	}
+	r := new(TtsEnableResult)
+	if err := c.Caller.Call(ctx, "tts.enable", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsDisable calls "tts.disable".
+func (c Calls) TtsDisable(ctx context.Context, p *TtsDisableParams) (*TtsDisableResult, error) {
+	if p == nil {
+		p = &TtsDisableParams{}
+	}
+	r := new(TtsDisableResult)
+	if err := c.Caller.Call(ctx, "tts.disable", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsConvert calls "tts.convert".
+func (c Calls) TtsConvert(ctx context.Context, p *TtsConvertParams) (*TtsConvertResult, error) {
+	if p == nil {
+		p = &TtsConvertParams{}
+	}
+	r := new(TtsConvertResult)
+	if err := c.Caller.Call(ctx, "tts.convert", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TtsSetProvider calls "tts.setProvider".
+func (c Calls) TtsSetProvider(ctx context.Context, p *TtsSetProviderParams) (*TtsSetProviderResult, error) {
+	if p == nil {
+		p = &TtsSetProviderParams{}
+	}
+	r := new(TtsSetProviderResult)
+	if err := c.Caller.Call(ctx, "tts.setProvider", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

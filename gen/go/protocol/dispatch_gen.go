@@ -914,6 +914,123 @@ func decodeSkillsBinsParams(d *wire.Decoder, v int) (*SkillsBinsParams, error) {
 	return x, nil
 }
 
+// decodeVoicewakeGetParams decodes and validates the params of "voicewake.get" for protocol v.
+func decodeVoicewakeGetParams(d *wire.Decoder, v int) (*VoicewakeGetParams, error) {
+	x := new(VoicewakeGetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("voicewake.get", err)
+	}
+	return x, nil
+}
+
+// decodeVoicewakeSetParams decodes and validates the params of "voicewake.set" for protocol v.
+func decodeVoicewakeSetParams(d *wire.Decoder, v int) (*VoicewakeSetParams, error) {
+	x := new(VoicewakeSetParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("voicewake.set", err)
+	}
+	return x, nil
+}
+
+// decodeUpdateRunParams decodes and validates the params of "update.run" for protocol v.
+func decodeUpdateRunParams(d *wire.Decoder, v int) (*UpdateRunParams, error) {
+	x := new(UpdateRunParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("update.run", err)
+	}
+	return x, nil
+}
+
+// decodeTtsStatusParams decodes and validates the params of "tts.status" for protocol v.
+func decodeTtsStatusParams(d *wire.Decoder, v int) (*TtsStatusParams, error) {
+	x := new(TtsStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.status", err)
+	}
+	return x, nil
+}
+
+// decodeTtsProvidersParams decodes and validates the params of "tts.providers" for protocol v.
+func decodeTtsProvidersParams(d *wire.Decoder, v int) (*TtsProvidersParams, error) {
+	x := new(TtsProvidersParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.providers", err)
+	}
+	return x, nil
+}
+
+// decodeTtsEnableParams decodes and validates the params of "tts.enable" for protocol v.
+func decodeTtsEnableParams(d *wire.Decoder, v int) (*TtsEnableParams, error) {
+	x := new(TtsEnableParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.enable", err)
+	}
+	return x, nil
+}
+
+// decodeTtsDisableParams decodes and validates the params of "tts.disable" for protocol v.
+func decodeTtsDisableParams(d *wire.Decoder, v int) (*TtsDisableParams, error) {
+	x := new(TtsDisableParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.disable", err)
+	}
+	return x, nil
+}
+
+// decodeTtsConvertParams decodes and validates the params of "tts.convert" for protocol v.
+func decodeTtsConvertParams(d *wire.Decoder, v int) (*TtsConvertParams, error) {
+	x := new(TtsConvertParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.convert", err)
+	}
+	return x, nil
+}
+
+// decodeTtsSetProviderParams decodes and validates the params of "tts.setProvider" for protocol v.
+func decodeTtsSetProviderParams(d *wire.Decoder, v int) (*TtsSetProviderParams, error) {
+	x := new(TtsSetProviderParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("tts.setProvider", err)
+	}
+	return x, nil
+}
+
 // DecodeParams decodes and validates the params of method for protocol version v. Absent params (nil)
 // mean {}. It returns the params (a pointer to the method's params type) or an *rpc.Error:
 // INVALID_REQUEST for an unknown method or params that fail the schema (details.path locates the
@@ -1449,6 +1566,78 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 	case "skills.bins":
 		if methodTable[65].In(v) {
 			x, err := decodeSkillsBinsParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "voicewake.get":
+		if methodTable[66].In(v) {
+			x, err := decodeVoicewakeGetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "voicewake.set":
+		if methodTable[67].In(v) {
+			x, err := decodeVoicewakeSetParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "update.run":
+		if methodTable[68].In(v) {
+			x, err := decodeUpdateRunParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.status":
+		if methodTable[69].In(v) {
+			x, err := decodeTtsStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.providers":
+		if methodTable[70].In(v) {
+			x, err := decodeTtsProvidersParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.enable":
+		if methodTable[71].In(v) {
+			x, err := decodeTtsEnableParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.disable":
+		if methodTable[72].In(v) {
+			x, err := decodeTtsDisableParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.convert":
+		if methodTable[73].In(v) {
+			x, err := decodeTtsConvertParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "tts.setProvider":
+		if methodTable[74].In(v) {
+			x, err := decodeTtsSetProviderParams(d, v)
 			if err != nil {
 				return nil, err
 			}

@@ -182,3 +182,13 @@ func (*ExecApprovalResolvedEvent) EventName() string {
 func (*ExecApprovalResolvedEvent) Droppable() bool {
 	return true
 }
+
+// EventName returns "voicewake.changed".
+func (*VoicewakeChangedEvent) EventName() string {
+	return "voicewake.changed"
+}
+
+// Droppable reports whether a slow consumer may miss this event (true).
+func (*VoicewakeChangedEvent) Droppable() bool {
+	return true
+}

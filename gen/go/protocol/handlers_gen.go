@@ -199,6 +199,39 @@ type SystemHandler[C any] interface {
 	LogsTail(ctx context.Context, c C, p *LogsTailParams) (*LogsTailResult, error)
 }
 
+// TtsHandler serves the "tts" methods. C is the server's per-call context (connection, identity). Hand
+// an implementation to the Mux with SetTts.
+type TtsHandler[C any] interface {
+	// TtsStatus serves "tts.status".
+	TtsStatus(ctx context.Context, c C, p *TtsStatusParams) (*TtsStatusResult, error)
+	// TtsProviders serves "tts.providers".
+	TtsProviders(ctx context.Context, c C, p *TtsProvidersParams) (*TtsProvidersResult, error)
+	// TtsEnable serves "tts.enable".
+	TtsEnable(ctx context.Context, c C, p *TtsEnableParams) (*TtsEnableResult, error)
+	// TtsDisable serves "tts.disable".
+	TtsDisable(ctx context.Context, c C, p *TtsDisableParams) (*TtsDisableResult, error)
+	// TtsConvert serves "tts.convert".
+	TtsConvert(ctx context.Context, c C, p *TtsConvertParams) (*TtsConvertResult, error)
+	// TtsSetProvider serves "tts.setProvider".
+	TtsSetProvider(ctx context.Context, c C, p *TtsSetProviderParams) (*TtsSetProviderResult, error)
+}
+
+// UpdateHandler serves the "update" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetUpdate.
+type UpdateHandler[C any] interface {
+	// UpdateRun serves "update.run".
+	UpdateRun(ctx context.Context, c C, p *UpdateRunParams) (*UpdateRunResult, error)
+}
+
+// VoicewakeHandler serves the "voicewake" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetVoicewake.
+type VoicewakeHandler[C any] interface {
+	// VoicewakeGet serves "voicewake.get".
+	VoicewakeGet(ctx context.Context, c C, p *VoicewakeGetParams) (*VoicewakeGetResult, error)
+	// VoicewakeSet serves "voicewake.set".
+	VoicewakeSet(ctx context.Context, c C, p *VoicewakeSetParams) (*VoicewakeSetResult, error)
+}
+
 // UnimplementedAgentHandler answers every "agent" method with UNAVAILABLE "<method> is not implemented
 // by this gateway yet". The Mux uses it for a group that was never set; embed it in an implementation
 // that serves only part of the group, so the gap is explicit and the answer is honest.
@@ -587,4 +620,64 @@ func (UnimplementedSystemHandler[C]) SystemEvent(context.Context, C, *SystemEven
 // LogsTail answers "logs.tail": not implemented.
 func (UnimplementedSystemHandler[C]) LogsTail(context.Context, C, *LogsTailParams) (*LogsTailResult, error) {
 	return nil, errNotImplemented("logs.tail")
+}
+
+// UnimplementedTtsHandler answers every "tts" method with UNAVAILABLE "<method> is not implemented by
+// this gateway yet". The Mux uses it for a group that was never set; embed it in an implementation
+// that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedTtsHandler[C any] struct{}
+
+// TtsStatus answers "tts.status": not implemented.
+func (UnimplementedTtsHandler[C]) TtsStatus(context.Context, C, *TtsStatusParams) (*TtsStatusResult, error) {
+	return nil, errNotImplemented("tts.status")
+}
+
+// TtsProviders answers "tts.providers": not implemented.
+func (UnimplementedTtsHandler[C]) TtsProviders(context.Context, C, *TtsProvidersParams) (*TtsProvidersResult, error) {
+	return nil, errNotImplemented("tts.providers")
+}
+
+// TtsEnable answers "tts.enable": not implemented.
+func (UnimplementedTtsHandler[C]) TtsEnable(context.Context, C, *TtsEnableParams) (*TtsEnableResult, error) {
+	return nil, errNotImplemented("tts.enable")
+}
+
+// TtsDisable answers "tts.disable": not implemented.
+func (UnimplementedTtsHandler[C]) TtsDisable(context.Context, C, *TtsDisableParams) (*TtsDisableResult, error) {
+	return nil, errNotImplemented("tts.disable")
+}
+
+// TtsConvert answers "tts.convert": not implemented.
+func (UnimplementedTtsHandler[C]) TtsConvert(context.Context, C, *TtsConvertParams) (*TtsConvertResult, error) {
+	return nil, errNotImplemented("tts.convert")
+}
+
+// TtsSetProvider answers "tts.setProvider": not implemented.
+func (UnimplementedTtsHandler[C]) TtsSetProvider(context.Context, C, *TtsSetProviderParams) (*TtsSetProviderResult, error) {
+	return nil, errNotImplemented("tts.setProvider")
+}
+
+// UnimplementedUpdateHandler answers every "update" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedUpdateHandler[C any] struct{}
+
+// UpdateRun answers "update.run": not implemented.
+func (UnimplementedUpdateHandler[C]) UpdateRun(context.Context, C, *UpdateRunParams) (*UpdateRunResult, error) {
+	return nil, errNotImplemented("update.run")
+}
+
+// UnimplementedVoicewakeHandler answers every "voicewake" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedVoicewakeHandler[C any] struct{}
+
+// VoicewakeGet answers "voicewake.get": not implemented.
+func (UnimplementedVoicewakeHandler[C]) VoicewakeGet(context.Context, C, *VoicewakeGetParams) (*VoicewakeGetResult, error) {
+	return nil, errNotImplemented("voicewake.get")
+}
+
+// VoicewakeSet answers "voicewake.set": not implemented.
+func (UnimplementedVoicewakeHandler[C]) VoicewakeSet(context.Context, C, *VoicewakeSetParams) (*VoicewakeSetResult, error) {
+	return nil, errNotImplemented("voicewake.set")
 }

@@ -727,6 +727,96 @@ var methodTable = [...]MethodInfo{
 		protocols:      8,
 		roles:          roleNode,
 	},
+	{
+		Advertise:      true,
+		Bridge:         true,
+		Group:          "voicewake",
+		IdempotencyKey: false,
+		Name:           "voicewake.get",
+		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         true,
+		Group:          "voicewake",
+		IdempotencyKey: false,
+		Name:           "voicewake.set",
+		Scope:          ScopeWrite,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "update",
+		IdempotencyKey: false,
+		Name:           "update.run",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.status",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.providers",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.enable",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.disable",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.convert",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "tts",
+		IdempotencyKey: false,
+		Name:           "tts.setProvider",
+		Scope:          ScopeWrite,
+		protocols:      8,
+		roles:          roleOperator,
+	},
 }
 
 // LookupMethod returns the method's description, or nil for an unknown name.
@@ -864,6 +954,24 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[64]
 	case "skills.bins":
 		return &methodTable[65]
+	case "voicewake.get":
+		return &methodTable[66]
+	case "voicewake.set":
+		return &methodTable[67]
+	case "update.run":
+		return &methodTable[68]
+	case "tts.status":
+		return &methodTable[69]
+	case "tts.providers":
+		return &methodTable[70]
+	case "tts.enable":
+		return &methodTable[71]
+	case "tts.disable":
+		return &methodTable[72]
+	case "tts.convert":
+		return &methodTable[73]
+	case "tts.setProvider":
+		return &methodTable[74]
 	}
 	return nil
 }
@@ -886,13 +994,13 @@ func AdvertisedMethods(v int) []string {
 
 // BridgeAllowed reports whether a protocol-2 bridge node may call method with req: a method whose
 // manifest entry says "bridge": true, or one the original allows that no schema here defines yet
-// (manifest "bridgePending": voicewake.get, voicewake.set, sessions.patch, sessions.compact).
+// (manifest "bridgePending": sessions.patch, sessions.compact).
 func BridgeAllowed(method string) bool {
 	if mi := LookupMethod(method); mi != nil {
 		return mi.Bridge
 	}
 	switch method {
-	case "voicewake.get", "voicewake.set", "sessions.patch", "sessions.compact":
+	case "sessions.patch", "sessions.compact":
 		return true
 	}
 	return false
@@ -1016,6 +1124,12 @@ var eventTable = [...]EventInfo{
 		Targeted:  false,
 		protocols: 8,
 	},
+	{
+		Name:      "voicewake.changed",
+		Scope:     ScopeNone,
+		Targeted:  false,
+		protocols: 12,
+	},
 }
 
 // LookupEvent returns the event's description, or nil for an unknown name.
@@ -1055,6 +1169,8 @@ func LookupEvent(name string) *EventInfo {
 		return &eventTable[15]
 	case "exec.approval.resolved":
 		return &eventTable[16]
+	case "voicewake.changed":
+		return &eventTable[17]
 	}
 	return nil
 }

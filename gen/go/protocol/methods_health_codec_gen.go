@@ -6,7 +6,648 @@ import (
 	"encoding/json"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
+	"maps"
+	"slices"
 )
+
+// DecodeJSON reads one AgentHealth from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *AgentHealth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [5]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "agentId":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "agentId")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "agentId",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.AgentID = x1
+			}
+		case "heartbeat":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "heartbeat")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "heartbeat",
+				Parent: p,
+			}
+			if err := v.Heartbeat.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+		case "isDefault":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "isDefault")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "isDefault",
+				Parent: p,
+			}
+			{
+				x2, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.IsDefault = x2
+			}
+		case "name":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "name")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "name",
+				Parent: p,
+			}
+			var v3 string
+			{
+				x4, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x4 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v3 = x4
+			}
+			v.Name = &v3
+		case "sessions":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "sessions")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "sessions",
+				Parent: p,
+			}
+			if err := v.Sessions.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "agentId")
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "heartbeat")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "isDefault")
+	}
+	if !seen[4] {
+		return wire.Errorf(p, "must have required property '%s'", "sessions")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *AgentHealth) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"agentId\":"...)
+	b = wire.AppendString(b, v.AgentID)
+	b = append(b, ",\"heartbeat\":"...)
+	b = v.Heartbeat.AppendJSON(b)
+	b = append(b, ",\"isDefault\":"...)
+	b = wire.AppendBool(b, v.IsDefault)
+	if v.Name != nil {
+		b = append(b, ",\"name\":"...)
+		if v.Name == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Name))
+		}
+	}
+	b = append(b, ",\"sessions\":"...)
+	b = v.Sessions.AppendJSON(b)
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *AgentHealth) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero AgentHealth
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v AgentHealth) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ChannelAccountHealth from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ChannelAccountHealth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [6]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "accountId":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "accountId")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "accountId",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.AccountID = x1
+			}
+		case "authAgeMs":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "authAgeMs")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "authAgeMs",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v2 int64
+				{
+					x3, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x3 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v2 = x3
+				}
+				v.AuthAgeMs = &v2
+			}
+		case "configured":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "configured")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "configured",
+				Parent: p,
+			}
+			{
+				x4, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Configured = x4
+			}
+		case "lastProbeAt":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "lastProbeAt")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "lastProbeAt",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v5 int64
+				{
+					x6, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x6 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v5 = x6
+				}
+				v.LastProbeAt = &v5
+			}
+		case "linked":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "linked")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "linked",
+				Parent: p,
+			}
+			var v7 bool
+			{
+				x8, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v7 = x8
+			}
+			v.Linked = &v7
+		case "probe":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "probe")
+			}
+			seen[5] = true
+			pp := wire.Path{
+				Key:    "probe",
+				Parent: p,
+			}
+			{
+				x9, err := d.Raw()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if d.BorrowRaw {
+					v.Probe = x9
+				} else {
+					v.Probe = append(json.RawMessage(nil), x9...)
+				}
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "accountId")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "configured")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ChannelAccountHealth) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"accountId\":"...)
+	b = wire.AppendString(b, v.AccountID)
+	if v.AuthAgeMs != nil {
+		b = append(b, ",\"authAgeMs\":"...)
+		if v.AuthAgeMs == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.AuthAgeMs))
+		}
+	}
+	b = append(b, ",\"configured\":"...)
+	b = wire.AppendBool(b, v.Configured)
+	if v.LastProbeAt != nil {
+		b = append(b, ",\"lastProbeAt\":"...)
+		if v.LastProbeAt == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.LastProbeAt))
+		}
+	}
+	if v.Linked != nil {
+		b = append(b, ",\"linked\":"...)
+		if v.Linked == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Linked))
+		}
+	}
+	if v.Probe != nil {
+		b = append(b, ",\"probe\":"...)
+		if len(v.Probe) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, v.Probe...)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ChannelAccountHealth) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ChannelAccountHealth
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ChannelAccountHealth) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ChannelHealth from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ChannelHealth) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [7]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "accountId":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "accountId")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "accountId",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.AccountID = x1
+			}
+		case "accounts":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "accounts")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "accounts",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x2 := map[string]ChannelAccountHealth{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k3 := string(key)
+					if _, dup := x2[k3]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k3)
+					}
+					kp4 := wire.Path{
+						Key:    k3,
+						Parent: &pp,
+					}
+					var el5 ChannelAccountHealth
+					if err := el5.DecodeJSON(d, &kp4); err != nil {
+						return err
+					}
+					x2[k3] = el5
+				}
+				v.Accounts = x2
+			}
+		case "authAgeMs":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "authAgeMs")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "authAgeMs",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v6 int64
+				{
+					x7, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x7 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v6 = x7
+				}
+				v.AuthAgeMs = &v6
+			}
+		case "configured":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "configured")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "configured",
+				Parent: p,
+			}
+			{
+				x8, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Configured = x8
+			}
+		case "lastProbeAt":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "lastProbeAt")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "lastProbeAt",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v9 int64
+				{
+					x10, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x10 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v9 = x10
+				}
+				v.LastProbeAt = &v9
+			}
+		case "linked":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "linked")
+			}
+			seen[5] = true
+			pp := wire.Path{
+				Key:    "linked",
+				Parent: p,
+			}
+			var v11 bool
+			{
+				x12, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v11 = x12
+			}
+			v.Linked = &v11
+		case "probe":
+			if seen[6] {
+				return wire.Errorf(p, "duplicate property %q", "probe")
+			}
+			seen[6] = true
+			pp := wire.Path{
+				Key:    "probe",
+				Parent: p,
+			}
+			{
+				x13, err := d.Raw()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if d.BorrowRaw {
+					v.Probe = x13
+				} else {
+					v.Probe = append(json.RawMessage(nil), x13...)
+				}
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "accountId")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "configured")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ChannelHealth) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"accountId\":"...)
+	b = wire.AppendString(b, v.AccountID)
+	if v.Accounts != nil {
+		b = append(b, ",\"accounts\":"...)
+		b = append(b, '{')
+		for i14, k15 := range slices.Sorted(maps.Keys(v.Accounts)) {
+			if i14 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k15)
+			b = append(b, ':')
+			x16 := v.Accounts[k15]
+			b = x16.AppendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	if v.AuthAgeMs != nil {
+		b = append(b, ",\"authAgeMs\":"...)
+		if v.AuthAgeMs == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.AuthAgeMs))
+		}
+	}
+	b = append(b, ",\"configured\":"...)
+	b = wire.AppendBool(b, v.Configured)
+	if v.LastProbeAt != nil {
+		b = append(b, ",\"lastProbeAt\":"...)
+		if v.LastProbeAt == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.LastProbeAt))
+		}
+	}
+	if v.Linked != nil {
+		b = append(b, ",\"linked\":"...)
+		if v.Linked == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Linked))
+		}
+	}
+	if v.Probe != nil {
+		b = append(b, ",\"probe\":"...)
+		if len(v.Probe) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, v.Probe...)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ChannelHealth) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ChannelHealth
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ChannelHealth) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
 
 // DecodeJSON reads one HealthParams from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
 func (v *HealthParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
@@ -86,7 +727,7 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [11]bool
+	var seen [16]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -96,114 +737,292 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "config":
+		case "agents":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "config")
+				return wire.Errorf(p, "duplicate property %q", "agents")
 			}
 			seen[0] = true
+			pp := wire.Path{
+				Key:    "agents",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := make([]AgentHealth, 0)
+				for i2 := 0; ; i2++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip3 := wire.Path{
+						Index:   i2,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el4 AgentHealth
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
+						return err
+					}
+					x1 = append(x1, el4)
+				}
+				v.Agents = x1
+			}
+		case "channelLabels":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "channelLabels")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "channelLabels",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x5 := map[string]string{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k6 := string(key)
+					if _, dup := x5[k6]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k6)
+					}
+					kp7 := wire.Path{
+						Key:    k6,
+						Parent: &pp,
+					}
+					var el8 string
+					{
+						x9, err := d.String()
+						if err != nil {
+							return wire.At(&kp7, err)
+						}
+						el8 = x9
+					}
+					x5[k6] = el8
+				}
+				v.ChannelLabels = x5
+			}
+		case "channelOrder":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "channelOrder")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "channelOrder",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x10 := make([]string, 0)
+				for i11 := 0; ; i11++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip12 := wire.Path{
+						Index:   i11,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el13 string
+					{
+						x14, err := d.String()
+						if err != nil {
+							return wire.At(&ip12, err)
+						}
+						if x14 == "" {
+							return wire.Errorf(&ip12, "must NOT have fewer than %d characters", 1)
+						}
+						el13 = x14
+					}
+					x10 = append(x10, el13)
+				}
+				v.ChannelOrder = x10
+			}
+		case "channels":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "channels")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "channels",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x15 := map[string]ChannelHealth{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k16 := string(key)
+					if _, dup := x15[k16]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k16)
+					}
+					kp17 := wire.Path{
+						Key:    k16,
+						Parent: &pp,
+					}
+					var el18 ChannelHealth
+					if err := el18.DecodeJSON(d, &kp17); err != nil {
+						return err
+					}
+					x15[k16] = el18
+				}
+				v.Channels = x15
+			}
+		case "config":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "config")
+			}
+			seen[4] = true
 			pp := wire.Path{
 				Key:    "config",
 				Parent: p,
 			}
-			var v1 HealthSummaryConfig
-			if err := v1.DecodeJSON(d, &pp); err != nil {
+			var v19 HealthSummaryConfig
+			if err := v19.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Config = &v1
+			v.Config = &v19
 		case "connections":
-			if seen[1] {
+			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "connections")
 			}
-			seen[1] = true
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "connections",
 				Parent: p,
 			}
-			var v2 int64
+			var v20 int64
 			{
-				x3, err := d.Int()
+				x21, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x3 < int64(0) {
+				if x21 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v2 = x3
+				v20 = x21
 			}
-			v.Connections = &v2
+			v.Connections = &v20
+		case "defaultAgentId":
+			if seen[6] {
+				return wire.Errorf(p, "duplicate property %q", "defaultAgentId")
+			}
+			seen[6] = true
+			pp := wire.Path{
+				Key:    "defaultAgentId",
+				Parent: p,
+			}
+			var v22 string
+			{
+				x23, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x23 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v22 = x23
+			}
+			v.DefaultAgentID = &v22
 		case "discord":
-			if seen[2] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "discord")
 			}
-			seen[2] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "discord",
 				Parent: p,
 			}
-			var v4 HealthSummaryDiscord
-			if err := v4.DecodeJSON(d, &pp); err != nil {
+			var v24 HealthSummaryDiscord
+			if err := v24.DecodeJSON(d, &pp); err != nil {
 				return err
 			}
-			v.Discord = &v4
+			v.Discord = &v24
 		case "durationMs":
-			if seen[3] {
+			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "durationMs")
 			}
-			seen[3] = true
+			seen[8] = true
 			pp := wire.Path{
 				Key:    "durationMs",
 				Parent: p,
 			}
 			{
-				x5, err := d.Int()
+				x25, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x5 < int64(0) {
+				if x25 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.DurationMs = x5
+				v.DurationMs = x25
 			}
 		case "heartbeatSeconds":
-			if seen[4] {
+			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "heartbeatSeconds")
 			}
-			seen[4] = true
+			seen[9] = true
 			pp := wire.Path{
 				Key:    "heartbeatSeconds",
 				Parent: p,
 			}
 			{
-				x6, err := d.Int()
+				x26, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x6 < int64(0) {
+				if x26 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x6
+				v.HeartbeatSeconds = x26
 			}
 		case "ok":
-			if seen[5] {
+			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "ok")
 			}
-			seen[5] = true
+			seen[10] = true
 			pp := wire.Path{
 				Key:    "ok",
 				Parent: p,
 			}
 			{
-				x7, err := d.Bool()
+				x27, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Ok = x7
+				v.Ok = x27
 			}
 		case "sessions":
-			if seen[6] {
+			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "sessions")
 			}
-			seen[6] = true
+			seen[11] = true
 			pp := wire.Path{
 				Key:    "sessions",
 				Parent: p,
@@ -212,10 +1031,10 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "telegram":
-			if seen[7] {
+			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "telegram")
 			}
-			seen[7] = true
+			seen[12] = true
 			pp := wire.Path{
 				Key:    "telegram",
 				Parent: p,
@@ -224,50 +1043,50 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "ts":
-			if seen[8] {
+			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
 			}
-			seen[8] = true
+			seen[13] = true
 			pp := wire.Path{
 				Key:    "ts",
 				Parent: p,
 			}
 			{
-				x8, err := d.Int()
+				x28, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x8 < int64(0) {
+				if x28 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x8
+				v.Ts = x28
 			}
 		case "uptimeMs":
-			if seen[9] {
+			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "uptimeMs")
 			}
-			seen[9] = true
+			seen[14] = true
 			pp := wire.Path{
 				Key:    "uptimeMs",
 				Parent: p,
 			}
-			var v9 int64
+			var v29 int64
 			{
-				x10, err := d.Int()
+				x30, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x10 < int64(0) {
+				if x30 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v9 = x10
+				v29 = x30
 			}
-			v.UptimeMs = &v9
+			v.UptimeMs = &v29
 		case "web":
-			if seen[10] {
+			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "web")
 			}
-			seen[10] = true
+			seen[15] = true
 			pp := wire.Path{
 				Key:    "web",
 				Parent: p,
@@ -279,25 +1098,25 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[3] {
+	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "durationMs")
 	}
-	if !seen[4] {
+	if !seen[9] {
 		return wire.Errorf(p, "must have required property '%s'", "heartbeatSeconds")
 	}
-	if !seen[5] {
+	if !seen[10] {
 		return wire.Errorf(p, "must have required property '%s'", "ok")
 	}
-	if !seen[6] {
+	if !seen[11] {
 		return wire.Errorf(p, "must have required property '%s'", "sessions")
 	}
-	if !seen[7] {
+	if !seen[12] {
 		return wire.Errorf(p, "must have required property '%s'", "telegram")
 	}
-	if !seen[8] {
+	if !seen[13] {
 		return wire.Errorf(p, "must have required property '%s'", "ts")
 	}
-	if !seen[10] {
+	if !seen[15] {
 		return wire.Errorf(p, "must have required property '%s'", "web")
 	}
 	return nil
@@ -306,6 +1125,56 @@ func (v *HealthSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *HealthSummary) AppendJSON(b []byte) []byte {
 	start := len(b)
+	if v.Agents != nil {
+		b = append(b, ",\"agents\":"...)
+		b = append(b, '[')
+		for i31, x32 := range v.Agents {
+			if i31 > 0 {
+				b = append(b, ',')
+			}
+			b = x32.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.ChannelLabels != nil {
+		b = append(b, ",\"channelLabels\":"...)
+		b = append(b, '{')
+		for i33, k34 := range slices.Sorted(maps.Keys(v.ChannelLabels)) {
+			if i33 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k34)
+			b = append(b, ':')
+			x35 := v.ChannelLabels[k34]
+			b = wire.AppendString(b, x35)
+		}
+		b = append(b, '}')
+	}
+	if v.ChannelOrder != nil {
+		b = append(b, ",\"channelOrder\":"...)
+		b = append(b, '[')
+		for i36, x37 := range v.ChannelOrder {
+			if i36 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x37)
+		}
+		b = append(b, ']')
+	}
+	if v.Channels != nil {
+		b = append(b, ",\"channels\":"...)
+		b = append(b, '{')
+		for i38, k39 := range slices.Sorted(maps.Keys(v.Channels)) {
+			if i38 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k39)
+			b = append(b, ':')
+			x40 := v.Channels[k39]
+			b = x40.AppendJSON(b)
+		}
+		b = append(b, '}')
+	}
 	if v.Config != nil {
 		b = append(b, ",\"config\":"...)
 		if v.Config == nil {
@@ -320,6 +1189,14 @@ func (v *HealthSummary) AppendJSON(b []byte) []byte {
 			b = append(b, "null"...)
 		} else {
 			b = wire.AppendInt(b, (*v.Connections))
+		}
+	}
+	if v.DefaultAgentID != nil {
+		b = append(b, ",\"defaultAgentId\":"...)
+		if v.DefaultAgentID == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.DefaultAgentID))
 		}
 	}
 	if v.Discord != nil {
@@ -1326,5 +2203,246 @@ func (v *HealthSummaryWebConnect) UnmarshalJSON(data []byte) error {
 
 // MarshalJSON encodes v with AppendJSON.
 func (v HealthSummaryWebConnect) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one HeartbeatSummary from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *HeartbeatSummary) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [7]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "ackMaxChars":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "ackMaxChars")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "ackMaxChars",
+				Parent: p,
+			}
+			var v1 int64
+			{
+				x2, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x2 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v1 = x2
+			}
+			v.AckMaxChars = &v1
+		case "enabled":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "enabled")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "enabled",
+				Parent: p,
+			}
+			{
+				x3, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Enabled = x3
+			}
+		case "every":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "every")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "every",
+				Parent: p,
+			}
+			{
+				x4, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x4 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.Every = x4
+			}
+		case "everyMs":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "everyMs")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "everyMs",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v5 int64
+				{
+					x6, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x6 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v5 = x6
+				}
+				v.EveryMs = &v5
+			}
+		case "model":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "model")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "model",
+				Parent: p,
+			}
+			var v7 string
+			{
+				x8, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x8 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v7 = x8
+			}
+			v.Model = &v7
+		case "prompt":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "prompt")
+			}
+			seen[5] = true
+			pp := wire.Path{
+				Key:    "prompt",
+				Parent: p,
+			}
+			var v9 string
+			{
+				x10, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v9 = x10
+			}
+			v.Prompt = &v9
+		case "target":
+			if seen[6] {
+				return wire.Errorf(p, "duplicate property %q", "target")
+			}
+			seen[6] = true
+			pp := wire.Path{
+				Key:    "target",
+				Parent: p,
+			}
+			var v11 string
+			{
+				x12, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x12 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v11 = x12
+			}
+			v.Target = &v11
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "enabled")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "every")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "everyMs")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *HeartbeatSummary) AppendJSON(b []byte) []byte {
+	start := len(b)
+	if v.AckMaxChars != nil {
+		b = append(b, ",\"ackMaxChars\":"...)
+		if v.AckMaxChars == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.AckMaxChars))
+		}
+	}
+	b = append(b, ",\"enabled\":"...)
+	b = wire.AppendBool(b, v.Enabled)
+	b = append(b, ",\"every\":"...)
+	b = wire.AppendString(b, v.Every)
+	b = append(b, ",\"everyMs\":"...)
+	if v.EveryMs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = wire.AppendInt(b, (*v.EveryMs))
+	}
+	if v.Model != nil {
+		b = append(b, ",\"model\":"...)
+		if v.Model == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Model))
+		}
+	}
+	if v.Prompt != nil {
+		b = append(b, ",\"prompt\":"...)
+		if v.Prompt == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Prompt))
+		}
+	}
+	if v.Target != nil {
+		b = append(b, ",\"target\":"...)
+		if v.Target == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Target))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *HeartbeatSummary) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero HeartbeatSummary
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v HeartbeatSummary) MarshalJSON() ([]byte, error) {
 	return (&v).AppendJSON(nil), nil
 }

@@ -4,6 +4,97 @@ package protocol
 
 import "encoding/json"
 
+// AgentHealth: One agent in the protocol-3 health shape.
+type AgentHealth struct {
+	AgentID   string
+	Heartbeat HeartbeatSummary
+	IsDefault bool
+	Name      *string
+	Sessions  HealthSummarySessions
+}
+
+// GetName returns Name, or its zero value when unset or v is nil.
+func (v *AgentHealth) GetName() string {
+	if v == nil || v.Name == nil {
+		return ""
+	}
+	return *v.Name
+}
+
+// ChannelAccountHealth: One channel account in the protocol-3 health shape.
+type ChannelAccountHealth struct {
+	AccountID   string
+	AuthAgeMs   *int64
+	Configured  bool
+	LastProbeAt *int64
+	// WhatsApp: credentials are stored.
+	Linked *bool
+	// The channel's probe result (Telegram getMe).
+	Probe json.RawMessage
+}
+
+// GetAuthAgeMs returns AuthAgeMs, or its zero value when unset or v is nil.
+func (v *ChannelAccountHealth) GetAuthAgeMs() int64 {
+	if v == nil || v.AuthAgeMs == nil {
+		return 0
+	}
+	return *v.AuthAgeMs
+}
+
+// GetLastProbeAt returns LastProbeAt, or its zero value when unset or v is nil.
+func (v *ChannelAccountHealth) GetLastProbeAt() int64 {
+	if v == nil || v.LastProbeAt == nil {
+		return 0
+	}
+	return *v.LastProbeAt
+}
+
+// GetLinked returns Linked, or its zero value when unset or v is nil.
+func (v *ChannelAccountHealth) GetLinked() bool {
+	if v == nil || v.Linked == nil {
+		return false
+	}
+	return *v.Linked
+}
+
+// ChannelHealth: A channel in the protocol-3 health shape: the default account's fields plus every
+// account.
+type ChannelHealth struct {
+	AccountID string
+	// Every account by id.
+	Accounts    map[string]ChannelAccountHealth
+	AuthAgeMs   *int64
+	Configured  bool
+	LastProbeAt *int64
+	Linked      *bool
+	// The channel's probe result.
+	Probe json.RawMessage
+}
+
+// GetAuthAgeMs returns AuthAgeMs, or its zero value when unset or v is nil.
+func (v *ChannelHealth) GetAuthAgeMs() int64 {
+	if v == nil || v.AuthAgeMs == nil {
+		return 0
+	}
+	return *v.AuthAgeMs
+}
+
+// GetLastProbeAt returns LastProbeAt, or its zero value when unset or v is nil.
+func (v *ChannelHealth) GetLastProbeAt() int64 {
+	if v == nil || v.LastProbeAt == nil {
+		return 0
+	}
+	return *v.LastProbeAt
+}
+
+// GetLinked returns Linked, or its zero value when unset or v is nil.
+func (v *ChannelHealth) GetLinked() bool {
+	if v == nil || v.Linked == nil {
+		return false
+	}
+	return *v.Linked
+}
+
 // HealthParams: No parameters.
 type HealthParams struct {
 	// Force a fresh refresh instead of the cache.
@@ -20,19 +111,29 @@ func (v *HealthParams) GetProbe() bool {
 
 // HealthSummary: The health snapshot.
 type HealthSummary struct {
+	// One entry per agent: heartbeat and its sessions summary.
+	Agents []AgentHealth
+	// Display label per channel id.
+	ChannelLabels map[string]string
+	// Channel ids in display order.
+	ChannelOrder []string
+	// Protocol-3 shape: one entry per channel id (whatsapp, telegram), the default account's summary with
+	// every account under accounts.
+	Channels map[string]ChannelHealth
 	// The config file the gateway runs on (this gateway's addition). ok is false while the file on disk is
 	// broken or gone: the gateway keeps running on the last good config, and error says why.
 	Config *HealthSummaryConfig
 	// Open WebSocket connections.
 	Connections *int64
+	// The default agent (main).
+	DefaultAgentID *string
 	// Discord is not implemented by this gateway; always unconfigured. Kept for clients that read it.
 	Discord *HealthSummaryDiscord
 	// How long the refresh took.
 	DurationMs       int64
 	HeartbeatSeconds int64
 	// Every configured provider is healthy.
-	Ok bool
-	// Session store summary.
+	Ok       bool
 	Sessions HealthSummarySessions
 	// Telegram bot state.
 	Telegram HealthSummaryTelegram
@@ -58,6 +159,14 @@ func (v *HealthSummary) GetConnections() int64 {
 		return 0
 	}
 	return *v.Connections
+}
+
+// GetDefaultAgentID returns DefaultAgentID, or its zero value when unset or v is nil.
+func (v *HealthSummary) GetDefaultAgentID() string {
+	if v == nil || v.DefaultAgentID == nil {
+		return ""
+	}
+	return *v.DefaultAgentID
 }
 
 // GetDiscord returns Discord (nil when unset or v is nil).
@@ -113,7 +222,7 @@ type HealthSummarySessions struct {
 	Recent []HealthSummarySessionsRecentItem
 }
 
-// HealthSummarySessionsRecentItem is generated from methods/health.json.
+// HealthSummarySessionsRecentItem: A recently updated session.
 type HealthSummarySessionsRecentItem struct {
 	Age       *int64
 	Key       string
@@ -199,4 +308,57 @@ func (v *HealthSummaryWebConnect) GetStatus() string {
 		return ""
 	}
 	return *v.Status
+}
+
+// HeartbeatSummary: An agent's heartbeat settings.
+type HeartbeatSummary struct {
+	AckMaxChars *int64
+	Enabled     bool
+	// The interval as configured (30m), or disabled.
+	Every string
+	// The interval; null when disabled.
+	EveryMs *int64
+	Model   *string
+	Prompt  *string
+	Target  *string
+}
+
+// GetAckMaxChars returns AckMaxChars, or its zero value when unset or v is nil.
+func (v *HeartbeatSummary) GetAckMaxChars() int64 {
+	if v == nil || v.AckMaxChars == nil {
+		return 0
+	}
+	return *v.AckMaxChars
+}
+
+// GetEveryMs returns EveryMs, or its zero value when unset or v is nil.
+func (v *HeartbeatSummary) GetEveryMs() int64 {
+	if v == nil || v.EveryMs == nil {
+		return 0
+	}
+	return *v.EveryMs
+}
+
+// GetModel returns Model, or its zero value when unset or v is nil.
+func (v *HeartbeatSummary) GetModel() string {
+	if v == nil || v.Model == nil {
+		return ""
+	}
+	return *v.Model
+}
+
+// GetPrompt returns Prompt, or its zero value when unset or v is nil.
+func (v *HeartbeatSummary) GetPrompt() string {
+	if v == nil || v.Prompt == nil {
+		return ""
+	}
+	return *v.Prompt
+}
+
+// GetTarget returns Target, or its zero value when unset or v is nil.
+func (v *HeartbeatSummary) GetTarget() string {
+	if v == nil || v.Target == nil {
+		return ""
+	}
+	return *v.Target
 }

@@ -7,12 +7,337 @@ import (
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
+// DecodeJSON reads one AgentSessionsStatus from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *AgentSessionsStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [4]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "agentId":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "agentId")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "agentId",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.AgentID = x1
+			}
+		case "count":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "count")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "count",
+				Parent: p,
+			}
+			{
+				x2, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x2 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v.Count = x2
+			}
+		case "path":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "path")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "path",
+				Parent: p,
+			}
+			{
+				x3, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x3 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.Path = x3
+			}
+		case "recent":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "recent")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "recent",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x4 := make([]SessionStatus, 0)
+				for i5 := 0; ; i5++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					if i5 >= 5 {
+						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
+					}
+					ip6 := wire.Path{
+						Index:   i5,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el7 SessionStatus
+					if err := el7.DecodeJSON(d, &ip6); err != nil {
+						return err
+					}
+					x4 = append(x4, el7)
+				}
+				v.Recent = x4
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "agentId")
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "count")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "path")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "recent")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *AgentSessionsStatus) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"agentId\":"...)
+	b = wire.AppendString(b, v.AgentID)
+	b = append(b, ",\"count\":"...)
+	b = wire.AppendInt(b, v.Count)
+	b = append(b, ",\"path\":"...)
+	b = wire.AppendString(b, v.Path)
+	b = append(b, ",\"recent\":"...)
+	if v.Recent == nil {
+		b = append(b, "[]"...)
+	} else {
+		b = append(b, '[')
+		for i8, x9 := range v.Recent {
+			if i8 > 0 {
+				b = append(b, ',')
+			}
+			b = x9.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *AgentSessionsStatus) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero AgentSessionsStatus
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v AgentSessionsStatus) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one HeartbeatStatus from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *HeartbeatStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [4]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "agentId":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "agentId")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "agentId",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.AgentID = x1
+			}
+		case "enabled":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "enabled")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "enabled",
+				Parent: p,
+			}
+			{
+				x2, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Enabled = x2
+			}
+		case "every":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "every")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "every",
+				Parent: p,
+			}
+			{
+				x3, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x3 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.Every = x3
+			}
+		case "everyMs":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "everyMs")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "everyMs",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v4 int64
+				{
+					x5, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x5 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v4 = x5
+				}
+				v.EveryMs = &v4
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "agentId")
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "enabled")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "every")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "everyMs")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *HeartbeatStatus) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"agentId\":"...)
+	b = wire.AppendString(b, v.AgentID)
+	b = append(b, ",\"enabled\":"...)
+	b = wire.AppendBool(b, v.Enabled)
+	b = append(b, ",\"every\":"...)
+	b = wire.AppendString(b, v.Every)
+	b = append(b, ",\"everyMs\":"...)
+	if v.EveryMs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = wire.AppendInt(b, (*v.EveryMs))
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *HeartbeatStatus) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero HeartbeatStatus
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v HeartbeatStatus) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
 // DecodeJSON reads one SessionStatus from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
 func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [19]bool
+	var seen [20]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -67,11 +392,32 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				}
 				v.Age = &v3
 			}
-		case "contextTokens":
+		case "agentId":
 			if seen[2] {
-				return wire.Errorf(p, "duplicate property %q", "contextTokens")
+				return wire.Errorf(p, "duplicate property %q", "agentId")
 			}
 			seen[2] = true
+			pp := wire.Path{
+				Key:    "agentId",
+				Parent: p,
+			}
+			var v5 string
+			{
+				x6, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x6 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v5 = x6
+			}
+			v.AgentID = &v5
+		case "contextTokens":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "contextTokens")
+			}
+			seen[3] = true
 			pp := wire.Path{
 				Key:    "contextTokens",
 				Parent: p,
@@ -81,45 +427,45 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v5 int64
+				var v7 int64
 				{
-					x6, err := d.Int()
+					x8, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x6 < int64(0) {
+					if x8 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v5 = x6
+					v7 = x8
 				}
-				v.ContextTokens = &v5
+				v.ContextTokens = &v7
 			}
 		case "elevatedLevel":
-			if seen[3] {
+			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "elevatedLevel")
 			}
-			seen[3] = true
+			seen[4] = true
 			pp := wire.Path{
 				Key:    "elevatedLevel",
 				Parent: p,
 			}
-			var v7 string
+			var v9 string
 			{
-				x8, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x8 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v7 = x8
+				v9 = x10
 			}
-			v.ElevatedLevel = &v7
+			v.ElevatedLevel = &v9
 		case "flags":
-			if seen[4] {
+			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "flags")
 			}
-			seen[4] = true
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "flags",
 				Parent: p,
@@ -128,8 +474,8 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x9 := make([]string, 0)
-				for i10 := 0; ; i10++ {
+				x11 := make([]string, 0)
+				for i12 := 0; ; i12++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -137,68 +483,68 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip11 := wire.Path{
-						Index:   i10,
+					ip13 := wire.Path{
+						Index:   i12,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el12 string
+					var el14 string
 					{
-						x13, err := d.String()
+						x15, err := d.String()
 						if err != nil {
-							return wire.At(&ip11, err)
+							return wire.At(&ip13, err)
 						}
-						el12 = x13
+						el14 = x15
 					}
-					x9 = append(x9, el12)
+					x11 = append(x11, el14)
 				}
-				v.Flags = x9
+				v.Flags = x11
 			}
 		case "inputTokens":
-			if seen[5] {
+			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "inputTokens")
 			}
-			seen[5] = true
+			seen[6] = true
 			pp := wire.Path{
 				Key:    "inputTokens",
 				Parent: p,
 			}
-			var v14 int64
+			var v16 int64
 			{
-				x15, err := d.Int()
+				x17, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x15 < int64(0) {
+				if x17 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v14 = x15
+				v16 = x17
 			}
-			v.InputTokens = &v14
+			v.InputTokens = &v16
 		case "key":
-			if seen[6] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "key")
 			}
-			seen[6] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "key",
 				Parent: p,
 			}
 			{
-				x16, err := d.String()
+				x18, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x16 == "" {
+				if x18 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Key = x16
+				v.Key = x18
 			}
 		case "kind":
-			if seen[7] {
+			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "kind")
 			}
-			seen[7] = true
+			seen[8] = true
 			pp := wire.Path{
 				Key:    "kind",
 				Parent: p,
@@ -207,10 +553,10 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "model":
-			if seen[8] {
+			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "model")
 			}
-			seen[8] = true
+			seen[9] = true
 			pp := wire.Path{
 				Key:    "model",
 				Parent: p,
@@ -220,42 +566,42 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v17 string
+				var v19 string
 				{
-					x18, err := d.String()
+					x20, err := d.String()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					v17 = x18
+					v19 = x20
 				}
-				v.Model = &v17
+				v.Model = &v19
 			}
 		case "outputTokens":
-			if seen[9] {
+			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "outputTokens")
 			}
-			seen[9] = true
+			seen[10] = true
 			pp := wire.Path{
 				Key:    "outputTokens",
 				Parent: p,
 			}
-			var v19 int64
+			var v21 int64
 			{
-				x20, err := d.Int()
+				x22, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x20 < int64(0) {
+				if x22 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v19 = x20
+				v21 = x22
 			}
-			v.OutputTokens = &v19
+			v.OutputTokens = &v21
 		case "percentUsed":
-			if seen[10] {
+			if seen[11] {
 				return wire.Errorf(p, "duplicate property %q", "percentUsed")
 			}
-			seen[10] = true
+			seen[11] = true
 			pp := wire.Path{
 				Key:    "percentUsed",
 				Parent: p,
@@ -265,48 +611,48 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v21 int64
+				var v23 int64
 				{
-					x22, err := d.Int()
+					x24, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x22 < int64(0) {
+					if x24 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					if x22 > int64(999) {
+					if x24 > int64(999) {
 						return wire.Errorf(&pp, "must be <= 999")
 					}
-					v21 = x22
+					v23 = x24
 				}
-				v.PercentUsed = &v21
+				v.PercentUsed = &v23
 			}
 		case "reasoningLevel":
-			if seen[11] {
+			if seen[12] {
 				return wire.Errorf(p, "duplicate property %q", "reasoningLevel")
 			}
-			seen[11] = true
+			seen[12] = true
 			pp := wire.Path{
 				Key:    "reasoningLevel",
 				Parent: p,
 			}
-			var v23 string
+			var v25 string
 			{
-				x24, err := d.String()
+				x26, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x24 == "" {
+				if x26 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v23 = x24
+				v25 = x26
 			}
-			v.ReasoningLevel = &v23
+			v.ReasoningLevel = &v25
 		case "remainingTokens":
-			if seen[12] {
+			if seen[13] {
 				return wire.Errorf(p, "duplicate property %q", "remainingTokens")
 			}
-			seen[12] = true
+			seen[13] = true
 			pp := wire.Path{
 				Key:    "remainingTokens",
 				Parent: p,
@@ -316,113 +662,86 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					return wire.At(&pp, err)
 				}
 			} else {
-				var v25 int64
+				var v27 int64
 				{
-					x26, err := d.Int()
+					x28, err := d.Int()
 					if err != nil {
 						return wire.At(&pp, err)
 					}
-					if x26 < int64(0) {
+					if x28 < int64(0) {
 						return wire.Errorf(&pp, "must be >= 0")
 					}
-					v25 = x26
+					v27 = x28
 				}
-				v.RemainingTokens = &v25
+				v.RemainingTokens = &v27
 			}
 		case "sessionId":
-			if seen[13] {
+			if seen[14] {
 				return wire.Errorf(p, "duplicate property %q", "sessionId")
 			}
-			seen[13] = true
+			seen[14] = true
 			pp := wire.Path{
 				Key:    "sessionId",
 				Parent: p,
 			}
-			var v27 string
+			var v29 string
 			{
-				x28, err := d.String()
+				x30, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x28 == "" {
+				if x30 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v27 = x28
+				v29 = x30
 			}
-			v.SessionID = &v27
+			v.SessionID = &v29
 		case "systemSent":
-			if seen[14] {
+			if seen[15] {
 				return wire.Errorf(p, "duplicate property %q", "systemSent")
 			}
-			seen[14] = true
+			seen[15] = true
 			pp := wire.Path{
 				Key:    "systemSent",
 				Parent: p,
 			}
-			var v29 bool
+			var v31 bool
 			{
-				x30, err := d.Bool()
+				x32, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v29 = x30
+				v31 = x32
 			}
-			v.SystemSent = &v29
+			v.SystemSent = &v31
 		case "thinkingLevel":
-			if seen[15] {
+			if seen[16] {
 				return wire.Errorf(p, "duplicate property %q", "thinkingLevel")
 			}
-			seen[15] = true
+			seen[16] = true
 			pp := wire.Path{
 				Key:    "thinkingLevel",
 				Parent: p,
 			}
-			var v31 string
+			var v33 string
 			{
-				x32, err := d.String()
+				x34, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x32 == "" {
+				if x34 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v31 = x32
+				v33 = x34
 			}
-			v.ThinkingLevel = &v31
+			v.ThinkingLevel = &v33
 		case "totalTokens":
-			if seen[16] {
-				return wire.Errorf(p, "duplicate property %q", "totalTokens")
-			}
-			seen[16] = true
-			pp := wire.Path{
-				Key:    "totalTokens",
-				Parent: p,
-			}
-			if d.Peek() == wire.KindNull {
-				if err := d.Null(); err != nil {
-					return wire.At(&pp, err)
-				}
-			} else {
-				var v33 int64
-				{
-					x34, err := d.Int()
-					if err != nil {
-						return wire.At(&pp, err)
-					}
-					if x34 < int64(0) {
-						return wire.Errorf(&pp, "must be >= 0")
-					}
-					v33 = x34
-				}
-				v.TotalTokens = &v33
-			}
-		case "updatedAt":
 			if seen[17] {
-				return wire.Errorf(p, "duplicate property %q", "updatedAt")
+				return wire.Errorf(p, "duplicate property %q", "totalTokens")
 			}
 			seen[17] = true
 			pp := wire.Path{
-				Key:    "updatedAt",
+				Key:    "totalTokens",
 				Parent: p,
 			}
 			if d.Peek() == wire.KindNull {
@@ -441,29 +760,56 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					}
 					v35 = x36
 				}
-				v.UpdatedAt = &v35
+				v.TotalTokens = &v35
 			}
-		case "verboseLevel":
+		case "updatedAt":
 			if seen[18] {
-				return wire.Errorf(p, "duplicate property %q", "verboseLevel")
+				return wire.Errorf(p, "duplicate property %q", "updatedAt")
 			}
 			seen[18] = true
+			pp := wire.Path{
+				Key:    "updatedAt",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v37 int64
+				{
+					x38, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x38 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v37 = x38
+				}
+				v.UpdatedAt = &v37
+			}
+		case "verboseLevel":
+			if seen[19] {
+				return wire.Errorf(p, "duplicate property %q", "verboseLevel")
+			}
+			seen[19] = true
 			pp := wire.Path{
 				Key:    "verboseLevel",
 				Parent: p,
 			}
-			var v37 string
+			var v39 string
 			{
-				x38, err := d.String()
+				x40, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x38 == "" {
+				if x40 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v37 = x38
+				v39 = x40
 			}
-			v.VerboseLevel = &v37
+			v.VerboseLevel = &v39
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
@@ -471,31 +817,31 @@ func (v *SessionStatus) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if !seen[1] {
 		return wire.Errorf(p, "must have required property '%s'", "age")
 	}
-	if !seen[2] {
+	if !seen[3] {
 		return wire.Errorf(p, "must have required property '%s'", "contextTokens")
 	}
-	if !seen[4] {
+	if !seen[5] {
 		return wire.Errorf(p, "must have required property '%s'", "flags")
 	}
-	if !seen[6] {
+	if !seen[7] {
 		return wire.Errorf(p, "must have required property '%s'", "key")
 	}
-	if !seen[7] {
+	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "kind")
 	}
-	if !seen[8] {
+	if !seen[9] {
 		return wire.Errorf(p, "must have required property '%s'", "model")
 	}
-	if !seen[10] {
+	if !seen[11] {
 		return wire.Errorf(p, "must have required property '%s'", "percentUsed")
 	}
-	if !seen[12] {
+	if !seen[13] {
 		return wire.Errorf(p, "must have required property '%s'", "remainingTokens")
 	}
-	if !seen[16] {
+	if !seen[17] {
 		return wire.Errorf(p, "must have required property '%s'", "totalTokens")
 	}
-	if !seen[17] {
+	if !seen[18] {
 		return wire.Errorf(p, "must have required property '%s'", "updatedAt")
 	}
 	return nil
@@ -518,6 +864,14 @@ func (v *SessionStatus) AppendJSON(b []byte) []byte {
 	} else {
 		b = wire.AppendInt(b, (*v.Age))
 	}
+	if v.AgentID != nil {
+		b = append(b, ",\"agentId\":"...)
+		if v.AgentID == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.AgentID))
+		}
+	}
 	b = append(b, ",\"contextTokens\":"...)
 	if v.ContextTokens == nil {
 		b = append(b, "null"...)
@@ -537,11 +891,11 @@ func (v *SessionStatus) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i39, x40 := range v.Flags {
-			if i39 > 0 {
+		for i41, x42 := range v.Flags {
+			if i41 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x40)
+			b = wire.AppendString(b, x42)
 		}
 		b = append(b, ']')
 	}
@@ -708,7 +1062,7 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [5]bool
+	var seen [8]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -718,30 +1072,97 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "heartbeatSeconds":
+		case "channelSummary":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "heartbeatSeconds")
+				return wire.Errorf(p, "duplicate property %q", "channelSummary")
 			}
 			seen[0] = true
+			pp := wire.Path{
+				Key:    "channelSummary",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := make([]string, 0)
+				for i2 := 0; ; i2++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip3 := wire.Path{
+						Index:   i2,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el4 string
+					{
+						x5, err := d.String()
+						if err != nil {
+							return wire.At(&ip3, err)
+						}
+						el4 = x5
+					}
+					x1 = append(x1, el4)
+				}
+				v.ChannelSummary = x1
+			}
+		case "heartbeat":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "heartbeat")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "heartbeat",
+				Parent: p,
+			}
+			var v6 StatusResultHeartbeat
+			if err := v6.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.Heartbeat = &v6
+		case "heartbeatSeconds":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "heartbeatSeconds")
+			}
+			seen[2] = true
 			pp := wire.Path{
 				Key:    "heartbeatSeconds",
 				Parent: p,
 			}
 			{
-				x1, err := d.Int()
+				x7, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1 < int64(0) {
+				if x7 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.HeartbeatSeconds = x1
+				v.HeartbeatSeconds = x7
 			}
+		case "linkChannel":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "linkChannel")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "linkChannel",
+				Parent: p,
+			}
+			var v8 StatusResultLinkChannel
+			if err := v8.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.LinkChannel = &v8
 		case "providerSummary":
-			if seen[1] {
+			if seen[4] {
 				return wire.Errorf(p, "duplicate property %q", "providerSummary")
 			}
-			seen[1] = true
+			seen[4] = true
 			pp := wire.Path{
 				Key:    "providerSummary",
 				Parent: p,
@@ -750,8 +1171,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x2 := make([]string, 0)
-				for i3 := 0; ; i3++ {
+				x9 := make([]string, 0)
+				for i10 := 0; ; i10++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -759,28 +1180,28 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip4 := wire.Path{
-						Index:   i3,
+					ip11 := wire.Path{
+						Index:   i10,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el5 string
+					var el12 string
 					{
-						x6, err := d.String()
+						x13, err := d.String()
 						if err != nil {
-							return wire.At(&ip4, err)
+							return wire.At(&ip11, err)
 						}
-						el5 = x6
+						el12 = x13
 					}
-					x2 = append(x2, el5)
+					x9 = append(x9, el12)
 				}
-				v.ProviderSummary = x2
+				v.ProviderSummary = x9
 			}
 		case "queuedSystemEvents":
-			if seen[2] {
+			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "queuedSystemEvents")
 			}
-			seen[2] = true
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "queuedSystemEvents",
 				Parent: p,
@@ -789,8 +1210,8 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x7 := make([]string, 0)
-				for i8 := 0; ; i8++ {
+				x14 := make([]string, 0)
+				for i15 := 0; ; i15++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -798,28 +1219,28 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					ip9 := wire.Path{
-						Index:   i8,
+					ip16 := wire.Path{
+						Index:   i15,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el10 string
+					var el17 string
 					{
-						x11, err := d.String()
+						x18, err := d.String()
 						if err != nil {
-							return wire.At(&ip9, err)
+							return wire.At(&ip16, err)
 						}
-						el10 = x11
+						el17 = x18
 					}
-					x7 = append(x7, el10)
+					x14 = append(x14, el17)
 				}
-				v.QueuedSystemEvents = x7
+				v.QueuedSystemEvents = x14
 			}
 		case "sessions":
-			if seen[3] {
+			if seen[6] {
 				return wire.Errorf(p, "duplicate property %q", "sessions")
 			}
-			seen[3] = true
+			seen[6] = true
 			pp := wire.Path{
 				Key:    "sessions",
 				Parent: p,
@@ -828,10 +1249,10 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "web":
-			if seen[4] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "web")
 			}
-			seen[4] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "web",
 				Parent: p,
@@ -843,19 +1264,19 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[0] {
+	if !seen[2] {
 		return wire.Errorf(p, "must have required property '%s'", "heartbeatSeconds")
 	}
-	if !seen[1] {
+	if !seen[4] {
 		return wire.Errorf(p, "must have required property '%s'", "providerSummary")
 	}
-	if !seen[2] {
+	if !seen[5] {
 		return wire.Errorf(p, "must have required property '%s'", "queuedSystemEvents")
 	}
-	if !seen[3] {
+	if !seen[6] {
 		return wire.Errorf(p, "must have required property '%s'", "sessions")
 	}
-	if !seen[4] {
+	if !seen[7] {
 		return wire.Errorf(p, "must have required property '%s'", "web")
 	}
 	return nil
@@ -864,18 +1285,45 @@ func (v *StatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *StatusResult) AppendJSON(b []byte) []byte {
 	start := len(b)
+	if v.ChannelSummary != nil {
+		b = append(b, ",\"channelSummary\":"...)
+		b = append(b, '[')
+		for i19, x20 := range v.ChannelSummary {
+			if i19 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x20)
+		}
+		b = append(b, ']')
+	}
+	if v.Heartbeat != nil {
+		b = append(b, ",\"heartbeat\":"...)
+		if v.Heartbeat == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.Heartbeat.AppendJSON(b)
+		}
+	}
 	b = append(b, ",\"heartbeatSeconds\":"...)
 	b = wire.AppendInt(b, v.HeartbeatSeconds)
+	if v.LinkChannel != nil {
+		b = append(b, ",\"linkChannel\":"...)
+		if v.LinkChannel == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.LinkChannel.AppendJSON(b)
+		}
+	}
 	b = append(b, ",\"providerSummary\":"...)
 	if v.ProviderSummary == nil {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i12, x13 := range v.ProviderSummary {
-			if i12 > 0 {
+		for i21, x22 := range v.ProviderSummary {
+			if i21 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x13)
+			b = wire.AppendString(b, x22)
 		}
 		b = append(b, ']')
 	}
@@ -884,11 +1332,11 @@ func (v *StatusResult) AppendJSON(b []byte) []byte {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i14, x15 := range v.QueuedSystemEvents {
-			if i14 > 0 {
+		for i23, x24 := range v.QueuedSystemEvents {
+			if i23 > 0 {
 				b = append(b, ',')
 			}
-			b = wire.AppendString(b, x15)
+			b = wire.AppendString(b, x24)
 		}
 		b = append(b, ']')
 	}
@@ -918,8 +1366,130 @@ func (v StatusResult) MarshalJSON() ([]byte, error) {
 	return (&v).AppendJSON(nil), nil
 }
 
-// DecodeJSON reads one StatusResultSessions from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
-func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+// DecodeJSON reads one StatusResultHeartbeat from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *StatusResultHeartbeat) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [2]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "agents":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "agents")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "agents",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := make([]HeartbeatStatus, 0)
+				for i2 := 0; ; i2++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip3 := wire.Path{
+						Index:   i2,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el4 HeartbeatStatus
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
+						return err
+					}
+					x1 = append(x1, el4)
+				}
+				v.Agents = x1
+			}
+		case "defaultAgentId":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "defaultAgentId")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "defaultAgentId",
+				Parent: p,
+			}
+			{
+				x5, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x5 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.DefaultAgentID = x5
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "agents")
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "defaultAgentId")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *StatusResultHeartbeat) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"agents\":"...)
+	if v.Agents == nil {
+		b = append(b, "[]"...)
+	} else {
+		b = append(b, '[')
+		for i6, x7 := range v.Agents {
+			if i6 > 0 {
+				b = append(b, ',')
+			}
+			b = x7.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ",\"defaultAgentId\":"...)
+	b = wire.AppendString(b, v.DefaultAgentID)
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *StatusResultHeartbeat) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero StatusResultHeartbeat
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v StatusResultHeartbeat) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one StatusResultLinkChannel from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *StatusResultLinkChannel) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
@@ -933,30 +1503,217 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "count":
+		case "authAgeMs":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "count")
+				return wire.Errorf(p, "duplicate property %q", "authAgeMs")
 			}
 			seen[0] = true
+			pp := wire.Path{
+				Key:    "authAgeMs",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v1 int64
+				{
+					x2, err := d.Int()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if x2 < int64(0) {
+						return wire.Errorf(&pp, "must be >= 0")
+					}
+					v1 = x2
+				}
+				v.AuthAgeMs = &v1
+			}
+		case "id":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "id")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "id",
+				Parent: p,
+			}
+			{
+				x3, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x3 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.ID = x3
+			}
+		case "label":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "label")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "label",
+				Parent: p,
+			}
+			{
+				x4, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x4 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.Label = x4
+			}
+		case "linked":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "linked")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "linked",
+				Parent: p,
+			}
+			{
+				x5, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.Linked = x5
+			}
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "authAgeMs")
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "id")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "label")
+	}
+	if !seen[3] {
+		return wire.Errorf(p, "must have required property '%s'", "linked")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *StatusResultLinkChannel) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"authAgeMs\":"...)
+	if v.AuthAgeMs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = wire.AppendInt(b, (*v.AuthAgeMs))
+	}
+	b = append(b, ",\"id\":"...)
+	b = wire.AppendString(b, v.ID)
+	b = append(b, ",\"label\":"...)
+	b = wire.AppendString(b, v.Label)
+	b = append(b, ",\"linked\":"...)
+	b = wire.AppendBool(b, v.Linked)
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *StatusResultLinkChannel) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero StatusResultLinkChannel
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v StatusResultLinkChannel) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one StatusResultSessions from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [6]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "byAgent":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "byAgent")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "byAgent",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := make([]AgentSessionsStatus, 0)
+				for i2 := 0; ; i2++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip3 := wire.Path{
+						Index:   i2,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el4 AgentSessionsStatus
+					if err := el4.DecodeJSON(d, &ip3); err != nil {
+						return err
+					}
+					x1 = append(x1, el4)
+				}
+				v.ByAgent = x1
+			}
+		case "count":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "count")
+			}
+			seen[1] = true
 			pp := wire.Path{
 				Key:    "count",
 				Parent: p,
 			}
 			{
-				x1, err := d.Int()
+				x5, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1 < int64(0) {
+				if x5 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Count = x1
+				v.Count = x5
 			}
 		case "defaults":
-			if seen[1] {
+			if seen[2] {
 				return wire.Errorf(p, "duplicate property %q", "defaults")
 			}
-			seen[1] = true
+			seen[2] = true
 			pp := wire.Path{
 				Key:    "defaults",
 				Parent: p,
@@ -965,29 +1722,71 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "path":
-			if seen[2] {
+			if seen[3] {
 				return wire.Errorf(p, "duplicate property %q", "path")
 			}
-			seen[2] = true
+			seen[3] = true
 			pp := wire.Path{
 				Key:    "path",
 				Parent: p,
 			}
 			{
-				x2, err := d.String()
+				x6, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x2 == "" {
+				if x6 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.Path = x2
+				v.Path = x6
+			}
+		case "paths":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "paths")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "paths",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x7 := make([]string, 0)
+				for i8 := 0; ; i8++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip9 := wire.Path{
+						Index:   i8,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el10 string
+					{
+						x11, err := d.String()
+						if err != nil {
+							return wire.At(&ip9, err)
+						}
+						if x11 == "" {
+							return wire.Errorf(&ip9, "must NOT have fewer than %d characters", 1)
+						}
+						el10 = x11
+					}
+					x7 = append(x7, el10)
+				}
+				v.Paths = x7
 			}
 		case "recent":
-			if seen[3] {
+			if seen[5] {
 				return wire.Errorf(p, "duplicate property %q", "recent")
 			}
-			seen[3] = true
+			seen[5] = true
 			pp := wire.Path{
 				Key:    "recent",
 				Parent: p,
@@ -996,8 +1795,8 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err := d.BeginArray(); err != nil {
 					return wire.At(&pp, err)
 				}
-				x3 := make([]SessionStatus, 0)
-				for i4 := 0; ; i4++ {
+				x12 := make([]SessionStatus, 0)
+				for i13 := 0; ; i13++ {
 					more, err := d.NextElem()
 					if err != nil {
 						return wire.At(&pp, err)
@@ -1005,36 +1804,36 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 					if !more {
 						break
 					}
-					if i4 >= 5 {
+					if i13 >= 5 {
 						return wire.Errorf(&pp, "must NOT have more than %d items", 5)
 					}
-					ip5 := wire.Path{
-						Index:   i4,
+					ip14 := wire.Path{
+						Index:   i13,
 						IsIndex: true,
 						Parent:  &pp,
 					}
-					var el6 SessionStatus
-					if err := el6.DecodeJSON(d, &ip5); err != nil {
+					var el15 SessionStatus
+					if err := el15.DecodeJSON(d, &ip14); err != nil {
 						return err
 					}
-					x3 = append(x3, el6)
+					x12 = append(x12, el15)
 				}
-				v.Recent = x3
+				v.Recent = x12
 			}
 		default:
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[0] {
+	if !seen[1] {
 		return wire.Errorf(p, "must have required property '%s'", "count")
 	}
-	if !seen[1] {
+	if !seen[2] {
 		return wire.Errorf(p, "must have required property '%s'", "defaults")
 	}
-	if !seen[2] {
+	if !seen[3] {
 		return wire.Errorf(p, "must have required property '%s'", "path")
 	}
-	if !seen[3] {
+	if !seen[5] {
 		return wire.Errorf(p, "must have required property '%s'", "recent")
 	}
 	return nil
@@ -1043,22 +1842,44 @@ func (v *StatusResultSessions) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *StatusResultSessions) AppendJSON(b []byte) []byte {
 	start := len(b)
+	if v.ByAgent != nil {
+		b = append(b, ",\"byAgent\":"...)
+		b = append(b, '[')
+		for i16, x17 := range v.ByAgent {
+			if i16 > 0 {
+				b = append(b, ',')
+			}
+			b = x17.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
 	b = append(b, ",\"count\":"...)
 	b = wire.AppendInt(b, v.Count)
 	b = append(b, ",\"defaults\":"...)
 	b = v.Defaults.AppendJSON(b)
 	b = append(b, ",\"path\":"...)
 	b = wire.AppendString(b, v.Path)
+	if v.Paths != nil {
+		b = append(b, ",\"paths\":"...)
+		b = append(b, '[')
+		for i18, x19 := range v.Paths {
+			if i18 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x19)
+		}
+		b = append(b, ']')
+	}
 	b = append(b, ",\"recent\":"...)
 	if v.Recent == nil {
 		b = append(b, "[]"...)
 	} else {
 		b = append(b, '[')
-		for i7, x8 := range v.Recent {
-			if i7 > 0 {
+		for i20, x21 := range v.Recent {
+			if i20 > 0 {
 				b = append(b, ',')
 			}
-			b = x8.AppendJSON(b)
+			b = x21.AppendJSON(b)
 		}
 		b = append(b, ']')
 	}

@@ -2,11 +2,38 @@
 
 package protocol
 
+// AgentSessionsStatus: One agent's sessions in the status summary.
+type AgentSessionsStatus struct {
+	AgentID string
+	Count   int64
+	Path    string
+	Recent  []SessionStatus
+}
+
+// HeartbeatStatus: One agent's heartbeat in the status summary.
+type HeartbeatStatus struct {
+	AgentID string
+	Enabled bool
+	// The interval as configured, or disabled.
+	Every   string
+	EveryMs *int64
+}
+
+// GetEveryMs returns EveryMs, or its zero value when unset or v is nil.
+func (v *HeartbeatStatus) GetEveryMs() int64 {
+	if v == nil || v.EveryMs == nil {
+		return 0
+	}
+	return *v.EveryMs
+}
+
 // SessionStatus: One recent session in the status summary.
 type SessionStatus struct {
 	AbortedLastRun *bool
 	// ms since updatedAt.
-	Age           *int64
+	Age *int64
+	// The agent the session belongs to.
+	AgentID       *string
 	ContextTokens *int64
 	ElevatedLevel *string
 	// Short markers such as system, aborted, verbose:on.
@@ -44,6 +71,14 @@ func (v *SessionStatus) GetAge() int64 {
 		return 0
 	}
 	return *v.Age
+}
+
+// GetAgentID returns AgentID, or its zero value when unset or v is nil.
+func (v *SessionStatus) GetAgentID() string {
+	if v == nil || v.AgentID == nil {
+		return ""
+	}
+	return *v.AgentID
 }
 
 // GetContextTokens returns ContextTokens, or its zero value when unset or v is nil.
@@ -163,8 +198,14 @@ type StatusParams struct{}
 
 // StatusResult: The status summary.
 type StatusResult struct {
+	// Protocol-3 shape: one human-readable line per channel (what providerSummary says).
+	ChannelSummary []string
+	// Protocol-3 shape: heartbeat per agent.
+	Heartbeat *StatusResultHeartbeat
 	// Heartbeat interval; 0 when disabled.
 	HeartbeatSeconds int64
+	// Protocol-3 shape: the channel linked by QR login (WhatsApp).
+	LinkChannel *StatusResultLinkChannel
 	// One human-readable line per provider.
 	ProviderSummary []string
 	// System notes waiting for the next agent prompt.
@@ -175,12 +216,54 @@ type StatusResult struct {
 	Web StatusResultWeb
 }
 
+// GetHeartbeat returns Heartbeat (nil when unset or v is nil).
+func (v *StatusResult) GetHeartbeat() *StatusResultHeartbeat {
+	if v == nil {
+		return nil
+	}
+	return v.Heartbeat
+}
+
+// GetLinkChannel returns LinkChannel (nil when unset or v is nil).
+func (v *StatusResult) GetLinkChannel() *StatusResultLinkChannel {
+	if v == nil {
+		return nil
+	}
+	return v.LinkChannel
+}
+
+// StatusResultHeartbeat: Protocol-3 shape: heartbeat per agent.
+type StatusResultHeartbeat struct {
+	Agents         []HeartbeatStatus
+	DefaultAgentID string
+}
+
+// StatusResultLinkChannel: Protocol-3 shape: the channel linked by QR login (WhatsApp).
+type StatusResultLinkChannel struct {
+	AuthAgeMs *int64
+	ID        string
+	Label     string
+	Linked    bool
+}
+
+// GetAuthAgeMs returns AuthAgeMs, or its zero value when unset or v is nil.
+func (v *StatusResultLinkChannel) GetAuthAgeMs() int64 {
+	if v == nil || v.AuthAgeMs == nil {
+		return 0
+	}
+	return *v.AuthAgeMs
+}
+
 // StatusResultSessions: Session store summary.
 type StatusResultSessions struct {
+	// Protocol-3 shape: the summary per agent.
+	ByAgent  []AgentSessionsStatus
 	Count    int64
 	Defaults SessionModelDefaults
 	// Session store path, or (multiple).
 	Path string
+	// Protocol-3 shape: every session store path.
+	Paths []string
 	// Most recently updated first.
 	Recent []SessionStatus
 }

@@ -26,6 +26,9 @@ type Mux[C any] struct {
 	sessions  SessionsHandler[C]
 	skills    SkillsHandler[C]
 	system    SystemHandler[C]
+	tts       TtsHandler[C]
+	update    UpdateHandler[C]
+	voicewake VoicewakeHandler[C]
 }
 
 // NewMux returns a Mux in which every group is unimplemented.
@@ -161,6 +164,36 @@ func (m *Mux[C]) SetSystem(h SystemHandler[C]) {
 // System returns the handler of the "system" methods, or nil when none was set.
 func (m *Mux[C]) System() SystemHandler[C] {
 	return m.system
+}
+
+// SetTts serves the "tts" methods with h (nil: UnimplementedTtsHandler again).
+func (m *Mux[C]) SetTts(h TtsHandler[C]) {
+	m.tts = h
+}
+
+// Tts returns the handler of the "tts" methods, or nil when none was set.
+func (m *Mux[C]) Tts() TtsHandler[C] {
+	return m.tts
+}
+
+// SetUpdate serves the "update" methods with h (nil: UnimplementedUpdateHandler again).
+func (m *Mux[C]) SetUpdate(h UpdateHandler[C]) {
+	m.update = h
+}
+
+// Update returns the handler of the "update" methods, or nil when none was set.
+func (m *Mux[C]) Update() UpdateHandler[C] {
+	return m.update
+}
+
+// SetVoicewake serves the "voicewake" methods with h (nil: UnimplementedVoicewakeHandler again).
+func (m *Mux[C]) SetVoicewake(h VoicewakeHandler[C]) {
+	m.voicewake = h
+}
+
+// Voicewake returns the handler of the "voicewake" methods, or nil when none was set.
+func (m *Mux[C]) Voicewake() VoicewakeHandler[C] {
+	return m.voicewake
 }
 
 // Dispatch validates params for method (protocol version v) and calls the handler of its group. It
@@ -438,6 +471,42 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 	case "skills.bins":
 		if methodTable[65].In(v) {
 			return m.dispatchSkillsBins(ctx, c, d, v)
+		}
+	case "voicewake.get":
+		if methodTable[66].In(v) {
+			return m.dispatchVoicewakeGet(ctx, c, d, v)
+		}
+	case "voicewake.set":
+		if methodTable[67].In(v) {
+			return m.dispatchVoicewakeSet(ctx, c, d, v)
+		}
+	case "update.run":
+		if methodTable[68].In(v) {
+			return m.dispatchUpdateRun(ctx, c, d, v)
+		}
+	case "tts.status":
+		if methodTable[69].In(v) {
+			return m.dispatchTtsStatus(ctx, c, d, v)
+		}
+	case "tts.providers":
+		if methodTable[70].In(v) {
+			return m.dispatchTtsProviders(ctx, c, d, v)
+		}
+	case "tts.enable":
+		if methodTable[71].In(v) {
+			return m.dispatchTtsEnable(ctx, c, d, v)
+		}
+	case "tts.disable":
+		if methodTable[72].In(v) {
+			return m.dispatchTtsDisable(ctx, c, d, v)
+		}
+	case "tts.convert":
+		if methodTable[73].In(v) {
+			return m.dispatchTtsConvert(ctx, c, d, v)
+		}
+	case "tts.setProvider":
+		if methodTable[74].In(v) {
+			return m.dispatchTtsSetProvider(ctx, c, d, v)
 		}
 	}
 	return nil, errUnknownMethod(method)
@@ -1734,6 +1803,186 @@ func (m *Mux[C]) dispatchSkillsBins(ctx context.Context, c C, d *wire.Decoder, v
 		h = UnimplementedSkillsHandler[C]{}
 	}
 	r, err := h.SkillsBins(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchVoicewakeGet decodes the params of "voicewake.get" and calls the "voicewake" group's VoicewakeGet.
+func (m *Mux[C]) dispatchVoicewakeGet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeVoicewakeGetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.voicewake
+	if h == nil {
+		h = UnimplementedVoicewakeHandler[C]{}
+	}
+	r, err := h.VoicewakeGet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchVoicewakeSet decodes the params of "voicewake.set" and calls the "voicewake" group's VoicewakeSet.
+func (m *Mux[C]) dispatchVoicewakeSet(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeVoicewakeSetParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.voicewake
+	if h == nil {
+		h = UnimplementedVoicewakeHandler[C]{}
+	}
+	r, err := h.VoicewakeSet(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchUpdateRun decodes the params of "update.run" and calls the "update" group's UpdateRun.
+func (m *Mux[C]) dispatchUpdateRun(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeUpdateRunParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.update
+	if h == nil {
+		h = UnimplementedUpdateHandler[C]{}
+	}
+	r, err := h.UpdateRun(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsStatus decodes the params of "tts.status" and calls the "tts" group's TtsStatus.
+func (m *Mux[C]) dispatchTtsStatus(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsStatusParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsStatus(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsProviders decodes the params of "tts.providers" and calls the "tts" group's TtsProviders.
+func (m *Mux[C]) dispatchTtsProviders(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsProvidersParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsProviders(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsEnable decodes the params of "tts.enable" and calls the "tts" group's TtsEnable.
+func (m *Mux[C]) dispatchTtsEnable(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsEnableParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsEnable(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsDisable decodes the params of "tts.disable" and calls the "tts" group's TtsDisable.
+func (m *Mux[C]) dispatchTtsDisable(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsDisableParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsDisable(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsConvert decodes the params of "tts.convert" and calls the "tts" group's TtsConvert.
+func (m *Mux[C]) dispatchTtsConvert(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsConvertParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsConvert(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchTtsSetProvider decodes the params of "tts.setProvider" and calls the "tts" group's TtsSetProvider.
+func (m *Mux[C]) dispatchTtsSetProvider(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeTtsSetProviderParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.tts
+	if h == nil {
+		h = UnimplementedTtsHandler[C]{}
+	}
+	r, err := h.TtsSetProvider(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

@@ -213,6 +213,9 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "events/tick.json#/$defs/payload":
 		var v TickEvent
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "events/voicewake.changed.json#/$defs/payload":
+		var v VoicewakeChangedEvent
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "frames/event.json#/$defs/EventFrame":
 		var v EventFrame
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -472,6 +475,21 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/exec.approvals.set.json#/$defs/result":
 		var v ExecApprovalsSetResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/agentHealth":
+		var v AgentHealth
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/channelAccountHealth":
+		var v ChannelAccountHealth
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/channelHealth":
+		var v ChannelHealth
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/healthSessions":
+		var v HealthSummarySessions
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/health.json#/$defs/heartbeatSummary":
+		var v HeartbeatSummary
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/health.json#/$defs/params":
 		var v HealthParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -661,6 +679,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/skills.update.json#/$defs/result":
 		var v SkillsUpdateResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/status.json#/$defs/agentSessions":
+		var v AgentSessionsStatus
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/status.json#/$defs/heartbeatStatus":
+		var v HeartbeatStatus
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/status.json#/$defs/params":
 		var v StatusParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -687,6 +711,78 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/talk.mode.json#/$defs/result":
 		var v TalkModeResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.convert.json#/$defs/params":
+		var v TtsConvertParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.convert.json#/$defs/result":
+		var v TtsConvertResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.disable.json#/$defs/params":
+		var v TtsDisableParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.disable.json#/$defs/result":
+		var v TtsDisableResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.enable.json#/$defs/params":
+		var v TtsEnableParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.enable.json#/$defs/result":
+		var v TtsEnableResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.providers.json#/$defs/entry":
+		var v TtsProviderInfo
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.providers.json#/$defs/params":
+		var v TtsProvidersParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.providers.json#/$defs/result":
+		var v TtsProvidersResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.setProvider.json#/$defs/params":
+		var v TtsSetProviderParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.setProvider.json#/$defs/result":
+		var v TtsSetProviderResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/params":
+		var v TtsStatusParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/provider":
+		var v TtsProvider
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/result":
+		var v TtsStatusResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/outcome":
+		var v UpdateOutcome
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/params":
+		var v UpdateRunParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/restart":
+		var v UpdateRestart
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/result":
+		var v UpdateRunResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/revision":
+		var v UpdateRevision
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/update.run.json#/$defs/sentinelPayload":
+		var v UpdateSentinelPayload
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.get.json#/$defs/params":
+		var v VoicewakeGetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.get.json#/$defs/result":
+		var v VoicewakeGetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.set.json#/$defs/params":
+		var v VoicewakeSetParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/voicewake.set.json#/$defs/result":
+		var v VoicewakeSetResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/wake.json#/$defs/params":
 		var v WakeParams
@@ -782,6 +878,7 @@ func SchemaRefs() []string {
 		"events/shutdown.json#/$defs/payload",
 		"events/talk.mode.json#/$defs/payload",
 		"events/tick.json#/$defs/payload",
+		"events/voicewake.changed.json#/$defs/payload",
 		"frames/event.json#/$defs/EventFrame",
 		"frames/frame.json#/$defs/Frame",
 		"frames/req.json#/$defs/RequestFrame",
@@ -867,6 +964,11 @@ func SchemaRefs() []string {
 		"methods/exec.approvals.node.set.json#/$defs/result",
 		"methods/exec.approvals.set.json#/$defs/params",
 		"methods/exec.approvals.set.json#/$defs/result",
+		"methods/health.json#/$defs/agentHealth",
+		"methods/health.json#/$defs/channelAccountHealth",
+		"methods/health.json#/$defs/channelHealth",
+		"methods/health.json#/$defs/healthSessions",
+		"methods/health.json#/$defs/heartbeatSummary",
 		"methods/health.json#/$defs/params",
 		"methods/health.json#/$defs/result",
 		"methods/last-heartbeat.json#/$defs/params",
@@ -928,6 +1030,8 @@ func SchemaRefs() []string {
 		"methods/skills.update.json#/$defs/entry",
 		"methods/skills.update.json#/$defs/params",
 		"methods/skills.update.json#/$defs/result",
+		"methods/status.json#/$defs/agentSessions",
+		"methods/status.json#/$defs/heartbeatStatus",
 		"methods/status.json#/$defs/params",
 		"methods/status.json#/$defs/result",
 		"methods/status.json#/$defs/sessionStatus",
@@ -937,6 +1041,30 @@ func SchemaRefs() []string {
 		"methods/system-presence.json#/$defs/result",
 		"methods/talk.mode.json#/$defs/params",
 		"methods/talk.mode.json#/$defs/result",
+		"methods/tts.convert.json#/$defs/params",
+		"methods/tts.convert.json#/$defs/result",
+		"methods/tts.disable.json#/$defs/params",
+		"methods/tts.disable.json#/$defs/result",
+		"methods/tts.enable.json#/$defs/params",
+		"methods/tts.enable.json#/$defs/result",
+		"methods/tts.providers.json#/$defs/entry",
+		"methods/tts.providers.json#/$defs/params",
+		"methods/tts.providers.json#/$defs/result",
+		"methods/tts.setProvider.json#/$defs/params",
+		"methods/tts.setProvider.json#/$defs/result",
+		"methods/tts.status.json#/$defs/params",
+		"methods/tts.status.json#/$defs/provider",
+		"methods/tts.status.json#/$defs/result",
+		"methods/update.run.json#/$defs/outcome",
+		"methods/update.run.json#/$defs/params",
+		"methods/update.run.json#/$defs/restart",
+		"methods/update.run.json#/$defs/result",
+		"methods/update.run.json#/$defs/revision",
+		"methods/update.run.json#/$defs/sentinelPayload",
+		"methods/voicewake.get.json#/$defs/params",
+		"methods/voicewake.get.json#/$defs/result",
+		"methods/voicewake.set.json#/$defs/params",
+		"methods/voicewake.set.json#/$defs/result",
 		"methods/wake.json#/$defs/params",
 		"methods/wake.json#/$defs/result",
 		"methods/web.login.start.json#/$defs/params",

@@ -1,0 +1,370 @@
+// Package tts serves the tts method group: speech on or off, the provider, and
+// text-to-speech through an OpenAI-compatible /audio/speech endpoint. Settings come
+// from the config file's messages.tts (as the reference reads them); what the apps
+// change (enabled, provider) goes to the reference's preferences file,
+// <state>/settings/tts.json, {"tts": {"enabled": …, "provider": …}}.
+package tts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/statefile"
+)
+
+// Defaults of messages.tts, as in the reference.
+const (
+	DefaultProvider      = "elevenlabs"
+	DefaultOpenAIModel   = "gpt-4o-mini-tts"
+	DefaultOpenAIVoice   = "alloy"
+	DefaultOpenAIBaseURL = "https://api.openai.com/v1"
+	DefaultMaxTextLength = 4000
+	DefaultTimeout       = 30 * time.Second
+	// MaxAudioBytes bounds a speech response read into memory and written to disk.
+	MaxAudioBytes = 25 << 20
+	// FileLifetime is how long a converted file stays on disk (the reference: 5 min).
+	FileLifetime = 5 * time.Minute
+)
+
+// OpenAIModels and OpenAIVoices are what tts.providers lists (the reference's lists).
+var (
+	OpenAIModels     = []string{"gpt-4o-mini-tts"}
+	OpenAIVoices     = []string{"alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"}
+	ElevenLabsModels = []string{"eleven_multilingual_v2", "eleven_turbo_v2_5", "eleven_monolingual_v1"}
+)
+
+// Settings are the resolved messages.tts keys.
+type Settings struct {
+	Enabled       bool
+	Provider      string // openai or elevenlabs
+	OpenAIKey     string
+	OpenAIModel   string
+	OpenAIVoice   string
+	OpenAIBaseURL string // base of the OpenAI-compatible API, /audio/speech is appended
+	ElevenLabsKey string
+	PrefsPath     string
+	MaxTextLength int
+	Timeout       time.Duration
+}
+
+// Lookup reads a config value by JSON pointer (config.File.Lookup).
+type Lookup func(pointer string) (any, bool)
+
+// Resolve builds Settings from the config file and the environment as the reference
+// does: messages.tts.* with its defaults; keys from messages.tts.<provider>.apiKey,
+// else OPENAI_API_KEY / ELEVENLABS_API_KEY / XI_API_KEY; the preferences file from
+// messages.tts.prefsPath, else CLAWDBOT_TTS_PREFS, else <stateDir>/settings/tts.json.
+// The reference always speaks to api.openai.com; here the OpenAI base URL is
+// models.providers.openai.baseUrl when set (so any OpenAI-compatible speech server
+// works), else OPENAI_BASE_URL, else the OpenAI API.
+func Resolve(get Lookup, getenv func(string) string, stateDir string) Settings {
+	str := func(p string) string {
+		if v, ok := get(p); ok {
+			if s, ok := v.(string); ok {
+				return strings.TrimSpace(s)
+			}
+		}
+		return ""
+	}
+	num := func(p string) (float64, bool) {
+		v, ok := get(p)
+		f, isNum := v.(float64)
+		return f, ok && isNum && f > 0
+	}
+	first := func(vals ...string) string {
+		for _, v := range vals {
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	s := Settings{
+		Provider:      first(str("/messages/tts/provider"), DefaultProvider),
+		OpenAIKey:     first(str("/messages/tts/openai/apiKey"), strings.TrimSpace(getenv("OPENAI_API_KEY"))),
+		OpenAIModel:   first(str("/messages/tts/openai/model"), DefaultOpenAIModel),
+		OpenAIVoice:   first(str("/messages/tts/openai/voice"), DefaultOpenAIVoice),
+		OpenAIBaseURL: strings.TrimRight(first(str("/models/providers/openai/baseUrl"), strings.TrimSpace(getenv("OPENAI_BASE_URL")), DefaultOpenAIBaseURL), "/"),
+		ElevenLabsKey: first(str("/messages/tts/elevenlabs/apiKey"), strings.TrimSpace(getenv("ELEVENLABS_API_KEY")), strings.TrimSpace(getenv("XI_API_KEY"))),
+		PrefsPath:     first(str("/messages/tts/prefsPath"), strings.TrimSpace(getenv("CLAWDBOT_TTS_PREFS")), filepath.Join(stateDir, "settings", "tts.json")),
+		MaxTextLength: DefaultMaxTextLength,
+		Timeout:       DefaultTimeout,
+	}
+	if v, ok := get("/messages/tts/enabled"); ok {
+		s.Enabled, _ = v.(bool)
+	}
+	if n, ok := num("/messages/tts/maxTextLength"); ok {
+		s.MaxTextLength = int(n)
+	}
+	if n, ok := num("/messages/tts/timeoutMs"); ok {
+		s.Timeout = time.Duration(n) * time.Millisecond
+	}
+	return s
+}
+
+// Options configure the group.
+type Options struct {
+	Settings func() Settings // current settings (config reloads apply to the next call)
+	Client   *http.Client    // default: a client without a global timeout (Settings.Timeout applies per call)
+	Now      func() time.Time
+	TempDir  string // where audio files go; default os.TempDir()
+	// AfterFunc removes converted files after FileLifetime; default time.AfterFunc.
+	AfterFunc func(time.Duration, func())
+}
+
+// Handler serves the tts group over connections of type C.
+type Handler[C any] struct {
+	opts Options
+	mu   sync.Mutex // serialises preference writes (read-modify-write of one file)
+}
+
+var _ protocol.TtsHandler[struct{}] = (*Handler[struct{}])(nil)
+
+// New returns the group.
+func New[C any](o Options) *Handler[C] {
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.TempDir == "" {
+		o.TempDir = os.TempDir()
+	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
+	}
+	return &Handler[C]{opts: o}
+}
+
+// prefs is the preferences file's shape; unknown keys are kept on rewrite.
+type prefs map[string]any
+
+func readPrefs(path string) prefs {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return prefs{}
+	}
+	var p prefs
+	if json.Unmarshal(b, &p) != nil || p == nil {
+		return prefs{}
+	}
+	return p
+}
+
+func (p prefs) tts() map[string]any {
+	m, _ := p["tts"].(map[string]any)
+	return m
+}
+
+func (h *Handler[C]) updatePrefs(path, key string, value any) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := readPrefs(path)
+	t := p.tts()
+	if t == nil {
+		t = map[string]any{}
+	}
+	t[key] = value
+	p["tts"] = t
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("tts prefs: %w", err)
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("tts prefs: %w", err)
+	}
+	if err := statefile.WriteBytes(path, 0o600, b); err != nil {
+		return fmt.Errorf("tts prefs: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// state is the effective enabled flag and provider (preferences over config).
+func state(s Settings) (enabled bool, provider string) {
+	enabled, provider = s.Enabled, s.Provider
+	t := readPrefs(s.PrefsPath).tts()
+	if v, ok := t["enabled"].(bool); ok {
+		enabled = v
+	}
+	if v, ok := t["provider"].(string); ok && validProvider(v) {
+		provider = v
+	}
+	if !validProvider(provider) {
+		provider = DefaultProvider
+	}
+	return enabled, provider
+}
+
+func validProvider(p string) bool { return p == "openai" || p == "elevenlabs" }
+
+func other(p string) string {
+	if p == "openai" {
+		return "elevenlabs"
+	}
+	return "openai"
+}
+
+func (h *Handler[C]) TtsStatus(ctx context.Context, c C, p *protocol.TtsStatusParams) (*protocol.TtsStatusResult, error) {
+	s := h.opts.Settings()
+	enabled, provider := state(s)
+	return &protocol.TtsStatusResult{
+		Enabled: enabled, Provider: protocol.TtsProvider(provider), FallbackProvider: protocol.TtsProvider(other(provider)),
+		PrefsPath: s.PrefsPath, HasOpenAIKey: s.OpenAIKey != "", HasElevenLabsKey: s.ElevenLabsKey != "",
+	}, nil
+}
+
+func (h *Handler[C]) TtsProviders(ctx context.Context, c C, p *protocol.TtsProvidersParams) (*protocol.TtsProvidersResult, error) {
+	s := h.opts.Settings()
+	_, provider := state(s)
+	return &protocol.TtsProvidersResult{
+		Providers: []protocol.TtsProviderInfo{
+			{ID: protocol.TtsProvider("openai"), Name: "OpenAI", Configured: s.OpenAIKey != "", Models: OpenAIModels, Voices: OpenAIVoices},
+			{ID: protocol.TtsProvider("elevenlabs"), Name: "ElevenLabs", Configured: s.ElevenLabsKey != "", Models: ElevenLabsModels},
+		},
+		Active: protocol.TtsProvider(provider),
+	}, nil
+}
+
+func (h *Handler[C]) setEnabled(on bool) error {
+	if err := h.updatePrefs(h.opts.Settings().PrefsPath, "enabled", on); err != nil {
+		return protocol.ErrorCodeUnavailable.Errorf("%v", err)
+	}
+	return nil
+}
+
+func (h *Handler[C]) TtsEnable(ctx context.Context, c C, p *protocol.TtsEnableParams) (*protocol.TtsEnableResult, error) {
+	if err := h.setEnabled(true); err != nil {
+		return nil, err
+	}
+	return &protocol.TtsEnableResult{Enabled: true}, nil
+}
+
+func (h *Handler[C]) TtsDisable(ctx context.Context, c C, p *protocol.TtsDisableParams) (*protocol.TtsDisableResult, error) {
+	if err := h.setEnabled(false); err != nil {
+		return nil, err
+	}
+	return &protocol.TtsDisableResult{Enabled: false}, nil
+}
+
+func (h *Handler[C]) TtsSetProvider(ctx context.Context, c C, p *protocol.TtsSetProviderParams) (*protocol.TtsSetProviderResult, error) {
+	provider := strings.TrimSpace(p.Provider)
+	if !validProvider(provider) {
+		return nil, protocol.ErrorCodeInvalidRequest.Errorf("Invalid provider. Use openai or elevenlabs.")
+	}
+	if err := h.updatePrefs(h.opts.Settings().PrefsPath, "provider", provider); err != nil {
+		return nil, protocol.ErrorCodeUnavailable.Errorf("%v", err)
+	}
+	return &protocol.TtsSetProviderResult{Provider: protocol.TtsProvider(provider)}, nil
+}
+
+// errNotSupported marks a provider this gateway has no client for.
+var errNotSupported = errors.New("not supported by this gateway")
+
+func (h *Handler[C]) TtsConvert(ctx context.Context, c C, p *protocol.TtsConvertParams) (*protocol.TtsConvertResult, error) {
+	text := strings.TrimSpace(p.Text)
+	if text == "" {
+		return nil, protocol.ErrorCodeInvalidRequest.Errorf("tts.convert requires text")
+	}
+	s := h.opts.Settings()
+	if n := len([]rune(text)); n > s.MaxTextLength {
+		return nil, protocol.ErrorCodeUnavailable.Errorf("Text too long (%d chars, max %d)", n, s.MaxTextLength)
+	}
+	format, ext, voice := "mp3", ".mp3", false
+	if strings.EqualFold(strings.TrimSpace(p.GetChannel()), "telegram") {
+		format, ext, voice = "opus", ".opus", true
+	}
+	_, first := state(s)
+	var failures []string
+	for _, provider := range []string{first, other(first)} {
+		var audio []byte
+		var err error
+		switch {
+		case provider == "openai" && s.OpenAIKey == "":
+			failures = append(failures, "No API key for openai")
+			continue
+		case provider == "openai":
+			audio, err = h.openAISpeech(ctx, s, text, format)
+		case s.ElevenLabsKey == "":
+			failures = append(failures, "No API key for elevenlabs")
+			continue
+		default:
+			err = errNotSupported
+		}
+		if err != nil {
+			failures = append(failures, provider+": "+err.Error())
+			continue
+		}
+		path, err := h.store(audio, ext)
+		if err != nil {
+			return nil, protocol.ErrorCodeUnavailable.Errorf("tts: %v", err)
+		}
+		return &protocol.TtsConvertResult{AudioPath: path, Provider: protocol.TtsProvider(provider), OutputFormat: format, VoiceCompatible: voice}, nil
+	}
+	return nil, protocol.ErrorCodeUnavailable.Errorf("TTS conversion failed: %s (configure messages.tts.openai.apiKey or OPENAI_API_KEY; the speech endpoint is <models.providers.openai.baseUrl>/audio/speech)", strings.Join(failures, "; "))
+}
+
+// openAISpeech posts to an OpenAI-compatible /audio/speech endpoint.
+func (h *Handler[C]) openAISpeech(ctx context.Context, s Settings, text, format string) ([]byte, error) {
+	body, err := json.Marshal(map[string]string{"model": s.OpenAIModel, "input": text, "voice": s.OpenAIVoice, "response_format": format})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.OpenAIBaseURL+"/audio/speech", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.OpenAIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.opts.Client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, errors.New("request timed out")
+		}
+		return nil, fmt.Errorf("request failed: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, fmt.Errorf("OpenAI TTS API error (%d)", resp.StatusCode)
+	}
+	audio, err := io.ReadAll(io.LimitReader(resp.Body, MaxAudioBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading audio: %w", err)
+	}
+	if len(audio) > MaxAudioBytes {
+		return nil, fmt.Errorf("audio larger than %d bytes", MaxAudioBytes)
+	}
+	if len(audio) == 0 {
+		return nil, errors.New("empty audio")
+	}
+	return audio, nil
+}
+
+// store writes audio to a fresh private directory and schedules its removal.
+func (h *Handler[C]) store(audio []byte, ext string) (string, error) {
+	dir, err := os.MkdirTemp(h.opts.TempDir, "tts-")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("voice-%d%s", h.opts.Now().UnixMilli(), ext))
+	if err := os.WriteFile(path, audio, 0o600); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	h.opts.AfterFunc(FileLifetime, func() { _ = os.RemoveAll(dir) })
+	return path, nil
+}
