@@ -191,6 +191,7 @@ type Registry struct {
 	pending  map[string]*call // by invocation id
 	memos    map[string]*memo // by idempotency key
 	observer Observer
+	handler  EventHandler // node-initiated events (SetEventHandler)
 	dupes    int64 // duplicate invocations answered from a shared or remembered run
 	closed   bool
 	stop     chan struct{}
@@ -568,7 +569,7 @@ func (r *Registry) Resolve(h Handle, id string, res Result) bool {
 // Event hands a node-initiated event to the observer (node.event, bridge event frames).
 func (r *Registry) Event(h Handle, event string, payloadJSON *string) {
 	r.mu.Lock()
-	o := r.observer
+	o, eh := r.observer, r.handler
 	s := r.nodes[h.nodeID]
 	r.mu.Unlock()
 	if s == nil || s.id != h.id {
@@ -576,6 +577,9 @@ func (r *Registry) Event(h Handle, event string, payloadJSON *string) {
 	}
 	if o != nil {
 		o.NodeEvent(h.nodeID, event, payloadJSON)
+	}
+	if eh != nil {
+		eh(h.nodeID, event, payloadJSON)
 	}
 }
 
