@@ -192,7 +192,7 @@ type Registry struct {
 	memos    map[string]*memo // by idempotency key
 	observer Observer
 	handler  EventHandler // node-initiated events (SetEventHandler)
-	dupes    int64 // duplicate invocations answered from a shared or remembered run
+	dupes    int64        // duplicate invocations answered from a shared or remembered run
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
