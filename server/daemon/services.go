@@ -84,7 +84,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // its constructor here. The agent runtime comes after the providers (it uses their
 // sender), the scheduler (heartbeat, cron) after the runtime it runs turns on.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildApprovals, buildPersona, buildAgent, buildSchedule, buildNodeEvents, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildApprovals, buildPersona, buildAgent, buildSchedule, buildNodeEvents, newHTTPSurfaces, buildDiscovery}
 }
 
 func startServices(ctx context.Context, s *services) error {
