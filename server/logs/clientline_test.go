@@ -86,3 +86,26 @@ func TestClientLine(t *testing.T) {
 		}
 	}
 }
+
+// TestParse runs the original's own parser test lines through ours.
+func TestParse(t *testing.T) {
+	line := `{"time":"2026-01-09T01:38:41.523Z","0":"{\"subsystem\":\"gateway/channels/whatsapp\"}","1":"connected","_meta":{"name":"{\"subsystem\":\"gateway/channels/whatsapp\"}","logLevelName":"INFO"}}`
+	p, ok := Parse(line)
+	if !ok || p.Time != "2026-01-09T01:38:41.523Z" || p.Level != "info" || p.Subsystem != "gateway/channels/whatsapp" || p.Message != "connected" || p.Raw != line {
+		t.Fatalf("%+v", p)
+	}
+	if got := p.Format(); got != "2026-01-09T01:38:41.523Z info gateway/channels/whatsapp connected" {
+		t.Fatalf("Format = %q", got)
+	}
+	p, ok = Parse(`{"0":"hello","_meta":{"name":"{\"subsystem\":\"gateway\"}","logLevelName":"WARN","date":"2026-01-09T02:10:00.000Z"}}`)
+	if !ok || p.Time != "2026-01-09T02:10:00.000Z" || p.Level != "warn" || p.Message != "hello" {
+		t.Fatalf("%+v", p)
+	}
+	if _, ok := Parse("not-json"); ok {
+		t.Fatal("not-json parsed")
+	}
+	p, _ = Parse(ClientLine(`{"time":"2026-01-09T02:10:00Z","level":"ERROR","msg":"boom","subsystem":"cron","n":1}`))
+	if p.Subsystem != "cron" || p.Level != "error" || p.Message != "boom n=1" {
+		t.Fatalf("round trip %+v", p)
+	}
+}
