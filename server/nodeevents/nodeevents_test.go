@@ -71,7 +71,7 @@ func TestAgentRequestAndVoice(t *testing.T) {
 	e.send("n1", "voice.transcript", map[string]any{"text": "call mom", "sessionKey": "work"})
 	e.send("n1", "voice.transcript", map[string]any{"text": "default"})
 	e.send("n1", "voice.transcript", map[string]any{"text": "  "})
-	e.send("n1", "agent.request", map[string]any{"message": strings.Repeat("x", 900)}) // under the payload bound
+	e.send("n1", "agent.request", map[string]any{"message": strings.Repeat("x", 900)})  // under the payload bound
 	e.send("n1", "agent.request", map[string]any{"message": strings.Repeat("x", 1000)}) // payload too large
 	e.h.Handle("n1", "agent.request", nil)
 	if len(e.ag.reqs) != 5 {
