@@ -59,6 +59,7 @@ func buildNodeEvents(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	reg.SetEventHandler(h.Handle)
+	reg.SetDisconnectHandler(h.Forget)
 	c := &nodeEventsService{h: h, reg: reg, stop: stop}
 	s.nodeEvents = c
 	return c, nil
@@ -76,6 +77,7 @@ func (c *nodeEventsService) attach(*gateway.Server, *methods) error { return nil
 
 func (c *nodeEventsService) close(context.Context) error {
 	c.reg.SetEventHandler(nil)
+	c.reg.SetDisconnectHandler(nil)
 	c.stop()
 	return nil
 }

@@ -45,3 +45,12 @@ func (r *Registry) SendEvent(nodeID string, ev protocol.Event) error {
 	}
 	return ec.SendEvent(ev)
 }
+
+// SetDisconnectHandler installs f (nil removes it), called with the node id after a
+// node's connection ends (not when a newer connection replaces it): the node-events
+// component drops that node's chat subscriptions, as the original does.
+func (r *Registry) SetDisconnectHandler(f func(nodeID string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onGone = f
+}

@@ -191,8 +191,9 @@ type Registry struct {
 	pending  map[string]*call // by invocation id
 	memos    map[string]*memo // by idempotency key
 	observer Observer
-	handler  EventHandler // node-initiated events (SetEventHandler)
-	dupes    int64        // duplicate invocations answered from a shared or remembered run
+	handler  EventHandler        // node-initiated events (SetEventHandler)
+	onGone   func(nodeID string) // SetDisconnectHandler
+	dupes    int64               // duplicate invocations answered from a shared or remembered run
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -323,6 +324,12 @@ func (r *Registry) Unregister(h Handle) {
 	r.mu.Unlock()
 	r.log.Info("node disconnected", "node", h.nodeID, "transport", s.node.Transport)
 	r.notify(Change{Node: s.node.clone(), Reason: "node-disconnected"})
+	r.mu.Lock()
+	gone := r.onGone
+	r.mu.Unlock()
+	if gone != nil {
+		gone(h.nodeID)
+	}
 }
 
 // Get returns a connected node.
