@@ -63,6 +63,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newConfigCmd(g))
 	root.AddCommand(newLoginCmd(g))
 	root.AddCommand(newNodesCmd(g))
+	root.AddCommand(newLogsCmd(g))
 	root.AddCommand(newCronCmd(g))
 	root.AddCommand(newPairingCmd(g))
 	return root

@@ -4670,7 +4670,9 @@ public struct LogsTailResult: Codable, Sendable {
     public let cursor: Int
     /// Path of the log file.
     public let file: String
-    /// Log lines without newlines, oldest first.
+    /// Log lines without newlines, oldest first, each a JSON record in the original's tslog shape (context
+    /// JSON in "0" and _meta.name, message in "1", _meta.logLevelName, time); lines that are not log
+    /// records pass unchanged.
     public let lines: [String]
     /// The file was rotated or truncated since cursor; reading restarted at the beginning.
     public let reset: Bool?

@@ -72,6 +72,8 @@ type services struct {
 	runner hooks.Runner
 	// rt is the agent runtime (set by its builder; the scheduler runs turns on it).
 	rt *agent.Runtime
+	// nodeEvents streams agent events to subscribed nodes (set by its builder; nil-safe).
+	nodeEvents *nodeEventsService
 	// clock drives the heartbeat and cron timers (clock.Real unless a test injects one).
 	clock clock.Clock
 	reMu  sync.Mutex // serialises reconfigure
@@ -86,7 +88,7 @@ type builder func(ctx context.Context, s *services) (component, error)
 // its constructor here. The agent runtime comes after the providers (it uses their
 // sender), the scheduler (heartbeat, cron) after the runtime it runs turns on.
 func builders() []builder {
-	return []builder{buildProviders, buildNodes, buildApprovals, buildPersona, buildAgent, buildSchedule, buildTTS, newHTTPSurfaces}
+	return []builder{buildProviders, buildNodes, buildApprovals, buildPersona, buildAgent, buildSchedule, buildNodeEvents, buildTTS, newHTTPSurfaces, buildDiscovery}
 }
 
 func startServices(ctx context.Context, s *services) error {

@@ -141,6 +141,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		if srv := s.server(); srv != nil {
 			srv.Broadcast(ev)
 		}
+		s.nodeEvents.forward(ev) // chat.subscribe streams (node events)
 	})
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake

@@ -617,20 +617,42 @@ func TestHandlerPanic(t *testing.T) {
 
 func TestLogsTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gateway.log")
-	if err := os.WriteFile(path, []byte("{\"msg\":\"one\"}\n{\"msg\":\"two\"}\n"), 0o600); err != nil {
+	first := "{\"time\":\"2026-01-09T01:38:41.523Z\",\"level\":\"INFO\",\"msg\":\"one\"}\n" +
+		"{\"time\":\"2026-01-09T01:38:42.000Z\",\"level\":\"WARN\",\"msg\":\"two\",\"subsystem\":\"cron\",\"id\":\"j1\"}\n"
+	if err := os.WriteFile(path, []byte(first), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g := startGateway(t, Options{LogFile: path})
 	c := dial(t, g.url)
 	c.Handshake(v3Connect(nil))
+	// The Control UI's first call: no cursor, its limit and maxBytes.
 	var r protocol.LogsTailResult
-	c.MustOK("logs.tail", map[string]any{"limit": 1}, &r)
-	if len(r.Lines) != 1 || r.Lines[0] != `{"msg":"two"}` || r.File != path || r.Cursor != r.Size {
+	c.MustOK("logs.tail", map[string]any{"limit": 1, "maxBytes": 250000}, &r)
+	want := `{"0":"{\"subsystem\":\"cron\"}","1":"two id=j1","_meta":{"date":"2026-01-09T01:38:42.000Z","logLevelName":"WARN","name":"{\"subsystem\":\"cron\"}"},"time":"2026-01-09T01:38:42.000Z"}`
+	if len(r.Lines) != 1 || r.Lines[0] != want || r.File != path || r.Cursor != r.Size || r.Truncated == nil || !*r.Truncated {
 		t.Fatalf("logs.tail = %+v", r)
 	}
-	f := c.Call("logs.tail", map[string]any{"limit": 0})
-	if f.OK || !strings.Contains(f.Error.Message, "must be >= 1") {
-		t.Fatalf("limit 0: %+v", f.Error)
+	// Follow-up with the cursor: only the new line, original-shaped.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"time\":\"2026-01-09T01:38:43.000Z\",\"level\":\"ERROR\",\"msg\":\"three\"}\n")
+	f.Close()
+	var next protocol.LogsTailResult
+	c.MustOK("logs.tail", map[string]any{"cursor": r.Cursor, "limit": 500, "maxBytes": 250000}, &next)
+	if len(next.Lines) != 1 || !strings.Contains(next.Lines[0], `"1":"three"`) || !strings.Contains(next.Lines[0], `"logLevelName":"ERROR"`) || next.Reset != nil && *next.Reset {
+		t.Fatalf("follow = %+v", next)
+	}
+	// A cursor past the end (the file rotated): reset, read from the start.
+	var reset protocol.LogsTailResult
+	c.MustOK("logs.tail", map[string]any{"cursor": next.Size + 100}, &reset)
+	if reset.Reset == nil || !*reset.Reset || len(reset.Lines) != 3 {
+		t.Fatalf("reset = %+v", reset)
+	}
+	bad := c.Call("logs.tail", map[string]any{"limit": 0})
+	if bad.OK || !strings.Contains(bad.Error.Message, "must be >= 1") {
+		t.Fatalf("limit 0: %+v", bad.Error)
 	}
 }
 

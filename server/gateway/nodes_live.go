@@ -40,6 +40,15 @@ func (w wsNode) SendInvoke(r live.Request) error {
 	return nil
 }
 
+// SendEvent implements live.EventConn (chat streams a node subscribed to).
+func (w wsNode) SendEvent(ev protocol.Event) error {
+	if w.c.closed.Load() {
+		return errors.New("connection closed")
+	}
+	w.c.sendEvent(ev)
+	return nil
+}
+
 func (w wsNode) Close(reason string) { w.c.closeWith(closePolicy, reason) }
 
 // nodeFromConnect records what a role-node connect says about the node; it joins the
@@ -148,13 +157,13 @@ func (o *nodeObserver) NodeChanged(ch live.Change) {
 }
 
 func (o *nodeObserver) NodeEvent(nodeID, event string, payloadJSON *string) {
-	// Node-initiated events (voice.transcript, agent.request, chat.subscribe) feed the
-	// agent runtime, which does not consume them yet.
+	// The registry also hands node events to the daemon's node-events component
+	// (agent.request, voice.transcript, chat.subscribe, exec.*); here they are logged.
 	n := 0
 	if payloadJSON != nil {
 		n = len(*payloadJSON)
 	}
-	o.s.log.Info("node event", "node", nodeID, "event", event, "bytes", n)
+	o.s.log.Debug("node event", "node", nodeID, "event", event, "bytes", n)
 }
 
 // watchNodes installs this server as the registry's observer (until Shutdown).

@@ -149,7 +149,8 @@ func (h *Handler[C]) LogsTail(ctx context.Context, c C, p *protocol.LogsTailPara
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	out := &protocol.LogsTailResult{File: r.File, Cursor: r.Cursor, Size: r.Size, Lines: r.Lines}
+	// The file stays our JSONL; the answer speaks the original's clients' line shape.
+	out := &protocol.LogsTailResult{File: r.File, Cursor: r.Cursor, Size: r.Size, Lines: logs.ClientLines(r.Lines)}
 	if r.Truncated {
 		out.Truncated = new(true)
 	}

@@ -42,7 +42,9 @@ type LogsTailResult struct {
 	Cursor int64
 	// Path of the log file.
 	File string
-	// Log lines without newlines, oldest first.
+	// Log lines without newlines, oldest first, each a JSON record in the original's tslog shape (context
+	// JSON in "0" and _meta.name, message in "1", _meta.logLevelName, time); lines that are not log
+	// records pass unchanged.
 	Lines []string
 	// The file was rotated or truncated since cursor; reading restarted at the beginning.
 	Reset *bool

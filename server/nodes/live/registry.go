@@ -191,7 +191,9 @@ type Registry struct {
 	pending  map[string]*call // by invocation id
 	memos    map[string]*memo // by idempotency key
 	observer Observer
-	dupes    int64 // duplicate invocations answered from a shared or remembered run
+	handler  EventHandler        // node-initiated events (SetEventHandler)
+	onGone   func(nodeID string) // SetDisconnectHandler
+	dupes    int64               // duplicate invocations answered from a shared or remembered run
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -322,6 +324,12 @@ func (r *Registry) Unregister(h Handle) {
 	r.mu.Unlock()
 	r.log.Info("node disconnected", "node", h.nodeID, "transport", s.node.Transport)
 	r.notify(Change{Node: s.node.clone(), Reason: "node-disconnected"})
+	r.mu.Lock()
+	gone := r.onGone
+	r.mu.Unlock()
+	if gone != nil {
+		gone(h.nodeID)
+	}
 }
 
 // Get returns a connected node.
@@ -568,7 +576,7 @@ func (r *Registry) Resolve(h Handle, id string, res Result) bool {
 // Event hands a node-initiated event to the observer (node.event, bridge event frames).
 func (r *Registry) Event(h Handle, event string, payloadJSON *string) {
 	r.mu.Lock()
-	o := r.observer
+	o, eh := r.observer, r.handler
 	s := r.nodes[h.nodeID]
 	r.mu.Unlock()
 	if s == nil || s.id != h.id {
@@ -576,6 +584,9 @@ func (r *Registry) Event(h Handle, event string, payloadJSON *string) {
 	}
 	if o != nil {
 		o.NodeEvent(h.nodeID, event, payloadJSON)
+	}
+	if eh != nil {
+		eh(h.nodeID, event, payloadJSON)
 	}
 }
 
