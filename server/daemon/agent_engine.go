@@ -233,6 +233,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
 				Ask: execOpts.Ask, AgentID: "main", SessionKey: run.SessionKey})), add(tools.CanvasTool(nodeAPI)))
 		}
+		// The cron tool, while the scheduler runs (cron.enabled / CLAWDBOT_SKIP_CRON).
+		if sc := s.schedule.Load(); sc != nil {
+			if cs := sc.cronService(); cs != nil {
+				errs = append(errs, add(tools.CronTool(tools.CronOptions{Cron: cs, Waker: scheduleWaker{sc}, AgentID: "main"})))
+			}
+		}
 		if run.Sessions != nil {
 			st, err := tools.SessionsTools(tools.SessionsOptions{Sessions: run.Sessions, SessionKey: run.SessionKey, Channel: run.Channel,
 				MainKey: run.MainKey, Scope: run.RunID})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
@@ -74,6 +75,9 @@ type services struct {
 	rt *agent.Runtime
 	// nodeEvents streams agent events to subscribed nodes (set by its builder; nil-safe).
 	nodeEvents *nodeEventsService
+	// schedule is the heartbeat and cron component (set by buildSchedule, after the
+	// agent runtime; runs read it when they build their tools, so the cron tool finds it).
+	schedule atomic.Pointer[scheduleComponent]
 	// clock drives the heartbeat and cron timers (clock.Real unless a test injects one).
 	clock clock.Clock
 	reMu  sync.Mutex // serialises reconfigure

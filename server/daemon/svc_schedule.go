@@ -84,6 +84,7 @@ func buildSchedule(ctx context.Context, s *services) (component, error) {
 	}
 	// Hooks' wake mappings go the same way as the wake method.
 	s.runner = hookRunner{c}
+	s.schedule.Store(c)
 	return c, nil
 }
 
@@ -588,4 +589,19 @@ func (g cronGroup) CronRuns(ctx context.Context, c *gateway.Conn, p *protocol.Cr
 		return nil, err
 	}
 	return h.CronRuns(ctx, c, p)
+}
+
+// cronService is the running cron service (nil while it is off or could not start).
+func (c *scheduleComponent) cronService() *cron.Service {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cron
+}
+
+// scheduleWaker is the cron tool's wake action: the same path as the wake method
+// (the heartbeat when it is on, else a note in the main session).
+type scheduleWaker struct{ c *scheduleComponent }
+
+func (w scheduleWaker) Wake(mode, text string) bool {
+	return w.c.wake(w.c.base, text, mode) == nil
 }
