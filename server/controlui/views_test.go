@@ -49,6 +49,7 @@ const pageProbe = `(() => {
 	const ce = console.error.bind(console);
 	console.error = (...a) => { window.__consoleErrors.push(a.map(String).join(" ")); ce(...a); };
 	window.addEventListener("error", (e) => window.__consoleErrors.push(String(e.message)));
+	document.addEventListener("securitypolicyviolation", (e) => window.__consoleErrors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
 	window.addEventListener("unhandledrejection", (e) => window.__consoleErrors.push("unhandled: " + String(e.reason)));
 })();`
 
@@ -212,7 +213,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("cron-text"), "hello from the control ui"),
 		chromedp.Click(chromedp.ID("cron-add-submit")),
 	)
-	waitJS(t, ctx, "the added job", `[...document.querySelectorAll("#cron-jobs tbody tr")].some(r => r.textContent.includes("ui beacon") && r.textContent.includes("every 3600s"))`)
+	waitJS(t, ctx, "the added job", `[...document.querySelectorAll("#cron-jobs tbody tr")].some(r => r.textContent.includes("ui beacon") && r.textContent.includes("every 1h"))`)
 	cli := d.client(t)
 	var list struct {
 		Jobs []struct {
@@ -295,8 +296,10 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	}
 	screenshot(t, ctx, arts, "controlui-view-overview-phone.png")
 
-	checkClean(t, ctx, "all", map[string]string{
-		"chat.history": "no model is configured for this daemon",
-		"logs.tail":    "the daemon may not have a log file",
-	})
+	// Dark theme from the theme button (auto → light → dark), kept across a reload.
+	do(t, ctx, chromedp.Click(chromedp.ID("theme")), chromedp.Click(chromedp.ID("theme")))
+	waitJS(t, ctx, "the dark theme", `document.documentElement.dataset.theme === "dark" && getComputedStyle(document.body).backgroundColor === "rgb(14, 16, 22)"`)
+	screenshot(t, ctx, arts, "controlui-view-overview-phone-dark.png")
+
+	checkClean(t, ctx, "all", nil)
 }

@@ -8,7 +8,12 @@ import { ago, when } from "../util.js";
 export function scheduleText(s: any): string {
   if (!s) return "—";
   if (s.kind === "cron") return `cron ${s.expr}${s.tz ? ` (${s.tz})` : ""}`;
-  if (s.kind === "every") return `every ${Math.round(s.everyMs / 1000)}s`;
+  if (s.kind === "every") {
+    const ms = s.everyMs;
+    if (ms % 3600000 === 0) return `every ${ms / 3600000}h`;
+    if (ms % 60000 === 0) return `every ${ms / 60000}m`;
+    return `every ${Math.round(ms / 1000)}s`;
+  }
   if (s.kind === "at") return `at ${when(s.atMs)}`;
   return JSON.stringify(s);
 }
