@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,6 +166,70 @@ func (d *daemon) client(t *testing.T) *gatewayclient.Client {
 	return c
 }
 
+// scriptedModel is an OpenAI-compatible streaming server on 127.0.0.1: every request
+// reports its last user message on prompt, then streams what the test sends on chunks
+// until endStream, so the test decides when each piece of the reply exists.
+type scriptedModel struct {
+	srv    *httptest.Server
+	prompt chan string
+	chunks chan string
+}
+
+func newScriptedModel(t *testing.T) *scriptedModel {
+	t.Helper()
+	m := &scriptedModel{prompt: make(chan string, 4), chunks: make(chan string)}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct{ Role, Content string }
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		last := ""
+		if n := len(body.Messages); n > 0 {
+			last = body.Messages[n-1].Content
+		}
+		m.prompt <- last
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case c := <-m.chunks:
+				if c == endStream {
+					fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+					return
+				}
+				chunk, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": c}}}})
+				fmt.Fprintf(w, "data: %s\n\n", chunk)
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+// nextPrompt waits for the model to be asked.
+func (m *scriptedModel) nextPrompt(t *testing.T) string {
+	t.Helper()
+	select {
+	case p := <-m.prompt:
+		return p
+	case <-time.After(waitTimeout):
+		t.Fatal("the model was not asked")
+		return ""
+	}
+}
+
+func (m *scriptedModel) send(t *testing.T, chunk string) {
+	t.Helper()
+	select {
+	case m.chunks <- chunk:
+	case <-time.After(waitTimeout):
+		t.Fatal("the model stream is not being read")
+	}
+}
+
 // checkClean fails on console errors and on failed responses other than the allowed
 // ones (method → reason it may fail here).
 func checkClean(t *testing.T, ctx context.Context, view string, allowed map[string]string) {
@@ -192,7 +258,12 @@ func checkClean(t *testing.T, ctx context.Context, view string, allowed map[stri
 func TestViewsAgainstDaemon(t *testing.T) {
 	ctx := newBrowser(t)
 	arts := artifactsDir(t)
-	d := startDaemon(t, fmt.Sprintf(`{ gateway: { mode: "local", auth: { mode: "token", token: %q } } }`, testToken))
+	model := newScriptedModel(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+		models: { providers: { local: { baseUrl: %q, models: [] } } },
+		agents: { defaults: { model: { primary: "local/m1" } } },
+	}`, testToken, model.srv.URL+"/v1"))
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe}); err != nil {
 		t.Fatal(err)
 	}
@@ -201,10 +272,78 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	screenshot(t, ctx, arts, "controlui-view-overview.png")
 	checkClean(t, ctx, "overview", nil)
 
-	// Sessions: the list loads (a fresh gateway may have none).
+	// Chat: a turn on the real agent runtime streams into the page piece by piece.
+	openView(t, ctx, "chat")
+	evalJS[chromedp.Void](t, ctx, `(() => {
+		window.__snaps = [];
+		const log = document.getElementById("chat-log");
+		const rec = () => {
+			const b = [...log.querySelectorAll(".msg.assistant")].pop();
+			const t = b ? b.querySelector(".text").textContent : "";
+			if (window.__snaps[window.__snaps.length - 1] !== t) window.__snaps.push(t);
+		};
+		new MutationObserver(rec).observe(log, {subtree: true, childList: true, characterData: true});
+	})()`)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "Capital of France?"), chromedp.Click(chromedp.ID("chat-send")))
+	if p := model.nextPrompt(t); !strings.Contains(p, "Capital of France?") {
+		t.Fatalf("the model was asked %q", p)
+	}
+	lastBubble := `[...document.querySelectorAll("#chat-log .msg.assistant")].pop()`
+	// The first piece is on screen while the model is still writing; the gateway
+	// throttles later deltas, so the rest may arrive with the final.
+	model.send(t, "Paris")
+	waitJS(t, ctx, "the first streamed piece", lastBubble+`?.querySelector(".text").textContent === "Paris" && `+lastBubble+`.classList.contains("streaming") && !document.getElementById("chat-abort").hidden`)
+	model.send(t, " is the")
+	model.send(t, " capital.")
+	model.send(t, endStream)
+	waitJS(t, ctx, "the final reply", lastBubble+`.classList.contains("final") && `+lastBubble+`.querySelector(".text").textContent === "Paris is the capital." && document.getElementById("chat-abort").hidden`)
+	if snaps := evalJS[[]string](t, ctx, `window.__snaps.filter(s => s !== "")`); len(snaps) < 2 || snaps[0] != "Paris" {
+		t.Fatalf("the reply did not stream: texts shown %q", snaps)
+	}
+	screenshot(t, ctx, arts, "controlui-view-chat.png")
+
+	// Sessions: a second session (from a Go client) is deleted, the main one reset,
+	// each with a confirming second click.
+	cli := d.client(t)
+	call(t, cli, "chat.send", map[string]any{"sessionKey": "agent:main:scratch", "message": "scratch", "idempotencyKey": "scratch-1"}, nil)
+	model.nextPrompt(t)
+	model.send(t, "ok")
+	model.send(t, endStream)
+	sessionIDs := func() map[string]string {
+		var r struct {
+			Sessions []struct {
+				Key       string `json:"key"`
+				SessionID string `json:"sessionId"`
+			} `json:"sessions"`
+		}
+		call(t, cli, "sessions.list", map[string]any{}, &r)
+		ids := map[string]string{}
+		for _, s := range r.Sessions {
+			ids[s.Key] = s.SessionID
+		}
+		return ids
+	}
+	before := sessionIDs()
+	if before["agent:main:main"] == "" || before["agent:main:scratch"] == "" {
+		t.Fatalf("sessions before the UI acts: %v", before)
+	}
 	openView(t, ctx, "sessions")
-	waitJS(t, ctx, "the sessions list", `document.querySelector("#sessions-card .sub.mono")?.textContent.length > 0`)
+	row := func(key string) string { return fmt.Sprintf(`#sessions tr[data-key=%s]`, jsString(key)) }
+	waitJS(t, ctx, "both sessions", `document.querySelector(`+jsString(row("agent:main:main"))+`) && document.querySelector(`+jsString(row("agent:main:scratch"))+`)`)
 	screenshot(t, ctx, arts, "controlui-view-sessions.png")
+	do(t, ctx, chromedp.Click(chromedp.CSS(row("agent:main:scratch")+" button.delete")))
+	waitJS(t, ctx, "the armed delete", `document.querySelector(`+jsString(row("agent:main:scratch")+" button.delete")+`).textContent === "Confirm delete"`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(row("agent:main:scratch")+" button.delete")))
+	waitJS(t, ctx, "the deleted session", `document.querySelector(`+jsString(row("agent:main:scratch"))+`) === null`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(row("agent:main:main")+" button.reset")), chromedp.Click(chromedp.CSS(row("agent:main:main")+" button.reset")))
+	waitJS(t, ctx, "the reset notice", `document.getElementById("sessions-card").textContent.includes("was reset")`)
+	after := sessionIDs()
+	if _, ok := after["agent:main:scratch"]; ok {
+		t.Errorf("agent:main:scratch still listed after the UI deleted it: %v", after)
+	}
+	if after["agent:main:main"] == "" || after["agent:main:main"] == before["agent:main:main"] {
+		t.Errorf("main session id %q → %q: the UI reset did not start a new transcript", before["agent:main:main"], after["agent:main:main"])
+	}
 
 	// Cron: add a job through the form, run it now, see its run log.
 	openView(t, ctx, "cron")
@@ -214,7 +353,6 @@ func TestViewsAgainstDaemon(t *testing.T) {
 		chromedp.Click(chromedp.ID("cron-add-submit")),
 	)
 	waitJS(t, ctx, "the added job", `[...document.querySelectorAll("#cron-jobs tbody tr")].some(r => r.textContent.includes("ui beacon") && r.textContent.includes("every 1h"))`)
-	cli := d.client(t)
 	var list struct {
 		Jobs []struct {
 			ID, Name string
@@ -282,8 +420,6 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	waitJS(t, ctx, "events in the stream", `document.querySelectorAll("#debug-events li").length > 0`)
 	screenshot(t, ctx, arts, "controlui-view-debug.png")
 
-	openView(t, ctx, "chat")
-	screenshot(t, ctx, arts, "controlui-view-chat.png")
 	openView(t, ctx, "logs")
 	screenshot(t, ctx, arts, "controlui-view-logs.png")
 
