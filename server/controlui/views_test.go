@@ -408,10 +408,42 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	}
 	waitJS(t, ctx, "the prompt to go", `document.querySelector(`+jsString(sel)+`) === null && document.getElementById("approvals-done").textContent.includes("allow-once") && !document.getElementById("approvals-badge")`)
 
-	// Config: the raw file loads; an edit is saved with config.set and read back.
+	// Config: the raw file loads (the token redacted); an edit is saved with config.set
+	// and is in the file; an edit based on a stale copy is refused, not lost.
 	openView(t, ctx, "config")
-	waitJS(t, ctx, "the config file", `document.getElementById("config-raw").value.includes("gateway")`)
+	waitJS(t, ctx, "the config file", `document.getElementById("config-raw").value.includes("gateway") && !document.getElementById("config-raw").value.includes(`+jsString(testToken)+`)`)
+	editRaw := func(marker string) {
+		evalJS[chromedp.Void](t, ctx, `(() => {
+			const ta = document.getElementById("config-raw");
+			ta.value = "// `+marker+`\n" + ta.value;
+			ta.dispatchEvent(new Event("input", {bubbles: true}));
+		})()`)
+		do(t, ctx, chromedp.Click(chromedp.ID("config-save")))
+	}
+	editRaw("edited in the control ui")
+	waitJS(t, ctx, "the saved config", `document.getElementById("config-card").textContent.includes("Saved") && document.getElementById("config-save").disabled`)
+	var cfgNow struct {
+		Raw  string `json:"raw"`
+		Hash string `json:"hash"`
+	}
+	call(t, cli, "config.get", map[string]any{}, &cfgNow)
+	if !strings.Contains(cfgNow.Raw, "// edited in the control ui") {
+		t.Fatalf("config file after the UI save:\n%s", cfgNow.Raw)
+	}
+	if b, err := os.ReadFile(filepath.Join(d.home, "clawdbot.json")); err != nil || !strings.Contains(string(b), testToken) {
+		t.Fatalf("the token was not kept through the redacted round trip (err %v)", err)
+	}
+	// Someone else writes the file; the page's copy is now stale.
+	call(t, cli, "config.set", map[string]any{"raw": "// changed elsewhere\n" + cfgNow.Raw, "baseHash": cfgNow.Hash}, nil)
+	editRaw("stale edit")
+	waitJS(t, ctx, "the refused stale save", `document.getElementById("config-save-error")?.textContent.length > 0`)
 	screenshot(t, ctx, arts, "controlui-view-config.png")
+	call(t, cli, "config.get", map[string]any{}, &cfgNow)
+	if strings.Contains(cfgNow.Raw, "stale edit") || !strings.Contains(cfgNow.Raw, "changed elsewhere") {
+		t.Fatalf("a stale save overwrote the file:\n%s", cfgNow.Raw)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("config-reload")))
+	waitJS(t, ctx, "the reloaded file", `document.getElementById("config-raw").value.includes("changed elsewhere") && !document.getElementById("config-raw").value.includes("stale edit")`)
 
 	// Debug: a raw call and the event stream.
 	openView(t, ctx, "debug")
@@ -437,5 +469,5 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	waitJS(t, ctx, "the dark theme", `document.documentElement.dataset.theme === "dark" && getComputedStyle(document.body).backgroundColor === "rgb(14, 16, 22)"`)
 	screenshot(t, ctx, arts, "controlui-view-overview-phone-dark.png")
 
-	checkClean(t, ctx, "all", nil)
+	checkClean(t, ctx, "all", map[string]string{"config.set": "the stale save above is refused on purpose"})
 }

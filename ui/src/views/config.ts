@@ -42,6 +42,7 @@ export class ConfigView extends View {
       this.raw = r.raw ?? "";
       this.dirty = false;
       this.issues = r.issues ?? [];
+      this.errors.delete("config-save");
       this.requestUpdate();
     }
   }
