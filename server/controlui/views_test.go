@@ -330,6 +330,9 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	openView(t, ctx, "sessions")
 	row := func(key string) string { return fmt.Sprintf(`#sessions tr[data-key=%s]`, jsString(key)) }
 	waitJS(t, ctx, "both sessions", `document.querySelector(`+jsString(row("agent:main:main"))+`) && document.querySelector(`+jsString(row("agent:main:scratch"))+`)`)
+	if !evalJS[bool](t, ctx, `document.querySelector(`+jsString(row("agent:main:main")+" button.delete")+`).disabled`) {
+		t.Error("the main session offers Delete, which the gateway always refuses")
+	}
 	screenshot(t, ctx, arts, "controlui-view-sessions.png")
 	do(t, ctx, chromedp.Click(chromedp.CSS(row("agent:main:scratch")+" button.delete")))
 	waitJS(t, ctx, "the armed delete", `document.querySelector(`+jsString(row("agent:main:scratch")+" button.delete")+`).textContent === "Confirm delete"`)

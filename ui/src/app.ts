@@ -133,6 +133,7 @@ export class App extends LitElement {
       const snap = h.snapshot || {};
       (this.views.get("overview") as OverviewView).applyHello(snap);
       (this.views.get("chat") as ChatView).setSession(snap.sessionDefaults?.mainSessionKey || "main");
+      (this.views.get("sessions") as SessionsView).mainKey = snap.sessionDefaults?.mainSessionKey || "";
       this.requestUpdate();
       for (const v of this.views.values()) v.connected();
     });

@@ -5,6 +5,8 @@ import { View } from "../view.js";
 import { ago } from "../util.js";
 
 export class SessionsView extends View {
+  /** mainKey is the main session (hello-ok sessionDefaults); it cannot be deleted. */
+  mainKey = "";
   private rows: any[] = [];
   private path = "";
   private armed = ""; // "reset:<key>" or "delete:<key>" awaiting confirmation
@@ -42,7 +44,9 @@ export class SessionsView extends View {
   render() {
     const btn = (kind: "reset" | "delete", key: string) => {
       const armed = this.armed === `${kind}:${key}`;
+      const locked = kind === "delete" && key === this.mainKey;
       return html`<button class="${kind === "delete" ? "danger" : ""} ${kind}" data-key=${key} aria-label="${armed ? "Confirm " : ""}${kind} ${key}"
+        ?disabled=${locked} title=${locked ? "The main session cannot be deleted; reset it instead." : ""}
         @click=${() => this.act(kind, key)}>${armed ? `Confirm ${kind}` : kind === "reset" ? "Reset" : "Delete"}</button>`;
     };
     return html`<section id="sessions-card" class="card" aria-labelledby="sessions-title">
