@@ -230,6 +230,21 @@ func (m *scriptedModel) send(t *testing.T, chunk string) {
 	}
 }
 
+// unlabelled lists the visible controls of the page that have no accessible name.
+const unlabelled = `[...document.querySelectorAll("input, select, textarea, button, a[href]")]
+	.filter(e => e.offsetParent !== null)
+	.filter(e => !((e.labels && e.labels.length) || e.getAttribute("aria-label") || e.textContent.trim()))
+	.map(e => e.outerHTML.slice(0, 120))`
+
+// shotView checks that the visible controls are labelled and saves a screenshot.
+func shotView(t *testing.T, ctx context.Context, arts, id string) {
+	t.Helper()
+	if bad := evalJS[[]string](t, ctx, unlabelled); len(bad) > 0 {
+		t.Errorf("%s view: controls without a label: %q", id, bad)
+	}
+	screenshot(t, ctx, arts, "controlui-view-"+id+".png")
+}
+
 // checkClean fails on console errors and on failed responses other than the allowed
 // ones (method → reason it may fail here).
 func checkClean(t *testing.T, ctx context.Context, view string, allowed map[string]string) {
@@ -269,7 +284,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	}
 	login(t, ctx, d.url())
 	waitJS(t, ctx, "health", `document.getElementById("health").textContent.includes("Uptime")`)
-	screenshot(t, ctx, arts, "controlui-view-overview.png")
+	shotView(t, ctx, arts, "overview")
 	checkClean(t, ctx, "overview", nil)
 
 	// Chat: a turn on the real agent runtime streams into the page piece by piece.
@@ -300,7 +315,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	if snaps := evalJS[[]string](t, ctx, `window.__snaps.filter(s => s !== "")`); len(snaps) < 2 || snaps[0] != "Paris" {
 		t.Fatalf("the reply did not stream: texts shown %q", snaps)
 	}
-	screenshot(t, ctx, arts, "controlui-view-chat.png")
+	shotView(t, ctx, arts, "chat")
 
 	// Sessions: a second session (from a Go client) is deleted, the main one reset,
 	// each with a confirming second click.
@@ -333,7 +348,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	if !evalJS[bool](t, ctx, `document.querySelector(`+jsString(row("agent:main:main")+" button.delete")+`).disabled`) {
 		t.Error("the main session offers Delete, which the gateway always refuses")
 	}
-	screenshot(t, ctx, arts, "controlui-view-sessions.png")
+	shotView(t, ctx, arts, "sessions")
 	do(t, ctx, chromedp.Click(chromedp.CSS(row("agent:main:scratch")+" button.delete")))
 	waitJS(t, ctx, "the armed delete", `document.querySelector(`+jsString(row("agent:main:scratch")+" button.delete")+`).textContent === "Confirm delete"`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(row("agent:main:scratch")+" button.delete")))
@@ -377,7 +392,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	if len(runs.Entries) == 0 {
 		t.Fatal("cron.runs is empty after Run now in the UI")
 	}
-	screenshot(t, ctx, arts, "controlui-view-cron.png")
+	shotView(t, ctx, arts, "cron")
 
 	// Exec approvals: a Go client asks; the prompt shows live (with a nav badge) and
 	// Allow once answers the waiting request.
@@ -396,7 +411,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	openView(t, ctx, "approvals")
 	sel := `li.approval[data-approval-id="ui-approval-1"]`
 	waitJS(t, ctx, "the prompt", `document.querySelector(`+jsString(sel)+`)?.textContent.includes("rm -rf /tmp/ui-test")`)
-	screenshot(t, ctx, arts, "controlui-view-approvals.png")
+	shotView(t, ctx, arts, "approvals")
 	do(t, ctx, chromedp.Click(chromedp.CSS(sel+" button.allow-once")))
 	select {
 	case d := <-answered:
@@ -440,7 +455,7 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	call(t, cli, "config.set", map[string]any{"raw": "// changed elsewhere\n" + cfgNow.Raw, "baseHash": cfgNow.Hash}, nil)
 	editRaw("stale edit")
 	waitJS(t, ctx, "the refused stale save", `document.getElementById("config-save-error")?.textContent.length > 0`)
-	screenshot(t, ctx, arts, "controlui-view-config.png")
+	shotView(t, ctx, arts, "config")
 	call(t, cli, "config.get", map[string]any{}, &cfgNow)
 	if strings.Contains(cfgNow.Raw, "stale edit") || !strings.Contains(cfgNow.Raw, "changed elsewhere") {
 		t.Fatalf("a stale save overwrote the file:\n%s", cfgNow.Raw)
@@ -453,10 +468,15 @@ func TestViewsAgainstDaemon(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.ID("debug-call")))
 	waitJS(t, ctx, "the raw health answer", `document.getElementById("debug-result").textContent.includes('"ok"')`)
 	waitJS(t, ctx, "events in the stream", `document.querySelectorAll("#debug-events li").length > 0`)
-	screenshot(t, ctx, arts, "controlui-view-debug.png")
+	shotView(t, ctx, arts, "debug")
 
 	openView(t, ctx, "logs")
-	screenshot(t, ctx, arts, "controlui-view-logs.png")
+	shotView(t, ctx, arts, "logs")
+
+	// Keyboard: the navigation links are reachable and Enter opens a view.
+	evalJS[chromedp.Void](t, ctx, `document.getElementById("nav-cron").focus()`)
+	do(t, ctx, chromedp.KeyEvent("\r"))
+	waitJS(t, ctx, "the cron view by keyboard", `!document.getElementById("view-cron").hidden && location.hash === "#/cron"`)
 
 	// Phone width: the overview still fits (no horizontal page scroll).
 	openView(t, ctx, "overview")
