@@ -86,9 +86,9 @@ ui-check:
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 	  echo "ui-check: SKIPPED (node/npm not installed; install nodejs and npm to check the Control UI bundle)"; exit 0; fi; \
 	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && node build.mjs --out "$$tmp" && cd .. && \
-	diff -r "$$tmp" server/controlui/assets >/dev/null || { diff -r "$$tmp" server/controlui/assets | head -20; \
-	  echo "server/controlui/assets differs from a build of ui/: run 'make -f buf-like.mk ui' and commit"; exit 1; }; \
+	(cd ui; npm ci --no-audit --no-fund --loglevel=error; npm run --silent typecheck; node build.mjs --out "$$tmp"); \
+	if ! diff -r "$$tmp" server/controlui/assets >/dev/null; then diff -r "$$tmp" server/controlui/assets | head -20; \
+	  echo "server/controlui/assets differs from a build of ui/: run 'make -f buf-like.mk ui' and commit"; exit 1; fi; \
 	echo "ui-check: ok (bundle matches ui/)"
 
 ci: check-generated lint vet breaking swift cross ui-check test race
