@@ -77,16 +77,16 @@ cross:
 
 # Control UI (ui/, TypeScript + Lit, bundled by esbuild): `ui` rebuilds the committed
 # bundle in server/controlui/assets; `ui-check` installs the locked packages, type-checks,
-# builds into a temp dir and fails when the committed bundle differs. Without node/npm
+# runs the unit tests (ui/test, node:test), builds into a temp dir and fails when the committed bundle differs. Without node/npm
 # the check is skipped with a message (the Go build never needs Node).
 ui:
-	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && node build.mjs
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && node test.mjs && node build.mjs
 
 ui-check:
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 	  echo "ui-check: SKIPPED (node/npm not installed; install nodejs and npm to check the Control UI bundle)"; exit 0; fi; \
 	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	(cd ui; npm ci --no-audit --no-fund --loglevel=error; npm run --silent typecheck; node build.mjs --out "$$tmp"); \
+	(cd ui; npm ci --no-audit --no-fund --loglevel=error; npm run --silent typecheck; node test.mjs; node build.mjs --out "$$tmp"); \
 	if ! diff -r "$$tmp" server/controlui/assets >/dev/null; then diff -r "$$tmp" server/controlui/assets | head -20; \
 	  echo "server/controlui/assets differs from a build of ui/: run 'make -f buf-like.mk ui' and commit"; exit 1; fi; \
 	echo "ui-check: ok (bundle matches ui/)"

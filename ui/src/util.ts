@@ -1,4 +1,4 @@
-// Formatting helpers shared by the views.
+// Formatting helpers shared by the views. No DOM: unit-tested under node.
 
 export function ago(ts: number | null | undefined, now = Date.now()): string {
   if (!ts) return "—";
@@ -41,4 +41,25 @@ export function textOf(message: any): string {
       .join("");
   }
   return "";
+}
+
+export interface Line {
+  text: string;
+  level: string;
+}
+
+/** formatLine renders a JSON log line (time, level, msg, attrs) as one text line. */
+export function formatLine(line: string): Line {
+  try {
+    const o = JSON.parse(line);
+    if (o && typeof o === "object") {
+      const { time, level, msg, ...rest } = o;
+      const t = time ? new Date(time).toLocaleTimeString() : "";
+      const attrs = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join(" ");
+      return { text: `${t} ${String(level || "").padEnd(5)} ${msg ?? ""}${attrs ? "  " + attrs : ""}`, level: String(level || "").toLowerCase() };
+    }
+  } catch {}
+  return { text: line, level: "" };
 }

@@ -3,29 +3,10 @@ import { html } from "lit";
 import { ErrorCode } from "../../../gen/js/protocol.js";
 import { View } from "../view.js";
 import type { GatewayError } from "../gateway.js";
+import { formatLine, type Line } from "../util.js";
 
 const LOG_POLL_MS = 2000;
 const LOG_MAX_LINES = 1000;
-
-interface Line {
-  text: string;
-  level: string;
-}
-
-export function formatLine(line: string): Line {
-  try {
-    const o = JSON.parse(line);
-    if (o && typeof o === "object") {
-      const { time, level, msg, ...rest } = o;
-      const t = time ? new Date(time).toLocaleTimeString() : "";
-      const attrs = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-        .join(" ");
-      return { text: `${t} ${String(level || "").padEnd(5)} ${msg ?? ""}${attrs ? "  " + attrs : ""}`, level: String(level || "").toLowerCase() };
-    }
-  } catch {}
-  return { text: line, level: "" };
-}
 
 export class LogsView extends View {
   private cursor: number | null = null;
