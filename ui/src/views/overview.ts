@@ -125,7 +125,9 @@ export class OverviewView extends View {
               ${row("WhatsApp", h.web?.linked ? "linked" : "not linked", h.web?.linked ? "good" : "muted")}
               ${row("Telegram", h.telegram?.configured ? "configured" : "not configured", h.telegram?.configured ? "good" : "muted")}
               ${row("Sessions", String(h.sessions?.count ?? 0))} ${h.connections != null ? row("Connections", String(h.connections)) : nothing}
-              ${row("Heartbeat", h.heartbeatSeconds ? `every ${h.heartbeatSeconds}s` : "off")} ${row("Checked", ago(h.ts))}`
+              ${row("Heartbeat", h.heartbeatSeconds ? `every ${h.heartbeatSeconds}s` : "off")}
+              ${h.config && typeof h.config === "object" ? row("Config", h.config.ok ? "ok" : h.config.error || "invalid", h.config.ok ? "good" : "bad") : nothing}
+              ${row("Checked", ago(h.ts))}`
             : nothing}
         </dl>
       </section>
