@@ -10,7 +10,7 @@ BASE      ?= $(shell b=$$(git merge-base HEAD main 2>/dev/null || true); \
                if [ -z "$$b" ] || [ "$$b" = "$$(git rev-parse HEAD 2>/dev/null)" ]; then \
                  git rev-parse -q --verify HEAD~1 2>/dev/null || true; else echo $$b; fi)
 
-.PHONY: generate check-generated lint vet breaking test race bench bench-e2e fuzz soak swift cross ci
+.PHONY: generate check-generated lint vet breaking test race bench bench-e2e fuzz soak swift cross ui ui-check ci
 
 generate:
 	$(GO) generate ./...
@@ -75,5 +75,21 @@ cross:
 	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/clawdbot
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/clawdbot
 
-ci: check-generated lint vet breaking swift cross test race
+# Control UI (ui/, TypeScript + Lit, bundled by esbuild): `ui` rebuilds the committed
+# bundle in server/controlui/assets; `ui-check` installs the locked packages, type-checks,
+# runs the unit tests (ui/test, node:test), builds into a temp dir and fails when the committed bundle differs. Without node/npm
+# the check is skipped with a message (the Go build never needs Node).
+ui:
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && node test.mjs && node build.mjs
+
+ui-check:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "ui-check: SKIPPED (node/npm not installed; install nodejs and npm to check the Control UI bundle)"; exit 0; fi; \
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd ui; npm ci --no-audit --no-fund --loglevel=error; npm run --silent typecheck; node test.mjs; node build.mjs --out "$$tmp"); \
+	if ! diff -r "$$tmp" server/controlui/assets >/dev/null; then diff -r "$$tmp" server/controlui/assets | head -20; \
+	  echo "server/controlui/assets differs from a build of ui/: run 'make -f buf-like.mk ui' and commit"; exit 1; fi; \
+	echo "ui-check: ok (bundle matches ui/)"
+
+ci: check-generated lint vet breaking swift cross ui-check test race
 	$(MAKE) -f buf-like.mk fuzz FUZZTIME=5s

@@ -2,10 +2,12 @@ package controlui_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,25 +38,68 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a headless chromium for this test and returns a tab context.
+// One chromium serves every browser test in the package (starting it is most of a
+// browser test's cost); each test gets its own tab in a fresh browser context, so
+// localStorage, cookies and injected scripts never leak between tests.
+var shared struct {
+	once    sync.Once
+	ctx     context.Context // the browser
+	err     error
+	cleanup func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.cleanup != nil {
+		shared.cleanup()
+	}
+	os.Exit(code)
+}
+
+func sharedBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "clawdbot-chromium-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox, // CI runs as root
+			chromedp.Flag("disable-gpu", true),
+			chromedp.WindowSize(1280, 1000),
+			chromedp.UserDataDir(dir),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		shared.cleanup = func() {
+			cancel()
+			cancelAlloc()
+			_ = os.RemoveAll(dir)
+		}
+		// The first Run starts the browser; it must not carry a timeout.
+		if err := chromedp.Do(ctx); err != nil {
+			shared.err = fmt.Errorf("start chromium: %w", err)
+			return
+		}
+		shared.ctx = ctx
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.ctx
+}
+
+// newBrowser opens a tab for this test in a fresh browser context of the shared
+// chromium; the tab and its context go away when the test ends.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 1000),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	// The first Run starts the browser; it must not carry a timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	ctx, cancel := chromedp.NewContext(sharedBrowser(t), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1000)); err != nil {
+		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }

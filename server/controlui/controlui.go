@@ -1,7 +1,8 @@
 // Package controlui serves the Control UI (§10.2): a single-page app, embedded in the
 // binary, that talks to the gateway over the same WebSocket protocol as every other
-// client (v3, client id clawdbot-control-ui). The files need no build step: plain
-// JavaScript modules and one stylesheet under assets/.
+// client (v3, client id clawdbot-control-ui). assets/ holds the bundle built from ui/
+// (TypeScript and Lit, bundled by esbuild; see ui/README.md). It is committed so a Go
+// build needs no Node; `make -f buf-like.mk ui-check` keeps it in step with its source.
 //
 // The static files are public; the UI authenticates on the WebSocket connect with the
 // token the user enters once (kept in the browser's localStorage).
@@ -154,7 +155,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // read returns a file of the UI, or the protocol constants generated from the schema
-// (protocol.js), which the modules import.
+// (protocol.js; the bundle has them built in, the path stays for other pages).
 func (h *Handler) read(rel string) ([]byte, error) {
 	if rel == "protocol.js" {
 		return js.ProtocolJS, nil

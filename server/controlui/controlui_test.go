@@ -36,7 +36,7 @@ func TestRootMode(t *testing.T) {
 		{"GET", "/", 200, `window.__CLAWDBOT_CONTROL_UI_BASE_PATH__="";`},
 		{"GET", "/index.html", 200, `<base href="/">`},
 		{"GET", "/some/client/route", 200, `<script type="module" src="app.js">`},
-		{"GET", "/app.js", 200, `from "./gateway.js"`},
+		{"GET", "/app.js", 200, `clawdbot-control-ui`}, // the bundle carries the client id
 		{"HEAD", "/style.css", 200, ""},
 		{"GET", "/ui", 404, ""},
 		{"GET", "/ui/x", 404, ""},

@@ -144,6 +144,13 @@ func waitConnected(t *testing.T, ctx context.Context) {
 	waitJS(t, ctx, "a connected UI", `document.body.dataset.conn === "connected" && document.getElementById("conn").textContent === "connected" && !document.getElementById("dash").hidden`)
 }
 
+// openView switches the UI to a view by its navigation link, as a user does.
+func openView(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	do(t, ctx, chromedp.Click(chromedp.ID("nav-"+id)))
+	waitJS(t, ctx, "the "+id+" view", `!document.getElementById("view-`+id+`").hidden && document.getElementById("nav-`+id+`").getAttribute("aria-current") === "page"`)
+}
+
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -203,7 +210,10 @@ func TestControlUIEndToEnd(t *testing.T) {
 		t.Fatalf("gateway pairing state after reject: %+v", list)
 	}
 
+	screenshot(t, ctx, arts, "controlui-overview.png")
+
 	// The log tail shows the file and follows it.
+	openView(t, ctx, "logs")
 	waitJS(t, ctx, "the log tail", `document.getElementById("logs").textContent.includes("e2e log line one")`)
 	f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -213,7 +223,8 @@ func TestControlUIEndToEnd(t *testing.T) {
 	_ = f.Close()
 	waitJS(t, ctx, "the followed log line", `document.getElementById("logs").textContent.includes("e2e log line two")`)
 
-	screenshot(t, ctx, arts, "controlui-dashboard.png")
+	screenshot(t, ctx, arts, "controlui-logs.png")
+	openView(t, ctx, "overview")
 
 	// Restart: stop the gateway, the UI says it is disconnected; a new gateway on the
 	// same port gets the UI back without any user action.
@@ -414,6 +425,7 @@ func testChatStreamsReply(t *testing.T, backend chatBackend, stateDir, shot stri
 		}
 	}})
 	login(t, ctx, g.url())
+	openView(t, ctx, "chat")
 	waitJS(t, ctx, "the history", `document.getElementById("chat-log").textContent.includes("an earlier answer") && document.getElementById("chat-session").textContent === "agent:main:main"`)
 
 	// Record every text the newest assistant bubble shows.

@@ -1,408 +1,283 @@
-// Control UI: connects once a token is known, then keeps health, presence, nodes,
-// chat and logs live. State comes from hello-ok, then events; on a seq gap or a
-// reconnect everything is fetched again.
-import { Gateway, uuid } from "./gateway.js";
-import { ErrorCode } from "./protocol.js";
-import { ChatPanel } from "./chat.js";
-import { el, clear, ago, duration } from "./dom.js";
+var J=globalThis,G=J.ShadowRoot&&(J.ShadyCSS===void 0||J.ShadyCSS.nativeShadow)&&"adoptedStyleSheets"in Document.prototype&&"replace"in CSSStyleSheet.prototype,ve=Symbol(),ge=new WeakMap,W=class{constructor(s,e,t){if(this._$cssResult$=!0,t!==ve)throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");this.cssText=s,this.t=e}get styleSheet(){let s=this.o,e=this.t;if(G&&s===void 0){let t=e!==void 0&&e.length===1;t&&(s=ge.get(e)),s===void 0&&((this.o=s=new CSSStyleSheet).replaceSync(this.cssText),t&&ge.set(e,s))}return s}toString(){return this.cssText}},fe=n=>new W(typeof n=="string"?n:n+"",void 0,ve);var ye=(n,s)=>{if(G)n.adoptedStyleSheets=s.map(e=>e instanceof CSSStyleSheet?e:e.styleSheet);else for(let e of s){let t=document.createElement("style"),i=J.litNonce;i!==void 0&&t.setAttribute("nonce",i),t.textContent=e.cssText,n.appendChild(t)}},ee=G?n=>n:n=>n instanceof CSSStyleSheet?(s=>{let e="";for(let t of s.cssRules)e+=t.cssText;return fe(e)})(n):n;var{is:ze,defineProperty:Je,getOwnPropertyDescriptor:We,getOwnPropertyNames:Ge,getOwnPropertySymbols:Xe,getPrototypeOf:Ye}=Object,X=globalThis,$e=X.trustedTypes,Qe=$e?$e.emptyScript:"",Ze=X.reactiveElementPolyfillSupport,M=(n,s)=>n,te={toAttribute(n,s){switch(s){case Boolean:n=n?Qe:null;break;case Object:case Array:n=n==null?n:JSON.stringify(n)}return n},fromAttribute(n,s){let e=n;switch(s){case Boolean:e=n!==null;break;case Number:e=n===null?null:Number(n);break;case Object:case Array:try{e=JSON.parse(n)}catch{e=null}}return e}},we=(n,s)=>!ze(n,s),be={attribute:!0,type:String,converter:te,reflect:!1,useDefault:!1,hasChanged:we};Symbol.metadata??=Symbol("metadata"),X.litPropertyMetadata??=new WeakMap;var f=class extends HTMLElement{static addInitializer(s){this._$Ei(),(this.l??=[]).push(s)}static get observedAttributes(){return this.finalize(),this._$Eh&&[...this._$Eh.keys()]}static createProperty(s,e=be){if(e.state&&(e.attribute=!1),this._$Ei(),this.prototype.hasOwnProperty(s)&&((e=Object.create(e)).wrapped=!0),this.elementProperties.set(s,e),!e.noAccessor){let t=Symbol(),i=this.getPropertyDescriptor(s,t,e);i!==void 0&&Je(this.prototype,s,i)}}static getPropertyDescriptor(s,e,t){let{get:i,set:r}=We(this.prototype,s)??{get(){return this[e]},set(o){this[e]=o}};return{get:i,set(o){let d=i?.call(this);r?.call(this,o),this.requestUpdate(s,d,t)},configurable:!0,enumerable:!0}}static getPropertyOptions(s){return this.elementProperties.get(s)??be}static _$Ei(){if(this.hasOwnProperty(M("elementProperties")))return;let s=Ye(this);s.finalize(),s.l!==void 0&&(this.l=[...s.l]),this.elementProperties=new Map(s.elementProperties)}static finalize(){if(this.hasOwnProperty(M("finalized")))return;if(this.finalized=!0,this._$Ei(),this.hasOwnProperty(M("properties"))){let e=this.properties,t=[...Ge(e),...Xe(e)];for(let i of t)this.createProperty(i,e[i])}let s=this[Symbol.metadata];if(s!==null){let e=litPropertyMetadata.get(s);if(e!==void 0)for(let[t,i]of e)this.elementProperties.set(t,i)}this._$Eh=new Map;for(let[e,t]of this.elementProperties){let i=this._$Eu(e,t);i!==void 0&&this._$Eh.set(i,e)}this.elementStyles=this.finalizeStyles(this.styles)}static finalizeStyles(s){let e=[];if(Array.isArray(s)){let t=new Set(s.flat(1/0).reverse());for(let i of t)e.unshift(ee(i))}else s!==void 0&&e.push(ee(s));return e}static _$Eu(s,e){let t=e.attribute;return t===!1?void 0:typeof t=="string"?t:typeof s=="string"?s.toLowerCase():void 0}constructor(){super(),this._$Ep=void 0,this.isUpdatePending=!1,this.hasUpdated=!1,this._$Em=null,this._$Ev()}_$Ev(){this._$ES=new Promise(s=>this.enableUpdating=s),this._$AL=new Map,this._$E_(),this.requestUpdate(),this.constructor.l?.forEach(s=>s(this))}addController(s){(this._$EO??=new Set).add(s),this.renderRoot!==void 0&&this.isConnected&&s.hostConnected?.()}removeController(s){this._$EO?.delete(s)}_$E_(){let s=new Map,e=this.constructor.elementProperties;for(let t of e.keys())this.hasOwnProperty(t)&&(s.set(t,this[t]),delete this[t]);s.size>0&&(this._$Ep=s)}createRenderRoot(){let s=this.shadowRoot??this.attachShadow(this.constructor.shadowRootOptions);return ye(s,this.constructor.elementStyles),s}connectedCallback(){this.renderRoot??=this.createRenderRoot(),this.enableUpdating(!0),this._$EO?.forEach(s=>s.hostConnected?.())}enableUpdating(s){}disconnectedCallback(){this._$EO?.forEach(s=>s.hostDisconnected?.())}attributeChangedCallback(s,e,t){this._$AK(s,t)}_$ET(s,e){let t=this.constructor.elementProperties.get(s),i=this.constructor._$Eu(s,t);if(i!==void 0&&t.reflect===!0){let r=(t.converter?.toAttribute!==void 0?t.converter:te).toAttribute(e,t.type);this._$Em=s,r==null?this.removeAttribute(i):this.setAttribute(i,r),this._$Em=null}}_$AK(s,e){let t=this.constructor,i=t._$Eh.get(s);if(i!==void 0&&this._$Em!==i){let r=t.getPropertyOptions(i),o=typeof r.converter=="function"?{fromAttribute:r.converter}:r.converter?.fromAttribute!==void 0?r.converter:te;this._$Em=i;let d=o.fromAttribute(e,r.type);this[i]=d??this._$Ej?.get(i)??d,this._$Em=null}}requestUpdate(s,e,t,i=!1,r){if(s!==void 0){let o=this.constructor;if(i===!1&&(r=this[s]),t??=o.getPropertyOptions(s),!((t.hasChanged??we)(r,e)||t.useDefault&&t.reflect&&r===this._$Ej?.get(s)&&!this.hasAttribute(o._$Eu(s,t))))return;this.C(s,e,t)}this.isUpdatePending===!1&&(this._$ES=this._$EP())}C(s,e,{useDefault:t,reflect:i,wrapped:r},o){t&&!(this._$Ej??=new Map).has(s)&&(this._$Ej.set(s,o??e??this[s]),r!==!0||o!==void 0)||(this._$AL.has(s)||(this.hasUpdated||t||(e=void 0),this._$AL.set(s,e)),i===!0&&this._$Em!==s&&(this._$Eq??=new Set).add(s))}async _$EP(){this.isUpdatePending=!0;try{await this._$ES}catch(e){Promise.reject(e)}let s=this.scheduleUpdate();return s!=null&&await s,!this.isUpdatePending}scheduleUpdate(){return this.performUpdate()}performUpdate(){if(!this.isUpdatePending)return;if(!this.hasUpdated){if(this.renderRoot??=this.createRenderRoot(),this._$Ep){for(let[i,r]of this._$Ep)this[i]=r;this._$Ep=void 0}let t=this.constructor.elementProperties;if(t.size>0)for(let[i,r]of t){let{wrapped:o}=r,d=this[i];o!==!0||this._$AL.has(i)||d===void 0||this.C(i,void 0,r,d)}}let s=!1,e=this._$AL;try{s=this.shouldUpdate(e),s?(this.willUpdate(e),this._$EO?.forEach(t=>t.hostUpdate?.()),this.update(e)):this._$EM()}catch(t){throw s=!1,this._$EM(),t}s&&this._$AE(e)}willUpdate(s){}_$AE(s){this._$EO?.forEach(e=>e.hostUpdated?.()),this.hasUpdated||(this.hasUpdated=!0,this.firstUpdated(s)),this.updated(s)}_$EM(){this._$AL=new Map,this.isUpdatePending=!1}get updateComplete(){return this.getUpdateComplete()}getUpdateComplete(){return this._$ES}shouldUpdate(s){return!0}update(s){this._$Eq&&=this._$Eq.forEach(e=>this._$ET(e,this[e])),this._$EM()}updated(s){}firstUpdated(s){}};f.elementStyles=[],f.shadowRootOptions={mode:"open"},f[M("elementProperties")]=new Map,f[M("finalized")]=new Map,Ze?.({ReactiveElement:f}),(X.reactiveElementVersions??=[]).push("2.1.2");var le=globalThis,Ee=n=>n,Y=le.trustedTypes,Ae=Y?Y.createPolicy("lit-html",{createHTML:n=>n}):void 0,Me="$lit$",b=`lit$${Math.random().toFixed(9).slice(2)}$`,Ce="?"+b,et=`<${Ce}>`,_=document,R=()=>_.createComment(""),U=n=>n===null||typeof n!="object"&&typeof n!="function",de=Array.isArray,tt=n=>de(n)||typeof n?.[Symbol.iterator]=="function",se=`[ 	
+\f\r]`,C=/<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g,_e=/-->/g,Se=/>/g,E=RegExp(`>|${se}(?:([^\\s"'>=/]+)(${se}*=${se}*(?:[^ 	
+\f\r"'\`<>=]|("|')|))|$)`,"g"),xe=/'/g,ke=/"/g,Re=/^(?:script|style|textarea|title)$/i,he=n=>(s,...e)=>({_$litType$:n,strings:s,values:e}),a=he(1),wt=he(2),Et=he(3),S=Symbol.for("lit-noChange"),l=Symbol.for("lit-nothing"),Te=new WeakMap,A=_.createTreeWalker(_,129);function Ue(n,s){if(!de(n)||!n.hasOwnProperty("raw"))throw Error("invalid template strings array");return Ae!==void 0?Ae.createHTML(s):s}var st=(n,s)=>{let e=n.length-1,t=[],i,r=s===2?"<svg>":s===3?"<math>":"",o=C;for(let d=0;d<e;d++){let h=n[d],c,m,p=-1,v=0;for(;v<h.length&&(o.lastIndex=v,m=o.exec(h),m!==null);)v=o.lastIndex,o===C?m[1]==="!--"?o=_e:m[1]!==void 0?o=Se:m[2]!==void 0?(Re.test(m[2])&&(i=RegExp("</"+m[2],"g")),o=E):m[3]!==void 0&&(o=E):o===E?m[0]===">"?(o=i??C,p=-1):m[1]===void 0?p=-2:(p=o.lastIndex-m[2].length,c=m[1],o=m[3]===void 0?E:m[3]==='"'?ke:xe):o===ke||o===xe?o=E:o===_e||o===Se?o=C:(o=E,i=void 0);let $=o===E&&n[d+1].startsWith("/>")?" ":"";r+=o===C?h+et:p>=0?(t.push(c),h.slice(0,p)+Me+h.slice(p)+b+$):h+b+(p===-2?d:$)}return[Ue(n,r+(n[e]||"<?>")+(s===2?"</svg>":s===3?"</math>":"")),t]},L=class n{constructor({strings:s,_$litType$:e},t){let i;this.parts=[];let r=0,o=0,d=s.length-1,h=this.parts,[c,m]=st(s,e);if(this.el=n.createElement(c,t),A.currentNode=this.el.content,e===2||e===3){let p=this.el.content.firstChild;p.replaceWith(...p.childNodes)}for(;(i=A.nextNode())!==null&&h.length<d;){if(i.nodeType===1){if(i.hasAttributes())for(let p of i.getAttributeNames())if(p.endsWith(Me)){let v=m[o++],$=i.getAttribute(p).split(b),z=/([.?@])?(.*)/.exec(v);h.push({type:1,index:r,name:z[2],strings:$,ctor:z[1]==="."?re:z[1]==="?"?ne:z[1]==="@"?oe:k}),i.removeAttribute(p)}else p.startsWith(b)&&(h.push({type:6,index:r}),i.removeAttribute(p));if(Re.test(i.tagName)){let p=i.textContent.split(b),v=p.length-1;if(v>0){i.textContent=Y?Y.emptyScript:"";for(let $=0;$<v;$++)i.append(p[$],R()),A.nextNode(),h.push({type:2,index:++r});i.append(p[v],R())}}}else if(i.nodeType===8)if(i.data===Ce)h.push({type:2,index:r});else{let p=-1;for(;(p=i.data.indexOf(b,p+1))!==-1;)h.push({type:7,index:r}),p+=b.length-1}r++}}static createElement(s,e){let t=_.createElement("template");return t.innerHTML=s,t}};function x(n,s,e=n,t){if(s===S)return s;let i=t!==void 0?e._$Co?.[t]:e._$Cl,r=U(s)?void 0:s._$litDirective$;return i?.constructor!==r&&(i?._$AO?.(!1),r===void 0?i=void 0:(i=new r(n),i._$AT(n,e,t)),t!==void 0?(e._$Co??=[])[t]=i:e._$Cl=i),i!==void 0&&(s=x(n,i._$AS(n,s.values),i,t)),s}var ie=class{constructor(s,e){this._$AV=[],this._$AN=void 0,this._$AD=s,this._$AM=e}get parentNode(){return this._$AM.parentNode}get _$AU(){return this._$AM._$AU}u(s){let{el:{content:e},parts:t}=this._$AD,i=(s?.creationScope??_).importNode(e,!0);A.currentNode=i;let r=A.nextNode(),o=0,d=0,h=t[0];for(;h!==void 0;){if(o===h.index){let c;h.type===2?c=new I(r,r.nextSibling,this,s):h.type===1?c=new h.ctor(r,h.name,h.strings,this,s):h.type===6&&(c=new ae(r,this,s)),this._$AV.push(c),h=t[++d]}o!==h?.index&&(r=A.nextNode(),o++)}return A.currentNode=_,i}p(s){let e=0;for(let t of this._$AV)t!==void 0&&(t.strings!==void 0?(t._$AI(s,t,e),e+=t.strings.length-2):t._$AI(s[e])),e++}},I=class n{get _$AU(){return this._$AM?._$AU??this._$Cv}constructor(s,e,t,i){this.type=2,this._$AH=l,this._$AN=void 0,this._$AA=s,this._$AB=e,this._$AM=t,this.options=i,this._$Cv=i?.isConnected??!0}get parentNode(){let s=this._$AA.parentNode,e=this._$AM;return e!==void 0&&s?.nodeType===11&&(s=e.parentNode),s}get startNode(){return this._$AA}get endNode(){return this._$AB}_$AI(s,e=this){s=x(this,s,e),U(s)?s===l||s==null||s===""?(this._$AH!==l&&this._$AR(),this._$AH=l):s!==this._$AH&&s!==S&&this._(s):s._$litType$!==void 0?this.$(s):s.nodeType!==void 0?this.T(s):tt(s)?this.k(s):this._(s)}O(s){return this._$AA.parentNode.insertBefore(s,this._$AB)}T(s){this._$AH!==s&&(this._$AR(),this._$AH=this.O(s))}_(s){this._$AH!==l&&U(this._$AH)?this._$AA.nextSibling.data=s:this.T(_.createTextNode(s)),this._$AH=s}$(s){let{values:e,_$litType$:t}=s,i=typeof t=="number"?this._$AC(s):(t.el===void 0&&(t.el=L.createElement(Ue(t.h,t.h[0]),this.options)),t);if(this._$AH?._$AD===i)this._$AH.p(e);else{let r=new ie(i,this),o=r.u(this.options);r.p(e),this.T(o),this._$AH=r}}_$AC(s){let e=Te.get(s.strings);return e===void 0&&Te.set(s.strings,e=new L(s)),e}k(s){de(this._$AH)||(this._$AH=[],this._$AR());let e=this._$AH,t,i=0;for(let r of s)i===e.length?e.push(t=new n(this.O(R()),this.O(R()),this,this.options)):t=e[i],t._$AI(r),i++;i<e.length&&(this._$AR(t&&t._$AB.nextSibling,i),e.length=i)}_$AR(s=this._$AA.nextSibling,e){for(this._$AP?.(!1,!0,e);s!==this._$AB;){let t=Ee(s).nextSibling;Ee(s).remove(),s=t}}setConnected(s){this._$AM===void 0&&(this._$Cv=s,this._$AP?.(s))}},k=class{get tagName(){return this.element.tagName}get _$AU(){return this._$AM._$AU}constructor(s,e,t,i,r){this.type=1,this._$AH=l,this._$AN=void 0,this.element=s,this.name=e,this._$AM=i,this.options=r,t.length>2||t[0]!==""||t[1]!==""?(this._$AH=Array(t.length-1).fill(new String),this.strings=t):this._$AH=l}_$AI(s,e=this,t,i){let r=this.strings,o=!1;if(r===void 0)s=x(this,s,e,0),o=!U(s)||s!==this._$AH&&s!==S,o&&(this._$AH=s);else{let d=s,h,c;for(s=r[0],h=0;h<r.length-1;h++)c=x(this,d[t+h],e,h),c===S&&(c=this._$AH[h]),o||=!U(c)||c!==this._$AH[h],c===l?s=l:s!==l&&(s+=(c??"")+r[h+1]),this._$AH[h]=c}o&&!i&&this.j(s)}j(s){s===l?this.element.removeAttribute(this.name):this.element.setAttribute(this.name,s??"")}},re=class extends k{constructor(){super(...arguments),this.type=3}j(s){this.element[this.name]=s===l?void 0:s}},ne=class extends k{constructor(){super(...arguments),this.type=4}j(s){this.element.toggleAttribute(this.name,!!s&&s!==l)}},oe=class extends k{constructor(s,e,t,i,r){super(s,e,t,i,r),this.type=5}_$AI(s,e=this){if((s=x(this,s,e,0)??l)===S)return;let t=this._$AH,i=s===l&&t!==l||s.capture!==t.capture||s.once!==t.once||s.passive!==t.passive,r=s!==l&&(t===l||i);i&&this.element.removeEventListener(this.name,this,t),r&&this.element.addEventListener(this.name,this,s),this._$AH=s}handleEvent(s){typeof this._$AH=="function"?this._$AH.call(this.options?.host??this.element,s):this._$AH.handleEvent(s)}},ae=class{constructor(s,e,t){this.element=s,this.type=6,this._$AN=void 0,this._$AM=e,this.options=t}get _$AU(){return this._$AM._$AU}_$AI(s){x(this,s)}};var it=le.litHtmlPolyfillSupport;it?.(L,I),(le.litHtmlVersions??=[]).push("3.3.3");var Le=(n,s,e)=>{let t=e?.renderBefore??s,i=t._$litPart$;if(i===void 0){let r=e?.renderBefore??null;t._$litPart$=i=new I(s.insertBefore(R(),r),r,void 0,e??{})}return i._$AI(n),i};var ce=globalThis,g=class extends f{constructor(){super(...arguments),this.renderOptions={host:this},this._$Do=void 0}createRenderRoot(){let s=super.createRenderRoot();return this.renderOptions.renderBefore??=s.firstChild,s}update(s){let e=this.render();this.hasUpdated||(this.renderOptions.isConnected=this.isConnected),super.update(s),this._$Do=Le(e,this.renderRoot,this.renderOptions)}connectedCallback(){super.connectedCallback(),this._$Do?.setConnected(!0)}disconnectedCallback(){super.disconnectedCallback(),this._$Do?.setConnected(!1)}render(){return S}};g._$litElement$=!0,g.finalized=!0,ce.litElementHydrateSupport?.({LitElement:g});var rt=ce.litElementPolyfillSupport;rt?.({LitElement:g});(ce.litElementVersions??=[]).push("4.2.2");var y=Object.freeze({NOT_LINKED:"NOT_LINKED",NOT_PAIRED:"NOT_PAIRED",AGENT_TIMEOUT:"AGENT_TIMEOUT",INVALID_REQUEST:"INVALID_REQUEST",UNAVAILABLE:"UNAVAILABLE"});var Ie=3,nt="clawdbot-control-ui",ot="control-ui-2";function N(){let n=crypto.getRandomValues(new Uint8Array(16));n[6]=n[6]&15|64,n[8]=n[8]&63|128;let s=[...n].map(e=>e.toString(16).padStart(2,"0")).join("");return`${s.slice(0,8)}-${s.slice(8,12)}-${s.slice(12,16)}-${s.slice(16,20)}-${s.slice(20)}`}var T=class extends Error{constructor(s){super(s?.message||"request failed"),this.code=s?.code||y.UNAVAILABLE,this.details=s?.details,this.retryable=!!s?.retryable,this.retryAfterMs=s?.retryAfterMs}},at=300,lt=1e4,dt=750,Ne=3e4,Q=class extends EventTarget{constructor(e,t){super();this.url=e;this.instanceId=t;this.state="idle";this.hello=null;this.attempt=0;this.lastError="";this.ws=null;this.pending=new Map;this.auth=null;this.lastSeq=null;this.lastTick=0;this.nextDelayHint=0;this.stopped=!1}start(e){this.auth=e,this.stopped=!1,this.attempt=0,clearTimeout(this.retryTimer),this.state==="unauthorized"&&(this.state="idle"),this.ws?this.ws.close(1e3,"reconnecting"):this.open()}stop(){this.stopped=!0,clearTimeout(this.retryTimer),this.ws&&this.ws.close(1e3,"bye"),this.setState("idle")}setState(e,t={}){this.state=e,this.emit("state",{state:e,...t})}emit(e,t){this.dispatchEvent(new CustomEvent(e,{detail:t}))}open(){this.setState("connecting",{attempt:this.attempt});let e;try{e=new WebSocket(this.url)}catch(o){this.lastError=String(o),this.scheduleReconnect();return}this.ws=e;let t=!1,i,r=()=>{t||e.readyState!==WebSocket.OPEN||(t=!0,clearTimeout(i),this.connect(e))};e.onopen=()=>{i=setTimeout(r,dt)},e.onmessage=o=>{let d;try{d=JSON.parse(o.data)}catch{return}if(d?.type==="event"&&d.event==="connect.challenge"){r();return}this.onFrame(d)},e.onerror=()=>{this.lastError="connection error"},e.onclose=o=>{if(clearTimeout(i),this.ws===e){this.ws=null,clearInterval(this.watchdog);for(let[,d]of this.pending)clearTimeout(d.timer),d.reject(new T({code:y.UNAVAILABLE,message:"disconnected",retryable:!0}));this.pending.clear(),o.reason&&(this.lastError=`${o.code} ${o.reason}`),!(this.state==="unauthorized"||this.stopped)&&(this.setState("disconnected",{code:o.code,reason:o.reason||this.lastError}),this.scheduleReconnect())}}}async connect(e){let t={minProtocol:Ie,maxProtocol:Ie,client:{id:nt,displayName:"Control UI",version:ot,platform:navigator.platform||"web",mode:"webchat",instanceId:this.instanceId},role:"operator",scopes:["operator.admin","operator.approvals","operator.pairing"],caps:[],userAgent:navigator.userAgent,locale:navigator.language};this.auth?.token&&(t.auth={token:this.auth.token}),this.auth?.password&&(t.auth={password:this.auth.password});try{let i=await this.send(e,"connect",t,Ne);this.hello=i,this.attempt=0,this.nextDelayHint=0,this.lastSeq=null,this.lastTick=Date.now();let r=i?.policy?.tickIntervalMs||3e4;clearInterval(this.watchdog),this.watchdog=setInterval(()=>{Date.now()-this.lastTick>2*r&&this.ws===e&&e.close(4e3,"tick timeout")},1e3),this.setState("connected"),this.emit("hello",i)}catch(i){let r=i,o=r.message||String(r);if(!r.retryable&&/^unauthorized|device identity required|secure context/i.test(o)){this.lastError=o,this.setState("unauthorized",{reason:o}),e.close(1e3,"unauthorized");return}r.retryAfterMs&&(this.nextDelayHint=r.retryAfterMs),this.lastError=o,e.close(1e3,"connect failed")}}scheduleReconnect(){clearTimeout(this.retryTimer);let e=Math.min(lt,at*2**this.attempt),t=Math.max(this.nextDelayHint,Math.round(e*(.5+Math.random()/2)));this.nextDelayHint=0,this.attempt++,this.emit("retry",{delay:t,attempt:this.attempt}),this.retryTimer=setTimeout(()=>this.open(),t)}onFrame(e){if(this.emit("frame",e),e?.type==="res"){let i=this.pending.get(e.id);if(!i)return;this.pending.delete(e.id),clearTimeout(i.timer),e.ok?i.resolve(e.payload):i.reject(new T(e.error));return}if(e?.type!=="event")return;typeof e.seq=="number"&&(this.lastSeq!==null&&e.seq>this.lastSeq+1&&this.emit("gap",{expected:this.lastSeq+1,received:e.seq}),this.lastSeq=e.seq),e.event==="tick"&&(this.lastTick=Date.now()),e.event==="shutdown"&&e.payload?.restartExpectedMs&&(this.nextDelayHint=e.payload.restartExpectedMs);let t={event:e.event,payload:e.payload,stateVersion:e.stateVersion,seq:e.seq};this.emit("event",t)}send(e,t,i,r){return new Promise((o,d)=>{let h=N(),c=setTimeout(()=>{this.pending.delete(h),d(new T({code:y.UNAVAILABLE,message:`${t}: timed out`,retryable:!0}))},r);this.pending.set(h,{resolve:o,reject:d,timer:c}),e.send(JSON.stringify({type:"req",id:h,method:t,params:i}))})}request(e,t={},i=Ne){return this.state!=="connected"||!this.ws?Promise.reject(new T({code:y.UNAVAILABLE,message:"not connected",retryable:!0})):this.send(this.ws,e,t,i)}supports(e){let t=this.hello?.features?.methods;return!Array.isArray(t)||t.includes(e)}};var u=class extends g{constructor(){super(...arguments);this.active=!1;this.errors=new Map}createRenderRoot(){return this}connected(){}disconnected(){}onEvent(e){}shown(){}setError(e,t){t?this.errors.set(e,t):this.errors.delete(e),this.requestUpdate()}errorLine(e){let t=this.errors.get(e);if(!t)return l;let i=t.code===y.UNAVAILABLE;return a`<p id="${e}-error" class="error ${i?"soft":""}" role="alert">${t.message}</p>`}async call(e,t,i={}){try{let r=await this.gw.request(t,i);return this.setError(e,null),r}catch(r){this.setError(e,r);return}}};function w(n,s=Date.now()){if(!n)return"—";let e=Math.max(0,Math.round((s-n)/1e3));if(e<5)return"just now";if(e<60)return`${e}s ago`;let t=Math.round(e/60);if(t<60)return`${t}m ago`;let i=Math.round(t/60);return i<48?`${i}h ago`:`${Math.round(i/24)}d ago`}function qe(n){if(n==null)return"—";let s=Math.floor(n/1e3),e=Math.floor(s/86400),t=Math.floor(s%86400/3600),i=Math.floor(s%3600/60);return e?`${e}d ${t}h`:t?`${t}h ${i}m`:i?`${i}m ${s%60}s`:`${s}s`}function q(n){return n?new Date(n).toLocaleString():"—"}function Z(n){if(n==null)return"";if(typeof n=="string")return n;let s=n.content??n.text;return typeof s=="string"?s:Array.isArray(s)?s.filter(e=>e&&(e.type==="text"||typeof e.text=="string")).map(e=>e.text??"").join(""):""}function Oe(n){try{let s=JSON.parse(n);if(s&&typeof s=="object"){let{time:e,level:t,msg:i,...r}=s,o=e?new Date(e).toLocaleTimeString():"",d=Object.entries(r).map(([h,c])=>`${h}=${typeof c=="string"?c:JSON.stringify(c)}`).join(" ");return{text:`${o} ${String(t||"").padEnd(5)} ${i??""}${d?"  "+d:""}`,level:String(t||"").toLowerCase()}}}catch{}return{text:n,level:""}}var O=class extends u{constructor(){super(...arguments);this.health=null;this.healthVersion=0;this.presence=[];this.presenceVersion=0;this.nodes=[];this.pending=[];this.uptimeBase=null;this.busy=new Set;this.pairErrors=new Map}applyHello(e){this.healthVersion=0,this.presenceVersion=0,this.applyHealth(e?.health,e?.stateVersion?.health),this.applyPresence(e?.presence,e?.stateVersion?.presence),this.uptimeBase=e?.uptimeMs!=null?{ms:e.uptimeMs,at:Date.now()}:null}connected(){this.refreshHealth(),this.refreshPresence(),this.refreshNodes()}onEvent(e){let t=e.payload;switch(e.event){case"health":this.applyHealth(t,e.stateVersion?.health);break;case"presence":this.applyPresence(t?.presence,e.stateVersion?.presence);break;case"node.pair.requested":t&&!this.pending.some(i=>i.requestId===t.requestId)&&(this.pending=[t,...this.pending],this.requestUpdate());break;case"node.pair.resolved":this.pending=this.pending.filter(i=>i.requestId!==t?.requestId),this.requestUpdate(),this.refreshNodes();break}}async refreshHealth(){let e=await this.call("health","health");e&&this.applyHealth(e,null)}async refreshPresence(){let e=await this.call("presence","system-presence");e&&this.applyPresence(e,null)}async refreshNodes(){try{let[e,t]=await Promise.all([this.gw.request("node.list"),this.gw.request("node.pair.list")]),i=e?.nodes??[],r=new Set(i.map(o=>o.nodeId));for(let o of t?.paired??[])r.has(o.nodeId)||i.push({...o,paired:!0,connected:!1});this.nodes=i,this.pending=t?.pending??[],this.setError("nodes",null)}catch(e){this.setError("nodes",e)}}applyHealth(e,t){if(!(!e||typeof e!="object"||!("ok"in e))){if(t!=null){if(t<this.healthVersion)return;this.healthVersion=t}this.health=e,this.setError("health",null)}}applyPresence(e,t){if(Array.isArray(e)){if(t!=null){if(t<this.presenceVersion)return;this.presenceVersion=t}this.presence=e,this.setError("presence",null)}}async decide(e,t){this.busy.add(t),this.pairErrors.delete(t),this.requestUpdate();try{await this.gw.request(e,{requestId:t}),this.pending=this.pending.filter(i=>i.requestId!==t),this.refreshNodes()}catch(i){this.pairErrors.set(t,i.message)}this.busy.delete(t),this.requestUpdate()}render(){let e=this.health,t=e?.uptimeMs??(this.uptimeBase?this.uptimeBase.ms+(Date.now()-this.uptimeBase.at):null),i=(r,o,d="")=>a`<dt>${r}</dt><dd class=${d}>${o}</dd>`;return a`<div class="grid">
+      <section id="health-card" class="card" aria-labelledby="health-title">
+        <h2 id="health-title">Health <span id="health-badge" class="badge" data-ok=${String(!!e?.ok)}>${e?e.ok?"ok":"degraded":""}</span></h2>
+        ${this.errorLine("health")}
+        <dl id="health" class="kv">
+          ${e?a`${i("Status",e.ok?"healthy":"degraded",e.ok?"good":"bad")} ${i("Uptime",qe(t))}
+              ${i("WhatsApp",e.web?.linked?"linked":"not linked",e.web?.linked?"good":"muted")}
+              ${i("Telegram",e.telegram?.configured?"configured":"not configured",e.telegram?.configured?"good":"muted")}
+              ${i("Sessions",String(e.sessions?.count??0))} ${e.connections!=null?i("Connections",String(e.connections)):l}
+              ${i("Heartbeat",e.heartbeatSeconds?`every ${e.heartbeatSeconds}s`:"off")}
+              ${e.config&&typeof e.config=="object"?i("Config",e.config.ok?"ok":e.config.error||"invalid",e.config.ok?"good":"bad"):l}
+              ${i("Checked",w(e.ts))}`:l}
+        </dl>
+      </section>
 
-const AUTH_KEY = "clawdbot.controlUi.auth";
-const INSTANCE_KEY = "clawdbot.controlUi.instanceId";
-const LOG_POLL_MS = 2000;
-const LOG_MAX_LINES = 1000;
+      <section id="nodes-card" class="card" aria-labelledby="nodes-title">
+        <h2 id="nodes-title">Nodes</h2>
+        ${this.errorLine("nodes")}
+        <h3>Pending pairing <span id="pending-count" class="count">${this.pending.length}</span></h3>
+        <p id="pending-empty" class="muted" ?hidden=${this.pending.length>0}>No node is waiting for approval.</p>
+        <ul id="pending" class="pending">
+          ${this.pending.map(r=>{let o=this.busy.has(r.requestId),d=this.pairErrors.get(r.requestId),h=r.displayName||r.nodeId;return a`<li class="pending-item" data-request-id=${r.requestId} data-node-id=${r.nodeId}>
+              <div class="grow">
+                <strong>${h}</strong>${r.isRepair?a`<span class="tag">repair</span>`:l}
+                <div class="sub">${[r.platform,r.version,r.remoteIp,w(r.ts)].filter(Boolean).join(" · ")}</div>
+                ${d?a`<div class="note error" role="alert">${d}</div>`:l}
+              </div>
+              <button class="primary approve" ?disabled=${o} aria-label="Approve ${h}" @click=${()=>this.decide("node.pair.approve",r.requestId)}>Approve</button>
+              <button class="danger reject" ?disabled=${o} aria-label="Reject ${h}" @click=${()=>this.decide("node.pair.reject",r.requestId)}>Reject</button>
+            </li>`})}
+        </ul>
+        <h3>Known nodes</h3>
+        <p id="nodes-empty" class="muted" ?hidden=${this.nodes.length>0}>No paired or connected nodes.</p>
+        <div class="scroll">
+          <table id="nodes" class="table">
+            <tbody>
+              ${this.nodes.map(r=>a`<tr data-node-id=${r.nodeId}>
+                  <td><strong>${r.displayName||r.nodeId}</strong><div class="sub mono">${r.nodeId}</div></td>
+                  <td>${[r.platform,r.version].filter(Boolean).join(" · ")||"—"}</td>
+                  <td><span class="dot ${r.connected?"on":"off"}"></span>${r.connected?"connected":"offline"}</td>
+                  <td>${r.paired?"paired":"unpaired"}</td>
+                  <td class="sub">${(r.caps||[]).join(", ")||"—"}</td>
+                </tr>`)}
+            </tbody>
+          </table>
+        </div>
+      </section>
 
-const $ = (id) => document.getElementById(id);
-const base = window.__CLAWDBOT_CONTROL_UI_BASE_PATH__ || "";
+      <section id="presence-card" class="card wide" aria-labelledby="presence-title">
+        <h2 id="presence-title">Instances <span id="presence-count" class="count">${this.presence.length}</span></h2>
+        ${this.errorLine("presence")}
+        <div class="scroll">
+          <table id="presence" class="table">
+            <thead><tr><th>Host</th><th>Mode</th><th>Platform</th><th>Version</th><th>Address</th><th>Reason</th><th>Seen</th></tr></thead>
+            <tbody>
+              ${this.presence.map(r=>a`<tr class=${r.reason==="disconnect"?"gone":""}>
+                  <td><strong>${r.host||r.instanceId||"—"}</strong>${r.text?a`<div class="sub">${r.text}</div>`:l}</td>
+                  <td>${r.mode||"—"}</td>
+                  <td>${[r.platform,r.deviceFamily].filter(Boolean).join(" · ")||"—"}</td>
+                  <td>${r.version||"—"}</td>
+                  <td>${r.ip||"local"}</td>
+                  <td>${r.reason||"—"}</td>
+                  <td title=${r.ts?new Date(r.ts).toISOString():""}>${w(r.ts)}</td>
+                </tr>`)}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </div>`}};customElements.define("cb-overview",O);var ht=200,He=500,H=class extends u{constructor(){super(...arguments);this.sessionKey="main";this.msgs=[];this.runs=new Map;this.status="";this.statusError=!1;this.draft=""}setSession(e){this.sessionKey=e||"main",this.requestUpdate()}connected(){for(let e of this.activeRuns())this.finish(e,"error","connection lost during the reply");this.loadHistory()}disconnected(){this.requestUpdate()}async loadHistory(){try{let e=await this.gw.request("chat.history",{sessionKey:this.sessionKey,limit:ht});e?.sessionKey&&(this.sessionKey=e.sessionKey),this.msgs=[],this.runs.clear();for(let t of e?.messages??[]){let i=t?.role==="user"?"user":t?.role==="assistant"?"assistant":"system",r=Z(t);r&&this.msgs.push({role:i,text:r})}this.setStatus("")}catch(e){this.setStatus(`Chat history unavailable: ${e.message}`,!1)}}setStatus(e,t=!1){this.status=e,this.statusError=t,this.requestUpdate()}activeRuns(){return[...this.runs.values()].filter(e=>e.state==="pending"||e.state==="streaming")}push(e){this.msgs.push(e),this.msgs.length>He&&this.msgs.splice(0,this.msgs.length-He)}async send(){let e=this.querySelector("#chat-input"),t=e.value.trim();if(!t||this.gw.state!=="connected")return;e.value="",this.draft="",this.push({role:"user",text:t});let i=N(),r={role:"assistant",text:"",runId:i,state:"pending"};this.push(r),this.runs.set(i,r),this.requestUpdate();try{await this.gw.request("chat.send",{sessionKey:this.sessionKey,message:t,idempotencyKey:i})}catch(o){this.finish(r,"error",o.message)}}async abort(){for(let e of this.activeRuns())try{await this.gw.request("chat.abort",{sessionKey:this.sessionKey,runId:e.runId})}catch(t){this.setStatus(`abort failed: ${t.message}`,!0)}}onEvent(e){if(e.event!=="chat")return;let t=e.payload;if(!t||t.sessionKey!==this.sessionKey&&!this.runs.has(t.runId))return;let i=this.runs.get(t.runId);if(i||(i={role:"assistant",text:"",runId:t.runId,state:"pending"},this.push(i),this.runs.set(t.runId,i)),!(i.state==="final"||i.state==="error"||i.state==="aborted")){switch(t.state){case"delta":{let r=Z(t.message);r.length>=i.text.length&&(i.text=r),i.state="streaming";break}case"final":{let r=Z(t.message);r&&(i.text=r),this.finish(i,"final");break}case"error":this.finish(i,"error",t.errorMessage||"the run failed");break;case"aborted":this.finish(i,"aborted","stopped");break}this.requestUpdate()}}finish(e,t,i){e.state=t,e.note=i,this.requestUpdate()}updated(){let e=this.querySelector("#chat-log");e&&(e.scrollTop=e.scrollHeight)}onKey(e){e.key==="Enter"&&!e.shiftKey&&!e.isComposing&&(e.preventDefault(),this.send())}render(){let e=this.activeRuns().length>0;return a`<section id="chat-card" class="card" aria-labelledby="chat-title">
+      <h2 id="chat-title">Chat <small id="chat-session" class="mono muted">${this.sessionKey}</small></h2>
+      <div id="chat-log" class="chat-log" aria-live="polite" role="log" tabindex="0">
+        ${this.msgs.map(t=>a`<div class="msg ${t.role} ${t.state??""}" data-run-id=${t.runId??l}>
+            <div class="who">${t.role}</div>
+            <div class="text">${t.text}</div>
+            ${t.note?a`<div class="note ${t.state==="error"?"error":""}">${t.note}</div>`:l}
+          </div>`)}
+      </div>
+      <p id="chat-status" class="${this.statusError?"error":"muted"}">${this.status}</p>
+      <form id="chat-form" class="chat-form" @submit=${t=>(t.preventDefault(),this.send())}>
+        <label class="grow"><span class="visually-hidden">Message</span>
+          <textarea id="chat-input" rows="2" .value=${this.draft} @input=${t=>this.draft=t.target.value}
+            @keydown=${this.onKey} placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"></textarea>
+        </label>
+        <button id="chat-send" type="submit" class="primary" ?disabled=${this.gw?.state!=="connected"}>Send</button>
+        <button id="chat-abort" type="button" class="danger" ?hidden=${!e} @click=${()=>this.abort()}>Stop</button>
+      </form>
+    </section>`}};customElements.define("cb-chat",H);var ct=2e3,Pe=1e3,P=class extends u{constructor(){super(...arguments);this.cursor=null;this.lines=[];this.file="";this.follow=!0}connected(){clearTimeout(this.timer),this.cursor=null,this.lines=[],this.poll()}disconnected(){clearTimeout(this.timer)}async poll(){if(clearTimeout(this.timer),this.gw.state!=="connected")return;let e={limit:200,maxBytes:25e4};this.cursor!=null&&(e.cursor=this.cursor);try{let t=await this.gw.request("logs.tail",e);t.reset&&(this.lines=[]),this.cursor=t.cursor,this.file=t.file||"";for(let i of t.lines??[])this.lines.push(Oe(i));this.lines.length>Pe&&this.lines.splice(0,this.lines.length-Pe),this.setError("logs",null)}catch(t){this.setError("logs",t);let i=t;if(i.code!==y.UNAVAILABLE||/no log file/.test(i.message))return}this.gw.state==="connected"&&(this.timer=setTimeout(()=>this.poll(),ct))}updated(){let e=this.querySelector("#logs");e&&this.follow&&(e.scrollTop=e.scrollHeight)}render(){return a`<section id="logs-card" class="card" aria-labelledby="logs-title">
+      <h2 id="logs-title">Logs <small id="logs-file" class="mono muted">${this.file}</small></h2>
+      <label class="inline"><input id="logs-follow" type="checkbox" .checked=${this.follow} @change=${e=>this.follow=e.target.checked}> follow</label>
+      ${this.errorLine("logs")}
+      <div id="logs" class="logs mono" role="log" tabindex="0">${this.lines.map(e=>a`<div class="line ${e.level}">${e.text}</div>`)}</div>
+    </section>`}};customElements.define("cb-logs",P);var D=class extends u{constructor(){super(...arguments);this.mainKey="";this.rows=[];this.path="";this.armed="";this.notice=""}connected(){this.active&&this.refresh()}shown(){this.refresh()}async refresh(){let e=await this.call("sessions","sessions.list",{limit:200,includeDerivedTitles:!0});e&&(this.rows=e.sessions??[],this.path=e.path??"",this.requestUpdate())}async act(e,t){let i=`${e}:${t}`;if(this.armed!==i){this.armed=i,this.requestUpdate();return}this.armed="",await this.call("sessions",e==="reset"?"sessions.reset":"sessions.delete",{key:t})&&(this.notice=e==="reset"?`Session ${t} was reset.`:`Session ${t} was deleted.`),await this.refresh()}render(){let e=(t,i)=>{let r=this.armed===`${t}:${i}`,o=t==="delete"&&i===this.mainKey;return a`<button class="${t==="delete"?"danger":""} ${t}" data-key=${i} aria-label="${r?"Confirm ":""}${t} ${i}"
+        ?disabled=${o} title=${o?"The main session cannot be deleted; reset it instead.":""}
+        @click=${()=>this.act(t,i)}>${r?`Confirm ${t}`:t==="reset"?"Reset":"Delete"}</button>`};return a`<section id="sessions-card" class="card" aria-labelledby="sessions-title">
+      <h2 id="sessions-title">Sessions <span class="count">${this.rows.length}</span>
+        <span class="spacer"></span><button id="sessions-refresh" class="ghost" @click=${()=>this.refresh()}>Refresh</button></h2>
+      <p class="sub mono">${this.path}</p>
+      ${this.errorLine("sessions")}
+      ${this.notice?a`<p class="muted" role="status">${this.notice}</p>`:l}
+      <p class="muted" ?hidden=${this.rows.length>0}>No sessions yet.</p>
+      <div class="scroll">
+        <table id="sessions" class="table">
+          <thead><tr><th>Session</th><th>Kind</th><th>Model</th><th>Tokens</th><th>Updated</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>
+            ${this.rows.map(t=>a`<tr data-key=${t.key}>
+                <td><strong>${t.displayName||t.derivedTitle||t.label||t.key}</strong><div class="sub mono">${t.key}</div>
+                  ${t.lastMessagePreview?a`<div class="sub">${t.lastMessagePreview}</div>`:l}</td>
+                <td>${t.kind||"—"}${t.channel?a`<div class="sub">${t.channel}</div>`:l}</td>
+                <td>${t.model||"—"}</td>
+                <td>${t.totalTokens??"—"}</td>
+                <td>${w(t.updatedAt)}</td>
+                <td class="actions">${e("reset",t.key)} ${e("delete",t.key)}</td>
+              </tr>`)}
+          </tbody>
+        </table>
+      </div>
+    </section>`}};customElements.define("cb-sessions",D);function De(n){if(!n)return"—";if(n.kind==="cron")return`cron ${n.expr}${n.tz?` (${n.tz})`:""}`;if(n.kind==="every"){let s=n.everyMs;return s%36e5===0?`every ${s/36e5}h`:s%6e4===0?`every ${s/6e4}m`:`every ${Math.round(s/1e3)}s`}return n.kind==="at"?`at ${q(n.atMs)}`:JSON.stringify(n)}function Ve(n){let s=(n.name||"").trim();if(!s)throw new Error("a name is required");let e;switch(n.scheduleKind){case"every":{let r=Number(n.every);if(!(r>0))throw new Error("the interval must be a positive number of minutes");e={kind:"every",everyMs:Math.round(r*6e4)};break}case"at":{let r=Date.parse(n.at);if(Number.isNaN(r))throw new Error("the time is not a valid date");e={kind:"at",atMs:r};break}default:if(!n.expr?.trim())throw new Error("a cron expression is required");e={kind:"cron",expr:n.expr.trim(),...n.tz?.trim()?{tz:n.tz.trim()}:{}}}let t=(n.text||"").trim();if(!t)throw new Error("the text is required");let i=n.payloadKind==="agentTurn";return{name:s,enabled:!0,schedule:e,sessionTarget:i?"isolated":"main",wakeMode:n.wakeMode==="now"?"now":"next-heartbeat",payload:i?{kind:"agentTurn",message:t}:{kind:"systemEvent",text:t}}}var V=class extends u{constructor(){super(...arguments);this.jobs=[];this.runsFor="";this.runs=[];this.formError="";this.scheduleKind="every";this.notice="";this.busy=new Set}connected(){this.active&&this.refresh()}shown(){this.refresh()}onEvent(e){e.event!=="cron"||!this.active||(this.refresh(),this.runsFor&&e.payload?.jobId===this.runsFor&&this.loadRuns(this.runsFor))}async refresh(){let e=await this.call("cron","cron.list",{includeDisabled:!0});e&&(this.jobs=e.jobs??[],this.requestUpdate())}async loadRuns(e){this.runsFor=e;let t=await this.call("cron-runs","cron.runs",{id:e,limit:50});this.runs=t?.entries??[],this.requestUpdate()}async add(e){e.preventDefault();let t=e.target,i=Object.fromEntries(new FormData(t).entries()),r;try{r=Ve(i)}catch(d){this.formError=d.message,this.requestUpdate();return}this.formError="",await this.call("cron-add","cron.add",r)&&(t.reset(),this.scheduleKind="every",this.notice=`Added ${r.name}.`,await this.refresh())}async run(e){this.busy.add(e),this.requestUpdate();let t=await this.call("cron","cron.run",{id:e,mode:"force"});this.busy.delete(e),t&&(this.notice=t.ran?"The job ran.":`The job did not run${t.reason?`: ${t.reason}`:""}.`),await this.refresh(),await this.loadRuns(e)}async removeJob(e){let t=await this.call("cron","cron.remove",{id:e});t&&(this.notice=t.removed?"Removed.":"The job was already gone."),this.runsFor===e&&(this.runsFor=""),await this.refresh()}render(){let e=this.jobs.find(t=>t.id===this.runsFor);return a`<section id="cron-card" class="card" aria-labelledby="cron-title">
+      <h2 id="cron-title">Cron jobs <span class="count">${this.jobs.length}</span>
+        <span class="spacer"></span><button id="cron-refresh" class="ghost" @click=${()=>this.refresh()}>Refresh</button></h2>
+      ${this.errorLine("cron")}
+      ${this.notice?a`<p id="cron-notice" class="muted" role="status">${this.notice}</p>`:l}
+      <p class="muted" ?hidden=${this.jobs.length>0}>No jobs.</p>
+      <div class="scroll">
+        <table id="cron-jobs" class="table">
+          <thead><tr><th>Job</th><th>Schedule</th><th>Next</th><th>Last</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>
+            ${this.jobs.map(t=>a`<tr data-job-id=${t.id} class=${t.enabled?"":"gone"}>
+                <td><strong>${t.name}</strong><div class="sub">${t.payload?.kind==="agentTurn"?`agent: ${t.payload.message}`:t.payload?.text}</div></td>
+                <td>${De(t.schedule)}${t.enabled?l:a`<div class="sub">disabled</div>`}</td>
+                <td>${q(t.state?.nextRunAtMs)}</td>
+                <td>${t.state?.lastStatus??"—"}<div class="sub">${w(t.state?.lastRunAtMs)}</div></td>
+                <td class="actions">
+                  <button class="run primary" ?disabled=${this.busy.has(t.id)} aria-label="Run ${t.name} now" @click=${()=>this.run(t.id)}>Run now</button>
+                  <button class="runs" aria-label="Run history of ${t.name}" @click=${()=>this.loadRuns(t.id)}>Runs</button>
+                  <button class="remove danger" aria-label="Remove ${t.name}" @click=${()=>this.removeJob(t.id)}>Remove</button>
+                </td>
+              </tr>`)}
+          </tbody>
+        </table>
+      </div>
+      ${this.runsFor?a`<h3>Runs of ${e?.name??this.runsFor}</h3>
+            ${this.errorLine("cron-runs")}
+            <p class="muted" ?hidden=${this.runs.length>0}>No runs yet.</p>
+            <ul id="cron-runs" class="plain">
+              ${this.runs.map(t=>a`<li class="run-entry ${t.status}">${q(t.runAtMs??t.ts)} — <strong>${t.status??t.action}</strong>
+                ${t.durationMs!=null?` (${t.durationMs} ms)`:""} ${t.error?a`<span class="error">${t.error}</span>`:""} ${t.summary??""}</li>`)}
+            </ul>`:l}
+    </section>
+    <section id="cron-add-card" class="card" aria-labelledby="cron-add-title">
+      <h2 id="cron-add-title">Add a job</h2>
+      <form id="cron-add" class="form-grid" @submit=${this.add}>
+        <label>Name <input name="name" id="cron-name" required maxlength="200"></label>
+        <label>Schedule
+          <select name="scheduleKind" id="cron-kind" @change=${t=>(this.scheduleKind=t.target.value,this.requestUpdate())}>
+            <option value="every">every N minutes</option><option value="cron">cron expression</option><option value="at">once, at a time</option>
+          </select></label>
+        ${this.scheduleKind==="every"?a`<label>Minutes <input name="every" id="cron-every" type="number" min="0.1" step="any" value="60"></label>`:l}
+        ${this.scheduleKind==="cron"?a`<label>Expression <input name="expr" id="cron-expr" placeholder="0 7 * * *"></label><label>Time zone <input name="tz" id="cron-tz" placeholder="Europe/Berlin"></label>`:l}
+        ${this.scheduleKind==="at"?a`<label>At <input name="at" id="cron-at" type="datetime-local"></label>`:l}
+        <label>Does
+          <select name="payloadKind" id="cron-payload">
+            <option value="systemEvent">system event in the main session</option><option value="agentTurn">agent turn in its own session</option>
+          </select></label>
+        <label>Text <input name="text" id="cron-text" required></label>
+        <label>Wake <select name="wakeMode" id="cron-wake"><option value="next-heartbeat">at the next heartbeat</option><option value="now">now</option></select></label>
+        <div><button id="cron-add-submit" type="submit" class="primary">Add job</button></div>
+        ${this.formError?a`<p class="error" role="alert">${this.formError}</p>`:l}
+        ${this.errorLine("cron-add")}
+      </form>
+    </section>`}};customElements.define("cb-cron",V);var F=class extends u{constructor(){super(...arguments);this.items=[];this.resolved=[];this.busy=new Set;this.onCount=()=>{}}connectedCallback(){super.connectedCallback(),this.clock=setInterval(()=>this.expire(),1e3)}disconnectedCallback(){super.disconnectedCallback(),clearInterval(this.clock)}expire(){let e=Date.now(),t=this.items.length;this.items=this.items.filter(i=>!i.expiresAtMs||i.expiresAtMs>e),this.items.length!==t&&this.onCount(this.items.length),this.items.length&&this.requestUpdate()}onEvent(e){let t=e.payload;if(e.event==="exec.approval.requested"&&t?.id)this.items.some(i=>i.id===t.id)||(this.items=[...this.items,t]);else if(e.event==="exec.approval.resolved"&&t?.id){let i=this.items.find(r=>r.id===t.id);this.items=this.items.filter(r=>r.id!==t.id),i&&this.remember(i,t.decision,t.resolvedBy)}else return;this.onCount(this.items.length),this.requestUpdate()}remember(e,t,i){this.resolved.some(r=>r.id===e.id)||(this.resolved=[{id:e.id,command:e.request?.command,decision:t,by:i},...this.resolved].slice(0,20))}async resolve(e,t){this.busy.add(e),this.requestUpdate();let i=await this.call("approvals","exec.approval.resolve",{id:e,decision:t});if(this.busy.delete(e),i){let r=this.items.find(o=>o.id===e);this.items=this.items.filter(o=>o.id!==e),r&&this.remember(r,t,"you"),this.onCount(this.items.length)}this.requestUpdate()}render(){let e=Date.now();return a`<section id="approvals-card" class="card" aria-labelledby="approvals-title">
+      <h2 id="approvals-title">Exec approvals <span id="approvals-count" class="count">${this.items.length}</span></h2>
+      ${this.errorLine("approvals")}
+      <p class="muted" ?hidden=${this.items.length>0}>No command is waiting for approval. Prompts appear here live.</p>
+      <ul id="approvals" class="pending">
+        ${this.items.map(t=>{let i=t.request??{},r=this.busy.has(t.id),o=t.expiresAtMs?Math.max(0,Math.round((t.expiresAtMs-e)/1e3)):null;return a`<li class="pending-item approval" data-approval-id=${t.id}>
+            <div class="grow">
+              <code class="cmd">${i.command}</code>
+              <div class="sub">${[i.host&&`on ${i.host}`,i.cwd&&`in ${i.cwd}`,i.agentId&&`agent ${i.agentId}`,i.sessionKey,i.security&&`security ${i.security}`].filter(Boolean).join(" · ")}</div>
+              ${o!=null?a`<div class="sub">expires in ${o}s</div>`:l}
+            </div>
+            <div class="btns" role="group" aria-label="Answer for ${i.command}">
+              <button class="primary allow-once" ?disabled=${r} @click=${()=>this.resolve(t.id,"allow-once")}>Allow once</button>
+              <button class="allow-always" ?disabled=${r} @click=${()=>this.resolve(t.id,"allow-always")}>Always allow</button>
+              <button class="danger deny" ?disabled=${r} @click=${()=>this.resolve(t.id,"deny")}>Deny</button>
+            </div>
+          </li>`})}
+      </ul>
+      ${this.resolved.length?a`<h3>Recently answered</h3>
+            <ul id="approvals-done" class="plain">
+              ${this.resolved.map(t=>a`<li data-approval-id=${t.id}><code>${t.command}</code> — ${t.decision}${t.by?` (by ${t.by})`:""}</li>`)}
+            </ul>`:l}
+    </section>`}};customElements.define("cb-approvals",F);var pe=null;function pt(n){pe=n}var K=class extends u{constructor(){super(...arguments);this.snap=null;this.raw="";this.dirty=!1;this.notice="";this.issues=[]}connected(){this.active&&!this.dirty&&this.load()}shown(){this.dirty||this.load()}async load(){let e=await this.call("config","config.get");e&&(this.snap=e,this.raw=e.raw??"",this.dirty=!1,this.issues=e.issues??[],this.errors.delete("config-save"),this.requestUpdate())}async save(e=this.raw){let t={raw:e};this.snap?.hash&&(t.baseHash=this.snap.hash);try{return await this.gw.request("config.set",t),this.setError("config-save",null),this.notice="Saved; the gateway reloads the config.",this.issues=[],await this.load(),!0}catch(i){let r=i.details;return this.issues=Array.isArray(r?.issues)?r.issues:[],this.setError("config-save",i),!1}}render(){let e=this.snap;return a`<section id="config-card" class="card" aria-labelledby="config-title">
+      <h2 id="config-title">Config <small class="mono muted">${e?.path??""}</small></h2>
+      ${this.errorLine("config")}
+      ${e?a`<p class="sub">${e.exists?"":"The file does not exist yet. "}${e.valid?"valid":"invalid"}${this.dirty?" · unsaved changes":""}</p>`:l}
+      <div id="config-form-slot">${pe&&e?pe({config:e.config,schemaAvailable:this.gw.supports("config.schema"),apply:t=>this.save(t)}):l}</div>
+      <label for="config-raw">Raw file (JSON5)</label>
+      <textarea id="config-raw" class="mono code" rows="24" spellcheck="false" .value=${this.raw}
+        @input=${t=>(this.raw=t.target.value,this.dirty=!0,this.requestUpdate())}></textarea>
+      <div class="row">
+        <button id="config-save" class="primary" ?disabled=${!this.dirty} @click=${()=>this.save()}>Save</button>
+        <button id="config-reload" @click=${()=>this.load()}>${this.dirty?"Discard and reload":"Reload"}</button>
+      </div>
+      ${this.notice?a`<p class="muted" role="status">${this.notice}</p>`:l}
+      ${this.errorLine("config-save")}
+      ${this.issues.length?a`<ul id="config-issues" class="plain error">${this.issues.map(t=>a`<li><code>${t.path??""}</code> ${t.message??JSON.stringify(t)}</li>`)}</ul>`:l}
+    </section>`}};customElements.define("cb-config",K);var ut=200,j=class extends u{constructor(){super(...arguments);this.result="";this.resultOk=!0;this.events=[];this.filter="";this.showTicks=!1}onEvent(e){e.event==="tick"&&!this.showTicks||(this.events=[{at:Date.now(),ev:e},...this.events].slice(0,ut),this.active&&this.requestUpdate())}shown(){this.requestUpdate()}async invoke(e){e.preventDefault();let t=this.querySelector("#debug-method").value.trim(),i=this.querySelector("#debug-params").value.trim(),r={};try{i&&(r=JSON.parse(i))}catch(o){this.resultOk=!1,this.result=`params are not JSON: ${o.message}`,this.requestUpdate();return}try{let o=await this.gw.request(t,r);this.resultOk=!0,this.result=JSON.stringify(o,null,2)}catch(o){let d=o;this.resultOk=!1,this.result=JSON.stringify({code:d.code,message:d.message,details:d.details},null,2)}this.requestUpdate()}render(){let e=this.gw?.hello?.features?.methods??[],t=this.events.filter(i=>!this.filter||i.ev.event.includes(this.filter));return a`<section id="debug-call-card" class="card" aria-labelledby="debug-title">
+        <h2 id="debug-title">Call a method</h2>
+        <form id="debug-form" @submit=${this.invoke}>
+          <label>Method <input id="debug-method" list="debug-methods" value="health" autocomplete="off" spellcheck="false"></label>
+          <datalist id="debug-methods">${e.map(i=>a`<option value=${i}></option>`)}</datalist>
+          <label>Params (JSON) <textarea id="debug-params" class="mono" rows="4" spellcheck="false">{}</textarea></label>
+          <button id="debug-call" type="submit" class="primary">Call</button>
+        </form>
+        <pre id="debug-result" class="logs mono ${this.resultOk?"":"error"}" tabindex="0" aria-live="polite">${this.result}</pre>
+      </section>
+      <section id="debug-events-card" class="card" aria-labelledby="debug-events-title">
+        <h2 id="debug-events-title">Events <span class="count">${this.events.length}</span></h2>
+        <div class="row">
+          <label class="inline">Filter <input id="debug-filter" .value=${this.filter} @input=${i=>(this.filter=i.target.value,this.requestUpdate())}></label>
+          <label class="inline"><input type="checkbox" .checked=${this.showTicks} @change=${i=>this.showTicks=i.target.checked}> ticks</label>
+          <button class="ghost" @click=${()=>(this.events=[],this.requestUpdate())}>Clear</button>
+        </div>
+        <ol id="debug-events" class="logs mono plain" tabindex="0">
+          ${t.map(i=>a`<li><strong>${i.ev.event}</strong> <span class="sub">#${i.ev.seq??"-"} ${new Date(i.at).toLocaleTimeString()}</span> ${JSON.stringify(i.ev.payload)?.slice(0,400)}</li>`)}
+        </ol>
+      </section>`}};customElements.define("cb-debug",j);var ue="clawdbot.controlUi.auth",Fe="clawdbot.controlUi.instanceId",Ke="clawdbot.controlUi.theme",me=[{id:"overview",label:"Overview",make:()=>new O},{id:"chat",label:"Chat",make:()=>new H},{id:"sessions",label:"Sessions",make:()=>new D},{id:"cron",label:"Cron",make:()=>new V},{id:"approvals",label:"Approvals",make:()=>new F},{id:"config",label:"Config",make:()=>new K},{id:"logs",label:"Logs",make:()=>new P},{id:"debug",label:"Debug",make:()=>new j}];function je(){try{let n=JSON.parse(localStorage.getItem(ue)||"null");if(n&&typeof n=="object")return n}catch{}return null}function mt(){let n=localStorage.getItem(Fe);return n||(n=N(),localStorage.setItem(Fe,n)),n}function Be(){let n=location.hash.replace(/^#\/?/,"");return me.find(s=>s.id===n)?.id??"overview"}var B=class extends g{constructor(){super();this.views=new Map;this.route=Be();this.conn="idle";this.showLogin=!1;this.loginError="";this.banner="";this.serverInfo="";this.canvasUrl="";this.approvals=0;this.theme=localStorage.getItem(Ke)||"system";let e=window.__CLAWDBOT_CONTROL_UI_BASE_PATH__||"",t=`${location.protocol==="https:"?"wss":"ws"}://${location.host}${e}/`;this.gw=new Q(t,mt());for(let i of me){let r=i.make();r.gw=this.gw,r.id=`view-${i.id}`,r.classList.add("view"),this.views.set(i.id,r)}this.views.get("approvals").onCount=i=>{this.approvals=i,this.requestUpdate()},this.applyTheme(),this.wire()}createRenderRoot(){return this}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",()=>this.go(Be(),!1));let e=je();e?this.gw.start(e):this.showLogin=!0,this.setActive(),setInterval(()=>this.views.get(this.route)?.requestUpdate(),5e3)}wire(){let e=this.gw;e.addEventListener("state",t=>{let{state:i,reason:r}=t.detail;if(this.conn=i,document.body.dataset.conn=i,i==="disconnected"||i==="connecting"&&e.attempt>0?this.banner=`Disconnected from the gateway${r?` (${r})`:""}. Reconnecting…`:this.banner="",i==="unauthorized"&&(this.showLogin=!0,this.loginError=`The gateway refused the token: ${r||"unauthorized"}`),i!=="connected")for(let o of this.views.values())o.disconnected();this.requestUpdate()}),e.addEventListener("retry",t=>{let i=t.detail;this.banner=`Disconnected from the gateway. Reconnecting in ${(i.delay/1e3).toFixed(1)} s (attempt ${i.attempt})…`,this.requestUpdate()}),e.addEventListener("hello",t=>{let i=t.detail;this.showLogin=!1,this.loginError="";let r=i.server||{};this.serverInfo=`${r.host?r.host+" · ":""}${/^\d/.test(r.version||"")?"v":""}${r.version??""}${r.commit?" ("+r.commit.slice(0,7)+")":""}`,this.canvasUrl=i.canvasHostUrl?`${i.canvasHostUrl}/__clawdbot__/canvas/`:"";let o=i.snapshot||{};this.views.get("overview").applyHello(o),this.views.get("chat").setSession(o.sessionDefaults?.mainSessionKey||"main"),this.views.get("sessions").mainKey=o.sessionDefaults?.mainSessionKey||"",this.requestUpdate();for(let d of this.views.values())d.connected()}),e.addEventListener("gap",()=>{for(let t of this.views.values())t.connected()}),e.addEventListener("event",t=>{let i=t.detail;i.event==="shutdown"&&(this.banner=i.payload?.restartExpectedMs?"The gateway is restarting…":"The gateway is stopping…",this.requestUpdate());for(let r of this.views.values())r.onEvent(i)})}go(e,t=!0){t&&location.hash!==`#/${e}`&&(location.hash=`#/${e}`),this.route=e,this.setActive(),this.requestUpdate()}setActive(){for(let[e,t]of this.views){let i=e===this.route,r=t.active;t.active=i,t.hidden=!i,i&&!r&&this.gw.state==="connected"&&t.shown()}}applyTheme(){this.theme==="system"?delete document.documentElement.dataset.theme:document.documentElement.dataset.theme=this.theme}cycleTheme(){this.theme={system:"light",light:"dark",dark:"system"}[this.theme]||"system",localStorage.setItem(Ke,this.theme),this.applyTheme(),this.requestUpdate()}login(e){e.preventDefault();let t=this.querySelector("#token"),i=this.querySelector("#use-password"),r=t.value.trim(),o=r?i.checked?{password:r}:{token:r}:{};localStorage.setItem(ue,JSON.stringify(o)),t.value="",this.showLogin=!1,this.loginError="",this.requestUpdate(),this.gw.start(o)}logout(){localStorage.removeItem(ue),this.gw.stop(),this.showLogin=!0,this.requestUpdate()}updated(){this.showLogin&&this.querySelector("#token")?.focus()}render(){let e={idle:"not connected",connecting:"connecting…",connected:"connected",disconnected:"disconnected",unauthorized:"token rejected"}[this.conn],t=!this.showLogin&&this.gw.hello!=null;return a`
+      <a class="skip" href="#dash">Skip to content</a>
+      <header class="top">
+        <div class="brand"><span class="logo" aria-hidden="true"></span><span>Clawdbot</span> <small>control</small></div>
+        <span id="conn" class="pill" data-state=${this.conn} role="status">${e}</span>
+        <span id="server-info" class="muted">${this.serverInfo}</span>
+        <span class="spacer"></span>
+        <a id="canvas-link" class="link" target="_blank" rel="noopener" ?hidden=${!this.canvasUrl} href=${this.canvasUrl||l}>Canvas ↗</a>
+        <button id="theme" class="ghost" @click=${this.cycleTheme} aria-label="Theme: ${this.theme} (click to change)">${{system:"◐ auto",light:"☀ light",dark:"☾ dark"}[this.theme]??this.theme}</button>
+        <button id="logout" class="ghost" @click=${this.logout}>Change token</button>
+      </header>
+      <div id="banner" class="banner" role="status" ?hidden=${!this.banner}>
+        <span id="banner-text">${this.banner}</span>
+        <button id="reconnect-now" class="ghost" @click=${()=>{let i=je();i&&this.gw.start(i)}}>Retry now</button>
+      </div>
+      <section id="login" class="login" ?hidden=${!this.showLogin}>
+        <form id="login-form" class="card" @submit=${this.login}>
+          <h2>Connect to the gateway</h2>
+          <p class="muted">Enter the gateway token (<code>gateway.auth.token</code>). It is kept in this browser only. Leave it empty for a gateway without auth.</p>
+          <label>Gateway token <input id="token" type="password" autocomplete="current-password" spellcheck="false"></label>
+          <label class="inline"><input id="use-password" type="checkbox"> this is a password (<code>gateway.auth.password</code>)</label>
+          <button id="connect" type="submit" class="primary">Connect</button>
+          <p id="login-error" class="error" role="alert">${this.loginError}</p>
+        </form>
+      </section>
+      <nav class="tabs" aria-label="Views" ?hidden=${!t}>
+        ${me.map(i=>a`<a id="nav-${i.id}" href="#/${i.id}" aria-current=${i.id===this.route?"page":l}
+            @click=${r=>(r.preventDefault(),this.go(i.id))}>${i.label}${i.id==="approvals"&&this.approvals?a` <span id="approvals-badge" class="count alert" aria-label="${this.approvals} waiting">${this.approvals}</span>`:l}</a>`)}
+      </nav>
+      <main id="dash" tabindex="-1" ?hidden=${!t}>${[...this.views.values()]}</main>`}};customElements.define("cb-app",B);var gt=new B;document.body.append(gt);export{pt as registerConfigForm};
+/*! Bundled license information:
 
-function loadAuth() {
-  try {
-    const a = JSON.parse(localStorage.getItem(AUTH_KEY) || "null");
-    if (a && typeof a === "object") return a; // {} = a gateway without auth
-  } catch {}
-  return null;
-}
+@lit/reactive-element/css-tag.js:
+  (**
+   * @license
+   * Copyright 2019 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
 
-function instanceId() {
-  let id = localStorage.getItem(INSTANCE_KEY);
-  if (!id) {
-    id = uuid();
-    localStorage.setItem(INSTANCE_KEY, id);
-  }
-  return id;
-}
+@lit/reactive-element/reactive-element.js:
+lit-html/lit-html.js:
+lit-element/lit-element.js:
+  (**
+   * @license
+   * Copyright 2017 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
 
-const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${base || ""}/`;
-const gw = new Gateway({ url: wsUrl, instanceId: instanceId() });
-const chat = new ChatPanel(gw, $("chat-card"));
-
-const state = {
-  health: null,
-  healthVersion: 0,
-  presence: [],
-  presenceVersion: 0,
-  nodes: [],
-  pending: [],
-  logCursor: null,
-  logTimer: null,
-  logLines: [],
-};
-
-// ---- connection state and login ----
-
-function showLogin(message = "") {
-  $("login").hidden = false;
-  $("login-error").textContent = message;
-  $("token").focus();
-}
-
-$("login-form").addEventListener("submit", (e) => {
-  e.preventDefault();
-  const secret = $("token").value.trim();
-  const auth = !secret ? {} : $("use-password").checked ? { password: secret } : { token: secret };
-  localStorage.setItem(AUTH_KEY, JSON.stringify(auth));
-  $("token").value = "";
-  $("login").hidden = true;
-  gw.start(auth);
-});
-
-$("logout").addEventListener("click", () => {
-  localStorage.removeItem(AUTH_KEY);
-  gw.stop();
-  $("dash").hidden = true;
-  showLogin();
-});
-
-$("reconnect-now").addEventListener("click", () => {
-  const a = loadAuth();
-  if (a) gw.start(a);
-});
-
-gw.addEventListener("state", (e) => {
-  const { state: s, reason } = e.detail;
-  const pill = $("conn");
-  pill.dataset.state = s;
-  pill.textContent = { idle: "not connected", connecting: "connecting…", connected: "connected", disconnected: "disconnected", unauthorized: "token rejected" }[s] || s;
-  document.body.dataset.conn = s;
-  const banner = $("banner");
-  if (s === "disconnected" || (s === "connecting" && gw.attempt > 0)) {
-    banner.hidden = false;
-    $("banner-text").textContent = `Disconnected from the gateway${reason ? ` (${reason})` : ""}. Reconnecting…`;
-  } else {
-    banner.hidden = true;
-  }
-  if (s === "unauthorized") {
-    $("dash").hidden = true;
-    showLogin(`The gateway refused the token: ${reason || "unauthorized"}`);
-  }
-  if (s !== "connected") stopLogs();
-  chat.updateButtons();
-});
-
-gw.addEventListener("retry", (e) => {
-  $("banner-text").textContent = `Disconnected from the gateway. Reconnecting in ${(e.detail.delay / 1000).toFixed(1)} s (attempt ${e.detail.attempt})…`;
-});
-
-gw.addEventListener("hello", (e) => {
-  const h = e.detail;
-  $("login").hidden = true;
-  $("dash").hidden = false;
-  const srv = h.server || {};
-  $("server-info").textContent = `${srv.host ? srv.host + " · " : ""}${/^\d/.test(srv.version || "") ? "v" : ""}${srv.version}${srv.commit ? " (" + srv.commit.slice(0, 7) + ")" : ""}`;
-  const snap = h.snapshot || {};
-  state.healthVersion = 0;
-  state.presenceVersion = 0;
-  applyHealth(snap.health, snap.stateVersion?.health);
-  applyPresence(snap.presence, snap.stateVersion?.presence);
-  state.uptimeBase = { ms: snap.uptimeMs, at: Date.now() };
-  $("canvas-link").hidden = !h.canvasHostUrl;
-  if (h.canvasHostUrl) $("canvas-link").href = `${h.canvasHostUrl}/__clawdbot__/canvas/`;
-  chat.setSession(snap.sessionDefaults?.mainSessionKey || "main");
-  refreshAll();
-  chat.interrupted();
-  startLogs(true);
-});
-
-gw.addEventListener("gap", () => {
-  refreshAll();
-});
-
-gw.addEventListener("event", (e) => {
-  const { event, payload, stateVersion } = e.detail;
-  switch (event) {
-    case "health":
-      applyHealth(payload, stateVersion?.health);
-      break;
-    case "presence":
-      applyPresence(payload?.presence, stateVersion?.presence);
-      break;
-    case "node.pair.requested":
-      if (payload && !state.pending.some((p) => p.requestId === payload.requestId)) {
-        state.pending.unshift(payload);
-        renderPending();
-      }
-      break;
-    case "node.pair.resolved":
-      state.pending = state.pending.filter((p) => p.requestId !== payload?.requestId);
-      renderPending();
-      refreshNodes();
-      break;
-    case "chat":
-      chat.onEvent(payload);
-      break;
-    case "shutdown":
-      $("banner").hidden = false;
-      $("banner-text").textContent = payload?.restartExpectedMs ? "The gateway is restarting…" : "The gateway is stopping…";
-      break;
-  }
-});
-
-async function refreshAll() {
-  await Promise.allSettled([refreshHealth(), refreshPresence(), refreshNodes()]);
-}
-
-async function refreshHealth() {
-  try {
-    applyHealth(await gw.request("health", {}), null);
-  } catch (e) {
-    setError("health-error", e);
-  }
-}
-
-async function refreshPresence() {
-  try {
-    applyPresence(await gw.request("system-presence", {}), null);
-  } catch (e) {
-    setError("presence-error", e);
-  }
-}
-
-async function refreshNodes() {
-  try {
-    const [list, pairs] = await Promise.all([gw.request("node.list", {}), gw.request("node.pair.list", {})]);
-    state.nodes = list?.nodes || [];
-    state.pending = pairs?.pending || [];
-    const pairedIds = new Set(state.nodes.map((n) => n.nodeId));
-    for (const p of pairs?.paired || []) {
-      if (!pairedIds.has(p.nodeId)) state.nodes.push({ ...p, paired: true, connected: false });
-    }
-    setError("nodes-error", null);
-  } catch (e) {
-    setError("nodes-error", e);
-  }
-  renderNodes();
-  renderPending();
-}
-
-// setError shows a request failure next to its panel; "not available here" answers
-// (UNAVAILABLE) are shown as a quiet note rather than an alarm.
-function setError(id, e) {
-  const n = $(id);
-  if (!n) return;
-  n.textContent = e ? e.message : "";
-  n.classList.toggle("soft", !!e && e.code === ErrorCode.UNAVAILABLE);
-  n.hidden = !e;
-}
-
-// ---- health ----
-
-function applyHealth(h, version) {
-  if (!h || typeof h !== "object" || !("ok" in h)) return;
-  if (version != null) {
-    if (version < state.healthVersion) return;
-    state.healthVersion = version;
-  }
-  state.health = h;
-  setError("health-error", null);
-  renderHealth();
-}
-
-function renderHealth() {
-  const h = state.health;
-  const dl = $("health");
-  clear(dl);
-  if (!h) return;
-  const row = (k, v, cls) => dl.append(el("dt", {}, k), el("dd", { class: cls }, v));
-  row("Status", h.ok ? "healthy" : "degraded", h.ok ? "good" : "bad");
-  $("health-badge").textContent = h.ok ? "ok" : "degraded";
-  $("health-badge").dataset.ok = String(!!h.ok);
-  const up = h.uptimeMs ?? (state.uptimeBase ? state.uptimeBase.ms + (Date.now() - state.uptimeBase.at) : null);
-  row("Uptime", duration(up));
-  row("WhatsApp", h.web?.linked ? "linked" : "not linked", h.web?.linked ? "good" : "muted");
-  row("Telegram", h.telegram?.configured ? "configured" : "not configured", h.telegram?.configured ? "good" : "muted");
-  row("Sessions", String(h.sessions?.count ?? 0));
-  if (h.connections != null) row("Connections", String(h.connections));
-  row("Heartbeat", h.heartbeatSeconds ? `every ${h.heartbeatSeconds}s` : "off");
-  row("Checked", ago(h.ts));
-}
-
-// ---- presence ----
-
-function applyPresence(list, version) {
-  if (!Array.isArray(list)) return;
-  if (version != null) {
-    if (version < state.presenceVersion) return;
-    state.presenceVersion = version;
-  }
-  state.presence = list;
-  setError("presence-error", null);
-  renderPresence();
-}
-
-function renderPresence() {
-  const body = $("presence").querySelector("tbody");
-  clear(body);
-  $("presence-count").textContent = String(state.presence.length);
-  for (const p of state.presence) {
-    body.append(
-      el(
-        "tr",
-        { class: p.reason === "disconnect" ? "gone" : "" },
-        el("td", {}, el("strong", {}, p.host || p.instanceId || "—"), p.text ? el("div", { class: "sub" }, p.text) : null),
-        el("td", {}, p.mode || "—"),
-        el("td", {}, [p.platform, p.deviceFamily].filter(Boolean).join(" · ") || "—"),
-        el("td", {}, p.version || "—"),
-        el("td", {}, p.ip || "local"),
-        el("td", {}, p.reason || "—"),
-        el("td", { title: p.ts ? new Date(p.ts).toISOString() : "" }, ago(p.ts)),
-      ),
-    );
-  }
-}
-
-// ---- nodes ----
-
-function renderNodes() {
-  const body = $("nodes").querySelector("tbody");
-  clear(body);
-  $("nodes-empty").hidden = state.nodes.length > 0;
-  for (const n of state.nodes) {
-    body.append(
-      el(
-        "tr",
-        { dataset: { nodeId: n.nodeId } },
-        el("td", {}, el("strong", {}, n.displayName || n.nodeId), el("div", { class: "sub mono" }, n.nodeId)),
-        el("td", {}, [n.platform, n.version].filter(Boolean).join(" · ") || "—"),
-        el("td", {}, el("span", { class: `dot ${n.connected ? "on" : "off"}` }), n.connected ? "connected" : "offline"),
-        el("td", {}, n.paired ? "paired" : "unpaired"),
-        el("td", { class: "sub" }, (n.caps || []).join(", ") || "—"),
-      ),
-    );
-  }
-}
-
-function renderPending() {
-  const ul = $("pending");
-  clear(ul);
-  $("pending-count").textContent = String(state.pending.length);
-  $("pending-empty").hidden = state.pending.length > 0;
-  for (const p of state.pending) {
-    const err = el("div", { class: "note error", hidden: true });
-    const decide = async (method, btns) => {
-      btns.forEach((b) => (b.disabled = true));
-      try {
-        await gw.request(method, { requestId: p.requestId });
-        state.pending = state.pending.filter((x) => x.requestId !== p.requestId);
-        renderPending();
-        refreshNodes();
-      } catch (e) {
-        err.hidden = false;
-        err.textContent = e.message;
-        btns.forEach((b) => (b.disabled = false));
-      }
-    };
-    const approve = el("button", { class: "primary approve" }, "Approve");
-    const reject = el("button", { class: "danger reject" }, "Reject");
-    approve.addEventListener("click", () => decide("node.pair.approve", [approve, reject]));
-    reject.addEventListener("click", () => decide("node.pair.reject", [approve, reject]));
-    ul.append(
-      el(
-        "li",
-        { class: "pending-item", dataset: { requestId: p.requestId, nodeId: p.nodeId } },
-        el(
-          "div",
-          { class: "grow" },
-          el("strong", {}, p.displayName || p.nodeId),
-          p.isRepair ? el("span", { class: "tag" }, "repair") : null,
-          el("div", { class: "sub" }, [p.platform, p.version, p.remoteIp, ago(p.ts)].filter(Boolean).join(" · ")),
-          err,
-        ),
-        approve,
-        reject,
-      ),
-    );
-  }
-}
-
-// ---- logs ----
-
-function formatLine(line) {
-  try {
-    const o = JSON.parse(line);
-    if (o && typeof o === "object") {
-      const { time, level, msg, ...rest } = o;
-      const t = time ? new Date(time).toLocaleTimeString() : "";
-      const attrs = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-        .join(" ");
-      return { text: `${t} ${String(level || "").padEnd(5)} ${msg ?? ""}${attrs ? "  " + attrs : ""}`, level: String(level || "").toLowerCase() };
-    }
-  } catch {}
-  return { text: line, level: "" };
-}
-
-function stopLogs() {
-  clearTimeout(state.logTimer);
-  state.logTimer = null;
-}
-
-async function startLogs(reset) {
-  stopLogs();
-  if (reset) {
-    state.logCursor = null;
-    state.logLines = [];
-    clear($("logs"));
-  }
-  pollLogs();
-}
-
-async function pollLogs() {
-  if (gw.state !== "connected") return;
-  const params = { limit: 200, maxBytes: 250000 };
-  if (state.logCursor != null) params.cursor = state.logCursor;
-  try {
-    const r = await gw.request("logs.tail", params);
-    if (r.reset) clear($("logs"));
-    state.logCursor = r.cursor;
-    $("logs-file").textContent = r.file || "";
-    appendLogs(r.lines || []);
-    setError("logs-error", null);
-  } catch (e) {
-    setError("logs-error", e);
-    if (e.code !== ErrorCode.UNAVAILABLE || /no log file/.test(e.message)) return; // nothing to poll
-  }
-  if (gw.state === "connected") state.logTimer = setTimeout(pollLogs, LOG_POLL_MS);
-}
-
-function appendLogs(lines) {
-  if (!lines.length) return;
-  const pre = $("logs");
-  const frag = document.createDocumentFragment();
-  for (const line of lines) {
-    const f = formatLine(line);
-    frag.append(el("div", { class: `line ${f.level}` }, f.text));
-  }
-  pre.append(frag);
-  while (pre.childElementCount > LOG_MAX_LINES) pre.firstElementChild.remove();
-  if ($("logs-follow").checked) pre.scrollTop = pre.scrollHeight;
-}
-
-// Relative times age in place.
-setInterval(() => {
-  if (gw.state !== "connected") return;
-  renderPresence();
-  renderHealth();
-}, 5000);
-
-const saved = loadAuth();
-if (saved) gw.start(saved);
-else showLogin();
+lit-html/is-server.js:
+  (**
+   * @license
+   * Copyright 2022 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
+*/

@@ -1,15 +1,14 @@
-// Gateway protocol v3 client for the browser: handshake, requests, events with seq
-// tracking, tick watchdog, and reconnects with backoff. No dependencies but the
-// generated protocol constants (protocol.js, from schema/).
-
-import { ErrorCode } from "./protocol.js";
+// Gateway protocol v3 client for the browser: handshake (connect.challenge, then
+// connect), req/res with timeouts, events with seq tracking (a gap is reported so the
+// app refetches), a tick watchdog, and reconnects with jittered backoff.
+import { ErrorCode } from "../../gen/js/protocol.js";
 
 export const PROTOCOL = 3;
 export const CLIENT_ID = "clawdbot-control-ui";
-export const CLIENT_VERSION = "control-ui-1";
+export const CLIENT_VERSION = "control-ui-2";
 
-// uuid works in insecure contexts too (crypto.randomUUID needs a secure one).
-export function uuid() {
+/** uuid works in insecure contexts too (crypto.randomUUID needs a secure one). */
+export function uuid(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
@@ -17,8 +16,20 @@ export function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+export interface ErrorShape {
+  code?: string;
+  message?: string;
+  details?: unknown;
+  retryable?: boolean;
+  retryAfterMs?: number;
+}
+
 export class GatewayError extends Error {
-  constructor(shape) {
+  code: string;
+  details: unknown;
+  retryable: boolean;
+  retryAfterMs?: number;
+  constructor(shape?: ErrorShape) {
     super(shape?.message || "request failed");
     this.code = shape?.code || ErrorCode.UNAVAILABLE;
     this.details = shape?.details;
@@ -27,33 +38,64 @@ export class GatewayError extends Error {
   }
 }
 
+export type ConnState = "idle" | "connecting" | "connected" | "disconnected" | "unauthorized";
+
+export interface Auth {
+  token?: string;
+  password?: string;
+}
+
+export interface EventFrame {
+  event: string;
+  payload: any;
+  seq?: number;
+  stateVersion?: Record<string, number>;
+}
+
+export interface Hello {
+  server?: { version?: string; commit?: string; host?: string };
+  features?: { methods?: string[]; events?: string[] };
+  snapshot?: any;
+  policy?: { tickIntervalMs?: number };
+  canvasHostUrl?: string;
+}
+
 const BACKOFF_MIN_MS = 300;
 const BACKOFF_MAX_MS = 10000;
 const CHALLENGE_WAIT_MS = 750;
-const REQUEST_TIMEOUT_MS = 30000;
+export const REQUEST_TIMEOUT_MS = 30000;
 
-// States: idle → connecting → connected → disconnected (→ connecting …);
-// unauthorized stops reconnecting until start() is called with a new secret.
+interface Pending {
+  resolve: (v: any) => void;
+  reject: (e: GatewayError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * States: idle → connecting → connected → disconnected (→ connecting …); unauthorized
+ * stops reconnecting until start() is called with a new secret.
+ * Events dispatched: state, hello, event, gap, retry, frame (every frame, for debug).
+ */
 export class Gateway extends EventTarget {
-  constructor({ url, instanceId }) {
+  state: ConnState = "idle";
+  hello: Hello | null = null;
+  attempt = 0;
+  lastError = "";
+  private ws: WebSocket | null = null;
+  private pending = new Map<string, Pending>();
+  private auth: Auth | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private lastSeq: number | null = null;
+  private lastTick = 0;
+  private nextDelayHint = 0;
+  private stopped = false;
+
+  constructor(readonly url: string, readonly instanceId: string) {
     super();
-    this.url = url;
-    this.instanceId = instanceId;
-    this.state = "idle";
-    this.hello = null;
-    this.ws = null;
-    this.pending = new Map();
-    this.auth = null;
-    this.attempt = 0;
-    this.retryTimer = null;
-    this.watchdog = null;
-    this.lastSeq = null;
-    this.lastTick = 0;
-    this.nextDelayHint = 0;
-    this.lastError = "";
   }
 
-  start(auth) {
+  start(auth: Auth): void {
     this.auth = auth;
     this.stopped = false;
     this.attempt = 0;
@@ -63,25 +105,25 @@ export class Gateway extends EventTarget {
     else this.open();
   }
 
-  stop() {
+  stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     if (this.ws) this.ws.close(1000, "bye");
     this.setState("idle");
   }
 
-  setState(s, detail = {}) {
+  private setState(s: ConnState, detail: Record<string, unknown> = {}): void {
     this.state = s;
-    this.dispatchEvent(new CustomEvent("state", { detail: { state: s, ...detail } }));
+    this.emit("state", { state: s, ...detail });
   }
 
-  emit(name, detail) {
+  private emit(name: string, detail: unknown): void {
     this.dispatchEvent(new CustomEvent(name, { detail }));
   }
 
-  open() {
+  private open(): void {
     this.setState("connecting", { attempt: this.attempt });
-    let ws;
+    let ws: WebSocket;
     try {
       ws = new WebSocket(this.url);
     } catch (e) {
@@ -91,24 +133,24 @@ export class Gateway extends EventTarget {
     }
     this.ws = ws;
     let connectSent = false;
-    let challengeTimer = null;
+    let challengeTimer: ReturnType<typeof setTimeout> | undefined;
     const sendConnect = () => {
       if (connectSent || ws.readyState !== WebSocket.OPEN) return;
       connectSent = true;
       clearTimeout(challengeTimer);
-      this.connect(ws);
+      void this.connect(ws);
     };
     ws.onopen = () => {
       challengeTimer = setTimeout(sendConnect, CHALLENGE_WAIT_MS);
     };
-    ws.onmessage = (m) => {
-      let f;
+    ws.onmessage = (m: MessageEvent) => {
+      let f: any;
       try {
         f = JSON.parse(m.data);
       } catch {
         return;
       }
-      if (f.type === "event" && f.event === "connect.challenge") {
+      if (f?.type === "event" && f.event === "connect.challenge") {
         sendConnect();
         return;
       }
@@ -117,7 +159,7 @@ export class Gateway extends EventTarget {
     ws.onerror = () => {
       this.lastError = "connection error";
     };
-    ws.onclose = (ev) => {
+    ws.onclose = (ev: CloseEvent) => {
       clearTimeout(challengeTimer);
       if (this.ws !== ws) return;
       this.ws = null;
@@ -134,8 +176,8 @@ export class Gateway extends EventTarget {
     };
   }
 
-  async connect(ws) {
-    const params = {
+  private async connect(ws: WebSocket): Promise<void> {
+    const params: Record<string, unknown> = {
       minProtocol: PROTOCOL,
       maxProtocol: PROTOCOL,
       client: {
@@ -155,11 +197,11 @@ export class Gateway extends EventTarget {
     if (this.auth?.token) params.auth = { token: this.auth.token };
     if (this.auth?.password) params.auth = { password: this.auth.password };
     try {
-      const hello = await this.send(ws, "connect", params, REQUEST_TIMEOUT_MS);
+      const hello = (await this.send(ws, "connect", params, REQUEST_TIMEOUT_MS)) as Hello;
       this.hello = hello;
       this.attempt = 0;
       this.nextDelayHint = 0;
-      this.lastSeq = null; // seq restarts with every server instance
+      this.lastSeq = null; // seq restarts with every connection
       this.lastTick = Date.now();
       const tickMs = hello?.policy?.tickIntervalMs || 30000;
       clearInterval(this.watchdog);
@@ -168,7 +210,8 @@ export class Gateway extends EventTarget {
       }, 1000);
       this.setState("connected");
       this.emit("hello", hello);
-    } catch (e) {
+    } catch (err) {
+      const e = err as GatewayError;
       const msg = e.message || String(e);
       if (!e.retryable && /^unauthorized|device identity required|secure context/i.test(msg)) {
         this.lastError = msg;
@@ -182,7 +225,7 @@ export class Gateway extends EventTarget {
     }
   }
 
-  scheduleReconnect() {
+  private scheduleReconnect(): void {
     clearTimeout(this.retryTimer);
     const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
     const delay = Math.max(this.nextDelayHint, Math.round(exp * (0.5 + Math.random() / 2)));
@@ -192,8 +235,9 @@ export class Gateway extends EventTarget {
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
-  onFrame(f) {
-    if (f.type === "res") {
+  private onFrame(f: any): void {
+    this.emit("frame", f);
+    if (f?.type === "res") {
       const p = this.pending.get(f.id);
       if (!p) return;
       this.pending.delete(f.id);
@@ -202,7 +246,7 @@ export class Gateway extends EventTarget {
       else p.reject(new GatewayError(f.error));
       return;
     }
-    if (f.type !== "event") return;
+    if (f?.type !== "event") return;
     if (typeof f.seq === "number") {
       if (this.lastSeq !== null && f.seq > this.lastSeq + 1) {
         this.emit("gap", { expected: this.lastSeq + 1, received: f.seq });
@@ -213,10 +257,11 @@ export class Gateway extends EventTarget {
     if (f.event === "shutdown" && f.payload?.restartExpectedMs) {
       this.nextDelayHint = f.payload.restartExpectedMs;
     }
-    this.emit("event", { event: f.event, payload: f.payload, stateVersion: f.stateVersion, seq: f.seq });
+    const ev: EventFrame = { event: f.event, payload: f.payload, stateVersion: f.stateVersion, seq: f.seq };
+    this.emit("event", ev);
   }
 
-  send(ws, method, params, timeoutMs) {
+  private send(ws: WebSocket, method: string, params: unknown, timeoutMs: number): Promise<any> {
     return new Promise((resolve, reject) => {
       const id = uuid();
       const timer = setTimeout(() => {
@@ -228,11 +273,17 @@ export class Gateway extends EventTarget {
     });
   }
 
-  // request sends a method call on the current connection.
-  request(method, params = {}, timeoutMs = REQUEST_TIMEOUT_MS) {
+  /** request calls a method on the current connection. */
+  request<T = any>(method: string, params: unknown = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     if (this.state !== "connected" || !this.ws) {
       return Promise.reject(new GatewayError({ code: ErrorCode.UNAVAILABLE, message: "not connected", retryable: true }));
     }
     return this.send(this.ws, method, params, timeoutMs);
+  }
+
+  /** supports says whether hello-ok listed the method (true when the list is absent). */
+  supports(method: string): boolean {
+    const m = this.hello?.features?.methods;
+    return !Array.isArray(m) || m.includes(method);
   }
 }
