@@ -106,6 +106,11 @@ type Options struct {
 	DeliverTimeout    time.Duration // one delivery attempt (default 30 s)
 	// MaxHookSessions bounds the hook:* sessions (DefaultMaxHookSessions).
 	MaxHookSessions int
+	// Approvals resolves a pending exec approval for /approve (nil: the command
+	// answers that approvals are not available).
+	Approvals func(id, decision, resolvedBy string) error
+	// Version is reported by /status.
+	Version string
 
 	Now    func() time.Time
 	Logger *slog.Logger

@@ -14,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
 )
@@ -119,6 +120,10 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
+	}
+	if s.approvals != nil {
+		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
+		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
 	}
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
