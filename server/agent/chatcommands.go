@@ -31,7 +31,7 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 		return commands.State{}, err
 	}
 	st := commands.State{
-		Version: e.rt.opts.Version, Model: e.rt.modelConfig().Model,
+		Version: e.rt.opts.Version, Model: modelRef(e.rt.modelConfig()),
 		SessionKey: key, SessionID: ss.ID,
 		InputTokens: ss.InputTokens, OutputTokens: ss.OutputTokens, TotalTokens: ss.TotalTokens,
 		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.opts.MaxQueuePerSession},
@@ -94,4 +94,12 @@ func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key,
 		}
 	}
 	return true, res.Continue, nil
+}
+
+// modelRef is the model /status names: provider/model when known.
+func modelRef(mc *ModelConfig) string {
+	if mc.Ref != "" {
+		return mc.Ref
+	}
+	return mc.Model
 }

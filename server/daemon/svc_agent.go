@@ -115,7 +115,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	opts := agent.Options{
-		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model,
+		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
 		MainKey: mainKey, GlobalScope: global,
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
@@ -160,7 +160,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 // answering. Without a model every run fails with a clear error, while sessions and
 // history still work.
 func agentModel(s *services, f *config.File, cfg config.Agent, parts *engineParts) (agent.ModelConfig, error) {
-	mc := agent.ModelConfig{SystemPrompt: cfg.SystemPrompt, Timeout: cfg.Timeout}
+	mc := agent.ModelConfig{SystemPrompt: cfg.SystemPrompt, Timeout: cfg.Timeout, Ref: cfg.ModelRef}
 	switch cfg.Kind {
 	case config.BackendProvider:
 		e, err := buildEngine(s, f, cfg, parts)
