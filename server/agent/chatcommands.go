@@ -3,10 +3,12 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/commands"
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/providers"
 )
 
@@ -79,7 +81,15 @@ func (rt *Runtime) commandReply(runID, key, text string) {
 // inboundCommand runs an inbound channel message as a command; handled reports
 // whether it was one. The answer goes back to the chat it came from.
 func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key, ch, to string) (handled bool, cont string, err error) {
-	res, err := rt.Command(ctx, key, m.Text, !m.CommandsDenied, m.From)
+	text := m.Text
+	if m.Group && strings.HasPrefix(text, grouphistory.HistoryMarker) {
+		// A group message arrives after the unanswered messages before it; the command
+		// is the current message only.
+		if _, cur, ok := strings.Cut(text, "\n"+grouphistory.CurrentMarker+"\n"); ok {
+			text = cur
+		}
+	}
+	res, err := rt.Command(ctx, key, text, !m.CommandsDenied, m.From)
 	if err != nil || !res.Handled {
 		return false, "", err
 	}

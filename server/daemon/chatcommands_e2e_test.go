@@ -109,7 +109,7 @@ func TestChatCommandsOverTelegram(t *testing.T) {
 	bot := tgtest.New(t, tgtest.DefaultToken)
 	r := start(t, fmt.Sprintf(`{
   channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42"], groupPolicy: "open",
-    groups: {"-100": {requireMention: false}}}},
+    groups: {"-100": {requireMention: false}, "-200": {}}}},
   models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
   agents: {defaults: {model: {primary: "local/m"}}},
 }`, tgtest.DefaultToken, bot.URL(), model.srv.URL+"/v1"))
@@ -150,6 +150,15 @@ func TestChatCommandsOverTelegram(t *testing.T) {
 	if !strings.Contains(s[1].Text, "2 messages") {
 		t.Fatalf("group session reset by a member's /new: %q", s[1].Text)
 	}
+	if c := model.calls(); len(c) != 2 {
+		t.Fatalf("model calls: %q", c)
+	}
+
+	// A group that needs a mention: the unanswered message is kept as context, and a
+	// command after it is still recognised (the context is not part of the command).
+	bot.PushMessage(-200, tgtest.User{ID: 42, FirstName: "Ann"}, "just chatting")
+	bot.PushMessage(-200, tgtest.User{ID: 42, FirstName: "Ann"}, "/status")
+	waitFor(t, "the status in the mention group", func() bool { return strings.Contains(lastTo("-200"), "🧠 Model:") })
 	if c := model.calls(); len(c) != 2 {
 		t.Fatalf("model calls: %q", c)
 	}
