@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
@@ -97,6 +98,35 @@ func TestChatCommandsOverChatSend(t *testing.T) {
 	}
 	if n := len(model.requests()); n != 3 {
 		t.Fatalf("model asked %d times; want 3 (no follow-up after /stop)", n)
+	}
+
+	// /new with text: a fresh session, then the text goes to the model in it.
+	if st, txt := finalText(t, runChat(t, c, "r7", "/new fresh start", nil)); st != "final" || txt != "answer 3" {
+		t.Fatalf("/new with text: %s %q", st, txt)
+	}
+	c.MustOK("chat.history", map[string]any{"sessionKey": "main"}, &hist)
+	if len(hist.Messages) != 2 {
+		t.Fatalf("history after /new with text: %v", hist.Messages)
+	}
+
+	// /approve resolves a pending exec approval, as exec.approval.resolve does.
+	requester := r.client(t)
+	_, ch := requester.Request("exec.approval.request", map[string]any{"command": "echo hi", "timeoutMs": 60000})
+	var ev protocol.ExecApprovalRequestedEvent
+	if err := ev.UnmarshalJSON(c.NextEvent("exec.approval.requested").Payload); err != nil {
+		t.Fatal(err)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r8", "/approve "+ev.ID+" allow-once", nil)); st != "final" || !strings.Contains(txt, "allow-once") {
+		t.Fatalf("/approve: %s %q", st, txt)
+	}
+	if f := <-ch; !f.OK || !strings.Contains(string(f.Payload), `"decision":"allow-once"`) {
+		t.Fatalf("approval answered %s %+v", f.Payload, f.Error)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r9", "/approve "+ev.ID+" deny", nil)); st != "final" || !strings.Contains(txt, "not resolved") {
+		t.Fatalf("/approve of a resolved id: %s %q", st, txt)
+	}
+	if n := len(model.requests()); n != 4 {
+		t.Fatalf("model asked %d times; want 4", n)
 	}
 }
 
