@@ -320,3 +320,29 @@ func (r *Rules) decideGroup(m Message) Decision {
 	}
 	return Decision{Outcome: Deliver, Reason: "allowed"}
 }
+
+// CommandAuthorized reports whether the sender of a delivered message may run chat
+// commands (/new, /stop, …). In direct chats everyone admitted may; in groups, which
+// an open group policy opens to every member, only senders on an allow list (allowFrom,
+// the group's allowFrom or groupAllowFrom, or approved through pairing) may — unless
+// no list names anyone, which the original treats as "everyone is the owner".
+func (r *Rules) CommandAuthorized(m Message) bool {
+	if !m.Group {
+		return true
+	}
+	lists := [][]string{r.allow, r.groupAllow, r.normList(m.Approved)}
+	if g, ok := r.groups[m.GroupID]; ok && g.AllowFrom != nil {
+		lists = append(lists, r.normList(g.AllowFrom))
+	}
+	empty := true
+	for _, l := range lists {
+		if len(l) == 0 {
+			continue
+		}
+		empty = false
+		if r.matches(l, m.SenderIDs) {
+			return true
+		}
+	}
+	return empty
+}

@@ -141,3 +141,33 @@ func TestNormalize(t *testing.T) {
 		t.Fatal("normaliser not applied to both sides")
 	}
 }
+
+func TestCommandAuthorized(t *testing.T) {
+	g := func(m Message) Message { m.Group = true; m.GroupID = "g1"; return m }
+	cases := []struct {
+		name string
+		cfg  Config
+		msg  Message
+		want bool
+	}{
+		{"direct chat", Config{Account: Account{AllowFrom: []string{"+2"}}}, Message{SenderIDs: []string{"+1"}}, true},
+		{"open group, no lists: everyone", Config{Account: Account{GroupPolicy: GroupOpen}}, g(Message{SenderIDs: []string{"+1"}}), true},
+		{"open group, sender not on allowFrom", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}}}, g(Message{SenderIDs: []string{"+1"}}), false},
+		{"open group, sender on allowFrom", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+1"}}}, g(Message{SenderIDs: []string{"+1"}}), true},
+		{"groupAllowFrom", Config{Account: Account{AllowFrom: []string{"+2"}, GroupAllowFrom: []string{"+1"}}}, g(Message{SenderIDs: []string{"+1"}}), true},
+		{"star", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"*"}}}, g(Message{SenderIDs: []string{"+9"}}), true},
+		{"per-group allowFrom", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}, Groups: map[string]Group{"g1": {AllowFrom: []string{"+1"}}}}}, g(Message{SenderIDs: []string{"+1"}}), true},
+		{"approved", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}}}, g(Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := c.cfg.Rules("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.CommandAuthorized(c.msg); got != c.want {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}

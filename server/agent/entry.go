@@ -62,6 +62,11 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	if _, err := rt.opts.Store.SetRoute(ctx, key, sessions.Route{Channel: ch, To: to, AccountID: m.AccountID}, m.SenderName); err != nil {
 		return nil, fmt.Errorf("session route: %w", err)
 	}
+	if handled, cont, err := rt.inboundCommand(ctx, m, key, ch, to); err != nil || (handled && cont == "") {
+		return nil, err
+	} else if handled {
+		m.Text = cont
+	}
 	id := token.UUID()
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID

@@ -189,6 +189,21 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 	if len(p.Attachments) > 0 {
 		return nil, gateway.Invalid("attachments are not supported by this gateway")
 	}
+	if p.IdempotencyKey == "" {
+		return nil, gateway.Invalid("idempotencyKey required")
+	}
+	// Chat commands are answered by the gateway; operator clients may run them all.
+	res, err := h.rt.Command(ctx, key, p.Message, true, "operator:"+c.ID())
+	if err != nil {
+		return nil, gateway.Unavailable("%v", err)
+	}
+	if res.Handled && res.Continue == "" {
+		h.rt.commandReply(p.IdempotencyKey, key, res.Reply)
+		return &protocol.ChatSendResult{RunID: p.IdempotencyKey, Status: protocol.ChatSendResultStatusOk}, nil
+	}
+	if res.Handled {
+		p.Message = res.Continue
+	}
 	req := Request{RunID: p.IdempotencyKey, SessionKey: key, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver, BestEffort: true, Channel: ChannelLast, Source: "chat"}
 	if p.TimeoutMs != nil && *p.TimeoutMs > 0 {
 		req.Timeout = time.Duration(*p.TimeoutMs) * time.Millisecond

@@ -80,8 +80,10 @@ type Options struct {
 	// request's extra one. An error keeps the instructions alone and is logged.
 	Prompt func(ctx context.Context, sessionKey, instructions string) (string, error)
 	// Model is reported as the sessions default model ("" = unknown).
-	Model   string
-	MainKey string // the main session's key (default "main")
+	Model string
+	// ModelRef is provider/model as configured, named by /status ("" = Model).
+	ModelRef string
+	MainKey  string // the main session's key (default "main")
 	// GlobalScope puts inbound messages into the main session instead of one session per
 	// sender (session.scope = "global").
 	GlobalScope bool
@@ -106,6 +108,11 @@ type Options struct {
 	DeliverTimeout    time.Duration // one delivery attempt (default 30 s)
 	// MaxHookSessions bounds the hook:* sessions (DefaultMaxHookSessions).
 	MaxHookSessions int
+	// Approvals resolves a pending exec approval for /approve (nil: the command
+	// answers that approvals are not available).
+	Approvals func(id, decision, resolvedBy string) error
+	// Version is reported by /status.
+	Version string
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -259,6 +266,7 @@ type ModelConfig struct {
 	Backend      backend.Backend
 	Engine       *Engine // wins over Backend when set
 	Model        string  // reported as the sessions default model
+	Ref          string  // provider/model as configured (reported by /status; "" = Model)
 	SystemPrompt string
 	Timeout      time.Duration // default run deadline; <= 0 keeps the current one
 }
@@ -335,7 +343,7 @@ func New(o Options) (*Runtime, error) {
 		base: base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
 	}
-	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
+	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, Ref: o.ModelRef, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
 	return rt, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
 )
@@ -114,11 +115,15 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	opts := agent.Options{
-		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model,
+		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
 		MainKey: mainKey, GlobalScope: global,
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
+	}
+	if s.approvals != nil {
+		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
+		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
 	}
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
@@ -156,7 +161,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 // answering. Without a model every run fails with a clear error, while sessions and
 // history still work.
 func agentModel(s *services, f *config.File, cfg config.Agent, parts *engineParts) (agent.ModelConfig, error) {
-	mc := agent.ModelConfig{SystemPrompt: cfg.SystemPrompt, Timeout: cfg.Timeout}
+	mc := agent.ModelConfig{SystemPrompt: cfg.SystemPrompt, Timeout: cfg.Timeout, Ref: cfg.ModelRef}
 	switch cfg.Kind {
 	case config.BackendProvider:
 		e, err := buildEngine(s, f, cfg, parts)

@@ -44,6 +44,9 @@ type Message struct {
 	Text       string
 	Group      bool
 	Time       time.Time
+	// CommandsDenied: the sender may talk to the agent but not run chat commands
+	// (a group member admitted by an open group policy who is on no allow list).
+	CommandsDenied bool
 }
 
 // Inbound receives messages from allowed senders. It must not block for long: the

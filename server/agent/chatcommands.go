@@ -1,0 +1,115 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent/commands"
+	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// cmdEnv is the runtime as the chat commands' environment.
+type cmdEnv struct{ rt *Runtime }
+
+var _ commands.Env = cmdEnv{}
+
+func (e cmdEnv) ResetSession(ctx context.Context, key string) error {
+	_, err := e.rt.opts.Store.Reset(ctx, key)
+	return err
+}
+
+func (e cmdEnv) AbortSession(key string) int {
+	ids, _ := e.rt.Abort(key, "")
+	return len(ids)
+}
+
+func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, error) {
+	ss, err := e.rt.opts.Store.Ensure(ctx, key)
+	if err != nil {
+		return commands.State{}, err
+	}
+	st := commands.State{
+		Version: e.rt.opts.Version, Model: modelRef(e.rt.modelConfig()),
+		SessionKey: key, SessionID: ss.ID,
+		InputTokens: ss.InputTokens, OutputTokens: ss.OutputTokens, TotalTokens: ss.TotalTokens,
+		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.opts.MaxQueuePerSession},
+	}
+	if ss.UpdatedAt > 0 {
+		st.UpdatedAt = time.UnixMilli(ss.UpdatedAt)
+	}
+	e.rt.mu.Lock()
+	if l := e.rt.lanes[key]; l != nil {
+		st.Queue.Running = l.running != nil && !l.running.Finished()
+		st.Queue.Waiting = len(l.waiting)
+	}
+	e.rt.mu.Unlock()
+	return st, nil
+}
+
+func (e cmdEnv) ResolveApproval(id string, d commands.Decision, by string) error {
+	if e.rt.opts.Approvals == nil {
+		return commands.ErrNoApprovals
+	}
+	return e.rt.opts.Approvals(id, string(d), by)
+}
+
+// Command runs text as a chat command in the session when it is one (see package
+// commands). handled: the message must not start a run; cont, when not empty, is what
+// to run instead ("/new hello" runs "hello" in the fresh session).
+func (rt *Runtime) Command(ctx context.Context, key, text string, authorized bool, sender string) (res commands.Result, err error) {
+	res, err = commands.Handle(ctx, cmdEnv{rt}, commands.Input{SessionKey: key, Text: text, Authorized: authorized, SenderID: sender, Now: rt.opts.Now()})
+	if res.Ignored {
+		rt.log.Info("agent: chat command from an unauthorised sender ignored", "session", key, "from", sender)
+	}
+	return res, err
+}
+
+// commandReply answers a command run from chat.send: the answer is the final chat
+// event of runID (and a lifecycle start/end pair), so a client waiting for the run's
+// end sees it, without a model call and without a transcript entry.
+func (rt *Runtime) commandReply(runID, key, text string) {
+	r := &Run{ID: runID, SessionKey: key, rt: rt, laneKey: key}
+	now := rt.now()
+	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": now})
+	rt.emitEnd(r, Outcome{Status: StatusOK, Text: text, StartedAt: now, EndedAt: now})
+}
+
+// inboundCommand runs an inbound channel message as a command; handled reports
+// whether it was one. The answer goes back to the chat it came from.
+func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key, ch, to string) (handled bool, cont string, err error) {
+	text := m.Text
+	if m.Group && strings.HasPrefix(text, grouphistory.HistoryMarker) {
+		// A group message arrives after the unanswered messages before it; the command
+		// is the current message only.
+		if _, cur, ok := strings.Cut(text, "\n"+grouphistory.CurrentMarker+"\n"); ok {
+			text = cur
+		}
+	}
+	res, err := rt.Command(ctx, key, text, !m.CommandsDenied, m.From)
+	if err != nil || !res.Handled {
+		return false, "", err
+	}
+	if res.Reply != "" {
+		if rt.opts.Sender == nil {
+			return true, "", fmt.Errorf("command reply: no messaging providers are running")
+		}
+		sctx, cancel := context.WithTimeout(ctx, rt.opts.DeliverTimeout)
+		defer cancel()
+		if _, err := rt.opts.Sender.Send(sctx, ch, providers.Outbound{To: to, Text: res.Reply, AccountID: m.AccountID}); err != nil {
+			return true, "", fmt.Errorf("command reply to %s %s: %w", ch, to, err)
+		}
+	}
+	return true, res.Continue, nil
+}
+
+// modelRef is the model /status names: provider/model when known.
+func modelRef(mc *ModelConfig) string {
+	if mc.Ref != "" {
+		return mc.Ref
+	}
+	return mc.Model
+}

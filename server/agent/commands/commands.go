@@ -1,0 +1,331 @@
+// Package commands recognises and answers the chat commands the gateway handles
+// itself, on every surface (chat.send, WhatsApp, Telegram), without a model call:
+// /new, /reset, /status, /stop, /help, /think, /verbose, /model, /compact and
+// /approve. Anything else — also an unknown /foo — is not a command and goes to the
+// model as text, as in the original.
+//
+// The package knows nothing of the runtime: it parses, checks authorisation and
+// formats answers; the effects (reset, abort, status, approvals) come through Env.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Name is a recognised command.
+type Name string
+
+// The commands the gateway answers itself.
+const (
+	New     Name = "new"
+	Reset   Name = "reset"
+	Status  Name = "status"
+	Stop    Name = "stop"
+	Help    Name = "help"
+	Think   Name = "think"
+	Verbose Name = "verbose"
+	Model   Name = "model"
+	Compact Name = "compact"
+	Approve Name = "approve"
+)
+
+// aliases maps every accepted spelling to its command (the original's aliases:
+// /thinking and /t for /think, /v for /verbose).
+var aliases = map[string]Name{
+	"new": New, "reset": Reset, "status": Status, "stop": Stop, "help": Help,
+	"think": Think, "thinking": Think, "t": Think,
+	"verbose": Verbose, "v": Verbose,
+	"model": Model, "compact": Compact, "approve": Approve,
+}
+
+// MaxCommandBytes bounds the text inspected as a command: longer messages are never
+// commands (a pasted essay that starts with /new is not a reset).
+const MaxCommandBytes = 4096
+
+// Command is a parsed chat command.
+type Command struct {
+	Name Name
+	Args string // the rest of the message, trimmed ("" when none)
+}
+
+// Parse recognises a command: the message starts with "/" and a known name, followed
+// by the end, whitespace or ":" (the original accepts "/think: high"). A Telegram
+// "/status@MyBot" suffix is dropped. Matching of the name is case-insensitive.
+func Parse(text string) (Command, bool) {
+	t := strings.TrimSpace(text)
+	if len(t) < 2 || len(t) > MaxCommandBytes || t[0] != '/' {
+		return Command{}, false
+	}
+	end := 1
+	for end < len(t) && t[end] != ' ' && t[end] != '\t' && t[end] != '\n' && t[end] != '\r' && t[end] != ':' {
+		end++
+	}
+	word := strings.ToLower(t[1:end])
+	if at := strings.IndexByte(word, '@'); at >= 0 {
+		word = word[:at]
+	}
+	n, ok := aliases[word]
+	if !ok {
+		return Command{}, false
+	}
+	rest := t[end:]
+	rest = strings.TrimPrefix(rest, ":")
+	return Command{Name: n, Args: strings.TrimSpace(rest)}, true
+}
+
+// Decision is an exec approval decision, spelled as on the wire.
+type Decision string
+
+// The decisions /approve accepts.
+const (
+	AllowOnce   Decision = "allow-once"
+	AllowAlways Decision = "allow-always"
+	Deny        Decision = "deny"
+)
+
+// Queue is a session's run queue.
+type Queue struct {
+	Running bool // a run is executing
+	Waiting int  // runs queued behind it
+	Cap     int  // the per-session queue limit (negative: unbounded)
+}
+
+// State is what /status reports about a session.
+type State struct {
+	Version      string
+	Model        string // provider/model, "" unknown
+	SessionKey   string
+	SessionID    string
+	UpdatedAt    time.Time // zero: never used
+	InputTokens  int64
+	OutputTokens int64
+	TotalTokens  int64
+	Messages     int64
+	Queue        Queue
+}
+
+// Env is what commands act on: the runtime and the exec approvals.
+type Env interface {
+	// ResetSession starts a fresh transcript for the session.
+	ResetSession(ctx context.Context, key string) error
+	// AbortSession aborts the session's running and queued runs; it returns how many.
+	AbortSession(key string) int
+	// SessionState reports the session for /status.
+	SessionState(ctx context.Context, key string) (State, error)
+	// ResolveApproval resolves a pending exec approval; ErrNoApprovals when exec
+	// approvals are not available.
+	ResolveApproval(id string, d Decision, by string) error
+}
+
+// ErrNoApprovals is ResolveApproval's answer when the gateway has no exec approvals.
+var ErrNoApprovals = errors.New("exec approvals are not available")
+
+// Input is one incoming message.
+type Input struct {
+	SessionKey string
+	Text       string
+	// Authorized: the sender may run commands (operator clients always; channel
+	// senders on the allow list). Commands from others are ignored, not answered.
+	Authorized bool
+	SenderID   string // who ran it (logs, resolvedBy of /approve)
+	Now        time.Time
+}
+
+// Result is what became of a message.
+type Result struct {
+	// Handled: the message was a command and must not go to the model (unless
+	// Continue is set).
+	Handled bool
+	// Reply is the answer to send back on the surface ("" = say nothing: an
+	// unauthorised sender's command is dropped silently, as the original does).
+	Reply string
+	// Continue is text to run as a normal message after the command: "/new hello"
+	// resets and then sends "hello" into the fresh session.
+	Continue string
+	// Ignored: an unauthorised sender's command, dropped.
+	Ignored bool
+}
+
+// ThinkLevels are the thinking levels /think accepts.
+var ThinkLevels = []string{"off", "minimal", "low", "medium", "high", "xhigh"}
+
+// Handle runs the command in in.Text, if it is one. Not a command: Result{} and the
+// message goes to the model.
+func Handle(ctx context.Context, env Env, in Input) (Result, error) {
+	c, ok := Parse(in.Text)
+	if !ok {
+		return Result{}, nil
+	}
+	if !in.Authorized {
+		return Result{Handled: true, Ignored: true}, nil
+	}
+	reply := func(s string) (Result, error) { return Result{Handled: true, Reply: s}, nil }
+	switch c.Name {
+	case New, Reset:
+		if err := env.ResetSession(ctx, in.SessionKey); err != nil {
+			return Result{}, fmt.Errorf("/%s: %w", c.Name, err)
+		}
+		if c.Args != "" {
+			return Result{Handled: true, Continue: c.Args}, nil
+		}
+		return reply("✅ New session started.")
+	case Stop:
+		if n := env.AbortSession(in.SessionKey); n == 0 {
+			return reply("⚙️ Nothing to stop: no run is active in this session.")
+		}
+		return reply("⚙️ Agent was aborted.")
+	case Status:
+		st, err := env.SessionState(ctx, in.SessionKey)
+		if err != nil {
+			return Result{}, fmt.Errorf("/status: %w", err)
+		}
+		return reply(FormatStatus(st, in.Now))
+	case Help:
+		return reply(HelpText)
+	case Think:
+		if c.Args == "" {
+			return reply("🧠 Current thinking level: off. Options: " + strings.Join(ThinkLevels, ", ") + ".")
+		}
+		lvl := strings.ToLower(c.Args)
+		if !contains(ThinkLevels, lvl) {
+			return reply(fmt.Sprintf("Unrecognized thinking level %q. Valid levels: %s.", c.Args, strings.Join(ThinkLevels, ", ")))
+		}
+		return reply(notYet("thinking level"))
+	case Verbose:
+		if c.Args == "" {
+			return reply("Current verbose level: off. Options: on, full, off.")
+		}
+		lvl := strings.ToLower(c.Args)
+		if lvl != "on" && lvl != "off" && lvl != "full" {
+			return reply(fmt.Sprintf("Unrecognized verbose level %q. Valid levels: on, full, off.", c.Args))
+		}
+		return reply(notYet("verbose level"))
+	case Model:
+		if c.Args == "" {
+			st, err := env.SessionState(ctx, in.SessionKey)
+			if err != nil {
+				return Result{}, fmt.Errorf("/model: %w", err)
+			}
+			return reply("🧠 Current model: " + orUnknown(st.Model) + ". Changing it per session is not supported by this gateway yet.")
+		}
+		return reply(notYet("model"))
+	case Compact:
+		return reply("⚙️ /compact is not supported by this gateway yet: the transcript was not changed.")
+	case Approve:
+		return approve(env, c.Args, in.SenderID)
+	}
+	return Result{}, nil
+}
+
+func approve(env Env, args, by string) (Result, error) {
+	usage := "Usage: /approve <id> allow-once|allow-always|deny"
+	f := strings.Fields(args)
+	if len(f) != 2 {
+		return Result{Handled: true, Reply: usage}, nil
+	}
+	d := Decision(strings.ToLower(f[1]))
+	switch d {
+	case AllowOnce, AllowAlways, Deny:
+	case "allow", "once":
+		d = AllowOnce
+	case "always":
+		d = AllowAlways
+	case "reject", "block":
+		d = Deny
+	default:
+		return Result{Handled: true, Reply: usage}, nil
+	}
+	if by == "" {
+		by = "chat"
+	}
+	if err := env.ResolveApproval(f[0], d, by); err != nil {
+		return Result{Handled: true, Reply: fmt.Sprintf("❌ Approval %s not resolved: %v.", f[0], err)}, nil
+	}
+	return Result{Handled: true, Reply: fmt.Sprintf("✅ Exec approval %s: %s.", f[0], d)}, nil
+}
+
+func notYet(what string) string {
+	return "⚠️ Setting the " + what + " per session is not supported by this gateway yet; nothing was changed."
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// HelpText is the /help answer: the commands this gateway answers itself.
+const HelpText = "ℹ️ Help\n" +
+	"Shortcuts: /new reset | /stop abort the running reply | /status session status\n" +
+	"Options: /think <level> | /verbose on|full|off | /model <id> | /compact (not supported yet)\n" +
+	"Approvals: /approve <id> allow-once|allow-always|deny"
+
+// FormatStatus renders /status in the original's style: one line per topic, each
+// led by its emoji.
+func FormatStatus(st State, now time.Time) string {
+	lines := []string{}
+	v := "🦞 Clawdbot Gateway"
+	if st.Version != "" {
+		v += " " + st.Version
+	}
+	lines = append(lines, v)
+	lines = append(lines, "🧠 Model: "+orUnknown(st.Model))
+	lines = append(lines, fmt.Sprintf("🧮 Tokens: %s in / %s out", tokens(st.InputTokens), tokens(st.OutputTokens)))
+	lines = append(lines, fmt.Sprintf("📚 Context: %s tokens · %d messages · 🧹 Compactions: 0", tokens(st.TotalTokens), st.Messages))
+	sess := "🧵 Session: " + st.SessionKey
+	if !st.UpdatedAt.IsZero() {
+		sess += " • updated " + ago(now.Sub(st.UpdatedAt))
+	} else {
+		sess += " • no activity"
+	}
+	lines = append(lines, sess)
+	lines = append(lines, "⚙️ Think: off")
+	q := fmt.Sprintf("🪢 Queue: fifo (depth %d", st.Queue.Waiting)
+	if st.Queue.Running {
+		q = fmt.Sprintf("🪢 Queue: fifo (running · depth %d", st.Queue.Waiting)
+	}
+	if st.Queue.Cap >= 0 {
+		q += fmt.Sprintf(" · cap %d", st.Queue.Cap)
+	}
+	lines = append(lines, q+")")
+	return strings.Join(lines, "\n")
+}
+
+// tokens formats a token count as the original does: 1234 → 1.2k, 2500000 → 2.5m.
+func tokens(n int64) string {
+	switch {
+	case n >= 1_000_000:
+		return trimZero(fmt.Sprintf("%.1f", float64(n)/1e6)) + "m"
+	case n >= 1_000:
+		return trimZero(fmt.Sprintf("%.1f", float64(n)/1e3)) + "k"
+	}
+	return fmt.Sprint(n)
+}
+
+func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}

@@ -1,0 +1,147 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		in   string
+		ok   bool
+		name Name
+		args string
+	}{
+		{"/new", true, New, ""},
+		{"  /NEW  ", true, New, ""},
+		{"/new hello there", true, New, "hello there"},
+		{"/reset", true, Reset, ""},
+		{"/status", true, Status, ""},
+		{"/status@MyBot", true, Status, ""},
+		{"/stop", true, Stop, ""},
+		{"/help", true, Help, ""},
+		{"/think high", true, Think, "high"},
+		{"/think: high", true, Think, "high"},
+		{"/thinking low", true, Think, "low"},
+		{"/t off", true, Think, "off"},
+		{"/verbose on", true, Verbose, "on"},
+		{"/v off", true, Verbose, "off"},
+		{"/model openai/gpt-4o", true, Model, "openai/gpt-4o"},
+		{"/compact", true, Compact, ""},
+		{"/approve abc allow-once", true, Approve, "abc allow-once"},
+		{"/foo", false, "", ""},
+		{"/newish", false, "", ""},
+		{"new", false, "", ""},
+		{"hello /new", false, "", ""},
+		{"/", false, "", ""},
+		{"", false, "", ""},
+		{"/new " + strings.Repeat("x", MaxCommandBytes), false, "", ""},
+	}
+	for _, c := range cases {
+		got, ok := Parse(c.in)
+		if ok != c.ok || got.Name != c.name || got.Args != c.args {
+			t.Errorf("Parse(%q) = %+v, %v; want %s %q %v", c.in, got, ok, c.name, c.args, c.ok)
+		}
+	}
+}
+
+type fakeEnv struct {
+	resets   []string
+	aborted  int
+	abortKey string
+	state    State
+	resolved []string
+	apprErr  error
+}
+
+func (f *fakeEnv) ResetSession(ctx context.Context, key string) error {
+	f.resets = append(f.resets, key)
+	return nil
+}
+func (f *fakeEnv) AbortSession(key string) int { f.abortKey = key; return f.aborted }
+func (f *fakeEnv) SessionState(ctx context.Context, key string) (State, error) {
+	s := f.state
+	s.SessionKey = key
+	return s, nil
+}
+func (f *fakeEnv) ResolveApproval(id string, d Decision, by string) error {
+	if f.apprErr != nil {
+		return f.apprErr
+	}
+	f.resolved = append(f.resolved, id+"="+string(d)+"@"+by)
+	return nil
+}
+
+func TestHandle(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	cases := []struct {
+		name       string
+		text       string
+		authorized bool
+		env        fakeEnv
+		handled    bool
+		ignored    bool
+		reply      string // substring; "" = no reply expected
+		cont       string
+		resets     int
+		resolved   string
+	}{
+		{name: "plain text", text: "hello", authorized: true},
+		{name: "unknown command goes to the model", text: "/foo bar", authorized: true},
+		{name: "unauthorized new ignored", text: "/new", handled: true, ignored: true},
+		{name: "unauthorized status ignored", text: "/status", handled: true, ignored: true},
+		{name: "unauthorized unknown still goes to model", text: "/foo"},
+		{name: "new", text: "/new", authorized: true, handled: true, reply: "New session started", resets: 1},
+		{name: "reset with text continues", text: "/reset hi there", authorized: true, handled: true, cont: "hi there", resets: 1},
+		{name: "stop with a run", text: "/stop", authorized: true, env: fakeEnv{aborted: 1}, handled: true, reply: "Agent was aborted"},
+		{name: "stop idle", text: "/stop", authorized: true, handled: true, reply: "Nothing to stop"},
+		{name: "status", text: "/status", authorized: true, env: fakeEnv{state: State{Model: "openai/m1", InputTokens: 1200, OutputTokens: 34, Queue: Queue{Running: true, Waiting: 2, Cap: 8}}},
+			handled: true, reply: "🧠 Model: openai/m1\n🧮 Tokens: 1.2k in / 34 out"},
+		{name: "status queue", text: "/status", authorized: true, env: fakeEnv{state: State{Queue: Queue{Running: true, Waiting: 2, Cap: 8}}}, handled: true, reply: "🪢 Queue: fifo (running · depth 2 · cap 8)"},
+		{name: "help", text: "/help", authorized: true, handled: true, reply: "/approve <id>"},
+		{name: "think valid", text: "/think high", authorized: true, handled: true, reply: "not supported"},
+		{name: "think invalid", text: "/think turbo", authorized: true, handled: true, reply: "Unrecognized thinking level"},
+		{name: "verbose invalid", text: "/verbose loud", authorized: true, handled: true, reply: "Unrecognized verbose level"},
+		{name: "model", text: "/model x/y", authorized: true, handled: true, reply: "model per session is not supported"},
+		{name: "compact", text: "/compact", authorized: true, handled: true, reply: "not supported"},
+		{name: "approve", text: "/approve ab12 allow-always", authorized: true, handled: true, reply: "ab12: allow-always", resolved: "ab12=allow-always@+1555"},
+		{name: "approve alias", text: "/approve ab12 always", authorized: true, handled: true, reply: "allow-always", resolved: "ab12=allow-always@+1555"},
+		{name: "approve bad decision", text: "/approve ab12 maybe", authorized: true, handled: true, reply: "Usage: /approve"},
+		{name: "approve unknown id", text: "/approve zz deny", authorized: true, env: fakeEnv{apprErr: errors.New("unknown approval id")}, handled: true, reply: "not resolved: unknown approval id"},
+		{name: "approve unauthorized", text: "/approve ab12 deny", handled: true, ignored: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := c.env
+			res, err := Handle(context.Background(), &env, Input{SessionKey: "agent:main:main", Text: c.text, Authorized: c.authorized, SenderID: "+1555", Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Handled != c.handled || res.Ignored != c.ignored || res.Continue != c.cont {
+				t.Fatalf("result %+v", res)
+			}
+			if (c.reply == "") != (res.Reply == "") || !strings.Contains(res.Reply, c.reply) {
+				t.Fatalf("reply %q, want it to contain %q", res.Reply, c.reply)
+			}
+			if len(env.resets) != c.resets {
+				t.Fatalf("resets %v, want %d", env.resets, c.resets)
+			}
+			if got := strings.Join(env.resolved, ","); got != c.resolved {
+				t.Fatalf("resolved %q, want %q", got, c.resolved)
+			}
+		})
+	}
+}
+
+func TestFormatStatusTokensAndAge(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := FormatStatus(State{SessionKey: "k", TotalTokens: 2_500_000, UpdatedAt: now.Add(-5 * time.Minute), Queue: Queue{Cap: -1}}, now)
+	for _, want := range []string{"📚 Context: 2.5m tokens", "🧵 Session: k • updated 5m ago", "🪢 Queue: fifo (depth 0)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("status %q lacks %q", s, want)
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+)
+
+// finalText is the assistant text of the last chat event of evs.
+func finalText(t *testing.T, evs []*gatewaytest.Frame) (state, text string) {
+	t.Helper()
+	var p struct {
+		State   string
+		Message struct {
+			Content []struct{ Text string }
+		}
+	}
+	if err := json.Unmarshal(evs[len(evs)-1].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Message.Content {
+		text += c.Text
+	}
+	return p.State, text
+}
+
+// TestChatCommandsOverChatSend: through daemon.Run and chat.send, /status and /new are
+// answered by the gateway (the scripted model server sees no request), /new empties
+// the transcript, an unknown /foo goes to the model as text, and /stop aborts the
+// running turn.
+func TestChatCommandsOverChatSend(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		switch {
+		case bytes.Contains(body, []byte("run the long thing")) && !bytes.Contains(body, []byte("call_e")):
+			return fakeStep{calls: []fakeCall{{"call_e", "exec", `{"command":"sleep 60"}`}}}
+		case bytes.Contains(body, []byte("run the long thing")):
+			return fakeStep{text: "should not be asked"}
+		}
+		return fakeStep{text: fmt.Sprintf("answer %d", n)}
+	})
+	r := startHome(t, home, agentConfig(ws, model, nil), nil)
+	c := r.client(t)
+
+	if st, txt := finalText(t, runChat(t, c, "r1", "hello", nil)); st != "final" || txt != "answer 0" {
+		t.Fatalf("first turn: %s %q", st, txt)
+	}
+	st, txt := finalText(t, runChat(t, c, "r2", "/status", nil))
+	for _, want := range []string{"🧠 Model: fake/m1", "🧵 Session: agent:main:main", "🧮 Tokens:", "🪢 Queue: fifo ("} {
+		if st != "final" || !strings.Contains(txt, want) {
+			t.Fatalf("/status: %s %q lacks %q", st, txt, want)
+		}
+	}
+	if n := len(model.requests()); n != 1 {
+		t.Fatalf("/status reached the model: %d requests", n)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r3", "/new", nil)); st != "final" || !strings.Contains(txt, "New session started") {
+		t.Fatalf("/new: %s %q", st, txt)
+	}
+	if n := len(model.requests()); n != 1 {
+		t.Fatalf("/new reached the model: %d requests", n)
+	}
+	var hist struct{ Messages []map[string]any }
+	c.MustOK("chat.history", map[string]any{"sessionKey": "main"}, &hist)
+	if len(hist.Messages) != 0 {
+		t.Fatalf("history after /new: %v", hist.Messages)
+	}
+
+	// An unknown command is text for the model, in the fresh session.
+	if st, txt := finalText(t, runChat(t, c, "r4", "/foo bar", nil)); st != "final" || txt != "answer 1" {
+		t.Fatalf("/foo: %s %q", st, txt)
+	}
+	reqs := model.requests()
+	if len(reqs) != 2 || !bytes.Contains(reqs[1], []byte(`/foo bar`)) || bytes.Contains(reqs[1], []byte(`hello`)) {
+		t.Fatalf("/foo request: %d requests, last %s", len(reqs), reqs[len(reqs)-1])
+	}
+
+	// /stop aborts the running turn (its exec is running).
+	stopped := false
+	var stopRes struct{ Status string }
+	evs := runChat(t, c, "r5", "run the long thing", func(f *gatewaytest.Frame) {
+		if stopped || f.Event != "agent" || !bytes.Contains(f.Payload, []byte(`"stream":"tool"`)) || !bytes.Contains(f.Payload, []byte(`"phase":"start"`)) {
+			return
+		}
+		stopped = true
+		c.MustOK("chat.send", map[string]any{"sessionKey": "main", "message": "/stop", "idempotencyKey": "r6"}, &stopRes)
+	})
+	if st, _ := finalText(t, evs); st != "aborted" || stopRes.Status != "ok" {
+		t.Fatalf("/stop: run ended %s, /stop answered %q", st, stopRes.Status)
+	}
+	if n := len(model.requests()); n != 3 {
+		t.Fatalf("model asked %d times; want 3 (no follow-up after /stop)", n)
+	}
+
+	// /new with text: a fresh session, then the text goes to the model in it.
+	if st, txt := finalText(t, runChat(t, c, "r7", "/new fresh start", nil)); st != "final" || txt != "answer 3" {
+		t.Fatalf("/new with text: %s %q", st, txt)
+	}
+	c.MustOK("chat.history", map[string]any{"sessionKey": "main"}, &hist)
+	if len(hist.Messages) != 2 {
+		t.Fatalf("history after /new with text: %v", hist.Messages)
+	}
+
+	// /approve resolves a pending exec approval, as exec.approval.resolve does.
+	requester := r.client(t)
+	_, ch := requester.Request("exec.approval.request", map[string]any{"command": "echo hi", "timeoutMs": 60000})
+	var ev protocol.ExecApprovalRequestedEvent
+	if err := ev.UnmarshalJSON(c.NextEvent("exec.approval.requested").Payload); err != nil {
+		t.Fatal(err)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r8", "/approve "+ev.ID+" allow-once", nil)); st != "final" || !strings.Contains(txt, "allow-once") {
+		t.Fatalf("/approve: %s %q", st, txt)
+	}
+	if f := <-ch; !f.OK || !strings.Contains(string(f.Payload), `"decision":"allow-once"`) {
+		t.Fatalf("approval answered %s %+v", f.Payload, f.Error)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r9", "/approve "+ev.ID+" deny", nil)); st != "final" || !strings.Contains(txt, "not resolved") {
+		t.Fatalf("/approve of a resolved id: %s %q", st, txt)
+	}
+	if n := len(model.requests()); n != 4 {
+		t.Fatalf("model asked %d times; want 4", n)
+	}
+}
+
+// TestChatCommandsOverTelegram: an allowed sender's /status and /new are answered in
+// the chat without a model call; in an open group, /new from a member on no allow
+// list is ignored (no reply, no reset, no model call), while the owner's /status there
+// is answered.
+func TestChatCommandsOverTelegram(t *testing.T) {
+	model := newRecordingModel(t, func(prompt string) string { return "re: " + prompt })
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	r := start(t, fmt.Sprintf(`{
+  channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42"], groupPolicy: "open",
+    groups: {"-100": {requireMention: false}, "-200": {}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m"}}},
+}`, tgtest.DefaultToken, bot.URL(), model.srv.URL+"/v1"))
+	r.waitOutput(t, "agent runtime ready")
+
+	lastTo := func(chat string) string {
+		s := sentTo(bot, chat)
+		if len(s) == 0 {
+			return ""
+		}
+		return s[len(s)-1].Text
+	}
+	bot.PushUpdate(42, 42, "hello")
+	waitFor(t, "the model's reply", func() bool { return lastTo("42") == "re: hello" })
+	bot.PushUpdate(42, 42, "/status")
+	waitFor(t, "the status", func() bool { return strings.Contains(lastTo("42"), "🧠 Model: local/m") })
+	if got := lastTo("42"); !strings.Contains(got, "🧵 Session: ") {
+		t.Fatalf("status reply %q", got)
+	}
+	bot.PushUpdate(42, 42, "/new")
+	waitFor(t, "the reset", func() bool { return strings.Contains(lastTo("42"), "New session started") })
+	if c := model.calls(); len(c) != 1 {
+		t.Fatalf("model calls: %q", c)
+	}
+
+	// Group: the member's /new is ignored; the owner's /status after it is answered
+	// (so the /new was handled before it, in order).
+	bot.PushMessage(-100, tgtest.User{ID: 42, FirstName: "Ann"}, "group hello")
+	waitFor(t, "the group reply", func() bool { return lastTo("-100") == "re: group hello" })
+	bot.PushMessage(-100, tgtest.User{ID: 77, FirstName: "Bob"}, "/new")
+	bot.PushMessage(-100, tgtest.User{ID: 42, FirstName: "Ann"}, "/status")
+	waitFor(t, "the group status", func() bool { return strings.Contains(lastTo("-100"), "🧠 Model:") })
+	s := sentTo(bot, "-100")
+	if len(s) != 2 || strings.Contains(s[1].Text, "New session") {
+		t.Fatalf("group replies %+v", s)
+	}
+	// The group session was not reset: its status still counts the first exchange.
+	if !strings.Contains(s[1].Text, "2 messages") {
+		t.Fatalf("group session reset by a member's /new: %q", s[1].Text)
+	}
+	if c := model.calls(); len(c) != 2 {
+		t.Fatalf("model calls: %q", c)
+	}
+
+	// A group that needs a mention: the unanswered message is kept as context, and a
+	// command after it is still recognised (the context is not part of the command).
+	bot.PushMessage(-200, tgtest.User{ID: 42, FirstName: "Ann"}, "just chatting")
+	bot.PushMessage(-200, tgtest.User{ID: 42, FirstName: "Ann"}, "/status")
+	waitFor(t, "the status in the mention group", func() bool { return strings.Contains(lastTo("-200"), "🧠 Model:") })
+	if c := model.calls(); len(c) != 2 {
+		t.Fatalf("model calls: %q", c)
+	}
+}
