@@ -286,6 +286,19 @@ func decodeChatAbortParams(d *wire.Decoder, v int) (*ChatAbortParams, error) {
 	return x, nil
 }
 
+// decodeChatInjectParams decodes and validates the params of "chat.inject" for protocol v.
+func decodeChatInjectParams(d *wire.Decoder, v int) (*ChatInjectParams, error) {
+	x := new(ChatInjectParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("chat.inject", err)
+	}
+	return x, nil
+}
+
 // decodeSessionsListParams decodes and validates the params of "sessions.list" for protocol v.
 func decodeSessionsListParams(d *wire.Decoder, v int) (*SessionsListParams, error) {
 	x := new(SessionsListParams)
@@ -300,6 +313,24 @@ func decodeSessionsListParams(d *wire.Decoder, v int) (*SessionsListParams, erro
 	}
 	if err != nil {
 		return nil, errParams("sessions.list", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsPatchParams decodes and validates the params of "sessions.patch" for protocol v.
+func decodeSessionsPatchParams(d *wire.Decoder, v int) (*SessionsPatchParams, error) {
+	x := new(SessionsPatchParams)
+	var err error
+	if v == 2 {
+		err = decodeSessionsPatchParamsV2(d, nil, x)
+	} else {
+		err = x.DecodeJSON(d, nil)
+	}
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.patch", err)
 	}
 	return x, nil
 }
@@ -326,6 +357,45 @@ func decodeSessionsDeleteParams(d *wire.Decoder, v int) (*SessionsDeleteParams, 
 	}
 	if err != nil {
 		return nil, errParams("sessions.delete", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsCompactParams decodes and validates the params of "sessions.compact" for protocol v.
+func decodeSessionsCompactParams(d *wire.Decoder, v int) (*SessionsCompactParams, error) {
+	x := new(SessionsCompactParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.compact", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsPreviewParams decodes and validates the params of "sessions.preview" for protocol v.
+func decodeSessionsPreviewParams(d *wire.Decoder, v int) (*SessionsPreviewParams, error) {
+	x := new(SessionsPreviewParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.preview", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsResolveParams decodes and validates the params of "sessions.resolve" for protocol v.
+func decodeSessionsResolveParams(d *wire.Decoder, v int) (*SessionsResolveParams, error) {
+	x := new(SessionsResolveParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.resolve", err)
 	}
 	return x, nil
 }
@@ -1195,16 +1265,32 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "sessions.list":
+	case "chat.inject":
 		if methodTable[19].In(v) {
+			x, err := decodeChatInjectParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "sessions.list":
+		if methodTable[20].In(v) {
 			x, err := decodeSessionsListParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "sessions.patch":
+		if methodTable[21].In(v) {
+			x, err := decodeSessionsPatchParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "sessions.reset":
-		if methodTable[20].In(v) {
+		if methodTable[22].In(v) {
 			x, err := decodeSessionsResetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1212,15 +1298,39 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.delete":
-		if methodTable[21].In(v) {
+		if methodTable[23].In(v) {
 			x, err := decodeSessionsDeleteParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "sessions.compact":
+		if methodTable[24].In(v) {
+			x, err := decodeSessionsCompactParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "sessions.preview":
+		if methodTable[25].In(v) {
+			x, err := decodeSessionsPreviewParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "sessions.resolve":
+		if methodTable[26].In(v) {
+			x, err := decodeSessionsResolveParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "config.get":
-		if methodTable[22].In(v) {
+		if methodTable[27].In(v) {
 			x, err := decodeConfigGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1228,7 +1338,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.set":
-		if methodTable[23].In(v) {
+		if methodTable[28].In(v) {
 			x, err := decodeConfigSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1236,7 +1346,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.schema":
-		if methodTable[24].In(v) {
+		if methodTable[29].In(v) {
 			x, err := decodeConfigSchemaParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1244,7 +1354,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.patch":
-		if methodTable[25].In(v) {
+		if methodTable[30].In(v) {
 			x, err := decodeConfigPatchParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1252,7 +1362,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.apply":
-		if methodTable[26].In(v) {
+		if methodTable[31].In(v) {
 			x, err := decodeConfigApplyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1260,7 +1370,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.list":
-		if methodTable[27].In(v) {
+		if methodTable[32].In(v) {
 			x, err := decodeNodeListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1268,7 +1378,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.describe":
-		if methodTable[28].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeNodeDescribeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1276,7 +1386,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.rename":
-		if methodTable[29].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeNodeRenameParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1284,7 +1394,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke":
-		if methodTable[30].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodeInvokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1292,7 +1402,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke.result":
-		if methodTable[31].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodeInvokeResultParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1300,7 +1410,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.event":
-		if methodTable[32].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodeEventParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1308,7 +1418,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "talk.mode":
-		if methodTable[33].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeTalkModeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1316,7 +1426,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.request":
-		if methodTable[34].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1324,7 +1434,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[35].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1332,7 +1442,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[36].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1340,7 +1450,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[37].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1348,7 +1458,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[38].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1356,7 +1466,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[39].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1364,7 +1474,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[40].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1372,7 +1482,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[41].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1380,7 +1490,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[42].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1388,7 +1498,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[43].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1396,7 +1506,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.list":
-		if methodTable[44].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeCronListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1404,7 +1514,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.status":
-		if methodTable[45].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeCronStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1412,7 +1522,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.add":
-		if methodTable[46].In(v) {
+		if methodTable[51].In(v) {
 			x, err := decodeCronAddParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1420,7 +1530,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.update":
-		if methodTable[47].In(v) {
+		if methodTable[52].In(v) {
 			x, err := decodeCronUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1428,7 +1538,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.remove":
-		if methodTable[48].In(v) {
+		if methodTable[53].In(v) {
 			x, err := decodeCronRemoveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1436,7 +1546,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.run":
-		if methodTable[49].In(v) {
+		if methodTable[54].In(v) {
 			x, err := decodeCronRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1444,7 +1554,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.runs":
-		if methodTable[50].In(v) {
+		if methodTable[55].In(v) {
 			x, err := decodeCronRunsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1452,7 +1562,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "last-heartbeat":
-		if methodTable[51].In(v) {
+		if methodTable[56].In(v) {
 			x, err := decodeLastHeartbeatParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1460,7 +1570,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "set-heartbeats":
-		if methodTable[52].In(v) {
+		if methodTable[57].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1468,7 +1578,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.get":
-		if methodTable[53].In(v) {
+		if methodTable[58].In(v) {
 			x, err := decodeExecApprovalsGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1476,7 +1586,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.set":
-		if methodTable[54].In(v) {
+		if methodTable[59].In(v) {
 			x, err := decodeExecApprovalsSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1484,7 +1594,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.get":
-		if methodTable[55].In(v) {
+		if methodTable[60].In(v) {
 			x, err := decodeExecApprovalsNodeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1492,7 +1602,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.set":
-		if methodTable[56].In(v) {
+		if methodTable[61].In(v) {
 			x, err := decodeExecApprovalsNodeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1500,7 +1610,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.request":
-		if methodTable[57].In(v) {
+		if methodTable[62].In(v) {
 			x, err := decodeExecApprovalRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1508,7 +1618,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.resolve":
-		if methodTable[58].In(v) {
+		if methodTable[63].In(v) {
 			x, err := decodeExecApprovalResolveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1516,7 +1626,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agents.list":
-		if methodTable[59].In(v) {
+		if methodTable[64].In(v) {
 			x, err := decodeAgentsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1524,7 +1634,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent.identity.get":
-		if methodTable[60].In(v) {
+		if methodTable[65].In(v) {
 			x, err := decodeAgentIdentityGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1532,7 +1642,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "models.list":
-		if methodTable[61].In(v) {
+		if methodTable[66].In(v) {
 			x, err := decodeModelsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1540,7 +1650,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.status":
-		if methodTable[62].In(v) {
+		if methodTable[67].In(v) {
 			x, err := decodeSkillsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1548,7 +1658,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.update":
-		if methodTable[63].In(v) {
+		if methodTable[68].In(v) {
 			x, err := decodeSkillsUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1556,7 +1666,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.install":
-		if methodTable[64].In(v) {
+		if methodTable[69].In(v) {
 			x, err := decodeSkillsInstallParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1564,7 +1674,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.bins":
-		if methodTable[65].In(v) {
+		if methodTable[70].In(v) {
 			x, err := decodeSkillsBinsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1572,7 +1682,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.get":
-		if methodTable[66].In(v) {
+		if methodTable[71].In(v) {
 			x, err := decodeVoicewakeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1580,7 +1690,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.set":
-		if methodTable[67].In(v) {
+		if methodTable[72].In(v) {
 			x, err := decodeVoicewakeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1588,7 +1698,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "update.run":
-		if methodTable[68].In(v) {
+		if methodTable[73].In(v) {
 			x, err := decodeUpdateRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1596,7 +1706,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.status":
-		if methodTable[69].In(v) {
+		if methodTable[74].In(v) {
 			x, err := decodeTtsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1604,7 +1714,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.providers":
-		if methodTable[70].In(v) {
+		if methodTable[75].In(v) {
 			x, err := decodeTtsProvidersParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1612,7 +1722,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.enable":
-		if methodTable[71].In(v) {
+		if methodTable[76].In(v) {
 			x, err := decodeTtsEnableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1620,7 +1730,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.disable":
-		if methodTable[72].In(v) {
+		if methodTable[77].In(v) {
 			x, err := decodeTtsDisableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1628,7 +1738,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.convert":
-		if methodTable[73].In(v) {
+		if methodTable[78].In(v) {
 			x, err := decodeTtsConvertParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1636,7 +1746,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.setProvider":
-		if methodTable[74].In(v) {
+		if methodTable[79].In(v) {
 			x, err := decodeTtsSetProviderParams(d, v)
 			if err != nil {
 				return nil, err
