@@ -408,4 +408,3 @@ func (h *Handlers) ChatInject(ctx context.Context, c *gateway.Conn, p *protocol.
 	h.rt.broadcast(&protocol.ChatEvent{RunID: "inject-" + id, SessionKey: key, Seq: 0, State: protocol.ChatEventStateFinal, Message: body})
 	return &protocol.ChatInjectResult{Ok: true, MessageID: id}, nil
 }
-
