@@ -1,0 +1,175 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSessionControls: through daemon.Run and a real WebSocket, sessions.patch of the
+// model changes the model the fake provider is asked for on the next turn (and null
+// goes back to the default); a thinking level reaches an Anthropic-protocol model as
+// its thinking budget; bad values are refused; preview, resolve, compact and
+// chat.inject answer in the original's shapes.
+func TestSessionControls(t *testing.T) {
+	for _, api := range []string{"openai-completions", "anthropic-messages"} {
+		t.Run(api, func(t *testing.T) {
+			home := t.TempDir()
+			ws := filepath.Join(home, "ws")
+			if err := os.MkdirAll(ws, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			model := newFakeModel(t, api, func(n int, body []byte) fakeStep { return fakeStep{text: "answer " + string(rune('A'+n))} })
+			r := startHome(t, home, agentConfig(ws, model, nil), nil)
+			c := r.client(t)
+			modelOf := func(i int) (string, map[string]any) {
+				var req struct {
+					Model    string
+					Thinking map[string]any
+				}
+				if err := json.Unmarshal(model.requests()[i], &req); err != nil {
+					t.Fatal(err)
+				}
+				return req.Model, req.Thinking
+			}
+
+			runChat(t, c, "r1", "first", nil)
+			if m, th := modelOf(0); m != "m1" || th != nil {
+				t.Fatalf("default turn: model %q thinking %v", m, th)
+			}
+
+			var patched struct {
+				Ok    bool
+				Key   string
+				Path  string
+				Entry map[string]any
+			}
+			c.MustOK("sessions.patch", map[string]any{"key": "main", "model": "fake/m2", "thinkingLevel": "ultrathink", "label": "home",
+				"verboseLevel": "on", "reasoningLevel": "stream", "sendPolicy": "allow", "elevatedLevel": nil}, &patched)
+			if !patched.Ok || patched.Key != "agent:main:main" || patched.Entry["model"] != "fake/m2" || patched.Entry["thinkingLevel"] != "high" ||
+				patched.Entry["label"] != "home" || patched.Entry["verboseLevel"] != "on" || patched.Entry["reasoningLevel"] != "stream" || patched.Entry["sendPolicy"] != "allow" {
+				t.Fatalf("patch result %+v", patched)
+			}
+			runChat(t, c, "r2", "second", nil)
+			m, th := modelOf(1)
+			if m != "m2" {
+				t.Fatalf("after patch the model asked is %q, want m2", m)
+			}
+			if api == "anthropic-messages" && (th == nil || th["budget_tokens"] != float64(32768)) {
+				t.Fatalf("thinking not sent to the anthropic model: %v", th)
+			}
+
+			// Refusals: unknown provider, bad levels, unsupported controls; nothing changes.
+			for _, bad := range []map[string]any{
+				{"key": "main", "model": "nope/x"},
+				{"key": "main", "thinkingLevel": "enormous"},
+				{"key": "main", "reasoningLevel": "loud"},
+				{"key": "main", "sendPolicy": "maybe"},
+				{"key": "main", "execHost": "node"},
+				{"key": "main", "label": strings.Repeat("x", 65)},
+				{"key": "main", "model": 5},
+				{"key": "other", "label": "home"},
+			} {
+				if f := c.Call("sessions.patch", bad); f.OK || f.Error == nil || f.Error.Code != "INVALID_REQUEST" {
+					t.Errorf("patch %v: %s", bad, f.Raw)
+				}
+			}
+
+			// null clears: back to the default model and no thinking budget.
+			patched.Entry = nil
+			c.MustOK("sessions.patch", map[string]any{"key": "main", "model": nil, "thinkingLevel": nil, "label": nil}, &patched)
+			if _, ok := patched.Entry["model"]; ok || patched.Entry["thinkingLevel"] != nil || patched.Entry["label"] != nil || patched.Entry["verboseLevel"] != "on" {
+				t.Fatalf("cleared entry %v", patched.Entry)
+			}
+			runChat(t, c, "r3", "third", nil)
+			if m, th := modelOf(2); m != "m1" || th != nil {
+				t.Fatalf("after clearing: model %q thinking %v", m, th)
+			}
+
+			// sessions.list shows the controls.
+			var list struct{ Sessions []map[string]any }
+			c.MustOK("sessions.list", map[string]any{}, &list)
+			if len(list.Sessions) != 1 || list.Sessions[0]["verboseLevel"] != "on" || list.Sessions[0]["sendPolicy"] != "allow" {
+				t.Fatalf("list %v", list.Sessions)
+			}
+
+			// resolve by label, by transcript id, by key; errors.
+			c.MustOK("sessions.patch", map[string]any{"key": "main", "label": "home"}, nil)
+			var res struct{ Key string }
+			c.MustOK("sessions.resolve", map[string]any{"label": "home"}, &res)
+			if res.Key != "agent:main:main" {
+				t.Fatalf("resolve label: %v", res)
+			}
+			c.MustOK("sessions.resolve", map[string]any{"sessionId": patched.Entry["sessionId"]}, &res)
+			if res.Key != "agent:main:main" {
+				t.Fatalf("resolve id: %v", res)
+			}
+			c.MustOK("sessions.resolve", map[string]any{"key": "main"}, &res)
+			for _, bad := range []map[string]any{{}, {"key": "main", "label": "home"}, {"label": "away"}, {"key": "ghost"}} {
+				if f := c.Call("sessions.resolve", bad); f.OK {
+					t.Errorf("resolve %v succeeded", bad)
+				}
+			}
+
+			// chat.inject: stored, broadcast, shown by preview and history.
+			var inj struct {
+				Ok        bool
+				MessageID string
+			}
+			c.MustOK("chat.inject", map[string]any{"sessionKey": "main", "message": "Build finished.", "label": "ci"}, &inj)
+			if !inj.Ok || len(inj.MessageID) != 8 {
+				t.Fatalf("inject %+v", inj)
+			}
+			ev := c.NextEvent("chat")
+			if !bytes.Contains(ev.Payload, []byte(`"runId":"inject-`+inj.MessageID+`"`)) || !bytes.Contains(ev.Payload, []byte(`"stopReason":"injected"`)) {
+				t.Fatalf("inject event %s", ev.Payload)
+			}
+			if f := c.Call("chat.inject", map[string]any{"sessionKey": "ghost", "message": "x"}); f.OK {
+				t.Fatal("inject into a missing session succeeded")
+			}
+
+			var prev struct {
+				Previews []struct {
+					Key, Status string
+					Items       []struct{ Role, Text string }
+				}
+			}
+			c.MustOK("sessions.preview", map[string]any{"keys": []string{"main", "ghost"}, "limit": 2, "maxChars": 20}, &prev)
+			if len(prev.Previews) != 2 || prev.Previews[0].Status != "ok" || prev.Previews[1].Status != "missing" || len(prev.Previews[1].Items) != 0 {
+				t.Fatalf("preview %+v", prev)
+			}
+			items := prev.Previews[0].Items
+			if len(items) != 2 || items[0].Role != "assistant" || items[0].Text != "answer C" || items[1].Text != "[ci]\n\nBuild finis..." {
+				t.Fatalf("preview items %+v", items)
+			}
+
+			// compact: 3 turns (6 messages) + the note = 7; keep 3, then nothing to do.
+			var comp struct {
+				Ok, Compacted bool
+				Kept          *int
+				Reason        string
+			}
+			c.MustOK("sessions.compact", map[string]any{"key": "main", "maxLines": 3}, &comp)
+			if !comp.Compacted || comp.Kept == nil || *comp.Kept != 3 {
+				t.Fatalf("compact %+v", comp)
+			}
+			var hist struct{ Messages []map[string]any }
+			c.MustOK("chat.history", map[string]any{"sessionKey": "main"}, &hist)
+			if len(hist.Messages) != 3 || hist.Messages[2]["stopReason"] != "injected" {
+				t.Fatalf("history after compact %v", hist.Messages)
+			}
+			c.MustOK("sessions.compact", map[string]any{"key": "main", "maxLines": 3}, &comp)
+			if comp.Compacted || *comp.Kept != 3 {
+				t.Fatalf("compact again %+v", comp)
+			}
+			comp.Kept = nil
+			c.MustOK("sessions.compact", map[string]any{"key": "ghost"}, &comp)
+			if comp.Compacted || comp.Reason != "no sessionId" {
+				t.Fatalf("compact missing %+v", comp)
+			}
+		})
+	}
+}
