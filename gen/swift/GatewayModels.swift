@@ -133,6 +133,10 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Find a session's canonical key by key, transcript id or label (exactly one of them).
     /// params SessionsResolveParams; result SessionsResolveResult; protocols 3.
     case sessionsResolve = "sessions.resolve"
+    /// Token usage and cost of the model answers stored in the session transcripts over the last days, per
+    /// local day.
+    /// params UsageCostParams; result UsageCostResult; protocols 3.
+    case usageCost = "usage.cost"
     /// Read the config file. Secrets (gateway.auth.token/password, gateway.remote.token/password,
     /// telegram.botToken/webhookSecret, hooks.token) are redacted in raw and config. Clients that edit raw
     /// send the placeholders back unchanged (see config.set).
@@ -8654,6 +8658,152 @@ public enum UpdateSentinelPayloadStatus: String, Codable, Sendable, CaseIterable
     case ok = "ok"
     case error = "error"
     case skipped = "skipped"
+}
+
+/// How far back.
+public struct UsageCostParams: Codable, Sendable {
+    /// Days including today.
+    public let days: Int?
+
+    public init(
+        days: Int? = nil
+    ) {
+        self.days = days
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case days
+    }
+}
+
+/// The summary.
+public struct UsageCostResult: Codable, Sendable {
+    /// Days with usage, oldest first.
+    public let daily: [UsageCostResultDailyItem]
+    /// Days covered.
+    public let days: Int
+    /// All days.
+    public let totals: UsageCostResultTotals
+    /// When it was computed, ms since the epoch.
+    public let updatedAt: Int
+
+    public init(
+        daily: [UsageCostResultDailyItem],
+        days: Int,
+        totals: UsageCostResultTotals,
+        updatedAt: Int
+    ) {
+        self.daily = daily
+        self.days = days
+        self.totals = totals
+        self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case daily
+        case days
+        case totals
+        case updatedAt
+    }
+}
+
+/// One day's totals.
+public struct UsageCostResultDailyItem: Codable, Sendable {
+    /// Cache-read tokens.
+    public let cacheRead: Int
+    /// Cache-write tokens.
+    public let cacheWrite: Int
+    /// Local day, YYYY-MM-DD.
+    public let date: String
+    /// Input tokens.
+    public let input: Int
+    /// Model answers stored without any cost record.
+    public let missingCostEntries: Int
+    /// Output tokens.
+    public let output: Int
+    /// Cost in the configured currency (models.providers.*.models[].cost, per million tokens); 0 for models
+    /// without a configured cost.
+    public let totalCost: Double
+    /// All tokens.
+    public let totalTokens: Int
+
+    public init(
+        cacheRead: Int,
+        cacheWrite: Int,
+        date: String,
+        input: Int,
+        missingCostEntries: Int,
+        output: Int,
+        totalCost: Double,
+        totalTokens: Int
+    ) {
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
+        self.date = date
+        self.input = input
+        self.missingCostEntries = missingCostEntries
+        self.output = output
+        self.totalCost = totalCost
+        self.totalTokens = totalTokens
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cacheRead
+        case cacheWrite
+        case date
+        case input
+        case missingCostEntries
+        case output
+        case totalCost
+        case totalTokens
+    }
+}
+
+/// All days.
+public struct UsageCostResultTotals: Codable, Sendable {
+    /// Cache-read tokens.
+    public let cacheRead: Int
+    /// Cache-write tokens.
+    public let cacheWrite: Int
+    /// Input tokens.
+    public let input: Int
+    /// Model answers stored without any cost record.
+    public let missingCostEntries: Int
+    /// Output tokens.
+    public let output: Int
+    /// Cost in the configured currency (models.providers.*.models[].cost, per million tokens); 0 for models
+    /// without a configured cost.
+    public let totalCost: Double
+    /// All tokens.
+    public let totalTokens: Int
+
+    public init(
+        cacheRead: Int,
+        cacheWrite: Int,
+        input: Int,
+        missingCostEntries: Int,
+        output: Int,
+        totalCost: Double,
+        totalTokens: Int
+    ) {
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
+        self.input = input
+        self.missingCostEntries = missingCostEntries
+        self.output = output
+        self.totalCost = totalCost
+        self.totalTokens = totalTokens
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cacheRead
+        case cacheWrite
+        case input
+        case missingCostEntries
+        case output
+        case totalCost
+        case totalTokens
+    }
 }
 
 /// The wake words as stored.

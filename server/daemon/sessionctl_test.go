@@ -3,10 +3,12 @@ package daemon
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSessionControls: through daemon.Run and a real WebSocket, sessions.patch of the
@@ -171,5 +173,50 @@ func TestSessionControls(t *testing.T) {
 				t.Fatalf("compact missing %+v", comp)
 			}
 		})
+	}
+}
+
+// TestUsageCost: usage.cost sums the tokens the fake provider reported for each model
+// answer and prices them with the configured per-million costs; an injected note
+// (usage without a cost record) counts as a missing cost entry.
+func TestUsageCost(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	if err := os.MkdirAll(ws, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: "ok"} })
+	cfg := strings.Replace(agentConfig(ws, model, nil), "models: []}", `models: [{id: "m1", name: "M1", cost: {input: 2, output: 10}}]}`, 1)
+	if !strings.Contains(cfg, "cost:") {
+		t.Fatal("test config has no cost")
+	}
+	r := startHome(t, home, cfg, nil)
+	c := r.client(t)
+	day0 := time.Now().Format(time.DateOnly) // the runs may straddle midnight
+	runChat(t, c, "u1", "one", nil)
+	runChat(t, c, "u2", "two", nil)
+	c.MustOK("chat.inject", map[string]any{"sessionKey": "main", "message": "note"}, nil)
+
+	type totals struct {
+		Date                                                                  string
+		Input, Output, CacheRead, CacheWrite, TotalTokens, MissingCostEntries int64
+		TotalCost                                                             float64
+	}
+	var res struct {
+		Days   int64
+		Daily  []totals
+		Totals totals
+	}
+	c.MustOK("usage.cost", map[string]any{"days": 7}, &res)
+	want := 2 * (11*2.0 + 7*10.0) / 1e6
+	got := res.Totals
+	if res.Days != 7 || got.Input != 22 || got.Output != 14 || got.TotalTokens != 36 || got.MissingCostEntries != 1 || math.Abs(got.TotalCost-want) > 1e-12 {
+		t.Fatalf("totals %+v, want 22/14/36 tokens, cost %g, 1 missing", got, want)
+	}
+	if day1 := time.Now().Format(time.DateOnly); len(res.Daily) == 0 || (res.Daily[0].Date != day0 && res.Daily[0].Date != day1) || (day0 == day1 && (len(res.Daily) != 1 || res.Daily[0].TotalTokens != 36)) {
+		t.Fatalf("daily %+v", res.Daily)
+	}
+	if f := c.Call("usage.cost", map[string]any{"days": 0}); f.OK {
+		t.Fatal("days 0 accepted")
 	}
 }

@@ -809,3 +809,24 @@ func (s *Store) Compact(ctx context.Context, key string, keep int) (kept int64, 
 	})
 	return kept, compacted, err
 }
+
+// EachAssistant calls f for every assistant message stored at or after since (ms),
+// in every transcript still kept (current and archived), oldest first. usage.cost
+// sums the usage these messages carry.
+func (s *Store) EachAssistant(ctx context.Context, since int64, f func(m Message) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages WHERE role = 'assistant' AND ts >= ? ORDER BY seq`, since)
+	if err != nil {
+		return fmt.Errorf("sessions: scan assistant messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID, &m.Body); err != nil {
+			return fmt.Errorf("sessions: scan assistant messages: %w", err)
+		}
+		if err := f(m); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

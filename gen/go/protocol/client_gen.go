@@ -327,6 +327,18 @@ func (c Calls) SessionsResolve(ctx context.Context, p *SessionsResolveParams) (*
 	return r, nil
 }
 
+// UsageCost calls "usage.cost".
+func (c Calls) UsageCost(ctx context.Context, p *UsageCostParams) (*UsageCostResult, error) {
+	if p == nil {
+		p = &UsageCostParams{}
+	}
+	r := new(UsageCostResult)
+	if err := c.Caller.Call(ctx, "usage.cost", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // ConfigGet calls "config.get".
 func (c Calls) ConfigGet(ctx context.Context, p *ConfigGetParams) (*ConfigGetResult, error) {
 	if p == nil {

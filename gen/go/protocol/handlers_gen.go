@@ -233,6 +233,13 @@ type UpdateHandler[C any] interface {
 	UpdateRun(ctx context.Context, c C, p *UpdateRunParams) (*UpdateRunResult, error)
 }
 
+// UsageHandler serves the "usage" methods. C is the server's per-call context (connection, identity).
+// Hand an implementation to the Mux with SetUsage.
+type UsageHandler[C any] interface {
+	// UsageCost serves "usage.cost".
+	UsageCost(ctx context.Context, c C, p *UsageCostParams) (*UsageCostResult, error)
+}
+
 // VoicewakeHandler serves the "voicewake" methods. C is the server's per-call context (connection,
 // identity). Hand an implementation to the Mux with SetVoicewake.
 type VoicewakeHandler[C any] interface {
@@ -700,6 +707,16 @@ type UnimplementedUpdateHandler[C any] struct{}
 // UpdateRun answers "update.run": not implemented.
 func (UnimplementedUpdateHandler[C]) UpdateRun(context.Context, C, *UpdateRunParams) (*UpdateRunResult, error) {
 	return nil, errNotImplemented("update.run")
+}
+
+// UnimplementedUsageHandler answers every "usage" method with UNAVAILABLE "<method> is not implemented
+// by this gateway yet". The Mux uses it for a group that was never set; embed it in an implementation
+// that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedUsageHandler[C any] struct{}
+
+// UsageCost answers "usage.cost": not implemented.
+func (UnimplementedUsageHandler[C]) UsageCost(context.Context, C, *UsageCostParams) (*UsageCostResult, error) {
+	return nil, errNotImplemented("usage.cost")
 }
 
 // UnimplementedVoicewakeHandler answers every "voicewake" method with UNAVAILABLE "<method> is not

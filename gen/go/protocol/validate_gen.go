@@ -807,6 +807,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/update.run.json#/$defs/sentinelPayload":
 		var v UpdateSentinelPayload
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.cost.json#/$defs/params":
+		var v UsageCostParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.cost.json#/$defs/result":
+		var v UsageCostResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/voicewake.get.json#/$defs/params":
 		var v VoicewakeGetParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -1107,6 +1113,8 @@ func SchemaRefs() []string {
 		"methods/update.run.json#/$defs/result",
 		"methods/update.run.json#/$defs/revision",
 		"methods/update.run.json#/$defs/sentinelPayload",
+		"methods/usage.cost.json#/$defs/params",
+		"methods/usage.cost.json#/$defs/result",
 		"methods/voicewake.get.json#/$defs/params",
 		"methods/voicewake.get.json#/$defs/result",
 		"methods/voicewake.set.json#/$defs/params",
