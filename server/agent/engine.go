@@ -33,6 +33,9 @@ type Engine struct {
 	// chain that answers its runs: the named model, then the configured fallbacks.
 	// It returns the canonical provider/model reference. Nil: overrides are refused.
 	ModelFor func(ref string) (m llm.Streamer, canonical string, err error)
+	// Primary is the canonical provider/model reference of Model's first candidate: a
+	// session override naming it is stored as no override.
+	Primary string
 }
 
 // ThinkingBudget is the reasoning token budget a session's thinking level asks for.

@@ -152,7 +152,7 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 		if err != nil {
 			return nil, gateway.Invalid("invalid model: %s (%v)", model.val, err)
 		}
-		if ref == h.rt.modelConfig().Model {
+		if ref == e.Primary {
 			ref = "" // the default model is no override, as the original
 		}
 		model.val = ref

@@ -271,7 +271,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		c.Logger = s.log
 		return c, rf.String(), nil
 	}
-	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor}, nil
+	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String()}, nil
 }
 
 // providerSender is the message tool's way out: the providers' sender behind the send

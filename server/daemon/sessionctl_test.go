@@ -86,6 +86,14 @@ func TestSessionControls(t *testing.T) {
 			if _, ok := patched.Entry["model"]; ok || patched.Entry["thinkingLevel"] != nil || patched.Entry["label"] != nil || patched.Entry["verboseLevel"] != "on" {
 				t.Fatalf("cleared entry %v", patched.Entry)
 			}
+			// Naming the default model is no override.
+			for _, ref := range []string{"fake/m1", "m1"} {
+				patched.Entry = nil
+				c.MustOK("sessions.patch", map[string]any{"key": "main", "model": ref}, &patched)
+				if _, ok := patched.Entry["model"]; ok {
+					t.Fatalf("default model %q stored as an override: %v", ref, patched.Entry)
+				}
+			}
 			runChat(t, c, "r3", "third", nil)
 			if m, th := modelOf(2); m != "m1" || th != nil {
 				t.Fatalf("after clearing: model %q thinking %v", m, th)
