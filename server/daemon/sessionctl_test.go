@@ -99,6 +99,17 @@ func TestSessionControls(t *testing.T) {
 				t.Fatalf("after clearing: model %q thinking %v", m, th)
 			}
 
+			// sendPolicy deny refuses runs on the session; allow lets them through again.
+			c.MustOK("sessions.patch", map[string]any{"key": "main", "sendPolicy": "deny"}, nil)
+			if f := c.Call("chat.send", map[string]any{"sessionKey": "main", "message": "x", "idempotencyKey": "denied"}); f.OK || f.Error == nil ||
+				f.Error.Code != "INVALID_REQUEST" || f.Error.Message != "send blocked by session policy" {
+				t.Fatalf("chat.send on a denied session: %s", f.Raw)
+			}
+			if n := len(model.requests()); n != 3 {
+				t.Fatalf("denied run reached the model: %d requests", n)
+			}
+			c.MustOK("sessions.patch", map[string]any{"key": "main", "sendPolicy": "allow"}, nil)
+
 			// sessions.list shows the controls.
 			var list struct{ Sessions []map[string]any }
 			c.MustOK("sessions.list", map[string]any{}, &list)
