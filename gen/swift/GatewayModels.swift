@@ -104,9 +104,18 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// runId of another session → INVALID_REQUEST "runId does not match sessionKey".
     /// params ChatAbortParams; result ChatAbortResult; protocols 2, 3.
     case chatAbort = "chat.abort"
+    /// Append an assistant note to a session's transcript without a run, and tell chat clients (a final
+    /// chat event).
+    /// params ChatInjectParams; result ChatInjectResult; protocols 3.
+    case chatInject = "chat.inject"
     /// List sessions, most recently updated first.
     /// params SessionsListParams; result SessionsListResult; protocols 2, 3.
     case sessionsList = "sessions.list"
+    /// Change a session's label and controls (model, levels, send policy); absent fields are untouched,
+    /// null clears. Creates the session if missing. The next run of the session uses its model and thinking
+    /// level.
+    /// params SessionsPatchParams; result SessionsPatchResult; protocols 2, 3.
+    case sessionsPatch = "sessions.patch"
     /// Start a new transcript for a session: new sessionId; levels, model, policy and last route are kept.
     /// params SessionsResetParams; result SessionsResetResult; protocols 2, 3.
     case sessionsReset = "sessions.reset"
@@ -115,6 +124,19 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// within 15 s → UNAVAILABLE "Session <key> is still active; try again in a moment."
     /// params SessionsDeleteParams; result SessionsDeleteResult; protocols 2, 3.
     case sessionsDelete = "sessions.delete"
+    /// Trim a session's transcript to its newest messages (no summarisation); token counters are cleared.
+    /// params SessionsCompactParams; result SessionsCompactResult; protocols 2, 3.
+    case sessionsCompact = "sessions.compact"
+    /// The newest messages of several sessions, as short role/text items.
+    /// params SessionsPreviewParams; result SessionsPreviewResult; protocols 3.
+    case sessionsPreview = "sessions.preview"
+    /// Find a session's canonical key by key, transcript id or label (exactly one of them).
+    /// params SessionsResolveParams; result SessionsResolveResult; protocols 3.
+    case sessionsResolve = "sessions.resolve"
+    /// Token usage and cost of the model answers stored in the session transcripts over the last days, per
+    /// local day.
+    /// params UsageCostParams; result UsageCostResult; protocols 3.
+    case usageCost = "usage.cost"
     /// Read the config file. Secrets (gateway.auth.token/password, gateway.remote.token/password,
     /// telegram.botToken/webhookSecret, hooks.token) are redacted in raw and config. Clients that edit raw
     /// send the placeholders back unchanged (see config.set).
@@ -1198,6 +1220,53 @@ public struct ChatHistoryResult: Codable, Sendable {
         case sessionId
         case sessionKey
         case thinkingLevel
+    }
+}
+
+/// Where and what.
+public struct ChatInjectParams: Codable, Sendable {
+    /// Shown as a [label] line above the text.
+    public let label: String?
+    /// The note's text.
+    public let message: String
+    /// An existing session.
+    public let sessionKey: String
+
+    public init(
+        label: String? = nil,
+        message: String,
+        sessionKey: String
+    ) {
+        self.label = label
+        self.message = message
+        self.sessionKey = sessionKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case label
+        case message
+        case sessionKey
+    }
+}
+
+/// The stored note.
+public struct ChatInjectResult: Codable, Sendable {
+    /// Short id; the chat event's runId is inject-<messageId>.
+    public let messageId: String
+    /// Always true.
+    public let ok: Bool
+
+    public init(
+        messageId: String,
+        ok: Bool
+    ) {
+        self.messageId = messageId
+        self.ok = ok
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case messageId
+        case ok
     }
 }
 
@@ -6603,6 +6672,68 @@ public struct SessionStatus: Codable, Sendable {
     }
 }
 
+/// Which session and how much to keep.
+public struct SessionsCompactParams: Codable, Sendable {
+    /// Session key.
+    public let key: String
+    /// Transcript messages to keep.
+    public let maxLines: Int?
+
+    public init(
+        key: String,
+        maxLines: Int? = nil
+    ) {
+        self.key = key
+        self.maxLines = maxLines
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case key
+        case maxLines
+    }
+}
+
+/// What was done.
+public struct SessionsCompactResult: Codable, Sendable {
+    /// Where the removed messages went; this gateway deletes them, so it is never set.
+    public let archived: String?
+    /// Messages were removed.
+    public let compacted: Bool
+    /// Messages in the transcript now.
+    public let kept: Int?
+    /// Canonical key.
+    public let key: String
+    /// Always true.
+    public let ok: Bool
+    /// Why nothing was done: no sessionId (no such session).
+    public let reason: String?
+
+    public init(
+        archived: String? = nil,
+        compacted: Bool,
+        kept: Int? = nil,
+        key: String,
+        ok: Bool,
+        reason: String? = nil
+    ) {
+        self.archived = archived
+        self.compacted = compacted
+        self.kept = kept
+        self.key = key
+        self.ok = ok
+        self.reason = reason
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case archived
+        case compacted
+        case kept
+        case key
+        case ok
+        case reason
+    }
+}
+
 /// Which session.
 public struct SessionsDeleteParams: Codable, Sendable {
     /// Archive the transcripts too.
@@ -6751,6 +6882,235 @@ public struct SessionsListResult: Codable, Sendable {
     }
 }
 
+/// Which session and what to change (protocol 3).
+public struct SessionsPatchParams: Codable, Sendable {
+    /// Non-empty string or null. Not supported by this gateway: only null is accepted.
+    public let elevatedLevel: AnyCodable?
+    /// Non-empty string or null. Not supported by this gateway: only null is accepted.
+    public let execAsk: AnyCodable?
+    /// Non-empty string or null. Not supported by this gateway: only null is accepted.
+    public let execHost: AnyCodable?
+    /// Non-empty string or null. Not supported by this gateway: only null is accepted.
+    public let execNode: AnyCodable?
+    /// Non-empty string or null. Not supported by this gateway: only null is accepted.
+    public let execSecurity: AnyCodable?
+    /// mention, always or null. Not supported by this gateway: only null is accepted.
+    public let groupActivation: AnyCodable?
+    /// Session key; bare keys are canonicalised.
+    public let key: String
+    /// Non-empty string (at most 64 characters, unique among sessions) or null (clears).
+    public let label: AnyCodable?
+    /// Non-empty string or null: provider/model (or a model id of the primary's provider) from the
+    /// configured providers; null goes back to the configured default.
+    public let model: AnyCodable?
+    /// Non-empty string or null: on, off or stream; off or null clears.
+    public let reasoningLevel: AnyCodable?
+    /// off, tokens, full, on or null. Not supported by this gateway: only null and off are accepted.
+    public let responseUsage: AnyCodable?
+    /// allow, deny or null (clears).
+    public let sendPolicy: AnyCodable?
+    /// Non-empty string or null. Not supported by this gateway: only null is accepted.
+    public let spawnedBy: AnyCodable?
+    /// Non-empty string or null. off, minimal, low, medium, high or xhigh (aliases as the original: on,
+    /// think, max, …); off or null clears.
+    public let thinkingLevel: AnyCodable?
+    /// Non-empty string or null: on, full or off; null clears.
+    public let verboseLevel: AnyCodable?
+
+    public init(
+        elevatedLevel: AnyCodable? = nil,
+        execAsk: AnyCodable? = nil,
+        execHost: AnyCodable? = nil,
+        execNode: AnyCodable? = nil,
+        execSecurity: AnyCodable? = nil,
+        groupActivation: AnyCodable? = nil,
+        key: String,
+        label: AnyCodable? = nil,
+        model: AnyCodable? = nil,
+        reasoningLevel: AnyCodable? = nil,
+        responseUsage: AnyCodable? = nil,
+        sendPolicy: AnyCodable? = nil,
+        spawnedBy: AnyCodable? = nil,
+        thinkingLevel: AnyCodable? = nil,
+        verboseLevel: AnyCodable? = nil
+    ) {
+        self.elevatedLevel = elevatedLevel
+        self.execAsk = execAsk
+        self.execHost = execHost
+        self.execNode = execNode
+        self.execSecurity = execSecurity
+        self.groupActivation = groupActivation
+        self.key = key
+        self.label = label
+        self.model = model
+        self.reasoningLevel = reasoningLevel
+        self.responseUsage = responseUsage
+        self.sendPolicy = sendPolicy
+        self.spawnedBy = spawnedBy
+        self.thinkingLevel = thinkingLevel
+        self.verboseLevel = verboseLevel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case elevatedLevel
+        case execAsk
+        case execHost
+        case execNode
+        case execSecurity
+        case groupActivation
+        case key
+        case label
+        case model
+        case reasoningLevel
+        case responseUsage
+        case sendPolicy
+        case spawnedBy
+        case thinkingLevel
+        case verboseLevel
+    }
+}
+
+/// The patched entry.
+public struct SessionsPatchResult: Codable, Sendable {
+    public let entry: SessionEntry
+    /// Canonical key.
+    public let key: String
+    /// Always true.
+    public let ok: Bool
+    /// Session store path.
+    public let path: String
+
+    public init(
+        entry: SessionEntry,
+        key: String,
+        ok: Bool,
+        path: String
+    ) {
+        self.entry = entry
+        self.key = key
+        self.ok = ok
+        self.path = path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case entry
+        case key
+        case ok
+        case path
+    }
+}
+
+/// Which sessions.
+public struct SessionsPreviewParams: Codable, Sendable {
+    /// Session keys; only the first 64 are read.
+    public let keys: [String]
+    /// Items per session (at most 50).
+    public let limit: Int?
+    /// Characters per item (at most 2000); longer text ends in ...
+    public let maxChars: Int?
+
+    public init(
+        keys: [String],
+        limit: Int? = nil,
+        maxChars: Int? = nil
+    ) {
+        self.keys = keys
+        self.limit = limit
+        self.maxChars = maxChars
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case keys
+        case limit
+        case maxChars
+    }
+}
+
+/// One preview per key, in request order.
+public struct SessionsPreviewResult: Codable, Sendable {
+    /// Previews.
+    public let previews: [SessionsPreviewResultPreviewsItem]
+    /// When the previews were read.
+    public let ts: Int
+
+    public init(
+        previews: [SessionsPreviewResultPreviewsItem],
+        ts: Int
+    ) {
+        self.previews = previews
+        self.ts = ts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case previews
+        case ts
+    }
+}
+
+/// One session's preview.
+public struct SessionsPreviewResultPreviewsItem: Codable, Sendable {
+    /// Oldest first.
+    public let items: [SessionsPreviewResultPreviewsItemItemsItem]
+    /// The key as requested.
+    public let key: String
+    /// missing: no such session; empty: nothing to show.
+    public let status: SessionsPreviewResultPreviewsItemStatus
+
+    public init(
+        items: [SessionsPreviewResultPreviewsItemItemsItem],
+        key: String,
+        status: SessionsPreviewResultPreviewsItemStatus
+    ) {
+        self.items = items
+        self.key = key
+        self.status = status
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case items
+        case key
+        case status
+    }
+}
+
+/// One message.
+public struct SessionsPreviewResultPreviewsItemItemsItem: Codable, Sendable {
+    /// tool for tool calls and results.
+    public let role: SessionsPreviewResultPreviewsItemItemsItemRole
+    /// Trimmed text, or call <tool names> for a tool call.
+    public let text: String
+
+    public init(
+        role: SessionsPreviewResultPreviewsItemItemsItemRole,
+        text: String
+    ) {
+        self.role = role
+        self.text = text
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case role
+        case text
+    }
+}
+
+/// tool for tool calls and results.
+public enum SessionsPreviewResultPreviewsItemItemsItemRole: String, Codable, Sendable, CaseIterable {
+    case user = "user"
+    case assistant = "assistant"
+    case tool = "tool"
+    case system = "system"
+    case other = "other"
+}
+
+/// missing: no such session; empty: nothing to show.
+public enum SessionsPreviewResultPreviewsItemStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok"
+    case empty = "empty"
+    case missing = "missing"
+    case error = "error"
+}
+
 /// Which session.
 public struct SessionsResetParams: Codable, Sendable {
     /// Session key; bare keys are canonicalised.
@@ -6787,6 +7147,73 @@ public struct SessionsResetResult: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case entry
+        case key
+        case ok
+    }
+}
+
+/// What to look for.
+public struct SessionsResolveParams: Codable, Sendable {
+    /// Only this agent's sessions.
+    public let agentId: String?
+    /// Let the global session match.
+    public let includeGlobal: Bool?
+    /// Let the unknown session match.
+    public let includeUnknown: Bool?
+    /// A session key that must exist.
+    public let key: String?
+    /// A session label.
+    public let label: String?
+    /// A current transcript id (or a key).
+    public let sessionId: String?
+    /// Only subagent sessions of this parent; this gateway has none, so nothing matches.
+    public let spawnedBy: String?
+
+    public init(
+        agentId: String? = nil,
+        includeGlobal: Bool? = nil,
+        includeUnknown: Bool? = nil,
+        key: String? = nil,
+        label: String? = nil,
+        sessionId: String? = nil,
+        spawnedBy: String? = nil
+    ) {
+        self.agentId = agentId
+        self.includeGlobal = includeGlobal
+        self.includeUnknown = includeUnknown
+        self.key = key
+        self.label = label
+        self.sessionId = sessionId
+        self.spawnedBy = spawnedBy
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case agentId
+        case includeGlobal
+        case includeUnknown
+        case key
+        case label
+        case sessionId
+        case spawnedBy
+    }
+}
+
+/// The key.
+public struct SessionsResolveResult: Codable, Sendable {
+    /// Canonical key.
+    public let key: String
+    /// Always true.
+    public let ok: Bool
+
+    public init(
+        key: String,
+        ok: Bool
+    ) {
+        self.key = key
+        self.ok = ok
+    }
+
+    private enum CodingKeys: String, CodingKey {
         case key
         case ok
     }
@@ -8233,6 +8660,152 @@ public enum UpdateSentinelPayloadStatus: String, Codable, Sendable, CaseIterable
     case ok = "ok"
     case error = "error"
     case skipped = "skipped"
+}
+
+/// How far back.
+public struct UsageCostParams: Codable, Sendable {
+    /// Days including today.
+    public let days: Int?
+
+    public init(
+        days: Int? = nil
+    ) {
+        self.days = days
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case days
+    }
+}
+
+/// The summary.
+public struct UsageCostResult: Codable, Sendable {
+    /// Days with usage, oldest first.
+    public let daily: [UsageCostResultDailyItem]
+    /// Days covered.
+    public let days: Int
+    /// All days.
+    public let totals: UsageCostResultTotals
+    /// When it was computed, ms since the epoch.
+    public let updatedAt: Int
+
+    public init(
+        daily: [UsageCostResultDailyItem],
+        days: Int,
+        totals: UsageCostResultTotals,
+        updatedAt: Int
+    ) {
+        self.daily = daily
+        self.days = days
+        self.totals = totals
+        self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case daily
+        case days
+        case totals
+        case updatedAt
+    }
+}
+
+/// One day's totals.
+public struct UsageCostResultDailyItem: Codable, Sendable {
+    /// Cache-read tokens.
+    public let cacheRead: Int
+    /// Cache-write tokens.
+    public let cacheWrite: Int
+    /// Local day, YYYY-MM-DD.
+    public let date: String
+    /// Input tokens.
+    public let input: Int
+    /// Model answers stored without any cost record.
+    public let missingCostEntries: Int
+    /// Output tokens.
+    public let output: Int
+    /// Cost in the configured currency (models.providers.*.models[].cost, per million tokens); 0 for models
+    /// without a configured cost.
+    public let totalCost: Double
+    /// All tokens.
+    public let totalTokens: Int
+
+    public init(
+        cacheRead: Int,
+        cacheWrite: Int,
+        date: String,
+        input: Int,
+        missingCostEntries: Int,
+        output: Int,
+        totalCost: Double,
+        totalTokens: Int
+    ) {
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
+        self.date = date
+        self.input = input
+        self.missingCostEntries = missingCostEntries
+        self.output = output
+        self.totalCost = totalCost
+        self.totalTokens = totalTokens
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cacheRead
+        case cacheWrite
+        case date
+        case input
+        case missingCostEntries
+        case output
+        case totalCost
+        case totalTokens
+    }
+}
+
+/// All days.
+public struct UsageCostResultTotals: Codable, Sendable {
+    /// Cache-read tokens.
+    public let cacheRead: Int
+    /// Cache-write tokens.
+    public let cacheWrite: Int
+    /// Input tokens.
+    public let input: Int
+    /// Model answers stored without any cost record.
+    public let missingCostEntries: Int
+    /// Output tokens.
+    public let output: Int
+    /// Cost in the configured currency (models.providers.*.models[].cost, per million tokens); 0 for models
+    /// without a configured cost.
+    public let totalCost: Double
+    /// All tokens.
+    public let totalTokens: Int
+
+    public init(
+        cacheRead: Int,
+        cacheWrite: Int,
+        input: Int,
+        missingCostEntries: Int,
+        output: Int,
+        totalCost: Double,
+        totalTokens: Int
+    ) {
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
+        self.input = input
+        self.missingCostEntries = missingCostEntries
+        self.output = output
+        self.totalCost = totalCost
+        self.totalTokens = totalTokens
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cacheRead
+        case cacheWrite
+        case input
+        case missingCostEntries
+        case output
+        case totalCost
+        case totalTokens
+    }
 }
 
 /// The wake words as stored.

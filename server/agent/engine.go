@@ -29,6 +29,30 @@ type Engine struct {
 	// MaxTokens and Temperature go with every step (0 / nil = the model's defaults).
 	MaxTokens   int
 	Temperature *float64
+	// ModelFor resolves a session's model override (sessions.patch model) into the
+	// chain that answers its runs: the named model, then the configured fallbacks.
+	// It returns the canonical provider/model reference. Nil: overrides are refused.
+	ModelFor func(ref string) (m llm.Streamer, canonical string, err error)
+	// Primary is the canonical provider/model reference of Model's first candidate: a
+	// session override naming it is stored as no override.
+	Primary string
+}
+
+// ThinkingBudget is the reasoning token budget a session's thinking level asks for.
+// Providers with a budget control (Anthropic messages) get it; the others answer as
+// usual, and the level is only recorded.
+func ThinkingBudget(level string) int {
+	switch level {
+	case "minimal":
+		return 1024
+	case "low":
+		return 4096
+	case "medium":
+		return 10240
+	case "high", "xhigh":
+		return 32768
+	}
+	return 0
 }
 
 // RunInfo describes the run a tool set is built for.
@@ -221,6 +245,24 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	}
 	o := e.Loop
 	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
+	// The session's controls (sessions.patch) are read when the run starts, so a patch
+	// applies from the next run on.
+	var thinking int
+	if ss, err := rt.opts.Store.Get(ctx, r.laneKey); err == nil {
+		thinking = ThinkingBudget(ss.ThinkingLevel)
+		if ss.Model != "" {
+			if e.ModelFor == nil {
+				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
+			}
+			m, _, err := e.ModelFor(ss.Model)
+			if err != nil {
+				return loopResult{}, fmt.Errorf("agent: session model %q: %w", ss.Model, err)
+			}
+			o.Model = m
+		}
+	} else if !errors.Is(err, sessions.ErrNotFound) {
+		return loopResult{}, err
+	}
 	if o.Logger == nil {
 		o.Logger = rt.log
 	}
@@ -232,7 +274,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		return loopResult{}, err
 	}
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
-	in := loop.Input{RunID: r.ID, System: system, History: msgs, Prompt: prompt, MaxTokens: e.MaxTokens, Temperature: e.Temperature,
+	in := loop.Input{RunID: r.ID, System: system, History: msgs, Prompt: prompt, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
 		Transcript: &transcript{rt: rt, key: r.laneKey, run: r.ID}}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}

@@ -335,6 +335,10 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 		if ss.AbortedLastRun {
 			row.AbortedLastRun = new(true)
 		}
+		row.Model, row.ThinkingLevel, row.VerboseLevel, row.ReasoningLevel = wire.Opt(ss.Model), wire.Opt(ss.ThinkingLevel), wire.Opt(ss.VerboseLevel), wire.Opt(ss.ReasoningLevel)
+		if ss.SendPolicy != "" {
+			row.SendPolicy = new(protocol.SessionSendPolicy(ss.SendPolicy))
+		}
 		if p.IncludeLastMessage != nil && *p.IncludeLastMessage {
 			if m, ok, err := h.rt.Store().LastMessage(ctx, ss.Key); err == nil && ok {
 				row.LastMessagePreview = new(preview(m.Text, 120))
@@ -377,6 +381,13 @@ func entry(ss sessions.Session) protocol.SessionEntry {
 		LastProvider: wire.Opt(ss.LastChannel), LastChannel: wire.Opt(ss.LastChannel), LastTo: wire.Opt(ss.LastTo), LastAccountID: wire.Opt(ss.LastAccountID)}
 	if ss.AbortedLastRun {
 		e.AbortedLastRun = new(true)
+	}
+	e.Model, e.ThinkingLevel, e.VerboseLevel, e.ReasoningLevel = wire.Opt(ss.Model), wire.Opt(ss.ThinkingLevel), wire.Opt(ss.VerboseLevel), wire.Opt(ss.ReasoningLevel)
+	if ss.SendPolicy != "" {
+		e.SendPolicy = new(protocol.SessionSendPolicy(ss.SendPolicy))
+	}
+	if ss.InputTokens > 0 || ss.OutputTokens > 0 || ss.TotalTokens > 0 {
+		e.InputTokens, e.OutputTokens, e.TotalTokens = new(ss.InputTokens), new(ss.OutputTokens), new(ss.TotalTokens)
 	}
 	return e
 }

@@ -411,6 +411,15 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	if laneKey == "" {
 		laneKey = rt.MainSessionKey()
 	}
+	// A session patched to sendPolicy "deny" takes no runs (sessions.patch), as the
+	// original's agent and chat.send.
+	if req.SessionKey != "" {
+		if ss, err := rt.opts.Store.Get(ctx, req.SessionKey); err == nil && ss.SendPolicy == "deny" {
+			return nil, false, protocol.ErrorCodeInvalidRequest.Errorf("send blocked by session policy")
+		} else if err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			return nil, false, err
+		}
+	}
 
 	rt.mu.Lock()
 	if r := rt.runs[req.RunID]; r != nil {

@@ -313,6 +313,11 @@ func (c *scriptedChat) ChatAbort(ctx context.Context, _ *gateway.Conn, p *protoc
 	return &protocol.ChatAbortResult{Ok: true, Aborted: true, RunIds: []string{*p.RunID}}, nil
 }
 
+// ChatInject is not used by the UI's tests.
+func (c *scriptedChat) ChatInject(context.Context, *gateway.Conn, *protocol.ChatInjectParams) (*protocol.ChatInjectResult, error) {
+	return nil, errors.New("chat.inject is not scripted")
+}
+
 func (c *scriptedChat) event(run protocol.ChatSendParams, seq int64, state protocol.ChatEventState, text string) {
 	ev := &protocol.ChatEvent{RunID: run.IdempotencyKey, SessionKey: run.SessionKey, Seq: seq, State: state}
 	if text != "" {

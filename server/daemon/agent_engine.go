@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -260,7 +261,23 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		return set.Filter(layers...), cleanup, nil
 	}
-	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature}, nil
+	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
+	modelFor := func(ref string) (llm.Streamer, string, error) {
+		if !strings.Contains(ref, "/") {
+			ref = primaryRef.Provider + "/" + strings.TrimSpace(ref) // a bare id is one of the primary's provider
+		}
+		rf, err := llm.ParseRef(ref)
+		if err != nil {
+			return nil, "", err
+		}
+		c, err := reg.Chain(rf.String(), refs)
+		if err != nil {
+			return nil, "", err
+		}
+		c.Logger = s.log
+		return c, rf.String(), nil
+	}
+	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String()}, nil
 }
 
 // providerSender is the message tool's way out: the providers' sender behind the send

@@ -221,6 +221,7 @@ func (a *agentService) attach(srv *gateway.Server, mux *methods) error {
 	mux.SetAgent(h)
 	mux.SetChat(h)
 	mux.SetSessions(h)
+	mux.SetUsage(h)
 	srv.AddHealthSource(a.rt.HealthSource)
 	return nil
 }

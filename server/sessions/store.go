@@ -94,6 +94,12 @@ type Session struct {
 	TotalTokens    int64
 	AbortedLastRun bool
 	Messages       int64 // messages in the current transcript
+	// Per-session controls set by sessions.patch ("" = the configured default).
+	Model          string // provider/model override
+	ThinkingLevel  string
+	VerboseLevel   string
+	ReasoningLevel string
+	SendPolicy     string // allow | deny
 }
 
 // Message is one transcript entry.
@@ -132,7 +138,12 @@ CREATE TABLE IF NOT EXISTS sessions (
   output_tokens INTEGER NOT NULL DEFAULT 0,
   total_tokens INTEGER NOT NULL DEFAULT 0,
   aborted_last_run INTEGER NOT NULL DEFAULT 0,
-  message_count INTEGER NOT NULL DEFAULT 0
+  message_count INTEGER NOT NULL DEFAULT 0,
+  model TEXT NOT NULL DEFAULT '',
+  thinking_level TEXT NOT NULL DEFAULT '',
+  verbose_level TEXT NOT NULL DEFAULT '',
+  reasoning_level TEXT NOT NULL DEFAULT '',
+  send_policy TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_updated ON sessions(updated_at);
 CREATE TABLE IF NOT EXISTS transcripts (
@@ -205,26 +216,45 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // Each step checks for what it adds, so it runs once and is safe to repeat.
 func migrate(ctx context.Context, db *sql.DB) error {
 	// v2: messages.body (structured messages: tool calls and results).
-	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('messages')`)
+	if err := addColumns(ctx, db, "messages", []string{"body BLOB"}); err != nil {
+		return err
+	}
+	// v3: the per-session controls of sessions.patch.
+	return addColumns(ctx, db, "sessions", []string{
+		"model TEXT NOT NULL DEFAULT ''",
+		"thinking_level TEXT NOT NULL DEFAULT ''",
+		"verbose_level TEXT NOT NULL DEFAULT ''",
+		"reasoning_level TEXT NOT NULL DEFAULT ''",
+		"send_policy TEXT NOT NULL DEFAULT ''",
+	})
+}
+
+// addColumns adds each column definition ("name TYPE ...") the table lacks.
+func addColumns(ctx context.Context, db *sql.DB, table string, defs []string) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
 	if err != nil {
 		return err
 	}
-	hasBody := false
+	have := map[string]bool{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			rows.Close()
 			return err
 		}
-		hasBody = hasBody || name == "body"
+		have[name] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if !hasBody {
-		if _, err := db.ExecContext(ctx, `ALTER TABLE messages ADD COLUMN body BLOB`); err != nil {
-			return fmt.Errorf("add messages.body: %w", err)
+	for _, def := range defs {
+		name, _, _ := strings.Cut(def, " ")
+		if have[name] {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+def); err != nil {
+			return fmt.Errorf("add %s.%s: %w", table, name, err)
 		}
 	}
 	return nil
@@ -283,7 +313,7 @@ func SenderKey(channel, from, chatID string, group bool) string {
 	return "agent:" + DefaultAgentID + ":" + channel + ":" + from
 }
 
-const sessionCols = `key, session_id, created_at, updated_at, label, display_name, chat_type, last_channel, last_to, last_account_id, input_tokens, output_tokens, total_tokens, aborted_last_run, message_count`
+const sessionCols = `key, session_id, created_at, updated_at, label, display_name, chat_type, last_channel, last_to, last_account_id, input_tokens, output_tokens, total_tokens, aborted_last_run, message_count, model, thinking_level, verbose_level, reasoning_level, send_policy`
 
 type scanner interface{ Scan(...any) error }
 
@@ -291,7 +321,8 @@ func scanSession(r scanner) (Session, error) {
 	var ss Session
 	var aborted int64
 	err := r.Scan(&ss.Key, &ss.ID, &ss.CreatedAt, &ss.UpdatedAt, &ss.Label, &ss.DisplayName, &ss.ChatType,
-		&ss.LastChannel, &ss.LastTo, &ss.LastAccountID, &ss.InputTokens, &ss.OutputTokens, &ss.TotalTokens, &aborted, &ss.Messages)
+		&ss.LastChannel, &ss.LastTo, &ss.LastAccountID, &ss.InputTokens, &ss.OutputTokens, &ss.TotalTokens, &aborted, &ss.Messages,
+		&ss.Model, &ss.ThinkingLevel, &ss.VerboseLevel, &ss.ReasoningLevel, &ss.SendPolicy)
 	ss.AbortedLastRun = aborted != 0
 	return ss, err
 }
@@ -701,4 +732,101 @@ func (s *Store) Delete(ctx context.Context, key string) (deleted bool, archived 
 		return s.archiveTx(ctx, tx, ss.ID, s.opts.Now().UnixMilli())
 	})
 	return deleted, archived, err
+}
+
+// ErrLabelInUse is a sessions.patch label another session already has.
+var ErrLabelInUse = errors.New("sessions: label already in use")
+
+// Patch changes a session's label and controls (creating the session if needed): f
+// gets the current entry and edits it; Label, Model, ThinkingLevel, VerboseLevel,
+// ReasoningLevel and SendPolicy are stored. A label another session has is refused
+// with ErrLabelInUse (labels select sessions in sessions.resolve).
+func (s *Store) Patch(ctx context.Context, key string, f func(*Session) error) (Session, error) {
+	var ss Session
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.opts.Now().UnixMilli()
+		var err error
+		if ss, err = s.ensureTx(ctx, tx, key, now); err != nil {
+			return err
+		}
+		if err := f(&ss); err != nil {
+			return err
+		}
+		if ss.Label != "" {
+			var other string
+			err := tx.QueryRowContext(ctx, `SELECT key FROM sessions WHERE label = ? AND key != ? LIMIT 1`, ss.Label, key).Scan(&other)
+			if err == nil {
+				return fmt.Errorf("%w: %s", ErrLabelInUse, ss.Label)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sessions: patch %s: %w", key, err)
+			}
+		}
+		ss.UpdatedAt = max(ss.UpdatedAt, now)
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET label = ?, model = ?, thinking_level = ?, verbose_level = ?, reasoning_level = ?, send_policy = ?, updated_at = ? WHERE key = ?`,
+			ss.Label, ss.Model, ss.ThinkingLevel, ss.VerboseLevel, ss.ReasoningLevel, ss.SendPolicy, ss.UpdatedAt, key)
+		if err != nil {
+			return fmt.Errorf("sessions: patch %s: %w", key, err)
+		}
+		return nil
+	})
+	return ss, err
+}
+
+// Compact keeps only the last keep messages of the session's current transcript; the
+// token counters are cleared (they described the longer transcript). It returns how
+// many messages are kept and whether any were removed.
+func (s *Store) Compact(ctx context.Context, key string, keep int) (kept int64, compacted bool, err error) {
+	if keep < 1 {
+		return 0, false, errors.New("sessions: compact: keep must be at least 1")
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		ss, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sessions: compact %s: %w", key, err)
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE transcript_id = ?`, ss.ID).Scan(&n); err != nil {
+			return fmt.Errorf("sessions: compact %s: %w", key, err)
+		}
+		if n <= int64(keep) {
+			kept = n
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE transcript_id = ? ORDER BY seq LIMIT ?)`, ss.ID, n-int64(keep)); err != nil {
+			return fmt.Errorf("sessions: compact %s: %w", key, err)
+		}
+		kept, compacted = int64(keep), true
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET message_count = ?, input_tokens = 0, output_tokens = 0, total_tokens = 0, updated_at = ? WHERE key = ?`,
+			kept, s.opts.Now().UnixMilli(), key)
+		if err != nil {
+			return fmt.Errorf("sessions: compact %s: %w", key, err)
+		}
+		return nil
+	})
+	return kept, compacted, err
+}
+
+// EachAssistant calls f for every assistant message stored at or after since (ms),
+// in every transcript still kept (current and archived), oldest first. usage.cost
+// sums the usage these messages carry.
+func (s *Store) EachAssistant(ctx context.Context, since int64, f func(m Message) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages WHERE role = 'assistant' AND ts >= ? ORDER BY seq`, since)
+	if err != nil {
+		return fmt.Errorf("sessions: scan assistant messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Seq, &m.Role, &m.Text, &m.Ts, &m.RunID, &m.Body); err != nil {
+			return fmt.Errorf("sessions: scan assistant messages: %w", err)
+		}
+		if err := f(m); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -44,6 +44,10 @@ type sessionEntry struct {
 	LastAccountID  string         `json:"lastAccountId"`
 	Delivery       *deliveryCtx   `json:"deliveryContext"`
 	Origin         *sessionOrigin `json:"origin"`
+	ThinkingLevel  string         `json:"thinkingLevel"`
+	VerboseLevel   string         `json:"verboseLevel"`
+	ReasoningLevel string         `json:"reasoningLevel"`
+	SendPolicy     string         `json:"sendPolicy"`
 }
 
 type deliveryCtx struct {
@@ -289,7 +293,13 @@ func (im *importer) session(ctx context.Context, src sessionSource, rawKey strin
 		OutputTokens:   int64(e.OutputTokens),
 		TotalTokens:    int64(e.TotalTokens),
 		AbortedLastRun: e.AbortedLastRun,
+		// The session controls carry over; a model override does not: it may name a
+		// provider this gateway has no credentials for, and would fail every run.
+		ThinkingLevel:  oneOf(e.ThinkingLevel, "minimal", "low", "medium", "high", "xhigh"),
+		VerboseLevel:   oneOf(e.VerboseLevel, "on", "full", "off"),
+		ReasoningLevel: oneOf(e.ReasoningLevel, "on", "stream"),
 	}
+	ss.SendPolicy = oneOf(e.SendPolicy, "allow", "deny")
 	if ss.CreatedAt <= 0 || ss.CreatedAt > ss.UpdatedAt {
 		ss.CreatedAt = 0 // Import derives it
 	}
@@ -583,4 +593,12 @@ func parseTs(raw json.RawMessage) int64 {
 		}
 	}
 	return 0
+}
+
+// oneOf is v when it is one of the values the gateway knows, else "" (unset).
+func oneOf(v string, known ...string) string {
+	if slices.Contains(known, v) {
+		return v
+	}
+	return ""
 }

@@ -374,7 +374,8 @@ func TestLaterRunsOnlyNew(t *testing.T) {
 	os.WriteFile(store, []byte(`{
   "agent:work:main": {"sessionId": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b", "updatedAt": 1766966400000, "label": "work main"},
   // JSON5, as the original's loader accepts
-  "agent:work:review": {sessionId: "f0e1d2c3-b4a5-4968-8776-655443322110", updatedAt: 1767312000000,},
+  "agent:work:review": {sessionId: "f0e1d2c3-b4a5-4968-8776-655443322110", updatedAt: 1767312000000,
+    thinkingLevel: "high", sendPolicy: "deny", verboseLevel: "loud", modelOverride: "x", providerOverride: "y",},
 }`), 0o600)
 
 	rep := run(t, dir)
@@ -384,7 +385,8 @@ func TestLaterRunsOnlyNew(t *testing.T) {
 	if _, err := ss.Get(context.Background(), groupKey); err != sessions.ErrNotFound {
 		t.Errorf("deleted session came back: %v", err)
 	}
-	if s, err := ss.Get(context.Background(), "agent:work:review"); err != nil || s.UpdatedAt != 1767312000000 {
+	if s, err := ss.Get(context.Background(), "agent:work:review"); err != nil || s.UpdatedAt != 1767312000000 ||
+		s.ThinkingLevel != "high" || s.SendPolicy != "deny" || s.VerboseLevel != "" || s.Model != "" {
 		t.Errorf("new session: %+v %v", s, err)
 	}
 	if s, _ := ss.Get(context.Background(), "agent:main:main"); s.Messages != 5 {

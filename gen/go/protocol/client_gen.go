@@ -231,6 +231,18 @@ func (c Calls) ChatAbort(ctx context.Context, p *ChatAbortParams) (*ChatAbortRes
 	return r, nil
 }
 
+// ChatInject calls "chat.inject".
+func (c Calls) ChatInject(ctx context.Context, p *ChatInjectParams) (*ChatInjectResult, error) {
+	if p == nil {
+		p = &ChatInjectParams{}
+	}
+	r := new(ChatInjectResult)
+	if err := c.Caller.Call(ctx, "chat.inject", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // SessionsList calls "sessions.list".
 func (c Calls) SessionsList(ctx context.Context, p *SessionsListParams) (*SessionsListResult, error) {
 	if p == nil {
@@ -238,6 +250,18 @@ func (c Calls) SessionsList(ctx context.Context, p *SessionsListParams) (*Sessio
 	}
 	r := new(SessionsListResult)
 	if err := c.Caller.Call(ctx, "sessions.list", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SessionsPatch calls "sessions.patch".
+func (c Calls) SessionsPatch(ctx context.Context, p *SessionsPatchParams) (*SessionsPatchResult, error) {
+	if p == nil {
+		p = &SessionsPatchParams{}
+	}
+	r := new(SessionsPatchResult)
+	if err := c.Caller.Call(ctx, "sessions.patch", p, r); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -262,6 +286,54 @@ func (c Calls) SessionsDelete(ctx context.Context, p *SessionsDeleteParams) (*Se
 	}
 	r := new(SessionsDeleteResult)
 	if err := c.Caller.Call(ctx, "sessions.delete", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SessionsCompact calls "sessions.compact".
+func (c Calls) SessionsCompact(ctx context.Context, p *SessionsCompactParams) (*SessionsCompactResult, error) {
+	if p == nil {
+		p = &SessionsCompactParams{}
+	}
+	r := new(SessionsCompactResult)
+	if err := c.Caller.Call(ctx, "sessions.compact", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SessionsPreview calls "sessions.preview".
+func (c Calls) SessionsPreview(ctx context.Context, p *SessionsPreviewParams) (*SessionsPreviewResult, error) {
+	if p == nil {
+		p = &SessionsPreviewParams{}
+	}
+	r := new(SessionsPreviewResult)
+	if err := c.Caller.Call(ctx, "sessions.preview", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SessionsResolve calls "sessions.resolve".
+func (c Calls) SessionsResolve(ctx context.Context, p *SessionsResolveParams) (*SessionsResolveResult, error) {
+	if p == nil {
+		p = &SessionsResolveParams{}
+	}
+	r := new(SessionsResolveResult)
+	if err := c.Caller.Call(ctx, "sessions.resolve", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// UsageCost calls "usage.cost".
+func (c Calls) UsageCost(ctx context.Context, p *UsageCostParams) (*UsageCostResult, error) {
+	if p == nil {
+		p = &UsageCostParams{}
+	}
+	r := new(UsageCostResult)
+	if err := c.Caller.Call(ctx, "usage.cost", p, r); err != nil {
 		return nil, err
 	}
 	return r, nil

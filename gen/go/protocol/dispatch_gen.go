@@ -286,6 +286,19 @@ func decodeChatAbortParams(d *wire.Decoder, v int) (*ChatAbortParams, error) {
 	return x, nil
 }
 
+// decodeChatInjectParams decodes and validates the params of "chat.inject" for protocol v.
+func decodeChatInjectParams(d *wire.Decoder, v int) (*ChatInjectParams, error) {
+	x := new(ChatInjectParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("chat.inject", err)
+	}
+	return x, nil
+}
+
 // decodeSessionsListParams decodes and validates the params of "sessions.list" for protocol v.
 func decodeSessionsListParams(d *wire.Decoder, v int) (*SessionsListParams, error) {
 	x := new(SessionsListParams)
@@ -300,6 +313,24 @@ func decodeSessionsListParams(d *wire.Decoder, v int) (*SessionsListParams, erro
 	}
 	if err != nil {
 		return nil, errParams("sessions.list", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsPatchParams decodes and validates the params of "sessions.patch" for protocol v.
+func decodeSessionsPatchParams(d *wire.Decoder, v int) (*SessionsPatchParams, error) {
+	x := new(SessionsPatchParams)
+	var err error
+	if v == 2 {
+		err = decodeSessionsPatchParamsV2(d, nil, x)
+	} else {
+		err = x.DecodeJSON(d, nil)
+	}
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.patch", err)
 	}
 	return x, nil
 }
@@ -326,6 +357,58 @@ func decodeSessionsDeleteParams(d *wire.Decoder, v int) (*SessionsDeleteParams, 
 	}
 	if err != nil {
 		return nil, errParams("sessions.delete", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsCompactParams decodes and validates the params of "sessions.compact" for protocol v.
+func decodeSessionsCompactParams(d *wire.Decoder, v int) (*SessionsCompactParams, error) {
+	x := new(SessionsCompactParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.compact", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsPreviewParams decodes and validates the params of "sessions.preview" for protocol v.
+func decodeSessionsPreviewParams(d *wire.Decoder, v int) (*SessionsPreviewParams, error) {
+	x := new(SessionsPreviewParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.preview", err)
+	}
+	return x, nil
+}
+
+// decodeSessionsResolveParams decodes and validates the params of "sessions.resolve" for protocol v.
+func decodeSessionsResolveParams(d *wire.Decoder, v int) (*SessionsResolveParams, error) {
+	x := new(SessionsResolveParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("sessions.resolve", err)
+	}
+	return x, nil
+}
+
+// decodeUsageCostParams decodes and validates the params of "usage.cost" for protocol v.
+func decodeUsageCostParams(d *wire.Decoder, v int) (*UsageCostParams, error) {
+	x := new(UsageCostParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("usage.cost", err)
 	}
 	return x, nil
 }
@@ -1195,16 +1278,32 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "sessions.list":
+	case "chat.inject":
 		if methodTable[19].In(v) {
+			x, err := decodeChatInjectParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "sessions.list":
+		if methodTable[20].In(v) {
 			x, err := decodeSessionsListParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "sessions.patch":
+		if methodTable[21].In(v) {
+			x, err := decodeSessionsPatchParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "sessions.reset":
-		if methodTable[20].In(v) {
+		if methodTable[22].In(v) {
 			x, err := decodeSessionsResetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1212,15 +1311,47 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.delete":
-		if methodTable[21].In(v) {
+		if methodTable[23].In(v) {
 			x, err := decodeSessionsDeleteParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "sessions.compact":
+		if methodTable[24].In(v) {
+			x, err := decodeSessionsCompactParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "sessions.preview":
+		if methodTable[25].In(v) {
+			x, err := decodeSessionsPreviewParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "sessions.resolve":
+		if methodTable[26].In(v) {
+			x, err := decodeSessionsResolveParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "usage.cost":
+		if methodTable[27].In(v) {
+			x, err := decodeUsageCostParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "config.get":
-		if methodTable[22].In(v) {
+		if methodTable[28].In(v) {
 			x, err := decodeConfigGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1228,7 +1359,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.set":
-		if methodTable[23].In(v) {
+		if methodTable[29].In(v) {
 			x, err := decodeConfigSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1236,7 +1367,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.schema":
-		if methodTable[24].In(v) {
+		if methodTable[30].In(v) {
 			x, err := decodeConfigSchemaParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1244,7 +1375,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.patch":
-		if methodTable[25].In(v) {
+		if methodTable[31].In(v) {
 			x, err := decodeConfigPatchParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1252,7 +1383,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.apply":
-		if methodTable[26].In(v) {
+		if methodTable[32].In(v) {
 			x, err := decodeConfigApplyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1260,7 +1391,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.list":
-		if methodTable[27].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeNodeListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1268,7 +1399,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.describe":
-		if methodTable[28].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeNodeDescribeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1276,7 +1407,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.rename":
-		if methodTable[29].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodeRenameParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1284,7 +1415,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke":
-		if methodTable[30].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodeInvokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1292,7 +1423,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke.result":
-		if methodTable[31].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodeInvokeResultParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1300,7 +1431,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.event":
-		if methodTable[32].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodeEventParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1308,7 +1439,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "talk.mode":
-		if methodTable[33].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeTalkModeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1316,7 +1447,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.request":
-		if methodTable[34].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1324,7 +1455,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[35].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1332,7 +1463,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[36].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1340,7 +1471,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[37].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1348,7 +1479,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[38].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1356,7 +1487,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[39].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1364,7 +1495,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[40].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1372,7 +1503,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[41].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1380,7 +1511,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[42].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1388,7 +1519,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[43].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1396,7 +1527,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.list":
-		if methodTable[44].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeCronListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1404,7 +1535,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.status":
-		if methodTable[45].In(v) {
+		if methodTable[51].In(v) {
 			x, err := decodeCronStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1412,7 +1543,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.add":
-		if methodTable[46].In(v) {
+		if methodTable[52].In(v) {
 			x, err := decodeCronAddParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1420,7 +1551,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.update":
-		if methodTable[47].In(v) {
+		if methodTable[53].In(v) {
 			x, err := decodeCronUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1428,7 +1559,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.remove":
-		if methodTable[48].In(v) {
+		if methodTable[54].In(v) {
 			x, err := decodeCronRemoveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1436,7 +1567,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.run":
-		if methodTable[49].In(v) {
+		if methodTable[55].In(v) {
 			x, err := decodeCronRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1444,7 +1575,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.runs":
-		if methodTable[50].In(v) {
+		if methodTable[56].In(v) {
 			x, err := decodeCronRunsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1452,7 +1583,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "last-heartbeat":
-		if methodTable[51].In(v) {
+		if methodTable[57].In(v) {
 			x, err := decodeLastHeartbeatParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1460,7 +1591,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "set-heartbeats":
-		if methodTable[52].In(v) {
+		if methodTable[58].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1468,7 +1599,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.get":
-		if methodTable[53].In(v) {
+		if methodTable[59].In(v) {
 			x, err := decodeExecApprovalsGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1476,7 +1607,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.set":
-		if methodTable[54].In(v) {
+		if methodTable[60].In(v) {
 			x, err := decodeExecApprovalsSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1484,7 +1615,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.get":
-		if methodTable[55].In(v) {
+		if methodTable[61].In(v) {
 			x, err := decodeExecApprovalsNodeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1492,7 +1623,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.set":
-		if methodTable[56].In(v) {
+		if methodTable[62].In(v) {
 			x, err := decodeExecApprovalsNodeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1500,7 +1631,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.request":
-		if methodTable[57].In(v) {
+		if methodTable[63].In(v) {
 			x, err := decodeExecApprovalRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1508,7 +1639,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.resolve":
-		if methodTable[58].In(v) {
+		if methodTable[64].In(v) {
 			x, err := decodeExecApprovalResolveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1516,7 +1647,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agents.list":
-		if methodTable[59].In(v) {
+		if methodTable[65].In(v) {
 			x, err := decodeAgentsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1524,7 +1655,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent.identity.get":
-		if methodTable[60].In(v) {
+		if methodTable[66].In(v) {
 			x, err := decodeAgentIdentityGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1532,7 +1663,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "models.list":
-		if methodTable[61].In(v) {
+		if methodTable[67].In(v) {
 			x, err := decodeModelsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1540,7 +1671,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.status":
-		if methodTable[62].In(v) {
+		if methodTable[68].In(v) {
 			x, err := decodeSkillsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1548,7 +1679,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.update":
-		if methodTable[63].In(v) {
+		if methodTable[69].In(v) {
 			x, err := decodeSkillsUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1556,7 +1687,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.install":
-		if methodTable[64].In(v) {
+		if methodTable[70].In(v) {
 			x, err := decodeSkillsInstallParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1564,7 +1695,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.bins":
-		if methodTable[65].In(v) {
+		if methodTable[71].In(v) {
 			x, err := decodeSkillsBinsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1572,7 +1703,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.get":
-		if methodTable[66].In(v) {
+		if methodTable[72].In(v) {
 			x, err := decodeVoicewakeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1580,7 +1711,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.set":
-		if methodTable[67].In(v) {
+		if methodTable[73].In(v) {
 			x, err := decodeVoicewakeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1588,7 +1719,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "update.run":
-		if methodTable[68].In(v) {
+		if methodTable[74].In(v) {
 			x, err := decodeUpdateRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1596,7 +1727,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.status":
-		if methodTable[69].In(v) {
+		if methodTable[75].In(v) {
 			x, err := decodeTtsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1604,7 +1735,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.providers":
-		if methodTable[70].In(v) {
+		if methodTable[76].In(v) {
 			x, err := decodeTtsProvidersParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1612,7 +1743,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.enable":
-		if methodTable[71].In(v) {
+		if methodTable[77].In(v) {
 			x, err := decodeTtsEnableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1620,7 +1751,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.disable":
-		if methodTable[72].In(v) {
+		if methodTable[78].In(v) {
 			x, err := decodeTtsDisableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1628,7 +1759,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.convert":
-		if methodTable[73].In(v) {
+		if methodTable[79].In(v) {
 			x, err := decodeTtsConvertParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1636,7 +1767,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.setProvider":
-		if methodTable[74].In(v) {
+		if methodTable[80].In(v) {
 			x, err := decodeTtsSetProviderParams(d, v)
 			if err != nil {
 				return nil, err

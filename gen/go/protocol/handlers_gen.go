@@ -52,6 +52,8 @@ type ChatHandler[C any] interface {
 	ChatHistory(ctx context.Context, c C, p *ChatHistoryParams) (*ChatHistoryResult, error)
 	// ChatAbort serves "chat.abort".
 	ChatAbort(ctx context.Context, c C, p *ChatAbortParams) (*ChatAbortResult, error)
+	// ChatInject serves "chat.inject".
+	ChatInject(ctx context.Context, c C, p *ChatInjectParams) (*ChatInjectResult, error)
 }
 
 // ConfigHandler serves the "config" methods. C is the server's per-call context (connection,
@@ -165,10 +167,18 @@ type NodesHandler[C any] interface {
 type SessionsHandler[C any] interface {
 	// SessionsList serves "sessions.list".
 	SessionsList(ctx context.Context, c C, p *SessionsListParams) (*SessionsListResult, error)
+	// SessionsPatch serves "sessions.patch".
+	SessionsPatch(ctx context.Context, c C, p *SessionsPatchParams) (*SessionsPatchResult, error)
 	// SessionsReset serves "sessions.reset".
 	SessionsReset(ctx context.Context, c C, p *SessionsResetParams) (*SessionsResetResult, error)
 	// SessionsDelete serves "sessions.delete".
 	SessionsDelete(ctx context.Context, c C, p *SessionsDeleteParams) (*SessionsDeleteResult, error)
+	// SessionsCompact serves "sessions.compact".
+	SessionsCompact(ctx context.Context, c C, p *SessionsCompactParams) (*SessionsCompactResult, error)
+	// SessionsPreview serves "sessions.preview".
+	SessionsPreview(ctx context.Context, c C, p *SessionsPreviewParams) (*SessionsPreviewResult, error)
+	// SessionsResolve serves "sessions.resolve".
+	SessionsResolve(ctx context.Context, c C, p *SessionsResolveParams) (*SessionsResolveResult, error)
 }
 
 // SkillsHandler serves the "skills" methods. C is the server's per-call context (connection,
@@ -221,6 +231,13 @@ type TtsHandler[C any] interface {
 type UpdateHandler[C any] interface {
 	// UpdateRun serves "update.run".
 	UpdateRun(ctx context.Context, c C, p *UpdateRunParams) (*UpdateRunResult, error)
+}
+
+// UsageHandler serves the "usage" methods. C is the server's per-call context (connection, identity).
+// Hand an implementation to the Mux with SetUsage.
+type UsageHandler[C any] interface {
+	// UsageCost serves "usage.cost".
+	UsageCost(ctx context.Context, c C, p *UsageCostParams) (*UsageCostResult, error)
 }
 
 // VoicewakeHandler serves the "voicewake" methods. C is the server's per-call context (connection,
@@ -325,6 +342,11 @@ func (UnimplementedChatHandler[C]) ChatHistory(context.Context, C, *ChatHistoryP
 // ChatAbort answers "chat.abort": not implemented.
 func (UnimplementedChatHandler[C]) ChatAbort(context.Context, C, *ChatAbortParams) (*ChatAbortResult, error) {
 	return nil, errNotImplemented("chat.abort")
+}
+
+// ChatInject answers "chat.inject": not implemented.
+func (UnimplementedChatHandler[C]) ChatInject(context.Context, C, *ChatInjectParams) (*ChatInjectResult, error) {
+	return nil, errNotImplemented("chat.inject")
 }
 
 // UnimplementedConfigHandler answers every "config" method with UNAVAILABLE "<method> is not
@@ -557,6 +579,11 @@ func (UnimplementedSessionsHandler[C]) SessionsList(context.Context, C, *Session
 	return nil, errNotImplemented("sessions.list")
 }
 
+// SessionsPatch answers "sessions.patch": not implemented.
+func (UnimplementedSessionsHandler[C]) SessionsPatch(context.Context, C, *SessionsPatchParams) (*SessionsPatchResult, error) {
+	return nil, errNotImplemented("sessions.patch")
+}
+
 // SessionsReset answers "sessions.reset": not implemented.
 func (UnimplementedSessionsHandler[C]) SessionsReset(context.Context, C, *SessionsResetParams) (*SessionsResetResult, error) {
 	return nil, errNotImplemented("sessions.reset")
@@ -565,6 +592,21 @@ func (UnimplementedSessionsHandler[C]) SessionsReset(context.Context, C, *Sessio
 // SessionsDelete answers "sessions.delete": not implemented.
 func (UnimplementedSessionsHandler[C]) SessionsDelete(context.Context, C, *SessionsDeleteParams) (*SessionsDeleteResult, error) {
 	return nil, errNotImplemented("sessions.delete")
+}
+
+// SessionsCompact answers "sessions.compact": not implemented.
+func (UnimplementedSessionsHandler[C]) SessionsCompact(context.Context, C, *SessionsCompactParams) (*SessionsCompactResult, error) {
+	return nil, errNotImplemented("sessions.compact")
+}
+
+// SessionsPreview answers "sessions.preview": not implemented.
+func (UnimplementedSessionsHandler[C]) SessionsPreview(context.Context, C, *SessionsPreviewParams) (*SessionsPreviewResult, error) {
+	return nil, errNotImplemented("sessions.preview")
+}
+
+// SessionsResolve answers "sessions.resolve": not implemented.
+func (UnimplementedSessionsHandler[C]) SessionsResolve(context.Context, C, *SessionsResolveParams) (*SessionsResolveResult, error) {
+	return nil, errNotImplemented("sessions.resolve")
 }
 
 // UnimplementedSkillsHandler answers every "skills" method with UNAVAILABLE "<method> is not
@@ -665,6 +707,16 @@ type UnimplementedUpdateHandler[C any] struct{}
 // UpdateRun answers "update.run": not implemented.
 func (UnimplementedUpdateHandler[C]) UpdateRun(context.Context, C, *UpdateRunParams) (*UpdateRunResult, error) {
 	return nil, errNotImplemented("update.run")
+}
+
+// UnimplementedUsageHandler answers every "usage" method with UNAVAILABLE "<method> is not implemented
+// by this gateway yet". The Mux uses it for a group that was never set; embed it in an implementation
+// that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedUsageHandler[C any] struct{}
+
+// UsageCost answers "usage.cost": not implemented.
+func (UnimplementedUsageHandler[C]) UsageCost(context.Context, C, *UsageCostParams) (*UsageCostResult, error) {
+	return nil, errNotImplemented("usage.cost")
 }
 
 // UnimplementedVoicewakeHandler answers every "voicewake" method with UNAVAILABLE "<method> is not

@@ -258,12 +258,32 @@ var methodTable = [...]MethodInfo{
 		roles:          roleOperator,
 	},
 	{
+		Advertise:      false,
+		Bridge:         false,
+		Group:          "chat",
+		IdempotencyKey: false,
+		Name:           "chat.inject",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
 		Advertise:      true,
 		Bridge:         true,
 		Group:          "sessions",
 		IdempotencyKey: false,
 		Name:           "sessions.list",
 		Scope:          ScopeRead,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         true,
+		Group:          "sessions",
+		IdempotencyKey: false,
+		Name:           "sessions.patch",
+		Scope:          ScopeAdmin,
 		protocols:      12,
 		roles:          roleOperator,
 	},
@@ -285,6 +305,46 @@ var methodTable = [...]MethodInfo{
 		Name:           "sessions.delete",
 		Scope:          ScopeAdmin,
 		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         true,
+		Group:          "sessions",
+		IdempotencyKey: false,
+		Name:           "sessions.compact",
+		Scope:          ScopeAdmin,
+		protocols:      12,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "sessions",
+		IdempotencyKey: false,
+		Name:           "sessions.preview",
+		Scope:          ScopeRead,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      false,
+		Bridge:         false,
+		Group:          "sessions",
+		IdempotencyKey: false,
+		Name:           "sessions.resolve",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "usage",
+		IdempotencyKey: false,
+		Name:           "usage.cost",
+		Scope:          ScopeRead,
+		protocols:      8,
 		roles:          roleOperator,
 	},
 	{
@@ -860,118 +920,130 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[17]
 	case "chat.abort":
 		return &methodTable[18]
-	case "sessions.list":
+	case "chat.inject":
 		return &methodTable[19]
-	case "sessions.reset":
+	case "sessions.list":
 		return &methodTable[20]
-	case "sessions.delete":
+	case "sessions.patch":
 		return &methodTable[21]
-	case "config.get":
+	case "sessions.reset":
 		return &methodTable[22]
-	case "config.set":
+	case "sessions.delete":
 		return &methodTable[23]
-	case "config.schema":
+	case "sessions.compact":
 		return &methodTable[24]
-	case "config.patch":
+	case "sessions.preview":
 		return &methodTable[25]
-	case "config.apply":
+	case "sessions.resolve":
 		return &methodTable[26]
-	case "node.list":
+	case "usage.cost":
 		return &methodTable[27]
-	case "node.describe":
+	case "config.get":
 		return &methodTable[28]
-	case "node.rename":
+	case "config.set":
 		return &methodTable[29]
-	case "node.invoke":
+	case "config.schema":
 		return &methodTable[30]
-	case "node.invoke.result":
+	case "config.patch":
 		return &methodTable[31]
-	case "node.event":
+	case "config.apply":
 		return &methodTable[32]
-	case "talk.mode":
+	case "node.list":
 		return &methodTable[33]
-	case "node.pair.request":
+	case "node.describe":
 		return &methodTable[34]
-	case "node.pair.list":
+	case "node.rename":
 		return &methodTable[35]
-	case "node.pair.approve":
+	case "node.invoke":
 		return &methodTable[36]
-	case "node.pair.reject":
+	case "node.invoke.result":
 		return &methodTable[37]
-	case "node.pair.verify":
+	case "node.event":
 		return &methodTable[38]
-	case "device.pair.list":
+	case "talk.mode":
 		return &methodTable[39]
-	case "device.pair.approve":
+	case "node.pair.request":
 		return &methodTable[40]
-	case "device.pair.reject":
+	case "node.pair.list":
 		return &methodTable[41]
-	case "device.token.rotate":
+	case "node.pair.approve":
 		return &methodTable[42]
-	case "device.token.revoke":
+	case "node.pair.reject":
 		return &methodTable[43]
-	case "cron.list":
+	case "node.pair.verify":
 		return &methodTable[44]
-	case "cron.status":
+	case "device.pair.list":
 		return &methodTable[45]
-	case "cron.add":
+	case "device.pair.approve":
 		return &methodTable[46]
-	case "cron.update":
+	case "device.pair.reject":
 		return &methodTable[47]
-	case "cron.remove":
+	case "device.token.rotate":
 		return &methodTable[48]
-	case "cron.run":
+	case "device.token.revoke":
 		return &methodTable[49]
-	case "cron.runs":
+	case "cron.list":
 		return &methodTable[50]
-	case "last-heartbeat":
+	case "cron.status":
 		return &methodTable[51]
-	case "set-heartbeats":
+	case "cron.add":
 		return &methodTable[52]
-	case "exec.approvals.get":
+	case "cron.update":
 		return &methodTable[53]
-	case "exec.approvals.set":
+	case "cron.remove":
 		return &methodTable[54]
-	case "exec.approvals.node.get":
+	case "cron.run":
 		return &methodTable[55]
-	case "exec.approvals.node.set":
+	case "cron.runs":
 		return &methodTable[56]
-	case "exec.approval.request":
+	case "last-heartbeat":
 		return &methodTable[57]
-	case "exec.approval.resolve":
+	case "set-heartbeats":
 		return &methodTable[58]
-	case "agents.list":
+	case "exec.approvals.get":
 		return &methodTable[59]
-	case "agent.identity.get":
+	case "exec.approvals.set":
 		return &methodTable[60]
-	case "models.list":
+	case "exec.approvals.node.get":
 		return &methodTable[61]
-	case "skills.status":
+	case "exec.approvals.node.set":
 		return &methodTable[62]
-	case "skills.update":
+	case "exec.approval.request":
 		return &methodTable[63]
-	case "skills.install":
+	case "exec.approval.resolve":
 		return &methodTable[64]
-	case "skills.bins":
+	case "agents.list":
 		return &methodTable[65]
-	case "voicewake.get":
+	case "agent.identity.get":
 		return &methodTable[66]
-	case "voicewake.set":
+	case "models.list":
 		return &methodTable[67]
-	case "update.run":
+	case "skills.status":
 		return &methodTable[68]
-	case "tts.status":
+	case "skills.update":
 		return &methodTable[69]
-	case "tts.providers":
+	case "skills.install":
 		return &methodTable[70]
-	case "tts.enable":
+	case "skills.bins":
 		return &methodTable[71]
-	case "tts.disable":
+	case "voicewake.get":
 		return &methodTable[72]
-	case "tts.convert":
+	case "voicewake.set":
 		return &methodTable[73]
-	case "tts.setProvider":
+	case "update.run":
 		return &methodTable[74]
+	case "tts.status":
+		return &methodTable[75]
+	case "tts.providers":
+		return &methodTable[76]
+	case "tts.enable":
+		return &methodTable[77]
+	case "tts.disable":
+		return &methodTable[78]
+	case "tts.convert":
+		return &methodTable[79]
+	case "tts.setProvider":
+		return &methodTable[80]
 	}
 	return nil
 }
@@ -994,14 +1066,10 @@ func AdvertisedMethods(v int) []string {
 
 // BridgeAllowed reports whether a protocol-2 bridge node may call method with req: a method whose
 // manifest entry says "bridge": true, or one the original allows that no schema here defines yet
-// (manifest "bridgePending": sessions.patch, sessions.compact).
+// (manifest "bridgePending").
 func BridgeAllowed(method string) bool {
 	if mi := LookupMethod(method); mi != nil {
 		return mi.Bridge
-	}
-	switch method {
-	case "sessions.patch", "sessions.compact":
-		return true
 	}
 	return false
 }

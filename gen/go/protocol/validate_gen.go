@@ -286,6 +286,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/chat.history.json#/$defs/result":
 		var v ChatHistoryResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/chat.inject.json#/$defs/params":
+		var v ChatInjectParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/chat.inject.json#/$defs/result":
+		var v ChatInjectResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/chat.send.json#/$defs/params":
 		var v ChatSendParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -611,6 +617,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/send.json#/$defs/result":
 		var v SendResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.compact.json#/$defs/params":
+		var v SessionsCompactParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.compact.json#/$defs/result":
+		var v SessionsCompactResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/sessions.delete.json#/$defs/params":
 		var v SessionsDeleteParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -628,11 +640,34 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/sessions.list.json#/$defs/result":
 		var v SessionsListResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.patch.json#/$defs/params":
+		var v SessionsPatchParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.patch.json#/$defs/paramsV2":
+		var v SessionsPatchParams
+		return rpc.DecodeAll(data, func(d *wire.Decoder, p *wire.Path) error {
+			return decodeSessionsPatchParamsV2(d, p, &v)
+		}), true
+	case "methods/sessions.patch.json#/$defs/result":
+		var v SessionsPatchResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.preview.json#/$defs/params":
+		var v SessionsPreviewParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.preview.json#/$defs/result":
+		var v SessionsPreviewResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/sessions.reset.json#/$defs/params":
 		var v SessionsResetParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/sessions.reset.json#/$defs/result":
 		var v SessionsResetResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.resolve.json#/$defs/params":
+		var v SessionsResolveParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/sessions.resolve.json#/$defs/result":
+		var v SessionsResolveResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/set-heartbeats.json#/$defs/params":
 		var v SetHeartbeatsParams
@@ -772,6 +807,12 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/update.run.json#/$defs/sentinelPayload":
 		var v UpdateSentinelPayload
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.cost.json#/$defs/params":
+		var v UsageCostParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.cost.json#/$defs/result":
+		var v UsageCostResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/voicewake.get.json#/$defs/params":
 		var v VoicewakeGetParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -901,6 +942,8 @@ func SchemaRefs() []string {
 		"methods/chat.abort.json#/$defs/result",
 		"methods/chat.history.json#/$defs/params",
 		"methods/chat.history.json#/$defs/result",
+		"methods/chat.inject.json#/$defs/params",
+		"methods/chat.inject.json#/$defs/result",
 		"methods/chat.send.json#/$defs/params",
 		"methods/chat.send.json#/$defs/result",
 		"methods/config.apply.json#/$defs/params",
@@ -1008,13 +1051,22 @@ func SchemaRefs() []string {
 		"methods/send.json#/$defs/params",
 		"methods/send.json#/$defs/paramsV2",
 		"methods/send.json#/$defs/result",
+		"methods/sessions.compact.json#/$defs/params",
+		"methods/sessions.compact.json#/$defs/result",
 		"methods/sessions.delete.json#/$defs/params",
 		"methods/sessions.delete.json#/$defs/result",
 		"methods/sessions.list.json#/$defs/params",
 		"methods/sessions.list.json#/$defs/paramsV2",
 		"methods/sessions.list.json#/$defs/result",
+		"methods/sessions.patch.json#/$defs/params",
+		"methods/sessions.patch.json#/$defs/paramsV2",
+		"methods/sessions.patch.json#/$defs/result",
+		"methods/sessions.preview.json#/$defs/params",
+		"methods/sessions.preview.json#/$defs/result",
 		"methods/sessions.reset.json#/$defs/params",
 		"methods/sessions.reset.json#/$defs/result",
+		"methods/sessions.resolve.json#/$defs/params",
+		"methods/sessions.resolve.json#/$defs/result",
 		"methods/set-heartbeats.json#/$defs/params",
 		"methods/set-heartbeats.json#/$defs/result",
 		"methods/skills.bins.json#/$defs/params",
@@ -1061,6 +1113,8 @@ func SchemaRefs() []string {
 		"methods/update.run.json#/$defs/result",
 		"methods/update.run.json#/$defs/revision",
 		"methods/update.run.json#/$defs/sentinelPayload",
+		"methods/usage.cost.json#/$defs/params",
+		"methods/usage.cost.json#/$defs/result",
 		"methods/voicewake.get.json#/$defs/params",
 		"methods/voicewake.get.json#/$defs/result",
 		"methods/voicewake.set.json#/$defs/params",

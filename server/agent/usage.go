@@ -1,0 +1,87 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/sessions"
+)
+
+// Limits of usage.cost.
+const (
+	// DefaultUsageDays is usage.cost's default window.
+	DefaultUsageDays = 30
+)
+
+var _ protocol.UsageHandler[*gateway.Conn] = (*Handlers)(nil)
+
+// storedUsage is the usage part of a stored assistant message (the original's
+// transcript shape; cost is per step, from the model's configured prices).
+type storedUsage struct {
+	Usage *struct {
+		Input       int64 `json:"input"`
+		Output      int64 `json:"output"`
+		CacheRead   int64 `json:"cacheRead"`
+		CacheWrite  int64 `json:"cacheWrite"`
+		TotalTokens int64 `json:"totalTokens"`
+		Cost        *struct {
+			Total *float64 `json:"total"`
+		} `json:"cost"`
+	} `json:"usage"`
+}
+
+// UsageCost serves "usage.cost": the usage of every stored model answer of the last
+// days (today included, local days), summed per day and overall. Answers without a
+// usage record (text-only backends) are not counted; answers with usage but no cost
+// record count as missingCostEntries, as the original.
+func (h *Handlers) UsageCost(ctx context.Context, c *gateway.Conn, p *protocol.UsageCostParams) (*protocol.UsageCostResult, error) {
+	days := int64(DefaultUsageDays)
+	if p.Days != nil {
+		days = *p.Days
+	}
+	now := h.rt.opts.Now()
+	y, m, d := now.Date()
+	since := time.Date(y, m, d-int(days-1), 0, 0, 0, 0, now.Location())
+	res := &protocol.UsageCostResult{UpdatedAt: now.UnixMilli(), Days: days, Daily: []protocol.UsageCostResultDailyItem{}}
+	byDay := map[string]*protocol.UsageCostResultDailyItem{}
+	err := h.rt.Store().EachAssistant(ctx, since.UnixMilli(), func(msg sessions.Message) error {
+		var su storedUsage
+		if len(msg.Body) == 0 || json.Unmarshal(msg.Body, &su) != nil || su.Usage == nil {
+			return nil
+		}
+		u := su.Usage
+		total := u.TotalTokens
+		if total == 0 {
+			total = u.Input + u.Output + u.CacheRead + u.CacheWrite
+		}
+		day := time.UnixMilli(msg.Ts).In(now.Location()).Format(time.DateOnly)
+		b := byDay[day]
+		if b == nil {
+			b = &protocol.UsageCostResultDailyItem{Date: day}
+			byDay[day] = b
+		}
+		b.Input, b.Output, b.CacheRead, b.CacheWrite, b.TotalTokens = b.Input+u.Input, b.Output+u.Output, b.CacheRead+u.CacheRead, b.CacheWrite+u.CacheWrite, b.TotalTokens+total
+		if u.Cost == nil || u.Cost.Total == nil || *u.Cost.Total < 0 {
+			b.MissingCostEntries++
+		} else {
+			b.TotalCost += *u.Cost.Total
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &res.Totals
+	for _, b := range byDay {
+		res.Daily = append(res.Daily, *b)
+		t.Input, t.Output, t.CacheRead, t.CacheWrite, t.TotalTokens = t.Input+b.Input, t.Output+b.Output, t.CacheRead+b.CacheRead, t.CacheWrite+b.CacheWrite, t.TotalTokens+b.TotalTokens
+		t.TotalCost += b.TotalCost
+		t.MissingCostEntries += b.MissingCostEntries
+	}
+	sort.Slice(res.Daily, func(i, j int) bool { return res.Daily[i].Date < res.Daily[j].Date })
+	return res, nil
+}
