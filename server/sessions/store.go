@@ -11,6 +11,7 @@ package sessions
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -394,7 +395,7 @@ func (s *Store) GetByID(ctx context.Context, id string) (Session, error) {
 	return ss, nil
 }
 
-// write runs f in a committed write transaction.
+// write runs f in a committed write transaction, durable (fsync'd) before it returns.
 func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -402,6 +403,41 @@ func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sessions: begin: %w", err)
 	}
+	return commit(tx, f)
+}
+
+// writeLazy runs f in a committed write transaction that does not wait for the disk:
+// the connection runs it with synchronous=NORMAL, so it survives a crash of the
+// process (kill -9) at once, and a power loss or OS crash once the next durable
+// commit has synced the write-ahead log (it syncs every frame before its own). Only
+// writes whose loss on power failure is harmless may use it.
+func (s *Store) writeLazy(ctx context.Context, f func(tx *sql.Tx) error) (err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sessions: begin: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=NORMAL`); err != nil {
+		return fmt.Errorf("sessions: begin: %w", err)
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=FULL`); rerr != nil {
+			// Never hand a connection with weakened durability back to the pool.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			s.log.Warn("sessions: restoring synchronous=FULL failed; connection dropped", "err", rerr)
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sessions: begin: %w", err)
+	}
+	return commit(tx, f)
+}
+
+// commit runs f in tx and commits, or rolls back when f fails.
+func commit(tx *sql.Tx, f func(tx *sql.Tx) error) error {
 	if err := f(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -562,9 +598,11 @@ type RunStats struct {
 	Aborted                                bool
 }
 
-// FinishRun records a run's token counts and whether it was aborted.
+// FinishRun records a run's token counts and whether it was aborted. It is the one
+// write that does not wait for the disk (see writeLazy): the run's messages are already
+// durable, and a power loss can at worst cost these counters.
 func (s *Store) FinishRun(ctx context.Context, key string, st RunStats) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeLazy(ctx, func(tx *sql.Tx) error {
 		ab := 0
 		if st.Aborted {
 			ab = 1
