@@ -721,7 +721,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	if stream != nil {
 		stream.Abort() // the run ended without a delivered reply
 	}
-	st := sessions.RunStats{Aborted: out.Status == StatusAborted}
+	// A run that ended without its final reply may have in-flight steps not yet synced
+	// to disk (Store.AppendStep): this commit syncs them before the end is announced.
+	st := sessions.RunStats{Aborted: out.Status == StatusAborted, Sync: out.Status != StatusOK}
 	if out.Usage != nil {
 		st.InputTokens, st.OutputTokens, st.TotalTokens = out.Usage.PromptTokens, out.Usage.CompletionTokens, out.Usage.TotalTokens
 	}

@@ -538,8 +538,23 @@ func (s *Store) Truncate(text string) string {
 }
 
 // Append adds a message to the session's current transcript (creating the session if
-// needed) and commits before returning; the transcript is trimmed to MaxMessages.
+// needed) and commits durably before returning; the transcript is trimmed to
+// MaxMessages.
 func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Session, error) {
+	return s.appendWith(ctx, key, m, s.write)
+}
+
+// AppendStep is Append for a run's in-flight steps (an assistant message asking for
+// tools, a tool result): committed before it returns, so it survives a crash of the
+// process, but without waiting for the disk (see writeLazy). The run's terminal
+// message, appended with Append, makes it durable; a power loss before that costs
+// only the steps of a run that had not finished, which then resumes from its prompt
+// as after any interruption.
+func (s *Store) AppendStep(ctx context.Context, key string, m Message) (Message, Session, error) {
+	return s.appendWith(ctx, key, m, s.writeLazy)
+}
+
+func (s *Store) appendWith(ctx context.Context, key string, m Message, write func(context.Context, func(*sql.Tx) error) error) (Message, Session, error) {
 	if len(m.Text) > s.opts.MaxMessageBytes {
 		return Message{}, Session{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(m.Text), s.opts.MaxMessageBytes)
 	}
@@ -554,7 +569,7 @@ func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Ses
 		body = m.Body
 	}
 	var ss Session
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := write(ctx, func(tx *sql.Tx) error {
 		now := s.opts.Now().UnixMilli()
 		if m.Ts == 0 {
 			m.Ts = now
@@ -596,13 +611,21 @@ func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Ses
 type RunStats struct {
 	InputTokens, OutputTokens, TotalTokens int64
 	Aborted                                bool
+	// Sync makes the commit wait for the disk. The runtime sets it for runs that
+	// ended without a durable terminal message (errors, aborts), so their in-flight
+	// steps (AppendStep) are durable before the run's end is announced.
+	Sync bool
 }
 
-// FinishRun records a run's token counts and whether it was aborted. It is the one
-// write that does not wait for the disk (see writeLazy): the run's messages are already
-// durable, and a power loss can at worst cost these counters.
+// FinishRun records a run's token counts and whether it was aborted. Unless st.Sync is
+// set it does not wait for the disk (see writeLazy): a finished run's messages are
+// already durable, and a power loss can at worst cost these counters.
 func (s *Store) FinishRun(ctx context.Context, key string, st RunStats) error {
-	return s.writeLazy(ctx, func(tx *sql.Tx) error {
+	write := s.writeLazy
+	if st.Sync {
+		write = s.write
+	}
+	return write(ctx, func(tx *sql.Tx) error {
 		ab := 0
 		if st.Aborted {
 			ab = 1

@@ -172,7 +172,7 @@ func TestResetDeleteList(t *testing.T) {
 	}
 }
 
-// TestFinishRunRestoresDurability: FinishRun commits with synchronous=NORMAL on its
+// TestFinishRunRestoresDurability: FinishRun and AppendStep commit with synchronous=NORMAL on its
 // connection; every pooled connection must be back at FULL afterwards, and the counters
 // must be stored.
 func TestFinishRunRestoresDurability(t *testing.T) {
@@ -183,7 +183,10 @@ func TestFinishRunRestoresDurability(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		if err := s.FinishRun(ctx, key, RunStats{InputTokens: 3, OutputTokens: 4, TotalTokens: 7, Aborted: true}); err != nil {
+		if _, _, err := s.AppendStep(ctx, key, Message{Role: "toolResult", Text: "r", Body: []byte(`{"role":"toolResult"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRun(ctx, key, RunStats{InputTokens: 3, OutputTokens: 4, TotalTokens: 7, Aborted: true, Sync: i == 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -191,8 +194,11 @@ func TestFinishRunRestoresDurability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ss.InputTokens != 3 || ss.OutputTokens != 4 || ss.TotalTokens != 7 || !ss.AbortedLastRun {
-		t.Fatalf("stats not stored: %+v", ss)
+	if ss.InputTokens != 3 || ss.OutputTokens != 4 || ss.TotalTokens != 7 || !ss.AbortedLastRun || ss.Messages != 4 {
+		t.Fatalf("stats or steps not stored: %+v", ss)
+	}
+	if h, err := s.History(ctx, key, 10, 0); err != nil || len(h) != 4 || h[3].Role != "toolResult" || string(h[3].Body) != `{"role":"toolResult"}` {
+		t.Fatalf("history after AppendStep: %+v, %v", h, err)
 	}
 	// Hold every connection the pool may have (MaxOpenConns 4) and check each.
 	for i := 0; i < 4; i++ {
