@@ -90,9 +90,23 @@ func (o *OpenAI) schema(t ToolDef) (map[string]any, error) {
 	if ok && bytes.Equal(c.raw, t.Parameters) {
 		return c.schema, nil
 	}
-	var schema map[string]any
-	if err := json.Unmarshal(t.Parameters, &schema); err != nil {
+	var decoded map[string]any
+	if err := json.Unmarshal(t.Parameters, &decoded); err != nil {
 		return nil, err
+	}
+	// Each top-level value is kept pre-encoded (the bytes the SDK would produce from the
+	// decoded value: sorted keys, no HTML escaping), so a step encodes the schema by
+	// copying, not by walking nested maps.
+	schema := make(map[string]any, len(decoded))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for k, v := range decoded {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		schema[k] = json.RawMessage(bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
 	}
 	o.smu.Lock()
 	if o.schemas == nil {
