@@ -1,7 +1,10 @@
 // Package sessions is the durable session store of the agent runtime: one SQLite file
 // (<stateDir>/sessions.db) holding the sessions (key → current transcript, last route,
 // token counters) and their transcripts. Every write is a committed transaction before
-// the call returns, so anything the gateway acknowledges survives a kill -9.
+// the call returns, so anything the gateway acknowledges survives a kill -9. Writes are
+// also synced to disk (WAL, synchronous=FULL) before they return, except a run's
+// in-flight steps (AppendStep) and a finished run's stats (FinishRun), which the next
+// synced commit makes durable against power loss.
 //
 // Keys follow the v3 conventions (protocol-reference §3.6, §11): canonical keys look
 // like agent:<agentId>:<rest>; bare keys are canonicalised to agent:main:<key>, so the
