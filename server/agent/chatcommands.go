@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/commands"
 	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/sessions"
 )
 
 // cmdEnv is the runtime as the chat commands' environment.
@@ -32,8 +34,12 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 	if err != nil {
 		return commands.State{}, err
 	}
+	model := ss.Model // the session's own model, else the agent's
+	if model == "" {
+		model = modelRef(e.rt.modelConfig())
+	}
 	st := commands.State{
-		Version: e.rt.opts.Version, Model: modelRef(e.rt.modelConfig()),
+		Version: e.rt.opts.Version, Model: model, ThinkingLevel: ss.ThinkingLevel, VerboseLevel: ss.VerboseLevel,
 		SessionKey: key, SessionID: ss.ID,
 		InputTokens: ss.InputTokens, OutputTokens: ss.OutputTokens, TotalTokens: ss.TotalTokens,
 		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.opts.MaxQueuePerSession},
@@ -48,6 +54,60 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 	}
 	e.rt.mu.Unlock()
 	return st, nil
+}
+
+// SetSession changes one setting the way sessions.patch does: thinking levels in the
+// original's spellings, a model that the configured providers resolve (the default
+// model is stored as no override).
+func (e cmdEnv) SetSession(ctx context.Context, key string, set commands.Setting, v string) (string, error) {
+	switch set {
+	case commands.SetThinking:
+		lv, ok := normalizeThinking(v)
+		if !ok {
+			return "", fmt.Errorf("unknown thinking level %q", v)
+		}
+		v = lv
+	case commands.SetVerbose:
+		if v = strings.ToLower(v); v == "off" {
+			v = ""
+		}
+	case commands.SetModel:
+		eng := e.rt.modelConfig().Engine
+		if eng == nil || eng.ModelFor == nil {
+			return "", errors.New("the agent runs a CLI backend, whose model cannot change per session")
+		}
+		_, ref, err := eng.ModelFor(strings.TrimSpace(v))
+		if err != nil {
+			return "", err
+		}
+		if ref == eng.Primary {
+			ref = ""
+		}
+		v = ref
+	default:
+		return "", fmt.Errorf("unknown setting %q", set)
+	}
+	_, err := e.rt.opts.Store.Patch(ctx, key, func(ss *sessions.Session) error {
+		switch set {
+		case commands.SetThinking:
+			ss.ThinkingLevel = v
+		case commands.SetVerbose:
+			ss.VerboseLevel = v
+		case commands.SetModel:
+			ss.Model = v
+		}
+		return nil
+	})
+	return v, err
+}
+
+// CompactSession keeps the newest DefaultCompactKeep messages, as sessions.compact.
+func (e cmdEnv) CompactSession(ctx context.Context, key string) (int64, bool, error) {
+	kept, done, err := e.rt.opts.Store.Compact(ctx, key, DefaultCompactKeep)
+	if errors.Is(err, sessions.ErrNotFound) {
+		return 0, false, nil
+	}
+	return kept, done, err
 }
 
 func (e cmdEnv) ResolveApproval(id string, d commands.Decision, by string) error {

@@ -193,3 +193,53 @@ func TestChatCommandsOverTelegram(t *testing.T) {
 		t.Fatalf("model calls: %q", c)
 	}
 }
+
+// TestChatModelCommand: /model switches the session to another configured model (the
+// next request goes to that provider with that model), /model with the default model
+// clears the override, an unknown provider is refused without a model call, and /think
+// is stored on the session.
+func TestChatModelCommand(t *testing.T) {
+	home := t.TempDir()
+	answer := func(name string) *fakeModel {
+		return newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: name} })
+	}
+	primary, backup := answer("from primary"), answer("from backup")
+	r := startHome(t, home, agentConfig(filepath.Join(home, "ws"), primary, backup), nil)
+	c := r.client(t)
+
+	if st, txt := finalText(t, runChat(t, c, "m1", "/model backup/m2", nil)); st != "final" || !strings.Contains(txt, "Model set to backup/m2") {
+		t.Fatalf("/model: %s %q", st, txt)
+	}
+	if _, txt := finalText(t, runChat(t, c, "m2", "hi", nil)); txt != "from backup" {
+		t.Fatalf("after /model: %q", txt)
+	}
+	if reqs := backup.requests(); len(reqs) != 1 || !bytes.Contains(reqs[0], []byte(`"model":"m2"`)) {
+		t.Fatalf("backup requests %q", reqs)
+	}
+	if _, txt := finalText(t, runChat(t, c, "m3", "/model nowhere/x", nil)); !strings.Contains(txt, "Model not changed") {
+		t.Fatalf("unknown model: %q", txt)
+	}
+	if _, txt := finalText(t, runChat(t, c, "m4", "/model fake/m1", nil)); !strings.Contains(txt, "default model again") {
+		t.Fatalf("default model: %q", txt)
+	}
+	if _, txt := finalText(t, runChat(t, c, "m5", "hi again", nil)); txt != "from primary" {
+		t.Fatalf("after reset to default: %q", txt)
+	}
+	if _, txt := finalText(t, runChat(t, c, "m6", "/think high", nil)); !strings.Contains(txt, "Thinking level set to high") {
+		t.Fatalf("/think: %q", txt)
+	}
+	var list protocol.SessionsListResult
+	c.MustOK("sessions.list", map[string]any{}, &list)
+	found := false
+	for _, s := range list.Sessions {
+		if strings.HasSuffix(s.Key, ":main") {
+			found = true
+			if s.ThinkingLevel == nil || *s.ThinkingLevel != "high" {
+				t.Fatalf("session after /think: %+v", s)
+			}
+		}
+	}
+	if !found || len(primary.requests()) != 1 {
+		t.Fatalf("main session found %v; primary requests %d", found, len(primary.requests()))
+	}
+}

@@ -106,7 +106,19 @@ type State struct {
 	TotalTokens  int64
 	Messages     int64
 	Queue        Queue
+	// ThinkingLevel and VerboseLevel are the session's settings ("" = off).
+	ThinkingLevel string
+	VerboseLevel  string
 }
+
+// Setting names a per-session setting a command changes (the sessions.patch field).
+type Setting string
+
+const (
+	SetThinking Setting = "thinkingLevel"
+	SetVerbose  Setting = "verboseLevel"
+	SetModel    Setting = "model"
+)
 
 // Env is what commands act on: the runtime and the exec approvals.
 type Env interface {
@@ -116,6 +128,12 @@ type Env interface {
 	AbortSession(key string) int
 	// SessionState reports the session for /status.
 	SessionState(ctx context.Context, key string) (State, error)
+	// SetSession changes one setting of the session, validated as sessions.patch
+	// validates it, and returns what was stored ("" = the default).
+	SetSession(ctx context.Context, key string, s Setting, value string) (string, error)
+	// CompactSession keeps the newest messages of the session's transcript (as
+	// sessions.compact does); compacted is false when there was nothing to drop.
+	CompactSession(ctx context.Context, key string) (kept int64, compacted bool, err error)
 	// ResolveApproval resolves a pending exec approval; ErrNoApprovals when exec
 	// approvals are not available.
 	ResolveApproval(id string, d Decision, by string) error
@@ -188,33 +206,63 @@ func Handle(ctx context.Context, env Env, in Input) (Result, error) {
 		return reply(HelpText)
 	case Think:
 		if c.Args == "" {
-			return reply("🧠 Current thinking level: off. Options: " + strings.Join(ThinkLevels, ", ") + ".")
+			st, err := env.SessionState(ctx, in.SessionKey)
+			if err != nil {
+				return Result{}, fmt.Errorf("/think: %w", err)
+			}
+			return reply("🧠 Current thinking level: " + orDefault(st.ThinkingLevel, "off") + ". Options: " + strings.Join(ThinkLevels, ", ") + ".")
 		}
 		lvl := strings.ToLower(c.Args)
 		if !contains(ThinkLevels, lvl) {
 			return reply(fmt.Sprintf("Unrecognized thinking level %q. Valid levels: %s.", c.Args, strings.Join(ThinkLevels, ", ")))
 		}
-		return reply(notYet("thinking level"))
+		v, err := env.SetSession(ctx, in.SessionKey, SetThinking, lvl)
+		if err != nil {
+			return reply("❌ Thinking level not changed: " + err.Error() + ".")
+		}
+		return reply("🧠 Thinking level set to " + orDefault(v, "off") + " for this session.")
 	case Verbose:
 		if c.Args == "" {
-			return reply("Current verbose level: off. Options: on, full, off.")
+			st, err := env.SessionState(ctx, in.SessionKey)
+			if err != nil {
+				return Result{}, fmt.Errorf("/verbose: %w", err)
+			}
+			return reply("Current verbose level: " + orDefault(st.VerboseLevel, "off") + ". Options: on, full, off.")
 		}
 		lvl := strings.ToLower(c.Args)
 		if lvl != "on" && lvl != "off" && lvl != "full" {
 			return reply(fmt.Sprintf("Unrecognized verbose level %q. Valid levels: on, full, off.", c.Args))
 		}
-		return reply(notYet("verbose level"))
+		v, err := env.SetSession(ctx, in.SessionKey, SetVerbose, lvl)
+		if err != nil {
+			return reply("❌ Verbose level not changed: " + err.Error() + ".")
+		}
+		return reply("Verbose level set to " + orDefault(v, "off") + " for this session.")
 	case Model:
 		if c.Args == "" {
 			st, err := env.SessionState(ctx, in.SessionKey)
 			if err != nil {
 				return Result{}, fmt.Errorf("/model: %w", err)
 			}
-			return reply("🧠 Current model: " + orUnknown(st.Model) + ". Changing it per session is not supported by this gateway yet.")
+			return reply("🧠 Current model: " + orUnknown(st.Model) + ". Change it with /model <provider/model>.")
 		}
-		return reply(notYet("model"))
+		v, err := env.SetSession(ctx, in.SessionKey, SetModel, c.Args)
+		if err != nil {
+			return reply("❌ Model not changed: " + err.Error() + ".")
+		}
+		if v == "" {
+			return reply("🧠 This session uses the default model again.")
+		}
+		return reply("🧠 Model set to " + v + " for this session.")
 	case Compact:
-		return reply("⚙️ /compact is not supported by this gateway yet: the transcript was not changed.")
+		kept, done, err := env.CompactSession(ctx, in.SessionKey)
+		if err != nil {
+			return reply("❌ Not compacted: " + err.Error() + ".")
+		}
+		if !done {
+			return reply(fmt.Sprintf("⚙️ Nothing to compact (%d messages).", kept))
+		}
+		return reply(fmt.Sprintf("⚙️ Compacted: the newest %d messages are kept.", kept))
 	case Approve:
 		return approve(env, c.Args, in.SenderID)
 	}
@@ -248,8 +296,11 @@ func approve(env Env, args, by string) (Result, error) {
 	return Result{Handled: true, Reply: fmt.Sprintf("✅ Exec approval %s: %s.", f[0], d)}, nil
 }
 
-func notYet(what string) string {
-	return "⚠️ Setting the " + what + " per session is not supported by this gateway yet; nothing was changed."
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func orUnknown(s string) string {
@@ -271,7 +322,7 @@ func contains(list []string, s string) bool {
 // HelpText is the /help answer: the commands this gateway answers itself.
 const HelpText = "ℹ️ Help\n" +
 	"Shortcuts: /new reset | /stop abort the running reply | /status session status\n" +
-	"Options: /think <level> | /verbose on|full|off | /model <id> | /compact (not supported yet)\n" +
+	"Options: /think <level> | /verbose on|full|off | /model <id> | /compact\n" +
 	"Approvals: /approve <id> allow-once|allow-always|deny"
 
 // FormatStatus renders /status in the original's style: one line per topic, each

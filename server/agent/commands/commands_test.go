@@ -55,6 +55,10 @@ type fakeEnv struct {
 	state    State
 	resolved []string
 	apprErr  error
+	set      []string // "setting=value" of SetSession calls
+	setErr   error
+	kept     int64
+	compacts int
 }
 
 func (f *fakeEnv) ResetSession(ctx context.Context, key string) error {
@@ -66,6 +70,17 @@ func (f *fakeEnv) SessionState(ctx context.Context, key string) (State, error) {
 	s := f.state
 	s.SessionKey = key
 	return s, nil
+}
+func (f *fakeEnv) SetSession(ctx context.Context, key string, s Setting, v string) (string, error) {
+	if f.setErr != nil {
+		return "", f.setErr
+	}
+	f.set = append(f.set, string(s)+"="+v)
+	return v, nil
+}
+func (f *fakeEnv) CompactSession(ctx context.Context, key string) (int64, bool, error) {
+	f.compacts++
+	return f.kept, f.kept > 0, nil
 }
 func (f *fakeEnv) ResolveApproval(id string, d Decision, by string) error {
 	if f.apprErr != nil {
@@ -88,6 +103,8 @@ func TestHandle(t *testing.T) {
 		cont       string
 		resets     int
 		resolved   string
+		set        string
+		compacts   int
 	}{
 		{name: "plain text", text: "hello", authorized: true},
 		{name: "unknown command goes to the model", text: "/foo bar", authorized: true},
@@ -102,11 +119,15 @@ func TestHandle(t *testing.T) {
 			handled: true, reply: "🧠 Model: openai/m1\n🧮 Tokens: 1.2k in / 34 out"},
 		{name: "status queue", text: "/status", authorized: true, env: fakeEnv{state: State{Queue: Queue{Running: true, Waiting: 2, Cap: 8}}}, handled: true, reply: "🪢 Queue: fifo (running · depth 2 · cap 8)"},
 		{name: "help", text: "/help", authorized: true, handled: true, reply: "/approve <id>"},
-		{name: "think valid", text: "/think high", authorized: true, handled: true, reply: "not supported"},
+		{name: "think valid", text: "/think high", authorized: true, handled: true, reply: "Thinking level set to high", set: "thinkingLevel=high"},
+		{name: "think current", text: "/think", authorized: true, env: fakeEnv{state: State{ThinkingLevel: "medium"}}, handled: true, reply: "Current thinking level: medium"},
 		{name: "think invalid", text: "/think turbo", authorized: true, handled: true, reply: "Unrecognized thinking level"},
 		{name: "verbose invalid", text: "/verbose loud", authorized: true, handled: true, reply: "Unrecognized verbose level"},
-		{name: "model", text: "/model x/y", authorized: true, handled: true, reply: "model per session is not supported"},
-		{name: "compact", text: "/compact", authorized: true, handled: true, reply: "not supported"},
+		{name: "verbose on", text: "/verbose on", authorized: true, handled: true, reply: "Verbose level set to on", set: "verboseLevel=on"},
+		{name: "model", text: "/model x/y", authorized: true, handled: true, reply: "Model set to x/y", set: "model=x/y"},
+		{name: "model refused", text: "/model nope/m", authorized: true, env: fakeEnv{setErr: errors.New("unknown provider nope")}, handled: true, reply: "Model not changed: unknown provider nope"},
+		{name: "compact", text: "/compact", authorized: true, env: fakeEnv{kept: 400}, handled: true, reply: "newest 400 messages are kept", compacts: 1},
+		{name: "compact nothing", text: "/compact", authorized: true, handled: true, reply: "Nothing to compact", compacts: 1},
 		{name: "approve", text: "/approve ab12 allow-always", authorized: true, handled: true, reply: "ab12: allow-always", resolved: "ab12=allow-always@+1555"},
 		{name: "approve alias", text: "/approve ab12 always", authorized: true, handled: true, reply: "allow-always", resolved: "ab12=allow-always@+1555"},
 		{name: "approve bad decision", text: "/approve ab12 maybe", authorized: true, handled: true, reply: "Usage: /approve"},
@@ -131,6 +152,12 @@ func TestHandle(t *testing.T) {
 			}
 			if got := strings.Join(env.resolved, ","); got != c.resolved {
 				t.Fatalf("resolved %q, want %q", got, c.resolved)
+			}
+			if got := strings.Join(env.set, ","); got != c.set {
+				t.Fatalf("set %q, want %q", got, c.set)
+			}
+			if env.compacts != c.compacts {
+				t.Fatalf("compacts %d, want %d", env.compacts, c.compacts)
 			}
 		})
 	}
