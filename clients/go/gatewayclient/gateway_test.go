@@ -487,6 +487,11 @@ func TestGapRefreshSlowConsumer(t *testing.T) {
 	defer cancel()
 	srv := g.server()
 	waitPostConnectHealth(t, c)
+	// A connect inside the health throttle window gets one trailing refresh when the
+	// window ends (server/health). That event is not droppable (as in the original), so
+	// arriving while this client is paused it would close the client as a slow consumer
+	// instead of producing the gap this test is about: wait until health is quiet.
+	waitHealthQuiet(t, c, 1200*time.Millisecond)
 
 	pauseNext.Store(true)
 	srv.Broadcast(&protocol.TickEvent{Ts: 1})
@@ -647,6 +652,21 @@ func TestReconnectDisabled(t *testing.T) {
 // waitPostConnectHealth makes the gateway refresh health (probe: true forces it; a plain
 // connect refreshes at most once a second) and waits for the broadcast, after which the
 // gateway is quiet.
+// waitHealthQuiet waits until c's health state version has not changed for quiet (at
+// most 10 s).
+func waitHealthQuiet(t *testing.T, c *Client, quiet time.Duration) {
+	t.Helper()
+	v, since := c.StateVersion().Health, time.Now()
+	for deadline := time.Now().Add(10 * time.Second); time.Since(since) < quiet; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("health events do not settle")
+		}
+		if nv := c.StateVersion().Health; nv != v {
+			v, since = nv, time.Now()
+		}
+	}
+}
+
 func waitPostConnectHealth(t *testing.T, c *Client) {
 	t.Helper()
 	v := c.Hello().Snapshot.StateVersion.Health
