@@ -72,16 +72,12 @@ func (e cmdEnv) SetSession(ctx context.Context, key string, set commands.Setting
 			v = ""
 		}
 	case commands.SetModel:
-		eng := e.rt.modelConfig().Engine
-		if eng == nil || eng.ModelFor == nil {
+		ref, err := e.rt.sessionModel(strings.TrimSpace(v))
+		if errors.Is(err, errNoCatalog) {
 			return "", errors.New("the agent runs a CLI backend, whose model cannot change per session")
 		}
-		_, ref, err := eng.ModelFor(strings.TrimSpace(v))
 		if err != nil {
 			return "", err
-		}
-		if ref == eng.Primary {
-			ref = ""
 		}
 		v = ref
 	default:

@@ -69,6 +69,27 @@ func normalizeThinking(raw string) (string, bool) {
 	return "", false
 }
 
+// errNoCatalog: the agent runs a CLI backend, whose model cannot change per session.
+var errNoCatalog = errors.New("no model catalog: the agent runs a CLI backend")
+
+// sessionModel resolves a model named for one session (sessions.patch, /model) against
+// the configured providers; "" means the agent's default model, which is no override,
+// as in the original.
+func (rt *Runtime) sessionModel(name string) (string, error) {
+	e := rt.modelConfig().Engine
+	if e == nil || e.ModelFor == nil {
+		return "", errNoCatalog
+	}
+	_, ref, err := e.ModelFor(name)
+	if err != nil {
+		return "", err
+	}
+	if ref == e.Primary {
+		return "", nil
+	}
+	return ref, nil
+}
+
 // SessionsPatch serves "sessions.patch": label, model, thinking/verbose/reasoning
 // levels and send policy of one session; absent fields are untouched, null clears.
 // Fields this gateway has no behaviour for are refused unless null, so a client never
@@ -144,16 +165,12 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 		return nil, err
 	}
 	if model.val != "" {
-		e := h.rt.modelConfig().Engine
-		if e == nil || e.ModelFor == nil {
+		ref, err := h.rt.sessionModel(model.val)
+		if errors.Is(err, errNoCatalog) {
 			return nil, gateway.Unavailable("model catalog unavailable: the agent runs a CLI backend, not a model provider")
 		}
-		_, ref, err := e.ModelFor(model.val)
 		if err != nil {
 			return nil, gateway.Invalid("invalid model: %s (%v)", model.val, err)
-		}
-		if ref == e.Primary {
-			ref = "" // the default model is no override, as the original
 		}
 		model.val = ref
 	}
