@@ -158,7 +158,7 @@ func historyImages(body json.RawMessage) json.RawMessage {
 			continue
 		}
 		data, _ := p["data"].(string)
-		if n := base64.StdEncoding.DecodedLen(len(data)); n > ChatHistoryInlineImageBytes {
+		if n := decodedLen(data); n > ChatHistoryInlineImageBytes {
 			content[i] = map[string]any{"type": "image", "mimeType": p["mimeType"], "omitted": true, "bytes": n}
 			changed = true
 		}
@@ -176,4 +176,15 @@ func historyImages(body json.RawMessage) json.RawMessage {
 		return body
 	}
 	return out
+}
+
+// decodedLen is the exact decoded size of padded base64 text.
+func decodedLen(s string) int {
+	n := len(s) / 4 * 3
+	if strings.HasSuffix(s, "==") {
+		n -= 2
+	} else if strings.HasSuffix(s, "=") {
+		n--
+	}
+	return max(n, 0)
 }

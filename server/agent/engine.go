@@ -191,7 +191,7 @@ func shrink(m llm.Message, limit int) llm.Message {
 	for _, p := range m.Content {
 		switch p.Type {
 		case llm.PartImage:
-			p = llm.TextPart(fmt.Sprintf("[image omitted from the transcript: %d bytes]", len(p.Data)*3/4))
+			p = llm.TextPart(fmt.Sprintf("[image omitted from the transcript: %d bytes]", decodedLen(p.Data)))
 		case llm.PartText:
 			p.Text = cutBytes(p.Text, budget)
 		case llm.PartThinking:
