@@ -83,7 +83,11 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 		}
 	}
 	if len(req.Images) > 0 {
-		if err := h.rt.CheckImages(ctx, req.SessionKey); err != nil {
+		lane := req.SessionKey
+		if lane == "" {
+			lane = h.rt.MainSessionKey() // where a run without a session key runs
+		}
+		if err := h.rt.CheckImages(ctx, lane); err != nil {
 			return nil, err
 		}
 	}

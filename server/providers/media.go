@@ -227,6 +227,8 @@ func kindWord(kind string) string {
 		return "image"
 	case "voice":
 		return "voice note"
+	case "video_note":
+		return "video message"
 	case "":
 		return "file"
 	}
