@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
@@ -88,6 +89,33 @@ func toLLM(m sessions.Message) (llm.Message, bool) {
 	return llm.Message{}, false
 }
 
+// promptParts is the prompt's content: its text, then its images.
+func promptParts(req Request) []llm.Part {
+	parts := make([]llm.Part, 0, 1+len(req.Images))
+	parts = append(parts, llm.TextPart(req.Message))
+	return append(parts, req.Images...)
+}
+
+// promptEntry is the transcript entry of a run's prompt: text only, or with images a
+// structured body (the original's user message with image parts), which is shrunk —
+// images replaced by a note — when it would not fit the store's body bound.
+func promptEntry(store *sessions.Store, req Request, runID string, now time.Time) sessions.Message {
+	e := sessions.Message{Role: "user", Text: req.Message, RunID: runID}
+	if len(req.Images) == 0 {
+		return e
+	}
+	m := llm.Message{Role: llm.RoleUser, Content: promptParts(req), Timestamp: now.UnixMilli()}
+	e.Ts = m.Timestamp
+	body, err := json.Marshal(m)
+	if err == nil && len(body) > store.MaxBodyBytes() {
+		body, err = json.Marshal(shrink(m, store.MaxBodyBytes()))
+	}
+	if err == nil {
+		e.Body = body
+	}
+	return e
+}
+
 // isFinalReply reports whether a stored entry is a run's final answer: an assistant
 // message that did not stop for tools or fail.
 func isFinalReply(m sessions.Message) bool {
@@ -163,7 +191,7 @@ func shrink(m llm.Message, limit int) llm.Message {
 	for _, p := range m.Content {
 		switch p.Type {
 		case llm.PartImage:
-			p = llm.TextPart(fmt.Sprintf("[image omitted from the transcript: %d bytes]", len(p.Data)*3/4))
+			p = llm.TextPart(fmt.Sprintf("[image omitted from the transcript: %d bytes]", decodedLen(p.Data)))
 		case llm.PartText:
 			p.Text = cutBytes(p.Text, budget)
 		case llm.PartThinking:
@@ -233,12 +261,17 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	msgs := make([]llm.Message, 0, len(hist)+1)
 	for _, m := range hist {
 		if lm, ok := toLLM(m); ok {
+			if m.Seq == r.promptSeq && len(r.req.Images) > 0 && lm.Role == llm.RoleUser {
+				// This run's images, whole, even when the transcript kept only a note.
+				lm.Content = promptParts(r.req)
+			}
 			msgs = append(msgs, lm)
 		}
 	}
 	var prompt *llm.Message
 	if r.req.Ephemeral {
 		p := llm.UserText(r.req.Message, rt.opts.Now())
+		p.Content = promptParts(r.req)
 		msgs = append(msgs, p)
 	}
 	msgs = llm.RepairToolPairing(msgs)

@@ -127,6 +127,11 @@ type Request struct {
 	// emits agent events only.
 	SessionKey string
 	Message    string
+	// Images go with the prompt as image parts (chat.send / agent attachments, inbound
+	// photos). They are stored in the transcript with the prompt while its body fits
+	// the store's MaxBodyBytes (else a note replaces them there); this run always sends
+	// them. Only engine runs (models.providers) send images.
+	Images []llm.Part
 	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
 	Ephemeral         bool
 	ExtraSystemPrompt string
@@ -590,7 +595,7 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 		r.promptSeq = prompt.Seq
 		rt.log.Info("agent run resumed after a restart", "run", r.ID, "session", r.laneKey)
 	case !r.req.Ephemeral:
-		m, _, err := store.Append(ctx, r.laneKey, sessions.Message{Role: "user", Text: r.req.Message, RunID: r.ID})
+		m, _, err := store.Append(ctx, r.laneKey, promptEntry(store, r.req, r.ID, rt.opts.Now()))
 		if errors.Is(err, sessions.ErrTooLarge) {
 			return protocol.ErrorCodeInvalidRequest.Errorf("%v", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
@@ -44,6 +46,9 @@ type providersComponent struct {
 	// pairing is the channel pairing store (<state>/credentials): approvals written by
 	// `clawdbot pairing approve` are read on every message, so they apply at once.
 	pairing *pairing.Store
+	// media and transcribe serve received media (tools.media.audio applies at start).
+	media      *media.Store
+	transcribe *media.Transcriber
 }
 
 // buildProviders builds the registry from config and environment and starts the
@@ -65,7 +70,18 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	c.pairing = ps
-	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed, Pairing: ps}
+	// Received media: stored under <state>/media, voice notes transcribed when
+	// tools.media.audio names an endpoint.
+	ms, err := mediaStore(s)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := transcriber(s, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed, Pairing: ps,
+		MediaStore: ms, Transcriber: tr}
 	w := whatsappSection(&cfg)
 	wac := whatsappAccess(w)
 	waCfg.Access = &wac
@@ -81,7 +97,8 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	}
 	wa := whatsapp.New(waCfg)
 
-	tg, tgp := buildTelegram(s, telegramSection(&cfg), ps, changed)
+	c.media, c.transcribe = ms, tr
+	tg, tgp := buildTelegram(s, telegramSection(&cfg), ps, changed, ms, tr)
 	c.tgKey = telegramKey(s, telegramSection(&cfg))
 	c.wa = wa
 
@@ -180,7 +197,7 @@ func telegramSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsTeleg
 // an Unconfigured stand-in when there is no token or it is disabled, or when the
 // settings are unusable (a bad token or base URL must not keep the gateway down:
 // sends fail with the reason and status shows it). tgp is nil unless it can start.
-func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, ps *pairing.Store, changed func()) (tg providers.Provider, tgp *telegram.Provider) {
+func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, ps *pairing.Store, changed func(), ms *media.Store, tr *media.Transcriber) (tg providers.Provider, tgp *telegram.Provider) {
 	tg = providers.Unconfigured{Channel: providers.Telegram, Hint: "set channels.telegram.botToken or " + telegram.EnvToken}
 	token := telegramToken(s, tcfg)
 	enabled := tcfg == nil || tcfg.Enabled == nil || *tcfg.Enabled
@@ -189,8 +206,13 @@ func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, ps *pair
 	}
 	ac := telegramAccess(tcfg)
 	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed,
-		Access: &ac, Pairing: ps, History: historyBuffer(nil)}
+		Access: &ac, Pairing: ps, History: historyBuffer(nil), MediaStore: ms, Transcriber: tr}
 	if tcfg != nil {
+		if tcfg.MediaMaxMb != nil {
+			// Whole megabytes; a fraction rounds up so a configured cap never refuses
+			// less than asked.
+			tc.MediaMaxMB = int(math.Ceil(*tcfg.MediaMaxMb))
+		}
 		tc.History = historyBuffer(tcfg.HistoryLimit)
 		tc.StreamMode = string(tcfg.StreamMode)
 		if tcfg.TextChunkLimit != nil {
@@ -264,7 +286,7 @@ func (c *providersComponent) reconfigure(ctx context.Context, next *config.File)
 		if c.handler != nil {
 			c.handler.Changed()
 		}
-	})
+	}, c.media, c.transcribe)
 	old := c.reg.Replace(tg)
 	if old != nil {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)

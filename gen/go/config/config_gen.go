@@ -304,6 +304,9 @@ type ConfigChannelsTelegram struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
+
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
@@ -934,6 +937,9 @@ type ConfigTools struct {
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
 
+	// Media corresponds to the JSON schema field "media".
+	Media *ConfigToolsMedia `json:"media,omitempty,omitzero"`
+
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigToolsProfile `json:"profile,omitempty,omitzero"`
 
@@ -972,6 +978,45 @@ type ConfigToolsExecSecurity string
 const ConfigToolsExecSecurityAllowlist ConfigToolsExecSecurity = "allowlist"
 const ConfigToolsExecSecurityDeny ConfigToolsExecSecurity = "deny"
 const ConfigToolsExecSecurityFull ConfigToolsExecSecurity = "full"
+
+type ConfigToolsMedia struct {
+	// Audio corresponds to the JSON schema field "audio".
+	Audio *ConfigToolsMediaAudio `json:"audio,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudio struct {
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaAudioModelsElem `json:"models,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioModelsElem struct {
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+}
 
 type ConfigToolsProfile string
 
