@@ -113,6 +113,9 @@ type Options struct {
 	Approvals func(id, decision, resolvedBy string) error
 	// Version is reported by /status.
 	Version string
+	// VerboseDefault is the verbose level of sessions that set none
+	// (agents.defaults.verboseDefault: off, on, full).
+	VerboseDefault string
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -198,6 +201,10 @@ type Run struct {
 	anyDelta  bool
 	outcome   Outcome
 	finished  time.Time
+	// surfaceQ carries verbose and reasoning notes to the chat surface, in order
+	// (surface.go); surfaceDone closes when they are all sent.
+	surfaceQ    chan string
+	surfaceDone chan struct{}
 	// recovered is the outcome of an earlier run with this id found in the
 	// transcript (a retry after a restart): Start returns it finished, runs nothing.
 	recovered *Outcome
@@ -684,6 +691,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		var lr loopResult
 		lr, err = rt.runLoop(tctx, r, mc, rt.systemPrompt(tctx, r, mc.SystemPrompt))
 		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
+		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
+			rt.surface(r, formatReasoning(lr.reasoning))
+		}
 		out.Fallbacks, out.Usage, stored = lr.attempts, lr.usage, true
 	} else {
 		var msgs []backend.Message
@@ -692,6 +702,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
 		}
 	}
+	// Verbose and reasoning notes reach the surface before the reply does.
+	rt.flushSurface(r)
 	out.EndedAt = rt.now()
 	r.mu.Lock()
 	streamed := r.text

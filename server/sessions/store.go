@@ -968,3 +968,19 @@ func (s *Store) EachAssistant(ctx context.Context, since int64, f func(m Message
 	}
 	return rows.Err()
 }
+
+// Latest returns the newest message with role in the session's current transcript
+// (the agent's latest compaction entry, which sits after the prompts it summarised).
+func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, error) {
+	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?
+		ORDER BY seq DESC LIMIT 1`, key, role)
+	out, err := scanMessages(rows, err)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("sessions: latest %s %s: %w", key, role, err)
+	}
+	if len(out) == 0 {
+		return Message{}, false, nil
+	}
+	return out[0], true, nil
+}
