@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -459,4 +460,70 @@ func (rt *Runtime) compactionEvent(r *Run, phase string, willRetry bool) {
 		d["willRetry"] = willRetry
 	}
 	rt.event(r, protocol.AgentEventStreamCompaction, d)
+}
+
+// CompactWait bounds how long a manual compaction waits for the session's aborted run
+// to end (the original's 15 s).
+const CompactWait = 15 * time.Second
+
+// CompactSession summarises the older part of a session's transcript now (/compact):
+// a running run of the session is aborted first, as in the original, and the summary is
+// made by the session's model. errNothingToCompact when all of it is recent.
+func (rt *Runtime) CompactSession(ctx context.Context, key, instructions string) (compactResult, error) {
+	mc := rt.modelConfig()
+	e := mc.Engine
+	if e == nil {
+		return compactResult{}, errNoCatalog
+	}
+	if _, err := rt.opts.Store.Get(ctx, key); err != nil {
+		return compactResult{}, err
+	}
+	rt.mu.Lock()
+	var running *Run
+	if l := rt.lanes[key]; l != nil {
+		running = l.running
+	}
+	rt.mu.Unlock()
+	if running != nil {
+		_, _ = rt.Abort(key, "")
+		t := time.NewTimer(CompactWait)
+		select {
+		case <-running.Done():
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	model, ref, err := rt.sessionStreamer(ctx, e, key)
+	if err != nil {
+		return compactResult{}, err
+	}
+	r := &Run{ID: "compact", laneKey: key, rt: rt}
+	c, err := rt.loadConvo(ctx, r, false)
+	if err != nil {
+		return compactResult{}, err
+	}
+	system := rt.systemPrompt(ctx, r, mc.SystemPrompt)
+	_, res, err := rt.compact(ctx, key, model, e.Compaction, e.Compaction.budget(ref), c, system, nil, strings.TrimSpace(instructions))
+	return res, err
+}
+
+// sessionStreamer is the model a session's runs use (its sessions.patch override, else
+// the engine's) and its provider/model reference.
+func (rt *Runtime) sessionStreamer(ctx context.Context, e *Engine, key string) (llm.Streamer, string, error) {
+	ss, err := rt.opts.Store.Get(ctx, key)
+	if err != nil && !errors.Is(err, sessions.ErrNotFound) {
+		return nil, "", err
+	}
+	if ss.Model == "" {
+		return e.Model, e.Primary, nil
+	}
+	if e.ModelFor == nil {
+		return nil, "", fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
+	}
+	m, ref, err := e.ModelFor(ss.Model)
+	if err != nil {
+		return nil, "", fmt.Errorf("agent: session model %q: %w", ss.Model, err)
+	}
+	return m, ref, nil
 }

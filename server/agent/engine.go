@@ -230,9 +230,9 @@ type loopResult struct {
 	// session's reasoningLevel is on).
 	reasoning string
 	text      string
-	usage    *backend.Usage
-	stop     string
-	attempts []llm.Attempt
+	usage     *backend.Usage
+	stop      string
+	attempts  []llm.Attempt
 }
 
 // runLoop runs the turn through the engine: the transcript up to the run's prompt is

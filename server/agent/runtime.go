@@ -778,6 +778,9 @@ func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([
 		return nil, err
 	}
 	for _, m := range hist {
+		if m.Role == RoleCompaction {
+			continue // summaries are made for model providers; a CLI backend keeps its own context
+		}
 		msgs = append(msgs, backend.Message{Role: m.Role, Content: m.Text})
 	}
 	if r.req.Ephemeral {
