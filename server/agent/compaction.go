@@ -36,6 +36,12 @@ const (
 	// MaxSummaryChunks bounds the summarisation requests of one compaction: a history
 	// needing more is summarised from its newest chunks, the oldest dropped with a note.
 	MaxSummaryChunks = 8
+	// SummarySafetyMarginPct pads the estimate of a summarisation chunk (the original's
+	// 20% margin for estimator error), in percent.
+	SummarySafetyMarginPct = 120
+	// summaryOverheadTokens is what a summarisation request needs besides its chunk and
+	// the summary it updates: the instructions and the framing.
+	summaryOverheadTokens = 300
 	// CharsPerToken is the token estimator's ratio (the original's estimateTokens:
 	// characters / 4, deliberately on the high side for most tokenizers).
 	CharsPerToken = 4
@@ -323,7 +329,7 @@ func (rt *Runtime) compact(ctx context.Context, key string, model llm.Streamer, 
 	for cut < len(c.msgs) && (c.msgs[cut].Role == llm.RoleToolResult || c.seqs[cut] == 0) {
 		cut++
 	}
-	if cut == len(c.msgs) {
+	if cut == 0 || cut == len(c.msgs) {
 		// Everything is "recent": keep only the newest turn from its last stored user
 		// message on (the prompt), so there is something to summarise.
 		for cut = len(c.msgs) - 1; cut > 0 && !(c.msgs[cut].Role == llm.RoleUser && c.seqs[cut] != 0); cut-- {
@@ -364,17 +370,25 @@ func (rt *Runtime) summarise(ctx context.Context, model llm.Streamer, cc Compact
 		maxOut = DefaultSummaryMaxTokens
 	}
 	maxOut = min(maxOut, max(b.Reserve/2, 256))
-	// A chunk (plus the instructions and the summary so far) must fit what is left of
-	// the window after the summary's reply.
-	chunkTokens := max((b.ContextWindow-maxOut)*2/5, 256)
+	// A chunk, with the instructions and the summary it updates, must fit the window
+	// after the summary's reply, padded by SummarySafetyMarginPct for the estimator's
+	// error. The first chunk updates prev; later ones a summary of up to maxOut tokens.
+	chunkLimit := func(first bool) int {
+		carried := maxOut
+		if first {
+			carried = estimateText(prev)
+		}
+		return max((b.ContextWindow-maxOut-carried-summaryOverheadTokens)*100/SummarySafetyMarginPct, 256)
+	}
 	var chunks []string
 	var cur strings.Builder
 	for _, m := range msgs {
-		line := transcriptLine(m, chunkTokens*CharsPerToken)
+		limit := chunkLimit(len(chunks) == 0)
+		line := transcriptLine(m, limit*CharsPerToken)
 		if line == "" {
 			continue
 		}
-		if cur.Len() > 0 && estimateText(cur.String())+estimateText(line) > chunkTokens {
+		if cur.Len() > 0 && estimateText(cur.String())+estimateText(line) > limit {
 			chunks = append(chunks, cur.String())
 			cur.Reset()
 		}

@@ -125,6 +125,9 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
 		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
 	}
+	if c := s.file.Config.Agents; c != nil && c.Defaults != nil && c.Defaults.VerboseDefault != nil {
+		opts.VerboseDefault = string(*c.Defaults.VerboseDefault)
+	}
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}
