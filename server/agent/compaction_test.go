@@ -31,6 +31,7 @@ type budgetServer struct {
 	overflow  int
 	toolFirst bool
 	summaries int
+	reasoning string // streamed as reasoning_content before a plain answer
 }
 
 type budgetReq struct {
@@ -128,6 +129,9 @@ func (s *budgetServer) serve(w http.ResponseWriter, r *http.Request) {
 			"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": "probe", "arguments": `{"path":"notes.txt"}`}}}}}}})
 		finish = "tool_calls"
 	default:
+		if s.reasoning != "" {
+			send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"reasoning_content": s.reasoning}}}})
+		}
 		send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": "done"}}}})
 	}
 	send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": finish}}})
@@ -347,6 +351,111 @@ func TestVerboseToolNotesOnSurface(t *testing.T) {
 }
 
 var llmTime = time.Unix(1_700_000_000, 0)
+
+// TestReasoningOnSurface: reasoningLevel on (or stream) sends the model's reasoning to
+// the chat surface as the original's "Reasoning:" block before the reply; off keeps it
+// hidden.
+func TestReasoningOnSurface(t *testing.T) {
+	for _, tc := range []struct {
+		level string
+		want  []string
+	}{
+		{"", []string{"done"}},
+		{"off", []string{"done"}},
+		{"on", []string{"Reasoning:\n_weighing the options_", "done"}},
+		{"stream", []string{"Reasoning:\n_weighing the options_", "done"}},
+	} {
+		t.Run("reasoning="+tc.level, func(t *testing.T) {
+			s := newBudgetServer(t)
+			s.reasoning = "weighing the options"
+			snd := newFakeSender()
+			e := newEnv(t, envOpts{sender: snd, tweak: func(o *Options) { o.Engine = testEngine(t, s.srv.URL+"/v1") }})
+			c := e.dial(3)
+			if tc.level != "" {
+				c.mustOK("sessions.patch", map[string]any{"key": "main", "reasoningLevel": tc.level}, nil)
+			}
+			ch := c.send("agent", map[string]any{"message": "think", "sessionKey": "main", "deliver": true, "channel": "telegram", "to": "42", "idempotencyKey": "r-" + tc.level})
+			next(t, ch, "accepted")
+			if f := next(t, ch, "final"); !f.OK {
+				t.Fatalf("final: %s", f.Raw)
+			}
+			var got []string
+			snd.mu.Lock()
+			for _, m := range snd.sent {
+				got = append(got, m.Out.Text)
+			}
+			snd.mu.Unlock()
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("delivered %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCompactCommandSummarises: /compact <instructions> from chat.send summarises the
+// older turns through the session's model with the instructions as focus, and the next
+// run's request starts from the summary.
+func TestCompactCommandSummarises(t *testing.T) {
+	s := newBudgetServer(t)
+	e := compactingEnv(t, s, 0, nil)
+	seed(t, e.store, "agent:main:main", 6, 200)
+	c := e.dial(3)
+	ch := c.send("chat.send", map[string]any{"sessionKey": "main", "message": "/compact focus on decisions", "idempotencyKey": "cc-1"})
+	next(t, ch, "chat.send")
+	_, chats := c.runEvents("cc-1", true)
+	if last := chats[len(chats)-1]; last.State != "final" || !strings.HasPrefix(last.text(), "⚙️ Compacted (") {
+		t.Fatalf("/compact answered %+v", last)
+	}
+	reqs := s.requests()
+	if len(reqs) != 1 || !reqs[0].Summary || !strings.Contains(reqs[0].joined(), "Additional focus:\nfocus on decisions") || strings.Contains(reqs[0].joined(), "turn-05") {
+		t.Fatalf("summarisation requests: %+v", reqs)
+	}
+	ch = c.send("chat.send", map[string]any{"sessionKey": "main", "message": "next", "idempotencyKey": "cc-2"})
+	next(t, ch, "chat.send")
+	c.runEvents("cc-2", true)
+	reqs = s.requests()
+	run := reqs[len(reqs)-1].joined()
+	if len(reqs) != 2 || !strings.Contains(run, "SUMMARY-1") || strings.Contains(run, "turn-00") || !strings.Contains(run, "turn-04") {
+		t.Fatalf("run after /compact: %q", run)
+	}
+}
+
+// TestCompactionChunksFitTheWindow: a history too long for one summarisation request is
+// summarised in chunks, each request within the window, each carrying the summary so far.
+func TestCompactionChunksFitTheWindow(t *testing.T) {
+	s := newBudgetServer(t)
+	const window = 2000
+	e := compactingEnv(t, s, window, nil)
+	seed(t, e.store, "agent:main:main", 30, 400) // ~3000 tokens
+	c := e.dial(3)
+	ch := c.send("chat.send", map[string]any{"sessionKey": "main", "message": "go on", "idempotencyKey": "ch-1"})
+	next(t, ch, "chat.send")
+	if _, chats := c.runEvents("ch-1", true); chats[len(chats)-1].State != "final" {
+		t.Fatalf("run ended %+v", chats[len(chats)-1])
+	}
+	reqs := s.requests()
+	var sums []budgetReq
+	for _, r := range reqs {
+		if r.Summary {
+			sums = append(sums, r)
+		}
+	}
+	if len(sums) < 2 || len(reqs) != len(sums)+1 {
+		t.Fatalf("%d summarisation requests of %d (want several, then one run request)", len(sums), len(reqs))
+	}
+	for i, r := range sums {
+		// The request plus its reply bound (half the capped reserve) fits the window.
+		if got := r.Chars/CharsPerToken + window/4; got > window {
+			t.Fatalf("summarisation %d is ~%d tokens with its reply, over the %d window", i, got, window)
+		}
+		if i > 0 && !strings.Contains(r.joined(), fmt.Sprintf("<previous-summary>\nSUMMARY-%d", i)) {
+			t.Fatalf("summarisation %d does not carry summary %d: %q", i, i, r.joined())
+		}
+	}
+	if run := reqs[len(reqs)-1]; !strings.Contains(run.joined(), fmt.Sprintf("SUMMARY-%d", len(sums))) || run.Chars/CharsPerToken > window/2 {
+		t.Fatalf("run request: %d chars, %q", run.Chars, run.joined())
+	}
+}
 
 func TestEstimateAndBudget(t *testing.T) {
 	msgs := []llm.Message{
