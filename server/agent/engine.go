@@ -36,6 +36,9 @@ type Engine struct {
 	// Primary is the canonical provider/model reference of Model's first candidate: a
 	// session override naming it is stored as no override.
 	Primary string
+	// VerboseDefault is the verbose level of sessions that set none
+	// (agents.defaults.verboseDefault: off, on, full).
+	VerboseDefault string
 	// Compaction is the context budget (windows, reserve, kept tail) and whether
 	// conversations past it are compacted.
 	Compaction CompactionConfig
@@ -281,7 +284,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
 	}
-	o.Events = loopSink{rt: rt, r: r, verbose: rt.verboseLevel(ss.VerboseLevel), reasoning: ss.ReasoningLevel}
+	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}
 	if o.Logger == nil {
 		o.Logger = rt.log
 	}

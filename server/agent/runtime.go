@@ -113,9 +113,6 @@ type Options struct {
 	Approvals func(id, decision, resolvedBy string) error
 	// Version is reported by /status.
 	Version string
-	// VerboseDefault is the verbose level of sessions that set none
-	// (agents.defaults.verboseDefault: off, on, full).
-	VerboseDefault string
 
 	Now    func() time.Time
 	Logger *slog.Logger

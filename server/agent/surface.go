@@ -23,17 +23,18 @@ const MaxSurfaceQueue = 64
 // MaxSurfaceOutputChars caps the tool output a verbose "full" note carries.
 const MaxSurfaceOutputChars = 2000
 
-// verboseLevel is the level a run uses: the session's, else the configured default.
-func (rt *Runtime) verboseLevel(session string) string {
+// verboseLevel is the level a run uses: the session's, else the configured default
+// ("" = off).
+func verboseLevel(session, def string) string {
 	switch strings.ToLower(session) {
 	case VerboseOn, VerboseFull:
 		return strings.ToLower(session)
 	case VerboseOff:
 		return ""
 	}
-	switch rt.opts.VerboseDefault {
+	switch def {
 	case VerboseOn, VerboseFull:
-		return rt.opts.VerboseDefault
+		return def
 	}
 	return ""
 }

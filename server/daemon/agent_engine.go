@@ -277,8 +277,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		c.Logger = s.log
 		return c, rf.String(), nil
 	}
+	verbose := ""
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
+		verbose = string(*a.Defaults.VerboseDefault)
+	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String(),
-		Compaction: compactionConfig(&f.Config)}, nil
+		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose}, nil
 }
 
 // compactionConfig is the context budget of the agent's models: each model's window

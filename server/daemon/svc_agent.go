@@ -37,9 +37,14 @@ type agentService struct {
 	toolsKey string
 }
 
-// toolsConfigKey identifies models.providers and tools.* of f for change detection.
+// toolsConfigKey identifies models.providers, tools.* and the engine's agents.defaults
+// (contextTokens, compaction, verboseDefault) of f for change detection.
 func toolsConfigKey(f *config.File) string {
-	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools})
+	var budget []any // the engine's context budget and verbose default (buildEngine)
+	if a := f.Config.Agents; a != nil && a.Defaults != nil {
+		budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault}
+	}
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, budget})
 	return string(b)
 }
 
@@ -124,9 +129,6 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	if s.approvals != nil {
 		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
 		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
-	}
-	if c := s.file.Config.Agents; c != nil && c.Defaults != nil && c.Defaults.VerboseDefault != nil {
-		opts.VerboseDefault = string(*c.Defaults.VerboseDefault)
 	}
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
