@@ -47,6 +47,9 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 	if ss.UpdatedAt > 0 {
 		st.UpdatedAt = time.UnixMilli(ss.UpdatedAt)
 	}
+	if n, err := e.rt.opts.Store.CountRole(ctx, key, RoleCompaction); err == nil {
+		st.Compactions = n
+	}
 	e.rt.mu.Lock()
 	if l := e.rt.lanes[key]; l != nil {
 		st.Queue.Running = l.running != nil && !l.running.Finished()

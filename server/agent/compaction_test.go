@@ -410,6 +410,11 @@ func TestCompactCommandSummarises(t *testing.T) {
 	if len(reqs) != 1 || !reqs[0].Summary || !strings.Contains(reqs[0].joined(), "Additional focus:\nfocus on decisions") || strings.Contains(reqs[0].joined(), "turn-05") {
 		t.Fatalf("summarisation requests: %+v", reqs)
 	}
+	ch = c.send("chat.send", map[string]any{"sessionKey": "main", "message": "/status", "idempotencyKey": "cc-st"})
+	next(t, ch, "chat.send")
+	if _, chats := c.runEvents("cc-st", true); !strings.Contains(chats[len(chats)-1].text(), "🧹 Compactions: 1") {
+		t.Fatalf("/status after /compact: %q", chats[len(chats)-1].text())
+	}
 	ch = c.send("chat.send", map[string]any{"sessionKey": "main", "message": "next", "idempotencyKey": "cc-2"})
 	next(t, ch, "chat.send")
 	c.runEvents("cc-2", true)

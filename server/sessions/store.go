@@ -984,3 +984,14 @@ func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, er
 	}
 	return out[0], true, nil
 }
+
+// CountRole counts the messages with role in the session's current transcript.
+func (s *Store) CountRole(ctx context.Context, key, role string) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, nil, `SELECT count(*) FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?`, key, role).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sessions: count %s %s: %w", key, role, err)
+	}
+	return n, nil
+}

@@ -109,6 +109,8 @@ type State struct {
 	// ThinkingLevel and VerboseLevel are the session's settings ("" = off).
 	ThinkingLevel string
 	VerboseLevel  string
+	// Compactions counts the summaries in the session's current transcript.
+	Compactions int64
 }
 
 // Setting names a per-session setting a command changes (the sessions.patch field).
@@ -353,7 +355,7 @@ func FormatStatus(st State, now time.Time) string {
 	lines = append(lines, v)
 	lines = append(lines, "🧠 Model: "+orUnknown(st.Model))
 	lines = append(lines, fmt.Sprintf("🧮 Tokens: %s in / %s out", tokens(st.InputTokens), tokens(st.OutputTokens)))
-	lines = append(lines, fmt.Sprintf("📚 Context: %s tokens · %d messages · 🧹 Compactions: 0", tokens(st.TotalTokens), st.Messages))
+	lines = append(lines, fmt.Sprintf("📚 Context: %s tokens · %d messages · 🧹 Compactions: %d", tokens(st.TotalTokens), st.Messages, st.Compactions))
 	sess := "🧵 Session: " + st.SessionKey
 	if !st.UpdatedAt.IsZero() {
 		sess += " • updated " + ago(now.Sub(st.UpdatedAt))
