@@ -45,6 +45,9 @@ const (
 	// CharsPerToken is the token estimator's ratio (the original's estimateTokens:
 	// characters / 4, deliberately on the high side for most tokenizers).
 	CharsPerToken = 4
+	// DefaultContextMessages bounds the transcript messages read for one model run; the
+	// token budget decides what the model sees (CLI backends keep HistoryMessages).
+	DefaultContextMessages = 1000
 	// ImageTokens is what one image part is estimated at.
 	ImageTokens = 1200
 )
@@ -270,10 +273,6 @@ func (rt *Runtime) loadConvo(ctx context.Context, r *Run, ownSteps bool) (convo,
 	if ownSteps {
 		upTo = 0
 	}
-	hist, err := store.History(ctx, r.laneKey, rt.opts.HistoryMessages, upTo)
-	if err != nil {
-		return convo{}, err
-	}
 	var c convo
 	if last, ok, err := store.Latest(ctx, r.laneKey, RoleCompaction); err != nil {
 		return convo{}, err
@@ -281,6 +280,16 @@ func (rt *Runtime) loadConvo(ctx context.Context, r *Run, ownSteps bool) (convo,
 		if e, ok := parseCompaction(last); ok {
 			c.summary = &e
 		}
+	}
+	var from int64
+	if c.summary != nil {
+		from = c.summary.firstKept
+	}
+	// The token budget bounds what the model sees; ContextMessages only bounds what is
+	// read from the store for one run.
+	hist, err := store.HistoryFrom(ctx, r.laneKey, from, rt.opts.ContextMessages, upTo)
+	if err != nil {
+		return convo{}, err
 	}
 	for _, m := range hist {
 		if m.Role == RoleCompaction || (c.summary != nil && m.Seq < c.summary.firstKept) {

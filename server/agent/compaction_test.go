@@ -462,6 +462,25 @@ func TestCompactionChunksFitTheWindow(t *testing.T) {
 	}
 }
 
+// TestLongHistoryWithinBudgetIsSentWhole: a model provider's run is bounded by its
+// token budget, not by a message count: 120 short messages all reach the model.
+func TestLongHistoryWithinBudgetIsSentWhole(t *testing.T) {
+	s := newBudgetServer(t)
+	e := compactingEnv(t, s, 0, nil)
+	seed(t, e.store, "agent:main:main", 120, 30)
+	c := e.dial(3)
+	ch := c.send("chat.send", map[string]any{"sessionKey": "main", "message": "recap", "idempotencyKey": "long-1"})
+	next(t, ch, "chat.send")
+	c.runEvents("long-1", true)
+	reqs := s.requests()
+	if len(reqs) != 1 || reqs[0].Summary {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	if got := len(reqs[0].Texts); got != 1+120+1 || !strings.Contains(reqs[0].joined(), "turn-00 ") {
+		t.Fatalf("request has %d messages (want system + 120 + prompt)", got)
+	}
+}
+
 func TestEstimateAndBudget(t *testing.T) {
 	msgs := []llm.Message{
 		llm.UserText(strings.Repeat("a", 400), llmTime),

@@ -97,8 +97,12 @@ type Options struct {
 	QueueRetryAfter time.Duration
 	// MaxActiveRuns bounds queued + running runs across sessions (default 1000).
 	MaxActiveRuns int
-	// HistoryMessages is how many transcript messages go to the model (default 50).
+	// HistoryMessages is how many transcript messages go to a CLI backend (default 50).
 	HistoryMessages int
+	// ContextMessages bounds the transcript messages read for a model provider's run
+	// (default DefaultContextMessages); the context budget and compaction decide what
+	// reaches the model.
+	ContextMessages int
 	// MaxFinishedRuns and FinishedTTL bound the finished-run cache that backs
 	// idempotent retries and agent.wait (defaults 1000, 10 min).
 	MaxFinishedRuns int
@@ -318,6 +322,9 @@ func New(o Options) (*Runtime, error) {
 	}
 	if o.HistoryMessages <= 0 {
 		o.HistoryMessages = DefaultHistoryMessages
+	}
+	if o.ContextMessages <= 0 {
+		o.ContextMessages = DefaultContextMessages
 	}
 	if o.MaxFinishedRuns <= 0 {
 		o.MaxFinishedRuns = DefaultMaxFinishedRuns

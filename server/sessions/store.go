@@ -995,3 +995,23 @@ func (s *Store) CountRole(ctx context.Context, key, role string) (int64, error) 
 	}
 	return n, nil
 }
+
+// HistoryFrom is History restricted to messages with Seq ≥ from (a compaction's first
+// kept message): the last limit of them, oldest first.
+func (s *Store) HistoryFrom(ctx context.Context, key string, from int64, limit int, upTo int64) ([]Message, error) {
+	if limit <= 0 {
+		return []Message{}, nil
+	}
+	if upTo <= 0 {
+		upTo = 1<<63 - 1
+	}
+	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq >= ? AND seq <= ?
+		ORDER BY seq DESC LIMIT ?`, key, from, upTo, limit)
+	out, err := scanMessages(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
