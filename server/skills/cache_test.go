@@ -119,3 +119,43 @@ func TestCacheRacyTreeIsReadAgain(t *testing.T) {
 		t.Fatalf("settled tree parsed %d times in all, want 3", parses.Load())
 	}
 }
+
+// benchTree writes n skills and settles them.
+func benchTree(b *testing.B, n int) Dirs {
+	ws := b.TempDir()
+	for i := range n {
+		p := filepath.Join(ws, "skills", "s"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		body := "---\nname: s" + p + "\ndescription: a skill\nmetadata: {\"clawdbot\": {\"requires\": {\"bins\": [\"git\"]}}}\n---\n# Body\n"
+		if err := os.WriteFile(filepath.Join(p, FileName), []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	_ = filepath.WalkDir(ws, func(p string, d fs.DirEntry, err error) error { return os.Chtimes(p, old, old) })
+	return Dirs{Workspace: ws}
+}
+
+// BenchmarkSkillsLoad compares a full scan (what every run did) with the cache's
+// stat-only check of an unchanged tree of 50 skills.
+func BenchmarkSkillsLoad(b *testing.B) {
+	d := benchTree(b, 50)
+	ctx := context.Background()
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Load(ctx, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		c := &Cache{}
+		for b.Loop() {
+			if _, err := c.Load(ctx, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
