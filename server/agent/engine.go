@@ -37,6 +37,12 @@ type Engine struct {
 	// Primary is the canonical provider/model reference of Model's first candidate: a
 	// session override naming it is stored as no override.
 	Primary string
+	// VerboseDefault is the verbose level of sessions that set none
+	// (agents.defaults.verboseDefault: off, on, full).
+	VerboseDefault string
+	// Compaction is the context budget (windows, reserve, kept tail) and whether
+	// conversations past it are compacted.
+	Compaction CompactionConfig
 }
 
 // ThinkingBudget is the reasoning token budget a session's thinking level asks for.
@@ -219,6 +225,10 @@ func cutBytes(s string, n int) string {
 type loopSink struct {
 	rt *Runtime
 	r  *Run
+	// verbose is the run's verbose level ("", on, full): tool summaries (and with full
+	// their output) go to the chat surface the run answers on.
+	verbose   string
+	reasoning string
 }
 
 func (s loopSink) Emit(ev loop.Event) {
@@ -239,42 +249,34 @@ func (s loopSink) Emit(ev loop.Event) {
 		s.rt.textDelta(s.r, d.Text, data)
 	default:
 		s.rt.eventRaw(s.r, protocol.AgentEventStream(ev.Stream), data)
+		if d, ok := ev.Data.(loop.ToolResultData); ok && ev.Stream == loop.StreamTool {
+			s.rt.surfaceTool(s.r, s.verbose, d)
+		}
 	}
 }
 
 // loopResult is what a loop run hands back to turn.
 type loopResult struct {
-	text     string
-	usage    *backend.Usage
-	stop     string
-	attempts []llm.Attempt
+	// reasoning is the thinking of the run's final answer (shown on the surface when the
+	// session's reasoningLevel is on).
+	reasoning string
+	text      string
+	usage     *backend.Usage
+	stop      string
+	attempts  []llm.Attempt
 }
 
 // runLoop runs the turn through the engine: the transcript up to the run's prompt is
-// the conversation; every message the loop produces is stored as it is produced.
+// the conversation; every message the loop produces is stored as it is produced. A
+// conversation estimated past the model's budget is compacted before the request is
+// built, and a request the provider refuses as too long for its context is compacted
+// and retried once.
 func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system string) (loopResult, error) {
 	e := mc.Engine
-	hist, err := rt.opts.Store.History(ctx, r.laneKey, rt.opts.HistoryMessages, r.promptSeq)
+	c, err := rt.loadConvo(ctx, r, false)
 	if err != nil {
 		return loopResult{}, err
 	}
-	msgs := make([]llm.Message, 0, len(hist)+1)
-	for _, m := range hist {
-		if lm, ok := toLLM(m); ok {
-			if m.Seq == r.promptSeq && len(r.req.Images) > 0 && lm.Role == llm.RoleUser {
-				// This run's images, whole, even when the transcript kept only a note.
-				lm.Content = promptParts(r.req)
-			}
-			msgs = append(msgs, lm)
-		}
-	}
-	var prompt *llm.Message
-	if r.req.Ephemeral {
-		p := llm.UserText(r.req.Message, rt.opts.Now())
-		p.Content = promptParts(r.req)
-		msgs = append(msgs, p)
-	}
-	msgs = llm.RepairToolPairing(msgs)
 
 	var set *tools.Set
 	if e.Tools != nil {
@@ -290,24 +292,27 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	}
 	o := e.Loop
 	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
+	modelRef := e.Primary
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
 	var thinking int
-	if ss, err := rt.opts.Store.Get(ctx, r.laneKey); err == nil {
+	var ss sessions.Session
+	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		thinking = ThinkingBudget(ss.ThinkingLevel)
 		if ss.Model != "" {
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
 			}
-			m, _, err := e.ModelFor(ss.Model)
+			m, ref, err := e.ModelFor(ss.Model)
 			if err != nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: %w", ss.Model, err)
 			}
-			o.Model = m
+			o.Model, modelRef = m, ref
 		}
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
 	}
+	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}
 	if o.Logger == nil {
 		o.Logger = rt.log
 	}
@@ -318,21 +323,45 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	if err != nil {
 		return loopResult{}, err
 	}
+	var defs []llm.ToolDef
+	if set != nil {
+		defs = set.Defs()
+	}
+	budget := e.Compaction.budget(modelRef)
+	if !e.Compaction.Disabled && estimateRequest(system, defs, c.messages()) > budget.Limit() {
+		rt.compactionEvent(r, "start", false)
+		nc, cr, cerr := rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c, system, defs, "")
+		rt.compactionEvent(r, "end", false)
+		if cerr != nil {
+			rt.log.Warn("agent: compaction before the request failed; sending it as it is", "run", r.ID, "session", r.laneKey, "err", cerr)
+		} else {
+			c = nc
+			rt.log.Info("agent: conversation compacted", "run", r.ID, "session", r.laneKey, "tokensBefore", cr.TokensBefore, "tokensAfter", cr.TokensAfter,
+				"limit", budget.Limit(), "summarised", cr.Summarised, "kept", cr.Kept)
+		}
+	}
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
-	in := loop.Input{RunID: r.ID, System: system, History: msgs, Prompt: prompt, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
+	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(c.messages()), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
 		Transcript: &transcript{rt: rt, key: r.laneKey, run: r.ID}}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}
-	if res != nil {
-		out.text, out.stop, out.attempts = res.Text, string(res.StopReason), res.Attempts
-		if res.Steps > 0 {
-			out.usage = &backend.Usage{PromptTokens: res.Usage.Input + res.Usage.CacheRead + res.Usage.CacheWrite, CompletionTokens: res.Usage.Output, TotalTokens: res.Usage.TotalTokens}
-			if out.usage.TotalTokens == 0 {
-				out.usage.TotalTokens = out.usage.PromptTokens + out.usage.CompletionTokens
-			}
+	out.add(rt, r, res)
+	if err != nil && !e.Compaction.Disabled && ctx.Err() == nil && isContextOverflow(err) {
+		// The provider counted more than the estimate: compact what the run has now (its
+		// own steps included) and try once more.
+		rt.compactionEvent(r, "start", false)
+		c2, lerr := rt.loadConvo(ctx, r, true)
+		var cerr error = lerr
+		if lerr == nil {
+			c2, _, cerr = rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c2, system, defs, "")
 		}
-		for _, a := range res.Attempts {
-			rt.log.Warn("agent: model failed, fell back", "run", r.ID, "provider", a.Provider, "model", a.Model, "reason", a.Reason, "status", a.Status, "err", a.Error)
+		rt.compactionEvent(r, "end", cerr == nil)
+		if cerr != nil {
+			rt.log.Warn("agent: compaction after a context overflow failed", "run", r.ID, "session", r.laneKey, "err", cerr)
+		} else {
+			in.History = llm.RepairToolPairing(c2.messages())
+			res, err = runner.Run(ctx, in)
+			out.add(rt, r, res)
 		}
 	}
 	if err != nil {
@@ -343,6 +372,31 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		return out, err
 	}
 	return out, nil
+}
+
+// add accumulates one loop pass into the run's result.
+func (out *loopResult) add(rt *Runtime, r *Run, res *loop.Result) {
+	if res == nil {
+		return
+	}
+	out.text, out.stop = res.Text, string(res.StopReason)
+	out.reasoning = finalReasoning(res.Messages)
+	out.attempts = append(out.attempts, res.Attempts...)
+	if res.Steps > 0 {
+		u := &backend.Usage{PromptTokens: res.Usage.Input + res.Usage.CacheRead + res.Usage.CacheWrite, CompletionTokens: res.Usage.Output, TotalTokens: res.Usage.TotalTokens}
+		if u.TotalTokens == 0 {
+			u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		}
+		if out.usage != nil {
+			u.PromptTokens += out.usage.PromptTokens
+			u.CompletionTokens += out.usage.CompletionTokens
+			u.TotalTokens += out.usage.TotalTokens
+		}
+		out.usage = u
+	}
+	for _, a := range res.Attempts {
+		rt.log.Warn("agent: model failed, fell back", "run", r.ID, "provider", a.Provider, "model", a.Model, "reason", a.Reason, "status", a.Status, "err", a.Error)
+	}
 }
 
 // systemPrompt joins the configured prompt and the run's extra prompt.

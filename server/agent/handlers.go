@@ -487,6 +487,9 @@ func (rt *Runtime) HealthSource(ctx context.Context, sum *protocol.HealthSummary
 // transcript shape (assistant steps with their tool calls, tool results), or for a
 // text-only entry one text part.
 func historyMessage(m sessions.Message) json.RawMessage {
+	if m.Role == RoleCompaction {
+		return historyCompaction(m)
+	}
 	if len(m.Body) > 0 && json.Valid(m.Body) {
 		return historyImages(json.RawMessage(m.Body))
 	}

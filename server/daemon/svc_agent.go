@@ -37,9 +37,14 @@ type agentService struct {
 	toolsKey string
 }
 
-// toolsConfigKey identifies models.providers and tools.* of f for change detection.
+// toolsConfigKey identifies models.providers, tools.* and the engine's agents.defaults
+// (contextTokens, compaction, verboseDefault) of f for change detection.
 func toolsConfigKey(f *config.File) string {
-	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools})
+	var budget []any // the engine's context budget and verbose default (buildEngine)
+	if a := f.Config.Agents; a != nil && a.Defaults != nil {
+		budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault}
+	}
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, budget})
 	return string(b)
 }
 

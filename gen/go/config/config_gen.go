@@ -67,6 +67,12 @@ type ConfigAgentsDefaults struct {
 	// CliBackends corresponds to the JSON schema field "cliBackends".
 	CliBackends ConfigAgentsDefaultsCliBackends `json:"cliBackends,omitempty,omitzero"`
 
+	// Compaction corresponds to the JSON schema field "compaction".
+	Compaction *ConfigAgentsDefaultsCompaction `json:"compaction,omitempty,omitzero"`
+
+	// ContextTokens corresponds to the JSON schema field "contextTokens".
+	ContextTokens *int `json:"contextTokens,omitempty,omitzero"`
+
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
@@ -95,6 +101,9 @@ type ConfigAgentsDefaults struct {
 	// UserTimezone corresponds to the JSON schema field "userTimezone".
 	UserTimezone *string `json:"userTimezone,omitempty,omitzero"`
 
+	// VerboseDefault corresponds to the JSON schema field "verboseDefault".
+	VerboseDefault *ConfigAgentsDefaultsVerboseDefault `json:"verboseDefault,omitempty,omitzero"`
+
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
@@ -111,6 +120,11 @@ type ConfigAgentsDefaultsCliBackends map[string]struct {
 }
 
 type ConfigAgentsDefaultsCliBackendsValueEnv map[string]string
+
+type ConfigAgentsDefaultsCompaction struct {
+	// ReserveTokensFloor corresponds to the JSON schema field "reserveTokensFloor".
+	ReserveTokensFloor *int `json:"reserveTokensFloor,omitempty,omitzero"`
+}
 
 type ConfigAgentsDefaultsHeartbeat struct {
 	// AckMaxChars corresponds to the JSON schema field "ackMaxChars".
@@ -160,6 +174,12 @@ type ConfigAgentsDefaultsModels map[string]struct {
 }
 
 type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
+
+type ConfigAgentsDefaultsVerboseDefault string
+
+const ConfigAgentsDefaultsVerboseDefaultFull ConfigAgentsDefaultsVerboseDefault = "full"
+const ConfigAgentsDefaultsVerboseDefaultOff ConfigAgentsDefaultsVerboseDefault = "off"
+const ConfigAgentsDefaultsVerboseDefaultOn ConfigAgentsDefaultsVerboseDefault = "on"
 
 type ConfigAgentsListElem struct {
 	// Default corresponds to the JSON schema field "default".
