@@ -130,17 +130,26 @@ func TestConfigFormApplies(t *testing.T) {
 	waitJS(t, ctx, "the refused field", `document.querySelector('[data-path="gateway.reload.debounceMs"]').closest(".cfg-field").classList.contains("invalid") && document.getElementById("config-form-apply").disabled`)
 	do(t, ctx, chromedp.Click(chromedp.ID("config-form-discard")))
 
-	// Phone width and dark theme.
+	phoneDark(t, ctx, arts, "config")
+	checkClean(t, ctx, "config", map[string]string{"config.patch": "the stale patch above is refused on purpose"})
+}
+
+// phoneDark checks that a view fits a phone-width screen (no sideways scroll), then
+// switches to the dark theme and saves a screenshot of both.
+func phoneDark(t *testing.T, ctx context.Context, arts, view string) {
+	t.Helper()
 	do(t, ctx, chromedp.EmulateViewport(390, 844))
 	waitJS(t, ctx, "a narrow layout", `window.innerWidth <= 400`)
 	if w := evalJS[int](t, ctx, `document.documentElement.scrollWidth - window.innerWidth`); w > 2 {
-		t.Errorf("the config view scrolls sideways by %dpx at phone width", w)
+		t.Errorf("the %s view scrolls sideways by %dpx at phone width; too wide: %q", view, w, evalJS[[]string](t, ctx, tooWide))
 	}
 	do(t, ctx, chromedp.Click(chromedp.ID("theme")), chromedp.Click(chromedp.ID("theme")))
 	waitJS(t, ctx, "the dark theme", `document.documentElement.dataset.theme === "dark"`)
-	screenshot(t, ctx, arts, "controlui-view-config-phone-dark.png")
-	checkClean(t, ctx, "config", map[string]string{"config.patch": "the stale patch above is refused on purpose"})
+	screenshot(t, ctx, arts, "controlui-view-"+view+"-phone-dark.png")
 }
+
+// tooWide lists the innermost visible elements that end right of the viewport.
+const tooWide = `[...document.querySelectorAll("#dash *")].filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > window.innerWidth + 1 && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1)).slice(0, 8).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().width))`
 
 // TestLogsFilterLevels: lines of every level and two subsystems in the gateway's log
 // file are shown; unticking levels, choosing a subsystem and typing a filter hide
@@ -214,6 +223,7 @@ func TestLogsFilterLevels(t *testing.T) {
 	waitJS(t, ctx, "the filler, followed", box+`.includes("uia-filler-79") && (() => { const b = document.getElementById("logs"); return b.scrollHeight - b.scrollTop - b.clientHeight < 8; })()`)
 	evalJS[chromedp.Void](t, ctx, `(() => { const b = document.getElementById("logs"); b.scrollTop = 0; b.dispatchEvent(new Event("scroll")); })()`)
 	waitJS(t, ctx, "follow paused", `!document.getElementById("logs-follow").checked`)
+	phoneDark(t, ctx, arts, "logs")
 	checkClean(t, ctx, "logs", nil)
 }
 
@@ -346,7 +356,9 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	// A stale save: another client writes the file first.
 	var raw map[string]any
 	call(t, cli, "exec.approvals.get", map[string]any{}, &raw)
-	call(t, cli, "exec.approvals.set", map[string]any{"file": raw["file"], "baseHash": raw["hash"]}, nil)
+	file := raw["file"].(map[string]any)
+	file["defaults"] = map[string]any{"askFallback": "deny"}
+	call(t, cli, "exec.approvals.set", map[string]any{"file": file, "baseHash": raw["hash"]}, nil)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#allowlist tr[data-pattern="/usr/bin/git"] button.remove`)), chromedp.Click(chromedp.ID("allowlist-save")))
 	waitJS(t, ctx, "the allowlist conflict", `document.getElementById("allowlist-conflict") !== null`)
 	call(t, cli, "exec.approvals.get", map[string]any{}, &appr)
@@ -355,6 +367,7 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Click(chromedp.ID("allowlist-conflict-reload")))
 	waitJS(t, ctx, "the reloaded allowlist", `!document.getElementById("allowlist-conflict") && document.querySelector('#allowlist tr[data-pattern="/usr/bin/git"]') !== null`)
+	phoneDark(t, ctx, arts, "approvals")
 	checkClean(t, ctx, "approvals", map[string]string{"exec.approvals.set": "the stale save above is refused on purpose"})
 }
 
@@ -415,8 +428,12 @@ func TestDeviceIdentityPairs(t *testing.T) {
 	if ui := evalJS[string](t, ctx, `document.getElementById("banner-text").textContent`); !strings.Contains(ui, req.RequestID) {
 		t.Errorf("the banner %q does not name request %s", ui, req.RequestID)
 	}
-	if ext := evalJS[string](t, ctx, `new Promise((res) => { const o = indexedDB.open("clawdbot-control-ui"); o.onsuccess = () => { const g = o.result.transaction("keys").objectStore("keys").get("device-identity-v1"); g.onsuccess = () => res(String(g.result.privateKey.extractable) + " " + g.result.privateKey.algorithm.name); }; })`); ext != "false Ed25519" {
-		t.Errorf("stored private key: extractable/algorithm = %q, want a non-extractable Ed25519 key", ext)
+	idbKey := `new Promise((res) => { const o = indexedDB.open("clawdbot-control-ui"); o.onsuccess = () => { const g = o.result.transaction("keys").objectStore("keys").get("device-identity-v1"); g.onsuccess = () => res(String(g.result.privateKey.extractable) + " " + g.result.privateKey.algorithm.name); }; })`
+	tctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	ext, err := chromedp.Run(tctx, chromedp.Evaluate[string](idbKey, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil || ext != "false Ed25519" {
+		t.Errorf("stored private key: extractable/algorithm = %q (err %v), want a non-extractable Ed25519 key", ext, err)
 	}
 
 	call(t, cli, "device.pair.approve", map[string]any{"requestId": req.RequestID}, nil)
