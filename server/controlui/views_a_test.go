@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 )
@@ -469,5 +470,11 @@ func TestDeviceIdentityPairs(t *testing.T) {
 	if dev := evalJS[bool](t, ctx2, `window.__connects.some(p => p.device)`); dev {
 		t.Error("a browser without Ed25519 sent a device block")
 	}
+	// The paired browser is listed, seen from the Debug view (Ctrl+Enter calls).
+	openView(t, ctx2, "debug")
+	evalJS[chromedp.Void](t, ctx2, `(() => { const m = document.getElementById("debug-method"); m.value = "device.pair.list"; document.getElementById("debug-params").focus(); })()`)
+	do(t, ctx2, chromedp.KeyEvent("\r", chromedp.KeyModifiers(kb.ModifierCtrl)))
+	waitJS(t, ctx2, "the device list in Debug", `document.getElementById("debug-result").textContent.includes(`+jsString(req.DeviceID)+`) && document.getElementById("debug-took").textContent.includes("device.pair.list: ok")`)
+	shotView(t, ctx2, arts, "debug-call")
 	checkClean(t, ctx2, "device fallback", nil)
 }

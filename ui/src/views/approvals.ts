@@ -39,8 +39,10 @@ export class ApprovalsView extends View {
   private listConflict = false;
   private listNotice = "";
 
+  // The allowlist loads only while the view is open: exec.approvals.get creates the
+  // approvals file when it is missing, which merely opening the UI should not do.
   connected(): void {
-    void this.loadList();
+    if (this.active) void this.loadList();
   }
   shown(): void {
     if (!this.dirtyList) void this.loadList();
