@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 // Browser tests of the config form, the log filters, exec approvals with allowlists,
@@ -131,6 +132,7 @@ func TestConfigFormApplies(t *testing.T) {
 	waitJS(t, ctx, "the refused field", `document.querySelector('[data-path="gateway.reload.debounceMs"]').closest(".cfg-field").classList.contains("invalid") && document.getElementById("config-form-apply").disabled`)
 	do(t, ctx, chromedp.Click(chromedp.ID("config-form-discard")))
 
+	noErrorShown(t, ctx, "config")
 	phoneDark(t, ctx, arts, "config")
 	checkClean(t, ctx, "config", map[string]string{"config.patch": "the stale patch above is refused on purpose"})
 }
@@ -147,6 +149,16 @@ func phoneDark(t *testing.T, ctx context.Context, arts, view string) {
 	do(t, ctx, chromedp.Click(chromedp.ID("theme")), chromedp.Click(chromedp.ID("theme")))
 	waitJS(t, ctx, "the dark theme", `document.documentElement.dataset.theme === "dark"`)
 	screenshot(t, ctx, arts, "controlui-view-"+view+"-phone-dark.png")
+}
+
+// noErrorShown fails when the page shows an error line or alert (a failed request,
+// a conflict) at the end of a test, when everything should have been resolved.
+func noErrorShown(t *testing.T, ctx context.Context, view string) {
+	t.Helper()
+	shown := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#dash .error, #dash [role=alert], #dash .conflict")].filter(e => e.offsetParent !== null && e.textContent.trim()).map(e => (e.id || e.className) + ": " + e.textContent.trim().slice(0, 160))`)
+	if len(shown) > 0 {
+		t.Errorf("%s view shows errors: %q", view, shown)
+	}
 }
 
 // tooWide lists the innermost visible elements that end right of the viewport.
@@ -224,6 +236,7 @@ func TestLogsFilterLevels(t *testing.T) {
 	waitJS(t, ctx, "the filler, followed", box+`.includes("uia-filler-79") && (() => { const b = document.getElementById("logs"); return b.scrollHeight - b.scrollTop - b.clientHeight < 8; })()`)
 	evalJS[chromedp.Void](t, ctx, `(() => { const b = document.getElementById("logs"); b.scrollTop = 0; b.dispatchEvent(new Event("scroll")); })()`)
 	waitJS(t, ctx, "follow paused", `!document.getElementById("logs-follow").checked`)
+	noErrorShown(t, ctx, "logs")
 	phoneDark(t, ctx, arts, "logs")
 	checkClean(t, ctx, "logs", nil)
 }
@@ -368,6 +381,7 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Click(chromedp.ID("allowlist-conflict-reload")))
 	waitJS(t, ctx, "the reloaded allowlist", `!document.getElementById("allowlist-conflict") && document.querySelector('#allowlist tr[data-pattern="/usr/bin/git"]') !== null`)
+	noErrorShown(t, ctx, "approvals")
 	phoneDark(t, ctx, arts, "approvals")
 	checkClean(t, ctx, "approvals", map[string]string{"exec.approvals.set": "the stale save above is refused on purpose"})
 }
@@ -476,5 +490,105 @@ func TestDeviceIdentityPairs(t *testing.T) {
 	do(t, ctx2, chromedp.KeyEvent("\r", chromedp.KeyModifiers(kb.ModifierCtrl)))
 	waitJS(t, ctx2, "the device list in Debug", `document.getElementById("debug-result").textContent.includes(`+jsString(req.DeviceID)+`) && document.getElementById("debug-took").textContent.includes("device.pair.list: ok")`)
 	shotView(t, ctx2, arts, "debug-call")
+	noErrorShown(t, ctx2, "debug")
 	checkClean(t, ctx2, "device fallback", nil)
+}
+
+// fakeNodeApprovals is a node host (protocol 3, role node, over a real WebSocket) that
+// keeps an exec approvals file and answers system.execApprovals.get/set, checking the
+// base hash as a real node host does.
+type fakeNodeApprovals struct {
+	mu   sync.Mutex
+	file map[string]any
+	hash string
+	sets []map[string]any // params of each accepted set
+}
+
+func startFakeNode(t *testing.T, port int) *fakeNodeApprovals {
+	t.Helper()
+	n := &fakeNodeApprovals{hash: "node-hash-1", file: map[string]any{"version": 1,
+		"agents": map[string]any{"main": map[string]any{"allowlist": []any{map[string]any{"pattern": "/opt/node-tool"}}}}}}
+	dev := gatewaytest.NewDevice(t)
+	node := gatewaytest.Dial(t, fmt.Sprintf("ws://127.0.0.1:%d", port))
+	nonce := node.Challenge()
+	node.Handshake(map[string]any{
+		"minProtocol": 3, "maxProtocol": 3, "role": "node",
+		"client":   map[string]any{"id": "node-host", "version": "1.0.0", "platform": "macos", "mode": "node", "displayName": "Build Mac"},
+		"caps":     []string{"system"},
+		"commands": []string{"system.execApprovals.get", "system.execApprovals.set"},
+		"auth":     map[string]any{"token": testToken},
+		"device":   dev.Sign("node-host", "node", "node", nil, time.Now(), testToken, nonce),
+	})
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	go func() {
+		for {
+			var f *gatewaytest.Frame
+			select {
+			case f = <-node.Events:
+			case <-done:
+				return
+			}
+			if f.Event != "node.invoke.request" {
+				continue
+			}
+			var ev struct {
+				ID, NodeID, Command string
+				ParamsJSON          string
+			}
+			_ = json.Unmarshal(f.Payload, &ev)
+			res := map[string]any{"id": ev.ID, "nodeId": ev.NodeID, "ok": true}
+			n.mu.Lock()
+			switch ev.Command {
+			case "system.execApprovals.set":
+				var p map[string]any
+				_ = json.Unmarshal([]byte(ev.ParamsJSON), &p)
+				if p["baseHash"] != n.hash {
+					res = map[string]any{"id": ev.ID, "nodeId": ev.NodeID, "ok": false, "error": map[string]any{"code": "INVALID_REQUEST", "message": "exec approvals changed since last load"}}
+					break
+				}
+				n.file, _ = p["file"].(map[string]any)
+				n.hash = fmt.Sprintf("node-hash-%d", len(n.sets)+2)
+				n.sets = append(n.sets, p)
+				fallthrough
+			case "system.execApprovals.get":
+				res["payload"] = map[string]any{"path": "/Users/me/.clawdbot/exec-approvals.json", "exists": true, "hash": n.hash, "file": n.file}
+			}
+			n.mu.Unlock()
+			node.Request("node.invoke.result", res)
+		}
+	}()
+	return n
+}
+
+// TestNodeAllowlistEditor: the allowlist editor lists a connected node host that
+// declares system.execApprovals.get, shows its file, and saves an added pattern
+// through exec.approvals.node.set with the node's hash.
+func TestNodeAllowlistEditor(t *testing.T) {
+	ctx := newBrowser(t)
+	arts := artifactsDir(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+	}`, testToken))
+	node := startFakeNode(t, d.port)
+	probePage(t, ctx)
+	login(t, ctx, d.url())
+	openView(t, ctx, "approvals")
+	waitJS(t, ctx, "the node in the host list", `[...document.querySelectorAll("#allowlist-target option")].some(o => o.textContent.includes("Build Mac"))`)
+	evalJS[chromedp.Void](t, ctx, `(() => { const s = document.getElementById("allowlist-target"); s.value = [...s.options].find(o => o.textContent.includes("Build Mac")).value; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	waitJS(t, ctx, "the node's allowlist", `document.querySelector('#allowlist tr[data-pattern="/opt/node-tool"]') !== null && document.getElementById("allowlist-title").textContent.includes("/Users/me/")`)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("allowlist-pattern"), "/opt/second"), chromedp.Click(chromedp.ID("allowlist-add-submit")), chromedp.Click(chromedp.ID("allowlist-save")))
+	waitJS(t, ctx, "the saved node allowlist", `document.getElementById("allowlist-notice")?.textContent === "Saved." && document.getElementById("allowlist-save").disabled`)
+	node.mu.Lock()
+	sets := append([]map[string]any(nil), node.sets...)
+	node.mu.Unlock()
+	if len(sets) != 1 || sets[0]["baseHash"] != "node-hash-1" {
+		t.Fatalf("the node's sets: %v", sets)
+	}
+	if got := fmt.Sprint(dig(sets[0], "file", "agents", "main", "allowlist")); !strings.Contains(got, "/opt/node-tool") || !strings.Contains(got, "/opt/second") {
+		t.Fatalf("the node got allowlist %s", got)
+	}
+	shotView(t, ctx, arts, "approvals-node")
+	noErrorShown(t, ctx, "approvals (node)")
+	checkClean(t, ctx, "approvals (node)", nil)
 }

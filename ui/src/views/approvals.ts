@@ -62,6 +62,8 @@ export class ApprovalsView extends View {
       this.draft = clone(r.file ?? { version: 1 });
       this.dirtyList = false;
       this.listConflict = false;
+      this.listNotice = "";
+      this.errors.delete("allowlist-save");
     }
     this.requestUpdate();
   }
