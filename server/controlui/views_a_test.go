@@ -472,6 +472,11 @@ func TestDeviceIdentityPairs(t *testing.T) {
 		t.Fatalf("reconnect auth %v, want the device token", last["auth"])
 	}
 	checkClean(t, ctx, "device", map[string]string{"connect": "pairing required until the approval above"})
+	// "Change token" forgets the device token too: a reload asks for the token again.
+	do(t, ctx, chromedp.Click(chromedp.ID("logout")))
+	waitJS(t, ctx, "the token form", `!document.getElementById("login").hidden && !localStorage.getItem("clawdbot.device.auth.v1")`)
+	do(t, ctx, chromedp.Reload())
+	waitJS(t, ctx, "the token form after a reload", `!document.getElementById("login").hidden && document.body.dataset.conn === "idle"`)
 
 	// Without WebCrypto Ed25519 (older browsers) the UI connects with the token alone,
 	// straight to the gateway (local, so no device identity is needed).

@@ -5,7 +5,7 @@
 import { LitElement, html, nothing } from "lit";
 import { Gateway, uuid, type Auth, type ConnState, type EventFrame, type Hello } from "./gateway.js";
 import type { View } from "./view.js";
-import { hasDeviceToken } from "./device.js";
+import { forgetDeviceTokens, hasDeviceToken } from "./device.js";
 import { OverviewView } from "./views/overview.js";
 import { ChatView } from "./views/chat.js";
 import { LogsView } from "./views/logs.js";
@@ -199,6 +199,7 @@ export class App extends LitElement {
 
   private logout() {
     localStorage.removeItem(AUTH_KEY);
+    forgetDeviceTokens(); // else a reload would sign straight back in with the device token
     this.gw.stop();
     this.showLogin = true;
     this.requestUpdate();

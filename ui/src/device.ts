@@ -136,3 +136,10 @@ export function clearDeviceToken(deviceId: string, role: string): void {
     localStorage.setItem(TOKENS_KEY, JSON.stringify(s));
   } catch {}
 }
+
+/** forgetDeviceTokens drops every stored device token (the user signs out). */
+export function forgetDeviceTokens(): void {
+  try {
+    localStorage.removeItem(TOKENS_KEY);
+  } catch {}
+}
