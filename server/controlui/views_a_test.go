@@ -155,7 +155,7 @@ func phoneDark(t *testing.T, ctx context.Context, arts, view string) {
 // a conflict) at the end of a test, when everything should have been resolved.
 func noErrorShown(t *testing.T, ctx context.Context, view string) {
 	t.Helper()
-	shown := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#dash .error, #dash [role=alert], #dash .conflict")].filter(e => e.offsetParent !== null && e.textContent.trim()).map(e => (e.id || e.className) + ": " + e.textContent.trim().slice(0, 160))`)
+	shown := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#dash .error:not(.line), #dash [role=alert], #dash .conflict")].filter(e => e.offsetParent !== null && e.textContent.trim()).map(e => (e.id || e.className) + ": " + e.textContent.trim().slice(0, 160))`)
 	if len(shown) > 0 {
 		t.Errorf("%s view shows errors: %q", view, shown)
 	}
