@@ -463,6 +463,18 @@ func TestDeviceIdentityPairs(t *testing.T) {
 		t.Fatalf("after approval: pending %+v paired %+v", list.Pending, list.Paired)
 	}
 
+	// A revoked device token is dropped: the page falls back to the shared token (the
+	// device stays paired, so it connects) and a fresh device token replaces the old.
+	call(t, cli, "device.token.revoke", map[string]any{"deviceId": req.DeviceID, "role": "operator"}, nil)
+	do(t, ctx, chromedp.Reload())
+	waitConnected(t, ctx)
+	waitJS(t, ctx, "a fresh device token", `(`+tokJS+`) !== "" && (`+tokJS+`) !== `+jsString(devTok))
+	tokens := evalJS[[]string](t, ctx, `window.__connects.map(p => p.auth?.token ?? "")`)
+	if len(tokens) != 2 || tokens[0] != devTok || tokens[1] != testToken {
+		t.Fatalf("connect tokens after the revoke: %q, want the revoked device token, then the shared token", tokens)
+	}
+	devTok = evalJS[string](t, ctx, tokJS)
+
 	// Forget the shared token: the page connects with its device token alone.
 	evalJS[chromedp.Void](t, ctx, `localStorage.removeItem("clawdbot.controlUi.auth")`)
 	do(t, ctx, chromedp.Reload())
@@ -471,7 +483,7 @@ func TestDeviceIdentityPairs(t *testing.T) {
 	if auth, _ := last["auth"].(map[string]any); auth == nil || auth["token"] != devTok {
 		t.Fatalf("reconnect auth %v, want the device token", last["auth"])
 	}
-	checkClean(t, ctx, "device", map[string]string{"connect": "pairing required until the approval above"})
+	checkClean(t, ctx, "device", map[string]string{"connect": "pairing required until the approval above; the revoked device token is refused"})
 	// "Change token" forgets the device token too: a reload asks for the token again.
 	do(t, ctx, chromedp.Click(chromedp.ID("logout")))
 	waitJS(t, ctx, "the token form", `!document.getElementById("login").hidden && !localStorage.getItem("clawdbot.device.auth.v1")`)

@@ -240,8 +240,13 @@ export class Gateway extends EventTarget {
       const e = err as GatewayError;
       const msg = e.message || String(e);
       // A stored device token that no longer works (revoked, rotated elsewhere) is
-      // dropped so the next attempt falls back to the shared secret.
-      if (id && stored && this.auth?.token && !e.retryable && e.code !== ErrorCode.NOT_PAIRED) clearDeviceToken(id.deviceId, ROLE);
+      // dropped, and the next attempt falls back to the shared secret.
+      if (id && stored && (this.auth?.token || this.auth?.password) && !e.retryable && e.code !== ErrorCode.NOT_PAIRED) {
+        clearDeviceToken(id.deviceId, ROLE);
+        this.lastError = msg;
+        ws.close(1000, "device token refused");
+        return;
+      }
       if (e.code === ErrorCode.NOT_PAIRED && (e.details as any)?.requestId) {
         this.pairingRequestId = String((e.details as any).requestId);
         this.lastError = msg;
