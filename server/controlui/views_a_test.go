@@ -89,6 +89,20 @@ func TestConfigFormApplies(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.ID("cfg-section-gateway")))
 	tok := `document.querySelector('[data-path="gateway.auth.token"]')`
 	waitJS(t, ctx, "the masked token", tok+`?.type === "password" && `+tok+`.value === "" && `+tok+`.placeholder.includes("hidden")`)
+	// Advanced keys (uiHints advanced) appear only with "show advanced".
+	adv := `document.querySelector('[data-path="gateway.tickIntervalMs"]')`
+	if evalJS[bool](t, ctx, adv+` !== null`) {
+		t.Error("an advanced key is shown before \"show advanced\"")
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("config-form-advanced")))
+	waitJS(t, ctx, "the advanced key", adv+` !== null`)
+	do(t, ctx, chromedp.Click(chromedp.ID("config-form-advanced")))
+	waitJS(t, ctx, "the advanced key hidden", adv+` === null`)
+	// "Find a setting" narrows the form to matching keys.
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("config-form-filter"), "reload debounce"))
+	waitJS(t, ctx, "the filtered form", `document.querySelectorAll("#config-form details.cfg-section").length === 1 && document.querySelector('[data-path="gateway.reload.debounceMs"]') && !document.querySelector('[data-path="gateway.auth.token"]')`)
+	evalJS[chromedp.Void](t, ctx, `(() => { const i = document.getElementById("config-form-filter"); i.value = ""; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	waitJS(t, ctx, "the whole form, only the section the user opened open", `document.querySelector('[data-path="gateway.auth.token"]') !== null && [...document.querySelectorAll("#config-form details.cfg-section[open]")].map(d => d.dataset.section).join() === "gateway"`)
 	setField(t, ctx, "gateway.reload.debounceMs", "750")
 	evalJS[chromedp.Void](t, ctx, `(() => { const s = document.querySelector('[data-path="gateway.reload.mode"]'); s.value = "hot"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	waitJS(t, ctx, "two pending edits", `document.getElementById("config-form-apply").textContent.includes("Apply 2 changes")`)

@@ -173,7 +173,8 @@ export function renderConfigForm(ctx: ConfigFormContext): TemplateResult {
       return html`<details class="cfg-section" data-section=${k} ?open=${isOpen}
         @toggle=${(e: Event) => {
           const o = (e.target as HTMLDetailsElement).open;
-          if (o === st.open.has(k)) return;
+          // While a filter opens every matching section, toggles are not the user's.
+          if (f || o === st.open.has(k)) return;
           if (o) st.open.add(k);
           else st.open.delete(k);
           ctx.update();

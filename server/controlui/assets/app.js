@@ -284,7 +284,7 @@ var ae=globalThis,ce=ae.ShadowRoot&&(ae.ShadyCSS===void 0||ae.ShadyCSS.nativeSha
         @change=${a=>(m.advanced=a.target.checked,n.update())}> show advanced</label>
     </div>
     ${o.map(a=>{let c=P(i,[a]),u=e[a],p=m.open.has(a)||!!t,f=[...m.edits.keys()].filter(g=>g===a||g.startsWith(a+".")).length;return l`<details class="cfg-section" data-section=${a} ?open=${p}
-        @toggle=${g=>{let v=g.target.open;v!==m.open.has(a)&&(v?m.open.add(a):m.open.delete(a),n.update())}}>
+        @toggle=${g=>{let v=g.target.open;t||v===m.open.has(a)||(v?m.open.add(a):m.open.delete(a),n.update())}}>
         <summary id="cfg-section-${a}">${ve(c,a)}${f?l` <span class="tag">${f} changed</span>`:d}
           ${c.help?l`<small class="muted"> — ${c.help}</small>`:d}</summary>
         ${p?H(u)==="object"?ye(u.properties,i,[a]).map(g=>r([a,g],u.properties[g])):r([a],u):d}
