@@ -47,11 +47,24 @@ export function kindOf(node: any): FieldKind {
 export function hintFor(hints: Record<string, UiHint>, path: string[]): UiHint {
   const exact = hints[path.join(".")];
   if (exact) return exact;
-  for (const [k, h] of Object.entries(hints)) {
-    const segs = k.split(".");
+  for (const [segs, h] of wildcards(hints)) {
     if (segs.length === path.length && segs.every((s, i) => s === "*" || s === path[i])) return h;
   }
   return {};
+}
+
+// The wildcard keys of a hints object, split once (the form looks hints up on every
+// render).
+const wildcardCache = new WeakMap<object, [string[], UiHint][]>();
+function wildcards(hints: Record<string, UiHint>): [string[], UiHint][] {
+  let w = wildcardCache.get(hints);
+  if (!w) {
+    w = Object.entries(hints)
+      .filter(([k]) => k.split(".").includes("*"))
+      .map(([k, h]) => [k.split("."), h] as [string[], UiHint]);
+    wildcardCache.set(hints, w);
+  }
+  return w;
 }
 
 /** labelOf is the hint's label, else the key split into words ("maxBytes" → "Max bytes"). */
