@@ -1,8 +1,16 @@
 // Sessions: list (newest first), reset (new transcript) and delete (archive), each
-// destructive action confirmed by a second click on the same row.
+// destructive action confirmed by a second click on the same row; an editor for a
+// session's label, model, thinking and verbose levels (sessions.patch, only what
+// changed) and compaction (sessions.compact). Finished chat runs refresh the list.
 import { html, nothing } from "lit";
 import { View } from "../view.js";
+import type { EventFrame } from "../gateway.js";
 import { ago } from "../util.js";
+
+const THINKING = ["off", "minimal", "low", "medium", "high", "xhigh"];
+const VERBOSE = ["off", "on", "full"];
+/** Chat events refresh the list at most this often. */
+const REFRESH_MIN_MS = 2000;
 
 export class SessionsView extends View {
   /** mainKey is the main session (hello-ok sessionDefaults); it cannot be deleted. */
@@ -11,15 +19,67 @@ export class SessionsView extends View {
   private path = "";
   private armed = ""; // "reset:<key>" or "delete:<key>" awaiting confirmation
   private notice = "";
+  private editing = "";
+  private models: any[] = [];
+  private lastRefresh = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   connected(): void {
     if (this.active) void this.refresh();
   }
   shown(): void {
     void this.refresh();
+    void this.loadModels();
+  }
+  onEvent(ev: EventFrame): void {
+    if (ev.event !== "chat" || !this.active || !["final", "error", "aborted"].includes(ev.payload?.state)) return;
+    const wait = this.lastRefresh + REFRESH_MIN_MS - Date.now();
+    if (wait <= 0) void this.refresh();
+    else if (!this.timer) this.timer = setTimeout(() => ((this.timer = null), void this.refresh()), wait);
+  }
+
+  private async loadModels() {
+    try {
+      this.models = (await this.gw.request("models.list", {}))?.models ?? [];
+      this.requestUpdate();
+    } catch {
+      this.models = []; // the model field stays free text
+    }
+  }
+
+  private async save(e: Event, row: any) {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(e.target as HTMLFormElement).entries()) as Record<string, string>;
+    const patch: Record<string, unknown> = {};
+    const norm = (v: string | undefined) => (v ?? "").trim();
+    const label = norm(f.label);
+    if (label !== (row.label ?? "")) patch.label = label || null;
+    const model = norm(f.model);
+    const cur = row.modelProvider && row.model && !String(row.model).includes("/") ? `${row.modelProvider}/${row.model}` : row.model ?? "";
+    if (model !== cur && model !== (row.model ?? "")) patch.model = model || null;
+    if (norm(f.thinking) !== (row.thinkingLevel ?? "")) patch.thinkingLevel = norm(f.thinking) || null;
+    if (norm(f.verbose) !== (row.verboseLevel ?? "")) patch.verboseLevel = norm(f.verbose) || null;
+    if (!Object.keys(patch).length) {
+      this.notice = "Nothing changed.";
+      this.requestUpdate();
+      return;
+    }
+    const r = await this.call("session-edit", "sessions.patch", { key: row.key, ...patch });
+    if (r) {
+      this.notice = `Session ${row.key} was updated (${Object.keys(patch).join(", ")}).`;
+      this.editing = "";
+    }
+    await this.refresh();
+  }
+
+  private async compact(key: string) {
+    const r = await this.call("session-edit", "sessions.compact", { key });
+    if (r) this.notice = r.compacted ? `Session ${key} was compacted (${r.kept ?? "?"} messages kept).` : `Nothing to compact${r.reason ? `: ${r.reason}` : ""}.`;
+    await this.refresh();
   }
 
   async refresh() {
+    this.lastRefresh = Date.now();
     const r = await this.call("sessions", "sessions.list", { limit: 200, includeDerivedTitles: true });
     if (r) {
       this.rows = r.sessions ?? [];
@@ -41,6 +101,27 @@ export class SessionsView extends View {
     await this.refresh();
   }
 
+  private editor(s: any) {
+    const modelNow = s.modelProvider && s.model && !String(s.model).includes("/") ? `${s.modelProvider}/${s.model}` : s.model ?? "";
+    return html`<tr class="session-editor" data-editor-for=${s.key}><td colspan="6">
+      <form class="form-grid session-form" @submit=${(e: Event) => this.save(e, s)}>
+        <label>Label <input name="label" maxlength="64" .value=${s.label ?? ""} placeholder="none"></label>
+        <label>Model <input name="model" list="session-models" .value=${modelNow} placeholder="configured default"></label>
+        <datalist id="session-models">${this.models.map((m) => html`<option value="${m.provider}/${m.id}">${m.name ?? m.id}</option>`)}</datalist>
+        <label>Thinking <select name="thinking">
+          <option value="" ?selected=${!s.thinkingLevel}>default</option>
+          ${THINKING.map((l) => html`<option value=${l} ?selected=${s.thinkingLevel === l}>${l}</option>`)}</select></label>
+        <label>Verbose <select name="verbose">
+          <option value="" ?selected=${!s.verboseLevel}>default</option>
+          ${VERBOSE.map((l) => html`<option value=${l} ?selected=${s.verboseLevel === l}>${l}</option>`)}</select></label>
+        <div class="row">
+          <button type="submit" class="primary save">Save</button>
+          <button type="button" class="compact" aria-label="Compact ${s.key}" @click=${() => this.compact(s.key)}>Compact transcript</button>
+          <button type="button" class="ghost" @click=${() => ((this.editing = ""), this.requestUpdate())}>Close</button>
+        </div>
+      </form></td></tr>`;
+  }
+
   render() {
     const btn = (kind: "reset" | "delete", key: string) => {
       const armed = this.armed === `${kind}:${key}`;
@@ -55,6 +136,7 @@ export class SessionsView extends View {
       <p class="sub mono">${this.path}</p>
       ${this.errorLine("sessions")}
       ${this.notice ? html`<p class="muted" role="status">${this.notice}</p>` : nothing}
+      ${this.errorLine("session-edit")}
       <p class="muted" ?hidden=${this.rows.length > 0}>No sessions yet.</p>
       <div class="scroll">
         <table id="sessions" class="table">
@@ -68,8 +150,11 @@ export class SessionsView extends View {
                 <td>${s.model || "—"}</td>
                 <td>${s.totalTokens ?? "—"}</td>
                 <td>${ago(s.updatedAt)}</td>
-                <td class="actions">${btn("reset", s.key)} ${btn("delete", s.key)}</td>
-              </tr>`,
+                <td class="actions"><button class="edit" aria-label="Edit ${s.key}" aria-expanded=${String(this.editing === s.key)}
+                  @click=${() => ((this.editing = this.editing === s.key ? "" : s.key), this.requestUpdate())}>Edit</button>
+                  ${btn("reset", s.key)} ${btn("delete", s.key)}</td>
+              </tr>
+              ${this.editing === s.key ? this.editor(s) : nothing}`,
             )}
           </tbody>
         </table>
