@@ -102,7 +102,7 @@ var Y=globalThis,ee=Y.ShadowRoot&&(Y.ShadyCSS===void 0||Y.ShadyCSS.nativeShadow)
           <textarea id="chat-input" rows="2" .value=${this.draft} @input=${n=>this.draft=n.target.value}
             @keydown=${this.onKey} @paste=${this.onPaste} placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"></textarea>
         </label>
-        <label class="attach-label" title="Attach images"><span class="visually-hidden">Attach images</span><span aria-hidden="true">📎</span>
+        <label class="attach-label" title="Attach images"><span aria-hidden="true">Image</span><span class="visually-hidden">Attach images</span>
           <input id="chat-attach" type="file" accept="image/*" multiple class="visually-hidden"
             @change=${n=>{let r=n.target;this.addFiles([...r.files??[]]),r.value=""}}></label>
         <button id="chat-send" type="submit" class="primary" ?disabled=${this.gw?.state!=="connected"}>Send</button>

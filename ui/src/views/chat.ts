@@ -357,7 +357,7 @@ export class ChatView extends View {
           <textarea id="chat-input" rows="2" .value=${this.draft} @input=${(e: Event) => (this.draft = (e.target as HTMLTextAreaElement).value)}
             @keydown=${this.onKey} @paste=${this.onPaste} placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"></textarea>
         </label>
-        <label class="attach-label" title="Attach images"><span class="visually-hidden">Attach images</span><span aria-hidden="true">📎</span>
+        <label class="attach-label" title="Attach images"><span aria-hidden="true">Image</span><span class="visually-hidden">Attach images</span>
           <input id="chat-attach" type="file" accept="image/*" multiple class="visually-hidden"
             @change=${(e: Event) => {
               const inp = e.target as HTMLInputElement;
