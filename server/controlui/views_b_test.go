@@ -21,6 +21,7 @@ import (
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
@@ -466,6 +467,58 @@ Use the binary.
 	if len(plist.Paired) != 1 || plist.Paired[0].DisplayName == nil || *plist.Paired[0].DisplayName != "Hall iPad" {
 		t.Fatalf("paired nodes after the UI rename: %+v", plist.Paired)
 	}
+
+	// Invoke: a live node (a raw protocol client in the node role that declares
+	// system.notify) answers a command the UI sends with JSON params; the result is shown.
+	node := gatewaytest.Dial(t, fmt.Sprintf("ws://127.0.0.1:%d", d.port))
+	node.Handshake(gatewaytest.V3Connect(map[string]any{"role": "node", "auth": map[string]any{"token": testToken},
+		"client":   map[string]any{"id": "node-host", "version": "1.0.0", "platform": "linux", "mode": "node", "displayName": "Test Node", "instanceId": "test-node-1"},
+		"caps":     []string{"system"},
+		"commands": []string{"system.notify"}}))
+	go func() {
+		for ev := range node.Events {
+			if ev.Event != "node.invoke.request" {
+				continue
+			}
+			var req struct {
+				ID, NodeID, Command, ParamsJSON string
+			}
+			if json.Unmarshal(ev.Payload, &req) != nil {
+				continue
+			}
+			payload, _ := json.Marshal(map[string]any{"echo": req.Command, "params": json.RawMessage(req.ParamsJSON)})
+			node.Request("node.invoke.result", map[string]any{"id": req.ID, "nodeId": req.NodeID, "ok": true, "payloadJSON": string(payload)})
+		}
+	}()
+	var nl struct {
+		Nodes []struct {
+			NodeID    string `json:"nodeId"`
+			Connected bool   `json:"connected"`
+		} `json:"nodes"`
+	}
+	call(t, cli, "node.list", map[string]any{}, &nl)
+	liveID := ""
+	for _, n := range nl.Nodes {
+		if n.Connected {
+			liveID = n.NodeID
+		}
+	}
+	if liveID == "" {
+		t.Fatalf("the node is not listed as connected: %+v", nl.Nodes)
+	}
+	liveRow := fmt.Sprintf(`#nodes-list tr[data-node-id=%s]`, jsString(liveID))
+	waitJS(t, ctx, "the live node", `document.querySelector(`+jsString(liveRow)+`)?.textContent.includes("connected")`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(liveRow+" button.describe")))
+	waitJS(t, ctx, "the live node's details", `document.getElementById("node-detail")?.textContent.includes("connected") && !document.getElementById("invoke-submit").disabled`)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("invoke-command"), "system.notify"))
+	evalJS[chromedp.Void](t, ctx, `document.getElementById("invoke-params").value = '{"title": "from the ui"}'`)
+	do(t, ctx, chromedp.Click(chromedp.ID("invoke-submit")))
+	waitJS(t, ctx, "the invoke result", `document.getElementById("invoke-result")?.textContent.includes('"echo": "system.notify"') && document.getElementById("invoke-result").textContent.includes("from the ui")`)
+	// Bad JSON never leaves the page.
+	evalJS[chromedp.Void](t, ctx, `document.getElementById("invoke-params").value = '{"title": '`)
+	do(t, ctx, chromedp.Click(chromedp.ID("invoke-submit")))
+	waitJS(t, ctx, "the params error", `document.getElementById("invoke-error")?.textContent.includes("not valid JSON")`)
+	shotView(t, ctx, arts, "nodes-invoke")
 
 	// Devices: a remote device (behind a proxy, so not local) asks to pair.
 	dev, err := gatewayclient.NewDeviceIdentity()
