@@ -132,7 +132,9 @@ export class ChannelsView extends View {
     this.armedLogout = false;
     this.loginGen++;
     this.qr = "";
-    const r = await this.call("wa-login", "web.logout", {});
+    // channels.logout (the original's newer name) when the gateway has it, else web.logout.
+    const viaChannels = !!this.gw.hello?.features?.methods?.includes("channels.logout");
+    const r = await this.call("wa-login", viaChannels ? "channels.logout" : "web.logout", viaChannels ? { channel: "whatsapp" } : {});
     if (r) this.loginMsg = r.cleared ? "Unlinked: the credentials were removed." : "Nothing to unlink.";
     this.linked = false;
     await this.refresh(false);
