@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -452,7 +453,7 @@ func TestSkillsNodesDevicesViews(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(skillDir, "SKILL.md"), []byte(`---
 name: mango-report
 description: Reports on mangoes
-metadata: {"clawdbot":{"emoji":"🥭","requires":{"bins":["clawdbot-ui-test-no-such-bin"]}}}
+metadata: {"clawdbot":{"emoji":"🥭","primaryEnv":"CLAWDBOT_UI_TEST_MANGO_KEY","requires":{"bins":["clawdbot-ui-test-no-such-bin"],"env":["CLAWDBOT_UI_TEST_MANGO_KEY"]},"install":[{"id":"brew","kind":"brew","formula":"clawdbot-ui-test-no-such-bin","bins":["clawdbot-ui-test-no-such-bin"]}]}}
 ---
 Use the binary.
 `), 0o600); err != nil {
@@ -498,6 +499,22 @@ Use the binary.
 	waitJS(t, ctx, "the enabled skill", `document.querySelector(`+jsString(skill+" button.toggle")+`)?.textContent === "Disable" && !document.querySelector(`+jsString(skill+" .reasons")+`).textContent.includes("disabled")`)
 	if skillState() {
 		t.Fatal("the skill is still disabled on the gateway after Enable in the UI")
+	}
+	// The API key: saved through skills.update, the env reason goes away.
+	waitJS(t, ctx, "the env reason", `document.querySelector(`+jsString(skill+" .reasons")+`).textContent.includes("missing env: CLAWDBOT_UI_TEST_MANGO_KEY")`)
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(skill+" .api-key input"), "mk-123"), chromedp.Click(chromedp.CSS(skill+" .api-key button")))
+	waitJS(t, ctx, "the saved key", `document.querySelector(`+jsString(skill)+`).textContent.includes("API key saved") && !document.querySelector(`+jsString(skill+" .reasons")+`).textContent.includes("missing env")`)
+	var cfg struct {
+		Raw string `json:"raw"`
+	}
+	call(t, cli, "config.get", map[string]any{}, &cfg)
+	if !strings.Contains(cfg.Raw, "mango-report") {
+		t.Fatalf("the skill entry is not in the config after the UI saved the key:\n%s", cfg.Raw)
+	}
+	// Install: without brew the installer's failure is shown as it is.
+	if _, err := exec.LookPath("brew"); err != nil {
+		do(t, ctx, chromedp.Click(chromedp.CSS(skill+" button.install")))
+		waitJS(t, ctx, "the install error", `document.querySelector(`+jsString(skill+" .install-result .error")+`)?.textContent.includes("brew not installed")`)
 	}
 
 	// Nodes: a pairing request approved, then described and renamed.
@@ -625,6 +642,6 @@ Use the binary.
 	openView(t, ctx, "nodes")
 	screenshot(t, ctx, arts, "controlui-view-nodes-phone-dark.png")
 	checkClean(t, ctx, "skills, nodes, devices", map[string]string{
-		"channels.status": "this daemon has no channels configured; the view shows the answer",
+		"skills.install": "brew is not installed here; the UI shows the refusal",
 	})
 }
