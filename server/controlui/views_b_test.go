@@ -138,6 +138,18 @@ func (f *fakeWhatsApp) waitHolding(t *testing.T) {
 	}
 }
 
+// noPageErrors fails when the page shows an error line (not a soft note) where none is
+// expected.
+func noPageErrors(t *testing.T, ctx context.Context, where string) {
+	t.Helper()
+	shown := evalJS[[]string](t, ctx, `[...document.querySelectorAll(".error, .note.error")]
+		.filter(e => e.offsetParent !== null && !e.classList.contains("soft") && e.textContent.trim())
+		.map(e => (e.id || e.className) + ": " + e.textContent.trim().slice(0, 200))`)
+	if len(shown) > 0 {
+		t.Errorf("%s: the page shows errors: %q", where, shown)
+	}
+}
+
 // TestChannelsViewLinksWhatsApp: the channels view shows Telegram (a real provider on
 // the Telegram test server, probed from the UI) and links WhatsApp: the QR code
 // appears as an image, the page waits live, the scan shows as linked, and Unlink
@@ -197,10 +209,12 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	}
 	waitJS(t, ctx, "the live status", `document.getElementById("wa-login-status").textContent.includes("scan") && !document.getElementById("wa-cancel").hidden`)
 	wa.waitHolding(t)
+	noPageErrors(t, ctx, "channels")
 	shotView(t, ctx, arts, "channels")
 
 	wa.scan()
 	waitJS(t, ctx, "the linked state", `!document.getElementById("wa-qr") && document.getElementById("wa-login-status").textContent.includes("Linked") && document.getElementById("wa-badge").textContent === "connected" && document.getElementById("wa-status").textContent.includes("+15550001111")`)
+	noPageErrors(t, ctx, "channels-linked")
 	shotView(t, ctx, arts, "channels-linked")
 
 	// Unlink asks for a second click.
@@ -300,6 +314,7 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 	waitJS(t, ctx, "the final reply", lastBubble+`?.classList.contains("final") && `+lastBubble+`.querySelector(".text").textContent.includes("The note says mango.")`)
 	waitJS(t, ctx, "the tool card", card+`?.classList.contains("done") && `+card+`.querySelector(".tool-args").textContent.includes("note.txt") && `+card+`.querySelector(".tool-result").textContent.includes("the secret word is mango")`)
 	evalJS[chromedp.Void](t, ctx, `(`+card+`).open = true`)
+	noPageErrors(t, ctx, "chat-tools")
 	shotView(t, ctx, arts, "chat-tools")
 
 	// The same card comes back from chat.history after a reload.
@@ -358,6 +373,7 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 		f.elements.label.value = "ui label";
 		f.elements.thinking.value = "high";
 	})()`)
+	noPageErrors(t, ctx, "sessions-editor")
 	shotView(t, ctx, arts, "sessions-editor")
 	do(t, ctx, chromedp.Click(chromedp.CSS(editor+" button.save")))
 	waitJS(t, ctx, "the patched session", `document.getElementById("sessions-card").textContent.includes("was updated (label, thinkingLevel)")`)
@@ -431,6 +447,7 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 	waitJS(t, ctx, "the enabled job", `!document.querySelector(`+jsString(jobRow)+`)?.classList.contains("gone") && document.querySelector(`+jsString(jobRow+" button.toggle")+`).textContent === "Disable"`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(jobRow+" button.run")))
 	waitJS(t, ctx, "the run in the run log", `document.querySelectorAll("#cron-runs li.run-entry").length >= 1`)
+	noPageErrors(t, ctx, "cron-edit")
 	shotView(t, ctx, arts, "cron-edit")
 	checkClean(t, ctx, "chat, sessions and cron", map[string]string{
 		"chat.send": "attachments are refused until the gateway supports them (the media branch)",
@@ -473,6 +490,7 @@ Use the binary.
 	openView(t, ctx, "skills")
 	skill := `#skills li.skill[data-skill="mango-report"]`
 	waitJS(t, ctx, "the ineligible skill", `document.querySelector(`+jsString(skill)+`)?.classList.contains("ineligible") && document.querySelector(`+jsString(skill+" .reasons")+`).textContent.includes("missing binary: clawdbot-ui-test-no-such-bin")`)
+	noPageErrors(t, ctx, "skills")
 	shotView(t, ctx, arts, "skills")
 	skillState := func() (disabled bool) {
 		var st struct {
@@ -588,7 +606,11 @@ Use the binary.
 	// Bad JSON never leaves the page.
 	evalJS[chromedp.Void](t, ctx, `document.getElementById("invoke-params").value = '{"title": '`)
 	do(t, ctx, chromedp.Click(chromedp.ID("invoke-submit")))
-	waitJS(t, ctx, "the params error", `document.getElementById("invoke-error")?.textContent.includes("not valid JSON")`)
+	waitJS(t, ctx, "the params error", `document.getElementById("invoke-error")?.textContent.includes("not valid JSON") && !document.getElementById("invoke-result")`)
+	shotView(t, ctx, arts, "nodes-invoke-bad-json")
+	evalJS[chromedp.Void](t, ctx, `document.getElementById("invoke-params").value = '{"title": "again"}'`)
+	do(t, ctx, chromedp.Click(chromedp.ID("invoke-submit")))
+	waitJS(t, ctx, "the second result", `document.getElementById("invoke-result")?.textContent.includes("again") && !document.getElementById("invoke-error")`)
 	shotView(t, ctx, arts, "nodes-invoke")
 
 	// Devices: a remote device (behind a proxy, so not local) asks to pair.
@@ -612,6 +634,7 @@ Use the binary.
 	}
 	dsel := `#device-pending li.device-request button.approve`
 	waitJS(t, ctx, "the device request", `document.querySelector(`+jsString(dsel)+`) !== null && document.getElementById("device-pending-count").textContent === "1"`)
+	noPageErrors(t, ctx, "nodes")
 	shotView(t, ctx, arts, "nodes")
 	do(t, ctx, chromedp.Click(chromedp.CSS(dsel)))
 	drow := fmt.Sprintf(`#devices li[data-device-id=%s]`, jsString(dev.ID))
@@ -623,17 +646,19 @@ Use the binary.
 	waitJS(t, ctx, "the new token", `document.querySelector("#device-new-token .token")?.textContent.length > 10`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(drow+" button.revoke")), chromedp.Click(chromedp.CSS(drow+" button.revoke")))
 	waitJS(t, ctx, "the revoke notice", `document.getElementById("nodes-notice")?.textContent.includes("revoked")`)
+	noPageErrors(t, ctx, "devices")
 	shotView(t, ctx, arts, "devices")
 
 	// Instances: this page and the Go clients are listed.
 	openView(t, ctx, "instances")
 	waitJS(t, ctx, "the instances", `document.querySelector("#instances tbody")?.textContent.includes("Control UI")`)
+	noPageErrors(t, ctx, "instances")
 	shotView(t, ctx, arts, "instances")
 
 	// Phone width and dark theme on the new views: no sideways scroll.
 	do(t, ctx, chromedp.EmulateViewport(390, 844))
 	do(t, ctx, chromedp.Click(chromedp.ID("theme")), chromedp.Click(chromedp.ID("theme")))
-	for _, v := range []string{"skills", "nodes", "channels", "instances"} {
+	for _, v := range []string{"skills", "nodes", "channels", "instances", "chat", "sessions", "cron"} {
 		openView(t, ctx, v)
 		if w := evalJS[int](t, ctx, `document.documentElement.scrollWidth - window.innerWidth`); w > 2 {
 			t.Errorf("the %s view scrolls sideways by %dpx at phone width", v, w)
