@@ -645,7 +645,7 @@ Use the binary.
 	do(t, ctx, chromedp.Click(chromedp.CSS(drow+" button.rotate")))
 	waitJS(t, ctx, "the new token", `document.querySelector("#device-new-token .token")?.textContent.length > 10`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(drow+" button.revoke")), chromedp.Click(chromedp.CSS(drow+" button.revoke")))
-	waitJS(t, ctx, "the revoke notice", `document.getElementById("nodes-notice")?.textContent.includes("revoked")`)
+	waitJS(t, ctx, "the revoke notice", `document.getElementById("devices-notice")?.textContent.includes("revoked")`)
 	noPageErrors(t, ctx, "devices")
 	shotView(t, ctx, arts, "devices")
 

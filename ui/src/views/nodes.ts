@@ -28,6 +28,7 @@ export class NodesView extends View {
   private newToken: { deviceId: string; role: string; token: string } | null = null;
   private armed = "";
   private notice = "";
+  private devNotice = "";
   private lastRefresh = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -104,7 +105,9 @@ export class NodesView extends View {
       await this.gw.request(`${kind}.pair.${approve ? "approve" : "reject"}`, { requestId });
       if (kind === "node") this.nodePending = this.nodePending.filter((x) => x.requestId !== requestId);
       else this.devPending = this.devPending.filter((x) => x.requestId !== requestId);
-      this.notice = `${kind === "node" ? "Node" : "Device"} request ${approve ? "approved" : "rejected"}.`;
+      const msg = `${kind === "node" ? "Node" : "Device"} request ${approve ? "approved" : "rejected"}.`;
+      if (kind === "node") this.notice = msg;
+      else this.devNotice = msg;
       await (kind === "node" ? this.refreshNodes() : this.refreshDevices());
     } catch (e) {
       this.rowErrors.set(requestId, (e as Error).message);
@@ -181,7 +184,7 @@ export class NodesView extends View {
     this.newToken = null;
     const r = await this.call("devices", `device.token.${kind}`, { deviceId, role });
     if (r && kind === "rotate") this.newToken = { deviceId, role, token: r.token };
-    if (r && kind === "revoke") this.notice = r.revoked ? `The ${role} token was revoked.` : `No ${role} token to revoke.`;
+    if (r && kind === "revoke") this.devNotice = r.revoked ? `The ${role} token was revoked.` : `No ${role} token to revoke.`;
     await this.refreshDevices();
   }
 
@@ -268,6 +271,7 @@ export class NodesView extends View {
       <section id="devices-card" class="card" aria-labelledby="devices-title">
         <h2 id="devices-title">Devices <span class="count">${this.devices.length}</span></h2>
         ${this.errorLine("devices")}
+        ${this.devNotice ? html`<p id="devices-notice" class="muted" role="status">${this.devNotice}</p>` : nothing}
         <h3>Device pairing <span id="device-pending-count" class="count">${this.devPending.length}</span></h3>
         <p class="muted" ?hidden=${this.devPending.length > 0}>No device is waiting for approval.</p>
         ${this.pendingList("device", this.devPending)}
