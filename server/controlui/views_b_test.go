@@ -376,7 +376,7 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 	noPageErrors(t, ctx, "sessions-editor")
 	shotView(t, ctx, arts, "sessions-editor")
 	do(t, ctx, chromedp.Click(chromedp.CSS(editor+" button.save")))
-	waitJS(t, ctx, "the patched session", `document.getElementById("sessions-card").textContent.includes("was updated (label, thinkingLevel)")`)
+	waitJS(t, ctx, "the patched session", `document.getElementById("sessions-card").textContent.includes("was updated (label, thinkingLevel)") && document.querySelector(`+jsString(row+" .session-settings")+`)?.textContent === "label ui label · thinking high"`)
 	cli := d.client(t)
 	var list struct {
 		Sessions []struct {

@@ -145,6 +145,9 @@ export class SessionsView extends View {
             ${this.rows.map(
               (s) => html`<tr data-key=${s.key}>
                 <td><strong>${s.displayName || s.derivedTitle || s.label || s.key}</strong><div class="sub mono">${s.key}</div>
+                  ${s.label || s.thinkingLevel || s.verboseLevel
+                    ? html`<div class="sub session-settings">${[s.label ? `label ${s.label}` : "", s.thinkingLevel ? `thinking ${s.thinkingLevel}` : "", s.verboseLevel ? `verbose ${s.verboseLevel}` : ""].filter(Boolean).join(" · ")}</div>`
+                    : nothing}
                   ${s.lastMessagePreview ? html`<div class="sub">${s.lastMessagePreview}</div>` : nothing}</td>
                 <td>${s.kind || "—"}${s.channel ? html`<div class="sub">${s.channel}</div>` : nothing}</td>
                 <td>${s.model || "—"}</td>
