@@ -176,12 +176,13 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	t.Cleanup(func() { _ = d.Close() })
 	h := messaging.New(messaging.Options{Registry: reg, Dedupe: d, WebLogin: wa})
 	wa.changed = h.Changed
-	g := startGW(t, "127.0.0.1:0", gwConfig{stateDir: state, setup: func(s *gateway.Server) {
+	cfg := gwConfig{stateDir: state, setup: func(s *gateway.Server) {
 		s.Mux().SetMessaging(h)
 		if err := h.Attach(s); err != nil {
 			t.Fatal(err)
 		}
-	}})
+	}}
+	g := startGW(t, "127.0.0.1:0", cfg)
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe}); err != nil {
 		t.Fatal(err)
 	}
@@ -228,6 +229,16 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	if logouts != 1 {
 		t.Fatalf("web.logout reached the provider %d times, want 1", logouts)
 	}
+	// Reconnect: the gateway restarts on the same port while WhatsApp got linked
+	// elsewhere; the view refetches on its own.
+	g.stop(t)
+	waitJS(t, ctx, "the disconnected state", `document.body.dataset.conn !== "connected"`)
+	wa.mu.Lock()
+	wa.linked = true
+	wa.mu.Unlock()
+	startGW(t, g.addr, cfg)
+	waitConnected(t, ctx)
+	waitJS(t, ctx, "the refetched state", `document.getElementById("wa-badge").textContent === "connected" && !document.getElementById("wa-logout").hidden`)
 	checkClean(t, ctx, "channels", map[string]string{
 		"logs.tail":     "this in-process gateway has no log file (the logs view's background tail)",
 		"chat.history":  "this in-process gateway has no agent runtime (the chat view's background load)",
