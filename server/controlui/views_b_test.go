@@ -239,6 +239,13 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	startGW(t, g.addr, cfg)
 	waitConnected(t, ctx)
 	waitJS(t, ctx, "the refetched state", `document.getElementById("wa-badge").textContent === "connected" && !document.getElementById("wa-logout").hidden`)
+	// Live: the link drops on the gateway's side (the provider reports a change, as the
+	// real one does); the health event makes the view refetch.
+	wa.mu.Lock()
+	wa.linked = false
+	wa.mu.Unlock()
+	h.Changed()
+	waitJS(t, ctx, "the live update", `document.getElementById("wa-badge").textContent === "not linked" && document.getElementById("wa-logout").hidden`)
 	checkClean(t, ctx, "channels", map[string]string{
 		"logs.tail":     "this in-process gateway has no log file (the logs view's background tail)",
 		"chat.history":  "this in-process gateway has no agent runtime (the chat view's background load)",
