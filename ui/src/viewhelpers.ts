@@ -60,6 +60,39 @@ export function parseDataUrl(url: string): { mimeType: string; content: string }
 
 /** MAX_ATTACHMENT_BYTES is the gateway's per-image limit (chat.send: decoded size ≤ 5 000 000). */
 export const MAX_ATTACHMENT_BYTES = 5_000_000;
+/** MAX_ATTACHMENTS bounds the images of one message (the request stays well under the frame limit). */
+export const MAX_ATTACHMENTS = 8;
+
+/** attachmentProblem says why a file cannot be attached ("" when it can), given how many are attached. */
+export function attachmentProblem(f: { name?: string; type?: string; size: number }, have: number): string {
+  const name = f.name || "the file";
+  if (!(f.type || "").startsWith("image/")) return `${name} is not an image`;
+  if (f.size > MAX_ATTACHMENT_BYTES) return `${name} is larger than ${MAX_ATTACHMENT_BYTES / 1e6} MB`;
+  if (f.size === 0) return `${name} is empty`;
+  if (have >= MAX_ATTACHMENTS) return `at most ${MAX_ATTACHMENTS} images per message`;
+  return "";
+}
+
+/** sessionPatch turns the session editor into sessions.patch fields: only what changed;
+ * an emptied field is null (back to the default). */
+export function sessionPatch(f: Record<string, string>, row: any): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const norm = (v: string | undefined) => (v ?? "").trim();
+  const label = norm(f.label);
+  if (label.length > 64) throw new Error("the label is longer than 64 characters");
+  if (label !== (row?.label ?? "")) patch.label = label || null;
+  const model = norm(f.model);
+  if (model !== sessionModel(row) && model !== (row?.model ?? "")) patch.model = model || null;
+  if (norm(f.thinking) !== (row?.thinkingLevel ?? "")) patch.thinkingLevel = norm(f.thinking) || null;
+  if (norm(f.verbose) !== (row?.verboseLevel ?? "")) patch.verboseLevel = norm(f.verbose) || null;
+  return patch;
+}
+
+/** sessionModel is a session row's model as provider/model ("" when unset). */
+export function sessionModel(row: any): string {
+  if (!row?.model) return "";
+  return row.modelProvider && !String(row.model).includes("/") ? `${row.modelProvider}/${row.model}` : String(row.model);
+}
 
 /** cronPatch turns the edit form into a cron.update patch: only the fields the form has. */
 export function cronPatch(f: Record<string, string>, job: any): Record<string, unknown> {

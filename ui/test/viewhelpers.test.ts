@@ -1,7 +1,18 @@
 // Unit tests of the helpers behind the channels, skills, nodes, chat and cron views.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cronPatch, parseDataUrl, parseParams, skillReasons, toolText } from "../src/viewhelpers.js";
+import {
+  MAX_ATTACHMENTS,
+  MAX_ATTACHMENT_BYTES,
+  attachmentProblem,
+  cronPatch,
+  parseDataUrl,
+  parseParams,
+  sessionModel,
+  sessionPatch,
+  skillReasons,
+  toolText,
+} from "../src/viewhelpers.js";
 
 test("skillReasons", () => {
   const none = { bins: [], anyBins: [], env: [], config: [], os: [] };
@@ -49,4 +60,31 @@ test("cronPatch", () => {
   const cron = { name: "c", schedule: { kind: "cron", expr: "0 7 * * *" }, payload: { kind: "agentTurn", message: "m" } };
   assert.deepEqual(cronPatch({ name: "c", expr: "0 8 * * *", tz: "UTC", text: "m" }, cron), { schedule: { kind: "cron", expr: "0 8 * * *", tz: "UTC" } });
   assert.throws(() => cronPatch({ name: "c", expr: "", text: "m" }, cron), /cron expression/);
+});
+
+test("attachmentProblem", () => {
+  assert.equal(attachmentProblem({ name: "a.png", type: "image/png", size: 10 }, 0), "");
+  assert.equal(attachmentProblem({ name: "a.png", type: "image/png", size: MAX_ATTACHMENT_BYTES }, 0), "");
+  assert.equal(attachmentProblem({ name: "a.png", type: "image/png", size: MAX_ATTACHMENT_BYTES + 1 }, 0), "a.png is larger than 5 MB");
+  assert.equal(attachmentProblem({ name: "a.txt", type: "text/plain", size: 10 }, 0), "a.txt is not an image");
+  assert.equal(attachmentProblem({ name: "e.png", type: "image/png", size: 0 }, 0), "e.png is empty");
+  assert.equal(attachmentProblem({ type: "image/png", size: 1 }, MAX_ATTACHMENTS), "at most 8 images per message");
+  assert.equal(attachmentProblem({ type: "image/png", size: 1 }, MAX_ATTACHMENTS - 1), "");
+});
+
+test("sessionPatch", () => {
+  const row = { key: "k", label: "old", model: "m1", modelProvider: "local", thinkingLevel: "low" };
+  assert.equal(sessionModel(row), "local/m1");
+  assert.equal(sessionModel({ model: "a/b", modelProvider: "x" }), "a/b");
+  assert.equal(sessionModel({}), "");
+  assert.deepEqual(sessionPatch({ label: "old", model: "local/m1", thinking: "low", verbose: "" }, row), {});
+  assert.deepEqual(sessionPatch({ label: "old", model: "m1", thinking: "low", verbose: "" }, row), {});
+  assert.deepEqual(sessionPatch({ label: " new ", model: "local/m2", thinking: "", verbose: "on" }, row), {
+    label: "new",
+    model: "local/m2",
+    thinkingLevel: null,
+    verboseLevel: "on",
+  });
+  assert.deepEqual(sessionPatch({ label: "", model: "", thinking: "low", verbose: "" }, row), { label: null, model: null });
+  assert.throws(() => sessionPatch({ label: "x".repeat(65) }, row), /longer than 64/);
 });

@@ -6,12 +6,11 @@ import { html, nothing } from "lit";
 import { View } from "../view.js";
 import { uuid, type EventFrame } from "../gateway.js";
 import { textOf } from "../util.js";
-import { MAX_ATTACHMENT_BYTES, parseDataUrl, toolText } from "../viewhelpers.js";
+import { MAX_ATTACHMENTS, attachmentProblem, parseDataUrl, toolText } from "../viewhelpers.js";
 
 const HISTORY_LIMIT = 200;
 const MAX_MESSAGES = 500; // DOM bound; older bubbles are dropped
 const MAX_TOOLS_PER_RUN = 50; // cards kept per reply
-const MAX_ATTACHMENTS = 8;
 const SESSION_LIST_LIMIT = 100;
 
 type RunState = "pending" | "streaming" | "final" | "error" | "aborted";
@@ -184,19 +183,15 @@ export class ChatView extends View {
 
   /** addFiles reads images (from the picker or a paste) as data URLs. */
   private addFiles(files: Iterable<File>) {
+    let pending = 0; // read but not yet loaded
+    this.attachError = "";
     for (const f of files) {
-      if (!f.type.startsWith("image/")) {
-        this.attachError = `${f.name || "the file"} is not an image`;
+      const problem = attachmentProblem(f, this.attachments.length + pending);
+      if (problem) {
+        this.attachError = problem;
         continue;
       }
-      if (f.size > MAX_ATTACHMENT_BYTES) {
-        this.attachError = `${f.name || "the image"} is larger than ${MAX_ATTACHMENT_BYTES / 1e6} MB`;
-        continue;
-      }
-      if (this.attachments.length >= MAX_ATTACHMENTS) {
-        this.attachError = `at most ${MAX_ATTACHMENTS} images per message`;
-        break;
-      }
+      pending++;
       const r = new FileReader();
       r.onload = () => {
         const dataUrl = String(r.result || "");

@@ -6,6 +6,7 @@ import { html, nothing } from "lit";
 import { View } from "../view.js";
 import type { EventFrame } from "../gateway.js";
 import { ago } from "../util.js";
+import { sessionModel, sessionPatch } from "../viewhelpers.js";
 
 const THINKING = ["off", "minimal", "low", "medium", "high", "xhigh"];
 const VERBOSE = ["off", "on", "full"];
@@ -50,15 +51,13 @@ export class SessionsView extends View {
   private async save(e: Event, row: any) {
     e.preventDefault();
     const f = Object.fromEntries(new FormData(e.target as HTMLFormElement).entries()) as Record<string, string>;
-    const patch: Record<string, unknown> = {};
-    const norm = (v: string | undefined) => (v ?? "").trim();
-    const label = norm(f.label);
-    if (label !== (row.label ?? "")) patch.label = label || null;
-    const model = norm(f.model);
-    const cur = row.modelProvider && row.model && !String(row.model).includes("/") ? `${row.modelProvider}/${row.model}` : row.model ?? "";
-    if (model !== cur && model !== (row.model ?? "")) patch.model = model || null;
-    if (norm(f.thinking) !== (row.thinkingLevel ?? "")) patch.thinkingLevel = norm(f.thinking) || null;
-    if (norm(f.verbose) !== (row.verboseLevel ?? "")) patch.verboseLevel = norm(f.verbose) || null;
+    let patch: Record<string, unknown>;
+    try {
+      patch = sessionPatch(f, row);
+    } catch (err) {
+      this.setError("session-edit", { message: (err as Error).message, code: "INVALID_REQUEST" });
+      return;
+    }
     if (!Object.keys(patch).length) {
       this.notice = "Nothing changed.";
       this.requestUpdate();
@@ -102,7 +101,7 @@ export class SessionsView extends View {
   }
 
   private editor(s: any) {
-    const modelNow = s.modelProvider && s.model && !String(s.model).includes("/") ? `${s.modelProvider}/${s.model}` : s.model ?? "";
+    const modelNow = sessionModel(s);
     return html`<tr class="session-editor" data-editor-for=${s.key}><td colspan="6">
       <form class="form-grid session-form" @submit=${(e: Event) => this.save(e, s)}>
         <label>Label <input name="label" maxlength="64" .value=${s.label ?? ""} placeholder="none"></label>
