@@ -198,8 +198,10 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 		t.Error("Probe in the UI did not reach the Telegram API")
 	}
 
-	// Link: the QR code is shown as a decoded image and the page waits for the scan.
-	do(t, ctx, chromedp.Click(chromedp.ID("wa-link")))
+	// Link (by keyboard): the QR code is shown as a decoded image and the page waits for
+	// the scan.
+	evalJS[chromedp.Void](t, ctx, `document.getElementById("wa-link").focus()`)
+	do(t, ctx, chromedp.KeyEvent("\r"))
 	waitJS(t, ctx, "the QR code", `(() => { const i = document.getElementById("wa-qr"); return i && i.src.startsWith("data:image/png;base64,") && i.complete && i.naturalWidth >= 100; })()`)
 	wantQR, err := whatsapp.QRDataURL(fakeQRCode)
 	if err != nil {
