@@ -249,9 +249,8 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	h.Changed()
 	waitJS(t, ctx, "the live update", `document.getElementById("wa-badge").textContent === "not linked" && document.getElementById("wa-logout").hidden`)
 	checkClean(t, ctx, "channels", map[string]string{
-		"logs.tail":     "this in-process gateway has no log file (the logs view's background tail)",
-		"chat.history":  "this in-process gateway has no agent runtime (the chat view's background load)",
-		"sessions.list": "this in-process gateway has no session store (the chat view's session picker)",
+		"logs.tail":    "this in-process gateway has no log file (the logs view's background tail)",
+		"chat.history": "this in-process gateway has no agent runtime (the chat view's background load)",
 	})
 }
 

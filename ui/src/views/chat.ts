@@ -59,7 +59,7 @@ export class ChatView extends View {
     // Runs whose events may have been lost while away end here; history is reloaded.
     for (const r of this.activeRuns()) this.finish(r, "error", "connection lost during the reply");
     void this.loadHistory();
-    void this.loadSessions();
+    if (this.active) void this.loadSessions();
   }
 
   shown(): void {
