@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -136,6 +137,35 @@ func (f *fakeWhatsApp) waitHolding(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatal("the page did not wait for the login (web.login.wait)")
 	}
+}
+
+// postMortem, registered right after startDaemon, reports on a failed test whether the
+// daemon still accepts connections and the end of its log files, so a failure caused by
+// the gateway (not the page) can be told apart.
+func postMortem(t *testing.T, d *daemon) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", d.port), 2*time.Second); err != nil {
+			t.Logf("post mortem: the daemon does not accept connections: %v", err)
+		} else {
+			_ = c.Close()
+			t.Logf("post mortem: the daemon still accepts connections")
+		}
+		_ = filepath.WalkDir(d.home, func(path string, e os.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !strings.HasSuffix(path, ".log") {
+				return nil
+			}
+			b, _ := os.ReadFile(path)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if len(lines) > 40 {
+				lines = lines[len(lines)-40:]
+			}
+			t.Logf("post mortem: %s (last %d lines):\n%s", path, len(lines), strings.Join(lines, "\n"))
+			return nil
+		})
+	})
 }
 
 // noPageErrors fails when the page shows an error line (not a soft note) where none is
@@ -322,6 +352,7 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 		models: { providers: { local: { baseUrl: %q, api: "openai-completions", apiKey: "k", models: [] } } },
 		agents: { defaults: { workspace: %q, model: { primary: "local/m1" } } },
 	}`, testToken, model.URL+"/v1", ws))
+	postMortem(t, d)
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe}); err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +417,7 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 	waitJS(t, ctx, "the main session", `document.querySelector(`+jsString(row)+`) !== null`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(row+" button.edit")))
 	editor := `#sessions tr[data-editor-for="agent:main:main"]`
-	waitJS(t, ctx, "the session editor", `document.querySelector(`+jsString(editor)+`) !== null`)
+	waitJS(t, ctx, "the session editor with its preview", `document.querySelector(`+jsString(editor+" .session-preview")+`)?.textContent.includes("What does note.txt say?")`)
 	evalJS[chromedp.Void](t, ctx, `(() => {
 		const f = document.querySelector(`+jsString(editor+" form")+`);
 		f.elements.label.value = "ui label";
@@ -499,6 +530,7 @@ Use the binary.
 		gateway: { mode: "local", auth: { mode: "token", token: %q } },
 		agents: { defaults: { workspace: %q } },
 	}`, testToken, ws))
+	postMortem(t, d)
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ const THINKING = ["off", "minimal", "low", "medium", "high", "xhigh"];
 const VERBOSE = ["off", "on", "full"];
 /** Chat events refresh the list at most this often. */
 const REFRESH_MIN_MS = 2000;
+/** Messages shown in a session's preview. */
+const PREVIEW_ITEMS = 12;
 
 export class SessionsView extends View {
   /** mainKey is the main session (hello-ok sessionDefaults); it cannot be deleted. */
@@ -21,6 +23,7 @@ export class SessionsView extends View {
   private armed = ""; // "reset:<key>" or "delete:<key>" awaiting confirmation
   private notice = "";
   private editing = "";
+  private preview: { key: string; status: string; items: any[] } | null = null;
   private models: any[] = [];
   private lastRefresh = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -71,6 +74,18 @@ export class SessionsView extends View {
     await this.refresh();
   }
 
+  /** toggleEditor opens a session's editor with a preview of its last messages. */
+  private async toggleEditor(key: string) {
+    this.editing = this.editing === key ? "" : key;
+    this.preview = null;
+    this.requestUpdate();
+    if (!this.editing) return;
+    const r = await this.call("session-edit", "sessions.preview", { keys: [key], limit: PREVIEW_ITEMS });
+    const p = r?.previews?.[0];
+    if (p && this.editing === key) this.preview = { key, status: p.status, items: p.items ?? [] };
+    this.requestUpdate();
+  }
+
   private async compact(key: string) {
     const r = await this.call("session-edit", "sessions.compact", { key });
     if (r) this.notice = r.compacted ? `Session ${key} was compacted (${r.kept ?? "?"} messages kept).` : `Nothing to compact${r.reason ? `: ${r.reason}` : ""}.`;
@@ -102,7 +117,14 @@ export class SessionsView extends View {
 
   private editor(s: any) {
     const modelNow = sessionModel(s);
+    const pv = this.preview;
     return html`<tr class="session-editor" data-editor-for=${s.key}><td colspan="6">
+      ${pv && pv.key === s.key
+        ? html`<div class="session-preview"><h3>Last messages</h3>
+            ${pv.items.length
+              ? html`<ul class="plain">${pv.items.map((i) => html`<li class="preview-item ${i.role}"><span class="tag">${i.role}</span> ${i.text}</li>`)}</ul>`
+              : html`<p class="muted">${pv.status === "missing" ? "No transcript yet." : "Nothing to show."}</p>`}</div>`
+        : nothing}
       <form class="form-grid session-form" @submit=${(e: Event) => this.save(e, s)}>
         <label>Label <input name="label" maxlength="64" .value=${s.label ?? ""} placeholder="none"></label>
         <label>Model <input name="model" list="session-models" .value=${modelNow} placeholder="configured default"></label>
@@ -153,7 +175,7 @@ export class SessionsView extends View {
                 <td>${s.totalTokens ?? "—"}</td>
                 <td>${ago(s.updatedAt)}</td>
                 <td class="actions"><button class="edit" aria-label="Edit ${s.key}" aria-expanded=${String(this.editing === s.key)}
-                  @click=${() => ((this.editing = this.editing === s.key ? "" : s.key), this.requestUpdate())}>Edit</button>
+                  @click=${() => this.toggleEditor(s.key)}>Edit</button>
                   ${btn("reset", s.key)} ${btn("delete", s.key)}</td>
               </tr>
               ${this.editing === s.key ? this.editor(s) : nothing}`,
