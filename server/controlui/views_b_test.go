@@ -372,8 +372,28 @@ func TestChatToolCardsSessionsAndCron(t *testing.T) {
 	waitConnected(t, ctx)
 	openView(t, ctx, "chat")
 	waitJS(t, ctx, "the card from history", `[...document.querySelectorAll('#chat-log .tool-card[data-tool="read"]')].some(c => c.classList.contains("done") && c.querySelector(".tool-result").textContent.includes("mango"))`)
-	// The session picker lists the session.
+	// The session picker lists the sessions and switches the chat to another one (made
+	// by a Go client here).
 	waitJS(t, ctx, "the session picker", `[...document.getElementById("chat-session-picker").options].some(o => o.value === "agent:main:main")`)
+	other := d.client(t)
+	call(t, other, "chat.send", map[string]any{"sessionKey": "agent:main:second", "message": "hello from the second session", "idempotencyKey": "second-1"}, nil)
+	var waited map[string]any
+	call(t, other, "agent.wait", map[string]any{"runId": "second-1", "timeoutMs": 15000}, &waited)
+	openView(t, ctx, "overview")
+	openView(t, ctx, "chat")
+	waitJS(t, ctx, "the second session in the picker", `[...document.getElementById("chat-session-picker").options].some(o => o.value === "agent:main:second")`)
+	evalJS[chromedp.Void](t, ctx, `(() => {
+		const s = document.getElementById("chat-session-picker");
+		s.value = "agent:main:second";
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`)
+	waitJS(t, ctx, "the second session's history", `document.getElementById("chat-session").textContent === "agent:main:second" && document.getElementById("chat-log").textContent.includes("hello from the second session") && !document.getElementById("chat-log").textContent.includes("What does note.txt say?")`)
+	evalJS[chromedp.Void](t, ctx, `(() => {
+		const s = document.getElementById("chat-session-picker");
+		s.value = "agent:main:main";
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`)
+	waitJS(t, ctx, "the main session again", `document.getElementById("chat-session").textContent === "agent:main:main" && document.getElementById("chat-log").textContent.includes("What does note.txt say?")`)
 
 	// Image attachments: a picked PNG is previewed, then sent in the original's shape
 	// ({type: "image", mimeType, fileName, content: base64}). Until the gateway accepts
