@@ -33,6 +33,9 @@ type ClawdbotConfig struct {
 	// Logging corresponds to the JSON schema field "logging".
 	Logging *ConfigLogging `json:"logging,omitempty,omitzero"`
 
+	// Messages corresponds to the JSON schema field "messages".
+	Messages *ConfigMessages `json:"messages,omitempty,omitzero"`
+
 	// Meta corresponds to the JSON schema field "meta".
 	Meta *ConfigMeta `json:"meta,omitempty,omitzero"`
 
@@ -436,6 +439,9 @@ const ConfigChannelsTelegramStreamModeOff ConfigChannelsTelegramStreamMode = "of
 const ConfigChannelsTelegramStreamModePartial ConfigChannelsTelegramStreamMode = "partial"
 
 type ConfigChannelsWhatsapp struct {
+	// AckReaction corresponds to the JSON schema field "ackReaction".
+	AckReaction *ConfigChannelsWhatsappAckReaction `json:"ackReaction,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
@@ -457,9 +463,29 @@ type ConfigChannelsWhatsapp struct {
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
 
+	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
+	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
+
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappAckReaction struct {
+	// Direct corresponds to the JSON schema field "direct".
+	Direct bool `json:"direct,omitempty,omitzero"`
+
+	// Emoji corresponds to the JSON schema field "emoji".
+	Emoji *string `json:"emoji,omitempty,omitzero"`
+
+	// Group corresponds to the JSON schema field "group".
+	Group ConfigChannelsWhatsappAckReactionGroup `json:"group,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAckReactionGroup string
+
+const ConfigChannelsWhatsappAckReactionGroupAlways ConfigChannelsWhatsappAckReactionGroup = "always"
+const ConfigChannelsWhatsappAckReactionGroupMentions ConfigChannelsWhatsappAckReactionGroup = "mentions"
+const ConfigChannelsWhatsappAckReactionGroupNever ConfigChannelsWhatsappAckReactionGroup = "never"
 
 type ConfigChannelsWhatsappDmPolicy string
 
@@ -750,6 +776,24 @@ const ConfigLoggingLevelInfo ConfigLoggingLevel = "info"
 const ConfigLoggingLevelSilent ConfigLoggingLevel = "silent"
 const ConfigLoggingLevelTrace ConfigLoggingLevel = "trace"
 const ConfigLoggingLevelWarn ConfigLoggingLevel = "warn"
+
+type ConfigMessages struct {
+	// AckReaction corresponds to the JSON schema field "ackReaction".
+	AckReaction *string `json:"ackReaction,omitempty,omitzero"`
+
+	// AckReactionScope corresponds to the JSON schema field "ackReactionScope".
+	AckReactionScope *ConfigMessagesAckReactionScope `json:"ackReactionScope,omitempty,omitzero"`
+
+	// RemoveAckAfterReply corresponds to the JSON schema field "removeAckAfterReply".
+	RemoveAckAfterReply *bool `json:"removeAckAfterReply,omitempty,omitzero"`
+}
+
+type ConfigMessagesAckReactionScope string
+
+const ConfigMessagesAckReactionScopeAll ConfigMessagesAckReactionScope = "all"
+const ConfigMessagesAckReactionScopeDirect ConfigMessagesAckReactionScope = "direct"
+const ConfigMessagesAckReactionScopeGroupAll ConfigMessagesAckReactionScope = "group-all"
+const ConfigMessagesAckReactionScopeGroupMentions ConfigMessagesAckReactionScope = "group-mentions"
 
 type ConfigMeta struct {
 	// LastTouchedAt corresponds to the JSON schema field "lastTouchedAt".
