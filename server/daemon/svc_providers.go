@@ -81,7 +81,7 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed, Pairing: ps,
-		MediaStore: ms, Transcriber: tr}
+		MediaStore: ms, Transcriber: tr, Ack: whatsappAck(s.file)}
 	w := whatsappSection(&cfg)
 	wac := whatsappAccess(w)
 	waCfg.Access = &wac
@@ -206,7 +206,7 @@ func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, ps *pair
 	}
 	ac := telegramAccess(tcfg)
 	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed,
-		Access: &ac, Pairing: ps, History: historyBuffer(nil), MediaStore: ms, Transcriber: tr}
+		Access: &ac, Pairing: ps, History: historyBuffer(nil), MediaStore: ms, Transcriber: tr, Ack: telegramAck(&s.file.Config)}
 	if tcfg != nil {
 		if tcfg.MediaMaxMb != nil {
 			// Whole megabytes; a fraction rounds up so a configured cap never refuses

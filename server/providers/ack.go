@@ -72,7 +72,8 @@ func ShouldAck(scope string, f AckFacts) bool {
 }
 
 // ShouldAckWhatsApp decides channels.whatsapp.ackReaction: direct chats when direct is
-// on; groups always, never, or (mentions, the default) when the bot was mentioned.
+// on; groups always, never, or (mentions, the default) when the bot was mentioned or
+// the group answers every message (requireMention false, the original's activation).
 func ShouldAckWhatsApp(direct bool, groupMode string, f AckFacts) bool {
 	if !f.Group {
 		return direct
@@ -83,7 +84,7 @@ func ShouldAckWhatsApp(direct bool, groupMode string, f AckFacts) bool {
 	case AckModeNever:
 		return false
 	}
-	return f.Mentioned
+	return f.Mentioned || !f.RequireMention
 }
 
 // ackFactsKey carries AckFacts from a provider's access check to its ack stage.
