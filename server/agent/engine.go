@@ -296,9 +296,10 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
 	var thinking int
+	var effort string // OpenAI-compatible reasoning models (thinking.go)
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
-		thinking = ThinkingBudget(ss.ThinkingLevel)
+		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
 		if ss.Model != "" {
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
@@ -342,7 +343,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	}
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
 	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(c.messages()), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
-		Transcript: &transcript{rt: rt, key: r.laneKey, run: r.ID}}
+		ReasoningEffort: effort, Transcript: &transcript{rt: rt, key: r.laneKey, run: r.ID}}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}
 	out.add(rt, r, res)
