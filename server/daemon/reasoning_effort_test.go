@@ -42,7 +42,7 @@ func TestReasoningEffort(t *testing.T) {
 		{map[string]any{"thinkingLevel": "xhigh"}, "high"},
 		{map[string]any{"thinkingLevel": "off"}, ""},
 		{map[string]any{"thinkingLevel": "medium", "model": "fake/m2"}, ""}, // not a reasoning model
-		{map[string]any{"model": nil}, "medium"},                             // back on m1, level kept
+		{map[string]any{"model": nil}, "medium"},                            // back on m1, level kept
 	}
 	for i, st := range steps {
 		if st.patch != nil {
