@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/server/access"
+	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
@@ -148,4 +149,39 @@ func msgID(t *testing.T, m providers.Message) int64 {
 		t.Fatalf("message id %q: %v", m.MessageID, err)
 	}
 	return n
+}
+
+// A message refused by the media stage (a file above mediaMaxMb) never reaches the
+// agent, so it gets the size notice and no ack; a small one is acked.
+func TestAckNotForRefusedMedia(t *testing.T) {
+	srv := tgtest.New(t, token)
+	ms, err := media.New(media.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	ac := access.Config{Account: access.Account{DMPolicy: access.DMOpen, AllowFrom: []string{"*"}}}
+	p, err := telegram.New(telegram.Config{Token: token, APIBaseURL: srv.URL(), Inbound: in, PollTimeout: 5 * time.Second,
+		Access: &ac, MediaStore: ms, MediaMaxMB: 1, Ack: telegram.AckConfig{Emoji: "👀", Scope: providers.AckDirect}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(t.Context()) })
+	ctx := ctx10(t)
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	user := tgtest.User{ID: 42, FirstName: "Ann"}
+	srv.PushDocument(42, user, "", "big.pdf", "application/pdf", []byte("%PDF-1.4 x"), 5<<20)
+	if _, err := srv.WaitSent(ctx, 1); err != nil { // the size notice
+		t.Fatal(err)
+	}
+	if r := srv.Reactions(); len(r) != 0 || len(in.all()) != 0 {
+		t.Fatalf("refused file: reactions %+v, delivered %d", r, len(in.all()))
+	}
+	srv.PushUpdate(42, 42, "and this?")
+	m := <-in.ch
+	if r := srv.Reactions(); len(r) != 1 || r[0].MessageID != msgID(t, m) {
+		t.Fatalf("reactions %+v", r)
+	}
 }

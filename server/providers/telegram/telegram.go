@@ -145,10 +145,11 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}
-	// Admitted messages pass the media stage, which downloads what they carry.
+	// Admitted messages pass the media stage, which downloads what they carry, then the
+	// ack (ack.go: only messages that go on to the agent are acked).
+	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
 	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
-	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound} // the ack comes first (ack.go)
 	p.cfg = cfg
 	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
 	if cfg.Access != nil {

@@ -61,21 +61,23 @@ func withInbound(ctx context.Context, f providers.AckFacts, r inboundRef) contex
 	return context.WithValue(providers.WithAckFacts(ctx, f), inboundRefKey{}, r)
 }
 
-// ackStage marks an admitted message read and reacts to it per ackReaction before it
-// goes on to next (the media stage, then the agent).
+// ackStage marks an admitted message read (receipts: in front of the media stage, as
+// soon as the message is admitted) or reacts to it per ackReaction (behind the media
+// stage: only messages that go on to the agent) before passing it to next.
 type ackStage struct {
-	p    *Provider
-	next providers.Inbound
+	p        *Provider
+	next     providers.Inbound
+	receipts bool
 }
 
 func (s *ackStage) Inbound(ctx context.Context, m providers.Message) {
-	s.p.ackInbound(ctx, m)
+	s.p.ackInbound(ctx, m, s.receipts)
 	if s.next != nil {
 		s.next.Inbound(ctx, m)
 	}
 }
 
-func (p *Provider) ackInbound(ctx context.Context, m providers.Message) {
+func (p *Provider) ackInbound(ctx context.Context, m providers.Message, receipts bool) {
 	ref, ok := ctx.Value(inboundRefKey{}).(inboundRef)
 	if !ok || ref.self || m.MessageID == "" {
 		return // the allowFrom gate path, or the owner's own chat: no receipts on their behalf
@@ -90,10 +92,14 @@ func (p *Provider) ackInbound(ctx context.Context, m providers.Message) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, AckTimeout)
 	defer cancel()
-	if a.ReadReceipts {
+	if receipts {
+		if !a.ReadReceipts {
+			return
+		}
 		if err := ac.MarkRead(rctx, []types.MessageID{m.MessageID}, ref.ts, ref.chat, ref.sender); err != nil {
 			p.log.Debug("whatsapp read receipt failed", "chat", m.ChatID, "message", m.MessageID, "err", err)
 		}
+		return
 	}
 	if a.Emoji == "" {
 		return

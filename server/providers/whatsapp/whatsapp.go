@@ -144,10 +144,12 @@ func New(cfg Config) *Provider {
 	log := cfg.Logger.With("channel", providers.WhatsApp)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
-	// Admitted messages pass the media stage, which downloads what they carry.
+	// Admitted messages are marked read, pass the media stage, which downloads what they
+	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
+	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
 	cfg.Inbound = &providers.MediaStage{Channel: providers.WhatsApp, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
-	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound} // read receipt and ack first (ack.go)
+	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound, receipts: true} // before the download (ack.go)
 	p.cfg = cfg
 	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
 	if cfg.Access != nil {
