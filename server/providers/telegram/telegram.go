@@ -29,6 +29,7 @@ import (
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
+	"github.com/clawgate/gateway/server/routing"
 )
 
 // EnvToken is the environment variable read when telegram.botToken is not set.
@@ -50,6 +51,9 @@ const (
 
 // Config configures the provider.
 type Config struct {
+	// AccountID is the channels.telegram.accounts key this bot serves ("" =
+	// "default"); inbound messages carry it, so replies go out through this bot.
+	AccountID  string
 	Token      string
 	APIBaseURL string // "" = the public Bot API
 	AllowFrom  []string
@@ -123,7 +127,8 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	log := cfg.Logger.With("channel", providers.Telegram)
+	cfg.AccountID = routing.NormalizeAccountID(cfg.AccountID)
+	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
 	if cfg.Access != nil {
@@ -321,6 +326,7 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 	name := strings.TrimSpace(m.From.FirstName + " " + m.From.LastName)
 	msg := providers.Message{
 		Channel:    providers.Telegram,
+		AccountID:  p.cfg.AccountID,
 		From:       from,
 		SenderName: name,
 		ChatID:     strconv.FormatInt(m.Chat.ID, 10),
