@@ -87,6 +87,10 @@ type Options struct {
 	// GlobalScope puts inbound messages into the main session instead of one session per
 	// sender (session.scope = "global").
 	GlobalScope bool
+	// Route, when set, names the session of an inbound message (bindings: the agent that
+	// answers it and its per-agent session key); it replaces the per-sender default
+	// and GlobalScope for inbound messages.
+	Route func(m providers.Message) string
 
 	Timeout       time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
 	MaxConcurrent int           // runs executing at once (agent.maxConcurrent; 1)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -16,6 +17,8 @@ import (
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/routing"
 	"github.com/clawgate/gateway/server/sessions"
 )
 
@@ -35,11 +38,38 @@ type agentService struct {
 	// toolsKey is models.providers and tools.* as the runtime runs with them: a change
 	// there rebuilds the model and tool set too.
 	toolsKey string
+	// routeCfg is the config inbound messages are routed by (bindings, session
+	// settings); a reload swaps it, so a new binding applies to the next message.
+	routeCfg *atomic.Pointer[config.File]
+}
+
+// inboundRoute routes an inbound message by the config's bindings to its agent's
+// session (routing.Resolve): the sender is the peer of a direct chat, the chat of a
+// group.
+func inboundRoute(cur *atomic.Pointer[config.File]) func(m providers.Message) string {
+	return func(m providers.Message) string {
+		f := cur.Load()
+		if f == nil {
+			return ""
+		}
+		ch := providers.NormalizeChannel(m.Channel)
+		peer := &routing.Peer{Kind: routing.PeerDM, ID: m.From}
+		if m.Group {
+			peer = &routing.Peer{Kind: routing.PeerGroup, ID: m.ChatID}
+		} else if peer.ID == "" {
+			peer.ID = m.ChatID
+		}
+		return routing.Resolve(&f.Config, routing.Input{Channel: ch, AccountID: m.AccountID, Peer: peer}, routing.OptionsFrom(&f.Config)).SessionKey
+	}
 }
 
 // toolsConfigKey identifies models.providers and tools.* of f for change detection.
 func toolsConfigKey(f *config.File) string {
-	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools})
+	var list any
+	if f.Config.Agents != nil {
+		list = f.Config.Agents.List // per-agent workspaces, models and tools
+	}
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, list})
 	return string(b)
 }
 
@@ -56,6 +86,7 @@ func agentSettings(s *services, f *config.File) (config.Agent, error) {
 }
 
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
+	a.routeCfg.Store(next)
 	cfg, err := agentSettings(a.s, next)
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
@@ -109,6 +140,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal ||
 			sc.DmScope != nil && *sc.DmScope == genconfig.ConfigSessionDmScopeMain
 	}
+	routeCfg := &atomic.Pointer[config.File]{}
+	routeCfg.Store(s.file)
 	store, err := sessions.Open(ctx, sessions.Options{Path: path, Logger: s.log})
 	if err != nil {
 		parts.close()
@@ -116,7 +149,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	opts := agent.Options{
 		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
-		MainKey: mainKey, GlobalScope: global,
+		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg),
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
@@ -152,7 +185,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file)}, nil
+	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg}, nil
 }
 
 // agentModel builds the configured model (see config.ResolveAgent): a model provider

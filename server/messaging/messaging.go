@@ -18,6 +18,7 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
 	"github.com/clawgate/gateway/server/providers/whatsapp"
+	"github.com/clawgate/gateway/server/routing"
 )
 
 // Timeouts.
@@ -43,7 +44,10 @@ type Options struct {
 	Dedupe *dedupe.Store
 	// WebLogin serves web.login.* and web.logout; nil answers UNAVAILABLE.
 	WebLogin WebLogin
-	Logger   *slog.Logger
+	// Logouts log one account of a channel out (channels.logout), by channel id.
+	// WhatsApp needs none: its accounts' providers unlink themselves.
+	Logouts map[string]LogoutFunc
+	Logger  *slog.Logger
 	Now      func() time.Time
 }
 
@@ -52,6 +56,7 @@ type Handler struct {
 	reg   *providers.Registry
 	dedup *dedupe.Store
 	web   WebLogin
+	outs  map[string]LogoutFunc
 	log   *slog.Logger
 	now   func() time.Time
 	srv   atomic.Pointer[gateway.Server]
@@ -67,7 +72,7 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{reg: o.Registry, dedup: o.Dedupe, web: o.WebLogin, log: o.Logger, now: o.Now}
+	return &Handler{reg: o.Registry, dedup: o.Dedupe, web: o.WebLogin, outs: o.Logouts, log: o.Logger, now: o.Now}
 }
 
 // Attach adds the health source to a (new) gateway server and keeps it for health
@@ -236,11 +241,6 @@ func (h *Handler) ProvidersStatus(ctx context.Context, _ *gateway.Conn, p *proto
 	return &protocol.ProvidersStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
 }
 
-// ChannelsStatus serves "channels.status" (the protocol 3 name).
-func (h *Handler) ChannelsStatus(ctx context.Context, _ *gateway.Conn, p *protocol.ChannelsStatusParams) (*protocol.ChannelsStatusResult, error) {
-	wa, tg := h.statuses(ctx, p.GetProbe(), p.TimeoutMs)
-	return &protocol.ChannelsStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
-}
 
 func (h *Handler) status(ctx context.Context, ch string, probe bool) providers.Status {
 	pr, err := h.reg.Provider(ch)
@@ -311,12 +311,38 @@ func (h *Handler) health(ctx context.Context, sum *protocol.HealthSummary) {
 	}
 }
 
-// WebLoginStart serves "web.login.start".
-func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protocol.WebLoginStartParams) (*protocol.WebLoginStartResult, error) {
-	if h.web == nil {
-		return nil, gateway.Unavailable("whatsapp provider is not running")
+// webLogin is the WhatsApp login surface of one account ("" = the default account):
+// the account's provider when it offers one, else Options.WebLogin for the default
+// account.
+func (h *Handler) webLogin(accountID string) (WebLogin, error) {
+	if h.reg != nil {
+		if p, err := h.reg.Provider(providers.WhatsApp); err == nil {
+			a, _, err := providers.AccountOf(p, accountID)
+			if err != nil {
+				if h.web == nil || strings.TrimSpace(accountID) != "" {
+					return nil, gateway.Invalid("%s", err.Error())
+				}
+			} else if wl, ok := a.(WebLogin); ok {
+				return wl, nil
+			}
+		}
 	}
-	qr, err := h.web.LoginStart(ctx, p.GetForce(), ms(p.TimeoutMs))
+	if h.web != nil && routing.NormalizeAccountID(accountID) == routing.DefaultAccountID {
+		return h.web, nil
+	}
+	if h.web != nil {
+		return nil, gateway.Invalid("whatsapp: unknown account %q", routing.NormalizeAccountID(accountID))
+	}
+	return nil, gateway.Unavailable("whatsapp provider is not running")
+}
+
+// WebLoginStart serves "web.login.start" for params.accountId's number.
+func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protocol.WebLoginStartParams) (*protocol.WebLoginStartResult, error) {
+	web, err := h.webLogin(p.GetAccountID())
+	if err != nil {
+		return nil, err
+	}
+	qr, err := web.LoginStart(ctx, p.GetForce(), ms(p.TimeoutMs))
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)
@@ -324,12 +350,13 @@ func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protoco
 	return &protocol.WebLoginStartResult{Message: qr.Message, QRDataURL: opt(qr.DataURL), QRText: opt(qr.Code)}, nil
 }
 
-// WebLoginWait serves "web.login.wait".
+// WebLoginWait serves "web.login.wait" for params.accountId's number.
 func (h *Handler) WebLoginWait(ctx context.Context, _ *gateway.Conn, p *protocol.WebLoginWaitParams) (*protocol.WebLoginWaitResult, error) {
-	if h.web == nil {
-		return nil, gateway.Unavailable("whatsapp provider is not running")
+	web, err := h.webLogin(p.GetAccountID())
+	if err != nil {
+		return nil, err
 	}
-	ok, msg, err := h.web.LoginWait(ctx, ms(p.TimeoutMs))
+	ok, msg, err := web.LoginWait(ctx, ms(p.TimeoutMs))
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)
@@ -337,12 +364,13 @@ func (h *Handler) WebLoginWait(ctx context.Context, _ *gateway.Conn, p *protocol
 	return &protocol.WebLoginWaitResult{Connected: ok, Message: msg}, nil
 }
 
-// WebLogout serves "web.logout".
-func (h *Handler) WebLogout(ctx context.Context, _ *gateway.Conn, _ *protocol.WebLogoutParams) (*protocol.WebLogoutResult, error) {
-	if h.web == nil {
-		return nil, gateway.Unavailable("whatsapp provider is not running")
+// WebLogout serves "web.logout" for params.accountId's number.
+func (h *Handler) WebLogout(ctx context.Context, _ *gateway.Conn, p *protocol.WebLogoutParams) (*protocol.WebLogoutResult, error) {
+	web, err := h.webLogin(p.GetAccountID())
+	if err != nil {
+		return nil, err
 	}
-	cleared, err := h.web.Logout(ctx)
+	cleared, err := web.Logout(ctx)
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)

@@ -70,8 +70,44 @@ type AccountSet struct {
 	channel string
 	def     string
 
-	mu sync.RWMutex
-	ps map[string]Provider
+	mu   sync.RWMutex
+	ps   map[string]Provider
+	meta map[string]AccountMeta
+}
+
+// AccountMeta is what the config says about one account, for status surfaces
+// (channels.status): the runtime state comes from the account's provider.
+type AccountMeta struct {
+	Name    string
+	Enabled bool
+	// TokenSource is where a Telegram bot token came from: config, tokenFile, env, none.
+	TokenSource string
+	DMPolicy    string
+	AllowFrom   []string
+}
+
+// AccountMetaLister is implemented by providers that know their accounts' config.
+type AccountMetaLister interface {
+	AccountMeta(id string) (AccountMeta, bool)
+}
+
+// SetMeta records the config facts of the accounts (by id, normalised).
+func (s *AccountSet) SetMeta(meta map[string]AccountMeta) {
+	m := make(map[string]AccountMeta, len(meta))
+	for id, v := range meta {
+		m[routing.NormalizeAccountID(id)] = v
+	}
+	s.mu.Lock()
+	s.meta = m
+	s.mu.Unlock()
+}
+
+// AccountMeta implements AccountMetaLister.
+func (s *AccountSet) AccountMeta(id string) (AccountMeta, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.meta[routing.NormalizeAccountID(id)]
+	return m, ok
 }
 
 var (

@@ -6,6 +6,7 @@ package routing
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -287,4 +288,38 @@ func SessionKey(c *genconfig.ClawdbotConfig, agentID, channel string, peer *Peer
 		return a + ch + ":dm:" + id
 	}
 	return a + ch + ":" + id
+}
+
+// BoundAccountIDs lists the accounts bindings name for channel (normalised, sorted;
+// "" and "*" are not accounts): the original counts them among a channel's accounts.
+func BoundAccountIDs(c *genconfig.ClawdbotConfig, channel string) []string {
+	ch := strings.ToLower(strings.TrimSpace(channel))
+	seen := map[string]bool{}
+	var out []string
+	for _, b := range bindings(c) {
+		if b.channel != ch || b.account == "" || b.account == "*" {
+			continue
+		}
+		id := NormalizeAccountID(b.account)
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DefaultAgentBoundAccountID is the account the default agent is bound to on channel
+// ("" when none): the original's default Telegram account when set.
+func DefaultAgentBoundAccountID(c *genconfig.ClawdbotConfig, channel string) string {
+	ch := strings.ToLower(strings.TrimSpace(channel))
+	def := agents.DefaultID(c)
+	for _, b := range bindings(c) {
+		if b.channel != ch || b.account == "" || b.account == "*" || agents.NormalizeID(b.agent) != def {
+			continue
+		}
+		return NormalizeAccountID(b.account)
+	}
+	return ""
 }
