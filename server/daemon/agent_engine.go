@@ -12,9 +12,9 @@ import (
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent"
-	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/providers"

@@ -48,7 +48,7 @@ type Options struct {
 	// WhatsApp needs none: its accounts' providers unlink themselves.
 	Logouts map[string]LogoutFunc
 	Logger  *slog.Logger
-	Now      func() time.Time
+	Now     func() time.Time
 }
 
 // Handler implements protocol.MessagingHandler[*gateway.Conn].
@@ -240,7 +240,6 @@ func (h *Handler) ProvidersStatus(ctx context.Context, _ *gateway.Conn, p *proto
 	wa, tg := h.statuses(ctx, p.GetProbe(), p.TimeoutMs)
 	return &protocol.ProvidersStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
 }
-
 
 func (h *Handler) status(ctx context.Context, ch string, probe bool) providers.Status {
 	pr, err := h.reg.Provider(ch)
