@@ -115,11 +115,11 @@ func accountSnapshot(ch, id string, meta providers.AccountMeta, st providers.Sta
 	case providers.WhatsApp:
 		s.Configured = bptr(true)
 		s.Linked, s.Connected = bptr(st.Linked), bptr(st.Connected)
-		if meta.DMPolicy != "" {
-			s.DmPolicy = &meta.DMPolicy
-		}
-		s.AllowFrom = meta.AllowFrom
 	}
+	if meta.DMPolicy != "" {
+		s.DmPolicy = &meta.DMPolicy
+	}
+	s.AllowFrom = meta.AllowFrom
 	return s
 }
 

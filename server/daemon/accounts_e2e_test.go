@@ -1,0 +1,240 @@
+package daemon
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+)
+
+// tokenWork is a second well-formed bot token (tgtest checks the format).
+const tokenWork = "654321:TEST-abcdefghijklmnopqrstuvwxyz0123"
+
+// botFront is one Bot API base URL in front of several tgtest servers, routing each
+// request by the token in its path, as the real Bot API serves every bot at one
+// address.
+func botFront(t *testing.T, bots ...*tgtest.Server) string {
+	t.Helper()
+	by := map[string]*httputil.ReverseProxy{}
+	for _, b := range bots {
+		u, _ := url.Parse(b.URL())
+		p := httputil.NewSingleHostReverseProxy(u)
+		p.ErrorLog = log.New(io.Discard, "", 0) // long polls cancelled at shutdown
+		by[b.Token()] = p
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, _ := strings.CutPrefix(r.URL.Path, "/bot")
+		tok, _, _ := strings.Cut(rest, "/")
+		p := by[tok]
+		if p == nil {
+			http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		p.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// bodyModel is an OpenAI-compatible streaming server that records each request body
+// whole (model, system prompt, messages) and answers "<model> says hi".
+type bodyModel struct {
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newBodyModel(t *testing.T) *bodyModel {
+	t.Helper()
+	m := &bodyModel{}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var req struct {
+			Model string `json:"model"`
+		}
+		if err := json.Unmarshal(b, &req); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		m.mu.Lock()
+		m.bodies = append(m.bodies, string(b))
+		m.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		d, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": req.Model + " says hi"}}}})
+		fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", d)
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *bodyModel) requests() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.bodies...)
+}
+
+// TestAccountsAndBindingsEndToEnd runs the gateway with two Telegram bots (accounts
+// default and work, one Bot API address) and two agents, work bound to the work bot:
+// each bot's messages land in their own agent's session and are answered through
+// the same bot, by that agent's model with that agent's workspace in the prompt; the
+// work account's own allowlist drops a sender the channel-level open policy would
+// admit; channels.status lists both accounts; send honours accountId; and
+// channels.logout of the work bot stops it and removes its token from the config
+// file while the default bot keeps answering.
+func TestAccountsAndBindingsEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	botHome := tgtest.New(t, tgtest.DefaultToken)
+	botWork := tgtest.New(t, tokenWork)
+	front := botFront(t, botHome, botWork)
+	model := newBodyModel(t)
+	wsHome, wsWork := filepath.Join(home, "ws-home"), filepath.Join(home, "ws-work")
+	for dir, marker := range map[string]string{wsHome: "HOME-PERSONA-7781", wsWork: "WORK-PERSONA-3319"} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "AGENTS.md"), []byte("# Agent\n"+marker+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := startHome(t, home, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, dmPolicy: "open", allowFrom: ["*"], streamMode: "off",
+    accounts: {default: {botToken: %q}, work: {botToken: %q, name: "Work bot", dmPolicy: "allowlist", allowFrom: ["42"]}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m-home"}},
+    list: [{id: "home", default: true, workspace: %q}, {id: "work", workspace: %q, model: "local/m-work"}]},
+  bindings: [{agentId: "work", match: {channel: "telegram", accountId: "work"}}],
+}`, front, tgtest.DefaultToken, tokenWork, model.srv.URL+"/v1", wsHome, wsWork), nil)
+	r.waitOutput(t, "agent runtime ready")
+
+	// 1. The same user writes to both bots: each bot answers with its own agent.
+	botHome.PushUpdate(42, 42, "hello home")
+	waitFor(t, "the home bot's reply", func() bool { return len(sentTo(botHome, "42")) == 1 })
+	botWork.PushUpdate(42, 42, "hello work")
+	waitFor(t, "the work bot's reply", func() bool { return len(sentTo(botWork, "42")) == 1 })
+	if got := sentTo(botHome, "42")[0].Text; got != "m-home says hi" {
+		t.Fatalf("home bot replied %q", got)
+	}
+	if got := sentTo(botWork, "42")[0].Text; got != "m-work says hi" {
+		t.Fatalf("work bot replied %q", got)
+	}
+	reqs := model.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d model requests", len(reqs))
+	}
+	for i, want := range []struct{ model, has, not, msg string }{
+		{`"model":"m-home"`, "HOME-PERSONA-7781", "WORK-PERSONA-3319", "hello home"},
+		{`"model":"m-work"`, "WORK-PERSONA-3319", "HOME-PERSONA-7781", "hello work"},
+	} {
+		b := reqs[i]
+		if !strings.Contains(b, want.model) || !strings.Contains(b, want.has) || strings.Contains(b, want.not) || !strings.Contains(b, want.msg) {
+			t.Errorf("request %d: want %s with %s and without %s; body %.400s", i, want.model, want.has, want.not, b)
+		}
+	}
+
+	// 2. Each agent has its own session for the sender.
+	c := r.client(t)
+	var list struct {
+		Sessions []struct {
+			Key string `json:"key"`
+		} `json:"sessions"`
+	}
+	c.MustOK("sessions.list", map[string]any{}, &list)
+	keys := map[string]bool{}
+	for _, s := range list.Sessions {
+		keys[s.Key] = true
+	}
+	if !keys["agent:main:telegram:42"] || !keys["agent:work:telegram:42"] {
+		t.Fatalf("sessions: %v", keys)
+	}
+
+	// 3. The work account's allowlist (not the channel's open policy) applies to it:
+	// a stranger gets nothing from the work bot, no model call; the home bot answers.
+	botWork.PushUpdate(43, 43, "let me in")
+	botHome.PushUpdate(43, 43, "hi home")
+	waitFor(t, "the home bot's reply to 43", func() bool { return len(sentTo(botHome, "43")) == 1 })
+	botWork.PushUpdate(42, 42, "again")
+	waitFor(t, "the work bot's second reply", func() bool { return len(sentTo(botWork, "42")) == 2 })
+	if n := len(sentTo(botWork, "43")); n != 0 {
+		t.Fatalf("work bot answered a sender outside its allowlist (%d messages)", n)
+	}
+	for _, b := range model.requests() {
+		if strings.Contains(b, "let me in") {
+			t.Fatal("the stranger's message reached the model")
+		}
+	}
+
+	// 4. channels.status lists both accounts.
+	var st protocol.ChannelsStatusResult
+	c.MustOK("channels.status", map[string]any{}, &st)
+	tg := st.ChannelAccounts["telegram"]
+	if len(tg) != 2 || tg[0].AccountID != "default" || tg[1].AccountID != "work" || !tg[0].GetRunning() || !tg[1].GetRunning() ||
+		tg[1].Name == nil || *tg[1].Name != "Work bot" || tg[1].DmPolicy == nil || *tg[1].DmPolicy != "allowlist" {
+		t.Fatalf("telegram accounts: %s", mustJSON(tg))
+	}
+	if st.ChannelDefaultAccountID["telegram"] != "default" || len(st.ChannelAccounts["whatsapp"]) != 1 ||
+		strings.Join(st.ChannelOrder, ",") != "telegram,whatsapp" || st.ChannelLabels["telegram"] != "Telegram" || !st.Telegram.Running {
+		t.Fatalf("status: %s", mustJSON(st))
+	}
+
+	// 5. send goes out through the named account.
+	botWork.AddChat(77)
+	c.MustOK("send", map[string]any{"channel": "telegram", "to": "77", "message": "via work", "accountId": "work", "idempotencyKey": "s1"}, nil)
+	if len(sentTo(botWork, "77")) != 1 || len(sentTo(botHome, "77")) != 0 {
+		t.Fatal("send with accountId work did not go through the work bot")
+	}
+	if f := c.Call("send", map[string]any{"channel": "telegram", "to": "77", "message": "x", "accountId": "nope", "idempotencyKey": "s2"}); f.OK ||
+		f.Error.Code != string(protocol.ErrorCodeInvalidRequest) {
+		t.Fatalf("send through an unknown account: %s", f.Raw)
+	}
+
+	// 6. channels.logout clears the work bot and leaves the default one.
+	var lo protocol.ChannelsLogoutResult
+	c.MustOK("channels.logout", map[string]any{"channel": "telegram", "accountId": "work"}, &lo)
+	if lo.Channel != "telegram" || lo.AccountID != "work" || !lo.Cleared || !lo.GetLoggedOut() || lo.GetEnvToken() {
+		t.Fatalf("logout: %s", mustJSON(lo))
+	}
+	raw, err := os.ReadFile(filepath.Join(home, "clawdbot.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), tokenWork) || !strings.Contains(string(raw), tgtest.DefaultToken) {
+		t.Fatalf("config after logout:\n%s", raw)
+	}
+	waitFor(t, "the work account stopped", func() bool {
+		var st protocol.ChannelsStatusResult
+		c.MustOK("channels.status", map[string]any{}, &st)
+		a := st.ChannelAccounts["telegram"]
+		return len(a) == 2 && !a[1].GetRunning() && !a[1].GetConfigured() && a[0].GetRunning()
+	})
+	if f := c.Call("send", map[string]any{"channel": "telegram", "to": "77", "message": "x", "accountId": "work", "idempotencyKey": "s3"}); f.OK {
+		t.Fatal("send through the logged-out bot worked")
+	}
+	botHome.PushUpdate(42, 42, "still there?")
+	waitFor(t, "the home bot's reply after the other's logout", func() bool { return len(sentTo(botHome, "42")) == 2 })
+
+	// Logging out an account the channel does not have is refused.
+	if f := c.Call("channels.logout", map[string]any{"channel": "telegram", "accountId": "ghost"}); f.OK {
+		t.Fatalf("logout of an unknown account: %s", f.Raw)
+	}
+	if f := c.Call("channels.logout", map[string]any{"channel": "fax"}); f.OK || f.Error.Code != string(protocol.ErrorCodeInvalidRequest) {
+		t.Fatalf("logout of an unknown channel: %s", f.Raw)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
