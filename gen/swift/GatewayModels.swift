@@ -1226,38 +1226,40 @@ public struct ChannelsStatusParams: Codable, Sendable {
     }
 }
 
-/// Runtime state of each channel and each of its accounts.
+/// Runtime state of each channel and each of its accounts. The per-account fields (channels,
+/// channelOrder, channelLabels, channelAccounts, channelDefaultAccountId) are always sent; they are
+/// optional in the schema only because earlier versions lacked them.
 public struct ChannelsStatusResult: Codable, Sendable {
     /// Every account per channel id, sorted by account id.
-    public let channelAccounts: [String: [ChannelAccountSnapshot]]
+    public let channelAccounts: [String: [ChannelAccountSnapshot]]?
     /// The account used when none is named, per channel id.
-    public let channelDefaultAccountId: [String: String]
+    public let channelDefaultAccountId: [String: String]?
     /// Longer label per channel id ("Telegram Bot").
     public let channelDetailLabels: [String: String]?
     /// Display label per channel id.
-    public let channelLabels: [String: String]
+    public let channelLabels: [String: String]?
     /// Per channel: id, label, detail label, system image, in display order.
     public let channelMeta: [ChannelUiMeta]?
     /// Channel ids in display order.
-    public let channelOrder: [String]
+    public let channelOrder: [String]?
     /// SF Symbol name per channel id (macOS app).
     public let channelSystemImages: [String: String]?
     /// Summary per channel id (the default account's state).
-    public let channels: [String: AnyCodable]
+    public let channels: [String: AnyCodable]?
     public let telegram: TelegramStatus
     /// When the snapshot was taken, ms since the epoch.
     public let ts: Int
     public let whatsapp: WhatsAppStatus
 
     public init(
-        channelAccounts: [String: [ChannelAccountSnapshot]],
-        channelDefaultAccountId: [String: String],
+        channelAccounts: [String: [ChannelAccountSnapshot]]? = nil,
+        channelDefaultAccountId: [String: String]? = nil,
         channelDetailLabels: [String: String]? = nil,
-        channelLabels: [String: String],
+        channelLabels: [String: String]? = nil,
         channelMeta: [ChannelUiMeta]? = nil,
-        channelOrder: [String],
+        channelOrder: [String]? = nil,
         channelSystemImages: [String: String]? = nil,
-        channels: [String: AnyCodable],
+        channels: [String: AnyCodable]? = nil,
         telegram: TelegramStatus,
         ts: Int,
         whatsapp: WhatsAppStatus

@@ -1164,21 +1164,6 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[0] {
-		return wire.Errorf(p, "must have required property '%s'", "channelAccounts")
-	}
-	if !seen[1] {
-		return wire.Errorf(p, "must have required property '%s'", "channelDefaultAccountId")
-	}
-	if !seen[3] {
-		return wire.Errorf(p, "must have required property '%s'", "channelLabels")
-	}
-	if !seen[5] {
-		return wire.Errorf(p, "must have required property '%s'", "channelOrder")
-	}
-	if !seen[7] {
-		return wire.Errorf(p, "must have required property '%s'", "channels")
-	}
 	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "telegram")
 	}
@@ -1194,10 +1179,8 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *ChannelsStatusResult) AppendJSON(b []byte) []byte {
 	start := len(b)
-	b = append(b, ",\"channelAccounts\":"...)
-	if v.ChannelAccounts == nil {
-		b = append(b, "{}"...)
-	} else {
+	if v.ChannelAccounts != nil {
+		b = append(b, ",\"channelAccounts\":"...)
 		b = append(b, '{')
 		for i44, k45 := range slices.Sorted(maps.Keys(v.ChannelAccounts)) {
 			if i44 > 0 {
@@ -1217,10 +1200,8 @@ func (v *ChannelsStatusResult) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ",\"channelDefaultAccountId\":"...)
-	if v.ChannelDefaultAccountID == nil {
-		b = append(b, "{}"...)
-	} else {
+	if v.ChannelDefaultAccountID != nil {
+		b = append(b, ",\"channelDefaultAccountId\":"...)
 		b = append(b, '{')
 		for i49, k50 := range slices.Sorted(maps.Keys(v.ChannelDefaultAccountID)) {
 			if i49 > 0 {
@@ -1247,10 +1228,8 @@ func (v *ChannelsStatusResult) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ",\"channelLabels\":"...)
-	if v.ChannelLabels == nil {
-		b = append(b, "{}"...)
-	} else {
+	if v.ChannelLabels != nil {
+		b = append(b, ",\"channelLabels\":"...)
 		b = append(b, '{')
 		for i55, k56 := range slices.Sorted(maps.Keys(v.ChannelLabels)) {
 			if i55 > 0 {
@@ -1274,10 +1253,8 @@ func (v *ChannelsStatusResult) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = append(b, ",\"channelOrder\":"...)
-	if v.ChannelOrder == nil {
-		b = append(b, "[]"...)
-	} else {
+	if v.ChannelOrder != nil {
+		b = append(b, ",\"channelOrder\":"...)
 		b = append(b, '[')
 		for i60, x61 := range v.ChannelOrder {
 			if i60 > 0 {
@@ -1301,10 +1278,8 @@ func (v *ChannelsStatusResult) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ",\"channels\":"...)
-	if v.Channels == nil {
-		b = append(b, "{}"...)
-	} else {
+	if v.Channels != nil {
+		b = append(b, ",\"channels\":"...)
 		b = append(b, '{')
 		for i65, k66 := range slices.Sorted(maps.Keys(v.Channels)) {
 			if i65 > 0 {

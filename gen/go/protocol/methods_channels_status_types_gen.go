@@ -189,7 +189,9 @@ func (v *ChannelsStatusParams) GetTimeoutMs() int64 {
 	return *v.TimeoutMs
 }
 
-// ChannelsStatusResult: Runtime state of each channel and each of its accounts.
+// ChannelsStatusResult: Runtime state of each channel and each of its accounts. The per-account fields
+// (channels, channelOrder, channelLabels, channelAccounts, channelDefaultAccountId) are always sent;
+// they are optional in the schema only because earlier versions lacked them.
 type ChannelsStatusResult struct {
 	// Every account per channel id, sorted by account id.
 	ChannelAccounts map[string][]ChannelAccountSnapshot
