@@ -201,6 +201,7 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
 	}
 
 	// 6. channels.logout clears the work bot and leaves the default one.
+	getMes := botHome.Calls("getMe")
 	var lo protocol.ChannelsLogoutResult
 	c.MustOK("channels.logout", map[string]any{"channel": "telegram", "accountId": "work"}, &lo)
 	if lo.Channel != "telegram" || lo.AccountID != "work" || !lo.Cleared || !lo.GetLoggedOut() || lo.GetEnvToken() {
@@ -221,6 +222,11 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
 	})
 	if f := c.Call("send", map[string]any{"channel": "telegram", "to": "77", "message": "x", "accountId": "work", "idempotencyKey": "s3"}); f.OK {
 		t.Fatal("send through the logged-out bot worked")
+	}
+	// The file change reloads the work account only: the default bot keeps its poller.
+	r.waitOutput(t, `msg="telegram settings reloaded" accounts=[work]`)
+	if n := botHome.Calls("getMe"); n != getMes {
+		t.Fatalf("the default bot restarted (getMe %d → %d)", getMes, n)
 	}
 	botHome.PushUpdate(42, 42, "still there?")
 	waitFor(t, "the home bot's reply after the other's logout", func() bool { return len(sentTo(botHome, "42")) == 2 })

@@ -47,7 +47,10 @@ type providersComponent struct {
 	wa      *providers.AccountSet
 	// waAccounts are the WhatsApp accounts' providers, by account id.
 	waAccounts map[string]*whatsapp.Provider
-	tgKey      string // the Telegram settings the running bots were built from
+	// tgLayout and tgKeys are the Telegram settings the running bots were built from
+	// (see telegramKeys).
+	tgLayout string
+	tgKeys   map[string]string
 	// tgMu serialises Telegram rebuilds (reload) and logouts.
 	tgMu sync.Mutex
 	// pairing is the channel pairing store (<state>/credentials): approvals written by
@@ -69,7 +72,7 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	c.pairing = ps
 	c.wa, c.waAccounts = c.buildWhatsApp(&cfg)
 	tg := c.buildTelegram(&cfg)
-	c.tgKey = telegramKey(s, &cfg)
+	c.tgLayout, c.tgKeys = telegramKeys(s, &cfg)
 
 	d, err := dedupe.Open(ctx, dedupe.Options{Path: filepath.Join(s.paths.StateDir, sendDedupeFile)})
 	if err != nil {
@@ -413,11 +416,7 @@ func (c *providersComponent) buildTelegram(cfg *genconfig.ClawdbotConfig) *provi
 	for _, a := range accts {
 		sec := a.section
 		ac := telegramAccess(&sec)
-		dm := string(ac.DMPolicy)
-		if dm == "" {
-			dm = string(access.DMPairing)
-		}
-		meta[a.id] = providers.AccountMeta{Name: a.name, Enabled: a.enabled, TokenSource: a.source, DMPolicy: dm, AllowFrom: ac.AllowFrom}
+		meta[a.id] = telegramMeta(a, ac)
 		set[a.id] = c.buildBot(a, &ac)
 	}
 	s := providers.NewAccountSet(providers.Telegram, def, set)
@@ -503,28 +502,28 @@ func telegramToken(s *services, t genconfig.ConfigChannelsTelegram, id string) (
 	return "", "none"
 }
 
-// telegramKey identifies the Telegram settings for change detection (the tokens
-// included, so they never leave this process).
-func telegramKey(s *services, cfg *genconfig.ClawdbotConfig) string {
+// telegramKeys identify the Telegram settings for change detection: the account
+// layout (ids and default) and each account's settings (tokens included, so they
+// never leave this process).
+func telegramKeys(s *services, cfg *genconfig.ClawdbotConfig) (layout string, per map[string]string) {
 	def, accts := telegramAccounts(s, cfg)
-	var b strings.Builder
-	b.WriteString(def)
+	per = map[string]string{}
+	ids := make([]string, 0, len(accts))
 	for _, a := range accts {
 		j, _ := json.Marshal(a.section)
-		fmt.Fprintf(&b, "\x00%s\x00%s\x00%s\x00%v\x00%s", a.id, a.token, a.name, a.enabled, j)
+		per[a.id] = fmt.Sprintf("%s\x00%s\x00%v\x00%s", a.token, a.name, a.enabled, j)
+		ids = append(ids, a.id)
 	}
-	if cfg.Bindings != nil {
-		j, _ := json.Marshal(cfg.Bindings) // bound accounts count among the accounts
-		b.Write(j)
-	}
-	return b.String()
+	return def + "\x00" + strings.Join(ids, ","), per
 }
 
-// reconfigure applies a reloaded config: changed Telegram settings replace the
-// Telegram bots (the old ones stop polling first, so only one poller ever runs for a
-// bot); the WhatsApp accounts' access settings (dmPolicy, allowFrom, groupPolicy,
-// groupAllowFrom, groups) apply to the next message. New or removed WhatsApp
-// accounts, and whatsapp mediaMaxMb, textChunkLimit and historyLimit, need a restart.
+// reconfigure applies a reloaded config: a Telegram account whose settings changed
+// gets a new bot (the old one stops polling first, so only one poller ever runs for a
+// bot) while the others keep running; a changed account list or default account
+// rebuilds them all. The WhatsApp accounts' access settings (dmPolicy, allowFrom,
+// groupPolicy, groupAllowFrom, groups) apply to the next message. New or removed
+// WhatsApp accounts, and whatsapp mediaMaxMb, textChunkLimit and historyLimit, need a
+// restart.
 func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
 	_, accts := c.whatsappAccounts(&next.Config)
 	for _, a := range accts {
@@ -540,23 +539,58 @@ func (c *providersComponent) reconfigure(ctx context.Context, next *config.File)
 	}
 	c.tgMu.Lock()
 	defer c.tgMu.Unlock()
-	key := telegramKey(c.s, &next.Config)
-	if key == c.tgKey {
-		return
-	}
-	c.tgKey = key
-	tg := c.buildTelegram(&next.Config)
-	old := c.reg.Replace(tg)
-	if old != nil {
+	layout, per := telegramKeys(c.s, &next.Config)
+	stop := func(p providers.Provider) {
+		if p == nil {
+			return
+		}
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := old.Stop(sctx); err != nil {
-			c.s.log.Warn("stopping the previous telegram bots", "err", err)
+		if err := p.Stop(sctx); err != nil {
+			c.s.log.Warn("stopping a previous telegram bot", "err", err)
 		}
 		cancel()
 	}
-	_ = tg.Start(context.Background())
-	c.handler.Changed()
-	c.s.log.Info("telegram settings reloaded", "accounts", tg.AccountIDs())
+	cur, _ := c.reg.Provider(providers.Telegram)
+	set, ok := cur.(*providers.AccountSet)
+	if layout != c.tgLayout || !ok {
+		tg := c.buildTelegram(&next.Config)
+		stop(c.reg.Replace(tg))
+		_ = tg.Start(context.Background())
+		c.tgLayout, c.tgKeys = layout, per
+		c.handler.Changed()
+		c.s.log.Info("telegram settings reloaded", "accounts", tg.AccountIDs())
+		return
+	}
+	_, tas := telegramAccounts(c.s, &next.Config)
+	meta := map[string]providers.AccountMeta{}
+	var changed []string
+	for _, a := range tas {
+		sec := a.section
+		ac := telegramAccess(&sec)
+		meta[a.id] = telegramMeta(a, ac)
+		if per[a.id] == c.tgKeys[a.id] {
+			continue
+		}
+		bot := c.buildBot(a, &ac)
+		stop(set.ReplaceAccount(a.id, bot))
+		_ = bot.Start(context.Background())
+		changed = append(changed, a.id)
+	}
+	set.SetMeta(meta)
+	c.tgKeys = per
+	if len(changed) > 0 {
+		c.handler.Changed()
+		c.s.log.Info("telegram settings reloaded", "accounts", changed)
+	}
+}
+
+// telegramMeta is what channels.status shows of an account's config.
+func telegramMeta(a tgAccount, ac access.Config) providers.AccountMeta {
+	dm := string(ac.DMPolicy)
+	if dm == "" {
+		dm = string(access.DMPairing)
+	}
+	return providers.AccountMeta{Name: a.name, Enabled: a.enabled, TokenSource: a.source, DMPolicy: dm, AllowFrom: ac.AllowFrom}
 }
 
 // logoutTelegram serves channels.logout for a Telegram account as the original: the
