@@ -244,3 +244,58 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestAgentRunsInItsWorkspace: a run in an agent:<id>: session uses that agent's
+// workspace as the file tools' root and its tool policy (agents.list[].tools); the
+// default agent's runs keep the default workspace and every tool.
+func TestAgentRunsInItsWorkspace(t *testing.T) {
+	home := t.TempDir()
+	wsHome, wsWork := filepath.Join(home, "ws-home"), filepath.Join(home, "ws-work")
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if strings.Contains(string(body), `"role":"tool"`) {
+			return fakeStep{text: "done"}
+		}
+		who := "home"
+		if strings.Contains(string(body), "write as work") {
+			who = "work"
+		}
+		return fakeStep{calls: []fakeCall{{id: "w" + who, name: "write", args: `{"path":"note.txt","content":"from ` + who + `"}`}}}
+	})
+	r := startHome(t, home, fmt.Sprintf(`{
+  agents: {defaults: {model: {primary: "fake/m1"}},
+    list: [{id: "home", default: true, workspace: %q}, {id: "work", workspace: %q, tools: {deny: ["exec"]}}]},
+  models: {providers: {fake: {baseUrl: %q, api: "openai-completions", apiKey: "k1", models: []}}},
+  tools: {exec: {security: "full", ask: "off"}},
+}`, wsHome, wsWork, model.baseURL()), nil)
+	r.waitOutput(t, "agent runtime ready")
+	c := r.client(t)
+	run := func(session, runID, msg string) {
+		t.Helper()
+		c.MustOK("chat.send", map[string]any{"sessionKey": session, "message": msg, "idempotencyKey": runID}, nil)
+		var res struct {
+			Status string `json:"status"`
+		}
+		c.MustOK("agent.wait", map[string]any{"runId": runID, "timeoutMs": 20000}, &res)
+		if res.Status != "ok" {
+			t.Fatalf("%s: %s", runID, res.Status)
+		}
+	}
+	run("agent:work:main", "r-work", "write as work")
+	run("main", "r-home", "write as home")
+	for dir, want := range map[string]string{wsWork: "from work", wsHome: "from home"} {
+		b, err := os.ReadFile(filepath.Join(dir, "note.txt"))
+		if err != nil || string(b) != want {
+			t.Errorf("%s/note.txt = %q (%v), want %q", dir, b, err, want)
+		}
+	}
+	reqs := model.requests()
+	if len(reqs) != 4 {
+		t.Fatalf("%d model requests", len(reqs))
+	}
+	if strings.Contains(string(reqs[0]), `"name":"exec"`) || !strings.Contains(string(reqs[0]), `"name":"write"`) {
+		t.Error("the work agent's tools ignore its deny list")
+	}
+	if !strings.Contains(string(reqs[2]), `"name":"exec"`) {
+		t.Error("the default agent lost exec")
+	}
+}

@@ -195,3 +195,28 @@ func TestModelFallbacks(t *testing.T) {
 		t.Fatalf("run: %+v %v", res, err)
 	}
 }
+
+// TestRunAgentOf: a run's agent comes from its session key; "main" and keys of no
+// listed agent are the default agent's; an entry's model is a string or {primary}.
+func TestRunAgentOf(t *testing.T) {
+	f, err := config.ParseWith("", []byte(`{agents: {list: [{id: "home", default: true}, {id: "work", model: {primary: "p/m-work"}}, {id: "ops", model: "p/m-ops"}]}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]struct {
+		id    string
+		def   bool
+		model string
+	}{
+		"agent:main:telegram:1": {"home", true, ""},
+		"agent:work:main":       {"work", false, "p/m-work"},
+		"agent:ops:dm:5":        {"ops", false, "p/m-ops"},
+		"agent:ghost:main":      {"home", true, ""},
+		"hook:abc":              {"home", true, ""},
+	} {
+		ra := runAgentOf(&f.Config, key)
+		if ra.id != want.id || ra.isDefault != want.def || listModel(ra.entry.Model) != want.model {
+			t.Errorf("%s: %+v model %q, want %+v", key, ra, listModel(ra.entry.Model), want)
+		}
+	}
+}
