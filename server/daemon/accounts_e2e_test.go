@@ -189,6 +189,12 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
 		t.Fatalf("status: %s", mustJSON(st))
 	}
 
+	var hs protocol.HealthSummary
+	c.MustOK("health", map[string]any{}, &hs)
+	if a := hs.Channels["telegram"].Accounts; len(a) != 2 || !a["work"].Configured || !a["default"].Configured || hs.Channels["telegram"].AccountID != "default" {
+		t.Fatalf("health telegram accounts: %s", mustJSON(hs.Channels["telegram"]))
+	}
+
 	// 5. send goes out through the named account.
 	botWork.AddChat(77)
 	c.MustOK("send", map[string]any{"channel": "telegram", "to": "77", "message": "via work", "accountId": "work", "idempotencyKey": "s1"}, nil)

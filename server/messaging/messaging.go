@@ -308,6 +308,40 @@ func (h *Handler) health(ctx context.Context, sum *protocol.HealthSummary) {
 	if (ws.Linked && !ws.Connected) || (ts.Configured && ts.LastError != "") {
 		sum.Ok = false
 	}
+	h.healthAccounts(ctx, sum)
+}
+
+// healthAccounts lists every account of each channel under the protocol 3 health
+// channels (the gateway adds the default account's entry from the v2 fields).
+func (h *Handler) healthAccounts(ctx context.Context, sum *protocol.HealthSummary) {
+	if sum.Channels == nil {
+		sum.Channels = map[string]protocol.ChannelHealth{}
+	}
+	for _, ch := range []string{providers.WhatsApp, providers.Telegram} {
+		pr, err := h.reg.Provider(ch)
+		if err != nil {
+			continue
+		}
+		ids, def := providers.Accounts(pr)
+		accts := make(map[string]protocol.ChannelAccountHealth, len(ids))
+		for _, id := range ids {
+			ap, _, err := providers.AccountOf(pr, id)
+			if err != nil {
+				continue
+			}
+			st := ap.Status(ctx, false)
+			a := protocol.ChannelAccountHealth{AccountID: id, Configured: st.Configured}
+			if ch == providers.WhatsApp {
+				a.Configured, a.Linked = st.Linked, &st.Linked
+				if st.Linked && !st.LinkedAt.IsZero() {
+					age := max(h.now().Sub(st.LinkedAt).Milliseconds(), 0)
+					a.AuthAgeMs = &age
+				}
+			}
+			accts[id] = a
+		}
+		sum.Channels[ch] = protocol.ChannelHealth{AccountID: def, Accounts: accts}
+	}
 }
 
 // webLogin is the WhatsApp login surface of one account ("" = the default account):
