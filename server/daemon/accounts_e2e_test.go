@@ -189,6 +189,16 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
 		t.Fatalf("status: %s", mustJSON(st))
 	}
 
+	var probed protocol.ChannelsStatusResult
+	c.MustOK("channels.status", map[string]any{"probe": true, "timeoutMs": 5000}, &probed)
+	for _, a := range probed.ChannelAccounts["telegram"] {
+		if !strings.Contains(string(a.Probe), `"ok":true`) || a.LastProbeAt == nil {
+			t.Fatalf("probe of %s: %s", a.AccountID, mustJSON(a))
+		}
+	}
+	if !strings.Contains(string(probed.Channels["telegram"]), `"probe":{`) {
+		t.Fatalf("telegram summary without its probe: %s", probed.Channels["telegram"])
+	}
 	var hs protocol.HealthSummary
 	c.MustOK("health", map[string]any{}, &hs)
 	if a := hs.Channels["telegram"].Accounts; len(a) != 2 || !a["work"].Configured || !a["default"].Configured || hs.Channels["telegram"].AccountID != "default" {
