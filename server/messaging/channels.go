@@ -9,7 +9,6 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/providers"
-	"github.com/clawgate/gateway/server/routing"
 )
 
 // LogoutFunc logs one account of a channel out (accountID already resolved: never
@@ -175,7 +174,7 @@ func (h *Handler) ChannelsLogout(ctx context.Context, _ *gateway.Conn, p *protoc
 	if acct == "" {
 		_, acct = providers.Accounts(pr)
 	}
-	acct = routing.NormalizeAccountID(acct)
+	acct = providers.NormalizeAccountID(acct)
 	var res protocol.ChannelsLogoutResult
 	if f := h.outs[ch]; f != nil {
 		res, err = f(ctx, acct)

@@ -18,7 +18,6 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
 	"github.com/clawgate/gateway/server/providers/whatsapp"
-	"github.com/clawgate/gateway/server/routing"
 )
 
 // Timeouts.
@@ -360,11 +359,11 @@ func (h *Handler) webLogin(accountID string) (WebLogin, error) {
 			}
 		}
 	}
-	if h.web != nil && routing.NormalizeAccountID(accountID) == routing.DefaultAccountID {
+	if h.web != nil && providers.NormalizeAccountID(accountID) == providers.DefaultAccountID {
 		return h.web, nil
 	}
 	if h.web != nil {
-		return nil, gateway.Invalid("whatsapp: unknown account %q", routing.NormalizeAccountID(accountID))
+		return nil, gateway.Invalid("whatsapp: unknown account %q", providers.NormalizeAccountID(accountID))
 	}
 	return nil, gateway.Unavailable("whatsapp provider is not running")
 }

@@ -4,12 +4,38 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/clawgate/gateway/server/routing"
 )
+
+// DefaultAccountID is the account a channel uses when none is named (the original's).
+const DefaultAccountID = "default"
+
+var validAccount = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var invalidRun = regexp.MustCompile(`[^a-z0-9_-]+`)
+
+// NormalizeAccountID makes an account id path-safe and lowercase as the original:
+// empty is "default"; a valid id is lowercased; anything else has runs of other
+// characters turned into "-", edges trimmed, cut to 64.
+func NormalizeAccountID(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return DefaultAccountID
+	}
+	if validAccount.MatchString(s) {
+		return s
+	}
+	s = strings.Trim(invalidRun.ReplaceAllString(s, "-"), "-")
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	if s == "" {
+		return DefaultAccountID
+	}
+	return s
+}
 
 // AccountLister is a provider that serves one channel through several accounts
 // (channels.<id>.accounts): several Telegram bots, several WhatsApp numbers.
@@ -28,7 +54,7 @@ func Accounts(p Provider) (ids []string, def string) {
 	if al, ok := p.(AccountLister); ok {
 		return al.AccountIDs(), al.DefaultAccountID()
 	}
-	return []string{routing.DefaultAccountID}, routing.DefaultAccountID
+	return []string{DefaultAccountID}, DefaultAccountID
 }
 
 // AccountOf returns the provider of one account of p: an AccountLister's account,
@@ -39,13 +65,13 @@ func AccountOf(p Provider, id string) (Provider, string, error) {
 		if id == "" {
 			id = al.DefaultAccountID()
 		}
-		id = routing.NormalizeAccountID(id)
+		id = NormalizeAccountID(id)
 		a, err := al.Account(id)
 		return a, id, err
 	}
-	id = routing.NormalizeAccountID(id)
-	if id != routing.DefaultAccountID {
-		return nil, id, &UnknownAccountError{Channel: p.Name(), AccountID: id, Known: []string{routing.DefaultAccountID}}
+	id = NormalizeAccountID(id)
+	if id != DefaultAccountID {
+		return nil, id, &UnknownAccountError{Channel: p.Name(), AccountID: id, Known: []string{DefaultAccountID}}
 	}
 	return p, id, nil
 }
@@ -95,7 +121,7 @@ type AccountMetaLister interface {
 func (s *AccountSet) SetMeta(meta map[string]AccountMeta) {
 	m := make(map[string]AccountMeta, len(meta))
 	for id, v := range meta {
-		m[routing.NormalizeAccountID(id)] = v
+		m[NormalizeAccountID(id)] = v
 	}
 	s.mu.Lock()
 	s.meta = m
@@ -106,7 +132,7 @@ func (s *AccountSet) SetMeta(meta map[string]AccountMeta) {
 func (s *AccountSet) AccountMeta(id string) (AccountMeta, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m, ok := s.meta[routing.NormalizeAccountID(id)]
+	m, ok := s.meta[NormalizeAccountID(id)]
 	return m, ok
 }
 
@@ -120,9 +146,9 @@ var (
 // NewAccountSet builds a set for channel over accounts (keys normalised); def is the
 // default account (normalised; it should be one of the keys).
 func NewAccountSet(channel, def string, accounts map[string]Provider) *AccountSet {
-	s := &AccountSet{channel: channel, def: routing.NormalizeAccountID(def), ps: map[string]Provider{}}
+	s := &AccountSet{channel: channel, def: NormalizeAccountID(def), ps: map[string]Provider{}}
 	for id, p := range accounts {
-		s.ps[routing.NormalizeAccountID(id)] = p
+		s.ps[NormalizeAccountID(id)] = p
 	}
 	return s
 }
@@ -151,7 +177,7 @@ func (s *AccountSet) Account(id string) (Provider, error) {
 	if id == "" {
 		id = s.def
 	}
-	id = routing.NormalizeAccountID(id)
+	id = NormalizeAccountID(id)
 	s.mu.RLock()
 	p, ok := s.ps[id]
 	s.mu.RUnlock()
@@ -164,7 +190,7 @@ func (s *AccountSet) Account(id string) (Provider, error) {
 // ReplaceAccount puts p in place of account id (adding it when new) and returns the
 // one it replaced (nil if none); the caller stops the old one.
 func (s *AccountSet) ReplaceAccount(id string, p Provider) Provider {
-	id = routing.NormalizeAccountID(id)
+	id = NormalizeAccountID(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.ps[id]

@@ -5,16 +5,16 @@
 package routing
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/providers"
 )
 
 // DefaultAccountID is the account a channel uses when none is named (the original's).
-const DefaultAccountID = "default"
+const DefaultAccountID = providers.DefaultAccountID
 
 // Peer kinds.
 const (
@@ -33,29 +33,9 @@ const (
 	ByDefault = "default"
 )
 
-var validAccount = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-var invalidRun = regexp.MustCompile(`[^a-z0-9_-]+`)
-
-// NormalizeAccountID makes an account id path-safe and lowercase as the original:
-// empty is "default"; a valid id is lowercased; anything else has runs of other
-// characters turned into "-", edges trimmed, cut to 64.
-func NormalizeAccountID(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return DefaultAccountID
-	}
-	if validAccount.MatchString(s) {
-		return s
-	}
-	s = strings.Trim(invalidRun.ReplaceAllString(s, "-"), "-")
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	if s == "" {
-		return DefaultAccountID
-	}
-	return s
-}
+// NormalizeAccountID makes an account id path-safe and lowercase as the original
+// (providers.NormalizeAccountID).
+func NormalizeAccountID(s string) string { return providers.NormalizeAccountID(s) }
 
 // Peer is who a message is from: a direct chat's sender, or the group/channel.
 type Peer struct {

@@ -16,14 +16,6 @@ func cfg(t *testing.T, s string) *genconfig.ClawdbotConfig {
 	return &c
 }
 
-func TestNormalizeAccountID(t *testing.T) {
-	for in, want := range map[string]string{"": "default", "  ": "default", "Work": "work", "my bot!": "my-bot", "a_b-c": "a_b-c"} {
-		if got := NormalizeAccountID(in); got != want {
-			t.Errorf("NormalizeAccountID(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestResolve(t *testing.T) {
 	c := cfg(t, `{
   "agents": {"list": [{"id": "home", "default": true}, {"id": "work"}, {"id": "ops"}, {"id": "vip"}]},

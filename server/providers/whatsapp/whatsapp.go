@@ -29,7 +29,6 @@ import (
 	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
-	"github.com/clawgate/gateway/server/routing"
 )
 
 // Limits and timings.
@@ -139,7 +138,7 @@ func New(cfg Config) *Provider {
 			return min(d, maxBackoff)
 		}
 	}
-	cfg.AccountID = routing.NormalizeAccountID(cfg.AccountID)
+	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{cfg: cfg, log: log, state: StateStopped, store: cfg.Store}
