@@ -304,8 +304,47 @@ func TestAgentRunsInItsWorkspace(t *testing.T) {
 			t.Errorf("%s/note.txt = %q (%v), want %q", dir, b, err, want)
 		}
 	}
+	// agentId on the agent method: a known agent without a session runs in its main
+	// session; an unknown agent, or a session of another agent, is refused.
+	f := c.Call("agent", map[string]any{"agentId": "work", "message": "write as work (agentId)", "idempotencyKey": "a1"})
+	if !f.OK {
+		t.Fatalf("agent with agentId: %s", f.Raw)
+	}
+	var waited struct {
+		Status string `json:"status"`
+	}
+	c.MustOK("agent.wait", map[string]any{"runId": "a1", "timeoutMs": 20000}, &waited)
+	hist := c.Call("chat.history", map[string]any{"sessionKey": "agent:work:main"})
+	if waited.Status != "ok" || !hist.OK || !strings.Contains(string(hist.Payload), "(agentId)") {
+		t.Fatalf("agentId run: %s; history %s", waited.Status, hist.Raw)
+	}
+	for _, params := range []map[string]any{
+		{"agentId": "ghost", "message": "x", "idempotencyKey": "a2"},
+		{"agentId": "work", "sessionKey": "main", "message": "x", "idempotencyKey": "a3"},
+	} {
+		if f := c.Call("agent", params); f.OK || f.Error.Code != string(protocol.ErrorCodeInvalidRequest) {
+			t.Fatalf("agent %v: %s", params, f.Raw)
+		}
+	}
+	// sessions.list by agent.
+	for agent, want := range map[string]string{"work": "agent:work:main", "home": "agent:main:main", "ghost": ""} {
+		var list struct {
+			Sessions []struct {
+				Key string `json:"key"`
+			} `json:"sessions"`
+		}
+		c.MustOK("sessions.list", map[string]any{"agentId": agent}, &list)
+		var keys []string
+		for _, s := range list.Sessions {
+			keys = append(keys, s.Key)
+		}
+		if strings.Join(keys, ",") != want {
+			t.Errorf("sessions.list agentId %s: %v, want %q", agent, keys, want)
+		}
+	}
+
 	reqs := model.requests()
-	if len(reqs) != 4 {
+	if len(reqs) != 5 { // the agentId run sees its earlier tool result and answers at once
 		t.Fatalf("%d model requests", len(reqs))
 	}
 	if strings.Contains(string(reqs[0]), `"name":"exec"`) || !strings.Contains(string(reqs[0]), `"name":"write"`) {

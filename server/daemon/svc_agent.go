@@ -14,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
@@ -41,6 +42,26 @@ type agentService struct {
 	// routeCfg is the config inbound messages are routed by (bindings, session
 	// settings); a reload swaps it, so a new binding applies to the next message.
 	routeCfg *atomic.Pointer[config.File]
+}
+
+// configuredAgents lists agents.list's ids (normalised) and the default agent of the
+// current config.
+func configuredAgents(cur *atomic.Pointer[config.File]) func() ([]string, string) {
+	return func() ([]string, string) {
+		f := cur.Load()
+		if f == nil {
+			return nil, agents.DefaultAgentID
+		}
+		var ids []string
+		if f.Config.Agents != nil {
+			for _, e := range f.Config.Agents.List {
+				if e.ID != nil {
+					ids = append(ids, agents.NormalizeID(*e.ID))
+				}
+			}
+		}
+		return ids, agents.DefaultID(&f.Config)
+	}
 }
 
 // inboundRoute routes an inbound message by the config's bindings to its agent's
@@ -149,7 +170,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	opts := agent.Options{
 		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
-		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg),
+		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg), Agents: configuredAgents(routeCfg),
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
