@@ -2,6 +2,7 @@ package routing
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -88,5 +89,29 @@ func TestResolveNoAgentsList(t *testing.T) {
 	}
 	if r := Resolve(c, Input{Channel: "telegram", AccountID: "b", Peer: &Peer{Kind: PeerDM, ID: "1"}}, Options{}); r.AgentID != "main" || r.SessionKey != "agent:main:telegram:1" {
 		t.Fatalf("other account: %+v", r)
+	}
+}
+
+// BenchmarkResolve: routing one inbound message through 50 bindings (the per-message
+// cost the agent runtime adds to every inbound message).
+func BenchmarkResolve(b *testing.B) {
+	var c genconfig.ClawdbotConfig
+	raw := `{"agents": {"list": [{"id": "home", "default": true}, {"id": "work"}]}, "bindings": [`
+	for i := range 50 {
+		if i > 0 {
+			raw += ","
+		}
+		raw += fmt.Sprintf(`{"agentId": "work", "match": {"channel": "telegram", "accountId": "acct%d", "peer": {"kind": "dm", "id": "%d"}}}`, i, i)
+	}
+	raw += `]}`
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		b.Fatal(err)
+	}
+	in := Input{Channel: "telegram", AccountID: "acct49", Peer: &Peer{Kind: PeerDM, ID: "49"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Resolve(&c, in, Options{}); r.AgentID != "work" {
+			b.Fatal(r)
+		}
 	}
 }
