@@ -591,7 +591,8 @@ public struct AgentParams: Codable, Sendable {
     public let accountId: String?
     /// Agent to run (protocol 3).
     public let agentId: String?
-    /// Attachments; images are added to the prompt.
+    /// Images added to the prompt as image parts (as chat.send's attachments: at most 16, 5 000 000 bytes
+    /// each, JPEG/PNG/GIF/WebP, the session's model must accept images).
     public let attachments: [AnyCodable]?
     /// Channel for delivery: last (default: the session's last channel unless webchat, else whatsapp),
     /// whatsapp, telegram or webchat; unknown names behave like last.
@@ -1497,7 +1498,8 @@ public struct ChatInjectResult: Codable, Sendable {
 
 /// A chat message.
 public struct ChatSendParams: Codable, Sendable {
-    /// Images to add to the prompt.
+    /// Images to add to the prompt as image parts (at most 16). The session's model must accept images
+    /// (models.providers.*.models[].input has "image"), else INVALID_REQUEST naming the model.
     public let attachments: [AnyCodable]?
     /// Also deliver the reply through the session's channel.
     public let deliver: Bool?

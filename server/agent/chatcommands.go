@@ -47,6 +47,9 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 	if ss.UpdatedAt > 0 {
 		st.UpdatedAt = time.UnixMilli(ss.UpdatedAt)
 	}
+	if n, err := e.rt.opts.Store.CountRole(ctx, key, RoleCompaction); err == nil {
+		st.Compactions = n
+	}
 	e.rt.mu.Lock()
 	if l := e.rt.lanes[key]; l != nil {
 		st.Queue.Running = l.running != nil && !l.running.Finished()
@@ -97,13 +100,25 @@ func (e cmdEnv) SetSession(ctx context.Context, key string, set commands.Setting
 	return v, err
 }
 
-// CompactSession keeps the newest DefaultCompactKeep messages, as sessions.compact.
-func (e cmdEnv) CompactSession(ctx context.Context, key string) (int64, bool, error) {
-	kept, done, err := e.rt.opts.Store.Compact(ctx, key, DefaultCompactKeep)
-	if errors.Is(err, sessions.ErrNotFound) {
-		return 0, false, nil
+// CompactSession is /compact: the model summarises the older part of the transcript
+// (the original's manual compaction); a CLI backend's session keeps its newest
+// DefaultCompactKeep messages instead, as sessions.compact.
+func (e cmdEnv) CompactSession(ctx context.Context, key, instructions string) (commands.Compaction, error) {
+	if e.rt.modelConfig().Engine == nil {
+		kept, done, err := e.rt.opts.Store.Compact(ctx, key, DefaultCompactKeep)
+		if errors.Is(err, sessions.ErrNotFound) {
+			return commands.Compaction{}, nil
+		}
+		return commands.Compaction{Compacted: done, Kept: kept}, err
 	}
-	return kept, done, err
+	res, err := e.rt.CompactSession(ctx, key, instructions)
+	switch {
+	case errors.Is(err, errNothingToCompact), errors.Is(err, sessions.ErrNotFound):
+		return commands.Compaction{Reason: "nothing to compact"}, nil
+	case err != nil:
+		return commands.Compaction{}, err
+	}
+	return commands.Compaction{Compacted: true, Summarized: true, TokensBefore: res.TokensBefore, TokensAfter: res.TokensAfter}, nil
 }
 
 func (e cmdEnv) ResolveApproval(id string, d commands.Decision, by string) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
@@ -40,6 +41,12 @@ type Engine struct {
 	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
 	// (sessions.patch) still wins.
 	AgentModel func(sessionKey string) string
+	// VerboseDefault is the verbose level of sessions that set none
+	// (agents.defaults.verboseDefault: off, on, full).
+	VerboseDefault string
+	// Compaction is the context budget (windows, reserve, kept tail) and whether
+	// conversations past it are compacted.
+	Compaction CompactionConfig
 }
 
 // ThinkingBudget is the reasoning token budget a session's thinking level asks for.
@@ -90,6 +97,33 @@ func toLLM(m sessions.Message) (llm.Message, bool) {
 		return llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart(m.Text)}, Timestamp: m.Ts}, true
 	}
 	return llm.Message{}, false
+}
+
+// promptParts is the prompt's content: its text, then its images.
+func promptParts(req Request) []llm.Part {
+	parts := make([]llm.Part, 0, 1+len(req.Images))
+	parts = append(parts, llm.TextPart(req.Message))
+	return append(parts, req.Images...)
+}
+
+// promptEntry is the transcript entry of a run's prompt: text only, or with images a
+// structured body (the original's user message with image parts), which is shrunk —
+// images replaced by a note — when it would not fit the store's body bound.
+func promptEntry(store *sessions.Store, req Request, runID string, now time.Time) sessions.Message {
+	e := sessions.Message{Role: "user", Text: req.Message, RunID: runID}
+	if len(req.Images) == 0 {
+		return e
+	}
+	m := llm.Message{Role: llm.RoleUser, Content: promptParts(req), Timestamp: now.UnixMilli()}
+	e.Ts = m.Timestamp
+	body, err := json.Marshal(m)
+	if err == nil && len(body) > store.MaxBodyBytes() {
+		body, err = json.Marshal(shrink(m, store.MaxBodyBytes()))
+	}
+	if err == nil {
+		e.Body = body
+	}
+	return e
 }
 
 // isFinalReply reports whether a stored entry is a run's final answer: an assistant
@@ -167,7 +201,7 @@ func shrink(m llm.Message, limit int) llm.Message {
 	for _, p := range m.Content {
 		switch p.Type {
 		case llm.PartImage:
-			p = llm.TextPart(fmt.Sprintf("[image omitted from the transcript: %d bytes]", len(p.Data)*3/4))
+			p = llm.TextPart(fmt.Sprintf("[image omitted from the transcript: %d bytes]", decodedLen(p.Data)))
 		case llm.PartText:
 			p.Text = cutBytes(p.Text, budget)
 		case llm.PartThinking:
@@ -195,6 +229,10 @@ func cutBytes(s string, n int) string {
 type loopSink struct {
 	rt *Runtime
 	r  *Run
+	// verbose is the run's verbose level ("", on, full): tool summaries (and with full
+	// their output) go to the chat surface the run answers on.
+	verbose   string
+	reasoning string
 }
 
 func (s loopSink) Emit(ev loop.Event) {
@@ -215,37 +253,34 @@ func (s loopSink) Emit(ev loop.Event) {
 		s.rt.textDelta(s.r, d.Text, data)
 	default:
 		s.rt.eventRaw(s.r, protocol.AgentEventStream(ev.Stream), data)
+		if d, ok := ev.Data.(loop.ToolResultData); ok && ev.Stream == loop.StreamTool {
+			s.rt.surfaceTool(s.r, s.verbose, d)
+		}
 	}
 }
 
 // loopResult is what a loop run hands back to turn.
 type loopResult struct {
-	text     string
-	usage    *backend.Usage
-	stop     string
-	attempts []llm.Attempt
+	// reasoning is the thinking of the run's final answer (shown on the surface when the
+	// session's reasoningLevel is on).
+	reasoning string
+	text      string
+	usage     *backend.Usage
+	stop      string
+	attempts  []llm.Attempt
 }
 
 // runLoop runs the turn through the engine: the transcript up to the run's prompt is
-// the conversation; every message the loop produces is stored as it is produced.
+// the conversation; every message the loop produces is stored as it is produced. A
+// conversation estimated past the model's budget is compacted before the request is
+// built, and a request the provider refuses as too long for its context is compacted
+// and retried once.
 func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system string) (loopResult, error) {
 	e := mc.Engine
-	hist, err := rt.opts.Store.History(ctx, r.laneKey, rt.opts.HistoryMessages, r.promptSeq)
+	c, err := rt.loadConvo(ctx, r, false)
 	if err != nil {
 		return loopResult{}, err
 	}
-	msgs := make([]llm.Message, 0, len(hist)+1)
-	for _, m := range hist {
-		if lm, ok := toLLM(m); ok {
-			msgs = append(msgs, lm)
-		}
-	}
-	var prompt *llm.Message
-	if r.req.Ephemeral {
-		p := llm.UserText(r.req.Message, rt.opts.Now())
-		msgs = append(msgs, p)
-	}
-	msgs = llm.RepairToolPairing(msgs)
 
 	var set *tools.Set
 	if e.Tools != nil {
@@ -261,22 +296,24 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	}
 	o := e.Loop
 	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
+	modelRef := e.Primary
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
 	var thinking int
 	sessionModel := false
-	if ss, err := rt.opts.Store.Get(ctx, r.laneKey); err == nil {
+	var ss sessions.Session
+	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		thinking = ThinkingBudget(ss.ThinkingLevel)
 		if ss.Model != "" {
 			sessionModel = true
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
 			}
-			m, _, err := e.ModelFor(ss.Model)
+			m, ref, err := e.ModelFor(ss.Model)
 			if err != nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: %w", ss.Model, err)
 			}
-			o.Model = m
+			o.Model, modelRef = m, ref
 		}
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
@@ -286,13 +323,14 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: agent model %q: this agent configuration cannot switch models", ref)
 			}
-			m, _, err := e.ModelFor(ref)
+			m, canon, err := e.ModelFor(ref)
 			if err != nil {
 				return loopResult{}, fmt.Errorf("agent: agent model %q: %w", ref, err)
 			}
-			o.Model = m
+			o.Model, modelRef = m, canon
 		}
 	}
+	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}
 	if o.Logger == nil {
 		o.Logger = rt.log
 	}
@@ -303,21 +341,45 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	if err != nil {
 		return loopResult{}, err
 	}
+	var defs []llm.ToolDef
+	if set != nil {
+		defs = set.Defs()
+	}
+	budget := e.Compaction.budget(modelRef)
+	if !e.Compaction.Disabled && estimateRequest(system, defs, c.messages()) > budget.Limit() {
+		rt.compactionEvent(r, "start", false)
+		nc, cr, cerr := rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c, system, defs, "")
+		rt.compactionEvent(r, "end", false)
+		if cerr != nil {
+			rt.log.Warn("agent: compaction before the request failed; sending it as it is", "run", r.ID, "session", r.laneKey, "err", cerr)
+		} else {
+			c = nc
+			rt.log.Info("agent: conversation compacted", "run", r.ID, "session", r.laneKey, "tokensBefore", cr.TokensBefore, "tokensAfter", cr.TokensAfter,
+				"limit", budget.Limit(), "summarised", cr.Summarised, "kept", cr.Kept)
+		}
+	}
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
-	in := loop.Input{RunID: r.ID, System: system, History: msgs, Prompt: prompt, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
+	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(c.messages()), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
 		Transcript: &transcript{rt: rt, key: r.laneKey, run: r.ID}}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}
-	if res != nil {
-		out.text, out.stop, out.attempts = res.Text, string(res.StopReason), res.Attempts
-		if res.Steps > 0 {
-			out.usage = &backend.Usage{PromptTokens: res.Usage.Input + res.Usage.CacheRead + res.Usage.CacheWrite, CompletionTokens: res.Usage.Output, TotalTokens: res.Usage.TotalTokens}
-			if out.usage.TotalTokens == 0 {
-				out.usage.TotalTokens = out.usage.PromptTokens + out.usage.CompletionTokens
-			}
+	out.add(rt, r, res)
+	if err != nil && !e.Compaction.Disabled && ctx.Err() == nil && isContextOverflow(err) {
+		// The provider counted more than the estimate: compact what the run has now (its
+		// own steps included) and try once more.
+		rt.compactionEvent(r, "start", false)
+		c2, lerr := rt.loadConvo(ctx, r, true)
+		var cerr error = lerr
+		if lerr == nil {
+			c2, _, cerr = rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c2, system, defs, "")
 		}
-		for _, a := range res.Attempts {
-			rt.log.Warn("agent: model failed, fell back", "run", r.ID, "provider", a.Provider, "model", a.Model, "reason", a.Reason, "status", a.Status, "err", a.Error)
+		rt.compactionEvent(r, "end", cerr == nil)
+		if cerr != nil {
+			rt.log.Warn("agent: compaction after a context overflow failed", "run", r.ID, "session", r.laneKey, "err", cerr)
+		} else {
+			in.History = llm.RepairToolPairing(c2.messages())
+			res, err = runner.Run(ctx, in)
+			out.add(rt, r, res)
 		}
 	}
 	if err != nil {
@@ -328,6 +390,31 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		return out, err
 	}
 	return out, nil
+}
+
+// add accumulates one loop pass into the run's result.
+func (out *loopResult) add(rt *Runtime, r *Run, res *loop.Result) {
+	if res == nil {
+		return
+	}
+	out.text, out.stop = res.Text, string(res.StopReason)
+	out.reasoning = finalReasoning(res.Messages)
+	out.attempts = append(out.attempts, res.Attempts...)
+	if res.Steps > 0 {
+		u := &backend.Usage{PromptTokens: res.Usage.Input + res.Usage.CacheRead + res.Usage.CacheWrite, CompletionTokens: res.Usage.Output, TotalTokens: res.Usage.TotalTokens}
+		if u.TotalTokens == 0 {
+			u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		}
+		if out.usage != nil {
+			u.PromptTokens += out.usage.PromptTokens
+			u.CompletionTokens += out.usage.CompletionTokens
+			u.TotalTokens += out.usage.TotalTokens
+		}
+		out.usage = u
+	}
+	for _, a := range res.Attempts {
+		rt.log.Warn("agent: model failed, fell back", "run", r.ID, "provider", a.Provider, "model", a.Model, "reason", a.Reason, "status", a.Status, "err", a.Error)
+	}
 }
 
 // systemPrompt joins the configured prompt and the run's extra prompt.

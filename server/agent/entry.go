@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
@@ -77,8 +78,14 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID
 	}
+	var images []llm.Part
+	for _, im := range m.Images {
+		images = append(images, llm.ImagePart(im.MimeType, im.Data))
+	}
+	// A text-only model gets the images replaced by a note by the model layer: an
+	// inbound photo is answered, not refused.
 	r, _, err := rt.Start(ctx, Request{
-		RunID: id, SessionKey: key, Message: m.Text,
+		RunID: id, SessionKey: key, Message: m.Text, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
 	})
 	return r, err

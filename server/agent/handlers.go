@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
@@ -60,7 +61,11 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 		req.Timeout = time.Duration(*p.Timeout) * time.Second
 	}
 	if len(p.Attachments) > 0 {
-		return nil, gateway.Invalid("attachments are not supported by this gateway")
+		imgs, err := ParseAttachments(p.Attachments)
+		if err != nil {
+			return nil, gateway.Invalid("%v", err)
+		}
+		req.Images = imgs
 	}
 	switch {
 	case strings.TrimSpace(p.GetSessionKey()) != "":
@@ -89,6 +94,15 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 			req.SessionKey = "agent:" + seg + ":" + agents.NormalizeMainKey(h.rt.opts.MainKey)
 		} else if got := agents.SessionAgentID(req.SessionKey, sessions.DefaultAgentID); got != seg {
 			return nil, gateway.Invalid("invalid agent params: agent %q does not match session key agent %q", aid, got)
+		}
+	}
+	if len(req.Images) > 0 {
+		lane := req.SessionKey
+		if lane == "" {
+			lane = h.rt.MainSessionKey() // where a run without a session key runs
+		}
+		if err := h.rt.CheckImages(ctx, lane); err != nil {
+			return nil, err
 		}
 	}
 	if req.SessionKey != "" && p.Label != nil && *p.Label != "" {
@@ -200,8 +214,14 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 	if err != nil {
 		return nil, err
 	}
+	var images []llm.Part
 	if len(p.Attachments) > 0 {
-		return nil, gateway.Invalid("attachments are not supported by this gateway")
+		if images, err = ParseAttachments(p.Attachments); err != nil {
+			return nil, gateway.Invalid("%v", err)
+		}
+		if err := h.rt.CheckImages(ctx, key); err != nil {
+			return nil, err
+		}
 	}
 	if p.IdempotencyKey == "" {
 		return nil, gateway.Invalid("idempotencyKey required")
@@ -218,7 +238,7 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 	if res.Handled {
 		p.Message = res.Continue
 	}
-	req := Request{RunID: p.IdempotencyKey, SessionKey: key, Message: p.Message, Deliver: p.Deliver != nil && *p.Deliver, BestEffort: true, Channel: ChannelLast, Source: "chat"}
+	req := Request{RunID: p.IdempotencyKey, SessionKey: key, Message: p.Message, Images: images, Deliver: p.Deliver != nil && *p.Deliver, BestEffort: true, Channel: ChannelLast, Source: "chat"}
 	if p.TimeoutMs != nil && *p.TimeoutMs > 0 {
 		req.Timeout = time.Duration(*p.TimeoutMs) * time.Millisecond
 	}
@@ -485,8 +505,11 @@ func (rt *Runtime) HealthSource(ctx context.Context, sum *protocol.HealthSummary
 // transcript shape (assistant steps with their tool calls, tool results), or for a
 // text-only entry one text part.
 func historyMessage(m sessions.Message) json.RawMessage {
+	if m.Role == RoleCompaction {
+		return historyCompaction(m)
+	}
 	if len(m.Body) > 0 && json.Valid(m.Body) {
-		return json.RawMessage(m.Body)
+		return historyImages(json.RawMessage(m.Body))
 	}
 	b, _ := json.Marshal(map[string]any{"role": m.Role, "content": []map[string]string{{"type": "text", "text": m.Text}}, "timestamp": m.Ts})
 	return b

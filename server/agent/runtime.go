@@ -107,8 +107,12 @@ type Options struct {
 	QueueRetryAfter time.Duration
 	// MaxActiveRuns bounds queued + running runs across sessions (default 1000).
 	MaxActiveRuns int
-	// HistoryMessages is how many transcript messages go to the model (default 50).
+	// HistoryMessages is how many transcript messages go to a CLI backend (default 50).
 	HistoryMessages int
+	// ContextMessages bounds the transcript messages read for a model provider's run
+	// (default DefaultContextMessages); the context budget and compaction decide what
+	// reaches the model.
+	ContextMessages int
 	// MaxFinishedRuns and FinishedTTL bound the finished-run cache that backs
 	// idempotent retries and agent.wait (defaults 1000, 10 min).
 	MaxFinishedRuns int
@@ -137,6 +141,11 @@ type Request struct {
 	// emits agent events only.
 	SessionKey string
 	Message    string
+	// Images go with the prompt as image parts (chat.send / agent attachments, inbound
+	// photos). They are stored in the transcript with the prompt while its body fits
+	// the store's MaxBodyBytes (else a note replaces them there); this run always sends
+	// them. Only engine runs (models.providers) send images.
+	Images []llm.Part
 	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
 	Ephemeral         bool
 	ExtraSystemPrompt string
@@ -208,6 +217,10 @@ type Run struct {
 	anyDelta  bool
 	outcome   Outcome
 	finished  time.Time
+	// surfaceQ carries verbose and reasoning notes to the chat surface, in order
+	// (surface.go); surfaceDone closes when they are all sent.
+	surfaceQ    chan string
+	surfaceDone chan struct{}
 	// recovered is the outcome of an earlier run with this id found in the
 	// transcript (a retry after a restart): Start returns it finished, runs nothing.
 	recovered *Outcome
@@ -324,6 +337,9 @@ func New(o Options) (*Runtime, error) {
 	}
 	if o.HistoryMessages <= 0 {
 		o.HistoryMessages = DefaultHistoryMessages
+	}
+	if o.ContextMessages <= 0 {
+		o.ContextMessages = DefaultContextMessages
 	}
 	if o.MaxFinishedRuns <= 0 {
 		o.MaxFinishedRuns = DefaultMaxFinishedRuns
@@ -618,7 +634,7 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 		r.promptSeq = prompt.Seq
 		rt.log.Info("agent run resumed after a restart", "run", r.ID, "session", r.laneKey)
 	case !r.req.Ephemeral:
-		m, _, err := store.Append(ctx, r.laneKey, sessions.Message{Role: "user", Text: r.req.Message, RunID: r.ID})
+		m, _, err := store.Append(ctx, r.laneKey, promptEntry(store, r.req, r.ID, rt.opts.Now()))
 		if errors.Is(err, sessions.ErrTooLarge) {
 			return protocol.ErrorCodeInvalidRequest.Errorf("%v", err)
 		}
@@ -712,6 +728,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		var lr loopResult
 		lr, err = rt.runLoop(tctx, r, mc, rt.systemPrompt(tctx, r, mc.SystemPrompt))
 		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
+		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
+			rt.surface(r, formatReasoning(lr.reasoning))
+		}
 		out.Fallbacks, out.Usage, stored = lr.attempts, lr.usage, true
 	} else {
 		var msgs []backend.Message
@@ -720,6 +739,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			res, err = mc.Backend.Run(tctx, backend.Request{Messages: msgs}, func(d backend.Delta) { rt.delta(r, d.Text) })
 		}
 	}
+	// Verbose and reasoning notes reach the surface before the reply does.
+	rt.flushSurface(r)
 	out.EndedAt = rt.now()
 	r.mu.Lock()
 	streamed := r.text
@@ -794,6 +815,9 @@ func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([
 		return nil, err
 	}
 	for _, m := range hist {
+		if m.Role == RoleCompaction {
+			continue // summaries are made for model providers; a CLI backend keeps its own context
+		}
 		msgs = append(msgs, backend.Message{Role: m.Role, Content: m.Text})
 	}
 	if r.req.Ephemeral {

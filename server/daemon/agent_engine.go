@@ -309,8 +309,39 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		return listModel(ra.entry.Model)
 	}
+	verbose := ""
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
+		verbose = string(*a.Defaults.VerboseDefault)
+	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String(),
-		AgentModel: agentModel}, nil
+		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, AgentModel: agentModel}, nil
+}
+
+// compactionConfig is the context budget of the agent's models: each model's window
+// from models.providers.*.models[].contextWindow, agents.defaults.contextTokens for the
+// others, and the reply reserve raised to agents.defaults.compaction.reserveTokensFloor.
+func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
+	windows := map[string]int{}
+	for id, p := range providerTable(c) {
+		for _, m := range p.Models {
+			if m.ContextWindow > 0 {
+				windows[llm.NormalizeProvider(id)+"/"+m.ID] = m.ContextWindow
+			}
+		}
+	}
+	cc := agent.CompactionConfig{ContextWindow: func(ref string) int { return windows[ref] }}
+	var floor *int
+	if c.Agents != nil && c.Agents.Defaults != nil {
+		d := c.Agents.Defaults
+		if d.ContextTokens != nil {
+			cc.DefaultContextTokens = *d.ContextTokens
+		}
+		if d.Compaction != nil {
+			floor = d.Compaction.ReserveTokensFloor
+		}
+	}
+	cc.ReserveTokens = agent.ReserveWithFloor(floor)
+	return cc
 }
 
 // runAgent is the agent a session belongs to.

@@ -84,13 +84,18 @@ func inboundRoute(cur *atomic.Pointer[config.File]) func(m providers.Message) st
 	}
 }
 
-// toolsConfigKey identifies models.providers and tools.* of f for change detection.
+// toolsConfigKey identifies models.providers, tools.*, the engine's agents.defaults
+// (contextTokens, compaction, verboseDefault) and agents.list of f for change
+// detection.
 func toolsConfigKey(f *config.File) string {
-	var list any
-	if f.Config.Agents != nil {
-		list = f.Config.Agents.List // per-agent workspaces, models and tools
+	var budget, list []any // the engine's context budget and verbose default (buildEngine)
+	if a := f.Config.Agents; a != nil {
+		if a.Defaults != nil {
+			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault}
+		}
+		list = []any{a.List} // per-agent workspaces, models and tools
 	}
-	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, list})
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, budget, list})
 	return string(b)
 }
 

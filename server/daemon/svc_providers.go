@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
@@ -56,6 +58,9 @@ type providersComponent struct {
 	// pairing is the channel pairing store (<state>/credentials): approvals written by
 	// `clawdbot pairing approve` are read on every message, so they apply at once.
 	pairing *pairing.Store
+	// media and transcribe serve received media (tools.media.audio applies at start).
+	media      *media.Store
+	transcribe *media.Transcriber
 }
 
 // buildProviders builds the registry from config and environment and starts the
@@ -70,6 +75,17 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	c.pairing = ps
+	// Received media: stored under <state>/media, voice notes transcribed when
+	// tools.media.audio names an endpoint.
+	ms, err := mediaStore(s)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := transcriber(s, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.media, c.transcribe = ms, tr
 	c.wa, c.waAccounts = c.buildWhatsApp(&cfg)
 	tg := c.buildTelegram(&cfg)
 	c.tgLayout, c.tgKeys = telegramKeys(s, &cfg)
@@ -275,7 +291,8 @@ func (c *providersComponent) buildWhatsApp(cfg *genconfig.ClawdbotConfig) (*prov
 			continue
 		}
 		wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
-			OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit)}
+			OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
+			MediaStore: c.media, Transcriber: c.transcribe}
 		if sec.MediaMaxMb > 0 {
 			wc.MediaMaxMB = sec.MediaMaxMb
 		}
@@ -437,7 +454,13 @@ func (c *providersComponent) buildBot(a tgAccount, ac *access.Config) providers.
 		return providers.Unconfigured{Channel: providers.Telegram, Hint: hint}
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
-		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode)}
+		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
+		MediaStore: c.media, Transcriber: c.transcribe}
+	if tcfg.MediaMaxMb != nil {
+		// Whole megabytes; a fraction rounds up so a configured cap never refuses
+		// less than asked.
+		tc.MediaMaxMB = int(math.Ceil(*tcfg.MediaMaxMb))
+	}
 	if tcfg.TextChunkLimit != nil {
 		tc.ChunkLimit = *tcfg.TextChunkLimit
 	}

@@ -332,6 +332,9 @@ func (s *Store) Prune() (int, error) {
 // modelImageTypes are the image types models accept as image parts.
 var modelImageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
 
+// ModelImageType reports whether models take images of this MIME type as image parts.
+func ModelImageType(mimeType string) bool { return modelImageTypes[baseMIME(mimeType)] }
+
 // ImagePart reads a saved image into a model image part (base64). Other types, or
 // an image over MaxImageBytes, are an error: pass them as attachments instead.
 func ImagePart(s Saved) (llm.Part, error) {

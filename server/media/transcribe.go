@@ -33,20 +33,23 @@ var ErrTranscriptionOff = errors.New("media: audio transcription not configured"
 // TranscribeConfig points at an OpenAI-compatible /v1/audio/transcriptions endpoint.
 // With BaseURL and APIKey both empty, transcription is off.
 type TranscribeConfig struct {
-	BaseURL    string // e.g. "https://host/v1"; "" = the OpenAI default when APIKey is set
-	APIKey     string
-	Model      string // DefaultTranscribeModel when empty
-	Language   string // optional ISO-639-1 hint
-	Timeout    time.Duration
+	BaseURL  string // e.g. "https://host/v1"; "" = the OpenAI default when APIKey is set
+	APIKey   string
+	Model    string // DefaultTranscribeModel when empty
+	Language string // optional ISO-639-1 hint
+	Timeout  time.Duration
+	// MaxChars caps the transcript (MaxTranscriptChars when 0; tools.media.audio.maxChars).
+	MaxChars   int
 	HTTPClient *http.Client
 }
 
 // Transcriber turns audio files into text. A nil *Transcriber is valid and off.
 type Transcriber struct {
-	client  openai.Client
-	model   string
-	lang    string
-	timeout time.Duration
+	client   openai.Client
+	model    string
+	lang     string
+	timeout  time.Duration
+	maxChars int
 }
 
 // NewTranscriber returns nil (transcription off) when cfg names no endpoint.
@@ -67,6 +70,10 @@ func NewTranscriber(cfg TranscribeConfig) *Transcriber {
 	}
 	if t.timeout <= 0 {
 		t.timeout = DefaultTranscribeTimeout
+	}
+	t.maxChars = cfg.MaxChars
+	if t.maxChars <= 0 {
+		t.maxChars = MaxTranscriptChars
 	}
 	return t
 }
@@ -109,8 +116,8 @@ func (t *Transcriber) Transcribe(ctx context.Context, s Saved) (string, error) {
 		return "", fmt.Errorf("media: transcribe: %w", err)
 	}
 	text := strings.TrimSpace(res.Text)
-	if r := []rune(text); len(r) > MaxTranscriptChars {
-		text = string(r[:MaxTranscriptChars]) + "…"
+	if r := []rune(text); len(r) > t.maxChars {
+		text = string(r[:t.maxChars]) + "…"
 	}
 	return text, nil
 }

@@ -127,7 +127,7 @@ func (h *Handler[C]) defaultSkills(ctx context.Context) (*config.File, string, [
 	}
 	cfg := &f.Config
 	dir := agents.WorkspaceDir(cfg, agents.DefaultID(cfg), h.s.paths())
-	list, err := skills.Load(ctx, h.s.skillDirs(f, dir))
+	list, err := h.s.skills.Load(ctx, h.s.skillDirs(f, dir))
 	if err != nil {
 		return nil, "", nil, unavailable("read skills: %v", err)
 	}
@@ -291,7 +291,7 @@ func (h *Handler[C]) SkillsBins(ctx context.Context, c C, p *protocol.SkillsBins
 	}
 	set := map[string]bool{}
 	for dir := range dirs {
-		list, err := skills.Load(ctx, h.s.skillDirs(f, dir))
+		list, err := h.s.skills.Load(ctx, h.s.skillDirs(f, dir))
 		if err != nil {
 			return nil, unavailable("read skills: %v", err)
 		}

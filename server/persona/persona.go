@@ -67,6 +67,10 @@ type Service struct {
 	cfgStat fileStamp
 
 	updMu sync.Mutex // serialises skills.update's read-modify-write
+
+	// skills caches the skill folders: every run lists them, and a folder is parsed
+	// again only when it changed (skills.Cache).
+	skills skills.Cache
 }
 
 type fileStamp struct {
@@ -235,7 +239,7 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 	ws := s.workspace(dir)
 	listing := ""
 	if !bootstrap.IsSubagentSessionKey(o.SessionKey) {
-		list, err := skills.Load(ctx, s.skillDirs(f, dir))
+		list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
 		if err != nil {
 			s.log.Warn("persona: reading skills failed; the prompt lists none", "err", err)
 		}

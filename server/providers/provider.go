@@ -47,6 +47,12 @@ type Message struct {
 	// CommandsDenied: the sender may talk to the agent but not run chat commands
 	// (a group member admitted by an open group policy who is on no allow list).
 	CommandsDenied bool
+	// Media is the message's media, still to be fetched (the provider's MediaStage
+	// fetches it after admission and clears it); Text holds the caption or the
+	// placeholder ("<media:image>") meanwhile.
+	Media *InboundMedia
+	// Images are pictures for the model (filled by the MediaStage).
+	Images []Image
 }
 
 // Inbound receives messages from allowed senders. It must not block for long: the

@@ -983,3 +983,50 @@ func (s *Store) EachAssistant(ctx context.Context, since int64, f func(m Message
 	}
 	return rows.Err()
 }
+
+// Latest returns the newest message with role in the session's current transcript
+// (the agent's latest compaction entry, which sits after the prompts it summarised).
+func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, error) {
+	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?
+		ORDER BY seq DESC LIMIT 1`, key, role)
+	out, err := scanMessages(rows, err)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("sessions: latest %s %s: %w", key, role, err)
+	}
+	if len(out) == 0 {
+		return Message{}, false, nil
+	}
+	return out[0], true, nil
+}
+
+// CountRole counts the messages with role in the session's current transcript.
+func (s *Store) CountRole(ctx context.Context, key, role string) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, nil, `SELECT count(*) FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?`, key, role).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sessions: count %s %s: %w", key, role, err)
+	}
+	return n, nil
+}
+
+// HistoryFrom is History restricted to messages with Seq ≥ from (a compaction's first
+// kept message): the last limit of them, oldest first.
+func (s *Store) HistoryFrom(ctx context.Context, key string, from int64, limit int, upTo int64) ([]Message, error) {
+	if limit <= 0 {
+		return []Message{}, nil
+	}
+	if upTo <= 0 {
+		upTo = 1<<63 - 1
+	}
+	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq >= ? AND seq <= ?
+		ORDER BY seq DESC LIMIT ?`, key, from, upTo, limit)
+	out, err := scanMessages(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}

@@ -255,3 +255,38 @@ func TestCachedStatementsAcrossConnections(t *testing.T) {
 		t.Fatalf("%d cached statements, want a small constant set", n)
 	}
 }
+
+// TestLatestAndCountRole: the newest message of a role and the count, in the current
+// transcript only.
+func TestLatestAndCountRole(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key := "agent:main:main"
+	if _, ok, err := st.Latest(ctx, key, "compaction"); err != nil || ok {
+		t.Fatalf("empty store: ok=%v err=%v", ok, err)
+	}
+	for _, m := range []Message{{Role: "user", Text: "a"}, {Role: "compaction", Text: "s1"}, {Role: "assistant", Text: "b"}, {Role: "compaction", Text: "s2"}, {Role: "user", Text: "c"}} {
+		if _, _, err := st.Append(ctx, key, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, ok, err := st.Latest(ctx, key, "compaction"); err != nil || !ok || m.Text != "s2" {
+		t.Fatalf("latest: %+v ok=%v err=%v", m, ok, err)
+	}
+	if n, err := st.CountRole(ctx, key, "compaction"); err != nil || n != 2 {
+		t.Fatalf("count %d err %v", n, err)
+	}
+	if _, err := st.Reset(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.CountRole(ctx, key, "compaction"); err != nil || n != 0 {
+		t.Fatalf("count after reset %d err %v", n, err)
+	}
+	if _, ok, _ := st.Latest(ctx, key, "compaction"); ok {
+		t.Fatal("latest after reset found the old transcript's entry")
+	}
+}

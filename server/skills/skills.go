@@ -75,12 +75,18 @@ type Dirs struct {
 // workspace) and sorted by name. A missing folder has no skills; a SKILL.md without
 // a description is skipped, as the original's loader does.
 func Load(ctx context.Context, d Dirs) ([]*Skill, error) {
+	return load(ctx, d, func(ctx context.Context, dir, source string) ([]*Skill, error) {
+		return loadDir(ctx, dir, source, nil)
+	})
+}
+
+func load(ctx context.Context, d Dirs, read func(ctx context.Context, dir, source string) ([]*Skill, error)) ([]*Skill, error) {
 	byName := map[string]*Skill{}
 	add := func(dir, source string) error {
 		if dir == "" {
 			return nil
 		}
-		found, err := loadDir(ctx, dir, source)
+		found, err := read(ctx, dir, source)
 		if err != nil {
 			return err
 		}
@@ -110,13 +116,24 @@ func Load(ctx context.Context, d Dirs) ([]*Skill, error) {
 	return out, nil
 }
 
+// scan is what reading one folder saw: every folder walked and every SKILL.md read,
+// with the stat that tells whether it changed since (Cache).
+type scan struct {
+	stamps map[string]stamp
+	parsed func(file string) // called per SKILL.md parsed (nil: none)
+	full   bool              // more than MaxScanStamps paths: not cacheable
+}
+
 // loadDir finds SKILL.md files below dir (not in dir itself, not below a skill's
 // own folder, not in hidden folders or node_modules), at most MaxDepth deep and
-// MaxSkills in all.
-func loadDir(ctx context.Context, dir, source string) ([]*Skill, error) {
+// MaxSkills in all. sc, when set, records what was looked at.
+func loadDir(ctx context.Context, dir, source string, sc *scan) ([]*Skill, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			if sc != nil {
+				sc.record(dir, st)
+			}
 			return nil, nil
 		}
 		return nil, fmt.Errorf("skills folder %s: %w", dir, err)
@@ -126,6 +143,10 @@ func loadDir(ctx context.Context, dir, source string) ([]*Skill, error) {
 	walk = func(d string, depth int) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if sc != nil {
+			fi, _ := os.Stat(d)
+			sc.record(d, fi)
 		}
 		entries, err := os.ReadDir(d)
 		if err != nil {
@@ -144,6 +165,12 @@ func loadDir(ctx context.Context, dir, source string) ([]*Skill, error) {
 			if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
 				if len(out) >= MaxSkills {
 					return nil
+				}
+				if sc != nil {
+					sc.record(file, fi)
+					if sc.parsed != nil {
+						sc.parsed(file)
+					}
 				}
 				if s := readSkill(file, sub, source); s != nil {
 					out = append(out, s)

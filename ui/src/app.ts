@@ -5,6 +5,7 @@
 import { LitElement, html, nothing } from "lit";
 import { Gateway, uuid, type Auth, type ConnState, type EventFrame, type Hello } from "./gateway.js";
 import type { View } from "./view.js";
+import { forgetDeviceTokens, hasDeviceToken } from "./device.js";
 import { OverviewView } from "./views/overview.js";
 import { ChatView } from "./views/chat.js";
 import { LogsView } from "./views/logs.js";
@@ -94,6 +95,7 @@ export class App extends LitElement {
     window.addEventListener("hashchange", () => this.go(routeFromHash(), false));
     const a = loadAuth();
     if (a) this.gw.start(a);
+    else if (hasDeviceToken()) this.gw.start({}); // a paired browser needs no secret
     else this.showLogin = true;
     this.setActive();
     // Relative times age in place.
@@ -120,7 +122,9 @@ export class App extends LitElement {
     });
     gw.addEventListener("retry", (e) => {
       const d = (e as CustomEvent).detail;
-      this.banner = `Disconnected from the gateway. Reconnecting in ${(d.delay / 1000).toFixed(1)} s (attempt ${d.attempt})…`;
+      this.banner = gw.pairingRequestId
+        ? `This browser is waiting for device pairing approval (request ${gw.pairingRequestId}): approve it from a paired Control UI or with the CLI. Retrying in ${(d.delay / 1000).toFixed(1)} s…`
+        : `Disconnected from the gateway. Reconnecting in ${(d.delay / 1000).toFixed(1)} s (attempt ${d.attempt})…`;
       this.requestUpdate();
     });
     gw.addEventListener("hello", (e) => {
@@ -195,6 +199,7 @@ export class App extends LitElement {
 
   private logout() {
     localStorage.removeItem(AUTH_KEY);
+    forgetDeviceTokens(); // else a reload would sign straight back in with the device token
     this.gw.stop();
     this.showLogin = true;
     this.requestUpdate();

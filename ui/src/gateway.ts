@@ -2,6 +2,7 @@
 // connect), req/res with timeouts, events with seq tracking (a gap is reported so the
 // app refetches), a tick watchdog, and reconnects with jittered backoff.
 import { ErrorCode } from "../../gen/js/protocol.js";
+import { clearDeviceToken, deviceToken, loadIdentity, sign, signaturePayload, storeDeviceToken } from "./device.js";
 
 export const PROTOCOL = 3;
 export const CLIENT_ID = "clawdbot-control-ui";
@@ -63,6 +64,10 @@ export interface Hello {
 const BACKOFF_MIN_MS = 300;
 const BACKOFF_MAX_MS = 10000;
 const CHALLENGE_WAIT_MS = 750;
+/** PAIRING_RETRY_MS paces reconnects while this browser's device waits for approval. */
+export const PAIRING_RETRY_MS = 2000;
+export const ROLE = "operator";
+export const SCOPES = ["operator.admin", "operator.approvals", "operator.pairing"];
 export const REQUEST_TIMEOUT_MS = 30000;
 
 interface Pending {
@@ -81,6 +86,10 @@ export class Gateway extends EventTarget {
   hello: Hello | null = null;
   attempt = 0;
   lastError = "";
+  /** pairingRequestId is set while the gateway holds this device's pairing request. */
+  pairingRequestId = "";
+  /** deviceId is this browser's device id ("" without WebCrypto Ed25519). */
+  deviceId = "";
   private ws: WebSocket | null = null;
   private pending = new Map<string, Pending>();
   private auth: Auth | null = null;
@@ -134,11 +143,11 @@ export class Gateway extends EventTarget {
     this.ws = ws;
     let connectSent = false;
     let challengeTimer: ReturnType<typeof setTimeout> | undefined;
-    const sendConnect = () => {
+    const sendConnect = (nonce?: string) => {
       if (connectSent || ws.readyState !== WebSocket.OPEN) return;
       connectSent = true;
       clearTimeout(challengeTimer);
-      void this.connect(ws);
+      void this.connect(ws, nonce);
     };
     ws.onopen = () => {
       challengeTimer = setTimeout(sendConnect, CHALLENGE_WAIT_MS);
@@ -151,7 +160,7 @@ export class Gateway extends EventTarget {
         return;
       }
       if (f?.type === "event" && f.event === "connect.challenge") {
-        sendConnect();
+        sendConnect(typeof f.payload?.nonce === "string" ? f.payload.nonce : undefined);
         return;
       }
       this.onFrame(f);
@@ -176,7 +185,13 @@ export class Gateway extends EventTarget {
     };
   }
 
-  private async connect(ws: WebSocket): Promise<void> {
+  private async connect(ws: WebSocket, nonce?: string): Promise<void> {
+    // A device identity where the browser can make one: the stored device token (if
+    // any) stands in for the shared secret, and the signature covers the token sent.
+    const id = await loadIdentity();
+    this.deviceId = id?.deviceId ?? "";
+    const stored = id ? deviceToken(id.deviceId, ROLE) : undefined;
+    const token = stored ?? this.auth?.token;
     const params: Record<string, unknown> = {
       minProtocol: PROTOCOL,
       maxProtocol: PROTOCOL,
@@ -188,16 +203,27 @@ export class Gateway extends EventTarget {
         mode: "webchat",
         instanceId: this.instanceId,
       },
-      role: "operator",
-      scopes: ["operator.admin", "operator.approvals", "operator.pairing"],
+      role: ROLE,
+      scopes: SCOPES,
       caps: [],
       userAgent: navigator.userAgent,
       locale: navigator.language,
     };
-    if (this.auth?.token) params.auth = { token: this.auth.token };
-    if (this.auth?.password) params.auth = { password: this.auth.password };
+    if (token || this.auth?.password) params.auth = { ...(token ? { token } : {}), ...(this.auth?.password ? { password: this.auth.password } : {}) };
+    if (id) {
+      const signedAt = Date.now();
+      const payload = signaturePayload({ deviceId: id.deviceId, clientId: CLIENT_ID, clientMode: "webchat", role: ROLE, scopes: SCOPES, signedAtMs: signedAt, token: token ?? "", nonce });
+      try {
+        params.device = { id: id.deviceId, publicKey: id.publicKey, signature: await sign(id, payload), signedAt, ...(nonce ? { nonce } : {}) };
+      } catch {
+        this.deviceId = ""; // signing failed: connect with the shared secret alone
+      }
+    }
+    if (ws.readyState !== WebSocket.OPEN) return;
     try {
-      const hello = (await this.send(ws, "connect", params, REQUEST_TIMEOUT_MS)) as Hello;
+      const hello = (await this.send(ws, "connect", params, REQUEST_TIMEOUT_MS)) as Hello & { auth?: { deviceToken?: string; role?: string; scopes?: string[] } };
+      if (id && params.device && hello?.auth?.deviceToken) storeDeviceToken(id.deviceId, hello.auth.role || ROLE, hello.auth.deviceToken, hello.auth.scopes);
+      this.pairingRequestId = "";
       this.hello = hello;
       this.attempt = 0;
       this.nextDelayHint = 0;
@@ -213,6 +239,24 @@ export class Gateway extends EventTarget {
     } catch (err) {
       const e = err as GatewayError;
       const msg = e.message || String(e);
+      // A stored device token that no longer works (revoked, rotated elsewhere) is
+      // dropped, and the next attempt falls back to the shared secret.
+      if (id && stored && (this.auth?.token || this.auth?.password) && !e.retryable && e.code !== ErrorCode.NOT_PAIRED) {
+        clearDeviceToken(id.deviceId, ROLE);
+        this.lastError = msg;
+        ws.close(1000, "device token refused");
+        return;
+      }
+      if (e.code === ErrorCode.NOT_PAIRED && (e.details as any)?.requestId) {
+        this.pairingRequestId = String((e.details as any).requestId);
+        this.lastError = msg;
+        this.attempt = 0;
+        this.nextDelayHint = PAIRING_RETRY_MS;
+        this.emit("pairing", { requestId: this.pairingRequestId, deviceId: this.deviceId });
+        ws.close(1000, "pairing required");
+        return;
+      }
+      if (id && stored && !this.auth?.token && !this.auth?.password && /^unauthorized/i.test(msg)) clearDeviceToken(id.deviceId, ROLE);
       if (!e.retryable && /^unauthorized|device identity required|secure context/i.test(msg)) {
         this.lastError = msg;
         this.setState("unauthorized", { reason: msg });

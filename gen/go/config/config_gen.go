@@ -70,6 +70,12 @@ type ConfigAgentsDefaults struct {
 	// CliBackends corresponds to the JSON schema field "cliBackends".
 	CliBackends ConfigAgentsDefaultsCliBackends `json:"cliBackends,omitempty,omitzero"`
 
+	// Compaction corresponds to the JSON schema field "compaction".
+	Compaction *ConfigAgentsDefaultsCompaction `json:"compaction,omitempty,omitzero"`
+
+	// ContextTokens corresponds to the JSON schema field "contextTokens".
+	ContextTokens *int `json:"contextTokens,omitempty,omitzero"`
+
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
@@ -98,6 +104,9 @@ type ConfigAgentsDefaults struct {
 	// UserTimezone corresponds to the JSON schema field "userTimezone".
 	UserTimezone *string `json:"userTimezone,omitempty,omitzero"`
 
+	// VerboseDefault corresponds to the JSON schema field "verboseDefault".
+	VerboseDefault *ConfigAgentsDefaultsVerboseDefault `json:"verboseDefault,omitempty,omitzero"`
+
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
@@ -114,6 +123,11 @@ type ConfigAgentsDefaultsCliBackends map[string]struct {
 }
 
 type ConfigAgentsDefaultsCliBackendsValueEnv map[string]string
+
+type ConfigAgentsDefaultsCompaction struct {
+	// ReserveTokensFloor corresponds to the JSON schema field "reserveTokensFloor".
+	ReserveTokensFloor *int `json:"reserveTokensFloor,omitempty,omitzero"`
+}
 
 type ConfigAgentsDefaultsHeartbeat struct {
 	// AckMaxChars corresponds to the JSON schema field "ackMaxChars".
@@ -163,6 +177,12 @@ type ConfigAgentsDefaultsModels map[string]struct {
 }
 
 type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
+
+type ConfigAgentsDefaultsVerboseDefault string
+
+const ConfigAgentsDefaultsVerboseDefaultFull ConfigAgentsDefaultsVerboseDefault = "full"
+const ConfigAgentsDefaultsVerboseDefaultOff ConfigAgentsDefaultsVerboseDefault = "off"
+const ConfigAgentsDefaultsVerboseDefaultOn ConfigAgentsDefaultsVerboseDefault = "on"
 
 type ConfigAgentsListElem struct {
 	// Default corresponds to the JSON schema field "default".
@@ -366,6 +386,9 @@ type ConfigChannelsTelegram struct {
 
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
 
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
@@ -1056,6 +1079,9 @@ type ConfigTools struct {
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
 
+	// Media corresponds to the JSON schema field "media".
+	Media *ConfigToolsMedia `json:"media,omitempty,omitzero"`
+
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigToolsProfile `json:"profile,omitempty,omitzero"`
 
@@ -1094,6 +1120,45 @@ type ConfigToolsExecSecurity string
 const ConfigToolsExecSecurityAllowlist ConfigToolsExecSecurity = "allowlist"
 const ConfigToolsExecSecurityDeny ConfigToolsExecSecurity = "deny"
 const ConfigToolsExecSecurityFull ConfigToolsExecSecurity = "full"
+
+type ConfigToolsMedia struct {
+	// Audio corresponds to the JSON schema field "audio".
+	Audio *ConfigToolsMediaAudio `json:"audio,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudio struct {
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaAudioModelsElem `json:"models,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioModelsElem struct {
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+}
 
 type ConfigToolsProfile string
 

@@ -10,7 +10,8 @@ type AgentParams struct {
 	AccountID *string
 	// Agent to run (protocol 3).
 	AgentID *string
-	// Attachments; images are added to the prompt.
+	// Images added to the prompt as image parts (as chat.send's attachments: at most 16, 5 000 000 bytes
+	// each, JPEG/PNG/GIF/WebP, the session's model must accept images).
 	Attachments []json.RawMessage
 	// Channel for delivery: last (default: the session's last channel unless webchat, else whatsapp),
 	// whatsapp, telegram or webchat; unknown names behave like last.

@@ -6,7 +6,8 @@ import "encoding/json"
 
 // ChatSendParams: A chat message.
 type ChatSendParams struct {
-	// Images to add to the prompt.
+	// Images to add to the prompt as image parts (at most 16). The session's model must accept images
+	// (models.providers.*.models[].input has "image"), else INVALID_REQUEST naming the model.
 	Attachments []json.RawMessage
 	// Also deliver the reply through the session's channel.
 	Deliver *bool

@@ -109,6 +109,8 @@ type State struct {
 	// ThinkingLevel and VerboseLevel are the session's settings ("" = off).
 	ThinkingLevel string
 	VerboseLevel  string
+	// Compactions counts the summaries in the session's current transcript.
+	Compactions int64
 }
 
 // Setting names a per-session setting a command changes (the sessions.patch field).
@@ -119,6 +121,16 @@ const (
 	SetVerbose  Setting = "verboseLevel"
 	SetModel    Setting = "model"
 )
+
+// Compaction is what /compact did.
+type Compaction struct {
+	Compacted bool
+	// Summarized: the older part was summarised by the model (else trimmed).
+	Summarized                bool
+	TokensBefore, TokensAfter int   // estimates, when summarised
+	Kept                      int64 // messages kept, when trimmed
+	Reason                    string
+}
 
 // Env is what commands act on: the runtime and the exec approvals.
 type Env interface {
@@ -131,9 +143,10 @@ type Env interface {
 	// SetSession changes one setting of the session, validated as sessions.patch
 	// validates it, and returns what was stored ("" = the default).
 	SetSession(ctx context.Context, key string, s Setting, value string) (string, error)
-	// CompactSession keeps the newest messages of the session's transcript (as
-	// sessions.compact does); compacted is false when there was nothing to drop.
-	CompactSession(ctx context.Context, key string) (kept int64, compacted bool, err error)
+	// CompactSession compacts the session's transcript: the model summarises its older
+	// part (focused by instructions, may be ""), or, for agents without a model
+	// provider, the newest messages are kept as sessions.compact keeps them.
+	CompactSession(ctx context.Context, key, instructions string) (Compaction, error)
 	// ResolveApproval resolves a pending exec approval; ErrNoApprovals when exec
 	// approvals are not available.
 	ResolveApproval(id string, d Decision, by string) error
@@ -255,14 +268,20 @@ func Handle(ctx context.Context, env Env, in Input) (Result, error) {
 		}
 		return reply("🧠 Model set to " + v + " for this session.")
 	case Compact:
-		kept, done, err := env.CompactSession(ctx, in.SessionKey)
-		if err != nil {
-			return reply("❌ Not compacted: " + err.Error() + ".")
+		res, err := env.CompactSession(ctx, in.SessionKey, c.Args)
+		switch {
+		case err != nil:
+			return reply("⚙️ Compaction failed: " + err.Error())
+		case !res.Compacted && res.Reason != "":
+			return reply("⚙️ Compaction skipped: " + res.Reason)
+		case !res.Compacted:
+			return reply(fmt.Sprintf("⚙️ Nothing to compact (%d messages).", res.Kept))
+		case res.Summarized && res.TokensBefore > 0 && res.TokensAfter > 0:
+			return reply(fmt.Sprintf("⚙️ Compacted (%s → %s)", tokens(int64(res.TokensBefore)), tokens(int64(res.TokensAfter))))
+		case res.Summarized:
+			return reply("⚙️ Compacted")
 		}
-		if !done {
-			return reply(fmt.Sprintf("⚙️ Nothing to compact (%d messages).", kept))
-		}
-		return reply(fmt.Sprintf("⚙️ Compacted: the newest %d messages are kept.", kept))
+		return reply(fmt.Sprintf("⚙️ Compacted: the newest %d messages are kept.", res.Kept))
 	case Approve:
 		return approve(env, c.Args, in.SenderID)
 	}
@@ -336,7 +355,7 @@ func FormatStatus(st State, now time.Time) string {
 	lines = append(lines, v)
 	lines = append(lines, "🧠 Model: "+orUnknown(st.Model))
 	lines = append(lines, fmt.Sprintf("🧮 Tokens: %s in / %s out", tokens(st.InputTokens), tokens(st.OutputTokens)))
-	lines = append(lines, fmt.Sprintf("📚 Context: %s tokens · %d messages · 🧹 Compactions: 0", tokens(st.TotalTokens), st.Messages))
+	lines = append(lines, fmt.Sprintf("📚 Context: %s tokens · %d messages · 🧹 Compactions: %d", tokens(st.TotalTokens), st.Messages, st.Compactions))
 	sess := "🧵 Session: " + st.SessionKey
 	if !st.UpdatedAt.IsZero() {
 		sess += " • updated " + ago(now.Sub(st.UpdatedAt))

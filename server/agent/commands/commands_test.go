@@ -49,16 +49,18 @@ func TestParse(t *testing.T) {
 }
 
 type fakeEnv struct {
-	resets   []string
-	aborted  int
-	abortKey string
-	state    State
-	resolved []string
-	apprErr  error
-	set      []string // "setting=value" of SetSession calls
-	setErr   error
-	kept     int64
-	compacts int
+	resets       []string
+	aborted      int
+	abortKey     string
+	state        State
+	resolved     []string
+	apprErr      error
+	set          []string // "setting=value" of SetSession calls
+	setErr       error
+	kept         int64
+	compacts     int
+	summary      bool
+	compactFocus string
 }
 
 func (f *fakeEnv) ResetSession(ctx context.Context, key string) error {
@@ -78,9 +80,13 @@ func (f *fakeEnv) SetSession(ctx context.Context, key string, s Setting, v strin
 	f.set = append(f.set, string(s)+"="+v)
 	return v, nil
 }
-func (f *fakeEnv) CompactSession(ctx context.Context, key string) (int64, bool, error) {
+func (f *fakeEnv) CompactSession(ctx context.Context, key, instructions string) (Compaction, error) {
 	f.compacts++
-	return f.kept, f.kept > 0, nil
+	f.compactFocus = instructions
+	if f.summary {
+		return Compaction{Compacted: true, Summarized: true, TokensBefore: 12000, TokensAfter: 3000}, nil
+	}
+	return Compaction{Compacted: f.kept > 0, Kept: f.kept}, nil
 }
 func (f *fakeEnv) ResolveApproval(id string, d Decision, by string) error {
 	if f.apprErr != nil {
@@ -128,6 +134,7 @@ func TestHandle(t *testing.T) {
 		{name: "model refused", text: "/model nope/m", authorized: true, env: fakeEnv{setErr: errors.New("unknown provider nope")}, handled: true, reply: "Model not changed: unknown provider nope"},
 		{name: "compact", text: "/compact", authorized: true, env: fakeEnv{kept: 400}, handled: true, reply: "newest 400 messages are kept", compacts: 1},
 		{name: "compact nothing", text: "/compact", authorized: true, handled: true, reply: "Nothing to compact", compacts: 1},
+		{name: "compact summarised", text: "/compact focus on decisions", authorized: true, env: fakeEnv{summary: true}, handled: true, reply: "Compacted (12k → 3k)", compacts: 1},
 		{name: "approve", text: "/approve ab12 allow-always", authorized: true, handled: true, reply: "ab12: allow-always", resolved: "ab12=allow-always@+1555"},
 		{name: "approve alias", text: "/approve ab12 always", authorized: true, handled: true, reply: "allow-always", resolved: "ab12=allow-always@+1555"},
 		{name: "approve bad decision", text: "/approve ab12 maybe", authorized: true, handled: true, reply: "Usage: /approve"},

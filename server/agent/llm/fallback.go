@@ -36,6 +36,18 @@ func (f *Fallback) Primary() Ref {
 	return f.Candidates[0].Ref()
 }
 
+// AcceptsImages reports whether the primary candidate takes image parts (fallbacks
+// that do not get the images replaced by a note, as every text-only model does).
+func (f *Fallback) AcceptsImages() bool {
+	if len(f.Candidates) == 0 {
+		return false
+	}
+	if ic, ok := f.Candidates[0].(interface{ AcceptsImages() bool }); ok {
+		return ic.AcceptsImages()
+	}
+	return true
+}
+
 // Stream runs the step on the first candidate that answers. The response records the
 // failed attempts before it; if all fail the error is a *FallbackError.
 func (f *Fallback) Stream(ctx context.Context, req *Request, on func(Event)) (*Response, error) {

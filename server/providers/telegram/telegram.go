@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -26,6 +27,7 @@ import (
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
@@ -44,6 +46,11 @@ const (
 	DefaultPollTimeout = 25 * time.Second
 	// DefaultRequestTimeout bounds one API call other than getUpdates.
 	DefaultRequestTimeout = 30 * time.Second
+	// DefaultDownloadTimeout bounds one inbound file download.
+	DefaultDownloadTimeout = 2 * time.Minute
+	// DefaultMediaMaxMB is channels.telegram.mediaMaxMb's default (the original's 5 MB):
+	// inbound files above it are refused.
+	DefaultMediaMaxMB = 5
 	// maxBackoff caps the wait between failed polls.
 	maxBackoff = time.Minute
 )
@@ -84,6 +91,13 @@ type Config struct {
 	Logger         *slog.Logger
 	// OnChange is called when the running state or last error changes (health refresh).
 	OnChange func()
+	// MediaStore keeps inbound photos, voice notes and documents (nil: media is not
+	// downloaded; the agent gets the caption or a placeholder).
+	MediaStore *media.Store
+	// Transcriber transcribes voice notes (nil: off; the agent gets a placeholder).
+	Transcriber *media.Transcriber
+	// MediaMaxMB is channels.telegram.mediaMaxMb (DefaultMediaMaxMB when 0).
+	MediaMaxMB int
 }
 
 // Provider is the Telegram bot. Create with New.
@@ -129,6 +143,13 @@ func New(cfg Config) (*Provider, error) {
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
+	if cfg.MediaMaxMB <= 0 {
+		cfg.MediaMaxMB = DefaultMediaMaxMB
+	}
+	// Admitted messages pass the media stage, which downloads what they carry.
+	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
+		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
+	p.cfg = cfg
 	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
 	if cfg.Access != nil {
 		ac := *cfg.Access
@@ -318,6 +339,10 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 	if text == "" {
 		text = m.Caption
 	}
+	in := p.inboundMedia(m)
+	if text == "" && in != nil {
+		text = providers.MediaPlaceholder(in.Kind)
+	}
 	if text == "" {
 		return
 	}
@@ -333,6 +358,7 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 		Text:       text,
 		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
 		Time:       time.Unix(m.Date, 0),
+		Media:      in,
 	}
 	if p.guard != nil {
 		p.admit(ctx, m, msg, text)
@@ -344,6 +370,95 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 		ids = append(ids, "@"+m.From.Username)
 	}
 	p.gate.Deliver(ctx, msg, ids...)
+}
+
+// inboundMedia describes a message's file (the largest photo size within the cap,
+// voice, audio, video, document, sticker); nil when it has none. The download happens
+// in the media stage, after the message is admitted.
+func (p *Provider) inboundMedia(m *telego.Message) *providers.InboundMedia {
+	var (
+		kind, id, ct, name string
+		size               int64
+	)
+	switch {
+	case len(m.Photo) > 0:
+		// Sizes come smallest first: take the largest within the image cap, else the
+		// smallest (which the stage then refuses as too large).
+		limit := media.MaxBytesFor(media.Image, p.cfg.MediaMaxMB)
+		best := m.Photo[0]
+		for _, ps := range m.Photo {
+			if int64(ps.FileSize) <= limit && ps.FileSize >= best.FileSize {
+				best = ps
+			}
+		}
+		kind, id, size = "photo", best.FileID, int64(best.FileSize)
+	case m.Voice != nil:
+		kind, id, ct, size = "voice", m.Voice.FileID, m.Voice.MimeType, m.Voice.FileSize
+	case m.Audio != nil:
+		kind, id, ct, name, size = "audio", m.Audio.FileID, m.Audio.MimeType, m.Audio.FileName, m.Audio.FileSize
+	case m.Video != nil:
+		kind, id, ct, name, size = "video", m.Video.FileID, m.Video.MimeType, m.Video.FileName, m.Video.FileSize
+	case m.VideoNote != nil:
+		kind, id, size = "video_note", m.VideoNote.FileID, int64(m.VideoNote.FileSize)
+	case m.Animation != nil:
+		kind, id, ct, name, size = "animation", m.Animation.FileID, m.Animation.MimeType, m.Animation.FileName, m.Animation.FileSize
+	case m.Document != nil:
+		kind, id, ct, name, size = "document", m.Document.FileID, m.Document.MimeType, m.Document.FileName, m.Document.FileSize
+	case m.Sticker != nil:
+		kind, id, size = "sticker", m.Sticker.FileID, int64(m.Sticker.FileSize)
+	default:
+		return nil
+	}
+	return &providers.InboundMedia{Kind: kind, ContentType: ct, FileName: name, Size: size,
+		Open: func(ctx context.Context) (io.ReadCloser, error) { return p.download(ctx, id) }}
+}
+
+// download fetches a file: getFile for its path, then GET <api>/file/bot<token>/<path>.
+func (p *Provider) download(ctx context.Context, fileID string) (io.ReadCloser, error) {
+	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	f, err := p.bot.GetFile(rctx, &telego.GetFileParams{FileID: fileID})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getFile: %w", mapErr(err, ""))
+	}
+	if f.FilePath == "" {
+		return nil, errors.New("telegram: getFile returned no file path")
+	}
+	// The body is read by the media store within its cap; DefaultDownloadTimeout
+	// bounds the whole transfer.
+	dctx, dcancel := context.WithTimeout(ctx, DefaultDownloadTimeout)
+	req, err := http.NewRequestWithContext(dctx, http.MethodGet, p.bot.FileDownloadURL(f.FilePath), nil)
+	if err != nil {
+		dcancel()
+		return nil, fmt.Errorf("telegram: download: %w", err)
+	}
+	resp, err := p.cfg.HTTPClient.Do(req)
+	if err != nil {
+		dcancel()
+		// The URL carries the token: report the error without it.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("telegram: download: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		dcancel()
+		return nil, fmt.Errorf("telegram: download: HTTP %d", resp.StatusCode)
+	}
+	return &cancelOnClose{ReadCloser: resp.Body, cancel: dcancel}, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // admit runs a message through the access guard: the sender's id and @username

@@ -41,6 +41,8 @@ type Client interface {
 	// SendChatPresence shows (composing) or clears (paused) the typing indicator.
 	SendChatPresence(ctx context.Context, to types.JID, state types.ChatPresence) error
 	Upload(ctx context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
+	// Download fetches and decrypts a received message's media.
+	Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error)
 	BuildPollCreation(question string, options []string, maxSelections int) *waE2E.Message
 	// Logout unlinks the device on WhatsApp's side and deletes the local credentials.
 	Logout(ctx context.Context) error
@@ -127,6 +129,9 @@ func (r *realClient) SendMessage(ctx context.Context, to types.JID, msg *waE2E.M
 }
 func (r *realClient) Upload(ctx context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
 	return r.cli.Upload(ctx, data, kind)
+}
+func (r *realClient) Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error) {
+	return r.cli.Download(ctx, msg)
 }
 func (r *realClient) BuildPollCreation(q string, opts []string, max int) *waE2E.Message {
 	return r.cli.BuildPollCreation(q, opts, max)

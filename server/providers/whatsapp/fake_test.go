@@ -55,6 +55,9 @@ type fakeClient struct {
 	qr        chan whatsmeow.QRChannelItem
 	connects  int
 	loggedOut bool
+	// media answers Download by the message's direct path.
+	media     map[string][]byte
+	downloads int
 }
 
 func (c *fakeClient) Linked() bool { c.mu.Lock(); defer c.mu.Unlock(); return !c.own.IsEmpty() }
@@ -154,6 +157,16 @@ func (c *fakeClient) Upload(_ context.Context, data []byte, _ whatsmeow.MediaTyp
 	c.uploads++
 	c.mu.Unlock()
 	return whatsmeow.UploadResponse{URL: "https://mmg.invalid/x", DirectPath: "/x", MediaKey: []byte("k"), FileLength: uint64(len(data))}, nil
+}
+func (c *fakeClient) Download(_ context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.downloads++
+	b, ok := c.media[msg.GetDirectPath()]
+	if !ok {
+		return nil, errors.New("fake: media not found")
+	}
+	return b, nil
 }
 func (c *fakeClient) BuildPollCreation(q string, opts []string, max int) *waE2E.Message {
 	sel := uint32(max)

@@ -7,9 +7,11 @@
 package whatsapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -27,6 +29,7 @@ import (
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 )
@@ -72,8 +75,14 @@ type Config struct {
 	// Store overrides the device store (tests); nil opens SessionPath(StateDir).
 	Store     Store
 	AllowFrom []string
-	// MediaMaxMB limits media downloaded for sends (DefaultMediaMaxMB when 0).
+	// MediaMaxMB limits media downloaded for sends and received media
+	// (channels.whatsapp.mediaMaxMb; DefaultMediaMaxMB when 0).
 	MediaMaxMB int
+	// MediaStore keeps received photos, voice notes and documents (nil: media is not
+	// downloaded; the agent gets the caption or a placeholder).
+	MediaStore *media.Store
+	// Transcriber transcribes voice notes (nil: off; the agent gets a placeholder).
+	Transcriber *media.Transcriber
 	// HTTPClient downloads media (MediaClient with a 60 s timeout when nil).
 	HTTPClient *http.Client
 	Inbound    providers.Inbound
@@ -141,7 +150,11 @@ func New(cfg Config) *Provider {
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
-	p := &Provider{cfg: cfg, log: log, state: StateStopped, store: cfg.Store}
+	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
+	// Admitted messages pass the media stage, which downloads what they carry.
+	cfg.Inbound = &providers.MediaStage{Channel: providers.WhatsApp, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
+		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
+	p.cfg = cfg
 	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
 	if cfg.Access != nil {
 		ac := *cfg.Access
@@ -322,6 +335,10 @@ func (p *Provider) onMessage(e *events.Message) {
 		return // our own messages in groups
 	}
 	text := messageText(e.Message)
+	in := p.inboundMedia(e.Message)
+	if text == "" && in != nil {
+		text = providers.MediaPlaceholder(in.Kind)
+	}
 	if text == "" {
 		return
 	}
@@ -354,6 +371,7 @@ func (p *Provider) onMessage(e *events.Message) {
 		Text:       text,
 		Group:      e.Info.IsGroup,
 		Time:       e.Info.Timestamp,
+		Media:      in,
 	}
 	if p.guard != nil {
 		p.admit(e, m, own, sender)
@@ -411,6 +429,56 @@ func contextInfo(m *waE2E.Message) *waE2E.ContextInfo {
 		return m.GetDocumentMessage().GetContextInfo()
 	}
 	return nil
+}
+
+// inboundMedia describes a message's file (image, voice note or audio, video,
+// document, sticker); nil when it has none. The media stage downloads it through the
+// client (whatsmeow decrypts it) once the message is admitted.
+func (p *Provider) inboundMedia(m *waE2E.Message) *providers.InboundMedia {
+	var (
+		d        whatsmeow.DownloadableMessage
+		kind, ct string
+		name     string
+		size     uint64
+	)
+	switch {
+	case m.GetImageMessage() != nil:
+		x := m.GetImageMessage()
+		d, kind, ct, size = x, "photo", x.GetMimetype(), x.GetFileLength()
+	case m.GetAudioMessage() != nil:
+		x := m.GetAudioMessage()
+		d, kind, ct, size = x, "audio", x.GetMimetype(), x.GetFileLength()
+		if x.GetPTT() {
+			kind = "voice"
+		}
+	case m.GetVideoMessage() != nil:
+		x := m.GetVideoMessage()
+		d, kind, ct, size = x, "video", x.GetMimetype(), x.GetFileLength()
+	case m.GetDocumentMessage() != nil:
+		x := m.GetDocumentMessage()
+		d, kind, ct, name, size = x, "document", x.GetMimetype(), x.GetFileName(), x.GetFileLength()
+	case m.GetStickerMessage() != nil:
+		x := m.GetStickerMessage()
+		d, kind, ct, size = x, "sticker", x.GetMimetype(), x.GetFileLength()
+	default:
+		return nil
+	}
+	return &providers.InboundMedia{Kind: kind, ContentType: ct, FileName: name, Size: int64(min(size, 1<<62)),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			p.mu.Lock()
+			c := p.client
+			p.mu.Unlock()
+			if c == nil {
+				return nil, errors.New("whatsapp: not connected")
+			}
+			ctx, cancel := context.WithTimeout(ctx, DefaultSendTimeout)
+			defer cancel()
+			b, err := c.Download(ctx, d)
+			if err != nil {
+				return nil, fmt.Errorf("whatsapp: download media: %w", err)
+			}
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}}
 }
 
 func messageText(m *waE2E.Message) string {

@@ -11,6 +11,7 @@ export class DebugView extends View {
   private events: { at: number; ev: EventFrame }[] = [];
   private filter = "";
   private showTicks = false;
+  private took = "";
 
   onEvent(ev: EventFrame): void {
     if (ev.event === "tick" && !this.showTicks) return;
@@ -34,14 +35,17 @@ export class DebugView extends View {
       this.requestUpdate();
       return;
     }
+    const t0 = performance.now();
     try {
       const r = await this.gw.request(method, params);
       this.resultOk = true;
       this.result = JSON.stringify(r, null, 2);
+      this.took = `${method}: ok in ${Math.round(performance.now() - t0)} ms`;
     } catch (err) {
       const ge = err as any;
       this.resultOk = false;
       this.result = JSON.stringify({ code: ge.code, message: ge.message, details: ge.details }, null, 2);
+      this.took = `${method}: failed in ${Math.round(performance.now() - t0)} ms`;
     }
     this.requestUpdate();
   }
@@ -54,9 +58,13 @@ export class DebugView extends View {
         <form id="debug-form" @submit=${this.invoke}>
           <label>Method <input id="debug-method" list="debug-methods" value="health" autocomplete="off" spellcheck="false"></label>
           <datalist id="debug-methods">${methods.map((m) => html`<option value=${m}></option>`)}</datalist>
-          <label>Params (JSON) <textarea id="debug-params" class="mono" rows="4" spellcheck="false">{}</textarea></label>
+          <label>Params (JSON; Ctrl+Enter calls) <textarea id="debug-params" class="mono" rows="4" spellcheck="false"
+            @keydown=${(e: KeyboardEvent) => {
+              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void this.invoke(e);
+            }}>{}</textarea></label>
           <button id="debug-call" type="submit" class="primary">Call</button>
         </form>
+        <p id="debug-took" class="sub" role="status">${this.took}</p>
         <pre id="debug-result" class="logs mono ${this.resultOk ? "" : "error"}" tabindex="0" aria-live="polite">${this.result}</pre>
       </section>
       <section id="debug-events-card" class="card" aria-labelledby="debug-events-title">

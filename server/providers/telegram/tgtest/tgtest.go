@@ -8,7 +8,9 @@
 //
 // Methods: getMe, sendMessage, sendPhoto, sendDocument, editMessageText (a streamed
 // reply; see Edits), sendChatAction (typing; see Actions), getUpdates (long polling: waits
-// up to the request's timeout for a pushed update), deleteWebhook. A request with a
+// up to the request's timeout for a pushed update), deleteWebhook, getFile (for files
+// added with AddFile or the Push* media helpers) and the file download path
+// /file/bot<token>/<file_path>. A request with a
 // token other than the server's gets 401 Unauthorized; a send to a chat that was never
 // added (AddChat, PushUpdate) gets 400 "Bad Request: chat not found".
 package tgtest
@@ -85,6 +87,8 @@ type Server struct {
 	edits    []Edit
 	actions  []Action
 	calls    map[string]int
+	files    map[string]*file // by file_id
+	nextFile int64
 	wake     chan struct{} // closed and replaced when updates or sends change
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -101,7 +105,7 @@ func New(t testing.TB, token string) *Server {
 	if !ok || err != nil {
 		t.Fatalf("tgtest: token %q is not <digits>:<secret>", token)
 	}
-	s := &Server{t: t, token: token, botID: botID, chats: map[string]bool{}, calls: map[string]int{},
+	s := &Server{t: t, token: token, botID: botID, chats: map[string]bool{}, calls: map[string]int{}, files: map[string]*file{},
 		nextUpd: 1, nextMsg: 1, wake: make(chan struct{}), quit: make(chan struct{}), down: make(chan struct{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.addr = s.srv.Listener.Addr().String()
@@ -174,6 +178,11 @@ func (s *Server) PushUpdate(chatID, fromID int64, text string) int64 {
 
 // PushMessage queues a text message from a user with a username.
 func (s *Server) PushMessage(chatID int64, from User, text string) int64 {
+	return s.push(chatID, from, text, nil)
+}
+
+// push queues a message with extra fields (media) merged into it.
+func (s *Server) push(chatID int64, from User, text string, extra map[string]any) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chats[strconv.FormatInt(chatID, 10)] = true
@@ -185,16 +194,19 @@ func (s *Server) PushMessage(chatID int64, from User, text string) int64 {
 	if chatID < 0 {
 		chatType = "group"
 	}
-	u := map[string]any{
-		"update_id": id,
-		"message": map[string]any{
-			"message_id": msgID,
-			"date":       time.Now().Unix(),
-			"chat":       map[string]any{"id": chatID, "type": chatType},
-			"from":       map[string]any{"id": from.ID, "is_bot": false, "first_name": from.FirstName, "username": from.Username},
-			"text":       text,
-		},
+	msg := map[string]any{
+		"message_id": msgID,
+		"date":       time.Now().Unix(),
+		"chat":       map[string]any{"id": chatID, "type": chatType},
+		"from":       map[string]any{"id": from.ID, "is_bot": false, "first_name": from.FirstName, "username": from.Username},
 	}
+	if text != "" {
+		msg["text"] = text
+	}
+	for k, v := range extra {
+		msg[k] = v
+	}
+	u := map[string]any{"update_id": id, "message": msg}
 	b, _ := json.Marshal(u)
 	s.updates = append(s.updates, b)
 	s.notifyLocked()
@@ -253,6 +265,10 @@ type apiError struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
+		s.download(w, rest)
+		return
+	}
 	// /bot<token>/<method>
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	if !ok {
@@ -293,6 +309,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res, aerr = s.edit(params)
 	case "sendChatAction":
 		res, aerr = s.chatAction(params)
+	case "getFile":
+		res, aerr = s.getFile(params)
 	default:
 		aerr = &apiError{404, "Not Found: method not found"}
 	}
@@ -536,4 +554,112 @@ func writeErr(w http.ResponseWriter, e apiError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.code)
 	_, _ = w.Write(b)
+}
+
+// MaxDownloadBytes is the Bot API's getFile limit: larger files answer 400 "Bad
+// Request: file is too big".
+const MaxDownloadBytes = 20 << 20
+
+type file struct {
+	id, unique, path string
+	data             []byte
+	size             int // the size getFile and the message declare (len(data) unless set)
+}
+
+// AddFile stores data for getFile and download under a new file id and returns it.
+// declaredSize, when positive, is the size the API reports instead of len(data) (a
+// client must still enforce its cap while downloading).
+func (s *Server) AddFile(data []byte, name string, declaredSize int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextFile++
+	n := s.nextFile
+	f := &file{id: fmt.Sprintf("file-%d", n), unique: fmt.Sprintf("u%d", n), path: fmt.Sprintf("files/%d/%s", n, name), data: data, size: len(data)}
+	if declaredSize > 0 {
+		f.size = declaredSize
+	}
+	s.files[f.id] = f
+	return f.id
+}
+
+func (s *Server) fileMeta(id string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[id]
+	return map[string]any{"file_id": f.id, "file_unique_id": f.unique, "file_size": f.size}
+}
+
+// PushPhoto queues a photo message: Telegram sends several sizes; this sends a
+// thumbnail (thumb, may be nil) and the full photo, largest last.
+func (s *Server) PushPhoto(chatID int64, from User, caption string, thumb, photo []byte) int64 {
+	var sizes []map[string]any
+	if thumb != nil {
+		m := s.fileMeta(s.AddFile(thumb, "thumb.jpg", 0))
+		m["width"], m["height"] = 90, 90
+		sizes = append(sizes, m)
+	}
+	m := s.fileMeta(s.AddFile(photo, "photo.jpg", 0))
+	m["width"], m["height"] = 1280, 960
+	sizes = append(sizes, m)
+	extra := map[string]any{"photo": sizes}
+	if caption != "" {
+		extra["caption"] = caption
+	}
+	return s.push(chatID, from, "", extra)
+}
+
+// PushVoice queues a voice note (audio/ogg).
+func (s *Server) PushVoice(chatID int64, from User, data []byte) int64 {
+	m := s.fileMeta(s.AddFile(data, "voice.oga", 0))
+	m["duration"], m["mime_type"] = 3, "audio/ogg"
+	return s.push(chatID, from, "", map[string]any{"voice": m})
+}
+
+// PushDocument queues a document; declaredSize as in AddFile.
+func (s *Server) PushDocument(chatID int64, from User, caption, fileName, mimeType string, data []byte, declaredSize int) int64 {
+	m := s.fileMeta(s.AddFile(data, fileName, declaredSize))
+	m["file_name"], m["mime_type"] = fileName, mimeType
+	extra := map[string]any{"document": m}
+	if caption != "" {
+		extra["caption"] = caption
+	}
+	return s.push(chatID, from, "", extra)
+}
+
+func (s *Server) getFile(p map[string]string) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[p["file_id"]]
+	if f == nil {
+		return nil, &apiError{400, "Bad Request: invalid file_id"}
+	}
+	if f.size > MaxDownloadBytes {
+		return nil, &apiError{400, "Bad Request: file is too big"}
+	}
+	return map[string]any{"file_id": f.id, "file_unique_id": f.unique, "file_size": f.size, "file_path": f.path}, nil
+}
+
+// download serves /file/bot<token>/<file_path>.
+func (s *Server) download(w http.ResponseWriter, rest string) {
+	token, path, ok := strings.Cut(rest, "/")
+	s.mu.Lock()
+	s.calls["download"]++
+	var data []byte
+	found := false
+	for _, f := range s.files {
+		if f.path == path {
+			data, found = f.data, true
+			break
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok || token != s.token:
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	case !found:
+		http.NotFound(w, nil)
+	default:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(data)
+	}
 }

@@ -1,0 +1,250 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/clawgate/gateway/server/media"
+)
+
+// Image is an inbound picture handed to the agent as an image part.
+type Image struct {
+	MimeType string
+	Data     string // base64
+}
+
+// InboundMedia is a received message's media before it is downloaded: the provider
+// describes it, and the MediaStage fetches it only once the message has been admitted
+// (nothing is downloaded for a sender the access rules refuse).
+type InboundMedia struct {
+	// Kind is what the network calls it: photo, voice, audio, video, document,
+	// sticker, animation; it picks the placeholder when the content cannot be sniffed.
+	Kind        string
+	ContentType string // declared, may be empty or wrong
+	FileName    string
+	// Size is the declared size (0 when unknown): above the cap, the file is refused
+	// without being downloaded.
+	Size int64
+	// Open downloads the file. The stage closes the reader.
+	Open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Limits of what inbound media puts into the agent's prompt.
+const (
+	// MaxInlineDocumentBytes: a text document (text/*, JSON) up to this size is put
+	// into the prompt whole; larger ones, and other documents, become a note naming the
+	// stored file.
+	MaxInlineDocumentBytes = 64 << 10
+	// NoTranscription is the body of a voice note when no transcription endpoint is
+	// configured (tools.media.audio).
+	NoTranscription = "[voice note: transcription not configured]"
+	// TranscriptionFailed is the body when the endpoint failed.
+	TranscriptionFailed = "[voice note: transcription failed]"
+)
+
+// MediaStage downloads, stores and converts the media of admitted messages before they
+// go on to Next: pictures become Images, voice notes and audio their transcript (or a
+// placeholder when transcription is off), documents a note or their text. A file over
+// its cap (the channel's mediaMaxMb, lowered by the per-kind caps of package media) is
+// refused with a reply to the chat and a log line, and nothing of the message reaches
+// Next.
+type MediaStage struct {
+	Channel string
+	// Store keeps the files under <state>/media/inbound; nil: media is not downloaded
+	// and the message goes on with its placeholder text only.
+	Store *media.Store
+	// Transcriber turns audio into text; nil: transcription off.
+	Transcriber *media.Transcriber
+	// MaxMB is the channel's mediaMaxMb (0: only the per-kind caps).
+	MaxMB int
+	// Reply tells the chat its file was refused (nil: log only).
+	Reply func(ctx context.Context, chatID, text string) error
+	Next  Inbound
+	Log   *slog.Logger
+}
+
+// Inbound implements Inbound.
+func (s *MediaStage) Inbound(ctx context.Context, m Message) {
+	if m.Media == nil || s.Store == nil {
+		m.Media = nil
+		if s.Next != nil {
+			s.Next.Inbound(ctx, m)
+		}
+		return
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	in := m.Media
+	m.Media = nil
+	placeholder := MediaPlaceholder(in.Kind)
+	saved, err := s.fetch(ctx, in)
+	if errors.Is(err, media.ErrTooLarge) {
+		log.Warn("inbound media refused: too large", "channel", s.Channel, "from", m.From, "chat", m.ChatID, "kind", in.Kind, "size", in.Size, "err", err)
+		if s.Reply != nil {
+			if rerr := s.Reply(ctx, m.ChatID, TooLargeReply(in.Kind, s.limit(in))); rerr != nil {
+				log.Warn("inbound media: refusal reply failed", "channel", s.Channel, "chat", m.ChatID, "err", rerr)
+			}
+		}
+		return
+	}
+	if err != nil {
+		// A failed download loses the file, not the message: the caption (or the
+		// placeholder) still reaches the agent, with a note.
+		log.Warn("inbound media download failed", "channel", s.Channel, "from", m.From, "kind", in.Kind, "err", err)
+		m.Text = replaceBody(m.Text, placeholder, placeholder+" [download failed]")
+		if s.Next != nil {
+			s.Next.Inbound(ctx, m)
+		}
+		return
+	}
+	body := s.convert(ctx, &m, saved, placeholder, log)
+	m.Text = replaceBody(m.Text, placeholder, body)
+	log.Info("inbound media", "channel", s.Channel, "from", m.From, "type", saved.ContentType, "bytes", saved.Size, "images", len(m.Images))
+	if s.Next != nil {
+		s.Next.Inbound(ctx, m)
+	}
+}
+
+// limit is the cap for the declared kind (before sniffing).
+func (s *MediaStage) limit(in *InboundMedia) int64 {
+	return media.MaxBytesFor(declaredKind(in), s.MaxMB)
+}
+
+func declaredKind(in *InboundMedia) media.Kind {
+	switch in.Kind {
+	case "photo", "sticker", "image":
+		return media.Image
+	case "voice", "audio":
+		return media.Audio
+	case "video", "animation", "video_note":
+		return media.Video
+	}
+	if k := media.KindOf(in.ContentType); k != media.Unknown {
+		return k
+	}
+	return media.Document
+}
+
+func (s *MediaStage) fetch(ctx context.Context, in *InboundMedia) (media.Saved, error) {
+	if lim := s.limit(in); in.Size > lim {
+		return media.Saved{}, fmt.Errorf("%w: %d bytes declared, limit %d", media.ErrTooLarge, in.Size, lim)
+	}
+	if in.Open == nil {
+		return media.Saved{}, errors.New("media: no download")
+	}
+	rc, err := in.Open(ctx)
+	if err != nil {
+		return media.Saved{}, err
+	}
+	defer rc.Close()
+	return s.Store.Save(rc, media.Hint{ContentType: in.ContentType, FileName: in.FileName, MediaMaxMB: s.MaxMB})
+}
+
+// convert turns a stored file into the message's images and body text.
+func (s *MediaStage) convert(ctx context.Context, m *Message, saved media.Saved, placeholder string, log *slog.Logger) string {
+	switch saved.Kind {
+	case media.Image:
+		part, err := media.ImagePart(saved)
+		if err != nil {
+			log.Info("inbound image not passed to the model", "type", saved.ContentType, "err", err)
+			return placeholder + " " + fileNote(saved)
+		}
+		m.Images = append(m.Images, Image{MimeType: part.MimeType, Data: part.Data})
+		return placeholder
+	case media.Audio:
+		if !s.Transcriber.Enabled() {
+			return NoTranscription
+		}
+		text, err := s.Transcriber.Transcribe(ctx, saved)
+		if err != nil {
+			log.Warn("inbound audio: transcription failed", "channel", s.Channel, "err", err)
+			return TranscriptionFailed
+		}
+		return media.TranscriptBody("", text)
+	case media.Document:
+		if t, ok := inlineText(saved); ok {
+			return fmt.Sprintf("[document %s (%s, %d bytes)]\n%s", displayName(saved), saved.ContentType, saved.Size, t)
+		}
+	}
+	return placeholder + " " + fileNote(saved)
+}
+
+func displayName(saved media.Saved) string {
+	if saved.FileName != "" && saved.FileName != "." {
+		return saved.FileName
+	}
+	return "file"
+}
+
+// fileNote names a stored file for the agent (its tools can read it).
+func fileNote(saved media.Saved) string {
+	return fmt.Sprintf("[%s %s, %d bytes, saved at %s]", displayName(saved), saved.ContentType, saved.Size, saved.Path)
+}
+
+// inlineText reads a small textual document.
+func inlineText(saved media.Saved) (string, bool) {
+	ct := strings.ToLower(saved.ContentType)
+	if !strings.HasPrefix(ct, "text/") && ct != "application/json" || saved.Size > MaxInlineDocumentBytes {
+		return "", false
+	}
+	b, err := os.ReadFile(saved.Path)
+	if err != nil || !utf8.Valid(b) {
+		return "", false
+	}
+	return string(b), true
+}
+
+// MediaPlaceholder is the body of a media message without a caption (the original's
+// "<media:image>" tokens), by the network's kind.
+func MediaPlaceholder(kind string) string {
+	switch kind {
+	case "photo", "sticker", "image":
+		return media.Placeholder(media.Image)
+	case "voice", "audio":
+		return media.Placeholder(media.Audio)
+	case "video", "animation", "video_note":
+		return media.Placeholder(media.Video)
+	}
+	return media.Placeholder(media.Document)
+}
+
+// TooLargeReply is what a chat is told when its file is over the cap.
+func TooLargeReply(kind string, limit int64) string {
+	return fmt.Sprintf("⚠️ That %s is too large for me (limit %.0f MB); it was not read.", kindWord(kind), float64(limit)/float64(media.MB))
+}
+
+func kindWord(kind string) string {
+	switch kind {
+	case "photo", "image", "sticker":
+		return "image"
+	case "voice":
+		return "voice note"
+	case "video_note":
+		return "video message"
+	case "":
+		return "file"
+	}
+	return kind
+}
+
+// replaceBody puts body where the placeholder stands in text (a caption-less media
+// message, possibly after group history context); with a caption, body goes before it
+// unless body is the placeholder itself.
+func replaceBody(text, placeholder, body string) string {
+	if body == placeholder {
+		return text
+	}
+	if i := strings.LastIndex(text, placeholder); i >= 0 {
+		return text[:i] + body + text[i+len(placeholder):]
+	}
+	// A captioned file: the caption first, then what the file held.
+	return strings.TrimSpace(text) + "\n" + body
+}

@@ -1,0 +1,120 @@
+package providers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clawgate/gateway/server/media"
+)
+
+type collect struct {
+	mu  sync.Mutex
+	got []Message
+}
+
+func (c *collect) Inbound(_ context.Context, m Message) {
+	c.mu.Lock()
+	c.got = append(c.got, m)
+	c.mu.Unlock()
+}
+
+func opener(b []byte, err error) func(context.Context) (io.ReadCloser, error) {
+	return func(context.Context) (io.ReadCloser, error) {
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+}
+
+// TestMediaStage covers the conversions and failures of received media one by one:
+// what text the agent gets, whether images are attached, whether the chat is told.
+func TestMediaStage(t *testing.T) {
+	transcripts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("fail") != "" || strings.Contains(r.Header.Get("Authorization"), "bad") {
+			http.Error(w, `{"error":{"message":"boom"}}`, http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"text": "hello there"})
+	}))
+	defer transcripts.Close()
+	ok := media.NewTranscriber(media.TranscribeConfig{BaseURL: transcripts.URL + "/v1", APIKey: "good"})
+	bad := media.NewTranscriber(media.TranscribeConfig{BaseURL: transcripts.URL + "/v1", APIKey: "bad"})
+	voice := append([]byte("OggS\x00\x02"), bytes.Repeat([]byte{1}, 50)...)
+	pdf := []byte("%PDF-1.4\n%binary\n")
+	for _, tc := range []struct {
+		name      string
+		noStore   bool
+		tr        *media.Transcriber
+		text      string
+		in        InboundMedia
+		wantText  []string // substrings; nil = no delivery
+		wantReply bool
+		images    int
+	}{
+		{name: "text document inline", text: "<media:document>", in: InboundMedia{Kind: "document", FileName: "notes.txt", ContentType: "text/plain", Open: opener([]byte("buy milk"), nil)},
+			wantText: []string{"[document notes.txt (text/plain", "buy milk"}},
+		{name: "binary document note", text: "see attached", in: InboundMedia{Kind: "document", FileName: "a.pdf", Open: opener(pdf, nil)},
+			wantText: []string{"see attached\n<media:document> [a.pdf application/pdf, 17 bytes, saved at "}},
+		{name: "download failure keeps the message", text: "<media:image>", in: InboundMedia{Kind: "photo", Open: opener(nil, errors.New("network down"))},
+			wantText: []string{"<media:image> [download failed]"}},
+		{name: "no store: placeholder only", noStore: true, text: "<media:image>", in: InboundMedia{Kind: "photo", Open: opener([]byte("x"), nil)},
+			wantText: []string{"<media:image>"}},
+		{name: "voice transcribed after group history", tr: ok, text: "[Chat messages since your last reply - for context]\nBob: hi\n\n[Current message]\n<media:audio>",
+			in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"Bob: hi", "[Current message]\n[Audio]\nTranscript:\nhello there"}},
+		{name: "voice without transcription", text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{NoTranscription}},
+		{name: "transcription failure", tr: bad, text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{TranscriptionFailed}},
+		{name: "declared too large", text: "<media:video>", in: InboundMedia{Kind: "video", Size: 3 * media.MB, Open: opener(nil, errors.New("must not download"))}, wantReply: true},
+		{name: "too large on the wire", text: "<media:document>", in: InboundMedia{Kind: "document", Size: 10, Open: opener(append(pdf, bytes.Repeat([]byte{0}, 2*media.MB)...), nil)}, wantReply: true},
+		{name: "image part", text: "caption", in: InboundMedia{Kind: "photo", Open: opener(append([]byte("\x89PNG\r\n\x1a\n"), 1, 2, 3), nil)}, wantText: []string{"caption"}, images: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next := &collect{}
+			var replies []string
+			s := &MediaStage{Channel: "test", Transcriber: tc.tr, MaxMB: 1, Next: next,
+				Reply: func(_ context.Context, chat, text string) error {
+					replies = append(replies, chat+": "+text)
+					return nil
+				}}
+			if !tc.noStore {
+				st, err := media.New(media.Options{Dir: t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Store = st
+			}
+			in := tc.in
+			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: &in})
+			if tc.wantReply != (len(replies) == 1) || (tc.wantReply && !strings.Contains(replies[0], "c1: ⚠️")) {
+				t.Fatalf("replies: %q", replies)
+			}
+			if tc.wantText == nil {
+				if len(next.got) != 0 {
+					t.Fatalf("delivered: %+v", next.got)
+				}
+				return
+			}
+			if len(next.got) != 1 {
+				t.Fatalf("delivered %d", len(next.got))
+			}
+			m := next.got[0]
+			for _, w := range tc.wantText {
+				if !strings.Contains(m.Text, w) {
+					t.Fatalf("text %q lacks %q", m.Text, w)
+				}
+			}
+			if len(m.Images) != tc.images || m.Media != nil {
+				t.Fatalf("images %d, media %v", len(m.Images), m.Media)
+			}
+		})
+	}
+}
