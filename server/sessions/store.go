@@ -75,7 +75,7 @@ type Options struct {
 	// further writers wait for room or for their context.
 	WriteQueue int
 	Now        func() time.Time
-	Logger      *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Store is the session store. Safe for concurrent use.

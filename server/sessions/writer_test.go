@@ -139,10 +139,16 @@ func TestGroupCommit(t *testing.T) {
 			})
 		})
 		waitQueued(t, s, 3)
-		do("cancelled", func() error { _, _, err := s.Append(cctx, "agent:main:c", Message{Role: "user", Text: "x"}); return err })
+		do("cancelled", func() error {
+			_, _, err := s.Append(cctx, "agent:main:c", Message{Role: "user", Text: "x"})
+			return err
+		})
 		waitQueued(t, s, 4)
 		cancel()
-		do("step", func() error { _, _, err := s.AppendStep(ctx, "agent:main:b", Message{Role: "toolResult", Text: "2"}); return err })
+		do("step", func() error {
+			_, _, err := s.AppendStep(ctx, "agent:main:b", Message{Role: "toolResult", Text: "2"})
+			return err
+		})
 		waitQueued(t, s, 5)
 		before := s.WriterStats()
 		release()
