@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,7 +118,8 @@ func pct(ds []time.Duration, p int) float64 {
 const benchInFlight = 16
 
 // BenchmarkAgentTurnConcurrent is BenchmarkAgentTurn with benchInFlight turns in
-// flight on one WebSocket client: the gateway's throughput when sessions overlap, where
+// flight on one WebSocket client and agents.defaults.maxConcurrent set to match: the
+// gateway's throughput when sessions overlap, where
 // the session store's group commit shares one disk sync among the turns' transcript
 // commits. Run short: go test ./server/daemon -run '^$' -bench AgentTurnConcurrent -benchtime 1000x -cpu 1
 func BenchmarkAgentTurnConcurrent(b *testing.B) {
@@ -136,7 +138,9 @@ func BenchmarkAgentTurnConcurrent(b *testing.B) {
 				}
 				return fakeStep{text: "ok done"}
 			})
-			r := startHome(b, home, agentConfig(ws, model, nil), nil)
+			// Runs execute concurrently across sessions (agents.defaults.maxConcurrent).
+			cfg := strings.Replace(agentConfig(ws, model, nil), "model: {primary:", fmt.Sprintf("maxConcurrent: %d, model: {primary:", benchInFlight), 1)
+			r := startHome(b, home, cfg, nil)
 			c := r.client(b)
 			var mu sync.Mutex
 			waiting := map[string]chan string{}
