@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/auth"
@@ -38,7 +40,12 @@ func (f *fakeSets) ToolSet(_ context.Context, _, key, _, _ string) (*tools.Set, 
 			r.IsError = true
 			return r, nil
 		}}
-	set, err := tools.NewSet(echo, fail)
+	wait := &tools.Tool{Name: "wait", Parameters: json.RawMessage(`{"type":"object"}`),
+		Execute: func(ctx context.Context, _ tools.Call) (tools.Result, error) {
+			<-ctx.Done()
+			return tools.Result{}, fmt.Errorf("wait: %w", context.Cause(ctx))
+		}}
+	set, err := tools.NewSet(echo, fail, wait)
 	return set, func() {}, err
 }
 
@@ -59,11 +66,12 @@ func TestHandler(t *testing.T) {
 		{"wrong method", "GET", "t1", ``, false, 405, `Method Not Allowed`, ""},
 		{"empty body", "POST", "t1", ``, false, 400, `requires body.tool`, ""},
 		{"too large", "POST", "t1", `{"tool":"echo","args":{"x":"` + strings.Repeat("a", 300) + `"}}`, false, 413, `payload too large`, ""},
+		{"bounded by Timeout", "POST", "t1", `{"tool":"wait"}`, false, 400, `deadline exceeded`, ""},
 		{"no runtime tools", "POST", "t1", `{"tool":"echo"}`, true, 503, `no tools here`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sets := &fakeSets{none: tc.none}
-			h := New(Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "t1"}, Tools: sets, MaxBodyBytes: 256})
+			h := New(Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "t1"}, Tools: sets, MaxBodyBytes: 256, Timeout: 50 * time.Millisecond})
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			req, _ := http.NewRequest(tc.method, srv.URL+Path, strings.NewReader(tc.body))
