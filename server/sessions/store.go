@@ -861,6 +861,8 @@ var ErrLabelInUse = errors.New("sessions: label already in use")
 // gets the current entry and edits it; Label, Model, ThinkingLevel, VerboseLevel,
 // ReasoningLevel and SendPolicy are stored. A label another session has is refused
 // with ErrLabelInUse (labels select sessions in sessions.resolve).
+// f runs on the store's writer goroutine, inside its transaction: it must only edit
+// the entry, never call the store (that would wait for itself).
 func (s *Store) Patch(ctx context.Context, key string, f func(*Session) error) (Session, error) {
 	var ss Session
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
