@@ -57,6 +57,10 @@ type Options struct {
 	// Clock drives the heartbeat and cron timers (clock.Real when nil; tests inject a
 	// fake one).
 	Clock clock.Clock
+	// OnServe, when set, sees each gateway.Server (a new one per in-process restart)
+	// with every group handed over, just before it serves (tests inspect its
+	// method table).
+	OnServe func(*gateway.Server)
 }
 
 // restartExpectedMs is announced to clients before an in-process restart (§8.4).
@@ -324,6 +328,9 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			_ = ln.Close()
 			return err
+		}
+		if o.OnServe != nil {
+			o.OnServe(srv)
 		}
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ln) }()
