@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/server/voicewake"
 )
 
 // nodesService owns the live node registry and the v2 TCP bridge. Both are built
@@ -29,6 +31,15 @@ type nodesService struct {
 
 func buildNodes(ctx context.Context, s *services) (component, error) {
 	c := &nodesService{reg: live.New(live.Options{Logger: s.log})}
+	// A node that connects gets the current wake words at once (the original's
+	// voicewake.changed after hello-ok), so it never listens for stale ones.
+	stateDir, reg, log := s.paths.StateDir, c.reg, s.log
+	c.reg.SetConnectHandler(func(nodeID string) {
+		ev := &protocol.VoicewakeChangedEvent{Triggers: voicewake.Load(stateDir).Triggers}
+		if err := reg.SendEvent(nodeID, ev); err != nil && !errors.Is(err, live.ErrNoEvents) {
+			log.Debug("voicewake snapshot not sent", "node", nodeID, "err", err)
+		}
+	})
 	if s.nodeStore == nil {
 		return c, nil
 	}
