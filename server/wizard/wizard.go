@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"sort"
 	"sync"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 const (
 	// DefaultIdleTimeout cancels a running session nobody has called for this long.
 	DefaultIdleTimeout = 30 * time.Minute
-	// MaxFinished bounds the finished sessions kept for wizard.status.
+	// MaxFinished bounds the ended sessions kept for wizard.status (ended unseen:
+	// expired, or the client went away before the answer).
 	MaxFinished = 16
 )
 
@@ -56,7 +58,6 @@ type Handler[C any] struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
-	finished []string // ids of sessions that ended, oldest first
 }
 
 var _ protocol.WizardHandler[struct{}] = (*Handler[struct{}])(nil)
@@ -87,9 +88,15 @@ func New[C any](o Options) *Handler[C] {
 
 func invalid(msg string) error { return protocol.ErrorCodeInvalidRequest.Errorf("%s", msg) }
 
-// sweepLocked cancels idle running sessions, forgets finished ones past the idle
-// limit, and bounds the finished list.
+// sweepLocked cancels idle running sessions (kept for another idle period so their
+// state can still be read), forgets ended ones idle past the limit, and keeps at most
+// MaxFinished ended ones (the most recently active).
 func (h *Handler[C]) sweepLocked(now time.Time) {
+	type ended struct {
+		id string
+		at time.Time
+	}
+	var done []ended
 	for id, s := range h.sessions {
 		s.mu.Lock()
 		idle := now.Sub(s.lastActive) >= h.o.IdleTimeout
@@ -97,28 +104,23 @@ func (h *Handler[C]) sweepLocked(now time.Time) {
 		s.mu.Unlock()
 		switch {
 		case running && idle:
-			// Kept for another idle period, so the client can still read why it ended.
 			s.cancel(msgExpired)
 			s.mu.Lock()
 			s.lastActive = now
 			s.mu.Unlock()
-			h.finished = append(h.finished, id)
+			done = append(done, ended{id, now})
 		case !running && idle:
-			h.dropLocked(id)
+			delete(h.sessions, id)
+		case !running:
+			s.mu.Lock()
+			done = append(done, ended{id, s.lastActive})
+			s.mu.Unlock()
 		}
 	}
-	for len(h.finished) > MaxFinished {
-		delete(h.sessions, h.finished[0])
-		h.finished = h.finished[1:]
-	}
-}
-
-func (h *Handler[C]) dropLocked(id string) {
-	delete(h.sessions, id)
-	for i, f := range h.finished {
-		if f == id {
-			h.finished = append(h.finished[:i], h.finished[i+1:]...)
-			break
+	if len(done) > MaxFinished {
+		sort.Slice(done, func(i, j int) bool { return done[i].at.Before(done[j].at) })
+		for _, e := range done[:len(done)-MaxFinished] {
+			delete(h.sessions, e.id)
 		}
 	}
 }
@@ -139,25 +141,15 @@ func (h *Handler[C]) get(id string) (*Session, error) {
 	return s, nil
 }
 
-// settle records a session that has ended, or forgets it (purge: its end has been
-// reported to the client).
-func (h *Handler[C]) settle(s *Session, purge bool) {
-	st, _ := s.state()
-	if st == protocol.WizardStatusRunning {
+// settle forgets a session whose end has been reported to the client (done, or a
+// status read after it ended), as the original does.
+func (h *Handler[C]) settle(s *Session, reported bool) {
+	if st, _ := s.state(); st == protocol.WizardStatusRunning || !reported {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if purge {
-		h.dropLocked(s.id)
-		return
-	}
-	for _, f := range h.finished {
-		if f == s.id {
-			return
-		}
-	}
-	h.finished = append(h.finished, s.id)
+	delete(h.sessions, s.id)
 }
 
 func (h *Handler[C]) WizardStart(ctx context.Context, c C, p *protocol.WizardStartParams) (*protocol.WizardStartResult, error) {
@@ -220,7 +212,7 @@ func (h *Handler[C]) WizardCancel(ctx context.Context, c C, p *protocol.WizardCa
 	s.cancel("cancelled")
 	status, errText := s.state()
 	h.mu.Lock()
-	h.dropLocked(s.id)
+	delete(h.sessions, s.id)
 	h.mu.Unlock()
 	return &protocol.WizardCancelResult{Status: status, Error: errText}, nil
 }
