@@ -316,7 +316,7 @@ func local(ctx context.Context, p *Prompter, o FlowOptions, start StartOptions, 
 		case "whatsapp":
 			if err := p.Note(ctx, "WhatsApp", "WhatsApp links by QR code once the gateway runs with this configuration: "+
 				"open Channels → WhatsApp in the app (it calls web.login.start and shows the code), "+
-				"or run `clawdbot channels login`."); err != nil {
+				"or run `clawdbot login`."); err != nil {
 				return "", nil, err
 			}
 			summary = append(summary, "WhatsApp: link by QR code after setup")
