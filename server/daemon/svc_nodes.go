@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/bridge"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/core"
@@ -27,10 +28,11 @@ type nodesService struct {
 	br  *bridge.Server
 	// methods is the bridge's method table for the current server (set on attach).
 	methods atomic.Pointer[protocol.Mux[*bridge.Caller]]
+	s       *services
 }
 
 func buildNodes(ctx context.Context, s *services) (component, error) {
-	c := &nodesService{reg: live.New(live.Options{Logger: s.log})}
+	c := &nodesService{reg: live.New(live.Options{Logger: s.log}), s: s}
 	// A node that connects gets the current wake words at once (the original's
 	// voicewake.changed after hello-ok), so it never listens for stale ones.
 	stateDir, reg, log := s.paths.StateDir, c.reg, s.log
@@ -96,7 +98,14 @@ func buildNodes(ctx context.Context, s *services) (component, error) {
 
 // attach gives the bridge's node req frames the new server's method table.
 func (c *nodesService) attach(srv *gateway.Server, _ *methods) error {
-	c.methods.Store(core.BridgeMethods(srv))
+	m := core.BridgeMethods(srv)
+	if rt := c.s.rt; rt != nil {
+		// The agent's chat and sessions groups, for the apps' chat over the bridge.
+		b := agent.NewBridgeHandlers(rt)
+		m.SetChat(b)
+		m.SetSessions(b)
+	}
+	c.methods.Store(m)
 	return nil
 }
 
