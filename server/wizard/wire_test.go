@@ -23,6 +23,7 @@ import (
 // env is a gateway serving the core groups with a wizard on a fake idle clock.
 type env struct {
 	dir, cfgPath string
+	url          string
 	clk          *clock.Fake
 	op           *gatewaytest.Client
 	wiz          *wizard.Handler[*gateway.Conn]
@@ -50,7 +51,8 @@ func newEnv(t *testing.T, initialConfig string) *env {
 	})
 	s.Mux().SetWizard(e.wiz)
 	t.Cleanup(e.wiz.Close)
-	e.op = gatewaytest.Dial(t, gatewaytest.Start(t, s).URL)
+	e.url = gatewaytest.Start(t, s).URL
+	e.op = gatewaytest.Dial(t, e.url)
 	e.op.Handshake(gatewaytest.V3Connect(nil))
 	return e
 }
@@ -240,6 +242,7 @@ func TestWizardEndings(t *testing.T) {
 	e.fail(t, "wizard.start", map[string]any{}, "UNAVAILABLE", "already running")
 	e.clk.Advance(wizard.DefaultIdleTimeout) // idle since the failed start did not touch it
 	next, _ := e.begin(t, map[string]any{})
+	e.fail(t, "wizard.next", map[string]any{"sessionId": sid, "answer": map[string]any{"stepId": "x", "value": true}}, "INVALID_REQUEST", "wizard not running")
 	if res := e.call(t, "wizard.status", map[string]any{"sessionId": sid}); res["status"] != "cancelled" || res["error"] != "wizard expired (idle)" {
 		t.Fatalf("expired status = %v", res)
 	}
@@ -264,6 +267,24 @@ func TestWizardEndings(t *testing.T) {
 	f := readConfig(t, e.cfgPath)
 	if lookup(f, "/gateway/port") != 18801.0 || lookup(f, "/wizard") != nil {
 		t.Fatalf("config after a stale wizard:\n%s", f.Raw)
+	}
+}
+
+// TestWizardScope: the wizard needs operator.admin, as in the original.
+func TestWizardScope(t *testing.T) {
+	e := newEnv(t, "")
+	for _, scopes := range [][]string{{"operator.read"}, {"operator.write"}} {
+		c := gatewaytest.Dial(t, e.url)
+		c.Handshake(gatewaytest.V3Connect(map[string]any{"scopes": scopes}))
+		for _, m := range []string{"wizard.start", "wizard.status"} {
+			params := map[string]any{"sessionId": "x"}
+			if m == "wizard.start" {
+				params = map[string]any{}
+			}
+			if f := c.Call(m, params); f.OK || f.Error.Message != "missing scope: operator.admin" {
+				t.Fatalf("%s with %v: %s", m, scopes, f.Raw)
+			}
+		}
 	}
 }
 
