@@ -9,9 +9,10 @@ import (
 
 // BridgeHandlers serve the chat and sessions groups to v2 bridge nodes (the iOS and
 // Android apps' chat over the TCP bridge), which the manifest allows chat.send,
-// chat.history, chat.abort and sessions.*. The answers are protocol 2's: chat.send
-// answers when the run has ended. Chat commands in a node's message run as the node's
-// ("node:<id>"), with an operator's rights, as the original's bridge did.
+// chat.history, chat.abort and sessions.*. As in the original's bridge, chat.send is
+// acknowledged at once ({runId, status: "started"}; "in_flight" or the outcome for a
+// repeated idempotencyKey) and the node reads the answer with chat.history. Chat
+// commands in a node's message run as "node:<id>" with an operator's rights.
 type BridgeHandlers struct{ h *Handlers }
 
 // NewBridgeHandlers returns the bridge's chat and sessions groups backed by rt.
@@ -22,15 +23,16 @@ var (
 	_ protocol.SessionsHandler[*bridge.Caller] = (*BridgeHandlers)(nil)
 )
 
-// bridgeProtocol is the protocol every bridge node speaks.
-const bridgeProtocol = 2
-
 func (b *BridgeHandlers) ChatSend(ctx context.Context, c *bridge.Caller, p *protocol.ChatSendParams) (*protocol.ChatSendResult, error) {
-	return b.h.chatSend(ctx, "node:"+c.NodeID(), bridgeProtocol, c.Done(), p)
+	return b.h.chatSend(ctx, "node:"+c.NodeID(), ackAtOnce, c.Done(), p)
 }
 
+// ackAtOnce makes chatSend acknowledge before the run ends (its protocol-3 answer),
+// which is what the original's bridge answered.
+const ackAtOnce = 3
+
 func (b *BridgeHandlers) ChatAbort(ctx context.Context, c *bridge.Caller, p *protocol.ChatAbortParams) (*protocol.ChatAbortResult, error) {
-	return b.h.chatAbort(bridgeProtocol, p)
+	return b.h.chatAbort(3, p) // with runIds, as the original's bridge answered
 }
 
 // The methods below do not depend on the caller.

@@ -74,8 +74,8 @@ func (n *bridgeNode) call(id, method string, params any) bridge.Frame {
 	return f
 }
 
-// TestBridgeChat: a paired bridge node runs chat.send (protocol 2: answered when
-// the run ends), reads the answer with chat.history and lists sessions with
+// TestBridgeChat: a paired bridge node runs chat.send (acknowledged at once, as the
+// original's bridge did), reads the answer with chat.history and lists sessions with
 // sessions.list over the TCP bridge, as the original's bridge allowed; methods
 // outside the bridge allowlist stay forbidden.
 func TestBridgeChat(t *testing.T) {
@@ -100,12 +100,26 @@ func TestBridgeChat(t *testing.T) {
 	n.next(bridge.TypeHelloOk)
 
 	res := n.call("1", "chat.send", map[string]any{"sessionKey": "main", "message": "hello over the bridge", "idempotencyKey": "b-1"})
-	if res.Ok == nil || !*res.Ok || res.PayloadJSON == nil || !strings.Contains(*res.PayloadJSON, `"status":"ok"`) {
+	if res.Ok == nil || !*res.Ok || res.PayloadJSON == nil || !strings.Contains(*res.PayloadJSON, `"runId":"b-1"`) || !strings.Contains(*res.PayloadJSON, `"status":"started"`) {
 		t.Fatalf("chat.send over the bridge: %+v %+v", res, res.Error)
 	}
-	res = n.call("2", "chat.history", map[string]any{"sessionKey": "main"})
-	if res.Ok == nil || !*res.Ok || !strings.Contains(*res.PayloadJSON, "hello over the bridge") || !strings.Contains(*res.PayloadJSON, "bridge answer") {
-		t.Fatalf("chat.history over the bridge: %+v %+v", res, res.Error)
+	// The node reads the answer with chat.history once the run has ended.
+	for i := 0; ; i++ {
+		res = n.call(fmt.Sprintf("h%d", i), "chat.history", map[string]any{"sessionKey": "main"})
+		if res.Ok == nil || !*res.Ok || !strings.Contains(*res.PayloadJSON, "hello over the bridge") {
+			t.Fatalf("chat.history over the bridge: %+v %+v", res, res.Error)
+		}
+		if strings.Contains(*res.PayloadJSON, "bridge answer") {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("no answer in the history: %s", *res.PayloadJSON)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A repeated idempotencyKey gets the run's outcome, not a second run.
+	if res = n.call("dup", "chat.send", map[string]any{"sessionKey": "main", "message": "hello over the bridge", "idempotencyKey": "b-1"}); res.Ok == nil || !*res.Ok || !strings.Contains(*res.PayloadJSON, `"status":"ok"`) {
+		t.Fatalf("repeated chat.send: %+v %+v", res, res.Error)
 	}
 	res = n.call("3", "sessions.list", map[string]any{})
 	if res.Ok == nil || !*res.Ok || !strings.Contains(*res.PayloadJSON, "agent:main:main") {
