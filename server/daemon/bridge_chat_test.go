@@ -76,7 +76,8 @@ func (n *bridgeNode) call(id, method string, params any) bridge.Frame {
 
 // TestBridgeChat: a paired bridge node runs chat.send (acknowledged at once, as the
 // original's bridge did), reads the answer with chat.history and lists sessions with
-// sessions.list over the TCP bridge, as the original's bridge allowed; methods
+// sessions.list and the models with models.list over the TCP bridge, as the
+// original's bridge allowed; methods
 // outside the bridge allowlist stay forbidden.
 func TestBridgeChat(t *testing.T) {
 	home := t.TempDir()
@@ -124,6 +125,10 @@ func TestBridgeChat(t *testing.T) {
 	res = n.call("3", "sessions.list", map[string]any{})
 	if res.Ok == nil || !*res.Ok || !strings.Contains(*res.PayloadJSON, "agent:main:main") {
 		t.Fatalf("sessions.list over the bridge: %+v %+v", res, res.Error)
+	}
+	res = n.call("models", "models.list", map[string]any{})
+	if res.Ok == nil || !*res.Ok || !strings.Contains(*res.PayloadJSON, `"models"`) {
+		t.Fatalf("models.list over the bridge: %+v %+v", res, res.Error)
 	}
 	res = n.call("4", "send", map[string]any{"to": "x", "message": "y", "idempotencyKey": "s"})
 	if res.Ok == nil || *res.Ok || res.Error == nil || res.Error.Code != bridge.CodeForbidden {

@@ -15,6 +15,7 @@ import (
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/server/persona"
 	"github.com/clawgate/gateway/server/voicewake"
 )
 
@@ -104,6 +105,9 @@ func (c *nodesService) attach(srv *gateway.Server, _ *methods) error {
 		b := agent.NewBridgeHandlers(rt)
 		m.SetChat(b)
 		m.SetSessions(b)
+	}
+	if c.s.persona != nil {
+		m.SetAgents(persona.NewHandler[*bridge.Caller](c.s.persona)) // models.list
 	}
 	c.methods.Store(m)
 	return nil
