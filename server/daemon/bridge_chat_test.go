@@ -75,10 +75,9 @@ func (n *bridgeNode) call(id, method string, params any) bridge.Frame {
 }
 
 // TestBridgeChat: a paired bridge node runs chat.send (acknowledged at once, as the
-// original's bridge did), reads the answer with chat.history and lists sessions with
-// sessions.list and the models with models.list over the TCP bridge, as the
-// original's bridge allowed; methods
-// outside the bridge allowlist stay forbidden.
+// original's bridge did), reads the answer with chat.history, lists sessions and
+// models over the TCP bridge, as the original's bridge allowed; methods outside the
+// bridge allowlist stay forbidden.
 func TestBridgeChat(t *testing.T) {
 	home := t.TempDir()
 	ws := filepath.Join(home, "ws")
