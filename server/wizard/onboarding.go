@@ -193,14 +193,16 @@ func Onboarding(o FlowOptions, start StartOptions) Flow {
 		if err != nil {
 			return err
 		}
+		// The config first (a stale hash must leave no trace), then the workspace, as
+		// the original orders them.
 		return p.Commit(func() error {
-			if workspace != "" {
-				if err := o.EnsureWorkspace(workspace); err != nil {
-					return fmt.Errorf("create workspace %s: %w", workspace, err)
-				}
-			}
 			if _, err := o.Config.Patch("wizard", cur.Hash, body); err != nil {
 				return err
+			}
+			if workspace != "" {
+				if err := o.EnsureWorkspace(workspace); err != nil {
+					return fmt.Errorf("config written, but creating the workspace %s failed: %w", workspace, err)
+				}
 			}
 			return nil
 		})
@@ -217,16 +219,14 @@ func local(ctx context.Context, p *Prompter, o FlowOptions, start StartOptions, 
 			initial = DefaultWorkspace
 		}
 		var err error
-		ws, err = p.Text(ctx, TextStep{Message: "Workspace directory", Initial: initial, Validate: func(s string) error {
-			if strings.TrimSpace(s) == "" {
-				return errors.New("wizard: the workspace directory is required")
-			}
-			return nil
-		}})
+		// No answer keeps the suggestion, as in the original.
+		ws, err = p.Text(ctx, TextStep{Message: "Workspace directory", Initial: initial})
 		if err != nil {
 			return "", nil, err
 		}
-		ws = strings.TrimSpace(ws)
+		if ws = strings.TrimSpace(ws); ws == "" {
+			ws = initial
+		}
 	}
 	ws = config.ExpandHome(ws, o.Home)
 	if !filepath.IsAbs(ws) {
@@ -274,9 +274,10 @@ func local(ctx context.Context, p *Prompter, o FlowOptions, start StartOptions, 
 			return "", nil, err
 		}
 		entry["apiKey"] = strings.TrimSpace(key)
+		// No answer keeps the suggested model (a custom endpoint has none to keep).
 		model, err := p.Text(ctx, TextStep{Message: "Default model", Initial: pr.model, Placeholder: "model id", Validate: func(s string) error {
 			s = strings.TrimSpace(s)
-			if s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
+			if s == "" && pr.model == "" || strings.ContainsFunc(s, unicode.IsSpace) {
 				return errors.New("wizard: the model id is required and has no spaces")
 			}
 			return nil
@@ -284,7 +285,10 @@ func local(ctx context.Context, p *Prompter, o FlowOptions, start StartOptions, 
 		if err != nil {
 			return "", nil, err
 		}
-		ref := pr.id + "/" + strings.TrimSpace(model)
+		if model = strings.TrimSpace(model); model == "" {
+			model = pr.model
+		}
+		ref := pr.id + "/" + model
 		defaults["model"] = map[string]any{"primary": ref}
 		patch["models"] = map[string]any{"providers": map[string]any{pr.id: entry}}
 		summary = append(summary, "Model: "+ref+" (API key set)")

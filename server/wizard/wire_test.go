@@ -176,6 +176,7 @@ func TestWizardOnboardingWire(t *testing.T) {
 	e.fail(t, "wizard.next", map[string]any{"sessionId": sid, "answer": map[string]any{"stepId": st["id"], "value": "sk test"}}, "INVALID_REQUEST", "spaces")
 	e.fail(t, "wizard.next", map[string]any{"sessionId": sid, "answer": map[string]any{"stepId": st["id"]}}, "INVALID_REQUEST", "required")
 	st = stepOf(t, e.answer(t, sid, st, "sk-test-123"), "text", "Default model")
+	e.fail(t, "wizard.next", map[string]any{"sessionId": sid, "answer": map[string]any{"stepId": st["id"], "value": ""}}, "INVALID_REQUEST", "model id is required") // no default for a custom endpoint
 	st = stepOf(t, e.answer(t, sid, st, "local-model"), "multiselect", "channels")
 	e.fail(t, "wizard.next", map[string]any{"sessionId": sid, "answer": map[string]any{"stepId": st["id"], "value": "telegram"}}, "INVALID_REQUEST", "array")
 	st = stepOf(t, e.answer(t, sid, st, []string{"whatsapp", "telegram"}), "text", "Telegram bot token")
@@ -254,7 +255,7 @@ func TestWizardEndings(t *testing.T) {
 	// other edit stays.
 	sid, st = e.begin(t, map[string]any{})
 	st = stepOf(t, e.answer(t, sid, st, true), "text", "Workspace")
-	st = stepOf(t, e.answer(t, sid, st, "/tmp/ws-unused"), "select", "Model provider")
+	st = stepOf(t, e.answer(t, sid, st, ""), "select", "Model provider") // "" keeps the suggested workspace
 	st = stepOf(t, e.answer(t, sid, st, "skip"), "multiselect", "channels")
 	st = stepOf(t, e.answer(t, sid, st, []string{}), "confirm", "Write")
 	var got protocol.ConfigGetResult
@@ -267,6 +268,9 @@ func TestWizardEndings(t *testing.T) {
 	f := readConfig(t, e.cfgPath)
 	if lookup(f, "/gateway/port") != 18801.0 || lookup(f, "/wizard") != nil {
 		t.Fatalf("config after a stale wizard:\n%s", f.Raw)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "clawd")); !os.IsNotExist(err) {
+		t.Fatalf("a failed wizard created its workspace: %v", err)
 	}
 }
 
