@@ -1,6 +1,7 @@
 package wizard_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
@@ -308,5 +310,54 @@ func TestWizardRemote(t *testing.T) {
 	if lookup(f, "/gateway/mode") != "remote" || lookup(f, "/gateway/remote/url") != "wss://gw.example:18789" ||
 		lookup(f, "/gateway/remote/token") != "tok-1" || lookup(f, "/wizard/lastRunMode") != "remote" {
 		t.Fatalf("remote config:\n%s", f.Raw)
+	}
+}
+
+// TestWizardGoClient drives the remote flow through the typed Go client
+// (clients/go), as a GatewayClient-style v3 client does: each step is answered from
+// its type, and the result types decode every answer.
+func TestWizardGoClient(t *testing.T) {
+	e := newEnv(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := gatewayclient.Dial(ctx, e.url, gatewayclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	mode := protocol.WizardStartParamsModeRemote
+	start, err := cl.WizardStart(ctx, &protocol.WizardStartParams{Mode: &mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, done := start.Step, start.Done
+	texts := []string{"ws://10.0.0.5:18789", ""}
+	for !done {
+		var v any
+		switch step.Type {
+		case protocol.WizardStepTypeNote:
+		case protocol.WizardStepTypeConfirm:
+			v = true
+		case protocol.WizardStepTypeText:
+			v, texts = texts[0], texts[1:]
+		default:
+			t.Fatalf("unexpected step %+v", step)
+		}
+		a := &protocol.WizardAnswer{StepID: step.ID}
+		if v != nil {
+			a.Value, _ = json.Marshal(v)
+		}
+		res, err := cl.WizardNext(ctx, &protocol.WizardNextParams{SessionID: start.SessionID, Answer: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		step, done = res.Step, res.Done
+		if done && res.GetStatus() != protocol.WizardStatusDone {
+			t.Fatalf("final %+v", res)
+		}
+	}
+	f := readConfig(t, e.cfgPath)
+	if lookup(f, "/gateway/remote/url") != "ws://10.0.0.5:18789" || lookup(f, "/gateway/remote/token") != nil {
+		t.Fatalf("config:\n%s", f.Raw)
 	}
 }
