@@ -159,3 +159,27 @@ func TestClose(t *testing.T) {
 		t.Fatal("Close returned before the flow ended")
 	}
 }
+
+// TestIdleTimeoutOption: Options.IdleTimeout replaces the default.
+func TestIdleTimeoutOption(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	h := New[struct{}](Options{Now: clk.Now, Flow: oneQuestion, IdleTimeout: time.Minute})
+	defer h.Close()
+	ctx := context.Background()
+	first, err := h.WizardStart(ctx, struct{}{}, &protocol.WizardStartParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(59 * time.Second)
+	if _, err := h.WizardStart(ctx, struct{}{}, &protocol.WizardStartParams{}); err == nil || !strings.Contains(err.Error(), msgRunning) {
+		t.Fatalf("second start before the limit: %v", err)
+	}
+	clk.Advance(time.Minute)
+	if _, err := h.WizardStart(ctx, struct{}{}, &protocol.WizardStartParams{}); err != nil {
+		t.Fatalf("start after the limit: %v", err)
+	}
+	st, err := h.WizardStatus(ctx, struct{}{}, &protocol.WizardStatusParams{SessionID: first.SessionID})
+	if err != nil || st.Status != protocol.WizardStatusCancelled || st.GetError() != msgExpired {
+		t.Fatalf("expired session: %+v %v", st, err)
+	}
+}

@@ -7,8 +7,9 @@
 //
 // One wizard runs at a time (the original's rule). A session nobody has called for
 // IdleTimeout is cancelled the next time any wizard method runs, so an abandoned
-// wizard cannot hold the slot forever; finished sessions are kept until their
-// state is read, at most MaxFinished of them.
+// wizard cannot hold the slot forever. A session whose end the client has seen is
+// forgotten at once; one that ended unseen is kept for wizard.status for one more
+// idle period, at most MaxFinished of them.
 package wizard
 
 import (
