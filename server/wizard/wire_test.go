@@ -142,6 +142,9 @@ func lookup(f *config.File, ptr string) any { v, _ := f.Lookup(ptr); return v }
 // token and the wizard's run record — merged into what the file already had.
 func TestWizardOnboardingWire(t *testing.T) {
 	e := newEnv(t, "// mine\n{gateway: {port: 18790}}\n")
+	if err := os.Chmod(e.cfgPath, 0o644); err != nil { // no secrets yet
+		t.Fatal(err)
+	}
 	before, _ := os.ReadFile(e.cfgPath)
 
 	sid, st := e.begin(t, map[string]any{"mode": "local"})
@@ -209,6 +212,9 @@ func TestWizardOnboardingWire(t *testing.T) {
 		if got := lookup(f, ptr); got != want {
 			t.Errorf("%s = %#v, want %#v", ptr, got, want)
 		}
+	}
+	if fi, err := os.Stat(e.cfgPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("config with the key and token is not 0600: %v %v", fi.Mode(), err)
 	}
 	if !strings.HasPrefix(string(f.Raw), "// mine") {
 		t.Errorf("the file's comment was lost:\n%s", f.Raw)
