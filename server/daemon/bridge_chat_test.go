@@ -74,8 +74,10 @@ func (n *bridgeNode) call(id, method string, params any) bridge.Frame {
 	return f
 }
 
-// TestBridgeChat: a paired bridge node runs chat.send (acknowledged at once, as the
-// original's bridge did), reads the answer with chat.history, lists sessions and
+// TestBridgeChat: a paired bridge node gets the wake words right after hello-ok,
+// subscribes to the main session's chat, runs chat.send (acknowledged at once, as
+// the original's bridge did), sees the run's chat events as event frames, reads the
+// answer with chat.history, lists sessions and
 // models over the TCP bridge, as the original's bridge allowed; methods outside the
 // bridge allowlist stay forbidden.
 func TestBridgeChat(t *testing.T) {
@@ -98,10 +100,33 @@ func TestBridgeChat(t *testing.T) {
 	op.MustOK("node.pair.approve", map[string]any{"requestId": req.RequestID}, nil)
 	n.next(bridge.TypePairOk)
 	n.next(bridge.TypeHelloOk)
+	// Right after hello-ok: the wake words, as an event frame.
+	if ev := n.next(bridge.TypeEvent); ev.Event != "voicewake.changed" || ev.PayloadJSON == nil || !strings.Contains(*ev.PayloadJSON, `"clawd"`) {
+		t.Fatalf("first event %+v", ev)
+	}
+	// The node subscribes to the main session's chat (a node → gateway event frame).
+	n.send(map[string]any{"type": "event", "event": "chat.subscribe", "payloadJSON": `{"sessionKey":"main"}`})
 
 	res := n.call("1", "chat.send", map[string]any{"sessionKey": "main", "message": "hello over the bridge", "idempotencyKey": "b-1"})
 	if res.Ok == nil || !*res.Ok || res.PayloadJSON == nil || !strings.Contains(*res.PayloadJSON, `"runId":"b-1"`) || !strings.Contains(*res.PayloadJSON, `"status":"started"`) {
 		t.Fatalf("chat.send over the bridge: %+v %+v", res, res.Error)
+	}
+	// The run's chat stream reaches the node as event frames, ending with the final.
+	for {
+		ev := n.next(bridge.TypeEvent)
+		if ev.Event != "chat" || ev.PayloadJSON == nil {
+			continue
+		}
+		var ce protocol.ChatEvent
+		if err := json.Unmarshal([]byte(*ev.PayloadJSON), &ce); err != nil {
+			t.Fatal(err)
+		}
+		if ce.RunID == "b-1" && ce.State == protocol.ChatEventStateFinal {
+			if !strings.Contains(string(ce.Message), "bridge answer") {
+				t.Fatalf("final chat event %s", *ev.PayloadJSON)
+			}
+			break
+		}
 	}
 	// The node reads the answer with chat.history once the run has ended.
 	for i := 0; ; i++ {
