@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -35,6 +36,8 @@ type agentService struct {
 	// toolsKey is models.providers and tools.* as the runtime runs with them: a change
 	// there rebuilds the model and tool set too.
 	toolsKey string
+	// cur is the config the service last saw (usage.status lists its providers).
+	cur atomic.Pointer[config.File]
 }
 
 // toolsConfigKey identifies models.providers, tools.* and the engine's agents.defaults
@@ -61,6 +64,7 @@ func agentSettings(s *services, f *config.File) (config.Agent, error) {
 }
 
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
+	a.cur.Store(next)
 	cfg, err := agentSettings(a.s, next)
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
@@ -157,7 +161,9 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file)}, nil
+	a := &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file)}
+	a.cur.Store(s.file)
+	return a, nil
 }
 
 // agentModel builds the configured model (see config.ResolveAgent): a model provider
@@ -226,7 +232,7 @@ func (a *agentService) attach(srv *gateway.Server, mux *methods) error {
 	mux.SetAgent(h)
 	mux.SetChat(h)
 	mux.SetSessions(h)
-	mux.SetUsage(h)
+	mux.SetUsage(usageGroup{UsageHandler: h, a: a})
 	srv.AddHealthSource(a.rt.HealthSource)
 	return nil
 }
