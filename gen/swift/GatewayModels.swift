@@ -138,6 +138,13 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Find a session's canonical key by key, transcript id or label (exactly one of them).
     /// params SessionsResolveParams; result SessionsResolveResult; protocols 3.
     case sessionsResolve = "sessions.resolve"
+    /// Model provider usage in the original's shape (updatedAt, providers[] with provider, displayName,
+    /// windows, plan, error). The original fills windows from each vendor's billing/quota API; this gateway
+    /// does not call those, so every provider it knows — configured under models.providers, named by the
+    /// agent's model or fallbacks, or seen in the recorded answers — is listed with empty windows and an
+    /// error saying why, plus the tokens recorded for it over the last 30 days.
+    /// params UsageStatusParams; result UsageStatusResult; protocols 3.
+    case usageStatus = "usage.status"
     /// Token usage and cost of the model answers stored in the session transcripts over the last days, per
     /// local day.
     /// params UsageCostParams; result UsageCostResult; protocols 3.
@@ -310,6 +317,29 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// original. Unknown or already answered id → INVALID_REQUEST "unknown approval id".
     /// params ExecApprovalResolveParams; result ExecApprovalResolveResult; protocols 3.
     case execApprovalResolve = "exec.approval.resolve"
+    /// Starts the onboarding wizard the macOS app drives (workspace, model provider and key, channels; mode
+    /// remote: the remote gateway's URL and token) and answers with its first step. One wizard runs at a
+    /// time: a second start while one runs → UNAVAILABLE "wizard already running". A session left without
+    /// a call for the idle limit (30 minutes) is cancelled, which frees the slot. The config file is
+    /// written once, at the end, through the same writer as config.patch.
+    /// params WizardStartParams; result WizardStartResult; protocols 3.
+    case wizardStart = "wizard.start"
+    /// Answers the pending step (when answer is given) and returns the next step, or done with the final
+    /// status. Unknown session → INVALID_REQUEST "wizard not found"; an answer to a session that is not
+    /// running → INVALID_REQUEST "wizard not running"; an answer whose stepId is not the pending step's,
+    /// whose value does not fit the step (wrong type, unknown option, text too long, a failed check such as
+    /// a malformed bot token) → INVALID_REQUEST with the reason, and the step stays pending. Without an
+    /// answer the pending step is returned again.
+    /// params WizardNextParams; result WizardNextResult; protocols 3.
+    case wizardNext = "wizard.next"
+    /// Cancels a wizard session (nothing is written) and forgets it. Unknown session → INVALID_REQUEST
+    /// "wizard not found".
+    /// params WizardCancelParams; result WizardCancelResult; protocols 3.
+    case wizardCancel = "wizard.cancel"
+    /// A wizard session's state; a session that is no longer running is forgotten once its state has been
+    /// read. Unknown session → INVALID_REQUEST "wizard not found".
+    /// params WizardStatusParams; result WizardStatusResult; protocols 3.
+    case wizardStatus = "wizard.status"
     /// The configured agents (agents.list, else the default agent), the default agent id, the session main
     /// key and the session scope.
     /// params AgentsListParams; result AgentsListResult; protocols 3.
@@ -9035,6 +9065,141 @@ public struct UsageCostResultTotals: Codable, Sendable {
     }
 }
 
+/// One model provider.
+public struct UsageProviderSnapshot: Codable, Sendable {
+    public let displayName: String
+    /// Why there are no windows: this gateway does not query vendor usage APIs.
+    public let error: String?
+    public let plan: String?
+    /// Provider id (models.providers key or the provider part of a model ref).
+    public let provider: String
+    public let tokens: UsageStatusTokens?
+    /// Quota windows from the vendor's usage API; always empty here (see error).
+    public let windows: [UsageWindow]
+
+    public init(
+        displayName: String,
+        error: String? = nil,
+        plan: String? = nil,
+        provider: String,
+        tokens: UsageStatusTokens? = nil,
+        windows: [UsageWindow]
+    ) {
+        self.displayName = displayName
+        self.error = error
+        self.plan = plan
+        self.provider = provider
+        self.tokens = tokens
+        self.windows = windows
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case displayName
+        case error
+        case plan
+        case provider
+        case tokens
+        case windows
+    }
+}
+
+/// No parameters.
+public struct UsageStatusParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The summary.
+public struct UsageStatusResult: Codable, Sendable {
+    /// The window of the recorded token totals (an addition of this gateway).
+    public let days: Int?
+    public let providers: [UsageProviderSnapshot]
+    /// Unix ms.
+    public let updatedAt: Int
+
+    public init(
+        days: Int? = nil,
+        providers: [UsageProviderSnapshot],
+        updatedAt: Int
+    ) {
+        self.days = days
+        self.providers = providers
+        self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case days
+        case providers
+        case updatedAt
+    }
+}
+
+/// Tokens of the model answers recorded in this gateway's session transcripts for the provider over the
+/// last days (an addition of this gateway).
+public struct UsageStatusTokens: Codable, Sendable {
+    /// Model answers counted.
+    public let answers: Int
+    public let cacheRead: Int
+    public let cacheWrite: Int
+    public let input: Int
+    public let output: Int
+    /// USD, from the models' configured prices; absent when no answer had a price.
+    public let totalCost: Double?
+    public let totalTokens: Int
+
+    public init(
+        answers: Int,
+        cacheRead: Int,
+        cacheWrite: Int,
+        input: Int,
+        output: Int,
+        totalCost: Double? = nil,
+        totalTokens: Int
+    ) {
+        self.answers = answers
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
+        self.input = input
+        self.output = output
+        self.totalCost = totalCost
+        self.totalTokens = totalTokens
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case answers
+        case cacheRead
+        case cacheWrite
+        case input
+        case output
+        case totalCost
+        case totalTokens
+    }
+}
+
+/// One quota window of a vendor plan.
+public struct UsageWindow: Codable, Sendable {
+    public let label: String
+    /// Unix ms when the window resets.
+    public let resetAt: Double?
+    /// 0–100.
+    public let usedPercent: Double
+
+    public init(
+        label: String,
+        resetAt: Double? = nil,
+        usedPercent: Double
+    ) {
+        self.label = label
+        self.resetAt = resetAt
+        self.usedPercent = usedPercent
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case label
+        case resetAt
+        case usedPercent
+    }
+}
+
 /// The wake words as stored.
 public struct VoicewakeChangedEvent: Codable, Sendable {
     /// Wake words as stored.
@@ -9348,6 +9513,311 @@ public struct WhatsAppStatusSelf: Codable, Sendable {
         case e164
         case jid
     }
+}
+
+/// The answer to one step.
+public struct WizardAnswer: Codable, Sendable {
+    public let stepId: String
+    /// The answer; its shape depends on the step type (see WizardStep). At most 64 KiB encoded.
+    public let value: AnyCodable?
+
+    public init(
+        stepId: String,
+        value: AnyCodable? = nil
+    ) {
+        self.stepId = stepId
+        self.value = value
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case stepId
+        case value
+    }
+}
+
+/// The session.
+public struct WizardCancelParams: Codable, Sendable {
+    public let sessionId: String
+
+    public init(
+        sessionId: String
+    ) {
+        self.sessionId = sessionId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sessionId
+    }
+}
+
+/// The session's final state.
+public struct WizardCancelResult: Codable, Sendable {
+    public let error: String?
+    public let status: WizardStatus
+
+    public init(
+        error: String? = nil,
+        status: WizardStatus
+    ) {
+        self.error = error
+        self.status = status
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+        case status
+    }
+}
+
+/// The session and the answer to its pending step.
+public struct WizardNextParams: Codable, Sendable {
+    public let answer: WizardAnswer?
+    public let sessionId: String
+
+    public init(
+        answer: WizardAnswer? = nil,
+        sessionId: String
+    ) {
+        self.answer = answer
+        self.sessionId = sessionId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case answer
+        case sessionId
+    }
+}
+
+/// The next step or the end.
+public struct WizardNextResult: Codable, Sendable {
+    /// The flow is over (status says how); no step follows.
+    public let done: Bool
+    /// Why the flow ended without finishing (status cancelled or error).
+    public let error: String?
+    public let status: WizardStatus?
+    /// The pending step, while running.
+    public let step: WizardStep?
+
+    public init(
+        done: Bool,
+        error: String? = nil,
+        status: WizardStatus? = nil,
+        step: WizardStep? = nil
+    ) {
+        self.done = done
+        self.error = error
+        self.status = status
+        self.step = step
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case done
+        case error
+        case status
+        case step
+    }
+}
+
+/// How to start.
+public struct WizardStartParams: Codable, Sendable {
+    /// local (default): this machine's gateway; remote: point the apps at another gateway.
+    public let mode: WizardStartParamsMode?
+    /// Workspace directory; given, the workspace step is skipped.
+    public let workspace: String?
+
+    public init(
+        mode: WizardStartParamsMode? = nil,
+        workspace: String? = nil
+    ) {
+        self.mode = mode
+        self.workspace = workspace
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case mode
+        case workspace
+    }
+}
+
+/// local (default): this machine's gateway; remote: point the apps at another gateway.
+public enum WizardStartParamsMode: String, Codable, Sendable, CaseIterable {
+    case local = "local"
+    case remote = "remote"
+}
+
+/// The new session and its first step.
+public struct WizardStartResult: Codable, Sendable {
+    /// The flow is over (status says how); no step follows.
+    public let done: Bool
+    /// Why the flow ended without finishing (status cancelled or error).
+    public let error: String?
+    /// Pass to wizard.next, wizard.cancel and wizard.status.
+    public let sessionId: String
+    public let status: WizardStatus?
+    /// The pending step, while running.
+    public let step: WizardStep?
+
+    public init(
+        done: Bool,
+        error: String? = nil,
+        sessionId: String,
+        status: WizardStatus? = nil,
+        step: WizardStep? = nil
+    ) {
+        self.done = done
+        self.error = error
+        self.sessionId = sessionId
+        self.status = status
+        self.step = step
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case done
+        case error
+        case sessionId
+        case status
+        case step
+    }
+}
+
+/// A wizard session's state: running (a step is pending or coming), done (finished and the config
+/// written), cancelled (wizard.cancel, a declined confirmation or idle expiry), error (the flow failed;
+/// see error).
+public enum WizardStatus: String, Codable, Sendable, CaseIterable {
+    case running = "running"
+    case done = "done"
+    case cancelled = "cancelled"
+    case error = "error"
+}
+
+/// The session.
+public struct WizardStatusParams: Codable, Sendable {
+    public let sessionId: String
+
+    public init(
+        sessionId: String
+    ) {
+        self.sessionId = sessionId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sessionId
+    }
+}
+
+/// The session's state.
+public struct WizardStatusResult: Codable, Sendable {
+    public let error: String?
+    public let status: WizardStatus
+
+    public init(
+        error: String? = nil,
+        status: WizardStatus
+    ) {
+        self.error = error
+        self.status = status
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+        case status
+    }
+}
+
+/// One prompt of the flow. The client shows it and answers with wizard.next {answer: {stepId, value}}:
+/// note → any value (acknowledged), select → one option's value, multiselect → an array of option
+/// values, text → a string, confirm → a boolean; progress and action are reserved (the flow does
+/// not send them).
+public struct WizardStep: Codable, Sendable {
+    /// Who acts on the step; always client here.
+    public let executor: WizardStepExecutor?
+    /// Answer with this stepId.
+    public let id: String
+    /// Suggested answer (a string, boolean, option value or array of option values).
+    public let initialValue: AnyCodable?
+    public let message: String?
+    /// select and multiselect only.
+    public let options: [WizardStepOption]?
+    public let placeholder: String?
+    /// A secret (API key, bot token): do not echo it.
+    public let sensitive: Bool?
+    public let title: String?
+    public let type: WizardStepType
+
+    public init(
+        executor: WizardStepExecutor? = nil,
+        id: String,
+        initialValue: AnyCodable? = nil,
+        message: String? = nil,
+        options: [WizardStepOption]? = nil,
+        placeholder: String? = nil,
+        sensitive: Bool? = nil,
+        title: String? = nil,
+        type: WizardStepType
+    ) {
+        self.executor = executor
+        self.id = id
+        self.initialValue = initialValue
+        self.message = message
+        self.options = options
+        self.placeholder = placeholder
+        self.sensitive = sensitive
+        self.title = title
+        self.type = type
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case executor
+        case id
+        case initialValue
+        case message
+        case options
+        case placeholder
+        case sensitive
+        case title
+        case type
+    }
+}
+
+/// Who acts on the step; always client here.
+public enum WizardStepExecutor: String, Codable, Sendable, CaseIterable {
+    case gateway = "gateway"
+    case client = "client"
+}
+
+/// One choice of a select or multiselect step.
+public struct WizardStepOption: Codable, Sendable {
+    /// Extra text shown next to the label.
+    public let hint: String?
+    public let label: String
+    /// What to send back as the answer (or in the answer's array) when this option is chosen.
+    public let value: AnyCodable
+
+    public init(
+        hint: String? = nil,
+        label: String,
+        value: AnyCodable
+    ) {
+        self.hint = hint
+        self.label = label
+        self.value = value
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case hint
+        case label
+        case value
+    }
+}
+
+public enum WizardStepType: String, Codable, Sendable, CaseIterable {
+    case note = "note"
+    case select = "select"
+    case text = "text"
+    case confirm = "confirm"
+    case multiselect = "multiselect"
+    case progress = "progress"
+    case action = "action"
 }
 
 /// A free-form JSON value. Decodes null as NSNull, then Bool, Int, Double, String,

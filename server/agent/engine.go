@@ -236,12 +236,9 @@ type loopSink struct {
 }
 
 func (s loopSink) Emit(ev loop.Event) {
-	b, err := json.Marshal(ev.Data)
-	if err != nil {
-		return
-	}
-	var data map[string]json.RawMessage
-	if json.Unmarshal(b, &data) != nil {
+	// The loop's event data are structs: encoded once, straight to the wire.
+	data, err := json.Marshal(ev.Data)
+	if err != nil || len(data) == 0 || data[0] != '{' {
 		return
 	}
 	switch ev.Stream {

@@ -864,13 +864,13 @@ func (rt *Runtime) delta(r *Run, inc string) {
 	r.text += inc
 	text := r.text
 	r.mu.Unlock()
-	rt.textDelta(r, text, rawMap(map[string]any{"text": text, "delta": inc}))
+	rt.textDelta(r, text, encodeData(map[string]any{"text": text, "delta": inc}))
 }
 
 // textDelta emits the assistant event of a text increment (data carries text, the
 // step's text so far) and, at most once per ChatDeltaInterval, a chat delta with it;
 // a delivered run's reply stream (typing, partial edits) follows the same text.
-func (rt *Runtime) textDelta(r *Run, text string, data map[string]json.RawMessage) {
+func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	r.mu.Lock()
 	r.text = text
 	stream := r.stream
@@ -898,21 +898,16 @@ func (rt *Runtime) textDelta(r *Run, text string, data map[string]json.RawMessag
 
 // event broadcasts one agent event with the run's next seq and returns the seq.
 func (rt *Runtime) event(r *Run, stream protocol.AgentEventStream, data map[string]any) int64 {
-	return rt.eventRaw(r, stream, rawMap(data))
+	return rt.eventRaw(r, stream, encodeData(data))
 }
 
-// eventRaw is event with data already encoded.
-func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data map[string]json.RawMessage) int64 {
+// eventRaw is event with data already encoded (a JSON object).
+func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data json.RawMessage) int64 {
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
 	r.mu.Unlock()
-	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: data}
-	if r.SessionKey != "" {
-		k := r.SessionKey
-		ev.SessionKey = &k
-	}
-	rt.broadcast(ev)
+	rt.broadcast(&AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), SessionKey: r.SessionKey, Data: data})
 	return seq
 }
 
@@ -1121,7 +1116,12 @@ func chatMessage(text string, ts int64) json.RawMessage {
 	return b
 }
 
-func rawMap(m map[string]any) map[string]json.RawMessage {
+// encodeData encodes an event's data object (keys sorted, as encoding/json does for
+// maps); a value that cannot be encoded becomes null instead of losing the event.
+func encodeData(m map[string]any) json.RawMessage {
+	if b, err := json.Marshal(m); err == nil {
+		return b
+	}
 	out := make(map[string]json.RawMessage, len(m))
 	for k, v := range m {
 		b, err := json.Marshal(v)
@@ -1130,7 +1130,8 @@ func rawMap(m map[string]any) map[string]json.RawMessage {
 		}
 		out[k] = b
 	}
-	return out
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // systemPrompt is the system prompt of r's turn: base joined with the request's extra

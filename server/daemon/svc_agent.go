@@ -42,6 +42,8 @@ type agentService struct {
 	// routeCfg is the config inbound messages are routed by (bindings, session
 	// settings); a reload swaps it, so a new binding applies to the next message.
 	routeCfg *atomic.Pointer[config.File]
+	// cur is the config the service last saw (usage.status lists its providers).
+	cur atomic.Pointer[config.File]
 }
 
 // configuredAgents lists agents.list's ids (normalised) and the default agent of the
@@ -113,6 +115,7 @@ func agentSettings(s *services, f *config.File) (config.Agent, error) {
 
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 	a.routeCfg.Store(next)
+	a.cur.Store(next)
 	cfg, err := agentSettings(a.s, next)
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
@@ -211,7 +214,9 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg}, nil
+	a := &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg}
+	a.cur.Store(s.file)
+	return a, nil
 }
 
 // agentModel builds the configured model (see config.ResolveAgent): a model provider
@@ -280,7 +285,7 @@ func (a *agentService) attach(srv *gateway.Server, mux *methods) error {
 	mux.SetAgent(h)
 	mux.SetChat(h)
 	mux.SetSessions(h)
-	mux.SetUsage(h)
+	mux.SetUsage(usageGroup{UsageHandler: h, a: a})
 	srv.AddHealthSource(a.rt.HealthSource)
 	return nil
 }

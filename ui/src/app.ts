@@ -14,6 +14,10 @@ import { CronView } from "./views/cron.js";
 import { ApprovalsView } from "./views/approvals.js";
 import { ConfigView } from "./views/config.js";
 import { DebugView } from "./views/debug.js";
+import { ChannelsView } from "./views/channels.js";
+import { InstancesView } from "./views/instances.js";
+import { SkillsView } from "./views/skills.js";
+import { NodesView } from "./views/nodes.js";
 
 const AUTH_KEY = "clawdbot.controlUi.auth";
 const INSTANCE_KEY = "clawdbot.controlUi.instanceId";
@@ -22,8 +26,12 @@ const THEME_KEY = "clawdbot.controlUi.theme";
 export const ROUTES = [
   { id: "overview", label: "Overview", make: () => new OverviewView() },
   { id: "chat", label: "Chat", make: () => new ChatView() },
+  { id: "channels", label: "Channels", make: () => new ChannelsView() },
+  { id: "instances", label: "Instances", make: () => new InstancesView() },
   { id: "sessions", label: "Sessions", make: () => new SessionsView() },
   { id: "cron", label: "Cron", make: () => new CronView() },
+  { id: "skills", label: "Skills", make: () => new SkillsView() },
+  { id: "nodes", label: "Nodes", make: () => new NodesView() },
   { id: "approvals", label: "Approvals", make: () => new ApprovalsView() },
   { id: "config", label: "Config", make: () => new ConfigView() },
   { id: "logs", label: "Logs", make: () => new LogsView() },

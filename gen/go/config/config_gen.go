@@ -53,6 +53,9 @@ type ClawdbotConfig struct {
 
 	// UI corresponds to the JSON schema field "ui".
 	UI *ConfigUI `json:"ui,omitempty,omitzero"`
+
+	// Wizard corresponds to the JSON schema field "wizard".
+	Wizard *ConfigWizard `json:"wizard,omitempty,omitzero"`
 }
 
 type ConfigAgents struct {
@@ -1201,3 +1204,22 @@ type ConfigUIAssistant struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 }
+
+type ConfigWizard struct {
+	// LastRunAt corresponds to the JSON schema field "lastRunAt".
+	LastRunAt *string `json:"lastRunAt,omitempty,omitzero"`
+
+	// LastRunCommand corresponds to the JSON schema field "lastRunCommand".
+	LastRunCommand *string `json:"lastRunCommand,omitempty,omitzero"`
+
+	// LastRunMode corresponds to the JSON schema field "lastRunMode".
+	LastRunMode *ConfigWizardLastRunMode `json:"lastRunMode,omitempty,omitzero"`
+
+	// LastRunVersion corresponds to the JSON schema field "lastRunVersion".
+	LastRunVersion *string `json:"lastRunVersion,omitempty,omitzero"`
+}
+
+type ConfigWizardLastRunMode string
+
+const ConfigWizardLastRunModeLocal ConfigWizardLastRunMode = "local"
+const ConfigWizardLastRunModeRemote ConfigWizardLastRunMode = "remote"

@@ -413,6 +413,19 @@ func decodeSessionsResolveParams(d *wire.Decoder, v int) (*SessionsResolveParams
 	return x, nil
 }
 
+// decodeUsageStatusParams decodes and validates the params of "usage.status" for protocol v.
+func decodeUsageStatusParams(d *wire.Decoder, v int) (*UsageStatusParams, error) {
+	x := new(UsageStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("usage.status", err)
+	}
+	return x, nil
+}
+
 // decodeUsageCostParams decodes and validates the params of "usage.cost" for protocol v.
 func decodeUsageCostParams(d *wire.Decoder, v int) (*UsageCostParams, error) {
 	x := new(UsageCostParams)
@@ -918,6 +931,58 @@ func decodeExecApprovalResolveParams(d *wire.Decoder, v int) (*ExecApprovalResol
 	return x, nil
 }
 
+// decodeWizardStartParams decodes and validates the params of "wizard.start" for protocol v.
+func decodeWizardStartParams(d *wire.Decoder, v int) (*WizardStartParams, error) {
+	x := new(WizardStartParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.start", err)
+	}
+	return x, nil
+}
+
+// decodeWizardNextParams decodes and validates the params of "wizard.next" for protocol v.
+func decodeWizardNextParams(d *wire.Decoder, v int) (*WizardNextParams, error) {
+	x := new(WizardNextParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.next", err)
+	}
+	return x, nil
+}
+
+// decodeWizardCancelParams decodes and validates the params of "wizard.cancel" for protocol v.
+func decodeWizardCancelParams(d *wire.Decoder, v int) (*WizardCancelParams, error) {
+	x := new(WizardCancelParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.cancel", err)
+	}
+	return x, nil
+}
+
+// decodeWizardStatusParams decodes and validates the params of "wizard.status" for protocol v.
+func decodeWizardStatusParams(d *wire.Decoder, v int) (*WizardStatusParams, error) {
+	x := new(WizardStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.status", err)
+	}
+	return x, nil
+}
+
 // decodeAgentsListParams decodes and validates the params of "agents.list" for protocol v.
 func decodeAgentsListParams(d *wire.Decoder, v int) (*AgentsListParams, error) {
 	x := new(AgentsListParams)
@@ -1363,8 +1428,16 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "usage.cost":
+	case "usage.status":
 		if methodTable[28].In(v) {
+			x, err := decodeUsageStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "usage.cost":
+		if methodTable[29].In(v) {
 			x, err := decodeUsageCostParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1372,7 +1445,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.get":
-		if methodTable[29].In(v) {
+		if methodTable[30].In(v) {
 			x, err := decodeConfigGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1380,7 +1453,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.set":
-		if methodTable[30].In(v) {
+		if methodTable[31].In(v) {
 			x, err := decodeConfigSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1388,7 +1461,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.schema":
-		if methodTable[31].In(v) {
+		if methodTable[32].In(v) {
 			x, err := decodeConfigSchemaParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1396,7 +1469,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.patch":
-		if methodTable[32].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeConfigPatchParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1404,7 +1477,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.apply":
-		if methodTable[33].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeConfigApplyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1412,7 +1485,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.list":
-		if methodTable[34].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodeListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1420,7 +1493,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.describe":
-		if methodTable[35].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodeDescribeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1428,7 +1501,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.rename":
-		if methodTable[36].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodeRenameParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1436,7 +1509,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke":
-		if methodTable[37].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodeInvokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1444,7 +1517,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke.result":
-		if methodTable[38].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeNodeInvokeResultParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1452,7 +1525,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.event":
-		if methodTable[39].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeNodeEventParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1460,7 +1533,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "talk.mode":
-		if methodTable[40].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeTalkModeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1468,7 +1541,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.request":
-		if methodTable[41].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1476,7 +1549,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[42].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1484,7 +1557,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[43].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1492,7 +1565,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[44].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1500,7 +1573,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[45].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1508,7 +1581,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[46].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1516,7 +1589,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[47].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1524,7 +1597,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[48].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1532,7 +1605,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[49].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1540,7 +1613,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[50].In(v) {
+		if methodTable[51].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1548,7 +1621,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.list":
-		if methodTable[51].In(v) {
+		if methodTable[52].In(v) {
 			x, err := decodeCronListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1556,7 +1629,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.status":
-		if methodTable[52].In(v) {
+		if methodTable[53].In(v) {
 			x, err := decodeCronStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1564,7 +1637,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.add":
-		if methodTable[53].In(v) {
+		if methodTable[54].In(v) {
 			x, err := decodeCronAddParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1572,7 +1645,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.update":
-		if methodTable[54].In(v) {
+		if methodTable[55].In(v) {
 			x, err := decodeCronUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1580,7 +1653,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.remove":
-		if methodTable[55].In(v) {
+		if methodTable[56].In(v) {
 			x, err := decodeCronRemoveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1588,7 +1661,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.run":
-		if methodTable[56].In(v) {
+		if methodTable[57].In(v) {
 			x, err := decodeCronRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1596,7 +1669,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.runs":
-		if methodTable[57].In(v) {
+		if methodTable[58].In(v) {
 			x, err := decodeCronRunsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1604,7 +1677,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "last-heartbeat":
-		if methodTable[58].In(v) {
+		if methodTable[59].In(v) {
 			x, err := decodeLastHeartbeatParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1612,7 +1685,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "set-heartbeats":
-		if methodTable[59].In(v) {
+		if methodTable[60].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1620,7 +1693,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.get":
-		if methodTable[60].In(v) {
+		if methodTable[61].In(v) {
 			x, err := decodeExecApprovalsGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1628,7 +1701,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.set":
-		if methodTable[61].In(v) {
+		if methodTable[62].In(v) {
 			x, err := decodeExecApprovalsSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1636,7 +1709,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.get":
-		if methodTable[62].In(v) {
+		if methodTable[63].In(v) {
 			x, err := decodeExecApprovalsNodeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1644,7 +1717,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.set":
-		if methodTable[63].In(v) {
+		if methodTable[64].In(v) {
 			x, err := decodeExecApprovalsNodeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1652,7 +1725,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.request":
-		if methodTable[64].In(v) {
+		if methodTable[65].In(v) {
 			x, err := decodeExecApprovalRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1660,15 +1733,47 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.resolve":
-		if methodTable[65].In(v) {
+		if methodTable[66].In(v) {
 			x, err := decodeExecApprovalResolveParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "wizard.start":
+		if methodTable[67].In(v) {
+			x, err := decodeWizardStartParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "wizard.next":
+		if methodTable[68].In(v) {
+			x, err := decodeWizardNextParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "wizard.cancel":
+		if methodTable[69].In(v) {
+			x, err := decodeWizardCancelParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "wizard.status":
+		if methodTable[70].In(v) {
+			x, err := decodeWizardStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "agents.list":
-		if methodTable[66].In(v) {
+		if methodTable[71].In(v) {
 			x, err := decodeAgentsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1676,7 +1781,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent.identity.get":
-		if methodTable[67].In(v) {
+		if methodTable[72].In(v) {
 			x, err := decodeAgentIdentityGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1684,7 +1789,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "models.list":
-		if methodTable[68].In(v) {
+		if methodTable[73].In(v) {
 			x, err := decodeModelsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1692,7 +1797,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.status":
-		if methodTable[69].In(v) {
+		if methodTable[74].In(v) {
 			x, err := decodeSkillsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1700,7 +1805,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.update":
-		if methodTable[70].In(v) {
+		if methodTable[75].In(v) {
 			x, err := decodeSkillsUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1708,7 +1813,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.install":
-		if methodTable[71].In(v) {
+		if methodTable[76].In(v) {
 			x, err := decodeSkillsInstallParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1716,7 +1821,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.bins":
-		if methodTable[72].In(v) {
+		if methodTable[77].In(v) {
 			x, err := decodeSkillsBinsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1724,7 +1829,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.get":
-		if methodTable[73].In(v) {
+		if methodTable[78].In(v) {
 			x, err := decodeVoicewakeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1732,7 +1837,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.set":
-		if methodTable[74].In(v) {
+		if methodTable[79].In(v) {
 			x, err := decodeVoicewakeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1740,7 +1845,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "update.run":
-		if methodTable[75].In(v) {
+		if methodTable[80].In(v) {
 			x, err := decodeUpdateRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1748,7 +1853,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.status":
-		if methodTable[76].In(v) {
+		if methodTable[81].In(v) {
 			x, err := decodeTtsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1756,7 +1861,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.providers":
-		if methodTable[77].In(v) {
+		if methodTable[82].In(v) {
 			x, err := decodeTtsProvidersParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1764,7 +1869,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.enable":
-		if methodTable[78].In(v) {
+		if methodTable[83].In(v) {
 			x, err := decodeTtsEnableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1772,7 +1877,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.disable":
-		if methodTable[79].In(v) {
+		if methodTable[84].In(v) {
 			x, err := decodeTtsDisableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1780,7 +1885,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.convert":
-		if methodTable[80].In(v) {
+		if methodTable[85].In(v) {
 			x, err := decodeTtsConvertParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1788,7 +1893,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.setProvider":
-		if methodTable[81].In(v) {
+		if methodTable[86].In(v) {
 			x, err := decodeTtsSetProviderParams(d, v)
 			if err != nil {
 				return nil, err

@@ -1,20 +1,42 @@
-// Chat: history, send, the streamed reply from chat events (delta carries the
-// cumulative text; final, error and aborted end a run), and abort.
+// Chat: a session picker, history, send (text and image attachments), the streamed
+// reply from chat events (delta carries the cumulative text; final, error and aborted
+// end a run), tool-call cards from agent events (stream "tool": start, update, result)
+// and from the history's toolCall / toolResult messages, and abort.
 import { html, nothing } from "lit";
 import { View } from "../view.js";
 import { uuid, type EventFrame } from "../gateway.js";
 import { textOf } from "../util.js";
+import { MAX_ATTACHMENTS, attachmentProblem, parseDataUrl, toolText } from "../viewhelpers.js";
 
 const HISTORY_LIMIT = 200;
 const MAX_MESSAGES = 500; // DOM bound; older bubbles are dropped
+const MAX_TOOLS_PER_RUN = 50; // cards kept per reply
+const SESSION_LIST_LIMIT = 100;
 
 type RunState = "pending" | "streaming" | "final" | "error" | "aborted";
+interface ToolCard {
+  id: string;
+  name: string;
+  args?: unknown;
+  result?: unknown;
+  partial?: unknown;
+  isError?: boolean;
+  done: boolean;
+}
 interface Msg {
   role: "user" | "assistant" | "system";
   text: string;
   runId?: string;
   state?: RunState;
   note?: string;
+  tools?: ToolCard[];
+  images?: string[];
+}
+interface Attachment {
+  name: string;
+  dataUrl: string;
+  mimeType: string;
+  content: string;
 }
 
 export class ChatView extends View {
@@ -24,6 +46,9 @@ export class ChatView extends View {
   private status = "";
   private statusError = false;
   private draft = "";
+  private sessions: any[] = [];
+  private attachments: Attachment[] = [];
+  private attachError = "";
 
   setSession(key: string | undefined) {
     this.sessionKey = key || "main";
@@ -34,22 +59,71 @@ export class ChatView extends View {
     // Runs whose events may have been lost while away end here; history is reloaded.
     for (const r of this.activeRuns()) this.finish(r, "error", "connection lost during the reply");
     void this.loadHistory();
+    if (this.active) void this.loadSessions();
+  }
+
+  shown(): void {
+    void this.loadSessions();
   }
 
   disconnected(): void {
     this.requestUpdate();
   }
 
-  private async loadHistory() {
+  private async loadSessions() {
     try {
-      const res = await this.gw.request("chat.history", { sessionKey: this.sessionKey, limit: HISTORY_LIMIT });
+      const r = await this.gw.request("sessions.list", { limit: SESSION_LIST_LIMIT, includeDerivedTitles: true });
+      this.sessions = r?.sessions ?? [];
+      this.requestUpdate();
+    } catch {
+      // The picker then offers the current session only; chat still works.
+      this.sessions = [];
+    }
+  }
+
+  private async switchSession(key: string) {
+    if (key === this.sessionKey) return;
+    this.sessionKey = key;
+    this.msgs = [];
+    this.runs.clear();
+    this.requestUpdate();
+    await this.loadHistory();
+  }
+
+  private async loadHistory() {
+    const asked = this.sessionKey;
+    try {
+      const res = await this.gw.request("chat.history", { sessionKey: asked, limit: HISTORY_LIMIT });
+      if (asked !== this.sessionKey) return;
       if (res?.sessionKey) this.sessionKey = res.sessionKey;
       this.msgs = [];
       this.runs.clear();
+      const cards = new Map<string, ToolCard>();
       for (const m of res?.messages ?? []) {
+        if (m?.role === "toolResult") {
+          const c = cards.get(m.toolCallId);
+          if (c) {
+            c.result = { content: m.content };
+            c.isError = !!m.isError;
+            c.done = true;
+          }
+          continue;
+        }
         const role = m?.role === "user" ? "user" : m?.role === "assistant" ? "assistant" : "system";
         const text = textOf(m);
-        if (text) this.msgs.push({ role, text });
+        const tools: ToolCard[] = [];
+        const images: string[] = [];
+        if (Array.isArray(m?.content)) {
+          for (const p of m.content) {
+            if (p?.type === "toolCall" && p.id) {
+              const c: ToolCard = { id: p.id, name: p.name || "tool", args: p.arguments, done: false };
+              cards.set(p.id, c);
+              tools.push(c);
+            }
+            if (p?.type === "image" && typeof p.data === "string" && /^image\//.test(p.mimeType || "")) images.push(`data:${p.mimeType};base64,${p.data}`);
+          }
+        }
+        if (text || tools.length || images.length) this.msgs.push({ role, text, tools: tools.length ? tools : undefined, images: images.length ? images : undefined });
       }
       this.setStatus("");
     } catch (e) {
@@ -76,17 +150,22 @@ export class ChatView extends View {
   private async send() {
     const input = this.querySelector<HTMLTextAreaElement>("#chat-input")!;
     const text = input.value.trim();
-    if (!text || this.gw.state !== "connected") return;
+    const atts = this.attachments;
+    if ((!text && !atts.length) || this.gw.state !== "connected") return;
     input.value = "";
     this.draft = "";
-    this.push({ role: "user", text });
+    this.attachments = [];
+    this.attachError = "";
+    this.push({ role: "user", text, images: atts.length ? atts.map((a) => a.dataUrl) : undefined });
     const runId = uuid();
     const run: Msg = { role: "assistant", text: "", runId, state: "pending" };
     this.push(run);
     this.runs.set(runId, run);
     this.requestUpdate();
+    const params: Record<string, unknown> = { sessionKey: this.sessionKey, message: text, idempotencyKey: runId };
+    if (atts.length) params.attachments = atts.map((a) => ({ type: "image", mimeType: a.mimeType, fileName: a.name, content: a.content }));
     try {
-      await this.gw.request("chat.send", { sessionKey: this.sessionKey, message: text, idempotencyKey: runId });
+      await this.gw.request("chat.send", params);
     } catch (e) {
       this.finish(run, "error", (e as Error).message);
     }
@@ -102,17 +181,51 @@ export class ChatView extends View {
     }
   }
 
+  /** addFiles reads images (from the picker or a paste) as data URLs. */
+  private addFiles(files: Iterable<File>) {
+    let pending = 0; // read but not yet loaded
+    this.attachError = "";
+    for (const f of files) {
+      const problem = attachmentProblem(f, this.attachments.length + pending);
+      if (problem) {
+        this.attachError = problem;
+        continue;
+      }
+      pending++;
+      const r = new FileReader();
+      r.onload = () => {
+        const dataUrl = String(r.result || "");
+        const parsed = parseDataUrl(dataUrl);
+        if (!parsed) {
+          this.attachError = `${f.name || "the image"} could not be read`;
+        } else if (this.attachments.length < MAX_ATTACHMENTS) {
+          this.attachments = [...this.attachments, { name: f.name || "image", dataUrl, ...parsed }];
+        }
+        this.requestUpdate();
+      };
+      r.onerror = () => {
+        this.attachError = `${f.name || "the image"} could not be read`;
+        this.requestUpdate();
+      };
+      r.readAsDataURL(f);
+    }
+    this.requestUpdate();
+  }
+
+  private onPaste(e: ClipboardEvent) {
+    const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith("image/"));
+    if (files.length) {
+      e.preventDefault();
+      this.addFiles(files);
+    }
+  }
+
   onEvent(ev: EventFrame): void {
+    if (ev.event === "agent") return this.onAgent(ev.payload);
     if (ev.event !== "chat") return;
     const p = ev.payload;
     if (!p || (p.sessionKey !== this.sessionKey && !this.runs.has(p.runId))) return;
-    let run = this.runs.get(p.runId);
-    if (!run) {
-      // A run started elsewhere (another client, a hook) on this session.
-      run = { role: "assistant", text: "", runId: p.runId, state: "pending" };
-      this.push(run);
-      this.runs.set(p.runId, run);
-    }
+    const run = this.runFor(p.runId);
     if (run.state === "final" || run.state === "error" || run.state === "aborted") return;
     switch (p.state) {
       case "delta": {
@@ -137,6 +250,42 @@ export class ChatView extends View {
     this.requestUpdate();
   }
 
+  /** runFor finds the bubble of a run, making one for a run started elsewhere. */
+  private runFor(runId: string): Msg {
+    let run = this.runs.get(runId);
+    if (!run) {
+      run = { role: "assistant", text: "", runId, state: "pending" };
+      this.push(run);
+      this.runs.set(runId, run);
+    }
+    return run;
+  }
+
+  private onAgent(p: any) {
+    if (!p || p.stream !== "tool" || !p.data) return;
+    if (!this.runs.has(p.runId) && (!p.sessionKey || p.sessionKey !== this.sessionKey)) return;
+    const run = this.runFor(p.runId);
+    const d = p.data;
+    const id = String(d.toolCallId || "");
+    if (!id) return;
+    run.tools ??= [];
+    let card = run.tools.find((c) => c.id === id);
+    if (!card) {
+      if (run.tools.length >= MAX_TOOLS_PER_RUN) return;
+      card = { id, name: String(d.name || "tool"), done: false };
+      run.tools.push(card);
+    }
+    if (d.phase === "start") card.args = d.args;
+    else if (d.phase === "update") card.partial = d.partialResult;
+    else if (d.phase === "result") {
+      card.result = d.result;
+      card.isError = !!d.isError;
+      card.done = true;
+    }
+    if (run.state === "pending") run.state = "streaming";
+    this.requestUpdate();
+  }
+
   private finish(run: Msg, state: RunState, note?: string) {
     run.state = state;
     run.note = note;
@@ -155,25 +304,61 @@ export class ChatView extends View {
     }
   }
 
+  private toolCard(c: ToolCard) {
+    const out = c.done ? c.result : c.partial;
+    return html`<details class="tool-card ${c.done ? (c.isError ? "failed" : "done") : "running"}" data-tool-call-id=${c.id} data-tool=${c.name}>
+      <summary><span class="tool-name mono">${c.name}</span>
+        <span class="tool-state">${c.done ? (c.isError ? "failed" : "done") : "running…"}</span></summary>
+      <div class="sub">Input</div><pre class="tool-args out">${toolText(c.args) || "—"}</pre>
+      ${out !== undefined ? html`<div class="sub">${c.done ? "Result" : "Output so far"}</div><pre class="tool-result out">${toolText(out)}</pre>` : nothing}
+    </details>`;
+  }
+
   render() {
     const busy = this.activeRuns().length > 0;
+    const keys = this.sessions.map((s) => s.key);
+    const options = keys.includes(this.sessionKey) ? this.sessions : [{ key: this.sessionKey }, ...this.sessions];
     return html`<section id="chat-card" class="card" aria-labelledby="chat-title">
-      <h2 id="chat-title">Chat <small id="chat-session" class="mono muted">${this.sessionKey}</small></h2>
+      <h2 id="chat-title">Chat <small id="chat-session" class="mono muted">${this.sessionKey}</small>
+        <span class="spacer"></span>
+        <label class="inline picker"><span class="visually-hidden">Session</span>
+          <select id="chat-session-picker" @change=${(e: Event) => this.switchSession((e.target as HTMLSelectElement).value)}>
+            ${options.map((s) => html`<option value=${s.key} ?selected=${s.key === this.sessionKey}>${s.displayName || s.derivedTitle || s.label || s.key}</option>`)}
+          </select></label></h2>
       <div id="chat-log" class="chat-log" aria-live="polite" role="log" tabindex="0">
         ${this.msgs.map(
           (m) => html`<div class="msg ${m.role} ${m.state ?? ""}" data-run-id=${m.runId ?? nothing}>
             <div class="who">${m.role}</div>
+            ${m.images?.length ? html`<div class="msg-images">${m.images.map((src) => html`<img class="msg-image" src=${src} alt="attached image">`)}</div>` : nothing}
+            ${m.tools?.length ? html`<div class="tool-cards">${m.tools.map((c) => this.toolCard(c))}</div>` : nothing}
             <div class="text">${m.text}</div>
             ${m.note ? html`<div class="note ${m.state === "error" ? "error" : ""}">${m.note}</div>` : nothing}
           </div>`,
         )}
       </div>
       <p id="chat-status" class="${this.statusError ? "error" : "muted"}">${this.status}</p>
+      ${this.attachments.length
+        ? html`<ul id="chat-attachments" class="attachments plain">
+            ${this.attachments.map(
+              (a, i) => html`<li class="attachment"><img src=${a.dataUrl} alt=${a.name}>
+                <button type="button" class="ghost remove-attachment" aria-label="Remove ${a.name}"
+                  @click=${() => ((this.attachments = this.attachments.filter((_, j) => j !== i)), this.requestUpdate())}>✕</button></li>`,
+            )}
+          </ul>`
+        : nothing}
+      ${this.attachError ? html`<p id="chat-attach-error" class="error" role="alert">${this.attachError}</p>` : nothing}
       <form id="chat-form" class="chat-form" @submit=${(e: Event) => (e.preventDefault(), this.send())}>
         <label class="grow"><span class="visually-hidden">Message</span>
           <textarea id="chat-input" rows="2" .value=${this.draft} @input=${(e: Event) => (this.draft = (e.target as HTMLTextAreaElement).value)}
-            @keydown=${this.onKey} placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"></textarea>
+            @keydown=${this.onKey} @paste=${this.onPaste} placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"></textarea>
         </label>
+        <label class="attach-label" title="Attach images"><span aria-hidden="true">Image</span><span class="visually-hidden">Attach images</span>
+          <input id="chat-attach" type="file" accept="image/*" multiple class="visually-hidden"
+            @change=${(e: Event) => {
+              const inp = e.target as HTMLInputElement;
+              this.addFiles([...(inp.files ?? [])]);
+              inp.value = "";
+            }}></label>
         <button id="chat-send" type="submit" class="primary" ?disabled=${this.gw?.state !== "connected"}>Send</button>
         <button id="chat-abort" type="button" class="danger" ?hidden=${!busy} @click=${() => this.abort()}>Stop</button>
       </form>

@@ -1,10 +1,12 @@
-// Cron: jobs (cron.list), add (cron.add), run now (cron.run force), remove, and a
-// job's run log (cron.runs). cron events refresh the list.
+// Cron: jobs (cron.list), add (cron.add), edit and enable/disable (cron.update), run
+// now (cron.run force), remove, and a job's run log (cron.runs). cron events refresh
+// the list.
 import { html, nothing } from "lit";
 import { View } from "../view.js";
 import type { EventFrame } from "../gateway.js";
 import { ago, when } from "../util.js";
 import { buildJob, scheduleText } from "../cronform.js";
+import { cronPatch } from "../viewhelpers.js";
 
 export class CronView extends View {
   private jobs: any[] = [];
@@ -14,6 +16,8 @@ export class CronView extends View {
   private scheduleKind = "every";
   private notice = "";
   private busy = new Set<string>();
+  private editing = "";
+  private editError = "";
 
   connected(): void {
     if (this.active) void this.refresh();
@@ -74,6 +78,59 @@ export class CronView extends View {
     await this.loadRuns(id);
   }
 
+  private async setEnabled(j: any, enabled: boolean) {
+    this.busy.add(j.id);
+    this.requestUpdate();
+    const r = await this.call("cron", "cron.update", { id: j.id, patch: { enabled } });
+    this.busy.delete(j.id);
+    if (r) this.notice = `${j.name} ${enabled ? "enabled" : "disabled"}.`;
+    await this.refresh();
+  }
+
+  private async saveEdit(e: Event, j: any) {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(e.target as HTMLFormElement).entries()) as Record<string, string>;
+    let patch;
+    try {
+      patch = cronPatch(f, j);
+    } catch (err) {
+      this.editError = (err as Error).message;
+      this.requestUpdate();
+      return;
+    }
+    this.editError = "";
+    if (!Object.keys(patch).length) {
+      this.editing = "";
+      this.notice = "Nothing changed.";
+      this.requestUpdate();
+      return;
+    }
+    const r = await this.call("cron-edit", "cron.update", { id: j.id, patch });
+    if (r) {
+      this.editing = "";
+      this.notice = `Saved ${patch.name ?? j.name}.`;
+    }
+    await this.refresh();
+  }
+
+  private editor(j: any) {
+    const sc = j.schedule || {};
+    const text = j.payload?.kind === "agentTurn" ? j.payload.message : j.payload?.text;
+    return html`<tr class="cron-editor" data-editor-for=${j.id}><td colspan="5">
+      <form class="form-grid cron-edit" @submit=${(e: Event) => this.saveEdit(e, j)}>
+        <label>Name <input name="name" class="edit-name" required maxlength="200" .value=${j.name ?? ""}></label>
+        ${sc.kind === "every" ? html`<label>Minutes <input name="every" class="edit-every" type="number" min="0.1" step="any" .value=${String(sc.everyMs / 60000)}></label>` : nothing}
+        ${sc.kind === "cron"
+          ? html`<label>Expression <input name="expr" .value=${sc.expr ?? ""}></label><label>Time zone <input name="tz" .value=${sc.tz ?? ""}></label>`
+          : nothing}
+        ${text != null ? html`<label>Text <input name="text" class="edit-text" .value=${text}></label>` : nothing}
+        <div class="row"><button type="submit" class="primary save">Save</button>
+          <button type="button" class="ghost" @click=${() => ((this.editing = ""), (this.editError = ""), this.requestUpdate())}>Cancel</button></div>
+        ${this.editError ? html`<p class="error" role="alert">${this.editError}</p>` : nothing}
+        ${this.errorLine("cron-edit")}
+      </form></td></tr>`;
+  }
+
   private async removeJob(id: string) {
     const r = await this.call("cron", "cron.remove", { id });
     if (r) this.notice = r.removed ? "Removed." : "The job was already gone.";
@@ -102,9 +159,14 @@ export class CronView extends View {
                 <td class="actions">
                   <button class="run primary" ?disabled=${this.busy.has(j.id)} aria-label="Run ${j.name} now" @click=${() => this.run(j.id)}>Run now</button>
                   <button class="runs" aria-label="Run history of ${j.name}" @click=${() => this.loadRuns(j.id)}>Runs</button>
+                  <button class="edit" aria-label="Edit ${j.name}" aria-expanded=${String(this.editing === j.id)}
+                    @click=${() => ((this.editing = this.editing === j.id ? "" : j.id), (this.editError = ""), this.requestUpdate())}>Edit</button>
+                  <button class="toggle" ?disabled=${this.busy.has(j.id)} aria-label="${j.enabled ? "Disable" : "Enable"} ${j.name}"
+                    @click=${() => this.setEnabled(j, !j.enabled)}>${j.enabled ? "Disable" : "Enable"}</button>
                   <button class="remove danger" aria-label="Remove ${j.name}" @click=${() => this.removeJob(j.id)}>Remove</button>
                 </td>
-              </tr>`,
+              </tr>
+              ${this.editing === j.id ? this.editor(j) : nothing}`,
             )}
           </tbody>
         </table>
