@@ -196,7 +196,7 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
 			t.Fatalf("probe of %s: %s", a.AccountID, mustJSON(a))
 		}
 	}
-	if !strings.Contains(string(probed.Channels["telegram"]), `"probe":{`) {
+	if !strings.Contains(string(probed.Channels["telegram"]), `"probe":{`) || !strings.Contains(string(probed.Telegram.Probe), `"ok":true`) {
 		t.Fatalf("telegram summary without its probe: %s", probed.Channels["telegram"])
 	}
 	var hs protocol.HealthSummary

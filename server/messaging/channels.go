@@ -39,14 +39,15 @@ func (h *Handler) ChannelsStatus(ctx context.Context, _ *gateway.Conn, p *protoc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	wa, tg := h.statuses(ctx, false, nil)
 	res := &protocol.ChannelsStatusResult{
-		Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg,
+		Ts: h.now().UnixMilli(),
 		ChannelOrder: []string{}, ChannelLabels: map[string]string{}, ChannelDetailLabels: map[string]string{},
 		ChannelSystemImages: map[string]string{}, ChannelMeta: []protocol.ChannelUiMeta{},
 		Channels: map[string]json.RawMessage{}, ChannelAccounts: map[string][]protocol.ChannelAccountSnapshot{},
 		ChannelDefaultAccountID: map[string]string{},
 	}
+	// The default accounts' states (probed once) also make the protocol 2 objects.
+	defStates := map[string]providers.Status{}
 	for _, ui := range channelCatalog {
 		pr, err := h.reg.Provider(ui.id)
 		if err != nil {
@@ -81,7 +82,9 @@ func (h *Handler) ChannelsStatus(ctx context.Context, _ *gateway.Conn, p *protoc
 		}
 		res.ChannelAccounts[ui.id] = snaps
 		res.Channels[ui.id] = h.channelSummary(ui.id, defSnap, defState)
+		defStates[ui.id] = defState
 	}
+	res.Whatsapp, res.Telegram = h.v2Statuses(defStates[providers.WhatsApp], defStates[providers.Telegram], probe)
 	return res, nil
 }
 

@@ -258,7 +258,12 @@ func (h *Handler) statuses(ctx context.Context, probe bool, timeoutMs *int64) (p
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	ws := h.status(ctx, providers.WhatsApp, probe)
+	return h.v2Statuses(h.status(ctx, providers.WhatsApp, probe), h.status(ctx, providers.Telegram, probe), probe)
+}
+
+// v2Statuses are the protocol 2 whatsapp and telegram objects of two states (the
+// default accounts').
+func (h *Handler) v2Statuses(ws, ts providers.Status, probe bool) (protocol.WhatsAppStatus, protocol.TelegramStatus) {
 	wa := protocol.WhatsAppStatus{Configured: ws.Configured, Linked: ws.Linked, Connected: ws.Connected, LastError: opt(ws.LastError)}
 	if ws.Linked && !ws.LinkedAt.IsZero() {
 		age := max(h.now().Sub(ws.LinkedAt).Milliseconds(), 0)
@@ -267,7 +272,6 @@ func (h *Handler) statuses(ctx context.Context, probe bool, timeoutMs *int64) (p
 	if ws.SelfID != "" {
 		wa.Self = &protocol.WhatsAppStatusSelf{JID: opt(ws.SelfID), E164: opt(ws.SelfE164)}
 	}
-	ts := h.status(ctx, providers.Telegram, probe)
 	tg := protocol.TelegramStatus{Configured: ts.Configured, Running: ts.Running, LastError: opt(ts.LastError), BotUsername: opt(ts.Username)}
 	if ts.Configured {
 		mode := protocol.TelegramStatusModePolling
