@@ -40,7 +40,7 @@ func (h *Handler) ChannelsStatus(ctx context.Context, _ *gateway.Conn, p *protoc
 		defer cancel()
 	}
 	res := &protocol.ChannelsStatusResult{
-		Ts: h.now().UnixMilli(),
+		Ts:           h.now().UnixMilli(),
 		ChannelOrder: []string{}, ChannelLabels: map[string]string{}, ChannelDetailLabels: map[string]string{},
 		ChannelSystemImages: map[string]string{}, ChannelMeta: []protocol.ChannelUiMeta{},
 		Channels: map[string]json.RawMessage{}, ChannelAccounts: map[string][]protocol.ChannelAccountSnapshot{},
