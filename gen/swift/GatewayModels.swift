@@ -58,10 +58,15 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// calls it channels.status.
     /// params ProvidersStatusParams; result ProvidersStatusResult; protocols 2.
     case providersStatus = "providers.status"
-    /// Protocol 3: runtime (optionally probed) state of the WhatsApp and Telegram channels. Same shape as
-    /// the protocol 2 providers.status.
+    /// Protocol 3: runtime (optionally probed) state of the channels, per account: the original's shape
+    /// (channels, channelOrder, channelLabels, channelMeta, channelAccounts, channelDefaultAccountId) plus
+    /// the default accounts' whatsapp and telegram objects of the protocol 2 providers.status.
     /// params ChannelsStatusParams; result ChannelsStatusResult; protocols 3.
     case channelsStatus = "channels.status"
+    /// Log one account of a channel out: WhatsApp unlinks the device and deletes that account's
+    /// credentials; Telegram stops that bot and removes its token from the config file.
+    /// params ChannelsLogoutParams; result ChannelsLogoutResult; protocols 3.
+    case channelsLogout = "channels.logout"
     /// Start a WhatsApp Web QR login: stops the WhatsApp provider and returns a QR code to scan. Then call
     /// web.login.wait.
     /// params WebLoginStartParams; result WebLoginStartResult; protocols 2, 3.
@@ -1012,6 +1017,95 @@ public struct ChannelAccountHealth: Codable, Sendable {
     }
 }
 
+/// One account of a channel: configuration and runtime state.
+public struct ChannelAccountSnapshot: Codable, Sendable {
+    /// Account id (channels.<id>.accounts key, or default).
+    public let accountId: String
+    /// Effective allowFrom.
+    public let allowFrom: [String]?
+    /// Telegram: a token is set; WhatsApp: always true.
+    public let configured: Bool?
+    /// WhatsApp: the socket is open.
+    public let connected: Bool?
+    /// Effective DM policy.
+    public let dmPolicy: String?
+    /// Not disabled in the config.
+    public let enabled: Bool?
+    /// Last error of the account.
+    public let lastError: String?
+    /// When the probe ran, ms since the epoch.
+    public let lastProbeAt: Int?
+    /// WhatsApp: credentials are stored.
+    public let linked: Bool?
+    /// Telegram: polling or webhook.
+    public let mode: String?
+    /// Display name from the config.
+    public let name: String?
+    /// Probe result (Telegram getMe), when probe was requested.
+    public let probe: AnyCodable?
+    /// Receiving (Telegram polling, WhatsApp socket loop).
+    public let running: Bool?
+    /// Telegram: where the bot token came from.
+    public let tokenSource: ChannelAccountSnapshotTokenSource?
+
+    public init(
+        accountId: String,
+        allowFrom: [String]? = nil,
+        configured: Bool? = nil,
+        connected: Bool? = nil,
+        dmPolicy: String? = nil,
+        enabled: Bool? = nil,
+        lastError: String? = nil,
+        lastProbeAt: Int? = nil,
+        linked: Bool? = nil,
+        mode: String? = nil,
+        name: String? = nil,
+        probe: AnyCodable? = nil,
+        running: Bool? = nil,
+        tokenSource: ChannelAccountSnapshotTokenSource? = nil
+    ) {
+        self.accountId = accountId
+        self.allowFrom = allowFrom
+        self.configured = configured
+        self.connected = connected
+        self.dmPolicy = dmPolicy
+        self.enabled = enabled
+        self.lastError = lastError
+        self.lastProbeAt = lastProbeAt
+        self.linked = linked
+        self.mode = mode
+        self.name = name
+        self.probe = probe
+        self.running = running
+        self.tokenSource = tokenSource
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case allowFrom
+        case configured
+        case connected
+        case dmPolicy
+        case enabled
+        case lastError
+        case lastProbeAt
+        case linked
+        case mode
+        case name
+        case probe
+        case running
+        case tokenSource
+    }
+}
+
+/// Telegram: where the bot token came from.
+public enum ChannelAccountSnapshotTokenSource: String, Codable, Sendable, CaseIterable {
+    case config = "config"
+    case tokenFile = "tokenFile"
+    case env = "env"
+    case none = "none"
+}
+
 /// A channel in the protocol-3 health shape: the default account's fields plus every account.
 public struct ChannelHealth: Codable, Sendable {
     public let accountId: String
@@ -1053,6 +1147,95 @@ public struct ChannelHealth: Codable, Sendable {
     }
 }
 
+/// How a client labels a channel.
+public struct ChannelUiMeta: Codable, Sendable {
+    /// Longer label.
+    public let detailLabel: String
+    /// Channel id.
+    public let id: String
+    /// Short label.
+    public let label: String
+    /// SF Symbol name.
+    public let systemImage: String?
+
+    public init(
+        detailLabel: String,
+        id: String,
+        label: String,
+        systemImage: String? = nil
+    ) {
+        self.detailLabel = detailLabel
+        self.id = id
+        self.label = label
+        self.systemImage = systemImage
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case detailLabel
+        case id
+        case label
+        case systemImage
+    }
+}
+
+/// Which account to log out.
+public struct ChannelsLogoutParams: Codable, Sendable {
+    /// Account id; absent or empty: the channel's default account.
+    public let accountId: String?
+    /// Channel id (whatsapp, telegram).
+    public let channel: String
+
+    public init(
+        accountId: String? = nil,
+        channel: String
+    ) {
+        self.accountId = accountId
+        self.channel = channel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case channel
+    }
+}
+
+/// Logout outcome.
+public struct ChannelsLogoutResult: Codable, Sendable {
+    /// The account logged out.
+    public let accountId: String
+    /// Channel id.
+    public let channel: String
+    /// Credentials existed and were removed (WhatsApp device credentials; a Telegram token in the config
+    /// file).
+    public let cleared: Bool
+    /// Telegram: TELEGRAM_BOT_TOKEN is set (a default account keeps it).
+    public let envToken: Bool?
+    /// The account has no credentials left (Telegram: no token from any source).
+    public let loggedOut: Bool?
+
+    public init(
+        accountId: String,
+        channel: String,
+        cleared: Bool,
+        envToken: Bool? = nil,
+        loggedOut: Bool? = nil
+    ) {
+        self.accountId = accountId
+        self.channel = channel
+        self.cleared = cleared
+        self.envToken = envToken
+        self.loggedOut = loggedOut
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case channel
+        case cleared
+        case envToken
+        case loggedOut
+    }
+}
+
 /// Probe options.
 public struct ChannelsStatusParams: Codable, Sendable {
     /// Probe the providers (Telegram getMe) instead of reporting cached state.
@@ -1074,24 +1257,66 @@ public struct ChannelsStatusParams: Codable, Sendable {
     }
 }
 
-/// Runtime state of each provider.
+/// Runtime state of each channel and each of its accounts. The per-account fields (channels,
+/// channelOrder, channelLabels, channelAccounts, channelDefaultAccountId) are always sent; they are
+/// optional in the schema only because earlier versions lacked them.
 public struct ChannelsStatusResult: Codable, Sendable {
+    /// Every account per channel id, sorted by account id.
+    public let channelAccounts: [String: [ChannelAccountSnapshot]]?
+    /// The account used when none is named, per channel id.
+    public let channelDefaultAccountId: [String: String]?
+    /// Longer label per channel id ("Telegram Bot").
+    public let channelDetailLabels: [String: String]?
+    /// Display label per channel id.
+    public let channelLabels: [String: String]?
+    /// Per channel: id, label, detail label, system image, in display order.
+    public let channelMeta: [ChannelUiMeta]?
+    /// Channel ids in display order.
+    public let channelOrder: [String]?
+    /// SF Symbol name per channel id (macOS app).
+    public let channelSystemImages: [String: String]?
+    /// Summary per channel id (the default account's state).
+    public let channels: [String: AnyCodable]?
     public let telegram: TelegramStatus
     /// When the snapshot was taken, ms since the epoch.
     public let ts: Int
     public let whatsapp: WhatsAppStatus
 
     public init(
+        channelAccounts: [String: [ChannelAccountSnapshot]]? = nil,
+        channelDefaultAccountId: [String: String]? = nil,
+        channelDetailLabels: [String: String]? = nil,
+        channelLabels: [String: String]? = nil,
+        channelMeta: [ChannelUiMeta]? = nil,
+        channelOrder: [String]? = nil,
+        channelSystemImages: [String: String]? = nil,
+        channels: [String: AnyCodable]? = nil,
         telegram: TelegramStatus,
         ts: Int,
         whatsapp: WhatsAppStatus
     ) {
+        self.channelAccounts = channelAccounts
+        self.channelDefaultAccountId = channelDefaultAccountId
+        self.channelDetailLabels = channelDetailLabels
+        self.channelLabels = channelLabels
+        self.channelMeta = channelMeta
+        self.channelOrder = channelOrder
+        self.channelSystemImages = channelSystemImages
+        self.channels = channels
         self.telegram = telegram
         self.ts = ts
         self.whatsapp = whatsapp
     }
 
     private enum CodingKeys: String, CodingKey {
+        case channelAccounts
+        case channelDefaultAccountId
+        case channelDetailLabels
+        case channelLabels
+        case channelMeta
+        case channelOrder
+        case channelSystemImages
+        case channels
         case telegram
         case ts
         case whatsapp

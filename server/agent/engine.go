@@ -37,6 +37,10 @@ type Engine struct {
 	// Primary is the canonical provider/model reference of Model's first candidate: a
 	// session override naming it is stored as no override.
 	Primary string
+	// AgentModel, when set, is the model of the agent a session belongs to
+	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
+	// (sessions.patch) still wins.
+	AgentModel func(sessionKey string) string
 	// VerboseDefault is the verbose level of sessions that set none
 	// (agents.defaults.verboseDefault: off, on, full).
 	VerboseDefault string
@@ -293,10 +297,12 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
 	var thinking int
+	sessionModel := false
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		thinking = ThinkingBudget(ss.ThinkingLevel)
 		if ss.Model != "" {
+			sessionModel = true
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
 			}
@@ -308,6 +314,18 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		}
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
+	}
+	if !sessionModel && e.AgentModel != nil {
+		if ref := e.AgentModel(r.laneKey); ref != "" {
+			if e.ModelFor == nil {
+				return loopResult{}, fmt.Errorf("agent: agent model %q: this agent configuration cannot switch models", ref)
+			}
+			m, canon, err := e.ModelFor(ref)
+			if err != nil {
+				return loopResult{}, fmt.Errorf("agent: agent model %q: %w", ref, err)
+			}
+			o.Model, modelRef = m, canon
+		}
 	}
 	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}
 	if o.Logger == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
@@ -80,6 +81,19 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 			req.SessionKey = ss.Key
 		} else if !errors.Is(err, sessions.ErrNotFound) {
 			return nil, err
+		}
+	}
+	if aid := strings.TrimSpace(p.GetAgentID()); aid != "" {
+		// As the original: a known agent; without a session, its main session; with
+		// one, the session must be that agent's.
+		seg, ok := h.rt.agentSegment(aid)
+		if !ok {
+			return nil, gateway.Invalid("invalid agent params: unknown agent id %q", aid)
+		}
+		if req.SessionKey == "" {
+			req.SessionKey = "agent:" + seg + ":" + agents.NormalizeMainKey(h.rt.opts.MainKey)
+		} else if got := agents.SessionAgentID(req.SessionKey, sessions.DefaultAgentID); got != seg {
+			return nil, gateway.Invalid("invalid agent params: agent %q does not match session key agent %q", aid, got)
 		}
 	}
 	if len(req.Images) > 0 {
@@ -335,8 +349,12 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 	if p.ActiveMinutes != nil {
 		o.ActiveMinutes = int(*p.ActiveMinutes)
 	}
-	if p.AgentID != nil && *p.AgentID != sessions.DefaultAgentID {
-		o.Limit = -1
+	if aid := strings.TrimSpace(p.GetAgentID()); aid != "" {
+		seg, ok := h.rt.agentSegment(aid)
+		if !ok {
+			o.Limit = -1 // an agent that is not configured has no sessions
+		}
+		o.Agent = seg
 	}
 	list := []sessions.Session{}
 	if o.Limit >= 0 {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
@@ -87,6 +89,14 @@ type Options struct {
 	// GlobalScope puts inbound messages into the main session instead of one session per
 	// sender (session.scope = "global").
 	GlobalScope bool
+	// Route, when set, names the session of an inbound message (bindings: the agent that
+	// answers it and its per-agent session key); it replaces the per-sender default
+	// and GlobalScope for inbound messages.
+	Route func(m providers.Message) string
+	// Agents lists the configured agents and the default one (agents.list); nil: the
+	// one agent "main". The agent method's agentId and sessions.list's agentId are
+	// checked against it; the default agent's sessions are under agent:main:.
+	Agents func() (ids []string, def string)
 
 	Timeout       time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
 	MaxConcurrent int           // runs executing at once (agent.maxConcurrent; 1)
@@ -375,6 +385,24 @@ func (rt *Runtime) SetBroadcast(f func(protocol.Event)) {
 
 // MainSessionKey is the canonical key of the main session.
 func (rt *Runtime) MainSessionKey() string { return sessions.MainKey(rt.opts.MainKey) }
+
+// agentSegment is the session-key segment of agent id (agent:<segment>:…): "main"
+// for the default agent, the normalised id for another listed agent; ok is false for
+// an agent that is not configured.
+func (rt *Runtime) agentSegment(id string) (seg string, ok bool) {
+	n := agents.NormalizeID(id)
+	ids, def := []string{sessions.DefaultAgentID}, sessions.DefaultAgentID
+	if rt.opts.Agents != nil {
+		ids, def = rt.opts.Agents()
+	}
+	if n == def || (n == sessions.DefaultAgentID && !slices.Contains(ids, n)) {
+		return sessions.DefaultAgentID, true
+	}
+	if slices.Contains(ids, n) {
+		return n, true
+	}
+	return "", false
+}
 
 // Store is the session store.
 func (rt *Runtime) Store() *sessions.Store { return rt.opts.Store }

@@ -718,6 +718,10 @@ type ListOptions struct {
 	ActiveMinutes int    // 0 = any
 	Label         string // exact
 	Search        string // case-insensitive substring of key, label or display name
+	// Agent keeps one agent's sessions: "main" (the default agent) those under
+	// agent:main: and keys of no agent; any other id those under agent:<id>:.
+	// "" = every session.
+	Agent string
 }
 
 // List returns sessions, most recently updated first.
@@ -731,6 +735,17 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]Session, error) {
 	if o.Label != "" {
 		q += ` AND label = ?`
 		args = append(args, o.Label)
+	}
+	switch o.Agent {
+	case "":
+	case DefaultAgentID:
+		q += ` AND (substr(key, 1, 6) != 'agent:' OR substr(key, 1, ?) = ?)`
+		p := "agent:" + DefaultAgentID + ":"
+		args = append(args, len(p), p)
+	default:
+		p := "agent:" + o.Agent + ":"
+		q += ` AND substr(key, 1, ?) = ?`
+		args = append(args, len(p), p)
 	}
 	if o.Search != "" {
 		q += ` AND (instr(lower(key), ?) > 0 OR instr(lower(label), ?) > 0 OR instr(lower(display_name), ?) > 0)`

@@ -123,6 +123,18 @@ func (c Calls) ChannelsStatus(ctx context.Context, p *ChannelsStatusParams) (*Ch
 	return r, nil
 }
 
+// ChannelsLogout calls "channels.logout".
+func (c Calls) ChannelsLogout(ctx context.Context, p *ChannelsLogoutParams) (*ChannelsLogoutResult, error) {
+	if p == nil {
+		p = &ChannelsLogoutParams{}
+	}
+	r := new(ChannelsLogoutResult)
+	if err := c.Caller.Call(ctx, "channels.logout", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // WebLoginStart calls "web.login.start".
 func (c Calls) WebLoginStart(ctx context.Context, p *WebLoginStartParams) (*WebLoginStartResult, error) {
 	if p == nil {

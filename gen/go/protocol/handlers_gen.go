@@ -125,6 +125,8 @@ type MessagingHandler[C any] interface {
 	ProvidersStatus(ctx context.Context, c C, p *ProvidersStatusParams) (*ProvidersStatusResult, error)
 	// ChannelsStatus serves "channels.status".
 	ChannelsStatus(ctx context.Context, c C, p *ChannelsStatusParams) (*ChannelsStatusResult, error)
+	// ChannelsLogout serves "channels.logout".
+	ChannelsLogout(ctx context.Context, c C, p *ChannelsLogoutParams) (*ChannelsLogoutResult, error)
 	// WebLoginStart serves "web.login.start".
 	WebLoginStart(ctx context.Context, c C, p *WebLoginStartParams) (*WebLoginStartResult, error)
 	// WebLoginWait serves "web.login.wait".
@@ -502,6 +504,11 @@ func (UnimplementedMessagingHandler[C]) ProvidersStatus(context.Context, C, *Pro
 // ChannelsStatus answers "channels.status": not implemented.
 func (UnimplementedMessagingHandler[C]) ChannelsStatus(context.Context, C, *ChannelsStatusParams) (*ChannelsStatusResult, error) {
 	return nil, errNotImplemented("channels.status")
+}
+
+// ChannelsLogout answers "channels.logout": not implemented.
+func (UnimplementedMessagingHandler[C]) ChannelsLogout(context.Context, C, *ChannelsLogoutParams) (*ChannelsLogoutResult, error) {
+	return nil, errNotImplemented("channels.logout")
 }
 
 // WebLoginStart answers "web.login.start": not implemented.

@@ -263,6 +263,18 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/agents.list.json#/$defs/result":
 		var v AgentsListResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.logout.json#/$defs/params":
+		var v ChannelsLogoutParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.logout.json#/$defs/result":
+		var v ChannelsLogoutResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.status.json#/$defs/channelAccountSnapshot":
+		var v ChannelAccountSnapshot
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.status.json#/$defs/channelUiMeta":
+		var v ChannelUiMeta
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/channels.status.json#/$defs/params":
 		var v ChannelsStatusParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -986,6 +998,10 @@ func SchemaRefs() []string {
 		"methods/agents.list.json#/$defs/agentSummary",
 		"methods/agents.list.json#/$defs/params",
 		"methods/agents.list.json#/$defs/result",
+		"methods/channels.logout.json#/$defs/params",
+		"methods/channels.logout.json#/$defs/result",
+		"methods/channels.status.json#/$defs/channelAccountSnapshot",
+		"methods/channels.status.json#/$defs/channelUiMeta",
 		"methods/channels.status.json#/$defs/params",
 		"methods/channels.status.json#/$defs/result",
 		"methods/chat.abort.json#/$defs/params",
