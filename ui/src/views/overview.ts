@@ -262,7 +262,7 @@ export class OverviewView extends View {
         ${cron
           ? html`<dl id="cron-status" class="kv">
               ${row("Jobs", String(cron.jobs ?? 0))}
-              ${row("Next wake", cron.nextWakeAtMs ? `${new Date(cron.nextWakeAtMs).toLocaleString()} (${ago(cron.nextWakeAtMs)})` : "—")}
+              ${row("Next wake", cron.nextWakeAtMs ? `${new Date(cron.nextWakeAtMs).toLocaleString()} (${cron.nextWakeAtMs > Date.now() ? "in " + duration(cron.nextWakeAtMs - Date.now()) : ago(cron.nextWakeAtMs)})` : "—")}
               ${this.cronLast ? row("Last event", `${this.cronLast.action} ${this.cronLast.jobId}${this.cronLast.status ? ` (${this.cronLast.status})` : ""}`) : nothing}
             </dl>`
           : nothing}

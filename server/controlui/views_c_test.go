@@ -1,0 +1,167 @@
+package controlui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/clients/go/gatewayclient"
+	"github.com/clawgate/gateway/gen/go/protocol"
+)
+
+// Browser tests of the overview cards (channels, heartbeat, cron, models,
+// connections), the nav badge of pending pairing requests, and the config form's maps
+// and lists of objects, each against the real binary.
+
+// catalogModel is an OpenAI-compatible server on 127.0.0.1 that only lists models
+// (GET /v1/models); the overview never runs a turn.
+func catalogModel(t *testing.T, ids ...string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/models") {
+			http.Error(w, "this scripted model only lists models", http.StatusNotFound)
+			return
+		}
+		data := make([]map[string]any, 0, len(ids))
+		for _, id := range ids {
+			data = append(data, map[string]any{"id": id, "object": "model"})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// text is the text of the element a CSS selector finds ("" when none).
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return evalJS[string](t, ctx, `document.querySelector(`+jsString(sel)+`)?.textContent.trim() ?? ""`)
+}
+
+// TestOverviewCardsLive: against a daemon with a scripted model provider and a cron
+// job, the overview shows the default model and the catalog's count, the cron
+// scheduler with its job count, the channels, the heartbeat and the connections by
+// mode; a job added and removed by a second client changes the cron card live, and
+// node and device pairing requests (a node.pair.request and a device connecting from
+// another address) show in the Nodes badge and leave it when rejected.
+func TestOverviewCardsLive(t *testing.T) {
+	ctx := newBrowser(t)
+	arts := artifactsDir(t)
+	model := catalogModel(t, "m1", "m2")
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+		models: { providers: { local: { baseUrl: %q, models: [{ id: "m1", name: "Model One" }] } } },
+		agents: { defaults: { model: { primary: "local/m1" } } },
+	}`, testToken, model.URL+"/v1"))
+	postMortem(t, d)
+	cli := d.client(t)
+	job := map[string]any{"name": "Briefing", "schedule": map[string]any{"kind": "cron", "expr": "0 7 * * *"},
+		"sessionTarget": "main", "payload": map[string]any{"kind": "systemEvent", "text": "good morning"}}
+	call(t, cli, "cron.add", job, nil)
+	var cron struct {
+		Enabled bool `json:"enabled"`
+		Jobs    int  `json:"jobs"`
+	}
+	call(t, cli, "cron.status", map[string]any{}, &cron)
+	if !cron.Enabled || cron.Jobs != 1 {
+		t.Fatalf("cron.status before the page: %+v", cron)
+	}
+	var models protocol.ModelsListResult
+	call(t, cli, "models.list", map[string]any{}, &models)
+	if len(models.Models) < 2 {
+		t.Fatalf("models.list of the scripted provider: %+v", models.Models)
+	}
+
+	probePage(t, ctx)
+	login(t, ctx, d.url())
+	waitJS(t, ctx, "the cards", `document.getElementById("cron-status")?.textContent.includes("Jobs") && document.getElementById("models-status")?.textContent.includes("Available") && document.querySelectorAll("#channels-summary li").length >= 2 && document.getElementById("heartbeat").textContent.includes("Last")`)
+	if got := text(t, ctx, "#cron-badge"); got != "enabled" {
+		t.Errorf("cron badge %q, want enabled", got)
+	}
+	jobs := `document.querySelector("#cron-status dd")?.textContent`
+	if got := evalJS[string](t, ctx, jobs); got != "1" {
+		t.Errorf("cron jobs on the card %q, want 1", got)
+	}
+	mdl := text(t, ctx, "#models-status")
+	if !strings.Contains(mdl, "local/m1") || !strings.Contains(mdl, "Available"+strconv.Itoa(len(models.Models))) || !strings.Contains(mdl, "local") {
+		t.Errorf("models card %q, want the default local/m1 and %d available", mdl, len(models.Models))
+	}
+	// WhatsApp is always configured (it links by QR); Telegram has no bot token here.
+	for ch, want := range map[string]string{"whatsapp": "not linked", "telegram": "not configured"} {
+		li := text(t, ctx, fmt.Sprintf(`#channels-summary li[data-channel=%q] .badge`, ch))
+		if li != want {
+			t.Errorf("channels card badge of %s = %q, want %q", ch, li, want)
+		}
+	}
+	if nw := text(t, ctx, "#cron-status"); !strings.Contains(nw, "(in ") {
+		t.Errorf("cron card %q: the next wake is not shown as ahead", nw)
+	}
+	// The page itself (webchat), the Go client (test) and the gateway.
+	waitJS(t, ctx, "connections by mode", `Number(document.querySelector('#connections dd[data-mode="webchat"]')?.textContent) === 1 && Number(document.querySelector('#connections dd[data-mode="test"]')?.textContent) === 1 && Number(document.querySelector('#connections dd[data-mode="gateway"]')?.textContent) === 1`)
+	if hb := text(t, ctx, "#heartbeat"); !strings.Contains(hb, "none yet") && !strings.Contains(hb, "ago") {
+		t.Errorf("heartbeat card %q", hb)
+	}
+
+	// A second client adds a job, then removes it: the card follows the cron events.
+	other := d.client(t)
+	var added struct {
+		ID string `json:"id"`
+	}
+	job["name"] = "Evening"
+	call(t, other, "cron.add", job, &added)
+	if added.ID == "" {
+		t.Fatal("cron.add returned no id")
+	}
+	waitJS(t, ctx, "two jobs", jobs+` === "2" && document.getElementById("cron-status").textContent.includes("added `+added.ID+`")`)
+	call(t, other, "cron.remove", map[string]any{"id": added.ID}, nil)
+	waitJS(t, ctx, "one job again", jobs+` === "1" && document.getElementById("cron-status").textContent.includes("removed")`)
+
+	// Pairing badge: a node asks to pair, then a device connects from another address.
+	if evalJS[bool](t, ctx, `document.getElementById("pairing-badge") !== null`) {
+		t.Fatal("a pairing badge with nothing pending")
+	}
+	var nreq protocol.NodePairRequestResult
+	call(t, other, "node.pair.request", map[string]any{"nodeId": "node-c", "displayName": "Den Phone"}, &nreq)
+	waitJS(t, ctx, "the node request badge", `document.getElementById("pairing-badge")?.textContent === "1"`)
+	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", d.port))
+	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target)) // adds X-Forwarded-For: not local
+	t.Cleanup(proxy.Close)
+	dev, err := gatewayclient.NewDeviceIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err = gatewayclient.Dial(dctx, "ws"+strings.TrimPrefix(proxy.URL, "http"), gatewayclient.Options{Token: testToken, Device: dev,
+		Client: gatewayclient.ClientInfo{ID: protocol.ClientIDTest, DisplayName: "remote-device", Mode: "test"}})
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "pairing required") {
+		t.Fatalf("an unpaired remote device connected (err %v)", err)
+	}
+	waitJS(t, ctx, "the device request badge", `document.getElementById("pairing-badge")?.textContent === "2" && document.getElementById("pairing-badge").getAttribute("aria-label").includes("2 pairing requests")`)
+	shotView(t, ctx, arts, "overview-cards")
+	var dl struct {
+		Pending []struct {
+			RequestID string `json:"requestId"`
+		} `json:"pending"`
+	}
+	call(t, other, "device.pair.list", map[string]any{}, &dl)
+	if len(dl.Pending) != 1 {
+		t.Fatalf("pending devices: %+v", dl.Pending)
+	}
+	call(t, other, "node.pair.reject", map[string]any{"requestId": nreq.Request.RequestID}, nil)
+	waitJS(t, ctx, "the badge after the node rejection", `document.getElementById("pairing-badge")?.textContent === "1"`)
+	call(t, other, "device.pair.reject", map[string]any{"requestId": dl.Pending[0].RequestID}, nil)
+	waitJS(t, ctx, "no badge", `document.getElementById("pairing-badge") === null`)
+
+	noPageErrors(t, ctx, "overview")
+	checkClean(t, ctx, "overview", map[string]string{"last-heartbeat": "no heartbeat has run yet (UNAVAILABLE)"})
+}
