@@ -8,10 +8,14 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -163,5 +167,113 @@ func TestOverviewCardsLive(t *testing.T) {
 	waitJS(t, ctx, "no badge", `document.getElementById("pairing-badge") === null`)
 
 	noPageErrors(t, ctx, "overview")
-	checkClean(t, ctx, "overview", map[string]string{"last-heartbeat": "no heartbeat has run yet (UNAVAILABLE)"})
+	checkClean(t, ctx, "overview", nil)
+}
+
+// typeInto types into a config form input found by its data-path (after emptying it).
+func typeInto(t *testing.T, ctx context.Context, path, value string) {
+	t.Helper()
+	sel := fmt.Sprintf(`[data-path=%s]`, jsString(path))
+	waitJS(t, ctx, "the field "+path, `document.querySelector(`+jsString(sel)+`) !== null`)
+	evalJS[chromedp.Void](t, ctx, `(() => { const e = document.querySelector(`+jsString(sel)+`); e.focus(); e.value = ""; e.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(sel), value))
+	waitJS(t, ctx, "the typed "+path, `document.querySelector(`+jsString(sel)+`).value === `+jsString(value))
+}
+
+// applied clicks Apply and waits until config.get satisfies ok (the notice of an earlier
+// apply may still be on screen, so the file is what is waited for).
+func applied(t *testing.T, ctx context.Context, cli *gatewayclient.Client, what string, ok func(map[string]any) bool) map[string]any {
+	t.Helper()
+	do(t, ctx, chromedp.Click(chromedp.ID("config-form-apply")))
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		cfg, _ := configGet(t, cli)
+		if ok(cfg) {
+			waitJS(t, ctx, "the applied form", `document.getElementById("config-notice")?.textContent.includes("Applied") && document.getElementById("config-form-apply").disabled`)
+			return cfg
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: config.get after Apply: %v", what, cfg)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConfigFormMapsAndLists: a models.providers entry is added through the form (its
+// name checked, a masked API key, a model in its list of objects), applied as one
+// config.patch and read back with config.get (the key only on disk); removed again it
+// is gone while the other provider stays; an agents.list item is added and edited and
+// the list lands whole.
+func TestConfigFormMapsAndLists(t *testing.T) {
+	ctx := newBrowser(t)
+	arts := artifactsDir(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+		models: { providers: { local: { baseUrl: "http://127.0.0.1:9/v1", models: [] } } },
+	}`, testToken))
+	postMortem(t, d)
+	probePage(t, ctx)
+	login(t, ctx, d.url())
+	cli := d.client(t)
+
+	openView(t, ctx, "config")
+	waitJS(t, ctx, "the models section", `document.querySelector('details[data-section="models"]') !== null`)
+	do(t, ctx, chromedp.Click(chromedp.ID("cfg-section-models")))
+	waitJS(t, ctx, "the providers map", `document.querySelector('fieldset.cfg-map[data-path="models.providers"] .cfg-entry[data-entry="local"]') !== null`)
+
+	// A taken name is refused in the page.
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("cfg-models-providers-new"), "local"), chromedp.Click(chromedp.ID("cfg-models-providers-add")))
+	waitJS(t, ctx, "the refused name", `document.querySelector('fieldset[data-path="models.providers"] .cfg-add .error')?.textContent.includes("already exists")`)
+	evalJS[chromedp.Void](t, ctx, `(() => { const i = document.getElementById("cfg-models-providers-new"); i.value = ""; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("cfg-models-providers-new"), "lab"), chromedp.Click(chromedp.ID("cfg-models-providers-add")))
+	waitJS(t, ctx, "the new entry", `document.querySelector('.cfg-entry[data-entry="lab"]') !== null && !document.querySelector('fieldset[data-path="models.providers"] .cfg-add .error')`)
+	setField(t, ctx, "models.providers.lab.baseUrl", "http://127.0.0.1:7/v1")
+	if typ := evalJS[string](t, ctx, `document.querySelector('[data-path="models.providers.lab.apiKey"]').type`); typ != "password" {
+		t.Errorf("the new provider's apiKey input is %q, want password (sensitive)", typ)
+	}
+	setField(t, ctx, "models.providers.lab.apiKey", "sk-lab-secret")
+	do(t, ctx, chromedp.Click(chromedp.ID("cfg-models-providers-lab-models-add")))
+	typeInto(t, ctx, "models.providers.lab.models.0.id", "lab-1")
+	typeInto(t, ctx, "models.providers.lab.models.0.name", "Lab One")
+	shotView(t, ctx, arts, "config-form-map")
+	do(t, ctx, chromedp.Click(chromedp.ID("config-form-apply")))
+	waitJS(t, ctx, "the applied patch", `document.getElementById("config-notice")?.textContent.includes("Applied") && document.getElementById("config-form-apply").disabled`)
+	cfg, _ := configGet(t, cli)
+	if got := dig(cfg, "models", "providers", "lab", "baseUrl"); got != "http://127.0.0.1:7/v1" {
+		t.Fatalf("models.providers.lab after the form: %v", dig(cfg, "models", "providers"))
+	}
+	ms, _ := dig(cfg, "models", "providers", "lab", "models").([]any)
+	if len(ms) != 1 || dig(ms[0].(map[string]any), "id") != "lab-1" || dig(ms[0].(map[string]any), "name") != "Lab One" {
+		t.Fatalf("models.providers.lab.models after the form: %v", ms)
+	}
+	if key := dig(cfg, "models", "providers", "lab", "apiKey"); key == "sk-lab-secret" {
+		t.Error("config.get shows the API key in clear")
+	}
+	if disk, err := os.ReadFile(filepath.Join(d.home, "clawdbot.json")); err != nil || !strings.Contains(string(disk), "sk-lab-secret") {
+		t.Fatalf("the key is not in the file (err %v)", err)
+	}
+	waitJS(t, ctx, "the stored entry", `document.querySelector('.cfg-entry[data-entry="lab"]') !== null && document.querySelector('[data-path="models.providers.lab.apiKey"]').placeholder.includes("hidden")`)
+
+	// Remove: the entry is null in the patch; the other provider stays.
+	do(t, ctx, chromedp.Click(chromedp.ID("cfg-models-providers-lab-remove")))
+	waitJS(t, ctx, "the removed entry", `document.querySelector('.cfg-entry[data-entry="lab"]') === null && document.getElementById("config-form-apply").textContent.includes("Apply 1 change")`)
+	cfg = applied(t, ctx, cli, "the removal", func(c map[string]any) bool { return dig(c, "models", "providers", "lab") == nil })
+	if dig(cfg, "models", "providers", "local", "baseUrl") != "http://127.0.0.1:9/v1" {
+		t.Fatalf("models.providers after the removal: %v", dig(cfg, "models", "providers"))
+	}
+
+	// A list of objects: an agents.list item added and named, sent as the whole list.
+	do(t, ctx, chromedp.Click(chromedp.ID("cfg-section-agents")))
+	waitJS(t, ctx, "the agents list", `document.getElementById("cfg-agents-list-add") !== null`)
+	do(t, ctx, chromedp.Click(chromedp.ID("cfg-agents-list-add")))
+	typeInto(t, ctx, "agents.list.0.id", "work")
+	typeInto(t, ctx, "agents.list.0.name", "Work")
+	cfg = applied(t, ctx, cli, "the agents list", func(c map[string]any) bool { return dig(c, "agents", "list") != nil })
+	list, _ := dig(cfg, "agents", "list").([]any)
+	if len(list) != 1 || dig(list[0].(map[string]any), "id") != "work" || dig(list[0].(map[string]any), "name") != "Work" {
+		t.Fatalf("agents.list after the form: %v", dig(cfg, "agents"))
+	}
+
+	noErrorShown(t, ctx, "config-maps")
+	checkClean(t, ctx, "config-maps", nil)
 }

@@ -176,6 +176,7 @@ export class App extends LitElement {
   private async refreshPairing() {
     const gen = ++this.pairingGen;
     const list = async (m: string) => {
+      if (!this.gw.supports(m)) return [];
       try {
         return ((await this.gw.request<any>(m))?.pending ?? []) as any[];
       } catch {

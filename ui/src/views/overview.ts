@@ -136,12 +136,14 @@ export class OverviewView extends View {
   }
 
   private async refreshChannels() {
+    if (!this.gw.supports("channels.status")) return;
     const r = await this.call("channels", "channels.status", {});
     if (r) this.channels = r;
     this.requestUpdate();
   }
 
   private async refreshHeartbeat() {
+    if (!this.gw.supports("last-heartbeat")) return;
     try {
       const r = await this.gw.request("last-heartbeat");
       if (r && (!this.heartbeat || (r.ts ?? 0) >= (this.heartbeat.ts ?? 0))) this.heartbeat = r;
@@ -155,13 +157,17 @@ export class OverviewView extends View {
   }
 
   private async refreshCron() {
+    if (!this.gw.supports("cron.status")) return;
     const r = await this.call("cron", "cron.status");
     if (r) this.cron = r;
     this.requestUpdate();
   }
 
   private async refreshModels() {
-    const [list, cfg] = await Promise.all([this.call("models", "models.list"), this.call("models-config", "config.get")]);
+    const [list, cfg] = await Promise.all([
+      this.gw.supports("models.list") ? this.call("models", "models.list") : undefined,
+      this.gw.supports("config.get") ? this.call("models-config", "config.get") : undefined,
+    ]);
     if (list) this.models = Array.isArray(list.models) ? list.models : [];
     if (cfg) this.defaultModelId = defaultModel(cfg.config);
     this.requestUpdate();
