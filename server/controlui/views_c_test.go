@@ -45,6 +45,23 @@ func catalogModel(t *testing.T, ids ...string) *httptest.Server {
 	return srv
 }
 
+// dropEvents lets a test make the page miss events: while window.__drop names an
+// event, its frames never reach the app (as if lost), so the next event's seq shows a
+// gap.
+const dropEvents = `(() => {
+	const Native = window.WebSocket;
+	window.__drop = null;
+	window.WebSocket = class extends Native {
+		set onmessage(fn) {
+			super.onmessage = (m) => {
+				try { const f = JSON.parse(m.data); if (window.__drop && f.type === "event" && f.event === window.__drop) return; } catch {}
+				if (fn) fn.call(this, m);
+			};
+		}
+		get onmessage() { return super.onmessage; }
+	};
+})();`
+
 // text is the text of the element a CSS selector finds ("" when none).
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
@@ -85,9 +102,9 @@ func TestOverviewCardsLive(t *testing.T) {
 		t.Fatalf("models.list of the scripted provider: %+v", models.Models)
 	}
 
-	probePage(t, ctx)
+	probePage(t, ctx, dropEvents)
 	login(t, ctx, d.url())
-	waitJS(t, ctx, "the cards", `document.getElementById("cron-status")?.textContent.includes("Jobs") && document.getElementById("models-status")?.textContent.includes("Available") && document.querySelectorAll("#channels-summary li").length >= 2 && document.getElementById("heartbeat").textContent.includes("Last")`)
+	waitJS(t, ctx, "the cards", `document.getElementById("cron-status")?.textContent.includes("Jobs") && document.getElementById("models-status")?.textContent.includes("Configured") && document.querySelectorAll("#channels-summary li").length >= 2 && document.getElementById("heartbeat").textContent.includes("Last")`)
 	if got := text(t, ctx, "#cron-badge"); got != "enabled" {
 		t.Errorf("cron badge %q, want enabled", got)
 	}
@@ -95,10 +112,14 @@ func TestOverviewCardsLive(t *testing.T) {
 	if got := evalJS[string](t, ctx, jobs); got != "1" {
 		t.Errorf("cron jobs on the card %q, want 1", got)
 	}
+	// The models card: the default and the configured count from the config; the
+	// catalog (models.list, which also asks the provider) on demand.
 	mdl := text(t, ctx, "#models-status")
-	if !strings.Contains(mdl, "local/m1") || !strings.Contains(mdl, "Available"+strconv.Itoa(len(models.Models))) || !strings.Contains(mdl, "local") {
-		t.Errorf("models card %q, want the default local/m1 and %d available", mdl, len(models.Models))
+	if !strings.Contains(mdl, "Defaultlocal/m1") || !strings.Contains(mdl, "Configured1") || !strings.Contains(mdl, "Providerslocal") || strings.Contains(mdl, "Catalog") {
+		t.Errorf("models card %q, want the default local/m1, 1 configured, provider local, no catalog yet", mdl)
 	}
+	do(t, ctx, chromedp.Click(chromedp.ID("models-catalog")))
+	waitJS(t, ctx, "the catalog count", `document.getElementById("models-status").textContent.includes("Catalog`+strconv.Itoa(len(models.Models))+`")`)
 	// WhatsApp is always configured (it links by QR); Telegram has no bot token here.
 	for ch, want := range map[string]string{"whatsapp": "not linked", "telegram": "not configured"} {
 		li := text(t, ctx, fmt.Sprintf(`#channels-summary li[data-channel=%q] .badge`, ch))
@@ -133,9 +154,23 @@ func TestOverviewCardsLive(t *testing.T) {
 	if evalJS[bool](t, ctx, `document.getElementById("pairing-badge") !== null`) {
 		t.Fatal("a pairing badge with nothing pending")
 	}
+	// The page misses the cron event of a third job; the next event (the node's pairing
+	// request) shows the seq gap and the cron card refetches: two jobs, though the last
+	// event it saw is still the removal.
+	evalJS[chromedp.Void](t, ctx, `window.__drop = "cron"`)
+	var missed struct {
+		ID string `json:"id"`
+	}
+	job["name"] = "Night"
+	call(t, other, "cron.add", job, &missed)
 	var nreq protocol.NodePairRequestResult
 	call(t, other, "node.pair.request", map[string]any{"nodeId": "node-c", "displayName": "Den Phone"}, &nreq)
 	waitJS(t, ctx, "the node request badge", `document.getElementById("pairing-badge")?.textContent === "1"`)
+	waitJS(t, ctx, "the refetched cron card", jobs+` === "2"`)
+	if last := text(t, ctx, "#cron-status"); strings.Contains(last, missed.ID) || !strings.Contains(last, "removed "+added.ID) {
+		t.Errorf("cron card %q: the missed event was seen, or the card did not refetch", last)
+	}
+	evalJS[chromedp.Void](t, ctx, `window.__drop = null`)
 	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", d.port))
 	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target)) // adds X-Forwarded-For: not local
 	t.Cleanup(proxy.Close)

@@ -150,3 +150,12 @@ export function defaultModel(cfg: any): string {
   if (m && typeof m === "object" && typeof m.primary === "string") return m.primary;
   return "";
 }
+
+/** configuredModels counts the models declared under models.providers.<id>.models. */
+export function configuredModels(cfg: any): { providers: string[]; count: number } {
+  const ps = cfg?.models?.providers;
+  if (!ps || typeof ps !== "object" || Array.isArray(ps)) return { providers: [], count: 0 };
+  const providers = Object.keys(ps).sort();
+  const count = providers.reduce((n, p) => n + (Array.isArray(ps[p]?.models) ? ps[p].models.length : 0), 0);
+  return { providers, count };
+}

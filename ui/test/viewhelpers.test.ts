@@ -5,6 +5,7 @@ import {
   MAX_ATTACHMENTS,
   MAX_ATTACHMENT_BYTES,
   attachmentProblem,
+  configuredModels,
   cronPatch,
   defaultModel,
   presenceCounts,
@@ -112,4 +113,9 @@ test("defaultModel", () => {
   assert.equal(defaultModel({ agents: { defaults: { model: "openai/gpt-4o" } } }), "openai/gpt-4o");
   assert.equal(defaultModel({}), "");
   assert.equal(defaultModel(null), "");
+});
+
+test("configuredModels", () => {
+  assert.deepEqual(configuredModels({ models: { providers: { b: { models: [{ id: "x" }, { id: "y" }] }, a: { models: [] }, c: {} } } }), { providers: ["a", "b", "c"], count: 2 });
+  assert.deepEqual(configuredModels({}), { providers: [], count: 0 });
 });

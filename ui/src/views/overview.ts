@@ -9,7 +9,7 @@ import { View } from "../view.js";
 import type { EventFrame, GatewayError } from "../gateway.js";
 import { ago, duration } from "../util.js";
 import { accountOk, accountState, allAccountRows } from "../channelmodel.js";
-import { defaultModel, presenceCounts } from "../viewhelpers.js";
+import { configuredModels, defaultModel, presenceCounts } from "../viewhelpers.js";
 
 /** Events refetch channels.status and cron.status at most this often. */
 const REFRESH_MIN_MS = 1000;
@@ -49,6 +49,8 @@ export class OverviewView extends View {
   private cron: any = null;
   private cronLast: any = null;
   private models: any[] | null = null;
+  private catalogBusy = false;
+  private configModels: { providers: string[]; count: number } = { providers: [], count: 0 };
   private defaultModelId = "";
   private channelsSoon = throttle(() => void this.refreshChannels(), REFRESH_MIN_MS);
   private cronSoon = throttle(() => void this.refreshCron(), REFRESH_MIN_MS);
@@ -72,7 +74,7 @@ export class OverviewView extends View {
   }
 
   shown(): void {
-    // The model catalog and the config have no event: refetch when the view is opened.
+    // The config has no event: refetch when the view is opened.
     void this.refreshModels();
   }
 
@@ -163,13 +165,24 @@ export class OverviewView extends View {
     this.requestUpdate();
   }
 
+  // The models card reads the config (no upstream call on every connect); the catalog
+  // (models.list, which asks OpenAI-compatible providers for their lists) only on demand.
   private async refreshModels() {
-    const [list, cfg] = await Promise.all([
-      this.gw.supports("models.list") ? this.call("models", "models.list") : undefined,
-      this.gw.supports("config.get") ? this.call("models-config", "config.get") : undefined,
-    ]);
+    if (!this.gw.supports("config.get")) return;
+    const cfg = await this.call("models-config", "config.get");
+    if (cfg) {
+      this.defaultModelId = defaultModel(cfg.config);
+      this.configModels = configuredModels(cfg.config);
+    }
+    this.requestUpdate();
+  }
+
+  private async loadCatalog() {
+    this.catalogBusy = true;
+    this.requestUpdate();
+    const list = await this.call("models", "models.list");
+    this.catalogBusy = false;
     if (list) this.models = Array.isArray(list.models) ? list.models : [];
-    if (cfg) this.defaultModelId = defaultModel(cfg.config);
     this.requestUpdate();
   }
 
@@ -279,9 +292,11 @@ export class OverviewView extends View {
         ${this.errorLine("models")} ${this.errorLine("models-config")}
         <dl id="models-status" class="kv">
           ${row("Default", this.defaultModelId || "not set", this.defaultModelId ? "" : "muted")}
-          ${this.models ? row("Available", String(this.models.length)) : nothing}
-          ${this.models ? row("Providers", [...new Set(this.models.map((m) => m.provider))].join(", ") || "—") : nothing}
+          ${row("Configured", String(this.configModels.count))}
+          ${row("Providers", this.configModels.providers.join(", ") || "—")}
+          ${this.models ? row("Catalog", String(this.models.length)) : nothing}
         </dl>
+        <button id="models-catalog" class="ghost" ?disabled=${this.catalogBusy} @click=${() => this.loadCatalog()}>${this.catalogBusy ? "Asking the providers…" : "Count the catalog (models.list)"}</button>
       </section>
 
       <section id="connections-card" class="card" aria-labelledby="connections-title">
