@@ -34,17 +34,19 @@ const (
 func newLoginCmd(g *globalFlags) *cobra.Command {
 	h := &helperFlags{}
 	var force bool
+	var account string
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Link WhatsApp: show a QR code to scan and wait for the link (needs a running gateway)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return h.withClient(cmd.Context(), g, func(ctx context.Context, c *gatewayclient.Client) error {
-				return runLogin(ctx, c, cmd.OutOrStdout(), force)
+				return runLogin(ctx, c, cmd.OutOrStdout(), force, account)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "link again even when a device is already linked")
+	cmd.Flags().StringVar(&account, "account", "", "WhatsApp account id (channels.whatsapp.accounts; default account when omitted)")
 	h.register(cmd)
 	h.timeout = defaultLoginTimeout
 	cmd.Flags().Lookup("timeout").DefValue = defaultLoginTimeout.String()
@@ -56,13 +58,17 @@ type caller interface {
 	Call(ctx context.Context, method string, params any, result any) error
 }
 
-// runLogin starts the login, prints each new QR code, and waits until the gateway
-// reports the link, the login fails, or ctx ends.
-func runLogin(ctx context.Context, c caller, out io.Writer, force bool) error {
+// runLogin starts the login of account ("" = the default account), prints each new
+// QR code, and waits until the gateway reports the link, the login fails, or ctx ends.
+func runLogin(ctx context.Context, c caller, out io.Writer, force bool, account string) error {
+	var acct *string
+	if account = strings.TrimSpace(account); account != "" {
+		acct = &account
+	}
 	shown := ""
 	for step := 0; ; step++ {
 		var start protocol.WebLoginStartResult
-		sp := protocol.WebLoginStartParams{}
+		sp := protocol.WebLoginStartParams{AccountID: acct}
 		if force && step == 0 {
 			t := true
 			sp.Force = &t
@@ -101,7 +107,7 @@ func runLogin(ctx context.Context, c caller, out io.Writer, force bool) error {
 		}
 		ms := wait.Milliseconds()
 		var res protocol.WebLoginWaitResult
-		if err := c.Call(ctx, "web.login.wait", &protocol.WebLoginWaitParams{TimeoutMs: &ms}, &res); err != nil {
+		if err := c.Call(ctx, "web.login.wait", &protocol.WebLoginWaitParams{TimeoutMs: &ms, AccountID: acct}, &res); err != nil {
 			return fmt.Errorf("web.login.wait: %w", err)
 		}
 		if res.Connected {

@@ -88,7 +88,7 @@ func TestLoginThroughGateway(t *testing.T) {
 	}
 	defer c.Close()
 	var out bytes.Buffer
-	if err := runLogin(ctx, c, &out, true); err != nil {
+	if err := runLogin(ctx, c, &out, true, ""); err != nil {
 		t.Fatalf("login: %v\n%s", err, out.String())
 	}
 	text := out.String()
@@ -107,7 +107,11 @@ func TestLoginThroughGateway(t *testing.T) {
 	}
 	// Already linked: no QR, a clear message.
 	out.Reset()
-	if err := runLogin(ctx, c, &out, false); err != nil || !strings.Contains(out.String(), "already linked") {
+	if err := runLogin(ctx, c, &out, false, ""); err != nil || !strings.Contains(out.String(), "already linked") {
 		t.Fatalf("second login: %v %q", err, out.String())
+	}
+	// --account names the account on the wire: this gateway has only the default one.
+	if err := runLogin(ctx, c, &out, false, "work"); err == nil || !strings.Contains(err.Error(), `unknown account "work"`) {
+		t.Fatalf("login --account work: %v", err)
 	}
 }

@@ -58,10 +58,15 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// calls it channels.status.
     /// params ProvidersStatusParams; result ProvidersStatusResult; protocols 2.
     case providersStatus = "providers.status"
-    /// Protocol 3: runtime (optionally probed) state of the WhatsApp and Telegram channels. Same shape as
-    /// the protocol 2 providers.status.
+    /// Protocol 3: runtime (optionally probed) state of the channels, per account: the original's shape
+    /// (channels, channelOrder, channelLabels, channelMeta, channelAccounts, channelDefaultAccountId) plus
+    /// the default accounts' whatsapp and telegram objects of the protocol 2 providers.status.
     /// params ChannelsStatusParams; result ChannelsStatusResult; protocols 3.
     case channelsStatus = "channels.status"
+    /// Log one account of a channel out: WhatsApp unlinks the device and deletes that account's
+    /// credentials; Telegram stops that bot and removes its token from the config file.
+    /// params ChannelsLogoutParams; result ChannelsLogoutResult; protocols 3.
+    case channelsLogout = "channels.logout"
     /// Start a WhatsApp Web QR login: stops the WhatsApp provider and returns a QR code to scan. Then call
     /// web.login.wait.
     /// params WebLoginStartParams; result WebLoginStartResult; protocols 2, 3.
@@ -133,6 +138,13 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// Find a session's canonical key by key, transcript id or label (exactly one of them).
     /// params SessionsResolveParams; result SessionsResolveResult; protocols 3.
     case sessionsResolve = "sessions.resolve"
+    /// Model provider usage in the original's shape (updatedAt, providers[] with provider, displayName,
+    /// windows, plan, error). The original fills windows from each vendor's billing/quota API; this gateway
+    /// does not call those, so every provider it knows — configured under models.providers, named by the
+    /// agent's model or fallbacks, or seen in the recorded answers — is listed with empty windows and an
+    /// error saying why, plus the tokens recorded for it over the last 30 days.
+    /// params UsageStatusParams; result UsageStatusResult; protocols 3.
+    case usageStatus = "usage.status"
     /// Token usage and cost of the model answers stored in the session transcripts over the last days, per
     /// local day.
     /// params UsageCostParams; result UsageCostResult; protocols 3.
@@ -305,6 +317,29 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// original. Unknown or already answered id → INVALID_REQUEST "unknown approval id".
     /// params ExecApprovalResolveParams; result ExecApprovalResolveResult; protocols 3.
     case execApprovalResolve = "exec.approval.resolve"
+    /// Starts the onboarding wizard the macOS app drives (workspace, model provider and key, channels; mode
+    /// remote: the remote gateway's URL and token) and answers with its first step. One wizard runs at a
+    /// time: a second start while one runs → UNAVAILABLE "wizard already running". A session left without
+    /// a call for the idle limit (30 minutes) is cancelled, which frees the slot. The config file is
+    /// written once, at the end, through the same writer as config.patch.
+    /// params WizardStartParams; result WizardStartResult; protocols 3.
+    case wizardStart = "wizard.start"
+    /// Answers the pending step (when answer is given) and returns the next step, or done with the final
+    /// status. Unknown session → INVALID_REQUEST "wizard not found"; an answer to a session that is not
+    /// running → INVALID_REQUEST "wizard not running"; an answer whose stepId is not the pending step's,
+    /// whose value does not fit the step (wrong type, unknown option, text too long, a failed check such as
+    /// a malformed bot token) → INVALID_REQUEST with the reason, and the step stays pending. Without an
+    /// answer the pending step is returned again.
+    /// params WizardNextParams; result WizardNextResult; protocols 3.
+    case wizardNext = "wizard.next"
+    /// Cancels a wizard session (nothing is written) and forgets it. Unknown session → INVALID_REQUEST
+    /// "wizard not found".
+    /// params WizardCancelParams; result WizardCancelResult; protocols 3.
+    case wizardCancel = "wizard.cancel"
+    /// A wizard session's state; a session that is no longer running is forgotten once its state has been
+    /// read. Unknown session → INVALID_REQUEST "wizard not found".
+    /// params WizardStatusParams; result WizardStatusResult; protocols 3.
+    case wizardStatus = "wizard.status"
     /// The configured agents (agents.list, else the default agent), the default agent id, the session main
     /// key and the session scope.
     /// params AgentsListParams; result AgentsListResult; protocols 3.
@@ -982,6 +1017,95 @@ public struct ChannelAccountHealth: Codable, Sendable {
     }
 }
 
+/// One account of a channel: configuration and runtime state.
+public struct ChannelAccountSnapshot: Codable, Sendable {
+    /// Account id (channels.<id>.accounts key, or default).
+    public let accountId: String
+    /// Effective allowFrom.
+    public let allowFrom: [String]?
+    /// Telegram: a token is set; WhatsApp: always true.
+    public let configured: Bool?
+    /// WhatsApp: the socket is open.
+    public let connected: Bool?
+    /// Effective DM policy.
+    public let dmPolicy: String?
+    /// Not disabled in the config.
+    public let enabled: Bool?
+    /// Last error of the account.
+    public let lastError: String?
+    /// When the probe ran, ms since the epoch.
+    public let lastProbeAt: Int?
+    /// WhatsApp: credentials are stored.
+    public let linked: Bool?
+    /// Telegram: polling or webhook.
+    public let mode: String?
+    /// Display name from the config.
+    public let name: String?
+    /// Probe result (Telegram getMe), when probe was requested.
+    public let probe: AnyCodable?
+    /// Receiving (Telegram polling, WhatsApp socket loop).
+    public let running: Bool?
+    /// Telegram: where the bot token came from.
+    public let tokenSource: ChannelAccountSnapshotTokenSource?
+
+    public init(
+        accountId: String,
+        allowFrom: [String]? = nil,
+        configured: Bool? = nil,
+        connected: Bool? = nil,
+        dmPolicy: String? = nil,
+        enabled: Bool? = nil,
+        lastError: String? = nil,
+        lastProbeAt: Int? = nil,
+        linked: Bool? = nil,
+        mode: String? = nil,
+        name: String? = nil,
+        probe: AnyCodable? = nil,
+        running: Bool? = nil,
+        tokenSource: ChannelAccountSnapshotTokenSource? = nil
+    ) {
+        self.accountId = accountId
+        self.allowFrom = allowFrom
+        self.configured = configured
+        self.connected = connected
+        self.dmPolicy = dmPolicy
+        self.enabled = enabled
+        self.lastError = lastError
+        self.lastProbeAt = lastProbeAt
+        self.linked = linked
+        self.mode = mode
+        self.name = name
+        self.probe = probe
+        self.running = running
+        self.tokenSource = tokenSource
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case allowFrom
+        case configured
+        case connected
+        case dmPolicy
+        case enabled
+        case lastError
+        case lastProbeAt
+        case linked
+        case mode
+        case name
+        case probe
+        case running
+        case tokenSource
+    }
+}
+
+/// Telegram: where the bot token came from.
+public enum ChannelAccountSnapshotTokenSource: String, Codable, Sendable, CaseIterable {
+    case config = "config"
+    case tokenFile = "tokenFile"
+    case env = "env"
+    case none = "none"
+}
+
 /// A channel in the protocol-3 health shape: the default account's fields plus every account.
 public struct ChannelHealth: Codable, Sendable {
     public let accountId: String
@@ -1023,6 +1147,95 @@ public struct ChannelHealth: Codable, Sendable {
     }
 }
 
+/// How a client labels a channel.
+public struct ChannelUiMeta: Codable, Sendable {
+    /// Longer label.
+    public let detailLabel: String
+    /// Channel id.
+    public let id: String
+    /// Short label.
+    public let label: String
+    /// SF Symbol name.
+    public let systemImage: String?
+
+    public init(
+        detailLabel: String,
+        id: String,
+        label: String,
+        systemImage: String? = nil
+    ) {
+        self.detailLabel = detailLabel
+        self.id = id
+        self.label = label
+        self.systemImage = systemImage
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case detailLabel
+        case id
+        case label
+        case systemImage
+    }
+}
+
+/// Which account to log out.
+public struct ChannelsLogoutParams: Codable, Sendable {
+    /// Account id; absent or empty: the channel's default account.
+    public let accountId: String?
+    /// Channel id (whatsapp, telegram).
+    public let channel: String
+
+    public init(
+        accountId: String? = nil,
+        channel: String
+    ) {
+        self.accountId = accountId
+        self.channel = channel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case channel
+    }
+}
+
+/// Logout outcome.
+public struct ChannelsLogoutResult: Codable, Sendable {
+    /// The account logged out.
+    public let accountId: String
+    /// Channel id.
+    public let channel: String
+    /// Credentials existed and were removed (WhatsApp device credentials; a Telegram token in the config
+    /// file).
+    public let cleared: Bool
+    /// Telegram: TELEGRAM_BOT_TOKEN is set (a default account keeps it).
+    public let envToken: Bool?
+    /// The account has no credentials left (Telegram: no token from any source).
+    public let loggedOut: Bool?
+
+    public init(
+        accountId: String,
+        channel: String,
+        cleared: Bool,
+        envToken: Bool? = nil,
+        loggedOut: Bool? = nil
+    ) {
+        self.accountId = accountId
+        self.channel = channel
+        self.cleared = cleared
+        self.envToken = envToken
+        self.loggedOut = loggedOut
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountId
+        case channel
+        case cleared
+        case envToken
+        case loggedOut
+    }
+}
+
 /// Probe options.
 public struct ChannelsStatusParams: Codable, Sendable {
     /// Probe the providers (Telegram getMe) instead of reporting cached state.
@@ -1044,24 +1257,66 @@ public struct ChannelsStatusParams: Codable, Sendable {
     }
 }
 
-/// Runtime state of each provider.
+/// Runtime state of each channel and each of its accounts. The per-account fields (channels,
+/// channelOrder, channelLabels, channelAccounts, channelDefaultAccountId) are always sent; they are
+/// optional in the schema only because earlier versions lacked them.
 public struct ChannelsStatusResult: Codable, Sendable {
+    /// Every account per channel id, sorted by account id.
+    public let channelAccounts: [String: [ChannelAccountSnapshot]]?
+    /// The account used when none is named, per channel id.
+    public let channelDefaultAccountId: [String: String]?
+    /// Longer label per channel id ("Telegram Bot").
+    public let channelDetailLabels: [String: String]?
+    /// Display label per channel id.
+    public let channelLabels: [String: String]?
+    /// Per channel: id, label, detail label, system image, in display order.
+    public let channelMeta: [ChannelUiMeta]?
+    /// Channel ids in display order.
+    public let channelOrder: [String]?
+    /// SF Symbol name per channel id (macOS app).
+    public let channelSystemImages: [String: String]?
+    /// Summary per channel id (the default account's state).
+    public let channels: [String: AnyCodable]?
     public let telegram: TelegramStatus
     /// When the snapshot was taken, ms since the epoch.
     public let ts: Int
     public let whatsapp: WhatsAppStatus
 
     public init(
+        channelAccounts: [String: [ChannelAccountSnapshot]]? = nil,
+        channelDefaultAccountId: [String: String]? = nil,
+        channelDetailLabels: [String: String]? = nil,
+        channelLabels: [String: String]? = nil,
+        channelMeta: [ChannelUiMeta]? = nil,
+        channelOrder: [String]? = nil,
+        channelSystemImages: [String: String]? = nil,
+        channels: [String: AnyCodable]? = nil,
         telegram: TelegramStatus,
         ts: Int,
         whatsapp: WhatsAppStatus
     ) {
+        self.channelAccounts = channelAccounts
+        self.channelDefaultAccountId = channelDefaultAccountId
+        self.channelDetailLabels = channelDetailLabels
+        self.channelLabels = channelLabels
+        self.channelMeta = channelMeta
+        self.channelOrder = channelOrder
+        self.channelSystemImages = channelSystemImages
+        self.channels = channels
         self.telegram = telegram
         self.ts = ts
         self.whatsapp = whatsapp
     }
 
     private enum CodingKeys: String, CodingKey {
+        case channelAccounts
+        case channelDefaultAccountId
+        case channelDetailLabels
+        case channelLabels
+        case channelMeta
+        case channelOrder
+        case channelSystemImages
+        case channels
         case telegram
         case ts
         case whatsapp
@@ -8810,6 +9065,141 @@ public struct UsageCostResultTotals: Codable, Sendable {
     }
 }
 
+/// One model provider.
+public struct UsageProviderSnapshot: Codable, Sendable {
+    public let displayName: String
+    /// Why there are no windows: this gateway does not query vendor usage APIs.
+    public let error: String?
+    public let plan: String?
+    /// Provider id (models.providers key or the provider part of a model ref).
+    public let provider: String
+    public let tokens: UsageStatusTokens?
+    /// Quota windows from the vendor's usage API; always empty here (see error).
+    public let windows: [UsageWindow]
+
+    public init(
+        displayName: String,
+        error: String? = nil,
+        plan: String? = nil,
+        provider: String,
+        tokens: UsageStatusTokens? = nil,
+        windows: [UsageWindow]
+    ) {
+        self.displayName = displayName
+        self.error = error
+        self.plan = plan
+        self.provider = provider
+        self.tokens = tokens
+        self.windows = windows
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case displayName
+        case error
+        case plan
+        case provider
+        case tokens
+        case windows
+    }
+}
+
+/// No parameters.
+public struct UsageStatusParams: Codable, Sendable {
+    public init() {}
+}
+
+/// The summary.
+public struct UsageStatusResult: Codable, Sendable {
+    /// The window of the recorded token totals (an addition of this gateway).
+    public let days: Int?
+    public let providers: [UsageProviderSnapshot]
+    /// Unix ms.
+    public let updatedAt: Int
+
+    public init(
+        days: Int? = nil,
+        providers: [UsageProviderSnapshot],
+        updatedAt: Int
+    ) {
+        self.days = days
+        self.providers = providers
+        self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case days
+        case providers
+        case updatedAt
+    }
+}
+
+/// Tokens of the model answers recorded in this gateway's session transcripts for the provider over the
+/// last days (an addition of this gateway).
+public struct UsageStatusTokens: Codable, Sendable {
+    /// Model answers counted.
+    public let answers: Int
+    public let cacheRead: Int
+    public let cacheWrite: Int
+    public let input: Int
+    public let output: Int
+    /// USD, from the models' configured prices; absent when no answer had a price.
+    public let totalCost: Double?
+    public let totalTokens: Int
+
+    public init(
+        answers: Int,
+        cacheRead: Int,
+        cacheWrite: Int,
+        input: Int,
+        output: Int,
+        totalCost: Double? = nil,
+        totalTokens: Int
+    ) {
+        self.answers = answers
+        self.cacheRead = cacheRead
+        self.cacheWrite = cacheWrite
+        self.input = input
+        self.output = output
+        self.totalCost = totalCost
+        self.totalTokens = totalTokens
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case answers
+        case cacheRead
+        case cacheWrite
+        case input
+        case output
+        case totalCost
+        case totalTokens
+    }
+}
+
+/// One quota window of a vendor plan.
+public struct UsageWindow: Codable, Sendable {
+    public let label: String
+    /// Unix ms when the window resets.
+    public let resetAt: Double?
+    /// 0–100.
+    public let usedPercent: Double
+
+    public init(
+        label: String,
+        resetAt: Double? = nil,
+        usedPercent: Double
+    ) {
+        self.label = label
+        self.resetAt = resetAt
+        self.usedPercent = usedPercent
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case label
+        case resetAt
+        case usedPercent
+    }
+}
+
 /// The wake words as stored.
 public struct VoicewakeChangedEvent: Codable, Sendable {
     /// Wake words as stored.
@@ -9123,6 +9513,311 @@ public struct WhatsAppStatusSelf: Codable, Sendable {
         case e164
         case jid
     }
+}
+
+/// The answer to one step.
+public struct WizardAnswer: Codable, Sendable {
+    public let stepId: String
+    /// The answer; its shape depends on the step type (see WizardStep). At most 64 KiB encoded.
+    public let value: AnyCodable?
+
+    public init(
+        stepId: String,
+        value: AnyCodable? = nil
+    ) {
+        self.stepId = stepId
+        self.value = value
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case stepId
+        case value
+    }
+}
+
+/// The session.
+public struct WizardCancelParams: Codable, Sendable {
+    public let sessionId: String
+
+    public init(
+        sessionId: String
+    ) {
+        self.sessionId = sessionId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sessionId
+    }
+}
+
+/// The session's final state.
+public struct WizardCancelResult: Codable, Sendable {
+    public let error: String?
+    public let status: WizardStatus
+
+    public init(
+        error: String? = nil,
+        status: WizardStatus
+    ) {
+        self.error = error
+        self.status = status
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+        case status
+    }
+}
+
+/// The session and the answer to its pending step.
+public struct WizardNextParams: Codable, Sendable {
+    public let answer: WizardAnswer?
+    public let sessionId: String
+
+    public init(
+        answer: WizardAnswer? = nil,
+        sessionId: String
+    ) {
+        self.answer = answer
+        self.sessionId = sessionId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case answer
+        case sessionId
+    }
+}
+
+/// The next step or the end.
+public struct WizardNextResult: Codable, Sendable {
+    /// The flow is over (status says how); no step follows.
+    public let done: Bool
+    /// Why the flow ended without finishing (status cancelled or error).
+    public let error: String?
+    public let status: WizardStatus?
+    /// The pending step, while running.
+    public let step: WizardStep?
+
+    public init(
+        done: Bool,
+        error: String? = nil,
+        status: WizardStatus? = nil,
+        step: WizardStep? = nil
+    ) {
+        self.done = done
+        self.error = error
+        self.status = status
+        self.step = step
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case done
+        case error
+        case status
+        case step
+    }
+}
+
+/// How to start.
+public struct WizardStartParams: Codable, Sendable {
+    /// local (default): this machine's gateway; remote: point the apps at another gateway.
+    public let mode: WizardStartParamsMode?
+    /// Workspace directory; given, the workspace step is skipped.
+    public let workspace: String?
+
+    public init(
+        mode: WizardStartParamsMode? = nil,
+        workspace: String? = nil
+    ) {
+        self.mode = mode
+        self.workspace = workspace
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case mode
+        case workspace
+    }
+}
+
+/// local (default): this machine's gateway; remote: point the apps at another gateway.
+public enum WizardStartParamsMode: String, Codable, Sendable, CaseIterable {
+    case local = "local"
+    case remote = "remote"
+}
+
+/// The new session and its first step.
+public struct WizardStartResult: Codable, Sendable {
+    /// The flow is over (status says how); no step follows.
+    public let done: Bool
+    /// Why the flow ended without finishing (status cancelled or error).
+    public let error: String?
+    /// Pass to wizard.next, wizard.cancel and wizard.status.
+    public let sessionId: String
+    public let status: WizardStatus?
+    /// The pending step, while running.
+    public let step: WizardStep?
+
+    public init(
+        done: Bool,
+        error: String? = nil,
+        sessionId: String,
+        status: WizardStatus? = nil,
+        step: WizardStep? = nil
+    ) {
+        self.done = done
+        self.error = error
+        self.sessionId = sessionId
+        self.status = status
+        self.step = step
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case done
+        case error
+        case sessionId
+        case status
+        case step
+    }
+}
+
+/// A wizard session's state: running (a step is pending or coming), done (finished and the config
+/// written), cancelled (wizard.cancel, a declined confirmation or idle expiry), error (the flow failed;
+/// see error).
+public enum WizardStatus: String, Codable, Sendable, CaseIterable {
+    case running = "running"
+    case done = "done"
+    case cancelled = "cancelled"
+    case error = "error"
+}
+
+/// The session.
+public struct WizardStatusParams: Codable, Sendable {
+    public let sessionId: String
+
+    public init(
+        sessionId: String
+    ) {
+        self.sessionId = sessionId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sessionId
+    }
+}
+
+/// The session's state.
+public struct WizardStatusResult: Codable, Sendable {
+    public let error: String?
+    public let status: WizardStatus
+
+    public init(
+        error: String? = nil,
+        status: WizardStatus
+    ) {
+        self.error = error
+        self.status = status
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+        case status
+    }
+}
+
+/// One prompt of the flow. The client shows it and answers with wizard.next {answer: {stepId, value}}:
+/// note → any value (acknowledged), select → one option's value, multiselect → an array of option
+/// values, text → a string, confirm → a boolean; progress and action are reserved (the flow does
+/// not send them).
+public struct WizardStep: Codable, Sendable {
+    /// Who acts on the step; always client here.
+    public let executor: WizardStepExecutor?
+    /// Answer with this stepId.
+    public let id: String
+    /// Suggested answer (a string, boolean, option value or array of option values).
+    public let initialValue: AnyCodable?
+    public let message: String?
+    /// select and multiselect only.
+    public let options: [WizardStepOption]?
+    public let placeholder: String?
+    /// A secret (API key, bot token): do not echo it.
+    public let sensitive: Bool?
+    public let title: String?
+    public let type: WizardStepType
+
+    public init(
+        executor: WizardStepExecutor? = nil,
+        id: String,
+        initialValue: AnyCodable? = nil,
+        message: String? = nil,
+        options: [WizardStepOption]? = nil,
+        placeholder: String? = nil,
+        sensitive: Bool? = nil,
+        title: String? = nil,
+        type: WizardStepType
+    ) {
+        self.executor = executor
+        self.id = id
+        self.initialValue = initialValue
+        self.message = message
+        self.options = options
+        self.placeholder = placeholder
+        self.sensitive = sensitive
+        self.title = title
+        self.type = type
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case executor
+        case id
+        case initialValue
+        case message
+        case options
+        case placeholder
+        case sensitive
+        case title
+        case type
+    }
+}
+
+/// Who acts on the step; always client here.
+public enum WizardStepExecutor: String, Codable, Sendable, CaseIterable {
+    case gateway = "gateway"
+    case client = "client"
+}
+
+/// One choice of a select or multiselect step.
+public struct WizardStepOption: Codable, Sendable {
+    /// Extra text shown next to the label.
+    public let hint: String?
+    public let label: String
+    /// What to send back as the answer (or in the answer's array) when this option is chosen.
+    public let value: AnyCodable
+
+    public init(
+        hint: String? = nil,
+        label: String,
+        value: AnyCodable
+    ) {
+        self.hint = hint
+        self.label = label
+        self.value = value
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case hint
+        case label
+        case value
+    }
+}
+
+public enum WizardStepType: String, Codable, Sendable, CaseIterable {
+    case note = "note"
+    case select = "select"
+    case text = "text"
+    case confirm = "confirm"
+    case multiselect = "multiselect"
+    case progress = "progress"
+    case action = "action"
 }
 
 /// A free-form JSON value. Decodes null as NSNull, then Bool, Int, Double, String,

@@ -26,8 +26,8 @@ esac`
 	rt := newRuntime(t, be, nil)
 	assistant := make(chan string, 100)
 	rt.SetBroadcast(func(ev protocol.Event) {
-		if ae, ok := ev.(*protocol.AgentEvent); ok && ae.Stream == protocol.AgentEventStreamAssistant {
-			assistant <- string(ae.Data["text"])
+		if ae, ok := ev.(*AgentEvent); ok && ae.Stream == protocol.AgentEventStreamAssistant {
+			assistant <- string(ae.Field("text"))
 		}
 	})
 	ctx := context.Background()

@@ -37,6 +37,10 @@ type Engine struct {
 	// Primary is the canonical provider/model reference of Model's first candidate: a
 	// session override naming it is stored as no override.
 	Primary string
+	// AgentModel, when set, is the model of the agent a session belongs to
+	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
+	// (sessions.patch) still wins.
+	AgentModel func(sessionKey string) string
 	// VerboseDefault is the verbose level of sessions that set none
 	// (agents.defaults.verboseDefault: off, on, full).
 	VerboseDefault string
@@ -232,12 +236,9 @@ type loopSink struct {
 }
 
 func (s loopSink) Emit(ev loop.Event) {
-	b, err := json.Marshal(ev.Data)
-	if err != nil {
-		return
-	}
-	var data map[string]json.RawMessage
-	if json.Unmarshal(b, &data) != nil {
+	// The loop's event data are structs: encoded once, straight to the wire.
+	data, err := json.Marshal(ev.Data)
+	if err != nil || len(data) == 0 || data[0] != '{' {
 		return
 	}
 	switch ev.Stream {
@@ -297,10 +298,12 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	// applies from the next run on.
 	var thinking int
 	var effort string // OpenAI-compatible reasoning models (thinking.go)
+	sessionModel := false
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
 		if ss.Model != "" {
+			sessionModel = true
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
 			}
@@ -312,6 +315,18 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		}
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
+	}
+	if !sessionModel && e.AgentModel != nil {
+		if ref := e.AgentModel(r.laneKey); ref != "" {
+			if e.ModelFor == nil {
+				return loopResult{}, fmt.Errorf("agent: agent model %q: this agent configuration cannot switch models", ref)
+			}
+			m, canon, err := e.ModelFor(ref)
+			if err != nil {
+				return loopResult{}, fmt.Errorf("agent: agent model %q: %w", ref, err)
+			}
+			o.Model, modelRef = m, canon
+		}
 	}
 	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}
 	if o.Logger == nil {

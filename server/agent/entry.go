@@ -20,9 +20,15 @@ var (
 	_ hooks.Runner      = (*Runtime)(nil)
 )
 
-// InboundKey is the session an inbound message belongs to: one per sender (direct
-// chats) or per group, or the main session with GlobalScope.
+// InboundKey is the session an inbound message belongs to: Options.Route's answer
+// (bindings), else one per sender (direct chats) or per group, or the main session
+// with GlobalScope.
 func (rt *Runtime) InboundKey(m providers.Message) string {
+	if rt.opts.Route != nil {
+		if k, err := sessions.Canonical(rt.opts.Route(m)); err == nil {
+			return k
+		}
+	}
 	if rt.opts.GlobalScope {
 		return rt.MainSessionKey()
 	}

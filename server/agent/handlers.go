@@ -9,6 +9,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
@@ -80,6 +81,19 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 			req.SessionKey = ss.Key
 		} else if !errors.Is(err, sessions.ErrNotFound) {
 			return nil, err
+		}
+	}
+	if aid := strings.TrimSpace(p.GetAgentID()); aid != "" {
+		// As the original: a known agent; without a session, its main session; with
+		// one, the session must be that agent's.
+		seg, ok := h.rt.agentSegment(aid)
+		if !ok {
+			return nil, gateway.Invalid("invalid agent params: unknown agent id %q", aid)
+		}
+		if req.SessionKey == "" {
+			req.SessionKey = "agent:" + seg + ":" + agents.NormalizeMainKey(h.rt.opts.MainKey)
+		} else if got := agents.SessionAgentID(req.SessionKey, sessions.DefaultAgentID); got != seg {
+			return nil, gateway.Invalid("invalid agent params: agent %q does not match session key agent %q", aid, got)
 		}
 	}
 	if len(req.Images) > 0 {
@@ -196,6 +210,12 @@ func (h *Handlers) Wake(ctx context.Context, c *gateway.Conn, p *protocol.WakePa
 // "in_flight" / the final answer for a duplicate); protocol 2 answers once, when the
 // run has ended. A duplicate never starts a second run (protocol 2 waits for the first).
 func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.ChatSendParams) (*protocol.ChatSendResult, error) {
+	return h.chatSend(ctx, "operator:"+c.ID(), c.Protocol(), c.Done(), p)
+}
+
+// chatSend is chat.send for a caller: sender names it to the chat commands, proto
+// picks the answer (protocol 3: at once; 2: when the run ends, or done closes).
+func (h *Handlers) chatSend(ctx context.Context, sender string, proto int, done <-chan struct{}, p *protocol.ChatSendParams) (*protocol.ChatSendResult, error) {
 	key, err := canonical(p.SessionKey)
 	if err != nil {
 		return nil, err
@@ -213,7 +233,7 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 		return nil, gateway.Invalid("idempotencyKey required")
 	}
 	// Chat commands are answered by the gateway; operator clients may run them all.
-	res, err := h.rt.Command(ctx, key, p.Message, true, "operator:"+c.ID())
+	res, err := h.rt.Command(ctx, key, p.Message, true, sender)
 	if err != nil {
 		return nil, gateway.Unavailable("%v", err)
 	}
@@ -232,7 +252,7 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 	if err != nil {
 		return nil, err
 	}
-	if c.Protocol() >= 3 {
+	if proto >= 3 {
 		switch {
 		case !dup:
 			return &protocol.ChatSendResult{RunID: r.ID, Status: protocol.ChatSendResultStatusStarted}, nil
@@ -244,7 +264,7 @@ func (h *Handlers) ChatSend(ctx context.Context, c *gateway.Conn, p *protocol.Ch
 	select {
 	case <-r.Done():
 		return chatFinal(r)
-	case <-c.Done():
+	case <-done:
 		return nil, gateway.Unavailable("connection closed")
 	}
 }
@@ -301,6 +321,10 @@ func (h *Handlers) ChatHistory(ctx context.Context, c *gateway.Conn, p *protocol
 
 // ChatAbort serves "chat.abort".
 func (h *Handlers) ChatAbort(ctx context.Context, c *gateway.Conn, p *protocol.ChatAbortParams) (*protocol.ChatAbortResult, error) {
+	return h.chatAbort(c.Protocol(), p)
+}
+
+func (h *Handlers) chatAbort(proto int, p *protocol.ChatAbortParams) (*protocol.ChatAbortResult, error) {
 	key, err := canonical(p.SessionKey)
 	if err != nil {
 		return nil, err
@@ -310,7 +334,7 @@ func (h *Handlers) ChatAbort(ctx context.Context, c *gateway.Conn, p *protocol.C
 		return nil, err
 	}
 	res := &protocol.ChatAbortResult{Ok: true, Aborted: len(ids) > 0}
-	if c.Protocol() >= 3 {
+	if proto >= 3 {
 		res.RunIds = ids
 	}
 	return res, nil
@@ -325,8 +349,12 @@ func (h *Handlers) SessionsList(ctx context.Context, c *gateway.Conn, p *protoco
 	if p.ActiveMinutes != nil {
 		o.ActiveMinutes = int(*p.ActiveMinutes)
 	}
-	if p.AgentID != nil && *p.AgentID != sessions.DefaultAgentID {
-		o.Limit = -1
+	if aid := strings.TrimSpace(p.GetAgentID()); aid != "" {
+		seg, ok := h.rt.agentSegment(aid)
+		if !ok {
+			o.Limit = -1 // an agent that is not configured has no sessions
+		}
+		o.Agent = seg
 	}
 	list := []sessions.Session{}
 	if o.Limit >= 0 {

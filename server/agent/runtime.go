@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
@@ -87,6 +89,14 @@ type Options struct {
 	// GlobalScope puts inbound messages into the main session instead of one session per
 	// sender (session.scope = "global").
 	GlobalScope bool
+	// Route, when set, names the session of an inbound message (bindings: the agent that
+	// answers it and its per-agent session key); it replaces the per-sender default
+	// and GlobalScope for inbound messages.
+	Route func(m providers.Message) string
+	// Agents lists the configured agents and the default one (agents.list); nil: the
+	// one agent "main". The agent method's agentId and sessions.list's agentId are
+	// checked against it; the default agent's sessions are under agent:main:.
+	Agents func() (ids []string, def string)
 
 	Timeout       time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
 	MaxConcurrent int           // runs executing at once (agent.maxConcurrent; 1)
@@ -375,6 +385,24 @@ func (rt *Runtime) SetBroadcast(f func(protocol.Event)) {
 
 // MainSessionKey is the canonical key of the main session.
 func (rt *Runtime) MainSessionKey() string { return sessions.MainKey(rt.opts.MainKey) }
+
+// agentSegment is the session-key segment of agent id (agent:<segment>:…): "main"
+// for the default agent, the normalised id for another listed agent; ok is false for
+// an agent that is not configured.
+func (rt *Runtime) agentSegment(id string) (seg string, ok bool) {
+	n := agents.NormalizeID(id)
+	ids, def := []string{sessions.DefaultAgentID}, sessions.DefaultAgentID
+	if rt.opts.Agents != nil {
+		ids, def = rt.opts.Agents()
+	}
+	if n == def || (n == sessions.DefaultAgentID && !slices.Contains(ids, n)) {
+		return sessions.DefaultAgentID, true
+	}
+	if slices.Contains(ids, n) {
+		return n, true
+	}
+	return "", false
+}
 
 // Store is the session store.
 func (rt *Runtime) Store() *sessions.Store { return rt.opts.Store }
@@ -836,13 +864,13 @@ func (rt *Runtime) delta(r *Run, inc string) {
 	r.text += inc
 	text := r.text
 	r.mu.Unlock()
-	rt.textDelta(r, text, rawMap(map[string]any{"text": text, "delta": inc}))
+	rt.textDelta(r, text, encodeData(map[string]any{"text": text, "delta": inc}))
 }
 
 // textDelta emits the assistant event of a text increment (data carries text, the
 // step's text so far) and, at most once per ChatDeltaInterval, a chat delta with it;
 // a delivered run's reply stream (typing, partial edits) follows the same text.
-func (rt *Runtime) textDelta(r *Run, text string, data map[string]json.RawMessage) {
+func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	r.mu.Lock()
 	r.text = text
 	stream := r.stream
@@ -870,21 +898,16 @@ func (rt *Runtime) textDelta(r *Run, text string, data map[string]json.RawMessag
 
 // event broadcasts one agent event with the run's next seq and returns the seq.
 func (rt *Runtime) event(r *Run, stream protocol.AgentEventStream, data map[string]any) int64 {
-	return rt.eventRaw(r, stream, rawMap(data))
+	return rt.eventRaw(r, stream, encodeData(data))
 }
 
-// eventRaw is event with data already encoded.
-func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data map[string]json.RawMessage) int64 {
+// eventRaw is event with data already encoded (a JSON object).
+func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data json.RawMessage) int64 {
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
 	r.mu.Unlock()
-	ev := &protocol.AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), Data: data}
-	if r.SessionKey != "" {
-		k := r.SessionKey
-		ev.SessionKey = &k
-	}
-	rt.broadcast(ev)
+	rt.broadcast(&AgentEvent{RunID: r.ID, Seq: seq, Stream: stream, Ts: rt.now(), SessionKey: r.SessionKey, Data: data})
 	return seq
 }
 
@@ -1093,7 +1116,12 @@ func chatMessage(text string, ts int64) json.RawMessage {
 	return b
 }
 
-func rawMap(m map[string]any) map[string]json.RawMessage {
+// encodeData encodes an event's data object (keys sorted, as encoding/json does for
+// maps); a value that cannot be encoded becomes null instead of losing the event.
+func encodeData(m map[string]any) json.RawMessage {
+	if b, err := json.Marshal(m); err == nil {
+		return b
+	}
 	out := make(map[string]json.RawMessage, len(m))
 	for k, v := range m {
 		b, err := json.Marshal(v)
@@ -1102,7 +1130,8 @@ func rawMap(m map[string]any) map[string]json.RawMessage {
 		}
 		out[k] = b
 	}
-	return out
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // systemPrompt is the system prompt of r's turn: base joined with the request's extra

@@ -9,6 +9,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/server/usage"
 )
 
 // Limits of usage.cost.
@@ -84,4 +85,10 @@ func (h *Handlers) UsageCost(ctx context.Context, c *gateway.Conn, p *protocol.U
 	}
 	sort.Slice(res.Daily, func(i, j int) bool { return res.Daily[i].Date < res.Daily[j].Date })
 	return res, nil
+}
+
+// UsageStatus serves "usage.status" from the recorded answers alone (the daemon adds
+// the providers its config names; see server/usage).
+func (h *Handlers) UsageStatus(ctx context.Context, c *gateway.Conn, p *protocol.UsageStatusParams) (*protocol.UsageStatusResult, error) {
+	return usage.Status(ctx, usage.Options{Store: h.rt.Store(), Now: h.rt.opts.Now()})
 }

@@ -86,6 +86,9 @@ type Options struct {
 	Methods func() *protocol.Mux[*Caller]
 	// MaxInflightReqs bounds one node's concurrent reqs (default DefaultMaxInflightReqs).
 	MaxInflightReqs int
+	// MaxQueuedEvents bounds the gateway → node events waiting for one node's socket
+	// (default DefaultMaxQueuedEvents); more are dropped.
+	MaxQueuedEvents int
 
 	MaxLineBytes        int
 	MaxPreAuthLineBytes int
@@ -127,6 +130,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxQueuedEvents <= 0 {
+		o.MaxQueuedEvents = DefaultMaxQueuedEvents
 	}
 	if o.MaxInflightReqs <= 0 {
 		o.MaxInflightReqs = DefaultMaxInflightReqs
@@ -193,7 +199,8 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = tc.SetNoDelay(true)
 			_ = tc.SetKeepAlive(true)
 		}
-		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), key: auth.AddrKey(nc.RemoteAddr().String()), done: make(chan struct{}), reqs: make(chan struct{}, s.o.MaxInflightReqs)}
+		c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), key: auth.AddrKey(nc.RemoteAddr().String()), done: make(chan struct{}), reqs: make(chan struct{}, s.o.MaxInflightReqs),
+			events: make(chan Frame, s.o.MaxQueuedEvents)}
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
@@ -303,6 +310,7 @@ type conn struct {
 	authed    bool
 	reg       live.Handle
 	reqs      chan struct{} // one token per running req (serveReq)
+	events    chan Frame    // gateway → node events, written once hello-ok is out (pumpEvents)
 }
 
 func (c *conn) close() {
@@ -615,7 +623,12 @@ func (c *conn) login(nodeID string, f Frame) bool {
 	c.s.mu.Lock()
 	c.s.releaseUnauthLocked(c)
 	c.s.mu.Unlock()
-	return c.write(Frame{Type: TypeHelloOk, ServerName: c.s.o.ServerName, CanvasHostURL: c.s.o.CanvasHostURL}) == nil
+	if c.write(Frame{Type: TypeHelloOk, ServerName: c.s.o.ServerName, CanvasHostURL: c.s.o.CanvasHostURL}) != nil {
+		return false
+	}
+	c.s.wg.Add(1)
+	go c.pumpEvents()
+	return true
 }
 
 // pairRequest creates or reuses a pending request and waits (in the background) for

@@ -179,24 +179,55 @@ func (h *Handler[C]) ConfigPatch(ctx context.Context, c C, p *protocol.ConfigPat
 	if err != nil {
 		return nil, err
 	}
-	_, next, err := h.write("config.patch", path, p.BaseHash, func(cur *config.File) ([]byte, error) {
+	next, err := h.patch("config.patch", path, p.BaseHash, []byte(p.Raw))
+	if err != nil {
+		return nil, err
+	}
+	_, cfg := config.Redact(next)
+	return &protocol.ConfigPatchResult{Ok: true, Path: path, Config: cfg}, nil
+}
+
+func (h *Handler[C]) patch(method, path string, baseHash *string, patch []byte) (*config.File, error) {
+	_, next, err := h.write(method, path, baseHash, func(cur *config.File) ([]byte, error) {
 		if !cur.Valid() {
 			return nil, invalid("invalid config; fix before patching")
 		}
-		raw, err := config.PatchFile(cur, []byte(p.Raw))
+		raw, err := config.PatchFile(cur, patch)
 		if errors.Is(err, config.ErrPatchNotObject) {
-			return nil, invalid("config.patch raw must be an object")
+			return nil, invalid("%s raw must be an object", method)
 		}
 		if err != nil {
 			return nil, invalid("%s", err.Error())
 		}
 		return raw, nil
 	}, nil)
+	return next, err
+}
+
+// Read returns the config file as it is on disk now (with its hash), for in-process
+// editors such as the onboarding wizard that later write through Patch.
+func (h *Handler[C]) Read() (*config.File, error) {
+	path, err := h.configPath()
 	if err != nil {
 		return nil, err
 	}
-	_, cfg := config.Redact(next)
-	return &protocol.ConfigPatchResult{Ok: true, Path: path, Config: cfg}, nil
+	f, err := loadConfig(path)
+	if err != nil {
+		return nil, unavailable("read config: %v", err)
+	}
+	return f, nil
+}
+
+// Patch is config.patch for in-process editors: patch (a JSON merge patch) is merged
+// into the file if its hash is still baseHash, under the same lock and with the same
+// checks as the wire method (schema, $include, the exec guard); method names the
+// caller in error messages. Errors are wire errors (*rpc.Error).
+func (h *Handler[C]) Patch(method, baseHash string, patch []byte) (*config.File, error) {
+	path, err := h.configPath()
+	if err != nil {
+		return nil, err
+	}
+	return h.patch(method, path, &baseHash, patch)
 }
 
 // Restart delay of config.apply: the original's default and ceiling.

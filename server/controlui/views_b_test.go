@@ -281,6 +281,12 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	checkClean(t, ctx, "channels", map[string]string{
 		"logs.tail":    "this in-process gateway has no log file (the logs view's background tail)",
 		"chat.history": "this in-process gateway has no agent runtime (the chat view's background load)",
+		// The overview's cards and the pairing badge load on connect; this in-process
+		// gateway has no heartbeat, cron, config file or device store.
+		"last-heartbeat":   "not in this in-process gateway (overview heartbeat card)",
+		"cron.status":      "not in this in-process gateway (overview cron card)",
+		"config.get":       "this in-process gateway has no config file (overview models card)",
+		"device.pair.list": "this in-process gateway has no state dir for devices (pairing badge)",
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/providers"
@@ -200,10 +201,34 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	log := s.log
 
+	home := s.home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
+		// The session's agent (bindings route messages to agent:<id>:… sessions) works
+		// in its own workspace under its own tool policy; the default agent in wsDir.
+		ra := runAgentOf(&f.Config, run.SessionKey)
+		dir, agentPolicy, agentID := wsDir, (*tools.PolicyConfig)(nil), "main"
+		if !ra.isDefault {
+			dir = agents.WorkspaceDir(&f.Config, ra.id, agents.Paths{Home: home, DefaultWorkspace: wsDir})
+			agentID = ra.id
+		}
+		if t := ra.entry.Tools; t != nil {
+			agentPolicy = &tools.PolicyConfig{Allow: t.Allow, Deny: t.Deny}
+			if t.Profile != nil {
+				agentPolicy.Profile = string(*t.Profile)
+			}
+		}
+		if !ra.isDefault {
+			// Created on first use, as the persona does for the prompt.
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("agent %s workspace: %w", ra.id, err)
+			}
+		}
 		// The workspace is opened per run: a reload may move it, and a run keeps the
 		// root it started with until it ends.
-		ws, err := tools.OpenWorkspace(wsDir)
+		ws, err := tools.OpenWorkspace(dir)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -218,7 +243,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		eo := execOpts
 		eo.Workspace = ws.Dir()
-		eo.SessionKey, eo.ScopeKey = run.SessionKey, run.SessionKey
+		eo.SessionKey, eo.ScopeKey, eo.AgentID = run.SessionKey, run.SessionKey, agentID
 		errs := []error{
 			add(tools.ReadTool(ws)), add(tools.WriteTool(ws)), add(tools.EditTool(ws)), add(tools.ApplyPatchTool(ws)),
 			add(tools.ExecTool(eo)), add(tools.ProcessTool(parts.procs, run.SessionKey)),
@@ -255,7 +280,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		layers, warnings := tools.Layers(global, nil, primary.Provider, primary.Model, set.Names())
+		layers, warnings := tools.Layers(global, agentPolicy, primary.Provider, primary.Model, set.Names())
 		for _, w := range warnings {
 			log.Warn("tools policy: " + w)
 		}
@@ -277,12 +302,19 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		c.Logger = s.log
 		return c, rf.String(), nil
 	}
+	agentModel := func(key string) string {
+		ra := runAgentOf(&f.Config, key)
+		if ra.isDefault {
+			return "" // the default entry's model is already cfg.ModelRef
+		}
+		return listModel(ra.entry.Model)
+	}
 	verbose := ""
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
 		verbose = string(*a.Defaults.VerboseDefault)
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String(),
-		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose}, nil
+		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, AgentModel: agentModel}, nil
 }
 
 // compactionConfig is the context budget of the agent's models: each model's window
@@ -310,6 +342,41 @@ func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
 	}
 	cc.ReserveTokens = agent.ReserveWithFloor(floor)
 	return cc
+}
+
+// runAgent is the agent a session belongs to.
+type runAgent struct {
+	id        string
+	entry     genconfig.ConfigAgentsListElem
+	isDefault bool
+}
+
+// runAgentOf resolves the agent of a session key: agent:<id>:… names it; "main" that
+// agents.list does not have, and keys of no agent, are the default agent's (the
+// runtime keeps the default agent's sessions under agent:main:).
+func runAgentOf(c *genconfig.ClawdbotConfig, key string) runAgent {
+	def := agents.DefaultID(c)
+	id := agents.SessionAgentID(key, def)
+	e, ok := agents.Entry(c, id)
+	if !ok {
+		id = def
+		e, _ = agents.Entry(c, def)
+	}
+	return runAgent{id: id, entry: e, isDefault: id == def}
+}
+
+// listModel is an agents.list entry's model: a "provider/model" string or
+// {primary: …}; "" when unset.
+func listModel(v any) string {
+	switch m := v.(type) {
+	case string:
+		return strings.TrimSpace(m)
+	case map[string]any:
+		if p, ok := m["primary"].(string); ok {
+			return strings.TrimSpace(p)
+		}
+	}
+	return ""
 }
 
 // providerSender is the message tool's way out: the providers' sender behind the send

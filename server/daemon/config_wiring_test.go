@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -68,7 +69,9 @@ func TestChannelAccess(t *testing.T) {
 		}
 		ac := whatsappAccess(whatsappSection(&f.Config))
 		if tc.tg {
-			ac = telegramAccess(telegramSection(&f.Config))
+			_, accts := telegramAccounts(&services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(nil)}, &f.Config)
+			sec := accts[0].section
+			ac = telegramAccess(&sec)
 		}
 		r, err := ac.Rules("")
 		if err != nil {
@@ -85,23 +88,74 @@ func TestChannelAccess(t *testing.T) {
 	}
 }
 
-// TestTelegramAccounts: the default (or only) account of channels.telegram.accounts
-// is the bot this gateway runs.
+// TestTelegramAccounts: channels.telegram.accounts resolve as the original's: every
+// account its own token (the channel-level token and the environment only for the
+// default account), settings inherited from the channel unless the account sets
+// them, the default account "default", else the default agent's bound account, else
+// the first.
 func TestTelegramAccounts(t *testing.T) {
-	for _, tc := range []struct{ raw, token, policy string }{
-		{`{channels: {telegram: {botToken: "1:top"}}}`, "1:top", ""},
-		{`{channels: {telegram: {dmPolicy: "open", accounts: {work: {botToken: "2:work"}}}}}`, "2:work", "open"},
-		{`{channels: {telegram: {botToken: "1:top", accounts: {default: {botToken: "3:def", dmPolicy: "allowlist"}, x: {botToken: "4:x"}}}}}`, "3:def", "allowlist"},
-		{`{channels: {telegram: {botToken: "1:top", accounts: {x: {botToken: "4:x"}}}}}`, "1:top", ""},
+	type acct struct{ id, token, source, policy string }
+	for _, tc := range []struct {
+		raw  string
+		env  map[string]string
+		def  string
+		want []acct
+	}{
+		{`{channels: {telegram: {botToken: "1:top"}}}`, nil, "default", []acct{{"default", "1:top", "config", ""}}},
+		{`{channels: {telegram: {}}}`, map[string]string{"TELEGRAM_BOT_TOKEN": "9:env"}, "default", []acct{{"default", "9:env", "env", ""}}},
+		{`{channels: {telegram: {dmPolicy: "open", accounts: {work: {botToken: "2:work"}}}}}`, nil, "work", []acct{{"work", "2:work", "config", "open"}}},
+		{`{channels: {telegram: {botToken: "1:top", accounts: {default: {botToken: "3:def", dmPolicy: "allowlist"}, x: {botToken: "4:x"}}}}}`, nil, "default",
+			[]acct{{"default", "3:def", "config", "allowlist"}, {"x", "4:x", "config", ""}}},
+		{`{channels: {telegram: {botToken: "1:top", accounts: {X: {dmPolicy: "disabled"}}}}}`, nil, "default",
+			[]acct{{"default", "1:top", "config", ""}, {"x", "", "none", "disabled"}}},
+		{`{agents: {list: [{id: "home"}]}, bindings: [{agentId: "home", match: {channel: "telegram", accountId: "b"}}],
+		  channels: {telegram: {accounts: {a: {botToken: "5:a"}, b: {botToken: "6:b"}}}}}`, nil, "b",
+			[]acct{{"a", "5:a", "config", ""}, {"b", "6:b", "config", ""}}},
 	} {
 		f, err := config.ParseWith("", []byte(tc.raw), config.MapEnv(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tg := telegramSection(&f.Config)
-		if tg == nil || tg.BotToken == nil || *tg.BotToken != tc.token || string(tg.DmPolicy) != tc.policy {
-			t.Errorf("%s: %+v", tc.raw, tg)
+		s := &services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(tc.env)}
+		def, accts := telegramAccounts(s, &f.Config)
+		var got []acct
+		for _, a := range accts {
+			got = append(got, acct{a.id, a.token, a.source, string(a.section.DmPolicy)})
 		}
+		if def != tc.def || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: default %q accounts %v; want %q %v", tc.raw, def, got, tc.def, tc.want)
+		}
+	}
+}
+
+// TestWhatsAppAccounts: each WhatsApp account keeps its device in its own auth dir
+// (the default account where a single-account gateway keeps it) and inherits the
+// channel's settings it does not set.
+func TestWhatsAppAccounts(t *testing.T) {
+	state := t.TempDir()
+	f, err := config.ParseWith("", []byte(`{channels: {whatsapp: {dmPolicy: "allowlist", allowFrom: ["+1555"],
+	  accounts: {default: {}, Work: {dmPolicy: "pairing", name: "Work phone"}, far: {authDir: "/tmp/wa-far", enabled: false}}}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &providersComponent{s: &services{log: slog.New(slog.DiscardHandler), paths: config.Paths{StateDir: state}, env: config.MapEnv(nil)}}
+	def, accts := c.whatsappAccounts(&f.Config)
+	if def != "default" || len(accts) != 3 {
+		t.Fatalf("default %q, %d accounts", def, len(accts))
+	}
+	byID := map[string]waAccount{}
+	for _, a := range accts {
+		byID[a.id] = a
+	}
+	if a := byID["default"]; a.authDir != "" || a.section.DmPolicy != "allowlist" || !a.enabled {
+		t.Errorf("default: %+v", a)
+	}
+	if a := byID["work"]; a.authDir != filepath.Join(state, "credentials", "whatsapp", "work") || a.section.DmPolicy != "pairing" ||
+		len(a.section.AllowFrom) != 1 || a.name != "Work phone" {
+		t.Errorf("work: %+v", a)
+	}
+	if a := byID["far"]; a.authDir != "/tmp/wa-far" || a.enabled {
+		t.Errorf("far: %+v", a)
 	}
 }
 
@@ -139,5 +193,30 @@ func TestModelFallbacks(t *testing.T) {
 	res, err := mc.Engine.Model.Stream(ctx, &llm.Request{Messages: []llm.Message{llm.UserText("hi", time.Now())}}, nil)
 	if err != nil || res.Message.Text() != "re: hi" || len(res.Attempts) != 1 || res.Attempts[0].Provider != "down" {
 		t.Fatalf("run: %+v %v", res, err)
+	}
+}
+
+// TestRunAgentOf: a run's agent comes from its session key; "main" and keys of no
+// listed agent are the default agent's; an entry's model is a string or {primary}.
+func TestRunAgentOf(t *testing.T) {
+	f, err := config.ParseWith("", []byte(`{agents: {list: [{id: "home", default: true}, {id: "work", model: {primary: "p/m-work"}}, {id: "ops", model: "p/m-ops"}]}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]struct {
+		id    string
+		def   bool
+		model string
+	}{
+		"agent:main:telegram:1": {"home", true, ""},
+		"agent:work:main":       {"work", false, "p/m-work"},
+		"agent:ops:dm:5":        {"ops", false, "p/m-ops"},
+		"agent:ghost:main":      {"home", true, ""},
+		"hook:abc":              {"home", true, ""},
+	} {
+		ra := runAgentOf(&f.Config, key)
+		if ra.id != want.id || ra.isDefault != want.def || listModel(ra.entry.Model) != want.model {
+			t.Errorf("%s: %+v model %q, want %+v", key, ra, listModel(ra.entry.Model), want)
+		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/server/reload"
 	"github.com/clawgate/gateway/server/stateimport"
+	"github.com/clawgate/gateway/server/wizard"
 )
 
 // Options are what the gateway command's flags decide.
@@ -56,6 +57,10 @@ type Options struct {
 	// Clock drives the heartbeat and cron timers (clock.Real when nil; tests inject a
 	// fake one).
 	Clock clock.Clock
+	// OnServe, when set, sees each gateway.Server (a new one per in-process restart)
+	// with every group handed over, just before it serves (tests inspect its
+	// method table).
+	OnServe func(*gateway.Server)
 }
 
 // restartExpectedMs is announced to clients before an in-process restart (§8.4).
@@ -209,6 +214,13 @@ func Run(ctx context.Context, o Options) error {
 	// loop reads it.
 	var fileMu sync.Mutex
 	var notice *configapi.Notice // config.apply's restart notice, told once back (under fileMu)
+	// The onboarding wizard lives for the process; each server's config group is its
+	// writer (svc_wizard.go).
+	wizCfg := &wizardConfig{}
+	wizHome, _ := os.UserHomeDir()
+	wiz := wizard.New[*gateway.Conn](wizard.Options{Now: svc.now,
+		FlowOptions: wizard.FlowOptions{Config: wizCfg, Home: wizHome, Version: ver}})
+	defer wiz.Close()
 	for {
 		fileMu.Lock()
 		cur, told := file, notice
@@ -267,7 +279,7 @@ func Run(ctx context.Context, o Options) error {
 		if err == nil {
 			core.Serve(srv)
 			// The config group again, now able to apply what config.apply writes.
-			mux.SetConfig(configapi.New[*gateway.Conn](configapi.Options{
+			cfgGroup := configapi.New[*gateway.Conn](configapi.Options{
 				Path: paths.ConfigPath, HasSecret: srv.Options().Secrets.HasSecret, Version: ver, GeneratedAt: start,
 				Apply: func(rctx context.Context, r configapi.ApplyRequest) (configapi.ApplyOutcome, error) {
 					// Saved under fileMu: the watcher sees the new file only after this
@@ -306,13 +318,19 @@ func Run(ctx context.Context, o Options) error {
 					}
 					return out, nil
 				},
-			}))
+			})
+			mux.SetConfig(cfgGroup)
+			wizCfg.cur.Store(cfgGroup)
+			mux.SetWizard(wiz)
 			srv.AddHealthSource(cfgHealth.source)
 			err = svc.attach(srv, mux)
 		}
 		if err != nil {
 			_ = ln.Close()
 			return err
+		}
+		if o.OnServe != nil {
+			o.OnServe(srv)
 		}
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ln) }()

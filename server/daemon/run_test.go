@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
@@ -34,6 +36,7 @@ type running struct {
 	restart chan struct{}
 	cancel  context.CancelFunc
 	done    chan error
+	srv     atomic.Pointer[gateway.Server] // the server serving now (Options.OnServe)
 }
 
 func freePort(t testing.TB) int {
@@ -77,7 +80,8 @@ func startHome(t testing.TB, home, cfg string, clk clock.Clock) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
-		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk})
+		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk,
+			OnServe: func(srv *gateway.Server) { r.srv.Store(srv) }})
 	}()
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -8,14 +8,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/routing"
 	"github.com/clawgate/gateway/server/sessions"
 )
 
@@ -35,16 +39,65 @@ type agentService struct {
 	// toolsKey is models.providers and tools.* as the runtime runs with them: a change
 	// there rebuilds the model and tool set too.
 	toolsKey string
+	// routeCfg is the config inbound messages are routed by (bindings, session
+	// settings); a reload swaps it, so a new binding applies to the next message.
+	routeCfg *atomic.Pointer[config.File]
+	// cur is the config the service last saw (usage.status lists its providers).
+	cur atomic.Pointer[config.File]
 }
 
-// toolsConfigKey identifies models.providers, tools.* and the engine's agents.defaults
-// (contextTokens, compaction, verboseDefault) of f for change detection.
-func toolsConfigKey(f *config.File) string {
-	var budget []any // the engine's context budget and verbose default (buildEngine)
-	if a := f.Config.Agents; a != nil && a.Defaults != nil {
-		budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault}
+// configuredAgents lists agents.list's ids (normalised) and the default agent of the
+// current config.
+func configuredAgents(cur *atomic.Pointer[config.File]) func() ([]string, string) {
+	return func() ([]string, string) {
+		f := cur.Load()
+		if f == nil {
+			return nil, agents.DefaultAgentID
+		}
+		var ids []string
+		if f.Config.Agents != nil {
+			for _, e := range f.Config.Agents.List {
+				if e.ID != nil {
+					ids = append(ids, agents.NormalizeID(*e.ID))
+				}
+			}
+		}
+		return ids, agents.DefaultID(&f.Config)
 	}
-	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, budget})
+}
+
+// inboundRoute routes an inbound message by the config's bindings to its agent's
+// session (routing.Resolve): the sender is the peer of a direct chat, the chat of a
+// group.
+func inboundRoute(cur *atomic.Pointer[config.File]) func(m providers.Message) string {
+	return func(m providers.Message) string {
+		f := cur.Load()
+		if f == nil {
+			return ""
+		}
+		ch := providers.NormalizeChannel(m.Channel)
+		peer := &routing.Peer{Kind: routing.PeerDM, ID: m.From}
+		if m.Group {
+			peer = &routing.Peer{Kind: routing.PeerGroup, ID: m.ChatID}
+		} else if peer.ID == "" {
+			peer.ID = m.ChatID
+		}
+		return routing.Resolve(&f.Config, routing.Input{Channel: ch, AccountID: m.AccountID, Peer: peer}, routing.OptionsFrom(&f.Config)).SessionKey
+	}
+}
+
+// toolsConfigKey identifies models.providers, tools.*, the engine's agents.defaults
+// (contextTokens, compaction, verboseDefault) and agents.list of f for change
+// detection.
+func toolsConfigKey(f *config.File) string {
+	var budget, list []any // the engine's context budget and verbose default (buildEngine)
+	if a := f.Config.Agents; a != nil {
+		if a.Defaults != nil {
+			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault}
+		}
+		list = []any{a.List} // per-agent workspaces, models and tools
+	}
+	b, _ := json.Marshal([]any{f.Config.Models, f.Config.Tools, budget, list})
 	return string(b)
 }
 
@@ -61,6 +114,8 @@ func agentSettings(s *services, f *config.File) (config.Agent, error) {
 }
 
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
+	a.routeCfg.Store(next)
+	a.cur.Store(next)
 	cfg, err := agentSettings(a.s, next)
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
@@ -114,6 +169,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		global = sc.Scope != nil && *sc.Scope == genconfig.ConfigSessionScopeGlobal ||
 			sc.DmScope != nil && *sc.DmScope == genconfig.ConfigSessionDmScopeMain
 	}
+	routeCfg := &atomic.Pointer[config.File]{}
+	routeCfg.Store(s.file)
 	store, err := sessions.Open(ctx, sessions.Options{Path: path, Logger: s.log})
 	if err != nil {
 		parts.close()
@@ -121,7 +178,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	opts := agent.Options{
 		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
-		MainKey: mainKey, GlobalScope: global,
+		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg), Agents: configuredAgents(routeCfg),
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Logger:        s.log,
@@ -157,7 +214,9 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
-	return &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file)}, nil
+	a := &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg}
+	a.cur.Store(s.file)
+	return a, nil
 }
 
 // agentModel builds the configured model (see config.ResolveAgent): a model provider
@@ -226,7 +285,7 @@ func (a *agentService) attach(srv *gateway.Server, mux *methods) error {
 	mux.SetAgent(h)
 	mux.SetChat(h)
 	mux.SetSessions(h)
-	mux.SetUsage(h)
+	mux.SetUsage(usageGroup{UsageHandler: h, a: a})
 	srv.AddHealthSource(a.rt.HealthSource)
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/openaihttp"
 	"github.com/clawgate/gateway/server/reload"
+	"github.com/clawgate/gateway/server/toolshttp"
 )
 
 // httpSurfaces are the non-WebSocket HTTP parts: webhooks, the OpenAI-compatible
@@ -40,6 +41,7 @@ type httpSurfaces struct {
 	endpointsMu sync.Mutex
 	endpoints   *genconfig.ConfigGatewayHttpEndpoints
 	openai      atomic.Pointer[openaihttp.Handler] // the running server's
+	toolsInvoke atomic.Pointer[toolshttp.Handler]  // the running server's POST /tools/invoke
 
 	canvas      *canvas.Host // nil when disabled
 	canvasOnce  sync.Once
@@ -182,11 +184,26 @@ func (h *httpSurfaces) openAIHandler(srv *gateway.Server) *openaihttp.Handler {
 	return openaihttp.New(opts)
 }
 
+// toolsInvokeHandler builds POST /tools/invoke for srv: its shared secret and guessing
+// brake, and the agent runtime's tool sets (always on behind auth, as in the original).
+func (h *httpSurfaces) toolsInvokeHandler(srv *gateway.Server) *toolshttp.Handler {
+	o := srv.Options()
+	opts := toolshttp.Options{Secrets: o.Secrets, Throttle: o.AuthThrottle, Logger: h.log}
+	if h.s.rt != nil {
+		opts.Tools = h.s.rt
+	}
+	return toolshttp.New(opts)
+}
+
 // ServeHTTP is the gateway port's HTTP routing (§10): hooks, the OpenAI-compatible
 // endpoints when enabled, then the Control UI, then 404.
 func (h *httpSurfaces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.hooks.Claims(r) {
 		h.hooks.ServeHTTP(w, r)
+		return
+	}
+	if ti := h.toolsInvoke.Load(); ti != nil && ti.Claims(r) {
+		ti.ServeHTTP(w, r)
 		return
 	}
 	if oa := h.openai.Load(); oa != nil && oa.Claims(r) {
@@ -202,6 +219,7 @@ func (h *httpSurfaces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *httpSurfaces) attach(srv *gateway.Server, _ *methods) error {
 	h.openai.Store(h.openAIHandler(srv))
+	h.toolsInvoke.Store(h.toolsInvokeHandler(srv))
 	srv.HandleHTTP("/", h)
 	if h.canvas == nil {
 		return nil

@@ -2,17 +2,21 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/bridge"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/nodes/live"
+	"github.com/clawgate/gateway/server/persona"
+	"github.com/clawgate/gateway/server/voicewake"
 )
 
 // nodesService owns the live node registry and the v2 TCP bridge. Both are built
@@ -25,10 +29,20 @@ type nodesService struct {
 	br  *bridge.Server
 	// methods is the bridge's method table for the current server (set on attach).
 	methods atomic.Pointer[protocol.Mux[*bridge.Caller]]
+	s       *services
 }
 
 func buildNodes(ctx context.Context, s *services) (component, error) {
-	c := &nodesService{reg: live.New(live.Options{Logger: s.log})}
+	c := &nodesService{reg: live.New(live.Options{Logger: s.log}), s: s}
+	// A node that connects gets the current wake words at once (the original's
+	// voicewake.changed after hello-ok), so it never listens for stale ones.
+	stateDir, reg, log := s.paths.StateDir, c.reg, s.log
+	c.reg.SetConnectHandler(func(nodeID string) {
+		ev := &protocol.VoicewakeChangedEvent{Triggers: voicewake.Load(stateDir).Triggers}
+		if err := reg.SendEvent(nodeID, ev); err != nil && !errors.Is(err, live.ErrNoEvents) {
+			log.Debug("voicewake snapshot not sent", "node", nodeID, "err", err)
+		}
+	})
 	if s.nodeStore == nil {
 		return c, nil
 	}
@@ -85,7 +99,17 @@ func buildNodes(ctx context.Context, s *services) (component, error) {
 
 // attach gives the bridge's node req frames the new server's method table.
 func (c *nodesService) attach(srv *gateway.Server, _ *methods) error {
-	c.methods.Store(core.BridgeMethods(srv))
+	m := core.BridgeMethods(srv)
+	if rt := c.s.rt; rt != nil {
+		// The agent's chat and sessions groups, for the apps' chat over the bridge.
+		b := agent.NewBridgeHandlers(rt)
+		m.SetChat(b)
+		m.SetSessions(b)
+	}
+	if c.s.persona != nil {
+		m.SetAgents(persona.NewHandler[*bridge.Caller](c.s.persona)) // models.list
+	}
+	c.methods.Store(m)
 	return nil
 }
 

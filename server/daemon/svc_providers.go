@@ -11,11 +11,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
 
 	"github.com/clawgate/gateway/server/access"
@@ -28,6 +31,7 @@ import (
 	"github.com/clawgate/gateway/server/providers/dedupe"
 	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/whatsapp"
+	"github.com/clawgate/gateway/server/routing"
 )
 
 // sendDedupeFile is the idempotency store for send/poll under the state dir.
@@ -35,14 +39,22 @@ const sendDedupeFile = "send-dedupe.db"
 
 // providersComponent owns the messaging providers (WhatsApp, Telegram), the registry
 // the agent runtime sends through (services.sender), the send idempotency store and
-// the messaging method group.
+// the messaging method group. Each channel is an AccountSet: one provider per
+// configured account (channels.<id>.accounts), the default account when none is.
 type providersComponent struct {
 	s       *services
 	reg     *providers.Registry
 	dedupe  *dedupe.Store
 	handler *messaging.Handler
-	wa      *whatsapp.Provider
-	tgKey   string // the Telegram settings the running provider was built from
+	wa      *providers.AccountSet
+	// waAccounts are the WhatsApp accounts' providers, by account id.
+	waAccounts map[string]*whatsapp.Provider
+	// tgLayout and tgKeys are the Telegram settings the running bots were built from
+	// (see telegramKeys).
+	tgLayout string
+	tgKeys   map[string]string
+	// tgMu serialises Telegram rebuilds (reload) and logouts.
+	tgMu sync.Mutex
 	// pairing is the channel pairing store (<state>/credentials): approvals written by
 	// `clawdbot pairing approve` are read on every message, so they apply at once.
 	pairing *pairing.Store
@@ -52,19 +64,12 @@ type providersComponent struct {
 }
 
 // buildProviders builds the registry from config and environment and starts the
-// providers in the background: Telegram only when a bot token is configured (and
-// telegram.enabled is not false), WhatsApp always (it connects only when linked).
-// Nothing here waits for the network.
+// providers in the background: a Telegram bot per account with a token (unless
+// disabled), a WhatsApp device per account (connecting only when linked). Nothing here
+// waits for the network.
 func buildProviders(ctx context.Context, s *services) (component, error) {
 	cfg := s.file.Config
 	c := &providersComponent{s: s}
-	// The handler exists before the providers so their state changes can refresh health.
-	changed := func() {
-		if c.handler != nil {
-			c.handler.Changed()
-		}
-	}
-
 	ps, err := pairingStore(s)
 	if err != nil {
 		return nil, err
@@ -80,27 +85,10 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	if err != nil {
 		return nil, err
 	}
-	waCfg := whatsapp.Config{StateDir: s.paths.StateDir, Inbound: &s.inbound, Logger: s.log, OnChange: changed, Pairing: ps,
-		MediaStore: ms, Transcriber: tr, Ack: whatsappAck(s.file)}
-	w := whatsappSection(&cfg)
-	wac := whatsappAccess(w)
-	waCfg.Access = &wac
-	waCfg.History = historyBuffer(nil)
-	if w != nil {
-		waCfg.History = historyBuffer(w.HistoryLimit)
-		if w.MediaMaxMb > 0 {
-			waCfg.MediaMaxMB = w.MediaMaxMb
-		}
-		if w.TextChunkLimit != nil {
-			waCfg.ChunkLimit = *w.TextChunkLimit
-		}
-	}
-	wa := whatsapp.New(waCfg)
-
 	c.media, c.transcribe = ms, tr
-	tg, tgp := buildTelegram(s, telegramSection(&cfg), ps, changed, ms, tr)
-	c.tgKey = telegramKey(s, telegramSection(&cfg))
-	c.wa = wa
+	c.wa, c.waAccounts = c.buildWhatsApp(&cfg)
+	tg := c.buildTelegram(&cfg)
+	c.tgLayout, c.tgKeys = telegramKeys(s, &cfg)
 
 	d, err := dedupe.Open(ctx, dedupe.Options{Path: filepath.Join(s.paths.StateDir, sendDedupeFile)})
 	if err != nil {
@@ -108,19 +96,27 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	}
 	c.dedupe = d
 	s.sendDedupe = d
-	c.reg = providers.NewRegistry(s.log, wa, tg)
-	c.handler = messaging.New(messaging.Options{Registry: c.reg, Dedupe: d, WebLogin: wa, Logger: s.log})
+	c.reg = providers.NewRegistry(s.log, c.wa, tg)
+	c.handler = messaging.New(messaging.Options{Registry: c.reg, Dedupe: d, Logger: s.log,
+		Logouts: map[string]messaging.LogoutFunc{providers.Telegram: c.logoutTelegram}})
 	s.sender = c.reg
 
-	if err := wa.Start(ctx); err != nil {
-		// A broken device store must not stop the gateway: sends fail with the
-		// error and status shows it.
-		s.log.Error("whatsapp provider did not start", "err", err)
+	for id, wa := range c.waAccounts {
+		if err := wa.Start(ctx); err != nil {
+			// A broken device store must not stop the gateway: sends fail with the
+			// error and status shows it.
+			s.log.Error("whatsapp provider did not start", "account", id, "err", err)
+		}
 	}
-	if tgp != nil {
-		_ = tgp.Start(ctx)
-	}
+	_ = tg.Start(ctx) // each bot logs its own failure
 	return c, nil
+}
+
+// changed refreshes health after a provider's state changed.
+func (c *providersComponent) changed() {
+	if c.handler != nil {
+		c.handler.Changed()
+	}
 }
 
 func (c *providersComponent) attach(srv *gateway.Server, mux *methods) error {
@@ -140,28 +136,262 @@ func whatsappSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsWhats
 	return c.Channels.Whatsapp
 }
 
-// telegramSection is channels.telegram (nil when absent) with the served account
-// merged in: accounts.default, else the only account when the top level has no
-// token (the original's top level is the default account's base). One bot runs;
-// other accounts are not served.
-func telegramSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsTelegram {
-	if c.Channels == nil || c.Channels.Telegram == nil {
-		return nil
-	}
-	base := *c.Channels.Telegram
-	acct, ok := base.Accounts["default"]
-	if !ok && len(base.Accounts) == 1 && base.BotToken == nil && base.TokenFile == nil {
-		for _, a := range base.Accounts {
-			acct, ok = a, true
+// accountIDs is the original's account list of a channel: the configured account keys
+// and the accounts bindings name, normalised and sorted; the default account alone
+// when there are none.
+func accountIDs(configured []string, c *genconfig.ClawdbotConfig, channel string) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, k := range append(configured, routing.BoundAccountIDs(c, channel)...) {
+		if strings.TrimSpace(k) == "" {
+			continue
+		}
+		id := routing.NormalizeAccountID(k)
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
+	if len(ids) == 0 {
+		return []string{routing.DefaultAccountID}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// defaultAccount is "default" when listed, else the first account (the original's
+// rule); bound, when set and listed, wins (Telegram: the default agent's account).
+func defaultAccount(ids []string, bound string) string {
+	if bound != "" && slices.Contains(ids, bound) {
+		return bound
+	}
+	if slices.Contains(ids, routing.DefaultAccountID) {
+		return routing.DefaultAccountID
+	}
+	return ids[0]
+}
+
+// waAccount is one WhatsApp account's settings: the account's own over the channel's.
+type waAccount struct {
+	id, name, authDir string
+	enabled           bool
+	section           genconfig.ConfigChannelsWhatsapp // the channel's settings with the account's on top
+}
+
+// whatsappAccounts resolves channels.whatsapp.accounts as the original: every account
+// inherits the channel-level settings it does not set. Auth dirs: accounts.<id>.authDir,
+// else <state>/whatsapp for the default account (where a single-account gateway keeps
+// its device), else the original's <credentials>/whatsapp/<id>.
+func (c *providersComponent) whatsappAccounts(cfg *genconfig.ClawdbotConfig) (def string, out []waAccount) {
+	w := whatsappSection(cfg)
+	var keys []string
+	if w != nil {
+		for k := range w.Accounts {
+			keys = append(keys, k)
+		}
+	}
+	ids := accountIDs(keys, cfg, providers.WhatsApp)
+	def = defaultAccount(ids, "")
+	for _, id := range ids {
+		a := waAccount{id: id, enabled: true}
+		if w != nil {
+			a.section = *w
+			a.section.Accounts = nil
+			for k, v := range w.Accounts {
+				if routing.NormalizeAccountID(k) != id {
+					continue
+				}
+				if v.Enabled != nil {
+					a.enabled = *v.Enabled
+				}
+				if v.Name != nil {
+					a.name = strings.TrimSpace(*v.Name)
+				}
+				if v.AuthDir != nil && strings.TrimSpace(*v.AuthDir) != "" {
+					a.authDir = expandHome(strings.TrimSpace(*v.AuthDir))
+				}
+				if v.DmPolicy != "" {
+					a.section.DmPolicy = genconfig.ConfigChannelsWhatsappDmPolicy(v.DmPolicy)
+				}
+				if v.AllowFrom != nil {
+					a.section.AllowFrom = v.AllowFrom
+				}
+				if v.GroupAllowFrom != nil {
+					a.section.GroupAllowFrom = v.GroupAllowFrom
+				}
+				if v.GroupPolicy != "" {
+					a.section.GroupPolicy = genconfig.ConfigChannelsWhatsappGroupPolicy(v.GroupPolicy)
+				}
+				if v.Groups != nil {
+					a.section.Groups = genconfig.ConfigChannelsWhatsappGroups{}
+					for g, gv := range v.Groups {
+						a.section.Groups[g] = struct {
+							RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+						}{RequireMention: gv.RequireMention}
+					}
+				}
+				if v.TextChunkLimit != nil {
+					a.section.TextChunkLimit = v.TextChunkLimit
+				}
+				if v.MediaMaxMb != nil {
+					a.section.MediaMaxMb = *v.MediaMaxMb
+				}
+				if v.HistoryLimit != nil {
+					a.section.HistoryLimit = v.HistoryLimit
+				}
+			}
+		}
+		if a.authDir == "" && id != routing.DefaultAccountID {
+			a.authDir = filepath.Join(c.credentialsDir(), "whatsapp", id)
+		}
+		out = append(out, a)
+	}
+	return def, out
+}
+
+// credentialsDir is the original's OAuth dir: $CLAWDBOT_OAUTH_DIR, else
+// <state>/credentials.
+func (c *providersComponent) credentialsDir() string {
+	return pairing.CredentialsDir(c.s.paths.StateDir, func(k string) string {
+		if c.s.env == nil {
+			return ""
+		}
+		v, _ := c.s.env(k)
+		return v
+	})
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
+
+// buildWhatsApp builds a provider per enabled WhatsApp account (a disabled one is
+// listed but not started).
+func (c *providersComponent) buildWhatsApp(cfg *genconfig.ClawdbotConfig) (*providers.AccountSet, map[string]*whatsapp.Provider) {
+	def, accts := c.whatsappAccounts(cfg)
+	set := map[string]providers.Provider{}
+	meta := map[string]providers.AccountMeta{}
+	started := map[string]*whatsapp.Provider{}
+	for _, a := range accts {
+		sec := a.section
+		ac := whatsappAccess(&sec)
+		meta[a.id] = providers.AccountMeta{Name: a.name, Enabled: a.enabled, DMPolicy: string(ac.DMPolicy), AllowFrom: ac.AllowFrom}
+		if meta[a.id].DMPolicy == "" {
+			m := meta[a.id]
+			m.DMPolicy = string(access.DMPairing)
+			meta[a.id] = m
+		}
+		if !a.enabled {
+			set[a.id] = providers.Unconfigured{Channel: providers.WhatsApp, Hint: "channels.whatsapp.accounts." + a.id + ".enabled is false"}
+			continue
+		}
+		wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
+			OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
+			MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(c.s.file)}
+		if sec.MediaMaxMb > 0 {
+			wc.MediaMaxMB = sec.MediaMaxMb
+		}
+		if sec.TextChunkLimit != nil {
+			wc.ChunkLimit = *sec.TextChunkLimit
+		}
+		p := whatsapp.New(wc)
+		set[a.id], started[a.id] = p, p
+	}
+	s := providers.NewAccountSet(providers.WhatsApp, def, set)
+	s.SetMeta(meta)
+	return s, started
+}
+
+// tgAccount is one Telegram account: its merged settings and token.
+type tgAccount struct {
+	id, name, token, source string
+	enabled                 bool
+	section                 genconfig.ConfigChannelsTelegram // the channel's settings with the account's on top
+}
+
+// telegramAccounts resolves channels.telegram.accounts as the original: the account
+// keys and bound accounts (else "default"), each inheriting the channel-level settings
+// it does not set; the default account is the default agent's bound account, else
+// "default", else the first. Unlike the original, a channel-level token (or
+// TELEGRAM_BOT_TOKEN) also serves the "default" account when other accounts are
+// configured, instead of being ignored.
+func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, out []tgAccount) {
+	var t genconfig.ConfigChannelsTelegram
+	if cfg.Channels != nil && cfg.Channels.Telegram != nil {
+		t = *cfg.Channels.Telegram
+	}
+	var keys []string
+	for k := range t.Accounts {
+		keys = append(keys, k)
+	}
+	ids := accountIDs(keys, cfg, providers.Telegram)
+	if !slices.Contains(ids, routing.DefaultAccountID) {
+		if tok, _ := telegramToken(s, t, routing.DefaultAccountID); tok != "" {
+			ids = append(ids, routing.DefaultAccountID)
+			slices.Sort(ids)
+		}
+	}
+	def = defaultAccount(ids, routing.DefaultAgentBoundAccountID(cfg, providers.Telegram))
+	for _, id := range ids {
+		a := tgAccount{id: id, section: telegramAccountSection(t, id)}
+		a.enabled = (t.Enabled == nil || *t.Enabled) && (a.section.Enabled == nil || *a.section.Enabled)
+		if acct, ok := telegramAccountEntry(t, id); ok && acct.Name != nil {
+			a.name = strings.TrimSpace(*acct.Name)
+		}
+		a.token, a.source = telegramToken(s, t, id)
+		out = append(out, a)
+	}
+	return def, out
+}
+
+type telegramAccountConfig = struct {
+	AllowFrom      []interface{}                                            `json:"allowFrom,omitempty,omitzero"`
+	BotToken       *string                                                  `json:"botToken,omitempty,omitzero"`
+	DmPolicy       genconfig.ConfigChannelsTelegramAccountsValueDmPolicy    `json:"dmPolicy,omitempty,omitzero"`
+	Enabled        *bool                                                    `json:"enabled,omitempty,omitzero"`
+	GroupAllowFrom []interface{}                                            `json:"groupAllowFrom,omitempty,omitzero"`
+	GroupPolicy    genconfig.ConfigChannelsTelegramAccountsValueGroupPolicy `json:"groupPolicy,omitempty,omitzero"`
+	Groups         genconfig.ConfigChannelsTelegramAccountsValueGroups      `json:"groups,omitempty,omitzero"`
+	HistoryLimit   *int                                                     `json:"historyLimit,omitempty,omitzero"`
+	Name           *string                                                  `json:"name,omitempty,omitzero"`
+	StreamMode     genconfig.ConfigChannelsTelegramAccountsValueStreamMode  `json:"streamMode,omitempty,omitzero"`
+	TextChunkLimit *int                                                     `json:"textChunkLimit,omitempty,omitzero"`
+	TokenFile      *string                                                  `json:"tokenFile,omitempty,omitzero"`
+}
+
+// telegramAccountEntry is channels.telegram.accounts.<id> (the key matched as is, else
+// normalised).
+func telegramAccountEntry(t genconfig.ConfigChannelsTelegram, id string) (telegramAccountConfig, bool) {
+	if a, ok := t.Accounts[id]; ok {
+		return a, true
+	}
+	for k, a := range t.Accounts {
+		if routing.NormalizeAccountID(k) == id {
+			return a, true
+		}
+	}
+	return telegramAccountConfig{}, false
+}
+
+// telegramAccountSection is the channel-level settings with account id's on top (the
+// original's merge: every key the account sets wins).
+func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genconfig.ConfigChannelsTelegram {
+	base := t
+	base.Accounts = nil
+	acct, ok := telegramAccountEntry(t, id)
 	if !ok {
-		return &base
+		return base
 	}
 	if acct.BotToken != nil {
-		base.BotToken, base.TokenFile = acct.BotToken, nil
-	} else if acct.TokenFile != nil {
-		base.BotToken, base.TokenFile = nil, acct.TokenFile
+		base.BotToken = acct.BotToken
+	}
+	if acct.TokenFile != nil {
+		base.TokenFile = acct.TokenFile
 	}
 	if acct.AllowFrom != nil {
 		base.AllowFrom = acct.AllowFrom
@@ -190,116 +420,302 @@ func telegramSection(c *genconfig.ClawdbotConfig) *genconfig.ConfigChannelsTeleg
 	if acct.HistoryLimit != nil {
 		base.HistoryLimit = acct.HistoryLimit
 	}
-	return &base
+	return base
 }
 
-// buildTelegram builds the Telegram provider from channels.telegram.* and TELEGRAM_BOT_TOKEN:
-// an Unconfigured stand-in when there is no token or it is disabled, or when the
-// settings are unusable (a bad token or base URL must not keep the gateway down:
-// sends fail with the reason and status shows it). tgp is nil unless it can start.
-func buildTelegram(s *services, tcfg *genconfig.ConfigChannelsTelegram, ps *pairing.Store, changed func(), ms *media.Store, tr *media.Transcriber) (tg providers.Provider, tgp *telegram.Provider) {
-	tg = providers.Unconfigured{Channel: providers.Telegram, Hint: "set channels.telegram.botToken or " + telegram.EnvToken}
-	token := telegramToken(s, tcfg)
-	enabled := tcfg == nil || tcfg.Enabled == nil || *tcfg.Enabled
-	if token == "" || !enabled {
-		return tg, nil
+// buildTelegram builds a bot per account: an Unconfigured stand-in for an account
+// without a token, disabled, or with unusable settings (a bad token or base URL must
+// not keep the gateway down: sends fail with the reason and status shows it).
+func (c *providersComponent) buildTelegram(cfg *genconfig.ClawdbotConfig) *providers.AccountSet {
+	def, accts := telegramAccounts(c.s, cfg)
+	set := map[string]providers.Provider{}
+	meta := map[string]providers.AccountMeta{}
+	for _, a := range accts {
+		sec := a.section
+		ac := telegramAccess(&sec)
+		meta[a.id] = telegramMeta(a, ac)
+		set[a.id] = c.buildBot(a, &ac)
 	}
-	ac := telegramAccess(tcfg)
-	tc := telegram.Config{Token: token, Inbound: &s.inbound, Logger: s.log, OnChange: changed,
-		Access: &ac, Pairing: ps, History: historyBuffer(nil), MediaStore: ms, Transcriber: tr, Ack: telegramAck(&s.file.Config)}
-	if tcfg != nil {
-		if tcfg.MediaMaxMb != nil {
-			// Whole megabytes; a fraction rounds up so a configured cap never refuses
-			// less than asked.
-			tc.MediaMaxMB = int(math.Ceil(*tcfg.MediaMaxMb))
+	s := providers.NewAccountSet(providers.Telegram, def, set)
+	s.SetMeta(meta)
+	return s
+}
+
+func (c *providersComponent) buildBot(a tgAccount, ac *access.Config) providers.Provider {
+	s, tcfg := c.s, a.section
+	hint := "set channels.telegram.botToken or " + telegram.EnvToken
+	if a.id != routing.DefaultAccountID {
+		hint = "set channels.telegram.accounts." + a.id + ".botToken"
+	}
+	if a.token == "" || !a.enabled {
+		if !a.enabled {
+			hint = "account " + a.id + " is disabled"
 		}
-		tc.History = historyBuffer(tcfg.HistoryLimit)
-		tc.StreamMode = string(tcfg.StreamMode)
-		if tcfg.TextChunkLimit != nil {
-			tc.ChunkLimit = *tcfg.TextChunkLimit
-		}
-		if tcfg.APIBaseURL != nil {
-			tc.APIBaseURL = *tcfg.APIBaseURL
-		}
-		if tcfg.Proxy != nil && *tcfg.Proxy != "" {
-			if pu, err := url.Parse(*tcfg.Proxy); err != nil || pu.Host == "" {
-				s.log.Error("telegram.proxy is not a URL; calling the Bot API directly", "proxy", *tcfg.Proxy)
-			} else {
-				tc.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
-			}
+		return providers.Unconfigured{Channel: providers.Telegram, Hint: hint}
+	}
+	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
+		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(&s.file.Config)}
+	if tcfg.MediaMaxMb != nil {
+		// Whole megabytes; a fraction rounds up so a configured cap never refuses
+		// less than asked.
+		tc.MediaMaxMB = int(math.Ceil(*tcfg.MediaMaxMb))
+	}
+	if tcfg.TextChunkLimit != nil {
+		tc.ChunkLimit = *tcfg.TextChunkLimit
+	}
+	if tcfg.APIBaseURL != nil {
+		tc.APIBaseURL = *tcfg.APIBaseURL
+	}
+	if tcfg.Proxy != nil && *tcfg.Proxy != "" {
+		if pu, err := url.Parse(*tcfg.Proxy); err != nil || pu.Host == "" {
+			s.log.Error("telegram.proxy is not a URL; calling the Bot API directly", "proxy", *tcfg.Proxy)
+		} else {
+			tc.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
 		}
 	}
 	p, err := telegram.New(tc)
 	if err != nil {
-		s.log.Error("telegram provider not started", "err", err)
-		return providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}, nil
+		s.log.Error("telegram provider not started", "account", a.id, "err", err)
+		return providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}
 	}
-	return p, p
+	return p
 }
 
-// telegramToken is channels.telegram.botToken, else the content of
-// channels.telegram.tokenFile, else $TELEGRAM_BOT_TOKEN (the original's order).
-func telegramToken(s *services, tcfg *genconfig.ConfigChannelsTelegram) string {
-	if tcfg != nil && tcfg.BotToken != nil {
-		if t := strings.TrimSpace(*tcfg.BotToken); t != "" {
-			return t
+// telegramToken is account id's bot token and where it came from, in the original's
+// order: the account's tokenFile, its botToken, then for the default account only the
+// channel-level tokenFile, botToken and $TELEGRAM_BOT_TOKEN.
+func telegramToken(s *services, t genconfig.ConfigChannelsTelegram, id string) (token, source string) {
+	readFile := func(path, key string) (string, bool) {
+		b, err := readSmallFile(path, 4096)
+		if err != nil {
+			s.log.Error(key+" unreadable", "err", err)
+			return "", false
+		}
+		return strings.TrimSpace(string(b)), true
+	}
+	if acct, ok := telegramAccountEntry(t, id); ok {
+		if acct.TokenFile != nil && strings.TrimSpace(*acct.TokenFile) != "" {
+			if tok, ok := readFile(*acct.TokenFile, "channels.telegram.accounts."+id+".tokenFile"); ok && tok != "" {
+				return tok, "tokenFile"
+			}
+			return "", "none"
+		}
+		if acct.BotToken != nil && strings.TrimSpace(*acct.BotToken) != "" {
+			return strings.TrimSpace(*acct.BotToken), "config"
 		}
 	}
-	if tcfg != nil && tcfg.TokenFile != nil && strings.TrimSpace(*tcfg.TokenFile) != "" {
-		b, err := readSmallFile(*tcfg.TokenFile, 4096)
-		if err != nil {
-			s.log.Error("channels.telegram.tokenFile unreadable", "err", err)
-			return ""
+	if id != routing.DefaultAccountID {
+		return "", "none"
+	}
+	if t.TokenFile != nil && strings.TrimSpace(*t.TokenFile) != "" {
+		if tok, ok := readFile(*t.TokenFile, "channels.telegram.tokenFile"); ok && tok != "" {
+			return tok, "tokenFile"
 		}
-		return strings.TrimSpace(string(b))
+		return "", "none"
+	}
+	if t.BotToken != nil && strings.TrimSpace(*t.BotToken) != "" {
+		return strings.TrimSpace(*t.BotToken), "config"
 	}
 	if s.env != nil {
-		if v, ok := s.env(telegram.EnvToken); ok {
-			return strings.TrimSpace(v)
+		if v, ok := s.env(telegram.EnvToken); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v), "env"
 		}
 	}
-	return ""
+	return "", "none"
 }
 
-// telegramKey identifies the Telegram settings for change detection (the token
-// included, so it never leaves this process).
-func telegramKey(s *services, tcfg *genconfig.ConfigChannelsTelegram) string {
-	b, _ := json.Marshal(tcfg)
-	return telegramToken(s, tcfg) + "\x00" + string(b)
+// telegramKeys identify the Telegram settings for change detection: the account
+// layout (ids and default) and each account's settings (tokens included, so they
+// never leave this process).
+func telegramKeys(s *services, cfg *genconfig.ClawdbotConfig) (layout string, per map[string]string) {
+	def, accts := telegramAccounts(s, cfg)
+	per = map[string]string{}
+	ids := make([]string, 0, len(accts))
+	for _, a := range accts {
+		j, _ := json.Marshal(a.section)
+		per[a.id] = fmt.Sprintf("%s\x00%s\x00%v\x00%s", a.token, a.name, a.enabled, j)
+		ids = append(ids, a.id)
+	}
+	return def + "\x00" + strings.Join(ids, ","), per
 }
 
-// reconfigure applies a reloaded config: a changed channels.telegram replaces the
-// Telegram provider (the old one stops polling first, so only one poller ever runs for
-// a bot); the WhatsApp access settings (dmPolicy, allowFrom, groupPolicy,
-// groupAllowFrom, groups) apply to the next message. whatsapp mediaMaxMb,
-// textChunkLimit and historyLimit need a restart.
+// reconfigure applies a reloaded config: a Telegram account whose settings changed
+// gets a new bot (the old one stops polling first, so only one poller ever runs for a
+// bot) while the others keep running; a changed account list or default account
+// rebuilds them all. The WhatsApp accounts' access settings (dmPolicy, allowFrom,
+// groupPolicy, groupAllowFrom, groups) apply to the next message. New or removed
+// WhatsApp accounts, and whatsapp mediaMaxMb, textChunkLimit and historyLimit, need a
+// restart.
 func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
-	if err := c.wa.SetAccess(whatsappAccess(whatsappSection(&next.Config))); err != nil {
-		c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "err", err)
-	}
-	key := telegramKey(c.s, telegramSection(&next.Config))
-	if key == c.tgKey {
-		return
-	}
-	c.tgKey = key
-	tg, tgp := buildTelegram(c.s, telegramSection(&next.Config), c.pairing, func() {
-		if c.handler != nil {
-			c.handler.Changed()
+	_, accts := c.whatsappAccounts(&next.Config)
+	for _, a := range accts {
+		p := c.waAccounts[a.id]
+		if p == nil {
+			c.s.log.Warn("channels.whatsapp account added; it starts after a restart", "account", a.id)
+			continue
 		}
-	}, c.media, c.transcribe)
-	old := c.reg.Replace(tg)
-	if old != nil {
+		sec := a.section
+		if err := p.SetAccess(whatsappAccess(&sec)); err != nil {
+			c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "account", a.id, "err", err)
+		}
+	}
+	c.tgMu.Lock()
+	defer c.tgMu.Unlock()
+	layout, per := telegramKeys(c.s, &next.Config)
+	stop := func(p providers.Provider) {
+		if p == nil {
+			return
+		}
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := old.Stop(sctx); err != nil {
-			c.s.log.Warn("stopping the previous telegram provider", "err", err)
+		if err := p.Stop(sctx); err != nil {
+			c.s.log.Warn("stopping a previous telegram bot", "err", err)
 		}
 		cancel()
 	}
-	if tgp != nil {
-		_ = tgp.Start(context.Background())
+	cur, _ := c.reg.Provider(providers.Telegram)
+	set, ok := cur.(*providers.AccountSet)
+	if layout != c.tgLayout || !ok {
+		tg := c.buildTelegram(&next.Config)
+		stop(c.reg.Replace(tg))
+		_ = tg.Start(context.Background())
+		c.tgLayout, c.tgKeys = layout, per
+		c.handler.Changed()
+		c.s.log.Info("telegram settings reloaded", "accounts", tg.AccountIDs())
+		return
 	}
-	c.handler.Changed()
-	c.s.log.Info("telegram settings reloaded", "configured", tgp != nil)
+	_, tas := telegramAccounts(c.s, &next.Config)
+	meta := map[string]providers.AccountMeta{}
+	var changed []string
+	for _, a := range tas {
+		sec := a.section
+		ac := telegramAccess(&sec)
+		meta[a.id] = telegramMeta(a, ac)
+		if per[a.id] == c.tgKeys[a.id] {
+			continue
+		}
+		bot := c.buildBot(a, &ac)
+		stop(set.ReplaceAccount(a.id, bot))
+		_ = bot.Start(context.Background())
+		changed = append(changed, a.id)
+	}
+	set.SetMeta(meta)
+	c.tgKeys = per
+	if len(changed) > 0 {
+		c.handler.Changed()
+		c.s.log.Info("telegram settings reloaded", "accounts", changed)
+	}
+}
+
+// telegramMeta is what channels.status shows of an account's config.
+func telegramMeta(a tgAccount, ac access.Config) providers.AccountMeta {
+	dm := string(ac.DMPolicy)
+	if dm == "" {
+		dm = string(access.DMPairing)
+	}
+	return providers.AccountMeta{Name: a.name, Enabled: a.enabled, TokenSource: a.source, DMPolicy: dm, AllowFrom: ac.AllowFrom}
+}
+
+// logoutTelegram serves channels.logout for a Telegram account as the original: the
+// bot stops, and its botToken is removed from the config file (the channel-level one
+// too for the default account); cleared says a token was removed, loggedOut that no
+// token is left from any source, envToken that TELEGRAM_BOT_TOKEN is set. The bot
+// does not restart unless a token remains (the reload that follows the file change
+// rebuilds the accounts).
+func (c *providersComponent) logoutTelegram(ctx context.Context, id string) (protocol.ChannelsLogoutResult, error) {
+	c.tgMu.Lock()
+	defer c.tgMu.Unlock()
+	pr, err := c.reg.Provider(providers.Telegram)
+	if err != nil {
+		return protocol.ChannelsLogoutResult{}, err
+	}
+	set, ok := pr.(*providers.AccountSet)
+	if !ok {
+		return protocol.ChannelsLogoutResult{}, errors.New("telegram: accounts unavailable")
+	}
+	bot, err := set.Account(id)
+	if err != nil {
+		return protocol.ChannelsLogoutResult{}, providers.Input(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = bot.Stop(sctx)
+	cancel()
+	if err != nil {
+		return protocol.ChannelsLogoutResult{}, err
+	}
+	set.ReplaceAccount(id, providers.Unconfigured{Channel: providers.Telegram, Hint: "logged out (channels.logout)"})
+
+	envSet := false
+	if c.s.env != nil {
+		v, ok := c.s.env(telegram.EnvToken)
+		envSet = ok && strings.TrimSpace(v) != ""
+	}
+	cleared, next, err := c.removeTelegramToken(id)
+	if err != nil {
+		return protocol.ChannelsLogoutResult{}, err
+	}
+	loggedOut := true
+	if next != nil {
+		var t genconfig.ConfigChannelsTelegram
+		if next.Config.Channels != nil && next.Config.Channels.Telegram != nil {
+			t = *next.Config.Channels.Telegram
+		}
+		_, src := telegramToken(c.s, t, id)
+		loggedOut = src == "none"
+	} else if id == routing.DefaultAccountID && envSet {
+		loggedOut = false
+	}
+	return protocol.ChannelsLogoutResult{Cleared: cleared, EnvToken: &envSet, LoggedOut: &loggedOut}, nil
+}
+
+// removeTelegramToken deletes account id's botToken from the config file (for the
+// default account also channels.telegram.botToken) through a merge patch of the file
+// as written. cleared reports whether a token was there; next is the file after the
+// change (nil when there is no config file).
+func (c *providersComponent) removeTelegramToken(id string) (cleared bool, next *config.File, err error) {
+	path := c.s.paths.ConfigPath
+	if path == "" {
+		return false, nil, nil
+	}
+	cur, err := config.Load(path)
+	if err != nil {
+		return false, nil, fmt.Errorf("read config: %w", err)
+	}
+	if !cur.Exists {
+		return false, cur, nil
+	}
+	var t genconfig.ConfigChannelsTelegram
+	if cur.Config.Channels != nil && cur.Config.Channels.Telegram != nil {
+		t = *cur.Config.Channels.Telegram
+	}
+	patch := map[string]any{}
+	if id == routing.DefaultAccountID && t.BotToken != nil {
+		cleared = cleared || strings.TrimSpace(*t.BotToken) != ""
+		patch["botToken"] = nil
+	}
+	for k, a := range t.Accounts {
+		if routing.NormalizeAccountID(k) != id || a.BotToken == nil {
+			continue
+		}
+		cleared = cleared || strings.TrimSpace(*a.BotToken) != ""
+		patch["accounts"] = map[string]any{k: map[string]any{"botToken": nil}}
+	}
+	if len(patch) == 0 {
+		return false, cur, nil
+	}
+	raw, _ := json.Marshal(map[string]any{"channels": map[string]any{"telegram": patch}})
+	out, err := config.PatchFile(cur, raw)
+	if err != nil {
+		return false, nil, fmt.Errorf("remove telegram token: %w", err)
+	}
+	if err := config.Save(path, out); err != nil {
+		return false, nil, fmt.Errorf("write config: %w", err)
+	}
+	next, err = config.Load(path)
+	if err != nil {
+		return cleared, nil, fmt.Errorf("re-read config: %w", err)
+	}
+	return cleared, next, nil
 }
 
 // readSmallFile reads a regular file of at most limit bytes (a token file).

@@ -40,8 +40,13 @@ func (w wsNode) SendInvoke(r live.Request) error {
 	return nil
 }
 
-// SendEvent implements live.EventConn (chat streams a node subscribed to).
+// SendEvent implements live.EventConn (chat streams a node subscribed to, the wake
+// words sent on connect). Like an invoke, nothing may precede the hello-ok.
 func (w wsNode) SendEvent(ev protocol.Event) error {
+	select {
+	case <-w.c.joined:
+	case <-w.c.done:
+	}
 	if w.c.closed.Load() {
 		return errors.New("connection closed")
 	}

@@ -43,8 +43,11 @@ type Options struct {
 	Dedupe *dedupe.Store
 	// WebLogin serves web.login.* and web.logout; nil answers UNAVAILABLE.
 	WebLogin WebLogin
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Logouts log one account of a channel out (channels.logout), by channel id.
+	// WhatsApp needs none: its accounts' providers unlink themselves.
+	Logouts map[string]LogoutFunc
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Handler implements protocol.MessagingHandler[*gateway.Conn].
@@ -52,6 +55,7 @@ type Handler struct {
 	reg   *providers.Registry
 	dedup *dedupe.Store
 	web   WebLogin
+	outs  map[string]LogoutFunc
 	log   *slog.Logger
 	now   func() time.Time
 	srv   atomic.Pointer[gateway.Server]
@@ -67,7 +71,7 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{reg: o.Registry, dedup: o.Dedupe, web: o.WebLogin, log: o.Logger, now: o.Now}
+	return &Handler{reg: o.Registry, dedup: o.Dedupe, web: o.WebLogin, outs: o.Logouts, log: o.Logger, now: o.Now}
 }
 
 // Attach adds the health source to a (new) gateway server and keeps it for health
@@ -236,12 +240,6 @@ func (h *Handler) ProvidersStatus(ctx context.Context, _ *gateway.Conn, p *proto
 	return &protocol.ProvidersStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
 }
 
-// ChannelsStatus serves "channels.status" (the protocol 3 name).
-func (h *Handler) ChannelsStatus(ctx context.Context, _ *gateway.Conn, p *protocol.ChannelsStatusParams) (*protocol.ChannelsStatusResult, error) {
-	wa, tg := h.statuses(ctx, p.GetProbe(), p.TimeoutMs)
-	return &protocol.ChannelsStatusResult{Ts: h.now().UnixMilli(), Whatsapp: wa, Telegram: tg}, nil
-}
-
 func (h *Handler) status(ctx context.Context, ch string, probe bool) providers.Status {
 	pr, err := h.reg.Provider(ch)
 	if err != nil {
@@ -260,7 +258,12 @@ func (h *Handler) statuses(ctx context.Context, probe bool, timeoutMs *int64) (p
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	ws := h.status(ctx, providers.WhatsApp, probe)
+	return h.v2Statuses(h.status(ctx, providers.WhatsApp, probe), h.status(ctx, providers.Telegram, probe), probe)
+}
+
+// v2Statuses are the protocol 2 whatsapp and telegram objects of two states (the
+// default accounts').
+func (h *Handler) v2Statuses(ws, ts providers.Status, probe bool) (protocol.WhatsAppStatus, protocol.TelegramStatus) {
 	wa := protocol.WhatsAppStatus{Configured: ws.Configured, Linked: ws.Linked, Connected: ws.Connected, LastError: opt(ws.LastError)}
 	if ws.Linked && !ws.LinkedAt.IsZero() {
 		age := max(h.now().Sub(ws.LinkedAt).Milliseconds(), 0)
@@ -269,7 +272,6 @@ func (h *Handler) statuses(ctx context.Context, probe bool, timeoutMs *int64) (p
 	if ws.SelfID != "" {
 		wa.Self = &protocol.WhatsAppStatusSelf{JID: opt(ws.SelfID), E164: opt(ws.SelfE164)}
 	}
-	ts := h.status(ctx, providers.Telegram, probe)
 	tg := protocol.TelegramStatus{Configured: ts.Configured, Running: ts.Running, LastError: opt(ts.LastError), BotUsername: opt(ts.Username)}
 	if ts.Configured {
 		mode := protocol.TelegramStatusModePolling
@@ -309,14 +311,74 @@ func (h *Handler) health(ctx context.Context, sum *protocol.HealthSummary) {
 	if (ws.Linked && !ws.Connected) || (ts.Configured && ts.LastError != "") {
 		sum.Ok = false
 	}
+	h.healthAccounts(ctx, sum)
 }
 
-// WebLoginStart serves "web.login.start".
-func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protocol.WebLoginStartParams) (*protocol.WebLoginStartResult, error) {
-	if h.web == nil {
-		return nil, gateway.Unavailable("whatsapp provider is not running")
+// healthAccounts lists every account of each channel under the protocol 3 health
+// channels (the gateway adds the default account's entry from the v2 fields).
+func (h *Handler) healthAccounts(ctx context.Context, sum *protocol.HealthSummary) {
+	if sum.Channels == nil {
+		sum.Channels = map[string]protocol.ChannelHealth{}
 	}
-	qr, err := h.web.LoginStart(ctx, p.GetForce(), ms(p.TimeoutMs))
+	for _, ch := range []string{providers.WhatsApp, providers.Telegram} {
+		pr, err := h.reg.Provider(ch)
+		if err != nil {
+			continue
+		}
+		ids, def := providers.Accounts(pr)
+		accts := make(map[string]protocol.ChannelAccountHealth, len(ids))
+		for _, id := range ids {
+			ap, _, err := providers.AccountOf(pr, id)
+			if err != nil {
+				continue
+			}
+			st := ap.Status(ctx, false)
+			a := protocol.ChannelAccountHealth{AccountID: id, Configured: st.Configured}
+			if ch == providers.WhatsApp {
+				a.Configured, a.Linked = st.Linked, &st.Linked
+				if st.Linked && !st.LinkedAt.IsZero() {
+					age := max(h.now().Sub(st.LinkedAt).Milliseconds(), 0)
+					a.AuthAgeMs = &age
+				}
+			}
+			accts[id] = a
+		}
+		sum.Channels[ch] = protocol.ChannelHealth{AccountID: def, Accounts: accts}
+	}
+}
+
+// webLogin is the WhatsApp login surface of one account ("" = the default account):
+// the account's provider when it offers one, else Options.WebLogin for the default
+// account.
+func (h *Handler) webLogin(accountID string) (WebLogin, error) {
+	if h.reg != nil {
+		if p, err := h.reg.Provider(providers.WhatsApp); err == nil {
+			a, _, err := providers.AccountOf(p, accountID)
+			if err != nil {
+				if h.web == nil || strings.TrimSpace(accountID) != "" {
+					return nil, gateway.Invalid("%s", err.Error())
+				}
+			} else if wl, ok := a.(WebLogin); ok {
+				return wl, nil
+			}
+		}
+	}
+	if h.web != nil && providers.NormalizeAccountID(accountID) == providers.DefaultAccountID {
+		return h.web, nil
+	}
+	if h.web != nil {
+		return nil, gateway.Invalid("whatsapp: unknown account %q", providers.NormalizeAccountID(accountID))
+	}
+	return nil, gateway.Unavailable("whatsapp provider is not running")
+}
+
+// WebLoginStart serves "web.login.start" for params.accountId's number.
+func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protocol.WebLoginStartParams) (*protocol.WebLoginStartResult, error) {
+	web, err := h.webLogin(p.GetAccountID())
+	if err != nil {
+		return nil, err
+	}
+	qr, err := web.LoginStart(ctx, p.GetForce(), ms(p.TimeoutMs))
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)
@@ -324,12 +386,13 @@ func (h *Handler) WebLoginStart(ctx context.Context, _ *gateway.Conn, p *protoco
 	return &protocol.WebLoginStartResult{Message: qr.Message, QRDataURL: opt(qr.DataURL), QRText: opt(qr.Code)}, nil
 }
 
-// WebLoginWait serves "web.login.wait".
+// WebLoginWait serves "web.login.wait" for params.accountId's number.
 func (h *Handler) WebLoginWait(ctx context.Context, _ *gateway.Conn, p *protocol.WebLoginWaitParams) (*protocol.WebLoginWaitResult, error) {
-	if h.web == nil {
-		return nil, gateway.Unavailable("whatsapp provider is not running")
+	web, err := h.webLogin(p.GetAccountID())
+	if err != nil {
+		return nil, err
 	}
-	ok, msg, err := h.web.LoginWait(ctx, ms(p.TimeoutMs))
+	ok, msg, err := web.LoginWait(ctx, ms(p.TimeoutMs))
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)
@@ -337,12 +400,13 @@ func (h *Handler) WebLoginWait(ctx context.Context, _ *gateway.Conn, p *protocol
 	return &protocol.WebLoginWaitResult{Connected: ok, Message: msg}, nil
 }
 
-// WebLogout serves "web.logout".
-func (h *Handler) WebLogout(ctx context.Context, _ *gateway.Conn, _ *protocol.WebLogoutParams) (*protocol.WebLogoutResult, error) {
-	if h.web == nil {
-		return nil, gateway.Unavailable("whatsapp provider is not running")
+// WebLogout serves "web.logout" for params.accountId's number.
+func (h *Handler) WebLogout(ctx context.Context, _ *gateway.Conn, p *protocol.WebLogoutParams) (*protocol.WebLogoutResult, error) {
+	web, err := h.webLogin(p.GetAccountID())
+	if err != nil {
+		return nil, err
 	}
-	cleared, err := h.web.Logout(ctx)
+	cleared, err := web.Logout(ctx)
 	h.Changed()
 	if err != nil {
 		return nil, WireError(err)

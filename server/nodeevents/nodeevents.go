@@ -298,7 +298,11 @@ func (h *Handler) Forward(ev protocol.Event) {
 	switch e := ev.(type) {
 	case *protocol.ChatEvent:
 		key = e.SessionKey
-	case *protocol.AgentEvent:
+	case interface{ GetSessionKey() string }:
+		// protocol.AgentEvent, or the agent runtime's pre-encoded agent.AgentEvent.
+		if ev.EventName() != "agent" {
+			return
+		}
 		key = e.GetSessionKey()
 	default:
 		return

@@ -72,6 +72,9 @@ export class App extends LitElement {
   private serverInfo = "";
   private canvasUrl = "";
   private approvals = 0;
+  /** Pending pairing requests by requestId ("node:" or "device:" prefix), for the Nodes badge. */
+  private pairing = new Set<string>();
+  private pairingGen = 0;
   private theme = localStorage.getItem(THEME_KEY) || "system";
 
   constructor() {
@@ -148,9 +151,11 @@ export class App extends LitElement {
       (this.views.get("sessions") as SessionsView).mainKey = snap.sessionDefaults?.mainSessionKey || "";
       this.requestUpdate();
       for (const v of this.views.values()) v.connected();
+      void this.refreshPairing();
     });
     gw.addEventListener("gap", () => {
       for (const v of this.views.values()) v.connected();
+      void this.refreshPairing();
     });
     gw.addEventListener("event", (e) => {
       const ev = (e as CustomEvent).detail as EventFrame;
@@ -158,8 +163,40 @@ export class App extends LitElement {
         this.banner = ev.payload?.restartExpectedMs ? "The gateway is restarting…" : "The gateway is stopping…";
         this.requestUpdate();
       }
+      this.pairingEvent(ev);
       for (const v of this.views.values()) v.onEvent(ev);
     });
+  }
+
+  /**
+   * refreshPairing reloads the pending node and device pairing requests (after hello-ok
+   * and a seq gap); events keep the set current in between. A list the connection may
+   * not read (scope) counts as empty.
+   */
+  private async refreshPairing() {
+    const gen = ++this.pairingGen;
+    const list = async (m: string) => {
+      if (!this.gw.supports(m)) return [];
+      try {
+        return ((await this.gw.request<any>(m))?.pending ?? []) as any[];
+      } catch {
+        return [];
+      }
+    };
+    const [nodes, devices] = await Promise.all([list("node.pair.list"), list("device.pair.list")]);
+    if (gen !== this.pairingGen) return;
+    this.pairing = new Set([...nodes.map((p) => "node:" + p.requestId), ...devices.map((p) => "device:" + p.requestId)]);
+    this.requestUpdate();
+  }
+
+  private pairingEvent(ev: EventFrame) {
+    const m = /^(node|device)\.pair\.(requested|resolved)$/.exec(ev.event);
+    const id = ev.payload?.requestId;
+    if (!m || typeof id !== "string") return;
+    const key = `${m[1]}:${id}`;
+    if (m[2] === "requested") this.pairing.add(key);
+    else this.pairing.delete(key);
+    this.requestUpdate();
   }
 
   private go(r: RouteId, push = true) {
@@ -250,6 +287,8 @@ export class App extends LitElement {
           (r) => html`<a id="nav-${r.id}" href="#/${r.id}" aria-current=${r.id === this.route ? "page" : nothing}
             @click=${(e: Event) => (e.preventDefault(), this.go(r.id))}>${r.label}${r.id === "approvals" && this.approvals
               ? html` <span id="approvals-badge" class="count alert" aria-label="${this.approvals} waiting">${this.approvals}</span>`
+              : nothing}${r.id === "nodes" && this.pairing.size
+              ? html` <span id="pairing-badge" class="count alert" aria-label="${this.pairing.size} pairing request${this.pairing.size > 1 ? "s" : ""} waiting">${this.pairing.size}</span>`
               : nothing}</a>`,
         )}
       </nav>

@@ -16,7 +16,7 @@ export interface UiHint {
 /** REDACTED is what config.get shows for a secret; sent back it keeps the stored value. */
 export const REDACTED = "__CLAWDBOT_REDACTED__";
 
-export type FieldKind = "object" | "string" | "number" | "integer" | "boolean" | "enum" | "list" | "raw";
+export type FieldKind = "object" | "string" | "number" | "integer" | "boolean" | "enum" | "list" | "map" | "objlist" | "raw";
 
 /** kindOf picks the input for a schema node; "raw" means the form shows it read-only. */
 export function kindOf(node: any): FieldKind {
@@ -26,7 +26,9 @@ export function kindOf(node: any): FieldKind {
   if (t.length !== 1) return "raw";
   switch (t[0]) {
     case "object":
-      return node.properties && Object.keys(node.properties).length ? "object" : "raw";
+      if (node.properties && Object.keys(node.properties).length) return "object";
+      // A map: free keys, each value of one schema (models.providers, telegram groups).
+      return node.additionalProperties && typeof node.additionalProperties === "object" && kindOf(node.additionalProperties) !== "raw" ? "map" : "raw";
     case "string":
     case "number":
     case "integer":
@@ -34,7 +36,8 @@ export function kindOf(node: any): FieldKind {
       return t[0];
     case "array": {
       const k = kindOf(node.items);
-      return k === "string" || k === "number" || k === "integer" || k === "enum" ? "list" : "raw";
+      if (k === "string" || k === "number" || k === "integer" || k === "enum") return "list";
+      return k === "object" ? "objlist" : "raw";
     }
   }
   return "raw";
@@ -102,7 +105,9 @@ export function buildPatch(edits: Map<string, unknown>): Record<string, unknown>
       if (cur[s] == null || typeof cur[s] !== "object" || Array.isArray(cur[s])) cur[s] = {};
       cur = cur[s];
     }
-    cur[segs[segs.length - 1]] = value;
+    // A copy: later edits under this path (fields of a map entry just added) are merged
+    // into it, and the edit itself must stay as it is.
+    cur[segs[segs.length - 1]] = value && typeof value === "object" ? JSON.parse(JSON.stringify(value)) : value;
   }
   return out;
 }
@@ -138,4 +143,76 @@ export function parseField(kind: FieldKind, text: string, itemKind?: FieldKind):
     default:
       return { value: text };
   }
+}
+
+/** SCALAR_KINDS are the kinds a list item's field gets an input for. */
+export const SCALAR_KINDS: ReadonlySet<FieldKind> = new Set(["string", "number", "integer", "boolean", "enum", "list"]);
+
+/**
+ * pendingValue finds the value a path has inside a pending edit of one of its parents
+ * (a map entry just added from an itemTemplate); found is false when none covers it.
+ */
+export function pendingValue(edits: Map<string, unknown>, path: string[]): { found: boolean; value?: unknown } {
+  for (let i = path.length - 1; i >= 1; i--) {
+    const k = path.slice(0, i).join(".");
+    if (edits.has(k)) {
+      const v = edits.get(k);
+      return v && typeof v === "object" ? { found: true, value: getPath(v, path.slice(i)) } : { found: true, value: undefined };
+    }
+  }
+  return { found: false };
+}
+
+/**
+ * mapKeys lists a map's entries as the form shows them: the config's keys, minus those
+ * removed (a null edit), plus those added (an object edit), in config order then added
+ * order.
+ */
+export function mapKeys(cur: unknown, edits: Map<string, unknown>, path: string[]): string[] {
+  const base = path.join(".") + ".";
+  const keys = cur && typeof cur === "object" && !Array.isArray(cur) ? Object.keys(cur) : [];
+  const out = keys.filter((k) => edits.get(base + k) !== null);
+  for (const [p, v] of edits) {
+    if (!p.startsWith(base)) continue;
+    const k = p.slice(base.length);
+    if (!k.includes(".") && v !== null && !out.includes(k)) out.push(k);
+  }
+  return out;
+}
+
+/** mapKeyProblem checks a new map key: empty, with a "." (edits are dotted paths), or taken. */
+export function mapKeyProblem(key: string, taken: string[]): string {
+  if (!key.trim()) return "enter a name";
+  if (key !== key.trim()) return "no spaces around the name";
+  if (key.includes(".")) return "a name cannot contain “.”";
+  if (taken.includes(key)) return `“${key}” already exists`;
+  return "";
+}
+
+/**
+ * newEntry is the value a new map entry or list item starts as: a copy of the hint's
+ * itemTemplate when it is a plain object, else {} (or "" for a map of scalars).
+ */
+export function newEntry(hint: UiHint, valueKind: FieldKind): unknown {
+  const t = hint.itemTemplate;
+  if (t && typeof t === "object" && !Array.isArray(t)) return JSON.parse(JSON.stringify(t));
+  if (valueKind === "object") return {};
+  if (valueKind === "boolean") return false;
+  if (valueKind === "number" || valueKind === "integer") return 0;
+  if (valueKind === "list") return [];
+  return "";
+}
+
+/**
+ * setItemField returns a copy of a list of objects with one item's field set (null or
+ * undefined deletes the key): a list is replaced whole by a merge patch, so every item
+ * edit is an edit of the list.
+ */
+export function setItemField(items: unknown[], index: number, field: string, value: unknown): unknown[] {
+  const out = items.map((x) => (x && typeof x === "object" ? { ...(x as object) } : x));
+  const item: Record<string, unknown> = out[index] && typeof out[index] === "object" ? (out[index] as Record<string, unknown>) : {};
+  if (value === null || value === undefined) delete item[field];
+  else item[field] = value;
+  out[index] = item;
+  return out;
 }

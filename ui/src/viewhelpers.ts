@@ -121,3 +121,41 @@ export function cronPatch(f: Record<string, string>, job: any): Record<string, u
   }
   return patch;
 }
+
+/**
+ * presenceCounts groups the live presence rows (not the ones that disconnected) by
+ * client mode and by role, most common first, for the overview's connections card.
+ */
+export function presenceCounts(list: any[]): { total: number; byMode: [string, number][]; byRole: [string, number][] } {
+  const live = (Array.isArray(list) ? list : []).filter((p) => p && typeof p === "object" && p.reason !== "disconnect");
+  const tally = (keys: (p: any) => string[]) => {
+    const m = new Map<string, number>();
+    for (const p of live) for (const k of keys(p)) m.set(k, (m.get(k) ?? 0) + 1);
+    return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  };
+  return {
+    total: live.length,
+    byMode: tally((p) => [typeof p.mode === "string" && p.mode ? p.mode : "unknown"]),
+    byRole: tally((p) => (Array.isArray(p.roles) && p.roles.length ? p.roles.filter((r: unknown) => typeof r === "string") : [])),
+  };
+}
+
+/**
+ * defaultModel reads the default agent model from a config: agents.defaults.model as a
+ * "provider/model" string or as {primary}; "" when none is set.
+ */
+export function defaultModel(cfg: any): string {
+  const m = cfg?.agents?.defaults?.model;
+  if (typeof m === "string") return m;
+  if (m && typeof m === "object" && typeof m.primary === "string") return m.primary;
+  return "";
+}
+
+/** configuredModels counts the models declared under models.providers.<id>.models. */
+export function configuredModels(cfg: any): { providers: string[]; count: number } {
+  const ps = cfg?.models?.providers;
+  if (!ps || typeof ps !== "object" || Array.isArray(ps)) return { providers: [], count: 0 };
+  const providers = Object.keys(ps).sort();
+  const count = providers.reduce((n, p) => n + (Array.isArray(ps[p]?.models) ? ps[p].models.length : 0), 0);
+  return { providers, count };
+}

@@ -14,9 +14,12 @@ test("kindOf picks inputs", () => {
     [{ type: ["number", "null"] }, "number"],
     [{ type: "boolean" }, "boolean"],
     [{ type: "array", items: { type: "string" } }, "list"],
-    [{ type: "array", items: { type: "object", properties: { a: {} } } }, "raw"],
+    [{ type: "array", items: { type: "object", properties: { a: {} } } }, "objlist"],
     [{ type: "object", properties: { a: { type: "string" } } }, "object"],
-    [{ type: "object", additionalProperties: { type: "string" } }, "raw"],
+    [{ type: "object", additionalProperties: { type: "string" } }, "map"],
+    [{ type: "object", additionalProperties: { type: "object", properties: { a: { type: "string" } } } }, "map"],
+    [{ type: "object", additionalProperties: true }, "raw"],
+    [{ type: "object", additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }] } }, "raw"],
     [{ anyOf: [{ type: "string" }, { type: "number" }] }, "raw"],
   ] as const) assert.equal(kindOf(node), want, JSON.stringify(node));
 });

@@ -5,7 +5,10 @@ import {
   MAX_ATTACHMENTS,
   MAX_ATTACHMENT_BYTES,
   attachmentProblem,
+  configuredModels,
   cronPatch,
+  defaultModel,
+  presenceCounts,
   parseDataUrl,
   parseParams,
   sessionModel,
@@ -87,4 +90,32 @@ test("sessionPatch", () => {
   });
   assert.deepEqual(sessionPatch({ label: "", model: "", thinking: "low", verbose: "" }, row), { label: null, model: null });
   assert.throws(() => sessionPatch({ label: "x".repeat(65) }, row), /longer than 64/);
+});
+
+test("presenceCounts", () => {
+  const c = presenceCounts([
+    { ts: 1, mode: "gateway", roles: [] },
+    { ts: 1, mode: "ui", roles: ["operator"] },
+    { ts: 1, mode: "ui", roles: ["operator"] },
+    { ts: 1, mode: "node", roles: ["node"] },
+    { ts: 1, mode: "ui", roles: ["operator"], reason: "disconnect" },
+    { ts: 1 },
+    null,
+  ]);
+  assert.equal(c.total, 5);
+  assert.deepEqual(c.byMode, [["ui", 2], ["gateway", 1], ["node", 1], ["unknown", 1]]);
+  assert.deepEqual(c.byRole, [["operator", 2], ["node", 1]]);
+  assert.deepEqual(presenceCounts(undefined as any), { total: 0, byMode: [], byRole: [] });
+});
+
+test("defaultModel", () => {
+  assert.equal(defaultModel({ agents: { defaults: { model: { primary: "local/m1", fallbacks: [] } } } }), "local/m1");
+  assert.equal(defaultModel({ agents: { defaults: { model: "openai/gpt-4o" } } }), "openai/gpt-4o");
+  assert.equal(defaultModel({}), "");
+  assert.equal(defaultModel(null), "");
+});
+
+test("configuredModels", () => {
+  assert.deepEqual(configuredModels({ models: { providers: { b: { models: [{ id: "x" }, { id: "y" }] }, a: { models: [] }, c: {} } } }), { providers: ["a", "b", "c"], count: 2 });
+  assert.deepEqual(configuredModels({}), { providers: [], count: 0 });
 });

@@ -12,6 +12,9 @@ type ClawdbotConfig struct {
 	// Agents corresponds to the JSON schema field "agents".
 	Agents *ConfigAgents `json:"agents,omitempty,omitzero"`
 
+	// Bindings corresponds to the JSON schema field "bindings".
+	Bindings []ConfigBindingsElem `json:"bindings,omitempty,omitzero"`
+
 	// Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 	Bridge *ConfigBridge `json:"bridge,omitempty,omitzero"`
 
@@ -53,6 +56,9 @@ type ClawdbotConfig struct {
 
 	// UI corresponds to the JSON schema field "ui".
 	UI *ConfigUI `json:"ui,omitempty,omitzero"`
+
+	// Wizard corresponds to the JSON schema field "wizard".
+	Wizard *ConfigWizard `json:"wizard,omitempty,omitzero"`
 }
 
 type ConfigAgents struct {
@@ -203,6 +209,9 @@ type ConfigAgentsListElem struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigAgentsListElemTools `json:"tools,omitempty,omitzero"`
+
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
@@ -254,6 +263,63 @@ type ConfigAgentsListElemIdentity struct {
 	// Theme corresponds to the JSON schema field "theme".
 	Theme *string `json:"theme,omitempty,omitzero"`
 }
+
+type ConfigAgentsListElemTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Profile corresponds to the JSON schema field "profile".
+	Profile *ConfigAgentsListElemToolsProfile `json:"profile,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsProfile string
+
+const ConfigAgentsListElemToolsProfileCoding ConfigAgentsListElemToolsProfile = "coding"
+const ConfigAgentsListElemToolsProfileFull ConfigAgentsListElemToolsProfile = "full"
+const ConfigAgentsListElemToolsProfileMessaging ConfigAgentsListElemToolsProfile = "messaging"
+const ConfigAgentsListElemToolsProfileMinimal ConfigAgentsListElemToolsProfile = "minimal"
+
+type ConfigBindingsElem struct {
+	// AgentID corresponds to the JSON schema field "agentId".
+	AgentID *string `json:"agentId,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigBindingsElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigBindingsElemMatch struct {
+	// AccountID corresponds to the JSON schema field "accountId".
+	AccountID *string `json:"accountId,omitempty,omitzero"`
+
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// GuildID corresponds to the JSON schema field "guildId".
+	GuildID *string `json:"guildId,omitempty,omitzero"`
+
+	// Peer corresponds to the JSON schema field "peer".
+	Peer *ConfigBindingsElemMatchPeer `json:"peer,omitempty,omitzero"`
+
+	// TeamID corresponds to the JSON schema field "teamId".
+	TeamID *string `json:"teamId,omitempty,omitzero"`
+}
+
+type ConfigBindingsElemMatchPeer struct {
+	// ID corresponds to the JSON schema field "id".
+	ID *string `json:"id,omitempty,omitzero"`
+
+	// Kind corresponds to the JSON schema field "kind".
+	Kind *ConfigBindingsElemMatchPeerKind `json:"kind,omitempty,omitzero"`
+}
+
+type ConfigBindingsElemMatchPeerKind string
+
+const ConfigBindingsElemMatchPeerKindChannel ConfigBindingsElemMatchPeerKind = "channel"
+const ConfigBindingsElemMatchPeerKindDm ConfigBindingsElemMatchPeerKind = "dm"
+const ConfigBindingsElemMatchPeerKindGroup ConfigBindingsElemMatchPeerKind = "group"
 
 // Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 type ConfigBridge struct {
@@ -368,6 +434,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
+
 	// StreamMode corresponds to the JSON schema field "streamMode".
 	StreamMode ConfigChannelsTelegramAccountsValueStreamMode `json:"streamMode,omitempty,omitzero"`
 
@@ -439,6 +508,9 @@ const ConfigChannelsTelegramStreamModeOff ConfigChannelsTelegramStreamMode = "of
 const ConfigChannelsTelegramStreamModePartial ConfigChannelsTelegramStreamMode = "partial"
 
 type ConfigChannelsWhatsapp struct {
+	// Accounts corresponds to the JSON schema field "accounts".
+	Accounts ConfigChannelsWhatsappAccounts `json:"accounts,omitempty,omitzero"`
+
 	// AckReaction corresponds to the JSON schema field "ackReaction".
 	AckReaction *ConfigChannelsWhatsappAckReaction `json:"ackReaction,omitempty,omitzero"`
 
@@ -468,6 +540,59 @@ type ConfigChannelsWhatsapp struct {
 
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccounts map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
+
+	// AuthDir corresponds to the JSON schema field "authDir".
+	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// DmPolicy corresponds to the JSON schema field "dmPolicy".
+	DmPolicy ConfigChannelsWhatsappAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// GroupAllowFrom corresponds to the JSON schema field "groupAllowFrom".
+	GroupAllowFrom []string `json:"groupAllowFrom,omitempty,omitzero"`
+
+	// GroupPolicy corresponds to the JSON schema field "groupPolicy".
+	GroupPolicy ConfigChannelsWhatsappAccountsValueGroupPolicy `json:"groupPolicy,omitempty,omitzero"`
+
+	// Groups corresponds to the JSON schema field "groups".
+	Groups ConfigChannelsWhatsappAccountsValueGroups `json:"groups,omitempty,omitzero"`
+
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb *int `json:"mediaMaxMb,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
+
+	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
+	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueDmPolicy string
+
+const ConfigChannelsWhatsappAccountsValueDmPolicyAllowlist ConfigChannelsWhatsappAccountsValueDmPolicy = "allowlist"
+const ConfigChannelsWhatsappAccountsValueDmPolicyDisabled ConfigChannelsWhatsappAccountsValueDmPolicy = "disabled"
+const ConfigChannelsWhatsappAccountsValueDmPolicyOpen ConfigChannelsWhatsappAccountsValueDmPolicy = "open"
+const ConfigChannelsWhatsappAccountsValueDmPolicyPairing ConfigChannelsWhatsappAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsWhatsappAccountsValueGroupPolicy string
+
+const ConfigChannelsWhatsappAccountsValueGroupPolicyAllowlist ConfigChannelsWhatsappAccountsValueGroupPolicy = "allowlist"
+const ConfigChannelsWhatsappAccountsValueGroupPolicyDisabled ConfigChannelsWhatsappAccountsValueGroupPolicy = "disabled"
+const ConfigChannelsWhatsappAccountsValueGroupPolicyOpen ConfigChannelsWhatsappAccountsValueGroupPolicy = "open"
+
+type ConfigChannelsWhatsappAccountsValueGroups map[string]struct {
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappAckReaction struct {
@@ -1123,3 +1248,22 @@ type ConfigUIAssistant struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 }
+
+type ConfigWizard struct {
+	// LastRunAt corresponds to the JSON schema field "lastRunAt".
+	LastRunAt *string `json:"lastRunAt,omitempty,omitzero"`
+
+	// LastRunCommand corresponds to the JSON schema field "lastRunCommand".
+	LastRunCommand *string `json:"lastRunCommand,omitempty,omitzero"`
+
+	// LastRunMode corresponds to the JSON schema field "lastRunMode".
+	LastRunMode *ConfigWizardLastRunMode `json:"lastRunMode,omitempty,omitzero"`
+
+	// LastRunVersion corresponds to the JSON schema field "lastRunVersion".
+	LastRunVersion *string `json:"lastRunVersion,omitempty,omitzero"`
+}
+
+type ConfigWizardLastRunMode string
+
+const ConfigWizardLastRunModeLocal ConfigWizardLastRunMode = "local"
+const ConfigWizardLastRunModeRemote ConfigWizardLastRunMode = "remote"

@@ -123,6 +123,18 @@ func (c Calls) ChannelsStatus(ctx context.Context, p *ChannelsStatusParams) (*Ch
 	return r, nil
 }
 
+// ChannelsLogout calls "channels.logout".
+func (c Calls) ChannelsLogout(ctx context.Context, p *ChannelsLogoutParams) (*ChannelsLogoutResult, error) {
+	if p == nil {
+		p = &ChannelsLogoutParams{}
+	}
+	r := new(ChannelsLogoutResult)
+	if err := c.Caller.Call(ctx, "channels.logout", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // WebLoginStart calls "web.login.start".
 func (c Calls) WebLoginStart(ctx context.Context, p *WebLoginStartParams) (*WebLoginStartResult, error) {
 	if p == nil {
@@ -322,6 +334,18 @@ func (c Calls) SessionsResolve(ctx context.Context, p *SessionsResolveParams) (*
 	}
 	r := new(SessionsResolveResult)
 	if err := c.Caller.Call(ctx, "sessions.resolve", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// UsageStatus calls "usage.status".
+func (c Calls) UsageStatus(ctx context.Context, p *UsageStatusParams) (*UsageStatusResult, error) {
+	if p == nil {
+		p = &UsageStatusParams{}
+	}
+	r := new(UsageStatusResult)
+	if err := c.Caller.Call(ctx, "usage.status", p, r); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -778,6 +802,54 @@ func (c Calls) ExecApprovalResolve(ctx context.Context, p *ExecApprovalResolvePa
 	}
 	r := new(ExecApprovalResolveResult)
 	if err := c.Caller.Call(ctx, "exec.approval.resolve", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// WizardStart calls "wizard.start".
+func (c Calls) WizardStart(ctx context.Context, p *WizardStartParams) (*WizardStartResult, error) {
+	if p == nil {
+		p = &WizardStartParams{}
+	}
+	r := new(WizardStartResult)
+	if err := c.Caller.Call(ctx, "wizard.start", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// WizardNext calls "wizard.next".
+func (c Calls) WizardNext(ctx context.Context, p *WizardNextParams) (*WizardNextResult, error) {
+	if p == nil {
+		p = &WizardNextParams{}
+	}
+	r := new(WizardNextResult)
+	if err := c.Caller.Call(ctx, "wizard.next", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// WizardCancel calls "wizard.cancel".
+func (c Calls) WizardCancel(ctx context.Context, p *WizardCancelParams) (*WizardCancelResult, error) {
+	if p == nil {
+		p = &WizardCancelParams{}
+	}
+	r := new(WizardCancelResult)
+	if err := c.Caller.Call(ctx, "wizard.cancel", p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// WizardStatus calls "wizard.status".
+func (c Calls) WizardStatus(ctx context.Context, p *WizardStatusParams) (*WizardStatusResult, error) {
+	if p == nil {
+		p = &WizardStatusParams{}
+	}
+	r := new(WizardStatusResult)
+	if err := c.Caller.Call(ctx, "wizard.status", p, r); err != nil {
 		return nil, err
 	}
 	return r, nil

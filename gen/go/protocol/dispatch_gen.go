@@ -159,6 +159,19 @@ func decodeChannelsStatusParams(d *wire.Decoder, v int) (*ChannelsStatusParams, 
 	return x, nil
 }
 
+// decodeChannelsLogoutParams decodes and validates the params of "channels.logout" for protocol v.
+func decodeChannelsLogoutParams(d *wire.Decoder, v int) (*ChannelsLogoutParams, error) {
+	x := new(ChannelsLogoutParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("channels.logout", err)
+	}
+	return x, nil
+}
+
 // decodeWebLoginStartParams decodes and validates the params of "web.login.start" for protocol v.
 func decodeWebLoginStartParams(d *wire.Decoder, v int) (*WebLoginStartParams, error) {
 	x := new(WebLoginStartParams)
@@ -396,6 +409,19 @@ func decodeSessionsResolveParams(d *wire.Decoder, v int) (*SessionsResolveParams
 	}
 	if err != nil {
 		return nil, errParams("sessions.resolve", err)
+	}
+	return x, nil
+}
+
+// decodeUsageStatusParams decodes and validates the params of "usage.status" for protocol v.
+func decodeUsageStatusParams(d *wire.Decoder, v int) (*UsageStatusParams, error) {
+	x := new(UsageStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("usage.status", err)
 	}
 	return x, nil
 }
@@ -905,6 +931,58 @@ func decodeExecApprovalResolveParams(d *wire.Decoder, v int) (*ExecApprovalResol
 	return x, nil
 }
 
+// decodeWizardStartParams decodes and validates the params of "wizard.start" for protocol v.
+func decodeWizardStartParams(d *wire.Decoder, v int) (*WizardStartParams, error) {
+	x := new(WizardStartParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.start", err)
+	}
+	return x, nil
+}
+
+// decodeWizardNextParams decodes and validates the params of "wizard.next" for protocol v.
+func decodeWizardNextParams(d *wire.Decoder, v int) (*WizardNextParams, error) {
+	x := new(WizardNextParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.next", err)
+	}
+	return x, nil
+}
+
+// decodeWizardCancelParams decodes and validates the params of "wizard.cancel" for protocol v.
+func decodeWizardCancelParams(d *wire.Decoder, v int) (*WizardCancelParams, error) {
+	x := new(WizardCancelParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.cancel", err)
+	}
+	return x, nil
+}
+
+// decodeWizardStatusParams decodes and validates the params of "wizard.status" for protocol v.
+func decodeWizardStatusParams(d *wire.Decoder, v int) (*WizardStatusParams, error) {
+	x := new(WizardStatusParams)
+	err := x.DecodeJSON(d, nil)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, errParams("wizard.status", err)
+	}
+	return x, nil
+}
+
 // decodeAgentsListParams decodes and validates the params of "agents.list" for protocol v.
 func decodeAgentsListParams(d *wire.Decoder, v int) (*AgentsListParams, error) {
 	x := new(AgentsListParams)
@@ -1206,8 +1284,16 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			}
 			return x, nil
 		}
-	case "web.login.start":
+	case "channels.logout":
 		if methodTable[10].In(v) {
+			x, err := decodeChannelsLogoutParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "web.login.start":
+		if methodTable[11].In(v) {
 			x, err := decodeWebLoginStartParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1215,7 +1301,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "web.login.wait":
-		if methodTable[11].In(v) {
+		if methodTable[12].In(v) {
 			x, err := decodeWebLoginWaitParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1223,7 +1309,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "web.logout":
-		if methodTable[12].In(v) {
+		if methodTable[13].In(v) {
 			x, err := decodeWebLogoutParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1231,7 +1317,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent":
-		if methodTable[13].In(v) {
+		if methodTable[14].In(v) {
 			x, err := decodeAgentParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1239,7 +1325,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent.wait":
-		if methodTable[14].In(v) {
+		if methodTable[15].In(v) {
 			x, err := decodeAgentWaitParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1247,7 +1333,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "wake":
-		if methodTable[15].In(v) {
+		if methodTable[16].In(v) {
 			x, err := decodeWakeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1255,7 +1341,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "chat.send":
-		if methodTable[16].In(v) {
+		if methodTable[17].In(v) {
 			x, err := decodeChatSendParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1263,7 +1349,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "chat.history":
-		if methodTable[17].In(v) {
+		if methodTable[18].In(v) {
 			x, err := decodeChatHistoryParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1271,7 +1357,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "chat.abort":
-		if methodTable[18].In(v) {
+		if methodTable[19].In(v) {
 			x, err := decodeChatAbortParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1279,7 +1365,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "chat.inject":
-		if methodTable[19].In(v) {
+		if methodTable[20].In(v) {
 			x, err := decodeChatInjectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1287,7 +1373,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.list":
-		if methodTable[20].In(v) {
+		if methodTable[21].In(v) {
 			x, err := decodeSessionsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1295,7 +1381,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.patch":
-		if methodTable[21].In(v) {
+		if methodTable[22].In(v) {
 			x, err := decodeSessionsPatchParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1303,7 +1389,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.reset":
-		if methodTable[22].In(v) {
+		if methodTable[23].In(v) {
 			x, err := decodeSessionsResetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1311,7 +1397,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.delete":
-		if methodTable[23].In(v) {
+		if methodTable[24].In(v) {
 			x, err := decodeSessionsDeleteParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1319,7 +1405,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.compact":
-		if methodTable[24].In(v) {
+		if methodTable[25].In(v) {
 			x, err := decodeSessionsCompactParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1327,7 +1413,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.preview":
-		if methodTable[25].In(v) {
+		if methodTable[26].In(v) {
 			x, err := decodeSessionsPreviewParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1335,15 +1421,23 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "sessions.resolve":
-		if methodTable[26].In(v) {
+		if methodTable[27].In(v) {
 			x, err := decodeSessionsResolveParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "usage.status":
+		if methodTable[28].In(v) {
+			x, err := decodeUsageStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "usage.cost":
-		if methodTable[27].In(v) {
+		if methodTable[29].In(v) {
 			x, err := decodeUsageCostParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1351,7 +1445,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.get":
-		if methodTable[28].In(v) {
+		if methodTable[30].In(v) {
 			x, err := decodeConfigGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1359,7 +1453,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.set":
-		if methodTable[29].In(v) {
+		if methodTable[31].In(v) {
 			x, err := decodeConfigSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1367,7 +1461,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.schema":
-		if methodTable[30].In(v) {
+		if methodTable[32].In(v) {
 			x, err := decodeConfigSchemaParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1375,7 +1469,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.patch":
-		if methodTable[31].In(v) {
+		if methodTable[33].In(v) {
 			x, err := decodeConfigPatchParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1383,7 +1477,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "config.apply":
-		if methodTable[32].In(v) {
+		if methodTable[34].In(v) {
 			x, err := decodeConfigApplyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1391,7 +1485,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			x, err := decodeNodeListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1399,7 +1493,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.describe":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			x, err := decodeNodeDescribeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1407,7 +1501,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.rename":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			x, err := decodeNodeRenameParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1415,7 +1509,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			x, err := decodeNodeInvokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1423,7 +1517,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.invoke.result":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			x, err := decodeNodeInvokeResultParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1431,7 +1525,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.event":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			x, err := decodeNodeEventParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1439,7 +1533,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "talk.mode":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			x, err := decodeTalkModeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1447,7 +1541,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.request":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			x, err := decodeNodePairRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1455,7 +1549,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.list":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			x, err := decodeNodePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1463,7 +1557,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.approve":
-		if methodTable[42].In(v) {
+		if methodTable[44].In(v) {
 			x, err := decodeNodePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1471,7 +1565,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.reject":
-		if methodTable[43].In(v) {
+		if methodTable[45].In(v) {
 			x, err := decodeNodePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1479,7 +1573,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "node.pair.verify":
-		if methodTable[44].In(v) {
+		if methodTable[46].In(v) {
 			x, err := decodeNodePairVerifyParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1487,7 +1581,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.list":
-		if methodTable[45].In(v) {
+		if methodTable[47].In(v) {
 			x, err := decodeDevicePairListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1495,7 +1589,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.approve":
-		if methodTable[46].In(v) {
+		if methodTable[48].In(v) {
 			x, err := decodeDevicePairApproveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1503,7 +1597,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.pair.reject":
-		if methodTable[47].In(v) {
+		if methodTable[49].In(v) {
 			x, err := decodeDevicePairRejectParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1511,7 +1605,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.rotate":
-		if methodTable[48].In(v) {
+		if methodTable[50].In(v) {
 			x, err := decodeDeviceTokenRotateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1519,7 +1613,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "device.token.revoke":
-		if methodTable[49].In(v) {
+		if methodTable[51].In(v) {
 			x, err := decodeDeviceTokenRevokeParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1527,7 +1621,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.list":
-		if methodTable[50].In(v) {
+		if methodTable[52].In(v) {
 			x, err := decodeCronListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1535,7 +1629,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.status":
-		if methodTable[51].In(v) {
+		if methodTable[53].In(v) {
 			x, err := decodeCronStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1543,7 +1637,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.add":
-		if methodTable[52].In(v) {
+		if methodTable[54].In(v) {
 			x, err := decodeCronAddParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1551,7 +1645,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.update":
-		if methodTable[53].In(v) {
+		if methodTable[55].In(v) {
 			x, err := decodeCronUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1559,7 +1653,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.remove":
-		if methodTable[54].In(v) {
+		if methodTable[56].In(v) {
 			x, err := decodeCronRemoveParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1567,7 +1661,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.run":
-		if methodTable[55].In(v) {
+		if methodTable[57].In(v) {
 			x, err := decodeCronRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1575,7 +1669,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "cron.runs":
-		if methodTable[56].In(v) {
+		if methodTable[58].In(v) {
 			x, err := decodeCronRunsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1583,7 +1677,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "last-heartbeat":
-		if methodTable[57].In(v) {
+		if methodTable[59].In(v) {
 			x, err := decodeLastHeartbeatParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1591,7 +1685,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "set-heartbeats":
-		if methodTable[58].In(v) {
+		if methodTable[60].In(v) {
 			x, err := decodeSetHeartbeatsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1599,7 +1693,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.get":
-		if methodTable[59].In(v) {
+		if methodTable[61].In(v) {
 			x, err := decodeExecApprovalsGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1607,7 +1701,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.set":
-		if methodTable[60].In(v) {
+		if methodTable[62].In(v) {
 			x, err := decodeExecApprovalsSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1615,7 +1709,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.get":
-		if methodTable[61].In(v) {
+		if methodTable[63].In(v) {
 			x, err := decodeExecApprovalsNodeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1623,7 +1717,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approvals.node.set":
-		if methodTable[62].In(v) {
+		if methodTable[64].In(v) {
 			x, err := decodeExecApprovalsNodeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1631,7 +1725,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.request":
-		if methodTable[63].In(v) {
+		if methodTable[65].In(v) {
 			x, err := decodeExecApprovalRequestParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1639,15 +1733,47 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "exec.approval.resolve":
-		if methodTable[64].In(v) {
+		if methodTable[66].In(v) {
 			x, err := decodeExecApprovalResolveParams(d, v)
 			if err != nil {
 				return nil, err
 			}
 			return x, nil
 		}
+	case "wizard.start":
+		if methodTable[67].In(v) {
+			x, err := decodeWizardStartParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "wizard.next":
+		if methodTable[68].In(v) {
+			x, err := decodeWizardNextParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "wizard.cancel":
+		if methodTable[69].In(v) {
+			x, err := decodeWizardCancelParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case "wizard.status":
+		if methodTable[70].In(v) {
+			x, err := decodeWizardStatusParams(d, v)
+			if err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
 	case "agents.list":
-		if methodTable[65].In(v) {
+		if methodTable[71].In(v) {
 			x, err := decodeAgentsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1655,7 +1781,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "agent.identity.get":
-		if methodTable[66].In(v) {
+		if methodTable[72].In(v) {
 			x, err := decodeAgentIdentityGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1663,7 +1789,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "models.list":
-		if methodTable[67].In(v) {
+		if methodTable[73].In(v) {
 			x, err := decodeModelsListParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1671,7 +1797,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.status":
-		if methodTable[68].In(v) {
+		if methodTable[74].In(v) {
 			x, err := decodeSkillsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1679,7 +1805,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.update":
-		if methodTable[69].In(v) {
+		if methodTable[75].In(v) {
 			x, err := decodeSkillsUpdateParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1687,7 +1813,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.install":
-		if methodTable[70].In(v) {
+		if methodTable[76].In(v) {
 			x, err := decodeSkillsInstallParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1695,7 +1821,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "skills.bins":
-		if methodTable[71].In(v) {
+		if methodTable[77].In(v) {
 			x, err := decodeSkillsBinsParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1703,7 +1829,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.get":
-		if methodTable[72].In(v) {
+		if methodTable[78].In(v) {
 			x, err := decodeVoicewakeGetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1711,7 +1837,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "voicewake.set":
-		if methodTable[73].In(v) {
+		if methodTable[79].In(v) {
 			x, err := decodeVoicewakeSetParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1719,7 +1845,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "update.run":
-		if methodTable[74].In(v) {
+		if methodTable[80].In(v) {
 			x, err := decodeUpdateRunParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1727,7 +1853,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.status":
-		if methodTable[75].In(v) {
+		if methodTable[81].In(v) {
 			x, err := decodeTtsStatusParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1735,7 +1861,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.providers":
-		if methodTable[76].In(v) {
+		if methodTable[82].In(v) {
 			x, err := decodeTtsProvidersParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1743,7 +1869,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.enable":
-		if methodTable[77].In(v) {
+		if methodTable[83].In(v) {
 			x, err := decodeTtsEnableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1751,7 +1877,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.disable":
-		if methodTable[78].In(v) {
+		if methodTable[84].In(v) {
 			x, err := decodeTtsDisableParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1759,7 +1885,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.convert":
-		if methodTable[79].In(v) {
+		if methodTable[85].In(v) {
 			x, err := decodeTtsConvertParams(d, v)
 			if err != nil {
 				return nil, err
@@ -1767,7 +1893,7 @@ func DecodeParams(d *wire.Decoder, method string, v int, params []byte) (any, er
 			return x, nil
 		}
 	case "tts.setProvider":
-		if methodTable[80].In(v) {
+		if methodTable[86].In(v) {
 			x, err := decodeTtsSetProviderParams(d, v)
 			if err != nil {
 				return nil, err

@@ -125,6 +125,8 @@ type MessagingHandler[C any] interface {
 	ProvidersStatus(ctx context.Context, c C, p *ProvidersStatusParams) (*ProvidersStatusResult, error)
 	// ChannelsStatus serves "channels.status".
 	ChannelsStatus(ctx context.Context, c C, p *ChannelsStatusParams) (*ChannelsStatusResult, error)
+	// ChannelsLogout serves "channels.logout".
+	ChannelsLogout(ctx context.Context, c C, p *ChannelsLogoutParams) (*ChannelsLogoutResult, error)
 	// WebLoginStart serves "web.login.start".
 	WebLoginStart(ctx context.Context, c C, p *WebLoginStartParams) (*WebLoginStartResult, error)
 	// WebLoginWait serves "web.login.wait".
@@ -236,6 +238,8 @@ type UpdateHandler[C any] interface {
 // UsageHandler serves the "usage" methods. C is the server's per-call context (connection, identity).
 // Hand an implementation to the Mux with SetUsage.
 type UsageHandler[C any] interface {
+	// UsageStatus serves "usage.status".
+	UsageStatus(ctx context.Context, c C, p *UsageStatusParams) (*UsageStatusResult, error)
 	// UsageCost serves "usage.cost".
 	UsageCost(ctx context.Context, c C, p *UsageCostParams) (*UsageCostResult, error)
 }
@@ -247,6 +251,19 @@ type VoicewakeHandler[C any] interface {
 	VoicewakeGet(ctx context.Context, c C, p *VoicewakeGetParams) (*VoicewakeGetResult, error)
 	// VoicewakeSet serves "voicewake.set".
 	VoicewakeSet(ctx context.Context, c C, p *VoicewakeSetParams) (*VoicewakeSetResult, error)
+}
+
+// WizardHandler serves the "wizard" methods. C is the server's per-call context (connection,
+// identity). Hand an implementation to the Mux with SetWizard.
+type WizardHandler[C any] interface {
+	// WizardStart serves "wizard.start".
+	WizardStart(ctx context.Context, c C, p *WizardStartParams) (*WizardStartResult, error)
+	// WizardNext serves "wizard.next".
+	WizardNext(ctx context.Context, c C, p *WizardNextParams) (*WizardNextResult, error)
+	// WizardCancel serves "wizard.cancel".
+	WizardCancel(ctx context.Context, c C, p *WizardCancelParams) (*WizardCancelResult, error)
+	// WizardStatus serves "wizard.status".
+	WizardStatus(ctx context.Context, c C, p *WizardStatusParams) (*WizardStatusResult, error)
 }
 
 // UnimplementedAgentHandler answers every "agent" method with UNAVAILABLE "<method> is not implemented
@@ -489,6 +506,11 @@ func (UnimplementedMessagingHandler[C]) ChannelsStatus(context.Context, C, *Chan
 	return nil, errNotImplemented("channels.status")
 }
 
+// ChannelsLogout answers "channels.logout": not implemented.
+func (UnimplementedMessagingHandler[C]) ChannelsLogout(context.Context, C, *ChannelsLogoutParams) (*ChannelsLogoutResult, error) {
+	return nil, errNotImplemented("channels.logout")
+}
+
 // WebLoginStart answers "web.login.start": not implemented.
 func (UnimplementedMessagingHandler[C]) WebLoginStart(context.Context, C, *WebLoginStartParams) (*WebLoginStartResult, error) {
 	return nil, errNotImplemented("web.login.start")
@@ -714,6 +736,11 @@ func (UnimplementedUpdateHandler[C]) UpdateRun(context.Context, C, *UpdateRunPar
 // that serves only part of the group, so the gap is explicit and the answer is honest.
 type UnimplementedUsageHandler[C any] struct{}
 
+// UsageStatus answers "usage.status": not implemented.
+func (UnimplementedUsageHandler[C]) UsageStatus(context.Context, C, *UsageStatusParams) (*UsageStatusResult, error) {
+	return nil, errNotImplemented("usage.status")
+}
+
 // UsageCost answers "usage.cost": not implemented.
 func (UnimplementedUsageHandler[C]) UsageCost(context.Context, C, *UsageCostParams) (*UsageCostResult, error) {
 	return nil, errNotImplemented("usage.cost")
@@ -732,4 +759,29 @@ func (UnimplementedVoicewakeHandler[C]) VoicewakeGet(context.Context, C, *Voicew
 // VoicewakeSet answers "voicewake.set": not implemented.
 func (UnimplementedVoicewakeHandler[C]) VoicewakeSet(context.Context, C, *VoicewakeSetParams) (*VoicewakeSetResult, error) {
 	return nil, errNotImplemented("voicewake.set")
+}
+
+// UnimplementedWizardHandler answers every "wizard" method with UNAVAILABLE "<method> is not
+// implemented by this gateway yet". The Mux uses it for a group that was never set; embed it in an
+// implementation that serves only part of the group, so the gap is explicit and the answer is honest.
+type UnimplementedWizardHandler[C any] struct{}
+
+// WizardStart answers "wizard.start": not implemented.
+func (UnimplementedWizardHandler[C]) WizardStart(context.Context, C, *WizardStartParams) (*WizardStartResult, error) {
+	return nil, errNotImplemented("wizard.start")
+}
+
+// WizardNext answers "wizard.next": not implemented.
+func (UnimplementedWizardHandler[C]) WizardNext(context.Context, C, *WizardNextParams) (*WizardNextResult, error) {
+	return nil, errNotImplemented("wizard.next")
+}
+
+// WizardCancel answers "wizard.cancel": not implemented.
+func (UnimplementedWizardHandler[C]) WizardCancel(context.Context, C, *WizardCancelParams) (*WizardCancelResult, error) {
+	return nil, errNotImplemented("wizard.cancel")
+}
+
+// WizardStatus answers "wizard.status": not implemented.
+func (UnimplementedWizardHandler[C]) WizardStatus(context.Context, C, *WizardStatusParams) (*WizardStatusResult, error) {
+	return nil, errNotImplemented("wizard.status")
 }

@@ -172,6 +172,16 @@ var methodTable = [...]MethodInfo{
 		Bridge:         false,
 		Group:          "messaging",
 		IdempotencyKey: false,
+		Name:           "channels.logout",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "messaging",
+		IdempotencyKey: false,
 		Name:           "web.login.start",
 		Scope:          ScopeAdmin,
 		protocols:      12,
@@ -334,6 +344,16 @@ var methodTable = [...]MethodInfo{
 		IdempotencyKey: false,
 		Name:           "sessions.resolve",
 		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "usage",
+		IdempotencyKey: false,
+		Name:           "usage.status",
+		Scope:          ScopeRead,
 		protocols:      8,
 		roles:          roleOperator,
 	},
@@ -720,6 +740,46 @@ var methodTable = [...]MethodInfo{
 	{
 		Advertise:      true,
 		Bridge:         false,
+		Group:          "wizard",
+		IdempotencyKey: false,
+		Name:           "wizard.start",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "wizard",
+		IdempotencyKey: false,
+		Name:           "wizard.next",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "wizard",
+		IdempotencyKey: false,
+		Name:           "wizard.cancel",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
+		Group:          "wizard",
+		IdempotencyKey: false,
+		Name:           "wizard.status",
+		Scope:          ScopeAdmin,
+		protocols:      8,
+		roles:          roleOperator,
+	},
+	{
+		Advertise:      true,
+		Bridge:         false,
 		Group:          "agents",
 		IdempotencyKey: false,
 		Name:           "agents.list",
@@ -902,148 +962,160 @@ func LookupMethod(name string) *MethodInfo {
 		return &methodTable[8]
 	case "channels.status":
 		return &methodTable[9]
-	case "web.login.start":
+	case "channels.logout":
 		return &methodTable[10]
-	case "web.login.wait":
+	case "web.login.start":
 		return &methodTable[11]
-	case "web.logout":
+	case "web.login.wait":
 		return &methodTable[12]
-	case "agent":
+	case "web.logout":
 		return &methodTable[13]
-	case "agent.wait":
+	case "agent":
 		return &methodTable[14]
-	case "wake":
+	case "agent.wait":
 		return &methodTable[15]
-	case "chat.send":
+	case "wake":
 		return &methodTable[16]
-	case "chat.history":
+	case "chat.send":
 		return &methodTable[17]
-	case "chat.abort":
+	case "chat.history":
 		return &methodTable[18]
-	case "chat.inject":
+	case "chat.abort":
 		return &methodTable[19]
-	case "sessions.list":
+	case "chat.inject":
 		return &methodTable[20]
-	case "sessions.patch":
+	case "sessions.list":
 		return &methodTable[21]
-	case "sessions.reset":
+	case "sessions.patch":
 		return &methodTable[22]
-	case "sessions.delete":
+	case "sessions.reset":
 		return &methodTable[23]
-	case "sessions.compact":
+	case "sessions.delete":
 		return &methodTable[24]
-	case "sessions.preview":
+	case "sessions.compact":
 		return &methodTable[25]
-	case "sessions.resolve":
+	case "sessions.preview":
 		return &methodTable[26]
-	case "usage.cost":
+	case "sessions.resolve":
 		return &methodTable[27]
-	case "config.get":
+	case "usage.status":
 		return &methodTable[28]
-	case "config.set":
+	case "usage.cost":
 		return &methodTable[29]
-	case "config.schema":
+	case "config.get":
 		return &methodTable[30]
-	case "config.patch":
+	case "config.set":
 		return &methodTable[31]
-	case "config.apply":
+	case "config.schema":
 		return &methodTable[32]
-	case "node.list":
+	case "config.patch":
 		return &methodTable[33]
-	case "node.describe":
+	case "config.apply":
 		return &methodTable[34]
-	case "node.rename":
+	case "node.list":
 		return &methodTable[35]
-	case "node.invoke":
+	case "node.describe":
 		return &methodTable[36]
-	case "node.invoke.result":
+	case "node.rename":
 		return &methodTable[37]
-	case "node.event":
+	case "node.invoke":
 		return &methodTable[38]
-	case "talk.mode":
+	case "node.invoke.result":
 		return &methodTable[39]
-	case "node.pair.request":
+	case "node.event":
 		return &methodTable[40]
-	case "node.pair.list":
+	case "talk.mode":
 		return &methodTable[41]
-	case "node.pair.approve":
+	case "node.pair.request":
 		return &methodTable[42]
-	case "node.pair.reject":
+	case "node.pair.list":
 		return &methodTable[43]
-	case "node.pair.verify":
+	case "node.pair.approve":
 		return &methodTable[44]
-	case "device.pair.list":
+	case "node.pair.reject":
 		return &methodTable[45]
-	case "device.pair.approve":
+	case "node.pair.verify":
 		return &methodTable[46]
-	case "device.pair.reject":
+	case "device.pair.list":
 		return &methodTable[47]
-	case "device.token.rotate":
+	case "device.pair.approve":
 		return &methodTable[48]
-	case "device.token.revoke":
+	case "device.pair.reject":
 		return &methodTable[49]
-	case "cron.list":
+	case "device.token.rotate":
 		return &methodTable[50]
-	case "cron.status":
+	case "device.token.revoke":
 		return &methodTable[51]
-	case "cron.add":
+	case "cron.list":
 		return &methodTable[52]
-	case "cron.update":
+	case "cron.status":
 		return &methodTable[53]
-	case "cron.remove":
+	case "cron.add":
 		return &methodTable[54]
-	case "cron.run":
+	case "cron.update":
 		return &methodTable[55]
-	case "cron.runs":
+	case "cron.remove":
 		return &methodTable[56]
-	case "last-heartbeat":
+	case "cron.run":
 		return &methodTable[57]
-	case "set-heartbeats":
+	case "cron.runs":
 		return &methodTable[58]
-	case "exec.approvals.get":
+	case "last-heartbeat":
 		return &methodTable[59]
-	case "exec.approvals.set":
+	case "set-heartbeats":
 		return &methodTable[60]
-	case "exec.approvals.node.get":
+	case "exec.approvals.get":
 		return &methodTable[61]
-	case "exec.approvals.node.set":
+	case "exec.approvals.set":
 		return &methodTable[62]
-	case "exec.approval.request":
+	case "exec.approvals.node.get":
 		return &methodTable[63]
-	case "exec.approval.resolve":
+	case "exec.approvals.node.set":
 		return &methodTable[64]
-	case "agents.list":
+	case "exec.approval.request":
 		return &methodTable[65]
-	case "agent.identity.get":
+	case "exec.approval.resolve":
 		return &methodTable[66]
-	case "models.list":
+	case "wizard.start":
 		return &methodTable[67]
-	case "skills.status":
+	case "wizard.next":
 		return &methodTable[68]
-	case "skills.update":
+	case "wizard.cancel":
 		return &methodTable[69]
-	case "skills.install":
+	case "wizard.status":
 		return &methodTable[70]
-	case "skills.bins":
+	case "agents.list":
 		return &methodTable[71]
-	case "voicewake.get":
+	case "agent.identity.get":
 		return &methodTable[72]
-	case "voicewake.set":
+	case "models.list":
 		return &methodTable[73]
-	case "update.run":
+	case "skills.status":
 		return &methodTable[74]
-	case "tts.status":
+	case "skills.update":
 		return &methodTable[75]
-	case "tts.providers":
+	case "skills.install":
 		return &methodTable[76]
-	case "tts.enable":
+	case "skills.bins":
 		return &methodTable[77]
-	case "tts.disable":
+	case "voicewake.get":
 		return &methodTable[78]
-	case "tts.convert":
+	case "voicewake.set":
 		return &methodTable[79]
-	case "tts.setProvider":
+	case "update.run":
 		return &methodTable[80]
+	case "tts.status":
+		return &methodTable[81]
+	case "tts.providers":
+		return &methodTable[82]
+	case "tts.enable":
+		return &methodTable[83]
+	case "tts.disable":
+		return &methodTable[84]
+	case "tts.convert":
+		return &methodTable[85]
+	case "tts.setProvider":
+		return &methodTable[86]
 	}
 	return nil
 }

@@ -3,9 +3,638 @@
 package protocol
 
 import (
+	"encoding/json"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
+	"maps"
+	"slices"
 )
+
+// DecodeJSON reads one ChannelAccountSnapshot from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ChannelAccountSnapshot) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [14]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "accountId":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "accountId")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "accountId",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.AccountID = x1
+			}
+		case "allowFrom":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "allowFrom")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "allowFrom",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x2 := make([]string, 0)
+				for i3 := 0; ; i3++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip4 := wire.Path{
+						Index:   i3,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el5 string
+					{
+						x6, err := d.String()
+						if err != nil {
+							return wire.At(&ip4, err)
+						}
+						el5 = x6
+					}
+					x2 = append(x2, el5)
+				}
+				v.AllowFrom = x2
+			}
+		case "configured":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "configured")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "configured",
+				Parent: p,
+			}
+			var v7 bool
+			{
+				x8, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v7 = x8
+			}
+			v.Configured = &v7
+		case "connected":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "connected")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "connected",
+				Parent: p,
+			}
+			var v9 bool
+			{
+				x10, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v9 = x10
+			}
+			v.Connected = &v9
+		case "dmPolicy":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "dmPolicy")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "dmPolicy",
+				Parent: p,
+			}
+			var v11 string
+			{
+				x12, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v11 = x12
+			}
+			v.DmPolicy = &v11
+		case "enabled":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "enabled")
+			}
+			seen[5] = true
+			pp := wire.Path{
+				Key:    "enabled",
+				Parent: p,
+			}
+			var v13 bool
+			{
+				x14, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v13 = x14
+			}
+			v.Enabled = &v13
+		case "lastError":
+			if seen[6] {
+				return wire.Errorf(p, "duplicate property %q", "lastError")
+			}
+			seen[6] = true
+			pp := wire.Path{
+				Key:    "lastError",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v15 string
+				{
+					x16, err := d.String()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					v15 = x16
+				}
+				v.LastError = &v15
+			}
+		case "lastProbeAt":
+			if seen[7] {
+				return wire.Errorf(p, "duplicate property %q", "lastProbeAt")
+			}
+			seen[7] = true
+			pp := wire.Path{
+				Key:    "lastProbeAt",
+				Parent: p,
+			}
+			var v17 int64
+			{
+				x18, err := d.Int()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x18 < int64(0) {
+					return wire.Errorf(&pp, "must be >= 0")
+				}
+				v17 = x18
+			}
+			v.LastProbeAt = &v17
+		case "linked":
+			if seen[8] {
+				return wire.Errorf(p, "duplicate property %q", "linked")
+			}
+			seen[8] = true
+			pp := wire.Path{
+				Key:    "linked",
+				Parent: p,
+			}
+			var v19 bool
+			{
+				x20, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v19 = x20
+			}
+			v.Linked = &v19
+		case "mode":
+			if seen[9] {
+				return wire.Errorf(p, "duplicate property %q", "mode")
+			}
+			seen[9] = true
+			pp := wire.Path{
+				Key:    "mode",
+				Parent: p,
+			}
+			var v21 string
+			{
+				x22, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v21 = x22
+			}
+			v.Mode = &v21
+		case "name":
+			if seen[10] {
+				return wire.Errorf(p, "duplicate property %q", "name")
+			}
+			seen[10] = true
+			pp := wire.Path{
+				Key:    "name",
+				Parent: p,
+			}
+			var v23 string
+			{
+				x24, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v23 = x24
+			}
+			v.Name = &v23
+		case "probe":
+			if seen[11] {
+				return wire.Errorf(p, "duplicate property %q", "probe")
+			}
+			seen[11] = true
+			pp := wire.Path{
+				Key:    "probe",
+				Parent: p,
+			}
+			{
+				x25, err := d.Raw()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if d.BorrowRaw {
+					v.Probe = x25
+				} else {
+					v.Probe = append(json.RawMessage(nil), x25...)
+				}
+			}
+		case "running":
+			if seen[12] {
+				return wire.Errorf(p, "duplicate property %q", "running")
+			}
+			seen[12] = true
+			pp := wire.Path{
+				Key:    "running",
+				Parent: p,
+			}
+			var v26 bool
+			{
+				x27, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v26 = x27
+			}
+			v.Running = &v26
+		case "tokenSource":
+			if seen[13] {
+				return wire.Errorf(p, "duplicate property %q", "tokenSource")
+			}
+			seen[13] = true
+			pp := wire.Path{
+				Key:    "tokenSource",
+				Parent: p,
+			}
+			var v28 ChannelAccountSnapshotTokenSource
+			if err := v28.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+			v.TokenSource = &v28
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "accountId")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ChannelAccountSnapshot) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"accountId\":"...)
+	b = wire.AppendString(b, v.AccountID)
+	if v.AllowFrom != nil {
+		b = append(b, ",\"allowFrom\":"...)
+		b = append(b, '[')
+		for i29, x30 := range v.AllowFrom {
+			if i29 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x30)
+		}
+		b = append(b, ']')
+	}
+	if v.Configured != nil {
+		b = append(b, ",\"configured\":"...)
+		if v.Configured == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Configured))
+		}
+	}
+	if v.Connected != nil {
+		b = append(b, ",\"connected\":"...)
+		if v.Connected == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Connected))
+		}
+	}
+	if v.DmPolicy != nil {
+		b = append(b, ",\"dmPolicy\":"...)
+		if v.DmPolicy == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.DmPolicy))
+		}
+	}
+	if v.Enabled != nil {
+		b = append(b, ",\"enabled\":"...)
+		if v.Enabled == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Enabled))
+		}
+	}
+	if v.LastError != nil {
+		b = append(b, ",\"lastError\":"...)
+		if v.LastError == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.LastError))
+		}
+	}
+	if v.LastProbeAt != nil {
+		b = append(b, ",\"lastProbeAt\":"...)
+		if v.LastProbeAt == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendInt(b, (*v.LastProbeAt))
+		}
+	}
+	if v.Linked != nil {
+		b = append(b, ",\"linked\":"...)
+		if v.Linked == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Linked))
+		}
+	}
+	if v.Mode != nil {
+		b = append(b, ",\"mode\":"...)
+		if v.Mode == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Mode))
+		}
+	}
+	if v.Name != nil {
+		b = append(b, ",\"name\":"...)
+		if v.Name == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.Name))
+		}
+	}
+	if v.Probe != nil {
+		b = append(b, ",\"probe\":"...)
+		if len(v.Probe) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, v.Probe...)
+		}
+	}
+	if v.Running != nil {
+		b = append(b, ",\"running\":"...)
+		if v.Running == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendBool(b, (*v.Running))
+		}
+	}
+	if v.TokenSource != nil {
+		b = append(b, ",\"tokenSource\":"...)
+		if v.TokenSource == nil {
+			b = append(b, "null"...)
+		} else {
+			b = v.TokenSource.AppendJSON(b)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ChannelAccountSnapshot) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ChannelAccountSnapshot
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ChannelAccountSnapshot) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ChannelAccountSnapshotTokenSource from d and checks it is a known value.
+func (v *ChannelAccountSnapshotTokenSource) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	x, err := d.StringBytes()
+	if err != nil {
+		return wire.At(p, err)
+	}
+	switch string(x) {
+	case "config":
+		*v = ChannelAccountSnapshotTokenSourceConfig
+	case "tokenFile":
+		*v = ChannelAccountSnapshotTokenSourceTokenFile
+	case "env":
+		*v = ChannelAccountSnapshotTokenSourceEnv
+	case "none":
+		*v = ChannelAccountSnapshotTokenSourceNone
+	default:
+		return wire.Errorf(p, "must be equal to one of the allowed values")
+	}
+	return nil
+}
+
+// AppendJSON appends v as a JSON string.
+func (v *ChannelAccountSnapshotTokenSource) AppendJSON(b []byte) []byte {
+	return wire.AppendString(b, string(*v))
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ChannelAccountSnapshotTokenSource) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ChannelAccountSnapshotTokenSource
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ChannelAccountSnapshotTokenSource) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
+// DecodeJSON reads one ChannelUiMeta from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
+func (v *ChannelUiMeta) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	if err := d.BeginObject(); err != nil {
+		return wire.At(p, err)
+	}
+	var seen [4]bool
+	for {
+		key, more, err := d.NextKey()
+		if err != nil {
+			return wire.At(p, err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "detailLabel":
+			if seen[0] {
+				return wire.Errorf(p, "duplicate property %q", "detailLabel")
+			}
+			seen[0] = true
+			pp := wire.Path{
+				Key:    "detailLabel",
+				Parent: p,
+			}
+			{
+				x1, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x1 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.DetailLabel = x1
+			}
+		case "id":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "id")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "id",
+				Parent: p,
+			}
+			{
+				x2, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x2 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.ID = x2
+			}
+		case "label":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "label")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "label",
+				Parent: p,
+			}
+			{
+				x3, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				if x3 == "" {
+					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
+				}
+				v.Label = x3
+			}
+		case "systemImage":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "systemImage")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "systemImage",
+				Parent: p,
+			}
+			var v4 string
+			{
+				x5, err := d.String()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v4 = x5
+			}
+			v.SystemImage = &v4
+		default:
+			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
+		}
+	}
+	if !seen[0] {
+		return wire.Errorf(p, "must have required property '%s'", "detailLabel")
+	}
+	if !seen[1] {
+		return wire.Errorf(p, "must have required property '%s'", "id")
+	}
+	if !seen[2] {
+		return wire.Errorf(p, "must have required property '%s'", "label")
+	}
+	return nil
+}
+
+// AppendJSON appends the JSON encoding of v to b.
+func (v *ChannelUiMeta) AppendJSON(b []byte) []byte {
+	start := len(b)
+	b = append(b, ",\"detailLabel\":"...)
+	b = wire.AppendString(b, v.DetailLabel)
+	b = append(b, ",\"id\":"...)
+	b = wire.AppendString(b, v.ID)
+	b = append(b, ",\"label\":"...)
+	b = wire.AppendString(b, v.Label)
+	if v.SystemImage != nil {
+		b = append(b, ",\"systemImage\":"...)
+		if v.SystemImage == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wire.AppendString(b, (*v.SystemImage))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *ChannelUiMeta) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero ChannelUiMeta
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v ChannelUiMeta) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
 
 // DecodeJSON reads one ChannelsStatusParams from d, checking every constraint of its schema; p is the JSON path of the value, for errors.
 func (v *ChannelsStatusParams) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
@@ -114,7 +743,7 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [3]bool
+	var seen [11]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -124,11 +753,375 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "telegram":
+		case "channelAccounts":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "telegram")
+				return wire.Errorf(p, "duplicate property %q", "channelAccounts")
 			}
 			seen[0] = true
+			pp := wire.Path{
+				Key:    "channelAccounts",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x1 := map[string][]ChannelAccountSnapshot{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k2 := string(key)
+					if _, dup := x1[k2]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k2)
+					}
+					kp3 := wire.Path{
+						Key:    k2,
+						Parent: &pp,
+					}
+					var el4 []ChannelAccountSnapshot
+					{
+						if err := d.BeginArray(); err != nil {
+							return wire.At(&kp3, err)
+						}
+						x5 := make([]ChannelAccountSnapshot, 0)
+						for i6 := 0; ; i6++ {
+							more, err := d.NextElem()
+							if err != nil {
+								return wire.At(&kp3, err)
+							}
+							if !more {
+								break
+							}
+							ip7 := wire.Path{
+								Index:   i6,
+								IsIndex: true,
+								Parent:  &kp3,
+							}
+							var el8 ChannelAccountSnapshot
+							if err := el8.DecodeJSON(d, &ip7); err != nil {
+								return err
+							}
+							x5 = append(x5, el8)
+						}
+						el4 = x5
+					}
+					x1[k2] = el4
+				}
+				v.ChannelAccounts = x1
+			}
+		case "channelDefaultAccountId":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "channelDefaultAccountId")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "channelDefaultAccountId",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x9 := map[string]string{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k10 := string(key)
+					if _, dup := x9[k10]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k10)
+					}
+					kp11 := wire.Path{
+						Key:    k10,
+						Parent: &pp,
+					}
+					var el12 string
+					{
+						x13, err := d.String()
+						if err != nil {
+							return wire.At(&kp11, err)
+						}
+						if x13 == "" {
+							return wire.Errorf(&kp11, "must NOT have fewer than %d characters", 1)
+						}
+						el12 = x13
+					}
+					x9[k10] = el12
+				}
+				v.ChannelDefaultAccountID = x9
+			}
+		case "channelDetailLabels":
+			if seen[2] {
+				return wire.Errorf(p, "duplicate property %q", "channelDetailLabels")
+			}
+			seen[2] = true
+			pp := wire.Path{
+				Key:    "channelDetailLabels",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x14 := map[string]string{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k15 := string(key)
+					if _, dup := x14[k15]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k15)
+					}
+					kp16 := wire.Path{
+						Key:    k15,
+						Parent: &pp,
+					}
+					var el17 string
+					{
+						x18, err := d.String()
+						if err != nil {
+							return wire.At(&kp16, err)
+						}
+						if x18 == "" {
+							return wire.Errorf(&kp16, "must NOT have fewer than %d characters", 1)
+						}
+						el17 = x18
+					}
+					x14[k15] = el17
+				}
+				v.ChannelDetailLabels = x14
+			}
+		case "channelLabels":
+			if seen[3] {
+				return wire.Errorf(p, "duplicate property %q", "channelLabels")
+			}
+			seen[3] = true
+			pp := wire.Path{
+				Key:    "channelLabels",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x19 := map[string]string{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k20 := string(key)
+					if _, dup := x19[k20]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k20)
+					}
+					kp21 := wire.Path{
+						Key:    k20,
+						Parent: &pp,
+					}
+					var el22 string
+					{
+						x23, err := d.String()
+						if err != nil {
+							return wire.At(&kp21, err)
+						}
+						if x23 == "" {
+							return wire.Errorf(&kp21, "must NOT have fewer than %d characters", 1)
+						}
+						el22 = x23
+					}
+					x19[k20] = el22
+				}
+				v.ChannelLabels = x19
+			}
+		case "channelMeta":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "channelMeta")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "channelMeta",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x24 := make([]ChannelUiMeta, 0)
+				for i25 := 0; ; i25++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip26 := wire.Path{
+						Index:   i25,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el27 ChannelUiMeta
+					if err := el27.DecodeJSON(d, &ip26); err != nil {
+						return err
+					}
+					x24 = append(x24, el27)
+				}
+				v.ChannelMeta = x24
+			}
+		case "channelOrder":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "channelOrder")
+			}
+			seen[5] = true
+			pp := wire.Path{
+				Key:    "channelOrder",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x28 := make([]string, 0)
+				for i29 := 0; ; i29++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip30 := wire.Path{
+						Index:   i29,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el31 string
+					{
+						x32, err := d.String()
+						if err != nil {
+							return wire.At(&ip30, err)
+						}
+						if x32 == "" {
+							return wire.Errorf(&ip30, "must NOT have fewer than %d characters", 1)
+						}
+						el31 = x32
+					}
+					x28 = append(x28, el31)
+				}
+				v.ChannelOrder = x28
+			}
+		case "channelSystemImages":
+			if seen[6] {
+				return wire.Errorf(p, "duplicate property %q", "channelSystemImages")
+			}
+			seen[6] = true
+			pp := wire.Path{
+				Key:    "channelSystemImages",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x33 := map[string]string{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k34 := string(key)
+					if _, dup := x33[k34]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k34)
+					}
+					kp35 := wire.Path{
+						Key:    k34,
+						Parent: &pp,
+					}
+					var el36 string
+					{
+						x37, err := d.String()
+						if err != nil {
+							return wire.At(&kp35, err)
+						}
+						if x37 == "" {
+							return wire.Errorf(&kp35, "must NOT have fewer than %d characters", 1)
+						}
+						el36 = x37
+					}
+					x33[k34] = el36
+				}
+				v.ChannelSystemImages = x33
+			}
+		case "channels":
+			if seen[7] {
+				return wire.Errorf(p, "duplicate property %q", "channels")
+			}
+			seen[7] = true
+			pp := wire.Path{
+				Key:    "channels",
+				Parent: p,
+			}
+			{
+				if err := d.BeginObject(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x38 := map[string]json.RawMessage{}
+				for {
+					key, more, err := d.NextKey()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					k39 := string(key)
+					if _, dup := x38[k39]; dup {
+						return wire.Errorf(&pp, "duplicate property %q", k39)
+					}
+					kp40 := wire.Path{
+						Key:    k39,
+						Parent: &pp,
+					}
+					var el41 json.RawMessage
+					{
+						x42, err := d.Raw()
+						if err != nil {
+							return wire.At(&kp40, err)
+						}
+						if d.BorrowRaw {
+							el41 = x42
+						} else {
+							el41 = append(json.RawMessage(nil), x42...)
+						}
+					}
+					x38[k39] = el41
+				}
+				v.Channels = x38
+			}
+		case "telegram":
+			if seen[8] {
+				return wire.Errorf(p, "duplicate property %q", "telegram")
+			}
+			seen[8] = true
 			pp := wire.Path{
 				Key:    "telegram",
 				Parent: p,
@@ -137,29 +1130,29 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				return err
 			}
 		case "ts":
-			if seen[1] {
+			if seen[9] {
 				return wire.Errorf(p, "duplicate property %q", "ts")
 			}
-			seen[1] = true
+			seen[9] = true
 			pp := wire.Path{
 				Key:    "ts",
 				Parent: p,
 			}
 			{
-				x1, err := d.Int()
+				x43, err := d.Int()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x1 < int64(0) {
+				if x43 < int64(0) {
 					return wire.Errorf(&pp, "must be >= 0")
 				}
-				v.Ts = x1
+				v.Ts = x43
 			}
 		case "whatsapp":
-			if seen[2] {
+			if seen[10] {
 				return wire.Errorf(p, "duplicate property %q", "whatsapp")
 			}
-			seen[2] = true
+			seen[10] = true
 			pp := wire.Path{
 				Key:    "whatsapp",
 				Parent: p,
@@ -171,13 +1164,13 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			return wire.Errorf(p, "must NOT have additional properties (%q)", string(key))
 		}
 	}
-	if !seen[0] {
+	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "telegram")
 	}
-	if !seen[1] {
+	if !seen[9] {
 		return wire.Errorf(p, "must have required property '%s'", "ts")
 	}
-	if !seen[2] {
+	if !seen[10] {
 		return wire.Errorf(p, "must have required property '%s'", "whatsapp")
 	}
 	return nil
@@ -186,6 +1179,123 @@ func (v *ChannelsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *ChannelsStatusResult) AppendJSON(b []byte) []byte {
 	start := len(b)
+	if v.ChannelAccounts != nil {
+		b = append(b, ",\"channelAccounts\":"...)
+		b = append(b, '{')
+		for i44, k45 := range slices.Sorted(maps.Keys(v.ChannelAccounts)) {
+			if i44 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k45)
+			b = append(b, ':')
+			x46 := v.ChannelAccounts[k45]
+			b = append(b, '[')
+			for i47, x48 := range x46 {
+				if i47 > 0 {
+					b = append(b, ',')
+				}
+				b = x48.AppendJSON(b)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if v.ChannelDefaultAccountID != nil {
+		b = append(b, ",\"channelDefaultAccountId\":"...)
+		b = append(b, '{')
+		for i49, k50 := range slices.Sorted(maps.Keys(v.ChannelDefaultAccountID)) {
+			if i49 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k50)
+			b = append(b, ':')
+			x51 := v.ChannelDefaultAccountID[k50]
+			b = wire.AppendString(b, x51)
+		}
+		b = append(b, '}')
+	}
+	if v.ChannelDetailLabels != nil {
+		b = append(b, ",\"channelDetailLabels\":"...)
+		b = append(b, '{')
+		for i52, k53 := range slices.Sorted(maps.Keys(v.ChannelDetailLabels)) {
+			if i52 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k53)
+			b = append(b, ':')
+			x54 := v.ChannelDetailLabels[k53]
+			b = wire.AppendString(b, x54)
+		}
+		b = append(b, '}')
+	}
+	if v.ChannelLabels != nil {
+		b = append(b, ",\"channelLabels\":"...)
+		b = append(b, '{')
+		for i55, k56 := range slices.Sorted(maps.Keys(v.ChannelLabels)) {
+			if i55 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k56)
+			b = append(b, ':')
+			x57 := v.ChannelLabels[k56]
+			b = wire.AppendString(b, x57)
+		}
+		b = append(b, '}')
+	}
+	if v.ChannelMeta != nil {
+		b = append(b, ",\"channelMeta\":"...)
+		b = append(b, '[')
+		for i58, x59 := range v.ChannelMeta {
+			if i58 > 0 {
+				b = append(b, ',')
+			}
+			b = x59.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.ChannelOrder != nil {
+		b = append(b, ",\"channelOrder\":"...)
+		b = append(b, '[')
+		for i60, x61 := range v.ChannelOrder {
+			if i60 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, x61)
+		}
+		b = append(b, ']')
+	}
+	if v.ChannelSystemImages != nil {
+		b = append(b, ",\"channelSystemImages\":"...)
+		b = append(b, '{')
+		for i62, k63 := range slices.Sorted(maps.Keys(v.ChannelSystemImages)) {
+			if i62 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k63)
+			b = append(b, ':')
+			x64 := v.ChannelSystemImages[k63]
+			b = wire.AppendString(b, x64)
+		}
+		b = append(b, '}')
+	}
+	if v.Channels != nil {
+		b = append(b, ",\"channels\":"...)
+		b = append(b, '{')
+		for i65, k66 := range slices.Sorted(maps.Keys(v.Channels)) {
+			if i65 > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, k66)
+			b = append(b, ':')
+			x67 := v.Channels[k66]
+			if len(x67) == 0 {
+				b = append(b, "null"...)
+			} else {
+				b = append(b, x67...)
+			}
+		}
+		b = append(b, '}')
+	}
 	b = append(b, ",\"telegram\":"...)
 	b = v.Telegram.AppendJSON(b)
 	b = append(b, ",\"ts\":"...)

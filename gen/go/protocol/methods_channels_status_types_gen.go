@@ -2,6 +2,169 @@
 
 package protocol
 
+import "encoding/json"
+
+// ChannelAccountSnapshot: One account of a channel: configuration and runtime state.
+type ChannelAccountSnapshot struct {
+	// Account id (channels.<id>.accounts key, or default).
+	AccountID string
+	// Effective allowFrom.
+	AllowFrom []string
+	// Telegram: a token is set; WhatsApp: always true.
+	Configured *bool
+	// WhatsApp: the socket is open.
+	Connected *bool
+	// Effective DM policy.
+	DmPolicy *string
+	// Not disabled in the config.
+	Enabled *bool
+	// Last error of the account.
+	LastError *string
+	// When the probe ran, ms since the epoch.
+	LastProbeAt *int64
+	// WhatsApp: credentials are stored.
+	Linked *bool
+	// Telegram: polling or webhook.
+	Mode *string
+	// Display name from the config.
+	Name *string
+	// Probe result (Telegram getMe), when probe was requested.
+	Probe json.RawMessage
+	// Receiving (Telegram polling, WhatsApp socket loop).
+	Running *bool
+	// Telegram: where the bot token came from.
+	TokenSource *ChannelAccountSnapshotTokenSource
+}
+
+// GetConfigured returns Configured, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetConfigured() bool {
+	if v == nil || v.Configured == nil {
+		return false
+	}
+	return *v.Configured
+}
+
+// GetConnected returns Connected, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetConnected() bool {
+	if v == nil || v.Connected == nil {
+		return false
+	}
+	return *v.Connected
+}
+
+// GetDmPolicy returns DmPolicy, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetDmPolicy() string {
+	if v == nil || v.DmPolicy == nil {
+		return ""
+	}
+	return *v.DmPolicy
+}
+
+// GetEnabled returns Enabled, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetEnabled() bool {
+	if v == nil || v.Enabled == nil {
+		return false
+	}
+	return *v.Enabled
+}
+
+// GetLastError returns LastError, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetLastError() string {
+	if v == nil || v.LastError == nil {
+		return ""
+	}
+	return *v.LastError
+}
+
+// GetLastProbeAt returns LastProbeAt, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetLastProbeAt() int64 {
+	if v == nil || v.LastProbeAt == nil {
+		return 0
+	}
+	return *v.LastProbeAt
+}
+
+// GetLinked returns Linked, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetLinked() bool {
+	if v == nil || v.Linked == nil {
+		return false
+	}
+	return *v.Linked
+}
+
+// GetMode returns Mode, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetMode() string {
+	if v == nil || v.Mode == nil {
+		return ""
+	}
+	return *v.Mode
+}
+
+// GetName returns Name, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetName() string {
+	if v == nil || v.Name == nil {
+		return ""
+	}
+	return *v.Name
+}
+
+// GetRunning returns Running, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetRunning() bool {
+	if v == nil || v.Running == nil {
+		return false
+	}
+	return *v.Running
+}
+
+// GetTokenSource returns TokenSource, or its zero value when unset or v is nil.
+func (v *ChannelAccountSnapshot) GetTokenSource() ChannelAccountSnapshotTokenSource {
+	if v == nil || v.TokenSource == nil {
+		return ""
+	}
+	return *v.TokenSource
+}
+
+// ChannelAccountSnapshotTokenSource: Telegram: where the bot token came from.
+type ChannelAccountSnapshotTokenSource string
+
+const (
+	ChannelAccountSnapshotTokenSourceConfig    ChannelAccountSnapshotTokenSource = "config"
+	ChannelAccountSnapshotTokenSourceTokenFile ChannelAccountSnapshotTokenSource = "tokenFile"
+	ChannelAccountSnapshotTokenSourceEnv       ChannelAccountSnapshotTokenSource = "env"
+	ChannelAccountSnapshotTokenSourceNone      ChannelAccountSnapshotTokenSource = "none"
+)
+
+// Valid reports whether v is one of the schema's values.
+func (v ChannelAccountSnapshotTokenSource) Valid() bool {
+	switch v {
+	case ChannelAccountSnapshotTokenSourceConfig, ChannelAccountSnapshotTokenSourceTokenFile:
+		return true
+	case ChannelAccountSnapshotTokenSourceEnv, ChannelAccountSnapshotTokenSourceNone:
+		return true
+	}
+	return false
+}
+
+// ChannelUiMeta: How a client labels a channel.
+type ChannelUiMeta struct {
+	// Longer label.
+	DetailLabel string
+	// Channel id.
+	ID string
+	// Short label.
+	Label string
+	// SF Symbol name.
+	SystemImage *string
+}
+
+// GetSystemImage returns SystemImage, or its zero value when unset or v is nil.
+func (v *ChannelUiMeta) GetSystemImage() string {
+	if v == nil || v.SystemImage == nil {
+		return ""
+	}
+	return *v.SystemImage
+}
+
 // ChannelsStatusParams: Probe options.
 type ChannelsStatusParams struct {
 	// Probe the providers (Telegram getMe) instead of reporting cached state.
@@ -26,8 +189,26 @@ func (v *ChannelsStatusParams) GetTimeoutMs() int64 {
 	return *v.TimeoutMs
 }
 
-// ChannelsStatusResult: Runtime state of each provider.
+// ChannelsStatusResult: Runtime state of each channel and each of its accounts. The per-account fields
+// (channels, channelOrder, channelLabels, channelAccounts, channelDefaultAccountId) are always sent;
+// they are optional in the schema only because earlier versions lacked them.
 type ChannelsStatusResult struct {
+	// Every account per channel id, sorted by account id.
+	ChannelAccounts map[string][]ChannelAccountSnapshot
+	// The account used when none is named, per channel id.
+	ChannelDefaultAccountID map[string]string
+	// Longer label per channel id ("Telegram Bot").
+	ChannelDetailLabels map[string]string
+	// Display label per channel id.
+	ChannelLabels map[string]string
+	// Per channel: id, label, detail label, system image, in display order.
+	ChannelMeta []ChannelUiMeta
+	// Channel ids in display order.
+	ChannelOrder []string
+	// SF Symbol name per channel id (macOS app).
+	ChannelSystemImages map[string]string
+	// Summary per channel id (the default account's state).
+	Channels map[string]json.RawMessage
 	Telegram TelegramStatus
 	// When the snapshot was taken, ms since the epoch.
 	Ts       int64

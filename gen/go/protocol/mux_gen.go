@@ -30,6 +30,7 @@ type Mux[C any] struct {
 	update    UpdateHandler[C]
 	usage     UsageHandler[C]
 	voicewake VoicewakeHandler[C]
+	wizard    WizardHandler[C]
 }
 
 // NewMux returns a Mux in which every group is unimplemented.
@@ -207,6 +208,16 @@ func (m *Mux[C]) Voicewake() VoicewakeHandler[C] {
 	return m.voicewake
 }
 
+// SetWizard serves the "wizard" methods with h (nil: UnimplementedWizardHandler again).
+func (m *Mux[C]) SetWizard(h WizardHandler[C]) {
+	m.wizard = h
+}
+
+// Wizard returns the handler of the "wizard" methods, or nil when none was set.
+func (m *Mux[C]) Wizard() WizardHandler[C] {
+	return m.wizard
+}
+
 // Dispatch validates params for method (protocol version v) and calls the handler of its group. It
 // returns the handler's result or error, or an *rpc.Error: INVALID_REQUEST for an unknown method or
 // params that fail the schema (details.path), UNAVAILABLE for a group without a handler. d, when not
@@ -259,288 +270,312 @@ func (m *Mux[C]) Dispatch(ctx context.Context, c C, d *wire.Decoder, v int, meth
 		if methodTable[9].In(v) {
 			return m.dispatchChannelsStatus(ctx, c, d, v)
 		}
-	case "web.login.start":
+	case "channels.logout":
 		if methodTable[10].In(v) {
+			return m.dispatchChannelsLogout(ctx, c, d, v)
+		}
+	case "web.login.start":
+		if methodTable[11].In(v) {
 			return m.dispatchWebLoginStart(ctx, c, d, v)
 		}
 	case "web.login.wait":
-		if methodTable[11].In(v) {
+		if methodTable[12].In(v) {
 			return m.dispatchWebLoginWait(ctx, c, d, v)
 		}
 	case "web.logout":
-		if methodTable[12].In(v) {
+		if methodTable[13].In(v) {
 			return m.dispatchWebLogout(ctx, c, d, v)
 		}
 	case "agent":
-		if methodTable[13].In(v) {
+		if methodTable[14].In(v) {
 			return m.dispatchAgent(ctx, c, d, v)
 		}
 	case "agent.wait":
-		if methodTable[14].In(v) {
+		if methodTable[15].In(v) {
 			return m.dispatchAgentWait(ctx, c, d, v)
 		}
 	case "wake":
-		if methodTable[15].In(v) {
+		if methodTable[16].In(v) {
 			return m.dispatchWake(ctx, c, d, v)
 		}
 	case "chat.send":
-		if methodTable[16].In(v) {
+		if methodTable[17].In(v) {
 			return m.dispatchChatSend(ctx, c, d, v)
 		}
 	case "chat.history":
-		if methodTable[17].In(v) {
+		if methodTable[18].In(v) {
 			return m.dispatchChatHistory(ctx, c, d, v)
 		}
 	case "chat.abort":
-		if methodTable[18].In(v) {
+		if methodTable[19].In(v) {
 			return m.dispatchChatAbort(ctx, c, d, v)
 		}
 	case "chat.inject":
-		if methodTable[19].In(v) {
+		if methodTable[20].In(v) {
 			return m.dispatchChatInject(ctx, c, d, v)
 		}
 	case "sessions.list":
-		if methodTable[20].In(v) {
+		if methodTable[21].In(v) {
 			return m.dispatchSessionsList(ctx, c, d, v)
 		}
 	case "sessions.patch":
-		if methodTable[21].In(v) {
+		if methodTable[22].In(v) {
 			return m.dispatchSessionsPatch(ctx, c, d, v)
 		}
 	case "sessions.reset":
-		if methodTable[22].In(v) {
+		if methodTable[23].In(v) {
 			return m.dispatchSessionsReset(ctx, c, d, v)
 		}
 	case "sessions.delete":
-		if methodTable[23].In(v) {
+		if methodTable[24].In(v) {
 			return m.dispatchSessionsDelete(ctx, c, d, v)
 		}
 	case "sessions.compact":
-		if methodTable[24].In(v) {
+		if methodTable[25].In(v) {
 			return m.dispatchSessionsCompact(ctx, c, d, v)
 		}
 	case "sessions.preview":
-		if methodTable[25].In(v) {
+		if methodTable[26].In(v) {
 			return m.dispatchSessionsPreview(ctx, c, d, v)
 		}
 	case "sessions.resolve":
-		if methodTable[26].In(v) {
+		if methodTable[27].In(v) {
 			return m.dispatchSessionsResolve(ctx, c, d, v)
 		}
+	case "usage.status":
+		if methodTable[28].In(v) {
+			return m.dispatchUsageStatus(ctx, c, d, v)
+		}
 	case "usage.cost":
-		if methodTable[27].In(v) {
+		if methodTable[29].In(v) {
 			return m.dispatchUsageCost(ctx, c, d, v)
 		}
 	case "config.get":
-		if methodTable[28].In(v) {
+		if methodTable[30].In(v) {
 			return m.dispatchConfigGet(ctx, c, d, v)
 		}
 	case "config.set":
-		if methodTable[29].In(v) {
+		if methodTable[31].In(v) {
 			return m.dispatchConfigSet(ctx, c, d, v)
 		}
 	case "config.schema":
-		if methodTable[30].In(v) {
+		if methodTable[32].In(v) {
 			return m.dispatchConfigSchema(ctx, c, d, v)
 		}
 	case "config.patch":
-		if methodTable[31].In(v) {
+		if methodTable[33].In(v) {
 			return m.dispatchConfigPatch(ctx, c, d, v)
 		}
 	case "config.apply":
-		if methodTable[32].In(v) {
+		if methodTable[34].In(v) {
 			return m.dispatchConfigApply(ctx, c, d, v)
 		}
 	case "node.list":
-		if methodTable[33].In(v) {
+		if methodTable[35].In(v) {
 			return m.dispatchNodeList(ctx, c, d, v)
 		}
 	case "node.describe":
-		if methodTable[34].In(v) {
+		if methodTable[36].In(v) {
 			return m.dispatchNodeDescribe(ctx, c, d, v)
 		}
 	case "node.rename":
-		if methodTable[35].In(v) {
+		if methodTable[37].In(v) {
 			return m.dispatchNodeRename(ctx, c, d, v)
 		}
 	case "node.invoke":
-		if methodTable[36].In(v) {
+		if methodTable[38].In(v) {
 			return m.dispatchNodeInvoke(ctx, c, d, v)
 		}
 	case "node.invoke.result":
-		if methodTable[37].In(v) {
+		if methodTable[39].In(v) {
 			return m.dispatchNodeInvokeResult(ctx, c, d, v)
 		}
 	case "node.event":
-		if methodTable[38].In(v) {
+		if methodTable[40].In(v) {
 			return m.dispatchNodeEvent(ctx, c, d, v)
 		}
 	case "talk.mode":
-		if methodTable[39].In(v) {
+		if methodTable[41].In(v) {
 			return m.dispatchTalkMode(ctx, c, d, v)
 		}
 	case "node.pair.request":
-		if methodTable[40].In(v) {
+		if methodTable[42].In(v) {
 			return m.dispatchNodePairRequest(ctx, c, d, v)
 		}
 	case "node.pair.list":
-		if methodTable[41].In(v) {
+		if methodTable[43].In(v) {
 			return m.dispatchNodePairList(ctx, c, d, v)
 		}
 	case "node.pair.approve":
-		if methodTable[42].In(v) {
+		if methodTable[44].In(v) {
 			return m.dispatchNodePairApprove(ctx, c, d, v)
 		}
 	case "node.pair.reject":
-		if methodTable[43].In(v) {
+		if methodTable[45].In(v) {
 			return m.dispatchNodePairReject(ctx, c, d, v)
 		}
 	case "node.pair.verify":
-		if methodTable[44].In(v) {
+		if methodTable[46].In(v) {
 			return m.dispatchNodePairVerify(ctx, c, d, v)
 		}
 	case "device.pair.list":
-		if methodTable[45].In(v) {
+		if methodTable[47].In(v) {
 			return m.dispatchDevicePairList(ctx, c, d, v)
 		}
 	case "device.pair.approve":
-		if methodTable[46].In(v) {
+		if methodTable[48].In(v) {
 			return m.dispatchDevicePairApprove(ctx, c, d, v)
 		}
 	case "device.pair.reject":
-		if methodTable[47].In(v) {
+		if methodTable[49].In(v) {
 			return m.dispatchDevicePairReject(ctx, c, d, v)
 		}
 	case "device.token.rotate":
-		if methodTable[48].In(v) {
+		if methodTable[50].In(v) {
 			return m.dispatchDeviceTokenRotate(ctx, c, d, v)
 		}
 	case "device.token.revoke":
-		if methodTable[49].In(v) {
+		if methodTable[51].In(v) {
 			return m.dispatchDeviceTokenRevoke(ctx, c, d, v)
 		}
 	case "cron.list":
-		if methodTable[50].In(v) {
+		if methodTable[52].In(v) {
 			return m.dispatchCronList(ctx, c, d, v)
 		}
 	case "cron.status":
-		if methodTable[51].In(v) {
+		if methodTable[53].In(v) {
 			return m.dispatchCronStatus(ctx, c, d, v)
 		}
 	case "cron.add":
-		if methodTable[52].In(v) {
+		if methodTable[54].In(v) {
 			return m.dispatchCronAdd(ctx, c, d, v)
 		}
 	case "cron.update":
-		if methodTable[53].In(v) {
+		if methodTable[55].In(v) {
 			return m.dispatchCronUpdate(ctx, c, d, v)
 		}
 	case "cron.remove":
-		if methodTable[54].In(v) {
+		if methodTable[56].In(v) {
 			return m.dispatchCronRemove(ctx, c, d, v)
 		}
 	case "cron.run":
-		if methodTable[55].In(v) {
+		if methodTable[57].In(v) {
 			return m.dispatchCronRun(ctx, c, d, v)
 		}
 	case "cron.runs":
-		if methodTable[56].In(v) {
+		if methodTable[58].In(v) {
 			return m.dispatchCronRuns(ctx, c, d, v)
 		}
 	case "last-heartbeat":
-		if methodTable[57].In(v) {
+		if methodTable[59].In(v) {
 			return m.dispatchLastHeartbeat(ctx, c, d, v)
 		}
 	case "set-heartbeats":
-		if methodTable[58].In(v) {
+		if methodTable[60].In(v) {
 			return m.dispatchSetHeartbeats(ctx, c, d, v)
 		}
 	case "exec.approvals.get":
-		if methodTable[59].In(v) {
+		if methodTable[61].In(v) {
 			return m.dispatchExecApprovalsGet(ctx, c, d, v)
 		}
 	case "exec.approvals.set":
-		if methodTable[60].In(v) {
+		if methodTable[62].In(v) {
 			return m.dispatchExecApprovalsSet(ctx, c, d, v)
 		}
 	case "exec.approvals.node.get":
-		if methodTable[61].In(v) {
+		if methodTable[63].In(v) {
 			return m.dispatchExecApprovalsNodeGet(ctx, c, d, v)
 		}
 	case "exec.approvals.node.set":
-		if methodTable[62].In(v) {
+		if methodTable[64].In(v) {
 			return m.dispatchExecApprovalsNodeSet(ctx, c, d, v)
 		}
 	case "exec.approval.request":
-		if methodTable[63].In(v) {
+		if methodTable[65].In(v) {
 			return m.dispatchExecApprovalRequest(ctx, c, d, v)
 		}
 	case "exec.approval.resolve":
-		if methodTable[64].In(v) {
+		if methodTable[66].In(v) {
 			return m.dispatchExecApprovalResolve(ctx, c, d, v)
 		}
+	case "wizard.start":
+		if methodTable[67].In(v) {
+			return m.dispatchWizardStart(ctx, c, d, v)
+		}
+	case "wizard.next":
+		if methodTable[68].In(v) {
+			return m.dispatchWizardNext(ctx, c, d, v)
+		}
+	case "wizard.cancel":
+		if methodTable[69].In(v) {
+			return m.dispatchWizardCancel(ctx, c, d, v)
+		}
+	case "wizard.status":
+		if methodTable[70].In(v) {
+			return m.dispatchWizardStatus(ctx, c, d, v)
+		}
 	case "agents.list":
-		if methodTable[65].In(v) {
+		if methodTable[71].In(v) {
 			return m.dispatchAgentsList(ctx, c, d, v)
 		}
 	case "agent.identity.get":
-		if methodTable[66].In(v) {
+		if methodTable[72].In(v) {
 			return m.dispatchAgentIdentityGet(ctx, c, d, v)
 		}
 	case "models.list":
-		if methodTable[67].In(v) {
+		if methodTable[73].In(v) {
 			return m.dispatchModelsList(ctx, c, d, v)
 		}
 	case "skills.status":
-		if methodTable[68].In(v) {
+		if methodTable[74].In(v) {
 			return m.dispatchSkillsStatus(ctx, c, d, v)
 		}
 	case "skills.update":
-		if methodTable[69].In(v) {
+		if methodTable[75].In(v) {
 			return m.dispatchSkillsUpdate(ctx, c, d, v)
 		}
 	case "skills.install":
-		if methodTable[70].In(v) {
+		if methodTable[76].In(v) {
 			return m.dispatchSkillsInstall(ctx, c, d, v)
 		}
 	case "skills.bins":
-		if methodTable[71].In(v) {
+		if methodTable[77].In(v) {
 			return m.dispatchSkillsBins(ctx, c, d, v)
 		}
 	case "voicewake.get":
-		if methodTable[72].In(v) {
+		if methodTable[78].In(v) {
 			return m.dispatchVoicewakeGet(ctx, c, d, v)
 		}
 	case "voicewake.set":
-		if methodTable[73].In(v) {
+		if methodTable[79].In(v) {
 			return m.dispatchVoicewakeSet(ctx, c, d, v)
 		}
 	case "update.run":
-		if methodTable[74].In(v) {
+		if methodTable[80].In(v) {
 			return m.dispatchUpdateRun(ctx, c, d, v)
 		}
 	case "tts.status":
-		if methodTable[75].In(v) {
+		if methodTable[81].In(v) {
 			return m.dispatchTtsStatus(ctx, c, d, v)
 		}
 	case "tts.providers":
-		if methodTable[76].In(v) {
+		if methodTable[82].In(v) {
 			return m.dispatchTtsProviders(ctx, c, d, v)
 		}
 	case "tts.enable":
-		if methodTable[77].In(v) {
+		if methodTable[83].In(v) {
 			return m.dispatchTtsEnable(ctx, c, d, v)
 		}
 	case "tts.disable":
-		if methodTable[78].In(v) {
+		if methodTable[84].In(v) {
 			return m.dispatchTtsDisable(ctx, c, d, v)
 		}
 	case "tts.convert":
-		if methodTable[79].In(v) {
+		if methodTable[85].In(v) {
 			return m.dispatchTtsConvert(ctx, c, d, v)
 		}
 	case "tts.setProvider":
-		if methodTable[80].In(v) {
+		if methodTable[86].In(v) {
 			return m.dispatchTtsSetProvider(ctx, c, d, v)
 		}
 	}
@@ -718,6 +753,26 @@ func (m *Mux[C]) dispatchChannelsStatus(ctx context.Context, c C, d *wire.Decode
 		h = UnimplementedMessagingHandler[C]{}
 	}
 	r, err := h.ChannelsStatus(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchChannelsLogout decodes the params of "channels.logout" and calls the "messaging" group's ChannelsLogout.
+func (m *Mux[C]) dispatchChannelsLogout(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeChannelsLogoutParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.messaging
+	if h == nil {
+		h = UnimplementedMessagingHandler[C]{}
+	}
+	r, err := h.ChannelsLogout(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}
@@ -1058,6 +1113,26 @@ func (m *Mux[C]) dispatchSessionsResolve(ctx context.Context, c C, d *wire.Decod
 		h = UnimplementedSessionsHandler[C]{}
 	}
 	r, err := h.SessionsResolve(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchUsageStatus decodes the params of "usage.status" and calls the "usage" group's UsageStatus.
+func (m *Mux[C]) dispatchUsageStatus(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeUsageStatusParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.usage
+	if h == nil {
+		h = UnimplementedUsageHandler[C]{}
+	}
+	r, err := h.UsageStatus(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}
@@ -1818,6 +1893,86 @@ func (m *Mux[C]) dispatchExecApprovalResolve(ctx context.Context, c C, d *wire.D
 		h = UnimplementedApprovalsHandler[C]{}
 	}
 	r, err := h.ExecApprovalResolve(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchWizardStart decodes the params of "wizard.start" and calls the "wizard" group's WizardStart.
+func (m *Mux[C]) dispatchWizardStart(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeWizardStartParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.wizard
+	if h == nil {
+		h = UnimplementedWizardHandler[C]{}
+	}
+	r, err := h.WizardStart(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchWizardNext decodes the params of "wizard.next" and calls the "wizard" group's WizardNext.
+func (m *Mux[C]) dispatchWizardNext(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeWizardNextParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.wizard
+	if h == nil {
+		h = UnimplementedWizardHandler[C]{}
+	}
+	r, err := h.WizardNext(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchWizardCancel decodes the params of "wizard.cancel" and calls the "wizard" group's WizardCancel.
+func (m *Mux[C]) dispatchWizardCancel(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeWizardCancelParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.wizard
+	if h == nil {
+		h = UnimplementedWizardHandler[C]{}
+	}
+	r, err := h.WizardCancel(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, rpc.ErrNoResult
+	}
+	return r, nil
+}
+
+// dispatchWizardStatus decodes the params of "wizard.status" and calls the "wizard" group's WizardStatus.
+func (m *Mux[C]) dispatchWizardStatus(ctx context.Context, c C, d *wire.Decoder, v int) (rpc.Payload, error) {
+	p, err := decodeWizardStatusParams(d, v)
+	if err != nil {
+		return nil, err
+	}
+	h := m.wizard
+	if h == nil {
+		h = UnimplementedWizardHandler[C]{}
+	}
+	r, err := h.WizardStatus(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}

@@ -263,6 +263,18 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/agents.list.json#/$defs/result":
 		var v AgentsListResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.logout.json#/$defs/params":
+		var v ChannelsLogoutParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.logout.json#/$defs/result":
+		var v ChannelsLogoutResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.status.json#/$defs/channelAccountSnapshot":
+		var v ChannelAccountSnapshot
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/channels.status.json#/$defs/channelUiMeta":
+		var v ChannelUiMeta
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/channels.status.json#/$defs/params":
 		var v ChannelsStatusParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -813,6 +825,21 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/usage.cost.json#/$defs/result":
 		var v UsageCostResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.status.json#/$defs/params":
+		var v UsageStatusParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.status.json#/$defs/provider":
+		var v UsageProviderSnapshot
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.status.json#/$defs/result":
+		var v UsageStatusResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.status.json#/$defs/tokens":
+		var v UsageStatusTokens
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/usage.status.json#/$defs/window":
+		var v UsageWindow
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/voicewake.get.json#/$defs/params":
 		var v VoicewakeGetParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -848,6 +875,42 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/web.logout.json#/$defs/result":
 		var v WebLogoutResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.cancel.json#/$defs/params":
+		var v WizardCancelParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.cancel.json#/$defs/result":
+		var v WizardCancelResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.next.json#/$defs/answer":
+		var v WizardAnswer
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.next.json#/$defs/params":
+		var v WizardNextParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.next.json#/$defs/result":
+		var v WizardNextResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.start.json#/$defs/option":
+		var v WizardStepOption
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.start.json#/$defs/params":
+		var v WizardStartParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.start.json#/$defs/result":
+		var v WizardStartResult
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.start.json#/$defs/status":
+		var v WizardStatus
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.start.json#/$defs/step":
+		var v WizardStep
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.status.json#/$defs/params":
+		var v WizardStatusParams
+		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/wizard.status.json#/$defs/result":
+		var v WizardStatusResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	}
 	return nil, false
@@ -935,6 +998,10 @@ func SchemaRefs() []string {
 		"methods/agents.list.json#/$defs/agentSummary",
 		"methods/agents.list.json#/$defs/params",
 		"methods/agents.list.json#/$defs/result",
+		"methods/channels.logout.json#/$defs/params",
+		"methods/channels.logout.json#/$defs/result",
+		"methods/channels.status.json#/$defs/channelAccountSnapshot",
+		"methods/channels.status.json#/$defs/channelUiMeta",
 		"methods/channels.status.json#/$defs/params",
 		"methods/channels.status.json#/$defs/result",
 		"methods/chat.abort.json#/$defs/params",
@@ -1115,6 +1182,11 @@ func SchemaRefs() []string {
 		"methods/update.run.json#/$defs/sentinelPayload",
 		"methods/usage.cost.json#/$defs/params",
 		"methods/usage.cost.json#/$defs/result",
+		"methods/usage.status.json#/$defs/params",
+		"methods/usage.status.json#/$defs/provider",
+		"methods/usage.status.json#/$defs/result",
+		"methods/usage.status.json#/$defs/tokens",
+		"methods/usage.status.json#/$defs/window",
 		"methods/voicewake.get.json#/$defs/params",
 		"methods/voicewake.get.json#/$defs/result",
 		"methods/voicewake.set.json#/$defs/params",
@@ -1127,5 +1199,17 @@ func SchemaRefs() []string {
 		"methods/web.login.wait.json#/$defs/result",
 		"methods/web.logout.json#/$defs/params",
 		"methods/web.logout.json#/$defs/result",
+		"methods/wizard.cancel.json#/$defs/params",
+		"methods/wizard.cancel.json#/$defs/result",
+		"methods/wizard.next.json#/$defs/answer",
+		"methods/wizard.next.json#/$defs/params",
+		"methods/wizard.next.json#/$defs/result",
+		"methods/wizard.start.json#/$defs/option",
+		"methods/wizard.start.json#/$defs/params",
+		"methods/wizard.start.json#/$defs/result",
+		"methods/wizard.start.json#/$defs/status",
+		"methods/wizard.start.json#/$defs/step",
+		"methods/wizard.status.json#/$defs/params",
+		"methods/wizard.status.json#/$defs/result",
 	}
 }

@@ -54,3 +54,12 @@ func (r *Registry) SetDisconnectHandler(f func(nodeID string)) {
 	defer r.mu.Unlock()
 	r.onGone = f
 }
+
+// SetConnectHandler installs f (nil removes it), called in its own goroutine with the
+// node id after each node registers: the daemon sends a newly connected node the
+// current voice wake words, as the original does.
+func (r *Registry) SetConnectHandler(f func(nodeID string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onJoin = f
+}

@@ -193,6 +193,7 @@ type Registry struct {
 	observer Observer
 	handler  EventHandler        // node-initiated events (SetEventHandler)
 	onGone   func(nodeID string) // SetDisconnectHandler
+	onJoin   func(nodeID string) // SetConnectHandler
 	dupes    int64               // duplicate invocations answered from a shared or remembered run
 	closed   bool
 	stop     chan struct{}
@@ -297,6 +298,14 @@ func (r *Registry) Register(n Node, c Conn) (Handle, error) {
 	}
 	r.log.Info("node connected", "node", n.NodeID, "transport", n.Transport, "commands", len(n.Commands))
 	r.notify(Change{Node: n.clone(), Reason: "node-connected"})
+	r.mu.Lock()
+	join := r.onJoin
+	r.mu.Unlock()
+	if join != nil {
+		// Off the caller's path: a WebSocket node registers during its handshake, and
+		// what the handler sends must follow the hello-ok.
+		go join(n.NodeID)
+	}
 	return Handle{nodeID: n.NodeID, id: s.id}, nil
 }
 

@@ -57,6 +57,9 @@ const (
 
 // Config configures the provider.
 type Config struct {
+	// AccountID is the channels.telegram.accounts key this bot serves ("" =
+	// "default"); inbound messages carry it, so replies go out through this bot.
+	AccountID  string
 	Token      string
 	APIBaseURL string // "" = the public Bot API
 	AllowFrom  []string
@@ -140,7 +143,8 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	log := cfg.Logger.With("channel", providers.Telegram)
+	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
+	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
@@ -351,6 +355,7 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 	name := strings.TrimSpace(m.From.FirstName + " " + m.From.LastName)
 	msg := providers.Message{
 		Channel:    providers.Telegram,
+		AccountID:  p.cfg.AccountID,
 		From:       from,
 		SenderName: name,
 		ChatID:     strconv.FormatInt(m.Chat.ID, 10),

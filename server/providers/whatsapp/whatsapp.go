@@ -62,8 +62,16 @@ const (
 
 // Config configures the provider.
 type Config struct {
-	// StateDir holds whatsapp/session.db and whatsapp/linked-at.
+	// AccountID is the channels.whatsapp.accounts key this number serves ("" =
+	// "default"); inbound messages carry it, so replies go out through this device.
+	AccountID string
+	// StateDir holds whatsapp/session.db and whatsapp/linked-at (the default
+	// account's store when AuthDir is empty).
 	StateDir string
+	// AuthDir, when set, is this account's own directory: its device store
+	// (AuthDir/session.db) and link time live there instead of under StateDir, so
+	// several numbers never share credentials.
+	AuthDir string
 	// Store overrides the device store (tests); nil opens SessionPath(StateDir).
 	Store     Store
 	AllowFrom []string
@@ -141,7 +149,8 @@ func New(cfg Config) *Provider {
 			return min(d, maxBackoff)
 		}
 	}
-	log := cfg.Logger.With("channel", providers.WhatsApp)
+	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
+	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
 	// Admitted messages are marked read, pass the media stage, which downloads what they
@@ -206,7 +215,7 @@ func (p *Provider) Start(ctx context.Context) error {
 		return nil
 	}
 	if p.store == nil {
-		st, err := OpenStore(ctx, SessionPath(p.cfg.StateDir), p.cfg.Logger)
+		st, err := OpenStore(ctx, p.StorePath(), p.cfg.Logger)
 		if err != nil {
 			p.lastErr = err.Error()
 			return err
@@ -359,6 +368,7 @@ func (p *Provider) onMessage(e *events.Message) {
 	}
 	m := providers.Message{
 		Channel:    providers.WhatsApp,
+		AccountID:  p.cfg.AccountID,
 		From:       from,
 		SenderName: e.Info.PushName,
 		ChatID:     e.Info.Chat.ToNonAD().String(),
@@ -687,7 +697,22 @@ func (p *Provider) SendPoll(ctx context.Context, poll providers.Poll) (providers
 	return providers.Sent{MessageID: id, ToJID: to.String()}, nil
 }
 
+// AccountID is the account this provider serves.
+func (p *Provider) AccountID() string { return p.cfg.AccountID }
+
+// StorePath is this account's device store file: AuthDir/session.db, else
+// SessionPath(StateDir).
+func (p *Provider) StorePath() string {
+	if p.cfg.AuthDir != "" {
+		return filepath.Join(p.cfg.AuthDir, SessionDBName)
+	}
+	return SessionPath(p.cfg.StateDir)
+}
+
 func (p *Provider) linkedAtPath() string {
+	if p.cfg.AuthDir != "" {
+		return filepath.Join(p.cfg.AuthDir, linkedAtName)
+	}
 	if p.cfg.StateDir == "" {
 		return ""
 	}

@@ -1,10 +1,12 @@
 // Channels: WhatsApp (link by QR with live status, relink, unlink) and Telegram
-// (configured, running, bot, probe). State is channels.status; health events (sent
+// (configured, running, bot, probe; one row per bot account when the gateway reports
+// channelAccounts). State is channels.status; health events (sent
 // when a provider's link or connection changes) refetch it, throttled.
 import { html, nothing } from "lit";
 import { View } from "../view.js";
 import type { EventFrame } from "../gateway.js";
 import { ago, duration } from "../util.js";
+import { accountOk, accountRows, accountState, hasAccounts, type AccountRow } from "../channelmodel.js";
 
 /** How long one web.login.wait holds; the QR is refreshed between waits (codes rotate). */
 const LOGIN_WAIT_MS = 15000;
@@ -140,9 +142,28 @@ export class ChannelsView extends View {
     await this.refresh(false);
   }
 
+  /** accountsTable lists a channel's accounts (gateways that report channelAccounts). */
+  private accountsTable(rows: AccountRow[]) {
+    return html`<div class="scroll"><table id="tg-accounts" class="table">
+      <thead><tr><th>Account</th><th>State</th><th>Mode</th><th>Activity</th><th>Last error</th></tr></thead>
+      <tbody>
+        ${rows.map(
+          (r) => html`<tr class="account" data-account-id=${r.accountId}>
+            <td><strong>${r.name || r.accountId}</strong>${r.isDefault ? html` <span class="tag">default</span>` : nothing}
+              <div class="sub mono">${r.name ? r.accountId : ""}${r.bot ? (r.name ? " · " : "") + "@" + r.bot : ""}</div></td>
+            <td><span class="badge account-state" data-ok=${String(accountOk(r))}>${accountState(r)}</span></td>
+            <td>${r.mode || "—"}</td>
+            <td class="sub">${r.lastInboundAt ? `in ${ago(r.lastInboundAt)}` : ""}${r.lastOutboundAt ? ` · out ${ago(r.lastOutboundAt)}` : ""}</td>
+            <td class=${r.lastError ? "bad" : "muted"}>${r.lastError || "—"}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table></div>`;
+  }
+
   render() {
-    const wa = this.st?.whatsapp;
-    const tg = this.st?.telegram;
+    const wa = this.st?.whatsapp ?? this.st?.channels?.whatsapp;
+    const tg = this.st?.telegram ?? this.st?.channels?.telegram;
     const row = (k: string, v: unknown, cls = "") => html`<dt>${k}</dt><dd class=${cls}>${v ?? "—"}</dd>`;
     const probe = tg?.probe;
     return html`<div class="grid">
@@ -178,7 +199,8 @@ export class ChannelsView extends View {
         <h2 id="tg-title">Telegram
           <span id="tg-badge" class="badge" data-ok=${String(!!tg?.running && !tg?.lastError)}>${!tg ? "" : !tg.configured ? "not configured" : tg.running ? "running" : "stopped"}</span>
           <span class="spacer"></span><button id="channels-probe" ?disabled=${this.probing} @click=${() => this.refresh(true)}>${this.probing ? "Probing…" : "Probe"}</button></h2>
-        ${tg
+        ${hasAccounts(this.st, "telegram") ? this.accountsTable(accountRows(this.st, "telegram")) : nothing}
+        ${tg && !hasAccounts(this.st, "telegram")
           ? html`<dl id="tg-status" class="kv">
               ${row("Configured", tg.configured ? "yes" : "no")}
               ${row("Running", tg.running ? "yes" : "no", tg.running ? "good" : "muted")}

@@ -1,8 +1,37 @@
-// Overview: health, nodes with pairing approve/reject, and connected instances.
+// Overview: health, a channels summary (every channel account), the heartbeat, the cron
+// scheduler, the default model, connections by mode and role, nodes with pairing
+// approve/reject, and connected instances. Each card refetches after every hello-ok and
+// seq gap (connected) and follows its events: health (which also signals a channel
+// change), heartbeat, cron, presence, node.pair.*.
 import { html, nothing } from "lit";
+import { ErrorCode } from "../../../gen/js/protocol.js";
 import { View } from "../view.js";
-import type { EventFrame } from "../gateway.js";
+import type { EventFrame, GatewayError } from "../gateway.js";
 import { ago, duration } from "../util.js";
+import { accountOk, accountState, allAccountRows } from "../channelmodel.js";
+import { configuredModels, defaultModel, presenceCounts } from "../viewhelpers.js";
+
+/** Events refetch channels.status and cron.status at most this often. */
+const REFRESH_MIN_MS = 1000;
+
+/** throttle runs fn now, or once at the end of the window when called again inside it. */
+function throttle(fn: () => void, ms: number): () => void {
+  let last = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return () => {
+    const wait = last + ms - Date.now();
+    if (wait <= 0) {
+      last = Date.now();
+      fn();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, wait);
+    }
+  };
+}
 
 export class OverviewView extends View {
   private health: any = null;
@@ -14,6 +43,17 @@ export class OverviewView extends View {
   private uptimeBase: { ms: number; at: number } | null = null;
   private busy = new Set<string>();
   private pairErrors = new Map<string, string>();
+  private channels: any = null;
+  private heartbeat: any = null;
+  private heartbeatLoaded = false;
+  private cron: any = null;
+  private cronLast: any = null;
+  private models: any[] | null = null;
+  private catalogBusy = false;
+  private configModels: { providers: string[]; count: number } = { providers: [], count: 0 };
+  private defaultModelId = "";
+  private channelsSoon = throttle(() => void this.refreshChannels(), REFRESH_MIN_MS);
+  private cronSoon = throttle(() => void this.refreshCron(), REFRESH_MIN_MS);
 
   applyHello(snap: any): void {
     this.healthVersion = 0;
@@ -27,6 +67,15 @@ export class OverviewView extends View {
     void this.refreshHealth();
     void this.refreshPresence();
     void this.refreshNodes();
+    void this.refreshChannels();
+    void this.refreshHeartbeat();
+    void this.refreshCron();
+    void this.refreshModels();
+  }
+
+  shown(): void {
+    // The config has no event: refetch when the view is opened.
+    void this.refreshModels();
   }
 
   onEvent(ev: EventFrame): void {
@@ -34,6 +83,18 @@ export class OverviewView extends View {
     switch (ev.event) {
       case "health":
         this.applyHealth(p, ev.stateVersion?.health);
+        this.channelsSoon(); // a provider's link or connection changed
+        break;
+      case "heartbeat":
+        if (p && typeof p === "object" && (!this.heartbeat || (p.ts ?? 0) >= (this.heartbeat.ts ?? 0))) {
+          this.heartbeat = p;
+          this.heartbeatLoaded = true;
+          this.requestUpdate();
+        }
+        break;
+      case "cron":
+        if (p && typeof p === "object") this.cronLast = p;
+        this.cronSoon();
         break;
       case "presence":
         this.applyPresence(p?.presence, ev.stateVersion?.presence);
@@ -76,6 +137,55 @@ export class OverviewView extends View {
     }
   }
 
+  private async refreshChannels() {
+    if (!this.gw.supports("channels.status")) return;
+    const r = await this.call("channels", "channels.status", {});
+    if (r) this.channels = r;
+    this.requestUpdate();
+  }
+
+  private async refreshHeartbeat() {
+    if (!this.gw.supports("last-heartbeat")) return;
+    try {
+      const r = await this.gw.request("last-heartbeat");
+      if (r && (!this.heartbeat || (r.ts ?? 0) >= (this.heartbeat.ts ?? 0))) this.heartbeat = r;
+      this.setError("heartbeat", null);
+    } catch (e) {
+      // Before the first heartbeat the gateway answers UNAVAILABLE: none yet, not a fault.
+      this.setError("heartbeat", (e as GatewayError).code === ErrorCode.UNAVAILABLE ? null : e);
+    }
+    this.heartbeatLoaded = true;
+    this.requestUpdate();
+  }
+
+  private async refreshCron() {
+    if (!this.gw.supports("cron.status")) return;
+    const r = await this.call("cron", "cron.status");
+    if (r) this.cron = r;
+    this.requestUpdate();
+  }
+
+  // The models card reads the config (no upstream call on every connect); the catalog
+  // (models.list, which asks OpenAI-compatible providers for their lists) only on demand.
+  private async refreshModels() {
+    if (!this.gw.supports("config.get")) return;
+    const cfg = await this.call("models-config", "config.get");
+    if (cfg) {
+      this.defaultModelId = defaultModel(cfg.config);
+      this.configModels = configuredModels(cfg.config);
+    }
+    this.requestUpdate();
+  }
+
+  private async loadCatalog() {
+    this.catalogBusy = true;
+    this.requestUpdate();
+    const list = await this.call("models", "models.list");
+    this.catalogBusy = false;
+    if (list) this.models = Array.isArray(list.models) ? list.models : [];
+    this.requestUpdate();
+  }
+
   private applyHealth(h: any, version: number | null | undefined) {
     if (!h || typeof h !== "object" || !("ok" in h)) return;
     if (version != null) {
@@ -115,6 +225,10 @@ export class OverviewView extends View {
     const h = this.health;
     const up = h?.uptimeMs ?? (this.uptimeBase ? this.uptimeBase.ms + (Date.now() - this.uptimeBase.at) : null);
     const row = (k: string, v: string, cls = "") => html`<dt>${k}</dt><dd class=${cls}>${v}</dd>`;
+    const accounts = allAccountRows(this.channels);
+    const hb = this.heartbeat;
+    const cron = this.cron;
+    const conns = presenceCounts(this.presence);
     return html`<div class="grid">
       <section id="health-card" class="card" aria-labelledby="health-title">
         <h2 id="health-title">Health <span id="health-badge" class="badge" data-ok=${String(!!h?.ok)}>${h ? (h.ok ? "ok" : "degraded") : ""}</span></h2>
@@ -130,6 +244,69 @@ export class OverviewView extends View {
               ${row("Checked", ago(h.ts))}`
             : nothing}
         </dl>
+      </section>
+
+      <section id="channels-card" class="card" aria-labelledby="channels-title">
+        <h2 id="channels-title">Channels</h2>
+        ${this.errorLine("channels")}
+        <p id="channels-empty" class="muted" ?hidden=${!this.channels || accounts.length > 0}>No channels.</p>
+        <ul id="channels-summary" class="plain">
+          ${accounts.map(
+            (a) => html`<li class="channel-account" data-channel=${a.channel} data-account-id=${a.accountId}>
+              <strong>${a.channel}</strong>${a.accountId !== "default" || accounts.filter((x) => x.channel === a.channel).length > 1 ? html` <span class="mono">${a.accountId}</span>` : nothing}
+              <span class="badge" data-ok=${String(accountOk(a))}>${accountState(a)}</span>
+              <span class="sub">${[a.configured ? "configured" : "not configured", a.linked == null ? "" : a.linked ? "linked" : "not linked", a.running ? "running" : "not running"].filter(Boolean).join(" · ")}</span>
+              ${a.lastError ? html`<div class="note bad">${a.lastError}</div>` : nothing}
+            </li>`,
+          )}
+        </ul>
+      </section>
+
+      <section id="heartbeat-card" class="card" aria-labelledby="heartbeat-title">
+        <h2 id="heartbeat-title">Heartbeat</h2>
+        ${this.errorLine("heartbeat")}
+        <dl id="heartbeat" class="kv">
+          ${row("Interval", h?.heartbeatSeconds ? `every ${h.heartbeatSeconds}s` : "off")}
+          ${hb
+            ? html`${row("Last", `${hb.status}${hb.reason ? ` (${hb.reason})` : ""}`, hb.status === "failed" ? "bad" : hb.status === "skipped" ? "muted" : "good")}
+              ${row("When", ago(hb.ts))} ${hb.to ? row("To", hb.to) : nothing}
+              ${hb.preview ? row("Said", hb.preview) : nothing}`
+            : this.heartbeatLoaded ? row("Last", "none yet", "muted") : nothing}
+        </dl>
+      </section>
+
+      <section id="cron-card" class="card" aria-labelledby="cron-title">
+        <h2 id="cron-title">Cron <span id="cron-badge" class="badge" data-ok=${String(!!cron?.enabled)}>${cron ? (cron.enabled ? "enabled" : "disabled") : ""}</span></h2>
+        ${this.errorLine("cron")}
+        ${cron
+          ? html`<dl id="cron-status" class="kv">
+              ${row("Jobs", String(cron.jobs ?? 0))}
+              ${row("Next wake", cron.nextWakeAtMs ? `${new Date(cron.nextWakeAtMs).toLocaleString()} (${cron.nextWakeAtMs > Date.now() ? "in " + duration(cron.nextWakeAtMs - Date.now()) : ago(cron.nextWakeAtMs)})` : "—")}
+              ${this.cronLast ? row("Last event", `${this.cronLast.action} ${this.cronLast.jobId}${this.cronLast.status ? ` (${this.cronLast.status})` : ""}`) : nothing}
+            </dl>`
+          : nothing}
+      </section>
+
+      <section id="models-card" class="card" aria-labelledby="models-title">
+        <h2 id="models-title">Models</h2>
+        ${this.errorLine("models")} ${this.errorLine("models-config")}
+        <dl id="models-status" class="kv">
+          ${row("Default", this.defaultModelId || "not set", this.defaultModelId ? "" : "muted")}
+          ${row("Configured", String(this.configModels.count))}
+          ${row("Providers", this.configModels.providers.join(", ") || "—")}
+          ${this.models ? row("Catalog", String(this.models.length)) : nothing}
+        </dl>
+        <button id="models-catalog" class="ghost" ?disabled=${this.catalogBusy} @click=${() => this.loadCatalog()}>${this.catalogBusy ? "Asking the providers…" : "Count the catalog (models.list)"}</button>
+      </section>
+
+      <section id="connections-card" class="card" aria-labelledby="connections-title">
+        <h2 id="connections-title">Connections <span id="connections-count" class="count">${conns.total}</span></h2>
+        <dl id="connections" class="kv">
+          ${conns.byMode.map(([m, n]) => html`<dt>${m}</dt><dd data-mode=${m}>${n}</dd>`)}
+        </dl>
+        ${conns.byRole.length
+          ? html`<p id="connections-roles" class="sub">Roles: ${conns.byRole.map(([r, n]) => html`<span class="tag" data-role=${r}>${r} ${n}</span> `)}</p>`
+          : nothing}
       </section>
 
       <section id="nodes-card" class="card" aria-labelledby="nodes-title">

@@ -1,0 +1,247 @@
+package sessions
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Group commit limits.
+const (
+	// DefaultMaxBatch bounds the writes committed in one transaction (one disk sync).
+	// Larger batches amortise the sync over more callers but hold each of them until
+	// the whole batch is committed.
+	DefaultMaxBatch = 64
+	// DefaultWriteQueue bounds the writes waiting for the writer; callers beyond it
+	// wait (or give up with their context) instead of growing memory.
+	DefaultWriteQueue = 256
+)
+
+// ErrClosed is a write to a closed store.
+var ErrClosed = errors.New("sessions: store closed")
+
+// writeFunc is one write: it runs inside the writer's transaction. ctx is the caller's
+// context without its cancellation: cancelling a statement interrupts SQLite, which
+// can roll back the whole shared transaction, so a caller gives up only before its
+// write starts.
+type writeFunc func(ctx context.Context, tx *sql.Tx) error
+
+// writeJob is one caller's write waiting for the writer.
+type writeJob struct {
+	ctx  context.Context
+	f    writeFunc
+	sync bool       // the commit must reach the disk before the caller is answered
+	done chan error // buffered: the writer never blocks on it
+}
+
+// writer is the store's single writing goroutine (group commit). Concurrent writes
+// queue up while it commits; it takes everything queued (up to MaxBatch) into one
+// transaction, each write in its own savepoint so a failing write is rolled back
+// alone, commits once — synced when any write of the batch asks for it — and only
+// then answers each caller. Durability is unchanged (nothing is acknowledged before
+// its commit, and a synced write is on disk before its caller returns); the disk sync
+// is shared by every write of the batch instead of paid by each.
+type writer struct {
+	conn    *sql.Conn
+	jobs    chan *writeJob
+	quit    chan struct{}
+	stopped chan struct{}
+	maxB    int
+	// cmu guards closed: submitters hold it shared while they enqueue, so Close can
+	// wait for them and no job is enqueued after the writer drained the queue.
+	cmu    sync.RWMutex
+	closed bool
+	// mode is the connection's current synchronous setting ("" = unknown).
+	mode string
+	// Counters for tests and benchmarks.
+	commits, writes, syncs atomic.Int64
+}
+
+// WriterStats are the group-commit counters.
+type WriterStats struct {
+	Commits int64 // transactions committed (batches)
+	Writes  int64 // writes committed (or refused) through them
+	Syncs   int64 // commits that waited for the disk
+}
+
+// WriterStats returns the group-commit counters since Open.
+func (s *Store) WriterStats() WriterStats {
+	return WriterStats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load(), Syncs: s.w.syncs.Load()}
+}
+
+func startWriter(ctx context.Context, db *sql.DB, maxBatch, queue int) (*writer, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: writer connection: %w", err)
+	}
+	w := &writer{conn: conn, jobs: make(chan *writeJob, queue), quit: make(chan struct{}), stopped: make(chan struct{}), maxB: maxBatch, mode: "FULL"}
+	go w.run()
+	return w, nil
+}
+
+// submit queues f and waits for its commit. Once queued, the write is answered
+// whatever ctx does (it may already be part of a commit in progress).
+func (w *writer) submit(ctx context.Context, sync bool, f writeFunc) error {
+	j := &writeJob{ctx: ctx, f: f, sync: sync, done: make(chan error, 1)}
+	w.cmu.RLock()
+	if w.closed {
+		w.cmu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case w.jobs <- j:
+	case <-ctx.Done():
+		w.cmu.RUnlock()
+		return fmt.Errorf("sessions: write: %w", ctx.Err())
+	}
+	w.cmu.RUnlock()
+	return <-j.done
+}
+
+// close stops accepting writes, commits what is queued and closes the connection.
+func (w *writer) close() error {
+	w.cmu.Lock()
+	if w.closed {
+		w.cmu.Unlock()
+		return nil
+	}
+	w.closed = true
+	w.cmu.Unlock()
+	close(w.quit)
+	<-w.stopped
+	return w.conn.Close()
+}
+
+func (w *writer) run() {
+	defer close(w.stopped)
+	batch := make([]*writeJob, 0, w.maxB)
+	for {
+		select {
+		case j := <-w.jobs:
+			batch = append(batch[:0], j)
+		case <-w.quit:
+			// No submitter can enqueue any more (closed is set): commit what is left.
+			for {
+				batch = w.take(batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				w.commit(batch)
+			}
+		}
+		w.commit(w.take(batch))
+	}
+}
+
+// take appends queued jobs to batch without waiting, up to the batch bound.
+func (w *writer) take(batch []*writeJob) []*writeJob {
+	for len(batch) < w.maxB {
+		select {
+		case j := <-w.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit runs a batch in one transaction and answers every job.
+func (w *writer) commit(batch []*writeJob) {
+	errs := make([]error, len(batch))
+	err := w.commitBatch(batch, errs)
+	for i, j := range batch {
+		if err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+		j.done <- errs[i]
+	}
+	w.writes.Add(int64(len(batch)))
+}
+
+func (w *writer) commitBatch(batch []*writeJob, errs []error) error {
+	ctx := context.Background()
+	mode := "NORMAL"
+	for _, j := range batch {
+		if j.sync {
+			mode = "FULL"
+			break
+		}
+	}
+	// synchronous=NORMAL commits without waiting for the disk: the write survives a
+	// crash of the process at once, and a power loss once the next FULL commit has
+	// synced the write-ahead log (it syncs every frame before its own).
+	if w.mode != mode {
+		w.mode = ""
+		if _, err := w.conn.ExecContext(ctx, `PRAGMA synchronous=`+mode); err != nil {
+			return fmt.Errorf("sessions: set synchronous=%s: %w", mode, err)
+		}
+		w.mode = mode
+	}
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sessions: begin: %w", err)
+	}
+	ok := 0
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("sessions: write: %w", err)
+			continue
+		}
+		jctx := context.WithoutCancel(j.ctx)
+		if len(batch) == 1 {
+			// Alone in its transaction: a failure rolls the transaction back.
+			if errs[i] = run(jctx, j.f, tx); errs[i] == nil {
+				ok++
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("sessions: savepoint: %w", err)
+		}
+		if errs[i] = run(jctx, j.f, tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("sessions: rollback to savepoint: %w", err)
+			}
+		} else {
+			ok++
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("sessions: release savepoint: %w", err)
+		}
+	}
+	if ok == 0 {
+		_ = tx.Rollback()
+		return nil
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sessions: commit: %w", err)
+	}
+	w.commits.Add(1)
+	if mode == "FULL" {
+		w.syncs.Add(1)
+	}
+	return nil
+}
+
+// run calls f, turning a panic into an error so one bad write cannot stop the writer.
+func run(ctx context.Context, f writeFunc, tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sessions: write panicked: %v", r)
+		}
+	}()
+	return f(ctx, tx)
+}
+
+func (w *writer) isClosed() bool {
+	w.cmu.RLock()
+	defer w.cmu.RUnlock()
+	return w.closed
+}
