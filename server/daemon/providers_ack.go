@@ -9,6 +9,7 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/whatsapp"
+	"github.com/clawgate/gateway/server/routing"
 )
 
 // telegramAck is messages.ackReaction, ackReactionScope and removeAckAfterReply for
@@ -36,26 +37,45 @@ func telegramAck(c *genconfig.ClawdbotConfig) telegram.AckConfig {
 }
 
 // whatsappAck is channels.whatsapp.ackReaction (off unless an emoji is set; direct
-// defaults to true, group to "mentions") and sendReadReceipts (default true). The
-// generated type cannot tell an absent direct from false, so the file is asked.
-func whatsappAck(f *config.File) whatsapp.AckConfig {
+// defaults to true, group to "mentions") and sendReadReceipts (default true) for
+// account id, each key taken from channels.whatsapp.accounts.<id> when the account
+// sets it, else from the channel (the original's order). The file's tree is read, not
+// the generated types, because they cannot tell an absent direct from false.
+func whatsappAck(f *config.File, id string) whatsapp.AckConfig {
 	a := whatsapp.AckConfig{Direct: true, GroupMode: providers.AckModeMentions, ReadReceipts: true}
-	if f == nil || f.Config.Channels == nil || f.Config.Channels.Whatsapp == nil {
+	if f == nil {
 		return a
 	}
-	w := f.Config.Channels.Whatsapp
-	if w.SendReadReceipts != nil {
-		a.ReadReceipts = *w.SendReadReceipts
+	bases := []string{"/channels/whatsapp"}
+	if accts, ok := f.Lookup("/channels/whatsapp/accounts"); ok {
+		if m, ok := accts.(map[string]any); ok {
+			for k := range m {
+				if routing.NormalizeAccountID(k) == id {
+					bases = append(bases, "/channels/whatsapp/accounts/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(k))
+				}
+			}
+		}
 	}
-	if r := w.AckReaction; r != nil {
-		if r.Emoji != nil {
-			a.Emoji = strings.TrimSpace(*r.Emoji)
+	for _, b := range bases { // the account's keys last, so they win
+		if v, ok := f.Lookup(b + "/sendReadReceipts"); ok {
+			if x, ok := v.(bool); ok {
+				a.ReadReceipts = x
+			}
 		}
-		if f.IsSet("/channels/whatsapp/ackReaction/direct") {
-			a.Direct = r.Direct
+		if v, ok := f.Lookup(b + "/ackReaction/emoji"); ok {
+			if x, ok := v.(string); ok {
+				a.Emoji = strings.TrimSpace(x)
+			}
 		}
-		if r.Group != "" {
-			a.GroupMode = string(r.Group)
+		if v, ok := f.Lookup(b + "/ackReaction/direct"); ok {
+			if x, ok := v.(bool); ok {
+				a.Direct = x
+			}
+		}
+		if v, ok := f.Lookup(b + "/ackReaction/group"); ok {
+			if x, ok := v.(string); ok && x != "" {
+				a.GroupMode = x
+			}
 		}
 	}
 	return a

@@ -27,6 +27,9 @@ func TestAckSettings(t *testing.T) {
 			channels: {whatsapp: {sendReadReceipts: false, ackReaction: {emoji: "👀", direct: false, group: "always"}}}}`,
 			telegram.AckConfig{Emoji: "✅", Scope: "all", RemoveAfterReply: true},
 			whatsapp.AckConfig{Emoji: "👀", GroupMode: "always"}},
+		{"account overrides", `{channels: {whatsapp: {sendReadReceipts: false, ackReaction: {emoji: "👀", group: "never"},
+			accounts: {Default: {sendReadReceipts: true, ackReaction: {direct: false}}, work: {ackReaction: {emoji: "✅"}}}}}}`,
+			telegram.AckConfig{Emoji: "👀"}, whatsapp.AckConfig{Emoji: "👀", GroupMode: "never", ReadReceipts: true}},
 		{"empty disables", `{messages: {ackReaction: ""}, channels: {whatsapp: {ackReaction: {emoji: "👍"}}}}`, telegram.AckConfig{},
 			whatsapp.AckConfig{Emoji: "👍", Direct: true, GroupMode: "mentions", ReadReceipts: true}},
 	}
@@ -39,7 +42,7 @@ func TestAckSettings(t *testing.T) {
 			if got := telegramAck(&f.Config); got != tt.tg {
 				t.Errorf("telegram %+v, want %+v", got, tt.tg)
 			}
-			if got := whatsappAck(f); got != tt.wa {
+			if got := whatsappAck(f, "default"); got != tt.wa {
 				t.Errorf("whatsapp %+v, want %+v", got, tt.wa)
 			}
 		})

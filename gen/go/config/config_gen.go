@@ -543,6 +543,9 @@ type ConfigChannelsWhatsapp struct {
 }
 
 type ConfigChannelsWhatsappAccounts map[string]struct {
+	// AckReaction corresponds to the JSON schema field "ackReaction".
+	AckReaction *ConfigChannelsWhatsappAccountsValueAckReaction `json:"ackReaction,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
@@ -573,9 +576,29 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 
+	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
+	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
+
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappAccountsValueAckReaction struct {
+	// Direct corresponds to the JSON schema field "direct".
+	Direct bool `json:"direct,omitempty,omitzero"`
+
+	// Emoji corresponds to the JSON schema field "emoji".
+	Emoji *string `json:"emoji,omitempty,omitzero"`
+
+	// Group corresponds to the JSON schema field "group".
+	Group ConfigChannelsWhatsappAccountsValueAckReactionGroup `json:"group,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueAckReactionGroup string
+
+const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWhatsappAccountsValueAckReactionGroup = "always"
+const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
+const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
 
 type ConfigChannelsWhatsappAccountsValueDmPolicy string
 
