@@ -427,16 +427,6 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	if laneKey == "" {
 		laneKey = rt.MainSessionKey()
 	}
-	// A session patched to sendPolicy "deny" takes no runs (sessions.patch), as the
-	// original's agent and chat.send.
-	if req.SessionKey != "" {
-		if ss, err := rt.opts.Store.Get(ctx, req.SessionKey); err == nil && ss.SendPolicy == "deny" {
-			return nil, false, protocol.ErrorCodeInvalidRequest.Errorf("send blocked by session policy")
-		} else if err != nil && !errors.Is(err, sessions.ErrNotFound) {
-			return nil, false, err
-		}
-	}
-
 	rt.mu.Lock()
 	if r := rt.runs[req.RunID]; r != nil {
 		rt.mu.Unlock()
@@ -536,6 +526,12 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 	missing := errors.Is(err, sessions.ErrNotFound)
 	if err != nil && !missing {
 		return fmt.Errorf("agent: session: %w", err)
+	}
+	// A session patched to sendPolicy "deny" takes no runs (sessions.patch), as the
+	// original's agent and chat.send. Checked here, with the one read of the session a
+	// start needs, not in a read of its own.
+	if r.req.SessionKey != "" && ss.SendPolicy == "deny" {
+		return protocol.ErrorCodeInvalidRequest.Errorf("send blocked by session policy")
 	}
 	if missing {
 		defer func() {
@@ -695,6 +691,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		res    backend.Result
 		err    error
 		stored bool // the reply is already in the transcript (the loop stores as it goes)
+		// statsDone is the run stats committed with the final reply (nil: none yet).
+		statsDone *sessions.RunStats
 	)
 	if mc.Engine != nil {
 		var lr loopResult
@@ -703,7 +701,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
 			rt.surface(r, formatReasoning(lr.reasoning))
 		}
-		out.Fallbacks, out.Usage, stored = lr.attempts, lr.usage, true
+		out.Fallbacks, out.Usage, stored, statsDone = lr.attempts, lr.usage, true, lr.final
 	} else {
 		var msgs []backend.Message
 		msgs, err = rt.messages(tctx, r, mc.SystemPrompt)
@@ -736,8 +734,11 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		// The reply is committed before anyone is told the run finished.
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if !stored && strings.TrimSpace(out.Text) != "" {
-			if _, _, err := rt.opts.Store.Append(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}); err != nil {
+			st := runStats(out.Usage, false, false)
+			if _, _, err := rt.opts.Store.AppendFinal(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}, st); err != nil {
 				out.Status, out.Err = StatusError, fmt.Sprintf("transcript: %v", err)
+			} else {
+				statsDone = &st
 			}
 		}
 		scancel()
@@ -761,15 +762,16 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	}
 	// A run that ended without its final reply may have in-flight steps not yet synced
 	// to disk (Store.AppendStep): this commit syncs them before the end is announced.
-	st := sessions.RunStats{Aborted: out.Status == StatusAborted, Sync: out.Status != StatusOK}
-	if out.Usage != nil {
-		st.InputTokens, st.OutputTokens, st.TotalTokens = out.Usage.PromptTokens, out.Usage.CompletionTokens, out.Usage.TotalTokens
+	// A run whose final reply was committed with these very stats (Store.AppendFinal)
+	// needs no second commit.
+	st := runStats(out.Usage, out.Status == StatusAborted, out.Status != StatusOK)
+	if statsDone == nil || *statsDone != st {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := rt.opts.Store.FinishRun(sctx, r.laneKey, st); err != nil {
+			rt.log.Warn("agent: recording run stats", "run", r.ID, "err", err)
+		}
+		scancel()
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := rt.opts.Store.FinishRun(sctx, r.laneKey, st); err != nil {
-		rt.log.Warn("agent: recording run stats", "run", r.ID, "err", err)
-	}
-	scancel()
 	rt.emitEnd(r, out)
 	return out
 }

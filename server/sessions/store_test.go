@@ -291,3 +291,41 @@ func TestLatestAndCountRole(t *testing.T) {
 		t.Fatal("latest after reset found the old transcript's entry")
 	}
 }
+
+// TestAppendFinalRecordsStats: the final reply and the run's stats are one durable
+// commit, and both are there after a reopen.
+func TestAppendFinalRecordsStats(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path, Options{})
+	key := "agent:main:x"
+	if _, _, err := s.Append(ctx, key, Message{Role: "user", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	before := s.WriterStats()
+	m, ss, err := s.AppendFinal(ctx, key, Message{Role: "assistant", Text: "hello"}, RunStats{InputTokens: 3, OutputTokens: 4, TotalTokens: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := s.WriterStats()
+	if after.Commits-before.Commits != 1 || after.Syncs-before.Syncs != 1 {
+		t.Fatalf("AppendFinal: %d commits, %d syncs; want 1 and 1", after.Commits-before.Commits, after.Syncs-before.Syncs)
+	}
+	if m.Seq == 0 || ss.Messages != 2 || ss.TotalTokens != 7 {
+		t.Fatalf("returned %+v / %+v", m, ss)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path, Options{})
+	got, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.InputTokens != 3 || got.OutputTokens != 4 || got.TotalTokens != 7 || got.AbortedLastRun || got.Messages != 2 {
+		t.Fatalf("after reopen: %+v", got)
+	}
+	if h, err := s.History(ctx, key, 10, 0); err != nil || len(h) != 2 || h[1].Text != "hello" {
+		t.Fatalf("history after reopen: %+v, %v", h, err)
+	}
+}
