@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -199,6 +201,16 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		execOpts.Nodes = nodeAPI
 	}
 	log := s.log
+	// The policy layers depend on this configuration and on which tools exist; they
+	// are worked out once per tool list (a reload builds a new engine, and with it a
+	// new cache) instead of on every run, and their warnings are logged once.
+	policy := &policyCache{compute: func(names []string) []*tools.Policy {
+		layers, warnings := tools.Layers(global, nil, primary.Provider, primary.Model, names)
+		for _, w := range warnings {
+			log.Warn("tools policy: " + w)
+		}
+		return layers
+	}}
 
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The workspace is opened per run: a reload may move it, and a run keeps the
@@ -255,11 +267,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		layers, warnings := tools.Layers(global, nil, primary.Provider, primary.Model, set.Names())
-		for _, w := range warnings {
-			log.Warn("tools policy: " + w)
-		}
-		return set.Filter(layers...), cleanup, nil
+		return set.Filter(policy.layers(set.Names())...), cleanup, nil
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	modelFor := func(ref string) (llm.Streamer, string, error) {
@@ -283,6 +291,28 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose}, nil
+}
+
+// policyCache keeps the tool policy layers of the last tool list an engine built.
+// The list changes only with what is running (the message tool needs providers, cron
+// the scheduler), so one entry is enough.
+type policyCache struct {
+	compute func(names []string) []*tools.Policy
+	mu      sync.Mutex
+	names   []string
+	cached  []*tools.Policy
+}
+
+func (c *policyCache) layers(names []string) []*tools.Policy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cached == nil || !slices.Equal(c.names, names) {
+		c.names, c.cached = names, c.compute(names)
+		if c.cached == nil {
+			c.cached = []*tools.Policy{}
+		}
+	}
+	return c.cached
 }
 
 // compactionConfig is the context budget of the agent's models: each model's window

@@ -44,6 +44,12 @@ func (w *Workspace) SystemPrompt(ctx context.Context, o Options) (string, error)
 	if err != nil {
 		return "", err
 	}
+	return w.PromptFrom(files, o), nil
+}
+
+// PromptFrom is SystemPrompt over files a caller has just read with Files (to look at
+// them first: which are missing), so they are not looked up twice.
+func (w *Workspace) PromptFrom(files []File, o Options) string {
 	sub := IsSubagentSessionKey(o.SessionKey)
 	key := promptKey{maxChars: o.MaxChars, maxTotal: o.MaxTotalChars, skills: o.Skills, extra: o.Extra}
 	slot := 0
@@ -54,13 +60,13 @@ func (w *Workspace) SystemPrompt(ctx context.Context, o Options) (string, error)
 	m := w.memo[slot]
 	w.mu.Unlock()
 	if m != nil && m.key == key && slices.Equal(m.files, files) {
-		return m.out, nil
+		return m.out
 	}
 	out := w.buildPrompt(files, sub, o)
 	w.mu.Lock()
 	w.memo[slot] = &promptMemo{key: key, files: files, out: out}
 	w.mu.Unlock()
-	return out, nil
+	return out
 }
 
 // promptKey is what a prompt depends on besides the workspace files.
