@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Defaults and limits.
@@ -678,7 +680,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	defer tcancel()
 
 	out := Outcome{StartedAt: rt.now()}
-	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": out.StartedAt})
+	rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("start", out.StartedAt, 0, false, ""))
 
 	if r.channel != "" {
 		if o, ok := rt.opts.Sender.(replyOpener); ok {
@@ -890,20 +892,9 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 	var seq int64
 	switch out.Status {
 	case StatusOK, StatusAborted:
-		d := map[string]any{"phase": "end", "endedAt": out.EndedAt}
-		if out.StartedAt > 0 {
-			d["startedAt"] = out.StartedAt
-		}
-		if out.Status == StatusAborted {
-			d["aborted"] = true
-		}
-		seq = rt.event(r, protocol.AgentEventStreamLifecycle, d)
+		seq = rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("end", out.StartedAt, out.EndedAt, out.Status == StatusAborted, ""))
 	default:
-		d := map[string]any{"phase": "error", "endedAt": out.EndedAt, "error": out.Err}
-		if out.StartedAt > 0 {
-			d["startedAt"] = out.StartedAt
-		}
-		seq = rt.event(r, protocol.AgentEventStreamLifecycle, d)
+		seq = rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("error", out.StartedAt, out.EndedAt, false, out.Err))
 	}
 	if r.SessionKey == "" {
 		return
@@ -1085,9 +1076,44 @@ func (rt *Runtime) Wait(ctx context.Context, runID string, timeout time.Duration
 	}
 }
 
+// chatMessage is a chat event's message, {"content":[{"text":…,"type":"text"}],
+// "role":"assistant","timestamp":…}, encoded by hand: it goes out with every chat
+// delta, and a map through encoding/json cost more than the rest of the event.
 func chatMessage(text string, ts int64) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"role": "assistant", "content": []map[string]string{{"type": "text", "text": text}}, "timestamp": ts})
-	return b
+	b := make([]byte, 0, len(text)+80)
+	b = append(b, `{"content":[{"text":`...)
+	b = wire.AppendString(b, text)
+	b = append(b, `,"type":"text"}],"role":"assistant","timestamp":`...)
+	b = strconv.AppendInt(b, ts, 10)
+	return append(b, '}')
+}
+
+// lifecycleData is a lifecycle event's data (keys in encoding/json's order):
+// phase start (startedAt only), end or error (endedAt always, startedAt when the run
+// started), aborted when set, and the error text for phase error.
+func lifecycleData(phase string, startedAt, endedAt int64, aborted bool, errText string) json.RawMessage {
+	b := make([]byte, 0, 96+len(errText))
+	b = append(b, '{')
+	if aborted {
+		b = append(b, `"aborted":true,`...)
+	}
+	if phase != "start" {
+		b = append(b, `"endedAt":`...)
+		b = strconv.AppendInt(b, endedAt, 10)
+		b = append(b, ',')
+	}
+	if phase == "error" {
+		b = append(b, `"error":`...)
+		b = wire.AppendString(b, errText)
+		b = append(b, ',')
+	}
+	b = append(b, `"phase":`...)
+	b = wire.AppendString(b, phase)
+	if startedAt > 0 {
+		b = append(b, `,"startedAt":`...)
+		b = strconv.AppendInt(b, startedAt, 10)
+	}
+	return append(b, '}')
 }
 
 // encodeData encodes an event's data object (keys sorted, as encoding/json does for
