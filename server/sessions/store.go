@@ -181,6 +181,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_transcript ON messages(transcript_id, seq);
 CREATE INDEX IF NOT EXISTS messages_run ON messages(run_id) WHERE run_id != '';
+CREATE INDEX IF NOT EXISTS messages_compaction ON messages(transcript_id, seq) WHERE role = 'compaction';
 `
 
 // Open opens (creating if needed) the store at opts.Path.
@@ -973,10 +974,22 @@ func (s *Store) EachAssistant(ctx context.Context, since int64, f func(m Message
 
 // Latest returns the newest message with role in the session's current transcript
 // (the agent's latest compaction entry, which sits after the prompts it summarised).
+//
+// Every model run asks for the latest compaction entry: that query names the role in
+// its text, so SQLite uses the partial index messages_compaction (one lookup) instead
+// of walking the whole transcript backwards when it has none.
 func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, error) {
-	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if role == latestIndexedRole {
+		rows, err = s.query(ctx, latestCompactionQuery, key)
+	} else {
+		rows, err = s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
 		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?
 		ORDER BY seq DESC LIMIT 1`, key, role)
+	}
 	out, err := scanMessages(rows, err)
 	if err != nil {
 		return Message{}, false, fmt.Errorf("sessions: latest %s %s: %w", key, role, err)
@@ -986,6 +999,13 @@ func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, er
 	}
 	return out[0], true, nil
 }
+
+// latestIndexedRole is the role with its own partial index (messages_compaction).
+const latestIndexedRole = "compaction"
+
+const latestCompactionQuery = `SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = 'compaction'
+		ORDER BY seq DESC LIMIT 1`
 
 // CountRole counts the messages with role in the session's current transcript.
 func (s *Store) CountRole(ctx context.Context, key, role string) (int64, error) {

@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -327,5 +328,69 @@ func TestAppendFinalRecordsStats(t *testing.T) {
 	}
 	if h, err := s.History(ctx, key, 10, 0); err != nil || len(h) != 2 || h[1].Text != "hello" {
 		t.Fatalf("history after reopen: %+v, %v", h, err)
+	}
+}
+
+// TestLatestCompactionUsesIndex: the latest-compaction lookup every run makes is one
+// index lookup (messages_compaction), not a walk over the transcript, and finds the
+// newest entry of the current transcript.
+func TestLatestCompactionUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{})
+	var plan strings.Builder
+	rows, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+latestCompactionQuery, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	rows.Close()
+	if !strings.Contains(plan.String(), "messages_compaction") {
+		t.Fatalf("plan does not use messages_compaction:\n%s", plan.String())
+	}
+	key := "agent:main:c"
+	for i, role := range []string{"user", "compaction", "assistant", "compaction", "user"} {
+		if _, _, err := s.Append(ctx, key, Message{Role: role, Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, ok, err := s.Latest(ctx, key, "compaction")
+	if err != nil || !ok || m.Text != "3" {
+		t.Fatalf("Latest = %+v %v %v", m, ok, err)
+	}
+	if _, err := s.Reset(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Latest(ctx, key, "compaction"); err != nil || ok {
+		t.Fatalf("after reset: %v %v", ok, err)
+	}
+}
+
+// BenchmarkLatestCompaction: the lookup on a transcript of DefaultMaxMessages
+// messages with no compaction entry (the common case, and the worst for a scan).
+func BenchmarkLatestCompaction(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(b.TempDir(), "s.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	key := "agent:main:long"
+	for i := 0; i < DefaultMaxMessages; i++ {
+		if _, _, err := s.AppendStep(ctx, key, Message{Role: "user", Text: "message text"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok, err := s.Latest(ctx, key, "compaction"); err != nil || ok {
+			b.Fatal(ok, err)
+		}
 	}
 }
