@@ -333,10 +333,11 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
 	var thinking int
+	var effort string // OpenAI-compatible reasoning models (thinking.go)
 	sessionModel := false
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
-		thinking = ThinkingBudget(ss.ThinkingLevel)
+		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
 		if ss.Model != "" {
 			sessionModel = true
 			if e.ModelFor == nil {
@@ -394,7 +395,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
 	tr := &transcript{rt: rt, key: r.laneKey, run: r.ID}
 	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(c.messages()), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
-		Transcript: tr}
+		ReasoningEffort: effort, Transcript: tr}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}
 	out.add(rt, r, res)
