@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
 // Browser tests of the overview cards (channels, heartbeat, cron, models,
@@ -311,4 +314,64 @@ func TestConfigFormMapsAndLists(t *testing.T) {
 
 	noErrorShown(t, ctx, "config-maps")
 	checkClean(t, ctx, "config-maps", nil)
+}
+
+// telegramFront serves several Telegram test bots behind one API address, routing by
+// the token in the path (/bot<token>/…), as channels.telegram.apiBaseUrl is one
+// address for all of a channel's accounts.
+func telegramFront(t *testing.T, bots ...*tgtest.Server) string {
+	t.Helper()
+	by := map[string]*httputil.ReverseProxy{}
+	for _, b := range bots {
+		u, _ := url.Parse(b.URL())
+		p := httputil.NewSingleHostReverseProxy(u)
+		p.ErrorLog = log.New(io.Discard, "", 0) // long polls cancelled at shutdown
+		by[b.Token()] = p
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, _ := strings.CutPrefix(r.URL.Path, "/bot")
+		tok, _, _ := strings.Cut(rest, "/")
+		p := by[tok]
+		if p == nil {
+			http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		p.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestChannelsViewTelegramAccounts: a gateway with two Telegram bots
+// (channels.telegram.accounts) shows one row per account in the channels view, the
+// default first and the named one under its name, both running; the overview's
+// channels card lists both accounts.
+func TestChannelsViewTelegramAccounts(t *testing.T) {
+	ctx := newBrowser(t)
+	arts := artifactsDir(t)
+	const workToken = "654321:TEST-abcdefghijklmnopqrstuvwxyz0123"
+	home := tgtest.New(t, tgtest.DefaultToken)
+	work := tgtest.New(t, workToken)
+	front := telegramFront(t, home, work)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+		channels: { telegram: { apiBaseUrl: %q, dmPolicy: "pairing",
+			accounts: { default: { botToken: %q }, work: { botToken: %q, name: "Work bot" } } } },
+	}`, testToken, front, tgtest.DefaultToken, workToken))
+	postMortem(t, d)
+	probePage(t, ctx)
+	login(t, ctx, d.url())
+	waitJS(t, ctx, "both accounts on the overview", `document.querySelector('#channels-summary li[data-channel="telegram"][data-account-id="default"]') !== null && document.querySelector('#channels-summary li[data-channel="telegram"][data-account-id="work"]') !== null`)
+	openView(t, ctx, "channels")
+	rows := `[...document.querySelectorAll("#tg-accounts tr.account")]`
+	waitJS(t, ctx, "one row per account, both running", rows+`.length === 2 && `+rows+`.every((r) => r.querySelector(".account-state")?.textContent === "running")`)
+	got := evalJS[string](t, ctx, rows+`.map((r) => r.dataset.accountId + "=" + r.querySelector("strong").textContent).join(",")`)
+	if got != "default=default,work=Work bot" {
+		t.Errorf("account rows %q, want the default first, then the work bot under its name", got)
+	}
+	if evalJS[bool](t, ctx, `document.getElementById("tg-status") !== null`) {
+		t.Error("the single-bot view is shown next to the account table")
+	}
+	shotView(t, ctx, arts, "channels-accounts")
+	checkClean(t, ctx, "channels", nil)
 }
