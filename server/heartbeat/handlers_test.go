@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/clawgate/gateway/gen/go/protocol")
+	"github.com/clawgate/gateway/gen/go/protocol"
+)
 
 func TestHandlers(t *testing.T) {
 	ctx := context.Background()
