@@ -630,3 +630,41 @@ func TestChatSendDeliverIsBestEffort(t *testing.T) {
 		t.Fatalf("delivered %+v", got)
 	}
 }
+
+// TestFinalReplyCarriesRunStats: a text turn commits twice — the prompt (creating the
+// session) and the final reply with the run's token counts — instead of adding a third
+// commit for the stats; a failed run still records its stats in a commit of its own.
+func TestFinalReplyCarriesRunStats(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.dial(3)
+	ctx := context.Background()
+	before := e.store.WriterStats()
+	c.mustOK("chat.send", map[string]any{"sessionKey": "stats", "message": "hello", "idempotencyKey": "st-1"}, nil)
+	if out, ok := e.rt.Wait(ctx, "st-1", wait); !ok || out.Status != StatusOK {
+		t.Fatalf("run: %+v", out)
+	}
+	after := e.store.WriterStats()
+	if n := after.Writes - before.Writes; n != 2 {
+		t.Fatalf("text turn: %d writes, want 2 (prompt, reply with stats)", n)
+	}
+	ss, err := e.store.Get(ctx, "agent:main:stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss.InputTokens != 7 || ss.OutputTokens != 3 || ss.TotalTokens != 10 || ss.AbortedLastRun || ss.Messages != 2 {
+		t.Fatalf("session after the turn: %+v", ss)
+	}
+	// A failed run: its error step, then its stats (synced) on their own.
+	before = e.store.WriterStats()
+	c.mustOK("chat.send", map[string]any{"sessionKey": "stats", "message": "fail now", "idempotencyKey": "st-2"}, nil)
+	if out, ok := e.rt.Wait(ctx, "st-2", wait); !ok || out.Status != StatusError {
+		t.Fatalf("failing run: %+v", out)
+	}
+	after = e.store.WriterStats()
+	if n := after.Writes - before.Writes; n != 3 {
+		t.Fatalf("failed turn: %d writes, want 3 (prompt, error step, stats)", n)
+	}
+	if ss, err = e.store.Get(ctx, "agent:main:stats"); err != nil || ss.TotalTokens != 0 || ss.Messages != 4 {
+		t.Fatalf("session after the failed turn: %+v, %v", ss, err)
+	}
+}

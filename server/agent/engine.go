@@ -153,6 +153,11 @@ type transcript struct {
 	rt  *Runtime
 	key string
 	run string
+	// usage sums the assistant messages stored so far (as loop.Result.Usage does);
+	// final is the run stats written with the run's final reply (Store.AppendFinal), so
+	// the runtime need not commit them again (turn compares before skipping FinishRun).
+	usage llm.Usage
+	final *sessions.RunStats
 }
 
 func (t *transcript) Append(ctx context.Context, m llm.Message) error {
@@ -167,13 +172,42 @@ func (t *transcript) Append(ctx context.Context, m llm.Message) error {
 			return err
 		}
 	}
-	add := store.Append
-	if inFlight(m) {
-		// Made durable by the run's terminal message (one disk sync per run, not per step).
-		add = store.AppendStep
+	if m.Role == llm.RoleAssistant {
+		t.usage.Add(m.Usage)
 	}
-	_, _, err = add(ctx, t.key, sessions.Message{Role: string(m.Role), Text: store.Truncate(m.Text()), Ts: m.Timestamp, RunID: t.run, Body: body})
+	e := sessions.Message{Role: string(m.Role), Text: store.Truncate(m.Text()), Ts: m.Timestamp, RunID: t.run, Body: body}
+	switch {
+	case inFlight(m):
+		// Made durable by the run's terminal message (one disk sync per run, not per step).
+		_, _, err = store.AppendStep(ctx, t.key, e)
+	case m.Role == llm.RoleAssistant && m.StopReason != llm.StopError && m.StopReason != llm.StopAborted:
+		// The final reply carries the run's stats: one commit instead of two.
+		st := runStats(usageOf(t.usage), false, false)
+		if _, _, err = store.AppendFinal(ctx, t.key, e, st); err == nil {
+			t.final = &st
+		}
+	default:
+		_, _, err = store.Append(ctx, t.key, e)
+	}
 	return err
+}
+
+// usageOf is the run usage the runtime reports for summed step usage.
+func usageOf(u llm.Usage) *backend.Usage {
+	out := &backend.Usage{PromptTokens: u.Input + u.CacheRead + u.CacheWrite, CompletionTokens: u.Output, TotalTokens: u.TotalTokens}
+	if out.TotalTokens == 0 {
+		out.TotalTokens = out.PromptTokens + out.CompletionTokens
+	}
+	return out
+}
+
+// runStats is what a run records on its session (Store.FinishRun, Store.AppendFinal).
+func runStats(u *backend.Usage, aborted, sync bool) sessions.RunStats {
+	st := sessions.RunStats{Aborted: aborted, Sync: sync}
+	if u != nil {
+		st.InputTokens, st.OutputTokens, st.TotalTokens = u.PromptTokens, u.CompletionTokens, u.TotalTokens
+	}
+	return st
 }
 
 // inFlight reports whether m is an intermediate step of a run: a tool result, or an
@@ -265,6 +299,8 @@ type loopResult struct {
 	usage     *backend.Usage
 	stop      string
 	attempts  []llm.Attempt
+	// final is the run stats already committed with the final reply (nil: none).
+	final *sessions.RunStats
 }
 
 // runLoop runs the turn through the engine: the transcript up to the run's prompt is
@@ -297,10 +333,11 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
 	var thinking int
+	var effort string // OpenAI-compatible reasoning models (thinking.go)
 	sessionModel := false
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
-		thinking = ThinkingBudget(ss.ThinkingLevel)
+		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
 		if ss.Model != "" {
 			sessionModel = true
 			if e.ModelFor == nil {
@@ -356,8 +393,9 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		}
 	}
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
+	tr := &transcript{rt: rt, key: r.laneKey, run: r.ID}
 	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(c.messages()), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
-		Transcript: &transcript{rt: rt, key: r.laneKey, run: r.ID}}
+		ReasoningEffort: effort, Transcript: tr}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}
 	out.add(rt, r, res)
@@ -379,6 +417,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 			out.add(rt, r, res)
 		}
 	}
+	out.final = tr.final
 	if err != nil {
 		var fe *llm.FallbackError
 		if errors.As(err, &fe) {

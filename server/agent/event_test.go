@@ -2,6 +2,7 @@ package agent
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -40,4 +41,32 @@ func TestAgentEventEncoding(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandEncodedEventData: the hand-written encoders of the chat message and the
+// lifecycle data decode to what encoding/json made of the maps they replace.
+func TestHandEncodedEventData(t *testing.T) {
+	same := func(t *testing.T, got json.RawMessage, want any) {
+		t.Helper()
+		w, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, x any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		_ = json.Unmarshal(w, &x)
+		if !reflect.DeepEqual(g, x) {
+			t.Fatalf("got %s\nwant %s", got, w)
+		}
+	}
+	for _, text := range []string{"", "ok done", "a \"quoted\" <b>&</b>\n\ttab \u2028 é 🙂", "bad \xff utf8", "\x00\x1f"} {
+		same(t, chatMessage(text, 1234), map[string]any{"role": "assistant", "content": []map[string]string{{"type": "text", "text": text}}, "timestamp": 1234})
+	}
+	same(t, lifecycleData("start", 5, 0, false, ""), map[string]any{"phase": "start", "startedAt": 5})
+	same(t, lifecycleData("end", 5, 9, false, ""), map[string]any{"phase": "end", "startedAt": 5, "endedAt": 9})
+	same(t, lifecycleData("end", 0, 9, true, ""), map[string]any{"phase": "end", "endedAt": 9, "aborted": true})
+	same(t, lifecycleData("end", 0, 0, false, ""), map[string]any{"phase": "end", "endedAt": 0})
+	same(t, lifecycleData("error", 5, 9, false, "boom \"x\" <y>"), map[string]any{"phase": "error", "startedAt": 5, "endedAt": 9, "error": "boom \"x\" <y>"})
 }

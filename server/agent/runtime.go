@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
+	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
 // Defaults and limits.
@@ -455,16 +457,6 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	if laneKey == "" {
 		laneKey = rt.MainSessionKey()
 	}
-	// A session patched to sendPolicy "deny" takes no runs (sessions.patch), as the
-	// original's agent and chat.send.
-	if req.SessionKey != "" {
-		if ss, err := rt.opts.Store.Get(ctx, req.SessionKey); err == nil && ss.SendPolicy == "deny" {
-			return nil, false, protocol.ErrorCodeInvalidRequest.Errorf("send blocked by session policy")
-		} else if err != nil && !errors.Is(err, sessions.ErrNotFound) {
-			return nil, false, err
-		}
-	}
-
 	rt.mu.Lock()
 	if r := rt.runs[req.RunID]; r != nil {
 		rt.mu.Unlock()
@@ -564,6 +556,12 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 	missing := errors.Is(err, sessions.ErrNotFound)
 	if err != nil && !missing {
 		return fmt.Errorf("agent: session: %w", err)
+	}
+	// A session patched to sendPolicy "deny" takes no runs (sessions.patch), as the
+	// original's agent and chat.send. Checked here, with the one read of the session a
+	// start needs, not in a read of its own.
+	if r.req.SessionKey != "" && ss.SendPolicy == "deny" {
+		return protocol.ErrorCodeInvalidRequest.Errorf("send blocked by session policy")
 	}
 	if missing {
 		defer func() {
@@ -710,7 +708,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	defer tcancel()
 
 	out := Outcome{StartedAt: rt.now()}
-	rt.event(r, protocol.AgentEventStreamLifecycle, map[string]any{"phase": "start", "startedAt": out.StartedAt})
+	rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("start", out.StartedAt, 0, false, ""))
 
 	if r.channel != "" {
 		if o, ok := rt.opts.Sender.(replyOpener); ok {
@@ -723,6 +721,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		res    backend.Result
 		err    error
 		stored bool // the reply is already in the transcript (the loop stores as it goes)
+		// statsDone is the run stats committed with the final reply (nil: none yet).
+		statsDone *sessions.RunStats
 	)
 	if mc.Engine != nil {
 		var lr loopResult
@@ -731,7 +731,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
 			rt.surface(r, formatReasoning(lr.reasoning))
 		}
-		out.Fallbacks, out.Usage, stored = lr.attempts, lr.usage, true
+		out.Fallbacks, out.Usage, stored, statsDone = lr.attempts, lr.usage, true, lr.final
 	} else {
 		var msgs []backend.Message
 		msgs, err = rt.messages(tctx, r, mc.SystemPrompt)
@@ -764,8 +764,11 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		// The reply is committed before anyone is told the run finished.
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if !stored && strings.TrimSpace(out.Text) != "" {
-			if _, _, err := rt.opts.Store.Append(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}); err != nil {
+			st := runStats(out.Usage, false, false)
+			if _, _, err := rt.opts.Store.AppendFinal(sctx, r.laneKey, sessions.Message{Role: "assistant", Text: rt.opts.Store.Truncate(out.Text), RunID: r.ID}, st); err != nil {
 				out.Status, out.Err = StatusError, fmt.Sprintf("transcript: %v", err)
+			} else {
+				statsDone = &st
 			}
 		}
 		scancel()
@@ -789,15 +792,16 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	}
 	// A run that ended without its final reply may have in-flight steps not yet synced
 	// to disk (Store.AppendStep): this commit syncs them before the end is announced.
-	st := sessions.RunStats{Aborted: out.Status == StatusAborted, Sync: out.Status != StatusOK}
-	if out.Usage != nil {
-		st.InputTokens, st.OutputTokens, st.TotalTokens = out.Usage.PromptTokens, out.Usage.CompletionTokens, out.Usage.TotalTokens
+	// A run whose final reply was committed with these very stats (Store.AppendFinal)
+	// needs no second commit.
+	st := runStats(out.Usage, out.Status == StatusAborted, out.Status != StatusOK)
+	if statsDone == nil || *statsDone != st {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := rt.opts.Store.FinishRun(sctx, r.laneKey, st); err != nil {
+			rt.log.Warn("agent: recording run stats", "run", r.ID, "err", err)
+		}
+		scancel()
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := rt.opts.Store.FinishRun(sctx, r.laneKey, st); err != nil {
-		rt.log.Warn("agent: recording run stats", "run", r.ID, "err", err)
-	}
-	scancel()
 	rt.emitEnd(r, out)
 	return out
 }
@@ -916,20 +920,9 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 	var seq int64
 	switch out.Status {
 	case StatusOK, StatusAborted:
-		d := map[string]any{"phase": "end", "endedAt": out.EndedAt}
-		if out.StartedAt > 0 {
-			d["startedAt"] = out.StartedAt
-		}
-		if out.Status == StatusAborted {
-			d["aborted"] = true
-		}
-		seq = rt.event(r, protocol.AgentEventStreamLifecycle, d)
+		seq = rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("end", out.StartedAt, out.EndedAt, out.Status == StatusAborted, ""))
 	default:
-		d := map[string]any{"phase": "error", "endedAt": out.EndedAt, "error": out.Err}
-		if out.StartedAt > 0 {
-			d["startedAt"] = out.StartedAt
-		}
-		seq = rt.event(r, protocol.AgentEventStreamLifecycle, d)
+		seq = rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("error", out.StartedAt, out.EndedAt, false, out.Err))
 	}
 	if r.SessionKey == "" {
 		return
@@ -1111,9 +1104,44 @@ func (rt *Runtime) Wait(ctx context.Context, runID string, timeout time.Duration
 	}
 }
 
+// chatMessage is a chat event's message, {"content":[{"text":…,"type":"text"}],
+// "role":"assistant","timestamp":…}, encoded by hand: it goes out with every chat
+// delta, and a map through encoding/json cost more than the rest of the event.
 func chatMessage(text string, ts int64) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"role": "assistant", "content": []map[string]string{{"type": "text", "text": text}}, "timestamp": ts})
-	return b
+	b := make([]byte, 0, len(text)+80)
+	b = append(b, `{"content":[{"text":`...)
+	b = wire.AppendString(b, text)
+	b = append(b, `,"type":"text"}],"role":"assistant","timestamp":`...)
+	b = strconv.AppendInt(b, ts, 10)
+	return append(b, '}')
+}
+
+// lifecycleData is a lifecycle event's data (keys in encoding/json's order):
+// phase start (startedAt only), end or error (endedAt always, startedAt when the run
+// started), aborted when set, and the error text for phase error.
+func lifecycleData(phase string, startedAt, endedAt int64, aborted bool, errText string) json.RawMessage {
+	b := make([]byte, 0, 96+len(errText))
+	b = append(b, '{')
+	if aborted {
+		b = append(b, `"aborted":true,`...)
+	}
+	if phase != "start" {
+		b = append(b, `"endedAt":`...)
+		b = strconv.AppendInt(b, endedAt, 10)
+		b = append(b, ',')
+	}
+	if phase == "error" {
+		b = append(b, `"error":`...)
+		b = wire.AppendString(b, errText)
+		b = append(b, ',')
+	}
+	b = append(b, `"phase":`...)
+	b = wire.AppendString(b, phase)
+	if startedAt > 0 {
+		b = append(b, `,"startedAt":`...)
+		b = strconv.AppendInt(b, startedAt, 10)
+	}
+	return append(b, '}')
 }
 
 // encodeData encodes an event's data object (keys sorted, as encoding/json does for

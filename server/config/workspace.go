@@ -29,9 +29,13 @@ func EnsureWorkspace(dir string) ([]string, error) {
 		return nil, fmt.Errorf("workspace %s: %w", dir, err)
 	}
 	brandNew := true
+	// Runs call this every time: files seen here are not opened again (an exclusive
+	// create would only fail on them), so a complete workspace costs one stat a file.
+	exists := make(map[string]bool, len(BootstrapFiles)+1)
 	for _, name := range append([]string{FirstRunFile}, BootstrapFiles...) {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			brandNew = false
+			exists[name] = true
 		}
 	}
 	names := BootstrapFiles
@@ -40,6 +44,9 @@ func EnsureWorkspace(dir string) ([]string, error) {
 	}
 	var wrote []string
 	for _, name := range names {
+		if exists[name] {
+			continue
+		}
 		body, err := templates.ReadFile("templates/" + name)
 		if err != nil {
 			return wrote, err

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -200,6 +202,17 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		execOpts.Nodes = nodeAPI
 	}
 	log := s.log
+	// The policy layers depend on this configuration, the run's agent and which tools
+	// exist; they are worked out once per agent and tool list (a reload builds a new
+	// engine, and with it a new cache) instead of on every run, and their warnings are
+	// logged once.
+	policy := &policyCache{compute: func(agentPolicy *tools.PolicyConfig, names []string) []*tools.Policy {
+		layers, warnings := tools.Layers(global, agentPolicy, primary.Provider, primary.Model, names)
+		for _, w := range warnings {
+			log.Warn("tools policy: " + w)
+		}
+		return layers
+	}}
 
 	home := s.home
 	if home == "" {
@@ -280,11 +293,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		layers, warnings := tools.Layers(global, agentPolicy, primary.Provider, primary.Model, set.Names())
-		for _, w := range warnings {
-			log.Warn("tools policy: " + w)
-		}
-		return set.Filter(layers...), cleanup, nil
+		return set.Filter(policy.layers(agentID, agentPolicy, set.Names())...), cleanup, nil
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	modelFor := func(ref string) (llm.Streamer, string, error) {
@@ -315,6 +324,41 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, AgentModel: agentModel}, nil
+}
+
+// policyCache keeps the tool policy layers per agent of the last tool list an engine
+// built for it. The list changes only with what is running (the message tool needs
+// providers, cron the scheduler), so one entry per agent is enough; the number of
+// agents is bounded by the config, and by maxPolicyCacheAgents in any case.
+type policyCache struct {
+	compute func(agentPolicy *tools.PolicyConfig, names []string) []*tools.Policy
+	mu      sync.Mutex
+	byAgent map[string]policyEntry
+}
+
+type policyEntry struct {
+	names  []string
+	layers []*tools.Policy
+}
+
+// maxPolicyCacheAgents bounds policyCache; past it the cache starts over.
+const maxPolicyCacheAgents = 256
+
+func (c *policyCache) layers(agentID string, agentPolicy *tools.PolicyConfig, names []string) []*tools.Policy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byAgent[agentID]; ok && slices.Equal(e.names, names) {
+		return e.layers
+	}
+	if c.byAgent == nil || len(c.byAgent) >= maxPolicyCacheAgents {
+		c.byAgent = map[string]policyEntry{}
+	}
+	l := c.compute(agentPolicy, names)
+	if l == nil {
+		l = []*tools.Policy{}
+	}
+	c.byAgent[agentID] = policyEntry{names: slices.Clone(names), layers: l}
+	return l
 }
 
 // compactionConfig is the context budget of the agent's models: each model's window

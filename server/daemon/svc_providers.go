@@ -292,7 +292,7 @@ func (c *providersComponent) buildWhatsApp(cfg *genconfig.ClawdbotConfig) (*prov
 		}
 		wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 			OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
-			MediaStore: c.media, Transcriber: c.transcribe}
+			MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(c.s.file, a.id)}
 		if sec.MediaMaxMb > 0 {
 			wc.MediaMaxMB = sec.MediaMaxMb
 		}
@@ -455,7 +455,7 @@ func (c *providersComponent) buildBot(a tgAccount, ac *access.Config) providers.
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
 		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
-		MediaStore: c.media, Transcriber: c.transcribe}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(&s.file.Config)}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses
 		// less than asked.

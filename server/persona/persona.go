@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -226,7 +227,13 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 	c := &f.Config
 	dir := agents.WorkspaceDir(c, sessionAgent(c, o.SessionKey), s.paths())
 	skip := c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.SkipBootstrap != nil && *c.Agents.Defaults.SkipBootstrap
-	if !skip {
+	ws := s.workspace(dir)
+	// The files are looked up once: a workspace that has them all needs no setup.
+	files, err := ws.Files(ctx, o.SessionKey)
+	if err != nil {
+		return "", err
+	}
+	if !skip && needsSetup(files, o.SessionKey) {
 		// As the original before every run: the workspace and its missing persona
 		// files are created; BOOTSTRAP.md (the first-run ritual) only in a brand-new
 		// workspace, so once the agent deletes it, it stays gone.
@@ -234,9 +241,11 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 			s.log.Warn("persona: preparing the workspace failed", "dir", dir, "err", err)
 		} else if len(wrote) > 0 {
 			s.log.Info("persona: workspace files created", "dir", dir, "files", wrote)
+			if files, err = ws.Files(ctx, o.SessionKey); err != nil {
+				return "", err
+			}
 		}
 	}
-	ws := s.workspace(dir)
 	listing := ""
 	if !bootstrap.IsSubagentSessionKey(o.SessionKey) {
 		list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
@@ -250,9 +259,24 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 	if c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.BootstrapMaxChars != nil {
 		maxChars = *c.Agents.Defaults.BootstrapMaxChars
 	}
-	return ws.SystemPrompt(ctx, bootstrap.Options{
+	return ws.PromptFrom(files, bootstrap.Options{
 		SessionKey: o.SessionKey, MaxChars: maxChars, MaxTotalChars: s.o.MaxTotalChars,
 		Skills: listing, Extra: o.Extra,
 		Warn: func(m string) { s.log.Warn("persona: "+m, "session", o.SessionKey) },
-	})
+	}), nil
+}
+
+// needsSetup reports whether EnsureWorkspace has work to do, judged from the files a
+// run just read: one of the persona files is missing (or the workspace is). A
+// sub-agent session reads only some of them, so it always checks.
+func needsSetup(files []bootstrap.File, sessionKey string) bool {
+	if bootstrap.IsSubagentSessionKey(sessionKey) {
+		return true
+	}
+	for _, f := range files {
+		if f.Missing && slices.Contains(config.BootstrapFiles, f.Name) {
+			return true
+		}
+	}
+	return false
 }

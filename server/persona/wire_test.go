@@ -401,3 +401,46 @@ func TestFirstRunRitual(t *testing.T) {
 		t.Fatal("skipBootstrap created the workspace")
 	}
 }
+
+// TestPromptCacheInvalidates: the run's prompt follows the workspace and the config —
+// an edited file, a deleted persona file (recreated from its template before the next
+// run), a config edit (bootstrapMaxChars) — even though unchanged prompts are reused.
+func TestPromptCacheInvalidates(t *testing.T) {
+	root := t.TempDir()
+	ws := filepath.Join(root, "ws")
+	cfgPath := filepath.Join(root, "clawdbot.json")
+	write(t, cfgPath, `{agents: {defaults: {workspace: "`+ws+`"}}}`)
+	svc := persona.New(persona.Options{ConfigPath: cfgPath, Env: config.MapEnv(nil), Home: root})
+	ctx := context.Background()
+	prompt := func() string {
+		t.Helper()
+		p, err := svc.Prompt(ctx, "agent:main:main", "Configured.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := prompt()
+	if again := prompt(); again != first {
+		t.Fatal("unchanged workspace: prompt differs")
+	}
+	write(t, filepath.Join(ws, "SOUL.md"), "A brand new soul, edited by hand.\n")
+	edited := prompt()
+	if edited == first || !strings.Contains(edited, "A brand new soul, edited by hand.") {
+		t.Fatalf("edited SOUL.md not in the prompt:\n%s", edited)
+	}
+	if err := os.Remove(filepath.Join(ws, "SOUL.md")); err != nil {
+		t.Fatal(err)
+	}
+	recreated := prompt()
+	if _, err := os.Stat(filepath.Join(ws, "SOUL.md")); err != nil {
+		t.Fatalf("deleted SOUL.md not recreated: %v", err)
+	}
+	if strings.Contains(recreated, "edited by hand") || strings.Contains(recreated, "[MISSING]") {
+		t.Fatalf("prompt after SOUL.md was deleted:\n%s", recreated)
+	}
+	write(t, cfgPath, `{agents: {defaults: {workspace: "`+ws+`", bootstrapMaxChars: 40}}}`)
+	if capped := prompt(); capped == recreated || len(capped) >= len(recreated) {
+		t.Fatalf("bootstrapMaxChars edit did not change the prompt (%d vs %d chars)", len(capped), len(recreated))
+	}
+}

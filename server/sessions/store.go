@@ -181,6 +181,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_transcript ON messages(transcript_id, seq);
 CREATE INDEX IF NOT EXISTS messages_run ON messages(run_id) WHERE run_id != '';
+CREATE INDEX IF NOT EXISTS messages_compaction ON messages(transcript_id, seq) WHERE role = 'compaction';
 `
 
 // Open opens (creating if needed) the store at opts.Path.
@@ -557,7 +558,14 @@ func (s *Store) Truncate(text string) string {
 // needed) and commits durably before returning; the transcript is trimmed to
 // MaxMessages.
 func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Session, error) {
-	return s.appendWith(ctx, key, m, s.write)
+	return s.appendWith(ctx, key, m, nil, s.write)
+}
+
+// AppendFinal is Append for a run's final reply together with the run's stats
+// (FinishRun): one durable transaction instead of two. The stats become as durable as
+// the reply, which is more than FinishRun alone promises.
+func (s *Store) AppendFinal(ctx context.Context, key string, m Message, st RunStats) (Message, Session, error) {
+	return s.appendWith(ctx, key, m, &st, s.write)
 }
 
 // AppendStep is Append for a run's in-flight steps (an assistant message asking for
@@ -567,10 +575,12 @@ func (s *Store) Append(ctx context.Context, key string, m Message) (Message, Ses
 // only the steps of a run that had not finished, which then resumes from its prompt
 // as after any interruption.
 func (s *Store) AppendStep(ctx context.Context, key string, m Message) (Message, Session, error) {
-	return s.appendWith(ctx, key, m, s.writeLazy)
+	return s.appendWith(ctx, key, m, nil, s.writeLazy)
 }
 
-func (s *Store) appendWith(ctx context.Context, key string, m Message, write func(context.Context, writeFunc) error) (Message, Session, error) {
+// appendWith appends m; with st it also records the run's stats on the session, in
+// the same statement that updates its message count.
+func (s *Store) appendWith(ctx context.Context, key string, m Message, st *RunStats, write func(context.Context, writeFunc) error) (Message, Session, error) {
 	if len(m.Text) > s.opts.MaxMessageBytes {
 		return Message{}, Session{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(m.Text), s.opts.MaxMessageBytes)
 	}
@@ -611,7 +621,13 @@ func (s *Store) appendWith(ctx context.Context, key string, m Message, write fun
 			ss.Messages = int64(s.opts.MaxMessages)
 		}
 		ss.UpdatedAt = now
-		_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ? WHERE key = ?`, ss.Messages, now, key)
+		if st != nil {
+			ss.InputTokens, ss.OutputTokens, ss.TotalTokens, ss.AbortedLastRun = st.InputTokens, st.OutputTokens, st.TotalTokens, st.Aborted
+			_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?, aborted_last_run = ? WHERE key = ?`,
+				ss.Messages, now, st.InputTokens, st.OutputTokens, st.TotalTokens, boolInt(st.Aborted), key)
+		} else {
+			_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ? WHERE key = ?`, ss.Messages, now, key)
+		}
 		if err != nil {
 			return fmt.Errorf("sessions: append: %w", err)
 		}
@@ -642,17 +658,20 @@ func (s *Store) FinishRun(ctx context.Context, key string, st RunStats) error {
 		write = s.write
 	}
 	return write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		ab := 0
-		if st.Aborted {
-			ab = 1
-		}
 		_, err := s.exec(ctx, tx, `UPDATE sessions SET input_tokens = ?, output_tokens = ?, total_tokens = ?, aborted_last_run = ?, updated_at = ? WHERE key = ?`,
-			st.InputTokens, st.OutputTokens, st.TotalTokens, ab, s.opts.Now().UnixMilli(), key)
+			st.InputTokens, st.OutputTokens, st.TotalTokens, boolInt(st.Aborted), s.opts.Now().UnixMilli(), key)
 		if err != nil {
 			return fmt.Errorf("sessions: finish run: %w", err)
 		}
 		return nil
 	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // History returns the last limit messages of the session's current transcript, oldest
@@ -970,10 +989,22 @@ func (s *Store) EachAssistant(ctx context.Context, since int64, f func(m Message
 
 // Latest returns the newest message with role in the session's current transcript
 // (the agent's latest compaction entry, which sits after the prompts it summarised).
+//
+// Every model run asks for the latest compaction entry: that query names the role in
+// its text, so SQLite uses the partial index messages_compaction (one lookup) instead
+// of walking the whole transcript backwards when it has none.
 func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, error) {
-	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if role == latestIndexedRole {
+		rows, err = s.query(ctx, latestCompactionQuery, key)
+	} else {
+		rows, err = s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
 		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?
 		ORDER BY seq DESC LIMIT 1`, key, role)
+	}
 	out, err := scanMessages(rows, err)
 	if err != nil {
 		return Message{}, false, fmt.Errorf("sessions: latest %s %s: %w", key, role, err)
@@ -983,6 +1014,13 @@ func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, er
 	}
 	return out[0], true, nil
 }
+
+// latestIndexedRole is the role with its own partial index (messages_compaction).
+const latestIndexedRole = "compaction"
+
+const latestCompactionQuery = `SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = 'compaction'
+		ORDER BY seq DESC LIMIT 1`
 
 // CountRole counts the messages with role in the session's current transcript.
 func (s *Store) CountRole(ctx context.Context, key, role string) (int64, error) {

@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -289,5 +290,107 @@ func TestLatestAndCountRole(t *testing.T) {
 	}
 	if _, ok, _ := st.Latest(ctx, key, "compaction"); ok {
 		t.Fatal("latest after reset found the old transcript's entry")
+	}
+}
+
+// TestAppendFinalRecordsStats: the final reply and the run's stats are one durable
+// commit, and both are there after a reopen.
+func TestAppendFinalRecordsStats(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path, Options{})
+	key := "agent:main:x"
+	if _, _, err := s.Append(ctx, key, Message{Role: "user", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	before := s.WriterStats()
+	m, ss, err := s.AppendFinal(ctx, key, Message{Role: "assistant", Text: "hello"}, RunStats{InputTokens: 3, OutputTokens: 4, TotalTokens: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := s.WriterStats()
+	if after.Commits-before.Commits != 1 || after.Syncs-before.Syncs != 1 {
+		t.Fatalf("AppendFinal: %d commits, %d syncs; want 1 and 1", after.Commits-before.Commits, after.Syncs-before.Syncs)
+	}
+	if m.Seq == 0 || ss.Messages != 2 || ss.TotalTokens != 7 {
+		t.Fatalf("returned %+v / %+v", m, ss)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path, Options{})
+	got, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.InputTokens != 3 || got.OutputTokens != 4 || got.TotalTokens != 7 || got.AbortedLastRun || got.Messages != 2 {
+		t.Fatalf("after reopen: %+v", got)
+	}
+	if h, err := s.History(ctx, key, 10, 0); err != nil || len(h) != 2 || h[1].Text != "hello" {
+		t.Fatalf("history after reopen: %+v, %v", h, err)
+	}
+}
+
+// TestLatestCompactionUsesIndex: the latest-compaction lookup every run makes is one
+// index lookup (messages_compaction), not a walk over the transcript, and finds the
+// newest entry of the current transcript.
+func TestLatestCompactionUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{})
+	var plan strings.Builder
+	rows, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+latestCompactionQuery, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	rows.Close()
+	if !strings.Contains(plan.String(), "messages_compaction") {
+		t.Fatalf("plan does not use messages_compaction:\n%s", plan.String())
+	}
+	key := "agent:main:c"
+	for i, role := range []string{"user", "compaction", "assistant", "compaction", "user"} {
+		if _, _, err := s.Append(ctx, key, Message{Role: role, Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, ok, err := s.Latest(ctx, key, "compaction")
+	if err != nil || !ok || m.Text != "3" {
+		t.Fatalf("Latest = %+v %v %v", m, ok, err)
+	}
+	if _, err := s.Reset(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Latest(ctx, key, "compaction"); err != nil || ok {
+		t.Fatalf("after reset: %v %v", ok, err)
+	}
+}
+
+// BenchmarkLatestCompaction: the lookup on a transcript of DefaultMaxMessages
+// messages with no compaction entry (the common case, and the worst for a scan).
+func BenchmarkLatestCompaction(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(b.TempDir(), "s.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	key := "agent:main:long"
+	for i := 0; i < DefaultMaxMessages; i++ {
+		if _, _, err := s.AppendStep(ctx, key, Message{Role: "user", Text: "message text"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok, err := s.Latest(ctx, key, "compaction"); err != nil || ok {
+			b.Fatal(ok, err)
+		}
 	}
 }

@@ -36,6 +36,9 @@ type ClawdbotConfig struct {
 	// Logging corresponds to the JSON schema field "logging".
 	Logging *ConfigLogging `json:"logging,omitempty,omitzero"`
 
+	// Messages corresponds to the JSON schema field "messages".
+	Messages *ConfigMessages `json:"messages,omitempty,omitzero"`
+
 	// Meta corresponds to the JSON schema field "meta".
 	Meta *ConfigMeta `json:"meta,omitempty,omitzero"`
 
@@ -508,6 +511,9 @@ type ConfigChannelsWhatsapp struct {
 	// Accounts corresponds to the JSON schema field "accounts".
 	Accounts ConfigChannelsWhatsappAccounts `json:"accounts,omitempty,omitzero"`
 
+	// AckReaction corresponds to the JSON schema field "ackReaction".
+	AckReaction *ConfigChannelsWhatsappAckReaction `json:"ackReaction,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
@@ -529,11 +535,17 @@ type ConfigChannelsWhatsapp struct {
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
 
+	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
+	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
+
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappAccounts map[string]struct {
+	// AckReaction corresponds to the JSON schema field "ackReaction".
+	AckReaction *ConfigChannelsWhatsappAccountsValueAckReaction `json:"ackReaction,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
@@ -564,9 +576,29 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 
+	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
+	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
+
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappAccountsValueAckReaction struct {
+	// Direct corresponds to the JSON schema field "direct".
+	Direct bool `json:"direct,omitempty,omitzero"`
+
+	// Emoji corresponds to the JSON schema field "emoji".
+	Emoji *string `json:"emoji,omitempty,omitzero"`
+
+	// Group corresponds to the JSON schema field "group".
+	Group ConfigChannelsWhatsappAccountsValueAckReactionGroup `json:"group,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueAckReactionGroup string
+
+const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWhatsappAccountsValueAckReactionGroup = "always"
+const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
+const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
 
 type ConfigChannelsWhatsappAccountsValueDmPolicy string
 
@@ -585,6 +617,23 @@ type ConfigChannelsWhatsappAccountsValueGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappAckReaction struct {
+	// Direct corresponds to the JSON schema field "direct".
+	Direct bool `json:"direct,omitempty,omitzero"`
+
+	// Emoji corresponds to the JSON schema field "emoji".
+	Emoji *string `json:"emoji,omitempty,omitzero"`
+
+	// Group corresponds to the JSON schema field "group".
+	Group ConfigChannelsWhatsappAckReactionGroup `json:"group,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAckReactionGroup string
+
+const ConfigChannelsWhatsappAckReactionGroupAlways ConfigChannelsWhatsappAckReactionGroup = "always"
+const ConfigChannelsWhatsappAckReactionGroupMentions ConfigChannelsWhatsappAckReactionGroup = "mentions"
+const ConfigChannelsWhatsappAckReactionGroupNever ConfigChannelsWhatsappAckReactionGroup = "never"
 
 type ConfigChannelsWhatsappDmPolicy string
 
@@ -875,6 +924,24 @@ const ConfigLoggingLevelInfo ConfigLoggingLevel = "info"
 const ConfigLoggingLevelSilent ConfigLoggingLevel = "silent"
 const ConfigLoggingLevelTrace ConfigLoggingLevel = "trace"
 const ConfigLoggingLevelWarn ConfigLoggingLevel = "warn"
+
+type ConfigMessages struct {
+	// AckReaction corresponds to the JSON schema field "ackReaction".
+	AckReaction *string `json:"ackReaction,omitempty,omitzero"`
+
+	// AckReactionScope corresponds to the JSON schema field "ackReactionScope".
+	AckReactionScope *ConfigMessagesAckReactionScope `json:"ackReactionScope,omitempty,omitzero"`
+
+	// RemoveAckAfterReply corresponds to the JSON schema field "removeAckAfterReply".
+	RemoveAckAfterReply *bool `json:"removeAckAfterReply,omitempty,omitzero"`
+}
+
+type ConfigMessagesAckReactionScope string
+
+const ConfigMessagesAckReactionScopeAll ConfigMessagesAckReactionScope = "all"
+const ConfigMessagesAckReactionScopeDirect ConfigMessagesAckReactionScope = "direct"
+const ConfigMessagesAckReactionScopeGroupAll ConfigMessagesAckReactionScope = "group-all"
+const ConfigMessagesAckReactionScopeGroupMentions ConfigMessagesAckReactionScope = "group-mentions"
 
 type ConfigMeta struct {
 	// LastTouchedAt corresponds to the JSON schema field "lastTouchedAt".

@@ -90,6 +90,8 @@ type Workspace struct {
 	mu    sync.Mutex
 	cache map[string]cached
 	reads int // files actually read (tests check the cache)
+	// memo holds the last prompt built: [0] for sessions, [1] for sub-agent sessions.
+	memo [2]*promptMemo
 }
 
 // New returns the workspace at dir (absolute, ~ already expanded); fsys nil = the OS.

@@ -274,3 +274,72 @@ func TestWorkspaceIdentity(t *testing.T) {
 		t.Fatalf("identity %+v", id)
 	}
 }
+
+// TestSystemPromptMemoInvalidates: the built prompt is reused while nothing it depends
+// on changed, and rebuilt when a workspace file is edited, removed or created, or when
+// an option (extra instructions, skills, caps) differs; sub-agent and other sessions
+// keep separate prompts.
+func TestSystemPromptMemoInvalidates(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, AgentsFile, "agents v1\n")
+	write(t, dir, SoulFile, "soul v1\n")
+	w := New(dir, nil)
+	ctx := context.Background()
+	get := func(o Options) string {
+		t.Helper()
+		p, err := w.SystemPrompt(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p1 := get(Options{Extra: "x"})
+	if p2 := get(Options{Extra: "x"}); p2 != p1 || w.memo[0] == nil {
+		t.Fatalf("unchanged inputs: prompt differs or was not kept")
+	}
+	m := w.memo[0]
+	if get(Options{Extra: "x"}); w.memo[0] != m {
+		t.Fatal("unchanged inputs: the prompt was built again")
+	}
+	// An edit (new size) shows in the next prompt.
+	write(t, dir, SoulFile, "soul v2, longer\n")
+	if p := get(Options{Extra: "x"}); !strings.Contains(p, "soul v2, longer") || strings.Contains(p, "soul v1") {
+		t.Fatalf("edited file not in the prompt:\n%s", p)
+	}
+	// Same size, later mtime.
+	write(t, dir, AgentsFile, "agents v2\n")
+	later := time.Now().Add(2 * time.Second)
+	if err := os.Chtimes(filepath.Join(dir, AgentsFile), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if p := get(Options{Extra: "x"}); !strings.Contains(p, "agents v2") {
+		t.Fatalf("same-size edit not in the prompt:\n%s", p)
+	}
+	// A new file, a removed file.
+	write(t, dir, UserFile, "user notes\n")
+	if p := get(Options{Extra: "x"}); !strings.Contains(p, "user notes") {
+		t.Fatalf("created file not in the prompt:\n%s", p)
+	}
+	if err := os.Remove(filepath.Join(dir, UserFile)); err != nil {
+		t.Fatal(err)
+	}
+	if p := get(Options{Extra: "x"}); strings.Contains(p, "user notes") {
+		t.Fatalf("removed file still in the prompt:\n%s", p)
+	}
+	// Options are part of the key.
+	for _, o := range []Options{{Extra: "y"}, {Extra: "x", Skills: "<available_skills/>"}, {Extra: "x", MaxChars: 5}, {Extra: "x", MaxTotalChars: 7}} {
+		base := get(Options{Extra: "x"})
+		if p := get(o); p == base {
+			t.Errorf("options %+v: same prompt as without them", o)
+		}
+	}
+	// Sub-agent sessions do not share the other sessions' prompt.
+	main := get(Options{Extra: "x"})
+	sub := get(Options{Extra: "x", SessionKey: "agent:main:subagent:1"})
+	if sub == main || strings.Contains(sub, "soul v2") {
+		t.Fatalf("sub-agent prompt shares the main one:\n%s", sub)
+	}
+	if again := get(Options{Extra: "x"}); again != main {
+		t.Fatal("main prompt changed after a sub-agent prompt")
+	}
+}

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,11 +34,55 @@ const Intro = "You are a personal assistant running inside Clawdbot."
 // Extra section, then the workspace files under "# Project Context" in order
 // (AGENTS.md, SOUL.md, TOOLS.md, IDENTITY.md, USER.md, HEARTBEAT.md, BOOTSTRAP.md),
 // each under "## <name>". Files are re-read only when they changed.
+//
+// The last prompt built (one for sub-agent sessions, one for the others) is kept with
+// the files and options it was built from: while no file changed (size, mtime,
+// presence) and the options are the same, it is returned without building it again.
+// Cut files are reported to Warn when the prompt is built, not on every run.
 func (w *Workspace) SystemPrompt(ctx context.Context, o Options) (string, error) {
 	files, err := w.Files(ctx, o.SessionKey)
 	if err != nil {
 		return "", err
 	}
+	return w.PromptFrom(files, o), nil
+}
+
+// PromptFrom is SystemPrompt over files a caller has just read with Files (to look at
+// them first: which are missing), so they are not looked up twice.
+func (w *Workspace) PromptFrom(files []File, o Options) string {
+	sub := IsSubagentSessionKey(o.SessionKey)
+	key := promptKey{maxChars: o.MaxChars, maxTotal: o.MaxTotalChars, skills: o.Skills, extra: o.Extra}
+	slot := 0
+	if sub {
+		slot = 1
+	}
+	w.mu.Lock()
+	m := w.memo[slot]
+	w.mu.Unlock()
+	if m != nil && m.key == key && slices.Equal(m.files, files) {
+		return m.out
+	}
+	out := w.buildPrompt(files, sub, o)
+	w.mu.Lock()
+	w.memo[slot] = &promptMemo{key: key, files: files, out: out}
+	w.mu.Unlock()
+	return out
+}
+
+// promptKey is what a prompt depends on besides the workspace files.
+type promptKey struct {
+	maxChars, maxTotal int
+	skills, extra      string
+}
+
+// promptMemo is a built prompt with what it was built from.
+type promptMemo struct {
+	key   promptKey
+	files []File // compared by value: cached file contents are the same strings
+	out   string
+}
+
+func (w *Workspace) buildPrompt(files []File, sub bool, o Options) string {
 	cfs := Context(files, o.MaxChars, o.MaxTotalChars)
 	if o.Warn != nil {
 		for _, cf := range cfs {
@@ -46,7 +91,6 @@ func (w *Workspace) SystemPrompt(ctx context.Context, o Options) (string, error)
 			}
 		}
 	}
-	sub := IsSubagentSessionKey(o.SessionKey)
 	var b strings.Builder
 	b.WriteString(Intro)
 	b.WriteString("\n")
@@ -77,7 +121,7 @@ func (w *Workspace) SystemPrompt(ctx context.Context, o Options) (string, error)
 			b.WriteString("\n")
 		}
 	}
-	return strings.TrimRight(b.String(), "\n"), nil
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // SkillsSection wraps an eligible-skills listing (the <available_skills> block of

@@ -59,6 +59,9 @@ type ModelSpec struct {
 	Images bool
 	// MaxTokens is the model's output limit (0 = unknown).
 	MaxTokens int
+	// Reasoning is models.providers.*.models[].reasoning: the model takes
+	// reasoning_effort (others would refuse or ignore it, so they never get it).
+	Reasoning bool
 }
 
 // OpenAI speaks OpenAI-compatible Chat Completions through the official SDK.
@@ -157,6 +160,9 @@ func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Res
 	}
 	if req.Temperature != nil {
 		params.Temperature = param.NewOpt(*req.Temperature)
+	}
+	if e := OpenAIReasoningEffort(req.ReasoningEffort); e != "" && o.spec.Reasoning {
+		params.ReasoningEffort = shared.ReasoningEffort(e)
 	}
 	for _, t := range req.Tools {
 		schema, err := o.schema(t)

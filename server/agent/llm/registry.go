@@ -260,6 +260,7 @@ func (r *Registry) Resolve(ref string) (*Model, error) {
 			m.conf = mc
 			m.spec.Images = slices.Contains(mc.Input, "image")
 			m.spec.MaxTokens = mc.MaxTokens
+			m.spec.Reasoning = mc.Reasoning
 			if mc.API != "" {
 				m.api = mc.API
 			}

@@ -34,6 +34,10 @@ type Request struct {
 	// ThinkingBudget enables extended thinking on Anthropic with this many tokens
 	// (0 = off). OpenAI-compatible servers stream reasoning unasked when they have it.
 	ThinkingBudget int
+	// ReasoningEffort is the session's thinking level for OpenAI-compatible reasoning
+	// models (minimal, low, medium, high, xhigh; "" = off): sent as reasoning_effort
+	// when the model is configured with reasoning: true (see OpenAI.Stream).
+	ReasoningEffort string
 }
 
 // EventKind is the kind of one streamed increment.

@@ -127,6 +127,9 @@ type Input struct {
 	MaxTokens      int
 	Temperature    *float64
 	ThinkingBudget int
+	// ReasoningEffort is the thinking level for OpenAI-compatible reasoning models
+	// (llm.Request.ReasoningEffort).
+	ReasoningEffort string
 }
 
 // Result is a run's outcome.
@@ -216,7 +219,7 @@ func (r *Runner) Run(ctx context.Context, in Input) (*Result, error) {
 // step runs one model step, streams its text, and stores the assistant message.
 func (x *run) step(ctx context.Context) (llm.Message, error) {
 	req := &llm.Request{System: x.in.System, Messages: x.convo, Tools: x.r.defs, MaxTokens: x.in.MaxTokens,
-		Temperature: x.in.Temperature, ThinkingBudget: x.in.ThinkingBudget}
+		Temperature: x.in.Temperature, ThinkingBudget: x.in.ThinkingBudget, ReasoningEffort: x.in.ReasoningEffort}
 	var text strings.Builder
 	resp, err := x.r.o.Model.Stream(ctx, req, func(e llm.Event) {
 		switch e.Kind {

@@ -98,6 +98,8 @@ type Config struct {
 	Transcriber *media.Transcriber
 	// MediaMaxMB is channels.telegram.mediaMaxMb (DefaultMediaMaxMB when 0).
 	MediaMaxMB int
+	// Ack is the ack reaction (messages.ackReaction*; see ack.go).
+	Ack AckConfig
 }
 
 // Provider is the Telegram bot. Create with New.
@@ -108,6 +110,7 @@ type Provider struct {
 	gate  *providers.Gate
 	guard *providers.Guard // set when Config.Access is
 	botID int64
+	acks  providers.AckTracker // acks to clear after the reply (ack.go)
 
 	mu       sync.Mutex
 	running  bool
@@ -146,7 +149,9 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}
-	// Admitted messages pass the media stage, which downloads what they carry.
+	// Admitted messages pass the media stage, which downloads what they carry, then the
+	// ack (ack.go: only messages that go on to the agent are acked).
+	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
 	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
 	p.cfg = cfg
@@ -492,6 +497,7 @@ func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.M
 		Mentioned: access.MentionedTelegram(tm, p.Username(), p.botID),
 		Command:   isCmd,
 	}
+	ctx = providers.WithAckFacts(ctx, providers.AckFacts{Group: msg.Group, Mentioned: am.Mentioned || am.Command})
 	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
 }
 
@@ -660,13 +666,13 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 	}
 	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
 	api := tgstream.Telego{Bot: p.bot}
-	return &replyStream{
+	return p.withAckRemoval(chat, &replyStream{
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
 			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), Logger: p.log}),
 		typing: tgstream.Typing(ctx, api, chat, tgstream.TypingOptions{Interval: p.cfg.TypingInterval, Logger: p.log}),
-	}
+	})
 }
 
 type replyStream struct {

@@ -58,6 +58,7 @@ type fakeClient struct {
 	// media answers Download by the message's direct path.
 	media     map[string][]byte
 	downloads int
+	reads     []string // MarkRead calls: "<chat> <sender> <id>" (ack_test.go)
 }
 
 func (c *fakeClient) Linked() bool { c.mu.Lock(); defer c.mu.Unlock(); return !c.own.IsEmpty() }

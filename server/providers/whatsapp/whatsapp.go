@@ -99,7 +99,9 @@ type Config struct {
 	ChunkLimit int
 	// TypingInterval re-sends "composing" during a run (DefaultTypingInterval when 0).
 	TypingInterval time.Duration
-	Logger         *slog.Logger
+	// Ack is ackReaction and sendReadReceipts (ack.go).
+	Ack    AckConfig
+	Logger *slog.Logger
 	// OnChange is called when link or connection state changes (health refresh).
 	OnChange func()
 	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
@@ -151,9 +153,12 @@ func New(cfg Config) *Provider {
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
-	// Admitted messages pass the media stage, which downloads what they carry.
+	// Admitted messages are marked read, pass the media stage, which downloads what they
+	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
+	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
 	cfg.Inbound = &providers.MediaStage{Channel: providers.WhatsApp, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
+	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound, receipts: true} // before the download (ack.go)
 	p.cfg = cfg
 	p.gate = &providers.Gate{Allow: allow, Next: cfg.Inbound, Log: log}
 	if cfg.Access != nil {
@@ -413,7 +418,9 @@ func (p *Provider) admit(e *events.Message, m providers.Message, own, sender typ
 		FromSelf:  !own.IsEmpty() && sender.User == own.User,
 		Mentioned: access.MentionedWhatsApp(self, ci.GetMentionedJID(), ci.GetParticipant()),
 	}
-	p.guard.Admit(context.Background(), m, am, "Your WhatsApp phone number: "+m.From)
+	ctx := withInbound(context.Background(), providers.AckFacts{Group: m.Group, Mentioned: am.Mentioned},
+		inboundRef{chat: e.Info.Chat, sender: e.Info.Sender, ts: e.Info.Timestamp, self: am.FromSelf})
+	p.guard.Admit(ctx, m, am, "Your WhatsApp phone number: "+m.From)
 }
 
 // contextInfo is the message's context (mentions, the quoted message), if any.

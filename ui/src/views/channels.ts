@@ -166,6 +166,9 @@ export class ChannelsView extends View {
     const tg = this.st?.telegram ?? this.st?.channels?.telegram;
     const row = (k: string, v: unknown, cls = "") => html`<dt>${k}</dt><dd class=${cls}>${v ?? "—"}</dd>`;
     const probe = tg?.probe;
+    // One bot (the default account) keeps the detailed view with its username; a table
+    // of rows is for several accounts.
+    const multi = hasAccounts(this.st, "telegram") && accountRows(this.st, "telegram").length > 1;
     return html`<div class="grid">
       <section id="wa-card" class="card" aria-labelledby="wa-title">
         <h2 id="wa-title">WhatsApp
@@ -199,8 +202,8 @@ export class ChannelsView extends View {
         <h2 id="tg-title">Telegram
           <span id="tg-badge" class="badge" data-ok=${String(!!tg?.running && !tg?.lastError)}>${!tg ? "" : !tg.configured ? "not configured" : tg.running ? "running" : "stopped"}</span>
           <span class="spacer"></span><button id="channels-probe" ?disabled=${this.probing} @click=${() => this.refresh(true)}>${this.probing ? "Probing…" : "Probe"}</button></h2>
-        ${hasAccounts(this.st, "telegram") ? this.accountsTable(accountRows(this.st, "telegram")) : nothing}
-        ${tg && !hasAccounts(this.st, "telegram")
+        ${multi ? this.accountsTable(accountRows(this.st, "telegram")) : nothing}
+        ${tg && !multi
           ? html`<dl id="tg-status" class="kv">
               ${row("Configured", tg.configured ? "yes" : "no")}
               ${row("Running", tg.running ? "yes" : "no", tg.running ? "good" : "muted")}

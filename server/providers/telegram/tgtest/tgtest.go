@@ -86,6 +86,7 @@ type Server struct {
 	sent     []Sent
 	edits    []Edit
 	actions  []Action
+	reacts   []Reaction
 	calls    map[string]int
 	files    map[string]*file // by file_id
 	nextFile int64
@@ -311,6 +312,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res, aerr = s.chatAction(params)
 	case "getFile":
 		res, aerr = s.getFile(params)
+	case "setMessageReaction":
+		res, aerr = s.react(params)
 	default:
 		aerr = &apiError{404, "Not Found: method not found"}
 	}
