@@ -270,10 +270,8 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// A job's newest run-log entries, oldest first.
     /// params CronRunsParams; result CronRunsResult; protocols 2, 3.
     case cronRuns = "cron.runs"
-    /// The most recent heartbeat event. Before the first heartbeat the original answers null; the generator
-    /// has no nullable root result yet, so this gateway answers UNAVAILABLE "no heartbeat yet" then
-    /// (docs/DIFFERENCES.md).
-    /// params LastHeartbeatParams; result LastHeartbeatResult; protocols 2, 3.
+    /// The most recent heartbeat event, or null before the first heartbeat (as the original).
+    /// params LastHeartbeatParams; result LastHeartbeatResult?; protocols 2, 3.
     case lastHeartbeat = "last-heartbeat"
     /// Turn all heartbeats on or off (until changed again or restart).
     /// params SetHeartbeatsParams; result SetHeartbeatsResult; protocols 2, 3.
@@ -4961,7 +4959,7 @@ public struct LastHeartbeatParams: Codable, Sendable {
     public init() {}
 }
 
-/// The last heartbeat event.
+/// The last heartbeat event; null before the first heartbeat.
 public typealias LastHeartbeatResult = HeartbeatEvent
 
 /// Where and how much to read.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -28,6 +29,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/heartbeat"
 	"github.com/clawgate/gateway/server/messaging"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
@@ -206,8 +208,15 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 	t.Cleanup(func() { _ = d.Close() })
 	h := messaging.New(messaging.Options{Registry: reg, Dedupe: d, WebLogin: wa})
 	wa.changed = h.Changed
+	// The heartbeat group with no heartbeat run yet: the overview's card loads
+	// last-heartbeat on connect and must get null (none yet), not an error.
+	hb, err := heartbeat.New(heartbeat.Options{Agent: idleAgent{}, Deliverer: idleAgent{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := gwConfig{stateDir: state, setup: func(s *gateway.Server) {
 		s.Mux().SetMessaging(h)
+		s.Mux().SetHeartbeat(heartbeat.NewHandlers[*gateway.Conn](hb))
 		if err := h.Attach(s); err != nil {
 			t.Fatal(err)
 		}
@@ -283,11 +292,25 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 		"chat.history": "this in-process gateway has no agent runtime (the chat view's background load)",
 		// The overview's cards and the pairing badge load on connect; this in-process
 		// gateway has no heartbeat, cron, config file or device store.
-		"last-heartbeat":   "not in this in-process gateway (overview heartbeat card)",
 		"cron.status":      "not in this in-process gateway (overview cron card)",
 		"config.get":       "this in-process gateway has no config file (overview models card)",
 		"device.pair.list": "this in-process gateway has no state dir for devices (pairing badge)",
 	})
+}
+
+// idleAgent is the heartbeat runner's agent and deliverer in a gateway that never
+// runs a heartbeat (the runner is not started): it is never asked for a turn.
+type idleAgent struct{}
+
+func (idleAgent) Busy(string) bool { return false }
+func (idleAgent) Turn(context.Context, string, string) (heartbeat.Reply, error) {
+	return heartbeat.Reply{}, errors.New("idleAgent: no turns in this test")
+}
+func (idleAgent) LastRoute(context.Context, string) (heartbeat.Route, bool) {
+	return heartbeat.Route{}, false
+}
+func (idleAgent) Send(context.Context, heartbeat.Route, string) error {
+	return errors.New("idleAgent: nothing to send in this test")
 }
 
 // toolModel is a scripted OpenAI-compatible model on 127.0.0.1: the first request of

@@ -17,12 +17,13 @@ func NewHandlers[C any](r *Runner) *Handlers[C] { return &Handlers[C]{r: r} }
 
 var _ protocol.HeartbeatHandler[struct{}] = (*Handlers[struct{}])(nil)
 
-// LastHeartbeat serves last-heartbeat. Before the first heartbeat it answers UNAVAILABLE
-// (the original answers null, which the generated result type cannot carry yet).
+// LastHeartbeat serves last-heartbeat. Before the first heartbeat it returns nil, which
+// the Mux answers as payload null (the result schema is nullable): clients read that as
+// "none yet", as with the original.
 func (h *Handlers[C]) LastHeartbeat(ctx context.Context, _ C, _ *protocol.LastHeartbeatParams) (*protocol.LastHeartbeatResult, error) {
 	e := h.r.Last()
 	if e == nil {
-		return nil, protocol.ErrorCodeUnavailable.Errorf("no heartbeat yet")
+		return nil, nil
 	}
 	return WireEvent(*e), nil
 }

@@ -2,7 +2,10 @@
 
 package protocol
 
-import "context"
+import (
+	"context"
+	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
+)
 
 // Caller sends one request and decodes its result; clients/go implements it.
 // For a protocol-2 connection it should encode params with AppendJSONV2 when they have it.
@@ -711,16 +714,16 @@ func (c Calls) CronRuns(ctx context.Context, p *CronRunsParams) (*CronRunsResult
 	return r, nil
 }
 
-// LastHeartbeat calls "last-heartbeat".
+// LastHeartbeat calls "last-heartbeat". Its result may be null: that is (nil, nil).
 func (c Calls) LastHeartbeat(ctx context.Context, p *LastHeartbeatParams) (*LastHeartbeatResult, error) {
 	if p == nil {
 		p = &LastHeartbeatParams{}
 	}
-	r := new(LastHeartbeatResult)
-	if err := c.Caller.Call(ctx, "last-heartbeat", p, r); err != nil {
+	var r rpc.Nullable[LastHeartbeatResult, *LastHeartbeatResult]
+	if err := c.Caller.Call(ctx, "last-heartbeat", p, &r); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return r.V, nil
 }
 
 // SetHeartbeats calls "set-heartbeats".

@@ -5,5 +5,5 @@ package protocol
 // LastHeartbeatParams: No parameters.
 type LastHeartbeatParams struct{}
 
-// LastHeartbeatResult: The last heartbeat event.
+// LastHeartbeatResult: The last heartbeat event; null before the first heartbeat.
 type LastHeartbeatResult = HeartbeatEvent

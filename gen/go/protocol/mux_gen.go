@@ -1757,7 +1757,7 @@ func (m *Mux[C]) dispatchLastHeartbeat(ctx context.Context, c C, d *wire.Decoder
 		return nil, err
 	}
 	if r == nil {
-		return nil, rpc.ErrNoResult
+		return rpc.Null, nil
 	}
 	return r, nil
 }

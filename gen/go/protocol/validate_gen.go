@@ -519,7 +519,7 @@ func Validate(ref string, data []byte) (error, bool) {
 		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/last-heartbeat.json#/$defs/result":
 		var v HeartbeatEvent
-		return rpc.DecodeAll(data, v.DecodeJSON), true
+		return rpc.DecodeAll(data, rpc.OrNull(v.DecodeJSON)), true
 	case "methods/logs.tail.json#/$defs/params":
 		var v LogsTailParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true

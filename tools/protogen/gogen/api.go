@@ -186,10 +186,20 @@ func genMux(m *model.Model, f *jen.File) {
 			jen.If(jen.Id("h").Op("==").Nil()).Block(jen.Id("h").Op("=").Id("Unimplemented"+g.iface()).Types(jen.Id("C")).Values()),
 			jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("h").Dot(me.GoName).Call(jen.Id("ctx"), jen.Id("c"), jen.Id("p")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-			jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(jen.Nil(), rpcQ("ErrNoResult"))),
+			jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(noResult(me))),
 			jen.Return(jen.Id("r"), jen.Nil()),
 		)
 	}
+}
+
+// noResult is what dispatch returns for a handler's nil result: payload null when the
+// method's result schema is nullable (the original's "none yet"), else ErrNoResult. The
+// nil pointer itself is never returned: as a Payload it would be a non-nil interface.
+func noResult(me *model.Method) (jen.Code, jen.Code) {
+	if me.NullableResult() {
+		return rpcQ("Null"), jen.Nil()
+	}
+	return jen.Nil(), rpcQ("ErrNoResult")
 }
 
 // genClient emits the typed client calls.
@@ -202,6 +212,17 @@ func genClient(m *model.Model, f *jen.File) {
 	f.Comment("Calls offers one typed method per wire method on top of a Caller.")
 	f.Type().Id("Calls").Struct(jen.Id("Caller").Id("Caller"))
 	for _, me := range dispatched(m) {
+		if me.NullableResult() {
+			f.Comment(fmt.Sprintf("%s calls %q. Its result may be null: that is (nil, nil).", me.GoName, me.Name))
+			f.Func().Params(jen.Id("c").Id("Calls")).Id(me.GoName).Params(ctxParam, jen.Id("p").Op("*").Id(me.Params.Name)).Params(resultType(me), jen.Error()).Block(
+				jen.If(jen.Id("p").Op("==").Nil()).Block(jen.Id("p").Op("=").Op("&").Id(me.Params.Name).Values()),
+				jen.Var().Id("r").Add(rpcQ("Nullable")).Types(jen.Id(me.Result.Name), resultType(me)),
+				jen.If(jen.Err().Op(":=").Id("c").Dot("Caller").Dot("Call").Call(jen.Id("ctx"), jen.Lit(me.Name), jen.Id("p"), jen.Op("&").Id("r")), jen.Err().Op("!=").Nil()).
+					Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Id("r").Dot("V"), jen.Nil()),
+			)
+			continue
+		}
 		f.Comment(fmt.Sprintf("%s calls %q.", me.GoName, me.Name))
 		f.Func().Params(jen.Id("c").Id("Calls")).Id(me.GoName).Params(ctxParam, jen.Id("p").Op("*").Id(me.Params.Name)).Params(resultType(me), jen.Error()).Block(
 			jen.If(jen.Id("p").Op("==").Nil()).Block(jen.Id("p").Op("=").Op("&").Id(me.Params.Name).Values()),
@@ -238,7 +259,11 @@ func genValidate(m *model.Model, f *jen.File) {
 							name = n.Name
 						}
 						g.Var().Id("v").Id(name)
-						g.Return(rpcQ("DecodeAll").Call(jen.Id("data"), jen.Id("v").Dot("DecodeJSON")), jen.True())
+						dec := jen.Id("v").Dot("DecodeJSON")
+						if n.Schema.Nullable { // a nullable root (a method's "none yet" result)
+							dec = rpcQ("OrNull").Call(dec)
+						}
+						g.Return(rpcQ("DecodeAll").Call(jen.Id("data"), dec), jen.True())
 					default:
 						e := &emitter{m: m, patterns: map[string]string{}}
 						g.Return(rpcQ("DecodeAll").Call(jen.Id("data"), jen.Func().Params(dpath...).Error().BlockFunc(func(g *jen.Group) {

@@ -28,6 +28,37 @@ func (nothing) Status(context.Context, string, *protocol.StatusParams) (*protoco
 	return nil, nil
 }
 
+// noBeat serves the heartbeat group before any heartbeat: last-heartbeat has no result.
+type noBeat struct {
+	protocol.UnimplementedHeartbeatHandler[string]
+}
+
+func (noBeat) LastHeartbeat(context.Context, string, *protocol.LastHeartbeatParams) (*protocol.LastHeartbeatResult, error) {
+	return nil, nil
+}
+
+// TestMuxNullableResult: a nil result of a method whose result schema is nullable is
+// answered as payload null (the original's "none yet"), which its schema accepts.
+func TestMuxNullableResult(t *testing.T) {
+	var m protocol.Mux[string]
+	m.SetHeartbeat(noBeat{})
+	r, err := m.Dispatch(context.Background(), "conn-1", nil, 3, "last-heartbeat", nil)
+	if err != nil || r == nil {
+		t.Fatalf("last-heartbeat: %v %v", r, err)
+	}
+	b := r.AppendJSON(nil)
+	if string(b) != "null" {
+		t.Fatalf("payload %s, want null", b)
+	}
+	if err, known := protocol.Validate("methods/last-heartbeat.json#/$defs/result", b); !known || err != nil {
+		t.Fatalf("null result breaks its schema: %v %v", known, err)
+	}
+	// Null is only for nullable results: status still refuses it.
+	if err, _ := protocol.Validate("methods/status.json#/$defs/result", b); err == nil {
+		t.Fatal("status result accepts null")
+	}
+}
+
 func rpcError(t *testing.T, err error) *rpc.Error {
 	t.Helper()
 	var re *rpc.Error

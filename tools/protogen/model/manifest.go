@@ -264,7 +264,7 @@ func (r *reader) manifest() {
 		method.Result = m.Defs[me.Schema+"#/$defs/result"]
 		if method.Params != nil {
 			title(me.Schema, "params", stem+"Params")
-			if ps := method.Params.Schema; ps != nil && ps.Broken == "" && ps.Kind != KindObject {
+			if ps := method.Params.Schema; ps != nil && ps.Broken == "" && (ps.Kind != KindObject || ps.Nullable) {
 				r.add(me.Schema, "/$defs/params", "method params must be an object with additionalProperties: false")
 			}
 		}
@@ -352,6 +352,10 @@ func (r *reader) manifest() {
 			continue
 		}
 		event.Payload = m.Defs[ev.Schema+"#/$defs/payload"]
+		if ps := event.Payload; ps != nil && ps.Schema != nil && ps.Schema.Nullable {
+			// Only a method result may be null (a "none yet" answer); an event always says something.
+			r.add(ev.Schema, "/$defs/payload", "an event payload cannot be nullable")
+		}
 		title(ev.Schema, "payload", GoMethodName(ev.Name)+"Event")
 		if d := event.Droppable; d.Property != "" || d.Values != nil {
 			r.droppable(ptr+"/droppable", ev.Schema, event.Payload, d)

@@ -54,6 +54,12 @@ func TestLoadRealSchema(t *testing.T) {
 	if send == nil || send.Into == nil || send.Into.Name != "SendParams" || send.Rename["provider"] != "channel" {
 		t.Fatalf("send v2 params should decode into SendParams with provider→channel: %+v", send)
 	}
+	for _, me := range m.Methods {
+		// last-heartbeat answers null before the first heartbeat; status never does.
+		if want := me.Name == "last-heartbeat"; (me.Name == "last-heartbeat" || me.Name == "status") && me.NullableResult() != want {
+			t.Errorf("%s NullableResult = %v, want %v", me.Name, me.NullableResult(), want)
+		}
+	}
 	if f := m.Lookup("Frame"); f == nil || f.Schema.Discriminator != "type" || len(f.Schema.Variants) != 3 {
 		t.Fatalf("Frame union not resolved: %+v", f)
 	}
@@ -113,5 +119,33 @@ func copyTree(t *testing.T, src, dst string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNullableOnlyResults: a nullable result is a method's "none yet"; params and event
+// payloads cannot be null.
+func TestNullableOnlyResults(t *testing.T) {
+	for _, tc := range []struct{ name, file, from, to, want string }{
+		{"event payload", "events/health.json", `"$ref": "../methods/health.json#/$defs/result",`, `"anyOf": [{"$ref": "../methods/health.json#/$defs/result"}, {"type": "null"}],`, "events/health.json: /$defs/payload: an event payload cannot be nullable"},
+		{"params", "methods/last-heartbeat.json", `"type": "object",`, `"anyOf": [{"type": "object", "additionalProperties": false, "properties": {}}, {"type": "null"}],`, "methods/last-heartbeat.json: /$defs/params: method params must be an object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyTree(t, "../../../schema", dir)
+			b, err := os.ReadFile(filepath.Join(dir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), tc.from) {
+				t.Fatalf("fixture text not found in %s: %s", tc.file, tc.from)
+			}
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(strings.Replace(string(b), tc.from, tc.to, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Load(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load error = %v, want it to mention %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -147,6 +147,13 @@ type Method struct {
 	ParamsV2       *Named // nil when protocol 2 shares Params
 }
 
+// NullableResult reports whether the result may be null (the result def is anyOf
+// [schema, {"type": "null"}]): a handler's nil result is then answered as payload null,
+// and the client call returns nil for it, as the original's "none yet" answers.
+func (me *Method) NullableResult() bool {
+	return me.Result != nil && me.Result.Schema != nil && me.Result.Schema.Nullable
+}
+
 // ParamsFor returns the params def protocol version p decodes.
 func (me *Method) ParamsFor(p int) *Named {
 	if p == 2 && me.ParamsV2 != nil {

@@ -498,7 +498,9 @@ func (g *gen) methodDoc(file string, protocols []int, in, out *model.Named) {
 	}
 	if out != nil {
 		if t, _, err := g.refType(out, 0); err == nil {
-			parts = append(parts, "result "+t)
+			// A nullable result (anyOf [T, null]) is decoded as T? by the caller: the
+			// alias stays T, as for every nullable use.
+			parts = append(parts, "result "+t+opt(out.Schema != nil && out.Schema.Nullable))
 		}
 	}
 	if len(protocols) > 0 {

@@ -151,7 +151,8 @@ export class OverviewView extends View {
       if (r && (!this.heartbeat || (r.ts ?? 0) >= (this.heartbeat.ts ?? 0))) this.heartbeat = r;
       this.setError("heartbeat", null);
     } catch (e) {
-      // Before the first heartbeat the gateway answers UNAVAILABLE: none yet, not a fault.
+      // Before the first heartbeat the answer is null (above: none yet). UNAVAILABLE is a
+      // gateway that runs no heartbeats (or an older one that answered "none yet" so).
       this.setError("heartbeat", (e as GatewayError).code === ErrorCode.UNAVAILABLE ? null : e);
     }
     this.heartbeatLoaded = true;

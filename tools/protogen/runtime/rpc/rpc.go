@@ -121,3 +121,46 @@ func ParamsPath(err error) (string, bool) {
 	}
 	return "", false
 }
+
+// Null is the payload of a method whose result schema is nullable (anyOf [result,
+// {"type": "null"}]) when its handler returned a nil result: the answer is ok:true with
+// payload null, as the original answers "none yet" (last-heartbeat before the first
+// heartbeat). For other methods a nil result stays ErrNoResult.
+var Null Payload = nullPayload{}
+
+type nullPayload struct{}
+
+func (nullPayload) AppendJSON(b []byte) []byte { return append(b, "null"...) }
+
+// OrNull wraps a decoder of a nullable root value: a JSON null is consumed and
+// accepted, anything else goes to fn.
+func OrNull(fn func(*wire.Decoder, *wire.Path) error) func(*wire.Decoder, *wire.Path) error {
+	return func(d *wire.Decoder, p *wire.Path) error {
+		if d.Peek() == wire.KindNull {
+			return d.Null()
+		}
+		return fn(d, p)
+	}
+}
+
+// Nullable is the result target of a client call whose result schema is nullable: V
+// stays nil for a null payload and holds the decoded result otherwise. T is the
+// generated result type, P its pointer (which decodes itself).
+type Nullable[T any, P interface {
+	*T
+	Decodable
+}] struct{ V P }
+
+// DecodeJSON decodes null (V nil) or one T into a fresh V.
+func (n *Nullable[T, P]) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	n.V = nil
+	if d.Peek() == wire.KindNull {
+		return d.Null()
+	}
+	v := P(new(T))
+	if err := v.DecodeJSON(d, p); err != nil {
+		return err
+	}
+	n.V = v
+	return nil
+}

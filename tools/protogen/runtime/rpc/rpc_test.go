@@ -84,3 +84,47 @@ func TestSniffString(t *testing.T) {
 		}
 	}
 }
+
+// strVal is a tiny Decodable for the Nullable tests.
+type strVal struct{ s string }
+
+func (v *strVal) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	s, err := d.String()
+	v.s = s
+	return wire.At(p, err)
+}
+
+func TestNullable(t *testing.T) {
+	if got := string(Null.AppendJSON([]byte("x:"))); got != "x:null" {
+		t.Fatalf("Null.AppendJSON = %q", got)
+	}
+	str := func(d *wire.Decoder, p *wire.Path) error { _, err := d.String(); return wire.At(p, err) }
+	for _, tc := range []struct {
+		in     string
+		ok     bool
+		isNull bool
+		want   string
+	}{
+		{`null`, true, true, ""},
+		{` null `, true, true, ""},
+		{`"hb"`, true, false, "hb"},
+		{`1`, false, false, ""},
+		{`nul`, false, false, ""},
+	} {
+		if err := DecodeAll([]byte(tc.in), OrNull(str)); (err == nil) != tc.ok {
+			t.Errorf("OrNull(%s): err %v, want ok %v", tc.in, err, tc.ok)
+		}
+		n := Nullable[strVal, *strVal]{V: &strVal{s: "stale"}}
+		err := DecodeAll([]byte(tc.in), n.DecodeJSON)
+		if (err == nil) != tc.ok {
+			t.Errorf("Nullable(%s): err %v, want ok %v", tc.in, err, tc.ok)
+			continue
+		}
+		if !tc.ok {
+			continue
+		}
+		if (n.V == nil) != tc.isNull || (n.V != nil && n.V.s != tc.want) {
+			t.Errorf("Nullable(%s) = %+v, want null %v %q", tc.in, n.V, tc.isNull, tc.want)
+		}
+	}
+}
