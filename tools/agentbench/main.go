@@ -44,6 +44,7 @@ func main() {
 	tpTurns := flag.Int("turns", 2000, "turns per throughput phase")
 	sessions := flag.Int("sessions", 16, "turns in flight in the throughput phases")
 	timeout := flag.Duration("timeout", 150*time.Second, "hard stop")
+	profile := flag.String("profile", "", "write a CPU profile of the gateway during the text throughput phase here (needs a gateway built with -tags benchprof)")
 	flag.Parse()
 	if *gwBin == "" {
 		fmt.Fprintln(os.Stderr, "agentbench: -gateway is required")
@@ -51,7 +52,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, *gwBin, *gwCPU, *latTurns, *tpTurns, *sessions); err != nil {
+	if err := run(ctx, *gwBin, *gwCPU, *profile, *latTurns, *tpTurns, *sessions); err != nil {
 		fmt.Fprintln(os.Stderr, "agentbench:", err)
 		os.Exit(1)
 	}
@@ -99,7 +100,7 @@ func (m *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 }
 
-func run(ctx context.Context, gwBin, gwCPU string, latTurns, tpTurns, sessions int) error {
+func run(ctx context.Context, gwBin, gwCPU, profile string, latTurns, tpTurns, sessions int) error {
 	model := &fakeModel{reqs: map[string][]modelReq{}}
 	ml, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -134,6 +135,15 @@ func run(ctx context.Context, gwBin, gwCPU string, latTurns, tpTurns, sessions i
 	}
 	port := pl.Addr().(*net.TCPAddr).Port
 	pl.Close()
+	pprofAddr := ""
+	if profile != "" {
+		ql, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		pprofAddr = ql.Addr().String()
+		ql.Close()
+	}
 	args := []string{gwBin, "gateway", "--allow-unconfigured", "--port", strconv.Itoa(port)}
 	if gwCPU != "" {
 		args = append([]string{"taskset", "-c", gwCPU}, args...)
@@ -141,6 +151,9 @@ func run(ctx context.Context, gwBin, gwCPU string, latTurns, tpTurns, sessions i
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "HOME="+filepath.Join(dir, "home"),
 		"CLAWDBOT_STATE_DIR="+filepath.Join(dir, "state"), "CLAWDBOT_CONFIG_PATH="+cfgPath)
+	if pprofAddr != "" {
+		cmd.Env = append(cmd.Env, "CLAWDBOT_BENCH_PPROF="+pprofAddr)
+	}
 	logf, _ := os.Create(filepath.Join(dir, "gateway.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -186,7 +199,18 @@ func run(ctx context.Context, gwBin, gwCPU string, latTurns, tpTurns, sessions i
 			return err
 		}
 		emit(kind+"_latency", res, model, latTurns, 1)
+		var profDone chan error
+		if profile != "" && !tool {
+			profDone = make(chan error, 1)
+			go func() { profDone <- fetchProfile(pprofAddr, profile) }()
+			time.Sleep(100 * time.Millisecond)
+		}
 		res, err = c.phase(ctx, kind+"-tp", tpTurns, sessions)
+		if profDone != nil {
+			if perr := <-profDone; perr != nil {
+				fmt.Fprintln(os.Stderr, "agentbench: profile:", perr)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -405,4 +429,22 @@ func (c *client) phase(ctx context.Context, name string, n, inflight int) (phase
 		return phaseResult{}, ctx.Err()
 	}
 	return phaseResult{turns: results, elapsed: el}, nil
+}
+
+// fetchProfile takes a 3 s CPU profile of the gateway (the text throughput phase lasts
+// longer than that at any rate seen so far).
+func fetchProfile(addr, path string) error {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=3")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	return os.WriteFile(path, b, 0o600)
 }
