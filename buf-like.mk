@@ -58,11 +58,12 @@ bench-e2e:
 # Agent turns out of process (issue 18 item 5): the real gateway pinned to CPU 0 with
 # GOMAXPROCS=1, the fake zero-latency model and the load generator pinned to CPU 1;
 # bounded (< 3 min). Not part of CI. See docs/PERFORMANCE.md and tools/agentbench.
-AGENTBENCH_DIR ?= $(shell mktemp -d /tmp/agentbench.XXXXXX)
 bench-agent:
-	$(GO) build -o $(AGENTBENCH_DIR)/clawdbot ./cmd/clawdbot
-	$(GO) build -o $(AGENTBENCH_DIR)/agentbench ./tools/agentbench
-	taskset -c 1 $(AGENTBENCH_DIR)/agentbench -gateway $(AGENTBENCH_DIR)/clawdbot -gw-cpu 0 -timeout 150s
+	d=$$(mktemp -d /tmp/agentbench.XXXXXX) && \
+	$(GO) build -o $$d/clawdbot ./cmd/clawdbot && \
+	$(GO) build -o $$d/agentbench ./tools/agentbench && \
+	taskset -c 1 $$d/agentbench -gateway $$d/clawdbot -gw-cpu 0 -timeout 150s; \
+	rc=$$?; rm -rf $$d; exit $$rc
 
 # Each fuzz target briefly (FUZZTIME per target); FUZZTIME=5m for a long local run.
 fuzz:
