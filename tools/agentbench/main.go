@@ -30,8 +30,10 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -205,7 +207,9 @@ func run(ctx context.Context, gwBin, gwCPU, profile string, latTurns, tpTurns, s
 			go func() { profDone <- fetchProfile(pprofAddr, profile) }()
 			time.Sleep(100 * time.Millisecond)
 		}
+		gw0, self0 := procCPU(cmd.Process.Pid), selfCPU()
 		res, err = c.phase(ctx, kind+"-tp", tpTurns, sessions)
+		gwCPU, selfCPUd := procCPU(cmd.Process.Pid)-gw0, selfCPU()-self0
 		if profDone != nil {
 			if perr := <-profDone; perr != nil {
 				fmt.Fprintln(os.Stderr, "agentbench: profile:", perr)
@@ -214,7 +218,8 @@ func run(ctx context.Context, gwBin, gwCPU, profile string, latTurns, tpTurns, s
 		if err != nil {
 			return err
 		}
-		emit(kind+"_throughput", res, model, tpTurns, sessions)
+		emit(kind+"_throughput", res, model, tpTurns, sessions,
+			"gateway_cpu_util", gwCPU.Seconds()/res.elapsed.Seconds(), "client_cpu_util", selfCPUd.Seconds()/res.elapsed.Seconds())
 	}
 	return nil
 }
@@ -230,7 +235,7 @@ type phaseResult struct {
 	elapsed time.Duration
 }
 
-func emit(label string, pr phaseResult, m *fakeModel, n, inflight int) {
+func emit(label string, pr phaseResult, m *fakeModel, n, inflight int, extra ...any) {
 	var first, tool, turn, modelFirst []float64
 	m.mu.Lock()
 	for _, t := range pr.turns {
@@ -261,6 +266,9 @@ func emit(label string, pr phaseResult, m *fakeModel, n, inflight int) {
 		"turn_us": pcts(turn)}
 	if len(tool) > 0 {
 		out["tool_round_trip_overhead_us"] = pcts(tool)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		out[extra[i].(string)] = extra[i+1]
 	}
 	b, _ := json.Marshal(out)
 	fmt.Println(string(b))
@@ -447,4 +455,33 @@ func fetchProfile(addr, path string) error {
 		return fmt.Errorf("status %d: %s", resp.StatusCode, b)
 	}
 	return os.WriteFile(path, b, 0o600)
+}
+
+// procCPU is a process's user+system CPU time from /proc (0 when unreadable); the
+// gateway's share of its core during a phase tells whether it was the bottleneck.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond // USER_HZ = 100 on Linux
+}
+
+// selfCPU is this process's CPU time (load generator + fake model).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
