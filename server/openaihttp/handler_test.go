@@ -122,7 +122,7 @@ func TestAgentAndSessionKey(t *testing.T) {
 
 func TestBearerToken(t *testing.T) {
 	for in, want := range map[string]string{"Bearer abc": "abc", "bearer  abc ": "abc", "Basic abc": "", "Bearer": "", "": "", "BEARER x y": "x y"} {
-		if got := bearerToken(in); got != want {
+		if got := auth.BearerToken(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}

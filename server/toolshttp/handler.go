@@ -235,32 +235,9 @@ func partsText(ps []llm.Part) string {
 	return sb.String()
 }
 
-// authorized checks the bearer token against the gateway's secret (token or password),
-// through the shared guessing brake when a secret is configured.
+// authorized checks the bearer token against the gateway's secret (auth.CheckBearer).
 func (h *Handler) authorized(r *http.Request) bool {
-	tok := bearerToken(r.Header.Get("Authorization"))
-	var tp *string
-	if tok != "" {
-		tp = &tok
-	}
-	throttled := h.o.Secrets.HasSecret()
-	var att auth.Attempt
-	if throttled {
-		att = h.o.Throttle.Begin()
-	}
-	res := h.o.Secrets.CheckConnect(r.RemoteAddr, r.Host, r.Header, tp, tp)
-	if throttled {
-		auth.Wait(r.Context(), att.Done(res.OK))
-	}
-	return res.OK
-}
-
-func bearerToken(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) < 7 || !strings.EqualFold(v[:7], "bearer ") {
-		return ""
-	}
-	return strings.TrimSpace(v[7:])
+	return auth.CheckBearer(r, h.o.Secrets, h.o.Throttle)
 }
 
 func invalid(w http.ResponseWriter, status int, msg string) {
