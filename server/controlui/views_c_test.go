@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -316,32 +314,6 @@ func TestConfigFormMapsAndLists(t *testing.T) {
 	checkClean(t, ctx, "config-maps", nil)
 }
 
-// telegramFront serves several Telegram test bots behind one API address, routing by
-// the token in the path (/bot<token>/…), as channels.telegram.apiBaseUrl is one
-// address for all of a channel's accounts.
-func telegramFront(t *testing.T, bots ...*tgtest.Server) string {
-	t.Helper()
-	by := map[string]*httputil.ReverseProxy{}
-	for _, b := range bots {
-		u, _ := url.Parse(b.URL())
-		p := httputil.NewSingleHostReverseProxy(u)
-		p.ErrorLog = log.New(io.Discard, "", 0) // long polls cancelled at shutdown
-		by[b.Token()] = p
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, _ := strings.CutPrefix(r.URL.Path, "/bot")
-		tok, _, _ := strings.Cut(rest, "/")
-		p := by[tok]
-		if p == nil {
-			http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
-			return
-		}
-		p.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // TestChannelsViewTelegramAccounts: a gateway with two Telegram bots
 // (channels.telegram.accounts) shows one row per account in the channels view, the
 // default first and the named one under its name, both running; the overview's
@@ -352,7 +324,7 @@ func TestChannelsViewTelegramAccounts(t *testing.T) {
 	const workToken = "654321:TEST-abcdefghijklmnopqrstuvwxyz0123"
 	home := tgtest.New(t, tgtest.DefaultToken)
 	work := tgtest.New(t, workToken)
-	front := telegramFront(t, home, work)
+	front := tgtest.Front(t, home, work)
 	d := startDaemon(t, fmt.Sprintf(`{
 		gateway: { mode: "local", auth: { mode: "token", token: %q } },
 		channels: { telegram: { apiBaseUrl: %q, dmPolicy: "pairing",

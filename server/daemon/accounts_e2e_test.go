@@ -4,11 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,32 +18,6 @@ import (
 
 // tokenWork is a second well-formed bot token (tgtest checks the format).
 const tokenWork = "654321:TEST-abcdefghijklmnopqrstuvwxyz0123"
-
-// botFront is one Bot API base URL in front of several tgtest servers, routing each
-// request by the token in its path, as the real Bot API serves every bot at one
-// address.
-func botFront(t *testing.T, bots ...*tgtest.Server) string {
-	t.Helper()
-	by := map[string]*httputil.ReverseProxy{}
-	for _, b := range bots {
-		u, _ := url.Parse(b.URL())
-		p := httputil.NewSingleHostReverseProxy(u)
-		p.ErrorLog = log.New(io.Discard, "", 0) // long polls cancelled at shutdown
-		by[b.Token()] = p
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, _ := strings.CutPrefix(r.URL.Path, "/bot")
-		tok, _, _ := strings.Cut(rest, "/")
-		p := by[tok]
-		if p == nil {
-			http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
-			return
-		}
-		p.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
 
 // bodyModel is an OpenAI-compatible streaming server that records each request body
 // whole (model, system prompt, messages) and answers "<model> says hi".
@@ -98,7 +69,7 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
 	home := t.TempDir()
 	botHome := tgtest.New(t, tgtest.DefaultToken)
 	botWork := tgtest.New(t, tokenWork)
-	front := botFront(t, botHome, botWork)
+	front := tgtest.Front(t, botHome, botWork)
 	model := newBodyModel(t)
 	wsHome, wsWork := filepath.Join(home, "ws-home"), filepath.Join(home, "ws-work")
 	for dir, marker := range map[string]string{wsHome: "HOME-PERSONA-7781", wsWork: "WORK-PERSONA-3319"} {
