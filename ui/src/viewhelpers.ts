@@ -159,3 +159,15 @@ export function configuredModels(cfg: any): { providers: string[]; count: number
   const count = providers.reduce((n, p) => n + (Array.isArray(ps[p]?.models) ? ps[p].models.length : 0), 0);
   return { providers, count };
 }
+
+/**
+ * nodeRows merges node.list (connected and known nodes) with node.pair.list: paired
+ * nodes that node.list does not report are listed as not connected. Also returns the
+ * pending pairing requests.
+ */
+export function nodeRows(list: any, pairs: any): { nodes: any[]; pending: any[] } {
+  const nodes: any[] = [...(list?.nodes ?? [])];
+  const ids = new Set(nodes.map((n) => n.nodeId));
+  for (const p of pairs?.paired ?? []) if (!ids.has(p.nodeId)) nodes.push({ ...p, paired: true, connected: false });
+  return { nodes, pending: pairs?.pending ?? [] };
+}

@@ -5,7 +5,7 @@ import { html, nothing } from "lit";
 import { View } from "../view.js";
 import { uuid, type EventFrame } from "../gateway.js";
 import { ago, when } from "../util.js";
-import { parseParams, toolText } from "../viewhelpers.js";
+import { nodeRows, parseParams, toolText } from "../viewhelpers.js";
 
 /** node.invoke waits this long for the node (the gateway's default for WebSocket nodes). */
 const INVOKE_TIMEOUT_MS = 30000;
@@ -77,11 +77,7 @@ export class NodesView extends View {
     this.lastRefresh = Date.now();
     try {
       const [list, pairs] = await Promise.all([this.gw.request("node.list"), this.gw.request("node.pair.list")]);
-      const nodes: any[] = list?.nodes ?? [];
-      const ids = new Set(nodes.map((n) => n.nodeId));
-      for (const p of pairs?.paired ?? []) if (!ids.has(p.nodeId)) nodes.push({ ...p, paired: true, connected: false });
-      this.nodes = nodes;
-      this.nodePending = pairs?.pending ?? [];
+      ({ nodes: this.nodes, pending: this.nodePending } = nodeRows(list, pairs));
       this.setError("nodes", null);
     } catch (e) {
       this.setError("nodes", e);

@@ -9,7 +9,7 @@ import { View } from "../view.js";
 import type { EventFrame, GatewayError } from "../gateway.js";
 import { ago, duration } from "../util.js";
 import { accountOk, accountState, allAccountRows } from "../channelmodel.js";
-import { configuredModels, defaultModel, presenceCounts } from "../viewhelpers.js";
+import { configuredModels, defaultModel, nodeRows, presenceCounts } from "../viewhelpers.js";
 
 /** Events refetch channels.status and cron.status at most this often. */
 const REFRESH_MIN_MS = 1000;
@@ -126,11 +126,7 @@ export class OverviewView extends View {
   private async refreshNodes() {
     try {
       const [list, pairs] = await Promise.all([this.gw.request("node.list"), this.gw.request("node.pair.list")]);
-      const nodes: any[] = list?.nodes ?? [];
-      const ids = new Set(nodes.map((n) => n.nodeId));
-      for (const p of pairs?.paired ?? []) if (!ids.has(p.nodeId)) nodes.push({ ...p, paired: true, connected: false });
-      this.nodes = nodes;
-      this.pending = pairs?.pending ?? [];
+      ({ nodes: this.nodes, pending: this.pending } = nodeRows(list, pairs));
       this.setError("nodes", null);
     } catch (e) {
       this.setError("nodes", e);
