@@ -626,7 +626,16 @@ func (c *conn) login(nodeID string, f Frame) bool {
 	if c.write(Frame{Type: TypeHelloOk, ServerName: c.s.o.ServerName, CanvasHostURL: c.s.o.CanvasHostURL}) != nil {
 		return false
 	}
+	// Counted under the server's lock, so the Add happens before a Close's Wait or is
+	// refused once Close began (login may run on the pairing goroutine, which the
+	// WaitGroup does not cover).
+	c.s.mu.Lock()
+	if c.s.closing {
+		c.s.mu.Unlock()
+		return false
+	}
 	c.s.wg.Add(1)
+	c.s.mu.Unlock()
 	go c.pumpEvents()
 	return true
 }
