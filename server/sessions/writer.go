@@ -153,13 +153,15 @@ func (w *writer) take(batch []*writeJob) []*writeJob {
 func (w *writer) commit(batch []*writeJob) {
 	errs := make([]error, len(batch))
 	err := w.commitBatch(batch, errs)
+	// Counted before anyone is answered: a caller that reads WriterStats after its
+	// write returned sees that write counted.
+	w.writes.Add(int64(len(batch)))
 	for i, j := range batch {
 		if err != nil && errs[i] == nil {
 			errs[i] = err
 		}
 		j.done <- errs[i]
 	}
-	w.writes.Add(int64(len(batch)))
 }
 
 func (w *writer) commitBatch(batch []*writeJob, errs []error) error {
