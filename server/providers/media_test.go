@@ -93,7 +93,7 @@ func TestMediaStage(t *testing.T) {
 				s.Store = st
 			}
 			in := tc.in
-			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: &in})
+			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: []*InboundMedia{&in}})
 			if tc.wantReply != (len(replies) == 1) || (tc.wantReply && !strings.Contains(replies[0], "c1: ⚠️")) {
 				t.Fatalf("replies: %q", replies)
 			}
