@@ -9,10 +9,10 @@
 // Methods: getMe, sendMessage, sendPhoto, sendDocument, editMessageText (a streamed
 // reply; see Edits), sendChatAction (typing; see Actions), getUpdates (long polling: waits
 // up to the request's timeout for a pushed update), deleteWebhook, getFile (for files
-// added with AddFile or the Push* media helpers, PushAlbum among them) and the file download path
-// /file/bot<token>/<file_path>. A request with a
-// token other than the server's gets 401 Unauthorized; a send to a chat that was never
-// added (AddChat, PushUpdate) gets 400 "Bad Request: chat not found".
+// added with AddFile or the Push* media helpers, PushAlbum among them) and the file
+// download path /file/bot<token>/<file_path>. A request with a token other than the
+// server's gets 401 Unauthorized; a send to a chat that was never added (AddChat,
+// PushUpdate) gets 400 "Bad Request: chat not found".
 package tgtest
 
 import (
