@@ -144,12 +144,15 @@ func TestAlbumWindowRestartsPerPart(t *testing.T) {
 	}
 }
 
-// TestAlbumBeforeNextMessage: a message from the same sender in the same chat sends
-// the collecting album on first, so the caption-less album and the question about it
-// reach the agent in order, without waiting for the window. Another chat's message
-// does not.
+// TestAlbumBeforeNextMessage: a message (or a new album) from the same sender in the
+// same chat sends the collecting album on first, so the caption-less album and the
+// question about it reach the agent in order, without waiting for the window. Another
+// chat's message, or another sender's, does not.
 func TestAlbumBeforeNextMessage(t *testing.T) {
-	r := newAlbumRig(t, telegram.Config{})
+	no := false
+	chatty := access.Account{DMPolicy: access.DMOpen, AllowFrom: []string{"*"}, GroupPolicy: access.GroupOpen,
+		Groups: map[string]access.Group{"-100": {RequireMention: &no}}} // group -100 answers every message
+	r := newAlbumRig(t, telegram.Config{Access: &access.Config{Account: chatty}})
 	r.srv.PushAlbum(42, ann, "g", tgtest.AlbumPart{Data: png(1)}, tgtest.AlbumPart{Data: pdfDoc, FileName: "a.pdf"})
 	r.srv.PushUpdate(7, 7, "unrelated")
 	r.srv.PushUpdate(42, 42, "what are these?")
@@ -162,6 +165,28 @@ func TestAlbumBeforeNextMessage(t *testing.T) {
 	}
 	if third.Text != "what are these?" {
 		t.Fatalf("third: %q", third.Text)
+	}
+
+	// A sender's new album sends their previous one on; another sender's album in the
+	// same group keeps collecting.
+	bo := tgtest.User{ID: 6, FirstName: "Bo"}
+	r.srv.PushAlbum(-100, ann, "a1", tgtest.AlbumPart{Data: png(1), Caption: "first"}, tgtest.AlbumPart{Data: png(2)})
+	r.srv.PushAlbum(-100, bo, "b1", tgtest.AlbumPart{Data: png(3), Caption: "bo's"})
+	r.srv.PushAlbum(-100, ann, "a2", tgtest.AlbumPart{Data: png(4), Caption: "second"})
+	if m := recvMsg(t, r.in); m.Text != "first" || len(m.Images) != 2 {
+		t.Fatalf("previous album: %q, %d images", m.Text, len(m.Images))
+	}
+	r.handled(t)
+	if n := len(r.in.all()); n != 4 {
+		t.Fatalf("%d delivered, want 4 (bo's album and the second still collecting)", n)
+	}
+	r.clk.Advance(telegram.DefaultAlbumWindow)
+	got := map[string]bool{}
+	for range 2 {
+		got[recvMsg(t, r.in).Text] = true
+	}
+	if !got["bo's"] || !got["second"] {
+		t.Fatalf("after the window: %v", got)
 	}
 }
 
