@@ -455,7 +455,7 @@ func (c *providersComponent) buildBot(a tgAccount, ac *access.Config) providers.
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
 		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(&s.file.Config)}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(&s.file.Config), Clock: s.clock}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses
 		// less than asked.
