@@ -137,7 +137,11 @@ func TestAlbumExpectedCountIsOneInbound(t *testing.T) {
 	r := newWAAlbumRig(t, Config{})
 	r.parent(annJID, "P1", 3)
 	r.child(annJID, "C0", "P1", 0, "")
-	r.child(annJID, "C2", "P1", 2, "")
+	// A child may also come without the associatedChildMessage envelope, the
+	// association beside the photo.
+	plain := image("/img2", "")
+	plain.MessageContextInfo = child(waE2E.MessageAssociation_MEDIA_ALBUM, "P1", 2, nil).MessageContextInfo
+	r.emit(annJID, "C2", plain)
 	r.none(t, "two of three children")
 	r.child(annJID, "C1", "P1", 1, "which one is best?")
 	got := r.wait(t, 1) // delivered during the emit: the clock never moved
