@@ -292,7 +292,7 @@ func (c *providersComponent) buildWhatsApp(cfg *genconfig.ClawdbotConfig) (*prov
 		}
 		wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 			OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
-			MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(c.s.file, a.id)}
+			MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(c.s.file, a.id), Clock: c.s.clock}
 		if sec.MediaMaxMb > 0 {
 			wc.MediaMaxMB = sec.MediaMaxMb
 		}

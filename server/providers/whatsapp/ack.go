@@ -51,6 +51,9 @@ type inboundRef struct {
 	chat, sender types.JID
 	ts           time.Time
 	self         bool // the self-chat
+	// ids are every message an album was made of (read receipts cover them all);
+	// nil for a lone message, whose id is the inbound message's.
+	ids []types.MessageID
 }
 
 type inboundRefKey struct{}
@@ -96,7 +99,11 @@ func (p *Provider) ackInbound(ctx context.Context, m providers.Message, receipts
 		if !a.ReadReceipts {
 			return
 		}
-		if err := ac.MarkRead(rctx, []types.MessageID{m.MessageID}, ref.ts, ref.chat, ref.sender); err != nil {
+		ids := ref.ids
+		if len(ids) == 0 {
+			ids = []types.MessageID{m.MessageID}
+		}
+		if err := ac.MarkRead(rctx, ids, ref.ts, ref.chat, ref.sender); err != nil {
 			p.log.Debug("whatsapp read receipt failed", "chat", m.ChatID, "message", m.MessageID, "err", err)
 		}
 		return

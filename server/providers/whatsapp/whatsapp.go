@@ -28,10 +28,12 @@ import (
 
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/chunk"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/album"
 )
 
 // Limits and timings.
@@ -107,6 +109,14 @@ type Config struct {
 	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
 	Backoff func(n int) time.Duration
 	Now     func() time.Time
+	// AlbumWindow is how long an album waits for its next part (DefaultAlbumWindow
+	// when 0; see albums.go).
+	AlbumWindow time.Duration
+	// AlbumMaxParts and AlbumMaxPending bound the album buffer (DefaultAlbumMaxParts,
+	// DefaultAlbumMaxPending when 0).
+	AlbumMaxParts, AlbumMaxPending int
+	// Clock times the album window (clock.Real when nil; tests inject a fake).
+	Clock clock.Clock
 }
 
 // Provider is the WhatsApp Web provider.
@@ -127,6 +137,7 @@ type Provider struct {
 	wg       sync.WaitGroup
 	login    *loginSession
 	started  bool
+	albums   *albumBuffer // while started
 }
 
 // New builds the provider (no I/O).
@@ -142,6 +153,18 @@ func New(cfg Config) *Provider {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	if cfg.AlbumWindow <= 0 {
+		cfg.AlbumWindow = DefaultAlbumWindow
+	}
+	if cfg.AlbumMaxParts <= 0 {
+		cfg.AlbumMaxParts = DefaultAlbumMaxParts
+	}
+	if cfg.AlbumMaxPending <= 0 {
+		cfg.AlbumMaxPending = DefaultAlbumMaxPending
 	}
 	if cfg.Backoff == nil {
 		cfg.Backoff = func(n int) time.Duration {
@@ -232,6 +255,7 @@ func (p *Provider) Start(ctx context.Context) error {
 		return err
 	}
 	p.started = true
+	p.albums = p.newAlbums()
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.adoptLocked(c)
@@ -335,18 +359,82 @@ func (p *Provider) setStateLocked(state, lastErr string) {
 	p.state, p.lastErr = state, lastErr
 }
 
+// onMessage routes a received message: an album's parent and children to the album
+// buffer, a repeat of a delivered message (HD copy, motion photo) nowhere, anything
+// else with content straight on, after its sender's collecting album in that chat.
 func (p *Provider) onMessage(e *events.Message) {
 	if e.Info.IsFromMe && e.Info.Chat.Server != types.DefaultUserServer {
 		return // our own messages in groups
 	}
-	text := messageText(e.Message)
-	in := p.inboundMedia(e.Message)
-	if text == "" && in != nil {
-		text = providers.MediaPlaceholder(in.Kind)
+	content, assoc := unwrap(e.Message)
+	if content == nil {
+		return
+	}
+	pt := &part{e: e, content: content, index: assoc.GetMessageIndex()}
+	p.mu.Lock()
+	ab := p.albums
+	p.mu.Unlock()
+	ctx := context.Background()
+	chat := e.Info.Chat.ToNonAD().String()
+	owner := albumOwner{chat: chat, sender: e.Info.Sender.ToNonAD().String()}
+	switch {
+	case isDuplicateChild(assoc):
+		p.log.Debug("whatsapp: skipping a repeat of a delivered message", "chat", chat, "message", e.Info.ID,
+			"association", assoc.GetAssociationType().String(), "parent", assoc.GetParentMessageKey().GetID())
+	case content.GetAlbumMessage() != nil:
+		a := content.GetAlbumMessage()
+		n := int(a.GetExpectedImageCount()) + int(a.GetExpectedVideoCount())
+		if ab == nil {
+			return // not running: a parent alone carries nothing to deliver
+		}
+		ab.Expect(ctx, albumKey{chat: chat, parent: e.Info.ID}, owner, n, pt)
+	case albumParent(assoc) != "" && ab != nil:
+		ab.Add(ctx, albumKey{chat: chat, parent: albumParent(assoc)}, owner, pt)
+	case messageText(content) == "" && p.inboundMedia(content) == nil:
+		// Reactions, receipts, protocol messages: nothing for the agent, and no reason
+		// to send a collecting album on early.
+	case ab != nil:
+		ab.Single(ctx, owner, pt)
+	default:
+		p.deliver(ctx, []*part{pt})
+	}
+}
+
+// deliver turns one message, or the parts of an album, into one inbound message and
+// runs it through the access rules once: the child with the caption (else the first)
+// is the message, whose id, time and sender count; every child's file goes along, and
+// mentions or a reply on any part count for mention gating.
+func (p *Provider) deliver(ctx context.Context, parts []*part) {
+	parts = sortParts(parts)
+	first := parts[0]
+	for _, x := range parts {
+		if x.content.GetAlbumMessage() == nil {
+			first = x
+			break
+		}
+	}
+	text := ""
+	for _, x := range parts {
+		if t := messageText(x.content); t != "" {
+			first, text = x, t
+			break
+		}
+	}
+	var files []*providers.InboundMedia
+	var ids []types.MessageID
+	for _, x := range parts {
+		ids = append(ids, x.e.Info.ID)
+		if in := p.inboundMedia(x.content); in != nil {
+			files = append(files, in)
+		}
+	}
+	if text == "" && len(files) > 0 {
+		text = album.Placeholder(files)
 	}
 	if text == "" {
 		return
 	}
+	e := first.e
 	sender := e.Info.Sender.ToNonAD()
 	if sender.Server == types.HiddenUserServer && !e.Info.SenderAlt.IsEmpty() {
 		sender = e.Info.SenderAlt.ToNonAD()
@@ -358,7 +446,10 @@ func (p *Provider) onMessage(e *events.Message) {
 		from = sender.String()
 	}
 	p.mu.Lock()
-	own := p.client.OwnJID()
+	var own types.JID
+	if p.client != nil {
+		own = p.client.OwnJID()
+	}
 	p.mu.Unlock()
 	if e.Info.IsFromMe {
 		// Only the self-chat ("message yourself") is a conversation with the agent.
@@ -376,29 +467,28 @@ func (p *Provider) onMessage(e *events.Message) {
 		Text:       text,
 		Group:      e.Info.IsGroup,
 		Time:       e.Info.Timestamp,
-	}
-	if in != nil {
-		m.Media = []*providers.InboundMedia{in}
+		Media:      files,
 	}
 	if p.guard != nil {
-		p.admit(e, m, own, sender)
+		p.admit(ctx, parts, first, ids, m, own, sender)
 		return
 	}
 	if !own.IsEmpty() && sender.User == own.User {
 		// The linked account itself is always allowed (self-chat).
 		if p.cfg.Inbound != nil {
-			p.cfg.Inbound.Inbound(context.Background(), m)
+			p.cfg.Inbound.Inbound(ctx, m)
 		}
 		return
 	}
-	p.gate.Deliver(context.Background(), m, from)
+	p.gate.Deliver(ctx, m, from)
 }
 
 // admit runs an inbound message through the access guard: the sender's phone number
 // (and JID) identify them; in groups a mention of the linked account, or a reply to
-// one of its messages, is a mention.
-func (p *Provider) admit(e *events.Message, m providers.Message, own, sender types.JID) {
-	ids := []string{m.From, sender.String()}
+// one of its messages, on any part is a mention. ids are every part's message id (an
+// album's read receipts cover all of them).
+func (p *Provider) admit(ctx context.Context, parts []*part, first *part, ids []types.MessageID, m providers.Message, own, sender types.JID) {
+	senderIDs := []string{m.From, sender.String()}
 	self := []string{}
 	if !own.IsEmpty() {
 		self = append(self, own.ToNonAD().String())
@@ -411,21 +501,30 @@ func (p *Provider) admit(e *events.Message, m providers.Message, own, sender typ
 			self = append(self, lid.String())
 		}
 	}
-	ci := contextInfo(e.Message)
+	mentioned := false
+	for _, x := range parts {
+		ci := contextInfo(x.content)
+		if access.MentionedWhatsApp(self, ci.GetMentionedJID(), ci.GetParticipant()) {
+			mentioned = true
+			break
+		}
+	}
 	am := access.Message{
 		AccountID: m.AccountID,
 		Group:     m.Group,
 		GroupID:   m.ChatID,
-		SenderIDs: ids,
+		SenderIDs: senderIDs,
 		FromSelf:  !own.IsEmpty() && sender.User == own.User,
-		Mentioned: access.MentionedWhatsApp(self, ci.GetMentionedJID(), ci.GetParticipant()),
+		Mentioned: mentioned,
 	}
-	ctx := withInbound(context.Background(), providers.AckFacts{Group: m.Group, Mentioned: am.Mentioned},
-		inboundRef{chat: e.Info.Chat, sender: e.Info.Sender, ts: e.Info.Timestamp, self: am.FromSelf})
+	e := first.e
+	ctx = withInbound(ctx, providers.AckFacts{Group: m.Group, Mentioned: am.Mentioned},
+		inboundRef{chat: e.Info.Chat, sender: e.Info.Sender, ts: e.Info.Timestamp, self: am.FromSelf, ids: ids})
 	p.guard.Admit(ctx, m, am, "Your WhatsApp phone number: "+m.From)
 }
 
-// contextInfo is the message's context (mentions, the quoted message), if any.
+// contextInfo is the content's context (mentions, the quoted message), if any; m is
+// already unwrapped.
 func contextInfo(m *waE2E.Message) *waE2E.ContextInfo {
 	switch {
 	case m.GetExtendedTextMessage() != nil:
@@ -434,14 +533,22 @@ func contextInfo(m *waE2E.Message) *waE2E.ContextInfo {
 		return m.GetImageMessage().GetContextInfo()
 	case m.GetVideoMessage() != nil:
 		return m.GetVideoMessage().GetContextInfo()
+	case m.GetPtvMessage() != nil:
+		return m.GetPtvMessage().GetContextInfo()
 	case m.GetDocumentMessage() != nil:
 		return m.GetDocumentMessage().GetContextInfo()
+	case m.GetAudioMessage() != nil:
+		return m.GetAudioMessage().GetContextInfo()
+	case m.GetStickerMessage() != nil:
+		return m.GetStickerMessage().GetContextInfo()
+	case m.GetAlbumMessage() != nil:
+		return m.GetAlbumMessage().GetContextInfo()
 	}
 	return nil
 }
 
-// inboundMedia describes a message's file (image, voice note or audio, video,
-// document, sticker); nil when it has none. The media stage downloads it through the
+// inboundMedia describes a message's file (image, voice note or audio, video, video
+// note, document, sticker); nil when it has none; m is already unwrapped. The media stage downloads it through the
 // client (whatsmeow decrypts it) once the message is admitted.
 func (p *Provider) inboundMedia(m *waE2E.Message) *providers.InboundMedia {
 	var (
@@ -463,6 +570,9 @@ func (p *Provider) inboundMedia(m *waE2E.Message) *providers.InboundMedia {
 	case m.GetVideoMessage() != nil:
 		x := m.GetVideoMessage()
 		d, kind, ct, size = x, "video", x.GetMimetype(), x.GetFileLength()
+	case m.GetPtvMessage() != nil: // a round video note
+		x := m.GetPtvMessage()
+		d, kind, ct, size = x, "video_note", x.GetMimetype(), x.GetFileLength()
 	case m.GetDocumentMessage() != nil:
 		x := m.GetDocumentMessage()
 		d, kind, ct, name, size = x, "document", x.GetMimetype(), x.GetFileName(), x.GetFileLength()
@@ -509,13 +619,22 @@ func messageText(m *waE2E.Message) string {
 	return ""
 }
 
-// Stop disconnects and closes the store.
+// Stop delivers the albums still collecting parts (with ctx, while the client can
+// still download their files and send a pairing reply), then disconnects and closes
+// the store.
 func (p *Provider) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.started {
 		p.mu.Unlock()
 		return nil
 	}
+	ab := p.albums
+	p.albums = nil
+	p.mu.Unlock()
+	if ab != nil {
+		ab.Close(ctx) // a message arriving meanwhile is delivered at once
+	}
+	p.mu.Lock()
 	p.started = false
 	cancel, c, st, login := p.cancel, p.client, p.store, p.login
 	p.login = nil
