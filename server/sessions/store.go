@@ -869,8 +869,8 @@ func (s *Store) OldestBeyond(ctx context.Context, prefix string, keep int) ([]st
 // Delete removes the session entry. Its transcript is archived (kept, bounded by
 // MaxArchived), and a reference to it ("<db path>#transcript=<id>") returned.
 func (s *Store) Delete(ctx context.Context, key string) (deleted bool, archived []string, err error) {
-	archived = []string{}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		deleted, archived = false, []string{} // the writer may run f twice (writer.commitBatch)
 		ss, err := scanSession(s.queryRow(ctx, tx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -885,6 +885,9 @@ func (s *Store) Delete(ctx context.Context, key string) (deleted bool, archived 
 		archived = append(archived, s.opts.Path+"#transcript="+ss.ID)
 		return s.archiveTx(ctx, tx, ss.ID, s.opts.Now().UnixMilli())
 	})
+	if archived == nil {
+		archived = []string{}
+	}
 	return deleted, archived, err
 }
 
@@ -937,6 +940,7 @@ func (s *Store) Compact(ctx context.Context, key string, keep int) (kept int64, 
 		return 0, false, errors.New("sessions: compact: keep must be at least 1")
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		kept, compacted = 0, false // the writer may run f twice (writer.commitBatch)
 		ss, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound

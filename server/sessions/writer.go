@@ -57,7 +57,7 @@ type writer struct {
 	// mode is the connection's current synchronous setting ("" = unknown).
 	mode string
 	// Counters for tests and benchmarks.
-	commits, writes, syncs atomic.Int64
+	commits, writes, syncs, retries atomic.Int64
 }
 
 // WriterStats are the group-commit counters.
@@ -65,11 +65,14 @@ type WriterStats struct {
 	Commits int64 // transactions committed (batches)
 	Writes  int64 // writes committed (or refused) through them
 	Syncs   int64 // commits that waited for the disk
+	// Retries counts batches run a second time, each write in its own savepoint,
+	// because one of their writes failed.
+	Retries int64
 }
 
 // WriterStats returns the group-commit counters since Open.
 func (s *Store) WriterStats() WriterStats {
-	return WriterStats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load(), Syncs: s.w.syncs.Load()}
+	return WriterStats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load(), Syncs: s.w.syncs.Load(), Retries: s.w.retries.Load()}
 }
 
 func startWriter(ctx context.Context, db *sql.DB, maxBatch, queue int) (*writer, error) {
@@ -183,53 +186,104 @@ func (w *writer) commitBatch(batch []*writeJob, errs []error) error {
 		}
 		w.mode = mode
 	}
-	tx, err := w.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sessions: begin: %w", err)
-	}
-	ok := 0
+	// A caller that gave up before its write started is not written.
+	live := 0
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			errs[i] = fmt.Errorf("sessions: write: %w", err)
 			continue
 		}
-		jctx := context.WithoutCancel(j.ctx)
-		if len(batch) == 1 {
-			// Alone in its transaction: a failure rolls the transaction back.
-			if errs[i] = run(jctx, j.f, tx); errs[i] == nil {
-				ok++
-			}
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("sessions: savepoint: %w", err)
-		}
-		if errs[i] = run(jctx, j.f, tx); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
-				_ = tx.Rollback()
-				return fmt.Errorf("sessions: rollback to savepoint: %w", err)
-			}
-		} else {
-			ok++
-		}
-		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("sessions: release savepoint: %w", err)
-		}
+		live++
 	}
-	if ok == 0 {
-		_ = tx.Rollback()
+	if live == 0 {
 		return nil
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sessions: commit: %w", err)
+	// First every write in one transaction without savepoints: a savepoint copies each
+	// page it first changes into a sub-journal and costs two more statements per write,
+	// while writes almost never fail. Only when one does is the batch rolled back and run
+	// again with each write in its own savepoint, so the failing write is rolled back
+	// alone. Writes are functions of the database state, so the second run sees what
+	// the first saw; they must not accumulate results across runs.
+	ok, failed, err := w.attempt(ctx, batch, errs, false)
+	if err == nil && failed && live > 1 {
+		w.retries.Add(1)
+		ok, _, err = w.attempt(ctx, batch, errs, true)
+	}
+	if err != nil || ok == 0 {
+		return err
 	}
 	w.commits.Add(1)
 	if mode == "FULL" {
 		w.syncs.Add(1)
 	}
 	return nil
+}
+
+// attempt runs the batch's live writes (errs[i] == nil) in one transaction and commits
+// it when at least one succeeded. With isolate each write runs in its own savepoint and
+// a failing one is rolled back alone; without, the first failure rolls the transaction
+// back and is reported as failed (the other writes' errs are left nil, to run again).
+func (w *writer) attempt(ctx context.Context, batch []*writeJob, errs []error, isolate bool) (ok int, failed bool, err error) {
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("sessions: begin: %w", err)
+	}
+	for i, j := range batch {
+		if errs[i] != nil {
+			continue // given up before the batch started
+		}
+		jctx := context.WithoutCancel(j.ctx)
+		if !isolate {
+			if err := run(jctx, j.f, tx); err != nil {
+				_ = tx.Rollback()
+				if live(errs) == 1 {
+					errs[i] = err // alone in its transaction: its failure is final
+				}
+				return 0, true, nil
+			}
+			ok++
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			_ = tx.Rollback()
+			return 0, false, fmt.Errorf("sessions: savepoint: %w", err)
+		}
+		werr := run(jctx, j.f, tx)
+		if werr != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				_ = tx.Rollback()
+				return 0, false, fmt.Errorf("sessions: rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			_ = tx.Rollback()
+			return 0, false, fmt.Errorf("sessions: release savepoint: %w", err)
+		}
+		if werr != nil {
+			errs[i], failed = werr, true
+		} else {
+			ok++
+		}
+	}
+	if ok == 0 {
+		_ = tx.Rollback()
+		return 0, failed, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, failed, fmt.Errorf("sessions: commit: %w", err)
+	}
+	return ok, failed, nil
+}
+
+// live counts the writes of a batch still to run (no error yet).
+func live(errs []error) int {
+	n := 0
+	for _, e := range errs {
+		if e == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // run calls f, turning a panic into an error so one bad write cannot stop the writer.
