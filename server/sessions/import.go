@@ -111,6 +111,7 @@ func (s *Store) Import(ctx context.Context, im Imported) (ImportResult, error) {
 		if err != nil {
 			return fmt.Errorf("sessions: import %s: %w", ss.Key, err)
 		}
+		s.cache.txForget(ss.Key)
 		res.Imported = true
 		return nil
 	})

@@ -46,6 +46,7 @@ type writeJob struct {
 // is shared by every write of the batch instead of paid by each.
 type writer struct {
 	conn    *sql.Conn
+	cache   *sessionCache // the batch's session rows are published here after its commit
 	jobs    chan *writeJob
 	quit    chan struct{}
 	stopped chan struct{}
@@ -75,12 +76,12 @@ func (s *Store) WriterStats() WriterStats {
 	return WriterStats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load(), Syncs: s.w.syncs.Load(), Retries: s.w.retries.Load()}
 }
 
-func startWriter(ctx context.Context, db *sql.DB, maxBatch, queue int) (*writer, error) {
+func startWriter(ctx context.Context, db *sql.DB, cache *sessionCache, maxBatch, queue int) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: writer connection: %w", err)
 	}
-	w := &writer{conn: conn, jobs: make(chan *writeJob, queue), quit: make(chan struct{}), stopped: make(chan struct{}), maxB: maxBatch, mode: "FULL"}
+	w := &writer{conn: conn, cache: cache, jobs: make(chan *writeJob, queue), quit: make(chan struct{}), stopped: make(chan struct{}), maxB: maxBatch, mode: "FULL"}
 	go w.run()
 	return w, nil
 }
@@ -236,6 +237,7 @@ func (w *writer) attempt(ctx context.Context, batch []*writeJob, errs []error, i
 		if !isolate {
 			if err := run(jctx, j.f, tx); err != nil {
 				_ = tx.Rollback()
+				w.cache.rollback()
 				if live(errs) == 1 {
 					errs[i] = err // alone in its transaction: its failure is final
 				}
@@ -246,17 +248,22 @@ func (w *writer) attempt(ctx context.Context, batch []*writeJob, errs []error, i
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 			_ = tx.Rollback()
+			w.cache.rollback()
 			return 0, false, fmt.Errorf("sessions: savepoint: %w", err)
 		}
+		w.cache.beginWrite()
 		werr := run(jctx, j.f, tx)
 		if werr != nil {
+			w.cache.rollbackWrite()
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
 				_ = tx.Rollback()
+				w.cache.rollback()
 				return 0, false, fmt.Errorf("sessions: rollback to savepoint: %w", err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
 			_ = tx.Rollback()
+			w.cache.rollback()
 			return 0, false, fmt.Errorf("sessions: release savepoint: %w", err)
 		}
 		if werr != nil {
@@ -267,11 +274,16 @@ func (w *writer) attempt(ctx context.Context, batch []*writeJob, errs []error, i
 	}
 	if ok == 0 {
 		_ = tx.Rollback()
+		w.cache.rollback()
 		return 0, failed, nil
 	}
 	if err := tx.Commit(); err != nil {
+		// Whether the commit reached the file is unknown: forget the batch's rows.
+		w.cache.publish(true)
 		return 0, failed, fmt.Errorf("sessions: commit: %w", err)
 	}
+	// Published before the batch's callers are answered: they read their own writes.
+	w.cache.publish(false)
 	return ok, failed, nil
 }
 
