@@ -67,7 +67,10 @@ func TestSessionCacheCoherent(t *testing.T) {
 		}},
 		{"label", func(s *Store) error { return s.SetLabel(ctx, key, "work") }},
 		{"append", func(s *Store) error { _, _, err := s.Append(ctx, key, Message{Role: "user", Text: "hi"}); return err }},
-		{"step", func(s *Store) error { _, _, err := s.AppendStep(ctx, key, Message{Role: "toolResult", Text: "r"}); return err }},
+		{"step", func(s *Store) error {
+			_, _, err := s.AppendStep(ctx, key, Message{Role: "toolResult", Text: "r"})
+			return err
+		}},
 		{"final", func(s *Store) error {
 			_, _, err := s.AppendFinal(ctx, key, Message{Role: "assistant", Text: "ok"}, RunStats{InputTokens: 5, OutputTokens: 2, TotalTokens: 7})
 			return err

@@ -78,8 +78,8 @@ type Options struct {
 	// DefaultSessionCache; negative: no cache). The store must be the only writer of
 	// its file (it is: the gateway owns its state directory).
 	SessionCache int
-	Now        func() time.Time
-	Logger     *slog.Logger
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Store is the session store. Safe for concurrent use.
