@@ -32,6 +32,10 @@ type sessionCache struct {
 type cacheEntry struct {
 	ss Session
 	ok bool
+	// noCompaction: the current transcript (ss.ID) is known to hold no compaction
+	// entry (it was started by this store and none was appended since), so the
+	// lookup of the latest one every model run makes needs no query.
+	noCompaction bool
 }
 
 func newSessionCache(limit int) *sessionCache {
@@ -95,10 +99,27 @@ func (c *sessionCache) txGet(key string) (cacheEntry, bool) {
 	return c.get(key)
 }
 
-// txSet records key's row as the current transaction leaves it.
+// txSet records key's row as the current transaction leaves it. What is known about
+// the transcript's compaction entries carries over while the transcript stays the same.
 func (c *sessionCache) txSet(key string, ss Session) {
-	c.pending[key] = &cacheEntry{ss: ss, ok: true}
+	prev, ok := c.txGet(key)
+	c.pending[key] = &cacheEntry{ss: ss, ok: true, noCompaction: ok && prev.ok && prev.noCompaction && prev.ss.ID == ss.ID}
 	c.touched = append(c.touched, key)
+}
+
+// txNewTranscript records key's row with a transcript the transaction has just
+// started (no messages, so no compaction entry).
+func (c *sessionCache) txNewTranscript(key string, ss Session) {
+	c.pending[key] = &cacheEntry{ss: ss, ok: true, noCompaction: true}
+	c.touched = append(c.touched, key)
+}
+
+// txCompacted records that the transaction appended a compaction entry to key's
+// current transcript (recorded with txSet).
+func (c *sessionCache) txCompacted(key string) {
+	if p := c.pending[key]; p != nil {
+		p.noCompaction = false
+	}
 }
 
 // txForget records that the current transaction changed key's row in a way only the

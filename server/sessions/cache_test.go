@@ -49,6 +49,17 @@ func checkCoherent(t *testing.T, s *Store, key string) {
 	if int64(len(h)) != n {
 		t.Fatalf("%s: History has %d messages, the file's current transcript %d", key, len(h), n)
 	}
+	var seq int64 // the file's latest compaction entry (0: none)
+	if exists {
+		err := s.db.QueryRowContext(ctx, `SELECT seq FROM messages WHERE transcript_id = ? AND role = 'compaction' ORDER BY seq DESC LIMIT 1`, want.ID).Scan(&seq)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+	}
+	m, ok, err := s.Latest(ctx, key, "compaction")
+	if err != nil || ok != (seq != 0) || m.Seq != seq {
+		t.Fatalf("%s: Latest compaction = %d %v %v; the file's: %d", key, m.Seq, ok, err, seq)
+	}
 }
 
 // TestSessionCacheCoherent runs every write path on a cached session and checks that
@@ -86,7 +97,26 @@ func TestSessionCacheCoherent(t *testing.T) {
 			}
 			return nil
 		}},
+		{"compaction", func(s *Store) error {
+			_, _, err := s.Append(ctx, key, Message{Role: "compaction", Text: "summary"})
+			return err
+		}},
+		{"compaction in a new session", func(s *Store) error {
+			for _, k := range []string{"agent:main:fresh", key} {
+				if _, _, err := s.Append(ctx, k, Message{Role: "compaction", Text: "summary"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 		{"reset", func(s *Store) error { _, err := s.Reset(ctx, key); return err }},
+		{"compaction then reset", func(s *Store) error {
+			if _, _, err := s.Append(ctx, key, Message{Role: "compaction", Text: "summary"}); err != nil {
+				return err
+			}
+			_, err := s.Reset(ctx, key)
+			return err
+		}},
 		{"delete", func(s *Store) error { _, _, err := s.Delete(ctx, key); return err }},
 		{"patch", func(s *Store) error {
 			// DisplayName is not stored by Patch: the cache must not keep it either.
@@ -122,6 +152,7 @@ func TestSessionCacheCoherent(t *testing.T) {
 			}
 			checkCoherent(t, s, key)
 			checkCoherent(t, s, "agent:main:none")
+			checkCoherent(t, s, "agent:main:fresh")
 		})
 	}
 }

@@ -511,7 +511,7 @@ func (s *Store) ensureTx(ctx context.Context, tx *sql.Tx, key string, now int64)
 		key, ss.ID, now, now, ss.ChatType); err != nil {
 		return Session{}, fmt.Errorf("sessions: create %s: %w", key, err)
 	}
-	s.cache.txSet(key, ss)
+	s.cache.txNewTranscript(key, ss)
 	return ss, nil
 }
 
@@ -683,6 +683,9 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, key string, m Message,
 		return Message{}, Session{}, fmt.Errorf("sessions: append: %w", err)
 	}
 	s.cache.txSet(key, ss)
+	if m.Role == latestIndexedRole {
+		s.cache.txCompacted(key)
+	}
 	return m, ss, nil
 }
 
@@ -900,7 +903,7 @@ func (s *Store) Reset(ctx context.Context, key string) (Session, error) {
 			input_tokens = 0, output_tokens = 0, total_tokens = 0 WHERE key = ?`, ss.ID, now, key); err != nil {
 			return fmt.Errorf("sessions: reset: %w", err)
 		}
-		s.cache.txSet(key, ss)
+		s.cache.txNewTranscript(key, ss)
 		return s.archiveTx(ctx, tx, old, now)
 	})
 	return ss, err
@@ -1067,6 +1070,9 @@ func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, er
 		err  error
 	)
 	if role == latestIndexedRole {
+		if e, ok := s.cache.get(key); ok && e.ok && e.noCompaction {
+			return Message{}, false, nil
+		}
 		q, t, absent := s.current(key, latestCompactionQuery)
 		if absent {
 			return Message{}, false, nil
