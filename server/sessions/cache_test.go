@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -261,5 +262,19 @@ func TestSessionCacheStaleFill(t *testing.T) {
 	c.publish(true)
 	if _, ok := c.get("k"); ok {
 		t.Fatal("row of a failed commit kept")
+	}
+}
+
+// TestTranscriptIDs: new transcript ids are version 7 UUIDs that sort by creation
+// time (the point of them), and distinct within one millisecond.
+func TestTranscriptIDs(t *testing.T) {
+	a, b, c := transcriptID(1000), transcriptID(1000), transcriptID(1001)
+	for _, id := range []string{a, b, c} {
+		if len(id) != 36 || id[14] != '7' || !strings.ContainsRune("89ab", rune(id[19])) || strings.Count(id, "-") != 4 {
+			t.Fatalf("not a version 7 UUID: %s", id)
+		}
+	}
+	if a == b || !(a < c && b < c) {
+		t.Fatalf("ids %s %s %s: want distinct, ordered by time", a, b, c)
 	}
 }

@@ -28,7 +28,6 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" driver
 
 	"github.com/clawgate/gateway/server/statefile"
-	"github.com/clawgate/gateway/server/token"
 )
 
 // Limits and defaults.
@@ -503,7 +502,7 @@ func (s *Store) ensureTx(ctx context.Context, tx *sql.Tx, key string, now int64)
 			return Session{}, fmt.Errorf("sessions: load %s: %w", key, err)
 		}
 	}
-	ss := Session{Key: key, ID: token.UUID(), CreatedAt: now, UpdatedAt: now, ChatType: chatType(key)}
+	ss := Session{Key: key, ID: transcriptID(now), CreatedAt: now, UpdatedAt: now, ChatType: chatType(key)}
 	if _, err := s.exec(ctx, tx, `INSERT INTO transcripts (id, session_key, created_at) VALUES (?, ?, ?)`, ss.ID, key, now); err != nil {
 		return Session{}, fmt.Errorf("sessions: create transcript: %w", err)
 	}
@@ -894,7 +893,7 @@ func (s *Store) Reset(ctx context.Context, key string) (Session, error) {
 			return err
 		}
 		old := ss.ID
-		ss.ID, ss.UpdatedAt, ss.Messages, ss.AbortedLastRun = token.UUID(), now, 0, false
+		ss.ID, ss.UpdatedAt, ss.Messages, ss.AbortedLastRun = transcriptID(now), now, 0, false
 		ss.InputTokens, ss.OutputTokens, ss.TotalTokens = 0, 0, 0
 		if _, err := s.exec(ctx, tx, `INSERT INTO transcripts (id, session_key, created_at) VALUES (?, ?, ?)`, ss.ID, key, now); err != nil {
 			return fmt.Errorf("sessions: reset: %w", err)
