@@ -242,8 +242,9 @@ func TestSessionCacheBound(t *testing.T) {
 	}
 }
 
-// TestSessionCacheStaleFill: a reader's fill after a miss is refused when a batch was
-// published while it read (its row may be older than the published one).
+// TestSessionCacheStaleFill: a reader's fill after a miss is refused when a batch
+// published while it read changed that key (its row may be older than the published
+// one), or when more batches were published than the cache remembers.
 func TestSessionCacheStaleFill(t *testing.T) {
 	c := newSessionCache(10)
 	gen := c.snapshot()
@@ -253,9 +254,26 @@ func TestSessionCacheStaleFill(t *testing.T) {
 	if e, ok := c.get("k"); !ok || e.ss.Messages != 2 {
 		t.Fatalf("stale fill replaced the published row: %+v %v", e, ok)
 	}
-	c.fill("other", cacheEntry{}, c.snapshot())
+	c.fill("other", cacheEntry{}, gen) // the publish did not touch it
 	if e, ok := c.get("other"); !ok || e.ok {
-		t.Fatalf("fill with a current snapshot: %+v %v", e, ok)
+		t.Fatalf("fill of a key no publish touched: %+v %v", e, ok)
+	}
+	// Too many publishes during the read to tell: refused.
+	gen = c.snapshot()
+	for i := range recentPublishes + 1 {
+		c.txSet(fmt.Sprint("busy", i), Session{})
+		c.publish(false)
+	}
+	c.fill("late", cacheEntry{}, gen)
+	if _, ok := c.get("late"); ok {
+		t.Fatal("fill across more publishes than remembered")
+	}
+	gen = c.snapshot()
+	c.txSet("busy0", Session{})
+	c.publish(false)
+	c.fill("late", cacheEntry{}, gen)
+	if _, ok := c.get("late"); !ok {
+		t.Fatal("fill across one publish of another key refused")
 	}
 	// A commit that failed drops what the batch touched.
 	c.txSet("k", Session{Key: "k", Messages: 3})
@@ -276,5 +294,60 @@ func TestTranscriptIDs(t *testing.T) {
 	}
 	if a == b || !(a < c && b < c) {
 		t.Fatalf("ids %s %s %s: want distinct, ordered by time", a, b, c)
+	}
+}
+
+// TestSessionCacheConcurrent: readers missing and filling while writers append, reset
+// and delete the same few sessions; once the writes are done, every answer is the file's.
+func TestSessionCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{SessionCache: 4}) // small: misses and evictions
+	keys := []string{"agent:main:a", "agent:main:b", "agent:main:c", "agent:main:d", "agent:main:e", "agent:main:f"}
+	stop := make(chan struct{})
+	var readers, writers sync.WaitGroup
+	for r := range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for i := r; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Get(ctx, keys[i%len(keys)]); err != nil && !errors.Is(err, ErrNotFound) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for w := range 4 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := range 60 {
+				key := keys[(w+i)%len(keys)]
+				var err error
+				switch i % 6 {
+				case 3:
+					_, err = s.Reset(ctx, key)
+				case 5:
+					_, _, err = s.Delete(ctx, key)
+				default:
+					_, _, err = s.Append(ctx, key, Message{Role: "user", Text: "x"})
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	writers.Wait()
+	close(stop)
+	readers.Wait()
+	for _, k := range keys {
+		checkCoherent(t, s, k)
 	}
 }
