@@ -14,28 +14,19 @@ const DefaultSessionCache = 4096
 // sessions row records the row's new state (or that it is unknown) in the batch's
 // pending overlay. The writer publishes the overlay when the batch has committed and
 // before any caller of the batch is answered, so a caller that wrote a session reads
-// its own write. Readers fill the cache after a miss only when no batch published
-// while they read changed that key (the last recentPublishes publishes' keys are
-// kept to tell; further back, the fill is refused), so a slow reader never puts back
-// a row older than a publish.
+// its own write. Readers fill the cache after a miss only when no batch was published
+// while they read (gen), so a slow reader never puts back a row older than a publish.
 type sessionCache struct {
 	limit int // entries kept; <= 0 disables the cache
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
 	gen     uint64 // publishes so far
-	// recent holds the keys of the last recentPublishes publishes (publish gen is at
-	// recent[gen%recentPublishes]), for fill.
-	recent [recentPublishes][]string
 
 	// The writer goroutine's own state: the batch's changes, not yet committed.
 	pending map[string]*cacheEntry // nil entry: state unknown (read the database)
 	touched []string               // keys the current write changed (isolate mode)
 }
-
-// recentPublishes bounds the publishes whose keys the cache remembers for readers'
-// fills: a reader that overlapped more publishes than this does not fill.
-const recentPublishes = 16
 
 // cacheEntry is one key's row, or ok false for a key with no session.
 type cacheEntry struct {
@@ -69,26 +60,16 @@ func (c *sessionCache) snapshot() uint64 {
 	return c.gen
 }
 
-// fill caches what a reader read from the database, unless a batch published since
-// snapshot gen changed key (the read may predate it) or too many did to tell.
+// fill caches what a reader read from the database, unless a batch was published
+// since snapshot gen (the read may predate it).
 func (c *sessionCache) fill(key string, e cacheEntry, gen uint64) {
 	if c.limit <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen-gen > recentPublishes {
+	if c.gen != gen {
 		return
-	}
-	for g := gen + 1; g <= c.gen; g++ {
-		for _, k := range c.recent[g%recentPublishes] {
-			if k == key {
-				return
-			}
-		}
-	}
-	if _, ok := c.entries[key]; ok {
-		return // the writer's row is as new or newer
 	}
 	c.putLocked(key, e)
 }
@@ -180,11 +161,6 @@ func (c *sessionCache) publish(failed bool) {
 	}
 	c.mu.Lock()
 	c.gen++
-	keys := c.recent[c.gen%recentPublishes][:0]
-	for k := range c.pending {
-		keys = append(keys, k)
-	}
-	c.recent[c.gen%recentPublishes] = keys
 	for k, p := range c.pending {
 		if p == nil || failed || c.limit <= 0 {
 			delete(c.entries, k)
