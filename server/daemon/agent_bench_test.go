@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func BenchmarkAgentTurn(b *testing.B) {
 			firsts := make([]time.Duration, 0, b.N)
 			finals := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), processCPU()
 			for i := 0; i < b.N; i++ {
 				id := fmt.Sprintf("b%d", i)
 				t0 := time.Now()
@@ -76,6 +77,9 @@ func BenchmarkAgentTurn(b *testing.B) {
 				firsts = append(firsts, first)
 			}
 			elapsed := time.Since(start)
+			// CPU of the whole process (gateway, client and fake model): steadier than
+			// wall time on a shared machine.
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/turn")
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "turns/s")
 			b.ReportMetric(pct(firsts, 50), "first-delta-p50-µs")
@@ -173,7 +177,7 @@ func BenchmarkAgentTurnConcurrent(b *testing.B) {
 			finals := make([]time.Duration, b.N)
 			errs := make(chan error, benchInFlight)
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), processCPU()
 			var wg sync.WaitGroup
 			for range benchInFlight {
 				wg.Add(1)
@@ -211,6 +215,9 @@ func BenchmarkAgentTurnConcurrent(b *testing.B) {
 			}
 			wg.Wait()
 			elapsed := time.Since(start)
+			// CPU of the whole process (gateway, client and fake model): steadier than
+			// wall time on a shared machine.
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/turn")
 			b.StopTimer()
 			select {
 			case err := <-errs:
@@ -226,4 +233,13 @@ func BenchmarkAgentTurnConcurrent(b *testing.B) {
 			b.ReportMetric(float64(busy.Microseconds())/float64(b.N), "model-µs/turn")
 		})
 	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -61,7 +61,9 @@ func (s *Store) Import(ctx context.Context, im Imported) (ImportResult, error) {
 			ss.CreatedAt = msgs[0].Ts
 		}
 	}
+	dropped := res.Dropped
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res = ImportResult{Dropped: dropped} // the writer may run f twice (writer.commitBatch)
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE key = ?`, ss.Key).Scan(&n); err != nil {
 			return fmt.Errorf("sessions: import %s: %w", ss.Key, err)
@@ -109,6 +111,7 @@ func (s *Store) Import(ctx context.Context, im Imported) (ImportResult, error) {
 		if err != nil {
 			return fmt.Errorf("sessions: import %s: %w", ss.Key, err)
 		}
+		s.cache.txForget(ss.Key)
 		res.Imported = true
 		return nil
 	})

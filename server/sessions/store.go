@@ -28,7 +28,6 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" driver
 
 	"github.com/clawgate/gateway/server/statefile"
-	"github.com/clawgate/gateway/server/token"
 )
 
 // Limits and defaults.
@@ -74,8 +73,12 @@ type Options struct {
 	// WriteQueue bounds the writes waiting for the writer (default DefaultWriteQueue);
 	// further writers wait for room or for their context.
 	WriteQueue int
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// SessionCache bounds the session rows kept in memory (default
+	// DefaultSessionCache; negative: no cache). The store must be the only writer of
+	// its file (it is: the gateway owns its state directory).
+	SessionCache int
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Store is the session store. Safe for concurrent use.
@@ -87,6 +90,8 @@ type Store struct {
 	// SQLite has one writer anyway; one goroutine owning it avoids deferred-transaction
 	// upgrade failures (SQLITE_BUSY_SNAPSHOT) and lets concurrent writes share a sync.
 	w *writer
+	// cache holds recently used session rows (cache.go).
+	cache *sessionCache
 	// stmts caches prepared statements by query text. database/sql keeps each one
 	// prepared per pooled connection, so a hot statement is parsed by SQLite once per
 	// connection instead of on every call (re-preparing was ~15 % of a chat turn's CPU).
@@ -207,6 +212,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.WriteQueue <= 0 {
 		opts.WriteQueue = DefaultWriteQueue
 	}
+	if opts.SessionCache == 0 {
+		opts.SessionCache = DefaultSessionCache
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -236,12 +244,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sessions: migrate %s: %w", opts.Path, err)
 	}
-	w, err := startWriter(ctx, db, opts.MaxBatch, opts.WriteQueue)
+	cache := newSessionCache(opts.SessionCache)
+	w, err := startWriter(ctx, db, cache, opts.MaxBatch, opts.WriteQueue)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{db: db, opts: opts, log: log, w: w, stmts: map[string]*sql.Stmt{}}, nil
+	return &Store{db: db, opts: opts, log: log, w: w, cache: cache, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 // migrate brings a database written by an earlier version up to the current schema.
@@ -429,13 +438,22 @@ func scanSession(r scanner) (Session, error) {
 
 // Get returns the session with the canonical key.
 func (s *Store) Get(ctx context.Context, key string) (Session, error) {
+	if e, ok := s.cache.get(key); ok {
+		if !e.ok {
+			return Session{}, ErrNotFound
+		}
+		return e.ss, nil
+	}
+	gen := s.cache.snapshot()
 	ss, err := scanSession(s.queryRow(ctx, nil, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
+		s.cache.fill(key, cacheEntry{}, gen)
 		return Session{}, ErrNotFound
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("sessions: get %s: %w", key, err)
 	}
+	s.cache.fill(key, cacheEntry{ss: ss, ok: true}, gen)
 	return ss, nil
 }
 
@@ -466,15 +484,25 @@ func (s *Store) writeLazy(ctx context.Context, f writeFunc) error {
 }
 
 // ensureTx loads or creates the session inside tx.
+// The row comes from the session cache when the transaction's view of it is known
+// there; either way it is recorded as the transaction's view (cache.txSet), and the
+// caller records its own change to it.
 func (s *Store) ensureTx(ctx context.Context, tx *sql.Tx, key string, now int64) (Session, error) {
-	ss, err := scanSession(s.queryRow(ctx, tx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
-	if err == nil {
-		return ss, nil
+	e, known := s.cache.txGet(key)
+	if known && e.ok {
+		return e.ss, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return Session{}, fmt.Errorf("sessions: load %s: %w", key, err)
+	if !known {
+		ss, err := scanSession(s.queryRow(ctx, tx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
+		if err == nil {
+			s.cache.txSet(key, ss)
+			return ss, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Session{}, fmt.Errorf("sessions: load %s: %w", key, err)
+		}
 	}
-	ss = Session{Key: key, ID: token.UUID(), CreatedAt: now, UpdatedAt: now, ChatType: chatType(key)}
+	ss := Session{Key: key, ID: transcriptID(now), CreatedAt: now, UpdatedAt: now, ChatType: chatType(key)}
 	if _, err := s.exec(ctx, tx, `INSERT INTO transcripts (id, session_key, created_at) VALUES (?, ?, ?)`, ss.ID, key, now); err != nil {
 		return Session{}, fmt.Errorf("sessions: create transcript: %w", err)
 	}
@@ -482,6 +510,7 @@ func (s *Store) ensureTx(ctx context.Context, tx *sql.Tx, key string, now int64)
 		key, ss.ID, now, now, ss.ChatType); err != nil {
 		return Session{}, fmt.Errorf("sessions: create %s: %w", key, err)
 	}
+	s.cache.txNewTranscript(key, ss)
 	return ss, nil
 }
 
@@ -523,6 +552,7 @@ func (s *Store) SetRoute(ctx context.Context, key string, r Route, displayName s
 		if err != nil {
 			return fmt.Errorf("sessions: set route: %w", err)
 		}
+		s.cache.txSet(key, ss)
 		return nil
 	})
 	return ss, err
@@ -531,11 +561,16 @@ func (s *Store) SetRoute(ctx context.Context, key string, r Route, displayName s
 // SetLabel sets the session label (creating the session if needed).
 func (s *Store) SetLabel(ctx context.Context, key, label string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := s.ensureTx(ctx, tx, key, s.opts.Now().UnixMilli()); err != nil {
+		ss, err := s.ensureTx(ctx, tx, key, s.opts.Now().UnixMilli())
+		if err != nil {
 			return err
 		}
-		_, err := s.exec(ctx, tx, `UPDATE sessions SET label = ? WHERE key = ?`, label, key)
-		return err
+		if _, err := s.exec(ctx, tx, `UPDATE sessions SET label = ? WHERE key = ?`, label, key); err != nil {
+			return err
+		}
+		ss.Label = label
+		s.cache.txSet(key, ss)
+		return nil
 	})
 }
 
@@ -590,51 +625,65 @@ func (s *Store) appendWith(ctx context.Context, key string, m Message, st *RunSt
 	if len(m.Body) > s.opts.MaxBodyBytes {
 		return Message{}, Session{}, fmt.Errorf("%w: body %d bytes, limit %d", ErrTooLarge, len(m.Body), s.opts.MaxBodyBytes)
 	}
+	var (
+		ss  Session
+		out Message
+	)
+	err := write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		out, ss, err = s.appendTx(ctx, tx, key, m, st)
+		return err
+	})
+	if err != nil {
+		return Message{}, Session{}, err
+	}
+	return out, ss, nil
+}
+
+// appendTx appends m (checked by the caller) inside tx; see appendWith.
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, key string, m Message, st *RunStats) (Message, Session, error) {
 	var body any // NULL for text-only entries
 	if len(m.Body) > 0 {
 		body = m.Body
 	}
-	var ss Session
-	err := write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		now := s.opts.Now().UnixMilli()
-		if m.Ts == 0 {
-			m.Ts = now
-		}
-		var err error
-		if ss, err = s.ensureTx(ctx, tx, key, now); err != nil {
-			return err
-		}
-		res, err := s.exec(ctx, tx, `INSERT INTO messages (transcript_id, role, text, ts, run_id, body) VALUES (?, ?, ?, ?, ?, ?)`,
-			ss.ID, m.Role, m.Text, m.Ts, m.RunID, body)
-		if err != nil {
-			return fmt.Errorf("sessions: append: %w", err)
-		}
-		if m.Seq, err = res.LastInsertId(); err != nil {
-			return fmt.Errorf("sessions: append: %w", err)
-		}
-		ss.Messages++
-		if ss.Messages > int64(s.opts.MaxMessages) {
-			over := ss.Messages - int64(s.opts.MaxMessages)
-			if _, err := s.exec(ctx, tx, `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE transcript_id = ? ORDER BY seq LIMIT ?)`, ss.ID, over); err != nil {
-				return fmt.Errorf("sessions: trim: %w", err)
-			}
-			ss.Messages = int64(s.opts.MaxMessages)
-		}
-		ss.UpdatedAt = now
-		if st != nil {
-			ss.InputTokens, ss.OutputTokens, ss.TotalTokens, ss.AbortedLastRun = st.InputTokens, st.OutputTokens, st.TotalTokens, st.Aborted
-			_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?, aborted_last_run = ? WHERE key = ?`,
-				ss.Messages, now, st.InputTokens, st.OutputTokens, st.TotalTokens, boolInt(st.Aborted), key)
-		} else {
-			_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ? WHERE key = ?`, ss.Messages, now, key)
-		}
-		if err != nil {
-			return fmt.Errorf("sessions: append: %w", err)
-		}
-		return nil
-	})
+	now := s.opts.Now().UnixMilli()
+	if m.Ts == 0 {
+		m.Ts = now
+	}
+	ss, err := s.ensureTx(ctx, tx, key, now)
 	if err != nil {
 		return Message{}, Session{}, err
+	}
+	res, err := s.exec(ctx, tx, `INSERT INTO messages (transcript_id, role, text, ts, run_id, body) VALUES (?, ?, ?, ?, ?, ?)`,
+		ss.ID, m.Role, m.Text, m.Ts, m.RunID, body)
+	if err != nil {
+		return Message{}, Session{}, fmt.Errorf("sessions: append: %w", err)
+	}
+	if m.Seq, err = res.LastInsertId(); err != nil {
+		return Message{}, Session{}, fmt.Errorf("sessions: append: %w", err)
+	}
+	ss.Messages++
+	if ss.Messages > int64(s.opts.MaxMessages) {
+		over := ss.Messages - int64(s.opts.MaxMessages)
+		if _, err := s.exec(ctx, tx, `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE transcript_id = ? ORDER BY seq LIMIT ?)`, ss.ID, over); err != nil {
+			return Message{}, Session{}, fmt.Errorf("sessions: trim: %w", err)
+		}
+		ss.Messages = int64(s.opts.MaxMessages)
+	}
+	ss.UpdatedAt = now
+	if st != nil {
+		ss.InputTokens, ss.OutputTokens, ss.TotalTokens, ss.AbortedLastRun = st.InputTokens, st.OutputTokens, st.TotalTokens, st.Aborted
+		_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?, aborted_last_run = ? WHERE key = ?`,
+			ss.Messages, now, st.InputTokens, st.OutputTokens, st.TotalTokens, boolInt(st.Aborted), key)
+	} else {
+		_, err = s.exec(ctx, tx, `UPDATE sessions SET message_count = ?, updated_at = ? WHERE key = ?`, ss.Messages, now, key)
+	}
+	if err != nil {
+		return Message{}, Session{}, fmt.Errorf("sessions: append: %w", err)
+	}
+	s.cache.txSet(key, ss)
+	if m.Role == latestIndexedRole {
+		s.cache.txCompacted(key)
 	}
 	return m, ss, nil
 }
@@ -658,11 +707,19 @@ func (s *Store) FinishRun(ctx context.Context, key string, st RunStats) error {
 		write = s.write
 	}
 	return write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := s.opts.Now().UnixMilli()
 		_, err := s.exec(ctx, tx, `UPDATE sessions SET input_tokens = ?, output_tokens = ?, total_tokens = ?, aborted_last_run = ?, updated_at = ? WHERE key = ?`,
-			st.InputTokens, st.OutputTokens, st.TotalTokens, boolInt(st.Aborted), s.opts.Now().UnixMilli(), key)
+			st.InputTokens, st.OutputTokens, st.TotalTokens, boolInt(st.Aborted), now, key)
 		if err != nil {
 			return fmt.Errorf("sessions: finish run: %w", err)
 		}
+		switch e, known := s.cache.txGet(key); {
+		case known && e.ok:
+			e.ss.InputTokens, e.ss.OutputTokens, e.ss.TotalTokens, e.ss.AbortedLastRun, e.ss.UpdatedAt = st.InputTokens, st.OutputTokens, st.TotalTokens, st.Aborted, now
+			s.cache.txSet(key, e.ss)
+		case !known:
+			s.cache.txForget(key)
+		} // known absent: no row was updated
 		return nil
 	})
 }
@@ -684,9 +741,11 @@ func (s *Store) History(ctx context.Context, key string, limit int, upTo int64) 
 	if upTo <= 0 {
 		upTo = 1<<63 - 1
 	}
-	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
-		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq <= ?
-		ORDER BY seq DESC LIMIT ?`, key, upTo, limit)
+	q, t, absent := s.current(key, historyQuery)
+	if absent {
+		return []Message{}, nil
+	}
+	rows, err := s.query(ctx, q, t, upTo, limit)
 	out, err := scanMessages(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: history %s: %w", key, err)
@@ -721,9 +780,11 @@ func (s *Store) RunMessages(ctx context.Context, key, runID string) ([]Message, 
 	if runID == "" {
 		return []Message{}, nil
 	}
-	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
-		WHERE run_id = ? AND transcript_id = (SELECT session_id FROM sessions WHERE key = ?)
-		ORDER BY seq`, runID, key)
+	q, t, absent := s.current(key, runMessagesQuery)
+	if absent {
+		return []Message{}, nil
+	}
+	rows, err := s.query(ctx, q, runID, t)
 	out, err := scanMessages(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: run messages %s: %w", key, err)
@@ -832,7 +893,7 @@ func (s *Store) Reset(ctx context.Context, key string) (Session, error) {
 			return err
 		}
 		old := ss.ID
-		ss.ID, ss.UpdatedAt, ss.Messages, ss.AbortedLastRun = token.UUID(), now, 0, false
+		ss.ID, ss.UpdatedAt, ss.Messages, ss.AbortedLastRun = transcriptID(now), now, 0, false
 		ss.InputTokens, ss.OutputTokens, ss.TotalTokens = 0, 0, 0
 		if _, err := s.exec(ctx, tx, `INSERT INTO transcripts (id, session_key, created_at) VALUES (?, ?, ?)`, ss.ID, key, now); err != nil {
 			return fmt.Errorf("sessions: reset: %w", err)
@@ -841,6 +902,7 @@ func (s *Store) Reset(ctx context.Context, key string) (Session, error) {
 			input_tokens = 0, output_tokens = 0, total_tokens = 0 WHERE key = ?`, ss.ID, now, key); err != nil {
 			return fmt.Errorf("sessions: reset: %w", err)
 		}
+		s.cache.txNewTranscript(key, ss)
 		return s.archiveTx(ctx, tx, old, now)
 	})
 	return ss, err
@@ -869,8 +931,8 @@ func (s *Store) OldestBeyond(ctx context.Context, prefix string, keep int) ([]st
 // Delete removes the session entry. Its transcript is archived (kept, bounded by
 // MaxArchived), and a reference to it ("<db path>#transcript=<id>") returned.
 func (s *Store) Delete(ctx context.Context, key string) (deleted bool, archived []string, err error) {
-	archived = []string{}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		deleted, archived = false, []string{} // the writer may run f twice (writer.commitBatch)
 		ss, err := scanSession(s.queryRow(ctx, tx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -881,10 +943,14 @@ func (s *Store) Delete(ctx context.Context, key string) (deleted bool, archived 
 		if _, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE key = ?`, key); err != nil {
 			return fmt.Errorf("sessions: delete %s: %w", key, err)
 		}
+		s.cache.txAbsent(key)
 		deleted = true
 		archived = append(archived, s.opts.Path+"#transcript="+ss.ID)
 		return s.archiveTx(ctx, tx, ss.ID, s.opts.Now().UnixMilli())
 	})
+	if archived == nil {
+		archived = []string{}
+	}
 	return deleted, archived, err
 }
 
@@ -924,6 +990,8 @@ func (s *Store) Patch(ctx context.Context, key string, f func(*Session) error) (
 		if err != nil {
 			return fmt.Errorf("sessions: patch %s: %w", key, err)
 		}
+		// f may have edited fields Patch does not store: the row is read back when needed.
+		s.cache.txForget(key)
 		return nil
 	})
 	return ss, err
@@ -937,6 +1005,7 @@ func (s *Store) Compact(ctx context.Context, key string, keep int) (kept int64, 
 		return 0, false, errors.New("sessions: compact: keep must be at least 1")
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		kept, compacted = 0, false // the writer may run f twice (writer.commitBatch)
 		ss, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE key = ?`, key))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -961,6 +1030,7 @@ func (s *Store) Compact(ctx context.Context, key string, keep int) (kept int64, 
 		if err != nil {
 			return fmt.Errorf("sessions: compact %s: %w", key, err)
 		}
+		s.cache.txForget(key)
 		return nil
 	})
 	return kept, compacted, err
@@ -999,11 +1069,20 @@ func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, er
 		err  error
 	)
 	if role == latestIndexedRole {
-		rows, err = s.query(ctx, latestCompactionQuery, key)
+		if e, ok := s.cache.get(key); ok && e.ok && e.noCompaction {
+			return Message{}, false, nil
+		}
+		q, t, absent := s.current(key, latestCompactionQuery)
+		if absent {
+			return Message{}, false, nil
+		}
+		rows, err = s.query(ctx, q, t)
 	} else {
-		rows, err = s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
-		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?
-		ORDER BY seq DESC LIMIT 1`, key, role)
+		q, t, absent := s.current(key, latestQuery)
+		if absent {
+			return Message{}, false, nil
+		}
+		rows, err = s.query(ctx, q, t, role)
 	}
 	out, err := scanMessages(rows, err)
 	if err != nil {
@@ -1018,15 +1097,53 @@ func (s *Store) Latest(ctx context.Context, key, role string) (Message, bool, er
 // latestIndexedRole is the role with its own partial index (messages_compaction).
 const latestIndexedRole = "compaction"
 
-const latestCompactionQuery = `SELECT seq, role, text, ts, run_id, body FROM messages
-		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = 'compaction'
-		ORDER BY seq DESC LIMIT 1`
+// Reads of a session's current transcript, each in two forms (see current): by the
+// transcript id the session cache knows, or by the session key.
+var (
+	latestCompactionQuery = currentQuery(`SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE %s AND role = 'compaction' ORDER BY seq DESC LIMIT 1`)
+	latestQuery = currentQuery(`SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE %s AND role = ? ORDER BY seq DESC LIMIT 1`)
+	historyQuery = currentQuery(`SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE %s AND seq <= ? ORDER BY seq DESC LIMIT ?`)
+	historyFromQuery = currentQuery(`SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE %s AND seq >= ? AND seq <= ? ORDER BY seq DESC LIMIT ?`)
+	runMessagesQuery = currentQuery(`SELECT seq, role, text, ts, run_id, body FROM messages
+		WHERE run_id = ? AND %s ORDER BY seq`)
+	countRoleQuery = currentQuery(`SELECT count(*) FROM messages WHERE %s AND role = ?`)
+)
+
+// currentQuery is a query on a session's current transcript (%s: the transcript
+// condition) in its two forms: [0] takes the transcript id, [1] the session key.
+func currentQuery(q string) [2]string {
+	return [2]string{
+		strings.Replace(q, "%s", "transcript_id = ?", 1),
+		strings.Replace(q, "%s", "transcript_id = (SELECT session_id FROM sessions WHERE key = ?)", 1),
+	}
+}
+
+// current picks the form of q for key's current transcript and its argument: the
+// transcript id when the session cache knows it (no lookup of the session row in the
+// query), the key otherwise. absent: the cache knows key has no session.
+func (s *Store) current(key string, q [2]string) (query, arg string, absent bool) {
+	e, known := s.cache.get(key)
+	switch {
+	case known && e.ok:
+		return q[0], e.ss.ID, false
+	case known:
+		return "", "", true
+	}
+	return q[1], key, false
+}
 
 // CountRole counts the messages with role in the session's current transcript.
 func (s *Store) CountRole(ctx context.Context, key, role string) (int64, error) {
 	var n int64
-	err := s.queryRow(ctx, nil, `SELECT count(*) FROM messages
-		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND role = ?`, key, role).Scan(&n)
+	q, t, absent := s.current(key, countRoleQuery)
+	if absent {
+		return 0, nil
+	}
+	err := s.queryRow(ctx, nil, q, t, role).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sessions: count %s %s: %w", key, role, err)
 	}
@@ -1042,9 +1159,11 @@ func (s *Store) HistoryFrom(ctx context.Context, key string, from int64, limit i
 	if upTo <= 0 {
 		upTo = 1<<63 - 1
 	}
-	rows, err := s.query(ctx, `SELECT seq, role, text, ts, run_id, body FROM messages
-		WHERE transcript_id = (SELECT session_id FROM sessions WHERE key = ?) AND seq >= ? AND seq <= ?
-		ORDER BY seq DESC LIMIT ?`, key, from, upTo, limit)
+	q, t, absent := s.current(key, historyFromQuery)
+	if absent {
+		return []Message{}, nil
+	}
+	rows, err := s.query(ctx, q, t, from, upTo, limit)
 	out, err := scanMessages(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: history %s: %w", key, err)

@@ -337,22 +337,24 @@ func TestAppendFinalRecordsStats(t *testing.T) {
 func TestLatestCompactionUsesIndex(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{})
-	var plan strings.Builder
-	rows, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+latestCompactionQuery, "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+	for _, q := range latestCompactionQuery { // by transcript id and by key
+		var plan strings.Builder
+		rows, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, "k")
+		if err != nil {
 			t.Fatal(err)
 		}
-		plan.WriteString(detail + "\n")
-	}
-	rows.Close()
-	if !strings.Contains(plan.String(), "messages_compaction") {
-		t.Fatalf("plan does not use messages_compaction:\n%s", plan.String())
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(detail + "\n")
+		}
+		rows.Close()
+		if !strings.Contains(plan.String(), "messages_compaction") {
+			t.Fatalf("plan does not use messages_compaction:\n%s", plan.String())
+		}
 	}
 	key := "agent:main:c"
 	for i, role := range []string{"user", "compaction", "assistant", "compaction", "user"} {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -353,4 +354,46 @@ func killChild(p string) {
 		}()
 	}
 	select {}
+}
+
+// TestGatherYields: on one core, a write whose goroutine is ready to run when the
+// writer picks up another write joins that write's commit (the writer yields before
+// it commits). Without the yield the writer usually commits the first write alone.
+// Scheduling is not fully deterministic (GC workers, preemption on a loaded machine),
+// so of gatherTrials pairs most, not all, must share a commit; not under the race
+// detector, which randomises scheduling.
+func TestGatherYields(t *testing.T) {
+	if raceDetector {
+		t.Skip("the race detector randomises goroutine scheduling")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const gatherTrials = 10
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{})
+	joined := 0
+	for trial := range gatherTrials {
+		before := s.WriterStats()
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Add(2)
+		start := make(chan struct{})
+		for i := range 2 {
+			go func() {
+				defer wg.Done()
+				<-start
+				_, _, errs[i] = s.Append(ctx, fmt.Sprintf("agent:main:y%d-%d", trial, i), Message{Role: "user", Text: "x"})
+			}()
+		}
+		close(start) // both ready; the first to run submits, the other is still ready
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		if s.WriterStats().Commits-before.Commits == 1 {
+			joined++
+		}
+	}
+	if joined < gatherTrials/2 {
+		t.Fatalf("two ready writers shared a commit in %d of %d trials", joined, gatherTrials)
+	}
 }
