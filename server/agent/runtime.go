@@ -975,7 +975,12 @@ func (rt *Runtime) pruneLocked() {
 		}
 		n++
 	}
-	rt.order = append(rt.order[:0:0], rt.order[n:]...)
+	// Drop the pruned prefix without copying the rest: the slice's start moves on and
+	// append reallocates (copying only the live runs) once its capacity runs out, so
+	// a finish at steady state allocates nothing; the pruned slots are cleared so
+	// their runs can be collected meanwhile.
+	clear(rt.order[:n])
+	rt.order = rt.order[n:]
 }
 
 // Abort aborts the session's runs: the one with runID, or all of them when runID is
