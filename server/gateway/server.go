@@ -181,7 +181,7 @@ type Server struct {
 	metrics struct {
 		dropped atomic.Int64
 		slow    atomic.Int64
-		writes  atomic.Int64 // socket writes of queued frames (one writev call or WriteTo each)
+		writes  atomic.Int64 // socket writes of queued frames (one writev call or WriteTo each), counted as they start
 	}
 }
 
