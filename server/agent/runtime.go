@@ -946,7 +946,7 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 			ev.Message = chatMessage(out.Text, out.EndedAt)
 		}
 		if out.Usage != nil {
-			ev.Usage, _ = json.Marshal(map[string]int64{"input": out.Usage.PromptTokens, "output": out.Usage.CompletionTokens, "total": out.Usage.TotalTokens})
+			ev.Usage = usageData(out.Usage)
 		}
 		if out.FinishReason != "" {
 			fr := out.FinishReason
@@ -1129,6 +1129,19 @@ func chatMessage(text string, ts int64) json.RawMessage {
 	b = wire.AppendString(b, text)
 	b = append(b, `,"type":"text"}],"role":"assistant","timestamp":`...)
 	b = strconv.AppendInt(b, ts, 10)
+	return append(b, '}')
+}
+
+// usageData is a chat final's usage, {"input":…,"output":…,"total":…} (the keys in
+// encoding/json's map order), encoded by hand: it goes out with every final.
+func usageData(u *backend.Usage) json.RawMessage {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"input":`...)
+	b = strconv.AppendInt(b, u.PromptTokens, 10)
+	b = append(b, `,"output":`...)
+	b = strconv.AppendInt(b, u.CompletionTokens, 10)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, u.TotalTokens, 10)
 	return append(b, '}')
 }
 
