@@ -25,9 +25,11 @@ esac`
 	}
 	rt := newRuntime(t, be, nil)
 	assistant := make(chan string, 100)
-	rt.SetBroadcast(func(ev protocol.Event) {
-		if ae, ok := ev.(*AgentEvent); ok && ae.Stream == protocol.AgentEventStreamAssistant {
-			assistant <- string(ae.Field("text"))
+	rt.SetBroadcast(func(evs ...protocol.Event) {
+		for _, ev := range evs {
+			if ae, ok := ev.(*AgentEvent); ok && ae.Stream == protocol.AgentEventStreamAssistant {
+				assistant <- string(ae.Field("text"))
+			}
 		}
 	})
 	ctx := context.Background()

@@ -144,7 +144,11 @@ func EstimateTokens(m llm.Message) int {
 	return (chars + CharsPerToken - 1) / CharsPerToken
 }
 
-func estimateText(s string) int { return (len(s) + CharsPerToken - 1) / CharsPerToken }
+func estimateText(s string) int { return estimateBytes(len(s)) }
+
+// estimateBytes is estimateText of n bytes (tool parameters are counted without
+// copying them into a string every turn).
+func estimateBytes(n int) int { return (n + CharsPerToken - 1) / CharsPerToken }
 
 // estimateRequest estimates a request's prompt: system prompt, tool definitions and
 // messages. When an assistant message in msgs carries the provider's reported usage,
@@ -166,7 +170,7 @@ func estimateRequest(system string, tools []llm.ToolDef, msgs []llm.Message) int
 	if from == 0 {
 		n += estimateText(system)
 		for _, t := range tools {
-			n += estimateText(t.Name) + estimateText(t.Description) + estimateText(string(t.Parameters))
+			n += estimateText(t.Name) + estimateText(t.Description) + estimateBytes(len(t.Parameters))
 		}
 	}
 	for _, m := range msgs[from:] {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent/backend"
 )
 
 // TestAgentEventEncoding: the pre-encoded event is byte for byte what the generated
@@ -69,4 +70,15 @@ func TestHandEncodedEventData(t *testing.T) {
 	same(t, lifecycleData("end", 0, 9, true, ""), map[string]any{"phase": "end", "endedAt": 9, "aborted": true})
 	same(t, lifecycleData("end", 0, 0, false, ""), map[string]any{"phase": "end", "endedAt": 0})
 	same(t, lifecycleData("error", 5, 9, false, "boom \"x\" <y>"), map[string]any{"phase": "error", "startedAt": 5, "endedAt": 9, "error": "boom \"x\" <y>"})
+}
+
+// TestUsageDataMatchesEncodingJSON: the hand-encoded usage of a chat final is what
+// encoding/json makes of the map it replaced.
+func TestUsageDataMatchesEncodingJSON(t *testing.T) {
+	for _, u := range []backend.Usage{{}, {PromptTokens: 12, CompletionTokens: 3, TotalTokens: 15}, {PromptTokens: -1, TotalTokens: 1 << 40}} {
+		want, _ := json.Marshal(map[string]int64{"input": u.PromptTokens, "output": u.CompletionTokens, "total": u.TotalTokens})
+		if got := usageData(&u); string(got) != string(want) {
+			t.Errorf("usageData(%+v) = %s, want %s", u, got, want)
+		}
+	}
 }

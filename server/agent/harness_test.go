@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/core"
@@ -236,7 +235,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	srv.Mux().SetChat(h)
 	srv.Mux().SetSessions(h)
 	srv.AddHealthSource(rt.HealthSource)
-	rt.SetBroadcast(func(ev protocol.Event) { srv.Broadcast(ev) })
+	rt.SetBroadcast(srv.BroadcastAll)
 	ln, err := gateway.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

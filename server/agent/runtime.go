@@ -269,7 +269,7 @@ type Runtime struct {
 	// model is what a config reload may change while runs go on (SetModel); a run
 	// reads it once, when its turn starts.
 	model atomic.Pointer[ModelConfig]
-	emit  atomic.Pointer[func(protocol.Event)]
+	emit  atomic.Pointer[func(...protocol.Event)]
 	sem   chan struct{}
 
 	base   context.Context
@@ -375,9 +375,11 @@ func New(o Options) (*Runtime, error) {
 	return rt, nil
 }
 
-// SetBroadcast sets where events go (the running gateway's Broadcast); nil drops them,
-// e.g. between in-process restarts.
-func (rt *Runtime) SetBroadcast(f func(protocol.Event)) {
+// SetBroadcast sets where events go (the running gateway's BroadcastAll); nil drops
+// them, e.g. between in-process restarts. Events that arise together (an assistant
+// delta and its chat delta, the lifecycle end and the chat final) come in one call,
+// in order, so the gateway can hand them to each client in one write.
+func (rt *Runtime) SetBroadcast(f func(evs ...protocol.Event)) {
 	if f == nil {
 		rt.emit.Store(nil)
 		return
@@ -427,9 +429,9 @@ func (rt *Runtime) Close(ctx context.Context) error {
 
 func (rt *Runtime) now() int64 { return rt.opts.Now().UnixMilli() }
 
-func (rt *Runtime) broadcast(ev protocol.Event) {
+func (rt *Runtime) broadcast(evs ...protocol.Event) {
 	if f := rt.emit.Load(); f != nil {
-		(*f)(ev)
+		(*f)(evs...)
 	}
 }
 
@@ -874,29 +876,31 @@ func (rt *Runtime) delta(r *Run, inc string) {
 // textDelta emits the assistant event of a text increment (data carries text, the
 // step's text so far) and, at most once per ChatDeltaInterval, a chat delta with it;
 // a delivered run's reply stream (typing, partial edits) follows the same text.
+//
+// The chat delta goes out in the same broadcast as its assistant event: one write per
+// client for both, in the same order and with the same seqs as two broadcasts.
 func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
+	now := rt.opts.Now()
 	r.mu.Lock()
 	r.text = text
 	stream := r.stream
-	r.mu.Unlock()
-	seq := rt.eventRaw(r, protocol.AgentEventStreamAssistant, data)
-	if stream != nil {
-		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		stream.Update(ctx, text)
-		cancel()
-	}
-	if r.SessionKey == "" {
-		return
-	}
-	now := rt.opts.Now()
-	r.mu.Lock()
-	send := !r.anyDelta || now.Sub(r.lastDelta) >= rt.opts.ChatDeltaInterval
+	r.seq++
+	seq := r.seq
+	send := r.SessionKey != "" && (!r.anyDelta || now.Sub(r.lastDelta) >= rt.opts.ChatDeltaInterval)
 	if send {
 		r.anyDelta, r.lastDelta = true, now
 	}
 	r.mu.Unlock()
+	ev := &AgentEvent{RunID: r.ID, Seq: seq, Stream: protocol.AgentEventStreamAssistant, Ts: now.UnixMilli(), SessionKey: r.SessionKey, Data: data}
 	if send {
-		rt.broadcast(&protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq, State: protocol.ChatEventStateDelta, Message: chatMessage(text, now.UnixMilli())})
+		rt.broadcast(ev, &protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq, State: protocol.ChatEventStateDelta, Message: chatMessage(text, now.UnixMilli())})
+	} else {
+		rt.broadcast(ev)
+	}
+	if stream != nil {
+		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
+		stream.Update(ctx, text)
+		cancel()
 	}
 }
 
@@ -915,16 +919,23 @@ func (rt *Runtime) eventRaw(r *Run, stream protocol.AgentEventStream, data json.
 	return seq
 }
 
-// emitEnd sends the lifecycle end/error event and the matching chat event.
+// emitEnd sends the lifecycle end/error event and the matching chat event, in one
+// broadcast (one write per client).
 func (rt *Runtime) emitEnd(r *Run, out Outcome) {
-	var seq int64
+	var data json.RawMessage
 	switch out.Status {
 	case StatusOK, StatusAborted:
-		seq = rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("end", out.StartedAt, out.EndedAt, out.Status == StatusAborted, ""))
+		data = lifecycleData("end", out.StartedAt, out.EndedAt, out.Status == StatusAborted, "")
 	default:
-		seq = rt.eventRaw(r, protocol.AgentEventStreamLifecycle, lifecycleData("error", out.StartedAt, out.EndedAt, false, out.Err))
+		data = lifecycleData("error", out.StartedAt, out.EndedAt, false, out.Err)
 	}
+	r.mu.Lock()
+	r.seq++
+	seq := r.seq
+	r.mu.Unlock()
+	end := &AgentEvent{RunID: r.ID, Seq: seq, Stream: protocol.AgentEventStreamLifecycle, Ts: rt.now(), SessionKey: r.SessionKey, Data: data}
 	if r.SessionKey == "" {
+		rt.broadcast(end)
 		return
 	}
 	ev := &protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq}
@@ -935,7 +946,7 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 			ev.Message = chatMessage(out.Text, out.EndedAt)
 		}
 		if out.Usage != nil {
-			ev.Usage, _ = json.Marshal(map[string]int64{"input": out.Usage.PromptTokens, "output": out.Usage.CompletionTokens, "total": out.Usage.TotalTokens})
+			ev.Usage = usageData(out.Usage)
 		}
 		if out.FinishReason != "" {
 			fr := out.FinishReason
@@ -948,7 +959,7 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 		msg := out.Err
 		ev.ErrorMessage = &msg
 	}
-	rt.broadcast(ev)
+	rt.broadcast(end, ev)
 }
 
 // finish records the outcome, wakes waiters and trims the finished-run cache.
@@ -975,7 +986,12 @@ func (rt *Runtime) pruneLocked() {
 		}
 		n++
 	}
-	rt.order = append(rt.order[:0:0], rt.order[n:]...)
+	// Drop the pruned prefix without copying the rest: the slice's start moves on and
+	// append reallocates (copying only the live runs) once its capacity runs out, so
+	// a finish at steady state allocates nothing; the pruned slots are cleared so
+	// their runs can be collected meanwhile.
+	clear(rt.order[:n])
+	rt.order = rt.order[n:]
 }
 
 // Abort aborts the session's runs: the one with runID, or all of them when runID is
@@ -1113,6 +1129,19 @@ func chatMessage(text string, ts int64) json.RawMessage {
 	b = wire.AppendString(b, text)
 	b = append(b, `,"type":"text"}],"role":"assistant","timestamp":`...)
 	b = strconv.AppendInt(b, ts, 10)
+	return append(b, '}')
+}
+
+// usageData is a chat final's usage, {"input":…,"output":…,"total":…} (the keys in
+// encoding/json's map order), encoded by hand: it goes out with every final.
+func usageData(u *backend.Usage) json.RawMessage {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"input":`...)
+	b = strconv.AppendInt(b, u.PromptTokens, 10)
+	b = append(b, `,"output":`...)
+	b = strconv.AppendInt(b, u.CompletionTokens, 10)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, u.TotalTokens, 10)
 	return append(b, '}')
 }
 

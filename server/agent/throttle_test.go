@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,23 +79,25 @@ func TestChatDeltaThrottle(t *testing.T) {
 	var deltas []string
 	var deltaSeqs []int64
 	var final string
-	rt.SetBroadcast(func(ev protocol.Event) {
-		ce, ok := ev.(*protocol.ChatEvent)
-		if !ok {
-			return
-		}
+	rt.SetBroadcast(func(evs ...protocol.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		text := chatEv{}
-		if err := jsonUnmarshal(ce.Message, &text.Message); err != nil {
-			t.Error(err)
-		}
-		switch ce.State {
-		case protocol.ChatEventStateDelta:
-			deltas = append(deltas, text.text())
-			deltaSeqs = append(deltaSeqs, ce.Seq)
-		case protocol.ChatEventStateFinal:
-			final = text.text()
+		for _, ev := range evs {
+			ce, ok := ev.(*protocol.ChatEvent)
+			if !ok {
+				continue
+			}
+			text := chatEv{}
+			if err := jsonUnmarshal(ce.Message, &text.Message); err != nil {
+				t.Error(err)
+			}
+			switch ce.State {
+			case protocol.ChatEventStateDelta:
+				deltas = append(deltas, text.text())
+				deltaSeqs = append(deltaSeqs, ce.Seq)
+			case protocol.ChatEventStateFinal:
+				final = text.text()
+			}
 		}
 	})
 	r, _, err := rt.Start(context.Background(), Request{RunID: "t-1", SessionKey: "agent:main:main", Message: "go"})
@@ -126,4 +130,56 @@ func jsonUnmarshal(b []byte, v any) error {
 		return nil
 	}
 	return json.Unmarshal(b, v)
+}
+
+// TestEventsBatchedByOrigin: events that arise together reach the broadcaster in one
+// call — an assistant delta with the chat delta derived from it, the lifecycle end
+// with the chat final — in order and sharing the run seq, so the gateway can write
+// them to a client at once; a throttled delta goes alone.
+func TestEventsBatchedByOrigin(t *testing.T) {
+	start := time.UnixMilli(1_767_225_600_000)
+	clk := &clock{t: start}
+	store, err := sessions.Open(context.Background(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db"), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	be := &scripted{clk: clk, start: start, steps: []step{{0, "a"}, {50 * time.Millisecond, "b"}}}
+	rt, err := New(Options{Backend: be, Store: store, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(context.Background())
+	var mu sync.Mutex
+	var batches []string
+	rt.SetBroadcast(func(evs ...protocol.Event) {
+		var b []string
+		for _, ev := range evs {
+			switch e := ev.(type) {
+			case *AgentEvent:
+				b = append(b, fmt.Sprintf("agent/%s:%d", e.Stream, e.Seq))
+			case *protocol.ChatEvent:
+				b = append(b, fmt.Sprintf("chat/%s:%d", e.State, e.Seq))
+			}
+		}
+		mu.Lock()
+		batches = append(batches, strings.Join(b, " "))
+		mu.Unlock()
+	})
+	r, _, err := rt.Start(context.Background(), Request{RunID: "t-2", SessionKey: "agent:main:main", Message: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-r.Done()
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"agent/lifecycle:1",
+		"agent/assistant:2 chat/delta:2",
+		"agent/assistant:3", // 50 ms after the first delta: the chat delta is throttled
+		"agent/lifecycle:4 chat/final:4",
+	}
+	if strings.Join(batches, "|") != strings.Join(want, "|") {
+		t.Fatalf("broadcasts\n%q\nwant\n%q", batches, want)
+	}
 }

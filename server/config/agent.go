@@ -190,9 +190,12 @@ var builtinProviders = map[string]bool{"anthropic": true, "openai": true, "openr
 
 // LogLevels returns the slog levels of logging.level (the log file) and
 // logging.consoleLevel (stdout), as the original splits them: trace is debug,
-// fatal is error, silent is above error. Unset: file debug, console info.
+// fatal is error, silent is above error. Unset: both info, the original's default
+// (normalizeLogLevel falls back to "info"). A file at debug also costs every chat
+// turn a formatted record and a write for "agent run accepted" (~3.5 % of the
+// gateway's CPU in the text-turn profile); logging.level "debug" brings it back.
 func LogLevels(c *genconfig.ClawdbotConfig) (file, console slog.Level) {
-	file, console = slog.LevelDebug, slog.LevelInfo
+	file, console = slog.LevelInfo, slog.LevelInfo
 	if c == nil || c.Logging == nil {
 		return file, console
 	}

@@ -242,10 +242,11 @@ func TestLogLevels(t *testing.T) {
 		raw           string
 		file, console slog.Level
 	}{
-		{`{}`, slog.LevelDebug, slog.LevelInfo},
+		{`{}`, slog.LevelInfo, slog.LevelInfo},
+		{`{logging: {level: "debug"}}`, slog.LevelDebug, slog.LevelInfo},
 		{`{logging: {level: "warn"}}`, slog.LevelWarn, slog.LevelInfo},
 		{`{logging: {level: "trace", consoleLevel: "error"}}`, slog.LevelDebug, slog.LevelError},
-		{`{logging: {consoleLevel: "silent"}}`, slog.LevelDebug, slog.LevelError + 4},
+		{`{logging: {consoleLevel: "silent"}}`, slog.LevelInfo, slog.LevelError + 4},
 	} {
 		f, err := ParseWith("", []byte(tc.raw), MapEnv(nil))
 		if err != nil {

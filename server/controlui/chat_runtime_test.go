@@ -102,11 +102,13 @@ func newRuntimeBackend(t *testing.T, stateDir string, history [][2]string) *runt
 }
 
 func (b *runtimeBackend) register(srv *gateway.Server) error {
-	b.rt.SetBroadcast(func(ev protocol.Event) {
-		if ce, ok := ev.(*protocol.ChatEvent); ok {
-			b.events <- chatEvent{ce.RunID, ce.State}
+	b.rt.SetBroadcast(func(evs ...protocol.Event) {
+		for _, ev := range evs {
+			if ce, ok := ev.(*protocol.ChatEvent); ok {
+				b.events <- chatEvent{ce.RunID, ce.State}
+			}
 		}
-		srv.Broadcast(ev)
+		srv.BroadcastAll(evs...)
 	})
 	srv.Mux().SetAgent(b.rtHandlers)
 	srv.Mux().SetChat(b.rtHandlers)

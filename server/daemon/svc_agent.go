@@ -204,11 +204,13 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	// Events go to whichever gateway is running; between in-process restarts there is
 	// none and they are dropped (clients re-sync with agent.wait / chat.history).
-	rt.SetBroadcast(func(ev protocol.Event) {
+	rt.SetBroadcast(func(evs ...protocol.Event) {
 		if srv := s.server(); srv != nil {
-			srv.Broadcast(ev)
+			srv.BroadcastAll(evs...)
 		}
-		s.nodeEvents.forward(ev) // chat.subscribe streams (node events)
+		for _, ev := range evs {
+			s.nodeEvents.forward(ev) // chat.subscribe streams (node events)
+		}
 	})
 	s.inbound.set(rt)
 	s.runner = rt // hooks start runs through the same path as agent and wake

@@ -1,10 +1,19 @@
 package gateway
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"testing"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
@@ -56,4 +65,90 @@ func BenchmarkEventEncode(b *testing.B) {
 		buf = appendEvent(buf[:0], ev, 42, sv)
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkBroadcastPair measures what an agent text delta costs the gateway: an
+// agent event and the chat event derived from it, to clients that read every frame
+// before the next pair (as a turn's deltas are spaced out by the model), sent as two
+// Broadcast calls ("separate") or one BroadcastAll ("batch"). Reports socket writes
+// per pair. Run: go test ./server/gateway -run '^$' -bench BroadcastPair -cpu 1
+func BenchmarkBroadcastPair(b *testing.B) {
+	for _, clients := range []int{1, 16} {
+		for _, mode := range []string{"separate", "batch"} {
+			b.Run(fmt.Sprintf("clients=%d/%s", clients, mode), func(b *testing.B) {
+				s, err := New(Options{Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				serveCore(s)
+				g := gatewaytest.Start(b, s)
+				got := make(chan struct{}, 2*clients)
+				for range clients {
+					r := gatewaytest.DialRawCLI(b, g.URL, "bench")
+					go drainFrames(r.Conn, got)
+				}
+				agentEv := &protocol.ChatEvent{RunID: "r", SessionKey: "main", Seq: 2, State: protocol.ChatEventStateDelta,
+					Message: json.RawMessage(`{"content":[{"text":"ok ","type":"text"}],"role":"assistant","timestamp":1}`)}
+				chatEv := &protocol.ChatEvent{RunID: "r", SessionKey: "main", Seq: 2, State: protocol.ChatEventStateDelta,
+					Message: json.RawMessage(`{"content":[{"text":"ok ","type":"text"}],"role":"assistant","timestamp":1}`)}
+				// Drain what the connects caused (health) before counting.
+				s.Broadcast(&protocol.TickEvent{Ts: 1})
+				for range clients {
+					<-got
+				}
+				w0 := s.metrics.writes.Load()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					if mode == "batch" {
+						s.BroadcastAll(agentEv, chatEv)
+					} else {
+						s.Broadcast(agentEv)
+						s.Broadcast(chatEv)
+					}
+					for range 2 * clients {
+						<-got
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(s.metrics.writes.Load()-w0)/float64(b.N), "writes/op")
+			})
+		}
+	}
+}
+
+// drainFrames reads server frames from c until it fails, sending on got once per
+// tick or chat event frame.
+func drainFrames(c net.Conn, got chan<- struct{}) {
+	r := bufio.NewReaderSize(c, 64<<10)
+	var h [10]byte
+	for {
+		if _, err := io.ReadFull(r, h[:2]); err != nil {
+			return
+		}
+		n := int(h[1] & 0x7f)
+		switch n {
+		case 126:
+			if _, err := io.ReadFull(r, h[2:4]); err != nil {
+				return
+			}
+			n = int(binary.BigEndian.Uint16(h[2:4]))
+		case 127:
+			if _, err := io.ReadFull(r, h[2:10]); err != nil {
+				return
+			}
+			n = int(binary.BigEndian.Uint64(h[2:10]))
+		}
+		p, err := r.Peek(min(n, 32))
+		if err != nil {
+			return
+		}
+		ev := bytes.HasPrefix(p, []byte(`{"type":"event","event":"chat"`)) || bytes.HasPrefix(p, []byte(`{"type":"event","event":"tick"`))
+		if _, err := r.Discard(n); err != nil {
+			return
+		}
+		if ev {
+			got <- struct{}{}
+		}
+	}
 }

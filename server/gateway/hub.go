@@ -69,22 +69,42 @@ func (h *hub) broadcast(ev protocol.Event, sv *protocol.StateVersion) int64 {
 	return seq
 }
 
+// broadcastAll broadcasts evs in order with consecutive seqs, as that many broadcast
+// calls would, but queues them all before writing: a client that receives several of
+// them gets them in one write instead of one write each.
+func (h *hub) broadcastAll(evs []protocol.Event) {
+	h.mu.Lock()
+	flush := h.flushList(len(h.conns))
+	for _, ev := range evs {
+		_, flush = h.queueLocked(ev, nil, flush)
+	}
+	h.mu.Unlock()
+	h.flush(flush)
+}
+
 // queue assigns the seq and queues the frame to every receiver under the hub lock, so
 // every client sees events in seq order. It returns the connections whose sockets
 // were idle: the caller writes them with flush once it holds no lock, without
 // blocking. A broadcast that comes while an earlier one is still being written finds
 // those connections busy and its frame leaves with the earlier one's, in one write.
 func (h *hub) queue(ev protocol.Event, sv *protocol.StateVersion) (int64, []*Conn) {
-	info := protocol.LookupEvent(ev.EventName())
-	droppable := ev.Droppable()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.queueLocked(ev, sv, h.flushList(len(h.conns)))
+}
+
+// queueLocked is queue with h.mu held, appending to flush the connections whose
+// sockets were idle. A connection is appended at most once however many events are
+// queued before the flush: the first frame makes its caller the socket's writer, and
+// nobody else takes that role until the writer has written everything queued.
+func (h *hub) queueLocked(ev protocol.Event, sv *protocol.StateVersion, flush []*Conn) (int64, []*Conn) {
+	info := protocol.LookupEvent(ev.EventName())
+	droppable := ev.Droppable()
 	h.seq++
 	seq := h.seq
 	payload := appendEvent(h.bufs.get(), ev, seq, sv)
 	frame := frameOf(opText, payload) // framed once, shared by every receiver's queue
 	h.bufs.put(payload)
-	flush := h.flushList(len(h.conns))
 	for _, c := range h.conns {
 		if info != nil && !canSee(c, info) {
 			continue

@@ -192,6 +192,7 @@ func (o *outbox) flushNow(c *Conn) {
 		}
 		segs, owned := o.takeLocked()
 		o.mu.Unlock()
+		c.srv.metrics.writes.Add(1)
 		rest, n, err := writevNonBlocking(rc, segs)
 		c.buffered.Add(-int64(n))
 		if err != nil || len(rest) > 0 {
@@ -258,6 +259,7 @@ func (o *outbox) flush(c *Conn) {
 		}
 		o.mu.Unlock()
 		bufs := net.Buffers(slices.Clone(segs)) // WriteTo consumes its receiver
+		c.srv.metrics.writes.Add(1)
 		n, err := bufs.WriteTo(nc)
 		c.buffered.Add(-n)
 		if err == nil {

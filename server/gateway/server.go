@@ -181,6 +181,7 @@ type Server struct {
 	metrics struct {
 		dropped atomic.Int64
 		slow    atomic.Int64
+		writes  atomic.Int64 // socket writes of queued frames (one writev call or WriteTo each), counted as they start
 	}
 }
 
@@ -523,6 +524,19 @@ func (s *Server) Connections() int { return s.hub.len() }
 
 // Broadcast sends an event to every connection allowed to see it.
 func (s *Server) Broadcast(ev protocol.Event) int64 { return s.hub.broadcast(ev, nil) }
+
+// BroadcastAll broadcasts evs in order, with consecutive seqs, exactly as one Broadcast
+// per event would; a client that receives several of them gets them in one write.
+// Events that arise together (an agent delta and its chat delta) go out this way.
+func (s *Server) BroadcastAll(evs ...protocol.Event) {
+	switch len(evs) {
+	case 0:
+	case 1:
+		s.hub.broadcast(evs[0], nil)
+	default:
+		s.hub.broadcastAll(evs)
+	}
+}
 
 func (s *Server) uptimeMs() int64 { return s.opts.Now().Sub(s.opts.ProcessStart).Milliseconds() }
 

@@ -1,5 +1,6 @@
 // Package logs owns the gateway's log file: a JSONL file in the state dir that receives
-// every record at debug level, rotated by size, and read back by the logs.tail method.
+// every record at logging.level (info unless configured, as in the original), rotated
+// by size, and read back by the logs.tail method.
 // Stdout gets a human-readable copy at info (debug with --verbose).
 package logs
 
@@ -213,7 +214,7 @@ func Tail(path string, cursor *int64, limit, maxBytes int) (TailResult, error) {
 }
 
 // Handler sends records to two handlers: the console (its own level) and the file
-// (everything at debug). It exists so one *slog.Logger feeds both.
+// (at logging.level). It exists so one *slog.Logger feeds both.
 type Handler struct{ hs []slog.Handler }
 
 // NewHandler combines handlers.
