@@ -47,6 +47,9 @@ type providersComponent struct {
 	dedupe  *dedupe.Store
 	handler *messaging.Handler
 	wa      *providers.AccountSet
+	// tg is the Telegram account set built at start-up (a reload may replace it in
+	// the registry; start starts this one).
+	tg *providers.AccountSet
 	// waAccounts are the WhatsApp accounts' providers, by account id.
 	waAccounts map[string]*whatsapp.Provider
 	// tgLayout and tgKeys are the Telegram settings the running bots were built from
@@ -63,10 +66,10 @@ type providersComponent struct {
 	transcribe *media.Transcriber
 }
 
-// buildProviders builds the registry from config and environment and starts the
-// providers in the background: a Telegram bot per account with a token (unless
-// disabled), a WhatsApp device per account (connecting only when linked). Nothing here
-// waits for the network.
+// buildProviders builds the registry from config and environment: a Telegram bot per
+// account with a token (unless disabled), a WhatsApp device per account. They start
+// (in the background, connecting WhatsApp only when linked) in start, after the agent
+// runtime is built. Nothing here waits for the network.
 func buildProviders(ctx context.Context, s *services) (component, error) {
 	cfg := s.file.Config
 	c := &providersComponent{s: s}
@@ -100,16 +103,27 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	c.handler = messaging.New(messaging.Options{Registry: c.reg, Dedupe: d, Logger: s.log,
 		Logouts: map[string]messaging.LogoutFunc{providers.Telegram: c.logoutTelegram}})
 	s.sender = c.reg
+	c.tg = tg
+	return c, nil
+}
 
+// start connects the providers (startServices calls it once every component is
+// built, so the agent runtime already takes their messages).
+func (c *providersComponent) start(ctx context.Context) {
 	for id, wa := range c.waAccounts {
 		if err := wa.Start(ctx); err != nil {
 			// A broken device store must not stop the gateway: sends fail with the
 			// error and status shows it.
-			s.log.Error("whatsapp provider did not start", "account", id, "err", err)
+			c.s.log.Error("whatsapp provider did not start", "account", id, "err", err)
 		}
 	}
-	_ = tg.Start(ctx) // each bot logs its own failure
-	return c, nil
+	_ = c.tg.Start(ctx) // each bot logs its own failure
+}
+
+// stopIntake stops the providers (Telegram polling, WhatsApp connections) ahead of
+// the other components' close; the send dedupe store stays open until close.
+func (c *providersComponent) stopIntake(ctx context.Context) error {
+	return c.reg.Stop(ctx)
 }
 
 // changed refreshes health after a provider's state changed.
