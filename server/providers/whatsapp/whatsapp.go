@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -127,6 +128,10 @@ type Provider struct {
 	wg       sync.WaitGroup
 	login    *loginSession
 	started  bool
+
+	// ackCfg is the ack reaction and read receipts in force (Config.Ack, replaced by
+	// SetAck on a reload).
+	ackCfg atomic.Pointer[AckConfig]
 }
 
 // New builds the provider (no I/O).
@@ -153,6 +158,7 @@ func New(cfg Config) *Provider {
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
+	p.SetAck(cfg.Ack)
 	// Admitted messages are marked read, pass the media stage, which downloads what they
 	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
