@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"sort"
 	"time"
 
@@ -20,21 +19,6 @@ const (
 
 var _ protocol.UsageHandler[*gateway.Conn] = (*Handlers)(nil)
 
-// storedUsage is the usage part of a stored assistant message (the original's
-// transcript shape; cost is per step, from the model's configured prices).
-type storedUsage struct {
-	Usage *struct {
-		Input       int64 `json:"input"`
-		Output      int64 `json:"output"`
-		CacheRead   int64 `json:"cacheRead"`
-		CacheWrite  int64 `json:"cacheWrite"`
-		TotalTokens int64 `json:"totalTokens"`
-		Cost        *struct {
-			Total *float64 `json:"total"`
-		} `json:"cost"`
-	} `json:"usage"`
-}
-
 // UsageCost serves "usage.cost": the usage of every stored model answer of the last
 // days (today included, local days), summed per day and overall. Answers without a
 // usage record (text-only backends) are not counted; answers with usage but no cost
@@ -50,15 +34,12 @@ func (h *Handlers) UsageCost(ctx context.Context, c *gateway.Conn, p *protocol.U
 	res := &protocol.UsageCostResult{UpdatedAt: now.UnixMilli(), Days: days, Daily: []protocol.UsageCostResultDailyItem{}}
 	byDay := map[string]*protocol.UsageCostResultDailyItem{}
 	err := h.rt.Store().EachAssistant(ctx, since.UnixMilli(), func(msg sessions.Message) error {
-		var su storedUsage
-		if len(msg.Body) == 0 || json.Unmarshal(msg.Body, &su) != nil || su.Usage == nil {
+		r, ok := usage.ParseRecord(msg.Body)
+		if !ok {
 			return nil
 		}
-		u := su.Usage
-		total := u.TotalTokens
-		if total == 0 {
-			total = u.Input + u.Output + u.CacheRead + u.CacheWrite
-		}
+		u := r.Usage
+		total := u.Total()
 		day := time.UnixMilli(msg.Ts).In(now.Location()).Format(time.DateOnly)
 		b := byDay[day]
 		if b == nil {
@@ -66,10 +47,10 @@ func (h *Handlers) UsageCost(ctx context.Context, c *gateway.Conn, p *protocol.U
 			byDay[day] = b
 		}
 		b.Input, b.Output, b.CacheRead, b.CacheWrite, b.TotalTokens = b.Input+u.Input, b.Output+u.Output, b.CacheRead+u.CacheRead, b.CacheWrite+u.CacheWrite, b.TotalTokens+total
-		if u.Cost == nil || u.Cost.Total == nil || *u.Cost.Total < 0 {
+		if cost, ok := u.CostTotal(); !ok || cost < 0 {
 			b.MissingCostEntries++
 		} else {
-			b.TotalCost += *u.Cost.Total
+			b.TotalCost += cost
 		}
 		return nil
 	})

@@ -54,8 +54,8 @@ type Options struct {
 	// Restart, when set, requests an in-process restart on every receive instead of
 	// SIGUSR1 (tests inject it).
 	Restart <-chan struct{}
-	// Clock drives the heartbeat and cron timers (clock.Real when nil; tests inject a
-	// fake one).
+	// Clock drives the heartbeat and cron timers and the Telegram album window
+	// (clock.Real when nil; tests inject a fake one).
 	Clock clock.Clock
 	// OnServe, when set, sees each gateway.Server (a new one per in-process restart)
 	// with every group handed over, just before it serves (tests inspect its

@@ -95,7 +95,8 @@ type services struct {
 	// schedule is the heartbeat and cron component (set by buildSchedule, after the
 	// agent runtime; runs read it when they build their tools, so the cron tool finds it).
 	schedule atomic.Pointer[scheduleComponent]
-	// clock drives the heartbeat and cron timers (clock.Real unless a test injects one).
+	// clock drives the heartbeat and cron timers and the Telegram album window
+	// (clock.Real unless a test injects one).
 	clock clock.Clock
 	reMu  sync.Mutex // serialises reconfigure
 	// current is the running gateway server, for components that broadcast.

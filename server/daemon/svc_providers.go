@@ -495,7 +495,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
 		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg)}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg), Clock: s.clock}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses
 		// less than asked.

@@ -71,7 +71,7 @@ type MediaStage struct {
 
 // Inbound implements Inbound.
 func (s *MediaStage) Inbound(ctx context.Context, m Message) {
-	if m.Media == nil || s.Store == nil {
+	if len(m.Media) == 0 || s.Store == nil {
 		m.Media = nil
 		if s.Next != nil {
 			s.Next.Inbound(ctx, m)
@@ -82,7 +82,11 @@ func (s *MediaStage) Inbound(ctx context.Context, m Message) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	in := m.Media
+	if len(m.Media) > 1 {
+		s.album(ctx, m, log)
+		return
+	}
+	in := m.Media[0]
 	m.Media = nil
 	placeholder := MediaPlaceholder(in.Kind)
 	saved, err := s.fetch(ctx, in)
@@ -108,6 +112,58 @@ func (s *MediaStage) Inbound(ctx context.Context, m Message) {
 	body := s.convert(ctx, &m, saved, placeholder, log)
 	m.Text = replaceBody(m.Text, placeholder, body)
 	log.Info("inbound media", "channel", s.Channel, "from", m.From, "type", saved.ContentType, "bytes", saved.Size, "images", len(m.Images))
+	if s.Next != nil {
+		s.Next.Inbound(ctx, m)
+	}
+}
+
+// album handles a message with several files (a Telegram media group): each file is
+// capped, sniffed and converted as a single one is, and the message goes on once with
+// every image and a note per file the agent should know about. A file over its cap is
+// left out; the chat is told once for the whole album, and only when every file was
+// refused does nothing reach Next (as for a single refused file). A failed download
+// loses that file, not the message.
+func (s *MediaStage) album(ctx context.Context, m Message, log *slog.Logger) {
+	parts := m.Media
+	m.Media = nil
+	var (
+		notes   []string
+		refused []*InboundMedia
+	)
+	for _, in := range parts {
+		placeholder := MediaPlaceholder(in.Kind)
+		saved, err := s.fetch(ctx, in)
+		if errors.Is(err, media.ErrTooLarge) {
+			log.Warn("inbound media refused: too large", "channel", s.Channel, "from", m.From, "chat", m.ChatID, "kind", in.Kind, "size", in.Size, "err", err)
+			refused = append(refused, in)
+			notes = append(notes, placeholder+" [too large: not read]")
+			continue
+		}
+		if err != nil {
+			log.Warn("inbound media download failed", "channel", s.Channel, "from", m.From, "kind", in.Kind, "err", err)
+			notes = append(notes, placeholder+" [download failed]")
+			continue
+		}
+		if body := s.convert(ctx, &m, saved, placeholder, log); body != placeholder {
+			notes = append(notes, body)
+		}
+		log.Info("inbound media", "channel", s.Channel, "from", m.From, "type", saved.ContentType, "bytes", saved.Size, "album", len(parts))
+	}
+	if len(refused) > 0 && s.Reply != nil {
+		text := TooLargeReply(refused[0].Kind, s.limit(refused[0]))
+		if len(refused) < len(parts) {
+			text = AlbumTooLargeReply(len(refused), len(parts), s.limit(refused[0]))
+		}
+		if err := s.Reply(ctx, m.ChatID, text); err != nil {
+			log.Warn("inbound media: refusal reply failed", "channel", s.Channel, "chat", m.ChatID, "err", err)
+		}
+	}
+	if len(refused) == len(parts) {
+		return
+	}
+	for _, n := range notes {
+		m.Text = strings.TrimSpace(m.Text) + "\n" + n
+	}
 	if s.Next != nil {
 		s.Next.Inbound(ctx, m)
 	}
@@ -219,6 +275,12 @@ func MediaPlaceholder(kind string) string {
 // TooLargeReply is what a chat is told when its file is over the cap.
 func TooLargeReply(kind string, limit int64) string {
 	return fmt.Sprintf("⚠️ That %s is too large for me (limit %.0f MB); it was not read.", kindWord(kind), float64(limit)/float64(media.MB))
+}
+
+// AlbumTooLargeReply is what a chat is told when some files of an album are over the
+// cap (limit: the first refused file's) and the rest was read.
+func AlbumTooLargeReply(refused, total int, limit int64) string {
+	return fmt.Sprintf("⚠️ %d of the %d files in that album are too large for me (limit %.0f MB); they were not read.", refused, total, float64(limit)/float64(media.MB))
 }
 
 func kindWord(kind string) string {

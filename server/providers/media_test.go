@@ -93,7 +93,7 @@ func TestMediaStage(t *testing.T) {
 				s.Store = st
 			}
 			in := tc.in
-			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: &in})
+			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: []*InboundMedia{&in}})
 			if tc.wantReply != (len(replies) == 1) || (tc.wantReply && !strings.Contains(replies[0], "c1: ⚠️")) {
 				t.Fatalf("replies: %q", replies)
 			}
@@ -114,6 +114,70 @@ func TestMediaStage(t *testing.T) {
 			}
 			if len(m.Images) != tc.images || m.Media != nil {
 				t.Fatalf("images %d, media %v", len(m.Images), m.Media)
+			}
+		})
+	}
+}
+
+// TestMediaStageAlbum: a message with several files (an album) goes on once with every
+// image and a note per other file; a file over its cap is left out and the chat told
+// once; only when every file is refused does nothing go on.
+func TestMediaStageAlbum(t *testing.T) {
+	img := func(n byte) InboundMedia {
+		return InboundMedia{Kind: "photo", Open: opener(append([]byte("\x89PNG\r\n\x1a\n"), n, n, n), nil)}
+	}
+	big := InboundMedia{Kind: "document", Size: 3 * media.MB, Open: opener(nil, errors.New("must not download"))}
+	failing := InboundMedia{Kind: "photo", Open: opener(nil, errors.New("network down"))}
+	doc := InboundMedia{Kind: "document", FileName: "n.txt", ContentType: "text/plain", Open: opener([]byte("hello"), nil)}
+	for _, tc := range []struct {
+		name     string
+		text     string
+		parts    []InboundMedia
+		wantText string // "" = nothing delivered
+		images   int
+		reply    string
+	}{
+		{name: "three photos", text: "caption", parts: []InboundMedia{img(1), img(2), img(3)}, wantText: "caption", images: 3},
+		{name: "photo and text document", text: "<media:image> (2 files)", parts: []InboundMedia{img(1), doc},
+			wantText: "<media:image> (2 files)\n[document n.txt (text/plain, 5 bytes)]\nhello", images: 1},
+		{name: "one too large", text: "look", parts: []InboundMedia{img(1), big, img(2)},
+			wantText: "look\n<media:document> [too large: not read]", images: 2, reply: AlbumTooLargeReply(1, 3, media.MB)},
+		{name: "a download fails", text: "look", parts: []InboundMedia{failing, img(2)},
+			wantText: "look\n<media:image> [download failed]", images: 1},
+		{name: "all too large", text: "look", parts: []InboundMedia{big, big}, reply: TooLargeReply("document", media.MB)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := media.New(media.Options{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := &collect{}
+			var replies []string
+			s := &MediaStage{Channel: "test", Store: st, MaxMB: 1, Next: next,
+				Reply: func(_ context.Context, chat, text string) error {
+					replies = append(replies, text)
+					return nil
+				}}
+			m := Message{ChatID: "c1", Text: tc.text}
+			for i := range tc.parts {
+				p := tc.parts[i]
+				m.Media = append(m.Media, &p)
+			}
+			s.Inbound(t.Context(), m)
+			if (tc.reply == "" && len(replies) != 0) || (tc.reply != "" && (len(replies) != 1 || replies[0] != tc.reply)) {
+				t.Fatalf("replies %q, want %q", replies, tc.reply)
+			}
+			if tc.wantText == "" {
+				if len(next.got) != 0 {
+					t.Fatalf("delivered %+v", next.got)
+				}
+				return
+			}
+			if len(next.got) != 1 {
+				t.Fatalf("delivered %d", len(next.got))
+			}
+			if got := next.got[0]; got.Text != tc.wantText || len(got.Images) != tc.images || got.Media != nil {
+				t.Fatalf("text %q images %d media %v", got.Text, len(got.Images), got.Media)
 			}
 		})
 	}

@@ -49,8 +49,9 @@ type Message struct {
 	CommandsDenied bool
 	// Media is the message's media, still to be fetched (the provider's MediaStage
 	// fetches it after admission and clears it); Text holds the caption or the
-	// placeholder ("<media:image>") meanwhile.
-	Media *InboundMedia
+	// placeholder ("<media:image>") meanwhile. Usually one file; a Telegram album
+	// (media group) arrives as one message with a file per part.
+	Media []*InboundMedia
 	// Images are pictures for the model (filled by the MediaStage).
 	Images []Image
 }

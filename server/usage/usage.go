@@ -49,19 +49,50 @@ type Options struct {
 	Days       int // default DefaultDays
 }
 
-// record is the part of a stored assistant message usage.status reads.
-type record struct {
-	Provider string `json:"provider"`
-	Usage    *struct {
-		Input       int64 `json:"input"`
-		Output      int64 `json:"output"`
-		CacheRead   int64 `json:"cacheRead"`
-		CacheWrite  int64 `json:"cacheWrite"`
-		TotalTokens int64 `json:"totalTokens"`
-		Cost        *struct {
-			Total *float64 `json:"total"`
-		} `json:"cost"`
-	} `json:"usage"`
+// Record is the usage part of a stored assistant message (the original's transcript
+// shape; cost is per step, from the model's configured prices). usage.status and
+// usage.cost both read it, so it lives here once.
+type Record struct {
+	Provider string  `json:"provider"`
+	Usage    *Tokens `json:"usage"`
+}
+
+// Tokens is a stored answer's token counts and cost.
+type Tokens struct {
+	Input       int64 `json:"input"`
+	Output      int64 `json:"output"`
+	CacheRead   int64 `json:"cacheRead"`
+	CacheWrite  int64 `json:"cacheWrite"`
+	TotalTokens int64 `json:"totalTokens"`
+	Cost        *struct {
+		Total *float64 `json:"total"`
+	} `json:"cost"`
+}
+
+// ParseRecord reads the usage of a stored message body; ok is false when the body has
+// no usage record (text-only backends, user messages, unreadable bodies).
+func ParseRecord(body []byte) (r Record, ok bool) {
+	if len(body) == 0 || json.Unmarshal(body, &r) != nil || r.Usage == nil {
+		return Record{}, false
+	}
+	return r, true
+}
+
+// Total is the answer's total tokens: the recorded total, or the sum of its parts when
+// the provider reported none.
+func (t *Tokens) Total() int64 {
+	if t.TotalTokens != 0 {
+		return t.TotalTokens
+	}
+	return t.Input + t.Output + t.CacheRead + t.CacheWrite
+}
+
+// CostTotal is the answer's recorded cost; ok is false when none was recorded.
+func (t *Tokens) CostTotal() (float64, bool) {
+	if t.Cost == nil || t.Cost.Total == nil {
+		return 0, false
+	}
+	return *t.Cost.Total, true
 }
 
 // Status builds the summary.
@@ -90,8 +121,8 @@ func Status(ctx context.Context, o Options) (*protocol.UsageStatusResult, error)
 		y, m, d := o.Now.Date()
 		since := time.Date(y, m, d-(o.Days-1), 0, 0, 0, 0, o.Now.Location())
 		err := o.Store.EachAssistant(ctx, since.UnixMilli(), func(msg sessions.Message) error {
-			var r record
-			if len(msg.Body) == 0 || json.Unmarshal(msg.Body, &r) != nil || r.Usage == nil || strings.TrimSpace(r.Provider) == "" {
+			r, ok := ParseRecord(msg.Body)
+			if !ok || strings.TrimSpace(r.Provider) == "" {
 				return nil
 			}
 			p := get(r.Provider)
@@ -102,14 +133,11 @@ func Status(ctx context.Context, o Options) (*protocol.UsageStatusResult, error)
 				p.Tokens = &protocol.UsageStatusTokens{}
 			}
 			t, u := p.Tokens, r.Usage
-			total := u.TotalTokens
-			if total == 0 {
-				total = u.Input + u.Output + u.CacheRead + u.CacheWrite
-			}
+			total := u.Total()
 			t.Input, t.Output, t.CacheRead, t.CacheWrite, t.TotalTokens = t.Input+u.Input, t.Output+u.Output, t.CacheRead+u.CacheRead, t.CacheWrite+u.CacheWrite, t.TotalTokens+total
 			t.Answers++
-			if u.Cost != nil && u.Cost.Total != nil && *u.Cost.Total > 0 {
-				c := t.GetTotalCost() + *u.Cost.Total
+			if cost, ok := u.CostTotal(); ok && cost > 0 {
+				c := t.GetTotalCost() + cost
 				t.TotalCost = &c
 			}
 			return nil

@@ -6,6 +6,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/chunk"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
@@ -101,6 +104,14 @@ type Config struct {
 	MediaMaxMB int
 	// Ack is the ack reaction (messages.ackReaction*; see ack.go).
 	Ack AckConfig
+	// AlbumWindow is how long an album collects parts after its latest one
+	// (DefaultAlbumWindow when 0; see albums.go).
+	AlbumWindow time.Duration
+	// AlbumMaxParts and AlbumMaxPending bound the album buffer
+	// (DefaultAlbumMaxParts, DefaultAlbumMaxPending when 0).
+	AlbumMaxParts, AlbumMaxPending int
+	// Clock times the album window (clock.Real when nil; tests inject a fake).
+	Clock clock.Clock
 }
 
 // Provider is the Telegram bot. Create with New.
@@ -121,6 +132,7 @@ type Provider struct {
 	username string
 	cancel   context.CancelFunc
 	done     chan struct{}
+	albums   *albums // of the running poller
 }
 
 // New validates cfg and builds the bot (no network).
@@ -130,6 +142,18 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.PollTimeout <= 0 {
 		cfg.PollTimeout = DefaultPollTimeout
+	}
+	if cfg.AlbumWindow <= 0 {
+		cfg.AlbumWindow = DefaultAlbumWindow
+	}
+	if cfg.AlbumMaxParts <= 0 {
+		cfg.AlbumMaxParts = DefaultAlbumMaxParts
+	}
+	if cfg.AlbumMaxPending <= 0 {
+		cfg.AlbumMaxPending = DefaultAlbumMaxPending
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
@@ -235,15 +259,17 @@ func (p *Provider) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.done = make(chan struct{})
-	go p.poll(ctx, p.done)
+	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, p.deliver)
+	go p.poll(ctx, p.done, p.albums)
 	return nil
 }
 
-// Stop ends polling and waits for the poller (an in-flight getUpdates is cancelled).
+// Stop ends polling, waits for the poller (an in-flight getUpdates is cancelled) and
+// delivers the albums still collecting parts, with ctx, rather than dropping them.
 func (p *Provider) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	cancel, done := p.cancel, p.done
-	p.cancel, p.done = nil, nil
+	cancel, done, ab := p.cancel, p.done, p.albums
+	p.cancel, p.done, p.albums = nil, nil, nil
 	p.mu.Unlock()
 	if cancel == nil {
 		return nil
@@ -251,10 +277,11 @@ func (p *Provider) Stop(ctx context.Context) error {
 	cancel()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("telegram: poller did not stop: %w", ctx.Err())
 	}
+	ab.close(ctx)
+	return nil
 }
 
 func (p *Provider) setState(running bool, lastErr string) {
@@ -270,7 +297,7 @@ func (p *Provider) setState(running bool, lastErr string) {
 // poll is the long-polling loop: getMe once, drop a webhook, then getUpdates until ctx
 // ends, backing off (1 s doubling to a minute) after errors. A rejected token stops
 // the loop: retrying cannot fix it.
-func (p *Provider) poll(ctx context.Context, done chan struct{}) {
+func (p *Provider) poll(ctx context.Context, done chan struct{}, ab *albums) {
 	defer close(done)
 	defer func() { p.setState(false, p.LastError()) }()
 	backoff := time.Second
@@ -334,23 +361,51 @@ func (p *Provider) poll(ctx context.Context, done chan struct{}) {
 			if u.UpdateID >= params.Offset {
 				params.Offset = u.UpdateID + 1
 			}
-			p.handle(ctx, u)
+			p.handle(ctx, u, ab)
 		}
 	}
 }
 
-func (p *Provider) handle(ctx context.Context, u telego.Update) {
+// handle routes an update's message: an album part to the album buffer, anything else
+// straight on (after its sender's albums in that chat).
+func (p *Provider) handle(ctx context.Context, u telego.Update, ab *albums) {
 	m := u.Message
 	if m == nil || m.From == nil || m.From.IsBot {
 		return
+	}
+	if m.MediaGroupID != "" {
+		ab.add(ctx, m)
+		return
+	}
+	ab.single(ctx, m)
+}
+
+// deliver turns one message, or the parts of an album, into one inbound message and
+// runs it through the access rules once: the part with the caption (else the first)
+// is the message, whose id, entities (mention gating) and sender count, and every
+// part's file goes along.
+func (p *Provider) deliver(ctx context.Context, parts []*telego.Message) {
+	parts = slices.Clone(parts)
+	slices.SortStableFunc(parts, func(a, b *telego.Message) int { return cmp.Compare(a.MessageID, b.MessageID) })
+	m := parts[0]
+	for _, x := range parts {
+		if x.Text != "" || x.Caption != "" {
+			m = x
+			break
+		}
 	}
 	text := m.Text
 	if text == "" {
 		text = m.Caption
 	}
-	in := p.inboundMedia(m)
-	if text == "" && in != nil {
-		text = providers.MediaPlaceholder(in.Kind)
+	var files []*providers.InboundMedia
+	for _, x := range parts {
+		if in := p.inboundMedia(x); in != nil {
+			files = append(files, in)
+		}
+	}
+	if text == "" && len(files) > 0 {
+		text = albumPlaceholder(files)
 	}
 	if text == "" {
 		return
@@ -367,7 +422,7 @@ func (p *Provider) handle(ctx context.Context, u telego.Update) {
 		Text:       text,
 		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
 		Time:       time.Unix(m.Date, 0),
-		Media:      in,
+		Media:      files,
 	}
 	if p.guard != nil {
 		p.admit(ctx, m, msg, text)

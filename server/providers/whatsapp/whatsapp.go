@@ -382,7 +382,9 @@ func (p *Provider) onMessage(e *events.Message) {
 		Text:       text,
 		Group:      e.Info.IsGroup,
 		Time:       e.Info.Timestamp,
-		Media:      in,
+	}
+	if in != nil {
+		m.Media = []*providers.InboundMedia{in}
 	}
 	if p.guard != nil {
 		p.admit(e, m, own, sender)

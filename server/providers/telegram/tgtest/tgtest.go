@@ -9,10 +9,10 @@
 // Methods: getMe, sendMessage, sendPhoto, sendDocument, editMessageText (a streamed
 // reply; see Edits), sendChatAction (typing; see Actions), getUpdates (long polling: waits
 // up to the request's timeout for a pushed update), deleteWebhook, getFile (for files
-// added with AddFile or the Push* media helpers) and the file download path
-// /file/bot<token>/<file_path>. A request with a
-// token other than the server's gets 401 Unauthorized; a send to a chat that was never
-// added (AddChat, PushUpdate) gets 400 "Bad Request: chat not found".
+// added with AddFile or the Push* media helpers, PushAlbum among them) and the file
+// download path /file/bot<token>/<file_path>. A request with a token other than the
+// server's gets 401 Unauthorized; a send to a chat that was never added (AddChat,
+// PushUpdate) gets 400 "Bad Request: chat not found".
 package tgtest
 
 import (
@@ -627,6 +627,40 @@ func (s *Server) PushDocument(chatID int64, from User, caption, fileName, mimeTy
 		extra["caption"] = caption
 	}
 	return s.push(chatID, from, "", extra)
+}
+
+// AlbumPart is one item of an album for PushAlbum: a photo, or a document when
+// FileName is set.
+type AlbumPart struct {
+	Data     []byte
+	FileName string // a document's name ("" = a photo)
+	MimeType string // a document's declared type
+	// DeclaredSize, when positive, is the size the message declares (as in AddFile).
+	DeclaredSize int
+	Caption      string
+}
+
+// PushAlbum queues an album as Telegram delivers one: each part its own message and
+// update, all with media_group_id group. It returns the update ids.
+func (s *Server) PushAlbum(chatID int64, from User, group string, parts ...AlbumPart) []int64 {
+	var ids []int64
+	for _, p := range parts {
+		extra := map[string]any{"media_group_id": group}
+		if p.FileName == "" {
+			m := s.fileMeta(s.AddFile(p.Data, "photo.jpg", p.DeclaredSize))
+			m["width"], m["height"] = 1280, 960
+			extra["photo"] = []map[string]any{m}
+		} else {
+			m := s.fileMeta(s.AddFile(p.Data, p.FileName, p.DeclaredSize))
+			m["file_name"], m["mime_type"] = p.FileName, p.MimeType
+			extra["document"] = m
+		}
+		if p.Caption != "" {
+			extra["caption"] = p.Caption
+		}
+		ids = append(ids, s.push(chatID, from, "", extra))
+	}
+	return ids
 }
 
 func (s *Server) getFile(p map[string]string) (any, *apiError) {
