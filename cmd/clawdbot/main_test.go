@@ -17,6 +17,7 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 var binary string
@@ -40,14 +41,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// freePort is a port for a gateway the test may restart or replace on it: outside the
+// ephemeral range (gatewaytest.FreePort says why).
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return gatewaytest.FreePort(t)
 }
 
 // gatewayProc runs the binary with an isolated home, state dir and config.

@@ -88,7 +88,6 @@ func TestAccountsAndBindingsEndToEnd(t *testing.T) {
     list: [{id: "home", default: true, workspace: %q}, {id: "work", workspace: %q, model: "local/m-work"}]},
   bindings: [{agentId: "work", match: {channel: "telegram", accountId: "work"}}],
 }`, front, tgtest.DefaultToken, tokenWork, model.srv.URL+"/v1", wsHome, wsWork), nil)
-	r.waitOutput(t, "agent runtime ready")
 
 	// 1. The same user writes to both bots: each bot answers with its own agent.
 	botHome.PushUpdate(42, 42, "hello home")

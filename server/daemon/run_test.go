@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,14 +38,11 @@ type running struct {
 	srv     atomic.Pointer[gateway.Server] // the server serving now (Options.OnServe)
 }
 
+// freePort is a port for a gateway the test may restart or replace on it: outside the
+// ephemeral range (gatewaytest.FreePort says why).
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return gatewaytest.FreePort(t)
 }
 
 // start runs the daemon with cfg as its config file ("" for none). The environment

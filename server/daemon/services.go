@@ -29,6 +29,23 @@ type component interface {
 	close(ctx context.Context) error
 }
 
+// starter is a component with background work that must wait until every component
+// is built: the providers take inbound messages only once the agent runtime that
+// answers them is in place (a message received earlier would have nowhere to go, and
+// Telegram counts a fetched update as delivered).
+type starter interface {
+	start(ctx context.Context)
+}
+
+// intakeStopper is a component that receives messages from outside (the providers).
+// services.close stops the intake of all of them before it closes any component, so
+// no message arrives once the agent runtime that would answer it is going away (it
+// stays with the channel: Telegram hands out an update again until a later poll
+// confirms it).
+type intakeStopper interface {
+	stopIntake(ctx context.Context) error
+}
+
 // reconfigurer is a component that applies a changed config file without a restart
 // (the parts the original reads live: providers, the agent's model).
 type reconfigurer interface {
@@ -97,7 +114,13 @@ func builders() []builder {
 }
 
 func startServices(ctx context.Context, s *services) error {
-	for _, b := range builders() {
+	return s.build(ctx, builders())
+}
+
+// build runs bs in order, then starts the components that take messages from outside
+// (starter), so none of them receives a message before its consumer exists.
+func (s *services) build(ctx context.Context, bs []builder) error {
+	for _, b := range bs {
 		c, err := b(ctx, s)
 		if err != nil {
 			_ = s.close(context.Background())
@@ -105,6 +128,11 @@ func startServices(ctx context.Context, s *services) error {
 		}
 		if c != nil {
 			s.list = append(s.list, c)
+		}
+	}
+	for _, c := range s.list {
+		if st, ok := c.(starter); ok {
+			st.start(ctx)
 		}
 	}
 	return nil
@@ -146,6 +174,11 @@ func (s *services) reconfigure(ctx context.Context, next *config.File) {
 
 func (s *services) close(ctx context.Context) error {
 	var errs []error
+	for _, c := range s.list {
+		if st, ok := c.(intakeStopper); ok {
+			errs = append(errs, st.stopIntake(ctx))
+		}
+	}
 	for i := len(s.list) - 1; i >= 0; i-- {
 		errs = append(errs, s.list[i].close(ctx))
 	}
@@ -153,8 +186,10 @@ func (s *services) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// inboundSwitch is a providers.Inbound whose target is set later; until then messages
-// are logged and dropped.
+// inboundSwitch is a providers.Inbound whose target is set later. The providers start
+// after the agent runtime has set it (startServices) and stop before it is cleared
+// (services.close), so no message should meet an empty switch; one that does is
+// logged as a warning and dropped.
 type inboundSwitch struct {
 	mu     sync.Mutex
 	target providers.Inbound
@@ -173,7 +208,7 @@ func (i *inboundSwitch) Inbound(ctx context.Context, m providers.Message) {
 	i.mu.Unlock()
 	if t == nil {
 		if i.log != nil {
-			i.log.Info("inbound message (no agent runtime)", "channel", m.Channel, "from", m.From, "chars", len(m.Text))
+			i.log.Warn("inbound message (no agent runtime)", "channel", m.Channel, "from", m.From, "chars", len(m.Text))
 		}
 		return
 	}

@@ -47,12 +47,15 @@ type providersComponent struct {
 	dedupe  *dedupe.Store
 	handler *messaging.Handler
 	wa      *providers.AccountSet
-	// waAccounts are the WhatsApp accounts' providers, by account id.
+	// tg is the Telegram account set built at start-up (a reload may replace it in
+	// the registry; start starts this one).
+	tg *providers.AccountSet
+	// waAccounts are the WhatsApp accounts' providers, by account id (enabled ones).
 	waAccounts map[string]*whatsapp.Provider
-	// tgLayout and tgKeys are the Telegram settings the running bots were built from
-	// (see telegramKeys).
-	tgLayout string
-	tgKeys   map[string]string
+	// waKeys are the settings each WhatsApp account's provider was built from (see
+	// whatsappKey); tgKeys the same for the Telegram bots (see telegramKeys).
+	waKeys map[string]string
+	tgKeys map[string]string
 	// tgMu serialises Telegram rebuilds (reload) and logouts.
 	tgMu sync.Mutex
 	// pairing is the channel pairing store (<state>/credentials): approvals written by
@@ -63,10 +66,10 @@ type providersComponent struct {
 	transcribe *media.Transcriber
 }
 
-// buildProviders builds the registry from config and environment and starts the
-// providers in the background: a Telegram bot per account with a token (unless
-// disabled), a WhatsApp device per account (connecting only when linked). Nothing here
-// waits for the network.
+// buildProviders builds the registry from config and environment: a Telegram bot per
+// account with a token (unless disabled), a WhatsApp device per account. They start
+// (in the background, connecting WhatsApp only when linked) in start, after the agent
+// runtime is built. Nothing here waits for the network.
 func buildProviders(ctx context.Context, s *services) (component, error) {
 	cfg := s.file.Config
 	c := &providersComponent{s: s}
@@ -86,9 +89,9 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	c.media, c.transcribe = ms, tr
-	c.wa, c.waAccounts = c.buildWhatsApp(&cfg)
+	c.wa, c.waAccounts, c.waKeys = c.buildWhatsApp(s.file)
 	tg := c.buildTelegram(&cfg)
-	c.tgLayout, c.tgKeys = telegramKeys(s, &cfg)
+	_, c.tgKeys = telegramKeys(telegramAccounts(s, &cfg))
 
 	d, err := dedupe.Open(ctx, dedupe.Options{Path: filepath.Join(s.paths.StateDir, sendDedupeFile)})
 	if err != nil {
@@ -100,16 +103,27 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 	c.handler = messaging.New(messaging.Options{Registry: c.reg, Dedupe: d, Logger: s.log,
 		Logouts: map[string]messaging.LogoutFunc{providers.Telegram: c.logoutTelegram}})
 	s.sender = c.reg
+	c.tg = tg
+	return c, nil
+}
 
+// start connects the providers (startServices calls it once every component is
+// built, so the agent runtime already takes their messages).
+func (c *providersComponent) start(ctx context.Context) {
 	for id, wa := range c.waAccounts {
 		if err := wa.Start(ctx); err != nil {
 			// A broken device store must not stop the gateway: sends fail with the
 			// error and status shows it.
-			s.log.Error("whatsapp provider did not start", "account", id, "err", err)
+			c.s.log.Error("whatsapp provider did not start", "account", id, "err", err)
 		}
 	}
-	_ = tg.Start(ctx) // each bot logs its own failure
-	return c, nil
+	_ = c.tg.Start(ctx) // each bot logs its own failure
+}
+
+// stopIntake stops the providers (Telegram polling, WhatsApp connections) ahead of
+// the other components' close; the send dedupe store stays open until close.
+func (c *providersComponent) stopIntake(ctx context.Context) error {
+	return c.reg.Stop(ctx)
 }
 
 // changed refreshes health after a provider's state changed.
@@ -270,41 +284,66 @@ func expandHome(p string) string {
 	return p
 }
 
-// buildWhatsApp builds a provider per enabled WhatsApp account (a disabled one is
-// listed but not started).
-func (c *providersComponent) buildWhatsApp(cfg *genconfig.ClawdbotConfig) (*providers.AccountSet, map[string]*whatsapp.Provider) {
-	def, accts := c.whatsappAccounts(cfg)
+// buildWhatsApp builds a provider per enabled WhatsApp account of f (a disabled one
+// is listed but not started), and the accounts' keys (whatsappKey).
+func (c *providersComponent) buildWhatsApp(f *config.File) (*providers.AccountSet, map[string]*whatsapp.Provider, map[string]string) {
+	def, accts := c.whatsappAccounts(&f.Config)
 	set := map[string]providers.Provider{}
 	meta := map[string]providers.AccountMeta{}
 	started := map[string]*whatsapp.Provider{}
+	keys := map[string]string{}
 	for _, a := range accts {
-		sec := a.section
-		ac := whatsappAccess(&sec)
-		meta[a.id] = providers.AccountMeta{Name: a.name, Enabled: a.enabled, DMPolicy: string(ac.DMPolicy), AllowFrom: ac.AllowFrom}
-		if meta[a.id].DMPolicy == "" {
-			m := meta[a.id]
-			m.DMPolicy = string(access.DMPairing)
-			meta[a.id] = m
+		meta[a.id], keys[a.id] = whatsappMeta(a), whatsappKey(a)
+		var p *whatsapp.Provider
+		set[a.id], p = c.buildWhatsAppAccount(f, a)
+		if p != nil {
+			started[a.id] = p
 		}
-		if !a.enabled {
-			set[a.id] = providers.Unconfigured{Channel: providers.WhatsApp, Hint: "channels.whatsapp.accounts." + a.id + ".enabled is false"}
-			continue
-		}
-		wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
-			OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
-			MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(c.s.file, a.id), Clock: c.s.clock}
-		if sec.MediaMaxMb > 0 {
-			wc.MediaMaxMB = sec.MediaMaxMb
-		}
-		if sec.TextChunkLimit != nil {
-			wc.ChunkLimit = *sec.TextChunkLimit
-		}
-		p := whatsapp.New(wc)
-		set[a.id], started[a.id] = p, p
 	}
 	s := providers.NewAccountSet(providers.WhatsApp, def, set)
 	s.SetMeta(meta)
-	return s, started
+	return s, started, keys
+}
+
+// buildWhatsAppAccount builds account a's provider with f's ack settings; a disabled
+// account is an Unconfigured stand-in (and no *whatsapp.Provider).
+func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (providers.Provider, *whatsapp.Provider) {
+	if !a.enabled {
+		return providers.Unconfigured{Channel: providers.WhatsApp, Hint: "channels.whatsapp.accounts." + a.id + ".enabled is false"}, nil
+	}
+	sec := a.section
+	ac := whatsappAccess(&sec)
+	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
+		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Clock: c.s.clock}
+	if sec.MediaMaxMb > 0 {
+		wc.MediaMaxMB = sec.MediaMaxMb
+	}
+	if sec.TextChunkLimit != nil {
+		wc.ChunkLimit = *sec.TextChunkLimit
+	}
+	p := whatsapp.New(wc)
+	return p, p
+}
+
+// whatsappMeta is what channels.status shows of a WhatsApp account's config.
+func whatsappMeta(a waAccount) providers.AccountMeta {
+	sec := a.section
+	ac := whatsappAccess(&sec)
+	m := providers.AccountMeta{Name: a.name, Enabled: a.enabled, DMPolicy: string(ac.DMPolicy), AllowFrom: ac.AllowFrom}
+	if m.DMPolicy == "" {
+		m.DMPolicy = string(access.DMPairing)
+	}
+	return m
+}
+
+// whatsappKey identifies the settings a WhatsApp account's provider is built with and
+// cannot change while it runs (device store, enabled, media cap, chunk limit, group
+// history): a reload that changes them restarts that account. Access and ack settings
+// are not part of it: they apply to the running provider.
+func whatsappKey(a waAccount) string {
+	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit})
+	return string(j)
 }
 
 // tgAccount is one Telegram account: its merged settings and token.
@@ -434,14 +473,15 @@ func (c *providersComponent) buildTelegram(cfg *genconfig.ClawdbotConfig) *provi
 		sec := a.section
 		ac := telegramAccess(&sec)
 		meta[a.id] = telegramMeta(a, ac)
-		set[a.id] = c.buildBot(a, &ac)
+		set[a.id] = c.buildBot(cfg, a, &ac)
 	}
 	s := providers.NewAccountSet(providers.Telegram, def, set)
 	s.SetMeta(meta)
 	return s
 }
 
-func (c *providersComponent) buildBot(a tgAccount, ac *access.Config) providers.Provider {
+// buildBot builds account a's bot with cfg's ack settings (messages.*).
+func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount, ac *access.Config) providers.Provider {
 	s, tcfg := c.s, a.section
 	hint := "set channels.telegram.botToken or " + telegram.EnvToken
 	if a.id != routing.DefaultAccountID {
@@ -455,7 +495,7 @@ func (c *providersComponent) buildBot(a tgAccount, ac *access.Config) providers.
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
 		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(&s.file.Config), Clock: s.clock}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg), Clock: s.clock}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses
 		// less than asked.
@@ -525,85 +565,153 @@ func telegramToken(s *services, t genconfig.ConfigChannelsTelegram, id string) (
 	return "", "none"
 }
 
-// telegramKeys identify the Telegram settings for change detection: the account
-// layout (ids and default) and each account's settings (tokens included, so they
-// never leave this process).
-func telegramKeys(s *services, cfg *genconfig.ClawdbotConfig) (layout string, per map[string]string) {
-	def, accts := telegramAccounts(s, cfg)
-	per = map[string]string{}
-	ids := make([]string, 0, len(accts))
+// telegramKeys identify the Telegram accounts' settings for change detection (tokens
+// included, so they never leave this process); def is passed through.
+func telegramKeys(def string, accts []tgAccount) (string, map[string]string) {
+	per := map[string]string{}
 	for _, a := range accts {
 		j, _ := json.Marshal(a.section)
 		per[a.id] = fmt.Sprintf("%s\x00%s\x00%v\x00%s", a.token, a.name, a.enabled, j)
-		ids = append(ids, a.id)
 	}
-	return def + "\x00" + strings.Join(ids, ","), per
+	return def, per
 }
 
-// reconfigure applies a reloaded config: a Telegram account whose settings changed
-// gets a new bot (the old one stops polling first, so only one poller ever runs for a
-// bot) while the others keep running; a changed account list or default account
-// rebuilds them all. The WhatsApp accounts' access settings (dmPolicy, allowFrom,
-// groupPolicy, groupAllowFrom, groups) apply to the next message. New or removed
-// WhatsApp accounts, and whatsapp mediaMaxMb, textChunkLimit and historyLimit, need a
-// restart.
-func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
-	_, accts := c.whatsappAccounts(&next.Config)
-	for _, a := range accts {
-		p := c.waAccounts[a.id]
-		if p == nil {
-			c.s.log.Warn("channels.whatsapp account added; it starts after a restart", "account", a.id)
-			continue
-		}
-		sec := a.section
-		if err := p.SetAccess(whatsappAccess(&sec)); err != nil {
-			c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "account", a.id, "err", err)
-		}
-	}
-	c.tgMu.Lock()
-	defer c.tgMu.Unlock()
-	layout, per := telegramKeys(c.s, &next.Config)
-	stop := func(p providers.Provider) {
-		if p == nil {
-			return
-		}
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := p.Stop(sctx); err != nil {
-			c.s.log.Warn("stopping a previous telegram bot", "err", err)
-		}
-		cancel()
-	}
-	cur, _ := c.reg.Provider(providers.Telegram)
-	set, ok := cur.(*providers.AccountSet)
-	if layout != c.tgLayout || !ok {
-		tg := c.buildTelegram(&next.Config)
-		stop(c.reg.Replace(tg))
-		_ = tg.Start(context.Background())
-		c.tgLayout, c.tgKeys = layout, per
-		c.handler.Changed()
-		c.s.log.Info("telegram settings reloaded", "accounts", tg.AccountIDs())
+// accountStopTimeout bounds stopping one provider account on a reload.
+const accountStopTimeout = 10 * time.Second
+
+// stopAccount stops a provider taken out of service by a reload (nil: nothing).
+func (c *providersComponent) stopAccount(ctx context.Context, channel, id string, p providers.Provider) {
+	if p == nil {
 		return
 	}
-	_, tas := telegramAccounts(c.s, &next.Config)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), accountStopTimeout)
+	defer cancel()
+	if err := p.Stop(sctx); err != nil {
+		c.s.log.Warn("stopping a previous provider account", "channel", channel, "account", id, "err", err)
+	}
+}
+
+// reconfigure applies a reloaded config to the channels, account by account, as the
+// original restarts a channel rather than the gateway: an account added to
+// channels.<id>.accounts starts, a removed one stops, one whose build-time settings
+// changed (a Telegram account's token or any of its settings; a WhatsApp account's
+// authDir, enabled, mediaMaxMb, textChunkLimit or historyLimit) restarts, stopping
+// first so only one poller or device connection ever runs for it; the others keep
+// running and take the new access settings (WhatsApp) and ack settings
+// (messages.ackReaction*, channels.whatsapp.ackReaction, sendReadReceipts) for their
+// next message.
+func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
+	c.reconfigureWhatsApp(ctx, next)
+	c.reconfigureTelegram(ctx, next)
+}
+
+func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *config.File) {
+	def, accts := c.whatsappAccounts(&next.Config)
+	want := map[string]bool{}
+	for _, a := range accts {
+		want[a.id] = true
+	}
+	var added, removed, restarted []string
+	for _, id := range c.wa.AccountIDs() {
+		if want[id] {
+			continue
+		}
+		c.stopAccount(ctx, providers.WhatsApp, id, c.wa.RemoveAccount(id))
+		delete(c.waAccounts, id)
+		delete(c.waKeys, id)
+		removed = append(removed, id)
+	}
 	meta := map[string]providers.AccountMeta{}
-	var changed []string
+	for _, a := range accts {
+		meta[a.id] = whatsappMeta(a)
+		key := whatsappKey(a)
+		if old, ok := c.waKeys[a.id]; ok && old == key {
+			if p := c.waAccounts[a.id]; p != nil {
+				sec := a.section
+				if err := p.SetAccess(whatsappAccess(&sec)); err != nil {
+					c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "account", a.id, "err", err)
+				}
+				p.SetAck(whatsappAck(next, a.id))
+			}
+			continue
+		}
+		_, had := c.waKeys[a.id]
+		prov, p := c.buildWhatsAppAccount(next, a)
+		// The old provider stops before the new one opens the same device store.
+		c.stopAccount(ctx, providers.WhatsApp, a.id, c.wa.ReplaceAccount(a.id, prov))
+		delete(c.waAccounts, a.id)
+		c.waKeys[a.id] = key
+		if p != nil {
+			c.waAccounts[a.id] = p
+			if err := p.Start(ctx); err != nil {
+				c.s.log.Error("whatsapp provider did not start", "account", a.id, "err", err)
+			}
+		}
+		if had {
+			restarted = append(restarted, a.id)
+		} else {
+			added = append(added, a.id)
+		}
+	}
+	c.wa.SetMeta(meta)
+	c.wa.SetDefault(def)
+	if len(added)+len(removed)+len(restarted) > 0 {
+		c.changed()
+		// accounts are those (re)started: added or restarted.
+		c.s.log.Info("whatsapp settings reloaded", "accounts", slices.Sorted(slices.Values(append(added, restarted...))), "added", added, "removed", removed)
+	}
+}
+
+func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *config.File) {
+	c.tgMu.Lock()
+	defer c.tgMu.Unlock()
+	def, tas := telegramAccounts(c.s, &next.Config)
+	_, per := telegramKeys(def, tas)
+	want := map[string]bool{}
+	for _, a := range tas {
+		want[a.id] = true
+	}
+	var added, removed, restarted []string
+	// Removed accounts stop first: an account renamed in the file reuses its bot
+	// token, and Telegram allows one poller per bot.
+	for _, id := range c.tg.AccountIDs() {
+		if want[id] {
+			continue
+		}
+		c.stopAccount(ctx, providers.Telegram, id, c.tg.RemoveAccount(id))
+		removed = append(removed, id)
+	}
+	ack := telegramAck(&next.Config)
+	meta := map[string]providers.AccountMeta{}
 	for _, a := range tas {
 		sec := a.section
 		ac := telegramAccess(&sec)
 		meta[a.id] = telegramMeta(a, ac)
-		if per[a.id] == c.tgKeys[a.id] {
+		old, had := c.tgKeys[a.id]
+		if had && old == per[a.id] {
+			if p, err := c.tg.Account(a.id); err == nil {
+				if bot, ok := p.(*telegram.Provider); ok {
+					bot.SetAck(ack)
+				}
+			}
 			continue
 		}
-		bot := c.buildBot(a, &ac)
-		stop(set.ReplaceAccount(a.id, bot))
-		_ = bot.Start(context.Background())
-		changed = append(changed, a.id)
+		bot := c.buildBot(&next.Config, a, &ac)
+		c.stopAccount(ctx, providers.Telegram, a.id, c.tg.ReplaceAccount(a.id, bot))
+		_ = bot.Start(context.WithoutCancel(ctx)) // the bot logs its own failure
+		if had {
+			restarted = append(restarted, a.id)
+		} else {
+			added = append(added, a.id)
+		}
 	}
-	set.SetMeta(meta)
+	c.tg.SetMeta(meta)
+	c.tg.SetDefault(def)
 	c.tgKeys = per
-	if len(changed) > 0 {
-		c.handler.Changed()
-		c.s.log.Info("telegram settings reloaded", "accounts", changed)
+	if len(added)+len(removed)+len(restarted) > 0 {
+		c.changed()
+		// accounts are those (re)started: added or restarted.
+		c.s.log.Info("telegram settings reloaded", "accounts", slices.Sorted(slices.Values(append(added, restarted...))), "added", added, "removed", removed)
 	}
 }
 

@@ -36,6 +36,7 @@ func TestProvidersWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.(starter).start(t.Context()) // startServices' start phase
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -24,7 +24,12 @@ import (
 type HealthSource func(ctx context.Context, sum *protocol.HealthSummary)
 
 // AddHealthSource registers a contributor to the health snapshot; call before Serve.
-func (s *Server) AddHealthSource(src HealthSource) { s.healthSources = append(s.healthSources, src) }
+// A refresh may already run (a provider nudged it), so the list is locked.
+func (s *Server) AddHealthSource(src HealthSource) {
+	s.healthSrcMu.Lock()
+	s.healthSources = append(s.healthSources, src)
+	s.healthSrcMu.Unlock()
+}
 
 // RefreshHealth asks for a health refresh soon (throttled), e.g. after a provider's
 // link state changed, so clients see it without waiting for the periodic one.

@@ -172,6 +172,10 @@ type Server struct {
 	loops    sync.WaitGroup
 	requests sync.WaitGroup
 
+	// healthSources are guarded by healthSrcMu: a provider's state change nudges a
+	// health refresh at any time, also while a new server's components attach theirs
+	// (start-up, in-process restarts).
+	healthSrcMu   sync.Mutex
 	healthSources []HealthSource
 	presenceOut   presenceFanout
 	trim          trimState
@@ -553,7 +557,10 @@ func (s *Server) buildHealth(ctx context.Context) (protocol.HealthSummary, error
 		UptimeMs:    &up,
 		Connections: &conns,
 	}
-	for _, src := range s.healthSources {
+	s.healthSrcMu.Lock()
+	srcs := slices.Clone(s.healthSources)
+	s.healthSrcMu.Unlock()
+	for _, src := range srcs {
 		src(ctx, &sum)
 	}
 	fillHealthV3(&sum)

@@ -286,7 +286,7 @@ func (f finder) freePort(ctx context.Context, port int, log *slog.Logger) error 
 		if len(procs) > 0 {
 			return fmt.Errorf("--force: port %d is held by this process", port)
 		}
-		return fmt.Errorf("--force: port %d is in use but no listening process could be identified (owned by another user?)", port)
+		return fmt.Errorf("--force: port %d is in use but no listening process could be identified (owned by another user?)%s", port, f.otherSockets(port))
 	}
 	for _, p := range targets {
 		if err := sendSignal(p, syscall.SIGTERM); err != nil {
@@ -311,7 +311,7 @@ func (f finder) freePort(ctx context.Context, port int, log *slog.Logger) error 
 			left, _ := f.listeners(port)
 			left = withoutPID(left, self)
 			if len(left) == 0 {
-				return fmt.Errorf("--force: port %d is still in use after %s", port, giveUpAfter)
+				return fmt.Errorf("--force: port %d is still in use after %s, by no listening process%s", port, giveUpAfter, f.otherSockets(port))
 			}
 			return fmt.Errorf("--force: port %d is still in use after %s by %s", port, giveUpAfter, procList(left))
 		}
@@ -329,6 +329,65 @@ func (f finder) freePort(ctx context.Context, port int, log *slog.Logger) error 
 			}
 		}
 	}
+}
+
+// tcpStates names the /proc/net/tcp states other than LISTEN.
+var tcpStates = map[string]string{"01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1",
+	"05": "FIN_WAIT2", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0B": "CLOSING"}
+
+// otherSockets describes the sockets other than listeners that have port as their
+// local port ("" when there are none or /proc cannot tell). The one that blocks a
+// bind with nobody listening is an outgoing connection that was given the port as
+// its source port (the port is in the ephemeral range); closed, it stays in TIME_WAIT
+// for a minute. Naming them turns "in use, no holder" into a diagnosis.
+func (f finder) otherSockets(port int) string {
+	counts := map[string]int{}
+	for _, name := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(filepath.Join(f.procRoot, "net", name))
+		if err != nil {
+			continue
+		}
+		for st, n := range parseProcNetStates(strings.NewReader(string(b)), port) {
+			counts[st] += n
+		}
+	}
+	if len(counts) == 0 {
+		return ""
+	}
+	var parts []string
+	for st, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s", n, st))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("; sockets with local port %d: %s (an outgoing connection given the port as its source port blocks the bind; in TIME_WAIT it frees within a minute)",
+		port, strings.Join(parts, ", "))
+}
+
+// parseProcNetStates counts the non-listening sockets of /proc/net/tcp{,6} whose
+// local port is port, by state name.
+func parseProcNetStates(r io.Reader, port int) map[string]int {
+	out := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasSuffix(fields[0], ":") {
+			continue
+		}
+		name, ok := tcpStates[fields[3]]
+		if !ok {
+			continue // LISTEN, or junk
+		}
+		local := fields[1]
+		i := strings.LastIndexByte(local, ':')
+		if i < 0 {
+			continue
+		}
+		if p, err := strconv.ParseUint(local[i+1:], 16, 16); err == nil && int(p) == port {
+			out[name]++
+		}
+	}
+	return out
 }
 
 func withoutPID(procs []Proc, pid int) []Proc {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 // helperEnv makes the test binary act as a plain TCP listener (see TestMain).
@@ -54,14 +57,11 @@ func listenHelper(addr string) {
 	}
 }
 
+// freePort is a port outside the ephemeral range (gatewaytest.FreePort says why):
+// the tests free it by killing its holder and bind it again.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return gatewaytest.FreePort(t)
 }
 
 // startListener re-executes the test binary as a listener on addr and waits
@@ -219,6 +219,7 @@ func TestFreePortNeverKillsSelf(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "held by this process") {
 		t.Fatalf("err = %v", err)
 	}
+	t.Log(err)
 }
 
 const procNetTCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -423,4 +424,50 @@ func TestInvalidPort(t *testing.T) {
 			t.Errorf("Listeners(%d): no error", p)
 		}
 	}
+}
+
+func TestParseProcNetStates(t *testing.T) {
+	got := parseProcNetStates(strings.NewReader(procNetTCP), 0x4965)
+	if len(got) != 1 || got["ESTABLISHED"] != 1 {
+		t.Fatalf("tcp: %v", got)
+	}
+	got = parseProcNetStates(strings.NewReader(procNetTCP6), 0x4965)
+	if len(got) != 1 || got["TIME_WAIT"] != 1 {
+		t.Fatalf("tcp6: %v", got)
+	}
+}
+
+// The flaky take-over's mechanism: an outgoing connection that got the port as its
+// source port blocks a listener's bind (even with SO_REUSEADDR) while nobody listens,
+// also after it closed (TIME_WAIT). FreePort has nobody to kill and says what holds
+// the port instead of "no holder".
+func TestFreePortNamesANonListeningHolder(t *testing.T) {
+	requireProc(t)
+	srv, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		for {
+			c, err := srv.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	port := freePort(t)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}}
+	c, err := d.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // the client closes first: its socket stays in TIME_WAIT on port
+	err = FreePort(context.Background(), port, nil)
+	if err == nil || !strings.Contains(err.Error(), "no listening process could be identified") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("sockets with local port %d: ", port)) {
+		t.Fatalf("err = %v", err)
+	}
+	t.Log(err)
 }

@@ -169,13 +169,35 @@ func (s *AccountSet) AccountIDs() []string {
 }
 
 // DefaultAccountID implements AccountLister.
-func (s *AccountSet) DefaultAccountID() string { return s.def }
+func (s *AccountSet) DefaultAccountID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.def
+}
+
+// SetDefault makes id the default account (a config reload changed it).
+func (s *AccountSet) SetDefault(id string) {
+	s.mu.Lock()
+	s.def = NormalizeAccountID(id)
+	s.mu.Unlock()
+}
+
+// RemoveAccount takes account id out of the set and returns its provider (nil if
+// there was none); the caller stops it.
+func (s *AccountSet) RemoveAccount(id string) Provider {
+	id = NormalizeAccountID(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.ps[id]
+	delete(s.ps, id)
+	return old
+}
 
 // Account implements AccountLister.
 func (s *AccountSet) Account(id string) (Provider, error) {
 	id = strings.TrimSpace(id)
 	if id == "" {
-		id = s.def
+		id = s.DefaultAccountID()
 	}
 	id = NormalizeAccountID(id)
 	s.mu.RLock()

@@ -76,3 +76,27 @@ func TestAccountSet(t *testing.T) {
 		t.Fatalf("default after replace: %q", got.MessageID)
 	}
 }
+
+// A reload removes accounts and moves the default: sends without an account go to
+// the new default, sends to a removed account fail as unknown.
+func TestAccountSetRemoveAndSetDefault(t *testing.T) {
+	a, b := &recorder{name: "a"}, &recorder{name: "b"}
+	s := NewAccountSet(WhatsApp, "a", map[string]Provider{"a": a, "b": b})
+	if got := s.RemoveAccount("A"); got != a {
+		t.Fatalf("RemoveAccount returned %v, want a", got)
+	}
+	if got := s.RemoveAccount("a"); got != nil {
+		t.Fatalf("second RemoveAccount returned %v", got)
+	}
+	s.SetDefault("B")
+	if s.DefaultAccountID() != "b" || len(s.AccountIDs()) != 1 {
+		t.Fatalf("default %q accounts %q", s.DefaultAccountID(), s.AccountIDs())
+	}
+	if sent, err := s.Send(context.Background(), Outbound{To: "x"}); err != nil || sent.MessageID != "b" {
+		t.Fatalf("send to the default: %+v %v", sent, err)
+	}
+	var unknown *UnknownAccountError
+	if _, err := s.Send(context.Background(), Outbound{To: "x", AccountID: "a"}); !errors.As(err, &unknown) {
+		t.Fatalf("send to a removed account: %v", err)
+	}
+}

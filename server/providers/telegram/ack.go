@@ -41,9 +41,16 @@ func (s *ackStage) Inbound(ctx context.Context, m providers.Message) {
 	}
 }
 
+// SetAck replaces the ack settings (messages.ackReaction* changed in a config
+// reload); the next admitted message is acked by them. An ack already sent is still
+// removed after its reply when the settings it was sent under said so.
+func (p *Provider) SetAck(a AckConfig) {
+	p.ackCfg.Store(&a)
+}
+
 // ack sends the reaction when the scope says so and remembers it for removal.
 func (p *Provider) ack(ctx context.Context, m providers.Message) {
-	a := p.cfg.Ack
+	a := *p.ackCfg.Load()
 	if a.Emoji == "" {
 		return
 	}
@@ -79,9 +86,8 @@ func (p *Provider) ack(ctx context.Context, m providers.Message) {
 // withAckRemoval makes rs clear the acks of the messages it answers (those of chat
 // acknowledged before the reply started) once it is delivered.
 func (p *Provider) withAckRemoval(chat string, rs providers.ReplyStream) providers.ReplyStream {
-	if !p.cfg.Ack.RemoveAfterReply {
-		return rs
-	}
+	// Only acks sent under removeAckAfterReply are tracked, so the setting in force
+	// when the ack was sent decides, even if a reload changed it since.
 	ids := p.acks.Take(chat)
 	if len(ids) == 0 {
 		return rs

@@ -185,3 +185,41 @@ func TestAckNotForRefusedMedia(t *testing.T) {
 		t.Fatalf("reactions %+v", r)
 	}
 }
+
+// SetAck (a config reload) applies to the next message; an ack sent under
+// removeAckAfterReply is still removed after its reply when a reload turned the
+// setting off in between, and the new emoji is used from then on.
+func TestSetAckAppliesToNextMessage(t *testing.T) {
+	srv := tgtest.New(t, token)
+	in := newInbox()
+	ac := access.Config{Account: access.Account{DMPolicy: access.DMOpen, AllowFrom: []string{"*"}}}
+	p := newAcking(t, srv, ac, telegram.AckConfig{Emoji: "👀", Scope: providers.AckDirect, RemoveAfterReply: true}, in)
+	ctx := ctx10(t)
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.PushUpdate(42, 42, "first")
+	first := msgID(t, <-in.ch)
+	p.SetAck(telegram.AckConfig{Emoji: "🔥", Scope: providers.AckDirect})
+	if _, err := p.OpenReply(ctx, providers.Outbound{To: "42"}).Finish(ctx, "one"); err != nil {
+		t.Fatal(err)
+	}
+	srv.PushUpdate(42, 42, "second")
+	second := msgID(t, <-in.ch)
+	if _, err := p.OpenReply(ctx, providers.Outbound{To: "42"}).Finish(ctx, "two"); err != nil {
+		t.Fatal(err)
+	}
+	p.SetAck(telegram.AckConfig{Emoji: "🔥", Scope: providers.AckOff})
+	srv.PushUpdate(42, 42, "third")
+	<-in.ch
+	want := []tgtest.Reaction{{ChatID: "42", MessageID: first, Emoji: "👀"}, {ChatID: "42", MessageID: first}, {ChatID: "42", MessageID: second, Emoji: "🔥"}}
+	got := srv.Reactions()
+	if len(got) != len(want) {
+		t.Fatalf("reactions %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("reaction %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

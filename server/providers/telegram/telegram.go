@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -122,6 +123,8 @@ type Provider struct {
 	guard *providers.Guard // set when Config.Access is
 	botID int64
 	acks  providers.AckTracker // acks to clear after the reply (ack.go)
+	// ackCfg is the ack reaction in force (Config.Ack, replaced by SetAck on a reload).
+	ackCfg atomic.Pointer[AckConfig]
 
 	mu       sync.Mutex
 	running  bool
@@ -170,6 +173,7 @@ func New(cfg Config) (*Provider, error) {
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
+	p.SetAck(cfg.Ack)
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}

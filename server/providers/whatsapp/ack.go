@@ -80,12 +80,18 @@ func (s *ackStage) Inbound(ctx context.Context, m providers.Message) {
 	}
 }
 
+// SetAck replaces ackReaction and sendReadReceipts (a config reload); the next
+// admitted message follows them.
+func (p *Provider) SetAck(a AckConfig) {
+	p.ackCfg.Store(&a)
+}
+
 func (p *Provider) ackInbound(ctx context.Context, m providers.Message, receipts bool) {
 	ref, ok := ctx.Value(inboundRefKey{}).(inboundRef)
 	if !ok || ref.self || m.MessageID == "" {
 		return // the allowFrom gate path, or the owner's own chat: no receipts on their behalf
 	}
-	a := p.cfg.Ack
+	a := *p.ackCfg.Load()
 	p.mu.Lock()
 	c := p.client
 	p.mu.Unlock()

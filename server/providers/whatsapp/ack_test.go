@@ -126,3 +126,25 @@ func TestAckAndReadReceipts(t *testing.T) {
 		})
 	}
 }
+
+// SetAck (a config reload) applies to the next message: a new emoji, receipts off.
+func TestSetAckAppliesToNextMessage(t *testing.T) {
+	ann := types.NewJID("15551112222", types.DefaultUserServer)
+	dm := func(id string) *events.Message {
+		e := &events.Message{Message: &waE2E.Message{Conversation: proto.String("hi")}}
+		e.Info.Sender, e.Info.Chat, e.Info.ID = ann, ann, id
+		return e
+	}
+	ac := access.Config{Account: access.Account{DMPolicy: access.DMOpen, AllowFrom: []string{"*"}}}
+	p, fs := linkedProvider(t, Config{Inbound: &inbox{}, Access: &ac, Ack: AckConfig{Emoji: "👀", Direct: true, ReadReceipts: true}})
+	c := fs.last()
+	c.emit(dm("M1"))
+	p.SetAck(AckConfig{Emoji: "🔥", Direct: true})
+	c.emit(dm("M2"))
+	if got, want := reactions(c), []string{ann.String() + " M1 👀", ann.String() + " M2 🔥"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("reactions %q, want %q", got, want)
+	}
+	if got := c.readReceipts(); len(got) != 1 || !strings.HasSuffix(got[0], " M1") {
+		t.Fatalf("read receipts %q: want M1's only", got)
+	}
+}

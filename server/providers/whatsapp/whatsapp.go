@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -138,6 +139,10 @@ type Provider struct {
 	login    *loginSession
 	started  bool
 	albums   *albumBuffer // while started
+
+	// ackCfg is the ack reaction and read receipts in force (Config.Ack, replaced by
+	// SetAck on a reload).
+	ackCfg atomic.Pointer[AckConfig]
 }
 
 // New builds the provider (no I/O).
@@ -176,6 +181,7 @@ func New(cfg Config) *Provider {
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
+	p.SetAck(cfg.Ack)
 	// Admitted messages are marked read, pass the media stage, which downloads what they
 	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
