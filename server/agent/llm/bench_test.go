@@ -92,3 +92,35 @@ func BenchmarkOpenAIStream(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAnthropicStream is BenchmarkOpenAIStream for the Messages API.
+func BenchmarkAnthropicStream(b *testing.B) {
+	ev := func(name, data string) string { return "event: " + name + "\ndata: " + data + "\n\n" }
+	reply := []byte(ev("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"usage":{"input_tokens":900,"output_tokens":1}}}`) +
+		ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`) +
+		ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ok "}}`) +
+		ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"done"}}`) +
+		ev("content_block_stop", `{"type":"content_block_stop","index":0}`) +
+		ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`) +
+		ev("message_stop", `{"type":"message_stop"}`))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write(reply)
+	}))
+	b.Cleanup(srv.Close)
+	a, err := NewAnthropic(Endpoint{Name: "anthropic", BaseURL: srv.URL, APIKey: "k",
+		HTTPClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}, ModelSpec{ID: "m"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	system := "You are a personal assistant running inside Clawdbot.\n\n" + strings.Repeat("## Section\nSome workspace context, rules and notes for the agent.\n", 30)
+	req := &Request{System: system, Tools: gatewayTools(b), Messages: []Message{UserText("go", time.Unix(1700000000, 0))}}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := a.Stream(context.Background(), req, nil)
+		if err != nil || resp.Message.Text() != "ok done" {
+			b.Fatalf("%v %+v", err, resp)
+		}
+	}
+}

@@ -30,9 +30,9 @@ import (
 // when definitions keep changing (tool descriptions that embed changing text).
 const maxCachedTools = 256
 
-// toolCache keeps each tool's definition encoded as the SDK encodes it in a request's
+// toolCache keeps each tool's definition encoded as an SDK encodes it in a request's
 // "tools" array, keyed by name and checked against the definition it came from, so a
-// changed description or schema is encoded anew.
+// changed description or schema is encoded anew. Each provider has its own cache.
 type toolCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedTool
@@ -44,15 +44,16 @@ type cachedTool struct {
 	encoded     []byte // {"function":{…},"type":"function"}; never modified once stored
 }
 
-// encoded returns t's encoded definition, from the cache while t is unchanged.
-func (c *toolCache) encoded(t ToolDef) ([]byte, error) {
+// encoded returns t's definition as encode encodes it, from the cache while t is
+// unchanged. A provider always passes the same encode.
+func (c *toolCache) encoded(t ToolDef, encode func(ToolDef) ([]byte, error)) ([]byte, error) {
 	c.mu.Lock()
 	e, ok := c.entries[t.Name]
 	c.mu.Unlock()
 	if ok && e.description == t.Description && bytes.Equal(e.parameters, t.Parameters) {
 		return e.encoded, nil
 	}
-	enc, err := encodeTool(t)
+	enc, err := encode(t)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +73,8 @@ func (c *toolCache) len() int {
 	return len(c.entries)
 }
 
-// encodeTool encodes one tool definition through the SDK, as it appears in "tools".
-func encodeTool(t ToolDef) ([]byte, error) {
+// encodeOpenAITool encodes one tool definition through the SDK, as it appears in "tools".
+func encodeOpenAITool(t ToolDef) ([]byte, error) {
 	var schema map[string]any
 	if len(t.Parameters) > 0 {
 		if err := json.Unmarshal(t.Parameters, &schema); err != nil {
@@ -95,7 +96,7 @@ func (o *OpenAI) requestBody(req *Request) ([]byte, error) {
 	tools := make([][]byte, len(req.Tools))
 	size := 256 + len(req.System) + len(o.spec.ID)
 	for i, t := range req.Tools {
-		enc, err := o.tools.encoded(t)
+		enc, err := o.tools.encoded(t, encodeOpenAITool)
 		if err != nil {
 			return nil, err
 		}

@@ -289,11 +289,11 @@ func TestOpenAIToolCache(t *testing.T) {
 	v1 := ToolDef{Name: "read", Description: "Read", Parameters: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"}}}`)}
 	v2 := ToolDef{Name: "read", Description: "Read", Parameters: json.RawMessage(`{"type":"object","properties":{"file":{"type":"string"}}}`)}
 	v3 := ToolDef{Name: "read", Description: "Read a file", Parameters: v2.Parameters}
-	e1, err := o.tools.encoded(v1)
+	e1, err := o.tools.encoded(v1, encodeOpenAITool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := o.tools.encoded(ToolDef{Name: v1.Name, Description: v1.Description, Parameters: bytes.Clone(v1.Parameters)}); &again[0] != &e1[0] {
+	if again, _ := o.tools.encoded(ToolDef{Name: v1.Name, Description: v1.Description, Parameters: bytes.Clone(v1.Parameters)}, encodeOpenAITool); &again[0] != &e1[0] {
 		t.Fatal("unchanged definition encoded twice")
 	}
 	for i, tl := range []ToolDef{v1, v2, v3} {
@@ -310,11 +310,11 @@ func TestOpenAIToolCache(t *testing.T) {
 	if _, err := o.Stream(context.Background(), &Request{Tools: []ToolDef{bad}}, nil); err == nil || !strings.Contains(err.Error(), "tool bad") {
 		t.Fatalf("bad schema: %v", err)
 	}
-	if _, err := o.tools.encoded(bad); err == nil {
+	if _, err := o.tools.encoded(bad, encodeOpenAITool); err == nil {
 		t.Fatal("bad schema cached")
 	}
 	for i := range maxCachedTools + 10 {
-		if _, err := o.tools.encoded(ToolDef{Name: fmt.Sprintf("t%d", i)}); err != nil {
+		if _, err := o.tools.encoded(ToolDef{Name: fmt.Sprintf("t%d", i)}, encodeOpenAITool); err != nil {
 			t.Fatal(err)
 		}
 		if n := o.tools.len(); n > maxCachedTools {
