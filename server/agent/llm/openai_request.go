@@ -17,15 +17,15 @@ import (
 
 // The Chat Completions request body is written directly instead of being built as
 // openai.ChatCompletionNewParams and encoded by the SDK's reflection encoder, which
-// walked the same tool definitions and system prompt on every model step (a quarter of
-// the step's CPU). The bytes are the ones the SDK produces for the params the gateway
+// walked the same tool definitions and system prompt on every model step (~40 % of the
+// step's CPU in a gateway profile). The bytes are the ones the SDK produces for the params the gateway
 // used to build, followed by the "stream":true member the SDK's NewStreaming adds:
 // members in the params struct's field order, strings escaped as the SDK escapes them
 // (encoding/json rules without HTML escaping, wire.AppendString), tool definitions
 // encoded by the SDK itself once per definition. TestOpenAIRequestBodyMatchesSDK holds
 // the two encodings byte for byte equal.
 
-// maxCachedTools bounds the encoded tool definitions an OpenAI provider keeps; past it
+// maxCachedTools bounds the encoded tool definitions a provider keeps; past it
 // the cache starts over. A gateway offers a few dozen tools, so the bound only matters
 // when definitions keep changing (tool descriptions that embed changing text).
 const maxCachedTools = 256

@@ -322,3 +322,36 @@ func TestOpenAIToolCache(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAIRequestBodyConcurrent: steps of several runs share one provider and its
+// tool cache; each gets the complete body (run with -race).
+func TestOpenAIRequestBodyConcurrent(t *testing.T) {
+	o := &OpenAI{spec: ModelSpec{ID: "m"}}
+	req := &Request{System: "s", Messages: []Message{UserText("go", testNow())}, Tools: gatewayTools(t)}
+	want, err := o.requestBody(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = &OpenAI{spec: ModelSpec{ID: "m"}} // start cold again
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 20 {
+				got, err := o.requestBody(req)
+				if err == nil && !bytes.Equal(got, want) {
+					err = fmt.Errorf("body differs: %s", got)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
