@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -103,6 +104,12 @@ func NewOpenAI(ep Endpoint, spec ModelSpec) (*OpenAI, error) {
 func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Response, error) {
 	body, err := o.requestBody(req)
 	if err != nil {
+		var uv *json.UnsupportedValueError
+		if errors.As(err, &uv) {
+			// A NaN or infinite temperature: the SDK's encoder failed inside the call,
+			// which reported it as a provider error; keep that.
+			return nil, o.wrapErr(ctx, err)
+		}
 		return nil, err
 	}
 	var raw *http.Response

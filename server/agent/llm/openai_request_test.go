@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -353,5 +355,18 @@ func TestOpenAIRequestBodyConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestOpenAIUnencodableTemperature: a temperature JSON cannot carry (a JSON5 config can
+// say NaN) fails the step as a provider error before anything is sent, as when the
+// SDK's encoder refused it.
+func TestOpenAIUnencodableTemperature(t *testing.T) {
+	s := newScripted(t)
+	nan := math.NaN()
+	_, err := newOpenAITest(t, s, "", false).Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}, Temperature: &nan}, nil)
+	var pe *ProviderError
+	if !errors.As(err, &pe) || pe.Reason != ReasonUnknown || len(s.requests()) != 0 {
+		t.Fatalf("error %T %v, %d requests", err, err, len(s.requests()))
 	}
 }
