@@ -11,6 +11,7 @@ import (
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/anthropics/anthropic-sdk-go/v2/packages/param"
 )
 
 // Anthropic speaks the native Anthropic Messages API through the official SDK.
@@ -18,6 +19,9 @@ type Anthropic struct {
 	ep     Endpoint
 	client anthropic.Client
 	spec   ModelSpec
+	// tools caches each tool definition encoded by the SDK: decoding and encoding the
+	// same schemas on every step was over half of a step's CPU.
+	tools toolCache
 }
 
 // NewAnthropic returns a Streamer for one model on an Anthropic Messages endpoint. The
@@ -71,13 +75,12 @@ func (a *Anthropic) Stream(ctx context.Context, req *Request, on func(Event)) (*
 		}
 	}
 	for _, t := range req.Tools {
-		schema, err := anthropicSchema(t.Parameters)
+		enc, err := a.tools.encoded(t, encodeAnthropicTool)
 		if err != nil {
-			return nil, fmt.Errorf("llm: tool %s: parameters: %w", t.Name, err)
+			return nil, err
 		}
-		tp := anthropic.ToolUnionParamOfTool(schema, t.Name)
-		tp.OfTool.Description = anthropic.String(t.Description)
-		params.Tools = append(params.Tools, tp)
+		// The SDK sends an overridden union as the given JSON.
+		params.Tools = append(params.Tools, param.Override[anthropic.ToolUnionParam](json.RawMessage(enc)))
 	}
 
 	stream := a.client.Messages.NewStreaming(ctx, params, reqOpts...)
@@ -186,6 +189,22 @@ func (a *Anthropic) wrapErr(ctx context.Context, err error) error {
 	pe.Reason = reasonForError(err)
 	pe.Message = err.Error()
 	return pe
+}
+
+// encodeAnthropicTool encodes one tool definition through the SDK, as it appears in
+// "tools".
+func encodeAnthropicTool(t ToolDef) ([]byte, error) {
+	schema, err := anthropicSchema(t.Parameters)
+	if err != nil {
+		return nil, fmt.Errorf("llm: tool %s: parameters: %w", t.Name, err)
+	}
+	tp := anthropic.ToolUnionParamOfTool(schema, t.Name)
+	tp.OfTool.Description = anthropic.String(t.Description)
+	b, err := tp.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("llm: tool %s: %w", t.Name, err)
+	}
+	return b, nil
 }
 
 // anthropicSchema splits a JSON object schema into the SDK's input schema parameter.

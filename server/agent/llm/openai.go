@@ -1,20 +1,17 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/packages/param"
-	"github.com/openai/openai-go/v3/shared"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 )
 
 // Endpoint is how to reach one provider: where, with which key and headers.
@@ -64,67 +61,20 @@ type ModelSpec struct {
 	Reasoning bool
 }
 
-// OpenAI speaks OpenAI-compatible Chat Completions through the official SDK.
+// OpenAI speaks OpenAI-compatible Chat Completions through the official SDK: the SDK
+// sends the request (headers, auth, retries, error decoding) and reads the event
+// stream; the request body and the chunks are encoded and decoded by this package (see
+// requestBody and openAIChunk).
 type OpenAI struct {
-	ep   Endpoint
-	svc  openai.ChatCompletionService
-	spec ModelSpec
-	// schemas caches each tool's decoded parameter schema by name (with the raw JSON it
-	// came from): every model step sends the same tools, and decoding them anew was
-	// ~7 % of a chat turn's CPU. The maps are only read after decoding (the SDK
-	// encodes them), so requests share them.
-	smu     sync.Mutex
-	schemas map[string]cachedSchema
+	ep Endpoint
+	// client carries only the provider's request options: NewClient would add the
+	// OPENAI_* environment defaults, and Post needs nothing else.
+	client openai.Client
+	spec   ModelSpec
+	// tools caches each tool definition encoded: every model step sends the same
+	// tools, and encoding them anew through the SDK was ~20 % of a step's CPU.
+	tools toolCache
 }
-
-type cachedSchema struct {
-	raw    []byte
-	schema map[string]any
-}
-
-// schema returns t's decoded parameters, from the cache when the raw JSON is unchanged.
-func (o *OpenAI) schema(t ToolDef) (map[string]any, error) {
-	if len(t.Parameters) == 0 {
-		return nil, nil
-	}
-	o.smu.Lock()
-	c, ok := o.schemas[t.Name]
-	o.smu.Unlock()
-	if ok && bytes.Equal(c.raw, t.Parameters) {
-		return c.schema, nil
-	}
-	var decoded map[string]any
-	if err := json.Unmarshal(t.Parameters, &decoded); err != nil {
-		return nil, err
-	}
-	// Each top-level value is kept pre-encoded (the bytes the SDK would produce from the
-	// decoded value: sorted keys, no HTML escaping), so a step encodes the schema by
-	// copying, not by walking nested maps.
-	schema := make(map[string]any, len(decoded))
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	for k, v := range decoded {
-		buf.Reset()
-		if err := enc.Encode(v); err != nil {
-			return nil, err
-		}
-		schema[k] = json.RawMessage(bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
-	}
-	o.smu.Lock()
-	if o.schemas == nil {
-		o.schemas = map[string]cachedSchema{}
-	}
-	if len(o.schemas) >= maxCachedSchemas {
-		clear(o.schemas)
-	}
-	o.schemas[t.Name] = cachedSchema{raw: bytes.Clone(t.Parameters), schema: schema}
-	o.smu.Unlock()
-	return schema, nil
-}
-
-// maxCachedSchemas bounds the schema cache; past it the cache starts over.
-const maxCachedSchemas = 256
 
 // NewOpenAI returns a Streamer for one model on an OpenAI-compatible endpoint. It never
 // reads OPENAI_* environment variables: a key meant for one provider must not leak to
@@ -145,36 +95,26 @@ func NewOpenAI(ep Endpoint, spec ModelSpec) (*OpenAI, error) {
 	for k, v := range ep.Headers {
 		opts = append(opts, option.WithHeader(k, v))
 	}
-	return &OpenAI{ep: ep, svc: openai.NewChatCompletionService(opts...), spec: spec}, nil
+	return &OpenAI{ep: ep, client: openai.Client{Options: opts}, spec: spec}, nil
 }
 
-// Stream runs one streamed chat completion.
+// Stream runs one streamed chat completion. It is what the SDK's
+// ChatCompletionService.NewStreaming does (a POST to chat/completions whose response is
+// read by ssestream) with a body encoded by requestBody and a lean chunk type.
 func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Response, error) {
-	params := openai.ChatCompletionNewParams{
-		Model:         shared.ChatModel(o.spec.ID),
-		Messages:      o.messages(req),
-		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: param.NewOpt(true)},
-	}
-	if mt := maxTokens(req, o.spec); req.MaxTokens > 0 || o.spec.MaxTokens > 0 {
-		params.MaxTokens = param.NewOpt(int64(mt))
-	}
-	if req.Temperature != nil {
-		params.Temperature = param.NewOpt(*req.Temperature)
-	}
-	if e := OpenAIReasoningEffort(req.ReasoningEffort); e != "" && o.spec.Reasoning {
-		params.ReasoningEffort = shared.ReasoningEffort(e)
-	}
-	for _, t := range req.Tools {
-		schema, err := o.schema(t)
-		if err != nil {
-			return nil, fmt.Errorf("llm: tool %s: parameters: %w", t.Name, err)
+	body, err := o.requestBody(req)
+	if err != nil {
+		var uv *json.UnsupportedValueError
+		if errors.As(err, &uv) {
+			// A NaN or infinite temperature: the SDK's encoder failed inside the call,
+			// which reported it as a provider error; keep that.
+			return nil, o.wrapErr(ctx, err)
 		}
-		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
-			Name: t.Name, Description: param.NewOpt(t.Description), Parameters: shared.FunctionParameters(schema),
-		}))
+		return nil, err
 	}
-
-	stream := o.svc.NewStreaming(ctx, params)
+	var raw *http.Response
+	err = o.client.Post(ctx, "chat/completions", body, &raw)
+	stream := ssestream.NewStream[openAIChunk](ssestream.NewDecoder(raw), err)
 	defer stream.Close()
 	asm := newAssembler(on)
 	var (
@@ -183,25 +123,21 @@ func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Res
 	)
 	for stream.Next() {
 		chunk := stream.Current()
-		if chunk.JSON.Usage.Valid() {
-			usage = openAIUsage(chunk.Usage)
+		if chunk.usage != nil {
+			usage = *chunk.usage
 		}
-		for _, ch := range chunk.Choices {
-			if ch.Index != 0 {
+		for i := range chunk.choices {
+			ch := &chunk.choices[i]
+			if ch.index != 0 {
 				continue
 			}
-			d := ch.Delta
-			if f, ok := d.JSON.ExtraFields["reasoning_content"]; ok {
-				asm.thinking(rawString(f.Raw()))
-			} else if f, ok := d.JSON.ExtraFields["reasoning"]; ok {
-				asm.thinking(rawString(f.Raw()))
+			asm.thinking(ch.thinking)
+			asm.text(ch.content)
+			for _, tc := range ch.toolCalls {
+				asm.toolCall(int(tc.index), tc.id, tc.name, tc.args)
 			}
-			asm.text(d.Content)
-			for _, tc := range d.ToolCalls {
-				asm.toolCall(int(tc.Index), tc.ID, tc.Function.Name, tc.Function.Arguments)
-			}
-			if ch.FinishReason != "" {
-				finish = ch.FinishReason
+			if ch.finish != "" {
+				finish = ch.finish
 			}
 		}
 	}
@@ -239,27 +175,6 @@ func maxTokens(req *Request, spec ModelSpec) int {
 	}
 }
 
-func rawString(raw string) string {
-	var s string
-	if json.Unmarshal([]byte(raw), &s) != nil {
-		return ""
-	}
-	return s
-}
-
-func openAIUsage(u openai.CompletionUsage) Usage {
-	cached := u.PromptTokensDetails.CachedTokens
-	out := Usage{Input: u.PromptTokens - cached, Output: u.CompletionTokens, CacheRead: cached,
-		CacheWrite: u.PromptTokensDetails.CacheWriteTokens, TotalTokens: u.TotalTokens}
-	if out.Input < 0 {
-		out.Input = 0
-	}
-	if out.TotalTokens == 0 {
-		out.TotalTokens = u.PromptTokens + u.CompletionTokens
-	}
-	return out
-}
-
 func (o *OpenAI) wrapErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s/%s: %w", o.ep.Name, o.spec.ID, context.Cause(ctx))
@@ -281,110 +196,3 @@ func (o *OpenAI) wrapErr(ctx context.Context, err error) error {
 }
 
 const imageOmitted = "[image omitted: this model does not accept images]"
-
-// messages converts the conversation to Chat Completions messages.
-func (o *OpenAI) messages(req *Request) []openai.ChatCompletionMessageParamUnion {
-	msgs := RepairToolPairing(req.Messages)
-	out := make([]openai.ChatCompletionMessageParamUnion, 0, len(msgs)+1)
-	if req.System != "" {
-		out = append(out, openai.SystemMessage(req.System))
-	}
-	var pendingImages []Part // images from tool results, sent after the tool messages
-	flushImages := func() {
-		if len(pendingImages) == 0 {
-			return
-		}
-		parts := []openai.ChatCompletionContentPartUnionParam{openai.TextContentPart("Attached image(s) from tool result:")}
-		for _, p := range pendingImages {
-			parts = append(parts, openAIImage(p))
-		}
-		out = append(out, openai.UserMessage(parts))
-		pendingImages = nil
-	}
-	for i := range msgs {
-		m := &msgs[i]
-		if m.Role != RoleToolResult {
-			flushImages()
-		}
-		switch m.Role {
-		case RoleUser:
-			out = append(out, o.userMessage(m))
-		case RoleAssistant:
-			a := openai.ChatCompletionAssistantMessageParam{}
-			if t := m.Text(); t != "" {
-				a.Content.OfString = param.NewOpt(t)
-			}
-			for _, p := range m.ToolCalls() {
-				a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
-					OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{ID: p.ID,
-						Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: p.Name, Arguments: string(ArgumentsObject(p.Arguments))}},
-				})
-			}
-			if a.Content.OfString.Valid() || len(a.ToolCalls) > 0 {
-				out = append(out, openai.ChatCompletionMessageParamUnion{OfAssistant: &a})
-			}
-		case RoleToolResult:
-			var text []string
-			for _, p := range m.Content {
-				switch p.Type {
-				case PartText:
-					text = append(text, p.Text)
-				case PartImage:
-					if o.spec.Images {
-						pendingImages = append(pendingImages, p)
-					} else {
-						text = append(text, imageOmitted)
-					}
-				}
-			}
-			s := strings.Join(text, "\n")
-			if s == "" {
-				s = "(no output)"
-			}
-			out = append(out, openai.ToolMessage(s, m.ToolCallID))
-		}
-	}
-	flushImages()
-	return out
-}
-
-func (o *OpenAI) userMessage(m *Message) openai.ChatCompletionMessageParamUnion {
-	hasImage := false
-	for _, p := range m.Content {
-		if p.Type == PartImage {
-			hasImage = true
-		}
-	}
-	if !hasImage || !o.spec.Images {
-		// Plain string content: the most widely accepted form across local servers.
-		var b strings.Builder
-		for _, p := range m.Content {
-			switch p.Type {
-			case PartText:
-				b.WriteString(p.Text)
-			case PartImage:
-				if b.Len() > 0 {
-					b.WriteString("\n")
-				}
-				b.WriteString(imageOmitted)
-			}
-		}
-		return openai.UserMessage(b.String())
-	}
-	parts := make([]openai.ChatCompletionContentPartUnionParam, 0, len(m.Content))
-	for _, p := range m.Content {
-		switch p.Type {
-		case PartText:
-			parts = append(parts, openai.TextContentPart(p.Text))
-		case PartImage:
-			parts = append(parts, openAIImage(p))
-		}
-	}
-	return openai.UserMessage(parts)
-}
-
-func openAIImage(p Part) openai.ChatCompletionContentPartUnionParam {
-	return openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{
-		URL: "data:" + p.MimeType + ";base64," + p.Data,
-	})
-}
