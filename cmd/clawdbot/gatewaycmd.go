@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/daemon"
+	"github.com/clawgate/gateway/server/gcpolicy"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -62,7 +64,11 @@ func runGateway(ctx context.Context, g *globalFlags, f *gatewayFlags) error {
 	if err != nil {
 		return err
 	}
+	// The daemon is long-running and latency-bound: it takes the gateway's garbage
+	// collector defaults (see server/gcpolicy); the CLI helpers keep Go's.
+	gc := gcpolicy.Apply(gcpolicy.Process(), os.Getenv)
 	err = daemon.Run(ctx, daemon.Options{
+		GC:                gc,
 		Profile:           profile,
 		Flags:             config.Flags{Port: f.port, Bind: f.bind, Token: f.token, Password: f.password, Auth: f.authMode},
 		Verbose:           f.verbose,

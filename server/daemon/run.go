@@ -24,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/server/configapi"
 	"github.com/clawgate/gateway/server/core"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/gcpolicy"
 	"github.com/clawgate/gateway/server/logs"
 	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/portkill"
@@ -57,6 +58,9 @@ type Options struct {
 	// Clock drives the heartbeat and cron timers and the Telegram album window
 	// (clock.Real when nil; tests inject a fake one).
 	Clock clock.Clock
+	// GC is what the gateway command set of the garbage collector's defaults
+	// (gcpolicy.Apply), logged at start so an operator sees it.
+	GC gcpolicy.Applied
 	// OnServe, when set, sees each gateway.Server (a new one per in-process restart)
 	// with every group handed over, just before it serves (tests inspect its
 	// method table).
@@ -119,6 +123,9 @@ func Run(ctx context.Context, o Options) error {
 		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: fileLevel}),
 	))
 	tightenSecretPerms(paths, file, log)
+	if o.GC.GCPercent != 0 || o.GC.MemoryLimit != 0 {
+		log.Debug("garbage collector defaults (GOGC / GOMEMLIMIT in the environment override them)", "gogc", o.GC.GCPercent, "memoryLimitBytes", o.GC.MemoryLimit)
+	}
 	if m, u := file.Notes(); m != "" || u != "" {
 		if m != "" {
 			log.Info(m)
