@@ -7,6 +7,9 @@
 // Reported (one JSON line per phase):
 //   - first_delta overhead: chat.send → first streamed chat delta, minus the model's
 //     own time to its first byte (the fake model stamps request arrival and first byte);
+//     split into ack (chat.send → its answer, which waits for the prompt's synced
+//     commit) and ack_to_first_delta overhead (the answer → the first delta, minus the
+//     model's time: the model step itself);
 //   - tool round trip overhead: the model's end of the step asking for a read tool call
 //     → arrival of the next model request (stream decode, tool, transcript commit,
 //     request build; the model's time is not in it at all);
@@ -46,6 +49,7 @@ func main() {
 	tpTurns := flag.Int("turns", 2000, "turns per throughput phase")
 	sessions := flag.Int("sessions", 16, "turns in flight in the throughput phases")
 	timeout := flag.Duration("timeout", 150*time.Second, "hard stop")
+	proto := flag.Int("protocol", 3, "client protocol (3: chat.send answered once the run starts; 2: at its end)")
 	profile := flag.String("profile", "", "write a CPU profile of the gateway during the text throughput phase here (needs a gateway built with -tags benchprof)")
 	flag.Parse()
 	if *gwBin == "" {
@@ -54,7 +58,11 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, *gwBin, *gwCPU, *profile, *latTurns, *tpTurns, *sessions); err != nil {
+	if *proto != 2 && *proto != 3 {
+		fmt.Fprintln(os.Stderr, "agentbench: -protocol is 2 or 3")
+		os.Exit(2)
+	}
+	if err := run(ctx, *gwBin, *gwCPU, *profile, *proto, *latTurns, *tpTurns, *sessions); err != nil {
 		fmt.Fprintln(os.Stderr, "agentbench:", err)
 		os.Exit(1)
 	}
@@ -102,7 +110,7 @@ func (m *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 }
 
-func run(ctx context.Context, gwBin, gwCPU, profile string, latTurns, tpTurns, sessions int) error {
+func run(ctx context.Context, gwBin, gwCPU, profile string, proto, latTurns, tpTurns, sessions int) error {
 	model := &fakeModel{reqs: map[string][]modelReq{}}
 	ml, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -175,7 +183,7 @@ func run(ctx context.Context, gwBin, gwCPU, profile string, latTurns, tpTurns, s
 	url := fmt.Sprintf("ws://127.0.0.1:%d", port)
 	var c *client
 	for i := 0; ; i++ {
-		c, err = dial(url)
+		c, err = dial(url, proto)
 		if err == nil {
 			break
 		}
@@ -227,6 +235,7 @@ func run(ctx context.Context, gwBin, gwCPU, profile string, latTurns, tpTurns, s
 type turnResult struct {
 	id           string
 	sent, firstD time.Time
+	acked        time.Time // the chat.send answer (after the prompt's synced commit)
 	final        time.Time
 }
 
@@ -236,7 +245,7 @@ type phaseResult struct {
 }
 
 func emit(label string, pr phaseResult, m *fakeModel, n, inflight int, extra ...any) {
-	var first, tool, turn, modelFirst []float64
+	var first, tool, turn, modelFirst, ack, afterAck []float64
 	m.mu.Lock()
 	for _, t := range pr.turns {
 		reqs := m.reqs[t.id]
@@ -256,14 +265,16 @@ func emit(label string, pr phaseResult, m *fakeModel, n, inflight int, extra ...
 			}
 			modelFirst = append(modelFirst, us(mt))
 			first = append(first, us(t.firstD.Sub(t.sent)-mt))
+			afterAck = append(afterAck, us(t.firstD.Sub(t.acked)-mt))
 		}
 		turn = append(turn, us(t.final.Sub(t.sent)))
+		ack = append(ack, us(t.acked.Sub(t.sent)))
 	}
 	m.mu.Unlock()
 	out := map[string]any{"label": label, "turns": n, "inflight": inflight,
 		"turns_per_s":             float64(n) / pr.elapsed.Seconds(),
 		"first_delta_overhead_us": pcts(first), "model_to_first_byte_us": pcts(modelFirst),
-		"turn_us": pcts(turn)}
+		"turn_us": pcts(turn), "ack_us": pcts(ack), "ack_to_first_delta_overhead_us": pcts(afterAck)}
 	if len(tool) > 0 {
 		out["tool_round_trip_overhead_us"] = pcts(tool)
 	}
@@ -285,7 +296,7 @@ func pcts(v []float64) map[string]float64 {
 	return map[string]float64{"p50": p(50), "p99": p(99), "max": v[len(v)-1]}
 }
 
-// client is one v2 "cli" WebSocket connection; chat events are routed to waiting turns.
+// client is one "cli" WebSocket connection (protocol -protocol); chat events are routed to waiting turns.
 type client struct {
 	gws.BuiltinEventHandler
 	conn   *gws.Conn
@@ -301,7 +312,7 @@ type runWait struct {
 	done   chan string
 }
 
-func dial(url string) (*client, error) {
+func dial(url string, proto int) (*client, error) {
 	c := &client{res: map[string]chan []byte{}, runs: map[string]*runWait{}}
 	conn, _, err := gws.NewClient(c, &gws.ClientOption{Addr: url})
 	if err != nil {
@@ -309,8 +320,13 @@ func dial(url string) (*client, error) {
 	}
 	c.conn = conn
 	go conn.ReadLoop()
-	p := map[string]any{"minProtocol": 2, "maxProtocol": 2,
-		"client": map[string]any{"name": "agentbench", "version": "1.0.0", "platform": "linux", "mode": "cli"}}
+	// Protocol 3 (the current clients: Control UI, TUI, apps) answers chat.send once the
+	// run is started — after the prompt's synced commit; protocol 2 answers at the end.
+	p := map[string]any{"minProtocol": proto, "maxProtocol": proto,
+		"client": map[string]any{"id": "cli", "version": "1.0.0", "platform": "linux", "mode": "cli"}}
+	if proto == 2 {
+		p["client"] = map[string]any{"name": "agentbench", "version": "1.0.0", "platform": "linux", "mode": "cli"}
+	}
 	b, err := c.call("connect", p)
 	if err != nil {
 		return nil, err
@@ -402,6 +418,7 @@ func (c *client) phase(ctx context.Context, name string, n, inflight int) (phase
 				c.mu.Unlock()
 				sent := time.Now()
 				r, err := c.call("chat.send", map[string]any{"sessionKey": "s-" + id, "message": "go " + id, "idempotencyKey": id})
+				acked := time.Now()
 				if err == nil && !bytes.Contains(r, []byte(`"ok":true`)) {
 					err = fmt.Errorf("chat.send: %s", r)
 				}
@@ -422,7 +439,7 @@ func (c *client) phase(ctx context.Context, name string, n, inflight int) (phase
 				c.mu.Lock()
 				fd := w.firstD
 				c.mu.Unlock()
-				results[i] = turnResult{id: id, sent: sent, firstD: fd, final: time.Now()}
+				results[i] = turnResult{id: id, sent: sent, acked: acked, firstD: fd, final: time.Now()}
 			}
 		}()
 	}
