@@ -16,7 +16,9 @@ import (
 // (time level subsystem message) and the --json line stream of the original, then
 // --follow picking up lines written after it started.
 func TestLogsCommand(t *testing.T) {
-	p := startProcConfig(t, "")
+	// At logging.level debug the file also gets the "client connected" lines --follow
+	// waits for below (the default file level, info, leaves them out as the original).
+	p := startProcConfig(t, `{"logging":{"level":"debug"}}`)
 	p.waitOutput(t, "gateway listening")
 	url := fmt.Sprintf("ws://127.0.0.1:%d", p.port)
 	env := append(os.Environ(), "HOME="+p.home, "CLAWDBOT_STATE_DIR="+filepath.Join(p.home, "state"),
