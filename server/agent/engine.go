@@ -158,6 +158,40 @@ type transcript struct {
 	// the runtime need not commit them again (turn compares before skipping FinishRun).
 	usage llm.Usage
 	final *sessions.RunStats
+	// pending are the answers of in-flight step writes queued without waiting
+	// (Store.AppendStepQueued), in order. The next model request goes out while they
+	// commit; every later write of the run queues behind them, and the run waits for
+	// them (flush) before it reads its own steps back or reports how it ended.
+	pending []<-chan error
+}
+
+// flush waits for the queued step writes and returns the first failure.
+func (t *transcript) flush() error {
+	var first error
+	for _, ch := range t.pending {
+		if err := <-ch; err != nil && first == nil {
+			first = err
+		}
+	}
+	t.pending = nil
+	return first
+}
+
+// settled returns the first failure among step writes already answered, without
+// waiting for the others (a failed step ends the run at its next write, not its end).
+func (t *transcript) settled() error {
+	for len(t.pending) > 0 {
+		select {
+		case err := <-t.pending[0]:
+			t.pending = t.pending[1:]
+			if err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 func (t *transcript) Append(ctx context.Context, m llm.Message) error {
@@ -176,10 +210,20 @@ func (t *transcript) Append(ctx context.Context, m llm.Message) error {
 		t.usage.Add(m.Usage)
 	}
 	e := sessions.Message{Role: string(m.Role), Text: store.Truncate(m.Text()), Ts: m.Timestamp, RunID: t.run, Body: body}
+	if inFlight(m) {
+		// Made durable by the run's terminal message (one disk sync per run, not per
+		// step); queued, not awaited, so the tool or the next request need not wait.
+		if err := t.settled(); err != nil {
+			return err
+		}
+		t.pending = append(t.pending, store.AppendStepQueued(ctx, t.key, e))
+		return nil
+	}
+	// Any other message ends the run or is read back: the steps before it first.
+	if err := t.flush(); err != nil {
+		return err
+	}
 	switch {
-	case inFlight(m):
-		// Made durable by the run's terminal message (one disk sync per run, not per step).
-		_, _, err = store.AppendStep(ctx, t.key, e)
 	case m.Role == llm.RoleAssistant && m.StopReason != llm.StopError && m.StopReason != llm.StopAborted:
 		// The final reply carries the run's stats: one commit instead of two.
 		st := runStats(usageOf(t.usage), false, false)
@@ -403,7 +447,11 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		// The provider counted more than the estimate: compact what the run has now (its
 		// own steps included) and try once more.
 		rt.compactionEvent(r, "start", false)
-		c2, lerr := rt.loadConvo(ctx, r, true)
+		var c2 convo
+		lerr := tr.flush() // the run's own steps are read back
+		if lerr == nil {
+			c2, lerr = rt.loadConvo(ctx, r, true)
+		}
 		var cerr error = lerr
 		if lerr == nil {
 			c2, _, cerr = rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c2, system, defs, "")
@@ -416,6 +464,10 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 			res, err = runner.Run(ctx, in)
 			out.add(rt, r, res)
 		}
+	}
+	// Every queued step has committed (or failed) before the run reports its end.
+	if ferr := tr.flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("loop: transcript: %w", ferr)
 	}
 	out.final = tr.final
 	if err != nil {

@@ -613,17 +613,43 @@ func (s *Store) AppendStep(ctx context.Context, key string, m Message) (Message,
 	return s.appendWith(ctx, key, m, nil, s.writeLazy)
 }
 
+// AppendStepQueued is AppendStep without waiting: the write is queued behind the
+// caller's earlier writes and the returned channel answers once it has committed (nil)
+// or failed. A run uses it so its next model request does not wait for the commit of
+// the step before; it must wait for every answer before it announces its end (its
+// terminal write, queued after, commits after them in any case). A message that
+// breaks the store's bounds is answered at once with the error.
+func (s *Store) AppendStepQueued(ctx context.Context, key string, m Message) <-chan error {
+	if err := s.checkMessage(m); err != nil {
+		ch := make(chan error, 1)
+		ch <- err
+		return ch
+	}
+	return s.w.enqueue(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		_, _, err := s.appendTx(ctx, tx, key, m, nil)
+		return err
+	})
+}
+
+// checkMessage applies the store's bounds to a message about to be appended.
+func (s *Store) checkMessage(m Message) error {
+	if len(m.Text) > s.opts.MaxMessageBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(m.Text), s.opts.MaxMessageBytes)
+	}
+	if !utf8.ValidString(m.Text) {
+		return errors.New("sessions: message is not valid UTF-8")
+	}
+	if len(m.Body) > s.opts.MaxBodyBytes {
+		return fmt.Errorf("%w: body %d bytes, limit %d", ErrTooLarge, len(m.Body), s.opts.MaxBodyBytes)
+	}
+	return nil
+}
+
 // appendWith appends m; with st it also records the run's stats on the session, in
 // the same statement that updates its message count.
 func (s *Store) appendWith(ctx context.Context, key string, m Message, st *RunStats, write func(context.Context, writeFunc) error) (Message, Session, error) {
-	if len(m.Text) > s.opts.MaxMessageBytes {
-		return Message{}, Session{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(m.Text), s.opts.MaxMessageBytes)
-	}
-	if !utf8.ValidString(m.Text) {
-		return Message{}, Session{}, errors.New("sessions: message is not valid UTF-8")
-	}
-	if len(m.Body) > s.opts.MaxBodyBytes {
-		return Message{}, Session{}, fmt.Errorf("%w: body %d bytes, limit %d", ErrTooLarge, len(m.Body), s.opts.MaxBodyBytes)
+	if err := s.checkMessage(m); err != nil {
+		return Message{}, Session{}, err
 	}
 	var (
 		ss  Session

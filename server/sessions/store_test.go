@@ -396,3 +396,59 @@ func BenchmarkLatestCompaction(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendStepQueued: queued steps commit in the order they were queued, before a
+// write queued after them, and each answer comes once its step has committed; a step
+// over the store's bounds is answered at once with the error and stores nothing.
+func TestAppendStepQueued(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), Options{MaxMessageBytes: 64})
+	key := "agent:main:q"
+	var answers []<-chan error
+	for i := range 5 {
+		answers = append(answers, s.AppendStepQueued(ctx, key, Message{Role: "toolResult", Text: fmt.Sprint("step ", i)}))
+	}
+	// A synced write queued after them: once it returns, they have committed before it.
+	if _, _, err := s.Append(ctx, key, Message{Role: "assistant", Text: "final"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range answers {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		default:
+			t.Fatalf("step %d not answered although a later write committed", i)
+		}
+	}
+	h, err := s.History(ctx, key, 10, 0)
+	if err != nil || len(h) != 6 {
+		t.Fatalf("history: %d messages, %v", len(h), err)
+	}
+	for i := range 5 {
+		if h[i].Text != fmt.Sprint("step ", i) {
+			t.Fatalf("message %d is %q: order lost", i, h[i].Text)
+		}
+	}
+	if h[5].Text != "final" {
+		t.Fatalf("last message %q", h[5].Text)
+	}
+	// Over the bound: answered at once, nothing stored.
+	select {
+	case err := <-s.AppendStepQueued(ctx, key, Message{Role: "toolResult", Text: strings.Repeat("x", 65)}):
+		if !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("oversized step: %v", err)
+		}
+	default:
+		t.Fatal("oversized step not answered at once")
+	}
+	if ss, err := s.Get(ctx, key); err != nil || ss.Messages != 6 {
+		t.Fatalf("after the refused step: %+v, %v", ss, err)
+	}
+	// After Close: answered with ErrClosed.
+	_ = s.Close()
+	if err := <-s.AppendStepQueued(ctx, key, Message{Role: "toolResult", Text: "late"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+}

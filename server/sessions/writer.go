@@ -96,20 +96,25 @@ func startWriter(ctx context.Context, db *sql.DB, cache *sessionCache, maxBatch,
 // submit queues f and waits for its commit. Once queued, the write is answered
 // whatever ctx does (it may already be part of a commit in progress).
 func (w *writer) submit(ctx context.Context, sync bool, f writeFunc) error {
+	return <-w.enqueue(ctx, sync, f)
+}
+
+// enqueue queues f and returns the channel its commit (or failure) is answered on.
+// Writes queued by one goroutine commit in the order they were queued.
+func (w *writer) enqueue(ctx context.Context, sync bool, f writeFunc) <-chan error {
 	j := &writeJob{ctx: ctx, f: f, sync: sync, done: make(chan error, 1)}
 	w.cmu.RLock()
+	defer w.cmu.RUnlock()
 	if w.closed {
-		w.cmu.RUnlock()
-		return ErrClosed
+		j.done <- ErrClosed
+		return j.done
 	}
 	select {
 	case w.jobs <- j:
 	case <-ctx.Done():
-		w.cmu.RUnlock()
-		return fmt.Errorf("sessions: write: %w", ctx.Err())
+		j.done <- fmt.Errorf("sessions: write: %w", ctx.Err())
 	}
-	w.cmu.RUnlock()
-	return <-j.done
+	return j.done
 }
 
 // close stops accepting writes, commits what is queued and closes the connection.
