@@ -220,6 +220,17 @@ func (b *Buffer[K, O, P]) Close(ctx context.Context) {
 	b.wg.Wait()
 }
 
+// SetWindow changes the window (a config reload; d ≤ 0 is ignored): parts added from
+// now on wait d, an entry's earlier parts keep the deadline they set.
+func (b *Buffer[K, O, P]) SetWindow(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	b.mu.Lock()
+	b.cfg.Window = d
+	b.mu.Unlock()
+}
+
 // Pending reports how many albums are collecting.
 func (b *Buffer[K, O, P]) Pending() int {
 	b.mu.Lock()
