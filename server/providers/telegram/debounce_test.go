@@ -180,3 +180,20 @@ func TestDebounceAccess(t *testing.T) {
 		}
 	})
 }
+
+// TestDebounceBeforeAlbum: an album from the sender sends their held texts on first
+// (the original's albums bypass its debouncer, so there the texts came after).
+func TestDebounceBeforeAlbum(t *testing.T) {
+	r := newAlbumRig(t, telegram.Config{Debounce: debounceWindow})
+	r.srv.PushMessage(42, ann, "here are the photos")
+	r.srv.PushAlbum(42, ann, "g", tgtest.AlbumPart{Data: png(1)}, tgtest.AlbumPart{Data: png(2)})
+	r.handled(t)
+	delivered(t, r, 0, "inside the windows")
+	r.clk.Advance(telegram.DefaultAlbumWindow)
+	if m := recvMsg(t, r.in); m.Text != "here are the photos" || len(m.Images) != 0 {
+		t.Fatalf("first: %q, %d images", m.Text, len(m.Images))
+	}
+	if m := recvMsg(t, r.in); len(m.Images) != 2 {
+		t.Fatalf("album: %q, %d images", m.Text, len(m.Images))
+	}
+}
