@@ -10,7 +10,7 @@
 // The buffer is bounded (parts per album, albums collecting at once), keeps order per
 // sender (a sender's next ordinary message goes on only after the albums they have
 // collecting in that chat), and loses nothing on shutdown (Close delivers what is
-// collecting).
+// collecting). Package debounce reuses it, keyed by sender, to combine quick texts.
 package album
 
 import (
