@@ -55,7 +55,7 @@ type Options struct {
 	// Restart, when set, requests an in-process restart on every receive instead of
 	// SIGUSR1 (tests inject it).
 	Restart <-chan struct{}
-	// Clock drives the heartbeat and cron timers and the Telegram album window
+	// Clock drives the heartbeat and cron timers and the album and inbound debounce windows
 	// (clock.Real when nil; tests inject a fake one).
 	Clock clock.Clock
 	// GC is what the gateway command set of the garbage collector's defaults

@@ -315,7 +315,7 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	ac := whatsappAccess(&sec)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Clock: c.s.clock}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock}
 	if sec.MediaMaxMb > 0 {
 		wc.MediaMaxMB = sec.MediaMaxMb
 	}
@@ -495,7 +495,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
 		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg), Clock: s.clock}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg), Debounce: telegramDebounce(cfg), Clock: s.clock}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses
 		// less than asked.
@@ -597,9 +597,10 @@ func (c *providersComponent) stopAccount(ctx context.Context, channel, id string
 // changed (a Telegram account's token or any of its settings; a WhatsApp account's
 // authDir, enabled, mediaMaxMb, textChunkLimit or historyLimit) restarts, stopping
 // first so only one poller or device connection ever runs for it; the others keep
-// running and take the new access settings (WhatsApp) and ack settings
-// (messages.ackReaction*, channels.whatsapp.ackReaction, sendReadReceipts) for their
-// next message.
+// running and take the new access settings (WhatsApp), ack settings
+// (messages.ackReaction*, channels.whatsapp.ackReaction, sendReadReceipts) and inbound
+// debounce window (messages.inbound, channels.whatsapp.debounceMs) for their next
+// message.
 func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
 	c.reconfigureWhatsApp(ctx, next)
 	c.reconfigureTelegram(ctx, next)
@@ -632,6 +633,7 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 					c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "account", a.id, "err", err)
 				}
 				p.SetAck(whatsappAck(next, a.id))
+				p.SetDebounce(whatsappDebounce(next, a.id))
 			}
 			continue
 		}
@@ -681,7 +683,7 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 		c.stopAccount(ctx, providers.Telegram, id, c.tg.RemoveAccount(id))
 		removed = append(removed, id)
 	}
-	ack := telegramAck(&next.Config)
+	ack, window := telegramAck(&next.Config), telegramDebounce(&next.Config)
 	meta := map[string]providers.AccountMeta{}
 	for _, a := range tas {
 		sec := a.section
@@ -692,6 +694,7 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 			if p, err := c.tg.Account(a.id); err == nil {
 				if bot, ok := p.(*telegram.Provider); ok {
 					bot.SetAck(ack)
+					bot.SetDebounce(window)
 				}
 			}
 			continue

@@ -517,6 +517,9 @@ type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// DebounceMs corresponds to the JSON schema field "debounceMs".
+	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsWhatsappDmPolicy `json:"dmPolicy,omitempty,omitzero"`
 
@@ -551,6 +554,9 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// AuthDir corresponds to the JSON schema field "authDir".
 	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// DebounceMs corresponds to the JSON schema field "debounceMs".
+	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsWhatsappAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
@@ -932,6 +938,9 @@ type ConfigMessages struct {
 	// AckReactionScope corresponds to the JSON schema field "ackReactionScope".
 	AckReactionScope *ConfigMessagesAckReactionScope `json:"ackReactionScope,omitempty,omitzero"`
 
+	// Inbound corresponds to the JSON schema field "inbound".
+	Inbound *ConfigMessagesInbound `json:"inbound,omitempty,omitzero"`
+
 	// RemoveAckAfterReply corresponds to the JSON schema field "removeAckAfterReply".
 	RemoveAckAfterReply *bool `json:"removeAckAfterReply,omitempty,omitzero"`
 }
@@ -942,6 +951,16 @@ const ConfigMessagesAckReactionScopeAll ConfigMessagesAckReactionScope = "all"
 const ConfigMessagesAckReactionScopeDirect ConfigMessagesAckReactionScope = "direct"
 const ConfigMessagesAckReactionScopeGroupAll ConfigMessagesAckReactionScope = "group-all"
 const ConfigMessagesAckReactionScopeGroupMentions ConfigMessagesAckReactionScope = "group-mentions"
+
+type ConfigMessagesInbound struct {
+	// ByChannel corresponds to the JSON schema field "byChannel".
+	ByChannel ConfigMessagesInboundByChannel `json:"byChannel,omitempty,omitzero"`
+
+	// DebounceMs corresponds to the JSON schema field "debounceMs".
+	DebounceMs *int `json:"debounceMs,omitempty,omitzero"`
+}
+
+type ConfigMessagesInboundByChannel map[string]int
 
 type ConfigMeta struct {
 	// LastTouchedAt corresponds to the JSON schema field "lastTouchedAt".

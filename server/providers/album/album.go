@@ -10,7 +10,7 @@
 // The buffer is bounded (parts per album, albums collecting at once), keeps order per
 // sender (a sender's next ordinary message goes on only after the albums they have
 // collecting in that chat), and loses nothing on shutdown (Close delivers what is
-// collecting).
+// collecting). Package debounce reuses it, keyed by sender, to combine quick texts.
 package album
 
 import (
@@ -218,6 +218,17 @@ func (b *Buffer[K, O, P]) Close(ctx context.Context) {
 	b.deliverAll(ctx, all)
 	b.order.Unlock()
 	b.wg.Wait()
+}
+
+// SetWindow changes the window (a config reload; d ≤ 0 is ignored): parts added from
+// now on wait d, an entry's earlier parts keep the deadline they set.
+func (b *Buffer[K, O, P]) SetWindow(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	b.mu.Lock()
+	b.cfg.Window = d
+	b.mu.Unlock()
 }
 
 // Pending reports how many albums are collecting.

@@ -196,3 +196,20 @@ func TestPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+// TestSetWindow: a changed window applies to parts added afterwards (a config reload
+// of a debounce window); a window ≤ 0 is ignored.
+func TestSetWindow(t *testing.T) {
+	ctx := t.Context()
+	r := newRig(t, 10, 0)
+	r.b.SetWindow(0) // ignored
+	r.b.SetWindow(2 * album.DefaultWindow)
+	r.b.Add(ctx, "A", "a", "a1")
+	r.clk.Advance(album.DefaultWindow)
+	r.timers(t, 1)
+	r.none(t)
+	r.clk.Advance(album.DefaultWindow)
+	if got := r.next(t); got != "a1" {
+		t.Fatalf("got %q", got)
+	}
+}

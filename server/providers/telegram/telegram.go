@@ -110,7 +110,14 @@ type Config struct {
 	// AlbumMaxParts and AlbumMaxPending bound the album buffer
 	// (DefaultAlbumMaxParts, DefaultAlbumMaxPending when 0).
 	AlbumMaxParts, AlbumMaxPending int
-	// Clock times the album window (clock.Real when nil; tests inject a fake).
+	// Debounce is the inbound debounce window (messages.inbound; 0: off; see
+	// debounce.go), changed live by SetDebounce.
+	Debounce time.Duration
+	// DebounceMaxParts and DebounceMaxPending bound the debounce buffer
+	// (debounce.DefaultMaxParts, debounce.DefaultMaxPending when 0).
+	DebounceMaxParts, DebounceMaxPending int
+	// Clock times the album and debounce windows (clock.Real when nil; tests inject a
+	// fake).
 	Clock clock.Clock
 }
 
@@ -133,6 +140,9 @@ type Provider struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	albums   *albums // of the running poller
+	debounce *debouncer
+	// debounceWindow is the debounce window in force (Config.Debounce, SetDebounce).
+	debounceWindow atomic.Int64
 }
 
 // New validates cfg and builds the bot (no network).
@@ -174,6 +184,7 @@ func New(cfg Config) (*Provider, error) {
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	p.SetAck(cfg.Ack)
+	p.debounceWindow.Store(int64(max(cfg.Debounce, 0)))
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}
@@ -259,17 +270,19 @@ func (p *Provider) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.done = make(chan struct{})
-	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, p.deliver)
+	p.debounce = p.newDebouncer()
+	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, p.debounce.route)
 	go p.poll(ctx, p.done, p.albums)
 	return nil
 }
 
 // Stop ends polling, waits for the poller (an in-flight getUpdates is cancelled) and
-// delivers the albums still collecting parts, with ctx, rather than dropping them.
+// delivers the albums still collecting parts and the texts held by the debounce
+// window, with ctx, rather than dropping them.
 func (p *Provider) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	cancel, done, ab := p.cancel, p.done, p.albums
-	p.cancel, p.done, p.albums = nil, nil, nil
+	cancel, done, ab, deb := p.cancel, p.done, p.albums, p.debounce
+	p.cancel, p.done, p.albums, p.debounce = nil, nil, nil, nil
 	p.mu.Unlock()
 	if cancel == nil {
 		return nil
@@ -280,7 +293,8 @@ func (p *Provider) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("telegram: poller did not stop: %w", ctx.Err())
 	}
-	ab.close(ctx)
+	ab.close(ctx) // albums go on through the debouncer, which then delivers the rest
+	deb.b.Close(ctx)
 	return nil
 }
 
@@ -407,6 +421,14 @@ func (p *Provider) deliver(ctx context.Context, parts []*telego.Message) {
 	if text == "" && len(files) > 0 {
 		text = albumPlaceholder(files)
 	}
+	p.emit(ctx, m, text, files, nil)
+}
+
+// emit builds the inbound message of m (text its body, files its media) and runs it
+// through the access rules. burst, when set, are the texts a debounce window combined
+// into m (debounce.go): the message takes the last one's id (the reply target and run
+// id) and time, and a mention in any of them counts.
+func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, files []*providers.InboundMedia, burst []*telego.Message) {
 	if text == "" {
 		return
 	}
@@ -424,8 +446,12 @@ func (p *Provider) deliver(ctx context.Context, parts []*telego.Message) {
 		Time:       time.Unix(m.Date, 0),
 		Media:      files,
 	}
+	if len(burst) > 0 {
+		last := burst[len(burst)-1]
+		msg.MessageID, msg.Time = strconv.Itoa(last.MessageID), time.Unix(last.Date, 0)
+	}
 	if p.guard != nil {
-		p.admit(ctx, m, msg, text)
+		p.admit(ctx, m, msg, text, burst)
 		return
 	}
 	// allowFrom may name the user (id or @username) or the chat (id).
@@ -526,12 +552,37 @@ func (c *cancelOnClose) Close() error {
 }
 
 // admit runs a message through the access guard: the sender's id and @username
-// identify them (in a DM the chat id is the user id, as the original pairs it).
-func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.Message, text string) {
+// identify them (in a DM the chat id is the user id, as the original pairs it). A
+// mention in any text of a debounced burst counts.
+func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.Message, text string, burst []*telego.Message) {
 	ids := []string{msg.From}
 	if m.From.Username != "" {
 		ids = append(ids, "@"+m.From.Username)
 	}
+	tm := accessMessage(m, text)
+	mentioned := access.MentionedTelegram(tm, p.Username(), p.botID)
+	for _, x := range burst {
+		if mentioned {
+			break
+		}
+		mentioned = access.MentionedTelegram(accessMessage(x, cmp.Or(x.Text, x.Caption)), p.Username(), p.botID)
+	}
+	_, isCmd := access.TelegramCommand(tm, p.Username())
+	am := access.Message{
+		AccountID: msg.AccountID,
+		Group:     msg.Group,
+		GroupID:   msg.ChatID,
+		SenderIDs: ids,
+		Mentioned: mentioned,
+		Command:   isCmd,
+	}
+	ctx = providers.WithAckFacts(ctx, providers.AckFacts{Group: msg.Group, Mentioned: am.Mentioned || am.Command})
+	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
+}
+
+// accessMessage is what mention gating and command detection read of m: text with
+// its entities, and whom it replies to.
+func accessMessage(m *telego.Message, text string) access.TelegramMessage {
 	tm := access.TelegramMessage{Text: text}
 	ents := m.Entities
 	if m.Text == "" {
@@ -547,17 +598,7 @@ func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.M
 	if r := m.ReplyToMessage; r != nil && r.From != nil {
 		tm.ReplyToFromID = r.From.ID
 	}
-	_, isCmd := access.TelegramCommand(tm, p.Username())
-	am := access.Message{
-		AccountID: msg.AccountID,
-		Group:     msg.Group,
-		GroupID:   msg.ChatID,
-		SenderIDs: ids,
-		Mentioned: access.MentionedTelegram(tm, p.Username(), p.botID),
-		Command:   isCmd,
-	}
-	ctx = providers.WithAckFacts(ctx, providers.AckFacts{Group: msg.Group, Mentioned: am.Mentioned || am.Command})
-	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
+	return tm
 }
 
 // LastError is the last API error ("" when the last call worked).

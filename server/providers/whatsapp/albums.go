@@ -2,6 +2,7 @@ package whatsapp
 
 import (
 	"cmp"
+	"context"
 	"slices"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -46,9 +47,10 @@ type part struct {
 
 type albumBuffer = album.Buffer[albumKey, albumOwner, *part]
 
-func (p *Provider) newAlbums() *albumBuffer {
+// newAlbums returns the album buffer, delivering to deliver (the debouncer).
+func (p *Provider) newAlbums(deliver func(context.Context, []*part)) *albumBuffer {
 	return album.New[albumKey, albumOwner](album.Config[*part]{Clock: p.cfg.Clock, Window: p.cfg.AlbumWindow,
-		MaxParts: p.cfg.AlbumMaxParts, MaxPending: p.cfg.AlbumMaxPending, Deliver: p.deliver})
+		MaxParts: p.cfg.AlbumMaxParts, MaxPending: p.cfg.AlbumMaxPending, Deliver: deliver})
 }
 
 // sortParts puts an album's parent first, then the children by their index (arrival

@@ -116,7 +116,14 @@ type Config struct {
 	// AlbumMaxParts and AlbumMaxPending bound the album buffer (DefaultAlbumMaxParts,
 	// DefaultAlbumMaxPending when 0).
 	AlbumMaxParts, AlbumMaxPending int
-	// Clock times the album window (clock.Real when nil; tests inject a fake).
+	// Debounce is the inbound debounce window (channels.whatsapp.debounceMs, else
+	// messages.inbound; 0: off; see debounce.go), changed live by SetDebounce.
+	Debounce time.Duration
+	// DebounceMaxParts and DebounceMaxPending bound the debounce buffer
+	// (debounce.DefaultMaxParts, debounce.DefaultMaxPending when 0).
+	DebounceMaxParts, DebounceMaxPending int
+	// Clock times the album and debounce windows (clock.Real when nil; tests inject a
+	// fake).
 	Clock clock.Clock
 }
 
@@ -139,6 +146,9 @@ type Provider struct {
 	login    *loginSession
 	started  bool
 	albums   *albumBuffer // while started
+	debounce *debouncer   // while started
+	// debounceWindow is the debounce window in force (Config.Debounce, SetDebounce).
+	debounceWindow atomic.Int64
 
 	// ackCfg is the ack reaction and read receipts in force (Config.Ack, replaced by
 	// SetAck on a reload).
@@ -182,6 +192,7 @@ func New(cfg Config) *Provider {
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
 	p.SetAck(cfg.Ack)
+	p.debounceWindow.Store(int64(max(cfg.Debounce, 0)))
 	// Admitted messages are marked read, pass the media stage, which downloads what they
 	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
@@ -261,7 +272,8 @@ func (p *Provider) Start(ctx context.Context) error {
 		return err
 	}
 	p.started = true
-	p.albums = p.newAlbums()
+	p.debounce = p.newDebouncer()
+	p.albums = p.newAlbums(p.debounce.route)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.adoptLocked(c)
@@ -427,9 +439,7 @@ func (p *Provider) deliver(ctx context.Context, parts []*part) {
 		}
 	}
 	var files []*providers.InboundMedia
-	var ids []types.MessageID
 	for _, x := range parts {
-		ids = append(ids, x.e.Info.ID)
 		if in := p.inboundMedia(x.content); in != nil {
 			files = append(files, in)
 		}
@@ -437,8 +447,20 @@ func (p *Provider) deliver(ctx context.Context, parts []*part) {
 	if text == "" && len(files) > 0 {
 		text = album.Placeholder(files)
 	}
+	p.emit(ctx, parts, first, text, files)
+}
+
+// emit builds the inbound message of first (text its body, files its media) and runs
+// it through the access rules once; parts are every message it stands for (an
+// album's, a debounced burst's), whose ids the read receipt names and whose mentions
+// count.
+func (p *Provider) emit(ctx context.Context, parts []*part, first *part, text string, files []*providers.InboundMedia) {
 	if text == "" {
 		return
+	}
+	var ids []types.MessageID
+	for _, x := range parts {
+		ids = append(ids, x.e.Info.ID)
 	}
 	e := first.e
 	sender := e.Info.Sender.ToNonAD()
@@ -625,20 +647,23 @@ func messageText(m *waE2E.Message) string {
 	return ""
 }
 
-// Stop delivers the albums still collecting parts (with ctx, while the client can
-// still download their files and send a pairing reply), then disconnects and closes
-// the store.
+// Stop delivers the albums still collecting parts and the texts held by the
+// debounce window (with ctx, while the client can still download their files and
+// send a pairing reply), then disconnects and closes the store.
 func (p *Provider) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.started {
 		p.mu.Unlock()
 		return nil
 	}
-	ab := p.albums
-	p.albums = nil
+	ab, deb := p.albums, p.debounce
+	p.albums, p.debounce = nil, nil
 	p.mu.Unlock()
 	if ab != nil {
 		ab.Close(ctx) // a message arriving meanwhile is delivered at once
+	}
+	if deb != nil {
+		deb.b.Close(ctx) // after the albums, which go on through it
 	}
 	p.mu.Lock()
 	p.started = false
