@@ -20,7 +20,10 @@ import (
 // contract); a reader that is never closed keeps its buffer out of the pool, which
 // costs only the reuse. The SDK never sees the bytes: the body is set on each attempt
 // by a middleware, so the SDK's own retries and net/http's redirects and HTTP/2
-// rewinds all get a fresh counted reader (GetBody).
+// rewinds all get a fresh counted reader (GetBody). net/http flushes the headers
+// before a body it does not know as in-memory and then copies the body straight to
+// the connection; the registry's default client copies through pooled buffers
+// (copyConn), so a step writes as many packets as before and allocates no buffer.
 
 // maxPooledBody bounds the buffers kept for reuse: a step whose body grew past it (a
 // long history, large tool results) allocates its own, so one large conversation does

@@ -184,25 +184,15 @@ func ParseRef(s string) (Ref, error) {
 // the concurrency a gateway typically runs (agents.defaults.maxConcurrent and more).
 const DefaultMaxIdleConnsPerHost = 64
 
-// DefaultWriteBufferSize is the per-connection write buffer of the registry's default
-// HTTP client (net/http's default is 4 KiB). An HTTP/1.1 request body goes through
-// that buffer until it is full; the rest is copied to the socket through a fresh
-// buffer of up to 32 KiB per request (io.Copy through an io.LimitedReader, which no
-// pool serves), ≈ 16 % of the gateway's allocated bytes with a 4 KiB buffer. A model
-// step's body (tool definitions, system prompt, history) is typically 20–60 KiB, so
-// with this size most steps need no copy buffer at all. It costs this much memory per
-// open model connection (at most DefaultMaxIdleConnsPerHost idle ones per host).
-const DefaultWriteBufferSize = 64 << 10
-
 // defaultHTTPClient is the client used when RegistryOptions.HTTPClient is nil: no
 // overall timeout (streams run long), net/http's default transport settings (proxy
-// from the environment, dial and TLS timeouts) but DefaultMaxIdleConnsPerHost and
-// DefaultWriteBufferSize.
+// from the environment, dial and TLS timeouts) but DefaultMaxIdleConnsPerHost, and
+// connections that copy request bodies through pooled buffers (copyConn).
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 	t.MaxIdleConns = max(t.MaxIdleConns, DefaultMaxIdleConnsPerHost)
-	t.WriteBufferSize = DefaultWriteBufferSize
+	t.DialContext = pooledCopyDialer(t.DialContext)
 	return &http.Client{Transport: t}
 }
 
