@@ -76,6 +76,8 @@ type OpenAI struct {
 	tools toolCache
 	// bodies pools request body buffers (openai_body.go).
 	bodies *bodyPool
+	// sse pools the event stream scanner's buffers (openai_sse.go).
+	sse ssePool
 }
 
 // NewOpenAI returns a Streamer for one model on an OpenAI-compatible endpoint. It never
@@ -121,7 +123,7 @@ func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Res
 	// The body is set by body.mw on each attempt (openai_body.go); the SDK gets none.
 	err = o.client.Post(ctx, "chat/completions", nil, &raw, option.WithMiddleware(body.mw))
 	body.release()
-	stream := ssestream.NewStream[openAIChunk](ssestream.NewDecoder(raw), err)
+	stream := ssestream.NewStream[openAIChunk](o.sse.newDecoder(raw), err)
 	defer stream.Close()
 	asm := newAssembler(on)
 	var (
