@@ -106,7 +106,7 @@ func (b *stepBody) reader() (io.ReadCloser, error) {
 // middleware is the last middleware before the HTTP client: it gives the attempt a
 // fresh counted reader and the means to make more (GetBody, for redirects and HTTP/2
 // retries), with the body's length and content type as the SDK sets them for a []byte
-// body.
+// body (a Content-Type from the provider's headers wins, as it did there).
 func (b *stepBody) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	r, err := b.reader()
 	if err != nil {
@@ -115,7 +115,9 @@ func (b *stepBody) middleware(req *http.Request, next option.MiddlewareNext) (*h
 	req.Body = r
 	req.GetBody = b.reader
 	req.ContentLength = int64(len(b.buf))
-	req.Header.Set("Content-Type", "application/json")
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	return next(req)
 }
 

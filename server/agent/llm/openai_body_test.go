@@ -203,3 +203,29 @@ func TestOpenAIPooledBodyRetriesAndRedirects(t *testing.T) {
 		t.Error("no buffer went back to the pool")
 	}
 }
+
+// TestOpenAIContentTypeHeaderWins: a Content-Type among the provider's headers is sent
+// as it was when the SDK set the body (the option applied after the SDK's default).
+func TestOpenAIContentTypeHeaderWins(t *testing.T) {
+	reply := sseScript(chunk(map[string]any{"content": "ok"}, "stop"), "[DONE]")
+	for _, tc := range []struct{ header, want string }{
+		{"", "application/json"},
+		{"application/json; charset=utf-8", "application/json; charset=utf-8"},
+	} {
+		s := newScripted(t, reply)
+		h := map[string]string{}
+		if tc.header != "" {
+			h["Content-Type"] = tc.header
+		}
+		o, err := NewOpenAI(Endpoint{Name: "local", BaseURL: s.srv.URL + "/v1", Headers: h}, ModelSpec{ID: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Stream(context.Background(), &Request{Messages: []Message{UserText("hi", testNow())}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.requests()[0].Header.Get("Content-Type"); got != tc.want {
+			t.Errorf("header %q: sent %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
