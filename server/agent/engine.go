@@ -424,21 +424,23 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		defs = set.Defs()
 	}
 	budget := e.Compaction.budget(modelRef)
-	if !e.Compaction.Disabled && estimateRequest(system, defs, c.messages()) > budget.Limit() {
+	// One copy of the history serves the estimate and the request (neither modifies it).
+	msgs := c.messages()
+	if !e.Compaction.Disabled && estimateRequest(system, defs, msgs) > budget.Limit() {
 		rt.compactionEvent(r, "start", false)
 		nc, cr, cerr := rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c, system, defs, "")
 		rt.compactionEvent(r, "end", false)
 		if cerr != nil {
 			rt.log.Warn("agent: compaction before the request failed; sending it as it is", "run", r.ID, "session", r.laneKey, "err", cerr)
 		} else {
-			c = nc
+			c, msgs = nc, nc.messages()
 			rt.log.Info("agent: conversation compacted", "run", r.ID, "session", r.laneKey, "tokensBefore", cr.TokensBefore, "tokensAfter", cr.TokensAfter,
 				"limit", budget.Limit(), "summarised", cr.Summarised, "kept", cr.Kept)
 		}
 	}
 	// An ephemeral prompt (heartbeat) is not stored; what the model does about it is.
 	tr := &transcript{rt: rt, key: r.laneKey, run: r.ID}
-	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(c.messages()), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
+	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(msgs), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
 		ReasoningEffort: effort, Transcript: tr}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}

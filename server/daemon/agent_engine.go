@@ -214,6 +214,19 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		return layers
 	}}
 
+	// Tools that depend on nothing of the run are built once per engine (a reload that
+	// changes their configuration builds a new engine) and shared by its runs: they
+	// keep no state of a run, and web_fetch's HTTP transport alone was ~1.8 KB of
+	// garbage per run.
+	var fetchTool, canvasTool *tools.Tool
+	var fetchErr, canvasErr error
+	if fetchEnabled {
+		fetchTool, fetchErr = tools.WebFetchTool(fetchOpts)
+	}
+	if nodeAPI != nil {
+		canvasTool, canvasErr = tools.CanvasTool(nodeAPI)
+	}
+
 	home := s.home
 	if home == "" {
 		home, _ = os.UserHomeDir()
@@ -262,7 +275,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			add(tools.ExecTool(eo)), add(tools.ProcessTool(parts.procs, run.SessionKey)),
 		}
 		if fetchEnabled {
-			errs = append(errs, add(tools.WebFetchTool(fetchOpts)))
+			errs = append(errs, add(fetchTool, fetchErr))
 		}
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
@@ -270,7 +283,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		if nodeAPI != nil {
 			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
-				Ask: execOpts.Ask, AgentID: "main", SessionKey: run.SessionKey})), add(tools.CanvasTool(nodeAPI)))
+				Ask: execOpts.Ask, AgentID: "main", SessionKey: run.SessionKey})), add(canvasTool, canvasErr))
 		}
 		// The cron tool, while the scheduler runs (cron.enabled / CLAWDBOT_SKIP_CRON).
 		if sc := s.schedule.Load(); sc != nil {

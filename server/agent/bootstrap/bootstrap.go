@@ -86,6 +86,8 @@ type cached struct {
 type Workspace struct {
 	dir string
 	fs  FS
+	// paths holds each name's path in dir, joined once: Files runs for every run.
+	paths map[string]string
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -99,7 +101,11 @@ func New(dir string, fsys FS) *Workspace {
 	if fsys == nil {
 		fsys = osFS{}
 	}
-	return &Workspace{dir: dir, fs: fsys, cache: map[string]cached{}}
+	paths := make(map[string]string, len(FileNames))
+	for _, n := range FileNames {
+		paths[n] = filepath.Join(dir, n)
+	}
+	return &Workspace{dir: dir, fs: fsys, cache: map[string]cached{}, paths: paths}
 }
 
 // Dir is the workspace directory.
@@ -114,7 +120,10 @@ func (w *Workspace) Reads() int {
 
 // read returns one file, from the cache when its size and mtime are unchanged.
 func (w *Workspace) read(name string) (File, error) {
-	p := filepath.Join(w.dir, name)
+	p, ok := w.paths[name]
+	if !ok {
+		p = filepath.Join(w.dir, name)
+	}
 	f := File{Name: name, Path: p}
 	st, err := w.fs.Stat(p)
 	if err != nil || !st.Mode().IsRegular() {
@@ -163,7 +172,7 @@ func isNotDir(err error) bool {
 // (subagent:… or agent:<id>:subagent:…) gets only AGENTS.md and TOOLS.md.
 func (w *Workspace) Files(ctx context.Context, sessionKey string) ([]File, error) {
 	sub := IsSubagentSessionKey(sessionKey)
-	var out []File
+	out := make([]File, 0, len(FileNames))
 	for _, name := range FileNames {
 		if err := ctx.Err(); err != nil {
 			return nil, err

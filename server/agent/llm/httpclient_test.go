@@ -1,6 +1,8 @@
 package llm
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -74,3 +76,93 @@ func TestDefaultHTTPClientReusesConnections(t *testing.T) {
 		t.Fatalf("NewRegistry without HTTPClient: transport %#v", r.opts.HTTPClient.Transport)
 	}
 }
+
+// TestDefaultHTTPClientCopiesBodiesThroughPool: the registry's default client writes a
+// request body larger than any buffer intact, and its connections copy bodies without
+// allocating a buffer per request.
+func TestDefaultHTTPClientCopiesBodiesThroughPool(t *testing.T) {
+	want := bytes.Repeat([]byte("0123456789abcdef"), 20<<10) // 320 KiB: ten copy buffers
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(r.Body)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("body: %d bytes, %v; want %d bytes", len(got), err, len(want))
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c := defaultHTTPClient()
+	for range 3 {
+		var p bodyPool
+		b := p.get()
+		b.buf = append(b.buf, want...)
+		req, err := http.NewRequest(http.MethodPost, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A body net/http does not know as in-memory, as the OpenAI step sends.
+		if req.Body, err = b.reader(); err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = int64(len(want))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		b.release()
+	}
+
+	// The copy itself: no allocation on a connection of the dialer, a buffer per copy
+	// on a plain one (the control).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			s, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_, _ = io.Copy(io.Discard, s)
+				s.Close()
+			}()
+		}
+	}()
+	src := bytes.NewReader(want)
+	var only io.Reader = onlyReader{src}
+	lr := &io.LimitedReader{}
+	for _, tc := range []struct {
+		name   string
+		dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+		pooled bool
+	}{
+		{"pooled", pooledCopyDialer(nil), true},
+		{"plain (control)", (&net.Dialer{}).DialContext, false},
+	} {
+		conn, err := tc.dial(context.Background(), "tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rf := conn.(io.ReaderFrom)
+		allocs := testing.AllocsPerRun(20, func() {
+			src.Reset(want)
+			*lr = io.LimitedReader{R: only, N: int64(len(want))}
+			if n, err := rf.ReadFrom(lr); err != nil || n != int64(len(want)) {
+				t.Fatalf("copied %d, %v", n, err)
+			}
+		})
+		conn.Close()
+		if (allocs == 0) != tc.pooled {
+			t.Errorf("%s: %.1f allocations per copy", tc.name, allocs)
+		}
+	}
+}
+
+// onlyReader hides a reader's WriteTo, as net/http's io.LimitedReader does.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }

@@ -74,6 +74,10 @@ type OpenAI struct {
 	// tools caches each tool definition encoded: every model step sends the same
 	// tools, and encoding them anew through the SDK was ~20 % of a step's CPU.
 	tools toolCache
+	// bodies pools request body buffers (openai_body.go).
+	bodies *bodyPool
+	// sse pools the event stream scanner's buffers (openai_sse.go).
+	sse ssePool
 }
 
 // NewOpenAI returns a Streamer for one model on an OpenAI-compatible endpoint. It never
@@ -95,15 +99,18 @@ func NewOpenAI(ep Endpoint, spec ModelSpec) (*OpenAI, error) {
 	for k, v := range ep.Headers {
 		opts = append(opts, option.WithHeader(k, v))
 	}
-	return &OpenAI{ep: ep, client: openai.Client{Options: opts}, spec: spec}, nil
+	return &OpenAI{ep: ep, client: openai.Client{Options: opts}, spec: spec, bodies: new(bodyPool)}, nil
 }
 
 // Stream runs one streamed chat completion. It is what the SDK's
 // ChatCompletionService.NewStreaming does (a POST to chat/completions whose response is
 // read by ssestream) with a body encoded by requestBody and a lean chunk type.
 func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Response, error) {
-	body, err := o.requestBody(req)
+	body := o.bodies.get()
+	var err error
+	body.buf, err = o.appendRequestBody(body.buf, req)
 	if err != nil {
+		body.release()
 		var uv *json.UnsupportedValueError
 		if errors.As(err, &uv) {
 			// A NaN or infinite temperature: the SDK's encoder failed inside the call,
@@ -113,8 +120,10 @@ func (o *OpenAI) Stream(ctx context.Context, req *Request, on func(Event)) (*Res
 		return nil, err
 	}
 	var raw *http.Response
-	err = o.client.Post(ctx, "chat/completions", body, &raw)
-	stream := ssestream.NewStream[openAIChunk](ssestream.NewDecoder(raw), err)
+	// The body is set by body.mw on each attempt (openai_body.go); the SDK gets none.
+	err = o.client.Post(ctx, "chat/completions", nil, &raw, option.WithMiddleware(body.mw))
+	body.release()
+	stream := ssestream.NewStream[openAIChunk](o.sse.newDecoder(raw), err)
 	defer stream.Close()
 	asm := newAssembler(on)
 	var (

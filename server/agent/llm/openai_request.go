@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,6 +94,11 @@ func encodeOpenAITool(t ToolDef) ([]byte, error) {
 
 // requestBody encodes the streamed Chat Completions request for req.
 func (o *OpenAI) requestBody(req *Request) ([]byte, error) {
+	return o.appendRequestBody(nil, req)
+}
+
+// appendRequestBody appends the streamed Chat Completions request for req to dst.
+func (o *OpenAI) appendRequestBody(dst []byte, req *Request) ([]byte, error) {
 	tools := make([][]byte, len(req.Tools))
 	size := 256 + len(req.System) + len(o.spec.ID)
 	for i, t := range req.Tools {
@@ -110,7 +116,7 @@ func (o *OpenAI) requestBody(req *Request) ([]byte, error) {
 			size += len(p.Text) + len(p.Data) + len(p.Arguments) + 64
 		}
 	}
-	b := make([]byte, 0, size)
+	b := slices.Grow(dst, size)
 	b = append(b, `{"messages":`...)
 	b = o.appendMessages(b, req)
 	b = append(b, `,"model":`...)

@@ -186,11 +186,13 @@ const DefaultMaxIdleConnsPerHost = 64
 
 // defaultHTTPClient is the client used when RegistryOptions.HTTPClient is nil: no
 // overall timeout (streams run long), net/http's default transport settings (proxy
-// from the environment, dial and TLS timeouts) but DefaultMaxIdleConnsPerHost.
+// from the environment, dial and TLS timeouts) but DefaultMaxIdleConnsPerHost, and
+// connections that copy request bodies through pooled buffers (copyConn).
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 	t.MaxIdleConns = max(t.MaxIdleConns, DefaultMaxIdleConnsPerHost)
+	t.DialContext = pooledCopyDialer(t.DialContext)
 	return &http.Client{Transport: t}
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -319,4 +321,91 @@ func TestRepairToolPairing(t *testing.T) {
 	if len(in) != 8 || in[0].ToolCallID != "orphan" {
 		t.Fatal("input modified")
 	}
+}
+
+// TestToolPairingIntact: for every short history over a few calls, results, user
+// messages and failed steps, the fast path is taken only when the repair would change
+// nothing, and then returns the same messages; it is conservative only about repeated
+// call ids (which a provider never sends in one history).
+func TestToolPairingIntact(t *testing.T) {
+	call := func(id string) Part { return Part{Type: PartToolCall, ID: id, Name: "read"} }
+	atoms := []Message{
+		UserText("u", time.Time{}),
+		{Role: RoleAssistant, Content: []Part{TextPart("t")}, StopReason: StopEnd},
+		{Role: RoleAssistant, Content: []Part{call("a")}, StopReason: StopToolUse},
+		{Role: RoleAssistant, Content: []Part{call("b"), TextPart("x"), call("c")}, StopReason: StopToolUse},
+		{Role: RoleAssistant, Content: []Part{call("a"), call("a")}, StopReason: StopToolUse},
+		{Role: RoleAssistant, StopReason: StopError},
+		{Role: RoleToolResult, ToolCallID: "a", Content: []Part{TextPart("ra")}},
+		{Role: RoleToolResult, ToolCallID: "b", Content: []Part{TextPart("rb")}},
+		{Role: RoleToolResult, ToolCallID: "c", Content: []Part{TextPart("rc")}},
+	}
+	// Every sequence of up to 5 atoms: 9^5 histories.
+	var walk func(prefix []Message)
+	checked, intact := 0, 0
+	walk = func(prefix []Message) {
+		full := repairFull(prefix)
+		same := reflect.DeepEqual(full, prefix) || (len(full) == 0 && len(prefix) == 0)
+		got := toolPairingIntact(prefix)
+		if got && !same || !got && same && !repeatsID(prefix) {
+			t.Fatalf("intact=%v, repair changes=%v for %+v", got, !same, prefix)
+		}
+		if got {
+			intact++
+			if got := RepairToolPairing(prefix); !reflect.DeepEqual(got, full) && len(prefix) > 0 {
+				t.Fatalf("fast path %+v, repair %+v", got, full)
+			}
+		}
+		checked++
+		if len(prefix) == 5 {
+			return
+		}
+		for _, a := range atoms {
+			walk(append(prefix[:len(prefix):len(prefix)], a))
+		}
+	}
+	walk(nil)
+	if intact == 0 || intact == checked {
+		t.Fatalf("%d of %d intact", intact, checked)
+	}
+	// An append to what the fast path returns never writes into the caller's array.
+	in := make([]Message, 1, 4)
+	in[0] = atoms[0]
+	out := RepairToolPairing(in)
+	_ = append(out, atoms[1])
+	if in[:2][1].Role != "" {
+		t.Fatal("append wrote into the input")
+	}
+	// Past maxIntactCalls the repairing path runs (and still changes nothing).
+	var long []Message
+	for i := range maxIntactCalls + 1 {
+		id := fmt.Sprintf("c%d", i)
+		long = append(long, Message{Role: RoleAssistant, Content: []Part{call(id)}, StopReason: StopToolUse},
+			Message{Role: RoleToolResult, ToolCallID: id})
+	}
+	if toolPairingIntact(long) || !reflect.DeepEqual(RepairToolPairing(long), long) {
+		t.Fatal("long history")
+	}
+}
+
+func repeatsID(msgs []Message) bool {
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		for _, c := range m.ToolCalls() {
+			if seen[c.ID] {
+				return true
+			}
+			seen[c.ID] = true
+		}
+	}
+	return false
+}
+
+// repairFull is RepairToolPairing without its fast path.
+func repairFull(msgs []Message) []Message {
+	// A trailing lone result makes toolPairingIntact false without changing what the
+	// repair does with the rest (it drops the result).
+	probe := append(msgs[:len(msgs):len(msgs)], Message{Role: RoleToolResult, ToolCallID: "zz-probe"})
+	out := RepairToolPairing(probe)
+	return out
 }

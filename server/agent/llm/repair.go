@@ -10,8 +10,12 @@ const MissingToolResultText = "No result provided"
 // synthetic error result, duplicates and results with no matching call are dropped, and
 // failed assistant steps that produced nothing are left out. Transcripts can hold such
 // damage after an abort or a crash between two writes; without repair Anthropic rejects
-// the whole request and the session is stuck. msgs is not modified.
+// the whole request and the session is stuck. msgs is not modified; when it needs no
+// repair (nearly always) it is returned as it is, capped so that an append copies.
 func RepairToolPairing(msgs []Message) []Message {
+	if toolPairingIntact(msgs) {
+		return msgs[:len(msgs):len(msgs)]
+	}
 	out := make([]Message, 0, len(msgs))
 	seen := map[string]bool{} // results already placed
 	for i := 0; i < len(msgs); i++ {
@@ -69,4 +73,59 @@ func RepairToolPairing(msgs []Message) []Message {
 		i = j - 1
 	}
 	return out
+}
+
+// maxIntactCalls bounds the tool calls toolPairingIntact checks for repeated ids
+// (quadratic, without allocating); a longer history takes the repairing path.
+const maxIntactCalls = 128
+
+// toolPairingIntact reports that RepairToolPairing would return msgs unchanged: every
+// assistant step with calls is followed at once by one result per call, in the calls'
+// order, and by no other result before the next assistant step; no call id repeats;
+// no result stands alone; no failed step is empty. Every model step repaired its
+// history, which copied it each time (TestToolPairingIntact holds the two to agree).
+func toolPairingIntact(msgs []Message) bool {
+	var ids [maxIntactCalls]string
+	n := 0
+	for i := 0; i < len(msgs); i++ {
+		m := &msgs[i]
+		switch m.Role {
+		case RoleToolResult:
+			return false // not claimed by the step before it
+		case RoleAssistant:
+			if m.StopReason == StopError && len(m.Content) == 0 {
+				return false
+			}
+		default:
+			continue
+		}
+		j := i + 1
+		for k := range m.Content {
+			p := &m.Content[k]
+			if p.Type != PartToolCall {
+				continue
+			}
+			if n == maxIntactCalls {
+				return false
+			}
+			for _, id := range ids[:n] {
+				if id == p.ID {
+					return false
+				}
+			}
+			ids[n] = p.ID
+			n++
+			if j >= len(msgs) || msgs[j].Role != RoleToolResult || msgs[j].ToolCallID != p.ID {
+				return false
+			}
+			j++
+		}
+		for k := j; k < len(msgs) && msgs[k].Role != RoleAssistant; k++ {
+			if msgs[k].Role == RoleToolResult {
+				return false
+			}
+		}
+		i = j - 1
+	}
+	return true
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/clawgate/gateway/server/agent/llm"
 )
 
 var allTools = []string{"read", "write", "edit", "apply_patch", "exec", "process", "web_fetch", "message",
@@ -95,6 +98,41 @@ func TestSetFilterAndLookup(t *testing.T) {
 	}
 	if _, ok := f.Get("exec"); ok {
 		t.Fatal("filtered tool still callable")
+	}
+	if tl, ok := f.Get(" Web_Fetch "); !ok || tl.Name != "web_fetch" {
+		t.Fatal("lookup after filter")
+	}
+	if _, err := NewSet(mk("bash"), mk("exec")); err == nil {
+		t.Fatal("alias duplicate accepted")
+	}
+}
+
+// TestSetDefs: the definitions are built once per set and shared by concurrent callers
+// (run with -race); a filtered set has its own.
+func TestSetDefs(t *testing.T) {
+	s, err := NewSet(&Tool{Name: "read", Description: "r"}, &Tool{Name: "exec", Description: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	got := make([][]llm.ToolDef, 4)
+	for i := range got {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = s.Defs() }()
+	}
+	wg.Wait()
+	for _, d := range got {
+		if len(d) != 2 || d[0].Name != "read" || d[1].Description != "e" || &d[0] != &got[0][0] {
+			t.Fatalf("defs %+v", d)
+		}
+	}
+	f := s.Filter(NewPolicy([]string{"exec"}, nil))
+	if d := f.Defs(); len(d) != 1 || d[0].Name != "exec" {
+		t.Fatalf("filtered defs %+v", d)
+	}
+	var none *Set
+	if d := none.Defs(); d == nil || len(d) != 0 {
+		t.Fatalf("nil set defs %#v", d)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -201,24 +202,31 @@ func decodeArgs(raw json.RawMessage, dst any) error {
 	return nil
 }
 
-// Set is the tools of one run, in a stable order, looked up by name.
+// Set is the tools of one run, in a stable order, looked up by name. A set is built
+// for every run, so it is kept small: a run offers a few dozen tools at most, and a
+// linear scan of their normalized names finds one as fast as a map would, without
+// building the map twice per run (NewSet and Filter) as it used to.
 type Set struct {
-	list   []*Tool
-	byName map[string]*Tool
+	list []*Tool
+	keys []string // NormalizeName of each tool's name, parallel to list
+	// defs is list's definitions, built on first use (Defs is asked once by the
+	// engine and once by the loop of every run).
+	defsOnce sync.Once
+	defs     []llm.ToolDef
 }
 
 // NewSet returns a set; a duplicate name is an error.
 func NewSet(tools ...*Tool) (*Set, error) {
-	s := &Set{byName: map[string]*Tool{}}
+	s := &Set{list: make([]*Tool, 0, len(tools)), keys: make([]string, 0, len(tools))}
 	for _, t := range tools {
 		if t == nil {
 			continue
 		}
 		n := NormalizeName(t.Name)
-		if _, dup := s.byName[n]; dup {
+		if slices.Contains(s.keys, n) {
 			return nil, fmt.Errorf("tools: duplicate tool %q", t.Name)
 		}
-		s.byName[n] = t
+		s.keys = append(s.keys, n)
 		s.list = append(s.list, t)
 	}
 	return s, nil
@@ -229,8 +237,10 @@ func (s *Set) Get(name string) (*Tool, bool) {
 	if s == nil {
 		return nil, false
 	}
-	t, ok := s.byName[NormalizeName(name)]
-	return t, ok
+	if i := slices.Index(s.keys, NormalizeName(name)); i >= 0 {
+		return s.list[i], true
+	}
+	return nil, false
 }
 
 // Tools returns the tools in order.
@@ -250,21 +260,28 @@ func (s *Set) Names() []string {
 	return out
 }
 
-// Defs returns the definitions offered to the model.
+// Defs returns the definitions offered to the model. The slice is shared by every
+// caller and must not be modified.
 func (s *Set) Defs() []llm.ToolDef {
-	out := make([]llm.ToolDef, len(s.Tools()))
-	for i, t := range s.Tools() {
-		out[i] = t.Def()
+	if s == nil {
+		return []llm.ToolDef{}
 	}
-	return out
+	s.defsOnce.Do(func() {
+		s.defs = make([]llm.ToolDef, len(s.list))
+		for i, t := range s.list {
+			s.defs[i] = t.Def()
+		}
+	})
+	return s.defs
 }
 
 // Filter returns the tools allowed by every policy (see Allowed).
 func (s *Set) Filter(policies ...*Policy) *Set {
-	out := &Set{byName: map[string]*Tool{}}
-	for _, t := range s.Tools() {
+	n := len(s.Tools())
+	out := &Set{list: make([]*Tool, 0, n), keys: make([]string, 0, n)}
+	for i, t := range s.Tools() {
 		if AllowedByAll(t.Name, policies...) {
-			out.byName[NormalizeName(t.Name)] = t
+			out.keys = append(out.keys, s.keys[i])
 			out.list = append(out.list, t)
 		}
 	}

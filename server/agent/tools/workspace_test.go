@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -306,5 +307,27 @@ func TestApplyPatch(t *testing.T) {
 	wrapped := "<<'EOF'\n*** Begin Patch\n*** Update File: cmd/main.go\n@@\n-   println(\"hello\")   \n+\tprintln(\"third\")\n*** End Patch\nEOF"
 	if _, err := run(t, patch, map[string]any{"input": wrapped}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadBufferSize: small files get a buffer of their size (at least the image
+// sniffing length), large ones maxReadBuffer; a file longer than its buffer (it grew
+// after the stat) still reads whole.
+func TestReadBufferSize(t *testing.T) {
+	for _, tc := range []struct {
+		size int64
+		want int
+	}{{0, sniffLen}, {2, sniffLen}, {sniffLen, sniffLen + 1}, {10_000, 10_001}, {maxReadBuffer - 1, maxReadBuffer}, {maxReadBuffer, maxReadBuffer}, {1 << 30, maxReadBuffer}} {
+		if got := readBufferSize(tc.size); got != tc.want {
+			t.Errorf("size %d: buffer %d, want %d", tc.size, got, tc.want)
+		}
+	}
+	long := strings.Repeat("x", 3*sniffLen) + "\nend"
+	res, err := readText(context.Background(), bufio.NewReaderSize(strings.NewReader(long), sniffLen), "f.txt", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Content[0].Text; got != long {
+		t.Fatalf("read %q", got)
 	}
 }
