@@ -156,23 +156,42 @@ func TestMemoryFlushBeforeCompaction(t *testing.T) {
 	}
 }
 
-// TestMemoryFlushDisabled: with the flush off (enabled false resolves to nil) a session
-// past the soft threshold gets no flush turn.
-func TestMemoryFlushDisabled(t *testing.T) {
-	s := newBudgetServer(t)
-	s.flushWrite = "- should not be written"
-	e, dir := flushEnv(t, s, ResolveMemoryFlush(boolp(false), intp(300), nil, nil))
-	seed(t, e.store, "agent:main:main", 8, 400)
-	c := e.dial(3)
-	ch := c.send("chat.send", map[string]any{"sessionKey": "main", "message": "first question", "idempotencyKey": "mf-off"})
-	if f := next(t, ch, "chat.send"); !f.OK {
-		t.Fatalf("chat.send: %s", f.Raw)
-	}
-	c.runEvents("mf-off", true)
-	if reqs := s.requests(); len(reqs) != 1 || isFlushReq(reqs[0]) {
-		t.Fatalf("requests %d (want only the user's)", len(reqs))
-	}
-	if _, err := os.Stat(filepath.Join(dir, "memory")); !os.IsNotExist(err) {
-		t.Fatalf("memory/ exists: %v", err)
+// TestMemoryFlushSkipped: with the flush off (enabled false resolves to nil), and for a
+// heartbeat (an ephemeral prompt) with it on, a session past the soft threshold gets no
+// flush turn.
+func TestMemoryFlushSkipped(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		enabled   *bool
+		heartbeat bool
+	}{
+		{"disabled", boolp(false), false},
+		{"heartbeat", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newBudgetServer(t)
+			s.flushWrite = "- should not be written"
+			e, dir := flushEnv(t, s, ResolveMemoryFlush(tc.enabled, intp(300), nil, nil))
+			seed(t, e.store, "agent:main:main", 8, 400)
+			c := e.dial(3)
+			if tc.heartbeat {
+				if _, _, err := e.rt.Start(context.Background(), Request{RunID: "mf-hb", SessionKey: "agent:main:main", Message: HeartbeatPrompt, Ephemeral: true, Source: "wake"}); err != nil {
+					t.Fatal(err)
+				}
+				c.runEvents("mf-hb", false)
+			} else {
+				ch := c.send("chat.send", map[string]any{"sessionKey": "main", "message": "first question", "idempotencyKey": "mf-off"})
+				if f := next(t, ch, "chat.send"); !f.OK {
+					t.Fatalf("chat.send: %s", f.Raw)
+				}
+				c.runEvents("mf-off", true)
+			}
+			if reqs := s.requests(); len(reqs) != 1 || isFlushReq(reqs[0]) || !strings.Contains(reqs[0].joined(), "turn-07") {
+				t.Fatalf("requests %d (want only the run's, on the seeded session)", len(reqs))
+			}
+			if _, err := os.Stat(filepath.Join(dir, "memory")); !os.IsNotExist(err) {
+				t.Fatalf("memory/ exists: %v", err)
+			}
+		})
 	}
 }
