@@ -434,7 +434,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		if th := mf.threshold(budget); th > 0 && estimate >= th {
 			if cycle := flushCycle(ss.ID, c); rt.flushDue(r.laneKey, cycle) {
 				base := loop.Input{System: system, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking, ReasoningEffort: effort}
-				rt.memoryFlush(ctx, r, mf, o, c, cycle, base, estimate, th)
+				rt.memoryFlush(ctx, r, e, o, c, cycle, base, estimate, th)
 			}
 		}
 	}

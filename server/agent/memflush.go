@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -97,14 +98,33 @@ func (rt *Runtime) markFlushed(key, cycle string) {
 }
 
 // memoryFlush runs the silent flush turn of r: the conversation before r's prompt, the
-// flush prompt, the run's tools (so the agent can write memory files into its
-// workspace). Nothing of it is stored in the transcript, streamed to clients or
-// delivered; a failure is logged and r goes on (the next run tries again).
-func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, mf *MemoryFlushConfig, o loop.Options, c convo, cycle string, base loop.Input, estimate, threshold int) {
+// flush prompt, a tool set of its own (so the agent can write memory files into its
+// workspace, and per-run tool state such as the message tool's one send stays r's).
+// Nothing of it is stored in the transcript, streamed to clients or delivered; a
+// failure is logged and r goes on (the next run tries again).
+func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, e *Engine, o loop.Options, c convo, cycle string, base loop.Input, estimate, threshold int) {
+	mf := e.Compaction.MemoryFlush
+	runID := r.ID + ":memory-flush"
+	fail := func(err error) {
+		rt.log.Warn("agent: memory flush failed", "run", r.ID, "session", r.laneKey, "err", err)
+	}
+	o.Tools = nil
+	if e.Tools != nil {
+		set, cleanup, err := e.Tools(ctx, RunInfo{RunID: runID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey()})
+		if err != nil {
+			fail(fmt.Errorf("tools: %w", err))
+			return
+		}
+		if cleanup != nil {
+			defer cleanup()
+		}
+		o.Tools = set
+	}
 	o.Events = nil // silent: no deltas, no tool events
 	runner, err := loop.New(o)
 	if err != nil {
-		rt.log.Warn("agent: memory flush failed", "run", r.ID, "session", r.laneKey, "err", err)
+		fail(err)
 		return
 	}
 	before := convo{summary: c.summary}
@@ -117,7 +137,7 @@ func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, mf *MemoryFlushConfi
 	}
 	prompt := llm.UserText(withSilentHint(mf.Prompt), rt.opts.Now())
 	in := base
-	in.RunID = r.ID + ":memory-flush"
+	in.RunID = runID
 	in.System = systemPrompt(base.System, withSilentHint(mf.SystemPrompt))
 	in.History = llm.RepairToolPairing(before.messages())
 	in.Prompt = &prompt
@@ -125,7 +145,7 @@ func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, mf *MemoryFlushConfi
 	rt.log.Info("agent: memory flush", "run", r.ID, "session", r.laneKey, "estimate", estimate, "threshold", threshold)
 	res, err := runner.Run(ctx, in)
 	if err != nil {
-		rt.log.Warn("agent: memory flush failed", "run", r.ID, "session", r.laneKey, "err", err)
+		fail(err)
 		return
 	}
 	rt.markFlushed(r.laneKey, cycle)
