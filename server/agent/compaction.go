@@ -87,6 +87,10 @@ type CompactionConfig struct {
 	KeepRecentTokens int
 	// SummaryMaxTokens bounds each summarisation reply (default DefaultSummaryMaxTokens).
 	SummaryMaxTokens int
+	// MemoryFlush, when set, runs a silent memory flush turn before a run whose
+	// request nears the compaction limit (nil: none; the daemon sets it unless
+	// agents.defaults.compaction.memoryFlush.enabled is false).
+	MemoryFlush *MemoryFlushConfig
 }
 
 // ReserveWithFloor is the reserve the original uses: pi's reserve raised to the floor

@@ -32,6 +32,10 @@ type budgetServer struct {
 	toolFirst bool
 	summaries int
 	reasoning string // streamed as reasoning_content before a plain answer
+	// flushWrite, when set, is what a memory flush request (its system prompt carries
+	// the flush system prompt) writes with tool "write" to memory/2026-12-06.md before
+	// it answers NO_REPLY.
+	flushWrite string
 }
 
 type budgetReq struct {
@@ -94,6 +98,7 @@ func (s *budgetServer) serve(w http.ResponseWriter, r *http.Request) {
 		rec.Chars += len(text)
 	}
 	rec.Summary = strings.HasPrefix(rec.System, summarizerSystemPrompt)
+	flush := strings.Contains(rec.System, "Pre-compaction memory flush turn")
 	s.mu.Lock()
 	s.reqs = append(s.reqs, rec)
 	overflow := !rec.Summary && s.overflow > 0
@@ -106,6 +111,8 @@ func (s *budgetServer) serve(w http.ResponseWriter, r *http.Request) {
 		n = s.summaries
 	}
 	toolCall := !rec.Summary && s.toolFirst && !hasToolResult
+	flushCall := flush && s.flushWrite != "" && !hasToolResult
+	flushWrite := s.flushWrite
 	s.mu.Unlock()
 	if overflow {
 		w.Header().Set("Content-Type", "application/json")
@@ -124,6 +131,13 @@ func (s *budgetServer) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case rec.Summary:
 		send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": fmt.Sprintf("SUMMARY-%d of the early chat", n)}}}})
+	case flushCall:
+		args, _ := json.Marshal(map[string]string{"path": "memory/2026-12-06.md", "content": flushWrite})
+		send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"tool_calls": []any{map[string]any{
+			"index": 0, "id": "call_flush", "type": "function", "function": map[string]any{"name": "write", "arguments": string(args)}}}}}}})
+		finish = "tool_calls"
+	case flush:
+		send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": SilentReplyToken}}}})
 	case toolCall:
 		send(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"tool_calls": []any{map[string]any{
 			"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": "probe", "arguments": `{"path":"notes.txt"}`}}}}}}})

@@ -426,7 +426,19 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	budget := e.Compaction.budget(modelRef)
 	// One copy of the history serves the estimate and the request (neither modifies it).
 	msgs := c.messages()
-	if !e.Compaction.Disabled && estimateRequest(system, defs, msgs) > budget.Limit() {
+	estimate := estimateRequest(system, defs, msgs)
+	// Near the limit, a silent turn first lets the agent save what it should remember
+	// before compaction summarises it away (once per compaction cycle; not for
+	// heartbeats, whose prompts are not part of the conversation).
+	if mf := e.Compaction.MemoryFlush; mf != nil && !e.Compaction.Disabled && !r.req.Ephemeral && r.promptSeq > 0 {
+		if th := mf.threshold(budget); th > 0 && estimate >= th {
+			if cycle := flushCycle(ss.ID, c); rt.flushDue(r.laneKey, cycle) {
+				base := loop.Input{System: system, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking, ReasoningEffort: effort}
+				rt.memoryFlush(ctx, r, e, o, c, cycle, base, estimate, th)
+			}
+		}
+	}
+	if !e.Compaction.Disabled && estimate > budget.Limit() {
 		rt.compactionEvent(r, "start", false)
 		nc, cr, cerr := rt.compact(ctx, r.laneKey, o.Model, e.Compaction, budget, c, system, defs, "")
 		rt.compactionEvent(r, "end", false)

@@ -284,6 +284,10 @@ type Runtime struct {
 	// changed is closed and replaced whenever a run is registered (agent.wait for a
 	// run that does not exist yet).
 	changed chan struct{}
+	// flushed is, per session, the compaction cycle its last memory flush ran in
+	// (memflush.go): in memory only, so a restart allows one more flush per session.
+	flushMu sync.Mutex
+	flushed map[string]string
 }
 
 // ModelConfig is the part of the configuration a reload can change without a restart.

@@ -376,7 +376,8 @@ func (c *policyCache) layers(agentID string, agentPolicy *tools.PolicyConfig, na
 
 // compactionConfig is the context budget of the agent's models: each model's window
 // from models.providers.*.models[].contextWindow, agents.defaults.contextTokens for the
-// others, and the reply reserve raised to agents.defaults.compaction.reserveTokensFloor.
+// others, the reply reserve raised to agents.defaults.compaction.reserveTokensFloor, and
+// the pre-compaction memory flush (agents.defaults.compaction.memoryFlush).
 func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
 	windows := map[string]int{}
 	for id, p := range providerTable(c) {
@@ -388,6 +389,7 @@ func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
 	}
 	cc := agent.CompactionConfig{ContextWindow: func(ref string) int { return windows[ref] }}
 	var floor *int
+	var mf genconfig.ConfigAgentsDefaultsCompactionMemoryFlush
 	if c.Agents != nil && c.Agents.Defaults != nil {
 		d := c.Agents.Defaults
 		if d.ContextTokens != nil {
@@ -395,9 +397,14 @@ func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
 		}
 		if d.Compaction != nil {
 			floor = d.Compaction.ReserveTokensFloor
+			if d.Compaction.MemoryFlush != nil {
+				mf = *d.Compaction.MemoryFlush
+			}
 		}
 	}
 	cc.ReserveTokens = agent.ReserveWithFloor(floor)
+	// On unless agents.defaults.compaction.memoryFlush.enabled is false, as in the original.
+	cc.MemoryFlush = agent.ResolveMemoryFlush(mf.Enabled, mf.SoftThresholdTokens, mf.Prompt, mf.SystemPrompt)
 	return cc
 }
 

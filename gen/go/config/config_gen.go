@@ -131,8 +131,25 @@ type ConfigAgentsDefaultsCliBackends map[string]struct {
 type ConfigAgentsDefaultsCliBackendsValueEnv map[string]string
 
 type ConfigAgentsDefaultsCompaction struct {
+	// MemoryFlush corresponds to the JSON schema field "memoryFlush".
+	MemoryFlush *ConfigAgentsDefaultsCompactionMemoryFlush `json:"memoryFlush,omitempty,omitzero"`
+
 	// ReserveTokensFloor corresponds to the JSON schema field "reserveTokensFloor".
 	ReserveTokensFloor *int `json:"reserveTokensFloor,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsCompactionMemoryFlush struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// SoftThresholdTokens corresponds to the JSON schema field "softThresholdTokens".
+	SoftThresholdTokens *int `json:"softThresholdTokens,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigAgentsDefaultsHeartbeat struct {
