@@ -94,8 +94,16 @@ func (rt *Runtime) markFlushed(key, cycle string) {
 	if rt.flushed == nil {
 		rt.flushed = map[string]string{}
 	}
+	if _, ok := rt.flushed[key]; !ok && len(rt.flushed) >= MaxFlushMarkers {
+		// Past the bound the markers start over: a session may then flush once more in
+		// its cycle, as after a restart (the markers are in memory only).
+		clear(rt.flushed)
+	}
 	rt.flushed[key] = cycle
 }
+
+// MaxFlushMarkers bounds the sessions whose memory-flush cycle is remembered.
+const MaxFlushMarkers = 4096
 
 // memoryFlush runs the silent flush turn of r: the conversation before r's prompt, the
 // flush prompt, a tool set of its own (so the agent can write memory files into its

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,5 +194,26 @@ func TestMemoryFlushSkipped(t *testing.T) {
 				t.Fatalf("memory/ exists: %v", err)
 			}
 		})
+	}
+}
+
+// TestFlushMarkersBounded: the per-session flush markers never exceed MaxFlushMarkers;
+// a session already marked is updated in place.
+func TestFlushMarkersBounded(t *testing.T) {
+	rt := &Runtime{}
+	for i := range MaxFlushMarkers + 10 {
+		rt.markFlushed(fmt.Sprint("agent:main:s", i), "c1")
+		if n := len(rt.flushed); n > MaxFlushMarkers {
+			t.Fatalf("%d markers after %d sessions", n, i+1)
+		}
+	}
+	last := fmt.Sprint("agent:main:s", MaxFlushMarkers+9)
+	if rt.flushDue(last, "c1") {
+		t.Fatal("the latest session's marker was lost")
+	}
+	n := len(rt.flushed)
+	rt.markFlushed(last, "c2")
+	if len(rt.flushed) != n || rt.flushDue(last, "c2") || !rt.flushDue(last, "c1") {
+		t.Fatalf("re-marking a known session: %d → %d markers", n, len(rt.flushed))
 	}
 }
