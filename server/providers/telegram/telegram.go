@@ -34,6 +34,7 @@ import (
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/debounce"
 	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
 )
 
@@ -140,9 +141,9 @@ type Provider struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	albums   *albums // of the running poller
-	debounce *debouncer
-	// debounceWindow is the debounce window in force (Config.Debounce, SetDebounce).
-	debounceWindow atomic.Int64
+	// debounce is the debounce window in force (Config.Debounce, SetDebounce) and
+	// the running poller's buffer (debounce.go).
+	debounce debounce.Slot[debounceKey, []*telego.Message]
 }
 
 // New validates cfg and builds the bot (no network).
@@ -184,7 +185,7 @@ func New(cfg Config) (*Provider, error) {
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	p.SetAck(cfg.Ack)
-	p.debounceWindow.Store(int64(max(cfg.Debounce, 0)))
+	p.debounce.SetWindow(cfg.Debounce)
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}
@@ -270,8 +271,8 @@ func (p *Provider) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.done = make(chan struct{})
-	p.debounce = p.newDebouncer()
-	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, p.debounce.route)
+	deb := p.newDebouncer()
+	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, deb.route)
 	go p.poll(ctx, p.done, p.albums)
 	return nil
 }
@@ -281,8 +282,8 @@ func (p *Provider) Start(ctx context.Context) error {
 // window, with ctx, rather than dropping them.
 func (p *Provider) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	cancel, done, ab, deb := p.cancel, p.done, p.albums, p.debounce
-	p.cancel, p.done, p.albums, p.debounce = nil, nil, nil, nil
+	cancel, done, ab, deb := p.cancel, p.done, p.albums, p.debounce.Detach()
+	p.cancel, p.done, p.albums = nil, nil, nil
 	p.mu.Unlock()
 	if cancel == nil {
 		return nil
@@ -294,7 +295,7 @@ func (p *Provider) Stop(ctx context.Context) error {
 		return fmt.Errorf("telegram: poller did not stop: %w", ctx.Err())
 	}
 	ab.close(ctx) // albums go on through the debouncer, which then delivers the rest
-	deb.b.Close(ctx)
+	deb.Close(ctx)
 	return nil
 }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/album"
+	"github.com/clawgate/gateway/server/providers/debounce"
 )
 
 // Limits and timings.
@@ -146,9 +147,9 @@ type Provider struct {
 	login    *loginSession
 	started  bool
 	albums   *albumBuffer // while started
-	debounce *debouncer   // while started
-	// debounceWindow is the debounce window in force (Config.Debounce, SetDebounce).
-	debounceWindow atomic.Int64
+	// debounce is the debounce window in force (Config.Debounce, SetDebounce) and,
+	// while started, the running buffer (debounce.go).
+	debounce debounce.Slot[albumOwner, []*part]
 
 	// ackCfg is the ack reaction and read receipts in force (Config.Ack, replaced by
 	// SetAck on a reload).
@@ -192,7 +193,7 @@ func New(cfg Config) *Provider {
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
 	p.SetAck(cfg.Ack)
-	p.debounceWindow.Store(int64(max(cfg.Debounce, 0)))
+	p.debounce.SetWindow(cfg.Debounce)
 	// Admitted messages are marked read, pass the media stage, which downloads what they
 	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
@@ -272,8 +273,7 @@ func (p *Provider) Start(ctx context.Context) error {
 		return err
 	}
 	p.started = true
-	p.debounce = p.newDebouncer()
-	p.albums = p.newAlbums(p.debounce.route)
+	p.albums = p.newAlbums(p.newDebouncer().route)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.adoptLocked(c)
@@ -656,14 +656,14 @@ func (p *Provider) Stop(ctx context.Context) error {
 		p.mu.Unlock()
 		return nil
 	}
-	ab, deb := p.albums, p.debounce
-	p.albums, p.debounce = nil, nil
+	ab, deb := p.albums, p.debounce.Detach()
+	p.albums = nil
 	p.mu.Unlock()
 	if ab != nil {
 		ab.Close(ctx) // a message arriving meanwhile is delivered at once
 	}
 	if deb != nil {
-		deb.b.Close(ctx) // after the albums, which go on through it
+		deb.Close(ctx) // after the albums, which go on through it
 	}
 	p.mu.Lock()
 	p.started = false
