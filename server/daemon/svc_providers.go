@@ -600,13 +600,30 @@ func (c *providersComponent) stopAccount(ctx context.Context, channel, id string
 // running and take the new access settings (WhatsApp), ack settings
 // (messages.ackReaction*, channels.whatsapp.ackReaction, sendReadReceipts) and inbound
 // debounce window (messages.inbound, channels.whatsapp.debounceMs) for their next
-// message.
-func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
-	c.reconfigureWhatsApp(ctx, next)
-	c.reconfigureTelegram(ctx, next)
+// message. It returns the channels where it started, stopped or restarted a running
+// account (not a placeholder for an unconfigured one): the reload's report of
+// restarted components (reload.Applied).
+func (c *providersComponent) reconfigureChannels(ctx context.Context, next *config.File) []string {
+	var restarted []string
+	if c.reconfigureWhatsApp(ctx, next) {
+		restarted = append(restarted, providers.WhatsApp)
+	}
+	if c.reconfigureTelegram(ctx, next) {
+		restarted = append(restarted, providers.Telegram)
+	}
+	return restarted
 }
 
-func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *config.File) {
+// runs says p is a provider that runs (not a placeholder for an unconfigured or
+// disabled account): replacing one, or replacing something by one, is a restart.
+func runs(p providers.Provider) bool {
+	_, placeholder := p.(providers.Unconfigured)
+	return p != nil && !placeholder
+}
+
+// reconfigureWhatsApp reports whether a running account started, stopped or
+// restarted.
+func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *config.File) (restartedAny bool) {
 	def, accts := c.whatsappAccounts(&next.Config)
 	want := map[string]bool{}
 	for _, a := range accts {
@@ -617,7 +634,9 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		if want[id] {
 			continue
 		}
-		c.stopAccount(ctx, providers.WhatsApp, id, c.wa.RemoveAccount(id))
+		old := c.wa.RemoveAccount(id)
+		restartedAny = restartedAny || runs(old)
+		c.stopAccount(ctx, providers.WhatsApp, id, old)
 		delete(c.waAccounts, id)
 		delete(c.waKeys, id)
 		removed = append(removed, id)
@@ -640,7 +659,9 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		_, had := c.waKeys[a.id]
 		prov, p := c.buildWhatsAppAccount(next, a)
 		// The old provider stops before the new one opens the same device store.
-		c.stopAccount(ctx, providers.WhatsApp, a.id, c.wa.ReplaceAccount(a.id, prov))
+		old := c.wa.ReplaceAccount(a.id, prov)
+		restartedAny = restartedAny || runs(old) || runs(prov)
+		c.stopAccount(ctx, providers.WhatsApp, a.id, old)
 		delete(c.waAccounts, a.id)
 		c.waKeys[a.id] = key
 		if p != nil {
@@ -662,9 +683,12 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		// accounts are those (re)started: added or restarted.
 		c.s.log.Info("whatsapp settings reloaded", "accounts", slices.Sorted(slices.Values(append(added, restarted...))), "added", added, "removed", removed)
 	}
+	return restartedAny
 }
 
-func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *config.File) {
+// reconfigureTelegram reports whether a running account started, stopped or
+// restarted.
+func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *config.File) (restartedAny bool) {
 	c.tgMu.Lock()
 	defer c.tgMu.Unlock()
 	def, tas := telegramAccounts(c.s, &next.Config)
@@ -680,7 +704,9 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 		if want[id] {
 			continue
 		}
-		c.stopAccount(ctx, providers.Telegram, id, c.tg.RemoveAccount(id))
+		old := c.tg.RemoveAccount(id)
+		restartedAny = restartedAny || runs(old)
+		c.stopAccount(ctx, providers.Telegram, id, old)
 		removed = append(removed, id)
 	}
 	ack, window := telegramAck(&next.Config), telegramDebounce(&next.Config)
@@ -700,7 +726,9 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 			continue
 		}
 		bot := c.buildBot(&next.Config, a, &ac)
-		c.stopAccount(ctx, providers.Telegram, a.id, c.tg.ReplaceAccount(a.id, bot))
+		prev := c.tg.ReplaceAccount(a.id, bot)
+		restartedAny = restartedAny || runs(prev) || runs(bot)
+		c.stopAccount(ctx, providers.Telegram, a.id, prev)
 		_ = bot.Start(context.WithoutCancel(ctx)) // the bot logs its own failure
 		if had {
 			restarted = append(restarted, a.id)
@@ -716,6 +744,7 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 		// accounts are those (re)started: added or restarted.
 		c.s.log.Info("telegram settings reloaded", "accounts", slices.Sorted(slices.Values(append(added, restarted...))), "added", added, "removed", removed)
 	}
+	return restartedAny
 }
 
 // telegramMeta is what channels.status shows of an account's config.
