@@ -293,7 +293,7 @@ func (c *providersComponent) buildWhatsApp(f *config.File) (*providers.AccountSe
 	started := map[string]*whatsapp.Provider{}
 	keys := map[string]string{}
 	for _, a := range accts {
-		meta[a.id], keys[a.id] = whatsappMeta(a), whatsappKey(a)
+		meta[a.id], keys[a.id] = whatsappMeta(a), whatsappKey(a, whatsappReconnect(&f.Config))
 		var p *whatsapp.Provider
 		set[a.id], p = c.buildWhatsAppAccount(f, a)
 		if p != nil {
@@ -315,7 +315,8 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	ac := whatsappAccess(&sec)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
+		Reconnect: whatsappReconnect(&f.Config)}
 	if sec.MediaMaxMb > 0 {
 		wc.MediaMaxMB = sec.MediaMaxMb
 	}
@@ -339,11 +340,46 @@ func whatsappMeta(a waAccount) providers.AccountMeta {
 
 // whatsappKey identifies the settings a WhatsApp account's provider is built with and
 // cannot change while it runs (device store, enabled, media cap, chunk limit, group
-// history): a reload that changes them restarts that account. Access and ack settings
-// are not part of it: they apply to the running provider.
-func whatsappKey(a waAccount) string {
-	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit})
+// history, the reconnect policy rc): a reload that changes them restarts that account
+// (a web.reconnect change restarts every account, as the original restarts the
+// channel on web.*). Access and ack settings are not part of it: they apply to the
+// running provider.
+func whatsappKey(a waAccount, rc whatsapp.ReconnectPolicy) string {
+	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit,
+		rc.Initial, rc.Max, rc.Factor, rc.Jitter, rc.MaxAttempts})
 	return string(j)
+}
+
+// whatsappReconnect is web.reconnect over whatsapp.DefaultReconnect, key by key, and
+// clamped as the original does.
+func whatsappReconnect(cfg *genconfig.ClawdbotConfig) whatsapp.ReconnectPolicy {
+	rc := whatsapp.DefaultReconnect()
+	if cfg.Web == nil || cfg.Web.Reconnect == nil {
+		return rc
+	}
+	w := cfg.Web.Reconnect
+	ms := func(v float64) time.Duration {
+		if v >= float64(math.MaxInt64)/float64(time.Millisecond) {
+			return math.MaxInt64 // beyond ~292 years: as long as a Duration goes
+		}
+		return time.Duration(v * float64(time.Millisecond))
+	}
+	if w.InitialMs != nil {
+		rc.Initial = ms(*w.InitialMs)
+	}
+	if w.MaxMs != nil {
+		rc.Max = ms(*w.MaxMs)
+	}
+	if w.Factor != nil {
+		rc.Factor = *w.Factor
+	}
+	if w.Jitter != nil {
+		rc.Jitter = *w.Jitter
+	}
+	if w.MaxAttempts != nil {
+		rc.MaxAttempts = *w.MaxAttempts
+	}
+	return rc.Normalize()
 }
 
 // tgAccount is one Telegram account: its merged settings and token.
@@ -644,7 +680,7 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 	meta := map[string]providers.AccountMeta{}
 	for _, a := range accts {
 		meta[a.id] = whatsappMeta(a)
-		key := whatsappKey(a)
+		key := whatsappKey(a, whatsappReconnect(&next.Config))
 		if old, ok := c.waKeys[a.id]; ok && old == key {
 			if p := c.waAccounts[a.id]; p != nil {
 				sec := a.section

@@ -45,7 +45,8 @@ const (
 	DefaultLoginTimeout = 30 * time.Second
 	// DefaultSendTimeout bounds one send (download, upload, message).
 	DefaultSendTimeout = 60 * time.Second
-	// Backoff between failed connects: 1 s doubling up to a minute.
+	// Backoff between failed connects by default (DefaultReconnect): 1 s doubling up
+	// to a minute.
 	minBackoff = time.Second
 	maxBackoff = time.Minute
 	// linkedAtName records when the device was linked (for authAgeMs).
@@ -108,7 +109,11 @@ type Config struct {
 	Logger *slog.Logger
 	// OnChange is called when link or connection state changes (health refresh).
 	OnChange func()
-	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
+	// Reconnect is web.reconnect (reconnect.go; DefaultReconnect when zero), clamped
+	// by New.
+	Reconnect ReconnectPolicy
+	// Backoff returns the wait after failed connect attempt n (n ≥ 1); nil:
+	// Reconnect's (tests inject one).
 	Backoff func(n int) time.Duration
 	Now     func() time.Time
 	// AlbumWindow is how long an album waits for its next part (DefaultAlbumWindow
@@ -182,11 +187,12 @@ func New(cfg Config) *Provider {
 	if cfg.AlbumMaxPending <= 0 {
 		cfg.AlbumMaxPending = DefaultAlbumMaxPending
 	}
+	if cfg.Reconnect == (ReconnectPolicy{}) {
+		cfg.Reconnect = DefaultReconnect()
+	}
+	cfg.Reconnect = cfg.Reconnect.Normalize()
 	if cfg.Backoff == nil {
-		cfg.Backoff = func(n int) time.Duration {
-			d := minBackoff << min(n-1, 10)
-			return min(d, maxBackoff)
-		}
+		cfg.Backoff = cfg.Reconnect.backoff
 	}
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
@@ -295,8 +301,9 @@ func (p *Provider) adoptLocked(c Client) {
 	c.AddEventHandler(func(evt any) { p.onEvent(c, evt) })
 }
 
-// connectLoop connects c, retrying with backoff until it works or ctx ends. Once
-// connected, whatsmeow's own auto-reconnect keeps the socket up.
+// connectLoop connects c, retrying with backoff until it works, ctx ends or
+// Reconnect.MaxAttempts connects have failed. Once connected, whatsmeow's own
+// auto-reconnect keeps the socket up.
 func (p *Provider) connectLoop(ctx context.Context, c Client) {
 	defer p.wg.Done()
 	for n := 1; ; n++ {
@@ -311,6 +318,11 @@ func (p *Provider) connectLoop(ctx context.Context, c Client) {
 		}
 		p.mu.Unlock()
 		if !current {
+			return
+		}
+		if m := p.cfg.Reconnect.MaxAttempts; m > 0 && n >= m {
+			p.log.Error("whatsapp connect failed; giving up until the account restarts (web.reconnect.maxAttempts)",
+				"err", err, "attempts", n)
 			return
 		}
 		d := p.cfg.Backoff(n)
