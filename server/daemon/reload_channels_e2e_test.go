@@ -73,6 +73,7 @@ func TestChannelSettingsHotReload(t *testing.T) {
 	r.waitOutput(t, `msg="telegram settings reloaded" accounts=[work] added=[work] removed=[old]`)
 	r.waitOutput(t, `msg="whatsapp settings reloaded" accounts=[b] added=[b] removed=[a]`)
 	r.waitOutput(t, `msg="config reloaded (hot)"`)
+	r.waitOutput(t, `restarted="[telegram whatsapp]"`) // both channels restarted accounts
 	// The removed bot's poller has stopped (the reload waits for it): its calls are final.
 	oldPolls := botOld.Calls("getUpdates")
 	botOld.PushUpdate(42, 42, "to the removed bot")

@@ -308,7 +308,8 @@ func Run(ctx context.Context, o Options) error {
 						log.Info("config.apply needs nothing", "reason", plan.NoopReason, "changed", plan.Changed)
 					case plan.Restart:
 						log.Info("config.apply needs a restart", "changed", plan.Changed, "mode", plan.Mode, "delay", r.RestartDelay)
-						svc.reconfigure(ctx, next)
+						// Channel accounts restart here, before the gateway does.
+						out.Hot = reload.Applied(nil, svc.reconfigure(ctx, next))
 						out.RestartExpectedMs = restartExpectedMs
 						if r.SessionKey != "" || r.Note != "" {
 							n := &configapi.Notice{Ts: time.Now(), SessionKey: r.SessionKey, Note: r.Note}
@@ -320,8 +321,8 @@ func Run(ctx context.Context, o Options) error {
 							time.AfterFunc(r.RestartDelay, func() { requestRestart("config.apply") })
 						})
 					default:
-						svc.reconfigure(ctx, next)
-						log.Info("config.apply applied (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
+						out.Hot = reload.Applied(plan.Hot, svc.reconfigure(ctx, next))
+						log.Info("config.apply applied (hot)", "changed", plan.Changed, "restarted", out.Hot, "ignored", plan.Ignored)
 					}
 					return out, nil
 				},
@@ -379,8 +380,8 @@ func Run(ctx context.Context, o Options) error {
 			default:
 				file = next
 				// Components apply what they read (providers, the agent's model).
-				svc.reconfigure(ctx, next)
-				log.Info("config reloaded (hot)", "changed", plan.Changed, "restarted", plan.Hot, "ignored", plan.Ignored)
+				hot := reload.Applied(plan.Hot, svc.reconfigure(ctx, next))
+				log.Info("config reloaded (hot)", "changed", plan.Changed, "restarted", hot, "ignored", plan.Ignored)
 			}
 		})
 		var why string

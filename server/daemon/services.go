@@ -52,6 +52,13 @@ type reconfigurer interface {
 	reconfigure(ctx context.Context, next *config.File)
 }
 
+// channelReconfigurer is a reconfigurer that starts, stops and restarts channel
+// accounts (the providers); it reports the channels it did that to, which the plan's
+// rules cannot know (reload.Applied).
+type channelReconfigurer interface {
+	reconfigureChannels(ctx context.Context, next *config.File) (restarted []string)
+}
+
 // services holds the components and the late-bound links between them (the agent
 // runtime needs the providers to deliver; the providers need the runtime for inbound
 // messages).
@@ -161,15 +168,20 @@ func (s *services) server() *gateway.Server {
 	return s.current
 }
 
-// reconfigure hands a new, valid config file to every component that can apply it.
-func (s *services) reconfigure(ctx context.Context, next *config.File) {
+// reconfigure hands a new, valid config file to every component that can apply it
+// and returns the channels whose accounts were started, stopped or restarted.
+func (s *services) reconfigure(ctx context.Context, next *config.File) (restarted []string) {
 	s.reMu.Lock() // the reload watcher and a SIGUSR1 restart may both get here
 	defer s.reMu.Unlock()
 	for _, c := range s.list {
-		if r, ok := c.(reconfigurer); ok {
+		switch r := c.(type) {
+		case channelReconfigurer:
+			restarted = append(restarted, r.reconfigureChannels(ctx, next)...)
+		case reconfigurer:
 			r.reconfigure(ctx, next)
 		}
 	}
+	return restarted
 }
 
 func (s *services) close(ctx context.Context) error {

@@ -293,7 +293,7 @@ func (c *providersComponent) buildWhatsApp(f *config.File) (*providers.AccountSe
 	started := map[string]*whatsapp.Provider{}
 	keys := map[string]string{}
 	for _, a := range accts {
-		meta[a.id], keys[a.id] = whatsappMeta(a), whatsappKey(a)
+		meta[a.id], keys[a.id] = whatsappMeta(a), whatsappKey(a, whatsappReconnect(&f.Config))
 		var p *whatsapp.Provider
 		set[a.id], p = c.buildWhatsAppAccount(f, a)
 		if p != nil {
@@ -315,7 +315,8 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	ac := whatsappAccess(&sec)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock}
+		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
+		Reconnect: whatsappReconnect(&f.Config)}
 	if sec.MediaMaxMb > 0 {
 		wc.MediaMaxMB = sec.MediaMaxMb
 	}
@@ -339,11 +340,46 @@ func whatsappMeta(a waAccount) providers.AccountMeta {
 
 // whatsappKey identifies the settings a WhatsApp account's provider is built with and
 // cannot change while it runs (device store, enabled, media cap, chunk limit, group
-// history): a reload that changes them restarts that account. Access and ack settings
-// are not part of it: they apply to the running provider.
-func whatsappKey(a waAccount) string {
-	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit})
+// history, the reconnect policy rc): a reload that changes them restarts that account
+// (a web.reconnect change restarts every account, as the original restarts the
+// channel on web.*). Access and ack settings are not part of it: they apply to the
+// running provider.
+func whatsappKey(a waAccount, rc whatsapp.ReconnectPolicy) string {
+	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit,
+		rc.Initial, rc.Max, rc.Factor, rc.Jitter, rc.MaxAttempts})
 	return string(j)
+}
+
+// whatsappReconnect is web.reconnect over whatsapp.DefaultReconnect, key by key, and
+// clamped as the original does.
+func whatsappReconnect(cfg *genconfig.ClawdbotConfig) whatsapp.ReconnectPolicy {
+	rc := whatsapp.DefaultReconnect()
+	if cfg.Web == nil || cfg.Web.Reconnect == nil {
+		return rc
+	}
+	w := cfg.Web.Reconnect
+	ms := func(v float64) time.Duration {
+		if v >= float64(math.MaxInt64)/float64(time.Millisecond) {
+			return math.MaxInt64 // beyond ~292 years: as long as a Duration goes
+		}
+		return time.Duration(v * float64(time.Millisecond))
+	}
+	if w.InitialMs != nil {
+		rc.Initial = ms(*w.InitialMs)
+	}
+	if w.MaxMs != nil {
+		rc.Max = ms(*w.MaxMs)
+	}
+	if w.Factor != nil {
+		rc.Factor = *w.Factor
+	}
+	if w.Jitter != nil {
+		rc.Jitter = *w.Jitter
+	}
+	if w.MaxAttempts != nil {
+		rc.MaxAttempts = *w.MaxAttempts
+	}
+	return rc.Normalize()
 }
 
 // tgAccount is one Telegram account: its merged settings and token.
@@ -600,13 +636,30 @@ func (c *providersComponent) stopAccount(ctx context.Context, channel, id string
 // running and take the new access settings (WhatsApp), ack settings
 // (messages.ackReaction*, channels.whatsapp.ackReaction, sendReadReceipts) and inbound
 // debounce window (messages.inbound, channels.whatsapp.debounceMs) for their next
-// message.
-func (c *providersComponent) reconfigure(ctx context.Context, next *config.File) {
-	c.reconfigureWhatsApp(ctx, next)
-	c.reconfigureTelegram(ctx, next)
+// message. It returns the channels where it started, stopped or restarted a running
+// account (not a placeholder for an unconfigured one): the reload's report of
+// restarted components (reload.Applied).
+func (c *providersComponent) reconfigureChannels(ctx context.Context, next *config.File) []string {
+	var restarted []string
+	if c.reconfigureWhatsApp(ctx, next) {
+		restarted = append(restarted, providers.WhatsApp)
+	}
+	if c.reconfigureTelegram(ctx, next) {
+		restarted = append(restarted, providers.Telegram)
+	}
+	return restarted
 }
 
-func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *config.File) {
+// runs says p is a provider that runs (not a placeholder for an unconfigured or
+// disabled account): replacing one, or replacing something by one, is a restart.
+func runs(p providers.Provider) bool {
+	_, placeholder := p.(providers.Unconfigured)
+	return p != nil && !placeholder
+}
+
+// reconfigureWhatsApp reports whether a running account started, stopped or
+// restarted.
+func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *config.File) (restartedAny bool) {
 	def, accts := c.whatsappAccounts(&next.Config)
 	want := map[string]bool{}
 	for _, a := range accts {
@@ -617,7 +670,9 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		if want[id] {
 			continue
 		}
-		c.stopAccount(ctx, providers.WhatsApp, id, c.wa.RemoveAccount(id))
+		old := c.wa.RemoveAccount(id)
+		restartedAny = restartedAny || runs(old)
+		c.stopAccount(ctx, providers.WhatsApp, id, old)
 		delete(c.waAccounts, id)
 		delete(c.waKeys, id)
 		removed = append(removed, id)
@@ -625,7 +680,7 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 	meta := map[string]providers.AccountMeta{}
 	for _, a := range accts {
 		meta[a.id] = whatsappMeta(a)
-		key := whatsappKey(a)
+		key := whatsappKey(a, whatsappReconnect(&next.Config))
 		if old, ok := c.waKeys[a.id]; ok && old == key {
 			if p := c.waAccounts[a.id]; p != nil {
 				sec := a.section
@@ -640,7 +695,9 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		_, had := c.waKeys[a.id]
 		prov, p := c.buildWhatsAppAccount(next, a)
 		// The old provider stops before the new one opens the same device store.
-		c.stopAccount(ctx, providers.WhatsApp, a.id, c.wa.ReplaceAccount(a.id, prov))
+		old := c.wa.ReplaceAccount(a.id, prov)
+		restartedAny = restartedAny || runs(old) || runs(prov)
+		c.stopAccount(ctx, providers.WhatsApp, a.id, old)
 		delete(c.waAccounts, a.id)
 		c.waKeys[a.id] = key
 		if p != nil {
@@ -662,9 +719,12 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		// accounts are those (re)started: added or restarted.
 		c.s.log.Info("whatsapp settings reloaded", "accounts", slices.Sorted(slices.Values(append(added, restarted...))), "added", added, "removed", removed)
 	}
+	return restartedAny
 }
 
-func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *config.File) {
+// reconfigureTelegram reports whether a running account started, stopped or
+// restarted.
+func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *config.File) (restartedAny bool) {
 	c.tgMu.Lock()
 	defer c.tgMu.Unlock()
 	def, tas := telegramAccounts(c.s, &next.Config)
@@ -680,7 +740,9 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 		if want[id] {
 			continue
 		}
-		c.stopAccount(ctx, providers.Telegram, id, c.tg.RemoveAccount(id))
+		old := c.tg.RemoveAccount(id)
+		restartedAny = restartedAny || runs(old)
+		c.stopAccount(ctx, providers.Telegram, id, old)
 		removed = append(removed, id)
 	}
 	ack, window := telegramAck(&next.Config), telegramDebounce(&next.Config)
@@ -700,7 +762,9 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 			continue
 		}
 		bot := c.buildBot(&next.Config, a, &ac)
-		c.stopAccount(ctx, providers.Telegram, a.id, c.tg.ReplaceAccount(a.id, bot))
+		prev := c.tg.ReplaceAccount(a.id, bot)
+		restartedAny = restartedAny || runs(prev) || runs(bot)
+		c.stopAccount(ctx, providers.Telegram, a.id, prev)
 		_ = bot.Start(context.WithoutCancel(ctx)) // the bot logs its own failure
 		if had {
 			restarted = append(restarted, a.id)
@@ -716,6 +780,7 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 		// accounts are those (re)started: added or restarted.
 		c.s.log.Info("telegram settings reloaded", "accounts", slices.Sorted(slices.Values(append(added, restarted...))), "added", added, "removed", removed)
 	}
+	return restartedAny
 }
 
 // telegramMeta is what channels.status shows of an account's config.

@@ -170,6 +170,32 @@ func Decide(mode string, changed []string) Plan {
 	return p
 }
 
+// Channels are the hot components a reload restarts account by account: an account
+// added to the file starts, a removed one stops, and one restarts only when its
+// build-time settings change, whichever rule matched the changed paths. So the rules
+// cannot say whether a channel restarts (a channels.whatsapp path is read live, yet
+// its account's authDir restarts it; a channels.telegram path may restart no account
+// when none has a token); Applied puts what the reload did in their place.
+var Channels = [...]string{"telegram", "whatsapp"}
+
+// Applied is a plan's Hot list as carried out: hot's components other than Channels,
+// in order, then the channels in restarted (those whose accounts the reload started,
+// stopped or restarted), sorted and once each. Nil when both are empty.
+func Applied(hot, restarted []string) []string {
+	var out []string
+	for _, c := range hot {
+		if !slices.Contains(Channels[:], c) {
+			out = append(out, c)
+		}
+	}
+	for _, c := range slices.Sorted(slices.Values(restarted)) {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // stamp identifies one version of the file on disk.
 type stamp struct {
 	exists bool

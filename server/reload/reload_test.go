@@ -82,6 +82,26 @@ func TestDecide(t *testing.T) {
 
 // TestWatchRenameOnSave: an editor that writes a temp file and renames it over the
 // config is seen, once, after the debounce.
+// TestApplied: the channels in a plan's hot list give way to those whose accounts the
+// reload restarted; other components keep their place.
+func TestApplied(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		hot, restarted []string
+		want           []string
+	}{
+		{"nothing", nil, nil, nil},
+		{"whatsapp restarted, rules said nothing", nil, []string{"whatsapp"}, []string{"whatsapp"}},
+		{"telegram predicted, nothing restarted", []string{"telegram"}, nil, nil},
+		{"others kept, channels sorted once", []string{"cron", "telegram", "hooks"}, []string{"whatsapp", "telegram", "whatsapp"},
+			[]string{"cron", "hooks", "telegram", "whatsapp"}},
+	} {
+		if got := Applied(tc.hot, tc.restarted); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Applied(%v, %v) = %v, want %v", tc.name, tc.hot, tc.restarted, got, tc.want)
+		}
+	}
+}
+
 func TestWatchRenameOnSave(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "clawdbot.json")

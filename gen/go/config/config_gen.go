@@ -57,6 +57,9 @@ type ClawdbotConfig struct {
 	// UI corresponds to the JSON schema field "ui".
 	UI *ConfigUI `json:"ui,omitempty,omitzero"`
 
+	// Web corresponds to the JSON schema field "web".
+	Web *ConfigWeb `json:"web,omitempty,omitzero"`
+
 	// Wizard corresponds to the JSON schema field "wizard".
 	Wizard *ConfigWizard `json:"wizard,omitempty,omitzero"`
 }
@@ -1306,6 +1309,28 @@ type ConfigUIAssistant struct {
 
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
+}
+
+type ConfigWeb struct {
+	// Reconnect corresponds to the JSON schema field "reconnect".
+	Reconnect *ConfigWebReconnect `json:"reconnect,omitempty,omitzero"`
+}
+
+type ConfigWebReconnect struct {
+	// Factor corresponds to the JSON schema field "factor".
+	Factor *float64 `json:"factor,omitempty,omitzero"`
+
+	// InitialMs corresponds to the JSON schema field "initialMs".
+	InitialMs *float64 `json:"initialMs,omitempty,omitzero"`
+
+	// Jitter corresponds to the JSON schema field "jitter".
+	Jitter *float64 `json:"jitter,omitempty,omitzero"`
+
+	// MaxAttempts corresponds to the JSON schema field "maxAttempts".
+	MaxAttempts *int `json:"maxAttempts,omitempty,omitzero"`
+
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *float64 `json:"maxMs,omitempty,omitzero"`
 }
 
 type ConfigWizard struct {

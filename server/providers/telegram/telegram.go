@@ -34,6 +34,7 @@ import (
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/debounce"
 	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
 )
 
@@ -55,6 +56,9 @@ const (
 	// DefaultMediaMaxMB is channels.telegram.mediaMaxMb's default (the original's 5 MB):
 	// inbound files above it are refused.
 	DefaultMediaMaxMB = 5
+	// DefaultStopFlushTimeout bounds the late delivery of what a timed-out Stop left
+	// held (albums, debounced texts; see Stop): a few media downloads' worth.
+	DefaultStopFlushTimeout = 5 * time.Minute
 	// maxBackoff caps the wait between failed polls.
 	maxBackoff = time.Minute
 )
@@ -116,6 +120,9 @@ type Config struct {
 	// DebounceMaxParts and DebounceMaxPending bound the debounce buffer
 	// (debounce.DefaultMaxParts, debounce.DefaultMaxPending when 0).
 	DebounceMaxParts, DebounceMaxPending int
+	// StopFlushTimeout bounds the late delivery of what a timed-out Stop left held
+	// (DefaultStopFlushTimeout when 0).
+	StopFlushTimeout time.Duration
 	// Clock times the album and debounce windows (clock.Real when nil; tests inject a
 	// fake).
 	Clock clock.Clock
@@ -140,9 +147,9 @@ type Provider struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	albums   *albums // of the running poller
-	debounce *debouncer
-	// debounceWindow is the debounce window in force (Config.Debounce, SetDebounce).
-	debounceWindow atomic.Int64
+	// debounce is the debounce window in force (Config.Debounce, SetDebounce) and
+	// the running poller's buffer (debounce.go).
+	debounce debounce.Slot[debounceKey, []*telego.Message]
 }
 
 // New validates cfg and builds the bot (no network).
@@ -165,6 +172,9 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real()
 	}
+	if cfg.StopFlushTimeout <= 0 {
+		cfg.StopFlushTimeout = DefaultStopFlushTimeout
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
@@ -184,7 +194,7 @@ func New(cfg Config) (*Provider, error) {
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	p.SetAck(cfg.Ack)
-	p.debounceWindow.Store(int64(max(cfg.Debounce, 0)))
+	p.debounce.SetWindow(cfg.Debounce)
 	if cfg.MediaMaxMB <= 0 {
 		cfg.MediaMaxMB = DefaultMediaMaxMB
 	}
@@ -270,19 +280,21 @@ func (p *Provider) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.done = make(chan struct{})
-	p.debounce = p.newDebouncer()
-	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, p.debounce.route)
+	deb := p.newDebouncer()
+	p.albums = newAlbums(p.cfg.Clock, p.cfg.AlbumWindow, p.cfg.AlbumMaxParts, p.cfg.AlbumMaxPending, deb.route)
 	go p.poll(ctx, p.done, p.albums)
 	return nil
 }
 
 // Stop ends polling, waits for the poller (an in-flight getUpdates is cancelled) and
 // delivers the albums still collecting parts and the texts held by the debounce
-// window, with ctx, rather than dropping them.
+// window, with ctx, rather than dropping them. When ctx ends before the poller does
+// (it is stuck handing a message on), Stop returns an error and the held messages
+// go on once the poller has ended (flushLate).
 func (p *Provider) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	cancel, done, ab, deb := p.cancel, p.done, p.albums, p.debounce
-	p.cancel, p.done, p.albums, p.debounce = nil, nil, nil, nil
+	cancel, done, ab, deb := p.cancel, p.done, p.albums, p.debounce.Detach()
+	p.cancel, p.done, p.albums = nil, nil, nil
 	p.mu.Unlock()
 	if cancel == nil {
 		return nil
@@ -291,11 +303,32 @@ func (p *Provider) Stop(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		p.flushLate(ctx, done, ab, deb)
 		return fmt.Errorf("telegram: poller did not stop: %w", ctx.Err())
 	}
 	ab.close(ctx) // albums go on through the debouncer, which then delivers the rest
-	deb.b.Close(ctx)
+	deb.Close(ctx)
 	return nil
+}
+
+// flushLate delivers what the album and debounce buffers hold after a Stop that gave
+// up waiting for the poller. Their windows ended with the poll context, so only Close
+// sends them on; Close waits for the delivery the poller is stuck in, so it runs once
+// the poller has ended, with a context of its own (ctx's values, not its end) bounded
+// by Config.StopFlushTimeout. The warning says what is held meanwhile, so nothing is
+// lost without a trace should the process exit first.
+func (p *Provider) flushLate(ctx context.Context, done <-chan struct{}, ab *albums, deb *debounce.Buffer[debounceKey, []*telego.Message]) {
+	p.log.Warn("telegram poller did not stop in time; held messages go on once it ends",
+		"albums", ab.b.Pending(), "debounced", deb.Pending())
+	go func() {
+		<-done
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.StopFlushTimeout)
+		defer cancel()
+		albums, texts := ab.b.Pending(), deb.Pending()
+		ab.close(fctx)
+		deb.Close(fctx)
+		p.log.Info("telegram poller ended after a timed-out stop; held messages delivered", "albums", albums, "debounced", texts)
+	}()
 }
 
 func (p *Provider) setState(running bool, lastErr string) {

@@ -26,26 +26,18 @@ type debouncer struct {
 	b *debounce.Buffer[albumOwner, []*part]
 }
 
+// newDebouncer opens the running provider's buffer in its slot, with the window in
+// force.
 func (p *Provider) newDebouncer() *debouncer {
 	d := &debouncer{p: p}
-	d.b = debounce.New[albumOwner](debounce.Config[[]*part]{Clock: p.cfg.Clock,
-		Window: time.Duration(p.debounceWindow.Load()), MaxParts: p.cfg.DebounceMaxParts,
-		MaxPending: p.cfg.DebounceMaxPending, Deliver: d.deliver})
+	d.b = p.debounce.Open(debounce.Config[[]*part]{Clock: p.cfg.Clock,
+		MaxParts: p.cfg.DebounceMaxParts, MaxPending: p.cfg.DebounceMaxPending, Deliver: d.deliver})
 	return d
 }
 
 // SetDebounce changes the debounce window (a config reload); texts arriving from now
 // on are held w (0: off).
-func (p *Provider) SetDebounce(w time.Duration) {
-	w = max(w, 0)
-	p.debounceWindow.Store(int64(w))
-	p.mu.Lock()
-	d := p.debounce
-	p.mu.Unlock()
-	if d != nil {
-		d.b.SetWindow(w)
-	}
-}
+func (p *Provider) SetDebounce(w time.Duration) { p.debounce.SetWindow(w) }
 
 // route takes what the album buffer delivers: a lone plain text may be held, anything
 // else goes on after the sender's held texts.

@@ -35,6 +35,7 @@ import (
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/album"
+	"github.com/clawgate/gateway/server/providers/debounce"
 )
 
 // Limits and timings.
@@ -44,7 +45,8 @@ const (
 	DefaultLoginTimeout = 30 * time.Second
 	// DefaultSendTimeout bounds one send (download, upload, message).
 	DefaultSendTimeout = 60 * time.Second
-	// Backoff between failed connects: 1 s doubling up to a minute.
+	// Backoff between failed connects by default (DefaultReconnect): 1 s doubling up
+	// to a minute.
 	minBackoff = time.Second
 	maxBackoff = time.Minute
 	// linkedAtName records when the device was linked (for authAgeMs).
@@ -107,7 +109,11 @@ type Config struct {
 	Logger *slog.Logger
 	// OnChange is called when link or connection state changes (health refresh).
 	OnChange func()
-	// Backoff returns the wait before connect attempt n (n ≥ 1); nil = 1 s doubling to 1 min.
+	// Reconnect is web.reconnect (reconnect.go; DefaultReconnect when zero), clamped
+	// by New.
+	Reconnect ReconnectPolicy
+	// Backoff returns the wait after failed connect attempt n (n ≥ 1); nil:
+	// Reconnect's (tests inject one).
 	Backoff func(n int) time.Duration
 	Now     func() time.Time
 	// AlbumWindow is how long an album waits for its next part (DefaultAlbumWindow
@@ -146,9 +152,9 @@ type Provider struct {
 	login    *loginSession
 	started  bool
 	albums   *albumBuffer // while started
-	debounce *debouncer   // while started
-	// debounceWindow is the debounce window in force (Config.Debounce, SetDebounce).
-	debounceWindow atomic.Int64
+	// debounce is the debounce window in force (Config.Debounce, SetDebounce) and,
+	// while started, the running buffer (debounce.go).
+	debounce debounce.Slot[albumOwner, []*part]
 
 	// ackCfg is the ack reaction and read receipts in force (Config.Ack, replaced by
 	// SetAck on a reload).
@@ -181,18 +187,19 @@ func New(cfg Config) *Provider {
 	if cfg.AlbumMaxPending <= 0 {
 		cfg.AlbumMaxPending = DefaultAlbumMaxPending
 	}
+	if cfg.Reconnect == (ReconnectPolicy{}) {
+		cfg.Reconnect = DefaultReconnect()
+	}
+	cfg.Reconnect = cfg.Reconnect.Normalize()
 	if cfg.Backoff == nil {
-		cfg.Backoff = func(n int) time.Duration {
-			d := minBackoff << min(n-1, 10)
-			return min(d, maxBackoff)
-		}
+		cfg.Backoff = cfg.Reconnect.backoff
 	}
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
 	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
 	p.SetAck(cfg.Ack)
-	p.debounceWindow.Store(int64(max(cfg.Debounce, 0)))
+	p.debounce.SetWindow(cfg.Debounce)
 	// Admitted messages are marked read, pass the media stage, which downloads what they
 	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
@@ -272,8 +279,7 @@ func (p *Provider) Start(ctx context.Context) error {
 		return err
 	}
 	p.started = true
-	p.debounce = p.newDebouncer()
-	p.albums = p.newAlbums(p.debounce.route)
+	p.albums = p.newAlbums(p.newDebouncer().route)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.adoptLocked(c)
@@ -295,8 +301,9 @@ func (p *Provider) adoptLocked(c Client) {
 	c.AddEventHandler(func(evt any) { p.onEvent(c, evt) })
 }
 
-// connectLoop connects c, retrying with backoff until it works or ctx ends. Once
-// connected, whatsmeow's own auto-reconnect keeps the socket up.
+// connectLoop connects c, retrying with backoff until it works, ctx ends or
+// Reconnect.MaxAttempts connects have failed. Once connected, whatsmeow's own
+// auto-reconnect keeps the socket up.
 func (p *Provider) connectLoop(ctx context.Context, c Client) {
 	defer p.wg.Done()
 	for n := 1; ; n++ {
@@ -311,6 +318,11 @@ func (p *Provider) connectLoop(ctx context.Context, c Client) {
 		}
 		p.mu.Unlock()
 		if !current {
+			return
+		}
+		if m := p.cfg.Reconnect.MaxAttempts; m > 0 && n >= m {
+			p.log.Error("whatsapp connect failed; giving up until the account restarts (web.reconnect.maxAttempts)",
+				"err", err, "attempts", n)
 			return
 		}
 		d := p.cfg.Backoff(n)
@@ -656,14 +668,14 @@ func (p *Provider) Stop(ctx context.Context) error {
 		p.mu.Unlock()
 		return nil
 	}
-	ab, deb := p.albums, p.debounce
-	p.albums, p.debounce = nil, nil
+	ab, deb := p.albums, p.debounce.Detach()
+	p.albums = nil
 	p.mu.Unlock()
 	if ab != nil {
 		ab.Close(ctx) // a message arriving meanwhile is delivered at once
 	}
 	if deb != nil {
-		deb.b.Close(ctx) // after the albums, which go on through it
+		deb.Close(ctx) // after the albums, which go on through it
 	}
 	p.mu.Lock()
 	p.started = false
