@@ -7,6 +7,7 @@
 package clock
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"time"
@@ -114,6 +115,20 @@ func (f *Fake) Pending() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.timers)
+}
+
+// WaitPending waits until exactly n timers wait to fire — for tests whose code under
+// test arms or stops its timers on another goroutine — and reports whether that
+// happened before ctx ended.
+func (f *Fake) WaitPending(ctx context.Context, n int) bool {
+	for f.Pending() != n {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return true
 }
 
 // Advance moves the time forward by d and fires the timers that came due.

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -76,5 +77,22 @@ func TestNewTimerAt(t *testing.T) {
 	case <-NewTimerAt(Real(), time.Now().Add(-time.Second)).C():
 	case <-time.After(10 * time.Second):
 		t.Fatal("real timer for a passed deadline did not fire")
+	}
+}
+
+// TestFakeWaitPending: WaitPending returns once the count matches, and false when the
+// context ends first.
+func TestFakeWaitPending(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	go f.NewTimer(time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if !f.WaitPending(ctx, 1) {
+		t.Fatal("the armed timer was not seen")
+	}
+	short, cancelShort := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancelShort()
+	if f.WaitPending(short, 0) {
+		t.Fatal("WaitPending(0) returned true with a timer pending")
 	}
 }

@@ -53,12 +53,10 @@ func (r *rig) none(t *testing.T) {
 // armed waits until the window goroutine has re-armed on the fake clock.
 func (r *rig) timers(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.clk.Pending() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("timers pending %d, want %d", r.clk.Pending(), n)
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if !r.clk.WaitPending(ctx, n) {
+		t.Fatalf("timers pending %d, want %d", r.clk.Pending(), n)
 	}
 }
 

@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -66,12 +67,10 @@ func (r *albumRig) handled(t *testing.T) {
 // after its timer fired early).
 func (r *albumRig) timers(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.clk.Pending() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("timers pending %d, want %d", r.clk.Pending(), n)
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if !r.clk.WaitPending(ctx, n) {
+		t.Fatalf("timers pending %d, want %d", r.clk.Pending(), n)
 	}
 }
 
