@@ -132,7 +132,7 @@ func (e cmdEnv) ResolveApproval(id string, d commands.Decision, by string) error
 // commands). handled: the message must not start a run; cont, when not empty, is what
 // to run instead ("/new hello" runs "hello" in the fresh session).
 func (rt *Runtime) Command(ctx context.Context, key, text string, authorized bool, sender string) (res commands.Result, err error) {
-	res, err = commands.Handle(ctx, cmdEnv{rt}, commands.Input{SessionKey: key, Text: text, Authorized: authorized, SenderID: sender, Now: rt.opts.Now()})
+	res, err = commands.Handle(ctx, cmdEnv{rt}, commands.Input{SessionKey: key, Text: text, Authorized: authorized, SenderID: sender, Now: rt.opts.Now(), ResetTriggers: rt.resetConfig().Triggers})
 	if res.Ignored {
 		rt.log.Info("agent: chat command from an unauthorised sender ignored", "session", key, "from", sender)
 	}

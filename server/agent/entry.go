@@ -66,6 +66,15 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 		return nil, errors.New("message has neither chat id nor sender")
 	}
 	key := rt.InboundKey(m)
+	// A stale session starts over before this message touches it (recording the route
+	// would make it look fresh).
+	if ss, err := rt.opts.Store.Get(ctx, key); err == nil {
+		if err := rt.resetIfStale(ctx, key, ss, ch, 0); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, sessions.ErrNotFound) {
+		return nil, fmt.Errorf("session: %w", err)
+	}
 	if _, err := rt.opts.Store.SetRoute(ctx, key, sessions.Route{Channel: ch, To: to, AccountID: m.AccountID}, m.SenderName); err != nil {
 		return nil, fmt.Errorf("session route: %w", err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
@@ -129,6 +130,10 @@ type Options struct {
 	Approvals func(id, decision, resolvedBy string) error
 	// Version is reported by /status.
 	Version string
+	// Reset, when set, is the live session reset policy (session.reset and its
+	// refinements, session.resetTriggers); nil: the defaults (daily at 04:00 local
+	// time, /new and /reset).
+	Reset func() *sessionreset.Config
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -638,6 +643,19 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 		r.promptSeq = prompt.Seq
 		rt.log.Info("agent run resumed after a restart", "run", r.ID, "session", r.laneKey)
 	case !r.req.Ephemeral:
+		// Inbound channel messages were checked before their route was recorded.
+		if !missing && r.req.Source != "inbound" {
+			ch := r.req.Channel
+			if ch == "" || ch == ChannelLast {
+				ch = ss.LastChannel
+				if r.req.Source == "chat" {
+					ch = ChannelWebchat
+				}
+			}
+			if err := rt.resetIfStale(ctx, r.laneKey, ss, ch, 1); err != nil {
+				return err
+			}
+		}
 		m, _, err := store.Append(ctx, r.laneKey, promptEntry(store, r.req, r.ID, rt.opts.Now()))
 		if errors.Is(err, sessions.ErrTooLarge) {
 			return protocol.ErrorCodeInvalidRequest.Errorf("%v", err)
@@ -652,6 +670,58 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 			r.promptSeq = last.Seq
 		}
 	}
+	return nil
+}
+
+// othersOnLane reports whether the session has runs running or queued besides the
+// caller's own reservations.
+func (rt *Runtime) othersOnLane(key string, own int) bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	l := rt.lanes[key]
+	if l == nil {
+		return false
+	}
+	n := l.outstanding() - own
+	if l.running != nil && l.running.Finished() {
+		n--
+	}
+	return n > 0
+}
+
+// resetConfig is the live reset policy.
+func (rt *Runtime) resetConfig() *sessionreset.Config {
+	if rt.opts.Reset != nil {
+		if c := rt.opts.Reset(); c != nil {
+			return c
+		}
+	}
+	return &defaultReset
+}
+
+var defaultReset = sessionreset.FromConfig(nil)
+
+// resetIfStale starts a new transcript for the session when the reset policy says it
+// is due (the original's session freshness, checked when a message arrives, before
+// anything of that message is stored): the message then opens the fresh transcript.
+// channel is where the message came from (for session.resetByChannel). A session with
+// another run in progress or queued is never reset under it; own is how many of the
+// session's lane reservations the caller holds (1 inside Start, 0 before it).
+func (rt *Runtime) resetIfStale(ctx context.Context, key string, ss sessions.Session, channel string, own int) error {
+	if ss.UpdatedAt == 0 || ss.Messages == 0 || rt.othersOnLane(key, own) {
+		return nil // nothing to start over from, or a run is using it
+	}
+	p := rt.resetConfig().Policy(sessionreset.TypeOf(key, ss.ChatType), channel)
+	now := rt.opts.Now()
+	stale, why := p.Stale(time.UnixMilli(ss.UpdatedAt).In(now.Location()), now)
+	if !stale {
+		return nil
+	}
+	if _, err := rt.opts.Store.Reset(ctx, key); err != nil {
+		return fmt.Errorf("agent: session reset (%s): %w", why, err)
+	}
+	rt.log.Info("session started over by its reset policy", "session", key, "reason", why,
+		"lastUsed", time.UnixMilli(ss.UpdatedAt).Format(time.RFC3339), "atHour", p.AtHour, "idleMinutes", p.IdleMinutes)
 	return nil
 }
 

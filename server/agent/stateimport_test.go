@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/clawgate/gateway/server/sessionreset"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -39,7 +40,11 @@ func TestImportedOriginalStateOverTheWire(t *testing.T) {
 	}
 
 	up := newUpstream(t)
-	e := newEnv(t, envOpts{dir: dir, up: up})
+	// The fixture was last used in January: the default daily reset would start it
+	// over at the next message (as the original would). This test is about the import,
+	// so the sessions here only go stale after years of idling.
+	keep := resetConfig(t, `{"session":{"reset":{"mode":"idle","idleMinutes":100000000}}}`)
+	e := newEnv(t, envOpts{dir: dir, up: up, tweak: func(o *Options) { o.Reset = func() *sessionreset.Config { return keep } }})
 	c := e.dial(3)
 	var list struct {
 		Count    int

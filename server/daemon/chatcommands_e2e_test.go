@@ -242,3 +242,32 @@ func TestChatModelCommand(t *testing.T) {
 		t.Fatalf("main session found %v; primary requests %d", found, len(primary.requests()))
 	}
 }
+
+// TestResetTriggersFromConfig: session.resetTriggers from the config file start a new
+// session over chat.send like /new, without a model call.
+func TestResetTriggersFromConfig(t *testing.T) {
+	home := t.TempDir()
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		return fakeStep{text: fmt.Sprintf("answer %d", n)}
+	})
+	r := startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, `session: {resetTriggers: ["/fresh"]},`), nil)
+	c := r.client(t)
+	if st, txt := finalText(t, runChat(t, c, "r1", "hello", nil)); st != "final" || txt != "answer 0" {
+		t.Fatalf("first turn: %s %q", st, txt)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r2", "/fresh", nil)); st != "final" || !strings.Contains(txt, "New session started") {
+		t.Fatalf("/fresh: %s %q", st, txt)
+	}
+	var hist struct{ Messages []map[string]any }
+	c.MustOK("chat.history", map[string]any{"sessionKey": "main"}, &hist)
+	if n := len(model.requests()); n != 1 || len(hist.Messages) != 0 {
+		t.Fatalf("after /fresh: %d model requests, history %v", n, hist.Messages)
+	}
+	if st, txt := finalText(t, runChat(t, c, "r3", "/fresh again", nil)); st != "final" || txt != "answer 1" {
+		t.Fatalf("/fresh with text: %s %q", st, txt)
+	}
+	reqs := model.requests()
+	if last := reqs[len(reqs)-1]; !bytes.Contains(last, []byte(`again`)) || bytes.Contains(last, []byte(`hello`)) || bytes.Contains(last, []byte(`/fresh`)) {
+		t.Fatalf("/fresh again request: %s", last)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/routing"
+	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
 )
 
@@ -44,6 +45,9 @@ type agentService struct {
 	routeCfg *atomic.Pointer[config.File]
 	// cur is the config the service last saw (usage.status lists its providers).
 	cur atomic.Pointer[config.File]
+	// reset is the session reset policy (session.reset, resetByType, resetByChannel,
+	// idleMinutes, resetTriggers); a reload swaps it for the next message.
+	reset *atomic.Pointer[sessionreset.Config]
 }
 
 // configuredAgents lists agents.list's ids (normalised) and the default agent of the
@@ -116,6 +120,8 @@ func agentSettings(s *services, f *config.File) (config.Agent, error) {
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 	a.routeCfg.Store(next)
 	a.cur.Store(next)
+	rc := sessionreset.FromConfig(&next.Config)
+	a.reset.Store(&rc)
 	cfg, err := agentSettings(a.s, next)
 	if err != nil {
 		a.s.log.Warn("agent config change not applied; runs keep the previous model", "err", err)
@@ -171,6 +177,9 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	routeCfg := &atomic.Pointer[config.File]{}
 	routeCfg.Store(s.file)
+	resetCfg := &atomic.Pointer[sessionreset.Config]{}
+	rc := sessionreset.FromConfig(&s.file.Config)
+	resetCfg.Store(&rc)
 	store, err := sessions.Open(ctx, sessions.Options{Path: path, Logger: s.log})
 	if err != nil {
 		parts.close()
@@ -181,6 +190,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg), Agents: configuredAgents(routeCfg),
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
+		Reset:         resetCfg.Load,
 		Logger:        s.log,
 	}
 	if s.approvals != nil {
@@ -216,7 +226,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
-	a := &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg}
+	a := &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg, reset: resetCfg}
 	a.cur.Store(s.file)
 	return a, nil
 }

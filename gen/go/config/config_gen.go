@@ -1113,8 +1113,23 @@ type ConfigSession struct {
 	// DmScope corresponds to the JSON schema field "dmScope".
 	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
 
+	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
+	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
+
 	// MainKey corresponds to the JSON schema field "mainKey".
 	MainKey string `json:"mainKey,omitempty,omitzero"`
+
+	// Reset corresponds to the JSON schema field "reset".
+	Reset *ConfigSessionReset `json:"reset,omitempty,omitzero"`
+
+	// ResetByChannel corresponds to the JSON schema field "resetByChannel".
+	ResetByChannel ConfigSessionResetByChannel `json:"resetByChannel,omitempty,omitzero"`
+
+	// ResetByType corresponds to the JSON schema field "resetByType".
+	ResetByType *ConfigSessionResetByType `json:"resetByType,omitempty,omitzero"`
+
+	// ResetTriggers corresponds to the JSON schema field "resetTriggers".
+	ResetTriggers []string `json:"resetTriggers,omitempty,omitzero"`
 
 	// Scope corresponds to the JSON schema field "scope".
 	Scope *ConfigSessionScope `json:"scope,omitempty,omitzero"`
@@ -1128,6 +1143,97 @@ type ConfigSessionDmScope string
 const ConfigSessionDmScopeMain ConfigSessionDmScope = "main"
 const ConfigSessionDmScopePerChannelPeer ConfigSessionDmScope = "per-channel-peer"
 const ConfigSessionDmScopePerPeer ConfigSessionDmScope = "per-peer"
+
+type ConfigSessionReset struct {
+	// AtHour corresponds to the JSON schema field "atHour".
+	AtHour *int `json:"atHour,omitempty,omitzero"`
+
+	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
+	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigSessionResetMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigSessionResetByChannel map[string]struct {
+	// AtHour corresponds to the JSON schema field "atHour".
+	AtHour *int `json:"atHour,omitempty,omitzero"`
+
+	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
+	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigSessionResetByChannelValueMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigSessionResetByChannelValueMode string
+
+const ConfigSessionResetByChannelValueModeDaily ConfigSessionResetByChannelValueMode = "daily"
+const ConfigSessionResetByChannelValueModeIdle ConfigSessionResetByChannelValueMode = "idle"
+
+type ConfigSessionResetByType struct {
+	// Dm corresponds to the JSON schema field "dm".
+	Dm *ConfigSessionResetByTypeDm `json:"dm,omitempty,omitzero"`
+
+	// Group corresponds to the JSON schema field "group".
+	Group *ConfigSessionResetByTypeGroup `json:"group,omitempty,omitzero"`
+
+	// Thread corresponds to the JSON schema field "thread".
+	Thread *ConfigSessionResetByTypeThread `json:"thread,omitempty,omitzero"`
+}
+
+type ConfigSessionResetByTypeDm struct {
+	// AtHour corresponds to the JSON schema field "atHour".
+	AtHour *int `json:"atHour,omitempty,omitzero"`
+
+	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
+	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigSessionResetByTypeDmMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigSessionResetByTypeDmMode string
+
+const ConfigSessionResetByTypeDmModeDaily ConfigSessionResetByTypeDmMode = "daily"
+const ConfigSessionResetByTypeDmModeIdle ConfigSessionResetByTypeDmMode = "idle"
+
+type ConfigSessionResetByTypeGroup struct {
+	// AtHour corresponds to the JSON schema field "atHour".
+	AtHour *int `json:"atHour,omitempty,omitzero"`
+
+	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
+	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigSessionResetByTypeGroupMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigSessionResetByTypeGroupMode string
+
+const ConfigSessionResetByTypeGroupModeDaily ConfigSessionResetByTypeGroupMode = "daily"
+const ConfigSessionResetByTypeGroupModeIdle ConfigSessionResetByTypeGroupMode = "idle"
+
+type ConfigSessionResetByTypeThread struct {
+	// AtHour corresponds to the JSON schema field "atHour".
+	AtHour *int `json:"atHour,omitempty,omitzero"`
+
+	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
+	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigSessionResetByTypeThreadMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigSessionResetByTypeThreadMode string
+
+const ConfigSessionResetByTypeThreadModeDaily ConfigSessionResetByTypeThreadMode = "daily"
+const ConfigSessionResetByTypeThreadModeIdle ConfigSessionResetByTypeThreadMode = "idle"
+
+type ConfigSessionResetMode string
+
+const ConfigSessionResetModeDaily ConfigSessionResetMode = "daily"
+const ConfigSessionResetModeIdle ConfigSessionResetMode = "idle"
 
 type ConfigSessionScope string
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clawgate/gateway/server/sessionreset"
 	"strings"
 	"time"
 )
@@ -164,6 +165,10 @@ type Input struct {
 	Authorized bool
 	SenderID   string // who ran it (logs, resolvedBy of /approve)
 	Now        time.Time
+	// ResetTriggers are more words that start a new session, like /new
+	// (session.resetTriggers; matched whole or followed by a space, ignoring case).
+	// /new and /reset always do.
+	ResetTriggers []string
 }
 
 // Result is what became of a message.
@@ -189,7 +194,11 @@ var ThinkLevels = []string{"off", "minimal", "low", "medium", "high", "xhigh"}
 func Handle(ctx context.Context, env Env, in Input) (Result, error) {
 	c, ok := Parse(in.Text)
 	if !ok {
-		return Result{}, nil
+		rest, trig := sessionreset.MatchTrigger(in.Text, in.ResetTriggers)
+		if !trig || len(in.Text) > MaxCommandBytes {
+			return Result{}, nil
+		}
+		c = Command{Name: New, Args: rest}
 	}
 	if !in.Authorized {
 		return Result{Handled: true, Ignored: true}, nil
