@@ -117,6 +117,10 @@ type Message struct {
 	// Mentioned: the bot was mentioned or replied to (see MentionedWhatsApp,
 	// MentionedTelegram).
 	Mentioned bool
+	// AnyMention: the message @mentions someone explicitly (WhatsApp mentionedJid,
+	// Telegram @username entities). Then only a mention of the bot counts: its name
+	// patterns are not tried, as in the original.
+	AnyMention bool
 	// Command: the text is a bot command; it bypasses mention gating for a sender
 	// who passed the group allowlist.
 	Command bool

@@ -122,3 +122,94 @@ func isCommandName(s string) bool {
 	}
 	return true
 }
+
+// MaxMentionPatterns bounds the name patterns compiled for one agent; more are left
+// out (and reported), so a runaway config cannot make every group message slow.
+const MaxMentionPatterns = 64
+
+// CompileMentionPatterns compiles the original's messages.groupChat.mentionPatterns
+// (JavaScript regular expressions, matched case-insensitively against the lowercased
+// text): patterns Go's RE2 syntax cannot express (lookarounds, backreferences) are
+// returned in bad and skipped, as the original skips patterns that do not compile.
+// A literal backspace character (what "\b" becomes in a JSON string) means \b.
+func CompileMentionPatterns(patterns []string) (res []*regexp.Regexp, bad []string) {
+	for i, p := range patterns {
+		if i >= MaxMentionPatterns {
+			bad = append(bad, patterns[i:]...)
+			break
+		}
+		p = strings.ReplaceAll(p, "\b", `\b`)
+		re, err := regexp.Compile("(?i)" + p)
+		if err != nil {
+			bad = append(bad, patterns[i])
+			continue
+		}
+		res = append(res, re)
+	}
+	return res, bad
+}
+
+// DeriveMentionPatterns are the patterns of an agent without configured ones: its
+// identity name as a word (spaces between its parts match any whitespace, an "@"
+// before it is allowed) and its emoji.
+func DeriveMentionPatterns(name, emoji string) []string {
+	var out []string
+	if name = strings.TrimSpace(name); name != "" {
+		parts := strings.Fields(name)
+		for i, s := range parts {
+			parts[i] = regexp.QuoteMeta(s)
+		}
+		out = append(out, `\b@?`+strings.Join(parts, `\s+`)+`\b`)
+	}
+	if emoji = strings.TrimSpace(emoji); emoji != "" {
+		out = append(out, regexp.QuoteMeta(emoji))
+	}
+	return out
+}
+
+// invisible are the zero-width and direction marks WhatsApp puts around display
+// names; they are removed before matching names.
+func invisible(r rune) bool {
+	return r >= 0x200b && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2060 && r <= 0x206f
+}
+
+// MatchesMentionPatterns reports whether text names the bot by one of res.
+func MatchesMentionPatterns(text string, res []*regexp.Regexp) bool {
+	if len(res) == 0 {
+		return false
+	}
+	clean := strings.ToLower(strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, text))
+	if strings.TrimSpace(clean) == "" {
+		return false
+	}
+	for _, re := range res {
+		if re.MatchString(clean) {
+			return true
+		}
+	}
+	return false
+}
+
+// MentionsNumber reports whether text contains the linked WhatsApp account's own
+// number (its digits, with or without "+", spaces or dashes): the original counts
+// that as a mention when the message has no @mentions.
+func MentionsNumber(text, ownUser string) bool {
+	digits := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, s)
+	}
+	own := digits(ownUser)
+	if len(own) < 6 { // too short to mean a phone number
+		return false
+	}
+	return strings.Contains(digits(text), own)
+}

@@ -162,6 +162,8 @@ func Run(ctx context.Context, o Options) error {
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
 		flags: o.Flags, clock: o.Clock, home: home}
 	svc.inbound.log = log
+	svc.mentions.log = log
+	svc.mentions.set(file)
 	if err := startServices(ctx, svc); err != nil {
 		return err
 	}

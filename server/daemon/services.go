@@ -91,6 +91,9 @@ type services struct {
 	sendDedupe *dedupe.Store
 	// inbound forwards received messages to whatever consumes them (the agent runtime).
 	inbound inboundSwitch
+	// mentions are the agents' name patterns for group mention gating (set from the
+	// config at start and on every reload).
+	mentions mentionIndex
 	// runner starts hook runs. The agent runtime's builder sets it (builders run
 	// before any server is attached, so requests read it without a lock); nil → the
 	// hooks answer 503 "agent runtime unavailable".
@@ -173,6 +176,7 @@ func (s *services) server() *gateway.Server {
 func (s *services) reconfigure(ctx context.Context, next *config.File) (restarted []string) {
 	s.reMu.Lock() // the reload watcher and a SIGUSR1 restart may both get here
 	defer s.reMu.Unlock()
+	s.mentions.set(next)
 	for _, c := range s.list {
 		switch r := c.(type) {
 		case channelReconfigurer:

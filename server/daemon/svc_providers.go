@@ -314,7 +314,7 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	sec := a.section
 	ac := whatsappAccess(&sec)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
-		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit),
+		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit), MentionPatterns: c.s.mentions.patterns,
 		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
 		Reconnect: whatsappReconnect(&f.Config)}
 	if sec.MediaMaxMb > 0 {
@@ -530,7 +530,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		return providers.Unconfigured{Channel: providers.Telegram, Hint: hint}
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
-		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode),
+		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode), MentionPatterns: s.mentions.patterns,
 		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg), Debounce: telegramDebounce(cfg), Clock: s.clock}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses

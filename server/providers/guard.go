@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 
 	"github.com/clawgate/gateway/server/access"
@@ -38,6 +39,10 @@ type Guard struct {
 	Label string
 	Next  Inbound
 	Log   *slog.Logger
+	// MentionPatterns, when set, are the name patterns of the agent a group message
+	// goes to (messages.groupChat.mentionPatterns, the agent's own, or its identity):
+	// see MentionedByName.
+	MentionPatterns func(m Message) []*regexp.Regexp
 
 	mu sync.RWMutex // guards Access (SetAccess)
 }
@@ -98,6 +103,15 @@ func (g *Guard) Admit(ctx context.Context, m Message, a access.Message, idLine s
 		log.Info("inbound message ignored", "channel", m.Channel, "from", m.From, "chat", m.ChatID, "reason", d.Reason)
 	}
 	return false
+}
+
+// MentionedByName reports whether a group message that mentions nobody explicitly
+// names the bot by one of its agent's mention patterns ("clawd, what's the time?").
+func (g *Guard) MentionedByName(m Message, a access.Message) bool {
+	if !m.Group || a.Mentioned || a.AnyMention || g.MentionPatterns == nil {
+		return false
+	}
+	return access.MatchesMentionPatterns(m.Text, g.MentionPatterns(m))
 }
 
 func (g *Guard) historyKey(m Message) string {

@@ -214,6 +214,9 @@ type ConfigAgentsListElem struct {
 	// Default corresponds to the JSON schema field "default".
 	Default *bool `json:"default,omitempty,omitzero"`
 
+	// GroupChat corresponds to the JSON schema field "groupChat".
+	GroupChat *ConfigAgentsListElemGroupChat `json:"groupChat,omitempty,omitzero"`
+
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsListElemHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
@@ -234,6 +237,11 @@ type ConfigAgentsListElem struct {
 
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemGroupChat struct {
+	// MentionPatterns corresponds to the JSON schema field "mentionPatterns".
+	MentionPatterns []string `json:"mentionPatterns,omitempty,omitzero"`
 }
 
 type ConfigAgentsListElemHeartbeat struct {
@@ -958,6 +966,9 @@ type ConfigMessages struct {
 	// AckReactionScope corresponds to the JSON schema field "ackReactionScope".
 	AckReactionScope *ConfigMessagesAckReactionScope `json:"ackReactionScope,omitempty,omitzero"`
 
+	// GroupChat corresponds to the JSON schema field "groupChat".
+	GroupChat *ConfigMessagesGroupChat `json:"groupChat,omitempty,omitzero"`
+
 	// Inbound corresponds to the JSON schema field "inbound".
 	Inbound *ConfigMessagesInbound `json:"inbound,omitempty,omitzero"`
 
@@ -971,6 +982,11 @@ const ConfigMessagesAckReactionScopeAll ConfigMessagesAckReactionScope = "all"
 const ConfigMessagesAckReactionScopeDirect ConfigMessagesAckReactionScope = "direct"
 const ConfigMessagesAckReactionScopeGroupAll ConfigMessagesAckReactionScope = "group-all"
 const ConfigMessagesAckReactionScopeGroupMentions ConfigMessagesAckReactionScope = "group-mentions"
+
+type ConfigMessagesGroupChat struct {
+	// MentionPatterns corresponds to the JSON schema field "mentionPatterns".
+	MentionPatterns []string `json:"mentionPatterns,omitempty,omitzero"`
+}
 
 type ConfigMessagesInbound struct {
 	// ByChannel corresponds to the JSON schema field "byChannel".

@@ -1,7 +1,9 @@
 package telegram_test
 
 import (
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,5 +162,59 @@ func TestInvalidAccessRejected(t *testing.T) {
 		Access: &access.Config{Account: access.Account{DMPolicy: access.DMOpen}}})
 	if err == nil || !strings.Contains(err.Error(), `"*"`) {
 		t.Fatalf("open without * accepted: %v", err)
+	}
+}
+
+// TestGroupMentionByName: in a group that requires a mention, naming the bot by its
+// agent's mention pattern counts as a mention, unless the message @mentions someone
+// else (then only an @mention of the bot would).
+func TestGroupMentionByName(t *testing.T) {
+	srv := tgtest.New(t, token)
+	in := newInbox()
+	res, bad := access.CompileMentionPatterns(access.DeriveMentionPatterns("Clawd Bot", "🦞"))
+	if len(bad) != 0 {
+		t.Fatal(bad)
+	}
+	var asked atomic.Int32
+	p, err := telegram.New(telegram.Config{Token: token, APIBaseURL: srv.URL(), Inbound: in, PollTimeout: 5 * time.Second,
+		Access: &access.Config{Account: access.Account{GroupPolicy: access.GroupOpen}},
+		MentionPatterns: func(m providers.Message) []*regexp.Regexp {
+			asked.Add(1)
+			if m.ChatID != "-100" {
+				t.Errorf("patterns asked for chat %q", m.ChatID)
+			}
+			return res
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(t.Context()) })
+	ctx := ctx10(t)
+	if _, err := p.Probe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Start(ctx)
+	ann := tgtest.User{ID: 5, FirstName: "Ann"}
+	srv.PushMessage(-100, ann, "lunch anyone?")                          // no mention: kept as history only
+	srv.PushMessage(-100, ann, "clawdbotanic is not a word")             // the name inside a word: no
+	srv.PushMessageWith(-100, ann, "@bob ask clawd bot", map[string]any{ // someone else @mentioned
+		"entities": []map[string]any{{"type": "mention", "offset": 0, "length": 4}}})
+	srv.PushMessage(-100, ann, "hey CLAWD\u200b  BOT, what's the time?") // the name, any case, zero-width space
+	srv.PushMessage(-100, ann, "🦞 are you there")                        // the emoji
+	var got []string
+	for len(got) < 2 {
+		select {
+		case m := <-in.ch:
+			got = append(got, m.Text)
+		case <-ctx.Done():
+			t.Fatalf("delivered %q", got)
+		}
+	}
+	waitDrained(t, srv, 1)
+	if all := in.all(); len(all) != 2 || !strings.HasSuffix(got[0], "hey CLAWD\u200b  BOT, what's the time?") || !strings.HasSuffix(got[1], "🦞 are you there") {
+		t.Fatalf("delivered %q", got)
+	}
+	if asked.Load() == 0 {
+		t.Fatal("the patterns were never asked for")
 	}
 }

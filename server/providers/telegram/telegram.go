@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,6 +127,9 @@ type Config struct {
 	// Clock times the album and debounce windows (clock.Real when nil; tests inject a
 	// fake).
 	Clock clock.Clock
+	// MentionPatterns names the agent a group message goes to by name (see
+	// providers.Guard.MentionPatterns); nil: only explicit mentions and replies count.
+	MentionPatterns func(m providers.Message) []*regexp.Regexp
 }
 
 // Provider is the Telegram bot. Create with New.
@@ -215,7 +219,7 @@ func New(cfg Config) (*Provider, error) {
 			return nil, fmt.Errorf("telegram: %w", err)
 		}
 		p.guard = &providers.Guard{Channel: providers.Telegram, Access: ac, Pairing: cfg.Pairing, History: cfg.History,
-			Label: "Telegram", Next: cfg.Inbound, Log: log, Reply: p.replyText}
+			Label: "Telegram", Next: cfg.Inbound, Log: log, Reply: p.replyText, MentionPatterns: cfg.MentionPatterns}
 		return p, nil
 	}
 	allow := providers.NewAllowList(cfg.AllowFrom, normID)
@@ -602,19 +606,34 @@ func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.M
 	}
 	_, isCmd := access.TelegramCommand(tm, p.Username())
 	am := access.Message{
-		AccountID: msg.AccountID,
-		Group:     msg.Group,
-		GroupID:   msg.ChatID,
-		SenderIDs: ids,
-		Mentioned: mentioned,
-		Command:   isCmd,
+		AccountID:  msg.AccountID,
+		Group:      msg.Group,
+		GroupID:    msg.ChatID,
+		SenderIDs:  ids,
+		Mentioned:  mentioned,
+		AnyMention: p.Username() != "" && anyAtMention(m, burst),
+		Command:    isCmd,
 	}
+	am.Mentioned = am.Mentioned || p.guard.MentionedByName(msg, am)
 	ctx = providers.WithAckFacts(ctx, providers.AckFacts{Group: msg.Group, Mentioned: am.Mentioned || am.Command})
 	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
 }
 
 // accessMessage is what mention gating and command detection read of m: text with
 // its entities, and whom it replies to.
+// anyAtMention reports whether m or a message of its burst @mentions anyone (a
+// "mention" entity): then only a mention of the bot counts, not its name.
+func anyAtMention(m *telego.Message, burst []*telego.Message) bool {
+	for _, x := range append([]*telego.Message{m}, burst...) {
+		for _, e := range accessMessage(x, "").Entities {
+			if e.Type == "mention" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func accessMessage(m *telego.Message, text string) access.TelegramMessage {
 	tm := access.TelegramMessage{Text: text}
 	ents := m.Entities

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,6 +132,9 @@ type Config struct {
 	// Clock times the album and debounce windows (clock.Real when nil; tests inject a
 	// fake).
 	Clock clock.Clock
+	// MentionPatterns names the agent a group message goes to by name (see
+	// providers.Guard.MentionPatterns); nil: only explicit mentions and replies count.
+	MentionPatterns func(m providers.Message) []*regexp.Regexp
 }
 
 // Provider is the WhatsApp Web provider.
@@ -218,7 +222,7 @@ func New(cfg Config) *Provider {
 			log.Error("whatsapp access settings invalid; inbound messages are dropped", "err", err)
 		}
 		p.guard = &providers.Guard{Channel: providers.WhatsApp, Access: ac, Pairing: cfg.Pairing, History: cfg.History,
-			Label: "WhatsApp", Next: cfg.Inbound, Log: log, Reply: p.replyText}
+			Label: "WhatsApp", Next: cfg.Inbound, Log: log, Reply: p.replyText, MentionPatterns: cfg.MentionPatterns}
 	}
 	return p
 }
@@ -541,22 +545,28 @@ func (p *Provider) admit(ctx context.Context, parts []*part, first *part, ids []
 			self = append(self, lid.String())
 		}
 	}
-	mentioned := false
+	mentioned, anyMention := false, false
 	for _, x := range parts {
 		ci := contextInfo(x.content)
+		anyMention = anyMention || len(ci.GetMentionedJID()) > 0
 		if access.MentionedWhatsApp(self, ci.GetMentionedJID(), ci.GetParticipant()) {
 			mentioned = true
 			break
 		}
 	}
 	am := access.Message{
-		AccountID: m.AccountID,
-		Group:     m.Group,
-		GroupID:   m.ChatID,
-		SenderIDs: senderIDs,
-		FromSelf:  !own.IsEmpty() && sender.User == own.User,
-		Mentioned: mentioned,
+		AccountID:  m.AccountID,
+		Group:      m.Group,
+		GroupID:    m.ChatID,
+		SenderIDs:  senderIDs,
+		FromSelf:   !own.IsEmpty() && sender.User == own.User,
+		Mentioned:  mentioned,
+		AnyMention: anyMention,
 	}
+	// Without @mentions, the bot's name (its agent's mention patterns) or the linked
+	// number written out in the text address it, as in the original.
+	am.Mentioned = am.Mentioned || p.guard.MentionedByName(m, am) ||
+		m.Group && !anyMention && !own.IsEmpty() && access.MentionsNumber(m.Text, own.User)
 	e := first.e
 	ctx = withInbound(ctx, providers.AckFacts{Group: m.Group, Mentioned: am.Mentioned},
 		inboundRef{chat: e.Info.Chat, sender: e.Info.Sender, ts: e.Info.Timestamp, self: am.FromSelf, ids: ids})

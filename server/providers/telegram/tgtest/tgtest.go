@@ -182,6 +182,12 @@ func (s *Server) PushMessage(chatID int64, from User, text string) int64 {
 	return s.push(chatID, from, text, nil)
 }
 
+// PushMessageWith queues a text message with extra Bot API fields merged into it
+// (entities, reply_to_message, ...).
+func (s *Server) PushMessageWith(chatID int64, from User, text string, extra map[string]any) int64 {
+	return s.push(chatID, from, text, extra)
+}
+
 // push queues a message with extra fields (media) merged into it.
 func (s *Server) push(chatID int64, from User, text string, extra map[string]any) int64 {
 	s.mu.Lock()
