@@ -307,7 +307,7 @@ func (rt *Runtime) loadConvo(ctx context.Context, r *Run, ownSteps bool) (convo,
 			continue // a prompt queued behind this run
 		}
 		if lm, ok := toLLM(m); ok {
-			if m.Seq == r.promptSeq && len(r.req.Images) > 0 && lm.Role == llm.RoleUser {
+			if m.Seq == r.imageSeq() && len(r.req.Images) > 0 && lm.Role == llm.RoleUser {
 				// This run's images, whole, even when the transcript kept only a note.
 				lm.Content = promptParts(r.req)
 			}

@@ -83,6 +83,12 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	} else if handled {
 		m.Text = cont
 	}
+	if rt.queueMode(ch) == QueueInterrupt && rt.Active(key) {
+		// messages.queue "interrupt": the new message replaces what the session was doing.
+		if ids, err := rt.Abort(key, ""); err == nil && len(ids) > 0 {
+			rt.log.Info("agent: busy session interrupted by a new message", "session", key, "aborted", len(ids))
+		}
+	}
 	id := token.UUID()
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID

@@ -137,8 +137,8 @@ func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, e *Engine, o loop.Op
 	}
 	before := convo{summary: c.summary}
 	for i, seq := range c.seqs {
-		if seq == r.promptSeq {
-			continue // the flush comes before the user's message
+		if seq == r.promptSeq || (r.ownSeq != 0 && seq >= r.ownSeq) {
+			continue // the flush comes before the user's message(s)
 		}
 		before.msgs = append(before.msgs, c.msgs[i])
 		before.seqs = append(before.seqs, seq)

@@ -130,6 +130,10 @@ type Options struct {
 	Approvals func(id, decision, resolvedBy string) error
 	// Version is reported by /status.
 	Version string
+	// QueueMode, when set, is messages.queue's mode for a channel's messages that
+	// arrive while their session is busy (QueueCollect, QueueFollowup, QueueInterrupt;
+	// "" = QueueCollect, the original's default).
+	QueueMode func(channel string) string
 	// Reset, when set, is the live session reset policy (session.reset and its
 	// refinements, session.resetTriggers); nil: the defaults (daily at 04:00 local
 	// time, /new and /reset).
@@ -213,8 +217,15 @@ type Run struct {
 	seq       int64
 	text      string
 	promptSeq int64
-	channel   string
-	to        string
+	// collected are channel messages that queued behind a busy run and are answered
+	// together by this one (messages.queue "collect"); collectedBy is the run that
+	// answers a collected one; ownSeq is this run's own prompt once promptSeq has moved
+	// to the last collected one. Set by pumpLocked under rt.mu.
+	collected   []*Run
+	collectedBy *Run
+	ownSeq      int64
+	channel     string
+	to          string
 	// stream shows the reply while it is written (a provider's ReplyStream; nil: the
 	// reply is sent whole when the run ends).
 	stream    providers.ReplyStream
@@ -732,9 +743,73 @@ func (rt *Runtime) pumpLocked(l *lane) {
 	}
 	r := l.waiting[0]
 	l.waiting = l.waiting[1:]
+	if rt.collects(r) {
+		// Messages from the same chat that queued while the session was busy are
+		// answered together: their prompts are in the transcript already, so this
+		// run reads up to the last of them.
+		for len(l.waiting) > 0 {
+			x := l.waiting[0]
+			if !rt.collectable(x) || len(x.req.Images) > 0 || x.channel != r.channel || x.to != r.to || x.req.AccountID != r.req.AccountID {
+				break
+			}
+			l.waiting = l.waiting[1:]
+			if r.ownSeq == 0 {
+				r.ownSeq = r.promptSeq
+			}
+			r.collected = append(r.collected, x)
+			x.collectedBy = r
+			r.promptSeq = max(r.promptSeq, x.promptSeq)
+		}
+	}
 	l.running = r
 	rt.wg.Add(1)
 	go rt.exec(r, l)
+}
+
+// Queue modes (messages.queue.mode): what happens to a channel message that arrives
+// while its session is busy.
+const (
+	// QueueCollect: it waits, and all that waited from one chat are answered by one
+	// turn when the session is free (the original's default).
+	QueueCollect = "collect"
+	// QueueFollowup: each waits for its own turn.
+	QueueFollowup = "followup"
+	// QueueInterrupt: the running turn is aborted and the new message runs.
+	QueueInterrupt = "interrupt"
+)
+
+// queueMode is the mode for a channel's messages.
+func (rt *Runtime) queueMode(channel string) string {
+	if rt.opts.QueueMode != nil {
+		if m := rt.opts.QueueMode(channel); m != "" {
+			return m
+		}
+	}
+	return QueueCollect
+}
+
+// collectable reports whether r is a channel message that may be answered together
+// with others (not a resumed, aborted or ephemeral run).
+func (rt *Runtime) collectable(r *Run) bool {
+	if r.req.Source != "inbound" || r.req.Ephemeral || r.recovered != nil || r.promptSeq == 0 {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.aborted
+}
+
+// collects reports whether r, about to run, gathers the messages queued behind it.
+func (rt *Runtime) collects(r *Run) bool {
+	return rt.collectable(r) && rt.queueMode(r.req.Channel) == QueueCollect
+}
+
+// imageSeq is the transcript entry r's own images belong to.
+func (r *Run) imageSeq() int64 {
+	if r.ownSeq != 0 {
+		return r.ownSeq
+	}
+	return r.promptSeq
 }
 
 // exec runs r once it holds its session's turn.
@@ -763,6 +838,14 @@ func (rt *Runtime) exec(r *Run, l *lane) {
 		rt.emitEnd(r, out)
 	}
 	rt.finish(r, out)
+	if len(r.collected) > 0 {
+		// The collected messages were answered by r's reply; their runs end with its
+		// outcome, without events of their own (the reply was shown and sent once).
+		for _, x := range r.collected {
+			rt.finish(x, out)
+		}
+		rt.log.Info("agent: queued messages answered together", "run", r.ID, "session", r.laneKey, "collected", len(r.collected))
+	}
 
 	rt.mu.Lock()
 	l.running = nil
@@ -1084,6 +1167,9 @@ func (rt *Runtime) Abort(sessionKey, runID string) ([]string, error) {
 			return nil, protocol.ErrorCodeInvalidRequest.Errorf("runId does not match sessionKey")
 		}
 		targets = append(targets, r)
+		if h := r.collectedBy; h != nil {
+			targets = append(targets, h) // its answer is the collecting run's
+		}
 	} else if l := rt.lanes[sessionKey]; l != nil {
 		if l.running != nil {
 			targets = append(targets, l.running)

@@ -191,6 +191,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		Timeout:       cfg.Timeout,
 		MaxConcurrent: cfg.MaxConcurrent,
 		Reset:         resetCfg.Load,
+		QueueMode:     queueMode(routeCfg),
 		Logger:        s.log,
 	}
 	if s.approvals != nil {
@@ -353,4 +354,45 @@ func sessionStores(f *config.File, stateDir string) (db, original string) {
 		}
 	}
 	return p, ""
+}
+
+// queueMode is messages.queue.byChannel.<channel>, else messages.queue.mode, in the
+// runtime's terms: "collect" (the original's default), "followup" or "interrupt". The
+// original's steer modes (and "queue", its alias) inject a message into the running
+// turn; here they collect it for the next one (DIFFERENCES.md).
+func queueMode(cur *atomic.Pointer[config.File]) func(channel string) string {
+	return func(channel string) string {
+		f := cur.Load()
+		if f == nil || f.Config.Messages == nil || f.Config.Messages.Queue == nil {
+			return ""
+		}
+		q := f.Config.Messages.Queue
+		raw := ""
+		if q.Mode != nil {
+			raw = string(*q.Mode)
+		}
+		if bc := q.ByChannel; bc != nil {
+			var v *string
+			switch channel {
+			case providers.WhatsApp:
+				v = (*string)(bc.Whatsapp)
+			case providers.Telegram:
+				v = (*string)(bc.Telegram)
+			case agent.ChannelWebchat:
+				v = (*string)(bc.Webchat)
+			}
+			if v != nil {
+				raw = *v
+			}
+		}
+		switch raw {
+		case "followup":
+			return agent.QueueFollowup
+		case "interrupt":
+			return agent.QueueInterrupt
+		case "":
+			return ""
+		}
+		return agent.QueueCollect
+	}
 }

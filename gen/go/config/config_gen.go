@@ -972,6 +972,9 @@ type ConfigMessages struct {
 	// Inbound corresponds to the JSON schema field "inbound".
 	Inbound *ConfigMessagesInbound `json:"inbound,omitempty,omitzero"`
 
+	// Queue corresponds to the JSON schema field "queue".
+	Queue *ConfigMessagesQueue `json:"queue,omitempty,omitzero"`
+
 	// RemoveAckAfterReply corresponds to the JSON schema field "removeAckAfterReply".
 	RemoveAckAfterReply *bool `json:"removeAckAfterReply,omitempty,omitzero"`
 }
@@ -997,6 +1000,133 @@ type ConfigMessagesInbound struct {
 }
 
 type ConfigMessagesInboundByChannel map[string]int
+
+type ConfigMessagesQueue struct {
+	// ByChannel corresponds to the JSON schema field "byChannel".
+	ByChannel *ConfigMessagesQueueByChannel `json:"byChannel,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigMessagesQueueMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigMessagesQueueByChannel struct {
+	// Discord corresponds to the JSON schema field "discord".
+	Discord *ConfigMessagesQueueByChannelDiscord `json:"discord,omitempty,omitzero"`
+
+	// Imessage corresponds to the JSON schema field "imessage".
+	Imessage *ConfigMessagesQueueByChannelImessage `json:"imessage,omitempty,omitzero"`
+
+	// Mattermost corresponds to the JSON schema field "mattermost".
+	Mattermost *ConfigMessagesQueueByChannelMattermost `json:"mattermost,omitempty,omitzero"`
+
+	// Msteams corresponds to the JSON schema field "msteams".
+	Msteams *ConfigMessagesQueueByChannelMsteams `json:"msteams,omitempty,omitzero"`
+
+	// Signal corresponds to the JSON schema field "signal".
+	Signal *ConfigMessagesQueueByChannelSignal `json:"signal,omitempty,omitzero"`
+
+	// Slack corresponds to the JSON schema field "slack".
+	Slack *ConfigMessagesQueueByChannelSlack `json:"slack,omitempty,omitzero"`
+
+	// Telegram corresponds to the JSON schema field "telegram".
+	Telegram *ConfigMessagesQueueByChannelTelegram `json:"telegram,omitempty,omitzero"`
+
+	// Webchat corresponds to the JSON schema field "webchat".
+	Webchat *ConfigMessagesQueueByChannelWebchat `json:"webchat,omitempty,omitzero"`
+
+	// Whatsapp corresponds to the JSON schema field "whatsapp".
+	Whatsapp *ConfigMessagesQueueByChannelWhatsapp `json:"whatsapp,omitempty,omitzero"`
+}
+
+type ConfigMessagesQueueByChannelDiscord string
+
+const ConfigMessagesQueueByChannelDiscordCollect ConfigMessagesQueueByChannelDiscord = "collect"
+const ConfigMessagesQueueByChannelDiscordFollowup ConfigMessagesQueueByChannelDiscord = "followup"
+const ConfigMessagesQueueByChannelDiscordInterrupt ConfigMessagesQueueByChannelDiscord = "interrupt"
+const ConfigMessagesQueueByChannelDiscordQueue ConfigMessagesQueueByChannelDiscord = "queue"
+const ConfigMessagesQueueByChannelDiscordSteer ConfigMessagesQueueByChannelDiscord = "steer"
+const ConfigMessagesQueueByChannelDiscordSteerBacklog ConfigMessagesQueueByChannelDiscord = "steer-backlog"
+
+type ConfigMessagesQueueByChannelImessage string
+
+const ConfigMessagesQueueByChannelImessageCollect ConfigMessagesQueueByChannelImessage = "collect"
+const ConfigMessagesQueueByChannelImessageFollowup ConfigMessagesQueueByChannelImessage = "followup"
+const ConfigMessagesQueueByChannelImessageInterrupt ConfigMessagesQueueByChannelImessage = "interrupt"
+const ConfigMessagesQueueByChannelImessageQueue ConfigMessagesQueueByChannelImessage = "queue"
+const ConfigMessagesQueueByChannelImessageSteer ConfigMessagesQueueByChannelImessage = "steer"
+const ConfigMessagesQueueByChannelImessageSteerBacklog ConfigMessagesQueueByChannelImessage = "steer-backlog"
+
+type ConfigMessagesQueueByChannelMattermost string
+
+const ConfigMessagesQueueByChannelMattermostCollect ConfigMessagesQueueByChannelMattermost = "collect"
+const ConfigMessagesQueueByChannelMattermostFollowup ConfigMessagesQueueByChannelMattermost = "followup"
+const ConfigMessagesQueueByChannelMattermostInterrupt ConfigMessagesQueueByChannelMattermost = "interrupt"
+const ConfigMessagesQueueByChannelMattermostQueue ConfigMessagesQueueByChannelMattermost = "queue"
+const ConfigMessagesQueueByChannelMattermostSteer ConfigMessagesQueueByChannelMattermost = "steer"
+const ConfigMessagesQueueByChannelMattermostSteerBacklog ConfigMessagesQueueByChannelMattermost = "steer-backlog"
+
+type ConfigMessagesQueueByChannelMsteams string
+
+const ConfigMessagesQueueByChannelMsteamsCollect ConfigMessagesQueueByChannelMsteams = "collect"
+const ConfigMessagesQueueByChannelMsteamsFollowup ConfigMessagesQueueByChannelMsteams = "followup"
+const ConfigMessagesQueueByChannelMsteamsInterrupt ConfigMessagesQueueByChannelMsteams = "interrupt"
+const ConfigMessagesQueueByChannelMsteamsQueue ConfigMessagesQueueByChannelMsteams = "queue"
+const ConfigMessagesQueueByChannelMsteamsSteer ConfigMessagesQueueByChannelMsteams = "steer"
+const ConfigMessagesQueueByChannelMsteamsSteerBacklog ConfigMessagesQueueByChannelMsteams = "steer-backlog"
+
+type ConfigMessagesQueueByChannelSignal string
+
+const ConfigMessagesQueueByChannelSignalCollect ConfigMessagesQueueByChannelSignal = "collect"
+const ConfigMessagesQueueByChannelSignalFollowup ConfigMessagesQueueByChannelSignal = "followup"
+const ConfigMessagesQueueByChannelSignalInterrupt ConfigMessagesQueueByChannelSignal = "interrupt"
+const ConfigMessagesQueueByChannelSignalQueue ConfigMessagesQueueByChannelSignal = "queue"
+const ConfigMessagesQueueByChannelSignalSteer ConfigMessagesQueueByChannelSignal = "steer"
+const ConfigMessagesQueueByChannelSignalSteerBacklog ConfigMessagesQueueByChannelSignal = "steer-backlog"
+
+type ConfigMessagesQueueByChannelSlack string
+
+const ConfigMessagesQueueByChannelSlackCollect ConfigMessagesQueueByChannelSlack = "collect"
+const ConfigMessagesQueueByChannelSlackFollowup ConfigMessagesQueueByChannelSlack = "followup"
+const ConfigMessagesQueueByChannelSlackInterrupt ConfigMessagesQueueByChannelSlack = "interrupt"
+const ConfigMessagesQueueByChannelSlackQueue ConfigMessagesQueueByChannelSlack = "queue"
+const ConfigMessagesQueueByChannelSlackSteer ConfigMessagesQueueByChannelSlack = "steer"
+const ConfigMessagesQueueByChannelSlackSteerBacklog ConfigMessagesQueueByChannelSlack = "steer-backlog"
+
+type ConfigMessagesQueueByChannelTelegram string
+
+const ConfigMessagesQueueByChannelTelegramCollect ConfigMessagesQueueByChannelTelegram = "collect"
+const ConfigMessagesQueueByChannelTelegramFollowup ConfigMessagesQueueByChannelTelegram = "followup"
+const ConfigMessagesQueueByChannelTelegramInterrupt ConfigMessagesQueueByChannelTelegram = "interrupt"
+const ConfigMessagesQueueByChannelTelegramQueue ConfigMessagesQueueByChannelTelegram = "queue"
+const ConfigMessagesQueueByChannelTelegramSteer ConfigMessagesQueueByChannelTelegram = "steer"
+const ConfigMessagesQueueByChannelTelegramSteerBacklog ConfigMessagesQueueByChannelTelegram = "steer-backlog"
+
+type ConfigMessagesQueueByChannelWebchat string
+
+const ConfigMessagesQueueByChannelWebchatCollect ConfigMessagesQueueByChannelWebchat = "collect"
+const ConfigMessagesQueueByChannelWebchatFollowup ConfigMessagesQueueByChannelWebchat = "followup"
+const ConfigMessagesQueueByChannelWebchatInterrupt ConfigMessagesQueueByChannelWebchat = "interrupt"
+const ConfigMessagesQueueByChannelWebchatQueue ConfigMessagesQueueByChannelWebchat = "queue"
+const ConfigMessagesQueueByChannelWebchatSteer ConfigMessagesQueueByChannelWebchat = "steer"
+const ConfigMessagesQueueByChannelWebchatSteerBacklog ConfigMessagesQueueByChannelWebchat = "steer-backlog"
+
+type ConfigMessagesQueueByChannelWhatsapp string
+
+const ConfigMessagesQueueByChannelWhatsappCollect ConfigMessagesQueueByChannelWhatsapp = "collect"
+const ConfigMessagesQueueByChannelWhatsappFollowup ConfigMessagesQueueByChannelWhatsapp = "followup"
+const ConfigMessagesQueueByChannelWhatsappInterrupt ConfigMessagesQueueByChannelWhatsapp = "interrupt"
+const ConfigMessagesQueueByChannelWhatsappQueue ConfigMessagesQueueByChannelWhatsapp = "queue"
+const ConfigMessagesQueueByChannelWhatsappSteer ConfigMessagesQueueByChannelWhatsapp = "steer"
+const ConfigMessagesQueueByChannelWhatsappSteerBacklog ConfigMessagesQueueByChannelWhatsapp = "steer-backlog"
+
+type ConfigMessagesQueueMode string
+
+const ConfigMessagesQueueModeCollect ConfigMessagesQueueMode = "collect"
+const ConfigMessagesQueueModeFollowup ConfigMessagesQueueMode = "followup"
+const ConfigMessagesQueueModeInterrupt ConfigMessagesQueueMode = "interrupt"
+const ConfigMessagesQueueModeQueue ConfigMessagesQueueMode = "queue"
+const ConfigMessagesQueueModeSteer ConfigMessagesQueueMode = "steer"
+const ConfigMessagesQueueModeSteerBacklog ConfigMessagesQueueMode = "steer-backlog"
 
 type ConfigMeta struct {
 	// LastTouchedAt corresponds to the JSON schema field "lastTouchedAt".
