@@ -77,10 +77,12 @@ func TestZoneAnswers(t *testing.T) {
 }
 
 // TestAdvertiseLoopback runs the real responder on the loopback interface and browses
-// for it with the library's client, as the apps do on the LAN.
+// for it with the library's client, as the apps do on the LAN: the instance, its port
+// and address, and the whole TXT set the original's apps read (bonjour.ts keys).
 func TestAdvertiseLoopback(t *testing.T) {
 	lo := loopback(t)
-	a, err := Advertise(Options{Hostname: "gw", GatewayPort: 18789, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Iface: lo})
+	a, err := Advertise(Options{Hostname: "gw.localdomain", GatewayPort: 18789, CanvasPort: 18793, SSHPort: 2222,
+		CLIPath: "/usr/local/bin/clawdbot", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Iface: lo})
 	if err != nil {
 		t.Skipf("no multicast on loopback here: %v", err)
 	}
@@ -91,11 +93,20 @@ func TestAdvertiseLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("query: %v", err)
 	}
+	want := []string{"role=gateway", "gatewayPort=18789", "lanHost=gw.local", "displayName=gw",
+		"canvasPort=18793", "cliPath=/usr/local/bin/clawdbot", "sshPort=2222", "transport=gateway"}
 	for e := range entries {
-		if strings.HasPrefix(e.Name, `gw\ \(Clawdbot\)`) && e.Port == 18789 && slices.Contains(e.InfoFields, "transport=gateway") {
-			return
+		if !strings.HasPrefix(e.Name, `gw\ \(Clawdbot\)._clawdbot-gw._tcp.local`) {
+			t.Logf("other entry %+v", e)
+			continue
 		}
-		t.Logf("entry %+v", e)
+		got := slices.Clone(e.InfoFields)
+		slices.Sort(got)
+		slices.Sort(want)
+		if e.Port != 18789 || !e.AddrV4.Equal(net.IPv4(127, 0, 0, 1)) || !slices.Equal(got, want) {
+			t.Fatalf("entry port %d addr %v TXT %q\nwant TXT %q", e.Port, e.AddrV4, e.InfoFields, want)
+		}
+		return
 	}
 	t.Fatal("gateway not found")
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -330,6 +331,54 @@ func TestChatCompletions(t *testing.T) {
 			t.Fatalf("after the finish chunk: %s", data)
 		}
 		wantHistory(t, g, "agent:main:openai-user:alice", "user: hello there", "assistant: re: hello there")
+	})
+
+	// The command line a user tries first: curl -N prints the chunks as they come.
+	t.Run("curl streams the answer", func(t *testing.T) {
+		curl, err := exec.LookPath("curl")
+		if err != nil {
+			t.Skip("curl not installed")
+		}
+		release := m.hold()
+		defer release()
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, curl, "-sS", "-N", "--fail-with-body", "--noproxy", "*",
+			"-H", "Authorization: Bearer "+testToken, "-H", "Content-Type: application/json",
+			"-d", `{"model":"clawdbot","stream":true,"user":"curl","messages":[{"role":"user","content":"from curl"}]}`,
+			g.base+"/v1/chat/completions")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		s := &sseReader{bufio.NewReader(out)}
+		if c := s.chunk(t); c.Choices[0].Delta.Role != "assistant" {
+			t.Fatalf("first chunk %+v", c)
+		}
+		// curl prints the first words while the model still holds the rest.
+		if c := s.chunk(t); c.Choices[0].Delta.Content != "re: " {
+			t.Fatalf("first content chunk %+v", c)
+		}
+		waitSent(t, m)
+		release()
+		var rest string
+		var finish *string
+		for finish == nil {
+			c := s.chunk(t)
+			rest += c.Choices[0].Delta.Content
+			finish = c.Choices[0].FinishReason
+		}
+		if _, data := s.next(t); rest != "from curl" || *finish != "stop" || data != "[DONE]" {
+			t.Fatalf("rest %q finish %q, then %q", rest, *finish, data)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("curl: %v: %s", err, stderr.String())
+		}
 	})
 
 	t.Run("non-stream answer", func(t *testing.T) {

@@ -95,7 +95,8 @@ func settings(dir, base, key string) tts.Settings {
 	return tts.Resolve(get, env, dir)
 }
 
-// TestTTSWire: the reference's request and response shapes for every tts method;
+// TestTTSWire: the reference's request and response shapes for every tts method
+// (status, enable, setProvider, providers, convert, disable);
 // convert speaks through the fake OpenAI-compatible server (mp3, opus for telegram),
 // writes the audio file and schedules its removal; preferences land in
 // <state>/settings/tts.json.
@@ -176,6 +177,19 @@ func TestTTSWire(t *testing.T) {
 	fake.mu.Unlock()
 	if f := e.c.Call("tts.convert", map[string]any{"text": "hi"}); f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "OpenAI TTS API error (500)") {
 		t.Fatalf("server error: %s", f.Raw)
+	}
+
+	// tts.disable answers {enabled: false} and keeps the chosen provider.
+	f := e.c.Call("tts.disable", map[string]any{})
+	if !f.OK || strings.TrimSpace(string(f.Payload)) != `{"enabled":false}` {
+		t.Fatalf("tts.disable: %s", f.Raw)
+	}
+	e.c.MustOK("tts.status", nil, &st)
+	if st.Enabled || st.Provider != "openai" {
+		t.Fatalf("status after disable = %+v", st)
+	}
+	if b, err := os.ReadFile(st.PrefsPath); err != nil || !strings.Contains(string(b), `"enabled": false`) || !strings.Contains(string(b), `"provider": "openai"`) {
+		t.Fatalf("prefs file after disable %s (%v)", b, err)
 	}
 }
 
