@@ -270,6 +270,19 @@ type chunk struct {
 	} `json:"choices"`
 }
 
+// rest reads content chunks up to the one with a finish reason: the text they carry
+// and that reason.
+func (s *sseReader) rest(t *testing.T) (text, finish string) {
+	t.Helper()
+	for {
+		c := s.chunk(t)
+		text += c.Choices[0].Delta.Content
+		if f := c.Choices[0].FinishReason; f != nil {
+			return text, *f
+		}
+	}
+}
+
 func (s *sseReader) chunk(t *testing.T) chunk {
 	t.Helper()
 	_, data := s.next(t)
@@ -317,15 +330,9 @@ func TestChatCompletions(t *testing.T) {
 		}
 		waitSent(t, m)
 		release()
-		var rest string
-		var finish *string
-		for finish == nil {
-			c := s.chunk(t)
-			rest += c.Choices[0].Delta.Content
-			finish = c.Choices[0].FinishReason
-		}
-		if rest != "hello there" || *finish != "stop" {
-			t.Fatalf("rest %q finish %q", rest, *finish)
+		rest, finish := s.rest(t)
+		if rest != "hello there" || finish != "stop" {
+			t.Fatalf("rest %q finish %q", rest, finish)
 		}
 		if _, data := s.next(t); data != "[DONE]" {
 			t.Fatalf("after the finish chunk: %s", data)
@@ -366,15 +373,9 @@ func TestChatCompletions(t *testing.T) {
 		}
 		waitSent(t, m)
 		release()
-		var rest string
-		var finish *string
-		for finish == nil {
-			c := s.chunk(t)
-			rest += c.Choices[0].Delta.Content
-			finish = c.Choices[0].FinishReason
-		}
-		if _, data := s.next(t); rest != "from curl" || *finish != "stop" || data != "[DONE]" {
-			t.Fatalf("rest %q finish %q, then %q", rest, *finish, data)
+		rest, finish := s.rest(t)
+		if _, data := s.next(t); rest != "from curl" || finish != "stop" || data != "[DONE]" {
+			t.Fatalf("rest %q finish %q, then %q", rest, finish, data)
 		}
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("curl: %v: %s", err, stderr.String())
