@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/gatewaytls"
 )
 
 // Exit codes of the helpers (issue: CLI).
@@ -46,12 +48,14 @@ func (h *helperFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&h.json, "json", false, "print the raw JSON result")
 }
 
-// target resolves the URL and credentials from flags, then config and environment.
-func (h *helperFlags) target(g *globalFlags) (url, token, password string, err error) {
+// target resolves the URL and credentials from flags, then config and environment, and
+// the TLS fingerprint to pin: gateway.remote.tlsFingerprint for the remote URL, the
+// local certificate's for a local gateway with gateway.tls on (then the URL is wss://).
+func (h *helperFlags) target(g *globalFlags) (url, token, password, pin string, err error) {
 	url, token, password = h.url, h.token, h.password
 	profile, err := profileName(g)
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
 	home, _ := os.UserHomeDir()
 	env := config.OSEnv()
@@ -64,21 +68,33 @@ func (h *helperFlags) target(g *globalFlags) (url, token, password string, err e
 	}
 	paths, err := config.ResolvePaths(envWith, home, profile)
 	if err != nil {
-		return "", "", "", &exitError{exitUsage, err}
+		return "", "", "", "", &exitError{exitUsage, err}
 	}
 	file, err := config.Load(paths.ConfigPath)
 	if err != nil {
-		return "", "", "", &exitError{exitUsage, err}
+		return "", "", "", "", &exitError{exitUsage, err}
 	}
 	if url == "" {
 		if gw := file.Config.Gateway; gw != nil && gw.Remote != nil && gw.Remote.URL != nil && *gw.Remote.URL != "" {
 			url = *gw.Remote.URL
+			if gw.Remote.TlsFingerprint != nil {
+				pin = *gw.Remote.TlsFingerprint
+			}
 		} else {
 			res, err := config.Resolve(&file.Config, envWith, config.Flags{})
 			if err != nil {
-				return "", "", "", &exitError{exitUsage, err}
+				return "", "", "", "", &exitError{exitUsage, err}
 			}
 			url = "ws://127.0.0.1:" + strconv.Itoa(res.Port)
+			if o, ok := gatewaytls.FromConfig(file, paths.StateDir, home); ok {
+				// The CLI never makes the certificate: the gateway does when it starts.
+				o.AutoGenerate = false
+				rt, err := gatewaytls.Load(o)
+				if err != nil {
+					return "", "", "", "", &exitError{exitUsage, fmt.Errorf("gateway.tls is on: %w", err)}
+				}
+				url, pin = "wss://127.0.0.1:"+strconv.Itoa(res.Port), rt.Fingerprint
+			}
 		}
 	}
 	if token == "" && password == "" {
@@ -100,19 +116,25 @@ func (h *helperFlags) target(g *globalFlags) (url, token, password string, err e
 			password, _ = envWith("CLAWDBOT_GATEWAY_PASSWORD")
 		}
 	}
-	return url, token, password, nil
+	return url, token, password, pin, nil
 }
 
 // withClient dials, runs fn, and maps failures to the helpers' exit codes.
 func (h *helperFlags) withClient(ctx context.Context, g *globalFlags, fn func(ctx context.Context, c *gatewayclient.Client) error) error {
-	url, token, password, err := h.target(g)
+	url, token, password, pin, err := h.target(g)
 	if err != nil {
 		return err
+	}
+	var tlsCfg *tls.Config
+	if pin != "" {
+		if tlsCfg, err = gatewaytls.PinnedConfig(pin); err != nil {
+			return &exitError{exitUsage, err}
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	c, err := gatewayclient.Dial(ctx, url, gatewayclient.Options{
-		Token: token, Password: password,
+		Token: token, Password: password, TLSConfig: tlsCfg,
 		Client:    gatewayclient.ClientInfo{ID: protocol.ClientIDCli, Name: "cli", Version: cliVersion(), Platform: runtime.GOOS, Mode: "cli"},
 		Reconnect: gatewayclient.ReconnectPolicy{Disabled: true},
 	})

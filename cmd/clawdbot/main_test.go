@@ -18,6 +18,7 @@ import (
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/gatewaytls"
 )
 
 var binary string
@@ -325,22 +326,59 @@ func TestConfigReloadModes(t *testing.T) {
 	p.client(t)
 }
 
+// runCLI runs a CLI helper against p's home and state, with config as its config file
+// ("" for the gateway's own), and returns its output and exit code.
+func (p *gatewayProc) runCLI(t *testing.T, config string, args ...string) (string, int) {
+	t.Helper()
+	if config == "" {
+		config = filepath.Join(p.home, "clawdbot.json")
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "HOME="+p.home, "CLAWDBOT_STATE_DIR="+filepath.Join(p.home, "state"),
+		"CLAWDBOT_CONFIG_PATH="+config, fmt.Sprintf("CLAWDBOT_GATEWAY_PORT=%d", p.port))
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out) + string(ee.Stderr), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+// TestHelpersOverTLS: with gateway.tls on, the CLI reaches the local gateway over
+// wss:// pinned to the certificate the gateway made, and a remote gateway with
+// gateway.remote.tlsFingerprint; a wrong pin is a connection failure (exit 3).
+func TestHelpersOverTLS(t *testing.T) {
+	p := startProcConfig(t, `{"gateway": {"tls": {"enabled": true}}}`)
+	if out, code := p.runCLI(t, "", "health"); code != 0 || !strings.Contains(out, "gateway: ok") {
+		t.Fatalf("health over local TLS: code %d, output %q", code, out)
+	}
+	cert, key := gatewaytls.DefaultPaths(filepath.Join(p.home, "state"))
+	rt, err := gatewaytls.Load(gatewaytls.Options{CertPath: cert, KeyPath: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := func(pin string) string {
+		path := filepath.Join(t.TempDir(), "remote.json")
+		cfg := fmt.Sprintf(`{"gateway": {"mode": "remote", "remote": {"url": "wss://127.0.0.1:%d", "tlsFingerprint": %q}}}`, p.port, pin)
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if out, code := p.runCLI(t, remote("sha256:"+strings.ToUpper(rt.Fingerprint)), "health"); code != 0 || !strings.Contains(out, "gateway: ok") {
+		t.Fatalf("health over remote TLS with the pin: code %d, output %q", code, out)
+	}
+	if out, code := p.runCLI(t, remote(strings.Repeat("0", 64)), "health"); code != exitNoGateway || !strings.Contains(out, "does not match") {
+		t.Fatalf("health with a wrong pin: code %d, output %q", code, out)
+	}
+}
+
 func TestHelpersExitCodes(t *testing.T) {
 	p := startProc(t)
 	url := fmt.Sprintf("ws://127.0.0.1:%d", p.port)
-	run := func(args ...string) (string, int) {
-		cmd := exec.Command(binary, args...)
-		cmd.Env = append(os.Environ(), "HOME="+p.home, "CLAWDBOT_STATE_DIR="+filepath.Join(p.home, "state"),
-			"CLAWDBOT_CONFIG_PATH="+filepath.Join(p.home, "clawdbot.json"), fmt.Sprintf("CLAWDBOT_GATEWAY_PORT=%d", p.port))
-		out, err := cmd.Output()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(out) + string(ee.Stderr), ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
-	}
+	run := func(args ...string) (string, int) { return p.runCLI(t, "", args...) }
 	out, code := run("gateway", "health", "--url", url, "--json")
 	var sum map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &sum) != nil || sum["ok"] != true {

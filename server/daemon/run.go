@@ -5,6 +5,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -245,6 +246,15 @@ func Run(ctx context.Context, o Options) error {
 		if err := res.CheckBind(); err != nil {
 			return err
 		}
+		tlsRT, err := gatewayTLS(cur, paths.StateDir)
+		if err != nil {
+			return err
+		}
+		var tlsCfg *tls.Config
+		if tlsRT != nil {
+			tlsCfg = tlsRT.Config
+			log.Info("gateway tls: on", "cert", tlsRT.CertPath, "generated", tlsRT.Generated, "sha256", tlsRT.Fingerprint)
+		}
 		if o.Force && healthVersion == 0 {
 			if err := portkill.FreePort(ctx, res.Port, log); err != nil {
 				return err
@@ -282,6 +292,7 @@ func Run(ctx context.Context, o Options) error {
 			LogFile:                logFile.Path(),
 			AllowedOrigins:         allowedOrigins(cur),
 			AllowInsecureControlUI: cur.Config.Gateway != nil && cur.Config.Gateway.ControlUI != nil && cur.Config.Gateway.ControlUI.AllowInsecureAuth,
+			TLS:                    tlsCfg,
 			AuthThrottle:           throttle,
 			Logger:                 log,
 		})

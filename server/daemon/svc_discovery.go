@@ -52,6 +52,9 @@ func buildDiscovery(ctx context.Context, s *services) (component, error) {
 	if s.file.Features(s.env).CanvasHost {
 		o.CanvasPort = res.CanvasPort
 	}
+	if rt, err := gatewayTLS(s.file, s.paths.StateDir); err == nil && rt != nil {
+		o.TLS, o.TLSFingerprint = true, rt.Fingerprint
+	}
 	if v, _ := s.env("CLAWDBOT_SSH_PORT"); v != "" {
 		if p, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && p > 0 {
 			o.SSHPort = p

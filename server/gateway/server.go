@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/clawgate/gateway/server/token"
@@ -131,6 +132,8 @@ type Options struct {
 	// AllowInsecureControlUI lets a Control UI without device identity connect from
 	// another machine with only a token or password (gateway.controlUi.allowInsecureAuth).
 	AllowInsecureControlUI bool
+	// TLS, when set, serves the port over TLS only (gateway.tls): wss:// and https://.
+	TLS *tls.Config
 	// CanvasHostPort is the port of the canvas host advertised in
 	// hello-ok.canvasHostUrl (§10.3); 0 advertises none.
 	CanvasHostPort int
@@ -420,7 +423,12 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.loops.Add(1)
 	go s.timers()
-	s.log.Info("gateway listening", "addr", "ws://"+ln.Addr().String(), "version", s.opts.Version)
+	scheme := "ws://"
+	if s.opts.TLS != nil {
+		ln = tls.NewListener(ln, s.opts.TLS)
+		scheme = "wss://"
+	}
+	s.log.Info("gateway listening", "addr", scheme+ln.Addr().String(), "version", s.opts.Version)
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

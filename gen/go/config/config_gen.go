@@ -732,6 +732,9 @@ type ConfigGateway struct {
 
 	// Period of the tick event (hello-ok policy.tickIntervalMs).
 	TickIntervalMs int `json:"tickIntervalMs,omitempty,omitzero"`
+
+	// Tls corresponds to the JSON schema field "tls".
+	Tls *ConfigGatewayTls `json:"tls,omitempty,omitzero"`
 }
 
 type ConfigGatewayAuth struct {
@@ -825,11 +828,31 @@ type ConfigGatewayRemote struct {
 	// Password corresponds to the JSON schema field "password".
 	Password *string `json:"password,omitempty,omitzero"`
 
+	// TlsFingerprint corresponds to the JSON schema field "tlsFingerprint".
+	TlsFingerprint *string `json:"tlsFingerprint,omitempty,omitzero"`
+
 	// Token corresponds to the JSON schema field "token".
 	Token *string `json:"token,omitempty,omitzero"`
 
 	// URL corresponds to the JSON schema field "url".
 	URL *string `json:"url,omitempty,omitzero"`
+}
+
+type ConfigGatewayTls struct {
+	// AutoGenerate corresponds to the JSON schema field "autoGenerate".
+	AutoGenerate bool `json:"autoGenerate,omitempty,omitzero"`
+
+	// CaPath corresponds to the JSON schema field "caPath".
+	CaPath *string `json:"caPath,omitempty,omitzero"`
+
+	// CertPath corresponds to the JSON schema field "certPath".
+	CertPath *string `json:"certPath,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled bool `json:"enabled,omitempty,omitzero"`
+
+	// KeyPath corresponds to the JSON schema field "keyPath".
+	KeyPath *string `json:"keyPath,omitempty,omitzero"`
 }
 
 type ConfigHooks struct {
