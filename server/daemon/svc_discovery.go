@@ -47,10 +47,28 @@ func buildDiscovery(ctx context.Context, s *services) (component, error) {
 		s.log.Info("bonjour: not advertising", "reason", why)
 		return nil, nil
 	}
+	o := s.discoveryOptions(res.Host, res.Port, res.CanvasPort)
+	adv, err := discovery.Advertise(o)
+	if err != nil {
+		// Discovery is a convenience: the gateway runs without it, as in the original.
+		s.log.Warn("bonjour advertising failed", "err", err)
+		return nil, nil
+	}
+	s.log.Info("bonjour: advertising", "service", discovery.Service, "instance", o.InstanceName(), "port", res.Port)
+	return &discoveryService{adv: adv}, nil
+}
+
+func (d *discoveryService) attach(*gateway.Server, *methods) error { return nil }
+
+func (d *discoveryService) close(context.Context) error { return d.adv.Close() }
+
+// discoveryOptions is what the gateway advertises: its port, canvas port, TLS
+// fingerprint (gateway.tls), SSH port and CLI path, on the bound address or the LAN's.
+func (s *services) discoveryOptions(bindHost string, port, canvasPort int) discovery.Options {
 	host, _ := os.Hostname()
-	o := discovery.Options{Hostname: host, GatewayPort: res.Port, Logger: s.log.With("subsystem", "discovery")}
+	o := discovery.Options{Hostname: host, GatewayPort: port, Logger: s.log.With("subsystem", "discovery")}
 	if s.file.Features(s.env).CanvasHost {
-		o.CanvasPort = res.CanvasPort
+		o.CanvasPort = canvasPort
 	}
 	if rt, err := gatewayTLS(s.file, s.paths.StateDir); err == nil && rt != nil {
 		o.TLS, o.TLSFingerprint = true, rt.Fingerprint
@@ -65,21 +83,10 @@ func buildDiscovery(ctx context.Context, s *services) (component, error) {
 	} else if exe, err := os.Executable(); err == nil {
 		o.CLIPath = exe
 	}
-	if ip := net.ParseIP(res.Host); ip != nil && !ip.IsUnspecified() {
+	if ip := net.ParseIP(bindHost); ip != nil && !ip.IsUnspecified() {
 		o.IPs = []net.IP{ip}
 	} else {
 		o.IPs = discovery.LANAddrs()
 	}
-	adv, err := discovery.Advertise(o)
-	if err != nil {
-		// Discovery is a convenience: the gateway runs without it, as in the original.
-		s.log.Warn("bonjour advertising failed", "err", err)
-		return nil, nil
-	}
-	s.log.Info("bonjour: advertising", "service", discovery.Service, "instance", o.InstanceName(), "port", res.Port)
-	return &discoveryService{adv: adv}, nil
+	return o
 }
-
-func (d *discoveryService) attach(*gateway.Server, *methods) error { return nil }
-
-func (d *discoveryService) close(context.Context) error { return d.adv.Close() }
