@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -33,7 +34,7 @@ type nodesService struct {
 }
 
 func buildNodes(ctx context.Context, s *services) (component, error) {
-	c := &nodesService{reg: live.New(live.Options{Logger: s.log}), s: s}
+	c := &nodesService{reg: live.New(live.Options{Logger: s.log, Allow: nodePolicy(s.file)}), s: s}
 	// A node that connects gets the current wake words at once (the original's
 	// voicewake.changed after hello-ok), so it never listens for stale ones.
 	stateDir, reg, log := s.paths.StateDir, c.reg, s.log
@@ -130,4 +131,28 @@ func (s *services) liveNodes() *live.Registry {
 		}
 	}
 	return nil
+}
+
+// nodePolicy is gateway.nodes.allowCommands (added to the platform defaults) and
+// denyCommands (removed, deny wins).
+func nodePolicy(f *config.File) *live.Policy {
+	p := live.DefaultPolicy()
+	if n := f.Config.Gateway; n != nil && n.Nodes != nil {
+		for _, c := range n.Nodes.AllowCommands {
+			if c = strings.TrimSpace(c); c != "" {
+				p.Extra = append(p.Extra, c)
+			}
+		}
+		for _, c := range n.Nodes.DenyCommands {
+			if c = strings.TrimSpace(c); c != "" {
+				p.Deny = append(p.Deny, c)
+			}
+		}
+	}
+	return p
+}
+
+// reconfigure applies a reloaded gateway.nodes policy to the connected nodes at once.
+func (c *nodesService) reconfigure(_ context.Context, next *config.File) {
+	c.reg.SetPolicy(nodePolicy(next))
 }

@@ -39,6 +39,8 @@ type rule struct {
 var rules = [...]rule{
 	{"gateway.remote", None, ""},
 	{"gateway.reload", None, ""},
+	// The node command policy is applied to connected nodes in place (svc_nodes.go).
+	{"gateway.nodes", None, ""},
 	{"hooks.gmail", Hot, "gmail-watcher"},
 	{"hooks", Hot, "hooks"},
 	{"agents.defaults.heartbeat", Hot, "heartbeat"},

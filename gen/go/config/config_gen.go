@@ -721,6 +721,9 @@ type ConfigGateway struct {
 	// Mode corresponds to the JSON schema field "mode".
 	Mode *ConfigGatewayMode `json:"mode,omitempty,omitzero"`
 
+	// Nodes corresponds to the JSON schema field "nodes".
+	Nodes *ConfigGatewayNodes `json:"nodes,omitempty,omitzero"`
+
 	// Port corresponds to the JSON schema field "port".
 	Port int `json:"port,omitempty,omitzero"`
 
@@ -808,6 +811,14 @@ type ConfigGatewayMode string
 
 const ConfigGatewayModeLocal ConfigGatewayMode = "local"
 const ConfigGatewayModeRemote ConfigGatewayMode = "remote"
+
+type ConfigGatewayNodes struct {
+	// AllowCommands corresponds to the JSON schema field "allowCommands".
+	AllowCommands []string `json:"allowCommands,omitempty,omitzero"`
+
+	// DenyCommands corresponds to the JSON schema field "denyCommands".
+	DenyCommands []string `json:"denyCommands,omitempty,omitzero"`
+}
 
 type ConfigGatewayReload struct {
 	// DebounceMs corresponds to the JSON schema field "debounceMs".

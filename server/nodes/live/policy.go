@@ -14,7 +14,7 @@ var (
 	screenCommands   = []string{"screen.record"}
 	locationCommands = []string{"location.get"}
 	smsCommands      = []string{"sms.send"}
-	systemCommands   = []string{"system.run", "system.which", "system.notify", "system.execApprovals.get", "system.execApprovals.set"}
+	systemCommands   = []string{"system.run", "system.which", "system.notify", "system.execApprovals.get", "system.execApprovals.set", "browser.proxy"}
 )
 
 // Policy decides which commands may be invoked on a node: the platform's defaults plus

@@ -132,7 +132,8 @@ func (n Node) clone() Node {
 }
 
 // Change is a presence-relevant event: a node connected, disconnected, or its periodic
-// beacon fired. Reason is "node-connected", "node-disconnected" or "periodic" (§5.2).
+// beacon fired. Reason is "node-connected", "node-disconnected", "periodic" (§5.2) or
+// "node-commands" (SetPolicy changed what the node may run).
 type Change struct {
 	Node   Node
 	Reason string
@@ -159,9 +160,12 @@ type Options struct {
 
 type session struct {
 	id   uint64
-	node Node
-	conn Conn
-	gone chan struct{} // closed on unregister
+	node Node // Commands: the declared ones the current policy allows
+	// declared is every command the node declared, so a policy change (config reload)
+	// can allow one it hid without the node reconnecting.
+	declared []string
+	conn     Conn
+	gone     chan struct{} // closed on unregister
 }
 
 type call struct {
@@ -195,6 +199,7 @@ type Registry struct {
 	onGone   func(nodeID string) // SetDisconnectHandler
 	onJoin   func(nodeID string) // SetConnectHandler
 	dupes    int64               // duplicate invocations answered from a shared or remembered run
+	policy   *Policy             // the command policy (SetPolicy); starts as Options.Allow
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -223,7 +228,7 @@ func New(o Options) *Registry {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Registry{o: o, log: o.Logger, nodes: map[string]*session{}, pending: map[string]*call{}, memos: map[string]*memo{}, stop: make(chan struct{})}
+	r := &Registry{o: o, log: o.Logger, policy: o.Allow, nodes: map[string]*session{}, pending: map[string]*call{}, memos: map[string]*memo{}, stop: make(chan struct{})}
 	r.wg.Add(1)
 	go r.beacons()
 	return r
@@ -256,8 +261,36 @@ func (r *Registry) notify(ch Change) {
 	}
 }
 
-// Policy is the command allowlist.
-func (r *Registry) Policy() *Policy { return r.o.Allow }
+// Policy is the command allowlist in force.
+func (r *Registry) Policy() *Policy {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.policy
+}
+
+// SetPolicy replaces the command policy (gateway.nodes.allowCommands/denyCommands
+// reloaded): connected nodes' allowed commands are recomputed from what they declared
+// and each changed node is announced, so node.list and node.invoke follow at once.
+// The original filters a node's commands once, at connect.
+func (r *Registry) SetPolicy(p *Policy) {
+	if p == nil {
+		p = DefaultPolicy()
+	}
+	var changed []Node
+	r.mu.Lock()
+	r.policy = p
+	for _, s := range r.nodes {
+		cmds := p.Filter(s.node.Platform, s.node.DeviceFamily, s.declared)
+		if !slices.Equal(cmds, s.node.Commands) {
+			s.node.Commands = cmds
+			changed = append(changed, s.node.clone())
+		}
+	}
+	r.mu.Unlock()
+	for _, n := range changed {
+		r.notify(Change{Node: n, Reason: "node-commands"})
+	}
+}
 
 // Handle identifies one registration; Unregister takes it so a stale connection
 // cannot remove its replacement.
@@ -276,7 +309,7 @@ func (r *Registry) Register(n Node, c Conn) (Handle, error) {
 	}
 	n = n.clone()
 	n.Caps = sortedSet(n.Caps)
-	n.Commands = r.o.Allow.Filter(n.Platform, n.DeviceFamily, n.Commands)
+	declared := sortedSet(n.Commands)
 	if n.ConnectedAt.IsZero() {
 		n.ConnectedAt = r.o.Now()
 	}
@@ -285,8 +318,9 @@ func (r *Registry) Register(n Node, c Conn) (Handle, error) {
 		r.mu.Unlock()
 		return Handle{}, unavailable(MsgRegistryClosing)
 	}
+	n.Commands = r.policy.Filter(n.Platform, n.DeviceFamily, declared)
 	r.nextID++
-	s := &session{id: r.nextID, node: n, conn: c, gone: make(chan struct{})}
+	s := &session{id: r.nextID, node: n, declared: declared, conn: c, gone: make(chan struct{})}
 	old := r.nodes[n.NodeID]
 	r.nodes[n.NodeID] = s
 	if old != nil {
@@ -496,7 +530,7 @@ func (r *Registry) invoke(ctx context.Context, p InvokeParams) (res Result, answ
 		r.mu.Unlock()
 		return Result{}, false, unavailable("node not connected (%s)", p.NodeID)
 	}
-	if !r.o.Allow.Allowed(s.node.Platform, s.node.DeviceFamily, s.node.Commands, p.Command) {
+	if !r.policy.Allowed(s.node.Platform, s.node.DeviceFamily, s.declared, p.Command) {
 		r.mu.Unlock()
 		return Result{}, false, &Error{Code: CodeInvalidRequest, Message: MsgNotAllowed, Details: map[string]string{"command": p.Command}}
 	}

@@ -373,3 +373,58 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestSetPolicyAppliesToConnectedNodes: a reloaded gateway.nodes policy changes what a
+// connected node lists and may run at once, from what it declared at connect (a
+// command hidden at connect can be allowed later without a reconnect), and each node
+// whose list changed is announced.
+func TestSetPolicyAppliesToConnectedNodes(t *testing.T) {
+	r := New(Options{})
+	defer r.Close()
+	obs := &recObserver{}
+	r.SetObserver(obs)
+	conn := newFake()
+	h, err := r.Register(mac("m", TransportWS), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := func() string { n, _ := r.Get("m"); return strings.Join(n.Commands, ",") }
+	if got := commands(); got != "canvas.eval,system.run" {
+		t.Fatalf("at connect: %s", got)
+	}
+
+	r.SetPolicy(&Policy{Extra: []string{"made.up"}, Deny: []string{"system.run"}})
+	if got := commands(); got != "canvas.eval,made.up" {
+		t.Fatalf("after SetPolicy: %s", got)
+	}
+	if got := obs.list(); got != "m:node-connected,m:node-commands" {
+		t.Fatalf("changes: %s", got)
+	}
+	if _, err := r.Invoke(context.Background(), InvokeParams{NodeID: "m", Command: "system.run"}); code(err) != "INVALID_REQUEST "+MsgNotAllowed {
+		t.Fatalf("denied command: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Invoke(context.Background(), InvokeParams{NodeID: "m", Command: "made.up"})
+		done <- err
+	}()
+	req := conn.next(t)
+	if req.Command != "made.up" {
+		t.Fatalf("the node got %q", req.Command)
+	}
+	if !r.Resolve(h, req.ID, Result{Ok: true}) {
+		t.Fatal("result not matched")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	r.SetPolicy(&Policy{Extra: []string{"made.up"}, Deny: []string{"system.run"}})
+	if got := obs.list(); got != "m:node-connected,m:node-commands" {
+		t.Fatalf("an unchanged policy announced again: %s", got)
+	}
+	r.SetPolicy(nil) // back to the platform defaults
+	if got := commands(); got != "canvas.eval,system.run" {
+		t.Fatalf("defaults again: %s", got)
+	}
+}
