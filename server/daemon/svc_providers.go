@@ -415,7 +415,7 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	for _, id := range ids {
 		a := tgAccount{id: id, section: telegramAccountSection(t, id)}
 		a.enabled = (t.Enabled == nil || *t.Enabled) && (a.section.Enabled == nil || *a.section.Enabled)
-		if acct, ok := telegramAccountEntry(t, id); ok && acct.Name != nil {
+		if acct, ok := accountEntry(t.Accounts, id); ok && acct.Name != nil {
 			a.name = strings.TrimSpace(*acct.Name)
 		}
 		a.token, a.source = telegramToken(s, t, id)
@@ -424,33 +424,20 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	return def, out
 }
 
-type telegramAccountConfig = struct {
-	AllowFrom      []interface{}                                            `json:"allowFrom,omitempty,omitzero"`
-	BotToken       *string                                                  `json:"botToken,omitempty,omitzero"`
-	DmPolicy       genconfig.ConfigChannelsTelegramAccountsValueDmPolicy    `json:"dmPolicy,omitempty,omitzero"`
-	Enabled        *bool                                                    `json:"enabled,omitempty,omitzero"`
-	GroupAllowFrom []interface{}                                            `json:"groupAllowFrom,omitempty,omitzero"`
-	GroupPolicy    genconfig.ConfigChannelsTelegramAccountsValueGroupPolicy `json:"groupPolicy,omitempty,omitzero"`
-	Groups         genconfig.ConfigChannelsTelegramAccountsValueGroups      `json:"groups,omitempty,omitzero"`
-	HistoryLimit   *int                                                     `json:"historyLimit,omitempty,omitzero"`
-	Name           *string                                                  `json:"name,omitempty,omitzero"`
-	StreamMode     genconfig.ConfigChannelsTelegramAccountsValueStreamMode  `json:"streamMode,omitempty,omitzero"`
-	TextChunkLimit *int                                                     `json:"textChunkLimit,omitempty,omitzero"`
-	TokenFile      *string                                                  `json:"tokenFile,omitempty,omitzero"`
-}
-
-// telegramAccountEntry is channels.telegram.accounts.<id> (the key matched as is, else
-// normalised).
-func telegramAccountEntry(t genconfig.ConfigChannelsTelegram, id string) (telegramAccountConfig, bool) {
-	if a, ok := t.Accounts[id]; ok {
+// accountEntry is accounts[id] (e.g. channels.telegram.accounts.<id>), the key matched
+// as is, else normalised. Generic over the map so the generated, anonymous value type
+// follows the schema as keys are implemented.
+func accountEntry[M ~map[string]V, V any](accounts M, id string) (V, bool) {
+	if a, ok := accounts[id]; ok {
 		return a, true
 	}
-	for k, a := range t.Accounts {
+	for k, a := range accounts {
 		if routing.NormalizeAccountID(k) == id {
 			return a, true
 		}
 	}
-	return telegramAccountConfig{}, false
+	var zero V
+	return zero, false
 }
 
 // telegramAccountSection is the channel-level settings with account id's on top (the
@@ -458,7 +445,7 @@ func telegramAccountEntry(t genconfig.ConfigChannelsTelegram, id string) (telegr
 func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genconfig.ConfigChannelsTelegram {
 	base := t
 	base.Accounts = nil
-	acct, ok := telegramAccountEntry(t, id)
+	acct, ok := accountEntry(t.Accounts, id)
 	if !ok {
 		return base
 	}
@@ -494,6 +481,21 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	}
 	if acct.HistoryLimit != nil {
 		base.HistoryLimit = acct.HistoryLimit
+	}
+	if acct.MediaMaxMb != nil {
+		base.MediaMaxMb = acct.MediaMaxMb
+	}
+	if acct.Proxy != nil {
+		base.Proxy = acct.Proxy
+	}
+	if acct.WebhookURL != nil {
+		base.WebhookURL = acct.WebhookURL
+	}
+	if acct.WebhookSecret != nil {
+		base.WebhookSecret = acct.WebhookSecret
+	}
+	if acct.WebhookPath != nil {
+		base.WebhookPath = acct.WebhookPath
 	}
 	return base
 }
@@ -543,6 +545,18 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL
 	}
+	if tcfg.WebhookURL != nil && strings.TrimSpace(*tcfg.WebhookURL) != "" {
+		tc.WebhookURL = strings.TrimSpace(*tcfg.WebhookURL)
+		if tcfg.WebhookSecret != nil {
+			tc.WebhookSecret = *tcfg.WebhookSecret
+		}
+		if tcfg.WebhookPath != nil {
+			tc.WebhookPath = strings.TrimSpace(*tcfg.WebhookPath)
+		}
+		if v, ok := s.env(EnvTelegramWebhookListen); ok && strings.TrimSpace(v) != "" {
+			tc.WebhookListen = strings.TrimSpace(v)
+		}
+	}
 	if tcfg.Proxy != nil && *tcfg.Proxy != "" {
 		if pu, err := url.Parse(*tcfg.Proxy); err != nil || pu.Host == "" {
 			s.log.Error("telegram.proxy is not a URL; calling the Bot API directly", "proxy", *tcfg.Proxy)
@@ -558,6 +572,10 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	return p
 }
 
+// EnvTelegramWebhookListen overrides where Telegram webhook mode listens (the
+// original always binds 0.0.0.0:8787; set e.g. 127.0.0.1:8787 behind a local proxy).
+const EnvTelegramWebhookListen = "CLAWDBOT_TELEGRAM_WEBHOOK_LISTEN"
+
 // telegramToken is account id's bot token and where it came from, in the original's
 // order: the account's tokenFile, its botToken, then for the default account only the
 // channel-level tokenFile, botToken and $TELEGRAM_BOT_TOKEN.
@@ -570,7 +588,7 @@ func telegramToken(s *services, t genconfig.ConfigChannelsTelegram, id string) (
 		}
 		return strings.TrimSpace(string(b)), true
 	}
-	if acct, ok := telegramAccountEntry(t, id); ok {
+	if acct, ok := accountEntry(t.Accounts, id); ok {
 		if acct.TokenFile != nil && strings.TrimSpace(*acct.TokenFile) != "" {
 			if tok, ok := readFile(*acct.TokenFile, "channels.telegram.accounts."+id+".tokenFile"); ok && tok != "" {
 				return tok, "tokenFile"

@@ -435,6 +435,15 @@ type ConfigChannelsTelegram struct {
 
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
+
+	// WebhookPath corresponds to the JSON schema field "webhookPath".
+	WebhookPath *string `json:"webhookPath,omitempty,omitzero"`
+
+	// WebhookSecret corresponds to the JSON schema field "webhookSecret".
+	WebhookSecret *string `json:"webhookSecret,omitempty,omitzero"`
+
+	// WebhookURL corresponds to the JSON schema field "webhookUrl".
+	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccounts map[string]struct {
@@ -462,8 +471,14 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
+
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
+
+	// Proxy corresponds to the JSON schema field "proxy".
+	Proxy *string `json:"proxy,omitempty,omitzero"`
 
 	// StreamMode corresponds to the JSON schema field "streamMode".
 	StreamMode ConfigChannelsTelegramAccountsValueStreamMode `json:"streamMode,omitempty,omitzero"`
@@ -473,6 +488,15 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
+
+	// WebhookPath corresponds to the JSON schema field "webhookPath".
+	WebhookPath *string `json:"webhookPath,omitempty,omitzero"`
+
+	// WebhookSecret corresponds to the JSON schema field "webhookSecret".
+	WebhookSecret *string `json:"webhookSecret,omitempty,omitzero"`
+
+	// WebhookURL corresponds to the JSON schema field "webhookUrl".
+	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueDmPolicy string

@@ -72,7 +72,11 @@ type Config struct {
 	Token      string
 	APIBaseURL string // "" = the public Bot API
 	AllowFrom  []string
-	Mode       string // "polling" (default) or "webhook" (not implemented; polls)
+	// WebhookURL, when set, is the public URL Telegram posts updates to
+	// (channels.telegram.webhookUrl) instead of the bot long-polling; WebhookListen
+	// (DefaultWebhookListen when "") serves WebhookPath (DefaultWebhookPath when "")
+	// behind it, and WebhookSecret is checked on every post (webhook.go).
+	WebhookURL, WebhookSecret, WebhookPath, WebhookListen string
 	// PollTimeout is the getUpdates long-poll wait (DefaultPollTimeout when 0).
 	PollTimeout time.Duration
 	// HTTPClient makes API calls (a client without timeout is fine: every call has a
@@ -148,9 +152,13 @@ type Provider struct {
 	running  bool
 	lastErr  string
 	username string
-	cancel   context.CancelFunc
-	done     chan struct{}
-	albums   *albums // of the running poller
+	hookAddr string // the webhook listener's address while it serves (webhook.go)
+	// hookSecret is the webhook's secret token: Config.WebhookSecret, else a random
+	// one per run (set by the poller goroutine before it serves; read only there).
+	hookSecret string
+	cancel     context.CancelFunc
+	done       chan struct{}
+	albums     *albums // of the running poller
 	// debounce is the debounce window in force (Config.Debounce, SetDebounce) and
 	// the running poller's buffer (debounce.go).
 	debounce debounce.Slot[debounceKey, []*telego.Message]
@@ -378,8 +386,9 @@ func (p *Provider) poll(ctx context.Context, done chan struct{}, ab *albums) {
 		}
 		break
 	}
-	if p.cfg.Mode == "webhook" {
-		p.log.Warn("telegram webhook mode is not implemented; using long polling")
+	if p.cfg.WebhookURL != "" {
+		p.serveWebhook(ctx, ab, wait)
+		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
 	_ = p.bot.DeleteWebhook(rctx, &telego.DeleteWebhookParams{})
@@ -692,6 +701,9 @@ func (p *Provider) Probe(ctx context.Context) (*telego.User, error) {
 // Status implements providers.Provider.
 func (p *Provider) Status(ctx context.Context, probe bool) providers.Status {
 	st := providers.Status{Configured: true, Mode: "polling"}
+	if p.cfg.WebhookURL != "" {
+		st.Mode = "webhook"
+	}
 	if probe {
 		start := time.Now()
 		u, err := p.Probe(ctx)

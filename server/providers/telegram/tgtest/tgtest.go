@@ -95,6 +95,8 @@ type Server struct {
 	quitOnce sync.Once
 	down     chan struct{} // closed by Stop: ends the long polls of this listener
 	addr     string
+	hook     Webhook // setWebhook (webhook.go)
+	hookGen  int     // bumped by setWebhook/deleteWebhook: ends the old delivery loop
 }
 
 // New starts a server for token (must look like "<digits>:<secret>") and closes it
@@ -307,8 +309,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res = map[string]any{"id": s.botID, "is_bot": true, "first_name": "Test Bot", "username": BotUsername,
 			"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false}
 	case "deleteWebhook":
+		s.deleteWebhook()
 		res = true
+	case "setWebhook":
+		res, aerr = s.setWebhook(params)
 	case "getUpdates":
+		if s.webhookActive() {
+			aerr = &apiError{409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
+			break
+		}
 		res, aerr = s.getUpdates(r.Context(), params)
 	case "sendMessage", "sendPhoto", "sendDocument":
 		res, aerr = s.send(method, params)
