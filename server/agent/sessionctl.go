@@ -11,6 +11,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/token"
 )
@@ -79,6 +80,13 @@ func (rt *Runtime) sessionModel(name string) (string, error) {
 	e := rt.modelConfig().Engine
 	if e == nil || e.ModelFor == nil {
 		return "", errNoCatalog
+	}
+	if e.Models != nil {
+		key, err := e.Models.ResolveAllowed(name)
+		if err != nil {
+			return "", err
+		}
+		name = key
 	}
 	_, ref, err := e.ModelFor(name)
 	if err != nil {
@@ -168,6 +176,9 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 		ref, err := h.rt.sessionModel(model.val)
 		if errors.Is(err, errNoCatalog) {
 			return nil, gateway.Unavailable("model catalog unavailable: the agent runs a CLI backend, not a model provider")
+		}
+		if errors.Is(err, models.ErrNotAllowed) {
+			return nil, gateway.Invalid("%s", err.Error()) // the original's "model not allowed: provider/model"
 		}
 		if err != nil {
 			return nil, gateway.Invalid("invalid model: %s (%v)", model.val, err)
