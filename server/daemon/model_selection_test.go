@@ -14,7 +14,8 @@ import (
 // next request at the fake OpenAI-compatible server asks for the aliased model; a model
 // outside the map is refused by both (the original's "model not allowed: …"), and
 // the session keeps its model; models.list still lists every catalog model, as the
-// original's does.
+// original's does. A stored override the allowlist no longer holds (after a restart
+// with a smaller map) is dropped on the next run, as the original drops it.
 func TestModelAliasesAndAllowlist(t *testing.T) {
 	home := t.TempDir()
 	ws := filepath.Join(home, "ws")
@@ -29,14 +30,18 @@ func TestModelAliasesAndAllowlist(t *testing.T) {
 }`, ws, model.baseURL())
 	r := startHome(t, home, cfg, nil)
 	c := r.client(t)
-	modelAsked := func(i int) string {
+	// turn runs one chat turn and returns the model its request at the fake server
+	// asked for; a turn that sent no request fails the test.
+	turn := func(runID, message string) string {
 		t.Helper()
+		before := len(model.requests())
+		runChat(t, c, runID, message, nil)
 		reqs := model.requests()
-		if len(reqs) <= i {
-			t.Fatalf("%d requests at the model, want more than %d", len(reqs), i)
+		if len(reqs) != before+1 {
+			t.Fatalf("turn %s: %d requests at the model, want %d", runID, len(reqs), before+1)
 		}
 		var req struct{ Model string }
-		if err := json.Unmarshal(reqs[i], &req); err != nil {
+		if err := json.Unmarshal(reqs[len(reqs)-1], &req); err != nil {
 			t.Fatal(err)
 		}
 		return req.Model
@@ -47,8 +52,7 @@ func TestModelAliasesAndAllowlist(t *testing.T) {
 	if patched.Entry["model"] != "fake/m2" {
 		t.Fatalf("patch by alias stored %v, want fake/m2", patched.Entry["model"])
 	}
-	runChat(t, c, "r1", "hello", nil)
-	if m := modelAsked(0); m != "m2" {
+	if m := turn("r1", "hello"); m != "m2" {
 		t.Fatalf("after sessions.patch to alias two the model asked is %q, want m2", m)
 	}
 
@@ -63,8 +67,7 @@ func TestModelAliasesAndAllowlist(t *testing.T) {
 		!strings.Contains(txt, "fake/m1, fake/m2") {
 		t.Fatalf("/model outside the allowlist answered %q", txt)
 	}
-	runChat(t, c, "r3", "still two?", nil)
-	if m := modelAsked(1); m != "m2" {
+	if m := turn("r3", "still two?"); m != "m2" {
 		t.Fatalf("after the refusals the model asked is %q, want m2 still", m)
 	}
 
@@ -72,13 +75,14 @@ func TestModelAliasesAndAllowlist(t *testing.T) {
 	if _, txt := finalText(t, runChat(t, c, "r4", "/model ONE", nil)); !strings.Contains(txt, "default model again") {
 		t.Fatalf("/model ONE answered %q", txt)
 	}
-	runChat(t, c, "r5", "back to one", nil)
-	if m := modelAsked(2); m != "m1" {
+	if m := turn("r5", "back to one"); m != "m1" {
 		t.Fatalf("after /model ONE the model asked is %q, want m1", m)
 	}
 
 	// models.list is the whole catalog, allowlist or not (as in the original).
-	var list struct{ Models []struct{ ID, Provider string } }
+	var list struct {
+		Models []struct{ ID, Provider string }
+	}
 	c.MustOK("models.list", map[string]any{}, &list)
 	found := map[string]bool{}
 	for _, m := range list.Models {
@@ -88,5 +92,20 @@ func TestModelAliasesAndAllowlist(t *testing.T) {
 		if !found[want] {
 			t.Errorf("models.list lacks %s: %+v", want, list.Models)
 		}
+	}
+
+	// The allowlist shrinks: the stored override (fake/m2) is no longer allowed; the
+	// next run uses the default and forgets it.
+	c.MustOK("sessions.patch", map[string]any{"key": "main", "model": "Two"}, nil)
+	r.stop(t)
+	r = startHome(t, home, strings.Replace(cfg, `, "fake/m2": {alias: "Two"}`, "", 1), nil)
+	c = r.client(t)
+	if m := turn("r6", "after the restart"); m != "m1" {
+		t.Fatalf("an override outside the new allowlist still asked %q, want the default m1", m)
+	}
+	var sl struct{ Sessions []map[string]any }
+	c.MustOK("sessions.list", map[string]any{}, &sl)
+	if len(sl.Sessions) != 1 || sl.Sessions[0]["model"] != nil {
+		t.Fatalf("the dropped override is still stored: %v", sl.Sessions)
 	}
 }
