@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/sessions"
@@ -242,17 +243,17 @@ func (h *Handlers) SessionsResolve(ctx context.Context, c *gateway.Conn, p *prot
 		return nil, gateway.Invalid("Either key, sessionId, or label is required")
 	}
 	st := h.rt.Store()
-	// visible applies the filters the original's list applies to id and label matches.
+	// visible applies the filters the original's list applies to id and label matches:
+	// global and unknown only when asked for, and with agentId only the sessions of that
+	// agent (agent:<id>:… keys, ids normalised), never global or unknown.
 	visible := func(k string) bool {
 		switch {
 		case p.SpawnedBy != nil: // no subagent sessions here
 			return false
-		case p.AgentID != nil && *p.AgentID != sessions.DefaultAgentID:
+		case k == "global" && !p.GetIncludeGlobal(), k == "unknown" && !p.GetIncludeUnknown():
 			return false
-		case k == "global":
-			return p.GetIncludeGlobal()
-		case k == "unknown":
-			return p.GetIncludeUnknown()
+		case p.AgentID != nil:
+			return agents.SessionAgentID(k, "") == agents.NormalizeID(*p.AgentID)
 		}
 		return true
 	}
