@@ -54,6 +54,13 @@ type Engine struct {
 	Compaction CompactionConfig
 }
 
+// overrideAllowed reports whether a session's stored model override applies: set, and
+// inside the allowlist (a model the allowlist dropped since it was stored is no
+// override; the next run forgets it).
+func (e *Engine) overrideAllowed(model string) bool {
+	return model != "" && (e.Models == nil || e.Models.Allowed(model))
+}
+
 // ThinkingBudget is the reasoning token budget a session's thinking level asks for.
 // Providers with a budget control (Anthropic messages) get it; the others answer as
 // usual, and the level is only recorded.
@@ -387,7 +394,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
-		if ss.Model != "" && e.Models != nil && !e.Models.Allowed(ss.Model) {
+		if ss.Model != "" && !e.overrideAllowed(ss.Model) {
 			// The allowlist changed since the override was stored: the session falls
 			// back to the default model and forgets the override, as in the original.
 			rt.log.Info("agent: session model no longer allowed; using the default", "session", r.laneKey, "model", ss.Model)
