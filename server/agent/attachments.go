@@ -109,7 +109,7 @@ func (rt *Runtime) CheckImages(ctx context.Context, sessionKey string) error {
 	if sessionKey != "" {
 		ss, err := rt.opts.Store.Get(ctx, sessionKey)
 		switch {
-		case err == nil && ss.Model != "" && e.ModelFor != nil:
+		case err == nil && e.overrideAllowed(ss.Model) && e.ModelFor != nil:
 			om, canon, err := e.ModelFor(ss.Model)
 			if err != nil {
 				return protocol.ErrorCodeInvalidRequest.Errorf("session model %q: %v", ss.Model, err)

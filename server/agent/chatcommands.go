@@ -10,6 +10,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/commands"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
 )
@@ -78,6 +79,9 @@ func (e cmdEnv) SetSession(ctx context.Context, key string, set commands.Setting
 		ref, err := e.rt.sessionModel(strings.TrimSpace(v))
 		if errors.Is(err, errNoCatalog) {
 			return "", errors.New("the agent runs a CLI backend, whose model cannot change per session")
+		}
+		if na := (*models.NotAllowedError)(nil); errors.As(err, &na) {
+			return "", &commands.ModelNotAllowed{Model: na.Key, Allowed: e.rt.modelConfig().Engine.Models.AllowList()}
 		}
 		if err != nil {
 			return "", err

@@ -552,7 +552,7 @@ func (rt *Runtime) sessionStreamer(ctx context.Context, e *Engine, key string) (
 	if err != nil && !errors.Is(err, sessions.ErrNotFound) {
 		return nil, "", err
 	}
-	if ss.Model == "" {
+	if !e.overrideAllowed(ss.Model) {
 		return e.Model, e.Primary, nil
 	}
 	if e.ModelFor == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/loop"
 	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/sessions"
 )
 
@@ -34,6 +35,10 @@ type Engine struct {
 	// chain that answers its runs: the named model, then the configured fallbacks.
 	// It returns the canonical provider/model reference. Nil: overrides are refused.
 	ModelFor func(ref string) (m llm.Streamer, canonical string, err error)
+	// Models resolves the model names people give (sessions.patch model, /model):
+	// aliases of agents.defaults.models, and that map as the allowlist. Nil: names are
+	// taken as written and any model is allowed.
+	Models *models.Selection
 	// Primary is the canonical provider/model reference of Model's first candidate: a
 	// session override naming it is stored as no override.
 	Primary string
@@ -47,6 +52,13 @@ type Engine struct {
 	// Compaction is the context budget (windows, reserve, kept tail) and whether
 	// conversations past it are compacted.
 	Compaction CompactionConfig
+}
+
+// overrideAllowed reports whether a session's stored model override applies: set, and
+// inside the allowlist (a model the allowlist dropped since it was stored is no
+// override; the next run forgets it).
+func (e *Engine) overrideAllowed(model string) bool {
+	return model != "" && (e.Models == nil || e.Models.Allowed(model))
 }
 
 // ThinkingBudget is the reasoning token budget a session's thinking level asks for.
@@ -382,6 +394,21 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
+		if ss.Model != "" && !e.overrideAllowed(ss.Model) {
+			// The allowlist changed since the override was stored: the session falls
+			// back to the default model and forgets the override, as in the original.
+			rt.log.Info("agent: session model no longer allowed; using the default", "session", r.laneKey, "model", ss.Model)
+			old := ss.Model
+			if _, err := rt.opts.Store.Patch(ctx, r.laneKey, func(s *sessions.Session) error {
+				if s.Model == old {
+					s.Model = ""
+				}
+				return nil
+			}); err != nil {
+				return loopResult{}, err
+			}
+			ss.Model = ""
+		}
 		if ss.Model != "" {
 			sessionModel = true
 			if e.ModelFor == nil {

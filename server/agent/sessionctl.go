@@ -10,7 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/token"
 )
@@ -79,6 +81,13 @@ func (rt *Runtime) sessionModel(name string) (string, error) {
 	e := rt.modelConfig().Engine
 	if e == nil || e.ModelFor == nil {
 		return "", errNoCatalog
+	}
+	if e.Models != nil {
+		key, err := e.Models.ResolveAllowed(name)
+		if err != nil {
+			return "", err
+		}
+		name = key
 	}
 	_, ref, err := e.ModelFor(name)
 	if err != nil {
@@ -169,6 +178,9 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 		if errors.Is(err, errNoCatalog) {
 			return nil, gateway.Unavailable("model catalog unavailable: the agent runs a CLI backend, not a model provider")
 		}
+		if errors.Is(err, models.ErrNotAllowed) {
+			return nil, gateway.Invalid("%s", err.Error()) // the original's "model not allowed: provider/model"
+		}
 		if err != nil {
 			return nil, gateway.Invalid("invalid model: %s (%v)", model.val, err)
 		}
@@ -231,17 +243,17 @@ func (h *Handlers) SessionsResolve(ctx context.Context, c *gateway.Conn, p *prot
 		return nil, gateway.Invalid("Either key, sessionId, or label is required")
 	}
 	st := h.rt.Store()
-	// visible applies the filters the original's list applies to id and label matches.
+	// visible applies the filters the original's list applies to id and label matches:
+	// global and unknown only when asked for, and with agentId only the sessions of that
+	// agent (agent:<id>:… keys, ids normalised), never global or unknown.
 	visible := func(k string) bool {
 		switch {
 		case p.SpawnedBy != nil: // no subagent sessions here
 			return false
-		case p.AgentID != nil && *p.AgentID != sessions.DefaultAgentID:
+		case k == "global" && !p.GetIncludeGlobal(), k == "unknown" && !p.GetIncludeUnknown():
 			return false
-		case k == "global":
-			return p.GetIncludeGlobal()
-		case k == "unknown":
-			return p.GetIncludeUnknown()
+		case p.AgentID != nil:
+			return agents.SessionAgentID(k, "") == agents.NormalizeID(*p.AgentID)
 		}
 		return true
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/models"
 )
 
 // Agent backend kinds.
@@ -125,13 +126,22 @@ func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
 	if d.Model == nil || d.Model.Primary == nil || strings.TrimSpace(*d.Model.Primary) == "" {
 		return a, nil
 	}
-	m, err := resolveModel(c, &d, strings.TrimSpace(*d.Model.Primary), "agents.defaults.model.primary")
+	// The primary and the fallbacks may name an alias of agents.defaults.models, as in
+	// the original.
+	aliases := models.NewSelection(c, "")
+	expand := func(ref string) string {
+		if key, ok := aliases.Alias(ref); ok {
+			return key
+		}
+		return strings.TrimSpace(ref)
+	}
+	m, err := resolveModel(c, &d, expand(*d.Model.Primary), "agents.defaults.model.primary")
 	if err != nil {
 		return a, err
 	}
 	a.Model = m
 	for i, ref := range d.Model.Fallbacks {
-		fm, err := resolveModel(c, &d, strings.TrimSpace(ref), fmt.Sprintf("agents.defaults.model.fallbacks[%d]", i))
+		fm, err := resolveModel(c, &d, expand(ref), fmt.Sprintf("agents.defaults.model.fallbacks[%d]", i))
 		if err != nil {
 			return a, err
 		}

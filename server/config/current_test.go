@@ -331,3 +331,27 @@ func TestLeadingComments(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveAgentModelAlias: agents.defaults.model primary and fallbacks may name an
+// alias of agents.defaults.models, as in the original; the alias's entry params apply.
+func TestResolveAgentModelAlias(t *testing.T) {
+	src := `{
+  agents: {defaults: {model: {primary: "Fast", fallbacks: ["slow"]},
+    models: {"fake/m1": {alias: "fast", params: {temperature: 0.3}}, "fake/m2": {alias: "slow"}}}},
+  models: {providers: {fake: {baseUrl: "http://127.0.0.1:9/v1", api: "openai-completions", models: []}}},
+}`
+	f, err := ParseWith("", []byte(src), MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ResolveAgent(&f.Config, "/h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ModelRef != "fake/m1" || a.Kind != BackendProvider || a.Temperature == nil || *a.Temperature != 0.3 {
+		t.Fatalf("primary by alias: %+v", a.Model)
+	}
+	if len(a.Fallbacks) != 1 || a.Fallbacks[0].ModelRef != "fake/m2" || a.Fallbacks[0].Kind != BackendProvider {
+		t.Fatalf("fallback by alias: %+v", a.Fallbacks)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
+	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
 )
@@ -309,7 +310,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		return set.Filter(policy.layers(agentID, agentPolicy, set.Names())...), cleanup, nil
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
+	selection := models.NewSelection(&f.Config, primaryRef.String())
 	modelFor := func(ref string) (llm.Streamer, string, error) {
+		if key, ok := selection.Alias(ref); ok {
+			ref = key // agents.list[].model may name an alias too
+		}
 		if !strings.Contains(ref, "/") {
 			ref = primaryRef.Provider + "/" + strings.TrimSpace(ref) // a bare id is one of the primary's provider
 		}
@@ -335,7 +340,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
 		verbose = string(*a.Defaults.VerboseDefault)
 	}
-	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Primary: primaryRef.String(),
+	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, AgentModel: agentModel}, nil
 }
 

@@ -239,3 +239,56 @@ func TestUsageCost(t *testing.T) {
 		t.Fatal("days 0 accepted")
 	}
 }
+
+// TestSessionsResolveByAgent: sessions.resolve with agentId looks only at that agent's
+// sessions (agent:<id>:… keys, the id normalised as the original does), by label and
+// by session id; global is never one of an agent's sessions.
+func TestSessionsResolveByAgent(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	if err := os.MkdirAll(ws, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: "ok"} })
+	cfg := strings.Replace(agentConfig(ws, model, nil), "agents: {defaults:", `agents: {list: [{id: "main", default: true}, {id: "work"}], defaults:`, 1)
+	r := startHome(t, home, cfg, nil)
+	c := r.client(t)
+	ids := map[string]string{}
+	for key, label := range map[string]string{"agent:work:main": "ops", "agent:main:main": "home", "global": "everyone"} {
+		var res struct{ Entry map[string]any }
+		c.MustOK("sessions.patch", map[string]any{"key": key, "label": label}, &res)
+		ids[key], _ = res.Entry["sessionId"].(string)
+		if ids[key] == "" {
+			t.Fatalf("no sessionId for %s: %v", key, res.Entry)
+		}
+	}
+	tests := []struct {
+		params map[string]any
+		key    string // "" = refused
+	}{
+		{map[string]any{"label": "ops", "agentId": "work"}, "agent:work:main"},
+		{map[string]any{"label": "ops", "agentId": " Work "}, "agent:work:main"},
+		{map[string]any{"label": "ops"}, "agent:work:main"},
+		{map[string]any{"label": "ops", "agentId": "main"}, ""},
+		{map[string]any{"label": "home", "agentId": "main"}, "agent:main:main"},
+		{map[string]any{"label": "home", "agentId": "work"}, ""},
+		{map[string]any{"sessionId": ids["agent:work:main"], "agentId": "work"}, "agent:work:main"},
+		{map[string]any{"sessionId": ids["agent:work:main"], "agentId": "main"}, ""},
+		{map[string]any{"label": "everyone", "includeGlobal": true}, "global"},
+		{map[string]any{"label": "everyone", "includeGlobal": true, "agentId": "main"}, ""},
+		{map[string]any{"label": "everyone"}, ""},
+	}
+	for _, tt := range tests {
+		f := c.Call("sessions.resolve", tt.params)
+		var res struct{ Key string }
+		if f.OK {
+			_ = json.Unmarshal(f.Payload, &res)
+		}
+		switch {
+		case tt.key == "" && (f.OK || f.Error == nil || f.Error.Code != "INVALID_REQUEST" || !strings.HasPrefix(f.Error.Message, "No session found")):
+			t.Errorf("resolve %v: %s, want No session found", tt.params, f.Raw)
+		case tt.key != "" && (!f.OK || res.Key != tt.key):
+			t.Errorf("resolve %v: %s, want key %s", tt.params, f.Raw, tt.key)
+		}
+	}
+}

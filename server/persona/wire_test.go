@@ -156,6 +156,25 @@ func TestAgentsAndIdentityOverTheWire(t *testing.T) {
 	}
 }
 
+// TestIdentityOfTheDefaultAgent: agent.identity.get without agentId or sessionKey
+// answers for the configured default agent — the agents.list entry with default: true,
+// else the first entry — not for a hard-coded "main".
+func TestIdentityOfTheDefaultAgent(t *testing.T) {
+	f := setup(t)
+	c := operator(t, f.url)
+	for _, tt := range []struct{ list, agentID, name, avatar string }{
+		{`[{id: "ops", identity: {name: "Opsy", emoji: "🛠"}}, {id: "Home", default: true, identity: {name: "Homer", emoji: "🏠"}}]`, "home", "Homer", "🏠"},
+		{`[{id: "ops", identity: {name: "Opsy", emoji: "🛠"}}, {id: "home", identity: {name: "Homer", emoji: "🏠"}}]`, "ops", "Opsy", "🛠"},
+	} {
+		write(t, f.config, `{agents: {list: `+tt.list+`}}`)
+		var id map[string]any
+		c.MustOK("agent.identity.get", map[string]any{}, &id)
+		if want := map[string]any{"agentId": tt.agentID, "name": tt.name, "avatar": tt.avatar}; !reflect.DeepEqual(id, want) {
+			t.Errorf("agents.list %s: identity %v, want %v", tt.list, id, want)
+		}
+	}
+}
+
 func TestModelsListOverTheWire(t *testing.T) {
 	f := setup(t)
 	var res struct{ Models []map[string]any }

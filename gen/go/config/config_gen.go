@@ -198,6 +198,9 @@ type ConfigAgentsDefaultsModel struct {
 }
 
 type ConfigAgentsDefaultsModels map[string]struct {
+	// Alias corresponds to the JSON schema field "alias".
+	Alias *string `json:"alias,omitempty,omitzero"`
+
 	// Params corresponds to the JSON schema field "params".
 	Params ConfigAgentsDefaultsModelsValueParams `json:"params,omitempty,omitzero"`
 }

@@ -153,6 +153,19 @@ type Env interface {
 	ResolveApproval(id string, d Decision, by string) error
 }
 
+// ModelNotAllowed is SetSession's error for a model outside the allowlist
+// (agents.defaults.models); /model answers with its message.
+type ModelNotAllowed struct {
+	Model   string   // canonical provider/model
+	Allowed []string // the allowlist
+}
+
+// Error is the original's refusal, with the allowed models instead of its pointer
+// to /models (which this gateway does not have).
+func (e *ModelNotAllowed) Error() string {
+	return fmt.Sprintf("Model %q is not allowed. Allowed models: %s.", e.Model, strings.Join(e.Allowed, ", "))
+}
+
 // ErrNoApprovals is ResolveApproval's answer when the gateway has no exec approvals.
 var ErrNoApprovals = errors.New("exec approvals are not available")
 
@@ -269,6 +282,9 @@ func Handle(ctx context.Context, env Env, in Input) (Result, error) {
 			return reply("🧠 Current model: " + orUnknown(st.Model) + ". Change it with /model <provider/model>.")
 		}
 		v, err := env.SetSession(ctx, in.SessionKey, SetModel, c.Args)
+		if na := (*ModelNotAllowed)(nil); errors.As(err, &na) {
+			return reply(na.Error())
+		}
 		if err != nil {
 			return reply("❌ Model not changed: " + err.Error() + ".")
 		}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,8 @@ func TestHandle(t *testing.T) {
 		{name: "verbose on", text: "/verbose on", authorized: true, handled: true, reply: "Verbose level set to on", set: "verboseLevel=on"},
 		{name: "model", text: "/model x/y", authorized: true, handled: true, reply: "Model set to x/y", set: "model=x/y"},
 		{name: "model refused", text: "/model nope/m", authorized: true, env: fakeEnv{setErr: errors.New("unknown provider nope")}, handled: true, reply: "Model not changed: unknown provider nope"},
+		{name: "model not allowed", text: "/model x/z", authorized: true, env: fakeEnv{setErr: fmt.Errorf("wrapped: %w", &ModelNotAllowed{Model: "x/z", Allowed: []string{"x/a", "x/y"}})}, handled: true,
+			reply: `Model "x/z" is not allowed. Allowed models: x/a, x/y.`},
 		{name: "compact", text: "/compact", authorized: true, env: fakeEnv{kept: 400}, handled: true, reply: "newest 400 messages are kept", compacts: 1},
 		{name: "compact nothing", text: "/compact", authorized: true, handled: true, reply: "Nothing to compact", compacts: 1},
 		{name: "compact summarised", text: "/compact focus on decisions", authorized: true, env: fakeEnv{summary: true}, handled: true, reply: "Compacted (12k → 3k)", compacts: 1},
