@@ -24,6 +24,9 @@ type ClawdbotConfig struct {
 	// Channels corresponds to the JSON schema field "channels".
 	Channels *ConfigChannels `json:"channels,omitempty,omitzero"`
 
+	// Commands corresponds to the JSON schema field "commands".
+	Commands *ConfigCommands `json:"commands,omitempty,omitzero"`
+
 	// Cron corresponds to the JSON schema field "cron".
 	Cron *ConfigCron `json:"cron,omitempty,omitzero"`
 
@@ -685,6 +688,11 @@ const ConfigChannelsWhatsappGroupPolicyOpen ConfigChannelsWhatsappGroupPolicy = 
 type ConfigChannelsWhatsappGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
+
+type ConfigCommands struct {
+	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".
+	UseAccessGroups *bool `json:"useAccessGroups,omitempty,omitzero"`
 }
 
 type ConfigCron struct {
