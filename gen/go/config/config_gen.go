@@ -110,6 +110,9 @@ type ConfigAgentsDefaults struct {
 	// workspace files instead).
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 
+	// ThinkingDefault corresponds to the JSON schema field "thinkingDefault".
+	ThinkingDefault *ConfigAgentsDefaultsThinkingDefault `json:"thinkingDefault,omitempty,omitzero"`
+
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
 
@@ -206,6 +209,15 @@ type ConfigAgentsDefaultsModels map[string]struct {
 }
 
 type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
+
+type ConfigAgentsDefaultsThinkingDefault string
+
+const ConfigAgentsDefaultsThinkingDefaultHigh ConfigAgentsDefaultsThinkingDefault = "high"
+const ConfigAgentsDefaultsThinkingDefaultLow ConfigAgentsDefaultsThinkingDefault = "low"
+const ConfigAgentsDefaultsThinkingDefaultMedium ConfigAgentsDefaultsThinkingDefault = "medium"
+const ConfigAgentsDefaultsThinkingDefaultMinimal ConfigAgentsDefaultsThinkingDefault = "minimal"
+const ConfigAgentsDefaultsThinkingDefaultOff ConfigAgentsDefaultsThinkingDefault = "off"
+const ConfigAgentsDefaultsThinkingDefaultXhigh ConfigAgentsDefaultsThinkingDefault = "xhigh"
 
 type ConfigAgentsDefaultsVerboseDefault string
 
