@@ -392,7 +392,7 @@ func TestInvalidConfigMidRun(t *testing.T) {
 	}
 	p.waitOutput(t, "reloaded config:")
 	h, err = c.Calls.Health(ctx, &protocol.HealthParams{Probe: &probe})
-	if err != nil || h.Config == nil || !h.Config.Ok || len(h.Config.Unimplemented) != 1 || h.Config.Unimplemented[0] != "commands" {
+	if err != nil || h.Config == nil || !h.Config.Ok || len(h.Config.Unimplemented) != 1 || h.Config.Unimplemented[0] != "commands.native" {
 		t.Fatalf("health config after the fix: %+v %v", h.Config, err)
 	}
 }

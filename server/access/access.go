@@ -71,6 +71,14 @@ type Config struct {
 	// ApprovedInGroups: senders approved through pairing also pass the group sender
 	// allowlist (the original does this for Telegram, not for WhatsApp).
 	ApprovedInGroups bool
+	// OwnerCommands: when allowFrom names specific senders (no "*"), only those owners
+	// may run chat commands, also in chats others may talk in (the original enforces
+	// this for WhatsApp: a sender approved through pairing talks to the agent but
+	// cannot /reset it).
+	OwnerCommands bool
+	// CommandsBypassAccess is commands.useAccessGroups false: every sender admitted
+	// to the chat may run commands (the owner rule still applies).
+	CommandsBypassAccess bool
 }
 
 // Outcome is what to do with a message.
@@ -137,6 +145,8 @@ type Rules struct {
 	groups         map[string]Group
 	norm           func(string) string
 	approvedGroups bool
+	ownerCommands  bool
+	bypassCommands bool
 }
 
 // Validate checks every account's settings (known policy names; "open" needs "*").
@@ -173,7 +183,8 @@ func (c Config) Rules(accountID string) (*Rules, error) {
 			a.Groups = o.Groups
 		}
 	}
-	r := &Rules{dm: a.DMPolicy, group: a.GroupPolicy, groups: a.Groups, norm: c.Normalize, approvedGroups: c.ApprovedInGroups}
+	r := &Rules{dm: a.DMPolicy, group: a.GroupPolicy, groups: a.Groups, norm: c.Normalize, approvedGroups: c.ApprovedInGroups,
+		ownerCommands: c.OwnerCommands, bypassCommands: c.CommandsBypassAccess}
 	if r.dm == "" {
 		r.dm = DMPairing
 	}
@@ -326,27 +337,46 @@ func (r *Rules) decideGroup(m Message) Decision {
 }
 
 // CommandAuthorized reports whether the sender of a delivered message may run chat
-// commands (/new, /stop, …). In direct chats everyone admitted may; in groups, which
-// an open group policy opens to every member, only senders on an allow list (allowFrom,
-// the group's allowFrom or groupAllowFrom, or approved through pairing) may — unless
-// no list names anyone, which the original treats as "everyone is the owner".
+// commands (/new, /status, /think, …); the gateway ignores the commands of anyone
+// else. As in the original (commands.useAccessGroups, on by default), the sender must
+// be on the chat's allow list: in a direct chat allowFrom or approved through pairing
+// (and the linked account itself while allowFrom is empty); in a group the group's allowFrom,
+// else groupAllowFrom, else allowFrom (plus pairing approvals where ApprovedInGroups)
+// — a group no list covers runs nobody's commands, even under groupPolicy open. With
+// OwnerCommands, a sender must moreover be named in allowFrom when it names anyone.
 func (r *Rules) CommandAuthorized(m Message) bool {
+	if !r.bypassCommands && !r.commandListed(m) {
+		return false
+	}
+	return !r.ownerCommands || r.IsOwner(m)
+}
+
+// commandListed: the sender is on the allow list that covers commands in m's chat.
+func (r *Rules) commandListed(m Message) bool {
+	approved := r.normList(m.Approved)
 	if !m.Group {
-		return true
-	}
-	lists := [][]string{r.allow, r.groupAllow, r.normList(m.Approved)}
-	if g, ok := r.groups[m.GroupID]; ok && g.AllowFrom != nil {
-		lists = append(lists, r.normList(g.AllowFrom))
-	}
-	empty := true
-	for _, l := range lists {
-		if len(l) == 0 {
-			continue
-		}
-		empty = false
-		if r.matches(l, m.SenderIDs) {
+		if m.FromSelf && len(r.allow) == 0 {
+			// The linked account itself, when allowFrom names nobody (the original's
+			// fallback, kept also once pairing approvals exist).
 			return true
 		}
+		return r.matches(append(slices.Clone(r.allow), approved...), m.SenderIDs)
 	}
-	return empty
+	list := r.groupAllow
+	if g, ok := r.groups[m.GroupID]; ok && g.AllowFrom != nil {
+		list = r.normList(g.AllowFrom)
+	}
+	if r.approvedGroups {
+		list = append(slices.Clone(list), approved...)
+	}
+	return len(list) > 0 && r.matches(list, m.SenderIDs)
+}
+
+// IsOwner reports whether m's sender is one of the owners allowFrom names; when it
+// names nobody, or has "*", everyone is.
+func (r *Rules) IsOwner(m Message) bool {
+	if len(r.allow) == 0 || slices.Contains(r.allow, Wildcard) {
+		return true
+	}
+	return r.matches(r.allow, m.SenderIDs)
 }

@@ -150,14 +150,28 @@ func TestCommandAuthorized(t *testing.T) {
 		msg  Message
 		want bool
 	}{
-		{"direct chat", Config{Account: Account{AllowFrom: []string{"+2"}}}, Message{SenderIDs: []string{"+1"}}, true},
-		{"open group, no lists: everyone", Config{Account: Account{GroupPolicy: GroupOpen}}, g(Message{SenderIDs: []string{"+1"}}), true},
+		{"direct chat, sender on allowFrom", Config{Account: Account{AllowFrom: []string{"+1"}}}, Message{SenderIDs: []string{"+1"}}, true},
+		{"direct chat, sender approved by pairing", Config{Account: Account{AllowFrom: []string{"+2"}}}, Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}, true},
+		{"direct chat, open dm policy", Config{Account: Account{DMPolicy: DMOpen, AllowFrom: []string{"*"}}}, Message{SenderIDs: []string{"+9"}}, true},
+		{"direct chat, no list: the linked account itself", Config{}, Message{SenderIDs: []string{"+5"}, FromSelf: true}, true},
+		{"direct chat, no list: not others", Config{}, Message{SenderIDs: []string{"+5"}}, false},
+		{"direct chat, only approvals: the linked account still may", Config{}, Message{SenderIDs: []string{"+5"}, FromSelf: true, Approved: []string{"+1"}}, true},
+		{"direct chat, allowFrom without the linked account", Config{Account: Account{AllowFrom: []string{"+1"}}}, Message{SenderIDs: []string{"+5"}, FromSelf: true}, false},
+		{"open group, no lists: nobody", Config{Account: Account{GroupPolicy: GroupOpen}}, g(Message{SenderIDs: []string{"+1"}}), false},
+		{"open group, no lists, useAccessGroups false: everyone", Config{Account: Account{GroupPolicy: GroupOpen}, CommandsBypassAccess: true}, g(Message{SenderIDs: []string{"+1"}}), true},
 		{"open group, sender not on allowFrom", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}}}, g(Message{SenderIDs: []string{"+1"}}), false},
 		{"open group, sender on allowFrom", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+1"}}}, g(Message{SenderIDs: []string{"+1"}}), true},
 		{"groupAllowFrom", Config{Account: Account{AllowFrom: []string{"+2"}, GroupAllowFrom: []string{"+1"}}}, g(Message{SenderIDs: []string{"+1"}}), true},
 		{"star", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"*"}}}, g(Message{SenderIDs: []string{"+9"}}), true},
 		{"per-group allowFrom", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}, Groups: map[string]Group{"g1": {AllowFrom: []string{"+1"}}}}}, g(Message{SenderIDs: []string{"+1"}}), true},
-		{"approved", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}}}, g(Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}), true},
+		{"approved, in groups (Telegram)", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}}, ApprovedInGroups: true}, g(Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}), true},
+		{"approved, not in groups (WhatsApp)", Config{Account: Account{GroupPolicy: GroupOpen, AllowFrom: []string{"+2"}}}, g(Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}), false},
+		{"owners: paired sender is not an owner", Config{Account: Account{AllowFrom: []string{"+2"}}, OwnerCommands: true}, Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}, false},
+		{"owners: the owner", Config{Account: Account{AllowFrom: []string{"+2"}}, OwnerCommands: true}, Message{SenderIDs: []string{"+2"}}, true},
+		{"owners: no allowFrom, paired senders may", Config{OwnerCommands: true}, Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}, true},
+		{"owners: star makes everyone an owner", Config{Account: Account{DMPolicy: DMOpen, AllowFrom: []string{"*"}}, OwnerCommands: true}, Message{SenderIDs: []string{"+7"}}, true},
+		{"owners: groupAllowFrom sender is not an owner", Config{Account: Account{AllowFrom: []string{"+2"}, GroupAllowFrom: []string{"+1"}}, OwnerCommands: true}, g(Message{SenderIDs: []string{"+1"}}), false},
+		{"owners: useAccessGroups false keeps the owner rule", Config{Account: Account{AllowFrom: []string{"+2"}}, OwnerCommands: true, CommandsBypassAccess: true}, Message{SenderIDs: []string{"+1"}, Approved: []string{"+1"}}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

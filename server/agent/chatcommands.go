@@ -9,10 +9,12 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/commands"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/server/usage"
 )
 
 // cmdEnv is the runtime as the chat commands' environment.
@@ -35,21 +37,34 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 	if err != nil {
 		return commands.State{}, err
 	}
-	model := ss.Model // the session's own model, else the agent's
+	mc := e.rt.modelConfig()
+	eng := mc.Engine
+	model := ss.Model // the session's own model, else its agent's, else the default
+	if model == "" && eng != nil && eng.AgentModel != nil {
+		model = eng.AgentModel(key)
+	}
 	if model == "" {
-		model = modelRef(e.rt.modelConfig())
+		model = modelRef(mc)
 	}
 	st := commands.State{
-		Version: e.rt.opts.Version, Model: model, ThinkingLevel: ss.ThinkingLevel, VerboseLevel: ss.VerboseLevel,
+		Version: e.rt.opts.Version, Model: model, ThinkingLevel: ss.ThinkingLevel, VerboseLevel: ss.VerboseLevel, ReasoningLevel: ss.ReasoningLevel,
 		SessionKey: key, SessionID: ss.ID,
-		InputTokens: ss.InputTokens, OutputTokens: ss.OutputTokens, TotalTokens: ss.TotalTokens,
-		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.opts.MaxQueuePerSession},
+		InputTokens: ss.InputTokens, OutputTokens: ss.OutputTokens, TotalTokens: ss.TotalTokens, ContextUsed: ss.InputTokens,
+		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.opts.MaxQueuePerSession}, QueueMode: e.rt.queueMode(ss.LastChannel),
+	}
+	if eng != nil {
+		st.ThinkingLevel = thinkingLevel(ss.ThinkingLevel, eng.ThinkingDefault)
+		st.VerboseLevel = verboseLevel(ss.VerboseLevel, eng.VerboseDefault)
+		st.ContextWindow = int64(eng.Compaction.budget(model).ContextWindow)
 	}
 	if ss.UpdatedAt > 0 {
 		st.UpdatedAt = time.UnixMilli(ss.UpdatedAt)
 	}
 	if n, err := e.rt.opts.Store.CountRole(ctx, key, RoleCompaction); err == nil {
 		st.Compactions = n
+	}
+	if err := e.lastRunUsage(ctx, key, &st); err != nil {
+		return commands.State{}, err
 	}
 	e.rt.mu.Lock()
 	if l := e.rt.lanes[key]; l != nil {
@@ -58,6 +73,47 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 	}
 	e.rt.mu.Unlock()
 	return st, nil
+}
+
+// statusTail bounds the newest transcript messages /status reads for the last run's
+// usage: a run with more steps than this has its cost counted from these only.
+const statusTail = 200
+
+// lastRunUsage fills the context used and the cost from the usage the provider
+// reported: the context is the prompt of the newest answer (its input and cached
+// tokens, as the original counts it), the cost sums the recorded costs of that
+// answer's run. Answers without usage (text-only backends) leave the run's counters.
+func (e cmdEnv) lastRunUsage(ctx context.Context, key string, st *commands.State) error {
+	tail, err := e.rt.opts.Store.History(ctx, key, statusTail, 0)
+	if err != nil {
+		return err
+	}
+	runID := ""
+	found := false
+	for i := len(tail) - 1; i >= 0; i-- {
+		m := tail[i]
+		if m.Role != string(llm.RoleAssistant) {
+			continue
+		}
+		r, ok := usage.ParseRecord(m.Body)
+		if !ok {
+			continue
+		}
+		if !found {
+			found, runID = true, m.RunID
+			st.ContextUsed = r.Usage.Input + r.Usage.CacheRead + r.Usage.CacheWrite
+		} else if m.RunID != runID || runID == "" {
+			break
+		}
+		if c, ok := r.Usage.CostTotal(); ok && c > 0 {
+			st.Cost += c
+			st.HasCost = true
+		}
+		if runID == "" {
+			break
+		}
+	}
+	return nil
 }
 
 // SetSession changes one setting the way sessions.patch does: thinking levels in the

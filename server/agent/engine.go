@@ -49,6 +49,9 @@ type Engine struct {
 	// VerboseDefault is the verbose level of sessions that set none
 	// (agents.defaults.verboseDefault: off, on, full).
 	VerboseDefault string
+	// ThinkingDefault is the thinking level of sessions that set none
+	// (agents.defaults.thinkingDefault; "" = off).
+	ThinkingDefault string
 	// Compaction is the context budget (windows, reserve, kept tail) and whether
 	// conversations past it are compacted.
 	Compaction CompactionConfig
@@ -76,6 +79,19 @@ func ThinkingBudget(level string) int {
 		return 32768
 	}
 	return 0
+}
+
+// thinkingLevel is a session's effective thinking level: its own, else the configured
+// default ("" = off). As in the original, a session that chose "off" stores no level,
+// so the default applies to it too.
+func thinkingLevel(session, def string) string {
+	if session != "" {
+		return session
+	}
+	if lv, ok := normalizeThinking(def); ok {
+		return lv
+	}
+	return ""
 }
 
 // RunInfo describes the run a tool set is built for.
@@ -393,7 +409,8 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 	sessionModel := false
 	var ss sessions.Session
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
-		thinking, effort = ThinkingBudget(ss.ThinkingLevel), ReasoningEffort(ss.ThinkingLevel)
+		lvl := thinkingLevel(ss.ThinkingLevel, e.ThinkingDefault)
+		thinking, effort = ThinkingBudget(lvl), ReasoningEffort(lvl)
 		if ss.Model != "" && !e.overrideAllowed(ss.Model) {
 			// The allowlist changed since the override was stored: the session falls
 			// back to the default model and forgets the override, as in the original.

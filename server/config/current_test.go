@@ -43,7 +43,7 @@ func TestCurrentShape(t *testing.T) {
 	if f.Config.Session.MainKey != "home" || *f.Config.Channels.Telegram.BotToken != "123:abc" {
 		t.Fatalf("config %+v", f.Config)
 	}
-	want := []string{"commands"} // messages.ackReaction is implemented
+	want := []string{"commands.native"} // messages.ackReaction and commands.useAccessGroups are implemented
 	if !reflect.DeepEqual(f.Unimplemented, want) {
 		t.Fatalf("unimplemented = %v, want %v", f.Unimplemented, want)
 	}

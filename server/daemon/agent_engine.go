@@ -340,8 +340,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
 		verbose = string(*a.Defaults.VerboseDefault)
 	}
+	thinking := ""
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.ThinkingDefault != nil {
+		thinking = string(*a.Defaults.ThinkingDefault)
+	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
-		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, AgentModel: agentModel}, nil
+		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel}, nil
 }
 
 // policyCache keeps the tool policy layers per agent of the last tool list an engine

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type fakeStep struct {
 	text   string
 	calls  []fakeCall
 	status int
+	prompt int // prompt tokens the answer reports (0: 11)
 }
 
 // fakeModel is a scripted streaming model server on 127.0.0.1 speaking the OpenAI
@@ -117,8 +119,9 @@ func writeOpenAI(w io.Writer, st fakeStep) {
 		finish = "tool_calls"
 	}
 	sse(w, "", chunk(map[string]any{}, finish))
+	prompt := cmp.Or(st.prompt, 11)
 	sse(w, "", map[string]any{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": []any{},
-		"usage": map[string]any{"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+		"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": 7, "total_tokens": prompt + 7}})
 	fmt.Fprint(w, "data: [DONE]\n\n")
 }
 

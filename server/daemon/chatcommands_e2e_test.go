@@ -54,7 +54,7 @@ func TestChatCommandsOverChatSend(t *testing.T) {
 		t.Fatalf("first turn: %s %q", st, txt)
 	}
 	st, txt := finalText(t, runChat(t, c, "r2", "/status", nil))
-	for _, want := range []string{"🧠 Model: fake/m1", "🧵 Session: agent:main:main", "🧮 Tokens:", "🪢 Queue: fifo ("} {
+	for _, want := range []string{"🧠 Model: fake/m1", "🧵 Session: agent:main:main", "🧮 Tokens:", "🪢 Queue: collect (", "⚙️ Runtime: direct · Think: off", "📚 Context: 11/200k (0%)"} {
 		if st != "final" || !strings.Contains(txt, want) {
 			t.Fatalf("/status: %s %q lacks %q", st, txt, want)
 		}
@@ -269,5 +269,78 @@ func TestResetTriggersFromConfig(t *testing.T) {
 	reqs := model.requests()
 	if last := reqs[len(reqs)-1]; !bytes.Contains(last, []byte(`again`)) || bytes.Contains(last, []byte(`hello`)) || bytes.Contains(last, []byte(`/fresh`)) {
 		t.Fatalf("/fresh again request: %s", last)
+	}
+}
+
+// TestStatusShowsSessionState: over a real WebSocket, /status through chat.send shows
+// the session's effective levels — thinking from agents.defaults.thinkingDefault (which
+// also reaches the model as reasoning_effort), then /think and sessions.patch's
+// verbose and reasoning levels — the context the last request used of the catalog's
+// window, and the last run's cost priced from the catalog (both steps of a tool-using
+// run); neither /status nor /think reaches the model server.
+func TestStatusShowsSessionState(t *testing.T) {
+	home := t.TempDir()
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n == 0 {
+			return fakeStep{calls: []fakeCall{{"call_1", "exec", `{"command":"echo hi"}`}}, prompt: 1000}
+		}
+		return fakeStep{text: fmt.Sprintf("answer %d", n), prompt: 1200}
+	})
+	cfg := agentConfigWith(filepath.Join(home, "ws"), model, nil, "")
+	cfg = strings.Replace(cfg, "models: []}", `models: [{id: "m1", name: "M1", reasoning: true, contextWindow: 8000, cost: {input: 2, output: 10}}]}`, 1)
+	cfg = strings.Replace(cfg, "agents: {defaults: {", `agents: {defaults: {thinkingDefault: "low", `, 1)
+	if !strings.Contains(cfg, "contextWindow: 8000") || !strings.Contains(cfg, `thinkingDefault: "low"`) {
+		t.Fatalf("test config not rewritten: %s", cfg)
+	}
+	r := startHome(t, home, cfg, nil)
+	c := r.client(t)
+
+	if st, txt := finalText(t, runChat(t, c, "s1", "hello", nil)); st != "final" || txt != "answer 1" {
+		t.Fatalf("first turn: %s %q", st, txt)
+	}
+	reqs := model.requests()
+	if len(reqs) != 2 || !bytes.Contains(reqs[0], []byte(`"reasoning_effort":"low"`)) {
+		t.Fatalf("thinkingDefault did not reach the model: %d requests, first %s", len(reqs), reqs[0])
+	}
+	status := func(id string) string {
+		t.Helper()
+		st, txt := finalText(t, runChat(t, c, id, "/status", nil))
+		if st != "final" {
+			t.Fatalf("/status ended %s: %q", st, txt)
+		}
+		return txt
+	}
+	// The run's two steps: 2200 prompt and 14 output tokens; cost (1000·2 + 7·10 +
+	// 1200·2 + 7·10) / 1e6 = $0.00454; the last request's prompt was 1200 of 8000.
+	txt := status("s2")
+	for _, want := range []string{
+		"🧠 Model: fake/m1",
+		"🧮 Tokens: 2.2k in / 14 out · 💵 Cost: $0.0045",
+		"📚 Context: 1.2k/8.0k (15%)",
+		"⚙️ Runtime: direct · Think: low\n",
+		"🪢 Queue: collect (",
+		"depth 0 · cap 8)", // "running · " may precede it: the first turn's run can still be closing
+	} {
+		if !strings.Contains(txt, want) {
+			t.Fatalf("/status\n%s\nlacks %q", txt, want)
+		}
+	}
+
+	c.MustOK("sessions.patch", map[string]any{"key": "main", "verboseLevel": "full", "reasoningLevel": "on"}, nil)
+	if _, txt := finalText(t, runChat(t, c, "s3", "/think high", nil)); !strings.Contains(txt, "Thinking level set to high") {
+		t.Fatalf("/think: %q", txt)
+	}
+	if txt := status("s4"); !strings.Contains(txt, "⚙️ Runtime: direct · Think: high · verbose:full · Reasoning: on\n") {
+		t.Fatalf("/status after patch and /think:\n%s", txt)
+	}
+	// /think off falls back to the configured default, as in the original.
+	if _, txt := finalText(t, runChat(t, c, "s5", "/think off", nil)); !strings.Contains(txt, "Thinking level set to off") {
+		t.Fatalf("/think off: %q", txt)
+	}
+	if txt := status("s6"); !strings.Contains(txt, "Think: low · verbose:full") {
+		t.Fatalf("/status after /think off:\n%s", txt)
+	}
+	if n := len(model.requests()); n != 2 {
+		t.Fatalf("commands reached the model: %d requests, want 2", n)
 	}
 }

@@ -67,11 +67,11 @@ func TestChannelAccess(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.raw, err)
 		}
-		ac := whatsappAccess(whatsappSection(&f.Config))
+		ac := whatsappAccess(whatsappSection(&f.Config), f.Config.Commands)
 		if tc.tg {
 			_, accts := telegramAccounts(&services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(nil)}, &f.Config)
 			sec := accts[0].section
-			ac = telegramAccess(&sec)
+			ac = telegramAccess(&sec, f.Config.Commands)
 		}
 		r, err := ac.Rules("")
 		if err != nil {
@@ -83,7 +83,7 @@ func TestChannelAccess(t *testing.T) {
 	}
 	// "open" without "*" is refused, as the original insists.
 	f, _ := config.ParseWith("", []byte(`{channels: {whatsapp: {dmPolicy: "open"}}}`), config.MapEnv(nil))
-	if err := whatsappAccess(whatsappSection(&f.Config)).Validate(); err == nil {
+	if err := whatsappAccess(whatsappSection(&f.Config), f.Config.Commands).Validate(); err == nil {
 		t.Fatal("dmPolicy open without * accepted")
 	}
 }

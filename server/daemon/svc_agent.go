@@ -91,13 +91,13 @@ func inboundRoute(cur *atomic.Pointer[config.File]) func(m providers.Message) st
 }
 
 // toolsConfigKey identifies models.providers, tools.*, the engine's agents.defaults
-// (contextTokens, compaction, verboseDefault) and agents.list of f for change
+// (contextTokens, compaction, verboseDefault, thinkingDefault) and agents.list of f for change
 // detection.
 func toolsConfigKey(f *config.File) string {
 	var budget, list []any // the engine's context budget and verbose default (buildEngine)
 	if a := f.Config.Agents; a != nil {
 		if a.Defaults != nil {
-			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault}
+			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault, a.Defaults.ThinkingDefault}
 		}
 		list = []any{a.List} // per-agent workspaces, models and tools
 	}

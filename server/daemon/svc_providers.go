@@ -312,7 +312,7 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 		return providers.Unconfigured{Channel: providers.WhatsApp, Hint: "channels.whatsapp.accounts." + a.id + ".enabled is false"}, nil
 	}
 	sec := a.section
-	ac := whatsappAccess(&sec)
+	ac := whatsappAccess(&sec, f.Config.Commands)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit), MentionPatterns: c.s.mentions.patterns,
 		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
@@ -330,7 +330,7 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 // whatsappMeta is what channels.status shows of a WhatsApp account's config.
 func whatsappMeta(a waAccount) providers.AccountMeta {
 	sec := a.section
-	ac := whatsappAccess(&sec)
+	ac := whatsappAccess(&sec, nil)
 	m := providers.AccountMeta{Name: a.name, Enabled: a.enabled, DMPolicy: string(ac.DMPolicy), AllowFrom: ac.AllowFrom}
 	if m.DMPolicy == "" {
 		m.DMPolicy = string(access.DMPairing)
@@ -509,7 +509,7 @@ func (c *providersComponent) buildTelegram(cfg *genconfig.ClawdbotConfig) *provi
 	meta := map[string]providers.AccountMeta{}
 	for _, a := range accts {
 		sec := a.section
-		ac := telegramAccess(&sec)
+		ac := telegramAccess(&sec, cfg.Commands)
 		meta[a.id] = telegramMeta(a, ac)
 		set[a.id] = c.buildBot(cfg, a, &ac)
 	}
@@ -702,7 +702,7 @@ func (c *providersComponent) reconfigureWhatsApp(ctx context.Context, next *conf
 		if old, ok := c.waKeys[a.id]; ok && old == key {
 			if p := c.waAccounts[a.id]; p != nil {
 				sec := a.section
-				if err := p.SetAccess(whatsappAccess(&sec)); err != nil {
+				if err := p.SetAccess(whatsappAccess(&sec, next.Config.Commands)); err != nil {
 					c.s.log.Error("channels.whatsapp access settings not applied (the previous ones stay)", "account", a.id, "err", err)
 				}
 				p.SetAck(whatsappAck(next, a.id))
@@ -767,7 +767,7 @@ func (c *providersComponent) reconfigureTelegram(ctx context.Context, next *conf
 	meta := map[string]providers.AccountMeta{}
 	for _, a := range tas {
 		sec := a.section
-		ac := telegramAccess(&sec)
+		ac := telegramAccess(&sec, next.Config.Commands)
 		meta[a.id] = telegramMeta(a, ac)
 		old, had := c.tgKeys[a.id]
 		if had && old == per[a.id] {
@@ -983,9 +983,9 @@ func historyBuffer(limit *int) *grouphistory.Buffer {
 // telegramAccess is the access configuration of channels.telegram (dmPolicy, allowFrom,
 // groupPolicy, groupAllowFrom, groups). Unset policies take the original's defaults
 // in access.Config: dmPolicy pairing, groupPolicy allowlist.
-func telegramAccess(t *genconfig.ConfigChannelsTelegram) access.Config {
+func telegramAccess(t *genconfig.ConfigChannelsTelegram, cmds *genconfig.ConfigCommands) access.Config {
 	if t == nil {
-		return access.Config{}
+		return access.Config{CommandsBypassAccess: commandsBypassAccess(cmds)}
 	}
 	a := access.Account{
 		DMPolicy:    access.DMPolicy(t.DmPolicy),
@@ -1005,13 +1005,13 @@ func telegramAccess(t *genconfig.ConfigChannelsTelegram) access.Config {
 			a.Groups[id] = ag
 		}
 	}
-	return access.Config{Account: a}
+	return access.Config{Account: a, CommandsBypassAccess: commandsBypassAccess(cmds)}
 }
 
 // whatsappAccess is the access configuration of channels.whatsapp.
-func whatsappAccess(w *genconfig.ConfigChannelsWhatsapp) access.Config {
+func whatsappAccess(w *genconfig.ConfigChannelsWhatsapp, cmds *genconfig.ConfigCommands) access.Config {
 	if w == nil {
-		return access.Config{}
+		return access.Config{CommandsBypassAccess: commandsBypassAccess(cmds)}
 	}
 	a := access.Account{
 		DMPolicy:       access.DMPolicy(w.DmPolicy),
@@ -1025,5 +1025,11 @@ func whatsappAccess(w *genconfig.ConfigChannelsWhatsapp) access.Config {
 			a.Groups[id] = access.Group{RequireMention: g.RequireMention}
 		}
 	}
-	return access.Config{Account: a}
+	return access.Config{Account: a, CommandsBypassAccess: commandsBypassAccess(cmds)}
+}
+
+// commandsBypassAccess is commands.useAccessGroups false: chat commands skip the
+// channels' allow lists (default true: they apply).
+func commandsBypassAccess(c *genconfig.ConfigCommands) bool {
+	return c != nil && c.UseAccessGroups != nil && !*c.UseAccessGroups
 }

@@ -24,6 +24,9 @@ type ClawdbotConfig struct {
 	// Channels corresponds to the JSON schema field "channels".
 	Channels *ConfigChannels `json:"channels,omitempty,omitzero"`
 
+	// Commands corresponds to the JSON schema field "commands".
+	Commands *ConfigCommands `json:"commands,omitempty,omitzero"`
+
 	// Cron corresponds to the JSON schema field "cron".
 	Cron *ConfigCron `json:"cron,omitempty,omitzero"`
 
@@ -106,6 +109,9 @@ type ConfigAgentsDefaults struct {
 	// System prompt sent with every run (the original builds its prompt from the
 	// workspace files instead).
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
+
+	// ThinkingDefault corresponds to the JSON schema field "thinkingDefault".
+	ThinkingDefault *ConfigAgentsDefaultsThinkingDefault `json:"thinkingDefault,omitempty,omitzero"`
 
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
@@ -206,6 +212,15 @@ type ConfigAgentsDefaultsModels map[string]struct {
 }
 
 type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
+
+type ConfigAgentsDefaultsThinkingDefault string
+
+const ConfigAgentsDefaultsThinkingDefaultHigh ConfigAgentsDefaultsThinkingDefault = "high"
+const ConfigAgentsDefaultsThinkingDefaultLow ConfigAgentsDefaultsThinkingDefault = "low"
+const ConfigAgentsDefaultsThinkingDefaultMedium ConfigAgentsDefaultsThinkingDefault = "medium"
+const ConfigAgentsDefaultsThinkingDefaultMinimal ConfigAgentsDefaultsThinkingDefault = "minimal"
+const ConfigAgentsDefaultsThinkingDefaultOff ConfigAgentsDefaultsThinkingDefault = "off"
+const ConfigAgentsDefaultsThinkingDefaultXhigh ConfigAgentsDefaultsThinkingDefault = "xhigh"
 
 type ConfigAgentsDefaultsVerboseDefault string
 
@@ -712,6 +727,11 @@ const ConfigChannelsWhatsappGroupPolicyOpen ConfigChannelsWhatsappGroupPolicy = 
 type ConfigChannelsWhatsappGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
+
+type ConfigCommands struct {
+	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".
+	UseAccessGroups *bool `json:"useAccessGroups,omitempty,omitzero"`
 }
 
 type ConfigCron struct {

@@ -12,9 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/clawgate/gateway/server/sessionreset"
+	"math"
 	"strings"
 	"time"
+
+	"github.com/clawgate/gateway/server/sessionreset"
 )
 
 // Name is a recognised command.
@@ -107,9 +109,24 @@ type State struct {
 	TotalTokens  int64
 	Messages     int64
 	Queue        Queue
-	// ThinkingLevel and VerboseLevel are the session's settings ("" = off).
-	ThinkingLevel string
-	VerboseLevel  string
+	// QueueMode is how messages arriving during a run are handled (messages.queue:
+	// collect, followup, interrupt, …; "" = unknown).
+	QueueMode string
+	// ThinkingLevel, VerboseLevel and ReasoningLevel are the session's effective
+	// levels: its own (sessions.patch, /think, /verbose), else the configured defaults
+	// ("" = off).
+	ThinkingLevel  string
+	VerboseLevel   string
+	ReasoningLevel string
+	// ContextUsed is the prompt size of the session's last model request (its usage
+	// as reported by the provider); 0 = unknown. ContextWindow is the model's window
+	// (catalog, agents.defaults.contextTokens, or the default).
+	ContextUsed   int64
+	ContextWindow int64
+	// Cost is what the last run cost (USD, from the recorded usage); HasCost false
+	// when no prices are configured for the model.
+	Cost    float64
+	HasCost bool
 	// Compactions counts the summaries in the session's current transcript.
 	Compactions int64
 }
@@ -369,8 +386,9 @@ const HelpText = "ℹ️ Help\n" +
 	"Options: /think <level> | /verbose on|full|off | /model <id> | /compact\n" +
 	"Approvals: /approve <id> allow-once|allow-always|deny"
 
-// FormatStatus renders /status in the original's style: one line per topic, each
-// led by its emoji.
+// FormatStatus renders /status in the original's layout: one line per topic, each
+// led by its emoji — version, model, tokens and cost of the last run, context used of
+// the window, session, options (runtime, thinking, verbose, reasoning) and queue.
 func FormatStatus(st State, now time.Time) string {
 	lines := []string{}
 	v := "🦞 Clawdbot Gateway"
@@ -379,8 +397,12 @@ func FormatStatus(st State, now time.Time) string {
 	}
 	lines = append(lines, v)
 	lines = append(lines, "🧠 Model: "+orUnknown(st.Model))
-	lines = append(lines, fmt.Sprintf("🧮 Tokens: %s in / %s out", tokens(st.InputTokens), tokens(st.OutputTokens)))
-	lines = append(lines, fmt.Sprintf("📚 Context: %s tokens · %d messages · 🧹 Compactions: %d", tokens(st.TotalTokens), st.Messages, st.Compactions))
+	usage := fmt.Sprintf("🧮 Tokens: %s in / %s out", tokens(st.InputTokens), tokens(st.OutputTokens))
+	if st.HasCost {
+		usage += " · 💵 Cost: " + usd(st.Cost)
+	}
+	lines = append(lines, usage)
+	lines = append(lines, fmt.Sprintf("📚 Context: %s · %d messages · 🧹 Compactions: %d", contextUsage(st.ContextUsed, st.ContextWindow), st.Messages, st.Compactions))
 	sess := "🧵 Session: " + st.SessionKey
 	if !st.UpdatedAt.IsZero() {
 		sess += " • updated " + ago(now.Sub(st.UpdatedAt))
@@ -388,10 +410,22 @@ func FormatStatus(st State, now time.Time) string {
 		sess += " • no activity"
 	}
 	lines = append(lines, sess)
-	lines = append(lines, "⚙️ Think: off")
-	q := fmt.Sprintf("🪢 Queue: fifo (depth %d", st.Queue.Waiting)
+	// This gateway has no sandbox: tools run directly on the host (the original's
+	// "Runtime: direct").
+	opts := []string{"Runtime: direct", "Think: " + orDefault(st.ThinkingLevel, "off")}
+	switch st.VerboseLevel {
+	case "full":
+		opts = append(opts, "verbose:full")
+	case "on":
+		opts = append(opts, "verbose")
+	}
+	if st.ReasoningLevel != "" && st.ReasoningLevel != "off" {
+		opts = append(opts, "Reasoning: "+st.ReasoningLevel)
+	}
+	lines = append(lines, "⚙️ "+strings.Join(opts, " · "))
+	q := fmt.Sprintf("🪢 Queue: %s (depth %d", orUnknown(st.QueueMode), st.Queue.Waiting)
 	if st.Queue.Running {
-		q = fmt.Sprintf("🪢 Queue: fifo (running · depth %d", st.Queue.Waiting)
+		q = fmt.Sprintf("🪢 Queue: %s (running · depth %d", orUnknown(st.QueueMode), st.Queue.Waiting)
 	}
 	if st.Queue.Cap >= 0 {
 		q += fmt.Sprintf(" · cap %d", st.Queue.Cap)
@@ -400,18 +434,44 @@ func FormatStatus(st State, now time.Time) string {
 	return strings.Join(lines, "\n")
 }
 
-// tokens formats a token count as the original does: 1234 → 1.2k, 2500000 → 2.5m.
+// contextUsage is "used/window (pct%)" as the original shows it: "?" for an unknown
+// side, the percentage only when the window is known (capped at 999).
+func contextUsage(used, window int64) string {
+	w := "?"
+	if window > 0 {
+		w = tokens(window)
+	}
+	if used <= 0 {
+		return "?/" + w
+	}
+	s := tokens(used) + "/" + w
+	if window > 0 {
+		s += fmt.Sprintf(" (%d%%)", min(999, int64(math.Round(float64(used)*100/float64(window)))))
+	}
+	return s
+}
+
+// usd formats a cost as the original: cents from one cent up, else four decimals.
+func usd(v float64) string {
+	if v >= 0.01 {
+		return fmt.Sprintf("$%.2f", v)
+	}
+	return fmt.Sprintf("$%.4f", v)
+}
+
+// tokens formats a token count as the original does: 1234 → 1.2k, 12345 → 12k,
+// 2500000 → 2.5m.
 func tokens(n int64) string {
 	switch {
 	case n >= 1_000_000:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1e6)) + "m"
+		return fmt.Sprintf("%.1fm", float64(n)/1e6)
+	case n >= 10_000:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
 	case n >= 1_000:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1e3)) + "k"
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
-	return fmt.Sprint(n)
+	return fmt.Sprint(max(n, 0))
 }
-
-func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 
 func ago(d time.Duration) string {
 	switch {

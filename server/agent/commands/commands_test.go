@@ -124,7 +124,9 @@ func TestHandle(t *testing.T) {
 		{name: "stop idle", text: "/stop", authorized: true, handled: true, reply: "Nothing to stop"},
 		{name: "status", text: "/status", authorized: true, env: fakeEnv{state: State{Model: "openai/m1", InputTokens: 1200, OutputTokens: 34, Queue: Queue{Running: true, Waiting: 2, Cap: 8}}},
 			handled: true, reply: "🧠 Model: openai/m1\n🧮 Tokens: 1.2k in / 34 out"},
-		{name: "status queue", text: "/status", authorized: true, env: fakeEnv{state: State{Queue: Queue{Running: true, Waiting: 2, Cap: 8}}}, handled: true, reply: "🪢 Queue: fifo (running · depth 2 · cap 8)"},
+		{name: "status queue", text: "/status", authorized: true, env: fakeEnv{state: State{Queue: Queue{Running: true, Waiting: 2, Cap: 8}}}, handled: true, reply: "🪢 Queue: unknown (running · depth 2 · cap 8)"},
+		{name: "status levels", text: "/status", authorized: true, env: fakeEnv{state: State{ThinkingLevel: "high", VerboseLevel: "full", ReasoningLevel: "stream", QueueMode: "collect", Queue: Queue{Cap: -1}}},
+			handled: true, reply: "⚙️ Runtime: direct · Think: high · verbose:full · Reasoning: stream\n🪢 Queue: collect (depth 0)"},
 		{name: "help", text: "/help", authorized: true, handled: true, reply: "/approve <id>"},
 		{name: "think valid", text: "/think high", authorized: true, handled: true, reply: "Thinking level set to high", set: "thinkingLevel=high"},
 		{name: "think current", text: "/think", authorized: true, env: fakeEnv{state: State{ThinkingLevel: "medium"}}, handled: true, reply: "Current thinking level: medium"},
@@ -137,7 +139,7 @@ func TestHandle(t *testing.T) {
 			reply: `Model "x/z" is not allowed. Allowed models: x/a, x/y.`},
 		{name: "compact", text: "/compact", authorized: true, env: fakeEnv{kept: 400}, handled: true, reply: "newest 400 messages are kept", compacts: 1},
 		{name: "compact nothing", text: "/compact", authorized: true, handled: true, reply: "Nothing to compact", compacts: 1},
-		{name: "compact summarised", text: "/compact focus on decisions", authorized: true, env: fakeEnv{summary: true}, handled: true, reply: "Compacted (12k → 3k)", compacts: 1},
+		{name: "compact summarised", text: "/compact focus on decisions", authorized: true, env: fakeEnv{summary: true}, handled: true, reply: "Compacted (12k → 3.0k)", compacts: 1},
 		{name: "approve", text: "/approve ab12 allow-always", authorized: true, handled: true, reply: "ab12: allow-always", resolved: "ab12=allow-always@+1555"},
 		{name: "approve alias", text: "/approve ab12 always", authorized: true, handled: true, reply: "allow-always", resolved: "ab12=allow-always@+1555"},
 		{name: "approve bad decision", text: "/approve ab12 maybe", authorized: true, handled: true, reply: "Usage: /approve"},
@@ -173,12 +175,38 @@ func TestHandle(t *testing.T) {
 	}
 }
 
-func TestFormatStatusTokensAndAge(t *testing.T) {
+// TestFormatStatus: the original's layout and number formats — tokens (1.2k, 12k,
+// 2.5m), context used of the window with its percentage ("?" for an unknown side),
+// cost only when prices are known, options with the default levels, session age.
+func TestFormatStatus(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	s := FormatStatus(State{SessionKey: "k", TotalTokens: 2_500_000, UpdatedAt: now.Add(-5 * time.Minute), Queue: Queue{Cap: -1}}, now)
-	for _, want := range []string{"📚 Context: 2.5m tokens", "🧵 Session: k • updated 5m ago", "🪢 Queue: fifo (depth 0)"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("status %q lacks %q", s, want)
-		}
+	cases := []struct {
+		name     string
+		st       State
+		want     []string
+		wantNone []string
+	}{
+		{"full", State{Version: "1.2.3", Model: "openai/gpt-x", SessionKey: "k", InputTokens: 12_345, OutputTokens: 678, Messages: 4, Compactions: 1,
+			ContextUsed: 12_345, ContextWindow: 128_000, Cost: 0.0421, HasCost: true, UpdatedAt: now.Add(-5 * time.Minute), QueueMode: "collect", Queue: Queue{Cap: -1}},
+			[]string{"🦞 Clawdbot Gateway 1.2.3\n🧠 Model: openai/gpt-x\n🧮 Tokens: 12k in / 678 out · 💵 Cost: $0.04\n📚 Context: 12k/128k (10%) · 4 messages · 🧹 Compactions: 1\n🧵 Session: k • updated 5m ago\n⚙️ Runtime: direct · Think: off\n🪢 Queue: collect (depth 0)"}, nil},
+		{"small cost, big counts", State{InputTokens: 2_500_000, OutputTokens: 1_200, Cost: 0.0012, HasCost: true, ContextUsed: 2_500_000, ContextWindow: 200_000},
+			[]string{"🧮 Tokens: 2.5m in / 1.2k out · 💵 Cost: $0.0012", "📚 Context: 2.5m/200k (999%)"}, nil},
+		{"unknown usage, no prices", State{ContextWindow: 200_000}, []string{"📚 Context: ?/200k · 0 messages", "• no activity"}, []string{"Cost"}},
+		{"unknown window", State{ContextUsed: 900}, []string{"📚 Context: 900/? ·"}, []string{"%)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := FormatStatus(c.st, now)
+			for _, w := range c.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("status\n%s\nlacks\n%s", s, w)
+				}
+			}
+			for _, w := range c.wantNone {
+				if strings.Contains(s, w) {
+					t.Errorf("status\n%s\nhas %q", s, w)
+				}
+			}
+		})
 	}
 }

@@ -218,3 +218,66 @@ func TestGroupMentionByName(t *testing.T) {
 		t.Fatal("the patterns were never asked for")
 	}
 }
+
+// TestCommandAuthorisation: Telegram's command rules against the test Bot API
+// server. A sender approved through pairing may run commands in their DM (Telegram
+// has no owner rule, unlike WhatsApp); in an open group no allow list covers, nobody's
+// "/new" is a command — it arrives marked CommandsDenied, and the agent ignores it —
+// while a sender on groupAllowFrom may.
+func TestCommandAuthorisation(t *testing.T) {
+	srv := tgtest.New(t, token)
+	st, _ := pairing.New(pairing.Options{Dir: t.TempDir()})
+	code, _, err := st.Upsert("telegram", "9", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Approve("telegram", code); err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	noMention := false
+	ac := access.Config{Account: access.Account{AllowFrom: []string{"42"}, GroupPolicy: access.GroupOpen, GroupAllowFrom: []string{},
+		Groups: map[string]access.Group{"-100": {RequireMention: &noMention}, "-200": {RequireMention: &noMention, AllowFrom: []string{"5"}}}}}
+	p := newGuarded(t, srv, ac, st, nil, in)
+	ctx := ctx10(t)
+	p.Start(ctx)
+	for _, tc := range []struct {
+		name string
+		chat int64
+		from tgtest.User
+		deny bool
+	}{
+		{"paired sender's DM", 9, tgtest.User{ID: 9, FirstName: "Pat"}, false},
+		{"allowFrom sender's DM", 42, tgtest.User{ID: 42, FirstName: "Ann"}, false},
+		{"open group, no list", -100, tgtest.User{ID: 5, FirstName: "Bo"}, true},
+		{"group with its own allowFrom", -200, tgtest.User{ID: 5, FirstName: "Bo"}, false},
+	} {
+		srv.PushMessage(tc.chat, tc.from, "/new")
+		select {
+		case m := <-in.ch:
+			if m.Text != "/new" || m.CommandsDenied != tc.deny {
+				t.Errorf("%s: delivered %q CommandsDenied %v, want %v", tc.name, m.Text, m.CommandsDenied, tc.deny)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s: not delivered", tc.name)
+		}
+	}
+	// No list at all (and no pairing approvals): an open group's members talk to the
+	// agent but run no commands.
+	if err := p.SetAccess(access.Config{Account: access.Account{GroupPolicy: access.GroupOpen,
+		Groups: map[string]access.Group{"-300": {RequireMention: &noMention}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RemoveAllowFrom("telegram", "9"); err != nil {
+		t.Fatal(err)
+	}
+	srv.PushMessage(-300, tgtest.User{ID: 5, FirstName: "Bo"}, "/status")
+	select {
+	case m := <-in.ch:
+		if !m.CommandsDenied {
+			t.Error("open group without allow lists: a member's command allowed")
+		}
+	case <-ctx.Done():
+		t.Fatal("group message not delivered")
+	}
+}

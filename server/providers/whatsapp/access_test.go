@@ -169,3 +169,91 @@ func TestReplyStreamTyping(t *testing.T) {
 		t.Fatal("stream for an invalid recipient")
 	}
 }
+
+// TestInboundCommandOwners: when allowFrom names its owners, only they may run chat
+// commands (the original's enforceOwnerForCommands for WhatsApp): a sender approved
+// through pairing, or admitted to a group by groupAllowFrom, talks to the agent but
+// their "/status" and "/new" arrive marked CommandsDenied (the agent ignores them); a
+// group member on no list runs nothing; "*" in allowFrom makes every admitted sender
+// an owner; commands.useAccessGroups false lets admitted group members run commands.
+func TestInboundCommandOwners(t *testing.T) {
+	const owner, paired, member, other = "15551112222", "15553334444", "15555556666", "15557778888"
+	in := &inbox{}
+	st, err := pairing.New(pairing.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := st.Upsert("whatsapp", "+"+paired, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Approve("whatsapp", code); err != nil {
+		t.Fatal(err)
+	}
+	noMention := false
+	groups := map[string]access.Group{"*": {RequireMention: &noMention}}
+	ac := access.Config{Account: access.Account{AllowFrom: []string{"+" + owner}, GroupPolicy: access.GroupOpen, Groups: groups}}
+	p, fs := linkedProvider(t, Config{Inbound: in, Access: &ac, Pairing: st})
+	c := fs.last()
+	n := 0
+	group := types.NewJID("120363000000000002", types.GroupServer)
+	emit := func(from, text string, inGroup bool) providers.Message {
+		t.Helper()
+		n++
+		jid := types.NewJID(from, types.DefaultUserServer)
+		e := &events.Message{Message: &waE2E.Message{Conversation: proto.String(text)}}
+		e.Info.Sender, e.Info.Chat, e.Info.ID = jid, jid, types.MessageID("CMD"+strings.Repeat("x", n))
+		if inGroup {
+			e.Info.Chat, e.Info.IsGroup = group, true
+		}
+		in.mu.Lock()
+		before := len(in.got)
+		in.mu.Unlock()
+		c.emit(e)
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if len(in.got) != before+1 {
+			t.Fatalf("%s %q: not delivered", from, text)
+		}
+		return in.got[before]
+	}
+	for _, tc := range []struct {
+		name        string
+		from, text  string
+		group, deny bool
+	}{
+		{"owner's direct command", owner, "/status", false, false},
+		{"paired sender's direct command", paired, "/new", false, true},
+		{"owner in an open group", owner, "/status", true, false},
+		{"member of an open group on no list", member, "/new", true, true},
+	} {
+		if m := emit(tc.from, tc.text, tc.group); m.CommandsDenied != tc.deny || m.Text != tc.text {
+			t.Errorf("%s: delivered %q with CommandsDenied %v, want %v", tc.name, m.Text, m.CommandsDenied, tc.deny)
+		}
+	}
+	// groupAllowFrom admits a member to commands in groups, but the owner rule holds.
+	if err := p.SetAccess(access.Config{Account: access.Account{AllowFrom: []string{"+" + owner}, GroupAllowFrom: []string{"+" + member, "+" + owner}, Groups: groups}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := emit(member, "/think high", true); !m.CommandsDenied {
+		t.Error("a groupAllowFrom member who is not an owner may run commands")
+	}
+	// "*": every admitted sender is an owner.
+	if err := p.SetAccess(access.Config{Account: access.Account{DMPolicy: access.DMOpen, AllowFrom: []string{"*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := emit(other, "/status", false); m.CommandsDenied {
+		t.Error(`allowFrom "*": a sender's command denied`)
+	}
+	// commands.useAccessGroups false: an open group's members (no allow list) may, when
+	// allowFrom names no owners.
+	if err := p.SetAccess(access.Config{Account: access.Account{GroupPolicy: access.GroupOpen, Groups: groups}, CommandsBypassAccess: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m := emit(member, "/status", true); m.CommandsDenied {
+		t.Error("useAccessGroups false: an open group member's command denied")
+	}
+	if sent := c.sentMsgs(); len(sent) != 0 {
+		t.Fatalf("the provider answered by itself: %d messages", len(sent))
+	}
+}

@@ -217,6 +217,7 @@ func New(cfg Config) *Provider {
 		if ac.Normalize == nil {
 			ac.Normalize = NormalizeE164
 		}
+		ac.OwnerCommands = true // only allowFrom's owners run commands, as in the original
 		if err := ac.Validate(); err != nil {
 			// Fail closed: a provider with unusable access settings delivers nothing.
 			log.Error("whatsapp access settings invalid; inbound messages are dropped", "err", err)
@@ -236,6 +237,7 @@ func (p *Provider) SetAccess(c access.Config) error {
 	if c.Normalize == nil {
 		c.Normalize = NormalizeE164
 	}
+	c.OwnerCommands = true
 	return p.guard.SetAccess(c)
 }
 
