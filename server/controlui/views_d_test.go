@@ -2,7 +2,15 @@ package controlui_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/input"
@@ -109,4 +117,159 @@ func TestChatCommandHints(t *testing.T) {
 	do(t, ctx, chromedp.KeyEvent(kb.Escape))
 	waitJS(t, ctx, "the closed hints", `!document.getElementById("chat-commands") && `+inputJS+` === "/co"`)
 	checkClean(t, ctx, "chat commands", nil)
+}
+
+// execTurnModel is an OpenAI-compatible streaming model on 127.0.0.1 for exec
+// approvals: a user message "run: <command>" gets an exec tool call of that command;
+// a tool result gets the reply "result: <the tool's output>", so the chat shows what
+// the command did (or that it was denied). Every request's last message is recorded.
+type execTurnModel struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	last []string // "<role>: <content>" of each request's last message
+}
+
+func newExecTurnModel(t *testing.T) *execTurnModel {
+	t.Helper()
+	m := &execTurnModel{}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct {
+				Role    string          `json:"role"`
+				Content json.RawMessage `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Messages) == 0 {
+			http.Error(w, "no messages", http.StatusBadRequest)
+			return
+		}
+		lastMsg := body.Messages[len(body.Messages)-1]
+		var content string
+		if json.Unmarshal(lastMsg.Content, &content) != nil {
+			content = string(lastMsg.Content) // parts: kept as JSON, enough to search
+		}
+		m.mu.Lock()
+		m.last = append(m.last, lastMsg.Role+": "+content)
+		n := len(m.last)
+		m.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		chunk := func(delta map[string]any, finish any) {
+			b, _ := json.Marshal(map[string]any{"id": fmt.Sprint("c", n), "object": "chat.completion.chunk", "created": 1, "model": "m",
+				"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}})
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			w.(http.Flusher).Flush()
+		}
+		if cmd, ok := strings.CutPrefix(strings.TrimSpace(content), "run: "); ok && lastMsg.Role == "user" {
+			args, _ := json.Marshal(map[string]string{"command": cmd})
+			chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": fmt.Sprint("call_", n), "type": "function",
+				"function": map[string]any{"name": "exec", "arguments": string(args)}}}}, nil)
+			chunk(map[string]any{}, "tool_calls")
+		} else {
+			chunk(map[string]any{"content": "result: " + strings.Join(strings.Fields(content), " ")}, nil)
+			chunk(map[string]any{}, "stop")
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *execTurnModel) lastMessages() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.last...)
+}
+
+// TestChatExecApprovals: chat turns typed and sent in the chat view each ask the exec
+// tool for a command the allowlist does not cover; the approval prompt appears live in
+// the chat, and
+//   - Allow once runs the command: its card shows the output and the reply follows;
+//   - Deny fails the tool call: the card and the reply show the denial, nothing ran;
+//   - Always allow runs it and adds the executable to the allowlist, which the
+//     allowlist view then shows, and the next run of it asks nobody.
+func TestChatExecApprovals(t *testing.T) {
+	ctx := newBrowser(t)
+	arts := artifactsDir(t)
+	ws := t.TempDir()
+	model := newExecTurnModel(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+		models: { providers: { local: { baseUrl: %q, apiKey: "k", models: [] } } },
+		agents: { defaults: { workspace: %q, model: { primary: "local/m1" } } },
+		tools: { exec: { security: "allowlist", ask: "on-miss" } },
+	}`, testToken, model.srv.URL+"/v1", ws))
+	postMortem(t, d)
+	login(t, ctx, d.url())
+	openView(t, ctx, "chat")
+	waitJS(t, ctx, "the chat session", `document.getElementById("chat-session").textContent === "agent:main:main"`)
+	cli := d.client(t)
+
+	lastBubble := `[...document.querySelectorAll("#chat-log .msg.assistant")].pop()`
+	prompt := `document.querySelector("#chat-approvals li.approval")`
+	// turn types a message, waits for the approval prompt in the chat, answers it
+	// with the button of the given class and waits for the final reply.
+	turn := func(cmd, button string) {
+		t.Helper()
+		do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "run: "+cmd), chromedp.Click(chromedp.ID("chat-send")))
+		waitJS(t, ctx, "the approval prompt in the chat for "+cmd, prompt+`?.querySelector("code.cmd")?.textContent === `+jsString(cmd)+
+			` && document.getElementById("approvals-badge")?.textContent === "1"`)
+		if button == "allow-once" {
+			screenshot(t, ctx, arts, "controlui-view-chat-approval.png")
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#chat-approvals li.approval button."+button)))
+		waitJS(t, ctx, "the answered prompt", prompt+` === null && !document.getElementById("approvals-badge")`)
+		waitJS(t, ctx, "the final reply to "+cmd, lastBubble+`?.classList.contains("final") && `+lastBubble+`.querySelector(".text").textContent.startsWith("result:")`)
+	}
+	card := lastBubble + `.querySelector('details.tool-card[data-tool="exec"]')`
+
+	// Allow once: the command runs; its output is on the card and in the reply.
+	turn("echo once-ok", "allow-once")
+	waitJS(t, ctx, "the exec card with the output", card+`?.classList.contains("done") && `+card+`.querySelector(".tool-result")?.textContent.includes("once-ok") && `+lastBubble+`.querySelector(".text").textContent.includes("once-ok")`)
+	shotView(t, ctx, arts, "chat-approved")
+
+	// Deny: nothing runs; the tool call fails with the denial and the model is told.
+	turn("touch denied.txt", "deny")
+	waitJS(t, ctx, "the failed exec card", card+`?.classList.contains("failed") && /denied/i.test(`+card+`.querySelector(".tool-result")?.textContent) && /denied/i.test(`+lastBubble+`.querySelector(".text").textContent)`)
+	if _, err := os.Stat(filepath.Join(ws, "denied.txt")); err == nil {
+		t.Error("the denied command ran")
+	}
+	if msgs := model.lastMessages(); !strings.HasPrefix(msgs[len(msgs)-1], "tool: ") || !strings.Contains(strings.ToLower(msgs[len(msgs)-1]), "denied") {
+		t.Errorf("the model's last message after Deny: %q, want the tool's denial", msgs[len(msgs)-1])
+	}
+	noErrorShown(t, ctx, "chat (denied)")
+
+	// Always allow: the command runs and its executable joins the allowlist.
+	turn("echo always-ok", "allow-always")
+	waitJS(t, ctx, "the exec card with the output", card+`?.classList.contains("done") && `+card+`.querySelector(".tool-result")?.textContent.includes("always-ok")`)
+	var appr struct {
+		File struct {
+			Agents map[string]struct {
+				Allowlist []struct {
+					Pattern string `json:"pattern"`
+				} `json:"allowlist"`
+			} `json:"agents"`
+		} `json:"file"`
+	}
+	call(t, cli, "exec.approvals.get", map[string]any{}, &appr)
+	list := appr.File.Agents["main"].Allowlist
+	if len(list) != 1 || !strings.HasSuffix(list[0].Pattern, "/echo") {
+		t.Fatalf("agents.main allowlist after Always allow: %+v", list)
+	}
+	// The next run of it asks nobody.
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "run: echo again-ok"), chromedp.Click(chromedp.ID("chat-send")))
+	waitJS(t, ctx, "the unasked run", lastBubble+`?.classList.contains("final") && `+lastBubble+`.querySelector(".text").textContent.includes("again-ok")`)
+	if evalJS[bool](t, ctx, prompt+` !== null`) {
+		t.Error("an allowlisted command asked again")
+	}
+	// The allowlist view shows the new entry; the approvals view lists the answers.
+	openView(t, ctx, "approvals")
+	waitJS(t, ctx, "the allowlist entry", `document.querySelector(`+jsString(fmt.Sprintf(`#allowlist tr[data-pattern=%s]`, jsString(list[0].Pattern)))+`) !== null`)
+	done := evalJS[string](t, ctx, `document.getElementById("approvals-done")?.textContent ?? ""`)
+	for _, want := range []string{"echo once-ok — allow-once", "touch denied.txt — deny", "echo always-ok — allow-always"} {
+		if !strings.Contains(done, want) {
+			t.Errorf("recently answered %q lacks %q", done, want)
+		}
+	}
+	shotView(t, ctx, arts, "approvals-allowlist-always")
+	checkClean(t, ctx, "chat approvals", nil)
 }
