@@ -73,6 +73,10 @@ func sharedBrowser(t *testing.T) context.Context {
 			chromedp.Flag("disable-gpu", true),
 			chromedp.WindowSize(1280, 1000),
 			chromedp.UserDataDir(dir),
+			// For the HTTPS tests: names under clawdbot.test reach this machine, and the
+			// test servers' self-signed certificates are accepted (no other test uses TLS).
+			chromedp.Flag("host-resolver-rules", "MAP *.clawdbot.test 127.0.0.1"),
+			chromedp.Flag("ignore-certificate-errors", true),
 		)
 		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		ctx, cancel := chromedp.NewContext(actx)

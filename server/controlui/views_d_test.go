@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -272,4 +274,97 @@ func TestChatExecApprovals(t *testing.T) {
 	}
 	shotView(t, ctx, arts, "approvals-allowlist-always")
 	checkClean(t, ctx, "chat approvals", nil)
+}
+
+// TestDeviceIdentityOverHTTPS: the Control UI reached by name over real HTTPS (a TLS
+// reverse proxy with a self-signed certificate in front of the gateway, so the gateway
+// sees a remote client) is a secure context, so it connects with its WebCrypto Ed25519
+// device identity, without gateway.controlUi.allowInsecureAuth: the gateway holds a
+// pairing request, the test approves it, and the page connects and works. The same UI
+// over plain HTTP by that name has no secure context and is refused with the reason.
+func TestDeviceIdentityOverHTTPS(t *testing.T) {
+	arts := artifactsDir(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+	}`, testToken))
+	postMortem(t, d)
+	target, err := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", d.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsProxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target)) // adds X-Forwarded-For
+	t.Cleanup(tlsProxy.Close)
+	plainProxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(plainProxy.Close)
+	byName := func(srv *httptest.Server, scheme string) string {
+		u, _ := url.Parse(srv.URL)
+		return scheme + "://ui.clawdbot.test:" + u.Port() + "/"
+	}
+	cli := d.client(t)
+
+	// Plain HTTP by name: no secure context, no device identity, refused.
+	plain := newBrowser(t)
+	probePage(t, plain, connectProbe)
+	do(t, plain, chromedp.Navigate(byName(plainProxy, "http")))
+	waitJS(t, plain, "the token form over HTTP", `!document.getElementById("login").hidden`)
+	if evalJS[bool](t, plain, `window.isSecureContext`) {
+		t.Fatal("a page over plain HTTP by name is a secure context; the test proves nothing")
+	}
+	do(t, plain, chromedp.SendKeys(chromedp.ID("token"), testToken), chromedp.Click(chromedp.ID("connect")))
+	waitJS(t, plain, "the refusal over HTTP", `document.getElementById("login-error").textContent.includes("HTTPS")`)
+	if evalJS[bool](t, plain, `window.__connects.some(p => p.device)`) {
+		t.Error("a page without a secure context sent a device identity")
+	}
+	checkClean(t, plain, "plain HTTP", map[string]string{
+		"connect":      "a remote Control UI without a secure context is refused",
+		"#login-error": "the refusal is the point",
+	})
+
+	// HTTPS by name: the device identity pairs.
+	ctx := newBrowser(t)
+	probePage(t, ctx, connectProbe)
+	do(t, ctx, chromedp.Navigate(byName(tlsProxy, "https")))
+	waitJS(t, ctx, "the token form over HTTPS", `!document.getElementById("login").hidden`)
+	if !evalJS[bool](t, ctx, `window.isSecureContext && location.protocol === "https:" && location.hostname === "ui.clawdbot.test"`) {
+		t.Fatalf("the page over HTTPS is not a secure context at ui.clawdbot.test: %s", evalJS[string](t, ctx, `location.href`))
+	}
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("token"), testToken), chromedp.Click(chromedp.ID("connect")))
+	waitJS(t, ctx, "the pairing banner", `document.getElementById("banner-text").textContent.includes("waiting for device pairing approval")`)
+	screenshot(t, ctx, arts, "controlui-device-pairing-https.png")
+	var list struct {
+		Pending []struct {
+			RequestID string `json:"requestId"`
+			DeviceID  string `json:"deviceId"`
+			ClientID  string `json:"clientId"`
+		} `json:"pending"`
+		Paired []struct {
+			DeviceID string `json:"deviceId"`
+		} `json:"paired"`
+	}
+	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	if len(list.Pending) != 1 || list.Pending[0].ClientID != "clawdbot-control-ui" {
+		t.Fatalf("pending device requests: %+v", list.Pending)
+	}
+	req := list.Pending[0]
+	first := evalJS[map[string]any](t, ctx, `window.__connects[0]`)
+	if dev, _ := first["device"].(map[string]any); dev == nil || dev["id"] != req.DeviceID || dev["signature"] == nil || dev["publicKey"] == nil {
+		t.Fatalf("the connect's device block %v does not match the request %+v", first["device"], req)
+	}
+	call(t, cli, "device.pair.approve", map[string]any{"requestId": req.RequestID}, nil)
+	waitConnected(t, ctx)
+	waitJS(t, ctx, "the banner to go", `document.getElementById("banner").hidden`)
+	if tok := evalJS[string](t, ctx, `JSON.parse(localStorage.getItem("clawdbot.device.auth.v1") || "null")?.tokens?.operator?.token || ""`); tok == "" || tok == testToken {
+		t.Fatalf("device token stored after approval over HTTPS: %q", tok)
+	}
+	// It works: the devices view lists this browser as paired; health loads.
+	openView(t, ctx, "nodes")
+	waitJS(t, ctx, "this device among the paired", `document.getElementById("view-nodes").textContent.includes(`+jsString(req.DeviceID[:12])+`)`)
+	openView(t, ctx, "overview")
+	waitJS(t, ctx, "health over HTTPS", `document.getElementById("health").textContent.includes("Uptime")`)
+	shotView(t, ctx, arts, "overview-https")
+	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	if len(list.Pending) != 0 || len(list.Paired) != 1 || list.Paired[0].DeviceID != req.DeviceID {
+		t.Fatalf("after approval: pending %+v paired %+v", list.Pending, list.Paired)
+	}
+	checkClean(t, ctx, "HTTPS device", map[string]string{"connect": "pairing required until the approval above"})
 }
