@@ -213,9 +213,21 @@ func TestLogsFilterLevels(t *testing.T) {
 	if n := evalJS[int](t, ctx, `document.querySelectorAll('#logs .line[data-level="info"], #logs .line[data-level="debug"]').length`); n != 0 {
 		t.Errorf("%d info/debug lines still shown", n)
 	}
-	// Subsystem "other": only the error line.
-	evalJS[chromedp.Void](t, ctx, `(() => { const s = document.getElementById("logs-subsystem"); s.value = "other"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	// Subsystem "other", picked by keyboard as a user does (type-ahead): only the
+	// error line.
+	do(t, ctx, chromedp.Focus(chromedp.ID("logs-subsystem")), chromedp.KeyEvent("o"))
 	waitJS(t, ctx, "subsystem other", `!`+box+`.includes("uia-warn-line") && `+box+`.includes("uia-error-line")`)
+	// A live update adds a subsystem that sorts before the chosen one: the select
+	// still shows "other" (it used to move to the option now in its place).
+	appendLog(rec("ERROR", "aaa-new", "uia-new-subsystem-line"))
+	sub := `document.getElementById("logs-subsystem")`
+	waitJS(t, ctx, "the new subsystem option", `[...`+sub+`.options].map(o => o.value).indexOf("aaa-new") === 1`)
+	if got := evalJS[string](t, ctx, sub+`.value + "|" + `+sub+`.selectedOptions[0].textContent`); got != "other|other" {
+		t.Errorf("the subsystem select shows %q after a live update, want other", got)
+	}
+	if evalJS[bool](t, ctx, box+`.includes("uia-new-subsystem-line")`) {
+		t.Error("a line of another subsystem shows under the subsystem filter")
+	}
 	evalJS[chromedp.Void](t, ctx, `(() => { const s = document.getElementById("logs-subsystem"); s.value = ""; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	// Text filter.
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("logs-filter"), "warn-line"))
