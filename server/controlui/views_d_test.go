@@ -368,3 +368,55 @@ func TestDeviceIdentityOverHTTPS(t *testing.T) {
 	}
 	checkClean(t, ctx, "HTTPS device", map[string]string{"connect": "pairing required until the approval above"})
 }
+
+// TestStrictCheckCatches: the page check the browser tests end with is not a check
+// that cannot fail: it reports an ok:false answer, a stale allowance, an error shown
+// on the page (a failed Debug call, a view's error line) and a console error, and
+// accepts exactly what is allowed.
+func TestStrictCheckCatches(t *testing.T) {
+	ctx := newBrowser(t)
+	tolerateUnavailable(t, ctx, bareGatewayUnavailable...)
+	g := startGW(t, "127.0.0.1:0", gwConfig{stateDir: t.TempDir()})
+	login(t, ctx, g.url())
+	if p := append(recordedProblems(t, ctx, nil), shownProblems(t, ctx)...); len(p) > 0 {
+		t.Fatalf("a freshly opened UI already has problems: %q", p)
+	}
+	openView(t, ctx, "debug")
+	evalJS[chromedp.Void](t, ctx, `(() => { const m = document.getElementById("debug-method"); m.value = "no.such.method"; m.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	do(t, ctx, chromedp.Click(chromedp.ID("debug-call")))
+	waitJS(t, ctx, "the failed call", `document.getElementById("debug-took").textContent.includes("no.such.method: failed")`)
+	has := func(list []string, part string) bool {
+		return slices.ContainsFunc(list, func(s string) bool { return strings.Contains(s, part) })
+	}
+	if p := recordedProblems(t, ctx, nil); !has(p, "unexpected ok:false for no.such.method") {
+		t.Errorf("the failed request is not reported: %q", p)
+	}
+	if p := recordedProblems(t, ctx, map[string]string{"no.such.method": "on purpose"}); len(p) != 0 {
+		t.Errorf("an allowed failure is reported: %q", p)
+	}
+	if p := recordedProblems(t, ctx, map[string]string{"no.such.method": "on purpose", "health": "never fails"}); !has(p, "health was allowed to fail") {
+		t.Errorf("a stale allowance is not reported: %q", p)
+	}
+	if p := shownProblems(t, ctx); !has(p, "#debug-result") {
+		t.Errorf("the failed Debug call on the page is not reported: %q", p)
+	}
+	if p := shownProblems(t, ctx, "#debug-result"); len(p) != 0 {
+		t.Errorf("an allowed error shown is reported: %q", p)
+	}
+	evalJS[chromedp.Void](t, ctx, `(() => {
+		const e = document.createElement("p");
+		e.className = "error";
+		e.textContent = "injected failure line";
+		document.getElementById("view-debug").append(e);
+		console.error("injected console error");
+	})()`)
+	if p := shownProblems(t, ctx, "#debug-result"); !has(p, "injected failure line") {
+		t.Errorf("an error line is not reported: %q", p)
+	}
+	if p := recordedProblems(t, ctx, map[string]string{"no.such.method": "on purpose"}); !has(p, "injected console error") {
+		t.Errorf("a console error is not reported: %q", p)
+	}
+	// Leave the page clean for the check at the end of the test.
+	evalJS[chromedp.Void](t, ctx, `window.__consoleErrors.length = 0; sessionStorage.removeItem("clawdbot.probe.console")`)
+	checkClean(t, ctx, "strict check", map[string]string{"no.such.method": "on purpose", "#debug-result": "the failed call", ".error": "the injected line"})
+}

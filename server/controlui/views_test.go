@@ -260,7 +260,7 @@ func shotView(t *testing.T, ctx context.Context, arts, id string) {
 const shownErrors = `JSON.stringify((() => {
 	const sel = ".error, [role=alert], .conflict, .msg.error, #banner";
 	return [...document.querySelectorAll(sel)]
-		.filter(e => !e.closest(".logs") && !e.closest("[hidden]") && !e.parentElement?.closest(sel) && e.getClientRects().length > 0 && e.textContent.trim())
+		.filter(e => !e.closest(".logs .line") && !e.closest("[hidden]") && !e.parentElement?.closest(sel) && e.getClientRects().length > 0 && e.textContent.trim())
 		.map(e => ({label: e.id ? "#" + e.id : "." + [...e.classList].join("."), text: e.textContent.trim().replace(/\s+/g, " ").slice(0, 200), soft: e.classList.contains("soft")}));
 })())`
 
@@ -276,6 +276,15 @@ type shownError struct {
 // note of a method the tab tolerates as unavailable (tolerateUnavailable) is no error.
 func noErrorShown(t *testing.T, ctx context.Context, where string, allowed ...string) {
 	t.Helper()
+	for _, p := range shownProblems(t, ctx, allowed...) {
+		t.Errorf("%s: %s", where, p)
+	}
+}
+
+// shownProblems lists the errors the page shows (see noErrorShown) that are not
+// allowed.
+func shownProblems(t *testing.T, ctx context.Context, allowed ...string) []string {
+	t.Helper()
 	var shown []shownError
 	if err := json.Unmarshal([]byte(evalJS[string](t, ctx, shownErrors)), &shown); err != nil {
 		t.Fatal(err)
@@ -288,6 +297,7 @@ func noErrorShown(t *testing.T, ctx context.Context, where string, allowed ...st
 			}
 		}
 	}
+	var problems []string
 next:
 	for _, e := range shown {
 		if e.Soft && tolerated[e.Text] {
@@ -295,12 +305,12 @@ next:
 		}
 		for _, a := range allowed {
 			if strings.HasPrefix(e.Label, a) {
-				t.Logf("%s: allowed error shown: %s: %q", where, e.Label, e.Text)
 				continue next
 			}
 		}
-		t.Errorf("%s: the page shows an error: %s: %q", where, e.Label, e.Text)
+		problems = append(problems, fmt.Sprintf("the page shows an error: %s: %q", e.Label, e.Text))
 	}
+	return problems
 }
 
 // tabProbe is what a tab's test allowed to fail (method → why), gathered over every
@@ -382,31 +392,41 @@ func recordedFailures(t *testing.T, ctx context.Context) []failure {
 // ones and the tolerated unavailable methods, and console errors.
 func checkRecorded(t *testing.T, ctx context.Context, view string, allowed map[string]string) {
 	t.Helper()
+	for _, p := range recordedProblems(t, ctx, allowed) {
+		t.Errorf("%s: %s", view, p)
+	}
+}
+
+// recordedProblems lists what the probe recorded that the test did not allow:
+// ok:false answers (other than allowed methods and tolerated unavailable ones), allowed
+// failures that never happened, and console errors.
+func recordedProblems(t *testing.T, ctx context.Context, allowed map[string]string) []string {
+	t.Helper()
 	var unavailable map[string]bool
 	if p, ok := ctx.Value(tabProbeKey{}).(*tabProbe); ok {
 		unavailable = p.unavailable
 	}
-	failed := recordedFailures(t, ctx)
+	var problems []string
 	seen := map[string]bool{}
-	for _, f := range failed {
+	for _, f := range recordedFailures(t, ctx) {
 		if f.Code == string(protocol.ErrorCodeUnavailable) && unavailable[f.Method] {
 			continue
 		}
-		if why, ok := allowed[f.Method]; ok {
+		if _, ok := allowed[f.Method]; ok {
 			seen[f.Method] = true
-			t.Logf("%s: allowed failure of %s (%s): %s", view, f.Method, why, f.Message)
-		} else {
-			t.Errorf("%s: unexpected ok:false for %s: %s %s", view, f.Method, f.Code, f.Message)
+			continue
 		}
+		problems = append(problems, fmt.Sprintf("unexpected ok:false for %s: %s %s", f.Method, f.Code, f.Message))
 	}
 	for m, why := range allowed {
 		if !seen[m] {
-			t.Errorf("%s: %s was allowed to fail (%s) but never did: a stale allowance", view, m, why)
+			problems = append(problems, fmt.Sprintf("%s was allowed to fail (%s) but never did: a stale allowance", m, why))
 		}
 	}
 	if errs := evalJS[[]string](t, ctx, `window.__consoleErrors ?? []`); len(errs) > 0 {
-		t.Errorf("%s: console errors: %q", view, errs)
+		problems = append(problems, fmt.Sprintf("console errors: %q", errs))
 	}
+	return problems
 }
 
 // TestViewsAgainstDaemon drives every view against the real binary in one browser:
