@@ -277,6 +277,10 @@ export class ChatView extends View {
     const r = p.request ?? {};
     if (r.sessionKey !== this.sessionKey || this.approvals.has(p.id)) return;
     this.approvals.set(p.id, { id: p.id, command: String(r.command ?? ""), cwd: r.cwd });
+    // An unanswered prompt expires on the gateway (the run is denied): drop it then.
+    if (typeof p.expiresAtMs === "number") {
+      setTimeout(() => this.approvals.delete(p.id) && this.requestUpdate(), Math.max(0, p.expiresAtMs - Date.now()));
+    }
     this.requestUpdate();
   }
 
