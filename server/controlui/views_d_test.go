@@ -85,6 +85,7 @@ func TestChatCommandHints(t *testing.T) {
 		t.Errorf("aria-activedescendant %q, want the first hint", a)
 	}
 	screenshot(t, ctx, arts, "controlui-view-chat-commands.png")
+	phoneDark(t, ctx, arts, "chat-commands")
 
 	// Narrowing, then the keyboard: ArrowDown to /stop, ArrowUp back, down again, Enter.
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "s"))
