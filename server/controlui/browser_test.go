@@ -3,6 +3,7 @@ package controlui_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -71,6 +73,10 @@ func sharedBrowser(t *testing.T) context.Context {
 			chromedp.Flag("disable-gpu", true),
 			chromedp.WindowSize(1280, 1000),
 			chromedp.UserDataDir(dir),
+			// For the HTTPS tests: names under clawdbot.test reach this machine, and the
+			// test servers' self-signed certificates are accepted (no other test uses TLS).
+			chromedp.Flag("host-resolver-rules", "MAP *.clawdbot.test 127.0.0.1"),
+			chromedp.Flag("ignore-certificate-errors", true),
 		)
 		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		ctx, cancel := chromedp.NewContext(actx)
@@ -94,6 +100,11 @@ func sharedBrowser(t *testing.T) context.Context {
 
 // newBrowser opens a tab for this test in a fresh browser context of the shared
 // chromium; the tab and its context go away when the test ends.
+//
+// Every tab carries the failure probe (pageProbe), and when the test ends without
+// having failed, whatever the probe recorded is checked against the failures the
+// test's checkClean calls allowed: an unexpected ok:false answer or a console error
+// anywhere in a browser test fails it, even after its last explicit check.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(sharedBrowser(t), chromedp.WithNewBrowserContext())
@@ -101,6 +112,21 @@ func newBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1000)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe}); err != nil {
+		t.Fatalf("install the failure probe: %v", err)
+	}
+	probe := &tabProbe{allowed: map[string]string{}, unavailable: map[string]bool{}}
+	ctx = context.WithValue(ctx, tabProbeKey{}, probe)
+	// Registered after cancel, so it runs first, while the tab is still open.
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		probe.mu.Lock()
+		allowed := maps.Clone(probe.allowed)
+		probe.mu.Unlock()
+		checkRecorded(t, ctx, "at the end of the test", allowed)
+	})
 	return ctx
 }
 

@@ -161,6 +161,7 @@ func jsString(s string) string {
 // the gateway restarts on the same port and the UI recovers on its own.
 func TestControlUIEndToEnd(t *testing.T) {
 	ctx := newBrowser(t)
+	tolerateUnavailable(t, ctx, bareGatewayUnavailable...)
 	arts := artifactsDir(t)
 	state := t.TempDir()
 	logFile := filepath.Join(state, "gateway.log")
@@ -246,6 +247,7 @@ func TestControlUIEndToEnd(t *testing.T) {
 	if hidden := evalJS[bool](t, ctx, `document.getElementById("login").hidden`); !hidden {
 		t.Fatal("the token form is shown again after a reload")
 	}
+	checkClean(t, ctx, "end to end", map[string]string{"connect": "the wrong token above is refused"})
 }
 
 // TestCrossOriginPageCannotOpenSocket: a page served from another origin cannot open
@@ -424,6 +426,7 @@ func TestChatStreamsReply(t *testing.T) {
 func testChatStreamsReply(t *testing.T, backend chatBackend, stateDir, shot string) {
 	arts := artifactsDir(t)
 	ctx := newBrowser(t)
+	tolerateUnavailable(t, ctx, bareGatewayUnavailable...)
 	g := startGW(t, "127.0.0.1:0", gwConfig{stateDir: stateDir, setup: func(s *gateway.Server) {
 		if err := backend.register(s); err != nil {
 			t.Fatal(err)
@@ -474,6 +477,8 @@ func testChatStreamsReply(t *testing.T, backend chatBackend, stateDir, shot stri
 	}
 	waitJS(t, ctx, "the aborted reply", lastBubble+`.classList.contains("aborted") && `+lastBubble+`.textContent.includes("stopped") && document.getElementById("chat-abort").hidden`)
 
+	checkClean(t, ctx, "chat", nil)
+
 	// A failed run shows its error (scripted backend only: the real runtime fails on
 	// its own terms).
 	if sb, ok := backend.(*scriptedBackend); ok {
@@ -484,6 +489,8 @@ func testChatStreamsReply(t *testing.T, backend chatBackend, stateDir, shot stri
 		msg := "model overloaded"
 		sb.c.srv.Broadcast(&protocol.ChatEvent{RunID: run.IdempotencyKey, SessionKey: run.SessionKey, Seq: 2, State: protocol.ChatEventStateError, ErrorMessage: &msg})
 		waitJS(t, ctx, "the failed reply", lastBubble+`.classList.contains("error") && `+lastBubble+`.textContent.includes("model overloaded") && document.getElementById("chat-abort").hidden`)
+
+		noErrorShown(t, ctx, "chat (failed run)", ".msg.assistant.error")
 	}
 	screenshot(t, ctx, arts, shot)
 }
@@ -515,6 +522,7 @@ const lossyWebSocket = `(() => {
 // again instead of showing stale data.
 func TestSeqGapRefetches(t *testing.T) {
 	ctx := newBrowser(t)
+	tolerateUnavailable(t, ctx, bareGatewayUnavailable...)
 	g := startGW(t, "127.0.0.1:0", gwConfig{stateDir: t.TempDir()})
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: lossyWebSocket}); err != nil {
 		t.Fatal(err)
@@ -533,4 +541,5 @@ func TestSeqGapRefetches(t *testing.T) {
 	if n := evalJS[int](t, ctx, `window.__sockets`); n != 1 {
 		t.Fatalf("the page opened %d sockets; the state must come from the gap refetch, not a reconnect", n)
 	}
+	checkClean(t, ctx, "seq gap", nil)
 }

@@ -27,10 +27,11 @@ import (
 // Browser tests of the config form, the log filters, exec approvals with allowlists,
 // and the browser's device identity, each against the real binary.
 
-// probePage installs the failure probe (and any extra script) before the app runs.
+// probePage installs extra scripts that run before the app (after the failure probe,
+// which newBrowser installs in every tab).
 func probePage(t *testing.T, ctx context.Context, extra ...string) {
 	t.Helper()
-	for _, src := range append([]string{pageProbe}, extra...) {
+	for _, src := range extra {
 		if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +81,6 @@ func TestConfigFormApplies(t *testing.T) {
 	d := startDaemon(t, fmt.Sprintf(`{
 		gateway: { mode: "local", auth: { mode: "token", token: %q } },
 	}`, testToken))
-	probePage(t, ctx)
 	login(t, ctx, d.url())
 	cli := d.client(t)
 
@@ -165,16 +165,6 @@ func phoneDark(t *testing.T, ctx context.Context, arts, view string) {
 	screenshot(t, ctx, arts, "controlui-view-"+view+"-phone-dark.png")
 }
 
-// noErrorShown fails when the page shows an error line or alert (a failed request,
-// a conflict) at the end of a test, when everything should have been resolved.
-func noErrorShown(t *testing.T, ctx context.Context, view string) {
-	t.Helper()
-	shown := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#dash .error:not(.line), #dash [role=alert], #dash .conflict")].filter(e => e.offsetParent !== null && e.textContent.trim()).map(e => (e.id || e.className) + ": " + e.textContent.trim().slice(0, 160))`)
-	if len(shown) > 0 {
-		t.Errorf("%s view shows errors: %q", view, shown)
-	}
-}
-
 // tooWide lists the innermost visible elements that end right of the viewport.
 const tooWide = `[...document.querySelectorAll("#dash *")].filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > window.innerWidth + 1 && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1)).slice(0, 8).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().width))`
 
@@ -190,7 +180,6 @@ func TestLogsFilterLevels(t *testing.T) {
 		gateway: { mode: "local", auth: { mode: "token", token: %q } },
 		logging: { file: %q, level: "info" },
 	}`, testToken, logFile))
-	probePage(t, ctx)
 	appendLog := func(lines ...string) {
 		t.Helper()
 		f, err := os.OpenFile(logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
@@ -224,9 +213,21 @@ func TestLogsFilterLevels(t *testing.T) {
 	if n := evalJS[int](t, ctx, `document.querySelectorAll('#logs .line[data-level="info"], #logs .line[data-level="debug"]').length`); n != 0 {
 		t.Errorf("%d info/debug lines still shown", n)
 	}
-	// Subsystem "other": only the error line.
-	evalJS[chromedp.Void](t, ctx, `(() => { const s = document.getElementById("logs-subsystem"); s.value = "other"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	// Subsystem "other", picked by keyboard as a user does (type-ahead): only the
+	// error line.
+	do(t, ctx, chromedp.Focus(chromedp.ID("logs-subsystem")), chromedp.KeyEvent("o"))
 	waitJS(t, ctx, "subsystem other", `!`+box+`.includes("uia-warn-line") && `+box+`.includes("uia-error-line")`)
+	// A live update adds a subsystem that sorts before the chosen one: the select
+	// still shows "other" (it used to move to the option now in its place).
+	appendLog(rec("ERROR", "aaa-new", "uia-new-subsystem-line"))
+	sub := `document.getElementById("logs-subsystem")`
+	waitJS(t, ctx, "the new subsystem option", `[...`+sub+`.options].map(o => o.value).indexOf("aaa-new") === 1`)
+	if got := evalJS[string](t, ctx, sub+`.value + "|" + `+sub+`.selectedOptions[0].textContent`); got != "other|other" {
+		t.Errorf("the subsystem select shows %q after a live update, want other", got)
+	}
+	if evalJS[bool](t, ctx, box+`.includes("uia-new-subsystem-line")`) {
+		t.Error("a line of another subsystem shows under the subsystem filter")
+	}
 	evalJS[chromedp.Void](t, ctx, `(() => { const s = document.getElementById("logs-subsystem"); s.value = ""; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	// Text filter.
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("logs-filter"), "warn-line"))
@@ -315,7 +316,6 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 		agents: { defaults: { workspace: %q, model: { primary: "local/m1" } } },
 		tools: { exec: { security: "allowlist", ask: "always" } },
 	}`, testToken, model.srv.URL+"/v1", ws))
-	probePage(t, ctx)
 	login(t, ctx, d.url())
 	openView(t, ctx, "approvals")
 	waitJS(t, ctx, "the allowlist editor", `document.getElementById("allowlist") !== null`)
@@ -602,7 +602,6 @@ func TestNodeAllowlistEditor(t *testing.T) {
 		gateway: { mode: "local", auth: { mode: "token", token: %q } },
 	}`, testToken))
 	node := startFakeNode(t, d.port)
-	probePage(t, ctx)
 	login(t, ctx, d.url())
 	openView(t, ctx, "approvals")
 	waitJS(t, ctx, "the node in the host list", `[...document.querySelectorAll("#allowlist-target option")].some(o => o.textContent.includes("Build Mac"))`)

@@ -202,7 +202,7 @@ func TestOverviewCardsLive(t *testing.T) {
 	call(t, other, "device.pair.reject", map[string]any{"requestId": dl.Pending[0].RequestID}, nil)
 	waitJS(t, ctx, "no badge", `document.getElementById("pairing-badge") === null`)
 
-	noPageErrors(t, ctx, "overview")
+	noErrorShown(t, ctx, "overview")
 	checkClean(t, ctx, "overview", nil)
 }
 
@@ -248,7 +248,6 @@ func TestConfigFormMapsAndLists(t *testing.T) {
 		models: { providers: { local: { baseUrl: "http://127.0.0.1:9/v1", models: [] } } },
 	}`, testToken))
 	postMortem(t, d)
-	probePage(t, ctx)
 	login(t, ctx, d.url())
 	cli := d.client(t)
 
@@ -331,7 +330,6 @@ func TestChannelsViewTelegramAccounts(t *testing.T) {
 			accounts: { default: { botToken: %q }, work: { botToken: %q, name: "Work bot" } } } },
 	}`, testToken, front, tgtest.DefaultToken, workToken))
 	postMortem(t, d)
-	probePage(t, ctx)
 	login(t, ctx, d.url())
 	waitJS(t, ctx, "both accounts on the overview", `document.querySelector('#channels-summary li[data-channel="telegram"][data-account-id="default"]') !== null && document.querySelector('#channels-summary li[data-channel="telegram"][data-account-id="work"]') !== null`)
 	openView(t, ctx, "channels")

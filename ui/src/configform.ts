@@ -122,14 +122,14 @@ export function renderConfigForm(ctx: ConfigFormContext): TemplateResult {
     const def = node.default !== undefined ? `default: ${JSON.stringify(node.default)}` : "";
     switch (kind) {
       case "boolean":
-        return html`<select id=${id} data-path=${key} aria-describedby=${described}
+        return html`<select id=${id} data-path=${key} data-value=${val == null ? "" : String(val)} aria-describedby=${described}
           @change=${(e: Event) => edit(path, kind, (e.target as HTMLSelectElement).value, undefined, commit)}>
           <option value="" ?selected=${val == null}>default${node.default !== undefined ? ` (${node.default ? "on" : "off"})` : ""}</option>
           <option value="true" ?selected=${val === true}>on</option>
           <option value="false" ?selected=${val === false}>off</option>
         </select>`;
       case "enum":
-        return html`<select id=${id} data-path=${key} aria-describedby=${described} @change=${(e: Event) => edit(path, kind, (e.target as HTMLSelectElement).value, undefined, commit)}>
+        return html`<select id=${id} data-path=${key} data-value=${val == null ? "" : String(val)} aria-describedby=${described} @change=${(e: Event) => edit(path, kind, (e.target as HTMLSelectElement).value, undefined, commit)}>
           <option value="" ?selected=${val == null}>default${node.default !== undefined ? ` (${node.default})` : ""}</option>
           ${node.enum.map((o: string) => html`<option value=${o} ?selected=${val === o}>${o}</option>`)}
         </select>`;

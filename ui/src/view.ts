@@ -16,6 +16,22 @@ export abstract class View extends LitElement {
     return this;
   }
 
+  /**
+   * updated applies the value each select declares with data-value, after every
+   * render, once its options are in place. Lit updates a select's own bindings before
+   * its options, so a .value binding would be applied to the old options; and by the
+   * HTML spec an option's selected attribute stops counting once the user has picked
+   * (its "dirtiness", which Firefox implements): so when a live update adds, removes
+   * or reorders options (sessions, subsystems, nodes), the select could show another
+   * option than the state it stands for.
+   */
+  protected updated(): void {
+    for (const sel of this.querySelectorAll<HTMLSelectElement>("select[data-value]")) {
+      const v = sel.dataset.value ?? "";
+      if (sel.value !== v) sel.value = v;
+    }
+  }
+
   /** connected is called after every hello-ok (and after a seq gap): refetch. */
   connected(): void {}
   /** disconnected is called when the socket goes away. */

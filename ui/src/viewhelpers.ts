@@ -171,3 +171,36 @@ export function nodeRows(list: any, pairs: any): { nodes: any[]; pending: any[] 
   for (const p of pairs?.paired ?? []) if (!ids.has(p.nodeId)) nodes.push({ ...p, paired: true, connected: false });
   return { nodes, pending: pairs?.pending ?? [] };
 }
+
+/** A chat command the gateway answers itself (server/agent/commands), offered as a hint. */
+export interface ChatCommand {
+  name: string;
+  args: string;
+  description: string;
+}
+
+/** CHAT_COMMANDS are the gateway's chat commands, in the order the hints list them. */
+export const CHAT_COMMANDS: readonly ChatCommand[] = [
+  { name: "new", args: "", description: "start a new session" },
+  { name: "reset", args: "", description: "reset the session" },
+  { name: "status", args: "", description: "session status" },
+  { name: "stop", args: "", description: "abort the running reply" },
+  { name: "think", args: "<level>", description: "thinking level: off, minimal, low, medium, high, xhigh" },
+  { name: "model", args: "<id>", description: "show or set the session's model" },
+  { name: "compact", args: "", description: "compact the session's context" },
+  { name: "verbose", args: "on|full|off", description: "tool output in replies" },
+  { name: "help", args: "", description: "list the commands" },
+  { name: "approve", args: "<id> allow-once|allow-always|deny", description: "answer an exec approval" },
+];
+
+/**
+ * commandHints lists the commands a draft may be starting: the draft is "/" and the
+ * start of a name, with nothing after it yet (no space: then the arguments are being
+ * typed). Matching is case-insensitive, as the gateway's.
+ */
+export function commandHints(draft: string): ChatCommand[] {
+  const m = /^\/([A-Za-z]*)$/.exec(draft);
+  if (!m) return [];
+  const typed = m[1].toLowerCase();
+  return CHAT_COMMANDS.filter((c) => c.name.startsWith(typed));
+}

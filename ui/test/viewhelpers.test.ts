@@ -5,6 +5,7 @@ import {
   MAX_ATTACHMENTS,
   MAX_ATTACHMENT_BYTES,
   attachmentProblem,
+  commandHints,
   configuredModels,
   cronPatch,
   defaultModel,
@@ -118,4 +119,18 @@ test("defaultModel", () => {
 test("configuredModels", () => {
   assert.deepEqual(configuredModels({ models: { providers: { b: { models: [{ id: "x" }, { id: "y" }] }, a: { models: [] }, c: {} } } }), { providers: ["a", "b", "c"], count: 2 });
   assert.deepEqual(configuredModels({}), { providers: [], count: 0 });
+});
+
+test("commandHints", () => {
+  assert.deepEqual(
+    commandHints("/").map((c) => c.name),
+    ["new", "reset", "status", "stop", "think", "model", "compact", "verbose", "help", "approve"],
+  );
+  assert.deepEqual(commandHints("/s").map((c) => c.name), ["status", "stop"]);
+  assert.deepEqual(commandHints("/ST").map((c) => c.name), ["status", "stop"]);
+  assert.deepEqual(commandHints("/compact").map((c) => c.name), ["compact"]);
+  assert.deepEqual(commandHints("/think high"), [], "arguments are being typed");
+  assert.deepEqual(commandHints("/nothing"), []);
+  assert.deepEqual(commandHints("hello /s"), []);
+  assert.deepEqual(commandHints(""), []);
 });

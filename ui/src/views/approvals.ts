@@ -199,7 +199,7 @@ export class ApprovalsView extends View {
     const list: any[] = a.allowlist ?? [];
     const def = d?.defaults ?? {};
     const modeSelect = (id: string, key: string, opts: string[], label: string) => html`<label class="inline">${label}
-      <select id=${id} @change=${(e: Event) => this.change((x) => {
+      <select id=${id} data-value=${a[key] ?? ""} @change=${(e: Event) => this.change((x) => {
         const v = (e.target as HTMLSelectElement).value;
         if (v) x[key] = v;
         else delete x[key];
@@ -219,12 +219,12 @@ export class ApprovalsView extends View {
       <h2 id="allowlist-title">Exec allowlists <small class="mono muted">${this.snap?.path ?? ""}</small></h2>
       <div class="row">
         <label class="inline">Host
-          <select id="allowlist-target" @change=${(e: Event) => ((this.target = (e.target as HTMLSelectElement).value), (this.snap = null), (this.draft = null), this.loadList())}>
+          <select id="allowlist-target" data-value=${this.target} @change=${(e: Event) => ((this.target = (e.target as HTMLSelectElement).value), (this.snap = null), (this.draft = null), this.loadList())}>
             <option value="gateway" ?selected=${this.target === "gateway"}>gateway</option>
             ${this.nodes.map((n) => html`<option value=${n.nodeId} ?selected=${this.target === n.nodeId}>node ${n.displayName ?? n.nodeId}</option>`)}
           </select></label>
         <label class="inline">Agent
-          <select id="allowlist-agent" @change=${(e: Event) => ((this.agent = (e.target as HTMLSelectElement).value), this.requestUpdate())}>
+          <select id="allowlist-agent" data-value=${this.agent} @change=${(e: Event) => ((this.agent = (e.target as HTMLSelectElement).value), this.requestUpdate())}>
             ${agents.map((id) => html`<option value=${id} ?selected=${this.agent === id}>${id === "*" ? "* (every agent)" : id}</option>`)}
           </select></label>
       </div>

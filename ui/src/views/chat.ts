@@ -1,12 +1,16 @@
 // Chat: a session picker, history, send (text and image attachments), the streamed
 // reply from chat events (delta carries the cumulative text; final, error and aborted
 // end a run), tool-call cards from agent events (stream "tool": start, update, result)
-// and from the history's toolCall / toolResult messages, and abort.
+// and from the history's toolCall / toolResult messages, abort, command hints for "/",
+// and the exec approvals this session's runs wait for (exec.approval.requested for the
+// session), answered in place with exec.approval.resolve; exec.approval.resolved from
+// any operator removes the prompt.
 import { html, nothing } from "lit";
+import { live } from "lit/directives/live.js";
 import { View } from "../view.js";
 import { uuid, type EventFrame } from "../gateway.js";
 import { textOf } from "../util.js";
-import { MAX_ATTACHMENTS, attachmentProblem, parseDataUrl, toolText } from "../viewhelpers.js";
+import { MAX_ATTACHMENTS, attachmentProblem, commandHints, parseDataUrl, toolText, type ChatCommand } from "../viewhelpers.js";
 
 const HISTORY_LIMIT = 200;
 const MAX_MESSAGES = 500; // DOM bound; older bubbles are dropped
@@ -32,6 +36,12 @@ interface Msg {
   tools?: ToolCard[];
   images?: string[];
 }
+interface ApprovalPrompt {
+  id: string;
+  command: string;
+  cwd?: string;
+  busy?: boolean;
+}
 interface Attachment {
   name: string;
   dataUrl: string;
@@ -49,6 +59,12 @@ export class ChatView extends View {
   private sessions: any[] = [];
   private attachments: Attachment[] = [];
   private attachError = "";
+  /** The highlighted command hint; hints show while the draft is "/" and a name's start. */
+  private hintIndex = 0;
+  /** Escape closed the hints for the current draft. */
+  private hintsClosed = false;
+  /** Exec approvals this session's runs wait for, by approval id. */
+  private approvals = new Map<string, ApprovalPrompt>();
 
   setSession(key: string | undefined) {
     this.sessionKey = key || "main";
@@ -86,6 +102,7 @@ export class ChatView extends View {
     this.sessionKey = key;
     this.msgs = [];
     this.runs.clear();
+    this.approvals.clear();
     this.requestUpdate();
     await this.loadHistory();
   }
@@ -222,6 +239,7 @@ export class ChatView extends View {
 
   onEvent(ev: EventFrame): void {
     if (ev.event === "agent") return this.onAgent(ev.payload);
+    if (ev.event === "exec.approval.requested" || ev.event === "exec.approval.resolved") return this.onApproval(ev.event, ev.payload);
     if (ev.event !== "chat") return;
     const p = ev.payload;
     if (!p || (p.sessionKey !== this.sessionKey && !this.runs.has(p.runId))) return;
@@ -247,6 +265,31 @@ export class ChatView extends View {
         this.finish(run, "aborted", "stopped");
         break;
     }
+    this.requestUpdate();
+  }
+
+  private onApproval(event: string, p: any) {
+    if (!p?.id) return;
+    if (event === "exec.approval.resolved") {
+      if (this.approvals.delete(p.id)) this.requestUpdate();
+      return;
+    }
+    const r = p.request ?? {};
+    if (r.sessionKey !== this.sessionKey || this.approvals.has(p.id)) return;
+    this.approvals.set(p.id, { id: p.id, command: String(r.command ?? ""), cwd: r.cwd });
+    // An unanswered prompt expires on the gateway (the run is denied): drop it then.
+    if (typeof p.expiresAtMs === "number") {
+      setTimeout(() => this.approvals.delete(p.id) && this.requestUpdate(), Math.max(0, p.expiresAtMs - Date.now()));
+    }
+    this.requestUpdate();
+  }
+
+  private async resolveApproval(a: ApprovalPrompt, decision: "allow-once" | "allow-always" | "deny") {
+    a.busy = true;
+    this.requestUpdate();
+    const r = await this.call("chat-approval", "exec.approval.resolve", { id: a.id, decision });
+    a.busy = false;
+    if (r) this.approvals.delete(a.id);
     this.requestUpdate();
   }
 
@@ -293,11 +336,59 @@ export class ChatView extends View {
   }
 
   protected updated(): void {
+    super.updated();
     const log = this.querySelector("#chat-log");
     if (log) log.scrollTop = log.scrollHeight;
   }
 
+  private hints(): ChatCommand[] {
+    return this.hintsClosed ? [] : commandHints(this.draft);
+  }
+
+  private onInput(e: Event) {
+    this.draft = (e.target as HTMLTextAreaElement).value;
+    this.hintIndex = 0;
+    this.hintsClosed = false;
+    this.requestUpdate();
+  }
+
+  /** chooseHint puts the command in the draft, ready for its arguments or Enter. */
+  private chooseHint(c: ChatCommand) {
+    this.draft = `/${c.name}${c.args ? " " : ""}`;
+    this.hintsClosed = true;
+    this.requestUpdate();
+    void this.updateComplete.then(() => {
+      const input = this.querySelector<HTMLTextAreaElement>("#chat-input");
+      if (!input) return;
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    });
+  }
+
   private onKey(e: KeyboardEvent) {
+    const hints = this.hints();
+    if (hints.length && !e.isComposing) {
+      const n = hints.length;
+      const i = Math.min(this.hintIndex, n - 1);
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        this.hintIndex = (i + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+        this.requestUpdate();
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        this.hintsClosed = true;
+        this.requestUpdate();
+        return;
+      }
+      // Tab always takes the hint; Enter does unless the draft already is that command.
+      if (e.key === "Tab" || (e.key === "Enter" && !e.shiftKey && this.draft.toLowerCase() !== `/${hints[i].name}`)) {
+        e.preventDefault();
+        this.chooseHint(hints[i]);
+        return;
+      }
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void this.send();
@@ -316,13 +407,15 @@ export class ChatView extends View {
 
   render() {
     const busy = this.activeRuns().length > 0;
+    const hints = this.hints();
+    const hint = Math.min(this.hintIndex, Math.max(hints.length - 1, 0));
     const keys = this.sessions.map((s) => s.key);
     const options = keys.includes(this.sessionKey) ? this.sessions : [{ key: this.sessionKey }, ...this.sessions];
     return html`<section id="chat-card" class="card" aria-labelledby="chat-title">
       <h2 id="chat-title">Chat <small id="chat-session" class="mono muted">${this.sessionKey}</small>
         <span class="spacer"></span>
         <label class="inline picker"><span class="visually-hidden">Session</span>
-          <select id="chat-session-picker" @change=${(e: Event) => this.switchSession((e.target as HTMLSelectElement).value)}>
+          <select id="chat-session-picker" data-value=${this.sessionKey} @change=${(e: Event) => this.switchSession((e.target as HTMLSelectElement).value)}>
             ${options.map((s) => html`<option value=${s.key} ?selected=${s.key === this.sessionKey}>${s.displayName || s.derivedTitle || s.label || s.key}</option>`)}
           </select></label></h2>
       <div id="chat-log" class="chat-log" aria-live="polite" role="log" tabindex="0">
@@ -336,6 +429,22 @@ export class ChatView extends View {
           </div>`,
         )}
       </div>
+      ${this.approvals.size
+        ? html`<ul id="chat-approvals" class="pending" aria-label="Exec approvals for this session">
+            ${[...this.approvals.values()].map(
+              (a) => html`<li class="pending-item approval" data-approval-id=${a.id}>
+                <div class="grow"><span class="sub">The agent asks to run</span> <code class="cmd">${a.command}</code>
+                  ${a.cwd ? html`<div class="sub">in ${a.cwd}</div>` : nothing}</div>
+                <div class="btns" role="group" aria-label="Answer for ${a.command}">
+                  <button class="primary allow-once" ?disabled=${a.busy} @click=${() => this.resolveApproval(a, "allow-once")}>Allow once</button>
+                  <button class="allow-always" ?disabled=${a.busy} @click=${() => this.resolveApproval(a, "allow-always")}>Always allow</button>
+                  <button class="danger deny" ?disabled=${a.busy} @click=${() => this.resolveApproval(a, "deny")}>Deny</button>
+                </div>
+              </li>`,
+            )}
+          </ul>`
+        : nothing}
+      ${this.errorLine("chat-approval")}
       <p id="chat-status" class="${this.statusError ? "error" : "muted"}">${this.status}</p>
       ${this.attachments.length
         ? html`<ul id="chat-attachments" class="attachments plain">
@@ -347,10 +456,22 @@ export class ChatView extends View {
           </ul>`
         : nothing}
       ${this.attachError ? html`<p id="chat-attach-error" class="error" role="alert">${this.attachError}</p>` : nothing}
+      ${hints.length
+        ? html`<ul id="chat-commands" class="command-hints plain" role="listbox" aria-label="Chat commands">
+            ${hints.map(
+              (c, i) => html`<li id="chat-cmd-${c.name}" role="option" class="command-hint ${i === hint ? "active" : ""}" aria-selected=${String(i === hint)}
+                data-command=${c.name} @mousedown=${(e: Event) => (e.preventDefault(), this.chooseHint(c))}>
+                <span class="mono">/${c.name}</span>${c.args ? html` <span class="mono muted">${c.args}</span>` : nothing}
+                <span class="muted">— ${c.description}</span></li>`,
+            )}
+          </ul>`
+        : nothing}
       <form id="chat-form" class="chat-form" @submit=${(e: Event) => (e.preventDefault(), this.send())}>
         <label class="grow"><span class="visually-hidden">Message</span>
-          <textarea id="chat-input" rows="2" .value=${this.draft} @input=${(e: Event) => (this.draft = (e.target as HTMLTextAreaElement).value)}
-            @keydown=${this.onKey} @paste=${this.onPaste} placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"></textarea>
+          <textarea id="chat-input" rows="2" .value=${live(this.draft)} @input=${this.onInput}
+            aria-autocomplete="list" aria-controls="chat-commands" aria-expanded=${String(hints.length > 0)}
+            aria-activedescendant=${hints.length ? `chat-cmd-${hints[hint].name}` : nothing}
+            @keydown=${this.onKey} @paste=${this.onPaste} placeholder="Message the agent (Enter to send, Shift+Enter for a new line, / for commands)"></textarea>
         </label>
         <label class="attach-label" title="Attach images"><span aria-hidden="true">Image</span><span class="visually-hidden">Attach images</span>
           <input id="chat-attach" type="file" accept="image/*" multiple class="visually-hidden"

@@ -18,6 +18,8 @@ export class CronView extends View {
   private busy = new Set<string>();
   private editing = "";
   private editError = "";
+  /** The job whose Remove was clicked once: a second click on it removes. */
+  private armedRemove = "";
 
   connected(): void {
     if (this.active) void this.refresh();
@@ -132,6 +134,12 @@ export class CronView extends View {
   }
 
   private async removeJob(id: string) {
+    if (this.armedRemove !== id) {
+      this.armedRemove = id;
+      this.requestUpdate();
+      return;
+    }
+    this.armedRemove = "";
     const r = await this.call("cron", "cron.remove", { id });
     if (r) this.notice = r.removed ? "Removed." : "The job was already gone.";
     if (this.runsFor === id) this.runsFor = "";
@@ -163,7 +171,8 @@ export class CronView extends View {
                     @click=${() => ((this.editing = this.editing === j.id ? "" : j.id), (this.editError = ""), this.requestUpdate())}>Edit</button>
                   <button class="toggle" ?disabled=${this.busy.has(j.id)} aria-label="${j.enabled ? "Disable" : "Enable"} ${j.name}"
                     @click=${() => this.setEnabled(j, !j.enabled)}>${j.enabled ? "Disable" : "Enable"}</button>
-                  <button class="remove danger" aria-label="Remove ${j.name}" @click=${() => this.removeJob(j.id)}>Remove</button>
+                  <button class="remove danger ${this.armedRemove === j.id ? "armed" : ""}" aria-label="${this.armedRemove === j.id ? "Confirm remove" : "Remove"} ${j.name}"
+                    @click=${() => this.removeJob(j.id)}>${this.armedRemove === j.id ? "Confirm remove" : "Remove"}</button>
                 </td>
               </tr>
               ${this.editing === j.id ? this.editor(j) : nothing}`,

@@ -60,6 +60,7 @@ export class LogsView extends View {
   }
 
   protected updated(): void {
+    super.updated();
     const box = this.querySelector("#logs");
     if (box && this.follow) box.scrollTop = box.scrollHeight;
   }
@@ -93,7 +94,7 @@ export class LogsView extends View {
           )}
         </fieldset>
         <label class="inline">Subsystem
-          <select id="logs-subsystem" @change=${(e: Event) => ((f.subsystem = (e.target as HTMLSelectElement).value), this.requestUpdate())}>
+          <select id="logs-subsystem" data-value=${f.subsystem} @change=${(e: Event) => ((f.subsystem = (e.target as HTMLSelectElement).value), this.requestUpdate())}>
             <option value="" ?selected=${!f.subsystem}>all</option>
             ${[...this.subsystems].sort().map((s) => html`<option value=${s} ?selected=${f.subsystem === s}>${s}</option>`)}
           </select></label>
