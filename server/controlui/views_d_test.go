@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/commands"
 	"github.com/clawgate/gateway/server/gateway"
@@ -321,17 +322,39 @@ func TestDeviceIdentityOverHTTPS(t *testing.T) {
 		"#login-error": "the refusal is the point",
 	})
 
-	// HTTPS by name: the device identity pairs.
+	// HTTPS by name through the proxy: the device identity pairs.
+	pairOverHTTPS(t, cli, byName(tlsProxy, "https"), arts, "https")
+}
+
+// TestDeviceIdentityOverGatewayTLS: the gateway serves TLS itself (gateway.tls, its
+// self-signed certificate made at start); a remote browser opening the Control UI over
+// it pairs as a device, without gateway.controlUi.allowInsecureAuth or a proxy.
+func TestDeviceIdentityOverGatewayTLS(t *testing.T) {
+	arts := artifactsDir(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q }, tls: { enabled: true } },
+	}`, testToken))
+	postMortem(t, d)
+	cli := d.client(t)
+	pairOverHTTPS(t, cli, fmt.Sprintf("https://ui.clawdbot.test:%d/", d.port), arts, "gateway-tls")
+}
+
+// pairOverHTTPS opens the Control UI at pageURL (https://ui.clawdbot.test:…), checks it
+// is a secure context, and pairs it as a device: the connect carries a signed Ed25519
+// identity, the operator approves the request, the page stores its device token and
+// works. name labels the screenshots.
+func pairOverHTTPS(t *testing.T, cli *gatewayclient.Client, pageURL, arts, name string) {
+	t.Helper()
 	ctx := newBrowser(t)
 	probePage(t, ctx, connectProbe)
-	do(t, ctx, chromedp.Navigate(byName(tlsProxy, "https")))
+	do(t, ctx, chromedp.Navigate(pageURL))
 	waitJS(t, ctx, "the token form over HTTPS", `!document.getElementById("login").hidden`)
 	if !evalJS[bool](t, ctx, `window.isSecureContext && location.protocol === "https:" && location.hostname === "ui.clawdbot.test"`) {
 		t.Fatalf("the page over HTTPS is not a secure context at ui.clawdbot.test: %s", evalJS[string](t, ctx, `location.href`))
 	}
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("token"), testToken), chromedp.Click(chromedp.ID("connect")))
 	waitJS(t, ctx, "the pairing banner", `document.getElementById("banner-text").textContent.includes("waiting for device pairing approval")`)
-	screenshot(t, ctx, arts, "controlui-device-pairing-https.png")
+	screenshot(t, ctx, arts, "controlui-device-pairing-"+name+".png")
 	var list struct {
 		Pending []struct {
 			RequestID string `json:"requestId"`
@@ -362,7 +385,7 @@ func TestDeviceIdentityOverHTTPS(t *testing.T) {
 	waitJS(t, ctx, "this device among the paired", `document.getElementById("view-nodes").textContent.includes(`+jsString(req.DeviceID[:12])+`)`)
 	openView(t, ctx, "overview")
 	waitJS(t, ctx, "health over HTTPS", `document.getElementById("health").textContent.includes("Uptime")`)
-	shotView(t, ctx, arts, "overview-https")
+	shotView(t, ctx, arts, "overview-"+name)
 	call(t, cli, "device.pair.list", map[string]any{}, &list)
 	if len(list.Pending) != 0 || len(list.Paired) != 1 || list.Paired[0].DeviceID != req.DeviceID {
 		t.Fatalf("after approval: pending %+v paired %+v", list.Pending, list.Paired)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/gatewaytls"
 )
 
 // pageProbe is installed before the app runs: it records every failed response
@@ -164,8 +165,18 @@ func (d *daemon) client(t *testing.T) *gatewayclient.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := gatewayclient.Dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d", d.port), gatewayclient.Options{Token: testToken,
-		Client: gatewayclient.ClientInfo{ID: protocol.ClientIDTest, DisplayName: "views-test", Mode: "test"}})
+	o := gatewayclient.Options{Token: testToken,
+		Client: gatewayclient.ClientInfo{ID: protocol.ClientIDTest, DisplayName: "views-test", Mode: "test"}}
+	url := fmt.Sprintf("ws://127.0.0.1:%d", d.port)
+	// A gateway serving TLS (gateway.tls) made its certificate in its state dir: pin it.
+	cert, key := gatewaytls.DefaultPaths(filepath.Join(d.home, "state"))
+	if rt, err := gatewaytls.Load(gatewaytls.Options{CertPath: cert, KeyPath: key}); err == nil {
+		if o.TLSConfig, err = gatewaytls.PinnedConfig(rt.Fingerprint); err != nil {
+			t.Fatal(err)
+		}
+		url = fmt.Sprintf("wss://127.0.0.1:%d", d.port)
+	}
+	c, err := gatewayclient.Dial(ctx, url, o)
 	if err != nil {
 		t.Fatal(err)
 	}
