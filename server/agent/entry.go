@@ -75,13 +75,19 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return nil, fmt.Errorf("session: %w", err)
 	}
-	if _, err := rt.opts.Store.SetRoute(ctx, key, sessions.Route{Channel: ch, To: to, AccountID: m.AccountID}, m.SenderName); err != nil {
+	ss, err := rt.opts.Store.SetRoute(ctx, key, sessions.Route{Channel: ch, To: to, AccountID: m.AccountID}, m.SenderName)
+	if err != nil {
 		return nil, fmt.Errorf("session route: %w", err)
 	}
 	if handled, cont, err := rt.inboundCommand(ctx, m, key, ch, to); err != nil || (handled && cont == "") {
 		return nil, err
 	} else if handled {
 		m.Text = cont
+	}
+	if rt.sendDenied(ss, key, ch) {
+		// As the original: gateway commands above still answer; the agent does not.
+		rt.log.Info("agent: message not answered: send blocked by session policy", "session", key, "channel", ch)
+		return nil, nil
 	}
 	if rt.queueMode(ch) == QueueInterrupt && rt.Active(key) {
 		// messages.queue "interrupt": the new message replaces what the session was doing.

@@ -138,6 +138,9 @@ type Options struct {
 	// refinements, session.resetTriggers); nil: the defaults (daily at 04:00 local
 	// time, /new and /reset).
 	Reset func() *sessionreset.Config
+	// SendPolicy, when set, is the live session.sendPolicy (sendpolicy.go); nil: only
+	// sessions patched to sendPolicy "deny" take no runs.
+	SendPolicy func() *SendPolicy
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -579,10 +582,10 @@ func (rt *Runtime) prepare(ctx context.Context, r *Run) (err error) {
 	if err != nil && !missing {
 		return fmt.Errorf("agent: session: %w", err)
 	}
-	// A session patched to sendPolicy "deny" takes no runs (sessions.patch), as the
-	// original's agent and chat.send. Checked here, with the one read of the session a
-	// start needs, not in a read of its own.
-	if r.req.SessionKey != "" && ss.SendPolicy == "deny" {
+	// A session patched to sendPolicy "deny", or denied by session.sendPolicy, takes no
+	// runs, as the original's agent and chat.send. Checked here, with the one read of
+	// the session a start needs, not in a read of its own.
+	if r.req.SessionKey != "" && rt.sendDenied(ss, r.laneKey, r.req.Channel) {
 		return protocol.ErrorCodeInvalidRequest.Errorf("send blocked by session policy")
 	}
 	if missing {

@@ -192,6 +192,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		MaxConcurrent: cfg.MaxConcurrent,
 		Reset:         resetCfg.Load,
 		QueueMode:     queueMode(routeCfg),
+		SendPolicy:    sendPolicy(routeCfg),
 		Logger:        s.log,
 	}
 	if s.approvals != nil {
@@ -394,5 +395,37 @@ func queueMode(cur *atomic.Pointer[config.File]) func(channel string) string {
 			return ""
 		}
 		return agent.QueueCollect
+	}
+}
+
+// sendPolicy is session.sendPolicy of the running config (read per run, so a reload
+// applies to the next message).
+func sendPolicy(cur *atomic.Pointer[config.File]) func() *agent.SendPolicy {
+	return func() *agent.SendPolicy {
+		f := cur.Load()
+		if f == nil || f.Config.Session == nil || f.Config.Session.SendPolicy == nil {
+			return nil
+		}
+		sp := f.Config.Session.SendPolicy
+		p := &agent.SendPolicy{}
+		if sp.Default != nil {
+			p.Default = string(*sp.Default)
+		}
+		for _, r := range sp.Rules {
+			rule := agent.SendPolicyRule{Action: string(r.Action)}
+			if m := r.Match; m != nil {
+				if m.Channel != nil {
+					rule.Channel = *m.Channel
+				}
+				if m.ChatType != nil {
+					rule.ChatType = string(*m.ChatType)
+				}
+				if m.KeyPrefix != nil {
+					rule.KeyPrefix = *m.KeyPrefix
+				}
+			}
+			p.Rules = append(p.Rules, rule)
+		}
+		return p
 	}
 }

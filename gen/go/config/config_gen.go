@@ -1361,6 +1361,9 @@ type ConfigSession struct {
 	// Scope corresponds to the JSON schema field "scope".
 	Scope *ConfigSessionScope `json:"scope,omitempty,omitzero"`
 
+	// SendPolicy corresponds to the JSON schema field "sendPolicy".
+	SendPolicy *ConfigSessionSendPolicy `json:"sendPolicy,omitempty,omitzero"`
+
 	// Store corresponds to the JSON schema field "store".
 	Store *string `json:"store,omitempty,omitzero"`
 }
@@ -1466,6 +1469,49 @@ type ConfigSessionScope string
 
 const ConfigSessionScopeGlobal ConfigSessionScope = "global"
 const ConfigSessionScopePerSender ConfigSessionScope = "per-sender"
+
+type ConfigSessionSendPolicy struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigSessionSendPolicyDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigSessionSendPolicyRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigSessionSendPolicyDefault string
+
+const ConfigSessionSendPolicyDefaultAllow ConfigSessionSendPolicyDefault = "allow"
+const ConfigSessionSendPolicyDefaultDeny ConfigSessionSendPolicyDefault = "deny"
+
+type ConfigSessionSendPolicyRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action ConfigSessionSendPolicyRulesElemAction `json:"action"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigSessionSendPolicyRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigSessionSendPolicyRulesElemAction string
+
+const ConfigSessionSendPolicyRulesElemActionAllow ConfigSessionSendPolicyRulesElemAction = "allow"
+const ConfigSessionSendPolicyRulesElemActionDeny ConfigSessionSendPolicyRulesElemAction = "deny"
+
+type ConfigSessionSendPolicyRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigSessionSendPolicyRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigSessionSendPolicyRulesElemMatchChatType string
+
+const ConfigSessionSendPolicyRulesElemMatchChatTypeChannel ConfigSessionSendPolicyRulesElemMatchChatType = "channel"
+const ConfigSessionSendPolicyRulesElemMatchChatTypeDirect ConfigSessionSendPolicyRulesElemMatchChatType = "direct"
+const ConfigSessionSendPolicyRulesElemMatchChatTypeGroup ConfigSessionSendPolicyRulesElemMatchChatType = "group"
 
 type ConfigSkills struct {
 	// Entries corresponds to the JSON schema field "entries".
