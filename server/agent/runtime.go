@@ -123,6 +123,9 @@ type Options struct {
 	// ChatDeltaInterval throttles chat delta events per run (default 150 ms).
 	ChatDeltaInterval time.Duration
 	DeliverTimeout    time.Duration // one delivery attempt (default 30 s)
+	// ReplyMedia gives the folders a delivered reply's local media (MEDIA: lines) may
+	// come from, for a session; nil: local files are refused and only URLs go out.
+	ReplyMedia func(sessionKey string) providers.ReplyMediaRoots
 	// MaxHookSessions bounds the hook:* sessions (DefaultMaxHookSessions).
 	MaxHookSessions int
 	// Approvals resolves a pending exec approval for /approve (nil: the command
@@ -937,8 +940,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
 			} else if err != nil {
 				out.Status, out.Err = StatusError, err.Error()
-			} else {
-				out.Delivered = &sent
+			} else if sent != nil {
+				out.Delivered = sent
 			}
 		}
 	}
@@ -994,24 +997,111 @@ type replyOpener interface {
 	OpenReply(ctx context.Context, channel string, m providers.Outbound) providers.ReplyStream
 }
 
-func (rt *Runtime) deliver(r *Run, text string) (providers.Sent, error) {
+// deliver sends a finished reply to its channel: the text (through the reply stream
+// when there is one) and the media its MEDIA: lines name. With media, the first file
+// carries the text as its caption unless the stream already shows it. It returns nil
+// when nothing was left to send (every file refused and no text).
+func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
 	defer cancel()
 	r.mu.Lock()
 	stream := r.stream
 	r.stream = nil
 	r.mu.Unlock()
-	var sent providers.Sent
-	var err error
+	body, refs := providers.SplitReplyMedia(text)
+	items := rt.replyMedia(r, refs)
+	if len(items) == 0 {
+		if strings.TrimSpace(body) == "" {
+			if stream != nil {
+				stream.Abort()
+			}
+			return nil, nil
+		}
+		var sent providers.Sent
+		var err error
+		if stream != nil {
+			sent, err = stream.Finish(ctx, body)
+		} else {
+			sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: body, AccountID: r.req.AccountID})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+		}
+		return &sent, nil
+	}
+	var first *providers.Sent
 	if stream != nil {
-		sent, err = stream.Finish(ctx, text)
-	} else {
-		sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: text, AccountID: r.req.AccountID})
+		if providers.StreamShown(stream) && strings.TrimSpace(body) != "" {
+			sent, err := stream.Finish(ctx, body)
+			if err != nil {
+				return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+			}
+			first, body = &sent, ""
+		} else {
+			stream.Abort()
+		}
 	}
-	if err != nil {
-		return sent, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+	var firstErr error
+	for _, it := range items {
+		o := it
+		o.To, o.AccountID, o.Text = r.to, r.req.AccountID, body
+		sent, err := rt.opts.Sender.Send(ctx, r.channel, o)
+		if err != nil {
+			// One file failing loses that file, not the rest nor the text: the text
+			// rides on the next file, or goes alone at the end.
+			rt.log.Warn("agent: reply media not delivered", "run", r.ID, "channel", r.channel, "to", r.to, "media", o.MediaURL+o.MediaPath, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		body = ""
+		if first == nil {
+			first = &sent
+		}
 	}
-	return sent, nil
+	if strings.TrimSpace(body) != "" {
+		sent, err := rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: body, AccountID: r.req.AccountID})
+		if err != nil {
+			return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+		}
+		if first == nil {
+			first = &sent
+		}
+	}
+	if first == nil && firstErr != nil {
+		return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, firstErr)
+	}
+	return first, nil
+}
+
+// replyMedia turns a reply's media refs into outbound media: URLs as they are (the
+// provider downloads them with its size cap), local paths only inside the session's
+// safe folders (ReplyMediaRoots), at most providers.MaxReplyMedia of them. Refused
+// refs are dropped with a warning.
+func (rt *Runtime) replyMedia(r *Run, refs []string) []providers.Outbound {
+	if len(refs) > providers.MaxReplyMedia {
+		rt.log.Warn("agent: reply names too many media files; the rest are not sent", "run", r.ID, "media", len(refs), "limit", providers.MaxReplyMedia)
+		refs = refs[:providers.MaxReplyMedia]
+	}
+	var roots providers.ReplyMediaRoots
+	if rt.opts.ReplyMedia != nil {
+		roots = rt.opts.ReplyMedia(r.laneKey)
+	}
+	out := make([]providers.Outbound, 0, len(refs))
+	for _, ref := range refs {
+		if providers.IsMediaURL(ref) {
+			out = append(out, providers.Outbound{MediaURL: ref})
+			continue
+		}
+		p, err := roots.Local(ref)
+		if err != nil {
+			rt.log.Warn("agent: reply media refused", "run", r.ID, "media", ref, "err", err)
+			continue
+		}
+		out = append(out, providers.Outbound{MediaPath: p})
+	}
+	return out
 }
 
 // delta records streamed text: an assistant event per delta (cumulative text) and a
@@ -1056,7 +1146,8 @@ func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	}
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		stream.Update(ctx, text)
+		shown, _ := providers.SplitReplyMedia(text) // MEDIA: lines are never shown as text
+		stream.Update(ctx, shown)
 		cancel()
 	}
 }

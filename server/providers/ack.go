@@ -185,6 +185,9 @@ type AckReplyStream struct {
 	Remove func(ctx context.Context, id string)
 }
 
+// Shown is the wrapped stream's (StreamShown).
+func (s *AckReplyStream) Shown() bool { return StreamShown(s.ReplyStream) }
+
 // Finish delivers the reply, then removes the acks.
 func (s *AckReplyStream) Finish(ctx context.Context, final string) (Sent, error) {
 	sent, err := s.ReplyStream.Finish(ctx, final)

@@ -15,7 +15,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/mymmrac/telego"
 	"github.com/mymmrac/telego/telegoapi"
+	tu "github.com/mymmrac/telego/telegoutil"
 
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/chunk"
@@ -777,7 +780,15 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	defer cancel()
 	text := strings.TrimSpace(m.Text)
 	var first *telego.Message
-	if media := strings.TrimSpace(m.MediaURL); media != "" {
+	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
+		caption := ""
+		if utf8.RuneCountInString(text) <= MaxCaptionChars {
+			caption, text = text, ""
+		}
+		if first, err = p.sendFile(ctx, cid, fp, caption); err != nil {
+			return providers.Sent{}, err
+		}
+	} else if media := strings.TrimSpace(m.MediaURL); media != "" {
 		if u, err := url.Parse(media); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return providers.Sent{}, providers.Inputf("telegram: mediaUrl %q is not an http(s) URL", media)
 		}
@@ -807,6 +818,53 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
 	}
 	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
+}
+
+// MaxPhotoBytes is the largest picture sent with sendPhoto; bigger ones go as
+// documents (the Bot API refuses photos over 10 MB).
+const MaxPhotoBytes = 10 << 20
+
+// sendFile uploads a local file (a reply's media, vetted by the caller) with the
+// method its sniffed type calls for: GIFs as animations, pictures as photos, video,
+// audio, and everything else as a document.
+func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string) (*telego.Message, error) {
+	f, err := os.Open(fp)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
+	}
+	name := filepath.Base(fp)
+	ct := media.DetectType(head[:n], "", name)
+	in := telego.InputFile{File: tu.NameReader(f, name)}
+	var msg *telego.Message
+	switch kind := media.KindOf(ct); {
+	case ct == "image/gif":
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: caption})
+	case kind == media.Image && st.Size() <= MaxPhotoBytes && ct != "image/svg+xml":
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption})
+	case kind == media.Video:
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption})
+	case kind == media.Audio:
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption})
+	default:
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: caption})
+	}
+	if err != nil {
+		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
+	}
+	return msg, nil
 }
 
 func isImage(u string) bool {
@@ -861,3 +919,6 @@ func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent,
 }
 
 func (r *replyStream) Abort() { r.typing.Stop() }
+
+// Shown implements providers.StreamShown.
+func (r *replyStream) Shown() bool { return r.s.Shown() }

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -105,6 +107,28 @@ func FetchMedia(ctx context.Context, hc *http.Client, rawURL string, max int64) 
 		name = "file"
 	}
 	return Media{Data: data, MIME: mt, Kind: kindOf(mt), FileName: name}, nil
+}
+
+// LocalMedia reads a local file (a reply's media, already confined to the safe folders
+// by the caller) with the same size limit and type sniffing as FetchMedia.
+func LocalMedia(fp string, max int64) (Media, error) {
+	f, err := os.Open(fp)
+	if err != nil {
+		return Media{}, fmt.Errorf("whatsapp: media file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return Media{}, fmt.Errorf("whatsapp: media file: %w", err)
+	}
+	if int64(len(data)) > max {
+		return Media{}, providers.Inputf("whatsapp: media file %s is over the %d byte limit (whatsapp.mediaMaxMb)", filepath.Base(fp), max)
+	}
+	if len(data) == 0 {
+		return Media{}, providers.Inputf("whatsapp: media file %s is empty", filepath.Base(fp))
+	}
+	mt := sniff(data, mime.TypeByExtension(filepath.Ext(fp)))
+	return Media{Data: data, MIME: mt, Kind: kindOf(mt), FileName: filepath.Base(fp)}, nil
 }
 
 // sniff picks the MIME type: the bytes decide unless they only say "some bytes" or
