@@ -1146,8 +1146,7 @@ func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	}
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		shown, _ := providers.SplitReplyMedia(text) // MEDIA: lines are never shown as text
-		stream.Update(ctx, shown)
+		stream.Update(ctx, providers.ReplyPreview(text)) // MEDIA: lines are not shown as text
 		cancel()
 	}
 }

@@ -86,6 +86,19 @@ func SplitReplyMedia(raw string) (text string, refs []string) {
 	return text, refs
 }
 
+// ReplyPreview is the text of a reply still being written, as a streamed preview
+// shows it: SplitReplyMedia's text, without a last line that is or may become a
+// MEDIA: line (its ref may be half written, or "MEDIA:" itself).
+func ReplyPreview(partial string) string {
+	i := strings.LastIndexByte(partial, '\n')
+	last := strings.TrimLeft(partial[i+1:], " \t")
+	if last != "" && (strings.HasPrefix(last, "MEDIA:") || strings.HasPrefix("MEDIA:", last)) {
+		partial = partial[:i+1]
+	}
+	text, _ := SplitReplyMedia(partial)
+	return text
+}
+
 // fenceOpen returns the marker of a fence opening line (three or more backticks or
 // tildes), "" otherwise.
 func fenceOpen(trimmed string) string {

@@ -59,6 +59,22 @@ func TestSplitReplyMedia(t *testing.T) {
 	}
 }
 
+func TestReplyPreview(t *testing.T) {
+	for in, want := range map[string]string{
+		"Here it is.\nMEDIA: ":                 "Here it is.",
+		"Here it is.\nMEDIA: ./out/ch":         "Here it is.",
+		"Here it is.\nMED":                     "Here it is.",
+		"Here it is.\nMEDIA: /a.png\nAnd more": "Here it is.\nAnd more",
+		"Here it is.\nMEDIA: none at all":      "Here it is.",
+		"Here it is":                           "Here it is",
+		"Medal count: 3":                       "Medal count: 3",
+	} {
+		if got := ReplyPreview(in); got != want {
+			t.Errorf("ReplyPreview(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestIsMediaURL(t *testing.T) {
 	for ref, want := range map[string]bool{"https://x/a.png": true, "HTTP://x": true, "/tmp/a": false, "./a": false} {
 		if got := IsMediaURL(ref); got != want {

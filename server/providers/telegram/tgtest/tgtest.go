@@ -44,19 +44,19 @@ const MaxPollWait = 30 * time.Second
 
 // Sent is one message the bot sent.
 type Sent struct {
-	Method    string // sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio, sendAnimation
-	ChatID    string // chat_id as the bot sent it (number or @username)
-	Text      string // sendMessage text
-	Caption   string
-	Photo     string // sendPhoto photo (URL or file id)
-	Document  string // sendDocument document (URL or file id)
+	Method   string // sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio, sendAnimation
+	ChatID   string // chat_id as the bot sent it (number or @username)
+	Text     string // sendMessage text
+	Caption  string
+	Photo    string // sendPhoto photo (URL or file id)
+	Document string // sendDocument document (URL or file id)
 	// Media is the media field of sendVideo/sendAudio/sendAnimation ("attach://…"
 	// for an upload).
 	Media string
 	// File and FileName are the uploaded file of a multipart send (nil when the
 	// media went by URL or file id).
-	File     []byte
-	FileName string
+	File      []byte
+	FileName  string
 	MessageID int64
 }
 
