@@ -108,3 +108,43 @@ func TestTelegramReplyMedia(t *testing.T) {
 	}
 	r.waitOutput(t, "too many media files")
 }
+
+// TestTelegramReplyMediaStreamed: under streamMode partial the reply's text streams
+// into one message that never shows the MEDIA: line, and the file follows it as a
+// photo without a caption (the text is already on screen).
+func TestTelegramReplyMediaStreamed(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	if err := os.MkdirAll(ws, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	chart := pngBytes(50)
+	if err := os.WriteFile(filepath.Join(ws, "chart.png"), chart, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const text = "Here is the chart you asked for, drawn from the numbers in the sheet."
+	model := newFakeModel(t, "openai-completions", func(int, []byte) fakeStep {
+		return fakeStep{text: text + "\nMEDIA: ./chart.png"}
+	})
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	r := startHome(t, home, mediaConfig(ws, model, fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, streamMode: "partial", dmPolicy: "open", allowFrom: ["*"]}},
+  `, tgtest.DefaultToken, bot.URL())), nil)
+	r.waitOutput(t, "agent runtime ready")
+	bot.PushUpdate(42, 42, "chart please")
+	waitFor(t, "the photo", func() bool {
+		s := sentTo(bot, "42")
+		return len(s) > 0 && s[len(s)-1].Method == "sendPhoto"
+	})
+	s := sentTo(bot, "42")
+	if len(s) != 2 || s[0].Method != "sendMessage" || s[0].Text != text {
+		t.Fatalf("sent: %+v", s)
+	}
+	if !bytes.Equal(s[1].File, chart) || s[1].Caption != "" {
+		t.Fatalf("photo: %d bytes, caption %q", len(s[1].File), s[1].Caption)
+	}
+	for _, e := range bot.Edits() {
+		if strings.Contains(e.Text, "MEDIA") {
+			t.Fatalf("the preview showed the MEDIA line: %q", e.Text)
+		}
+	}
+}
