@@ -3,6 +3,8 @@ package daemon
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +17,8 @@ import (
 // TestTelegramReplyMedia runs the gateway against the Telegram test server and a
 // scripted model whose replies name files with MEDIA: lines. A picture the agent made
 // in its workspace arrives as sendPhoto with the file's bytes and the reply's text as
-// caption; a file outside the safe folders (workspaces, <state>/media, the temp
+// caption, and a picture by URL is downloaded and uploaded the same way; a file
+// outside the safe folders (workspaces, <state>/media, the temp
 // folder) is refused with a warning and only the text goes out; a reply naming more
 // than MaxReplyMedia files sends the first MaxReplyMedia.
 func TestTelegramReplyMedia(t *testing.T) {
@@ -46,8 +49,12 @@ func TestTelegramReplyMedia(t *testing.T) {
 		}
 		manyLines = append(manyLines, "MEDIA: ./"+name)
 	}
+	// A picture by URL is downloaded and uploaded like a local one.
+	remote := pngBytes(77)
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(remote) }))
+	defer files.Close()
 	replies := []string{
-		"Here is your chart.\nMEDIA: ./out/chart.png",
+		"Here is your chart.\nMEDIA: ./out/chart.png\nMEDIA: " + files.URL + "/remote.png",
 		"The key you asked for:\nMEDIA: " + secret,
 		"All the notes.\n" + strings.Join(manyLines, "\n"),
 		"done",
@@ -64,18 +71,22 @@ func TestTelegramReplyMedia(t *testing.T) {
 	r.waitOutput(t, "agent runtime ready")
 	sent := func() []tgtest.Sent { return sentTo(bot, "42") }
 
-	// 1. A file from the workspace: one photo with the bytes and the text as caption.
+	// 1. A file from the workspace: a photo with the bytes and the text as caption,
+	// then the picture by URL without one.
 	bot.PushUpdate(42, 42, "chart please")
-	waitFor(t, "the chart", func() bool { return len(sent()) == 1 })
+	waitFor(t, "the chart", func() bool { return len(sent()) == 2 })
 	s := sent()[0]
 	if s.Method != "sendPhoto" || !bytes.Equal(s.File, chart) || s.FileName != "chart.png" || s.Caption != "Here is your chart." {
 		t.Fatalf("chart reply: %s file %q (%d bytes) caption %q", s.Method, s.FileName, len(s.File), s.Caption)
 	}
+	if s = sent()[1]; s.Method != "sendPhoto" || !bytes.Equal(s.File, remote) || s.FileName != "remote.png" || s.Caption != "" {
+		t.Fatalf("remote picture: %s file %q (%d bytes) caption %q", s.Method, s.FileName, len(s.File), s.Caption)
+	}
 
 	// 2. A file outside the safe folders: refused, logged, the text alone goes out.
 	bot.PushUpdate(42, 42, "send me the key")
-	waitFor(t, "the refused reply", func() bool { return len(sent()) == 2 })
-	s = sent()[1]
+	waitFor(t, "the refused reply", func() bool { return len(sent()) == 3 })
+	s = sent()[2]
 	if s.Method != "sendMessage" || s.Text != "The key you asked for:" || s.File != nil {
 		t.Fatalf("refused reply: %+v", s)
 	}
@@ -86,14 +97,14 @@ func TestTelegramReplyMedia(t *testing.T) {
 
 	// 3. Too many files: the first MaxReplyMedia go, the first with the caption.
 	bot.PushUpdate(42, 42, "all notes")
-	waitFor(t, "the first note", func() bool { return len(sent()) > 2 })
+	waitFor(t, "the first note", func() bool { return len(sent()) > 3 })
 	bot.PushUpdate(42, 42, "anything else?")
 	// The next reply ("done") comes after every file of this one.
 	waitFor(t, "the reply after the notes", func() bool {
 		all := sent()
-		return len(all) > 2 && all[len(all)-1].Text == "done"
+		return len(all) > 3 && all[len(all)-1].Text == "done"
 	})
-	notes := sent()[2 : len(sent())-1]
+	notes := sent()[3 : len(sent())-1]
 	if len(notes) != providers.MaxReplyMedia {
 		t.Fatalf("%d files sent for %d named, want %d", len(notes), many, providers.MaxReplyMedia)
 	}
