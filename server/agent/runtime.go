@@ -1041,67 +1041,30 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 			stream.Abort()
 		}
 	}
-	var firstErr error
-	for _, it := range items {
-		o := it
-		o.To, o.AccountID, o.Text = r.to, r.req.AccountID, body
-		sent, err := rt.opts.Sender.Send(ctx, r.channel, o)
-		if err != nil {
-			// One file failing loses that file, not the rest nor the text: the text
-			// rides on the next file, or goes alone at the end.
-			rt.log.Warn("agent: reply media not delivered", "run", r.ID, "channel", r.channel, "to", r.to, "media", o.MediaURL+o.MediaPath, "err", err)
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		body = ""
-		if first == nil {
-			first = &sent
-		}
+	sent, err := providers.SendWithMedia(ctx, rt.opts.Sender, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID}, body, items, rt.log.With("run", r.ID))
+	if first == nil {
+		first = sent
 	}
-	if strings.TrimSpace(body) != "" {
-		sent, err := rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: body, AccountID: r.req.AccountID})
-		if err != nil {
-			return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
-		}
-		if first == nil {
-			first = &sent
-		}
+	if first == nil && err != nil {
+		return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
 	}
-	if first == nil && firstErr != nil {
-		return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, firstErr)
+	if err != nil {
+		rt.log.Warn("agent: reply text not delivered after its media", "run", r.ID, "err", err)
 	}
 	return first, nil
 }
 
-// replyMedia turns a reply's media refs into outbound media: URLs as they are (the
-// provider downloads them with its size cap), local paths only inside the session's
-// safe folders (ReplyMediaRoots), at most providers.MaxReplyMedia of them. Refused
-// refs are dropped with a warning.
+// replyMedia vets a reply's media refs against the session's safe folders
+// (Options.ReplyMedia; none: local files are refused).
 func (rt *Runtime) replyMedia(r *Run, refs []string) []providers.Outbound {
-	if len(refs) > providers.MaxReplyMedia {
-		rt.log.Warn("agent: reply names too many media files; the rest are not sent", "run", r.ID, "media", len(refs), "limit", providers.MaxReplyMedia)
-		refs = refs[:providers.MaxReplyMedia]
+	if len(refs) == 0 {
+		return nil
 	}
 	var roots providers.ReplyMediaRoots
 	if rt.opts.ReplyMedia != nil {
 		roots = rt.opts.ReplyMedia(r.laneKey)
 	}
-	out := make([]providers.Outbound, 0, len(refs))
-	for _, ref := range refs {
-		if providers.IsMediaURL(ref) {
-			out = append(out, providers.Outbound{MediaURL: ref})
-			continue
-		}
-		p, err := roots.Local(ref)
-		if err != nil {
-			rt.log.Warn("agent: reply media refused", "run", r.ID, "media", ref, "err", err)
-			continue
-		}
-		out = append(out, providers.Outbound{MediaPath: p})
-	}
-	return out
+	return providers.ReplyMediaItems(refs, roots, rt.log.With("run", r.ID))
 }
 
 // delta records streamed text: an assistant event per delta (cumulative text) and a

@@ -210,7 +210,6 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		MaxConcurrent: cfg.MaxConcurrent,
 		Reset:         resetCfg.Load,
 		QueueMode:     queueMode(routeCfg),
-		ReplyMedia:    replyMediaRoots(s, routeCfg),
 		Logger:        s.log,
 	}
 	if s.approvals != nil {
@@ -226,6 +225,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 			opts.MaxQueuePerSession = -1 // 0 = no limit
 		}
 	}
+	s.replyMedia = replyMediaRoots(s, routeCfg)
+	opts.ReplyMedia = s.replyMedia
 	rt, err := agent.New(opts)
 	if err != nil {
 		_ = store.Close()

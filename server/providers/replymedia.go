@@ -1,8 +1,10 @@
 package providers
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -259,4 +261,76 @@ func (m ReplyMediaRoots) inside(real string) bool {
 		}
 	}
 	return false
+}
+
+// ReplyMediaItems turns a reply's media refs (SplitReplyMedia) into outbound media:
+// URLs as they are (the provider downloads them with its size cap), local paths only
+// inside roots (ReplyMediaRoots.Local), at most MaxReplyMedia of them. Refused refs
+// are left out with a warning on log.
+func ReplyMediaItems(refs []string, roots ReplyMediaRoots, log *slog.Logger) []Outbound {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(refs) > MaxReplyMedia {
+		log.Warn("reply names too many media files; the rest are not sent", "media", len(refs), "limit", MaxReplyMedia)
+		refs = refs[:MaxReplyMedia]
+	}
+	out := make([]Outbound, 0, len(refs))
+	for _, ref := range refs {
+		if IsMediaURL(ref) {
+			out = append(out, Outbound{MediaURL: ref})
+			continue
+		}
+		p, err := roots.Local(ref)
+		if err != nil {
+			log.Warn("reply media refused", "media", ref, "err", err)
+			continue
+		}
+		out = append(out, Outbound{MediaPath: p})
+	}
+	return out
+}
+
+// SendWithMedia sends a reply's text and files through s to base's recipient: the
+// first file carries the text (the provider puts it in the caption or right after).
+// A file that fails is logged and skipped, and the text rides on the next one or goes
+// alone at the end, so one bad file loses only itself. It returns the first message
+// sent (nil when there was nothing to send) and an error only when nothing went out.
+func SendWithMedia(ctx context.Context, s Sender, channel string, base Outbound, text string, items []Outbound, log *slog.Logger) (*Sent, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var first *Sent
+	var firstErr error
+	for _, it := range items {
+		o := base
+		o.Text, o.MediaURL, o.MediaPath = text, it.MediaURL, it.MediaPath
+		sent, err := s.Send(ctx, channel, o)
+		if err != nil {
+			log.Warn("reply media not delivered", "channel", channel, "to", o.To, "media", o.MediaURL+o.MediaPath, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		text = ""
+		if first == nil {
+			first = &sent
+		}
+	}
+	if strings.TrimSpace(text) != "" {
+		o := base
+		o.Text, o.MediaURL, o.MediaPath = text, "", ""
+		sent, err := s.Send(ctx, channel, o)
+		if err != nil {
+			return first, err
+		}
+		if first == nil {
+			first = &sent
+		}
+	}
+	if first == nil && firstErr != nil {
+		return nil, firstErr
+	}
+	return first, nil
 }

@@ -1,7 +1,9 @@
 package providers
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,5 +165,74 @@ func TestReplyMediaRootsLocal(t *testing.T) {
 	}
 	if _, err := (ReplyMediaRoots{Roots: []string{ws}}).Local("./out/chart.png"); !errors.Is(err, ErrMediaOutsideRoots) {
 		t.Errorf("relative without workspace: %v", err)
+	}
+}
+
+// fakeReplySender records sends; a media URL containing "fail" fails.
+type fakeReplySender struct{ sent []Outbound }
+
+func (f *fakeReplySender) Send(_ context.Context, _ string, m Outbound) (Sent, error) {
+	if strings.Contains(m.MediaURL, "fail") || strings.Contains(m.Text, "fail") {
+		return Sent{}, errors.New("send failed")
+	}
+	f.sent = append(f.sent, m)
+	return Sent{MessageID: fmt.Sprint(len(f.sent))}, nil
+}
+
+func TestReplyMediaItems(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "a.png"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	realA, _ := filepath.EvalSymlinks(filepath.Join(ws, "a.png"))
+	roots := ReplyMediaRoots{Workspace: ws, Roots: []string{ws}}
+	var refs []string
+	for range MaxReplyMedia + 3 {
+		refs = append(refs, "https://x.example/p.png")
+	}
+	if got := ReplyMediaItems(refs, roots, nil); len(got) != MaxReplyMedia {
+		t.Fatalf("%d items for %d refs, want %d", len(got), len(refs), MaxReplyMedia)
+	}
+	got := ReplyMediaItems([]string{"./a.png", "/etc/passwd", "https://x.example/q.png", "./missing.png"}, roots, nil)
+	if len(got) != 2 || got[0].MediaPath != realA || got[1].MediaURL != "https://x.example/q.png" {
+		t.Fatalf("items: %+v", got)
+	}
+	// The limit counts refs as named: refused ones use up places too.
+	many := append([]string{"/etc/passwd"}, refs...)
+	if got := ReplyMediaItems(many, roots, nil); len(got) != MaxReplyMedia-1 {
+		t.Fatalf("%d items", len(got))
+	}
+}
+
+func TestSendWithMedia(t *testing.T) {
+	base := Outbound{To: "42", AccountID: "work"}
+	cases := []struct {
+		name  string
+		text  string
+		items []Outbound
+		want  []Outbound
+		sent  bool
+		err   bool
+	}{
+		{"caption on the first", "hi", []Outbound{{MediaURL: "https://x/1.png"}, {MediaPath: "/w/2.png"}},
+			[]Outbound{{To: "42", AccountID: "work", Text: "hi", MediaURL: "https://x/1.png"}, {To: "42", AccountID: "work", MediaPath: "/w/2.png"}}, true, false},
+		{"text moves past a failed file", "hi", []Outbound{{MediaURL: "https://x/fail.png"}, {MediaPath: "/w/2.png"}},
+			[]Outbound{{To: "42", AccountID: "work", Text: "hi", MediaPath: "/w/2.png"}}, true, false},
+		{"text alone when every file fails", "hi", []Outbound{{MediaURL: "https://x/fail.png"}},
+			[]Outbound{{To: "42", AccountID: "work", Text: "hi"}}, true, false},
+		{"nothing went", "", []Outbound{{MediaURL: "https://x/fail.png"}}, nil, false, true},
+		{"nothing to send", "", nil, nil, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &fakeReplySender{}
+			sent, err := SendWithMedia(t.Context(), s, Telegram, base, c.text, c.items, nil)
+			if (err != nil) != c.err || (sent != nil) != c.sent {
+				t.Fatalf("sent %v, err %v", sent, err)
+			}
+			if !slices.Equal(s.sent, c.want) {
+				t.Fatalf("sends %+v, want %+v", s.sent, c.want)
+			}
+		})
 	}
 }
