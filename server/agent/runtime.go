@@ -1044,6 +1044,9 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	sent, err := providers.SendWithMedia(ctx, rt.opts.Sender, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID}, body, items, rt.log.With("run", r.ID))
 	if first == nil {
 		first = sent
+		if sent != nil && stream != nil {
+			providers.StreamDelivered(ctx, stream) // the stream was aborted before the files went
+		}
 	}
 	if first == nil && err != nil {
 		return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)

@@ -192,9 +192,14 @@ func (s *AckReplyStream) Shown() bool { return StreamShown(s.ReplyStream) }
 func (s *AckReplyStream) Finish(ctx context.Context, final string) (Sent, error) {
 	sent, err := s.ReplyStream.Finish(ctx, final)
 	if err == nil {
-		for _, id := range s.IDs {
-			s.Remove(ctx, id)
-		}
+		s.Delivered(ctx)
 	}
 	return sent, err
+}
+
+// Delivered removes the acks of a reply that went out without Finish (StreamDelivered).
+func (s *AckReplyStream) Delivered(ctx context.Context) {
+	for _, id := range s.IDs {
+		s.Remove(ctx, id)
+	}
 }

@@ -45,3 +45,12 @@ func StreamShown(s ReplyStream) bool {
 	sh, ok := s.(interface{ Shown() bool })
 	return ok && sh.Shown()
 }
+
+// StreamDelivered tells an aborted stream that its reply was delivered another way
+// (a reply with media, sent through the Sender), so what waits on a delivered reply
+// still happens: the acks are removed under removeAckAfterReply (AckReplyStream).
+func StreamDelivered(ctx context.Context, s ReplyStream) {
+	if d, ok := s.(interface{ Delivered(context.Context) }); ok {
+		d.Delivered(ctx)
+	}
+}
