@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -666,5 +668,50 @@ func TestFinalReplyCarriesRunStats(t *testing.T) {
 	}
 	if ss, err = e.store.Get(ctx, "agent:main:stats"); err != nil || ss.TotalTokens != 0 || ss.Messages != 4 {
 		t.Fatalf("session after the failed turn: %+v, %v", ss, err)
+	}
+}
+
+// TestDeliverReplyMedia: a delivered reply's MEDIA: lines become media sends. Local
+// files outside the roots are refused; a file that fails to send passes the text on
+// to the next one, and when none is left the text goes alone.
+func TestDeliverReplyMedia(t *testing.T) {
+	snd := newFakeSender()
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "a.png"), []byte("png"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(outside, []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOpts{sender: snd, tweak: func(o *Options) {
+		o.ReplyMedia = func(string) providers.ReplyMediaRoots {
+			return providers.ReplyMediaRoots{Workspace: ws, Roots: []string{ws}}
+		}
+	}})
+	c := e.dial(3)
+	run := func(id, msg string) {
+		t.Helper()
+		ch := c.send("agent", map[string]any{"message": msg, "sessionKey": "main", "deliver": true, "channel": "telegram", "to": "99", "idempotencyKey": id})
+		next(t, ch, "accepted")
+		if f := next(t, ch, "final"); !f.OK {
+			t.Fatalf("final: %s", f.Raw)
+		}
+	}
+	realA, _ := filepath.EvalSymlinks(filepath.Join(ws, "a.png"))
+	run("rm-1", "look\nMEDIA: https://x.invalid/fail.png\nMEDIA: ./a.png\nMEDIA: "+outside+"\nMEDIA: https://x.invalid/b.jpg")
+	got := []providers.Outbound{recv(t, snd.ch, "first").Out, recv(t, snd.ch, "second").Out}
+	if got[0].MediaPath != realA || got[0].Text != "echo: look" || got[0].MediaURL != "" {
+		t.Fatalf("first delivery %+v", got[0])
+	}
+	if got[1].MediaURL != "https://x.invalid/b.jpg" || got[1].Text != "" {
+		t.Fatalf("second delivery %+v", got[1])
+	}
+	run("rm-2", "only\nMEDIA: https://x.invalid/fail.png")
+	if o := recv(t, snd.ch, "text alone").Out; o.Text != "echo: only" || o.MediaURL != "" || o.MediaPath != "" {
+		t.Fatalf("text after a failed file: %+v", o)
+	}
+	if n := snd.count(); n != 3 {
+		t.Fatalf("%d deliveries, want 3", n)
 	}
 }

@@ -169,6 +169,9 @@ func (f *fakeSender) Send(ctx context.Context, channel string, m providers.Outbo
 	if f.failing {
 		return providers.Sent{}, errors.New("network down")
 	}
+	if strings.Contains(m.MediaURL, "fail") {
+		return providers.Sent{}, errors.New("media download failed")
+	}
 	f.sent = append(f.sent, sentMsg{channel, m})
 	f.ch <- sentMsg{channel, m}
 	return providers.Sent{MessageID: fmt.Sprintf("m%d", len(f.sent)), ChatID: m.To}, nil

@@ -123,6 +123,9 @@ type Options struct {
 	// ChatDeltaInterval throttles chat delta events per run (default 150 ms).
 	ChatDeltaInterval time.Duration
 	DeliverTimeout    time.Duration // one delivery attempt (default 30 s)
+	// ReplyMedia gives the folders a delivered reply's local media (MEDIA: lines) may
+	// come from, for a session; nil: local files are refused and only URLs go out.
+	ReplyMedia func(sessionKey string) providers.ReplyMediaRoots
 	// MaxHookSessions bounds the hook:* sessions (DefaultMaxHookSessions).
 	MaxHookSessions int
 	// Approvals resolves a pending exec approval for /approve (nil: the command
@@ -940,8 +943,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
 			} else if err != nil {
 				out.Status, out.Err = StatusError, err.Error()
-			} else {
-				out.Delivered = &sent
+			} else if sent != nil {
+				out.Delivered = sent
 			}
 		}
 	}
@@ -997,24 +1000,77 @@ type replyOpener interface {
 	OpenReply(ctx context.Context, channel string, m providers.Outbound) providers.ReplyStream
 }
 
-func (rt *Runtime) deliver(r *Run, text string) (providers.Sent, error) {
+// deliver sends a finished reply to its channel: the text (through the reply stream
+// when there is one) and the media its MEDIA: lines name. With media, the first file
+// carries the text as its caption unless the stream already shows it. It returns nil
+// when nothing was left to send (every file refused and no text).
+func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
 	defer cancel()
 	r.mu.Lock()
 	stream := r.stream
 	r.stream = nil
 	r.mu.Unlock()
-	var sent providers.Sent
-	var err error
+	body, refs := providers.SplitReplyMedia(text)
+	items := rt.replyMedia(r, refs)
+	if len(items) == 0 {
+		if strings.TrimSpace(body) == "" {
+			if stream != nil {
+				stream.Abort()
+			}
+			return nil, nil
+		}
+		var sent providers.Sent
+		var err error
+		if stream != nil {
+			sent, err = stream.Finish(ctx, body)
+		} else {
+			sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: body, AccountID: r.req.AccountID})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+		}
+		return &sent, nil
+	}
+	var first *providers.Sent
 	if stream != nil {
-		sent, err = stream.Finish(ctx, text)
-	} else {
-		sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: text, AccountID: r.req.AccountID})
+		if providers.StreamShown(stream) && strings.TrimSpace(body) != "" {
+			sent, err := stream.Finish(ctx, body)
+			if err != nil {
+				return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+			}
+			first, body = &sent, ""
+		} else {
+			stream.Abort()
+		}
+	}
+	sent, err := providers.SendWithMedia(ctx, rt.opts.Sender, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID}, body, items, rt.log.With("run", r.ID))
+	if first == nil {
+		first = sent
+		if sent != nil && stream != nil {
+			providers.StreamDelivered(ctx, stream) // the stream was aborted before the files went
+		}
+	}
+	if first == nil && err != nil {
+		return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
 	}
 	if err != nil {
-		return sent, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
+		rt.log.Warn("agent: reply text not delivered after its media", "run", r.ID, "err", err)
 	}
-	return sent, nil
+	return first, nil
+}
+
+// replyMedia vets a reply's media refs against the session's safe folders
+// (Options.ReplyMedia; none: local files are refused).
+func (rt *Runtime) replyMedia(r *Run, refs []string) []providers.Outbound {
+	if len(refs) == 0 {
+		return nil
+	}
+	var roots providers.ReplyMediaRoots
+	if rt.opts.ReplyMedia != nil {
+		roots = rt.opts.ReplyMedia(r.laneKey)
+	}
+	return providers.ReplyMediaItems(refs, roots, rt.log.With("run", r.ID))
 }
 
 // delta records streamed text: an assistant event per delta (cumulative text) and a
@@ -1059,7 +1115,7 @@ func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	}
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		stream.Update(ctx, text)
+		stream.Update(ctx, providers.ReplyPreview(text)) // MEDIA: lines are not shown as text
 		cancel()
 	}
 }

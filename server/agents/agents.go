@@ -71,6 +71,21 @@ func SessionAgentID(key, def string) string {
 	return def
 }
 
+// SessionAgent is the agent whose workspace a session uses: the agent of an
+// "agent:<id>:…" key, else the default agent. The runtime keeps the default agent's
+// sessions under "agent:main:…" even when agents.list names it otherwise, so "main"
+// that is not itself a configured agent means the default agent.
+func SessionAgent(c *genconfig.ClawdbotConfig, key string) string {
+	def := DefaultID(c)
+	id := SessionAgentID(key, def)
+	if id == DefaultAgentID {
+		if _, ok := Entry(c, id); !ok {
+			return def
+		}
+	}
+	return id
+}
+
 func deref(p *string) string {
 	if p == nil {
 		return ""

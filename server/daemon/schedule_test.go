@@ -51,6 +51,9 @@ func newScriptedModel(t *testing.T) *scriptedModel {
 		case strings.HasPrefix(last, "System: "):
 			note, _, _ := strings.Cut(strings.TrimPrefix(last, "System: "), "\n")
 			answer = "Reminder: " + note
+			if strings.Contains(note, "chart") {
+				answer += "\nMEDIA: ./" + scheduleChart // from the workspace (scheduleConfig)
+			}
 		case strings.Contains(last, "HEARTBEAT.md"):
 			answer = "HEARTBEAT_OK"
 		case strings.Contains(last, "Will it rain"):
@@ -83,6 +86,11 @@ func (m *scriptedModel) seen(substr string) int {
 	return n
 }
 
+// scheduleChart is a picture in scheduleConfig's workspace, with these bytes.
+const scheduleChart = "chart.png"
+
+var scheduleChartBytes = pngBytes(40)
+
 // scheduleConfig is a gateway with the scripted model, a Telegram bot on the test
 // server, a 30-minute heartbeat and hot reloads; extra is spliced into the top level.
 func scheduleConfig(t *testing.T, model *scriptedModel, bot *tgtest.Server, extra string) string {
@@ -92,6 +100,9 @@ func scheduleConfig(t *testing.T, model *scriptedModel, bot *tgtest.Server, extr
 	// agent's workspace set-up writes when the file is missing.
 	ws := t.TempDir()
 	if err := os.WriteFile(filepath.Join(ws, "HEARTBEAT.md"), []byte("# Heartbeat\n\n- Check the reminders.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, scheduleChart), scheduleChartBytes, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf(`{
@@ -337,6 +348,14 @@ func TestRemindersThroughHeartbeat(t *testing.T) {
 	}
 	if model.seen("Node: laptop") != 0 {
 		t.Fatal("a node presence line reached the model")
+	}
+
+	// A heartbeat answer naming a file in the workspace (MEDIA:) sends the file, the
+	// text as its caption.
+	c.MustOK("system-event", map[string]any{"text": "Send the chart"}, nil)
+	clk.Advance(30 * time.Minute)
+	if sent := waitSent(t, bot, 4); sent[3].Method != "sendPhoto" || sent[3].Caption != "Reminder: Send the chart" || string(sent[3].File) != string(scheduleChartBytes) {
+		t.Fatalf("heartbeat media: %s caption %q, %d bytes", sent[3].Method, sent[3].Caption, len(sent[3].File))
 	}
 }
 

@@ -86,6 +86,9 @@ type services struct {
 	list []component
 	// sender delivers through the providers (nil until they are built).
 	sender providers.Sender
+	// replyMedia gives the safe folders of a session's reply media (set with the
+	// agent runtime; nil before: local reply media is refused).
+	replyMedia func(sessionKey string) providers.ReplyMediaRoots
 	// sendDedupe is the durable idempotency store of sends (the send method's, shared
 	// by the agent's message tool so a key delivers at most once across restarts).
 	sendDedupe *dedupe.Store

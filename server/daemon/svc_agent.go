@@ -50,6 +50,24 @@ type agentService struct {
 	reset *atomic.Pointer[sessionreset.Config]
 }
 
+// replyMediaRoots are the folders a delivered reply's local media may come from (see
+// providers.ReplyMediaRoots): every agent's workspace, <state>/media and the OS temp
+// folder; relative refs resolve against the session's agent's workspace.
+func replyMediaRoots(s *services, cur *atomic.Pointer[config.File]) func(string) providers.ReplyMediaRoots {
+	return func(sessionKey string) providers.ReplyMediaRoots {
+		var c *genconfig.ClawdbotConfig
+		if f := cur.Load(); f != nil {
+			c = &f.Config
+		}
+		p := agents.Paths{Home: s.home, DefaultWorkspace: s.paths.Workspace}
+		roots := []string{filepath.Join(s.paths.StateDir, "media"), os.TempDir()}
+		for _, id := range agents.IDs(c, s.paths.StateDir) {
+			roots = append(roots, agents.WorkspaceDir(c, id, p))
+		}
+		return providers.ReplyMediaRoots{Workspace: agents.WorkspaceDir(c, agents.SessionAgent(c, sessionKey), p), Home: s.home, Roots: roots}
+	}
+}
+
 // configuredAgents lists agents.list's ids (normalised) and the default agent of the
 // current config.
 func configuredAgents(cur *atomic.Pointer[config.File]) func() ([]string, string) {
@@ -208,6 +226,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 			opts.MaxQueuePerSession = -1 // 0 = no limit
 		}
 	}
+	s.replyMedia = replyMediaRoots(s, routeCfg)
+	opts.ReplyMedia = s.replyMedia
 	rt, err := agent.New(opts)
 	if err != nil {
 		_ = store.Close()

@@ -412,7 +412,22 @@ func (d router) Send(ctx context.Context, r heartbeat.Route, text string) error 
 	if sender == nil {
 		return errors.New("no messaging providers are running")
 	}
-	_, err := sender.Send(ctx, r.Channel, providers.Outbound{To: r.To, Text: text, AccountID: r.AccountID})
+	// A heartbeat or cron answer is an agent reply: its MEDIA: lines go as files,
+	// from the default agent's safe folders.
+	body, refs := providers.SplitReplyMedia(text)
+	var roots providers.ReplyMediaRoots
+	if f := d.c.s.replyMedia; f != nil && len(refs) > 0 {
+		roots = f("")
+	}
+	items := providers.ReplyMediaItems(refs, roots, d.c.s.log)
+	if len(items) == 0 {
+		if strings.TrimSpace(body) == "" {
+			return nil
+		}
+		_, err := sender.Send(ctx, r.Channel, providers.Outbound{To: r.To, Text: body, AccountID: r.AccountID})
+		return err
+	}
+	_, err := providers.SendWithMedia(ctx, sender, r.Channel, providers.Outbound{To: r.To, AccountID: r.AccountID}, body, items, d.c.s.log)
 	return err
 }
 

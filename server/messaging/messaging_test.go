@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -84,8 +86,11 @@ func TestSendOverGateway(t *testing.T) {
 
 	// Protocol 2 names the channel "provider"; media goes as a photo.
 	v2 := dial(t, st.url, 2)
-	v2.ok("send", map[string]any{"to": "777", "message": "cat", "mediaUrl": "https://example.invalid/c.png", "provider": "Telegram", "idempotencyKey": "k-2"}, &res)
-	if sent := bot.Sent(); len(sent) != 2 || sent[1].Method != "sendPhoto" || sent[1].Caption != "cat" {
+	png := []byte("\x89PNG\r\n\x1a\n0000")
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(png) }))
+	defer files.Close()
+	v2.ok("send", map[string]any{"to": "777", "message": "cat", "mediaUrl": files.URL + "/c.png", "provider": "Telegram", "idempotencyKey": "k-2"}, &res)
+	if sent := bot.Sent(); len(sent) != 2 || sent[1].Method != "sendPhoto" || sent[1].Caption != "cat" || string(sent[1].File) != string(png) {
 		t.Fatalf("photo = %+v", sent)
 	}
 

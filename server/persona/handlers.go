@@ -90,7 +90,7 @@ func (h *Handler[C]) AgentIdentityGet(ctx context.Context, c C, p *protocol.Agen
 		}
 		agentID = resolved
 		if p.GetAgentID() == "" {
-			agentID = sessionAgent(cfg, key) // the runtime's agent:main:… keys are the default agent's
+			agentID = agents.SessionAgent(cfg, key) // the runtime's agent:main:… keys are the default agent's
 		}
 	}
 	if agentID == "" {

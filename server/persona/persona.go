@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent/bootstrap"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
@@ -199,21 +198,6 @@ func (s *Service) Prompt(ctx context.Context, sessionKey, extra string) (string,
 	return s.SystemPrompt(ctx, PromptOptions{SessionKey: sessionKey, Extra: extra})
 }
 
-// sessionAgent is the agent whose workspace a session uses: the agent of an
-// "agent:<id>:…" key, else the default agent. The runtime keeps the default agent's
-// sessions under "agent:main:…" even when agents.list names it otherwise, so "main"
-// that is not itself a configured agent means the default agent.
-func sessionAgent(c *genconfig.ClawdbotConfig, key string) string {
-	def := agents.DefaultID(c)
-	id := agents.SessionAgentID(key, def)
-	if id == agents.DefaultAgentID {
-		if _, ok := agents.Entry(c, id); !ok {
-			return def
-		}
-	}
-	return id
-}
-
 // SystemPrompt builds the system prompt of one run: the session's agent's
 // workspace (created with its persona files when missing, unless
 // agents.defaults.skipBootstrap), its files (bootstrap.Workspace.SystemPrompt, capped per file by
@@ -225,7 +209,7 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 		return "", err
 	}
 	c := &f.Config
-	dir := agents.WorkspaceDir(c, sessionAgent(c, o.SessionKey), s.paths())
+	dir := agents.WorkspaceDir(c, agents.SessionAgent(c, o.SessionKey), s.paths())
 	skip := c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.SkipBootstrap != nil && *c.Agents.Defaults.SkipBootstrap
 	ws := s.workspace(dir)
 	// The files are looked up once: a workspace that has them all needs no setup.

@@ -185,13 +185,21 @@ type AckReplyStream struct {
 	Remove func(ctx context.Context, id string)
 }
 
+// Shown is the wrapped stream's (StreamShown).
+func (s *AckReplyStream) Shown() bool { return StreamShown(s.ReplyStream) }
+
 // Finish delivers the reply, then removes the acks.
 func (s *AckReplyStream) Finish(ctx context.Context, final string) (Sent, error) {
 	sent, err := s.ReplyStream.Finish(ctx, final)
 	if err == nil {
-		for _, id := range s.IDs {
-			s.Remove(ctx, id)
-		}
+		s.Delivered(ctx)
 	}
 	return sent, err
+}
+
+// Delivered removes the acks of a reply that went out without Finish (StreamDelivered).
+func (s *AckReplyStream) Delivered(ctx context.Context) {
+	for _, id := range s.IDs {
+		s.Remove(ctx, id)
+	}
 }

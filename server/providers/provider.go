@@ -19,9 +19,13 @@ const (
 // Outbound is one message to send.
 type Outbound struct {
 	// To is an E.164 number or WhatsApp JID (whatsapp), or a chat id (telegram).
-	To          string
-	Text        string
-	MediaURL    string // optional; fetched by the provider with its size limit
+	To       string
+	Text     string
+	MediaURL string // optional; fetched by the provider with its size limit
+	// MediaPath is a local file to send instead of MediaURL: a reply's media, already
+	// confined to the safe folders by the caller (ReplyMediaRoots). Never set it from
+	// a client's request.
+	MediaPath   string
 	GifPlayback bool   // whatsapp: send a video as a looping GIF
 	AccountID   string // optional account selector
 }

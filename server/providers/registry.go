@@ -184,7 +184,7 @@ func (r *Registry) Send(ctx context.Context, channel string, m Outbound) (Sent, 
 	if m.To == "" {
 		return Sent{}, Inputf("%s: empty recipient", p.Name())
 	}
-	if strings.TrimSpace(m.Text) == "" && strings.TrimSpace(m.MediaURL) == "" {
+	if strings.TrimSpace(m.Text) == "" && strings.TrimSpace(m.MediaURL) == "" && strings.TrimSpace(m.MediaPath) == "" {
 		return Sent{}, Inputf("%s: nothing to send (empty message and no media)", p.Name())
 	}
 	start := time.Now()

@@ -36,3 +36,21 @@ func (r *Registry) OpenReply(ctx context.Context, channel string, m Outbound) Re
 	}
 	return s.OpenReply(ctx, m)
 }
+
+// StreamShown reports whether a reply stream already put (part of) the reply on
+// screen. A reply with media then finishes its text in the stream and sends the media
+// without a caption; otherwise the stream is aborted and the first media carries the
+// text. Streams that cannot tell are taken as showing nothing.
+func StreamShown(s ReplyStream) bool {
+	sh, ok := s.(interface{ Shown() bool })
+	return ok && sh.Shown()
+}
+
+// StreamDelivered tells an aborted stream that its reply was delivered another way
+// (a reply with media, sent through the Sender), so what waits on a delivered reply
+// still happens: the acks are removed under removeAckAfterReply (AckReplyStream).
+func StreamDelivered(ctx context.Context, s ReplyStream) {
+	if d, ok := s.(interface{ Delivered(context.Context) }); ok {
+		d.Delivered(ctx)
+	}
+}

@@ -6,6 +6,7 @@
 package telegram
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -15,7 +16,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/mymmrac/telego"
 	"github.com/mymmrac/telego/telegoapi"
+	tu "github.com/mymmrac/telego/telegoutil"
 
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/chunk"
@@ -111,6 +114,8 @@ type Config struct {
 	Transcriber *media.Transcriber
 	// MediaMaxMB is channels.telegram.mediaMaxMb (DefaultMediaMaxMB when 0).
 	MediaMaxMB int
+	// MediaHTTPClient downloads media sent by URL (media.HTTPClient when nil).
+	MediaHTTPClient *http.Client
 	// Ack is the ack reaction (messages.ackReaction*; see ack.go).
 	Ack AckConfig
 	// AlbumWindow is how long an album collects parts after its latest one
@@ -189,6 +194,9 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.MediaHTTPClient == nil {
+		cfg.MediaHTTPClient = media.HTTPClient(DefaultRequestTimeout)
 	}
 	opts := []telego.BotOption{telego.WithHTTPClient(cfg.HTTPClient), telego.WithDiscardLogger()}
 	if cfg.APIBaseURL != "" {
@@ -765,9 +773,11 @@ func chatID(to string) (telego.ChatID, error) {
 	return telego.ChatID{}, providers.Inputf("telegram: %q is not a chat id (use the numeric id or @channelname)", to)
 }
 
-// Send implements providers.Provider: text (split at MaxTextChars), or media by URL
-// (images as photos, everything else as documents) with the text as caption when it
-// fits, else as a following message.
+// Send implements providers.Provider: text (split at the chunk limit), or a file with
+// the text as caption when it fits, else as a following message. The file is a local
+// one (MediaPath, a reply's media the caller vetted) or one downloaded from MediaURL
+// (media.Fetch, at most MaxUploadBytes); either is uploaded with the method its
+// sniffed type calls for (photo, animation, video, audio, else document).
 func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Sent, error) {
 	cid, err := chatID(m.To)
 	if err != nil {
@@ -777,21 +787,32 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	defer cancel()
 	text := strings.TrimSpace(m.Text)
 	var first *telego.Message
-	if media := strings.TrimSpace(m.MediaURL); media != "" {
-		if u, err := url.Parse(media); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return providers.Sent{}, providers.Inputf("telegram: mediaUrl %q is not an http(s) URL", media)
+	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
+		caption := ""
+		if utf8.RuneCountInString(text) <= MaxCaptionChars {
+			caption, text = text, ""
+		}
+		if first, err = p.sendFile(ctx, cid, fp, caption); err != nil {
+			return providers.Sent{}, err
+		}
+	} else if mu := strings.TrimSpace(m.MediaURL); mu != "" {
+		f, err := media.Fetch(ctx, p.cfg.MediaHTTPClient, mu, MaxUploadBytes)
+		var blocked *media.BlockedAddressError
+		switch {
+		case errors.Is(err, media.ErrBadURL):
+			return providers.Sent{}, providers.Inputf("telegram: mediaUrl %q is not an http(s) URL", mu)
+		case errors.As(err, &blocked), errors.Is(err, media.ErrTooLarge), errors.Is(err, media.ErrFetchStatus), errors.Is(err, media.ErrEmpty):
+			return providers.Sent{}, providers.Inputf("telegram: %v", err)
+		case err != nil:
+			return providers.Sent{}, fmt.Errorf("telegram: %w", err)
 		}
 		caption := ""
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
 			caption, text = text, ""
 		}
-		if isImage(media) {
-			first, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: telego.InputFile{URL: media}, Caption: caption})
-		} else {
-			first, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: telego.InputFile{URL: media}, Caption: caption})
-		}
-		if err != nil {
-			return providers.Sent{}, mapErr(err, m.To)
+		head := f.Data[:min(len(f.Data), 512)]
+		if first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption); err != nil {
+			return providers.Sent{}, err
 		}
 	}
 	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
@@ -809,16 +830,61 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
 }
 
-func isImage(u string) bool {
-	pu, err := url.Parse(u)
+// MaxUploadBytes is the largest file sent by URL: the gateway downloads it and
+// uploads it (the Bot API takes uploads up to 50 MB).
+const MaxUploadBytes = 50 << 20
+
+// MaxPhotoBytes is the largest picture sent with sendPhoto; bigger ones go as
+// documents (the Bot API refuses photos over 10 MB).
+const MaxPhotoBytes = 10 << 20
+
+// sendFile uploads a local file (a reply's media, vetted by the caller) with the
+// method its sniffed type calls for: GIFs as animations, pictures as photos, video,
+// audio, and everything else as a document.
+func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string) (*telego.Message, error) {
+	f, err := os.Open(fp)
 	if err != nil {
-		return false
+		return nil, fmt.Errorf("telegram: media file: %w", err)
 	}
-	switch strings.ToLower(path.Ext(pu.Path)) {
-	case ".jpg", ".jpeg", ".png", ".webp", ".gif":
-		return true
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
 	}
-	return false
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("telegram: media file: %w", err)
+	}
+	return p.upload(ctx, cid, filepath.Base(fp), f, head[:n], "", st.Size(), caption)
+}
+
+// upload sends a file's content r (head: its first bytes; declared: the type a server
+// named, if any) with the method its sniffed type calls for.
+func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string) (*telego.Message, error) {
+	ct := media.DetectType(head, declared, name)
+	in := telego.InputFile{File: tu.NameReader(r, name)}
+	var msg *telego.Message
+	var err error
+	switch kind := media.KindOf(ct); {
+	case ct == "image/gif":
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: caption})
+	case kind == media.Image && size <= MaxPhotoBytes && ct != "image/svg+xml":
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption})
+	case kind == media.Video:
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption})
+	case kind == media.Audio:
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption})
+	default:
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: caption})
+	}
+	if err != nil {
+		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
+	}
+	return msg, nil
 }
 
 // OpenReply implements providers.ReplyStreamer: a typing indicator while the run goes,
@@ -861,3 +927,6 @@ func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent,
 }
 
 func (r *replyStream) Abort() { r.typing.Stop() }
+
+// Shown implements providers.StreamShown.
+func (r *replyStream) Shown() bool { return r.s.Shown() }

@@ -1,8 +1,12 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,10 +85,31 @@ func TestSendTextAndPhotoAndDocument(t *testing.T) {
 	if s.ChatID != "777" || s.MessageID == "" {
 		t.Fatalf("sent = %+v", s)
 	}
-	if _, err := p.Send(ctx, providers.Outbound{To: "777", Text: "a cat", MediaURL: "https://example.invalid/cat.jpg"}); err != nil {
+	jpeg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), bytes.Repeat([]byte{1}, 64)...)
+	pdf := []byte("%PDF-1.4\n%fake\n")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/cat.jpg", func(w http.ResponseWriter, r *http.Request) { w.Write(jpeg) })
+	// A "picture" that is a PDF goes as a document: the bytes decide, not the name.
+	mux.HandleFunc("/report.jpg", func(w http.ResponseWriter, r *http.Request) { w.Write(pdf) })
+	mux.HandleFunc("/huge.bin", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(telegram.MaxUploadBytes+1))
+	})
+	files := httptest.NewServer(mux)
+	defer files.Close()
+	for _, bad := range []string{"/missing.png", "/huge.bin"} {
+		_, err := p.Send(ctx, providers.Outbound{To: "777", Text: "x", MediaURL: files.URL + bad})
+		var ie *providers.InputError
+		if !errors.As(err, &ie) {
+			t.Fatalf("%s: %v, want an input error", bad, err)
+		}
+	}
+	if n := len(srv.Sent()); n != 1 {
+		t.Fatalf("failed downloads sent %d messages", n-1)
+	}
+	if _, err := p.Send(ctx, providers.Outbound{To: "777", Text: "a cat", MediaURL: files.URL + "/cat.jpg"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Send(ctx, providers.Outbound{To: "777", MediaURL: "https://example.invalid/report.pdf"}); err != nil {
+	if _, err := p.Send(ctx, providers.Outbound{To: "777", MediaURL: files.URL + "/report.jpg"}); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("x", telegram.MaxTextChars+10)
@@ -98,10 +123,10 @@ func TestSendTextAndPhotoAndDocument(t *testing.T) {
 	if got[0].Method != "sendMessage" || got[0].Text != "hello there" || got[0].ChatID != "777" {
 		t.Errorf("text: %+v", got[0])
 	}
-	if got[1].Method != "sendPhoto" || got[1].Photo != "https://example.invalid/cat.jpg" || got[1].Caption != "a cat" {
+	if got[1].Method != "sendPhoto" || !bytes.Equal(got[1].File, jpeg) || got[1].FileName != "cat.jpg" || got[1].Caption != "a cat" {
 		t.Errorf("photo: %+v", got[1])
 	}
-	if got[2].Method != "sendDocument" || got[2].Document != "https://example.invalid/report.pdf" {
+	if got[2].Method != "sendDocument" || !bytes.Equal(got[2].File, pdf) || got[2].Caption != "" {
 		t.Errorf("document: %+v", got[2])
 	}
 	// Split at textChunkLimit's default (4000, as the original), not the Bot API's 4096.

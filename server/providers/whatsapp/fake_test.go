@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -52,6 +53,7 @@ type fakeClient struct {
 	handlers  []func(any)
 	sent      []sentMsg
 	uploads   int
+	uploaded  [][]byte // the bytes of each Upload
 	qr        chan whatsmeow.QRChannelItem
 	connects  int
 	loggedOut bool
@@ -156,6 +158,7 @@ func (c *fakeClient) presences() []string {
 func (c *fakeClient) Upload(_ context.Context, data []byte, _ whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
 	c.mu.Lock()
 	c.uploads++
+	c.uploaded = append(c.uploaded, bytes.Clone(data))
 	c.mu.Unlock()
 	return whatsmeow.UploadResponse{URL: "https://mmg.invalid/x", DirectPath: "/x", MediaKey: []byte("k"), FileLength: uint64(len(data))}, nil
 }

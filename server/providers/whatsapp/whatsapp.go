@@ -759,8 +759,13 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		first, chunks = chunks[0], chunks[1:]
 	}
 	msg := &waE2E.Message{Conversation: proto.String(first)}
-	if mu := strings.TrimSpace(m.MediaURL); mu != "" {
-		media, err := FetchMedia(ctx, p.cfg.HTTPClient, mu, p.MediaMaxBytes())
+	if fp, mu := strings.TrimSpace(m.MediaPath), strings.TrimSpace(m.MediaURL); fp != "" || mu != "" {
+		var media Media
+		if fp != "" {
+			media, err = LocalMedia(fp, p.MediaMaxBytes())
+		} else {
+			media, err = FetchMedia(ctx, p.cfg.HTTPClient, mu, p.MediaMaxBytes())
+		}
 		if err != nil {
 			return providers.Sent{}, err
 		}

@@ -243,6 +243,14 @@ func (s *Stream) FirstID() int64 {
 	return s.firstID
 }
 
+// Shown reports whether the reply is already on screen (a streamed message or blocks
+// were sent): its text then belongs there rather than in a media caption.
+func (s *Stream) Shown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.msgID != 0 || s.blocks > 0
+}
+
 // MessageID is the streamed message's id (0 when none was sent).
 func (s *Stream) MessageID() int64 {
 	s.mu.Lock()

@@ -6,7 +6,8 @@
 //	srv.PushUpdate(42, 42, "hello")                // a private message from user 42 in chat 42
 //	sent, err := srv.WaitSent(ctx, 1)              // what the bot sent
 //
-// Methods: getMe, sendMessage, sendPhoto, sendDocument, editMessageText (a streamed
+// Methods: getMe, sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio,
+// sendAnimation (uploaded files are kept: see Sent.File), editMessageText (a streamed
 // reply; see Edits), sendChatAction (typing; see Actions), getUpdates (long polling: waits
 // up to the request's timeout for a pushed update), deleteWebhook, getFile (for files
 // added with AddFile or the Push* media helpers, PushAlbum among them) and the file
@@ -19,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -42,12 +44,19 @@ const MaxPollWait = 30 * time.Second
 
 // Sent is one message the bot sent.
 type Sent struct {
-	Method    string // sendMessage, sendPhoto, sendDocument
-	ChatID    string // chat_id as the bot sent it (number or @username)
-	Text      string // sendMessage text
-	Caption   string
-	Photo     string // sendPhoto photo (URL or file id)
-	Document  string // sendDocument document (URL or file id)
+	Method   string // sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio, sendAnimation
+	ChatID   string // chat_id as the bot sent it (number or @username)
+	Text     string // sendMessage text
+	Caption  string
+	Photo    string // sendPhoto photo (URL or file id)
+	Document string // sendDocument document (URL or file id)
+	// Media is the media field of sendVideo/sendAudio/sendAnimation ("attach://…"
+	// for an upload).
+	Media string
+	// File and FileName are the uploaded file of a multipart send (nil when the
+	// media went by URL or file id).
+	File      []byte
+	FileName  string
 	MessageID int64
 }
 
@@ -297,7 +306,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, apiError{401, "Unauthorized"})
 		return
 	}
-	params, err := readParams(r)
+	params, files, err := readParams(r)
 	if err != nil {
 		writeErr(w, apiError{400, "Bad Request: " + err.Error()})
 		return
@@ -319,8 +328,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		res, aerr = s.getUpdates(r.Context(), params)
-	case "sendMessage", "sendPhoto", "sendDocument":
-		res, aerr = s.send(method, params)
+	case "sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendAnimation":
+		res, aerr = s.send(method, params, files)
 	case "editMessageText":
 		res, aerr = s.edit(params)
 	case "sendChatAction":
@@ -341,12 +350,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-func (s *Server) send(method string, p map[string]string) (any, *apiError) {
+// mediaField is the file parameter of each media send method.
+var mediaField = map[string]string{"sendPhoto": "photo", "sendDocument": "document", "sendVideo": "video", "sendAudio": "audio", "sendAnimation": "animation"}
+
+func (s *Server) send(method string, p map[string]string, files map[string]upload) (any, *apiError) {
 	chat := p["chat_id"]
 	if chat == "" {
 		return nil, &apiError{400, "Bad Request: chat_id is empty"}
 	}
 	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"]}
+	if f := mediaField[method]; f != "" {
+		if f != "photo" && f != "document" {
+			rec.Media = p[f]
+			if rec.Media == "" {
+				return nil, &apiError{400, "Bad Request: there is no " + f + " in the request"}
+			}
+		}
+		if up, ok := files[f]; ok {
+			rec.File, rec.FileName = up.data, up.name
+		}
+	}
 	switch method {
 	case "sendMessage":
 		if strings.TrimSpace(rec.Text) == "" {
@@ -527,7 +550,14 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 
 // readParams flattens JSON, form or multipart parameters to strings (nested values
 // stay JSON).
-func readParams(r *http.Request) (map[string]string, error) {
+// upload is one file of a multipart request.
+type upload struct {
+	name string
+	data []byte
+}
+
+func readParams(r *http.Request) (map[string]string, map[string]upload, error) {
+	files := map[string]upload{}
 	out := map[string]string{}
 	for k, v := range r.URL.Query() {
 		out[k] = v[0]
@@ -537,7 +567,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 	case "application/json":
 		var m map[string]json.RawMessage
 		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			return nil, fmt.Errorf("can't parse JSON: %w", err)
+			return nil, nil, fmt.Errorf("can't parse JSON: %w", err)
 		}
 		for k, v := range m {
 			var s string
@@ -549,13 +579,23 @@ func readParams(r *http.Request) (map[string]string, error) {
 		}
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k, v := range r.MultipartForm.Value {
 			out[k] = v[0]
 		}
-		for k := range r.MultipartForm.File {
+		for k, fh := range r.MultipartForm.File {
 			out[k] = "attach://" + k
+			f, err := fh[0].Open()
+			if err != nil {
+				return nil, nil, err
+			}
+			data, err := io.ReadAll(f)
+			f.Close()
+			if err != nil {
+				return nil, nil, err
+			}
+			files[k] = upload{name: fh[0].Filename, data: data}
 		}
 	default:
 		if err := r.ParseForm(); err == nil {
@@ -564,7 +604,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, files, nil
 }
 
 func writeErr(w http.ResponseWriter, e apiError) {
