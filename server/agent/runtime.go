@@ -144,6 +144,10 @@ type Options struct {
 	// SendPolicy, when set, is the live session.sendPolicy (sendpolicy.go); nil: only
 	// sessions patched to sendPolicy "deny" take no runs.
 	SendPolicy func() *SendPolicy
+	// ResponsePrefix, when set, is messages.responsePrefix for a session's agent (""
+	// none; "auto" already resolved to "[<identity name>]") and that agent's identity
+	// name; channel replies start with it, its template variables filled (prefix.go).
+	ResponsePrefix func(sessionKey string) (template, identityName string)
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -1012,6 +1016,7 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	r.stream = nil
 	r.mu.Unlock()
 	body, refs := providers.SplitReplyMedia(text)
+	body = withPrefix(rt.replyPrefix(r), body)
 	items := rt.replyMedia(r, refs)
 	if len(items) == 0 {
 		if strings.TrimSpace(body) == "" {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -87,4 +88,18 @@ func mentionPatterns(c *genconfig.ClawdbotConfig, agent string) []string {
 		emoji = *p
 	}
 	return access.DeriveMentionPatterns(name, emoji)
+}
+
+// agentIdentityName is agents.list[<agent>].identity.name ("" when none).
+func agentIdentityName(c *genconfig.ClawdbotConfig, agent string) string {
+	if c.Agents == nil {
+		return ""
+	}
+	for i := range c.Agents.List {
+		e := &c.Agents.List[i]
+		if id := e.ID; id != nil && agents.NormalizeID(*id) == agent && e.Identity != nil && e.Identity.Name != nil {
+			return strings.TrimSpace(*e.Identity.Name)
+		}
+	}
+	return ""
 }

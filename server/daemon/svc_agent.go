@@ -206,12 +206,13 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	opts := agent.Options{
 		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
 		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg), Agents: configuredAgents(routeCfg),
-		Timeout:       cfg.Timeout,
-		MaxConcurrent: cfg.MaxConcurrent,
-		Reset:         resetCfg.Load,
-		QueueMode:     queueMode(routeCfg),
-		SendPolicy:    sendPolicy(routeCfg),
-		Logger:        s.log,
+		Timeout:        cfg.Timeout,
+		MaxConcurrent:  cfg.MaxConcurrent,
+		Reset:          resetCfg.Load,
+		QueueMode:      queueMode(routeCfg),
+		SendPolicy:     sendPolicy(routeCfg),
+		ResponsePrefix: responsePrefix(routeCfg),
+		Logger:         s.log,
 	}
 	if s.approvals != nil {
 		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
@@ -447,5 +448,26 @@ func sendPolicy(cur *atomic.Pointer[config.File]) func() *agent.SendPolicy {
 			p.Rules = append(p.Rules, rule)
 		}
 		return p
+	}
+}
+
+// responsePrefix is messages.responsePrefix for a session's agent, as the original
+// resolves it: "auto" is "[<identity name>]" (none without a name), anything else is
+// the template as written; the agent's identity name fills {identity.name}.
+func responsePrefix(cur *atomic.Pointer[config.File]) func(sessionKey string) (string, string) {
+	return func(sessionKey string) (string, string) {
+		f := cur.Load()
+		if f == nil || f.Config.Messages == nil || f.Config.Messages.ResponsePrefix == nil {
+			return "", ""
+		}
+		name := agentIdentityName(&f.Config, agents.SessionAgent(&f.Config, sessionKey))
+		tmpl := *f.Config.Messages.ResponsePrefix
+		if tmpl == "auto" {
+			if name == "" {
+				return "", name
+			}
+			return "[" + name + "]", name
+		}
+		return tmpl, name
 	}
 }

@@ -1058,6 +1058,9 @@ type ConfigMessages struct {
 
 	// RemoveAckAfterReply corresponds to the JSON schema field "removeAckAfterReply".
 	RemoveAckAfterReply *bool `json:"removeAckAfterReply,omitempty,omitzero"`
+
+	// ResponsePrefix corresponds to the JSON schema field "responsePrefix".
+	ResponsePrefix *string `json:"responsePrefix,omitempty,omitzero"`
 }
 
 type ConfigMessagesAckReactionScope string
