@@ -134,6 +134,14 @@ type Options struct {
 	// arrive while their session is busy (QueueCollect, QueueFollowup, QueueInterrupt;
 	// "" = QueueCollect, the original's default).
 	QueueMode func(channel string) string
+	// QueueSettings, when set, is messages.queue's debounce, cap and drop policy for a
+	// channel's messages that wait behind a busy run (nil: DefaultQueueSettings). Such
+	// messages are bounded by the cap and its drop policy instead of
+	// MaxQueuePerSession.
+	QueueSettings func(channel string) QueueSettings
+	// AfterFunc runs f after d and returns a stop function (default time.AfterFunc):
+	// the queue debounce's timer, injected with Now by tests.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Reset, when set, is the live session reset policy (session.reset and its
 	// refinements, session.resetTriggers); nil: the defaults (daily at 04:00 local
 	// time, /new and /reset).
@@ -239,6 +247,11 @@ type Run struct {
 	// (surface.go); surfaceDone closes when they are all sent.
 	surfaceQ    chan string
 	surfaceDone chan struct{}
+	// queued marks a channel message that waited behind a busy run under
+	// messages.queue (debounce, cap and drop apply to it); overflow is the drop
+	// summarize note its turn's prompt starts with. Set under rt.mu.
+	queued   bool
+	overflow string
 	// recovered is the outcome of an earlier run with this id found in the
 	// transcript (a retry after a restart): Start returns it finished, runs nothing.
 	recovered *Outcome
@@ -268,6 +281,16 @@ type lane struct {
 	running  *Run
 	waiting  []*Run
 	reserved int
+	// reservedQueue counts the reservations of channel messages (queueSubject).
+	reservedQueue int
+	// lastQueued is when a channel message last queued here (the debounce window's
+	// start); debounceStop stops the pending debounce timer (nil: none).
+	lastQueued   time.Time
+	debounceStop func() bool
+	// droppedCount and summaryLines are what drop summarize dropped since the last
+	// turn that reported it.
+	droppedCount int
+	summaryLines []string
 }
 
 func (l *lane) outstanding() int {
@@ -381,6 +404,9 @@ func New(o Options) (*Runtime, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -437,6 +463,17 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	rt.closed = true
 	rt.mu.Unlock()
 	rt.stop()
+	// Runs held by the queue debounce start now and end at once (shutting down), so
+	// the wait below covers them.
+	rt.mu.Lock()
+	for _, l := range rt.lanes {
+		if l.debounceStop != nil {
+			l.debounceStop()
+			l.debounceStop = nil
+			rt.pumpLocked(l)
+		}
+	}
+	rt.mu.Unlock()
 	done := make(chan struct{})
 	go func() { rt.wg.Wait(); close(done) }()
 	select {
@@ -501,7 +538,18 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		l = &lane{}
 		rt.lanes[laneKey] = l
 	}
-	if q := rt.opts.MaxQueuePerSession; q >= 0 && l.outstanding() >= 1+q {
+	subject := queueSubject(req)
+	var qs QueueSettings
+	if subject {
+		// A channel message is bounded by messages.queue.cap; drop "new" refuses it
+		// here, before anything of it is stored (the others make room when it queues).
+		qs = rt.queueSettings(req.Channel)
+		if busy := l.running != nil || len(l.waiting) > 0; busy && qs.Drop == QueueDropNew && l.queuedCount()+l.reservedQueue >= qs.Cap {
+			rt.mu.Unlock()
+			rt.log.Warn("agent: message refused, session queue full", "run", req.RunID, "session", laneKey, "channel", req.Channel, "cap", qs.Cap, "drop", qs.Drop)
+			return nil, false, rt.busy("session %s is busy: %d messages queued (messages.queue.cap %d, drop new)", laneKey, qs.Cap, qs.Cap)
+		}
+	} else if q := rt.opts.MaxQueuePerSession; q >= 0 && l.outstanding() >= 1+q {
 		rt.mu.Unlock()
 		return nil, false, rt.busy("session %s is busy: %d runs queued (limit %d)", laneKey, q, q)
 	}
@@ -513,12 +561,18 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	rt.runs[r.ID] = r
 	rt.active++
 	l.reserved++
+	if subject {
+		l.reservedQueue++
+	}
 	rt.mu.Unlock()
 
 	err = rt.prepare(ctx, r)
 
 	rt.mu.Lock()
 	l.reserved--
+	if subject {
+		l.reservedQueue--
+	}
 	if err != nil {
 		delete(rt.runs, r.ID)
 		rt.active--
@@ -555,12 +609,21 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		rt.finish(r, *rec)
 		return r, true, nil
 	}
+	var dropped []*Run
+	if subject && (l.running != nil || len(l.waiting) > 0) && rt.queueMode(req.Channel) != QueueInterrupt {
+		// It waits behind a busy run: the debounce window restarts, and past the cap
+		// the oldest waiting messages make room (drop old / summarize).
+		r.queued = true
+		l.lastQueued = rt.opts.Now()
+		dropped = rt.dropForCapLocked(l, qs)
+	}
 	l.waiting = append(l.waiting, r)
 	rt.pumpLocked(l)
 	close(r.ready)
 	close(rt.changed)
 	rt.changed = make(chan struct{})
 	rt.mu.Unlock()
+	rt.endDropped(dropped, qs)
 	rt.log.Debug("agent run accepted", "run", r.ID, "session", laneKey, "source", req.Source)
 	return r, false, nil
 }
@@ -742,7 +805,13 @@ func (rt *Runtime) pumpLocked(l *lane) {
 		return
 	}
 	r := l.waiting[0]
+	if rt.debounceLocked(l, r) {
+		return
+	}
 	l.waiting = l.waiting[1:]
+	if r.queued {
+		l.takeOverflowLocked(r)
+	}
 	if rt.collects(r) {
 		// Messages from the same chat that queued while the session was busy are
 		// answered together: their prompts are in the transcript already, so this
@@ -981,7 +1050,11 @@ func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([
 		if m.Role == RoleCompaction {
 			continue // summaries are made for model providers; a CLI backend keeps its own context
 		}
-		msgs = append(msgs, backend.Message{Role: m.Role, Content: m.Text})
+		text := m.Text
+		if r.overflow != "" && m.Seq == r.imageSeq() && m.Role == "user" {
+			text = r.overflow + "\n\n" + text
+		}
+		msgs = append(msgs, backend.Message{Role: m.Role, Content: text})
 	}
 	if r.req.Ephemeral {
 		msgs = append(msgs, backend.Message{Role: "user", Content: r.req.Message})
