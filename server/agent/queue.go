@@ -83,10 +83,13 @@ func (l *lane) queuedCount() int {
 }
 
 // dropForCapLocked makes room for one more queued message under s: the oldest queued
-// ones leave the lane until fewer than s.Cap wait. It returns them; the caller ends
+// ones leave the lane until fewer than s.Cap wait (drop old and summarize). It returns them; the caller ends
 // them (endDropped) once rt.mu is released. Under summarize each leaves a line for the
 // next turn's overflow block; the lines kept are bounded by the cap, as the original's.
 func (rt *Runtime) dropForCapLocked(l *lane, s QueueSettings) []*Run {
+	if s.Drop == QueueDropNew {
+		return nil // refused in Start instead; what waits is never dropped
+	}
 	var dropped []*Run
 	for l.queuedCount() >= s.Cap {
 		i := 0

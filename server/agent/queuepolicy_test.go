@@ -144,6 +144,7 @@ func TestDropForCap(t *testing.T) {
 		{"old at the cap", []*Run{run("a", true), run("b", true)}, nil, QueueSettings{Cap: 2, Drop: QueueDropOld}, []string{"a"}, []string{"b"}, nil, 0},
 		{"skips runs that are not queued messages", []*Run{run("chat", false), run("a", true), run("b", true)}, nil, QueueSettings{Cap: 2, Drop: QueueDropOld}, []string{"a"}, []string{"chat", "b"}, nil, 0},
 		{"cap lowered by a reload", []*Run{run("a", true), run("b", true), run("c", true)}, nil, QueueSettings{Cap: 1, Drop: QueueDropOld}, []string{"a", "b", "c"}, nil, nil, 0},
+		{"new never drops what waits", []*Run{run("a", true), run("b", true)}, nil, QueueSettings{Cap: 2, Drop: QueueDropNew}, nil, []string{"a", "b"}, nil, 0},
 		{"summarize", []*Run{run("a", true), run("b", true)}, nil, QueueSettings{Cap: 2, Drop: QueueDropSummarize}, []string{"a"}, []string{"b"}, []string{"text of a"}, 1},
 		{"summarize keeps cap lines", []*Run{run("a", true), run("b", true)}, []string{"p1", "p2"}, QueueSettings{Cap: 2, Drop: QueueDropSummarize}, []string{"a"}, []string{"b"}, []string{"p2", "text of a"}, 3},
 	}
@@ -383,5 +384,32 @@ func TestQueueCapOnlyChannelMessages(t *testing.T) {
 		if got := recv(t, snd.ch, want); got.Out.Text != want {
 			t.Fatalf("reply %q, want %q", got.Out.Text, want)
 		}
+	}
+}
+
+// TestQueueDebounceClose: a message held by the debounce when the runtime closes ends
+// (shutting down) before Close returns, instead of starting after it.
+func TestQueueDebounceClose(t *testing.T) {
+	e, snd, clk := queueEnv(t, QueueCollect, QueueSettings{Debounce: time.Minute, Cap: 20, Drop: QueueDropSummarize})
+	mustInbound(t, e, tgMsg("1", "gate:g1 first"))
+	recv(t, e.up.started, "first request")
+	mustInbound(t, e, tgMsg("2", "second"))
+	e.up.release("g1")
+	recv(t, snd.ch, "first reply")
+	recv(t, clk.scheduled, "debounce timer")
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := e.rt.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := e.rt.Lookup("telegram::42:2")
+	if r == nil || !r.Finished() {
+		t.Fatal("the debounced run did not end with Close")
+	}
+	if o := r.Outcome(); o.Status != StatusError || o.Err != errShutdown.Error() {
+		t.Fatalf("debounced run after Close: %+v", o)
+	}
+	if n := e.up.requests.Load(); n != 1 {
+		t.Fatalf("%d model requests, want 1", n)
 	}
 }
