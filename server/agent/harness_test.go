@@ -423,7 +423,7 @@ func status(t *testing.T, f *frame) string {
 	return r.Status
 }
 
-func recv[T any](t *testing.T, ch chan T, what string) T {
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/clock"
 )
 
 // Queue policies (messages.queue.debounceMs, cap, drop) for channel messages that
@@ -188,17 +189,41 @@ func (rt *Runtime) debounceLocked(l *lane, r *Run) bool {
 	if d <= 0 {
 		return false
 	}
-	left := l.lastQueued.Add(d).Sub(rt.opts.Now())
-	if left <= 0 {
+	due := l.lastQueued.Add(d)
+	if !rt.opts.Clock.Now().Before(due) {
 		return false
 	}
 	if l.debounceStop == nil {
-		l.debounceStop = rt.opts.AfterFunc(left, func() {
-			rt.mu.Lock()
-			defer rt.mu.Unlock()
+		l.debounceStop = rt.afterLocked(due, func() {
 			l.debounceStop = nil
 			rt.pumpLocked(l)
 		})
 	}
 	return true
+}
+
+// afterLocked runs f under rt.mu once the clock reaches at, unless the returned stop
+// is called first (under rt.mu, as the callers hold it, so a stopped f never runs even
+// when its timer had already fired).
+func (rt *Runtime) afterLocked(at time.Time, f func()) (stop func()) {
+	t := clock.NewTimerAt(rt.opts.Clock, at)
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-t.C():
+		case <-stopped:
+			return
+		}
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		select {
+		case <-stopped:
+		default:
+			f()
+		}
+	}()
+	return func() {
+		t.Stop()
+		close(stopped)
+	}
 }

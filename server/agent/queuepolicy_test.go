@@ -5,78 +5,14 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 )
-
-// fakeTimers is the runtime's clock and timer (Options.Now, Options.AfterFunc) under the
-// test's control: time moves only in Advance, which runs the timers that fell due;
-// every timer set is reported on scheduled with its delay.
-type fakeTimers struct {
-	mu        sync.Mutex
-	now       time.Time
-	timers    []*fakeTimer
-	scheduled chan time.Duration
-}
-
-type fakeTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func newFakeTimers() *fakeTimers {
-	return &fakeTimers{now: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), scheduled: make(chan time.Duration, 100)}
-}
-
-func (c *fakeTimers) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeTimers) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	t := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	c.mu.Unlock()
-	c.scheduled <- d
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := !t.stopped
-		t.stopped = true
-		return was
-	}
-}
-
-// Advance moves the clock on by d and runs, in this goroutine, the timers due by then.
-func (c *fakeTimers) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []*fakeTimer
-	keep := c.timers[:0]
-	for _, t := range c.timers {
-		switch {
-		case t.stopped:
-		case !t.at.After(c.now):
-			t.stopped = true
-			due = append(due, t)
-		default:
-			keep = append(keep, t)
-		}
-	}
-	c.timers = keep
-	c.mu.Unlock()
-	for _, t := range due {
-		t.f()
-	}
-}
 
 // TestQueueSummaryLine: a dropped message's line in the overflow block has its
 // whitespace collapsed and is elided to 160 characters.
@@ -171,8 +107,8 @@ func TestDropForCap(t *testing.T) {
 }
 
 // queueEnv is a runtime whose channel messages queue under s, with the fake clock.
-func queueEnv(t *testing.T, mode string, s QueueSettings) (*env, *fakeSender, *fakeTimers) {
-	snd, clk := newFakeSender(), newFakeTimers()
+func queueEnv(t *testing.T, mode string, s QueueSettings) (*env, *fakeSender, *clock.Fake) {
+	snd, clk := newFakeSender(), clock.NewFake(time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC))
 	e := newEnv(t, envOpts{sender: snd, tweak: func(o *Options) {
 		o.QueueMode = func(string) string { return mode }
 		o.QueueSettings = func(ch string) QueueSettings {
@@ -181,7 +117,7 @@ func queueEnv(t *testing.T, mode string, s QueueSettings) (*env, *fakeSender, *f
 			}
 			return s
 		}
-		o.Now, o.AfterFunc = clk.Now, clk.AfterFunc
+		o.Clock = clk
 	}})
 	return e, snd, clk
 }
@@ -213,33 +149,30 @@ func TestQueueDebounce(t *testing.T) {
 	e, snd, clk := queueEnv(t, QueueCollect, QueueSettings{Debounce: time.Second, Cap: 20, Drop: QueueDropSummarize})
 	mustInbound(t, e, tgMsg("1", "gate:g1 first"))
 	recv(t, e.up.started, "first request")
-	// The first message started at once: nothing was queued before it.
-	if len(clk.scheduled) != 0 {
-		t.Fatal("a debounce timer for a message that did not queue")
-	}
 	mustInbound(t, e, tgMsg("2", "second"))
 	e.up.release("g1")
 	if got := recv(t, snd.ch, "first reply"); got.Out.Text != "Hello world" {
 		t.Fatalf("first reply %q", got.Out.Text)
 	}
 	// The session is free, but the queued message waits out the window.
-	if d := recv(t, clk.scheduled, "debounce timer"); d != time.Second {
-		t.Fatalf("debounce timer %v, want 1s", d)
+	recv(t, clk.Armed(), "debounce timer")
+	if n := e.up.requests.Load(); n != 1 || clk.Pending() != 1 || e.rt.Lookup("telegram::42:2").Finished() {
+		t.Fatalf("%d model requests, %d timers before the window passed; want 1 and 1 with run 2 waiting", n, clk.Pending())
 	}
-	if n := e.up.requests.Load(); n != 1 || e.rt.Lookup("telegram::42:2").Finished() {
-		t.Fatalf("%d model requests before the window passed; want 1 with run 2 waiting", n)
-	}
-	// Another message inside the window moves it.
+	// Another message inside the window moves it: at 1 s the first timer fires, the
+	// pump finds the new window open until 1.4 s and waits again.
 	clk.Advance(400 * time.Millisecond)
 	mustInbound(t, e, tgMsg("3", "third"))
-	clk.Advance(600 * time.Millisecond) // the first timer falls due, 600 ms early for the new window
-	if d := recv(t, clk.scheduled, "debounce timer again"); d != 400*time.Millisecond {
-		t.Fatalf("second debounce timer %v, want 400ms", d)
+	clk.Advance(600 * time.Millisecond)
+	recv(t, clk.Armed(), "debounce timer for the moved window")
+	if n := e.up.requests.Load(); n != 1 || clk.Pending() != 1 {
+		t.Fatalf("%d model requests, %d timers inside the moved window; want 1 and 1", n, clk.Pending())
 	}
-	if n := e.up.requests.Load(); n != 1 {
-		t.Fatalf("%d model requests inside the moved window, want 1", n)
+	clk.Advance(399 * time.Millisecond)
+	if n := e.up.requests.Load(); n != 1 || clk.Pending() != 1 {
+		t.Fatalf("%d model requests, %d timers 1 ms before the window closes; want 1 and 1", n, clk.Pending())
 	}
-	clk.Advance(400 * time.Millisecond)
+	clk.Advance(time.Millisecond)
 	if got := recv(t, snd.ch, "collected reply"); got.Out.Text != "echo: third" {
 		t.Fatalf("collected reply %q", got.Out.Text)
 	}
@@ -260,7 +193,7 @@ func TestQueueDebounce(t *testing.T) {
 	if got := recv(t, snd.ch, "reply to a message on a free session"); got.Out.Text != "echo: fourth" {
 		t.Fatalf("reply %q", got.Out.Text)
 	}
-	if len(clk.scheduled) != 0 {
+	if len(clk.Armed()) != 0 || clk.Pending() != 0 {
 		t.Fatal("a debounce timer for a message that did not queue")
 	}
 }
@@ -396,7 +329,7 @@ func TestQueueDebounceClose(t *testing.T) {
 	mustInbound(t, e, tgMsg("2", "second"))
 	e.up.release("g1")
 	recv(t, snd.ch, "first reply")
-	recv(t, clk.scheduled, "debounce timer")
+	recv(t, clk.Armed(), "debounce timer")
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if err := e.rt.Close(ctx); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
@@ -139,9 +140,9 @@ type Options struct {
 	// messages are bounded by the cap and its drop policy instead of
 	// MaxQueuePerSession.
 	QueueSettings func(channel string) QueueSettings
-	// AfterFunc runs f after d and returns a stop function (default time.AfterFunc):
-	// the queue debounce's timer, injected with Now by tests.
-	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Clock times the queue debounce (clock.Real when nil): the window is read and
+	// waited for on it alone, so tests drive it with a fake clock.
+	Clock clock.Clock
 	// Reset, when set, is the live session reset policy (session.reset and its
 	// refinements, session.resetTriggers); nil: the defaults (daily at 04:00 local
 	// time, /new and /reset).
@@ -286,7 +287,7 @@ type lane struct {
 	// lastQueued is when a channel message last queued here (the debounce window's
 	// start); debounceStop stops the pending debounce timer (nil: none).
 	lastQueued   time.Time
-	debounceStop func() bool
+	debounceStop func()
 	// droppedCount and summaryLines are what drop summarize dropped since the last
 	// turn that reported it.
 	droppedCount int
@@ -404,8 +405,8 @@ func New(o Options) (*Runtime, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.AfterFunc == nil {
-		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	if o.Clock == nil {
+		o.Clock = clock.Real()
 	}
 	log := o.Logger
 	if log == nil {
@@ -614,7 +615,7 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		// It waits behind a busy run: the debounce window restarts, and past the cap
 		// the oldest waiting messages make room (drop old / summarize).
 		r.queued = true
-		l.lastQueued = rt.opts.Now()
+		l.lastQueued = rt.opts.Clock.Now()
 		dropped = rt.dropForCapLocked(l, qs)
 	}
 	l.waiting = append(l.waiting, r)

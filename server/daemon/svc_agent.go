@@ -194,6 +194,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		Reset:         resetCfg.Load,
 		QueueMode:     queueMode(routeCfg),
 		QueueSettings: queueSettings(routeCfg),
+		Clock:         s.clock, // the queue debounce (clock.Real unless a test injects one)
 		Logger:        s.log,
 	}
 	if s.approvals != nil {
