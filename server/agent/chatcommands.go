@@ -50,7 +50,7 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 		Version: e.rt.opts.Version, Model: model, ThinkingLevel: ss.ThinkingLevel, VerboseLevel: ss.VerboseLevel, ReasoningLevel: ss.ReasoningLevel,
 		SessionKey: key, SessionID: ss.ID,
 		InputTokens: ss.InputTokens, OutputTokens: ss.OutputTokens, TotalTokens: ss.TotalTokens, ContextUsed: ss.InputTokens,
-		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.opts.MaxQueuePerSession}, QueueMode: e.rt.queueMode(ss.LastChannel),
+		Messages: ss.Messages, Queue: commands.Queue{Cap: e.rt.queueSettings(ss.LastChannel).Cap}, QueueMode: e.rt.queueMode(ss.LastChannel),
 	}
 	if eng != nil {
 		st.ThinkingLevel = thinkingLevel(ss.ThinkingLevel, eng.ThinkingDefault)

@@ -311,6 +311,9 @@ func (rt *Runtime) loadConvo(ctx context.Context, r *Run, ownSteps bool) (convo,
 				// This run's images, whole, even when the transcript kept only a note.
 				lm.Content = promptParts(r.req)
 			}
+			if r.overflow != "" && m.Seq == r.imageSeq() && lm.Role == llm.RoleUser {
+				lm.Content = withOverflow(r.overflow, lm.Content)
+			}
 			c.msgs = append(c.msgs, lm)
 			c.seqs = append(c.seqs, m.Seq)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,13 @@ func (u *upstream) lastBody() chatBody {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.bodies[len(u.bodies)-1]
+}
+
+// allBodies is a copy of every request body so far, in arrival order.
+func (u *upstream) allBodies() []chatBody {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.bodies)
 }
 
 func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
@@ -418,7 +426,7 @@ func status(t *testing.T, f *frame) string {
 	return r.Status
 }
 
-func recv[T any](t *testing.T, ch chan T, what string) T {
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:

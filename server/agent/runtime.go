@@ -29,6 +29,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
@@ -137,6 +138,14 @@ type Options struct {
 	// arrive while their session is busy (QueueCollect, QueueFollowup, QueueInterrupt;
 	// "" = QueueCollect, the original's default).
 	QueueMode func(channel string) string
+	// QueueSettings, when set, is messages.queue's debounce, cap and drop policy for a
+	// channel's messages that wait behind a busy run (nil: DefaultQueueSettings). Such
+	// messages are bounded by the cap and its drop policy instead of
+	// MaxQueuePerSession.
+	QueueSettings func(channel string) QueueSettings
+	// Clock times the queue debounce (clock.Real when nil): the window is read and
+	// waited for on it alone, so tests drive it with a fake clock.
+	Clock clock.Clock
 	// Reset, when set, is the live session reset policy (session.reset and its
 	// refinements, session.resetTriggers); nil: the defaults (daily at 04:00 local
 	// time, /new and /reset).
@@ -249,6 +258,11 @@ type Run struct {
 	// (surface.go); surfaceDone closes when they are all sent.
 	surfaceQ    chan string
 	surfaceDone chan struct{}
+	// queued marks a channel message that waited behind a busy run under
+	// messages.queue (debounce, cap and drop apply to it); overflow is the drop
+	// summarize note its turn's prompt starts with. Set under rt.mu.
+	queued   bool
+	overflow string
 	// recovered is the outcome of an earlier run with this id found in the
 	// transcript (a retry after a restart): Start returns it finished, runs nothing.
 	recovered *Outcome
@@ -278,6 +292,16 @@ type lane struct {
 	running  *Run
 	waiting  []*Run
 	reserved int
+	// reservedQueue counts the reservations of channel messages (queueSubject).
+	reservedQueue int
+	// lastQueued is when a channel message last queued here (the debounce window's
+	// start); debounceStop stops the pending debounce timer (nil: none).
+	lastQueued   time.Time
+	debounceStop func()
+	// droppedCount and summaryLines are what drop summarize dropped since the last
+	// turn that reported it.
+	droppedCount int
+	summaryLines []string
 }
 
 func (l *lane) outstanding() int {
@@ -391,6 +415,9 @@ func New(o Options) (*Runtime, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -447,6 +474,17 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	rt.closed = true
 	rt.mu.Unlock()
 	rt.stop()
+	// Runs held by the queue debounce start now and end at once (shutting down), so
+	// the wait below covers them.
+	rt.mu.Lock()
+	for _, l := range rt.lanes {
+		if l.debounceStop != nil {
+			l.debounceStop()
+			l.debounceStop = nil
+			rt.pumpLocked(l)
+		}
+	}
+	rt.mu.Unlock()
 	done := make(chan struct{})
 	go func() { rt.wg.Wait(); close(done) }()
 	select {
@@ -511,7 +549,18 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		l = &lane{}
 		rt.lanes[laneKey] = l
 	}
-	if q := rt.opts.MaxQueuePerSession; q >= 0 && l.outstanding() >= 1+q {
+	subject := queueSubject(req)
+	var qs QueueSettings
+	if subject {
+		// A channel message is bounded by messages.queue.cap; drop "new" refuses it
+		// here, before anything of it is stored (the others make room when it queues).
+		qs = rt.queueSettings(req.Channel)
+		if busy := l.running != nil || len(l.waiting) > 0; busy && qs.Drop == QueueDropNew && l.queuedCount()+l.reservedQueue >= qs.Cap {
+			rt.mu.Unlock()
+			rt.log.Warn("agent: message refused, session queue full", "run", req.RunID, "session", laneKey, "channel", req.Channel, "cap", qs.Cap, "drop", qs.Drop)
+			return nil, false, rt.busy("session %s is busy: %d messages queued (messages.queue.cap %d, drop new)", laneKey, qs.Cap, qs.Cap)
+		}
+	} else if q := rt.opts.MaxQueuePerSession; q >= 0 && l.outstanding() >= 1+q {
 		rt.mu.Unlock()
 		return nil, false, rt.busy("session %s is busy: %d runs queued (limit %d)", laneKey, q, q)
 	}
@@ -523,12 +572,18 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 	rt.runs[r.ID] = r
 	rt.active++
 	l.reserved++
+	if subject {
+		l.reservedQueue++
+	}
 	rt.mu.Unlock()
 
 	err = rt.prepare(ctx, r)
 
 	rt.mu.Lock()
 	l.reserved--
+	if subject {
+		l.reservedQueue--
+	}
 	if err != nil {
 		delete(rt.runs, r.ID)
 		rt.active--
@@ -565,12 +620,21 @@ func (rt *Runtime) Start(ctx context.Context, req Request) (run *Run, dup bool, 
 		rt.finish(r, *rec)
 		return r, true, nil
 	}
+	var dropped []*Run
+	if subject && (l.running != nil || len(l.waiting) > 0) && rt.queueMode(req.Channel) != QueueInterrupt {
+		// It waits behind a busy run: the debounce window restarts, and past the cap
+		// the oldest waiting messages make room (drop old / summarize).
+		r.queued = true
+		l.lastQueued = rt.opts.Clock.Now()
+		dropped = rt.dropForCapLocked(l, qs)
+	}
 	l.waiting = append(l.waiting, r)
 	rt.pumpLocked(l)
 	close(r.ready)
 	close(rt.changed)
 	rt.changed = make(chan struct{})
 	rt.mu.Unlock()
+	rt.endDropped(dropped, qs)
 	rt.log.Debug("agent run accepted", "run", r.ID, "session", laneKey, "source", req.Source)
 	return r, false, nil
 }
@@ -752,7 +816,13 @@ func (rt *Runtime) pumpLocked(l *lane) {
 		return
 	}
 	r := l.waiting[0]
+	if rt.debounceLocked(l, r) {
+		return
+	}
 	l.waiting = l.waiting[1:]
+	if r.queued {
+		l.takeOverflowLocked(r)
+	}
 	if rt.collects(r) {
 		// Messages from the same chat that queued while the session was busy are
 		// answered together: their prompts are in the transcript already, so this
@@ -991,7 +1061,11 @@ func (rt *Runtime) messages(ctx context.Context, r *Run, systemPrompt string) ([
 		if m.Role == RoleCompaction {
 			continue // summaries are made for model providers; a CLI backend keeps its own context
 		}
-		msgs = append(msgs, backend.Message{Role: m.Role, Content: m.Text})
+		text := m.Text
+		if r.overflow != "" && m.Seq == r.imageSeq() && m.Role == "user" {
+			text = r.overflow + "\n\n" + text
+		}
+		msgs = append(msgs, backend.Message{Role: m.Role, Content: text})
 	}
 	if r.req.Ephemeral {
 		msgs = append(msgs, backend.Message{Role: "user", Content: r.req.Message})

@@ -61,7 +61,7 @@ func resetConfig(t *testing.T, js string) *sessionreset.Config {
 // history carries on. A reload of the policy applies to the next message.
 func TestSessionResetPolicy(t *testing.T) {
 	zone := time.FixedZone("UTC+2", 2*3600)
-	clk := &clock{t: time.Date(2026, 12, 5, 20, 0, 0, 0, zone)}
+	clk := &manualClock{t: time.Date(2026, 12, 5, 20, 0, 0, 0, zone)}
 	store, err := sessions.Open(context.Background(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestSessionResetPolicy(t *testing.T) {
 // TestResetTriggers: session.resetTriggers start a new session like /new, from an
 // authorised sender only; the text after the trigger runs in the fresh session.
 func TestResetTriggers(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	clk := &manualClock{t: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
 	store, err := sessions.Open(context.Background(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

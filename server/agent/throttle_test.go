@@ -15,19 +15,19 @@ import (
 	"github.com/clawgate/gateway/server/sessions"
 )
 
-// clock is a manual clock.
-type clock struct {
+// manualClock is a manual clock.
+type manualClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time {
+func (c *manualClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) set(t time.Time) {
+func (c *manualClock) set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
@@ -35,7 +35,7 @@ func (c *clock) set(t time.Time) {
 
 // scripted is a backend that emits deltas at given clock offsets.
 type scripted struct {
-	clk   *clock
+	clk   *manualClock
 	start time.Time
 	steps []step
 }
@@ -57,7 +57,7 @@ func (s *scripted) Run(ctx context.Context, req backend.Request, onDelta func(ba
 
 func TestChatDeltaThrottle(t *testing.T) {
 	start := time.UnixMilli(1_767_225_600_000)
-	clk := &clock{t: start}
+	clk := &manualClock{t: start}
 	store, err := sessions.Open(context.Background(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func jsonUnmarshal(b []byte, v any) error {
 // them to a client at once; a throttled delta goes alone.
 func TestEventsBatchedByOrigin(t *testing.T) {
 	start := time.UnixMilli(1_767_225_600_000)
-	clk := &clock{t: start}
+	clk := &manualClock{t: start}
 	store, err := sessions.Open(context.Background(), sessions.Options{Path: filepath.Join(t.TempDir(), "sessions.db"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -319,7 +319,7 @@ func TestStatusShowsSessionState(t *testing.T) {
 		"📚 Context: 1.2k/8.0k (15%)",
 		"⚙️ Runtime: direct · Think: low\n",
 		"🪢 Queue: collect (",
-		"depth 0 · cap 8)", // "running · " may precede it: the first turn's run can still be closing
+		"depth 0 · cap 20)", // messages.queue.cap's default; "running · " may precede it: the first turn's run can still be closing
 	} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("/status\n%s\nlacks %q", txt, want)

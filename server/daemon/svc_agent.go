@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
@@ -210,6 +211,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		MaxConcurrent:  cfg.MaxConcurrent,
 		Reset:          resetCfg.Load,
 		QueueMode:      queueMode(routeCfg),
+		QueueSettings:  queueSettings(routeCfg),
+		Clock:          s.clock, // the queue debounce (clock.Real unless a test injects one)
 		SendPolicy:     sendPolicy(routeCfg),
 		ResponsePrefix: responsePrefix(routeCfg),
 		Logger:         s.log,
@@ -469,5 +472,33 @@ func responsePrefix(cur *atomic.Pointer[config.File]) func(sessionKey string) (s
 			return "[" + name + "]", name
 		}
 		return tmpl, name
+	}
+}
+
+// queueSettings is messages.queue's debounceMs (debounceMsByChannel.<channel> first),
+// cap and drop for a channel's messages, read from the live config (a reload applies to
+// the next message that queues); absent keys take the original's defaults (1 000 ms,
+// 20, summarize).
+func queueSettings(cur *atomic.Pointer[config.File]) func(channel string) agent.QueueSettings {
+	return func(channel string) agent.QueueSettings {
+		s := agent.DefaultQueueSettings()
+		f := cur.Load()
+		if f == nil || f.Config.Messages == nil || f.Config.Messages.Queue == nil {
+			return s
+		}
+		q := f.Config.Messages.Queue
+		if q.DebounceMs != nil {
+			s.Debounce = time.Duration(max(*q.DebounceMs, 0)) * time.Millisecond
+		}
+		if ms, ok := q.DebounceMsByChannel[strings.ToLower(strings.TrimSpace(channel))]; ok {
+			s.Debounce = time.Duration(max(ms, 0)) * time.Millisecond
+		}
+		if q.Cap > 0 {
+			s.Cap = q.Cap
+		}
+		if q.Drop != "" {
+			s.Drop = string(q.Drop)
+		}
+		return s
 	}
 }

@@ -1089,6 +1089,18 @@ type ConfigMessagesQueue struct {
 	// ByChannel corresponds to the JSON schema field "byChannel".
 	ByChannel *ConfigMessagesQueueByChannel `json:"byChannel,omitempty,omitzero"`
 
+	// Cap corresponds to the JSON schema field "cap".
+	Cap int `json:"cap,omitempty,omitzero"`
+
+	// DebounceMs corresponds to the JSON schema field "debounceMs".
+	DebounceMs *int `json:"debounceMs,omitempty,omitzero"`
+
+	// DebounceMsByChannel corresponds to the JSON schema field "debounceMsByChannel".
+	DebounceMsByChannel ConfigMessagesQueueDebounceMsByChannel `json:"debounceMsByChannel,omitempty,omitzero"`
+
+	// Drop corresponds to the JSON schema field "drop".
+	Drop ConfigMessagesQueueDrop `json:"drop,omitempty,omitzero"`
+
 	// Mode corresponds to the JSON schema field "mode".
 	Mode *ConfigMessagesQueueMode `json:"mode,omitempty,omitzero"`
 }
@@ -1202,6 +1214,14 @@ const ConfigMessagesQueueByChannelWhatsappInterrupt ConfigMessagesQueueByChannel
 const ConfigMessagesQueueByChannelWhatsappQueue ConfigMessagesQueueByChannelWhatsapp = "queue"
 const ConfigMessagesQueueByChannelWhatsappSteer ConfigMessagesQueueByChannelWhatsapp = "steer"
 const ConfigMessagesQueueByChannelWhatsappSteerBacklog ConfigMessagesQueueByChannelWhatsapp = "steer-backlog"
+
+type ConfigMessagesQueueDebounceMsByChannel map[string]int
+
+type ConfigMessagesQueueDrop string
+
+const ConfigMessagesQueueDropNew ConfigMessagesQueueDrop = "new"
+const ConfigMessagesQueueDropOld ConfigMessagesQueueDrop = "old"
+const ConfigMessagesQueueDropSummarize ConfigMessagesQueueDrop = "summarize"
 
 type ConfigMessagesQueueMode string
 

@@ -94,7 +94,7 @@ const (
 type Queue struct {
 	Running bool // a run is executing
 	Waiting int  // runs queued behind it
-	Cap     int  // the per-session queue limit (negative: unbounded)
+	Cap     int  // channel messages that may wait per session (messages.queue.cap; negative: unbounded)
 }
 
 // State is what /status reports about a session.
