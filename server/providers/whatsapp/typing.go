@@ -41,20 +41,28 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 	}
 	r.start = func() (context.CancelFunc, <-chan struct{}) {
 		tctx, cancel := context.WithTimeout(ctx, DefaultTypingTTL)
+		send := func(ctx context.Context) {
+			if err := c.SendChatPresence(ctx, to, types.ChatPresenceComposing); err != nil && ctx.Err() == nil {
+				p.log.Debug("whatsapp typing indicator failed", "to", to, "err", err)
+			}
+		}
+		// The first "composing" goes out before the run goes on (waiting at most an
+		// interval), so a reply that follows at once cannot cancel it unsent.
+		fctx, fcancel := context.WithTimeout(tctx, interval)
+		send(fctx)
+		fcancel()
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			t := time.NewTicker(interval)
 			defer t.Stop()
 			for {
-				if err := c.SendChatPresence(tctx, to, types.ChatPresenceComposing); err != nil && tctx.Err() == nil {
-					p.log.Debug("whatsapp typing indicator failed", "to", to, "err", err)
-				}
 				select {
 				case <-tctx.Done():
 					return
 				case <-t.C:
 				}
+				send(tctx)
 			}
 		}()
 		return cancel, done
