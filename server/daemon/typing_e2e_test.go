@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
@@ -122,6 +124,33 @@ func TestTypingModeEndToEnd(t *testing.T) {
 		})
 		if !tc.afterText && typed() != base {
 			t.Fatalf("%q: %d chat actions during the run", tc.session, typed()-base)
+		}
+	}
+}
+
+// TestTypingConfig: session.typingMode wins over agents.defaults.typingMode, and
+// agents.defaults.typingIntervalSeconds over session's, as in the original.
+func TestTypingConfig(t *testing.T) {
+	for _, tc := range []struct {
+		raw      string
+		mode     string
+		interval time.Duration
+	}{
+		{`{}`, "", 0},
+		{`{session: {typingMode: "never", typingIntervalSeconds: 3}}`, "never", 3 * time.Second},
+		{`{agents: {defaults: {typingMode: "message", typingIntervalSeconds: 9}}}`, "message", 9 * time.Second},
+		{`{session: {typingMode: "thinking", typingIntervalSeconds: 3}, agents: {defaults: {typingMode: "message", typingIntervalSeconds: 9}}}`,
+			"thinking", 9 * time.Second},
+	} {
+		f, err := config.ParseWith("", []byte(tc.raw), config.MapEnv(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.raw, err)
+		}
+		cur := &atomic.Pointer[config.File]{}
+		cur.Store(f)
+		mode, iv := typingConfig(cur)()
+		if mode != tc.mode || iv != tc.interval {
+			t.Errorf("%s: %q %v, want %q %v", tc.raw, mode, iv, tc.mode, tc.interval)
 		}
 	}
 }
