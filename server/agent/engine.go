@@ -356,6 +356,12 @@ func (s loopSink) Emit(ev loop.Event) {
 		s.rt.textDelta(s.r, d.Text, data)
 	default:
 		s.rt.eventRaw(s.r, protocol.AgentEventStream(ev.Stream), data)
+		if _, ok := ev.Data.(loop.ToolStartData); ok {
+			s.r.mu.Lock()
+			stream := s.r.stream
+			s.r.mu.Unlock()
+			s.rt.startTyping(s.r, stream, "", true) // a deferred indicator starts with the first tool call
+		}
 		if d, ok := ev.Data.(loop.ToolResultData); ok && ev.Stream == loop.StreamTool {
 			s.rt.surfaceTool(s.r, s.verbose, d)
 		}

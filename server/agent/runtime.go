@@ -157,6 +157,9 @@ type Options struct {
 	// none; "auto" already resolved to "[<identity name>]") and that agent's identity
 	// name; channel replies start with it, its template variables filled (prefix.go).
 	ResponsePrefix func(sessionKey string) (template, identityName string)
+	// Typing, when set, is the live session.typingMode ("" unset: typing.go picks by
+	// chat) and typingIntervalSeconds (0: the provider's default) of channel replies.
+	Typing func() (mode string, interval time.Duration)
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -193,6 +196,10 @@ type Request struct {
 	// from the goroutine running the turn, before the run finishes: the OpenAI-compatible
 	// HTTP endpoints stream a run's answer to their caller through it. It must not block.
 	OnDelta func(text string)
+	// Group and Mentioned describe the channel message the run answers: a group
+	// message that did not address the bot types only once the reply has text
+	// (typing.go).
+	Group, Mentioned bool
 }
 
 // Status of a finished run.
@@ -952,7 +959,8 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	if r.channel != "" {
 		if o, ok := rt.opts.Sender.(replyOpener); ok {
 			r.mu.Lock()
-			r.stream = o.OpenReply(tctx, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID})
+			typing, interval := rt.typing(r)
+			r.stream = o.OpenReply(tctx, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID, Typing: typing, TypingInterval: interval})
 			r.mu.Unlock()
 		}
 	}
@@ -1194,7 +1202,9 @@ func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	}
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		stream.Update(ctx, providers.ReplyPreview(text)) // MEDIA: lines are not shown as text
+		preview := providers.ReplyPreview(text) // MEDIA: lines are not shown as text
+		rt.startTyping(r, stream, preview, false)
+		stream.Update(ctx, preview)
 		cancel()
 	}
 }

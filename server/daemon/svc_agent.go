@@ -215,6 +215,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		Clock:          s.clock, // the queue debounce (clock.Real unless a test injects one)
 		SendPolicy:     sendPolicy(routeCfg),
 		ResponsePrefix: responsePrefix(routeCfg),
+		Typing:         typingConfig(routeCfg),
 		Logger:         s.log,
 	}
 	if s.approvals != nil {
@@ -500,5 +501,38 @@ func queueSettings(cur *atomic.Pointer[config.File]) func(channel string) agent.
 			s.Drop = string(q.Drop)
 		}
 		return s
+	}
+}
+
+// typingConfig reads session.typingMode (over agents.defaults.typingMode) and
+// agents.defaults.typingIntervalSeconds (over session's), as the original ranks them,
+// from the live config: a reload applies to the next run.
+func typingConfig(cur *atomic.Pointer[config.File]) func() (string, time.Duration) {
+	return func() (string, time.Duration) {
+		f := cur.Load()
+		if f == nil {
+			return "", 0
+		}
+		var mode string
+		var secs *int
+		if d := f.Config.Agents; d != nil && d.Defaults != nil {
+			if d.Defaults.TypingMode != nil {
+				mode = string(*d.Defaults.TypingMode)
+			}
+			secs = d.Defaults.TypingIntervalSeconds
+		}
+		if sc := f.Config.Session; sc != nil {
+			if sc.TypingMode != nil {
+				mode = string(*sc.TypingMode)
+			}
+			if secs == nil {
+				secs = sc.TypingIntervalSeconds
+			}
+		}
+		var interval time.Duration
+		if secs != nil && *secs > 0 {
+			interval = time.Duration(*secs) * time.Second
+		}
+		return mode, interval
 	}
 }

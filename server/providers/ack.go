@@ -188,6 +188,9 @@ type AckReplyStream struct {
 // Shown is the wrapped stream's (StreamShown).
 func (s *AckReplyStream) Shown() bool { return StreamShown(s.ReplyStream) }
 
+// StartTyping is the wrapped stream's (StreamTyping).
+func (s *AckReplyStream) StartTyping() { StreamTyping(s.ReplyStream) }
+
 // Finish delivers the reply, then removes the acks.
 func (s *AckReplyStream) Finish(ctx context.Context, final string) (Sent, error) {
 	sent, err := s.ReplyStream.Finish(ctx, final)

@@ -28,7 +28,20 @@ type Outbound struct {
 	MediaPath   string
 	GifPlayback bool   // whatsapp: send a video as a looping GIF
 	AccountID   string // optional account selector
+	// Typing is when a reply stream (OpenReply) shows its typing indicator:
+	// TypingInstant ("", at once), TypingDeferred (when StreamTyping is called) or
+	// TypingNever. Send ignores it.
+	Typing string
+	// TypingInterval re-sends the indicator (0: the provider's default).
+	TypingInterval time.Duration
 }
+
+// Typing indicator modes of a reply stream (Outbound.Typing).
+const (
+	TypingInstant  = "instant"
+	TypingDeferred = "deferred"
+	TypingNever    = "never"
+)
 
 // Sent is what a provider reports for a delivered message.
 type Sent struct {
@@ -47,7 +60,10 @@ type Message struct {
 	MessageID  string
 	Text       string
 	Group      bool
-	Time       time.Time
+	// Mentioned: a group message addressed the bot (an @mention, a reply to it, its
+	// name, a command); it picks the default typing mode of the reply.
+	Mentioned bool
+	Time      time.Time
 	// CommandsDenied: the sender may talk to the agent but not run chat commands
 	// (a group member admitted by an open group policy who is on no allow list).
 	CommandsDenied bool

@@ -54,3 +54,13 @@ func StreamDelivered(ctx context.Context, s ReplyStream) {
 		d.Delivered(ctx)
 	}
 }
+
+// StreamTyping starts the typing indicator of a stream opened with Outbound.Typing
+// TypingDeferred (session.typingMode message or thinking: the run's first text or tool
+// call). It does nothing on other streams, once the indicator runs, or after Finish
+// or Abort.
+func StreamTyping(s ReplyStream) {
+	if t, ok := s.(interface{ StartTyping() }); ok {
+		t.StartTyping()
+	}
+}

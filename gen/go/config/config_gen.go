@@ -116,6 +116,13 @@ type ConfigAgentsDefaults struct {
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
 
+	// TypingIntervalSeconds corresponds to the JSON schema field
+	// "typingIntervalSeconds".
+	TypingIntervalSeconds *int `json:"typingIntervalSeconds,omitempty,omitzero"`
+
+	// TypingMode corresponds to the JSON schema field "typingMode".
+	TypingMode *ConfigAgentsDefaultsTypingMode `json:"typingMode,omitempty,omitzero"`
+
 	// UserTimezone corresponds to the JSON schema field "userTimezone".
 	UserTimezone *string `json:"userTimezone,omitempty,omitzero"`
 
@@ -221,6 +228,13 @@ const ConfigAgentsDefaultsThinkingDefaultMedium ConfigAgentsDefaultsThinkingDefa
 const ConfigAgentsDefaultsThinkingDefaultMinimal ConfigAgentsDefaultsThinkingDefault = "minimal"
 const ConfigAgentsDefaultsThinkingDefaultOff ConfigAgentsDefaultsThinkingDefault = "off"
 const ConfigAgentsDefaultsThinkingDefaultXhigh ConfigAgentsDefaultsThinkingDefault = "xhigh"
+
+type ConfigAgentsDefaultsTypingMode string
+
+const ConfigAgentsDefaultsTypingModeInstant ConfigAgentsDefaultsTypingMode = "instant"
+const ConfigAgentsDefaultsTypingModeMessage ConfigAgentsDefaultsTypingMode = "message"
+const ConfigAgentsDefaultsTypingModeNever ConfigAgentsDefaultsTypingMode = "never"
+const ConfigAgentsDefaultsTypingModeThinking ConfigAgentsDefaultsTypingMode = "thinking"
 
 type ConfigAgentsDefaultsVerboseDefault string
 
@@ -1389,6 +1403,13 @@ type ConfigSession struct {
 
 	// Store corresponds to the JSON schema field "store".
 	Store *string `json:"store,omitempty,omitzero"`
+
+	// TypingIntervalSeconds corresponds to the JSON schema field
+	// "typingIntervalSeconds".
+	TypingIntervalSeconds *int `json:"typingIntervalSeconds,omitempty,omitzero"`
+
+	// TypingMode corresponds to the JSON schema field "typingMode".
+	TypingMode *ConfigSessionTypingMode `json:"typingMode,omitempty,omitzero"`
 }
 
 type ConfigSessionDmScope string
@@ -1535,6 +1556,13 @@ type ConfigSessionSendPolicyRulesElemMatchChatType string
 const ConfigSessionSendPolicyRulesElemMatchChatTypeChannel ConfigSessionSendPolicyRulesElemMatchChatType = "channel"
 const ConfigSessionSendPolicyRulesElemMatchChatTypeDirect ConfigSessionSendPolicyRulesElemMatchChatType = "direct"
 const ConfigSessionSendPolicyRulesElemMatchChatTypeGroup ConfigSessionSendPolicyRulesElemMatchChatType = "group"
+
+type ConfigSessionTypingMode string
+
+const ConfigSessionTypingModeInstant ConfigSessionTypingMode = "instant"
+const ConfigSessionTypingModeMessage ConfigSessionTypingMode = "message"
+const ConfigSessionTypingModeNever ConfigSessionTypingMode = "never"
+const ConfigSessionTypingModeThinking ConfigSessionTypingMode = "thinking"
 
 type ConfigSkills struct {
 	// Entries corresponds to the JSON schema field "entries".

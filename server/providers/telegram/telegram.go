@@ -632,6 +632,7 @@ func (p *Provider) admit(ctx context.Context, m *telego.Message, msg providers.M
 		Command:    isCmd,
 	}
 	am.Mentioned = am.Mentioned || p.guard.MentionedByName(msg, am)
+	msg.Mentioned = msg.Group && (am.Mentioned || am.Command)
 	ctx = providers.WithAckFacts(ctx, providers.AckFacts{Group: msg.Group, Mentioned: am.Mentioned || am.Command})
 	p.guard.Admit(ctx, msg, am, "Your Telegram user id: "+msg.From)
 }
@@ -887,8 +888,9 @@ func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r
 	return msg, nil
 }
 
-// OpenReply implements providers.ReplyStreamer: a typing indicator while the run goes,
-// and under streamMode partial the reply sent early and edited in place as it grows
+// OpenReply implements providers.ReplyStreamer: a typing indicator while the run goes
+// (from the start, from StartTyping under providers.TypingDeferred, or none), and
+// under streamMode partial the reply sent early and edited in place as it grows
 // (block and off: the final reply only, split at ChunkLimit).
 func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) providers.ReplyStream {
 	if _, err := chatID(m.To); err != nil {
@@ -896,26 +898,61 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 	}
 	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
 	api := tgstream.Telego{Bot: p.bot}
-	return p.withAckRemoval(chat, &replyStream{
+	rs := &replyStream{
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
 			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), Logger: p.log}),
-		typing: tgstream.Typing(ctx, api, chat, tgstream.TypingOptions{Interval: p.cfg.TypingInterval, Logger: p.log}),
-	})
+	}
+	if m.Typing != providers.TypingNever {
+		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)
+		rs.startTyping = func() *tgstream.TypingLoop {
+			return tgstream.Typing(ctx, api, chat, tgstream.TypingOptions{Interval: interval, Logger: p.log})
+		}
+	}
+	if m.Typing == "" || m.Typing == providers.TypingInstant {
+		rs.StartTyping()
+	}
+	return p.withAckRemoval(chat, rs)
 }
 
 type replyStream struct {
-	p      *Provider
-	chat   string
-	s      *tgstream.Stream
-	typing *tgstream.TypingLoop
+	p    *Provider
+	chat string
+	s    *tgstream.Stream
+	// startTyping starts the indicator (nil: typing never).
+	startTyping func() *tgstream.TypingLoop
+
+	mu     sync.Mutex
+	typing *tgstream.TypingLoop // nil until started
+	ended  bool                 // Finish or Abort: no indicator may start any more
+}
+
+// StartTyping implements providers.StreamTyping.
+func (r *replyStream) StartTyping() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended || r.typing != nil || r.startTyping == nil {
+		return
+	}
+	r.typing = r.startTyping()
+}
+
+// stopTyping ends the indicator for good and waits for its loop.
+func (r *replyStream) stopTyping() {
+	r.mu.Lock()
+	r.ended = true
+	t := r.typing
+	r.mu.Unlock()
+	if t != nil {
+		t.Stop()
+	}
 }
 
 func (r *replyStream) Update(ctx context.Context, text string) { r.s.Update(ctx, text) }
 
 func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent, error) {
-	r.typing.Stop() // a message ends Telegram's indicator; none may follow it
+	r.stopTyping() // a message ends Telegram's indicator; none may follow it
 	if err := r.s.Finish(ctx, final); err != nil {
 		return providers.Sent{}, mapErr(err, r.chat)
 	}
@@ -926,7 +963,7 @@ func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent,
 	return providers.Sent{MessageID: strconv.FormatInt(id, 10), ChatID: r.chat}, nil
 }
 
-func (r *replyStream) Abort() { r.typing.Stop() }
+func (r *replyStream) Abort() { r.stopTyping() }
 
 // Shown implements providers.StreamShown.
 func (r *replyStream) Shown() bool { return r.s.Shown() }

@@ -257,3 +257,58 @@ func TestInboundCommandOwners(t *testing.T) {
 		t.Fatalf("the provider answered by itself: %d messages", len(sent))
 	}
 }
+
+// TestReplyStreamTypingModes: Outbound.Typing never shows no indicator at all (and
+// Abort sends no "paused" for it); deferred shows none until StartTyping, then
+// repeats it at Outbound.TypingInterval; a stream that ended starts no indicator.
+// An instant stream to another chat, opened at the same time, is the control: it has
+// typed several times before the others are checked.
+func TestReplyStreamTypingModes(t *testing.T) {
+	p, fs := linkedProvider(t, Config{})
+	c := fs.last()
+	ctx := ctx10(t)
+	count := func(jid string) int {
+		n := 0
+		for _, pr := range c.presences() {
+			if strings.HasPrefix(pr, jid+" ") {
+				n++
+			}
+		}
+		return n
+	}
+	const (
+		never    = "15550000001@s.whatsapp.net"
+		deferred = "15550000002@s.whatsapp.net"
+		instant  = "15550000003@s.whatsapp.net"
+	)
+	iv := time.Millisecond // the provider's default (6 s) would time the test out
+	rsNever := p.OpenReply(ctx, providers.Outbound{To: "+15550000001", Typing: providers.TypingNever, TypingInterval: iv})
+	rsDeferred := p.OpenReply(ctx, providers.Outbound{To: "+15550000002", Typing: providers.TypingDeferred, TypingInterval: iv})
+	rsInstant := p.OpenReply(ctx, providers.Outbound{To: "+15550000003", TypingInterval: iv})
+	waitFor(t, "instant composing repeated", func() bool { return count(instant) >= 3 })
+	if n, m := count(never), count(deferred); n != 0 || m != 0 {
+		t.Fatalf("before StartTyping: never %d, deferred %d presences", n, m)
+	}
+	providers.StreamTyping(rsNever)
+	providers.StreamTyping(rsDeferred)
+	waitFor(t, "deferred composing repeated", func() bool { return count(deferred) >= 3 })
+	rsNever.Abort() // nothing was shown: no "paused" either
+	base := count(instant)
+	waitFor(t, "instant composing", func() bool { return count(instant) >= base+3 })
+	if n := count(never); n != 0 {
+		t.Fatalf("never stream sent %d presences: %q", n, c.presences())
+	}
+	if _, err := rsDeferred.Finish(ctx, "done"); err != nil {
+		t.Fatal(err)
+	}
+	rsInstant.Abort()
+	after := count(deferred)
+	providers.StreamTyping(rsDeferred) // ended: no new indicator
+	rs4 := p.OpenReply(ctx, providers.Outbound{To: "+15550000003", TypingInterval: iv})
+	base = count(instant)
+	waitFor(t, "control composing", func() bool { return count(instant) >= base+3 })
+	rs4.Abort()
+	if n := count(deferred); n != after {
+		t.Fatalf("finished stream typed again: %d presences, had %d", n, after)
+	}
+}

@@ -180,6 +180,9 @@ func TestMentionThroughEnvelope(t *testing.T) {
 	var texts []string
 	for _, m := range in.got {
 		texts = append(texts, m.Text)
+		if !m.Mentioned { // it picks the reply's default typing mode
+			t.Errorf("%q delivered with Mentioned false", m.Text)
+		}
 	}
 	if len(texts) != 3 || !strings.Contains(texts[0], "@bot one") || texts[1] != "@bot two" || texts[2] != "a reply" {
 		t.Fatalf("delivered %q", texts)

@@ -569,6 +569,7 @@ func (p *Provider) admit(ctx context.Context, parts []*part, first *part, ids []
 	// number written out in the text address it, as in the original.
 	am.Mentioned = am.Mentioned || p.guard.MentionedByName(m, am) ||
 		m.Group && !anyMention && !own.IsEmpty() && access.MentionsNumber(m.Text, own.User)
+	m.Mentioned = m.Group && am.Mentioned
 	e := first.e
 	ctx = withInbound(ctx, providers.AckFacts{Group: m.Group, Mentioned: am.Mentioned},
 		inboundRef{chat: e.Info.Chat, sender: e.Info.Sender, ts: e.Info.Timestamp, self: am.FromSelf, ids: ids})

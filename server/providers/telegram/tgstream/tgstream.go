@@ -286,7 +286,9 @@ func (l *TypingLoop) Stop() {
 func (l *TypingLoop) Done() <-chan struct{} { return l.done }
 
 // Typing sends the chat action now and every Interval until Stop is called, ctx ends
-// or TTL passes.
+// or TTL passes. The first action is sent before Typing returns (waiting at most
+// Interval): the indicator is on before the run goes on, and a reply that follows at
+// once cannot cancel it unsent.
 func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *TypingLoop {
 	if o.Interval <= 0 {
 		o.Interval = DefaultTypingInterval
@@ -301,20 +303,26 @@ func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *Typin
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.TTL)
+	send := func(ctx context.Context) {
+		if err := api.ChatAction(ctx, chatID, o.Action); err != nil && ctx.Err() == nil {
+			o.Logger.Debug("telegram chat action failed", "chat", chatID, "err", err)
+		}
+	}
+	fctx, fcancel := context.WithTimeout(ctx, o.Interval)
+	send(fctx)
+	fcancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(o.Interval)
 		defer t.Stop()
 		for {
-			if err := api.ChatAction(ctx, chatID, o.Action); err != nil && ctx.Err() == nil {
-				o.Logger.Debug("telegram chat action failed", "chat", chatID, "err", err)
-			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
+			send(ctx)
 		}
 	}()
 	return &TypingLoop{cancel: cancel, done: done}
