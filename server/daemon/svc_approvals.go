@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 
 	"github.com/clawgate/gateway/server/approvals"
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
+	"github.com/clawgate/gateway/server/execforward"
 	"github.com/clawgate/gateway/server/gateway"
+	"github.com/clawgate/gateway/server/providers"
 )
 
 // approvalsService owns the exec approvals of the process: the pending approvals
@@ -20,6 +25,8 @@ type approvalsService struct {
 	manager *execapprove.Manager
 	store   *execapprove.Store
 	s       *services
+	// forward is approvals.exec of the running config (execforward; reconfigure).
+	forward atomic.Pointer[execforward.Config]
 }
 
 func buildApprovals(ctx context.Context, s *services) (component, error) {
@@ -35,7 +42,10 @@ func buildApprovals(ctx context.Context, s *services) (component, error) {
 		store: execapprove.NewStore(execapprove.DefaultPath(home), filepath.Join(home, execapprove.DefaultSocketRel)),
 		s:     s,
 	}
-	c.manager = execapprove.NewManager(execapprove.ManagerOptions{Events: approvals.Events{Out: c.current}})
+	c.forward.Store(forwardConfig(s.file))
+	fw := execforward.New(execforward.Options{Config: c.forward.Load, SessionTarget: c.sessionTarget,
+		Sender: s.sender, Logger: s.log.With("subsystem", "exec-approvals")})
+	c.manager = execapprove.NewManager(execapprove.ManagerOptions{Events: teeBroadcaster{approvals.Events{Out: c.current}, fw}})
 	s.approvals = c.manager
 	s.approvalsStore = c.store
 	return c, nil
@@ -59,3 +69,57 @@ func (c *approvalsService) attach(srv *gateway.Server, mux *methods) error {
 }
 
 func (c *approvalsService) close(ctx context.Context) error { return nil }
+
+// reconfigure applies a reloaded approvals.exec to the next approval.
+func (c *approvalsService) reconfigure(_ context.Context, next *config.File) {
+	c.forward.Store(forwardConfig(next))
+}
+
+// sessionTarget is where session key's replies go (its last channel and recipient),
+// read from the agent runtime's store (nil before the runtime exists).
+func (c *approvalsService) sessionTarget(ctx context.Context, key string) (execforward.Target, bool) {
+	rt := c.s.rt
+	if rt == nil {
+		return execforward.Target{}, false
+	}
+	ss, err := rt.Store().Get(ctx, key)
+	if err != nil || ss.LastChannel == "" || ss.LastChannel == "webchat" || ss.LastTo == "" {
+		return execforward.Target{}, false
+	}
+	return execforward.Target{Channel: ss.LastChannel, Outbound: providers.Outbound{To: ss.LastTo, AccountID: ss.LastAccountID}}, true
+}
+
+// forwardConfig is approvals.exec of f (nil: off).
+func forwardConfig(f *config.File) *execforward.Config {
+	if f == nil || f.Config.Approvals == nil || f.Config.Approvals.Exec == nil {
+		return nil
+	}
+	e := f.Config.Approvals.Exec
+	c := &execforward.Config{Enabled: e.Enabled != nil && *e.Enabled, AgentFilter: e.AgentFilter, SessionFilter: e.SessionFilter}
+	if e.Mode != nil {
+		c.Mode = string(*e.Mode)
+	}
+	for _, t := range e.Targets {
+		tg := execforward.Target{Channel: strings.ToLower(strings.TrimSpace(t.Channel)), Outbound: providers.Outbound{To: strings.TrimSpace(t.To)}}
+		if t.AccountID != nil {
+			tg.AccountID = *t.AccountID
+		}
+		c.Targets = append(c.Targets, tg)
+	}
+	return c
+}
+
+// teeBroadcaster hands approval events to several broadcasters (the clients, the chats).
+type teeBroadcaster []execapprove.Broadcaster
+
+func (t teeBroadcaster) ApprovalRequested(r execapprove.Record) {
+	for _, b := range t {
+		b.ApprovalRequested(r)
+	}
+}
+
+func (t teeBroadcaster) ApprovalResolved(r execapprove.Resolved) {
+	for _, b := range t {
+		b.ApprovalResolved(r)
+	}
+}

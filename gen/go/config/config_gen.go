@@ -12,6 +12,9 @@ type ClawdbotConfig struct {
 	// Agents corresponds to the JSON schema field "agents".
 	Agents *ConfigAgents `json:"agents,omitempty,omitzero"`
 
+	// Approvals corresponds to the JSON schema field "approvals".
+	Approvals *ConfigApprovals `json:"approvals,omitempty,omitzero"`
+
 	// Bindings corresponds to the JSON schema field "bindings".
 	Bindings []ConfigBindingsElem `json:"bindings,omitempty,omitzero"`
 
@@ -341,6 +344,48 @@ const ConfigAgentsListElemToolsProfileCoding ConfigAgentsListElemToolsProfile = 
 const ConfigAgentsListElemToolsProfileFull ConfigAgentsListElemToolsProfile = "full"
 const ConfigAgentsListElemToolsProfileMessaging ConfigAgentsListElemToolsProfile = "messaging"
 const ConfigAgentsListElemToolsProfileMinimal ConfigAgentsListElemToolsProfile = "minimal"
+
+type ConfigApprovals struct {
+	// Exec corresponds to the JSON schema field "exec".
+	Exec *ConfigApprovalsExec `json:"exec,omitempty,omitzero"`
+}
+
+type ConfigApprovalsExec struct {
+	// AgentFilter corresponds to the JSON schema field "agentFilter".
+	AgentFilter []string `json:"agentFilter,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigApprovalsExecMode `json:"mode,omitempty,omitzero"`
+
+	// SessionFilter corresponds to the JSON schema field "sessionFilter".
+	SessionFilter []string `json:"sessionFilter,omitempty,omitzero"`
+
+	// Targets corresponds to the JSON schema field "targets".
+	Targets []ConfigApprovalsExecTargetsElem `json:"targets,omitempty,omitzero"`
+}
+
+type ConfigApprovalsExecMode string
+
+const ConfigApprovalsExecModeBoth ConfigApprovalsExecMode = "both"
+const ConfigApprovalsExecModeSession ConfigApprovalsExecMode = "session"
+const ConfigApprovalsExecModeTargets ConfigApprovalsExecMode = "targets"
+
+type ConfigApprovalsExecTargetsElem struct {
+	// AccountID corresponds to the JSON schema field "accountId".
+	AccountID *string `json:"accountId,omitempty,omitzero"`
+
+	// Channel corresponds to the JSON schema field "channel".
+	Channel string `json:"channel"`
+
+	// ThreadID corresponds to the JSON schema field "threadId".
+	ThreadID interface{} `json:"threadId,omitempty,omitzero"`
+
+	// To corresponds to the JSON schema field "to".
+	To string `json:"to"`
+}
 
 type ConfigBindingsElem struct {
 	// AgentID corresponds to the JSON schema field "agentId".
