@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,6 +180,7 @@ func (h *httpSurfaces) openAIHandler(srv *gateway.Server) *openaihttp.Handler {
 		if r := ep.Responses; r != nil {
 			opts.Responses = r.Enabled
 			opts.ResponsesMaxBodyBytes = int64(r.MaxBodyBytes)
+			opts.ResponsesImages, opts.ResponsesFiles = responsesInputLimits(r)
 		}
 	}
 	return openaihttp.New(opts)
@@ -279,4 +281,42 @@ func (h *httpSurfaces) close(ctx context.Context) error {
 		errs = append(errs, h.canvas.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// responsesInputLimits are gateway.http.endpoints.responses.images and files over the
+// original's defaults.
+func responsesInputLimits(r *genconfig.ConfigGatewayHttpEndpointsResponses) (images, files openaihttp.InputLimits) {
+	images, files = openaihttp.DefaultImageLimits(), openaihttp.DefaultFileLimits()
+	apply := func(l *openaihttp.InputLimits, allowURL *bool, mimes []string, maxBytes, maxRedirects, timeoutMs *int) {
+		if allowURL != nil {
+			l.AllowURL = *allowURL
+		}
+		if len(mimes) > 0 {
+			l.AllowedMimes = nil
+			for _, m := range mimes {
+				if m = strings.ToLower(strings.TrimSpace(m)); m != "" {
+					l.AllowedMimes = append(l.AllowedMimes, m)
+				}
+			}
+		}
+		if maxBytes != nil && *maxBytes > 0 {
+			l.MaxBytes = int64(*maxBytes)
+		}
+		if maxRedirects != nil && *maxRedirects >= 0 {
+			l.MaxRedirects = *maxRedirects
+		}
+		if timeoutMs != nil && *timeoutMs > 0 {
+			l.Timeout = time.Duration(*timeoutMs) * time.Millisecond
+		}
+	}
+	if i := r.Images; i != nil {
+		apply(&images, i.AllowURL, i.AllowedMimes, i.MaxBytes, i.MaxRedirects, i.TimeoutMs)
+	}
+	if f := r.Files; f != nil {
+		apply(&files, f.AllowURL, f.AllowedMimes, f.MaxBytes, f.MaxRedirects, f.TimeoutMs)
+		if f.MaxChars != nil && *f.MaxChars > 0 {
+			files.MaxChars = *f.MaxChars
+		}
+	}
+	return images, files
 }

@@ -34,9 +34,10 @@ const testToken = "s3cret-token"
 // "re: <last user message>" in two chunks. With a gate set, it holds the second chunk
 // until the test releases it, so a test can see the first chunk arrive on its own.
 type fakeModel struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	gate chan struct{}
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies [][]byte // every request body, in order
+	gate   chan struct{}
 	sent chan struct{} // signalled after the first chunk of a gated answer is flushed
 }
 
@@ -58,7 +59,22 @@ func (m *fakeModel) hold() (release func()) {
 	return func() { once.Do(func() { close(ch) }) }
 }
 
+// lastBody is the newest request body the model got.
+func (m *fakeModel) lastBody() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.bodies) == 0 {
+		return nil
+	}
+	return m.bodies[len(m.bodies)-1]
+}
+
 func (m *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	m.mu.Lock()
+	m.bodies = append(m.bodies, raw)
+	m.mu.Unlock()
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	var body struct {
 		Messages []struct {
 			Role    string          `json:"role"`
@@ -124,13 +140,19 @@ func freePort(t *testing.T) int {
 // endpoints as gateway.http.endpoints (JSON5).
 func startGateway(t *testing.T, m *fakeModel, endpoints string) *gateway {
 	t.Helper()
+	return startGatewayModels(t, m, endpoints, "[]")
+}
+
+// startGatewayModels is startGateway with the fake provider's model catalog.
+func startGatewayModels(t *testing.T, m *fakeModel, endpoints, models string) *gateway {
+	t.Helper()
 	home := t.TempDir()
 	mkcfg := func(endpoints string) string {
 		return fmt.Sprintf(`{
   gateway: {mode: "local", auth: {token: %q}, controlUi: {enabled: false}, http: {endpoints: %s}},
   agents: {defaults: {model: {primary: "fake/m"}}},
-  models: {providers: {fake: {baseUrl: %q, models: []}}},
-}`, testToken, endpoints, m.srv.URL+"/v1")
+  models: {providers: {fake: {baseUrl: %q, models: %s}}},
+}`, testToken, endpoints, m.srv.URL+"/v1", models)
 	}
 	if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(mkcfg(endpoints)), 0o600); err != nil {
 		t.Fatal(err)
@@ -620,7 +642,7 @@ func TestResponses(t *testing.T) {
 	}{
 		{"unknown field", `{"model":"m","input":"x","bogus":1}`, 400, "bogus"},
 		{"no model", `{"input":"x"}`, 400, "model"},
-		{"image input", `{"model":"m","input":[{"type":"message","role":"user","content":[{"type":"input_image","source":{"type":"url","url":"http://x"}}]}]}`, 400, "input_image"},
+		{"image without a source", `{"model":"m","input":[{"type":"message","role":"user","content":[{"type":"input_image"}]}]}`, 400, "input_image part: missing source"},
 		{"client tools", `{"model":"m","input":"x","tools":[{"type":"function","function":{"name":"f"}}]}`, 400, "tools"},
 		{"over maxBodyBytes", `{"model":"m","input":"` + strings.Repeat("b", 5000) + `"}`, 413, "payload too large"},
 	} {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/token"
@@ -108,6 +109,9 @@ type Options struct {
 	// a larger body is refused with 413.
 	ChatMaxBodyBytes      int64
 	ResponsesMaxBodyBytes int64
+	// ResponsesImages and ResponsesFiles bound /v1/responses input_image and input_file
+	// parts (gateway.http.endpoints.responses.images / files; zero: the defaults).
+	ResponsesImages, ResponsesFiles InputLimits
 	// RunTimeout is the turn deadline (0: the runtime's agents.defaults.timeoutSeconds).
 	RunTimeout time.Duration
 	// WriteTimeout bounds each write to the caller (DefaultWriteTimeout).
@@ -130,6 +134,12 @@ type Handler struct {
 
 // New builds a Handler.
 func New(o Options) *Handler {
+	if o.ResponsesImages.MaxBytes <= 0 {
+		o.ResponsesImages = DefaultImageLimits()
+	}
+	if o.ResponsesFiles.MaxBytes <= 0 {
+		o.ResponsesFiles = DefaultFileLimits()
+	}
 	if o.ChatMaxBodyBytes <= 0 {
 		o.ChatMaxBodyBytes = DefaultChatMaxBodyBytes
 	}
@@ -375,13 +385,13 @@ type turn struct {
 }
 
 // start starts the agent turn of a request.
-func (h *Handler) start(ctx context.Context, runID, key, message, extra, source string) (*turn, error) {
+func (h *Handler) start(ctx context.Context, runID, key, message, extra, source string, images ...llm.Part) (*turn, error) {
 	if h.o.Runner == nil {
 		return nil, &rpc.Error{Code: string(protocol.ErrorCodeUnavailable), Message: "agent runtime unavailable"}
 	}
 	q := newDeltaQueue()
 	run, _, err := h.o.Runner.Start(ctx, agent.Request{
-		RunID: runID, SessionKey: key, Message: message, ExtraSystemPrompt: extra,
+		RunID: runID, SessionKey: key, Message: message, ExtraSystemPrompt: extra, Images: images,
 		Timeout: h.o.RunTimeout, Channel: agent.ChannelWebchat, Source: source, OnDelta: q.push,
 	})
 	if err != nil {

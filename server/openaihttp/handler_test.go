@@ -58,7 +58,7 @@ func TestParseResponsesRequest(t *testing.T) {
 		{"no input", `{"model":"m"}`, "", "", "input: Required"},
 		{"bad role", `{"model":"m","input":[{"type":"message","role":"bot","content":"x"}]}`, "", "", "input.0.role"},
 		{"bad type", `{"model":"m","input":[{"type":"nope"}]}`, "", "", "input.0.type"},
-		{"file part", `{"model":"m","input":[{"type":"message","role":"user","content":[{"type":"input_file","source":{}}]}]}`, "", "", "input_file parts are not supported"},
+		{"file part without a source type", `{"model":"m","input":[{"type":"message","role":"user","content":[{"type":"input_file","source":{}}]}]}`, "", "", "input_file part: source.type: Invalid discriminator value"},
 		{"required without tools", `{"model":"m","input":"x","tool_choice":"required"}`, "", "", "tool_choice=required"},
 		{"only system", `{"model":"m","input":[{"type":"message","role":"system","content":"s"}]}`, "", "", "Missing user message in `input`."},
 		{"not an object", `[1]`, "", "", "JSON object"},

@@ -24,6 +24,8 @@ type entry struct {
 type prompt struct {
 	message string
 	system  string
+	// attachments are /v1/responses image and file parts, read before the turn starts.
+	attachments []attachment
 }
 
 // buildPrompt turns a request's messages into one turn, as the original does: system

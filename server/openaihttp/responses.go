@@ -38,8 +38,9 @@ type inputItem struct {
 }
 
 type inputPart struct {
-	Type string  `json:"type"`
-	Text *string `json:"text"`
+	Type   string          `json:"type"`
+	Text   *string         `json:"text"`
+	Source json.RawMessage `json:"source"`
 }
 
 // badRequest is a request the endpoint refuses with 400 and this message.
@@ -116,6 +117,7 @@ func responsesPrompt(input json.RawMessage) (prompt, error) {
 	}
 	var system []string
 	var entries []entry
+	var atts []attachment
 	for i, it := range items {
 		if it.Type == "" && it.Role != "" {
 			// OpenAI's easy input message ({role, content}) leaves the type out; the
@@ -124,10 +126,11 @@ func responsesPrompt(input json.RawMessage) (prompt, error) {
 		}
 		switch it.Type {
 		case "message":
-			text, err := itemText(it.Content)
+			text, parts, err := itemText(it.Content)
 			if err != nil {
 				return prompt{}, badRequest(fmt.Sprintf("input.%d.content: %v", i, err))
 			}
+			atts = append(atts, parts...)
 			text = strings.TrimSpace(text)
 			switch it.Role {
 			case "system", "developer":
@@ -153,37 +156,44 @@ func responsesPrompt(input json.RawMessage) (prompt, error) {
 			return prompt{}, badRequest(fmt.Sprintf("input.%d.type: Invalid discriminator value %q", i, it.Type))
 		}
 	}
-	return buildPrompt(system, entries), nil
+	p := buildPrompt(system, entries)
+	p.attachments = atts
+	return p, nil
 }
 
-// itemText is the text of a message item's content: a string or text parts. Image and
-// file parts are refused: this gateway does not fetch or decode them.
-func itemText(raw json.RawMessage) (string, error) {
+// itemText is the text of a message item's content (a string or text parts) and its
+// image and file parts, read later (inputs.go).
+func itemText(raw json.RawMessage) (string, []attachment, error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+		return s, nil, nil
 	}
 	var parts []inputPart
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", fmt.Errorf("expected string or array of content parts")
+		return "", nil, fmt.Errorf("expected string or array of content parts")
 	}
+	var atts []attachment
 	var out []string
 	for _, p := range parts {
 		switch p.Type {
 		case "input_text", "output_text":
 			if p.Text == nil {
-				return "", fmt.Errorf("%s part needs text", p.Type)
+				return "", nil, fmt.Errorf("%s part needs text", p.Type)
 			}
 			if *p.Text != "" {
 				out = append(out, *p.Text)
 			}
 		case "input_image", "input_file":
-			return "", fmt.Errorf("%s parts are not supported by this gateway", p.Type)
+			src, err := partSource(p.Source)
+			if err != nil {
+				return "", nil, fmt.Errorf("%s part: %v", p.Type, err)
+			}
+			atts = append(atts, attachment{kind: p.Type, source: src})
 		default:
-			return "", fmt.Errorf("invalid content part type %q", p.Type)
+			return "", nil, fmt.Errorf("invalid content part type %q", p.Type)
 		}
 	}
-	return strings.Join(out, "\n"), nil
+	return strings.Join(out, "\n"), atts, nil
 }
 
 // Response resource shapes (OpenResponses).
@@ -249,7 +259,16 @@ func (h *Handler) responses(w http.ResponseWriter, r *http.Request, body json.Ra
 	}
 	id := "resp_" + token.UUID()
 	itemID := "msg_" + token.UUID()
-	t, err := h.start(r.Context(), id, key, p.message, p.system, sourceResponses)
+	in, err := readInputs(r.Context(), p.attachments, h.o.ResponsesImages, h.o.ResponsesFiles)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errTypeInvalid, err.Error())
+		return
+	}
+	system := p.system
+	if len(in.files) > 0 {
+		system = strings.Trim(system+"\n\n"+strings.Join(in.files, "\n\n"), "\n")
+	}
+	t, err := h.start(r.Context(), id, key, p.message, system, sourceResponses, in.images...)
 	if err != nil {
 		startError(w, err)
 		return

@@ -909,8 +909,51 @@ type ConfigGatewayHttpEndpointsResponses struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled bool `json:"enabled,omitempty,omitzero"`
 
+	// Files corresponds to the JSON schema field "files".
+	Files *ConfigGatewayHttpEndpointsResponsesFiles `json:"files,omitempty,omitzero"`
+
+	// Images corresponds to the JSON schema field "images".
+	Images *ConfigGatewayHttpEndpointsResponsesImages `json:"images,omitempty,omitzero"`
+
 	// MaxBodyBytes corresponds to the JSON schema field "maxBodyBytes".
 	MaxBodyBytes int `json:"maxBodyBytes,omitempty,omitzero"`
+}
+
+type ConfigGatewayHttpEndpointsResponsesFiles struct {
+	// AllowURL corresponds to the JSON schema field "allowUrl".
+	AllowURL *bool `json:"allowUrl,omitempty,omitzero"`
+
+	// AllowedMimes corresponds to the JSON schema field "allowedMimes".
+	AllowedMimes []string `json:"allowedMimes,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MaxRedirects corresponds to the JSON schema field "maxRedirects".
+	MaxRedirects *int `json:"maxRedirects,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
+}
+
+type ConfigGatewayHttpEndpointsResponsesImages struct {
+	// AllowURL corresponds to the JSON schema field "allowUrl".
+	AllowURL *bool `json:"allowUrl,omitempty,omitzero"`
+
+	// AllowedMimes corresponds to the JSON schema field "allowedMimes".
+	AllowedMimes []string `json:"allowedMimes,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxRedirects corresponds to the JSON schema field "maxRedirects".
+	MaxRedirects *int `json:"maxRedirects,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
 }
 
 type ConfigGatewayMode string
