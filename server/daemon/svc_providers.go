@@ -497,6 +497,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.WebhookPath != nil {
 		base.WebhookPath = acct.WebhookPath
 	}
+	if acct.LinkPreview != nil {
+		base.LinkPreview = acct.LinkPreview
+	}
 	return base
 }
 
@@ -545,6 +548,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL
 	}
+	tc.NoLinkPreview = tcfg.LinkPreview != nil && !*tcfg.LinkPreview
 	if tcfg.WebhookURL != nil && strings.TrimSpace(*tcfg.WebhookURL) != "" {
 		tc.WebhookURL = strings.TrimSpace(*tcfg.WebhookURL)
 		if tcfg.WebhookSecret != nil {

@@ -39,3 +39,31 @@ func TestTelegramWebhookFromConfig(t *testing.T) {
 		t.Fatalf("getUpdates called %d times", n)
 	}
 }
+
+// TestTelegramLinkPreviewOff: channels.telegram.linkPreview false sends replies with
+// link previews disabled, in the streamed preview and its edits too (with true, the
+// default, the test fails: previews stay on).
+func TestTelegramLinkPreviewOff(t *testing.T) {
+	model := newRecordingModel(t, func(prompt string) string { return "see https://example.com/" + prompt })
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	start(t, fmt.Sprintf(`{
+  channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42"], linkPreview: false, streamMode: "partial"}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m"}}},
+}`, tgtest.DefaultToken, bot.URL(), model.srv.URL+"/v1"))
+	bot.PushUpdate(42, 42, "docs")
+	waitFor(t, "the reply", func() bool {
+		s := sentTo(bot, "42")
+		return len(s) > 0 && s[len(s)-1].Text == "see https://example.com/docs"
+	})
+	for _, s := range sentTo(bot, "42") {
+		if !s.NoLinkPreview {
+			t.Fatalf("sent with a link preview: %+v", s)
+		}
+	}
+	for _, e := range bot.Edits() {
+		if !e.NoLinkPreview {
+			t.Fatalf("edited with a link preview: %+v", e)
+		}
+	}
+}

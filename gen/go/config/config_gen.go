@@ -498,6 +498,9 @@ type ConfigChannelsTelegram struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// LinkPreview corresponds to the JSON schema field "linkPreview".
+	LinkPreview *bool `json:"linkPreview,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
 
@@ -547,6 +550,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
+	// LinkPreview corresponds to the JSON schema field "linkPreview".
+	LinkPreview *bool `json:"linkPreview,omitempty,omitzero"`
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`

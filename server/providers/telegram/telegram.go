@@ -102,6 +102,9 @@ type Config struct {
 	StreamMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
 	EditInterval time.Duration
+	// NoLinkPreview sends replies without link previews (channels.telegram.linkPreview
+	// false; previews are on by default, as in the original).
+	NoLinkPreview bool
 	// TypingInterval re-sends "typing" during a run (tgstream.DefaultTypingInterval when 0).
 	TypingInterval time.Duration
 	Logger         *slog.Logger
@@ -817,7 +820,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		}
 	}
 	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
-		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c})
+		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
 		if err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
@@ -897,7 +900,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		return nil // Send reports the bad recipient
 	}
 	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
-	api := tgstream.Telego{Bot: p.bot}
+	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview}
 	rs := &replyStream{
 		p:    p,
 		chat: chat,

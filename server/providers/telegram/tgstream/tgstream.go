@@ -328,8 +328,21 @@ func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *Typin
 	return &TypingLoop{cancel: cancel, done: done}
 }
 
-// Telego adapts a telego bot to API.
-type Telego struct{ Bot *telego.Bot }
+// Telego adapts a telego bot to API. NoLinkPreview turns link previews off on what it
+// sends and edits (channels.telegram.linkPreview false).
+type Telego struct {
+	Bot           *telego.Bot
+	NoLinkPreview bool
+}
+
+// LinkPreview is the link_preview_options of a text message: nil (Telegram's default,
+// previews on) unless off.
+func LinkPreview(off bool) *telego.LinkPreviewOptions {
+	if !off {
+		return nil
+	}
+	return &telego.LinkPreviewOptions{IsDisabled: true}
+}
 
 func chatID(s string) (telego.ChatID, error) {
 	s = strings.TrimSpace(s)
@@ -348,7 +361,7 @@ func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	m, err := t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text})
+	m, err := t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
 	if err != nil {
 		return 0, err
 	}
@@ -361,7 +374,7 @@ func (t Telego) EditText(ctx context.Context, chat string, id int64, text string
 	if err != nil {
 		return err
 	}
-	_, err = t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text})
+	_, err = t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {
 		return nil
 	}

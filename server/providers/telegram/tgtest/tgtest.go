@@ -58,13 +58,26 @@ type Sent struct {
 	File      []byte
 	FileName  string
 	MessageID int64
+	// NoLinkPreview: the text went with link_preview_options.is_disabled (an edit
+	// updates it).
+	NoLinkPreview bool
 }
 
 // Edit is one editMessageText call that changed a message.
 type Edit struct {
-	ChatID    string
-	MessageID int64
-	Text      string
+	ChatID        string
+	MessageID     int64
+	Text          string
+	NoLinkPreview bool
+}
+
+// previewOff reads link_preview_options.is_disabled of a send or edit.
+func previewOff(p map[string]string) bool {
+	var o struct {
+		IsDisabled bool `json:"is_disabled"`
+	}
+	_ = json.Unmarshal([]byte(p["link_preview_options"]), &o)
+	return o.IsDisabled
 }
 
 // Action is one sendChatAction call.
@@ -358,7 +371,7 @@ func (s *Server) send(method string, p map[string]string, files map[string]uploa
 	if chat == "" {
 		return nil, &apiError{400, "Bad Request: chat_id is empty"}
 	}
-	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"]}
+	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"], NoLinkPreview: previewOff(p)}
 	if f := mediaField[method]; f != "" {
 		if f != "photo" && f != "document" {
 			rec.Media = p[f]
@@ -430,8 +443,8 @@ func (s *Server) edit(p map[string]string) (any, *apiError) {
 		if m.Text == text {
 			return nil, &apiError{400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}
 		}
-		m.Text = text
-		s.edits = append(s.edits, Edit{ChatID: chat, MessageID: id, Text: text})
+		m.Text, m.NoLinkPreview = text, previewOff(p)
+		s.edits = append(s.edits, Edit{ChatID: chat, MessageID: id, Text: text, NoLinkPreview: m.NoLinkPreview})
 		s.notifyLocked()
 		chatID, _ := strconv.ParseInt(chat, 10, 64)
 		return map[string]any{
