@@ -38,7 +38,7 @@ type fakeModel struct {
 	mu     sync.Mutex
 	bodies [][]byte // every request body, in order
 	gate   chan struct{}
-	sent chan struct{} // signalled after the first chunk of a gated answer is flushed
+	sent   chan struct{} // signalled after the first chunk of a gated answer is flushed
 }
 
 func newFakeModel(t *testing.T) *fakeModel {
