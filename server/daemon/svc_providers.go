@@ -500,6 +500,12 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.LinkPreview != nil {
 		base.LinkPreview = acct.LinkPreview
 	}
+	if acct.TimeoutSeconds != nil {
+		base.TimeoutSeconds = acct.TimeoutSeconds
+	}
+	if acct.Retry != nil {
+		base.Retry = (*genconfig.ConfigChannelsTelegramRetry)(acct.Retry)
+	}
 	return base
 }
 
@@ -549,6 +555,10 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		tc.APIBaseURL = *tcfg.APIBaseURL
 	}
 	tc.NoLinkPreview = tcfg.LinkPreview != nil && !*tcfg.LinkPreview
+	if tcfg.TimeoutSeconds != nil && *tcfg.TimeoutSeconds > 0 {
+		tc.RequestTimeout = time.Duration(*tcfg.TimeoutSeconds) * time.Second
+	}
+	tc.Retry = telegramRetry(tcfg.Retry)
 	if tcfg.WebhookURL != nil && strings.TrimSpace(*tcfg.WebhookURL) != "" {
 		tc.WebhookURL = strings.TrimSpace(*tcfg.WebhookURL)
 		if tcfg.WebhookSecret != nil {
@@ -1036,4 +1046,25 @@ func whatsappAccess(w *genconfig.ConfigChannelsWhatsapp, cmds *genconfig.ConfigC
 // channels' allow lists (default true: they apply).
 func commandsBypassAccess(c *genconfig.ConfigCommands) bool {
 	return c != nil && c.UseAccessGroups != nil && !*c.UseAccessGroups
+}
+
+// telegramRetry is channels.telegram.retry over the original's defaults.
+func telegramRetry(r *genconfig.ConfigChannelsTelegramRetry) telegram.RetryPolicy {
+	p := telegram.DefaultRetry()
+	if r == nil {
+		return p
+	}
+	if r.Attempts != nil && *r.Attempts >= 1 {
+		p.Attempts = *r.Attempts
+	}
+	if r.MinDelayMs != nil && *r.MinDelayMs >= 0 {
+		p.MinDelay = time.Duration(*r.MinDelayMs) * time.Millisecond
+	}
+	if r.MaxDelayMs != nil && *r.MaxDelayMs >= 0 {
+		p.MaxDelay = time.Duration(*r.MaxDelayMs) * time.Millisecond
+	}
+	if r.Jitter != nil {
+		p.Jitter = *r.Jitter
+	}
+	return p
 }

@@ -3,6 +3,8 @@ package daemon
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,5 +67,43 @@ func TestTelegramLinkPreviewOff(t *testing.T) {
 		if !e.NoLinkPreview {
 			t.Fatalf("edited with a link preview: %+v", e)
 		}
+	}
+}
+
+// TestTelegramRetryFromConfig: channels.telegram.accounts.<id>.retry reaches the bot:
+// a reply whose first sendMessage meets a 502 is sent on the retry; with attempts 1
+// the same outage loses the reply and the run says so.
+func TestTelegramRetryFromConfig(t *testing.T) {
+	model := newRecordingModel(t, func(prompt string) string { return "re: " + prompt })
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	cfg := func(attempts int) string {
+		return fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, allowFrom: ["42"], streamMode: "off",
+    accounts: {default: {botToken: %q, retry: {attempts: %d, minDelayMs: 1, maxDelayMs: 10}, timeoutSeconds: 5}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m"}}},
+}`, bot.URL(), tgtest.DefaultToken, attempts, model.srv.URL+"/v1")
+	}
+	r := start(t, cfg(2))
+	bot.FailNext("sendMessage", 502, "Bad Gateway", 0, 1)
+	bot.PushUpdate(42, 42, "first")
+	waitFor(t, "the retried reply", func() bool {
+		s := sentTo(bot, "42")
+		return len(s) == 1 && s[0].Text == "re: first"
+	})
+	if n := bot.Calls("sendMessage"); n != 2 {
+		t.Fatalf("sendMessage called %d times, want 2", n)
+	}
+
+	if err := os.WriteFile(filepath.Join(r.home, "clawdbot.json"), []byte(cfg(1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOutput(t, "config reloaded (hot)")
+	waitFor(t, "the bot restarted with the new retry policy", func() bool { return strings.Count(r.out.String(), "telegram bot polling") >= 2 })
+	bot.FailNext("sendMessage", 502, "Bad Gateway", 0, 1)
+	bot.PushUpdate(42, 42, "second")
+	r.waitOutput(t, "delivery to telegram 42 failed")
+	if s := sentTo(bot, "42"); len(s) != 1 {
+		t.Fatalf("sent %+v: the failed reply must not appear", s)
 	}
 }

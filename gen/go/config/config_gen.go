@@ -507,11 +507,17 @@ type ConfigChannelsTelegram struct {
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
+	// Retry corresponds to the JSON schema field "retry".
+	Retry *ConfigChannelsTelegramRetry `json:"retry,omitempty,omitzero"`
+
 	// StreamMode corresponds to the JSON schema field "streamMode".
 	StreamMode ConfigChannelsTelegramStreamMode `json:"streamMode,omitempty,omitzero"`
 
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
@@ -563,11 +569,17 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
+	// Retry corresponds to the JSON schema field "retry".
+	Retry *ConfigChannelsTelegramAccountsValueRetry `json:"retry,omitempty,omitzero"`
+
 	// StreamMode corresponds to the JSON schema field "streamMode".
 	StreamMode ConfigChannelsTelegramAccountsValueStreamMode `json:"streamMode,omitempty,omitzero"`
 
 	// TextChunkLimit corresponds to the JSON schema field "textChunkLimit".
 	TextChunkLimit *int `json:"textChunkLimit,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 
 	// TokenFile corresponds to the JSON schema field "tokenFile".
 	TokenFile *string `json:"tokenFile,omitempty,omitzero"`
@@ -606,6 +618,20 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueRetry struct {
+	// Attempts corresponds to the JSON schema field "attempts".
+	Attempts *int `json:"attempts,omitempty,omitzero"`
+
+	// Jitter corresponds to the JSON schema field "jitter".
+	Jitter *float64 `json:"jitter,omitempty,omitzero"`
+
+	// MaxDelayMs corresponds to the JSON schema field "maxDelayMs".
+	MaxDelayMs *int `json:"maxDelayMs,omitempty,omitzero"`
+
+	// MinDelayMs corresponds to the JSON schema field "minDelayMs".
+	MinDelayMs *int `json:"minDelayMs,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueStreamMode string
 
 const ConfigChannelsTelegramAccountsValueStreamModeBlock ConfigChannelsTelegramAccountsValueStreamMode = "block"
@@ -634,6 +660,20 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramRetry struct {
+	// Attempts corresponds to the JSON schema field "attempts".
+	Attempts *int `json:"attempts,omitempty,omitzero"`
+
+	// Jitter corresponds to the JSON schema field "jitter".
+	Jitter *float64 `json:"jitter,omitempty,omitzero"`
+
+	// MaxDelayMs corresponds to the JSON schema field "maxDelayMs".
+	MaxDelayMs *int `json:"maxDelayMs,omitempty,omitzero"`
+
+	// MinDelayMs corresponds to the JSON schema field "minDelayMs".
+	MinDelayMs *int `json:"minDelayMs,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramStreamMode string

@@ -102,6 +102,11 @@ type Config struct {
 	StreamMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
 	EditInterval time.Duration
+	// Retry is channels.telegram.retry for sends (DefaultRetry when Attempts is 0).
+	Retry RetryPolicy
+	// RequestTimeout bounds one attempt of a send (channels.telegram.timeoutSeconds;
+	// DefaultRequestTimeout when 0).
+	RequestTimeout time.Duration
 	// NoLinkPreview sends replies without link previews (channels.telegram.linkPreview
 	// false; previews are on by default, as in the original).
 	NoLinkPreview bool
@@ -191,6 +196,12 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real()
+	}
+	if cfg.Retry.Attempts <= 0 {
+		cfg.Retry = DefaultRetry()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.StopFlushTimeout <= 0 {
 		cfg.StopFlushTimeout = DefaultStopFlushTimeout
@@ -787,8 +798,6 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	if err != nil {
 		return providers.Sent{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
-	defer cancel()
 	text := strings.TrimSpace(m.Text)
 	var first *telego.Message
 	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
@@ -796,11 +805,16 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
 			caption, text = text, ""
 		}
-		if first, err = p.sendFile(ctx, cid, fp, caption); err != nil {
+		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
+			first, err = p.sendFile(ctx, cid, fp, caption)
+			return err
+		}); err != nil {
 			return providers.Sent{}, err
 		}
 	} else if mu := strings.TrimSpace(m.MediaURL); mu != "" {
-		f, err := media.Fetch(ctx, p.cfg.MediaHTTPClient, mu, MaxUploadBytes)
+		fctx, cancel := context.WithTimeout(ctx, DefaultDownloadTimeout)
+		f, err := media.Fetch(fctx, p.cfg.MediaHTTPClient, mu, MaxUploadBytes)
+		cancel()
 		var blocked *media.BlockedAddressError
 		switch {
 		case errors.Is(err, media.ErrBadURL):
@@ -815,13 +829,19 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			caption, text = text, ""
 		}
 		head := f.Data[:min(len(f.Data), 512)]
-		if first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption); err != nil {
+		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
+			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption)
+			return err
+		}); err != nil {
 			return providers.Sent{}, err
 		}
 	}
 	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
-		msg, err := p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
-		if err != nil {
+		var msg *telego.Message
+		if err := p.withRetry(ctx, func(ctx context.Context) (err error) {
+			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
+			return err
+		}); err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
 		if first == nil {
@@ -900,7 +920,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		return nil // Send reports the bad recipient
 	}
 	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
-	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview}
+	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview, Retry: p.withRetry}
 	rs := &replyStream{
 		p:    p,
 		chat: chat,

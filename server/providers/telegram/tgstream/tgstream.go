@@ -333,6 +333,15 @@ func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *Typin
 type Telego struct {
 	Bot           *telego.Bot
 	NoLinkPreview bool
+	// Retry, when set, runs each send and edit (the provider's retry policy).
+	Retry func(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+func (t Telego) do(ctx context.Context, fn func(ctx context.Context) error) error {
+	if t.Retry == nil {
+		return fn(ctx)
+	}
+	return t.Retry(ctx, fn)
 }
 
 // LinkPreview is the link_preview_options of a text message: nil (Telegram's default,
@@ -361,7 +370,11 @@ func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	m, err := t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+	var m *telego.Message
+	err = t.do(ctx, func(ctx context.Context) (err error) {
+		m, err = t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -374,7 +387,10 @@ func (t Telego) EditText(ctx context.Context, chat string, id int64, text string
 	if err != nil {
 		return err
 	}
-	_, err = t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+	err = t.do(ctx, func(ctx context.Context) error {
+		_, err := t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+		return err
+	})
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {
 		return nil
 	}

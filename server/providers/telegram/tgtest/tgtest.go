@@ -118,7 +118,8 @@ type Server struct {
 	down     chan struct{} // closed by Stop: ends the long polls of this listener
 	addr     string
 	hook     Webhook // setWebhook (webhook.go)
-	hookGen  int     // bumped by setWebhook/deleteWebhook: ends the old delivery loop
+	faults   map[string]*fault
+	hookGen  int // bumped by setWebhook/deleteWebhook: ends the old delivery loop
 }
 
 // New starts a server for token (must look like "<digits>:<secret>") and closes it
@@ -295,6 +296,24 @@ type apiError struct {
 	desc string
 }
 
+// fault is an injected failure (FailNext).
+type fault struct {
+	err        apiError
+	retryAfter int // seconds; sent as parameters.retry_after
+	n          int
+}
+
+// FailNext makes the next n calls of method fail with code and description (and, with
+// retryAfter > 0, parameters.retry_after), as a rate limit or an outage would.
+func (s *Server) FailNext(method string, code int, desc string, retryAfter, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults == nil {
+		s.faults = map[string]*fault{}
+	}
+	s.faults[method] = &fault{err: apiError{code, desc}, retryAfter: retryAfter, n: n}
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
 		s.download(w, rest)
@@ -314,7 +333,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[method]++
 	s.notifyLocked()
+	var injected *fault
+	if f := s.faults[method]; f != nil && f.n > 0 {
+		f.n--
+		injected = &fault{err: f.err, retryAfter: f.retryAfter}
+	}
 	s.mu.Unlock()
+	if injected != nil {
+		writeFault(w, injected.err, injected.retryAfter)
+		return
+	}
 	if token != s.token {
 		writeErr(w, apiError{401, "Unauthorized"})
 		return
@@ -621,7 +649,16 @@ func readParams(r *http.Request) (map[string]string, map[string]upload, error) {
 }
 
 func writeErr(w http.ResponseWriter, e apiError) {
-	b, _ := json.Marshal(map[string]any{"ok": false, "error_code": e.code, "description": e.desc})
+	writeFault(w, e, 0)
+}
+
+// writeFault is writeErr with parameters.retry_after when retryAfter > 0.
+func writeFault(w http.ResponseWriter, e apiError, retryAfter int) {
+	body := map[string]any{"ok": false, "error_code": e.code, "description": e.desc}
+	if retryAfter > 0 {
+		body["parameters"] = map[string]any{"retry_after": retryAfter}
+	}
+	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.code)
 	_, _ = w.Write(b)
