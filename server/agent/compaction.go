@@ -318,6 +318,11 @@ func (rt *Runtime) loadConvo(ctx context.Context, r *Run, ownSteps bool) (convo,
 			c.seqs = append(c.seqs, m.Seq)
 		}
 	}
+	if rt.opts.HistoryLimit != nil {
+		// channels.<channel>.dmHistoryLimit (dms.<peer>.historyLimit): a direct chat's
+		// model request carries only its last user turns.
+		c.msgs, c.seqs = limitTurns(c.msgs, c.seqs, rt.opts.HistoryLimit(r.laneKey))
+	}
 	if r.req.Ephemeral {
 		p := llm.UserText(r.req.Message, rt.opts.Now())
 		p.Content = promptParts(r.req)

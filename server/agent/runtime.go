@@ -157,6 +157,9 @@ type Options struct {
 	// none; "auto" already resolved to "[<identity name>]") and that agent's identity
 	// name; channel replies start with it, its template variables filled (prefix.go).
 	ResponsePrefix func(sessionKey string) (template, identityName string)
+	// HistoryLimit, when set, is how many user turns of a session's transcript reach
+	// the model (0: all): channels.<channel>.dmHistoryLimit for direct chats.
+	HistoryLimit func(sessionKey string) int
 	// Typing, when set, is the live session.typingMode ("" unset: typing.go picks by
 	// chat) and typingIntervalSeconds (0: the provider's default) of channel replies.
 	Typing func() (mode string, interval time.Duration)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -215,6 +216,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		Clock:          s.clock, // the queue debounce (clock.Real unless a test injects one)
 		SendPolicy:     sendPolicy(routeCfg),
 		ResponsePrefix: responsePrefix(routeCfg),
+		HistoryLimit:   historyLimit(routeCfg),
 		Typing:         typingConfig(routeCfg),
 		Logger:         s.log,
 	}
@@ -534,5 +536,67 @@ func typingConfig(cur *atomic.Pointer[config.File]) func() (string, time.Duratio
 			interval = time.Duration(*secs) * time.Second
 		}
 		return mode, interval
+	}
+}
+
+// threadSuffix is a topic or thread tail of a session key (":thread:7", ":topic:3").
+var threadSuffix = regexp.MustCompile(`(?i):(?:thread|topic):\d+$`)
+
+// historyLimit is channels.<channel>.dms.<peer>.historyLimit, else
+// channels.<channel>.dmHistoryLimit, for a direct chat's session key
+// ("agent:<id>:<channel>:<peer>" here, "agent:<id>:<channel>:dm:<peer>" in the
+// original's keys); group sessions and the main session are not limited.
+func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int {
+	return func(key string) int {
+		f := cur.Load()
+		if f == nil || f.Config.Channels == nil {
+			return 0
+		}
+		parts := strings.Split(key, ":")
+		if len(parts) >= 3 && parts[0] == "agent" {
+			parts = parts[2:]
+		}
+		if len(parts) < 2 {
+			return 0
+		}
+		channel, rest := strings.ToLower(parts[0]), parts[1:]
+		switch strings.ToLower(rest[0]) {
+		case "group", "channel":
+			return 0
+		case "dm":
+			rest = rest[1:]
+		}
+		peer := threadSuffix.ReplaceAllString(strings.Join(rest, ":"), "")
+		if peer == "" {
+			return 0
+		}
+		pick := func(dm *int, per map[string]*int) int {
+			if v, ok := per[peer]; ok && v != nil {
+				return *v
+			}
+			if dm != nil {
+				return *dm
+			}
+			return 0
+		}
+		switch channel {
+		case providers.Telegram:
+			if t := f.Config.Channels.Telegram; t != nil {
+				per := map[string]*int{}
+				for k, v := range t.Dms {
+					per[k] = v.HistoryLimit
+				}
+				return pick(t.DmHistoryLimit, per)
+			}
+		case providers.WhatsApp:
+			if w := f.Config.Channels.Whatsapp; w != nil {
+				per := map[string]*int{}
+				for k, v := range w.Dms {
+					per[k] = v.HistoryLimit
+				}
+				return pick(w.DmHistoryLimit, per)
+			}
+		}
+		return 0
 	}
 }

@@ -480,8 +480,14 @@ type ConfigChannelsTelegram struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
+	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Dms corresponds to the JSON schema field "dms".
+	Dms ConfigChannelsTelegramDms `json:"dms,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -645,6 +651,11 @@ const ConfigChannelsTelegramDmPolicyDisabled ConfigChannelsTelegramDmPolicy = "d
 const ConfigChannelsTelegramDmPolicyOpen ConfigChannelsTelegramDmPolicy = "open"
 const ConfigChannelsTelegramDmPolicyPairing ConfigChannelsTelegramDmPolicy = "pairing"
 
+type ConfigChannelsTelegramDms map[string]struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramGroupPolicy string
 
 const ConfigChannelsTelegramGroupPolicyAllowlist ConfigChannelsTelegramGroupPolicy = "allowlist"
@@ -695,8 +706,14 @@ type ConfigChannelsWhatsapp struct {
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
+	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
+	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsWhatsappDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Dms corresponds to the JSON schema field "dms".
+	Dms ConfigChannelsWhatsappDms `json:"dms,omitempty,omitzero"`
 
 	// GroupAllowFrom corresponds to the JSON schema field "groupAllowFrom".
 	GroupAllowFrom []string `json:"groupAllowFrom,omitempty,omitzero"`
@@ -822,6 +839,11 @@ const ConfigChannelsWhatsappDmPolicyAllowlist ConfigChannelsWhatsappDmPolicy = "
 const ConfigChannelsWhatsappDmPolicyDisabled ConfigChannelsWhatsappDmPolicy = "disabled"
 const ConfigChannelsWhatsappDmPolicyOpen ConfigChannelsWhatsappDmPolicy = "open"
 const ConfigChannelsWhatsappDmPolicyPairing ConfigChannelsWhatsappDmPolicy = "pairing"
+
+type ConfigChannelsWhatsappDms map[string]struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappGroupPolicy string
 

@@ -107,3 +107,36 @@ func TestTelegramRetryFromConfig(t *testing.T) {
 		t.Fatalf("sent %+v: the failed reply must not appear", s)
 	}
 }
+
+// TestDMHistoryLimit: channels.telegram.dmHistoryLimit keeps a direct chat's model
+// request to its last user turns (the transcript keeps everything);
+// dms.<peer>.historyLimit 0 lifts it for that peer.
+func TestDMHistoryLimit(t *testing.T) {
+	home := t.TempDir()
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		return fakeStep{text: fmt.Sprintf("answer %d", n)}
+	})
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42", "43"], streamMode: "off",
+    dmHistoryLimit: 2, dms: {"43": {historyLimit: 0}}}},`, tgtest.DefaultToken, bot.URL())
+	startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, extra), nil)
+	say := func(chat int64, text string, replies int) string {
+		t.Helper()
+		bot.PushUpdate(chat, chat, text)
+		waitFor(t, "the reply to "+text, func() bool { return len(sentTo(bot, fmt.Sprint(chat))) == replies })
+		reqs := model.requests()
+		return string(reqs[len(reqs)-1])
+	}
+	for i, w := range []string{"one", "two", "three"} {
+		req := say(42, "limited "+w, i+1)
+		if i == 2 && (strings.Contains(req, "limited one") || !strings.Contains(req, "limited two") || !strings.Contains(req, "limited three")) {
+			t.Fatalf("third request with dmHistoryLimit 2: %s", req)
+		}
+	}
+	for i, w := range []string{"one", "two", "three"} {
+		req := say(43, "free "+w, i+1)
+		if i == 2 && !strings.Contains(req, "free one") {
+			t.Fatalf("dms.43.historyLimit 0 still limited the history: %s", req)
+		}
+	}
+}
