@@ -105,6 +105,38 @@ func providerTable(c *genconfig.ClawdbotConfig) map[string]llm.ProviderConfig {
 	return out
 }
 
+// webSearchOptions reads tools.web.search. The tool is offered unless enabled is
+// false, as in the original: without an API key its calls answer with what to
+// configure. The Brave endpoint follows CLAWDBOT_BRAVE_SEARCH_URL when set (tests, API
+// gateways); keys fall back to the environment at call time.
+func webSearchOptions(web *genconfig.ConfigToolsWeb, getenv func(string) string) (tools.WebSearchOptions, bool) {
+	o := tools.WebSearchOptions{Getenv: getenv, BraveEndpoint: strings.TrimSpace(getenv(tools.BraveSearchURLEnv))}
+	if web == nil || web.Search == nil {
+		return o, true
+	}
+	ws := web.Search
+	if ws.Provider != nil {
+		o.Provider = string(*ws.Provider)
+	}
+	o.APIKey = deref(ws.APIKey)
+	if p := ws.Perplexity; p != nil {
+		o.PerplexityAPIKey, o.PerplexityBaseURL, o.PerplexityModel = deref(p.APIKey), deref(p.BaseURL), deref(p.Model)
+	}
+	if ws.MaxResults != nil {
+		o.MaxResults = *ws.MaxResults
+	}
+	if ws.TimeoutSeconds != nil {
+		o.Timeout = time.Duration(*ws.TimeoutSeconds) * time.Second
+	}
+	if ws.CacheTtlMinutes != nil {
+		o.CacheTTL = time.Duration(*ws.CacheTtlMinutes * float64(time.Minute))
+		if o.CacheTTL <= 0 {
+			o.CacheTTL = -1 // 0 = keep nothing
+		}
+	}
+	return o, ws.Enabled == nil || *ws.Enabled
+}
+
 func deref(p *string) string {
 	if p == nil {
 		return ""
@@ -195,6 +227,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		fetchOpts.UserAgent = deref(wf.UserAgent)
 	}
+	searchOpts, searchEnabled := webSearchOptions(tc.Web, getenv)
 	primary := chain.Primary()
 	sender, dedup := s.sender, s.sendDedupe
 	var nodeAPI tools.Nodes
@@ -219,10 +252,14 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	// changes their configuration builds a new engine) and shared by its runs: they
 	// keep no state of a run, and web_fetch's HTTP transport alone was ~1.8 KB of
 	// garbage per run.
-	var fetchTool, canvasTool *tools.Tool
-	var fetchErr, canvasErr error
+	var fetchTool, searchTool, canvasTool *tools.Tool
+	var fetchErr, searchErr, canvasErr error
 	if fetchEnabled {
 		fetchTool, fetchErr = tools.WebFetchTool(fetchOpts)
+	}
+	if searchEnabled {
+		// Shared like web_fetch, and so is its cache of answers.
+		searchTool, searchErr = tools.WebSearchTool(searchOpts)
 	}
 	if nodeAPI != nil {
 		canvasTool, canvasErr = tools.CanvasTool(nodeAPI)
@@ -274,6 +311,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		errs := []error{
 			add(tools.ReadTool(ws)), add(tools.WriteTool(ws)), add(tools.EditTool(ws)), add(tools.ApplyPatchTool(ws)),
 			add(tools.ExecTool(eo)), add(tools.ProcessTool(parts.procs, run.SessionKey)),
+		}
+		if searchEnabled {
+			errs = append(errs, add(searchTool, searchErr))
 		}
 		if fetchEnabled {
 			errs = append(errs, add(fetchTool, fetchErr))

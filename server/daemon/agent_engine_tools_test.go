@@ -10,7 +10,7 @@ import (
 	"github.com/clawgate/gateway/server/config"
 )
 
-// TestEngineSharesRunIndependentTools: web_fetch depends only on the engine's config,
+// TestEngineSharesRunIndependentTools: web_fetch and web_search depend only on the engine's config,
 // so every run of one engine gets the same tool, while the run-bound tools (workspace,
 // exec with the run's session) are new per run; an engine built for a changed
 // tools.web.fetch (what a reload does) has its own, configured as the new file says.
@@ -52,6 +52,10 @@ func TestEngineSharesRunIndependentTools(t *testing.T) {
 	if tool(e1, "r1", "web_fetch") != tool(e1, "r2", "web_fetch") {
 		t.Error("web_fetch rebuilt for each run of one engine")
 	}
+	// web_search too: its cache of answers serves every run of the engine.
+	if tool(e1, "r1", "web_search") != tool(e1, "r2", "web_search") {
+		t.Error("web_search rebuilt for each run of one engine")
+	}
 	if tool(e1, "r1", "exec") == tool(e1, "r2", "exec") {
 		t.Error("exec (bound to the run's session) shared between runs")
 	}
@@ -67,7 +71,10 @@ func TestEngineSharesRunIndependentTools(t *testing.T) {
 	if d := f2.Timeout - f1.Timeout; d != 7e9-tools.DefaultFetchTimeout {
 		t.Errorf("reloaded web_fetch timeout %v, was %v", f2.Timeout, f1.Timeout)
 	}
-	e3 := engine(`{tools: {web: {fetch: {enabled: false}}}}`)
+	if s1, s2 := tool(e1, "r3", "web_search"), tool(engine(`{tools: {web: {search: {timeoutSeconds: 5}}}}`), "r3", "web_search"); s2.Timeout-s1.Timeout != 5e9-tools.DefaultSearchTimeout {
+		t.Errorf("web_search timeout %v with timeoutSeconds 5, %v without", s2.Timeout, s1.Timeout)
+	}
+	e3 := engine(`{tools: {web: {fetch: {enabled: false}, search: {enabled: false, apiKey: "k"}}}}`)
 	set, cleanup, err := e3.Tools(context.Background(), agent.RunInfo{RunID: "r4", SessionKey: "agent:main:r4"})
 	if err != nil {
 		t.Fatal(err)
@@ -75,5 +82,8 @@ func TestEngineSharesRunIndependentTools(t *testing.T) {
 	defer cleanup()
 	if _, ok := set.Get("web_fetch"); ok {
 		t.Error("web_fetch offered while disabled")
+	}
+	if _, ok := set.Get("web_search"); ok {
+		t.Error("web_search offered while disabled")
 	}
 }

@@ -1865,6 +1865,9 @@ const ConfigToolsProfileMinimal ConfigToolsProfile = "minimal"
 type ConfigToolsWeb struct {
 	// Fetch corresponds to the JSON schema field "fetch".
 	Fetch *ConfigToolsWebFetch `json:"fetch,omitempty,omitzero"`
+
+	// Search corresponds to the JSON schema field "search".
+	Search *ConfigToolsWebSearch `json:"search,omitempty,omitzero"`
 }
 
 type ConfigToolsWebFetch struct {
@@ -1883,6 +1886,45 @@ type ConfigToolsWebFetch struct {
 	// UserAgent corresponds to the JSON schema field "userAgent".
 	UserAgent *string `json:"userAgent,omitempty,omitzero"`
 }
+
+type ConfigToolsWebSearch struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// CacheTtlMinutes corresponds to the JSON schema field "cacheTtlMinutes".
+	CacheTtlMinutes *float64 `json:"cacheTtlMinutes,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxResults corresponds to the JSON schema field "maxResults".
+	MaxResults *int `json:"maxResults,omitempty,omitzero"`
+
+	// Perplexity corresponds to the JSON schema field "perplexity".
+	Perplexity *ConfigToolsWebSearchPerplexity `json:"perplexity,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *ConfigToolsWebSearchProvider `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsWebSearchPerplexity struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+}
+
+type ConfigToolsWebSearchProvider string
+
+const ConfigToolsWebSearchProviderBrave ConfigToolsWebSearchProvider = "brave"
+const ConfigToolsWebSearchProviderPerplexity ConfigToolsWebSearchProvider = "perplexity"
 
 type ConfigUI struct {
 	// Assistant corresponds to the JSON schema field "assistant".

@@ -109,6 +109,7 @@ var toolDetailKeys = map[string][]string{
 	"edit":             {"path", "file_path"},
 	"apply_patch":      {},
 	"web_fetch":        {"url"},
+	"web_search":       {"query", "count"},
 	"message":          {"target", "to"},
 	"sessions_list":    {},
 	"sessions_history": {"sessionKey"},

@@ -33,7 +33,8 @@ const (
 
 // GatewaySecretEnv are variables holding the gateway's own secrets; exec never passes
 // them (nor the provider keys the gateway reads) to commands.
-var GatewaySecretEnv = []string{"CLAWDBOT_GATEWAY_TOKEN", "CLAWDBOT_GATEWAY_PASSWORD", "TELEGRAM_BOT_TOKEN"}
+var GatewaySecretEnv = []string{"CLAWDBOT_GATEWAY_TOKEN", "CLAWDBOT_GATEWAY_PASSWORD", "TELEGRAM_BOT_TOKEN",
+	"BRAVE_API_KEY", "PERPLEXITY_API_KEY"} // the last two: web_search's keys
 
 // ScrubbedEnv returns the names exec removes from a command's environment: the gateway's
 // secrets, every provider key variable, and extra.

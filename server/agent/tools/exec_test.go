@@ -179,14 +179,15 @@ func TestExecEnvironmentIsScrubbed(t *testing.T) {
 	tl := f.tool(t, ExecOptions{Gate: f.gate(t, nil, time.Second), Security: sec, Ask: execapprove.AskOff, PathPrepend: []string{"/opt/extra/bin"},
 		Environ: func() []string {
 			return []string{"PATH=" + os.Getenv("PATH"), "CLAWDBOT_GATEWAY_TOKEN=gw-secret", "CLAWDBOT_GATEWAY_PASSWORD=pw-secret",
-				"OPENAI_API_KEY=sk-secret", "ANTHROPIC_API_KEY=ant-secret", "TELEGRAM_BOT_TOKEN=tg-secret", "KEEP_ME=visible"}
+				"OPENAI_API_KEY=sk-secret", "ANTHROPIC_API_KEY=ant-secret", "TELEGRAM_BOT_TOKEN=tg-secret",
+				"BRAVE_API_KEY=brave-secret", "PERPLEXITY_API_KEY=pplx-secret", "KEEP_ME=visible"}
 		}})
 	r, err := execCall(context.Background(), tl, map[string]any{"command": "env", "env": map[string]string{"EXTRA": "1"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := text(r)
-	for _, s := range []string{"gw-secret", "pw-secret", "sk-secret", "ant-secret", "tg-secret"} {
+	for _, s := range []string{"gw-secret", "pw-secret", "sk-secret", "ant-secret", "tg-secret", "brave-secret", "pplx-secret"} {
 		if strings.Contains(out, s) {
 			t.Fatalf("secret %s leaked:\n%s", s, out)
 		}
