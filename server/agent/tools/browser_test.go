@@ -1,0 +1,166 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/gatewaytest"
+)
+
+const browserTestPage = `<!doctype html><html><head><title>Browser Test</title></head><body>
+<h1>Greeter</h1>
+<p>Say hello to the gateway.</p>
+<a href="/other">Other page</a>
+<label for="name">Your name</label> <input id="name" type="text" placeholder="name">
+<button id="go" onclick="document.getElementById('out').textContent = 'Hello, ' + document.getElementById('name').value + '!'">Greet</button>
+<p id="out">Nobody greeted yet</p>
+<div style="display:none"><button>Hidden button</button></div>
+</body></html>`
+
+// browserTool returns the browser tool on a fresh headless chromium that the test
+// stops when it ends.
+func browserTool(t *testing.T, o BrowserOptions) (*Tool, *Browser) {
+	t.Helper()
+	o.ExecPath = gatewaytest.Chromium(t)
+	o.NoSandbox = true // CI runs as root
+	o.MediaDir = t.TempDir()
+	b := NewBrowser(o)
+	t.Cleanup(func() { _ = b.Close() })
+	return mustTool(BrowserTool(b)), b
+}
+
+// TestBrowserOpenSnapshotActScreenshot drives a real page end to end: the snapshot
+// shows the page text and refs for the link, the input and the button; typing into the
+// input and clicking the button changes the page, which the next snapshot shows; the
+// screenshot is a PNG image part saved under the media folder.
+func TestBrowserOpenSnapshotActScreenshot(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/other" {
+			_, _ = w.Write([]byte(`<!doctype html><title>Other</title><p>The other page</p>`))
+			return
+		}
+		_, _ = w.Write([]byte(browserTestPage))
+	}))
+	defer srv.Close()
+	tl, b := browserTool(t, BrowserOptions{Addrs: loopbackOnly(), MaxTabs: 2})
+
+	must := func(args map[string]any) Result {
+		t.Helper()
+		r, err := run(t, tl, args)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return r
+	}
+	r := must(map[string]any{"action": "status"})
+	if st := r.Details.(BrowserStatus); st.Running {
+		t.Fatalf("status before first use: %+v (the browser starts lazily)", st)
+	}
+	r = must(map[string]any{"action": "open", "targetUrl": srv.URL + "/"})
+	tab := r.Details.(BrowserTab)
+	if tab.Title != "Browser Test" || tab.TargetID == "" || !tab.Current {
+		t.Fatalf("open: %+v", tab)
+	}
+
+	snap := text(must(map[string]any{"action": "snapshot"}))
+	for _, want := range []string{
+		"# Greeter", "Say hello to the gateway.",
+		`link "Other page" href="/other" [ref=e1]`,
+		`textbox "Your name" value="" [ref=e2]`,
+		`button "Greet" [ref=e3]`,
+		"Nobody greeted yet",
+	} {
+		if !strings.Contains(snap, want) {
+			t.Fatalf("snapshot lacks %q:\n%s", want, snap)
+		}
+	}
+	if strings.Contains(snap, "Hidden button") {
+		t.Fatalf("snapshot shows a hidden element:\n%s", snap)
+	}
+
+	must(map[string]any{"action": "act", "request": map[string]any{"kind": "type", "ref": "e2", "text": "Ada"}})
+	must(map[string]any{"action": "act", "request": map[string]any{"kind": "click", "ref": "e3"}})
+	snap = text(must(map[string]any{"action": "snapshot", "targetId": tab.TargetID}))
+	if !strings.Contains(snap, "Hello, Ada!") || !strings.Contains(snap, `value="Ada"`) || strings.Contains(snap, "Nobody greeted yet") {
+		t.Fatalf("snapshot after type+click:\n%s", snap)
+	}
+	// A stale or unknown ref is a clear error, not a 30 s wait.
+	if _, err := run(t, tl, map[string]any{"action": "act", "request": map[string]any{"kind": "click", "ref": "e99"}}); err == nil || !strings.Contains(err.Error(), "take a new snapshot") {
+		t.Fatalf("unknown ref: %v", err)
+	}
+
+	r = must(map[string]any{"action": "screenshot"})
+	if len(r.Content) != 2 || r.Content[1].Type != llm.PartImage || r.Content[1].MimeType != "image/png" {
+		t.Fatalf("screenshot content: %+v", r.Content)
+	}
+	png, err := base64.StdEncoding.DecodeString(r.Content[1].Data)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot is not a PNG (%v)", err)
+	}
+	path, _ := r.Details.(map[string]any)["path"].(string)
+	if saved, err := os.ReadFile(path); err != nil || !bytes.Equal(saved, png) || r.Content[0].Text != "MEDIA:"+path {
+		t.Fatalf("saved screenshot %q: %v", path, err)
+	}
+
+	// navigate stays in the tab; open adds tabs up to the limit.
+	r = must(map[string]any{"action": "navigate", "targetUrl": srv.URL + "/other"})
+	if got := r.Details.(BrowserTab); got.TargetID != tab.TargetID || got.Title != "Other" {
+		t.Fatalf("navigate: %+v", got)
+	}
+	second := must(map[string]any{"action": "open", "targetUrl": srv.URL + "/"}).Details.(BrowserTab)
+	if _, err := run(t, tl, map[string]any{"action": "open", "targetUrl": srv.URL + "/"}); err == nil || !strings.Contains(err.Error(), "tab limit") {
+		t.Fatalf("third tab with maxTabs 2: %v", err)
+	}
+	must(map[string]any{"action": "act", "request": map[string]any{"kind": "press", "key": "Tab"}})
+	must(map[string]any{"action": "close", "targetId": second.TargetID})
+	tabs := must(map[string]any{"action": "tabs"}).Details.(map[string]any)["tabs"].([]BrowserTab)
+	if len(tabs) != 1 || tabs[0].TargetID != tab.TargetID || !tabs[0].Current {
+		t.Fatalf("tabs after close: %+v", tabs)
+	}
+
+	must(map[string]any{"action": "stop"})
+	if st := must(map[string]any{"action": "status"}).Details.(BrowserStatus); st.Running || st.Tabs != 0 {
+		t.Fatalf("status after stop: %+v", st)
+	}
+	_ = b
+}
+
+// TestBrowserRefusesInternalAddresses: with the default guard, open and navigate
+// refuse loopback, private and link-local targets (literal or by name) before any
+// browser starts, as web_fetch does; non-http schemes are refused too.
+func TestBrowserRefusesInternalAddresses(t *testing.T) {
+	lookup := func(_ context.Context, host string) ([]string, error) {
+		if host == "intranet.example" {
+			return []string{"10.1.2.3"}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	b := NewBrowser(BrowserOptions{LookupHost: lookup})
+	t.Cleanup(func() { _ = b.Close() })
+	tl := mustTool(BrowserTool(b))
+	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost/", "http://169.254.169.254/latest/meta-data", "http://intranet.example/", "http://[::1]/"} {
+		for _, action := range []string{"open", "navigate"} {
+			_, err := run(t, tl, map[string]any{"action": action, "targetUrl": u})
+			if err == nil || !errors.Is(err, ErrBlockedAddress) {
+				t.Fatalf("%s %s: %v, want a refusal", action, u, err)
+			}
+		}
+	}
+	for _, u := range []string{"file:///etc/passwd", "javascript:alert(1)", "chrome://settings"} {
+		if _, err := run(t, tl, map[string]any{"action": "open", "targetUrl": u}); err == nil || !strings.Contains(err.Error(), "must be http or https") {
+			t.Fatalf("open %s: %v", u, err)
+		}
+	}
+	if b.running() {
+		t.Fatal("a refused URL started the browser")
+	}
+}
