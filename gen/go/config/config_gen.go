@@ -453,13 +453,13 @@ type ConfigBrowser struct {
 	CdpURL *string `json:"cdpUrl,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
-	Enabled bool `json:"enabled,omitempty,omitzero"`
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
 	// ExecutablePath corresponds to the JSON schema field "executablePath".
 	ExecutablePath *string `json:"executablePath,omitempty,omitzero"`
 
 	// Headless corresponds to the JSON schema field "headless".
-	Headless bool `json:"headless,omitempty,omitzero"`
+	Headless *bool `json:"headless,omitempty,omitzero"`
 
 	// NoSandbox corresponds to the JSON schema field "noSandbox".
 	NoSandbox *bool `json:"noSandbox,omitempty,omitzero"`
