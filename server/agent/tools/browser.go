@@ -127,7 +127,15 @@ func (b *Browser) Close() error {
 	return nil
 }
 
-func (b *Browser) running() bool { return b.browserCtx != nil }
+// running reports whether a browser is up; one that went away by itself (crashed,
+// killed, the remote one closed) is cleaned up so the next use starts a new one.
+func (b *Browser) running() bool {
+	if b.browserCtx != nil && b.browserCtx.Err() != nil {
+		b.opts.Logger.Warn("browser went away; it starts again on next use")
+		b.stopLocked()
+	}
+	return b.browserCtx != nil
+}
 
 // startLocked starts Chrome (or attaches to browser.cdpUrl).
 func (b *Browser) startLocked(ctx context.Context) error {
@@ -186,7 +194,7 @@ func (b *Browser) startLocked(ctx context.Context) error {
 }
 
 func (b *Browser) stopLocked() {
-	if !b.running() {
+	if b.browserCtx == nil {
 		return
 	}
 	for _, t := range b.tabs {
@@ -237,9 +245,14 @@ func (b *Browser) tabsLocked(ctx context.Context) ([]BrowserTab, error) {
 	if !b.running() {
 		return []BrowserTab{}, nil
 	}
-	infos, err := chromedp.Targets(b.browserCtx)
+	lctx, cancel := context.WithTimeout(b.browserCtx, b.opts.OpTimeout)
+	defer cancel()
+	infos, err := chromedp.Targets(lctx)
 	if err != nil {
-		return nil, fmt.Errorf("list tabs: %w", err)
+		// The browser no longer answers (crashed, killed, the remote one closed):
+		// forget it, so the next use starts a new one instead of failing forever.
+		b.stopLocked()
+		return nil, fmt.Errorf("browser not reachable (stopped; it starts again on next use): %w", err)
 	}
 	byID := map[target.ID]*target.Info{}
 	for _, in := range infos {
@@ -392,9 +405,8 @@ func BrowserTool(b *Browser) (*Tool, error) {
 func (b *Browser) execLocked(ctx context.Context, a browserArgs) (Result, error) {
 	switch a.Action {
 	case "status":
-		if _, err := b.tabsLocked(ctx); err != nil {
-			return Result{}, err
-		}
+		// A browser that no longer answers is stopped by tabsLocked; status reports that.
+		_, _ = b.tabsLocked(ctx)
 		return JSONResult(b.statusLocked()), nil
 	case "start":
 		if err := b.startLocked(ctx); err != nil {

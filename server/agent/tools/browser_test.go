@@ -10,6 +10,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/gatewaytest"
@@ -127,11 +130,33 @@ func TestBrowserOpenSnapshotActScreenshot(t *testing.T) {
 		t.Fatalf("tabs after close: %+v", tabs)
 	}
 
+	// A browser that dies by itself is forgotten and the next use starts a new one.
+	b.mu.Lock()
+	bctx := b.browserCtx
+	b.mu.Unlock()
+	proc := chromedp.FromContext(bctx).Browser.Process()
+	if proc == nil {
+		t.Fatal("no browser process")
+	}
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// Returns when the process has exited (or chromedp already ended the context).
+	wctx, cancel := context.WithTimeout(bctx, 15*time.Second)
+	defer cancel()
+	_ = chromedp.WaitClosed(wctx)
+	if st := must(map[string]any{"action": "status"}).Details.(BrowserStatus); st.Running || st.Tabs != 0 {
+		t.Fatalf("status after the browser died: %+v", st)
+	}
+	r = must(map[string]any{"action": "open", "targetUrl": srv.URL + "/"})
+	if st := must(map[string]any{"action": "status"}).Details.(BrowserStatus); !st.Running || st.Tabs != 1 {
+		t.Fatalf("status after restart: %+v", st)
+	}
+
 	must(map[string]any{"action": "stop"})
 	if st := must(map[string]any{"action": "status"}).Details.(BrowserStatus); st.Running || st.Tabs != 0 {
 		t.Fatalf("status after stop: %+v", st)
 	}
-	_ = b
 }
 
 // TestBrowserRefusesInternalAddresses: with the default guard, open and navigate
