@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +189,73 @@ func TestBrowserRefusesInternalAddresses(t *testing.T) {
 	}
 	if b.running() {
 		t.Fatal("a refused URL started the browser")
+	}
+}
+
+// TestBrowserAttachesToCDPURL: with browser.cdpUrl the tool drives a Chrome it did not
+// start, and stop detaches (closing its tabs) while that Chrome keeps running.
+func TestBrowserAttachesToCDPURL(t *testing.T) {
+	chromium := gatewaytest.Chromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(browserTestPage))
+	}))
+	defer srv.Close()
+	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
+		"--user-data-dir="+t.TempDir(), "about:blank")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	// Chrome announces its endpoint on stderr: "DevTools listening on ws://...".
+	wsURL := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if _, u, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
+				wsURL <- strings.TrimSpace(u)
+			}
+		}
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	var endpoint string
+	select {
+	case endpoint = <-wsURL:
+	case <-exited:
+		t.Fatal("chromium exited before announcing its DevTools endpoint")
+	case <-time.After(30 * time.Second):
+		t.Fatal("chromium did not announce its DevTools endpoint")
+	}
+
+	b := NewBrowser(BrowserOptions{CDPURL: endpoint, Addrs: loopbackOnly()})
+	t.Cleanup(func() { _ = b.Close() })
+	tl := mustTool(BrowserTool(b))
+	if _, err := run(t, tl, map[string]any{"action": "open", "targetUrl": srv.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run(t, tl, map[string]any{"action": "snapshot"})
+	if err != nil || !strings.Contains(text(r), `button "Greet" [ref=e3]`) {
+		t.Fatalf("snapshot over cdpUrl: %v\n%s", err, text(r))
+	}
+	if _, err := run(t, tl, map[string]any{"action": "stop"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		t.Fatal("stop killed the Chrome it attached to")
+	default:
+	}
+	// Still serving: a new attach works.
+	if _, err := run(t, tl, map[string]any{"action": "open", "targetUrl": srv.URL + "/"}); err != nil {
+		t.Fatalf("re-attach after stop: %v", err)
 	}
 }
