@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/clawgate/gateway/server/agent/tools"
@@ -62,4 +64,44 @@ func TestBrowserToolEndToEnd(t *testing.T) {
 			t.Fatalf("snapshot text %q missing from the third request: %s", want, reqs[2])
 		}
 	}
+	if len(chromiumChildren(t)) == 0 {
+		t.Fatal("no chromium child process while the gateway runs")
+	}
+	// Shutting the gateway down stops the browser it started.
+	r.stop(t)
+	if kids := chromiumChildren(t); len(kids) != 0 {
+		t.Fatalf("chromium still running after shutdown: pids %v", kids)
+	}
+}
+
+// chromiumChildren lists this process's child processes that are chromium (Linux
+// /proc; the test skips elsewhere).
+func chromiumChildren(t *testing.T) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc to find the browser process in")
+	}
+	self := os.Getpid()
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) < 2 || fields[0] == "Z" {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(fields[1]); ppid == self && bytes.Contains(bytes.ToLower(stat[:i]), []byte("chrom")) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
