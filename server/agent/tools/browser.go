@@ -330,6 +330,24 @@ func (b *Browser) navigateLocked(ctx context.Context, t *browserTab, u *url.URL)
 	return nil
 }
 
+// guardCurrent refuses to read a tab whose page moved (by script, a meta refresh or a
+// click) to an internal address since it was opened, and leaves it on about:blank.
+func (b *Browser) guardCurrent(call, octx context.Context) error {
+	loc, err := chromedp.Run(octx, chromedp.Location())
+	if err != nil {
+		return fmt.Errorf("read the tab's address: %w", err)
+	}
+	u, err := url.Parse(loc)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil // about:blank, data:, error pages: nothing fetched from a network address
+	}
+	if _, err := b.checkURL(call, loc); err != nil {
+		_ = chromedp.Do(octx, chromedp.Navigate("about:blank"))
+		return fmt.Errorf("the page moved to %s: %w", loc, err)
+	}
+	return nil
+}
+
 // opCtx bounds one action on tab t by the op timeout and by the call's context.
 func (b *Browser) opCtx(call context.Context, t *browserTab) (context.Context, context.CancelFunc) {
 	octx, cancel := context.WithTimeout(t.ctx, b.opts.OpTimeout)
@@ -523,6 +541,8 @@ func (b *Browser) openLocked(ctx context.Context, raw string) (Result, error) {
 	b.tabs = append(b.tabs, t)
 	b.current = t.id
 	if err := b.navigateLocked(ctx, t, u); err != nil {
+		// A tab that never showed its page is not kept (it would count toward the limit).
+		_, _ = b.closeLocked(string(t.id))
 		return Result{}, err
 	}
 	return b.tabResultLocked(ctx, t)
@@ -569,23 +589,29 @@ type BrowserSnapshot struct {
 func (b *Browser) snapshotLocked(ctx context.Context, t *browserTab, maxChars int) (Result, error) {
 	octx, cancel := b.opCtx(ctx, t)
 	defer cancel()
-	var snap struct {
-		Title string `json:"title"`
-		URL   string `json:"url"`
-		Text  string `json:"text"`
-		Refs  int    `json:"refs"`
+	if err := b.guardCurrent(ctx, octx); err != nil {
+		return Result{}, err
 	}
-	raw, err := chromedp.Run(octx, chromedp.Evaluate[json.RawMessage](browserSnapshotJS))
+	var snap struct {
+		Title     string `json:"title"`
+		URL       string `json:"url"`
+		Text      string `json:"text"`
+		Refs      int    `json:"refs"`
+		Truncated bool   `json:"truncated"`
+	}
+	raw, err := chromedp.Run(octx, chromedp.Evaluate[json.RawMessage](fmt.Sprintf("(%s)(%d)", strings.TrimSpace(browserSnapshotJS), maxChars)))
 	if err != nil {
 		return Result{}, fmt.Errorf("snapshot: %w", err)
 	}
 	if err := json.Unmarshal(raw, &snap); err != nil {
 		return Result{}, fmt.Errorf("snapshot: %w", err)
 	}
-	text := snap.Text
-	truncated := false
+	text, truncated := snap.Text, snap.Truncated
 	if r := []rune(text); len(r) > maxChars {
-		text, truncated = string(r[:maxChars])+"\n…(truncated; pass a larger maxChars or act on what is shown)", true
+		text, truncated = string(r[:maxChars]), true
+	}
+	if truncated {
+		text += "\n…(truncated; pass a larger maxChars or act on what is shown)"
 	}
 	d := BrowserSnapshot{TargetID: string(t.id), URL: snap.URL, Title: snap.Title, Refs: snap.Refs, Truncated: truncated}
 	body := fmt.Sprintf("Page: %s\nURL: %s\ntargetId: %s\n\n%s", snap.Title, snap.URL, t.id, text)
@@ -595,6 +621,9 @@ func (b *Browser) snapshotLocked(ctx context.Context, t *browserTab, maxChars in
 func (b *Browser) screenshotLocked(ctx context.Context, t *browserTab, fullPage bool) (Result, error) {
 	octx, cancel := b.opCtx(ctx, t)
 	defer cancel()
+	if err := b.guardCurrent(ctx, octx); err != nil {
+		return Result{}, err
+	}
 	shot := chromedp.CaptureScreenshot()
 	if fullPage {
 		shot = chromedp.FullScreenshot(100)

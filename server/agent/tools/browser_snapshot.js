@@ -1,9 +1,9 @@
 // Snapshot of the page for the browser tool: the visible text in reading order, with
 // every interactive element (links, buttons, inputs, ...) written inline as
 // role "name" [ref=eN] and tagged data-clawd-ref="eN" so act can find it again.
-// Refs are renumbered by every snapshot. Evaluated as an expression; returns
-// {title, url, text, refs}.
-(() => {
+// Refs are renumbered by every snapshot. A function of the text limit (the walk stops
+// once that much text is collected); returns {title, url, text, refs, truncated}.
+((limit) => {
   const ATTR = 'data-clawd-ref';
   const INTERACTIVE = 'a[href],button,input:not([type=hidden]),textarea,select,summary,' +
     '[role=button],[role=link],[role=checkbox],[role=radio],[role=tab],[role=menuitem],' +
@@ -46,8 +46,10 @@
   const lines = [];
   let cur = '';
   let n = 0;
-  const flush = () => { const t = cur.replace(/\s+/g, ' ').trim(); if (t) lines.push(t); cur = ''; };
+  let total = 0;
+  const flush = () => { const t = cur.replace(/\s+/g, ' ').trim(); if (t) { lines.push(t); total += t.length + 1; } cur = ''; };
   const walk = node => {
+    if (total + cur.length > limit) return;
     if (node.nodeType === 3) { cur += node.nodeValue; return; }
     if (node.nodeType !== 1) return;
     const el = node;
@@ -78,5 +80,5 @@
   };
   if (document.body) walk(document.body);
   flush();
-  return {title: document.title, url: location.href, text: lines.join('\n'), refs: n};
-})()
+  return {title: document.title, url: location.href, text: lines.join('\n'), refs: n, truncated: total > limit};
+})

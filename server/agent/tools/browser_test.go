@@ -259,3 +259,79 @@ func TestBrowserAttachesToCDPURL(t *testing.T) {
 		t.Fatalf("re-attach after stop: %v", err)
 	}
 }
+
+// TestBrowserGuardsWhereThePageGoes: a redirect or a click that lands on an internal
+// address (localhost is not on the test's 127.0.0.1 allow list) is refused after the
+// fact: open fails and keeps no tab; snapshot and screenshot of a tab that moved there
+// fail and leave it on about:blank. A long page's snapshot is cut at maxChars.
+func TestBrowserGuardsWhereThePageGoes(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		internal := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/secret"
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, internal, http.StatusFound)
+		case "/jump":
+			_, _ = w.Write([]byte(`<!doctype html><a href="` + internal + `">go inside</a>`))
+		case "/secret":
+			_, _ = w.Write([]byte(`<!doctype html><p>internal secret</p>`))
+		case "/long":
+			_, _ = w.Write([]byte(`<!doctype html><body>` + strings.Repeat("<p>lorem ipsum dolor sit amet</p>", 2000) + `</body>`))
+		}
+	}))
+	defer srv.Close()
+	tl, b := browserTool(t, BrowserOptions{Addrs: loopbackOnly()})
+
+	if _, err := run(t, tl, map[string]any{"action": "open", "targetUrl": srv.URL + "/redirect"}); err == nil || !errors.Is(err, ErrBlockedAddress) {
+		t.Fatalf("open of a redirect to localhost: %v", err)
+	}
+	r, err := run(t, tl, map[string]any{"action": "tabs"})
+	if err != nil || len(r.Details.(map[string]any)["tabs"].([]BrowserTab)) != 0 {
+		t.Fatalf("tabs after a refused open: %v %v", r.Details, err)
+	}
+
+	if _, err := run(t, tl, map[string]any{"action": "open", "targetUrl": srv.URL + "/jump"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, tl, map[string]any{"action": "snapshot"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, tl, map[string]any{"action": "act", "request": map[string]any{"kind": "click", "ref": "e1"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The click navigates; wait until the internal page is shown (its <p>), then
+	// neither snapshot nor screenshot may read it.
+	b.mu.Lock()
+	tab := b.tabs[0]
+	b.mu.Unlock()
+	wctx, cancel := context.WithTimeout(tab.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS("p"))); err != nil {
+		t.Fatalf("the click did not reach the internal page: %v", err)
+	}
+	for _, action := range []string{"screenshot", "snapshot"} {
+		if err := chromedp.Do(wctx, chromedp.Navigate(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)+"/secret")); err != nil {
+			t.Fatal(err)
+		}
+		r, err := run(t, tl, map[string]any{"action": action})
+		if err == nil || !errors.Is(err, ErrBlockedAddress) || strings.Contains(text(r), "internal secret") {
+			t.Fatalf("%s of the internal page: %v\n%s", action, err, text(r))
+		}
+	}
+	tabs, _ := run(t, tl, map[string]any{"action": "tabs"})
+	if got := tabs.Details.(map[string]any)["tabs"].([]BrowserTab); len(got) != 1 || got[0].URL != "about:blank" {
+		t.Fatalf("tab after the refused page: %+v", got)
+	}
+
+	if _, err := run(t, tl, map[string]any{"action": "navigate", "targetUrl": srv.URL + "/long"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = run(t, tl, map[string]any{"action": "snapshot", "maxChars": 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.Details.(BrowserSnapshot); !d.Truncated || len(text(r)) > 1000 || !strings.Contains(text(r), "(truncated") {
+		t.Fatalf("long page snapshot (%d chars, %+v):\n%s", len(text(r)), d, text(r))
+	}
+}
