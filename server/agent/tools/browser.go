@@ -74,8 +74,15 @@ type BrowserOptions struct {
 // tab's chromedp context must not be used by two goroutines at once, and the agent's
 // browser use is sequential anyway.
 type Browser struct {
-	mu   sync.Mutex
+	// turn is held by the action (or Close) that owns the fields below; waiting for it
+	// ends with the caller's context.
+	turn chan struct{}
 	opts BrowserOptions
+
+	// next holds the options of the latest Configure; an action takes them over when
+	// it starts (a reload does not wait for a running action).
+	nextMu sync.Mutex
+	next   BrowserOptions
 
 	allocCancel   context.CancelFunc
 	browserCtx    context.Context // the browser (its own initial tab is never shown)
@@ -92,8 +99,9 @@ type browserTab struct {
 
 // NewBrowser returns a browser that is not started yet.
 func NewBrowser(o BrowserOptions) *Browser {
-	b := &Browser{}
+	b := &Browser{turn: make(chan struct{}, 1)}
 	b.Configure(o)
+	b.opts = b.next
 	return b
 }
 
@@ -114,15 +122,30 @@ func (b *Browser) Configure(o BrowserOptions) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	b.mu.Lock()
-	b.opts = o
-	b.mu.Unlock()
+	b.nextMu.Lock()
+	b.next = o
+	b.nextMu.Unlock()
 }
 
-// Close stops the browser (gateway shutdown).
+// lock takes the browser for one action, with the latest configured options.
+func (b *Browser) lock(ctx context.Context) error {
+	select {
+	case b.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("browser busy: %w", ctx.Err())
+	}
+	b.nextMu.Lock()
+	b.opts = b.next
+	b.nextMu.Unlock()
+	return nil
+}
+
+func (b *Browser) unlock() { <-b.turn }
+
+// Close stops the browser (gateway shutdown), after the running action if any.
 func (b *Browser) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock(context.Background())
+	defer b.unlock()
 	b.stopLocked()
 	return nil
 }
@@ -414,8 +437,10 @@ func BrowserTool(b *Browser) (*Tool, error) {
 			if err := decodeArgs(call.Args, &a); err != nil {
 				return Result{}, err
 			}
-			b.mu.Lock()
-			defer b.mu.Unlock()
+			if err := b.lock(ctx); err != nil {
+				return Result{}, err
+			}
+			defer b.unlock()
 			return b.execLocked(ctx, a)
 		}})
 }

@@ -133,9 +133,9 @@ func TestBrowserOpenSnapshotActScreenshot(t *testing.T) {
 	}
 
 	// A browser that dies by itself is forgotten and the next use starts a new one.
-	b.mu.Lock()
+	_ = b.lock(context.Background())
 	bctx := b.browserCtx
-	b.mu.Unlock()
+	b.unlock()
 	proc := chromedp.FromContext(bctx).Browser.Process()
 	if proc == nil {
 		t.Fatal("no browser process")
@@ -302,9 +302,9 @@ func TestBrowserGuardsWhereThePageGoes(t *testing.T) {
 	}
 	// The click navigates; wait until the internal page is shown (its <p>), then
 	// neither snapshot nor screenshot may read it.
-	b.mu.Lock()
+	_ = b.lock(context.Background())
 	tab := b.tabs[0]
-	b.mu.Unlock()
+	b.unlock()
 	wctx, cancel := context.WithTimeout(tab.ctx, 15*time.Second)
 	defer cancel()
 	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS("p"))); err != nil {
