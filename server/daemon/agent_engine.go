@@ -34,6 +34,10 @@ const DefaultWorkspaceRel = "clawd"
 type engineParts struct {
 	procs *tools.Processes
 	gate  *execapprove.Gate
+	// browser is the gateway's one Chrome for the browser tool: started on first use,
+	// reconfigured by each engine build (from its next start), stopped with the agent
+	// service.
+	browser *tools.Browser
 }
 
 func newEngineParts(s *services) (*engineParts, error) {
@@ -55,13 +59,35 @@ func newEngineParts(s *services) (*engineParts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engineParts{procs: tools.NewProcesses(tools.ProcessOptions{}), gate: gate}, nil
+	return &engineParts{procs: tools.NewProcesses(tools.ProcessOptions{}), gate: gate,
+		browser: tools.NewBrowser(tools.BrowserOptions{Logger: s.log})}, nil
 }
 
 func (p *engineParts) close() {
 	if p != nil {
 		p.procs.Close()
+		if p.browser != nil {
+			_ = p.browser.Close()
+		}
 	}
+}
+
+// browserOptions maps browser.* to the browser tool's options: headless unless
+// browser.headless is false, screenshots under <state>/media/browser.
+func browserOptions(s *services, c *genconfig.ConfigBrowser) tools.BrowserOptions {
+	o := tools.BrowserOptions{Logger: s.log}
+	if s.paths.StateDir != "" {
+		o.MediaDir = filepath.Join(s.paths.StateDir, "media", "browser")
+	}
+	if s.browserAddrs != nil {
+		o.Addrs = *s.browserAddrs
+	}
+	if c != nil {
+		o.ExecPath, o.CDPURL = deref(c.ExecutablePath), deref(c.CdpURL)
+		o.Headful = c.Headless != nil && !*c.Headless
+		o.NoSandbox = c.NoSandbox != nil && *c.NoSandbox
+	}
+	return o
 }
 
 // providerTable converts models.providers to the model registry's table.
@@ -228,6 +254,10 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		fetchOpts.UserAgent = deref(wf.UserAgent)
 	}
 	searchOpts, searchEnabled := webSearchOptions(tc.Web, getenv)
+	browserEnabled := f.Config.Browser == nil || f.Config.Browser.Enabled == nil || *f.Config.Browser.Enabled
+	if browserEnabled && parts.browser != nil {
+		parts.browser.Configure(browserOptions(s, f.Config.Browser))
+	}
 	primary := chain.Primary()
 	sender, dedup := s.sender, s.sendDedupe
 	var nodeAPI tools.Nodes
@@ -252,14 +282,17 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	// changes their configuration builds a new engine) and shared by its runs: they
 	// keep no state of a run, and web_fetch's HTTP transport alone was ~1.8 KB of
 	// garbage per run.
-	var fetchTool, searchTool, canvasTool *tools.Tool
-	var fetchErr, searchErr, canvasErr error
+	var fetchTool, searchTool, canvasTool, browserTool *tools.Tool
+	var fetchErr, searchErr, canvasErr, browserErr error
 	if fetchEnabled {
 		fetchTool, fetchErr = tools.WebFetchTool(fetchOpts)
 	}
 	if searchEnabled {
 		// Shared like web_fetch, and so is its cache of answers.
 		searchTool, searchErr = tools.WebSearchTool(searchOpts)
+	}
+	if browserEnabled = browserEnabled && parts.browser != nil; browserEnabled {
+		browserTool, browserErr = tools.BrowserTool(parts.browser)
 	}
 	if nodeAPI != nil {
 		canvasTool, canvasErr = tools.CanvasTool(nodeAPI)
@@ -317,6 +350,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		if fetchEnabled {
 			errs = append(errs, add(fetchTool, fetchErr))
+		}
+		if browserEnabled {
+			errs = append(errs, add(browserTool, browserErr))
 		}
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"testing"
 
 	"github.com/clawgate/gateway/server/agent"
@@ -85,5 +86,64 @@ func TestEngineSharesRunIndependentTools(t *testing.T) {
 	}
 	if _, ok := set.Get("web_search"); ok {
 		t.Error("web_search offered while disabled")
+	}
+}
+
+// TestBrowserToolConfig: the browser tool is offered unless browser.enabled is false,
+// and browser.* map onto its options (headless unless headless: false).
+func TestBrowserToolConfig(t *testing.T) {
+	home := t.TempDir()
+	s := &services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(nil), home: home, paths: config.Paths{StateDir: home}}
+	parts, err := newEngineParts(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parts.close()
+	parse := func(raw string) *config.File {
+		t.Helper()
+		f, err := config.Parse("clawdbot.json", []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		raw     string
+		offered bool
+	}{
+		{`{}`, true},
+		{`{browser: {enabled: true}}`, true},
+		{`{browser: {enabled: false}}`, false},
+	} {
+		e, err := buildEngine(s, parse(tc.raw), config.Agent{Model: config.Model{Kind: config.BackendProvider, ModelRef: "openai/gpt-4o", Provider: "openai", ModelID: "gpt-4o"},
+			Workspace: home}, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, cleanup, err := e.Tools(context.Background(), agent.RunInfo{RunID: "r", SessionKey: "agent:main:r"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ok := set.Get("browser")
+		cleanup()
+		if ok != tc.offered {
+			t.Errorf("%s: browser offered = %v, want %v", tc.raw, ok, tc.offered)
+		}
+	}
+	for _, tc := range []struct {
+		raw  string
+		want tools.BrowserOptions
+	}{
+		{`{}`, tools.BrowserOptions{}},
+		{`{browser: {headless: true, noSandbox: true, executablePath: "/opt/chrome"}}`, tools.BrowserOptions{NoSandbox: true, ExecPath: "/opt/chrome"}},
+		{`{browser: {headless: false, cdpUrl: "http://127.0.0.1:9222"}}`, tools.BrowserOptions{Headful: true, CDPURL: "http://127.0.0.1:9222"}},
+	} {
+		got := browserOptions(s, parse(tc.raw).Config.Browser)
+		if got.Headful != tc.want.Headful || got.NoSandbox != tc.want.NoSandbox || got.ExecPath != tc.want.ExecPath || got.CDPURL != tc.want.CDPURL {
+			t.Errorf("%s: options %+v, want %+v", tc.raw, got, tc.want)
+		}
+		if got.MediaDir != filepath.Join(home, "media", "browser") {
+			t.Errorf("%s: media dir %q", tc.raw, got.MediaDir)
+		}
 	}
 }

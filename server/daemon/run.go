@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/auth"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
@@ -66,6 +67,9 @@ type Options struct {
 	// with every group handed over, just before it serves (tests inspect its
 	// method table).
 	OnServe func(*gateway.Server)
+	// BrowserAddrs, when set, replaces the browser tool's address guard (tests browse
+	// pages on 127.0.0.1; the config has no key for it, as web_fetch has none).
+	BrowserAddrs *tools.AddrPolicy
 }
 
 // restartExpectedMs is announced to clients before an in-process restart (§8.4).
@@ -161,7 +165,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("node pairing store: %w", err)
 	}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: o.Flags, clock: o.Clock, home: home}
+		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs}
 	svc.inbound.log = log
 	svc.mentions.log = log
 	svc.mentions.set(file)

@@ -60,7 +60,8 @@ func startClock(t *testing.T, cfg string, clk clock.Clock) *running {
 
 // startHome runs the daemon over home (state in home/state), which may hold state
 // from an earlier run or another gateway, with the timers on clk (nil: the wall clock).
-func startHome(t testing.TB, home, cfg string, clk clock.Clock) *running {
+// opts adjust the Options (test hooks such as BrowserAddrs).
+func startHome(t testing.TB, home, cfg string, clk clock.Clock, opts ...func(*Options)) *running {
 	t.Helper()
 	if cfg != "" {
 		if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
@@ -75,10 +76,12 @@ func startHome(t testing.TB, home, cfg string, clk clock.Clock) *running {
 	r := &running{home: home, port: freePort(t), out: &syncBuf{}, restart: make(chan struct{}), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	go func() {
-		r.done <- Run(ctx, Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk,
-			OnServe: func(srv *gateway.Server) { r.srv.Store(srv) }})
-	}()
+	o := Options{Home: home, AllowUnconfigured: true, Flags: config.Flags{Port: r.port}, Stdout: r.out, Restart: r.restart, Version: "test", Clock: clk,
+		OnServe: func(srv *gateway.Server) { r.srv.Store(srv) }}
+	for _, f := range opts {
+		f(&o)
+	}
+	go func() { r.done <- Run(ctx, o) }()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("daemon output:\n%s", r.out)

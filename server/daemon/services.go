@@ -9,6 +9,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
+	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
@@ -71,6 +72,8 @@ type services struct {
 	flags config.Flags
 	// home is the user's home directory (Options.Home): where the exec approvals file is.
 	home string
+	// browserAddrs overrides the browser tool's address guard (Options.BrowserAddrs).
+	browserAddrs *tools.AddrPolicy
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
 	// approvals holds the pending exec approvals (set by buildApprovals, before the

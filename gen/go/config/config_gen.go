@@ -21,6 +21,9 @@ type ClawdbotConfig struct {
 	// Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 	Bridge *ConfigBridge `json:"bridge,omitempty,omitzero"`
 
+	// Browser corresponds to the JSON schema field "browser".
+	Browser *ConfigBrowser `json:"browser,omitempty,omitzero"`
+
 	// CanvasHost corresponds to the JSON schema field "canvasHost".
 	CanvasHost *ConfigCanvasHost `json:"canvasHost,omitempty,omitzero"`
 
@@ -444,6 +447,23 @@ const ConfigBridgeBindAuto ConfigBridgeBind = "auto"
 const ConfigBridgeBindLan ConfigBridgeBind = "lan"
 const ConfigBridgeBindLoopback ConfigBridgeBind = "loopback"
 const ConfigBridgeBindTailnet ConfigBridgeBind = "tailnet"
+
+type ConfigBrowser struct {
+	// CdpURL corresponds to the JSON schema field "cdpUrl".
+	CdpURL *string `json:"cdpUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// ExecutablePath corresponds to the JSON schema field "executablePath".
+	ExecutablePath *string `json:"executablePath,omitempty,omitzero"`
+
+	// Headless corresponds to the JSON schema field "headless".
+	Headless *bool `json:"headless,omitempty,omitzero"`
+
+	// NoSandbox corresponds to the JSON schema field "noSandbox".
+	NoSandbox *bool `json:"noSandbox,omitempty,omitzero"`
+}
 
 type ConfigCanvasHost struct {
 	// Enabled corresponds to the JSON schema field "enabled".
