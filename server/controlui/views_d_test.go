@@ -444,3 +444,35 @@ func TestStrictCheckCatches(t *testing.T) {
 	evalJS[chromedp.Void](t, ctx, `window.__consoleErrors.length = 0; sessionStorage.removeItem("clawdbot.probe.console")`)
 	checkClean(t, ctx, "strict check", map[string]string{"no.such.method": "on purpose", "#debug-result": "the failed call", ".error": "the injected line"})
 }
+
+// TestChatFollowsSessionReset: a configured reset trigger (session.resetTriggers) sent
+// from the chat starts the session over on the gateway; the chat then shows the new,
+// empty transcript with the gateway's answer, not the old messages (it notices the new
+// transcript id, so the same holds for /new, /reset or a reset from another surface).
+func TestChatFollowsSessionReset(t *testing.T) {
+	ctx := newBrowser(t)
+	ws := t.TempDir()
+	model := newExecTurnModel(t)
+	d := startDaemon(t, fmt.Sprintf(`{
+		gateway: { mode: "local", auth: { mode: "token", token: %q } },
+		models: { providers: { local: { baseUrl: %q, apiKey: "k", models: [] } } },
+		agents: { defaults: { workspace: %q, model: { primary: "local/m1" } } },
+		session: { resetTriggers: ["/fresh"] },
+	}`, testToken, model.srv.URL+"/v1", ws))
+	postMortem(t, d)
+	login(t, ctx, d.url())
+	openView(t, ctx, "chat")
+	waitJS(t, ctx, "the chat session", `document.getElementById("chat-session").textContent === "agent:main:main"`)
+	lastBubble := `[...document.querySelectorAll("#chat-log .msg.assistant")].pop()`
+	logText := `document.getElementById("chat-log").textContent`
+
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "remember the old topic"), chromedp.Click(chromedp.ID("chat-send")))
+	waitJS(t, ctx, "the first reply", lastBubble+`?.classList.contains("final") && `+logText+`.includes("result: remember the old topic")`)
+
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("chat-input"), "/fresh"), chromedp.Click(chromedp.ID("chat-send")))
+	waitJS(t, ctx, "the old messages gone after the reset", `!`+logText+`.includes("remember the old topic") && `+lastBubble+`?.classList.contains("final") && `+lastBubble+`.textContent.includes("New session started")`)
+	if n := evalJS[int](t, ctx, `document.querySelectorAll("#chat-log .msg").length`); n > 2 {
+		t.Fatalf("%d messages shown after the reset, want the new session's only (%s)", n, evalJS[string](t, ctx, logText))
+	}
+	checkClean(t, ctx, "chat reset", nil)
+}

@@ -65,6 +65,10 @@ export class ChatView extends View {
   private hintsClosed = false;
   /** Exec approvals this session's runs wait for, by approval id. */
   private approvals = new Map<string, ApprovalPrompt>();
+  /** The transcript the shown history belongs to (chat.history sessionId): when a run
+   *  ends under another one, the session was reset (/new, /reset, a configured reset
+   *  trigger, or the daily/idle policy) and the old messages go. */
+  private transcriptId = "";
 
   setSession(key: string | undefined) {
     this.sessionKey = key || "main";
@@ -113,6 +117,7 @@ export class ChatView extends View {
       const res = await this.gw.request("chat.history", { sessionKey: asked, limit: HISTORY_LIMIT });
       if (asked !== this.sessionKey) return;
       if (res?.sessionKey) this.sessionKey = res.sessionKey;
+      this.transcriptId = res?.sessionId ?? "";
       this.msgs = [];
       this.runs.clear();
       const cards = new Map<string, ToolCard>();
@@ -332,6 +337,30 @@ export class ChatView extends View {
   private finish(run: Msg, state: RunState, note?: string) {
     run.state = state;
     run.note = note;
+    this.requestUpdate();
+    if (state === "final" && this.runs.has(run.runId ?? "")) void this.checkReset(run);
+  }
+
+  /** checkReset reloads the history when the run ended in a new transcript, keeping
+   *  the run's own answer (e.g. "New session started") at the end. */
+  private async checkReset(run: Msg) {
+    const asked = this.sessionKey;
+    let id = "";
+    try {
+      const res = await this.gw.request("chat.history", { sessionKey: asked, limit: 1 });
+      id = res?.sessionId ?? "";
+    } catch {
+      return; // history unavailable: nothing to compare
+    }
+    if (asked !== this.sessionKey || !id || id === this.transcriptId) return;
+    if (!this.transcriptId) {
+      // The session began with this run (the history loaded before it had none).
+      this.transcriptId = id;
+      return;
+    }
+    await this.loadHistory();
+    if (asked !== this.sessionKey) return;
+    if (!this.msgs.some((m) => m.role === "assistant" && m.text === run.text)) this.push(run);
     this.requestUpdate();
   }
 
