@@ -242,6 +242,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if wf.MaxChars != nil {
 			fetchOpts.MaxChars = *wf.MaxChars
 		}
+		if wf.CacheTtlMinutes != nil {
+			fetchOpts.CacheTTL = time.Duration(*wf.CacheTtlMinutes * float64(time.Minute))
+			if fetchOpts.CacheTTL <= 0 {
+				fetchOpts.CacheTTL = -1 // 0 = keep nothing
+			}
+		}
 		if wf.TimeoutSeconds != nil {
 			fetchOpts.Timeout = time.Duration(*wf.TimeoutSeconds) * time.Second
 		}

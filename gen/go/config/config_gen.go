@@ -1891,6 +1891,9 @@ type ConfigToolsWeb struct {
 }
 
 type ConfigToolsWebFetch struct {
+	// CacheTtlMinutes corresponds to the JSON schema field "cacheTtlMinutes".
+	CacheTtlMinutes *float64 `json:"cacheTtlMinutes,omitempty,omitzero"`
+
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 

@@ -42,7 +42,17 @@ type WebFetchOptions struct {
 	// returns goes through the address guard before a connection is made.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
 	Now        func() time.Time
+	// CacheTTL keeps answers this long (tools.web.fetch.cacheTtlMinutes; default
+	// DefaultFetchCacheTTL); negative disables the cache. At most FetchCacheMaxEntries
+	// answers are kept, the oldest dropped first.
+	CacheTTL time.Duration
 }
+
+// The original's web_fetch cache: 15 minutes, 100 answers.
+const (
+	DefaultFetchCacheTTL = 15 * time.Minute
+	FetchCacheMaxEntries = 100
+)
 
 // WebFetchTool returns the web_fetch tool.
 func WebFetchTool(o WebFetchOptions) (*Tool, error) {
@@ -69,6 +79,10 @@ func WebFetchTool(o WebFetchOptions) (*Tool, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = DefaultFetchCacheTTL
+	}
+	cache := newTTLCache[FetchResult](FetchCacheMaxEntries)
 	dialer := GuardedDialer(o.Timeout, o.Addrs)
 	tr := &http.Transport{
 		Proxy: nil, // a proxy would resolve the name itself, past the guard
@@ -135,9 +149,22 @@ func WebFetchTool(o WebFetchOptions) (*Tool, error) {
 			if a.ExtractMode == "text" {
 				mode = "text"
 			}
-			payload, err := o.fetch(ctx, client, strings.TrimSpace(a.URL), mode, maxChars)
+			target := strings.TrimSpace(a.URL)
+			// The original's key: a repeat of the same URL, mode and size is answered
+			// from the cache (marked cached) until it expires; failures are not kept.
+			key := strings.ToLower(fmt.Sprintf("fetch:%s:%s:%d", target, mode, maxChars))
+			if o.CacheTTL > 0 {
+				if p, ok := cache.get(key, o.Now()); ok {
+					p.Cached = true
+					return JSONResult(p), nil
+				}
+			}
+			payload, err := o.fetch(ctx, client, target, mode, maxChars)
 			if err != nil {
 				return Result{}, err
+			}
+			if o.CacheTTL > 0 {
+				cache.put(key, payload, o.Now().Add(o.CacheTTL))
 			}
 			return JSONResult(payload), nil
 		}})
@@ -157,6 +184,7 @@ type FetchResult struct {
 	FetchedAt   string `json:"fetchedAt"`
 	TookMs      int64  `json:"tookMs"`
 	Text        string `json:"text"`
+	Cached      bool   `json:"cached,omitempty"` // answered from the cache
 }
 
 func (o *WebFetchOptions) fetch(ctx context.Context, client *http.Client, raw, mode string, maxChars int) (FetchResult, error) {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -178,5 +179,62 @@ func TestWebFetchLimits(t *testing.T) {
 	}
 	if _, err := run(t, tl, map[string]any{"url": srv.URL + "/bin"}); err == nil || !strings.Contains(err.Error(), "not text") {
 		t.Fatalf("binary: %v", err)
+	}
+}
+
+// TestWebFetchCache: a repeat of the same URL, mode and size within the TTL is answered
+// from the cache, marked cached, without a request; after the TTL, or with another
+// mode, it is fetched again; a negative TTL (cacheTtlMinutes 0) keeps nothing, and
+// failures are never kept.
+func TestWebFetchCache(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path == "/flaky" && hits.Load() == 1 {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("fetched text"))
+	}))
+	defer srv.Close()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	tl := fetchTool(t, WebFetchOptions{Addrs: loopbackOnly(), Now: clock, CacheTTL: 15 * time.Minute})
+	get := func(tl *Tool, path, mode string) FetchResult {
+		t.Helper()
+		r, err := run(t, tl, map[string]any{"url": srv.URL + path, "extractMode": mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Details.(FetchResult)
+	}
+	if p := get(tl, "/a", "text"); p.Cached || hits.Load() != 1 {
+		t.Fatalf("first fetch %+v, %d requests", p, hits.Load())
+	}
+	if p := get(tl, "/a", "text"); !p.Cached || p.Text != "fetched text" || hits.Load() != 1 {
+		t.Fatalf("repeat %+v, %d requests: want the cached answer", p, hits.Load())
+	}
+	if get(tl, "/a", "markdown"); hits.Load() != 2 {
+		t.Fatalf("another mode must be fetched: %d requests", hits.Load())
+	}
+	now = now.Add(16 * time.Minute)
+	if p := get(tl, "/a", "text"); p.Cached || hits.Load() != 3 {
+		t.Fatalf("after the TTL %+v, %d requests", p, hits.Load())
+	}
+
+	off := fetchTool(t, WebFetchOptions{Addrs: loopbackOnly(), Now: clock, CacheTTL: -1})
+	get(off, "/b", "text")
+	if p := get(off, "/b", "text"); p.Cached || hits.Load() != 5 {
+		t.Fatalf("cache off %+v, %d requests", p, hits.Load())
+	}
+
+	hits.Store(0)
+	fl := fetchTool(t, WebFetchOptions{Addrs: loopbackOnly(), Now: clock})
+	if _, err := run(t, fl, map[string]any{"url": srv.URL + "/flaky"}); err == nil {
+		t.Fatal("the 503 was not reported")
+	}
+	if p := get(fl, "/flaky", "markdown"); p.Cached || p.Text != "fetched text" {
+		t.Fatalf("after a failure %+v: failures must not be cached", p)
 	}
 }

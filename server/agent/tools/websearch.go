@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -132,14 +131,14 @@ func WebSearchTool(o WebSearchOptions) (*Tool, error) {
 	if o.Provider == WebSearchProviderPerplexity {
 		desc = "Search the web using Perplexity Sonar (direct or via OpenRouter). Returns AI-synthesized answers with citations from real-time web search."
 	}
-	s := &searcher{o: o, cache: newSearchCache(SearchCacheMaxEntries)}
+	s := &searcher{o: o, cache: newTTLCache[SearchPayload](SearchCacheMaxEntries)}
 	return withSchema(&Tool{Name: "web_search", Label: "Web Search", Description: desc,
 		Timeout: o.Timeout + 10*time.Second, Execute: s.execute})
 }
 
 type searcher struct {
 	o     WebSearchOptions
-	cache *searchCache
+	cache *ttlCache[SearchPayload]
 }
 
 // searchArgs are the call's arguments after checking, the key the API needs and the
@@ -435,63 +434,3 @@ func (s *searcher) do(req *http.Request, api, keySettings string, out any) error
 	return nil
 }
 
-// searchCache keeps answers until they expire, at most max of them; when full, the
-// oldest entry goes first (the original's rule).
-type searchCache struct {
-	mu    sync.Mutex
-	max   int
-	order []string
-	m     map[string]searchEntry
-}
-
-type searchEntry struct {
-	p       SearchPayload
-	expires time.Time
-}
-
-func newSearchCache(max int) *searchCache {
-	return &searchCache{max: max, m: make(map[string]searchEntry)}
-}
-
-func (c *searchCache) get(key string, now time.Time) (SearchPayload, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok {
-		return SearchPayload{}, false
-	}
-	if now.After(e.expires) {
-		c.remove(key)
-		return SearchPayload{}, false
-	}
-	return e.p, true
-}
-
-func (c *searchCache) put(key string, p SearchPayload, expires time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[key]; ok {
-		c.remove(key)
-	}
-	for len(c.m) >= c.max && len(c.order) > 0 {
-		c.remove(c.order[0])
-	}
-	c.m[key] = searchEntry{p: p, expires: expires}
-	c.order = append(c.order, key)
-}
-
-func (c *searchCache) remove(key string) {
-	delete(c.m, key)
-	for i, k := range c.order {
-		if k == key {
-			c.order = append(c.order[:i], c.order[i+1:]...)
-			break
-		}
-	}
-}
-
-func (c *searchCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}

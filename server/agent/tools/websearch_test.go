@@ -297,7 +297,7 @@ func TestWebSearchCache(t *testing.T) {
 	}
 
 	// Bounded: the oldest entry makes room.
-	c := newSearchCache(SearchCacheMaxEntries)
+	c := newTTLCache[SearchPayload](SearchCacheMaxEntries)
 	exp := now.Add(time.Hour)
 	for i := range SearchCacheMaxEntries + 5 {
 		c.put(fmt.Sprint("k", i), SearchPayload{Query: fmt.Sprint(i)}, exp)
