@@ -124,3 +124,89 @@ func AddrKey(remoteAddr string) string {
 	}
 	return p.String()
 }
+
+// ParseTrustedProxies reads gateway.trustedProxies: addresses ("127.0.0.1", "::1") or
+// prefixes ("10.0.0.0/8"). The original takes exact addresses only; prefixes are ours.
+// Entries that are neither are returned in bad.
+func ParseTrustedProxies(list []string) (trusted []netip.Prefix, bad []string) {
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			trusted = append(trusted, p.Masked())
+			continue
+		}
+		if a, ok := parseAddr(s); ok {
+			a = a.Unmap()
+			trusted = append(trusted, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		bad = append(bad, s)
+	}
+	return trusted, bad
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientAddr is the address of the client behind a request: the socket peer, or, when
+// the peer is a trusted proxy, the last address of X-Forwarded-For that is not itself a
+// trusted proxy (then X-Real-Ip). The original takes X-Forwarded-For's first entry,
+// which the client writes itself when the proxy appends; walking from the right reads
+// only what trusted proxies added. ok is false when the peer address is unreadable.
+func ClientAddr(remoteAddr string, h http.Header, trusted []netip.Prefix) (netip.Addr, bool) {
+	peer, ok := parseAddr(remoteAddr)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	peer = peer.Unmap()
+	if len(trusted) == 0 || !isTrusted(peer, trusted) || h == nil {
+		return peer, true
+	}
+	var hops []string
+	for _, v := range h.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseAddr(hops[i])
+		if !ok {
+			return peer, true // a hop we cannot read: stop at the proxy we know
+		}
+		if a = a.Unmap(); !isTrusted(a, trusted) {
+			return a, true
+		}
+	}
+	if a, ok := parseAddr(h.Get("X-Real-Ip")); ok {
+		return a.Unmap(), true
+	}
+	return peer, true
+}
+
+// IsLocalDirectVia is IsLocalDirect with gateway.trustedProxies: a request that came
+// through a trusted proxy on this machine (loopback peer) counts as local when the
+// client it names is loopback and the Host is a local name (a TLS terminator in front
+// of the gateway); without trusted proxies it is IsLocalDirect.
+func IsLocalDirectVia(remoteAddr, host string, h http.Header, trusted []netip.Prefix) bool {
+	if IsLocalDirect(remoteAddr, host, h) {
+		return true
+	}
+	peer, ok := parseAddr(remoteAddr)
+	// The proxy must be on this machine too: a loopback client of a proxy elsewhere is
+	// local to that proxy, not to the gateway (the original counts it local).
+	if !ok || len(trusted) == 0 || !peer.Unmap().IsLoopback() || !isTrusted(peer, trusted) {
+		return false
+	}
+	switch hostName(host) {
+	case "localhost", "127.0.0.1", "::1":
+	default:
+		return false
+	}
+	client, ok := ClientAddr(remoteAddr, h, trusted)
+	return ok && client.IsLoopback()
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"net/netip"
 	"testing"
 )
 
@@ -135,6 +136,58 @@ func TestAddrKey(t *testing.T) {
 	} {
 		if got := AddrKey(tc.in); got != tc.want {
 			t.Errorf("AddrKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestClientAddrAndTrustedProxies(t *testing.T) {
+	trusted, bad := ParseTrustedProxies([]string{"127.0.0.1", "10.0.0.0/8", "::1", " ", "nope"})
+	if len(trusted) != 3 || len(bad) != 2 {
+		t.Fatalf("parsed %v, bad %q", trusted, bad)
+	}
+	hdr := func(kv ...string) http.Header {
+		h := http.Header{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			h.Add(kv[i], kv[i+1])
+		}
+		return h
+	}
+	for _, tc := range []struct {
+		name, remote string
+		h            http.Header
+		trusted      []netip.Prefix
+		want         string
+	}{
+		{"no proxies: the peer", "203.0.113.1:5000", hdr("X-Forwarded-For", "1.2.3.4"), nil, "203.0.113.1"},
+		{"untrusted peer: the header is ignored", "203.0.113.1:5000", hdr("X-Forwarded-For", "127.0.0.1"), trusted, "203.0.113.1"},
+		{"trusted peer: the client it names", "127.0.0.1:5000", hdr("X-Forwarded-For", "198.51.100.7"), trusted, "198.51.100.7"},
+		{"rightmost untrusted hop wins", "127.0.0.1:5000", hdr("X-Forwarded-For", "127.0.0.1, 198.51.100.7, 10.1.2.3"), trusted, "198.51.100.7"},
+		{"several headers", "127.0.0.1:5000", hdr("X-Forwarded-For", "5.6.7.8", "X-Forwarded-For", "10.0.0.9"), trusted, "5.6.7.8"},
+		{"only trusted hops: X-Real-Ip", "127.0.0.1:5000", hdr("X-Forwarded-For", "10.0.0.2", "X-Real-Ip", "192.0.2.4"), trusted, "192.0.2.4"},
+		{"only trusted hops: the peer", "127.0.0.1:5000", hdr("X-Forwarded-For", "10.0.0.2"), trusted, "127.0.0.1"},
+		{"unreadable hop stops there", "127.0.0.1:5000", hdr("X-Forwarded-For", "198.51.100.7, garbage"), trusted, "127.0.0.1"},
+		{"mapped IPv4 peer", "[::ffff:127.0.0.1]:5000", hdr("X-Forwarded-For", "198.51.100.7"), trusted, "198.51.100.7"},
+	} {
+		a, ok := ClientAddr(tc.remote, tc.h, tc.trusted)
+		if !ok || a.String() != tc.want {
+			t.Errorf("%s: %v %v, want %s", tc.name, a, ok, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		name, remote, host string
+		h                  http.Header
+		trusted            []netip.Prefix
+		want               bool
+	}{
+		{"direct local", "127.0.0.1:1", "localhost:18789", nil, nil, true},
+		{"proxied local client, trusted", "127.0.0.1:1", "127.0.0.1:18789", hdr("X-Forwarded-For", "127.0.0.1"), trusted, true},
+		{"proxied local client, untrusted", "127.0.0.1:1", "127.0.0.1:18789", hdr("X-Forwarded-For", "127.0.0.1"), nil, false},
+		{"proxied remote client", "127.0.0.1:1", "127.0.0.1:18789", hdr("X-Forwarded-For", "198.51.100.7"), trusted, false},
+		{"public Host name", "127.0.0.1:1", "gw.example.com", hdr("X-Forwarded-For", "127.0.0.1"), trusted, false},
+		{"trusted proxy on another machine", "10.0.0.5:1", "localhost", hdr("X-Forwarded-For", "127.0.0.1"), trusted, false},
+	} {
+		if got := IsLocalDirectVia(tc.remote, tc.host, tc.h, tc.trusted); got != tc.want {
+			t.Errorf("%s: local = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

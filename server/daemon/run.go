@@ -297,6 +297,7 @@ func Run(ctx context.Context, o Options) error {
 			AllowedOrigins:         allowedOrigins(cur),
 			AllowInsecureControlUI: cur.Config.Gateway != nil && cur.Config.Gateway.ControlUI != nil && cur.Config.Gateway.ControlUI.AllowInsecureAuth,
 			TLS:                    tlsCfg,
+			TrustedProxies:         trustedProxies(cur, log),
 			AuthThrottle:           throttle,
 			Logger:                 log,
 		})

@@ -1,7 +1,11 @@
 package daemon
 
 import (
+	"log/slog"
+	"net/netip"
 	"os"
+
+	"github.com/clawgate/gateway/server/auth"
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gatewaytls"
@@ -20,4 +24,17 @@ func gatewayTLS(f *config.File, stateDir string) (*gatewaytls.Runtime, error) {
 		o.Hosts = append(o.Hosts, h)
 	}
 	return gatewaytls.Load(o)
+}
+
+// trustedProxies is gateway.trustedProxies; entries that are neither an address nor a
+// prefix are left out with a warning (the gateway still starts).
+func trustedProxies(f *config.File, log *slog.Logger) []netip.Prefix {
+	if f.Config.Gateway == nil || len(f.Config.Gateway.TrustedProxies) == 0 {
+		return nil
+	}
+	trusted, bad := auth.ParseTrustedProxies(f.Config.Gateway.TrustedProxies)
+	if len(bad) > 0 {
+		log.Warn("gateway.trustedProxies: entries that are not an address or prefix are ignored", "entries", bad)
+	}
+	return trusted
 }

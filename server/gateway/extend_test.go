@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -157,4 +158,58 @@ func TestStatusReflectsHealthSources(t *testing.T) {
 	if !st.Web.Linked || st.Sessions.Count != 2 || len(st.Sessions.Recent) != 2 || st.Sessions.Recent[1].Kind != protocol.SessionKindGroup || st.Sessions.Recent[0].Kind != protocol.SessionKindDirect {
 		t.Fatalf("status %+v", st)
 	}
+}
+
+// TestTrustedProxies: behind a reverse proxy listed in gateway.trustedProxies, the
+// client X-Forwarded-For names is the one that counts: a Control UI whose proxy says it
+// is on this machine is local, one the proxy says is remote is not, and a client that
+// writes "127.0.0.1" into the header itself (the proxy appends the real address) is
+// still remote. Without trusted proxies the header makes any request remote. The
+// presence entry shows the client's address, not the proxy's.
+func TestTrustedProxies(t *testing.T) {
+	trusted, bad := auth.ParseTrustedProxies([]string{"127.0.0.1", "not-an-ip"})
+	if len(bad) != 1 {
+		t.Fatalf("bad entries %q", bad)
+	}
+	ui := func() map[string]any {
+		p := v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}})
+		p["client"] = map[string]any{"id": "clawdbot-control-ui", "version": "1", "platform": "web", "mode": "webchat"}
+		return p
+	}
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		xff     string
+		local   bool
+	}{
+		{"local client through a trusted proxy", trusted, "127.0.0.1", true},
+		{"remote client through a trusted proxy", trusted, "203.0.113.9", false},
+		{"spoofed first entry", trusted, "127.0.0.1, 203.0.113.9", false},
+		{"untrusted proxy", nil, "127.0.0.1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, TrustedProxies: tc.trusted})
+			c := dialHeader(t, g.url, http.Header{"X-Forwarded-For": {tc.xff}})
+			if f := c.Call("connect", ui()); f.OK != tc.local {
+				t.Fatalf("control ui connect ok = %v, want %v (%+v)", f.OK, tc.local, f.Error)
+			}
+		})
+	}
+
+	g := startGateway(t, Options{Secrets: auth.Secrets{Mode: auth.ModeToken, Token: "s3cret"}, TrustedProxies: trusted})
+	c := dialHeader(t, g.url, http.Header{"X-Forwarded-For": {"198.51.100.7"}})
+	p := v3Connect(map[string]any{"auth": map[string]any{"token": "s3cret"}})
+	p["client"] = map[string]any{"id": "clawdbot-macos", "version": "1", "platform": "macos", "mode": "ui", "instanceId": "mac-behind-proxy"}
+	c.Handshake(p)
+	var pres []map[string]any
+	c.MustOK("system-presence", nil, &pres)
+	for _, e := range pres {
+		if e["instanceId"] == "mac-behind-proxy" {
+			if e["ip"] != "198.51.100.7" {
+				t.Fatalf("presence ip %v, want the client's 198.51.100.7", e["ip"])
+			}
+			return
+		}
+	}
+	t.Fatalf("no presence entry for the client: %v", pres)
 }

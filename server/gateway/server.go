@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -134,6 +135,10 @@ type Options struct {
 	AllowInsecureControlUI bool
 	// TLS, when set, serves the port over TLS only (gateway.tls): wss:// and https://.
 	TLS *tls.Config
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (gateway.trustedProxies): the client's address is then the one shown and used for
+	// the local-connection decision (auth.ClientAddr, auth.IsLocalDirectVia).
+	TrustedProxies []netip.Prefix
 	// CanvasHostPort is the port of the canvas host advertised in
 	// hello-ok.canvasHostUrl (§10.3); 0 advertises none.
 	CanvasHostPort int
@@ -372,8 +377,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		srv:      s,
 		ws:       ws,
 		id:       token.UUID(),
-		remote:   r.RemoteAddr,
-		local:    auth.IsLocalDirect(r.RemoteAddr, r.Host, r.Header),
+		remote:   clientRemote(r, s.opts.TrustedProxies),
+		local:    auth.IsLocalDirectVia(r.RemoteAddr, r.Host, r.Header, s.opts.TrustedProxies),
 		host:     r.Host,
 		origin:   r.Header.Get("Origin"),
 		https:    r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
@@ -386,6 +391,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.Session().Store("conn", c)
 	go ws.ReadLoop()
+}
+
+// clientRemote is the connection's remote address: the socket peer, or the client a
+// trusted proxy names (with port 0: the proxy hides the client's port).
+func clientRemote(r *http.Request, trusted []netip.Prefix) string {
+	if len(trusted) == 0 {
+		return r.RemoteAddr
+	}
+	a, ok := auth.ClientAddr(r.RemoteAddr, r.Header, trusted)
+	if !ok {
+		return r.RemoteAddr
+	}
+	if peer, ok2 := auth.ClientAddr(r.RemoteAddr, nil, nil); ok2 && peer == a {
+		return r.RemoteAddr
+	}
+	return netip.AddrPortFrom(a, 0).String()
 }
 
 // ListenError explains why the gateway could not listen.

@@ -932,6 +932,9 @@ type ConfigGateway struct {
 
 	// Tls corresponds to the JSON schema field "tls".
 	Tls *ConfigGatewayTls `json:"tls,omitempty,omitzero"`
+
+	// TrustedProxies corresponds to the JSON schema field "trustedProxies".
+	TrustedProxies []string `json:"trustedProxies,omitempty,omitzero"`
 }
 
 type ConfigGatewayAuth struct {
