@@ -3,32 +3,14 @@ package canvas
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds the browser like the Control UI's browser tests do: skip without one,
-// unless CLAWDBOT_REQUIRE_BROWSER=1.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CLAWDBOT_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CLAWDBOT_REQUIRE_BROWSER") == "1" {
-		t.Fatal("CLAWDBOT_REQUIRE_BROWSER=1 but no chromium binary was found (apt-get install chromium)")
-	}
-	t.Skip("no chromium binary found; install Debian's chromium to run the browser tests")
-	return ""
-}
+	"github.com/clawgate/gateway/server/gatewaytest"
+)
 
 // TestLiveReloadInBrowser: a page open in chromium reloads by itself when a file in
 // the root changes, and shows the new content.
@@ -37,7 +19,7 @@ func TestLiveReloadInBrowser(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(root, "index.html"), []byte(`<!doctype html><html><body><h1 id="v">version one</h1></body></html>`), 0o644))
 	h, srv := newHost(t, root, true)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.UserDataDir(t.TempDir()))
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(gatewaytest.Chromium(t)), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.UserDataDir(t.TempDir()))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 // The browser tests drive Debian's chromium (installed by .ci/run) through chromedp.
@@ -22,23 +23,6 @@ import (
 
 // waitTimeout bounds every wait for the page; generous for a loaded 2-core machine.
 const waitTimeout = 15 * time.Second
-
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CLAWDBOT_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CLAWDBOT_REQUIRE_BROWSER") == "1" {
-		t.Fatal("CLAWDBOT_REQUIRE_BROWSER=1 but no chromium binary was found (apt-get install chromium)")
-	}
-	t.Skip("no chromium binary found; install Debian's chromium to run the browser tests (CLAWDBOT_REQUIRE_BROWSER=1 makes this a failure)")
-	return ""
-}
 
 // One chromium serves every browser test in the package (starting it is most of a
 // browser test's cost); each test gets its own tab in a fresh browser context, so
@@ -60,7 +44,7 @@ func TestMain(m *testing.M) {
 
 func sharedBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromiumPath(t)
+	path := gatewaytest.Chromium(t)
 	shared.once.Do(func() {
 		dir, err := os.MkdirTemp("", "clawdbot-chromium-")
 		if err != nil {
