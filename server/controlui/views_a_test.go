@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -256,51 +254,6 @@ func TestLogsFilterLevels(t *testing.T) {
 	checkClean(t, ctx, "logs", nil)
 }
 
-// approvalModel is an OpenAI-compatible model on 127.0.0.1 that asks for one exec
-// tool call, then answers "done" once it sees the tool's result.
-type approvalModel struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	seen []string // each request body
-}
-
-func newApprovalModel(t *testing.T, command string) *approvalModel {
-	t.Helper()
-	m := &approvalModel{}
-	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		m.mu.Lock()
-		n := len(m.seen)
-		m.seen = append(m.seen, string(body))
-		m.mu.Unlock()
-		w.Header().Set("Content-Type", "text/event-stream")
-		chunk := func(delta map[string]any, finish any) {
-			b, _ := json.Marshal(map[string]any{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-				"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}})
-			fmt.Fprintf(w, "data: %s\n\n", b)
-			w.(http.Flusher).Flush()
-		}
-		if n == 0 {
-			args, _ := json.Marshal(map[string]string{"command": command})
-			chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": "call_x", "type": "function",
-				"function": map[string]any{"name": "exec", "arguments": string(args)}}}}, nil)
-			chunk(map[string]any{}, "tool_calls")
-		} else {
-			chunk(map[string]any{"content": "done"}, nil)
-			chunk(map[string]any{}, "stop")
-		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	}))
-	t.Cleanup(m.srv.Close)
-	return m
-}
-
-func (m *approvalModel) requests() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.seen...)
-}
-
 // TestExecApprovalLetsRunFinish: a chat run's exec tool call waits for approval; the
 // prompt appears live in the UI, Allow once lets the command run (its file appears in
 // the workspace) and the run finishes. Then the allowlist editor adds a pattern for
@@ -309,7 +262,7 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	ctx := newBrowser(t)
 	arts := artifactsDir(t)
 	ws := t.TempDir()
-	model := newApprovalModel(t, "touch approved-by-ui.txt")
+	model := newExecTurnModel(t) // "run: <command>" asks for the exec tool
 	d := startDaemon(t, fmt.Sprintf(`{
 		gateway: { mode: "local", auth: { mode: "token", token: %q } },
 		models: { providers: { local: { baseUrl: %q, apiKey: "k", models: [] } } },
@@ -320,7 +273,7 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	openView(t, ctx, "approvals")
 	waitJS(t, ctx, "the allowlist editor", `document.getElementById("allowlist") !== null`)
 	cli := d.client(t)
-	call(t, cli, "chat.send", map[string]any{"sessionKey": "main", "message": "make the file", "idempotencyKey": "uia-approval-run"}, nil)
+	call(t, cli, "chat.send", map[string]any{"sessionKey": "main", "message": "run: touch approved-by-ui.txt", "idempotencyKey": "uia-approval-run"}, nil)
 
 	item := `document.querySelector("#approvals li.approval")`
 	waitJS(t, ctx, "the live prompt", item+`?.textContent.includes("touch approved-by-ui.txt") && document.getElementById("approvals-badge")?.textContent === "1"`)
@@ -335,7 +288,7 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		_, err := os.Stat(filepath.Join(ws, "approved-by-ui.txt"))
-		reqs := model.requests()
+		reqs := model.lastMessages()
 		if err == nil && len(reqs) >= 2 {
 			break
 		}
@@ -349,7 +302,7 @@ func TestExecApprovalLetsRunFinish(t *testing.T) {
 	}
 	for deadline = time.Now().Add(waitTimeout); ; time.Sleep(50 * time.Millisecond) {
 		call(t, cli, "chat.history", map[string]any{"sessionKey": "main"}, &hist)
-		if n := len(hist.Messages); n > 0 && strings.Contains(fmt.Sprint(hist.Messages[n-1]), "done") {
+		if n := len(hist.Messages); n > 0 && strings.Contains(fmt.Sprint(hist.Messages[n-1]), "result:") {
 			break
 		}
 		if time.Now().After(deadline) {
