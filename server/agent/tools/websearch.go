@@ -433,4 +433,3 @@ func (s *searcher) do(req *http.Request, api, keySettings string, out any) error
 	}
 	return nil
 }
-
