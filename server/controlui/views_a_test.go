@@ -387,17 +387,7 @@ func TestDeviceIdentityPairs(t *testing.T) {
 	waitJS(t, ctx, "the pairing banner", `document.getElementById("banner-text").textContent.includes("waiting for device pairing approval")`)
 	screenshot(t, ctx, arts, "controlui-device-pairing.png")
 
-	var list struct {
-		Pending []struct {
-			RequestID string `json:"requestId"`
-			DeviceID  string `json:"deviceId"`
-			ClientID  string `json:"clientId"`
-		} `json:"pending"`
-		Paired []struct {
-			DeviceID string `json:"deviceId"`
-		} `json:"paired"`
-	}
-	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	list := devicePairs(t, cli)
 	if len(list.Pending) != 1 || list.Pending[0].ClientID != "clawdbot-control-ui" {
 		t.Fatalf("pending device requests: %+v", list.Pending)
 	}
@@ -425,7 +415,7 @@ func TestDeviceIdentityPairs(t *testing.T) {
 	if devTok == "" || devTok == testToken {
 		t.Fatalf("device token stored after approval: %q", devTok)
 	}
-	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	list = devicePairs(t, cli)
 	if len(list.Pending) != 0 || len(list.Paired) != 1 || list.Paired[0].DeviceID != req.DeviceID {
 		t.Fatalf("after approval: pending %+v paired %+v", list.Pending, list.Paired)
 	}
@@ -574,4 +564,24 @@ func TestNodeAllowlistEditor(t *testing.T) {
 	shotView(t, ctx, arts, "approvals-node")
 	noErrorShown(t, ctx, "approvals (node)")
 	checkClean(t, ctx, "approvals (node)", nil)
+}
+
+// devicePairList is device.pair.list as the device tests read it.
+type devicePairList struct {
+	Pending []struct {
+		RequestID string `json:"requestId"`
+		DeviceID  string `json:"deviceId"`
+		ClientID  string `json:"clientId"`
+	} `json:"pending"`
+	Paired []struct {
+		DeviceID string `json:"deviceId"`
+	} `json:"paired"`
+}
+
+// devicePairs calls device.pair.list.
+func devicePairs(t *testing.T, cli *gatewayclient.Client) devicePairList {
+	t.Helper()
+	var list devicePairList
+	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	return list
 }

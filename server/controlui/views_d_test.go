@@ -355,17 +355,7 @@ func pairOverHTTPS(t *testing.T, cli *gatewayclient.Client, pageURL, arts, name 
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("token"), testToken), chromedp.Click(chromedp.ID("connect")))
 	waitJS(t, ctx, "the pairing banner", `document.getElementById("banner-text").textContent.includes("waiting for device pairing approval")`)
 	screenshot(t, ctx, arts, "controlui-device-pairing-"+name+".png")
-	var list struct {
-		Pending []struct {
-			RequestID string `json:"requestId"`
-			DeviceID  string `json:"deviceId"`
-			ClientID  string `json:"clientId"`
-		} `json:"pending"`
-		Paired []struct {
-			DeviceID string `json:"deviceId"`
-		} `json:"paired"`
-	}
-	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	list := devicePairs(t, cli)
 	if len(list.Pending) != 1 || list.Pending[0].ClientID != "clawdbot-control-ui" {
 		t.Fatalf("pending device requests: %+v", list.Pending)
 	}
@@ -386,7 +376,7 @@ func pairOverHTTPS(t *testing.T, cli *gatewayclient.Client, pageURL, arts, name 
 	openView(t, ctx, "overview")
 	waitJS(t, ctx, "health over HTTPS", `document.getElementById("health").textContent.includes("Uptime")`)
 	shotView(t, ctx, arts, "overview-"+name)
-	call(t, cli, "device.pair.list", map[string]any{}, &list)
+	list = devicePairs(t, cli)
 	if len(list.Pending) != 0 || len(list.Paired) != 1 || list.Paired[0].DeviceID != req.DeviceID {
 		t.Fatalf("after approval: pending %+v paired %+v", list.Pending, list.Paired)
 	}
