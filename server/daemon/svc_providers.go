@@ -424,6 +424,14 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	return def, out
 }
 
+// overlay sets *dst to src when the account sets it (src != nil): the original's
+// account-over-channel merge of one key.
+func overlay[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
 // accountEntry is accounts[id] (e.g. channels.telegram.accounts.<id>), the key matched
 // as is, else normalised. Generic over the map so the generated, anonymous value type
 // follows the schema as keys are implemented.
@@ -449,21 +457,15 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if !ok {
 		return base
 	}
-	if acct.BotToken != nil {
-		base.BotToken = acct.BotToken
-	}
-	if acct.TokenFile != nil {
-		base.TokenFile = acct.TokenFile
-	}
+	overlay(&base.BotToken, acct.BotToken)
+	overlay(&base.TokenFile, acct.TokenFile)
 	if acct.AllowFrom != nil {
 		base.AllowFrom = acct.AllowFrom
 	}
 	if acct.DmPolicy != "" {
 		base.DmPolicy = genconfig.ConfigChannelsTelegramDmPolicy(acct.DmPolicy)
 	}
-	if acct.Enabled != nil {
-		base.Enabled = acct.Enabled
-	}
+	overlay(&base.Enabled, acct.Enabled)
 	if acct.GroupPolicy != "" {
 		base.GroupPolicy = genconfig.ConfigChannelsTelegramGroupPolicy(acct.GroupPolicy)
 	}
@@ -476,33 +478,15 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.StreamMode != "" {
 		base.StreamMode = genconfig.ConfigChannelsTelegramStreamMode(acct.StreamMode)
 	}
-	if acct.TextChunkLimit != nil {
-		base.TextChunkLimit = acct.TextChunkLimit
-	}
-	if acct.HistoryLimit != nil {
-		base.HistoryLimit = acct.HistoryLimit
-	}
-	if acct.MediaMaxMb != nil {
-		base.MediaMaxMb = acct.MediaMaxMb
-	}
-	if acct.Proxy != nil {
-		base.Proxy = acct.Proxy
-	}
-	if acct.WebhookURL != nil {
-		base.WebhookURL = acct.WebhookURL
-	}
-	if acct.WebhookSecret != nil {
-		base.WebhookSecret = acct.WebhookSecret
-	}
-	if acct.WebhookPath != nil {
-		base.WebhookPath = acct.WebhookPath
-	}
-	if acct.LinkPreview != nil {
-		base.LinkPreview = acct.LinkPreview
-	}
-	if acct.TimeoutSeconds != nil {
-		base.TimeoutSeconds = acct.TimeoutSeconds
-	}
+	overlay(&base.TextChunkLimit, acct.TextChunkLimit)
+	overlay(&base.HistoryLimit, acct.HistoryLimit)
+	overlay(&base.MediaMaxMb, acct.MediaMaxMb)
+	overlay(&base.Proxy, acct.Proxy)
+	overlay(&base.WebhookURL, acct.WebhookURL)
+	overlay(&base.WebhookSecret, acct.WebhookSecret)
+	overlay(&base.WebhookPath, acct.WebhookPath)
+	overlay(&base.LinkPreview, acct.LinkPreview)
+	overlay(&base.TimeoutSeconds, acct.TimeoutSeconds)
 	if acct.Retry != nil {
 		base.Retry = (*genconfig.ConfigChannelsTelegramRetry)(acct.Retry)
 	}
