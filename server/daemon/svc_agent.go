@@ -570,9 +570,9 @@ func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int 
 		if peer == "" {
 			return 0
 		}
-		pick := func(dm *int, per map[string]*int) int {
-			if v, ok := per[peer]; ok && v != nil {
-				return *v
+		limit := func(perPeer *int, dm *int) int {
+			if perPeer != nil {
+				return *perPeer
 			}
 			if dm != nil {
 				return *dm
@@ -582,19 +582,11 @@ func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int 
 		switch channel {
 		case providers.Telegram:
 			if t := f.Config.Channels.Telegram; t != nil {
-				per := map[string]*int{}
-				for k, v := range t.Dms {
-					per[k] = v.HistoryLimit
-				}
-				return pick(t.DmHistoryLimit, per)
+				return limit(t.Dms[peer].HistoryLimit, t.DmHistoryLimit)
 			}
 		case providers.WhatsApp:
 			if w := f.Config.Channels.Whatsapp; w != nil {
-				per := map[string]*int{}
-				for k, v := range w.Dms {
-					per[k] = v.HistoryLimit
-				}
-				return pick(w.DmHistoryLimit, per)
+				return limit(w.Dms[peer].HistoryLimit, w.DmHistoryLimit)
 			}
 		}
 		return 0
