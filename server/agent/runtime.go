@@ -276,13 +276,24 @@ type Run struct {
 	// recovered is the outcome of an earlier run with this id found in the
 	// transcript (a retry after a restart): Start returns it finished, runs nothing.
 	recovered *Outcome
+	// settled is set with outcome by emitEnd, before the final events are
+	// broadcast (see Finished). Under mu.
+	settled bool
 }
 
 // Done is closed when the run has finished.
 func (r *Run) Done() <-chan struct{} { return r.done }
 
-// Finished reports whether the run has finished.
+// Finished reports whether the run has finished: its outcome is recorded. That
+// happens just before the final chat event goes out, so a client that sees the final
+// and sends the same idempotencyKey again gets the outcome, never "in_flight".
 func (r *Run) Finished() bool {
+	r.mu.Lock()
+	settled := r.settled
+	r.mu.Unlock()
+	if settled {
+		return true
+	}
 	select {
 	case <-r.done:
 		return true
@@ -291,7 +302,7 @@ func (r *Run) Finished() bool {
 	}
 }
 
-// Outcome is the run's result; valid once Done is closed.
+// Outcome is the run's result; valid once Finished reports true.
 func (r *Run) Outcome() Outcome {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -1240,6 +1251,8 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
+	r.outcome = out
+	r.settled = true
 	r.mu.Unlock()
 	end := &AgentEvent{RunID: r.ID, Seq: seq, Stream: protocol.AgentEventStreamLifecycle, Ts: rt.now(), SessionKey: r.SessionKey, Data: data}
 	if r.SessionKey == "" {
