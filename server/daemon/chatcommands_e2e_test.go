@@ -318,8 +318,9 @@ func TestStatusShowsSessionState(t *testing.T) {
 		"🧮 Tokens: 2.2k in / 14 out · 💵 Cost: $0.0045",
 		"📚 Context: 1.2k/8.0k (15%)",
 		"⚙️ Runtime: direct · Think: low\n",
-		"🪢 Queue: collect (",
-		"depth 0 · cap 20)", // messages.queue.cap's default; "running · " may precede it: the first turn's run can still be closing
+		// messages.queue.cap's default; not "running": the first turn's outcome is
+		// recorded before its final event, which runChat waited for.
+		"🪢 Queue: collect (depth 0 · cap 20)",
 	} {
 		if !strings.Contains(txt, want) {
 			t.Fatalf("/status\n%s\nlacks %q", txt, want)
