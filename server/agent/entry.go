@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/envelope"
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
@@ -68,9 +71,13 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	key := rt.InboundKey(m)
 	// A stale session starts over before this message touches it (recording the route
 	// would make it look fresh).
+	var previous time.Time // when the session last changed: the envelope's "+5m"
 	if ss, err := rt.opts.Store.Get(ctx, key); err == nil {
 		if err := rt.resetIfStale(ctx, key, ss, ch, 0); err != nil {
 			return nil, err
+		}
+		if ss.UpdatedAt > 0 {
+			previous = time.UnixMilli(ss.UpdatedAt)
 		}
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return nil, fmt.Errorf("session: %w", err)
@@ -95,6 +102,10 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 			rt.log.Info("agent: busy session interrupted by a new message", "session", key, "aborted", len(ids))
 		}
 	}
+	summary := m.Text // what a queue overflow summary quotes: the message as written
+	if rt.opts.Envelope != nil {
+		m.Text, summary = withEnvelope(m, ch, previous, rt.opts.Envelope())
+	}
 	id := token.UUID()
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID
@@ -106,7 +117,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	// A text-only model gets the images replaced by a note by the model layer: an
 	// inbound photo is answered, not refused.
 	r, _, err := rt.Start(ctx, Request{
-		RunID: id, SessionKey: key, Message: m.Text, Images: images,
+		RunID: id, SessionKey: key, Message: m.Text, Summary: summary, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
 		Group: m.Group, Mentioned: m.Mentioned,
 	})
@@ -200,4 +211,61 @@ func (rt *Runtime) pruneHookSessions(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// withEnvelope puts the original's envelope header in front of an inbound message
+// (package envelope): the channel, who wrote, the time since the session's previous
+// message and the time. In a group the author's label prefixes the body, and the
+// unanswered messages before it (grouphistory.Context) stay in front, unwrapped: each
+// of them already carries its own header. current is the message as written.
+func withEnvelope(m providers.Message, ch string, previous time.Time, o envelope.Options) (text, current string) {
+	history := ""
+	current = m.Text
+	if m.Group && strings.HasPrefix(current, grouphistory.HistoryMarker) {
+		sep := "\n" + grouphistory.CurrentMarker + "\n"
+		if i := strings.LastIndex(current, sep); i >= 0 {
+			history, current = current[:i+len(sep)], current[i+len(sep):]
+		}
+	}
+	e := envelope.Message{Channel: channelLabel(ch), Body: current, Time: m.Time, Previous: previous, Group: m.Group}
+	switch {
+	case ch == providers.Telegram && m.Group:
+		e.From = "group:" + m.ChatID
+		if t := strings.TrimSpace(m.ChatTitle); t != "" {
+			e.From = t + " id:" + m.ChatID
+		}
+		e.Sender = envelope.SenderLabel(orElse(m.SenderName, m.SenderUsername), m.From)
+	case ch == providers.Telegram:
+		e.From = envelope.TelegramLabel(m.SenderName, m.SenderUsername, m.From)
+	case m.Group:
+		e.From = m.ChatID
+		if t := strings.TrimSpace(m.ChatTitle); t != "" {
+			e.From = t + " id:" + m.ChatID
+		}
+		e.Sender = envelope.SenderLabel(m.SenderName, m.From)
+	default:
+		e.From = m.From
+	}
+	return history + envelope.Format(e, o), current
+}
+
+// channelLabel is a channel's name as envelopes show it.
+func channelLabel(ch string) string {
+	switch ch {
+	case providers.Telegram:
+		return "Telegram"
+	case providers.WhatsApp:
+		return "WhatsApp"
+	}
+	if ch == "" {
+		return "Channel"
+	}
+	return strings.ToUpper(ch[:1]) + ch[1:]
+}
+
+func orElse(a, b string) string {
+	if strings.TrimSpace(a) != "" {
+		return a
+	}
+	return b
 }

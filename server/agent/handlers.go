@@ -10,6 +10,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
@@ -519,8 +520,55 @@ func historyMessage(m sessions.Message) json.RawMessage {
 		return historyCompaction(m)
 	}
 	if len(m.Body) > 0 && json.Valid(m.Body) {
-		return historyImages(json.RawMessage(m.Body))
+		b := historyImages(json.RawMessage(m.Body))
+		if m.Role == "user" {
+			b = stripBodyEnvelope(b)
+		}
+		return b
 	}
-	b, _ := json.Marshal(map[string]any{"role": m.Role, "content": []map[string]string{{"type": "text", "text": m.Text}}, "timestamp": m.Ts})
+	text := m.Text
+	if m.Role == "user" {
+		// The envelope header is for the model; the person reading the chat gets the
+		// message as written (the original's chat.history strips it too).
+		text = envelope.Strip(text)
+	}
+	b, _ := json.Marshal(map[string]any{"role": m.Role, "content": []map[string]string{{"type": "text", "text": text}}, "timestamp": m.Ts})
 	return b
+}
+
+// stripBodyEnvelope is envelope.Strip on the text parts of a stored user message
+// with parts (an inbound photo and its caption).
+func stripBodyEnvelope(body json.RawMessage) json.RawMessage {
+	if !strings.Contains(string(body), "[") {
+		return body
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	var content []map[string]any
+	if json.Unmarshal(m["content"], &content) != nil {
+		return body
+	}
+	changed := false
+	for _, p := range content {
+		if t, ok := p["text"].(string); ok && p["type"] == "text" {
+			if s := envelope.Strip(t); s != t {
+				p["text"], changed = s, true
+			}
+		}
+	}
+	if !changed {
+		return body
+	}
+	c, err := json.Marshal(content)
+	if err != nil {
+		return body
+	}
+	m["content"] = c
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }

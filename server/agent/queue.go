@@ -102,7 +102,7 @@ func (rt *Runtime) dropForCapLocked(l *lane, s QueueSettings) []*Run {
 		dropped = append(dropped, r)
 		if s.Drop == QueueDropSummarize {
 			l.droppedCount++
-			l.summaryLines = append(l.summaryLines, queueSummaryLine(r.req.Message))
+			l.summaryLines = append(l.summaryLines, queueSummaryLine(r.req.summaryText()))
 			if over := len(l.summaryLines) - s.Cap; over > 0 {
 				// A copy, so the dropped prefix is not kept alive by the array.
 				l.summaryLines = append([]string(nil), l.summaryLines[over:]...)

@@ -30,6 +30,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/clock"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
@@ -163,9 +164,21 @@ type Options struct {
 	// Typing, when set, is the live session.typingMode ("" unset: typing.go picks by
 	// chat) and typingIntervalSeconds (0: the provider's default) of channel replies.
 	Typing func() (mode string, interval time.Duration)
+	// Envelope, when set, is the live agents.defaults envelope settings; inbound
+	// channel messages then reach the model behind the original's envelope header
+	// (entry.go withEnvelope). nil: the bare text.
+	Envelope func() envelope.Options
 
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// summaryText is the message a queue overflow summary quotes.
+func (r Request) summaryText() string {
+	if r.Summary != "" {
+		return r.Summary
+	}
+	return r.Message
 }
 
 // Request starts one run.
@@ -177,6 +190,10 @@ type Request struct {
 	// emits agent events only.
 	SessionKey string
 	Message    string
+	// Summary, when set, is Message as the sender wrote it (an inbound message
+	// without its envelope header): queue overflow summaries quote it, as the
+	// original quotes the raw body.
+	Summary string
 	// Images go with the prompt as image parts (chat.send / agent attachments, inbound
 	// photos). They are stored in the transcript with the prompt while its body fits
 	// the store's MaxBodyBytes (else a note replaces them there); this run always sends

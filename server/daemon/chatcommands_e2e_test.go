@@ -167,7 +167,7 @@ func TestChatCommandsOverTelegram(t *testing.T) {
 	// Group: the member's /new is ignored; the owner's /status after it is answered
 	// (so the /new was handled before it, in order).
 	bot.PushMessage(-100, tgtest.User{ID: 42, FirstName: "Ann"}, "group hello")
-	waitFor(t, "the group reply", func() bool { return lastTo("-100") == "re: group hello" })
+	waitFor(t, "the group reply", func() bool { return lastTo("-100") == "re: Ann (42): group hello" })
 	bot.PushMessage(-100, tgtest.User{ID: 77, FirstName: "Bob"}, "/new")
 	bot.PushMessage(-100, tgtest.User{ID: 42, FirstName: "Ann"}, "/status")
 	waitFor(t, "the group status", func() bool { return strings.Contains(lastTo("-100"), "🧠 Model:") })

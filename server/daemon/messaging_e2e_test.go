@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/server/chunk"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
@@ -26,7 +27,8 @@ type recordingModel struct {
 	reply func(prompt string) string
 
 	mu      sync.Mutex
-	prompts []string
+	prompts []string // the last user message of each request, its envelope header taken off
+	raw     []string // the same as the model got it
 }
 
 func newRecordingModel(t *testing.T, reply func(string) string) *recordingModel {
@@ -40,9 +42,13 @@ func newRecordingModel(t *testing.T, reply func(string) string) *recordingModel 
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		prompt := body.Messages[len(body.Messages)-1].Content
+		raw := body.Messages[len(body.Messages)-1].Content
+		// Channel messages arrive behind the envelope header (TestInboundEnvelope pins
+		// it); reply and calls see the text as sent, rawCalls the whole.
+		prompt := envelope.Strip(raw)
 		m.mu.Lock()
 		m.prompts = append(m.prompts, prompt)
+		m.raw = append(m.raw, raw)
 		m.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
 		text := m.reply(prompt)
@@ -65,6 +71,13 @@ func (m *recordingModel) calls() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.prompts...)
+}
+
+// rawCalls are the last user messages as the model got them.
+func (m *recordingModel) rawCalls() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.raw...)
 }
 
 // sentTo is what the bot sent to chat (sendMessage texts, in order).

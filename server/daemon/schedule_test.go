@@ -17,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
@@ -59,7 +60,7 @@ func newScriptedModel(t *testing.T) *scriptedModel {
 		case strings.Contains(last, "Will it rain"):
 			answer = "No rain today."
 		default:
-			answer = "re: " + last
+			answer = "re: " + envelope.Strip(last) // channel messages come with their envelope header
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		// Two deltas: the answer is assembled from a real stream.

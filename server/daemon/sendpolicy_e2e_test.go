@@ -57,5 +57,5 @@ func TestSendPolicyFromConfig(t *testing.T) {
 	}
 	r.waitOutput(t, "config reloaded (hot)")
 	bot.PushMessage(-100, tgtest.User{ID: 42, FirstName: "Ann"}, "group again")
-	waitFor(t, "the group reply after the reload", func() bool { return lastTo("-100") == "re: group again" })
+	waitFor(t, "the group reply after the reload", func() bool { return lastTo("-100") == "re: Ann (42): group again" })
 }

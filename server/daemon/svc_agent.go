@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/providers"
@@ -218,6 +220,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		ResponsePrefix: responsePrefix(routeCfg),
 		HistoryLimit:   historyLimit(routeCfg),
 		Typing:         typingConfig(routeCfg),
+		Envelope:       envelopeConfig(routeCfg, s.log),
 		Logger:         s.log,
 	}
 	if s.approvals != nil {
@@ -509,6 +512,44 @@ func queueSettings(cur *atomic.Pointer[config.File]) func(channel string) agent.
 // typingConfig reads session.typingMode (over agents.defaults.typingMode) and
 // agents.defaults.typingIntervalSeconds (over session's), as the original ranks them,
 // from the live config: a reload applies to the next run.
+// envelopeConfig is the live agents.defaults envelope settings (envelopeTimestamp,
+// envelopeElapsed, envelopeTimezone with userTimezone for "user"), resolved once per
+// config file rather than per message.
+func envelopeConfig(cur *atomic.Pointer[config.File], log *slog.Logger) func() envelope.Options {
+	type resolved struct {
+		f *config.File
+		o envelope.Options
+	}
+	var last atomic.Pointer[resolved]
+	return func() envelope.Options {
+		f := cur.Load()
+		if r := last.Load(); r != nil && r.f == f {
+			return r.o
+		}
+		var ts, el, zone string
+		if f != nil {
+			if d := f.Config.Agents; d != nil && d.Defaults != nil {
+				if d.Defaults.EnvelopeTimestamp != nil {
+					ts = string(*d.Defaults.EnvelopeTimestamp)
+				}
+				if d.Defaults.EnvelopeElapsed != nil {
+					el = string(*d.Defaults.EnvelopeElapsed)
+				}
+				if d.Defaults.EnvelopeTimezone != nil {
+					zone = *d.Defaults.EnvelopeTimezone
+				}
+			}
+		}
+		var user *time.Location
+		if f != nil {
+			user = userLocation(&f.Config, log)
+		}
+		o := envelope.Resolve(ts, el, zone, user, nil)
+		last.Store(&resolved{f: f, o: o})
+		return o
+	}
+}
+
 func typingConfig(cur *atomic.Pointer[config.File]) func() (string, time.Duration) {
 	return func() (string, time.Duration) {
 		f := cur.Load()

@@ -56,10 +56,14 @@ type Message struct {
 	AccountID  string
 	From       string // sender identity: E.164 (whatsapp) or user id (telegram)
 	SenderName string
-	ChatID     string // where a reply goes: JID or Telegram chat id
-	MessageID  string
-	Text       string
-	Group      bool
+	// SenderUsername is the sender's Telegram @username (without the @), if any.
+	SenderUsername string
+	ChatID         string // where a reply goes: JID or Telegram chat id
+	// ChatTitle is the group's title, when the channel says it with the message.
+	ChatTitle string
+	MessageID string
+	Text      string
+	Group     bool
 	// Mentioned: a group message addressed the bot (an @mention, a reply to it, its
 	// name, a command); it picks the default typing mode of the reply.
 	Mentioned bool

@@ -94,6 +94,15 @@ type ConfigAgentsDefaults struct {
 	// ContextTokens corresponds to the JSON schema field "contextTokens".
 	ContextTokens *int `json:"contextTokens,omitempty,omitzero"`
 
+	// EnvelopeElapsed corresponds to the JSON schema field "envelopeElapsed".
+	EnvelopeElapsed *ConfigAgentsDefaultsEnvelopeElapsed `json:"envelopeElapsed,omitempty,omitzero"`
+
+	// EnvelopeTimestamp corresponds to the JSON schema field "envelopeTimestamp".
+	EnvelopeTimestamp *ConfigAgentsDefaultsEnvelopeTimestamp `json:"envelopeTimestamp,omitempty,omitzero"`
+
+	// EnvelopeTimezone corresponds to the JSON schema field "envelopeTimezone".
+	EnvelopeTimezone *string `json:"envelopeTimezone,omitempty,omitzero"`
+
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
@@ -173,6 +182,16 @@ type ConfigAgentsDefaultsCompactionMemoryFlush struct {
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsEnvelopeElapsed string
+
+const ConfigAgentsDefaultsEnvelopeElapsedOff ConfigAgentsDefaultsEnvelopeElapsed = "off"
+const ConfigAgentsDefaultsEnvelopeElapsedOn ConfigAgentsDefaultsEnvelopeElapsed = "on"
+
+type ConfigAgentsDefaultsEnvelopeTimestamp string
+
+const ConfigAgentsDefaultsEnvelopeTimestampOff ConfigAgentsDefaultsEnvelopeTimestamp = "off"
+const ConfigAgentsDefaultsEnvelopeTimestampOn ConfigAgentsDefaultsEnvelopeTimestamp = "on"
 
 type ConfigAgentsDefaultsHeartbeat struct {
 	// AckMaxChars corresponds to the JSON schema field "ackMaxChars".

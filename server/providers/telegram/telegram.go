@@ -503,16 +503,18 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 	from := strconv.FormatInt(m.From.ID, 10)
 	name := strings.TrimSpace(m.From.FirstName + " " + m.From.LastName)
 	msg := providers.Message{
-		Channel:    providers.Telegram,
-		AccountID:  p.cfg.AccountID,
-		From:       from,
-		SenderName: name,
-		ChatID:     strconv.FormatInt(m.Chat.ID, 10),
-		MessageID:  strconv.Itoa(m.MessageID),
-		Text:       text,
-		Group:      m.Chat.Type == "group" || m.Chat.Type == "supergroup",
-		Time:       time.Unix(m.Date, 0),
-		Media:      files,
+		Channel:        providers.Telegram,
+		AccountID:      p.cfg.AccountID,
+		From:           from,
+		SenderName:     name,
+		SenderUsername: m.From.Username,
+		ChatID:         strconv.FormatInt(m.Chat.ID, 10),
+		ChatTitle:      m.Chat.Title,
+		MessageID:      strconv.Itoa(m.MessageID),
+		Text:           text,
+		Group:          m.Chat.Type == "group" || m.Chat.Type == "supergroup",
+		Time:           time.Unix(m.Date, 0),
+		Media:          files,
 	}
 	if len(burst) > 0 {
 		last := burst[len(burst)-1]
