@@ -207,7 +207,9 @@ func countRows(t *testing.T, x *Index, q string, args ...any) int {
 func TestSyncCacheChangesDeletes(t *testing.T) {
 	ctx := context.Background()
 	ws := t.TempDir()
-	para := func(i int) string { return fmt.Sprintf("Paragraph %d about topic%d with enough words to fill its chunk nicely.", i, i) }
+	para := func(i int) string {
+		return fmt.Sprintf("Paragraph %d about topic%d with enough words to fill its chunk nicely.", i, i)
+	}
 	var lines []string
 	for i := range 6 {
 		lines = append(lines, para(i))
