@@ -951,6 +951,9 @@ type Status struct {
 	Provider string    `json:"provider"`
 	Model    string    `json:"model"`
 	Fallback *Fallback `json:"fallback,omitempty"`
+	// Mode is how a search finds results: "hybrid", "vector" (query.hybrid.enabled
+	// false) or "keyword" (no embeddings provider).
+	Mode string `json:"mode"`
 }
 
 // Fallback says the requested provider was not used, and why.
@@ -962,9 +965,12 @@ type Fallback struct {
 // Status reports the provider in use: "none" with the fallback reason when the index
 // answers by keyword only.
 func (x *Index) Status() Status {
-	st := Status{Provider: ProviderNone}
+	st := Status{Provider: ProviderNone, Mode: "keyword"}
 	if e := x.o.Embedder; e != nil {
-		st.Provider, st.Model = e.ID(), e.Model()
+		st.Provider, st.Model, st.Mode = e.ID(), e.Model(), "hybrid"
+		if !x.s.HybridEnabled {
+			st.Mode = "vector"
+		}
 	}
 	if x.o.FallbackReason != "" {
 		st.Fallback = &Fallback{From: x.o.FallbackFrom, Reason: x.o.FallbackReason}
