@@ -404,6 +404,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		if cleanup != nil {
 			defer cleanup()
 		}
+		system = withMemoryRecall(system, set)
 	}
 	o := e.Loop
 	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
@@ -567,6 +568,25 @@ func (out *loopResult) add(rt *Runtime, r *Run, res *loop.Result) {
 	for _, a := range res.Attempts {
 		rt.log.Warn("agent: model failed, fell back", "run", r.ID, "provider", a.Provider, "model", a.Model, "reason", a.Reason, "status", a.Status, "err", a.Error)
 	}
+}
+
+// memoryRecallSection tells the model to consult its memory files, as the original's
+// system prompt does when the memory tools are offered.
+const memoryRecallSection = "## Memory Recall\n" +
+	"Before you answer about earlier work, decisions, dates, people, preferences or todos, search MEMORY.md and memory/*.md with memory_search, " +
+	"then read just the lines you need with memory_get. If the search leaves you unsure, say that you checked."
+
+// withMemoryRecall adds memoryRecallSection to system when the run offers a memory tool.
+func withMemoryRecall(system string, set *tools.Set) string {
+	if set == nil {
+		return system
+	}
+	_, search := set.Get("memory_search")
+	_, get := set.Get("memory_get")
+	if !search && !get {
+		return system
+	}
+	return systemPrompt(system, memoryRecallSection)
 }
 
 // systemPrompt joins the configured prompt and the run's extra prompt.
