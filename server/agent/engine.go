@@ -386,7 +386,7 @@ type loopResult struct {
 // conversation estimated past the model's budget is compacted before the request is
 // built, and a request the provider refuses as too long for its context is compacted
 // and retried once.
-func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system string) (loopResult, error) {
+func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopResult, error) {
 	e := mc.Engine
 	c, err := rt.loadConvo(ctx, r, false)
 	if err != nil {
@@ -404,8 +404,11 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 		if cleanup != nil {
 			defer cleanup()
 		}
-		system = withMemoryRecall(system, set)
 	}
+	// The system prompt follows the tool set: the memory section only when the run
+	// offers the memory tools (inside the persona's instructions, before the workspace
+	// files, where the original puts it).
+	system := rt.systemPrompt(ctx, r, withMemoryRecall(mc.SystemPrompt, set))
 	o := e.Loop
 	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
 	modelRef := e.Primary
