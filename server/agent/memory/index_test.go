@@ -518,3 +518,86 @@ func TestWatchAndInterval(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbedderRequest: remote.headers and model reach the endpoint; "openai/" is
+// dropped from the model as the original does; models.providers.openai's headers apply
+// under remote.headers.
+func TestEmbedderRequest(t *testing.T) {
+	fake := memtest.New(t)
+	s := Settings{Provider: ProviderOpenAI, Fallback: ProviderNone, Model: "openai/custom-embed",
+		Remote: Remote{BaseURL: fake.BaseURL() + "/", APIKey: "rk", Headers: map[string]string{"X-Team": "mem", "X-Both": "remote"}}}
+	e, _, reason := NewEmbedder(s, ProviderEnv{OpenAIHeaders: map[string]string{"X-Provider": "p", "X-Both": "provider"}})
+	if e == nil {
+		t.Fatal(reason)
+	}
+	if _, err := e.Embed(context.Background(), []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	models, headers := fake.Requests()
+	if len(models) != 1 || models[0] != "custom-embed" {
+		t.Fatalf("models %v", models)
+	}
+	h := headers[0]
+	if h.Get("X-Team") != "mem" || h.Get("X-Provider") != "p" || h.Get("X-Both") != "remote" || h.Get("Authorization") != "Bearer rk" {
+		t.Fatalf("headers %v", h)
+	}
+}
+
+// TestSessionStartSync: with sync.onSearch off, a session's first search syncs in the
+// background (sync.onSessionStart); without it the index stays empty.
+func TestSessionStartSync(t *testing.T) {
+	for _, onStart := range []bool{true, false} {
+		t.Run(fmt.Sprint(onStart), func(t *testing.T) {
+			ws := t.TempDir()
+			writeFile(t, ws, "MEMORY.md", "Allergic to peanuts\n")
+			s := testSettings(t)
+			s.SyncOnSearch, s.SyncOnSessionStart = false, onStart
+			x := openIndex(t, ws, s, nil)
+			res, err := x.Search(context.Background(), "peanuts", SearchOptions{SessionKey: "agent:main:main"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !onStart {
+				if len(res) != 0 || countRows(t, x, `SELECT COUNT(*) FROM files`) != 0 {
+					t.Fatalf("indexed without onSessionStart: %+v", res)
+				}
+				return
+			}
+			select {
+			case <-x.synced:
+			case <-time.After(20 * time.Second):
+				t.Fatal("no session-start sync")
+			}
+			if res, _ = x.Search(context.Background(), "peanuts", SearchOptions{SessionKey: "agent:main:main"}); len(res) != 1 {
+				t.Fatalf("after the session-start sync: %+v", res)
+			}
+		})
+	}
+}
+
+// TestCacheDisabled: with cache.enabled false nothing is cached, so a rebuilt index
+// embeds every chunk again.
+func TestCacheDisabled(t *testing.T) {
+	ctx := context.Background()
+	ws := t.TempDir()
+	writeFile(t, ws, "MEMORY.md", "one\n")
+	fake := memtest.New(t)
+	s := testSettings(t)
+	s.CacheEnabled = false
+	x := openIndex(t, ws, s, fake)
+	if _, err := x.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := x.CacheEntries(ctx); n != 0 {
+		t.Errorf("cache entries %d with the cache off", n)
+	}
+	_ = x.Close()
+	s.ChunkOverlap = 1 // other chunking: a full rebuild
+	y := openIndex(t, ws, s, fake)
+	if _, err := y.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if in := fake.Inputs(); len(in) != 2 {
+		t.Fatalf("embedded %d texts over two builds, want 2 (no cache)", len(in))
+	}
+}

@@ -48,6 +48,8 @@ type Server struct {
 	requests int
 	inputs   []string
 	auth     []string
+	models   []string
+	headers  []http.Header
 	// Block, when set, holds every request until the client gives up (timeouts).
 	Block chan struct{}
 }
@@ -84,6 +86,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	s.inputs = append(s.inputs, req.Input...)
 	s.auth = append(s.auth, r.Header.Get("Authorization"))
+	s.models = append(s.models, req.Model)
+	s.headers = append(s.headers, r.Header.Clone())
 	s.mu.Unlock()
 	type item struct {
 		Object    string    `json:"object"`
@@ -119,4 +123,11 @@ func (s *Server) Auth() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.auth...)
+}
+
+// Requests returns the model and headers of each request so far.
+func (s *Server) Requests() (models []string, headers []http.Header) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.models...), append([]http.Header(nil), s.headers...)
 }
