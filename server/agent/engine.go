@@ -386,7 +386,7 @@ type loopResult struct {
 // conversation estimated past the model's budget is compacted before the request is
 // built, and a request the provider refuses as too long for its context is compacted
 // and retried once.
-func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system string) (loopResult, error) {
+func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopResult, error) {
 	e := mc.Engine
 	c, err := rt.loadConvo(ctx, r, false)
 	if err != nil {
@@ -405,6 +405,10 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig, system 
 			defer cleanup()
 		}
 	}
+	// The system prompt follows the tool set: the memory section only when the run
+	// offers the memory tools (inside the persona's instructions, before the workspace
+	// files, where the original puts it).
+	system := rt.systemPrompt(ctx, r, withMemoryRecall(mc.SystemPrompt, set))
 	o := e.Loop
 	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
 	modelRef := e.Primary
@@ -567,6 +571,25 @@ func (out *loopResult) add(rt *Runtime, r *Run, res *loop.Result) {
 	for _, a := range res.Attempts {
 		rt.log.Warn("agent: model failed, fell back", "run", r.ID, "provider", a.Provider, "model", a.Model, "reason", a.Reason, "status", a.Status, "err", a.Error)
 	}
+}
+
+// memoryRecallSection tells the model to consult its memory files, as the original's
+// system prompt does when the memory tools are offered.
+const memoryRecallSection = "## Memory Recall\n" +
+	"Before you answer about earlier work, decisions, dates, people, preferences or todos, search MEMORY.md and memory/*.md with memory_search, " +
+	"then read just the lines you need with memory_get. If the search leaves you unsure, say that you checked."
+
+// withMemoryRecall adds memoryRecallSection to system when the run offers a memory tool.
+func withMemoryRecall(system string, set *tools.Set) string {
+	if set == nil {
+		return system
+	}
+	_, search := set.Get("memory_search")
+	_, get := set.Get("memory_get")
+	if !search && !get {
+		return system
+	}
+	return systemPrompt(system, memoryRecallSection)
 }
 
 // systemPrompt joins the configured prompt and the run's extra prompt.

@@ -1004,7 +1004,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 	)
 	if mc.Engine != nil {
 		var lr loopResult
-		lr, err = rt.runLoop(tctx, r, mc, rt.systemPrompt(tctx, r, mc.SystemPrompt))
+		lr, err = rt.runLoop(tctx, r, mc)
 		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
 		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
 			rt.surface(r, formatReasoning(lr.reasoning))

@@ -15,6 +15,7 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/memory"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
@@ -38,6 +39,10 @@ type engineParts struct {
 	// reconfigured by each engine build (from its next start), stopped with the agent
 	// service.
 	browser *tools.Browser
+	// memories holds the agents' memory indexes (memory_search, memory_get): each owns
+	// a SQLite file and a file watcher, opened on a run's first memory call and closed
+	// with the agent service.
+	memories *memory.Registry
 }
 
 func newEngineParts(s *services) (*engineParts, error) {
@@ -60,7 +65,7 @@ func newEngineParts(s *services) (*engineParts, error) {
 		return nil, err
 	}
 	return &engineParts{procs: tools.NewProcesses(tools.ProcessOptions{}), gate: gate,
-		browser: tools.NewBrowser(tools.BrowserOptions{Logger: s.log})}, nil
+		browser: tools.NewBrowser(tools.BrowserOptions{Logger: s.log}), memories: memory.NewRegistry()}, nil
 }
 
 func (p *engineParts) close() {
@@ -68,6 +73,9 @@ func (p *engineParts) close() {
 		p.procs.Close()
 		if p.browser != nil {
 			_ = p.browser.Close()
+		}
+		if p.memories != nil {
+			_ = p.memories.Close()
 		}
 	}
 }
@@ -308,6 +316,13 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if home == "" {
 		home, _ = os.UserHomeDir()
 	}
+	memOpts := memoryConfig{defaults: memorySearchDefaults(&f.Config), env: memory.ProviderEnv{Getenv: getenv},
+		stateDir: s.paths.StateDir, home: home, registry: parts.memories, log: s.log}
+	if c := f.Config.Models; c != nil {
+		if p, ok := c.Providers["openai"]; ok {
+			memOpts.env.OpenAIBaseURL, memOpts.env.OpenAIAPIKey, memOpts.env.OpenAIHeaders = deref(p.BaseURL), deref(p.APIKey), p.Headers
+		}
+	}
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -373,6 +388,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			if cs := sc.cronService(); cs != nil {
 				errs = append(errs, add(tools.CronTool(tools.CronOptions{Cron: cs, Waker: scheduleWaker{sc}, AgentID: "main"})))
 			}
+		}
+		if mt, ok := memOpts.tools(ra, dir, run.SessionKey); ok {
+			list = append(list, mt...)
 		}
 		if run.Sessions != nil {
 			st, err := tools.SessionsTools(tools.SessionsOptions{Sessions: run.Sessions, SessionKey: run.SessionKey, Channel: run.Channel,

@@ -112,6 +112,9 @@ type ConfigAgentsDefaults struct {
 	// Runs that may wait per session; 0 = no limit.
 	MaxQueuePerSession *int `json:"maxQueuePerSession,omitempty,omitzero"`
 
+	// MemorySearch corresponds to the JSON schema field "memorySearch".
+	MemorySearch *ConfigAgentsDefaultsMemorySearch `json:"memorySearch,omitempty,omitzero"`
+
 	// Model corresponds to the JSON schema field "model".
 	Model *ConfigAgentsDefaultsModel `json:"model,omitempty,omitzero"`
 
@@ -227,6 +230,127 @@ type ConfigAgentsDefaultsHeartbeatActiveHours struct {
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
 
+type ConfigAgentsDefaultsMemorySearch struct {
+	// Cache corresponds to the JSON schema field "cache".
+	Cache *ConfigAgentsDefaultsMemorySearchCache `json:"cache,omitempty,omitzero"`
+
+	// Chunking corresponds to the JSON schema field "chunking".
+	Chunking *ConfigAgentsDefaultsMemorySearchChunking `json:"chunking,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Fallback corresponds to the JSON schema field "fallback".
+	Fallback *ConfigAgentsDefaultsMemorySearchFallback `json:"fallback,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *ConfigAgentsDefaultsMemorySearchProvider `json:"provider,omitempty,omitzero"`
+
+	// Query corresponds to the JSON schema field "query".
+	Query *ConfigAgentsDefaultsMemorySearchQuery `json:"query,omitempty,omitzero"`
+
+	// Remote corresponds to the JSON schema field "remote".
+	Remote *ConfigAgentsDefaultsMemorySearchRemote `json:"remote,omitempty,omitzero"`
+
+	// Store corresponds to the JSON schema field "store".
+	Store *ConfigAgentsDefaultsMemorySearchStore `json:"store,omitempty,omitzero"`
+
+	// Sync corresponds to the JSON schema field "sync".
+	Sync *ConfigAgentsDefaultsMemorySearchSync `json:"sync,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchCache struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxEntries corresponds to the JSON schema field "maxEntries".
+	MaxEntries *int `json:"maxEntries,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchChunking struct {
+	// Overlap corresponds to the JSON schema field "overlap".
+	Overlap *int `json:"overlap,omitempty,omitzero"`
+
+	// Tokens corresponds to the JSON schema field "tokens".
+	Tokens *int `json:"tokens,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchFallback string
+
+const ConfigAgentsDefaultsMemorySearchFallbackGemini ConfigAgentsDefaultsMemorySearchFallback = "gemini"
+const ConfigAgentsDefaultsMemorySearchFallbackLocal ConfigAgentsDefaultsMemorySearchFallback = "local"
+const ConfigAgentsDefaultsMemorySearchFallbackNone ConfigAgentsDefaultsMemorySearchFallback = "none"
+const ConfigAgentsDefaultsMemorySearchFallbackOpenai ConfigAgentsDefaultsMemorySearchFallback = "openai"
+
+type ConfigAgentsDefaultsMemorySearchProvider string
+
+const ConfigAgentsDefaultsMemorySearchProviderGemini ConfigAgentsDefaultsMemorySearchProvider = "gemini"
+const ConfigAgentsDefaultsMemorySearchProviderLocal ConfigAgentsDefaultsMemorySearchProvider = "local"
+const ConfigAgentsDefaultsMemorySearchProviderOpenai ConfigAgentsDefaultsMemorySearchProvider = "openai"
+
+type ConfigAgentsDefaultsMemorySearchQuery struct {
+	// Hybrid corresponds to the JSON schema field "hybrid".
+	Hybrid *ConfigAgentsDefaultsMemorySearchQueryHybrid `json:"hybrid,omitempty,omitzero"`
+
+	// MaxResults corresponds to the JSON schema field "maxResults".
+	MaxResults *int `json:"maxResults,omitempty,omitzero"`
+
+	// MinScore corresponds to the JSON schema field "minScore".
+	MinScore *float64 `json:"minScore,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchQueryHybrid struct {
+	// CandidateMultiplier corresponds to the JSON schema field "candidateMultiplier".
+	CandidateMultiplier *int `json:"candidateMultiplier,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// TextWeight corresponds to the JSON schema field "textWeight".
+	TextWeight *float64 `json:"textWeight,omitempty,omitzero"`
+
+	// VectorWeight corresponds to the JSON schema field "vectorWeight".
+	VectorWeight *float64 `json:"vectorWeight,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchRemote struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigAgentsDefaultsMemorySearchRemoteHeaders `json:"headers,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchRemoteHeaders map[string]string
+
+type ConfigAgentsDefaultsMemorySearchStore struct {
+	// Path corresponds to the JSON schema field "path".
+	Path *string `json:"path,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchSync struct {
+	// IntervalMinutes corresponds to the JSON schema field "intervalMinutes".
+	IntervalMinutes *int `json:"intervalMinutes,omitempty,omitzero"`
+
+	// OnSearch corresponds to the JSON schema field "onSearch".
+	OnSearch *bool `json:"onSearch,omitempty,omitzero"`
+
+	// OnSessionStart corresponds to the JSON schema field "onSessionStart".
+	OnSessionStart *bool `json:"onSessionStart,omitempty,omitzero"`
+
+	// Watch corresponds to the JSON schema field "watch".
+	Watch *bool `json:"watch,omitempty,omitzero"`
+
+	// WatchDebounceMs corresponds to the JSON schema field "watchDebounceMs".
+	WatchDebounceMs *int `json:"watchDebounceMs,omitempty,omitzero"`
+}
+
 type ConfigAgentsDefaultsModel struct {
 	// Fallbacks corresponds to the JSON schema field "fallbacks".
 	Fallbacks []string `json:"fallbacks,omitempty,omitzero"`
@@ -282,6 +406,9 @@ type ConfigAgentsListElem struct {
 
 	// Identity corresponds to the JSON schema field "identity".
 	Identity *ConfigAgentsListElemIdentity `json:"identity,omitempty,omitzero"`
+
+	// MemorySearch corresponds to the JSON schema field "memorySearch".
+	MemorySearch *ConfigAgentsListElemMemorySearch `json:"memorySearch,omitempty,omitzero"`
 
 	// Model corresponds to the JSON schema field "model".
 	Model interface{} `json:"model,omitempty,omitzero"`
@@ -347,6 +474,127 @@ type ConfigAgentsListElemIdentity struct {
 
 	// Theme corresponds to the JSON schema field "theme".
 	Theme *string `json:"theme,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearch struct {
+	// Cache corresponds to the JSON schema field "cache".
+	Cache *ConfigAgentsListElemMemorySearchCache `json:"cache,omitempty,omitzero"`
+
+	// Chunking corresponds to the JSON schema field "chunking".
+	Chunking *ConfigAgentsListElemMemorySearchChunking `json:"chunking,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Fallback corresponds to the JSON schema field "fallback".
+	Fallback *ConfigAgentsListElemMemorySearchFallback `json:"fallback,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *ConfigAgentsListElemMemorySearchProvider `json:"provider,omitempty,omitzero"`
+
+	// Query corresponds to the JSON schema field "query".
+	Query *ConfigAgentsListElemMemorySearchQuery `json:"query,omitempty,omitzero"`
+
+	// Remote corresponds to the JSON schema field "remote".
+	Remote *ConfigAgentsListElemMemorySearchRemote `json:"remote,omitempty,omitzero"`
+
+	// Store corresponds to the JSON schema field "store".
+	Store *ConfigAgentsListElemMemorySearchStore `json:"store,omitempty,omitzero"`
+
+	// Sync corresponds to the JSON schema field "sync".
+	Sync *ConfigAgentsListElemMemorySearchSync `json:"sync,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchCache struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxEntries corresponds to the JSON schema field "maxEntries".
+	MaxEntries *int `json:"maxEntries,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchChunking struct {
+	// Overlap corresponds to the JSON schema field "overlap".
+	Overlap *int `json:"overlap,omitempty,omitzero"`
+
+	// Tokens corresponds to the JSON schema field "tokens".
+	Tokens *int `json:"tokens,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchFallback string
+
+const ConfigAgentsListElemMemorySearchFallbackGemini ConfigAgentsListElemMemorySearchFallback = "gemini"
+const ConfigAgentsListElemMemorySearchFallbackLocal ConfigAgentsListElemMemorySearchFallback = "local"
+const ConfigAgentsListElemMemorySearchFallbackNone ConfigAgentsListElemMemorySearchFallback = "none"
+const ConfigAgentsListElemMemorySearchFallbackOpenai ConfigAgentsListElemMemorySearchFallback = "openai"
+
+type ConfigAgentsListElemMemorySearchProvider string
+
+const ConfigAgentsListElemMemorySearchProviderGemini ConfigAgentsListElemMemorySearchProvider = "gemini"
+const ConfigAgentsListElemMemorySearchProviderLocal ConfigAgentsListElemMemorySearchProvider = "local"
+const ConfigAgentsListElemMemorySearchProviderOpenai ConfigAgentsListElemMemorySearchProvider = "openai"
+
+type ConfigAgentsListElemMemorySearchQuery struct {
+	// Hybrid corresponds to the JSON schema field "hybrid".
+	Hybrid *ConfigAgentsListElemMemorySearchQueryHybrid `json:"hybrid,omitempty,omitzero"`
+
+	// MaxResults corresponds to the JSON schema field "maxResults".
+	MaxResults *int `json:"maxResults,omitempty,omitzero"`
+
+	// MinScore corresponds to the JSON schema field "minScore".
+	MinScore *float64 `json:"minScore,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchQueryHybrid struct {
+	// CandidateMultiplier corresponds to the JSON schema field "candidateMultiplier".
+	CandidateMultiplier *int `json:"candidateMultiplier,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// TextWeight corresponds to the JSON schema field "textWeight".
+	TextWeight *float64 `json:"textWeight,omitempty,omitzero"`
+
+	// VectorWeight corresponds to the JSON schema field "vectorWeight".
+	VectorWeight *float64 `json:"vectorWeight,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchRemote struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigAgentsListElemMemorySearchRemoteHeaders `json:"headers,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchRemoteHeaders map[string]string
+
+type ConfigAgentsListElemMemorySearchStore struct {
+	// Path corresponds to the JSON schema field "path".
+	Path *string `json:"path,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchSync struct {
+	// IntervalMinutes corresponds to the JSON schema field "intervalMinutes".
+	IntervalMinutes *int `json:"intervalMinutes,omitempty,omitzero"`
+
+	// OnSearch corresponds to the JSON schema field "onSearch".
+	OnSearch *bool `json:"onSearch,omitempty,omitzero"`
+
+	// OnSessionStart corresponds to the JSON schema field "onSessionStart".
+	OnSessionStart *bool `json:"onSessionStart,omitempty,omitzero"`
+
+	// Watch corresponds to the JSON schema field "watch".
+	Watch *bool `json:"watch,omitempty,omitzero"`
+
+	// WatchDebounceMs corresponds to the JSON schema field "watchDebounceMs".
+	WatchDebounceMs *int `json:"watchDebounceMs,omitempty,omitzero"`
 }
 
 type ConfigAgentsListElemTools struct {

@@ -1,6 +1,6 @@
 // Package tools holds the agent's tools — read, write, edit and apply_patch confined to
-// the agent's workspace, exec and process, web_fetch and web_search, message, the sessions tools, nodes
-// and canvas — with their parameter schemas, and the tool policy (tools.profile, allow,
+// the agent's workspace, exec and process, web_fetch and web_search, message, the sessions tools, nodes,
+// canvas and the memory tools (memory_search, memory_get) — with their parameter schemas, and the tool policy (tools.profile, allow,
 // deny, groups, per-agent and per-provider overrides) that decides which of them a run
 // may offer.
 //
