@@ -486,6 +486,18 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	overlay(&base.WebhookSecret, acct.WebhookSecret)
 	overlay(&base.WebhookPath, acct.WebhookPath)
 	overlay(&base.LinkPreview, acct.LinkPreview)
+	if acct.ChunkMode != nil {
+		base.ChunkMode = (*genconfig.ConfigChannelsTelegramChunkMode)(acct.ChunkMode)
+	}
+	if acct.Commands != nil {
+		base.Commands = (*genconfig.ConfigChannelsTelegramCommands)(acct.Commands)
+	}
+	if acct.CustomCommands != nil {
+		base.CustomCommands = make([]genconfig.ConfigChannelsTelegramCustomCommandsElem, len(acct.CustomCommands))
+		for i, c := range acct.CustomCommands {
+			base.CustomCommands[i] = genconfig.ConfigChannelsTelegramCustomCommandsElem(c)
+		}
+	}
 	overlay(&base.TimeoutSeconds, acct.TimeoutSeconds)
 	if acct.Retry != nil {
 		base.Retry = (*genconfig.ConfigChannelsTelegramRetry)(acct.Retry)
@@ -534,6 +546,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	if tcfg.TextChunkLimit != nil {
 		tc.ChunkLimit = *tcfg.TextChunkLimit
+	}
+	if tcfg.ChunkMode != nil {
+		tc.ChunkMode = string(*tcfg.ChunkMode)
 	}
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL

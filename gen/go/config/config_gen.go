@@ -500,6 +500,15 @@ type ConfigChannelsTelegram struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsTelegramChunkMode `json:"chunkMode,omitempty,omitzero"`
+
+	// Commands corresponds to the JSON schema field "commands".
+	Commands *ConfigChannelsTelegramCommands `json:"commands,omitempty,omitzero"`
+
+	// CustomCommands corresponds to the JSON schema field "customCommands".
+	CustomCommands []ConfigChannelsTelegramCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
+
 	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
 	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
 
@@ -565,6 +574,15 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsTelegramAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
+
+	// Commands corresponds to the JSON schema field "commands".
+	Commands *ConfigChannelsTelegramAccountsValueCommands `json:"commands,omitempty,omitzero"`
+
+	// CustomCommands corresponds to the JSON schema field "customCommands".
+	CustomCommands []ConfigChannelsTelegramAccountsValueCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
 
@@ -620,6 +638,24 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueChunkMode string
+
+const ConfigChannelsTelegramAccountsValueChunkModeLength ConfigChannelsTelegramAccountsValueChunkMode = "length"
+const ConfigChannelsTelegramAccountsValueChunkModeNewline ConfigChannelsTelegramAccountsValueChunkMode = "newline"
+
+type ConfigChannelsTelegramAccountsValueCommands struct {
+	// Native corresponds to the JSON schema field "native".
+	Native interface{} `json:"native,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueCustomCommandsElem struct {
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Description corresponds to the JSON schema field "description".
+	Description *string `json:"description,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueDmPolicy string
 
 const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegramAccountsValueDmPolicy = "allowlist"
@@ -663,6 +699,24 @@ type ConfigChannelsTelegramAccountsValueStreamMode string
 const ConfigChannelsTelegramAccountsValueStreamModeBlock ConfigChannelsTelegramAccountsValueStreamMode = "block"
 const ConfigChannelsTelegramAccountsValueStreamModeOff ConfigChannelsTelegramAccountsValueStreamMode = "off"
 const ConfigChannelsTelegramAccountsValueStreamModePartial ConfigChannelsTelegramAccountsValueStreamMode = "partial"
+
+type ConfigChannelsTelegramChunkMode string
+
+const ConfigChannelsTelegramChunkModeLength ConfigChannelsTelegramChunkMode = "length"
+const ConfigChannelsTelegramChunkModeNewline ConfigChannelsTelegramChunkMode = "newline"
+
+type ConfigChannelsTelegramCommands struct {
+	// Native corresponds to the JSON schema field "native".
+	Native interface{} `json:"native,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramCustomCommandsElem struct {
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Description corresponds to the JSON schema field "description".
+	Description *string `json:"description,omitempty,omitzero"`
+}
 
 type ConfigChannelsTelegramDmPolicy string
 

@@ -98,6 +98,9 @@ type Config struct {
 	// ChunkLimit is channels.telegram.textChunkLimit: replies longer than it are split
 	// (chunk.LimitFor: 4000 when 0, at most the Bot API's 4096).
 	ChunkLimit int
+	// ChunkMode is channels.telegram.chunkMode: chunk.ModeNewline sends each paragraph
+	// of a reply as its own message ("" = chunk.ModeLength).
+	ChunkMode string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
@@ -836,7 +839,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			return providers.Sent{}, err
 		}
 	}
-	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
+	for _, c := range chunk.SplitMode(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode) {
 		var msg *telego.Message
 		if err := p.withRetry(ctx, func(ctx context.Context) (err error) {
 			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
@@ -925,7 +928,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
-			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), Logger: p.log}),
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Logger: p.log}),
 	}
 	if m.Typing != providers.TypingNever {
 		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)
