@@ -75,8 +75,8 @@ type Options struct {
 	// ChunkMode is how final replies and blocks are split (chunk.SplitMode:
 	// channels.telegram.chunkMode; "" = chunk.ModeLength).
 	ChunkMode string
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Stream is one reply in one chat. Not for concurrent use by several writers (one
