@@ -550,6 +550,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	if tcfg.ChunkMode != nil {
 		tc.ChunkMode = string(*tcfg.ChunkMode)
 	}
+	tc.Commands = telegramCommands(cfg, tcfg)
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL
 	}
@@ -583,6 +584,33 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		return providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}
 	}
 	return p
+}
+
+// telegramCommands is the bot's command menu: native commands on unless
+// channels.telegram(.accounts.<id>).commands.native, else commands.native, is false
+// ("auto" and unset are on for Telegram, as in the original), then customCommands.
+// An explicit false clears a menu an earlier run registered.
+func telegramCommands(cfg *genconfig.ClawdbotConfig, t genconfig.ConfigChannelsTelegram) telegram.Commands {
+	var setting any
+	if cfg.Commands != nil {
+		setting = cfg.Commands.Native
+	}
+	if t.Commands != nil && t.Commands.Native != nil {
+		setting = t.Commands.Native
+	}
+	off := setting == false
+	c := telegram.Commands{Native: !off, Clear: off}
+	for _, x := range t.CustomCommands {
+		var bc telegram.BotCommand
+		if x.Command != nil {
+			bc.Command = *x.Command
+		}
+		if x.Description != nil {
+			bc.Description = *x.Description
+		}
+		c.Custom = append(c.Custom, bc)
+	}
+	return c
 }
 
 // EnvTelegramWebhookListen overrides where Telegram webhook mode listens (the

@@ -931,6 +931,9 @@ type ConfigChannelsWhatsappGroups map[string]struct {
 }
 
 type ConfigCommands struct {
+	// Native corresponds to the JSON schema field "native".
+	Native interface{} `json:"native,omitempty,omitzero"`
+
 	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".
 	UseAccessGroups *bool `json:"useAccessGroups,omitempty,omitzero"`
 }

@@ -113,6 +113,8 @@ type Config struct {
 	// NoLinkPreview sends replies without link previews (channels.telegram.linkPreview
 	// false; previews are on by default, as in the original).
 	NoLinkPreview bool
+	// Commands is the command menu registered at start (commands.go).
+	Commands Commands
 	// TypingInterval re-sends "typing" during a run (tgstream.DefaultTypingInterval when 0).
 	TypingInterval time.Duration
 	Logger         *slog.Logger
@@ -229,6 +231,11 @@ func New(cfg Config) (*Provider, error) {
 	}
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
+	custom, issues := ResolveCustomCommands(cfg.Commands.Custom)
+	for _, is := range issues {
+		log.Warn("telegram custom command skipped: " + is)
+	}
+	cfg.Commands.Custom = custom
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	p.SetAck(cfg.Ack)
 	p.debounce.SetWindow(cfg.Debounce)
@@ -411,6 +418,7 @@ func (p *Provider) poll(ctx context.Context, done chan struct{}, ab *albums) {
 		}
 		break
 	}
+	p.registerCommands(ctx)
 	if p.cfg.WebhookURL != "" {
 		p.serveWebhook(ctx, ab, wait)
 		return
