@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -38,6 +39,23 @@ type engineParts struct {
 	// reconfigured by each engine build (from its next start), stopped with the agent
 	// service.
 	browser *tools.Browser
+	// cfg is the config in force (stored at start and on every reload), for tool
+	// settings read at call time (channels.telegram.actions).
+	cfg atomic.Pointer[config.File]
+}
+
+// sendGate refuses the message tool's Telegram sends when
+// channels.telegram.actions.sendMessage is false (channel-level only, as in the
+// original; true or unset allows them).
+func (p *engineParts) sendGate(channel string) error {
+	f := p.cfg.Load()
+	if f == nil || channel != providers.Telegram || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
+		return nil
+	}
+	if a := f.Config.Channels.Telegram.Actions; a != nil && a.SendMessage != nil && !*a.SendMessage {
+		return errors.New("Telegram sendMessage is disabled (channels.telegram.actions.sendMessage).")
+	}
+	return nil
 }
 
 func newEngineParts(s *services) (*engineParts, error) {
@@ -362,7 +380,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
-				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))
+				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID, SendGate: parts.sendGate})))
 		}
 		if nodeAPI != nil {
 			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,

@@ -1,9 +1,16 @@
 package daemon
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/clawgate/gateway/server/gatewaytest"
 
 	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
@@ -79,5 +86,49 @@ func TestTelegramCommandMenu(t *testing.T) {
 				r.waitOutput(t, c.warn)
 			}
 		})
+	}
+}
+
+// TestTelegramActionsSendMessage: channels.telegram.actions.sendMessage false makes
+// the message tool refuse Telegram sends (the model gets the error, nothing is sent);
+// after a reload to true the same call sends.
+func TestTelegramActionsSendMessage(t *testing.T) {
+	home := t.TempDir()
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	bot.AddChat(77)
+	send := `{"action":"send","channel":"telegram","target":"77","message":"build is green"}`
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n%2 == 0 {
+			return fakeStep{calls: []fakeCall{{"m" + strconv.Itoa(n), "message", send}}}
+		}
+		return fakeStep{text: "done"}
+	})
+	cfg := func(on bool) string {
+		extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["77"], actions: {sendMessage: %t}}},`, tgtest.DefaultToken, bot.URL(), on)
+		return agentConfigWith(filepath.Join(home, "ws"), model, nil, extra)
+	}
+	r := startHome(t, home, cfg(false), nil)
+	c := r.client(t)
+	result := func(evs []*gatewaytest.Frame) (string, bool) {
+		for _, e := range toolEvents(evs) {
+			if e.Data["phase"] == "result" {
+				b, _ := json.Marshal(e.Data["result"])
+				return string(b), e.Data["isError"] == true
+			}
+		}
+		t.Fatal("no tool result")
+		return "", false
+	}
+	res, isErr := result(runChat(t, c, "run-off", "tell chat 77", nil))
+	if !isErr || !strings.Contains(res, "Telegram sendMessage is disabled") || len(bot.Sent()) != 0 {
+		t.Fatalf("with sendMessage false: result %s (error %t), sent %+v", res, isErr, bot.Sent())
+	}
+	if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg(true)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOutput(t, "config reloaded")
+	res, isErr = result(runChat(t, c, "run-on", "tell chat 77 again", nil))
+	if isErr || len(bot.Sent()) != 1 {
+		t.Fatalf("with sendMessage true: result %s (error %t), sent %+v", res, isErr, bot.Sent())
 	}
 }

@@ -491,6 +491,9 @@ type ConfigChannelsTelegram struct {
 	// Accounts corresponds to the JSON schema field "accounts".
 	Accounts ConfigChannelsTelegramAccounts `json:"accounts,omitempty,omitzero"`
 
+	// Actions corresponds to the JSON schema field "actions".
+	Actions *ConfigChannelsTelegramActions `json:"actions,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
 
@@ -699,6 +702,11 @@ type ConfigChannelsTelegramAccountsValueStreamMode string
 const ConfigChannelsTelegramAccountsValueStreamModeBlock ConfigChannelsTelegramAccountsValueStreamMode = "block"
 const ConfigChannelsTelegramAccountsValueStreamModeOff ConfigChannelsTelegramAccountsValueStreamMode = "off"
 const ConfigChannelsTelegramAccountsValueStreamModePartial ConfigChannelsTelegramAccountsValueStreamMode = "partial"
+
+type ConfigChannelsTelegramActions struct {
+	// SendMessage corresponds to the JSON schema field "sendMessage".
+	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
 
 type ConfigChannelsTelegramChunkMode string
 
