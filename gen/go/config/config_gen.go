@@ -533,6 +533,9 @@ type ConfigChannelsTelegram struct {
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsTelegramGroups `json:"groups,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsTelegramHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
@@ -600,6 +603,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsTelegramAccountsValueGroups `json:"groups,omitempty,omitzero"`
+
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsTelegramAccountsValueHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
@@ -683,6 +689,17 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".
 	Attempts *int `json:"attempts,omitempty,omitzero"`
@@ -753,6 +770,17 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramRetry struct {
