@@ -415,8 +415,12 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	for _, id := range ids {
 		a := tgAccount{id: id, section: telegramAccountSection(t, id)}
 		a.enabled = (t.Enabled == nil || *t.Enabled) && (a.section.Enabled == nil || *a.section.Enabled)
+		// The account's name, else the channel's (the original merges the channel's
+		// settings under every account's).
 		if acct, ok := accountEntry(t.Accounts, id); ok && acct.Name != nil {
 			a.name = strings.TrimSpace(*acct.Name)
+		} else if t.Name != nil {
+			a.name = strings.TrimSpace(*t.Name)
 		}
 		a.token, a.source = telegramToken(s, t, id)
 		out = append(out, a)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/gatewaytest"
 
 	"github.com/clawgate/gateway/server/providers/telegram"
@@ -130,5 +131,22 @@ func TestTelegramActionsSendMessage(t *testing.T) {
 	res, isErr = result(runChat(t, c, "run-on", "tell chat 77 again", nil))
 	if isErr || len(bot.Sent()) != 1 {
 		t.Fatalf("with sendMessage true: result %s (error %t), sent %+v", res, isErr, bot.Sent())
+	}
+}
+
+// TestTelegramChannelName: channels.telegram.name names every account that sets no
+// name of its own in channels.status (an account's name wins).
+func TestTelegramChannelName(t *testing.T) {
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	r := start(t, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, name: "Family bot", botToken: %q,
+    accounts: {work: {botToken: %q, name: "Work bot"}}}},
+}`, bot.URL(), tgtest.DefaultToken, tgtest.DefaultToken))
+	c := r.client(t)
+	var st protocol.ChannelsStatusResult
+	c.MustOK("channels.status", map[string]any{}, &st)
+	tg := st.ChannelAccounts["telegram"]
+	if len(tg) != 2 || tg[0].AccountID != "default" || tg[0].GetName() != "Family bot" || tg[1].GetName() != "Work bot" {
+		t.Fatalf("telegram accounts: %s", mustJSON(tg))
 	}
 }
