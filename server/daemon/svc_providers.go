@@ -555,6 +555,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		tc.ChunkMode = string(*tcfg.ChunkMode)
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
+	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL
 	}
@@ -588,6 +589,20 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		return providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}
 	}
 	return p
+}
+
+// telegramGroupPrompts are the groups' systemPrompt (trimmed) by group key; a group
+// entry without one maps to "" so it does not fall back to "*"'s.
+func telegramGroupPrompts(groups genconfig.ConfigChannelsTelegramGroups) map[string]string {
+	out := map[string]string{}
+	for id, g := range groups {
+		p := ""
+		if g.SystemPrompt != nil {
+			p = strings.TrimSpace(*g.SystemPrompt)
+		}
+		out[id] = p
+	}
+	return out
 }
 
 // telegramCommands is the bot's command menu: native commands on unless

@@ -690,6 +690,9 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueHeartbeat struct {
@@ -773,6 +776,9 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramHeartbeat struct {

@@ -113,6 +113,10 @@ type Config struct {
 	// NoLinkPreview sends replies without link previews (channels.telegram.linkPreview
 	// false; previews are on by default, as in the original).
 	NoLinkPreview bool
+	// GroupPrompts are the groups' extra instructions by chat id ("*": any group
+	// without its own entry), channels.telegram.groups.<id>.systemPrompt; a group
+	// message's run gets its group's.
+	GroupPrompts map[string]string
 	// Commands is the command menu registered at start (commands.go).
 	Commands Commands
 	// TypingInterval re-sends "typing" during a run (tgstream.DefaultTypingInterval when 0).
@@ -525,6 +529,9 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 		Time:       time.Unix(m.Date, 0),
 		Media:      files,
 	}
+	if msg.Group {
+		msg.SystemPrompt = groupPrompt(p.cfg.GroupPrompts, msg.ChatID)
+	}
 	if len(burst) > 0 {
 		last := burst[len(burst)-1]
 		msg.MessageID, msg.Time = strconv.Itoa(last.MessageID), time.Unix(last.Date, 0)
@@ -539,6 +546,15 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 		ids = append(ids, "@"+m.From.Username)
 	}
 	p.gate.Deliver(ctx, msg, ids...)
+}
+
+// groupPrompt is the extra instructions of group chat: its own entry, else "*"'s
+// (the entry is picked as a whole, as the original picks the group's settings).
+func groupPrompt(prompts map[string]string, chat string) string {
+	if p, ok := prompts[chat]; ok {
+		return p
+	}
+	return prompts["*"]
 }
 
 // inboundMedia describes a message's file (the largest photo size within the cap,

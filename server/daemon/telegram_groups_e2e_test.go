@@ -1,0 +1,102 @@
+package daemon
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+)
+
+// systemModel is an OpenAI-compatible model server that answers "ok: <prompt>" and
+// records each request's system message with its last user message.
+type systemModel struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	systems map[string]string // last user message → system message
+}
+
+func newSystemModel(t *testing.T) *systemModel {
+	m := &systemModel{systems: map[string]string{}}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct{ Role, Content string }
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Messages) == 0 {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		sys := ""
+		for _, msg := range body.Messages {
+			if msg.Role == "system" {
+				sys = msg.Content
+			}
+		}
+		last := body.Messages[len(body.Messages)-1].Content
+		m.mu.Lock()
+		m.systems[last] = sys
+		m.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": "ok"}}}})
+		fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", b)
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+// system is the system message of the request whose last message contains text.
+func (m *systemModel) system(text string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.systems {
+		if strings.Contains(k, text) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// TestTelegramGroupSystemPrompt: channels.telegram.accounts.<id>.groups.<id>.systemPrompt
+// reaches the system prompt of that group's runs; a group without an entry gets the
+// "*" entry's, a group whose entry has none gets none, and a direct chat none.
+func TestTelegramGroupSystemPrompt(t *testing.T) {
+	model := newSystemModel(t)
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	start(t, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, allowFrom: ["42"], groupPolicy: "open", streamMode: "off",
+    groups: {"-100": {requireMention: false, systemPrompt: "channel-level, overridden"}},
+    accounts: {default: {botToken: %q, groups: {
+      "-100": {requireMention: false, systemPrompt: "  Speak like a pirate.  "},
+      "-200": {requireMention: false},
+      "*": {requireMention: false, systemPrompt: "Be terse."}}}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m"}}},
+}`, bot.URL(), tgtest.DefaultToken, model.srv.URL+"/v1"))
+	cases := []struct {
+		chat       int64
+		text, want string
+		not        []string
+	}{
+		{-100, "ahoy there", "Speak like a pirate.", []string{"Be terse.", "channel-level"}},
+		{-300, "any group", "Be terse.", []string{"pirate"}},
+		{-200, "plain group", "", []string{"pirate", "Be terse."}},
+		{42, "direct chat", "", []string{"pirate", "Be terse."}},
+	}
+	for _, c := range cases {
+		bot.PushUpdate(c.chat, 42, c.text)
+		var sys string
+		waitFor(t, "the run of "+c.text, func() (ok bool) { sys, ok = model.system(c.text); return ok })
+		if c.want != "" && !strings.Contains(sys, c.want) {
+			t.Errorf("%s: system prompt lacks %q:\n%s", c.text, c.want, sys)
+		}
+		for _, n := range c.not {
+			if strings.Contains(sys, n) {
+				t.Errorf("%s: system prompt has %q:\n%s", c.text, n, sys)
+			}
+		}
+	}
+}
