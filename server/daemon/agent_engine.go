@@ -58,6 +58,31 @@ func (p *engineParts) sendGate(channel string) error {
 	return nil
 }
 
+// groupTools is the tool policy of a Telegram group session's group
+// (agent:<id>:telegram:group:<chat>): channels.telegram.groups.<chat>.tools, else
+// groups."*".tools, the account's groups replacing the channel's, read live; nil when
+// the session is no Telegram group or no tools policy applies.
+func (p *engineParts) groupTools(sessionKey, accountID string) *tools.Policy {
+	parts := strings.Split(sessionKey, ":")
+	if len(parts) < 5 || parts[0] != "agent" || parts[2] != providers.Telegram || parts[3] != "group" {
+		return nil
+	}
+	group := strings.Join(parts[4:], ":")
+	f := p.cfg.Load()
+	if f == nil || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
+		return nil
+	}
+	groups := telegramAccountSection(*f.Config.Channels.Telegram, providers.NormalizeAccountID(accountID)).Groups
+	g, ok := groups[group]
+	if !ok || g.Tools == nil {
+		g, ok = groups["*"]
+	}
+	if !ok || g.Tools == nil {
+		return nil
+	}
+	return tools.NewPolicy(g.Tools.Allow, g.Tools.Deny)
+}
+
 func newEngineParts(s *services) (*engineParts, error) {
 	// The approvals file the wire's exec.approvals.* methods edit (buildApprovals), so an
 	// allow-always from a client and the gate read one file.
@@ -407,7 +432,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		return set.Filter(policy.layers(agentID, agentPolicy, set.Names())...), cleanup, nil
+		layers := policy.layers(agentID, agentPolicy, set.Names())
+		if gp := parts.groupTools(run.SessionKey, run.AccountID); gp != nil {
+			layers = append(slices.Clone(layers), gp)
+		}
+		return set.Filter(layers...), cleanup, nil
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	selection := models.NewSelection(&f.Config, primaryRef.String())

@@ -428,6 +428,20 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	return def, out
 }
 
+// sameShape converts v to T, a generated type of the same JSON shape (a channel
+// key's account twin).
+func sameShape[T any](v any) T {
+	var out T
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(b, &out)
+	}
+	if err != nil {
+		panic("daemon: sameShape: " + err.Error()) // the generated types have one schema
+	}
+	return out
+}
+
 // overlay sets *dst to src when the account sets it (src != nil): the original's
 // account-over-channel merge of one key.
 func overlay[T any](dst **T, src *T) {
@@ -477,7 +491,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 		base.GroupAllowFrom = acct.GroupAllowFrom
 	}
 	if acct.Groups != nil {
-		base.Groups = genconfig.ConfigChannelsTelegramGroups(acct.Groups)
+		// Same shape, distinct generated types (nested ones differ by name): convert
+		// through JSON.
+		base.Groups = sameShape[genconfig.ConfigChannelsTelegramGroups](acct.Groups)
 	}
 	if acct.StreamMode != "" {
 		base.StreamMode = genconfig.ConfigChannelsTelegramStreamMode(acct.StreamMode)

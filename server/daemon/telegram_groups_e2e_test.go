@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,18 +18,26 @@ import (
 type systemModel struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
-	systems map[string]string // last user message → system message
+	systems map[string]string   // last user message → system message
+	tools   map[string][]string // last user message → the tools offered
 }
 
 func newSystemModel(t *testing.T) *systemModel {
-	m := &systemModel{systems: map[string]string{}}
+	m := &systemModel{systems: map[string]string{}, tools: map[string][]string{}}
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Messages []struct{ Role, Content string }
+			Tools    []struct {
+				Function struct{ Name string }
+			}
 		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Messages) == 0 {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
+		}
+		var names []string
+		for _, tl := range body.Tools {
+			names = append(names, tl.Function.Name)
 		}
 		sys := ""
 		for _, msg := range body.Messages {
@@ -39,6 +48,7 @@ func newSystemModel(t *testing.T) *systemModel {
 		last := body.Messages[len(body.Messages)-1].Content
 		m.mu.Lock()
 		m.systems[last] = sys
+		m.tools[last] = names
 		m.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
 		b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": "ok"}}}})
@@ -98,5 +108,50 @@ func TestTelegramGroupSystemPrompt(t *testing.T) {
 				t.Errorf("%s: system prompt has %q:\n%s", c.text, n, sys)
 			}
 		}
+	}
+}
+
+// offered is the tools offered to the request whose last message contains text.
+func (m *systemModel) offered(text string) ([]string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.tools {
+		if strings.Contains(k, text) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// TestTelegramGroupTools: channels.telegram(.accounts.<id>).groups.<id>.tools
+// allow/deny narrow the tools of that group's runs ("*"'s for a group without its
+// own); direct chats keep every tool.
+func TestTelegramGroupTools(t *testing.T) {
+	model := newSystemModel(t)
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	start(t, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, allowFrom: ["42"], groupPolicy: "open", streamMode: "off",
+    accounts: {default: {botToken: %q, groups: {
+      "-100": {requireMention: false, tools: {deny: ["exec", "process"]}},
+      "*": {requireMention: false, tools: {allow: ["read"]}}}}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m"}}},
+}`, bot.URL(), tgtest.DefaultToken, model.srv.URL+"/v1"))
+	get := func(chat int64, text string) []string {
+		bot.PushUpdate(chat, 42, text)
+		var names []string
+		waitFor(t, "the run of "+text, func() (ok bool) { names, ok = model.offered(text); return ok })
+		return names
+	}
+	dm := get(42, "direct chat")
+	if !slices.Contains(dm, "exec") || !slices.Contains(dm, "read") {
+		t.Fatalf("direct chat tools %v", dm)
+	}
+	denied := get(-100, "denied group")
+	if slices.Contains(denied, "exec") || slices.Contains(denied, "process") || !slices.Contains(denied, "read") || len(denied) != len(dm)-2 {
+		t.Fatalf("group -100 tools %v (direct chat: %v)", denied, dm)
+	}
+	if only := get(-300, "other group"); !slices.Equal(only, []string{"read"}) {
+		t.Fatalf("group -300 tools %v", only)
 	}
 }

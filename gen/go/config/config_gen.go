@@ -693,6 +693,17 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsTelegramAccountsValueGroupsValueTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueHeartbeat struct {
@@ -779,6 +790,17 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsTelegramGroupsValueTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramHeartbeat struct {
