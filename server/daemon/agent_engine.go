@@ -63,11 +63,10 @@ func (p *engineParts) sendGate(channel string) error {
 // groups."*".tools, the account's groups replacing the channel's, read live; nil when
 // the session is no Telegram group or no tools policy applies.
 func (p *engineParts) groupTools(sessionKey, accountID string) *tools.Policy {
-	parts := strings.Split(sessionKey, ":")
-	if len(parts) < 5 || parts[0] != "agent" || parts[2] != providers.Telegram || parts[3] != "group" {
+	group, ok := telegramGroupOf(sessionKey)
+	if !ok {
 		return nil
 	}
-	group := strings.Join(parts[4:], ":")
 	f := p.cfg.Load()
 	if f == nil || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
 		return nil

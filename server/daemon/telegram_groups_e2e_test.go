@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -153,5 +155,50 @@ func TestTelegramGroupTools(t *testing.T) {
 	}
 	if only := get(-300, "other group"); !slices.Equal(only, []string{"read"}) {
 		t.Fatalf("group -300 tools %v", only)
+	}
+}
+
+// TestTelegramGroupSkills: channels.telegram.groups.<id>.skills limits the skills
+// listed in that group's system prompt (an empty list lists none; a group without an
+// entry takes "*"'s, and "*" without skills limits nothing); direct chats list all.
+func TestTelegramGroupSkills(t *testing.T) {
+	model := newSystemModel(t)
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	for _, name := range []string{"zebra-notes", "yak-shaver"} {
+		dir := filepath.Join(ws, "skills", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "SKILL.md"), []byte("---\nname: "+name+"\ndescription: Does "+name+" things\n---\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startHome(t, home, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, botToken: %q, allowFrom: ["42"], groupPolicy: "open", streamMode: "off",
+    groups: {"-100": {requireMention: false, skills: ["zebra-notes"]}, "-200": {requireMention: false, skills: []},
+      "*": {requireMention: false}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {workspace: %q, model: {primary: "local/m"}}},
+}`, bot.URL(), tgtest.DefaultToken, model.srv.URL+"/v1", ws), nil)
+	cases := []struct {
+		chat int64
+		text string
+		want []bool // zebra-notes, yak-shaver listed
+	}{
+		{42, "direct chat", []bool{true, true}},
+		{-100, "zebra group", []bool{true, false}},
+		{-200, "no skills group", []bool{false, false}},
+		{-300, "star group", []bool{true, true}},
+	}
+	for _, c := range cases {
+		bot.PushUpdate(c.chat, 42, c.text)
+		var sys string
+		waitFor(t, "the run of "+c.text, func() (ok bool) { sys, ok = model.system(c.text); return ok })
+		got := []bool{strings.Contains(sys, "zebra-notes"), strings.Contains(sys, "yak-shaver")}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: skills listed %v, want %v:\n%s", c.text, got, c.want, sys)
+		}
 	}
 }

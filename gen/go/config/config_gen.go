@@ -788,6 +788,9 @@ type ConfigChannelsTelegramGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 
