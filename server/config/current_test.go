@@ -20,7 +20,7 @@ func TestCurrentShape(t *testing.T) {
   "session": {"dmScope": "per-peer", "mainKey": "home"},
   "channels": {"telegram": {"botToken": "123:abc", "dmPolicy": "pairing", "groupPolicy": "allowlist"}},
   "messages": {"ackReaction": "👀"},
-  "commands": {"native": "auto"}
+  "commands": {"native": "auto", "nativeSkills": "auto"}
 }`
 	f, err := ParseWith("/x/clawdbot.json", []byte(raw), MapEnv(nil))
 	if err != nil {
@@ -43,7 +43,7 @@ func TestCurrentShape(t *testing.T) {
 	if f.Config.Session.MainKey != "home" || *f.Config.Channels.Telegram.BotToken != "123:abc" {
 		t.Fatalf("config %+v", f.Config)
 	}
-	want := []string{"commands.native"} // messages.ackReaction and commands.useAccessGroups are implemented
+	want := []string{"commands.nativeSkills"} // messages.ackReaction, commands.native and commands.useAccessGroups are implemented
 	if !reflect.DeepEqual(f.Unimplemented, want) {
 		t.Fatalf("unimplemented = %v, want %v", f.Unimplemented, want)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -43,6 +44,47 @@ type engineParts struct {
 	// a SQLite file and a file watcher, opened on a run's first memory call and closed
 	// with the agent service.
 	memories *memory.Registry
+	// cfg is the config in force (stored at start and on every reload), for tool
+	// settings read at call time (channels.telegram.actions).
+	cfg atomic.Pointer[config.File]
+}
+
+// sendGate refuses the message tool's Telegram sends when
+// channels.telegram.actions.sendMessage is false (channel-level only, as in the
+// original; true or unset allows them).
+func (p *engineParts) sendGate(channel string) error {
+	f := p.cfg.Load()
+	if f == nil || channel != providers.Telegram || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
+		return nil
+	}
+	if a := f.Config.Channels.Telegram.Actions; a != nil && a.SendMessage != nil && !*a.SendMessage {
+		return errors.New("Telegram sendMessage is disabled (channels.telegram.actions.sendMessage).")
+	}
+	return nil
+}
+
+// groupTools is the tool policy of a Telegram group session's group
+// (agent:<id>:telegram:group:<chat>): channels.telegram.groups.<chat>.tools, else
+// groups."*".tools, the account's groups replacing the channel's, read live; nil when
+// the session is no Telegram group or no tools policy applies.
+func (p *engineParts) groupTools(sessionKey, accountID string) *tools.Policy {
+	group, ok := telegramGroupOf(sessionKey)
+	if !ok {
+		return nil
+	}
+	f := p.cfg.Load()
+	if f == nil || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
+		return nil
+	}
+	groups := telegramAccountSection(*f.Config.Channels.Telegram, providers.NormalizeAccountID(accountID)).Groups
+	g, ok := groups[group]
+	if !ok || g.Tools == nil {
+		g, ok = groups["*"]
+	}
+	if !ok || g.Tools == nil {
+		return nil
+	}
+	return tools.NewPolicy(g.Tools.Allow, g.Tools.Deny)
 }
 
 func newEngineParts(s *services) (*engineParts, error) {
@@ -377,7 +419,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
-				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))
+				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID, SendGate: parts.sendGate})))
 		}
 		if nodeAPI != nil {
 			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
@@ -407,7 +449,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		return set.Filter(policy.layers(agentID, agentPolicy, set.Names())...), cleanup, nil
+		layers := policy.layers(agentID, agentPolicy, set.Names())
+		if gp := parts.groupTools(run.SessionKey, run.AccountID); gp != nil {
+			layers = append(slices.Clone(layers), gp)
+		}
+		return set.Filter(layers...), cleanup, nil
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	selection := models.NewSelection(&f.Config, primaryRef.String())

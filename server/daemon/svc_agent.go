@@ -142,6 +142,7 @@ func agentSettings(s *services, f *config.File) (config.Agent, error) {
 func (a *agentService) reconfigure(ctx context.Context, next *config.File) {
 	a.routeCfg.Store(next)
 	a.cur.Store(next)
+	a.parts.cfg.Store(next)
 	rc := sessionreset.FromConfig(&next.Config)
 	a.reset.Store(&rc)
 	cfg, err := agentSettings(a.s, next)
@@ -260,6 +261,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
 	a := &agentService{s: s, store: store, rt: rt, parts: parts, cfgKey: agentConfigKey(cfg), toolsKey: toolsConfigKey(s.file), routeCfg: routeCfg, reset: resetCfg}
 	a.cur.Store(s.file)
+	parts.cfg.Store(s.file)
 	return a, nil
 }
 

@@ -2,6 +2,10 @@ package daemon
 
 import (
 	"context"
+	"strings"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/providers"
 
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/persona"
@@ -21,8 +25,45 @@ func buildPersona(ctx context.Context, s *services) (component, error) {
 		StateDir:         s.paths.StateDir,
 		DefaultWorkspace: s.paths.Workspace,
 		Logger:           s.log,
+		SkillFilter:      telegramGroupSkills,
 	})
 	return &personaService{svc: s.persona}, nil
+}
+
+// telegramGroupSkills is the skills filter of a Telegram group session
+// (agent:<id>:telegram:group:<chat>): the group's entry in channels.telegram.groups,
+// else "*"'s, and its skills list when it has one. The session key carries no
+// account, so accounts' groups are not consulted.
+func telegramGroupSkills(c *genconfig.ClawdbotConfig, sessionKey string) ([]string, bool) {
+	group, ok := telegramGroupOf(sessionKey)
+	if !ok || c == nil || c.Channels == nil || c.Channels.Telegram == nil {
+		return nil, false
+	}
+	groups := c.Channels.Telegram.Groups
+	g, ok := groups[group]
+	if !ok {
+		g, ok = groups["*"]
+	}
+	if !ok || g.Skills == nil {
+		return nil, false
+	}
+	var names []string
+	for _, n := range g.Skills {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names, true
+}
+
+// telegramGroupOf is the chat id of a Telegram group session key
+// (agent:<id>:telegram:group:<chat>).
+func telegramGroupOf(sessionKey string) (string, bool) {
+	parts := strings.Split(sessionKey, ":")
+	if len(parts) < 5 || parts[0] != "agent" || parts[2] != providers.Telegram || parts[3] != "group" {
+		return "", false
+	}
+	return strings.Join(parts[4:], ":"), true
 }
 
 func (p *personaService) attach(srv *gateway.Server, mux *methods) error {

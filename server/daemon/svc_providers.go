@@ -415,13 +415,31 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	for _, id := range ids {
 		a := tgAccount{id: id, section: telegramAccountSection(t, id)}
 		a.enabled = (t.Enabled == nil || *t.Enabled) && (a.section.Enabled == nil || *a.section.Enabled)
+		// The account's name, else the channel's (the original merges the channel's
+		// settings under every account's).
 		if acct, ok := accountEntry(t.Accounts, id); ok && acct.Name != nil {
 			a.name = strings.TrimSpace(*acct.Name)
+		} else if t.Name != nil {
+			a.name = strings.TrimSpace(*t.Name)
 		}
 		a.token, a.source = telegramToken(s, t, id)
 		out = append(out, a)
 	}
 	return def, out
+}
+
+// sameShape converts v to T, a generated type of the same JSON shape (a channel
+// key's account twin).
+func sameShape[T any](v any) T {
+	var out T
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(b, &out)
+	}
+	if err != nil {
+		panic("daemon: sameShape: " + err.Error()) // the generated types have one schema
+	}
+	return out
 }
 
 // overlay sets *dst to src when the account sets it (src != nil): the original's
@@ -473,7 +491,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 		base.GroupAllowFrom = acct.GroupAllowFrom
 	}
 	if acct.Groups != nil {
-		base.Groups = genconfig.ConfigChannelsTelegramGroups(acct.Groups)
+		// Same shape, distinct generated types (nested ones differ by name): convert
+		// through JSON.
+		base.Groups = sameShape[genconfig.ConfigChannelsTelegramGroups](acct.Groups)
 	}
 	if acct.StreamMode != "" {
 		base.StreamMode = genconfig.ConfigChannelsTelegramStreamMode(acct.StreamMode)
@@ -486,6 +506,18 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	overlay(&base.WebhookSecret, acct.WebhookSecret)
 	overlay(&base.WebhookPath, acct.WebhookPath)
 	overlay(&base.LinkPreview, acct.LinkPreview)
+	if acct.ChunkMode != nil {
+		base.ChunkMode = (*genconfig.ConfigChannelsTelegramChunkMode)(acct.ChunkMode)
+	}
+	if acct.Commands != nil {
+		base.Commands = (*genconfig.ConfigChannelsTelegramCommands)(acct.Commands)
+	}
+	if acct.CustomCommands != nil {
+		base.CustomCommands = make([]genconfig.ConfigChannelsTelegramCustomCommandsElem, len(acct.CustomCommands))
+		for i, c := range acct.CustomCommands {
+			base.CustomCommands[i] = genconfig.ConfigChannelsTelegramCustomCommandsElem(c)
+		}
+	}
 	overlay(&base.TimeoutSeconds, acct.TimeoutSeconds)
 	if acct.Retry != nil {
 		base.Retry = (*genconfig.ConfigChannelsTelegramRetry)(acct.Retry)
@@ -535,6 +567,11 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	if tcfg.TextChunkLimit != nil {
 		tc.ChunkLimit = *tcfg.TextChunkLimit
 	}
+	if tcfg.ChunkMode != nil {
+		tc.ChunkMode = string(*tcfg.ChunkMode)
+	}
+	tc.Commands = telegramCommands(cfg, tcfg)
+	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL
 	}
@@ -568,6 +605,47 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		return providers.Unconfigured{Channel: providers.Telegram, Hint: err.Error()}
 	}
 	return p
+}
+
+// telegramGroupPrompts are the groups' systemPrompt (trimmed) by group key; a group
+// entry without one maps to "" so it does not fall back to "*"'s.
+func telegramGroupPrompts(groups genconfig.ConfigChannelsTelegramGroups) map[string]string {
+	out := map[string]string{}
+	for id, g := range groups {
+		p := ""
+		if g.SystemPrompt != nil {
+			p = strings.TrimSpace(*g.SystemPrompt)
+		}
+		out[id] = p
+	}
+	return out
+}
+
+// telegramCommands is the bot's command menu: native commands on unless
+// channels.telegram(.accounts.<id>).commands.native, else commands.native, is false
+// ("auto" and unset are on for Telegram, as in the original), then customCommands.
+// An explicit false clears a menu an earlier run registered.
+func telegramCommands(cfg *genconfig.ClawdbotConfig, t genconfig.ConfigChannelsTelegram) telegram.Commands {
+	var setting any
+	if cfg.Commands != nil {
+		setting = cfg.Commands.Native
+	}
+	if t.Commands != nil && t.Commands.Native != nil {
+		setting = t.Commands.Native
+	}
+	off := setting == false
+	c := telegram.Commands{Native: !off, Clear: off}
+	for _, x := range t.CustomCommands {
+		var bc telegram.BotCommand
+		if x.Command != nil {
+			bc.Command = *x.Command
+		}
+		if x.Description != nil {
+			bc.Description = *x.Description
+		}
+		c.Custom = append(c.Custom, bc)
+	}
+	return c
 }
 
 // EnvTelegramWebhookListen overrides where Telegram webhook mode listens (the

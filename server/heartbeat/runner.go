@@ -138,7 +138,25 @@ type Options struct {
 	// UserLocation is the user's zone (agents.defaults.userTimezone) for active hours.
 	UserLocation *time.Location
 	TurnTimeout  time.Duration
+	// Visibility is what a channel (account) shows of heartbeats
+	// (channels.<id>.heartbeat, accounts.<id>.heartbeat); nil: DefaultVisibility.
+	Visibility func(channel, accountID string) Visibility
 }
+
+// Visibility is what a channel shows of heartbeats (the original's defaults in
+// DefaultVisibility).
+type Visibility struct {
+	// ShowOk sends HEARTBEAT_OK to the target when the beat had nothing to say.
+	ShowOk bool
+	// ShowAlerts delivers a beat's message; off, the beat runs and is recorded as
+	// skipped ("alerts-disabled").
+	ShowAlerts bool
+	// UseIndicator gives heartbeat events their indicatorType.
+	UseIndicator bool
+}
+
+// DefaultVisibility: silent OKs, alerts shown, indicators on.
+var DefaultVisibility = Visibility{ShowOk: false, ShowAlerts: true, UseIndicator: true}
 
 type agentState struct {
 	cfg      Config
@@ -548,6 +566,31 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 	if noTarget != "target-none" {
 		channel = route.Channel
 	}
+	vis := DefaultVisibility
+	if channel != "" && r.o.Visibility != nil {
+		vis = r.o.Visibility(route.Channel, route.AccountID)
+	}
+	if !vis.ShowAlerts && !vis.ShowOk && !vis.UseIndicator {
+		r.emit(Event{Status: StatusSkipped, Reason: "alerts-disabled", DurationMs: dur(), Channel: channel})
+		return Result{Status: "skipped", Reason: "alerts-disabled"}
+	}
+	indicator := func(status string) string {
+		if !vis.UseIndicator {
+			return ""
+		}
+		return indicator(status)
+	}
+	// sendOK sends HEARTBEAT_OK when the channel shows OKs; it reports whether it did.
+	sendOK := func() bool {
+		if !vis.ShowOk || noTarget != "" || route.To == "" {
+			return false
+		}
+		if err := r.o.Deliverer.Send(ctx, route, Token); err != nil {
+			r.log.Warn("heartbeat OK not delivered", "channel", route.Channel, "err", err)
+			return false
+		}
+		return true
+	}
 	prompt := strings.TrimSpace(c.Prompt)
 	if prompt == "" {
 		prompt = DefaultPrompt
@@ -586,8 +629,8 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 		}
 	}
 	ran := func() Result { return Result{Status: "ran", DurationMs: *dur()} }
-	silent := true
 	if strings.TrimSpace(main) == "" && !reply.HasMedia {
+		silent := !sendOK()
 		r.emit(Event{Status: StatusOKEmpty, Reason: reason, DurationMs: dur(), Channel: channel, Silent: &silent, IndicatorType: indicator(StatusOKEmpty)})
 		return ran()
 	}
@@ -598,6 +641,7 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 	sr := StripToken(main, ModeHeartbeat, ack)
 	skipMain := sr.ShouldSkip && !reply.HasMedia
 	if skipMain && len(reasoning) == 0 {
+		silent := !sendOK()
 		r.emit(Event{Status: StatusOKToken, Reason: reason, DurationMs: dur(), Channel: channel, Silent: &silent, IndicatorType: indicator(StatusOKToken)})
 		return ran()
 	}
@@ -617,6 +661,11 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 	}
 	if noTarget != "" {
 		r.emit(Event{Status: StatusSkipped, Reason: noTarget, Preview: preview(pv), DurationMs: dur(), HasMedia: &hasMedia})
+		return ran()
+	}
+	if !vis.ShowAlerts {
+		r.emit(Event{Status: StatusSkipped, Reason: "alerts-disabled", Preview: preview(pv), DurationMs: dur(), HasMedia: &hasMedia,
+			Channel: route.Channel, IndicatorType: indicator(StatusSent)})
 		return ran()
 	}
 	out := append([]string(nil), reasoning...)

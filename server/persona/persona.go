@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent/bootstrap"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
@@ -51,7 +52,11 @@ type Options struct {
 	Host func() skills.Host
 	// MaxTotalChars caps all workspace files in one prompt (0: per-file caps only).
 	MaxTotalChars int
-	Logger        *slog.Logger
+	// SkillFilter, when set, may restrict a session's skills to the names it returns
+	// (ok false: no restriction; an empty list: no skills), e.g. a Telegram group's
+	// groups.<id>.skills. It gets the config the prompt is built from.
+	SkillFilter func(c *genconfig.ClawdbotConfig, sessionKey string) (names []string, ok bool)
+	Logger      *slog.Logger
 }
 
 // Service is the shared state behind the prompt and the methods.
@@ -237,7 +242,13 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 			s.log.Warn("persona: reading skills failed; the prompt lists none", "err", err)
 		}
 		h := s.o.Host()
-		listing = skills.Prompt(skills.Eligible(list, skills.ConfigFrom(f.Parsed), h), h)
+		eligible := skills.Eligible(list, skills.ConfigFrom(f.Parsed), h)
+		if s.o.SkillFilter != nil {
+			if names, ok := s.o.SkillFilter(c, o.SessionKey); ok {
+				eligible = slices.DeleteFunc(eligible, func(sk *skills.Skill) bool { return !slices.Contains(names, sk.Name) })
+			}
+		}
+		listing = skills.Prompt(eligible, h)
 	}
 	maxChars := 0
 	if c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.BootstrapMaxChars != nil {

@@ -79,6 +79,9 @@ type Message struct {
 	Media []*InboundMedia
 	// Images are pictures for the model (filled by the MediaStage).
 	Images []Image
+	// SystemPrompt is extra instructions for the run this message starts (a Telegram
+	// group's groups.<id>.systemPrompt); "" adds none.
+	SystemPrompt string
 }
 
 // Inbound receives messages from allowed senders. It must not block for long: the

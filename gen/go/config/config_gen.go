@@ -758,6 +758,9 @@ type ConfigChannelsTelegram struct {
 	// Accounts corresponds to the JSON schema field "accounts".
 	Accounts ConfigChannelsTelegramAccounts `json:"accounts,omitempty,omitzero"`
 
+	// Actions corresponds to the JSON schema field "actions".
+	Actions *ConfigChannelsTelegramActions `json:"actions,omitempty,omitzero"`
+
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
 
@@ -766,6 +769,15 @@ type ConfigChannelsTelegram struct {
 
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
+
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsTelegramChunkMode `json:"chunkMode,omitempty,omitzero"`
+
+	// Commands corresponds to the JSON schema field "commands".
+	Commands *ConfigChannelsTelegramCommands `json:"commands,omitempty,omitzero"`
+
+	// CustomCommands corresponds to the JSON schema field "customCommands".
+	CustomCommands []ConfigChannelsTelegramCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
 
 	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
 	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
@@ -788,6 +800,9 @@ type ConfigChannelsTelegram struct {
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsTelegramGroups `json:"groups,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsTelegramHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
@@ -796,6 +811,9 @@ type ConfigChannelsTelegram struct {
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
+
+	// Name corresponds to the JSON schema field "name".
+	Name *string `json:"name,omitempty,omitzero"`
 
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
@@ -832,6 +850,15 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsTelegramAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
+
+	// Commands corresponds to the JSON schema field "commands".
+	Commands *ConfigChannelsTelegramAccountsValueCommands `json:"commands,omitempty,omitzero"`
+
+	// CustomCommands corresponds to the JSON schema field "customCommands".
+	CustomCommands []ConfigChannelsTelegramAccountsValueCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
 
@@ -846,6 +873,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsTelegramAccountsValueGroups `json:"groups,omitempty,omitzero"`
+
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsTelegramAccountsValueHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
@@ -887,6 +917,24 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueChunkMode string
+
+const ConfigChannelsTelegramAccountsValueChunkModeLength ConfigChannelsTelegramAccountsValueChunkMode = "length"
+const ConfigChannelsTelegramAccountsValueChunkModeNewline ConfigChannelsTelegramAccountsValueChunkMode = "newline"
+
+type ConfigChannelsTelegramAccountsValueCommands struct {
+	// Native corresponds to the JSON schema field "native".
+	Native interface{} `json:"native,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueCustomCommandsElem struct {
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Description corresponds to the JSON schema field "description".
+	Description *string `json:"description,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueDmPolicy string
 
 const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegramAccountsValueDmPolicy = "allowlist"
@@ -909,6 +957,31 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsTelegramAccountsValueGroupsValueTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueRetry struct {
@@ -930,6 +1003,29 @@ type ConfigChannelsTelegramAccountsValueStreamMode string
 const ConfigChannelsTelegramAccountsValueStreamModeBlock ConfigChannelsTelegramAccountsValueStreamMode = "block"
 const ConfigChannelsTelegramAccountsValueStreamModeOff ConfigChannelsTelegramAccountsValueStreamMode = "off"
 const ConfigChannelsTelegramAccountsValueStreamModePartial ConfigChannelsTelegramAccountsValueStreamMode = "partial"
+
+type ConfigChannelsTelegramActions struct {
+	// SendMessage corresponds to the JSON schema field "sendMessage".
+	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramChunkMode string
+
+const ConfigChannelsTelegramChunkModeLength ConfigChannelsTelegramChunkMode = "length"
+const ConfigChannelsTelegramChunkModeNewline ConfigChannelsTelegramChunkMode = "newline"
+
+type ConfigChannelsTelegramCommands struct {
+	// Native corresponds to the JSON schema field "native".
+	Native interface{} `json:"native,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramCustomCommandsElem struct {
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Description corresponds to the JSON schema field "description".
+	Description *string `json:"description,omitempty,omitzero"`
+}
 
 type ConfigChannelsTelegramDmPolicy string
 
@@ -958,6 +1054,34 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsTelegramGroupsValueTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramRetry struct {
@@ -1144,6 +1268,9 @@ type ConfigChannelsWhatsappGroups map[string]struct {
 }
 
 type ConfigCommands struct {
+	// Native corresponds to the JSON schema field "native".
+	Native interface{} `json:"native,omitempty,omitzero"`
+
 	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".
 	UseAccessGroups *bool `json:"useAccessGroups,omitempty,omitzero"`
 }

@@ -57,9 +57,12 @@ type MessageOptions struct {
 	// AllowAcrossProviders allows sending on another channel than the current one
 	// (tools.message.crossContext.allowAcrossProviders, default false).
 	AllowAcrossProviders bool
-	DedupeTTL            time.Duration
-	DedupeMax            int
-	Now                  func() time.Time
+	// SendGate, when set, may refuse a send on a channel (an error the model sees):
+	// channels.telegram.actions.sendMessage false turns Telegram sends off.
+	SendGate  func(channel string) error
+	DedupeTTL time.Duration
+	DedupeMax int
+	Now       func() time.Time
 }
 
 type msgDedupe struct {
@@ -146,6 +149,11 @@ func MessageTool(o MessageOptions) (*Tool, error) {
 			}
 			if strings.TrimSpace(m.Text) == "" && m.MediaURL == "" {
 				return Result{}, errors.New("message required")
+			}
+			if o.SendGate != nil {
+				if err := o.SendGate(m.Channel); err != nil {
+					return Result{}, err
+				}
 			}
 			if a.DryRun {
 				return JSONResult(map[string]any{"ok": true, "dryRun": true, "channel": m.Channel, "action": "send", "to": m.To}), nil

@@ -98,6 +98,9 @@ type Config struct {
 	// ChunkLimit is channels.telegram.textChunkLimit: replies longer than it are split
 	// (chunk.LimitFor: 4000 when 0, at most the Bot API's 4096).
 	ChunkLimit int
+	// ChunkMode is channels.telegram.chunkMode: chunk.ModeNewline sends each paragraph
+	// of a reply as its own message ("" = chunk.ModeLength).
+	ChunkMode string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
@@ -110,6 +113,12 @@ type Config struct {
 	// NoLinkPreview sends replies without link previews (channels.telegram.linkPreview
 	// false; previews are on by default, as in the original).
 	NoLinkPreview bool
+	// GroupPrompts are the groups' extra instructions by chat id ("*": any group
+	// without its own entry), channels.telegram.groups.<id>.systemPrompt; a group
+	// message's run gets its group's.
+	GroupPrompts map[string]string
+	// Commands is the command menu registered at start (commands.go).
+	Commands Commands
 	// TypingInterval re-sends "typing" during a run (tgstream.DefaultTypingInterval when 0).
 	TypingInterval time.Duration
 	Logger         *slog.Logger
@@ -226,6 +235,11 @@ func New(cfg Config) (*Provider, error) {
 	}
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.Telegram, "account", cfg.AccountID)
+	custom, issues := ResolveCustomCommands(cfg.Commands.Custom)
+	for _, is := range issues {
+		log.Warn("telegram custom command skipped: " + is)
+	}
+	cfg.Commands.Custom = custom
 	p := &Provider{cfg: cfg, bot: bot, log: log}
 	p.SetAck(cfg.Ack)
 	p.debounce.SetWindow(cfg.Debounce)
@@ -408,6 +422,7 @@ func (p *Provider) poll(ctx context.Context, done chan struct{}, ab *albums) {
 		}
 		break
 	}
+	p.registerCommands(ctx)
 	if p.cfg.WebhookURL != "" {
 		p.serveWebhook(ctx, ab, wait)
 		return
@@ -516,6 +531,9 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 		Time:           time.Unix(m.Date, 0),
 		Media:          files,
 	}
+	if msg.Group {
+		msg.SystemPrompt = groupPrompt(p.cfg.GroupPrompts, msg.ChatID)
+	}
 	if len(burst) > 0 {
 		last := burst[len(burst)-1]
 		msg.MessageID, msg.Time = strconv.Itoa(last.MessageID), time.Unix(last.Date, 0)
@@ -530,6 +548,15 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 		ids = append(ids, "@"+m.From.Username)
 	}
 	p.gate.Deliver(ctx, msg, ids...)
+}
+
+// groupPrompt is the extra instructions of group chat: its own entry, else "*"'s
+// (the entry is picked as a whole, as the original picks the group's settings).
+func groupPrompt(prompts map[string]string, chat string) string {
+	if p, ok := prompts[chat]; ok {
+		return p
+	}
+	return prompts["*"]
 }
 
 // inboundMedia describes a message's file (the largest photo size within the cap,
@@ -838,7 +865,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			return providers.Sent{}, err
 		}
 	}
-	for _, c := range chunk.Split(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit)) {
+	for _, c := range chunk.SplitMode(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode) {
 		var msg *telego.Message
 		if err := p.withRetry(ctx, func(ctx context.Context) (err error) {
 			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
@@ -927,7 +954,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
-			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), Logger: p.log}),
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Logger: p.log}),
 	}
 	if m.Typing != providers.TypingNever {
 		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)

@@ -72,8 +72,11 @@ type Options struct {
 	Mode     Mode
 	Interval time.Duration // DefaultEditInterval
 	Limit    int           // chunk limit (chunk.LimitFor("telegram", 0) when 0)
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// ChunkMode is how final replies and blocks are split (chunk.SplitMode:
+	// channels.telegram.chunkMode; "" = chunk.ModeLength).
+	ChunkMode string
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Stream is one reply in one chat. Not for concurrent use by several writers (one
@@ -182,7 +185,7 @@ func (s *Stream) Block(ctx context.Context, text string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range chunk.Split(strings.TrimSpace(text), s.o.Limit) {
+	for _, c := range chunk.SplitMode(strings.TrimSpace(text), s.o.Limit, s.o.ChunkMode) {
 		if _, err := s.api.SendText(ctx, s.chat, c); err != nil {
 			return fmt.Errorf("tgstream: send block: %w", err)
 		}
@@ -202,7 +205,7 @@ func (s *Stream) Finish(ctx context.Context, final string) error {
 	if s.o.Mode == ModeBlock && s.blocks > 0 {
 		return nil
 	}
-	chunks := chunk.Split(final, s.o.Limit)
+	chunks := chunk.SplitMode(final, s.o.Limit, s.o.ChunkMode)
 	if len(chunks) == 0 {
 		return nil
 	}

@@ -109,6 +109,7 @@ type Server struct {
 	edits    []Edit
 	actions  []Action
 	reacts   []Reaction
+	commands [][]BotCommand // setMyCommands lists (commands.go)
 	calls    map[string]int
 	files    map[string]*file // by file_id
 	nextFile int64
@@ -379,6 +380,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res, aerr = s.getFile(params)
 	case "setMessageReaction":
 		res, aerr = s.react(params)
+	case "setMyCommands":
+		res, aerr = s.setMyCommands(params)
 	default:
 		aerr = &apiError{404, "Not Found: method not found"}
 	}
