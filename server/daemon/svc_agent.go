@@ -117,7 +117,7 @@ func toolsConfigKey(f *config.File) string {
 	var budget, list []any // the engine's context budget and verbose default (buildEngine)
 	if a := f.Config.Agents; a != nil {
 		if a.Defaults != nil {
-			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault, a.Defaults.ThinkingDefault}
+			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault, a.Defaults.ThinkingDefault, a.Defaults.Subagents}
 		}
 		list = []any{a.List} // per-agent workspaces, models and tools
 	}
@@ -226,6 +226,16 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
+	}
+	if a := s.file.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.Subagents != nil {
+		// Like maxConcurrent, these apply from a restart of the process on.
+		sa := a.Defaults.Subagents
+		if sa.MaxConcurrent != nil {
+			opts.SubagentMaxConcurrent = *sa.MaxConcurrent
+		}
+		if sa.ArchiveAfterMinutes != nil && *sa.ArchiveAfterMinutes > 0 {
+			opts.SubagentArchiveAfter = time.Duration(*sa.ArchiveAfterMinutes) * time.Minute
+		}
 	}
 	if q := cfg.MaxQueuePerSession; q != nil {
 		opts.MaxQueuePerSession = *q
