@@ -103,7 +103,8 @@ type Options struct {
 	// checked against it; the default agent's sessions are under agent:main:.
 	Agents func() (ids []string, def string)
 
-	Timeout time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
+	Timeout       time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
+	MaxConcurrent int           // runs executing at once (agent.maxConcurrent; 1)
 	// SubagentMaxConcurrent bounds the sub-agent runs (sessions_spawn) executing at
 	// once, apart from MaxConcurrent, as the original's subagent lane
 	// (agents.defaults.subagents.maxConcurrent; DefaultSubagentMaxConcurrent).
@@ -112,7 +113,6 @@ type Options struct {
 	// deleted (agents.defaults.subagents.archiveAfterMinutes; 0:
 	// DefaultSubagentArchiveAfter, negative: never), timed on Clock.
 	SubagentArchiveAfter time.Duration
-	MaxConcurrent        int // runs executing at once (agent.maxConcurrent; 1)
 	// MaxQueuePerSession bounds runs waiting behind a session's running one (default 8;
 	// negative = unbounded, which is what agent.maxQueuePerSession = 0 means).
 	MaxQueuePerSession int
