@@ -33,7 +33,7 @@ func toolNames(t *testing.T, body []byte) []string {
 // TestAgentSubagentsEndToEnd: through daemon.Run, the parent's model calls
 // sessions_spawn; the child run's request reaches the model with the task, the
 // sub-agent system prompt and no sub-agent-denied tools (the defaults and
-// tools.subagents.tools.deny); its answer is announced into the parent session (in
+// tools.subagents.tools.deny), so its own sessions_spawn call is refused; its answer is announced into the parent session (in
 // chat.history, and in the parent's next model request) and the parent's reply to it
 // ends the announce run. In the same turn agents_list answers in the original's shape,
 // a spawn for an agent outside subagents.allowAgents is forbidden, and a cross-agent
@@ -46,6 +46,9 @@ func TestAgentSubagentsEndToEnd(t *testing.T) {
 	}
 	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
 		switch {
+		case bytes.Contains(body, []byte("# Subagent Context")) && !bytes.Contains(body, []byte(`"tool_call_id":"c_nested"`)):
+			// A sub-agent tries to spawn one of its own.
+			return fakeStep{calls: []fakeCall{{"c_nested", "sessions_spawn", `{"task":"nested"}`}}}
 		case bytes.Contains(body, []byte("# Subagent Context")):
 			return fakeStep{text: "child found 42"}
 		case bytes.Contains(body, []byte("A background task")):
@@ -105,9 +108,11 @@ func TestAgentSubagentsEndToEnd(t *testing.T) {
 			t.Fatal("no announce reply in the parent session")
 		}
 	}
-	var childReq, announceReq []byte
+	var childReq, nestedReq, announceReq []byte
 	for _, b := range model.requests() {
 		switch {
+		case bytes.Contains(b, []byte("# Subagent Context")) && bytes.Contains(b, []byte(`"tool_call_id":"c_nested"`)):
+			nestedReq = b
 		case bytes.Contains(b, []byte("# Subagent Context")):
 			childReq = b
 		case bytes.Contains(b, []byte(`A background task \"finder\" just completed successfully.`)):
@@ -116,6 +121,9 @@ func TestAgentSubagentsEndToEnd(t *testing.T) {
 	}
 	if childReq == nil || !bytes.Contains(childReq, []byte("find the answer")) || !bytes.Contains(childReq, []byte("Your session: "+child+".")) {
 		t.Fatalf("child request %s", childReq)
+	}
+	if !bytes.Contains(nestedReq, []byte("Tool sessions_spawn not found")) {
+		t.Fatalf("a sub-agent's sessions_spawn was not refused: %s", nestedReq)
 	}
 	names := toolNames(t, childReq)
 	for _, denied := range []string{"sessions_spawn", "sessions_list", "sessions_send", "sessions_history", "agents_list", "session_status", "exec"} {
