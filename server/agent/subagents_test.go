@@ -155,3 +155,26 @@ func TestSubagentTimeoutAndRules(t *testing.T) {
 		t.Fatal("a refused spawn started a run")
 	}
 }
+
+// TestSubagentAnnounceDelivered: when the spawning run came from a channel, the
+// requester's answer to the announce goes out there (and only that: the child's own
+// reply is never delivered).
+func TestSubagentAnnounceDelivered(t *testing.T) {
+	snd := newFakeSender()
+	e := newEnv(t, envOpts{sender: snd})
+	if _, err := e.rt.SessionsAPI().Spawn(context.Background(), tools.SpawnRequest{RunID: "d", ChildKey: "agent:main:subagent:d", AgentID: "main",
+		RequesterKey: "agent:main:telegram:dm:42", Origin: tools.DeliveryContext{Channel: "telegram", To: "42", AccountID: "default"}, Task: "quick job"}); err != nil {
+		t.Fatal(err)
+	}
+	m := recv(t, snd.ch, "announce delivery")
+	if m.Channel != "telegram" || m.Out.To != "42" || !strings.HasPrefix(m.Out.Text, `echo: A background task "quick job" just completed successfully.`) ||
+		!strings.Contains(m.Out.Text, "Findings:\necho: quick job") {
+		t.Fatalf("delivered %+v", m)
+	}
+	if an := announces(t, e.store, "agent:main:telegram:dm:42"); len(an) != 1 {
+		t.Fatalf("announces in the requester session: %q", an)
+	}
+	if n := snd.count(); n != 1 {
+		t.Fatalf("%d deliveries, want 1", n)
+	}
+}
