@@ -227,16 +227,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}
-	if a := s.file.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.Subagents != nil {
-		// Like maxConcurrent, these apply from a restart of the process on.
-		sa := a.Defaults.Subagents
-		if sa.MaxConcurrent != nil {
-			opts.SubagentMaxConcurrent = *sa.MaxConcurrent
-		}
-		if sa.ArchiveAfterMinutes != nil && *sa.ArchiveAfterMinutes > 0 {
-			opts.SubagentArchiveAfter = time.Duration(*sa.ArchiveAfterMinutes) * time.Minute
-		}
-	}
+	// Like maxConcurrent, these apply from a restart of the process on.
+	opts.SubagentMaxConcurrent, opts.SubagentArchiveAfter = subagentLimits(&s.file.Config)
 	if q := cfg.MaxQueuePerSession; q != nil {
 		opts.MaxQueuePerSession = *q
 		if *q == 0 {
@@ -601,4 +593,19 @@ func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int 
 		}
 		return 0
 	}
+}
+
+// subagentLimits is agents.defaults.subagents.maxConcurrent and archiveAfterMinutes as
+// runtime options (0: the runtime's defaults, 8 and 60 minutes).
+func subagentLimits(c *genconfig.ClawdbotConfig) (maxConcurrent int, archiveAfter time.Duration) {
+	if a := c.Agents; a != nil && a.Defaults != nil && a.Defaults.Subagents != nil {
+		sa := a.Defaults.Subagents
+		if sa.MaxConcurrent != nil && *sa.MaxConcurrent > 0 {
+			maxConcurrent = *sa.MaxConcurrent
+		}
+		if sa.ArchiveAfterMinutes != nil && *sa.ArchiveAfterMinutes > 0 {
+			archiveAfter = time.Duration(*sa.ArchiveAfterMinutes) * time.Minute
+		}
+	}
+	return maxConcurrent, archiveAfter
 }
