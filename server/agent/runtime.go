@@ -28,6 +28,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/envelope"
@@ -105,6 +106,14 @@ type Options struct {
 
 	Timeout       time.Duration // default run deadline (agent.timeoutSeconds; 600 s)
 	MaxConcurrent int           // runs executing at once (agent.maxConcurrent; 1)
+	// SubagentMaxConcurrent bounds the sub-agent runs (sessions_spawn) executing at
+	// once, apart from MaxConcurrent, as the original's subagent lane
+	// (agents.defaults.subagents.maxConcurrent; DefaultSubagentMaxConcurrent).
+	SubagentMaxConcurrent int
+	// SubagentArchiveAfter is how long after its spawn a kept sub-agent session is
+	// deleted (agents.defaults.subagents.archiveAfterMinutes; 0:
+	// DefaultSubagentArchiveAfter, negative: never), timed on Clock.
+	SubagentArchiveAfter time.Duration
 	// MaxQueuePerSession bounds runs waiting behind a session's running one (default 8;
 	// negative = unbounded, which is what agent.maxQueuePerSession = 0 means).
 	MaxQueuePerSession int
@@ -359,6 +368,11 @@ type Runtime struct {
 	model atomic.Pointer[ModelConfig]
 	emit  atomic.Pointer[func(...protocol.Event)]
 	sem   chan struct{}
+	// subSem is the sub-agent lane's slots (SubagentMaxConcurrent); subWaiting counts
+	// sub-agent runs waiting for one.
+	subSem     chan struct{}
+	subWaiting atomic.Int64
+	subs       subagents
 
 	base   context.Context
 	stop   context.CancelFunc
@@ -420,6 +434,9 @@ func New(o Options) (*Runtime, error) {
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = DefaultMaxConcurrent
 	}
+	if o.SubagentMaxConcurrent <= 0 {
+		o.SubagentMaxConcurrent = DefaultSubagentMaxConcurrent
+	}
 	if o.MaxQueuePerSession == 0 {
 		o.MaxQueuePerSession = DefaultMaxQueuePerSession
 	}
@@ -463,7 +480,8 @@ func New(o Options) (*Runtime, error) {
 	base, stop := context.WithCancel(context.Background())
 	rt := &Runtime{
 		opts: o, log: log, sem: make(chan struct{}, o.MaxConcurrent),
-		base: base, stop: stop,
+		subSem: make(chan struct{}, o.SubagentMaxConcurrent),
+		base:   base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
 	}
 	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, Ref: o.ModelRef, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
@@ -944,11 +962,25 @@ func (rt *Runtime) exec(r *Run, l *lane) {
 	}
 
 	out := Outcome{}
+	// Sub-agent runs take a slot of their own lane, so spawned work never starves the
+	// sessions that spawned it (nor the other way round).
+	sem := rt.sem
+	if tools.IsSubagentSessionKey(r.laneKey) {
+		sem = rt.subSem
+		rt.subWaiting.Add(1)
+	}
+	acquired := func() {
+		if sem == rt.subSem {
+			rt.subWaiting.Add(-1)
+		}
+	}
 	select {
-	case rt.sem <- struct{}{}:
+	case sem <- struct{}{}:
+		acquired()
 		out = rt.turn(ctx, r)
-		<-rt.sem
+		<-sem
 	case <-ctx.Done():
+		acquired()
 		out = Outcome{Status: StatusAborted, Err: errAborted.Error(), EndedAt: rt.now()}
 		if !errors.Is(context.Cause(ctx), errAborted) {
 			out = Outcome{Status: StatusError, Err: errShutdown.Error(), EndedAt: rt.now()}
@@ -1050,7 +1082,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			}
 		}
 		scancel()
-		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" {
+		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" && !silentAnnounce(r, out.Text) {
 			// deliver finishes the reply stream when there is one.
 			if sent, err := rt.deliver(r, out.Text); err != nil && r.req.BestEffort {
 				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)

@@ -365,6 +365,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			memOpts.env.OpenAIBaseURL, memOpts.env.OpenAIAPIKey, memOpts.env.OpenAIHeaders = deref(p.BaseURL), deref(p.APIKey), p.Headers
 		}
 	}
+	var subAllow, subDeny []string
+	if tc.Subagents != nil && tc.Subagents.Tools != nil {
+		subAllow, subDeny = tc.Subagents.Tools.Allow, tc.Subagents.Tools.Deny
+	}
+	subagentPolicy := tools.SubagentPolicy(subAllow, subDeny)
+
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -435,8 +441,10 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			list = append(list, mt...)
 		}
 		if run.Sessions != nil {
-			st, err := tools.SessionsTools(tools.SessionsOptions{Sessions: run.Sessions, SessionKey: run.SessionKey, Channel: run.Channel,
-				MainKey: run.MainKey, Scope: run.RunID})
+			so := sessionsToolOptions(&f.Config, ra)
+			so.Sessions, so.SessionKey, so.Channel, so.To, so.AccountID = run.Sessions, run.SessionKey, run.Channel, run.To, run.AccountID
+			so.MainKey, so.Scope = run.MainKey, run.RunID
+			st, err := tools.SessionsTools(so)
 			errs = append(errs, err)
 			list = append(list, st...)
 		}
@@ -452,6 +460,10 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		layers := policy.layers(agentID, agentPolicy, set.Names())
 		if gp := parts.groupTools(run.SessionKey, run.AccountID); gp != nil {
 			layers = append(slices.Clone(layers), gp)
+		}
+		if tools.IsSubagentSessionKey(run.SessionKey) {
+			// A sub-agent run also gets the sub-agent policy (tools.subagents.tools).
+			layers = append(slices.Clip(layers), subagentPolicy)
 		}
 		return set.Filter(layers...), cleanup, nil
 	}
@@ -631,4 +643,45 @@ func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (t
 		return tools.MessageSent{}, fmt.Errorf("message: send result: %w", err)
 	}
 	return out, nil
+}
+
+// sessionsToolOptions is the configuration part of the sessions tools of a run of
+// agent ra: tools.agentToAgent, the agent's subagents.allowAgents, agents.list for
+// agents_list, and the sub-agent models (agents.list[].subagents.model, else
+// agents.defaults.subagents.model).
+func sessionsToolOptions(c *genconfig.ClawdbotConfig, ra runAgent) tools.SessionsOptions {
+	o := tools.SessionsOptions{
+		AgentID:          func(key string) string { return agents.SessionAgent(c, key) },
+		NormalizeAgentID: agents.NormalizeID,
+	}
+	if t := c.Tools; t != nil && t.AgentToAgent != nil {
+		o.AgentToAgent = tools.AgentToAgent{Enabled: t.AgentToAgent.Enabled != nil && *t.AgentToAgent.Enabled, Allow: t.AgentToAgent.Allow}
+	}
+	if sa := ra.entry.Subagents; sa != nil {
+		o.AllowAgents = sa.AllowAgents
+	}
+	if a := c.Agents; a != nil {
+		for _, e := range a.List {
+			if e.ID == nil || strings.TrimSpace(*e.ID) == "" {
+				continue
+			}
+			name := ""
+			if e.Name != nil {
+				name = *e.Name
+			}
+			o.Agents = append(o.Agents, tools.AgentInfo{ID: *e.ID, Name: name})
+		}
+	}
+	o.SubagentModel = func(agentID string) string {
+		if e, ok := agents.Entry(c, agentID); ok && e.Subagents != nil {
+			if m := listModel(e.Subagents.Model); m != "" {
+				return m
+			}
+		}
+		if a := c.Agents; a != nil && a.Defaults != nil && a.Defaults.Subagents != nil {
+			return listModel(a.Defaults.Subagents.Model)
+		}
+		return ""
+	}
+	return o
 }

@@ -119,7 +119,7 @@ func toolsConfigKey(f *config.File) string {
 	var budget, list []any // the engine's context budget and verbose default (buildEngine)
 	if a := f.Config.Agents; a != nil {
 		if a.Defaults != nil {
-			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault, a.Defaults.ThinkingDefault}
+			budget = []any{a.Defaults.ContextTokens, a.Defaults.Compaction, a.Defaults.VerboseDefault, a.Defaults.ThinkingDefault, a.Defaults.Subagents}
 		}
 		list = []any{a.List} // per-agent workspaces, models and tools
 	}
@@ -231,6 +231,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}
+	// Like maxConcurrent, these apply from a restart of the process on.
+	opts.SubagentMaxConcurrent, opts.SubagentArchiveAfter = subagentLimits(&s.file.Config)
 	if q := cfg.MaxQueuePerSession; q != nil {
 		opts.MaxQueuePerSession = *q
 		if *q == 0 {
@@ -634,4 +636,19 @@ func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int 
 		}
 		return 0
 	}
+}
+
+// subagentLimits is agents.defaults.subagents.maxConcurrent and archiveAfterMinutes as
+// runtime options (0: the runtime's defaults, 8 and 60 minutes).
+func subagentLimits(c *genconfig.ClawdbotConfig) (maxConcurrent int, archiveAfter time.Duration) {
+	if a := c.Agents; a != nil && a.Defaults != nil && a.Defaults.Subagents != nil {
+		sa := a.Defaults.Subagents
+		if sa.MaxConcurrent != nil && *sa.MaxConcurrent > 0 {
+			maxConcurrent = *sa.MaxConcurrent
+		}
+		if sa.ArchiveAfterMinutes != nil && *sa.ArchiveAfterMinutes > 0 {
+			archiveAfter = time.Duration(*sa.ArchiveAfterMinutes) * time.Minute
+		}
+	}
+	return maxConcurrent, archiveAfter
 }

@@ -124,6 +124,9 @@ type ConfigAgentsDefaults struct {
 	// SkipBootstrap corresponds to the JSON schema field "skipBootstrap".
 	SkipBootstrap *bool `json:"skipBootstrap,omitempty,omitzero"`
 
+	// Subagents corresponds to the JSON schema field "subagents".
+	Subagents *ConfigAgentsDefaultsSubagents `json:"subagents,omitempty,omitzero"`
+
 	// System prompt sent with every run (the original builds its prompt from the
 	// workspace files instead).
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
@@ -369,6 +372,17 @@ type ConfigAgentsDefaultsModels map[string]struct {
 
 type ConfigAgentsDefaultsModelsValueParams map[string]interface{}
 
+type ConfigAgentsDefaultsSubagents struct {
+	// ArchiveAfterMinutes corresponds to the JSON schema field "archiveAfterMinutes".
+	ArchiveAfterMinutes *int `json:"archiveAfterMinutes,omitempty,omitzero"`
+
+	// MaxConcurrent corresponds to the JSON schema field "maxConcurrent".
+	MaxConcurrent *int `json:"maxConcurrent,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model interface{} `json:"model,omitempty,omitzero"`
+}
+
 type ConfigAgentsDefaultsThinkingDefault string
 
 const ConfigAgentsDefaultsThinkingDefaultHigh ConfigAgentsDefaultsThinkingDefault = "high"
@@ -415,6 +429,9 @@ type ConfigAgentsListElem struct {
 
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
+
+	// Subagents corresponds to the JSON schema field "subagents".
+	Subagents *ConfigAgentsListElemSubagents `json:"subagents,omitempty,omitzero"`
 
 	// Tools corresponds to the JSON schema field "tools".
 	Tools *ConfigAgentsListElemTools `json:"tools,omitempty,omitzero"`
@@ -595,6 +612,14 @@ type ConfigAgentsListElemMemorySearchSync struct {
 
 	// WatchDebounceMs corresponds to the JSON schema field "watchDebounceMs".
 	WatchDebounceMs *int `json:"watchDebounceMs,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemSubagents struct {
+	// AllowAgents corresponds to the JSON schema field "allowAgents".
+	AllowAgents []string `json:"allowAgents,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model interface{} `json:"model,omitempty,omitzero"`
 }
 
 type ConfigAgentsListElemTools struct {
@@ -2182,6 +2207,9 @@ type ConfigSkillsLoad struct {
 }
 
 type ConfigTools struct {
+	// AgentToAgent corresponds to the JSON schema field "agentToAgent".
+	AgentToAgent *ConfigToolsAgentToAgent `json:"agentToAgent,omitempty,omitzero"`
+
 	// Allow corresponds to the JSON schema field "allow".
 	Allow []string `json:"allow,omitempty,omitzero"`
 
@@ -2197,8 +2225,19 @@ type ConfigTools struct {
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigToolsProfile `json:"profile,omitempty,omitzero"`
 
+	// Subagents corresponds to the JSON schema field "subagents".
+	Subagents *ConfigToolsSubagents `json:"subagents,omitempty,omitzero"`
+
 	// Web corresponds to the JSON schema field "web".
 	Web *ConfigToolsWeb `json:"web,omitempty,omitzero"`
+}
+
+type ConfigToolsAgentToAgent struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
 }
 
 type ConfigToolsExec struct {
@@ -2278,6 +2317,19 @@ const ConfigToolsProfileCoding ConfigToolsProfile = "coding"
 const ConfigToolsProfileFull ConfigToolsProfile = "full"
 const ConfigToolsProfileMessaging ConfigToolsProfile = "messaging"
 const ConfigToolsProfileMinimal ConfigToolsProfile = "minimal"
+
+type ConfigToolsSubagents struct {
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigToolsSubagentsTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigToolsSubagentsTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+}
 
 type ConfigToolsWeb struct {
 	// Fetch corresponds to the JSON schema field "fetch".

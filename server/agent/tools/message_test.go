@@ -138,6 +138,12 @@ type fakeSessions struct {
 	hist    map[string][]json.RawMessage
 	sent    []SessionSendRequest
 	sendRes SessionSendResult
+	spawned []SpawnRequest
+}
+
+func (f *fakeSessions) Spawn(ctx context.Context, req SpawnRequest) (SpawnResult, error) {
+	f.spawned = append(f.spawned, req)
+	return SpawnResult{RunID: req.RunID, ChildKey: req.ChildKey, ModelApplied: req.Model != ""}, nil
 }
 
 func (f *fakeSessions) List(ctx context.Context, q SessionQuery) ([]SessionRow, error) {

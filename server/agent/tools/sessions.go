@@ -73,6 +73,9 @@ type Sessions interface {
 	// Status renders the session status card; model, when set, changes the session's
 	// model override ("default" clears it).
 	Status(ctx context.Context, key, model string) (SessionStatus, error)
+	// Spawn starts a sub-agent run (sessions_spawn) and returns at once; its result is
+	// announced to the requester session when it finishes.
+	Spawn(ctx context.Context, req SpawnRequest) (SpawnResult, error)
 }
 
 // SessionStatus is session_status's answer.
@@ -92,6 +95,25 @@ type SessionsOptions struct {
 	// MainKey is the main session's key ("main").
 	MainKey string
 	Scope   string
+	// To and AccountID complete Channel: where the requesting run answers (a spawned
+	// sub-agent's result is delivered there).
+	To, AccountID string
+	// AgentID names the agent a session key belongs to (nil: the <id> of
+	// agent:<id>:…, else "main"); NormalizeAgentID normalises an agent id given as a
+	// tool argument (nil: lowercased).
+	AgentID          func(key string) string
+	NormalizeAgentID func(id string) string
+	// AgentToAgent is tools.agentToAgent: cross-agent sessions_send, sessions_history
+	// and sessions_list are refused unless it allows them.
+	AgentToAgent AgentToAgent
+	// AllowAgents is the requesting agent's subagents.allowAgents (other agents
+	// sessions_spawn may run; "*" any); Agents is agents.list, for agents_list.
+	AllowAgents []string
+	Agents      []AgentInfo
+	// SubagentModel is the model of a sub-agent of an agent when sessions_spawn names
+	// none (agents.list[].subagents.model, else agents.defaults.subagents.model; "" the
+	// agent's own).
+	SubagentModel func(agentID string) string
 }
 
 // SessionKind classifies a session key the way the original does.
@@ -146,8 +168,8 @@ func assistantText(raw json.RawMessage) string {
 	return strings.TrimSpace(b.String())
 }
 
-// SessionsTools returns sessions_list, sessions_history, sessions_send and
-// session_status.
+// SessionsTools returns sessions_list, sessions_history, sessions_send,
+// session_status, sessions_spawn and agents_list.
 func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 	if o.Sessions == nil {
 		return nil, errors.New("tools: sessions tools need a sessions store")
@@ -194,6 +216,9 @@ func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 				if r.Key == "" || r.Key == "unknown" {
 					continue
 				}
+				if !o.AgentToAgent.Allowed(o.agentOf(o.SessionKey), o.agentOf(r.Key)) {
+					continue // another agent's session, not reachable under tools.agentToAgent
+				}
 				if r.Kind == "" {
 					r.Kind = SessionKind(r.Key, o.MainKey)
 				}
@@ -235,6 +260,9 @@ func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 			key := strings.TrimSpace(a.SessionKey)
 			if key == "" {
 				return Result{}, errors.New("sessionKey required")
+			}
+			if msg := o.AgentToAgent.check(o.agentOf(o.SessionKey), o.agentOf(key), "history", "cross-agent access"); msg != "" {
+				return JSONResult(map[string]any{"status": "forbidden", "error": msg}), nil
 			}
 			limit := 0
 			if a.Limit != nil {
@@ -280,6 +308,16 @@ func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 			if key != "" && label != "" {
 				return fail("error", "Provide either sessionKey or label (not both).")
 			}
+			requester := o.agentOf(o.SessionKey)
+			if id := strings.TrimSpace(a.AgentID); key == "" && label != "" && id != "" {
+				norm := normalizeAgentID
+				if o.NormalizeAgentID != nil {
+					norm = o.NormalizeAgentID
+				}
+				if msg := o.AgentToAgent.check(requester, norm(id), "messaging", "cross-agent sends"); msg != "" {
+					return fail("forbidden", msg)
+				}
+			}
 			if key == "" && label != "" {
 				k, err := o.Sessions.ResolveLabel(ctx, label, strings.TrimSpace(a.AgentID))
 				if err != nil {
@@ -292,6 +330,9 @@ func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 			}
 			if key == "" {
 				return fail("error", "Either sessionKey or label is required")
+			}
+			if msg := o.AgentToAgent.check(requester, o.agentOf(key), "messaging", "cross-agent sends"); msg != "" {
+				return JSONResult(map[string]any{"runId": runID, "status": "forbidden", "error": msg, "sessionKey": key}), nil
 			}
 			wait := 30 * time.Second
 			if a.TimeoutSeconds != nil {
@@ -359,7 +400,11 @@ func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*Tool{list, history, send, status}, nil
+	spawn, err := spawnTools(o)
+	if err != nil {
+		return nil, err
+	}
+	return append([]*Tool{list, history, send, status}, spawn...), nil
 }
 
 // AssistantReply returns the last assistant text of a history (for Sessions
