@@ -1556,6 +1556,9 @@ type ConfigSession struct {
 	// DmScope corresponds to the JSON schema field "dmScope".
 	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
 
+	// IdentityLinks corresponds to the JSON schema field "identityLinks".
+	IdentityLinks ConfigSessionIdentityLinks `json:"identityLinks,omitempty,omitzero"`
+
 	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
 	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
 
@@ -1596,6 +1599,8 @@ type ConfigSessionDmScope string
 const ConfigSessionDmScopeMain ConfigSessionDmScope = "main"
 const ConfigSessionDmScopePerChannelPeer ConfigSessionDmScope = "per-channel-peer"
 const ConfigSessionDmScopePerPeer ConfigSessionDmScope = "per-peer"
+
+type ConfigSessionIdentityLinks map[string][]string
 
 type ConfigSessionReset struct {
 	// AtHour corresponds to the JSON schema field "atHour".
