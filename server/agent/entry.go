@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
@@ -95,6 +96,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 			rt.log.Info("agent: busy session interrupted by a new message", "session", key, "aborted", len(ids))
 		}
 	}
+	m.Text = withBodyPrefix(m.BodyPrefix, m.Text, m.Group)
 	id := token.UUID()
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID
@@ -111,6 +113,22 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 		Group: m.Group, Mentioned: m.Mentioned,
 	})
 	return r, err
+}
+
+// withBodyPrefix puts an inbound prefix (providers.Message.BodyPrefix) and a space
+// before the message's own text: in a group message that carries unanswered history,
+// before the current message after the history.
+func withBodyPrefix(prefix, text string, group bool) string {
+	if prefix == "" {
+		return text
+	}
+	if group && strings.HasPrefix(text, grouphistory.HistoryMarker) {
+		sep := "\n" + grouphistory.CurrentMarker + "\n"
+		if before, cur, ok := strings.Cut(text, sep); ok {
+			return before + sep + prefix + " " + cur
+		}
+	}
+	return prefix + " " + text
 }
 
 // Wake queues a system note into the main session's transcript; mode "now" then runs

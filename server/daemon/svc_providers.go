@@ -253,10 +253,17 @@ func (c *providersComponent) whatsappAccounts(cfg *genconfig.ClawdbotConfig) (de
 				if v.HistoryLimit != nil {
 					a.section.HistoryLimit = v.HistoryLimit
 				}
+				if v.MessagePrefix != nil {
+					a.section.MessagePrefix = v.MessagePrefix
+				}
 			}
 		}
 		if a.authDir == "" && id != routing.DefaultAccountID {
 			a.authDir = filepath.Join(c.credentialsDir(), "whatsapp", id)
+		}
+		if a.section.HistoryLimit == nil && cfg.Messages != nil && cfg.Messages.GroupChat != nil {
+			// The original's order: the account's, the channel's, then messages.groupChat.
+			a.section.HistoryLimit = cfg.Messages.GroupChat.HistoryLimit
 		}
 		out = append(out, a)
 	}
@@ -315,7 +322,8 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	ac := whatsappAccess(&sec, f.Config.Commands)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit), MentionPatterns: c.s.mentions.patterns,
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
+		MessagePrefix: c.s.mentions.whatsappPrefix,
+		MediaStore:    c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
 		Reconnect: whatsappReconnect(&f.Config)}
 	if sec.MediaMaxMb > 0 {
 		wc.MediaMaxMB = sec.MediaMaxMb

@@ -75,6 +75,10 @@ type Message struct {
 	Media []*InboundMedia
 	// Images are pictures for the model (filled by the MediaStage).
 	Images []Image
+	// BodyPrefix goes before the message's own text in what the agent reads
+	// (WhatsApp's messagePrefix); chat commands, mention patterns and group history
+	// see the text without it.
+	BodyPrefix string
 }
 
 // Inbound receives messages from allowed senders. It must not block for long: the

@@ -750,6 +750,9 @@ type ConfigChannelsWhatsapp struct {
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
 
+	// MessagePrefix corresponds to the JSON schema field "messagePrefix".
+	MessagePrefix *string `json:"messagePrefix,omitempty,omitzero"`
+
 	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
 	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
 
@@ -790,6 +793,9 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *int `json:"mediaMaxMb,omitempty,omitzero"`
+
+	// MessagePrefix corresponds to the JSON schema field "messagePrefix".
+	MessagePrefix *string `json:"messagePrefix,omitempty,omitzero"`
 
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
@@ -1246,6 +1252,9 @@ type ConfigMessages struct {
 	// Inbound corresponds to the JSON schema field "inbound".
 	Inbound *ConfigMessagesInbound `json:"inbound,omitempty,omitzero"`
 
+	// MessagePrefix corresponds to the JSON schema field "messagePrefix".
+	MessagePrefix *string `json:"messagePrefix,omitempty,omitzero"`
+
 	// Queue corresponds to the JSON schema field "queue".
 	Queue *ConfigMessagesQueue `json:"queue,omitempty,omitzero"`
 
@@ -1264,6 +1273,9 @@ const ConfigMessagesAckReactionScopeGroupAll ConfigMessagesAckReactionScope = "g
 const ConfigMessagesAckReactionScopeGroupMentions ConfigMessagesAckReactionScope = "group-mentions"
 
 type ConfigMessagesGroupChat struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
 	// MentionPatterns corresponds to the JSON schema field "mentionPatterns".
 	MentionPatterns []string `json:"mentionPatterns,omitempty,omitzero"`
 }

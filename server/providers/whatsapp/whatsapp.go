@@ -135,6 +135,9 @@ type Config struct {
 	// MentionPatterns names the agent a group message goes to by name (see
 	// providers.Guard.MentionPatterns); nil: only explicit mentions and replies count.
 	MentionPatterns func(m providers.Message) []*regexp.Regexp
+	// MessagePrefix is the inbound prefix of a message (channels.whatsapp.messagePrefix
+	// and its defaults, resolved by the daemon): it becomes m.BodyPrefix. nil: none.
+	MessagePrefix func(m providers.Message) string
 }
 
 // Provider is the WhatsApp Web provider.
@@ -514,6 +517,9 @@ func (p *Provider) emit(ctx context.Context, parts []*part, first *part, text st
 		Group:      e.Info.IsGroup,
 		Time:       e.Info.Timestamp,
 		Media:      files,
+	}
+	if p.cfg.MessagePrefix != nil {
+		m.BodyPrefix = p.cfg.MessagePrefix(m)
 	}
 	if p.guard != nil {
 		p.admit(ctx, parts, first, ids, m, own, sender)

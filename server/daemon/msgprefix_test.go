@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/providers"
+)
+
+// TestWhatsAppMessagePrefix: the WhatsApp inbound prefix resolves as the original's:
+// the account's messagePrefix, the channel's, the legacy messages.messagePrefix (""
+// turns it off); unset, none with an allowFrom list, else the routed agent's
+// identity name in brackets, else "[clawdbot]".
+func TestWhatsAppMessagePrefix(t *testing.T) {
+	dm := providers.Message{Channel: providers.WhatsApp, From: "+15550001111", ChatID: "15550001111@s.whatsapp.net"}
+	work := dm
+	work.AccountID = "Work"
+	for _, tc := range []struct {
+		name, raw string
+		m         providers.Message
+		want      string
+	}{
+		{"default", `{}`, dm, "[clawdbot]"},
+		{"allowFrom", `{channels: {whatsapp: {allowFrom: ["+1555"]}}}`, dm, ""},
+		{"identity name", `{agents: {list: [{id: "main", identity: {name: "Clawd"}}]}}`, dm, "[Clawd]"},
+		{"bound agent's name", `{agents: {list: [{id: "main"}, {id: "ops", identity: {name: "Ops"}}]},
+		  bindings: [{agentId: "ops", match: {channel: "whatsapp", peer: {kind: "dm", id: "+15550001111"}}}]}`, dm, "[Ops]"},
+		{"legacy messages.messagePrefix", `{messages: {messagePrefix: "[legacy]"}, channels: {whatsapp: {allowFrom: ["+1555"]}}}`, dm, "[legacy]"},
+		{"channel over legacy", `{messages: {messagePrefix: "[legacy]"}, channels: {whatsapp: {messagePrefix: "[wa]"}}}`, dm, "[wa]"},
+		{"empty turns off", `{channels: {whatsapp: {messagePrefix: ""}}}`, dm, ""},
+		{"account over channel", `{channels: {whatsapp: {messagePrefix: "[wa]", accounts: {work: {messagePrefix: "[work]"}}}}}`, work, "[work]"},
+		{"account allowFrom", `{channels: {whatsapp: {accounts: {work: {allowFrom: ["+1555"]}}}}}`, work, ""},
+		{"other account inherits", `{channels: {whatsapp: {messagePrefix: "[wa]", accounts: {work: {messagePrefix: "[work]"}}}}}`, dm, "[wa]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := config.ParseWith("", []byte(tc.raw), config.MapEnv(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := &mentionIndex{log: slog.New(slog.DiscardHandler)}
+			x.set(f)
+			if got := x.whatsappPrefix(tc.m); got != tc.want {
+				t.Fatalf("prefix %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWhatsAppGroupHistoryLimit: a WhatsApp account's group history limit is its own,
+// else the channel's, else messages.groupChat.historyLimit.
+func TestWhatsAppGroupHistoryLimit(t *testing.T) {
+	f, err := config.ParseWith("", []byte(`{messages: {groupChat: {historyLimit: 7}},
+	  channels: {whatsapp: {accounts: {default: {}, work: {historyLimit: 3}}}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &providersComponent{s: &services{log: slog.New(slog.DiscardHandler), paths: config.Paths{StateDir: t.TempDir()}, env: config.MapEnv(nil)}}
+	_, accts := c.whatsappAccounts(&f.Config)
+	got := map[string]int{}
+	for _, a := range accts {
+		if a.section.HistoryLimit != nil {
+			got[a.id] = *a.section.HistoryLimit
+		}
+	}
+	if got["default"] != 7 || got["work"] != 3 {
+		t.Fatalf("history limits %v, want default 7 (messages.groupChat) and work 3", got)
+	}
+	f, err = config.ParseWith("", []byte(`{messages: {groupChat: {historyLimit: 7}}, channels: {whatsapp: {historyLimit: 0}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, accts := c.whatsappAccounts(&f.Config); len(accts) != 1 || accts[0].section.HistoryLimit == nil || *accts[0].section.HistoryLimit != 0 {
+		t.Fatalf("channel historyLimit 0 not kept over messages.groupChat: %+v", accts)
+	}
+}
