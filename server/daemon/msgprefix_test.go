@@ -6,6 +6,7 @@ import (
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/whatsapp"
 )
 
 // TestWhatsAppMessagePrefix: the WhatsApp inbound prefix resolves as the original's:
@@ -72,5 +73,38 @@ func TestWhatsAppGroupHistoryLimit(t *testing.T) {
 	}
 	if _, accts := c.whatsappAccounts(&f.Config); len(accts) != 1 || accts[0].section.HistoryLimit == nil || *accts[0].section.HistoryLimit != 0 {
 		t.Fatalf("channel historyLimit 0 not kept over messages.groupChat: %+v", accts)
+	}
+}
+
+// TestWhatsAppChunkModeConfig: channels.whatsapp.chunkMode applies to every account
+// that does not set its own, and a change restarts the account (it is part of the
+// provider's key).
+func TestWhatsAppChunkModeConfig(t *testing.T) {
+	f, err := config.ParseWith("", []byte(`{channels: {whatsapp: {chunkMode: "newline", accounts: {default: {}, work: {chunkMode: "length"}}}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &providersComponent{s: &services{log: slog.New(slog.DiscardHandler), paths: config.Paths{StateDir: t.TempDir()}, env: config.MapEnv(nil)}}
+	_, accts := c.whatsappAccounts(&f.Config)
+	got := map[string]string{}
+	keys := map[string]string{}
+	for _, a := range accts {
+		if a.section.ChunkMode != nil {
+			got[a.id] = string(*a.section.ChunkMode)
+		}
+		keys[a.id] = whatsappKey(a, whatsapp.ReconnectPolicy{})
+	}
+	if got["default"] != "newline" || got["work"] != "length" {
+		t.Fatalf("chunk modes %v", got)
+	}
+	f, err = config.ParseWith("", []byte(`{channels: {whatsapp: {accounts: {default: {}, work: {chunkMode: "length"}}}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, accts = c.whatsappAccounts(&f.Config)
+	for _, a := range accts {
+		if k := whatsappKey(a, whatsapp.ReconnectPolicy{}); (k == keys[a.id]) != (a.id == "work") {
+			t.Fatalf("account %s: key %s before %s (chunkMode changed only for default)", a.id, keys[a.id], k)
+		}
 	}
 }

@@ -723,6 +723,9 @@ type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsWhatsappChunkMode `json:"chunkMode,omitempty,omitzero"`
+
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
@@ -769,6 +772,9 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// AuthDir corresponds to the JSON schema field "authDir".
 	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsWhatsappAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
 
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
@@ -824,6 +830,11 @@ const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWh
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
 
+type ConfigChannelsWhatsappAccountsValueChunkMode string
+
+const ConfigChannelsWhatsappAccountsValueChunkModeLength ConfigChannelsWhatsappAccountsValueChunkMode = "length"
+const ConfigChannelsWhatsappAccountsValueChunkModeNewline ConfigChannelsWhatsappAccountsValueChunkMode = "newline"
+
 type ConfigChannelsWhatsappAccountsValueDmPolicy string
 
 const ConfigChannelsWhatsappAccountsValueDmPolicyAllowlist ConfigChannelsWhatsappAccountsValueDmPolicy = "allowlist"
@@ -858,6 +869,11 @@ type ConfigChannelsWhatsappAckReactionGroup string
 const ConfigChannelsWhatsappAckReactionGroupAlways ConfigChannelsWhatsappAckReactionGroup = "always"
 const ConfigChannelsWhatsappAckReactionGroupMentions ConfigChannelsWhatsappAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAckReactionGroupNever ConfigChannelsWhatsappAckReactionGroup = "never"
+
+type ConfigChannelsWhatsappChunkMode string
+
+const ConfigChannelsWhatsappChunkModeLength ConfigChannelsWhatsappChunkMode = "length"
+const ConfigChannelsWhatsappChunkModeNewline ConfigChannelsWhatsappChunkMode = "newline"
 
 type ConfigChannelsWhatsappDmPolicy string
 

@@ -103,6 +103,9 @@ type Config struct {
 	// ChunkLimit is channels.whatsapp.textChunkLimit: longer texts are sent as several
 	// messages (chunk.LimitFor: 4000 when 0).
 	ChunkLimit int
+	// ChunkMode is channels.whatsapp.chunkMode: chunk.ModeLength ("" too) fills each
+	// message, chunk.ModeNewline sends each paragraph as its own message.
+	ChunkMode string
 	// TypingInterval re-sends "composing" during a run (DefaultTypingInterval when 0).
 	TypingInterval time.Duration
 	// Ack is ackReaction and sendReadReceipts (ack.go).
@@ -760,7 +763,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	defer cancel()
 	// Text longer than textChunkLimit goes out as several messages; with media the
 	// first chunk is its caption.
-	chunks := chunk.Split(strings.TrimSpace(m.Text), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit))
+	chunks := chunk.SplitMode(strings.TrimSpace(m.Text), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit), p.cfg.ChunkMode)
 	first := ""
 	if len(chunks) > 0 {
 		first, chunks = chunks[0], chunks[1:]
