@@ -389,7 +389,12 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		return set.Filter(policy.layers(agentID, agentPolicy, set.Names())...), cleanup, nil
+		layers := policy.layers(agentID, agentPolicy, set.Names())
+		if gp := groupToolPolicy(&f.Config, run.SessionKey, run.AccountID); gp != nil {
+			// A group's own policy narrows the agent's further (the cached layers are shared).
+			layers = append(slices.Clip(layers), gp)
+		}
+		return set.Filter(layers...), cleanup, nil
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	selection := models.NewSelection(&f.Config, primaryRef.String())

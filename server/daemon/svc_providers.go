@@ -239,9 +239,12 @@ func (c *providersComponent) whatsappAccounts(cfg *genconfig.ClawdbotConfig) (de
 				if v.Groups != nil {
 					a.section.Groups = genconfig.ConfigChannelsWhatsappGroups{}
 					for g, gv := range v.Groups {
-						a.section.Groups[g] = struct {
-							RequireMention *bool `json:"requireMention,omitempty,omitzero"`
-						}{RequireMention: gv.RequireMention}
+						e := a.section.Groups[g]
+						e.RequireMention = gv.RequireMention
+						if gv.Tools != nil {
+							e.Tools = &genconfig.ConfigChannelsWhatsappGroupsValueTools{Allow: gv.Tools.Allow, Deny: gv.Tools.Deny}
+						}
+						a.section.Groups[g] = e
 					}
 				}
 				if v.TextChunkLimit != nil {

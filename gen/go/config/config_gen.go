@@ -851,6 +851,17 @@ const ConfigChannelsWhatsappAccountsValueGroupPolicyOpen ConfigChannelsWhatsappA
 type ConfigChannelsWhatsappAccountsValueGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsWhatsappAccountsValueGroupsValueTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappAckReaction struct {
@@ -896,6 +907,17 @@ const ConfigChannelsWhatsappGroupPolicyOpen ConfigChannelsWhatsappGroupPolicy = 
 type ConfigChannelsWhatsappGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsWhatsappGroupsValueTools `json:"tools,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
 }
 
 type ConfigCommands struct {
