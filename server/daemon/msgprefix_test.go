@@ -108,3 +108,23 @@ func TestWhatsAppChunkModeConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatsAppTableModeConfig: channels.whatsapp.markdown.tables reaches every
+// account that does not set its own accounts.<id>.markdown.tables.
+func TestWhatsAppTableModeConfig(t *testing.T) {
+	f, err := config.ParseWith("", []byte(`{channels: {whatsapp: {markdown: {tables: "code"}, accounts: {default: {}, work: {markdown: {tables: "off"}}}}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &providersComponent{s: &services{log: slog.New(slog.DiscardHandler), paths: config.Paths{StateDir: t.TempDir()}, env: config.MapEnv(nil)}}
+	_, accts := c.whatsappAccounts(&f.Config)
+	got := map[string]string{}
+	for _, a := range accts {
+		if m := a.section.Markdown; m != nil && m.Tables != nil {
+			got[a.id] = string(*m.Tables)
+		}
+	}
+	if got["default"] != "code" || got["work"] != "off" {
+		t.Fatalf("table modes %v", got)
+	}
+}

@@ -259,6 +259,10 @@ func (c *providersComponent) whatsappAccounts(cfg *genconfig.ClawdbotConfig) (de
 				if v.MessagePrefix != nil {
 					a.section.MessagePrefix = v.MessagePrefix
 				}
+				if v.Markdown != nil && v.Markdown.Tables != nil {
+					m := genconfig.ConfigChannelsWhatsappMarkdownTables(*v.Markdown.Tables)
+					a.section.Markdown = &genconfig.ConfigChannelsWhatsappMarkdown{Tables: &m}
+				}
 				if v.ChunkMode != nil {
 					m := genconfig.ConfigChannelsWhatsappChunkMode(*v.ChunkMode)
 					a.section.ChunkMode = &m
@@ -341,6 +345,9 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	if sec.ChunkMode != nil {
 		wc.ChunkMode = string(*sec.ChunkMode)
 	}
+	if sec.Markdown != nil && sec.Markdown.Tables != nil {
+		wc.TableMode = string(*sec.Markdown.Tables)
+	}
 	p := whatsapp.New(wc)
 	return p, p
 }
@@ -358,12 +365,12 @@ func whatsappMeta(a waAccount) providers.AccountMeta {
 
 // whatsappKey identifies the settings a WhatsApp account's provider is built with and
 // cannot change while it runs (device store, enabled, media cap, chunk limit and mode,
-// group history, the reconnect policy rc): a reload that changes them restarts that account
+// table mode, group history, the reconnect policy rc): a reload that changes them restarts that account
 // (a web.reconnect change restarts every account, as the original restarts the
 // channel on web.*). Access and ack settings are not part of it: they apply to the
 // running provider.
 func whatsappKey(a waAccount, rc whatsapp.ReconnectPolicy) string {
-	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit, a.section.ChunkMode,
+	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit, a.section.ChunkMode, a.section.Markdown,
 		rc.Initial, rc.Max, rc.Factor, rc.Jitter, rc.MaxAttempts})
 	return string(j)
 }

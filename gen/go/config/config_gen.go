@@ -750,6 +750,9 @@ type ConfigChannelsWhatsapp struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsWhatsappMarkdown `json:"markdown,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
 
@@ -796,6 +799,9 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsWhatsappAccountsValueMarkdown `json:"markdown,omitempty,omitzero"`
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *int `json:"mediaMaxMb,omitempty,omitzero"`
@@ -864,6 +870,17 @@ type ConfigChannelsWhatsappAccountsValueGroupsValueTools struct {
 	Deny []string `json:"deny,omitempty,omitzero"`
 }
 
+type ConfigChannelsWhatsappAccountsValueMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsWhatsappAccountsValueMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueMarkdownTables string
+
+const ConfigChannelsWhatsappAccountsValueMarkdownTablesBullets ConfigChannelsWhatsappAccountsValueMarkdownTables = "bullets"
+const ConfigChannelsWhatsappAccountsValueMarkdownTablesCode ConfigChannelsWhatsappAccountsValueMarkdownTables = "code"
+const ConfigChannelsWhatsappAccountsValueMarkdownTablesOff ConfigChannelsWhatsappAccountsValueMarkdownTables = "off"
+
 type ConfigChannelsWhatsappAckReaction struct {
 	// Direct corresponds to the JSON schema field "direct".
 	Direct bool `json:"direct,omitempty,omitzero"`
@@ -919,6 +936,17 @@ type ConfigChannelsWhatsappGroupsValueTools struct {
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsWhatsappMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappMarkdownTables string
+
+const ConfigChannelsWhatsappMarkdownTablesBullets ConfigChannelsWhatsappMarkdownTables = "bullets"
+const ConfigChannelsWhatsappMarkdownTablesCode ConfigChannelsWhatsappMarkdownTables = "code"
+const ConfigChannelsWhatsappMarkdownTablesOff ConfigChannelsWhatsappMarkdownTables = "off"
 
 type ConfigCommands struct {
 	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".

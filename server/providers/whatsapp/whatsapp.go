@@ -32,6 +32,7 @@ import (
 	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/mdtables"
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
@@ -106,6 +107,9 @@ type Config struct {
 	// ChunkMode is channels.whatsapp.chunkMode: chunk.ModeLength ("" too) fills each
 	// message, chunk.ModeNewline sends each paragraph as its own message.
 	ChunkMode string
+	// TableMode is channels.whatsapp.markdown.tables: how Markdown tables in a sent
+	// text are rewritten (mdtables; "" is the original's WhatsApp default, bullets).
+	TableMode string
 	// TypingInterval re-sends "composing" during a run (DefaultTypingInterval when 0).
 	TypingInterval time.Duration
 	// Ack is ackReaction and sendReadReceipts (ack.go).
@@ -763,7 +767,11 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	defer cancel()
 	// Text longer than textChunkLimit goes out as several messages; with media the
 	// first chunk is its caption.
-	chunks := chunk.SplitMode(strings.TrimSpace(m.Text), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit), p.cfg.ChunkMode)
+	tables := p.cfg.TableMode
+	if tables == "" {
+		tables = mdtables.Bullets
+	}
+	chunks := chunk.SplitMode(mdtables.Convert(strings.TrimSpace(m.Text), tables), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit), p.cfg.ChunkMode)
 	first := ""
 	if len(chunks) > 0 {
 		first, chunks = chunks[0], chunks[1:]
