@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/heartbeat"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/whatsapp"
 )
@@ -126,5 +127,35 @@ func TestWhatsAppTableModeConfig(t *testing.T) {
 	}
 	if got["default"] != "code" || got["work"] != "off" {
 		t.Fatalf("table modes %v", got)
+	}
+}
+
+// TestHeartbeatVisibilityConfig: each of showOk, showAlerts and useIndicator comes
+// from the most specific place that sets it — the WhatsApp account, the channel,
+// channels.defaults.heartbeat — else the original's default (silent OKs, alerts and
+// indicators on); a reload applies through the live snapshot.
+func TestHeartbeatVisibilityConfig(t *testing.T) {
+	const raw = `{channels: {defaults: {heartbeat: {useIndicator: false}},
+	  whatsapp: {heartbeat: {showOk: true}, accounts: {work: {heartbeat: {showAlerts: false}}}}}}`
+	for _, tc := range []struct {
+		name, raw, channel, account string
+		want                        heartbeat.Visibility
+	}{
+		{"unset", `{}`, "whatsapp", "", heartbeat.DefaultVisibility},
+		{"channel over defaults", raw, "whatsapp", "", heartbeat.Visibility{ShowOK: true, ShowAlerts: true}},
+		{"account over channel", raw, "whatsapp", "Work", heartbeat.Visibility{ShowOK: true}},
+		{"other channel: defaults only", raw, "telegram", "work", heartbeat.Visibility{ShowAlerts: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := config.ParseWith("", []byte(tc.raw), config.MapEnv(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := &mentionIndex{}
+			x.set(f)
+			if got := x.heartbeatVisibility(tc.channel, tc.account); got != tc.want {
+				t.Fatalf("visibility %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

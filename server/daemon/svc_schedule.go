@@ -69,6 +69,7 @@ func buildSchedule(ctx context.Context, s *services) (component, error) {
 	hb, err := heartbeat.New(heartbeat.Options{
 		Clock: c.clk, Agent: hbAgent{c}, Deliverer: router{c}, Events: eventSink{s},
 		Logger: s.log, Agents: cfgs, DefaultAgentID: mainAgentID, UserLocation: loc,
+		Visibility: s.mentions.heartbeatVisibility,
 	})
 	if err != nil {
 		c.stop()

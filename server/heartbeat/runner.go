@@ -138,7 +138,22 @@ type Options struct {
 	// UserLocation is the user's zone (agents.defaults.userTimezone) for active hours.
 	UserLocation *time.Location
 	TurnTimeout  time.Duration
+	// Visibility is what a heartbeat may show on the channel it delivers to
+	// (channels.<id>.heartbeat); nil: DefaultVisibility everywhere.
+	Visibility func(channel, accountID string) Visibility
 }
+
+// Visibility is channels.<id>.heartbeat, as the original: ShowOK sends HEARTBEAT_OK
+// to the chat when there is nothing to report, ShowAlerts delivers what the agent
+// reports, UseIndicator puts indicatorType on heartbeat events. All three off skips
+// the heartbeat before it runs.
+type Visibility struct {
+	ShowOK, ShowAlerts, UseIndicator bool
+}
+
+// DefaultVisibility is the original's: silent when all is well, alerts delivered,
+// indicators on.
+var DefaultVisibility = Visibility{ShowAlerts: true, UseIndicator: true}
 
 type agentState struct {
 	cfg      Config
@@ -548,6 +563,20 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 	if noTarget != "target-none" {
 		channel = route.Channel
 	}
+	vis := DefaultVisibility
+	if channel != "" && r.o.Visibility != nil {
+		vis = r.o.Visibility(route.Channel, route.AccountID)
+	}
+	if !vis.ShowAlerts && !vis.ShowOK && !vis.UseIndicator {
+		r.emit(Event{Status: StatusSkipped, Reason: "alerts-disabled", DurationMs: dur(), Channel: channel})
+		return Result{Status: "skipped", Reason: "alerts-disabled"}
+	}
+	ind := func(status string) string {
+		if !vis.UseIndicator {
+			return ""
+		}
+		return indicator(status)
+	}
 	prompt := strings.TrimSpace(c.Prompt)
 	if prompt == "" {
 		prompt = DefaultPrompt
@@ -563,7 +592,7 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 	reply, err := r.o.Agent.Turn(tctx, agentID, prompt)
 	cancel()
 	fail := func(err error) Result {
-		r.emit(Event{Status: StatusFailed, Reason: err.Error(), DurationMs: dur(), Channel: channel, IndicatorType: indicator(StatusFailed)})
+		r.emit(Event{Status: StatusFailed, Reason: err.Error(), DurationMs: dur(), Channel: channel, IndicatorType: ind(StatusFailed)})
 		r.log.Error("heartbeat failed", "agentId", agentID, "err", err)
 		return Result{Status: "failed", Reason: err.Error()}
 	}
@@ -586,9 +615,21 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 		}
 	}
 	ran := func() Result { return Result{Status: "ran", DurationMs: *dur()} }
-	silent := true
+	// okSilent sends HEARTBEAT_OK to the chat when the channel shows it (showOk); it
+	// reports whether the beat stayed silent.
+	okSilent := func() *bool {
+		silent := true
+		if vis.ShowOK && noTarget == "" {
+			if err := r.o.Deliverer.Send(ctx, route, Token); err != nil {
+				r.log.Warn("heartbeat: HEARTBEAT_OK not delivered", "agentId", agentID, "channel", route.Channel, "err", err)
+			} else {
+				silent = false
+			}
+		}
+		return &silent
+	}
 	if strings.TrimSpace(main) == "" && !reply.HasMedia {
-		r.emit(Event{Status: StatusOKEmpty, Reason: reason, DurationMs: dur(), Channel: channel, Silent: &silent, IndicatorType: indicator(StatusOKEmpty)})
+		r.emit(Event{Status: StatusOKEmpty, Reason: reason, DurationMs: dur(), Channel: channel, Silent: okSilent(), IndicatorType: ind(StatusOKEmpty)})
 		return ran()
 	}
 	ack := DefaultAckMaxChars
@@ -598,7 +639,7 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 	sr := StripToken(main, ModeHeartbeat, ack)
 	skipMain := sr.ShouldSkip && !reply.HasMedia
 	if skipMain && len(reasoning) == 0 {
-		r.emit(Event{Status: StatusOKToken, Reason: reason, DurationMs: dur(), Channel: channel, Silent: &silent, IndicatorType: indicator(StatusOKToken)})
+		r.emit(Event{Status: StatusOKToken, Reason: reason, DurationMs: dur(), Channel: channel, Silent: okSilent(), IndicatorType: ind(StatusOKToken)})
 		return ran()
 	}
 	text := sr.Text
@@ -619,6 +660,10 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 		r.emit(Event{Status: StatusSkipped, Reason: noTarget, Preview: preview(pv), DurationMs: dur(), HasMedia: &hasMedia})
 		return ran()
 	}
+	if !vis.ShowAlerts {
+		r.emit(Event{Status: StatusSkipped, Reason: "alerts-disabled", Preview: preview(pv), DurationMs: dur(), HasMedia: &hasMedia, Channel: route.Channel, IndicatorType: ind(StatusSent)})
+		return ran()
+	}
 	out := append([]string(nil), reasoning...)
 	if !skipMain && text != "" {
 		out = append(out, text)
@@ -636,6 +681,6 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 		st.lastText, st.lastSent = text, start
 		r.mu.Unlock()
 	}
-	r.emit(Event{Status: StatusSent, To: route.To, Preview: preview(pv), DurationMs: dur(), HasMedia: &hasMedia, Channel: route.Channel, IndicatorType: indicator(StatusSent)})
+	r.emit(Event{Status: StatusSent, To: route.To, Preview: preview(pv), DurationMs: dur(), HasMedia: &hasMedia, Channel: route.Channel, IndicatorType: ind(StatusSent)})
 	return ran()
 }

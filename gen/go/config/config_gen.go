@@ -480,11 +480,30 @@ type ConfigCanvasHost struct {
 }
 
 type ConfigChannels struct {
+	// Defaults corresponds to the JSON schema field "defaults".
+	Defaults *ConfigChannelsDefaults `json:"defaults,omitempty,omitzero"`
+
 	// Telegram corresponds to the JSON schema field "telegram".
 	Telegram *ConfigChannelsTelegram `json:"telegram,omitempty,omitzero"`
 
 	// Whatsapp corresponds to the JSON schema field "whatsapp".
 	Whatsapp *ConfigChannelsWhatsapp `json:"whatsapp,omitempty,omitzero"`
+}
+
+type ConfigChannelsDefaults struct {
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
+}
+
+type ConfigChannelsDefaultsHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegram struct {
@@ -747,6 +766,9 @@ type ConfigChannelsWhatsapp struct {
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsWhatsappGroups `json:"groups,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsWhatsappHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
@@ -796,6 +818,9 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsWhatsappAccountsValueGroups `json:"groups,omitempty,omitzero"`
+
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsWhatsappAccountsValueHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
@@ -870,6 +895,17 @@ type ConfigChannelsWhatsappAccountsValueGroupsValueTools struct {
 	Deny []string `json:"deny,omitempty,omitzero"`
 }
 
+type ConfigChannelsWhatsappAccountsValueHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
+}
+
 type ConfigChannelsWhatsappAccountsValueMarkdown struct {
 	// Tables corresponds to the JSON schema field "tables".
 	Tables *ConfigChannelsWhatsappAccountsValueMarkdownTables `json:"tables,omitempty,omitzero"`
@@ -935,6 +971,17 @@ type ConfigChannelsWhatsappGroupsValueTools struct {
 
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappMarkdown struct {
