@@ -102,9 +102,12 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 			rt.log.Info("agent: busy session interrupted by a new message", "session", key, "aborted", len(ids))
 		}
 	}
-	summary := m.Text // what a queue overflow summary quotes: the message as written
+	// What a queue overflow summary quotes: the message as written, without the
+	// prefix or the envelope header the model gets.
+	_, summary := withEnvelope(m, ch, previous, envelope.Options{})
+	m.Text = withBodyPrefix(m.BodyPrefix, m.Text, m.Group)
 	if rt.opts.Envelope != nil {
-		m.Text, summary = withEnvelope(m, ch, previous, rt.opts.Envelope())
+		m.Text, _ = withEnvelope(m, ch, previous, rt.opts.Envelope())
 	}
 	id := token.UUID()
 	if m.MessageID != "" {
@@ -122,6 +125,22 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt,
 	})
 	return r, err
+}
+
+// withBodyPrefix puts an inbound prefix (providers.Message.BodyPrefix) and a space
+// before the message's own text: in a group message that carries unanswered history,
+// before the current message after the history.
+func withBodyPrefix(prefix, text string, group bool) string {
+	if prefix == "" {
+		return text
+	}
+	if group && strings.HasPrefix(text, grouphistory.HistoryMarker) {
+		sep := "\n" + grouphistory.CurrentMarker + "\n"
+		if before, cur, ok := strings.Cut(text, sep); ok {
+			return before + sep + prefix + " " + cur
+		}
+	}
+	return prefix + " " + text
 }
 
 // Wake queues a system note into the main session's transcript; mode "now" then runs

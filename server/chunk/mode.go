@@ -66,3 +66,9 @@ func Paragraphs(text string) []string {
 	flush()
 	return out
 }
+
+// SplitParagraphs is SplitMode in ModeNewline: one chunk per paragraph, a paragraph
+// longer than limit split further.
+func SplitParagraphs(text string, limit int) []string {
+	return SplitMode(text, limit, ModeNewline)
+}

@@ -459,7 +459,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		layers := policy.layers(agentID, agentPolicy, set.Names())
 		if gp := parts.groupTools(run.SessionKey, run.AccountID); gp != nil {
-			layers = append(slices.Clone(layers), gp)
+			layers = append(slices.Clone(layers), gp) // a Telegram group's policy
+		}
+		if gp := groupToolPolicy(&f.Config, run.SessionKey, run.AccountID); gp != nil {
+			// A WhatsApp group's own policy narrows the agent's further (the cached layers are shared).
+			layers = append(slices.Clip(layers), gp)
 		}
 		if tools.IsSubagentSessionKey(run.SessionKey) {
 			// A sub-agent run also gets the sub-agent policy (tools.subagents.tools).

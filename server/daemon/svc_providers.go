@@ -239,9 +239,12 @@ func (c *providersComponent) whatsappAccounts(cfg *genconfig.ClawdbotConfig) (de
 				if v.Groups != nil {
 					a.section.Groups = genconfig.ConfigChannelsWhatsappGroups{}
 					for g, gv := range v.Groups {
-						a.section.Groups[g] = struct {
-							RequireMention *bool `json:"requireMention,omitempty,omitzero"`
-						}{RequireMention: gv.RequireMention}
+						e := a.section.Groups[g]
+						e.RequireMention = gv.RequireMention
+						if gv.Tools != nil {
+							e.Tools = &genconfig.ConfigChannelsWhatsappGroupsValueTools{Allow: gv.Tools.Allow, Deny: gv.Tools.Deny}
+						}
+						a.section.Groups[g] = e
 					}
 				}
 				if v.TextChunkLimit != nil {
@@ -253,10 +256,25 @@ func (c *providersComponent) whatsappAccounts(cfg *genconfig.ClawdbotConfig) (de
 				if v.HistoryLimit != nil {
 					a.section.HistoryLimit = v.HistoryLimit
 				}
+				if v.MessagePrefix != nil {
+					a.section.MessagePrefix = v.MessagePrefix
+				}
+				if v.Markdown != nil && v.Markdown.Tables != nil {
+					m := genconfig.ConfigChannelsWhatsappMarkdownTables(*v.Markdown.Tables)
+					a.section.Markdown = &genconfig.ConfigChannelsWhatsappMarkdown{Tables: &m}
+				}
+				if v.ChunkMode != nil {
+					m := genconfig.ConfigChannelsWhatsappChunkMode(*v.ChunkMode)
+					a.section.ChunkMode = &m
+				}
 			}
 		}
 		if a.authDir == "" && id != routing.DefaultAccountID {
 			a.authDir = filepath.Join(c.credentialsDir(), "whatsapp", id)
+		}
+		if a.section.HistoryLimit == nil && cfg.Messages != nil && cfg.Messages.GroupChat != nil {
+			// The original's order: the account's, the channel's, then messages.groupChat.
+			a.section.HistoryLimit = cfg.Messages.GroupChat.HistoryLimit
 		}
 		out = append(out, a)
 	}
@@ -315,13 +333,20 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	ac := whatsappAccess(&sec, f.Config.Commands)
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit), MentionPatterns: c.s.mentions.patterns,
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
+		MessagePrefix: c.s.mentions.whatsappPrefix,
+		MediaStore:    c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
 		Reconnect: whatsappReconnect(&f.Config)}
 	if sec.MediaMaxMb > 0 {
 		wc.MediaMaxMB = sec.MediaMaxMb
 	}
 	if sec.TextChunkLimit != nil {
 		wc.ChunkLimit = *sec.TextChunkLimit
+	}
+	if sec.ChunkMode != nil {
+		wc.ChunkMode = string(*sec.ChunkMode)
+	}
+	if sec.Markdown != nil && sec.Markdown.Tables != nil {
+		wc.TableMode = string(*sec.Markdown.Tables)
 	}
 	p := whatsapp.New(wc)
 	return p, p
@@ -339,13 +364,13 @@ func whatsappMeta(a waAccount) providers.AccountMeta {
 }
 
 // whatsappKey identifies the settings a WhatsApp account's provider is built with and
-// cannot change while it runs (device store, enabled, media cap, chunk limit, group
-// history, the reconnect policy rc): a reload that changes them restarts that account
+// cannot change while it runs (device store, enabled, media cap, chunk limit and mode,
+// table mode, group history, the reconnect policy rc): a reload that changes them restarts that account
 // (a web.reconnect change restarts every account, as the original restarts the
 // channel on web.*). Access and ack settings are not part of it: they apply to the
 // running provider.
 func whatsappKey(a waAccount, rc whatsapp.ReconnectPolicy) string {
-	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit,
+	j, _ := json.Marshal([]any{a.authDir, a.enabled, a.section.MediaMaxMb, a.section.TextChunkLimit, a.section.HistoryLimit, a.section.ChunkMode, a.section.Markdown,
 		rc.Initial, rc.Max, rc.Factor, rc.Jitter, rc.MaxAttempts})
 	return string(j)
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"github.com/clawgate/gateway/server/heartbeat"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/providers"
-	"github.com/clawgate/gateway/server/routing"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/token"
 )
@@ -52,8 +50,6 @@ type scheduleComponent struct {
 	cron    *cron.Service
 	cronKey string
 	cronH   atomic.Pointer[cron.Handlers[*gateway.Conn]]
-	// cfg is the config in force, for settings read per beat (heartbeat visibility).
-	cfg atomic.Pointer[config.File]
 }
 
 // buildSchedule builds and starts the heartbeat runner and the cron service over the
@@ -69,11 +65,11 @@ func buildSchedule(ctx context.Context, s *services) (component, error) {
 	// Stopped by close, not by the run's context: shutdown closes the components in
 	// reverse order, so the scheduler stops before the agent runtime.
 	c.base, c.stop = context.WithCancel(context.WithoutCancel(ctx))
-	c.cfg.Store(s.file)
 	cfgs, loc := c.heartbeatSettings(s.file)
 	hb, err := heartbeat.New(heartbeat.Options{
 		Clock: c.clk, Agent: hbAgent{c}, Deliverer: router{c}, Events: eventSink{s},
-		Logger: s.log, Agents: cfgs, DefaultAgentID: mainAgentID, UserLocation: loc, Visibility: c.heartbeatVisibility,
+		Logger: s.log, Agents: cfgs, DefaultAgentID: mainAgentID, UserLocation: loc,
+		Visibility: s.mentions.heartbeatVisibility,
 	})
 	if err != nil {
 		c.stop()
@@ -278,7 +274,6 @@ func (c *scheduleComponent) startCron(f *config.File) error {
 // reconfigure re-resolves the heartbeat (the schedule of each beat is kept) and
 // restarts the cron service when cron.* changed.
 func (c *scheduleComponent) reconfigure(_ context.Context, next *config.File) {
-	c.cfg.Store(next)
 	cfgs, _ := c.heartbeatSettings(next)
 	c.hb.UpdateConfig(cfgs)
 	c.hbActive.Store(len(cfgs) > 0)
@@ -383,34 +378,6 @@ func (a hbAgent) Turn(ctx context.Context, _ string, prompt string) (heartbeat.R
 		return heartbeat.Reply{}, err
 	}
 	return heartbeat.Reply{Texts: []string{out.Text}}, nil
-}
-
-// heartbeatVisibility is what a beat's target channel shows: for Telegram the
-// account's heartbeat.{showOk,showAlerts,useIndicator} over the channel's, each key
-// on its own, over the original's defaults; other channels keep the defaults.
-func (c *scheduleComponent) heartbeatVisibility(channel, accountID string) heartbeat.Visibility {
-	v := heartbeat.DefaultVisibility
-	f := c.cfg.Load()
-	if f == nil || providers.NormalizeChannel(channel) != providers.Telegram || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
-		return v
-	}
-	t := f.Config.Channels.Telegram
-	set := func(dst *bool, src *bool) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if h := t.Heartbeat; h != nil {
-		set(&v.ShowOk, h.ShowOk)
-		set(&v.ShowAlerts, h.ShowAlerts)
-		set(&v.UseIndicator, h.UseIndicator)
-	}
-	if a, ok := accountEntry(t.Accounts, cmp.Or(accountID, routing.DefaultAccountID)); ok && a.Heartbeat != nil {
-		set(&v.ShowOk, a.Heartbeat.ShowOk)
-		set(&v.ShowAlerts, a.Heartbeat.ShowAlerts)
-		set(&v.UseIndicator, a.Heartbeat.UseIndicator)
-	}
-	return v
 }
 
 // router resolves "last" routes from the session store and sends through the

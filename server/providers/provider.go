@@ -82,6 +82,10 @@ type Message struct {
 	// SystemPrompt is extra instructions for the run this message starts (a Telegram
 	// group's groups.<id>.systemPrompt); "" adds none.
 	SystemPrompt string
+	// BodyPrefix goes before the message's own text in what the agent reads
+	// (WhatsApp's messagePrefix); chat commands, mention patterns and group history
+	// see the text without it.
+	BodyPrefix string
 }
 
 // Inbound receives messages from allowed senders. It must not block for long: the

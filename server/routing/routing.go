@@ -76,6 +76,11 @@ type Options struct {
 	DMScope string
 	// Global is session.scope "global": every message in the agent's main session.
 	Global bool
+	// IdentityLinks is session.identityLinks: a canonical name to the ids one person
+	// has across channels ("+15551234567", "telegram:123"). With dmScope "per-peer" or
+	// "per-channel-peer" a direct chat from any of them uses the canonical name as its
+	// peer, so one person gets one DM session, as the original.
+	IdentityLinks map[string][]string
 }
 
 // OptionsFrom reads the session settings of a config.
@@ -89,6 +94,7 @@ func OptionsFrom(c *genconfig.ClawdbotConfig) Options {
 		o.DMScope = string(*c.Session.DmScope)
 	}
 	o.Global = c.Session.Scope != nil && *c.Session.Scope == genconfig.ConfigSessionScopeGlobal
+	o.IdentityLinks = c.Session.IdentityLinks
 	return o
 }
 
@@ -259,6 +265,11 @@ func SessionKey(c *genconfig.ClawdbotConfig, agentID, channel string, peer *Peer
 	if id == "" {
 		return main
 	}
+	if o.DMScope == "per-peer" || o.DMScope == "per-channel-peer" {
+		if linked := linkedPeer(o.IdentityLinks, ch, id); linked != "" {
+			id = strings.ToLower(linked)
+		}
+	}
 	switch o.DMScope {
 	case "main":
 		return main
@@ -268,6 +279,39 @@ func SessionKey(c *genconfig.ClawdbotConfig, agentID, channel string, peer *Peer
 		return a + ch + ":dm:" + id
 	}
 	return a + ch + ":" + id
+}
+
+// linkedPeer is the canonical name session.identityLinks gives peer id on channel
+// ("" when none): an entry matches the bare id or "<channel>:<id>", compared trimmed
+// and case-insensitively. Canonical names are tried in sorted order so a id listed
+// twice resolves the same way every time (the original takes the first in its
+// object's key order).
+func linkedPeer(links map[string][]string, channel, id string) string {
+	if len(links) == 0 || id == "" {
+		return ""
+	}
+	bare, scoped := strings.ToLower(strings.TrimSpace(id)), ""
+	if channel != "" {
+		scoped = channel + ":" + bare
+	}
+	names := make([]string, 0, len(links))
+	for name := range links {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		canon := strings.TrimSpace(name)
+		if canon == "" {
+			continue
+		}
+		for _, v := range links[name] {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if v != "" && (v == bare || v == scoped) {
+				return canon
+			}
+		}
+	}
+	return ""
 }
 
 // BoundAccountIDs lists the accounts bindings name for channel (normalised, sorted;

@@ -115,3 +115,38 @@ func BenchmarkResolve(b *testing.B) {
 		}
 	}
 }
+
+// TestIdentityLinks: session.identityLinks folds one person's ids on several channels
+// into one DM session under dmScope per-peer (and per channel under
+// per-channel-peer); "main" and this gateway's unset default ignore the links, as do
+// groups.
+func TestIdentityLinks(t *testing.T) {
+	const links = `"identityLinks": {"Alice": ["+15551234567", "Telegram:42"], "bob": ["7"]}`
+	tests := []struct {
+		name, scope, channel string
+		peer                 Peer
+		want                 string
+	}{
+		{"whatsapp number", "per-peer", "whatsapp", Peer{Kind: PeerDM, ID: "+15551234567"}, "agent:main:dm:alice"},
+		{"telegram scoped id", "per-peer", "telegram", Peer{Kind: PeerDM, ID: "42"}, "agent:main:dm:alice"},
+		{"scoped id on another channel", "per-peer", "discord", Peer{Kind: PeerDM, ID: "42"}, "agent:main:dm:42"},
+		{"bare id any channel", "per-peer", "discord", Peer{Kind: PeerDM, ID: "7"}, "agent:main:dm:bob"},
+		{"per-channel-peer", "per-channel-peer", "telegram", Peer{Kind: PeerDM, ID: "42"}, "agent:main:telegram:dm:alice"},
+		{"unlinked", "per-peer", "telegram", Peer{Kind: PeerDM, ID: "43"}, "agent:main:dm:43"},
+		{"main scope", "main", "telegram", Peer{Kind: PeerDM, ID: "42"}, "agent:main:main"},
+		{"group", "per-peer", "telegram", Peer{Kind: PeerGroup, ID: "7"}, "agent:main:telegram:group:7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg(t, `{"session": {"dmScope": "`+tt.scope+`", `+links+`}}`)
+			r := Resolve(c, Input{Channel: tt.channel, Peer: &tt.peer}, OptionsFrom(c))
+			if r.SessionKey != tt.want {
+				t.Fatalf("session key %q, want %q", r.SessionKey, tt.want)
+			}
+		})
+	}
+	c := cfg(t, `{"session": {`+links+`}}`)
+	if r := Resolve(c, Input{Channel: "telegram", Peer: &Peer{Kind: PeerDM, ID: "42"}}, OptionsFrom(c)); r.SessionKey != "agent:main:telegram:42" {
+		t.Fatalf("unset dmScope: %q", r.SessionKey)
+	}
+}

@@ -772,11 +772,30 @@ type ConfigCanvasHost struct {
 }
 
 type ConfigChannels struct {
+	// Defaults corresponds to the JSON schema field "defaults".
+	Defaults *ConfigChannelsDefaults `json:"defaults,omitempty,omitzero"`
+
 	// Telegram corresponds to the JSON schema field "telegram".
 	Telegram *ConfigChannelsTelegram `json:"telegram,omitempty,omitzero"`
 
 	// Whatsapp corresponds to the JSON schema field "whatsapp".
 	Whatsapp *ConfigChannelsWhatsapp `json:"whatsapp,omitempty,omitzero"`
+}
+
+type ConfigChannelsDefaults struct {
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
+}
+
+type ConfigChannelsDefaultsHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegram struct {
@@ -1139,6 +1158,9 @@ type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsWhatsappChunkMode `json:"chunkMode,omitempty,omitzero"`
+
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
@@ -1160,11 +1182,20 @@ type ConfigChannelsWhatsapp struct {
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsWhatsappGroups `json:"groups,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsWhatsappHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsWhatsappMarkdown `json:"markdown,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb int `json:"mediaMaxMb,omitempty,omitzero"`
+
+	// MessagePrefix corresponds to the JSON schema field "messagePrefix".
+	MessagePrefix *string `json:"messagePrefix,omitempty,omitzero"`
 
 	// SendReadReceipts corresponds to the JSON schema field "sendReadReceipts".
 	SendReadReceipts *bool `json:"sendReadReceipts,omitempty,omitzero"`
@@ -1182,6 +1213,9 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// AuthDir corresponds to the JSON schema field "authDir".
 	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// ChunkMode corresponds to the JSON schema field "chunkMode".
+	ChunkMode *ConfigChannelsWhatsappAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
 
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
@@ -1201,11 +1235,20 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 	// Groups corresponds to the JSON schema field "groups".
 	Groups ConfigChannelsWhatsappAccountsValueGroups `json:"groups,omitempty,omitzero"`
 
+	// Heartbeat corresponds to the JSON schema field "heartbeat".
+	Heartbeat *ConfigChannelsWhatsappAccountsValueHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsWhatsappAccountsValueMarkdown `json:"markdown,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *int `json:"mediaMaxMb,omitempty,omitzero"`
+
+	// MessagePrefix corresponds to the JSON schema field "messagePrefix".
+	MessagePrefix *string `json:"messagePrefix,omitempty,omitzero"`
 
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
@@ -1234,6 +1277,11 @@ const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWh
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
 
+type ConfigChannelsWhatsappAccountsValueChunkMode string
+
+const ConfigChannelsWhatsappAccountsValueChunkModeLength ConfigChannelsWhatsappAccountsValueChunkMode = "length"
+const ConfigChannelsWhatsappAccountsValueChunkModeNewline ConfigChannelsWhatsappAccountsValueChunkMode = "newline"
+
 type ConfigChannelsWhatsappAccountsValueDmPolicy string
 
 const ConfigChannelsWhatsappAccountsValueDmPolicyAllowlist ConfigChannelsWhatsappAccountsValueDmPolicy = "allowlist"
@@ -1250,7 +1298,40 @@ const ConfigChannelsWhatsappAccountsValueGroupPolicyOpen ConfigChannelsWhatsappA
 type ConfigChannelsWhatsappAccountsValueGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsWhatsappAccountsValueGroupsValueTools `json:"tools,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappAccountsValueGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsWhatsappAccountsValueMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappAccountsValueMarkdownTables string
+
+const ConfigChannelsWhatsappAccountsValueMarkdownTablesBullets ConfigChannelsWhatsappAccountsValueMarkdownTables = "bullets"
+const ConfigChannelsWhatsappAccountsValueMarkdownTablesCode ConfigChannelsWhatsappAccountsValueMarkdownTables = "code"
+const ConfigChannelsWhatsappAccountsValueMarkdownTablesOff ConfigChannelsWhatsappAccountsValueMarkdownTables = "off"
 
 type ConfigChannelsWhatsappAckReaction struct {
 	// Direct corresponds to the JSON schema field "direct".
@@ -1268,6 +1349,11 @@ type ConfigChannelsWhatsappAckReactionGroup string
 const ConfigChannelsWhatsappAckReactionGroupAlways ConfigChannelsWhatsappAckReactionGroup = "always"
 const ConfigChannelsWhatsappAckReactionGroupMentions ConfigChannelsWhatsappAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAckReactionGroupNever ConfigChannelsWhatsappAckReactionGroup = "never"
+
+type ConfigChannelsWhatsappChunkMode string
+
+const ConfigChannelsWhatsappChunkModeLength ConfigChannelsWhatsappChunkMode = "length"
+const ConfigChannelsWhatsappChunkModeNewline ConfigChannelsWhatsappChunkMode = "newline"
 
 type ConfigChannelsWhatsappDmPolicy string
 
@@ -1290,7 +1376,40 @@ const ConfigChannelsWhatsappGroupPolicyOpen ConfigChannelsWhatsappGroupPolicy = 
 type ConfigChannelsWhatsappGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigChannelsWhatsappGroupsValueTools `json:"tools,omitempty,omitzero"`
 }
+
+type ConfigChannelsWhatsappGroupsValueTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappHeartbeat struct {
+	// ShowAlerts corresponds to the JSON schema field "showAlerts".
+	ShowAlerts *bool `json:"showAlerts,omitempty,omitzero"`
+
+	// ShowOk corresponds to the JSON schema field "showOk".
+	ShowOk *bool `json:"showOk,omitempty,omitzero"`
+
+	// UseIndicator corresponds to the JSON schema field "useIndicator".
+	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsWhatsappMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappMarkdownTables string
+
+const ConfigChannelsWhatsappMarkdownTablesBullets ConfigChannelsWhatsappMarkdownTables = "bullets"
+const ConfigChannelsWhatsappMarkdownTablesCode ConfigChannelsWhatsappMarkdownTables = "code"
+const ConfigChannelsWhatsappMarkdownTablesOff ConfigChannelsWhatsappMarkdownTables = "off"
 
 type ConfigCommands struct {
 	// Native corresponds to the JSON schema field "native".
@@ -1665,6 +1784,9 @@ type ConfigMessages struct {
 	// Inbound corresponds to the JSON schema field "inbound".
 	Inbound *ConfigMessagesInbound `json:"inbound,omitempty,omitzero"`
 
+	// MessagePrefix corresponds to the JSON schema field "messagePrefix".
+	MessagePrefix *string `json:"messagePrefix,omitempty,omitzero"`
+
 	// Queue corresponds to the JSON schema field "queue".
 	Queue *ConfigMessagesQueue `json:"queue,omitempty,omitzero"`
 
@@ -1683,6 +1805,9 @@ const ConfigMessagesAckReactionScopeGroupAll ConfigMessagesAckReactionScope = "g
 const ConfigMessagesAckReactionScopeGroupMentions ConfigMessagesAckReactionScope = "group-mentions"
 
 type ConfigMessagesGroupChat struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+
 	// MentionPatterns corresponds to the JSON schema field "mentionPatterns".
 	MentionPatterns []string `json:"mentionPatterns,omitempty,omitzero"`
 }
@@ -1975,6 +2100,9 @@ type ConfigSession struct {
 	// DmScope corresponds to the JSON schema field "dmScope".
 	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
 
+	// IdentityLinks corresponds to the JSON schema field "identityLinks".
+	IdentityLinks ConfigSessionIdentityLinks `json:"identityLinks,omitempty,omitzero"`
+
 	// IdleMinutes corresponds to the JSON schema field "idleMinutes".
 	IdleMinutes *int `json:"idleMinutes,omitempty,omitzero"`
 
@@ -2015,6 +2143,8 @@ type ConfigSessionDmScope string
 const ConfigSessionDmScopeMain ConfigSessionDmScope = "main"
 const ConfigSessionDmScopePerChannelPeer ConfigSessionDmScope = "per-channel-peer"
 const ConfigSessionDmScopePerPeer ConfigSessionDmScope = "per-peer"
+
+type ConfigSessionIdentityLinks map[string][]string
 
 type ConfigSessionReset struct {
 	// AtHour corresponds to the JSON schema field "atHour".

@@ -32,6 +32,7 @@ import (
 	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/mdtables"
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
@@ -103,6 +104,12 @@ type Config struct {
 	// ChunkLimit is channels.whatsapp.textChunkLimit: longer texts are sent as several
 	// messages (chunk.LimitFor: 4000 when 0).
 	ChunkLimit int
+	// ChunkMode is channels.whatsapp.chunkMode: chunk.ModeLength ("" too) fills each
+	// message, chunk.ModeNewline sends each paragraph as its own message.
+	ChunkMode string
+	// TableMode is channels.whatsapp.markdown.tables: how Markdown tables in a sent
+	// text are rewritten (mdtables; "" is the original's WhatsApp default, bullets).
+	TableMode string
 	// TypingInterval re-sends "composing" during a run (DefaultTypingInterval when 0).
 	TypingInterval time.Duration
 	// Ack is ackReaction and sendReadReceipts (ack.go).
@@ -135,6 +142,9 @@ type Config struct {
 	// MentionPatterns names the agent a group message goes to by name (see
 	// providers.Guard.MentionPatterns); nil: only explicit mentions and replies count.
 	MentionPatterns func(m providers.Message) []*regexp.Regexp
+	// MessagePrefix is the inbound prefix of a message (channels.whatsapp.messagePrefix
+	// and its defaults, resolved by the daemon): it becomes m.BodyPrefix. nil: none.
+	MessagePrefix func(m providers.Message) string
 }
 
 // Provider is the WhatsApp Web provider.
@@ -515,6 +525,9 @@ func (p *Provider) emit(ctx context.Context, parts []*part, first *part, text st
 		Time:       e.Info.Timestamp,
 		Media:      files,
 	}
+	if p.cfg.MessagePrefix != nil {
+		m.BodyPrefix = p.cfg.MessagePrefix(m)
+	}
 	if p.guard != nil {
 		p.admit(ctx, parts, first, ids, m, own, sender)
 		return
@@ -754,7 +767,11 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	defer cancel()
 	// Text longer than textChunkLimit goes out as several messages; with media the
 	// first chunk is its caption.
-	chunks := chunk.Split(strings.TrimSpace(m.Text), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit))
+	tables := p.cfg.TableMode
+	if tables == "" {
+		tables = mdtables.Bullets
+	}
+	chunks := chunk.SplitMode(mdtables.Convert(strings.TrimSpace(m.Text), tables), chunk.LimitFor(providers.WhatsApp, p.cfg.ChunkLimit), p.cfg.ChunkMode)
 	first := ""
 	if len(chunks) > 0 {
 		first, chunks = chunks[0], chunks[1:]
