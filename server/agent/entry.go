@@ -108,7 +108,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	r, _, err := rt.Start(ctx, Request{
 		RunID: id, SessionKey: key, Message: m.Text, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
-		Group: m.Group, Mentioned: m.Mentioned,
+		Group: m.Group, Mentioned: m.Mentioned, InboundAudio: m.Audio,
 	})
 	return r, err
 }
