@@ -231,7 +231,9 @@ type Directives struct {
 
 var (
 	ttsTextBlock = regexp.MustCompile(`(?is)\[\[tts:text\]\](.*?)\[\[/tts:text\]\]`)
-	ttsDirective = regexp.MustCompile(`(?i)\[\[tts:([^\]]+)\]\]`)
+	// A bare [[tts]] is a tag too (the reference's prompt hint names it; its parser
+	// only saw [[tts:...]]).
+	ttsDirective = regexp.MustCompile(`(?i)\[\[tts(?::([^\]]+))?\]\]`)
 	voiceIDRe    = regexp.MustCompile(`^[a-zA-Z0-9]{10,40}$`)
 	langRe       = regexp.MustCompile(`^[a-z]{2}$`)
 )
@@ -428,7 +430,8 @@ func (y *synth) speak(ctx context.Context, s Settings, text, channel string, d D
 	if d.Provider != "" {
 		primary = d.Provider
 	}
-	var last string
+	// Every provider's failure is reported (the reference keeps only the last).
+	var fails []string
 	for _, p := range ProviderOrder(primary) {
 		var audio []byte
 		var err error
@@ -436,26 +439,26 @@ func (y *synth) speak(ctx context.Context, s Settings, text, channel string, d D
 		switch p {
 		case "edge":
 			if !s.EdgeEnabled {
-				last = "edge: disabled"
+				fails = append(fails, "edge: disabled")
 				continue
 			}
 			err = ErrEdgeUnavailable
 		case "openai":
 			if s.OpenAIKey == "" {
-				last = "No API key for openai"
+				fails = append(fails, "No API key for openai")
 				continue
 			}
 			audio, err = y.openAI(ctx, s, text, firstNonEmpty(d.Model, s.OpenAIModel), firstNonEmpty(d.Voice, s.OpenAIVoice), openaiFormat)
 		case "elevenlabs":
 			if s.ElevenLabsKey == "" {
-				last = "No API key for elevenlabs"
+				fails = append(fails, "No API key for elevenlabs")
 				continue
 			}
 			format = elFormat
 			audio, err = y.elevenLabs(ctx, s, text, d, elFormat)
 		}
 		if err != nil {
-			last = p + ": " + err.Error()
+			fails = append(fails, p+": "+err.Error())
 			continue
 		}
 		path, err := y.store(audio, ext)
@@ -464,10 +467,10 @@ func (y *synth) speak(ctx context.Context, s Settings, text, channel string, d D
 		}
 		return Result{Path: path, Provider: p, OutputFormat: format, VoiceCompatible: telegram}, nil
 	}
-	if last == "" {
-		last = "no providers available"
+	if len(fails) == 0 {
+		fails = append(fails, "no providers available")
 	}
-	return Result{}, fmt.Errorf("TTS conversion failed: %s", last)
+	return Result{}, fmt.Errorf("TTS conversion failed: %s", strings.Join(fails, "; "))
 }
 
 // post sends a speech request and reads the audio (at most MaxAudioBytes).
