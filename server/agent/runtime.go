@@ -28,6 +28,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/providers"
@@ -1112,6 +1113,12 @@ type replyOpener interface {
 // when nothing was left to send (every file refused and no text).
 func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	body, refs := providers.SplitReplyMedia(text)
+	// [[audio_as_voice]] (the tts tool's answer, copied into the reply): its audio
+	// goes as a voice note.
+	asVoice := strings.Contains(body, tools.AudioAsVoiceTag)
+	if asVoice {
+		body = strings.TrimSpace(strings.ReplaceAll(body, tools.AudioAsVoiceTag, ""))
+	}
 	var voice []providers.Outbound
 	if rt.opts.Speech != nil {
 		// Speech has its own timeouts (messages.tts.timeoutMs); the delivery's
@@ -1130,7 +1137,11 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	r.mu.Unlock()
 	body = withPrefix(rt.replyPrefix(r), body)
 	// The spoken reply is the gateway's own file: it skips the safe-folder check.
-	items := append(rt.replyMedia(r, refs), voice...)
+	items := rt.replyMedia(r, refs)
+	for i := range items {
+		items[i].AudioAsVoice = asVoice
+	}
+	items = append(items, voice...)
 	if len(items) == 0 {
 		if strings.TrimSpace(body) == "" {
 			if stream != nil {

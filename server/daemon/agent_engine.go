@@ -22,6 +22,7 @@ import (
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/tts"
 )
 
 // DefaultWorkspaceRel is the agent's workspace under the home directory when
@@ -308,6 +309,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if home == "" {
 		home, _ = os.UserHomeDir()
 	}
+	speech := tts.NewSpeaker(tts.SpeakerOptions{Settings: func() tts.Settings { return ttsSettings(s, f) }, Log: s.log})
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -360,6 +362,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if browserEnabled {
 			errs = append(errs, add(browserTool, browserErr))
 		}
+		// tts: text to a voice file the reply names (messages.tts as configured now).
+		errs = append(errs, add(tools.TTSTool(speech, run.Channel)))
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
 				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID})))

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -118,4 +119,49 @@ func TestTelegramSpokenReplies(t *testing.T) {
 		t.Fatalf("failed speech reply: %+v", s)
 	}
 	r.waitOutput(t, "OpenAI TTS API error (503)")
+}
+
+// TestTelegramTTSTool: the agent's tts tool speaks through the configured provider
+// (auto off: replies are not spoken by themselves), answers with [[audio_as_voice]]
+// and a MEDIA: line; the model's reply copying them arrives as a voice note with the
+// audio and the rest of the text as caption.
+func TestTelegramTTSTool(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	tmp := filepath.Join(home, "tmp")
+	for _, d := range []string{ws, tmp} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TMPDIR", tmp) // where the audio goes: a safe folder for reply media
+	audio := append([]byte("OggS\x00\x02"), bytes.Repeat([]byte{9}, 40)...)
+	speech := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(audio) }))
+	defer speech.Close()
+	t.Setenv("OPENAI_BASE_URL", speech.URL+"/v1")
+	toolAnswer := regexp.MustCompile(`\[\[audio_as_voice\]\]\\nMEDIA:[^"\\]+`)
+	var seen string
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		switch n {
+		case 0:
+			return fakeStep{calls: []fakeCall{{"c1", "tts", `{"text":"Good night, sleep well."}`}}}
+		case 1:
+			seen = toolAnswer.FindString(string(body))
+			return fakeStep{text: "Here you go.\n" + strings.ReplaceAll(seen, `\n`, "\n")}
+		}
+		return fakeStep{text: "more"}
+	})
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	r := startHome(t, home, mediaConfig(ws, model, fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, streamMode: "off", dmPolicy: "open", allowFrom: ["*"]}},
+  messages: {tts: {provider: "openai", openai: {apiKey: "sk-speech"}}},
+  `, tgtest.DefaultToken, bot.URL())), nil)
+	r.waitOutput(t, "agent runtime ready")
+	bot.PushUpdate(42, 42, "say good night")
+	waitFor(t, "the voice note", func() bool { return len(sentTo(bot, "42")) == 1 })
+	if seen == "" {
+		t.Fatal("the tool's answer did not reach the model")
+	}
+	if s := sentTo(bot, "42")[0]; s.Method != "sendVoice" || !bytes.Equal(s.File, audio) || s.Caption != "Here you go." {
+		t.Fatalf("reply: %s %q (%d bytes) caption %q", s.Method, s.FileName, len(s.File), s.Caption)
+	}
 }

@@ -734,3 +734,9 @@ func (sp *Speaker) Apply(ctx context.Context, r Reply) Spoken {
 func (sp *Speaker) Convert(ctx context.Context, text, channel string) (Result, error) {
 	return sp.y.speak(ctx, sp.o.Settings(), text, channel, Directives{})
 }
+
+// Speak is Convert for the agent's tts tool (tools.Speech).
+func (sp *Speaker) Speak(ctx context.Context, text, channel string) (path, provider string, voice bool, err error) {
+	res, err := sp.Convert(ctx, text, channel)
+	return res.Path, res.Provider, res.VoiceCompatible, err
+}
