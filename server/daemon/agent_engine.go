@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/loop"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
@@ -22,6 +24,7 @@ import (
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/redact"
 	"github.com/clawgate/gateway/server/tts"
 )
 
@@ -431,7 +434,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		thinking = string(*a.Defaults.ThinkingDefault)
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
-		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel}, nil
+		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
+		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
 // policyCache keeps the tool policy layers per agent of the last tool list an engine
@@ -571,4 +575,32 @@ func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (t
 		return tools.MessageSent{}, fmt.Errorf("message: send result: %w", err)
 	}
 	return out, nil
+}
+
+// redactor is logging.redactSensitive ("tools" unless "off") with
+// logging.redactPatterns (else the reference's defaults); patterns that do not
+// compile are logged and skipped.
+func redactor(f *config.File, log *slog.Logger) *redact.Redactor {
+	mode, _ := lookupString(f, "/logging/redactSensitive")
+	var patterns []string
+	if v, ok := f.Lookup("/logging/redactPatterns"); ok {
+		if list, ok := v.([]any); ok {
+			for _, p := range list {
+				if s, ok := p.(string); ok {
+					patterns = append(patterns, s)
+				}
+			}
+		}
+	}
+	r, bad := redact.New(mode, patterns)
+	for _, p := range bad {
+		log.Warn("logging.redactPatterns: pattern does not compile; skipped", "pattern", p)
+	}
+	return r
+}
+
+func lookupString(f *config.File, pointer string) (string, bool) {
+	v, ok := f.Lookup(pointer)
+	s, isStr := v.(string)
+	return s, ok && isStr
 }
