@@ -164,14 +164,19 @@ func TestSpeakerProviders(t *testing.T) {
 		"/messages/tts/elevenlabs/seed": float64(42), "/messages/tts/elevenlabs/applyTextNormalization": "on",
 		"/messages/tts/elevenlabs/languageCode": "DE", "/messages/tts/elevenlabs/voiceSettings/speed": 1.5,
 		"/messages/tts/elevenlabs/voiceSettings/useSpeakerBoost": false,
-		"/messages/tts/elevenlabs/apiKey":                        "xi-key",
+		"/messages/tts/elevenlabs/voiceSettings/stability":       0.4, "/messages/tts/elevenlabs/voiceSettings/similarityBoost": 0.6,
+		"/messages/tts/elevenlabs/voiceSettings/style": 0.1,
+		"/messages/tts/elevenlabs/apiKey":              "xi-key",
 	}
 
 	// OpenAI by key when no provider is configured; opus for telegram.
-	sp, _ := newSpeaker(t, speakSettings(t.TempDir(), hs.URL, map[string]any{"/messages/tts/auto": "always"}, map[string]string{"OPENAI_API_KEY": "sk-o"}), nil)
+	sp, _ := newSpeaker(t, speakSettings(t.TempDir(), hs.URL, map[string]any{"/messages/tts/auto": "always", "/messages/tts/openai/model": "tts-1-hd", "/messages/tts/openai/voice": "echo"}, map[string]string{"OPENAI_API_KEY": "sk-o"}), nil)
 	out := sp.Apply(context.Background(), tts.Reply{Text: longEnough, Channel: "telegram"})
 	if got := readAudio(t, out.AudioPath); got != "OggS-openai:opus:"+longEnough || !out.Voice || filepath.Ext(out.AudioPath) != ".opus" {
 		t.Fatalf("openai telegram: %+v %q", out, got)
+	}
+	if r := srv.requests()[0]; r.Body["model"] != "tts-1-hd" || r.Body["voice"] != "echo" || r.Header.Get("Authorization") != "Bearer sk-o" {
+		t.Fatalf("openai request: %+v", r)
 	}
 	out = sp.Apply(context.Background(), tts.Reply{Text: longEnough, Channel: "whatsapp"})
 	if got := readAudio(t, out.AudioPath); got != "OggS-openai:mp3:"+longEnough || out.Voice {
@@ -189,7 +194,7 @@ func TestSpeakerProviders(t *testing.T) {
 	vs, _ := r.Body["voice_settings"].(map[string]any)
 	if r.Path != "/v1/text-to-speech/zyxwvutsrq98" || r.Query != "output_format=opus_48000_64" || r.Header.Get("xi-api-key") != "xi-key" ||
 		r.Body["model_id"] != "eleven_turbo_v2_5" || r.Body["seed"] != float64(42) || r.Body["apply_text_normalization"] != "on" ||
-		r.Body["language_code"] != "de" || vs["stability"] != 0.2 || vs["similarity_boost"] != 0.75 || vs["speed"] != 1.5 || vs["use_speaker_boost"] != false {
+		r.Body["language_code"] != "de" || vs["stability"] != 0.2 || vs["similarity_boost"] != 0.6 || vs["style"] != 0.1 || vs["speed"] != 1.5 || vs["use_speaker_boost"] != false {
 		t.Fatalf("elevenlabs request: %+v", r)
 	}
 
@@ -332,5 +337,60 @@ func TestProviderOrder(t *testing.T) {
 		if got := strings.Join(tts.ProviderOrder(primary), ","); got != want {
 			t.Errorf("ProviderOrder(%s) = %s, want %s", primary, got, want)
 		}
+	}
+}
+
+// TestSpeakerTimeout: messages.tts.timeoutMs bounds a provider call; a provider that
+// does not answer in time counts as failed ("request timed out").
+func TestSpeakerTimeout(t *testing.T) {
+	release := make(chan struct{}) // the handler holds the request until the test ends
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hs.Close()
+	defer close(release)
+	st := speakSettings(t.TempDir(), hs.URL, map[string]any{"/messages/tts/provider": "openai", "/messages/tts/timeoutMs": float64(50), "/messages/tts/edge/enabled": false}, map[string]string{"OPENAI_API_KEY": "sk-o"})
+	sp, _ := newSpeaker(t, st, nil)
+	if _, err := sp.Convert(context.Background(), longEnough, ""); err == nil || !strings.Contains(err.Error(), "openai: request timed out") {
+		t.Fatalf("Convert = %v", err)
+	}
+}
+
+// TestDirectivePolicy: each modelOverrides.allow* switch off drops its directives
+// (and only those); modelOverrides.enabled false leaves tags in the text.
+func TestDirectivePolicy(t *testing.T) {
+	const in = "[[tts:provider=openai voice=nova model=tts-1 stability=0.5 language=de seed=3]][[tts:text]]say this[[/tts:text]]hi"
+	cases := []struct {
+		key   string
+		check func(tts.Directives) bool // true: the directive of key was dropped
+	}{
+		{"allowText", func(d tts.Directives) bool { return d.Text == "" }},
+		{"allowProvider", func(d tts.Directives) bool { return d.Provider == "" }},
+		{"allowVoice", func(d tts.Directives) bool { return d.Voice == "" }},
+		{"allowModelId", func(d tts.Directives) bool { return d.Model == "" }},
+		{"allowVoiceSettings", func(d tts.Directives) bool { return d.Stability == nil }},
+		{"allowNormalization", func(d tts.Directives) bool { return d.Language == "" }},
+		{"allowSeed", func(d tts.Directives) bool { return d.Seed == nil }},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			on := speakSettings(t.TempDir(), "http://x", nil, nil).Overrides
+			_, _, all, _ := tts.ParseDirectives(in, on, false)
+			if c.check(all) {
+				t.Fatalf("allowed by default yet dropped: %+v", all)
+			}
+			off := speakSettings(t.TempDir(), "http://x", map[string]any{"/messages/tts/modelOverrides/" + c.key: false}, nil).Overrides
+			cleaned, found, d, _ := tts.ParseDirectives(in, off, false)
+			if !c.check(d) || cleaned != "hi" || !found {
+				t.Fatalf("%s false: %q %v %+v", c.key, cleaned, found, d)
+			}
+		})
+	}
+	off := speakSettings(t.TempDir(), "http://x", map[string]any{"/messages/tts/modelOverrides/enabled": false}, nil).Overrides
+	if cleaned, found, _, _ := tts.ParseDirectives(in, off, false); cleaned != in || found {
+		t.Fatalf("enabled false: %q %v", cleaned, found)
 	}
 }
