@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -312,6 +313,10 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if home == "" {
 		home, _ = os.UserHomeDir()
 	}
+	vision, err := imageVision(s, f, reg)
+	if err != nil {
+		return nil, err
+	}
 	speech := tts.NewSpeaker(tts.SpeakerOptions{Settings: func() tts.Settings { return ttsSettings(s, f) }, Log: s.log})
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
@@ -364,6 +369,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		}
 		if browserEnabled {
 			errs = append(errs, add(browserTool, browserErr))
+		}
+		if vision != nil {
+			errs = append(errs, add(tools.ImageTool(tools.ImageOptions{Workspace: ws, Vision: vision})))
 		}
 		// tts: text to a voice file the reply names (messages.tts as configured now).
 		errs = append(errs, add(tools.TTSTool(speech, run.Channel)))
@@ -603,4 +611,49 @@ func lookupString(f *config.File, pointer string) (string, bool) {
 	v, ok := f.Lookup(pointer)
 	s, isStr := v.(string)
 	return s, ok && isStr
+}
+
+// imageVision is the image tool's model: agents.defaults.imageModel.primary and its
+// fallbacks through the same providers as the agent (nil when no image model is
+// configured: the tool is not offered). A call may name another provider/model.
+func imageVision(s *services, f *config.File, reg *llm.Registry) (tools.Vision, error) {
+	primary, _ := lookupString(f, "/agents/defaults/imageModel/primary")
+	if primary = strings.TrimSpace(primary); primary == "" {
+		return nil, nil
+	}
+	var fallbacks []string
+	if v, ok := f.Lookup("/agents/defaults/imageModel/fallbacks"); ok {
+		if list, ok := v.([]any); ok {
+			for _, x := range list {
+				if r, ok := x.(string); ok && strings.TrimSpace(r) != "" {
+					fallbacks = append(fallbacks, strings.TrimSpace(r))
+				}
+			}
+		}
+	}
+	chain, err := reg.Chain(primary, fallbacks)
+	if err != nil {
+		return nil, fmt.Errorf("agents.defaults.imageModel: %w", err)
+	}
+	chain.Logger = s.log
+	return func(ctx context.Context, model, prompt, mimeType string, data []byte) (string, error) {
+		var m llm.Streamer = chain
+		if model != "" {
+			c, err := reg.Chain(model, nil)
+			if err != nil {
+				return "", fmt.Errorf("image model %q: %w", model, err)
+			}
+			m = c
+		}
+		msg := llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart(prompt), llm.ImagePart(mimeType, base64.StdEncoding.EncodeToString(data))}, Timestamp: time.Now().UnixMilli()}
+		resp, err := m.Stream(ctx, &llm.Request{Messages: []llm.Message{msg}}, nil)
+		if err != nil {
+			return "", fmt.Errorf("image model: %w", err)
+		}
+		text := strings.TrimSpace(resp.Message.Text())
+		if text == "" {
+			return "", errors.New("image model returned no text")
+		}
+		return text, nil
+	}, nil
 }
