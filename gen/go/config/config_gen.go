@@ -97,6 +97,9 @@ type ConfigAgentsDefaults struct {
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
+	// ImageModel corresponds to the JSON schema field "imageModel".
+	ImageModel *ConfigAgentsDefaultsImageModel `json:"imageModel,omitempty,omitzero"`
+
 	// MaxConcurrent corresponds to the JSON schema field "maxConcurrent".
 	MaxConcurrent int `json:"maxConcurrent,omitempty,omitzero"`
 
@@ -206,6 +209,14 @@ type ConfigAgentsDefaultsHeartbeatActiveHours struct {
 
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsImageModel struct {
+	// Fallbacks corresponds to the JSON schema field "fallbacks".
+	Fallbacks []string `json:"fallbacks,omitempty,omitzero"`
+
+	// Primary corresponds to the JSON schema field "primary".
+	Primary *string `json:"primary,omitempty,omitzero"`
 }
 
 type ConfigAgentsDefaultsModel struct {
