@@ -122,7 +122,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	r, _, err := rt.Start(ctx, Request{
 		RunID: id, SessionKey: key, Message: m.Text, Summary: summary, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
-		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt,
+		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt, InboundAudio: m.Audio,
 	})
 	return r, err
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/server/tts"
 	"github.com/clawgate/gateway/tools/protogen/runtime/rpc"
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
@@ -137,6 +138,8 @@ type Options struct {
 	// ReplyMedia gives the folders a delivered reply's local media (MEDIA: lines) may
 	// come from, for a session; nil: local files are refused and only URLs go out.
 	ReplyMedia func(sessionKey string) providers.ReplyMediaRoots
+	// Speech speaks delivered replies (messages.tts.auto); nil: replies are text only.
+	Speech *tts.Speaker
 	// MaxHookSessions bounds the hook:* sessions (DefaultMaxHookSessions).
 	MaxHookSessions int
 	// Approvals resolves a pending exec approval for /approve (nil: the command
@@ -229,6 +232,9 @@ type Request struct {
 	// message that did not address the bot types only once the reply has text
 	// (typing.go).
 	Group, Mentioned bool
+	// InboundAudio: the channel message the run answers was a voice note or audio
+	// (messages.tts.auto "inbound").
+	InboundAudio bool
 }
 
 // Status of a finished run.
@@ -1154,15 +1160,36 @@ type replyOpener interface {
 // carries the text as its caption unless the stream already shows it. It returns nil
 // when nothing was left to send (every file refused and no text).
 func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
+	body, refs := providers.SplitReplyMedia(text)
+	// [[audio_as_voice]] (the tts tool's answer, copied into the reply): its audio
+	// goes as a voice note.
+	asVoice := strings.Contains(body, tools.AudioAsVoiceTag)
+	if asVoice {
+		body = strings.TrimSpace(strings.ReplaceAll(body, tools.AudioAsVoiceTag, ""))
+	}
+	var voice []providers.Outbound
+	if rt.opts.Speech != nil {
+		// Speech has its own timeouts (messages.tts.timeoutMs); the delivery's
+		// starts once the audio is there.
+		sp := rt.opts.Speech.Apply(rt.base, tts.Reply{Text: body, Channel: r.channel, Kind: "final", InboundAudio: r.req.InboundAudio, HasMedia: len(refs) > 0})
+		body = sp.Text
+		if sp.AudioPath != "" {
+			voice = append(voice, providers.Outbound{MediaPath: sp.AudioPath, AudioAsVoice: sp.Voice})
+		}
+	}
 	ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
 	defer cancel()
 	r.mu.Lock()
 	stream := r.stream
 	r.stream = nil
 	r.mu.Unlock()
-	body, refs := providers.SplitReplyMedia(text)
 	body = withPrefix(rt.replyPrefix(r), body)
+	// The spoken reply is the gateway's own file: it skips the safe-folder check.
 	items := rt.replyMedia(r, refs)
+	for i := range items {
+		items[i].AudioAsVoice = asVoice
+	}
+	items = append(items, voice...)
 	if len(items) == 0 {
 		if strings.TrimSpace(body) == "" {
 			if stream != nil {

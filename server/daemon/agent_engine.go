@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/loop"
 	"github.com/clawgate/gateway/server/agent/memory"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
@@ -24,6 +27,8 @@ import (
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/redact"
+	"github.com/clawgate/gateway/server/tts"
 )
 
 // DefaultWorkspaceRel is the agent's workspace under the home directory when
@@ -371,6 +376,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	subagentPolicy := tools.SubagentPolicy(subAllow, subDeny)
 
+	vision, err := imageVision(s, f, reg)
+	if err != nil {
+		return nil, err
+	}
+	speech := tts.NewSpeaker(tts.SpeakerOptions{Settings: func() tts.Settings { return ttsSettings(s, f) }, Log: s.log})
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -423,6 +433,11 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if browserEnabled {
 			errs = append(errs, add(browserTool, browserErr))
 		}
+		if vision != nil {
+			errs = append(errs, add(tools.ImageTool(tools.ImageOptions{Workspace: ws, Vision: vision})))
+		}
+		// tts: text to a voice file the reply names (messages.tts as configured now).
+		errs = append(errs, add(tools.TTSTool(speech, run.Channel)))
 		if sender != nil {
 			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
 				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID, SendGate: parts.sendGate})))
@@ -507,7 +522,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		thinking = string(*a.Defaults.ThinkingDefault)
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
-		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel}, nil
+		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
+		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
 // policyCache keeps the tool policy layers per agent of the last tool list an engine
@@ -688,4 +704,77 @@ func sessionsToolOptions(c *genconfig.ClawdbotConfig, ra runAgent) tools.Session
 		return ""
 	}
 	return o
+}
+
+// redactor is logging.redactSensitive ("tools" unless "off") with
+// logging.redactPatterns (else the reference's defaults); patterns that do not
+// compile are logged and skipped.
+func redactor(f *config.File, log *slog.Logger) *redact.Redactor {
+	mode, _ := lookupString(f, "/logging/redactSensitive")
+	var patterns []string
+	if v, ok := f.Lookup("/logging/redactPatterns"); ok {
+		if list, ok := v.([]any); ok {
+			for _, p := range list {
+				if s, ok := p.(string); ok {
+					patterns = append(patterns, s)
+				}
+			}
+		}
+	}
+	r, bad := redact.New(mode, patterns)
+	for _, p := range bad {
+		log.Warn("logging.redactPatterns: pattern does not compile; skipped", "pattern", p)
+	}
+	return r
+}
+
+func lookupString(f *config.File, pointer string) (string, bool) {
+	v, ok := f.Lookup(pointer)
+	s, isStr := v.(string)
+	return s, ok && isStr
+}
+
+// imageVision is the image tool's model: agents.defaults.imageModel.primary and its
+// fallbacks through the same providers as the agent (nil when no image model is
+// configured: the tool is not offered). A call may name another provider/model.
+func imageVision(s *services, f *config.File, reg *llm.Registry) (tools.Vision, error) {
+	primary, _ := lookupString(f, "/agents/defaults/imageModel/primary")
+	if primary = strings.TrimSpace(primary); primary == "" {
+		return nil, nil
+	}
+	var fallbacks []string
+	if v, ok := f.Lookup("/agents/defaults/imageModel/fallbacks"); ok {
+		if list, ok := v.([]any); ok {
+			for _, x := range list {
+				if r, ok := x.(string); ok && strings.TrimSpace(r) != "" {
+					fallbacks = append(fallbacks, strings.TrimSpace(r))
+				}
+			}
+		}
+	}
+	chain, err := reg.Chain(primary, fallbacks)
+	if err != nil {
+		return nil, fmt.Errorf("agents.defaults.imageModel: %w", err)
+	}
+	chain.Logger = s.log
+	return func(ctx context.Context, model, prompt, mimeType string, data []byte) (string, error) {
+		var m llm.Streamer = chain
+		if model != "" {
+			c, err := reg.Chain(model, nil)
+			if err != nil {
+				return "", fmt.Errorf("image model %q: %w", model, err)
+			}
+			m = c
+		}
+		msg := llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart(prompt), llm.ImagePart(mimeType, base64.StdEncoding.EncodeToString(data))}, Timestamp: time.Now().UnixMilli()}
+		resp, err := m.Stream(ctx, &llm.Request{Messages: []llm.Message{msg}}, nil)
+		if err != nil {
+			return "", fmt.Errorf("image model: %w", err)
+		}
+		text := strings.TrimSpace(resp.Message.Text())
+		if text == "" {
+			return "", errors.New("image model returned no text")
+		}
+		return text, nil
+	}, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/clawgate/gateway/server/routing"
 	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
+	"github.com/clawgate/gateway/server/tts"
 )
 
 // agentService is the agent runtime with its session store: it serves agent, chat.*,
@@ -241,12 +242,25 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	s.replyMedia = replyMediaRoots(s, routeCfg)
 	opts.ReplyMedia = s.replyMedia
+	var speechRT atomic.Pointer[agent.Runtime] // summaries of long spoken replies
+	opts.Speech = tts.NewSpeaker(tts.SpeakerOptions{
+		Settings: func() tts.Settings { return ttsSettings(s, routeCfg.Load()) },
+		Summarize: func(ctx context.Context, model, text string, target int) (string, error) {
+			r := speechRT.Load()
+			if r == nil {
+				return "", errors.New("agent runtime not ready")
+			}
+			return r.SpeechSummary(ctx, model, text, target)
+		},
+		Log: s.log,
+	})
 	rt, err := agent.New(opts)
 	if err != nil {
 		_ = store.Close()
 		parts.close()
 		return nil, err
 	}
+	speechRT.Store(rt)
 	// Events go to whichever gateway is running; between in-process restarts there is
 	// none and they are dropped (clients re-sync with agent.wait / chat.history).
 	rt.SetBroadcast(func(evs ...protocol.Event) {

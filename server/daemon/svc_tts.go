@@ -23,15 +23,20 @@ func buildTTS(_ context.Context, s *services) (component, error) {
 }
 
 func (c *ttsComponent) load(f *config.File) {
+	st := ttsSettings(c.s, f)
+	c.settings.Store(&st)
+}
+
+// ttsSettings resolves messages.tts from a config file and the environment.
+func ttsSettings(s *services, f *config.File) tts.Settings {
 	getenv := func(k string) string {
-		if c.s.env == nil {
+		if s.env == nil {
 			return ""
 		}
-		v, _ := c.s.env(k)
+		v, _ := s.env(k)
 		return v
 	}
-	st := tts.Resolve(f.Lookup, getenv, c.s.paths.StateDir)
-	c.settings.Store(&st)
+	return tts.Resolve(f.Lookup, getenv, s.paths.StateDir)
 }
 
 func (c *ttsComponent) attach(srv *gateway.Server, mux *methods) error {

@@ -71,6 +71,11 @@ type MediaStage struct {
 
 // Inbound implements Inbound.
 func (s *MediaStage) Inbound(ctx context.Context, m Message) {
+	for _, in := range m.Media {
+		if in.Kind == "voice" || in.Kind == "audio" || strings.HasPrefix(strings.ToLower(in.ContentType), "audio/") {
+			m.Audio = true
+		}
+	}
 	if len(m.Media) == 0 || s.Store == nil {
 		m.Media = nil
 		if s.Next != nil {

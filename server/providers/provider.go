@@ -26,8 +26,11 @@ type Outbound struct {
 	// confined to the safe folders by the caller (ReplyMediaRoots). Never set it from
 	// a client's request.
 	MediaPath   string
-	GifPlayback bool   // whatsapp: send a video as a looping GIF
-	AccountID   string // optional account selector
+	GifPlayback bool // whatsapp: send a video as a looping GIF
+	// AudioAsVoice sends an audio file as a voice note (telegram sendVoice; spoken
+	// replies, messages.tts). WhatsApp sends all audio as voice notes (PTT).
+	AudioAsVoice bool
+	AccountID    string // optional account selector
 	// Typing is when a reply stream (OpenReply) shows its typing indicator:
 	// TypingInstant ("", at once), TypingDeferred (when StreamTyping is called) or
 	// TypingNever. Send ignores it.
@@ -86,6 +89,10 @@ type Message struct {
 	// (WhatsApp's messagePrefix); chat commands, mention patterns and group history
 	// see the text without it.
 	BodyPrefix string
+	// Audio: the message carried a voice note or an audio file (set by the
+	// MediaStage from Media before it clears it); messages.tts.auto "inbound"
+	// answers such messages with a voice note.
+	Audio bool
 }
 
 // Inbound receives messages from allowed senders. It must not block for long: the

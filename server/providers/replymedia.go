@@ -304,7 +304,7 @@ func SendWithMedia(ctx context.Context, s Sender, channel string, base Outbound,
 	var firstErr error
 	for _, it := range items {
 		o := base
-		o.Text, o.MediaURL, o.MediaPath = text, it.MediaURL, it.MediaPath
+		o.Text, o.MediaURL, o.MediaPath, o.AudioAsVoice = text, it.MediaURL, it.MediaPath, it.AudioAsVoice
 		sent, err := s.Send(ctx, channel, o)
 		if err != nil {
 			log.Warn("reply media not delivered", "channel", channel, "to", o.To, "media", o.MediaURL+o.MediaPath, "err", err)

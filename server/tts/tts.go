@@ -56,6 +56,15 @@ type Settings struct {
 	PrefsPath     string
 	MaxTextLength int
 	Timeout       time.Duration
+
+	// The spoken-reply path (speak.go).
+	Auto               string // off | always | inbound | tagged (absent: enabled ? always : off)
+	Mode               string // final | all
+	ProviderConfigured bool   // messages.tts.provider was set
+	SummaryModel       string
+	ElevenLabs         ElevenLabs
+	EdgeEnabled        bool
+	Overrides          OverridePolicy
 }
 
 // Lookup reads a config value by JSON pointer (config.File.Lookup).
@@ -110,6 +119,7 @@ func Resolve(get Lookup, getenv func(string) string, stateDir string) Settings {
 	if n, ok := num("/messages/tts/timeoutMs"); ok {
 		s.Timeout = time.Duration(n) * time.Millisecond
 	}
+	resolveSpoken(&s, get)
 	return s
 }
 

@@ -106,6 +106,9 @@ type ConfigAgentsDefaults struct {
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
+	// ImageModel corresponds to the JSON schema field "imageModel".
+	ImageModel *ConfigAgentsDefaultsImageModel `json:"imageModel,omitempty,omitzero"`
+
 	// MaxConcurrent corresponds to the JSON schema field "maxConcurrent".
 	MaxConcurrent int `json:"maxConcurrent,omitempty,omitzero"`
 
@@ -231,6 +234,14 @@ type ConfigAgentsDefaultsHeartbeatActiveHours struct {
 
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsImageModel struct {
+	// Fallbacks corresponds to the JSON schema field "fallbacks".
+	Fallbacks []string `json:"fallbacks,omitempty,omitzero"`
+
+	// Primary corresponds to the JSON schema field "primary".
+	Primary *string `json:"primary,omitempty,omitzero"`
 }
 
 type ConfigAgentsDefaultsMemorySearch struct {
@@ -1749,6 +1760,12 @@ type ConfigLogging struct {
 
 	// Rotated log files kept.
 	MaxFiles *int `json:"maxFiles,omitempty,omitzero"`
+
+	// RedactPatterns corresponds to the JSON schema field "redactPatterns".
+	RedactPatterns []string `json:"redactPatterns,omitempty,omitzero"`
+
+	// RedactSensitive corresponds to the JSON schema field "redactSensitive".
+	RedactSensitive *ConfigLoggingRedactSensitive `json:"redactSensitive,omitempty,omitzero"`
 }
 
 type ConfigLoggingConsoleLevel string
@@ -1770,6 +1787,11 @@ const ConfigLoggingLevelInfo ConfigLoggingLevel = "info"
 const ConfigLoggingLevelSilent ConfigLoggingLevel = "silent"
 const ConfigLoggingLevelTrace ConfigLoggingLevel = "trace"
 const ConfigLoggingLevelWarn ConfigLoggingLevel = "warn"
+
+type ConfigLoggingRedactSensitive string
+
+const ConfigLoggingRedactSensitiveOff ConfigLoggingRedactSensitive = "off"
+const ConfigLoggingRedactSensitiveTools ConfigLoggingRedactSensitive = "tools"
 
 type ConfigMessages struct {
 	// AckReaction corresponds to the JSON schema field "ackReaction".
@@ -1795,6 +1817,9 @@ type ConfigMessages struct {
 
 	// ResponsePrefix corresponds to the JSON schema field "responsePrefix".
 	ResponsePrefix *string `json:"responsePrefix,omitempty,omitzero"`
+
+	// Tts corresponds to the JSON schema field "tts".
+	Tts *ConfigMessagesTts `json:"tts,omitempty,omitzero"`
 }
 
 type ConfigMessagesAckReactionScope string
@@ -1968,6 +1993,140 @@ const ConfigMessagesQueueModeInterrupt ConfigMessagesQueueMode = "interrupt"
 const ConfigMessagesQueueModeQueue ConfigMessagesQueueMode = "queue"
 const ConfigMessagesQueueModeSteer ConfigMessagesQueueMode = "steer"
 const ConfigMessagesQueueModeSteerBacklog ConfigMessagesQueueMode = "steer-backlog"
+
+type ConfigMessagesTts struct {
+	// Auto corresponds to the JSON schema field "auto".
+	Auto *ConfigMessagesTtsAuto `json:"auto,omitempty,omitzero"`
+
+	// Edge corresponds to the JSON schema field "edge".
+	Edge *ConfigMessagesTtsEdge `json:"edge,omitempty,omitzero"`
+
+	// Elevenlabs corresponds to the JSON schema field "elevenlabs".
+	Elevenlabs *ConfigMessagesTtsElevenlabs `json:"elevenlabs,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxTextLength corresponds to the JSON schema field "maxTextLength".
+	MaxTextLength *int `json:"maxTextLength,omitempty,omitzero"`
+
+	// ModelOverrides corresponds to the JSON schema field "modelOverrides".
+	ModelOverrides *ConfigMessagesTtsModelOverrides `json:"modelOverrides,omitempty,omitzero"`
+
+	// Openai corresponds to the JSON schema field "openai".
+	Openai *ConfigMessagesTtsOpenai `json:"openai,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *ConfigMessagesTtsProvider `json:"provider,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
+}
+
+type ConfigMessagesTtsAuto string
+
+const ConfigMessagesTtsAutoAlways ConfigMessagesTtsAuto = "always"
+const ConfigMessagesTtsAutoInbound ConfigMessagesTtsAuto = "inbound"
+const ConfigMessagesTtsAutoOff ConfigMessagesTtsAuto = "off"
+const ConfigMessagesTtsAutoTagged ConfigMessagesTtsAuto = "tagged"
+
+type ConfigMessagesTtsEdge struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigMessagesTtsElevenlabs struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// ApplyTextNormalization corresponds to the JSON schema field
+	// "applyTextNormalization".
+	ApplyTextNormalization *ConfigMessagesTtsElevenlabsApplyTextNormalization `json:"applyTextNormalization,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// LanguageCode corresponds to the JSON schema field "languageCode".
+	LanguageCode *string `json:"languageCode,omitempty,omitzero"`
+
+	// ModelID corresponds to the JSON schema field "modelId".
+	ModelID *string `json:"modelId,omitempty,omitzero"`
+
+	// Seed corresponds to the JSON schema field "seed".
+	Seed *int `json:"seed,omitempty,omitzero"`
+
+	// VoiceID corresponds to the JSON schema field "voiceId".
+	VoiceID *string `json:"voiceId,omitempty,omitzero"`
+
+	// VoiceSettings corresponds to the JSON schema field "voiceSettings".
+	VoiceSettings *ConfigMessagesTtsElevenlabsVoiceSettings `json:"voiceSettings,omitempty,omitzero"`
+}
+
+type ConfigMessagesTtsElevenlabsApplyTextNormalization string
+
+const ConfigMessagesTtsElevenlabsApplyTextNormalizationAuto ConfigMessagesTtsElevenlabsApplyTextNormalization = "auto"
+const ConfigMessagesTtsElevenlabsApplyTextNormalizationOff ConfigMessagesTtsElevenlabsApplyTextNormalization = "off"
+const ConfigMessagesTtsElevenlabsApplyTextNormalizationOn ConfigMessagesTtsElevenlabsApplyTextNormalization = "on"
+
+type ConfigMessagesTtsElevenlabsVoiceSettings struct {
+	// SimilarityBoost corresponds to the JSON schema field "similarityBoost".
+	SimilarityBoost *float64 `json:"similarityBoost,omitempty,omitzero"`
+
+	// Speed corresponds to the JSON schema field "speed".
+	Speed *float64 `json:"speed,omitempty,omitzero"`
+
+	// Stability corresponds to the JSON schema field "stability".
+	Stability *float64 `json:"stability,omitempty,omitzero"`
+
+	// Style corresponds to the JSON schema field "style".
+	Style *float64 `json:"style,omitempty,omitzero"`
+
+	// UseSpeakerBoost corresponds to the JSON schema field "useSpeakerBoost".
+	UseSpeakerBoost *bool `json:"useSpeakerBoost,omitempty,omitzero"`
+}
+
+type ConfigMessagesTtsModelOverrides struct {
+	// AllowModelID corresponds to the JSON schema field "allowModelId".
+	AllowModelID *bool `json:"allowModelId,omitempty,omitzero"`
+
+	// AllowNormalization corresponds to the JSON schema field "allowNormalization".
+	AllowNormalization *bool `json:"allowNormalization,omitempty,omitzero"`
+
+	// AllowProvider corresponds to the JSON schema field "allowProvider".
+	AllowProvider *bool `json:"allowProvider,omitempty,omitzero"`
+
+	// AllowSeed corresponds to the JSON schema field "allowSeed".
+	AllowSeed *bool `json:"allowSeed,omitempty,omitzero"`
+
+	// AllowText corresponds to the JSON schema field "allowText".
+	AllowText *bool `json:"allowText,omitempty,omitzero"`
+
+	// AllowVoice corresponds to the JSON schema field "allowVoice".
+	AllowVoice *bool `json:"allowVoice,omitempty,omitzero"`
+
+	// AllowVoiceSettings corresponds to the JSON schema field "allowVoiceSettings".
+	AllowVoiceSettings *bool `json:"allowVoiceSettings,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigMessagesTtsOpenai struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Voice corresponds to the JSON schema field "voice".
+	Voice *string `json:"voice,omitempty,omitzero"`
+}
+
+type ConfigMessagesTtsProvider string
+
+const ConfigMessagesTtsProviderEdge ConfigMessagesTtsProvider = "edge"
+const ConfigMessagesTtsProviderElevenlabs ConfigMessagesTtsProvider = "elevenlabs"
+const ConfigMessagesTtsProviderOpenai ConfigMessagesTtsProvider = "openai"
 
 type ConfigMeta struct {
 	// LastTouchedAt corresponds to the JSON schema field "lastTouchedAt".

@@ -78,6 +78,9 @@ type Options struct {
 	MaxParallelTools int
 	Now              func() time.Time
 	Logger           *slog.Logger
+	// Redact masks secrets in tool summaries (ToolResultData.Meta: chat surfaces,
+	// tool events, logs) — logging.redactSensitive; nil leaves them as they are.
+	Redact func(string) string
 }
 
 // Runner runs tool loops. It is safe for concurrent use by several runs.
@@ -389,7 +392,12 @@ func (x *run) call(ctx context.Context, c llm.Part) llm.Message {
 func (x *run) emitResult(c llm.Part, m llm.Message, r tools.Result) {
 	name := tools.NormalizeName(c.Name)
 	body := sanitize(tools.Result{Content: m.Content, Details: r.Details})
-	x.emit(StreamTool, ToolResultData{Phase: "result", Name: name, ToolCallID: c.ID, Meta: meta(name, c.Arguments), IsError: m.IsError, Result: body})
+	summary := meta(name, c.Arguments)
+	if x.r.o.Redact != nil {
+		summary = x.r.o.Redact(summary)
+	}
+	x.r.o.Logger.Debug("tool call", "run", x.in.RunID, "tool", name, "summary", summary, "error", m.IsError)
+	x.emit(StreamTool, ToolResultData{Phase: "result", Name: name, ToolCallID: c.ID, Meta: summary, IsError: m.IsError, Result: body})
 }
 
 // toolMessage converts a tool result to its transcript message, capping text.

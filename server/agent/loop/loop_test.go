@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/redact"
 )
 
 // scriptModel answers step i with script[i]; it records every request's messages.
@@ -428,3 +430,60 @@ func TestMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestToolSummaryRedacted: with Options.Redact (logging.redactSensitive), a secret in a
+// call's arguments is masked in the tool summary of the result event and in the log
+// line of the call; the tool itself still gets the real arguments.
+func TestToolSummaryRedacted(t *testing.T) {
+	const secret = "sk-live0123456789abcdefXYZ"
+	var got string
+	exec := fnTool("exec", 0, func(ctx context.Context, c tools.Call) (tools.Result, error) {
+		got = string(c.Args)
+		return tools.TextResult("ok", nil), nil
+	})
+	m := &scriptModel{script: []func(context.Context, *llm.Request, func(llm.Event)) (*llm.Response, error){
+		reply("", call("c1", "exec", `{"command":"curl -H 'Authorization: Bearer `+secret+`' https://api.test"}`)),
+		reply("done"),
+	}}
+	for _, masked := range []bool{false, true} {
+		ev := &sink{}
+		var logs strings.Builder
+		var mu sync.Mutex
+		o := Options{Logger: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		if masked {
+			rd, _ := redact.New(redact.ModeTools, nil) // the reference's default patterns
+			o.Redact = rd.Text
+		}
+		m.reqs = nil
+		r := newRunner(t, m, ev, o, exec)
+		if _, err := r.Run(context.Background(), Input{RunID: "r", Prompt: prompt("go")}); err != nil {
+			t.Fatal(err)
+		}
+		var meta string
+		for _, e := range ev.evs {
+			if d, ok := e.Data.(ToolResultData); ok && d.Phase == "result" {
+				meta = d.Meta
+			}
+		}
+		mu.Lock()
+		logged := logs.String()
+		mu.Unlock()
+		if !strings.Contains(got, secret) {
+			t.Fatalf("the tool did not get the real arguments: %s", got)
+		}
+		if leaked := strings.Contains(meta, secret) || strings.Contains(logged, secret); leaked == masked {
+			t.Fatalf("redact %v: meta %q log %q", masked, meta, logged)
+		}
+		if masked && (!strings.Contains(meta, "sk-liv…fXYZ") || !strings.Contains(logged, "sk-liv…fXYZ")) {
+			t.Fatalf("masked summary missing: meta %q log %q", meta, logged)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

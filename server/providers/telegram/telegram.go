@@ -835,7 +835,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			caption, text = text, ""
 		}
 		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.sendFile(ctx, cid, fp, caption)
+			first, err = p.sendFile(ctx, cid, fp, caption, m.AudioAsVoice)
 			return err
 		}); err != nil {
 			return providers.Sent{}, err
@@ -859,7 +859,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		}
 		head := f.Data[:min(len(f.Data), 512)]
 		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption)
+			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption, m.AudioAsVoice)
 			return err
 		}); err != nil {
 			return providers.Sent{}, err
@@ -894,7 +894,7 @@ const MaxPhotoBytes = 10 << 20
 // sendFile uploads a local file (a reply's media, vetted by the caller) with the
 // method its sniffed type calls for: GIFs as animations, pictures as photos, video,
 // audio, and everything else as a document.
-func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string) (*telego.Message, error) {
+func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string, voice bool) (*telego.Message, error) {
 	f, err := os.Open(fp)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: media file: %w", err)
@@ -912,12 +912,13 @@ func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption 
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("telegram: media file: %w", err)
 	}
-	return p.upload(ctx, cid, filepath.Base(fp), f, head[:n], "", st.Size(), caption)
+	return p.upload(ctx, cid, filepath.Base(fp), f, head[:n], "", st.Size(), caption, voice)
 }
 
 // upload sends a file's content r (head: its first bytes; declared: the type a server
-// named, if any) with the method its sniffed type calls for.
-func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string) (*telego.Message, error) {
+// named, if any) with the method its sniffed type calls for; audio with voice set
+// goes as a voice note (sendVoice).
+func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string, voice bool) (*telego.Message, error) {
 	ct := media.DetectType(head, declared, name)
 	in := telego.InputFile{File: tu.NameReader(r, name)}
 	var msg *telego.Message
@@ -929,6 +930,8 @@ func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r
 		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption})
 	case kind == media.Video:
 		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption})
+	case kind == media.Audio && voice:
+		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: caption})
 	case kind == media.Audio:
 		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption})
 	default:

@@ -846,10 +846,12 @@ func (p *Provider) mediaMessage(ctx context.Context, c Client, media Media, capt
 		}}, nil
 	case whatsmeow.MediaAudio:
 		// Audio carries no caption on WhatsApp; the text is lost unless sent separately.
+		// As the reference, audio goes as a voice note (PTT): spoken replies
+		// (messages.tts) then play as voice messages.
 		return &waE2E.Message{AudioMessage: &waE2E.AudioMessage{
 			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
 			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: &size,
-			Mimetype: proto.String(media.MIME),
+			Mimetype: proto.String(media.MIME), PTT: proto.Bool(true),
 		}}, nil
 	default:
 		return &waE2E.Message{DocumentMessage: &waE2E.DocumentMessage{

@@ -219,8 +219,8 @@ func TestMediaSendAndLimits(t *testing.T) {
 	if dm := got[2].msg.GetDocumentMessage(); dm.GetFileName() != "exact.bin" || dm.GetFileLength() != limit {
 		t.Errorf("document message: %v", got[2].msg)
 	}
-	if am := got[3].msg.GetAudioMessage(); am.GetMimetype() != "audio/mpeg" {
-		t.Errorf("audio message (header used when sniffing is inconclusive): %v", got[3].msg)
+	if am := got[3].msg.GetAudioMessage(); am.GetMimetype() != "audio/mpeg" || !am.GetPTT() {
+		t.Errorf("audio message (header used when sniffing is inconclusive; sent as a voice note): %v", got[3].msg)
 	}
 	if got[4].msg.GetConversation() != "plain" {
 		t.Errorf("text: %v", got[4].msg)

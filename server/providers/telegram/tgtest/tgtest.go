@@ -6,7 +6,7 @@
 //	srv.PushUpdate(42, 42, "hello")                // a private message from user 42 in chat 42
 //	sent, err := srv.WaitSent(ctx, 1)              // what the bot sent
 //
-// Methods: getMe, sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio,
+// Methods: getMe, sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio, sendVoice,
 // sendAnimation (uploaded files are kept: see Sent.File), editMessageText (a streamed
 // reply; see Edits), sendChatAction (typing; see Actions), getUpdates (long polling: waits
 // up to the request's timeout for a pushed update), deleteWebhook, getFile (for files
@@ -44,13 +44,13 @@ const MaxPollWait = 30 * time.Second
 
 // Sent is one message the bot sent.
 type Sent struct {
-	Method   string // sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio, sendAnimation
+	Method   string // sendMessage, sendPhoto, sendDocument, sendVideo, sendAudio, sendVoice, sendAnimation
 	ChatID   string // chat_id as the bot sent it (number or @username)
 	Text     string // sendMessage text
 	Caption  string
 	Photo    string // sendPhoto photo (URL or file id)
 	Document string // sendDocument document (URL or file id)
-	// Media is the media field of sendVideo/sendAudio/sendAnimation ("attach://…"
+	// Media is the media field of sendVideo/sendAudio/sendVoice/sendAnimation ("attach://…"
 	// for an upload).
 	Media string
 	// File and FileName are the uploaded file of a multipart send (nil when the
@@ -370,7 +370,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		res, aerr = s.getUpdates(r.Context(), params)
-	case "sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendAnimation":
+	case "sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendVoice", "sendAnimation":
 		res, aerr = s.send(method, params, files)
 	case "editMessageText":
 		res, aerr = s.edit(params)
@@ -395,7 +395,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // mediaField is the file parameter of each media send method.
-var mediaField = map[string]string{"sendPhoto": "photo", "sendDocument": "document", "sendVideo": "video", "sendAudio": "audio", "sendAnimation": "animation"}
+var mediaField = map[string]string{"sendPhoto": "photo", "sendDocument": "document", "sendVideo": "video", "sendAudio": "audio", "sendVoice": "voice", "sendAnimation": "animation"}
 
 func (s *Server) send(method string, p map[string]string, files map[string]upload) (any, *apiError) {
 	chat := p["chat_id"]
