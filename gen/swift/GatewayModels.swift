@@ -383,8 +383,8 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// reason and instructions.
     /// params UpdateRunParams; result UpdateRunResult; protocols 3.
     case updateRun = "update.run"
-    /// Speech (TTS) settings: on or off and the provider, from messages.tts and the preferences file the
-    /// tts.* calls write.
+    /// Speech (TTS) settings: the auto mode, the provider and its fallbacks, from messages.tts and the
+    /// preferences file the tts.* calls write.
     /// params TtsStatusParams; result TtsStatusResult; protocols 3.
     case ttsStatus = "tts.status"
     /// The speech providers, whether each has a key, their models and voices, and the active one.
@@ -402,8 +402,8 @@ public enum GatewayMethod: String, CaseIterable, Sendable {
     /// configure. Text longer than messages.tts.maxTextLength (default 4000) → UNAVAILABLE.
     /// params TtsConvertParams; result TtsConvertResult; protocols 3.
     case ttsConvert = "tts.convert"
-    /// Chooses the speech provider in the preferences file. Anything but openai or elevenlabs →
-    /// INVALID_REQUEST "Invalid provider. Use openai or elevenlabs."
+    /// Chooses the speech provider in the preferences file. Anything but openai, elevenlabs or edge →
+    /// INVALID_REQUEST "Invalid provider. Use openai, elevenlabs, or edge."
     /// params TtsSetProviderParams; result TtsSetProviderResult; protocols 3.
     case ttsSetProvider = "tts.setProvider"
 }
@@ -8416,6 +8416,15 @@ public struct TickEvent: Codable, Sendable {
     }
 }
 
+/// When replies are spoken (messages.tts.auto, or the preferences file's): off, always, inbound
+/// (answers to voice notes), tagged (replies with [[tts]] tags).
+public enum TtsAutoMode: String, Codable, Sendable, CaseIterable {
+    case off = "off"
+    case always = "always"
+    case inbound = "inbound"
+    case tagged = "tagged"
+}
+
 /// What to speak.
 public struct TtsConvertParams: Codable, Sendable {
     /// Target channel; telegram gets an opus voice note, others mp3.
@@ -8511,11 +8520,12 @@ public struct TtsEnableResult: Codable, Sendable {
 public enum TtsProvider: String, Codable, Sendable, CaseIterable {
     case openai = "openai"
     case elevenlabs = "elevenlabs"
+    case edge = "edge"
 }
 
 /// One provider.
 public struct TtsProviderInfo: Codable, Sendable {
-    /// An API key is set for it.
+    /// An API key is set for it (edge: messages.tts.edge.enabled is not false).
     public let configured: Bool
     public let id: TtsProvider
     public let models: [String]
@@ -8571,7 +8581,7 @@ public struct TtsProvidersResult: Codable, Sendable {
 
 /// The provider.
 public struct TtsSetProviderParams: Codable, Sendable {
-    /// openai or elevenlabs.
+    /// openai, elevenlabs or edge.
     public let provider: String
 
     public init(
@@ -8607,9 +8617,17 @@ public struct TtsStatusParams: Codable, Sendable {
 
 /// The speech settings.
 public struct TtsStatusResult: Codable, Sendable {
-    /// Replies are spoken (preferences file, else messages.tts.enabled).
+    public let auto: TtsAutoMode
+    /// messages.tts.edge.enabled (default true). Edge TTS itself cannot be reached from this gateway: a
+    /// conversion through it fails and the next provider is tried.
+    public let edgeEnabled: Bool
+    /// Replies are spoken: the auto mode is not off.
     public let enabled: Bool
-    public let fallbackProvider: TtsProvider
+    /// The first of fallbackProviders; null when none is configured.
+    public let fallbackProvider: TtsProvider?
+    /// The providers tried after provider, in order, that are configured (a key; edge when
+    /// messages.tts.edge.enabled is not false).
+    public let fallbackProviders: [TtsProvider]
     public let hasElevenLabsKey: Bool
     public let hasOpenAIKey: Bool
     /// The preferences file (messages.tts.prefsPath, CLAWDBOT_TTS_PREFS, else <state>/settings/tts.json).
@@ -8617,15 +8635,21 @@ public struct TtsStatusResult: Codable, Sendable {
     public let provider: TtsProvider
 
     public init(
+        auto: TtsAutoMode,
+        edgeEnabled: Bool,
         enabled: Bool,
-        fallbackProvider: TtsProvider,
+        fallbackProvider: TtsProvider?,
+        fallbackProviders: [TtsProvider],
         hasElevenLabsKey: Bool,
         hasOpenAIKey: Bool,
         prefsPath: String,
         provider: TtsProvider
     ) {
+        self.auto = auto
+        self.edgeEnabled = edgeEnabled
         self.enabled = enabled
         self.fallbackProvider = fallbackProvider
+        self.fallbackProviders = fallbackProviders
         self.hasElevenLabsKey = hasElevenLabsKey
         self.hasOpenAIKey = hasOpenAIKey
         self.prefsPath = prefsPath
@@ -8633,12 +8657,28 @@ public struct TtsStatusResult: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
+        case auto
+        case edgeEnabled
         case enabled
         case fallbackProvider
+        case fallbackProviders
         case hasElevenLabsKey
         case hasOpenAIKey
         case prefsPath
         case provider
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.auto, forKey: .auto)
+        try container.encode(self.edgeEnabled, forKey: .edgeEnabled)
+        try container.encode(self.enabled, forKey: .enabled)
+        try container.encode(self.fallbackProvider, forKey: .fallbackProvider)
+        try container.encode(self.fallbackProviders, forKey: .fallbackProviders)
+        try container.encode(self.hasElevenLabsKey, forKey: .hasElevenLabsKey)
+        try container.encode(self.hasOpenAIKey, forKey: .hasOpenAIKey)
+        try container.encode(self.prefsPath, forKey: .prefsPath)
+        try container.encode(self.provider, forKey: .provider)
     }
 }
 

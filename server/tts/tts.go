@@ -6,12 +6,9 @@
 package tts
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -136,6 +133,7 @@ type Options struct {
 // Handler serves the tts group over connections of type C.
 type Handler[C any] struct {
 	opts Options
+	y    *synth
 	mu   sync.Mutex // serialises preference writes (read-modify-write of one file)
 }
 
@@ -155,7 +153,7 @@ func New[C any](o Options) *Handler[C] {
 	if o.AfterFunc == nil {
 		o.AfterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
-	return &Handler[C]{opts: o}
+	return &Handler[C]{opts: o, y: &synth{client: o.Client, now: o.Now, tempDir: o.TempDir, afterFunc: o.AfterFunc}}
 }
 
 // prefs is the preferences file's shape; unknown keys are kept on rewrite.
@@ -178,7 +176,8 @@ func (p prefs) tts() map[string]any {
 	return m
 }
 
-func (h *Handler[C]) updatePrefs(path, key string, value any) error {
+// updatePrefs sets tts.<key> in the preferences file and removes the drop keys.
+func (h *Handler[C]) updatePrefs(path, key string, value any, drop ...string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := readPrefs(path)
@@ -187,6 +186,9 @@ func (h *Handler[C]) updatePrefs(path, key string, value any) error {
 		t = map[string]any{}
 	}
 	t[key] = value
+	for _, k := range drop {
+		delete(t, k)
+	}
 	p["tts"] = t
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("tts prefs: %w", err)
@@ -201,54 +203,64 @@ func (h *Handler[C]) updatePrefs(path, key string, value any) error {
 	return nil
 }
 
-// state is the effective enabled flag and provider (preferences over config).
-func state(s Settings) (enabled bool, provider string) {
-	enabled, provider = s.Enabled, s.Provider
-	t := readPrefs(s.PrefsPath).tts()
-	if v, ok := t["enabled"].(bool); ok {
-		enabled = v
+// configured reports whether provider can be tried: a key, or for edge
+// messages.tts.edge.enabled (not false).
+func configured(s Settings, provider string) bool {
+	switch provider {
+	case "openai":
+		return s.OpenAIKey != ""
+	case "elevenlabs":
+		return s.ElevenLabsKey != ""
+	case "edge":
+		return s.EdgeEnabled
 	}
-	if v, ok := t["provider"].(string); ok && validProvider(v) {
-		provider = v
-	}
-	if !validProvider(provider) {
-		provider = DefaultProvider
-	}
-	return enabled, provider
+	return false
 }
 
-func validProvider(p string) bool { return p == "openai" || p == "elevenlabs" }
-
-func other(p string) string {
-	if p == "openai" {
-		return "elevenlabs"
-	}
-	return "openai"
-}
-
+// TtsStatus answers as the reference: enabled is "the auto mode is not off", the
+// provider is the reference's choice (preferences, config, a provider with a key,
+// else edge) and the fallbacks are the configured rest of the fallback order.
 func (h *Handler[C]) TtsStatus(ctx context.Context, c C, p *protocol.TtsStatusParams) (*protocol.TtsStatusResult, error) {
 	s := h.opts.Settings()
-	enabled, provider := state(s)
-	return &protocol.TtsStatusResult{
-		Enabled: enabled, Provider: protocol.TtsProvider(provider), FallbackProvider: protocol.TtsProvider(other(provider)),
-		PrefsPath: s.PrefsPath, HasOpenAIKey: s.OpenAIKey != "", HasElevenLabsKey: s.ElevenLabsKey != "",
-	}, nil
+	auto := AutoMode(s)
+	provider := primaryProvider(s)
+	fallbacks := []protocol.TtsProvider{}
+	for _, f := range ProviderOrder(provider)[1:] {
+		if configured(s, f) {
+			fallbacks = append(fallbacks, protocol.TtsProvider(f))
+		}
+	}
+	res := &protocol.TtsStatusResult{
+		Enabled: auto != AutoOff, Auto: protocol.TtsAutoMode(auto), Provider: protocol.TtsProvider(provider),
+		FallbackProviders: fallbacks, PrefsPath: s.PrefsPath, HasOpenAIKey: s.OpenAIKey != "",
+		HasElevenLabsKey: s.ElevenLabsKey != "", EdgeEnabled: s.EdgeEnabled,
+	}
+	if len(fallbacks) > 0 {
+		res.FallbackProvider = &fallbacks[0]
+	}
+	return res, nil
 }
 
 func (h *Handler[C]) TtsProviders(ctx context.Context, c C, p *protocol.TtsProvidersParams) (*protocol.TtsProvidersResult, error) {
 	s := h.opts.Settings()
-	_, provider := state(s)
 	return &protocol.TtsProvidersResult{
 		Providers: []protocol.TtsProviderInfo{
-			{ID: protocol.TtsProvider("openai"), Name: "OpenAI", Configured: s.OpenAIKey != "", Models: OpenAIModels, Voices: OpenAIVoices},
-			{ID: protocol.TtsProvider("elevenlabs"), Name: "ElevenLabs", Configured: s.ElevenLabsKey != "", Models: ElevenLabsModels},
+			{ID: protocol.TtsProvider("openai"), Name: "OpenAI", Configured: configured(s, "openai"), Models: OpenAIModels, Voices: OpenAIVoices},
+			{ID: protocol.TtsProvider("elevenlabs"), Name: "ElevenLabs", Configured: configured(s, "elevenlabs"), Models: ElevenLabsModels},
+			{ID: protocol.TtsProvider("edge"), Name: "Edge TTS", Configured: configured(s, "edge"), Models: []string{}},
 		},
-		Active: protocol.TtsProvider(provider),
+		Active: protocol.TtsProvider(primaryProvider(s)),
 	}, nil
 }
 
+// setEnabled writes the auto mode as the reference does: tts.auto "always" or "off",
+// dropping an older tts.enabled, so the spoken-reply path and tts.status agree.
 func (h *Handler[C]) setEnabled(on bool) error {
-	if err := h.updatePrefs(h.opts.Settings().PrefsPath, "enabled", on); err != nil {
+	mode := AutoOff
+	if on {
+		mode = AutoAlways
+	}
+	if err := h.updatePrefs(h.opts.Settings().PrefsPath, "auto", mode, "enabled"); err != nil {
 		return protocol.ErrorCodeUnavailable.Errorf("%v", err)
 	}
 	return nil
@@ -270,8 +282,8 @@ func (h *Handler[C]) TtsDisable(ctx context.Context, c C, p *protocol.TtsDisable
 
 func (h *Handler[C]) TtsSetProvider(ctx context.Context, c C, p *protocol.TtsSetProviderParams) (*protocol.TtsSetProviderResult, error) {
 	provider := strings.TrimSpace(p.Provider)
-	if !validProvider(provider) {
-		return nil, protocol.ErrorCodeInvalidRequest.Errorf("Invalid provider. Use openai or elevenlabs.")
+	if !knownProvider(provider) {
+		return nil, protocol.ErrorCodeInvalidRequest.Errorf("Invalid provider. Use openai, elevenlabs, or edge.")
 	}
 	if err := h.updatePrefs(h.opts.Settings().PrefsPath, "provider", provider); err != nil {
 		return nil, protocol.ErrorCodeUnavailable.Errorf("%v", err)
@@ -279,102 +291,16 @@ func (h *Handler[C]) TtsSetProvider(ctx context.Context, c C, p *protocol.TtsSet
 	return &protocol.TtsSetProviderResult{Provider: protocol.TtsProvider(provider)}, nil
 }
 
-// errNotSupported marks a provider this gateway has no client for.
-var errNotSupported = errors.New("not supported by this gateway")
-
+// TtsConvert synthesises text with the same providers, fallback order and formats as
+// spoken replies (Telegram: an opus voice note; else mp3).
 func (h *Handler[C]) TtsConvert(ctx context.Context, c C, p *protocol.TtsConvertParams) (*protocol.TtsConvertResult, error) {
 	text := strings.TrimSpace(p.Text)
 	if text == "" {
 		return nil, protocol.ErrorCodeInvalidRequest.Errorf("tts.convert requires text")
 	}
-	s := h.opts.Settings()
-	if n := len([]rune(text)); n > s.MaxTextLength {
-		return nil, protocol.ErrorCodeUnavailable.Errorf("Text too long (%d chars, max %d)", n, s.MaxTextLength)
-	}
-	format, ext, voice := "mp3", ".mp3", false
-	if strings.EqualFold(strings.TrimSpace(p.GetChannel()), "telegram") {
-		format, ext, voice = "opus", ".opus", true
-	}
-	_, first := state(s)
-	var failures []string
-	for _, provider := range []string{first, other(first)} {
-		var audio []byte
-		var err error
-		switch {
-		case provider == "openai" && s.OpenAIKey == "":
-			failures = append(failures, "No API key for openai")
-			continue
-		case provider == "openai":
-			audio, err = h.openAISpeech(ctx, s, text, format)
-		case s.ElevenLabsKey == "":
-			failures = append(failures, "No API key for elevenlabs")
-			continue
-		default:
-			err = errNotSupported
-		}
-		if err != nil {
-			failures = append(failures, provider+": "+err.Error())
-			continue
-		}
-		path, err := h.store(audio, ext)
-		if err != nil {
-			return nil, protocol.ErrorCodeUnavailable.Errorf("tts: %v", err)
-		}
-		return &protocol.TtsConvertResult{AudioPath: path, Provider: protocol.TtsProvider(provider), OutputFormat: format, VoiceCompatible: voice}, nil
-	}
-	return nil, protocol.ErrorCodeUnavailable.Errorf("TTS conversion failed: %s (configure messages.tts.openai.apiKey or OPENAI_API_KEY; the speech endpoint is <models.providers.openai.baseUrl>/audio/speech)", strings.Join(failures, "; "))
-}
-
-// openAISpeech posts to an OpenAI-compatible /audio/speech endpoint.
-func (h *Handler[C]) openAISpeech(ctx context.Context, s Settings, text, format string) ([]byte, error) {
-	body, err := json.Marshal(map[string]string{"model": s.OpenAIModel, "input": text, "voice": s.OpenAIVoice, "response_format": format})
+	res, err := h.y.speak(ctx, h.opts.Settings(), text, p.GetChannel(), Directives{})
 	if err != nil {
-		return nil, err
+		return nil, protocol.ErrorCodeUnavailable.Errorf("%v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.OpenAIBaseURL+"/audio/speech", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.OpenAIKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := h.opts.Client.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, errors.New("request timed out")
-		}
-		return nil, fmt.Errorf("request failed: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, fmt.Errorf("OpenAI TTS API error (%d)", resp.StatusCode)
-	}
-	audio, err := io.ReadAll(io.LimitReader(resp.Body, MaxAudioBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading audio: %w", err)
-	}
-	if len(audio) > MaxAudioBytes {
-		return nil, fmt.Errorf("audio larger than %d bytes", MaxAudioBytes)
-	}
-	if len(audio) == 0 {
-		return nil, errors.New("empty audio")
-	}
-	return audio, nil
-}
-
-// store writes audio to a fresh private directory and schedules its removal.
-func (h *Handler[C]) store(audio []byte, ext string) (string, error) {
-	dir, err := os.MkdirTemp(h.opts.TempDir, "tts-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, fmt.Sprintf("voice-%d%s", h.opts.Now().UnixMilli(), ext))
-	if err := os.WriteFile(path, audio, 0o600); err != nil {
-		_ = os.RemoveAll(dir)
-		return "", err
-	}
-	h.opts.AfterFunc(FileLifetime, func() { _ = os.RemoveAll(dir) })
-	return path, nil
+	return &protocol.TtsConvertResult{AudioPath: res.Path, Provider: protocol.TtsProvider(res.Provider), OutputFormat: res.OutputFormat, VoiceCompatible: res.VoiceCompatible}, nil
 }

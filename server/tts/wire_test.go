@@ -109,8 +109,10 @@ func TestTTSWire(t *testing.T) {
 
 	var st protocol.TtsStatusResult
 	e.c.MustOK("tts.status", map[string]any{}, &st)
-	if st.Enabled || st.Provider != "elevenlabs" || st.FallbackProvider != "openai" || !st.HasOpenAIKey || st.HasElevenLabsKey ||
-		st.PrefsPath != filepath.Join(dir, "settings", "tts.json") {
+	// The reference's choice: no provider set, openai has a key; the configured rest of
+	// the fallback order is edge (on by default; elevenlabs has no key).
+	if st.Enabled || st.Auto != "off" || st.Provider != "openai" || fallback(st) != "edge" || len(st.FallbackProviders) != 1 ||
+		!st.HasOpenAIKey || st.HasElevenLabsKey || !st.EdgeEnabled || st.PrefsPath != filepath.Join(dir, "settings", "tts.json") {
 		t.Fatalf("tts.status = %+v", st)
 	}
 	var en protocol.TtsEnableResult
@@ -121,19 +123,27 @@ func TestTTSWire(t *testing.T) {
 		t.Fatalf("enable %+v setProvider %+v", en, sp)
 	}
 	e.c.MustOK("tts.status", nil, &st)
-	if !st.Enabled || st.Provider != "openai" || st.FallbackProvider != "elevenlabs" {
+	if !st.Enabled || st.Auto != "always" || st.Provider != "openai" || fallback(st) != "edge" {
 		t.Fatalf("status after enable/setProvider = %+v", st)
 	}
 	b, err := os.ReadFile(st.PrefsPath)
-	if err != nil || !strings.Contains(string(b), `"provider": "openai"`) || !strings.Contains(string(b), `"enabled": true`) {
+	if err != nil || !strings.Contains(string(b), `"provider": "openai"`) || !strings.Contains(string(b), `"auto": "always"`) || strings.Contains(string(b), `"enabled"`) {
 		t.Fatalf("prefs file %s (%v)", b, err)
 	}
-	if f := e.c.Call("tts.setProvider", map[string]any{"provider": "edge"}); f.OK || f.Error.Message != "Invalid provider. Use openai or elevenlabs." {
-		t.Fatalf("setProvider edge: %s", f.Raw)
+	if f := e.c.Call("tts.setProvider", map[string]any{"provider": "azure"}); f.OK || f.Error.Message != "Invalid provider. Use openai, elevenlabs, or edge." {
+		t.Fatalf("setProvider azure: %s", f.Raw)
 	}
+	// edge can be chosen (as in the reference); openai is then its fallback.
+	e.c.MustOK("tts.setProvider", map[string]any{"provider": "edge"}, &sp)
+	e.c.MustOK("tts.status", nil, &st)
+	if st.Provider != "edge" || fallback(st) != "openai" {
+		t.Fatalf("status with edge = %+v", st)
+	}
+	e.c.MustOK("tts.setProvider", map[string]any{"provider": "openai"}, &sp)
 	var provs protocol.TtsProvidersResult
 	e.c.MustOK("tts.providers", nil, &provs)
-	if provs.Active != "openai" || len(provs.Providers) != 2 || !provs.Providers[0].Configured || provs.Providers[1].Configured || len(provs.Providers[0].Voices) != 9 {
+	if provs.Active != "openai" || len(provs.Providers) != 3 || !provs.Providers[0].Configured || provs.Providers[1].Configured ||
+		provs.Providers[2].ID != "edge" || !provs.Providers[2].Configured || len(provs.Providers[0].Voices) != 9 {
 		t.Fatalf("tts.providers = %+v", provs)
 	}
 
@@ -188,7 +198,7 @@ func TestTTSWire(t *testing.T) {
 	if st.Enabled || st.Provider != "openai" {
 		t.Fatalf("status after disable = %+v", st)
 	}
-	if b, err := os.ReadFile(st.PrefsPath); err != nil || !strings.Contains(string(b), `"enabled": false`) || !strings.Contains(string(b), `"provider": "openai"`) {
+	if b, err := os.ReadFile(st.PrefsPath); err != nil || !strings.Contains(string(b), `"auto": "off"`) || !strings.Contains(string(b), `"provider": "openai"`) {
 		t.Fatalf("prefs file after disable %s (%v)", b, err)
 	}
 }
@@ -197,7 +207,15 @@ func TestTTSWire(t *testing.T) {
 func TestTTSNotConfigured(t *testing.T) {
 	e := start(t, settings(t.TempDir(), "", ""))
 	f := e.c.Call("tts.convert", map[string]any{"text": "hi"})
-	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "No API key for openai") || !strings.Contains(f.Error.Message, "OPENAI_API_KEY") {
+	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "No API key for openai") || !strings.Contains(f.Error.Message, "configure messages.tts.openai") {
 		t.Fatalf("convert without a provider: %s", f.Raw)
 	}
+}
+
+// fallback is tts.status's fallbackProvider ("" for null).
+func fallback(st protocol.TtsStatusResult) protocol.TtsProvider {
+	if st.FallbackProvider == nil {
+		return ""
+	}
+	return *st.FallbackProvider
 }

@@ -4,7 +4,7 @@ package protocol
 
 // TtsProviderInfo: One provider.
 type TtsProviderInfo struct {
-	// An API key is set for it.
+	// An API key is set for it (edge: messages.tts.edge.enabled is not false).
 	Configured bool
 	ID         TtsProvider
 	Models     []string

@@ -4,7 +4,7 @@ package protocol
 
 // TtsSetProviderParams: The provider.
 type TtsSetProviderParams struct {
-	// openai or elevenlabs.
+	// openai, elevenlabs or edge.
 	Provider string
 }
 

@@ -7,6 +7,47 @@ import (
 	"github.com/clawgate/gateway/tools/protogen/runtime/wire"
 )
 
+// DecodeJSON reads one TtsAutoMode from d and checks it is a known value.
+func (v *TtsAutoMode) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
+	x, err := d.StringBytes()
+	if err != nil {
+		return wire.At(p, err)
+	}
+	switch string(x) {
+	case "off":
+		*v = TtsAutoModeOff
+	case "always":
+		*v = TtsAutoModeAlways
+	case "inbound":
+		*v = TtsAutoModeInbound
+	case "tagged":
+		*v = TtsAutoModeTagged
+	default:
+		return wire.Errorf(p, "must be equal to one of the allowed values")
+	}
+	return nil
+}
+
+// AppendJSON appends v as a JSON string.
+func (v *TtsAutoMode) AppendJSON(b []byte) []byte {
+	return wire.AppendString(b, string(*v))
+}
+
+// UnmarshalJSON decodes and validates data; like encoding/json, null is a no-op.
+func (v *TtsAutoMode) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var zero TtsAutoMode
+	*v = zero
+	return rpc.DecodeAll(data, v.DecodeJSON)
+}
+
+// MarshalJSON encodes v with AppendJSON.
+func (v TtsAutoMode) MarshalJSON() ([]byte, error) {
+	return (&v).AppendJSON(nil), nil
+}
+
 // DecodeJSON reads one TtsProvider from d and checks it is a known value.
 func (v *TtsProvider) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	x, err := d.StringBytes()
@@ -18,6 +59,8 @@ func (v *TtsProvider) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 		*v = TtsProviderOpenai
 	case "elevenlabs":
 		*v = TtsProviderElevenlabs
+	case "edge":
+		*v = TtsProviderEdge
 	default:
 		return wire.Errorf(p, "must be equal to one of the allowed values")
 	}
@@ -95,7 +138,7 @@ func (v *TtsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 	if err := d.BeginObject(); err != nil {
 		return wire.At(p, err)
 	}
-	var seen [6]bool
+	var seen [9]bool
 	for {
 		key, more, err := d.NextKey()
 		if err != nil {
@@ -105,13 +148,25 @@ func (v *TtsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 			break
 		}
 		switch string(key) {
-		case "enabled":
+		case "auto":
 			if seen[0] {
-				return wire.Errorf(p, "duplicate property %q", "enabled")
+				return wire.Errorf(p, "duplicate property %q", "auto")
 			}
 			seen[0] = true
 			pp := wire.Path{
-				Key:    "enabled",
+				Key:    "auto",
+				Parent: p,
+			}
+			if err := v.Auto.DecodeJSON(d, &pp); err != nil {
+				return err
+			}
+		case "edgeEnabled":
+			if seen[1] {
+				return wire.Errorf(p, "duplicate property %q", "edgeEnabled")
+			}
+			seen[1] = true
+			pp := wire.Path{
+				Key:    "edgeEnabled",
 				Parent: p,
 			}
 			{
@@ -119,27 +174,15 @@ func (v *TtsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.Enabled = x1
+				v.EdgeEnabled = x1
 			}
-		case "fallbackProvider":
-			if seen[1] {
-				return wire.Errorf(p, "duplicate property %q", "fallbackProvider")
-			}
-			seen[1] = true
-			pp := wire.Path{
-				Key:    "fallbackProvider",
-				Parent: p,
-			}
-			if err := v.FallbackProvider.DecodeJSON(d, &pp); err != nil {
-				return err
-			}
-		case "hasElevenLabsKey":
+		case "enabled":
 			if seen[2] {
-				return wire.Errorf(p, "duplicate property %q", "hasElevenLabsKey")
+				return wire.Errorf(p, "duplicate property %q", "enabled")
 			}
 			seen[2] = true
 			pp := wire.Path{
-				Key:    "hasElevenLabsKey",
+				Key:    "enabled",
 				Parent: p,
 			}
 			{
@@ -147,48 +190,119 @@ func (v *TtsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.HasElevenLabsKey = x2
+				v.Enabled = x2
 			}
-		case "hasOpenAIKey":
+		case "fallbackProvider":
 			if seen[3] {
-				return wire.Errorf(p, "duplicate property %q", "hasOpenAIKey")
+				return wire.Errorf(p, "duplicate property %q", "fallbackProvider")
 			}
 			seen[3] = true
+			pp := wire.Path{
+				Key:    "fallbackProvider",
+				Parent: p,
+			}
+			if d.Peek() == wire.KindNull {
+				if err := d.Null(); err != nil {
+					return wire.At(&pp, err)
+				}
+			} else {
+				var v3 TtsProvider
+				if err := v3.DecodeJSON(d, &pp); err != nil {
+					return err
+				}
+				v.FallbackProvider = &v3
+			}
+		case "fallbackProviders":
+			if seen[4] {
+				return wire.Errorf(p, "duplicate property %q", "fallbackProviders")
+			}
+			seen[4] = true
+			pp := wire.Path{
+				Key:    "fallbackProviders",
+				Parent: p,
+			}
+			{
+				if err := d.BeginArray(); err != nil {
+					return wire.At(&pp, err)
+				}
+				x4 := make([]TtsProvider, 0)
+				for i5 := 0; ; i5++ {
+					more, err := d.NextElem()
+					if err != nil {
+						return wire.At(&pp, err)
+					}
+					if !more {
+						break
+					}
+					ip6 := wire.Path{
+						Index:   i5,
+						IsIndex: true,
+						Parent:  &pp,
+					}
+					var el7 TtsProvider
+					if err := el7.DecodeJSON(d, &ip6); err != nil {
+						return err
+					}
+					x4 = append(x4, el7)
+				}
+				v.FallbackProviders = x4
+			}
+		case "hasElevenLabsKey":
+			if seen[5] {
+				return wire.Errorf(p, "duplicate property %q", "hasElevenLabsKey")
+			}
+			seen[5] = true
+			pp := wire.Path{
+				Key:    "hasElevenLabsKey",
+				Parent: p,
+			}
+			{
+				x8, err := d.Bool()
+				if err != nil {
+					return wire.At(&pp, err)
+				}
+				v.HasElevenLabsKey = x8
+			}
+		case "hasOpenAIKey":
+			if seen[6] {
+				return wire.Errorf(p, "duplicate property %q", "hasOpenAIKey")
+			}
+			seen[6] = true
 			pp := wire.Path{
 				Key:    "hasOpenAIKey",
 				Parent: p,
 			}
 			{
-				x3, err := d.Bool()
+				x9, err := d.Bool()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				v.HasOpenAIKey = x3
+				v.HasOpenAIKey = x9
 			}
 		case "prefsPath":
-			if seen[4] {
+			if seen[7] {
 				return wire.Errorf(p, "duplicate property %q", "prefsPath")
 			}
-			seen[4] = true
+			seen[7] = true
 			pp := wire.Path{
 				Key:    "prefsPath",
 				Parent: p,
 			}
 			{
-				x4, err := d.String()
+				x10, err := d.String()
 				if err != nil {
 					return wire.At(&pp, err)
 				}
-				if x4 == "" {
+				if x10 == "" {
 					return wire.Errorf(&pp, "must NOT have fewer than %d characters", 1)
 				}
-				v.PrefsPath = x4
+				v.PrefsPath = x10
 			}
 		case "provider":
-			if seen[5] {
+			if seen[8] {
 				return wire.Errorf(p, "duplicate property %q", "provider")
 			}
-			seen[5] = true
+			seen[8] = true
 			pp := wire.Path{
 				Key:    "provider",
 				Parent: p,
@@ -201,21 +315,30 @@ func (v *TtsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 		}
 	}
 	if !seen[0] {
-		return wire.Errorf(p, "must have required property '%s'", "enabled")
+		return wire.Errorf(p, "must have required property '%s'", "auto")
 	}
 	if !seen[1] {
-		return wire.Errorf(p, "must have required property '%s'", "fallbackProvider")
+		return wire.Errorf(p, "must have required property '%s'", "edgeEnabled")
 	}
 	if !seen[2] {
-		return wire.Errorf(p, "must have required property '%s'", "hasElevenLabsKey")
+		return wire.Errorf(p, "must have required property '%s'", "enabled")
 	}
 	if !seen[3] {
-		return wire.Errorf(p, "must have required property '%s'", "hasOpenAIKey")
+		return wire.Errorf(p, "must have required property '%s'", "fallbackProvider")
 	}
 	if !seen[4] {
-		return wire.Errorf(p, "must have required property '%s'", "prefsPath")
+		return wire.Errorf(p, "must have required property '%s'", "fallbackProviders")
 	}
 	if !seen[5] {
+		return wire.Errorf(p, "must have required property '%s'", "hasElevenLabsKey")
+	}
+	if !seen[6] {
+		return wire.Errorf(p, "must have required property '%s'", "hasOpenAIKey")
+	}
+	if !seen[7] {
+		return wire.Errorf(p, "must have required property '%s'", "prefsPath")
+	}
+	if !seen[8] {
 		return wire.Errorf(p, "must have required property '%s'", "provider")
 	}
 	return nil
@@ -224,10 +347,31 @@ func (v *TtsStatusResult) DecodeJSON(d *wire.Decoder, p *wire.Path) error {
 // AppendJSON appends the JSON encoding of v to b.
 func (v *TtsStatusResult) AppendJSON(b []byte) []byte {
 	start := len(b)
+	b = append(b, ",\"auto\":"...)
+	b = v.Auto.AppendJSON(b)
+	b = append(b, ",\"edgeEnabled\":"...)
+	b = wire.AppendBool(b, v.EdgeEnabled)
 	b = append(b, ",\"enabled\":"...)
 	b = wire.AppendBool(b, v.Enabled)
 	b = append(b, ",\"fallbackProvider\":"...)
-	b = v.FallbackProvider.AppendJSON(b)
+	if v.FallbackProvider == nil {
+		b = append(b, "null"...)
+	} else {
+		b = v.FallbackProvider.AppendJSON(b)
+	}
+	b = append(b, ",\"fallbackProviders\":"...)
+	if v.FallbackProviders == nil {
+		b = append(b, "[]"...)
+	} else {
+		b = append(b, '[')
+		for i11, x12 := range v.FallbackProviders {
+			if i11 > 0 {
+				b = append(b, ',')
+			}
+			b = x12.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
 	b = append(b, ",\"hasElevenLabsKey\":"...)
 	b = wire.AppendBool(b, v.HasElevenLabsKey)
 	b = append(b, ",\"hasOpenAIKey\":"...)

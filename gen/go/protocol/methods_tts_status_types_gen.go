@@ -2,18 +2,39 @@
 
 package protocol
 
+// TtsAutoMode: When replies are spoken (messages.tts.auto, or the preferences file's): off, always,
+// inbound (answers to voice notes), tagged (replies with [[tts]] tags).
+type TtsAutoMode string
+
+const (
+	TtsAutoModeOff     TtsAutoMode = "off"
+	TtsAutoModeAlways  TtsAutoMode = "always"
+	TtsAutoModeInbound TtsAutoMode = "inbound"
+	TtsAutoModeTagged  TtsAutoMode = "tagged"
+)
+
+// Valid reports whether v is one of the schema's values.
+func (v TtsAutoMode) Valid() bool {
+	switch v {
+	case TtsAutoModeOff, TtsAutoModeAlways, TtsAutoModeInbound, TtsAutoModeTagged:
+		return true
+	}
+	return false
+}
+
 // TtsProvider: A speech provider.
 type TtsProvider string
 
 const (
 	TtsProviderOpenai     TtsProvider = "openai"
 	TtsProviderElevenlabs TtsProvider = "elevenlabs"
+	TtsProviderEdge       TtsProvider = "edge"
 )
 
 // Valid reports whether v is one of the schema's values.
 func (v TtsProvider) Valid() bool {
 	switch v {
-	case TtsProviderOpenai, TtsProviderElevenlabs:
+	case TtsProviderOpenai, TtsProviderElevenlabs, TtsProviderEdge:
 		return true
 	}
 	return false
@@ -24,12 +45,28 @@ type TtsStatusParams struct{}
 
 // TtsStatusResult: The speech settings.
 type TtsStatusResult struct {
-	// Replies are spoken (preferences file, else messages.tts.enabled).
-	Enabled          bool
-	FallbackProvider TtsProvider
-	HasElevenLabsKey bool
-	HasOpenAIKey     bool
+	Auto TtsAutoMode
+	// messages.tts.edge.enabled (default true). Edge TTS itself cannot be reached from this gateway: a
+	// conversion through it fails and the next provider is tried.
+	EdgeEnabled bool
+	// Replies are spoken: the auto mode is not off.
+	Enabled bool
+	// The first of fallbackProviders; null when none is configured.
+	FallbackProvider *TtsProvider
+	// The providers tried after provider, in order, that are configured (a key; edge when
+	// messages.tts.edge.enabled is not false).
+	FallbackProviders []TtsProvider
+	HasElevenLabsKey  bool
+	HasOpenAIKey      bool
 	// The preferences file (messages.tts.prefsPath, CLAWDBOT_TTS_PREFS, else <state>/settings/tts.json).
 	PrefsPath string
 	Provider  TtsProvider
+}
+
+// GetFallbackProvider returns FallbackProvider, or its zero value when unset or v is nil.
+func (v *TtsStatusResult) GetFallbackProvider() TtsProvider {
+	if v == nil || v.FallbackProvider == nil {
+		return ""
+	}
+	return *v.FallbackProvider
 }

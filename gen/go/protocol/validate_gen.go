@@ -792,6 +792,9 @@ func Validate(ref string, data []byte) (error, bool) {
 	case "methods/tts.setProvider.json#/$defs/result":
 		var v TtsSetProviderResult
 		return rpc.DecodeAll(data, v.DecodeJSON), true
+	case "methods/tts.status.json#/$defs/auto":
+		var v TtsAutoMode
+		return rpc.DecodeAll(data, v.DecodeJSON), true
 	case "methods/tts.status.json#/$defs/params":
 		var v TtsStatusParams
 		return rpc.DecodeAll(data, v.DecodeJSON), true
@@ -1171,6 +1174,7 @@ func SchemaRefs() []string {
 		"methods/tts.providers.json#/$defs/result",
 		"methods/tts.setProvider.json#/$defs/params",
 		"methods/tts.setProvider.json#/$defs/result",
+		"methods/tts.status.json#/$defs/auto",
 		"methods/tts.status.json#/$defs/params",
 		"methods/tts.status.json#/$defs/provider",
 		"methods/tts.status.json#/$defs/result",
