@@ -418,8 +418,10 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 	var effort string // OpenAI-compatible reasoning models (thinking.go)
 	sessionModel := false
 	var ss sessions.Session
+	thinkingLabel := thinkingLevel("", e.ThinkingDefault)
 	if ss, err = rt.opts.Store.Get(ctx, r.laneKey); err == nil {
 		lvl := thinkingLevel(ss.ThinkingLevel, e.ThinkingDefault)
+		thinkingLabel = lvl
 		thinking, effort = ThinkingBudget(lvl), ReasoningEffort(lvl)
 		if ss.Model != "" && !e.overrideAllowed(ss.Model) {
 			// The allowlist changed since the override was stored: the session falls
@@ -461,6 +463,19 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 			}
 			o.Model, modelRef = m, canon
 		}
+	}
+	// The run-dependent sections close a workspace prompt (the original's full
+	// prompt), after the workspace files; a runtime without one (Options.Prompt nil)
+	// sends the configured prompt as it is.
+	if rt.opts.Prompt != nil {
+		var loc *time.Location
+		if rt.opts.UserLocation != nil {
+			loc = rt.opts.UserLocation()
+		}
+		system = systemPrompt(system, runtimeSections{
+			AgentID: sessionAgentID(r.laneKey), Model: modelRef, DefaultModel: e.Primary, Channel: r.channel,
+			Thinking: thinkingLabel, Location: loc, Subagent: tools.IsSubagentSessionKey(r.laneKey), Tools: set, Host: rt.host,
+		}.String())
 	}
 	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}
 	if o.Logger == nil {

@@ -180,6 +180,9 @@ type Options struct {
 	// channel messages then reach the model behind the original's envelope header
 	// (entry.go withEnvelope). nil: the bare text.
 	Envelope func() envelope.Options
+	// UserLocation, when set, is agents.defaults.userTimezone (nil: the host's zone),
+	// named in the system prompt's "Current Date & Time" section.
+	UserLocation func() *time.Location
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -369,6 +372,7 @@ func (l *lane) outstanding() int {
 type Runtime struct {
 	opts Options
 	log  *slog.Logger
+	host string // the machine's name, for the prompt's runtime line
 	// model is what a config reload may change while runs go on (SetModel); a run
 	// reads it once, when its turn starts.
 	model atomic.Pointer[ModelConfig]
@@ -485,7 +489,7 @@ func New(o Options) (*Runtime, error) {
 	}
 	base, stop := context.WithCancel(context.Background())
 	rt := &Runtime{
-		opts: o, log: log, sem: make(chan struct{}, o.MaxConcurrent),
+		opts: o, log: log, host: hostName(), sem: make(chan struct{}, o.MaxConcurrent),
 		subSem: make(chan struct{}, o.SubagentMaxConcurrent),
 		base:   base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),

@@ -42,7 +42,7 @@ func TestPersonaFilesReachTheModel(t *testing.T) {
 	}
 	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: "ok"} })
 	cfg := fmt.Sprintf(`{
-  agents: {defaults: {workspace: %q, model: {primary: "fake/m1"}, bootstrapMaxChars: %d, skipBootstrap: true}},
+  agents: {defaults: {workspace: %q, model: {primary: "fake/m1"}, bootstrapMaxChars: %d, skipBootstrap: true, userTimezone: "Europe/Berlin"}},
   models: {providers: {fake: {baseUrl: %q, api: "openai-completions", apiKey: "k1", models: []}}},
 }`, ws, maxChars, model.baseURL())
 	r := startHome(t, home, cfg, nil)
@@ -80,6 +80,14 @@ func TestPersonaFilesReachTheModel(t *testing.T) {
 		"## USER.md\n\nUser: Ada, in Berlin.\n",
 		"## HEARTBEAT.md\n\n[MISSING] Expected at: " + filepath.Join(ws, "HEARTBEAT.md") + "\n",
 		"## BOOTSTRAP.md\n\nFirst run: ask for a name.",
+		// Then the run's own sections, as the original closes its prompt: the tools
+		// offered, the user's zone, heartbeat acks and the runtime line.
+		"\n\n## Tooling\n",
+		"\n- read: ",
+		"\n\n## Current Date & Time\nTime zone: Europe/Berlin\n",
+		"\n\n## Heartbeats\n",
+		"\n\n## Runtime\nRuntime: agent=main | host=",
+		" | model=fake/m1 | default_model=fake/m1 | thinking=off",
 	}
 	at := project
 	for _, w := range want {
@@ -98,7 +106,7 @@ func TestPersonaFilesReachTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	runChat(t, c, "p2", "again", nil)
-	if p := system(1); strings.Contains(p, "BOOTSTRAP.md") || !strings.HasSuffix(p, strings.TrimSuffix(want[5], "\n")) {
+	if p := system(1); strings.Contains(p, "BOOTSTRAP.md") || !strings.Contains(p, strings.TrimSuffix(want[5], "\n")+"\n\n## Tooling\n") {
 		t.Fatalf("after BOOTSTRAP.md was deleted:\n%s", p[strings.Index(p, "# Project Context"):])
 	}
 }

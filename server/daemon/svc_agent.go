@@ -223,6 +223,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		HistoryLimit:   historyLimit(routeCfg),
 		Typing:         typingConfig(routeCfg),
 		Envelope:       envelopeConfig(routeCfg, s.log),
+		UserLocation:   userLocationFunc(routeCfg, s.log),
 		Logger:         s.log,
 	}
 	if s.approvals != nil {
@@ -530,6 +531,28 @@ func queueSettings(cur *atomic.Pointer[config.File]) func(channel string) agent.
 // typingConfig reads session.typingMode (over agents.defaults.typingMode) and
 // agents.defaults.typingIntervalSeconds (over session's), as the original ranks them,
 // from the live config: a reload applies to the next run.
+// userLocationFunc is the live agents.defaults.userTimezone (nil: the host's zone),
+// loaded once per config file.
+func userLocationFunc(cur *atomic.Pointer[config.File], log *slog.Logger) func() *time.Location {
+	type resolved struct {
+		f   *config.File
+		loc *time.Location
+	}
+	var last atomic.Pointer[resolved]
+	return func() *time.Location {
+		f := cur.Load()
+		if r := last.Load(); r != nil && r.f == f {
+			return r.loc
+		}
+		var loc *time.Location
+		if f != nil {
+			loc = userLocation(&f.Config, log)
+		}
+		last.Store(&resolved{f: f, loc: loc})
+		return loc
+	}
+}
+
 // envelopeConfig is the live agents.defaults envelope settings (envelopeTimestamp,
 // envelopeElapsed, envelopeTimezone with userTimezone for "user"), resolved once per
 // config file rather than per message.

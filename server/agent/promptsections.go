@@ -1,0 +1,153 @@
+package agent
+
+import (
+	"os"
+	goruntime "runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clawgate/gateway/server/agent/tools"
+)
+
+// runtimeSections are the parts of the system prompt that depend on the run rather
+// than on the workspace files, appended after them as the original does: the tools
+// this run may call, how to narrate them, the user's time zone, how replies reach
+// people, heartbeat acknowledgements, and a one-line runtime summary (agent, host,
+// model, channel, thinking). Sub-agent runs get only the tools and the runtime line,
+// as the original's minimal prompt mode.
+type runtimeSections struct {
+	AgentID      string
+	Model        string // the model this run uses (provider/model)
+	DefaultModel string // the agent's configured primary
+	Channel      string // where the run's reply goes ("" for none)
+	Thinking     string // the effective thinking level
+	Location     *time.Location
+	Subagent     bool
+	Tools        *tools.Set
+	Host         string
+}
+
+func (s runtimeSections) String() string {
+	var b strings.Builder
+	section := func(title string, lines ...string) {
+		b.WriteString("\n\n## " + title + "\n")
+		b.WriteString(strings.Join(lines, "\n"))
+	}
+	if s.Tools != nil {
+		names := s.Tools.Names()
+		lines := []string{"These are the tools this run may call (the gateway's policy picked them); names are case-sensitive:"}
+		for _, d := range s.Tools.Defs() {
+			lines = append(lines, "- "+d.Name+": "+firstSentence(d.Description))
+		}
+		lines = append(lines, "TOOLS.md is guidance on using tools; it does not decide which tools exist.")
+		if slices.Contains(names, "sessions_spawn") {
+			lines = append(lines, "For long or complex work, start a sub-agent with sessions_spawn: it works on its own and reports back here when done.")
+		}
+		section("Tooling", lines...)
+		section("Tool Call Style",
+			"Call routine, low-risk tools without announcing them.",
+			"Explain briefly only where it helps: multi-step or hard work, sensitive actions such as deletions, or when asked.")
+	}
+	if !s.Subagent {
+		zone := "UTC"
+		if s.Location != nil {
+			zone = s.Location.String()
+		}
+		if zone == "Local" {
+			zone = localZoneName()
+		}
+		section("Current Date & Time", "Time zone: "+zone)
+		msg := []string{
+			"- A reply in this session goes back automatically to the chat the message came from.",
+			"- To write into another session, use sessions_send.",
+			"- Never send channel messages with exec or curl: the gateway does all the routing.",
+		}
+		if s.Tools != nil && slices.Contains(s.Tools.Names(), "message") {
+			msg = append(msg, "- Use the message tool for messages you start yourself; if you deliver your reply with it, answer with only "+SilentReplyToken+" so it is not sent twice.")
+		}
+		section("Messaging", msg...)
+		section("Heartbeats",
+			"A heartbeat poll is a message asking you to check HEARTBEAT.md or the latest system notes.",
+			"When nothing needs attention, answer exactly: HEARTBEAT_OK",
+			"The gateway drops a reply that starts or ends with HEARTBEAT_OK, so never include it when something does need attention: write the alert instead.")
+	}
+	section("Runtime", s.runtimeLine())
+	return strings.TrimPrefix(b.String(), "\n\n")
+}
+
+// runtimeLine is the original's "Runtime: agent=… | host=… | …" summary.
+func (s runtimeSections) runtimeLine() string {
+	var parts []string
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	add("agent", s.AgentID)
+	add("host", s.Host)
+	parts = append(parts, "os="+goruntime.GOOS+" ("+goruntime.GOARCH+")")
+	add("model", s.Model)
+	add("default_model", s.DefaultModel)
+	if s.Channel != "" {
+		add("channel", s.Channel)
+		add("capabilities", "none")
+	}
+	parts = append(parts, "thinking="+orDefault(s.Thinking, "off"))
+	return "Runtime: " + strings.Join(parts, " | ")
+}
+
+// firstSentence is a tool description's first sentence (or line), for the listing.
+func firstSentence(d string) string {
+	d = strings.TrimSpace(d)
+	if i := strings.IndexByte(d, '\n'); i >= 0 {
+		d = d[:i]
+	}
+	if i := strings.Index(d, ". "); i >= 0 {
+		d = d[:i+1]
+	}
+	const max = 200
+	if r := []rune(d); len(r) > max {
+		d = string(r[:max-1]) + "…"
+	}
+	return d
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// localZoneName is the host's IANA zone when the environment names it, else its
+// abbreviation.
+func localZoneName() string {
+	if tz := os.Getenv("TZ"); tz != "" && !strings.HasPrefix(tz, ":") {
+		return tz
+	}
+	if p, err := os.Readlink("/etc/localtime"); err == nil {
+		if i := strings.Index(p, "zoneinfo/"); i >= 0 {
+			return p[i+len("zoneinfo/"):]
+		}
+	}
+	name, _ := time.Now().Zone()
+	return name
+}
+
+// hostName is the machine's name for the runtime line ("" when unknown).
+func hostName() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// sessionAgentID is the agent a session key belongs to ("agent:<id>:…"; "main" for
+// keys of another shape).
+func sessionAgentID(key string) string {
+	if rest, ok := strings.CutPrefix(key, "agent:"); ok {
+		if id, _, ok := strings.Cut(rest, ":"); ok && id != "" {
+			return id
+		}
+	}
+	return "main"
+}

@@ -1,0 +1,78 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/server/agent/tools"
+)
+
+func TestRuntimeSections(t *testing.T) {
+	tool := func(name, desc string) *tools.Tool {
+		return &tools.Tool{Name: name, Description: desc, Parameters: json.RawMessage(`{"type":"object"}`),
+			Execute: func(ctx context.Context, call tools.Call) (tools.Result, error) { return tools.Result{}, nil }}
+	}
+	set, err := tools.NewSet(
+		tool("read", "Read a file. Long details follow here."),
+		tool("message", "Send messages.\nMore lines."),
+		tool("sessions_spawn", strings.Repeat("x", 300)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := runtimeSections{AgentID: "work", Model: "p/m2", DefaultModel: "p/m1", Channel: "telegram", Thinking: "low",
+		Location: berlin, Tools: set, Host: "box"}.String()
+	for _, want := range []string{
+		"## Tooling\n",
+		"\n- read: Read a file.\n",
+		"\n- message: Send messages.\n",
+		"\n- sessions_spawn: " + strings.Repeat("x", 199) + "…\n",
+		"start a sub-agent with sessions_spawn",
+		"## Tool Call Style\n",
+		"## Current Date & Time\nTime zone: Europe/Berlin",
+		"## Messaging\n",
+		"answer with only NO_REPLY",
+		"## Heartbeats\n",
+		"HEARTBEAT_OK",
+		"## Runtime\nRuntime: agent=work | host=box | os=",
+		" | model=p/m2 | default_model=p/m1 | channel=telegram | capabilities=none | thinking=low",
+	} {
+		if !strings.Contains(full, want) {
+			t.Errorf("sections lack %q:\n%s", want, full)
+		}
+	}
+	if !strings.HasPrefix(full, "## Tooling") {
+		t.Errorf("sections start %q", full[:20])
+	}
+	// A sub-agent gets the tools and the runtime line only (the original's minimal
+	// mode); no tools, no channel: no tool sections and no channel in the line.
+	sub := runtimeSections{AgentID: "main", Subagent: true}.String()
+	for _, absent := range []string{"## Tooling", "## Messaging", "## Heartbeats", "## Current Date", "channel="} {
+		if strings.Contains(sub, absent) {
+			t.Errorf("sub-agent sections have %q:\n%s", absent, sub)
+		}
+	}
+	if !strings.HasPrefix(sub, "## Runtime\nRuntime: agent=main | os=") || !strings.HasSuffix(sub, " | thinking=off") {
+		t.Errorf("sub-agent sections:\n%s", sub)
+	}
+	// No message tool: no message-tool line.
+	noMsg := runtimeSections{}.String()
+	if strings.Contains(noMsg, "message tool") || !strings.Contains(noMsg, "Time zone: UTC") {
+		t.Errorf("without tools:\n%s", noMsg)
+	}
+}
+
+func TestSessionAgentID(t *testing.T) {
+	for key, want := range map[string]string{"agent:work:main": "work", "agent:main:telegram:42": "main", "main": "main", "agent::x": "main", "agent:solo": "main"} {
+		if got := sessionAgentID(key); got != want {
+			t.Errorf("sessionAgentID(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
