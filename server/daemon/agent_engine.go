@@ -54,18 +54,76 @@ type engineParts struct {
 	cfg atomic.Pointer[config.File]
 }
 
-// sendGate refuses the message tool's Telegram sends when
-// channels.telegram.actions.sendMessage is false (channel-level only, as in the
-// original; true or unset allows them).
-func (p *engineParts) sendGate(channel string) error {
+// actionGate refuses message tool actions that channels.<id>.actions.* turn off
+// (channel level, as the reference's action gates; unset is on): Telegram
+// sendMessage, reactions, deleteMessage; WhatsApp sendMessage, reactions, polls.
+// Telegram reactions are also off when the account's reactionLevel is "off" or "ack"
+// (the reference's default "minimal" allows them).
+func (p *engineParts) actionGate(channel, action, accountID string) error {
 	f := p.cfg.Load()
-	if f == nil || channel != providers.Telegram || f.Config.Channels == nil || f.Config.Channels.Telegram == nil {
+	if f == nil || f.Config.Channels == nil {
 		return nil
 	}
-	if a := f.Config.Channels.Telegram.Actions; a != nil && a.SendMessage != nil && !*a.SendMessage {
-		return errors.New("Telegram sendMessage is disabled (channels.telegram.actions.sendMessage).")
+	off := func(b *bool) bool { return b != nil && !*b }
+	switch channel {
+	case providers.Telegram:
+		t := f.Config.Channels.Telegram
+		if t == nil {
+			return nil
+		}
+		a := t.Actions
+		if a == nil {
+			a = &genconfig.ConfigChannelsTelegramActions{}
+		}
+		switch action {
+		case tools.MessageActionSend:
+			if off(a.SendMessage) {
+				return errors.New("Telegram sendMessage is disabled (channels.telegram.actions.sendMessage).")
+			}
+		case tools.MessageActionReact:
+			if level := telegramReactionLevel(f, accountID); level == "off" || level == "ack" {
+				return fmt.Errorf("Telegram agent reactions disabled (reactionLevel=%q). Set channels.telegram.reactionLevel to \"minimal\" or \"extensive\" to enable.", level)
+			}
+			if off(a.Reactions) {
+				return errors.New("Telegram reactions are disabled via actions.reactions.")
+			}
+		case tools.MessageActionDelete:
+			if off(a.DeleteMessage) {
+				return errors.New("Telegram deleteMessage is disabled.")
+			}
+		}
+	case providers.WhatsApp:
+		w := f.Config.Channels.Whatsapp
+		if w == nil || w.Actions == nil {
+			return nil
+		}
+		switch a := w.Actions; action {
+		case tools.MessageActionSend:
+			if off(a.SendMessage) {
+				return errors.New("WhatsApp sendMessage is disabled (channels.whatsapp.actions.sendMessage).")
+			}
+		case tools.MessageActionReact:
+			if off(a.Reactions) {
+				return errors.New("WhatsApp reactions are disabled.")
+			}
+		case tools.MessageActionPoll:
+			if off(a.Polls) {
+				return errors.New("WhatsApp polls are disabled (channels.whatsapp.actions.polls).")
+			}
+		}
 	}
 	return nil
+}
+
+// telegramReactionLevel is channels.telegram.reactionLevel, the account's own value
+// winning ("" when unset).
+func telegramReactionLevel(f *config.File, accountID string) string {
+	id := providers.NormalizeAccountID(accountID)
+	if v, ok := lookupString(f, "/channels/telegram/accounts/"+id+"/reactionLevel"); ok && v != "" {
+		return v
+	}
+	v, _ := lookupString(f, "/channels/telegram/reactionLevel")
+	return v
 }
 
 // groupTools is the tool policy of a Telegram group session's group
@@ -439,8 +497,17 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		// tts: text to a voice file the reply names (messages.tts as configured now).
 		errs = append(errs, add(tools.TTSTool(speech, run.Channel)))
 		if sender != nil {
-			errs = append(errs, add(tools.MessageTool(tools.MessageOptions{Sender: providerSender{s: sender, dedup: dedup}, Scope: run.RunID,
-				CurrentChannel: run.Channel, CurrentTo: run.To, AccountID: run.AccountID, SendGate: parts.sendGate})))
+			ps := providerSender{s: sender, dedup: dedup}
+			mo := tools.MessageOptions{Sender: ps, Scope: run.RunID, CurrentChannel: run.Channel, CurrentTo: run.To,
+				AccountID: run.AccountID, Gate: parts.actionGate}
+			if _, ok := sender.(messageActor); ok {
+				mo.Actions = ps
+			}
+			if rm := s.replyMedia; rm != nil {
+				roots := rm(run.SessionKey)
+				mo.ResolveMedia = roots.Local
+			}
+			errs = append(errs, add(tools.MessageTool(mo)))
 		}
 		if nodeAPI != nil {
 			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
@@ -640,7 +707,8 @@ type providerSender struct {
 
 func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (tools.MessageSent, error) {
 	send := func(ctx context.Context) (json.RawMessage, error) {
-		sent, err := p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, GifPlayback: m.GifPlayback, AccountID: m.AccountID})
+		sent, err := p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, MediaPath: m.MediaPath,
+			GifPlayback: m.GifPlayback, AccountID: m.AccountID})
 		if err != nil {
 			return nil, err
 		}
@@ -661,6 +729,66 @@ func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (t
 	var out tools.MessageSent
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return tools.MessageSent{}, fmt.Errorf("message: send result: %w", err)
+	}
+	return out, nil
+}
+
+// messageActor is what the providers' registry offers for the message tool's react,
+// delete and poll actions.
+type messageActor interface {
+	React(ctx context.Context, channel string, r providers.Reaction) error
+	DeleteMessage(ctx context.Context, channel string, m providers.MessageRef) error
+	SendPoll(ctx context.Context, channel string, p providers.Poll) (providers.Sent, error)
+}
+
+// React implements tools.MessageActions.
+func (p providerSender) React(ctx context.Context, r tools.MessageReact) error {
+	a, ok := p.s.(messageActor)
+	if !ok {
+		return errors.New("message: reactions are not available")
+	}
+	return a.React(ctx, r.Channel, providers.Reaction{ChatID: r.To, MessageID: r.MessageID, Emoji: r.Emoji,
+		Participant: r.Participant, FromMe: r.FromMe, AccountID: r.AccountID})
+}
+
+// Delete implements tools.MessageActions.
+func (p providerSender) Delete(ctx context.Context, d tools.MessageDelete) error {
+	a, ok := p.s.(messageActor)
+	if !ok {
+		return errors.New("message: deleting is not available")
+	}
+	return a.DeleteMessage(ctx, d.Channel, providers.MessageRef{ChatID: d.To, MessageID: d.MessageID, AccountID: d.AccountID})
+}
+
+// Poll implements tools.MessageActions, behind the durable dedupe as sends are.
+func (p providerSender) Poll(ctx context.Context, m tools.MessagePoll) (tools.MessageSent, error) {
+	a, ok := p.s.(messageActor)
+	if !ok {
+		return tools.MessageSent{}, errors.New("message: polls are not available")
+	}
+	send := func(ctx context.Context) (json.RawMessage, error) {
+		sent, err := a.SendPoll(ctx, m.Channel, providers.Poll{To: m.To, Question: m.Question, Options: m.Options,
+			MaxSelections: m.MaxSelections, AccountID: m.AccountID})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(tools.MessageSent{MessageID: sent.MessageID, ChatID: sent.ChatID, ToJID: sent.ToJID})
+	}
+	var (
+		raw json.RawMessage
+		err error
+	)
+	if p.dedup != nil && m.IdempotencyKey != "" {
+		raw, _, err = p.dedup.Do(ctx, "poll:"+m.IdempotencyKey, send)
+	} else {
+		raw, err = send(ctx)
+	}
+	if err != nil {
+		return tools.MessageSent{}, err
+	}
+	var out tools.MessageSent
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return tools.MessageSent{}, fmt.Errorf("message: poll result: %w", err)
 	}
 	return out, nil
 }

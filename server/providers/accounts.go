@@ -287,3 +287,29 @@ func (s *AccountSet) OpenReply(ctx context.Context, m Outbound) ReplyStream {
 	}
 	return nil
 }
+
+// React implements Reactor through the account's provider.
+func (s *AccountSet) React(ctx context.Context, r Reaction) error {
+	p, err := s.Account(r.AccountID)
+	if err != nil {
+		return Input(err)
+	}
+	rc, ok := p.(Reactor)
+	if !ok {
+		return Inputf("%s: reactions are not supported", s.channel)
+	}
+	return rc.React(ctx, r)
+}
+
+// DeleteMessage implements Deleter through the account's provider.
+func (s *AccountSet) DeleteMessage(ctx context.Context, m MessageRef) error {
+	p, err := s.Account(m.AccountID)
+	if err != nil {
+		return Input(err)
+	}
+	d, ok := p.(Deleter)
+	if !ok {
+		return Inputf("%s: deleting messages is not supported", s.channel)
+	}
+	return d.DeleteMessage(ctx, m)
+}

@@ -106,3 +106,37 @@ type Sender interface {
 	// Send routes by channel ("" means whatsapp). An unknown channel is an error.
 	Send(ctx context.Context, channel string, m Outbound) (Sent, error)
 }
+
+// Reaction is an emoji reaction the agent sets on a message (the message tool's react
+// action).
+type Reaction struct {
+	// ChatID is the chat: a Telegram chat id, a WhatsApp JID or number.
+	ChatID    string
+	MessageID string
+	// Emoji is the reaction; "" removes the account's reaction.
+	Emoji string
+	// Participant is the author of the message in a WhatsApp group ("" in direct
+	// chats); FromMe says the message is the account's own (WhatsApp needs both to
+	// name the message).
+	Participant string
+	FromMe      bool
+	AccountID   string
+}
+
+// Reactor is implemented by providers that can react to messages (both networks).
+// It is separate from Sender so that a fake sender needs nothing more.
+type Reactor interface {
+	React(ctx context.Context, r Reaction) error
+}
+
+// MessageRef names one message of a chat.
+type MessageRef struct {
+	ChatID    string
+	MessageID string
+	AccountID string
+}
+
+// Deleter is implemented by providers that can delete messages (Telegram).
+type Deleter interface {
+	DeleteMessage(ctx context.Context, m MessageRef) error
+}

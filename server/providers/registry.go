@@ -260,3 +260,30 @@ func (u Unconfigured) Status(context.Context, bool) Status {
 func (u Unconfigured) Send(context.Context, Outbound) (Sent, error) {
 	return Sent{}, &NotConfiguredError{Channel: u.Channel, Hint: u.Hint}
 }
+
+// React routes a reaction; channels whose provider cannot react get an InputError.
+func (r *Registry) React(ctx context.Context, channel string, re Reaction) error {
+	pr, err := r.Provider(channel)
+	if err != nil {
+		return err
+	}
+	rc, ok := pr.(Reactor)
+	if !ok {
+		return Inputf("%s: reactions are not supported", pr.Name())
+	}
+	return rc.React(ctx, re)
+}
+
+// DeleteMessage routes a deletion; channels whose provider cannot delete get an
+// InputError.
+func (r *Registry) DeleteMessage(ctx context.Context, channel string, m MessageRef) error {
+	pr, err := r.Provider(channel)
+	if err != nil {
+		return err
+	}
+	d, ok := pr.(Deleter)
+	if !ok {
+		return Inputf("%s: deleting messages is not supported", pr.Name())
+	}
+	return d.DeleteMessage(ctx, m)
+}

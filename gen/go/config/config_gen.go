@@ -1060,6 +1060,12 @@ const ConfigChannelsTelegramAccountsValueStreamModeOff ConfigChannelsTelegramAcc
 const ConfigChannelsTelegramAccountsValueStreamModePartial ConfigChannelsTelegramAccountsValueStreamMode = "partial"
 
 type ConfigChannelsTelegramActions struct {
+	// DeleteMessage corresponds to the JSON schema field "deleteMessage".
+	DeleteMessage *bool `json:"deleteMessage,omitempty,omitzero"`
+
+	// Reactions corresponds to the JSON schema field "reactions".
+	Reactions *bool `json:"reactions,omitempty,omitzero"`
+
 	// SendMessage corresponds to the JSON schema field "sendMessage".
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
 }
@@ -1165,6 +1171,9 @@ type ConfigChannelsWhatsapp struct {
 
 	// AckReaction corresponds to the JSON schema field "ackReaction".
 	AckReaction *ConfigChannelsWhatsappAckReaction `json:"ackReaction,omitempty,omitzero"`
+
+	// Actions corresponds to the JSON schema field "actions".
+	Actions *ConfigChannelsWhatsappActions `json:"actions,omitempty,omitzero"`
 
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
@@ -1360,6 +1369,17 @@ type ConfigChannelsWhatsappAckReactionGroup string
 const ConfigChannelsWhatsappAckReactionGroupAlways ConfigChannelsWhatsappAckReactionGroup = "always"
 const ConfigChannelsWhatsappAckReactionGroupMentions ConfigChannelsWhatsappAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAckReactionGroupNever ConfigChannelsWhatsappAckReactionGroup = "never"
+
+type ConfigChannelsWhatsappActions struct {
+	// Polls corresponds to the JSON schema field "polls".
+	Polls *bool `json:"polls,omitempty,omitzero"`
+
+	// Reactions corresponds to the JSON schema field "reactions".
+	Reactions *bool `json:"reactions,omitempty,omitzero"`
+
+	// SendMessage corresponds to the JSON schema field "sendMessage".
+	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappChunkMode string
 

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,11 +16,14 @@ import (
 
 // MessageSend is one outbound message of the message tool.
 type MessageSend struct {
-	Channel     string
-	To          string
-	AccountID   string
-	Text        string
-	MediaURL    string
+	Channel   string
+	To        string
+	AccountID string
+	Text      string
+	MediaURL  string
+	// MediaPath is a local file inside the allowed folders (resolved by
+	// MessageOptions.ResolveMedia, symlinks followed); set instead of MediaURL.
+	MediaPath   string
 	GifPlayback bool
 	// IdempotencyKey is stable for a tool call: the gateway's send deduplication (which
 	// survives restarts) must deliver a key at most once.
@@ -36,15 +42,63 @@ type MessageSender interface {
 	SendMessage(ctx context.Context, m MessageSend) (MessageSent, error)
 }
 
+// MessageReact is the react action: Emoji on message MessageID of chat To ("" removes
+// the account's reaction).
+type MessageReact struct {
+	Channel, To, AccountID, MessageID, Emoji string
+	// Participant and FromMe name the message's author (WhatsApp).
+	Participant string
+	FromMe      bool
+}
+
+// MessageDelete is the delete action.
+type MessageDelete struct {
+	Channel, To, AccountID, MessageID string
+}
+
+// MessagePoll is the poll action.
+type MessagePoll struct {
+	Channel, To, AccountID, Question string
+	Options                          []string
+	MaxSelections                    int
+	IdempotencyKey                   string
+}
+
+// MessageActions carries out the actions besides send; without it the tool only sends.
+type MessageActions interface {
+	React(ctx context.Context, r MessageReact) error
+	Delete(ctx context.Context, d MessageDelete) error
+	Poll(ctx context.Context, p MessagePoll) (MessageSent, error)
+}
+
+// Message tool actions.
+const (
+	MessageActionSend   = "send"
+	MessageActionReact  = "react"
+	MessageActionDelete = "delete"
+	MessageActionPoll   = "poll"
+)
+
+// messageChannelActions are the actions each channel supports, as the reference's
+// channel plugins list them (Telegram has no polls, WhatsApp no delete).
+var messageChannelActions = map[string][]string{
+	"telegram": {MessageActionSend, MessageActionReact, MessageActionDelete},
+	"whatsapp": {MessageActionSend, MessageActionReact, MessageActionPoll},
+}
+
 // Message tool limits.
 const (
 	DefaultMessageDedupeTTL = 10 * time.Minute
 	DefaultMessageDedupeMax = 1000
+	// MinPollOptions is the fewest options a poll takes.
+	MinPollOptions = 2
 )
 
 // MessageOptions configure the message tool.
 type MessageOptions struct {
 	Sender MessageSender
+	// Actions carries out react, delete and poll (nil: only send is offered).
+	Actions MessageActions
 	// Scope makes idempotency keys unique per run (the run id); required for keys to
 	// differ between runs that reuse a tool-call id.
 	Scope string
@@ -57,12 +111,18 @@ type MessageOptions struct {
 	// AllowAcrossProviders allows sending on another channel than the current one
 	// (tools.message.crossContext.allowAcrossProviders, default false).
 	AllowAcrossProviders bool
-	// SendGate, when set, may refuse a send on a channel (an error the model sees):
-	// channels.telegram.actions.sendMessage false turns Telegram sends off.
-	SendGate  func(channel string) error
-	DedupeTTL time.Duration
-	DedupeMax int
-	Now       func() time.Time
+	// Gate, when set, may refuse an action on a channel (an error the model sees):
+	// channels.<id>.actions.* turn actions off. It is asked at call time (the config
+	// may have changed) and when the description is written (refused actions are not
+	// listed).
+	Gate func(channel, action, accountID string) error
+	// ResolveMedia turns a local media ref (an absolute path, ./x relative to the
+	// workspace, ~/x, file://…) into a real file path inside the allowed folders, or
+	// an error; nil refuses local files.
+	ResolveMedia func(ref string) (string, error)
+	DedupeTTL    time.Duration
+	DedupeMax    int
+	Now          func() time.Time
 }
 
 type msgDedupe struct {
@@ -78,7 +138,52 @@ type msgEntry struct {
 	at   time.Time
 }
 
-// MessageTool returns the message tool (action "send").
+// flexString takes a JSON string or number (models send message ids either way).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("expected a string or a number")
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+// messageArgs are the message tool's parameters (the reference's names).
+type messageArgs struct {
+	Action      string     `json:"action"`
+	Channel     string     `json:"channel"`
+	Target      string     `json:"target"`
+	To          string     `json:"to"`
+	ChatID      flexString `json:"chatId"`
+	ChatJID     string     `json:"chatJid"`
+	AccountID   string     `json:"accountId"`
+	Message     string     `json:"message"`
+	Media       string     `json:"media"`
+	Path        string     `json:"path"`
+	FilePath    string     `json:"filePath"`
+	GifPlayback bool       `json:"gifPlayback"`
+	BestEffort  bool       `json:"bestEffort"`
+	DryRun      bool       `json:"dryRun"`
+	MessageID   flexString `json:"messageId"`
+	Emoji       *string    `json:"emoji"`
+	Remove      bool       `json:"remove"`
+	Participant string     `json:"participant"`
+	FromMe      bool       `json:"fromMe"`
+	PollQ       string     `json:"pollQuestion"`
+	PollOptions []string   `json:"pollOption"`
+	PollMulti   bool       `json:"pollMulti"`
+	PollHours   *float64   `json:"pollDurationHours"`
+}
+
+// MessageTool returns the message tool: send (text, a URL or a local file), react,
+// delete and poll, as each channel supports them.
 func MessageTool(o MessageOptions) (*Tool, error) {
 	if o.Sender == nil {
 		return nil, errors.New("tools: message needs a sender")
@@ -96,85 +201,255 @@ func MessageTool(o MessageOptions) (*Tool, error) {
 		o.Now = time.Now
 	}
 	d := &msgDedupe{entries: map[string]*msgEntry{}}
-	return withSchema(&Tool{Name: "message", Label: "Message",
-		Description: fmt.Sprintf("Send messages through the gateway's channels (%s). Supports actions: send.", strings.Join(o.Channels, ", ")),
+	return withSchema(&Tool{Name: "message", Label: "Message", Description: messageDescription(o),
 		Execute: func(ctx context.Context, call Call) (Result, error) {
-			var a struct {
-				Action      string `json:"action"`
-				Channel     string `json:"channel"`
-				Target      string `json:"target"`
-				To          string `json:"to"`
-				AccountID   string `json:"accountId"`
-				Message     string `json:"message"`
-				Media       string `json:"media"`
-				GifPlayback bool   `json:"gifPlayback"`
-				BestEffort  bool   `json:"bestEffort"`
-				DryRun      bool   `json:"dryRun"`
-			}
+			var a messageArgs
 			if err := decodeArgs(call.Args, &a); err != nil {
 				return Result{}, err
 			}
-			if a.Action != "send" {
-				return Result{}, fmt.Errorf("Unsupported message action %q (supported: send)", a.Action)
+			action := strings.TrimSpace(a.Action)
+			switch action {
+			case MessageActionSend, MessageActionReact, MessageActionDelete, MessageActionPoll:
+			default:
+				return Result{}, fmt.Errorf("Unsupported message action %q (supported: send, react, delete, poll)", a.Action)
 			}
-			m := MessageSend{Channel: strings.ToLower(strings.TrimSpace(a.Channel)), To: strings.TrimSpace(a.Target), AccountID: a.AccountID,
-				Text: a.Message, MediaURL: strings.TrimSpace(a.Media), GifPlayback: a.GifPlayback}
-			if m.To == "" {
-				m.To = strings.TrimSpace(a.To)
+			if action != MessageActionSend && o.Actions == nil {
+				return Result{}, fmt.Errorf("Message action %s is not available here (supported: send)", action)
 			}
-			if m.Channel == "" {
-				m.Channel = o.CurrentChannel
+			channel := strings.ToLower(strings.TrimSpace(a.Channel))
+			if channel == "" {
+				channel = o.CurrentChannel
 			}
-			if m.To == "" && m.Channel == o.CurrentChannel {
-				m.To = o.CurrentTo
+			to := firstNonEmpty(a.Target, a.To, string(a.ChatID), a.ChatJID)
+			if to == "" && channel == o.CurrentChannel {
+				to = o.CurrentTo
 			}
-			if m.AccountID == "" {
-				m.AccountID = o.AccountID
+			accountID := a.AccountID
+			if accountID == "" {
+				accountID = o.AccountID
 			}
-			if m.Channel == "" {
+			if channel == "" {
 				return Result{}, errors.New("channel required (no current channel)")
 			}
-			known := false
-			for _, c := range o.Channels {
-				known = known || c == m.Channel
+			if !slices.Contains(o.Channels, channel) {
+				return Result{}, fmt.Errorf("Unknown channel %q (available: %s)", channel, strings.Join(o.Channels, ", "))
 			}
-			if !known {
-				return Result{}, fmt.Errorf("Unknown channel %q (available: %s)", m.Channel, strings.Join(o.Channels, ", "))
+			if o.CurrentChannel != "" && channel != o.CurrentChannel && !o.AllowAcrossProviders {
+				return Result{}, fmt.Errorf("Cross-context messaging denied: this conversation is on %s; sending on %s needs tools.message.crossContext.allowAcrossProviders=true.", o.CurrentChannel, channel)
 			}
-			if o.CurrentChannel != "" && m.Channel != o.CurrentChannel && !o.AllowAcrossProviders {
-				return Result{}, fmt.Errorf("Cross-context messaging denied: this conversation is on %s; sending on %s needs tools.message.crossContext.allowAcrossProviders=true.", o.CurrentChannel, m.Channel)
+			if !slices.Contains(messageChannelActions[channel], action) {
+				return Result{}, fmt.Errorf("Action %s is not supported for provider %s.", action, channel)
 			}
-			if m.To == "" {
+			if to == "" {
 				return Result{}, errors.New("target required")
 			}
-			if strings.TrimSpace(m.Text) == "" && m.MediaURL == "" {
-				return Result{}, errors.New("message required")
+			key := messageKey(o.Scope, call.ID)
+			switch action {
+			case MessageActionSend:
+				return messageSend(ctx, o, d, a, channel, to, accountID, key)
+			case MessageActionPoll:
+				return messagePoll(ctx, o, d, a, channel, to, accountID, key)
 			}
-			if o.SendGate != nil {
-				if err := o.SendGate(m.Channel); err != nil {
-					return Result{}, err
+			mid := strings.TrimSpace(string(a.MessageID))
+			if mid == "" {
+				return Result{}, errors.New("messageId required")
+			}
+			var emoji string
+			if action == MessageActionReact {
+				if a.Emoji == nil && !a.Remove {
+					return Result{}, errors.New("emoji required")
 				}
+				if a.Emoji != nil {
+					emoji = strings.TrimSpace(*a.Emoji)
+				}
+				if a.Remove && emoji == "" {
+					return Result{}, fmt.Errorf("Emoji is required to remove a %s reaction.", channelTitle(channel))
+				}
+			}
+			if err := gate(o, channel, action, accountID); err != nil {
+				return Result{}, err
 			}
 			if a.DryRun {
-				return JSONResult(map[string]any{"ok": true, "dryRun": true, "channel": m.Channel, "action": "send", "to": m.To}), nil
+				return JSONResult(map[string]any{"ok": true, "dryRun": true, "channel": channel, "action": action}), nil
 			}
-			m.IdempotencyKey = messageKey(o.Scope, call.ID)
-			res, err := d.once(ctx, m.IdempotencyKey, o, func() (Result, error) {
-				sent, err := o.Sender.SendMessage(ctx, m)
-				if err != nil {
+			if action == MessageActionDelete {
+				if err := o.Actions.Delete(ctx, MessageDelete{Channel: channel, To: to, AccountID: accountID, MessageID: mid}); err != nil {
 					return Result{}, err
 				}
-				var media any
-				if m.MediaURL != "" {
-					media = m.MediaURL
-				}
-				return JSONResult(map[string]any{"channel": m.Channel, "to": m.To, "via": "direct", "mediaUrl": media, "result": sent}), nil
-			})
-			if err != nil && a.BestEffort {
-				return JSONResult(map[string]any{"channel": m.Channel, "to": m.To, "via": "direct", "ok": false, "error": err.Error()}), nil
+				return JSONResult(map[string]any{"ok": true, "deleted": true}), nil
 			}
-			return res, err
+			set := emoji
+			if a.Remove {
+				set = ""
+			}
+			if err := o.Actions.React(ctx, MessageReact{Channel: channel, To: to, AccountID: accountID, MessageID: mid, Emoji: set,
+				Participant: strings.TrimSpace(a.Participant), FromMe: a.FromMe}); err != nil {
+				return Result{}, err
+			}
+			if set != "" {
+				return JSONResult(map[string]any{"ok": true, "added": set}), nil
+			}
+			return JSONResult(map[string]any{"ok": true, "removed": true}), nil
 		}})
+}
+
+func gate(o MessageOptions, channel, action, accountID string) error {
+	if o.Gate == nil {
+		return nil
+	}
+	return o.Gate(channel, action, accountID)
+}
+
+func channelTitle(channel string) string {
+	switch channel {
+	case "telegram":
+		return "Telegram"
+	case "whatsapp":
+		return "WhatsApp"
+	}
+	return channel
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// messageDescription lists the actions the channels offer now (gated ones left out),
+// as the reference builds its description from the channels' action lists.
+func messageDescription(o MessageOptions) string {
+	var all []string
+	var per []string
+	for _, ch := range o.Channels {
+		var acts []string
+		for _, act := range messageChannelActions[ch] {
+			if act != MessageActionSend && o.Actions == nil {
+				continue
+			}
+			if gate(o, ch, act, o.AccountID) != nil {
+				continue
+			}
+			acts = append(acts, act)
+			if !slices.Contains(all, act) {
+				all = append(all, act)
+			}
+		}
+		if len(acts) > 0 {
+			per = append(per, ch+": "+strings.Join(acts, ", "))
+		}
+	}
+	if len(all) == 0 {
+		all = []string{MessageActionSend}
+	}
+	return fmt.Sprintf("Send, delete, and manage messages via channel plugins. Supports actions: %s (%s). "+
+		"send takes message and/or media (a URL, or a local file in the workspace via media, path or filePath); "+
+		"react takes messageId and emoji (empty emoji or remove=true takes the reaction off); delete takes messageId; "+
+		"poll takes pollQuestion and pollOption (2 or more).", strings.Join(all, ", "), strings.Join(per, "; "))
+}
+
+// messageSend is the send action: text, a URL or a local file inside the allowed
+// folders (media, path or filePath).
+func messageSend(ctx context.Context, o MessageOptions, d *msgDedupe, a messageArgs, channel, to, accountID, key string) (Result, error) {
+	m := MessageSend{Channel: channel, To: to, AccountID: accountID, Text: a.Message, GifPlayback: a.GifPlayback}
+	ref := firstNonEmpty(a.Media, a.Path, a.FilePath)
+	if strings.TrimSpace(m.Text) == "" && ref == "" {
+		return Result{}, errors.New("message required")
+	}
+	if ref != "" {
+		if lower := strings.ToLower(ref); strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
+			m.MediaURL = ref
+		} else {
+			if o.ResolveMedia == nil {
+				return Result{}, fmt.Errorf("media %q: local files cannot be sent here (use an http(s) URL)", ref)
+			}
+			local := ref
+			if strings.HasPrefix(local, "file://") {
+				u, err := url.Parse(local)
+				if err != nil {
+					return Result{}, fmt.Errorf("media %q: %w", ref, err)
+				}
+				local = u.Path
+			}
+			p, err := o.ResolveMedia(local)
+			if err != nil {
+				return Result{}, err
+			}
+			m.MediaPath = p
+		}
+	}
+	if err := gate(o, channel, MessageActionSend, accountID); err != nil {
+		return Result{}, err
+	}
+	if a.DryRun {
+		return JSONResult(map[string]any{"ok": true, "dryRun": true, "channel": channel, "action": "send", "to": to}), nil
+	}
+	m.IdempotencyKey = key
+	res, err := d.once(ctx, key, o, func() (Result, error) {
+		sent, err := o.Sender.SendMessage(ctx, m)
+		if err != nil {
+			return Result{}, err
+		}
+		var media any
+		if ref != "" {
+			media = ref
+		}
+		return JSONResult(map[string]any{"channel": channel, "to": to, "via": "direct", "mediaUrl": media, "result": sent}), nil
+	})
+	if err != nil && a.BestEffort {
+		return JSONResult(map[string]any{"channel": channel, "to": to, "via": "direct", "ok": false, "error": err.Error()}), nil
+	}
+	return res, err
+}
+
+// messagePoll is the poll action: pollMulti lets voters pick up to every option (at
+// least 2), as in the reference.
+func messagePoll(ctx context.Context, o MessageOptions, d *msgDedupe, a messageArgs, channel, to, accountID, key string) (Result, error) {
+	q := strings.TrimSpace(a.PollQ)
+	if q == "" {
+		return Result{}, errors.New("pollQuestion required")
+	}
+	var opts []string
+	for _, s := range a.PollOptions {
+		if s = strings.TrimSpace(s); s != "" {
+			opts = append(opts, s)
+		}
+	}
+	if len(opts) < MinPollOptions {
+		return Result{}, errors.New("pollOption requires at least two values")
+	}
+	maxSel := 1
+	if a.PollMulti {
+		maxSel = max(2, len(opts))
+	}
+	var hours any
+	if a.PollHours != nil {
+		if *a.PollHours != float64(int(*a.PollHours)) {
+			return Result{}, errors.New("pollDurationHours must be an integer")
+		}
+		hours = int(*a.PollHours)
+	}
+	if err := gate(o, channel, MessageActionPoll, accountID); err != nil {
+		return Result{}, err
+	}
+	out := map[string]any{"channel": channel, "to": to, "question": q, "options": opts, "maxSelections": maxSel,
+		"durationHours": hours, "via": "gateway"}
+	if a.DryRun {
+		out["dryRun"] = true
+		return JSONResult(out), nil
+	}
+	return d.once(ctx, key, o, func() (Result, error) {
+		sent, err := o.Actions.Poll(ctx, MessagePoll{Channel: channel, To: to, AccountID: accountID, Question: q, Options: opts,
+			MaxSelections: maxSel, IdempotencyKey: key})
+		if err != nil {
+			return Result{}, err
+		}
+		out["result"] = sent
+		return JSONResult(out), nil
+	})
 }
 
 // messageKey derives the send's idempotency key from the run and the tool call.

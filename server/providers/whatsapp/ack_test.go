@@ -18,10 +18,11 @@ import (
 )
 
 // BuildReaction builds what whatsmeow builds: the key names the sender's message
-// (participant in groups).
+// (fromMe when the sender is the linked account, else the participant in groups).
 func (c *fakeClient) BuildReaction(chat, sender types.JID, id types.MessageID, reaction string) *waE2E.Message {
-	key := &waCommon.MessageKey{RemoteJID: proto.String(chat.String()), ID: proto.String(id), FromMe: proto.Bool(false)}
-	if chat.Server == types.GroupServer {
+	fromMe := sender.User == c.OwnJID().User
+	key := &waCommon.MessageKey{RemoteJID: proto.String(chat.String()), ID: proto.String(id), FromMe: proto.Bool(fromMe)}
+	if !fromMe && chat.Server == types.GroupServer {
 		key.Participant = proto.String(sender.ToNonAD().String())
 	}
 	return &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{Key: key, Text: proto.String(reaction)}}

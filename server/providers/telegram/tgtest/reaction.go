@@ -77,3 +77,39 @@ func (s *Server) WaitReactions(ctx context.Context, n int) ([]Reaction, error) {
 		}
 	}
 }
+
+// Deletion is one successful deleteMessage call.
+type Deletion struct {
+	ChatID    string
+	MessageID int64
+}
+
+// deleteMessage records deleteMessage; like the Bot API it refuses unknown chats, a
+// bad message id and a message already deleted.
+func (s *Server) deleteMessage(p map[string]string) (any, *apiError) {
+	chat := p["chat_id"]
+	mid, err := strconv.ParseInt(p["message_id"], 10, 64)
+	if err != nil || mid <= 0 {
+		return nil, &apiError{400, "Bad Request: message_id is invalid"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.chats[chat] {
+		return nil, &apiError{400, "Bad Request: chat not found"}
+	}
+	for _, d := range s.deletes {
+		if d.ChatID == chat && d.MessageID == mid {
+			return nil, &apiError{400, "Bad Request: message to delete not found"}
+		}
+	}
+	s.deletes = append(s.deletes, Deletion{ChatID: chat, MessageID: mid})
+	s.notifyLocked()
+	return true, nil
+}
+
+// Deletions returns the successful deleteMessage calls so far.
+func (s *Server) Deletions() []Deletion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Deletion(nil), s.deletes...)
+}

@@ -109,6 +109,7 @@ type Server struct {
 	edits    []Edit
 	actions  []Action
 	reacts   []Reaction
+	deletes  []Deletion
 	commands [][]BotCommand // setMyCommands lists (commands.go)
 	calls    map[string]int
 	files    map[string]*file // by file_id
@@ -380,6 +381,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res, aerr = s.getFile(params)
 	case "setMessageReaction":
 		res, aerr = s.react(params)
+	case "deleteMessage":
+		res, aerr = s.deleteMessage(params)
 	case "setMyCommands":
 		res, aerr = s.setMyCommands(params)
 	default:
