@@ -28,6 +28,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/pruning"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/clock"
@@ -396,6 +397,9 @@ type Runtime struct {
 	// (memflush.go): in memory only, so a restart allows one more flush per session.
 	flushMu sync.Mutex
 	flushed map[string]string
+	// pruneTimes remembers each session's last model request for cache-ttl context
+	// pruning (agents.defaults.contextPruning): in memory only, like flushed.
+	pruneTimes *pruning.Tracker
 }
 
 // ModelConfig is the part of the configuration a reload can change without a restart.
@@ -489,6 +493,7 @@ func New(o Options) (*Runtime, error) {
 		subSem: make(chan struct{}, o.SubagentMaxConcurrent),
 		base:   base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
+		pruneTimes: pruning.NewTracker(o.Now),
 	}
 	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, Ref: o.ModelRef, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
 	return rt, nil
