@@ -8,7 +8,9 @@ import (
 	"github.com/clawgate/gateway/server/agent/llm"
 )
 
-func user(s string) llm.Message { return llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart(s)}} }
+func user(s string) llm.Message {
+	return llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart(s)}}
+}
 func asst(s string) llm.Message {
 	return llm.Message{Role: llm.RoleAssistant, Content: []llm.Part{llm.TextPart(s)}}
 }
