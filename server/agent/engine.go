@@ -455,7 +455,26 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
 	}
-	if !sessionModel && e.AgentModel != nil {
+	runModel := false
+	if !sessionModel && r.req.Model != "" {
+		// A run's own model (heartbeat.model) replaces the default model, as in the
+		// original; the session's override still wins. One that cannot be resolved
+		// leaves the default, as the original ignores an unreadable reference.
+		raw := r.req.Model
+		if e.Models != nil {
+			if k, _, rerr := e.Models.Resolve(raw); rerr == nil {
+				raw = k
+			}
+		}
+		if e.ModelFor == nil {
+			rt.log.Warn("agent: run model ignored: this agent configuration cannot switch models", "run", r.ID, "model", r.req.Model)
+		} else if m, canon, merr := e.ModelFor(raw); merr != nil {
+			rt.log.Warn("agent: run model ignored", "run", r.ID, "model", r.req.Model, "err", merr)
+		} else {
+			o.Model, modelRef, runModel = m, canon, true
+		}
+	}
+	if !sessionModel && !runModel && e.AgentModel != nil {
 		if ref := e.AgentModel(r.laneKey); ref != "" {
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: agent model %q: this agent configuration cannot switch models", ref)

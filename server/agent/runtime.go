@@ -212,6 +212,10 @@ type Request struct {
 	// the store's MaxBodyBytes (else a note replaces them there); this run always sends
 	// them. Only engine runs (models.providers) send images.
 	Images []llm.Part
+	// Model, when set, is the model of this run only (agents.defaults.heartbeat.model):
+	// a provider/model reference or alias that replaces the agent's default model; a
+	// session's own override (sessions.patch) still wins.
+	Model string
 	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
 	Ephemeral         bool
 	ExtraSystemPrompt string

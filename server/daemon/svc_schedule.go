@@ -108,7 +108,8 @@ func (c *scheduleComponent) heartbeatSettings(f *config.File) ([]heartbeat.Confi
 		if a.Defaults != nil && a.Defaults.Heartbeat != nil {
 			h := a.Defaults.Heartbeat
 			defaults = &heartbeat.Spec{Every: h.Every, Target: h.Target, To: h.To, Prompt: h.Prompt,
-				AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(h.ActiveHours)}
+				AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(h.ActiveHours),
+				Model: h.Model, Session: h.Session}
 		}
 		for i, e := range a.List {
 			id := mainAgentID
@@ -123,7 +124,8 @@ func (c *scheduleComponent) heartbeatSettings(f *config.File) ([]heartbeat.Confi
 					ah = (*genconfig.ConfigAgentsDefaultsHeartbeatActiveHours)(h.ActiveHours)
 				}
 				sp.Heartbeat = &heartbeat.Spec{Every: h.Every, Target: h.Target, To: h.To, Prompt: h.Prompt,
-					AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(ah)}
+					AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(ah),
+					Model: h.Model, Session: h.Session}
 			}
 			specs = append(specs, sp)
 			if i == 0 || (e.Default != nil && *e.Default && !hasDefault(a.List[:i])) {
@@ -371,13 +373,39 @@ type hbAgent struct{ c *scheduleComponent }
 
 func (a hbAgent) Busy(string) bool { return a.c.rt.Active(a.c.rt.MainSessionKey()) }
 
-func (a hbAgent) Turn(ctx context.Context, _ string, prompt string) (heartbeat.Reply, error) {
+func (a hbAgent) Turn(ctx context.Context, _ string, prompt string, o heartbeat.TurnOptions) (heartbeat.Reply, error) {
 	out, err := runTurn(ctx, a.c.rt, agent.Request{RunID: "heartbeat-" + token.UUID(),
-		SessionKey: a.c.rt.MainSessionKey(), Message: prompt, Source: "heartbeat"})
+		SessionKey: heartbeatSession(a.c.rt.MainSessionKey(), o.Session), Model: o.Model, Message: prompt, Source: "heartbeat"})
 	if err != nil {
 		return heartbeat.Reply{}, err
 	}
 	return heartbeat.Reply{Texts: []string{out.Text}}, nil
+}
+
+// heartbeatSession is the session heartbeat turns run in (heartbeat.session), as the
+// original resolves it: blank, "main" and "global" (and any key under a global session
+// scope) are the main session; a bare key is the main agent's agent:main:<key>; a key of
+// another agent, or one that is not a valid session key, falls back to the main session.
+func heartbeatSession(mainKey, raw string) string {
+	t := strings.TrimSpace(raw)
+	if t == "" || mainKey == "global" {
+		return mainKey
+	}
+	switch strings.ToLower(t) {
+	case "main", "global":
+		return mainKey
+	}
+	k, err := sessions.Canonical(t)
+	if err != nil || k == "global" || k == "unknown" {
+		return mainKey
+	}
+	if k == sessions.MainKey("") {
+		return mainKey // the main session by its default name
+	}
+	if parts := strings.SplitN(k, ":", 3); parts[1] != sessions.DefaultAgentID {
+		return mainKey
+	}
+	return k
 }
 
 // router resolves "last" routes from the session store and sends through the
