@@ -17,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/server/cron"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/heartbeat"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/hooks"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/sessions"
@@ -50,6 +51,26 @@ type scheduleComponent struct {
 	cron    *cron.Service
 	cronKey string
 	cronH   atomic.Pointer[cron.Handlers[*gateway.Conn]]
+	// userTime is the zone and time format of the "Current time" line of isolated cron
+	// turns (agents.defaults.userTimezone, timeFormat), re-read on reload.
+	userTime atomic.Pointer[userTimeSettings]
+}
+
+// userTimeSettings: agents.defaults.userTimezone (nil = the host's) and timeFormat.
+type userTimeSettings struct {
+	loc    *time.Location
+	format string
+}
+
+func (c *scheduleComponent) setUserTime(f *config.File, loc *time.Location) {
+	u := &userTimeSettings{loc: loc}
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.TimeFormat != nil {
+		u.format = string(*a.Defaults.TimeFormat)
+	}
+	if u.loc == nil {
+		u.loc = time.Local
+	}
+	c.userTime.Store(u)
 }
 
 // buildSchedule builds and starts the heartbeat runner and the cron service over the
@@ -66,6 +87,7 @@ func buildSchedule(ctx context.Context, s *services) (component, error) {
 	// reverse order, so the scheduler stops before the agent runtime.
 	c.base, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 	cfgs, loc := c.heartbeatSettings(s.file)
+	c.setUserTime(s.file, loc)
 	hb, err := heartbeat.New(heartbeat.Options{
 		Clock: c.clk, Agent: hbAgent{c}, Deliverer: router{c}, Events: eventSink{s},
 		Logger: s.log, Agents: cfgs, DefaultAgentID: mainAgentID, UserLocation: loc,
@@ -276,7 +298,8 @@ func (c *scheduleComponent) startCron(f *config.File) error {
 // reconfigure re-resolves the heartbeat (the schedule of each beat is kept) and
 // restarts the cron service when cron.* changed.
 func (c *scheduleComponent) reconfigure(_ context.Context, next *config.File) {
-	cfgs, _ := c.heartbeatSettings(next)
+	cfgs, loc := c.heartbeatSettings(next)
+	c.setUserTime(next, loc)
 	c.hb.UpdateConfig(cfgs)
 	c.hbActive.Store(len(cfgs) > 0)
 	if err := c.startCron(next); err != nil {
@@ -360,11 +383,24 @@ func (c *scheduleComponent) isolatedTurn(ctx context.Context, job cron.Job) (cro
 		c.s.log.Debug("cron: payload model/thinking not applied; the agent's model runs", "jobId", job.ID)
 	}
 	out, err := runTurn(ctx, c.rt, agent.Request{RunID: "cron-" + token.UUID(), SessionKey: key,
-		Message: job.Payload.Message, Source: "cron"})
+		Message: c.cronPrompt(job), Source: "cron"})
 	if err != nil {
 		return cron.TurnResult{}, err
 	}
 	return cron.TurnResult{Texts: []string{out.Text}}, nil
+}
+
+// cronPrompt is an isolated job's prompt as the original words it: the job named in
+// front of its message, then the user's current time (agents.defaults.userTimezone in
+// agents.defaults.timeFormat).
+func (c *scheduleComponent) cronPrompt(job cron.Job) string {
+	u := c.userTime.Load()
+	if u == nil {
+		u = &userTimeSettings{loc: time.Local}
+	}
+	now := c.clk.Now()
+	head := strings.TrimSpace(fmt.Sprintf("[cron:%s %s] %s", job.ID, job.Name, job.Payload.Message))
+	return head + "\nCurrent time: " + envelope.UserTime(now, u.loc, u.format) + " (" + envelope.ZoneName(u.loc, now) + ")"
 }
 
 // hbAgent runs heartbeat turns in the main session: the prompt and the answer stay in

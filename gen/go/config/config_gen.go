@@ -118,6 +118,9 @@ type ConfigAgentsDefaults struct {
 	// Runs that may wait per session; 0 = no limit.
 	MaxQueuePerSession *int `json:"maxQueuePerSession,omitempty,omitzero"`
 
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
+
 	// MemorySearch corresponds to the JSON schema field "memorySearch".
 	MemorySearch *ConfigAgentsDefaultsMemorySearch `json:"memorySearch,omitempty,omitzero"`
 
@@ -139,6 +142,9 @@ type ConfigAgentsDefaults struct {
 
 	// ThinkingDefault corresponds to the JSON schema field "thinkingDefault".
 	ThinkingDefault *ConfigAgentsDefaultsThinkingDefault `json:"thinkingDefault,omitempty,omitzero"`
+
+	// TimeFormat corresponds to the JSON schema field "timeFormat".
+	TimeFormat *ConfigAgentsDefaultsTimeFormat `json:"timeFormat,omitempty,omitzero"`
 
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
@@ -473,6 +479,12 @@ const ConfigAgentsDefaultsThinkingDefaultMedium ConfigAgentsDefaultsThinkingDefa
 const ConfigAgentsDefaultsThinkingDefaultMinimal ConfigAgentsDefaultsThinkingDefault = "minimal"
 const ConfigAgentsDefaultsThinkingDefaultOff ConfigAgentsDefaultsThinkingDefault = "off"
 const ConfigAgentsDefaultsThinkingDefaultXhigh ConfigAgentsDefaultsThinkingDefault = "xhigh"
+
+type ConfigAgentsDefaultsTimeFormat string
+
+const ConfigAgentsDefaultsTimeFormatA12 ConfigAgentsDefaultsTimeFormat = "12"
+const ConfigAgentsDefaultsTimeFormatA24 ConfigAgentsDefaultsTimeFormat = "24"
+const ConfigAgentsDefaultsTimeFormatAuto ConfigAgentsDefaultsTimeFormat = "auto"
 
 type ConfigAgentsDefaultsTypingMode string
 
