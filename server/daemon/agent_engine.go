@@ -436,7 +436,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			errs = append(errs, add(browserTool, browserErr))
 		}
 		if vision != nil {
-			errs = append(errs, add(tools.ImageTool(tools.ImageOptions{Workspace: ws, Vision: vision})))
+			errs = append(errs, add(tools.ImageTool(tools.ImageOptions{Workspace: ws, Vision: vision, MaxBytes: agentMediaMaxBytes(&f.Config)})))
 		}
 		// tts: text to a voice file the reply names (messages.tts as configured now).
 		errs = append(errs, add(tools.TTSTool(speech, run.Channel)))
@@ -595,6 +595,15 @@ func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
 	// On unless agents.defaults.compaction.memoryFlush.enabled is false, as in the original.
 	cc.MemoryFlush = agent.ResolveMemoryFlush(mf.Enabled, mf.SoftThresholdTokens, mf.Prompt, mf.SystemPrompt)
 	return cc
+}
+
+// agentMediaMaxBytes is agents.defaults.mediaMaxMb in bytes (0 = unset: the tools' own
+// limits). The image tool loads at most this much, as the original's does.
+func agentMediaMaxBytes(c *genconfig.ClawdbotConfig) int64 {
+	if c.Agents == nil || c.Agents.Defaults == nil || c.Agents.Defaults.MediaMaxMb == nil || *c.Agents.Defaults.MediaMaxMb <= 0 {
+		return 0
+	}
+	return int64(*c.Agents.Defaults.MediaMaxMb * (1 << 20))
 }
 
 // contextPruning is agents.defaults.contextPruning: nil unless mode is cache-ttl, the
