@@ -1,6 +1,7 @@
 package pruning
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,24 @@ func TestEligible(t *testing.T) {
 		if got := Eligible(tc.p, tc.m); got != tc.want {
 			t.Errorf("Eligible(%q, %q) = %v", tc.p, tc.m, got)
 		}
+	}
+}
+
+// TestTrackerBound: the tracker remembers at most MaxTrackedSessions sessions,
+// forgetting the least recently started one.
+func TestTrackerBound(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	tr := NewTracker(func() time.Time { now = now.Add(time.Second); return now })
+	for i := range MaxTrackedSessions + 1 {
+		tr.Begin(fmt.Sprint("s", i), Defaults(), window)
+	}
+	if n := len(tr.last); n != MaxTrackedSessions {
+		t.Fatalf("%d sessions remembered, want %d", n, MaxTrackedSessions)
+	}
+	if _, ok := tr.last["s0"]; ok {
+		t.Fatal("the oldest session was kept")
+	}
+	if _, ok := tr.last[fmt.Sprint("s", MaxTrackedSessions)]; !ok {
+		t.Fatal("the newest session was dropped")
 	}
 }
