@@ -3,6 +3,7 @@ package daemon
 import (
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,5 +37,23 @@ func TestCronPromptTimeFormat(t *testing.T) {
 		if !strings.HasPrefix(got, "[cron:j1") {
 			t.Errorf("prompt %q", got)
 		}
+	}
+}
+
+// TestEnvelopeConfigUserClock: the runtime's live settings carry the user's zone and
+// agents.defaults.timeFormat (session_status's time line).
+func TestEnvelopeConfigUserClock(t *testing.T) {
+	if _, err := time.LoadLocation("Europe/Berlin"); err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	f, err := config.Parse("clawdbot.json", []byte(`{agents: {defaults: {userTimezone: "Europe/Berlin", timeFormat: "24"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cur atomic.Pointer[config.File]
+	cur.Store(f)
+	o := envelopeConfig(&cur, slog.New(slog.DiscardHandler))()
+	if o.TimeFormat != "24" || o.UserLocation == nil || o.UserLocation.String() != "Europe/Berlin" {
+		t.Fatalf("got format %q zone %v", o.TimeFormat, o.UserLocation)
 	}
 }
