@@ -12,6 +12,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/loop"
+	"github.com/clawgate/gateway/server/agent/pruning"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/sessions"
@@ -55,6 +56,10 @@ type Engine struct {
 	// Compaction is the context budget (windows, reserve, kept tail) and whether
 	// conversations past it are compacted.
 	Compaction CompactionConfig
+	// Pruning, when set, trims old tool results out of the requests of sessions whose
+	// model's prompt cache has expired (agents.defaults.contextPruning mode cache-ttl;
+	// nil = off). Only models that cache that way are pruned (pruning.Eligible).
+	Pruning *pruning.Settings
 }
 
 // overrideAllowed reports whether a session's stored model override applies: set, and
@@ -452,7 +457,26 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 	} else if !errors.Is(err, sessions.ErrNotFound) {
 		return loopResult{}, err
 	}
-	if !sessionModel && e.AgentModel != nil {
+	runModel := false
+	if !sessionModel && r.req.Model != "" {
+		// A run's own model (heartbeat.model) replaces the default model, as in the
+		// original; the session's override still wins. One that cannot be resolved
+		// leaves the default, as the original ignores an unreadable reference.
+		raw := r.req.Model
+		if e.Models != nil {
+			if k, _, rerr := e.Models.Resolve(raw); rerr == nil {
+				raw = k
+			}
+		}
+		if e.ModelFor == nil {
+			rt.log.Warn("agent: run model ignored: this agent configuration cannot switch models", "run", r.ID, "model", r.req.Model)
+		} else if m, canon, merr := e.ModelFor(raw); merr != nil {
+			rt.log.Warn("agent: run model ignored", "run", r.ID, "model", r.req.Model, "err", merr)
+		} else {
+			o.Model, modelRef, runModel = m, canon, true
+		}
+	}
+	if !sessionModel && !runModel && e.AgentModel != nil {
 		if ref := e.AgentModel(r.laneKey); ref != "" {
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: agent model %q: this agent configuration cannot switch models", ref)
@@ -523,6 +547,11 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 	tr := &transcript{rt: rt, key: r.laneKey, run: r.ID}
 	in := loop.Input{RunID: r.ID, System: system, History: llm.RepairToolPairing(msgs), MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking,
 		ReasoningEffort: effort, Transcript: tr}
+	if e.Pruning != nil {
+		if ref, perr := llm.ParseRef(modelRef); perr == nil && pruning.Eligible(ref.Provider, ref.Model) {
+			in.Prepare = rt.pruneTimes.Begin(r.laneKey, *e.Pruning, budget.ContextWindow).Apply
+		}
+	}
 	res, err := runner.Run(ctx, in)
 	out := loopResult{}
 	out.add(rt, r, res)

@@ -28,6 +28,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agent/pruning"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/clock"
@@ -214,6 +215,10 @@ type Request struct {
 	// the store's MaxBodyBytes (else a note replaces them there); this run always sends
 	// them. Only engine runs (models.providers) send images.
 	Images []llm.Part
+	// Model, when set, is the model of this run only (agents.defaults.heartbeat.model):
+	// a provider/model reference or alias that replaces the agent's default model; a
+	// session's own override (sessions.patch) still wins.
+	Model string
 	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
 	Ephemeral         bool
 	ExtraSystemPrompt string
@@ -400,6 +405,9 @@ type Runtime struct {
 	// (memflush.go): in memory only, so a restart allows one more flush per session.
 	flushMu sync.Mutex
 	flushed map[string]string
+	// pruneTimes remembers each session's last model request for cache-ttl context
+	// pruning (agents.defaults.contextPruning): in memory only, like flushed.
+	pruneTimes *pruning.Tracker
 }
 
 // ModelConfig is the part of the configuration a reload can change without a restart.
@@ -493,6 +501,7 @@ func New(o Options) (*Runtime, error) {
 		subSem: make(chan struct{}, o.SubagentMaxConcurrent),
 		base:   base, stop: stop,
 		runs: map[string]*Run{}, lanes: map[string]*lane{}, changed: make(chan struct{}),
+		pruneTimes: pruning.NewTracker(o.Now),
 	}
 	rt.model.Store(&ModelConfig{Backend: o.Backend, Engine: o.Engine, Model: o.Model, Ref: o.ModelRef, SystemPrompt: o.SystemPrompt, Timeout: o.Timeout})
 	return rt, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/sessions"
 )
 
@@ -109,6 +110,18 @@ func (a sessionsAPI) Status(ctx context.Context, key, model string) (tools.Sessi
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Session: %s\n", ss.Key)
+	// The user's current time, as the original's card shows it (userTimezone,
+	// timeFormat).
+	var eo envelope.Options
+	if a.rt.opts.Envelope != nil {
+		eo = a.rt.opts.Envelope()
+	}
+	loc := eo.UserLocation
+	if loc == nil {
+		loc = time.Local
+	}
+	now := a.rt.opts.Now()
+	fmt.Fprintf(&b, "Time: %s (%s)\n", envelope.UserTime(now, loc, eo.TimeFormat), envelope.ZoneName(loc, now))
 	if m := a.rt.modelConfig().Model; m != "" {
 		fmt.Fprintf(&b, "Model: %s\n", m)
 	}

@@ -287,7 +287,7 @@ func TestChannelsViewLinksWhatsApp(t *testing.T) {
 type idleAgent struct{}
 
 func (idleAgent) Busy(string) bool { return false }
-func (idleAgent) Turn(context.Context, string, string) (heartbeat.Reply, error) {
+func (idleAgent) Turn(context.Context, string, string, heartbeat.TurnOptions) (heartbeat.Reply, error) {
 	return heartbeat.Reply{}, errors.New("idleAgent: no turns in this test")
 }
 func (idleAgent) LastRoute(context.Context, string) (heartbeat.Route, bool) {

@@ -17,7 +17,7 @@ type hbAgent struct {
 }
 
 func (a *hbAgent) Busy(string) bool { return false }
-func (a *hbAgent) Turn(ctx context.Context, agentID, prompt string) (heartbeat.Reply, error) {
+func (a *hbAgent) Turn(ctx context.Context, agentID, prompt string, _ heartbeat.TurnOptions) (heartbeat.Reply, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.prompts = append(a.prompts, prompt)

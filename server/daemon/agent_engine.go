@@ -20,10 +20,12 @@ import (
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/loop"
 	"github.com/clawgate/gateway/server/agent/memory"
+	"github.com/clawgate/gateway/server/agent/pruning"
 	"github.com/clawgate/gateway/server/agent/tools"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/execapprove"
+	"github.com/clawgate/gateway/server/heartbeat"
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
@@ -492,7 +494,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			errs = append(errs, add(browserTool, browserErr))
 		}
 		if vision != nil {
-			errs = append(errs, add(tools.ImageTool(tools.ImageOptions{Workspace: ws, Vision: vision})))
+			errs = append(errs, add(tools.ImageTool(tools.ImageOptions{Workspace: ws, Vision: vision, MaxBytes: agentMediaMaxBytes(&f.Config)})))
 		}
 		// tts: text to a voice file the reply names (messages.tts as configured now).
 		errs = append(errs, add(tools.TTSTool(speech, run.Channel)))
@@ -589,7 +591,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		thinking = string(*a.Defaults.ThinkingDefault)
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
-		Compaction: compactionConfig(&f.Config), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
+		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
 		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
@@ -660,6 +662,67 @@ func compactionConfig(c *genconfig.ClawdbotConfig) agent.CompactionConfig {
 	// On unless agents.defaults.compaction.memoryFlush.enabled is false, as in the original.
 	cc.MemoryFlush = agent.ResolveMemoryFlush(mf.Enabled, mf.SoftThresholdTokens, mf.Prompt, mf.SystemPrompt)
 	return cc
+}
+
+// agentMediaMaxBytes is agents.defaults.mediaMaxMb in bytes (0 = unset: the tools' own
+// limits). The image tool loads at most this much, as the original's does.
+func agentMediaMaxBytes(c *genconfig.ClawdbotConfig) int64 {
+	if c.Agents == nil || c.Agents.Defaults == nil || c.Agents.Defaults.MediaMaxMb == nil || *c.Agents.Defaults.MediaMaxMb <= 0 {
+		return 0
+	}
+	return int64(*c.Agents.Defaults.MediaMaxMb * (1 << 20))
+}
+
+// contextPruning is agents.defaults.contextPruning: nil unless mode is cache-ttl, the
+// original's defaults for what is not set, ratios clamped to [0, 1] and counts to ≥ 0
+// as the original clamps them.
+func contextPruning(c *genconfig.ClawdbotConfig, log *slog.Logger) *pruning.Settings {
+	if c.Agents == nil || c.Agents.Defaults == nil || c.Agents.Defaults.ContextPruning == nil {
+		return nil
+	}
+	cp := c.Agents.Defaults.ContextPruning
+	if cp.Mode == nil || *cp.Mode != genconfig.ConfigAgentsDefaultsContextPruningModeCacheTtl {
+		return nil
+	}
+	s := pruning.Defaults()
+	if cp.Ttl != nil {
+		if d, err := heartbeat.ParseEvery(*cp.Ttl); err == nil {
+			s.TTL = d
+		} else {
+			log.Warn("agents.defaults.contextPruning.ttl: keeping the default", "ttl", *cp.Ttl, "err", err)
+		}
+	}
+	nonNeg := func(dst *int, v *int) {
+		if v != nil {
+			*dst = max(0, *v)
+		}
+	}
+	ratio := func(dst *float64, v *float64) {
+		if v != nil {
+			*dst = min(1, max(0, *v))
+		}
+	}
+	nonNeg(&s.KeepLastAssistants, cp.KeepLastAssistants)
+	ratio(&s.SoftTrimRatio, cp.SoftTrimRatio)
+	ratio(&s.HardClearRatio, cp.HardClearRatio)
+	nonNeg(&s.MinPrunableToolChars, cp.MinPrunableToolChars)
+	if cp.Tools != nil {
+		s.Allow, s.Deny = cp.Tools.Allow, cp.Tools.Deny
+	}
+	if st := cp.SoftTrim; st != nil {
+		nonNeg(&s.SoftTrimMaxChars, st.MaxChars)
+		nonNeg(&s.SoftTrimHeadChars, st.HeadChars)
+		nonNeg(&s.SoftTrimTailChars, st.TailChars)
+	}
+	if hc := cp.HardClear; hc != nil {
+		if hc.Enabled != nil {
+			s.HardClearEnabled = *hc.Enabled
+		}
+		if hc.Placeholder != nil && strings.TrimSpace(*hc.Placeholder) != "" {
+			s.Placeholder = strings.TrimSpace(*hc.Placeholder)
+		}
+	}
+	return &s
 }
 
 // runAgent is the agent a session belongs to.

@@ -586,6 +586,10 @@ func envelopeConfig(cur *atomic.Pointer[config.File], log *slog.Logger) func() e
 			user = userLocation(&f.Config, log)
 		}
 		o := envelope.Resolve(ts, el, zone, user, nil)
+		o.UserLocation = user
+		if f != nil && f.Config.Agents != nil && f.Config.Agents.Defaults != nil && f.Config.Agents.Defaults.TimeFormat != nil {
+			o.TimeFormat = string(*f.Config.Agents.Defaults.TimeFormat)
+		}
 		last.Store(&resolved{f: f, o: o})
 		return o
 	}

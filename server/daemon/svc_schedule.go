@@ -15,6 +15,7 @@ import (
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/cron"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/heartbeat"
 	"github.com/clawgate/gateway/server/hooks"
@@ -50,6 +51,26 @@ type scheduleComponent struct {
 	cron    *cron.Service
 	cronKey string
 	cronH   atomic.Pointer[cron.Handlers[*gateway.Conn]]
+	// userTime is the zone and time format of the "Current time" line of isolated cron
+	// turns (agents.defaults.userTimezone, timeFormat), re-read on reload.
+	userTime atomic.Pointer[userTimeSettings]
+}
+
+// userTimeSettings: agents.defaults.userTimezone (nil = the host's) and timeFormat.
+type userTimeSettings struct {
+	loc    *time.Location
+	format string
+}
+
+func (c *scheduleComponent) setUserTime(f *config.File, loc *time.Location) {
+	u := &userTimeSettings{loc: loc}
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.TimeFormat != nil {
+		u.format = string(*a.Defaults.TimeFormat)
+	}
+	if u.loc == nil {
+		u.loc = time.Local
+	}
+	c.userTime.Store(u)
 }
 
 // buildSchedule builds and starts the heartbeat runner and the cron service over the
@@ -66,6 +87,7 @@ func buildSchedule(ctx context.Context, s *services) (component, error) {
 	// reverse order, so the scheduler stops before the agent runtime.
 	c.base, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 	cfgs, loc := c.heartbeatSettings(s.file)
+	c.setUserTime(s.file, loc)
 	hb, err := heartbeat.New(heartbeat.Options{
 		Clock: c.clk, Agent: hbAgent{c}, Deliverer: router{c}, Events: eventSink{s},
 		Logger: s.log, Agents: cfgs, DefaultAgentID: mainAgentID, UserLocation: loc,
@@ -108,7 +130,8 @@ func (c *scheduleComponent) heartbeatSettings(f *config.File) ([]heartbeat.Confi
 		if a.Defaults != nil && a.Defaults.Heartbeat != nil {
 			h := a.Defaults.Heartbeat
 			defaults = &heartbeat.Spec{Every: h.Every, Target: h.Target, To: h.To, Prompt: h.Prompt,
-				AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(h.ActiveHours)}
+				AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(h.ActiveHours),
+				Model: h.Model, Session: h.Session}
 		}
 		for i, e := range a.List {
 			id := mainAgentID
@@ -123,7 +146,8 @@ func (c *scheduleComponent) heartbeatSettings(f *config.File) ([]heartbeat.Confi
 					ah = (*genconfig.ConfigAgentsDefaultsHeartbeatActiveHours)(h.ActiveHours)
 				}
 				sp.Heartbeat = &heartbeat.Spec{Every: h.Every, Target: h.Target, To: h.To, Prompt: h.Prompt,
-					AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(ah)}
+					AckMaxChars: h.AckMaxChars, IncludeReasoning: h.IncludeReasoning, ActiveHours: activeHours(ah),
+					Model: h.Model, Session: h.Session}
 			}
 			specs = append(specs, sp)
 			if i == 0 || (e.Default != nil && *e.Default && !hasDefault(a.List[:i])) {
@@ -274,7 +298,8 @@ func (c *scheduleComponent) startCron(f *config.File) error {
 // reconfigure re-resolves the heartbeat (the schedule of each beat is kept) and
 // restarts the cron service when cron.* changed.
 func (c *scheduleComponent) reconfigure(_ context.Context, next *config.File) {
-	cfgs, _ := c.heartbeatSettings(next)
+	cfgs, loc := c.heartbeatSettings(next)
+	c.setUserTime(next, loc)
 	c.hb.UpdateConfig(cfgs)
 	c.hbActive.Store(len(cfgs) > 0)
 	if err := c.startCron(next); err != nil {
@@ -358,11 +383,24 @@ func (c *scheduleComponent) isolatedTurn(ctx context.Context, job cron.Job) (cro
 		c.s.log.Debug("cron: payload model/thinking not applied; the agent's model runs", "jobId", job.ID)
 	}
 	out, err := runTurn(ctx, c.rt, agent.Request{RunID: "cron-" + token.UUID(), SessionKey: key,
-		Message: job.Payload.Message, Source: "cron"})
+		Message: c.cronPrompt(job), Source: "cron"})
 	if err != nil {
 		return cron.TurnResult{}, err
 	}
 	return cron.TurnResult{Texts: []string{out.Text}}, nil
+}
+
+// cronPrompt is an isolated job's prompt as the original words it: the job named in
+// front of its message, then the user's current time (agents.defaults.userTimezone in
+// agents.defaults.timeFormat).
+func (c *scheduleComponent) cronPrompt(job cron.Job) string {
+	u := c.userTime.Load()
+	if u == nil {
+		u = &userTimeSettings{loc: time.Local}
+	}
+	now := c.clk.Now()
+	head := strings.TrimSpace(fmt.Sprintf("[cron:%s %s] %s", job.ID, job.Name, job.Payload.Message))
+	return head + "\nCurrent time: " + envelope.UserTime(now, u.loc, u.format) + " (" + envelope.ZoneName(u.loc, now) + ")"
 }
 
 // hbAgent runs heartbeat turns in the main session: the prompt and the answer stay in
@@ -371,13 +409,39 @@ type hbAgent struct{ c *scheduleComponent }
 
 func (a hbAgent) Busy(string) bool { return a.c.rt.Active(a.c.rt.MainSessionKey()) }
 
-func (a hbAgent) Turn(ctx context.Context, _ string, prompt string) (heartbeat.Reply, error) {
+func (a hbAgent) Turn(ctx context.Context, _ string, prompt string, o heartbeat.TurnOptions) (heartbeat.Reply, error) {
 	out, err := runTurn(ctx, a.c.rt, agent.Request{RunID: "heartbeat-" + token.UUID(),
-		SessionKey: a.c.rt.MainSessionKey(), Message: prompt, Source: "heartbeat"})
+		SessionKey: heartbeatSession(a.c.rt.MainSessionKey(), o.Session), Model: o.Model, Message: prompt, Source: "heartbeat"})
 	if err != nil {
 		return heartbeat.Reply{}, err
 	}
 	return heartbeat.Reply{Texts: []string{out.Text}}, nil
+}
+
+// heartbeatSession is the session heartbeat turns run in (heartbeat.session), as the
+// original resolves it: blank, "main" and "global" (and any key under a global session
+// scope) are the main session; a bare key is the main agent's agent:main:<key>; a key of
+// another agent, or one that is not a valid session key, falls back to the main session.
+func heartbeatSession(mainKey, raw string) string {
+	t := strings.TrimSpace(raw)
+	if t == "" || mainKey == "global" {
+		return mainKey
+	}
+	switch strings.ToLower(t) {
+	case "main", "global":
+		return mainKey
+	}
+	k, err := sessions.Canonical(t)
+	if err != nil || k == "global" || k == "unknown" {
+		return mainKey
+	}
+	if k == sessions.MainKey("") {
+		return mainKey // the main session by its default name
+	}
+	if parts := strings.SplitN(k, ":", 3); parts[1] != sessions.DefaultAgentID {
+		return mainKey
+	}
+	return k
 }
 
 // router resolves "last" routes from the session store and sends through the

@@ -22,6 +22,11 @@ type Options struct {
 	// Location is the zone times are shown in; nil shows UTC as "2006-01-02T15:04Z",
 	// the original's "utc" form. Resolve picks it from envelopeTimezone.
 	Location *time.Location
+	// UserLocation (agents.defaults.userTimezone; nil = the host's) and TimeFormat
+	// (agents.defaults.timeFormat) are the user's clock, for the time lines the agent
+	// is shown (session_status); not used by the envelope itself.
+	UserLocation *time.Location
+	TimeFormat   string
 }
 
 // Resolve reads envelopeTimezone as the original does: "" / "local" / "host" is the

@@ -20,6 +20,9 @@ type Spec struct {
 	ActiveHours      *ActiveHours
 	AckMaxChars      *int
 	IncludeReasoning *bool
+	// Model and Session: heartbeat.model and heartbeat.session.
+	Model   *string
+	Session *string
 }
 
 // AgentSpec is one agents.list entry as far as heartbeats care.
@@ -62,6 +65,8 @@ func merge(d, o *Spec) Spec {
 	pick(&s.To, o.To)
 	pick(&s.AccountID, o.AccountID)
 	pick(&s.Prompt, o.Prompt)
+	pick(&s.Model, o.Model)
+	pick(&s.Session, o.Session)
 	if o.ActiveHours != nil {
 		s.ActiveHours = o.ActiveHours
 	}
@@ -122,6 +127,7 @@ func Resolve(defaults *Spec, agents []AgentSpec, defaultAgentID, defaultWorkspac
 			return strings.TrimSpace(*p)
 		}
 		c.Target, c.To, c.AccountID, c.Prompt = str(s.Target), str(s.To), str(s.AccountID), str(s.Prompt)
+		c.Model, c.Session = str(s.Model), str(s.Session)
 		if s.IncludeReasoning != nil {
 			c.IncludeReasoning = *s.IncludeReasoning
 		}

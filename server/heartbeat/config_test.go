@@ -49,3 +49,21 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestResolveModelSession: heartbeat.model and heartbeat.session come from the defaults,
+// and an agents.list entry's block overrides them.
+func TestResolveModelSession(t *testing.T) {
+	s := func(v string) *string { return &v }
+	defaults := &Spec{Model: s("cheap/m"), Session: s("ops")}
+	got, err := Resolve(defaults, []AgentSpec{{ID: "main", Heartbeat: &Spec{Session: s(" night ")}}}, "main", "")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Resolve: %v %+v", err, got)
+	}
+	if got[0].Model != "cheap/m" || got[0].Session != "night" {
+		t.Fatalf("model %q session %q", got[0].Model, got[0].Session)
+	}
+	got, _ = Resolve(defaults, nil, "main", "")
+	if got[0].Model != "cheap/m" || got[0].Session != "ops" {
+		t.Fatalf("defaults: model %q session %q", got[0].Model, got[0].Session)
+	}
+}

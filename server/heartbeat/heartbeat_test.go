@@ -116,7 +116,7 @@ func (a *fakeAgent) Busy(string) bool {
 	return a.busy
 }
 func (a *fakeAgent) setBusy(b bool) { a.mu.Lock(); a.busy = b; a.mu.Unlock() }
-func (a *fakeAgent) Turn(ctx context.Context, agentID, prompt string) (Reply, error) {
+func (a *fakeAgent) Turn(ctx context.Context, agentID, prompt string, _ TurnOptions) (Reply, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.prompts = append(a.prompts, prompt)

@@ -56,6 +56,17 @@ type Config struct {
 	// Workspace is the agent's workspace directory (where HEARTBEAT.md lives); "" skips
 	// the empty-file check.
 	Workspace string
+	// Model is the model heartbeat turns use (heartbeat.model; "" = the agent's).
+	Model string
+	// Session is the session heartbeat turns run in (heartbeat.session; "" = the
+	// agent's main session). The Agent resolves it.
+	Session string
+}
+
+// TurnOptions are a heartbeat turn's model and session (Config.Model, Config.Session).
+type TurnOptions struct {
+	Model   string
+	Session string
 }
 
 // Route is where a message goes.
@@ -76,9 +87,10 @@ type Reply struct {
 type Agent interface {
 	// Busy reports requests in flight in the agent's main session.
 	Busy(agentID string) bool
-	// Turn runs one turn in the agent's main session with the prompt (queued system
-	// events already prepended by the runner).
-	Turn(ctx context.Context, agentID, prompt string) (Reply, error)
+	// Turn runs one turn with the prompt (queued system events already prepended by the
+	// runner) in the agent's main session, or the one o.Session names, with o.Model
+	// when set.
+	Turn(ctx context.Context, agentID, prompt string, o TurnOptions) (Reply, error)
 }
 
 // Deliverer resolves routes and sends.
@@ -603,7 +615,7 @@ func (r *Runner) RunOnce(ctx context.Context, agentID, reason string) Result {
 		prompt = strings.Join(lines, "\n") + "\n\n" + prompt
 	}
 	tctx, cancel := context.WithTimeout(ctx, r.o.TurnTimeout)
-	reply, err := r.o.Agent.Turn(tctx, agentID, prompt)
+	reply, err := r.o.Agent.Turn(tctx, agentID, prompt, TurnOptions{Model: c.Model, Session: c.Session})
 	cancel()
 	fail := func(err error) Result {
 		r.emit(Event{Status: StatusFailed, Reason: err.Error(), DurationMs: dur(), Channel: channel, IndicatorType: indicator(StatusFailed)})

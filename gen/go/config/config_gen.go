@@ -91,6 +91,9 @@ type ConfigAgentsDefaults struct {
 	// Compaction corresponds to the JSON schema field "compaction".
 	Compaction *ConfigAgentsDefaultsCompaction `json:"compaction,omitempty,omitzero"`
 
+	// ContextPruning corresponds to the JSON schema field "contextPruning".
+	ContextPruning *ConfigAgentsDefaultsContextPruning `json:"contextPruning,omitempty,omitzero"`
+
 	// ContextTokens corresponds to the JSON schema field "contextTokens".
 	ContextTokens *int `json:"contextTokens,omitempty,omitzero"`
 
@@ -115,6 +118,9 @@ type ConfigAgentsDefaults struct {
 	// Runs that may wait per session; 0 = no limit.
 	MaxQueuePerSession *int `json:"maxQueuePerSession,omitempty,omitzero"`
 
+	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
+	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
+
 	// MemorySearch corresponds to the JSON schema field "memorySearch".
 	MemorySearch *ConfigAgentsDefaultsMemorySearch `json:"memorySearch,omitempty,omitzero"`
 
@@ -136,6 +142,9 @@ type ConfigAgentsDefaults struct {
 
 	// ThinkingDefault corresponds to the JSON schema field "thinkingDefault".
 	ThinkingDefault *ConfigAgentsDefaultsThinkingDefault `json:"thinkingDefault,omitempty,omitzero"`
+
+	// TimeFormat corresponds to the JSON schema field "timeFormat".
+	TimeFormat *ConfigAgentsDefaultsTimeFormat `json:"timeFormat,omitempty,omitzero"`
 
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty,omitzero"`
@@ -192,6 +201,68 @@ type ConfigAgentsDefaultsCompactionMemoryFlush struct {
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
+type ConfigAgentsDefaultsContextPruning struct {
+	// HardClear corresponds to the JSON schema field "hardClear".
+	HardClear *ConfigAgentsDefaultsContextPruningHardClear `json:"hardClear,omitempty,omitzero"`
+
+	// HardClearRatio corresponds to the JSON schema field "hardClearRatio".
+	HardClearRatio *float64 `json:"hardClearRatio,omitempty,omitzero"`
+
+	// KeepLastAssistants corresponds to the JSON schema field "keepLastAssistants".
+	KeepLastAssistants *int `json:"keepLastAssistants,omitempty,omitzero"`
+
+	// MinPrunableToolChars corresponds to the JSON schema field
+	// "minPrunableToolChars".
+	MinPrunableToolChars *int `json:"minPrunableToolChars,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsDefaultsContextPruningMode `json:"mode,omitempty,omitzero"`
+
+	// SoftTrim corresponds to the JSON schema field "softTrim".
+	SoftTrim *ConfigAgentsDefaultsContextPruningSoftTrim `json:"softTrim,omitempty,omitzero"`
+
+	// SoftTrimRatio corresponds to the JSON schema field "softTrimRatio".
+	SoftTrimRatio *float64 `json:"softTrimRatio,omitempty,omitzero"`
+
+	// Tools corresponds to the JSON schema field "tools".
+	Tools *ConfigAgentsDefaultsContextPruningTools `json:"tools,omitempty,omitzero"`
+
+	// Ttl corresponds to the JSON schema field "ttl".
+	Ttl *string `json:"ttl,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsContextPruningHardClear struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Placeholder corresponds to the JSON schema field "placeholder".
+	Placeholder *string `json:"placeholder,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsContextPruningMode string
+
+const ConfigAgentsDefaultsContextPruningModeCacheTtl ConfigAgentsDefaultsContextPruningMode = "cache-ttl"
+const ConfigAgentsDefaultsContextPruningModeOff ConfigAgentsDefaultsContextPruningMode = "off"
+
+type ConfigAgentsDefaultsContextPruningSoftTrim struct {
+	// HeadChars corresponds to the JSON schema field "headChars".
+	HeadChars *int `json:"headChars,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// TailChars corresponds to the JSON schema field "tailChars".
+	TailChars *int `json:"tailChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsContextPruningTools struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
 type ConfigAgentsDefaultsEnvelopeElapsed string
 
 const ConfigAgentsDefaultsEnvelopeElapsedOff ConfigAgentsDefaultsEnvelopeElapsed = "off"
@@ -215,8 +286,14 @@ type ConfigAgentsDefaultsHeartbeat struct {
 	// IncludeReasoning corresponds to the JSON schema field "includeReasoning".
 	IncludeReasoning *bool `json:"includeReasoning,omitempty,omitzero"`
 
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
 	// Prompt corresponds to the JSON schema field "prompt".
 	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Session corresponds to the JSON schema field "session".
+	Session *string `json:"session,omitempty,omitzero"`
 
 	// Target corresponds to the JSON schema field "target".
 	Target *string `json:"target,omitempty,omitzero"`
@@ -403,6 +480,12 @@ const ConfigAgentsDefaultsThinkingDefaultMinimal ConfigAgentsDefaultsThinkingDef
 const ConfigAgentsDefaultsThinkingDefaultOff ConfigAgentsDefaultsThinkingDefault = "off"
 const ConfigAgentsDefaultsThinkingDefaultXhigh ConfigAgentsDefaultsThinkingDefault = "xhigh"
 
+type ConfigAgentsDefaultsTimeFormat string
+
+const ConfigAgentsDefaultsTimeFormatA12 ConfigAgentsDefaultsTimeFormat = "12"
+const ConfigAgentsDefaultsTimeFormatA24 ConfigAgentsDefaultsTimeFormat = "24"
+const ConfigAgentsDefaultsTimeFormatAuto ConfigAgentsDefaultsTimeFormat = "auto"
+
 type ConfigAgentsDefaultsTypingMode string
 
 const ConfigAgentsDefaultsTypingModeInstant ConfigAgentsDefaultsTypingMode = "instant"
@@ -469,8 +552,14 @@ type ConfigAgentsListElemHeartbeat struct {
 	// IncludeReasoning corresponds to the JSON schema field "includeReasoning".
 	IncludeReasoning *bool `json:"includeReasoning,omitempty,omitzero"`
 
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
 	// Prompt corresponds to the JSON schema field "prompt".
 	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Session corresponds to the JSON schema field "session".
+	Session *string `json:"session,omitempty,omitzero"`
 
 	// Target corresponds to the JSON schema field "target".
 	Target *string `json:"target,omitempty,omitzero"`

@@ -133,6 +133,10 @@ type Input struct {
 	// ReasoningEffort is the thinking level for OpenAI-compatible reasoning models
 	// (llm.Request.ReasoningEffort).
 	ReasoningEffort string
+	// Prepare, when set, turns the conversation into the messages one step sends
+	// (context pruning). It must not modify its argument: the conversation is what the
+	// transcript holds, and later steps build on it.
+	Prepare func([]llm.Message) []llm.Message
 }
 
 // Result is a run's outcome.
@@ -221,7 +225,11 @@ func (r *Runner) Run(ctx context.Context, in Input) (*Result, error) {
 
 // step runs one model step, streams its text, and stores the assistant message.
 func (x *run) step(ctx context.Context) (llm.Message, error) {
-	req := &llm.Request{System: x.in.System, Messages: x.convo, Tools: x.r.defs, MaxTokens: x.in.MaxTokens,
+	msgs := x.convo
+	if x.in.Prepare != nil {
+		msgs = x.in.Prepare(msgs)
+	}
+	req := &llm.Request{System: x.in.System, Messages: msgs, Tools: x.r.defs, MaxTokens: x.in.MaxTokens,
 		Temperature: x.in.Temperature, ThinkingBudget: x.in.ThinkingBudget, ReasoningEffort: x.in.ReasoningEffort}
 	var text strings.Builder
 	resp, err := x.r.o.Model.Stream(ctx, req, func(e llm.Event) {
