@@ -35,10 +35,12 @@ import (
 	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/mdtables"
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/debounce"
+	"github.com/clawgate/gateway/server/providers/telegram/tghtml"
 	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
 )
 
@@ -101,6 +103,9 @@ type Config struct {
 	// ChunkMode is channels.telegram.chunkMode: chunk.ModeNewline sends each paragraph
 	// of a reply as its own message ("" = chunk.ModeLength).
 	ChunkMode string
+	// Tables is channels.telegram.markdown.tables: how Markdown tables of replies are
+	// rewritten before they are rendered (tghtml.ConvertTables; "" = code).
+	Tables string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
@@ -827,16 +832,18 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	if err != nil {
 		return providers.Sent{}, err
 	}
-	text := strings.TrimSpace(m.Text)
+	text := tghtml.ConvertTables(strings.TrimSpace(m.Text), p.cfg.Tables)
 	var first *telego.Message
 	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
-		caption := ""
+		var capt tghtml.Text
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
-			caption, text = text, ""
+			capt, text = tghtml.Render(text), ""
 		}
-		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.sendFile(ctx, cid, fp, caption, m.AudioAsVoice)
-			return err
+		if err = p.withCaption(capt, func(c caption) (err error) {
+			return p.withRetry(ctx, func(ctx context.Context) (err error) {
+				first, err = p.sendFile(ctx, cid, fp, c, m.AudioAsVoice)
+				return err
+			})
 		}); err != nil {
 			return providers.Sent{}, err
 		}
@@ -853,24 +860,37 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		case err != nil:
 			return providers.Sent{}, fmt.Errorf("telegram: %w", err)
 		}
-		caption := ""
+		var capt tghtml.Text
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
-			caption, text = text, ""
+			capt, text = tghtml.Render(text), ""
 		}
 		head := f.Data[:min(len(f.Data), 512)]
-		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption, m.AudioAsVoice)
-			return err
+		if err = p.withCaption(capt, func(c caption) error {
+			return p.withRetry(ctx, func(ctx context.Context) (err error) {
+				first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), c, m.AudioAsVoice)
+				return err
+			})
 		}); err != nil {
 			return providers.Sent{}, err
 		}
 	}
-	for _, c := range chunk.SplitMode(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode) {
+	// Tables are converted above (before the caption's length is judged); "off" keeps
+	// Chunks from converting them again.
+	for _, c := range tghtml.Chunks(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode, mdtables.Off) {
 		var msg *telego.Message
-		if err := p.withRetry(ctx, func(ctx context.Context) (err error) {
-			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
-			return err
-		}); err != nil {
+		send := func(text, parseMode string) error {
+			return p.withRetry(ctx, func(ctx context.Context) (err error) {
+				msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text, ParseMode: parseMode,
+					LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
+				return err
+			})
+		}
+		err := send(c.HTML, telego.ModeHTML)
+		if tghtml.IsParseError(err) {
+			p.log.Warn("telegram refused the reply's HTML; sending it as plain text", "chat", m.To, "err", err)
+			err = send(c.Plain, "")
+		}
+		if err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
 		if first == nil {
@@ -881,6 +901,23 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
 	}
 	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
+}
+
+// caption is a media caption as sent: its text and parse mode ("" = plain).
+type caption struct{ text, mode string }
+
+// withCaption runs send with c as Telegram HTML, and again with its plain text when
+// Telegram cannot parse the HTML (a caption's "can't parse entities").
+func (p *Provider) withCaption(c tghtml.Text, send func(caption) error) error {
+	if c.HTML == "" {
+		return send(caption{})
+	}
+	err := send(caption{text: c.HTML, mode: telego.ModeHTML})
+	if tghtml.IsParseError(err) {
+		p.log.Warn("telegram refused the caption's HTML; sending it as plain text", "err", err)
+		err = send(caption{text: c.Plain})
+	}
+	return err
 }
 
 // MaxUploadBytes is the largest file sent by URL: the gateway downloads it and
@@ -894,7 +931,7 @@ const MaxPhotoBytes = 10 << 20
 // sendFile uploads a local file (a reply's media, vetted by the caller) with the
 // method its sniffed type calls for: GIFs as animations, pictures as photos, video,
 // audio, and everything else as a document.
-func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string, voice bool) (*telego.Message, error) {
+func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp string, caption caption, voice bool) (*telego.Message, error) {
 	f, err := os.Open(fp)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: media file: %w", err)
@@ -918,24 +955,24 @@ func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption 
 // upload sends a file's content r (head: its first bytes; declared: the type a server
 // named, if any) with the method its sniffed type calls for; audio with voice set
 // goes as a voice note (sendVoice).
-func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string, voice bool) (*telego.Message, error) {
+func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, c caption, voice bool) (*telego.Message, error) {
 	ct := media.DetectType(head, declared, name)
 	in := telego.InputFile{File: tu.NameReader(r, name)}
 	var msg *telego.Message
 	var err error
 	switch kind := media.KindOf(ct); {
 	case ct == "image/gif":
-		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: caption})
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: c.text, ParseMode: c.mode})
 	case kind == media.Image && size <= MaxPhotoBytes && ct != "image/svg+xml":
-		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption})
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: c.text, ParseMode: c.mode})
 	case kind == media.Video:
-		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption})
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: c.text, ParseMode: c.mode})
 	case kind == media.Audio && voice:
-		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: caption})
+		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: c.text, ParseMode: c.mode})
 	case kind == media.Audio:
-		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption})
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: c.text, ParseMode: c.mode})
 	default:
-		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: caption})
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: c.text, ParseMode: c.mode})
 	}
 	if err != nil {
 		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
@@ -957,7 +994,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
-			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Logger: p.log}),
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Tables: p.cfg.Tables, Logger: p.log}),
 	}
 	if m.Typing != providers.TypingNever {
 		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)
