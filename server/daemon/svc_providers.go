@@ -547,6 +547,10 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.Retry != nil {
 		base.Retry = (*genconfig.ConfigChannelsTelegramRetry)(acct.Retry)
 	}
+	if acct.Markdown != nil && acct.Markdown.Tables != nil {
+		m := genconfig.ConfigChannelsTelegramMarkdownTables(*acct.Markdown.Tables)
+		base.Markdown = &genconfig.ConfigChannelsTelegramMarkdown{Tables: &m}
+	}
 	return base
 }
 
@@ -594,6 +598,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	if tcfg.ChunkMode != nil {
 		tc.ChunkMode = string(*tcfg.ChunkMode)
+	}
+	if tcfg.Markdown != nil && tcfg.Markdown.Tables != nil {
+		tc.Tables = string(*tcfg.Markdown.Tables)
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)

@@ -864,6 +864,9 @@ type ConfigChannelsTelegram struct {
 	// LinkPreview corresponds to the JSON schema field "linkPreview".
 	LinkPreview *bool `json:"linkPreview,omitempty,omitzero"`
 
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsTelegramMarkdown `json:"markdown,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
 
@@ -937,6 +940,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// LinkPreview corresponds to the JSON schema field "linkPreview".
 	LinkPreview *bool `json:"linkPreview,omitempty,omitzero"`
+
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsTelegramAccountsValueMarkdown `json:"markdown,omitempty,omitzero"`
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
@@ -1039,6 +1045,17 @@ type ConfigChannelsTelegramAccountsValueHeartbeat struct {
 	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsTelegramAccountsValueMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueMarkdownTables string
+
+const ConfigChannelsTelegramAccountsValueMarkdownTablesBullets ConfigChannelsTelegramAccountsValueMarkdownTables = "bullets"
+const ConfigChannelsTelegramAccountsValueMarkdownTablesCode ConfigChannelsTelegramAccountsValueMarkdownTables = "code"
+const ConfigChannelsTelegramAccountsValueMarkdownTablesOff ConfigChannelsTelegramAccountsValueMarkdownTables = "off"
+
 type ConfigChannelsTelegramAccountsValueRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".
 	Attempts *int `json:"attempts,omitempty,omitzero"`
@@ -1138,6 +1155,17 @@ type ConfigChannelsTelegramHeartbeat struct {
 	// UseIndicator corresponds to the JSON schema field "useIndicator".
 	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsTelegramMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramMarkdownTables string
+
+const ConfigChannelsTelegramMarkdownTablesBullets ConfigChannelsTelegramMarkdownTables = "bullets"
+const ConfigChannelsTelegramMarkdownTablesCode ConfigChannelsTelegramMarkdownTables = "code"
+const ConfigChannelsTelegramMarkdownTablesOff ConfigChannelsTelegramMarkdownTables = "off"
 
 type ConfigChannelsTelegramRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".
