@@ -640,7 +640,8 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 }
 
 // telegramGroupPrompts are the groups' systemPrompt (trimmed) by group key; a group
-// entry without one maps to "" so it does not fall back to "*"'s.
+// entry without one maps to "" so it does not fall back to "*"'s. A forum topic's
+// key is "<group>:topic:<thread>" (access.TopicSep).
 func telegramGroupPrompts(groups genconfig.ConfigChannelsTelegramGroups) map[string]string {
 	out := map[string]string{}
 	for id, g := range groups {
@@ -649,6 +650,18 @@ func telegramGroupPrompts(groups genconfig.ConfigChannelsTelegramGroups) map[str
 			p = strings.TrimSpace(*g.SystemPrompt)
 		}
 		out[id] = p
+		// A forum topic's run gets its group's prompt and then its own, as in the
+		// original.
+		for tid, tc := range g.Topics {
+			parts := []string{}
+			if p != "" {
+				parts = append(parts, p)
+			}
+			if tc.SystemPrompt != nil && strings.TrimSpace(*tc.SystemPrompt) != "" {
+				parts = append(parts, strings.TrimSpace(*tc.SystemPrompt))
+			}
+			out[id+access.TopicSep+tid] = strings.Join(parts, "\n\n")
+		}
 	}
 	return out
 }
@@ -1111,6 +1124,21 @@ func telegramAccess(t *genconfig.ConfigChannelsTelegram, cmds *genconfig.ConfigC
 				ag.AllowFrom = idStrings(g.AllowFrom)
 			}
 			a.Groups[id] = ag
+			// A forum topic's entry: its settings over its group's (a disabled
+			// group stays disabled in all its topics).
+			for tid, tc := range g.Topics {
+				at := ag
+				if tc.Enabled != nil && (ag.Enabled == nil || *ag.Enabled) {
+					at.Enabled = tc.Enabled
+				}
+				if tc.RequireMention != nil {
+					at.RequireMention = tc.RequireMention
+				}
+				if tc.AllowFrom != nil {
+					at.AllowFrom = idStrings(tc.AllowFrom)
+				}
+				a.Groups[id+access.TopicSep+tid] = at
+			}
 		}
 	}
 	return access.Config{Account: a, CommandsBypassAccess: commandsBypassAccess(cmds)}

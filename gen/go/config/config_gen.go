@@ -1024,6 +1024,9 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 
 	// Tools corresponds to the JSON schema field "tools".
 	Tools *ConfigChannelsTelegramAccountsValueGroupsValueTools `json:"tools,omitempty,omitzero"`
+
+	// Topics corresponds to the JSON schema field "topics".
+	Topics ConfigChannelsTelegramAccountsValueGroupsValueTopics `json:"topics,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueGroupsValueTools struct {
@@ -1032,6 +1035,23 @@ type ConfigChannelsTelegramAccountsValueGroupsValueTools struct {
 
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueGroupsValueTopics map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueHeartbeat struct {
@@ -1135,6 +1155,9 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// Tools corresponds to the JSON schema field "tools".
 	Tools *ConfigChannelsTelegramGroupsValueTools `json:"tools,omitempty,omitzero"`
+
+	// Topics corresponds to the JSON schema field "topics".
+	Topics ConfigChannelsTelegramGroupsValueTopics `json:"topics,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramGroupsValueTools struct {
@@ -1143,6 +1166,23 @@ type ConfigChannelsTelegramGroupsValueTools struct {
 
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramGroupsValueTopics map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramHeartbeat struct {

@@ -340,7 +340,7 @@ func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *Typin
 // Markdown (tghtml), and again as plain text when Telegram cannot parse the HTML.
 // NoLinkPreview turns link previews off on what it sends and edits
 // (channels.telegram.linkPreview false); ThreadID, when set, puts sends and chat
-// actions into that forum topic (message_thread_id).
+// actions into that forum topic (message_thread_id; see sendThread for General).
 type Telego struct {
 	Bot           *telego.Bot
 	NoLinkPreview bool
@@ -386,7 +386,7 @@ func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) 
 	var m *telego.Message
 	send := func(text, parseMode string) error {
 		return t.do(ctx, func(ctx context.Context) (err error) {
-			m, err = t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: t.ThreadID, Text: text, ParseMode: parseMode,
+			m, err = t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: t.sendThread(), Text: text, ParseMode: parseMode,
 				LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
 			return err
 		})
@@ -423,6 +423,18 @@ func (t Telego) EditText(ctx context.Context, chat string, id int64, text string
 		return nil
 	}
 	return err
+}
+
+// generalTopicID is a forum's General topic.
+const generalTopicID = 1
+
+// sendThread is message_thread_id of a send: ThreadID, except the General topic,
+// where Telegram refuses it on sends (typing, though, needs it to show there).
+func (t Telego) sendThread() int {
+	if t.ThreadID == generalTopicID {
+		return 0
+	}
+	return t.ThreadID
 }
 
 // ChatAction implements API.
