@@ -825,3 +825,15 @@ func (s *Server) download(w http.ResponseWriter, rest string) {
 		_, _ = w.Write(data)
 	}
 }
+
+// PushTopicMessage queues a text message in forum topic thread of supergroup chatID
+// (a forum: chat.is_forum); thread 0 is a message of the General topic, which
+// Telegram sends without message_thread_id.
+func (s *Server) PushTopicMessage(chatID int64, thread int64, from User, text string) int64 {
+	extra := map[string]any{"chat": map[string]any{"id": chatID, "type": "supergroup", "is_forum": true, "title": "Forum"}}
+	if thread != 0 {
+		extra["message_thread_id"] = thread
+		extra["is_topic_message"] = true
+	}
+	return s.push(chatID, from, text, extra)
+}
