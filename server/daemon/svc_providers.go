@@ -439,6 +439,10 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	def = defaultAccount(ids, routing.DefaultAgentBoundAccountID(cfg, providers.Telegram))
 	for _, id := range ids {
 		a := tgAccount{id: id, section: telegramAccountSection(t, id)}
+		if a.section.HistoryLimit == nil && cfg.Messages != nil && cfg.Messages.GroupChat != nil {
+			// The original's order: the account's, the channel's, then messages.groupChat.
+			a.section.HistoryLimit = cfg.Messages.GroupChat.HistoryLimit
+		}
 		a.enabled = (t.Enabled == nil || *t.Enabled) && (a.section.Enabled == nil || *a.section.Enabled)
 		// The account's name, else the channel's (the original merges the channel's
 		// settings under every account's).

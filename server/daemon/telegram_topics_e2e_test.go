@@ -2,11 +2,14 @@ package daemon
 
 import (
 	"fmt"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
@@ -137,5 +140,39 @@ func TestTelegramForumTopicsAccount(t *testing.T) {
 		if _, ok := model.system(text); ok {
 			t.Errorf("%q reached the model", text)
 		}
+	}
+}
+
+// TestTelegramGroupHistoryLimit: a Telegram account's group history limit is its own,
+// else the channel's, else messages.groupChat.historyLimit (before, the last fell
+// through to the built-in default).
+func TestTelegramGroupHistoryLimit(t *testing.T) {
+	s := &services{log: slog.New(slog.DiscardHandler), paths: config.Paths{StateDir: t.TempDir()}, env: config.MapEnv(nil)}
+	tests := []struct {
+		name, cfg string
+		want      map[string]int // account → limit (absent: unset)
+	}{
+		{"fallback and account", `{messages: {groupChat: {historyLimit: 7}},
+		  channels: {telegram: {accounts: {default: {botToken: "1:a"}, work: {botToken: "2:b", historyLimit: 3}}}}}`, map[string]int{"default": 7, "work": 3}},
+		{"channel 0 wins", `{messages: {groupChat: {historyLimit: 7}}, channels: {telegram: {botToken: "1:a", historyLimit: 0}}}`, map[string]int{"default": 0}},
+		{"unset", `{channels: {telegram: {botToken: "1:a"}}}`, map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := config.ParseWith("", []byte(tt.cfg), config.MapEnv(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, accts := telegramAccounts(s, &f.Config)
+			got := map[string]int{}
+			for _, a := range accts {
+				if a.section.HistoryLimit != nil {
+					got[a.id] = *a.section.HistoryLimit
+				}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Fatalf("history limits %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
