@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
@@ -65,5 +66,28 @@ func TestSendMarkdown(t *testing.T) {
 					s.Method, text, s.ParseMode, s.ChatID, s.ThreadID, tt.method, tt.text, tt.mode, tt.chat, tt.thread)
 			}
 		})
+	}
+}
+
+// TestSendTables: Config.Tables rewrites a sent table before it is rendered (bullets
+// here; code when unset).
+func TestSendTables(t *testing.T) {
+	table := "| Name | Age |\n|---|---|\n| Ann | 30 |"
+	for _, tt := range []struct{ mode, want string }{
+		{"bullets", "<b>Ann</b>\n• Age: 30"},
+		{"", "<pre><code>| Name | Age |\n| ---- | --- |\n| Ann  | 30  |</code></pre>"},
+	} {
+		srv := tgtest.New(t, token)
+		srv.AddChat(777)
+		p, err := telegram.New(telegram.Config{Token: token, APIBaseURL: srv.URL(), Tables: tt.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Send(ctx10(t), providers.Outbound{To: "777", Text: table}); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.Sent(); len(got) != 1 || got[0].Text != tt.want {
+			t.Errorf("tables %q: sent %+v, want %q", tt.mode, got, tt.want)
+		}
 	}
 }
