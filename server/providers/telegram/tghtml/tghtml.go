@@ -86,7 +86,13 @@ func Render(md string) Text {
 	md = strings.ReplaceAll(strings.ReplaceAll(md, "\r\n", "\n"), "\r", "\n")
 	var o out
 	renderBlocks(&o, strings.Split(md, "\n"))
-	return Text{HTML: strings.TrimRight(o.html.String(), "\n"), Plain: strings.TrimRight(o.plain.String(), "\n")}
+	t := Text{HTML: strings.TrimRight(o.html.String(), "\n"), Plain: strings.TrimRight(o.plain.String(), "\n")}
+	if strings.TrimSpace(t.Plain) == "" && strings.TrimSpace(md) != "" {
+		// Nothing would show (a lone rule, an empty fence): Telegram refuses an empty
+		// message, so the Markdown goes as written.
+		return Text{HTML: EscapeHTML(md), Plain: md}
+	}
+	return t
 }
 
 var (

@@ -46,6 +46,8 @@ func TestRender(t *testing.T) {
 		{"paragraphs", "one\n\ntwo", "one\n\ntwo", "one\n\ntwo"},
 		{"bold across lines", "**a\nb**", "<b>a\nb</b>", "a\nb"},
 		{"rule", "a\n\n---\n\nb", "a\n\n\n\nb", "a\n\n\n\nb"},
+		{"nothing visible", "---", "---", "---"},
+		{"empty fence", "```\n```", "```\n```", "```\n```"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,11 @@
 // added with AddFile or the Push* media helpers, PushAlbum among them) and the file
 // download path /file/bot<token>/<file_path>. A request with a token other than the
 // server's gets 401 Unauthorized; a send to a chat that was never added (AddChat,
-// PushUpdate) gets 400 "Bad Request: chat not found".
+// PushUpdate) gets 400 "Bad Request: chat not found". Texts and captions sent with
+// parse_mode HTML are checked as Telegram parses them (known tags, balanced, only the
+// four entities): bad HTML gets 400 "can't parse entities" (html.go). Sent, Edit and
+// Action record parse_mode and message_thread_id; PushTopicMessage queues a forum
+// topic's message.
 package tgtest
 
 import (
