@@ -270,13 +270,38 @@ func (r *Rules) matches(list []string, ids []string) bool {
 // RequireMention is the effective requireMention of groupID: its own setting, then the
 // "*" group's, then true.
 func (r *Rules) RequireMention(groupID string) bool {
-	if g, ok := r.groups[groupID]; ok && g.RequireMention != nil {
+	if g, ok := r.lookupGroup(groupID); ok && g.RequireMention != nil {
 		return *g.RequireMention
 	}
 	if g, ok := r.groups[Wildcard]; ok && g.RequireMention != nil {
 		return *g.RequireMention
 	}
 	return true
+}
+
+// TopicSep joins a group id and a forum topic id in a Telegram topic's group id
+// ("<chat>:topic:<thread>", the original's peer id of a topic).
+const TopicSep = ":topic:"
+
+// lookupGroup is the entry of group id. A forum topic ("<chat>:topic:<thread>") has
+// its own entry when the configuration gives one (the daemon merges a topic's
+// settings over its group's under that key, "*:topic:<thread>" for the topics of
+// "*"); else it takes its chat's. The chat's own entry is preferred to "*"'s, as the
+// original picks the group's settings (and its topics) as a whole.
+func (r *Rules) lookupGroup(id string) (Group, bool) {
+	chat, topic, isTopic := strings.Cut(id, TopicSep)
+	if !isTopic {
+		g, ok := r.groups[id]
+		return g, ok
+	}
+	if g, ok := r.groups[chat]; ok {
+		if t, ok := r.groups[id]; ok {
+			return t, true
+		}
+		return g, true
+	}
+	t, ok := r.groups[Wildcard+TopicSep+topic]
+	return t, ok
 }
 
 // Decide applies the rules to m.
@@ -304,7 +329,7 @@ func (r *Rules) decideGroup(m Message) Decision {
 	if r.group == GroupDisabled {
 		return Decision{Outcome: Drop, Reason: "group-disabled"}
 	}
-	g, listed := r.groups[m.GroupID]
+	g, listed := r.lookupGroup(m.GroupID)
 	if listed && g.Enabled != nil && !*g.Enabled {
 		return Decision{Outcome: Drop, Reason: "group-disabled"}
 	}
@@ -363,7 +388,7 @@ func (r *Rules) commandListed(m Message) bool {
 		return r.matches(append(slices.Clone(r.allow), approved...), m.SenderIDs)
 	}
 	list := r.groupAllow
-	if g, ok := r.groups[m.GroupID]; ok && g.AllowFrom != nil {
+	if g, ok := r.lookupGroup(m.GroupID); ok && g.AllowFrom != nil {
 		list = r.normList(g.AllowFrom)
 	}
 	if r.approvedGroups {

@@ -185,3 +185,38 @@ func TestCommandAuthorized(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideForumTopic: a forum topic ("<chat>:topic:<thread>") uses its own entry
+// when there is one, else its chat's, else "*:topic:<thread>" or the "*" rules.
+func TestDecideForumTopic(t *testing.T) {
+	topic := func(id string, m Message) Message { m.Group = true; m.GroupID = id; return m }
+	open := func(groups map[string]Group) Config {
+		return Config{Account: Account{GroupPolicy: GroupOpen, Groups: groups}}
+	}
+	cases := []struct {
+		name string
+		cfg  Config
+		msg  Message
+		want Outcome
+	}{
+		{"topic takes its chat's entry", open(map[string]Group{"g1": {RequireMention: ptr(false)}}), topic("g1:topic:7", Message{}), Deliver},
+		{"topic's own entry wins", open(map[string]Group{"g1": {RequireMention: ptr(false)}, "g1:topic:7": {RequireMention: ptr(true)}}), topic("g1:topic:7", Message{}), Drop},
+		{"disabled topic", open(map[string]Group{"g1": {RequireMention: ptr(false)}, "g1:topic:9": {Enabled: ptr(false)}}), topic("g1:topic:9", Message{Mentioned: true}), Drop},
+		{"other topic unaffected", open(map[string]Group{"g1": {RequireMention: ptr(false)}, "g1:topic:9": {Enabled: ptr(false)}}), topic("g1:topic:8", Message{}), Deliver},
+		{"unlisted chat's topic", open(map[string]Group{"g2": {}}), topic("g1:topic:7", Message{Mentioned: true}), Drop},
+		{"star topic", open(map[string]Group{"*": {RequireMention: ptr(false)}, "*:topic:7": {Enabled: ptr(false)}}), topic("g1:topic:7", Message{}), Drop},
+		{"star topic not for a listed chat", open(map[string]Group{"g1": {RequireMention: ptr(false)}, "*:topic:7": {Enabled: ptr(false)}}), topic("g1:topic:7", Message{}), Deliver},
+		{"topic allowFrom", open(map[string]Group{"g1": {RequireMention: ptr(false)}, "g1:topic:7": {RequireMention: ptr(false), AllowFrom: []string{"+5"}}}), topic("g1:topic:7", Message{SenderIDs: []string{"+1"}}), Drop},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := c.cfg.Rules("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Decide(c.msg); got.Outcome != c.want {
+				t.Fatalf("got %v (%s), want %v", got.Outcome, got.Reason, c.want)
+			}
+		})
+	}
+}

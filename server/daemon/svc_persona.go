@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"github.com/clawgate/gateway/server/access"
 	"strings"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
@@ -31,8 +32,9 @@ func buildPersona(ctx context.Context, s *services) (component, error) {
 }
 
 // telegramGroupSkills is the skills filter of a Telegram group session
-// (agent:<id>:telegram:group:<chat>): the group's entry in channels.telegram.groups,
-// else "*"'s, and its skills list when it has one. The session key carries no
+// (agent:<id>:telegram:group:<chat>, or <chat>:topic:<thread> for a forum topic):
+// the group's entry in channels.telegram.groups, else "*"'s, and its skills list
+// (its topic's when that has one) when it has one. The session key carries no
 // account, so accounts' groups are not consulted.
 func telegramGroupSkills(c *genconfig.ClawdbotConfig, sessionKey string) ([]string, bool) {
 	group, ok := telegramGroupOf(sessionKey)
@@ -40,15 +42,24 @@ func telegramGroupSkills(c *genconfig.ClawdbotConfig, sessionKey string) ([]stri
 		return nil, false
 	}
 	groups := c.Channels.Telegram.Groups
+	group, topic, isTopic := strings.Cut(group, access.TopicSep)
 	g, ok := groups[group]
 	if !ok {
 		g, ok = groups["*"]
 	}
-	if !ok || g.Skills == nil {
+	if !ok {
+		return nil, false
+	}
+	skills := g.Skills
+	// A forum topic's list, when it has one, replaces its group's.
+	if tc, ok := g.Topics[topic]; isTopic && ok && tc.Skills != nil {
+		skills = tc.Skills
+	}
+	if skills == nil {
 		return nil, false
 	}
 	var names []string
-	for _, n := range g.Skills {
+	for _, n := range skills {
 		if n = strings.TrimSpace(n); n != "" {
 			names = append(names, n)
 		}

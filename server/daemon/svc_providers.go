@@ -439,6 +439,10 @@ func telegramAccounts(s *services, cfg *genconfig.ClawdbotConfig) (def string, o
 	def = defaultAccount(ids, routing.DefaultAgentBoundAccountID(cfg, providers.Telegram))
 	for _, id := range ids {
 		a := tgAccount{id: id, section: telegramAccountSection(t, id)}
+		if a.section.HistoryLimit == nil && cfg.Messages != nil && cfg.Messages.GroupChat != nil {
+			// The original's order: the account's, the channel's, then messages.groupChat.
+			a.section.HistoryLimit = cfg.Messages.GroupChat.HistoryLimit
+		}
 		a.enabled = (t.Enabled == nil || *t.Enabled) && (a.section.Enabled == nil || *a.section.Enabled)
 		// The account's name, else the channel's (the original merges the channel's
 		// settings under every account's).
@@ -547,6 +551,10 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.Retry != nil {
 		base.Retry = (*genconfig.ConfigChannelsTelegramRetry)(acct.Retry)
 	}
+	if acct.Markdown != nil && acct.Markdown.Tables != nil {
+		m := genconfig.ConfigChannelsTelegramMarkdownTables(*acct.Markdown.Tables)
+		base.Markdown = &genconfig.ConfigChannelsTelegramMarkdown{Tables: &m}
+	}
 	return base
 }
 
@@ -595,6 +603,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	if tcfg.ChunkMode != nil {
 		tc.ChunkMode = string(*tcfg.ChunkMode)
 	}
+	if tcfg.Markdown != nil && tcfg.Markdown.Tables != nil {
+		tc.Tables = string(*tcfg.Markdown.Tables)
+	}
 	tc.Commands = telegramCommands(cfg, tcfg)
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)
 	if tcfg.APIBaseURL != nil {
@@ -633,7 +644,8 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 }
 
 // telegramGroupPrompts are the groups' systemPrompt (trimmed) by group key; a group
-// entry without one maps to "" so it does not fall back to "*"'s.
+// entry without one maps to "" so it does not fall back to "*"'s. A forum topic's
+// key is "<group>:topic:<thread>" (access.TopicSep).
 func telegramGroupPrompts(groups genconfig.ConfigChannelsTelegramGroups) map[string]string {
 	out := map[string]string{}
 	for id, g := range groups {
@@ -642,6 +654,18 @@ func telegramGroupPrompts(groups genconfig.ConfigChannelsTelegramGroups) map[str
 			p = strings.TrimSpace(*g.SystemPrompt)
 		}
 		out[id] = p
+		// A forum topic's run gets its group's prompt and then its own, as in the
+		// original.
+		for tid, tc := range g.Topics {
+			parts := []string{}
+			if p != "" {
+				parts = append(parts, p)
+			}
+			if tc.SystemPrompt != nil && strings.TrimSpace(*tc.SystemPrompt) != "" {
+				parts = append(parts, strings.TrimSpace(*tc.SystemPrompt))
+			}
+			out[id+access.TopicSep+tid] = strings.Join(parts, "\n\n")
+		}
 	}
 	return out
 }
@@ -1104,6 +1128,21 @@ func telegramAccess(t *genconfig.ConfigChannelsTelegram, cmds *genconfig.ConfigC
 				ag.AllowFrom = idStrings(g.AllowFrom)
 			}
 			a.Groups[id] = ag
+			// A forum topic's entry: its settings over its group's (a disabled
+			// group stays disabled in all its topics).
+			for tid, tc := range g.Topics {
+				at := ag
+				if tc.Enabled != nil && (ag.Enabled == nil || *ag.Enabled) {
+					at.Enabled = tc.Enabled
+				}
+				if tc.RequireMention != nil {
+					at.RequireMention = tc.RequireMention
+				}
+				if tc.AllowFrom != nil {
+					at.AllowFrom = idStrings(tc.AllowFrom)
+				}
+				a.Groups[id+access.TopicSep+tid] = at
+			}
 		}
 	}
 	return access.Config{Account: a, CommandsBypassAccess: commandsBypassAccess(cmds)}

@@ -953,6 +953,9 @@ type ConfigChannelsTelegram struct {
 	// LinkPreview corresponds to the JSON schema field "linkPreview".
 	LinkPreview *bool `json:"linkPreview,omitempty,omitzero"`
 
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsTelegramMarkdown `json:"markdown,omitempty,omitzero"`
+
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
 
@@ -1026,6 +1029,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// LinkPreview corresponds to the JSON schema field "linkPreview".
 	LinkPreview *bool `json:"linkPreview,omitempty,omitzero"`
+
+	// Markdown corresponds to the JSON schema field "markdown".
+	Markdown *ConfigChannelsTelegramAccountsValueMarkdown `json:"markdown,omitempty,omitzero"`
 
 	// MediaMaxMb corresponds to the JSON schema field "mediaMaxMb".
 	MediaMaxMb *float64 `json:"mediaMaxMb,omitempty,omitzero"`
@@ -1107,6 +1113,9 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 
 	// Tools corresponds to the JSON schema field "tools".
 	Tools *ConfigChannelsTelegramAccountsValueGroupsValueTools `json:"tools,omitempty,omitzero"`
+
+	// Topics corresponds to the JSON schema field "topics".
+	Topics ConfigChannelsTelegramAccountsValueGroupsValueTopics `json:"topics,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueGroupsValueTools struct {
@@ -1115,6 +1124,20 @@ type ConfigChannelsTelegramAccountsValueGroupsValueTools struct {
 
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueGroupsValueTopics map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueHeartbeat struct {
@@ -1127,6 +1150,17 @@ type ConfigChannelsTelegramAccountsValueHeartbeat struct {
 	// UseIndicator corresponds to the JSON schema field "useIndicator".
 	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramAccountsValueMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsTelegramAccountsValueMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueMarkdownTables string
+
+const ConfigChannelsTelegramAccountsValueMarkdownTablesBullets ConfigChannelsTelegramAccountsValueMarkdownTables = "bullets"
+const ConfigChannelsTelegramAccountsValueMarkdownTablesCode ConfigChannelsTelegramAccountsValueMarkdownTables = "code"
+const ConfigChannelsTelegramAccountsValueMarkdownTablesOff ConfigChannelsTelegramAccountsValueMarkdownTables = "off"
 
 type ConfigChannelsTelegramAccountsValueRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".
@@ -1213,6 +1247,9 @@ type ConfigChannelsTelegramGroups map[string]struct {
 
 	// Tools corresponds to the JSON schema field "tools".
 	Tools *ConfigChannelsTelegramGroupsValueTools `json:"tools,omitempty,omitzero"`
+
+	// Topics corresponds to the JSON schema field "topics".
+	Topics ConfigChannelsTelegramGroupsValueTopics `json:"topics,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramGroupsValueTools struct {
@@ -1221,6 +1258,23 @@ type ConfigChannelsTelegramGroupsValueTools struct {
 
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramGroupsValueTopics map[string]struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// RequireMention corresponds to the JSON schema field "requireMention".
+	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
+	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
+	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramHeartbeat struct {
@@ -1233,6 +1287,17 @@ type ConfigChannelsTelegramHeartbeat struct {
 	// UseIndicator corresponds to the JSON schema field "useIndicator".
 	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramMarkdown struct {
+	// Tables corresponds to the JSON schema field "tables".
+	Tables *ConfigChannelsTelegramMarkdownTables `json:"tables,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramMarkdownTables string
+
+const ConfigChannelsTelegramMarkdownTablesBullets ConfigChannelsTelegramMarkdownTables = "bullets"
+const ConfigChannelsTelegramMarkdownTablesCode ConfigChannelsTelegramMarkdownTables = "code"
+const ConfigChannelsTelegramMarkdownTablesOff ConfigChannelsTelegramMarkdownTables = "off"
 
 type ConfigChannelsTelegramRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".

@@ -35,10 +35,12 @@ import (
 	"github.com/clawgate/gateway/server/chunk"
 	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/grouphistory"
+	"github.com/clawgate/gateway/server/mdtables"
 	"github.com/clawgate/gateway/server/media"
 	"github.com/clawgate/gateway/server/pairing"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/debounce"
+	"github.com/clawgate/gateway/server/providers/telegram/tghtml"
 	"github.com/clawgate/gateway/server/providers/telegram/tgstream"
 )
 
@@ -101,6 +103,9 @@ type Config struct {
 	// ChunkMode is channels.telegram.chunkMode: chunk.ModeNewline sends each paragraph
 	// of a reply as its own message ("" = chunk.ModeLength).
 	ChunkMode string
+	// Tables is channels.telegram.markdown.tables: how Markdown tables of replies are
+	// rewritten before they are rendered (tghtml.ConvertTables; "" = code).
+	Tables string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
@@ -295,7 +300,7 @@ func (p *Provider) replyText(ctx context.Context, chat, text string) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
 	defer cancel()
-	if _, err = p.bot.SendMessage(rctx, &telego.SendMessageParams{ChatID: cid, Text: text}); err != nil {
+	if _, err = p.bot.SendMessage(rctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: sendThread(chat), Text: text}); err != nil {
 		return mapErr(err, chat)
 	}
 	return nil
@@ -523,7 +528,7 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 		From:           from,
 		SenderName:     name,
 		SenderUsername: m.From.Username,
-		ChatID:         strconv.FormatInt(m.Chat.ID, 10),
+		ChatID:         groupPeer(m),
 		ChatTitle:      m.Chat.Title,
 		MessageID:      strconv.Itoa(m.MessageID),
 		Text:           text,
@@ -551,12 +556,69 @@ func (p *Provider) emit(ctx context.Context, m *telego.Message, text string, fil
 }
 
 // groupPrompt is the extra instructions of group chat: its own entry, else "*"'s
-// (the entry is picked as a whole, as the original picks the group's settings).
+// (the entry is picked as a whole, as the original picks the group's settings). A
+// forum topic ("<chat>:topic:<thread>") takes its entry's topic key when there is
+// one (the group's prompt and the topic's, joined by the daemon).
 func groupPrompt(prompts map[string]string, chat string) string {
-	if p, ok := prompts[chat]; ok {
+	group, topic, isTopic := strings.Cut(chat, access.TopicSep)
+	if _, ok := prompts[group]; !ok {
+		group = access.Wildcard
+	}
+	if p, ok := prompts[group+access.TopicSep+topic]; isTopic && ok {
 		return p
 	}
-	return prompts["*"]
+	return prompts[group]
+}
+
+// GeneralTopicID is the thread id of a forum's General topic: a forum message
+// without message_thread_id belongs to it.
+const GeneralTopicID = 1
+
+// forumThread is the forum topic of a group message (0 when its chat is no forum).
+// Only forum supergroups count: in other groups message_thread_id names a reply
+// thread, which does not get a session of its own.
+func forumThread(m *telego.Message) int {
+	if !m.Chat.IsForum || m.Chat.Type != "supergroup" {
+		return 0
+	}
+	if m.MessageThreadID == 0 {
+		return GeneralTopicID
+	}
+	return m.MessageThreadID
+}
+
+// groupPeer is where m's conversation lives: its chat id, or for a forum topic
+// "<chat>:topic:<thread>" (the original's peer id of a topic), which keys its session,
+// group history and settings and addresses the reply to the topic.
+func groupPeer(m *telego.Message) string {
+	id := strconv.FormatInt(m.Chat.ID, 10)
+	if t := forumThread(m); t != 0 {
+		return id + access.TopicSep + strconv.Itoa(t)
+	}
+	return id
+}
+
+// splitTopic cuts a recipient "<chat>:topic:<thread>" into the chat and the thread
+// (0 when to names no topic).
+func splitTopic(to string) (chat string, thread int) {
+	chat, t, ok := strings.Cut(to, access.TopicSep)
+	if !ok {
+		return to, 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(t))
+	if err != nil || n <= 0 {
+		return to, 0
+	}
+	return chat, n
+}
+
+// sendThread is message_thread_id of a send to recipient to: its topic, except
+// General, where Telegram refuses the thread id on sends ("thread not found").
+func sendThread(to string) int {
+	if _, t := splitTopic(to); t != GeneralTopicID {
+		return t
+	}
+	return 0
 }
 
 // inboundMedia describes a message's file (the largest photo size within the cap,
@@ -805,9 +867,13 @@ func mapErr(err error, chat string) error {
 	return fmt.Errorf("telegram: %w", err)
 }
 
-// chatID parses a recipient: a numeric chat id or an @channel username.
+// chatID parses a recipient: a numeric chat id or an @channel username, optionally
+// with a forum topic ("<chat>:topic:<thread>", see splitTopic; "group:" before it is
+// accepted as the original's internal form).
 func chatID(to string) (telego.ChatID, error) {
 	to = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(to), "telegram:"))
+	to = strings.TrimPrefix(to, "group:")
+	to, _ = splitTopic(to)
 	if n, err := strconv.ParseInt(to, 10, 64); err == nil {
 		return telego.ChatID{ID: n}, nil
 	}
@@ -827,16 +893,19 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	if err != nil {
 		return providers.Sent{}, err
 	}
-	text := strings.TrimSpace(m.Text)
+	thread := sendThread(m.To)
+	text := tghtml.ConvertTables(strings.TrimSpace(m.Text), p.cfg.Tables)
 	var first *telego.Message
 	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
-		caption := ""
+		var capt tghtml.Text
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
-			caption, text = text, ""
+			capt, text = tghtml.Render(text), ""
 		}
-		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.sendFile(ctx, cid, fp, caption, m.AudioAsVoice)
-			return err
+		if err = p.withCaption(capt, thread, func(c caption) (err error) {
+			return p.withRetry(ctx, func(ctx context.Context) (err error) {
+				first, err = p.sendFile(ctx, cid, fp, c, m.AudioAsVoice)
+				return err
+			})
 		}); err != nil {
 			return providers.Sent{}, err
 		}
@@ -853,24 +922,37 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		case err != nil:
 			return providers.Sent{}, fmt.Errorf("telegram: %w", err)
 		}
-		caption := ""
+		var capt tghtml.Text
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
-			caption, text = text, ""
+			capt, text = tghtml.Render(text), ""
 		}
 		head := f.Data[:min(len(f.Data), 512)]
-		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption, m.AudioAsVoice)
-			return err
+		if err = p.withCaption(capt, thread, func(c caption) error {
+			return p.withRetry(ctx, func(ctx context.Context) (err error) {
+				first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), c, m.AudioAsVoice)
+				return err
+			})
 		}); err != nil {
 			return providers.Sent{}, err
 		}
 	}
-	for _, c := range chunk.SplitMode(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode) {
+	// Tables are converted above (before the caption's length is judged); "off" keeps
+	// Chunks from converting them again.
+	for _, c := range tghtml.Chunks(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode, mdtables.Off) {
 		var msg *telego.Message
-		if err := p.withRetry(ctx, func(ctx context.Context) (err error) {
-			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
-			return err
-		}); err != nil {
+		send := func(text, parseMode string) error {
+			return p.withRetry(ctx, func(ctx context.Context) (err error) {
+				msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: thread, Text: text, ParseMode: parseMode,
+					LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
+				return err
+			})
+		}
+		err := send(c.HTML, telego.ModeHTML)
+		if tghtml.IsParseError(err) {
+			p.log.Warn("telegram refused the reply's HTML; sending it as plain text", "chat", m.To, "err", err)
+			err = send(c.Plain, "")
+		}
+		if err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
 		if first == nil {
@@ -881,6 +963,27 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
 	}
 	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
+}
+
+// caption is a media caption as sent: its text and parse mode ("" = plain), and the
+// forum topic the file goes to (message_thread_id; 0: none).
+type caption struct {
+	text, mode string
+	thread     int
+}
+
+// withCaption runs send with c as Telegram HTML, and again with its plain text when
+// Telegram cannot parse the HTML (a caption's "can't parse entities").
+func (p *Provider) withCaption(c tghtml.Text, thread int, send func(caption) error) error {
+	if c.HTML == "" {
+		return send(caption{thread: thread})
+	}
+	err := send(caption{text: c.HTML, mode: telego.ModeHTML, thread: thread})
+	if tghtml.IsParseError(err) {
+		p.log.Warn("telegram refused the caption's HTML; sending it as plain text", "err", err)
+		err = send(caption{text: c.Plain, thread: thread})
+	}
+	return err
 }
 
 // MaxUploadBytes is the largest file sent by URL: the gateway downloads it and
@@ -894,7 +997,7 @@ const MaxPhotoBytes = 10 << 20
 // sendFile uploads a local file (a reply's media, vetted by the caller) with the
 // method its sniffed type calls for: GIFs as animations, pictures as photos, video,
 // audio, and everything else as a document.
-func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string, voice bool) (*telego.Message, error) {
+func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp string, caption caption, voice bool) (*telego.Message, error) {
 	f, err := os.Open(fp)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: media file: %w", err)
@@ -918,24 +1021,24 @@ func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption 
 // upload sends a file's content r (head: its first bytes; declared: the type a server
 // named, if any) with the method its sniffed type calls for; audio with voice set
 // goes as a voice note (sendVoice).
-func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string, voice bool) (*telego.Message, error) {
+func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, c caption, voice bool) (*telego.Message, error) {
 	ct := media.DetectType(head, declared, name)
 	in := telego.InputFile{File: tu.NameReader(r, name)}
 	var msg *telego.Message
 	var err error
 	switch kind := media.KindOf(ct); {
 	case ct == "image/gif":
-		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: caption})
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
 	case kind == media.Image && size <= MaxPhotoBytes && ct != "image/svg+xml":
-		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption})
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
 	case kind == media.Video:
-		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption})
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
 	case kind == media.Audio && voice:
-		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: caption})
+		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
 	case kind == media.Audio:
-		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption})
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
 	default:
-		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: caption})
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
 	}
 	if err != nil {
 		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
@@ -951,13 +1054,14 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 	if _, err := chatID(m.To); err != nil {
 		return nil // Send reports the bad recipient
 	}
-	chat := strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:")
-	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview, Retry: p.withRetry}
+	peer := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:"), "group:")
+	chat, thread := splitTopic(peer)
+	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview, Retry: p.withRetry, ThreadID: thread}
 	rs := &replyStream{
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
-			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Logger: p.log}),
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Tables: p.cfg.Tables, Logger: p.log}),
 	}
 	if m.Typing != providers.TypingNever {
 		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)
@@ -968,7 +1072,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 	if m.Typing == "" || m.Typing == providers.TypingInstant {
 		rs.StartTyping()
 	}
-	return p.withAckRemoval(chat, rs)
+	return p.withAckRemoval(peer, rs) // acks are tracked by the inbound ChatID
 }
 
 type replyStream struct {

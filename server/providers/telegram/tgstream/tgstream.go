@@ -23,6 +23,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/clawgate/gateway/server/chunk"
+	"github.com/clawgate/gateway/server/providers/telegram/tghtml"
 )
 
 // Mode is channels.telegram.streamMode.
@@ -60,7 +61,8 @@ const (
 	DefaultTypingTTL = 2 * time.Minute
 )
 
-// API is the part of the Bot API the stream uses.
+// API is the part of the Bot API the stream uses. Texts are Markdown: the API renders
+// them (Telego: as Telegram HTML, plain text when Telegram refuses the markup).
 type API interface {
 	SendText(ctx context.Context, chatID, text string) (messageID int64, err error)
 	EditText(ctx context.Context, chatID string, messageID int64, text string) error
@@ -75,8 +77,11 @@ type Options struct {
 	// ChunkMode is how final replies and blocks are split (chunk.SplitMode:
 	// channels.telegram.chunkMode; "" = chunk.ModeLength).
 	ChunkMode string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Tables is channels.telegram.markdown.tables: how Markdown tables are rewritten
+	// before the text is split and shown (tghtml.ConvertTables; "" = code).
+	Tables string
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Stream is one reply in one chat. Not for concurrent use by several writers (one
@@ -127,7 +132,7 @@ func (s *Stream) Update(ctx context.Context, text string) {
 	if s.stopped {
 		return
 	}
-	s.pending = strings.TrimRight(text, " \t\r\n")
+	s.pending = strings.TrimRight(tghtml.ConvertTables(text, s.o.Tables), " \t\r\n")
 	if s.msgID != 0 && s.o.Now().Sub(s.lastEdit) < s.o.Interval {
 		return
 	}
@@ -185,7 +190,7 @@ func (s *Stream) Block(ctx context.Context, text string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range chunk.SplitMode(strings.TrimSpace(text), s.o.Limit, s.o.ChunkMode) {
+	for _, c := range chunk.SplitMode(tghtml.ConvertTables(strings.TrimSpace(text), s.o.Tables), s.o.Limit, s.o.ChunkMode) {
 		if _, err := s.api.SendText(ctx, s.chat, c); err != nil {
 			return fmt.Errorf("tgstream: send block: %w", err)
 		}
@@ -201,7 +206,7 @@ func (s *Stream) Block(ctx context.Context, text string) error {
 func (s *Stream) Finish(ctx context.Context, final string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	final = strings.TrimSpace(final)
+	final = tghtml.ConvertTables(strings.TrimSpace(final), s.o.Tables)
 	if s.o.Mode == ModeBlock && s.blocks > 0 {
 		return nil
 	}
@@ -331,11 +336,15 @@ func Typing(ctx context.Context, api API, chatID string, o TypingOptions) *Typin
 	return &TypingLoop{cancel: cancel, done: done}
 }
 
-// Telego adapts a telego bot to API. NoLinkPreview turns link previews off on what it
-// sends and edits (channels.telegram.linkPreview false).
+// Telego adapts a telego bot to API: texts go as Telegram HTML rendered from their
+// Markdown (tghtml), and again as plain text when Telegram cannot parse the HTML.
+// NoLinkPreview turns link previews off on what it sends and edits
+// (channels.telegram.linkPreview false); ThreadID, when set, puts sends and chat
+// actions into that forum topic (message_thread_id; see sendThread for General).
 type Telego struct {
 	Bot           *telego.Bot
 	NoLinkPreview bool
+	ThreadID      int
 	// Retry, when set, runs each send and edit (the provider's retry policy).
 	Retry func(ctx context.Context, fn func(ctx context.Context) error) error
 }
@@ -373,11 +382,19 @@ func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
+	r := tghtml.Render(text)
 	var m *telego.Message
-	err = t.do(ctx, func(ctx context.Context) (err error) {
-		m, err = t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
-		return err
-	})
+	send := func(text, parseMode string) error {
+		return t.do(ctx, func(ctx context.Context) (err error) {
+			m, err = t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: t.sendThread(), Text: text, ParseMode: parseMode,
+				LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+			return err
+		})
+	}
+	err = send(r.HTML, telego.ModeHTML)
+	if tghtml.IsParseError(err) {
+		err = send(r.Plain, "")
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -390,14 +407,34 @@ func (t Telego) EditText(ctx context.Context, chat string, id int64, text string
 	if err != nil {
 		return err
 	}
-	err = t.do(ctx, func(ctx context.Context) error {
-		_, err := t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text, LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
-		return err
-	})
+	r := tghtml.Render(text)
+	edit := func(text, parseMode string) error {
+		return t.do(ctx, func(ctx context.Context) error {
+			_, err := t.Bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: cid, MessageID: int(id), Text: text, ParseMode: parseMode,
+				LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+			return err
+		})
+	}
+	err = edit(r.HTML, telego.ModeHTML)
+	if tghtml.IsParseError(err) {
+		err = edit(r.Plain, "")
+	}
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {
 		return nil
 	}
 	return err
+}
+
+// generalTopicID is a forum's General topic.
+const generalTopicID = 1
+
+// sendThread is message_thread_id of a send: ThreadID, except the General topic,
+// where Telegram refuses it on sends (typing, though, needs it to show there).
+func (t Telego) sendThread() int {
+	if t.ThreadID == generalTopicID {
+		return 0
+	}
+	return t.ThreadID
 }
 
 // ChatAction implements API.
@@ -406,5 +443,5 @@ func (t Telego) ChatAction(ctx context.Context, chat, action string) error {
 	if err != nil {
 		return err
 	}
-	return t.Bot.SendChatAction(ctx, &telego.SendChatActionParams{ChatID: cid, Action: action})
+	return t.Bot.SendChatAction(ctx, &telego.SendChatActionParams{ChatID: cid, MessageThreadID: t.ThreadID, Action: action})
 }

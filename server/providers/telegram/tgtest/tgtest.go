@@ -13,7 +13,11 @@
 // added with AddFile or the Push* media helpers, PushAlbum among them) and the file
 // download path /file/bot<token>/<file_path>. A request with a token other than the
 // server's gets 401 Unauthorized; a send to a chat that was never added (AddChat,
-// PushUpdate) gets 400 "Bad Request: chat not found".
+// PushUpdate) gets 400 "Bad Request: chat not found". Texts and captions sent with
+// parse_mode HTML are checked as Telegram parses them (known tags, balanced, only the
+// four entities): bad HTML gets 400 "can't parse entities" (html.go). Sent, Edit and
+// Action record parse_mode and message_thread_id; PushTopicMessage queues a forum
+// topic's message.
 package tgtest
 
 import (
@@ -61,6 +65,12 @@ type Sent struct {
 	// NoLinkPreview: the text went with link_preview_options.is_disabled (an edit
 	// updates it).
 	NoLinkPreview bool
+	// ParseMode is the parse_mode of the text or caption ("HTML", or "" for plain; an
+	// edit updates it). HTML that Telegram would refuse is answered with 400 "can't
+	// parse entities" (see checkHTML).
+	ParseMode string
+	// ThreadID is message_thread_id (a forum topic; 0 when none).
+	ThreadID int64
 }
 
 // Edit is one editMessageText call that changed a message.
@@ -69,6 +79,7 @@ type Edit struct {
 	MessageID     int64
 	Text          string
 	NoLinkPreview bool
+	ParseMode     string
 }
 
 // previewOff reads link_preview_options.is_disabled of a send or edit.
@@ -82,8 +93,9 @@ func previewOff(p map[string]string) bool {
 
 // Action is one sendChatAction call.
 type Action struct {
-	ChatID string
-	Action string // "typing", "record_voice", ...
+	ChatID   string
+	Action   string // "typing", "record_voice", ...
+	ThreadID int64  // message_thread_id (0 when none)
 }
 
 // User is a sender for PushMessage.
@@ -405,7 +417,12 @@ func (s *Server) send(method string, p map[string]string, files map[string]uploa
 	if chat == "" {
 		return nil, &apiError{400, "Bad Request: chat_id is empty"}
 	}
-	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"], NoLinkPreview: previewOff(p)}
+	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"], NoLinkPreview: previewOff(p),
+		ParseMode: p["parse_mode"]}
+	rec.ThreadID, _ = strconv.ParseInt(p["message_thread_id"], 10, 64)
+	if err := checkParse(rec.ParseMode, rec.Text+rec.Caption); err != nil {
+		return nil, err
+	}
 	if f := mediaField[method]; f != "" {
 		if f != "photo" && f != "document" {
 			rec.Media = p[f]
@@ -467,6 +484,9 @@ func (s *Server) edit(p map[string]string) (any, *apiError) {
 	if n := utf16Len(text); n > 4096 {
 		return nil, &apiError{400, "Bad Request: MESSAGE_TOO_LONG"}
 	}
+	if err := checkParse(p["parse_mode"], text); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.sent {
@@ -477,8 +497,8 @@ func (s *Server) edit(p map[string]string) (any, *apiError) {
 		if m.Text == text {
 			return nil, &apiError{400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}
 		}
-		m.Text, m.NoLinkPreview = text, previewOff(p)
-		s.edits = append(s.edits, Edit{ChatID: chat, MessageID: id, Text: text, NoLinkPreview: m.NoLinkPreview})
+		m.Text, m.NoLinkPreview, m.ParseMode = text, previewOff(p), p["parse_mode"]
+		s.edits = append(s.edits, Edit{ChatID: chat, MessageID: id, Text: text, NoLinkPreview: m.NoLinkPreview, ParseMode: m.ParseMode})
 		s.notifyLocked()
 		chatID, _ := strconv.ParseInt(chat, 10, 64)
 		return map[string]any{
@@ -501,7 +521,8 @@ func (s *Server) chatAction(p map[string]string) (any, *apiError) {
 	if !s.chats[chat] {
 		return nil, &apiError{400, "Bad Request: chat not found"}
 	}
-	s.actions = append(s.actions, Action{ChatID: chat, Action: action})
+	thread, _ := strconv.ParseInt(p["message_thread_id"], 10, 64)
+	s.actions = append(s.actions, Action{ChatID: chat, Action: action, ThreadID: thread})
 	s.notifyLocked()
 	return true, nil
 }
@@ -810,4 +831,16 @@ func (s *Server) download(w http.ResponseWriter, rest string) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		_, _ = w.Write(data)
 	}
+}
+
+// PushTopicMessage queues a text message in forum topic thread of supergroup chatID
+// (a forum: chat.is_forum); thread 0 is a message of the General topic, which
+// Telegram sends without message_thread_id.
+func (s *Server) PushTopicMessage(chatID int64, thread int64, from User, text string) int64 {
+	extra := map[string]any{"chat": map[string]any{"id": chatID, "type": "supergroup", "is_forum": true, "title": "Forum"}}
+	if thread != 0 {
+		extra["message_thread_id"] = thread
+		extra["is_topic_message"] = true
+	}
+	return s.push(chatID, from, text, extra)
 }
