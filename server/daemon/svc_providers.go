@@ -523,6 +523,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.StreamMode != "" {
 		base.StreamMode = genconfig.ConfigChannelsTelegramStreamMode(acct.StreamMode)
 	}
+	if acct.ReplyToMode != nil {
+		base.ReplyToMode = (*genconfig.ConfigChannelsTelegramReplyToMode)(acct.ReplyToMode)
+	}
 	overlay(&base.TextChunkLimit, acct.TextChunkLimit)
 	overlay(&base.HistoryLimit, acct.HistoryLimit)
 	overlay(&base.MediaMaxMb, acct.MediaMaxMb)
@@ -594,6 +597,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	if tcfg.ChunkMode != nil {
 		tc.ChunkMode = string(*tcfg.ChunkMode)
+	}
+	if tcfg.ReplyToMode != nil {
+		tc.ReplyToMode = string(*tcfg.ReplyToMode)
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)

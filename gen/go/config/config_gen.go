@@ -873,6 +873,9 @@ type ConfigChannelsTelegram struct {
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
+	// ReplyToMode corresponds to the JSON schema field "replyToMode".
+	ReplyToMode *ConfigChannelsTelegramReplyToMode `json:"replyToMode,omitempty,omitzero"`
+
 	// Retry corresponds to the JSON schema field "retry".
 	Retry *ConfigChannelsTelegramRetry `json:"retry,omitempty,omitzero"`
 
@@ -946,6 +949,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// ReplyToMode corresponds to the JSON schema field "replyToMode".
+	ReplyToMode *ConfigChannelsTelegramAccountsValueReplyToMode `json:"replyToMode,omitempty,omitzero"`
 
 	// Retry corresponds to the JSON schema field "retry".
 	Retry *ConfigChannelsTelegramAccountsValueRetry `json:"retry,omitempty,omitzero"`
@@ -1038,6 +1044,12 @@ type ConfigChannelsTelegramAccountsValueHeartbeat struct {
 	// UseIndicator corresponds to the JSON schema field "useIndicator".
 	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramAccountsValueReplyToMode string
+
+const ConfigChannelsTelegramAccountsValueReplyToModeAll ConfigChannelsTelegramAccountsValueReplyToMode = "all"
+const ConfigChannelsTelegramAccountsValueReplyToModeFirst ConfigChannelsTelegramAccountsValueReplyToMode = "first"
+const ConfigChannelsTelegramAccountsValueReplyToModeOff ConfigChannelsTelegramAccountsValueReplyToMode = "off"
 
 type ConfigChannelsTelegramAccountsValueRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".
@@ -1138,6 +1150,12 @@ type ConfigChannelsTelegramHeartbeat struct {
 	// UseIndicator corresponds to the JSON schema field "useIndicator".
 	UseIndicator *bool `json:"useIndicator,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramReplyToMode string
+
+const ConfigChannelsTelegramReplyToModeAll ConfigChannelsTelegramReplyToMode = "all"
+const ConfigChannelsTelegramReplyToModeFirst ConfigChannelsTelegramReplyToMode = "first"
+const ConfigChannelsTelegramReplyToModeOff ConfigChannelsTelegramReplyToMode = "off"
 
 type ConfigChannelsTelegramRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".

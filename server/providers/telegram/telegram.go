@@ -103,6 +103,10 @@ type Config struct {
 	ChunkMode string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
+	// ReplyToMode is channels.telegram.replyToMode: whether a reply naming a message
+	// (providers.Outbound.ReplyTo, a reply tag) is threaded under it — "off", "first"
+	// (the first message of the reply; the default, "" included) or "all".
+	ReplyToMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
 	EditInterval time.Duration
 	// Retry is channels.telegram.retry for sends (DefaultRetry when Attempts is 0).
@@ -829,13 +833,21 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	}
 	text := strings.TrimSpace(m.Text)
 	var first *telego.Message
+	replyTo, replyAll := p.replyTo(m.ReplyTo)
+	// nextReply is the reply_to of the next message this Send puts out.
+	nextReply := func() int64 {
+		if first != nil && !replyAll {
+			return 0
+		}
+		return replyTo
+	}
 	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
 		caption := ""
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
 			caption, text = text, ""
 		}
 		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.sendFile(ctx, cid, fp, caption, m.AudioAsVoice)
+			first, err = p.sendFile(ctx, cid, fp, caption, m.AudioAsVoice, replyTo)
 			return err
 		}); err != nil {
 			return providers.Sent{}, err
@@ -859,7 +871,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		}
 		head := f.Data[:min(len(f.Data), 512)]
 		if err = p.withRetry(ctx, func(ctx context.Context) (err error) {
-			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption, m.AudioAsVoice)
+			first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), caption, m.AudioAsVoice, replyTo)
 			return err
 		}); err != nil {
 			return providers.Sent{}, err
@@ -867,8 +879,9 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	}
 	for _, c := range chunk.SplitMode(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode) {
 		var msg *telego.Message
+		rp := tgstream.ReplyParameters(nextReply())
 		if err := p.withRetry(ctx, func(ctx context.Context) (err error) {
-			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
+			msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, Text: c, LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview), ReplyParameters: rp})
 			return err
 		}); err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
@@ -883,6 +896,28 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
 }
 
+// Reply threading modes (channels.telegram.replyToMode).
+const (
+	ReplyToOff   = "off"
+	ReplyToFirst = "first" // the original's default
+	ReplyToAll   = "all"
+)
+
+// replyTo resolves a reply's ReplyTo under the bot's replyToMode: the message id to
+// thread under (0: none — mode off, no id, or not a Telegram message id) and whether
+// every message of the reply is threaded (all) or only its first.
+func (p *Provider) replyTo(id string) (int64, bool) {
+	mode := strings.ToLower(strings.TrimSpace(p.cfg.ReplyToMode))
+	if mode == ReplyToOff {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, mode == ReplyToAll
+}
+
 // MaxUploadBytes is the largest file sent by URL: the gateway downloads it and
 // uploads it (the Bot API takes uploads up to 50 MB).
 const MaxUploadBytes = 50 << 20
@@ -894,7 +929,7 @@ const MaxPhotoBytes = 10 << 20
 // sendFile uploads a local file (a reply's media, vetted by the caller) with the
 // method its sniffed type calls for: GIFs as animations, pictures as photos, video,
 // audio, and everything else as a document.
-func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string, voice bool) (*telego.Message, error) {
+func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption string, voice bool, replyTo int64) (*telego.Message, error) {
 	f, err := os.Open(fp)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: media file: %w", err)
@@ -912,30 +947,31 @@ func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp, caption 
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("telegram: media file: %w", err)
 	}
-	return p.upload(ctx, cid, filepath.Base(fp), f, head[:n], "", st.Size(), caption, voice)
+	return p.upload(ctx, cid, filepath.Base(fp), f, head[:n], "", st.Size(), caption, voice, replyTo)
 }
 
 // upload sends a file's content r (head: its first bytes; declared: the type a server
 // named, if any) with the method its sniffed type calls for; audio with voice set
 // goes as a voice note (sendVoice).
-func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string, voice bool) (*telego.Message, error) {
+func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, caption string, voice bool, replyTo int64) (*telego.Message, error) {
 	ct := media.DetectType(head, declared, name)
+	rp := tgstream.ReplyParameters(replyTo)
 	in := telego.InputFile{File: tu.NameReader(r, name)}
 	var msg *telego.Message
 	var err error
 	switch kind := media.KindOf(ct); {
 	case ct == "image/gif":
-		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: caption})
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: caption, ReplyParameters: rp})
 	case kind == media.Image && size <= MaxPhotoBytes && ct != "image/svg+xml":
-		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption})
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: caption, ReplyParameters: rp})
 	case kind == media.Video:
-		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption})
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: caption, ReplyParameters: rp})
 	case kind == media.Audio && voice:
-		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: caption})
+		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: caption, ReplyParameters: rp})
 	case kind == media.Audio:
-		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption})
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: caption, ReplyParameters: rp})
 	default:
-		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: caption})
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: caption, ReplyParameters: rp})
 	}
 	if err != nil {
 		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
@@ -1005,6 +1041,13 @@ func (r *replyStream) stopTyping() {
 }
 
 func (r *replyStream) Update(ctx context.Context, text string) { r.s.Update(ctx, text) }
+
+// ReplyTo implements providers.StreamReplyTo under the bot's replyToMode.
+func (r *replyStream) ReplyTo(id string) {
+	if n, all := r.p.replyTo(id); n != 0 {
+		r.s.SetReplyTo(n, all)
+	}
+}
 
 func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent, error) {
 	r.stopTyping() // a message ends Telegram's indicator; none may follow it
