@@ -108,11 +108,12 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	m.Text = withBodyPrefix(m.BodyPrefix, m.Text, m.Group)
 	if rt.opts.Envelope != nil {
 		m.Text, _ = withEnvelope(m, ch, previous, rt.opts.Envelope())
-	}
-	if id := strings.TrimSpace(m.MessageID); id != "" {
-		// As the original: the model learns the message's id, which a reply tag
-		// ([[reply_to:<id>]]) may name.
-		m.Text += "\n" + MessageIDHint(id)
+		if id := strings.TrimSpace(m.MessageID); id != "" {
+			// As the original: the model learns the message's id, which a reply tag
+			// ([[reply_to:<id>]]) may name. It goes with the envelope: without one the
+			// model gets the bare text.
+			m.Text += "\n" + MessageIDHint(id)
+		}
 	}
 	id := token.UUID()
 	if m.MessageID != "" {

@@ -3,7 +3,6 @@ package agent
 import (
 	"regexp"
 	"strings"
-	"unicode"
 )
 
 // Silent replies and reply tags: the two directives a model writes into its answer
@@ -121,5 +120,5 @@ func visiblePartial(text string) string {
 	if strings.TrimSpace(t) == "" {
 		return ""
 	}
-	return strings.TrimRightFunc(t, unicode.IsSpace)
+	return t
 }

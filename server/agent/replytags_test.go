@@ -70,7 +70,7 @@ func TestVisibleText(t *testing.T) {
 		{"[[reply_to_current]] hi", "hi", "hi"},
 		// Partial text: a tag or the token being written shows nothing yet.
 		{"[[reply_to_", "[[reply_to_", ""},
-		{"hi [[reply", "hi [[reply", "hi"},
+		{"hi [[reply", "hi [[reply", "hi "},
 		{"NO_", "NO_", ""},
 		{"N", "N", ""},
 		{"NO_REPLY is a token we use", "", ""}, // the prefix rule

@@ -362,7 +362,8 @@ func (c *scheduleComponent) isolatedTurn(ctx context.Context, job cron.Job) (cro
 	if err != nil {
 		return cron.TurnResult{}, err
 	}
-	return cron.TurnResult{Texts: []string{out.Text}}, nil
+	// A silent answer (NO_REPLY) is delivered nowhere; reply tags never reach the chat.
+	return cron.TurnResult{Texts: []string{agent.VisibleReply(out.Text)}}, nil
 }
 
 // hbAgent runs heartbeat turns in the main session: the prompt and the answer stay in
@@ -377,7 +378,9 @@ func (a hbAgent) Turn(ctx context.Context, _ string, prompt string) (heartbeat.R
 	if err != nil {
 		return heartbeat.Reply{}, err
 	}
-	return heartbeat.Reply{Texts: []string{out.Text}}, nil
+	// A silent answer (NO_REPLY) is an empty beat, as the original's; reply tags never
+	// reach the chat.
+	return heartbeat.Reply{Texts: []string{agent.VisibleReply(out.Text)}}, nil
 }
 
 // router resolves "last" routes from the session store and sends through the
