@@ -333,4 +333,3 @@ func formatShortDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%ds", sec)
 }
-
