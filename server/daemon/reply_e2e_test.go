@@ -7,7 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
@@ -219,5 +222,32 @@ func TestReplyTagStreamedPreview(t *testing.T) {
 		if strings.Contains(e.Text, "[[") || strings.Contains(e.Text, "reply_to") {
 			t.Fatalf("edit %+v shows the tag", e)
 		}
+	}
+}
+
+// TestSilentHeartbeat: a heartbeat answered with NO_REPLY is an empty beat — nothing
+// reaches the chat — while the next reminder is delivered as usual.
+func TestSilentHeartbeat(t *testing.T) {
+	model := newScriptedModel(t)
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	r := startClock(t, scheduleConfig(t, model, bot, ""), clk)
+	c := r.client(t)
+	bot.PushUpdate(42, 42, "hello")
+	waitSent(t, bot, 1)
+
+	c.MustOK("wake", map[string]any{"mode": "now", "text": "Tidy up silently"}, nil)
+	hb := eventPayload[protocol.HeartbeatEvent](t, c, "heartbeat")
+	if hb.Status != protocol.HeartbeatEventStatusOkEmpty {
+		t.Fatalf("silent beat: heartbeat %+v", hb)
+	}
+	c.MustOK("wake", map[string]any{"mode": "now", "text": "Call mom at 5"}, nil)
+	hb = eventPayload[protocol.HeartbeatEvent](t, c, "heartbeat")
+	if hb.Status != protocol.HeartbeatEventStatusSent {
+		t.Fatalf("reminder beat: heartbeat %+v", hb)
+	}
+	sent := waitSent(t, bot, 2)
+	if len(sent) != 2 || !strings.Contains(sent[1].Text, "Call mom at 5") {
+		t.Fatalf("sent %+v: the silent beat must not appear", sent)
 	}
 }
