@@ -102,11 +102,16 @@ type Stream struct {
 
 // SetReplyTo threads the reply's messages under message id (channels.telegram
 // replyToMode): the first one sent from now on, or every one with all. A message
-// already sent stays unthreaded (Telegram cannot add a reply to it).
+// already sent stays unthreaded (Telegram cannot add a reply to it), and under
+// "first" that message was the first: nothing after it is threaded.
 func (s *Stream) SetReplyTo(id int64, all bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.replyTo == id && s.replyAll == all {
+		return
+	}
 	s.replyTo, s.replyAll = id, all
+	s.replied = s.msgID != 0 || s.blocks > 0
 }
 
 // nextReplyLocked is the reply_to of the next message sent.
