@@ -108,6 +108,12 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	m.Text = withBodyPrefix(m.BodyPrefix, m.Text, m.Group)
 	if rt.opts.Envelope != nil {
 		m.Text, _ = withEnvelope(m, ch, previous, rt.opts.Envelope())
+		if id := strings.TrimSpace(m.MessageID); id != "" {
+			// As the original: the model learns the message's id, which a reply tag
+			// ([[reply_to:<id>]]) may name. It goes with the envelope: without one the
+			// model gets the bare text.
+			m.Text += "\n" + MessageIDHint(id)
+		}
 	}
 	id := token.UUID()
 	if m.MessageID != "" {
@@ -123,9 +129,13 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 		RunID: id, SessionKey: key, Message: m.Text, Summary: summary, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
 		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt, InboundAudio: m.Audio,
+		MessageID: strings.TrimSpace(m.MessageID),
 	})
 	return r, err
 }
+
+// MessageIDHint is the line that tells the model an inbound message's id.
+func MessageIDHint(id string) string { return "[message_id: " + id + "]" }
 
 // withBodyPrefix puts an inbound prefix (providers.Message.BodyPrefix) and a space
 // before the message's own text: in a group message that carries unanswered history,

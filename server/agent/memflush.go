@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clawgate/gateway/server/agent/bootstrap"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/loop"
 )
@@ -18,7 +19,7 @@ const (
 	// (memoryFlush.softThresholdTokens).
 	DefaultMemoryFlushSoftTokens = 4000
 	// SilentReplyToken is the reply that means "nothing to say"; the flush prompts name it.
-	SilentReplyToken = "NO_REPLY"
+	SilentReplyToken = bootstrap.SilentReplyToken
 	// DefaultMemoryFlushPrompt is the flush turn's user message (memoryFlush.prompt).
 	DefaultMemoryFlushPrompt = "Pre-compaction memory flush. Store durable memories now (use memory/YYYY-MM-DD.md; create memory/ if needed). If nothing to store, reply with " + SilentReplyToken + "."
 	// DefaultMemoryFlushSystemPrompt is added to the system prompt of the flush turn

@@ -64,7 +64,8 @@ func (s runtimeSections) String() string {
 			"- Never send channel messages with exec or curl: the gateway does all the routing.",
 		}
 		if s.Tools != nil && slices.Contains(s.Tools.Names(), "message") {
-			msg = append(msg, "- Use the message tool for messages you start yourself; if you deliver your reply with it, answer with only "+SilentReplyToken+" so it is not sent twice.")
+			// The silent-reply rule for message-tool sends is in "Silent Replies".
+			msg = append(msg, "- Use the message tool for messages you start yourself and for channel actions (reactions, polls).")
 		}
 		section("Messaging", msg...)
 		section("Heartbeats",

@@ -38,7 +38,7 @@ func TestRuntimeSections(t *testing.T) {
 		"## Tool Call Style\n",
 		"## Current Date & Time\nTime zone: Europe/Berlin",
 		"## Messaging\n",
-		"answer with only NO_REPLY",
+		"Use the message tool for messages you start yourself",
 		"## Heartbeats\n",
 		"HEARTBEAT_OK",
 		"## Runtime\nRuntime: agent=work | host=box | os=",

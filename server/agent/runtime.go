@@ -243,6 +243,9 @@ type Request struct {
 	// InboundAudio: the channel message the run answers was a voice note or audio
 	// (messages.tts.auto "inbound").
 	InboundAudio bool
+	// MessageID is the channel message the run answers: what [[reply_to_current]]
+	// threads the reply under ("" when none).
+	MessageID string
 }
 
 // Status of a finished run.
@@ -285,6 +288,7 @@ type Run struct {
 	mu        sync.Mutex
 	seq       int64
 	text      string
+	visible   string // text as previews and chat deltas last showed it (visiblePartial)
 	promptSeq int64
 	// collected are channel messages that queued behind a busy run and are answered
 	// together by this one (messages.queue "collect"); collectedBy is the run that
@@ -1101,7 +1105,9 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			}
 		}
 		scancel()
-		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" && !silentAnnounce(r, out.Text) {
+		// A silent reply (NO_REPLY) stays in the transcript and goes nowhere; an
+		// open reply stream is aborted below, having shown nothing of it.
+		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" && !IsSilentReply(ParseReplyTags(out.Text, "").Text) {
 			// deliver finishes the reply stream when there is one.
 			if sent, err := rt.deliver(r, out.Text); err != nil && r.req.BestEffort {
 				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
@@ -1174,6 +1180,13 @@ type replyOpener interface {
 // when nothing was left to send (every file refused and no text).
 func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	body, refs := providers.SplitReplyMedia(text)
+	// Reply tags never reach the chat; the message they name threads the reply
+	// where the channel's replyToMode lets it.
+	tags := ParseReplyTags(body, r.req.MessageID)
+	body = tags.Text
+	if IsSilentReply(body) {
+		body = "" // a silent text with media: the files go alone
+	}
 	// [[audio_as_voice]] (the tts tool's answer, copied into the reply): its audio
 	// goes as a voice note.
 	asVoice := strings.Contains(body, tools.AudioAsVoiceTag)
@@ -1196,6 +1209,9 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 	stream := r.stream
 	r.stream = nil
 	r.mu.Unlock()
+	if stream != nil && tags.ReplyTo != "" {
+		providers.StreamReplyTo(stream, tags.ReplyTo)
+	}
 	body = withPrefix(rt.replyPrefix(r), body)
 	// The spoken reply is the gateway's own file: it skips the safe-folder check.
 	items := rt.replyMedia(r, refs)
@@ -1215,7 +1231,7 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 		if stream != nil {
 			sent, err = stream.Finish(ctx, body)
 		} else {
-			sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: body, AccountID: r.req.AccountID})
+			sent, err = rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: body, AccountID: r.req.AccountID, ReplyTo: tags.ReplyTo})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("delivery to %s %s failed: %w", r.channel, r.to, err)
@@ -1234,7 +1250,11 @@ func (rt *Runtime) deliver(r *Run, text string) (*providers.Sent, error) {
 			stream.Abort()
 		}
 	}
-	sent, err := providers.SendWithMedia(ctx, rt.opts.Sender, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID}, body, items, rt.log.With("run", r.ID))
+	replyTo := tags.ReplyTo
+	if first != nil {
+		replyTo = "" // the streamed text already answered under the message
+	}
+	sent, err := providers.SendWithMedia(ctx, rt.opts.Sender, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID, ReplyTo: replyTo}, body, items, rt.log.With("run", r.ID))
 	if first == nil {
 		first = sent
 		if sent != nil && stream != nil {
@@ -1285,29 +1305,50 @@ func (rt *Runtime) delta(r *Run, inc string) {
 //
 // The chat delta goes out in the same broadcast as its assistant event: one write per
 // client for both, in the same order and with the same seqs as two broadcasts.
+//
+// What people see is the visible text (visiblePartial): reply tags removed, and
+// nothing of a silent reply or of a tag still being written. The assistant event then
+// carries that text too (and a delta against the text it carried before), as the
+// original's does.
 func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 	now := rt.opts.Now()
+	visible := visiblePartial(text)
+	tags := ParseReplyTags(text, r.req.MessageID)
 	r.mu.Lock()
 	r.text = text
 	stream := r.stream
+	if visible != text {
+		delta := ""
+		if strings.HasPrefix(visible, r.visible) {
+			delta = visible[len(r.visible):]
+		}
+		data = encodeData(map[string]any{"text": visible, "delta": delta})
+	}
+	r.visible = visible
 	r.seq++
 	seq := r.seq
-	send := r.SessionKey != "" && (!r.anyDelta || now.Sub(r.lastDelta) >= rt.opts.ChatDeltaInterval)
+	send := r.SessionKey != "" && visible != "" && (!r.anyDelta || now.Sub(r.lastDelta) >= rt.opts.ChatDeltaInterval)
 	if send {
 		r.anyDelta, r.lastDelta = true, now
 	}
 	r.mu.Unlock()
 	ev := &AgentEvent{RunID: r.ID, Seq: seq, Stream: protocol.AgentEventStreamAssistant, Ts: now.UnixMilli(), SessionKey: r.SessionKey, Data: data}
 	if send {
-		rt.broadcast(ev, &protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq, State: protocol.ChatEventStateDelta, Message: chatMessage(text, now.UnixMilli())})
+		rt.broadcast(ev, &protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq, State: protocol.ChatEventStateDelta, Message: chatMessage(visible, now.UnixMilli())})
 	} else {
 		rt.broadcast(ev)
 	}
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		preview := providers.ReplyPreview(text) // MEDIA: lines are not shown as text
+		preview := providers.ReplyPreview(visible) // MEDIA: lines are not shown as text
+		if tags.ReplyTo != "" {
+			// Before the first preview message goes out: it is the one threaded.
+			providers.StreamReplyTo(stream, tags.ReplyTo)
+		}
 		rt.startTyping(r, stream, preview, false)
-		stream.Update(ctx, preview)
+		if strings.TrimSpace(preview) != "" {
+			stream.Update(ctx, preview)
+		}
 		cancel()
 	}
 }
@@ -1352,8 +1393,10 @@ func (rt *Runtime) emitEnd(r *Run, out Outcome) {
 	switch out.Status {
 	case StatusOK:
 		ev.State = protocol.ChatEventStateFinal
-		if out.Text != "" {
-			ev.Message = chatMessage(out.Text, out.EndedAt)
+		// As the original: the final shows the reply without its reply tags, and a
+		// silent reply carries no message at all.
+		if t := VisibleReply(out.Text); strings.TrimSpace(t) != "" {
+			ev.Message = chatMessage(t, out.EndedAt)
 		}
 		if out.Usage != nil {
 			ev.Usage = usageData(out.Usage)

@@ -333,9 +333,3 @@ func formatShortDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%ds", sec)
 }
-
-// silentAnnounce reports whether r is a sub-agent announce its agent chose to keep
-// quiet (NO_REPLY): the reply stays in the transcript and is not delivered.
-func silentAnnounce(r *Run, text string) bool {
-	return r.req.Source == subagentAnnounceSource && strings.HasPrefix(strings.TrimSpace(text), SilentReplyToken)
-}

@@ -32,7 +32,13 @@ func TestInboundEnvelope(t *testing.T) {
 		t.Helper()
 		bot.PushMessageWith(42, alice, text, map[string]any{"date": date.Unix()})
 		waitFor(t, "the reply to "+text, func() bool { return len(sentTo(bot, "42")) >= n && len(model.rawCalls()) >= n })
-		return model.rawCalls()[n-1]
+		// After the envelope, the message's id (reply tags may name it).
+		raw := model.rawCalls()[n-1]
+		body, id, ok := strings.Cut(raw, "\n[message_id: ")
+		if !ok || !strings.HasSuffix(id, "]") {
+			t.Fatalf("prompt %q: no message id line", raw)
+		}
+		return body
 	}
 	// A new session: no elapsed part.
 	if got, want := send("hello", at, 1), "[Telegram Alice (@alice) id:42 2026-12-06T22:40Z] hello"; got != want {

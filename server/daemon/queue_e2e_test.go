@@ -60,7 +60,8 @@ func TestTelegramQueueCapDrop(t *testing.T) {
 		t.Fatalf("model calls: %d, want 2", len(reqs))
 	}
 	body := string(reqs[1])
-	if !strings.Contains(body, `] second"`) || !strings.Contains(body, `[Queue overflow] Dropped 1 message due to cap.\nSummary:\n- second\n\n[Telegram Ann id:42 `) || !strings.Contains(body, `] third"`) {
+	// Each message ends with its id line ([message_id: N], for reply tags).
+	if !strings.Contains(body, `] second\n[message_id: 2]"`) || !strings.Contains(body, `[Queue overflow] Dropped 1 message due to cap.\nSummary:\n- second\n\n[Telegram Ann id:42 `) || !strings.Contains(body, `] third\n[message_id: 3]"`) {
 		t.Fatalf("the turn after the drop: %.1500s", body)
 	}
 	if got := replies()[1].Text; got != "answer 2" {
@@ -82,7 +83,7 @@ func TestTelegramQueueCapDrop(t *testing.T) {
 	if len(reqs) != 4 {
 		t.Fatalf("model calls: %d, want 4", len(reqs))
 	}
-	if last := string(reqs[3]); !strings.Contains(last, `] fifth"`) || strings.Contains(last, "sixth") || strings.Contains(last, "[Queue overflow]") {
+	if last := string(reqs[3]); !strings.Contains(last, `] fifth\n[message_id: `) || strings.Contains(last, "sixth") || strings.Contains(last, "[Queue overflow]") {
 		t.Fatalf("the turn after the refusal: %.1500s", last)
 	}
 }

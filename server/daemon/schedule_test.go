@@ -49,6 +49,8 @@ func newScriptedModel(t *testing.T) *scriptedModel {
 		m.mu.Unlock()
 		var answer string
 		switch {
+		case strings.HasPrefix(last, "System: ") && strings.Contains(last, "silently"):
+			answer = "NO_REPLY" // reply_e2e_test.go: a silent beat
 		case strings.HasPrefix(last, "System: "):
 			note, _, _ := strings.Cut(strings.TrimPrefix(last, "System: "), "\n")
 			answer = "Reminder: " + note

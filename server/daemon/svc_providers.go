@@ -527,6 +527,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.StreamMode != "" {
 		base.StreamMode = genconfig.ConfigChannelsTelegramStreamMode(acct.StreamMode)
 	}
+	if acct.ReplyToMode != nil {
+		base.ReplyToMode = (*genconfig.ConfigChannelsTelegramReplyToMode)(acct.ReplyToMode)
+	}
 	overlay(&base.TextChunkLimit, acct.TextChunkLimit)
 	overlay(&base.HistoryLimit, acct.HistoryLimit)
 	overlay(&base.MediaMaxMb, acct.MediaMaxMb)
@@ -605,6 +608,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	if tcfg.Markdown != nil && tcfg.Markdown.Tables != nil {
 		tc.Tables = string(*tcfg.Markdown.Tables)
+	}
+	if tcfg.ReplyToMode != nil {
+		tc.ReplyToMode = string(*tcfg.ReplyToMode)
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)

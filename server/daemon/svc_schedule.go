@@ -387,7 +387,8 @@ func (c *scheduleComponent) isolatedTurn(ctx context.Context, job cron.Job) (cro
 	if err != nil {
 		return cron.TurnResult{}, err
 	}
-	return cron.TurnResult{Texts: []string{out.Text}}, nil
+	// A silent answer (NO_REPLY) is delivered nowhere; reply tags never reach the chat.
+	return cron.TurnResult{Texts: []string{agent.VisibleReply(out.Text)}}, nil
 }
 
 // cronPrompt is an isolated job's prompt as the original words it: the job named in
@@ -415,7 +416,9 @@ func (a hbAgent) Turn(ctx context.Context, _ string, prompt string, o heartbeat.
 	if err != nil {
 		return heartbeat.Reply{}, err
 	}
-	return heartbeat.Reply{Texts: []string{out.Text}}, nil
+	// A silent answer (NO_REPLY) is an empty beat, as the original's; reply tags never
+	// reach the chat.
+	return heartbeat.Reply{Texts: []string{agent.VisibleReply(out.Text)}}, nil
 }
 
 // heartbeatSession is the session heartbeat turns run in (heartbeat.session), as the

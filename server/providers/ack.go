@@ -191,6 +191,9 @@ func (s *AckReplyStream) Shown() bool { return StreamShown(s.ReplyStream) }
 // StartTyping is the wrapped stream's (StreamTyping).
 func (s *AckReplyStream) StartTyping() { StreamTyping(s.ReplyStream) }
 
+// ReplyTo is the wrapped stream's (StreamReplyTo).
+func (s *AckReplyStream) ReplyTo(id string) { StreamReplyTo(s.ReplyStream, id) }
+
 // Finish delivers the reply, then removes the acks.
 func (s *AckReplyStream) Finish(ctx context.Context, final string) (Sent, error) {
 	sent, err := s.ReplyStream.Finish(ctx, final)

@@ -37,6 +37,10 @@ type Outbound struct {
 	Typing string
 	// TypingInterval re-sends the indicator (0: the provider's default).
 	TypingInterval time.Duration
+	// ReplyTo is the message the reply answers (a reply tag's id): the provider
+	// threads the message under it as its replyToMode says (telegram
+	// reply_to_message_id; whatsapp a quote of a message it has seen). "" = none.
+	ReplyTo string
 }
 
 // Typing indicator modes of a reply stream (Outbound.Typing).

@@ -64,3 +64,13 @@ func StreamTyping(s ReplyStream) {
 		t.StartTyping()
 	}
 }
+
+// StreamReplyTo names the message a stream's reply answers (a reply tag's id), before
+// or while the reply is shown: the provider threads what it sends from then on as its
+// replyToMode says. A message already on screen stays as it is. Streams that cannot
+// thread ignore it.
+func StreamReplyTo(s ReplyStream, id string) {
+	if t, ok := s.(interface{ ReplyTo(id string) }); ok {
+		t.ReplyTo(id)
+	}
+}

@@ -965,6 +965,9 @@ type ConfigChannelsTelegram struct {
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
+	// ReplyToMode corresponds to the JSON schema field "replyToMode".
+	ReplyToMode *ConfigChannelsTelegramReplyToMode `json:"replyToMode,omitempty,omitzero"`
+
 	// Retry corresponds to the JSON schema field "retry".
 	Retry *ConfigChannelsTelegramRetry `json:"retry,omitempty,omitzero"`
 
@@ -1041,6 +1044,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// ReplyToMode corresponds to the JSON schema field "replyToMode".
+	ReplyToMode *ConfigChannelsTelegramAccountsValueReplyToMode `json:"replyToMode,omitempty,omitzero"`
 
 	// Retry corresponds to the JSON schema field "retry".
 	Retry *ConfigChannelsTelegramAccountsValueRetry `json:"retry,omitempty,omitzero"`
@@ -1161,6 +1167,12 @@ type ConfigChannelsTelegramAccountsValueMarkdownTables string
 const ConfigChannelsTelegramAccountsValueMarkdownTablesBullets ConfigChannelsTelegramAccountsValueMarkdownTables = "bullets"
 const ConfigChannelsTelegramAccountsValueMarkdownTablesCode ConfigChannelsTelegramAccountsValueMarkdownTables = "code"
 const ConfigChannelsTelegramAccountsValueMarkdownTablesOff ConfigChannelsTelegramAccountsValueMarkdownTables = "off"
+
+type ConfigChannelsTelegramAccountsValueReplyToMode string
+
+const ConfigChannelsTelegramAccountsValueReplyToModeAll ConfigChannelsTelegramAccountsValueReplyToMode = "all"
+const ConfigChannelsTelegramAccountsValueReplyToModeFirst ConfigChannelsTelegramAccountsValueReplyToMode = "first"
+const ConfigChannelsTelegramAccountsValueReplyToModeOff ConfigChannelsTelegramAccountsValueReplyToMode = "off"
 
 type ConfigChannelsTelegramAccountsValueRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".
@@ -1298,6 +1310,12 @@ type ConfigChannelsTelegramMarkdownTables string
 const ConfigChannelsTelegramMarkdownTablesBullets ConfigChannelsTelegramMarkdownTables = "bullets"
 const ConfigChannelsTelegramMarkdownTablesCode ConfigChannelsTelegramMarkdownTables = "code"
 const ConfigChannelsTelegramMarkdownTablesOff ConfigChannelsTelegramMarkdownTables = "off"
+
+type ConfigChannelsTelegramReplyToMode string
+
+const ConfigChannelsTelegramReplyToModeAll ConfigChannelsTelegramReplyToMode = "all"
+const ConfigChannelsTelegramReplyToModeFirst ConfigChannelsTelegramReplyToMode = "first"
+const ConfigChannelsTelegramReplyToModeOff ConfigChannelsTelegramReplyToMode = "off"
 
 type ConfigChannelsTelegramRetry struct {
 	// Attempts corresponds to the JSON schema field "attempts".

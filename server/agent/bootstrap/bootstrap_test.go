@@ -343,3 +343,26 @@ func TestSystemPromptMemoInvalidates(t *testing.T) {
 		t.Fatal("main prompt changed after a sub-agent prompt")
 	}
 }
+
+// TestPromptReplySections: the main agent's prompt explains reply tags and silent
+// replies (the message-tool rule included); a sub-agent's does not, as the
+// original's minimal prompt.
+func TestPromptReplySections(t *testing.T) {
+	w := New(t.TempDir(), nil)
+	main, err := w.SystemPrompt(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Reply Tags", "[[reply_to_current]]", "[[reply_to:<id>]]", "## Silent Replies", "exactly: " + SilentReplyToken, "message tool (action send), reply with only " + SilentReplyToken} {
+		if !strings.Contains(main, want) {
+			t.Errorf("main prompt lacks %q:\n%s", want, main)
+		}
+	}
+	sub, err := w.SystemPrompt(context.Background(), Options{SessionKey: "agent:main:subagent:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(sub, "## Reply Tags") || strings.Contains(sub, "## Silent Replies") {
+		t.Errorf("sub-agent prompt carries the reply sections:\n%s", sub)
+	}
+}

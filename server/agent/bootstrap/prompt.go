@@ -101,6 +101,9 @@ func (w *Workspace) buildPrompt(files []File, sub bool, o Options) string {
 	b.WriteString("\n## Workspace\n")
 	b.WriteString("Your working directory is: " + w.dir + "\n")
 	b.WriteString("Use it for file work unless told otherwise. The files below are loaded from it on every run; edit them to change what you remember about yourself and the user.\n")
+	if !sub {
+		b.WriteString(replySections)
+	}
 	if e := strings.TrimSpace(o.Extra); e != "" {
 		b.WriteString("\n## Instructions\n")
 		b.WriteString(e)
@@ -123,6 +126,27 @@ func (w *Workspace) buildPrompt(files []File, sub bool, o Options) string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// SilentReplyToken is the whole reply that means "nothing to say": it stays in the
+// transcript and is delivered nowhere.
+const SilentReplyToken = "NO_REPLY"
+
+// replySections tell the main agent (not sub-agents, as the original) how to thread a
+// reply under a message and how to stay silent; the gateway strips both directives
+// before anything reaches a chat.
+const replySections = `
+## Reply Tags
+On channels that support it, a reply can be threaded under a message (a native reply or quote). Put one tag anywhere in your reply:
+- [[reply_to_current]] answers the message that started this turn.
+- [[reply_to:<id>]] answers the message with that id (inbound messages show theirs as [message_id: <id>]).
+Spaces inside the brackets are fine ([[ reply_to: 123 ]]). The tag is removed before sending; whether the reply is threaded depends on the channel's settings.
+
+## Silent Replies
+When nothing needs saying, your whole reply must be exactly: ` + SilentReplyToken + `
+- Nothing before or after it, no markdown, no code block around it.
+- Never add it to a real answer: a reply that ends with it is not delivered at all.
+- If you already sent the user-visible answer with the message tool (action send), reply with only ` + SilentReplyToken + ` so it is not sent twice.
+`
 
 // SkillsSection wraps an eligible-skills listing (the <available_skills> block of
 // skills.Prompt) with the rule the original gives the model: pick at most one skill

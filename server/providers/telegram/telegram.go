@@ -108,6 +108,10 @@ type Config struct {
 	Tables string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
+	// ReplyToMode is channels.telegram.replyToMode: whether a reply naming a message
+	// (providers.Outbound.ReplyTo, a reply tag) is threaded under it — "off", "first"
+	// (the first message of the reply; the default, "" included) or "all".
+	ReplyToMode string
 	// EditInterval throttles streamed edits (tgstream.DefaultEditInterval when 0).
 	EditInterval time.Duration
 	// Retry is channels.telegram.retry for sends (DefaultRetry when Attempts is 0).
@@ -896,12 +900,21 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	thread := sendThread(m.To)
 	text := tghtml.ConvertTables(strings.TrimSpace(m.Text), p.cfg.Tables)
 	var first *telego.Message
+	replyTo, replyAll := p.replyTo(m.ReplyTo)
+	// nextReply is the reply_to of the next message this Send puts out.
+	nextReply := func() int64 {
+		if first != nil && !replyAll {
+			return 0
+		}
+		return replyTo
+	}
 	if fp := strings.TrimSpace(m.MediaPath); fp != "" {
 		var capt tghtml.Text
 		if utf8.RuneCountInString(text) <= MaxCaptionChars {
 			capt, text = tghtml.Render(text), ""
 		}
 		if err = p.withCaption(capt, thread, func(c caption) (err error) {
+			c.replyTo = replyTo
 			return p.withRetry(ctx, func(ctx context.Context) (err error) {
 				first, err = p.sendFile(ctx, cid, fp, c, m.AudioAsVoice)
 				return err
@@ -928,6 +941,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		}
 		head := f.Data[:min(len(f.Data), 512)]
 		if err = p.withCaption(capt, thread, func(c caption) error {
+			c.replyTo = replyTo
 			return p.withRetry(ctx, func(ctx context.Context) (err error) {
 				first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), c, m.AudioAsVoice)
 				return err
@@ -940,10 +954,11 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	// Chunks from converting them again.
 	for _, c := range tghtml.Chunks(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode, mdtables.Off) {
 		var msg *telego.Message
+		rp := tgstream.ReplyParameters(nextReply())
 		send := func(text, parseMode string) error {
 			return p.withRetry(ctx, func(ctx context.Context) (err error) {
 				msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: thread, Text: text, ParseMode: parseMode,
-					LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview)})
+					LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview), ReplyParameters: rp})
 				return err
 			})
 		}
@@ -965,11 +980,13 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	return providers.Sent{MessageID: strconv.Itoa(first.MessageID), ChatID: strconv.FormatInt(first.Chat.ID, 10)}, nil
 }
 
-// caption is a media caption as sent: its text and parse mode ("" = plain), and the
-// forum topic the file goes to (message_thread_id; 0: none).
+// caption is a media caption as sent: its text and parse mode ("" = plain), the
+// forum topic the file goes to (message_thread_id; 0: none) and the message it
+// replies to.
 type caption struct {
 	text, mode string
 	thread     int
+	replyTo    int64 // the message the file replies to (0: none)
 }
 
 // withCaption runs send with c as Telegram HTML, and again with its plain text when
@@ -984,6 +1001,28 @@ func (p *Provider) withCaption(c tghtml.Text, thread int, send func(caption) err
 		err = send(caption{text: c.Plain, thread: thread})
 	}
 	return err
+}
+
+// Reply threading modes (channels.telegram.replyToMode).
+const (
+	ReplyToOff   = "off"
+	ReplyToFirst = "first" // the original's default
+	ReplyToAll   = "all"
+)
+
+// replyTo resolves a reply's ReplyTo under the bot's replyToMode: the message id to
+// thread under (0: none — mode off, no id, or not a Telegram message id) and whether
+// every message of the reply is threaded (all) or only its first.
+func (p *Provider) replyTo(id string) (int64, bool) {
+	mode := strings.ToLower(strings.TrimSpace(p.cfg.ReplyToMode))
+	if mode == ReplyToOff {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, mode == ReplyToAll
 }
 
 // MaxUploadBytes is the largest file sent by URL: the gateway downloads it and
@@ -1023,22 +1062,23 @@ func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp string, c
 // goes as a voice note (sendVoice).
 func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, c caption, voice bool) (*telego.Message, error) {
 	ct := media.DetectType(head, declared, name)
+	rp := tgstream.ReplyParameters(c.replyTo)
 	in := telego.InputFile{File: tu.NameReader(r, name)}
 	var msg *telego.Message
 	var err error
 	switch kind := media.KindOf(ct); {
 	case ct == "image/gif":
-		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
 	case kind == media.Image && size <= MaxPhotoBytes && ct != "image/svg+xml":
-		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
 	case kind == media.Video:
-		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
 	case kind == media.Audio && voice:
-		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
+		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
 	case kind == media.Audio:
-		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
 	default:
-		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread})
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
 	}
 	if err != nil {
 		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
@@ -1109,6 +1149,13 @@ func (r *replyStream) stopTyping() {
 }
 
 func (r *replyStream) Update(ctx context.Context, text string) { r.s.Update(ctx, text) }
+
+// ReplyTo implements providers.StreamReplyTo under the bot's replyToMode.
+func (r *replyStream) ReplyTo(id string) {
+	if n, all := r.p.replyTo(id); n != 0 {
+		r.s.SetReplyTo(n, all)
+	}
+}
 
 func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent, error) {
 	r.stopTyping() // a message ends Telegram's indicator; none may follow it

@@ -173,6 +173,9 @@ type Provider struct {
 	// ackCfg is the ack reaction and read receipts in force (Config.Ack, replaced by
 	// SetAck on a reload).
 	ackCfg atomic.Pointer[AckConfig]
+
+	// quotes are the last messages received, which a reply may quote (Outbound.ReplyTo).
+	quotes *quoteCache
 }
 
 // New builds the provider (no I/O).
@@ -211,7 +214,7 @@ func New(cfg Config) *Provider {
 	cfg.AccountID = providers.NormalizeAccountID(cfg.AccountID)
 	log := cfg.Logger.With("channel", providers.WhatsApp, "account", cfg.AccountID)
 	allow := providers.NewAllowList(cfg.AllowFrom, NormalizeE164)
-	p := &Provider{log: log, state: StateStopped, store: cfg.Store}
+	p := &Provider{log: log, state: StateStopped, store: cfg.Store, quotes: newQuoteCache(MaxQuotable)}
 	p.SetAck(cfg.Ack)
 	p.debounce.SetWindow(cfg.Debounce)
 	// Admitted messages are marked read, pass the media stage, which downloads what they
@@ -525,6 +528,8 @@ func (p *Provider) emit(ctx context.Context, parts []*part, first *part, text st
 		Time:       e.Info.Timestamp,
 		Media:      files,
 	}
+	// The reply may quote it ([[reply_to_current]] and [[reply_to:<id>]]).
+	p.quotes.put(e.Info.ID, quotable{chat: m.ChatID, sender: sender, content: first.content})
 	if p.cfg.MessagePrefix != nil {
 		m.BodyPrefix = p.cfg.MessagePrefix(m)
 	}
@@ -791,6 +796,9 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 			return providers.Sent{}, err
 		}
 	}
+	// A reply naming a message it answers quotes it on its first message (WhatsApp
+	// has no reply mode setting; later chunks stand alone).
+	msg = withQuote(msg, p.quotes.contextFor(m.ReplyTo, to))
 	id, err := c.SendMessage(ctx, to, msg)
 	if err != nil {
 		return providers.Sent{}, fmt.Errorf("whatsapp: send to %s: %w", to, err)

@@ -64,7 +64,8 @@ const (
 // API is the part of the Bot API the stream uses. Texts are Markdown: the API renders
 // them (Telego: as Telegram HTML, plain text when Telegram refuses the markup).
 type API interface {
-	SendText(ctx context.Context, chatID, text string) (messageID int64, err error)
+	// SendText sends a message; replyTo > 0 threads it under that message.
+	SendText(ctx context.Context, chatID, text string, replyTo int64) (messageID int64, err error)
 	EditText(ctx context.Context, chatID string, messageID int64, text string) error
 	ChatAction(ctx context.Context, chatID, action string) error
 }
@@ -99,6 +100,32 @@ type Stream struct {
 	stopped  bool  // streaming gave up (too long, or an API error); Finish still delivers
 	blocks   int   // messages sent in block mode
 	firstID  int64 // the first message of the final reply (after Finish)
+	replyTo  int64 // the message the reply answers (SetReplyTo), 0: none
+	replyAll bool  // thread every message, not only the first
+	replied  bool  // a message went out threaded under replyTo
+}
+
+// SetReplyTo threads the reply's messages under message id (channels.telegram
+// replyToMode): the first one sent from now on, or every one with all. A message
+// already sent stays unthreaded (Telegram cannot add a reply to it), and under
+// "first" that message was the first: nothing after it is threaded.
+func (s *Stream) SetReplyTo(id int64, all bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.replyTo == id && s.replyAll == all {
+		return
+	}
+	s.replyTo, s.replyAll = id, all
+	s.replied = s.msgID != 0 || s.blocks > 0
+}
+
+// nextReplyLocked is the reply_to of the next message sent.
+func (s *Stream) nextReplyLocked() int64 {
+	if s.replyTo == 0 || (s.replied && !s.replyAll) {
+		return 0
+	}
+	s.replied = true
+	return s.replyTo
 }
 
 // New starts a stream for chatID.
@@ -162,7 +189,7 @@ func (s *Stream) flushLocked(ctx context.Context) {
 	s.pending = ""
 	s.lastEdit = s.o.Now()
 	if s.msgID == 0 {
-		id, err := s.api.SendText(ctx, s.chat, text)
+		id, err := s.api.SendText(ctx, s.chat, text, s.nextReplyLocked())
 		if err != nil {
 			s.stop("send", err)
 			return
@@ -191,7 +218,7 @@ func (s *Stream) Block(ctx context.Context, text string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range chunk.SplitMode(tghtml.ConvertTables(strings.TrimSpace(text), s.o.Tables), s.o.Limit, s.o.ChunkMode) {
-		if _, err := s.api.SendText(ctx, s.chat, c); err != nil {
+		if _, err := s.api.SendText(ctx, s.chat, c, s.nextReplyLocked()); err != nil {
 			return fmt.Errorf("tgstream: send block: %w", err)
 		}
 		s.blocks++
@@ -230,7 +257,7 @@ func (s *Stream) Finish(ctx context.Context, final string) error {
 		s.firstID = s.msgID
 	}
 	for _, c := range chunks[start:] {
-		id, err := s.api.SendText(ctx, s.chat, c)
+		id, err := s.api.SendText(ctx, s.chat, c, s.nextReplyLocked())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tgstream: send: %w", err))
 			break
@@ -356,6 +383,15 @@ func (t Telego) do(ctx context.Context, fn func(ctx context.Context) error) erro
 	return t.Retry(ctx, fn)
 }
 
+// ReplyParameters threads a message under message id (nil for 0). A reply to a
+// message that is gone is sent anyway, unthreaded, rather than refused.
+func ReplyParameters(id int64) *telego.ReplyParameters {
+	if id <= 0 {
+		return nil
+	}
+	return &telego.ReplyParameters{MessageID: int(id), AllowSendingWithoutReply: true}
+}
+
 // LinkPreview is the link_preview_options of a text message: nil (Telegram's default,
 // previews on) unless off.
 func LinkPreview(off bool) *telego.LinkPreviewOptions {
@@ -377,7 +413,7 @@ func chatID(s string) (telego.ChatID, error) {
 }
 
 // SendText implements API.
-func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) {
+func (t Telego) SendText(ctx context.Context, chat, text string, replyTo int64) (int64, error) {
 	cid, err := chatID(chat)
 	if err != nil {
 		return 0, err
@@ -387,7 +423,7 @@ func (t Telego) SendText(ctx context.Context, chat, text string) (int64, error) 
 	send := func(text, parseMode string) error {
 		return t.do(ctx, func(ctx context.Context) (err error) {
 			m, err = t.Bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: t.sendThread(), Text: text, ParseMode: parseMode,
-				LinkPreviewOptions: LinkPreview(t.NoLinkPreview)})
+				LinkPreviewOptions: LinkPreview(t.NoLinkPreview), ReplyParameters: ReplyParameters(replyTo)})
 			return err
 		})
 	}

@@ -175,3 +175,46 @@ func TestTypingTTL(t *testing.T) {
 		t.Fatal("typing loop outlived its TTL")
 	}
 }
+
+// TestStreamReplyTo: SetReplyTo threads the first message the stream sends (the
+// preview) or, with all, every one; a reply named after the preview went out leaves
+// the preview as it is.
+func TestStreamReplyTo(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		all   bool
+		early bool // named before the first preview
+		want  []int64
+	}{
+		{"first", false, true, []int64{7, 0}},
+		{"all", true, true, []int64{7, 7}},
+		{"late first", false, false, []int64{0, 0}},
+		{"late all", true, false, []int64{0, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, api := setup(t)
+			ctx := context.Background()
+			c := &clock{t: time.Unix(1000, 0)}
+			s := New(api, "42", Options{Mode: ModePartial, Now: c.Now, Limit: 20})
+			if tc.early {
+				s.SetReplyTo(7, tc.all)
+			}
+			s.Update(ctx, "hello there")
+			if !tc.early {
+				s.SetReplyTo(7, tc.all)
+			}
+			if err := s.Finish(ctx, "hello there, and some more words"); err != nil {
+				t.Fatal(err)
+			}
+			sent := srv.Sent()
+			if len(sent) != len(tc.want) {
+				t.Fatalf("sent %+v", sent)
+			}
+			for i, m := range sent {
+				if m.ReplyTo != tc.want[i] {
+					t.Fatalf("message %d %+v: reply_to %d, want %d", i, m, m.ReplyTo, tc.want[i])
+				}
+			}
+		})
+	}
+}

@@ -71,6 +71,9 @@ type Sent struct {
 	ParseMode string
 	// ThreadID is message_thread_id (a forum topic; 0 when none).
 	ThreadID int64
+	// ReplyTo is the message this one replies to (reply_parameters.message_id, or the
+	// older reply_to_message_id); 0 when it is not a reply.
+	ReplyTo int64
 }
 
 // Edit is one editMessageText call that changed a message.
@@ -83,6 +86,18 @@ type Edit struct {
 }
 
 // previewOff reads link_preview_options.is_disabled of a send or edit.
+// replyTo reads the message a send replies to.
+func replyTo(p map[string]string) int64 {
+	var o struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := json.Unmarshal([]byte(p["reply_parameters"]), &o); err == nil && o.MessageID != 0 {
+		return o.MessageID
+	}
+	id, _ := strconv.ParseInt(p["reply_to_message_id"], 10, 64)
+	return id
+}
+
 func previewOff(p map[string]string) bool {
 	var o struct {
 		IsDisabled bool `json:"is_disabled"`
@@ -418,7 +433,7 @@ func (s *Server) send(method string, p map[string]string, files map[string]uploa
 		return nil, &apiError{400, "Bad Request: chat_id is empty"}
 	}
 	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"], NoLinkPreview: previewOff(p),
-		ParseMode: p["parse_mode"]}
+		ParseMode: p["parse_mode"], ReplyTo: replyTo(p)}
 	rec.ThreadID, _ = strconv.ParseInt(p["message_thread_id"], 10, 64)
 	if err := checkParse(rec.ParseMode, rec.Text+rec.Caption); err != nil {
 		return nil, err
