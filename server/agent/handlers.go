@@ -542,33 +542,16 @@ func stripBodyEnvelope(body json.RawMessage) json.RawMessage {
 	if !strings.Contains(string(body), "[") {
 		return body
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return body
-	}
-	var content []map[string]any
-	if json.Unmarshal(m["content"], &content) != nil {
-		return body
-	}
-	changed := false
-	for _, p := range content {
-		if t, ok := p["text"].(string); ok && p["type"] == "text" {
-			if s := envelope.Strip(t); s != t {
-				p["text"], changed = s, true
-			}
+	return rewriteParts(body, func(p map[string]any) (map[string]any, bool) {
+		t, ok := p["text"].(string)
+		if !ok || p["type"] != "text" {
+			return p, false
 		}
-	}
-	if !changed {
-		return body
-	}
-	c, err := json.Marshal(content)
-	if err != nil {
-		return body
-	}
-	m["content"] = c
-	out, err := json.Marshal(m)
-	if err != nil {
-		return body
-	}
-	return out
+		s := envelope.Strip(t)
+		if s == t {
+			return p, false
+		}
+		p["text"] = s
+		return p, true
+	})
 }
