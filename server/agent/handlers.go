@@ -139,9 +139,11 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 func agentFinal(r *Run) (*protocol.AgentResult, error) {
 	out := r.Outcome()
 	if out.Status == StatusOK {
+		// As the original's: reply tags never reach the caller, and a silent reply
+		// (NO_REPLY) is no payload at all.
 		payloads := []map[string]any{}
-		if out.Text != "" {
-			payloads = append(payloads, map[string]any{"text": out.Text})
+		if text := VisibleReply(out.Text); strings.TrimSpace(text) != "" {
+			payloads = append(payloads, map[string]any{"text": text})
 		}
 		meta := map[string]any{"durationMs": out.EndedAt - out.StartedAt}
 		if out.Usage != nil {
