@@ -15,11 +15,13 @@ import (
 
 	"github.com/clawgate/gateway/clients/go/gatewayclient"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/envelope"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
 // echoLLM is an OpenAI-compatible streaming server that answers "you said: <last
-// user message>" in two chunks; seen, if given, looks at each request first.
+// user message>" in two chunks (a channel message without its envelope header and
+// [message_id] line); seen, if given, looks at each request first.
 func echoLLM(t *testing.T, seen ...func(*http.Request)) *httptest.Server {
 	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +33,7 @@ func echoLLM(t *testing.T, seen ...func(*http.Request)) *httptest.Server {
 		}
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		w.Header().Set("Content-Type", "text/event-stream")
-		last := body.Messages[len(body.Messages)-1].Content
+		last := envelope.Strip(body.Messages[len(body.Messages)-1].Content)
 		for _, part := range []string{"you said: ", last} {
 			b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": part}}}})
 			fmt.Fprintf(w, "data: %s\n\n", b)

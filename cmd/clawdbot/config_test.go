@@ -82,7 +82,7 @@ func TestOriginalConfigStarts(t *testing.T) {
 		t.Fatalf("config set: %d %s", code, out)
 	}
 	p := startPlain(t, home, port)
-	p.waitOutput(t, "config keys accepted but not implemented by this gateway (ignored): agents.defaults.subagents, commands")
+	p.waitOutput(t, "config keys accepted but not implemented by this gateway (ignored): commands.nativeSkills")
 	if strings.Count(p.out.String(), "not implemented by this gateway") != 1 {
 		t.Fatalf("want one warning line:\n%s", p.out)
 	}

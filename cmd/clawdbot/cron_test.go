@@ -149,7 +149,10 @@ func TestCronCLIEndToEnd(t *testing.T) {
 			t.Fatalf("no finished event\n%s", p.out.String())
 		}
 	}
-	if sent := bot.Sent(); len(sent) != 1 || sent[0].ChatID != "7" || sent[0].Text != "you said: Will it rain?" {
+	// An isolated cron turn's prompt is the original's: "[cron:<id> <name>] <message>"
+	// and the current time.
+	cronSaid := "you said: [cron:" + job.ID + " rain] Will it rain?\nCurrent time: "
+	if sent := bot.Sent(); len(sent) != 1 || sent[0].ChatID != "7" || !strings.HasPrefix(sent[0].Text, cronSaid) {
 		t.Fatalf("sent %+v", sent)
 	}
 	var runs struct {
@@ -161,7 +164,7 @@ func TestCronCLIEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(run("cron", "runs", "--id", job.ID, "--json")), &runs); err != nil {
 		t.Fatal(err)
 	}
-	if len(runs.Entries) != 1 || runs.Entries[0].Status != "ok" || runs.Entries[0].Summary != "you said: Will it rain?" {
+	if len(runs.Entries) != 1 || runs.Entries[0].Status != "ok" || !strings.HasPrefix(runs.Entries[0].Summary, cronSaid) {
 		t.Fatalf("runs %+v", runs.Entries)
 	}
 	if out := run("cron", "list", "--all"); !strings.Contains(out, job.ID) || !strings.Contains(out, "disabled") {

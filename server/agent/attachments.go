@@ -144,6 +144,22 @@ func historyImages(body json.RawMessage) json.RawMessage {
 	if !strings.Contains(string(body), `"image"`) {
 		return body
 	}
+	return rewriteParts(body, func(p map[string]any) (map[string]any, bool) {
+		if p["type"] != "image" {
+			return p, false
+		}
+		data, _ := p["data"].(string)
+		if n := decodedLen(data); n > ChatHistoryInlineImageBytes {
+			return map[string]any{"type": "image", "mimeType": p["mimeType"], "omitted": true, "bytes": n}, true
+		}
+		return p, false
+	})
+}
+
+// rewriteParts applies f to each content part of a stored message body
+// ({"content": [parts…], …}); the body is re-encoded only when f changed a part, and
+// returned as it is when it is not of that shape.
+func rewriteParts(body json.RawMessage, f func(part map[string]any) (map[string]any, bool)) json.RawMessage {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
 		return body
@@ -154,13 +170,8 @@ func historyImages(body json.RawMessage) json.RawMessage {
 	}
 	changed := false
 	for i, p := range content {
-		if p["type"] != "image" {
-			continue
-		}
-		data, _ := p["data"].(string)
-		if n := decodedLen(data); n > ChatHistoryInlineImageBytes {
-			content[i] = map[string]any{"type": "image", "mimeType": p["mimeType"], "omitted": true, "bytes": n}
-			changed = true
+		if np, ok := f(p); ok {
+			content[i], changed = np, true
 		}
 	}
 	if !changed {

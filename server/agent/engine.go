@@ -355,10 +355,7 @@ func (s loopSink) Emit(ev loop.Event) {
 	switch ev.Stream {
 	case loop.StreamAssistant:
 		d, _ := ev.Data.(loop.AssistantData)
-		if s.r.req.OnDelta != nil && d.Delta != "" {
-			s.r.req.OnDelta(d.Delta)
-		}
-		s.rt.textDelta(s.r, d.Text, data)
+		s.rt.textDelta(s.r, d.Text, d.Delta, data)
 	default:
 		s.rt.eventRaw(s.r, protocol.AgentEventStream(ev.Stream), data)
 		if _, ok := ev.Data.(loop.ToolStartData); ok {

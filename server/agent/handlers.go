@@ -139,9 +139,11 @@ func (h *Handlers) Agent(ctx context.Context, c *gateway.Conn, p *protocol.Agent
 func agentFinal(r *Run) (*protocol.AgentResult, error) {
 	out := r.Outcome()
 	if out.Status == StatusOK {
+		// As the original's: reply tags never reach the caller, and a silent reply
+		// (NO_REPLY) is no payload at all.
 		payloads := []map[string]any{}
-		if out.Text != "" {
-			payloads = append(payloads, map[string]any{"text": out.Text})
+		if text := VisibleReply(out.Text); strings.TrimSpace(text) != "" {
+			payloads = append(payloads, map[string]any{"text": text})
 		}
 		meta := map[string]any{"durationMs": out.EndedAt - out.StartedAt}
 		if out.Usage != nil {
@@ -542,33 +544,16 @@ func stripBodyEnvelope(body json.RawMessage) json.RawMessage {
 	if !strings.Contains(string(body), "[") {
 		return body
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return body
-	}
-	var content []map[string]any
-	if json.Unmarshal(m["content"], &content) != nil {
-		return body
-	}
-	changed := false
-	for _, p := range content {
-		if t, ok := p["text"].(string); ok && p["type"] == "text" {
-			if s := envelope.Strip(t); s != t {
-				p["text"], changed = s, true
-			}
+	return rewriteParts(body, func(p map[string]any) (map[string]any, bool) {
+		t, ok := p["text"].(string)
+		if !ok || p["type"] != "text" {
+			return p, false
 		}
-	}
-	if !changed {
-		return body
-	}
-	c, err := json.Marshal(content)
-	if err != nil {
-		return body
-	}
-	m["content"] = c
-	out, err := json.Marshal(m)
-	if err != nil {
-		return body
-	}
-	return out
+		s := envelope.Strip(t)
+		if s == t {
+			return p, false
+		}
+		p["text"] = s
+		return p, true
+	})
 }

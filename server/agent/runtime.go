@@ -285,10 +285,13 @@ type Run struct {
 	startErr error
 	done     chan struct{} // closed when finished
 
-	mu        sync.Mutex
-	seq       int64
-	text      string
-	visible   string // text as previews and chat deltas last showed it (visiblePartial)
+	mu      sync.Mutex
+	seq     int64
+	text    string
+	visible string // text as previews and chat deltas last showed it (visiblePartial)
+	// fed is the visible text of the current step already given to Request.OnDelta;
+	// it only grows within a step, so text hidden for a moment is never sent twice.
+	fed       string
 	promptSeq int64
 	// collected are channel messages that queued behind a busy run and are answered
 	// together by this one (messages.queue "collect"); collectedBy is the run that
@@ -1289,14 +1292,10 @@ func (rt *Runtime) delta(r *Run, inc string) {
 	if inc == "" {
 		return
 	}
-	if r.req.OnDelta != nil {
-		r.req.OnDelta(inc)
-	}
 	r.mu.Lock()
-	r.text += inc
-	text := r.text
+	text := r.text + inc
 	r.mu.Unlock()
-	rt.textDelta(r, text, encodeData(map[string]any{"text": text, "delta": inc}))
+	rt.textDelta(r, text, inc, encodeData(map[string]any{"text": text, "delta": inc}))
 }
 
 // textDelta emits the assistant event of a text increment (data carries text, the
@@ -1309,13 +1308,21 @@ func (rt *Runtime) delta(r *Run, inc string) {
 // What people see is the visible text (visiblePartial): reply tags removed, and
 // nothing of a silent reply or of a tag still being written. The assistant event then
 // carries that text too (and a delta against the text it carried before), as the
-// original's does.
-func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
+// original's does, and Request.OnDelta gets the visible increments only: inc is the
+// raw increment, equal to text at the first delta of a step.
+func (rt *Runtime) textDelta(r *Run, text, inc string, data json.RawMessage) {
 	now := rt.opts.Now()
 	visible := visiblePartial(text)
 	tags := ParseReplyTags(text, r.req.MessageID)
 	r.mu.Lock()
 	r.text = text
+	if text == inc {
+		r.fed = "" // a new step: its text starts over
+	}
+	fedInc := ""
+	if len(visible) > len(r.fed) && strings.HasPrefix(visible, r.fed) {
+		fedInc, r.fed = visible[len(r.fed):], visible
+	}
 	stream := r.stream
 	if visible != text {
 		delta := ""
@@ -1332,6 +1339,9 @@ func (rt *Runtime) textDelta(r *Run, text string, data json.RawMessage) {
 		r.anyDelta, r.lastDelta = true, now
 	}
 	r.mu.Unlock()
+	if r.req.OnDelta != nil && fedInc != "" {
+		r.req.OnDelta(fedInc)
+	}
 	ev := &AgentEvent{RunID: r.ID, Seq: seq, Stream: protocol.AgentEventStreamAssistant, Ts: now.UnixMilli(), SessionKey: r.SessionKey, Data: data}
 	if send {
 		rt.broadcast(ev, &protocol.ChatEvent{RunID: r.ID, SessionKey: r.SessionKey, Seq: seq, State: protocol.ChatEventStateDelta, Message: chatMessage(visible, now.UnixMilli())})

@@ -769,9 +769,18 @@ type providerSender struct {
 }
 
 func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (tools.MessageSent, error) {
-	send := func(ctx context.Context) (json.RawMessage, error) {
-		sent, err := p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, MediaPath: m.MediaPath,
+	return p.once(ctx, "send", m.IdempotencyKey, func(ctx context.Context) (providers.Sent, error) {
+		return p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, MediaPath: m.MediaPath,
 			GifPlayback: m.GifPlayback, AccountID: m.AccountID})
+	})
+}
+
+// once runs send behind the durable dedupe when the call has an idempotency key: a
+// repeated key gets the first call's result instead of a second message. kind names
+// the action in the dedupe key and in errors.
+func (p providerSender) once(ctx context.Context, kind, key string, send func(ctx context.Context) (providers.Sent, error)) (tools.MessageSent, error) {
+	do := func(ctx context.Context) (json.RawMessage, error) {
+		sent, err := send(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -781,17 +790,17 @@ func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (t
 		raw json.RawMessage
 		err error
 	)
-	if p.dedup != nil && m.IdempotencyKey != "" {
-		raw, _, err = p.dedup.Do(ctx, "send:"+m.IdempotencyKey, send)
+	if p.dedup != nil && key != "" {
+		raw, _, err = p.dedup.Do(ctx, kind+":"+key, do)
 	} else {
-		raw, err = send(ctx)
+		raw, err = do(ctx)
 	}
 	if err != nil {
 		return tools.MessageSent{}, err
 	}
 	var out tools.MessageSent
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return tools.MessageSent{}, fmt.Errorf("message: send result: %w", err)
+		return tools.MessageSent{}, fmt.Errorf("message: %s result: %w", kind, err)
 	}
 	return out, nil
 }
@@ -829,31 +838,10 @@ func (p providerSender) Poll(ctx context.Context, m tools.MessagePoll) (tools.Me
 	if !ok {
 		return tools.MessageSent{}, errors.New("message: polls are not available")
 	}
-	send := func(ctx context.Context) (json.RawMessage, error) {
-		sent, err := a.SendPoll(ctx, m.Channel, providers.Poll{To: m.To, Question: m.Question, Options: m.Options,
+	return p.once(ctx, "poll", m.IdempotencyKey, func(ctx context.Context) (providers.Sent, error) {
+		return a.SendPoll(ctx, m.Channel, providers.Poll{To: m.To, Question: m.Question, Options: m.Options,
 			MaxSelections: m.MaxSelections, AccountID: m.AccountID})
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(tools.MessageSent{MessageID: sent.MessageID, ChatID: sent.ChatID, ToJID: sent.ToJID})
-	}
-	var (
-		raw json.RawMessage
-		err error
-	)
-	if p.dedup != nil && m.IdempotencyKey != "" {
-		raw, _, err = p.dedup.Do(ctx, "poll:"+m.IdempotencyKey, send)
-	} else {
-		raw, err = send(ctx)
-	}
-	if err != nil {
-		return tools.MessageSent{}, err
-	}
-	var out tools.MessageSent
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return tools.MessageSent{}, fmt.Errorf("message: poll result: %w", err)
-	}
-	return out, nil
+	})
 }
 
 // sessionsToolOptions is the configuration part of the sessions tools of a run of

@@ -432,6 +432,21 @@ func TestChatCompletions(t *testing.T) {
 		wantHistory(t, g, "agent:main:http-test", "user: ping", "assistant: re: ping")
 	})
 
+	// Through the real model loop: the streamed deltas are the reply without its tag,
+	// the transcript keeps the raw reply.
+	t.Run("stream hides reply tags", func(t *testing.T) {
+		body := `{"stream":true,"user":"tagged","messages":[{"role":"user","content":"hi [[reply_to_current]]"}]}`
+		resp := g.post(t, "/v1/chat/completions", testToken, []byte(body), nil)
+		s := &sseReader{bufio.NewReader(resp.Body)}
+		if c := s.chunk(t); c.Choices[0].Delta.Role != "assistant" {
+			t.Fatalf("first chunk %+v", c)
+		}
+		if text, finish := s.rest(t); text != "re: hi" || finish != "stop" {
+			t.Fatalf("streamed %q finish %q", text, finish)
+		}
+		wantHistory(t, g, "agent:main:openai-user:tagged", "user: hi [[reply_to_current]]", "assistant: re: hi [[reply_to_current]]")
+	})
+
 	t.Run("earlier messages are quoted into the turn", func(t *testing.T) {
 		body := `{"user":"quoter","messages":[{"role":"user","content":"one"},{"role":"assistant","content":"two"},{"role":"user","content":"three"}]}`
 		resp := g.post(t, "/v1/chat/completions", testToken, []byte(body), nil)

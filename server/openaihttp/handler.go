@@ -421,12 +421,14 @@ func (h *Handler) waitRun(ctx context.Context, w http.ResponseWriter, t *turn) (
 	}
 }
 
-// replyText is the answer text of a finished run.
+// replyText is the answer text of a finished run as the caller sees it: without reply
+// tags, and noResponse for a silent reply (NO_REPLY) or none, as the original's.
 func replyText(out agent.Outcome) string {
-	if strings.TrimSpace(out.Text) == "" {
+	text := agent.VisibleReply(out.Text)
+	if strings.TrimSpace(text) == "" {
 		return noResponse
 	}
-	return out.Text
+	return text
 }
 
 // runError is the error text of a run that did not end ok ("" when it did).

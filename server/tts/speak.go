@@ -632,22 +632,12 @@ type Speaker struct {
 
 // NewSpeaker returns a Speaker.
 func NewSpeaker(o SpeakerOptions) *Speaker {
-	if o.Client == nil {
-		o.Client = &http.Client{}
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.TempDir == "" {
-		o.TempDir = os.TempDir()
-	}
-	if o.AfterFunc == nil {
-		o.AfterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
-	}
+	y := newSynth(o.Client, o.Now, o.TempDir, o.AfterFunc)
+	o.Now = y.now
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Speaker{o: o, y: &synth{client: o.Client, now: o.Now, tempDir: o.TempDir, afterFunc: o.AfterFunc}}
+	return &Speaker{o: o, y: y}
 }
 
 // Reply is a reply about to be delivered.

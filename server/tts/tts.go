@@ -141,19 +141,25 @@ var _ protocol.TtsHandler[struct{}] = (*Handler[struct{}])(nil)
 
 // New returns the group.
 func New[C any](o Options) *Handler[C] {
-	if o.Client == nil {
-		o.Client = &http.Client{}
+	return &Handler[C]{opts: o, y: newSynth(o.Client, o.Now, o.TempDir, o.AfterFunc)}
+}
+
+// newSynth is a synth with the defaults of Options for what is unset: a client
+// without a global timeout, time.Now, os.TempDir() and time.AfterFunc.
+func newSynth(client *http.Client, now func() time.Time, tempDir string, after func(time.Duration, func())) *synth {
+	if client == nil {
+		client = &http.Client{}
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if now == nil {
+		now = time.Now
 	}
-	if o.TempDir == "" {
-		o.TempDir = os.TempDir()
+	if tempDir == "" {
+		tempDir = os.TempDir()
 	}
-	if o.AfterFunc == nil {
-		o.AfterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
+	if after == nil {
+		after = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
-	return &Handler[C]{opts: o, y: &synth{client: o.Client, now: o.Now, tempDir: o.TempDir, afterFunc: o.AfterFunc}}
+	return &synth{client: client, now: now, tempDir: tempDir, afterFunc: after}
 }
 
 // prefs is the preferences file's shape; unknown keys are kept on rewrite.
