@@ -26,6 +26,8 @@ type runtimeSections struct {
 	Subagent     bool
 	Tools        *tools.Set
 	Host         string
+	// ModelAliases are agents.defaults.models' aliases ("- alias: provider/model").
+	ModelAliases []string
 }
 
 func (s runtimeSections) String() string {
@@ -56,6 +58,9 @@ func (s runtimeSections) String() string {
 		}
 		if zone == "Local" {
 			zone = localZoneName()
+		}
+		if len(s.ModelAliases) > 0 {
+			section("Model Aliases", append([]string{"When you name a model (a session's model override, a sub-agent's), prefer these aliases; provider/model works too."}, s.ModelAliases...)...)
 		}
 		section("Current Date & Time", "Time zone: "+zone)
 		msg := []string{

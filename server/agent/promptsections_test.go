@@ -28,7 +28,7 @@ func TestRuntimeSections(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := runtimeSections{AgentID: "work", Model: "p/m2", DefaultModel: "p/m1", Channel: "telegram", Thinking: "low",
-		Location: berlin, Tools: set, Host: "box"}.String()
+		Location: berlin, Tools: set, Host: "box", ModelAliases: []string{"- fast: p/m2", "- smart: p/m1"}}.String()
 	for _, want := range []string{
 		"## Tooling\n",
 		"\n- read: Read a file.\n",
@@ -36,7 +36,8 @@ func TestRuntimeSections(t *testing.T) {
 		"\n- sessions_spawn: " + strings.Repeat("x", 199) + "…\n",
 		"start a sub-agent with sessions_spawn",
 		"## Tool Call Style\n",
-		"## Current Date & Time\nTime zone: Europe/Berlin",
+		"## Model Aliases\nWhen you name a model",
+		"provider/model works too.\n- fast: p/m2\n- smart: p/m1\n\n## Current Date & Time\nTime zone: Europe/Berlin",
 		"## Messaging\n",
 		"Use the message tool for messages you start yourself",
 		"## Heartbeats\n",
@@ -54,7 +55,7 @@ func TestRuntimeSections(t *testing.T) {
 	// A sub-agent gets the tools and the runtime line only (the original's minimal
 	// mode); no tools, no channel: no tool sections and no channel in the line.
 	sub := runtimeSections{AgentID: "main", Subagent: true}.String()
-	for _, absent := range []string{"## Tooling", "## Messaging", "## Heartbeats", "## Current Date", "channel="} {
+	for _, absent := range []string{"## Tooling", "## Messaging", "## Heartbeats", "## Current Date", "## Model Aliases", "channel="} {
 		if strings.Contains(sub, absent) {
 			t.Errorf("sub-agent sections have %q:\n%s", absent, sub)
 		}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,6 +55,11 @@ func TestModelAliasesAndAllowlist(t *testing.T) {
 	}
 	if m := turn("r1", "hello"); m != "m2" {
 		t.Fatalf("after sessions.patch to alias two the model asked is %q, want m2", m)
+	}
+	// The system prompt lists the aliases, as the original's "Model Aliases".
+	if reqs := model.requests(); !bytes.Contains(reqs[len(reqs)-1], []byte(`## Model Aliases\n`)) ||
+		!bytes.Contains(reqs[len(reqs)-1], []byte(`\n- one: fake/m1\n- Two: fake/m2\n`)) {
+		t.Fatalf("the request's system prompt lacks the alias lines: %.3000s", reqs[len(reqs)-1])
 	}
 
 	// Outside the allowlist: refused with the original's message; nothing changes.

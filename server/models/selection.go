@@ -181,6 +181,30 @@ func parseRef(raw, provider string) (llm.Ref, bool) {
 	return llm.Ref{Provider: p, Model: m}, true
 }
 
+// AliasLines lists the aliases of agents.defaults.models as the system prompt's
+// "Model Aliases" section shows them: "- <alias>: <provider/model>", sorted by alias.
+func (s *Selection) AliasLines() []string {
+	if s == nil {
+		return nil
+	}
+	targets := make([]aliasTarget, 0, len(s.aliases))
+	for _, t := range s.aliases {
+		targets = append(targets, t)
+	}
+	sort.Slice(targets, func(i, j int) bool {
+		a, b := strings.ToLower(targets[i].alias), strings.ToLower(targets[j].alias)
+		if a != b {
+			return a < b
+		}
+		return targets[i].alias < targets[j].alias
+	})
+	lines := make([]string, 0, len(targets))
+	for _, t := range targets {
+		lines = append(lines, "- "+t.alias+": "+t.key)
+	}
+	return lines
+}
+
 // Alias returns the canonical "provider/model" an alias names (case-insensitive);
 // ok is false when name is not an alias of agents.defaults.models.
 func (s *Selection) Alias(name string) (key string, ok bool) {

@@ -75,4 +75,13 @@ func TestSelectionAllowListAndAlias(t *testing.T) {
 	if d := s.Default(); d != "local/qwen3" {
 		t.Errorf("Default = %q", d)
 	}
+	// The prompt's alias lines: sorted by alias, case-insensitively, entries without
+	// an alias left out.
+	s = NewSelection(cfg(t, `{"agents":{"defaults":{"models":{"openai/gpt-5.2":{"alias":"gpt"},"local/qwen3":{"alias":"Fast"},"Anthropic/opus-4.5":{}}}}}`), "local/qwen3")
+	if got, want := s.AliasLines(), []string{"- Fast: local/qwen3", "- gpt: openai/gpt-5.2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("AliasLines = %q, want %q", got, want)
+	}
+	if got := (*Selection)(nil).AliasLines(); got != nil {
+		t.Errorf("nil selection: %q", got)
+	}
 }
