@@ -215,6 +215,32 @@ func waitFor(t *testing.T, ch chan string, substr string) string {
 	}
 }
 
+// waitForAll is waitFor for several frames whose order is not fixed (events of one
+// change that different parts of the gateway send): it returns once a frame
+// containing each substring was seen, in any order.
+func waitForAll(t *testing.T, ch chan string, substrs ...string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	missing := map[string]bool{}
+	for _, s := range substrs {
+		missing[s] = true
+	}
+	var seen []string
+	for len(missing) > 0 {
+		select {
+		case f := <-ch:
+			for s := range missing {
+				if strings.Contains(f, s) {
+					delete(missing, s)
+				}
+			}
+			seen = append(seen, f)
+		case <-deadline:
+			t.Fatalf("no frames containing %v; saw %d frames: %.600s", missing, len(seen), strings.Join(seen, "\n"))
+		}
+	}
+}
+
 func errorsAs(err error, target **gws.CloseError) bool {
 	ce, ok := err.(*gws.CloseError)
 	if ok {

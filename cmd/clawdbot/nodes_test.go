@@ -128,8 +128,9 @@ func TestNodesHelpers(t *testing.T) {
 	}
 	tok, _ := n.expect("pair-ok")["token"].(string)
 	n.expect("hello-ok")
-	waitFor(t, op.frames, `"event":"node.pair.resolved"`)
-	waitFor(t, op.frames, `"reason":"node-connected"`)
+	// The pairing's resolution and the node's presence come from different places:
+	// either may be first.
+	waitForAll(t, op.frames, `"event":"node.pair.resolved"`, `"reason":"node-connected"`)
 	if tok == "" {
 		t.Fatalf("token %q", tok)
 	}
