@@ -213,12 +213,10 @@ func (rt *Runtime) commandReply(runID, key, text string) {
 // whether it was one. The answer goes back to the chat it came from.
 func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key, ch, to string) (handled bool, cont string, err error) {
 	text := m.Text
-	if m.Group && strings.HasPrefix(text, grouphistory.HistoryMarker) {
+	if m.Group {
 		// A group message arrives after the unanswered messages before it; the command
 		// is the current message only.
-		if _, cur, ok := strings.Cut(text, "\n"+grouphistory.CurrentMarker+"\n"); ok {
-			text = cur
-		}
+		_, text = grouphistory.Split(text)
 	}
 	res, err := rt.Command(ctx, key, text, !m.CommandsDenied, m.From)
 	if err != nil || !res.Handled {

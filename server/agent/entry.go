@@ -104,7 +104,10 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	}
 	// What a queue overflow summary quotes: the message as written, without the
 	// prefix or the envelope header the model gets.
-	_, summary := withEnvelope(m, ch, previous, envelope.Options{})
+	summary := m.Text
+	if m.Group {
+		_, summary = grouphistory.Split(m.Text)
+	}
 	m.Text = withBodyPrefix(m.BodyPrefix, m.Text, m.Group)
 	if rt.opts.Envelope != nil {
 		m.Text, _ = withEnvelope(m, ch, previous, rt.opts.Envelope())
@@ -144,11 +147,9 @@ func withBodyPrefix(prefix, text string, group bool) string {
 	if prefix == "" {
 		return text
 	}
-	if group && strings.HasPrefix(text, grouphistory.HistoryMarker) {
-		sep := "\n" + grouphistory.CurrentMarker + "\n"
-		if before, cur, ok := strings.Cut(text, sep); ok {
-			return before + sep + prefix + " " + cur
-		}
+	if group {
+		history, cur := grouphistory.Split(text)
+		return history + prefix + " " + cur
 	}
 	return prefix + " " + text
 }
@@ -250,11 +251,8 @@ func (rt *Runtime) pruneHookSessions(ctx context.Context) {
 func withEnvelope(m providers.Message, ch string, previous time.Time, o envelope.Options) (text, current string) {
 	history := ""
 	current = m.Text
-	if m.Group && strings.HasPrefix(current, grouphistory.HistoryMarker) {
-		sep := "\n" + grouphistory.CurrentMarker + "\n"
-		if i := strings.LastIndex(current, sep); i >= 0 {
-			history, current = current[:i+len(sep)], current[i+len(sep):]
-		}
+	if m.Group {
+		history, current = grouphistory.Split(m.Text)
 	}
 	e := envelope.Message{Channel: channelLabel(ch), Body: current, Time: m.Time, Previous: previous, Group: m.Group}
 	switch {

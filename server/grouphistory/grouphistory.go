@@ -134,6 +134,21 @@ func FormatEntry(channel, from string, e Entry) string {
 	return "[" + strings.Join(head, " ") + "] " + body
 }
 
+// Split undoes Context: the history block (through the current-message marker line)
+// and the current message. Text that does not start with the history marker is all
+// current (history "").
+func Split(text string) (history, current string) {
+	if !strings.HasPrefix(text, HistoryMarker) {
+		return "", text
+	}
+	sep := "\n" + CurrentMarker + "\n"
+	before, cur, ok := strings.Cut(text, sep)
+	if !ok {
+		return "", text
+	}
+	return before + sep, cur
+}
+
 // Context prefixes current (the message that mentioned the bot) with the history, in
 // the original's layout; with no history it is current unchanged.
 func Context(channel, from string, history []Entry, current string) string {

@@ -83,3 +83,18 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestSplitUndoesContext(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	full := Context("Telegram", "group:-1", []Entry{{Sender: "Ann", Body: "earlier", Time: at}}, "@bot hi")
+	for _, tc := range []struct{ in, history, current string }{
+		{full, full[:len(full)-len("@bot hi")], "@bot hi"},
+		{"plain message", "", "plain message"},
+		{HistoryMarker + " but no current marker", "", HistoryMarker + " but no current marker"},
+	} {
+		h, c := Split(tc.in)
+		if h != tc.history || c != tc.current || h+c != tc.in {
+			t.Errorf("Split(%q) = %q, %q; want %q, %q", tc.in, h, c, tc.history, tc.current)
+		}
+	}
+}
