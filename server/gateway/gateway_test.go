@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/clawgate/gateway/server/nodes"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/auth"
+	"github.com/clawgate/gateway/server/nodes"
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/server/system"
 )
@@ -508,6 +511,47 @@ func TestShutdownEvent(t *testing.T) {
 	ce := c.WaitClose()
 	if ce.Code != 1012 || string(ce.Reason) != "service restart" {
 		t.Fatalf("close = %d %q", ce.Code, ce.Reason)
+	}
+}
+
+// TestShutdownDuringStart: a stop that comes while Serve is still starting (the
+// daemon stopped right after start) neither races Serve's timers nor leaves it
+// serving: Serve returns nil and the port is closed. Run under -race, the
+// concurrent case is the one CI saw fail.
+func TestShutdownDuringStart(t *testing.T) {
+	for i := range 8 {
+		s, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		stopped := make(chan error, 1)
+		if i%2 == 0 { // Shutdown strictly first, then Serve.
+			stopped <- s.Shutdown(t.Context(), "gateway stopping", 0)
+			go func() { served <- s.Serve(ln) }()
+		} else { // Both at once.
+			go func() { served <- s.Serve(ln) }()
+			go func() { stopped <- s.Shutdown(t.Context(), "gateway stopping", 0) }()
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Fatalf("run %d: Serve = %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("run %d: Serve still running after Shutdown", i)
+		}
+		if err := <-stopped; err != nil {
+			t.Fatalf("run %d: Shutdown = %v", i, err)
+		}
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Fatalf("run %d: the port still accepts after Shutdown", i)
+		}
 	}
 }
 

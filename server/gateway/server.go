@@ -442,7 +442,17 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.log.Warn("initial health refresh failed", "err", err)
 		}
 	}
+	// Serve racing a Shutdown (a quick stop during start-up) must not Add to loops
+	// while Shutdown waits on it: the closing check and the Add happen under mu,
+	// which Shutdown takes as a barrier after setting closing.
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
 	s.loops.Add(1)
+	s.mu.Unlock()
 	go s.timers()
 	scheme := "ws://"
 	if s.opts.TLS != nil {
