@@ -784,10 +784,16 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	msg := &waE2E.Message{Conversation: proto.String(first)}
 	if fp, mu := strings.TrimSpace(m.MediaPath), strings.TrimSpace(m.MediaURL); fp != "" || mu != "" {
 		var media Media
+		// Read up to the larger of the cap and MaxImageSourceBytes: a picture over
+		// the cap is re-encoded under it (fitMedia); anything else must fit as it is.
+		limit := max(p.MediaMaxBytes(), providers.MaxImageSourceBytes)
 		if fp != "" {
-			media, err = LocalMedia(fp, p.MediaMaxBytes())
+			media, err = LocalMedia(fp, limit)
 		} else {
-			media, err = FetchMedia(ctx, p.cfg.HTTPClient, mu, p.MediaMaxBytes())
+			media, err = FetchMedia(ctx, p.cfg.HTTPClient, mu, limit)
+		}
+		if err == nil {
+			media, err = fitMedia(media, p.MediaMaxBytes())
 		}
 		if err != nil {
 			return providers.Sent{}, err
