@@ -12,8 +12,35 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/media"
+	"github.com/clawgate/gateway/server/understand"
 )
+
+// runnerUnderstander is the stage's Understander over a real understand.Runner, for a
+// fixed message context.
+type runnerUnderstander struct {
+	r   *understand.Runner
+	msg understand.Message
+}
+
+func (u runnerUnderstander) Media(ctx context.Context, _ Message, files []understand.Attachment) understand.Result {
+	return u.r.Media(ctx, u.msg, files)
+}
+
+func (u runnerUnderstander) Links(ctx context.Context, _ Message, text string) []string {
+	return u.r.Links(ctx, u.msg, text)
+}
+
+// audioRunner transcribes with an OpenAI-compatible server at base, sending key.
+func audioRunner(base, key string) Understander {
+	return runnerUnderstander{r: understand.New(understand.Options{
+		Media: &understand.Config{Audio: &understand.CapConfig{Models: []understand.Entry{{Provider: "openai", BaseURL: base}}}},
+		Endpoint: func(string) (understand.Endpoint, bool) {
+			return understand.Endpoint{APIKey: key}, true
+		},
+	})}
+}
 
 type collect struct {
 	mu  sync.Mutex
@@ -47,14 +74,16 @@ func TestMediaStage(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"text": "hello there"})
 	}))
 	defer transcripts.Close()
-	ok := media.NewTranscriber(media.TranscribeConfig{BaseURL: transcripts.URL + "/v1", APIKey: "good"})
-	bad := media.NewTranscriber(media.TranscribeConfig{BaseURL: transcripts.URL + "/v1", APIKey: "bad"})
+	ok := audioRunner(transcripts.URL+"/v1", "good")
+	bad := audioRunner(transcripts.URL+"/v1", "bad")
+	// No models and no key: nothing to transcribe with.
+	none := runnerUnderstander{r: understand.New(understand.Options{Endpoint: func(string) (understand.Endpoint, bool) { return understand.Endpoint{}, false }})}
 	voice := append([]byte("OggS\x00\x02"), bytes.Repeat([]byte{1}, 50)...)
 	pdf := []byte("%PDF-1.4\n%binary\n")
 	for _, tc := range []struct {
 		name      string
 		noStore   bool
-		tr        *media.Transcriber
+		tr        Understander
 		text      string
 		in        InboundMedia
 		wantText  []string // substrings; nil = no delivery
@@ -69,9 +98,11 @@ func TestMediaStage(t *testing.T) {
 			wantText: []string{"<media:image> [download failed]"}},
 		{name: "no store: placeholder only", noStore: true, text: "<media:image>", in: InboundMedia{Kind: "photo", Open: opener([]byte("x"), nil)},
 			wantText: []string{"<media:image>"}},
-		{name: "voice transcribed after group history", tr: ok, text: "[Chat messages since your last reply - for context]\nBob: hi\n\n[Current message]\n<media:audio>",
-			in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"Bob: hi", "[Current message]\n[Audio]\nTranscript:\nhello there"}},
+		{name: "voice transcribed after group history", tr: ok, text: grouphistory.HistoryMarker + "\nBob: hi\n\n" + grouphistory.CurrentMarker + "\n<media:audio>",
+			in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"Bob: hi", grouphistory.CurrentMarker + "\n[Audio]\nTranscript:\nhello there"}},
 		{name: "voice without transcription", text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{NoTranscription}},
+		{name: "voice with no audio model", tr: none, text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{NoTranscription}},
+		{name: "voice with a caption", tr: ok, text: "listen", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"[Audio]\nUser text:\nlisten\nTranscript:\nhello there"}},
 		{name: "transcription failure", tr: bad, text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{TranscriptionFailed}},
 		{name: "declared too large", text: "<media:video>", in: InboundMedia{Kind: "video", Size: 3 * media.MB, Open: opener(nil, errors.New("must not download"))}, wantReply: true},
 		{name: "too large on the wire", text: "<media:document>", in: InboundMedia{Kind: "document", Size: 10, Open: opener(append(pdf, bytes.Repeat([]byte{0}, 2*media.MB)...), nil)}, wantReply: true},
@@ -80,7 +111,7 @@ func TestMediaStage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			next := &collect{}
 			var replies []string
-			s := &MediaStage{Channel: "test", Transcriber: tc.tr, MaxMB: 1, Next: next,
+			s := &MediaStage{Channel: "test", Understand: tc.tr, MaxMB: 1, Next: next,
 				Reply: func(_ context.Context, chat, text string) error {
 					replies = append(replies, chat+": "+text)
 					return nil
