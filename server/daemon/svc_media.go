@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/grouphistory"
@@ -118,11 +119,17 @@ type agentView interface {
 	CheckImages(ctx context.Context, sessionKey string) error
 }
 
-// understander adapts the runner to the providers' media stage.
+// understander adapts the runner to the providers' media stage. The runner is
+// replaced when the config file changes (tools.media, tools.links, audio and
+// models.providers apply to the next message, as the original reads them per
+// message).
 type understander struct {
-	r     *understand.Runner
+	r     atomic.Pointer[understand.Runner]
 	agent func() agentView // nil result: no runtime yet
 }
+
+// set installs a runner built from the current config.
+func (u *understander) set(r *understand.Runner) { u.r.Store(r) }
 
 func (u *understander) message(ctx context.Context, m providers.Message) understand.Message {
 	chat := "direct"
@@ -145,12 +152,12 @@ func (u *understander) message(ctx context.Context, m providers.Message) underst
 
 // Media implements providers.Understander.
 func (u *understander) Media(ctx context.Context, m providers.Message, files []understand.Attachment) understand.Result {
-	return u.r.Media(ctx, u.message(ctx, m), files)
+	return u.r.Load().Media(ctx, u.message(ctx, m), files)
 }
 
 // Links implements providers.Understander.
 func (u *understander) Links(ctx context.Context, m providers.Message, text string) []string {
-	return u.r.Links(ctx, u.message(ctx, m), text)
+	return u.r.Load().Links(ctx, u.message(ctx, m), text)
 }
 
 func firstNonEmpty(v ...string) string {

@@ -90,10 +90,11 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	c.media = ms
-	c.understand = &understander{r: ur, agent: func() agentView {
+	c.understand = &understander{agent: func() agentView {
 		a, _ := s.inbound.current().(agentView)
 		return a
 	}}
+	c.understand.set(ur)
 	c.wa, c.waAccounts, c.waKeys = c.buildWhatsApp(s.file)
 	tg := c.buildTelegram(&cfg)
 	_, c.tgKeys = telegramKeys(telegramAccounts(s, &cfg))
@@ -794,6 +795,11 @@ func (c *providersComponent) stopAccount(ctx context.Context, channel, id string
 // account (not a placeholder for an unconfigured one): the reload's report of
 // restarted components (reload.Applied).
 func (c *providersComponent) reconfigureChannels(ctx context.Context, next *config.File) []string {
+	if ur, err := mediaUnderstanding(c.s, &next.Config); err != nil {
+		c.s.log.Warn("tools.media / tools.links not applied", "err", err)
+	} else {
+		c.understand.set(ur)
+	}
 	var restarted []string
 	if c.reconfigureWhatsApp(ctx, next) {
 		restarted = append(restarted, providers.WhatsApp)

@@ -102,7 +102,7 @@ func TestTelegramMediaUnderstanding(t *testing.T) {
     links: {models: [{command: %q, args: ["{{LinkUrl}}"]}]},
   },
 }`, ws, model.baseURL(), vision.srv.URL+"/v1", down.srv.URL+"/v1", tgtest.DefaultToken, bot.URL(), transcribe, summarize)
-	startHome(t, home, cfg, nil)
+	r := startHome(t, home, cfg, nil)
 	user := tgtest.User{ID: 42, FirstName: "Ann"}
 	replies := func(chat string) int { return len(sentTo(bot, chat)) }
 
@@ -149,5 +149,24 @@ func TestTelegramMediaUnderstanding(t *testing.T) {
 	waitFor(t, "the link message's reply", func() bool { return replies("42") == 3 })
 	if body := string(model.requests()[3]); !strings.Contains(body, `look at https://example.com/cats please\n\nSummary of https://example.com/cats: a page about cats.`) {
 		t.Fatalf("link request: %.800s", body)
+	}
+
+	// 5. The config changes apply without a restart: links off, images described in
+	// groups too.
+	cfg = strings.Replace(cfg, `links: {models:`, `links: {enabled: false, models:`, 1)
+	cfg = strings.Replace(cfg, `{action: "deny", match: {channel: "telegram", chatType: "group"}}`, `{action: "deny", match: {channel: "whatsapp"}}`, 1)
+	if err := os.WriteFile(filepath.Join(home, "clawdbot.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOutput(t, "config reloaded (hot)")
+	bot.PushUpdate(42, 42, "again https://example.com/cats")
+	waitFor(t, "the second link message's reply", func() bool { return replies("42") == 4 })
+	if body := string(model.requests()[4]); !strings.Contains(body, "again https://example.com/cats") || strings.Contains(body, `again https://example.com/cats\n\nSummary`) {
+		t.Fatalf("links still summarised after tools.links.enabled=false: %.800s", body)
+	}
+	bot.PushPhoto(-100, user, "now?", nil, photo)
+	waitFor(t, "the second group photo's reply", func() bool { return replies("-100") == 2 })
+	if body := string(model.requests()[5]); !strings.Contains(body, `[Image]\nUser text:\nnow?\nDescription:`) {
+		t.Fatalf("group photo after the reload: %.800s", body)
 	}
 }
