@@ -175,8 +175,11 @@ func transcriptOf(res understand.Result) string {
 
 // links appends the summaries of the links in src (what the sender wrote, else a
 // voice note's transcript, as the original) to the current message's body.
+//
+// A chat command ("/status https://…") is left alone: the original summarises its
+// links for the agent's body only, and here the command parser reads the body.
 func (s *MediaStage) links(ctx context.Context, m *Message, src string) {
-	if s.Understand == nil || strings.TrimSpace(src) == "" {
+	if s.Understand == nil || strings.TrimSpace(src) == "" || strings.HasPrefix(strings.TrimSpace(src), "/") {
 		return
 	}
 	outs := s.Understand.Links(ctx, *m, src)

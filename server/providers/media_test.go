@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -209,6 +211,82 @@ func TestMediaStageAlbum(t *testing.T) {
 			}
 			if got := next.got[0]; got.Text != tc.wantText || len(got.Images) != tc.images || got.Media != nil {
 				t.Fatalf("text %q images %d media %v", got.Text, len(got.Images), got.Media)
+			}
+		})
+	}
+}
+
+// TestMediaStageLinks: link summaries are appended to what the agent reads (after the
+// group history's current message too); commands and messages without links are left
+// alone.
+func TestMediaStageLinks(t *testing.T) {
+	dir := t.TempDir()
+	sum := filepath.Join(dir, "sum")
+	if err := os.WriteFile(sum, []byte("#!/bin/sh\necho \"about $1\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	u := runnerUnderstander{r: understand.New(understand.Options{Links: &understand.LinksConfig{
+		Models: []understand.LinkEntry{{Command: sum, Args: []string{"{{LinkUrl}}"}}}}})}
+	history := grouphistory.HistoryMarker + "\nBob: https://old.example\n\n" + grouphistory.CurrentMarker + "\n"
+	for _, tc := range []struct{ text, want string }{
+		{"see https://a.example/x", "see https://a.example/x\n\nabout https://a.example/x"},
+		{history + "and https://b.example", history + "and https://b.example\n\nabout https://b.example"},
+		{"/status https://a.example/x", "/status https://a.example/x"},
+		{"no links here", "no links here"},
+	} {
+		next := &collect{}
+		s := &MediaStage{Channel: "test", Understand: u, Next: next}
+		s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text})
+		if len(next.got) != 1 || next.got[0].Text != tc.want {
+			t.Errorf("%q: got %+v, want %q", tc.text, next.got, tc.want)
+		}
+	}
+}
+
+// TestMediaStageUnderstanding: described pictures are not sent as images and the body
+// gets the original's sections; in an album only the selected attachments are
+// described (mode "all", maxAttachments 2) and the rest go on as before.
+func TestMediaStageUnderstanding(t *testing.T) {
+	dir := t.TempDir()
+	desc := filepath.Join(dir, "describe")
+	if err := os.WriteFile(desc, []byte("#!/bin/sh\necho \"a picture of $(wc -c < \"$1\" | tr -d ' ') bytes\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	u := runnerUnderstander{r: understand.New(understand.Options{Media: &understand.Config{
+		Image: &understand.CapConfig{Attachments: &understand.AttachmentPolicy{Mode: "all", MaxAttachments: 2}, Models: []understand.Entry{{Command: desc, Args: []string{"{{MediaPath}}"}}}},
+		Video: &understand.CapConfig{Models: []understand.Entry{{Command: desc, Args: []string{"{{MediaPath}}"}}}},
+	}})}
+	img := func(n int) InboundMedia {
+		return InboundMedia{Kind: "photo", Open: opener(append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{1}, n)...), nil)}
+	}
+	for _, tc := range []struct {
+		name   string
+		text   string
+		parts  []InboundMedia
+		want   string
+		images int
+	}{
+		{"one photo", "<media:image>", []InboundMedia{img(2)}, "[Image]\nDescription:\na picture of 10 bytes", 0},
+		{"album of three", "look", []InboundMedia{img(1), img(2), img(3)},
+			"User text:\nlook\n\n[Image 1/2]\nDescription:\na picture of 9 bytes\n\n[Image 2/2]\nDescription:\na picture of 10 bytes", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := media.New(media.Options{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := &collect{}
+			s := &MediaStage{Channel: "test", Store: st, Understand: u, MaxMB: 1, Next: next}
+			var parts []*InboundMedia
+			for i := range tc.parts {
+				parts = append(parts, &tc.parts[i])
+			}
+			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: parts})
+			if len(next.got) != 1 {
+				t.Fatalf("delivered %d", len(next.got))
+			}
+			if m := next.got[0]; m.Text != tc.want || len(m.Images) != tc.images {
+				t.Fatalf("text %q images %d\nwant %q images %d", m.Text, len(m.Images), tc.want, tc.images)
 			}
 		})
 	}
