@@ -366,4 +366,3 @@ func Placeholder(k Kind) string {
 	}
 	return "<media:document>"
 }
-

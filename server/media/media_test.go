@@ -186,4 +186,3 @@ func TestRetention(t *testing.T) {
 		}
 	}
 }
-
