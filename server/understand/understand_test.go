@@ -388,3 +388,66 @@ func TestLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrency: tools.media.concurrency bounds how many capabilities talk to
+// models at once. The server holds each request until a second one is in flight (or
+// a short bound passes): with limit 1 none ever overlaps, with the default 2 the
+// image and audio requests do.
+func TestConcurrency(t *testing.T) {
+	dir := t.TempDir()
+	png := writeFile(t, dir, "p.png", append([]byte("\x89PNG\r\n\x1a\n"), 1, 2, 3))
+	ogg := writeFile(t, dir, "v.ogg", []byte("OggS\x00\x02abc"))
+	for _, tc := range []struct {
+		limit   int
+		maxSeen int
+	}{{1, 1}, {0, 2}} {
+		var (
+			mu             sync.Mutex
+			inflight, seen int
+		)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inflight++
+			seen = max(seen, inflight)
+			mu.Unlock()
+			// Wait for the other capability's request, within a bound.
+			deadline := time.After(300 * time.Millisecond)
+			if tc.maxSeen > 1 {
+				deadline = time.After(10 * time.Second)
+			}
+		wait:
+			for {
+				mu.Lock()
+				n := seen
+				mu.Unlock()
+				if n >= 2 {
+					break
+				}
+				select {
+				case <-deadline:
+					break wait
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			if strings.HasSuffix(r.URL.Path, "/audio/transcriptions") {
+				fmt.Fprint(w, `{"text":"hi"}`)
+			} else {
+				fmt.Fprint(w, `{"choices":[{"message":{"content":"pic"}}]}`)
+			}
+			mu.Lock()
+			inflight--
+			mu.Unlock()
+		}))
+		ep := func(string) (Endpoint, bool) { return Endpoint{BaseURL: srv.URL + "/v1", APIKey: "k"}, true }
+		r := New(Options{Endpoint: ep, Media: &Config{Concurrency: tc.limit,
+			Image: &CapConfig{Models: []Entry{{Provider: "x", Model: "m"}}},
+			Audio: &CapConfig{Models: []Entry{{Provider: "x"}}},
+		}})
+		res := r.Media(context.Background(), Message{}, []Attachment{{Index: 0, Path: png, MIME: "image/png"}, {Index: 1, Path: ogg, MIME: "audio/ogg"}})
+		srv.Close()
+		if len(res.Outputs) != 2 || seen != tc.maxSeen {
+			t.Errorf("limit %d: %d outputs, %d requests at once, want %d", tc.limit, len(res.Outputs), seen, tc.maxSeen)
+		}
+	}
+}
