@@ -78,6 +78,16 @@ func TestMediaUnderstandingFromConfig(t *testing.T) {
 			}
 			c := f.Config
 			s := &services{log: slog.New(slog.DiscardHandler), env: config.MapEnv(tc.env)}
+			if tc.name == "legacy whisper command" {
+				mc, _, err := mediaUnderstandingConfig(s, &c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a := mc.Audio; a == nil || a.Enabled == nil || !*a.Enabled || len(a.Models) != 1 || a.Models[0].Type != "cli" ||
+					a.Models[0].Command != whisper || len(a.Models[0].Args) != 1 || a.Models[0].Args[0] != "{{MediaPath}}" || a.Models[0].TimeoutSeconds != 5 {
+					t.Fatalf("mapped audio section: %+v", a)
+				}
+			}
 			r, err := mediaUnderstanding(s, &c)
 			if err != nil {
 				t.Fatal(err)

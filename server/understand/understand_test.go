@@ -364,6 +364,7 @@ func TestRunCommandLimits(t *testing.T) {
 func TestLinks(t *testing.T) {
 	dir := t.TempDir()
 	fails := script(t, dir, "fails", `exit 1`)
+	slow := script(t, dir, "slow", `sleep 10`)
 	sum := script(t, dir, "sum", `echo "Summary of $1 for $2"`)
 	off := false
 	for _, tc := range []struct {
@@ -377,6 +378,7 @@ func TestLinks(t *testing.T) {
 		{"fallback", &LinksConfig{Models: []LinkEntry{{Command: fails}, {Type: "cli", Command: sum, Args: []string{"{{LinkUrl}}", "{{From}}"}}}}, Message{Vars: map[string]string{"From": "ann"}},
 			"Summary of https://a.example/1 for ann|Summary of https://b.example for ann"},
 		{"maxLinks", &LinksConfig{MaxLinks: 1, Models: []LinkEntry{{Command: sum, Args: []string{"{{LinkUrl}}"}}}}, Message{}, "Summary of https://a.example/1 for"},
+		{"section timeout, then the next entry", &LinksConfig{TimeoutSeconds: 1, MaxLinks: 1, Models: []LinkEntry{{Command: slow}, {Command: sum, Args: []string{"{{LinkUrl}}"}}}}, Message{}, "Summary of https://a.example/1 for"},
 		{"scope deny", &LinksConfig{Scope: &Scope{Default: "deny"}, Models: []LinkEntry{{Command: sum}}}, Message{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
