@@ -157,7 +157,11 @@ func (u *understander) Media(ctx context.Context, m providers.Message, files []u
 
 // Links implements providers.Understander.
 func (u *understander) Links(ctx context.Context, m providers.Message, text string) []string {
-	return u.r.Load().Links(ctx, u.message(ctx, m), text)
+	r := u.r.Load()
+	if !r.LinksEnabled() {
+		return nil
+	}
+	return r.Links(ctx, u.message(ctx, m), text)
 }
 
 func firstNonEmpty(v ...string) string {

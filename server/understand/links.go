@@ -43,6 +43,13 @@ func ExtractLinks(message string, maxLinks int) []string {
 	return out
 }
 
+// LinksEnabled reports whether tools.links is on (callers skip building a Message
+// otherwise).
+func (r *Runner) LinksEnabled() bool {
+	cfg := r.opts.Links
+	return cfg != nil && (cfg.Enabled == nil || *cfg.Enabled) && len(cfg.Models) > 0
+}
+
 // Links summarises the links of a message text with tools.links' commands: for each
 // link (up to maxLinks), the entries are tried in order with {{LinkUrl}} set, and the
 // first non-empty stdout is its summary. Off when tools.links is absent or disabled,
