@@ -136,8 +136,9 @@ type Config struct {
 	// MediaStore keeps inbound photos, voice notes and documents (nil: media is not
 	// downloaded; the agent gets the caption or a placeholder).
 	MediaStore *media.Store
-	// Transcriber transcribes voice notes (nil: off; the agent gets a placeholder).
-	Transcriber *media.Transcriber
+	// Understand describes and transcribes media and summarises links (tools.media,
+	// tools.links; nil: off, voice notes get a placeholder).
+	Understand providers.Understander
 	// MediaMaxMB is channels.telegram.mediaMaxMb (DefaultMediaMaxMB when 0).
 	MediaMaxMB int
 	// MediaHTTPClient downloads media sent by URL (media.HTTPClient when nil).
@@ -258,7 +259,7 @@ func New(cfg Config) (*Provider, error) {
 	// Admitted messages pass the media stage, which downloads what they carry, then the
 	// ack (ack.go: only messages that go on to the agent are acked).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
-	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
+	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Understand: cfg.Understand,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
 	p.cfg = cfg
 	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
