@@ -101,6 +101,11 @@ type Options struct {
 	// answers it and its per-agent session key); it replaces the per-sender default
 	// and GlobalScope for inbound messages.
 	Route func(m providers.Message) string
+	// Broadcast, when it names sessions for m, sends m to each of them instead of
+	// the one Route picks (the config's broadcast groups: one chat answered by several
+	// agents, each in its own session, each reply delivered). sequential runs them one
+	// after the other (broadcast.strategy "sequential"); otherwise all at once.
+	Broadcast func(m providers.Message) (keys []string, sequential bool)
 	// Agents lists the configured agents and the default one (agents.list); nil: the
 	// one agent "main". The agent method's agentId and sessions.list's agentId are
 	// checked against it; the default agent's sessions are under agent:main:.
