@@ -318,7 +318,7 @@ type Run struct {
 	finished  time.Time
 	// surfaceQ carries verbose and reasoning notes to the chat surface, in order
 	// (surface.go); surfaceDone closes when they are all sent.
-	surfaceQ    chan string
+	surfaceQ    chan surfaceNote
 	surfaceDone chan struct{}
 	// queued marks a channel message that waited behind a busy run under
 	// messages.queue (debounce, cap and drop apply to it); overflow is the drop
@@ -1070,7 +1070,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		lr, err = rt.runLoop(tctx, r, mc)
 		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
 		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
-			rt.surface(r, formatReasoning(lr.reasoning))
+			rt.surfaceBlock(r, formatReasoning(lr.reasoning))
 		}
 		out.Fallbacks, out.Usage, stored, statsDone = lr.attempts, lr.usage, true, lr.final
 	} else {
