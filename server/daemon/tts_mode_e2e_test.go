@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -144,5 +146,86 @@ func TestTelegramTTSModeEndToEnd(t *testing.T) {
 				t.Fatalf("spoken %q, want %q", got, tc.wantSpoken)
 			}
 		})
+	}
+}
+
+// TestTTSPrefsPathAndSummaryModelEndToEnd: messages.tts.prefsPath ("~" is the home)
+// is where tts.enable writes the auto mode (the default file stays untouched),
+// tts.status reports it, and replies follow it; the preferences' maxLength there
+// makes a long reply summarised before speech by messages.tts.summaryModel (its own
+// model request), the voice note carrying the full text as its caption.
+func TestTTSPrefsPathAndSummaryModelEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	speech := newSpeechRecorder(t)
+	t.Setenv("OPENAI_BASE_URL", speech.srv.URL+"/v1")
+	long := "Here is a long answer. " + strings.Repeat("It keeps going with more detail. ", 6)
+	const summary = "A short summary of the long answer."
+	model := newReasoningModel(t, func(m string) (string, string) {
+		if m == "m-sum" {
+			return "", summary
+		}
+		return "", long
+	})
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	r := startHome(t, home, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, botToken: %q, dmPolicy: "open", allowFrom: ["*"], streamMode: "off"}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m1"}}},
+  messages: {tts: {auto: "off", provider: "openai", openai: {apiKey: "sk-speech"}, prefsPath: "~/custom/tts-prefs.json", summaryModel: "local/m-sum"}},
+}`, bot.URL(), tgtest.DefaultToken, model.srv.URL+"/v1"), nil)
+	r.waitOutput(t, "agent runtime ready")
+	c := r.client(t)
+	prefs := filepath.Join(home, "custom", "tts-prefs.json")
+
+	c.MustOK("tts.enable", map[string]any{}, nil)
+	b, err := os.ReadFile(prefs)
+	if err != nil {
+		t.Fatalf("tts.enable did not write messages.tts.prefsPath: %v", err)
+	}
+	var p map[string]map[string]any
+	if err := json.Unmarshal(b, &p); err != nil || p["tts"]["auto"] != "always" {
+		t.Fatalf("prefs file %s: %s (%v)", prefs, b, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "state", "settings", "tts.json")); !os.IsNotExist(err) {
+		t.Fatalf("the default preferences file was written: %v", err)
+	}
+	var st struct {
+		Enabled   bool   `json:"enabled"`
+		PrefsPath string `json:"prefsPath"`
+	}
+	c.MustOK("tts.status", map[string]any{}, &st)
+	if !st.Enabled || st.PrefsPath != prefs {
+		t.Fatalf("tts.status: %+v, want enabled with prefsPath %s", st, prefs)
+	}
+
+	// The spoken-reply limit from the same file: 120 characters.
+	p["tts"]["maxLength"] = 120
+	b, _ = json.Marshal(p)
+	if err := os.WriteFile(prefs, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bot.PushUpdate(42, 42, "tell me everything")
+	waitFor(t, "the spoken reply", func() bool { return len(sentTo(bot, "42")) == 1 })
+	s := sentTo(bot, "42")[0]
+	if s.Method != "sendVoice" || s.Caption != strings.TrimSpace(long) {
+		t.Fatalf("reply: %s caption %q text %q", s.Method, s.Caption, s.Text)
+	}
+	if got := speech.spoken(); !slices.Equal(got, []string{summary}) {
+		t.Fatalf("spoken %q, want the summary", got)
+	}
+	models, bodies := model.requests()
+	if !slices.Equal(models, []string{"m1", "m-sum"}) {
+		t.Fatalf("model requests %q, want the reply (m1) then the summary (m-sum)", models)
+	}
+	if !strings.Contains(bodies[1], "It keeps going with more detail.") || !strings.Contains(bodies[1], "120") {
+		t.Fatalf("summary request lacks the reply or the target: %.500s", bodies[1])
+	}
+
+	// tts.disable writes the same file: the next reply is text.
+	c.MustOK("tts.disable", map[string]any{}, nil)
+	bot.PushUpdate(42, 42, "again")
+	waitFor(t, "the text reply", func() bool { return len(sentTo(bot, "42")) == 2 })
+	if s := sentTo(bot, "42")[1]; s.Method != "sendMessage" {
+		t.Fatalf("after tts.disable: %s", s.Method)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/statefile"
 )
 
@@ -106,6 +107,12 @@ func Resolve(get Lookup, getenv func(string) string, stateDir string) Settings {
 		PrefsPath:     first(str("/messages/tts/prefsPath"), strings.TrimSpace(getenv("CLAWDBOT_TTS_PREFS")), filepath.Join(stateDir, "settings", "tts.json")),
 		MaxTextLength: DefaultMaxTextLength,
 		Timeout:       DefaultTimeout,
+	}
+	// As the reference: "~" in the preferences path is the user's home.
+	if home := strings.TrimSpace(getenv("HOME")); home != "" {
+		s.PrefsPath = config.ExpandHome(s.PrefsPath, home)
+	} else if home, err := os.UserHomeDir(); err == nil {
+		s.PrefsPath = config.ExpandHome(s.PrefsPath, home)
 	}
 	if v, ok := get("/messages/tts/enabled"); ok {
 		s.Enabled, _ = v.(bool)
