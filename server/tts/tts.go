@@ -62,6 +62,7 @@ type Settings struct {
 	SummaryModel       string
 	ElevenLabs         ElevenLabs
 	EdgeEnabled        bool
+	Edge               Edge
 	Overrides          OverridePolicy
 }
 
@@ -124,6 +125,7 @@ func Resolve(get Lookup, getenv func(string) string, stateDir string) Settings {
 		s.Timeout = time.Duration(n) * time.Millisecond
 	}
 	resolveSpoken(&s, get)
+	resolveEdge(&s, get, getenv)
 	return s
 }
 
