@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
+	"github.com/clawgate/gateway/server/tts"
+	"github.com/clawgate/gateway/server/tts/edgetest"
 )
 
 // speechRecorder is a fake OpenAI-compatible /audio/speech server that records the
@@ -227,5 +229,46 @@ func TestTTSPrefsPathAndSummaryModelEndToEnd(t *testing.T) {
 	waitFor(t, "the text reply", func() bool { return len(sentTo(bot, "42")) == 2 })
 	if s := sentTo(bot, "42")[1]; s.Method != "sendMessage" {
 		t.Fatalf("after tts.disable: %s", s.Method)
+	}
+}
+
+// TestTelegramEdgeSpeechEndToEnd: with messages.tts.provider "edge" a Telegram reply
+// is spoken through the Edge read-aloud protocol (a fake service on 127.0.0.1): the
+// service receives the SSML with the configured voice, rate and pitch and the
+// configured output format, and the chat gets its audio (ogg: a voice note) with the
+// reply as caption.
+func TestTelegramEdgeSpeechEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	edge := edgetest.New(t)
+	edge.SetAudio([]byte("OggS\x00\x02edge-voice"))
+	t.Setenv(tts.EnvEdgeEndpoint, edge.URL())
+	const answer = "Good morning & welcome back."
+	model := newReasoningModel(t, func(string) (string, string) { return "", answer })
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	startHome(t, home, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, botToken: %q, dmPolicy: "open", allowFrom: ["*"], streamMode: "off"}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m1"}}},
+  messages: {tts: {auto: "always", provider: "edge", edge: {enabled: true, voice: "en-GB-SoniaNeural", lang: "en-GB", rate: "+15%%", pitch: "+2st", outputFormat: "ogg-24khz-16bit-mono-opus"}}},
+}`, bot.URL(), tgtest.DefaultToken, model.srv.URL+"/v1"), nil)
+
+	bot.PushUpdate(42, 42, "morning")
+	waitFor(t, "the spoken reply", func() bool { return len(sentTo(bot, "42")) == 1 })
+	s := sentTo(bot, "42")[0]
+	if s.Method != "sendVoice" || string(s.File) != "OggS\x00\x02edge-voice" || !strings.Contains(s.Caption, "welcome back") || !strings.HasSuffix(s.FileName, ".ogg") {
+		t.Fatalf("reply: %s %q (%q) caption %q", s.Method, s.FileName, s.File, s.Caption)
+	}
+	reqs := edge.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d edge requests", len(reqs))
+	}
+	r := reqs[0]
+	for _, want := range []string{`xml:lang="en-GB"`, `<voice name="en-GB-SoniaNeural">`, `rate="+15%"`, `pitch="+2st"`, `volume="default"`, "Good morning &amp; welcome back."} {
+		if !strings.Contains(r.SSML, want) {
+			t.Fatalf("ssml lacks %s: %s", want, r.SSML)
+		}
+	}
+	if r.Format != "ogg-24khz-16bit-mono-opus" {
+		t.Fatalf("output format %q", r.Format)
 	}
 }
