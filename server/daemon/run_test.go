@@ -17,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/tts"
+	"github.com/clawgate/gateway/server/update"
 )
 
 // syncBuf is the daemon's stdout, read while it runs.
@@ -73,6 +74,12 @@ func startHome(t testing.TB, home, cfg string, clk clock.Clock, opts ...func(*Op
 	t.Setenv("CLAWDBOT_STATE_DIR", filepath.Join(home, "state"))
 	t.Setenv("CLAWDBOT_CONFIG_PATH", filepath.Join(home, "clawdbot.json"))
 	t.Setenv("CLAWDBOT_BRIDGE_ENABLED", "0")
+	// The start-up update check asks no registry unless a test names its fake.
+	t.Setenv("npm_config_registry", "")
+	t.Setenv("NPM_CONFIG_REGISTRY", "")
+	if os.Getenv(update.EnvRegistry) == "" {
+		t.Setenv(update.EnvRegistry, "")
+	}
 	if os.Getenv(tts.EnvEdgeEndpoint) == "" {
 		// Edge TTS (the last speech fallback) never reaches the real service from a
 		// test: nothing listens on this port. Tests of Edge set their fake first.
