@@ -101,6 +101,11 @@ type Options struct {
 	// answers it and its per-agent session key); it replaces the per-sender default
 	// and GlobalScope for inbound messages.
 	Route func(m providers.Message) string
+	// Broadcast, when it names sessions for m, sends m to each of them instead of
+	// the one Route picks (the config's broadcast groups: one chat answered by several
+	// agents, each in its own session, each reply delivered). sequential runs them one
+	// after the other (broadcast.strategy "sequential"); otherwise all at once.
+	Broadcast func(m providers.Message) (keys []string, sequential bool)
 	// Agents lists the configured agents and the default one (agents.list); nil: the
 	// one agent "main". The agent method's agentId and sessions.list's agentId are
 	// checked against it; the default agent's sessions are under agent:main:.
@@ -316,7 +321,7 @@ type Run struct {
 	finished  time.Time
 	// surfaceQ carries verbose and reasoning notes to the chat surface, in order
 	// (surface.go); surfaceDone closes when they are all sent.
-	surfaceQ    chan string
+	surfaceQ    chan surfaceNote
 	surfaceDone chan struct{}
 	// queued marks a channel message that waited behind a busy run under
 	// messages.queue (debounce, cap and drop apply to it); overflow is the drop
@@ -1068,7 +1073,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		lr, err = rt.runLoop(tctx, r, mc)
 		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
 		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
-			rt.surface(r, formatReasoning(lr.reasoning))
+			rt.surfaceBlock(r, formatReasoning(lr.reasoning))
 		}
 		out.Fallbacks, out.Usage, stored, statsDone = lr.attempts, lr.usage, true, lr.final
 	} else {

@@ -184,6 +184,8 @@ func Run(ctx context.Context, o Options) error {
 		ver = v
 	}
 	commit, _ := env("GIT_COMMIT")
+	checkDone := startUpdateCheck(ctx, file, env, paths.StateDir, home, ver, log)
+	defer func() { <-checkDone }()
 	start := time.Now()
 	pres := presence.New(presence.Options{Self: presence.DefaultSelf(ver)})
 

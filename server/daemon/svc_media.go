@@ -24,9 +24,14 @@ var providerKeyEnv = map[string]string{
 }
 
 // mediaStore opens the inbound media store under <state>/media (files are written on
-// the first received file).
+// the first received file). media.preserveFilenames is read here: a change to media.*
+// restarts the gateway (reload rules), which builds the store again.
 func mediaStore(s *services) (*media.Store, error) {
-	return media.New(media.Options{Dir: filepath.Join(s.paths.StateDir, "media")})
+	preserve := false
+	if v, ok := s.file.Lookup("/media/preserveFilenames"); ok {
+		preserve, _ = v.(bool)
+	}
+	return media.New(media.Options{Dir: filepath.Join(s.paths.StateDir, "media"), PreserveFilenames: preserve})
 }
 
 // legacyTranscriptionCommands are the audio.transcription commands the original's

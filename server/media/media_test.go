@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +186,48 @@ func TestRetention(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("%s exists=%v want %v", filepath.Base(p), err == nil, want)
 		}
+	}
+}
+
+// TestPreserveFilenames: with PreserveFilenames a stored file is named
+// <sanitised original>---<uuid><sniffed ext>; without it, or without a usable name,
+// the name is random.
+func TestPreserveFilenames(t *testing.T) {
+	pdf := []byte("%PDF-1.4\nhello")
+	uuidName := regexp.MustCompile(`^(.+)---[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.[a-z0-9]+)$`)
+	random := regexp.MustCompile(`^[0-9a-f]{32}\.pdf$`)
+	for _, tc := range []struct {
+		preserve bool
+		name     string
+		want     string // "" = random
+	}{
+		{true, "Quarterly Report: Q3 <final>.pdf", "Quarterly_Report_Q3_final"},
+		{true, "  tabs\tand\nnewlines?.pdf", "tabs_and_newlines"},
+		{true, `C:\Users\ann\notes.txt`, "notes"},
+		{true, "dir/sub/über café.pdf", "über_café"},
+		{true, strings.Repeat("a", 80) + ".pdf", strings.Repeat("a", 60)},
+		{true, "???.pdf", ""},
+		{true, "", ""},
+		{false, "Quarterly Report.pdf", ""},
+	} {
+		s := newStore(t, Options{PreserveFilenames: tc.preserve})
+		saved, err := s.Save(bytes.NewReader(pdf), Hint{FileName: tc.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Base(saved.Path)
+		if tc.want == "" {
+			if !random.MatchString(base) {
+				t.Errorf("%q (preserve %v): stored as %q, want a random name", tc.name, tc.preserve, base)
+			}
+			continue
+		}
+		m := uuidName.FindStringSubmatch(base)
+		if m == nil || m[1] != tc.want || m[2] != ".pdf" {
+			t.Errorf("%q: stored as %q, want %s---<uuid>.pdf", tc.name, base, tc.want)
+		}
+	}
+	if got := SanitizeFilename(" a__b  c "); got != "a_b_c" {
+		t.Fatalf("SanitizeFilename: %q", got)
 	}
 }

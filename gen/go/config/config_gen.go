@@ -24,6 +24,9 @@ type ClawdbotConfig struct {
 	// Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 	Bridge *ConfigBridge `json:"bridge,omitempty,omitzero"`
 
+	// Broadcast corresponds to the JSON schema field "broadcast".
+	Broadcast *ConfigBroadcast `json:"broadcast,omitempty,omitzero"`
+
 	// Browser corresponds to the JSON schema field "browser".
 	Browser *ConfigBrowser `json:"browser,omitempty,omitzero"`
 
@@ -48,6 +51,9 @@ type ClawdbotConfig struct {
 	// Logging corresponds to the JSON schema field "logging".
 	Logging *ConfigLogging `json:"logging,omitempty,omitzero"`
 
+	// Media corresponds to the JSON schema field "media".
+	Media *ConfigMedia `json:"media,omitempty,omitzero"`
+
 	// Messages corresponds to the JSON schema field "messages".
 	Messages *ConfigMessages `json:"messages,omitempty,omitzero"`
 
@@ -68,6 +74,9 @@ type ClawdbotConfig struct {
 
 	// UI corresponds to the JSON schema field "ui".
 	UI *ConfigUI `json:"ui,omitempty,omitzero"`
+
+	// Update corresponds to the JSON schema field "update".
+	Update *ConfigUpdate `json:"update,omitempty,omitzero"`
 
 	// Web corresponds to the JSON schema field "web".
 	Web *ConfigWeb `json:"web,omitempty,omitzero"`
@@ -855,6 +864,18 @@ const ConfigBridgeBindAuto ConfigBridgeBind = "auto"
 const ConfigBridgeBindLan ConfigBridgeBind = "lan"
 const ConfigBridgeBindLoopback ConfigBridgeBind = "loopback"
 const ConfigBridgeBindTailnet ConfigBridgeBind = "tailnet"
+
+type ConfigBroadcast struct {
+	// Strategy corresponds to the JSON schema field "strategy".
+	Strategy *ConfigBroadcastStrategy `json:"strategy,omitempty,omitzero"`
+
+	AdditionalProperties map[string][]interface{} `mapstructure:",remain"`
+}
+
+type ConfigBroadcastStrategy string
+
+const ConfigBroadcastStrategyParallel ConfigBroadcastStrategy = "parallel"
+const ConfigBroadcastStrategySequential ConfigBroadcastStrategy = "sequential"
 
 type ConfigBrowser struct {
 	// CdpURL corresponds to the JSON schema field "cdpUrl".
@@ -2001,6 +2022,11 @@ type ConfigLoggingRedactSensitive string
 const ConfigLoggingRedactSensitiveOff ConfigLoggingRedactSensitive = "off"
 const ConfigLoggingRedactSensitiveTools ConfigLoggingRedactSensitive = "tools"
 
+type ConfigMedia struct {
+	// PreserveFilenames corresponds to the JSON schema field "preserveFilenames".
+	PreserveFilenames *bool `json:"preserveFilenames,omitempty,omitzero"`
+}
+
 type ConfigMessages struct {
 	// AckReaction corresponds to the JSON schema field "ackReaction".
 	AckReaction *string `json:"ackReaction,omitempty,omitzero"`
@@ -2218,14 +2244,23 @@ type ConfigMessagesTts struct {
 	// MaxTextLength corresponds to the JSON schema field "maxTextLength".
 	MaxTextLength *int `json:"maxTextLength,omitempty,omitzero"`
 
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigMessagesTtsMode `json:"mode,omitempty,omitzero"`
+
 	// ModelOverrides corresponds to the JSON schema field "modelOverrides".
 	ModelOverrides *ConfigMessagesTtsModelOverrides `json:"modelOverrides,omitempty,omitzero"`
 
 	// Openai corresponds to the JSON schema field "openai".
 	Openai *ConfigMessagesTtsOpenai `json:"openai,omitempty,omitzero"`
 
+	// PrefsPath corresponds to the JSON schema field "prefsPath".
+	PrefsPath *string `json:"prefsPath,omitempty,omitzero"`
+
 	// Provider corresponds to the JSON schema field "provider".
 	Provider *ConfigMessagesTtsProvider `json:"provider,omitempty,omitzero"`
+
+	// SummaryModel corresponds to the JSON schema field "summaryModel".
+	SummaryModel *string `json:"summaryModel,omitempty,omitzero"`
 
 	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
 	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
@@ -2241,6 +2276,33 @@ const ConfigMessagesTtsAutoTagged ConfigMessagesTtsAuto = "tagged"
 type ConfigMessagesTtsEdge struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Lang corresponds to the JSON schema field "lang".
+	Lang *string `json:"lang,omitempty,omitzero"`
+
+	// OutputFormat corresponds to the JSON schema field "outputFormat".
+	OutputFormat *string `json:"outputFormat,omitempty,omitzero"`
+
+	// Pitch corresponds to the JSON schema field "pitch".
+	Pitch *string `json:"pitch,omitempty,omitzero"`
+
+	// Proxy corresponds to the JSON schema field "proxy".
+	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// Rate corresponds to the JSON schema field "rate".
+	Rate *string `json:"rate,omitempty,omitzero"`
+
+	// SaveSubtitles corresponds to the JSON schema field "saveSubtitles".
+	SaveSubtitles *bool `json:"saveSubtitles,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
+
+	// Voice corresponds to the JSON schema field "voice".
+	Voice *string `json:"voice,omitempty,omitzero"`
+
+	// Volume corresponds to the JSON schema field "volume".
+	Volume *string `json:"volume,omitempty,omitzero"`
 }
 
 type ConfigMessagesTtsElevenlabs struct {
@@ -2292,6 +2354,11 @@ type ConfigMessagesTtsElevenlabsVoiceSettings struct {
 	// UseSpeakerBoost corresponds to the JSON schema field "useSpeakerBoost".
 	UseSpeakerBoost *bool `json:"useSpeakerBoost,omitempty,omitzero"`
 }
+
+type ConfigMessagesTtsMode string
+
+const ConfigMessagesTtsModeAll ConfigMessagesTtsMode = "all"
+const ConfigMessagesTtsModeFinal ConfigMessagesTtsMode = "final"
 
 type ConfigMessagesTtsModelOverrides struct {
 	// AllowModelID corresponds to the JSON schema field "allowModelId".
@@ -3487,6 +3554,20 @@ type ConfigUIAssistant struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 }
+
+type ConfigUpdate struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *ConfigUpdateChannel `json:"channel,omitempty,omitzero"`
+
+	// CheckOnStart corresponds to the JSON schema field "checkOnStart".
+	CheckOnStart *bool `json:"checkOnStart,omitempty,omitzero"`
+}
+
+type ConfigUpdateChannel string
+
+const ConfigUpdateChannelBeta ConfigUpdateChannel = "beta"
+const ConfigUpdateChannelDev ConfigUpdateChannel = "dev"
+const ConfigUpdateChannelStable ConfigUpdateChannel = "stable"
 
 type ConfigWeb struct {
 	// Reconnect corresponds to the JSON schema field "reconnect".
