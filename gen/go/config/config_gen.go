@@ -82,6 +82,20 @@ type ConfigAgents struct {
 }
 
 type ConfigAgentsDefaults struct {
+	// BlockStreamingBreak corresponds to the JSON schema field "blockStreamingBreak".
+	BlockStreamingBreak *ConfigAgentsDefaultsBlockStreamingBreak `json:"blockStreamingBreak,omitempty,omitzero"`
+
+	// BlockStreamingChunk corresponds to the JSON schema field "blockStreamingChunk".
+	BlockStreamingChunk *ConfigAgentsDefaultsBlockStreamingChunk `json:"blockStreamingChunk,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigAgentsDefaultsBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
+	// BlockStreamingDefault corresponds to the JSON schema field
+	// "blockStreamingDefault".
+	BlockStreamingDefault *ConfigAgentsDefaultsBlockStreamingDefault `json:"blockStreamingDefault,omitempty,omitzero"`
+
 	// BootstrapMaxChars corresponds to the JSON schema field "bootstrapMaxChars".
 	BootstrapMaxChars *int `json:"bootstrapMaxChars,omitempty,omitzero"`
 
@@ -108,6 +122,9 @@ type ConfigAgentsDefaults struct {
 
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
+	// HumanDelay corresponds to the JSON schema field "humanDelay".
+	HumanDelay *ConfigAgentsDefaultsHumanDelay `json:"humanDelay,omitempty,omitzero"`
 
 	// ImageModel corresponds to the JSON schema field "imageModel".
 	ImageModel *ConfigAgentsDefaultsImageModel `json:"imageModel,omitempty,omitzero"`
@@ -165,6 +182,44 @@ type ConfigAgentsDefaults struct {
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsBlockStreamingBreak string
+
+const ConfigAgentsDefaultsBlockStreamingBreakMessageEnd ConfigAgentsDefaultsBlockStreamingBreak = "message_end"
+const ConfigAgentsDefaultsBlockStreamingBreakTextEnd ConfigAgentsDefaultsBlockStreamingBreak = "text_end"
+
+type ConfigAgentsDefaultsBlockStreamingChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigAgentsDefaultsBlockStreamingChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsBlockStreamingChunkBreakPreference string
+
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceNewline ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "newline"
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceParagraph ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "paragraph"
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceSentence ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "sentence"
+
+type ConfigAgentsDefaultsBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsBlockStreamingDefault string
+
+const ConfigAgentsDefaultsBlockStreamingDefaultOff ConfigAgentsDefaultsBlockStreamingDefault = "off"
+const ConfigAgentsDefaultsBlockStreamingDefaultOn ConfigAgentsDefaultsBlockStreamingDefault = "on"
 
 type ConfigAgentsDefaultsCliBackends map[string]struct {
 	// Args corresponds to the JSON schema field "args".
@@ -312,6 +367,23 @@ type ConfigAgentsDefaultsHeartbeatActiveHours struct {
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsHumanDelay struct {
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *int `json:"maxMs,omitempty,omitzero"`
+
+	// MinMs corresponds to the JSON schema field "minMs".
+	MinMs *int `json:"minMs,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsDefaultsHumanDelayMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsHumanDelayMode string
+
+const ConfigAgentsDefaultsHumanDelayModeCustom ConfigAgentsDefaultsHumanDelayMode = "custom"
+const ConfigAgentsDefaultsHumanDelayModeNatural ConfigAgentsDefaultsHumanDelayMode = "natural"
+const ConfigAgentsDefaultsHumanDelayModeOff ConfigAgentsDefaultsHumanDelayMode = "off"
 
 type ConfigAgentsDefaultsImageModel struct {
 	// Fallbacks corresponds to the JSON schema field "fallbacks".
@@ -509,6 +581,9 @@ type ConfigAgentsListElem struct {
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsListElemHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
+	// HumanDelay corresponds to the JSON schema field "humanDelay".
+	HumanDelay *ConfigAgentsListElemHumanDelay `json:"humanDelay,omitempty,omitzero"`
+
 	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
 
@@ -578,6 +653,23 @@ type ConfigAgentsListElemHeartbeatActiveHours struct {
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
+
+type ConfigAgentsListElemHumanDelay struct {
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *int `json:"maxMs,omitempty,omitzero"`
+
+	// MinMs corresponds to the JSON schema field "minMs".
+	MinMs *int `json:"minMs,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsListElemHumanDelayMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemHumanDelayMode string
+
+const ConfigAgentsListElemHumanDelayModeCustom ConfigAgentsListElemHumanDelayMode = "custom"
+const ConfigAgentsListElemHumanDelayModeNatural ConfigAgentsListElemHumanDelayMode = "natural"
+const ConfigAgentsListElemHumanDelayModeOff ConfigAgentsListElemHumanDelayMode = "off"
 
 type ConfigAgentsListElemIdentity struct {
 	// Avatar corresponds to the JSON schema field "avatar".
@@ -911,6 +1003,13 @@ type ConfigChannelsTelegram struct {
 	// Bot API base URL, for a local Bot API server.
 	APIBaseURL *string `json:"apiBaseUrl,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsTelegramBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
@@ -997,6 +1096,13 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsTelegramAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
@@ -1071,6 +1177,17 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// WebhookURL corresponds to the JSON schema field "webhookUrl".
 	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramAccountsValueChunkMode string
@@ -1203,6 +1320,17 @@ type ConfigChannelsTelegramActions struct {
 
 	// SendMessage corresponds to the JSON schema field "sendMessage".
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
 }
 
 type ConfigChannelsTelegramChunkMode string
@@ -1350,6 +1478,13 @@ type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsWhatsappBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappChunkMode `json:"chunkMode,omitempty,omitzero"`
 
@@ -1405,6 +1540,13 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// AuthDir corresponds to the JSON schema field "authDir".
 	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
 
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
@@ -1468,6 +1610,17 @@ type ConfigChannelsWhatsappAccountsValueAckReactionGroup string
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWhatsappAccountsValueAckReactionGroup = "always"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
+
+type ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappAccountsValueChunkMode string
 
@@ -1551,6 +1704,17 @@ type ConfigChannelsWhatsappActions struct {
 
 	// SendMessage corresponds to the JSON schema field "sendMessage".
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappChunkMode string
