@@ -48,20 +48,32 @@ func (b *Blocker) Reset() { b.buf = "" }
 // Buffered reports whether text waits to be handed out.
 func (b *Blocker) Buffered() bool { return b.buf != "" }
 
+// Block is one block cut by a Blocker.
+type Block struct {
+	Text string
+	// Sep is what separated it from the text after it: "\n\n" (a paragraph break),
+	// "\n" (a line break or a fence split), " " (a sentence end or a space) or ""
+	// (a hard cut, or the end of the text). Joining blocks back with their Sep
+	// restores the text's shape.
+	Sep string
+}
+
 // Drain returns the blocks that can be cut now; with force (the text ended) it also
 // returns the rest, cut at the best breaks when it exceeds Max. Blank blocks are
 // dropped.
-func (b *Blocker) Drain(force bool) []string {
-	var out []string
-	emit := func(c string) {
+func (b *Blocker) Drain(force bool) []Block {
+	var out []Block
+	emit := func(c, sep string) {
 		if strings.TrimSpace(c) != "" {
-			out = append(out, c)
+			out = append(out, Block{Text: c, Sep: sep})
+		} else if len(out) > 0 && len(sep) > len(out[len(out)-1].Sep) {
+			out[len(out)-1].Sep = sep
 		}
 	}
 	for b.buf != "" {
 		n := Units(b.buf)
 		if force && n <= b.Max {
-			emit(strings.TrimRight(b.buf, " \t\r\n"))
+			emit(strings.TrimRight(b.buf, " \t\r\n"), "")
 			b.buf = ""
 			break
 		}
@@ -77,7 +89,7 @@ func (b *Blocker) Drain(force bool) []string {
 			break
 		}
 		chunk, rest := finish(b.buf, c)
-		emit(chunk)
+		emit(chunk, separator(b.buf, chunk, rest, c.f != nil))
 		b.buf = rest
 	}
 	return out
@@ -123,4 +135,24 @@ func mergeByPos(a, b []candidate) []candidate {
 		}
 	}
 	return out
+}
+
+// separator classifies the whitespace finish dropped between chunk and rest.
+func separator(s, chunk, rest string, fenced bool) string {
+	if fenced {
+		return "\n"
+	}
+	gap := ""
+	if end := len(s) - len(rest); end >= len(chunk) && strings.HasPrefix(s, chunk) {
+		gap = s[len(chunk):end]
+	}
+	switch {
+	case strings.Count(gap, "\n") >= 2:
+		return "\n\n"
+	case strings.Contains(gap, "\n"):
+		return "\n"
+	case gap != "":
+		return " "
+	}
+	return ""
 }

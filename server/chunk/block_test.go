@@ -33,9 +33,9 @@ func TestBlocker(t *testing.T) {
 			var got []string
 			for _, d := range tc.deltas {
 				b.Append(d)
-				got = append(got, b.Drain(false)...)
+				got = append(got, blockTexts(b.Drain(false))...)
 			}
-			tail := b.Drain(true)
+			tail := blockTexts(b.Drain(true))
 			if tc.name == "fence reopened" {
 				all := append(got, tail...)
 				if len(all) < 2 {
@@ -67,5 +67,32 @@ func TestNewBlockerClamps(t *testing.T) {
 	}
 	if b := NewBlocker(0, 0, ""); b.Min != 1 || b.Max != 1 {
 		t.Fatalf("got %+v", b)
+	}
+}
+
+func blockTexts(bs []Block) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.Text)
+	}
+	return out
+}
+
+// TestBlockerSep: each block tells the break it was cut at, so joining them back
+// restores the text.
+func TestBlockerSep(t *testing.T) {
+	text := "Para one is here.\n\nLine two\nline three and some more words here"
+	b := NewBlocker(5, 20, BreakParagraph)
+	b.Append(text)
+	bs := b.Drain(true)
+	var joined strings.Builder
+	for _, x := range bs {
+		joined.WriteString(x.Text + x.Sep)
+	}
+	if joined.String() != text {
+		t.Fatalf("joined %q from %+v", joined.String(), bs)
+	}
+	if bs[0].Sep != "\n\n" {
+		t.Fatalf("first sep %q", bs[0].Sep)
 	}
 }

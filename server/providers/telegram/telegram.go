@@ -1171,5 +1171,18 @@ func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent,
 
 func (r *replyStream) Abort() { r.stopTyping() }
 
+// Block implements providers.StreamBlock: one block of a reply streamed as blocks,
+// threaded as replyToMode says; the typing indicator goes on until the reply ends.
+func (r *replyStream) Block(ctx context.Context, text string) (providers.Sent, error) {
+	id, err := r.s.Block(ctx, text)
+	if err != nil {
+		return providers.Sent{}, mapErr(err, r.chat)
+	}
+	if id == 0 {
+		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
+	}
+	return providers.Sent{MessageID: strconv.FormatInt(id, 10), ChatID: r.chat}, nil
+}
+
 // Shown implements providers.StreamShown.
 func (r *replyStream) Shown() bool { return r.s.Shown() }

@@ -209,21 +209,24 @@ func (s *Stream) stop(what string, err error) {
 	s.o.Logger.Warn("telegram stream stopped", "chat", s.chat, "op", what, "err", err)
 }
 
-// Block sends one finished block (block mode; other modes ignore it), split at the
-// chunk limit.
-func (s *Stream) Block(ctx context.Context, text string) error {
-	if s.o.Mode != ModeBlock {
-		return nil
-	}
+// Block sends one finished block of a reply streamed as blocks (the agent's block
+// streaming), split at the chunk limit, and returns the id of its first message.
+// Blocks are threaded like the reply's other messages (SetReplyTo).
+func (s *Stream) Block(ctx context.Context, text string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var first int64
 	for _, c := range chunk.SplitMode(tghtml.ConvertTables(strings.TrimSpace(text), s.o.Tables), s.o.Limit, s.o.ChunkMode) {
-		if _, err := s.api.SendText(ctx, s.chat, c, s.nextReplyLocked()); err != nil {
-			return fmt.Errorf("tgstream: send block: %w", err)
+		id, err := s.api.SendText(ctx, s.chat, c, s.nextReplyLocked())
+		if err != nil {
+			return first, fmt.Errorf("tgstream: send block: %w", err)
+		}
+		if first == 0 {
+			first = id
 		}
 		s.blocks++
 	}
-	return nil
+	return first, nil
 }
 
 // Finish delivers the final reply. Partial: the streamed message becomes the first

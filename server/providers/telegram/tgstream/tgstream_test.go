@@ -91,10 +91,10 @@ func TestBlockAndOff(t *testing.T) {
 	ctx := context.Background()
 	b := New(api, "42", Options{Mode: ModeBlock})
 	b.Update(ctx, "ignored")
-	if err := b.Block(ctx, "First paragraph."); err != nil {
-		t.Fatal(err)
+	if id, err := b.Block(ctx, "First paragraph."); err != nil || id == 0 {
+		t.Fatal(id, err)
 	}
-	if err := b.Block(ctx, "Second paragraph."); err != nil {
+	if _, err := b.Block(ctx, "Second paragraph."); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Finish(ctx, "First paragraph.\n\nSecond paragraph."); err != nil {
@@ -102,9 +102,6 @@ func TestBlockAndOff(t *testing.T) {
 	}
 	off := New(api, "42", Options{Mode: ModeOff})
 	off.Update(ctx, "ignored")
-	if err := off.Block(ctx, "ignored"); err != nil {
-		t.Fatal(err)
-	}
 	if err := off.Finish(ctx, "Final only."); err != nil {
 		t.Fatal(err)
 	}
