@@ -107,7 +107,7 @@ type blockPipe struct {
 	first       *providers.Sent // the first one
 	failed      bool            // a send failed: later blocks are kept, not sent
 	stopped     bool            // the run failed: nothing more is sent
-	undelivered []string        // texts not sent after a failure
+	undelivered []blockItem     // blocks not sent after a failure
 	repliedTo   bool            // the reply tag's message was threaded (sender fallback)
 }
 
@@ -244,7 +244,11 @@ func (p *blockPipe) stop() {
 func (p *blockPipe) outcome() (covered, failed bool, rest string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.sent > 0 && !p.failed && p.stepText, p.failed, strings.Join(p.undelivered, p.cfg.joiner())
+	var b strings.Builder
+	for _, it := range p.undelivered {
+		b.WriteString(it.text + it.sep)
+	}
+	return p.sent > 0 && !p.failed && p.stepText, p.failed, strings.TrimSpace(b.String())
 }
 
 // loop merges blocks (the coalescer) and sends them, in order.
@@ -380,7 +384,7 @@ func (p *blockPipe) send(it *blockItem) {
 		p.rt.log.Warn("agent: block reply not delivered; the rest goes at the end", "run", p.r.ID, "channel", p.r.channel, "err", err)
 		p.failed = true
 		if it.text != "" {
-			p.undelivered = append(p.undelivered, it.text)
+			p.undelivered = append(p.undelivered, *it)
 		}
 		return
 	}
@@ -397,7 +401,7 @@ func (p *blockPipe) keep(it *blockItem) {
 		return
 	}
 	p.mu.Lock()
-	p.undelivered = append(p.undelivered, it.text)
+	p.undelivered = append(p.undelivered, *it)
 	p.mu.Unlock()
 }
 
