@@ -93,7 +93,8 @@ type blockPipe struct {
 
 	// Fed from the run's goroutine only.
 	cut      *chunk.Blocker
-	fed      string // raw text of the current step given to cut
+	full     string // raw text of the current step so far
+	fed      string // the part of it given to cut
 	stepText bool   // the current step streamed text
 	replyTo  string // the message a reply tag named (applies from its block on)
 	last     string // the last block queued (a repeated block is dropped)
@@ -147,34 +148,55 @@ func (rt *Runtime) newBlockPipe(r *Run, cfg BlockStreaming, stream providers.Rep
 }
 
 // text takes the current step's raw text so far (inc: its increment; equal to text
-// at a step's first delta).
+// at a step's first delta). A line still being written that is a MEDIA: reference,
+// or a reply tag not yet closed, is held back until it is complete, so a block never
+// cuts one in two.
 func (p *blockPipe) text(text, inc string) {
-	switch {
-	case text == inc || !strings.HasPrefix(text, p.fed):
+	if text == inc || !strings.HasPrefix(text, p.full) {
 		// A new step, or the model's text started over (a fallback model): what was
 		// not yet cut is dropped.
 		p.cut.Reset()
-		p.cut.Append(text)
-	default:
-		p.cut.Append(text[len(p.fed):])
+		p.fed = ""
 	}
-	p.fed = text
+	p.full = text
 	p.stepText = p.stepText || strings.TrimSpace(text) != ""
+	ready := text[:holdBack(text)]
+	if len(ready) > len(p.fed) && strings.HasPrefix(ready, p.fed) {
+		p.cut.Append(ready[len(p.fed):])
+		p.fed = ready
+	}
 	if p.cfg.Break != BlockBreakMessageEnd {
 		p.queue(p.cut.Drain(false))
 	}
 }
 
+// holdBack is how much of streamed text may be cut now: up to an unfinished last
+// line that is a MEDIA: reference, or an unclosed "[[" (a reply tag being written).
+func holdBack(text string) int {
+	end := len(text)
+	if i := strings.LastIndex(text, "[["); i >= 0 && !strings.Contains(text[i:], "]]") {
+		end = i
+	}
+	line := strings.LastIndexByte(text[:end], '\n') + 1
+	if strings.HasPrefix(strings.TrimSpace(text[line:end]), "MEDIA:") {
+		end = line
+	}
+	return end
+}
+
 // stepEnd ends a model message (its tool calls are about to run, or the run ended):
 // its text goes out whole.
 func (p *blockPipe) stepEnd() {
+	if len(p.full) > len(p.fed) && strings.HasPrefix(p.full, p.fed) {
+		p.cut.Append(p.full[len(p.fed):])
+	}
 	blocks := p.cut.Drain(true)
 	if n := len(blocks); n > 0 && blocks[n-1].Sep == "" {
 		blocks[n-1].Sep = p.cfg.joiner() // a message ended: the next starts apart
 	}
 	p.queue(blocks)
 	p.cut.Reset()
-	p.fed = ""
+	p.fed, p.full = "", ""
 }
 
 // toolStart is a tool call of the current step: the step's text is complete.

@@ -148,3 +148,39 @@ func TestBlockStreamingFailureSendsRest(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// TestBlockStreamingMedia: a MEDIA: line in a block-streamed reply goes as its own
+// media message between the text blocks (never cut in two while it streams), and the
+// text blocks keep their order.
+func TestBlockStreamingMedia(t *testing.T) {
+	snd := newFakeSender()
+	e := blockEnv(t, snd, nil, BlockStreaming{MinChars: 1, MaxChars: 200, CoalesceMax: 4000})
+	e.rt.Inbound(context.Background(), providers.Message{Channel: providers.Telegram, From: "42", ChatID: "42", MessageID: "7",
+		Text: "x\n\nMEDIA: https://example.com/pic.png\n\ny"})
+	var got []providers.Outbound
+	for len(got) < 3 {
+		got = append(got, recv(t, snd.ch, "blocks").Out)
+	}
+	if got[0].Text != "echo: x" || got[1].MediaURL != "https://example.com/pic.png" || got[1].Text != "" || got[2].Text != "y" {
+		t.Fatalf("sent %+v", got)
+	}
+	select {
+	case m := <-snd.ch:
+		t.Fatalf("extra send %+v", m.Out)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestHoldBack: an unfinished MEDIA: line or reply tag is not cut yet.
+func TestHoldBack(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\n\nMEDIA: http":         "a\n\n",
+		"a\n\nMEDIA: http://x\n":   "a\n\nMEDIA: http://x\n",
+		"a [[reply_to":             "a ",
+		"a [[reply_to_current]] b": "a [[reply_to_current]] b",
+	} {
+		if got := in[:holdBack(in)]; got != want {
+			t.Errorf("holdBack(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
