@@ -201,3 +201,33 @@ func TestTelegramHumanDelay(t *testing.T) {
 		t.Fatalf("blocks %q", got)
 	}
 }
+
+// TestTelegramBlockStreamingToolStep: under blockStreamingBreak "message_end", the
+// text the model writes before a tool call goes out as a block when that message
+// ends (before the tool runs), and the answer after the tool as the next block; the
+// transcript's final answer is not sent a third time.
+func TestTelegramBlockStreamingToolStep(t *testing.T) {
+	home, ws := blockHome(t)
+	if err := os.WriteFile(filepath.Join(ws, "f.txt"), []byte("forty-two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n == 0 {
+			return fakeStep{text: "Let me look that up.", calls: []fakeCall{{"c1", "read", `{"path":"f.txt"}`}}}
+		}
+		return fakeStep{text: "The file says forty-two."}
+	})
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	cfg := blockConfig(ws, model, bot,
+		`blockStreamingBreak: "message_end", blockStreamingChunk: {minChars: 10, maxChars: 200}`,
+		`blockStreaming: true, blockStreamingCoalesce: {maxChars: 30}`, ``)
+	r := startHome(t, home, cfg, clock.NewFake(time.Date(2026, 1, 24, 12, 0, 0, 0, time.UTC)))
+	r.waitOutput(t, "agent runtime ready")
+	bot.PushUpdate(42, 42, "what is in f.txt?")
+	waitFor(t, "two blocks", func() bool { return len(sentTo(bot, "42")) >= 2 })
+	bot.PushUpdate(42, 42, "thanks")
+	waitFor(t, "the next reply", func() bool { return len(sentTo(bot, "42")) >= 3 })
+	if got := texts(sentTo(bot, "42")); !slices.Equal(got[:2], []string{"Let me look that up.", "The file says forty-two."}) || len(got) != 3 {
+		t.Fatalf("sent %q", got)
+	}
+}
