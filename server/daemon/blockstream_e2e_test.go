@@ -231,3 +231,33 @@ func TestTelegramBlockStreamingToolStep(t *testing.T) {
 		t.Fatalf("sent %q", got)
 	}
 }
+
+// TestTelegramDraftChunk: under streamMode "block" the shown reply grows by
+// channels.telegram.draftChunk chunks: with the default minimum (200) a 124-character
+// reply shows nothing before it is complete (one message, no edit); with minChars 41
+// its first paragraph is shown first and then completed in place (one edit). Block
+// streaming stays off: one message either way.
+func TestTelegramDraftChunk(t *testing.T) {
+	for _, tc := range []struct {
+		name, telegram string
+		edits          int
+	}{
+		{"default", `streamMode: "block"`, 0},
+		{"minChars 41", `streamMode: "block", draftChunk: {minChars: 41, maxChars: 200}`, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home, ws := blockHome(t)
+			model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: paras} })
+			bot := tgtest.New(t, tgtest.DefaultToken)
+			r := startHome(t, home, blockConfig(ws, model, bot, ``, tc.telegram, ``), nil)
+			r.waitOutput(t, "agent runtime ready")
+			bot.PushUpdate(42, 42, "tell me three things")
+			waitFor(t, "the reply", func() bool { s := sentTo(bot, "42"); return len(s) == 1 && s[0].Text == paras })
+			// The run has ended once the typing loop stops; the edits are all in.
+			waitFor(t, "the final edit", func() bool { return len(bot.Edits()) >= tc.edits })
+			if got := len(bot.Edits()); got != tc.edits || len(sentTo(bot, "42")) != 1 {
+				t.Fatalf("edits %d (want %d), messages %d", got, tc.edits, len(sentTo(bot, "42")))
+			}
+		})
+	}
+}

@@ -1031,6 +1031,9 @@ type ConfigChannelsTelegram struct {
 	// Dms corresponds to the JSON schema field "dms".
 	Dms ConfigChannelsTelegramDms `json:"dms,omitempty,omitzero"`
 
+	// DraftChunk corresponds to the JSON schema field "draftChunk".
+	DraftChunk *ConfigChannelsTelegramDraftChunk `json:"draftChunk,omitempty,omitzero"`
+
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
@@ -1117,6 +1120,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// DraftChunk corresponds to the JSON schema field "draftChunk".
+	DraftChunk *ConfigChannelsTelegramAccountsValueDraftChunk `json:"draftChunk,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1214,6 +1220,23 @@ const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegra
 const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegramAccountsValueDmPolicy = "disabled"
 const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
 const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsTelegramAccountsValueDraftChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference string
+
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceNewline ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "newline"
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceParagraph ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "paragraph"
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceSentence ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "sentence"
 
 type ConfigChannelsTelegramAccountsValueGroupPolicy string
 
@@ -1362,6 +1385,23 @@ type ConfigChannelsTelegramDms map[string]struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramDraftChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigChannelsTelegramDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramDraftChunkBreakPreference string
+
+const ConfigChannelsTelegramDraftChunkBreakPreferenceNewline ConfigChannelsTelegramDraftChunkBreakPreference = "newline"
+const ConfigChannelsTelegramDraftChunkBreakPreferenceParagraph ConfigChannelsTelegramDraftChunkBreakPreference = "paragraph"
+const ConfigChannelsTelegramDraftChunkBreakPreferenceSentence ConfigChannelsTelegramDraftChunkBreakPreference = "sentence"
 
 type ConfigChannelsTelegramGroupPolicy string
 
