@@ -235,8 +235,9 @@ func TestTelegramBlockStreamingToolStep(t *testing.T) {
 // TestTelegramDraftChunk: under streamMode "block" the shown reply grows by
 // channels.telegram.draftChunk chunks: with the default minimum (200) a 124-character
 // reply shows nothing before it is complete (one message, no edit); with minChars 41
-// its first paragraph is shown first and then completed in place (one edit). Block
-// streaming stays off: one message either way.
+// its first paragraph is shown first and then completed in place (one edit), also
+// when it is the account's draftChunk over the channel's. Block streaming stays off:
+// one message either way.
 func TestTelegramDraftChunk(t *testing.T) {
 	for _, tc := range []struct {
 		name, telegram string
@@ -244,6 +245,7 @@ func TestTelegramDraftChunk(t *testing.T) {
 	}{
 		{"default", `streamMode: "block"`, 0},
 		{"minChars 41", `streamMode: "block", draftChunk: {minChars: 41, maxChars: 200}`, 1},
+		{"account's", `streamMode: "block", draftChunk: {minChars: 500}, accounts: {default: {draftChunk: {minChars: 41, maxChars: 200}}}`, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home, ws := blockHome(t)
