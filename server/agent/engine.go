@@ -360,8 +360,11 @@ func (s loopSink) Emit(ev loop.Event) {
 		s.rt.eventRaw(s.r, protocol.AgentEventStream(ev.Stream), data)
 		if _, ok := ev.Data.(loop.ToolStartData); ok {
 			s.r.mu.Lock()
-			stream := s.r.stream
+			stream, blocks := s.r.stream, s.r.blocks
 			s.r.mu.Unlock()
+			if blocks != nil {
+				blocks.toolStart() // the step's text is complete before its tools run
+			}
 			s.rt.startTyping(s.r, stream, "", true) // a deferred indicator starts with the first tool call
 		}
 		if d, ok := ev.Data.(loop.ToolResultData); ok && ev.Stream == loop.StreamTool {

@@ -299,6 +299,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		ResponsePrefix: responsePrefix(routeCfg),
 		HistoryLimit:   historyLimit(routeCfg),
 		Typing:         typingConfig(routeCfg),
+		BlockStreaming: blockStreamingConfig(routeCfg),
 		Envelope:       envelopeConfig(routeCfg, s.log),
 		UserLocation:   userLocationFunc(routeCfg, s.log),
 		Logger:         s.log,

@@ -536,6 +536,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.ReplyToMode != nil {
 		base.ReplyToMode = (*genconfig.ConfigChannelsTelegramReplyToMode)(acct.ReplyToMode)
 	}
+	if acct.DraftChunk != nil {
+		base.DraftChunk = sameShape[*genconfig.ConfigChannelsTelegramDraftChunk](acct.DraftChunk)
+	}
 	overlay(&base.TextChunkLimit, acct.TextChunkLimit)
 	overlay(&base.HistoryLimit, acct.HistoryLimit)
 	overlay(&base.MediaMaxMb, acct.MediaMaxMb)
@@ -608,6 +611,19 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	if tcfg.TextChunkLimit != nil {
 		tc.ChunkLimit = *tcfg.TextChunkLimit
+	}
+	if dc := tcfg.DraftChunk; dc != nil {
+		// As the original: sizes below 1 are 1 (tgstream caps the maximum at the
+		// chunk limit); an unset size keeps tgstream's default.
+		if dc.MinChars != nil {
+			tc.DraftMin = max(*dc.MinChars, 1)
+		}
+		if dc.MaxChars != nil {
+			tc.DraftMax = max(*dc.MaxChars, 1)
+		}
+		if dc.BreakPreference != nil {
+			tc.DraftBreak = string(*dc.BreakPreference)
+		}
 	}
 	if tcfg.ChunkMode != nil {
 		tc.ChunkMode = string(*tcfg.ChunkMode)

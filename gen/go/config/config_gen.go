@@ -94,6 +94,20 @@ type ConfigAgents struct {
 }
 
 type ConfigAgentsDefaults struct {
+	// BlockStreamingBreak corresponds to the JSON schema field "blockStreamingBreak".
+	BlockStreamingBreak *ConfigAgentsDefaultsBlockStreamingBreak `json:"blockStreamingBreak,omitempty,omitzero"`
+
+	// BlockStreamingChunk corresponds to the JSON schema field "blockStreamingChunk".
+	BlockStreamingChunk *ConfigAgentsDefaultsBlockStreamingChunk `json:"blockStreamingChunk,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigAgentsDefaultsBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
+	// BlockStreamingDefault corresponds to the JSON schema field
+	// "blockStreamingDefault".
+	BlockStreamingDefault *ConfigAgentsDefaultsBlockStreamingDefault `json:"blockStreamingDefault,omitempty,omitzero"`
+
 	// BootstrapMaxChars corresponds to the JSON schema field "bootstrapMaxChars".
 	BootstrapMaxChars *int `json:"bootstrapMaxChars,omitempty,omitzero"`
 
@@ -120,6 +134,9 @@ type ConfigAgentsDefaults struct {
 
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
+	// HumanDelay corresponds to the JSON schema field "humanDelay".
+	HumanDelay *ConfigAgentsDefaultsHumanDelay `json:"humanDelay,omitempty,omitzero"`
 
 	// ImageModel corresponds to the JSON schema field "imageModel".
 	ImageModel *ConfigAgentsDefaultsImageModel `json:"imageModel,omitempty,omitzero"`
@@ -177,6 +194,44 @@ type ConfigAgentsDefaults struct {
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsBlockStreamingBreak string
+
+const ConfigAgentsDefaultsBlockStreamingBreakMessageEnd ConfigAgentsDefaultsBlockStreamingBreak = "message_end"
+const ConfigAgentsDefaultsBlockStreamingBreakTextEnd ConfigAgentsDefaultsBlockStreamingBreak = "text_end"
+
+type ConfigAgentsDefaultsBlockStreamingChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigAgentsDefaultsBlockStreamingChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsBlockStreamingChunkBreakPreference string
+
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceNewline ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "newline"
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceParagraph ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "paragraph"
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceSentence ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "sentence"
+
+type ConfigAgentsDefaultsBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsBlockStreamingDefault string
+
+const ConfigAgentsDefaultsBlockStreamingDefaultOff ConfigAgentsDefaultsBlockStreamingDefault = "off"
+const ConfigAgentsDefaultsBlockStreamingDefaultOn ConfigAgentsDefaultsBlockStreamingDefault = "on"
 
 type ConfigAgentsDefaultsCliBackends map[string]struct {
 	// Args corresponds to the JSON schema field "args".
@@ -324,6 +379,23 @@ type ConfigAgentsDefaultsHeartbeatActiveHours struct {
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsHumanDelay struct {
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *int `json:"maxMs,omitempty,omitzero"`
+
+	// MinMs corresponds to the JSON schema field "minMs".
+	MinMs *int `json:"minMs,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsDefaultsHumanDelayMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsHumanDelayMode string
+
+const ConfigAgentsDefaultsHumanDelayModeCustom ConfigAgentsDefaultsHumanDelayMode = "custom"
+const ConfigAgentsDefaultsHumanDelayModeNatural ConfigAgentsDefaultsHumanDelayMode = "natural"
+const ConfigAgentsDefaultsHumanDelayModeOff ConfigAgentsDefaultsHumanDelayMode = "off"
 
 type ConfigAgentsDefaultsImageModel struct {
 	// Fallbacks corresponds to the JSON schema field "fallbacks".
@@ -521,6 +593,9 @@ type ConfigAgentsListElem struct {
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsListElemHeartbeat `json:"heartbeat,omitempty,omitzero"`
 
+	// HumanDelay corresponds to the JSON schema field "humanDelay".
+	HumanDelay *ConfigAgentsListElemHumanDelay `json:"humanDelay,omitempty,omitzero"`
+
 	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
 
@@ -590,6 +665,23 @@ type ConfigAgentsListElemHeartbeatActiveHours struct {
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
+
+type ConfigAgentsListElemHumanDelay struct {
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *int `json:"maxMs,omitempty,omitzero"`
+
+	// MinMs corresponds to the JSON schema field "minMs".
+	MinMs *int `json:"minMs,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsListElemHumanDelayMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemHumanDelayMode string
+
+const ConfigAgentsListElemHumanDelayModeCustom ConfigAgentsListElemHumanDelayMode = "custom"
+const ConfigAgentsListElemHumanDelayModeNatural ConfigAgentsListElemHumanDelayMode = "natural"
+const ConfigAgentsListElemHumanDelayModeOff ConfigAgentsListElemHumanDelayMode = "off"
 
 type ConfigAgentsListElemIdentity struct {
 	// Avatar corresponds to the JSON schema field "avatar".
@@ -948,6 +1040,13 @@ type ConfigChannelsTelegram struct {
 	// Bot API base URL, for a local Bot API server.
 	APIBaseURL *string `json:"apiBaseUrl,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsTelegramBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
@@ -968,6 +1067,9 @@ type ConfigChannelsTelegram struct {
 
 	// Dms corresponds to the JSON schema field "dms".
 	Dms ConfigChannelsTelegramDms `json:"dms,omitempty,omitzero"`
+
+	// DraftChunk corresponds to the JSON schema field "draftChunk".
+	DraftChunk *ConfigChannelsTelegramDraftChunk `json:"draftChunk,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1034,6 +1136,13 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsTelegramAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
@@ -1048,6 +1157,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// DraftChunk corresponds to the JSON schema field "draftChunk".
+	DraftChunk *ConfigChannelsTelegramAccountsValueDraftChunk `json:"draftChunk,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1110,6 +1222,17 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueChunkMode string
 
 const ConfigChannelsTelegramAccountsValueChunkModeLength ConfigChannelsTelegramAccountsValueChunkMode = "length"
@@ -1134,6 +1257,23 @@ const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegra
 const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegramAccountsValueDmPolicy = "disabled"
 const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
 const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsTelegramAccountsValueDraftChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference string
+
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceNewline ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "newline"
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceParagraph ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "paragraph"
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceSentence ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "sentence"
 
 type ConfigChannelsTelegramAccountsValueGroupPolicy string
 
@@ -1242,6 +1382,17 @@ type ConfigChannelsTelegramActions struct {
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramChunkMode string
 
 const ConfigChannelsTelegramChunkModeLength ConfigChannelsTelegramChunkMode = "length"
@@ -1271,6 +1422,23 @@ type ConfigChannelsTelegramDms map[string]struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramDraftChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigChannelsTelegramDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramDraftChunkBreakPreference string
+
+const ConfigChannelsTelegramDraftChunkBreakPreferenceNewline ConfigChannelsTelegramDraftChunkBreakPreference = "newline"
+const ConfigChannelsTelegramDraftChunkBreakPreferenceParagraph ConfigChannelsTelegramDraftChunkBreakPreference = "paragraph"
+const ConfigChannelsTelegramDraftChunkBreakPreferenceSentence ConfigChannelsTelegramDraftChunkBreakPreference = "sentence"
 
 type ConfigChannelsTelegramGroupPolicy string
 
@@ -1387,6 +1555,13 @@ type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsWhatsappBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappChunkMode `json:"chunkMode,omitempty,omitzero"`
 
@@ -1442,6 +1617,13 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// AuthDir corresponds to the JSON schema field "authDir".
 	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
 
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
@@ -1505,6 +1687,17 @@ type ConfigChannelsWhatsappAccountsValueAckReactionGroup string
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWhatsappAccountsValueAckReactionGroup = "always"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
+
+type ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappAccountsValueChunkMode string
 
@@ -1588,6 +1781,17 @@ type ConfigChannelsWhatsappActions struct {
 
 	// SendMessage corresponds to the JSON schema field "sendMessage".
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappChunkMode string

@@ -108,6 +108,10 @@ type Config struct {
 	Tables string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
+	// DraftMin, DraftMax and DraftBreak are channels.telegram.draftChunk: how the
+	// shown reply grows under streamMode "block" (tgstream.Options; 0/"": defaults).
+	DraftMin, DraftMax int
+	DraftBreak         string
 	// ReplyToMode is channels.telegram.replyToMode: whether a reply naming a message
 	// (providers.Outbound.ReplyTo, a reply tag) is threaded under it — "off", "first"
 	// (the first message of the reply; the default, "" included) or "all".
@@ -1121,7 +1125,8 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
-			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Tables: p.cfg.Tables, Logger: p.log}),
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Tables: p.cfg.Tables, Logger: p.log,
+			DraftMin: p.cfg.DraftMin, DraftMax: p.cfg.DraftMax, DraftBreak: p.cfg.DraftBreak}),
 	}
 	if m.Typing != providers.TypingNever {
 		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)
@@ -1190,6 +1195,19 @@ func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent,
 }
 
 func (r *replyStream) Abort() { r.stopTyping() }
+
+// Block implements providers.StreamBlock: one block of a reply streamed as blocks,
+// threaded as replyToMode says; the typing indicator goes on until the reply ends.
+func (r *replyStream) Block(ctx context.Context, text string) (providers.Sent, error) {
+	id, err := r.s.Block(ctx, text)
+	if err != nil {
+		return providers.Sent{}, mapErr(err, r.chat)
+	}
+	if id == 0 {
+		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
+	}
+	return providers.Sent{MessageID: strconv.FormatInt(id, 10), ChatID: r.chat}, nil
+}
 
 // Shown implements providers.StreamShown.
 func (r *replyStream) Shown() bool { return r.s.Shown() }
