@@ -47,6 +47,9 @@ type Engine struct {
 	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
 	// (sessions.patch) still wins.
 	AgentModel func(sessionKey string) string
+	// AuthAgent, when set, is the agent whose auth profiles a session's runs use
+	// (default: the agent of an agent:<id>:… key, else "main").
+	AuthAgent func(sessionKey string) string
 	// VerboseDefault is the verbose level of sessions that set none
 	// (agents.defaults.verboseDefault: off, on, full).
 	VerboseDefault string
@@ -390,6 +393,13 @@ type loopResult struct {
 // and retried once.
 func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopResult, error) {
 	e := mc.Engine
+	// The run's model steps use its agent's auth profiles and keep to one profile per
+	// provider unless it fails.
+	authAgent := sessionAgentID(r.laneKey)
+	if e.AuthAgent != nil {
+		authAgent = e.AuthAgent(r.laneKey)
+	}
+	ctx = llm.WithRunAuth(ctx, authAgent)
 	c, err := rt.loadConvo(ctx, r, false)
 	if err != nil {
 		return loopResult{}, err

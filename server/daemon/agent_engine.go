@@ -300,7 +300,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		v, _ := s.env(k)
 		return v
 	}
-	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: providerTable(&f.Config), Getenv: getenv})
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: providerTable(&f.Config), Getenv: getenv,
+		Profiles: newAgentProfiles(s, &f.Config, getenv)})
 	if err != nil {
 		return nil, err
 	}
@@ -592,6 +593,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
+		AuthAgent: func(key string) string { return runAgentOf(&f.Config, key).id },
 		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 

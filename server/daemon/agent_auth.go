@@ -1,0 +1,115 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/agent/llm"
+	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/authprofiles"
+)
+
+// agentProfiles is the model registry's auth profile store: each agent's
+// auth-profiles.json (its agent directory, over the main agent's) under the config's
+// auth section. The run's agent comes from the context (llm.WithRunAuth); steps
+// outside a run (the image tool) use the default agent's.
+type agentProfiles struct {
+	cfg      *genconfig.ClawdbotConfig
+	auth     authprofiles.Config
+	stateDir string
+	home     string
+	mainDir  string
+	now      func() time.Time
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	stores map[string]*authprofiles.Store // by agent directory
+}
+
+// newAgentProfiles reads auth.* of c.
+func newAgentProfiles(s *services, c *genconfig.ClawdbotConfig, getenv func(string) string) *agentProfiles {
+	home := s.home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	p := &agentProfiles{cfg: c, auth: authConfig(c), stateDir: s.paths.StateDir, home: home, log: s.log,
+		stores: map[string]*authprofiles.Store{}, now: time.Now}
+	if s.clock != nil {
+		p.now = s.clock.Now
+	}
+	p.mainDir = agents.MainAgentDir(getenv, p.stateDir, home)
+	return p
+}
+
+// authConfig converts auth.* (profiles, order, cooldowns).
+func authConfig(c *genconfig.ClawdbotConfig) authprofiles.Config {
+	var out authprofiles.Config
+	if c == nil || c.Auth == nil {
+		return out
+	}
+	a := c.Auth
+	out.Order = a.Order
+	if len(a.Profiles) > 0 {
+		out.Profiles = map[string]authprofiles.ProfileConfig{}
+		for id, p := range a.Profiles {
+			pc := authprofiles.ProfileConfig{Provider: deref(p.Provider), Email: deref(p.Email)}
+			if p.Mode != nil {
+				pc.Mode = string(*p.Mode)
+			}
+			out.Profiles[id] = pc
+		}
+	}
+	if cd := a.Cooldowns; cd != nil {
+		out.BillingBackoffHours, out.BillingMaxHours, out.FailureWindowHours = derefF(cd.BillingBackoffHours), derefF(cd.BillingMaxHours), derefF(cd.FailureWindowHours)
+		out.BillingBackoffHoursByProvider = cd.BillingBackoffHoursByProvider
+	}
+	return out
+}
+
+// store returns the store of the context's agent.
+func (p *agentProfiles) store(ctx context.Context) *authprofiles.Store {
+	id := llm.RunAgentID(ctx)
+	if id == "" {
+		id = agents.DefaultID(p.cfg)
+	}
+	dir := agents.AgentDir(p.cfg, id, p.stateDir, p.home)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.stores[dir]
+	if !ok {
+		s = authprofiles.Open(authprofiles.Options{Dir: dir, MainDir: p.mainDir, Config: p.auth, Normalize: llm.NormalizeProvider, Now: p.now, Logger: p.log})
+		p.stores[dir] = s
+	}
+	return s
+}
+
+func (p *agentProfiles) Order(ctx context.Context, provider, preferred string) []string {
+	return p.store(ctx).Order(provider, preferred)
+}
+
+func (p *agentProfiles) Credential(ctx context.Context, provider, id string) (string, bool) {
+	return p.store(ctx).Credential(provider, id)
+}
+
+func (p *agentProfiles) InCooldown(ctx context.Context, id string) bool {
+	return p.store(ctx).InCooldown(id)
+}
+
+func (p *agentProfiles) MarkFailure(ctx context.Context, id string, reason llm.FailoverReason) {
+	s := p.store(ctx)
+	if err := s.MarkFailure(id, string(reason)); err != nil {
+		p.log.WarnContext(ctx, "auth profiles: recording a failure", "profile", id, "err", err)
+		return
+	}
+	p.log.WarnContext(ctx, "auth profile failed; trying the next one", "profile", id, "reason", reason, "until", s.UnusableUntil(id))
+}
+
+func (p *agentProfiles) MarkUsed(ctx context.Context, provider, id string) {
+	if err := p.store(ctx).MarkUsed(provider, id); err != nil {
+		p.log.WarnContext(ctx, "auth profiles: recording a use", "profile", id, "err", err)
+	}
+}
