@@ -2,8 +2,13 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,4 +117,53 @@ func (p *agentProfiles) MarkUsed(ctx context.Context, provider, id string) {
 	if err := p.store(ctx).MarkUsed(provider, id); err != nil {
 		p.log.WarnContext(ctx, "auth profiles: recording a use", "profile", id, "err", err)
 	}
+}
+
+// ModelsFileName is the model catalog the original writes in the agent directory
+// (models.providers merged with providers it found, and with what the file had).
+const ModelsFileName = "models.json"
+
+// agentProviderTable is the provider table of the model registry: models.providers,
+// and under models.mode "merge" (the default) also the providers of the main agent's
+// models.json that the config does not name, so a catalog the original wrote keeps
+// working; "replace" uses the config's providers only. A models.json apiKey that
+// names a set environment variable stands for its value, as the original reads it.
+func agentProviderTable(s *services, c *genconfig.ClawdbotConfig, getenv func(string) string) map[string]llm.ProviderConfig {
+	out := providerTable(c)
+	if c != nil && c.Models != nil && c.Models.Mode != nil && *c.Models.Mode == genconfig.ConfigModelsModeReplace {
+		return out
+	}
+	home := s.home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	path := filepath.Join(agents.MainAgentDir(getenv, s.paths.StateDir, home), ModelsFileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("models.json unreadable; ignored", "path", path, "err", err)
+		}
+		return out
+	}
+	var file struct {
+		Providers genconfig.ConfigModelsProviders `json:"providers"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		s.log.Warn("models.json is not a model catalog; ignored", "path", path, "err", err)
+		return out
+	}
+	extra := providerTable(&genconfig.ClawdbotConfig{Models: &genconfig.ConfigModels{Providers: file.Providers}})
+	for id, pc := range extra {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		if v := strings.TrimSpace(getenv(pc.APIKey)); pc.APIKey != "" && v != "" {
+			pc.APIKey = v
+		}
+		if strings.TrimSpace(pc.BaseURL) == "" || pc.Auth == "aws-sdk" {
+			continue // built-in providers need no entry; Bedrock is not supported
+		}
+		out[id] = pc
+	}
+	return out
 }

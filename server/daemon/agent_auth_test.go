@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/clock"
+	"github.com/clawgate/gateway/server/config"
 )
 
 // keyedModel is an OpenAI-compatible model server that answers by API key: keys in
@@ -24,6 +27,7 @@ type keyedModel struct {
 	mu     sync.Mutex
 	keys   []string
 	bodies [][]byte
+	hdrs   []http.Header
 }
 
 func newKeyedModel(t *testing.T, refuse map[string]int) *keyedModel {
@@ -34,6 +38,7 @@ func newKeyedModel(t *testing.T, refuse map[string]int) *keyedModel {
 		m.mu.Lock()
 		m.keys = append(m.keys, key)
 		m.bodies = append(m.bodies, body)
+		m.hdrs = append(m.hdrs, r.Header.Clone())
 		m.mu.Unlock()
 		if st := refuse[key]; st != 0 {
 			w.Header().Set("Content-Type", "application/json")
@@ -172,5 +177,103 @@ func TestAuthProfilesAgentDir(t *testing.T) {
 	}
 	if got := strings.Join(model.usedKeys(), ","); got != "key-main,key-work" {
 		t.Fatalf("keys %s, want key-main,key-work", got)
+	}
+}
+
+// TestModelCompatOnTheWire: models.providers.*.models[] settings reach the request the
+// model server gets: compat.maxTokensField (max_completion_tokens with maxTokens),
+// supportsDeveloperRole (a developer system message for a reasoning model),
+// supportsStore (store:false), supportsReasoningEffort false (no reasoning_effort
+// although the thinking level is high), the model's headers, and its api; a model
+// of the same provider without compat gets the defaults.
+func TestModelCompatOnTheWire(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	model := newKeyedModel(t, nil)
+	r := startHome(t, home, fmt.Sprintf(`{
+  agents: {defaults: {workspace: %q, model: {primary: "fake/tuned"}, thinkingDefault: "high"}},
+  models: {providers: {fake: {baseUrl: %q, apiKey: "k", models: [
+    {id: "tuned", name: "Tuned", api: "openai-completions", reasoning: true, input: ["text"], maxTokens: 512, headers: {"X-Model": "tuned"},
+     compat: {maxTokensField: "max_completion_tokens", supportsDeveloperRole: true, supportsStore: true, supportsReasoningEffort: false}},
+    {id: "plain", name: "Plain", reasoning: true, maxTokens: 256}]}}},
+}`, ws, model.srv.URL+"/v1"), nil)
+	c := r.client(t)
+	runChat(t, c, "run-tuned", "hi", nil)
+	c.MustOK("sessions.patch", map[string]any{"key": "main", "model": "fake/plain"}, nil)
+	runChat(t, c, "run-plain", "hi", nil)
+	model.mu.Lock()
+	bodies, hdrs := model.bodies, model.hdrs
+	model.mu.Unlock()
+	if len(bodies) != 2 {
+		t.Fatalf("%d requests", len(bodies))
+	}
+	type req struct {
+		Messages            []struct{ Role string } `json:"messages"`
+		MaxTokens           *int                    `json:"max_tokens"`
+		MaxCompletionTokens *int                    `json:"max_completion_tokens"`
+		Store               *bool                   `json:"store"`
+		ReasoningEffort     *string                 `json:"reasoning_effort"`
+	}
+	var tuned, plain req
+	if err := json.Unmarshal(bodies[0], &tuned); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(bodies[1], &plain); err != nil {
+		t.Fatal(err)
+	}
+	if tuned.MaxCompletionTokens == nil || *tuned.MaxCompletionTokens != 512 || tuned.MaxTokens != nil || tuned.Store == nil || *tuned.Store ||
+		tuned.ReasoningEffort != nil || tuned.Messages[0].Role != "developer" || hdrs[0].Get("X-Model") != "tuned" {
+		t.Fatalf("tuned request %s (X-Model %q)", bodies[0], hdrs[0].Get("X-Model"))
+	}
+	if plain.MaxTokens == nil || *plain.MaxTokens != 256 || plain.MaxCompletionTokens != nil || plain.Store != nil ||
+		plain.ReasoningEffort == nil || *plain.ReasoningEffort != "high" || plain.Messages[0].Role != "system" || hdrs[1].Get("X-Model") != "" {
+		t.Fatalf("plain request %s", bodies[1])
+	}
+}
+
+// TestModelsModeAndCatalog: under models.mode "merge" (the default) a provider the
+// original's models.json (main agent directory) defines, and the config does not,
+// resolves — its apiKey naming an environment variable reads it; the config's own
+// entry wins for a provider both name; "replace" leaves models.json out. auth
+// "aws-sdk" is refused when the engine is built.
+func TestModelsModeAndCatalog(t *testing.T) {
+	home := t.TempDir()
+	stateDir := filepath.Join(home, "state")
+	dir := filepath.Join(stateDir, "agents", "main", "agent")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models.json"), []byte(`{"providers":{
+  "disk":{"baseUrl":"http://127.0.0.1:1/v1","apiKey":"DISK_KEY","api":"openai-completions","models":[{"id":"d1","name":"D1","maxTokens":99}]},
+  "fake":{"baseUrl":"http://127.0.0.1:2/v1","apiKey":"from-disk","models":[]}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DISK_KEY": "disk-secret"}
+	getenv := func(k string) string { return env[k] }
+	s := &services{home: home, log: slog.New(slog.DiscardHandler)}
+	s.paths.StateDir = stateDir
+	for _, tc := range []struct {
+		mode     string
+		wantDisk bool
+	}{{"", true}, {`mode: "merge",`, true}, {`mode: "replace",`, false}} {
+		f, err := config.ParseWith("", []byte(`{models: {`+tc.mode+` providers: {fake: {baseUrl: "http://127.0.0.1:3/v1", apiKey: "from-config", models: []}}}}`), config.MapEnv(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := agentProviderTable(s, &f.Config, getenv)
+		disk, ok := table["disk"]
+		if ok != tc.wantDisk || (ok && (disk.APIKey != "disk-secret" || len(disk.Models) != 1 || disk.Models[0].MaxTokens != 99)) {
+			t.Errorf("mode %q: disk provider %+v (present %v)", tc.mode, disk, ok)
+		}
+		if fk := table["fake"]; fk.APIKey != "from-config" || fk.BaseURL != "http://127.0.0.1:3/v1" {
+			t.Errorf("mode %q: config provider replaced by models.json: %+v", tc.mode, fk)
+		}
+	}
+	f, err := config.ParseWith("", []byte(`{models: {providers: {bedrock: {baseUrl: "http://127.0.0.1:3/v1", auth: "aws-sdk", models: []}}}}`), config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := llm.NewRegistry(llm.RegistryOptions{Providers: agentProviderTable(s, &f.Config, getenv)}); err == nil || !strings.Contains(err.Error(), "aws-sdk") {
+		t.Fatalf("aws-sdk auth: %v", err)
 	}
 }

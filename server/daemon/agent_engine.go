@@ -219,6 +219,9 @@ func providerTable(c *genconfig.ClawdbotConfig) map[string]llm.ProviderConfig {
 		if p.AuthHeader != nil {
 			pc.AuthHeader = *p.AuthHeader
 		}
+		if p.Auth != nil {
+			pc.Auth = string(*p.Auth)
+		}
 		for _, m := range p.Models {
 			mc := llm.ModelConfig{ID: m.ID, Name: m.Name, Headers: m.Headers}
 			if m.API != nil {
@@ -238,6 +241,13 @@ func providerTable(c *genconfig.ClawdbotConfig) map[string]llm.ProviderConfig {
 			}
 			if c := m.Cost; c != nil {
 				mc.Cost = llm.ModelCost{Input: derefF(c.Input), Output: derefF(c.Output), CacheRead: derefF(c.CacheRead), CacheWrite: derefF(c.CacheWrite)}
+			}
+			if c := m.Compat; c != nil {
+				mc.Compat = llm.OpenAICompat{SupportsDeveloperRole: c.SupportsDeveloperRole, SupportsReasoningEffort: c.SupportsReasoningEffort,
+					SupportsStore: c.SupportsStore}
+				if c.MaxTokensField != nil {
+					mc.Compat.MaxTokensField = string(*c.MaxTokensField)
+				}
 			}
 			pc.Models = append(pc.Models, mc)
 		}
@@ -300,7 +310,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		v, _ := s.env(k)
 		return v
 	}
-	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: providerTable(&f.Config), Getenv: getenv,
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: agentProviderTable(s, &f.Config, getenv), Getenv: getenv,
 		Profiles: newAgentProfiles(s, &f.Config, getenv)})
 	if err != nil {
 		return nil, err
