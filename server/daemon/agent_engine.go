@@ -604,7 +604,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
 		AuthAgent: func(key string) string { return runAgentOf(&f.Config, key).id },
-		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
+		Loop:      loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
 // policyCache keeps the tool policy layers per agent of the last tool list an engine
