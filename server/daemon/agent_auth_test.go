@@ -277,3 +277,60 @@ func TestModelsModeAndCatalog(t *testing.T) {
 		t.Fatalf("aws-sdk auth: %v", err)
 	}
 }
+
+// TestConfigEnvReachesExec: through daemon.Run, env.vars and env's string members are
+// in the environment of an exec tool command, while a variable the process already
+// sets keeps its value; with env.shellEnv on, a provider key the login shell exports
+// (and the process lacks) authenticates the model.
+func TestConfigEnvReachesExec(t *testing.T) {
+	// Registered for restoring; blank counts as unset, so the config's values apply.
+	t.Setenv("CLAWGATE_TEST_VAR", "")
+	t.Setenv("CLAWGATE_TEST_TOP", "")
+	t.Setenv("CLAWGATE_TEST_KEEP", "from-process")
+	for _, k := range config.ShellEnvExpectedKeys {
+		t.Setenv(k, "")
+	}
+	shell := filepath.Join(t.TempDir(), "loginshell")
+	if err := os.WriteFile(shell, []byte("#!/bin/sh\nprintf 'OPENAI_API_KEY=sk-from-login-shell\\0'\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SHELL", shell)
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	model := newKeyedModel(t, nil)
+	var mu sync.Mutex
+	step := 0
+	model.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		model.mu.Lock()
+		model.keys = append(model.keys, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		model.bodies = append(model.bodies, body)
+		model.mu.Unlock()
+		mu.Lock()
+		step++
+		n := step
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		if n == 1 {
+			writeOpenAI(w, fakeStep{calls: []fakeCall{{"c_env", "exec", `{"command":"echo \"var=$CLAWGATE_TEST_VAR top=$CLAWGATE_TEST_TOP keep=$CLAWGATE_TEST_KEEP\""}`}}})
+			return
+		}
+		writeOpenAI(w, fakeStep{text: "done"})
+	})
+	r := startHome(t, home, fmt.Sprintf(`{
+  env: {vars: {CLAWGATE_TEST_VAR: "from-vars", CLAWGATE_TEST_KEEP: "from-config"}, CLAWGATE_TEST_TOP: "from-top", shellEnv: {enabled: true, timeoutMs: 5000}},
+  tools: {exec: {security: "full", ask: "off"}},
+  agents: {defaults: {workspace: %q, model: {primary: "openai/m1"}}},
+  models: {providers: {openai: {baseUrl: %q, models: []}}},
+}`, ws, model.srv.URL+"/v1"), nil)
+	c := r.client(t)
+	runChat(t, c, "run-env", "show env", nil)
+	model.mu.Lock()
+	defer model.mu.Unlock()
+	if len(model.bodies) < 2 || !bytes.Contains(model.bodies[1], []byte("var=from-vars top=from-top keep=from-process")) {
+		t.Fatalf("exec output not in the tool result (%d requests)", len(model.bodies))
+	}
+	if model.keys[0] != "sk-from-login-shell" {
+		t.Fatalf("model key %q, want the login shell's OPENAI_API_KEY", model.keys[0])
+	}
+}
