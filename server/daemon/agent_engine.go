@@ -568,7 +568,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	selection := models.NewSelection(&f.Config, primaryRef.String())
-	modelFor := func(ref string) (llm.Streamer, string, error) {
+	chainFor := func(ref string, fallbacks []string) (llm.Streamer, string, error) {
 		if key, ok := selection.Alias(ref); ok {
 			ref = key // agents.list[].model may name an alias too
 		}
@@ -579,19 +579,32 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if err != nil {
 			return nil, "", err
 		}
-		c, err := reg.Chain(rf.String(), refs)
+		c, err := reg.Chain(rf.String(), fallbacks)
 		if err != nil {
 			return nil, "", err
 		}
 		c.Logger = s.log
 		return c, rf.String(), nil
 	}
+	modelFor := func(ref string) (llm.Streamer, string, error) { return chainFor(ref, refs) }
+	// A session's runs fall back along its agent's fallbacks when the agent sets them
+	// (an empty list turns the defaults off), else the defaults'.
+	modelForAgent := func(key, ref string) (llm.Streamer, string, error) {
+		if fb, ok := listFallbacks(runAgentOf(&f.Config, key).entry.Model); ok {
+			return chainFor(ref, fb)
+		}
+		return chainFor(ref, refs)
+	}
 	agentModel := func(key string) string {
 		ra := runAgentOf(&f.Config, key)
 		if ra.isDefault {
-			return "" // the default entry's model is already cfg.ModelRef
+			return "" // the default entry's model and fallbacks are already cfg's
 		}
-		return listModel(ra.entry.Model)
+		m := listModel(ra.entry.Model)
+		if _, ok := listFallbacks(ra.entry.Model); ok && m == "" {
+			m = cfg.ModelRef // the agent's own fallbacks behind the default model
+		}
+		return m
 	}
 	verbose := ""
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
@@ -603,8 +616,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
-		AuthAgent: func(key string) string { return runAgentOf(&f.Config, key).id },
-		Loop:      loop.Options{Redact: redactor(f, s.log).Text}}, nil
+		AuthAgent:     func(key string) string { return runAgentOf(&f.Config, key).id },
+		ModelForAgent: modelForAgent,
+		Loop:          loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
 // policyCache keeps the tool policy layers per agent of the last tool list an engine
@@ -770,6 +784,27 @@ func listModel(v any) string {
 		}
 	}
 	return ""
+}
+
+// listFallbacks is an agents.list entry's model.fallbacks; ok is false when the entry
+// does not set them (a string model, or an object without the member), so the
+// defaults apply; an empty list is an override that turns them off.
+func listFallbacks(v any) (fallbacks []string, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		return nil, false
+	}
+	list, isList := m["fallbacks"].([]any)
+	if !isList {
+		return nil, false
+	}
+	out := []string{}
+	for _, x := range list {
+		if s, isStr := x.(string); isStr && strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out, true
 }
 
 // providerSender is the message tool's way out: the providers' sender behind the send
