@@ -51,6 +51,9 @@ type Engine struct {
 	// followed by the fallbacks of the session's agent (agents.list[].model.fallbacks,
 	// which override agents.defaults.model.fallbacks).
 	ModelForAgent func(sessionKey, ref string) (m llm.Streamer, canonical string, err error)
+	// AuthLabel, when set, describes how a session's model authenticates for /status
+	// (the profile, key snippet or environment variable in use).
+	AuthLabel func(sessionKey, model string) string
 	// AuthAgent, when set, is the agent whose auth profiles a session's runs use
 	// (default: the agent of an agent:<id>:… key, else "main").
 	AuthAgent func(sessionKey string) string

@@ -167,3 +167,62 @@ func agentProviderTable(s *services, c *genconfig.ClawdbotConfig, getenv func(st
 	}
 	return out
 }
+
+// keySnippet shows the ends of a secret, as the original's status does.
+func keySnippet(key string) string {
+	compact := strings.Join(strings.Fields(key), "")
+	if compact == "" {
+		return "unknown"
+	}
+	edge := 4
+	if len(compact) >= 12 {
+		edge = 6
+	}
+	return compact[:min(edge, len(compact))] + "…" + compact[max(len(compact)-edge, 0):]
+}
+
+// label describes how the agent's runs authenticate to provider, in the original's
+// /status form: the first profile of the order ("api-key sk-abc…wxyz (openai:work
+// (me@example.com))", "token …", "oauth (…)"), else the environment variable, else
+// the config's key, else "unknown".
+func (p *agentProfiles) label(agentID, provider string, table map[string]llm.ProviderConfig, getenv func(string) string) string {
+	ctx := llm.WithRunAuth(context.Background(), agentID)
+	st := p.store(ctx)
+	prov := llm.NormalizeProvider(provider)
+	for _, id := range st.Order(prov, "") {
+		c, ok := st.Profile(id)
+		if !ok {
+			continue
+		}
+		name := id
+		email := c.Email
+		if pc, ok := p.auth.Profiles[id]; ok && strings.TrimSpace(pc.Email) != "" {
+			email = pc.Email
+		}
+		if email = strings.TrimSpace(email); email != "" {
+			name = id + " (" + email + ")"
+		}
+		switch c.Type {
+		case authprofiles.TypeOAuth:
+			return "oauth (" + name + ")"
+		case authprofiles.TypeToken:
+			return "token " + keySnippet(c.Token) + " (" + name + ")"
+		default:
+			return "api-key " + keySnippet(c.Key) + " (" + name + ")"
+		}
+	}
+	for _, k := range llm.ProviderEnvVars(prov) {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			if strings.Contains(k, "OAUTH_TOKEN") {
+				return "oauth (env: " + k + ")"
+			}
+			return "api-key " + keySnippet(v) + " (env: " + k + ")"
+		}
+	}
+	for id, pc := range table {
+		if llm.NormalizeProvider(id) == prov && strings.TrimSpace(pc.APIKey) != "" {
+			return "api-key " + keySnippet(pc.APIKey) + " (models.json)"
+		}
+	}
+	return "unknown"
+}

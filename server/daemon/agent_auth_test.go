@@ -138,6 +138,11 @@ func TestAuthProfilesFailover(t *testing.T) {
 	if got := strings.Join(model.usedKeys()[2:], ","); got != "key-b" {
 		t.Fatalf("while a cools down: keys %s", got)
 	}
+	// /status names the profile in use (a cools down, so b).
+	evs = runChat(t, c, "run-status", "/status", nil)
+	if last := evs[len(evs)-1]; !bytes.Contains(last.Payload, []byte("🔑 api-key key-…ey-b (fake:b (b@example.com))")) {
+		t.Fatalf("/status %s", last.Payload)
+	}
 	// Past the cooldown a is first again (auth.order) and fails again: 5 minutes now.
 	clk.Advance(2 * time.Minute)
 	runChat(t, c, "run-3", "later", nil)

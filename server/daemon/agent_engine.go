@@ -310,8 +310,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		v, _ := s.env(k)
 		return v
 	}
-	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: agentProviderTable(s, &f.Config, getenv), Getenv: getenv,
-		Profiles: newAgentProfiles(s, &f.Config, getenv)})
+	table := agentProviderTable(s, &f.Config, getenv)
+	profiles := newAgentProfiles(s, &f.Config, getenv)
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: table, Getenv: getenv, Profiles: profiles})
 	if err != nil {
 		return nil, err
 	}
@@ -618,7 +619,14 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
 		AuthAgent:     func(key string) string { return runAgentOf(&f.Config, key).id },
 		ModelForAgent: modelForAgent,
-		Loop:          loop.Options{Redact: redactor(f, s.log).Text}}, nil
+		AuthLabel: func(key, model string) string {
+			rf, err := llm.ParseRef(model)
+			if err != nil {
+				return ""
+			}
+			return profiles.label(runAgentOf(&f.Config, key).id, rf.Provider, table, getenv)
+		},
+		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
 // policyCache keeps the tool policy layers per agent of the last tool list an engine

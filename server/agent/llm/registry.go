@@ -166,6 +166,11 @@ func ProviderKeyEnvVars() []string {
 	return slices.Compact(out)
 }
 
+// ProviderEnvVars are the environment variables provider's key is read from, in order.
+func ProviderEnvVars(provider string) []string {
+	return slices.Clone(providerEnv[NormalizeProvider(provider)])
+}
+
 // NormalizeProvider canonicalises a provider id.
 func NormalizeProvider(p string) string {
 	p = strings.ToLower(strings.TrimSpace(p))
