@@ -99,11 +99,11 @@ type Queue struct {
 
 // State is what /status reports about a session.
 type State struct {
-	Version      string
-	Model        string // provider/model, "" unknown
+	Version string
+	Model   string // provider/model, "" unknown
 	// ModelAuth is how the model's provider authenticates, as the original's status
 	// shows it ("api-key sk-abc…wxyz (openai:work)", "oauth (…)"; "" = not shown).
-	ModelAuth string
+	ModelAuth    string
 	SessionKey   string
 	SessionID    string
 	UpdatedAt    time.Time // zero: never used
