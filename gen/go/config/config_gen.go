@@ -1695,6 +1695,8 @@ type ConfigEnv struct {
 
 	// Vars corresponds to the JSON schema field "vars".
 	Vars ConfigEnvVars `json:"vars,omitempty,omitzero"`
+
+	AdditionalProperties map[string]string `mapstructure:",remain"`
 }
 
 type ConfigEnvShellEnv struct {
