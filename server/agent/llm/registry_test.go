@@ -546,3 +546,29 @@ func TestAuthProfileRotation(t *testing.T) {
 		}
 	})
 }
+
+// A model's own api, input and maxTokens override its provider's defaults.
+func TestRegistryModelOverrides(t *testing.T) {
+	r, err := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+		"mixed": {BaseURL: "http://127.0.0.1:9/v1", Models: []ModelConfig{
+			{ID: "claude", API: APIAnthropicMessages, Input: []string{"text", "image"}, MaxTokens: 4096},
+			{ID: "bad", Compat: OpenAICompat{MaxTokensField: "max_output"}},
+		}},
+	}, Getenv: func(string) string { return "" }})
+	if err == nil || !strings.Contains(err.Error(), "maxTokensField") {
+		t.Fatalf("bad maxTokensField accepted: %v", err)
+	}
+	r, err = NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+		"mixed": {BaseURL: "http://127.0.0.1:9/v1", Models: []ModelConfig{{ID: "claude", API: APIAnthropicMessages, Input: []string{"text", "image"}, MaxTokens: 4096}}},
+	}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Resolve("mixed/claude")
+	if err != nil || m.API() != APIAnthropicMessages || !m.AcceptsImages() || m.spec.MaxTokens != 4096 {
+		t.Fatalf("claude %+v %v", m, err)
+	}
+	if m, _ := r.Resolve("mixed/other"); m.API() != APIOpenAICompletions || m.AcceptsImages() {
+		t.Fatalf("unlisted model %+v", m)
+	}
+}
