@@ -222,7 +222,10 @@ type Request struct {
 	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
 	Ephemeral         bool
 	ExtraSystemPrompt string
-	Timeout           time.Duration // 0 = the runtime default
+	// Owners are the channel account's configured allowFrom senders (inbound runs),
+	// named in the system prompt's User Identity section.
+	Owners  []string
+	Timeout time.Duration // 0 = the runtime default
 	// Deliver sends the reply through the Sender to Channel/To (never for webchat).
 	Deliver bool
 	// BestEffort delivery (chat.send): no route or no sender skips delivery, and a

@@ -366,14 +366,3 @@ func Placeholder(k Kind) string {
 	}
 	return "<media:document>"
 }
-
-// TranscriptBody is the message body for a transcribed voice note, in the original's
-// layout: "[Audio]", the user's caption if any, then the transcript.
-func TranscriptBody(caption, transcript string) string {
-	lines := []string{"[Audio]"}
-	if c := strings.TrimSpace(caption); c != "" && !strings.HasPrefix(c, "<media:") {
-		lines = append(lines, "User text:\n"+c)
-	}
-	lines = append(lines, "Transcript:\n"+strings.TrimSpace(transcript))
-	return strings.Join(lines, "\n")
-}

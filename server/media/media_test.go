@@ -2,16 +2,11 @@ package media
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -189,77 +184,5 @@ func TestRetention(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("%s exists=%v want %v", filepath.Base(p), err == nil, want)
 		}
-	}
-}
-
-func TestTranscribe(t *testing.T) {
-	var got struct {
-		path, model, file, auth string
-		size                    int
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.path = r.URL.Path
-		got.auth = r.Header.Get("Authorization")
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		got.model = r.FormValue("model")
-		f, h, err := r.FormFile("file")
-		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		b, _ := io.ReadAll(f)
-		got.file, got.size = h.Filename, len(b)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"text": "  remind me to buy milk  "})
-	}))
-	defer srv.Close()
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("server not on loopback: %s", srv.URL)
-	}
-	s := newStore(t, Options{})
-	saved, err := s.Save(bytes.NewReader(oggHead), Hint{ContentType: "audio/ogg"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := NewTranscriber(TranscribeConfig{BaseURL: srv.URL + "/v1", APIKey: "k"})
-	text, err := tr.Transcribe(context.Background(), saved)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if text != "remind me to buy milk" || got.path != "/v1/audio/transcriptions" || got.model != DefaultTranscribeModel || got.auth != "Bearer k" || got.size != len(oggHead) || filepath.Ext(got.file) == "" {
-		t.Fatalf("text %q request %+v", text, got)
-	}
-	if TranscriptBody("<media:audio>", text) != "[Audio]\nTranscript:\nremind me to buy milk" {
-		t.Fatal(TranscriptBody("", text))
-	}
-	if TranscriptBody("pls", "x") != "[Audio]\nUser text:\npls\nTranscript:\nx" {
-		t.Fatal("caption layout")
-	}
-}
-
-func TestTranscribeOffAndErrors(t *testing.T) {
-	off := NewTranscriber(TranscribeConfig{})
-	if off.Enabled() {
-		t.Fatal("enabled without config")
-	}
-	if _, err := off.Transcribe(context.Background(), Saved{Kind: Audio}); !errors.Is(err, ErrTranscriptionOff) {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, `{"error":{"message":"bad audio"}}`, http.StatusBadRequest)
-	}))
-	defer srv.Close()
-	s := newStore(t, Options{})
-	saved, _ := s.Save(bytes.NewReader(oggHead), Hint{ContentType: "audio/ogg"})
-	tr := NewTranscriber(TranscribeConfig{BaseURL: srv.URL, APIKey: "k"})
-	if _, err := tr.Transcribe(context.Background(), saved); err == nil {
-		t.Fatal("server error not reported")
-	}
-	img, _ := s.Save(bytes.NewReader(pngHead), Hint{})
-	if _, err := tr.Transcribe(context.Background(), img); err == nil {
-		t.Fatal("image transcribed")
 	}
 }

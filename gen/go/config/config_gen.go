@@ -15,6 +15,9 @@ type ClawdbotConfig struct {
 	// Approvals corresponds to the JSON schema field "approvals".
 	Approvals *ConfigApprovals `json:"approvals,omitempty,omitzero"`
 
+	// Audio corresponds to the JSON schema field "audio".
+	Audio *ConfigAudio `json:"audio,omitempty,omitzero"`
+
 	// Auth corresponds to the JSON schema field "auth".
 	Auth *ConfigAuth `json:"auth,omitempty,omitzero"`
 
@@ -789,6 +792,19 @@ type ConfigApprovalsExecTargetsElem struct {
 
 	// To corresponds to the JSON schema field "to".
 	To string `json:"to"`
+}
+
+type ConfigAudio struct {
+	// Transcription corresponds to the JSON schema field "transcription".
+	Transcription *ConfigAudioTranscription `json:"transcription,omitempty,omitzero"`
+}
+
+type ConfigAudioTranscription struct {
+	// Command corresponds to the JSON schema field "command".
+	Command []string `json:"command,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 }
 
 type ConfigAuth struct {
@@ -2794,6 +2810,9 @@ type ConfigTools struct {
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
 
+	// Links corresponds to the JSON schema field "links".
+	Links *ConfigToolsLinks `json:"links,omitempty,omitzero"`
+
 	// Media corresponds to the JSON schema field "media".
 	Media *ConfigToolsMedia `json:"media,omitempty,omitzero"`
 
@@ -2847,20 +2866,115 @@ const ConfigToolsExecSecurityAllowlist ConfigToolsExecSecurity = "allowlist"
 const ConfigToolsExecSecurityDeny ConfigToolsExecSecurity = "deny"
 const ConfigToolsExecSecurityFull ConfigToolsExecSecurity = "full"
 
+type ConfigToolsLinks struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxLinks corresponds to the JSON schema field "maxLinks".
+	MaxLinks *int `json:"maxLinks,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsLinksModelsElem `json:"models,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsLinksScope `json:"scope,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *string `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsLinksScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsLinksScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScopeDefault string
+
+const ConfigToolsLinksScopeDefaultAllow ConfigToolsLinksScopeDefault = "allow"
+const ConfigToolsLinksScopeDefaultDeny ConfigToolsLinksScopeDefault = "deny"
+
+type ConfigToolsLinksScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsLinksScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsLinksScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScopeRulesElemAction string
+
+const ConfigToolsLinksScopeRulesElemActionAllow ConfigToolsLinksScopeRulesElemAction = "allow"
+const ConfigToolsLinksScopeRulesElemActionDeny ConfigToolsLinksScopeRulesElemAction = "deny"
+
+type ConfigToolsLinksScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsLinksScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScopeRulesElemMatchChatType string
+
+const ConfigToolsLinksScopeRulesElemMatchChatTypeChannel ConfigToolsLinksScopeRulesElemMatchChatType = "channel"
+const ConfigToolsLinksScopeRulesElemMatchChatTypeDirect ConfigToolsLinksScopeRulesElemMatchChatType = "direct"
+const ConfigToolsLinksScopeRulesElemMatchChatTypeGroup ConfigToolsLinksScopeRulesElemMatchChatType = "group"
+
 type ConfigToolsMedia struct {
 	// Audio corresponds to the JSON schema field "audio".
 	Audio *ConfigToolsMediaAudio `json:"audio,omitempty,omitzero"`
+
+	// Concurrency corresponds to the JSON schema field "concurrency".
+	Concurrency *int `json:"concurrency,omitempty,omitzero"`
+
+	// Image corresponds to the JSON schema field "image".
+	Image *ConfigToolsMediaImage `json:"image,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaModelsElem `json:"models,omitempty,omitzero"`
+
+	// Video corresponds to the JSON schema field "video".
+	Video *ConfigToolsMediaVideo `json:"video,omitempty,omitzero"`
 }
 
 type ConfigToolsMediaAudio struct {
+	// Attachments corresponds to the JSON schema field "attachments".
+	Attachments *ConfigToolsMediaAudioAttachments `json:"attachments,omitempty,omitzero"`
+
 	// BaseURL corresponds to the JSON schema field "baseUrl".
 	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaAudioHeaders `json:"headers,omitempty,omitzero"`
+
 	// Language corresponds to the JSON schema field "language".
 	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
 
 	// MaxChars corresponds to the JSON schema field "maxChars".
 	MaxChars *int `json:"maxChars,omitempty,omitzero"`
@@ -2868,23 +2982,505 @@ type ConfigToolsMediaAudio struct {
 	// Models corresponds to the JSON schema field "models".
 	Models []ConfigToolsMediaAudioModelsElem `json:"models,omitempty,omitzero"`
 
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsMediaAudioScope `json:"scope,omitempty,omitzero"`
+
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 }
 
+type ConfigToolsMediaAudioAttachments struct {
+	// MaxAttachments corresponds to the JSON schema field "maxAttachments".
+	MaxAttachments *int `json:"maxAttachments,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigToolsMediaAudioAttachmentsMode `json:"mode,omitempty,omitzero"`
+
+	// Prefer corresponds to the JSON schema field "prefer".
+	Prefer *ConfigToolsMediaAudioAttachmentsPrefer `json:"prefer,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioAttachmentsMode string
+
+const ConfigToolsMediaAudioAttachmentsModeAll ConfigToolsMediaAudioAttachmentsMode = "all"
+const ConfigToolsMediaAudioAttachmentsModeFirst ConfigToolsMediaAudioAttachmentsMode = "first"
+
+type ConfigToolsMediaAudioAttachmentsPrefer string
+
+const ConfigToolsMediaAudioAttachmentsPreferFirst ConfigToolsMediaAudioAttachmentsPrefer = "first"
+const ConfigToolsMediaAudioAttachmentsPreferLast ConfigToolsMediaAudioAttachmentsPrefer = "last"
+const ConfigToolsMediaAudioAttachmentsPreferPath ConfigToolsMediaAudioAttachmentsPrefer = "path"
+const ConfigToolsMediaAudioAttachmentsPreferURL ConfigToolsMediaAudioAttachmentsPrefer = "url"
+
+type ConfigToolsMediaAudioHeaders map[string]string
+
 type ConfigToolsMediaAudioModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
 	// BaseURL corresponds to the JSON schema field "baseUrl".
 	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaAudioModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaAudioModelsElemHeaders `json:"headers,omitempty,omitzero"`
 
 	// Language corresponds to the JSON schema field "language".
 	Language *string `json:"language,omitempty,omitzero"`
 
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
 	// Model corresponds to the JSON schema field "model".
 	Model *string `json:"model,omitempty,omitzero"`
 
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
 	// Provider corresponds to the JSON schema field "provider".
 	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaAudioModelsElemType `json:"type,omitempty,omitzero"`
 }
+
+type ConfigToolsMediaAudioModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaAudioModelsElemCapabilitiesElemAudio ConfigToolsMediaAudioModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaAudioModelsElemCapabilitiesElemImage ConfigToolsMediaAudioModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaAudioModelsElemCapabilitiesElemVideo ConfigToolsMediaAudioModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaAudioModelsElemHeaders map[string]string
+
+type ConfigToolsMediaAudioModelsElemType string
+
+const ConfigToolsMediaAudioModelsElemTypeCli ConfigToolsMediaAudioModelsElemType = "cli"
+const ConfigToolsMediaAudioModelsElemTypeProvider ConfigToolsMediaAudioModelsElemType = "provider"
+
+type ConfigToolsMediaAudioScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsMediaAudioScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsMediaAudioScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioScopeDefault string
+
+const ConfigToolsMediaAudioScopeDefaultAllow ConfigToolsMediaAudioScopeDefault = "allow"
+const ConfigToolsMediaAudioScopeDefaultDeny ConfigToolsMediaAudioScopeDefault = "deny"
+
+type ConfigToolsMediaAudioScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsMediaAudioScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsMediaAudioScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioScopeRulesElemAction string
+
+const ConfigToolsMediaAudioScopeRulesElemActionAllow ConfigToolsMediaAudioScopeRulesElemAction = "allow"
+const ConfigToolsMediaAudioScopeRulesElemActionDeny ConfigToolsMediaAudioScopeRulesElemAction = "deny"
+
+type ConfigToolsMediaAudioScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsMediaAudioScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioScopeRulesElemMatchChatType string
+
+const ConfigToolsMediaAudioScopeRulesElemMatchChatTypeChannel ConfigToolsMediaAudioScopeRulesElemMatchChatType = "channel"
+const ConfigToolsMediaAudioScopeRulesElemMatchChatTypeDirect ConfigToolsMediaAudioScopeRulesElemMatchChatType = "direct"
+const ConfigToolsMediaAudioScopeRulesElemMatchChatTypeGroup ConfigToolsMediaAudioScopeRulesElemMatchChatType = "group"
+
+type ConfigToolsMediaImage struct {
+	// Attachments corresponds to the JSON schema field "attachments".
+	Attachments *ConfigToolsMediaImageAttachments `json:"attachments,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaImageHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaImageModelsElem `json:"models,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsMediaImageScope `json:"scope,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageAttachments struct {
+	// MaxAttachments corresponds to the JSON schema field "maxAttachments".
+	MaxAttachments *int `json:"maxAttachments,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigToolsMediaImageAttachmentsMode `json:"mode,omitempty,omitzero"`
+
+	// Prefer corresponds to the JSON schema field "prefer".
+	Prefer *ConfigToolsMediaImageAttachmentsPrefer `json:"prefer,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageAttachmentsMode string
+
+const ConfigToolsMediaImageAttachmentsModeAll ConfigToolsMediaImageAttachmentsMode = "all"
+const ConfigToolsMediaImageAttachmentsModeFirst ConfigToolsMediaImageAttachmentsMode = "first"
+
+type ConfigToolsMediaImageAttachmentsPrefer string
+
+const ConfigToolsMediaImageAttachmentsPreferFirst ConfigToolsMediaImageAttachmentsPrefer = "first"
+const ConfigToolsMediaImageAttachmentsPreferLast ConfigToolsMediaImageAttachmentsPrefer = "last"
+const ConfigToolsMediaImageAttachmentsPreferPath ConfigToolsMediaImageAttachmentsPrefer = "path"
+const ConfigToolsMediaImageAttachmentsPreferURL ConfigToolsMediaImageAttachmentsPrefer = "url"
+
+type ConfigToolsMediaImageHeaders map[string]string
+
+type ConfigToolsMediaImageModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaImageModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaImageModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaImageModelsElemType `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaImageModelsElemCapabilitiesElemAudio ConfigToolsMediaImageModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaImageModelsElemCapabilitiesElemImage ConfigToolsMediaImageModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaImageModelsElemCapabilitiesElemVideo ConfigToolsMediaImageModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaImageModelsElemHeaders map[string]string
+
+type ConfigToolsMediaImageModelsElemType string
+
+const ConfigToolsMediaImageModelsElemTypeCli ConfigToolsMediaImageModelsElemType = "cli"
+const ConfigToolsMediaImageModelsElemTypeProvider ConfigToolsMediaImageModelsElemType = "provider"
+
+type ConfigToolsMediaImageScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsMediaImageScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsMediaImageScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageScopeDefault string
+
+const ConfigToolsMediaImageScopeDefaultAllow ConfigToolsMediaImageScopeDefault = "allow"
+const ConfigToolsMediaImageScopeDefaultDeny ConfigToolsMediaImageScopeDefault = "deny"
+
+type ConfigToolsMediaImageScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsMediaImageScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsMediaImageScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageScopeRulesElemAction string
+
+const ConfigToolsMediaImageScopeRulesElemActionAllow ConfigToolsMediaImageScopeRulesElemAction = "allow"
+const ConfigToolsMediaImageScopeRulesElemActionDeny ConfigToolsMediaImageScopeRulesElemAction = "deny"
+
+type ConfigToolsMediaImageScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsMediaImageScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageScopeRulesElemMatchChatType string
+
+const ConfigToolsMediaImageScopeRulesElemMatchChatTypeChannel ConfigToolsMediaImageScopeRulesElemMatchChatType = "channel"
+const ConfigToolsMediaImageScopeRulesElemMatchChatTypeDirect ConfigToolsMediaImageScopeRulesElemMatchChatType = "direct"
+const ConfigToolsMediaImageScopeRulesElemMatchChatTypeGroup ConfigToolsMediaImageScopeRulesElemMatchChatType = "group"
+
+type ConfigToolsMediaModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaModelsElemType `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaModelsElemCapabilitiesElemAudio ConfigToolsMediaModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaModelsElemCapabilitiesElemImage ConfigToolsMediaModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaModelsElemCapabilitiesElemVideo ConfigToolsMediaModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaModelsElemHeaders map[string]string
+
+type ConfigToolsMediaModelsElemType string
+
+const ConfigToolsMediaModelsElemTypeCli ConfigToolsMediaModelsElemType = "cli"
+const ConfigToolsMediaModelsElemTypeProvider ConfigToolsMediaModelsElemType = "provider"
+
+type ConfigToolsMediaVideo struct {
+	// Attachments corresponds to the JSON schema field "attachments".
+	Attachments *ConfigToolsMediaVideoAttachments `json:"attachments,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaVideoHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaVideoModelsElem `json:"models,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsMediaVideoScope `json:"scope,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoAttachments struct {
+	// MaxAttachments corresponds to the JSON schema field "maxAttachments".
+	MaxAttachments *int `json:"maxAttachments,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigToolsMediaVideoAttachmentsMode `json:"mode,omitempty,omitzero"`
+
+	// Prefer corresponds to the JSON schema field "prefer".
+	Prefer *ConfigToolsMediaVideoAttachmentsPrefer `json:"prefer,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoAttachmentsMode string
+
+const ConfigToolsMediaVideoAttachmentsModeAll ConfigToolsMediaVideoAttachmentsMode = "all"
+const ConfigToolsMediaVideoAttachmentsModeFirst ConfigToolsMediaVideoAttachmentsMode = "first"
+
+type ConfigToolsMediaVideoAttachmentsPrefer string
+
+const ConfigToolsMediaVideoAttachmentsPreferFirst ConfigToolsMediaVideoAttachmentsPrefer = "first"
+const ConfigToolsMediaVideoAttachmentsPreferLast ConfigToolsMediaVideoAttachmentsPrefer = "last"
+const ConfigToolsMediaVideoAttachmentsPreferPath ConfigToolsMediaVideoAttachmentsPrefer = "path"
+const ConfigToolsMediaVideoAttachmentsPreferURL ConfigToolsMediaVideoAttachmentsPrefer = "url"
+
+type ConfigToolsMediaVideoHeaders map[string]string
+
+type ConfigToolsMediaVideoModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaVideoModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaVideoModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaVideoModelsElemType `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaVideoModelsElemCapabilitiesElemAudio ConfigToolsMediaVideoModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaVideoModelsElemCapabilitiesElemImage ConfigToolsMediaVideoModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaVideoModelsElemCapabilitiesElemVideo ConfigToolsMediaVideoModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaVideoModelsElemHeaders map[string]string
+
+type ConfigToolsMediaVideoModelsElemType string
+
+const ConfigToolsMediaVideoModelsElemTypeCli ConfigToolsMediaVideoModelsElemType = "cli"
+const ConfigToolsMediaVideoModelsElemTypeProvider ConfigToolsMediaVideoModelsElemType = "provider"
+
+type ConfigToolsMediaVideoScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsMediaVideoScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsMediaVideoScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoScopeDefault string
+
+const ConfigToolsMediaVideoScopeDefaultAllow ConfigToolsMediaVideoScopeDefault = "allow"
+const ConfigToolsMediaVideoScopeDefaultDeny ConfigToolsMediaVideoScopeDefault = "deny"
+
+type ConfigToolsMediaVideoScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsMediaVideoScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsMediaVideoScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoScopeRulesElemAction string
+
+const ConfigToolsMediaVideoScopeRulesElemActionAllow ConfigToolsMediaVideoScopeRulesElemAction = "allow"
+const ConfigToolsMediaVideoScopeRulesElemActionDeny ConfigToolsMediaVideoScopeRulesElemAction = "deny"
+
+type ConfigToolsMediaVideoScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsMediaVideoScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoScopeRulesElemMatchChatType string
+
+const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeChannel ConfigToolsMediaVideoScopeRulesElemMatchChatType = "channel"
+const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeDirect ConfigToolsMediaVideoScopeRulesElemMatchChatType = "direct"
+const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeGroup ConfigToolsMediaVideoScopeRulesElemMatchChatType = "group"
 
 type ConfigToolsProfile string
 
