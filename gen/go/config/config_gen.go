@@ -18,6 +18,9 @@ type ClawdbotConfig struct {
 	// Audio corresponds to the JSON schema field "audio".
 	Audio *ConfigAudio `json:"audio,omitempty,omitzero"`
 
+	// Auth corresponds to the JSON schema field "auth".
+	Auth *ConfigAuth `json:"auth,omitempty,omitzero"`
+
 	// Bindings corresponds to the JSON schema field "bindings".
 	Bindings []ConfigBindingsElem `json:"bindings,omitempty,omitzero"`
 
@@ -41,6 +44,9 @@ type ClawdbotConfig struct {
 
 	// Cron corresponds to the JSON schema field "cron".
 	Cron *ConfigCron `json:"cron,omitempty,omitzero"`
+
+	// Env corresponds to the JSON schema field "env".
+	Env *ConfigEnv `json:"env,omitempty,omitzero"`
 
 	// Gateway corresponds to the JSON schema field "gateway".
 	Gateway *ConfigGateway `json:"gateway,omitempty,omitzero"`
@@ -584,6 +590,9 @@ const ConfigAgentsDefaultsVerboseDefaultOff ConfigAgentsDefaultsVerboseDefault =
 const ConfigAgentsDefaultsVerboseDefaultOn ConfigAgentsDefaultsVerboseDefault = "on"
 
 type ConfigAgentsListElem struct {
+	// AgentDir corresponds to the JSON schema field "agentDir".
+	AgentDir *string `json:"agentDir,omitempty,omitzero"`
+
 	// Default corresponds to the JSON schema field "default".
 	Default *bool `json:"default,omitempty,omitzero"`
 
@@ -898,6 +907,53 @@ type ConfigAudioTranscription struct {
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 }
+
+type ConfigAuth struct {
+	// Cooldowns corresponds to the JSON schema field "cooldowns".
+	Cooldowns *ConfigAuthCooldowns `json:"cooldowns,omitempty,omitzero"`
+
+	// Order corresponds to the JSON schema field "order".
+	Order ConfigAuthOrder `json:"order,omitempty,omitzero"`
+
+	// Profiles corresponds to the JSON schema field "profiles".
+	Profiles ConfigAuthProfiles `json:"profiles,omitempty,omitzero"`
+}
+
+type ConfigAuthCooldowns struct {
+	// BillingBackoffHours corresponds to the JSON schema field "billingBackoffHours".
+	BillingBackoffHours *float64 `json:"billingBackoffHours,omitempty,omitzero"`
+
+	// BillingBackoffHoursByProvider corresponds to the JSON schema field
+	// "billingBackoffHoursByProvider".
+	BillingBackoffHoursByProvider ConfigAuthCooldownsBillingBackoffHoursByProvider `json:"billingBackoffHoursByProvider,omitempty,omitzero"`
+
+	// BillingMaxHours corresponds to the JSON schema field "billingMaxHours".
+	BillingMaxHours *float64 `json:"billingMaxHours,omitempty,omitzero"`
+
+	// FailureWindowHours corresponds to the JSON schema field "failureWindowHours".
+	FailureWindowHours *float64 `json:"failureWindowHours,omitempty,omitzero"`
+}
+
+type ConfigAuthCooldownsBillingBackoffHoursByProvider map[string]float64
+
+type ConfigAuthOrder map[string][]string
+
+type ConfigAuthProfiles map[string]struct {
+	// Email corresponds to the JSON schema field "email".
+	Email *string `json:"email,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAuthProfilesValueMode `json:"mode,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+}
+
+type ConfigAuthProfilesValueMode string
+
+const ConfigAuthProfilesValueModeAPIKey ConfigAuthProfilesValueMode = "api_key"
+const ConfigAuthProfilesValueModeOauth ConfigAuthProfilesValueMode = "oauth"
+const ConfigAuthProfilesValueModeToken ConfigAuthProfilesValueMode = "token"
 
 type ConfigBindingsElem struct {
 	// AgentID corresponds to the JSON schema field "agentId".
@@ -1874,6 +1930,26 @@ type ConfigCron struct {
 	Store *string `json:"store,omitempty,omitzero"`
 }
 
+type ConfigEnv struct {
+	// ShellEnv corresponds to the JSON schema field "shellEnv".
+	ShellEnv *ConfigEnvShellEnv `json:"shellEnv,omitempty,omitzero"`
+
+	// Vars corresponds to the JSON schema field "vars".
+	Vars ConfigEnvVars `json:"vars,omitempty,omitzero"`
+
+	AdditionalProperties map[string]string `mapstructure:",remain"`
+}
+
+type ConfigEnvShellEnv struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
+}
+
+type ConfigEnvVars map[string]string
+
 type ConfigGateway struct {
 	// Auth corresponds to the JSON schema field "auth".
 	Auth *ConfigGatewayAuth `json:"auth,omitempty,omitzero"`
@@ -2616,9 +2692,17 @@ type ConfigMeta struct {
 }
 
 type ConfigModels struct {
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigModelsMode `json:"mode,omitempty,omitzero"`
+
 	// Providers corresponds to the JSON schema field "providers".
 	Providers ConfigModelsProviders `json:"providers,omitempty,omitzero"`
 }
+
+type ConfigModelsMode string
+
+const ConfigModelsModeMerge ConfigModelsMode = "merge"
+const ConfigModelsModeReplace ConfigModelsMode = "replace"
 
 type ConfigModelsProviders map[string]struct {
 	// API corresponds to the JSON schema field "api".
@@ -2626,6 +2710,9 @@ type ConfigModelsProviders map[string]struct {
 
 	// APIKey corresponds to the JSON schema field "apiKey".
 	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// Auth corresponds to the JSON schema field "auth".
+	Auth *ConfigModelsProvidersValueAuth `json:"auth,omitempty,omitzero"`
 
 	// AuthHeader corresponds to the JSON schema field "authHeader".
 	AuthHeader *bool `json:"authHeader,omitempty,omitzero"`
@@ -2648,6 +2735,13 @@ const ConfigModelsProvidersValueAPIGithubCopilot ConfigModelsProvidersValueAPI =
 const ConfigModelsProvidersValueAPIGoogleGenerativeAi ConfigModelsProvidersValueAPI = "google-generative-ai"
 const ConfigModelsProvidersValueAPIOpenaiCompletions ConfigModelsProvidersValueAPI = "openai-completions"
 const ConfigModelsProvidersValueAPIOpenaiResponses ConfigModelsProvidersValueAPI = "openai-responses"
+
+type ConfigModelsProvidersValueAuth string
+
+const ConfigModelsProvidersValueAuthAPIKey ConfigModelsProvidersValueAuth = "api-key"
+const ConfigModelsProvidersValueAuthAwsSdk ConfigModelsProvidersValueAuth = "aws-sdk"
+const ConfigModelsProvidersValueAuthOauth ConfigModelsProvidersValueAuth = "oauth"
+const ConfigModelsProvidersValueAuthToken ConfigModelsProvidersValueAuth = "token"
 
 type ConfigModelsProvidersValueHeaders map[string]string
 
