@@ -96,25 +96,29 @@ func broadcastSessions(t *testing.T, r *running) map[string]bool {
 // TestBroadcastParallelEndToEnd: one Telegram message from a chat with a broadcast
 // group is answered by each listed agent (alpha and beta, each with its own model),
 // each in its own session, each reply delivered; an agent agents.list lacks and a
-// duplicate are skipped. The parallel strategy runs both at once: alpha's model
-// answers only once beta's request has arrived (runs at once are still bounded by
+// duplicate are skipped. The parallel strategy runs both at once: neither model
+// answers before both requests have arrived (runs at once are still bounded by
 // agents.defaults.maxConcurrent, 2 here). A chat without a group gets the
 // default agent alone.
 func TestBroadcastParallelEndToEnd(t *testing.T) {
 	home := t.TempDir()
 	bot := tgtest.New(t, tgtest.DefaultToken)
 	model := newGateModel(t, bot)
-	betaArrived := make(chan struct{})
-	var once sync.Once
+	// A barrier: neither model answers before both requests have arrived, so only
+	// runs that are truly at once get past it in time (one run starting late, after
+	// the other finished, was a flake of the one-sided version).
+	arrived := map[string]chan struct{}{"m-alpha": make(chan struct{}), "m-beta": make(chan struct{})}
+	var onceA, onceB sync.Once
+	once := map[string]*sync.Once{"m-alpha": &onceA, "m-beta": &onceB}
+	other := map[string]string{"m-alpha": "m-beta", "m-beta": "m-alpha"}
 	model.hold = func(m string) {
-		switch m {
-		case "m-beta":
-			once.Do(func() { close(betaArrived) })
-		case "m-alpha":
-			select {
-			case <-betaArrived:
-			case <-time.After(20 * time.Second): // sequential: beta never comes first
-			}
+		if arrived[m] == nil {
+			return
+		}
+		once[m].Do(func() { close(arrived[m]) })
+		select {
+		case <-arrived[other[m]]:
+		case <-time.After(20 * time.Second): // sequential: the other never comes meanwhile
 		}
 	}
 	r := startHome(t, home, broadcastConfig(bot, model, "parallel"), nil)
