@@ -110,6 +110,9 @@ type RunInfo struct {
 	Sessions tools.Sessions
 	// MainKey is the main session's canonical key.
 	MainKey string
+	// Model is the run's model as "provider/model" ("" = the engine's primary): the
+	// tool policy's byProvider entries and apply_patch's allowModels match it.
+	Model string
 }
 
 // toLLM converts a stored transcript entry to a model message. Structured entries are
@@ -395,24 +398,8 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		return loopResult{}, err
 	}
 
-	var set *tools.Set
-	if e.Tools != nil {
-		var cleanup func()
-		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
-			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey()})
-		if err != nil {
-			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
-		}
-		if cleanup != nil {
-			defer cleanup()
-		}
-	}
-	// The system prompt follows the tool set: the memory section only when the run
-	// offers the memory tools (inside the persona's instructions, before the workspace
-	// files, where the original puts it).
-	system := rt.systemPrompt(ctx, r, withMemoryRecall(mc.SystemPrompt, set))
 	o := e.Loop
-	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
+	o.Model, o.Events = e.Model, loopSink{rt: rt, r: r}
 	modelRef := e.Primary
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
@@ -485,6 +472,25 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 			o.Model, modelRef = m, canon
 		}
 	}
+	// The tool set is built for the model the run uses (tools.byProvider and
+	// tools.exec.applyPatch.allowModels match it), so after the model is resolved.
+	var set *tools.Set
+	if e.Tools != nil {
+		var cleanup func()
+		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef})
+		if err != nil {
+			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
+		}
+		if cleanup != nil {
+			defer cleanup()
+		}
+	}
+	o.Tools = set
+	// The system prompt follows the tool set: the memory section only when the run
+	// offers the memory tools (inside the persona's instructions, before the workspace
+	// files, where the original puts it).
+	system := rt.systemPrompt(ctx, r, withMemoryRecall(mc.SystemPrompt, set))
 	// The run-dependent sections close a workspace prompt (the original's full
 	// prompt), after the workspace files; a runtime without one (Options.Prompt nil)
 	// sends the configured prompt as it is.
@@ -525,7 +531,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		if th := mf.threshold(budget); th > 0 && estimate >= th {
 			if cycle := flushCycle(ss.ID, c); rt.flushDue(r.laneKey, cycle) {
 				base := loop.Input{System: system, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking, ReasoningEffort: effort}
-				rt.memoryFlush(ctx, r, e, o, c, cycle, base, estimate, th)
+				rt.memoryFlush(ctx, r, e, o, modelRef, c, cycle, base, estimate, th)
 			}
 		}
 	}

@@ -726,12 +726,101 @@ type ConfigAgentsListElemTools struct {
 	// Allow corresponds to the JSON schema field "allow".
 	Allow []string `json:"allow,omitempty,omitzero"`
 
+	// ByProvider corresponds to the JSON schema field "byProvider".
+	ByProvider ConfigAgentsListElemToolsByProvider `json:"byProvider,omitempty,omitzero"`
+
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Exec corresponds to the JSON schema field "exec".
+	Exec *ConfigAgentsListElemToolsExec `json:"exec,omitempty,omitzero"`
 
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigAgentsListElemToolsProfile `json:"profile,omitempty,omitzero"`
 }
+
+type ConfigAgentsListElemToolsByProvider map[string]struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Profile corresponds to the JSON schema field "profile".
+	Profile *ConfigAgentsListElemToolsByProviderValueProfile `json:"profile,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsByProviderValueProfile string
+
+const ConfigAgentsListElemToolsByProviderValueProfileCoding ConfigAgentsListElemToolsByProviderValueProfile = "coding"
+const ConfigAgentsListElemToolsByProviderValueProfileFull ConfigAgentsListElemToolsByProviderValueProfile = "full"
+const ConfigAgentsListElemToolsByProviderValueProfileMessaging ConfigAgentsListElemToolsByProviderValueProfile = "messaging"
+const ConfigAgentsListElemToolsByProviderValueProfileMinimal ConfigAgentsListElemToolsByProviderValueProfile = "minimal"
+
+type ConfigAgentsListElemToolsExec struct {
+	// ApplyPatch corresponds to the JSON schema field "applyPatch".
+	ApplyPatch *ConfigAgentsListElemToolsExecApplyPatch `json:"applyPatch,omitempty,omitzero"`
+
+	// ApprovalRunningNoticeMs corresponds to the JSON schema field
+	// "approvalRunningNoticeMs".
+	ApprovalRunningNoticeMs *int `json:"approvalRunningNoticeMs,omitempty,omitzero"`
+
+	// Ask corresponds to the JSON schema field "ask".
+	Ask *ConfigAgentsListElemToolsExecAsk `json:"ask,omitempty,omitzero"`
+
+	// BackgroundMs corresponds to the JSON schema field "backgroundMs".
+	BackgroundMs *int `json:"backgroundMs,omitempty,omitzero"`
+
+	// CleanupMs corresponds to the JSON schema field "cleanupMs".
+	CleanupMs *int `json:"cleanupMs,omitempty,omitzero"`
+
+	// Host corresponds to the JSON schema field "host".
+	Host *ConfigAgentsListElemToolsExecHost `json:"host,omitempty,omitzero"`
+
+	// Node corresponds to the JSON schema field "node".
+	Node *string `json:"node,omitempty,omitzero"`
+
+	// NotifyOnExit corresponds to the JSON schema field "notifyOnExit".
+	NotifyOnExit *bool `json:"notifyOnExit,omitempty,omitzero"`
+
+	// PathPrepend corresponds to the JSON schema field "pathPrepend".
+	PathPrepend []string `json:"pathPrepend,omitempty,omitzero"`
+
+	// SafeBins corresponds to the JSON schema field "safeBins".
+	SafeBins []string `json:"safeBins,omitempty,omitzero"`
+
+	// Security corresponds to the JSON schema field "security".
+	Security *ConfigAgentsListElemToolsExecSecurity `json:"security,omitempty,omitzero"`
+
+	// TimeoutSec corresponds to the JSON schema field "timeoutSec".
+	TimeoutSec *int `json:"timeoutSec,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsExecApplyPatch struct {
+	// AllowModels corresponds to the JSON schema field "allowModels".
+	AllowModels []string `json:"allowModels,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsExecAsk string
+
+const ConfigAgentsListElemToolsExecAskAlways ConfigAgentsListElemToolsExecAsk = "always"
+const ConfigAgentsListElemToolsExecAskOff ConfigAgentsListElemToolsExecAsk = "off"
+const ConfigAgentsListElemToolsExecAskOnMiss ConfigAgentsListElemToolsExecAsk = "on-miss"
+
+type ConfigAgentsListElemToolsExecHost string
+
+const ConfigAgentsListElemToolsExecHostGateway ConfigAgentsListElemToolsExecHost = "gateway"
+const ConfigAgentsListElemToolsExecHostNode ConfigAgentsListElemToolsExecHost = "node"
+const ConfigAgentsListElemToolsExecHostSandbox ConfigAgentsListElemToolsExecHost = "sandbox"
+
+type ConfigAgentsListElemToolsExecSecurity string
+
+const ConfigAgentsListElemToolsExecSecurityAllowlist ConfigAgentsListElemToolsExecSecurity = "allowlist"
+const ConfigAgentsListElemToolsExecSecurityDeny ConfigAgentsListElemToolsExecSecurity = "deny"
+const ConfigAgentsListElemToolsExecSecurityFull ConfigAgentsListElemToolsExecSecurity = "full"
 
 type ConfigAgentsListElemToolsProfile string
 
@@ -2694,6 +2783,9 @@ type ConfigTools struct {
 	// Allow corresponds to the JSON schema field "allow".
 	Allow []string `json:"allow,omitempty,omitzero"`
 
+	// ByProvider corresponds to the JSON schema field "byProvider".
+	ByProvider ConfigToolsByProvider `json:"byProvider,omitempty,omitzero"`
+
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
 
@@ -2702,6 +2794,9 @@ type ConfigTools struct {
 
 	// Media corresponds to the JSON schema field "media".
 	Media *ConfigToolsMedia `json:"media,omitempty,omitzero"`
+
+	// Message corresponds to the JSON schema field "message".
+	Message *ConfigToolsMessage `json:"message,omitempty,omitzero"`
 
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigToolsProfile `json:"profile,omitempty,omitzero"`
@@ -2721,12 +2816,45 @@ type ConfigToolsAgentToAgent struct {
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 }
 
+type ConfigToolsByProvider map[string]struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Profile corresponds to the JSON schema field "profile".
+	Profile *ConfigToolsByProviderValueProfile `json:"profile,omitempty,omitzero"`
+}
+
+type ConfigToolsByProviderValueProfile string
+
+const ConfigToolsByProviderValueProfileCoding ConfigToolsByProviderValueProfile = "coding"
+const ConfigToolsByProviderValueProfileFull ConfigToolsByProviderValueProfile = "full"
+const ConfigToolsByProviderValueProfileMessaging ConfigToolsByProviderValueProfile = "messaging"
+const ConfigToolsByProviderValueProfileMinimal ConfigToolsByProviderValueProfile = "minimal"
+
 type ConfigToolsExec struct {
+	// ApplyPatch corresponds to the JSON schema field "applyPatch".
+	ApplyPatch *ConfigToolsExecApplyPatch `json:"applyPatch,omitempty,omitzero"`
+
 	// Ask corresponds to the JSON schema field "ask".
 	Ask *ConfigToolsExecAsk `json:"ask,omitempty,omitzero"`
 
 	// BackgroundMs corresponds to the JSON schema field "backgroundMs".
 	BackgroundMs *int `json:"backgroundMs,omitempty,omitzero"`
+
+	// CleanupMs corresponds to the JSON schema field "cleanupMs".
+	CleanupMs *int `json:"cleanupMs,omitempty,omitzero"`
+
+	// Host corresponds to the JSON schema field "host".
+	Host *ConfigToolsExecHost `json:"host,omitempty,omitzero"`
+
+	// Node corresponds to the JSON schema field "node".
+	Node *string `json:"node,omitempty,omitzero"`
+
+	// NotifyOnExit corresponds to the JSON schema field "notifyOnExit".
+	NotifyOnExit *bool `json:"notifyOnExit,omitempty,omitzero"`
 
 	// PathPrepend corresponds to the JSON schema field "pathPrepend".
 	PathPrepend []string `json:"pathPrepend,omitempty,omitzero"`
@@ -2741,11 +2869,25 @@ type ConfigToolsExec struct {
 	TimeoutSec *int `json:"timeoutSec,omitempty,omitzero"`
 }
 
+type ConfigToolsExecApplyPatch struct {
+	// AllowModels corresponds to the JSON schema field "allowModels".
+	AllowModels []string `json:"allowModels,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
 type ConfigToolsExecAsk string
 
 const ConfigToolsExecAskAlways ConfigToolsExecAsk = "always"
 const ConfigToolsExecAskOff ConfigToolsExecAsk = "off"
 const ConfigToolsExecAskOnMiss ConfigToolsExecAsk = "on-miss"
+
+type ConfigToolsExecHost string
+
+const ConfigToolsExecHostGateway ConfigToolsExecHost = "gateway"
+const ConfigToolsExecHostNode ConfigToolsExecHost = "node"
+const ConfigToolsExecHostSandbox ConfigToolsExecHost = "sandbox"
 
 type ConfigToolsExecSecurity string
 
@@ -2790,6 +2932,46 @@ type ConfigToolsMediaAudioModelsElem struct {
 
 	// Provider corresponds to the JSON schema field "provider".
 	Provider *string `json:"provider,omitempty,omitzero"`
+}
+
+type ConfigToolsMessage struct {
+	// AllowCrossContextSend corresponds to the JSON schema field
+	// "allowCrossContextSend".
+	AllowCrossContextSend *bool `json:"allowCrossContextSend,omitempty,omitzero"`
+
+	// Broadcast corresponds to the JSON schema field "broadcast".
+	Broadcast *ConfigToolsMessageBroadcast `json:"broadcast,omitempty,omitzero"`
+
+	// CrossContext corresponds to the JSON schema field "crossContext".
+	CrossContext *ConfigToolsMessageCrossContext `json:"crossContext,omitempty,omitzero"`
+}
+
+type ConfigToolsMessageBroadcast struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigToolsMessageCrossContext struct {
+	// AllowAcrossProviders corresponds to the JSON schema field
+	// "allowAcrossProviders".
+	AllowAcrossProviders *bool `json:"allowAcrossProviders,omitempty,omitzero"`
+
+	// AllowWithinProvider corresponds to the JSON schema field "allowWithinProvider".
+	AllowWithinProvider *bool `json:"allowWithinProvider,omitempty,omitzero"`
+
+	// Marker corresponds to the JSON schema field "marker".
+	Marker *ConfigToolsMessageCrossContextMarker `json:"marker,omitempty,omitzero"`
+}
+
+type ConfigToolsMessageCrossContextMarker struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Prefix corresponds to the JSON schema field "prefix".
+	Prefix *string `json:"prefix,omitempty,omitzero"`
+
+	// Suffix corresponds to the JSON schema field "suffix".
+	Suffix *string `json:"suffix,omitempty,omitzero"`
 }
 
 type ConfigToolsProfile string

@@ -81,6 +81,65 @@ type ExecOptions struct {
 	KeepEnv  []string
 	// UpdateInterval spaces partial results (default DefaultUpdateInterval).
 	UpdateInterval time.Duration
+	// NotifyOnExit (tools.exec.notifyOnExit) sends a notice through Notify when a
+	// command that moved to the background exits.
+	NotifyOnExit bool
+	// ApprovalRunningNotice (tools.exec.approvalRunningNoticeMs): a command a person
+	// approved that still runs after this long is announced through Notify (≤ 0: never).
+	ApprovalRunningNotice time.Duration
+	// Notify records a notice for the session (a system note and a heartbeat in the
+	// daemon); nil drops notices.
+	Notify func(ctx context.Context, sessionKey, text string)
+	// CleanupTTL (tools.exec.cleanupMs) is how long this run's finished background
+	// commands stay listable for the process tool (0 = the registry's default), clamped
+	// to [MinCleanupTTL, MaxCleanupTTL] as the original clamps it.
+	CleanupTTL time.Duration
+}
+
+// Notice limits (the original's).
+const (
+	// DefaultApprovalRunningNotice is approvalRunningNoticeMs's default.
+	DefaultApprovalRunningNotice = 10 * time.Second
+	// NotifyTailChars bounds the output quoted in an exit notice.
+	NotifyTailChars = 400
+	// MinCleanupTTL and MaxCleanupTTL bound cleanupMs.
+	MinCleanupTTL = time.Minute
+	MaxCleanupTTL = 3 * time.Hour
+	// noticeTimeout bounds writing one notice.
+	noticeTimeout = 10 * time.Second
+)
+
+// notice hands text to Notify off the caller's goroutine (a process exit or a timer).
+func (o *ExecOptions) notice(text string) {
+	if o.Notify == nil || o.SessionKey == "" {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+		defer cancel()
+		o.Notify(ctx, o.SessionKey, text)
+	}()
+}
+
+// exitNotice is the notice of a background command that exited: status, the first 8
+// characters of its session id, exit code or signal, and the tail of its output on one
+// line.
+func exitNotice(id string, code int, sig string, output string) string {
+	status, label := "completed", fmt.Sprintf("code %d", code)
+	if sig != "" {
+		label = "signal " + sig
+	}
+	if code != 0 || sig != "" {
+		status = "failed"
+	}
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	out := strings.Join(strings.Fields(tailString(output, NotifyTailChars)), " ")
+	if out == "" {
+		return fmt.Sprintf("Exec %s (%s, %s)", status, id, label)
+	}
+	return fmt.Sprintf("Exec %s (%s, %s) :: %s", status, id, label, out)
 }
 
 type execArgs struct {
@@ -271,8 +330,9 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 	}
 	workdir := o.workdir(a.Workdir, &warnings)
 	env := o.env(a.Env)
-	if _, err := o.Gate.Check(ctx, execapprove.Request{Command: a.Command, Cwd: workdir, PATH: environ(env)["PATH"],
-		Host: execapprove.HostGateway, AgentID: o.AgentID, SessionKey: o.SessionKey, Security: sec, Ask: ask, SafeBins: o.SafeBins}); err != nil {
+	ap, err := o.Gate.Check(ctx, execapprove.Request{Command: a.Command, Cwd: workdir, PATH: environ(env)["PATH"],
+		Host: execapprove.HostGateway, AgentID: o.AgentID, SessionKey: o.SessionKey, Security: sec, Ask: ask, SafeBins: o.SafeBins})
+	if err != nil {
 		return Result{}, err
 	}
 	if ctx.Err() != nil {
@@ -291,6 +351,12 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 		lastSent time.Time
 	)
 	p, err := o.Processes.start(a.Command, workdir, env, o.ScopeKey, func(p *proc) {
+		if o.CleanupTTL > 0 {
+			p.ttl = min(max(o.CleanupTTL, MinCleanupTTL), MaxCleanupTTL)
+		}
+		if o.NotifyOnExit {
+			p.onExit = func(id string, code int, sig, output string) { o.notice(exitNotice(id, code, sig, output)) }
+		}
 		p.onOutput = func() {
 			upMu.Lock()
 			now := time.Now()
@@ -307,6 +373,20 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 	})
 	if err != nil {
 		return Result{}, err
+	}
+
+	if ap.Asked && o.ApprovalRunningNotice > 0 {
+		// A command a person approved that runs long is announced (the original's
+		// "Exec running" system event), whether or not it is in the background by then.
+		secs := max(1, int(o.ApprovalRunningNotice.Round(time.Second)/time.Second))
+		t := time.AfterFunc(o.ApprovalRunningNotice, func() {
+			select {
+			case <-p.done:
+			default:
+				o.notice(fmt.Sprintf("Exec running (gateway id=%s, session=%s, >%ds): %s", ap.ApprovalID, p.id, secs, a.Command))
+			}
+		})
+		go func() { <-p.done; t.Stop() }()
 	}
 
 	var yield <-chan time.Time
