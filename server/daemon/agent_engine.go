@@ -28,9 +28,9 @@ import (
 	"github.com/clawgate/gateway/server/heartbeat"
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
-	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/providers/dedupe"
 	"github.com/clawgate/gateway/server/redact"
+	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/tts"
 )
 

@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawgate/gateway/server/gatewaytest"
+)
+
+// TestToolPolicyByProviderEndToEnd: through daemon.Run, the tools a model request
+// offers follow tools.byProvider (and agents.list[].tools.byProvider) for the model the
+// run actually uses: the primary fake/m1 loses exec (provider entry); after
+// sessions.patch to openai/gpt-5 the provider/model entry denies read instead and
+// apply_patch appears (tools.exec.applyPatch.enabled with allowModels naming the model,
+// an OpenAI model); the agent "ops" has its own byProvider profile for fake (minimal).
+func TestToolPolicyByProviderEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	if err := os.MkdirAll(ws, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: "ok"} })
+	cfg := fmt.Sprintf(`{
+  agents: {defaults: {workspace: %q, model: {primary: "fake/m1"}},
+    list: [{id: "main", default: true}, {id: "ops", tools: {byProvider: {FAKE: {profile: "minimal"}}}}]},
+  models: {providers: {
+    fake: {baseUrl: %q, api: "openai-completions", apiKey: "k1", models: []},
+    openai: {baseUrl: %q, api: "openai-completions", apiKey: "k2", models: []}}},
+  tools: {exec: {security: "full", ask: "off", applyPatch: {enabled: true, allowModels: ["gpt-5"]}},
+    byProvider: {fake: {deny: ["exec"]}, "OpenAI/GPT-5": {deny: ["read"]}}},
+}`, ws, model.baseURL(), model.baseURL())
+	r := startHome(t, home, cfg, nil)
+	c := r.client(t)
+
+	offered := func() []string {
+		reqs := model.requests()
+		return toolNames(t, reqs[len(reqs)-1])
+	}
+	runChat(t, c, "run-fake", "hi", nil)
+	got := offered()
+	if slices.Contains(got, "exec") || !slices.Contains(got, "read") || !slices.Contains(got, "process") || slices.Contains(got, "apply_patch") {
+		t.Fatalf("fake/m1 offers %v; want no exec (byProvider.fake.deny), read and process kept, no apply_patch (not an OpenAI model)", got)
+	}
+
+	c.MustOK("sessions.patch", map[string]any{"key": "main", "model": "openai/gpt-5"}, nil)
+	runChat(t, c, "run-openai", "hi again", nil)
+	got = offered()
+	if !slices.Contains(got, "exec") || slices.Contains(got, "read") || !slices.Contains(got, "apply_patch") {
+		t.Fatalf("openai/gpt-5 offers %v; want exec, no read (byProvider[openai/gpt-5].deny), apply_patch", got)
+	}
+
+	c.MustOK("sessions.patch", map[string]any{"key": "main", "model": "openai/gpt-4o"}, nil)
+	runChat(t, c, "run-openai-4o", "and again", nil)
+	got = offered()
+	if slices.Contains(got, "apply_patch") || !slices.Contains(got, "read") {
+		t.Fatalf("openai/gpt-4o offers %v; want read and no apply_patch (not in allowModels)", got)
+	}
+
+	// The agent's own byProvider profile narrows it to session_status.
+	c.MustOK("chat.send", map[string]any{"sessionKey": "agent:ops:main", "message": "status?", "idempotencyKey": "run-ops"}, nil)
+	waitFor(t, "the ops run's model request", func() bool { return len(model.requests()) == 4 })
+	if got = offered(); !slices.Equal(got, []string{"session_status"}) {
+		t.Fatalf("agent ops on fake offers %v; want only session_status (agents.list[].tools.byProvider.fake.profile minimal)", got)
+	}
+}
+
+// TestExecHostNodeEndToEnd: with agents.list[].tools.exec {host: "node", node} the exec
+// tool runs the command on the paired node through node.invoke system.run (a node
+// host connected over the WebSocket answers it), nothing runs on the gateway, and a
+// call asking for host=gateway is refused as the original refuses a host other than
+// the configured one.
+func TestExecHostNodeEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		switch n {
+		case 0:
+			return fakeStep{calls: []fakeCall{{"e1", "exec", `{"command":"touch ran.txt && echo done"}`},
+				{"e2", "exec", `{"command":"touch local.txt","host":"gateway"}`}}}
+		default:
+			if bytes.Contains(body, []byte("node-ran-it")) && bytes.Contains(body, []byte("exec host not allowed")) {
+				return fakeStep{text: "node answered"}
+			}
+			return fakeStep{text: "unexpected"}
+		}
+	})
+	extra := `tools: {exec: {security: "full", ask: "off"}},
+  agents: {defaults: {workspace: ` + fmt.Sprintf("%q", ws) + `, model: {primary: "fake/m1"}},
+    list: [{id: "main", default: true, tools: {exec: {host: "node", node: "Build Mac"}}}]},`
+	r := startHome(t, home, agentConfigWith(ws, model, nil, extra), nil)
+	c := r.client(t)
+
+	dev := gatewaytest.NewDevice(t)
+	node := gatewaytest.Dial(t, fmt.Sprintf("ws://127.0.0.1:%d", r.port))
+	nonce := node.Challenge()
+	node.Handshake(map[string]any{
+		"minProtocol": 3, "maxProtocol": 3, "role": "node",
+		"client":   map[string]any{"id": "node-host", "version": "1.0.0", "platform": "linux", "mode": "node", "displayName": "Build Mac"},
+		"caps":     []string{"system"},
+		"commands": []string{"system.run"},
+		"device":   dev.Sign("node-host", "node", "node", nil, time.Now(), "", nonce),
+	})
+	got := make(chan string, 1)
+	go func() {
+		f := node.NextEvent("node.invoke.request")
+		var ev struct {
+			ID, NodeID, Command string
+			ParamsJSON          string
+		}
+		_ = json.Unmarshal(f.Payload, &ev)
+		got <- ev.Command + " " + ev.ParamsJSON
+		node.Call("node.invoke.result", map[string]any{"id": ev.ID, "nodeId": ev.NodeID, "ok": true,
+			"payload": map[string]any{"stdout": "node-ran-it\n", "stderr": "", "exitCode": 0, "success": true}})
+	}()
+	evs := runChat(t, c, "run-node-exec", "run it on the node", nil)
+	if last := evs[len(evs)-1]; !bytes.Contains(last.Payload, []byte("node answered")) {
+		t.Fatalf("final %s", last.Payload)
+	}
+	select {
+	case inv := <-got:
+		if !strings.HasPrefix(inv, "system.run ") || !strings.Contains(inv, `"command":["/bin/sh","-lc","touch ran.txt \u0026\u0026 echo done"]`) &&
+			!strings.Contains(inv, `"command":["/bin/sh","-lc","touch ran.txt && echo done"]`) {
+			t.Fatalf("node got %s", inv)
+		}
+	default:
+		t.Fatal("the node got no system.run")
+	}
+	for _, f := range []string{"ran.txt", "local.txt"} {
+		if _, err := os.Stat(filepath.Join(ws, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s was created on the gateway", f)
+		}
+	}
+}
