@@ -329,6 +329,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		tc = &genconfig.ConfigTools{}
 	}
 	global := globalToolPolicy(tc)
+	crossContext := messageCrossContext(tc)
 	globalExec := toExecConf(tc.Exec)
 	execOpts := tools.ExecOptions{Gate: parts.gate, Processes: parts.procs, AgentID: "main"}
 	fetchOpts := tools.WebFetchOptions{}
@@ -512,7 +513,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if sender != nil {
 			ps := providerSender{s: sender, dedup: dedup}
 			mo := tools.MessageOptions{Sender: ps, Scope: run.RunID, CurrentChannel: run.Channel, CurrentTo: run.To,
-				AccountID: run.AccountID, Gate: parts.actionGate}
+				AccountID: run.AccountID, Gate: parts.actionGate, CrossContext: crossContext}
 			if _, ok := sender.(messageActor); ok {
 				mo.Actions = ps
 			}

@@ -203,3 +203,33 @@ func agentToolPolicy(t *genconfig.ConfigAgentsListElemTools) *tools.PolicyConfig
 	}
 	return p
 }
+
+// messageCrossContext is tools.message: allowCrossContextSend, crossContext.* and
+// broadcast.enabled with the original's defaults (another chat on the same channel
+// allowed, another channel refused, broadcast on). The marker decorates the agent's
+// sends to another chat only when it is configured (enabled: true, or a prefix or
+// suffix given, and not enabled: false): the original never decorates the agent's own
+// message-tool sends, so an unconfigured marker changes nothing.
+func messageCrossContext(tc *genconfig.ConfigTools) tools.CrossContext {
+	var cc tools.CrossContext
+	m := tc.Message
+	if m == nil {
+		return cc
+	}
+	cc.AllowAll = m.AllowCrossContextSend != nil && *m.AllowCrossContextSend
+	cc.BroadcastDisabled = m.Broadcast != nil && m.Broadcast.Enabled != nil && !*m.Broadcast.Enabled
+	if x := m.CrossContext; x != nil {
+		cc.DenyWithinProvider = x.AllowWithinProvider != nil && !*x.AllowWithinProvider
+		cc.AllowAcrossProviders = x.AllowAcrossProviders != nil && *x.AllowAcrossProviders
+		if mk := x.Marker; mk != nil && (mk.Enabled == nil || *mk.Enabled) && (mk.Enabled != nil || mk.Prefix != nil || mk.Suffix != nil) {
+			cc.Marker = &tools.CrossContextMarker{Prefix: tools.DefaultCrossContextPrefix}
+			if mk.Prefix != nil {
+				cc.Marker.Prefix = *mk.Prefix
+			}
+			if mk.Suffix != nil {
+				cc.Marker.Suffix = *mk.Suffix
+			}
+		}
+	}
+	return cc
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
 // TestToolPolicyByProviderEndToEnd: through daemon.Run, the tools a model request
@@ -136,6 +137,49 @@ func TestExecHostNodeEndToEnd(t *testing.T) {
 	for _, f := range []string{"ran.txt", "local.txt"} {
 		if _, err := os.Stat(filepath.Join(ws, f)); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("%s was created on the gateway", f)
+		}
+	}
+}
+
+// TestMessageCrossContextEndToEnd: a run answering Telegram chat 42 sends with the
+// message tool to chat 77 (another chat on the same channel: allowed, and marked with
+// tools.message.crossContext.marker's prefix naming the origin chat) and to WhatsApp
+// (another channel: refused while allowAcrossProviders is off, nothing sent).
+func TestMessageCrossContextEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	bot.AddChat(77)
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if n == 0 {
+			return fakeStep{calls: []fakeCall{
+				{"m1", "message", `{"action":"send","target":"77","message":"deploy done"}`},
+				{"m2", "message", `{"action":"send","channel":"whatsapp","target":"+15550001","message":"deploy done"}`},
+			}}
+		}
+		if bytes.Contains(body, []byte("Cross-context messaging denied")) {
+			return fakeStep{text: "relayed"}
+		}
+		return fakeStep{text: "not refused"}
+	})
+	extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42"], streamMode: "off"}},
+  tools: {exec: {security: "full", ask: "off"}, message: {crossContext: {marker: {prefix: "[from {channel}] "}}}},`, tgtest.DefaultToken, bot.URL())
+	startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, extra), nil)
+	bot.PushUpdate(42, 42, "tell the ops chat")
+	waitFor(t, "the reply in chat 42", func() bool {
+		for _, s := range sentTo(bot, "42") {
+			if strings.Contains(s.Text, "relayed") || strings.Contains(s.Text, "not refused") {
+				return true
+			}
+		}
+		return false
+	})
+	to77 := sentTo(bot, "77")
+	if len(to77) != 1 || to77[0].Text != "[from 42] deploy done" {
+		t.Fatalf("sent to 77: %+v", to77)
+	}
+	for _, s := range sentTo(bot, "42") {
+		if strings.Contains(s.Text, "not refused") {
+			t.Fatal("the send to another channel was not refused")
 		}
 	}
 }

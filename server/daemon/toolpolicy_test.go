@@ -86,3 +86,39 @@ func TestApplyPatchGate(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageCrossContextConfig: tools.message maps to the message tool's rules with
+// the original's defaults; the marker is on only when configured and not disabled.
+func TestMessageCrossContextConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, js string
+		want     tools.CrossContext
+	}{
+		{"unset", ``, tools.CrossContext{}},
+		{"flags", `{"allowCrossContextSend":true,"broadcast":{"enabled":false},"crossContext":{"allowWithinProvider":false,"allowAcrossProviders":true}}`,
+			tools.CrossContext{AllowAll: true, BroadcastDisabled: true, DenyWithinProvider: true, AllowAcrossProviders: true}},
+		{"marker enabled", `{"crossContext":{"marker":{"enabled":true}}}`,
+			tools.CrossContext{Marker: &tools.CrossContextMarker{Prefix: "[from {channel}] "}}},
+		{"marker suffix", `{"crossContext":{"marker":{"suffix":" ({channel})"}}}`,
+			tools.CrossContext{Marker: &tools.CrossContextMarker{Prefix: "[from {channel}] ", Suffix: " ({channel})"}}},
+		{"marker disabled", `{"crossContext":{"marker":{"enabled":false,"prefix":"x"}}}`, tools.CrossContext{}},
+		{"marker empty", `{"crossContext":{"marker":{}}}`, tools.CrossContext{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tc2 genconfig.ConfigTools
+			if tc.js != "" {
+				if err := json.Unmarshal([]byte(`{"message":`+tc.js+`}`), &tc2); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := messageCrossContext(&tc2)
+			if (got.Marker == nil) != (tc.want.Marker == nil) || (got.Marker != nil && *got.Marker != *tc.want.Marker) {
+				t.Fatalf("marker %+v, want %+v", got.Marker, tc.want.Marker)
+			}
+			got.Marker, tc.want.Marker = nil, nil
+			if got != tc.want {
+				t.Fatalf("%+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
