@@ -113,6 +113,10 @@ type RunInfo struct {
 	// Model is the run's model as "provider/model" ("" = the engine's primary): the
 	// tool policy's byProvider entries and apply_patch's allowModels match it.
 	Model string
+	// Sender wrote the inbound message the run answers (zero for other runs).
+	Sender SenderInfo
+	// ElevatedLevel is the session's /elevated level ("" = not set).
+	ElevatedLevel string
 }
 
 // toLLM converts a stored transcript entry to a model message. Structured entries are
@@ -478,7 +482,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 	if e.Tools != nil {
 		var cleanup func()
 		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
-			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef})
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef, Sender: r.req.Sender})
 		if err != nil {
 			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
 		}

@@ -132,7 +132,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 		RunID: id, SessionKey: key, Message: m.Text, Summary: summary, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
 		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt, InboundAudio: m.Audio,
-		MessageID: strings.TrimSpace(m.MessageID),
+		MessageID: strings.TrimSpace(m.MessageID), Sender: SenderInfo{ID: m.From, Name: m.SenderName, Username: m.SenderUsername},
 	})
 	return r, err
 }

@@ -120,7 +120,7 @@ func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, e *Engine, o loop.Op
 	o.Tools = nil
 	if e.Tools != nil {
 		set, cleanup, err := e.Tools(ctx, RunInfo{RunID: runID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
-			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef})
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef, Sender: r.req.Sender})
 		if err != nil {
 			fail(fmt.Errorf("tools: %w", err))
 			return

@@ -489,6 +489,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		eo.Workspace = ws.Dir()
 		eo.SessionKey, eo.ScopeKey, eo.AgentID = run.SessionKey, run.SessionKey, agentID
 		eo.Notify = notify
+		eo.MessageProvider = run.Channel
+		eo.Elevated = elevatedFor(&f.Config, ra.entry, run.Channel, run.Sender, run.ElevatedLevel)
 		errs := []error{
 			add(tools.ReadTool(ws)), add(tools.WriteTool(ws)), add(tools.EditTool(ws)),
 			add(tools.ExecTool(eo)), add(tools.ProcessTool(parts.procs, run.SessionKey)),

@@ -183,3 +183,52 @@ func TestMessageCrossContextEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestElevatedExecEndToEnd: Telegram sender 42 is on tools.elevated.allowFrom.telegram
+// and agents.defaults.elevatedDefault is full, so its run's exec runs at once although
+// tools.exec asks for every command (ask always, no approver); sender 43 is not, so
+// its exec with elevated: true is refused with the original's gate message and
+// nothing runs.
+func TestElevatedExecEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		switch {
+		case bytes.Contains(body, []byte(`"tool_call_id"`)) && bytes.Contains(body, []byte("ran-elevated")):
+			return fakeStep{text: "elevated ran"}
+		case bytes.Contains(body, []byte(`"tool_call_id"`)) && bytes.Contains(body, []byte("Failing gates: allowFrom")):
+			return fakeStep{text: "elevated refused"}
+		case bytes.Contains(body, []byte(`"tool_call_id"`)):
+			return fakeStep{text: "unexpected result"}
+		case bytes.Contains(body, []byte("owner here")):
+			return fakeStep{calls: []fakeCall{{"e1", "exec", `{"command":"touch owner.txt && echo ran-elevated"}`}}}
+		default:
+			return fakeStep{calls: []fakeCall{{"e2", "exec", `{"command":"touch guest.txt","elevated":true}`}}}
+		}
+	})
+	extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42", "43"], streamMode: "off"}},
+  tools: {exec: {security: "allowlist", ask: "always"}, elevated: {allowFrom: {telegram: [42]}}},
+  agents: {defaults: {workspace: %q, model: {primary: "fake/m1"}, elevatedDefault: "full"}},`, tgtest.DefaultToken, bot.URL(), ws)
+	startHome(t, home, agentConfigWith(ws, model, nil, extra), nil)
+	replied := func(chat, text string) func() bool {
+		return func() bool {
+			for _, s := range sentTo(bot, chat) {
+				if strings.Contains(s.Text, text) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	bot.PushUpdate(42, 42, "owner here")
+	waitFor(t, "the owner's reply", replied("42", "elevated ran"))
+	if _, err := os.Stat(filepath.Join(ws, "owner.txt")); err != nil {
+		t.Fatalf("the elevated command did not run: %v", err)
+	}
+	bot.PushUpdate(43, 43, "guest here")
+	waitFor(t, "the guest's reply", replied("43", "elevated refused"))
+	if _, err := os.Stat(filepath.Join(ws, "guest.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the guest's elevated command ran")
+	}
+}

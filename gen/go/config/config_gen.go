@@ -97,6 +97,9 @@ type ConfigAgentsDefaults struct {
 	// ContextTokens corresponds to the JSON schema field "contextTokens".
 	ContextTokens *int `json:"contextTokens,omitempty,omitzero"`
 
+	// ElevatedDefault corresponds to the JSON schema field "elevatedDefault".
+	ElevatedDefault *ConfigAgentsDefaultsElevatedDefault `json:"elevatedDefault,omitempty,omitzero"`
+
 	// EnvelopeElapsed corresponds to the JSON schema field "envelopeElapsed".
 	EnvelopeElapsed *ConfigAgentsDefaultsEnvelopeElapsed `json:"envelopeElapsed,omitempty,omitzero"`
 
@@ -262,6 +265,13 @@ type ConfigAgentsDefaultsContextPruningTools struct {
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsElevatedDefault string
+
+const ConfigAgentsDefaultsElevatedDefaultAsk ConfigAgentsDefaultsElevatedDefault = "ask"
+const ConfigAgentsDefaultsElevatedDefaultFull ConfigAgentsDefaultsElevatedDefault = "full"
+const ConfigAgentsDefaultsElevatedDefaultOff ConfigAgentsDefaultsElevatedDefault = "off"
+const ConfigAgentsDefaultsElevatedDefaultOn ConfigAgentsDefaultsElevatedDefault = "on"
 
 type ConfigAgentsDefaultsEnvelopeElapsed string
 
@@ -732,6 +742,9 @@ type ConfigAgentsListElemTools struct {
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
 
+	// Elevated corresponds to the JSON schema field "elevated".
+	Elevated *ConfigAgentsListElemToolsElevated `json:"elevated,omitempty,omitzero"`
+
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigAgentsListElemToolsExec `json:"exec,omitempty,omitzero"`
 
@@ -756,6 +769,16 @@ const ConfigAgentsListElemToolsByProviderValueProfileCoding ConfigAgentsListElem
 const ConfigAgentsListElemToolsByProviderValueProfileFull ConfigAgentsListElemToolsByProviderValueProfile = "full"
 const ConfigAgentsListElemToolsByProviderValueProfileMessaging ConfigAgentsListElemToolsByProviderValueProfile = "messaging"
 const ConfigAgentsListElemToolsByProviderValueProfileMinimal ConfigAgentsListElemToolsByProviderValueProfile = "minimal"
+
+type ConfigAgentsListElemToolsElevated struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom ConfigAgentsListElemToolsElevatedAllowFrom `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsElevatedAllowFrom map[string][]interface{}
 
 type ConfigAgentsListElemToolsExec struct {
 	// ApplyPatch corresponds to the JSON schema field "applyPatch".
@@ -2789,6 +2812,9 @@ type ConfigTools struct {
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
 
+	// Elevated corresponds to the JSON schema field "elevated".
+	Elevated *ConfigToolsElevated `json:"elevated,omitempty,omitzero"`
+
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
 
@@ -2833,6 +2859,16 @@ const ConfigToolsByProviderValueProfileCoding ConfigToolsByProviderValueProfile 
 const ConfigToolsByProviderValueProfileFull ConfigToolsByProviderValueProfile = "full"
 const ConfigToolsByProviderValueProfileMessaging ConfigToolsByProviderValueProfile = "messaging"
 const ConfigToolsByProviderValueProfileMinimal ConfigToolsByProviderValueProfile = "minimal"
+
+type ConfigToolsElevated struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom ConfigToolsElevatedAllowFrom `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigToolsElevatedAllowFrom map[string][]interface{}
 
 type ConfigToolsExec struct {
 	// ApplyPatch corresponds to the JSON schema field "applyPatch".

@@ -90,10 +90,73 @@ type ExecOptions struct {
 	// Notify records a notice for the session (a system note and a heartbeat in the
 	// daemon); nil drops notices.
 	Notify func(ctx context.Context, sessionKey, text string)
+	// Elevated is the run's elevated mode (tools.elevated, the session's level): who
+	// may run commands elevated, and the level that applies when the call does not say.
+	Elevated Elevated
+	// MessageProvider is the channel the run answers (for the elevated error's context).
+	MessageProvider string
 	// CleanupTTL (tools.exec.cleanupMs) is how long this run's finished background
 	// commands stay listable for the process tool (0 = the registry's default), clamped
 	// to [MinCleanupTTL, MaxCleanupTTL] as the original clamps it.
 	CleanupTTL time.Duration
+}
+
+// Elevated is the elevated gate of a run: Enabled (tools.elevated.enabled and the
+// agent's), Allowed (the sender is in tools.elevated.allowFrom.<channel> and the
+// agent's list) and Level, the session's /elevated level or
+// agents.defaults.elevatedDefault (off | on | ask | full).
+type Elevated struct {
+	Enabled, Allowed bool
+	Level            string
+}
+
+// elevatedMode is the mode of one call: "full" (on the gateway host, no approvals),
+// "ask" (on the gateway host, approvals as usual) or "off". An explicit elevated
+// parameter asks for it; without one the session's level applies when the sender is
+// allowed, as in the original.
+func (e Elevated) mode(param *bool) string {
+	def := "off"
+	switch strings.ToLower(e.Level) {
+	case "full":
+		def = "full"
+	case "ask", "on":
+		def = "ask"
+	}
+	if param != nil {
+		if !*param {
+			return "off"
+		}
+		if def == "full" {
+			return "full"
+		}
+		return "ask"
+	}
+	if e.Enabled && e.Allowed {
+		return def
+	}
+	return "off"
+}
+
+// elevatedUnavailable is the original's error for an elevated call nobody allowed.
+func (o *ExecOptions) elevatedUnavailable() error {
+	gate := "allowFrom (tools.elevated.allowFrom.<provider> / agents.list[].tools.elevated.allowFrom.<provider>)"
+	if !o.Elevated.Enabled {
+		gate = "enabled (tools.elevated.enabled / agents.list[].tools.elevated.enabled)"
+	}
+	lines := []string{"elevated is not available right now (runtime=direct).", "Failing gates: " + gate}
+	var ctx []string
+	if p := strings.TrimSpace(o.MessageProvider); p != "" {
+		ctx = append(ctx, "provider="+p)
+	}
+	if k := strings.TrimSpace(o.SessionKey); k != "" {
+		ctx = append(ctx, "session="+k)
+	}
+	if len(ctx) > 0 {
+		lines = append(lines, "Context: "+strings.Join(ctx, " "))
+	}
+	lines = append(lines, "Fix-it keys:", "- tools.elevated.enabled", "- tools.elevated.allowFrom.<provider>",
+		"- agents.list[].tools.elevated.enabled", "- agents.list[].tools.elevated.allowFrom.<provider>")
+	return errors.New(strings.Join(lines, "\n"))
 }
 
 // Notice limits (the original's).
@@ -286,13 +349,18 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 		return Result{}, errors.New("Provide a command to start.")
 	}
 	var warnings []string
-	if a.Elevated != nil && *a.Elevated {
-		return Result{}, errors.New("elevated is not available right now (runtime=direct).\nFailing gates: enabled (tools.elevated.enabled / agents.list[].tools.elevated.enabled)")
+	elevated := o.Elevated.mode(a.Elevated)
+	if elevated != "off" && (!o.Elevated.Enabled || !o.Elevated.Allowed) {
+		return Result{}, o.elevatedUnavailable()
 	}
 	if a.Pty {
 		warnings = append(warnings, "Warning: PTY is not available; running without a terminal.")
 	}
 	host := o.Host
+	if elevated != "off" {
+		// Elevated runs on the gateway host whatever host is configured or asked for.
+		host, a.Host = execapprove.HostGateway, ""
+	}
 	if req := strings.ToLower(strings.TrimSpace(a.Host)); req != "" {
 		if req == "sandbox" {
 			req = execapprove.HostGateway
@@ -325,16 +393,22 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 	if host == execapprove.HostNode {
 		return o.execNode(ctx, a, sec, ask, timeout, warnings)
 	}
-	if o.Gate == nil {
-		return Result{}, errors.New("exec denied: no exec approvals gate is configured")
-	}
 	workdir := o.workdir(a.Workdir, &warnings)
 	env := o.env(a.Env)
-	ap, err := o.Gate.Check(ctx, execapprove.Request{Command: a.Command, Cwd: workdir, PATH: environ(env)["PATH"],
-		Host: execapprove.HostGateway, AgentID: o.AgentID, SessionKey: o.SessionKey, Security: sec, Ask: ask, SafeBins: o.SafeBins})
-	if err != nil {
-		return Result{}, err
+	var ap execapprove.Approval
+	if elevated != "full" {
+		if o.Gate == nil {
+			return Result{}, errors.New("exec denied: no exec approvals gate is configured")
+		}
+		var err error
+		ap, err = o.Gate.Check(ctx, execapprove.Request{Command: a.Command, Cwd: workdir, PATH: environ(env)["PATH"],
+			Host: execapprove.HostGateway, AgentID: o.AgentID, SessionKey: o.SessionKey, Security: sec, Ask: ask, SafeBins: o.SafeBins})
+		if err != nil {
+			return Result{}, err
+		}
 	}
+	// elevated "full" runs without the approvals gate (security full, ask off), as the
+	// original's auto-approval; only a sender in tools.elevated.allowFrom gets here.
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
 	}

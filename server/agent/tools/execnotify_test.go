@@ -171,3 +171,50 @@ func TestProcessCleanupTTL(t *testing.T) {
 		})
 	}
 }
+
+// TestExecElevated: the elevated mode of a call from the run's gate and the call's
+// elevated parameter: full runs without the approvals gate, ask/on keep the gate but
+// force the gateway host, an elevated call nobody allowed is refused naming the gate.
+func TestExecElevated(t *testing.T) {
+	tr, fa := true, false
+	for _, tc := range []struct {
+		name    string
+		el      Elevated
+		param   *bool
+		host    string
+		wantErr string
+		wantRun bool
+	}{
+		{"full default", Elevated{Enabled: true, Allowed: true, Level: "full"}, nil, "", "", true},
+		{"full asked for", Elevated{Enabled: true, Allowed: true, Level: "full"}, &tr, "", "", true},
+		{"full but call says no", Elevated{Enabled: true, Allowed: true, Level: "full"}, &fa, "", "exec denied", false},
+		{"on keeps approvals", Elevated{Enabled: true, Allowed: true, Level: "on"}, &tr, "", "exec denied", false},
+		{"on forces the gateway host", Elevated{Enabled: true, Allowed: true, Level: "on"}, nil, "node", "exec denied", false},
+		{"not allowed", Elevated{Enabled: true, Level: "full"}, &tr, "", "Failing gates: allowFrom", false},
+		{"disabled", Elevated{}, &tr, "", "Failing gates: enabled", false},
+		{"not allowed, no param", Elevated{Enabled: true}, nil, "", "exec denied", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newExecFixture(t)
+			// Nothing allowlisted and the person asked says no: only a run that skips
+			// the gate can start the command.
+			asker := &fixedAsker{d: execapprove.Deny}
+			tl := f.tool(t, ExecOptions{Gate: f.gate(t, asker, time.Second), Security: execapprove.SecurityAllowlist, Ask: execapprove.AskAlways,
+				Host: tc.host, Elevated: tc.el, SessionKey: "s"})
+			args := map[string]any{"command": "echo ran-it"}
+			if tc.param != nil {
+				args["elevated"] = *tc.param
+			}
+			r, err := execCall(context.Background(), tl, args, nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(text(r), "ran-it") {
+				t.Fatalf("%q %v", text(r), err)
+			}
+		})
+	}
+}
