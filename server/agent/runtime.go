@@ -241,7 +241,7 @@ type Request struct {
 	// Sender is who wrote the inbound message the run answers (zero otherwise): the
 	// elevated exec gate (tools.elevated.allowFrom) matches it.
 	Sender SenderInfo
-	Source     string // agent | chat | inbound | wake | hook | openai (logs)
+	Source string // agent | chat | inbound | wake | hook | openai (logs)
 	// OnDelta, when set, receives each increment of streamed assistant text, in order,
 	// from the goroutine running the turn, before the run finishes: the OpenAI-compatible
 	// HTTP endpoints stream a run's answer to their caller through it. It must not block.
