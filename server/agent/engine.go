@@ -47,6 +47,13 @@ type Engine struct {
 	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
 	// (sessions.patch) still wins.
 	AgentModel func(sessionKey string) string
+	// Elevated is the elevated gate of a sender on a channel for the session's agent
+	// (tools.elevated.*): /elevated needs enabled and allowed; failures name the
+	// failing gates as "gate (key)". nil: elevated is never available.
+	Elevated func(sessionKey, channel string, sender SenderInfo) (enabled, allowed bool, failures []string)
+	// ElevatedDefault is agents.defaults.elevatedDefault ("" = on), what /elevated
+	// reports for a session that set no level.
+	ElevatedDefault string
 	// VerboseDefault is the verbose level of sessions that set none
 	// (agents.defaults.verboseDefault: off, on, full).
 	VerboseDefault string
@@ -482,7 +489,8 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 	if e.Tools != nil {
 		var cleanup func()
 		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
-			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef, Sender: r.req.Sender})
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef, Sender: r.req.Sender,
+			ElevatedLevel: ss.ElevatedLevel})
 		if err != nil {
 			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
 		}

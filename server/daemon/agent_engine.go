@@ -604,7 +604,16 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.ThinkingDefault != nil {
 		thinking = string(*a.Defaults.ThinkingDefault)
 	}
-	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
+	elevatedDefault := ""
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.ElevatedDefault != nil {
+		elevatedDefault = string(*a.Defaults.ElevatedDefault)
+	}
+	elevatedGate := func(key, channel string, sender agent.SenderInfo) (bool, bool, []string) {
+		ra := runAgentOf(&f.Config, key)
+		e := elevatedFor(&f.Config, ra.entry, channel, sender, "")
+		return e.Enabled, e.Allowed, elevatedFailures(&f.Config, ra.entry, channel, e)
+	}
+	return &agent.Engine{Model: chain, Tools: build, Elevated: elevatedGate, ElevatedDefault: elevatedDefault, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
 		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }

@@ -120,3 +120,27 @@ func elevatedFor(c *genconfig.ClawdbotConfig, entry genconfig.ConfigAgentsListEl
 	}
 	return e
 }
+
+// elevatedFailures names the gates e fails, as "gate (key)" (the original's list for
+// /elevated): the enabled switches that are off, else the allowFrom lists the sender is
+// not on.
+func elevatedFailures(c *genconfig.ClawdbotConfig, entry genconfig.ConfigAgentsListElem, channel string, e tools.Elevated) []string {
+	var out []string
+	if !e.Enabled {
+		if c.Tools != nil && c.Tools.Elevated != nil && c.Tools.Elevated.Enabled != nil && !*c.Tools.Elevated.Enabled {
+			out = append(out, "enabled (tools.elevated.enabled)")
+		}
+		if entry.Tools != nil && entry.Tools.Elevated != nil && entry.Tools.Elevated.Enabled != nil && !*entry.Tools.Elevated.Enabled {
+			out = append(out, "enabled (agents.list[].tools.elevated.enabled)")
+		}
+		return out
+	}
+	ch := strings.ToLower(strings.TrimSpace(channel))
+	if ch == "" {
+		return []string{"provider (ctx.Provider)"}
+	}
+	if !e.Allowed {
+		out = append(out, "allowFrom (tools.elevated.allowFrom."+ch+" / agents.list[].tools.elevated.allowFrom."+ch+")")
+	}
+	return out
+}

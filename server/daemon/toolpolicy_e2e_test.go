@@ -232,3 +232,58 @@ func TestElevatedExecEndToEnd(t *testing.T) {
 		t.Fatal("the guest's elevated command ran")
 	}
 }
+
+// TestElevatedDirectiveEndToEnd: /elevated from Telegram. A sender outside
+// tools.elevated.allowFrom gets the original's "not available" answer; an allowed one
+// reads the level (on by default), sets full, and the next run's exec runs at once
+// although tools.exec asks for every command; /elev off is acknowledged and stored.
+func TestElevatedDirectiveEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		if bytes.Contains(body, []byte(`"tool_call_id"`)) {
+			if bytes.Contains(body, []byte("ran-elevated")) {
+				return fakeStep{text: "elevated ran"}
+			}
+			return fakeStep{text: "unexpected result"}
+		}
+		return fakeStep{calls: []fakeCall{{"e1", "exec", `{"command":"touch full.txt && echo ran-elevated"}`}}}
+	})
+	extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42", "43"], streamMode: "off"}},
+  tools: {exec: {security: "allowlist", ask: "always"}, elevated: {allowFrom: {telegram: ["42"]}}},`, tgtest.DefaultToken, bot.URL())
+	r := startHome(t, home, agentConfigWith(ws, model, nil, extra), nil)
+	said := func(chat, text string) func() bool {
+		return func() bool {
+			for _, s := range sentTo(bot, chat) {
+				if strings.Contains(s.Text, text) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	bot.PushUpdate(43, 43, "/elevated full")
+	waitFor(t, "the refusal", said("43", "elevated is not available right now (runtime=direct).\nFailing gates: allowFrom (tools.elevated.allowFrom.telegram"))
+	bot.PushUpdate(42, 42, "/elevated")
+	waitFor(t, "the current level", said("42", "Current elevated level: on."))
+	bot.PushUpdate(42, 42, "/elevated full")
+	waitFor(t, "the ack", said("42", "Elevated mode set to full (auto-approve)."))
+	bot.PushUpdate(42, 42, "run it")
+	waitFor(t, "the run's reply", said("42", "elevated ran"))
+	if _, err := os.Stat(filepath.Join(ws, "full.txt")); err != nil {
+		t.Fatalf("the command did not run: %v", err)
+	}
+	bot.PushUpdate(42, 42, "/elev: off")
+	waitFor(t, "the off ack", said("42", "Elevated mode disabled."))
+	if len(model.requests()) != 2 {
+		t.Fatalf("the commands reached the model: %d requests", len(model.requests()))
+	}
+	c := r.client(t)
+	var hist struct{ Messages []map[string]any }
+	c.MustOK("chat.history", map[string]any{"sessionKey": "agent:main:telegram:42"}, &hist)
+	notes := fmt.Sprint(hist.Messages)
+	if !strings.Contains(notes, "Elevated FULL") || !strings.Contains(notes, "Elevated OFF") {
+		t.Fatalf("no elevated notes in the session: %s", notes)
+	}
+}
