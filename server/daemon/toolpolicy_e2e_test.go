@@ -287,3 +287,44 @@ func TestElevatedDirectiveEndToEnd(t *testing.T) {
 		t.Fatalf("no elevated notes in the session: %s", notes)
 	}
 }
+
+// TestExecNotifyOnExitEndToEnd: a command the agent put in the background leaves an
+// "Exec completed" system note in the session when it exits (tools.exec.notifyOnExit
+// on by default); with notifyOnExit false an agent's run leaves none.
+func TestExecNotifyOnExitEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name, exec string
+		want       bool
+	}{
+		{"default", `exec: {security: "full", ask: "off"}`, true},
+		{"off", `exec: {security: "full", ask: "off", notifyOnExit: false}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			ws := filepath.Join(home, "ws")
+			model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+				if n == 0 {
+					return fakeStep{calls: []fakeCall{{"b1", "exec", `{"command":"sleep 0.3; echo bg-finished","background":true}`}}}
+				}
+				return fakeStep{text: "started it"}
+			})
+			r := startHome(t, home, agentConfigWith(ws, model, nil, "tools: {"+tc.exec+"},"), nil)
+			c := r.client(t)
+			runChat(t, c, "run-bg", "start it in the background", nil)
+			note := func() bool {
+				var hist struct{ Messages []map[string]any }
+				c.MustOK("chat.history", map[string]any{"sessionKey": "main"}, &hist)
+				s := fmt.Sprint(hist.Messages)
+				return strings.Contains(s, "Exec completed (") && strings.Contains(s, "code 0) :: bg-finished")
+			}
+			if tc.want {
+				waitFor(t, "the exit note", note)
+				return
+			}
+			time.Sleep(1500 * time.Millisecond) // well past the command's end
+			if note() {
+				t.Fatal("exit note with notifyOnExit false")
+			}
+		})
+	}
+}
