@@ -221,21 +221,37 @@ func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key,
 		// is the current message only.
 		_, text = grouphistory.Split(text)
 	}
+	if arg, ok := parseElevated(text); ok && !m.CommandsDenied {
+		reply, err := rt.elevatedCommand(ctx, m, key, ch, arg)
+		if err != nil {
+			return true, "", err
+		}
+		return true, "", rt.sendCommandReply(ctx, ch, to, m.AccountID, reply)
+	}
 	res, err := rt.Command(ctx, key, text, !m.CommandsDenied, m.From)
 	if err != nil || !res.Handled {
 		return false, "", err
 	}
-	if res.Reply != "" {
-		if rt.opts.Sender == nil {
-			return true, "", fmt.Errorf("command reply: no messaging providers are running")
-		}
-		sctx, cancel := context.WithTimeout(ctx, rt.opts.DeliverTimeout)
-		defer cancel()
-		if _, err := rt.opts.Sender.Send(sctx, ch, providers.Outbound{To: to, Text: res.Reply, AccountID: m.AccountID}); err != nil {
-			return true, "", fmt.Errorf("command reply to %s %s: %w", ch, to, err)
-		}
+	if err := rt.sendCommandReply(ctx, ch, to, m.AccountID, res.Reply); err != nil {
+		return true, "", err
 	}
 	return true, res.Continue, nil
+}
+
+// sendCommandReply sends a chat command's answer to the chat it came from ("" sends nothing).
+func (rt *Runtime) sendCommandReply(ctx context.Context, ch, to, accountID, text string) error {
+	if text == "" {
+		return nil
+	}
+	if rt.opts.Sender == nil {
+		return fmt.Errorf("command reply: no messaging providers are running")
+	}
+	sctx, cancel := context.WithTimeout(ctx, rt.opts.DeliverTimeout)
+	defer cancel()
+	if _, err := rt.opts.Sender.Send(sctx, ch, providers.Outbound{To: to, Text: text, AccountID: accountID}); err != nil {
+		return fmt.Errorf("command reply to %s %s: %w", ch, to, err)
+	}
+	return nil
 }
 
 // modelRef is the model /status names: provider/model when known.

@@ -47,6 +47,13 @@ type Engine struct {
 	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
 	// (sessions.patch) still wins.
 	AgentModel func(sessionKey string) string
+	// Elevated is the elevated gate of a sender on a channel for the session's agent
+	// (tools.elevated.*): /elevated needs enabled and allowed; failures name the
+	// failing gates as "gate (key)". nil: elevated is never available.
+	Elevated func(sessionKey, channel string, sender SenderInfo) (enabled, allowed bool, failures []string)
+	// ElevatedDefault is agents.defaults.elevatedDefault ("" = on), what /elevated
+	// reports for a session that set no level.
+	ElevatedDefault string
 	// ModelForAgent, when set, replaces ModelFor for a session's runs: the named model
 	// followed by the fallbacks of the session's agent (agents.list[].model.fallbacks,
 	// which override agents.defaults.model.fallbacks).
@@ -128,6 +135,13 @@ type RunInfo struct {
 	Sessions tools.Sessions
 	// MainKey is the main session's canonical key.
 	MainKey string
+	// Model is the run's model as "provider/model" ("" = the engine's primary): the
+	// tool policy's byProvider entries and apply_patch's allowModels match it.
+	Model string
+	// Sender wrote the inbound message the run answers (zero for other runs).
+	Sender SenderInfo
+	// ElevatedLevel is the session's /elevated level ("" = not set).
+	ElevatedLevel string
 }
 
 // toLLM converts a stored transcript entry to a model message. Structured entries are
@@ -423,24 +437,8 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		return loopResult{}, err
 	}
 
-	var set *tools.Set
-	if e.Tools != nil {
-		var cleanup func()
-		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
-			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey()})
-		if err != nil {
-			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
-		}
-		if cleanup != nil {
-			defer cleanup()
-		}
-	}
-	// The system prompt follows the tool set: the memory section only when the run
-	// offers the memory tools (inside the persona's instructions, before the workspace
-	// files, where the original puts it).
-	system := rt.systemPrompt(ctx, r, withMemoryRecall(mc.SystemPrompt, set))
 	o := e.Loop
-	o.Model, o.Tools, o.Events = e.Model, set, loopSink{rt: rt, r: r}
+	o.Model, o.Events = e.Model, loopSink{rt: rt, r: r}
 	modelRef := e.Primary
 	// The session's controls (sessions.patch) are read when the run starts, so a patch
 	// applies from the next run on.
@@ -513,6 +511,26 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 			o.Model, modelRef = m, canon
 		}
 	}
+	// The tool set is built for the model the run uses (tools.byProvider and
+	// tools.exec.applyPatch.allowModels match it), so after the model is resolved.
+	var set *tools.Set
+	if e.Tools != nil {
+		var cleanup func()
+		set, cleanup, err = e.Tools(ctx, RunInfo{RunID: r.ID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef, Sender: r.req.Sender,
+			ElevatedLevel: ss.ElevatedLevel})
+		if err != nil {
+			return loopResult{}, fmt.Errorf("agent: tools: %w", err)
+		}
+		if cleanup != nil {
+			defer cleanup()
+		}
+	}
+	o.Tools = set
+	// The system prompt follows the tool set: the memory section only when the run
+	// offers the memory tools (inside the persona's instructions, before the workspace
+	// files, where the original puts it).
+	system := rt.systemPrompt(ctx, r, withMemoryRecall(mc.SystemPrompt, set))
 	// The run-dependent sections close a workspace prompt (the original's full
 	// prompt), after the workspace files; a runtime without one (Options.Prompt nil)
 	// sends the configured prompt as it is.
@@ -553,7 +571,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		if th := mf.threshold(budget); th > 0 && estimate >= th {
 			if cycle := flushCycle(ss.ID, c); rt.flushDue(r.laneKey, cycle) {
 				base := loop.Input{System: system, MaxTokens: e.MaxTokens, Temperature: e.Temperature, ThinkingBudget: thinking, ReasoningEffort: effort}
-				rt.memoryFlush(ctx, r, e, o, c, cycle, base, estimate, th)
+				rt.memoryFlush(ctx, r, e, o, modelRef, c, cycle, base, estimate, th)
 			}
 		}
 	}

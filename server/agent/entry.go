@@ -215,7 +215,7 @@ func (rt *Runtime) inboundTo(ctx context.Context, m providers.Message, key, ch, 
 		RunID: id, SessionKey: key, Message: m.Text, Summary: summary, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
 		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt, InboundAudio: m.Audio,
-		MessageID: strings.TrimSpace(m.MessageID), Owners: m.Owners,
+		MessageID: strings.TrimSpace(m.MessageID), Owners: m.Owners, Sender: SenderInfo{ID: m.From, Name: m.SenderName, Username: m.SenderUsername},
 	})
 	return r, err
 }

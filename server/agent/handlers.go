@@ -434,6 +434,7 @@ func entry(ss sessions.Session) protocol.SessionEntry {
 		e.AbortedLastRun = new(true)
 	}
 	e.Model, e.ThinkingLevel, e.VerboseLevel, e.ReasoningLevel = wire.Opt(ss.Model), wire.Opt(ss.ThinkingLevel), wire.Opt(ss.VerboseLevel), wire.Opt(ss.ReasoningLevel)
+	e.ElevatedLevel = wire.Opt(ss.ElevatedLevel)
 	if ss.SendPolicy != "" {
 		e.SendPolicy = new(protocol.SessionSendPolicy(ss.SendPolicy))
 	}

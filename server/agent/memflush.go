@@ -111,7 +111,7 @@ const MaxFlushMarkers = 4096
 // workspace, and per-run tool state such as the message tool's one send stays r's).
 // Nothing of it is stored in the transcript, streamed to clients or delivered; a
 // failure is logged and r goes on (the next run tries again).
-func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, e *Engine, o loop.Options, c convo, cycle string, base loop.Input, estimate, threshold int) {
+func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, e *Engine, o loop.Options, modelRef string, c convo, cycle string, base loop.Input, estimate, threshold int) {
 	mf := e.Compaction.MemoryFlush
 	runID := r.ID + ":memory-flush"
 	fail := func(err error) {
@@ -120,7 +120,7 @@ func (rt *Runtime) memoryFlush(ctx context.Context, r *Run, e *Engine, o loop.Op
 	o.Tools = nil
 	if e.Tools != nil {
 		set, cleanup, err := e.Tools(ctx, RunInfo{RunID: runID, SessionKey: r.laneKey, Channel: r.channel, To: r.to, AccountID: r.req.AccountID,
-			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey()})
+			Sessions: rt.SessionsAPI(), MainKey: rt.MainSessionKey(), Model: modelRef, Sender: r.req.Sender})
 		if err != nil {
 			fail(fmt.Errorf("tools: %w", err))
 			return

@@ -210,6 +210,13 @@ func (r Request) summaryText() string {
 	return r.Message
 }
 
+// SenderInfo identifies the sender of an inbound message.
+type SenderInfo struct {
+	ID       string // E.164 (WhatsApp) or user id (Telegram)
+	Name     string
+	Username string // Telegram @username without the @
+}
+
 // Request starts one run.
 type Request struct {
 	// RunID is the idempotency key; required.
@@ -247,7 +254,10 @@ type Request struct {
 	Channel    string // whatsapp | telegram | webchat | last ("" = last)
 	To         string // "" = the session's last recipient
 	AccountID  string
-	Source     string // agent | chat | inbound | wake | hook | openai (logs)
+	// Sender is who wrote the inbound message the run answers (zero otherwise): the
+	// elevated exec gate (tools.elevated.allowFrom) matches it.
+	Sender SenderInfo
+	Source string // agent | chat | inbound | wake | hook | openai (logs)
 	// OnDelta, when set, receives each increment of streamed assistant text, in order,
 	// from the goroutine running the turn, before the run finishes: the OpenAI-compatible
 	// HTTP endpoints stream a run's answer to their caller through it. It must not block.

@@ -99,8 +99,8 @@ func (rt *Runtime) sessionModel(name string) (string, error) {
 	return ref, nil
 }
 
-// SessionsPatch serves "sessions.patch": label, model, thinking/verbose/reasoning
-// levels and send policy of one session; absent fields are untouched, null clears.
+// SessionsPatch serves "sessions.patch": label, model, thinking/verbose/reasoning/
+// elevated levels and send policy of one session; absent fields are untouched, null clears.
 // Fields this gateway has no behaviour for are refused unless null, so a client never
 // believes a setting took effect when it did not.
 func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protocol.SessionsPatchParams) (*protocol.SessionsPatchResult, error) {
@@ -108,7 +108,7 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 	if err != nil {
 		return nil, err
 	}
-	for name, raw := range map[string]json.RawMessage{"elevatedLevel": p.ElevatedLevel, "spawnedBy": p.SpawnedBy, "groupActivation": p.GroupActivation,
+	for name, raw := range map[string]json.RawMessage{"spawnedBy": p.SpawnedBy, "groupActivation": p.GroupActivation,
 		"execHost": p.ExecHost, "execSecurity": p.ExecSecurity, "execAsk": p.ExecAsk, "execNode": p.ExecNode} {
 		if v, set, err := patchValue(name, raw); err != nil {
 			return nil, err
@@ -126,7 +126,7 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 		set bool
 		val string
 	}
-	var label, model, thinking, verbose, reasoning, policy field
+	var label, model, thinking, verbose, reasoning, policy, elevated field
 	if label.val, label.set, err = patchValue("label", p.Label); err != nil {
 		return nil, err
 	}
@@ -164,6 +164,17 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 	default:
 		return nil, gateway.Invalid(`invalid reasoningLevel (use "on"|"off"|"stream")`)
 	}
+	if elevated.val, elevated.set, err = patchValue("elevatedLevel", p.ElevatedLevel); err != nil {
+		return nil, err
+	}
+	if elevated.val != "" {
+		// "off" is stored as such: it overrides a default that is on.
+		lv, ok := normalizeElevatedLevel(elevated.val)
+		if !ok {
+			return nil, gateway.Invalid(`invalid elevatedLevel (use "on"|"off"|"ask"|"full")`)
+		}
+		elevated.val = lv
+	}
 	if policy.val, policy.set, err = patchValue("sendPolicy", p.SendPolicy); err != nil {
 		return nil, err
 	}
@@ -191,7 +202,7 @@ func (h *Handlers) SessionsPatch(ctx context.Context, c *gateway.Conn, p *protoc
 		for _, f := range []struct {
 			field
 			dst *string
-		}{{label, &ss.Label}, {model, &ss.Model}, {thinking, &ss.ThinkingLevel}, {verbose, &ss.VerboseLevel}, {reasoning, &ss.ReasoningLevel}, {policy, &ss.SendPolicy}} {
+		}{{label, &ss.Label}, {model, &ss.Model}, {thinking, &ss.ThinkingLevel}, {verbose, &ss.VerboseLevel}, {reasoning, &ss.ReasoningLevel}, {policy, &ss.SendPolicy}, {elevated, &ss.ElevatedLevel}} {
 			if f.set {
 				*f.dst = f.val
 			}

@@ -30,6 +30,7 @@ import (
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
 	"github.com/clawgate/gateway/server/redact"
+	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/tts"
 )
 
@@ -339,26 +340,10 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if tc == nil {
 		tc = &genconfig.ConfigTools{}
 	}
-	global := &tools.PolicyConfig{Allow: tc.Allow, Deny: tc.Deny}
-	if tc.Profile != nil {
-		global.Profile = string(*tc.Profile)
-	}
+	global := globalToolPolicy(tc)
+	crossContext := messageCrossContext(tc)
+	globalExec := toExecConf(tc.Exec)
 	execOpts := tools.ExecOptions{Gate: parts.gate, Processes: parts.procs, AgentID: "main"}
-	if e := tc.Exec; e != nil {
-		if e.Security != nil {
-			execOpts.Security = execapprove.ParseSecurity(string(*e.Security))
-		}
-		if e.Ask != nil {
-			execOpts.Ask = execapprove.ParseAsk(string(*e.Ask))
-		}
-		if e.TimeoutSec != nil && *e.TimeoutSec > 0 {
-			execOpts.Timeout = time.Duration(*e.TimeoutSec) * time.Second
-		}
-		if e.BackgroundMs != nil && *e.BackgroundMs > 0 {
-			execOpts.YieldMs = *e.BackgroundMs
-		}
-		execOpts.PathPrepend, execOpts.SafeBins = e.PathPrepend, e.SafeBins
-	}
 	fetchOpts := tools.WebFetchOptions{}
 	fetchEnabled := true
 	if tc.Web != nil && tc.Web.Fetch != nil {
@@ -403,8 +388,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	// exist; they are worked out once per agent and tool list (a reload builds a new
 	// engine, and with it a new cache) instead of on every run, and their warnings are
 	// logged once.
-	policy := &policyCache{compute: func(agentPolicy *tools.PolicyConfig, names []string) []*tools.Policy {
-		layers, warnings := tools.Layers(global, agentPolicy, primary.Provider, primary.Model, names)
+	policy := &policyCache{compute: func(agentPolicy *tools.PolicyConfig, provider, model string, names []string) []*tools.Policy {
+		layers, warnings := tools.Layers(global, agentPolicy, provider, model, names)
 		for _, w := range warnings {
 			log.Warn("tools policy: " + w)
 		}
@@ -453,6 +438,23 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		return nil, err
 	}
 	speech := tts.NewSpeaker(tts.SpeakerOptions{Settings: func() tts.Settings { return ttsSettings(s, f) }, Log: s.log})
+	// notify is where exec's notices go (a background command that exited,
+	// tools.exec.notifyOnExit; an approved command still running,
+	// approvalRunningNoticeMs): a system note in the run's session, and a heartbeat so
+	// the agent looks at it, as the original's system event + heartbeat request.
+	notify := func(ctx context.Context, sessionKey, text string) {
+		rt := s.rt
+		if rt == nil || sessionKey == "" {
+			return
+		}
+		if _, _, err := rt.Store().Append(ctx, sessionKey, sessions.Message{Role: "system", Text: "System note: " + text}); err != nil {
+			log.Warn("exec: notice not recorded", "session", sessionKey, "err", err)
+			return
+		}
+		if sc := s.schedule.Load(); sc != nil && sc.hb != nil && sc.hbActive.Load() {
+			sc.hb.RequestNow("exec-event")
+		}
+	}
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -462,10 +464,16 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			dir = agents.WorkspaceDir(&f.Config, ra.id, agents.Paths{Home: home, DefaultWorkspace: wsDir})
 			agentID = ra.id
 		}
-		if t := ra.entry.Tools; t != nil {
-			agentPolicy = &tools.PolicyConfig{Allow: t.Allow, Deny: t.Deny}
-			if t.Profile != nil {
-				agentPolicy.Profile = string(*t.Profile)
+		agentPolicy = agentToolPolicy(ra.entry.Tools)
+		ec := globalExec
+		if t := ra.entry.Tools; t != nil && t.Exec != nil {
+			ec = mergeExec(globalExec, toExecConf(t.Exec))
+		}
+		// The run's model: byProvider and applyPatch.allowModels match it.
+		runProvider, runModel := primary.Provider, primary.Model
+		if run.Model != "" {
+			if rf, err := llm.ParseRef(run.Model); err == nil {
+				runProvider, runModel = rf.Provider, rf.Model
 			}
 		}
 		if !ra.isDefault {
@@ -489,12 +497,18 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			list = append(list, t)
 			return nil
 		}
-		eo := execOpts
+		eo := ec.apply(execOpts)
 		eo.Workspace = ws.Dir()
 		eo.SessionKey, eo.ScopeKey, eo.AgentID = run.SessionKey, run.SessionKey, agentID
+		eo.Notify = notify
+		eo.MessageProvider = run.Channel
+		eo.Elevated = elevatedFor(&f.Config, ra.entry, run.Channel, run.Sender, run.ElevatedLevel)
 		errs := []error{
-			add(tools.ReadTool(ws)), add(tools.WriteTool(ws)), add(tools.EditTool(ws)), add(tools.ApplyPatchTool(ws)),
+			add(tools.ReadTool(ws)), add(tools.WriteTool(ws)), add(tools.EditTool(ws)),
 			add(tools.ExecTool(eo)), add(tools.ProcessTool(parts.procs, run.SessionKey)),
+		}
+		if ec.applyPatchOn(runProvider, runModel) {
+			errs = append(errs, add(tools.ApplyPatchTool(ws)))
 		}
 		if searchEnabled {
 			errs = append(errs, add(searchTool, searchErr))
@@ -513,7 +527,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if sender != nil {
 			ps := providerSender{s: sender, dedup: dedup}
 			mo := tools.MessageOptions{Sender: ps, Scope: run.RunID, CurrentChannel: run.Channel, CurrentTo: run.To,
-				AccountID: run.AccountID, Gate: parts.actionGate}
+				AccountID: run.AccountID, Gate: parts.actionGate, CrossContext: crossContext}
 			if _, ok := sender.(messageActor); ok {
 				mo.Actions = ps
 			}
@@ -524,8 +538,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			errs = append(errs, add(tools.MessageTool(mo)))
 		}
 		if nodeAPI != nil {
-			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: execOpts.Security,
-				Ask: execOpts.Ask, AgentID: "main", SessionKey: run.SessionKey})), add(canvasTool, canvasErr))
+			errs = append(errs, add(tools.NodesTool(tools.NodesOptions{Nodes: nodeAPI, Gate: parts.gate, Security: eo.Security,
+				Ask: eo.Ask, AgentID: agentID, SessionKey: run.SessionKey})), add(canvasTool, canvasErr))
 		}
 		// The cron tool, while the scheduler runs (cron.enabled / CLAWDBOT_SKIP_CRON).
 		if sc := s.schedule.Load(); sc != nil {
@@ -553,7 +567,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			cleanup()
 			return nil, nil, err
 		}
-		layers := policy.layers(agentID, agentPolicy, set.Names())
+		layers := policy.layers(agentID, agentPolicy, runProvider, runModel, set.Names())
 		if gp := parts.groupTools(run.SessionKey, run.AccountID); gp != nil {
 			layers = append(slices.Clone(layers), gp) // a Telegram group's policy
 		}
@@ -615,7 +629,16 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.ThinkingDefault != nil {
 		thinking = string(*a.Defaults.ThinkingDefault)
 	}
-	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
+	elevatedDefault := ""
+	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.ElevatedDefault != nil {
+		elevatedDefault = string(*a.Defaults.ElevatedDefault)
+	}
+	elevatedGate := func(key, channel string, sender agent.SenderInfo) (bool, bool, []string) {
+		ra := runAgentOf(&f.Config, key)
+		e := elevatedFor(&f.Config, ra.entry, channel, sender, "")
+		return e.Enabled, e.Allowed, elevatedFailures(&f.Config, ra.entry, channel, e)
+	}
+	return &agent.Engine{Model: chain, Tools: build, Elevated: elevatedGate, ElevatedDefault: elevatedDefault, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
 		AuthAgent:     func(key string) string { return runAgentOf(&f.Config, key).id },
 		ModelForAgent: modelForAgent,
@@ -634,10 +657,13 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 // providers, cron the scheduler), so one entry per agent is enough; the number of
 // agents is bounded by the config, and by maxPolicyCacheAgents in any case.
 type policyCache struct {
-	compute func(agentPolicy *tools.PolicyConfig, names []string) []*tools.Policy
+	compute func(agentPolicy *tools.PolicyConfig, provider, model string, names []string) []*tools.Policy
 	mu      sync.Mutex
-	byAgent map[string]policyEntry
+	byAgent map[policyKey]policyEntry
 }
+
+// policyKey is an agent and the model a run of it uses (byProvider entries match it).
+type policyKey struct{ agent, provider, model string }
 
 type policyEntry struct {
 	names  []string
@@ -647,20 +673,21 @@ type policyEntry struct {
 // maxPolicyCacheAgents bounds policyCache; past it the cache starts over.
 const maxPolicyCacheAgents = 256
 
-func (c *policyCache) layers(agentID string, agentPolicy *tools.PolicyConfig, names []string) []*tools.Policy {
+func (c *policyCache) layers(agentID string, agentPolicy *tools.PolicyConfig, provider, model string, names []string) []*tools.Policy {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byAgent[agentID]; ok && slices.Equal(e.names, names) {
+	k := policyKey{agentID, provider, model}
+	if e, ok := c.byAgent[k]; ok && slices.Equal(e.names, names) {
 		return e.layers
 	}
 	if c.byAgent == nil || len(c.byAgent) >= maxPolicyCacheAgents {
-		c.byAgent = map[string]policyEntry{}
+		c.byAgent = map[policyKey]policyEntry{}
 	}
-	l := c.compute(agentPolicy, names)
+	l := c.compute(agentPolicy, provider, model, names)
 	if l == nil {
 		l = []*tools.Policy{}
 	}
-	c.byAgent[agentID] = policyEntry{names: slices.Clone(names), layers: l}
+	c.byAgent[k] = policyEntry{names: slices.Clone(names), layers: l}
 	return l
 }
 

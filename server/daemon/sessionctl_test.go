@@ -70,6 +70,7 @@ func TestSessionControls(t *testing.T) {
 				{"key": "main", "thinkingLevel": "enormous"},
 				{"key": "main", "reasoningLevel": "loud"},
 				{"key": "main", "sendPolicy": "maybe"},
+				{"key": "main", "elevatedLevel": "sometimes"},
 				{"key": "main", "execHost": "node"},
 				{"key": "main", "label": strings.Repeat("x", 65)},
 				{"key": "main", "model": 5},
@@ -78,6 +79,13 @@ func TestSessionControls(t *testing.T) {
 				if f := c.Call("sessions.patch", bad); f.OK || f.Error == nil || f.Error.Code != "INVALID_REQUEST" {
 					t.Errorf("patch %v: %s", bad, f.Raw)
 				}
+			}
+
+			// elevatedLevel takes the original's spellings ("auto" is full) and is stored.
+			patched.Entry = nil
+			c.MustOK("sessions.patch", map[string]any{"key": "main", "elevatedLevel": "auto"}, &patched)
+			if patched.Entry["elevatedLevel"] != "full" {
+				t.Fatalf("elevatedLevel entry %v", patched.Entry)
 			}
 
 			// null clears: back to the default model and no thinking budget.

@@ -104,10 +104,10 @@ func (s *Store) Import(ctx context.Context, im Imported) (ImportResult, error) {
 		if ss.AbortedLastRun {
 			ab = 1
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ss.Key, ss.ID, ss.CreatedAt, ss.UpdatedAt, ss.Label, ss.DisplayName, ss.ChatType, ss.LastChannel, ss.LastTo,
 			ss.LastAccountID, ss.InputTokens, ss.OutputTokens, ss.TotalTokens, ab, len(msgs),
-			ss.Model, ss.ThinkingLevel, ss.VerboseLevel, ss.ReasoningLevel, ss.SendPolicy)
+			ss.Model, ss.ThinkingLevel, ss.VerboseLevel, ss.ReasoningLevel, ss.SendPolicy, ss.ElevatedLevel)
 		if err != nil {
 			return fmt.Errorf("sessions: import %s: %w", ss.Key, err)
 		}

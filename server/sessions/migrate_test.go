@@ -75,7 +75,7 @@ func TestBodyLimit(t *testing.T) {
 func TestMigrateAddsControlsPatchCompact(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sessions.db")
-	old := strings.Replace(schema, ",\n  model TEXT NOT NULL DEFAULT '',\n  thinking_level TEXT NOT NULL DEFAULT '',\n  verbose_level TEXT NOT NULL DEFAULT '',\n  reasoning_level TEXT NOT NULL DEFAULT '',\n  send_policy TEXT NOT NULL DEFAULT ''\n", "\n", 1)
+	old := strings.Replace(schema, ",\n  model TEXT NOT NULL DEFAULT '',\n  thinking_level TEXT NOT NULL DEFAULT '',\n  verbose_level TEXT NOT NULL DEFAULT '',\n  reasoning_level TEXT NOT NULL DEFAULT '',\n  send_policy TEXT NOT NULL DEFAULT '',\n  elevated_level TEXT NOT NULL DEFAULT ''\n", "\n", 1)
 	if old == schema {
 		t.Fatal("test cannot derive the old schema")
 	}
@@ -104,7 +104,7 @@ func TestMigrateAddsControlsPatchCompact(t *testing.T) {
 		t.Fatalf("duplicate label: err = %v", err)
 	}
 	if _, err := s.Patch(ctx, "agent:main:main", func(ss *Session) error {
-		ss.Model, ss.ThinkingLevel, ss.SendPolicy = "openai/gpt-x", "high", "deny"
+		ss.Model, ss.ThinkingLevel, ss.SendPolicy, ss.ElevatedLevel = "openai/gpt-x", "high", "deny", "off"
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestMigrateAddsControlsPatchCompact(t *testing.T) {
 	defer s.Close()
 	ss, _ = s.Get(ctx, "agent:main:main")
 	h, _ := s.History(ctx, "agent:main:main", 10, 0)
-	if ss.Model != "openai/gpt-x" || ss.ThinkingLevel != "high" || ss.SendPolicy != "deny" || ss.Messages != 2 || len(h) != 2 || h[0].Text != "d" || h[1].Text != "e" {
+	if ss.Model != "openai/gpt-x" || ss.ThinkingLevel != "high" || ss.SendPolicy != "deny" || ss.ElevatedLevel != "off" || ss.Messages != 2 || len(h) != 2 || h[0].Text != "d" || h[1].Text != "e" {
 		t.Fatalf("after reopen: %+v history %+v", ss, h)
 	}
 }

@@ -122,6 +122,9 @@ type Session struct {
 	VerboseLevel   string
 	ReasoningLevel string
 	SendPolicy     string // allow | deny
+	// ElevatedLevel is the session's /elevated level (off | on | ask | full; "" = the
+	// configured default). Stored "off" overrides a default that is on.
+	ElevatedLevel string
 }
 
 // Message is one transcript entry.
@@ -165,7 +168,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   thinking_level TEXT NOT NULL DEFAULT '',
   verbose_level TEXT NOT NULL DEFAULT '',
   reasoning_level TEXT NOT NULL DEFAULT '',
-  send_policy TEXT NOT NULL DEFAULT ''
+  send_policy TEXT NOT NULL DEFAULT '',
+  elevated_level TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_updated ON sessions(updated_at);
 CREATE TABLE IF NOT EXISTS transcripts (
@@ -267,6 +271,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		"verbose_level TEXT NOT NULL DEFAULT ''",
 		"reasoning_level TEXT NOT NULL DEFAULT ''",
 		"send_policy TEXT NOT NULL DEFAULT ''",
+		// v4: the /elevated level.
+		"elevated_level TEXT NOT NULL DEFAULT ''",
 	})
 }
 
@@ -422,7 +428,7 @@ func SenderKey(channel, from, chatID string, group bool) string {
 	return "agent:" + DefaultAgentID + ":" + channel + ":" + from
 }
 
-const sessionCols = `key, session_id, created_at, updated_at, label, display_name, chat_type, last_channel, last_to, last_account_id, input_tokens, output_tokens, total_tokens, aborted_last_run, message_count, model, thinking_level, verbose_level, reasoning_level, send_policy`
+const sessionCols = `key, session_id, created_at, updated_at, label, display_name, chat_type, last_channel, last_to, last_account_id, input_tokens, output_tokens, total_tokens, aborted_last_run, message_count, model, thinking_level, verbose_level, reasoning_level, send_policy, elevated_level`
 
 type scanner interface{ Scan(...any) error }
 
@@ -431,7 +437,7 @@ func scanSession(r scanner) (Session, error) {
 	var aborted int64
 	err := r.Scan(&ss.Key, &ss.ID, &ss.CreatedAt, &ss.UpdatedAt, &ss.Label, &ss.DisplayName, &ss.ChatType,
 		&ss.LastChannel, &ss.LastTo, &ss.LastAccountID, &ss.InputTokens, &ss.OutputTokens, &ss.TotalTokens, &aborted, &ss.Messages,
-		&ss.Model, &ss.ThinkingLevel, &ss.VerboseLevel, &ss.ReasoningLevel, &ss.SendPolicy)
+		&ss.Model, &ss.ThinkingLevel, &ss.VerboseLevel, &ss.ReasoningLevel, &ss.SendPolicy, &ss.ElevatedLevel)
 	ss.AbortedLastRun = aborted != 0
 	return ss, err
 }
@@ -985,7 +991,7 @@ var ErrLabelInUse = errors.New("sessions: label already in use")
 
 // Patch changes a session's label and controls (creating the session if needed): f
 // gets the current entry and edits it; Label, Model, ThinkingLevel, VerboseLevel,
-// ReasoningLevel and SendPolicy are stored. A label another session has is refused
+// ReasoningLevel, SendPolicy and ElevatedLevel are stored. A label another session has is refused
 // with ErrLabelInUse (labels select sessions in sessions.resolve).
 // f runs on the store's writer goroutine, inside its transaction: it must only edit
 // the entry, never call the store (that would wait for itself).
@@ -1011,8 +1017,8 @@ func (s *Store) Patch(ctx context.Context, key string, f func(*Session) error) (
 			}
 		}
 		ss.UpdatedAt = max(ss.UpdatedAt, now)
-		_, err = tx.ExecContext(ctx, `UPDATE sessions SET label = ?, model = ?, thinking_level = ?, verbose_level = ?, reasoning_level = ?, send_policy = ?, updated_at = ? WHERE key = ?`,
-			ss.Label, ss.Model, ss.ThinkingLevel, ss.VerboseLevel, ss.ReasoningLevel, ss.SendPolicy, ss.UpdatedAt, key)
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET label = ?, model = ?, thinking_level = ?, verbose_level = ?, reasoning_level = ?, send_policy = ?, elevated_level = ?, updated_at = ? WHERE key = ?`,
+			ss.Label, ss.Model, ss.ThinkingLevel, ss.VerboseLevel, ss.ReasoningLevel, ss.SendPolicy, ss.ElevatedLevel, ss.UpdatedAt, key)
 		if err != nil {
 			return fmt.Errorf("sessions: patch %s: %w", key, err)
 		}

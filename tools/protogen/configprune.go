@@ -86,7 +86,7 @@ func prune(v any) (any, bool) {
 func simplify(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
-		if _, ok := t["anyOf"]; ok {
+		if _, ok := t["anyOf"]; ok || isMixedType(t["type"]) {
 			out := map[string]any{}
 			if d, ok := t["description"]; ok {
 				out["description"] = d
@@ -116,4 +116,21 @@ func simplify(v any) any {
 		return out
 	}
 	return v
+}
+
+// isMixedType reports a "type" list of several non-null types (["string", "number"]):
+// go-jsonschema picks one of them for a record's array items, which would refuse the
+// others when the config is decoded, so such a node becomes a free-form value too.
+func isMixedType(v any) bool {
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	n := 0
+	for _, e := range list {
+		if e != "null" {
+			n++
+		}
+	}
+	return n > 1
 }

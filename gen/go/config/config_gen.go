@@ -129,6 +129,9 @@ type ConfigAgentsDefaults struct {
 	// ContextTokens corresponds to the JSON schema field "contextTokens".
 	ContextTokens *int `json:"contextTokens,omitempty,omitzero"`
 
+	// ElevatedDefault corresponds to the JSON schema field "elevatedDefault".
+	ElevatedDefault *ConfigAgentsDefaultsElevatedDefault `json:"elevatedDefault,omitempty,omitzero"`
+
 	// EnvelopeElapsed corresponds to the JSON schema field "envelopeElapsed".
 	EnvelopeElapsed *ConfigAgentsDefaultsEnvelopeElapsed `json:"envelopeElapsed,omitempty,omitzero"`
 
@@ -335,6 +338,13 @@ type ConfigAgentsDefaultsContextPruningTools struct {
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsElevatedDefault string
+
+const ConfigAgentsDefaultsElevatedDefaultAsk ConfigAgentsDefaultsElevatedDefault = "ask"
+const ConfigAgentsDefaultsElevatedDefaultFull ConfigAgentsDefaultsElevatedDefault = "full"
+const ConfigAgentsDefaultsElevatedDefaultOff ConfigAgentsDefaultsElevatedDefault = "off"
+const ConfigAgentsDefaultsElevatedDefaultOn ConfigAgentsDefaultsElevatedDefault = "on"
 
 type ConfigAgentsDefaultsEnvelopeElapsed string
 
@@ -839,12 +849,114 @@ type ConfigAgentsListElemTools struct {
 	// Allow corresponds to the JSON schema field "allow".
 	Allow []string `json:"allow,omitempty,omitzero"`
 
+	// ByProvider corresponds to the JSON schema field "byProvider".
+	ByProvider ConfigAgentsListElemToolsByProvider `json:"byProvider,omitempty,omitzero"`
+
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Elevated corresponds to the JSON schema field "elevated".
+	Elevated *ConfigAgentsListElemToolsElevated `json:"elevated,omitempty,omitzero"`
+
+	// Exec corresponds to the JSON schema field "exec".
+	Exec *ConfigAgentsListElemToolsExec `json:"exec,omitempty,omitzero"`
 
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigAgentsListElemToolsProfile `json:"profile,omitempty,omitzero"`
 }
+
+type ConfigAgentsListElemToolsByProvider map[string]struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Profile corresponds to the JSON schema field "profile".
+	Profile *ConfigAgentsListElemToolsByProviderValueProfile `json:"profile,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsByProviderValueProfile string
+
+const ConfigAgentsListElemToolsByProviderValueProfileCoding ConfigAgentsListElemToolsByProviderValueProfile = "coding"
+const ConfigAgentsListElemToolsByProviderValueProfileFull ConfigAgentsListElemToolsByProviderValueProfile = "full"
+const ConfigAgentsListElemToolsByProviderValueProfileMessaging ConfigAgentsListElemToolsByProviderValueProfile = "messaging"
+const ConfigAgentsListElemToolsByProviderValueProfileMinimal ConfigAgentsListElemToolsByProviderValueProfile = "minimal"
+
+type ConfigAgentsListElemToolsElevated struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom ConfigAgentsListElemToolsElevatedAllowFrom `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsElevatedAllowFrom map[string][]interface{}
+
+type ConfigAgentsListElemToolsExec struct {
+	// ApplyPatch corresponds to the JSON schema field "applyPatch".
+	ApplyPatch *ConfigAgentsListElemToolsExecApplyPatch `json:"applyPatch,omitempty,omitzero"`
+
+	// ApprovalRunningNoticeMs corresponds to the JSON schema field
+	// "approvalRunningNoticeMs".
+	ApprovalRunningNoticeMs *int `json:"approvalRunningNoticeMs,omitempty,omitzero"`
+
+	// Ask corresponds to the JSON schema field "ask".
+	Ask *ConfigAgentsListElemToolsExecAsk `json:"ask,omitempty,omitzero"`
+
+	// BackgroundMs corresponds to the JSON schema field "backgroundMs".
+	BackgroundMs *int `json:"backgroundMs,omitempty,omitzero"`
+
+	// CleanupMs corresponds to the JSON schema field "cleanupMs".
+	CleanupMs *int `json:"cleanupMs,omitempty,omitzero"`
+
+	// Host corresponds to the JSON schema field "host".
+	Host *ConfigAgentsListElemToolsExecHost `json:"host,omitempty,omitzero"`
+
+	// Node corresponds to the JSON schema field "node".
+	Node *string `json:"node,omitempty,omitzero"`
+
+	// NotifyOnExit corresponds to the JSON schema field "notifyOnExit".
+	NotifyOnExit *bool `json:"notifyOnExit,omitempty,omitzero"`
+
+	// PathPrepend corresponds to the JSON schema field "pathPrepend".
+	PathPrepend []string `json:"pathPrepend,omitempty,omitzero"`
+
+	// SafeBins corresponds to the JSON schema field "safeBins".
+	SafeBins []string `json:"safeBins,omitempty,omitzero"`
+
+	// Security corresponds to the JSON schema field "security".
+	Security *ConfigAgentsListElemToolsExecSecurity `json:"security,omitempty,omitzero"`
+
+	// TimeoutSec corresponds to the JSON schema field "timeoutSec".
+	TimeoutSec *int `json:"timeoutSec,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsExecApplyPatch struct {
+	// AllowModels corresponds to the JSON schema field "allowModels".
+	AllowModels []string `json:"allowModels,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemToolsExecAsk string
+
+const ConfigAgentsListElemToolsExecAskAlways ConfigAgentsListElemToolsExecAsk = "always"
+const ConfigAgentsListElemToolsExecAskOff ConfigAgentsListElemToolsExecAsk = "off"
+const ConfigAgentsListElemToolsExecAskOnMiss ConfigAgentsListElemToolsExecAsk = "on-miss"
+
+type ConfigAgentsListElemToolsExecHost string
+
+const ConfigAgentsListElemToolsExecHostGateway ConfigAgentsListElemToolsExecHost = "gateway"
+const ConfigAgentsListElemToolsExecHostNode ConfigAgentsListElemToolsExecHost = "node"
+const ConfigAgentsListElemToolsExecHostSandbox ConfigAgentsListElemToolsExecHost = "sandbox"
+
+type ConfigAgentsListElemToolsExecSecurity string
+
+const ConfigAgentsListElemToolsExecSecurityAllowlist ConfigAgentsListElemToolsExecSecurity = "allowlist"
+const ConfigAgentsListElemToolsExecSecurityDeny ConfigAgentsListElemToolsExecSecurity = "deny"
+const ConfigAgentsListElemToolsExecSecurityFull ConfigAgentsListElemToolsExecSecurity = "full"
 
 type ConfigAgentsListElemToolsProfile string
 
@@ -3075,8 +3187,14 @@ type ConfigTools struct {
 	// Allow corresponds to the JSON schema field "allow".
 	Allow []string `json:"allow,omitempty,omitzero"`
 
+	// ByProvider corresponds to the JSON schema field "byProvider".
+	ByProvider ConfigToolsByProvider `json:"byProvider,omitempty,omitzero"`
+
 	// Deny corresponds to the JSON schema field "deny".
 	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Elevated corresponds to the JSON schema field "elevated".
+	Elevated *ConfigToolsElevated `json:"elevated,omitempty,omitzero"`
 
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
@@ -3086,6 +3204,9 @@ type ConfigTools struct {
 
 	// Media corresponds to the JSON schema field "media".
 	Media *ConfigToolsMedia `json:"media,omitempty,omitzero"`
+
+	// Message corresponds to the JSON schema field "message".
+	Message *ConfigToolsMessage `json:"message,omitempty,omitzero"`
 
 	// Profile corresponds to the JSON schema field "profile".
 	Profile *ConfigToolsProfile `json:"profile,omitempty,omitzero"`
@@ -3105,12 +3226,55 @@ type ConfigToolsAgentToAgent struct {
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 }
 
+type ConfigToolsByProvider map[string]struct {
+	// Allow corresponds to the JSON schema field "allow".
+	Allow []string `json:"allow,omitempty,omitzero"`
+
+	// Deny corresponds to the JSON schema field "deny".
+	Deny []string `json:"deny,omitempty,omitzero"`
+
+	// Profile corresponds to the JSON schema field "profile".
+	Profile *ConfigToolsByProviderValueProfile `json:"profile,omitempty,omitzero"`
+}
+
+type ConfigToolsByProviderValueProfile string
+
+const ConfigToolsByProviderValueProfileCoding ConfigToolsByProviderValueProfile = "coding"
+const ConfigToolsByProviderValueProfileFull ConfigToolsByProviderValueProfile = "full"
+const ConfigToolsByProviderValueProfileMessaging ConfigToolsByProviderValueProfile = "messaging"
+const ConfigToolsByProviderValueProfileMinimal ConfigToolsByProviderValueProfile = "minimal"
+
+type ConfigToolsElevated struct {
+	// AllowFrom corresponds to the JSON schema field "allowFrom".
+	AllowFrom ConfigToolsElevatedAllowFrom `json:"allowFrom,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigToolsElevatedAllowFrom map[string][]interface{}
+
 type ConfigToolsExec struct {
+	// ApplyPatch corresponds to the JSON schema field "applyPatch".
+	ApplyPatch *ConfigToolsExecApplyPatch `json:"applyPatch,omitempty,omitzero"`
+
 	// Ask corresponds to the JSON schema field "ask".
 	Ask *ConfigToolsExecAsk `json:"ask,omitempty,omitzero"`
 
 	// BackgroundMs corresponds to the JSON schema field "backgroundMs".
 	BackgroundMs *int `json:"backgroundMs,omitempty,omitzero"`
+
+	// CleanupMs corresponds to the JSON schema field "cleanupMs".
+	CleanupMs *int `json:"cleanupMs,omitempty,omitzero"`
+
+	// Host corresponds to the JSON schema field "host".
+	Host *ConfigToolsExecHost `json:"host,omitempty,omitzero"`
+
+	// Node corresponds to the JSON schema field "node".
+	Node *string `json:"node,omitempty,omitzero"`
+
+	// NotifyOnExit corresponds to the JSON schema field "notifyOnExit".
+	NotifyOnExit *bool `json:"notifyOnExit,omitempty,omitzero"`
 
 	// PathPrepend corresponds to the JSON schema field "pathPrepend".
 	PathPrepend []string `json:"pathPrepend,omitempty,omitzero"`
@@ -3125,11 +3289,25 @@ type ConfigToolsExec struct {
 	TimeoutSec *int `json:"timeoutSec,omitempty,omitzero"`
 }
 
+type ConfigToolsExecApplyPatch struct {
+	// AllowModels corresponds to the JSON schema field "allowModels".
+	AllowModels []string `json:"allowModels,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
 type ConfigToolsExecAsk string
 
 const ConfigToolsExecAskAlways ConfigToolsExecAsk = "always"
 const ConfigToolsExecAskOff ConfigToolsExecAsk = "off"
 const ConfigToolsExecAskOnMiss ConfigToolsExecAsk = "on-miss"
+
+type ConfigToolsExecHost string
+
+const ConfigToolsExecHostGateway ConfigToolsExecHost = "gateway"
+const ConfigToolsExecHostNode ConfigToolsExecHost = "node"
+const ConfigToolsExecHostSandbox ConfigToolsExecHost = "sandbox"
 
 type ConfigToolsExecSecurity string
 
@@ -3752,6 +3930,46 @@ type ConfigToolsMediaVideoScopeRulesElemMatchChatType string
 const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeChannel ConfigToolsMediaVideoScopeRulesElemMatchChatType = "channel"
 const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeDirect ConfigToolsMediaVideoScopeRulesElemMatchChatType = "direct"
 const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeGroup ConfigToolsMediaVideoScopeRulesElemMatchChatType = "group"
+
+type ConfigToolsMessage struct {
+	// AllowCrossContextSend corresponds to the JSON schema field
+	// "allowCrossContextSend".
+	AllowCrossContextSend *bool `json:"allowCrossContextSend,omitempty,omitzero"`
+
+	// Broadcast corresponds to the JSON schema field "broadcast".
+	Broadcast *ConfigToolsMessageBroadcast `json:"broadcast,omitempty,omitzero"`
+
+	// CrossContext corresponds to the JSON schema field "crossContext".
+	CrossContext *ConfigToolsMessageCrossContext `json:"crossContext,omitempty,omitzero"`
+}
+
+type ConfigToolsMessageBroadcast struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+}
+
+type ConfigToolsMessageCrossContext struct {
+	// AllowAcrossProviders corresponds to the JSON schema field
+	// "allowAcrossProviders".
+	AllowAcrossProviders *bool `json:"allowAcrossProviders,omitempty,omitzero"`
+
+	// AllowWithinProvider corresponds to the JSON schema field "allowWithinProvider".
+	AllowWithinProvider *bool `json:"allowWithinProvider,omitempty,omitzero"`
+
+	// Marker corresponds to the JSON schema field "marker".
+	Marker *ConfigToolsMessageCrossContextMarker `json:"marker,omitempty,omitzero"`
+}
+
+type ConfigToolsMessageCrossContextMarker struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Prefix corresponds to the JSON schema field "prefix".
+	Prefix *string `json:"prefix,omitempty,omitzero"`
+
+	// Suffix corresponds to the JSON schema field "suffix".
+	Suffix *string `json:"suffix,omitempty,omitzero"`
+}
 
 type ConfigToolsProfile string
 

@@ -81,6 +81,128 @@ type ExecOptions struct {
 	KeepEnv  []string
 	// UpdateInterval spaces partial results (default DefaultUpdateInterval).
 	UpdateInterval time.Duration
+	// NotifyOnExit (tools.exec.notifyOnExit) sends a notice through Notify when a
+	// command that moved to the background exits.
+	NotifyOnExit bool
+	// ApprovalRunningNotice (tools.exec.approvalRunningNoticeMs): a command a person
+	// approved that still runs after this long is announced through Notify (≤ 0: never).
+	ApprovalRunningNotice time.Duration
+	// Notify records a notice for the session (a system note and a heartbeat in the
+	// daemon); nil drops notices.
+	Notify func(ctx context.Context, sessionKey, text string)
+	// Elevated is the run's elevated mode (tools.elevated, the session's level): who
+	// may run commands elevated, and the level that applies when the call does not say.
+	Elevated Elevated
+	// MessageProvider is the channel the run answers (for the elevated error's context).
+	MessageProvider string
+	// CleanupTTL (tools.exec.cleanupMs) is how long this run's finished background
+	// commands stay listable for the process tool (0 = the registry's default), clamped
+	// to [MinCleanupTTL, MaxCleanupTTL] as the original clamps it.
+	CleanupTTL time.Duration
+}
+
+// Elevated is the elevated gate of a run: Enabled (tools.elevated.enabled and the
+// agent's), Allowed (the sender is in tools.elevated.allowFrom.<channel> and the
+// agent's list) and Level, the session's /elevated level or
+// agents.defaults.elevatedDefault (off | on | ask | full).
+type Elevated struct {
+	Enabled, Allowed bool
+	Level            string
+}
+
+// elevatedMode is the mode of one call: "full" (on the gateway host, no approvals),
+// "ask" (on the gateway host, approvals as usual) or "off". An explicit elevated
+// parameter asks for it; without one the session's level applies when the sender is
+// allowed, as in the original.
+func (e Elevated) mode(param *bool) string {
+	def := "off"
+	switch strings.ToLower(e.Level) {
+	case "full":
+		def = "full"
+	case "ask", "on":
+		def = "ask"
+	}
+	if param != nil {
+		if !*param {
+			return "off"
+		}
+		if def == "full" {
+			return "full"
+		}
+		return "ask"
+	}
+	if e.Enabled && e.Allowed {
+		return def
+	}
+	return "off"
+}
+
+// elevatedUnavailable is the original's error for an elevated call nobody allowed.
+func (o *ExecOptions) elevatedUnavailable() error {
+	gate := "allowFrom (tools.elevated.allowFrom.<provider> / agents.list[].tools.elevated.allowFrom.<provider>)"
+	if !o.Elevated.Enabled {
+		gate = "enabled (tools.elevated.enabled / agents.list[].tools.elevated.enabled)"
+	}
+	lines := []string{"elevated is not available right now (runtime=direct).", "Failing gates: " + gate}
+	var ctx []string
+	if p := strings.TrimSpace(o.MessageProvider); p != "" {
+		ctx = append(ctx, "provider="+p)
+	}
+	if k := strings.TrimSpace(o.SessionKey); k != "" {
+		ctx = append(ctx, "session="+k)
+	}
+	if len(ctx) > 0 {
+		lines = append(lines, "Context: "+strings.Join(ctx, " "))
+	}
+	lines = append(lines, "Fix-it keys:", "- tools.elevated.enabled", "- tools.elevated.allowFrom.<provider>",
+		"- agents.list[].tools.elevated.enabled", "- agents.list[].tools.elevated.allowFrom.<provider>")
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+// Notice limits (the original's).
+const (
+	// DefaultApprovalRunningNotice is approvalRunningNoticeMs's default.
+	DefaultApprovalRunningNotice = 10 * time.Second
+	// NotifyTailChars bounds the output quoted in an exit notice.
+	NotifyTailChars = 400
+	// MinCleanupTTL and MaxCleanupTTL bound cleanupMs.
+	MinCleanupTTL = time.Minute
+	MaxCleanupTTL = 3 * time.Hour
+	// noticeTimeout bounds writing one notice.
+	noticeTimeout = 10 * time.Second
+)
+
+// notice hands text to Notify off the caller's goroutine (a process exit or a timer).
+func (o *ExecOptions) notice(text string) {
+	if o.Notify == nil || o.SessionKey == "" {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+		defer cancel()
+		o.Notify(ctx, o.SessionKey, text)
+	}()
+}
+
+// exitNotice is the notice of a background command that exited: status, the first 8
+// characters of its session id, exit code or signal, and the tail of its output on one
+// line.
+func exitNotice(id string, code int, sig string, output string) string {
+	status, label := "completed", fmt.Sprintf("code %d", code)
+	if sig != "" {
+		label = "signal " + sig
+	}
+	if code != 0 || sig != "" {
+		status = "failed"
+	}
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	out := strings.Join(strings.Fields(tailString(output, NotifyTailChars)), " ")
+	if out == "" {
+		return fmt.Sprintf("Exec %s (%s, %s)", status, id, label)
+	}
+	return fmt.Sprintf("Exec %s (%s, %s) :: %s", status, id, label, out)
 }
 
 type execArgs struct {
@@ -227,13 +349,18 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 		return Result{}, errors.New("Provide a command to start.")
 	}
 	var warnings []string
-	if a.Elevated != nil && *a.Elevated {
-		return Result{}, errors.New("elevated is not available right now (runtime=direct).\nFailing gates: enabled (tools.elevated.enabled / agents.list[].tools.elevated.enabled)")
+	elevated := o.Elevated.mode(a.Elevated)
+	if elevated != "off" && (!o.Elevated.Enabled || !o.Elevated.Allowed) {
+		return Result{}, o.elevatedUnavailable()
 	}
 	if a.Pty {
 		warnings = append(warnings, "Warning: PTY is not available; running without a terminal.")
 	}
 	host := o.Host
+	if elevated != "off" {
+		// Elevated runs on the gateway host whatever host is configured or asked for.
+		host, a.Host = execapprove.HostGateway, ""
+	}
 	if req := strings.ToLower(strings.TrimSpace(a.Host)); req != "" {
 		if req == "sandbox" {
 			req = execapprove.HostGateway
@@ -266,15 +393,22 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 	if host == execapprove.HostNode {
 		return o.execNode(ctx, a, sec, ask, timeout, warnings)
 	}
-	if o.Gate == nil {
-		return Result{}, errors.New("exec denied: no exec approvals gate is configured")
-	}
 	workdir := o.workdir(a.Workdir, &warnings)
 	env := o.env(a.Env)
-	if _, err := o.Gate.Check(ctx, execapprove.Request{Command: a.Command, Cwd: workdir, PATH: environ(env)["PATH"],
-		Host: execapprove.HostGateway, AgentID: o.AgentID, SessionKey: o.SessionKey, Security: sec, Ask: ask, SafeBins: o.SafeBins}); err != nil {
-		return Result{}, err
+	var ap execapprove.Approval
+	if elevated != "full" {
+		if o.Gate == nil {
+			return Result{}, errors.New("exec denied: no exec approvals gate is configured")
+		}
+		var err error
+		ap, err = o.Gate.Check(ctx, execapprove.Request{Command: a.Command, Cwd: workdir, PATH: environ(env)["PATH"],
+			Host: execapprove.HostGateway, AgentID: o.AgentID, SessionKey: o.SessionKey, Security: sec, Ask: ask, SafeBins: o.SafeBins})
+		if err != nil {
+			return Result{}, err
+		}
 	}
+	// elevated "full" runs without the approvals gate (security full, ask off), as the
+	// original's auto-approval; only a sender in tools.elevated.allowFrom gets here.
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
 	}
@@ -291,6 +425,12 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 		lastSent time.Time
 	)
 	p, err := o.Processes.start(a.Command, workdir, env, o.ScopeKey, func(p *proc) {
+		if o.CleanupTTL > 0 {
+			p.ttl = min(max(o.CleanupTTL, MinCleanupTTL), MaxCleanupTTL)
+		}
+		if o.NotifyOnExit {
+			p.onExit = func(id string, code int, sig, output string) { o.notice(exitNotice(id, code, sig, output)) }
+		}
 		p.onOutput = func() {
 			upMu.Lock()
 			now := time.Now()
@@ -307,6 +447,20 @@ func (o *ExecOptions) exec(ctx context.Context, call Call, a execArgs) (Result, 
 	})
 	if err != nil {
 		return Result{}, err
+	}
+
+	if ap.Asked && o.ApprovalRunningNotice > 0 {
+		// A command a person approved that runs long is announced (the original's
+		// "Exec running" system event), whether or not it is in the background by then.
+		secs := max(1, int(o.ApprovalRunningNotice.Round(time.Second)/time.Second))
+		t := time.AfterFunc(o.ApprovalRunningNotice, func() {
+			select {
+			case <-p.done:
+			default:
+				o.notice(fmt.Sprintf("Exec running (gateway id=%s, session=%s, >%ds): %s", ap.ApprovalID, p.id, secs, a.Command))
+			}
+		})
+		go func() { <-p.done; t.Stop() }()
 	}
 
 	var yield <-chan time.Time

@@ -77,7 +77,91 @@ const (
 	MessageActionReact  = "react"
 	MessageActionDelete = "delete"
 	MessageActionPoll   = "poll"
+	// MessageActionBroadcast sends one message to several targets
+	// (tools.message.broadcast.enabled, on by default).
+	MessageActionBroadcast = "broadcast"
 )
+
+// CrossContext are tools.message's rules for sends that leave the conversation the run
+// answers (its channel and chat). They apply only when the run has a current chat.
+type CrossContext struct {
+	// AllowAll is tools.message.allowCrossContextSend: no checks at all.
+	AllowAll bool
+	// DenyWithinProvider is crossContext.allowWithinProvider=false: another chat on
+	// the same channel is refused (allowed by default).
+	DenyWithinProvider bool
+	// AllowAcrossProviders (crossContext.allowAcrossProviders, default false) allows
+	// another channel.
+	AllowAcrossProviders bool
+	// Marker, when set, decorates the text of a send to another chat; "{channel}" in
+	// Prefix and Suffix becomes the current chat.
+	Marker *CrossContextMarker
+	// BroadcastDisabled is tools.message.broadcast.enabled=false.
+	BroadcastDisabled bool
+}
+
+// CrossContextMarker is crossContext.marker's prefix and suffix.
+type CrossContextMarker struct{ Prefix, Suffix string }
+
+// DefaultCrossContextPrefix is the marker's prefix when none is configured.
+const DefaultCrossContextPrefix = "[from {channel}] "
+
+// crossContextGuarded are the actions the cross-context rules apply to (sending new
+// content; react and delete act on existing messages).
+var crossContextGuarded = []string{MessageActionSend, MessageActionPoll}
+
+// normalizeTarget is a target as compared for cross-context checks: trimmed, lower
+// case, without a channel prefix, and for WhatsApp without "+" and a personal JID's
+// server part, so "+1555…", "1555…" and "1555…@s.whatsapp.net" are one chat.
+func normalizeTarget(channel, target string) string {
+	t := strings.ToLower(strings.TrimSpace(target))
+	for _, p := range []string{channel + ":", "tg:", "wa:"} {
+		t = strings.TrimPrefix(t, p)
+	}
+	if channel == "whatsapp" {
+		t = strings.TrimPrefix(t, "+")
+		for _, suf := range []string{"@s.whatsapp.net", "@c.us"} {
+			t = strings.TrimSuffix(t, suf)
+		}
+	}
+	return t
+}
+
+// crossContext decides about action to channel/to: an error when the rules refuse it,
+// else whether it leaves the current chat (and gets the marker).
+func (o MessageOptions) crossContext(action, channel, to string) (cross bool, err error) {
+	cur := strings.TrimSpace(o.CurrentTo)
+	if cur == "" || !slices.Contains(crossContextGuarded, action) {
+		return false, nil
+	}
+	other := o.CurrentChannel != "" && channel != o.CurrentChannel
+	if !other {
+		other = normalizeTarget(channel, to) != normalizeTarget(channel, cur)
+	}
+	if o.CrossContext.AllowAll {
+		return other, nil
+	}
+	if o.CurrentChannel != "" && channel != o.CurrentChannel {
+		if !o.CrossContext.AllowAcrossProviders {
+			return false, fmt.Errorf("Cross-context messaging denied: action=%s target provider %q while bound to %q.", action, channel, o.CurrentChannel)
+		}
+		return true, nil
+	}
+	if other && o.CrossContext.DenyWithinProvider {
+		return false, fmt.Errorf("Cross-context messaging denied: action=%s target=%q while bound to %q (channel=%s).", action, to, cur, channel)
+	}
+	return other, nil
+}
+
+// mark decorates text sent to another chat with the configured marker.
+func (o MessageOptions) mark(text string) string {
+	m := o.CrossContext.Marker
+	if m == nil || text == "" {
+		return text
+	}
+	label := strings.TrimSpace(o.CurrentTo)
+	return strings.ReplaceAll(m.Prefix, "{channel}", label) + text + strings.ReplaceAll(m.Suffix, "{channel}", label)
+}
 
 // messageChannelActions are the actions each channel supports, as the reference's
 // channel plugins list them (Telegram has no polls, WhatsApp no delete).
@@ -92,6 +176,8 @@ const (
 	DefaultMessageDedupeMax = 1000
 	// MinPollOptions is the fewest options a poll takes.
 	MinPollOptions = 2
+	// MaxBroadcastTargets bounds one broadcast's targets (per channel).
+	MaxBroadcastTargets = 50
 )
 
 // MessageOptions configure the message tool.
@@ -108,9 +194,8 @@ type MessageOptions struct {
 	AccountID      string
 	// Channels are the channels that may be used (default whatsapp and telegram).
 	Channels []string
-	// AllowAcrossProviders allows sending on another channel than the current one
-	// (tools.message.crossContext.allowAcrossProviders, default false).
-	AllowAcrossProviders bool
+	// CrossContext are the cross-context rules (tools.message.*).
+	CrossContext CrossContext
 	// Gate, when set, may refuse an action on a channel (an error the model sees):
 	// channels.<id>.actions.* turn actions off. It is asked at call time (the config
 	// may have changed) and when the description is written (refused actions are not
@@ -180,6 +265,7 @@ type messageArgs struct {
 	PollOptions []string   `json:"pollOption"`
 	PollMulti   bool       `json:"pollMulti"`
 	PollHours   *float64   `json:"pollDurationHours"`
+	Targets     []string   `json:"targets"`
 }
 
 // MessageTool returns the message tool: send (text, a URL or a local file), react,
@@ -210,8 +296,10 @@ func MessageTool(o MessageOptions) (*Tool, error) {
 			action := strings.TrimSpace(a.Action)
 			switch action {
 			case MessageActionSend, MessageActionReact, MessageActionDelete, MessageActionPoll:
+			case MessageActionBroadcast:
+				return messageBroadcast(ctx, o, d, a, call.ID)
 			default:
-				return Result{}, fmt.Errorf("Unsupported message action %q (supported: send, react, delete, poll)", a.Action)
+				return Result{}, fmt.Errorf("Unsupported message action %q (supported: send, react, delete, poll, broadcast)", a.Action)
 			}
 			if action != MessageActionSend && o.Actions == nil {
 				return Result{}, fmt.Errorf("Message action %s is not available here (supported: send)", action)
@@ -234,18 +322,22 @@ func MessageTool(o MessageOptions) (*Tool, error) {
 			if !slices.Contains(o.Channels, channel) {
 				return Result{}, fmt.Errorf("Unknown channel %q (available: %s)", channel, strings.Join(o.Channels, ", "))
 			}
-			if o.CurrentChannel != "" && channel != o.CurrentChannel && !o.AllowAcrossProviders {
-				return Result{}, fmt.Errorf("Cross-context messaging denied: this conversation is on %s; sending on %s needs tools.message.crossContext.allowAcrossProviders=true.", o.CurrentChannel, channel)
-			}
 			if !slices.Contains(messageChannelActions[channel], action) {
 				return Result{}, fmt.Errorf("Action %s is not supported for provider %s.", action, channel)
 			}
 			if to == "" {
 				return Result{}, errors.New("target required")
 			}
+			cross, err := o.crossContext(action, channel, to)
+			if err != nil {
+				return Result{}, err
+			}
 			key := messageKey(o.Scope, call.ID)
 			switch action {
 			case MessageActionSend:
+				if cross {
+					a.Message = o.mark(a.Message)
+				}
 				return messageSend(ctx, o, d, a, channel, to, accountID, key)
 			case MessageActionPoll:
 				return messagePoll(ctx, o, d, a, channel, to, accountID, key)
@@ -450,6 +542,72 @@ func messagePoll(ctx context.Context, o MessageOptions, d *msgDedupe, a messageA
 		out["result"] = sent
 		return JSONResult(out), nil
 	})
+}
+
+// messageBroadcast is the broadcast action: the message goes to every target on the
+// named channel (or on every channel for "all" or none), each send under the same rules
+// as a send of its own; failures are reported per target, not as the call's error.
+func messageBroadcast(ctx context.Context, o MessageOptions, d *msgDedupe, a messageArgs, callID string) (Result, error) {
+	if o.CrossContext.BroadcastDisabled {
+		return Result{}, errors.New("Broadcast is disabled. Set tools.message.broadcast.enabled to true.")
+	}
+	var targets []string
+	for _, t := range a.Targets {
+		if t = strings.TrimSpace(t); t != "" {
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		return Result{}, errors.New("Broadcast requires at least one target in targets.")
+	}
+	if len(targets) > MaxBroadcastTargets {
+		return Result{}, fmt.Errorf("Broadcast takes at most %d targets.", MaxBroadcastTargets)
+	}
+	channels := o.Channels
+	if ch := strings.ToLower(strings.TrimSpace(a.Channel)); ch != "" && ch != "all" {
+		if !slices.Contains(o.Channels, ch) {
+			return Result{}, fmt.Errorf("Unknown channel %q (available: %s)", ch, strings.Join(o.Channels, ", "))
+		}
+		channels = []string{ch}
+	}
+	accountID := firstNonEmpty(a.AccountID, o.AccountID)
+	type outcome struct {
+		Channel string `json:"channel"`
+		To      string `json:"to"`
+		OK      bool   `json:"ok"`
+		Error   string `json:"error,omitempty"`
+		Result  any    `json:"result,omitempty"`
+	}
+	results := []outcome{}
+	for _, ch := range channels {
+		for _, to := range targets {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+			one := a
+			res, err := func() (Result, error) {
+				cross, err := o.crossContext(MessageActionSend, ch, to)
+				if err != nil {
+					return Result{}, err
+				}
+				if cross {
+					one.Message = o.mark(one.Message)
+				}
+				one.BestEffort = false
+				return messageSend(ctx, o, d, one, ch, to, accountID, messageKey(o.Scope, callID+"\x00"+ch+"\x00"+to))
+			}()
+			if err != nil {
+				results = append(results, outcome{Channel: ch, To: to, Error: err.Error()})
+				continue
+			}
+			var sent any
+			if m, ok := res.Details.(map[string]any); ok {
+				sent = m["result"]
+			}
+			results = append(results, outcome{Channel: ch, To: to, OK: true, Result: sent})
+		}
+	}
+	return JSONResult(map[string]any{"results": results}), nil
 }
 
 // messageKey derives the send's idempotency key from the run and the tool call.

@@ -127,7 +127,7 @@ func TestMessageValidation(t *testing.T) {
 	if err != nil || !strings.Contains(text(r), `"dryRun": true`) || s.count() != 0 {
 		t.Fatalf("dry run %q %v", text(r), err)
 	}
-	across := mustTool(MessageTool(MessageOptions{Sender: s, CurrentChannel: "whatsapp", AllowAcrossProviders: true}))
+	across := mustTool(MessageTool(MessageOptions{Sender: s, CurrentChannel: "whatsapp", CurrentTo: "+1", CrossContext: CrossContext{AllowAcrossProviders: true}}))
 	if _, err := msgCall(across, "x", map[string]any{"action": "send", "channel": "telegram", "to": "9", "message": "x"}); err != nil {
 		t.Fatal(err)
 	}

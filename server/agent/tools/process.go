@@ -101,6 +101,10 @@ type proc struct {
 	killed       bool
 	endedAt      time.Time
 	onOutput     func()
+	// ttl is how long this finished background session stays (0 = the registry's).
+	ttl time.Duration
+	// onExit, when set, is told when a backgrounded command exits (notifyOnExit).
+	onExit func(id string, code int, sig, output string)
 }
 
 type procWriter struct {
@@ -255,7 +259,12 @@ func (p *proc) wait() {
 		p.exitCode = -1
 	}
 	bg := p.backgrounded
+	onExit, code, sig := p.onExit, p.exitCode, p.exitSignal
 	p.mu.Unlock()
+	if bg && onExit != nil {
+		agg, _ := p.snapshot()
+		onExit(p.id, code, sig, agg)
+	}
 	// A killed shell can leave children holding the pipes; make sure the group is gone.
 	killProcessGroup(p.cmd)
 	r := p.reg
@@ -284,10 +293,14 @@ func (r *Processes) newID() string {
 
 // pruneLocked drops finished sessions past their TTL and beyond MaxFinished.
 func (r *Processes) pruneLocked() {
-	cutoff := r.o.Now().Add(-r.o.FinishedTTL)
+	now := r.o.Now()
 	var list []*proc
 	for id, p := range r.finished {
-		if p.endedAt.Before(cutoff) {
+		ttl := r.o.FinishedTTL
+		if p.ttl > 0 {
+			ttl = p.ttl
+		}
+		if p.endedAt.Before(now.Add(-ttl)) {
 			delete(r.finished, id)
 			continue
 		}
