@@ -412,6 +412,9 @@ type Runtime struct {
 	// (memflush.go): in memory only, so a restart allows one more flush per session.
 	flushMu sync.Mutex
 	flushed map[string]string
+	// events are the system notes queued per session for its next inbound message
+	// (sessionevents.go).
+	events sessionEvents
 	// pruneTimes remembers each session's last model request for cache-ttl context
 	// pruning (agents.defaults.contextPruning): in memory only, like flushed.
 	pruneTimes *pruning.Tracker

@@ -236,3 +236,13 @@ func (i *inboundSwitch) Inbound(ctx context.Context, m providers.Message) {
 	}
 	t.Inbound(ctx, m)
 }
+
+// SessionEvent hands a session note to the target when it takes them.
+func (i *inboundSwitch) SessionEvent(ctx context.Context, m providers.Message, text string) {
+	i.mu.Lock()
+	t := i.target
+	i.mu.Unlock()
+	if se, ok := t.(providers.SessionEvents); ok {
+		se.SessionEvent(ctx, m, text)
+	}
+}

@@ -914,6 +914,9 @@ type ConfigChannelsTelegram struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities interface{} `json:"capabilities,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsTelegramChunkMode `json:"chunkMode,omitempty,omitzero"`
 
@@ -965,6 +968,13 @@ type ConfigChannelsTelegram struct {
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
+	// ReactionLevel corresponds to the JSON schema field "reactionLevel".
+	ReactionLevel *ConfigChannelsTelegramReactionLevel `json:"reactionLevel,omitempty,omitzero"`
+
+	// ReactionNotifications corresponds to the JSON schema field
+	// "reactionNotifications".
+	ReactionNotifications *ConfigChannelsTelegramReactionNotifications `json:"reactionNotifications,omitempty,omitzero"`
+
 	// ReplyToMode corresponds to the JSON schema field "replyToMode".
 	ReplyToMode *ConfigChannelsTelegramReplyToMode `json:"replyToMode,omitempty,omitzero"`
 
@@ -1000,6 +1010,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities interface{} `json:"capabilities,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsTelegramAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
 
@@ -1009,8 +1022,14 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// CustomCommands corresponds to the JSON schema field "customCommands".
 	CustomCommands []ConfigChannelsTelegramAccountsValueCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
 
+	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
+	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Dms corresponds to the JSON schema field "dms".
+	Dms ConfigChannelsTelegramAccountsValueDms `json:"dms,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1044,6 +1063,13 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// ReactionLevel corresponds to the JSON schema field "reactionLevel".
+	ReactionLevel *ConfigChannelsTelegramAccountsValueReactionLevel `json:"reactionLevel,omitempty,omitzero"`
+
+	// ReactionNotifications corresponds to the JSON schema field
+	// "reactionNotifications".
+	ReactionNotifications *ConfigChannelsTelegramAccountsValueReactionNotifications `json:"reactionNotifications,omitempty,omitzero"`
 
 	// ReplyToMode corresponds to the JSON schema field "replyToMode".
 	ReplyToMode *ConfigChannelsTelegramAccountsValueReplyToMode `json:"replyToMode,omitempty,omitzero"`
@@ -1097,6 +1123,11 @@ const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegra
 const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegramAccountsValueDmPolicy = "disabled"
 const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
 const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsTelegramAccountsValueDms map[string]struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+}
 
 type ConfigChannelsTelegramAccountsValueGroupPolicy string
 
@@ -1167,6 +1198,19 @@ type ConfigChannelsTelegramAccountsValueMarkdownTables string
 const ConfigChannelsTelegramAccountsValueMarkdownTablesBullets ConfigChannelsTelegramAccountsValueMarkdownTables = "bullets"
 const ConfigChannelsTelegramAccountsValueMarkdownTablesCode ConfigChannelsTelegramAccountsValueMarkdownTables = "code"
 const ConfigChannelsTelegramAccountsValueMarkdownTablesOff ConfigChannelsTelegramAccountsValueMarkdownTables = "off"
+
+type ConfigChannelsTelegramAccountsValueReactionLevel string
+
+const ConfigChannelsTelegramAccountsValueReactionLevelAck ConfigChannelsTelegramAccountsValueReactionLevel = "ack"
+const ConfigChannelsTelegramAccountsValueReactionLevelExtensive ConfigChannelsTelegramAccountsValueReactionLevel = "extensive"
+const ConfigChannelsTelegramAccountsValueReactionLevelMinimal ConfigChannelsTelegramAccountsValueReactionLevel = "minimal"
+const ConfigChannelsTelegramAccountsValueReactionLevelOff ConfigChannelsTelegramAccountsValueReactionLevel = "off"
+
+type ConfigChannelsTelegramAccountsValueReactionNotifications string
+
+const ConfigChannelsTelegramAccountsValueReactionNotificationsAll ConfigChannelsTelegramAccountsValueReactionNotifications = "all"
+const ConfigChannelsTelegramAccountsValueReactionNotificationsOff ConfigChannelsTelegramAccountsValueReactionNotifications = "off"
+const ConfigChannelsTelegramAccountsValueReactionNotificationsOwn ConfigChannelsTelegramAccountsValueReactionNotifications = "own"
 
 type ConfigChannelsTelegramAccountsValueReplyToMode string
 
@@ -1311,6 +1355,19 @@ const ConfigChannelsTelegramMarkdownTablesBullets ConfigChannelsTelegramMarkdown
 const ConfigChannelsTelegramMarkdownTablesCode ConfigChannelsTelegramMarkdownTables = "code"
 const ConfigChannelsTelegramMarkdownTablesOff ConfigChannelsTelegramMarkdownTables = "off"
 
+type ConfigChannelsTelegramReactionLevel string
+
+const ConfigChannelsTelegramReactionLevelAck ConfigChannelsTelegramReactionLevel = "ack"
+const ConfigChannelsTelegramReactionLevelExtensive ConfigChannelsTelegramReactionLevel = "extensive"
+const ConfigChannelsTelegramReactionLevelMinimal ConfigChannelsTelegramReactionLevel = "minimal"
+const ConfigChannelsTelegramReactionLevelOff ConfigChannelsTelegramReactionLevel = "off"
+
+type ConfigChannelsTelegramReactionNotifications string
+
+const ConfigChannelsTelegramReactionNotificationsAll ConfigChannelsTelegramReactionNotifications = "all"
+const ConfigChannelsTelegramReactionNotificationsOff ConfigChannelsTelegramReactionNotifications = "off"
+const ConfigChannelsTelegramReactionNotificationsOwn ConfigChannelsTelegramReactionNotifications = "own"
+
 type ConfigChannelsTelegramReplyToMode string
 
 const ConfigChannelsTelegramReplyToModeAll ConfigChannelsTelegramReplyToMode = "all"
@@ -1412,8 +1469,14 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
+	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
+	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsWhatsappAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Dms corresponds to the JSON schema field "dms".
+	Dms ConfigChannelsWhatsappAccountsValueDms `json:"dms,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1480,6 +1543,11 @@ const ConfigChannelsWhatsappAccountsValueDmPolicyAllowlist ConfigChannelsWhatsap
 const ConfigChannelsWhatsappAccountsValueDmPolicyDisabled ConfigChannelsWhatsappAccountsValueDmPolicy = "disabled"
 const ConfigChannelsWhatsappAccountsValueDmPolicyOpen ConfigChannelsWhatsappAccountsValueDmPolicy = "open"
 const ConfigChannelsWhatsappAccountsValueDmPolicyPairing ConfigChannelsWhatsappAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsWhatsappAccountsValueDms map[string]struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappAccountsValueGroupPolicy string
 
