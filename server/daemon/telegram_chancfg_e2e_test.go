@@ -1,10 +1,14 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
@@ -42,7 +46,7 @@ func TestTelegramReactionNotifications(t *testing.T) {
 			userMsg := reply - 1 // the fake numbers messages in order: "first" came just before
 			bot.PushReaction(42, reply, ada, nil, []string{"👍"})
 			bot.PushReaction(42, reply, ada, []string{"👍"}, []string{"👍"}) // nothing added
-			bot.PushReaction(42, reply, ada, []string{"👍"}, nil)            // a removal
+			bot.PushReaction(42, reply, ada, []string{"👍"}, nil)           // a removal
 			bot.PushReaction(42, userMsg, ada, nil, []string{"🔥"})
 			bot.PushMessage(42, ada, "second")
 			waitFor(t, "the second run", func() bool { return len(model.rawCalls()) >= 2 })
@@ -80,4 +84,69 @@ func envelopeBody(s string) string {
 		}
 	}
 	return ""
+}
+
+// TestTelegramInlineButtons: the message tool's buttons go out as the message's
+// inline keyboard; a press is answered (answerCallbackQuery) and reaches the agent as
+// a message from the presser whose text is the button's callback_data, and the
+// agent's answer goes back to the chat. The system prompt names the capability
+// (default scope "allowlist"). With capabilities.inlineButtons "off" the tool
+// refuses buttons with the original's error and nothing is sent.
+func TestTelegramInlineButtons(t *testing.T) {
+	for _, scope := range []string{"", "off"} {
+		t.Run("scope "+scope, func(t *testing.T) {
+			home := t.TempDir()
+			send := `{"action":"send","channel":"telegram","target":"42","message":"Deploy?","buttons":[[{"text":"Yes","callback_data":"deploy:yes"},{"text":"No","callback_data":"deploy:no"}]]}`
+			model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+				switch {
+				case n == 0:
+					return fakeStep{calls: []fakeCall{{"b1", "message", send}}}
+				case strings.Contains(string(body), "[message_id: cb"): // the press, as a message
+					return fakeStep{text: "deploying now"}
+				}
+				return fakeStep{text: "asked"}
+			})
+			bot := tgtest.New(t, tgtest.DefaultToken)
+			caps := ""
+			if scope != "" {
+				caps = fmt.Sprintf(`capabilities: {inlineButtons: %q},`, scope)
+			}
+			extra := fmt.Sprintf(`channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42"], streamMode: "off", %s}},`,
+				tgtest.DefaultToken, bot.URL(), caps)
+			startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, extra), nil)
+			bot.PushUpdate(42, 42, "ask me")
+			if scope == "off" {
+				waitFor(t, "the reply", func() bool { return len(sentTo(bot, "42")) >= 1 })
+				reqs := model.requests()
+				if s := sentTo(bot, "42"); len(s) != 1 || s[0].Text != "asked" || len(s[0].Buttons) != 0 ||
+					!strings.Contains(string(reqs[1]), "Telegram inline buttons are disabled") || !strings.Contains(string(reqs[0]), "capabilities=none") {
+					t.Fatalf("with buttons off: sent %+v (want only the reply, no buttons, the tool's error to the model and no capability in the prompt)", s)
+				}
+				return
+			}
+			waitFor(t, "the message with buttons and the reply", func() bool { return len(sentTo(bot, "42")) >= 2 })
+			msg := sentTo(bot, "42")[0]
+			want := [][]tgtest.Button{{{Text: "Yes", CallbackData: "deploy:yes"}, {Text: "No", CallbackData: "deploy:no"}}}
+			if msg.Text != "Deploy?" || !reflect.DeepEqual(msg.Buttons, want) {
+				t.Fatalf("first message %+v, want Deploy? with buttons %v", msg, want)
+			}
+			if !strings.Contains(string(model.requests()[0]), "capabilities=inlineButtons") {
+				t.Fatalf("system prompt does not name inline buttons: %s", model.requests()[0])
+			}
+			q := bot.PushCallback(42, msg.MessageID, tgtest.User{ID: 42, FirstName: "User42"}, "deploy:yes")
+			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+			defer cancel()
+			if err := bot.WaitAnswered(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the answer to the press", func() bool { return len(sentTo(bot, "42")) >= 3 })
+			if got := sentTo(bot, "42")[2].Text; got != "deploying now" {
+				t.Fatalf("answer to the press %q, want deploying now", got)
+			}
+			// The press came as the presser's message: its text is the button's data.
+			if reqs := model.requests(); !strings.Contains(string(reqs[len(reqs)-1]), `] deploy:yes\n[message_id: cb`) {
+				t.Fatalf("the press did not reach the model as a message: %.300s", reqs[len(reqs)-1])
+			}
+		})
+	}
 }
