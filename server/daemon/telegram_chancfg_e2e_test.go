@@ -150,3 +150,59 @@ func TestTelegramInlineButtons(t *testing.T) {
 		})
 	}
 }
+
+// TestTelegramReactionLevelPrompt: channels.telegram.reactionLevel picks the system
+// prompt's Reactions guidance of a Telegram run: "minimal" when unset, the account's
+// "extensive" over the channel's "off", none for "ack".
+func TestTelegramReactionLevelPrompt(t *testing.T) {
+	cases := []struct{ name, channel, account, want, not string }{
+		{"default minimal", "", "", "Reactions are on for Telegram in MINIMAL mode", "EXTENSIVE"},
+		{"account extensive", `reactionLevel: "off",`, `reactionLevel: "extensive"`, "Reactions are on for Telegram in EXTENSIVE mode", "MINIMAL"},
+		{"ack", `reactionLevel: "ack",`, "", "## Heartbeats", "## Reactions"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir()
+			model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: "hi"} })
+			bot := tgtest.New(t, tgtest.DefaultToken)
+			extra := fmt.Sprintf(`channels: {telegram: {apiBaseUrl: %q, allowFrom: ["42"], %s accounts: {default: {botToken: %q, %s}}}},`,
+				bot.URL(), c.channel, tgtest.DefaultToken, c.account)
+			startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, extra), nil)
+			bot.PushUpdate(42, 42, "hello")
+			waitFor(t, "the model call", func() bool { return len(model.requests()) >= 1 })
+			if req := string(model.requests()[0]); !strings.Contains(req, c.want) || strings.Contains(req, c.not) {
+				t.Fatalf("system prompt: want %q and not %q", c.want, c.not)
+			}
+		})
+	}
+}
+
+// TestDMHistoryLimitAccount: a Telegram account's dmHistoryLimit and
+// dms.<peer>.historyLimit win over the channel's (the original reads only the
+// channel's): the account's 1 keeps one user turn where the channel says 5, and the
+// account's dms.43 0 lifts the limit for that peer.
+func TestDMHistoryLimitAccount(t *testing.T) {
+	home := t.TempDir()
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+		return fakeStep{text: fmt.Sprintf("answer %d", n)}
+	})
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	extra := fmt.Sprintf(`channels: {telegram: {apiBaseUrl: %q, allowFrom: ["42", "43"], streamMode: "off", dmHistoryLimit: 5,
+    accounts: {default: {botToken: %q, dmHistoryLimit: 1, dms: {"43": {historyLimit: 0}}}}}},`, bot.URL(), tgtest.DefaultToken)
+	startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, extra), nil)
+	say := func(chat int64, text string, replies int) string {
+		t.Helper()
+		bot.PushUpdate(chat, chat, text)
+		waitFor(t, "the reply to "+text, func() bool { return len(sentTo(bot, fmt.Sprint(chat))) == replies })
+		reqs := model.requests()
+		return string(reqs[len(reqs)-1])
+	}
+	say(42, "limited one", 1)
+	if req := say(42, "limited two", 2); strings.Contains(req, "limited one") || !strings.Contains(req, "limited two") {
+		t.Fatalf("second request with the account's dmHistoryLimit 1 kept the first turn: %.400s", req)
+	}
+	say(43, "free one", 1)
+	if req := say(43, "free two", 2); !strings.Contains(req, "free one") {
+		t.Fatalf("the account's dms.43.historyLimit 0 still limited the history: %.400s", req)
+	}
+}
