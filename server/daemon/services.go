@@ -74,6 +74,9 @@ type services struct {
 	home string
 	// browserAddrs overrides the browser tool's address guard (Options.BrowserAddrs).
 	browserAddrs *tools.AddrPolicy
+	// configWriter edits the config file through the running server's config group
+	// (nil in tests that build services by hand).
+	configWriter *wizardConfig
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
 	// approvals holds the pending exec approvals (set by buildApprovals, before the

@@ -651,6 +651,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
 	tc.Events = &s.inbound
+	tc.OnMigrate = c.telegramMigrate(a.id)
 	if tcfg.ReactionNotifications != nil {
 		tc.ReactionNotifications = string(*tcfg.ReactionNotifications)
 	}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
@@ -204,5 +206,58 @@ func TestDMHistoryLimitAccount(t *testing.T) {
 	say(43, "free one", 1)
 	if req := say(43, "free two", 2); !strings.Contains(req, "free one") {
 		t.Fatalf("the account's dms.43.historyLimit 0 still limited the history: %.400s", req)
+	}
+}
+
+// TestTelegramGroupMigration: when a group becomes a supergroup (a migrate_to_chat_id
+// service message) its settings move to the new chat id in the config file — the
+// channel's groups and the account's — unless configWrites is false (the account's
+// over the channel's), which leaves the file as it was.
+func TestTelegramGroupMigration(t *testing.T) {
+	for _, writes := range []string{"", "false"} {
+		t.Run("configWrites "+writes, func(t *testing.T) {
+			home := t.TempDir()
+			bot := tgtest.New(t, tgtest.DefaultToken)
+			acct := ""
+			if writes != "" {
+				acct = "configWrites: " + writes + ","
+			}
+			cfg := fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, configWrites: true, groupPolicy: "open",
+    groups: {"-100": {requireMention: false}, "-5": {requireMention: true}},
+    accounts: {default: {botToken: %q, %s groups: {"-100": {systemPrompt: "be brief"}}}}}},
+}`, bot.URL(), tgtest.DefaultToken, acct)
+			r := startHome(t, home, cfg, nil)
+			path := filepath.Join(home, "clawdbot.json")
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bot.PushMessageWith(-100, tgtest.User{ID: 42, FirstName: "Ada"}, "", map[string]any{"migrate_to_chat_id": -1001})
+			if writes == "false" {
+				r.waitOutput(t, "config writes are off")
+				if after, _ := os.ReadFile(path); string(after) != string(before) {
+					t.Fatalf("config changed with configWrites false:\n%s", after)
+				}
+				return
+			}
+			r.waitOutput(t, "telegram group settings moved")
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := config.Parse(path, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := f.Config.Channels.Telegram
+			g, moved := tg.Groups["-1001"]
+			_, old := tg.Groups["-100"]
+			ag, amoved := tg.Accounts["default"].Groups["-1001"]
+			if !moved || old || g.RequireMention == nil || *g.RequireMention || len(tg.Groups) != 2 ||
+				!amoved || ag.SystemPrompt == nil || *ag.SystemPrompt != "be brief" || len(tg.Accounts["default"].Groups) != 1 {
+				t.Fatalf("groups after the migration:\n%s", raw)
+			}
+		})
 	}
 }

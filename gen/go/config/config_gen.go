@@ -923,6 +923,9 @@ type ConfigChannelsTelegram struct {
 	// Commands corresponds to the JSON schema field "commands".
 	Commands *ConfigChannelsTelegramCommands `json:"commands,omitempty,omitzero"`
 
+	// ConfigWrites corresponds to the JSON schema field "configWrites".
+	ConfigWrites *bool `json:"configWrites,omitempty,omitzero"`
+
 	// CustomCommands corresponds to the JSON schema field "customCommands".
 	CustomCommands []ConfigChannelsTelegramCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
 
@@ -1018,6 +1021,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Commands corresponds to the JSON schema field "commands".
 	Commands *ConfigChannelsTelegramAccountsValueCommands `json:"commands,omitempty,omitzero"`
+
+	// ConfigWrites corresponds to the JSON schema field "configWrites".
+	ConfigWrites *bool `json:"configWrites,omitempty,omitzero"`
 
 	// CustomCommands corresponds to the JSON schema field "customCommands".
 	CustomCommands []ConfigChannelsTelegramAccountsValueCustomCommandsElem `json:"customCommands,omitempty,omitzero"`

@@ -173,6 +173,9 @@ type Config struct {
 	// InlineButtons is channels.telegram.capabilities.inlineButtons: whose button
 	// presses reach the agent (ButtonsAllowlist when "").
 	InlineButtons string
+	// OnMigrate, when set, learns that a group became a supergroup under a new chat
+	// id (a migrate_to_chat_id service message), to move the group's settings.
+	OnMigrate func(ctx context.Context, oldChat, newChat string)
 }
 
 // Provider is the Telegram bot. Create with New.
@@ -494,6 +497,14 @@ func (p *Provider) handle(ctx context.Context, u telego.Update, ab *albums) {
 		return
 	}
 	m := u.Message
+	if m != nil && m.MigrateToChatID != 0 {
+		old, next := strconv.FormatInt(m.Chat.ID, 10), strconv.FormatInt(m.MigrateToChatID, 10)
+		p.log.Warn("telegram group migrated to a supergroup", "title", m.Chat.Title, "from", old, "to", next)
+		if p.cfg.OnMigrate != nil {
+			p.cfg.OnMigrate(ctx, old, next)
+		}
+		return
+	}
 	if m == nil || m.From == nil || m.From.IsBot {
 		return
 	}
