@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/persona"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/sessions"
 )
 
 // component is a long-lived part of the daemon (providers, agent runtime, node bridge,
@@ -77,6 +78,9 @@ type services struct {
 	// configWriter edits the config file through the running server's config group
 	// (nil in tests that build services by hand).
 	configWriter *wizardConfig
+	// sessionStore is the running agent runtime's session store (nil before it
+	// starts): the skills filter reads a session's last account from it.
+	sessionStore atomic.Pointer[sessions.Store]
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
 	// approvals holds the pending exec approvals (set by buildApprovals, before the

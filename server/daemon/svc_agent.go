@@ -276,6 +276,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		}
 	})
 	s.inbound.set(rt)
+	s.sessionStore.Store(rt.Store())
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)

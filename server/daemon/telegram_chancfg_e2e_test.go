@@ -261,3 +261,43 @@ func TestTelegramGroupMigration(t *testing.T) {
 		})
 	}
 }
+
+// TestTelegramAccountGroupSkills: a bot account's groups (accounts.<id>.groups)
+// replace the channel's for the skills of its group sessions, topics included: the
+// account's group -100 lists yak-shaver where the channel's would list zebra-notes,
+// and its topic 7 lists zebra-notes again.
+func TestTelegramAccountGroupSkills(t *testing.T) {
+	model := newSystemModel(t)
+	bot := tgtest.New(t, tgtest.DefaultToken)
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	for _, name := range []string{"zebra-notes", "yak-shaver"} {
+		dir := filepath.Join(ws, "skills", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "SKILL.md"), []byte("---\nname: "+name+"\ndescription: Does "+name+" things\n---\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startHome(t, home, fmt.Sprintf(`{
+  channels: {telegram: {apiBaseUrl: %q, allowFrom: ["42"], groupPolicy: "open", streamMode: "off",
+    groups: {"-100": {requireMention: false, skills: ["zebra-notes"]}},
+    accounts: {default: {botToken: %q, groups: {"-100": {requireMention: false, skills: ["yak-shaver"],
+      topics: {"7": {skills: ["zebra-notes"]}}}}}}}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {workspace: %q, model: {primary: "local/m"}}},
+}`, bot.URL(), tgtest.DefaultToken, model.srv.URL+"/v1", ws), nil)
+	check := func(text string, want []bool) {
+		t.Helper()
+		var sys string
+		waitFor(t, "the run of "+text, func() (ok bool) { sys, ok = model.system(text); return ok })
+		if got := []bool{strings.Contains(sys, "zebra-notes"), strings.Contains(sys, "yak-shaver")}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: skills listed %v, want %v", text, got, want)
+		}
+	}
+	bot.PushUpdate(-100, 42, "account group")
+	check("account group", []bool{false, true})
+	bot.PushTopicMessage(-100, 7, tgtest.User{ID: 42, FirstName: "Ada"}, "account topic")
+	check("account topic", []bool{true, false})
+}

@@ -1151,6 +1151,9 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 
@@ -1178,6 +1181,9 @@ type ConfigChannelsTelegramAccountsValueGroupsValueTopics map[string]struct {
 
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
+
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
 
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
