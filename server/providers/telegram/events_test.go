@@ -1,7 +1,10 @@
 package telegram_test
 
 import (
+	"context"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,4 +79,56 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestAllowedUpdates: the poller asks for messages, button presses and reactions
+// (Telegram's default list has no reactions), and a reaction on the bot's own message
+// becomes a session note while one on another message does not (reactionNotifications
+// "own", the default).
+func TestAllowedUpdates(t *testing.T) {
+	srv := tgtest.New(t, token)
+	srv.AddChat(42)
+	ev := &noteRecorder{}
+	p, err := telegram.New(telegram.Config{Token: token, APIBaseURL: srv.URL(), Inbound: newInbox(), PollTimeout: 5 * time.Second,
+		AllowFrom: []string{"42"}, Events: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(t.Context()) })
+	ctx := ctx10(t)
+	sent, err := p.Send(ctx, providers.Outbound{To: "42", Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id := mustInt(t, sent.MessageID)
+	srv.PushReaction(42, id+100, tgtest.User{ID: 42, FirstName: "Ada"}, nil, []string{"🔥"})
+	srv.PushReaction(42, id, tgtest.User{ID: 42, FirstName: "Ada"}, nil, []string{"👍", "🎉"})
+	waitDrained(t, srv, srv.Calls("getUpdates")+1)
+	if got := srv.AllowedUpdates(); !slices.Equal(got, telegram.AllowedUpdates) {
+		t.Fatalf("allowed_updates %v, want %v", got, telegram.AllowedUpdates)
+	}
+	want := []string{"Telegram reaction added: 👍 by Ada on msg " + sent.MessageID, "Telegram reaction added: 🎉 by Ada on msg " + sent.MessageID}
+	if got := ev.all(); !slices.Equal(got, want) {
+		t.Fatalf("notes %q, want %q", got, want)
+	}
+}
+
+type noteRecorder struct {
+	mu    sync.Mutex
+	notes []string
+}
+
+func (n *noteRecorder) SessionEvent(_ context.Context, m providers.Message, text string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.notes = append(n.notes, text)
+}
+
+func (n *noteRecorder) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.notes...)
 }
