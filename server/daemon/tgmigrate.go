@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/clawgate/gateway/server/config"
+	"github.com/clawgate/gateway/server/configapi"
+	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/routing"
 )
@@ -18,9 +21,12 @@ import (
 func (c *providersComponent) telegramMigrate(accountID string) func(ctx context.Context, oldChat, newChat string) {
 	return func(ctx context.Context, oldChat, newChat string) {
 		log := c.s.log.With("channel", providers.Telegram, "account", accountID, "from", oldChat, "to", newChat)
-		w := c.s.configWriter
-		if w == nil {
-			return
+		// The running server's config group; while none is up yet (the bot may poll
+		// before the server serves) a writer of our own on the same file, whose hash
+		// check still refuses to overwrite a concurrent edit.
+		var w configEditor = configapi.New[*gateway.Conn](configapi.Options{Path: c.s.paths.ConfigPath})
+		if cw := c.s.configWriter; cw != nil && cw.cur.Load() != nil {
+			w = cw
 		}
 		f, err := w.Read()
 		if err != nil {
@@ -89,6 +95,12 @@ func (c *providersComponent) telegramMigrate(accountID string) func(ctx context.
 			log.Info("telegram group migration: no settings for the old id")
 		}
 	}
+}
+
+// configEditor reads the config file and merges a patch into it.
+type configEditor interface {
+	Read() (*config.File, error)
+	Patch(method, baseHash string, patch []byte) (*config.File, error)
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
