@@ -95,6 +95,9 @@ type Message struct {
 	// CommandsDenied: the sender may talk to the agent but not run chat commands
 	// (a group member admitted by an open group policy who is on no allow list).
 	CommandsDenied bool
+	// Owners are the account's configured allowFrom senders (access.Rules.Owners),
+	// named to the model as its user.
+	Owners []string
 	// Media is the message's media, still to be fetched (the provider's MediaStage
 	// fetches it after admission and clears it); Text holds the caption or the
 	// placeholder ("<media:image>") meanwhile. Usually one file; an album (a Telegram
