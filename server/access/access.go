@@ -134,6 +134,12 @@ type Message struct {
 	Command bool
 	// Approved are the senders approved through pairing (the allow-from store).
 	Approved []string
+	// ListedOnly: the sender must be on a list whatever the policy says short of
+	// "open" DMs (a Telegram inline-button press under capabilities.inlineButtons
+	// "allowlist", as the original): an unlisted DM sender is dropped, not sent a
+	// pairing code, and a group sender must be on the group's list even under
+	// groupPolicy "open".
+	ListedOnly bool
 }
 
 // Rules are the effective settings for one account.
@@ -336,7 +342,7 @@ func (r *Rules) Decide(m Message) Decision {
 	if r.matches(r.allow, m.SenderIDs) || r.matches(approved, m.SenderIDs) {
 		return Decision{Outcome: Deliver, Reason: "allowed"}
 	}
-	if r.dm == DMPairing {
+	if r.dm == DMPairing && !m.ListedOnly {
 		return Decision{Outcome: SendPairingCode, Reason: "pairing"}
 	}
 	return Decision{Outcome: Drop, Reason: "dm-not-allowed"}
@@ -360,7 +366,7 @@ func (r *Rules) decideGroup(m Message) Decision {
 	if override {
 		allow = r.normList(g.AllowFrom)
 	}
-	if r.group == GroupAllowlist || override {
+	if r.group == GroupAllowlist || override || m.ListedOnly {
 		list := allow
 		if r.approvedGroups {
 			list = append(slices.Clone(list), r.normList(m.Approved)...)

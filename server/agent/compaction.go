@@ -321,7 +321,7 @@ func (rt *Runtime) loadConvo(ctx context.Context, r *Run, ownSteps bool) (convo,
 	if rt.opts.HistoryLimit != nil {
 		// channels.<channel>.dmHistoryLimit (dms.<peer>.historyLimit): a direct chat's
 		// model request carries only its last user turns.
-		c.msgs, c.seqs = limitTurns(c.msgs, c.seqs, rt.opts.HistoryLimit(r.laneKey))
+		c.msgs, c.seqs = limitTurns(c.msgs, c.seqs, rt.opts.HistoryLimit(r.laneKey, r.req.AccountID))
 	}
 	if r.req.Ephemeral {
 		p := llm.UserText(r.req.Message, rt.opts.Now())

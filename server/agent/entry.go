@@ -200,6 +200,11 @@ func (rt *Runtime) inboundTo(ctx context.Context, m providers.Message, key, ch, 
 			m.Text += "\n" + MessageIDHint(id)
 		}
 	}
+	eo := envelope.Options{Location: time.Local}
+	if rt.opts.Envelope != nil {
+		eo = rt.opts.Envelope()
+	}
+	m.Text = rt.withSessionEvents(key, m.Text, eo)
 	id := token.UUID()
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID

@@ -30,6 +30,25 @@ type runtimeSections struct {
 	ModelAliases []string
 	// Owners are the numbers/ids the channel's allowFrom names (inbound runs).
 	Owners []string
+	// Channel features of the run's channel account (Options.ChannelPrompt).
+	ChannelPrompt
+}
+
+// ChannelPrompt is what the system prompt says about the run's channel account.
+type ChannelPrompt struct {
+	// Capabilities are named in the runtime line ("capabilities=inlineButtons"):
+	// channels.<id>.capabilities, and "inlineButtons" where Telegram buttons are on.
+	Capabilities []string
+	// Reactions is how freely the agent should react ("minimal", "extensive"; ""
+	// adds no Reactions section): channels.telegram.reactionLevel.
+	Reactions string
+	// ChannelLabel names the channel in the Reactions section ("Telegram").
+	ChannelLabel string
+}
+
+// inlineButtons reports whether the capabilities name inline buttons.
+func (c ChannelPrompt) inlineButtons() bool {
+	return slices.ContainsFunc(c.Capabilities, func(s string) bool { return strings.EqualFold(strings.TrimSpace(s), "inlineButtons") })
 }
 
 func (s runtimeSections) String() string {
@@ -76,8 +95,30 @@ func (s runtimeSections) String() string {
 		if s.Tools != nil && slices.Contains(s.Tools.Names(), "message") {
 			// The silent-reply rule for message-tool sends is in "Silent Replies".
 			msg = append(msg, "- Use the message tool for messages you start yourself and for channel actions (reactions, polls).")
+			if s.inlineButtons() {
+				msg = append(msg, "- Inline buttons work here: send with buttons=[[{text, callback_data}]]; a press comes back to you as a message whose text is its callback_data.")
+			} else if s.Channel == "telegram" {
+				msg = append(msg, `- Inline buttons are off for telegram; if you need them, ask for telegram.capabilities.inlineButtons ("dm", "group", "all" or "allowlist").`)
+			}
 		}
 		section("Messaging", msg...)
+		switch s.Reactions {
+		case "minimal":
+			section("Reactions",
+				"Reactions are on for "+s.ChannelLabel+" in MINIMAL mode: react only when it truly adds something.",
+				"- to acknowledge an important request or a confirmation",
+				"- to show real feeling (humour, thanks), and sparingly",
+				"- not to routine messages, nor to your own replies",
+				"As a rule, at most one reaction every 5 to 10 exchanges.")
+		case "extensive":
+			section("Reactions",
+				"Reactions are on for "+s.ChannelLabel+" in EXTENSIVE mode: react freely.",
+				"- acknowledge messages with a fitting emoji",
+				"- show sentiment and personality",
+				"- react to interesting, funny or notable content",
+				"- confirm understanding or agreement",
+				"As a rule, react whenever it feels natural.")
+		}
 		section("Heartbeats",
 			"A heartbeat poll is a message asking you to check HEARTBEAT.md or the latest system notes.",
 			"When nothing needs attention, answer exactly: HEARTBEAT_OK",
@@ -102,7 +143,11 @@ func (s runtimeSections) runtimeLine() string {
 	add("default_model", s.DefaultModel)
 	if s.Channel != "" {
 		add("channel", s.Channel)
-		add("capabilities", "none")
+		caps := "none"
+		if len(s.Capabilities) > 0 {
+			caps = strings.Join(s.Capabilities, ",")
+		}
+		add("capabilities", caps)
 	}
 	parts = append(parts, "thinking="+orDefault(s.Thinking, "off"))
 	return "Runtime: " + strings.Join(parts, " | ")
@@ -161,4 +206,12 @@ func sessionAgentID(key string) string {
 		}
 	}
 	return "main"
+}
+
+// channelPrompt is Options.ChannelPrompt for r's channel (none without a channel).
+func (rt *Runtime) channelPrompt(r *Run) ChannelPrompt {
+	if rt.opts.ChannelPrompt == nil || r.channel == "" {
+		return ChannelPrompt{}
+	}
+	return rt.opts.ChannelPrompt(r.channel, r.req.AccountID)
 }

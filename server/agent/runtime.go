@@ -177,8 +177,9 @@ type Options struct {
 	// name; channel replies start with it, its template variables filled (prefix.go).
 	ResponsePrefix func(sessionKey string) (template, identityName string)
 	// HistoryLimit, when set, is how many user turns of a session's transcript reach
-	// the model (0: all): channels.<channel>.dmHistoryLimit for direct chats.
-	HistoryLimit func(sessionKey string) int
+	// the model (0: all): channels.<channel>.dmHistoryLimit for direct chats, the
+	// run's channel account's own value first.
+	HistoryLimit func(sessionKey, accountID string) int
 	// Typing, when set, is the live session.typingMode ("" unset: typing.go picks by
 	// chat) and typingIntervalSeconds (0: the provider's default) of channel replies.
 	Typing func() (mode string, interval time.Duration)
@@ -189,6 +190,9 @@ type Options struct {
 	// UserLocation, when set, is agents.defaults.userTimezone (nil: the host's zone),
 	// named in the system prompt's "Current Date & Time" section.
 	UserLocation func() *time.Location
+	// ChannelPrompt, when set, is what the system prompt says about a run's channel
+	// account (capabilities, reaction guidance), read live.
+	ChannelPrompt func(channel, accountID string) ChannelPrompt
 
 	// BlockStreaming, when set, is how a reply to a channel message goes out as
 	// blocks while it is written (blockreply.go) for a session, channel and account;
@@ -440,6 +444,9 @@ type Runtime struct {
 	// (memflush.go): in memory only, so a restart allows one more flush per session.
 	flushMu sync.Mutex
 	flushed map[string]string
+	// events are the system notes queued per session for its next inbound message
+	// (sessionevents.go).
+	events sessionEvents
 	// pruneTimes remembers each session's last model request for cache-ttl context
 	// pruning (agents.defaults.contextPruning): in memory only, like flushed.
 	pruneTimes *pruning.Tracker

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/redact"
 	"github.com/clawgate/gateway/server/sessions"
 	"github.com/clawgate/gateway/server/tts"
@@ -527,7 +529,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if sender != nil {
 			ps := providerSender{s: sender, dedup: dedup}
 			mo := tools.MessageOptions{Sender: ps, Scope: run.RunID, CurrentChannel: run.Channel, CurrentTo: run.To,
-				AccountID: run.AccountID, Gate: parts.actionGate, CrossContext: crossContext}
+				AccountID: run.AccountID, Gate: parts.actionGate, CrossContext: crossContext, ButtonsGate: parts.buttonsGate}
 			if _, ok := sender.(messageActor); ok {
 				mo.Actions = ps
 			}
@@ -852,8 +854,16 @@ type providerSender struct {
 
 func (p providerSender) SendMessage(ctx context.Context, m tools.MessageSend) (tools.MessageSent, error) {
 	return p.once(ctx, "send", m.IdempotencyKey, func(ctx context.Context) (providers.Sent, error) {
+		var buttons [][]providers.Button
+		for _, row := range m.Buttons {
+			r := make([]providers.Button, len(row))
+			for i, b := range row {
+				r[i] = providers.Button(b)
+			}
+			buttons = append(buttons, r)
+		}
 		return p.s.Send(ctx, m.Channel, providers.Outbound{To: m.To, Text: m.Text, MediaURL: m.MediaURL, MediaPath: m.MediaPath,
-			GifPlayback: m.GifPlayback, AccountID: m.AccountID})
+			GifPlayback: m.GifPlayback, AccountID: m.AccountID, Buttons: buttons})
 	})
 }
 
@@ -1038,4 +1048,39 @@ func imageVision(s *services, f *config.File, reg *llm.Registry) (tools.Vision, 
 		}
 		return text, nil
 	}, nil
+}
+
+// buttonsGate refuses a message tool send with inline buttons that the account's
+// channels.telegram.capabilities.inlineButtons does not allow, with the original's
+// errors: "off" none, "dm" only to a user's chat, "group" only to a group (both need
+// a numeric chat id: a negative one is a group). Other channels ignore buttons.
+func (p *engineParts) buttonsGate(channel, target, accountID string) error {
+	if channel != providers.Telegram {
+		return nil
+	}
+	scope := telegram.ButtonsAllowlist
+	if f := p.cfg.Load(); f != nil && f.Config.Channels != nil && f.Config.Channels.Telegram != nil {
+		sec := telegramAccountSection(*f.Config.Channels.Telegram, providers.NormalizeAccountID(accountID))
+		scope = telegramInlineButtons(sec.Capabilities)
+	}
+	switch scope {
+	case telegram.ButtonsOff:
+		return errors.New(`Telegram inline buttons are disabled. Set channels.telegram.capabilities.inlineButtons to "dm", "group", "all", or "allowlist".`)
+	case telegram.ButtonsDM, telegram.ButtonsGroup:
+		chat := strings.TrimSpace(target)
+		chat = strings.TrimPrefix(chat, "telegram:")
+		chat = strings.TrimPrefix(chat, "group:")
+		chat, _, _ = strings.Cut(chat, ":")
+		if _, err := strconv.ParseInt(chat, 10, 64); err != nil {
+			return fmt.Errorf("Telegram inline buttons require a numeric chat id when inlineButtons=%q.", scope)
+		}
+		group := strings.HasPrefix(chat, "-")
+		if scope == telegram.ButtonsDM && group {
+			return errors.New(`Telegram inline buttons are limited to DMs when inlineButtons="dm".`)
+		}
+		if scope == telegram.ButtonsGroup && !group {
+			return errors.New(`Telegram inline buttons are limited to groups when inlineButtons="group".`)
+		}
+	}
+	return nil
 }

@@ -166,8 +166,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("node pairing store: %w", err)
 	}
+	// The onboarding wizard and the channels' own config edits (a Telegram group's
+	// migration) write through the running server's config group.
+	wizCfg := &wizardConfig{}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs}
+		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs, configWriter: wizCfg}
 	svc.inbound.log = log
 	svc.mentions.log = log
 	svc.mentions.set(file)
@@ -234,7 +237,6 @@ func Run(ctx context.Context, o Options) error {
 	var notice *configapi.Notice // config.apply's restart notice, told once back (under fileMu)
 	// The onboarding wizard lives for the process; each server's config group is its
 	// writer (svc_wizard.go).
-	wizCfg := &wizardConfig{}
 	wizHome, _ := os.UserHomeDir()
 	wiz := wizard.New[*gateway.Conn](wizard.Options{Now: svc.now,
 		FlowOptions: wizard.FlowOptions{Config: wizCfg, Home: wizHome, Version: ver}})

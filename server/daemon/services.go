@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/persona"
 	"github.com/clawgate/gateway/server/providers"
 	"github.com/clawgate/gateway/server/providers/dedupe"
+	"github.com/clawgate/gateway/server/sessions"
 )
 
 // component is a long-lived part of the daemon (providers, agent runtime, node bridge,
@@ -74,6 +75,12 @@ type services struct {
 	home string
 	// browserAddrs overrides the browser tool's address guard (Options.BrowserAddrs).
 	browserAddrs *tools.AddrPolicy
+	// configWriter edits the config file through the running server's config group
+	// (nil in tests that build services by hand).
+	configWriter *wizardConfig
+	// sessionStore is the running agent runtime's session store (nil before it
+	// starts): the skills filter reads a session's last account from it.
+	sessionStore atomic.Pointer[sessions.Store]
 	// nodeStore is the node pairing store (opened before the services).
 	nodeStore *nodes.Store
 	// approvals holds the pending exec approvals (set by buildApprovals, before the
@@ -242,4 +249,14 @@ func (i *inboundSwitch) Inbound(ctx context.Context, m providers.Message) {
 		return
 	}
 	t.Inbound(ctx, m)
+}
+
+// SessionEvent hands a session note to the target when it takes them.
+func (i *inboundSwitch) SessionEvent(ctx context.Context, m providers.Message, text string) {
+	i.mu.Lock()
+	t := i.target
+	i.mu.Unlock()
+	if se, ok := t.(providers.SessionEvents); ok {
+		se.SessionEvent(ctx, m, text)
+	}
 }

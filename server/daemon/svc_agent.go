@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/clawgate/gateway/server/execapprove"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/routing"
 	"github.com/clawgate/gateway/server/sessionreset"
 	"github.com/clawgate/gateway/server/sessions"
@@ -298,6 +300,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		SendPolicy:     sendPolicy(routeCfg),
 		ResponsePrefix: responsePrefix(routeCfg),
 		HistoryLimit:   historyLimit(routeCfg),
+		ChannelPrompt:  channelPrompt(routeCfg),
 		Typing:         typingConfig(routeCfg),
 		BlockStreaming: blockStreamingConfig(routeCfg),
 		Envelope:       envelopeConfig(routeCfg, s.log),
@@ -351,6 +354,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		}
 	})
 	s.inbound.set(rt)
+	s.sessionStore.Store(rt.Store())
 	s.runner = rt // hooks start runs through the same path as agent and wake
 	s.rt = rt
 	s.log.Info("agent runtime ready", "backend", cfg.Kind, "model", mc.Model, "sessions", path, "delivery", s.sender != nil)
@@ -707,11 +711,13 @@ func typingConfig(cur *atomic.Pointer[config.File]) func() (string, time.Duratio
 var threadSuffix = regexp.MustCompile(`(?i):(?:thread|topic):\d+$`)
 
 // historyLimit is channels.<channel>.dms.<peer>.historyLimit, else
-// channels.<channel>.dmHistoryLimit, for a direct chat's session key
+// channels.<channel>.dmHistoryLimit, for a direct chat's session key — the run's
+// account's (accounts.<id>.dms.<peer>.historyLimit, accounts.<id>.dmHistoryLimit)
+// first, where the original reads only the channel's
 // ("agent:<id>:<channel>:<peer>" here, "agent:<id>:<channel>:dm:<peer>" in the
 // original's keys); group sessions and the main session are not limited.
-func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int {
-	return func(key string) int {
+func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey, accountID string) int {
+	return func(key, accountID string) int {
 		f := cur.Load()
 		if f == nil || f.Config.Channels == nil {
 			return 0
@@ -734,23 +740,31 @@ func historyLimit(cur *atomic.Pointer[config.File]) func(sessionKey string) int 
 		if peer == "" {
 			return 0
 		}
-		limit := func(perPeer *int, dm *int) int {
-			if perPeer != nil {
-				return *perPeer
-			}
-			if dm != nil {
-				return *dm
+		// The first set value wins: account peer, account, channel peer, channel.
+		limit := func(vals ...*int) int {
+			for _, v := range vals {
+				if v != nil {
+					return *v
+				}
 			}
 			return 0
 		}
 		switch channel {
 		case providers.Telegram:
 			if t := f.Config.Channels.Telegram; t != nil {
-				return limit(t.Dms[peer].HistoryLimit, t.DmHistoryLimit)
+				var ap, ad *int
+				if a, ok := accountEntry(t.Accounts, providers.NormalizeAccountID(accountID)); ok {
+					ap, ad = a.Dms[peer].HistoryLimit, a.DmHistoryLimit
+				}
+				return limit(ap, ad, t.Dms[peer].HistoryLimit, t.DmHistoryLimit)
 			}
 		case providers.WhatsApp:
 			if w := f.Config.Channels.Whatsapp; w != nil {
-				return limit(w.Dms[peer].HistoryLimit, w.DmHistoryLimit)
+				var ap, ad *int
+				if a, ok := accountEntry(w.Accounts, providers.NormalizeAccountID(accountID)); ok {
+					ap, ad = a.Dms[peer].HistoryLimit, a.DmHistoryLimit
+				}
+				return limit(ap, ad, w.Dms[peer].HistoryLimit, w.DmHistoryLimit)
 			}
 		}
 		return 0
@@ -770,4 +784,62 @@ func subagentLimits(c *genconfig.ClawdbotConfig) (maxConcurrent int, archiveAfte
 		}
 	}
 	return maxConcurrent, archiveAfter
+}
+
+// channelPrompt is what a run's system prompt says about its channel account, read
+// live: the capabilities of channels.<channel>.capabilities (the account's list
+// replacing the channel's; Telegram's object form names no capability), with
+// "inlineButtons" added where Telegram buttons are not off, and for Telegram the
+// reaction guidance of reactionLevel ("minimal" by default, as the original; "off" and
+// "ack" give none).
+func channelPrompt(cur *atomic.Pointer[config.File]) func(channel, accountID string) agent.ChannelPrompt {
+	return func(channel, accountID string) agent.ChannelPrompt {
+		var out agent.ChannelPrompt
+		f := cur.Load()
+		if f == nil || f.Config.Channels == nil {
+			return out
+		}
+		id := providers.NormalizeAccountID(accountID)
+		switch channel {
+		case providers.Telegram:
+			t := f.Config.Channels.Telegram
+			if t == nil {
+				return out
+			}
+			sec := telegramAccountSection(*t, id)
+			if list, ok := sec.Capabilities.([]any); ok {
+				for _, e := range list {
+					if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
+						out.Capabilities = append(out.Capabilities, strings.TrimSpace(s))
+					}
+				}
+			}
+			if telegramInlineButtons(sec.Capabilities) != telegram.ButtonsOff &&
+				!slices.ContainsFunc(out.Capabilities, func(s string) bool { return strings.EqualFold(s, "inlineButtons") }) {
+				out.Capabilities = append(out.Capabilities, "inlineButtons")
+			}
+			level := "minimal"
+			if sec.ReactionLevel != nil {
+				level = string(*sec.ReactionLevel)
+			}
+			if level == "minimal" || level == "extensive" {
+				out.Reactions, out.ChannelLabel = level, "Telegram"
+			}
+		case providers.WhatsApp:
+			w := f.Config.Channels.Whatsapp
+			if w == nil {
+				return out
+			}
+			caps := w.Capabilities
+			if a, ok := accountEntry(w.Accounts, id); ok && len(a.Capabilities) > 0 {
+				caps = a.Capabilities
+			}
+			for _, s := range caps {
+				if s = strings.TrimSpace(s); s != "" {
+					out.Capabilities = append(out.Capabilities, s)
+				}
+			}
+		}
+		return out
+	}
 }

@@ -26,22 +26,38 @@ func buildPersona(ctx context.Context, s *services) (component, error) {
 		StateDir:         s.paths.StateDir,
 		DefaultWorkspace: s.paths.Workspace,
 		Logger:           s.log,
-		SkillFilter:      telegramGroupSkills,
+		SkillFilter: func(c *genconfig.ClawdbotConfig, key string) ([]string, bool) {
+			return telegramGroupSkills(c, key, s.sessionAccount(ctx, key))
+		},
 	})
 	return &personaService{svc: s.persona}, nil
 }
 
+// sessionAccount is the account a session's last message came through ("" when
+// unknown: no runtime yet, or a session without a channel route).
+func (s *services) sessionAccount(ctx context.Context, key string) string {
+	st := s.sessionStore.Load()
+	if st == nil {
+		return ""
+	}
+	ss, err := st.Get(ctx, key)
+	if err != nil {
+		return ""
+	}
+	return ss.LastAccountID
+}
+
 // telegramGroupSkills is the skills filter of a Telegram group session
 // (agent:<id>:telegram:group:<chat>, or <chat>:topic:<thread> for a forum topic):
-// the group's entry in channels.telegram.groups, else "*"'s, and its skills list
-// (its topic's when that has one) when it has one. The session key carries no
-// account, so accounts' groups are not consulted.
-func telegramGroupSkills(c *genconfig.ClawdbotConfig, sessionKey string) ([]string, bool) {
+// the group's entry in the groups of the session's account (its
+// accounts.<id>.groups replacing the channel's, as for every group setting), else
+// "*"'s, and its skills list (its topic's when that has one) when it has one.
+func telegramGroupSkills(c *genconfig.ClawdbotConfig, sessionKey, accountID string) ([]string, bool) {
 	group, ok := telegramGroupOf(sessionKey)
 	if !ok || c == nil || c.Channels == nil || c.Channels.Telegram == nil {
 		return nil, false
 	}
-	groups := c.Channels.Telegram.Groups
+	groups := telegramAccountSection(*c.Channels.Telegram, providers.NormalizeAccountID(accountID)).Groups
 	group, topic, isTopic := strings.Cut(group, access.TopicSep)
 	g, ok := groups[group]
 	if !ok {

@@ -567,7 +567,44 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 		m := genconfig.ConfigChannelsTelegramMarkdownTables(*acct.Markdown.Tables)
 		base.Markdown = &genconfig.ConfigChannelsTelegramMarkdown{Tables: &m}
 	}
+	if acct.ReactionNotifications != nil {
+		base.ReactionNotifications = (*genconfig.ConfigChannelsTelegramReactionNotifications)(acct.ReactionNotifications)
+	}
+	if acct.ReactionLevel != nil {
+		base.ReactionLevel = (*genconfig.ConfigChannelsTelegramReactionLevel)(acct.ReactionLevel)
+	}
+	if acct.Capabilities != nil {
+		base.Capabilities = acct.Capabilities
+	}
+	overlay(&base.DmHistoryLimit, acct.DmHistoryLimit)
+	if acct.Dms != nil {
+		base.Dms = sameShape[genconfig.ConfigChannelsTelegramDms](acct.Dms)
+	}
 	return base
+}
+
+// telegramInlineButtons is the scope of capabilities.inlineButtons as the original
+// reads it: an object's inlineButtons ("allowlist" when unset or unknown), a list
+// naming "inlineButtons" (any case) "all" and one that does not "off", nothing
+// "allowlist".
+func telegramInlineButtons(caps any) string {
+	switch c := caps.(type) {
+	case []any:
+		for _, e := range c {
+			if s, ok := e.(string); ok && strings.EqualFold(strings.TrimSpace(s), "inlineButtons") {
+				return telegram.ButtonsAll
+			}
+		}
+		return telegram.ButtonsOff
+	case map[string]any:
+		if s, ok := c["inlineButtons"].(string); ok {
+			switch v := strings.ToLower(strings.TrimSpace(s)); v {
+			case telegram.ButtonsOff, telegram.ButtonsDM, telegram.ButtonsGroup, telegram.ButtonsAll, telegram.ButtonsAllowlist:
+				return v
+			}
+		}
+	}
+	return telegram.ButtonsAllowlist
 }
 
 // buildTelegram builds a bot per account: an Unconfigured stand-in for an account
@@ -635,6 +672,12 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		tc.ReplyToMode = string(*tcfg.ReplyToMode)
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
+	tc.Events = &s.inbound
+	tc.OnMigrate = c.telegramMigrate(a.id)
+	if tcfg.ReactionNotifications != nil {
+		tc.ReactionNotifications = string(*tcfg.ReactionNotifications)
+	}
+	tc.InlineButtons = telegramInlineButtons(tcfg.Capabilities)
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL

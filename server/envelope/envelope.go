@@ -251,3 +251,13 @@ func looksLikeHeader(h string) bool {
 	}
 	return false
 }
+
+// EventTimestamp is t as a queued system event line shows it: to the second,
+// "2006-01-02T15:04:05Z" in UTC, else "2006-01-02 15:04:05 <zone>".
+func EventTimestamp(t time.Time, o Options) string {
+	if o.Location == nil {
+		return t.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	lt := t.In(o.Location)
+	return lt.Format("2006-01-02 15:04:05") + " " + zoneName(lt)
+}

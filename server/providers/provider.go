@@ -41,6 +41,23 @@ type Outbound struct {
 	// threads the message under it as its replyToMode says (telegram
 	// reply_to_message_id; whatsapp a quote of a message it has seen). "" = none.
 	ReplyTo string
+	// Buttons are an inline keyboard under the message, rows of buttons (telegram
+	// reply_markup; the message tool's buttons). A press comes back as an inbound
+	// message whose text is the button's CallbackData. Other channels ignore them.
+	Buttons [][]Button
+}
+
+// Button is one inline keyboard button: its label and the data a press sends back.
+type Button struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
+}
+
+// SessionEvents takes short system notes about a conversation (a Telegram reaction
+// on the bot's message) for the session m would go to; they are shown to the agent
+// with that session's next message.
+type SessionEvents interface {
+	SessionEvent(ctx context.Context, m Message, text string)
 }
 
 // Typing indicator modes of a reply stream (Outbound.Typing).

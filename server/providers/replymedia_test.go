@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -230,7 +231,7 @@ func TestSendWithMedia(t *testing.T) {
 			if (err != nil) != c.err || (sent != nil) != c.sent {
 				t.Fatalf("sent %v, err %v", sent, err)
 			}
-			if !slices.Equal(s.sent, c.want) {
+			if !reflect.DeepEqual(s.sent, c.want) {
 				t.Fatalf("sends %+v, want %+v", s.sent, c.want)
 			}
 		})

@@ -1218,11 +1218,17 @@ type ConfigChannelsTelegram struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities interface{} `json:"capabilities,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsTelegramChunkMode `json:"chunkMode,omitempty,omitzero"`
 
 	// Commands corresponds to the JSON schema field "commands".
 	Commands *ConfigChannelsTelegramCommands `json:"commands,omitempty,omitzero"`
+
+	// ConfigWrites corresponds to the JSON schema field "configWrites".
+	ConfigWrites *bool `json:"configWrites,omitempty,omitzero"`
 
 	// CustomCommands corresponds to the JSON schema field "customCommands".
 	CustomCommands []ConfigChannelsTelegramCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
@@ -1272,6 +1278,13 @@ type ConfigChannelsTelegram struct {
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
 
+	// ReactionLevel corresponds to the JSON schema field "reactionLevel".
+	ReactionLevel *ConfigChannelsTelegramReactionLevel `json:"reactionLevel,omitempty,omitzero"`
+
+	// ReactionNotifications corresponds to the JSON schema field
+	// "reactionNotifications".
+	ReactionNotifications *ConfigChannelsTelegramReactionNotifications `json:"reactionNotifications,omitempty,omitzero"`
+
 	// ReplyToMode corresponds to the JSON schema field "replyToMode".
 	ReplyToMode *ConfigChannelsTelegramReplyToMode `json:"replyToMode,omitempty,omitzero"`
 
@@ -1314,17 +1327,29 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities interface{} `json:"capabilities,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsTelegramAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
 
 	// Commands corresponds to the JSON schema field "commands".
 	Commands *ConfigChannelsTelegramAccountsValueCommands `json:"commands,omitempty,omitzero"`
 
+	// ConfigWrites corresponds to the JSON schema field "configWrites".
+	ConfigWrites *bool `json:"configWrites,omitempty,omitzero"`
+
 	// CustomCommands corresponds to the JSON schema field "customCommands".
 	CustomCommands []ConfigChannelsTelegramAccountsValueCustomCommandsElem `json:"customCommands,omitempty,omitzero"`
 
+	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
+	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Dms corresponds to the JSON schema field "dms".
+	Dms ConfigChannelsTelegramAccountsValueDms `json:"dms,omitempty,omitzero"`
 
 	// DraftChunk corresponds to the JSON schema field "draftChunk".
 	DraftChunk *ConfigChannelsTelegramAccountsValueDraftChunk `json:"draftChunk,omitempty,omitzero"`
@@ -1361,6 +1386,13 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// Proxy corresponds to the JSON schema field "proxy".
 	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// ReactionLevel corresponds to the JSON schema field "reactionLevel".
+	ReactionLevel *ConfigChannelsTelegramAccountsValueReactionLevel `json:"reactionLevel,omitempty,omitzero"`
+
+	// ReactionNotifications corresponds to the JSON schema field
+	// "reactionNotifications".
+	ReactionNotifications *ConfigChannelsTelegramAccountsValueReactionNotifications `json:"reactionNotifications,omitempty,omitzero"`
 
 	// ReplyToMode corresponds to the JSON schema field "replyToMode".
 	ReplyToMode *ConfigChannelsTelegramAccountsValueReplyToMode `json:"replyToMode,omitempty,omitzero"`
@@ -1426,6 +1458,11 @@ const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegram
 const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
 const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
 
+type ConfigChannelsTelegramAccountsValueDms map[string]struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueDraftChunk struct {
 	// BreakPreference corresponds to the JSON schema field "breakPreference".
 	BreakPreference *ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
@@ -1459,6 +1496,9 @@ type ConfigChannelsTelegramAccountsValueGroups map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 
@@ -1487,6 +1527,9 @@ type ConfigChannelsTelegramAccountsValueGroupsValueTopics map[string]struct {
 	// RequireMention corresponds to the JSON schema field "requireMention".
 	RequireMention *bool `json:"requireMention,omitempty,omitzero"`
 
+	// Skills corresponds to the JSON schema field "skills".
+	Skills []string `json:"skills,omitempty,omitzero"`
+
 	// SystemPrompt corresponds to the JSON schema field "systemPrompt".
 	SystemPrompt *string `json:"systemPrompt,omitempty,omitzero"`
 }
@@ -1512,6 +1555,19 @@ type ConfigChannelsTelegramAccountsValueMarkdownTables string
 const ConfigChannelsTelegramAccountsValueMarkdownTablesBullets ConfigChannelsTelegramAccountsValueMarkdownTables = "bullets"
 const ConfigChannelsTelegramAccountsValueMarkdownTablesCode ConfigChannelsTelegramAccountsValueMarkdownTables = "code"
 const ConfigChannelsTelegramAccountsValueMarkdownTablesOff ConfigChannelsTelegramAccountsValueMarkdownTables = "off"
+
+type ConfigChannelsTelegramAccountsValueReactionLevel string
+
+const ConfigChannelsTelegramAccountsValueReactionLevelAck ConfigChannelsTelegramAccountsValueReactionLevel = "ack"
+const ConfigChannelsTelegramAccountsValueReactionLevelExtensive ConfigChannelsTelegramAccountsValueReactionLevel = "extensive"
+const ConfigChannelsTelegramAccountsValueReactionLevelMinimal ConfigChannelsTelegramAccountsValueReactionLevel = "minimal"
+const ConfigChannelsTelegramAccountsValueReactionLevelOff ConfigChannelsTelegramAccountsValueReactionLevel = "off"
+
+type ConfigChannelsTelegramAccountsValueReactionNotifications string
+
+const ConfigChannelsTelegramAccountsValueReactionNotificationsAll ConfigChannelsTelegramAccountsValueReactionNotifications = "all"
+const ConfigChannelsTelegramAccountsValueReactionNotificationsOff ConfigChannelsTelegramAccountsValueReactionNotifications = "off"
+const ConfigChannelsTelegramAccountsValueReactionNotificationsOwn ConfigChannelsTelegramAccountsValueReactionNotifications = "own"
 
 type ConfigChannelsTelegramAccountsValueReplyToMode string
 
@@ -1684,6 +1740,19 @@ const ConfigChannelsTelegramMarkdownTablesBullets ConfigChannelsTelegramMarkdown
 const ConfigChannelsTelegramMarkdownTablesCode ConfigChannelsTelegramMarkdownTables = "code"
 const ConfigChannelsTelegramMarkdownTablesOff ConfigChannelsTelegramMarkdownTables = "off"
 
+type ConfigChannelsTelegramReactionLevel string
+
+const ConfigChannelsTelegramReactionLevelAck ConfigChannelsTelegramReactionLevel = "ack"
+const ConfigChannelsTelegramReactionLevelExtensive ConfigChannelsTelegramReactionLevel = "extensive"
+const ConfigChannelsTelegramReactionLevelMinimal ConfigChannelsTelegramReactionLevel = "minimal"
+const ConfigChannelsTelegramReactionLevelOff ConfigChannelsTelegramReactionLevel = "off"
+
+type ConfigChannelsTelegramReactionNotifications string
+
+const ConfigChannelsTelegramReactionNotificationsAll ConfigChannelsTelegramReactionNotifications = "all"
+const ConfigChannelsTelegramReactionNotificationsOff ConfigChannelsTelegramReactionNotifications = "off"
+const ConfigChannelsTelegramReactionNotificationsOwn ConfigChannelsTelegramReactionNotifications = "own"
+
 type ConfigChannelsTelegramReplyToMode string
 
 const ConfigChannelsTelegramReplyToModeAll ConfigChannelsTelegramReplyToMode = "all"
@@ -1729,6 +1798,9 @@ type ConfigChannelsWhatsapp struct {
 	// BlockStreamingCoalesce corresponds to the JSON schema field
 	// "blockStreamingCoalesce".
 	BlockStreamingCoalesce *ConfigChannelsWhatsappBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []string `json:"capabilities,omitempty,omitzero"`
 
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappChunkMode `json:"chunkMode,omitempty,omitzero"`
@@ -1793,14 +1865,23 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 	// "blockStreamingCoalesce".
 	BlockStreamingCoalesce *ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
 
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []string `json:"capabilities,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
 
 	// DebounceMs corresponds to the JSON schema field "debounceMs".
 	DebounceMs int `json:"debounceMs,omitempty,omitzero"`
 
+	// DmHistoryLimit corresponds to the JSON schema field "dmHistoryLimit".
+	DmHistoryLimit *int `json:"dmHistoryLimit,omitempty,omitzero"`
+
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsWhatsappAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// Dms corresponds to the JSON schema field "dms".
+	Dms ConfigChannelsWhatsappAccountsValueDms `json:"dms,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1878,6 +1959,11 @@ const ConfigChannelsWhatsappAccountsValueDmPolicyAllowlist ConfigChannelsWhatsap
 const ConfigChannelsWhatsappAccountsValueDmPolicyDisabled ConfigChannelsWhatsappAccountsValueDmPolicy = "disabled"
 const ConfigChannelsWhatsappAccountsValueDmPolicyOpen ConfigChannelsWhatsappAccountsValueDmPolicy = "open"
 const ConfigChannelsWhatsappAccountsValueDmPolicyPairing ConfigChannelsWhatsappAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsWhatsappAccountsValueDms map[string]struct {
+	// HistoryLimit corresponds to the JSON schema field "historyLimit".
+	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappAccountsValueGroupPolicy string
 

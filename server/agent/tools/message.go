@@ -25,6 +25,8 @@ type MessageSend struct {
 	// MessageOptions.ResolveMedia, symlinks followed); set instead of MediaURL.
 	MediaPath   string
 	GifPlayback bool
+	// Buttons are Telegram inline keyboard rows (the buttons argument).
+	Buttons [][]Button
 	// IdempotencyKey is stable for a tool call: the gateway's send deduplication (which
 	// survives restarts) must deliver a key at most once.
 	IdempotencyKey string
@@ -201,6 +203,9 @@ type MessageOptions struct {
 	// may have changed) and when the description is written (refused actions are not
 	// listed).
 	Gate func(channel, action, accountID string) error
+	// ButtonsGate, when set, may refuse a send with buttons to target on channel
+	// (Telegram capabilities.inlineButtons); asked at call time.
+	ButtonsGate func(channel, target, accountID string) error
 	// ResolveMedia turns a local media ref (an absolute path, ./x relative to the
 	// workspace, ~/x, file://…) into a real file path inside the allowed folders, or
 	// an error; nil refuses local files.
@@ -266,6 +271,13 @@ type messageArgs struct {
 	PollMulti   bool       `json:"pollMulti"`
 	PollHours   *float64   `json:"pollDurationHours"`
 	Targets     []string   `json:"targets"`
+	Buttons     [][]Button `json:"buttons"`
+}
+
+// Button is an inline keyboard button of a Telegram send.
+type Button struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
 }
 
 // MessageTool returns the message tool: send (text, a URL or a local file), react,
@@ -446,7 +458,7 @@ func messageDescription(o MessageOptions) string {
 // messageSend is the send action: text, a URL or a local file inside the allowed
 // folders (media, path or filePath).
 func messageSend(ctx context.Context, o MessageOptions, d *msgDedupe, a messageArgs, channel, to, accountID, key string) (Result, error) {
-	m := MessageSend{Channel: channel, To: to, AccountID: accountID, Text: a.Message, GifPlayback: a.GifPlayback}
+	m := MessageSend{Channel: channel, To: to, AccountID: accountID, Text: a.Message, GifPlayback: a.GifPlayback, Buttons: a.Buttons}
 	ref := firstNonEmpty(a.Media, a.Path, a.FilePath)
 	if strings.TrimSpace(m.Text) == "" && ref == "" {
 		return Result{}, errors.New("message required")
@@ -475,6 +487,11 @@ func messageSend(ctx context.Context, o MessageOptions, d *msgDedupe, a messageA
 	}
 	if err := gate(o, channel, MessageActionSend, accountID); err != nil {
 		return Result{}, err
+	}
+	if len(a.Buttons) > 0 && o.ButtonsGate != nil {
+		if err := o.ButtonsGate(channel, to, accountID); err != nil {
+			return Result{}, err
+		}
 	}
 	if a.DryRun {
 		return JSONResult(map[string]any{"ok": true, "dryRun": true, "channel": channel, "action": "send", "to": to}), nil

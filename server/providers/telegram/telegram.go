@@ -170,6 +170,17 @@ type Config struct {
 	// MentionPatterns names the agent a group message goes to by name (see
 	// providers.Guard.MentionPatterns); nil: only explicit mentions and replies count.
 	MentionPatterns func(m providers.Message) []*regexp.Regexp
+	// Events takes the session notes of reactions (events.go); nil: none are made.
+	Events providers.SessionEvents
+	// ReactionNotifications is channels.telegram.reactionNotifications: which
+	// reactions become session notes (ReactionsOff, ReactionsOwn when "", ReactionsAll).
+	ReactionNotifications string
+	// InlineButtons is channels.telegram.capabilities.inlineButtons: whose button
+	// presses reach the agent (ButtonsAllowlist when "").
+	InlineButtons string
+	// OnMigrate, when set, learns that a group became a supergroup under a new chat
+	// id (a migrate_to_chat_id service message), to move the group's settings.
+	OnMigrate func(ctx context.Context, oldChat, newChat string)
 }
 
 // Provider is the Telegram bot. Create with New.
@@ -198,6 +209,8 @@ type Provider struct {
 	// debounce is the debounce window in force (Config.Debounce, SetDebounce) and
 	// the running poller's buffer (debounce.go).
 	debounce debounce.Slot[debounceKey, []*telego.Message]
+	// sent records the bot's own messages ("own" reaction notifications).
+	sent sentLog
 }
 
 // New validates cfg and builds the bot (no network).
@@ -446,7 +459,7 @@ func (p *Provider) poll(ctx context.Context, done chan struct{}, ab *albums) {
 	cancel()
 	p.setState(true, "")
 	p.log.Info("telegram bot polling", "bot", p.Username())
-	params := &telego.GetUpdatesParams{Timeout: int(p.cfg.PollTimeout / time.Second)}
+	params := &telego.GetUpdatesParams{Timeout: int(p.cfg.PollTimeout / time.Second), AllowedUpdates: AllowedUpdates}
 	backoff = time.Second
 	for ctx.Err() == nil {
 		rctx, cancel := context.WithTimeout(ctx, p.cfg.PollTimeout+DefaultRequestTimeout)
@@ -480,7 +493,23 @@ func (p *Provider) poll(ctx context.Context, done chan struct{}, ab *albums) {
 // handle routes an update's message: an album part to the album buffer, anything else
 // straight on (after its sender's albums in that chat).
 func (p *Provider) handle(ctx context.Context, u telego.Update, ab *albums) {
+	switch {
+	case u.MessageReaction != nil:
+		p.reaction(ctx, u.MessageReaction)
+		return
+	case u.CallbackQuery != nil:
+		p.callback(ctx, u.CallbackQuery)
+		return
+	}
 	m := u.Message
+	if m != nil && m.MigrateToChatID != 0 {
+		old, next := strconv.FormatInt(m.Chat.ID, 10), strconv.FormatInt(m.MigrateToChatID, 10)
+		p.log.Warn("telegram group migrated to a supergroup", "title", m.Chat.Title, "from", old, "to", next)
+		if p.cfg.OnMigrate != nil {
+			p.cfg.OnMigrate(ctx, old, next)
+		}
+		return
+	}
 	if m == nil || m.From == nil || m.From.IsBot {
 		return
 	}
@@ -904,6 +933,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	}
 	thread := sendThread(m.To)
 	text := tghtml.ConvertTables(strings.TrimSpace(m.Text), p.cfg.Tables)
+	keyboard := inlineKeyboard(m.Buttons)
 	var first *telego.Message
 	replyTo, replyAll := p.replyTo(m.ReplyTo)
 	// nextReply is the reply_to of the next message this Send puts out.
@@ -920,6 +950,9 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		}
 		if err = p.withCaption(capt, thread, func(c caption) (err error) {
 			c.replyTo = replyTo
+			if text == "" {
+				c.markup = keyboard
+			}
 			return p.withRetry(ctx, func(ctx context.Context) (err error) {
 				first, err = p.sendFile(ctx, cid, fp, c, m.AudioAsVoice)
 				return err
@@ -947,6 +980,9 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		head := f.Data[:min(len(f.Data), 512)]
 		if err = p.withCaption(capt, thread, func(c caption) error {
 			c.replyTo = replyTo
+			if text == "" {
+				c.markup = keyboard
+			}
 			return p.withRetry(ctx, func(ctx context.Context) (err error) {
 				first, err = p.upload(ctx, cid, f.FileName, bytes.NewReader(f.Data), head, f.Declared, int64(len(f.Data)), c, m.AudioAsVoice)
 				return err
@@ -957,13 +993,21 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	}
 	// Tables are converted above (before the caption's length is judged); "off" keeps
 	// Chunks from converting them again.
-	for _, c := range tghtml.Chunks(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode, mdtables.Off) {
+	if first != nil {
+		p.recordSent(strconv.FormatInt(first.Chat.ID, 10), int64(first.MessageID))
+	}
+	chunks := tghtml.Chunks(text, chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), p.cfg.ChunkMode, mdtables.Off)
+	for i, c := range chunks {
 		var msg *telego.Message
 		rp := tgstream.ReplyParameters(nextReply())
+		var markup telego.ReplyMarkup
+		if keyboard != nil && i == len(chunks)-1 {
+			markup = keyboard // the buttons go under the last part
+		}
 		send := func(text, parseMode string) error {
 			return p.withRetry(ctx, func(ctx context.Context) (err error) {
 				msg, err = p.bot.SendMessage(ctx, &telego.SendMessageParams{ChatID: cid, MessageThreadID: thread, Text: text, ParseMode: parseMode,
-					LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview), ReplyParameters: rp})
+					LinkPreviewOptions: tgstream.LinkPreview(p.cfg.NoLinkPreview), ReplyParameters: rp, ReplyMarkup: markup})
 				return err
 			})
 		}
@@ -975,6 +1019,7 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 		if err != nil {
 			return providers.Sent{}, mapErr(err, m.To)
 		}
+		p.recordSent(strconv.FormatInt(msg.Chat.ID, 10), int64(msg.MessageID))
 		if first == nil {
 			first = msg
 		}
@@ -992,6 +1037,16 @@ type caption struct {
 	text, mode string
 	thread     int
 	replyTo    int64 // the message the file replies to (0: none)
+	// markup is the inline keyboard under the file (nil: none).
+	markup *telego.InlineKeyboardMarkup
+}
+
+// replyMarkup is c's keyboard as the API's field (a nil interface when none).
+func (c caption) replyMarkup() telego.ReplyMarkup {
+	if c.markup == nil {
+		return nil
+	}
+	return c.markup
 }
 
 // withCaption runs send with c as Telegram HTML, and again with its plain text when
@@ -1092,17 +1147,17 @@ func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r
 	var err error
 	switch kind := media.KindOf(ct); {
 	case ct == "image/gif":
-		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
+		msg, err = p.bot.SendAnimation(ctx, &telego.SendAnimationParams{ChatID: cid, Animation: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp, ReplyMarkup: c.replyMarkup()})
 	case kind == media.Image && size <= MaxPhotoBytes && ct != "image/svg+xml":
-		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
+		msg, err = p.bot.SendPhoto(ctx, &telego.SendPhotoParams{ChatID: cid, Photo: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp, ReplyMarkup: c.replyMarkup()})
 	case kind == media.Video:
-		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
+		msg, err = p.bot.SendVideo(ctx, &telego.SendVideoParams{ChatID: cid, Video: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp, ReplyMarkup: c.replyMarkup()})
 	case kind == media.Audio && voice:
-		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
+		msg, err = p.bot.SendVoice(ctx, &telego.SendVoiceParams{ChatID: cid, Voice: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp, ReplyMarkup: c.replyMarkup()})
 	case kind == media.Audio:
-		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
+		msg, err = p.bot.SendAudio(ctx, &telego.SendAudioParams{ChatID: cid, Audio: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp, ReplyMarkup: c.replyMarkup()})
 	default:
-		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp})
+		msg, err = p.bot.SendDocument(ctx, &telego.SendDocumentParams{ChatID: cid, Document: in, Caption: c.text, ParseMode: c.mode, MessageThreadID: c.thread, ReplyParameters: rp, ReplyMarkup: c.replyMarkup()})
 	}
 	if err != nil {
 		return nil, mapErr(err, strconv.FormatInt(cid.ID, 10))
@@ -1120,7 +1175,7 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 	}
 	peer := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(m.To), "telegram:"), "group:")
 	chat, thread := splitTopic(peer)
-	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview, Retry: p.withRetry, ThreadID: thread}
+	api := tgstream.Telego{Bot: p.bot, NoLinkPreview: p.cfg.NoLinkPreview, Retry: p.withRetry, ThreadID: thread, OnSent: p.recordSent}
 	rs := &replyStream{
 		p:    p,
 		chat: chat,

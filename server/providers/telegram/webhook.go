@@ -169,7 +169,7 @@ func (p *Provider) serveWebhook(ctx context.Context, ab *albums, wait func() boo
 	}()
 	for {
 		rctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
-		err := p.bot.SetWebhook(rctx, &telego.SetWebhookParams{URL: p.cfg.WebhookURL, SecretToken: p.hookSecret})
+		err := p.bot.SetWebhook(rctx, &telego.SetWebhookParams{URL: p.cfg.WebhookURL, SecretToken: p.hookSecret, AllowedUpdates: AllowedUpdates})
 		cancel()
 		if err == nil {
 			break

@@ -418,6 +418,8 @@ type Telego struct {
 	ThreadID      int
 	// Retry, when set, runs each send and edit (the provider's retry policy).
 	Retry func(ctx context.Context, fn func(ctx context.Context) error) error
+	// OnSent, when set, learns each message SendText put out (chat, message id).
+	OnSent func(chat string, id int64)
 }
 
 func (t Telego) do(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -477,6 +479,9 @@ func (t Telego) SendText(ctx context.Context, chat, text string, replyTo int64) 
 	}
 	if err != nil {
 		return 0, err
+	}
+	if t.OnSent != nil {
+		t.OnSent(strconv.FormatInt(m.Chat.ID, 10), int64(m.MessageID))
 	}
 	return int64(m.MessageID), nil
 }

@@ -74,6 +74,8 @@ type Sent struct {
 	// ReplyTo is the message this one replies to (reply_parameters.message_id, or the
 	// older reply_to_message_id); 0 when it is not a reply.
 	ReplyTo int64
+	// Buttons are the message's inline keyboard (reply_markup), row by row.
+	Buttons [][]Button
 }
 
 // Edit is one editMessageText call that changed a message.
@@ -149,6 +151,13 @@ type Server struct {
 	hook     Webhook // setWebhook (webhook.go)
 	faults   map[string]*fault
 	hookGen  int // bumped by setWebhook/deleteWebhook: ends the old delivery loop
+	// allowed is the last allowed_updates list a client sent (nil: the Bot API's
+	// default, every type but message_reaction, message_reaction_count and
+	// chat_member); it sticks until a call names another (buttons.go).
+	allowed []string
+	answers []string            // answered callback query ids (buttons.go)
+	pending map[string]bool     // callback query ids pushed and not yet answered
+	buttons map[string][]Button // inline keyboards of sent messages by "chat/message"
 }
 
 // New starts a server for token (must look like "<digits>:<secret>") and closes it
@@ -410,6 +419,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		res, aerr = s.react(params)
 	case "deleteMessage":
 		res, aerr = s.deleteMessage(params)
+	case "answerCallbackQuery":
+		res, aerr = s.answerCallback(params)
 	case "setMyCommands":
 		res, aerr = s.setMyCommands(params)
 	default:
@@ -434,6 +445,10 @@ func (s *Server) send(method string, p map[string]string, files map[string]uploa
 	}
 	rec := Sent{Method: method, ChatID: chat, Text: p["text"], Caption: p["caption"], Photo: p["photo"], Document: p["document"], NoLinkPreview: previewOff(p),
 		ParseMode: p["parse_mode"], ReplyTo: replyTo(p)}
+	var kerr *apiError
+	if rec.Buttons, kerr = parseKeyboard(p["reply_markup"]); kerr != nil {
+		return nil, kerr
+	}
 	rec.ThreadID, _ = strconv.ParseInt(p["message_thread_id"], 10, 64)
 	if err := checkParse(rec.ParseMode, rec.Text+rec.Caption); err != nil {
 		return nil, err
@@ -471,6 +486,7 @@ func (s *Server) send(method string, p map[string]string, files map[string]uploa
 	rec.MessageID = s.nextMsg
 	s.nextMsg++
 	s.sent = append(s.sent, rec)
+	s.keepButtonsLocked(chat, rec.MessageID, rec.Buttons)
 	s.notifyLocked()
 	chatID, _ := strconv.ParseInt(chat, 10, 64)
 	msg := map[string]any{
@@ -587,6 +603,13 @@ func (s *Server) WaitActions(ctx context.Context, n int) ([]Action, error) {
 }
 
 func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *apiError) {
+	allowed, aerr := parseAllowed(p)
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	s.setAllowedLocked(allowed)
+	s.mu.Unlock()
 	offset, _ := strconv.ParseInt(p["offset"], 10, 64)
 	timeout, _ := strconv.ParseInt(p["timeout"], 10, 64)
 	wait := min(time.Duration(timeout)*time.Second, MaxPollWait)
@@ -594,6 +617,7 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
+		s.dropUnwantedLocked()
 		// An offset confirms every update before it (Bot API semantics).
 		kept := s.updates[:0]
 		var out []json.RawMessage

@@ -33,7 +33,12 @@ func (s *Server) setWebhook(p map[string]string) (any, *apiError) {
 	if p["url"] == "" {
 		return nil, &apiError{400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"}
 	}
+	allowed, aerr := parseAllowed(p)
+	if aerr != nil {
+		return nil, aerr
+	}
 	s.mu.Lock()
+	s.setAllowedLocked(allowed)
 	s.hook = Webhook{URL: p["url"], Secret: p["secret_token"]}
 	s.hookGen++
 	gen := s.hookGen
@@ -69,6 +74,7 @@ func (s *Server) deliverHook(gen int) {
 			return
 		}
 		hook, wake := s.hook, s.wake
+		s.dropUnwantedLocked()
 		var next json.RawMessage
 		if len(s.updates) > 0 {
 			next = s.updates[0]
