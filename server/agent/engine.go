@@ -542,7 +542,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		system = systemPrompt(system, runtimeSections{
 			AgentID: sessionAgentID(r.laneKey), Model: modelRef, DefaultModel: e.Primary, Channel: r.channel,
 			Thinking: thinkingLabel, Location: loc, Subagent: tools.IsSubagentSessionKey(r.laneKey), Tools: set, Host: rt.host,
-			ModelAliases: e.Models.AliasLines(), Owners: r.req.Owners, ChannelPrompt: rt.channelPrompt(r),
+			ModelAliases: e.Models.AliasLines(), Owners: r.req.Owners, ChannelPrompt: rt.channelPrompt(r), Voice: rt.voiceHint(),
 		}.String())
 	}
 	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}

@@ -30,6 +30,8 @@ type runtimeSections struct {
 	ModelAliases []string
 	// Owners are the numbers/ids the channel's allowFrom names (inbound runs).
 	Owners []string
+	// Voice is the spoken-replies guidance (tts.Speaker.PromptHint; "" = none).
+	Voice string
 	// Channel features of the run's channel account (Options.ChannelPrompt).
 	ChannelPrompt
 }
@@ -102,6 +104,9 @@ func (s runtimeSections) String() string {
 			}
 		}
 		section("Messaging", msg...)
+		if s.Voice != "" {
+			section("Voice (TTS)", s.Voice)
+		}
 		switch s.Reactions {
 		case "minimal":
 			section("Reactions",
@@ -214,4 +219,12 @@ func (rt *Runtime) channelPrompt(r *Run) ChannelPrompt {
 		return ChannelPrompt{}
 	}
 	return rt.opts.ChannelPrompt(r.channel, r.req.AccountID)
+}
+
+// voiceHint is the Voice (TTS) section's text while replies may be spoken.
+func (rt *Runtime) voiceHint() string {
+	if rt.opts.Speech == nil {
+		return ""
+	}
+	return rt.opts.Speech.PromptHint()
 }

@@ -28,7 +28,7 @@ func TestRuntimeSections(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := runtimeSections{AgentID: "work", Model: "p/m2", DefaultModel: "p/m1", Channel: "telegram", Thinking: "low",
-		Location: berlin, Tools: set, Host: "box", ModelAliases: []string{"- fast: p/m2", "- smart: p/m1"}}.String()
+		Location: berlin, Tools: set, Host: "box", ModelAliases: []string{"- fast: p/m2", "- smart: p/m1"}, Voice: "Voice (TTS) is enabled."}.String()
 	for _, want := range []string{
 		"## Tooling\n",
 		"\n- read: Read a file.\n",
@@ -40,7 +40,7 @@ func TestRuntimeSections(t *testing.T) {
 		"provider/model works too.\n- fast: p/m2\n- smart: p/m1\n\n## Current Date & Time\nTime zone: Europe/Berlin",
 		"## Messaging\n",
 		"Use the message tool for messages you start yourself",
-		"## Heartbeats\n",
+		"## Voice (TTS)\nVoice (TTS) is enabled.\n\n## Heartbeats\n",
 		"HEARTBEAT_OK",
 		"## Runtime\nRuntime: agent=work | host=box | os=",
 		" | model=p/m2 | default_model=p/m1 | channel=telegram | capabilities=none | thinking=low",
@@ -54,8 +54,8 @@ func TestRuntimeSections(t *testing.T) {
 	}
 	// A sub-agent gets the tools and the runtime line only (the original's minimal
 	// mode); no tools, no channel: no tool sections and no channel in the line.
-	sub := runtimeSections{AgentID: "main", Subagent: true}.String()
-	for _, absent := range []string{"## Tooling", "## Messaging", "## Heartbeats", "## Current Date", "## Model Aliases", "channel="} {
+	sub := runtimeSections{AgentID: "main", Subagent: true, Voice: "Voice (TTS) is enabled."}.String()
+	for _, absent := range []string{"## Tooling", "## Messaging", "## Heartbeats", "## Current Date", "## Model Aliases", "## Voice", "channel="} {
 		if strings.Contains(sub, absent) {
 			t.Errorf("sub-agent sections have %q:\n%s", absent, sub)
 		}

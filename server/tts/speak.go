@@ -674,6 +674,34 @@ func NewSpeaker(o SpeakerOptions) *Speaker {
 	return &Speaker{o: o, y: y}
 }
 
+// PromptHint is the system prompt's "Voice (TTS)" guidance, as the original words it
+// from the effective auto mode and the preferences ("" when replies are never
+// spoken): when replies are spoken, how long spoken text may be before it is
+// summarised, and the [[tts:…]] directives.
+func (sp *Speaker) PromptHint() string {
+	s := sp.o.Settings()
+	mode := AutoMode(s)
+	if mode == AutoOff || mode == "" {
+		return ""
+	}
+	maxLength, summarize := spokenPrefs(s)
+	lines := []string{"Voice (TTS) is enabled."}
+	switch mode {
+	case AutoInbound:
+		lines = append(lines, "Only use TTS when the user's last message includes audio/voice.")
+	case AutoTagged:
+		lines = append(lines, "Only use TTS when you include [[tts]] or [[tts:text]] tags.")
+	}
+	sum := "off"
+	if summarize {
+		sum = "on"
+	}
+	lines = append(lines,
+		fmt.Sprintf("Keep spoken text ≤%d chars to avoid auto-summary (summary %s).", maxLength, sum),
+		"Use [[tts:...]] and optional [[tts:text]]...[[/tts:text]] to control voice/expressiveness.")
+	return strings.Join(lines, "\n")
+}
+
 // Reply is a reply about to be delivered.
 type Reply struct {
 	Text         string

@@ -402,3 +402,39 @@ func TestDirectivePolicy(t *testing.T) {
 		t.Fatalf("enabled false: %q %v", cleaned, found)
 	}
 }
+
+// TestPromptHint: the system prompt's Voice (TTS) text follows the effective auto
+// mode (none when off) and the preferences file's maxLength and summarize.
+func TestPromptHint(t *testing.T) {
+	const tail = "\nUse [[tts:...]] and optional [[tts:text]]...[[/tts:text]] to control voice/expressiveness."
+	cases := []struct {
+		name  string
+		cfg   map[string]any
+		prefs string
+		want  string
+	}{
+		{"off", nil, "", ""},
+		{"always", map[string]any{"/messages/tts/auto": "always"}, "", "Voice (TTS) is enabled.\nKeep spoken text ≤1500 chars to avoid auto-summary (summary on)." + tail},
+		{"inbound", map[string]any{"/messages/tts/auto": "inbound"}, "", "Voice (TTS) is enabled.\nOnly use TTS when the user's last message includes audio/voice.\nKeep spoken text ≤1500 chars to avoid auto-summary (summary on)." + tail},
+		{"tagged with prefs", map[string]any{"/messages/tts/auto": "tagged"}, `{"tts":{"maxLength":300,"summarize":false}}`, "Voice (TTS) is enabled.\nOnly use TTS when you include [[tts]] or [[tts:text]] tags.\nKeep spoken text ≤300 chars to avoid auto-summary (summary off)." + tail},
+		{"prefs turn it off", map[string]any{"/messages/tts/auto": "always"}, `{"tts":{"auto":"off"}}`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := map[string]any{"/messages/tts/prefsPath": filepath.Join(dir, "prefs.json")}
+			for k, v := range c.cfg {
+				cfg[k] = v
+			}
+			if c.prefs != "" {
+				if err := os.WriteFile(filepath.Join(dir, "prefs.json"), []byte(c.prefs), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sp, _ := newSpeaker(t, speakSettings(dir, "http://127.0.0.1:1", cfg, nil), nil)
+			if got := sp.PromptHint(); got != c.want {
+				t.Fatalf("hint\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
