@@ -168,6 +168,9 @@ func Run(ctx context.Context, o Options) error {
 		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs}
 	svc.inbound.log = log
 	svc.mentions.log = log
+	svc.runCtx = ctx
+	svc.disk.Store(file)
+	svc.live.Store(file)
 	svc.mentions.set(file)
 	if err := startServices(ctx, svc); err != nil {
 		return err
@@ -195,6 +198,7 @@ func Run(ctx context.Context, o Options) error {
 		default:
 		}
 	}
+	svc.restart = requestRestart
 	if o.Restart != nil {
 		go func() {
 			for {
@@ -423,7 +427,7 @@ func Run(ctx context.Context, o Options) error {
 		shutdown(srv, log, "gateway restarting", restartExpectedMs)
 		<-served
 		healthVersion = srv.HealthVersion()
-		if why == "SIGUSR1" {
+		if why == "SIGUSR1" || why == "/restart" {
 			fileMu.Lock()
 			switch next, err := config.Load(paths.ConfigPath); {
 			case err != nil:

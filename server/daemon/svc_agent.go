@@ -230,6 +230,8 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
 		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
 	}
+	opts.Admin = &chatAdmin{s: s, parts: parts}
+	opts.CommandSurface = commandSurface(routeCfg)
 	if s.persona != nil {
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}

@@ -78,6 +78,10 @@ type Message struct {
 	// CommandsDenied: the sender may talk to the agent but not run chat commands
 	// (a group member admitted by an open group policy who is on no allow list).
 	CommandsDenied bool
+	// Owner: the sender is one of the owners the channel's allowFrom names (everyone
+	// while it names nobody or has "*"); only the owner runs /config, /debug,
+	// /restart and bash.
+	Owner bool
 	// Media is the message's media, still to be fetched (the provider's MediaStage
 	// fetches it after admission and clears it); Text holds the caption or the
 	// placeholder ("<media:image>") meanwhile. Usually one file; an album (a Telegram
