@@ -196,11 +196,20 @@ func (a *chatAdmin) ConfigEdit(ctx context.Context, edit func(map[string]any) (b
 
 // ConfigWritesAllowed reads channels.<channel>.configWrites and its account's
 // (accounts.<id>.configWrites wins; ids match ignoring case). Unset is allowed.
+// (The key is another part's to implement; this only reads it, as the original does.)
 func (a *chatAdmin) ConfigWritesAllowed(channel, accountID string) bool {
 	if channel == "" {
 		return true
 	}
-	v, ok := a.live().Lookup("/channels/" + channel)
+	// Read from the file (with the debug overrides), as the original reads its config
+	// per message: a change of configWrites alone does not reach the running components.
+	f := a.live()
+	if disk, err := config.LoadWith(a.s.paths.ConfigPath, a.s.env); err == nil && disk.Valid() {
+		if eff, err := withOverrides(disk, a.s.overrides.snapshot(), a.s.env); err == nil {
+			f = eff
+		}
+	}
+	v, ok := f.Lookup("/channels/" + channel)
 	ch, isMap := v.(map[string]any)
 	if !ok || !isMap {
 		return true
@@ -292,6 +301,9 @@ type chatBash struct {
 	mu       sync.Mutex
 	starting bool
 	active   string // the running job's exec session id
+	// last is the newest background job, finished or not: a bare !poll after it
+	// ended still shows its result once (the original then says there is no job).
+	last string
 }
 
 // foregroundMs is commands.bashForegroundMs, clamped to [0, MaxBashForegroundMs].
@@ -346,6 +358,9 @@ func (b *chatBash) handle(ctx context.Context, a *chatAdmin, sessionKey string, 
 		if id == "" {
 			id = live
 		}
+		if id == "" && req.Action == commands.BashPoll {
+			id, b.last = b.last, ""
+		}
 		if id == "" {
 			return "⚙️ No active bash job."
 		}
@@ -397,6 +412,9 @@ func (b *chatBash) handle(ctx context.Context, a *chatAdmin, sessionKey string, 
 	id, reply := runChatBash(ctx, a, sessionKey, strings.TrimSpace(req.Command))
 	b.mu.Lock()
 	b.starting, b.active = false, id
+	if id != "" {
+		b.last = id
+	}
 	b.mu.Unlock()
 	return reply
 }

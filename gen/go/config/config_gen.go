@@ -1615,8 +1615,26 @@ const ConfigChannelsWhatsappMarkdownTablesCode ConfigChannelsWhatsappMarkdownTab
 const ConfigChannelsWhatsappMarkdownTablesOff ConfigChannelsWhatsappMarkdownTables = "off"
 
 type ConfigCommands struct {
+	// Bash corresponds to the JSON schema field "bash".
+	Bash *bool `json:"bash,omitempty,omitzero"`
+
+	// BashForegroundMs corresponds to the JSON schema field "bashForegroundMs".
+	BashForegroundMs *int `json:"bashForegroundMs,omitempty,omitzero"`
+
+	// Config corresponds to the JSON schema field "config".
+	Config *bool `json:"config,omitempty,omitzero"`
+
+	// Debug corresponds to the JSON schema field "debug".
+	Debug *bool `json:"debug,omitempty,omitzero"`
+
 	// Native corresponds to the JSON schema field "native".
 	Native interface{} `json:"native,omitempty,omitzero"`
+
+	// Restart corresponds to the JSON schema field "restart".
+	Restart *bool `json:"restart,omitempty,omitzero"`
+
+	// Text corresponds to the JSON schema field "text".
+	Text *bool `json:"text,omitempty,omitzero"`
 
 	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".
 	UseAccessGroups *bool `json:"useAccessGroups,omitempty,omitzero"`
