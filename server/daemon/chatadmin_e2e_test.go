@@ -187,12 +187,16 @@ func TestOwnerCommandsOverTelegram(t *testing.T) {
 		t.Fatalf("a non-owner's /config was carried out: replies %+v", sentTo(bot, "-100"))
 	}
 	bot.PushMessage(-100, ann, "/config set agents.defaults.timeoutSeconds=99")
-	waitFor(t, "Ann's /config", func() bool { return strings.Contains(lastTo("-100"), "Config updated: agents.defaults.timeoutSeconds=99") })
+	waitFor(t, "Ann's /config", func() bool {
+		return strings.Contains(lastTo("-100"), "Config updated: agents.defaults.timeoutSeconds=99")
+	})
 	if v, _ := readConfigKey(t, home, "/agents/defaults/timeoutSeconds"); v != float64(99) {
 		t.Fatalf("timeoutSeconds on disk: %v", v)
 	}
 	bot.PushUpdate(42, 42, "! echo from-telegram")
-	waitFor(t, "the owner's bash", func() bool { return strings.Contains(lastTo("42"), "from-telegram") && strings.Contains(lastTo("42"), "Exit: 0") })
+	waitFor(t, "the owner's bash", func() bool {
+		return strings.Contains(lastTo("42"), "from-telegram") && strings.Contains(lastTo("42"), "Exit: 0")
+	})
 
 	// configWrites false (read from the file as the reload applies it).
 	bot.PushUpdate(42, 42, "/config set channels.telegram.configWrites=false")
