@@ -208,6 +208,9 @@ func (rt *Runtime) command(ctx context.Context, key, text string, from cmdFrom) 
 	in := commands.Input{SessionKey: key, Text: text, Authorized: from.authorized, Owner: from.owner, SenderID: from.sender,
 		Channel: from.channel, AccountID: from.accountID, Now: rt.opts.Now(), ResetTriggers: rt.resetConfig().Triggers,
 		Admin: rt.opts.Admin}
+	if sc := rt.opts.SkillCommands; sc != nil {
+		in.SkillCommands = func(ctx context.Context) []commands.SkillCommand { return sc(ctx, key) }
+	}
 	if from.channel != "" && rt.opts.CommandSurface != nil {
 		in.TextOff, in.Native = rt.opts.CommandSurface(from.channel, from.accountID)
 	}

@@ -154,6 +154,9 @@ type Options struct {
 	// are off (commands.text false on a surface with native commands) and which
 	// commands are native there (the bot's command menu), which still work.
 	CommandSurface func(channel, accountID string) (textOff bool, native func(name string) bool)
+	// SkillCommands, when set, lists a session's user-invocable skills as chat
+	// commands (/<skill> [input]).
+	SkillCommands func(ctx context.Context, sessionKey string) []commands.SkillCommand
 	// Version is reported by /status.
 	Version string
 	// QueueMode, when set, is messages.queue's mode for a channel's messages that

@@ -229,3 +229,50 @@ func TestOwnerCommandsOverTelegram(t *testing.T) {
 	bot.PushUpdate(42, 42, "/status")
 	waitFor(t, "native /status", func() bool { return strings.Contains(lastTo("42"), "🧠 Model:") })
 }
+
+// TestSkillCommandsOverChatSend: a user-invocable skill of the agent's workspace is a
+// chat command: /<name> [input] and /skill <name> [input] send the original's "Use
+// the … skill" prompt to the model; a skill named like a built-in command gets a
+// suffixed name (the built-in keeps its own), and a user-invocable: false skill is no
+// command.
+func TestSkillCommandsOverChatSend(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "ws")
+	for name, body := range map[string]string{
+		"weather-report": "---\nname: weather-report\ndescription: Get the weather\n---\nAsk the sky.\n",
+		"status":         "---\nname: status\ndescription: A skill named like a command\n---\nx\n",
+		"hidden":         "---\nname: hidden\ndescription: not for users\nuser-invocable: false\n---\nx\n",
+	} {
+		dir := filepath.Join(ws, "skills", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "SKILL.md"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: fmt.Sprint("answer ", n)} })
+	r := startHome(t, home, agentConfig(ws, model, nil), nil)
+	c := r.client(t)
+	lastUser := func() string {
+		reqs := model.requests()
+		return string(reqs[len(reqs)-1])
+	}
+
+	if got := chatReply(t, c, "k1", "/weather_report Paris"); got != "answer 0" {
+		t.Fatalf("skill command: %q", got)
+	}
+	mustContain(t, "skill prompt", lastUser(), `Use the \"weather-report\" skill for this request.\n\nUser input:\nParis`)
+	chatReply(t, c, "k2", "/skill Weather-Report Berlin")
+	mustContain(t, "/skill", lastUser(), `Use the \"weather-report\" skill for this request.\n\nUser input:\nBerlin`)
+	chatReply(t, c, "k3", "/status_2")
+	mustContain(t, "renamed skill", lastUser(), `Use the \"status\" skill for this request.`)
+	mustContain(t, "built-in /status", chatReply(t, c, "k4", "/status"), "🧵 Session:")
+	chatReply(t, c, "k5", "/hidden now")
+	if u := lastUser(); strings.Contains(u, `Use the \"hidden\" skill`) || !strings.Contains(u, "/hidden now") {
+		t.Fatalf("user-invocable false: %.300s", u)
+	}
+	if n := len(model.requests()); n != 4 {
+		t.Fatalf("model requests %d; want 4", n)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/commands"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/envelope"
@@ -233,6 +234,18 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	opts.Admin = &chatAdmin{s: s, parts: parts}
 	opts.CommandSurface = commandSurface(routeCfg)
 	if s.persona != nil {
+		p := s.persona
+		opts.SkillCommands = func(ctx context.Context, key string) []commands.SkillCommand {
+			specs, err := p.SkillCommands(ctx, key, commands.ReservedNames)
+			if err != nil {
+				s.log.Warn("skill commands unavailable", "err", err)
+			}
+			out := make([]commands.SkillCommand, 0, len(specs))
+			for _, sp := range specs {
+				out = append(out, commands.SkillCommand{Name: sp.Name, SkillName: sp.SkillName})
+			}
+			return out
+		}
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}
 	// Like maxConcurrent, these apply from a restart of the process on.

@@ -177,3 +177,30 @@ func TestOwnerCommands(t *testing.T) {
 		t.Fatalf("text off bang: %+v", res)
 	}
 }
+
+func TestResolveSkillInvocation(t *testing.T) {
+	list := []SkillCommand{{Name: "weather_report", SkillName: "weather-report"}, {Name: "status_2", SkillName: "status"}}
+	cases := []struct {
+		in, skill, args string
+		ok              bool
+	}{
+		{"/weather_report Paris", "weather-report", "Paris", true},
+		{"/WEATHER_REPORT", "weather-report", "", true},
+		{"/weather_report@MyBot now", "weather-report", "now", true},
+		{"/skill weather-report in Berlin", "weather-report", "in Berlin", true},
+		{"/skill Weather Report", "", "", false}, // the name is one word, as the original reads it
+		{"/skill status", "status", "", true},
+		{"/skill", "", "", false},
+		{"/weather-report", "", "", false},
+		{"weather_report", "", "", false},
+	}
+	for _, c := range cases {
+		got, args, ok := ResolveSkillInvocation(c.in, list)
+		if ok != c.ok || got.SkillName != c.skill || args != c.args {
+			t.Errorf("ResolveSkillInvocation(%q) = %+v %q %v", c.in, got, args, ok)
+		}
+	}
+	if p := SkillPrompt("x", "in"); p != "Use the \"x\" skill for this request.\n\nUser input:\nin" {
+		t.Errorf("prompt %q", p)
+	}
+}

@@ -214,6 +214,9 @@ type Input struct {
 	// Admin carries out the owner's commands (nil: they answer that they are not
 	// available).
 	Admin Admin
+	// SkillCommands, when set, lists the session's skill commands (read only for a
+	// message that starts with "/" and is no built-in command).
+	SkillCommands func(ctx context.Context) []SkillCommand
 }
 
 // Result is what became of a message.
@@ -252,6 +255,11 @@ func Handle(ctx context.Context, env Env, in Input) (Result, error) {
 	}
 	if ok && in.TextOff && (in.Native == nil || !in.Native(string(c.Name))) {
 		return Result{}, nil
+	}
+	if !ok {
+		if res, isSkill := skillCommand(ctx, in); isSkill {
+			return res, nil
+		}
 	}
 	if !ok {
 		rest, trig := sessionreset.MatchTrigger(in.Text, in.ResetTriggers)
