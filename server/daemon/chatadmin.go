@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -495,6 +496,7 @@ func commandSurface(cfg interface{ Load() *config.File }) func(channel, accountI
 			t = telegramAccountSection(*f.Config.Channels.Telegram, accountID)
 		}
 		menu := telegramCommands(&f.Config, t)
+		skillsNative := nativeSkillsOn(&f.Config)
 		return true, func(name string) bool {
 			if !menu.Native {
 				return false
@@ -504,7 +506,33 @@ func commandSurface(cfg interface{ Load() *config.File }) func(channel, accountI
 					return true
 				}
 			}
-			return false
+			// Any other name asked about is a skill command's or a built-in one's
+			// outside the menu.
+			return skillsNative && !slices.Contains(commands.ReservedNames, name)
 		}
 	}
+}
+
+// nativeSkillsOn is commands.nativeSkills: skill commands join the bot's command menu
+// (true, or "auto"/unset, which is on for Telegram as in the original).
+func nativeSkillsOn(cfg *genconfig.ClawdbotConfig) bool {
+	return cfg.Commands == nil || cfg.Commands.NativeSkills != false
+}
+
+// skillMenu lists every agent's skill commands for a bot's command menu.
+func (s *services) skillMenu() []telegram.BotCommand {
+	if s.persona == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(s.baseCtx(), 10*time.Second)
+	defer cancel()
+	specs, err := s.persona.AgentSkillCommands(ctx, commands.ReservedNames)
+	if err != nil {
+		s.log.Warn("skill commands not listed in the command menu", "err", err)
+	}
+	out := make([]telegram.BotCommand, 0, len(specs))
+	for _, sp := range specs {
+		out = append(out, telegram.BotCommand{Command: sp.Name, Description: sp.Description})
+	}
+	return out
 }

@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/providers/telegram"
 	"github.com/clawgate/gateway/server/providers/telegram/tgtest"
 )
 
@@ -274,5 +276,57 @@ func TestSkillCommandsOverChatSend(t *testing.T) {
 	}
 	if n := len(model.requests()); n != 4 {
 		t.Fatalf("model requests %d; want 4", n)
+	}
+}
+
+// TestTelegramSkillMenu: commands.nativeSkills (on by default) adds the agents' skill
+// commands to the bot's menu after the native ones, and a custom command with a skill
+// command's name is left out; with commands.text false a menu skill still works.
+// nativeSkills false keeps them out of the menu (and the custom command is back).
+func TestTelegramSkillMenu(t *testing.T) {
+	var native []tgtest.BotCommand
+	for _, n := range telegram.NativeCommands {
+		native = append(native, tgtest.BotCommand{Command: n.Command, Description: n.Description})
+	}
+	skill := tgtest.BotCommand{Command: "deploy_app", Description: "Ship the app"}
+	for _, c := range []struct {
+		name, setting string
+		want          []tgtest.BotCommand
+	}{
+		{"default", "", append(slices.Clone(native), skill)},
+		{"off", "nativeSkills: false,", append(slices.Clone(native), tgtest.BotCommand{Command: "deploy_app", Description: "mine"})},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir()
+			ws := filepath.Join(home, "ws")
+			dir := filepath.Join(ws, "skills", "deploy-app")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "SKILL.md"), []byte("---\nname: deploy-app\ndescription: Ship the app\n---\nx\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			model := newRecordingModel(t, func(prompt string) string { return "re: " + prompt })
+			bot := tgtest.New(t, tgtest.DefaultToken)
+			r := startHome(t, home, fmt.Sprintf(`{
+  commands: {text: false, %s},
+  channels: {telegram: {botToken: %q, apiBaseUrl: %q, allowFrom: ["42"], customCommands: [{command: "deploy_app", description: "mine"}]}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {workspace: %q, model: {primary: "local/m"}}},
+}`, c.setting, tgtest.DefaultToken, bot.URL(), model.srv.URL+"/v1", ws), nil)
+			waitFor(t, "setMyCommands", func() bool { return len(bot.CommandLists()) > 0 })
+			if got := bot.CommandLists(); len(got) != 1 || !slices.Equal(got[0], c.want) {
+				t.Fatalf("setMyCommands %v, want once %v", got, c.want)
+			}
+			if c.setting != "" {
+				return
+			}
+			r.waitOutput(t, "/deploy_app is a skill command")
+			bot.PushUpdate(42, 42, "/deploy_app now")
+			waitFor(t, "the skill run", func() bool {
+				s := sentTo(bot, "42")
+				return len(s) > 0 && strings.Contains(s[len(s)-1].Text, `re: Use the "deploy-app" skill for this request.`)
+			})
+		})
 	}
 }

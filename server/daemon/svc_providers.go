@@ -613,6 +613,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		tc.ReplyToMode = string(*tcfg.ReplyToMode)
 	}
 	tc.Commands = telegramCommands(cfg, tcfg)
+	if nativeSkillsOn(cfg) {
+		tc.Commands.Skills = c.s.skillMenu
+	}
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL

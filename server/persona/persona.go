@@ -282,6 +282,35 @@ func (s *Service) SkillCommands(ctx context.Context, sessionKey string, reserved
 	return skills.CommandSpecs(s.eligibleSkills(ctx, f, dir, sessionKey, s.o.Host()), reserved), nil
 }
 
+// AgentSkillCommands lists the skill commands of every configured agent whose
+// workspace exists, names unique across them (the original's native skill commands,
+// which a bot's command menu lists).
+func (s *Service) AgentSkillCommands(ctx context.Context, reserved []string) ([]skills.CommandSpec, error) {
+	f, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	used := slices.Clone(reserved)
+	var out []skills.CommandSpec
+	h := s.o.Host()
+	for _, id := range agents.IDs(&f.Config, s.o.StateDir) {
+		dir := agents.WorkspaceDir(&f.Config, id, s.paths())
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
+		if err != nil {
+			s.log.Warn("persona: reading skills failed", "agent", id, "err", err)
+		}
+		specs := skills.CommandSpecs(skills.Eligible(list, skills.ConfigFrom(f.Parsed), h), used)
+		for _, sp := range specs {
+			used = append(used, sp.Name)
+		}
+		out = append(out, specs...)
+	}
+	return out, nil
+}
+
 // needsSetup reports whether EnsureWorkspace has work to do, judged from the files a
 // run just read: one of the persona files is missing (or the workspace is). A
 // sub-agent session reads only some of them, so it always checks.

@@ -1630,6 +1630,9 @@ type ConfigCommands struct {
 	// Native corresponds to the JSON schema field "native".
 	Native interface{} `json:"native,omitempty,omitzero"`
 
+	// NativeSkills corresponds to the JSON schema field "nativeSkills".
+	NativeSkills interface{} `json:"nativeSkills,omitempty,omitzero"`
+
 	// Restart corresponds to the JSON schema field "restart".
 	Restart *bool `json:"restart,omitempty,omitzero"`
 

@@ -78,12 +78,12 @@ func SkillPrompt(skillName, input string) string {
 // skillCommand handles a skill command in in.Text, if it is one.
 func skillCommand(ctx context.Context, in Input) (Result, bool) {
 	t := strings.TrimSpace(in.Text)
-	if in.SkillCommands == nil || in.TextOff || len(t) < 2 || t[0] != '/' {
+	if in.SkillCommands == nil || len(t) < 2 || t[0] != '/' {
 		return Result{}, false
 	}
 	c, args, ok := ResolveSkillInvocation(t, in.SkillCommands(ctx))
-	if !ok {
-		return Result{}, false
+	if !ok || in.TextOff && (in.Native == nil || !in.Native(c.Name)) {
+		return Result{}, false // commands.text off: only a skill of the bot's menu
 	}
 	if !in.Authorized {
 		return Result{Handled: true, Ignored: true}, true
