@@ -157,6 +157,9 @@ type Options struct {
 	// SkillCommands, when set, lists a session's user-invocable skills as chat
 	// commands (/<skill> [input]).
 	SkillCommands func(ctx context.Context, sessionKey string) []commands.SkillCommand
+	// PingPongTurns, when set, is the live session.agentToAgent.maxPingPongTurns (nil:
+	// DefaultPingPongTurns).
+	PingPongTurns func() int
 	// Version is reported by /status.
 	Version string
 	// QueueMode, when set, is messages.queue's mode for a channel's messages that

@@ -330,3 +330,58 @@ func TestTelegramSkillMenu(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentToAgentPingPong: after sessions_send gets the target's reply, the two
+// sessions answer each other for session.agentToAgent.maxPingPongTurns turns (each
+// step's prompt names its turn), then the target gets the announce step; 0 turns go
+// straight to the announce.
+func TestAgentToAgentPingPong(t *testing.T) {
+	for _, c := range []struct {
+		setting string
+		turns   int
+	}{{"session: {agentToAgent: {maxPingPongTurns: 2}},", 2}, {"session: {agentToAgent: {maxPingPongTurns: 0}},", 0}} {
+		t.Run(fmt.Sprint(c.turns), func(t *testing.T) {
+			home := t.TempDir()
+			model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
+				b := string(body)
+				switch {
+				case strings.Contains(b, "Agent-to-agent announce step:"):
+					return fakeStep{text: "ANNOUNCE_SKIP"}
+				case strings.Contains(b, "Agent-to-agent reply step:"):
+					return fakeStep{text: fmt.Sprint("step reply ", n)}
+				case strings.Contains(b, "Agent-to-agent message context"):
+					return fakeStep{text: "pong"}
+				case strings.Contains(b, "call_s"):
+					return fakeStep{text: "done"}
+				}
+				return fakeStep{calls: []fakeCall{{"call_s", "sessions_send", `{"sessionKey":"agent:main:other","message":"ping","timeoutSeconds":0}`}}}
+			})
+			r := startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, c.setting), nil)
+			cl := r.client(t)
+			if got := chatReply(t, cl, "a1", "ask the other session"); got != "done" {
+				t.Fatalf("requester run: %q", got)
+			}
+			count := func(s string) int {
+				n := 0
+				for _, b := range model.requests() {
+					if strings.Contains(string(b), s) {
+						n++
+					}
+				}
+				return n
+			}
+			waitFor(t, "the announce step", func() bool { return count("Agent-to-agent announce step:") == 1 })
+			if got := count("Agent-to-agent reply step:"); got != c.turns {
+				t.Fatalf("reply steps %d; want %d", got, c.turns)
+			}
+			for turn := 1; turn <= c.turns; turn++ {
+				if count(fmt.Sprintf("Turn %d of %d.", turn, c.turns)) != 1 {
+					t.Fatalf("turn %d of %d not asked once", turn, c.turns)
+				}
+			}
+			if c.turns > 0 && (count("Current agent: Agent 1 (requester).") != 1 || count("Current agent: Agent 2 (target).") != 1) {
+				t.Fatal("the turns did not alternate between requester and target")
+			}
+		})
+	}
+}

@@ -232,6 +232,12 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
 	}
 	opts.Admin = &chatAdmin{s: s, parts: parts}
+	opts.PingPongTurns = func() int { // session.agentToAgent.maxPingPongTurns (default 5)
+		if sc := routeCfg.Load().Config.Session; sc != nil && sc.AgentToAgent != nil && sc.AgentToAgent.MaxPingPongTurns != nil {
+			return *sc.AgentToAgent.MaxPingPongTurns
+		}
+		return agent.DefaultPingPongTurns
+	}
 	opts.CommandSurface = commandSurface(routeCfg)
 	if s.persona != nil {
 		p := s.persona

@@ -2469,6 +2469,9 @@ const ConfigModelsProvidersValueModelsElemInputElemImage ConfigModelsProvidersVa
 const ConfigModelsProvidersValueModelsElemInputElemText ConfigModelsProvidersValueModelsElemInputElem = "text"
 
 type ConfigSession struct {
+	// AgentToAgent corresponds to the JSON schema field "agentToAgent".
+	AgentToAgent *ConfigSessionAgentToAgent `json:"agentToAgent,omitempty,omitzero"`
+
 	// DmScope corresponds to the JSON schema field "dmScope".
 	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
 
@@ -2508,6 +2511,11 @@ type ConfigSession struct {
 
 	// TypingMode corresponds to the JSON schema field "typingMode".
 	TypingMode *ConfigSessionTypingMode `json:"typingMode,omitempty,omitzero"`
+}
+
+type ConfigSessionAgentToAgent struct {
+	// MaxPingPongTurns corresponds to the JSON schema field "maxPingPongTurns".
+	MaxPingPongTurns *int `json:"maxPingPongTurns,omitempty,omitzero"`
 }
 
 type ConfigSessionDmScope string
