@@ -47,7 +47,7 @@ race:
 
 # Micro-benchmarks, then the end-to-end run (the whole target stays under 5 min).
 bench: bench-e2e
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tools/protogen/difftest/ ./tools/protogen/runtime/wire/ ./server/gateway/ ./server/presence/
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tools/protogen/difftest/ ./tools/protogen/runtime/wire/ ./server/gateway/ ./server/presence/ ./server/media/imageopt/
 
 # End-to-end: the real gateway binary and a bare gws echo server under tools/gwload, on
 # loopback, fresh temp state per phase, bounded (< 3 min); prints a table against the

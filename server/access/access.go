@@ -248,6 +248,23 @@ func (r *Rules) normList(in []string) []string {
 	return out
 }
 
+// Owners are the senders the config's allowFrom names (normalised, without "*"): the
+// people the agent treats as its user (the system prompt's User Identity). Like the
+// original, it is empty when the list is empty or holds "*" (everyone is allowed, so
+// nobody is singled out), and pairing approvals are not owners.
+func (r *Rules) Owners() []string {
+	if len(r.allow) == 0 || slices.Contains(r.allow, Wildcard) {
+		return nil
+	}
+	out := make([]string, 0, len(r.allow))
+	for _, e := range r.allow {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // DMPolicy is the effective DM policy.
 func (r *Rules) DMPolicy() DMPolicy { return r.dm }
 

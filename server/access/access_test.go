@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -218,5 +219,25 @@ func TestDecideForumTopic(t *testing.T) {
 				t.Fatalf("got %v (%s), want %v", got.Outcome, got.Reason, c.want)
 			}
 		})
+	}
+}
+
+func TestOwners(t *testing.T) {
+	for _, c := range []struct {
+		allow []string
+		want  []string
+	}{
+		{nil, nil},
+		{[]string{"*"}, nil},
+		{[]string{"+1555", "*"}, nil},
+		{[]string{" +1555 ", "+1666", "+1555"}, []string{"+1555", "+1666"}},
+	} {
+		r, err := Config{Account: Account{DMPolicy: DMAllowlist, AllowFrom: c.allow}}.Rules("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Owners(); !slices.Equal(got, c.want) {
+			t.Errorf("Owners(%q) = %q, want %q", c.allow, got, c.want)
+		}
 	}
 }

@@ -56,6 +56,9 @@ func (e cmdEnv) SessionState(ctx context.Context, key string) (commands.State, e
 		st.ThinkingLevel = thinkingLevel(ss.ThinkingLevel, eng.ThinkingDefault)
 		st.VerboseLevel = verboseLevel(ss.VerboseLevel, eng.VerboseDefault)
 		st.ContextWindow = int64(eng.Compaction.budget(model).ContextWindow)
+		if eng.AuthLabel != nil {
+			st.ModelAuth = eng.AuthLabel(key, model)
+		}
 	}
 	if ss.UpdatedAt > 0 {
 		st.UpdatedAt = time.UnixMilli(ss.UpdatedAt)

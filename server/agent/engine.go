@@ -47,6 +47,16 @@ type Engine struct {
 	// (agents.list[].model of agent:<id>:… keys): "" = Model. A session's own override
 	// (sessions.patch) still wins.
 	AgentModel func(sessionKey string) string
+	// ModelForAgent, when set, replaces ModelFor for a session's runs: the named model
+	// followed by the fallbacks of the session's agent (agents.list[].model.fallbacks,
+	// which override agents.defaults.model.fallbacks).
+	ModelForAgent func(sessionKey, ref string) (m llm.Streamer, canonical string, err error)
+	// AuthLabel, when set, describes how a session's model authenticates for /status
+	// (the profile, key snippet or environment variable in use).
+	AuthLabel func(sessionKey, model string) string
+	// AuthAgent, when set, is the agent whose auth profiles a session's runs use
+	// (default: the agent of an agent:<id>:… key, else "main").
+	AuthAgent func(sessionKey string) string
 	// VerboseDefault is the verbose level of sessions that set none
 	// (agents.defaults.verboseDefault: off, on, full).
 	VerboseDefault string
@@ -60,6 +70,14 @@ type Engine struct {
 	// model's prompt cache has expired (agents.defaults.contextPruning mode cache-ttl;
 	// nil = off). Only models that cache that way are pruned (pruning.Eligible).
 	Pruning *pruning.Settings
+}
+
+// modelForSession resolves ref for a run of sessionKey (ModelForAgent, else ModelFor).
+func (e *Engine) modelForSession(sessionKey, ref string) (llm.Streamer, string, error) {
+	if e.ModelForAgent != nil {
+		return e.ModelForAgent(sessionKey, ref)
+	}
+	return e.ModelFor(ref)
 }
 
 // overrideAllowed reports whether a session's stored model override applies: set, and
@@ -360,8 +378,11 @@ func (s loopSink) Emit(ev loop.Event) {
 		s.rt.eventRaw(s.r, protocol.AgentEventStream(ev.Stream), data)
 		if _, ok := ev.Data.(loop.ToolStartData); ok {
 			s.r.mu.Lock()
-			stream := s.r.stream
+			stream, blocks := s.r.stream, s.r.blocks
 			s.r.mu.Unlock()
+			if blocks != nil {
+				blocks.toolStart() // the step's text is complete before its tools run
+			}
 			s.rt.startTyping(s.r, stream, "", true) // a deferred indicator starts with the first tool call
 		}
 		if d, ok := ev.Data.(loop.ToolResultData); ok && ev.Stream == loop.StreamTool {
@@ -390,6 +411,13 @@ type loopResult struct {
 // and retried once.
 func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopResult, error) {
 	e := mc.Engine
+	// The run's model steps use its agent's auth profiles and keep to one profile per
+	// provider unless it fails.
+	authAgent := sessionAgentID(r.laneKey)
+	if e.AuthAgent != nil {
+		authAgent = e.AuthAgent(r.laneKey)
+	}
+	ctx = llm.WithRunAuth(ctx, authAgent)
 	c, err := rt.loadConvo(ctx, r, false)
 	if err != nil {
 		return loopResult{}, err
@@ -445,7 +473,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: this agent configuration cannot switch models", ss.Model)
 			}
-			m, ref, err := e.ModelFor(ss.Model)
+			m, ref, err := e.modelForSession(r.laneKey, ss.Model)
 			if err != nil {
 				return loopResult{}, fmt.Errorf("agent: session model %q: %w", ss.Model, err)
 			}
@@ -467,7 +495,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		}
 		if e.ModelFor == nil {
 			rt.log.Warn("agent: run model ignored: this agent configuration cannot switch models", "run", r.ID, "model", r.req.Model)
-		} else if m, canon, merr := e.ModelFor(raw); merr != nil {
+		} else if m, canon, merr := e.modelForSession(r.laneKey, raw); merr != nil {
 			rt.log.Warn("agent: run model ignored", "run", r.ID, "model", r.req.Model, "err", merr)
 		} else {
 			o.Model, modelRef, runModel = m, canon, true
@@ -478,7 +506,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 			if e.ModelFor == nil {
 				return loopResult{}, fmt.Errorf("agent: agent model %q: this agent configuration cannot switch models", ref)
 			}
-			m, canon, err := e.ModelFor(ref)
+			m, canon, err := e.modelForSession(r.laneKey, ref)
 			if err != nil {
 				return loopResult{}, fmt.Errorf("agent: agent model %q: %w", ref, err)
 			}
@@ -496,7 +524,7 @@ func (rt *Runtime) runLoop(ctx context.Context, r *Run, mc *ModelConfig) (loopRe
 		system = systemPrompt(system, runtimeSections{
 			AgentID: sessionAgentID(r.laneKey), Model: modelRef, DefaultModel: e.Primary, Channel: r.channel,
 			Thinking: thinkingLabel, Location: loc, Subagent: tools.IsSubagentSessionKey(r.laneKey), Tools: set, Host: rt.host,
-			ModelAliases: e.Models.AliasLines(),
+			ModelAliases: e.Models.AliasLines(), Owners: r.req.Owners,
 		}.String())
 	}
 	o.Events = loopSink{rt: rt, r: r, verbose: verboseLevel(ss.VerboseLevel, e.VerboseDefault), reasoning: ss.ReasoningLevel}

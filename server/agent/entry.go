@@ -68,7 +68,89 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	if to == "" {
 		return nil, errors.New("message has neither chat id nor sender")
 	}
-	key := rt.InboundKey(m)
+	if rt.opts.Broadcast != nil {
+		if keys, sequential := rt.opts.Broadcast(m); len(keys) > 0 {
+			return rt.broadcastInbound(ctx, m, ch, to, keys, sequential)
+		}
+	}
+	return rt.inboundTo(ctx, m, rt.InboundKey(m), ch, to, "")
+}
+
+// broadcastInbound answers m in each session of keys (a broadcast group): every
+// agent runs in its own session and delivers its own reply. The runs' ids carry the
+// agent, so the message is answered once per agent (and still once when delivered
+// twice). Sequential runs start one after the other finished, in a goroutine, so the
+// channel's receive loop is not held; a failing agent does not stop the others. The
+// first run started is returned.
+func (rt *Runtime) broadcastInbound(ctx context.Context, m providers.Message, ch, to string, keys []string, sequential bool) (*Run, error) {
+	rt.log.Info("agent: broadcasting an inbound message", "channel", ch, "agents", len(keys), "sequential", sequential)
+	var first *Run
+	var firstErr error
+	for i, key := range keys {
+		canon, err := sessions.Canonical(key)
+		if err != nil {
+			rt.log.Warn("agent: broadcast session not usable", "session", key, "err", err)
+			continue
+		}
+		if sequential && first != nil {
+			go rt.broadcastRest(m, ch, to, keys[i:], first)
+			return first, nil
+		}
+		r, err := rt.inboundTo(ctx, m, canon, ch, to, "#"+broadcastSuffix(canon))
+		if err != nil {
+			rt.log.Warn("agent: broadcast agent not answered", "session", canon, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if first == nil && r != nil {
+			first = r
+		}
+	}
+	if first == nil {
+		return nil, firstErr
+	}
+	return first, nil
+}
+
+// broadcastRest starts the remaining sequential broadcast runs, each once the one
+// before it has finished (or the runtime shuts down).
+func (rt *Runtime) broadcastRest(m providers.Message, ch, to string, keys []string, prev *Run) {
+	for _, key := range keys {
+		if prev != nil {
+			select {
+			case <-prev.Done():
+			case <-rt.base.Done():
+				return
+			}
+		}
+		canon, err := sessions.Canonical(key)
+		if err != nil {
+			rt.log.Warn("agent: broadcast session not usable", "session", key, "err", err)
+			continue
+		}
+		r, err := rt.inboundTo(rt.base, m, canon, ch, to, "#"+broadcastSuffix(canon))
+		if err != nil {
+			rt.log.Warn("agent: broadcast agent not answered", "session", canon, "err", err)
+		}
+		prev = r
+	}
+}
+
+// broadcastSuffix names a broadcast run's agent: the agent segment of its session
+// key (agent:<id>:…), else the whole key.
+func broadcastSuffix(key string) string {
+	if rest, ok := strings.CutPrefix(key, "agent:"); ok {
+		if id, _, ok := strings.Cut(rest, ":"); ok {
+			return id
+		}
+	}
+	return key
+}
+
+// inboundTo answers m in the session key; runSuffix sets broadcast runs apart.
+func (rt *Runtime) inboundTo(ctx context.Context, m providers.Message, key, ch, to, runSuffix string) (*Run, error) {
 	// A stale session starts over before this message touches it (recording the route
 	// would make it look fresh).
 	var previous time.Time // when the session last changed: the envelope's "+5m"
@@ -122,6 +204,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 	if m.MessageID != "" {
 		id = ch + ":" + m.AccountID + ":" + to + ":" + m.MessageID
 	}
+	id += runSuffix
 	var images []llm.Part
 	for _, im := range m.Images {
 		images = append(images, llm.ImagePart(im.MimeType, im.Data))
@@ -132,7 +215,7 @@ func (rt *Runtime) HandleInbound(ctx context.Context, m providers.Message) (*Run
 		RunID: id, SessionKey: key, Message: m.Text, Summary: summary, Images: images,
 		Deliver: true, Channel: ch, To: to, AccountID: m.AccountID, Source: "inbound",
 		Group: m.Group, Mentioned: m.Mentioned, ExtraSystemPrompt: m.SystemPrompt, InboundAudio: m.Audio,
-		MessageID: strings.TrimSpace(m.MessageID),
+		MessageID: strings.TrimSpace(m.MessageID), Owners: m.Owners,
 	})
 	return r, err
 }

@@ -28,6 +28,8 @@ type runtimeSections struct {
 	Host         string
 	// ModelAliases are agents.defaults.models' aliases ("- alias: provider/model").
 	ModelAliases []string
+	// Owners are the numbers/ids the channel's allowFrom names (inbound runs).
+	Owners []string
 }
 
 func (s runtimeSections) String() string {
@@ -61,6 +63,9 @@ func (s runtimeSections) String() string {
 		}
 		if len(s.ModelAliases) > 0 {
 			section("Model Aliases", append([]string{"When you name a model (a session's model override, a sub-agent's), prefer these aliases; provider/model works too."}, s.ModelAliases...)...)
+		}
+		if len(s.Owners) > 0 {
+			section("User Identity", "Owner numbers: "+strings.Join(s.Owners, ", ")+". Treat messages from these numbers as the user.")
 		}
 		section("Current Date & Time", "Time zone: "+zone)
 		msg := []string{

@@ -102,6 +102,11 @@ type Options struct {
 	// answers it and its per-agent session key); it replaces the per-sender default
 	// and GlobalScope for inbound messages.
 	Route func(m providers.Message) string
+	// Broadcast, when it names sessions for m, sends m to each of them instead of
+	// the one Route picks (the config's broadcast groups: one chat answered by several
+	// agents, each in its own session, each reply delivered). sequential runs them one
+	// after the other (broadcast.strategy "sequential"); otherwise all at once.
+	Broadcast func(m providers.Message) (keys []string, sequential bool)
 	// Agents lists the configured agents and the default one (agents.list); nil: the
 	// one agent "main". The agent method's agentId and sessions.list's agentId are
 	// checked against it; the default agent's sessions are under agent:main:.
@@ -199,6 +204,14 @@ type Options struct {
 	// named in the system prompt's "Current Date & Time" section.
 	UserLocation func() *time.Location
 
+	// BlockStreaming, when set, is how a reply to a channel message goes out as
+	// blocks while it is written (blockreply.go) for a session, channel and account;
+	// nil from it: the reply goes whole at the end.
+	BlockStreaming func(sessionKey, channel, accountID string) *BlockStreaming
+	// Rand, when set, gives a random number in [0, n): the human delay between
+	// blocks (math/rand/v2 when nil; tests fix it).
+	Rand func(n int64) int64
+
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -236,7 +249,10 @@ type Request struct {
 	// Ephemeral prompts (heartbeats) go to the model but not into the transcript.
 	Ephemeral         bool
 	ExtraSystemPrompt string
-	Timeout           time.Duration // 0 = the runtime default
+	// Owners are the channel account's configured allowFrom senders (inbound runs),
+	// named in the system prompt's User Identity section.
+	Owners  []string
+	Timeout time.Duration // 0 = the runtime default
 	// Deliver sends the reply through the Sender to Channel/To (never for webchat).
 	Deliver bool
 	// BestEffort delivery (chat.send): no route or no sender skips delivery, and a
@@ -318,7 +334,9 @@ type Run struct {
 	to          string
 	// stream shows the reply while it is written (a provider's ReplyStream; nil: the
 	// reply is sent whole when the run ends).
-	stream    providers.ReplyStream
+	stream providers.ReplyStream
+	// blocks streams the reply as blocks (nil: block streaming is off for the run).
+	blocks    *blockPipe
 	cancel    context.CancelCauseFunc
 	aborted   bool
 	lastDelta time.Time
@@ -327,7 +345,7 @@ type Run struct {
 	finished  time.Time
 	// surfaceQ carries verbose and reasoning notes to the chat surface, in order
 	// (surface.go); surfaceDone closes when they are all sent.
-	surfaceQ    chan string
+	surfaceQ    chan surfaceNote
 	surfaceDone chan struct{}
 	// queued marks a channel message that waited behind a busy run under
 	// messages.queue (debounce, cap and drop apply to it); overflow is the drop
@@ -1066,6 +1084,11 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			r.stream = o.OpenReply(tctx, r.channel, providers.Outbound{To: r.to, AccountID: r.req.AccountID, Typing: typing, TypingInterval: interval})
 			r.mu.Unlock()
 		}
+		if bs := rt.blockStreaming(r); bs != nil {
+			r.mu.Lock()
+			r.blocks = rt.newBlockPipe(r, *bs, r.stream)
+			r.mu.Unlock()
+		}
 	}
 	var (
 		res    backend.Result
@@ -1079,7 +1102,7 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 		lr, err = rt.runLoop(tctx, r, mc)
 		res = backend.Result{Text: lr.text, FinishReason: lr.stop, Usage: lr.usage}
 		if err == nil && lr.reasoning != "" && rt.reasoningShown(tctx, r) {
-			rt.surface(r, formatReasoning(lr.reasoning))
+			rt.surfaceBlock(r, formatReasoning(lr.reasoning))
 		}
 		out.Fallbacks, out.Usage, stored, statsDone = lr.attempts, lr.usage, true, lr.final
 	} else {
@@ -1122,11 +1145,29 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 			}
 		}
 		scancel()
+		// A reply streamed as blocks is complete once the last block is out: it is
+		// not sent again. After a failed block, what was not sent goes as the reply;
+		// a final message that streamed no text (blocks of earlier steps only) goes
+		// as usual.
+		final := out.Text
+		if blocks := r.blocks; blocks != nil && out.Status == StatusOK {
+			blocks.finish()
+			switch covered, failed, rest := blocks.outcome(); {
+			case covered:
+				final = ""
+				out.Delivered = blocks.first
+				rt.blocksDelivered(r)
+			case failed:
+				// The rest goes through the Sender: the stream showed blocks.
+				final = rest
+				rt.detachStream(r)
+			}
+		}
 		// A silent reply (NO_REPLY) stays in the transcript and goes nowhere; an
 		// open reply stream is aborted below, having shown nothing of it.
-		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(out.Text) != "" && !IsSilentReply(ParseReplyTags(out.Text, "").Text) {
+		if out.Status == StatusOK && r.channel != "" && strings.TrimSpace(final) != "" && !IsSilentReply(ParseReplyTags(final, "").Text) {
 			// deliver finishes the reply stream when there is one.
-			if sent, err := rt.deliver(r, out.Text); err != nil && r.req.BestEffort {
+			if sent, err := rt.deliver(r, final); err != nil && r.req.BestEffort {
 				rt.log.Warn("agent: best-effort delivery failed", "run", r.ID, "err", err)
 			} else if err != nil {
 				out.Status, out.Err = StatusError, err.Error()
@@ -1134,6 +1175,12 @@ func (rt *Runtime) turn(ctx context.Context, r *Run) Outcome {
 				out.Delivered = sent
 			}
 		}
+		if r.blocks != nil && r.blocks.first != nil {
+			out.Delivered = r.blocks.first // the reply's first message was a block
+		}
+	}
+	if r.blocks != nil {
+		r.blocks.stop() // a failed run sends nothing more (no-op after finish)
 	}
 	r.mu.Lock()
 	stream := r.stream
@@ -1337,7 +1384,7 @@ func (rt *Runtime) textDelta(r *Run, text, inc string, data json.RawMessage) {
 	if len(visible) > len(r.fed) && strings.HasPrefix(visible, r.fed) {
 		fedInc, r.fed = visible[len(r.fed):], visible
 	}
-	stream := r.stream
+	stream, blocks := r.stream, r.blocks
 	if visible != text {
 		delta := ""
 		if strings.HasPrefix(visible, r.visible) {
@@ -1362,15 +1409,19 @@ func (rt *Runtime) textDelta(r *Run, text, inc string, data json.RawMessage) {
 	} else {
 		rt.broadcast(ev)
 	}
+	if blocks != nil {
+		// The reply goes out as blocks: they are its preview.
+		blocks.text(text, inc)
+	}
 	if stream != nil {
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
 		preview := providers.ReplyPreview(visible) // MEDIA: lines are not shown as text
-		if tags.ReplyTo != "" {
+		if tags.ReplyTo != "" && blocks == nil {
 			// Before the first preview message goes out: it is the one threaded.
 			providers.StreamReplyTo(stream, tags.ReplyTo)
 		}
 		rt.startTyping(r, stream, preview, false)
-		if strings.TrimSpace(preview) != "" {
+		if strings.TrimSpace(preview) != "" && blocks == nil {
 			stream.Update(ctx, preview)
 		}
 		cancel()

@@ -7,6 +7,7 @@ import (
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/loop"
 	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/tts"
 )
 
 // Verbose and reasoning levels (sessions.patch, /verbose, agents.defaults.verboseDefault).
@@ -101,31 +102,63 @@ func finalReasoning(msgs []llm.Message) string {
 	return ""
 }
 
+// surfaceNote is a note for the chat surface. block marks what the original sends as a
+// block reply (the reasoning block), which messages.tts.mode "all" speaks; tool
+// summaries are tool results, never spoken.
+type surfaceNote struct {
+	text  string
+	block bool
+}
+
 // surface queues a note for the run's chat surface; notes go out in order, before
 // the run's reply (flushSurface).
-func (rt *Runtime) surface(r *Run, text string) {
-	if rt.opts.Sender == nil || r.channel == "" || strings.TrimSpace(text) == "" {
+func (rt *Runtime) surface(r *Run, text string) { rt.queueSurface(r, surfaceNote{text: text}) }
+
+// surfaceBlock queues a block reply (see surfaceNote).
+func (rt *Runtime) surfaceBlock(r *Run, text string) {
+	rt.queueSurface(r, surfaceNote{text: text, block: true})
+}
+
+func (rt *Runtime) queueSurface(r *Run, n surfaceNote) {
+	if rt.opts.Sender == nil || r.channel == "" || strings.TrimSpace(n.text) == "" {
 		return
 	}
 	r.mu.Lock()
 	if r.surfaceQ == nil {
-		r.surfaceQ, r.surfaceDone = make(chan string, MaxSurfaceQueue), make(chan struct{})
+		r.surfaceQ, r.surfaceDone = make(chan surfaceNote, MaxSurfaceQueue), make(chan struct{})
 		go rt.surfaceLoop(r, r.surfaceQ, r.surfaceDone)
 	}
 	q := r.surfaceQ
 	r.mu.Unlock()
 	select {
-	case q <- text:
+	case q <- n:
 	default:
 		rt.log.Warn("agent: verbose note dropped: too many waiting", "run", r.ID, "limit", MaxSurfaceQueue)
 	}
 }
 
-func (rt *Runtime) surfaceLoop(r *Run, q chan string, done chan struct{}) {
+func (rt *Runtime) surfaceLoop(r *Run, q chan surfaceNote, done chan struct{}) {
 	defer close(done)
-	for text := range q {
+	for n := range q {
+		text, voice := n.text, ""
+		asVoice := false
+		if n.block && rt.opts.Speech != nil {
+			// messages.tts.mode decides whether a block reply is spoken ("all") or
+			// not ("final", the default); the speaker also drops its [[tts:…]] tags.
+			sp := rt.opts.Speech.Apply(rt.base, tts.Reply{Text: n.text, Channel: r.channel, Kind: "block", InboundAudio: r.req.InboundAudio})
+			text, voice, asVoice = sp.Text, sp.AudioPath, sp.Voice
+		}
 		ctx, cancel := context.WithTimeout(rt.base, rt.opts.DeliverTimeout)
-		if _, err := rt.opts.Sender.Send(ctx, r.channel, providers.Outbound{To: r.to, Text: text, AccountID: r.req.AccountID}); err != nil {
+		base := providers.Outbound{To: r.to, AccountID: r.req.AccountID}
+		var err error
+		if voice != "" {
+			// The voice note carries the text, as a spoken final reply.
+			_, err = providers.SendWithMedia(ctx, rt.opts.Sender, r.channel, base, text, []providers.Outbound{{MediaPath: voice, AudioAsVoice: asVoice}}, rt.log.With("run", r.ID))
+		} else {
+			base.Text = text
+			_, err = rt.opts.Sender.Send(ctx, r.channel, base)
+		}
+		if err != nil {
 			rt.log.Warn("agent: verbose note not delivered", "run", r.ID, "channel", r.channel, "err", err)
 		}
 		cancel()

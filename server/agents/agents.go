@@ -426,3 +426,28 @@ func ResolveIdentity(ctx context.Context, c *genconfig.ClawdbotConfig, agentID s
 func isLocalAvatar(a string) bool {
 	return !avatarLink.MatchString(a) && (strings.ContainsAny(a, `/\`) || imageExt.MatchString(a))
 }
+
+// AgentDir is an agent's private directory, where the original keeps its credential
+// store (auth-profiles.json) and model catalog (models.json): agents.list[].agentDir,
+// else <state dir>/agents/<id>/agent.
+func AgentDir(c *genconfig.ClawdbotConfig, id, stateDir, home string) string {
+	id = NormalizeID(id)
+	if e, ok := Entry(c, id); ok {
+		if d := strings.TrimSpace(deref(e.AgentDir)); d != "" {
+			return expand(d, home)
+		}
+	}
+	return filepath.Join(stateDir, "agents", id, "agent")
+}
+
+// MainAgentDir is the main agent's directory, whose credential store every agent's
+// store sits on: CLAWDBOT_AGENT_DIR or PI_CODING_AGENT_DIR when set, else
+// <state dir>/agents/main/agent.
+func MainAgentDir(getenv func(string) string, stateDir, home string) string {
+	for _, k := range []string{"CLAWDBOT_AGENT_DIR", "PI_CODING_AGENT_DIR"} {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return expand(v, home)
+		}
+	}
+	return filepath.Join(stateDir, "agents", DefaultAgentID, "agent")
+}

@@ -145,13 +145,41 @@ func Split(text string, limit int) []string {
 	return out
 }
 
-// cut returns the first chunk of s (units(s) > limit) and the remainder.
+// cut returns the first chunk of s (units(s) > limit) and the remainder: the best
+// break of the window (a paragraph end, a line end, a break inside a fence, a sentence
+// end, in that order, in the window's second half; then the same anywhere, and a
+// space), else a hard cut.
 func cut(s string, limit int) (chunk, rest string) {
+	sc := scan(s, limit)
+	half := limit / 2
+	for _, tier := range []struct {
+		cs  []candidate
+		min int
+	}{
+		{sc.para, half}, {sc.line, half}, {sc.fenced, half}, {sc.sentence, half},
+		{sc.line, 1}, {sc.para, 1}, {sc.fenced, 1}, {sc.sentence, 1}, {sc.space, 1},
+	} {
+		if c, ok := sc.pick(tier.cs, tier.min); ok {
+			return finish(s, c)
+		}
+	}
+	return finish(s, sc.hard())
+}
+
+// scanned holds the break candidates of the window of s that fits limit.
+type scanned struct {
+	s, w                                string
+	limit                               int
+	para, line, fenced, sentence, space []candidate
+	// endFence is a fence still open at the window's end: the one a hard cut splits.
+	endFence *fence
+}
+
+// scan collects the places text[:limit units] may end a chunk.
+func scan(s string, limit int) *scanned {
 	wb := prefixBytes(s, limit)
 	w := s[:wb]
-	half := limit / 2
-
-	var para, line, fenced, sentence, space []candidate
+	sc := &scanned{s: s, w: w, limit: limit}
 	var cur *fence
 	units := 0
 	lineStart := 0
@@ -164,17 +192,7 @@ func cut(s string, limit int) (chunk, rest string) {
 				ln = s[i : i+end]
 			}
 			if i > 0 {
-				c := candidate{pos: i, f: cur, units: units}
-				switch {
-				case cur != nil:
-					if i > cur.body {
-						fenced = append(fenced, c)
-					}
-				case i >= 2 && s[i-2] == '\n':
-					para = append(para, c)
-				default:
-					line = append(line, c)
-				}
+				sc.lineBreak(candidate{pos: i, f: cur, units: units})
 			}
 			if cur == nil {
 				if ind, m, ok := parseOpen(ln); ok {
@@ -193,63 +211,64 @@ func cut(s string, limit int) (chunk, rest string) {
 		} else if cur == nil && unicode.IsSpace(r) && i > 0 {
 			c := candidate{pos: i, skip: utf8.RuneLen(r), units: units}
 			if p := s[i-1]; p == '.' || p == '!' || p == '?' {
-				sentence = append(sentence, c)
+				sc.sentence = append(sc.sentence, c)
 			} else {
-				space = append(space, c)
+				sc.space = append(sc.space, c)
 			}
 		}
 		units += runeUnits(r)
 	}
 	// A break right after the window's last newline.
 	if lineStart == wb && wb > 0 {
-		c := candidate{pos: wb, f: cur, units: units}
-		switch {
-		case cur != nil:
-			if wb > cur.body {
-				fenced = append(fenced, c)
-			}
-		case wb >= 2 && s[wb-2] == '\n':
-			para = append(para, c)
-		default:
-			line = append(line, c)
-		}
+		sc.lineBreak(candidate{pos: wb, f: cur, units: units})
 	}
-	// A fence still open at the window's end is the one a hard cut would split.
-	endFence := cur
+	sc.endFence = cur
+	return sc
+}
 
-	fits := func(c candidate) bool {
-		if c.f == nil {
-			return true
+// lineBreak files a candidate at the start of a line.
+func (sc *scanned) lineBreak(c candidate) {
+	switch {
+	case c.f != nil:
+		if c.pos > c.f.body {
+			sc.fenced = append(sc.fenced, c)
 		}
-		need := Units(c.f.closer())
-		if s[c.pos-1] != '\n' {
-			need++
-		}
-		return c.units+need <= limit
+	case c.pos >= 2 && sc.s[c.pos-2] == '\n':
+		sc.para = append(sc.para, c)
+	default:
+		sc.line = append(sc.line, c)
 	}
-	pick := func(cs []candidate, minUnits int) (candidate, bool) {
-		for i := len(cs) - 1; i >= 0; i-- {
-			if cs[i].units >= minUnits && cs[i].pos > 0 && fits(cs[i]) {
-				return cs[i], true
-			}
-		}
-		return candidate{}, false
+}
+
+// fits reports whether a chunk ending at c still fits the limit once the fence open
+// there is closed.
+func (sc *scanned) fits(c candidate) bool {
+	if c.f == nil {
+		return true
 	}
-	for _, tier := range []struct {
-		cs  []candidate
-		min int
-	}{
-		{para, half}, {line, half}, {fenced, half}, {sentence, half},
-		{line, 1}, {para, 1}, {fenced, 1}, {sentence, 1}, {space, 1},
-	} {
-		if c, ok := pick(tier.cs, tier.min); ok {
-			return finish(s, c)
+	need := Units(c.f.closer())
+	if sc.s[c.pos-1] != '\n' {
+		need++
+	}
+	return c.units+need <= sc.limit
+}
+
+// pick is the last candidate of cs with at least minUnits before it that fits.
+func (sc *scanned) pick(cs []candidate, minUnits int) (candidate, bool) {
+	for i := len(cs) - 1; i >= 0; i-- {
+		if cs[i].units >= minUnits && cs[i].pos > 0 && sc.fits(cs[i]) {
+			return cs[i], true
 		}
 	}
-	// Hard cut at the window's end, leaving room to close an open fence.
-	c := candidate{pos: wb, f: endFence, units: Units(w)}
+	return candidate{}, false
+}
+
+// hard is a cut at the window's end, leaving room to close an open fence.
+func (sc *scanned) hard() candidate {
+	s, w, wb := sc.s, sc.w, len(sc.w)
+	c := candidate{pos: wb, f: sc.endFence, units: Units(w)}
 	if c.f != nil {
-		room := limit - Units("\n"+c.f.closer())
+		room := sc.limit - Units("\n"+c.f.closer())
 		c.pos = prefixBytes(s, room)
 		c.units = Units(s[:c.pos])
 		if c.pos <= c.f.body {
@@ -261,7 +280,7 @@ func cut(s string, limit int) (chunk, rest string) {
 		_, size := utf8.DecodeRuneInString(s)
 		c.pos = size
 	}
-	return finish(s, c)
+	return c
 }
 
 func finish(s string, c candidate) (string, string) {

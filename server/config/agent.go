@@ -88,17 +88,28 @@ func ResolveAgent(c *genconfig.ClawdbotConfig, home string) (Agent, error) {
 		if entry.Workspace != nil && *entry.Workspace != "" {
 			d.Workspace = entry.Workspace
 		}
+		// The entry's primary replaces the defaults'; its fallbacks replace the
+		// defaults' only when it sets them (an empty list turns them off), as the
+		// original's agent fallback override.
+		var defFallbacks []string
+		if d.Model != nil {
+			defFallbacks = d.Model.Fallbacks
+		}
 		switch m := entry.Model.(type) {
 		case string:
 			if m != "" {
-				d.Model = &genconfig.ConfigAgentsDefaultsModel{Primary: &m}
+				d.Model = &genconfig.ConfigAgentsDefaultsModel{Primary: &m, Fallbacks: defFallbacks}
 			}
 		case map[string]any:
-			next := &genconfig.ConfigAgentsDefaultsModel{}
+			next := &genconfig.ConfigAgentsDefaultsModel{Fallbacks: defFallbacks}
+			if d.Model != nil {
+				next.Primary = d.Model.Primary
+			}
 			if p, ok := m["primary"].(string); ok && p != "" {
 				next.Primary = &p
 			}
 			if fb, ok := m["fallbacks"].([]any); ok {
+				next.Fallbacks = []string{}
 				for _, e := range fb {
 					if s, ok := e.(string); ok {
 						next.Fallbacks = append(next.Fallbacks, s)

@@ -219,6 +219,9 @@ func providerTable(c *genconfig.ClawdbotConfig) map[string]llm.ProviderConfig {
 		if p.AuthHeader != nil {
 			pc.AuthHeader = *p.AuthHeader
 		}
+		if p.Auth != nil {
+			pc.Auth = string(*p.Auth)
+		}
 		for _, m := range p.Models {
 			mc := llm.ModelConfig{ID: m.ID, Name: m.Name, Headers: m.Headers}
 			if m.API != nil {
@@ -238,6 +241,13 @@ func providerTable(c *genconfig.ClawdbotConfig) map[string]llm.ProviderConfig {
 			}
 			if c := m.Cost; c != nil {
 				mc.Cost = llm.ModelCost{Input: derefF(c.Input), Output: derefF(c.Output), CacheRead: derefF(c.CacheRead), CacheWrite: derefF(c.CacheWrite)}
+			}
+			if c := m.Compat; c != nil {
+				mc.Compat = llm.OpenAICompat{SupportsDeveloperRole: c.SupportsDeveloperRole, SupportsReasoningEffort: c.SupportsReasoningEffort,
+					SupportsStore: c.SupportsStore}
+				if c.MaxTokensField != nil {
+					mc.Compat.MaxTokensField = string(*c.MaxTokensField)
+				}
 			}
 			pc.Models = append(pc.Models, mc)
 		}
@@ -300,7 +310,9 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		v, _ := s.env(k)
 		return v
 	}
-	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: providerTable(&f.Config), Getenv: getenv})
+	table := agentProviderTable(s, &f.Config, getenv)
+	profiles := newAgentProfiles(s, &f.Config, getenv)
+	reg, err := llm.NewRegistry(llm.RegistryOptions{Providers: table, Getenv: getenv, Profiles: profiles})
 	if err != nil {
 		return nil, err
 	}
@@ -557,7 +569,7 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	primaryRef, _ := llm.ParseRef(cfg.ModelRef)
 	selection := models.NewSelection(&f.Config, primaryRef.String())
-	modelFor := func(ref string) (llm.Streamer, string, error) {
+	chainFor := func(ref string, fallbacks []string) (llm.Streamer, string, error) {
 		if key, ok := selection.Alias(ref); ok {
 			ref = key // agents.list[].model may name an alias too
 		}
@@ -568,19 +580,32 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		if err != nil {
 			return nil, "", err
 		}
-		c, err := reg.Chain(rf.String(), refs)
+		c, err := reg.Chain(rf.String(), fallbacks)
 		if err != nil {
 			return nil, "", err
 		}
 		c.Logger = s.log
 		return c, rf.String(), nil
 	}
+	modelFor := func(ref string) (llm.Streamer, string, error) { return chainFor(ref, refs) }
+	// A session's runs fall back along its agent's fallbacks when the agent sets them
+	// (an empty list turns the defaults off), else the defaults'.
+	modelForAgent := func(key, ref string) (llm.Streamer, string, error) {
+		if fb, ok := listFallbacks(runAgentOf(&f.Config, key).entry.Model); ok {
+			return chainFor(ref, fb)
+		}
+		return chainFor(ref, refs)
+	}
 	agentModel := func(key string) string {
 		ra := runAgentOf(&f.Config, key)
 		if ra.isDefault {
-			return "" // the default entry's model is already cfg.ModelRef
+			return "" // the default entry's model and fallbacks are already cfg's
 		}
-		return listModel(ra.entry.Model)
+		m := listModel(ra.entry.Model)
+		if _, ok := listFallbacks(ra.entry.Model); ok && m == "" {
+			m = cfg.ModelRef // the agent's own fallbacks behind the default model
+		}
+		return m
 	}
 	verbose := ""
 	if a := f.Config.Agents; a != nil && a.Defaults != nil && a.Defaults.VerboseDefault != nil {
@@ -592,6 +617,15 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 	}
 	return &agent.Engine{Model: chain, Tools: build, Temperature: cfg.Temperature, ModelFor: modelFor, Models: selection, Primary: primaryRef.String(),
 		Compaction: compactionConfig(&f.Config), Pruning: contextPruning(&f.Config, s.log), VerboseDefault: verbose, ThinkingDefault: thinking, AgentModel: agentModel,
+		AuthAgent:     func(key string) string { return runAgentOf(&f.Config, key).id },
+		ModelForAgent: modelForAgent,
+		AuthLabel: func(key, model string) string {
+			rf, err := llm.ParseRef(model)
+			if err != nil {
+				return ""
+			}
+			return profiles.label(runAgentOf(&f.Config, key).id, rf.Provider, table, getenv)
+		},
 		Loop: loop.Options{Redact: redactor(f, s.log).Text}}, nil
 }
 
@@ -758,6 +792,27 @@ func listModel(v any) string {
 		}
 	}
 	return ""
+}
+
+// listFallbacks is an agents.list entry's model.fallbacks; ok is false when the entry
+// does not set them (a string model, or an object without the member), so the
+// defaults apply; an empty list is an override that turns them off.
+func listFallbacks(v any) (fallbacks []string, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		return nil, false
+	}
+	list, isList := m["fallbacks"].([]any)
+	if !isList {
+		return nil, false
+	}
+	out := []string{}
+	for _, x := range list {
+		if s, isStr := x.(string); isStr && strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out, true
 }
 
 // providerSender is the message tool's way out: the providers' sender behind the send

@@ -79,3 +79,36 @@ func TestInboundEnvelope(t *testing.T) {
 		return got == fmt.Sprintf("[Telegram Alice (@alice) id:42] probe %d", n)
 	})
 }
+
+// TestOwnerIdentity: the senders channels.telegram.allowFrom names are the user, and
+// the system prompt says so in "User Identity" (normalised, "telegram:" prefix off),
+// as the original's does; with "*" in the list everyone is allowed and nobody is
+// named.
+func TestOwnerIdentity(t *testing.T) {
+	for _, c := range []struct {
+		name, allow string
+		want        string // "" = no section
+	}{
+		{"named", `["42", "telegram:77"]`, "## User Identity\nOwner numbers: 42, 77. Treat messages from these numbers as the user."},
+		{"everyone", `["*", "42"]`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			model := newRecordingModel(t, func(string) string { return "ok" })
+			bot := tgtest.New(t, tgtest.DefaultToken)
+			start(t, fmt.Sprintf(`{
+  channels: {telegram: {botToken: %q, apiBaseUrl: %q, dmPolicy: "allowlist", allowFrom: %s, streamMode: "off"}},
+  models: {providers: {local: {baseUrl: %q, apiKey: "k", models: []}}},
+  agents: {defaults: {model: {primary: "local/m"}}},
+}`, tgtest.DefaultToken, bot.URL(), c.allow, model.srv.URL+"/v1"))
+			bot.PushUpdate(42, 42, "who am I")
+			waitFor(t, "the reply", func() bool { return len(sentTo(bot, "42")) == 1 })
+			sys := model.systemPrompts()[0]
+			if got := strings.Contains(sys, "## User Identity"); got != (c.want != "") {
+				t.Fatalf("User Identity section present = %t, want %t:\n%s", got, c.want != "", sys)
+			}
+			if c.want != "" && !strings.Contains(sys, c.want+"\n\n## Current Date & Time") {
+				t.Fatalf("system prompt lacks %q before the time section:\n%s", c.want, sys)
+			}
+		})
+	}
+}

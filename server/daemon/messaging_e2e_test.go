@@ -29,6 +29,7 @@ type recordingModel struct {
 	mu      sync.Mutex
 	prompts []string // the last user message of each request, its envelope header taken off
 	raw     []string // the same as the model got it
+	systems []string // each request's system message ("" when it has none)
 }
 
 func newRecordingModel(t *testing.T, reply func(string) string) *recordingModel {
@@ -46,9 +47,14 @@ func newRecordingModel(t *testing.T, reply func(string) string) *recordingModel 
 		// Channel messages arrive behind the envelope header (TestInboundEnvelope pins
 		// it); reply and calls see the text as sent, rawCalls the whole.
 		prompt := envelope.Strip(raw)
+		system := ""
+		if body.Messages[0].Role == "system" {
+			system = body.Messages[0].Content
+		}
 		m.mu.Lock()
 		m.prompts = append(m.prompts, prompt)
 		m.raw = append(m.raw, raw)
+		m.systems = append(m.systems, system)
 		m.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
 		text := m.reply(prompt)
@@ -78,6 +84,13 @@ func (m *recordingModel) rawCalls() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.raw...)
+}
+
+// systemPrompts are the requests' system messages, in order.
+func (m *recordingModel) systemPrompts() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.systems...)
 }
 
 // sentTo is what the bot sent to chat (sendMessage texts, in order).

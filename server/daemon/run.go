@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -127,6 +128,7 @@ func Run(ctx context.Context, o Options) error {
 		slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level}),
 		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: fileLevel}),
 	))
+	applyConfigEnv(ctx, file, env, log)
 	tightenSecretPerms(paths, file, log)
 	if o.GC.GCPercent != 0 || o.GC.MemoryLimit != 0 {
 		log.Debug("garbage collector defaults (GOGC / GOMEMLIMIT in the environment override them)", "gogc", o.GC.GCPercent, "memoryLimitBytes", o.GC.MemoryLimit)
@@ -187,6 +189,8 @@ func Run(ctx context.Context, o Options) error {
 		ver = v
 	}
 	commit, _ := env("GIT_COMMIT")
+	checkDone := startUpdateCheck(ctx, file, env, paths.StateDir, home, ver, log)
+	defer func() { <-checkDone }()
 	start := time.Now()
 	pres := presence.New(presence.Options{Self: presence.DefaultSelf(ver)})
 
@@ -525,4 +529,33 @@ func allowedOrigins(f *config.File) []string {
 		return g.ControlUI.AllowedOrigins
 	}
 	return nil
+}
+
+// applyConfigEnv sets the config's environment variables (env.vars and env's string
+// members) that the process environment lacks, then, when env.shellEnv is on, the
+// provider keys and gateway secrets the user's login shell exports, as the original
+// does when it loads the config: the exec tool, CLI backends and provider key lookups
+// all see them. env is restart-class, so this runs once per start.
+func applyConfigEnv(ctx context.Context, file *config.File, env config.Env, log *slog.Logger) {
+	for k, v := range config.MissingEnv(env, config.EnvVars(file)) {
+		_ = os.Setenv(k, v)
+	}
+	on, timeout := config.ShellEnvSettings(file, env)
+	if !on {
+		return
+	}
+	got, err := config.ShellEnv(ctx, config.ShellEnvOptions{Env: env, Environ: os.Environ(), Timeout: timeout})
+	if err != nil {
+		log.Warn("login shell environment not imported", "err", err)
+		return
+	}
+	keys := make([]string, 0, len(got))
+	for k, v := range got {
+		_ = os.Setenv(k, v)
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		slices.Sort(keys)
+		log.Info("imported from the login shell's environment", "keys", keys)
+	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/gateway"
 	"github.com/clawgate/gateway/server/gatewaytest"
+	"github.com/clawgate/gateway/server/tts"
+	"github.com/clawgate/gateway/server/update"
 )
 
 // syncBuf is the daemon's stdout, read while it runs.
@@ -72,6 +74,17 @@ func startHome(t testing.TB, home, cfg string, clk clock.Clock, opts ...func(*Op
 	t.Setenv("CLAWDBOT_STATE_DIR", filepath.Join(home, "state"))
 	t.Setenv("CLAWDBOT_CONFIG_PATH", filepath.Join(home, "clawdbot.json"))
 	t.Setenv("CLAWDBOT_BRIDGE_ENABLED", "0")
+	// The start-up update check asks no registry unless a test names its fake.
+	t.Setenv("npm_config_registry", "")
+	t.Setenv("NPM_CONFIG_REGISTRY", "")
+	if os.Getenv(update.EnvRegistry) == "" {
+		t.Setenv(update.EnvRegistry, "")
+	}
+	if os.Getenv(tts.EnvEdgeEndpoint) == "" {
+		// Edge TTS (the last speech fallback) never reaches the real service from a
+		// test: nothing listens on this port. Tests of Edge set their fake first.
+		t.Setenv(tts.EnvEdgeEndpoint, "ws://127.0.0.1:1/edge")
+	}
 	t.Setenv("CLAWDBOT_GATEWAY_PORT", "") // Run sets it; restored after the test
 	r := &running{home: home, port: freePort(t), out: &syncBuf{}, restart: make(chan struct{}), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())

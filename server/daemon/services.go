@@ -249,6 +249,13 @@ func (i *inboundSwitch) set(t providers.Inbound) {
 	i.mu.Unlock()
 }
 
+// current is the target (nil before the agent runtime is set).
+func (i *inboundSwitch) current() providers.Inbound {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.target
+}
+
 func (i *inboundSwitch) Inbound(ctx context.Context, m providers.Message) {
 	i.mu.Lock()
 	t := i.target

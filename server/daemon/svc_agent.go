@@ -15,6 +15,7 @@ import (
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
 	"github.com/clawgate/gateway/server/agent/commands"
@@ -111,6 +112,82 @@ func inboundRoute(cur *atomic.Pointer[config.File]) func(m providers.Message) st
 			peer.ID = m.ChatID
 		}
 		return routing.Resolve(&f.Config, routing.Input{Channel: ch, AccountID: m.AccountID, Peer: peer}, routing.OptionsFrom(&f.Config)).SessionKey
+	}
+}
+
+// inboundBroadcast reads the config's broadcast groups (broadcast.<peer>: agent ids;
+// broadcast.strategy): a message whose peer has a group is answered by each listed
+// agent in that agent's own session for the peer. The peer is the original's: a
+// group's chat id (a WhatsApp group JID; a Telegram chat id, a forum topic also
+// matching its bare chat id), a direct chat's sender (a WhatsApp E.164 number, a
+// Telegram user id). The original broadcasts WhatsApp only; here every channel.
+// Agents that agents.list lacks (when it lists any) are skipped with a warning, as
+// the original; an agent listed twice answers once.
+func inboundBroadcast(cur *atomic.Pointer[config.File], log *slog.Logger) func(m providers.Message) ([]string, bool) {
+	return func(m providers.Message) ([]string, bool) {
+		f := cur.Load()
+		if f == nil {
+			return nil, false
+		}
+		raw, ok := f.Lookup("/broadcast")
+		groups, _ := raw.(map[string]any)
+		if !ok || len(groups) == 0 {
+			return nil, false
+		}
+		ch := providers.NormalizeChannel(m.Channel)
+		peer := &routing.Peer{Kind: routing.PeerDM, ID: m.From}
+		if m.Group {
+			peer = &routing.Peer{Kind: routing.PeerGroup, ID: m.ChatID}
+		} else if peer.ID == "" {
+			peer.ID = m.ChatID
+		}
+		candidates := []string{strings.TrimSpace(peer.ID)}
+		if bare, _, topic := strings.Cut(peer.ID, access.TopicSep); topic {
+			candidates = append(candidates, strings.TrimSpace(bare))
+		}
+		var list []any
+		for _, id := range candidates {
+			if id == "" || id == "strategy" {
+				continue
+			}
+			if l, ok := groups[id].([]any); ok && len(l) > 0 {
+				list = l
+				break
+			}
+		}
+		if len(list) == 0 {
+			return nil, false
+		}
+		c := &f.Config
+		known := map[string]bool{}
+		if c.Agents != nil {
+			for _, e := range c.Agents.List {
+				if e.ID != nil {
+					known[agents.NormalizeID(*e.ID)] = true
+				}
+			}
+		}
+		o := routing.OptionsFrom(c)
+		seen := map[string]bool{}
+		var keys []string
+		for _, v := range list {
+			s, _ := v.(string)
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			id := agents.NormalizeID(s)
+			if len(known) > 0 && !known[id] {
+				log.Warn("broadcast agent not found in agents.list; skipped", "agent", s, "peer", peer.ID)
+				continue
+			}
+			key := routing.SessionKey(c, id, ch, peer, o)
+			if !seen[key] {
+				seen[key] = true
+				keys = append(keys, key)
+			}
+		}
+		strategy, _ := groups["strategy"].(string)
+		return keys, strategy == "sequential"
 	}
 }
 
@@ -212,7 +289,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 	}
 	opts := agent.Options{
 		Backend: mc.Backend, Engine: mc.Engine, Store: store, Sender: s.sender, SystemPrompt: mc.SystemPrompt, Model: mc.Model, ModelRef: mc.Ref,
-		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg), Agents: configuredAgents(routeCfg),
+		MainKey: mainKey, GlobalScope: global, Route: inboundRoute(routeCfg), Broadcast: inboundBroadcast(routeCfg, s.log), Agents: configuredAgents(routeCfg),
 		Timeout:        cfg.Timeout,
 		MaxConcurrent:  cfg.MaxConcurrent,
 		Reset:          resetCfg.Load,
@@ -223,6 +300,7 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		ResponsePrefix: responsePrefix(routeCfg),
 		HistoryLimit:   historyLimit(routeCfg),
 		Typing:         typingConfig(routeCfg),
+		BlockStreaming: blockStreamingConfig(routeCfg),
 		Envelope:       envelopeConfig(routeCfg, s.log),
 		UserLocation:   userLocationFunc(routeCfg, s.log),
 		Logger:         s.log,

@@ -1,84 +1,172 @@
 package daemon
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
-	"time"
+	"sync/atomic"
 
 	genconfig "github.com/clawgate/gateway/gen/go/config"
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/media"
+	"github.com/clawgate/gateway/server/providers"
+	"github.com/clawgate/gateway/server/understand"
 )
 
-// transcriptionProviders are the audio providers spoken to over the OpenAI-compatible
-// /audio/transcriptions endpoint, with their default base URLs and key variables.
-var transcriptionProviders = map[string]struct{ baseURL, env string }{
-	"openai": {"https://api.openai.com/v1", "OPENAI_API_KEY"},
-	"groq":   {"https://api.groq.com/openai/v1", "GROQ_API_KEY"},
+// providerKeyEnv are the environment variables holding the API keys of the
+// providers media understanding can reach without models.providers.
+var providerKeyEnv = map[string]string{
+	"openai": "OPENAI_API_KEY",
+	"groq":   "GROQ_API_KEY",
 }
 
 // mediaStore opens the inbound media store under <state>/media (files are written on
-// the first received file).
+// the first received file). media.preserveFilenames is read here: a change to media.*
+// restarts the gateway (reload rules), which builds the store again.
 func mediaStore(s *services) (*media.Store, error) {
-	return media.New(media.Options{Dir: filepath.Join(s.paths.StateDir, "media")})
+	preserve := false
+	if v, ok := s.file.Lookup("/media/preserveFilenames"); ok {
+		preserve, _ = v.(bool)
+	}
+	return media.New(media.Options{Dir: filepath.Join(s.paths.StateDir, "media"), PreserveFilenames: preserve})
 }
 
-// transcriber builds voice-note transcription from tools.media.audio: the first
-// models entry with an OpenAI-compatible provider (openai, groq, or one under
-// models.providers with a baseUrl), its key from models.providers.<id>.apiKey or the
-// provider's environment variable. Off (nil) when the section is absent, disabled or
-// names no usable entry; CLI entries (type "cli") are not supported and are skipped.
-func transcriber(s *services, c *genconfig.ClawdbotConfig) (*media.Transcriber, error) {
-	if c == nil || c.Tools == nil || c.Tools.Media == nil || c.Tools.Media.Audio == nil {
-		return nil, nil
+// legacyTranscriptionCommands are the audio.transcription commands the original's
+// migration carries over to tools.media.audio.models (others are dropped).
+var legacyTranscriptionCommands = map[string]bool{"whisper": true}
+
+// mediaUnderstandingConfig decodes tools.media and tools.links into package
+// understand's shape, and maps the legacy audio.transcription as the original's
+// migration does: a whisper command becomes the only audio model (a CLI entry, audio
+// enabled) when tools.media.audio.models is empty.
+func mediaUnderstandingConfig(s *services, c *genconfig.ClawdbotConfig) (*understand.Config, *understand.LinksConfig, error) {
+	mc := &understand.Config{}
+	var lc *understand.LinksConfig
+	if c.Tools != nil && c.Tools.Media != nil {
+		if err := recode(c.Tools.Media, mc); err != nil {
+			return nil, nil, fmt.Errorf("tools.media: %w", err)
+		}
 	}
-	a := c.Tools.Media.Audio
-	if a.Enabled != nil && !*a.Enabled {
-		return nil, nil
+	if c.Tools != nil && c.Tools.Links != nil {
+		lc = &understand.LinksConfig{}
+		if err := recode(c.Tools.Links, lc); err != nil {
+			return nil, nil, fmt.Errorf("tools.links: %w", err)
+		}
+	}
+	if c.Audio != nil && c.Audio.Transcription != nil {
+		t := c.Audio.Transcription
+		exe := ""
+		if len(t.Command) > 0 {
+			exe = strings.TrimSpace(t.Command[0])
+		}
+		name := exe[strings.LastIndexAny(exe, `/\`)+1:]
+		switch {
+		case exe == "" || !legacyTranscriptionCommands[name]:
+			s.log.Warn("audio.transcription ignored: unsupported transcription command (use tools.media.audio.models)", "command", exe)
+		case mc.Audio != nil && len(mc.Audio.Models) > 0:
+			s.log.Warn("audio.transcription ignored: tools.media.audio.models is set")
+		default:
+			if mc.Audio == nil {
+				mc.Audio = &understand.CapConfig{}
+			}
+			on := true
+			mc.Audio.Enabled = &on
+			e := understand.Entry{Type: "cli", Command: exe, Args: append([]string(nil), t.Command[1:]...)}
+			if t.TimeoutSeconds != nil {
+				e.TimeoutSeconds = *t.TimeoutSeconds
+			}
+			mc.Audio.Models = []understand.Entry{e}
+		}
+	}
+	return mc, lc, nil
+}
+
+// recode converts between two JSON shapes of the same config section.
+func recode(from, to any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, to)
+}
+
+// mediaUnderstanding builds the understanding runner from the config: endpoints from
+// models.providers (base URL, key, headers) and the built-in providers, keys from
+// the environment when the config has none.
+func mediaUnderstanding(s *services, c *genconfig.ClawdbotConfig) (*understand.Runner, error) {
+	mc, lc, err := mediaUnderstandingConfig(s, c)
+	if err != nil {
+		return nil, err
 	}
 	table := providerTable(c)
-	for i, m := range a.Models {
-		prov := strings.ToLower(strings.TrimSpace(deref(m.Provider)))
-		if prov == "" {
-			prov = "openai"
+	endpoint := func(id string) (understand.Endpoint, bool) {
+		p, inTable := table[id]
+		base, builtin := understand.BuiltinBaseURLs[id]
+		if !inTable && !builtin {
+			return understand.Endpoint{}, false
 		}
-		base := firstNonEmpty(deref(m.BaseURL), deref(a.BaseURL), table[prov].BaseURL, transcriptionProviders[prov].baseURL)
-		if base == "" {
-			s.log.Warn("tools.media.audio: provider has no OpenAI-compatible transcription endpoint; entry skipped", "index", i, "provider", prov)
-			continue
+		ep := understand.Endpoint{BaseURL: firstNonEmpty(p.BaseURL, base), APIKey: p.APIKey, Headers: p.Headers}
+		if ep.APIKey == "" && providerKeyEnv[id] != "" && s.env != nil {
+			ep.APIKey, _ = s.env(providerKeyEnv[id])
 		}
-		key := table[prov].APIKey
-		if key == "" && transcriptionProviders[prov].env != "" {
-			key, _ = s.env(transcriptionProviders[prov].env)
-		}
-		tc := media.TranscribeConfig{BaseURL: base, APIKey: key, Model: deref(m.Model), Language: firstNonEmpty(deref(m.Language), deref(a.Language))}
-		if a.TimeoutSeconds != nil {
-			tc.Timeout = time.Duration(*a.TimeoutSeconds) * time.Second
-		}
-		if a.MaxChars != nil {
-			tc.MaxChars = *a.MaxChars
-		}
-		t := media.NewTranscriber(tc)
-		if t == nil {
-			return nil, fmt.Errorf("tools.media.audio.models[%d]: no endpoint", i)
-		}
-		return t, nil
+		return ep, true
 	}
-	if len(a.Models) == 0 && deref(a.BaseURL) != "" {
-		// A bare endpoint: the OpenAI-compatible server at baseUrl, default model.
-		tc := media.TranscribeConfig{BaseURL: deref(a.BaseURL), Language: deref(a.Language)}
-		if k, ok := s.env("OPENAI_API_KEY"); ok {
-			tc.APIKey = k
-		}
-		if a.TimeoutSeconds != nil {
-			tc.Timeout = time.Duration(*a.TimeoutSeconds) * time.Second
-		}
-		if a.MaxChars != nil {
-			tc.MaxChars = *a.MaxChars
-		}
-		return media.NewTranscriber(tc), nil
+	return understand.New(understand.Options{Media: mc, Links: lc, Endpoint: endpoint, TempDir: os.TempDir(), Log: s.log}), nil
+}
+
+// agentView is what understanding asks the agent runtime: the session a message goes
+// to and whether the model answering it sees images.
+type agentView interface {
+	InboundKey(m providers.Message) string
+	CheckImages(ctx context.Context, sessionKey string) error
+}
+
+// understander adapts the runner to the providers' media stage. The runner is
+// replaced when the config file changes (tools.media, tools.links, audio and
+// models.providers apply to the next message, as the original reads them per
+// message).
+type understander struct {
+	r     atomic.Pointer[understand.Runner]
+	agent func() agentView // nil result: no runtime yet
+}
+
+// set installs a runner built from the current config.
+func (u *understander) set(r *understand.Runner) { u.r.Store(r) }
+
+func (u *understander) message(ctx context.Context, m providers.Message) understand.Message {
+	chat := "direct"
+	if m.Group {
+		chat = "group"
 	}
-	return nil, nil
+	msg := understand.Message{Channel: m.Channel, ChatType: chat}
+	if a := u.agent(); a != nil {
+		msg.SessionKey = a.InboundKey(m)
+		msg.ModelSeesImages = a.CheckImages(ctx, msg.SessionKey) == nil
+	}
+	_, cur := grouphistory.Split(m.Text)
+	msg.Vars = map[string]string{
+		"Body": cur, "RawBody": cur, "From": m.From, "To": m.ChatID, "SenderName": m.SenderName,
+		"SessionKey": msg.SessionKey, "Provider": m.Channel, "Surface": m.Channel, "ChatType": chat,
+		"AccountId": m.AccountID, "MessageSid": m.MessageID,
+	}
+	return msg
+}
+
+// Media implements providers.Understander.
+func (u *understander) Media(ctx context.Context, m providers.Message, files []understand.Attachment) understand.Result {
+	return u.r.Load().Media(ctx, u.message(ctx, m), files)
+}
+
+// Links implements providers.Understander.
+func (u *understander) Links(ctx context.Context, m providers.Message, text string) []string {
+	r := u.r.Load()
+	if !r.LinksEnabled() {
+		return nil
+	}
+	return r.Links(ctx, u.message(ctx, m), text)
 }
 
 func firstNonEmpty(v ...string) string {

@@ -61,9 +61,10 @@ type providersComponent struct {
 	// pairing is the channel pairing store (<state>/credentials): approvals written by
 	// `clawdbot pairing approve` are read on every message, so they apply at once.
 	pairing *pairing.Store
-	// media and transcribe serve received media (tools.media.audio applies at start).
+	// media and understand serve received media (tools.media and tools.links apply
+	// at start).
 	media      *media.Store
-	transcribe *media.Transcriber
+	understand *understander
 }
 
 // buildProviders builds the registry from config and environment: a Telegram bot per
@@ -78,17 +79,22 @@ func buildProviders(ctx context.Context, s *services) (component, error) {
 		return nil, err
 	}
 	c.pairing = ps
-	// Received media: stored under <state>/media, voice notes transcribed when
-	// tools.media.audio names an endpoint.
+	// Received media: stored under <state>/media, then described, transcribed and
+	// its links summarised as tools.media and tools.links say.
 	ms, err := mediaStore(s)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := transcriber(s, &cfg)
+	ur, err := mediaUnderstanding(s, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	c.media, c.transcribe = ms, tr
+	c.media = ms
+	c.understand = &understander{agent: func() agentView {
+		a, _ := s.inbound.current().(agentView)
+		return a
+	}}
+	c.understand.set(ur)
 	c.wa, c.waAccounts, c.waKeys = c.buildWhatsApp(s.file)
 	tg := c.buildTelegram(&cfg)
 	_, c.tgKeys = telegramKeys(telegramAccounts(s, &cfg))
@@ -334,7 +340,7 @@ func (c *providersComponent) buildWhatsAppAccount(f *config.File, a waAccount) (
 	wc := whatsapp.Config{AccountID: a.id, StateDir: c.s.paths.StateDir, AuthDir: a.authDir, Inbound: &c.s.inbound, Logger: c.s.log,
 		OnChange: c.changed, Pairing: c.pairing, Access: &ac, History: historyBuffer(sec.HistoryLimit), MentionPatterns: c.s.mentions.patterns,
 		MessagePrefix: c.s.mentions.whatsappPrefix,
-		MediaStore:    c.media, Transcriber: c.transcribe, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
+		MediaStore:    c.media, Understand: c.understand, Ack: whatsappAck(f, a.id), Debounce: whatsappDebounce(f, a.id), Clock: c.s.clock,
 		Reconnect: whatsappReconnect(&f.Config)}
 	if sec.MediaMaxMb > 0 {
 		wc.MediaMaxMB = sec.MediaMaxMb
@@ -530,6 +536,9 @@ func telegramAccountSection(t genconfig.ConfigChannelsTelegram, id string) genco
 	if acct.ReplyToMode != nil {
 		base.ReplyToMode = (*genconfig.ConfigChannelsTelegramReplyToMode)(acct.ReplyToMode)
 	}
+	if acct.DraftChunk != nil {
+		base.DraftChunk = sameShape[*genconfig.ConfigChannelsTelegramDraftChunk](acct.DraftChunk)
+	}
 	overlay(&base.TextChunkLimit, acct.TextChunkLimit)
 	overlay(&base.HistoryLimit, acct.HistoryLimit)
 	overlay(&base.MediaMaxMb, acct.MediaMaxMb)
@@ -594,7 +603,7 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	tc := telegram.Config{AccountID: a.id, Token: a.token, Inbound: &s.inbound, Logger: s.log, OnChange: c.changed,
 		Access: ac, Pairing: c.pairing, History: historyBuffer(tcfg.HistoryLimit), StreamMode: string(tcfg.StreamMode), MentionPatterns: s.mentions.patterns,
-		MediaStore: c.media, Transcriber: c.transcribe, Ack: telegramAck(cfg), Debounce: telegramDebounce(cfg), Clock: s.clock}
+		MediaStore: c.media, Understand: c.understand, Ack: telegramAck(cfg), Debounce: telegramDebounce(cfg), Clock: s.clock}
 	if tcfg.MediaMaxMb != nil {
 		// Whole megabytes; a fraction rounds up so a configured cap never refuses
 		// less than asked.
@@ -602,6 +611,19 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 	}
 	if tcfg.TextChunkLimit != nil {
 		tc.ChunkLimit = *tcfg.TextChunkLimit
+	}
+	if dc := tcfg.DraftChunk; dc != nil {
+		// As the original: sizes below 1 are 1 (tgstream caps the maximum at the
+		// chunk limit); an unset size keeps tgstream's default.
+		if dc.MinChars != nil {
+			tc.DraftMin = max(*dc.MinChars, 1)
+		}
+		if dc.MaxChars != nil {
+			tc.DraftMax = max(*dc.MaxChars, 1)
+		}
+		if dc.BreakPreference != nil {
+			tc.DraftBreak = string(*dc.BreakPreference)
+		}
 	}
 	if tcfg.ChunkMode != nil {
 		tc.ChunkMode = string(*tcfg.ChunkMode)
@@ -792,6 +814,11 @@ func (c *providersComponent) stopAccount(ctx context.Context, channel, id string
 // account (not a placeholder for an unconfigured one): the reload's report of
 // restarted components (reload.Applied).
 func (c *providersComponent) reconfigureChannels(ctx context.Context, next *config.File) []string {
+	if ur, err := mediaUnderstanding(c.s, &next.Config); err != nil {
+		c.s.log.Warn("tools.media / tools.links not applied", "err", err)
+	} else {
+		c.understand.set(ur)
+	}
 	var restarted []string
 	if c.reconfigureWhatsApp(ctx, next) {
 		restarted = append(restarted, providers.WhatsApp)

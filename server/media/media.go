@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/clawgate/gateway/server/agent/llm"
 )
@@ -182,6 +183,65 @@ type Options struct {
 	// Now is the clock (time.Now); file ages are judged by modification time
 	// against it.
 	Now func() time.Time
+	// PreserveFilenames (media.preserveFilenames) keeps a file's original name in
+	// its stored name: <sanitised name>---<uuid><ext> (SanitizeFilename), the
+	// original's form, so the agent and its tools see what the sender called it.
+	// Off, or without a name, the stored name is random.
+	PreserveFilenames bool
+}
+
+// MaxPreservedNameRunes bounds the original name kept in a stored file's name (the
+// original's limit).
+const MaxPreservedNameRunes = 60
+
+// SanitizeFilename makes a file name safe on every platform, as the original: the
+// characters < > : " / \ | ? * and control characters become "_", runs of white
+// space "_", repeated "_" one, leading and trailing "_" go, and at most
+// MaxPreservedNameRunes characters remain.
+func SanitizeFilename(name string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.TrimSpace(name) {
+		switch {
+		case unicode.IsSpace(r):
+			if !space {
+				b.WriteRune('_')
+			}
+			space = true
+			continue
+		case r < 0x20 || strings.ContainsRune(`<>:"/\|?*`, r):
+			b.WriteRune('_')
+		default:
+			b.WriteRune(r)
+		}
+		space = false
+	}
+	out := b.String()
+	for strings.Contains(out, "__") {
+		out = strings.ReplaceAll(out, "__", "_")
+	}
+	out = strings.Trim(out, "_")
+	if rs := []rune(out); len(rs) > MaxPreservedNameRunes {
+		out = string(rs[:MaxPreservedNameRunes])
+	}
+	return out
+}
+
+// storedName is the file name of a new stored file with extension ext.
+func (s *Store) storedName(original, ext string) string {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	if s.o.PreserveFilenames && strings.TrimSpace(original) != "" {
+		base := filepath.Base(strings.ReplaceAll(original, "\\", "/"))
+		base = strings.TrimSuffix(base, filepath.Ext(base))
+		if n := SanitizeFilename(base); n != "" {
+			id[6] = id[6]&0x0f | 0x40 // a version 4 UUID, as the original
+			id[8] = id[8]&0x3f | 0x80
+			h := hex.EncodeToString(id[:])
+			return n + "---" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:] + ext
+		}
+	}
+	return hex.EncodeToString(id[:]) + ext
 }
 
 // Store saves inbound media. Safe for concurrent use.
@@ -247,9 +307,7 @@ func (s *Store) Save(r io.Reader, h Hint) (Saved, error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return Saved{}, fmt.Errorf("media: %w", err)
 	}
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	path := filepath.Join(s.dir, hex.EncodeToString(id[:])+ExtensionFor(ct))
+	path := filepath.Join(s.dir, s.storedName(h.FileName, ExtensionFor(ct)))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return Saved{}, fmt.Errorf("media: %w", err)
@@ -365,15 +423,4 @@ func Placeholder(k Kind) string {
 		return "<media:" + string(k) + ">"
 	}
 	return "<media:document>"
-}
-
-// TranscriptBody is the message body for a transcribed voice note, in the original's
-// layout: "[Audio]", the user's caption if any, then the transcript.
-func TranscriptBody(caption, transcript string) string {
-	lines := []string{"[Audio]"}
-	if c := strings.TrimSpace(caption); c != "" && !strings.HasPrefix(c, "<media:") {
-		lines = append(lines, "User text:\n"+c)
-	}
-	lines = append(lines, "Transcript:\n"+strings.TrimSpace(transcript))
-	return strings.Join(lines, "\n")
 }

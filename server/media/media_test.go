@@ -2,15 +2,12 @@ package media
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -192,74 +189,45 @@ func TestRetention(t *testing.T) {
 	}
 }
 
-func TestTranscribe(t *testing.T) {
-	var got struct {
-		path, model, file, auth string
-		size                    int
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.path = r.URL.Path
-		got.auth = r.Header.Get("Authorization")
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		got.model = r.FormValue("model")
-		f, h, err := r.FormFile("file")
+// TestPreserveFilenames: with PreserveFilenames a stored file is named
+// <sanitised original>---<uuid><sniffed ext>; without it, or without a usable name,
+// the name is random.
+func TestPreserveFilenames(t *testing.T) {
+	pdf := []byte("%PDF-1.4\nhello")
+	uuidName := regexp.MustCompile(`^(.+)---[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.[a-z0-9]+)$`)
+	random := regexp.MustCompile(`^[0-9a-f]{32}\.pdf$`)
+	for _, tc := range []struct {
+		preserve bool
+		name     string
+		want     string // "" = random
+	}{
+		{true, "Quarterly Report: Q3 <final>.pdf", "Quarterly_Report_Q3_final"},
+		{true, "  tabs\tand\nnewlines?.pdf", "tabs_and_newlines"},
+		{true, `C:\Users\ann\notes.txt`, "notes"},
+		{true, "dir/sub/über café.pdf", "über_café"},
+		{true, strings.Repeat("a", 80) + ".pdf", strings.Repeat("a", 60)},
+		{true, "???.pdf", ""},
+		{true, "", ""},
+		{false, "Quarterly Report.pdf", ""},
+	} {
+		s := newStore(t, Options{PreserveFilenames: tc.preserve})
+		saved, err := s.Save(bytes.NewReader(pdf), Hint{FileName: tc.name})
 		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
+			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(f)
-		got.file, got.size = h.Filename, len(b)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"text": "  remind me to buy milk  "})
-	}))
-	defer srv.Close()
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("server not on loopback: %s", srv.URL)
+		base := filepath.Base(saved.Path)
+		if tc.want == "" {
+			if !random.MatchString(base) {
+				t.Errorf("%q (preserve %v): stored as %q, want a random name", tc.name, tc.preserve, base)
+			}
+			continue
+		}
+		m := uuidName.FindStringSubmatch(base)
+		if m == nil || m[1] != tc.want || m[2] != ".pdf" {
+			t.Errorf("%q: stored as %q, want %s---<uuid>.pdf", tc.name, base, tc.want)
+		}
 	}
-	s := newStore(t, Options{})
-	saved, err := s.Save(bytes.NewReader(oggHead), Hint{ContentType: "audio/ogg"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := NewTranscriber(TranscribeConfig{BaseURL: srv.URL + "/v1", APIKey: "k"})
-	text, err := tr.Transcribe(context.Background(), saved)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if text != "remind me to buy milk" || got.path != "/v1/audio/transcriptions" || got.model != DefaultTranscribeModel || got.auth != "Bearer k" || got.size != len(oggHead) || filepath.Ext(got.file) == "" {
-		t.Fatalf("text %q request %+v", text, got)
-	}
-	if TranscriptBody("<media:audio>", text) != "[Audio]\nTranscript:\nremind me to buy milk" {
-		t.Fatal(TranscriptBody("", text))
-	}
-	if TranscriptBody("pls", "x") != "[Audio]\nUser text:\npls\nTranscript:\nx" {
-		t.Fatal("caption layout")
-	}
-}
-
-func TestTranscribeOffAndErrors(t *testing.T) {
-	off := NewTranscriber(TranscribeConfig{})
-	if off.Enabled() {
-		t.Fatal("enabled without config")
-	}
-	if _, err := off.Transcribe(context.Background(), Saved{Kind: Audio}); !errors.Is(err, ErrTranscriptionOff) {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, `{"error":{"message":"bad audio"}}`, http.StatusBadRequest)
-	}))
-	defer srv.Close()
-	s := newStore(t, Options{})
-	saved, _ := s.Save(bytes.NewReader(oggHead), Hint{ContentType: "audio/ogg"})
-	tr := NewTranscriber(TranscribeConfig{BaseURL: srv.URL, APIKey: "k"})
-	if _, err := tr.Transcribe(context.Background(), saved); err == nil {
-		t.Fatal("server error not reported")
-	}
-	img, _ := s.Save(bytes.NewReader(pngHead), Hint{})
-	if _, err := tr.Transcribe(context.Background(), img); err == nil {
-		t.Fatal("image transcribed")
+	if got := SanitizeFilename(" a__b  c "); got != "a_b_c" {
+		t.Fatalf("SanitizeFilename: %q", got)
 	}
 }

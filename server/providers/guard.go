@@ -86,6 +86,7 @@ func (g *Guard) Admit(ctx context.Context, m Message, a access.Message, idLine s
 	case access.Deliver:
 		m.CommandsDenied = !rules.CommandAuthorized(a)
 		m.Owner = rules.IsOwner(a)
+		m.Owners = rules.Owners()
 		if m.Group && g.History != nil {
 			key := g.historyKey(m)
 			m.Text = grouphistory.Context(g.Label, "group:"+m.ChatID, g.History.Take(key), m.Text)

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/media"
+	"github.com/clawgate/gateway/server/understand"
 )
 
 // Image is an inbound picture handed to the agent as an image part.
@@ -41,16 +43,28 @@ const (
 	// into the prompt whole; larger ones, and other documents, become a note naming the
 	// stored file.
 	MaxInlineDocumentBytes = 64 << 10
-	// NoTranscription is the body of a voice note when no transcription endpoint is
+	// NoTranscription is the body of a voice note when no transcription model is
 	// configured (tools.media.audio).
 	NoTranscription = "[voice note: transcription not configured]"
-	// TranscriptionFailed is the body when the endpoint failed.
+	// TranscriptionFailed is the body when every transcription model failed.
 	TranscriptionFailed = "[voice note: transcription failed]"
 )
 
+// Understander is media and link understanding (package understand) as the stage
+// uses it: the daemon's implementation adds what only the agent knows (the session
+// key, whether the answering model sees images).
+type Understander interface {
+	// Media describes or transcribes a message's stored files (tools.media).
+	Media(ctx context.Context, m Message, files []understand.Attachment) understand.Result
+	// Links summarises the links in text (tools.links); nil when there are none.
+	Links(ctx context.Context, m Message, text string) []string
+}
+
 // MediaStage downloads, stores and converts the media of admitted messages before they
-// go on to Next: pictures become Images, voice notes and audio their transcript (or a
-// placeholder when transcription is off), documents a note or their text. A file over
+// go on to Next: the Understander describes and transcribes what it can (the body
+// gets "[Image]" / "[Audio]" / "[Video]" sections); pictures not described become
+// Images for the model, voice notes not transcribed a note, documents a note or
+// their text. Every message's links are then summarised (tools.links). A file over
 // its cap (the channel's mediaMaxMb, lowered by the per-kind caps of package media) is
 // refused with a reply to the chat and a log line, and nothing of the message reaches
 // Next.
@@ -59,8 +73,9 @@ type MediaStage struct {
 	// Store keeps the files under <state>/media/inbound; nil: media is not downloaded
 	// and the message goes on with its placeholder text only.
 	Store *media.Store
-	// Transcriber turns audio into text; nil: transcription off.
-	Transcriber *media.Transcriber
+	// Understand is media and link understanding; nil: off (voice notes get
+	// NoTranscription).
+	Understand Understander
 	// MaxMB is the channel's mediaMaxMb (0: only the per-kind caps).
 	MaxMB int
 	// Reply tells the chat its file was refused (nil: log only).
@@ -78,6 +93,8 @@ func (s *MediaStage) Inbound(ctx context.Context, m Message) {
 	}
 	if len(m.Media) == 0 || s.Store == nil {
 		m.Media = nil
+		_, cur := grouphistory.Split(m.Text)
+		s.links(ctx, &m, understand.UserText(cur))
 		if s.Next != nil {
 			s.Next.Inbound(ctx, m)
 		}
@@ -114,12 +131,72 @@ func (s *MediaStage) Inbound(ctx context.Context, m Message) {
 		}
 		return
 	}
-	body := s.convert(ctx, &m, saved, placeholder, log)
-	m.Text = replaceBody(m.Text, placeholder, body)
+	_, cur := grouphistory.Split(m.Text)
+	caption := understand.UserText(cur)
+	res := s.understand(ctx, m, []media.Saved{saved})
+	if out, ok := res.Output(0); ok {
+		history, cur := grouphistory.Split(m.Text)
+		m.Text = history + understand.FormatBody(cur, []understand.Output{out})
+		if out.Kind == understand.ImageDescription {
+			log.Info("inbound image described for a model without vision", "channel", s.Channel, "via", out.Provider+"/"+out.Model)
+		}
+	} else {
+		body := s.convert(&m, saved, placeholder, res, 0, log)
+		m.Text = replaceBody(m.Text, placeholder, body)
+	}
 	log.Info("inbound media", "channel", s.Channel, "from", m.From, "type", saved.ContentType, "bytes", saved.Size, "images", len(m.Images))
+	s.links(ctx, &m, linkSource(caption, res))
 	if s.Next != nil {
 		s.Next.Inbound(ctx, m)
 	}
+}
+
+// understand runs media understanding over the stored files (index i is files[i]).
+func (s *MediaStage) understand(ctx context.Context, m Message, files []media.Saved) understand.Result {
+	if s.Understand == nil {
+		return understand.Result{}
+	}
+	atts := make([]understand.Attachment, len(files))
+	for i, f := range files {
+		atts[i] = understand.Attachment{Index: i, Path: f.Path, MIME: f.ContentType}
+	}
+	return s.Understand.Media(ctx, m, atts)
+}
+
+// transcriptOf is the transcript of a result's audio outputs ("" without any).
+func transcriptOf(res understand.Result) string {
+	for _, o := range res.Outputs {
+		if o.Kind == understand.AudioTranscription {
+			return understand.Transcript(res.Outputs)
+		}
+	}
+	return ""
+}
+
+// links appends the summaries of the links in src (what the sender wrote, else a
+// voice note's transcript, as the original) to the current message's body.
+//
+// A chat command ("/status https://…") is left alone: the original summarises its
+// links for the agent's body only, and here the command parser reads the body.
+func (s *MediaStage) links(ctx context.Context, m *Message, src string) {
+	if s.Understand == nil || strings.TrimSpace(src) == "" || strings.HasPrefix(strings.TrimSpace(src), "/") {
+		return
+	}
+	outs := s.Understand.Links(ctx, *m, src)
+	if len(outs) == 0 {
+		return
+	}
+	history, cur := grouphistory.Split(m.Text)
+	m.Text = history + understand.FormatLinks(cur, outs)
+}
+
+// linkSource is the text whose links are summarised: the sender's words, else the
+// transcript of their voice note.
+func linkSource(caption string, res understand.Result) string {
+	if strings.TrimSpace(caption) != "" {
+		return caption
+	}
+	return transcriptOf(res)
 }
 
 // album handles a message with several files (a Telegram media group): each file is
@@ -135,6 +212,12 @@ func (s *MediaStage) album(ctx context.Context, m Message, log *slog.Logger) {
 		notes   []string
 		refused []*InboundMedia
 	)
+	type part struct {
+		saved       media.Saved
+		placeholder string
+		note        int // index in notes
+	}
+	var stored []part
 	for _, in := range parts {
 		placeholder := MediaPlaceholder(in.Kind)
 		saved, err := s.fetch(ctx, in)
@@ -149,10 +232,30 @@ func (s *MediaStage) album(ctx context.Context, m Message, log *slog.Logger) {
 			notes = append(notes, placeholder+" [download failed]")
 			continue
 		}
-		if body := s.convert(ctx, &m, saved, placeholder, log); body != placeholder {
-			notes = append(notes, body)
-		}
+		stored = append(stored, part{saved: saved, placeholder: placeholder, note: len(notes)})
+		notes = append(notes, "")
 		log.Info("inbound media", "channel", s.Channel, "from", m.From, "type", saved.ContentType, "bytes", saved.Size, "album", len(parts))
+	}
+	files := make([]media.Saved, len(stored))
+	for i, p := range stored {
+		files[i] = p.saved
+	}
+	_, cur := grouphistory.Split(m.Text)
+	caption := understand.UserText(cur)
+	res := s.understand(ctx, m, files)
+	var outs []understand.Output
+	for i, p := range stored {
+		if out, ok := res.Output(i); ok {
+			outs = append(outs, out)
+			continue
+		}
+		if body := s.convert(&m, p.saved, p.placeholder, res, i, log); body != p.placeholder {
+			notes[p.note] = body
+		}
+	}
+	if len(outs) > 0 {
+		history, cur := grouphistory.Split(m.Text)
+		m.Text = history + understand.FormatBody(cur, outs)
 	}
 	if len(refused) > 0 && s.Reply != nil {
 		text := TooLargeReply(refused[0].Kind, s.limit(refused[0]))
@@ -167,8 +270,11 @@ func (s *MediaStage) album(ctx context.Context, m Message, log *slog.Logger) {
 		return
 	}
 	for _, n := range notes {
-		m.Text = strings.TrimSpace(m.Text) + "\n" + n
+		if n != "" {
+			m.Text = strings.TrimSpace(m.Text) + "\n" + n
+		}
 	}
+	s.links(ctx, &m, linkSource(caption, res))
 	if s.Next != nil {
 		s.Next.Inbound(ctx, m)
 	}
@@ -209,8 +315,9 @@ func (s *MediaStage) fetch(ctx context.Context, in *InboundMedia) (media.Saved, 
 	return s.Store.Save(rc, media.Hint{ContentType: in.ContentType, FileName: in.FileName, MediaMaxMB: s.MaxMB})
 }
 
-// convert turns a stored file into the message's images and body text.
-func (s *MediaStage) convert(ctx context.Context, m *Message, saved media.Saved, placeholder string, log *slog.Logger) string {
+// convert turns a stored file that understanding left alone (index i of res) into
+// the message's images and body text.
+func (s *MediaStage) convert(m *Message, saved media.Saved, placeholder string, res understand.Result, i int, log *slog.Logger) string {
 	switch saved.Kind {
 	case media.Image:
 		part, err := media.ImagePart(saved)
@@ -221,21 +328,41 @@ func (s *MediaStage) convert(ctx context.Context, m *Message, saved media.Saved,
 		m.Images = append(m.Images, Image{MimeType: part.MimeType, Data: part.Data})
 		return placeholder
 	case media.Audio:
-		if !s.Transcriber.Enabled() {
-			return NoTranscription
-		}
-		text, err := s.Transcriber.Transcribe(ctx, saved)
-		if err != nil {
-			log.Warn("inbound audio: transcription failed", "channel", s.Channel, "err", err)
+		d, _ := res.Decision(understand.Audio)
+		switch {
+		case d.Outcome == understand.ScopeDeny:
+			// As the original: the scope keeps the placeholder.
+			return placeholder
+		case attempted(d, i):
+			log.Warn("inbound audio: transcription failed", "channel", s.Channel, "reason", lastReason(d, i))
 			return TranscriptionFailed
 		}
-		return media.TranscriptBody("", text)
+		return NoTranscription
 	case media.Document:
 		if t, ok := inlineText(saved); ok {
 			return fmt.Sprintf("[document %s (%s, %d bytes)]\n%s", displayName(saved), saved.ContentType, saved.Size, t)
 		}
 	}
 	return placeholder + " " + fileNote(saved)
+}
+
+// attempted: some model was tried on attachment i (and none answered).
+func attempted(d understand.Decision, i int) bool {
+	for _, a := range d.Attachments {
+		if a.Index == i && len(a.Attempts) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func lastReason(d understand.Decision, i int) string {
+	for _, a := range d.Attachments {
+		if a.Index == i && len(a.Attempts) > 0 {
+			return a.Attempts[len(a.Attempts)-1].Reason
+		}
+	}
+	return ""
 }
 
 func displayName(saved media.Saved) string {

@@ -8,12 +8,41 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/clawgate/gateway/server/grouphistory"
 	"github.com/clawgate/gateway/server/media"
+	"github.com/clawgate/gateway/server/understand"
 )
+
+// runnerUnderstander is the stage's Understander over a real understand.Runner, for a
+// fixed message context.
+type runnerUnderstander struct {
+	r   *understand.Runner
+	msg understand.Message
+}
+
+func (u runnerUnderstander) Media(ctx context.Context, _ Message, files []understand.Attachment) understand.Result {
+	return u.r.Media(ctx, u.msg, files)
+}
+
+func (u runnerUnderstander) Links(ctx context.Context, _ Message, text string) []string {
+	return u.r.Links(ctx, u.msg, text)
+}
+
+// audioRunner transcribes with an OpenAI-compatible server at base, sending key.
+func audioRunner(base, key string) Understander {
+	return runnerUnderstander{r: understand.New(understand.Options{
+		Media: &understand.Config{Audio: &understand.CapConfig{Models: []understand.Entry{{Provider: "openai", BaseURL: base}}}},
+		Endpoint: func(string) (understand.Endpoint, bool) {
+			return understand.Endpoint{APIKey: key}, true
+		},
+	})}
+}
 
 type collect struct {
 	mu  sync.Mutex
@@ -47,14 +76,16 @@ func TestMediaStage(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"text": "hello there"})
 	}))
 	defer transcripts.Close()
-	ok := media.NewTranscriber(media.TranscribeConfig{BaseURL: transcripts.URL + "/v1", APIKey: "good"})
-	bad := media.NewTranscriber(media.TranscribeConfig{BaseURL: transcripts.URL + "/v1", APIKey: "bad"})
+	ok := audioRunner(transcripts.URL+"/v1", "good")
+	bad := audioRunner(transcripts.URL+"/v1", "bad")
+	// No models and no key: nothing to transcribe with.
+	none := runnerUnderstander{r: understand.New(understand.Options{Endpoint: func(string) (understand.Endpoint, bool) { return understand.Endpoint{}, false }})}
 	voice := append([]byte("OggS\x00\x02"), bytes.Repeat([]byte{1}, 50)...)
 	pdf := []byte("%PDF-1.4\n%binary\n")
 	for _, tc := range []struct {
 		name      string
 		noStore   bool
-		tr        *media.Transcriber
+		tr        Understander
 		text      string
 		in        InboundMedia
 		wantText  []string // substrings; nil = no delivery
@@ -69,9 +100,11 @@ func TestMediaStage(t *testing.T) {
 			wantText: []string{"<media:image> [download failed]"}},
 		{name: "no store: placeholder only", noStore: true, text: "<media:image>", in: InboundMedia{Kind: "photo", Open: opener([]byte("x"), nil)},
 			wantText: []string{"<media:image>"}},
-		{name: "voice transcribed after group history", tr: ok, text: "[Chat messages since your last reply - for context]\nBob: hi\n\n[Current message]\n<media:audio>",
-			in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"Bob: hi", "[Current message]\n[Audio]\nTranscript:\nhello there"}},
+		{name: "voice transcribed after group history", tr: ok, text: grouphistory.HistoryMarker + "\nBob: hi\n\n" + grouphistory.CurrentMarker + "\n<media:audio>",
+			in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"Bob: hi", grouphistory.CurrentMarker + "\n[Audio]\nTranscript:\nhello there"}},
 		{name: "voice without transcription", text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{NoTranscription}},
+		{name: "voice with no audio model", tr: none, text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{NoTranscription}},
+		{name: "voice with a caption", tr: ok, text: "listen", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{"[Audio]\nUser text:\nlisten\nTranscript:\nhello there"}},
 		{name: "transcription failure", tr: bad, text: "<media:audio>", in: InboundMedia{Kind: "voice", Open: opener(voice, nil)}, wantText: []string{TranscriptionFailed}},
 		{name: "declared too large", text: "<media:video>", in: InboundMedia{Kind: "video", Size: 3 * media.MB, Open: opener(nil, errors.New("must not download"))}, wantReply: true},
 		{name: "too large on the wire", text: "<media:document>", in: InboundMedia{Kind: "document", Size: 10, Open: opener(append(pdf, bytes.Repeat([]byte{0}, 2*media.MB)...), nil)}, wantReply: true},
@@ -80,7 +113,7 @@ func TestMediaStage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			next := &collect{}
 			var replies []string
-			s := &MediaStage{Channel: "test", Transcriber: tc.tr, MaxMB: 1, Next: next,
+			s := &MediaStage{Channel: "test", Understand: tc.tr, MaxMB: 1, Next: next,
 				Reply: func(_ context.Context, chat, text string) error {
 					replies = append(replies, chat+": "+text)
 					return nil
@@ -178,6 +211,82 @@ func TestMediaStageAlbum(t *testing.T) {
 			}
 			if got := next.got[0]; got.Text != tc.wantText || len(got.Images) != tc.images || got.Media != nil {
 				t.Fatalf("text %q images %d media %v", got.Text, len(got.Images), got.Media)
+			}
+		})
+	}
+}
+
+// TestMediaStageLinks: link summaries are appended to what the agent reads (after the
+// group history's current message too); commands and messages without links are left
+// alone.
+func TestMediaStageLinks(t *testing.T) {
+	dir := t.TempDir()
+	sum := filepath.Join(dir, "sum")
+	if err := os.WriteFile(sum, []byte("#!/bin/sh\necho \"about $1\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	u := runnerUnderstander{r: understand.New(understand.Options{Links: &understand.LinksConfig{
+		Models: []understand.LinkEntry{{Command: sum, Args: []string{"{{LinkUrl}}"}}}}})}
+	history := grouphistory.HistoryMarker + "\nBob: https://old.example\n\n" + grouphistory.CurrentMarker + "\n"
+	for _, tc := range []struct{ text, want string }{
+		{"see https://a.example/x", "see https://a.example/x\n\nabout https://a.example/x"},
+		{history + "and https://b.example", history + "and https://b.example\n\nabout https://b.example"},
+		{"/status https://a.example/x", "/status https://a.example/x"},
+		{"no links here", "no links here"},
+	} {
+		next := &collect{}
+		s := &MediaStage{Channel: "test", Understand: u, Next: next}
+		s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text})
+		if len(next.got) != 1 || next.got[0].Text != tc.want {
+			t.Errorf("%q: got %+v, want %q", tc.text, next.got, tc.want)
+		}
+	}
+}
+
+// TestMediaStageUnderstanding: described pictures are not sent as images and the body
+// gets the original's sections; in an album only the selected attachments are
+// described (mode "all", maxAttachments 2) and the rest go on as before.
+func TestMediaStageUnderstanding(t *testing.T) {
+	dir := t.TempDir()
+	desc := filepath.Join(dir, "describe")
+	if err := os.WriteFile(desc, []byte("#!/bin/sh\necho \"a picture of $(wc -c < \"$1\" | tr -d ' ') bytes\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	u := runnerUnderstander{r: understand.New(understand.Options{Media: &understand.Config{
+		Image: &understand.CapConfig{Attachments: &understand.AttachmentPolicy{Mode: "all", MaxAttachments: 2}, Models: []understand.Entry{{Command: desc, Args: []string{"{{MediaPath}}"}}}},
+		Video: &understand.CapConfig{Models: []understand.Entry{{Command: desc, Args: []string{"{{MediaPath}}"}}}},
+	}})}
+	img := func(n int) InboundMedia {
+		return InboundMedia{Kind: "photo", Open: opener(append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{1}, n)...), nil)}
+	}
+	for _, tc := range []struct {
+		name   string
+		text   string
+		parts  []InboundMedia
+		want   string
+		images int
+	}{
+		{"one photo", "<media:image>", []InboundMedia{img(2)}, "[Image]\nDescription:\na picture of 10 bytes", 0},
+		{"album of three", "look", []InboundMedia{img(1), img(2), img(3)},
+			"User text:\nlook\n\n[Image 1/2]\nDescription:\na picture of 9 bytes\n\n[Image 2/2]\nDescription:\na picture of 10 bytes", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := media.New(media.Options{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := &collect{}
+			s := &MediaStage{Channel: "test", Store: st, Understand: u, MaxMB: 1, Next: next}
+			var parts []*InboundMedia
+			for i := range tc.parts {
+				parts = append(parts, &tc.parts[i])
+			}
+			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: parts})
+			if len(next.got) != 1 {
+				t.Fatalf("delivered %d", len(next.got))
+			}
+			if m := next.got[0]; m.Text != tc.want || len(m.Images) != tc.images {
+				t.Fatalf("text %q images %d\nwant %q images %d", m.Text, len(m.Images), tc.want, tc.images)
 			}
 		})
 	}

@@ -82,6 +82,9 @@ type Message struct {
 	// while it names nobody or has "*"); only the owner runs /config, /debug,
 	// /restart and bash.
 	Owner bool
+	// Owners are the account's configured allowFrom senders (access.Rules.Owners),
+	// named to the model as its user.
+	Owners []string
 	// Media is the message's media, still to be fetched (the provider's MediaStage
 	// fetches it after admission and clears it); Text holds the caption or the
 	// placeholder ("<media:image>") meanwhile. Usually one file; an album (a Telegram

@@ -74,3 +74,21 @@ func StreamReplyTo(s ReplyStream, id string) {
 		t.ReplyTo(id)
 	}
 }
+
+// StreamBlock sends one block of a reply streamed as blocks (agent block streaming)
+// through the stream, which threads it as its channel's replyToMode says and keeps
+// its typing indicator going. ok is false when the stream cannot send blocks: the
+// caller sends it through the Sender instead.
+func StreamBlock(ctx context.Context, s ReplyStream, text string) (sent Sent, ok bool, err error) {
+	if a, isAck := s.(*AckReplyStream); isAck {
+		return StreamBlock(ctx, a.ReplyStream, text)
+	}
+	b, ok := s.(interface {
+		Block(ctx context.Context, text string) (Sent, error)
+	})
+	if !ok {
+		return Sent{}, false, nil
+	}
+	sent, err = b.Block(ctx, text)
+	return sent, true, err
+}

@@ -59,8 +59,6 @@ var rules = [...]rule{
 	{"slack", Hot, "slack"},
 	{"signal", Hot, "signal"},
 	{"imessage", Hot, "imessage"},
-	// Transcription (tools.media.audio) is built when the providers start.
-	{"tools.media", Restart, ""},
 	{"meta", None, ""}, // written by the original CLI on every save
 	{"identity", None, ""}, {"wizard", None, ""}, {"logging", None, ""}, {"models", None, ""},
 	{"agents", None, ""}, {"tools", None, ""}, {"bindings", None, ""}, {"audio", None, ""},

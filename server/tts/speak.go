@@ -403,10 +403,6 @@ type Result struct {
 	VoiceCompatible bool // Telegram opus: sent as a voice note
 }
 
-// ErrEdgeUnavailable: Microsoft Edge TTS needs the network to Microsoft and a client
-// this gateway does not have; edge is reported as failed and the next provider tried.
-var ErrEdgeUnavailable = errors.New("Edge TTS is not available in this gateway (configure messages.tts.openai or messages.tts.elevenlabs)")
-
 // synth talks to the speech providers and stores their audio.
 type synth struct {
 	client    *http.Client
@@ -442,7 +438,12 @@ func (y *synth) speak(ctx context.Context, s Settings, text, channel string, d D
 				fails = append(fails, "edge: disabled")
 				continue
 			}
-			err = ErrEdgeUnavailable
+			res, err := y.speakEdge(ctx, s.Edge, text)
+			if err != nil {
+				fails = append(fails, p+": "+err.Error())
+				continue
+			}
+			return res, nil
 		case "openai":
 			if s.OpenAIKey == "" {
 				fails = append(fails, "No API key for openai")
@@ -471,6 +472,39 @@ func (y *synth) speak(ctx context.Context, s Settings, text, channel string, d D
 		fails = append(fails, "no providers available")
 	}
 	return Result{}, fmt.Errorf("TTS conversion failed: %s", strings.Join(fails, "; "))
+}
+
+// speakEdge converts text with Edge TTS and stores the audio (and, with
+// saveSubtitles, the word timings as <audio>.json next to it). A configured output
+// format that fails is retried once with the default format, as the reference. Edge
+// keeps its format on every channel; the file is a voice note when it is ogg/opus.
+func (y *synth) speakEdge(ctx context.Context, e Edge, text string) (Result, error) {
+	format := e.OutputFormat
+	r, err := y.edge(ctx, e, text)
+	if err != nil && e.OutputFormatConfigured && format != DefaultEdgeOutputFormat && ctx.Err() == nil {
+		format = DefaultEdgeOutputFormat
+		e.OutputFormat = format
+		r, err = y.edge(ctx, e, text)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	ext := edgeExtension(format)
+	path, err := y.store(r.audio, ext)
+	if err != nil {
+		return Result{}, fmt.Errorf("tts: %w", err)
+	}
+	if e.SaveSubtitles {
+		subs := r.subtitles
+		if subs == nil {
+			subs = []EdgeSubtitle{}
+		}
+		b, _ := json.Marshal(subs)
+		if err := os.WriteFile(path+".json", b, 0o600); err != nil {
+			return Result{}, fmt.Errorf("tts: subtitles: %w", err)
+		}
+	}
+	return Result{Path: path, Provider: "edge", OutputFormat: format, VoiceCompatible: voiceExtension(ext)}, nil
 }
 
 // post sends a speech request and reads the audio (at most MaxAudioBytes).

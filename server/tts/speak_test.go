@@ -67,13 +67,21 @@ func (f *fakeSpeech) requests() []speechReq {
 
 // speakSettings resolves messages.tts from cfg (JSON pointers) with the fake server
 // as both providers' base URL.
+// closedEdge is an Edge endpoint nothing listens on.
+const closedEdge = "ws://127.0.0.1:1/edge"
+
 func speakSettings(dir, base string, cfg map[string]any, env map[string]string) tts.Settings {
 	m := map[string]any{"/models/providers/openai/baseUrl": base + "/v1", "/messages/tts/elevenlabs/baseUrl": base}
 	for k, v := range cfg {
 		m[k] = v
 	}
 	get := func(p string) (any, bool) { v, ok := m[p]; return v, ok }
-	return tts.Resolve(get, func(k string) string { return env[k] }, dir)
+	return tts.Resolve(get, func(k string) string {
+		if v, ok := env[k]; ok || k != tts.EnvEdgeEndpoint {
+			return v
+		}
+		return closedEdge // never the real service from a test
+	}, dir)
 }
 
 type logBuf struct {
@@ -152,7 +160,7 @@ func TestSpeakerAutoModes(t *testing.T) {
 // when messages.tts.provider is unset), telegram gets opus (a voice note) and others
 // mp3; ElevenLabs gets its request shape (voice in the path, output_format query,
 // xi-api-key, voice_settings and the optional keys); a failing provider falls back to
-// the next; edge is reported unavailable; with every provider failing the reply
+// the next; edge (nothing listening) fails last; with every provider failing the reply
 // stays text with a log line.
 func TestSpeakerProviders(t *testing.T) {
 	srv := &fakeSpeech{}
@@ -214,7 +222,7 @@ func TestSpeakerProviders(t *testing.T) {
 	srv.mu.Unlock()
 	sp, lb := newSpeaker(t, speakSettings(t.TempDir(), hs.URL, el, map[string]string{"OPENAI_API_KEY": "sk-o"}), nil)
 	out = sp.Apply(context.Background(), tts.Reply{Text: longEnough})
-	if out.AudioPath != "" || out.Text != longEnough || !strings.Contains(lb.String(), "tts: conversion failed") || !strings.Contains(lb.String(), "Edge TTS is not available") {
+	if out.AudioPath != "" || out.Text != longEnough || !strings.Contains(lb.String(), "tts: conversion failed") || !strings.Contains(lb.String(), "edge: connect") {
 		t.Fatalf("all failed: %+v log %s", out, lb.String())
 	}
 	// Edge configured off: the last error is "edge: disabled".
@@ -228,7 +236,7 @@ func TestSpeakerProviders(t *testing.T) {
 	}
 	// No keys and edge on: edge is the primary and reports itself unavailable.
 	sp3, _ := newSpeaker(t, speakSettings(t.TempDir(), hs.URL, nil, nil), nil)
-	if _, err := sp3.Convert(context.Background(), longEnough, ""); err == nil || !strings.Contains(err.Error(), "No API key") && !strings.Contains(err.Error(), "Edge TTS") {
+	if _, err := sp3.Convert(context.Background(), longEnough, ""); err == nil || !strings.Contains(err.Error(), "No API key") && !strings.Contains(err.Error(), "edge: connect") {
 		t.Fatalf("no keys: %v", err)
 	}
 }

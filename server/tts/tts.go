@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clawgate/gateway/gen/go/protocol"
+	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/statefile"
 )
 
@@ -61,6 +62,7 @@ type Settings struct {
 	SummaryModel       string
 	ElevenLabs         ElevenLabs
 	EdgeEnabled        bool
+	Edge               Edge
 	Overrides          OverridePolicy
 }
 
@@ -107,6 +109,12 @@ func Resolve(get Lookup, getenv func(string) string, stateDir string) Settings {
 		MaxTextLength: DefaultMaxTextLength,
 		Timeout:       DefaultTimeout,
 	}
+	// As the reference: "~" in the preferences path is the user's home.
+	if home := strings.TrimSpace(getenv("HOME")); home != "" {
+		s.PrefsPath = config.ExpandHome(s.PrefsPath, home)
+	} else if home, err := os.UserHomeDir(); err == nil {
+		s.PrefsPath = config.ExpandHome(s.PrefsPath, home)
+	}
 	if v, ok := get("/messages/tts/enabled"); ok {
 		s.Enabled, _ = v.(bool)
 	}
@@ -117,6 +125,7 @@ func Resolve(get Lookup, getenv func(string) string, stateDir string) Settings {
 		s.Timeout = time.Duration(n) * time.Millisecond
 	}
 	resolveSpoken(&s, get)
+	resolveEdge(&s, get, getenv)
 	return s
 }
 

@@ -87,8 +87,11 @@ func settings(dir, base, key string) tts.Settings {
 		return v, ok
 	}
 	env := func(k string) string {
-		if k == "OPENAI_API_KEY" {
+		switch k {
+		case "OPENAI_API_KEY":
 			return key
+		case tts.EnvEdgeEndpoint:
+			return "ws://127.0.0.1:1/edge" // never the real service from a test
 		}
 		return ""
 	}
@@ -203,11 +206,12 @@ func TestTTSWire(t *testing.T) {
 	}
 }
 
-// TestTTSNotConfigured: with no key anywhere convert is a clear UNAVAILABLE.
+// TestTTSNotConfigured: with no key anywhere and Edge unreachable, convert is a
+// clear UNAVAILABLE naming each provider's failure.
 func TestTTSNotConfigured(t *testing.T) {
 	e := start(t, settings(t.TempDir(), "", ""))
 	f := e.c.Call("tts.convert", map[string]any{"text": "hi"})
-	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "No API key for openai") || !strings.Contains(f.Error.Message, "configure messages.tts.openai") {
+	if f.OK || f.Error.Code != "UNAVAILABLE" || !strings.Contains(f.Error.Message, "No API key for openai") || !strings.Contains(f.Error.Message, "edge: connect") {
 		t.Fatalf("convert without a provider: %s", f.Raw)
 	}
 }

@@ -15,11 +15,20 @@ type ClawdbotConfig struct {
 	// Approvals corresponds to the JSON schema field "approvals".
 	Approvals *ConfigApprovals `json:"approvals,omitempty,omitzero"`
 
+	// Audio corresponds to the JSON schema field "audio".
+	Audio *ConfigAudio `json:"audio,omitempty,omitzero"`
+
+	// Auth corresponds to the JSON schema field "auth".
+	Auth *ConfigAuth `json:"auth,omitempty,omitzero"`
+
 	// Bindings corresponds to the JSON schema field "bindings".
 	Bindings []ConfigBindingsElem `json:"bindings,omitempty,omitzero"`
 
 	// Protocol 2 TCP bridge for nodes (the original 2026.1.24 no longer has it).
 	Bridge *ConfigBridge `json:"bridge,omitempty,omitzero"`
+
+	// Broadcast corresponds to the JSON schema field "broadcast".
+	Broadcast *ConfigBroadcast `json:"broadcast,omitempty,omitzero"`
 
 	// Browser corresponds to the JSON schema field "browser".
 	Browser *ConfigBrowser `json:"browser,omitempty,omitzero"`
@@ -36,6 +45,9 @@ type ClawdbotConfig struct {
 	// Cron corresponds to the JSON schema field "cron".
 	Cron *ConfigCron `json:"cron,omitempty,omitzero"`
 
+	// Env corresponds to the JSON schema field "env".
+	Env *ConfigEnv `json:"env,omitempty,omitzero"`
+
 	// Gateway corresponds to the JSON schema field "gateway".
 	Gateway *ConfigGateway `json:"gateway,omitempty,omitzero"`
 
@@ -44,6 +56,9 @@ type ClawdbotConfig struct {
 
 	// Logging corresponds to the JSON schema field "logging".
 	Logging *ConfigLogging `json:"logging,omitempty,omitzero"`
+
+	// Media corresponds to the JSON schema field "media".
+	Media *ConfigMedia `json:"media,omitempty,omitzero"`
 
 	// Messages corresponds to the JSON schema field "messages".
 	Messages *ConfigMessages `json:"messages,omitempty,omitzero"`
@@ -66,6 +81,9 @@ type ClawdbotConfig struct {
 	// UI corresponds to the JSON schema field "ui".
 	UI *ConfigUI `json:"ui,omitempty,omitzero"`
 
+	// Update corresponds to the JSON schema field "update".
+	Update *ConfigUpdate `json:"update,omitempty,omitzero"`
+
 	// Web corresponds to the JSON schema field "web".
 	Web *ConfigWeb `json:"web,omitempty,omitzero"`
 
@@ -82,6 +100,20 @@ type ConfigAgents struct {
 }
 
 type ConfigAgentsDefaults struct {
+	// BlockStreamingBreak corresponds to the JSON schema field "blockStreamingBreak".
+	BlockStreamingBreak *ConfigAgentsDefaultsBlockStreamingBreak `json:"blockStreamingBreak,omitempty,omitzero"`
+
+	// BlockStreamingChunk corresponds to the JSON schema field "blockStreamingChunk".
+	BlockStreamingChunk *ConfigAgentsDefaultsBlockStreamingChunk `json:"blockStreamingChunk,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigAgentsDefaultsBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
+	// BlockStreamingDefault corresponds to the JSON schema field
+	// "blockStreamingDefault".
+	BlockStreamingDefault *ConfigAgentsDefaultsBlockStreamingDefault `json:"blockStreamingDefault,omitempty,omitzero"`
+
 	// BootstrapMaxChars corresponds to the JSON schema field "bootstrapMaxChars".
 	BootstrapMaxChars *int `json:"bootstrapMaxChars,omitempty,omitzero"`
 
@@ -108,6 +140,9 @@ type ConfigAgentsDefaults struct {
 
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsDefaultsHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
+	// HumanDelay corresponds to the JSON schema field "humanDelay".
+	HumanDelay *ConfigAgentsDefaultsHumanDelay `json:"humanDelay,omitempty,omitzero"`
 
 	// ImageModel corresponds to the JSON schema field "imageModel".
 	ImageModel *ConfigAgentsDefaultsImageModel `json:"imageModel,omitempty,omitzero"`
@@ -165,6 +200,44 @@ type ConfigAgentsDefaults struct {
 	// Workspace corresponds to the JSON schema field "workspace".
 	Workspace *string `json:"workspace,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsBlockStreamingBreak string
+
+const ConfigAgentsDefaultsBlockStreamingBreakMessageEnd ConfigAgentsDefaultsBlockStreamingBreak = "message_end"
+const ConfigAgentsDefaultsBlockStreamingBreakTextEnd ConfigAgentsDefaultsBlockStreamingBreak = "text_end"
+
+type ConfigAgentsDefaultsBlockStreamingChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigAgentsDefaultsBlockStreamingChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsBlockStreamingChunkBreakPreference string
+
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceNewline ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "newline"
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceParagraph ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "paragraph"
+const ConfigAgentsDefaultsBlockStreamingChunkBreakPreferenceSentence ConfigAgentsDefaultsBlockStreamingChunkBreakPreference = "sentence"
+
+type ConfigAgentsDefaultsBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsBlockStreamingDefault string
+
+const ConfigAgentsDefaultsBlockStreamingDefaultOff ConfigAgentsDefaultsBlockStreamingDefault = "off"
+const ConfigAgentsDefaultsBlockStreamingDefaultOn ConfigAgentsDefaultsBlockStreamingDefault = "on"
 
 type ConfigAgentsDefaultsCliBackends map[string]struct {
 	// Args corresponds to the JSON schema field "args".
@@ -312,6 +385,23 @@ type ConfigAgentsDefaultsHeartbeatActiveHours struct {
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
+
+type ConfigAgentsDefaultsHumanDelay struct {
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *int `json:"maxMs,omitempty,omitzero"`
+
+	// MinMs corresponds to the JSON schema field "minMs".
+	MinMs *int `json:"minMs,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsDefaultsHumanDelayMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsHumanDelayMode string
+
+const ConfigAgentsDefaultsHumanDelayModeCustom ConfigAgentsDefaultsHumanDelayMode = "custom"
+const ConfigAgentsDefaultsHumanDelayModeNatural ConfigAgentsDefaultsHumanDelayMode = "natural"
+const ConfigAgentsDefaultsHumanDelayModeOff ConfigAgentsDefaultsHumanDelayMode = "off"
 
 type ConfigAgentsDefaultsImageModel struct {
 	// Fallbacks corresponds to the JSON schema field "fallbacks".
@@ -500,6 +590,9 @@ const ConfigAgentsDefaultsVerboseDefaultOff ConfigAgentsDefaultsVerboseDefault =
 const ConfigAgentsDefaultsVerboseDefaultOn ConfigAgentsDefaultsVerboseDefault = "on"
 
 type ConfigAgentsListElem struct {
+	// AgentDir corresponds to the JSON schema field "agentDir".
+	AgentDir *string `json:"agentDir,omitempty,omitzero"`
+
 	// Default corresponds to the JSON schema field "default".
 	Default *bool `json:"default,omitempty,omitzero"`
 
@@ -508,6 +601,9 @@ type ConfigAgentsListElem struct {
 
 	// Heartbeat corresponds to the JSON schema field "heartbeat".
 	Heartbeat *ConfigAgentsListElemHeartbeat `json:"heartbeat,omitempty,omitzero"`
+
+	// HumanDelay corresponds to the JSON schema field "humanDelay".
+	HumanDelay *ConfigAgentsListElemHumanDelay `json:"humanDelay,omitempty,omitzero"`
 
 	// ID corresponds to the JSON schema field "id".
 	ID *string `json:"id,omitempty,omitzero"`
@@ -578,6 +674,23 @@ type ConfigAgentsListElemHeartbeatActiveHours struct {
 	// Timezone corresponds to the JSON schema field "timezone".
 	Timezone *string `json:"timezone,omitempty,omitzero"`
 }
+
+type ConfigAgentsListElemHumanDelay struct {
+	// MaxMs corresponds to the JSON schema field "maxMs".
+	MaxMs *int `json:"maxMs,omitempty,omitzero"`
+
+	// MinMs corresponds to the JSON schema field "minMs".
+	MinMs *int `json:"minMs,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAgentsListElemHumanDelayMode `json:"mode,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemHumanDelayMode string
+
+const ConfigAgentsListElemHumanDelayModeCustom ConfigAgentsListElemHumanDelayMode = "custom"
+const ConfigAgentsListElemHumanDelayModeNatural ConfigAgentsListElemHumanDelayMode = "natural"
+const ConfigAgentsListElemHumanDelayModeOff ConfigAgentsListElemHumanDelayMode = "off"
 
 type ConfigAgentsListElemIdentity struct {
 	// Avatar corresponds to the JSON schema field "avatar".
@@ -782,6 +895,66 @@ type ConfigApprovalsExecTargetsElem struct {
 	To string `json:"to"`
 }
 
+type ConfigAudio struct {
+	// Transcription corresponds to the JSON schema field "transcription".
+	Transcription *ConfigAudioTranscription `json:"transcription,omitempty,omitzero"`
+}
+
+type ConfigAudioTranscription struct {
+	// Command corresponds to the JSON schema field "command".
+	Command []string `json:"command,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigAuth struct {
+	// Cooldowns corresponds to the JSON schema field "cooldowns".
+	Cooldowns *ConfigAuthCooldowns `json:"cooldowns,omitempty,omitzero"`
+
+	// Order corresponds to the JSON schema field "order".
+	Order ConfigAuthOrder `json:"order,omitempty,omitzero"`
+
+	// Profiles corresponds to the JSON schema field "profiles".
+	Profiles ConfigAuthProfiles `json:"profiles,omitempty,omitzero"`
+}
+
+type ConfigAuthCooldowns struct {
+	// BillingBackoffHours corresponds to the JSON schema field "billingBackoffHours".
+	BillingBackoffHours *float64 `json:"billingBackoffHours,omitempty,omitzero"`
+
+	// BillingBackoffHoursByProvider corresponds to the JSON schema field
+	// "billingBackoffHoursByProvider".
+	BillingBackoffHoursByProvider ConfigAuthCooldownsBillingBackoffHoursByProvider `json:"billingBackoffHoursByProvider,omitempty,omitzero"`
+
+	// BillingMaxHours corresponds to the JSON schema field "billingMaxHours".
+	BillingMaxHours *float64 `json:"billingMaxHours,omitempty,omitzero"`
+
+	// FailureWindowHours corresponds to the JSON schema field "failureWindowHours".
+	FailureWindowHours *float64 `json:"failureWindowHours,omitempty,omitzero"`
+}
+
+type ConfigAuthCooldownsBillingBackoffHoursByProvider map[string]float64
+
+type ConfigAuthOrder map[string][]string
+
+type ConfigAuthProfiles map[string]struct {
+	// Email corresponds to the JSON schema field "email".
+	Email *string `json:"email,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigAuthProfilesValueMode `json:"mode,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+}
+
+type ConfigAuthProfilesValueMode string
+
+const ConfigAuthProfilesValueModeAPIKey ConfigAuthProfilesValueMode = "api_key"
+const ConfigAuthProfilesValueModeOauth ConfigAuthProfilesValueMode = "oauth"
+const ConfigAuthProfilesValueModeToken ConfigAuthProfilesValueMode = "token"
+
 type ConfigBindingsElem struct {
 	// AgentID corresponds to the JSON schema field "agentId".
 	AgentID *string `json:"agentId,omitempty,omitzero"`
@@ -839,6 +1012,18 @@ const ConfigBridgeBindAuto ConfigBridgeBind = "auto"
 const ConfigBridgeBindLan ConfigBridgeBind = "lan"
 const ConfigBridgeBindLoopback ConfigBridgeBind = "loopback"
 const ConfigBridgeBindTailnet ConfigBridgeBind = "tailnet"
+
+type ConfigBroadcast struct {
+	// Strategy corresponds to the JSON schema field "strategy".
+	Strategy *ConfigBroadcastStrategy `json:"strategy,omitempty,omitzero"`
+
+	AdditionalProperties map[string][]interface{} `mapstructure:",remain"`
+}
+
+type ConfigBroadcastStrategy string
+
+const ConfigBroadcastStrategyParallel ConfigBroadcastStrategy = "parallel"
+const ConfigBroadcastStrategySequential ConfigBroadcastStrategy = "sequential"
 
 type ConfigBrowser struct {
 	// CdpURL corresponds to the JSON schema field "cdpUrl".
@@ -911,6 +1096,13 @@ type ConfigChannelsTelegram struct {
 	// Bot API base URL, for a local Bot API server.
 	APIBaseURL *string `json:"apiBaseUrl,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsTelegramBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
@@ -931,6 +1123,9 @@ type ConfigChannelsTelegram struct {
 
 	// Dms corresponds to the JSON schema field "dms".
 	Dms ConfigChannelsTelegramDms `json:"dms,omitempty,omitzero"`
+
+	// DraftChunk corresponds to the JSON schema field "draftChunk".
+	DraftChunk *ConfigChannelsTelegramDraftChunk `json:"draftChunk,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -997,6 +1192,13 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []interface{} `json:"allowFrom,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsTelegramAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// BotToken corresponds to the JSON schema field "botToken".
 	BotToken *string `json:"botToken,omitempty,omitzero"`
 
@@ -1011,6 +1213,9 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 
 	// DmPolicy corresponds to the JSON schema field "dmPolicy".
 	DmPolicy ConfigChannelsTelegramAccountsValueDmPolicy `json:"dmPolicy,omitempty,omitzero"`
+
+	// DraftChunk corresponds to the JSON schema field "draftChunk".
+	DraftChunk *ConfigChannelsTelegramAccountsValueDraftChunk `json:"draftChunk,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
@@ -1073,6 +1278,17 @@ type ConfigChannelsTelegramAccounts map[string]struct {
 	WebhookURL *string `json:"webhookUrl,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramAccountsValueBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramAccountsValueChunkMode string
 
 const ConfigChannelsTelegramAccountsValueChunkModeLength ConfigChannelsTelegramAccountsValueChunkMode = "length"
@@ -1097,6 +1313,23 @@ const ConfigChannelsTelegramAccountsValueDmPolicyAllowlist ConfigChannelsTelegra
 const ConfigChannelsTelegramAccountsValueDmPolicyDisabled ConfigChannelsTelegramAccountsValueDmPolicy = "disabled"
 const ConfigChannelsTelegramAccountsValueDmPolicyOpen ConfigChannelsTelegramAccountsValueDmPolicy = "open"
 const ConfigChannelsTelegramAccountsValueDmPolicyPairing ConfigChannelsTelegramAccountsValueDmPolicy = "pairing"
+
+type ConfigChannelsTelegramAccountsValueDraftChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference string
+
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceNewline ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "newline"
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceParagraph ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "paragraph"
+const ConfigChannelsTelegramAccountsValueDraftChunkBreakPreferenceSentence ConfigChannelsTelegramAccountsValueDraftChunkBreakPreference = "sentence"
 
 type ConfigChannelsTelegramAccountsValueGroupPolicy string
 
@@ -1205,6 +1438,17 @@ type ConfigChannelsTelegramActions struct {
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
 }
 
+type ConfigChannelsTelegramBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
 type ConfigChannelsTelegramChunkMode string
 
 const ConfigChannelsTelegramChunkModeLength ConfigChannelsTelegramChunkMode = "length"
@@ -1234,6 +1478,23 @@ type ConfigChannelsTelegramDms map[string]struct {
 	// HistoryLimit corresponds to the JSON schema field "historyLimit".
 	HistoryLimit *int `json:"historyLimit,omitempty,omitzero"`
 }
+
+type ConfigChannelsTelegramDraftChunk struct {
+	// BreakPreference corresponds to the JSON schema field "breakPreference".
+	BreakPreference *ConfigChannelsTelegramDraftChunkBreakPreference `json:"breakPreference,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
+
+type ConfigChannelsTelegramDraftChunkBreakPreference string
+
+const ConfigChannelsTelegramDraftChunkBreakPreferenceNewline ConfigChannelsTelegramDraftChunkBreakPreference = "newline"
+const ConfigChannelsTelegramDraftChunkBreakPreferenceParagraph ConfigChannelsTelegramDraftChunkBreakPreference = "paragraph"
+const ConfigChannelsTelegramDraftChunkBreakPreferenceSentence ConfigChannelsTelegramDraftChunkBreakPreference = "sentence"
 
 type ConfigChannelsTelegramGroupPolicy string
 
@@ -1350,6 +1611,13 @@ type ConfigChannelsWhatsapp struct {
 	// AllowFrom corresponds to the JSON schema field "allowFrom".
 	AllowFrom []string `json:"allowFrom,omitempty,omitzero"`
 
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsWhatsappBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
+
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappChunkMode `json:"chunkMode,omitempty,omitzero"`
 
@@ -1405,6 +1673,13 @@ type ConfigChannelsWhatsappAccounts map[string]struct {
 
 	// AuthDir corresponds to the JSON schema field "authDir".
 	AuthDir *string `json:"authDir,omitempty,omitzero"`
+
+	// BlockStreaming corresponds to the JSON schema field "blockStreaming".
+	BlockStreaming *bool `json:"blockStreaming,omitempty,omitzero"`
+
+	// BlockStreamingCoalesce corresponds to the JSON schema field
+	// "blockStreamingCoalesce".
+	BlockStreamingCoalesce *ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce `json:"blockStreamingCoalesce,omitempty,omitzero"`
 
 	// ChunkMode corresponds to the JSON schema field "chunkMode".
 	ChunkMode *ConfigChannelsWhatsappAccountsValueChunkMode `json:"chunkMode,omitempty,omitzero"`
@@ -1468,6 +1743,17 @@ type ConfigChannelsWhatsappAccountsValueAckReactionGroup string
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupAlways ConfigChannelsWhatsappAccountsValueAckReactionGroup = "always"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupMentions ConfigChannelsWhatsappAccountsValueAckReactionGroup = "mentions"
 const ConfigChannelsWhatsappAccountsValueAckReactionGroupNever ConfigChannelsWhatsappAccountsValueAckReactionGroup = "never"
+
+type ConfigChannelsWhatsappAccountsValueBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
+}
 
 type ConfigChannelsWhatsappAccountsValueChunkMode string
 
@@ -1551,6 +1837,17 @@ type ConfigChannelsWhatsappActions struct {
 
 	// SendMessage corresponds to the JSON schema field "sendMessage".
 	SendMessage *bool `json:"sendMessage,omitempty,omitzero"`
+}
+
+type ConfigChannelsWhatsappBlockStreamingCoalesce struct {
+	// IdleMs corresponds to the JSON schema field "idleMs".
+	IdleMs *int `json:"idleMs,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// MinChars corresponds to the JSON schema field "minChars".
+	MinChars *int `json:"minChars,omitempty,omitzero"`
 }
 
 type ConfigChannelsWhatsappChunkMode string
@@ -1653,6 +1950,26 @@ type ConfigCron struct {
 	// Store corresponds to the JSON schema field "store".
 	Store *string `json:"store,omitempty,omitzero"`
 }
+
+type ConfigEnv struct {
+	// ShellEnv corresponds to the JSON schema field "shellEnv".
+	ShellEnv *ConfigEnvShellEnv `json:"shellEnv,omitempty,omitzero"`
+
+	// Vars corresponds to the JSON schema field "vars".
+	Vars ConfigEnvVars `json:"vars,omitempty,omitzero"`
+
+	AdditionalProperties map[string]string `mapstructure:",remain"`
+}
+
+type ConfigEnvShellEnv struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
+}
+
+type ConfigEnvVars map[string]string
 
 type ConfigGateway struct {
 	// Auth corresponds to the JSON schema field "auth".
@@ -2006,6 +2323,11 @@ type ConfigLoggingRedactSensitive string
 const ConfigLoggingRedactSensitiveOff ConfigLoggingRedactSensitive = "off"
 const ConfigLoggingRedactSensitiveTools ConfigLoggingRedactSensitive = "tools"
 
+type ConfigMedia struct {
+	// PreserveFilenames corresponds to the JSON schema field "preserveFilenames".
+	PreserveFilenames *bool `json:"preserveFilenames,omitempty,omitzero"`
+}
+
 type ConfigMessages struct {
 	// AckReaction corresponds to the JSON schema field "ackReaction".
 	AckReaction *string `json:"ackReaction,omitempty,omitzero"`
@@ -2223,14 +2545,23 @@ type ConfigMessagesTts struct {
 	// MaxTextLength corresponds to the JSON schema field "maxTextLength".
 	MaxTextLength *int `json:"maxTextLength,omitempty,omitzero"`
 
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigMessagesTtsMode `json:"mode,omitempty,omitzero"`
+
 	// ModelOverrides corresponds to the JSON schema field "modelOverrides".
 	ModelOverrides *ConfigMessagesTtsModelOverrides `json:"modelOverrides,omitempty,omitzero"`
 
 	// Openai corresponds to the JSON schema field "openai".
 	Openai *ConfigMessagesTtsOpenai `json:"openai,omitempty,omitzero"`
 
+	// PrefsPath corresponds to the JSON schema field "prefsPath".
+	PrefsPath *string `json:"prefsPath,omitempty,omitzero"`
+
 	// Provider corresponds to the JSON schema field "provider".
 	Provider *ConfigMessagesTtsProvider `json:"provider,omitempty,omitzero"`
+
+	// SummaryModel corresponds to the JSON schema field "summaryModel".
+	SummaryModel *string `json:"summaryModel,omitempty,omitzero"`
 
 	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
 	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
@@ -2246,6 +2577,33 @@ const ConfigMessagesTtsAutoTagged ConfigMessagesTtsAuto = "tagged"
 type ConfigMessagesTtsEdge struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Lang corresponds to the JSON schema field "lang".
+	Lang *string `json:"lang,omitempty,omitzero"`
+
+	// OutputFormat corresponds to the JSON schema field "outputFormat".
+	OutputFormat *string `json:"outputFormat,omitempty,omitzero"`
+
+	// Pitch corresponds to the JSON schema field "pitch".
+	Pitch *string `json:"pitch,omitempty,omitzero"`
+
+	// Proxy corresponds to the JSON schema field "proxy".
+	Proxy *string `json:"proxy,omitempty,omitzero"`
+
+	// Rate corresponds to the JSON schema field "rate".
+	Rate *string `json:"rate,omitempty,omitzero"`
+
+	// SaveSubtitles corresponds to the JSON schema field "saveSubtitles".
+	SaveSubtitles *bool `json:"saveSubtitles,omitempty,omitzero"`
+
+	// TimeoutMs corresponds to the JSON schema field "timeoutMs".
+	TimeoutMs *int `json:"timeoutMs,omitempty,omitzero"`
+
+	// Voice corresponds to the JSON schema field "voice".
+	Voice *string `json:"voice,omitempty,omitzero"`
+
+	// Volume corresponds to the JSON schema field "volume".
+	Volume *string `json:"volume,omitempty,omitzero"`
 }
 
 type ConfigMessagesTtsElevenlabs struct {
@@ -2297,6 +2655,11 @@ type ConfigMessagesTtsElevenlabsVoiceSettings struct {
 	// UseSpeakerBoost corresponds to the JSON schema field "useSpeakerBoost".
 	UseSpeakerBoost *bool `json:"useSpeakerBoost,omitempty,omitzero"`
 }
+
+type ConfigMessagesTtsMode string
+
+const ConfigMessagesTtsModeAll ConfigMessagesTtsMode = "all"
+const ConfigMessagesTtsModeFinal ConfigMessagesTtsMode = "final"
 
 type ConfigMessagesTtsModelOverrides struct {
 	// AllowModelID corresponds to the JSON schema field "allowModelId".
@@ -2350,9 +2713,17 @@ type ConfigMeta struct {
 }
 
 type ConfigModels struct {
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigModelsMode `json:"mode,omitempty,omitzero"`
+
 	// Providers corresponds to the JSON schema field "providers".
 	Providers ConfigModelsProviders `json:"providers,omitempty,omitzero"`
 }
+
+type ConfigModelsMode string
+
+const ConfigModelsModeMerge ConfigModelsMode = "merge"
+const ConfigModelsModeReplace ConfigModelsMode = "replace"
 
 type ConfigModelsProviders map[string]struct {
 	// API corresponds to the JSON schema field "api".
@@ -2360,6 +2731,9 @@ type ConfigModelsProviders map[string]struct {
 
 	// APIKey corresponds to the JSON schema field "apiKey".
 	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// Auth corresponds to the JSON schema field "auth".
+	Auth *ConfigModelsProvidersValueAuth `json:"auth,omitempty,omitzero"`
 
 	// AuthHeader corresponds to the JSON schema field "authHeader".
 	AuthHeader *bool `json:"authHeader,omitempty,omitzero"`
@@ -2382,6 +2756,13 @@ const ConfigModelsProvidersValueAPIGithubCopilot ConfigModelsProvidersValueAPI =
 const ConfigModelsProvidersValueAPIGoogleGenerativeAi ConfigModelsProvidersValueAPI = "google-generative-ai"
 const ConfigModelsProvidersValueAPIOpenaiCompletions ConfigModelsProvidersValueAPI = "openai-completions"
 const ConfigModelsProvidersValueAPIOpenaiResponses ConfigModelsProvidersValueAPI = "openai-responses"
+
+type ConfigModelsProvidersValueAuth string
+
+const ConfigModelsProvidersValueAuthAPIKey ConfigModelsProvidersValueAuth = "api-key"
+const ConfigModelsProvidersValueAuthAwsSdk ConfigModelsProvidersValueAuth = "aws-sdk"
+const ConfigModelsProvidersValueAuthOauth ConfigModelsProvidersValueAuth = "oauth"
+const ConfigModelsProvidersValueAuthToken ConfigModelsProvidersValueAuth = "token"
 
 type ConfigModelsProvidersValueHeaders map[string]string
 
@@ -2729,6 +3110,9 @@ type ConfigTools struct {
 	// Exec corresponds to the JSON schema field "exec".
 	Exec *ConfigToolsExec `json:"exec,omitempty,omitzero"`
 
+	// Links corresponds to the JSON schema field "links".
+	Links *ConfigToolsLinks `json:"links,omitempty,omitzero"`
+
 	// Media corresponds to the JSON schema field "media".
 	Media *ConfigToolsMedia `json:"media,omitempty,omitzero"`
 
@@ -2782,20 +3166,115 @@ const ConfigToolsExecSecurityAllowlist ConfigToolsExecSecurity = "allowlist"
 const ConfigToolsExecSecurityDeny ConfigToolsExecSecurity = "deny"
 const ConfigToolsExecSecurityFull ConfigToolsExecSecurity = "full"
 
+type ConfigToolsLinks struct {
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// MaxLinks corresponds to the JSON schema field "maxLinks".
+	MaxLinks *int `json:"maxLinks,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsLinksModelsElem `json:"models,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsLinksScope `json:"scope,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *string `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsLinksScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsLinksScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScopeDefault string
+
+const ConfigToolsLinksScopeDefaultAllow ConfigToolsLinksScopeDefault = "allow"
+const ConfigToolsLinksScopeDefaultDeny ConfigToolsLinksScopeDefault = "deny"
+
+type ConfigToolsLinksScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsLinksScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsLinksScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScopeRulesElemAction string
+
+const ConfigToolsLinksScopeRulesElemActionAllow ConfigToolsLinksScopeRulesElemAction = "allow"
+const ConfigToolsLinksScopeRulesElemActionDeny ConfigToolsLinksScopeRulesElemAction = "deny"
+
+type ConfigToolsLinksScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsLinksScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsLinksScopeRulesElemMatchChatType string
+
+const ConfigToolsLinksScopeRulesElemMatchChatTypeChannel ConfigToolsLinksScopeRulesElemMatchChatType = "channel"
+const ConfigToolsLinksScopeRulesElemMatchChatTypeDirect ConfigToolsLinksScopeRulesElemMatchChatType = "direct"
+const ConfigToolsLinksScopeRulesElemMatchChatTypeGroup ConfigToolsLinksScopeRulesElemMatchChatType = "group"
+
 type ConfigToolsMedia struct {
 	// Audio corresponds to the JSON schema field "audio".
 	Audio *ConfigToolsMediaAudio `json:"audio,omitempty,omitzero"`
+
+	// Concurrency corresponds to the JSON schema field "concurrency".
+	Concurrency *int `json:"concurrency,omitempty,omitzero"`
+
+	// Image corresponds to the JSON schema field "image".
+	Image *ConfigToolsMediaImage `json:"image,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaModelsElem `json:"models,omitempty,omitzero"`
+
+	// Video corresponds to the JSON schema field "video".
+	Video *ConfigToolsMediaVideo `json:"video,omitempty,omitzero"`
 }
 
 type ConfigToolsMediaAudio struct {
+	// Attachments corresponds to the JSON schema field "attachments".
+	Attachments *ConfigToolsMediaAudioAttachments `json:"attachments,omitempty,omitzero"`
+
 	// BaseURL corresponds to the JSON schema field "baseUrl".
 	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
 
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaAudioHeaders `json:"headers,omitempty,omitzero"`
+
 	// Language corresponds to the JSON schema field "language".
 	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
 
 	// MaxChars corresponds to the JSON schema field "maxChars".
 	MaxChars *int `json:"maxChars,omitempty,omitzero"`
@@ -2803,23 +3282,505 @@ type ConfigToolsMediaAudio struct {
 	// Models corresponds to the JSON schema field "models".
 	Models []ConfigToolsMediaAudioModelsElem `json:"models,omitempty,omitzero"`
 
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsMediaAudioScope `json:"scope,omitempty,omitzero"`
+
 	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
 	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
 }
 
+type ConfigToolsMediaAudioAttachments struct {
+	// MaxAttachments corresponds to the JSON schema field "maxAttachments".
+	MaxAttachments *int `json:"maxAttachments,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigToolsMediaAudioAttachmentsMode `json:"mode,omitempty,omitzero"`
+
+	// Prefer corresponds to the JSON schema field "prefer".
+	Prefer *ConfigToolsMediaAudioAttachmentsPrefer `json:"prefer,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioAttachmentsMode string
+
+const ConfigToolsMediaAudioAttachmentsModeAll ConfigToolsMediaAudioAttachmentsMode = "all"
+const ConfigToolsMediaAudioAttachmentsModeFirst ConfigToolsMediaAudioAttachmentsMode = "first"
+
+type ConfigToolsMediaAudioAttachmentsPrefer string
+
+const ConfigToolsMediaAudioAttachmentsPreferFirst ConfigToolsMediaAudioAttachmentsPrefer = "first"
+const ConfigToolsMediaAudioAttachmentsPreferLast ConfigToolsMediaAudioAttachmentsPrefer = "last"
+const ConfigToolsMediaAudioAttachmentsPreferPath ConfigToolsMediaAudioAttachmentsPrefer = "path"
+const ConfigToolsMediaAudioAttachmentsPreferURL ConfigToolsMediaAudioAttachmentsPrefer = "url"
+
+type ConfigToolsMediaAudioHeaders map[string]string
+
 type ConfigToolsMediaAudioModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
 	// BaseURL corresponds to the JSON schema field "baseUrl".
 	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaAudioModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaAudioModelsElemHeaders `json:"headers,omitempty,omitzero"`
 
 	// Language corresponds to the JSON schema field "language".
 	Language *string `json:"language,omitempty,omitzero"`
 
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
 	// Model corresponds to the JSON schema field "model".
 	Model *string `json:"model,omitempty,omitzero"`
 
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
 	// Provider corresponds to the JSON schema field "provider".
 	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaAudioModelsElemType `json:"type,omitempty,omitzero"`
 }
+
+type ConfigToolsMediaAudioModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaAudioModelsElemCapabilitiesElemAudio ConfigToolsMediaAudioModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaAudioModelsElemCapabilitiesElemImage ConfigToolsMediaAudioModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaAudioModelsElemCapabilitiesElemVideo ConfigToolsMediaAudioModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaAudioModelsElemHeaders map[string]string
+
+type ConfigToolsMediaAudioModelsElemType string
+
+const ConfigToolsMediaAudioModelsElemTypeCli ConfigToolsMediaAudioModelsElemType = "cli"
+const ConfigToolsMediaAudioModelsElemTypeProvider ConfigToolsMediaAudioModelsElemType = "provider"
+
+type ConfigToolsMediaAudioScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsMediaAudioScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsMediaAudioScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioScopeDefault string
+
+const ConfigToolsMediaAudioScopeDefaultAllow ConfigToolsMediaAudioScopeDefault = "allow"
+const ConfigToolsMediaAudioScopeDefaultDeny ConfigToolsMediaAudioScopeDefault = "deny"
+
+type ConfigToolsMediaAudioScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsMediaAudioScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsMediaAudioScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioScopeRulesElemAction string
+
+const ConfigToolsMediaAudioScopeRulesElemActionAllow ConfigToolsMediaAudioScopeRulesElemAction = "allow"
+const ConfigToolsMediaAudioScopeRulesElemActionDeny ConfigToolsMediaAudioScopeRulesElemAction = "deny"
+
+type ConfigToolsMediaAudioScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsMediaAudioScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaAudioScopeRulesElemMatchChatType string
+
+const ConfigToolsMediaAudioScopeRulesElemMatchChatTypeChannel ConfigToolsMediaAudioScopeRulesElemMatchChatType = "channel"
+const ConfigToolsMediaAudioScopeRulesElemMatchChatTypeDirect ConfigToolsMediaAudioScopeRulesElemMatchChatType = "direct"
+const ConfigToolsMediaAudioScopeRulesElemMatchChatTypeGroup ConfigToolsMediaAudioScopeRulesElemMatchChatType = "group"
+
+type ConfigToolsMediaImage struct {
+	// Attachments corresponds to the JSON schema field "attachments".
+	Attachments *ConfigToolsMediaImageAttachments `json:"attachments,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaImageHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaImageModelsElem `json:"models,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsMediaImageScope `json:"scope,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageAttachments struct {
+	// MaxAttachments corresponds to the JSON schema field "maxAttachments".
+	MaxAttachments *int `json:"maxAttachments,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigToolsMediaImageAttachmentsMode `json:"mode,omitempty,omitzero"`
+
+	// Prefer corresponds to the JSON schema field "prefer".
+	Prefer *ConfigToolsMediaImageAttachmentsPrefer `json:"prefer,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageAttachmentsMode string
+
+const ConfigToolsMediaImageAttachmentsModeAll ConfigToolsMediaImageAttachmentsMode = "all"
+const ConfigToolsMediaImageAttachmentsModeFirst ConfigToolsMediaImageAttachmentsMode = "first"
+
+type ConfigToolsMediaImageAttachmentsPrefer string
+
+const ConfigToolsMediaImageAttachmentsPreferFirst ConfigToolsMediaImageAttachmentsPrefer = "first"
+const ConfigToolsMediaImageAttachmentsPreferLast ConfigToolsMediaImageAttachmentsPrefer = "last"
+const ConfigToolsMediaImageAttachmentsPreferPath ConfigToolsMediaImageAttachmentsPrefer = "path"
+const ConfigToolsMediaImageAttachmentsPreferURL ConfigToolsMediaImageAttachmentsPrefer = "url"
+
+type ConfigToolsMediaImageHeaders map[string]string
+
+type ConfigToolsMediaImageModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaImageModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaImageModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaImageModelsElemType `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaImageModelsElemCapabilitiesElemAudio ConfigToolsMediaImageModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaImageModelsElemCapabilitiesElemImage ConfigToolsMediaImageModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaImageModelsElemCapabilitiesElemVideo ConfigToolsMediaImageModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaImageModelsElemHeaders map[string]string
+
+type ConfigToolsMediaImageModelsElemType string
+
+const ConfigToolsMediaImageModelsElemTypeCli ConfigToolsMediaImageModelsElemType = "cli"
+const ConfigToolsMediaImageModelsElemTypeProvider ConfigToolsMediaImageModelsElemType = "provider"
+
+type ConfigToolsMediaImageScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsMediaImageScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsMediaImageScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageScopeDefault string
+
+const ConfigToolsMediaImageScopeDefaultAllow ConfigToolsMediaImageScopeDefault = "allow"
+const ConfigToolsMediaImageScopeDefaultDeny ConfigToolsMediaImageScopeDefault = "deny"
+
+type ConfigToolsMediaImageScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsMediaImageScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsMediaImageScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageScopeRulesElemAction string
+
+const ConfigToolsMediaImageScopeRulesElemActionAllow ConfigToolsMediaImageScopeRulesElemAction = "allow"
+const ConfigToolsMediaImageScopeRulesElemActionDeny ConfigToolsMediaImageScopeRulesElemAction = "deny"
+
+type ConfigToolsMediaImageScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsMediaImageScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaImageScopeRulesElemMatchChatType string
+
+const ConfigToolsMediaImageScopeRulesElemMatchChatTypeChannel ConfigToolsMediaImageScopeRulesElemMatchChatType = "channel"
+const ConfigToolsMediaImageScopeRulesElemMatchChatTypeDirect ConfigToolsMediaImageScopeRulesElemMatchChatType = "direct"
+const ConfigToolsMediaImageScopeRulesElemMatchChatTypeGroup ConfigToolsMediaImageScopeRulesElemMatchChatType = "group"
+
+type ConfigToolsMediaModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaModelsElemType `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaModelsElemCapabilitiesElemAudio ConfigToolsMediaModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaModelsElemCapabilitiesElemImage ConfigToolsMediaModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaModelsElemCapabilitiesElemVideo ConfigToolsMediaModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaModelsElemHeaders map[string]string
+
+type ConfigToolsMediaModelsElemType string
+
+const ConfigToolsMediaModelsElemTypeCli ConfigToolsMediaModelsElemType = "cli"
+const ConfigToolsMediaModelsElemTypeProvider ConfigToolsMediaModelsElemType = "provider"
+
+type ConfigToolsMediaVideo struct {
+	// Attachments corresponds to the JSON schema field "attachments".
+	Attachments *ConfigToolsMediaVideoAttachments `json:"attachments,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Enabled corresponds to the JSON schema field "enabled".
+	Enabled *bool `json:"enabled,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaVideoHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Models corresponds to the JSON schema field "models".
+	Models []ConfigToolsMediaVideoModelsElem `json:"models,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Scope corresponds to the JSON schema field "scope".
+	Scope *ConfigToolsMediaVideoScope `json:"scope,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoAttachments struct {
+	// MaxAttachments corresponds to the JSON schema field "maxAttachments".
+	MaxAttachments *int `json:"maxAttachments,omitempty,omitzero"`
+
+	// Mode corresponds to the JSON schema field "mode".
+	Mode *ConfigToolsMediaVideoAttachmentsMode `json:"mode,omitempty,omitzero"`
+
+	// Prefer corresponds to the JSON schema field "prefer".
+	Prefer *ConfigToolsMediaVideoAttachmentsPrefer `json:"prefer,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoAttachmentsMode string
+
+const ConfigToolsMediaVideoAttachmentsModeAll ConfigToolsMediaVideoAttachmentsMode = "all"
+const ConfigToolsMediaVideoAttachmentsModeFirst ConfigToolsMediaVideoAttachmentsMode = "first"
+
+type ConfigToolsMediaVideoAttachmentsPrefer string
+
+const ConfigToolsMediaVideoAttachmentsPreferFirst ConfigToolsMediaVideoAttachmentsPrefer = "first"
+const ConfigToolsMediaVideoAttachmentsPreferLast ConfigToolsMediaVideoAttachmentsPrefer = "last"
+const ConfigToolsMediaVideoAttachmentsPreferPath ConfigToolsMediaVideoAttachmentsPrefer = "path"
+const ConfigToolsMediaVideoAttachmentsPreferURL ConfigToolsMediaVideoAttachmentsPrefer = "url"
+
+type ConfigToolsMediaVideoHeaders map[string]string
+
+type ConfigToolsMediaVideoModelsElem struct {
+	// Args corresponds to the JSON schema field "args".
+	Args []string `json:"args,omitempty,omitzero"`
+
+	// BaseURL corresponds to the JSON schema field "baseUrl".
+	BaseURL *string `json:"baseUrl,omitempty,omitzero"`
+
+	// Capabilities corresponds to the JSON schema field "capabilities".
+	Capabilities []ConfigToolsMediaVideoModelsElemCapabilitiesElem `json:"capabilities,omitempty,omitzero"`
+
+	// Command corresponds to the JSON schema field "command".
+	Command *string `json:"command,omitempty,omitzero"`
+
+	// Headers corresponds to the JSON schema field "headers".
+	Headers ConfigToolsMediaVideoModelsElemHeaders `json:"headers,omitempty,omitzero"`
+
+	// Language corresponds to the JSON schema field "language".
+	Language *string `json:"language,omitempty,omitzero"`
+
+	// MaxBytes corresponds to the JSON schema field "maxBytes".
+	MaxBytes *int `json:"maxBytes,omitempty,omitzero"`
+
+	// MaxChars corresponds to the JSON schema field "maxChars".
+	MaxChars *int `json:"maxChars,omitempty,omitzero"`
+
+	// Model corresponds to the JSON schema field "model".
+	Model *string `json:"model,omitempty,omitzero"`
+
+	// Prompt corresponds to the JSON schema field "prompt".
+	Prompt *string `json:"prompt,omitempty,omitzero"`
+
+	// Provider corresponds to the JSON schema field "provider".
+	Provider *string `json:"provider,omitempty,omitzero"`
+
+	// TimeoutSeconds corresponds to the JSON schema field "timeoutSeconds".
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty,omitzero"`
+
+	// Type corresponds to the JSON schema field "type".
+	Type *ConfigToolsMediaVideoModelsElemType `json:"type,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoModelsElemCapabilitiesElem string
+
+const ConfigToolsMediaVideoModelsElemCapabilitiesElemAudio ConfigToolsMediaVideoModelsElemCapabilitiesElem = "audio"
+const ConfigToolsMediaVideoModelsElemCapabilitiesElemImage ConfigToolsMediaVideoModelsElemCapabilitiesElem = "image"
+const ConfigToolsMediaVideoModelsElemCapabilitiesElemVideo ConfigToolsMediaVideoModelsElemCapabilitiesElem = "video"
+
+type ConfigToolsMediaVideoModelsElemHeaders map[string]string
+
+type ConfigToolsMediaVideoModelsElemType string
+
+const ConfigToolsMediaVideoModelsElemTypeCli ConfigToolsMediaVideoModelsElemType = "cli"
+const ConfigToolsMediaVideoModelsElemTypeProvider ConfigToolsMediaVideoModelsElemType = "provider"
+
+type ConfigToolsMediaVideoScope struct {
+	// Default corresponds to the JSON schema field "default".
+	Default *ConfigToolsMediaVideoScopeDefault `json:"default,omitempty,omitzero"`
+
+	// Rules corresponds to the JSON schema field "rules".
+	Rules []ConfigToolsMediaVideoScopeRulesElem `json:"rules,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoScopeDefault string
+
+const ConfigToolsMediaVideoScopeDefaultAllow ConfigToolsMediaVideoScopeDefault = "allow"
+const ConfigToolsMediaVideoScopeDefaultDeny ConfigToolsMediaVideoScopeDefault = "deny"
+
+type ConfigToolsMediaVideoScopeRulesElem struct {
+	// Action corresponds to the JSON schema field "action".
+	Action *ConfigToolsMediaVideoScopeRulesElemAction `json:"action,omitempty,omitzero"`
+
+	// Match corresponds to the JSON schema field "match".
+	Match *ConfigToolsMediaVideoScopeRulesElemMatch `json:"match,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoScopeRulesElemAction string
+
+const ConfigToolsMediaVideoScopeRulesElemActionAllow ConfigToolsMediaVideoScopeRulesElemAction = "allow"
+const ConfigToolsMediaVideoScopeRulesElemActionDeny ConfigToolsMediaVideoScopeRulesElemAction = "deny"
+
+type ConfigToolsMediaVideoScopeRulesElemMatch struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *string `json:"channel,omitempty,omitzero"`
+
+	// ChatType corresponds to the JSON schema field "chatType".
+	ChatType *ConfigToolsMediaVideoScopeRulesElemMatchChatType `json:"chatType,omitempty,omitzero"`
+
+	// KeyPrefix corresponds to the JSON schema field "keyPrefix".
+	KeyPrefix *string `json:"keyPrefix,omitempty,omitzero"`
+}
+
+type ConfigToolsMediaVideoScopeRulesElemMatchChatType string
+
+const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeChannel ConfigToolsMediaVideoScopeRulesElemMatchChatType = "channel"
+const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeDirect ConfigToolsMediaVideoScopeRulesElemMatchChatType = "direct"
+const ConfigToolsMediaVideoScopeRulesElemMatchChatTypeGroup ConfigToolsMediaVideoScopeRulesElemMatchChatType = "group"
 
 type ConfigToolsProfile string
 
@@ -2920,6 +3881,20 @@ type ConfigUIAssistant struct {
 	// Name corresponds to the JSON schema field "name".
 	Name *string `json:"name,omitempty,omitzero"`
 }
+
+type ConfigUpdate struct {
+	// Channel corresponds to the JSON schema field "channel".
+	Channel *ConfigUpdateChannel `json:"channel,omitempty,omitzero"`
+
+	// CheckOnStart corresponds to the JSON schema field "checkOnStart".
+	CheckOnStart *bool `json:"checkOnStart,omitempty,omitzero"`
+}
+
+type ConfigUpdateChannel string
+
+const ConfigUpdateChannelBeta ConfigUpdateChannel = "beta"
+const ConfigUpdateChannelDev ConfigUpdateChannel = "dev"
+const ConfigUpdateChannelStable ConfigUpdateChannel = "stable"
 
 type ConfigWeb struct {
 	// Reconnect corresponds to the JSON schema field "reconnect".

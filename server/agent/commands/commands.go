@@ -99,8 +99,11 @@ type Queue struct {
 
 // State is what /status reports about a session.
 type State struct {
-	Version      string
-	Model        string // provider/model, "" unknown
+	Version string
+	Model   string // provider/model, "" unknown
+	// ModelAuth is how the model's provider authenticates, as the original's status
+	// shows it ("api-key sk-abc…wxyz (openai:work)", "oauth (…)"; "" = not shown).
+	ModelAuth    string
 	SessionKey   string
 	SessionID    string
 	UpdatedAt    time.Time // zero: never used
@@ -434,7 +437,11 @@ func FormatStatus(st State, now time.Time) string {
 		v += " " + st.Version
 	}
 	lines = append(lines, v)
-	lines = append(lines, "🧠 Model: "+orUnknown(st.Model))
+	modelLine := "🧠 Model: " + orUnknown(st.Model)
+	if st.ModelAuth != "" {
+		modelLine += " · 🔑 " + st.ModelAuth
+	}
+	lines = append(lines, modelLine)
 	usage := fmt.Sprintf("🧮 Tokens: %s in / %s out", tokens(st.InputTokens), tokens(st.OutputTokens))
 	if st.HasCost {
 		usage += " · 💵 Cost: " + usd(st.Cost)

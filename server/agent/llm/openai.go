@@ -59,6 +59,8 @@ type ModelSpec struct {
 	// Reasoning is models.providers.*.models[].reasoning: the model takes
 	// reasoning_effort (others would refuse or ignore it, so they never get it).
 	Reasoning bool
+	// Compat is the model's request adjustments (Chat Completions only).
+	Compat OpenAICompat
 }
 
 // OpenAI speaks OpenAI-compatible Chat Completions through the official SDK: the SDK

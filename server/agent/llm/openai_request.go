@@ -122,8 +122,15 @@ func (o *OpenAI) appendRequestBody(dst []byte, req *Request) ([]byte, error) {
 	b = append(b, `,"model":`...)
 	b = wire.AppendString(b, o.spec.ID)
 	if mt := maxTokens(req, o.spec); req.MaxTokens > 0 || o.spec.MaxTokens > 0 {
-		b = append(b, `,"max_tokens":`...)
+		if o.spec.Compat.MaxTokensField == "max_completion_tokens" {
+			b = append(b, `,"max_completion_tokens":`...)
+		} else {
+			b = append(b, `,"max_tokens":`...)
+		}
 		b = strconv.AppendInt(b, int64(mt), 10)
+	}
+	if st := o.spec.Compat.SupportsStore; st != nil && *st {
+		b = append(b, `,"store":false`...)
 	}
 	if req.Temperature != nil {
 		// encoding/json's float format, which the SDK's encoder shares; NaN and ±Inf
@@ -135,7 +142,7 @@ func (o *OpenAI) appendRequestBody(dst []byte, req *Request) ([]byte, error) {
 		b = append(b, `,"temperature":`...)
 		b = append(b, t...)
 	}
-	if e := OpenAIReasoningEffort(req.ReasoningEffort); e != "" && o.spec.Reasoning {
+	if e := OpenAIReasoningEffort(req.ReasoningEffort); e != "" && o.spec.Reasoning && !isFalse(o.spec.Compat.SupportsReasoningEffort) {
 		b = append(b, `,"reasoning_effort":`...)
 		b = wire.AppendString(b, e)
 	}
@@ -170,7 +177,11 @@ func (o *OpenAI) appendMessages(b []byte, req *Request) []byte {
 		sep()
 		b = append(b, `{"content":`...)
 		b = wire.AppendString(b, req.System)
-		b = append(b, `,"role":"system"}`...)
+		if dr := o.spec.Compat.SupportsDeveloperRole; dr != nil && *dr && o.spec.Reasoning {
+			b = append(b, `,"role":"developer"}`...)
+		} else {
+			b = append(b, `,"role":"system"}`...)
+		}
 	}
 	var pendingImages []Part // images from tool results, sent after the tool messages
 	flushImages := func() {
@@ -362,3 +373,5 @@ func isPlainJSON(s string) bool {
 	}
 	return true
 }
+
+func isFalse(b *bool) bool { return b != nil && !*b }

@@ -370,3 +370,54 @@ func TestOpenAIUnencodableTemperature(t *testing.T) {
 		t.Fatalf("error %T %v, %d requests", err, err, len(s.requests()))
 	}
 }
+
+// TestOpenAICompat: models.providers.*.models[].compat changes the request body: the
+// output limit's member name, a developer message for a reasoning model's system
+// prompt, reasoning_effort turned off, and store:false.
+func TestOpenAICompat(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		name      string
+		spec      ModelSpec
+		want, not []string
+	}{
+		{name: "defaults", spec: ModelSpec{ID: "m", MaxTokens: 100, Reasoning: true},
+			want: []string{`"max_tokens":100`, `"role":"system"`, `"reasoning_effort":"high"`}, not: []string{`"store"`, `max_completion_tokens`, `"developer"`}},
+		{name: "max_completion_tokens", spec: ModelSpec{ID: "m", MaxTokens: 100, Compat: OpenAICompat{MaxTokensField: "max_completion_tokens"}},
+			want: []string{`"max_completion_tokens":100`}, not: []string{`"max_tokens"`}},
+		{name: "developer role", spec: ModelSpec{ID: "m", Reasoning: true, Compat: OpenAICompat{SupportsDeveloperRole: &yes}},
+			want: []string{`"role":"developer"`}, not: []string{`"role":"system"`}},
+		{name: "developer role needs reasoning", spec: ModelSpec{ID: "m", Compat: OpenAICompat{SupportsDeveloperRole: &yes}},
+			want: []string{`"role":"system"`}},
+		{name: "no reasoning effort", spec: ModelSpec{ID: "m", Reasoning: true, Compat: OpenAICompat{SupportsReasoningEffort: &no}},
+			not: []string{`reasoning_effort`}},
+		{name: "store", spec: ModelSpec{ID: "m", Compat: OpenAICompat{SupportsStore: &yes}},
+			want: []string{`"store":false`}},
+		{name: "store off", spec: ModelSpec{ID: "m", Compat: OpenAICompat{SupportsStore: &no}},
+			not: []string{`"store"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := NewOpenAI(Endpoint{Name: "local", BaseURL: "http://127.0.0.1:9/v1"}, tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := o.requestBody(&Request{System: "be brief", ReasoningEffort: "high", Messages: []Message{UserText("x", testNow())}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !json.Valid(body) {
+				t.Fatalf("invalid JSON %s", body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(body), w) {
+					t.Errorf("body lacks %s: %s", w, body)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(string(body), n) {
+					t.Errorf("body has %s: %s", n, body)
+				}
+			}
+		})
+	}
+}

@@ -49,6 +49,25 @@ type ModelConfig struct {
 	Headers       map[string]string
 	// Cost in USD per million tokens (0 = unknown).
 	Cost ModelCost
+	// Compat adjusts the Chat Completions request to what the server accepts.
+	Compat OpenAICompat
+}
+
+// OpenAICompat is models.providers.*.models[].compat: request details OpenAI-compatible
+// servers disagree on. Unset fields keep this gateway's defaults, which suit local
+// servers (max_tokens, a system message, reasoning_effort for reasoning models, no
+// store member).
+type OpenAICompat struct {
+	// MaxTokensField names the output limit member: "max_tokens" or
+	// "max_completion_tokens" ("" = max_tokens).
+	MaxTokensField string
+	// SupportsDeveloperRole sends a reasoning model's system prompt as a "developer"
+	// message (OpenAI's o-series and GPT-5 expect it).
+	SupportsDeveloperRole *bool
+	// SupportsReasoningEffort false never sends reasoning_effort.
+	SupportsReasoningEffort *bool
+	// SupportsStore true sends "store":false (the request is not kept by the provider).
+	SupportsStore *bool
 }
 
 // ModelCost is the price of a model in USD per million tokens.
@@ -56,12 +75,23 @@ type ModelCost struct {
 	Input, Output, CacheRead, CacheWrite float64
 }
 
-// AuthProfiles looks up credentials from the auth profile store (auth.profiles plus the
-// agent's auth-profiles.json). Resolve returns the key for provider — from profileID when
-// it is set, else from the store's preferred profile for provider — and ok=false when the
-// store has none.
+// AuthProfiles is the auth profile store of the run's agent (the original's
+// auth-profiles.json with auth.profiles / auth.order / auth.cooldowns): which of a
+// provider's profiles to try in which order, their secrets, and the bookkeeping that
+// rotates away from a profile that failed. The agent is the one of the context (see
+// WithRunAuth); implementations pick that agent's store.
 type AuthProfiles interface {
-	Resolve(ctx context.Context, provider, profileID string) (key string, ok bool, err error)
+	// Order lists the provider's usable profiles, best first; those cooling down
+	// come last. preferred, when one of them, goes first.
+	Order(ctx context.Context, provider, preferred string) []string
+	// Credential returns a profile's secret (ok=false: missing or unusable).
+	Credential(ctx context.Context, provider, profileID string) (key string, ok bool)
+	// InCooldown reports whether the profile is cooling down or disabled now.
+	InCooldown(ctx context.Context, profileID string) bool
+	// MarkFailure records a failure that moved the request to another profile.
+	MarkFailure(ctx context.Context, profileID string, reason FailoverReason)
+	// MarkUsed records a request the profile answered.
+	MarkUsed(ctx context.Context, provider, profileID string)
 }
 
 // RegistryOptions configure a Registry.
@@ -134,6 +164,11 @@ func ProviderKeyEnvVars() []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// ProviderEnvVars are the environment variables provider's key is read from, in order.
+func ProviderEnvVars(provider string) []string {
+	return slices.Clone(providerEnv[NormalizeProvider(provider)])
 }
 
 // NormalizeProvider canonicalises a provider id.
@@ -241,6 +276,11 @@ func NewRegistry(opts RegistryOptions) (*Registry, error) {
 					return nil, fmt.Errorf("llm: models.providers.%s.models.%s: %w", id, m.ID, err)
 				}
 			}
+			switch m.Compat.MaxTokensField {
+			case "", "max_tokens", "max_completion_tokens":
+			default:
+				return nil, fmt.Errorf("llm: models.providers.%s.models.%s: compat.maxTokensField %q is not max_tokens or max_completion_tokens", id, m.ID, m.Compat.MaxTokensField)
+			}
 		}
 		r.providers[nid] = pc
 	}
@@ -280,6 +320,7 @@ func (r *Registry) Resolve(ref string) (*Model, error) {
 			m.spec.Images = slices.Contains(mc.Input, "image")
 			m.spec.MaxTokens = mc.MaxTokens
 			m.spec.Reasoning = mc.Reasoning
+			m.spec.Compat = mc.Compat
 			if mc.API != "" {
 				m.api = mc.API
 			}
@@ -332,21 +373,10 @@ func (m *Model) API() API { return m.api }
 // AcceptsImages reports whether image parts are sent to the model.
 func (m *Model) AcceptsImages() bool { return m.spec.Images }
 
-// apiKey finds the provider's key: auth profile, then environment, then the literal.
-func (m *Model) apiKey(ctx context.Context) (string, error) {
+// envKey finds the provider's key without auth profiles: the environment, then the
+// literal from models.providers.
+func (m *Model) envKey() (string, error) {
 	p := m.ref.Provider
-	if m.reg.opts.Profiles != nil {
-		key, ok, err := m.reg.opts.Profiles.Resolve(ctx, p, m.prov.AuthProfile)
-		if err != nil {
-			return "", err
-		}
-		if ok && key != "" {
-			return key, nil
-		}
-	}
-	if m.prov.AuthProfile != "" {
-		return "", fmt.Errorf("no credentials found for profile %q", m.prov.AuthProfile)
-	}
 	for _, name := range providerEnv[p] {
 		if v := strings.TrimSpace(m.reg.opts.Getenv(name)); v != "" {
 			return v, nil
@@ -394,24 +424,32 @@ func (m *Model) streamer(key string) (Streamer, error) {
 	return s, nil
 }
 
-// Stream runs one step on this model.
+// Stream runs one step on this model: through the provider's auth profiles when it
+// has any (rotating past those that fail, authrotate.go), else with the key from the
+// environment or the config.
 func (m *Model) Stream(ctx context.Context, req *Request, on func(Event)) (*Response, error) {
-	key, err := m.apiKey(ctx)
+	resp, err := m.streamAuth(ctx, req, on)
 	if err != nil {
-		return nil, &ProviderError{Provider: m.ref.Provider, Model: m.ref.Model, Reason: ReasonAuth, Message: err.Error(), Err: err}
+		return nil, err
 	}
+	return m.priced(resp), nil
+}
+
+// stepWith runs the step with one key.
+func (m *Model) stepWith(ctx context.Context, key string, req *Request, on func(Event)) (*Response, error) {
 	s, err := m.streamer(key)
 	if err != nil {
 		return nil, &ProviderError{Provider: m.ref.Provider, Model: m.ref.Model, Reason: ReasonFormat, Message: err.Error(), Err: err}
 	}
-	resp, err := s.Stream(ctx, req, on)
-	if err != nil {
-		return nil, err
-	}
+	return s.Stream(ctx, req, on)
+}
+
+// priced fills in the cost of the step's usage from models.providers.*.models[].cost.
+func (m *Model) priced(resp *Response) *Response {
 	c := m.conf.Cost
 	u := &resp.Message.Usage
 	u.Cost = Cost{Input: float64(u.Input) * c.Input / 1e6, Output: float64(u.Output) * c.Output / 1e6,
 		CacheRead: float64(u.CacheRead) * c.CacheRead / 1e6, CacheWrite: float64(u.CacheWrite) * c.CacheWrite / 1e6}
 	u.Cost.Total = u.Cost.Input + u.Cost.Output + u.Cost.CacheRead + u.Cost.CacheWrite
-	return resp, nil
+	return resp
 }

@@ -48,12 +48,49 @@ func TestNewRegistryRejectsBadConfig(t *testing.T) {
 	}
 }
 
-type fakeProfiles map[string]string
-
-func (f fakeProfiles) Resolve(_ context.Context, provider, profile string) (string, bool, error) {
-	k, ok := f[provider+":"+profile]
-	return k, ok, nil
+// fakeProfiles is an auth profile store: profile → key, all of one provider.
+type fakeProfiles struct {
+	keys     map[string]string
+	order    []string
+	cooling  map[string]bool
+	failures []string
+	used     []string
 }
+
+func newFakeProfiles(keys map[string]string, order ...string) *fakeProfiles {
+	return &fakeProfiles{keys: keys, order: order, cooling: map[string]bool{}}
+}
+
+func (f *fakeProfiles) Order(_ context.Context, provider, preferred string) []string {
+	var out []string
+	for _, id := range f.order {
+		if strings.HasPrefix(id, provider+":") {
+			out = append(out, id)
+		}
+	}
+	if preferred != "" {
+		for i, id := range out {
+			if id == preferred {
+				out = append(append([]string{id}, out[:i]...), out[i+1:]...)
+			}
+		}
+	}
+	return out
+}
+
+func (f *fakeProfiles) Credential(_ context.Context, _, id string) (string, bool) {
+	k, ok := f.keys[id]
+	return k, ok
+}
+
+func (f *fakeProfiles) InCooldown(_ context.Context, id string) bool { return f.cooling[id] }
+
+func (f *fakeProfiles) MarkFailure(_ context.Context, id string, reason FailoverReason) {
+	f.failures = append(f.failures, id+"="+string(reason))
+	f.cooling[id] = true
+}
+
+func (f *fakeProfiles) MarkUsed(_ context.Context, _, id string) { f.used = append(f.used, id) }
 
 // Key order as the original: auth profile, then the provider's environment variable,
 // then the literal key from models.providers.
@@ -64,7 +101,7 @@ func TestRegistryKeyResolutionOrder(t *testing.T) {
 		sseScript(chunk(map[string]any{"content": "3"}, "stop"), "[DONE]"),
 	)
 	env := map[string]string{"OPENAI_API_KEY": "from-env"}
-	profiles := fakeProfiles{"openai:work": "from-profile"}
+	profiles := newFakeProfiles(map[string]string{"openai:work": "from-profile"}, "openai:work")
 	mk := func(prof AuthProfiles, profileID string) *Model {
 		r, err := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
 			"openai": {BaseURL: s.srv.URL + "/v1", APIKey: "from-config", AuthProfile: profileID},
@@ -79,7 +116,7 @@ func TestRegistryKeyResolutionOrder(t *testing.T) {
 		return m
 	}
 	req := &Request{Messages: []Message{UserText("x", testNow())}}
-	for _, m := range []*Model{mk(profiles, "work"), mk(nil, ""), nil} {
+	for _, m := range []*Model{mk(profiles, "openai:work"), mk(nil, ""), nil} {
 		if m == nil {
 			delete(env, "OPENAI_API_KEY")
 			m = mk(nil, "")
@@ -97,7 +134,7 @@ func TestRegistryKeyResolutionOrder(t *testing.T) {
 	}
 
 	// A named profile that does not exist is an auth error, not a silent fallback to env.
-	_, err := mk(fakeProfiles{}, "missing").Stream(context.Background(), req, nil)
+	_, err := mk(newFakeProfiles(nil), "missing").Stream(context.Background(), req, nil)
 	var pe *ProviderError
 	if !errors.As(err, &pe) || pe.Reason != ReasonAuth {
 		t.Fatalf("missing profile: %v", err)
@@ -408,4 +445,130 @@ func repairFull(msgs []Message) []Message {
 	probe := append(msgs[:len(msgs):len(msgs)], Message{Role: RoleToolResult, ToolCallID: "zz-probe"})
 	out := RepairToolPairing(probe)
 	return out
+}
+
+// TestAuthProfileRotation: a profile refused with 429 (or 401, 402) is marked failed
+// and the step is retried with the provider's next profile; a profile cooling down is
+// skipped; a format error (400) does not rotate; every profile cooling down is a rate
+// limit (so a fallback chain moves on); the steps of one run keep to the profile that
+// answered, recorded as used once per run.
+func TestAuthProfileRotation(t *testing.T) {
+	ok := sseScript(chunk(map[string]any{"content": "hi"}, "stop"), "[DONE]")
+	for _, tc := range []struct {
+		name       string
+		scripts    []func(http.ResponseWriter, *http.Request)
+		cooling    []string
+		wantKeys   string
+		wantFail   string
+		wantUsed   string
+		wantReason FailoverReason
+	}{
+		{name: "429 rotates", scripts: []func(http.ResponseWriter, *http.Request){statusScript(429, `{"error":{"message":"slow"}}`), ok},
+			wantKeys: "k-a,k-b", wantFail: "openai:a=rate_limit", wantUsed: "openai:b"},
+		{name: "401 rotates", scripts: []func(http.ResponseWriter, *http.Request){statusScript(401, `{}`), ok},
+			wantKeys: "k-a,k-b", wantFail: "openai:a=auth", wantUsed: "openai:b"},
+		{name: "402 rotates", scripts: []func(http.ResponseWriter, *http.Request){statusScript(402, `{}`), ok},
+			wantKeys: "k-a,k-b", wantFail: "openai:a=billing", wantUsed: "openai:b"},
+		{name: "400 does not", scripts: []func(http.ResponseWriter, *http.Request){statusScript(400, `{}`)},
+			wantKeys: "k-a", wantReason: ReasonFormat},
+		{name: "cooling skipped", scripts: []func(http.ResponseWriter, *http.Request){ok}, cooling: []string{"openai:a"},
+			wantKeys: "k-b", wantUsed: "openai:b"},
+		{name: "all cooling", cooling: []string{"openai:a", "openai:b"}, wantReason: ReasonRateLimit},
+		{name: "all fail", scripts: []func(http.ResponseWriter, *http.Request){statusScript(429, `{}`), statusScript(429, `{}`)},
+			wantKeys: "k-a,k-b", wantFail: "openai:a=rate_limit,openai:b=rate_limit", wantReason: ReasonRateLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScripted(t, tc.scripts...)
+			prof := newFakeProfiles(map[string]string{"openai:a": "k-a", "openai:b": "k-b"}, "openai:a", "openai:b")
+			for _, id := range tc.cooling {
+				prof.cooling[id] = true
+			}
+			r, err := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"openai": {BaseURL: s.srv.URL + "/v1"}},
+				Profiles: prof, Getenv: func(string) string { return "" }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := r.Resolve("openai/gpt-x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = m.Stream(context.Background(), &Request{Messages: []Message{UserText("x", testNow())}}, nil)
+			var pe *ProviderError
+			switch {
+			case tc.wantReason == "" && err != nil:
+				t.Fatalf("stream: %v", err)
+			case tc.wantReason != "" && (!errors.As(err, &pe) || pe.Reason != tc.wantReason):
+				t.Fatalf("error %v, want reason %s", err, tc.wantReason)
+			}
+			var keys []string
+			for _, rq := range s.requests() {
+				keys = append(keys, strings.TrimPrefix(rq.Header.Get("Authorization"), "Bearer "))
+			}
+			if got := strings.Join(keys, ","); got != tc.wantKeys {
+				t.Errorf("keys %q, want %q", got, tc.wantKeys)
+			}
+			if got := strings.Join(prof.failures, ","); got != tc.wantFail {
+				t.Errorf("failures %q, want %q", got, tc.wantFail)
+			}
+			if got := strings.Join(prof.used, ","); got != tc.wantUsed {
+				t.Errorf("used %q, want %q", got, tc.wantUsed)
+			}
+		})
+	}
+
+	t.Run("run keeps its profile", func(t *testing.T) {
+		s := newScripted(t, ok, ok, ok)
+		prof := newFakeProfiles(map[string]string{"openai:a": "k-a", "openai:b": "k-b"}, "openai:a", "openai:b")
+		r, _ := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{"openai": {BaseURL: s.srv.URL + "/v1"}},
+			Profiles: prof, Getenv: func(string) string { return "" }})
+		m, _ := r.Resolve("openai/gpt-x")
+		ctx := WithRunAuth(context.Background(), "main")
+		if RunAgentID(ctx) != "main" {
+			t.Fatal("agent id lost")
+		}
+		req := &Request{Messages: []Message{UserText("x", testNow())}}
+		for range 2 {
+			if _, err := m.Stream(ctx, req, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The store now prefers b (a was used last); the run still keeps to a.
+		prof.order = []string{"openai:b", "openai:a"}
+		if _, err := m.Stream(ctx, req, nil); err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, rq := range s.requests() {
+			keys = append(keys, strings.TrimPrefix(rq.Header.Get("Authorization"), "Bearer "))
+		}
+		if strings.Join(keys, ",") != "k-a,k-a,k-a" || strings.Join(prof.used, ",") != "openai:a" {
+			t.Fatalf("keys %v used %v", keys, prof.used)
+		}
+	})
+}
+
+// A model's own api, input and maxTokens override its provider's defaults.
+func TestRegistryModelOverrides(t *testing.T) {
+	r, err := NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+		"mixed": {BaseURL: "http://127.0.0.1:9/v1", Models: []ModelConfig{
+			{ID: "claude", API: APIAnthropicMessages, Input: []string{"text", "image"}, MaxTokens: 4096},
+			{ID: "bad", Compat: OpenAICompat{MaxTokensField: "max_output"}},
+		}},
+	}, Getenv: func(string) string { return "" }})
+	if err == nil || !strings.Contains(err.Error(), "maxTokensField") {
+		t.Fatalf("bad maxTokensField accepted: %v", err)
+	}
+	r, err = NewRegistry(RegistryOptions{Providers: map[string]ProviderConfig{
+		"mixed": {BaseURL: "http://127.0.0.1:9/v1", Models: []ModelConfig{{ID: "claude", API: APIAnthropicMessages, Input: []string{"text", "image"}, MaxTokens: 4096}}},
+	}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Resolve("mixed/claude")
+	if err != nil || m.API() != APIAnthropicMessages || !m.AcceptsImages() || m.spec.MaxTokens != 4096 {
+		t.Fatalf("claude %+v %v", m, err)
+	}
+	if m, _ := r.Resolve("mixed/other"); m.API() != APIOpenAICompletions || m.AcceptsImages() {
+		t.Fatalf("unlisted model %+v", m)
+	}
 }

@@ -108,6 +108,10 @@ type Config struct {
 	Tables string
 	// StreamMode is channels.telegram.streamMode (tgstream.ParseMode: partial when "").
 	StreamMode string
+	// DraftMin, DraftMax and DraftBreak are channels.telegram.draftChunk: how the
+	// shown reply grows under streamMode "block" (tgstream.Options; 0/"": defaults).
+	DraftMin, DraftMax int
+	DraftBreak         string
 	// ReplyToMode is channels.telegram.replyToMode: whether a reply naming a message
 	// (providers.Outbound.ReplyTo, a reply tag) is threaded under it — "off", "first"
 	// (the first message of the reply; the default, "" included) or "all".
@@ -136,8 +140,9 @@ type Config struct {
 	// MediaStore keeps inbound photos, voice notes and documents (nil: media is not
 	// downloaded; the agent gets the caption or a placeholder).
 	MediaStore *media.Store
-	// Transcriber transcribes voice notes (nil: off; the agent gets a placeholder).
-	Transcriber *media.Transcriber
+	// Understand describes and transcribes media and summarises links (tools.media,
+	// tools.links; nil: off, voice notes get a placeholder).
+	Understand providers.Understander
 	// MediaMaxMB is channels.telegram.mediaMaxMb (DefaultMediaMaxMB when 0).
 	MediaMaxMB int
 	// MediaHTTPClient downloads media sent by URL (media.HTTPClient when nil).
@@ -258,7 +263,7 @@ func New(cfg Config) (*Provider, error) {
 	// Admitted messages pass the media stage, which downloads what they carry, then the
 	// ack (ack.go: only messages that go on to the agent are acked).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
-	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
+	cfg.Inbound = &providers.MediaStage{Channel: providers.Telegram, Store: cfg.MediaStore, Understand: cfg.Understand,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
 	p.cfg = cfg
 	p.botID, _ = strconv.ParseInt(strings.SplitN(strings.TrimSpace(cfg.Token), ":", 2)[0], 10, 64)
@@ -1033,6 +1038,10 @@ const MaxUploadBytes = 50 << 20
 // documents (the Bot API refuses photos over 10 MB).
 const MaxPhotoBytes = 10 << 20
 
+// ImageMaxBytes is the cap outbound pictures are re-encoded to fit (the original's
+// image cap for Telegram sends: 6 MB).
+const ImageMaxBytes = 6 << 20
+
 // sendFile uploads a local file (a reply's media, vetted by the caller) with the
 // method its sniffed type calls for: GIFs as animations, pictures as photos, video,
 // audio, and everything else as a document.
@@ -1062,6 +1071,21 @@ func (p *Provider) sendFile(ctx context.Context, cid telego.ChatID, fp string, c
 // goes as a voice note (sendVoice).
 func (p *Provider) upload(ctx context.Context, cid telego.ChatID, name string, r io.Reader, head []byte, declared string, size int64, c caption, voice bool) (*telego.Message, error) {
 	ct := media.DetectType(head, declared, name)
+	if media.KindOf(ct) == media.Image && ct != "image/gif" && ct != "image/svg+xml" {
+		// Pictures go re-encoded within ImageMaxBytes, upright and without their
+		// metadata, as the original sends them (providers.PrepareImage).
+		data, err := io.ReadAll(io.LimitReader(r, providers.MaxImageSourceBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("telegram: read media: %w", err)
+		}
+		if len(data) > providers.MaxImageSourceBytes {
+			return nil, providers.Inputf("telegram: picture %s is over %d bytes", name, providers.MaxImageSourceBytes)
+		}
+		if data, ct, name, err = providers.PrepareImage(data, ct, name, ImageMaxBytes); err != nil {
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+		r, size = bytes.NewReader(data), int64(len(data))
+	}
 	rp := tgstream.ReplyParameters(c.replyTo)
 	in := telego.InputFile{File: tu.NameReader(r, name)}
 	var msg *telego.Message
@@ -1101,7 +1125,8 @@ func (p *Provider) OpenReply(ctx context.Context, m providers.Outbound) provider
 		p:    p,
 		chat: chat,
 		s: tgstream.New(api, chat, tgstream.Options{Mode: tgstream.ParseMode(p.cfg.StreamMode), Interval: p.cfg.EditInterval,
-			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Tables: p.cfg.Tables, Logger: p.log}),
+			Limit: chunk.LimitFor(providers.Telegram, p.cfg.ChunkLimit), ChunkMode: p.cfg.ChunkMode, Tables: p.cfg.Tables, Logger: p.log,
+			DraftMin: p.cfg.DraftMin, DraftMax: p.cfg.DraftMax, DraftBreak: p.cfg.DraftBreak}),
 	}
 	if m.Typing != providers.TypingNever {
 		interval := cmp.Or(m.TypingInterval, p.cfg.TypingInterval)
@@ -1170,6 +1195,19 @@ func (r *replyStream) Finish(ctx context.Context, final string) (providers.Sent,
 }
 
 func (r *replyStream) Abort() { r.stopTyping() }
+
+// Block implements providers.StreamBlock: one block of a reply streamed as blocks,
+// threaded as replyToMode says; the typing indicator goes on until the reply ends.
+func (r *replyStream) Block(ctx context.Context, text string) (providers.Sent, error) {
+	id, err := r.s.Block(ctx, text)
+	if err != nil {
+		return providers.Sent{}, mapErr(err, r.chat)
+	}
+	if id == 0 {
+		return providers.Sent{}, providers.Inputf("telegram: nothing to send")
+	}
+	return providers.Sent{MessageID: strconv.FormatInt(id, 10), ChatID: r.chat}, nil
+}
 
 // Shown implements providers.StreamShown.
 func (r *replyStream) Shown() bool { return r.s.Shown() }

@@ -84,6 +84,24 @@ func LocalMedia(fp string, max int64) (Media, error) {
 	return Media{Data: data, MIME: mt, Kind: kindOf(mt), FileName: filepath.Base(fp)}, nil
 }
 
+// fitMedia brings m within max bytes (whatsapp.mediaMaxMb): pictures other than GIFs
+// are re-encoded as the original sends them (providers.PrepareImage: upright, at most
+// 2048 px, no metadata); other media must already fit.
+func fitMedia(m Media, max int64) (Media, error) {
+	if m.Kind == whatsmeow.MediaImage && m.MIME != "image/gif" {
+		data, mt, name, err := providers.PrepareImage(m.Data, m.MIME, m.FileName, max)
+		if err != nil {
+			return Media{}, fmt.Errorf("whatsapp: %w (whatsapp.mediaMaxMb)", err)
+		}
+		m.Data, m.MIME, m.FileName = data, mt, name
+		return m, nil
+	}
+	if int64(len(m.Data)) > max {
+		return Media{}, providers.Inputf("whatsapp: media %s is %d bytes, over the %d byte limit (whatsapp.mediaMaxMb)", m.FileName, len(m.Data), max)
+	}
+	return m, nil
+}
+
 // sniff picks the MIME type: the bytes decide unless they only say "some bytes" or
 // "some text", then the server's header (without parameters) is trusted.
 func sniff(data []byte, header string) string {

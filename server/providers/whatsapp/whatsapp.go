@@ -88,8 +88,9 @@ type Config struct {
 	// MediaStore keeps received photos, voice notes and documents (nil: media is not
 	// downloaded; the agent gets the caption or a placeholder).
 	MediaStore *media.Store
-	// Transcriber transcribes voice notes (nil: off; the agent gets a placeholder).
-	Transcriber *media.Transcriber
+	// Understand describes and transcribes media and summarises links (tools.media,
+	// tools.links; nil: off, voice notes get a placeholder).
+	Understand providers.Understander
 	// HTTPClient downloads media (MediaClient with a 60 s timeout when nil).
 	HTTPClient *http.Client
 	Inbound    providers.Inbound
@@ -220,7 +221,7 @@ func New(cfg Config) *Provider {
 	// Admitted messages are marked read, pass the media stage, which downloads what they
 	// carry, then get the ack reaction (ack.go: only messages going on to the agent).
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound}
-	cfg.Inbound = &providers.MediaStage{Channel: providers.WhatsApp, Store: cfg.MediaStore, Transcriber: cfg.Transcriber,
+	cfg.Inbound = &providers.MediaStage{Channel: providers.WhatsApp, Store: cfg.MediaStore, Understand: cfg.Understand,
 		MaxMB: cfg.MediaMaxMB, Reply: p.replyText, Next: cfg.Inbound, Log: log}
 	cfg.Inbound = &ackStage{p: p, next: cfg.Inbound, receipts: true} // before the download (ack.go)
 	p.cfg = cfg
@@ -784,10 +785,16 @@ func (p *Provider) Send(ctx context.Context, m providers.Outbound) (providers.Se
 	msg := &waE2E.Message{Conversation: proto.String(first)}
 	if fp, mu := strings.TrimSpace(m.MediaPath), strings.TrimSpace(m.MediaURL); fp != "" || mu != "" {
 		var media Media
+		// Read up to the larger of the cap and MaxImageSourceBytes: a picture over
+		// the cap is re-encoded under it (fitMedia); anything else must fit as it is.
+		limit := max(p.MediaMaxBytes(), providers.MaxImageSourceBytes)
 		if fp != "" {
-			media, err = LocalMedia(fp, p.MediaMaxBytes())
+			media, err = LocalMedia(fp, limit)
 		} else {
-			media, err = FetchMedia(ctx, p.cfg.HTTPClient, mu, p.MediaMaxBytes())
+			media, err = FetchMedia(ctx, p.cfg.HTTPClient, mu, limit)
+		}
+		if err == nil {
+			media, err = fitMedia(media, p.MediaMaxBytes())
 		}
 		if err != nil {
 			return providers.Sent{}, err

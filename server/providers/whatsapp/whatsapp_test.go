@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	stdimage "image"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
+	"golang.org/x/image/bmp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/clawgate/gateway/server/providers"
@@ -149,6 +151,16 @@ func TestMediaSendAndLimits(t *testing.T) {
 	mp4 := append([]byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2'}, make([]byte, 100)...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cat.png", func(w http.ResponseWriter, r *http.Request) { w.Write(pngBytes) })
+	// An uncompressed picture over the cap: re-encoded under it, not refused.
+	var bigBMP bytes.Buffer
+	grad := stdimage.NewRGBA(stdimage.Rect(0, 0, 1000, 400))
+	for i := range grad.Pix {
+		grad.Pix[i] = byte(i / 4000)
+	}
+	if err := bmp.Encode(&bigBMP, grad); err != nil || bigBMP.Len() <= limit {
+		t.Fatalf("bmp of %d bytes: %v", bigBMP.Len(), err)
+	}
+	mux.HandleFunc("/scan.bmp", func(w http.ResponseWriter, r *http.Request) { w.Write(bigBMP.Bytes()) })
 	mux.HandleFunc("/loop.mp4", func(w http.ResponseWriter, r *http.Request) { w.Write(mp4) })
 	mux.HandleFunc("/exact.bin", func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte{0xff}, limit)) })
 	mux.HandleFunc("/big-declared.bin", func(w http.ResponseWriter, r *http.Request) {
@@ -206,12 +218,20 @@ func TestMediaSendAndLimits(t *testing.T) {
 	if _, err := p.Send(ctx, providers.Outbound{To: "+15551234567", Text: "plain"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := p.Send(ctx, providers.Outbound{To: "+15551234567", MediaURL: srv.URL + "/scan.bmp"}); err != nil {
+		t.Fatalf("picture over the cap: %v", err)
+	}
 	got := c.sentMsgs()
-	if len(got) != 5 {
+	if len(got) != 6 {
 		t.Fatalf("sent %d", len(got))
 	}
-	if im := got[0].msg.GetImageMessage(); im.GetMimetype() != "image/png" || im.GetCaption() != "a cat" || im.GetFileLength() != uint64(len(pngBytes)) {
+	// Pictures go re-encoded as the original sends them (providers.PrepareImage): an
+	// opaque PNG as JPEG.
+	if im := got[0].msg.GetImageMessage(); im.GetMimetype() != "image/jpeg" || im.GetCaption() != "a cat" || im.GetFileLength() == 0 {
 		t.Errorf("image message: %v", got[0].msg)
+	}
+	if im := got[5].msg.GetImageMessage(); im.GetMimetype() != "image/jpeg" || im.GetFileLength() == 0 || im.GetFileLength() > limit {
+		t.Errorf("picture over the cap: %v", got[5].msg)
 	}
 	if vm := got[1].msg.GetVideoMessage(); vm.GetMimetype() != "video/mp4" || !vm.GetGifPlayback() || got[1].to.Server != types.GroupServer {
 		t.Errorf("video message: %v to %v", got[1].msg, got[1].to)

@@ -1,8 +1,10 @@
 // Package tgstream shows an agent's reply on Telegram while it is being written:
 // streamMode "partial" sends the first text as a message and then edits it in place
 // (editMessageText, throttled so a fast model does not hit Telegram's rate limits),
-// "block" sends each finished block as its own message, "off" sends the final reply
-// only. Typing keeps the "typing…" indicator alive while a run is going.
+// "block" does the same but lets the shown text grow in chunks (draftChunk: a
+// paragraph or so at a time) instead of every delta, "off" sends the final reply
+// only. Block sends a block of a reply streamed as blocks (the agent's block
+// streaming) as a message of its own, in any mode. Typing keeps the "typing…" indicator alive while a run is going.
 //
 // Nothing here starts timers for the stream: Update sends an edit only when the
 // throttle interval has passed (by the injected clock) and keeps the newest text
@@ -11,6 +13,7 @@
 package tgstream
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +62,9 @@ const (
 	// DefaultTypingTTL stops the indicator of a run that never finishes (the original's
 	// 2 minutes).
 	DefaultTypingTTL = 2 * time.Minute
+	// DefaultDraftMin and DefaultDraftMax are the original's draftChunk sizes.
+	DefaultDraftMin = 200
+	DefaultDraftMax = 800
 )
 
 // API is the part of the Bot API the stream uses. Texts are Markdown: the API renders
@@ -81,8 +87,13 @@ type Options struct {
 	// Tables is channels.telegram.markdown.tables: how Markdown tables are rewritten
 	// before the text is split and shown (tghtml.ConvertTables; "" = code).
 	Tables string
-	Now    func() time.Time
-	Logger *slog.Logger
+	// DraftMin, DraftMax and DraftBreak size the chunks the shown text grows by in
+	// ModeBlock (channels.telegram.draftChunk; DefaultDraftMin, DefaultDraftMax, a
+	// paragraph break); DraftMax is capped at Limit.
+	DraftMin, DraftMax int
+	DraftBreak         string
+	Now                func() time.Time
+	Logger             *slog.Logger
 }
 
 // Stream is one reply in one chat. Not for concurrent use by several writers (one
@@ -103,6 +114,10 @@ type Stream struct {
 	replyTo  int64 // the message the reply answers (SetReplyTo), 0: none
 	replyAll bool  // thread every message, not only the first
 	replied  bool  // a message went out threaded under replyTo
+	// Block mode: draft cuts the streamed text (draftFed of it so far) into chunks;
+	// draftText is what was released for showing, draftSep the break after it.
+	draft                         *chunk.Blocker
+	draftFed, draftText, draftSep string
 }
 
 // SetReplyTo threads the reply's messages under message id (channels.telegram
@@ -146,18 +161,28 @@ func New(api API, chatID string, o Options) *Stream {
 	if o.Mode == "" {
 		o.Mode = ModePartial
 	}
-	return &Stream{api: api, chat: chatID, o: o}
+	s := &Stream{api: api, chat: chatID, o: o}
+	if o.Mode == ModeBlock {
+		s.draft = chunk.NewBlocker(cmp.Or(o.DraftMin, DefaultDraftMin), min(cmp.Or(o.DraftMax, DefaultDraftMax), o.Limit), o.DraftBreak)
+	}
+	return s
 }
 
-// Update gives the reply text so far (partial mode; other modes ignore it).
+// Update gives the reply text so far (partial and block modes; off ignores it).
 func (s *Stream) Update(ctx context.Context, text string) {
-	if s.o.Mode != ModePartial {
+	if s.o.Mode == ModeOff {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return
+	}
+	if s.draft != nil {
+		text = s.growDraftLocked(text)
+		if text == "" {
+			return
+		}
 	}
 	s.pending = strings.TrimRight(tghtml.ConvertTables(text, s.o.Tables), " \t\r\n")
 	if s.msgID != 0 && s.o.Now().Sub(s.lastEdit) < s.o.Interval {
@@ -174,6 +199,26 @@ func (s *Stream) Flush(ctx context.Context) {
 		return
 	}
 	s.flushLocked(ctx)
+}
+
+// growDraftLocked feeds the newest text to the draft chunker and returns the text to
+// show: the chunks released so far, joined at their breaks ("" while none is). Text
+// that does not continue what was fed starts the draft over.
+func (s *Stream) growDraftLocked(text string) string {
+	if !strings.HasPrefix(text, s.draftFed) {
+		s.draft.Reset()
+		s.draftFed, s.draftText, s.draftSep = "", "", ""
+	}
+	s.draft.Append(text[len(s.draftFed):])
+	s.draftFed = text
+	for _, b := range s.draft.Drain(false) {
+		if s.draftText != "" {
+			s.draftText += s.draftSep
+		}
+		s.draftText += b.Text
+		s.draftSep = b.Sep
+	}
+	return s.draftText
 }
 
 func (s *Stream) flushLocked(ctx context.Context) {
@@ -209,41 +254,40 @@ func (s *Stream) stop(what string, err error) {
 	s.o.Logger.Warn("telegram stream stopped", "chat", s.chat, "op", what, "err", err)
 }
 
-// Block sends one finished block (block mode; other modes ignore it), split at the
-// chunk limit.
-func (s *Stream) Block(ctx context.Context, text string) error {
-	if s.o.Mode != ModeBlock {
-		return nil
-	}
+// Block sends one finished block of a reply streamed as blocks (the agent's block
+// streaming), split at the chunk limit, and returns the id of its first message.
+// Blocks are threaded like the reply's other messages (SetReplyTo).
+func (s *Stream) Block(ctx context.Context, text string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var first int64
 	for _, c := range chunk.SplitMode(tghtml.ConvertTables(strings.TrimSpace(text), s.o.Tables), s.o.Limit, s.o.ChunkMode) {
-		if _, err := s.api.SendText(ctx, s.chat, c, s.nextReplyLocked()); err != nil {
-			return fmt.Errorf("tgstream: send block: %w", err)
+		id, err := s.api.SendText(ctx, s.chat, c, s.nextReplyLocked())
+		if err != nil {
+			return first, fmt.Errorf("tgstream: send block: %w", err)
+		}
+		if first == 0 {
+			first = id
 		}
 		s.blocks++
 	}
-	return nil
+	return first, nil
 }
 
-// Finish delivers the final reply. Partial: the streamed message becomes the first
-// chunk of final (edited if it differs) and the other chunks follow as new messages.
-// Block: nothing more when blocks were sent (final would repeat them), else final.
-// Off: final, split.
+// Finish delivers the final reply. Partial and block: the streamed message becomes
+// the first chunk of final (edited if it differs) and the other chunks follow as new
+// messages. Off: final, split.
 func (s *Stream) Finish(ctx context.Context, final string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	final = tghtml.ConvertTables(strings.TrimSpace(final), s.o.Tables)
-	if s.o.Mode == ModeBlock && s.blocks > 0 {
-		return nil
-	}
 	chunks := chunk.SplitMode(final, s.o.Limit, s.o.ChunkMode)
 	if len(chunks) == 0 {
 		return nil
 	}
 	var errs []error
 	start := 0
-	if s.o.Mode == ModePartial && s.msgID != 0 {
+	if s.o.Mode != ModeOff && s.msgID != 0 {
 		if chunks[0] != s.shown {
 			if err := s.api.EditText(ctx, s.chat, s.msgID, chunks[0]); err != nil {
 				errs = append(errs, fmt.Errorf("tgstream: final edit: %w", err))

@@ -86,34 +86,55 @@ func TestPartialFinalLongerThanLimit(t *testing.T) {
 	}
 }
 
-func TestBlockAndOff(t *testing.T) {
+// TestBlockModeDraftAndOff: in block mode the shown message grows by draft chunks
+// (cut at paragraph breaks once DraftMin is reached), not by every delta, and Finish
+// completes it in place; Block sends a block message in any mode; off shows nothing
+// before Finish.
+func TestBlockModeDraftAndOff(t *testing.T) {
 	srv, api := setup(t)
 	ctx := context.Background()
-	b := New(api, "42", Options{Mode: ModeBlock})
-	b.Update(ctx, "ignored")
-	if err := b.Block(ctx, "First paragraph."); err != nil {
+	now := time.Unix(0, 0)
+	b := New(api, "42", Options{Mode: ModeBlock, DraftMin: 10, DraftMax: 100, Now: func() time.Time { return now }})
+	b.Update(ctx, "First para")
+	if b.MessageID() != 0 {
+		t.Fatal("a chunk under DraftMin was shown")
+	}
+	b.Update(ctx, "First paragraph.\n\nSecond")
+	if b.MessageID() == 0 || srv.Sent()[0].Text != "First paragraph." {
+		t.Fatalf("the first chunk was not shown alone: %+v", srv.Sent())
+	}
+	now = now.Add(2 * time.Second)
+	b.Update(ctx, "First paragraph.\n\nSecond paragraph.\n\nThi")
+	if err := b.Finish(ctx, "First paragraph.\n\nSecond paragraph.\n\nThird."); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Block(ctx, "Second paragraph."); err != nil {
-		t.Fatal(err)
+	if len(srv.Sent()) != 1 {
+		t.Fatalf("sent %+v", srv.Sent())
 	}
-	if err := b.Finish(ctx, "First paragraph.\n\nSecond paragraph."); err != nil {
-		t.Fatal(err)
+	var shown []string
+	for _, e := range srv.Edits() {
+		shown = append(shown, e.Text)
 	}
+	if strings.Join(shown, "|") != "First paragraph.\n\nSecond paragraph.|First paragraph.\n\nSecond paragraph.\n\nThird." {
+		t.Fatalf("edits %q", shown)
+	}
+
 	off := New(api, "42", Options{Mode: ModeOff})
 	off.Update(ctx, "ignored")
-	if err := off.Block(ctx, "ignored"); err != nil {
-		t.Fatal(err)
+	if id, err := off.Block(ctx, "A block."); err != nil || id == 0 {
+		t.Fatal(id, err)
 	}
 	if err := off.Finish(ctx, "Final only."); err != nil {
 		t.Fatal(err)
 	}
 	var texts []string
 	for _, m := range srv.Sent() {
-		texts = append(texts, m.Text)
+		if m.ChatID == "42" && m.MessageID != b.MessageID() {
+			texts = append(texts, m.Text)
+		}
 	}
-	if strings.Join(texts, "|") != "First paragraph.|Second paragraph.|Final only." || srv.Calls("editMessageText") != 0 {
-		t.Fatalf("sent %q", texts)
+	if strings.Join(texts, "|") != "A block.|Final only." {
+		t.Fatalf("off: %q", texts)
 	}
 }
 
