@@ -193,11 +193,33 @@ func (e cmdEnv) ResolveApproval(id string, d commands.Decision, by string) error
 
 // Command runs text as a chat command in the session when it is one (see package
 // commands). handled: the message must not start a run; cont, when not empty, is what
-// to run instead ("/new hello" runs "hello" in the fresh session).
+// to run instead ("/new hello" runs "hello" in the fresh session). The caller is an
+// operator client or, when authorized is false, a stranger; channel messages go
+// through inboundCommand.
 func (rt *Runtime) Command(ctx context.Context, key, text string, authorized bool, sender string) (res commands.Result, err error) {
-	res, err = commands.Handle(ctx, cmdEnv{rt}, commands.Input{SessionKey: key, Text: text, Authorized: authorized, SenderID: sender, Now: rt.opts.Now(), ResetTriggers: rt.resetConfig().Triggers})
+	return rt.command(ctx, key, text, cmdFrom{authorized: authorized, owner: authorized, sender: sender})
+}
+
+// cmdFrom is who sent a command and where from.
+type cmdFrom struct {
+	authorized, owner  bool
+	sender             string
+	channel, accountID string // "" for operator clients
+}
+
+func (rt *Runtime) command(ctx context.Context, key, text string, from cmdFrom) (res commands.Result, err error) {
+	in := commands.Input{SessionKey: key, Text: text, Authorized: from.authorized, Owner: from.owner, SenderID: from.sender,
+		Channel: from.channel, AccountID: from.accountID, Now: rt.opts.Now(), ResetTriggers: rt.resetConfig().Triggers,
+		Admin: rt.opts.Admin}
+	if sc := rt.opts.SkillCommands; sc != nil {
+		in.SkillCommands = func(ctx context.Context) []commands.SkillCommand { return sc(ctx, key) }
+	}
+	if from.channel != "" && rt.opts.CommandSurface != nil {
+		in.TextOff, in.Native = rt.opts.CommandSurface(from.channel, from.accountID)
+	}
+	res, err = commands.Handle(ctx, cmdEnv{rt}, in)
 	if res.Ignored {
-		rt.log.Info("agent: chat command from an unauthorised sender ignored", "session", key, "from", sender)
+		rt.log.Info("agent: chat command from an unauthorised sender ignored", "session", key, "from", from.sender)
 	}
 	return res, err
 }
@@ -228,7 +250,7 @@ func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key,
 		}
 		return true, "", rt.sendCommandReply(ctx, ch, to, m.AccountID, reply)
 	}
-	res, err := rt.Command(ctx, key, text, !m.CommandsDenied, m.From)
+	res, err := rt.command(ctx, key, text, cmdFrom{authorized: !m.CommandsDenied, owner: m.Owner, sender: m.From, channel: m.Channel, accountID: m.AccountID})
 	if err != nil || !res.Handled {
 		return false, "", err
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/clawgate/gateway/gen/go/protocol"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/commands"
 	"github.com/clawgate/gateway/server/agent/llm"
 	"github.com/clawgate/gateway/server/agent/pruning"
 	"github.com/clawgate/gateway/server/agent/tools"
@@ -151,6 +152,19 @@ type Options struct {
 	// Approvals resolves a pending exec approval for /approve (nil: the command
 	// answers that approvals are not available).
 	Approvals func(id, decision, resolvedBy string) error
+	// Admin carries out the owner's chat commands (/config, /debug, /restart, bash);
+	// nil: they answer that they are not available.
+	Admin commands.Admin
+	// CommandSurface, when set, tells for a channel's messages whether typed commands
+	// are off (commands.text false on a surface with native commands) and which
+	// commands are native there (the bot's command menu), which still work.
+	CommandSurface func(channel, accountID string) (textOff bool, native func(name string) bool)
+	// SkillCommands, when set, lists a session's user-invocable skills as chat
+	// commands (/<skill> [input]).
+	SkillCommands func(ctx context.Context, sessionKey string) []commands.SkillCommand
+	// PingPongTurns, when set, is the live session.agentToAgent.maxPingPongTurns (nil:
+	// DefaultPingPongTurns).
+	PingPongTurns func() int
 	// Version is reported by /status.
 	Version string
 	// QueueMode, when set, is messages.queue's mode for a channel's messages that

@@ -72,7 +72,10 @@ func (a sessionsAPI) Send(ctx context.Context, req tools.SessionSendRequest) (to
 	if err != nil {
 		return tools.SessionSendResult{}, err
 	}
+	flow := a2aFlow{requester: req.RequesterKey, requesterChannel: req.RequesterChannel, target: k, message: req.Message}
 	if req.Wait <= 0 {
+		flow.first = r
+		a.rt.startA2A(flow)
 		return tools.SessionSendResult{RunID: r.ID, Status: "accepted"}, nil
 	}
 	out, ok := a.rt.Wait(ctx, r.ID, req.Wait)
@@ -80,6 +83,8 @@ func (a sessionsAPI) Send(ctx context.Context, req tools.SessionSendRequest) (to
 	case !ok:
 		return tools.SessionSendResult{RunID: r.ID, Status: "timeout"}, nil
 	case out.Status == StatusOK:
+		flow.reply = out.Text
+		a.rt.startA2A(flow)
 		return tools.SessionSendResult{RunID: r.ID, Status: "ok", Reply: out.Text}, nil
 	default:
 		return tools.SessionSendResult{RunID: r.ID, Status: "error", Error: out.Err}, nil

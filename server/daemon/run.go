@@ -173,6 +173,9 @@ func Run(ctx context.Context, o Options) error {
 		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs, configWriter: wizCfg}
 	svc.inbound.log = log
 	svc.mentions.log = log
+	svc.runCtx = ctx
+	svc.disk.Store(file)
+	svc.live.Store(file)
 	svc.mentions.set(file)
 	if err := startServices(ctx, svc); err != nil {
 		return err
@@ -202,6 +205,7 @@ func Run(ctx context.Context, o Options) error {
 		default:
 		}
 	}
+	svc.restart = requestRestart
 	if o.Restart != nil {
 		go func() {
 			for {
@@ -429,7 +433,7 @@ func Run(ctx context.Context, o Options) error {
 		shutdown(srv, log, "gateway restarting", restartExpectedMs)
 		<-served
 		healthVersion = srv.HealthVersion()
-		if why == "SIGUSR1" {
+		if why == "SIGUSR1" || why == "/restart" {
 			fileMu.Lock()
 			switch next, err := config.Load(paths.ConfigPath); {
 			case err != nil:

@@ -122,6 +122,16 @@ type services struct {
 	// (clock.Real unless a test injects one).
 	clock clock.Clock
 	reMu  sync.Mutex // serialises reconfigure
+	// overrides are /debug's in-memory config overrides, merged over every config
+	// the components get (reconfigure); disk is the last config file handed to
+	// reconfigure (or the start-up one) and live what the components run with.
+	overrides  debugOverrides
+	disk, live atomic.Pointer[config.File]
+	// restart requests an in-process restart of the gateway (set by Run; /restart).
+	restart func(why string)
+	// runCtx is the context the services run under (set by Run), for work a chat
+	// command starts that must outlive the command.
+	runCtx context.Context
 	// current is the running gateway server, for components that broadcast.
 	mu      sync.Mutex
 	current *gateway.Server
@@ -189,6 +199,13 @@ func (s *services) server() *gateway.Server {
 func (s *services) reconfigure(ctx context.Context, next *config.File) (restarted []string) {
 	s.reMu.Lock() // the reload watcher and a SIGUSR1 restart may both get here
 	defer s.reMu.Unlock()
+	s.disk.Store(next)
+	if eff, err := withOverrides(next, s.overrides.snapshot(), s.env); err != nil {
+		s.log.Warn("debug overrides not applied: the config with them is invalid", "err", err)
+	} else {
+		next = eff
+	}
+	s.live.Store(next)
 	s.mentions.set(next)
 	for _, c := range s.list {
 		switch r := c.(type) {
@@ -199,6 +216,14 @@ func (s *services) reconfigure(ctx context.Context, next *config.File) (restarte
 		}
 	}
 	return restarted
+}
+
+// baseCtx is the services' run context (Background before Run set it).
+func (s *services) baseCtx() context.Context {
+	if s.runCtx != nil {
+		return s.runCtx
+	}
+	return context.Background()
 }
 
 func (s *services) close(ctx context.Context) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/clawgate/gateway/server/access"
 	"github.com/clawgate/gateway/server/agent"
 	"github.com/clawgate/gateway/server/agent/backend"
+	"github.com/clawgate/gateway/server/agent/commands"
 	"github.com/clawgate/gateway/server/agents"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/envelope"
@@ -311,7 +312,27 @@ func buildAgent(ctx context.Context, s *services) (component, error) {
 		m := s.approvals // /approve in chat resolves the same pending approvals as the wire
 		opts.Approvals = func(id, d, by string) error { return m.Resolve(id, execapprove.Decision(d), by) }
 	}
+	opts.Admin = &chatAdmin{s: s, parts: parts}
+	opts.PingPongTurns = func() int { // session.agentToAgent.maxPingPongTurns (default 5)
+		if sc := routeCfg.Load().Config.Session; sc != nil && sc.AgentToAgent != nil && sc.AgentToAgent.MaxPingPongTurns != nil {
+			return *sc.AgentToAgent.MaxPingPongTurns
+		}
+		return agent.DefaultPingPongTurns
+	}
+	opts.CommandSurface = commandSurface(routeCfg)
 	if s.persona != nil {
+		p := s.persona
+		opts.SkillCommands = func(ctx context.Context, key string) []commands.SkillCommand {
+			specs, err := p.SkillCommands(ctx, key, commands.ReservedNames)
+			if err != nil {
+				s.log.Warn("skill commands unavailable", "err", err)
+			}
+			out := make([]commands.SkillCommand, 0, len(specs))
+			for _, sp := range specs {
+				out = append(out, commands.SkillCommand{Name: sp.Name, SkillName: sp.SkillName})
+			}
+			return out
+		}
 		opts.Prompt = s.persona.Prompt // workspace files and skills around the instructions
 	}
 	// Like maxConcurrent, these apply from a restart of the process on.

@@ -678,6 +678,9 @@ func (c *providersComponent) buildBot(cfg *genconfig.ClawdbotConfig, a tgAccount
 		tc.ReactionNotifications = string(*tcfg.ReactionNotifications)
 	}
 	tc.InlineButtons = telegramInlineButtons(tcfg.Capabilities)
+	if nativeSkillsOn(cfg) {
+		tc.Commands.Skills = c.s.skillMenu
+	}
 	tc.GroupPrompts = telegramGroupPrompts(tcfg.Groups)
 	if tcfg.APIBaseURL != nil {
 		tc.APIBaseURL = *tcfg.APIBaseURL

@@ -237,18 +237,8 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 	}
 	listing := ""
 	if !bootstrap.IsSubagentSessionKey(o.SessionKey) {
-		list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
-		if err != nil {
-			s.log.Warn("persona: reading skills failed; the prompt lists none", "err", err)
-		}
 		h := s.o.Host()
-		eligible := skills.Eligible(list, skills.ConfigFrom(f.Parsed), h)
-		if s.o.SkillFilter != nil {
-			if names, ok := s.o.SkillFilter(c, o.SessionKey); ok {
-				eligible = slices.DeleteFunc(eligible, func(sk *skills.Skill) bool { return !slices.Contains(names, sk.Name) })
-			}
-		}
-		listing = skills.Prompt(eligible, h)
+		listing = skills.Prompt(s.eligibleSkills(ctx, f, dir, o.SessionKey, h), h)
 	}
 	maxChars := 0
 	if c.Agents != nil && c.Agents.Defaults != nil && c.Agents.Defaults.BootstrapMaxChars != nil {
@@ -259,6 +249,66 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 		Skills: listing, Extra: o.Extra,
 		Warn: func(m string) { s.log.Warn("persona: "+m, "session", o.SessionKey) },
 	}), nil
+}
+
+// eligibleSkills are the skills of workspace dir that the session's runs may use:
+// eligible on this host and, when the session's chat limits them, named there.
+func (s *Service) eligibleSkills(ctx context.Context, f *config.File, dir, sessionKey string, h skills.Host) []*skills.Skill {
+	list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
+	if err != nil {
+		s.log.Warn("persona: reading skills failed; none are listed", "err", err)
+	}
+	eligible := skills.Eligible(list, skills.ConfigFrom(f.Parsed), h)
+	if s.o.SkillFilter != nil {
+		if names, ok := s.o.SkillFilter(&f.Config, sessionKey); ok {
+			eligible = slices.DeleteFunc(eligible, func(sk *skills.Skill) bool { return !slices.Contains(names, sk.Name) })
+		}
+	}
+	return eligible
+}
+
+// SkillCommands lists the session's user-invocable skills as chat commands (the
+// original's /<skill> commands), their names kept clear of reserved (the chat
+// commands' own names). Sub-agent sessions have none.
+func (s *Service) SkillCommands(ctx context.Context, sessionKey string, reserved []string) ([]skills.CommandSpec, error) {
+	if bootstrap.IsSubagentSessionKey(sessionKey) {
+		return nil, nil
+	}
+	f, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	dir := agents.WorkspaceDir(&f.Config, agents.SessionAgent(&f.Config, sessionKey), s.paths())
+	return skills.CommandSpecs(s.eligibleSkills(ctx, f, dir, sessionKey, s.o.Host()), reserved), nil
+}
+
+// AgentSkillCommands lists the skill commands of every configured agent whose
+// workspace exists, names unique across them (the original's native skill commands,
+// which a bot's command menu lists).
+func (s *Service) AgentSkillCommands(ctx context.Context, reserved []string) ([]skills.CommandSpec, error) {
+	f, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	used := slices.Clone(reserved)
+	var out []skills.CommandSpec
+	h := s.o.Host()
+	for _, id := range agents.IDs(&f.Config, s.o.StateDir) {
+		dir := agents.WorkspaceDir(&f.Config, id, s.paths())
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
+		if err != nil {
+			s.log.Warn("persona: reading skills failed", "agent", id, "err", err)
+		}
+		specs := skills.CommandSpecs(skills.Eligible(list, skills.ConfigFrom(f.Parsed), h), used)
+		for _, sp := range specs {
+			used = append(used, sp.Name)
+		}
+		out = append(out, specs...)
+	}
+	return out, nil
 }
 
 // needsSetup reports whether EnsureWorkspace has work to do, judged from the files a

@@ -85,6 +85,7 @@ func (g *Guard) Admit(ctx context.Context, m Message, a access.Message, idLine s
 	switch d.Outcome {
 	case access.Deliver:
 		m.CommandsDenied = !rules.CommandAuthorized(a)
+		m.Owner = rules.IsOwner(a)
 		m.Owners = rules.Owners()
 		if m.Group && g.History != nil {
 			key := g.historyKey(m)

@@ -95,6 +95,10 @@ type Message struct {
 	// CommandsDenied: the sender may talk to the agent but not run chat commands
 	// (a group member admitted by an open group policy who is on no allow list).
 	CommandsDenied bool
+	// Owner: the sender is one of the owners the channel's allowFrom names (everyone
+	// while it names nobody or has "*"); only the owner runs /config, /debug,
+	// /restart and bash.
+	Owner bool
 	// Owners are the account's configured allowFrom senders (access.Rules.Owners),
 	// named to the model as its user.
 	Owners []string

@@ -2110,8 +2110,29 @@ const ConfigChannelsWhatsappMarkdownTablesCode ConfigChannelsWhatsappMarkdownTab
 const ConfigChannelsWhatsappMarkdownTablesOff ConfigChannelsWhatsappMarkdownTables = "off"
 
 type ConfigCommands struct {
+	// Bash corresponds to the JSON schema field "bash".
+	Bash *bool `json:"bash,omitempty,omitzero"`
+
+	// BashForegroundMs corresponds to the JSON schema field "bashForegroundMs".
+	BashForegroundMs *int `json:"bashForegroundMs,omitempty,omitzero"`
+
+	// Config corresponds to the JSON schema field "config".
+	Config *bool `json:"config,omitempty,omitzero"`
+
+	// Debug corresponds to the JSON schema field "debug".
+	Debug *bool `json:"debug,omitempty,omitzero"`
+
 	// Native corresponds to the JSON schema field "native".
 	Native interface{} `json:"native,omitempty,omitzero"`
+
+	// NativeSkills corresponds to the JSON schema field "nativeSkills".
+	NativeSkills interface{} `json:"nativeSkills,omitempty,omitzero"`
+
+	// Restart corresponds to the JSON schema field "restart".
+	Restart *bool `json:"restart,omitempty,omitzero"`
+
+	// Text corresponds to the JSON schema field "text".
+	Text *bool `json:"text,omitempty,omitzero"`
 
 	// UseAccessGroups corresponds to the JSON schema field "useAccessGroups".
 	UseAccessGroups *bool `json:"useAccessGroups,omitempty,omitzero"`
@@ -3027,6 +3048,9 @@ const ConfigModelsProvidersValueModelsElemInputElemImage ConfigModelsProvidersVa
 const ConfigModelsProvidersValueModelsElemInputElemText ConfigModelsProvidersValueModelsElemInputElem = "text"
 
 type ConfigSession struct {
+	// AgentToAgent corresponds to the JSON schema field "agentToAgent".
+	AgentToAgent *ConfigSessionAgentToAgent `json:"agentToAgent,omitempty,omitzero"`
+
 	// DmScope corresponds to the JSON schema field "dmScope".
 	DmScope *ConfigSessionDmScope `json:"dmScope,omitempty,omitzero"`
 
@@ -3066,6 +3090,11 @@ type ConfigSession struct {
 
 	// TypingMode corresponds to the JSON schema field "typingMode".
 	TypingMode *ConfigSessionTypingMode `json:"typingMode,omitempty,omitzero"`
+}
+
+type ConfigSessionAgentToAgent struct {
+	// MaxPingPongTurns corresponds to the JSON schema field "maxPingPongTurns".
+	MaxPingPongTurns *int `json:"maxPingPongTurns,omitempty,omitzero"`
 }
 
 type ConfigSessionDmScope string

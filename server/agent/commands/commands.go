@@ -202,6 +202,24 @@ type Input struct {
 	// (session.resetTriggers; matched whole or followed by a space, ignoring case).
 	// /new and /reset always do.
 	ResetTriggers []string
+	// Owner: the sender is the owner (operator clients; on a channel, named in its
+	// allowFrom, or anyone while allowFrom names nobody). Only the owner runs
+	// /config, /debug, /restart and bash.
+	Owner bool
+	// Channel and AccountID are where the message came from ("" for operator
+	// clients): /config writes obey channels.<channel>.configWrites.
+	Channel, AccountID string
+	// TextOff is commands.text false on a surface with native commands (Telegram):
+	// typed commands are then only those Native reports (the bot's command menu), and
+	// everything else goes to the model as text.
+	TextOff bool
+	Native  func(name string) bool
+	// Admin carries out the owner's commands (nil: they answer that they are not
+	// available).
+	Admin Admin
+	// SkillCommands, when set, lists the session's skill commands (read only for a
+	// message that starts with "/" and is no built-in command).
+	SkillCommands func(ctx context.Context) []SkillCommand
 }
 
 // Result is what became of a message.
@@ -226,6 +244,26 @@ var ThinkLevels = []string{"off", "minimal", "low", "medium", "high", "xhigh"}
 // message goes to the model.
 func Handle(ctx context.Context, env Env, in Input) (Result, error) {
 	c, ok := Parse(in.Text)
+	if !ok && len(in.Text) <= MaxCommandBytes {
+		if t := strings.TrimSpace(in.Text); len(t) >= 2 && (t[0] == '/' || t[0] == '!' && in.Authorized && in.Owner) {
+			if ac, isAdmin := parseAdmin(t); isAdmin {
+				if in.TextOff && (ac.Name == Bash || in.Native == nil || !in.Native(string(ac.Name))) {
+					return Result{}, nil
+				}
+				return handleAdmin(ctx, ac, in)
+			}
+		} else if t == "!" && in.Authorized && in.Owner {
+			return handleAdmin(ctx, Command{Name: Bash, Args: t}, in)
+		}
+	}
+	if ok && in.TextOff && (in.Native == nil || !in.Native(string(c.Name))) {
+		return Result{}, nil
+	}
+	if !ok {
+		if res, isSkill := skillCommand(ctx, in); isSkill {
+			return res, nil
+		}
+	}
 	if !ok {
 		rest, trig := sessionreset.MatchTrigger(in.Text, in.ResetTriggers)
 		if !trig || len(in.Text) > MaxCommandBytes {

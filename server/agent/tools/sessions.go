@@ -51,6 +51,9 @@ type SessionSendRequest struct {
 	ExtraSystemPrompt string
 	// Wait for the run to finish this long (0 = start it and return).
 	Wait time.Duration
+	// RequesterKey and RequesterChannel are the sending session and its channel: the
+	// two agents may go on talking after the reply (the agent-to-agent conversation).
+	RequesterKey, RequesterChannel string
 }
 
 // SessionSendResult is the outcome of a send: accepted (not waited), ok with the
@@ -347,7 +350,7 @@ func SessionsTools(o SessionsOptions) ([]*Tool, error) {
 				extra = fmt.Sprintf("Agent-to-agent message context:\nRequester session: %s.\nRequester channel: %s.\nTarget session: %s.", from, o.Channel, key)
 			}
 			res, err := o.Sessions.Send(ctx, SessionSendRequest{SessionKey: key, Message: a.Message, IdempotencyKey: runID,
-				ExtraSystemPrompt: extra, Wait: wait})
+				ExtraSystemPrompt: extra, Wait: wait, RequesterKey: o.SessionKey, RequesterChannel: o.Channel})
 			if err != nil {
 				return JSONResult(map[string]any{"runId": runID, "status": "error", "error": err.Error(), "sessionKey": key}), nil
 			}

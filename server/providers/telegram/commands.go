@@ -23,6 +23,10 @@ type Commands struct {
 	// Clear, when the menu is otherwise empty, clears a menu an earlier run set (the
 	// original does so only when native commands are explicitly off).
 	Clear bool
+	// Skills, when set, lists the skill commands (commands.nativeSkills) when the menu
+	// is registered: after the native ones, when Native is on; a custom command with
+	// a skill command's name is left out.
+	Skills func() []BotCommand
 	// Custom are extra entries (customCommands); New checks them with
 	// ResolveCustomCommands and leaves out, with a warning, those that fail.
 	Custom []BotCommand
@@ -87,24 +91,37 @@ func ResolveCustomCommands(in []BotCommand) (out []BotCommand, issues []string) 
 }
 
 // menu is the list setMyCommands gets: the native commands (when on), then the
-// custom ones.
-func (c Commands) menu() []telego.BotCommand {
-	var list []telego.BotCommand
+// custom ones. skipped names the custom commands left out for a skill's name.
+func (c Commands) menu() (list []telego.BotCommand, skipped []string) {
+	taken := map[string]bool{}
 	if c.Native {
 		for _, n := range NativeCommands {
 			list = append(list, telego.BotCommand{Command: n.Command, Description: n.Description})
 		}
+		if c.Skills != nil {
+			for _, n := range c.Skills() {
+				taken[n.Command] = true
+				list = append(list, telego.BotCommand{Command: n.Command, Description: n.Description})
+			}
+		}
 	}
 	for _, x := range c.Custom {
+		if taken[x.Command] {
+			skipped = append(skipped, x.Command)
+			continue
+		}
 		list = append(list, telego.BotCommand{Command: x.Command, Description: x.Description})
 	}
-	return list
+	return list, skipped
 }
 
 // registerCommands sets the bot's command menu at start (or clears it, see
 // Commands.Clear). A failure is logged: the bot works without a menu.
 func (p *Provider) registerCommands(ctx context.Context) {
-	list := p.cfg.Commands.menu()
+	list, skipped := p.cfg.Commands.menu()
+	for _, name := range skipped {
+		p.log.Warn("telegram custom command skipped: /" + name + " is a skill command")
+	}
 	if len(list) == 0 && !p.cfg.Commands.Clear {
 		return
 	}
