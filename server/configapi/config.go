@@ -53,6 +53,16 @@ func (h *Handler[C]) ConfigGet(ctx context.Context, c C, p *protocol.ConfigGetPa
 		return nil, unavailable("read config: %v", err)
 	}
 	raw, cfg := config.Redact(f)
+	if h.opts.TalkKeyFor != nil && f.Valid() && h.opts.TalkKeyFor(c) {
+		key := ""
+		if v, ok := f.Lookup("/talk/apiKey"); ok {
+			key, _ = v.(string)
+		}
+		if key = strings.TrimSpace(key); key == "" {
+			key = TalkKey(h.opts.Getenv, h.opts.Home)
+		}
+		cfg = withTalkKey(cfg, key)
+	}
 	// hash is always there (of the empty text for a missing file), as in the original:
 	// clients send it back as baseHash.
 	r := &protocol.ConfigGetResult{Path: path, Exists: f.Exists, Valid: f.Valid(), Config: cfg, Hash: &f.Hash,

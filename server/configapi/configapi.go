@@ -29,6 +29,14 @@ type Options struct {
 	// UNAVAILABLE. It runs in the request's context, so it may defer work until the
 	// response is sent (gateway.AfterResponse).
 	Apply func(ctx context.Context, r ApplyRequest) (ApplyOutcome, error)
+	// TalkKeyFor reports whether config.get may show the caller the Talk mode key
+	// (talk.apiKey, else ELEVENLABS_API_KEY from Getenv or the shell profiles under
+	// Home) in `config`, unredacted: the apps need it for Talk mode. The daemon allows
+	// operator.admin callers, who can run commands on the host anyway. nil: never.
+	TalkKeyFor func(c any) bool
+	// Getenv and Home are where the Talk key fallback is looked up (nil / "": none).
+	Getenv func(string) string
+	Home   string
 }
 
 // ApplyRequest is one config.apply for Options.Apply.

@@ -216,3 +216,50 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestConfigGetTalkKey: the apps' Talk mode reads talk.apiKey from config.get (an
+// operator.admin method). It comes unredacted in `config`: the file's key, else the
+// original's fallback (ELEVENLABS_API_KEY, else an assignment in ~/.profile and
+// friends), with talk's other keys as written; `raw` keeps it redacted like every
+// other secret.
+func TestConfigGetTalkKey(t *testing.T) {
+	t.Setenv("ELEVENLABS_API_KEY", "")
+	talk := func(c *gatewaytest.Client) map[string]any {
+		t.Helper()
+		got := configGet(t, c)
+		var cfg struct {
+			Talk map[string]any `json:"talk"`
+		}
+		if err := json.Unmarshal(got.Config, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if got.Raw != nil && strings.Contains(*got.Raw, "sk-") {
+			t.Fatalf("raw shows a key: %s", *got.Raw)
+		}
+		return cfg.Talk
+	}
+
+	r := start(t, `{talk: {voiceId: "v1", apiKey: "sk-file", interruptOnSpeech: true}, messages: {tts: {openai: {apiKey: "sk-other"}}}}`)
+	got := configGet(t, r.client(t))
+	if strings.Contains(string(got.Config), "sk-other") {
+		t.Fatalf("another secret shown: %s", got.Config)
+	}
+	if got := talk(r.client(t)); got["apiKey"] != "sk-file" || got["voiceId"] != "v1" || got["interruptOnSpeech"] != true {
+		t.Fatalf("talk: %v", got)
+	}
+
+	r2 := start(t, `{}`)
+	if got := talk(r2.client(t)); got != nil {
+		t.Fatalf("talk without any key: %v", got)
+	}
+	if err := os.WriteFile(filepath.Join(r2.home, ".zshrc"), []byte("alias ll='ls -l'\nexport ELEVENLABS_API_KEY=\"sk-prof\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := talk(r2.client(t)); got["apiKey"] != "sk-prof" {
+		t.Fatalf("talk with the profile fallback: %v", got)
+	}
+	t.Setenv("ELEVENLABS_API_KEY", "sk-env")
+	if got := talk(r2.client(t)); got["apiKey"] != "sk-env" {
+		t.Fatalf("talk with the env fallback: %v", got)
+	}
+}

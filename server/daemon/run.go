@@ -316,6 +316,7 @@ func Run(ctx context.Context, o Options) error {
 			// The config group again, now able to apply what config.apply writes.
 			cfgGroup := configapi.New[*gateway.Conn](configapi.Options{
 				Path: paths.ConfigPath, HasSecret: srv.Options().Secrets.HasSecret, Version: ver, GeneratedAt: start,
+				TalkKeyFor: talkKeyFor, Getenv: os.Getenv, Home: home,
 				Apply: func(rctx context.Context, r configapi.ApplyRequest) (configapi.ApplyOutcome, error) {
 					// Saved under fileMu: the watcher sees the new file only after this
 					// apply made it the running one, and then finds nothing to do.
@@ -560,4 +561,13 @@ func applyConfigEnv(ctx context.Context, file *config.File, env config.Env, log 
 		slices.Sort(keys)
 		log.Info("imported from the login shell's environment", "keys", keys)
 	}
+}
+
+// talkKeyFor: config.get shows the Talk mode key (talk.apiKey or the
+// ELEVENLABS_API_KEY fallback) to operator.admin connections only — the apps, which
+// need it for Talk mode; an admin can run commands on the host anyway. Everyone else
+// gets it redacted like every other secret.
+func talkKeyFor(c any) bool {
+	gc, ok := c.(*gateway.Conn)
+	return ok && gc.Role() != "node" && slices.Contains(gc.Scopes(), auth.ScopeAdmin)
 }

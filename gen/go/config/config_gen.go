@@ -75,6 +75,9 @@ type ClawdbotConfig struct {
 	// Skills corresponds to the JSON schema field "skills".
 	Skills *ConfigSkills `json:"skills,omitempty,omitzero"`
 
+	// Talk corresponds to the JSON schema field "talk".
+	Talk *ConfigTalk `json:"talk,omitempty,omitzero"`
+
 	// Tools corresponds to the JSON schema field "tools".
 	Tools *ConfigTools `json:"tools,omitempty,omitzero"`
 
@@ -3294,6 +3297,28 @@ type ConfigSkillsLoad struct {
 	// ExtraDirs corresponds to the JSON schema field "extraDirs".
 	ExtraDirs []string `json:"extraDirs,omitempty,omitzero"`
 }
+
+type ConfigTalk struct {
+	// APIKey corresponds to the JSON schema field "apiKey".
+	APIKey *string `json:"apiKey,omitempty,omitzero"`
+
+	// InterruptOnSpeech corresponds to the JSON schema field "interruptOnSpeech".
+	InterruptOnSpeech *bool `json:"interruptOnSpeech,omitempty,omitzero"`
+
+	// ModelID corresponds to the JSON schema field "modelId".
+	ModelID *string `json:"modelId,omitempty,omitzero"`
+
+	// OutputFormat corresponds to the JSON schema field "outputFormat".
+	OutputFormat *string `json:"outputFormat,omitempty,omitzero"`
+
+	// VoiceAliases corresponds to the JSON schema field "voiceAliases".
+	VoiceAliases ConfigTalkVoiceAliases `json:"voiceAliases,omitempty,omitzero"`
+
+	// VoiceID corresponds to the JSON schema field "voiceId".
+	VoiceID *string `json:"voiceId,omitempty,omitzero"`
+}
+
+type ConfigTalkVoiceAliases map[string]string
 
 type ConfigTools struct {
 	// AgentToAgent corresponds to the JSON schema field "agentToAgent".
