@@ -58,12 +58,8 @@ func channelBlock(c *genconfig.ClawdbotConfig, channel, accountID string) channe
 			out.coalesce = &coalesceCfg{bc.MinChars, bc.MaxChars, bc.IdleMs}
 		}
 		if a, ok := accountKey(tc.Accounts, accountID); ok {
-			if a.BlockStreaming != nil {
-				out.on = a.BlockStreaming
-			}
-			if a.TextChunkLimit != nil {
-				out.textLimit = a.TextChunkLimit
-			}
+			overlay(&out.on, a.BlockStreaming)
+			overlay(&out.textLimit, a.TextChunkLimit)
 			if bc := a.BlockStreamingCoalesce; bc != nil {
 				out.coalesce = &coalesceCfg{bc.MinChars, bc.MaxChars, bc.IdleMs}
 			}
@@ -78,12 +74,8 @@ func channelBlock(c *genconfig.ClawdbotConfig, channel, accountID string) channe
 			out.coalesce = &coalesceCfg{bc.MinChars, bc.MaxChars, bc.IdleMs}
 		}
 		if a, ok := accountKey(wc.Accounts, accountID); ok {
-			if a.BlockStreaming != nil {
-				out.on = a.BlockStreaming
-			}
-			if a.TextChunkLimit != nil {
-				out.textLimit = a.TextChunkLimit
-			}
+			overlay(&out.on, a.BlockStreaming)
+			overlay(&out.textLimit, a.TextChunkLimit)
 			if bc := a.BlockStreamingCoalesce; bc != nil {
 				out.coalesce = &coalesceCfg{bc.MinChars, bc.MaxChars, bc.IdleMs}
 			}

@@ -44,39 +44,21 @@ func toExecConf(v any) execConf {
 // sets replaces the global value (lists replace, they do not add up).
 func mergeExec(global, agent execConf) execConf {
 	out := global
-	if agent.Host != nil {
-		out.Host = agent.Host
-	}
-	if agent.Security != nil {
-		out.Security = agent.Security
-	}
-	if agent.Ask != nil {
-		out.Ask = agent.Ask
-	}
-	if agent.Node != nil {
-		out.Node = agent.Node
-	}
+	overlay(&out.Host, agent.Host)
+	overlay(&out.Security, agent.Security)
+	overlay(&out.Ask, agent.Ask)
+	overlay(&out.Node, agent.Node)
 	if agent.PathPrepend != nil {
 		out.PathPrepend = agent.PathPrepend
 	}
 	if agent.SafeBins != nil {
 		out.SafeBins = agent.SafeBins
 	}
-	if agent.BackgroundMs != nil {
-		out.BackgroundMs = agent.BackgroundMs
-	}
-	if agent.TimeoutSec != nil {
-		out.TimeoutSec = agent.TimeoutSec
-	}
-	if agent.ApprovalRunningNoticeMs != nil {
-		out.ApprovalRunningNoticeMs = agent.ApprovalRunningNoticeMs
-	}
-	if agent.CleanupMs != nil {
-		out.CleanupMs = agent.CleanupMs
-	}
-	if agent.NotifyOnExit != nil {
-		out.NotifyOnExit = agent.NotifyOnExit
-	}
+	overlay(&out.BackgroundMs, agent.BackgroundMs)
+	overlay(&out.TimeoutSec, agent.TimeoutSec)
+	overlay(&out.ApprovalRunningNoticeMs, agent.ApprovalRunningNoticeMs)
+	overlay(&out.CleanupMs, agent.CleanupMs)
+	overlay(&out.NotifyOnExit, agent.NotifyOnExit)
 	if agent.ApplyPatch != nil {
 		ap := *agent.ApplyPatch
 		if global.ApplyPatch != nil {
@@ -164,21 +146,11 @@ func (c execConf) applyPatchOn(provider, model string) bool {
 
 // globalToolPolicy is tools.profile / allow / deny / byProvider.
 func globalToolPolicy(tc *genconfig.ConfigTools) *tools.PolicyConfig {
-	p := &tools.PolicyConfig{Allow: tc.Allow, Deny: tc.Deny}
-	if tc.Profile != nil {
-		p.Profile = string(*tc.Profile)
-	}
+	p := policyConfig(tc.Allow, tc.Deny, tc.Profile)
 	for k, v := range tc.ByProvider {
-		if p.ByProvider == nil {
-			p.ByProvider = map[string]tools.PolicyConfig{}
-		}
-		e := tools.PolicyConfig{Allow: v.Allow, Deny: v.Deny}
-		if v.Profile != nil {
-			e.Profile = string(*v.Profile)
-		}
-		p.ByProvider[k] = e
+		p.SetProvider(k, policyConfig(v.Allow, v.Deny, v.Profile))
 	}
-	return p
+	return &p
 }
 
 // agentToolPolicy is agents.list[].tools.profile / allow / deny / byProvider (nil when
@@ -187,19 +159,19 @@ func agentToolPolicy(t *genconfig.ConfigAgentsListElemTools) *tools.PolicyConfig
 	if t == nil {
 		return nil
 	}
-	p := &tools.PolicyConfig{Allow: t.Allow, Deny: t.Deny}
-	if t.Profile != nil {
-		p.Profile = string(*t.Profile)
-	}
+	p := policyConfig(t.Allow, t.Deny, t.Profile)
 	for k, v := range t.ByProvider {
-		if p.ByProvider == nil {
-			p.ByProvider = map[string]tools.PolicyConfig{}
-		}
-		e := tools.PolicyConfig{Allow: v.Allow, Deny: v.Deny}
-		if v.Profile != nil {
-			e.Profile = string(*v.Profile)
-		}
-		p.ByProvider[k] = e
+		p.SetProvider(k, policyConfig(v.Allow, v.Deny, v.Profile))
+	}
+	return &p
+}
+
+// policyConfig is one allow / deny / profile triple of the config (each level's
+// profile is its own generated string type).
+func policyConfig[P ~string](allow, deny []string, profile *P) tools.PolicyConfig {
+	p := tools.PolicyConfig{Allow: allow, Deny: deny}
+	if profile != nil {
+		p.Profile = string(*profile)
 	}
 	return p
 }

@@ -80,6 +80,14 @@ type PolicyConfig struct {
 	ByProvider map[string]PolicyConfig
 }
 
+// SetProvider sets the policy for provider (or provider/model) key.
+func (p *PolicyConfig) SetProvider(key string, c PolicyConfig) {
+	if p.ByProvider == nil {
+		p.ByProvider = map[string]PolicyConfig{}
+	}
+	p.ByProvider[key] = c
+}
+
 // Policy is an allow and a deny list (patterns may use * and group names). Deny wins;
 // an empty allow list allows everything not denied.
 type Policy struct {
