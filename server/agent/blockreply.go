@@ -325,33 +325,24 @@ func (p *blockPipe) loop() {
 			if buf != nil && buf.replyTo != it.replyTo {
 				flush(true)
 			}
-			if buf == nil {
-				if chunk.Units(it.text) >= p.cfg.CoalesceMax {
-					p.send(it)
+			if buf != nil {
+				if next := buf.text + buf.sep + it.text; chunk.Units(next) <= p.cfg.CoalesceMax {
+					buf.text, buf.sep = next, it.sep
+					if chunk.Units(buf.text) >= p.cfg.CoalesceMax {
+						flush(true)
+						continue
+					}
+					arm()
 					continue
 				}
-				cp := *it
-				buf = &cp
-				arm()
+				flush(true) // the block does not fit: what is held goes first
+			}
+			if chunk.Units(it.text) >= p.cfg.CoalesceMax {
+				p.send(it)
 				continue
 			}
-			next := buf.text + buf.sep + it.text
-			if chunk.Units(next) > p.cfg.CoalesceMax {
-				flush(true)
-				if chunk.Units(it.text) >= p.cfg.CoalesceMax {
-					p.send(it)
-					continue
-				}
-				cp := *it
-				buf = &cp
-				arm()
-				continue
-			}
-			buf.text, buf.sep = next, it.sep
-			if chunk.Units(buf.text) >= p.cfg.CoalesceMax {
-				flush(true)
-				continue
-			}
+			cp := *it
+			buf = &cp
 			arm()
 		case <-idleC:
 			idle, idleC = nil, nil
