@@ -126,10 +126,10 @@ type Settings struct {
 	// SessionDeltaBytes and SessionDeltaMessages (sync.sessions): a transcript is
 	// indexed again once it grew by either; 0 = on any growth.
 	SessionDeltaBytes, SessionDeltaMessages int64
-	Provider string // auto, openai, gemini, local
-	Fallback string // openai, gemini, local, none
-	Model    string
-	Remote   Remote
+	Provider                                string // auto, openai, gemini, local
+	Fallback                                string // openai, gemini, local, none
+	Model                                   string
+	Remote                                  Remote
 	// StorePath is the SQLite file.
 	StorePath string
 

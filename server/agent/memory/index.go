@@ -58,7 +58,7 @@ type Options struct {
 	// settings' sources include "sessions"; nil leaves them out.
 	Transcripts Transcripts
 	Logger      *slog.Logger
-	Now                          func() time.Time
+	Now         func() time.Time
 }
 
 // Index is one agent's memory index. Its methods are safe for concurrent use.
