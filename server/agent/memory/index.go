@@ -409,7 +409,9 @@ func (x *Index) sync(ctx context.Context, memFiles, sessions bool) (SyncStats, e
 		return st, err
 	}
 	var errs []error
-	if sessions {
+	// A full re-index cleared the session chunks too: bring them back whatever the
+	// reason of this sync.
+	if sessions || (full && x.sessionsOn()) {
 		ss, err := x.syncSessions(ctx, full)
 		st.add(ss)
 		if err != nil {
