@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawgate/gateway/server/gatewaytest"
 	"github.com/clawgate/gateway/server/agent/memory/memtest"
+	"github.com/clawgate/gateway/server/gatewaytest"
 )
 
 // runChatIn is runChat in the session sessionKey.
