@@ -261,3 +261,24 @@ func TestSessionDeltas(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionShrinkCountsAsGrowth: a transcript that got shorter (compaction) counts
+// its whole size as growth, so the rewritten text is indexed once that reaches the
+// thresholds.
+func TestSessionShrinkCountsAsGrowth(t *testing.T) {
+	tr := &fakeTranscripts{}
+	tr.add("a", user("one"), assistant("two"), user("three"), assistant("four"))
+	s := testSettings(t)
+	s.Sources, s.SessionMemory = []string{SourceMemory, SourceSessions}, true
+	s.SessionDeltaBytes, s.SessionDeltaMessages = 1_000_000, 2
+	x := openSessionIndex(t, s, tr, nil)
+	ctx := context.Background()
+	if res, _ := x.Search(ctx, "three", SearchOptions{}); len(res) != 1 {
+		t.Fatalf("first index: %+v", res)
+	}
+	tr.drop("a")
+	tr.add("a", user("summary mentions yak"), assistant("ok"))
+	if res, _ := x.Search(ctx, "yak", SearchOptions{}); len(res) != 1 {
+		t.Fatalf("compacted transcript not indexed again: %+v", res)
+	}
+}
