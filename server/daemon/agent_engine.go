@@ -423,7 +423,13 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		home, _ = os.UserHomeDir()
 	}
 	memOpts := memoryConfig{defaults: memorySearchDefaults(&f.Config), env: memory.ProviderEnv{Getenv: getenv},
-		stateDir: s.paths.StateDir, home: home, registry: parts.memories, log: s.log}
+		stateDir: s.paths.StateDir, home: home, registry: parts.memories, log: s.log,
+		store: func() *sessions.Store {
+			if rt := s.rt; rt != nil {
+				return rt.Store()
+			}
+			return nil
+		}}
 	if c := f.Config.Models; c != nil {
 		if p, ok := c.Providers["openai"]; ok {
 			memOpts.env.OpenAIBaseURL, memOpts.env.OpenAIAPIKey, memOpts.env.OpenAIHeaders = deref(p.BaseURL), deref(p.APIKey), p.Headers

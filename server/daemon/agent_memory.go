@@ -10,6 +10,7 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent/memory"
 	"github.com/clawgate/gateway/server/agent/tools"
+	"github.com/clawgate/gateway/server/sessions"
 )
 
 // memoryConfig is what an engine needs to offer memory_search and memory_get:
@@ -21,6 +22,43 @@ type memoryConfig struct {
 	stateDir, home string
 	registry       *memory.Registry
 	log            *slog.Logger
+	// store is the session store whose transcripts the "sessions" source indexes
+	// (nil until the runtime runs: then sessions are left out).
+	store func() *sessions.Store
+}
+
+// agentTranscripts is the session store as one agent's memory index reads it: the
+// transcripts of the agents' sessions (the default agent's live under agent:main:
+// and, when its id is another, agent:<id>:).
+type agentTranscripts struct {
+	store  *sessions.Store
+	agents []string
+}
+
+func (a agentTranscripts) List(ctx context.Context) ([]memory.Transcript, error) {
+	var out []memory.Transcript
+	for _, id := range a.agents {
+		list, err := a.store.AgentTranscripts(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range list {
+			out = append(out, memory.Transcript{ID: t.ID, Messages: t.Messages, Bytes: t.Bytes})
+		}
+	}
+	return out, nil
+}
+
+func (a agentTranscripts) Messages(ctx context.Context, id string) ([]memory.TranscriptMessage, error) {
+	msgs, err := a.store.TranscriptMessages(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]memory.TranscriptMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = memory.TranscriptMessage{Role: m.Role, Text: m.Text, Body: m.Body}
+	}
+	return out, nil
 }
 
 func memorySearchDefaults(c *genconfig.ClawdbotConfig) *memory.Config {
@@ -60,8 +98,18 @@ func (m memoryConfig) tools(ra runAgent, workspace, sessionKey string) ([]*tools
 		if err := os.MkdirAll(workspace, 0o700); err != nil {
 			return nil, err
 		}
-		return memory.Open(ctx, memory.Options{Settings: settings, Workspace: workspace, Embedder: e,
-			FallbackFrom: from, FallbackReason: reason, Logger: m.log})
+		o := memory.Options{Settings: settings, Workspace: workspace, Embedder: e,
+			FallbackFrom: from, FallbackReason: reason, Logger: m.log}
+		if settings.HasSource(memory.SourceSessions) && m.store != nil {
+			if st := m.store(); st != nil {
+				ids := []string{ra.id}
+				if ra.isDefault && ra.id != sessions.DefaultAgentID {
+					ids = []string{sessions.DefaultAgentID, ra.id}
+				}
+				o.Transcripts = agentTranscripts{store: st, agents: ids}
+			}
+		}
+		return memory.Open(ctx, o)
 	}
 	list, err := tools.MemoryTools(tools.MemoryOptions{SessionKey: sessionKey,
 		Index: func(ctx context.Context) (*memory.Index, error) { return m.registry.Get(ctx, key, open) }})

@@ -434,6 +434,9 @@ type ConfigAgentsDefaultsMemorySearch struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
+	// Experimental corresponds to the JSON schema field "experimental".
+	Experimental *ConfigAgentsDefaultsMemorySearchExperimental `json:"experimental,omitempty,omitzero"`
+
 	// Fallback corresponds to the JSON schema field "fallback".
 	Fallback *ConfigAgentsDefaultsMemorySearchFallback `json:"fallback,omitempty,omitzero"`
 
@@ -448,6 +451,9 @@ type ConfigAgentsDefaultsMemorySearch struct {
 
 	// Remote corresponds to the JSON schema field "remote".
 	Remote *ConfigAgentsDefaultsMemorySearchRemote `json:"remote,omitempty,omitzero"`
+
+	// Sources corresponds to the JSON schema field "sources".
+	Sources []ConfigAgentsDefaultsMemorySearchSourcesElem `json:"sources,omitempty,omitzero"`
 
 	// Store corresponds to the JSON schema field "store".
 	Store *ConfigAgentsDefaultsMemorySearchStore `json:"store,omitempty,omitzero"`
@@ -470,6 +476,11 @@ type ConfigAgentsDefaultsMemorySearchChunking struct {
 
 	// Tokens corresponds to the JSON schema field "tokens".
 	Tokens *int `json:"tokens,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchExperimental struct {
+	// SessionMemory corresponds to the JSON schema field "sessionMemory".
+	SessionMemory *bool `json:"sessionMemory,omitempty,omitzero"`
 }
 
 type ConfigAgentsDefaultsMemorySearchFallback string
@@ -523,6 +534,11 @@ type ConfigAgentsDefaultsMemorySearchRemote struct {
 
 type ConfigAgentsDefaultsMemorySearchRemoteHeaders map[string]string
 
+type ConfigAgentsDefaultsMemorySearchSourcesElem string
+
+const ConfigAgentsDefaultsMemorySearchSourcesElemMemory ConfigAgentsDefaultsMemorySearchSourcesElem = "memory"
+const ConfigAgentsDefaultsMemorySearchSourcesElemSessions ConfigAgentsDefaultsMemorySearchSourcesElem = "sessions"
+
 type ConfigAgentsDefaultsMemorySearchStore struct {
 	// Path corresponds to the JSON schema field "path".
 	Path *string `json:"path,omitempty,omitzero"`
@@ -538,11 +554,22 @@ type ConfigAgentsDefaultsMemorySearchSync struct {
 	// OnSessionStart corresponds to the JSON schema field "onSessionStart".
 	OnSessionStart *bool `json:"onSessionStart,omitempty,omitzero"`
 
+	// Sessions corresponds to the JSON schema field "sessions".
+	Sessions *ConfigAgentsDefaultsMemorySearchSyncSessions `json:"sessions,omitempty,omitzero"`
+
 	// Watch corresponds to the JSON schema field "watch".
 	Watch *bool `json:"watch,omitempty,omitzero"`
 
 	// WatchDebounceMs corresponds to the JSON schema field "watchDebounceMs".
 	WatchDebounceMs *int `json:"watchDebounceMs,omitempty,omitzero"`
+}
+
+type ConfigAgentsDefaultsMemorySearchSyncSessions struct {
+	// DeltaBytes corresponds to the JSON schema field "deltaBytes".
+	DeltaBytes *int `json:"deltaBytes,omitempty,omitzero"`
+
+	// DeltaMessages corresponds to the JSON schema field "deltaMessages".
+	DeltaMessages *int `json:"deltaMessages,omitempty,omitzero"`
 }
 
 type ConfigAgentsDefaultsModel struct {
@@ -729,6 +756,9 @@ type ConfigAgentsListElemMemorySearch struct {
 	// Enabled corresponds to the JSON schema field "enabled".
 	Enabled *bool `json:"enabled,omitempty,omitzero"`
 
+	// Experimental corresponds to the JSON schema field "experimental".
+	Experimental *ConfigAgentsListElemMemorySearchExperimental `json:"experimental,omitempty,omitzero"`
+
 	// Fallback corresponds to the JSON schema field "fallback".
 	Fallback *ConfigAgentsListElemMemorySearchFallback `json:"fallback,omitempty,omitzero"`
 
@@ -743,6 +773,9 @@ type ConfigAgentsListElemMemorySearch struct {
 
 	// Remote corresponds to the JSON schema field "remote".
 	Remote *ConfigAgentsListElemMemorySearchRemote `json:"remote,omitempty,omitzero"`
+
+	// Sources corresponds to the JSON schema field "sources".
+	Sources []ConfigAgentsListElemMemorySearchSourcesElem `json:"sources,omitempty,omitzero"`
 
 	// Store corresponds to the JSON schema field "store".
 	Store *ConfigAgentsListElemMemorySearchStore `json:"store,omitempty,omitzero"`
@@ -765,6 +798,11 @@ type ConfigAgentsListElemMemorySearchChunking struct {
 
 	// Tokens corresponds to the JSON schema field "tokens".
 	Tokens *int `json:"tokens,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchExperimental struct {
+	// SessionMemory corresponds to the JSON schema field "sessionMemory".
+	SessionMemory *bool `json:"sessionMemory,omitempty,omitzero"`
 }
 
 type ConfigAgentsListElemMemorySearchFallback string
@@ -818,6 +856,11 @@ type ConfigAgentsListElemMemorySearchRemote struct {
 
 type ConfigAgentsListElemMemorySearchRemoteHeaders map[string]string
 
+type ConfigAgentsListElemMemorySearchSourcesElem string
+
+const ConfigAgentsListElemMemorySearchSourcesElemMemory ConfigAgentsListElemMemorySearchSourcesElem = "memory"
+const ConfigAgentsListElemMemorySearchSourcesElemSessions ConfigAgentsListElemMemorySearchSourcesElem = "sessions"
+
 type ConfigAgentsListElemMemorySearchStore struct {
 	// Path corresponds to the JSON schema field "path".
 	Path *string `json:"path,omitempty,omitzero"`
@@ -833,11 +876,22 @@ type ConfigAgentsListElemMemorySearchSync struct {
 	// OnSessionStart corresponds to the JSON schema field "onSessionStart".
 	OnSessionStart *bool `json:"onSessionStart,omitempty,omitzero"`
 
+	// Sessions corresponds to the JSON schema field "sessions".
+	Sessions *ConfigAgentsListElemMemorySearchSyncSessions `json:"sessions,omitempty,omitzero"`
+
 	// Watch corresponds to the JSON schema field "watch".
 	Watch *bool `json:"watch,omitempty,omitzero"`
 
 	// WatchDebounceMs corresponds to the JSON schema field "watchDebounceMs".
 	WatchDebounceMs *int `json:"watchDebounceMs,omitempty,omitzero"`
+}
+
+type ConfigAgentsListElemMemorySearchSyncSessions struct {
+	// DeltaBytes corresponds to the JSON schema field "deltaBytes".
+	DeltaBytes *int `json:"deltaBytes,omitempty,omitzero"`
+
+	// DeltaMessages corresponds to the JSON schema field "deltaMessages".
+	DeltaMessages *int `json:"deltaMessages,omitempty,omitzero"`
 }
 
 type ConfigAgentsListElemSubagents struct {

@@ -28,6 +28,10 @@ const (
 	DefaultVectorWeight        = 0.7
 	DefaultTextWeight          = 0.3
 	DefaultCandidateMultiplier = 4
+	// DefaultSessionDeltaBytes and DefaultSessionDeltaMessages are how much a session
+	// transcript must grow before it is indexed again (sync.sessions.*).
+	DefaultSessionDeltaBytes    = 100_000
+	DefaultSessionDeltaMessages = 50
 	// MaxCandidateMultiplier and MaxCandidates bound the rows each half of a hybrid
 	// query reads, as the original clamps them.
 	MaxCandidateMultiplier = 20
@@ -47,7 +51,11 @@ const (
 // config file: every field optional, so an agent's entry overrides the defaults field by
 // field. It decodes from the generated config types through JSON (FromJSON).
 type Config struct {
-	Enabled  *bool   `json:"enabled,omitempty"`
+	Enabled      *bool    `json:"enabled,omitempty"`
+	Sources      []string `json:"sources,omitempty"`
+	Experimental *struct {
+		SessionMemory *bool `json:"sessionMemory,omitempty"`
+	} `json:"experimental,omitempty"`
 	Provider *string `json:"provider,omitempty"`
 	Remote   *struct {
 		BaseURL *string           `json:"baseUrl,omitempty"`
@@ -69,6 +77,10 @@ type Config struct {
 		Watch           *bool `json:"watch,omitempty"`
 		WatchDebounceMs *int  `json:"watchDebounceMs,omitempty"`
 		IntervalMinutes *int  `json:"intervalMinutes,omitempty"`
+		Sessions        *struct {
+			DeltaBytes    *int64 `json:"deltaBytes,omitempty"`
+			DeltaMessages *int64 `json:"deltaMessages,omitempty"`
+		} `json:"sessions,omitempty"`
 	} `json:"sync,omitempty"`
 	Query *struct {
 		MaxResults *int     `json:"maxResults,omitempty"`
@@ -105,11 +117,19 @@ func FromJSON(v any) *Config {
 
 // Settings is the resolved configuration of one agent's memory index.
 type Settings struct {
-	AgentID  string
-	Provider string // auto, openai, gemini, local
-	Fallback string // openai, gemini, local, none
-	Model    string
-	Remote   Remote
+	AgentID string
+	// Sources are what the index holds and searches: SourceMemory and, with
+	// experimental.sessionMemory, SourceSessions.
+	Sources []string
+	// SessionMemory is experimental.sessionMemory.
+	SessionMemory bool
+	// SessionDeltaBytes and SessionDeltaMessages (sync.sessions): a transcript is
+	// indexed again once it grew by either; 0 = on any growth.
+	SessionDeltaBytes, SessionDeltaMessages int64
+	Provider                                string // auto, openai, gemini, local
+	Fallback                                string // openai, gemini, local, none
+	Model                                   string
+	Remote                                  Remote
 	// StorePath is the SQLite file.
 	StorePath string
 
@@ -179,6 +199,19 @@ func Resolve(defaults, agent *Config, agentID, stateDir, home string) (s Setting
 		return Settings{}, false
 	}
 	s.AgentID = agentID
+	var aexp, dexp *bool
+	if agent.Experimental != nil {
+		aexp = agent.Experimental.SessionMemory
+	}
+	if defaults.Experimental != nil {
+		dexp = defaults.Experimental.SessionMemory
+	}
+	s.SessionMemory = or(pick(aexp, dexp))(false)
+	srcs := agent.Sources
+	if srcs == nil {
+		srcs = defaults.Sources
+	}
+	s.Sources = normalizeSources(srcs, s.SessionMemory)
 	s.Provider = or(pick(agent.Provider, defaults.Provider))(ProviderAuto)
 	s.Fallback = or(pick(agent.Fallback, defaults.Fallback))(ProviderNone)
 	modelDefault := ""
@@ -245,6 +278,10 @@ func Resolve(defaults, agent *Config, agentID, stateDir, home string) (s Setting
 		Watch           *bool `json:"watch,omitempty"`
 		WatchDebounceMs *int  `json:"watchDebounceMs,omitempty"`
 		IntervalMinutes *int  `json:"intervalMinutes,omitempty"`
+		Sessions        *struct {
+			DeltaBytes    *int64 `json:"deltaBytes,omitempty"`
+			DeltaMessages *int64 `json:"deltaMessages,omitempty"`
+		} `json:"sessions,omitempty"`
 	}
 	as, ds := agent.Sync, defaults.Sync
 	if as == nil {
@@ -261,6 +298,15 @@ func Resolve(defaults, agent *Config, agentID, stateDir, home string) (s Setting
 	} else {
 		s.WatchDebounce = DefaultWatchDebounce
 	}
+	var adb, ddb, adm, ddm *int64
+	if as.Sessions != nil {
+		adb, adm = as.Sessions.DeltaBytes, as.Sessions.DeltaMessages
+	}
+	if ds.Sessions != nil {
+		ddb, ddm = ds.Sessions.DeltaBytes, ds.Sessions.DeltaMessages
+	}
+	s.SessionDeltaBytes = max(0, or(pick(adb, ddb))(DefaultSessionDeltaBytes))
+	s.SessionDeltaMessages = max(0, or(pick(adm, ddm))(DefaultSessionDeltaMessages))
 	s.SyncInterval = time.Duration(max(0, or(pick(as.IntervalMinutes, ds.IntervalMinutes))(0))) * time.Minute
 
 	var aq, dq Config
@@ -337,6 +383,34 @@ func Resolve(defaults, agent *Config, agentID, stateDir, home string) (s Setting
 		}
 	}
 	return s, true
+}
+
+// normalizeSources keeps the known sources once each, in order: "sessions" only with
+// experimental.sessionMemory; an empty result (or list) is ["memory"], as the original.
+func normalizeSources(in []string, sessionMemory bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, src := range in {
+		if seen[src] || !(src == SourceMemory || (src == SourceSessions && sessionMemory)) {
+			continue
+		}
+		seen[src] = true
+		out = append(out, src)
+	}
+	if len(out) == 0 {
+		out = []string{SourceMemory}
+	}
+	return out
+}
+
+// HasSource reports whether the index holds and searches src.
+func (s Settings) HasSource(src string) bool {
+	for _, v := range s.Sources {
+		if v == src {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveStorePath is store.path with {agentId} substituted and ~ expanded, or

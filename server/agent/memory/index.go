@@ -38,9 +38,12 @@ const (
 	maxWarmSessions = 1024
 )
 
-// Source is where a chunk came from; only "memory" (the workspace's memory files) is
-// indexed here.
-const SourceMemory = "memory"
+// Sources: where a chunk came from. "memory" is the workspace's memory files,
+// "sessions" the agent's session transcripts (experimental.sessionMemory).
+const (
+	SourceMemory   = "memory"
+	SourceSessions = "sessions"
+)
 
 // Options configure an Index.
 type Options struct {
@@ -51,8 +54,11 @@ type Options struct {
 	// FallbackReason saying why.
 	Embedder                     Embedder
 	FallbackFrom, FallbackReason string
-	Logger                       *slog.Logger
-	Now                          func() time.Time
+	// Transcripts lists and reads the agent's session transcripts, indexed when the
+	// settings' sources include "sessions"; nil leaves them out.
+	Transcripts Transcripts
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Index is one agent's memory index. Its methods are safe for concurrent use.
@@ -126,7 +132,7 @@ func Open(ctx context.Context, o Options) (*Index, error) {
 		return nil, err
 	}
 	x.ctx, x.cancel = context.WithCancel(context.Background())
-	if x.s.Watch {
+	if x.s.Watch && x.s.HasSource(SourceMemory) {
 		if err := x.startWatcher(); err != nil {
 			x.log.Warn("memory: file watcher unavailable", "err", err)
 		}
@@ -167,6 +173,7 @@ func (x *Index) ensureSchema(ctx context.Context) error {
 		`CREATE INDEX IF NOT EXISTS idx_chunks_path ON chunks(path)`,
 		`CREATE TABLE IF NOT EXISTS embedding_cache (provider TEXT NOT NULL, model TEXT NOT NULL, provider_key TEXT NOT NULL, hash TEXT NOT NULL, embedding BLOB NOT NULL, dims INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (provider, model, provider_key, hash))`,
 		`CREATE INDEX IF NOT EXISTS idx_embedding_cache_updated_at ON embedding_cache(updated_at)`,
+		`CREATE TABLE IF NOT EXISTS session_state (path TEXT PRIMARY KEY, bytes INTEGER NOT NULL, messages INTEGER NOT NULL)`,
 		`CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, id UNINDEXED, path UNINDEXED, source UNINDEXED, model UNINDEXED, start_line UNINDEXED, end_line UNINDEXED)`,
 	}
 	for _, q := range stmts {
@@ -232,8 +239,12 @@ func (x *Index) WarmSession(sessionKey string) {
 	}()
 }
 
+// backgroundSync syncs for reason; session transcripts are left to searches and the
+// interval sync, as the original does not look at them at session start or on a
+// memory-file change.
 func (x *Index) backgroundSync(reason string) {
-	if _, err := x.Sync(x.ctx); err != nil && x.ctx.Err() == nil {
+	ses := x.sessionsOn() && reason != "session-start" && reason != "watch"
+	if _, err := x.sync(x.ctx, x.s.HasSource(SourceMemory), ses); err != nil && x.ctx.Err() == nil {
 		x.log.Warn("memory: sync failed", "reason", reason, "err", err)
 	}
 	select {
@@ -378,18 +389,58 @@ func (x *Index) listFiles() []fileEntry {
 
 // Sync brings the index up to date with the files: new and changed files (by content
 // hash) are chunked and embedded (chunks whose text is in the embedding cache are not
-// sent again), deleted files leave the index. Only one sync runs at a time.
+// sent again), deleted files leave the index. With the "sessions" source it also
+// indexes the session transcripts that grew by sync.sessions.* (syncSessions). Only
+// one sync runs at a time.
 func (x *Index) Sync(ctx context.Context) (SyncStats, error) {
+	return x.sync(ctx, x.s.HasSource(SourceMemory), x.sessionsOn())
+}
+
+func (x *Index) sessionsOn() bool {
+	return x.s.HasSource(SourceSessions) && x.o.Transcripts != nil
+}
+
+func (x *Index) sync(ctx context.Context, memFiles, sessions bool) (SyncStats, error) {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
 	var st SyncStats
-	x.mu.Lock()
-	x.dirty = false
-	x.mu.Unlock()
 	full, err := x.checkMeta(ctx)
 	if err != nil {
 		return st, err
 	}
+	var errs []error
+	// A full re-index cleared the session chunks too: bring them back whatever the
+	// reason of this sync.
+	if sessions || (full && x.sessionsOn()) {
+		ss, err := x.syncSessions(ctx, full)
+		st.add(ss)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if memFiles {
+		ms, err := x.syncMemory(ctx, full)
+		st.add(ms)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return st, errors.Join(errs...)
+}
+
+func (st *SyncStats) add(o SyncStats) {
+	st.Files += o.Files
+	st.Indexed += o.Indexed
+	st.Removed += o.Removed
+	st.Skipped += o.Skipped
+	st.Embedded += o.Embedded
+}
+
+func (x *Index) syncMemory(ctx context.Context, full bool) (SyncStats, error) {
+	var st SyncStats
+	x.mu.Lock()
+	x.dirty = false
+	x.mu.Unlock()
 	active := map[string]bool{}
 	var errs []error
 	for _, f := range x.listFiles() {
@@ -415,7 +466,7 @@ func (x *Index) Sync(ctx context.Context) (SyncStats, error) {
 		if !full && old == hash {
 			continue
 		}
-		n, err := x.indexFile(ctx, f, string(content), hash)
+		n, err := x.indexFile(ctx, SourceMemory, f, string(content), hash)
 		st.Embedded += n
 		if err != nil {
 			errs = append(errs, err)
@@ -436,7 +487,7 @@ func (x *Index) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	rows.Close()
 	for _, p := range stale {
-		if err := x.removeFile(ctx, p); err != nil {
+		if err := x.removeFile(ctx, SourceMemory, p); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -469,7 +520,7 @@ func (x *Index) checkMeta(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("memory: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM chunks`, `DELETE FROM chunks_fts`, `DELETE FROM files`} {
+	for _, q := range []string{`DELETE FROM chunks`, `DELETE FROM chunks_fts`, `DELETE FROM files`, `DELETE FROM session_state`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return false, fmt.Errorf("memory: %w", err)
 		}
@@ -480,14 +531,14 @@ func (x *Index) checkMeta(ctx context.Context) (bool, error) {
 	return true, tx.Commit()
 }
 
-func (x *Index) removeFile(ctx context.Context, rel string) error {
+func (x *Index) removeFile(ctx context.Context, source, rel string) error {
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("memory: %w", err)
 	}
 	defer tx.Rollback()
 	for _, q := range []string{`DELETE FROM chunks WHERE path = ? AND source = ?`, `DELETE FROM chunks_fts WHERE path = ? AND source = ?`, `DELETE FROM files WHERE path = ? AND source = ?`} {
-		if _, err := tx.ExecContext(ctx, q, rel, SourceMemory); err != nil {
+		if _, err := tx.ExecContext(ctx, q, rel, source); err != nil {
 			return fmt.Errorf("memory: remove %s: %w", rel, err)
 		}
 	}
@@ -496,7 +547,7 @@ func (x *Index) removeFile(ctx context.Context, rel string) error {
 
 // indexFile replaces a file's chunks in one transaction; it returns how many texts
 // were sent for embedding.
-func (x *Index) indexFile(ctx context.Context, f fileEntry, content, hash string) (int, error) {
+func (x *Index) indexFile(ctx context.Context, source string, f fileEntry, content, hash string) (int, error) {
 	chunks := chunkMarkdown(content, x.s.ChunkTokens, x.s.ChunkOverlap)
 	if len(chunks) > MaxChunksPerFile {
 		x.log.Warn("memory: file has too many chunks; indexing the first ones", "path", f.rel, "chunks", len(chunks), "max", MaxChunksPerFile)
@@ -514,29 +565,29 @@ func (x *Index) indexFile(ctx context.Context, f fileEntry, content, hash string
 	}
 	defer tx.Rollback()
 	for _, q := range []string{`DELETE FROM chunks WHERE path = ? AND source = ?`, `DELETE FROM chunks_fts WHERE path = ? AND source = ?`} {
-		if _, err := tx.ExecContext(ctx, q, f.rel, SourceMemory); err != nil {
+		if _, err := tx.ExecContext(ctx, q, f.rel, source); err != nil {
 			return sent, fmt.Errorf("memory: %w", err)
 		}
 	}
 	for i, c := range chunks {
-		id := hashText(fmt.Sprintf("%s:%s:%d:%d:%s:%s", SourceMemory, f.rel, c.StartLine, c.EndLine, c.Hash, model))
+		id := hashText(fmt.Sprintf("%s:%s:%d:%d:%s:%s", source, f.rel, c.StartLine, c.EndLine, c.Hash, model))
 		var blob []byte
 		if vecs != nil {
 			blob = vectorBlob(vecs[i])
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (id, path, source, start_line, end_line, hash, model, text, embedding, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(id) DO UPDATE SET hash=excluded.hash, model=excluded.model, text=excluded.text, embedding=excluded.embedding, updated_at=excluded.updated_at`,
-			id, f.rel, SourceMemory, c.StartLine, c.EndLine, c.Hash, model, c.Text, blob, now); err != nil {
+			id, f.rel, source, c.StartLine, c.EndLine, c.Hash, model, c.Text, blob, now); err != nil {
 			return sent, fmt.Errorf("memory: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chunks_fts (text, id, path, source, model, start_line, end_line) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.Text, id, f.rel, SourceMemory, model, c.StartLine, c.EndLine); err != nil {
+			c.Text, id, f.rel, source, model, c.StartLine, c.EndLine); err != nil {
 			return sent, fmt.Errorf("memory: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO files (path, source, hash, mtime, size) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT(path) DO UPDATE SET source=excluded.source, hash=excluded.hash, mtime=excluded.mtime, size=excluded.size`,
-		f.rel, SourceMemory, hash, f.mtime, f.size); err != nil {
+		f.rel, source, hash, f.mtime, f.size); err != nil {
 		return sent, fmt.Errorf("memory: %w", err)
 	}
 	return sent, tx.Commit()
@@ -709,8 +760,10 @@ type hit struct {
 // minScore are dropped. With sync.onSearch, a dirty index is synced first.
 func (x *Index) Search(ctx context.Context, query string, o SearchOptions) ([]Result, error) {
 	x.WarmSession(o.SessionKey)
-	if x.s.SyncOnSearch && x.isDirty() {
-		if _, err := x.Sync(ctx); err != nil {
+	// Memory files when the watcher (or a failed sync) marked them dirty; session
+	// transcripts every time, as checking them for growth is one query.
+	if mem, ses := x.s.SyncOnSearch && x.isDirty() && x.s.HasSource(SourceMemory), x.s.SyncOnSearch && x.sessionsOn(); mem || ses {
+		if _, err := x.sync(ctx, mem, ses); err != nil {
 			x.log.Warn("memory: sync before search failed", "err", err)
 		}
 	}
@@ -823,13 +876,26 @@ func snippet(s string) string {
 	return string(r[:SnippetMaxChars])
 }
 
+// src is the i-th configured source, or the first again: the two placeholders of a
+// search's "source IN (?, ?)" keep the chunks of the sources in force, so turning
+// sessions off hides their chunks at once.
+func (x *Index) src(i int) string {
+	if i < len(x.s.Sources) {
+		return x.s.Sources[i]
+	}
+	if len(x.s.Sources) > 0 {
+		return x.s.Sources[0]
+	}
+	return SourceMemory
+}
+
 func (x *Index) searchKeyword(ctx context.Context, q string, limit int) ([]hit, error) {
 	fq := ftsQuery(q)
 	if fq == "" {
 		return nil, nil
 	}
 	rows, err := x.db.QueryContext(ctx, `SELECT id, path, source, start_line, end_line, text, bm25(chunks_fts) AS rank
-		FROM chunks_fts WHERE chunks_fts MATCH ? AND model = ? ORDER BY rank ASC LIMIT ?`, fq, x.model(), limit)
+		FROM chunks_fts WHERE chunks_fts MATCH ? AND model = ? AND source IN (?, ?) ORDER BY rank ASC LIMIT ?`, fq, x.model(), x.src(0), x.src(1), limit)
 	if err != nil {
 		return nil, fmt.Errorf("memory: keyword search: %w", err)
 	}
@@ -849,7 +915,7 @@ func (x *Index) searchKeyword(ctx context.Context, q string, limit int) ([]hit, 
 }
 
 func (x *Index) searchVector(ctx context.Context, q []float32, limit int) ([]hit, error) {
-	rows, err := x.db.QueryContext(ctx, `SELECT id, path, source, start_line, end_line, text, embedding FROM chunks WHERE model = ? AND embedding IS NOT NULL`, x.model())
+	rows, err := x.db.QueryContext(ctx, `SELECT id, path, source, start_line, end_line, text, embedding FROM chunks WHERE model = ? AND embedding IS NOT NULL AND source IN (?, ?)`, x.model(), x.src(0), x.src(1))
 	if err != nil {
 		return nil, fmt.Errorf("memory: vector search: %w", err)
 	}
