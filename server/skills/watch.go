@@ -232,6 +232,15 @@ func (c *Cache) ensureWatch(dir string, debounce time.Duration) *dirWatch {
 		}
 		delete(c.watches, dir)
 		w.close()
+		// The snapshots taken under the old watch are not comparable with the new
+		// watch's generations.
+		c.mu.Lock()
+		for k := range c.watched {
+			if strings.HasSuffix(k, "\x00"+dir) {
+				delete(c.watched, k)
+			}
+		}
+		c.mu.Unlock()
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || len(c.watches) >= MaxWatchedRoots {
 		return nil
