@@ -120,3 +120,29 @@ func TestLoadWithoutWatch(t *testing.T) {
 		t.Fatalf("%d watchers with the watch off", n)
 	}
 }
+
+// TestLoadWithDebounceChange: a new watchDebounceMs replaces the folder's watch, and
+// the snapshot taken under the old one is dropped (a change the old watch was still
+// debouncing is not lost).
+func TestLoadWithDebounceChange(t *testing.T) {
+	ws := t.TempDir()
+	writeSkill(t, filepath.Join(ws, "skills"), "weather", "---\nname: weather\ndescription: forecasts\n---\n")
+	settle(t, ws)
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	c := &Cache{Clock: clk}
+	t.Cleanup(c.Close)
+	d := Dirs{Workspace: ws}
+	ctx := t.Context()
+	if got := skillNames(c.LoadWith(ctx, d, Policy{Watch: true, Debounce: time.Hour})); !slices.Equal(got, []string{"weather"}) {
+		t.Fatalf("first load: %q", got)
+	}
+	writeSkill(t, filepath.Join(ws, "skills"), "notes", "---\nname: notes\ndescription: takes notes\n---\n")
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if !clk.WaitPending(wctx, 1) {
+		t.Fatal("the watcher never armed its debounce")
+	}
+	if got := skillNames(c.LoadWith(ctx, d, Policy{Watch: true, Debounce: time.Second})); !slices.Equal(got, []string{"notes", "weather"}) {
+		t.Fatalf("after the debounce changed: %q", got)
+	}
+}
