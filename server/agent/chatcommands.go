@@ -243,6 +243,10 @@ func (rt *Runtime) inboundCommand(ctx context.Context, m providers.Message, key,
 		// is the current message only.
 		_, text = grouphistory.Split(text)
 	}
+	if m.CommandText != "" {
+		// A voice note's transcript is its command text (a spoken "/status").
+		text = m.CommandText
+	}
 	if arg, ok := parseElevated(text); ok && !m.CommandsDenied {
 		reply, err := rt.elevatedCommand(ctx, m, key, ch, arg)
 		if err != nil {

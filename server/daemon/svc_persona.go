@@ -100,4 +100,7 @@ func (p *personaService) attach(srv *gateway.Server, mux *methods) error {
 	return nil
 }
 
-func (p *personaService) close(ctx context.Context) error { return nil }
+func (p *personaService) close(ctx context.Context) error {
+	p.svc.Close()
+	return nil
+}

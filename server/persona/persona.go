@@ -22,6 +22,7 @@ import (
 	genconfig "github.com/clawgate/gateway/gen/go/config"
 	"github.com/clawgate/gateway/server/agent/bootstrap"
 	"github.com/clawgate/gateway/server/agents"
+	"github.com/clawgate/gateway/server/clock"
 	"github.com/clawgate/gateway/server/config"
 	"github.com/clawgate/gateway/server/models"
 	"github.com/clawgate/gateway/server/skills"
@@ -52,6 +53,8 @@ type Options struct {
 	Host func() skills.Host
 	// MaxTotalChars caps all workspace files in one prompt (0: per-file caps only).
 	MaxTotalChars int
+	// Clock times the skill folders' watch debounce (nil: the real clock).
+	Clock clock.Clock
 	// SkillFilter, when set, may restrict a session's skills to the names it returns
 	// (ok false: no restriction; an empty list: no skills), e.g. a Telegram group's
 	// groups.<id>.skills. It gets the config the prompt is built from.
@@ -73,7 +76,8 @@ type Service struct {
 
 	updMu sync.Mutex // serialises skills.update's read-modify-write
 
-	// skills caches the skill folders: every run lists them, and a folder is parsed
+	// skills caches the skill folders: runs see the snapshot skills.load.watch keeps
+	// (LoadWith); skills.status and friends read what is on disk, a folder parsed
 	// again only when it changed (skills.Cache).
 	skills skills.Cache
 }
@@ -114,7 +118,9 @@ func New(o Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{o: o, log: log, workspaces: map[string]*bootstrap.Workspace{}}
+	sv := &Service{o: o, log: log, workspaces: map[string]*bootstrap.Workspace{}}
+	sv.skills.Clock = o.Clock
+	return sv
 }
 
 // config reads the config file, reusing the last read while its size and mtime are
@@ -139,9 +145,15 @@ func (s *Service) config() (*config.File, error) {
 	}
 	if st.ok {
 		s.cfgFile, s.cfgStat = f, st
+		// A changed config ends the skills snapshot kept with skills.load.watch
+		// off (it may name other folders, or turn skills on or off).
+		s.skills.Thaw()
 	}
 	return f, nil
 }
+
+// Close stops the skill folders' watchers.
+func (s *Service) Close() { s.skills.Close() }
 
 // forgetConfig drops the cached config read (after this process wrote the file).
 func (s *Service) forgetConfig() {
@@ -254,7 +266,7 @@ func (s *Service) SystemPrompt(ctx context.Context, o PromptOptions) (string, er
 // eligibleSkills are the skills of workspace dir that the session's runs may use:
 // eligible on this host and, when the session's chat limits them, named there.
 func (s *Service) eligibleSkills(ctx context.Context, f *config.File, dir, sessionKey string, h skills.Host) []*skills.Skill {
-	list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
+	list, err := s.skills.LoadWith(ctx, s.skillDirs(f, dir), skills.PolicyFrom(f.Parsed))
 	if err != nil {
 		s.log.Warn("persona: reading skills failed; none are listed", "err", err)
 	}
@@ -298,7 +310,7 @@ func (s *Service) AgentSkillCommands(ctx context.Context, reserved []string) ([]
 		if _, err := os.Stat(dir); err != nil {
 			continue
 		}
-		list, err := s.skills.Load(ctx, s.skillDirs(f, dir))
+		list, err := s.skills.LoadWith(ctx, s.skillDirs(f, dir), skills.PolicyFrom(f.Parsed))
 		if err != nil {
 			s.log.Warn("persona: reading skills failed", "agent", id, "err", err)
 		}

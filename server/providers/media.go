@@ -145,6 +145,7 @@ func (s *MediaStage) Inbound(ctx context.Context, m Message) {
 		m.Text = replaceBody(m.Text, placeholder, body)
 	}
 	log.Info("inbound media", "channel", s.Channel, "from", m.From, "type", saved.ContentType, "bytes", saved.Size, "images", len(m.Images))
+	m.CommandText = commandText(caption, res)
 	s.links(ctx, &m, linkSource(caption, res))
 	if s.Next != nil {
 		s.Next.Inbound(ctx, m)
@@ -188,6 +189,17 @@ func (s *MediaStage) links(ctx context.Context, m *Message, src string) {
 	}
 	history, cur := grouphistory.Split(m.Text)
 	m.Text = history + understand.FormatLinks(cur, outs)
+}
+
+// commandText is the text chat commands read for a message with media: the
+// transcript of its voice note when the sender wrote nothing with it ("" otherwise:
+// the commands read the message's text, its caption). As the original, a caption
+// wins over the transcript.
+func commandText(caption string, res understand.Result) string {
+	if strings.TrimSpace(caption) != "" {
+		return ""
+	}
+	return strings.TrimSpace(transcriptOf(res))
 }
 
 // linkSource is the text whose links are summarised: the sender's words, else the
@@ -274,6 +286,7 @@ func (s *MediaStage) album(ctx context.Context, m Message, log *slog.Logger) {
 			m.Text = strings.TrimSpace(m.Text) + "\n" + n
 		}
 	}
+	m.CommandText = commandText(caption, res)
 	s.links(ctx, &m, linkSource(caption, res))
 	if s.Next != nil {
 		s.Next.Inbound(ctx, m)

@@ -291,3 +291,45 @@ func TestMediaStageUnderstanding(t *testing.T) {
 		})
 	}
 }
+
+// TestMediaStageVoiceCommandText: a voice note sent without a caption has its
+// transcript as the message's command text (a spoken "/status" runs as typed), while
+// the agent's body keeps the "[Audio]" section; with a caption, the caption is what
+// commands read (CommandText stays empty).
+func TestMediaStageVoiceCommandText(t *testing.T) {
+	dir := t.TempDir()
+	tr := filepath.Join(dir, "transcribe")
+	if err := os.WriteFile(tr, []byte("#!/bin/sh\necho ' /status '\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	u := runnerUnderstander{r: understand.New(understand.Options{Media: &understand.Config{
+		Audio: &understand.CapConfig{Models: []understand.Entry{{Command: tr, Args: []string{"{{MediaPath}}"}}}},
+	}})}
+	voice := append([]byte("OggS\x00\x02"), bytes.Repeat([]byte{1}, 64)...)
+	for _, tc := range []struct {
+		name, text, wantCmd string
+	}{
+		{"no caption", "<media:audio>", "/status"},
+		{"caption wins", "what did I say", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := media.New(media.Options{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := &collect{}
+			s := &MediaStage{Channel: "test", Store: st, Understand: u, Next: next}
+			s.Inbound(t.Context(), Message{ChatID: "c1", Text: tc.text, Media: []*InboundMedia{{Kind: "voice", ContentType: "audio/ogg", Open: opener(voice, nil)}}})
+			if len(next.got) != 1 {
+				t.Fatalf("delivered %d", len(next.got))
+			}
+			m := next.got[0]
+			if m.CommandText != tc.wantCmd {
+				t.Fatalf("CommandText %q, want %q", m.CommandText, tc.wantCmd)
+			}
+			if !strings.Contains(m.Text, "[Audio]") || !strings.Contains(m.Text, "/status") {
+				t.Fatalf("agent body %q", m.Text)
+			}
+		})
+	}
+}

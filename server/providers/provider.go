@@ -117,6 +117,11 @@ type Message struct {
 	// (WhatsApp's messagePrefix); chat commands, mention patterns and group history
 	// see the text without it.
 	BodyPrefix string
+	// CommandText, when set, is what chat commands read instead of the current
+	// message of Text: the transcript of a voice note sent without a caption (set by
+	// the MediaStage), so a spoken "/status" runs as if typed, as the original,
+	// while the agent still reads the "[Audio]" body.
+	CommandText string
 	// Audio: the message carried a voice note or an audio file (set by the
 	// MediaStage from Media before it clears it); messages.tts.auto "inbound"
 	// answers such messages with a voice note.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/clawgate/gateway/server/clock"
 )
 
 // MaxScanStamps bounds the paths (folders and SKILL.md files) the cache remembers for
@@ -51,8 +53,17 @@ type Cache struct {
 	// Now is the clock scans are stamped with (default time.Now).
 	Now func() time.Time
 
+	// Clock times the watchers' debounce (default the real clock).
+	Clock clock.Clock
+
 	mu      sync.Mutex
-	entries map[string]cacheEntry // by source + "\x00" + dir
+	entries map[string]cacheEntry   // by source + "\x00" + dir
+	watched map[string]watchedEntry // LoadWith, Policy.Watch: by the same key
+	frozen  map[string][]*Skill     // LoadWith, !Policy.Watch: by the same key
+
+	watchMu sync.Mutex
+	watches map[string]*dirWatch // by folder
+	closed  bool
 }
 
 type cacheEntry struct {
@@ -61,9 +72,61 @@ type cacheEntry struct {
 	racy   bool // some stamp fell within RacyWindow of the scan: read again next time
 }
 
-// Load is Load with the cache.
+// Load is Load with the cache: what is on disk now (skills.status reads this, as
+// the original reads the folders afresh for it).
 func (c *Cache) Load(ctx context.Context, d Dirs) ([]*Skill, error) {
 	return load(ctx, d, c.loadDir)
+}
+
+// LoadWith is the snapshot the agent's runs see, kept as the policy says: with
+// Watch, a folder is read again only after a change under it has been quiet for
+// Debounce (a folder that cannot be watched is re-checked every time); without it,
+// a folder is read once and kept until Thaw or a restart.
+func (c *Cache) LoadWith(ctx context.Context, d Dirs, p Policy) ([]*Skill, error) {
+	if p.Watch {
+		return load(ctx, d, func(ctx context.Context, dir, source string) ([]*Skill, error) {
+			return c.watchedDir(ctx, dir, source, p)
+		})
+	}
+	c.watchMu.Lock()
+	watching := len(c.watches) > 0
+	c.watchMu.Unlock()
+	if watching {
+		c.stopWatches()
+	}
+	return load(ctx, d, c.frozenDir)
+}
+
+// frozenDir is loadDir without a watch: the first read of a folder is kept.
+func (c *Cache) frozenDir(ctx context.Context, dir, source string) ([]*Skill, error) {
+	k := source + "\x00" + dir
+	c.mu.Lock()
+	sk, ok := c.frozen[k]
+	c.mu.Unlock()
+	if ok {
+		return sk, nil
+	}
+	sk, err := c.loadDir(ctx, dir, source)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.frozen == nil {
+		c.frozen = map[string][]*Skill{}
+	}
+	if len(c.frozen) < MaxWatchedRoots {
+		c.frozen[k] = sk
+	}
+	c.mu.Unlock()
+	return sk, nil
+}
+
+// Thaw drops the snapshots kept without a watch (the config changed): the next
+// LoadWith reads the folders again.
+func (c *Cache) Thaw() {
+	c.mu.Lock()
+	c.frozen = nil
+	c.mu.Unlock()
 }
 
 func (c *Cache) loadDir(ctx context.Context, dir, source string) ([]*Skill, error) {

@@ -3350,6 +3350,12 @@ const ConfigSkillsInstallNodeManagerYarn ConfigSkillsInstallNodeManager = "yarn"
 type ConfigSkillsLoad struct {
 	// ExtraDirs corresponds to the JSON schema field "extraDirs".
 	ExtraDirs []string `json:"extraDirs,omitempty,omitzero"`
+
+	// Watch corresponds to the JSON schema field "watch".
+	Watch *bool `json:"watch,omitempty,omitzero"`
+
+	// WatchDebounceMs corresponds to the JSON schema field "watchDebounceMs".
+	WatchDebounceMs *int `json:"watchDebounceMs,omitempty,omitzero"`
 }
 
 type ConfigTalk struct {
