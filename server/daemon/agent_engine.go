@@ -457,6 +457,8 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			sc.hb.RequestNow("exec-event")
 		}
 	}
+	// commands.restart as this engine's config has it (absent = off, as the original).
+	restartEnabled := lookupTrue(f, "/commands/restart")
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -548,6 +550,13 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			if cs := sc.cronService(); cs != nil {
 				errs = append(errs, add(tools.CronTool(tools.CronOptions{Cron: cs, Waker: scheduleWaker{sc}, AgentID: "main"})))
 			}
+		}
+		// The gateway tool (restart, config.*, update.run) through the running
+		// gateway's own handlers; tool policy decides who gets it (only the "full"
+		// profile, group:automation and group:clawdbot name it; sub-agents never).
+		if gt := s.gatewayTool; gt != nil {
+			errs = append(errs, add(tools.GatewayTool(tools.GatewayOptions{Backend: gt,
+				RestartEnabled: restartEnabled, SessionKey: run.SessionKey})))
 		}
 		if mt, ok := memOpts.tools(ra, dir, run.SessionKey); ok {
 			list = append(list, mt...)
