@@ -106,3 +106,31 @@ func TestAgentGatewayToolRestart(t *testing.T) {
 		t.Fatalf("the restart notice is not in the session's next turn:\n%s", last)
 	}
 }
+
+// TestAgentGatewayToolPolicy: the gateway tool is offered only where tool policy lets
+// it through (the original's groups: group:automation, group:clawdbot; of the
+// profiles only "full").
+func TestAgentGatewayToolPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name, tools string
+		offered     bool
+	}{
+		{"default", `tools: {exec: {security: "full", ask: "off"}},`, true},
+		{"coding profile", `tools: {profile: "coding"},`, false},
+		{"messaging profile", `tools: {profile: "messaging"},`, false},
+		{"deny group:automation", `tools: {deny: ["group:automation"]},`, false},
+		{"allow group:clawdbot", `tools: {allow: ["group:clawdbot"]},`, true},
+		{"allow gateway only", `tools: {allow: ["gateway"]},`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep { return fakeStep{text: "ok"} })
+			r := startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, tc.tools), nil)
+			c := r.client(t)
+			runChat(t, c, "gw-policy", "hi", nil)
+			if got := bytes.Contains(model.requests()[0], []byte(`"name":"gateway"`)); got != tc.offered {
+				t.Fatalf("gateway offered = %v, want %v", got, tc.offered)
+			}
+		})
+	}
+}
