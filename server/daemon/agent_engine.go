@@ -457,8 +457,6 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 			sc.hb.RequestNow("exec-event")
 		}
 	}
-	// commands.restart as this engine's config has it (absent = off, as the original).
-	restartEnabled := lookupTrue(f, "/commands/restart")
 	build := func(ctx context.Context, run agent.RunInfo) (*tools.Set, func(), error) {
 		// The session's agent (bindings route messages to agent:<id>:… sessions) works
 		// in its own workspace under its own tool policy; the default agent in wsDir.
@@ -555,6 +553,13 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 		// gateway's own handlers; tool policy decides who gets it (only the "full"
 		// profile, group:automation and group:clawdbot name it; sub-agents never).
 		if gt := s.gatewayTool; gt != nil {
+			// commands.restart as the config is now (absent = off, as the original):
+			// a change to it rebuilds no engine.
+			live := parts.cfg.Load()
+			if live == nil {
+				live = f
+			}
+			restartEnabled := lookupTrue(live, "/commands/restart")
 			errs = append(errs, add(tools.GatewayTool(tools.GatewayOptions{Backend: gt,
 				RestartEnabled: restartEnabled, SessionKey: run.SessionKey})))
 		}

@@ -48,14 +48,19 @@ func TestAgentGatewayToolConfigPatch(t *testing.T) {
 }
 
 // TestAgentGatewayToolRestartRefused: without commands.restart the restart action is
-// an error result with the original's text, and nothing restarts.
+// an error result with the original's text, and nothing restarts; once config.patch
+// turns commands.restart on, the next run may restart.
 func TestAgentGatewayToolRestartRefused(t *testing.T) {
 	home := t.TempDir()
 	model := newFakeModel(t, "openai-completions", func(n int, body []byte) fakeStep {
-		if n == 0 {
+		switch n {
+		case 0:
 			return fakeStep{calls: []fakeCall{{"c1", "gateway", `{"action":"restart","delayMs":0}`}}}
+		case 2:
+			// Time for the run to finish before the restart.
+			return fakeStep{calls: []fakeCall{{"c2", "gateway", `{"action":"restart","delayMs":500}`}}}
 		}
-		return fakeStep{text: "could not"}
+		return fakeStep{text: "done"}
 	})
 	r := startHome(t, home, agentConfigWith(filepath.Join(home, "ws"), model, nil, ""), nil)
 	c := r.client(t)
@@ -69,6 +74,20 @@ func TestAgentGatewayToolRestartRefused(t *testing.T) {
 	}
 	if strings.Contains(r.out.String(), "restarting in process") {
 		t.Fatalf("the gateway restarted:\n%s", r.out)
+	}
+	got := configGet(t, c)
+	c.MustOK("config.patch", map[string]any{"raw": `{commands: {restart: true}}`, "baseHash": got.GetHash()}, nil)
+	// commands.* changes restart the gateway; the agent (and its engine) stay.
+	expectShutdown(t, c, "gateway restarting", true)
+	c = r.client(t)
+	runChat(t, c, "gw-yes", "restart yourself now", nil)
+	if reqs := model.requests(); len(reqs) < 4 || !bytes.Contains(reqs[3], []byte(`\"signal\": \"SIGUSR1\"`)) {
+		t.Fatalf("the model saw:\n%s", reqs[len(reqs)-1])
+	}
+	expectShutdown(t, c, "gateway restarting", true)
+	c = r.client(t)
+	if f := c.Call("health", nil); !f.OK {
+		t.Fatalf("client after the restart: %s", f.Raw)
 	}
 }
 
