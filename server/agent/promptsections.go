@@ -74,6 +74,21 @@ func (s runtimeSections) String() string {
 			"Call routine, low-risk tools without announcing them.",
 			"Explain briefly only where it helps: multi-step or hard work, sensitive actions such as deletions, or when asked.")
 	}
+	section("Clawdbot CLI Quick Reference",
+		"The clawdbot command has fixed subcommands; never make one up.",
+		"The gateway service is managed with:",
+		"- clawdbot gateway status",
+		"- clawdbot gateway start",
+		"- clawdbot gateway stop",
+		"- clawdbot gateway restart",
+		"When in doubt, ask the user to run `clawdbot help` (or `clawdbot gateway --help`) and paste what it prints.")
+	if !s.Subagent && s.Tools != nil && slices.Contains(s.Tools.Names(), "gateway") {
+		section("Clawdbot Self-Update",
+			"Updating (update.run) is allowed ONLY when the user explicitly asks for it.",
+			"Do not run config.apply, config.patch or update.run unless the user explicitly asked for an update or a config change; when that is not clear, ask first.",
+			"gateway tool actions: config.get, config.schema, config.patch (merge a partial change), config.apply (check and write the whole config, then restart if needed), update.run (update, then restart), restart.",
+			"Once the gateway is back from a restart, the session that asked for it is told.")
+	}
 	if !s.Subagent {
 		zone := "UTC"
 		if s.Location != nil {

@@ -60,13 +60,57 @@ func TestRuntimeSections(t *testing.T) {
 			t.Errorf("sub-agent sections have %q:\n%s", absent, sub)
 		}
 	}
-	if !strings.HasPrefix(sub, "## Runtime\nRuntime: agent=main | os=") || !strings.HasSuffix(sub, " | thinking=off") {
+	if !strings.HasPrefix(sub, "## Clawdbot CLI Quick Reference\n") || !strings.Contains(sub, "\n\n## Runtime\nRuntime: agent=main | os=") || !strings.HasSuffix(sub, " | thinking=off") {
 		t.Errorf("sub-agent sections:\n%s", sub)
 	}
 	// No message tool: no message-tool line.
 	noMsg := runtimeSections{}.String()
 	if strings.Contains(noMsg, "message tool") || !strings.Contains(noMsg, "Time zone: UTC") {
 		t.Errorf("without tools:\n%s", noMsg)
+	}
+}
+
+// TestGatewayPromptSections: the CLI quick reference is in every prompt (sub-agents'
+// too, as the original's minimal mode), and the self-update rules only when the run
+// has the gateway tool and is no sub-agent's.
+func TestGatewayPromptSections(t *testing.T) {
+	tool := func(name string) *tools.Tool {
+		return &tools.Tool{Name: name, Description: name + ".", Parameters: json.RawMessage(`{"type":"object"}`),
+			Execute: func(ctx context.Context, call tools.Call) (tools.Result, error) { return tools.Result{}, nil }}
+	}
+	withGW, err := tools.NewSet(tool("read"), tool("gateway"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := tools.NewSet(tool("read"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		s          runtimeSections
+		selfUpdate bool
+	}{
+		{"gateway tool", runtimeSections{Tools: withGW}, true},
+		{"no gateway tool", runtimeSections{Tools: without}, false},
+		{"sub-agent with gateway tool", runtimeSections{Tools: withGW, Subagent: true}, false},
+		{"no tools", runtimeSections{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := tc.s.String()
+			for _, want := range []string{"## Clawdbot CLI Quick Reference\n", "- clawdbot gateway status\n", "- clawdbot gateway restart\n", "`clawdbot help`"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("lacks %q:\n%s", want, out)
+				}
+			}
+			has := strings.Contains(out, "## Clawdbot Self-Update\n")
+			if has != tc.selfUpdate {
+				t.Errorf("self-update section = %v, want %v:\n%s", has, tc.selfUpdate, out)
+			}
+			if has && (!strings.Contains(out, "ONLY when the user explicitly asks") || !strings.Contains(out, "config.patch")) {
+				t.Errorf("self-update section incomplete:\n%s", out)
+			}
+		})
 	}
 }
 

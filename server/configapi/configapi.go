@@ -63,6 +63,8 @@ type ApplyOutcome struct {
 // Notice is a restart notice queued for after the restart (the original's restart
 // sentinel, kept in memory: the restart happens in this process).
 type Notice struct {
+	// Kind is what restarts ("" = config.apply; the agent's gateway tool: "gateway.restart").
+	Kind       string
 	Ts         time.Time
 	SessionKey string
 	Note       string

@@ -555,6 +555,20 @@ func buildEngine(s *services, f *config.File, cfg config.Agent, parts *enginePar
 				errs = append(errs, add(tools.CronTool(tools.CronOptions{Cron: cs, Waker: scheduleWaker{sc}, AgentID: "main"})))
 			}
 		}
+		// The gateway tool (restart, config.*, update.run) through the running
+		// gateway's own handlers; tool policy decides who gets it (only the "full"
+		// profile, group:automation and group:clawdbot name it; sub-agents never).
+		if gt := s.gatewayTool; gt != nil {
+			// commands.restart as the config is now (absent = off, as the original):
+			// a change to it rebuilds no engine.
+			live := parts.cfg.Load()
+			if live == nil {
+				live = f
+			}
+			restartEnabled := lookupTrue(live, "/commands/restart")
+			errs = append(errs, add(tools.GatewayTool(tools.GatewayOptions{Backend: gt,
+				RestartEnabled: restartEnabled, SessionKey: run.SessionKey})))
+		}
 		if mt, ok := memOpts.tools(ra, dir, run.SessionKey); ok {
 			list = append(list, mt...)
 		}

@@ -34,6 +34,7 @@ import (
 	"github.com/clawgate/gateway/server/presence"
 	"github.com/clawgate/gateway/server/reload"
 	"github.com/clawgate/gateway/server/stateimport"
+	"github.com/clawgate/gateway/server/update"
 	"github.com/clawgate/gateway/server/wizard"
 )
 
@@ -169,8 +170,39 @@ func Run(ctx context.Context, o Options) error {
 	// The onboarding wizard and the channels' own config edits (a Telegram group's
 	// migration) write through the running server's config group.
 	wizCfg := &wizardConfig{}
+	ver := o.Version
+	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
+		ver = v
+	}
+	commit, _ := env("GIT_COMMIT")
+	// SIGUSR1 and config reloads that need it restart the server in this process.
+	restart := make(chan string, 1)
+	requestRestart := func(why string) {
+		select {
+		case restart <- why:
+		default:
+		}
+	}
+	// fileMu guards file: the reload watcher and config.apply replace it while the
+	// loop reads it.
+	var fileMu sync.Mutex
+	var notice *configapi.Notice // config.apply's restart notice, told once back (under fileMu)
+	// The agent's gateway tool: the same config group, update.run and in-process
+	// restart as the wire, SIGUSR1 and /restart.
+	gwTool := &gatewayToolBackend{cfg: wizCfg, now: time.Now,
+		update: update.New[*gateway.Conn](update.Options{Version: ver, Commit: commit}),
+		restart: func(delay time.Duration, reason string, n *configapi.Notice) {
+			log.Info("gateway tool: restart requested", "delay", delay, "reason", reason)
+			if n != nil {
+				fileMu.Lock()
+				notice = n
+				fileMu.Unlock()
+			}
+			time.AfterFunc(delay, func() { requestRestart("gateway.restart") })
+		}}
 	svc := &services{log: log, paths: paths, file: file, env: env, nodeStore: nodeStore,
-		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs, configWriter: wizCfg}
+		flags: o.Flags, clock: o.Clock, home: home, browserAddrs: o.BrowserAddrs, configWriter: wizCfg,
+		restart: requestRestart, gatewayTool: gwTool}
 	svc.inbound.log = log
 	svc.mentions.log = log
 	svc.runCtx = ctx
@@ -187,24 +219,11 @@ func Run(ctx context.Context, o Options) error {
 			log.Warn("closing services", "err", err)
 		}
 	}()
-	ver := o.Version
-	if v, ok := env("CLAWDBOT_VERSION"); ok && v != "" {
-		ver = v
-	}
-	commit, _ := env("GIT_COMMIT")
 	checkDone := startUpdateCheck(ctx, file, env, paths.StateDir, home, ver, log)
 	defer func() { <-checkDone }()
 	start := time.Now()
 	pres := presence.New(presence.Options{Self: presence.DefaultSelf(ver)})
 
-	// SIGUSR1 and config reloads that need it restart the server in this process.
-	restart := make(chan string, 1)
-	requestRestart := func(why string) {
-		select {
-		case restart <- why:
-		default:
-		}
-	}
 	svc.restart = requestRestart
 	if o.Restart != nil {
 		go func() {
@@ -235,10 +254,6 @@ func Run(ctx context.Context, o Options) error {
 	throttle := auth.NewThrottle(auth.ThrottleOptions{})
 	cfgHealth := &configHealth{path: paths.ConfigPath}
 	cfgHealth.loaded(file)
-	// fileMu guards file: the reload watcher and config.apply replace it while the
-	// loop reads it.
-	var fileMu sync.Mutex
-	var notice *configapi.Notice // config.apply's restart notice, told once back (under fileMu)
 	// The onboarding wizard lives for the process; each server's config group is its
 	// writer (svc_wizard.go).
 	wizHome, _ := os.UserHomeDir()
@@ -251,7 +266,13 @@ func Run(ctx context.Context, o Options) error {
 		notice = nil
 		fileMu.Unlock()
 		if told != nil {
-			log.Info("gateway restarted after config.apply", "session", told.SessionKey, "note", told.Note)
+			kind := told.Kind
+			if kind == "" {
+				kind = "config.apply"
+			}
+			// The original's restart sentinel, told once back.
+			log.Info("gateway restarted after "+kind, "session", told.SessionKey, "note", told.Note)
+			svc.tellRestarted(ctx, kind, told)
 		}
 		res, err := config.Resolve(&cur.Config, env, o.Flags)
 		if err != nil {
@@ -434,7 +455,7 @@ func Run(ctx context.Context, o Options) error {
 		shutdown(srv, log, "gateway restarting", restartExpectedMs)
 		<-served
 		healthVersion = srv.HealthVersion()
-		if why == "SIGUSR1" || why == "/restart" {
+		if why == "SIGUSR1" || why == "/restart" || why == "gateway.restart" {
 			fileMu.Lock()
 			switch next, err := config.Load(paths.ConfigPath); {
 			case err != nil:
@@ -569,5 +590,5 @@ func applyConfigEnv(ctx context.Context, file *config.File, env config.Env, log 
 // gets it redacted like every other secret.
 func talkKeyFor(c any) bool {
 	gc, ok := c.(*gateway.Conn)
-	return ok && gc.Role() != "node" && slices.Contains(gc.Scopes(), auth.ScopeAdmin)
+	return ok && gc != nil && gc.Role() != "node" && slices.Contains(gc.Scopes(), auth.ScopeAdmin)
 }

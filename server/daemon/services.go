@@ -129,6 +129,8 @@ type services struct {
 	disk, live atomic.Pointer[config.File]
 	// restart requests an in-process restart of the gateway (set by Run; /restart).
 	restart func(why string)
+	// gatewayTool is the agent's gateway tool's backend (set by Run; nil: no tool).
+	gatewayTool *gatewayToolBackend
 	// runCtx is the context the services run under (set by Run), for work a chat
 	// command starts that must outlive the command.
 	runCtx context.Context
