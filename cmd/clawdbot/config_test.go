@@ -279,7 +279,7 @@ func TestEnvAndIncludeAtStart(t *testing.T) {
 func TestDoctorFindings(t *testing.T) {
 	home := t.TempDir()
 	env := gatewayEnv(home)
-	writeConfig(t, home, `{ gateway: { mode: "local", auth: { token: "t" } }, talk: { apiKey: "k" } }`)
+	writeConfig(t, home, `{ gateway: { mode: "local", auth: { token: "t" } }, diagnostics: { enabled: true } }`)
 	cfg := filepath.Join(home, "clawdbot.json")
 	if err := os.Chmod(cfg, 0o644); err != nil {
 		t.Fatal(err)
@@ -294,7 +294,7 @@ func TestDoctorFindings(t *testing.T) {
 	}
 	out, code := runCLI(t, env, "doctor")
 	for _, want := range []string{
-		"not implemented by this gateway (accepted, ignored): talk",
+		"not implemented by this gateway (accepted, ignored): diagnostics",
 		"permissions: " + cfg + " is 0644, want 0600",
 		"WhatsApp credentials of the original",
 		"re-link needed",
