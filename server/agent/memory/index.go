@@ -71,10 +71,15 @@ type Index struct {
 	// syncMu serialises syncs: one writer at a time.
 	syncMu sync.Mutex
 
-	mu     sync.Mutex
-	dirty  bool
-	warm   map[string]bool
-	closed bool
+	mu    sync.Mutex
+	dirty bool
+	// dirtyGen counts MarkDirty calls: a sync clears dirty only when none came
+	// while it ran, and clears it at its end, so a search meanwhile still sees the
+	// index dirty and waits for the sync (syncMu) instead of reading a half-built
+	// index (TestAgentMemorySearchEndToEnd flaked on that under load).
+	dirtyGen uint64
+	warm     map[string]bool
+	closed   bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -205,6 +210,7 @@ func (x *Index) currentMeta() indexMeta {
 func (x *Index) MarkDirty() {
 	x.mu.Lock()
 	x.dirty = true
+	x.dirtyGen++
 	x.mu.Unlock()
 }
 
@@ -439,7 +445,7 @@ func (st *SyncStats) add(o SyncStats) {
 func (x *Index) syncMemory(ctx context.Context, full bool) (SyncStats, error) {
 	var st SyncStats
 	x.mu.Lock()
-	x.dirty = false
+	gen := x.dirtyGen
 	x.mu.Unlock()
 	active := map[string]bool{}
 	var errs []error
@@ -495,6 +501,13 @@ func (x *Index) syncMemory(ctx context.Context, full bool) (SyncStats, error) {
 	}
 	if err := x.pruneCache(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		x.mu.Lock()
+		if x.dirtyGen == gen {
+			x.dirty = false
+		}
+		x.mu.Unlock()
 	}
 	if len(errs) > 0 {
 		x.MarkDirty() // try again next time

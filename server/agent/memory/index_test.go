@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -599,5 +600,77 @@ func TestCacheDisabled(t *testing.T) {
 	}
 	if in := fake.Inputs(); len(in) != 2 {
 		t.Fatalf("embedded %d texts over two builds, want 2 (no cache)", len(in))
+	}
+}
+
+// gateEmbedder answers query embeddings at once and holds document batches until
+// release is closed (started is closed when the first batch arrives).
+type gateEmbedder struct {
+	query            string
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gateEmbedder) ID() string    { return "gate" }
+func (g *gateEmbedder) Model() string { return "m" }
+func (g *gateEmbedder) Key() string   { return "gate/m" }
+func (g *gateEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if len(texts) != 1 || texts[0] != g.query {
+		g.once.Do(func() { close(g.started) })
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	out := make([][]float32, len(texts))
+	for i := range out {
+		out[i] = []float32{1, 0, 0}
+	}
+	return out, nil
+}
+
+// TestSearchWaitsForRunningSync: a search that comes while the session-start sync is
+// still indexing waits for it and finds what it indexed, instead of reading the
+// half-built index (the sync cleared the dirty mark when it began, so the search
+// used to skip its own sync and answer nothing).
+func TestSearchWaitsForRunningSync(t *testing.T) {
+	ws := t.TempDir()
+	writeFile(t, ws, "MEMORY.md", "Allergic to peanuts\n")
+	s := testSettings(t)
+	s.SyncOnSearch, s.SyncOnSessionStart = true, true
+	emb := &gateEmbedder{query: "peanuts", started: make(chan struct{}), release: make(chan struct{})}
+	x, err := Open(context.Background(), Options{Settings: s, Workspace: ws, Embedder: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.Close() })
+	x.WarmSession("agent:main:main")
+	select {
+	case <-emb.started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the session-start sync did not start")
+	}
+	done := make(chan []Result, 1)
+	go func() {
+		res, err := x.Search(context.Background(), "peanuts", SearchOptions{SessionKey: "agent:main:main"})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		t.Fatalf("the search answered while the sync was indexing: %+v", res)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(emb.release)
+	select {
+	case res := <-done:
+		if len(res) != 1 {
+			t.Fatalf("after the sync: %+v", res)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the search never answered")
 	}
 }
