@@ -384,7 +384,7 @@ func TestInvalidConfigMidRun(t *testing.T) {
 		t.Fatalf("%d of %d calls failed; conn %s → %s", failures.Load(), calls.Load(), conn, c.Hello().Server.ConnID)
 	}
 	// A good file again: health is back to ok.
-	if err := os.WriteFile(path+".tmp", []byte(`{ gateway: { reload: { mode: "hot", debounceMs: 50 } }, skills: { load: { watch: true } } }`), 0o600); err != nil {
+	if err := os.WriteFile(path+".tmp", []byte(`{ gateway: { reload: { mode: "hot", debounceMs: 50 } }, diagnostics: { enabled: true } }`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(path+".tmp", path); err != nil {
@@ -392,7 +392,7 @@ func TestInvalidConfigMidRun(t *testing.T) {
 	}
 	p.waitOutput(t, "reloaded config:")
 	h, err = c.Calls.Health(ctx, &protocol.HealthParams{Probe: &probe})
-	if err != nil || h.Config == nil || !h.Config.Ok || len(h.Config.Unimplemented) != 1 || h.Config.Unimplemented[0] != "skills.load.watch" {
+	if err != nil || h.Config == nil || !h.Config.Ok || len(h.Config.Unimplemented) != 1 || h.Config.Unimplemented[0] != "diagnostics" {
 		t.Fatalf("health config after the fix: %+v %v", h.Config, err)
 	}
 }
