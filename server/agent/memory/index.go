@@ -442,6 +442,23 @@ func (st *SyncStats) add(o SyncStats) {
 	st.Embedded += o.Embedded
 }
 
+// stalePaths are the indexed paths of source that active no longer names.
+func (x *Index) stalePaths(ctx context.Context, source string, active map[string]bool) ([]string, error) {
+	rows, err := x.db.QueryContext(ctx, `SELECT path FROM files WHERE source = ?`, source)
+	if err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
+	defer rows.Close()
+	var stale []string
+	for rows.Next() {
+		var p string
+		if rows.Scan(&p) == nil && !active[p] {
+			stale = append(stale, p)
+		}
+	}
+	return stale, nil
+}
+
 func (x *Index) syncMemory(ctx context.Context, full bool) (SyncStats, error) {
 	var st SyncStats
 	x.mu.Lock()
@@ -480,18 +497,10 @@ func (x *Index) syncMemory(ctx context.Context, full bool) (SyncStats, error) {
 		}
 		st.Indexed++
 	}
-	rows, err := x.db.QueryContext(ctx, `SELECT path FROM files WHERE source = ?`, SourceMemory)
+	stale, err := x.stalePaths(ctx, SourceMemory, active)
 	if err != nil {
-		return st, fmt.Errorf("memory: %w", err)
+		return st, err
 	}
-	var stale []string
-	for rows.Next() {
-		var p string
-		if rows.Scan(&p) == nil && !active[p] {
-			stale = append(stale, p)
-		}
-	}
-	rows.Close()
 	for _, p := range stale {
 		if err := x.removeFile(ctx, SourceMemory, p); err != nil {
 			errs = append(errs, err)

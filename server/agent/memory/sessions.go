@@ -180,18 +180,10 @@ func (x *Index) syncSessions(ctx context.Context, full bool) (SyncStats, error) 
 			errs = append(errs, fmt.Errorf("memory: %w", err))
 		}
 	}
-	rows, err := x.db.QueryContext(ctx, `SELECT path FROM files WHERE source = ?`, SourceSessions)
+	stale, err := x.stalePaths(ctx, SourceSessions, active)
 	if err != nil {
-		return st, fmt.Errorf("memory: %w", err)
+		return st, err
 	}
-	var stale []string
-	for rows.Next() {
-		var p string
-		if rows.Scan(&p) == nil && !active[p] {
-			stale = append(stale, p)
-		}
-	}
-	rows.Close()
 	for _, p := range stale {
 		if err := x.removeFile(ctx, SourceSessions, p); err != nil {
 			errs = append(errs, err)
